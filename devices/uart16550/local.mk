@@ -1,0 +1,1 @@
+# devices/uart16550

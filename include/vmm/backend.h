@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vmm/backend.h - host-side backend plugins (kind VMM_PLUGIN_BACKEND).
+ *
+ * A backend connects a device to something on the host: a terminal, a file,
+ * a socket.  Its ops table starts with struct vmm_backend_ops; `type` says
+ * which longer table it really is.
+ *
+ * Backend ops are not serialised by the core: they may run on a vCPU thread
+ * (a device writing) and on the main thread (fd callbacks) at once.
+ *
+ * Error convention: 0 or a negative errno; NULL for pointers.
+ */
+#ifndef VMM_BACKEND_H
+#define VMM_BACKEND_H
+
+#include <vmm/plugin.h>
+#include <vmm/host.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum vmm_backend_type {
+	VMM_BACKEND_CHAR = 1, /* struct vmm_char_backend_ops */
+};
+
+struct vmm_backend_ops {
+	uint32_t size; /* sizeof the whole kind-specific table */
+	uint32_t type; /* enum vmm_backend_type */
+	/* Open one instance; read options with h->prop_*.  Input is delivered
+	 * with h->char_input() from an fd watch set up here. */
+	int (*open)(const struct vmm_host *h, void **state);
+	void (*close)(void *state);
+};
+
+struct vmm_char_backend_ops {
+	struct vmm_backend_ops base;
+	/* Returns bytes written (all of them unless the host side is gone) or
+	 * a negative errno. */
+	ssize_t (*write)(void *state, const void *buf, size_t len);
+	/* The device has room again: start reading input.  May be NULL. */
+	void (*resume_input)(void *state);
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VMM_BACKEND_H */

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vmm/device.h - the ops table of a device plugin (kind VMM_PLUGIN_DEVICE).
+ *
+ * A device sees register offsets only: at create() it reads its properties
+ * (base address, IRQ line, backend) through the host table and maps its
+ * regions on a bus.  It never includes core headers.
+ *
+ * Error convention: 0 or a negative errno; NULL for pointers.
+ */
+#ifndef VMM_DEVICE_H
+#define VMM_DEVICE_H
+
+#include <vmm/plugin.h>
+#include <vmm/host.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vmm_device_ops {
+	uint32_t size; /* sizeof(struct vmm_device_ops) */
+	/* Build one instance.  `h` stays valid until destroy().  On failure
+	 * log why through h->log and return a negative errno; the core then
+	 * unmaps anything the instance mapped. */
+	int (*create)(const struct vmm_host *h, void **state);
+	/* Free the instance.  May be NULL. */
+	void (*destroy)(void *state);
+	/* Back to power-on state (machine reset).  May be NULL. */
+	void (*reset)(void *state);
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VMM_DEVICE_H */

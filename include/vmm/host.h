@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vmm/host.h - the services the core offers to every plugin instance.
+ *
+ * The core hands each plugin instance its own const struct vmm_host *.  Every
+ * service takes that pointer first, so the core (or the test harness, or a
+ * fuzzer) knows which instance is calling.  Plugins never call core symbols
+ * directly: the same .so runs under vmmctl and under the unit-test harness.
+ *
+ * Error convention: int-returning services return 0 on success or a negative
+ * errno; pointer-returning services return NULL on failure.
+ *
+ * Threads and locking: the core serialises every call into one *device*
+ * instance (bus accesses from any vCPU thread, timer and fd callbacks from the
+ * main thread, character input) with a per-instance lock, so device code needs
+ * no locking of its own.  Backend plugins are not serialised: their ops may be
+ * called from any thread and must be thread-safe.
+ *
+ * Check h->size before using a service appended after ABI 1.0.
+ */
+#ifndef VMM_HOST_H
+#define VMM_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum vmm_log_level {
+	VMM_LOG_ERROR = 0,
+	VMM_LOG_WARN = 1,
+	VMM_LOG_INFO = 2,
+	VMM_LOG_DEBUG = 3,
+	VMM_LOG_GUEST_ERROR = 4, /* the guest did something wrong; rate-limited and counted */
+};
+
+enum vmm_bus {
+	VMM_BUS_PIO = 0,  /* x86 I/O ports, 16-bit addresses */
+	VMM_BUS_MMIO = 1, /* guest-physical addresses */
+	VMM_BUS_MSR = 2,  /* x86 model-specific registers; accesses are 8 bytes */
+	VMM_BUS_COUNT
+};
+
+/* Access sizes a region accepts, as a bit mask of the byte counts. */
+#define VMM_ACCESS_1 (1u << 0)
+#define VMM_ACCESS_2 (1u << 1)
+#define VMM_ACCESS_4 (1u << 2)
+#define VMM_ACCESS_8 (1u << 3)
+#define VMM_ACCESS_ANY (VMM_ACCESS_1 | VMM_ACCESS_2 | VMM_ACCESS_4 | VMM_ACCESS_8)
+
+/*
+ * A bus region.  The bus only calls read/write with a size in access_sizes
+ * and an offset inside the region: a wider access is split into the largest
+ * accepted sizes; an access narrower than every accepted size is refused (a
+ * read returns all ones, a write is dropped) and counted as a guest error.
+ * A non-zero return reports a guest error: PIO/MMIO reads then return all
+ * ones, and on the MSR bus the guest gets #GP.
+ */
+struct vmm_region_ops {
+	uint32_t size;         /* sizeof(struct vmm_region_ops) */
+	uint32_t access_sizes; /* VMM_ACCESS_* mask; 0 means VMM_ACCESS_ANY */
+	int (*read)(void *opaque, unsigned vcpu, uint64_t offset, unsigned len, uint64_t *value);
+	int (*write)(void *opaque, unsigned vcpu, uint64_t offset, unsigned len, uint64_t value);
+};
+
+/* Opaque handles owned by the core. */
+struct vmm_irq_line;
+struct vmm_timer;
+struct vmm_watch;
+struct vmm_char;
+
+/* fd watch events */
+#define VMM_FD_READ  (1u << 0)
+#define VMM_FD_WRITE (1u << 1)
+
+/* What a device gives when it opens a character backend. */
+struct vmm_char_client {
+	uint32_t size; /* sizeof(struct vmm_char_client) */
+	/* How many bytes the device can take now (e.g. free receive FIFO slots). */
+	size_t (*can_receive)(void *opaque);
+	/* Bytes from the backend; never more than can_receive() said. */
+	void (*receive)(void *opaque, const uint8_t *buf, size_t len);
+};
+
+enum vmm_stop_reason {
+	VMM_STOP_EXIT = 0,     /* guest asked to end with a status (debug-exit) */
+	VMM_STOP_POWEROFF = 1, /* orderly power off: status 0 */
+	VMM_STOP_RESET = 2,    /* guest asked for a reset */
+	VMM_STOP_ERROR = 3,    /* the device cannot go on */
+};
+
+struct vmm_host {
+	uint32_t size;      /* sizeof(struct vmm_host) the core was built with */
+	uint32_t abi_minor; /* the core's VMM_ABI_MINOR */
+
+	/* --- identity and logging --- */
+	/* The instance's name from the config (e.g. "com1"). */
+	const char *(*instance_name)(const struct vmm_host *h);
+	/* printf-style; one line, no trailing newline needed. */
+	void (*log)(const struct vmm_host *h, enum vmm_log_level level, const char *fmt, ...)
+		__attribute__((format(printf, 3, 4)));
+
+	/* --- properties (already validated against the schema) --- */
+	/* -ENOENT when the schema has no such property or it is unset without default. */
+	int (*prop_int)(const struct vmm_host *h, const char *name, int64_t *out);
+	int (*prop_bool)(const struct vmm_host *h, const char *name, bool *out);
+	/* STRING and ENUM; NULL when unset. The string lives as long as the instance. */
+	const char *(*prop_str)(const struct vmm_host *h, const char *name);
+
+	/* --- buses --- */
+	/* -EINVAL for zero length or wrap-around, -EEXIST on overlap (logged
+	 * with both owners' names). */
+	int (*bus_map)(const struct vmm_host *h, enum vmm_bus bus, uint64_t base, uint64_t len,
+		       const struct vmm_region_ops *ops, void *opaque);
+	int (*bus_unmap)(const struct vmm_host *h, enum vmm_bus bus, uint64_t base);
+
+	/* --- interrupts --- */
+	/* The line numbered `line` on the machine's interrupt controller
+	 * (GSI on x86).  Obtain lines at create time; raising is cheap. */
+	struct vmm_irq_line *(*irq_line)(const struct vmm_host *h, uint32_t line);
+	/* Level 1 raises, 0 lowers.  An edge-triggered device pulses 1 then 0. */
+	void (*irq_set)(const struct vmm_host *h, struct vmm_irq_line *line, int level);
+
+	/* --- guest memory, bounds-checked --- */
+	/* -EFAULT when any byte of [gpa, gpa+len) is not guest RAM. */
+	int (*mem_read)(const struct vmm_host *h, uint64_t gpa, void *buf, size_t len);
+	int (*mem_write)(const struct vmm_host *h, uint64_t gpa, const void *buf, size_t len);
+	/* A host pointer to [gpa, gpa+len) when it lies in one RAM region. */
+	void *(*mem_map)(const struct vmm_host *h, uint64_t gpa, size_t len);
+
+	/* --- virtual clock and timers --- */
+	/* Nanoseconds of virtual time since the machine was created.  Under
+	 * vmmctl it follows CLOCK_MONOTONIC; under the harness tests step it. */
+	uint64_t (*clock_ns)(const struct vmm_host *h);
+	struct vmm_timer *(*timer_new)(const struct vmm_host *h, void (*cb)(void *opaque), void *opaque);
+	/* Fire once when the clock reaches deadline_ns (absolute); re-arming replaces. */
+	void (*timer_arm)(const struct vmm_host *h, struct vmm_timer *t, uint64_t deadline_ns);
+	void (*timer_cancel)(const struct vmm_host *h, struct vmm_timer *t);
+	void (*timer_free)(const struct vmm_host *h, struct vmm_timer *t);
+
+	/* --- event loop --- */
+	/* Callback runs on the main thread whenever one of `events` is ready. */
+	struct vmm_watch *(*fd_watch)(const struct vmm_host *h, int fd, unsigned events,
+				      void (*cb)(void *opaque, int fd, unsigned events), void *opaque);
+	void (*fd_unwatch)(const struct vmm_host *h, struct vmm_watch *w);
+
+	/* --- character backends, device side --- */
+	/* Opens the backend named by the string property `prop` (a `backend`
+	 * section's name or a backend plugin's name).  client may be NULL for an
+	 * output-only device. */
+	struct vmm_char *(*char_open)(const struct vmm_host *h, const char *prop,
+				      const struct vmm_char_client *client, void *opaque);
+	/* Returns bytes written or a negative errno. */
+	ssize_t (*char_write)(const struct vmm_host *h, struct vmm_char *c, const void *buf, size_t len);
+	/* The device has room again after can_receive() returned 0. */
+	void (*char_input_ready)(const struct vmm_host *h, struct vmm_char *c);
+
+	/* --- character backends, backend side --- */
+	/* How many bytes char_input() would accept now; 0 means stop reading
+	 * until the core calls the backend's resume_input op. */
+	size_t (*char_input_room)(const struct vmm_host *h);
+	/* Hands input to the device; returns how many bytes were taken. */
+	size_t (*char_input)(const struct vmm_host *h, const void *buf, size_t len);
+
+	/* --- machine --- */
+	/* Ends the run.  For VMM_STOP_EXIT, status is vmmctl's exit status. */
+	void (*machine_stop)(const struct vmm_host *h, enum vmm_stop_reason reason, int status);
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VMM_HOST_H */

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vmm/hypervisor.h - the ops table of a hypervisor backend (kind
+ * VMM_PLUGIN_HYPERVISOR), the generic VM-exit record and x86 vCPU state.
+ *
+ * The core owns the run loop: it calls vcpu_run() on a vCPU thread, and
+ * dispatches the returned struct vmm_exit.  Results of a read (I/O in, MMIO
+ * read, MSR read) are stored through the exit record before the next
+ * vcpu_run(), which hands them to the guest.
+ *
+ * Error convention: 0 or a negative errno; NULL for pointers.
+ */
+#ifndef VMM_HYPERVISOR_H
+#define VMM_HYPERVISOR_H
+
+#include <vmm/plugin.h>
+#include <vmm/host.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum vmm_exit_reason {
+	VMM_EXIT_NONE = 0,
+	VMM_EXIT_IO,             /* port I/O: exit.io */
+	VMM_EXIT_MMIO,           /* MMIO outside RAM: exit.mmio */
+	VMM_EXIT_MSR_READ,       /* exit.msr; the core sets value and error */
+	VMM_EXIT_MSR_WRITE,      /* exit.msr; the core sets error */
+	VMM_EXIT_HALT,           /* HLT with no in-kernel local APIC */
+	VMM_EXIT_SHUTDOWN,       /* triple fault */
+	VMM_EXIT_SYSTEM_EVENT,   /* exit.system_event */
+	VMM_EXIT_HYPERCALL,      /* exit.hypercall */
+	VMM_EXIT_INTERNAL_ERROR, /* exit.internal */
+	VMM_EXIT_FAIL_ENTRY,     /* exit.fail_entry */
+	VMM_EXIT_IRQ_WINDOW,     /* the guest can take an interrupt now */
+	VMM_EXIT_INTR,           /* kicked (signal or immediate exit): nothing to do */
+	VMM_EXIT_UNKNOWN,        /* exit.unknown.code holds the backend's raw reason */
+	VMM_EXIT__COUNT
+};
+
+enum vmm_system_event {
+	VMM_SYSTEM_EVENT_SHUTDOWN = 1,
+	VMM_SYSTEM_EVENT_RESET = 2,
+	VMM_SYSTEM_EVENT_CRASH = 3,
+};
+
+struct vmm_exit {
+	uint32_t reason; /* enum vmm_exit_reason */
+	union {
+		struct {
+			uint16_t port;
+			uint8_t size;     /* 1, 2 or 4 */
+			uint8_t is_write;
+			uint32_t count;   /* string I/O repeats */
+			uint8_t *data;    /* count * size bytes; the core fills it on reads */
+		} io;
+		struct {
+			uint64_t addr;
+			uint32_t len;     /* 1..8 */
+			uint8_t is_write;
+			uint8_t *data;    /* len bytes; the core fills it on reads */
+		} mmio;
+		struct {
+			uint32_t index;
+			uint8_t error;    /* set by the core: 1 injects #GP */
+			uint64_t value;   /* write: from the guest; read: set by the core */
+		} msr;
+		struct {
+			uint32_t type;    /* enum vmm_system_event */
+		} system_event;
+		struct {
+			uint64_t nr;
+			uint64_t args[6];
+			uint64_t ret;     /* set by the core */
+		} hypercall;
+		struct {
+			uint32_t suberror;
+		} internal;
+		struct {
+			uint64_t reason;
+		} fail_entry;
+		struct {
+			uint32_t code;
+		} unknown;
+	};
+};
+
+/* x86 state, in the backend-neutral layout the core uses for booting and
+ * for save/restore. */
+struct vmm_x86_regs {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rip, rflags;
+};
+
+struct vmm_x86_segment {
+	uint64_t base;
+	uint32_t limit;
+	uint16_t selector;
+	uint8_t type, present, dpl, db, s, l, g, avl;
+	uint8_t unusable;
+};
+
+struct vmm_x86_dtable {
+	uint64_t base;
+	uint16_t limit;
+};
+
+struct vmm_x86_sregs {
+	struct vmm_x86_segment cs, ds, es, fs, gs, ss, tr, ldt;
+	struct vmm_x86_dtable gdt, idt;
+	uint64_t cr0, cr2, cr3, cr4, cr8, efer, apic_base;
+};
+
+struct vmm_msr_entry {
+	uint32_t index;
+	uint64_t value;
+};
+
+/* Flags for set_memory() */
+#define VMM_MEM_DIRTY_LOG (1u << 0) /* track writes for dirty-page logging */
+#define VMM_MEM_READONLY  (1u << 1) /* guest writes become MMIO exits */
+
+/* Per-vCPU statistics the backend keeps itself (the core counts exits). */
+struct vmm_vcpu_stats {
+	uint64_t runs;         /* vcpu_run() calls */
+	uint64_t signal_exits; /* runs ended by a kick */
+};
+
+struct vmm_hv_ops {
+	uint32_t size; /* sizeof(struct vmm_hv_ops) */
+
+	/* Open the hypervisor and create one VM with `nr_vcpus` vCPUs to come.
+	 * Check API version and required extensions here; log what is missing
+	 * through h->log and return -ENOTSUP. */
+	int (*vm_create)(const struct vmm_host *h, uint32_t nr_vcpus, void **vm);
+	void (*vm_destroy)(void *vm);
+
+	/* Map host memory [hva, hva+size) at guest-physical gpa in `slot`. */
+	int (*set_memory)(void *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *hva,
+			  uint32_t flags);
+	/* Set an interrupt line's level on the in-kernel interrupt controller.
+	 * NULL or -ENOTSUP when the backend has none. */
+	int (*irq_line)(void *vm, uint32_t line, int level);
+
+	int (*vcpu_create)(void *vm, uint32_t index, void **vcpu);
+	void (*vcpu_destroy)(void *vcpu);
+	/* Run until an exit the core must see.  Returns 0 with *exit filled,
+	 * or a negative errno when the vCPU cannot run at all. */
+	int (*vcpu_run)(void *vcpu, struct vmm_exit *exit);
+	/* Make the current or next vcpu_run() return VMM_EXIT_INTR soon.
+	 * Async-signal-safe; the core also sends the vCPU thread a signal. */
+	void (*vcpu_kick)(void *vcpu);
+
+	int (*vcpu_get_regs)(void *vcpu, struct vmm_x86_regs *r);
+	int (*vcpu_set_regs)(void *vcpu, const struct vmm_x86_regs *r);
+	int (*vcpu_get_sregs)(void *vcpu, struct vmm_x86_sregs *s);
+	int (*vcpu_set_sregs)(void *vcpu, const struct vmm_x86_sregs *s);
+	int (*vcpu_get_msrs)(void *vcpu, struct vmm_msr_entry *e, unsigned n);
+	int (*vcpu_set_msrs)(void *vcpu, const struct vmm_msr_entry *e, unsigned n);
+	int (*vcpu_get_stats)(void *vcpu, struct vmm_vcpu_stats *st);
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VMM_HYPERVISOR_H */

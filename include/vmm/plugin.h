@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vmm/plugin.h - the plugin descriptor every plugin exports.
+ *
+ * A plugin is a shared object exporting one function, vmm_plugin_entry(),
+ * that returns a pointer to a const struct vmm_plugin.  The loader accepts the
+ * plugin when abi_major equals VMM_ABI_MAJOR and abi_minor is not newer than
+ * the core's VMM_ABI_MINOR.  Tables crossing the boundary only grow by
+ * appending fields; each starts with its own size so that either side reads a
+ * field only when the other side's size covers it.
+ *
+ * Error convention for every vmm/ header: functions returning int return 0 on
+ * success and a negative errno value on failure; functions returning a
+ * pointer return NULL on failure.
+ */
+#ifndef VMM_PLUGIN_H
+#define VMM_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VMM_ABI_MAJOR 1
+#define VMM_ABI_MINOR 0
+
+/* Name of the symbol the loader looks up with dlsym(). */
+#define VMM_PLUGIN_ENTRY_SYMBOL "vmm_plugin_entry"
+
+/* Plugins are built with -fvisibility=hidden; this marks the one export. */
+#define VMM_EXPORT __attribute__((visibility("default")))
+
+enum vmm_plugin_kind {
+	VMM_PLUGIN_HYPERVISOR = 1, /* ops: struct vmm_hv_ops (vmm/hypervisor.h) */
+	VMM_PLUGIN_DEVICE = 2,     /* ops: struct vmm_device_ops (vmm/device.h) */
+	VMM_PLUGIN_BACKEND = 3,    /* ops: struct vmm_backend_ops (vmm/backend.h) */
+};
+
+/* Property types.  Config values are validated against these before any
+ * plugin code runs, so a plugin reading its properties never sees bad input. */
+enum vmm_prop_type {
+	VMM_PROP_INT = 1,    /* signed 64-bit; decimal, 0x hex or 0 octal; optional K/M/G suffix */
+	VMM_PROP_BOOL = 2,   /* true/false, yes/no, on/off, 1/0 */
+	VMM_PROP_STRING = 3, /* any string */
+	VMM_PROP_ENUM = 4,   /* one of .choices */
+};
+
+struct vmm_prop_desc {
+	const char *name;           /* NULL terminates a schema array */
+	enum vmm_prop_type type;
+	const char *help;           /* one line, shown by `vmmctl plugins describe` */
+	int64_t def_int;            /* default for INT and BOOL (0/1) */
+	const char *def_str;        /* default for STRING and ENUM; NULL means unset */
+	int64_t min, max;           /* INT range, inclusive; ignored when min > max */
+	const char *const *choices; /* ENUM values, NULL-terminated */
+	bool required;              /* the config must set it */
+};
+
+struct vmm_plugin {
+	uint32_t abi_major;   /* VMM_ABI_MAJOR the plugin was built with */
+	uint32_t abi_minor;   /* VMM_ABI_MINOR the plugin was built with */
+	uint32_t size;        /* sizeof(struct vmm_plugin) the plugin was built with */
+	uint32_t kind;        /* enum vmm_plugin_kind */
+	const char *name;     /* unique; what a config's `plugin = ` names */
+	const char *version;  /* the plugin's own version string */
+	const char *summary;  /* one line */
+	const struct vmm_prop_desc *props; /* NULL-name-terminated, or NULL for none */
+	const void *ops;      /* kind-specific table; it starts with uint32_t size */
+};
+
+typedef const struct vmm_plugin *(*vmm_plugin_entry_fn)(void);
+
+/*
+ * VMM_PLUGIN_DEFINE(desc) exports the entry point returning &desc.
+ * Usage:  static const struct vmm_plugin my_plugin = { VMM_PLUGIN_HEADER, ... };
+ *         VMM_PLUGIN_DEFINE(my_plugin)
+ */
+#define VMM_PLUGIN_HEADER \
+	.abi_major = VMM_ABI_MAJOR, .abi_minor = VMM_ABI_MINOR, .size = sizeof(struct vmm_plugin)
+
+#define VMM_PLUGIN_DEFINE(desc)                                                \
+	VMM_EXPORT const struct vmm_plugin *vmm_plugin_entry(void);            \
+	VMM_EXPORT const struct vmm_plugin *vmm_plugin_entry(void) { return &(desc); }
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VMM_PLUGIN_H */
