@@ -1,6 +1,6 @@
 # core: the small core as a convenience library, and vmmctl.
 noinst_LTLIBRARIES += core/libvmmcore.la
-core_libvmmcore_la_SOURCES = core/props.c core/props.h core/loader.h
+core_libvmmcore_la_SOURCES = core/props.c core/props.h core/loader.c core/loader.h
 core_libvmmcore_la_CFLAGS = $(AM_CFLAGS) $(CONFUSE_CFLAGS) $(LIBEVENT_CFLAGS)
 core_libvmmcore_la_LIBADD = $(CONFUSE_LIBS) $(LIBEVENT_LIBS) -ldl
 
