@@ -287,7 +287,7 @@ static int scan_dir(struct vmm_plugin_set *s, const char *dir,
 
 	int loaded = 0;
 	for (size_t i = 0; i < n; i++) {
-		char file[4096], err[600];
+		char file[4096], err[8448];
 		snprintf(file, sizeof(file), "%s/%s", dir, names[i]);
 		/* NAME.so holds plugin NAME, so an earlier directory on the
 		 * path shadows a later one without opening the later file. */
