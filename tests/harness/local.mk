@@ -22,3 +22,6 @@ TESTS += tests/unit/test_harness
 tests_unit_test_harness_SOURCES = tests/unit/test_harness.c
 tests_unit_test_harness_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_harness_LDADD = tests/harness/libvmm-harness.la $(CMOCKA_LIBS)
+
+TESTS += tests/harness/check-exports.sh
+EXTRA_DIST += tests/harness/check-exports.sh
