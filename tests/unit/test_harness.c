@@ -308,15 +308,69 @@ static void test_destroy_unmaps(void **state)
 	assert_non_null(fake(f->h, "again", NULL));
 }
 
-static void test_ram(void **state)
+static void test_ram_bounds(void **state)
 {
 	struct fixture *f = *state;
 	size_t size = 0;
+	uint8_t *ram;
 
 	assert_null(vmm_harness_ram(f->h, &size));
+	/* No RAM yet: every access faults. */
+	vmm_harness_pio_write(f->h, CTL, 1, 0x50);
+	assert_int_equal(vmm_harness_log_count(f->h, VMM_LOG_GUEST_ERROR), 1);
+
 	assert_int_equal(vmm_harness_set_ram(f->h, 4096), 0);
-	assert_non_null(vmm_harness_ram(f->h, &size));
+	ram = vmm_harness_ram(f->h, &size);
+	assert_non_null(ram);
 	assert_int_equal(size, 4096);
+
+	/* The last 8 bytes of RAM are in bounds ... */
+	vmm_harness_pio_write(f->h, DATA, 8, 0x0807060504030201ULL);
+	assert_int_equal(vmm_harness_msr_write(f->h, MSR, 4088), 0);
+	vmm_harness_pio_write(f->h, CTL, 1, 0x50);
+	assert_int_equal(ram[4088], 0x01);
+	assert_int_equal(ram[4095], 0x08);
+	ram[4088] = 0x99;
+	vmm_harness_pio_write(f->h, CTL, 1, 0x51);
+	assert_int_equal(vmm_harness_pio_read(f->h, DATA, 1), 0x99);
+	ram[4089] = 0x77;
+	vmm_harness_pio_write(f->h, CTL, 1, 0x52);
+	assert_int_equal(vmm_harness_pio_read(f->h, DATA + 1, 1), 0x77);
+	assert_int_equal(vmm_harness_log_count(f->h, VMM_LOG_GUEST_ERROR), 1);
+
+	/* ... one byte further is not, nor is an address that wraps. */
+	assert_int_equal(vmm_harness_msr_write(f->h, MSR, 4089), 0);
+	vmm_harness_pio_write(f->h, CTL, 1, 0x50);
+	vmm_harness_pio_write(f->h, CTL, 1, 0x51);
+	vmm_harness_pio_write(f->h, CTL, 1, 0x52);
+	assert_int_equal(vmm_harness_msr_write(f->h, MSR, UINT64_MAX - 3), 0);
+	vmm_harness_pio_write(f->h, CTL, 1, 0x51);
+	assert_int_equal(vmm_harness_log_count(f->h, VMM_LOG_GUEST_ERROR), 5);
+}
+
+static void test_fd_watch(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const watching[] = { "pio_base=0x310", "mmio_base=0x20000000",
+						"msr=1", "ctl=0x301", "watch_fd=7", NULL };
+	struct vmm_harness_dev *d = fake(f->h, "watcher", watching);
+
+	assert_non_null(d);
+	assert_int_equal(vmm_harness_fd_trigger(f->h, 7, VMM_FD_WRITE), 0);
+	assert_int_equal(vmm_harness_fd_trigger(f->h, 8, VMM_FD_READ), 0);
+	assert_int_equal(vmm_harness_fd_trigger(f->h, 7, VMM_FD_READ), 1);
+	assert_string_equal(vmm_harness_char_output(d, NULL), "w");
+	/* Destroying the device removed its watch. */
+	vmm_harness_destroy_device(d);
+	assert_int_equal(vmm_harness_fd_trigger(f->h, 7, VMM_FD_READ), 0);
+}
+
+static void test_reset_op_optional(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(vmm_harness_reset_device(f->dev), -ENOTSUP);
+	assert_non_null(vmm_harness_device_state(f->dev));
 }
 
 int main(void)
@@ -338,7 +392,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_char_input_flow_control, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_machine_stop_and_logs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_unmaps, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ram, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ram_bounds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fd_watch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_op_optional, setup, teardown),
 	};
 
 	snprintf(fixture_path, sizeof(fixture_path), "%s/tests/fixtures/.libs/fake-dev.so",
