@@ -16,7 +16,22 @@
  * char_input_ready() is delivered when the current harness call (bus
  * access, clock step, input injection) has returned from the device.
  *
- * Not thread-safe: one test thread drives one harness.
+ * Not thread-safe: one test thread drives one harness.  Device plugins
+ * only: backend and hypervisor plugins cannot be instantiated here.
+ *
+ * Example, a test of a UART at 0x3f8 on line 4:
+ *
+ *	struct vmm_harness *h = vmm_harness_new();
+ *	static const char *const props[] = { "base=0x3f8", "irq=4", NULL };
+ *	struct vmm_harness_dev *com1 =
+ *		vmm_harness_create_device(h, "uart16550", "com1", props);
+ *
+ *	vmm_harness_pio_write(h, 0x3fc, 1, 0x08);	// MCR: OUT2
+ *	vmm_harness_pio_write(h, 0x3f9, 1, 0x02);	// IER: ETBEI
+ *	assert(vmm_harness_irq_level(h, 4) == 1);
+ *	vmm_harness_pio_write(h, 0x3f8, 1, 'A');
+ *	assert(strcmp(vmm_harness_char_output(com1, NULL), "A") == 0);
+ *	vmm_harness_free(h);
  */
 #ifndef VMM_HARNESS_H
 #define VMM_HARNESS_H

@@ -919,17 +919,40 @@ static uint64_t byte_mask(unsigned n)
 	return n >= 8 ? UINT64_MAX : (1ULL << (8 * n)) - 1;
 }
 
+/* An MSR is one address holding 8 bytes: nothing to split. */
+static int msr_access(struct vmm_harness *h, uint32_t index, uint64_t *value, bool is_write)
+{
+	struct region *r = region_at(h, VMM_BUS_MSR, index);
+	int rc;
+
+	if (!r) {
+		h->unclaimed++;
+		if (!is_write)
+			*value = UINT64_MAX;
+		return -EIO;
+	}
+	enter(h);
+	if (is_write) {
+		rc = r->ops->write(r->opaque, 0, index - r->base, 8, *value);
+	} else {
+		rc = r->ops->read(r->opaque, 0, index - r->base, 8, value);
+		if (rc)
+			*value = UINT64_MAX;
+	}
+	leave(h);
+	return rc ? -EIO : 0;
+}
+
 /*
- * One guest access, walked byte range by byte range: each part goes to the
+ * One PIO or MMIO access, walked range by range: each part goes to the
  * region under it in the widest size that region accepts, the way the core
- * adapts accesses.  Returns 0, or -EIO if any part failed or was unclaimed
- * (that is what turns into #GP on the MSR bus).
+ * adapts accesses.  Parts no region claims read as all ones.
  */
-static int bus_access(struct vmm_harness *h, enum vmm_bus bus, uint64_t addr, unsigned size,
-		      uint64_t *value, bool is_write)
+static void bus_access(struct vmm_harness *h, enum vmm_bus bus, uint64_t addr, unsigned size,
+		       uint64_t *value, bool is_write)
 {
 	uint64_t result = 0, wval = is_write ? *value : 0;
-	bool unclaimed = false, failed = false;
+	bool unclaimed = false;
 	unsigned done = 0;
 
 	if (size != 1 && size != 2 && size != 4 && size != 8) {
@@ -937,33 +960,16 @@ static int bus_access(struct vmm_harness *h, enum vmm_bus bus, uint64_t addr, un
 		     bus_names[bus], size, (unsigned long long)addr);
 		if (!is_write)
 			*value = UINT64_MAX;
-		return -EINVAL;
+		return;
 	}
 
 	enter(h);
-	/* An MSR is one address holding 8 bytes: nothing to split. */
-	if (bus == VMM_BUS_MSR) {
-		struct region *r = region_at(h, bus, addr);
-		uint64_t part = 0;
-		int rc;
-
-		done = size;
-		if (!r) {
-			unclaimed = true;
-			result = UINT64_MAX;
-		} else if (is_write) {
-			failed = r->ops->write(r->opaque, 0, addr - r->base, 8, wval) != 0;
-		} else {
-			rc = r->ops->read(r->opaque, 0, addr - r->base, 8, &part);
-			failed = rc != 0;
-			result = rc ? UINT64_MAX : part;
-		}
-	}
 	while (done < size) {
 		uint64_t a = addr + done;
 		unsigned rem = size - done;
+		/* Bytes past the top of the bus (or wrapping) are nobody's. */
 		struct region *r = a >= addr && a <= bus_limit(bus) ? region_at(h, bus, a) : NULL;
-		uint64_t part = 0;
+		uint64_t part = 0, room;
 		unsigned s;
 
 		if (!r) {
@@ -972,9 +978,7 @@ static int bus_access(struct vmm_harness *h, enum vmm_bus bus, uint64_t addr, un
 			done++;
 			continue;
 		}
-		uint64_t room = r->last - a + 1;
-		if (room > rem)
-			room = rem;
+		room = r->last - a + 1 < rem ? r->last - a + 1 : rem;
 		s = chunk_size(r->ops->access_sizes, room);
 		if (!s) {
 			dev_log(r->owner, VMM_LOG_GUEST_ERROR,
@@ -982,18 +986,15 @@ static int bus_access(struct vmm_harness *h, enum vmm_bus bus, uint64_t addr, un
 				bus_names[bus], is_write ? "write" : "read", (unsigned)room,
 				(unsigned long long)a);
 			result |= byte_mask((unsigned)room) << (8 * done);
-			failed = true;
 			done += (unsigned)room;
 			continue;
 		}
 		if (is_write) {
-			if (r->ops->write(r->opaque, 0, a - r->base, s, (wval >> (8 * done)) & byte_mask(s)))
-				failed = true;
+			/* A failed write is the device's guest error to log. */
+			r->ops->write(r->opaque, 0, a - r->base, s, (wval >> (8 * done)) & byte_mask(s));
 		} else {
-			if (r->ops->read(r->opaque, 0, a - r->base, s, &part)) {
-				failed = true;
+			if (r->ops->read(r->opaque, 0, a - r->base, s, &part))
 				part = UINT64_MAX;
-			}
 			result |= (part & byte_mask(s)) << (8 * done);
 		}
 		done += s;
@@ -1003,7 +1004,6 @@ static int bus_access(struct vmm_harness *h, enum vmm_bus bus, uint64_t addr, un
 	leave(h);
 	if (!is_write)
 		*value = result & byte_mask(size);
-	return unclaimed || failed ? -EIO : 0;
 }
 
 uint64_t vmm_harness_pio_read(struct vmm_harness *h, uint16_t port, unsigned size)
@@ -1034,12 +1034,12 @@ void vmm_harness_mmio_write(struct vmm_harness *h, uint64_t gpa, unsigned size, 
 
 int vmm_harness_msr_read(struct vmm_harness *h, uint32_t index, uint64_t *value)
 {
-	return bus_access(h, VMM_BUS_MSR, index, 8, value, false) ? -EIO : 0;
+	return msr_access(h, index, value, false);
 }
 
 int vmm_harness_msr_write(struct vmm_harness *h, uint32_t index, uint64_t value)
 {
-	return bus_access(h, VMM_BUS_MSR, index, 8, &value, true) ? -EIO : 0;
+	return msr_access(h, index, &value, true);
 }
 
 unsigned long vmm_harness_unclaimed_count(struct vmm_harness *h)
