@@ -46,6 +46,10 @@ struct parse_ctx {
 	bool have_err;
 	struct opt_line *lines;
 	size_t nlines, cap;
+	const char *text; /* the config's text, for section start lines */
+	/* Which plugin a section names (known after pass 1). */
+	const char *(*plugin_of)(const void *pass1, const char *section, const char *title);
+	const void *pass1;
 };
 
 /* libconfuse's callbacks carry no user pointer; parsing is single-threaded. */
@@ -53,11 +57,19 @@ static _Thread_local struct parse_ctx *cur;
 
 static void confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
 {
-	char msg[512];
+	char msg[512], opt[128];
 	if (!cur || cur->have_err)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	snprintf(cur->err, cur->errlen, "%s:%d: %s", cur->file, cfg ? cfg->line : 0, msg);
+	/* In a plugin's section an unknown option is a property the plugin
+	 * does not have: say so, and where to look. */
+	const char *plugin = cfg && cfg->title && cur->plugin_of ? cur->plugin_of(cur->pass1, cfg->name, cfg->title) : NULL;
+	if (plugin && sscanf(msg, "no such option '%127[^']'", opt) == 1)
+		snprintf(cur->err, cur->errlen, "%s:%d: %s '%s': plugin '%s' has no property '%s' "
+			 "(see: vmmctl plugins describe %s)", cur->file, cfg->line, cfg->name, cfg->title,
+			 plugin, opt, plugin);
+	else
+		snprintf(cur->err, cur->errlen, "%s:%d: %s", cur->file, cfg ? cfg->line : 0, msg);
 	cur->have_err = true;
 }
 
@@ -103,6 +115,46 @@ static int line_of(const struct parse_ctx *c, const char *section, const char *t
 			best = l->line;
 	}
 	return best;
+}
+
+/* The line where `section "title"` opens, found in the text itself:
+ * libconfuse only knows where a section ends. */
+static int section_line(const struct parse_ctx *c, const char *section, const char *title)
+{
+	const char *t = c->text;
+	char *owned = NULL;
+	int line = 1, found = 0;
+	size_t slen = strlen(section), tlen = strlen(title);
+
+	if (!t) {
+		FILE *f = fopen(c->file, "r");
+		size_t cap = 0;
+		if (!f)
+			return 0;
+		if (getdelim(&owned, &cap, '\0', f) < 0) {
+			fclose(f);
+			free(owned);
+			return 0;
+		}
+		fclose(f);
+		t = owned;
+	}
+	for (const char *p = t; *p && !found; line++) {
+		const char *q = p + strspn(p, " \t");
+		if (strncmp(q, section, slen) == 0 && (q[slen] == ' ' || q[slen] == '\t')) {
+			q += slen + strspn(q + slen, " \t");
+			if (*q == '"')
+				q++;
+			if (strncmp(q, title, tlen) == 0 && strchr("\" \t{", q[tlen]))
+				found = line;
+		}
+		p = strchr(p, '\n');
+		if (!p)
+			break;
+		p++;
+	}
+	free(owned);
+	return found;
 }
 
 static void free_lines(struct parse_ctx *c)
@@ -194,9 +246,21 @@ struct named {
 
 struct pass1 {
 	char *hv; /* hypervisor title */
+	int hv_line;
 	struct named *items;
 	size_t n;
 };
+
+static const char *pass1_plugin_of(const void *pass1, const char *section, const char *title)
+{
+	const struct pass1 *p = pass1;
+	if (strcmp(section, "hypervisor") == 0)
+		return p->hv;
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->items[i].section, section) == 0 && strcmp(p->items[i].title, title) == 0)
+			return p->items[i].plugin;
+	return NULL;
+}
 
 static void pass1_free(struct pass1 *p)
 {
@@ -237,9 +301,10 @@ static int run_pass1(const char *file, const char *text, struct pass1 *p, struct
 	cfg_opt_t any[] = { CFG_STR("plugin", NULL, CFGF_NONE), CFG_STR("__unknown", NULL, CFGF_NONE),
 			    CFG_END() };
 	any[0].validcb = record_line;
+	any[1].validcb = record_line;
 	cfg_opt_t opts[] = {
 		CFG_STR("__unknown", NULL, CFGF_NONE),
-		CFG_SEC("hypervisor", any, CFGF_TITLE),
+		CFG_SEC("hypervisor", any, CFGF_MULTI | CFGF_TITLE),
 		CFG_SEC("boot", any, CFGF_NONE),
 		CFG_SEC("backend", any, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 		CFG_SEC("device", any, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
@@ -249,8 +314,16 @@ static int run_pass1(const char *file, const char *text, struct pass1 *p, struct
 	if (!cfg)
 		return -EINVAL;
 
-	cfg_t *hv = cfg_size(cfg, "hypervisor") ? cfg_getsec(cfg, "hypervisor") : NULL;
+	/* A titled section must be MULTI in libconfuse; allow one. */
+	if (cfg_size(cfg, "hypervisor") > 1) {
+		cfg_t *second = cfg_getnsec(cfg, "hypervisor", 1);
+		fail(c, second->line, "only one hypervisor section is allowed");
+		cfg_free(cfg);
+		return -EINVAL;
+	}
+	cfg_t *hv = cfg_size(cfg, "hypervisor") ? cfg_getnsec(cfg, "hypervisor", 0) : NULL;
 	p->hv = strdup(hv && cfg_title(hv) ? cfg_title(hv) : "kvm");
+	p->hv_line = hv ? hv->line : 0;
 	static const char *const multi[] = { "backend", "device" };
 	size_t total = cfg_size(cfg, "backend") + cfg_size(cfg, "device");
 	p->items = calloc(total + 1, sizeof(*p->items));
@@ -263,7 +336,7 @@ static int run_pass1(const char *file, const char *text, struct pass1 *p, struct
 			cfg_t *s = cfg_getnsec(cfg, multi[k], i);
 			const char *plugin = cfg_getstr(s, "plugin");
 			if (!plugin) {
-				int line = line_of(c, multi[k], cfg_title(s), NULL);
+				int line = section_line(c, multi[k], cfg_title(s));
 				fail(c, line ? line : s->line, "%s '%s' names no plugin (add plugin = \"NAME\")",
 				     multi[k], cfg_title(s));
 				cfg_free(cfg);
@@ -282,11 +355,15 @@ static int run_pass1(const char *file, const char *text, struct pass1 *p, struct
 /* ------------------------------------------------------------ pass 2 */
 
 static int require_plugin(struct parse_ctx *c, struct vmm_plugin_set *ps, const char *path, const char *section,
-			  const char *title, const char *plugin, uint32_t kind,
+			  const char *title, const char *plugin, uint32_t kind, int fallback_line,
 			  const struct vmm_loaded_plugin **out)
 {
 	char err[1024];
 	int line = line_of(c, section, title, "plugin");
+	if (!line)
+		line = section_line(c, section, title);
+	if (!line)
+		line = fallback_line;
 	if (vmm_plugin_set_require(ps, path, plugin, out, err, sizeof(err)))
 		return fail(c, line, "%s '%s': %s", section, title, err);
 	if ((*out)->desc->kind != kind)
@@ -305,19 +382,20 @@ static int fill_instance(struct parse_ctx *c, cfg_t *s, const char *section, con
 	ci->props = vmm_propset_new(schema);
 	if (!ci->props)
 		return -ENOMEM;
-	ci->line = line_of(c, section, title, NULL);
+	ci->line = section_line(c, section, title);
 	if (!ci->line)
 		ci->line = s->line;
 	for (size_t i = 0; i < union_opts->n; i++) {
 		const char *name = union_opts->o[i].name;
-		if (strcmp(name, "plugin") == 0 || cfg_size(s, name) == 0)
+		const char *value = cfg_size(s, name) ? cfg_getstr(s, name) : NULL;
+		if (strcmp(name, "plugin") == 0 || !value)
 			continue;
 		int line = line_of(c, section, title, name);
 		if (!vmm_prop_find(schema, name))
 			return fail(c, line, "%s '%s': plugin '%s' has no property '%s' "
 				    "(see: vmmctl plugins describe %s)", section, title, ci->plugin, name,
 				    ci->plugin);
-		if (vmm_propset_set(ci->props, name, cfg_getstr(s, name), err, sizeof(err)))
+		if (vmm_propset_set(ci->props, name, value, err, sizeof(err)))
 			return fail(c, line, "%s '%s': %s", section, title, err);
 	}
 	if (vmm_propset_check(ci->props, err, sizeof(err)))
@@ -353,8 +431,7 @@ static int run_pass2(const char *file, const char *text, const struct pass1 *p1,
 	mc->hypervisor.name = strdup(p1->hv);
 	mc->hypervisor.plugin = strdup(p1->hv);
 	if (require_plugin(c, ps, path, "hypervisor", p1->hv, p1->hv, VMM_PLUGIN_HYPERVISOR,
-			   &mc->hypervisor.lp)) {
-		/* The hypervisor section has no plugin option: point at the section. */
+			   p1->hv_line, &mc->hypervisor.lp)) {
 		goto out;
 	}
 	optlist_add_props(&hv_opts, mc->hypervisor.lp->desc->props);
@@ -365,7 +442,7 @@ static int run_pass2(const char *file, const char *text, const struct pass1 *p1,
 		bool dev = strcmp(nm->section, "device") == 0;
 		const struct vmm_loaded_plugin *lp;
 		if (require_plugin(c, ps, path, nm->section, nm->title, nm->plugin,
-				   dev ? VMM_PLUGIN_DEVICE : VMM_PLUGIN_BACKEND, &lp))
+				   dev ? VMM_PLUGIN_DEVICE : VMM_PLUGIN_BACKEND, 0, &lp))
 			goto out;
 		optlist_add_props(dev ? &dev_opts : &be_opts, lp->desc->props);
 	}
@@ -376,7 +453,7 @@ static int run_pass2(const char *file, const char *text, const struct pass1 *p1,
 	cfg_opt_t opts[] = {
 		CFG_STR("memory", "64M", CFGF_NONE),
 		CFG_INT("vcpus", 1, CFGF_NONE),
-		CFG_SEC("hypervisor", optlist_done(&hv_opts), CFGF_TITLE),
+		CFG_SEC("hypervisor", optlist_done(&hv_opts), CFGF_MULTI | CFGF_TITLE),
 		CFG_SEC("boot", optlist_done(&boot_opts), CFGF_NONE),
 		CFG_SEC("backend", optlist_done(&be_opts), CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 		CFG_SEC("device", optlist_done(&dev_opts), CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
@@ -405,7 +482,7 @@ static int run_pass2(const char *file, const char *text, const struct pass1 *p1,
 	}
 	mc->vcpus = (unsigned)vcpus;
 
-	cfg_t *hv = cfg_size(cfg, "hypervisor") ? cfg_getsec(cfg, "hypervisor") : NULL;
+	cfg_t *hv = cfg_size(cfg, "hypervisor") ? cfg_getnsec(cfg, "hypervisor", 0) : NULL;
 	if (hv) {
 		if (fill_instance(c, hv, "hypervisor", p1->hv, &hv_opts, &mc->hypervisor))
 			goto out;
@@ -483,8 +560,10 @@ out:
 int vmm_config_load(const char *file, struct vmm_plugin_set *ps, const char *plugin_path,
 		    struct vmm_machine_config **out, char *err, size_t errlen)
 {
-	struct parse_ctx c = { .file = file ? file : DEFAULT_MACHINE_NAME, .err = err, .errlen = errlen };
 	struct pass1 p1 = { 0 };
+	struct parse_ctx c = { .file = file ? file : DEFAULT_MACHINE_NAME, .err = err, .errlen = errlen,
+			       .text = file ? NULL : vmm_default_machine, .plugin_of = pass1_plugin_of,
+			       .pass1 = &p1 };
 	struct vmm_machine_config *mc = calloc(1, sizeof(*mc));
 	const char *text = file ? NULL : vmm_default_machine;
 	int rc;
