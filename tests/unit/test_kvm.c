@@ -21,11 +21,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include <linux/kvm.h>
 
 #include <vmm/hypervisor.h>
 #include "core/loader.h"
@@ -705,7 +708,7 @@ int main(void)
 {
 	const char *dir = getenv("VMM_PLUGIN_PATH");
 	char path[4096], err[8448], reason[256];
-	int fd;
+	int fd, api, api_errno;
 
 	if (geteuid() != 0)
 		return skip_test("not running as root");
@@ -714,7 +717,15 @@ int main(void)
 		snprintf(reason, sizeof(reason), "/dev/kvm: %s", strerror(errno));
 		return skip_test(reason);
 	}
+	/* An open that works is not enough: the node may be something else. */
+	api = ioctl(fd, KVM_GET_API_VERSION, 0);
+	api_errno = errno;
 	close(fd);
+	if (api != KVM_API_VERSION) {
+		snprintf(reason, sizeof(reason), "/dev/kvm: KVM_GET_API_VERSION gave %d%s%s", api,
+			 api < 0 ? ": " : "", api < 0 ? strerror(api_errno) : "");
+		return skip_test(reason);
+	}
 
 	/* Not a skip: without the plugin path the build is broken. */
 	if (!dir || !dir[0]) {
