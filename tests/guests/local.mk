@@ -49,3 +49,9 @@ pkgdata_guests_DATA = tests/guests/hello.elf
 
 EXTRA_DIST += $(guest_common) tests/guests/hello.c tests/guests/uart-test.c \
 	tests/guests/uart-isr.S tests/guests/bench-pio.S
+
+# Guest tests on /dev/kvm (they skip with status 77 without root and KVM).
+guest_tests = tests/guests/hello.sh tests/guests/uart-test.sh \
+	tests/guests/flat-pio.sh tests/guests/qemu-reference.sh
+TESTS += $(guest_tests)
+EXTRA_DIST += $(guest_tests) tests/guests/guest-lib.sh tests/guests/uart-test.conf
