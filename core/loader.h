@@ -31,6 +31,10 @@ int vmm_plugin_set_scan(struct vmm_plugin_set *s, const char *path,
 			void (*report)(void *ctx, const char *line), void *ctx);
 /* Add one file; 0, or a negative errno with `err` set (duplicates included). */
 int vmm_plugin_set_add_file(struct vmm_plugin_set *s, const char *file, char *err, size_t errlen);
+/* Find plugin NAME: already loaded, or NAME.so in the first directory of
+ * `path` holding one.  -ENOENT with `err` set when there is none. */
+int vmm_plugin_set_require(struct vmm_plugin_set *s, const char *path, const char *name,
+			   const struct vmm_loaded_plugin **out, char *err, size_t errlen);
 const struct vmm_loaded_plugin *vmm_plugin_set_find(const struct vmm_plugin_set *s, const char *name);
 size_t vmm_plugin_set_count(const struct vmm_plugin_set *s);
 const struct vmm_loaded_plugin *vmm_plugin_set_at(const struct vmm_plugin_set *s, size_t i);

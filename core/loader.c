@@ -1,0 +1,360 @@
+/* core/loader.c - open plugin shared objects and check their descriptors.
+ *
+ * The loader is the ABI gate: everything a plugin hands us is checked here
+ * once (sizes, versions, kind, name) so that the rest of the core can trust
+ * the descriptor.  Plugins are opened RTLD_LOCAL so two plugins cannot clash
+ * on symbol names, and RTLD_NOW so an unresolved symbol is refused at load
+ * time rather than crashing the VM later.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <vmm/vmm.h>
+#include "core/loader.h"
+
+struct vmm_plugin_set {
+	struct vmm_loaded_plugin *items;
+	size_t count, cap;
+};
+
+const char *vmm_plugin_kind_name(uint32_t kind)
+{
+	switch (kind) {
+	case VMM_PLUGIN_HYPERVISOR: return "hypervisor";
+	case VMM_PLUGIN_DEVICE: return "device";
+	case VMM_PLUGIN_BACKEND: return "backend";
+	default: return "unknown";
+	}
+}
+
+static int refuse(char *err, size_t errlen, int rc, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static int refuse(char *err, size_t errlen, int rc, const char *path, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (err && errlen)
+		snprintf(err, errlen, "plugin %s: %s", path, msg);
+	return rc;
+}
+
+/* The smallest ops table each kind must provide: every field the core
+ * needs without checking `size` again (ABI 1.0). */
+static size_t min_ops_size(uint32_t kind)
+{
+	switch (kind) {
+	case VMM_PLUGIN_HYPERVISOR:
+		return offsetof(struct vmm_hv_ops, vcpu_kick) + sizeof(void *);
+	case VMM_PLUGIN_DEVICE:
+		return offsetof(struct vmm_device_ops, create) + sizeof(void *);
+	case VMM_PLUGIN_BACKEND:
+		return sizeof(struct vmm_backend_ops);
+	default:
+		return 0;
+	}
+}
+
+static int check_descriptor(const char *path, const struct vmm_plugin *d, char *err, size_t errlen)
+{
+	/* Read abi_major/minor/size first: they are at fixed offsets in
+	 * every ABI version, so they are safe even for an alien descriptor. */
+	if (d->abi_major != VMM_ABI_MAJOR)
+		return refuse(err, errlen, -EPROTO, path,
+			      "ABI major %u, expected %u (rebuild the plugin against this vmm)",
+			      d->abi_major, VMM_ABI_MAJOR);
+	if (d->abi_minor > VMM_ABI_MINOR)
+		return refuse(err, errlen, -EPROTO, path,
+			      "ABI minor %u is newer than this vmm's %u.%u",
+			      d->abi_minor, VMM_ABI_MAJOR, VMM_ABI_MINOR);
+	if (d->size < offsetof(struct vmm_plugin, ops) + sizeof(void *))
+		return refuse(err, errlen, -EPROTO, path,
+			      "descriptor size %u is smaller than the ABI %u.0 minimum %zu",
+			      d->size, VMM_ABI_MAJOR, offsetof(struct vmm_plugin, ops) + sizeof(void *));
+	if (d->kind != VMM_PLUGIN_HYPERVISOR && d->kind != VMM_PLUGIN_DEVICE &&
+	    d->kind != VMM_PLUGIN_BACKEND)
+		return refuse(err, errlen, -EPROTO, path,
+			      "unknown plugin kind %u (expected 1 hypervisor, 2 device or 3 backend)",
+			      d->kind);
+	if (!d->name || !d->name[0])
+		return refuse(err, errlen, -EPROTO, path, "descriptor has no name");
+	if (!d->ops)
+		return refuse(err, errlen, -EPROTO, path, "%s plugin '%s' has no ops table",
+			      vmm_plugin_kind_name(d->kind), d->name);
+
+	uint32_t ops_size = *(const uint32_t *)d->ops;
+	size_t need = min_ops_size(d->kind);
+	if (ops_size < need)
+		return refuse(err, errlen, -EPROTO, path,
+			      "%s ops table of '%s' is %u bytes, expected at least %zu",
+			      vmm_plugin_kind_name(d->kind), d->name, ops_size, need);
+	if (d->kind == VMM_PLUGIN_BACKEND) {
+		const struct vmm_backend_ops *b = d->ops;
+		if (b->type != VMM_BACKEND_CHAR)
+			return refuse(err, errlen, -EPROTO, path,
+				      "backend '%s' has unknown type %u", d->name, b->type);
+		if (b->size < offsetof(struct vmm_char_backend_ops, write) + sizeof(void *))
+			return refuse(err, errlen, -EPROTO, path,
+				      "char backend ops table of '%s' is %u bytes, expected at least %zu",
+				      d->name, b->size,
+				      offsetof(struct vmm_char_backend_ops, write) + sizeof(void *));
+	}
+	if (d->props) {
+		for (const struct vmm_prop_desc *p = d->props; p->name; p++) {
+			if (p->type < VMM_PROP_INT || p->type > VMM_PROP_ENUM)
+				return refuse(err, errlen, -EPROTO, path,
+					      "property '%s' of '%s' has unknown type %d",
+					      p->name, d->name, (int)p->type);
+			if (p->type == VMM_PROP_ENUM && !p->choices)
+				return refuse(err, errlen, -EPROTO, path,
+					      "enum property '%s' of '%s' has no choices", p->name, d->name);
+		}
+	}
+	return 0;
+}
+
+int vmm_plugin_load_file(const char *path, struct vmm_loaded_plugin *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+
+	void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!dl) {
+		/* dlerror() already names the file; keep its one line. */
+		const char *e = dlerror();
+		if (err && errlen)
+			snprintf(err, errlen, "plugin %s: cannot load: %s", path,
+				 e ? e : "unknown dlopen error");
+		return -ENOEXEC;
+	}
+	dlerror();
+	vmm_plugin_entry_fn entry = (vmm_plugin_entry_fn)dlsym(dl, VMM_PLUGIN_ENTRY_SYMBOL);
+	if (!entry) {
+		dlclose(dl);
+		return refuse(err, errlen, -ENOENT, path, "no %s symbol: not a vmm plugin",
+			      VMM_PLUGIN_ENTRY_SYMBOL);
+	}
+	const struct vmm_plugin *d = entry();
+	if (!d) {
+		dlclose(dl);
+		return refuse(err, errlen, -EPROTO, path, "%s() returned NULL", VMM_PLUGIN_ENTRY_SYMBOL);
+	}
+	int rc = check_descriptor(path, d, err, errlen);
+	if (rc) {
+		dlclose(dl);
+		return rc;
+	}
+	out->desc = d;
+	out->ops = d->ops;
+	out->path = strdup(path);
+	out->dl = dl;
+	if (!out->path) {
+		dlclose(dl);
+		return refuse(err, errlen, -ENOMEM, path, "out of memory");
+	}
+	return 0;
+}
+
+void vmm_plugin_unload(struct vmm_loaded_plugin *p)
+{
+	if (!p)
+		return;
+	if (p->dl)
+		dlclose(p->dl);
+	free(p->path);
+	memset(p, 0, sizeof(*p));
+}
+
+struct vmm_plugin_set *vmm_plugin_set_new(void)
+{
+	return calloc(1, sizeof(struct vmm_plugin_set));
+}
+
+void vmm_plugin_set_free(struct vmm_plugin_set *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->count; i++)
+		vmm_plugin_unload(&s->items[i]);
+	free(s->items);
+	free(s);
+}
+
+const struct vmm_loaded_plugin *vmm_plugin_set_find(const struct vmm_plugin_set *s, const char *name)
+{
+	for (size_t i = 0; i < s->count; i++)
+		if (strcmp(s->items[i].desc->name, name) == 0)
+			return &s->items[i];
+	return NULL;
+}
+
+size_t vmm_plugin_set_count(const struct vmm_plugin_set *s)
+{
+	return s->count;
+}
+
+const struct vmm_loaded_plugin *vmm_plugin_set_at(const struct vmm_plugin_set *s, size_t i)
+{
+	return i < s->count ? &s->items[i] : NULL;
+}
+
+int vmm_plugin_set_add_file(struct vmm_plugin_set *s, const char *file, char *err, size_t errlen)
+{
+	struct vmm_loaded_plugin p;
+	int rc = vmm_plugin_load_file(file, &p, err, errlen);
+	if (rc)
+		return rc;
+
+	/* The file name is the plugin's name: that lets vmmctl open only the
+	 * plugins a machine uses instead of every file on the path. */
+	const char *base = strrchr(file, '/');
+	base = base ? base + 1 : file;
+	size_t blen = strlen(base);
+	if (blen > 3 && strcmp(base + blen - 3, ".so") == 0 &&
+	    (strlen(p.desc->name) != blen - 3 || strncmp(base, p.desc->name, blen - 3) != 0)) {
+		rc = refuse(err, errlen, -EPROTO, file, "declares name '%s' but the file must be named %s.so",
+			    p.desc->name, p.desc->name);
+		vmm_plugin_unload(&p);
+		return rc;
+	}
+
+	const struct vmm_loaded_plugin *prev = vmm_plugin_set_find(s, p.desc->name);
+	if (prev) {
+		rc = refuse(err, errlen, -EEXIST, file, "duplicate plugin name '%s' (already loaded from %s)",
+			    p.desc->name, prev->path);
+		vmm_plugin_unload(&p);
+		return rc;
+	}
+	if (s->count == s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 8;
+		struct vmm_loaded_plugin *n = realloc(s->items, ncap * sizeof(*n));
+		if (!n) {
+			vmm_plugin_unload(&p);
+			return refuse(err, errlen, -ENOMEM, file, "out of memory");
+		}
+		s->items = n;
+		s->cap = ncap;
+	}
+	s->items[s->count++] = p;
+	return 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Scan one directory in name order so that which duplicate wins does not
+ * depend on readdir() order. */
+static int scan_dir(struct vmm_plugin_set *s, const char *dir,
+		    void (*report)(void *ctx, const char *line), void *ctx)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0; /* a missing directory on the path is not an error */
+
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		if (len < 4 || strcmp(de->d_name + len - 3, ".so") != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			char **nn = realloc(names, cap * sizeof(*nn));
+			if (!nn)
+				break;
+			names = nn;
+		}
+		names[n] = strdup(de->d_name);
+		if (names[n])
+			n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), name_cmp);
+
+	int loaded = 0;
+	for (size_t i = 0; i < n; i++) {
+		char file[4096], err[8448];
+		snprintf(file, sizeof(file), "%s/%s", dir, names[i]);
+		/* NAME.so holds plugin NAME, so an earlier directory on the
+		 * path shadows a later one without opening the later file. */
+		names[i][strlen(names[i]) - 3] = '\0';
+		const struct vmm_loaded_plugin *prev = vmm_plugin_set_find(s, names[i]);
+		if (prev) {
+			if (strcmp(prev->path, file) != 0 && report) {
+				snprintf(err, sizeof(err), "plugin %s: shadowed by %s (earlier on the plugin path)",
+					 file, prev->path);
+				report(ctx, err);
+			}
+		} else if (vmm_plugin_set_add_file(s, file, err, sizeof(err)) == 0) {
+			loaded++;
+		} else if (report) {
+			report(ctx, err);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return loaded;
+}
+
+int vmm_plugin_set_scan(struct vmm_plugin_set *s, const char *path,
+			void (*report)(void *ctx, const char *line), void *ctx)
+{
+	int loaded = 0;
+	char *copy = strdup(path ? path : "");
+	if (!copy)
+		return -ENOMEM;
+	char *save = NULL;
+	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save))
+		loaded += scan_dir(s, dir, report, ctx);
+	free(copy);
+	return loaded;
+}
+
+int vmm_plugin_set_require(struct vmm_plugin_set *s, const char *path, const char *name,
+			   const struct vmm_loaded_plugin **out, char *err, size_t errlen)
+{
+	const struct vmm_loaded_plugin *p = vmm_plugin_set_find(s, name);
+	if (p) {
+		*out = p;
+		return 0;
+	}
+	if (!name[0] || strchr(name, '/')) {
+		snprintf(err, errlen, "invalid plugin name '%s'", name);
+		return -EINVAL;
+	}
+	char *copy = strdup(path ? path : "");
+	if (!copy)
+		return -ENOMEM;
+	char *save = NULL;
+	int rc = -ENOENT;
+	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		char file[4096];
+		struct stat st;
+		snprintf(file, sizeof(file), "%s/%s.so", dir, name);
+		if (stat(file, &st) != 0)
+			continue;
+		rc = vmm_plugin_set_add_file(s, file, err, errlen);
+		if (rc == 0)
+			*out = vmm_plugin_set_find(s, name);
+		break;
+	}
+	if (rc == -ENOENT)
+		snprintf(err, errlen, "no plugin named '%s' on the plugin path %s", name,
+			 path && path[0] ? path : "(empty)");
+	free(copy);
+	return rc;
+}
