@@ -1,3 +1,270 @@
-/* vmmctl - placeholder until the core lands */
+/* vmmctl - run, check and inspect machines (see vmmctl(1)). */
 #include "config.h"
-int main(void) { return 0; }
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vmm/vmm.h>
+#include "core/machine-config.h"
+#include "core/loader.h"
+#include "core/log.h"
+#include "core/machine.h"
+
+#define EXIT_USAGE VMM_STATUS_ERROR
+
+static void usage(FILE *f)
+{
+	fputs("Usage: vmmctl [OPTIONS] COMMAND [ARGS]\n"
+	      "\n"
+	      "Commands:\n"
+	      "  run [CONFIG]            run a machine (the built-in default machine without CONFIG)\n"
+	      "      --kernel FILE       boot FILE (PVH ELF or flat binary) instead of the config's\n"
+	      "      --cmdline TEXT      kernel command line\n"
+	      "      --stats             print per-vCPU exit counters and bus counters at the end\n"
+	      "  check CONFIG            validate CONFIG and the plugins it names; run nothing\n"
+	      "  plugins                 list plugins: name, kind, version, ABI, path\n"
+	      "  plugins describe NAME   show a plugin's properties with types, defaults and help\n"
+	      "\n"
+	      "Options:\n"
+	      "  -P, --plugin-path DIR   search DIR for plugins first (repeatable)\n"
+	      "  -v, --verbose           more log lines (repeat for debug)\n"
+	      "  -q, --quiet             errors only\n"
+	      "  -h, --help              this help\n"
+	      "  -V, --version           version and plugin ABI\n"
+	      "\n"
+	      "Plugin search path: --plugin-path, then $VMM_PLUGIN_PATH (colon-separated), then\n"
+	      VMM_PLUGINDIR ".\n"
+	      "Exit status of run: the guest's debug-exit status, 0 on power off, 2 on a vmmctl error,\n"
+	      "3 when the guest asked for a reset, 4 when the guest crashed, 128+N on signal N.\n",
+	      f);
+}
+
+static char *build_plugin_path(char **dirs, size_t ndirs)
+{
+	size_t len = strlen(VMM_PLUGINDIR) + 2;
+	const char *env = getenv("VMM_PLUGIN_PATH");
+	for (size_t i = 0; i < ndirs; i++)
+		len += strlen(dirs[i]) + 1;
+	if (env)
+		len += strlen(env) + 1;
+	char *p = malloc(len);
+	if (!p)
+		return NULL;
+	p[0] = '\0';
+	for (size_t i = 0; i < ndirs; i++) {
+		strcat(p, dirs[i]);
+		strcat(p, ":");
+	}
+	if (env && env[0]) {
+		strcat(p, env);
+		strcat(p, ":");
+	}
+	strcat(p, VMM_PLUGINDIR);
+	return p;
+}
+
+static void report_line(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "vmmctl: %s\n", line);
+}
+
+static int cmd_plugins_list(struct vmm_plugin_set *ps, const char *path)
+{
+	vmm_plugin_set_scan(ps, path, report_line, NULL);
+	printf("%-16s %-11s %-10s %-5s %s\n", "NAME", "KIND", "VERSION", "ABI", "PATH");
+	for (size_t i = 0; i < vmm_plugin_set_count(ps); i++) {
+		const struct vmm_loaded_plugin *p = vmm_plugin_set_at(ps, i);
+		char abi[16];
+		snprintf(abi, sizeof(abi), "%u.%u", p->desc->abi_major, p->desc->abi_minor);
+		printf("%-16s %-11s %-10s %-5s %s\n", p->desc->name, vmm_plugin_kind_name(p->desc->kind),
+		       p->desc->version ? p->desc->version : "-", abi, p->path);
+	}
+	return 0;
+}
+
+static int cmd_plugins_describe(struct vmm_plugin_set *ps, const char *path, const char *name)
+{
+	const struct vmm_loaded_plugin *p;
+	char err[1024];
+	if (vmm_plugin_set_require(ps, path, name, &p, err, sizeof(err))) {
+		fprintf(stderr, "vmmctl: %s\n", err);
+		return EXIT_USAGE;
+	}
+	const struct vmm_plugin *d = p->desc;
+	printf("%s %s: %s\n", d->name, d->version ? d->version : "", d->summary ? d->summary : "");
+	printf("kind: %s, ABI %u.%u, file %s\n", vmm_plugin_kind_name(d->kind), d->abi_major, d->abi_minor,
+	       p->path);
+	if (!d->props || !d->props->name) {
+		printf("properties: none\n");
+		return 0;
+	}
+	printf("properties:\n");
+	for (const struct vmm_prop_desc *pr = d->props; pr->name; pr++) {
+		char def[128], type[256];
+		vmm_prop_format_default(pr, def, sizeof(def));
+		if (pr->type == VMM_PROP_INT && pr->min <= pr->max)
+			snprintf(type, sizeof(type), "int %" PRId64 "..%" PRId64, pr->min, pr->max);
+		else if (pr->type == VMM_PROP_ENUM && pr->choices) {
+			size_t o = (size_t)snprintf(type, sizeof(type), "one of");
+			for (const char *const *c = pr->choices; *c && o < sizeof(type); c++)
+				o += (size_t)snprintf(type + o, sizeof(type) - o, "%s %s", c == pr->choices ? "" : ",", *c);
+		} else
+			snprintf(type, sizeof(type), "%s", vmm_prop_type_name(pr->type));
+		printf("  %-16s %s, %s%s\n", pr->name, type, pr->required ? "required" : "default ",
+		       pr->required ? "" : def);
+		if (pr->help)
+			printf("  %-16s %s\n", "", pr->help);
+	}
+	return 0;
+}
+
+static int cmd_check(struct vmm_plugin_set *ps, const char *path, const char *file)
+{
+	struct vmm_machine_config *mc;
+	char err[1024];
+	if (vmm_config_load(file, ps, path, &mc, err, sizeof(err))) {
+		fprintf(stderr, "vmmctl: %s\n", err);
+		return EXIT_USAGE;
+	}
+	printf("%s: ok: %s, %" PRIu64 " MiB, %u vCPU%s, %zu device%s, %zu backend section%s\n", mc->file,
+	       mc->hypervisor.plugin, mc->memory >> 20, mc->vcpus, mc->vcpus == 1 ? "" : "s", mc->ndevices,
+	       mc->ndevices == 1 ? "" : "s", mc->nbackends, mc->nbackends == 1 ? "" : "s");
+	vmm_config_free(mc);
+	return 0;
+}
+
+static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "cmdline", required_argument, NULL, 'c' },
+		{ "stats", no_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *kernel = NULL, *cmdline = NULL;
+	bool stats = false;
+	int o;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "+k:c:sh", opts, NULL)) != -1) {
+		switch (o) {
+		case 'k': kernel = optarg; break;
+		case 'c': cmdline = optarg; break;
+		case 's': stats = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (argc - optind > 1) {
+		fprintf(stderr, "vmmctl: run takes at most one CONFIG, got %d arguments\n", argc - optind);
+		return EXIT_USAGE;
+	}
+	const char *file = optind < argc ? argv[optind] : NULL;
+
+	struct vmm_machine_config *mc;
+	char err[1024];
+	if (vmm_config_load(file, ps, path, &mc, err, sizeof(err))) {
+		fprintf(stderr, "vmmctl: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (kernel && vmm_config_set_kernel(mc, kernel)) {
+		vmm_config_free(mc);
+		return EXIT_USAGE;
+	}
+	if (cmdline) {
+		free(mc->cmdline);
+		mc->cmdline = strdup(cmdline);
+	}
+	struct vmm_machine *m;
+	int status;
+	if (vmm_machine_create(mc, ps, path, &m)) {
+		status = VMM_STATUS_ERROR;
+	} else {
+		status = vmm_machine_run(m);
+		if (stats)
+			vmm_machine_print_stats(m, stderr);
+		vmm_machine_destroy(m);
+	}
+	vmm_config_free(mc);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "plugin-path", required_argument, NULL, 'P' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *dirs[16];
+	size_t ndirs = 0;
+	int o, status;
+
+	while ((o = getopt_long(argc, argv, "+P:vqhV", opts, NULL)) != -1) {
+		switch (o) {
+		case 'P':
+			if (ndirs == 16) {
+				fprintf(stderr, "vmmctl: at most 16 --plugin-path options\n");
+				return EXIT_USAGE;
+			}
+			dirs[ndirs++] = optarg;
+			break;
+		case 'v': vmm_log_threshold++; break;
+		case 'q': vmm_log_threshold = VMM_LOG_ERROR; break;
+		case 'h': usage(stdout); return 0;
+		case 'V':
+			printf("vmmctl %s (plugin ABI %d.%d)\n", PACKAGE_VERSION, VMM_ABI_MAJOR, VMM_ABI_MINOR);
+			return 0;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	char *path = build_plugin_path(dirs, ndirs);
+	struct vmm_plugin_set *ps = vmm_plugin_set_new();
+	if (!path || !ps) {
+		fprintf(stderr, "vmmctl: out of memory\n");
+		return EXIT_USAGE;
+	}
+	const char *cmd = argv[optind];
+	int cargc = argc - optind;
+	char **cargv = argv + optind;
+
+	if (strcmp(cmd, "run") == 0) {
+		status = cmd_run(ps, path, cargc, cargv);
+	} else if (strcmp(cmd, "check") == 0) {
+		if (cargc != 2) {
+			fprintf(stderr, "vmmctl: usage: vmmctl check CONFIG\n");
+			status = EXIT_USAGE;
+		} else {
+			status = cmd_check(ps, path, cargv[1]);
+		}
+	} else if (strcmp(cmd, "plugins") == 0) {
+		if (cargc == 1 || (cargc == 2 && strcmp(cargv[1], "list") == 0))
+			status = cmd_plugins_list(ps, path);
+		else if (cargc == 3 && strcmp(cargv[1], "describe") == 0)
+			status = cmd_plugins_describe(ps, path, cargv[2]);
+		else {
+			fprintf(stderr, "vmmctl: usage: vmmctl plugins [list | describe NAME]\n");
+			status = EXIT_USAGE;
+		}
+	} else {
+		fprintf(stderr, "vmmctl: unknown command '%s' (try vmmctl --help)\n", cmd);
+		status = EXIT_USAGE;
+	}
+	/* Plugins stay loaded until exit: a backend's atexit handler (the
+	 * terminal restore) may live in one. */
+	free(path);
+	return status;
+}

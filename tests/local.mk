@@ -1,1 +1,81 @@
-# tests
+# tests: core unit tests (cmocka) and the plugin fixtures they load.
+fixture_ldflags = -module -avoid-version -shared -no-undefined -rpath /nowhere
+
+check_LTLIBRARIES += tests/fixtures/good.la
+tests_fixtures_good_la_SOURCES = tests/fixtures/broken-plugin.c
+tests_fixtures_good_la_CFLAGS = $(plugin_cflags) -DFIXTURE_NAME=\"good\"
+tests_fixtures_good_la_LDFLAGS = $(fixture_ldflags)
+
+check_LTLIBRARIES += tests/fixtures/bad-major.la
+tests_fixtures_bad_major_la_SOURCES = tests/fixtures/broken-plugin.c
+tests_fixtures_bad_major_la_CFLAGS = $(plugin_cflags) -DBROKEN_MAJOR -DFIXTURE_NAME=\"bad-major\"
+tests_fixtures_bad_major_la_LDFLAGS = $(fixture_ldflags)
+
+check_LTLIBRARIES += tests/fixtures/newer-minor.la
+tests_fixtures_newer_minor_la_SOURCES = tests/fixtures/broken-plugin.c
+tests_fixtures_newer_minor_la_CFLAGS = $(plugin_cflags) -DBROKEN_MINOR -DFIXTURE_NAME=\"newer-minor\"
+tests_fixtures_newer_minor_la_LDFLAGS = $(fixture_ldflags)
+
+check_LTLIBRARIES += tests/fixtures/small-desc.la
+tests_fixtures_small_desc_la_SOURCES = tests/fixtures/broken-plugin.c
+tests_fixtures_small_desc_la_CFLAGS = $(plugin_cflags) -DBROKEN_SMALL_DESC -DFIXTURE_NAME=\"small-desc\"
+tests_fixtures_small_desc_la_LDFLAGS = $(fixture_ldflags)
+
+check_LTLIBRARIES += tests/fixtures/bad-kind.la
+tests_fixtures_bad_kind_la_SOURCES = tests/fixtures/broken-plugin.c
+tests_fixtures_bad_kind_la_CFLAGS = $(plugin_cflags) -DBROKEN_KIND -DFIXTURE_NAME=\"bad-kind\"
+tests_fixtures_bad_kind_la_LDFLAGS = $(fixture_ldflags)
+
+check_LTLIBRARIES += tests/fixtures/small-ops.la
+tests_fixtures_small_ops_la_SOURCES = tests/fixtures/broken-plugin.c
+tests_fixtures_small_ops_la_CFLAGS = $(plugin_cflags) -DBROKEN_SMALL_OPS -DFIXTURE_NAME=\"small-ops\"
+tests_fixtures_small_ops_la_LDFLAGS = $(fixture_ldflags)
+
+check_LTLIBRARIES += tests/fixtures/no-entry.la
+tests_fixtures_no_entry_la_SOURCES = tests/fixtures/broken-plugin.c
+tests_fixtures_no_entry_la_CFLAGS = $(plugin_cflags) -DBROKEN_NO_ENTRY
+tests_fixtures_no_entry_la_LDFLAGS = $(fixture_ldflags)
+
+check_LTLIBRARIES += tests/fixtures/null-entry.la
+tests_fixtures_null_entry_la_SOURCES = tests/fixtures/broken-plugin.c
+tests_fixtures_null_entry_la_CFLAGS = $(plugin_cflags) -DBROKEN_NULL_ENTRY
+tests_fixtures_null_entry_la_LDFLAGS = $(fixture_ldflags)
+
+check_LTLIBRARIES += tests/fixtures/undefined-sym.la
+tests_fixtures_undefined_sym_la_SOURCES = tests/fixtures/broken-plugin.c
+tests_fixtures_undefined_sym_la_CFLAGS = $(plugin_cflags) -DBROKEN_UNDEFINED -DFIXTURE_NAME=\"undefined-sym\"
+tests_fixtures_undefined_sym_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+
+check_LTLIBRARIES += tests/fixtures/misnamed.la
+tests_fixtures_misnamed_la_SOURCES = tests/fixtures/broken-plugin.c
+tests_fixtures_misnamed_la_CFLAGS = $(plugin_cflags) -DFIXTURE_NAME=\"not-misnamed\"
+tests_fixtures_misnamed_la_LDFLAGS = $(fixture_ldflags)
+
+check_LTLIBRARIES += tests/fixtures/fake-hv.la
+tests_fixtures_fake_hv_la_SOURCES = tests/fixtures/fake-hv.c
+tests_fixtures_fake_hv_la_CFLAGS = $(plugin_cflags)
+tests_fixtures_fake_hv_la_LDFLAGS = $(fixture_ldflags)
+
+core_test_ldadd = core/libvmmcore.la $(CMOCKA_LIBS)
+core_test_cflags = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+
+check_PROGRAMS += tests/unit/test_loader
+TESTS += tests/unit/test_loader
+tests_unit_test_loader_SOURCES = tests/unit/test_loader.c
+tests_unit_test_loader_CFLAGS = $(core_test_cflags)
+tests_unit_test_loader_LDADD = $(core_test_ldadd)
+
+check_PROGRAMS += tests/unit/test_bus
+TESTS += tests/unit/test_bus
+tests_unit_test_bus_SOURCES = tests/unit/test_bus.c
+tests_unit_test_bus_CFLAGS = $(core_test_cflags)
+tests_unit_test_bus_LDADD = $(core_test_ldadd)
+
+check_PROGRAMS += tests/unit/test_config
+TESTS += tests/unit/test_config
+tests_unit_test_config_SOURCES = tests/unit/test_config.c
+tests_unit_test_config_CFLAGS = $(core_test_cflags)
+tests_unit_test_config_LDADD = $(core_test_ldadd)
+
+TESTS += tests/sdk/sdk-test.sh
+EXTRA_DIST += tests/sdk/sdk-test.sh tests/sdk/sdk-example.c

@@ -1,1 +1,4 @@
-# plugins/char-file
+pkgplugin_LTLIBRARIES += plugins/char-file/file.la
+plugins_char_file_file_la_SOURCES = plugins/char-file/file.c
+plugins_char_file_file_la_CFLAGS = $(plugin_cflags)
+plugins_char_file_file_la_LDFLAGS = $(plugin_ldflags)

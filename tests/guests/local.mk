@@ -1,1 +1,57 @@
-# tests/guests
+# tests/guests: tiny freestanding guests built with the host compiler.
+#
+# hello.elf, uart-test.elf: 32-bit PVH ELF kernels (entry through the
+#   XEN_ELFNOTE_PHYS32_ENTRY note), linked at 1 MiB by guest.ld.
+# bench-pio.bin: a flat 16-bit real-mode binary for vmmctl's flat format
+#   (loaded and entered at 0x8000); BENCH_PIO_N out instructions to 0x3ff.
+#
+# Guest code runs interpreted on this project's hosts (see platform.md), so
+# the guests stay as small as possible.
+
+BENCH_PIO_N = 20000
+
+GUEST_CC = $(CC)
+GUEST_OBJCOPY = objcopy
+GUEST_COMPILEFLAGS = -m32 -march=i686 -O2 -std=gnu11 -Wall -Wextra -Werror \
+	-ffreestanding -nostdlib -fno-pic -fno-pie -fno-stack-protector \
+	-fno-asynchronous-unwind-tables -fno-builtin -mgeneral-regs-only
+GUEST_LINKFLAGS = -static -no-pie -Wl,--build-id=none -Wl,-n \
+	-Wl,--no-warn-rwx-segments -Wl,--fatal-warnings \
+	-Wl,-T,$(srcdir)/tests/guests/guest.ld
+
+guest_common = tests/guests/pvh-start.S tests/guests/guest.h tests/guests/guest.ld
+
+tests/guests/hello.elf: $(guest_common) tests/guests/hello.c
+	@$(MKDIR_P) tests/guests
+	$(AM_V_GEN)$(GUEST_CC) $(GUEST_COMPILEFLAGS) $(GUEST_LINKFLAGS) -o $@ \
+	  $(srcdir)/tests/guests/pvh-start.S $(srcdir)/tests/guests/hello.c
+
+tests/guests/uart-test.elf: $(guest_common) tests/guests/uart-test.c tests/guests/uart-isr.S
+	@$(MKDIR_P) tests/guests
+	$(AM_V_GEN)$(GUEST_CC) $(GUEST_COMPILEFLAGS) $(GUEST_LINKFLAGS) -o $@ \
+	  $(srcdir)/tests/guests/pvh-start.S $(srcdir)/tests/guests/uart-isr.S \
+	  $(srcdir)/tests/guests/uart-test.c
+
+tests/guests/bench-pio.bin: tests/guests/bench-pio.S
+	@$(MKDIR_P) tests/guests
+	$(AM_V_GEN)$(GUEST_CC) -m32 -DBENCH_PIO_N=$(BENCH_PIO_N) -ffreestanding \
+	  -nostdlib -static -no-pie -fno-pic -Wl,--build-id=none -Wl,--fatal-warnings -Wl,-Ttext=0x8000 \
+	  -Wl,-e,_start -o tests/guests/bench-pio.elf $(srcdir)/tests/guests/bench-pio.S && \
+	$(GUEST_OBJCOPY) -O binary -j .text tests/guests/bench-pio.elf $@
+
+test_guests = tests/guests/hello.elf tests/guests/uart-test.elf tests/guests/bench-pio.bin
+noinst_DATA += $(test_guests)
+CLEANFILES += $(test_guests) tests/guests/bench-pio.elf
+
+# vmmctl's default machine boots $(pkgdatadir)/guests/hello.elf.
+pkgdata_guestsdir = $(pkgdatadir)/guests
+pkgdata_guests_DATA = tests/guests/hello.elf
+
+EXTRA_DIST += $(guest_common) tests/guests/hello.c tests/guests/uart-test.c \
+	tests/guests/uart-isr.S tests/guests/bench-pio.S
+
+# Guest tests on /dev/kvm (they skip with status 77 without root and KVM).
+guest_tests = tests/guests/hello.sh tests/guests/uart-test.sh \
+	tests/guests/flat-pio.sh tests/guests/qemu-reference.sh
+TESTS += $(guest_tests)
+EXTRA_DIST += $(guest_tests) tests/guests/guest-lib.sh tests/guests/uart-test.conf

@@ -1,0 +1,56 @@
+/* core/machine-config.h - machine configs (libconfuse) validated against plugin schemas.
+ *
+ * A config is read in two passes: the first learns which plugins the file
+ * names, the second parses again with a schema that knows those plugins'
+ * properties, so every value is checked with its file and line before any
+ * plugin code runs.
+ *
+ * Error convention: 0 or a negative errno; on error `err` holds one line,
+ * "FILE:LINE: what is wrong".
+ */
+#ifndef VMM_CORE_MACHINE_CONFIG_H
+#define VMM_CORE_MACHINE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "core/loader.h"
+#include "core/props.h"
+
+struct vmm_cfg_instance {
+	char *name;   /* section title */
+	char *plugin; /* plugin name */
+	int line;     /* where the section starts (0 when unknown) */
+	const struct vmm_loaded_plugin *lp;
+	struct vmm_propset *props;
+};
+
+enum vmm_boot_format { VMM_BOOT_AUTO = 0, VMM_BOOT_PVH, VMM_BOOT_FLAT };
+
+struct vmm_machine_config {
+	char *file;        /* the config file, or "<default machine>" */
+	uint64_t memory;   /* bytes */
+	unsigned vcpus;
+	struct vmm_cfg_instance hypervisor;
+	char *kernel;      /* boot payload; NULL when the config has none */
+	char *cmdline;
+	enum vmm_boot_format format;
+	uint64_t load_address; /* flat binaries */
+	struct vmm_cfg_instance *devices;
+	size_t ndevices;
+	struct vmm_cfg_instance *backends;
+	size_t nbackends;
+};
+
+/* The machine used when no file is given (see vmm.conf(5)). */
+extern const char vmm_default_machine[];
+
+/* Read `file` (NULL: the built-in default machine), loading the plugins it
+ * names from `plugin_path` into `ps`. */
+int vmm_config_load(const char *file, struct vmm_plugin_set *ps, const char *plugin_path,
+		    struct vmm_machine_config **out, char *err, size_t errlen);
+void vmm_config_free(struct vmm_machine_config *c);
+
+/* Settings a command line may override; NULL/0 keep the config's. */
+int vmm_config_set_kernel(struct vmm_machine_config *c, const char *kernel);
+
+#endif

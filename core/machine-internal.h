@@ -1,0 +1,86 @@
+/* core/machine-internal.h - machine state shared by machine.c and boot.c. */
+#ifndef VMM_CORE_MACHINE_INTERNAL_H
+#define VMM_CORE_MACHINE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <vmm/vmm.h>
+#include "core/bus.h"
+#include "core/machine-config.h"
+
+#define VMM_MAX_IRQ_LINES 256
+
+struct vmm_irq_line {
+	uint32_t gsi;
+	atomic_int level;
+};
+
+struct vmm_instance {
+	struct vmm_host host; /* first: the plugin's host pointer is the instance */
+	struct vmm_machine *m;
+	const char *name;
+	const struct vmm_loaded_plugin *lp;
+	struct vmm_propset *props;
+	void *state;
+	/* Devices are serialised: bus accesses, timers and fd callbacks take
+	 * this lock, so device code needs none of its own. */
+	bool serialised;
+	pthread_mutex_t lock;
+	struct vmm_bus_owner owner;
+	bool is_backend, opened, failed;
+	struct vmm_char *chr; /* backends: the connection they feed */
+	struct vmm_instance *next;
+};
+
+struct vmm_ram {
+	uint64_t gpa, size;
+	uint8_t *hva;
+};
+
+struct vmm_vcpu {
+	struct vmm_machine *m;
+	unsigned index;
+	void *hv;
+	pthread_t thread;
+	bool running;
+	uint64_t exits[VMM_EXIT__COUNT];
+};
+
+struct vmm_machine {
+	const struct vmm_machine_config *cfg;
+	struct vmm_plugin_set *ps;
+	const char *plugin_path;
+	struct event_base *base;
+	struct event *stop_ev;
+	uint64_t t0;
+
+	struct vmm_instance *hv_inst;
+	const struct vmm_hv_ops *hv_ops;
+	void *vm;
+
+	struct vmm_ram ram[2];
+	unsigned nram;
+	struct vmm_bus_space bus[VMM_BUS_COUNT];
+	struct vmm_irq_line irq[VMM_MAX_IRQ_LINES];
+
+	struct vmm_vcpu *vcpus;
+	unsigned nvcpus;
+
+	struct vmm_instance *instances; /* newest first */
+	struct vmm_cfg_instance **implicit;
+	size_t nimplicit;
+
+	atomic_bool stopping;
+	int status;
+	atomic_uint_fast64_t guest_errors;
+	pthread_mutex_t halt_lock;
+	pthread_cond_t halt_cond;
+};
+
+void vmm_machine_stop(struct vmm_machine *m, int status, const char *why);
+struct vmm_instance *vmm_machine_backend(struct vmm_machine *m, const char *ref, const char *user);
+/* Host pointer to guest RAM [gpa, gpa+len), or NULL. */
+void *vmm_machine_ram(struct vmm_machine *m, uint64_t gpa, size_t len);
+
+#endif

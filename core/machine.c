@@ -1,0 +1,1002 @@
+/* core/machine.c - builds a machine from its config and runs it.
+ *
+ * Threads: the main thread runs the libevent loop (backends' fds, device
+ * timers, signals); each vCPU is a thread looping in the hypervisor's
+ * vcpu_run() and dispatching exits onto the buses.  A vCPU is kicked out of
+ * the hypervisor with vcpu_kick() (immediate exit) plus SIGUSR1.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <vmm/vmm.h>
+#include "core/boot.h"
+#include "core/bus.h"
+#include "core/machine.h"
+#include "core/machine-internal.h"
+
+#define VMM_KICK_SIGNAL SIGUSR1
+
+static struct vmm_instance *inst_of(const struct vmm_host *h)
+{
+	/* The host table is the first member of its instance. */
+	return (struct vmm_instance *)(void *)h;
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---------------------------------------------------------------- logging */
+
+static const char *host_instance_name(const struct vmm_host *h)
+{
+	return inst_of(h)->name;
+}
+
+static void host_log(const struct vmm_host *h, enum vmm_log_level level, const char *fmt, ...)
+{
+	struct vmm_instance *in = inst_of(h);
+	va_list ap;
+
+	if (level == VMM_LOG_GUEST_ERROR)
+		atomic_fetch_add_explicit(&in->m->guest_errors, 1, memory_order_relaxed);
+	va_start(ap, fmt);
+	vmm_vlog(level, in->name, fmt, ap);
+	va_end(ap);
+}
+
+/* ------------------------------------------------------------- properties */
+
+static int host_prop_int(const struct vmm_host *h, const char *name, int64_t *out)
+{
+	return vmm_propset_get_int(inst_of(h)->props, name, out);
+}
+
+static int host_prop_bool(const struct vmm_host *h, const char *name, bool *out)
+{
+	return vmm_propset_get_bool(inst_of(h)->props, name, out);
+}
+
+static const char *host_prop_str(const struct vmm_host *h, const char *name)
+{
+	return vmm_propset_get_str(inst_of(h)->props, name);
+}
+
+/* ------------------------------------------------------------------ buses */
+
+static int host_bus_map(const struct vmm_host *h, enum vmm_bus bus, uint64_t base, uint64_t len,
+			const struct vmm_region_ops *ops, void *opaque)
+{
+	struct vmm_instance *in = inst_of(h);
+	char err[512];
+
+	if ((unsigned)bus >= VMM_BUS_COUNT) {
+		vmm_log(VMM_LOG_ERROR, in->name, "bus_map: unknown bus %d", (int)bus);
+		return -EINVAL;
+	}
+	int rc = vmm_bus_map(&in->m->bus[bus], base, len, ops, opaque, &in->owner, err, sizeof(err));
+	if (rc)
+		vmm_log(VMM_LOG_ERROR, NULL, "%s", err);
+	return rc;
+}
+
+static int host_bus_unmap(const struct vmm_host *h, enum vmm_bus bus, uint64_t base)
+{
+	struct vmm_instance *in = inst_of(h);
+	if ((unsigned)bus >= VMM_BUS_COUNT)
+		return -EINVAL;
+	return vmm_bus_unmap(&in->m->bus[bus], base, &in->owner);
+}
+
+/* ----------------------------------------------------------------- IRQs */
+
+static struct vmm_irq_line *host_irq_line(const struct vmm_host *h, uint32_t line)
+{
+	struct vmm_instance *in = inst_of(h);
+	if (line >= VMM_MAX_IRQ_LINES) {
+		vmm_log(VMM_LOG_ERROR, in->name, "IRQ line %u does not exist (0..%u)", line,
+			VMM_MAX_IRQ_LINES - 1);
+		return NULL;
+	}
+	return &in->m->irq[line];
+}
+
+static void kick_halted(struct vmm_machine *m)
+{
+	pthread_mutex_lock(&m->halt_lock);
+	pthread_cond_broadcast(&m->halt_cond);
+	pthread_mutex_unlock(&m->halt_lock);
+}
+
+static void host_irq_set(const struct vmm_host *h, struct vmm_irq_line *l, int level)
+{
+	struct vmm_machine *m = inst_of(h)->m;
+	if (!l)
+		return;
+	level = !!level;
+	/* Only level changes reach the hypervisor: an ioctl per THR write
+	 * would double the cost of every UART exit. */
+	if (atomic_exchange(&l->level, level) == level)
+		return;
+	if (m->hv_ops->irq_line)
+		m->hv_ops->irq_line(m->vm, l->gsi, level);
+	if (level)
+		kick_halted(m);
+}
+
+/* --------------------------------------------------------- guest memory */
+
+static void *ram_ptr(struct vmm_machine *m, uint64_t gpa, size_t len)
+{
+	for (unsigned i = 0; i < m->nram; i++) {
+		struct vmm_ram *r = &m->ram[i];
+		if (gpa >= r->gpa && gpa - r->gpa <= r->size && len <= r->size - (gpa - r->gpa))
+			return r->hva + (gpa - r->gpa);
+	}
+	return NULL;
+}
+
+void *vmm_machine_ram(struct vmm_machine *m, uint64_t gpa, size_t len)
+{
+	return ram_ptr(m, gpa, len);
+}
+
+static int host_mem_read(const struct vmm_host *h, uint64_t gpa, void *buf, size_t len)
+{
+	void *p = ram_ptr(inst_of(h)->m, gpa, len);
+	if (!p)
+		return -EFAULT;
+	memcpy(buf, p, len);
+	return 0;
+}
+
+static int host_mem_write(const struct vmm_host *h, uint64_t gpa, const void *buf, size_t len)
+{
+	void *p = ram_ptr(inst_of(h)->m, gpa, len);
+	if (!p)
+		return -EFAULT;
+	memcpy(p, buf, len);
+	return 0;
+}
+
+static void *host_mem_map(const struct vmm_host *h, uint64_t gpa, size_t len)
+{
+	return ram_ptr(inst_of(h)->m, gpa, len);
+}
+
+/* ------------------------------------------------------ clock and timers */
+
+struct vmm_timer {
+	struct vmm_instance *in;
+	struct event *ev;
+	void (*cb)(void *opaque);
+	void *opaque;
+};
+
+static uint64_t host_clock_ns(const struct vmm_host *h)
+{
+	return monotonic_ns() - inst_of(h)->m->t0;
+}
+
+static void instance_lock(struct vmm_instance *in)
+{
+	if (in->serialised)
+		pthread_mutex_lock(&in->lock);
+}
+
+static void instance_unlock(struct vmm_instance *in)
+{
+	if (in->serialised)
+		pthread_mutex_unlock(&in->lock);
+}
+
+static void timer_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct vmm_timer *t = arg;
+	instance_lock(t->in);
+	t->cb(t->opaque);
+	instance_unlock(t->in);
+}
+
+static struct vmm_timer *host_timer_new(const struct vmm_host *h, void (*cb)(void *opaque), void *opaque)
+{
+	struct vmm_instance *in = inst_of(h);
+	struct vmm_timer *t = calloc(1, sizeof(*t));
+	if (!t || !cb)
+		goto out_free;
+	t->in = in;
+	t->cb = cb;
+	t->opaque = opaque;
+	t->ev = evtimer_new(in->m->base, timer_fired, t);
+	if (!t->ev)
+		goto out_free;
+	return t;
+out_free:
+	free(t);
+	return NULL;
+}
+
+static void host_timer_arm(const struct vmm_host *h, struct vmm_timer *t, uint64_t deadline_ns)
+{
+	uint64_t now = host_clock_ns(h);
+	uint64_t rel = deadline_ns > now ? deadline_ns - now : 0;
+	struct timeval tv = { .tv_sec = (time_t)(rel / 1000000000ull),
+			      .tv_usec = (suseconds_t)((rel % 1000000000ull) / 1000) };
+	if (t)
+		evtimer_add(t->ev, &tv);
+}
+
+static void host_timer_cancel(const struct vmm_host *h, struct vmm_timer *t)
+{
+	if (t)
+		evtimer_del(t->ev);
+}
+
+static void host_timer_free(const struct vmm_host *h, struct vmm_timer *t)
+{
+	if (!t)
+		return;
+	event_free(t->ev);
+	free(t);
+}
+
+/* -------------------------------------------------------------- fd watch */
+
+struct vmm_watch {
+	struct vmm_instance *in;
+	struct event *ev;
+	void (*cb)(void *opaque, int fd, unsigned events);
+	void *opaque;
+};
+
+static void watch_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct vmm_watch *w = arg;
+	unsigned ev = ((what & EV_READ) ? VMM_FD_READ : 0) | ((what & EV_WRITE) ? VMM_FD_WRITE : 0);
+	instance_lock(w->in);
+	w->cb(w->opaque, (int)fd, ev);
+	instance_unlock(w->in);
+}
+
+static struct vmm_watch *host_fd_watch(const struct vmm_host *h, int fd, unsigned events,
+				       void (*cb)(void *opaque, int fd, unsigned events), void *opaque)
+{
+	struct vmm_instance *in = inst_of(h);
+	short what = EV_PERSIST | ((events & VMM_FD_READ) ? EV_READ : 0) |
+		     ((events & VMM_FD_WRITE) ? EV_WRITE : 0);
+	struct vmm_watch *w = calloc(1, sizeof(*w));
+	if (!w || !cb)
+		goto out_free;
+	w->in = in;
+	w->cb = cb;
+	w->opaque = opaque;
+	w->ev = event_new(in->m->base, fd, what, watch_fired, w);
+	if (!w->ev)
+		goto out_free;
+	if (event_add(w->ev, NULL) < 0)
+		goto out_event;
+	return w;
+out_event:
+	event_free(w->ev);
+out_free:
+	free(w);
+	return NULL;
+}
+
+static void host_fd_unwatch(const struct vmm_host *h, struct vmm_watch *w)
+{
+	if (!w)
+		return;
+	event_free(w->ev); /* event_free deletes a pending event first */
+	free(w);
+}
+
+/* ------------------------------------------------------- char backends */
+
+struct vmm_char {
+	struct vmm_instance *dev;     /* the device using it */
+	struct vmm_instance *backend; /* the backend instance */
+	const struct vmm_char_backend_ops *ops;
+	const struct vmm_char_client *client;
+	void *client_opaque;
+	atomic_bool input_paused;
+};
+
+static struct vmm_char *host_char_open(const struct vmm_host *h, const char *prop,
+				       const struct vmm_char_client *client, void *opaque)
+{
+	struct vmm_instance *dev = inst_of(h);
+	const char *ref = vmm_propset_get_str(dev->props, prop);
+	if (!ref) {
+		vmm_log(VMM_LOG_ERROR, dev->name, "property '%s' names no character backend", prop);
+		return NULL;
+	}
+	struct vmm_instance *be = vmm_machine_backend(dev->m, ref, dev->name);
+	if (!be)
+		return NULL;
+	const struct vmm_char_backend_ops *ops = be->lp->ops;
+	if (be->chr) {
+		vmm_log(VMM_LOG_ERROR, dev->name, "backend '%s' is already used by '%s'", ref,
+			be->chr->dev->name);
+		return NULL;
+	}
+	struct vmm_char *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->dev = dev;
+	c->backend = be;
+	c->ops = ops;
+	if (client && client->size >= offsetof(struct vmm_char_client, receive) + sizeof(void *)) {
+		c->client = client;
+		c->client_opaque = opaque;
+	}
+	be->chr = c;
+	return c;
+}
+
+static ssize_t host_char_write(const struct vmm_host *h, struct vmm_char *c, const void *buf, size_t len)
+{
+	if (!c)
+		return -EINVAL;
+	return c->ops->write(c->backend->state, buf, len);
+}
+
+static void host_char_input_ready(const struct vmm_host *h, struct vmm_char *c)
+{
+	if (!c)
+		return;
+	if (atomic_exchange(&c->input_paused, false) && c->ops->base.size >=
+	    offsetof(struct vmm_char_backend_ops, resume_input) + sizeof(void *) && c->ops->resume_input)
+		c->ops->resume_input(c->backend->state);
+}
+
+/* Called by a backend instance: how much its device would take now. */
+static size_t host_char_input_room(const struct vmm_host *h)
+{
+	struct vmm_char *c = inst_of(h)->chr;
+	size_t room = 0;
+	if (!c || !c->client)
+		return 0;
+	instance_lock(c->dev);
+	room = c->client->can_receive(c->client_opaque);
+	instance_unlock(c->dev);
+	if (!room)
+		atomic_store(&c->input_paused, true);
+	return room;
+}
+
+static size_t host_char_input(const struct vmm_host *h, const void *buf, size_t len)
+{
+	struct vmm_char *c = inst_of(h)->chr;
+	if (!c || !c->client)
+		return 0;
+	instance_lock(c->dev);
+	size_t room = c->client->can_receive(c->client_opaque);
+	if (len > room)
+		len = room;
+	if (len)
+		c->client->receive(c->client_opaque, buf, len);
+	instance_unlock(c->dev);
+	return len;
+}
+
+/* -------------------------------------------------------------- machine */
+
+static void stop_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct vmm_machine *m = arg;
+	event_base_loopbreak(m->base);
+}
+
+void vmm_machine_stop(struct vmm_machine *m, int status, const char *why)
+{
+	bool expected = false;
+	/* The first reason to stop wins; later ones are the fallout. */
+	if (!atomic_compare_exchange_strong(&m->stopping, &expected, true))
+		return;
+	m->status = status;
+	if (why)
+		vmm_log(VMM_LOG_DEBUG, NULL, "stopping: %s (status %d)", why, status);
+	for (unsigned i = 0; i < m->nvcpus; i++) {
+		struct vmm_vcpu *v = &m->vcpus[i];
+		if (!v->hv)
+			continue;
+		m->hv_ops->vcpu_kick(v->hv);
+		if (v->running && !pthread_equal(v->thread, pthread_self()))
+			pthread_kill(v->thread, VMM_KICK_SIGNAL);
+	}
+	kick_halted(m);
+	event_active(m->stop_ev, EV_TIMEOUT, 0);
+}
+
+static void host_machine_stop(const struct vmm_host *h, enum vmm_stop_reason reason, int status)
+{
+	struct vmm_instance *in = inst_of(h);
+	switch (reason) {
+	case VMM_STOP_EXIT:
+		vmm_machine_stop(in->m, status & 0xff, "exit requested by device");
+		break;
+	case VMM_STOP_POWEROFF:
+		vmm_machine_stop(in->m, VMM_STATUS_POWEROFF, "power off");
+		break;
+	case VMM_STOP_RESET:
+		vmm_machine_stop(in->m, VMM_STATUS_RESET, "reset requested");
+		break;
+	default:
+		vmm_log(VMM_LOG_ERROR, in->name, "device stopped the machine");
+		vmm_machine_stop(in->m, VMM_STATUS_ERROR, "device error");
+		break;
+	}
+}
+
+static const struct vmm_host host_template = {
+	.size = sizeof(struct vmm_host),
+	.abi_minor = VMM_ABI_MINOR,
+	.instance_name = host_instance_name,
+	.log = host_log,
+	.prop_int = host_prop_int,
+	.prop_bool = host_prop_bool,
+	.prop_str = host_prop_str,
+	.bus_map = host_bus_map,
+	.bus_unmap = host_bus_unmap,
+	.irq_line = host_irq_line,
+	.irq_set = host_irq_set,
+	.mem_read = host_mem_read,
+	.mem_write = host_mem_write,
+	.mem_map = host_mem_map,
+	.clock_ns = host_clock_ns,
+	.timer_new = host_timer_new,
+	.timer_arm = host_timer_arm,
+	.timer_cancel = host_timer_cancel,
+	.timer_free = host_timer_free,
+	.fd_watch = host_fd_watch,
+	.fd_unwatch = host_fd_unwatch,
+	.char_open = host_char_open,
+	.char_write = host_char_write,
+	.char_input_ready = host_char_input_ready,
+	.char_input_room = host_char_input_room,
+	.char_input = host_char_input,
+	.machine_stop = host_machine_stop,
+};
+
+static struct vmm_instance *instance_new(struct vmm_machine *m, const struct vmm_cfg_instance *ci,
+					 bool serialised)
+{
+	struct vmm_instance *in = calloc(1, sizeof(*in));
+	if (!in)
+		return NULL;
+	in->host = host_template;
+	in->m = m;
+	in->name = ci->name;
+	in->lp = ci->lp;
+	in->props = ci->props;
+	in->serialised = serialised;
+	pthread_mutex_init(&in->lock, NULL);
+	in->owner.name = in->name;
+	in->owner.lock = serialised ? &in->lock : NULL;
+	in->next = m->instances;
+	m->instances = in;
+	return in;
+}
+
+/* The backend instance `ref` names: a `backend` section, or else a backend
+ * plugin of that name with its defaults.  Opened on first use. */
+struct vmm_instance *vmm_machine_backend(struct vmm_machine *m, const char *ref, const char *user)
+{
+	for (struct vmm_instance *in = m->instances; in; in = in->next)
+		if (in->is_backend && strcmp(in->name, ref) == 0)
+			return in;
+
+	const struct vmm_cfg_instance *ci = NULL;
+	for (size_t i = 0; i < m->cfg->nbackends; i++)
+		if (strcmp(m->cfg->backends[i].name, ref) == 0)
+			ci = &m->cfg->backends[i];
+	if (!ci) {
+		/* An implicit backend: plugin `ref` with default properties. */
+		struct vmm_cfg_instance *imp = calloc(1, sizeof(*imp));
+		char err[512];
+		const struct vmm_loaded_plugin *lp;
+		if (!imp)
+			return NULL;
+		if (vmm_plugin_set_require(m->ps, m->plugin_path, ref, &lp, err, sizeof(err))) {
+			vmm_log(VMM_LOG_ERROR, user, "no backend section or backend plugin named '%s' (%s)",
+				ref, err);
+			free(imp);
+			return NULL;
+		}
+		if (lp->desc->kind != VMM_PLUGIN_BACKEND) {
+			vmm_log(VMM_LOG_ERROR, user, "'%s' is a %s plugin, not a backend", ref,
+				vmm_plugin_kind_name(lp->desc->kind));
+			free(imp);
+			return NULL;
+		}
+		imp->name = strdup(ref);
+		imp->plugin = strdup(ref);
+		imp->lp = lp;
+		imp->props = vmm_propset_new(lp->desc->props);
+		if (!imp->name || !imp->plugin || !imp->props ||
+		    vmm_propset_check(imp->props, err, sizeof(err))) {
+			vmm_log(VMM_LOG_ERROR, user, "backend '%s': %s", ref, err);
+			vmm_propset_free(imp->props);
+			free(imp->name);
+			free(imp->plugin);
+			free(imp);
+			return NULL;
+		}
+		struct vmm_cfg_instance **grown = realloc(m->implicit, (m->nimplicit + 1) * sizeof(*grown));
+		if (!grown) {
+			vmm_propset_free(imp->props);
+			free(imp->name);
+			free(imp->plugin);
+			free(imp);
+			return NULL;
+		}
+		m->implicit = grown;
+		m->implicit[m->nimplicit++] = imp;
+		ci = imp;
+	}
+	const struct vmm_backend_ops *ops = ci->lp->ops;
+	if (ops->type != VMM_BACKEND_CHAR) {
+		vmm_log(VMM_LOG_ERROR, user, "backend '%s' is not a character backend", ref);
+		return NULL;
+	}
+	struct vmm_instance *in = instance_new(m, ci, false);
+	if (!in)
+		return NULL;
+	in->is_backend = true;
+	if (ops->open(&in->host, &in->state) < 0) {
+		vmm_log(VMM_LOG_ERROR, in->name, "backend plugin '%s' failed to open", ci->plugin);
+		in->failed = true;
+		return NULL;
+	}
+	in->opened = true;
+	return in;
+}
+
+static int create_devices(struct vmm_machine *m)
+{
+	for (size_t i = 0; i < m->cfg->ndevices; i++) {
+		const struct vmm_cfg_instance *ci = &m->cfg->devices[i];
+		const struct vmm_device_ops *ops = ci->lp->ops;
+		struct vmm_instance *in = instance_new(m, ci, true);
+		if (!in)
+			return -ENOMEM;
+		int rc = ops->create(&in->host, &in->state);
+		if (rc < 0) {
+			vmm_log(VMM_LOG_ERROR, NULL, "%s:%d: device '%s' (plugin %s) failed to start: %s",
+				m->cfg->file, ci->line, ci->name, ci->plugin, strerror(-rc));
+			for (int b = 0; b < VMM_BUS_COUNT; b++)
+				vmm_bus_unmap_owner(&m->bus[b], &in->owner);
+			in->failed = true;
+			return rc;
+		}
+		in->opened = true;
+	}
+	return 0;
+}
+
+/* Guest RAM: below the 32-bit MMIO hole, and the rest above 4 GiB. */
+#define LOW_RAM_END 0xc0000000ull
+
+static int setup_ram(struct vmm_machine *m)
+{
+	uint64_t total = m->cfg->memory;
+	uint64_t low = total < LOW_RAM_END ? total : LOW_RAM_END;
+
+	m->ram[0].gpa = 0;
+	m->ram[0].size = low;
+	m->nram = 1;
+	if (total > low) {
+		m->ram[1].gpa = 0x100000000ull;
+		m->ram[1].size = total - low;
+		m->nram = 2;
+	}
+	for (unsigned i = 0; i < m->nram; i++) {
+		struct vmm_ram *r = &m->ram[i];
+		/* MAP_NORESERVE: only pages the guest touches cost memory. */
+		r->hva = mmap(NULL, r->size, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (r->hva == MAP_FAILED) {
+			r->hva = NULL;
+			vmm_log(VMM_LOG_ERROR, NULL, "cannot map %" PRIu64 " MiB of guest memory: %s",
+				r->size >> 20, strerror(errno));
+			return -ENOMEM;
+		}
+		madvise(r->hva, r->size, MADV_MERGEABLE);
+		int rc = m->hv_ops->set_memory(m->vm, i, r->gpa, r->size, r->hva, 0);
+		if (rc < 0) {
+			vmm_log(VMM_LOG_ERROR, NULL, "hypervisor refused guest memory slot %u: %s", i,
+				strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void kick_handler(int sig)
+{
+	(void)sig; /* only interrupts KVM_RUN */
+}
+
+static void signal_event(evutil_socket_t sig, short what, void *arg)
+{
+	struct vmm_machine *m = arg;
+	vmm_log(VMM_LOG_INFO, NULL, "%s received, stopping the VM", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	vmm_machine_stop(m, 128 + (int)sig, "signal");
+}
+
+int vmm_machine_create(const struct vmm_machine_config *cfg, struct vmm_plugin_set *ps,
+		       const char *plugin_path, struct vmm_machine **out)
+{
+	static bool evthread_ready;
+	struct vmm_machine *m = calloc(1, sizeof(*m));
+	int rc = -ENOMEM;
+
+	*out = NULL;
+	if (!m)
+		return -ENOMEM;
+	if (!evthread_ready && evthread_use_pthreads() == 0)
+		evthread_ready = true;
+	m->cfg = cfg;
+	m->ps = ps;
+	m->plugin_path = plugin_path;
+	m->t0 = monotonic_ns();
+	m->nvcpus = cfg->vcpus;
+	pthread_mutex_init(&m->halt_lock, NULL);
+	pthread_cond_init(&m->halt_cond, NULL);
+	for (unsigned i = 0; i < VMM_MAX_IRQ_LINES; i++)
+		m->irq[i].gsi = i;
+	vmm_bus_init(&m->bus[VMM_BUS_PIO], "pio", 0x10000);
+	vmm_bus_init(&m->bus[VMM_BUS_MMIO], "mmio", 0);
+	vmm_bus_init(&m->bus[VMM_BUS_MSR], "msr", 0x100000000ull);
+	m->vcpus = calloc(cfg->vcpus, sizeof(*m->vcpus));
+	m->base = event_base_new();
+	if (!m->vcpus || !m->base)
+		goto out_destroy;
+	m->stop_ev = event_new(m->base, -1, 0, stop_event, m);
+	if (!m->stop_ev)
+		goto out_destroy;
+
+	/* The hypervisor is an instance like any other, with its own host table. */
+	m->hv_inst = instance_new(m, &cfg->hypervisor, false);
+	if (!m->hv_inst)
+		goto out_destroy;
+	m->hv_ops = cfg->hypervisor.lp->ops;
+	rc = m->hv_ops->vm_create(&m->hv_inst->host, cfg->vcpus, &m->vm);
+	if (rc < 0) {
+		vmm_log(VMM_LOG_ERROR, NULL, "hypervisor '%s' could not create the VM: %s",
+			cfg->hypervisor.plugin, strerror(-rc));
+		m->vm = NULL;
+		goto out_destroy;
+	}
+	rc = setup_ram(m);
+	if (rc)
+		goto out_destroy;
+	for (unsigned i = 0; i < m->nvcpus; i++) {
+		m->vcpus[i].m = m;
+		m->vcpus[i].index = i;
+		rc = m->hv_ops->vcpu_create(m->vm, i, &m->vcpus[i].hv);
+		if (rc < 0) {
+			vmm_log(VMM_LOG_ERROR, NULL, "cannot create vCPU %u: %s", i, strerror(-rc));
+			m->vcpus[i].hv = NULL;
+			goto out_destroy;
+		}
+	}
+	rc = create_devices(m);
+	if (rc)
+		goto out_destroy;
+	rc = vmm_boot_load(m);
+	if (rc)
+		goto out_destroy;
+	*out = m;
+	return 0;
+
+out_destroy:
+	vmm_machine_destroy(m);
+	return rc ? rc : -ENOMEM;
+}
+
+/* ------------------------------------------------------------ vCPU loop */
+
+static void dispatch_io(struct vmm_machine *m, struct vmm_vcpu *v, struct vmm_exit *e)
+{
+	struct vmm_bus_space *pio = &m->bus[VMM_BUS_PIO];
+	unsigned size = e->io.size;
+	uint8_t *p = e->io.data;
+
+	for (uint32_t i = 0; i < e->io.count; i++, p += size) {
+		uint64_t val = 0;
+		if (e->io.is_write) {
+			memcpy(&val, p, size);
+			vmm_bus_write(pio, v->index, e->io.port, size, val);
+		} else {
+			vmm_bus_read(pio, v->index, e->io.port, size, &val);
+			memcpy(p, &val, size);
+		}
+	}
+}
+
+static void dispatch_mmio(struct vmm_machine *m, struct vmm_vcpu *v, struct vmm_exit *e)
+{
+	struct vmm_bus_space *mmio = &m->bus[VMM_BUS_MMIO];
+	uint64_t val = 0;
+	unsigned len = e->mmio.len > 8 ? 8 : e->mmio.len;
+
+	if (e->mmio.is_write) {
+		memcpy(&val, e->mmio.data, len);
+		vmm_bus_write(mmio, v->index, e->mmio.addr, len, val);
+	} else {
+		vmm_bus_read(mmio, v->index, e->mmio.addr, len, &val);
+		memcpy(e->mmio.data, &val, len);
+	}
+}
+
+static void log_guest_crash(struct vmm_machine *m, struct vmm_vcpu *v, const char *what)
+{
+	struct vmm_x86_regs r;
+	if (m->hv_ops->vcpu_get_regs && m->hv_ops->vcpu_get_regs(v->hv, &r) == 0)
+		vmm_log(VMM_LOG_ERROR, NULL, "vCPU %u: %s at rip 0x%" PRIx64 " (rsp 0x%" PRIx64 ")",
+			v->index, what, r.rip, r.rsp);
+	else
+		vmm_log(VMM_LOG_ERROR, NULL, "vCPU %u: %s", v->index, what);
+}
+
+/* One exit; returns false when the vCPU must stop. */
+static bool handle_exit(struct vmm_machine *m, struct vmm_vcpu *v, struct vmm_exit *e)
+{
+	char what[96];
+
+	switch (e->reason) {
+	case VMM_EXIT_IO:
+		dispatch_io(m, v, e);
+		return true;
+	case VMM_EXIT_MMIO:
+		dispatch_mmio(m, v, e);
+		return true;
+	case VMM_EXIT_MSR_READ:
+		e->msr.error = vmm_bus_read(&m->bus[VMM_BUS_MSR], v->index, e->msr.index, 8,
+					    &e->msr.value) != 0;
+		return true;
+	case VMM_EXIT_MSR_WRITE:
+		e->msr.error = vmm_bus_write(&m->bus[VMM_BUS_MSR], v->index, e->msr.index, 8,
+					     e->msr.value) != 0;
+		return true;
+	case VMM_EXIT_INTR:
+	case VMM_EXIT_IRQ_WINDOW:
+		return true;
+	case VMM_EXIT_HALT:
+		/* No in-kernel local APIC: sleep until an interrupt or a stop. */
+		pthread_mutex_lock(&m->halt_lock);
+		if (!atomic_load(&m->stopping)) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 10 * 1000000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&m->halt_cond, &m->halt_lock, &ts);
+		}
+		pthread_mutex_unlock(&m->halt_lock);
+		return true;
+	case VMM_EXIT_HYPERCALL:
+		e->hypercall.ret = (uint64_t)-1000; /* KVM_ENOSYS: no hypercalls yet */
+		return true;
+	case VMM_EXIT_SYSTEM_EVENT:
+		if (e->system_event.type == VMM_SYSTEM_EVENT_SHUTDOWN)
+			vmm_machine_stop(m, VMM_STATUS_POWEROFF, "guest power off");
+		else if (e->system_event.type == VMM_SYSTEM_EVENT_RESET)
+			vmm_machine_stop(m, VMM_STATUS_RESET, "guest reset");
+		else {
+			log_guest_crash(m, v, "guest reported a crash");
+			vmm_machine_stop(m, VMM_STATUS_GUEST_CRASH, "guest crash");
+		}
+		return false;
+	case VMM_EXIT_SHUTDOWN:
+		log_guest_crash(m, v, "triple fault (guest shutdown)");
+		vmm_machine_stop(m, VMM_STATUS_GUEST_CRASH, "triple fault");
+		return false;
+	case VMM_EXIT_INTERNAL_ERROR:
+		snprintf(what, sizeof(what), "hypervisor internal error, suberror %u%s", e->internal.suberror,
+			 e->internal.suberror == 1 ? " (instruction emulation failed)" : "");
+		log_guest_crash(m, v, what);
+		vmm_machine_stop(m, VMM_STATUS_GUEST_CRASH, "internal error");
+		return false;
+	case VMM_EXIT_FAIL_ENTRY:
+		snprintf(what, sizeof(what), "VM entry failed, hardware reason 0x%" PRIx64, e->fail_entry.reason);
+		log_guest_crash(m, v, what);
+		vmm_machine_stop(m, VMM_STATUS_GUEST_CRASH, "entry failure");
+		return false;
+	default:
+		snprintf(what, sizeof(what), "unhandled exit (hypervisor code %u)", e->unknown.code);
+		log_guest_crash(m, v, what);
+		vmm_machine_stop(m, VMM_STATUS_GUEST_CRASH, "unknown exit");
+		return false;
+	}
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vmm_vcpu *v = arg;
+	struct vmm_machine *m = v->m;
+	struct vmm_exit e;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, VMM_KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+
+	while (!atomic_load_explicit(&m->stopping, memory_order_relaxed)) {
+		int rc = m->hv_ops->vcpu_run(v->hv, &e);
+		if (rc < 0) {
+			vmm_log(VMM_LOG_ERROR, NULL, "vCPU %u cannot run: %s", v->index, strerror(-rc));
+			vmm_machine_stop(m, VMM_STATUS_ERROR, "vcpu_run failed");
+			break;
+		}
+		if (e.reason < VMM_EXIT__COUNT)
+			v->exits[e.reason]++;
+		if (!handle_exit(m, v, &e))
+			break;
+	}
+	return NULL;
+}
+
+int vmm_machine_run(struct vmm_machine *m)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+	sigset_t set, old;
+	struct event *sigint_ev, *sigterm_ev;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(VMM_KICK_SIGNAL, &sa, NULL);
+	/* vCPU threads inherit this mask: only libevent's handlers see
+	 * SIGINT/SIGTERM, and only vCPU threads unblock the kick signal. */
+	sigemptyset(&set);
+	sigaddset(&set, VMM_KICK_SIGNAL);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+
+	sigint_ev = evsignal_new(m->base, SIGINT, signal_event, m);
+	sigterm_ev = evsignal_new(m->base, SIGTERM, signal_event, m);
+	if (sigint_ev)
+		evsignal_add(sigint_ev, NULL);
+	if (sigterm_ev)
+		evsignal_add(sigterm_ev, NULL);
+
+	m->t0 = monotonic_ns();
+	for (unsigned i = 0; i < m->nvcpus; i++) {
+		struct vmm_vcpu *v = &m->vcpus[i];
+		pthread_attr_t attr;
+		pthread_attr_init(&attr);
+		/* Dispatch needs little stack; a smaller one keeps RSS down. */
+		pthread_attr_setstacksize(&attr, 256 * 1024);
+		v->running = pthread_create(&v->thread, &attr, vcpu_thread, v) == 0;
+		pthread_attr_destroy(&attr);
+		if (!v->running) {
+			vmm_log(VMM_LOG_ERROR, NULL, "cannot start vCPU %u thread", i);
+			vmm_machine_stop(m, VMM_STATUS_ERROR, "thread creation failed");
+			break;
+		}
+	}
+	if (!atomic_load(&m->stopping))
+		event_base_dispatch(m->base);
+	/* The loop ends only through vmm_machine_stop(). */
+	vmm_machine_stop(m, VMM_STATUS_ERROR, "event loop ended");
+	for (unsigned i = 0; i < m->nvcpus; i++) {
+		if (m->vcpus[i].running)
+			pthread_join(m->vcpus[i].thread, NULL);
+		m->vcpus[i].running = false;
+	}
+	if (sigint_ev)
+		event_free(sigint_ev);
+	if (sigterm_ev)
+		event_free(sigterm_ev);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return m->status;
+}
+
+static const char *const exit_names[VMM_EXIT__COUNT] = {
+	[VMM_EXIT_NONE] = "none", [VMM_EXIT_IO] = "io", [VMM_EXIT_MMIO] = "mmio",
+	[VMM_EXIT_MSR_READ] = "msr-read", [VMM_EXIT_MSR_WRITE] = "msr-write", [VMM_EXIT_HALT] = "halt",
+	[VMM_EXIT_SHUTDOWN] = "shutdown", [VMM_EXIT_SYSTEM_EVENT] = "system-event",
+	[VMM_EXIT_HYPERCALL] = "hypercall", [VMM_EXIT_INTERNAL_ERROR] = "internal-error",
+	[VMM_EXIT_FAIL_ENTRY] = "fail-entry", [VMM_EXIT_IRQ_WINDOW] = "irq-window",
+	[VMM_EXIT_INTR] = "intr", [VMM_EXIT_UNKNOWN] = "unknown",
+};
+
+void vmm_machine_print_stats(struct vmm_machine *m, FILE *f)
+{
+	for (unsigned i = 0; i < m->nvcpus; i++) {
+		struct vmm_vcpu *v = &m->vcpus[i];
+		uint64_t total = 0;
+		fprintf(f, "vcpu%u exits:", i);
+		for (unsigned r = 0; r < VMM_EXIT__COUNT; r++) {
+			total += v->exits[r];
+			if (v->exits[r])
+				fprintf(f, " %s=%" PRIu64, exit_names[r], v->exits[r]);
+		}
+		fprintf(f, " total=%" PRIu64 "\n", total);
+	}
+	for (int b = 0; b < VMM_BUS_COUNT; b++) {
+		struct vmm_bus_space *bus = &m->bus[b];
+		fprintf(f, "%s bus: regions=%zu unclaimed-reads=%" PRIu64 " unclaimed-writes=%" PRIu64
+			" refused-sizes=%" PRIu64 " device-errors=%" PRIu64 "\n",
+			bus->name, vmm_bus_count(bus), (uint64_t)bus->unclaimed_reads,
+			(uint64_t)bus->unclaimed_writes, (uint64_t)bus->refused, (uint64_t)bus->device_errors);
+	}
+	fprintf(f, "guest errors logged by devices: %" PRIu64 "\n", (uint64_t)m->guest_errors);
+}
+
+void vmm_machine_destroy(struct vmm_machine *m)
+{
+	if (!m)
+		return;
+	/* Devices first (they hold backends), then backends, in reverse
+	 * creation order, which the instance list already is. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (struct vmm_instance *in = m->instances; in; in = in->next) {
+			if (!in->opened || in == m->hv_inst)
+				continue;
+			if (pass == 0 && !in->is_backend) {
+				const struct vmm_device_ops *ops = in->lp->ops;
+				if (ops->destroy)
+					ops->destroy(in->state);
+				in->opened = false;
+			} else if (pass == 1 && in->is_backend) {
+				const struct vmm_backend_ops *ops = in->lp->ops;
+				if (ops->close)
+					ops->close(in->state);
+				in->opened = false;
+			}
+		}
+	}
+	for (unsigned i = 0; m->vcpus && i < m->nvcpus; i++)
+		if (m->vcpus[i].hv)
+			m->hv_ops->vcpu_destroy(m->vcpus[i].hv);
+	if (m->vm)
+		m->hv_ops->vm_destroy(m->vm);
+	for (unsigned i = 0; i < m->nram; i++)
+		if (m->ram[i].hva)
+			munmap(m->ram[i].hva, m->ram[i].size);
+	while (m->instances) {
+		struct vmm_instance *in = m->instances;
+		m->instances = in->next;
+		free(in->chr);
+		pthread_mutex_destroy(&in->lock);
+		free(in);
+	}
+	for (size_t i = 0; m->implicit && i < m->nimplicit; i++) {
+		vmm_propset_free(m->implicit[i]->props);
+		free(m->implicit[i]->name);
+		free(m->implicit[i]->plugin);
+		free(m->implicit[i]);
+	}
+	free(m->implicit);
+	for (int b = 0; b < VMM_BUS_COUNT; b++)
+		if (atomic_load(&m->bus[b].map))
+			vmm_bus_destroy(&m->bus[b]);
+	if (m->stop_ev)
+		event_free(m->stop_ev);
+	if (m->base)
+		event_base_free(m->base);
+	free(m->vcpus);
+	pthread_cond_destroy(&m->halt_cond);
+	pthread_mutex_destroy(&m->halt_lock);
+	free(m);
+}

@@ -1,0 +1,26 @@
+/* core/machine.h - a machine built from a config: hypervisor, memory,
+ * plugin instances, buses, vCPU threads and the event loop.
+ * Error convention: 0 or a negative errno; errors are logged (one line). */
+#ifndef VMM_CORE_MACHINE_H
+#define VMM_CORE_MACHINE_H
+
+#include <stdio.h>
+#include "core/machine-config.h"
+#include "core/log.h"
+
+struct vmm_machine;
+
+/* vmmctl's exit statuses besides the guest's debug-exit statuses (odd). */
+#define VMM_STATUS_POWEROFF 0
+#define VMM_STATUS_ERROR 2       /* vmmctl could not build or run the machine */
+#define VMM_STATUS_RESET 3       /* the guest asked for a reset */
+#define VMM_STATUS_GUEST_CRASH 4 /* triple fault, emulation failure */
+
+int vmm_machine_create(const struct vmm_machine_config *cfg, struct vmm_plugin_set *ps,
+		       const char *plugin_path, struct vmm_machine **out);
+/* Runs until the guest or a signal ends it; returns vmmctl's exit status. */
+int vmm_machine_run(struct vmm_machine *m);
+void vmm_machine_print_stats(struct vmm_machine *m, FILE *f);
+void vmm_machine_destroy(struct vmm_machine *m);
+
+#endif

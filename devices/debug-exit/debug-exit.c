@@ -1,0 +1,93 @@
+/* debug-exit: a port that ends the VM, compatible with QEMU's isa-debug-exit.
+ *
+ * Writing v ends vmmctl with status (v << 1) | 1, so a guest can report
+ * success or failure to a test without any other device.  Because that
+ * status is always odd, `zero-is-success` lets a machine map a write of 0 to
+ * status 0, which the default machine uses so that its demo guest exits 0.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <vmm/vmm.h>
+
+struct debug_exit {
+	const struct vmm_host *h;
+	bool zero_is_success;
+};
+
+static int debug_exit_read(void *opaque, unsigned vcpu, uint64_t offset, unsigned len, uint64_t *value)
+{
+	*value = 0;
+	return 0;
+}
+
+static int debug_exit_write(void *opaque, unsigned vcpu, uint64_t offset, unsigned len, uint64_t value)
+{
+	struct debug_exit *d = opaque;
+	int status = (int)(((value << 1) | 1) & 0xff);
+
+	if (value == 0 && d->zero_is_success)
+		status = 0;
+	d->h->machine_stop(d->h, VMM_STOP_EXIT, status);
+	return 0;
+}
+
+static const struct vmm_region_ops debug_exit_region = {
+	.size = sizeof(struct vmm_region_ops),
+	.access_sizes = VMM_ACCESS_1 | VMM_ACCESS_2 | VMM_ACCESS_4,
+	.read = debug_exit_read,
+	.write = debug_exit_write,
+};
+
+static int debug_exit_create(const struct vmm_host *h, void **state)
+{
+	int64_t base, size;
+	struct debug_exit *d = calloc(1, sizeof(*d));
+	int rc;
+
+	if (!d)
+		return -ENOMEM;
+	d->h = h;
+	h->prop_int(h, "iobase", &base);
+	h->prop_int(h, "iosize", &size);
+	h->prop_bool(h, "zero-is-success", &d->zero_is_success);
+	rc = h->bus_map(h, VMM_BUS_PIO, (uint64_t)base, (uint64_t)size, &debug_exit_region, d);
+	if (rc) {
+		free(d);
+		return rc;
+	}
+	*state = d;
+	return 0;
+}
+
+static void debug_exit_destroy(void *state)
+{
+	free(state);
+}
+
+static const struct vmm_device_ops debug_exit_ops = {
+	.size = sizeof(struct vmm_device_ops),
+	.create = debug_exit_create,
+	.destroy = debug_exit_destroy,
+};
+
+static const struct vmm_prop_desc debug_exit_props[] = {
+	{ .name = "iobase", .type = VMM_PROP_INT, .def_int = 0xf4, .min = 0, .max = 0xffff,
+	  .help = "first I/O port" },
+	{ .name = "iosize", .type = VMM_PROP_INT, .def_int = 4, .min = 1, .max = 16,
+	  .help = "number of ports; a write to any of them ends the VM" },
+	{ .name = "zero-is-success", .type = VMM_PROP_BOOL, .def_int = 0,
+	  .help = "a write of 0 ends vmmctl with status 0 instead of 1" },
+	{ .name = NULL },
+};
+
+static const struct vmm_plugin debug_exit_plugin = {
+	VMM_PLUGIN_HEADER,
+	.kind = VMM_PLUGIN_DEVICE,
+	.name = "debug-exit",
+	.version = "1.0",
+	.summary = "ends the VM with a status the guest writes (QEMU isa-debug-exit compatible)",
+	.props = debug_exit_props,
+	.ops = &debug_exit_ops,
+};
+
+VMM_PLUGIN_DEFINE(debug_exit_plugin)

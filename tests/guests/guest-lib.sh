@@ -1,0 +1,70 @@
+# tests/guests/guest-lib.sh - shared by the guest test scripts (sourced).
+# Environment (AM_TESTS_ENVIRONMENT): VMM_BUILDDIR, VMM_SRCDIR,
+# VMM_PLUGIN_PATH, QEMU_X86.
+
+: "${VMM_BUILDDIR:?VMM_BUILDDIR is not set (run through make check)}"
+: "${VMM_SRCDIR:?VMM_SRCDIR is not set (run through make check)}"
+
+GUESTS="$VMM_BUILDDIR/tests/guests"
+VMMCTL="$VMM_BUILDDIR/core/vmmctl"
+GUEST_TIMEOUT=60
+
+skip() { echo "SKIP: $*"; exit 77; }
+
+# Guests run on /dev/kvm: needs root (or a usable /dev/kvm) on a KVM host.
+require_kvm() {
+	if [ "$(id -u)" != 0 ]; then
+		skip "needs root and /dev/kvm (not running as root)"
+	fi
+	if [ ! -c /dev/kvm ]; then
+		skip "needs root and /dev/kvm (/dev/kvm does not exist)"
+	fi
+	if ! (exec 3<>/dev/kvm) 2>/dev/null; then
+		skip "needs root and /dev/kvm (/dev/kvm cannot be opened)"
+	fi
+}
+
+require_file() {
+	[ -f "$1" ] || { echo "FAIL: $1 is missing (run make first)"; exit 1; }
+}
+
+TMPD=$(mktemp -d "${TMPDIR:-/tmp}/vmm-guest-test.XXXXXX") || exit 99
+trap 'rm -rf "$TMPD"' EXIT
+
+# run_guest NAME COMMAND...: runs COMMAND with a timeout; serial output (the
+# command's stdout) goes to $TMPD/NAME.out, stderr to $TMPD/NAME.err and the
+# exit status to $STATUS.
+run_guest() {
+	name=$1; shift
+	OUT="$TMPD/$name.out"; ERR="$TMPD/$name.err"
+	timeout "$GUEST_TIMEOUT" "$@" >"$OUT" 2>"$ERR" </dev/null
+	STATUS=$?
+}
+
+guest_fail() {
+	echo "FAIL: $*"
+	echo "--- last 20 lines of guest output ($OUT) ---"
+	tail -n 20 "$OUT"
+	if [ -s "$ERR" ]; then
+		echo "--- last 20 lines of stderr ---"
+		tail -n 20 "$ERR"
+	fi
+	[ "$STATUS" = 124 ] && echo "(timed out after ${GUEST_TIMEOUT}s)"
+	exit 1
+}
+
+# expect_line TEXT: a whole line of the serial output equals TEXT (a
+# trailing CR is ignored).
+expect_line() {
+	tr -d '\r' <"$OUT" | grep -qxF -- "$1" || guest_fail "no line '$1' in the output"
+}
+
+expect_status() {
+	[ "$STATUS" = "$1" ] || guest_fail "exit status $STATUS, expected $1"
+}
+
+expect_no_fail() {
+	if grep -q '^FAIL: ' "$OUT"; then
+		guest_fail "the guest reported a failure"
+	fi
+}

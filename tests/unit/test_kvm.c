@@ -1,0 +1,767 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/unit/test_kvm.c - the kvm hypervisor plugin against the real /dev/kvm.
+ *
+ * The plugin is loaded from the build's plugin directory through the core's
+ * loader, exactly as vmmctl would load it, and driven through its ops table
+ * with a fake host table of our own.  Guests are tiny real-mode programs
+ * written out as machine code.  Without root and a usable /dev/kvm the test
+ * exits 77 (automake's SKIP) and says why: it never passes silently.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <linux/kvm.h>
+
+#include <vmm/hypervisor.h>
+#include "core/loader.h"
+
+#define RAM_SIZE	0x10000u	/* 64 KiB at guest-physical 0 */
+#define LOAD_ADDR	0x1000u
+#define GP_HANDLER	0x2000u		/* real-mode #GP handler, see install_gp_handler() */
+#define MMIO_BASE	0xd0000u	/* outside RAM: accesses exit as MMIO */
+
+static struct vmm_loaded_plugin plugin;
+static const struct vmm_hv_ops *ops;
+
+/* ------------------------------------------------------------------ */
+/* A fake host: logs to stderr, properties from a small table. */
+
+struct fake_prop {
+	const char *name, *value;
+};
+
+struct fake_host {
+	struct vmm_host h;	/* first: the plugin's h points here */
+	const struct fake_prop *props;
+	char last_error[512];
+	unsigned int errors;
+};
+
+static void fake_log(const struct vmm_host *h, enum vmm_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void fake_log(const struct vmm_host *h, enum vmm_log_level level, const char *fmt, ...)
+{
+	struct fake_host *fh = (struct fake_host *)h;
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "  [fake host, level %d] %s\n", (int)level, line);
+	if (level == VMM_LOG_ERROR) {
+		fh->errors++;
+		snprintf(fh->last_error, sizeof(fh->last_error), "%s", line);
+	}
+}
+
+static const char *fake_instance_name(const struct vmm_host *h)
+{
+	return "kvm";
+}
+
+/* The plugin's own schema entry: defaults come from there, as in the core. */
+static const struct vmm_prop_desc *schema_find(const char *name)
+{
+	for (const struct vmm_prop_desc *d = plugin.desc->props; d && d->name; d++)
+		if (strcmp(d->name, name) == 0)
+			return d;
+	return NULL;
+}
+
+/* The table's value, or NULL to fall back to the schema default. */
+static const char *fake_lookup(const struct vmm_host *h, const char *name)
+{
+	const struct fake_host *fh = (const struct fake_host *)h;
+
+	for (const struct fake_prop *p = fh->props; p && p->name; p++)
+		if (strcmp(p->name, name) == 0)
+			return p->value;
+	return NULL;
+}
+
+static int fake_prop_int(const struct vmm_host *h, const char *name, int64_t *out)
+{
+	const struct vmm_prop_desc *d = schema_find(name);
+	const char *v = fake_lookup(h, name);
+
+	if (!d || d->type != VMM_PROP_INT)
+		return -ENOENT;
+	if (v) {
+		char *end;
+
+		*out = strtoll(v, &end, 0);
+		return *end ? -EINVAL : 0;
+	}
+	*out = d->def_int;
+	return 0;
+}
+
+static int fake_prop_bool(const struct vmm_host *h, const char *name, bool *out)
+{
+	const struct vmm_prop_desc *d = schema_find(name);
+	const char *v = fake_lookup(h, name);
+
+	if (!d || d->type != VMM_PROP_BOOL)
+		return -ENOENT;
+	if (v) {
+		*out = strcmp(v, "true") == 0;
+		return *out || strcmp(v, "false") == 0 ? 0 : -EINVAL;
+	}
+	*out = d->def_int != 0;
+	return 0;
+}
+
+static const char *fake_prop_str(const struct vmm_host *h, const char *name)
+{
+	const struct vmm_prop_desc *d = schema_find(name);
+	const char *v = fake_lookup(h, name);
+
+	if (!d || (d->type != VMM_PROP_STRING && d->type != VMM_PROP_ENUM))
+		return NULL;
+	return v ? v : d->def_str;
+}
+
+static void fake_host_init(struct fake_host *fh, const struct fake_prop *props)
+{
+	memset(fh, 0, sizeof(*fh));
+	fh->h.size = sizeof(fh->h);
+	fh->h.abi_minor = VMM_ABI_MINOR;
+	fh->h.instance_name = fake_instance_name;
+	fh->h.log = fake_log;
+	fh->h.prop_int = fake_prop_int;
+	fh->h.prop_bool = fake_prop_bool;
+	fh->h.prop_str = fake_prop_str;
+	fh->props = props;
+}
+
+/* ------------------------------------------------------------------ */
+/* A machine: one VM, 64 KiB of RAM, one real-mode vCPU. */
+
+struct machine {
+	struct fake_host host;
+	void *vm;
+	void *vcpu;
+	uint8_t *ram;
+	struct vmm_exit exit;
+};
+
+static const struct fake_prop no_irqchip[] = {
+	/* HLT must exit to us: with an in-kernel LAPIC it would block. */
+	{ "irqchip", "none" },
+	{ NULL, NULL },
+};
+
+static void machine_start(struct machine *m, const struct fake_prop *props, uint32_t vcpu_index,
+			  const uint8_t *code, size_t len)
+{
+	struct vmm_x86_sregs s;
+	struct vmm_x86_regs r = { .rip = LOAD_ADDR, .rflags = 2, .rsp = 0x8000 };
+
+	memset(m, 0, sizeof(*m));
+	fake_host_init(&m->host, props ? props : no_irqchip);
+	assert_int_equal(ops->vm_create(&m->host.h, 2, &m->vm), 0);
+	m->ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(m->ram != MAP_FAILED);
+	assert_int_equal(ops->set_memory(m->vm, 0, 0, RAM_SIZE, m->ram, 0), 0);
+	memcpy(m->ram + LOAD_ADDR, code, len);
+
+	assert_int_equal(ops->vcpu_create(m->vm, vcpu_index, &m->vcpu), 0);
+	assert_int_equal(ops->vcpu_get_sregs(m->vcpu, &s), 0);
+	s.cs.base = 0;
+	s.cs.selector = 0;
+	s.ds.base = s.es.base = s.fs.base = s.gs.base = s.ss.base = 0;
+	s.ds.selector = s.es.selector = s.fs.selector = s.gs.selector = s.ss.selector = 0;
+	assert_int_equal(ops->vcpu_set_sregs(m->vcpu, &s), 0);
+	assert_int_equal(ops->vcpu_set_regs(m->vcpu, &r), 0);
+}
+
+static void machine_stop(struct machine *m)
+{
+	ops->vcpu_destroy(m->vcpu);
+	ops->vm_destroy(m->vm);
+	munmap(m->ram, RAM_SIZE);
+}
+
+/* Run once and check the exit reason; every real exit path goes here. */
+static struct vmm_exit *run_expect(struct machine *m, uint32_t reason)
+{
+	assert_int_equal(ops->vcpu_run(m->vcpu, &m->exit), 0);
+	if (m->exit.reason != reason)
+		fprintf(stderr, "  exit reason %u, expected %u (unknown code %u)\n", m->exit.reason,
+			reason, m->exit.unknown.code);
+	assert_int_equal(m->exit.reason, reason);
+	return &m->exit;
+}
+
+static uint32_t io_value(const struct vmm_exit *e)
+{
+	uint32_t v = 0;
+
+	memcpy(&v, e->io.data, e->io.size);
+	return v;
+}
+
+static void expect_out(struct machine *m, uint16_t port, uint8_t size, uint32_t value)
+{
+	struct vmm_exit *e = run_expect(m, VMM_EXIT_IO);
+
+	assert_int_equal(e->io.port, port);
+	assert_int_equal(e->io.size, size);
+	assert_int_equal(e->io.is_write, 1);
+	assert_int_equal(e->io.count, 1);
+	assert_int_equal(io_value(e), value);
+}
+
+/* IVT entry 13 -> GP_HANDLER: `out 0x11, al; hlt`, so an injected #GP shows. */
+static void install_gp_handler(struct machine *m)
+{
+	static const uint8_t handler[] = { 0xe6, 0x11, 0xf4 };
+	uint16_t ivt[2] = { GP_HANDLER, 0 };
+
+	memcpy(m->ram + 13 * 4, ivt, sizeof(ivt));
+	memcpy(m->ram + GP_HANDLER, handler, sizeof(handler));
+}
+
+/* ------------------------------------------------------------------ */
+/* Tests */
+
+/* (a) port I/O: an OUT's fields, and an IN's value reaching the guest. */
+static void test_pio(void **state)
+{
+	static const uint8_t code[] = {
+		0xba, 0xff, 0x03,	/* mov dx, 0x3ff */
+		0xb0, 0x5a,		/* mov al, 0x5a */
+		0xee,			/* out dx, al */
+		0xec,			/* in al, dx */
+		0xee,			/* out dx, al: echo what IN read */
+		0xf4,			/* hlt */
+	};
+	struct machine m;
+	struct vmm_exit *e;
+	struct vmm_vcpu_stats st;
+
+	machine_start(&m, NULL, 0, code, sizeof(code));
+	expect_out(&m, 0x3ff, 1, 0x5a);
+
+	e = run_expect(&m, VMM_EXIT_IO);
+	assert_int_equal(e->io.port, 0x3ff);
+	assert_int_equal(e->io.size, 1);
+	assert_int_equal(e->io.is_write, 0);
+	e->io.data[0] = 0xa5;
+
+	expect_out(&m, 0x3ff, 1, 0xa5);
+	run_expect(&m, VMM_EXIT_HALT);
+
+	assert_int_equal(ops->vcpu_get_stats(m.vcpu, &st), 0);
+	assert_int_equal(st.runs, 4);
+	assert_int_equal(st.signal_exits, 0);
+	machine_stop(&m);
+}
+
+/* (b) MMIO outside RAM: a write's fields, and a read's value reaching the guest. */
+static void test_mmio(void **state)
+{
+	static const uint8_t code[] = {
+		0xb8, 0x00, 0xd0,		/* mov ax, 0xd000 */
+		0x8e, 0xd8,			/* mov ds, ax */
+		0xc6, 0x06, 0x10, 0x00, 0x77,	/* mov byte [0x10], 0x77 */
+		0xa0, 0x20, 0x00,		/* mov al, [0x20] */
+		0xe6, 0x10,			/* out 0x10, al */
+		0xf4,				/* hlt */
+	};
+	struct machine m;
+	struct vmm_exit *e;
+
+	machine_start(&m, NULL, 0, code, sizeof(code));
+	e = run_expect(&m, VMM_EXIT_MMIO);
+	assert_int_equal(e->mmio.addr, MMIO_BASE + 0x10);
+	assert_int_equal(e->mmio.len, 1);
+	assert_int_equal(e->mmio.is_write, 1);
+	assert_int_equal(e->mmio.data[0], 0x77);
+
+	e = run_expect(&m, VMM_EXIT_MMIO);
+	assert_int_equal(e->mmio.addr, MMIO_BASE + 0x20);
+	assert_int_equal(e->mmio.len, 1);
+	assert_int_equal(e->mmio.is_write, 0);
+	e->mmio.data[0] = 0x42;
+
+	expect_out(&m, 0x10, 1, 0x42);
+	run_expect(&m, VMM_EXIT_HALT);
+	machine_stop(&m);
+}
+
+static const uint8_t msr_code[] = {
+	0x66, 0xb9, 0x23, 0x01, 0x00, 0x40,	/* mov ecx, 0x40000123 */
+	0x0f, 0x32,				/* rdmsr */
+	0x66, 0xe7, 0x10,			/* out 0x10, eax */
+	0x66, 0x89, 0xd0,			/* mov eax, edx */
+	0x66, 0xe7, 0x10,			/* out 0x10, eax */
+	0x66, 0xb8, 0x44, 0x33, 0x22, 0x11,	/* mov eax, 0x11223344 */
+	0x66, 0xba, 0x88, 0x77, 0x66, 0x55,	/* mov edx, 0x55667788 */
+	0x0f, 0x30,				/* wrmsr */
+	0xf4,					/* hlt */
+};
+
+/* (c) an MSR KVM does not know goes to the core; its value reaches the guest. */
+static void test_msr_user(void **state)
+{
+	struct machine m;
+	struct vmm_exit *e;
+
+	machine_start(&m, NULL, 0, msr_code, sizeof(msr_code));
+	install_gp_handler(&m);
+
+	e = run_expect(&m, VMM_EXIT_MSR_READ);
+	assert_int_equal(e->msr.index, 0x40000123);
+	assert_int_equal(e->msr.error, 0);
+	e->msr.value = 0xdeadbeefcafef00dull;
+
+	expect_out(&m, 0x10, 4, 0xcafef00d);
+	expect_out(&m, 0x10, 4, 0xdeadbeef);
+
+	e = run_expect(&m, VMM_EXIT_MSR_WRITE);
+	assert_int_equal(e->msr.index, 0x40000123);
+	assert_int_equal(e->msr.error, 0);
+	assert_int_equal(e->msr.value, 0x5566778811223344ull);
+
+	run_expect(&m, VMM_EXIT_HALT);
+	machine_stop(&m);
+}
+
+/* (c) the core refusing an MSR read (error = 1) injects #GP into the guest. */
+static void test_msr_user_error(void **state)
+{
+	struct machine m;
+	struct vmm_exit *e;
+
+	machine_start(&m, NULL, 0, msr_code, sizeof(msr_code));
+	install_gp_handler(&m);
+
+	e = run_expect(&m, VMM_EXIT_MSR_READ);
+	e->msr.error = 1;
+	e = run_expect(&m, VMM_EXIT_IO);
+	assert_int_equal(e->io.port, 0x11);
+	run_expect(&m, VMM_EXIT_HALT);
+	machine_stop(&m);
+}
+
+/* (c) with user-msr=false, KVM itself answers the unknown MSR with #GP. */
+static void test_msr_kernel(void **state)
+{
+	static const struct fake_prop props[] = {
+		{ "irqchip", "none" },
+		{ "user-msr", "false" },
+		{ NULL, NULL },
+	};
+	struct machine m;
+	struct vmm_exit *e;
+
+	machine_start(&m, props, 0, msr_code, sizeof(msr_code));
+	install_gp_handler(&m);
+	e = run_expect(&m, VMM_EXIT_IO);
+	assert_int_equal(e->io.port, 0x11);
+	machine_stop(&m);
+}
+
+/* (d) a kick before the run makes it return INTR; the next run goes on. */
+static void test_kick_before_run(void **state)
+{
+	static const uint8_t code[] = { 0xe6, 0x10, 0xf4 };	/* out 0x10, al; hlt */
+	struct machine m;
+	struct vmm_vcpu_stats st;
+
+	machine_start(&m, NULL, 0, code, sizeof(code));
+	ops->vcpu_kick(m.vcpu);
+	run_expect(&m, VMM_EXIT_INTR);
+	assert_int_equal(ops->vcpu_get_stats(m.vcpu, &st), 0);
+	assert_int_equal(st.runs, 1);
+	assert_int_equal(st.signal_exits, 1);
+
+	/* The kick was consumed: the guest runs now. */
+	expect_out(&m, 0x10, 1, 0);
+	run_expect(&m, VMM_EXIT_HALT);
+	machine_stop(&m);
+}
+
+/* (d) a kick pending across an I/O exit: KVM completes the IN first. */
+static void test_kick_completes_exit(void **state)
+{
+	static const uint8_t code[] = { 0xe4, 0x10, 0xe6, 0x10, 0xf4 }; /* in al,0x10; out 0x10,al; hlt */
+	struct machine m;
+	struct vmm_exit *e;
+
+	machine_start(&m, NULL, 0, code, sizeof(code));
+	e = run_expect(&m, VMM_EXIT_IO);
+	assert_int_equal(e->io.is_write, 0);
+	e->io.data[0] = 0x3c;
+	ops->vcpu_kick(m.vcpu);
+	run_expect(&m, VMM_EXIT_INTR);
+	expect_out(&m, 0x10, 1, 0x3c);
+	machine_stop(&m);
+}
+
+static void on_sigusr1(int sig)
+{
+}
+
+struct kicker {
+	pthread_t target;
+	void *vcpu;
+};
+
+/* What the core does from another thread: set the flag, then signal. */
+static void *kicker_main(void *arg)
+{
+	struct kicker *k = arg;
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+	nanosleep(&ts, NULL);
+	ops->vcpu_kick(k->vcpu);
+	pthread_kill(k->target, SIGUSR1);
+	return NULL;
+}
+
+/* (d) a kick from another thread stops a vCPU spinning in the guest. */
+static void test_kick_running(void **state)
+{
+	static const uint8_t code[] = { 0xeb, 0xfe };	/* jmp $ */
+	struct sigaction sa = { .sa_handler = on_sigusr1 };
+	struct machine m;
+	struct kicker k;
+	pthread_t t;
+
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
+	machine_start(&m, NULL, 0, code, sizeof(code));
+	k.target = pthread_self();
+	k.vcpu = m.vcpu;
+	assert_int_equal(pthread_create(&t, NULL, kicker_main, &k), 0);
+	run_expect(&m, VMM_EXIT_INTR);
+	pthread_join(t, NULL);
+	machine_stop(&m);
+}
+
+/* (e) registers and segment registers survive a set/get round trip. */
+static void test_regs_roundtrip(void **state)
+{
+	static const uint8_t code[] = { 0xf4 };
+	struct vmm_x86_regs r, r2;
+	struct vmm_x86_sregs s, s2;
+	struct machine m;
+	uint64_t *w = (uint64_t *)&r;
+
+	machine_start(&m, NULL, 0, code, sizeof(code));
+	for (size_t i = 0; i < sizeof(r) / sizeof(uint64_t); i++)
+		w[i] = 0x0101010101010101ull * (i + 1);
+	r.rip = LOAD_ADDR;
+	r.rflags = 0x202;
+	assert_int_equal(ops->vcpu_set_regs(m.vcpu, &r), 0);
+	assert_int_equal(ops->vcpu_get_regs(m.vcpu, &r2), 0);
+	assert_memory_equal(&r, &r2, sizeof(r));
+
+	assert_int_equal(ops->vcpu_get_sregs(m.vcpu, &s), 0);
+	s.ds.base = 0x12340;
+	s.ds.selector = 0x1234;
+	s.gdt.base = 0x500;
+	s.gdt.limit = 0x27;
+	s.idt.limit = 0x3ff;
+	s.cr2 = 0xabcd000;
+	assert_int_equal(ops->vcpu_set_sregs(m.vcpu, &s), 0);
+	assert_int_equal(ops->vcpu_get_sregs(m.vcpu, &s2), 0);
+	assert_int_equal(s2.ds.base, 0x12340);
+	assert_int_equal(s2.ds.selector, 0x1234);
+	assert_int_equal(s2.gdt.base, 0x500);
+	assert_int_equal(s2.gdt.limit, 0x27);
+	assert_int_equal(s2.idt.limit, 0x3ff);
+	assert_int_equal(s2.cr2, 0xabcd000);
+	assert_int_equal(s2.cr0, s.cr0);
+	assert_int_equal(s2.efer, s.efer);
+	assert_int_equal(s2.apic_base, s.apic_base);
+	assert_int_equal(s2.cs.limit, s.cs.limit);
+	assert_int_equal(s2.cs.type, s.cs.type);
+	assert_int_equal(s2.cs.present, s.cs.present);
+	assert_int_equal(s2.tr.type, s.tr.type);
+	machine_stop(&m);
+}
+
+/* MSRs KVM knows round-trip; one it refuses gives -EIO. */
+static void test_msrs_roundtrip(void **state)
+{
+	static const uint8_t code[] = { 0xf4 };
+	struct vmm_msr_entry set[] = {
+		{ 0x174, 0x10 },			/* IA32_SYSENTER_CS */
+		{ 0x175, 0xffff800000001000ull },	/* IA32_SYSENTER_ESP */
+	};
+	struct vmm_msr_entry get[] = { { 0x174, 0 }, { 0x175, 0 } };
+	struct vmm_msr_entry bad[] = { { 0x174, 0 }, { 0x40000123, 0 } };
+	struct machine m;
+
+	machine_start(&m, NULL, 0, code, sizeof(code));
+	assert_int_equal(ops->vcpu_set_msrs(m.vcpu, set, 2), 0);
+	assert_int_equal(ops->vcpu_get_msrs(m.vcpu, get, 2), 0);
+	assert_int_equal(get[0].value, 0x10);
+	assert_int_equal(get[1].value, 0xffff800000001000ull);
+	assert_int_equal(ops->vcpu_get_msrs(m.vcpu, bad, 2), -EIO);
+	machine_stop(&m);
+}
+
+/* Run CPUID leaf 1 in a guest on vCPU `index` and report ECX and EBX. */
+static void guest_cpuid1(const char *clear, uint32_t index, uint32_t *ecx, uint32_t *ebx)
+{
+	const struct fake_prop props[] = {
+		{ "irqchip", "none" },
+		{ clear ? "cpuid-clear" : "unused", clear },
+		{ NULL, NULL },
+	};
+	static const uint8_t code[] = {
+		0x66, 0xb8, 0x01, 0x00, 0x00, 0x00,	/* mov eax, 1 */
+		0x66, 0x31, 0xc9,			/* xor ecx, ecx */
+		0x0f, 0xa2,				/* cpuid */
+		0x66, 0x89, 0xc8,			/* mov eax, ecx */
+		0x66, 0xe7, 0x10,			/* out 0x10, eax */
+		0x66, 0x89, 0xd8,			/* mov eax, ebx */
+		0x66, 0xe7, 0x10,			/* out 0x10, eax */
+		0xf4,					/* hlt */
+	};
+	struct machine m;
+
+	machine_start(&m, props, index, code, sizeof(code));
+	*ecx = io_value(run_expect(&m, VMM_EXIT_IO));
+	*ebx = io_value(run_expect(&m, VMM_EXIT_IO));
+	run_expect(&m, VMM_EXIT_HALT);
+	machine_stop(&m);
+}
+
+/* cpuid-clear reaches the guest and the APIC ID is the vCPU index.  Only
+ * CX16 is checked: this host's kvm_pvm shows the guest the host's value
+ * of most leaf-1 bits whatever KVM_SET_CPUID2 says (SSE3, MMX and FPU were
+ * tried), but it honours CX16, the bit that matters here. */
+static void test_cpuid(void **state)
+{
+	uint32_t ecx, ebx;
+
+	guest_cpuid1("", 1, &ecx, &ebx);
+	if (!(ecx & (1u << 13)))
+		fprintf(stderr, "  note: CX16 is absent even unmasked; the mask is not tested\n");
+	assert_int_equal(ebx >> 24, 1);
+
+	guest_cpuid1("1.ecx:13,7.0.ebx:5", 1, &ecx, &ebx);
+	assert_int_equal(ecx & (1u << 13), 0);
+	assert_int_equal(ebx >> 24, 1);
+
+	/* The default hides CX16 too: `lock cmpxchg16b` stops this host. */
+	guest_cpuid1(NULL, 0, &ecx, &ebx);
+	assert_int_equal(ecx & (1u << 13), 0);
+	assert_int_equal(ebx >> 24, 0);
+}
+
+/* (f) a malformed cpuid-clear entry fails vm_create with a line naming it. */
+static void test_cpuid_clear_errors(void **state)
+{
+	static const char *const bad[] = {
+		"1.ecx", "1.ecx:32", "x.ecx:1", "1.exx:3", "1.ecx:13,,", "1.0.ecx:1x",
+		"1:13", ",1.ecx:13", "1.ecx:-1", "7.0.1.ebx:5",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const struct fake_prop props[] = { { "cpuid-clear", bad[i] }, { NULL, NULL } };
+		struct fake_host fh;
+		void *vm = (void *)1;
+
+		fake_host_init(&fh, props);
+		assert_int_equal(ops->vm_create(&fh.h, 1, &vm), -EINVAL);
+		assert_null(vm);
+		assert_int_equal(fh.errors, 1);
+		assert_non_null(strstr(fh.last_error, "cpuid-clear"));
+	}
+	/* The offending entry is named, not only the whole list. */
+	{
+		const struct fake_prop props[] = { { "cpuid-clear", "1.ecx:13,7.0.ebz:5" },
+						   { NULL, NULL } };
+		struct fake_host fh;
+		void *vm;
+
+		fake_host_init(&fh, props);
+		assert_int_equal(ops->vm_create(&fh.h, 1, &vm), -EINVAL);
+		assert_non_null(strstr(fh.last_error, "'7.0.ebz:5'"));
+	}
+	/* An empty list clears nothing and is fine. */
+	{
+		const struct fake_prop props[] = { { "cpuid-clear", "1.ecx:13, 1.edx:23,1.ecx:0" }, { NULL, NULL } };
+		struct fake_host fh;
+		void *vm;
+
+		fake_host_init(&fh, props);
+		assert_int_equal(ops->vm_create(&fh.h, 1, &vm), 0);
+		ops->vm_destroy(vm);
+	}
+}
+
+/* (g) a bad device path, a bad enum value and too many vCPUs fail cleanly. */
+static void test_bad_config(void **state)
+{
+	static const struct fake_prop nodev[] = { { "device", "/nonexistent/kvm" }, { NULL, NULL } };
+	static const struct fake_prop notkvm[] = { { "device", "/dev/null" }, { NULL, NULL } };
+	static const struct fake_prop badchip[] = { { "irqchip", "split" }, { NULL, NULL } };
+	struct fake_host fh;
+	void *vm;
+
+	fake_host_init(&fh, nodev);
+	assert_int_equal(ops->vm_create(&fh.h, 1, &vm), -ENOENT);
+	assert_null(vm);
+	assert_non_null(strstr(fh.last_error, "cannot open /nonexistent/kvm"));
+
+	fake_host_init(&fh, notkvm);
+	assert_int_equal(ops->vm_create(&fh.h, 1, &vm), -ENOTSUP);
+	assert_non_null(strstr(fh.last_error, "KVM_GET_API_VERSION"));
+
+	fake_host_init(&fh, badchip);
+	assert_int_equal(ops->vm_create(&fh.h, 1, &vm), -EINVAL);
+	assert_non_null(strstr(fh.last_error, "split"));
+
+	fake_host_init(&fh, NULL);
+	assert_int_equal(ops->vm_create(&fh.h, 4096, &vm), -ENOTSUP);
+	assert_non_null(strstr(fh.last_error, "KVM_CAP_NR_VCPUS"));
+}
+
+/* The in-kernel irqchip (and PIT) come up, irq_line works from it, and
+ * two VMs live side by side in one process. */
+static void test_irqchip_two_vms(void **state)
+{
+	static const struct fake_prop kernel[] = { { "irqchip", "kernel" }, { "pit", "true" },
+						   { NULL, NULL } };
+	static const uint8_t code[] = { 0xe6, 0x10, 0xf4 };
+	struct machine a, b;
+
+	machine_start(&a, kernel, 0, code, sizeof(code));
+	machine_start(&b, NULL, 0, code, sizeof(code));
+	assert_int_equal(ops->irq_line(a.vm, 4, 1), 0);
+	assert_int_equal(ops->irq_line(a.vm, 4, 0), 0);
+	assert_int_equal(ops->irq_line(b.vm, 4, 1), -ENOTSUP);
+	expect_out(&a, 0x10, 1, 0);
+	expect_out(&b, 0x10, 1, 0);
+	run_expect(&b, VMM_EXIT_HALT);
+	machine_stop(&b);
+	machine_stop(&a);
+}
+
+/* Read-only memory: writes to it exit as MMIO, reads come from RAM. */
+static void test_readonly_mem(void **state)
+{
+	static const uint8_t code[] = {
+		0xb8, 0x00, 0x10,		/* mov ax, 0x1000 */
+		0x8e, 0xd8,			/* mov ds, ax: ds base 0x10000 */
+		0xa0, 0x00, 0x00,		/* mov al, [0] */
+		0xe6, 0x10,			/* out 0x10, al */
+		0xc6, 0x06, 0x00, 0x00, 0x99,	/* mov byte [0], 0x99 */
+		0xf4,				/* hlt */
+	};
+	struct machine m;
+	struct vmm_exit *e;
+	uint8_t *rom = mmap(NULL, 0x1000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			    -1, 0);
+
+	assert_true(rom != MAP_FAILED);
+	rom[0] = 0x6b;
+	machine_start(&m, NULL, 0, code, sizeof(code));
+	assert_int_equal(ops->set_memory(m.vm, 1, 0x10000, 0x1000, rom, VMM_MEM_READONLY), 0);
+	expect_out(&m, 0x10, 1, 0x6b);
+	e = run_expect(&m, VMM_EXIT_MMIO);
+	assert_int_equal(e->mmio.addr, 0x10000);
+	assert_int_equal(e->mmio.is_write, 1);
+	assert_int_equal(e->mmio.data[0], 0x99);
+	run_expect(&m, VMM_EXIT_HALT);
+	assert_int_equal(rom[0], 0x6b);
+	machine_stop(&m);
+	munmap(rom, 0x1000);
+}
+
+/* ------------------------------------------------------------------ */
+
+static int skip_test(const char *reason)
+{
+	printf("SKIP: needs root and /dev/kvm (%s)\n", reason);
+	return 77;
+}
+
+int main(void)
+{
+	const char *dir = getenv("VMM_PLUGIN_PATH");
+	char path[4096], err[8448], reason[256];
+	int fd, api, api_errno;
+
+	if (geteuid() != 0)
+		return skip_test("not running as root");
+	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(reason, sizeof(reason), "/dev/kvm: %s", strerror(errno));
+		return skip_test(reason);
+	}
+	/* An open that works is not enough: the node may be something else. */
+	api = ioctl(fd, KVM_GET_API_VERSION, 0);
+	api_errno = errno;
+	close(fd);
+	if (api != KVM_API_VERSION) {
+		snprintf(reason, sizeof(reason), "/dev/kvm: KVM_GET_API_VERSION gave %d%s%s", api,
+			 api < 0 ? ": " : "", api < 0 ? strerror(api_errno) : "");
+		return skip_test(reason);
+	}
+
+	/* Not a skip: without the plugin path the build is broken. */
+	if (!dir || !dir[0]) {
+		fprintf(stderr, "test_kvm: VMM_PLUGIN_PATH is not set (run through make check)\n");
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/kvm.so", dir);
+	if (vmm_plugin_load_file(path, &plugin, err, sizeof(err))) {
+		fprintf(stderr, "test_kvm: %s\n", err);
+		return 1;
+	}
+	if (plugin.desc->kind != VMM_PLUGIN_HYPERVISOR || strcmp(plugin.desc->name, "kvm") != 0) {
+		fprintf(stderr, "test_kvm: %s is not the kvm hypervisor plugin\n", path);
+		return 1;
+	}
+	ops = plugin.ops;
+
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pio),
+		cmocka_unit_test(test_mmio),
+		cmocka_unit_test(test_msr_user),
+		cmocka_unit_test(test_msr_user_error),
+		cmocka_unit_test(test_msr_kernel),
+		cmocka_unit_test(test_kick_before_run),
+		cmocka_unit_test(test_kick_completes_exit),
+		cmocka_unit_test(test_kick_running),
+		cmocka_unit_test(test_regs_roundtrip),
+		cmocka_unit_test(test_msrs_roundtrip),
+		cmocka_unit_test(test_cpuid),
+		cmocka_unit_test(test_cpuid_clear_errors),
+		cmocka_unit_test(test_bad_config),
+		cmocka_unit_test(test_irqchip_two_vms),
+		cmocka_unit_test(test_readonly_mem),
+	};
+	int failed = cmocka_run_group_tests_name("kvm", tests, NULL, NULL);
+
+	vmm_plugin_unload(&plugin);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,212 @@
+/* Loader tests: every refusal the ABI promises, against fixture plugins
+ * that each break one rule (tests/fixtures/broken-plugin.c). */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/loader.h"
+
+static char fixture_dir[4096];
+
+static const char *fixture(const char *name)
+{
+	static char path[4200];
+	snprintf(path, sizeof(path), "%s/%s.so", fixture_dir, name);
+	return path;
+}
+
+/* Load `name` and expect refusal `rc` with a message that names the file
+ * and contains `what`, on a single line. */
+static void expect_refused(const char *name, int rc, const char *what)
+{
+	struct vmm_loaded_plugin p;
+	char err[1024] = "";
+	const char *path = fixture(name);
+
+	assert_int_equal(vmm_plugin_load_file(path, &p, err, sizeof(err)), rc);
+	assert_non_null(strstr(err, path));
+	assert_non_null(strstr(err, what));
+	assert_null(strchr(err, '\n'));
+	assert_null(p.desc);
+}
+
+static void test_good_plugin_loads(void **state)
+{
+	struct vmm_loaded_plugin p;
+	char err[512] = "";
+	assert_int_equal(vmm_plugin_load_file(fixture("good"), &p, err, sizeof(err)), 0);
+	assert_string_equal(p.desc->name, "good");
+	assert_int_equal(p.desc->kind, 2);
+	assert_ptr_equal(p.ops, p.desc->ops);
+	vmm_plugin_unload(&p);
+}
+
+static void test_refuses_other_major(void **state)
+{
+	expect_refused("bad-major", -EPROTO, "ABI major 2, expected 1");
+}
+
+static void test_refuses_newer_minor(void **state)
+{
+	expect_refused("newer-minor", -EPROTO, "ABI minor 7 is newer");
+}
+
+static void test_refuses_small_descriptor(void **state)
+{
+	expect_refused("small-desc", -EPROTO, "descriptor size 12 is smaller");
+}
+
+static void test_refuses_unknown_kind(void **state)
+{
+	expect_refused("bad-kind", -EPROTO, "unknown plugin kind 42");
+}
+
+static void test_refuses_small_ops(void **state)
+{
+	expect_refused("small-ops", -EPROTO, "ops table of 'small-ops' is 2 bytes");
+}
+
+static void test_refuses_missing_entry(void **state)
+{
+	expect_refused("no-entry", -ENOENT, "no vmm_plugin_entry symbol");
+}
+
+static void test_refuses_null_entry(void **state)
+{
+	expect_refused("null-entry", -EPROTO, "returned NULL");
+}
+
+static void test_refuses_unresolved_symbol(void **state)
+{
+	expect_refused("undefined-sym", -ENOEXEC, "vmm_fixture_symbol_nobody_defines");
+}
+
+static void test_refuses_non_elf(void **state)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/garbage-XXXXXX.so", P_tmpdir);
+	int fd = mkstemps(path, 3);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "not a shared object\n", 20), 20);
+	close(fd);
+
+	struct vmm_loaded_plugin p;
+	char err[1024] = "";
+	assert_int_equal(vmm_plugin_load_file(path, &p, err, sizeof(err)), -ENOEXEC);
+	assert_non_null(strstr(err, path));
+	assert_non_null(strstr(err, "cannot load"));
+	unlink(path);
+}
+
+static void test_refuses_missing_file(void **state)
+{
+	struct vmm_loaded_plugin p;
+	char err[1024] = "";
+	assert_int_equal(vmm_plugin_load_file("/nonexistent/x.so", &p, err, sizeof(err)), -ENOEXEC);
+	assert_non_null(strstr(err, "/nonexistent/x.so"));
+}
+
+static void test_set_refuses_misnamed_file(void **state)
+{
+	struct vmm_plugin_set *s = vmm_plugin_set_new();
+	char err[1024] = "";
+	assert_int_equal(vmm_plugin_set_add_file(s, fixture("misnamed"), err, sizeof(err)), -EPROTO);
+	assert_non_null(strstr(err, "declares name 'not-misnamed'"));
+	assert_int_equal(vmm_plugin_set_count(s), 0);
+	vmm_plugin_set_free(s);
+}
+
+static void test_set_refuses_duplicate_name(void **state)
+{
+	/* The same plugin under two paths: the second is a duplicate. */
+	char dir[] = "/tmp/vmm-loader-XXXXXX", copy[4200], cmd[8800];
+	assert_non_null(mkdtemp(dir));
+	snprintf(copy, sizeof(copy), "%s/good.so", dir);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", fixture("good"), copy);
+	assert_int_equal(system(cmd), 0);
+
+	struct vmm_plugin_set *s = vmm_plugin_set_new();
+	char err[1024] = "";
+	assert_int_equal(vmm_plugin_set_add_file(s, fixture("good"), err, sizeof(err)), 0);
+	assert_int_equal(vmm_plugin_set_add_file(s, copy, err, sizeof(err)), -EEXIST);
+	assert_non_null(strstr(err, copy));
+	assert_non_null(strstr(err, "duplicate plugin name 'good'"));
+	assert_int_equal(vmm_plugin_set_count(s), 1);
+	vmm_plugin_set_free(s);
+	unlink(copy);
+	rmdir(dir);
+}
+
+static int report_count;
+static char last_report[1024];
+
+static void count_report(void *ctx, const char *line)
+{
+	report_count++;
+	snprintf(last_report, sizeof(last_report), "%s", line);
+}
+
+static void test_scan_reports_each_broken_plugin_and_keeps_going(void **state)
+{
+	struct vmm_plugin_set *s = vmm_plugin_set_new();
+	report_count = 0;
+	int n = vmm_plugin_set_scan(s, fixture_dir, count_report, NULL);
+	/* good and fake-hv load; the ten broken fixtures are reported. */
+	assert_true(n >= 2);
+	assert_non_null(vmm_plugin_set_find(s, "good"));
+	assert_non_null(vmm_plugin_set_find(s, "fake-hv"));
+	assert_null(vmm_plugin_set_find(s, "bad-major"));
+	assert_int_equal(report_count, 9);
+	vmm_plugin_set_free(s);
+}
+
+static void test_require_finds_by_name_on_path(void **state)
+{
+	struct vmm_plugin_set *s = vmm_plugin_set_new();
+	const struct vmm_loaded_plugin *p = NULL;
+	char path[8400], err[1024] = "";
+
+	snprintf(path, sizeof(path), "/nonexistent:%s", fixture_dir);
+	assert_int_equal(vmm_plugin_set_require(s, path, "good", &p, err, sizeof(err)), 0);
+	assert_string_equal(p->desc->name, "good");
+	/* only the plugin asked for was opened */
+	assert_int_equal(vmm_plugin_set_count(s), 1);
+	assert_int_equal(vmm_plugin_set_require(s, path, "nosuch", &p, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "no plugin named 'nosuch'"));
+	assert_int_equal(vmm_plugin_set_require(s, path, "../good", &p, err, sizeof(err)), -EINVAL);
+	vmm_plugin_set_free(s);
+}
+
+int main(void)
+{
+	const char *b = getenv("VMM_BUILDDIR");
+	snprintf(fixture_dir, sizeof(fixture_dir), "%s/tests/fixtures/.libs", b ? b : ".");
+
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good_plugin_loads),
+		cmocka_unit_test(test_refuses_other_major),
+		cmocka_unit_test(test_refuses_newer_minor),
+		cmocka_unit_test(test_refuses_small_descriptor),
+		cmocka_unit_test(test_refuses_unknown_kind),
+		cmocka_unit_test(test_refuses_small_ops),
+		cmocka_unit_test(test_refuses_missing_entry),
+		cmocka_unit_test(test_refuses_null_entry),
+		cmocka_unit_test(test_refuses_unresolved_symbol),
+		cmocka_unit_test(test_refuses_non_elf),
+		cmocka_unit_test(test_refuses_missing_file),
+		cmocka_unit_test(test_set_refuses_misnamed_file),
+		cmocka_unit_test(test_set_refuses_duplicate_name),
+		cmocka_unit_test(test_scan_reports_each_broken_plugin_and_keeps_going),
+		cmocka_unit_test(test_require_finds_by_name_on_path),
+	};
+	return cmocka_run_group_tests_name("loader", tests, NULL, NULL);
+}
