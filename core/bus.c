@@ -15,11 +15,13 @@ struct vmm_bus_map {
 	struct vmm_bus_region r[];
 };
 
-int vmm_bus_init(struct vmm_bus_space *b, const char *name, uint64_t limit)
+int vmm_bus_init(struct vmm_bus_space *b, const char *name, uint64_t limit,
+		 enum vmm_bus_addressing addressing)
 {
 	memset(b, 0, sizeof(*b));
 	b->name = name;
 	b->limit = limit;
+	b->addressing = addressing;
 	struct vmm_bus_map *m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
@@ -235,6 +237,35 @@ static uint64_t size_mask(unsigned len)
 	return len >= 8 ? ~0ull : (1ull << (len * 8)) - 1;
 }
 
+/* One whole register: an MSR is one address however wide the access. */
+static int register_access(struct vmm_bus_space *b, const struct vmm_bus_map *m, unsigned vcpu,
+			   uint64_t addr, unsigned len, uint64_t *value, bool is_write)
+{
+	const struct vmm_bus_region *r = map_lookup(m, addr);
+	if (!r) {
+		if (is_write)
+			atomic_fetch_add_explicit(&b->unclaimed_writes, 1, memory_order_relaxed);
+		else
+			atomic_fetch_add_explicit(&b->unclaimed_reads, 1, memory_order_relaxed);
+		if (!is_write)
+			*value = ~0ull;
+		return -ENOENT;
+	}
+	if (!(r->sizes & len)) {
+		atomic_fetch_add_explicit(&b->refused, 1, memory_order_relaxed);
+		if (!is_write)
+			*value = ~0ull;
+		return -EIO;
+	}
+	if (call_region(r, vcpu, addr - r->base, len, value, is_write)) {
+		atomic_fetch_add_explicit(&b->device_errors, 1, memory_order_relaxed);
+		if (!is_write)
+			*value = ~0ull;
+		return -EIO;
+	}
+	return 0;
+}
+
 /*
  * Walk [addr, addr+len) piece by piece: each piece is the largest size its
  * region accepts.  The common case (one region, accepted size) is one
@@ -249,6 +280,8 @@ static int bus_access(struct vmm_bus_space *b, unsigned vcpu, uint64_t addr, uns
 
 	if (len == 0 || len > 8)
 		return -EINVAL;
+	if (b->addressing == VMM_BUS_REGISTERS)
+		return register_access(b, m, vcpu, addr, len, value, is_write);
 	for (unsigned done = 0; done < len;) {
 		uint64_t a = addr + done;
 		const struct vmm_bus_region *r = map_lookup(m, a);

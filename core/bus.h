@@ -34,9 +34,16 @@ struct vmm_bus_region {
 
 struct vmm_bus_map;
 
+/* How addresses on a bus are counted. */
+enum vmm_bus_addressing {
+	VMM_BUS_BYTES,     /* PIO, MMIO: an access covers `len` consecutive addresses */
+	VMM_BUS_REGISTERS, /* MSR: each address is one 8-byte register; never split */
+};
+
 struct vmm_bus_space {
 	const char *name;     /* "pio", "mmio", "msr" */
 	uint64_t limit;       /* highest address + 1, or 0 for the whole 64-bit space */
+	enum vmm_bus_addressing addressing;
 	_Atomic(struct vmm_bus_map *) map;
 	struct vmm_bus_map *retired;
 	pthread_mutex_t wlock;
@@ -44,7 +51,8 @@ struct vmm_bus_space {
 	atomic_uint_fast64_t unclaimed_reads, unclaimed_writes, refused, device_errors;
 };
 
-int vmm_bus_init(struct vmm_bus_space *b, const char *name, uint64_t limit);
+int vmm_bus_init(struct vmm_bus_space *b, const char *name, uint64_t limit,
+		 enum vmm_bus_addressing addressing);
 void vmm_bus_destroy(struct vmm_bus_space *b);
 
 /* -EINVAL: zero length, wrap-around or beyond the bus limit; -EEXIST:
@@ -58,7 +66,8 @@ void vmm_bus_unmap_owner(struct vmm_bus_space *b, const struct vmm_bus_owner *ow
 
 /*
  * Guest accesses of 1..8 bytes, little-endian.  Bytes no region claims read
- * as 0xff (writes to them are dropped); both are counted.  Returns 0 when
+ * as 0xff (writes to them are dropped); both are counted.  On a
+ * VMM_BUS_REGISTERS bus `addr` names one register and len must be 8.  Returns 0 when
  * every byte was claimed and accepted, -ENOENT when some byte was unclaimed,
  * -EIO when a device refused the access or its size.
  */

@@ -663,9 +663,9 @@ int vmm_machine_create(const struct vmm_machine_config *cfg, struct vmm_plugin_s
 	pthread_cond_init(&m->halt_cond, NULL);
 	for (unsigned i = 0; i < VMM_MAX_IRQ_LINES; i++)
 		m->irq[i].gsi = i;
-	vmm_bus_init(&m->bus[VMM_BUS_PIO], "pio", 0x10000);
-	vmm_bus_init(&m->bus[VMM_BUS_MMIO], "mmio", 0);
-	vmm_bus_init(&m->bus[VMM_BUS_MSR], "msr", 0x100000000ull);
+	vmm_bus_init(&m->bus[VMM_BUS_PIO], "pio", 0x10000, VMM_BUS_BYTES);
+	vmm_bus_init(&m->bus[VMM_BUS_MMIO], "mmio", 0, VMM_BUS_BYTES);
+	vmm_bus_init(&m->bus[VMM_BUS_MSR], "msr", 0x100000000ull, VMM_BUS_REGISTERS);
 	m->vcpus = calloc(cfg->vcpus, sizeof(*m->vcpus));
 	m->base = event_base_new();
 	if (!m->vcpus || !m->base)

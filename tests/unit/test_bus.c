@@ -65,7 +65,7 @@ static struct vmm_bus_owner owner_a = { "dev-a", NULL }, owner_b = { "dev-b", NU
 static int setup_pio(void **state)
 {
 	static struct vmm_bus_space b;
-	assert_int_equal(vmm_bus_init(&b, "pio", 0x10000), 0);
+	assert_int_equal(vmm_bus_init(&b, "pio", 0x10000, VMM_BUS_BYTES), 0);
 	*state = &b;
 	return 0;
 }
@@ -90,7 +90,7 @@ static void test_rejects_wraparound(void **state)
 	struct vmm_bus_space mmio;
 	struct fake_region f = { 0 };
 	char err[256] = "";
-	vmm_bus_init(&mmio, "mmio", 0);
+	vmm_bus_init(&mmio, "mmio", 0, VMM_BUS_BYTES);
 	assert_int_equal(vmm_bus_map(&mmio, ~0ull - 3, 8, &any_ops, &f, &owner_a, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "wraps"));
 	/* the very last bytes of the space are fine */
@@ -294,6 +294,28 @@ static void test_concurrent_lookup_during_map(void **state)
 	assert_int_equal(vmm_bus_count(race_bus), 201);
 }
 
+static void test_msr_bus_addresses_whole_registers(void **state)
+{
+	static const struct vmm_region_ops msr_ops = { .size = sizeof(msr_ops), .access_sizes = VMM_ACCESS_8,
+						       .read = fake_read, .write = fake_write };
+	struct vmm_bus_space msr;
+	struct fake_region f = { 0 };
+	char err[256];
+	uint64_t v;
+	vmm_bus_init(&msr, "msr", 0x100000000ull, VMM_BUS_REGISTERS);
+	/* two MSRs, 0x40000070 and 0x40000071, each 8 bytes wide */
+	assert_int_equal(vmm_bus_map(&msr, 0x40000070, 2, &msr_ops, &f, &owner_a, err, sizeof(err)), 0);
+	assert_int_equal(vmm_bus_write(&msr, 0, 0x40000071, 8, 0x1122334455667788ull), 0);
+	assert_int_equal(f.writes, 1);
+	assert_int_equal(f.last_off, 1);
+	assert_int_equal(f.last_len, 8);
+	assert_int_equal(f.last_val, 0x1122334455667788ull);
+	assert_int_equal(vmm_bus_read(&msr, 0, 0x40000072, 8, &v), -ENOENT);
+	assert_int_equal(v, ~0ull);
+	assert_int_equal(msr.unclaimed_reads, 1);
+	vmm_bus_destroy(&msr);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_pio, teardown)
@@ -312,6 +334,7 @@ int main(void)
 		T(test_unmap),
 		T(test_owner_lock_held_during_access),
 		T(test_concurrent_lookup_during_map),
+		T(test_msr_bus_addresses_whole_registers),
 	};
 	return cmocka_run_group_tests_name("bus", tests, NULL, NULL);
 }
