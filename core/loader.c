@@ -324,6 +324,26 @@ int vmm_plugin_set_scan(struct vmm_plugin_set *s, const char *path,
 	return loaded;
 }
 
+char *vmm_plugin_find_file(const char *path, const char *name)
+{
+	char *copy = strdup(path ? path : ""), *save = NULL, *found = NULL;
+	if (!copy)
+		return NULL;
+	for (char *dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
+		struct stat st;
+		if (asprintf(&found, "%s/%s.so", dir, name) < 0) {
+			found = NULL;
+			break;
+		}
+		if (stat(found, &st) != 0) {
+			free(found);
+			found = NULL;
+		}
+	}
+	free(copy);
+	return found;
+}
+
 int vmm_plugin_set_require(struct vmm_plugin_set *s, const char *path, const char *name,
 			   const struct vmm_loaded_plugin **out, char *err, size_t errlen)
 {
@@ -336,25 +356,15 @@ int vmm_plugin_set_require(struct vmm_plugin_set *s, const char *path, const cha
 		snprintf(err, errlen, "invalid plugin name '%s'", name);
 		return -EINVAL;
 	}
-	char *copy = strdup(path ? path : "");
-	if (!copy)
-		return -ENOMEM;
-	char *save = NULL;
-	int rc = -ENOENT;
-	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-		char file[4096];
-		struct stat st;
-		snprintf(file, sizeof(file), "%s/%s.so", dir, name);
-		if (stat(file, &st) != 0)
-			continue;
-		rc = vmm_plugin_set_add_file(s, file, err, errlen);
-		if (rc == 0)
-			*out = vmm_plugin_set_find(s, name);
-		break;
-	}
-	if (rc == -ENOENT)
+	char *file = vmm_plugin_find_file(path, name);
+	if (!file) {
 		snprintf(err, errlen, "no plugin named '%s' on the plugin path %s", name,
 			 path && path[0] ? path : "(empty)");
-	free(copy);
+		return -ENOENT;
+	}
+	int rc = vmm_plugin_set_add_file(s, file, err, errlen);
+	if (rc == 0)
+		*out = vmm_plugin_set_find(s, name);
+	free(file);
 	return rc;
 }

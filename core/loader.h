@@ -31,6 +31,8 @@ int vmm_plugin_set_scan(struct vmm_plugin_set *s, const char *path,
 			void (*report)(void *ctx, const char *line), void *ctx);
 /* Add one file; 0, or a negative errno with `err` set (duplicates included). */
 int vmm_plugin_set_add_file(struct vmm_plugin_set *s, const char *file, char *err, size_t errlen);
+/* The first `DIR/NAME.so` that exists for DIR on `path` (malloc'd), or NULL. */
+char *vmm_plugin_find_file(const char *path, const char *name);
 /* Find plugin NAME: already loaded, or NAME.so in the first directory of
  * `path` holding one.  -ENOENT with `err` set when there is none. */
 int vmm_plugin_set_require(struct vmm_plugin_set *s, const char *path, const char *name,

@@ -18,6 +18,7 @@
 
 #include <vmm/vmm.h>
 #include <vmm/harness.h>
+#include "core/bus.h"
 #include "core/loader.h"
 #include "core/props.h"
 
@@ -25,15 +26,6 @@
 	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
 #define LOG_LEVELS (VMM_LOG_GUEST_ERROR + 1)
-
-struct region {
-	struct region *next;
-	struct vmm_harness_dev *owner;
-	enum vmm_bus bus;
-	uint64_t base, last; /* inclusive, so a region may end at UINT64_MAX */
-	const struct vmm_region_ops *ops;
-	void *opaque;
-};
 
 /* What h->irq_line() returns: one device's driver on a shared line. */
 struct vmm_irq_line {
@@ -92,11 +84,13 @@ struct vmm_harness_dev {
 	void *state;
 	bool created;
 	struct vmm_char *chr;
+	struct vmm_bus_owner owner; /* names the device in bus errors */
 };
 
 struct vmm_harness {
 	struct vmm_harness_dev *devs; /* newest first */
-	struct region *regions;
+	/* The core's own buses: the same rules under test as under vmmctl. */
+	struct vmm_bus_space bus[VMM_BUS_COUNT];
 	struct irq_wire *wires;
 	struct vmm_irq_line *lines;
 	struct vmm_timer *timers;
@@ -259,74 +253,30 @@ static const char *host_prop_str(const struct vmm_host *host, const char *name)
 	return vmm_propset_get_str(dev_of(host)->props, name);
 }
 
-static const char *const bus_names[VMM_BUS_COUNT] = { "pio", "mmio", "msr" };
-
-static uint64_t bus_limit(enum vmm_bus bus)
-{
-	switch (bus) {
-	case VMM_BUS_PIO: return 0xffff;
-	case VMM_BUS_MSR: return 0xffffffff;
-	default: return UINT64_MAX;
-	}
-}
-
 static int host_bus_map(const struct vmm_host *host, enum vmm_bus bus, uint64_t base, uint64_t len,
 			const struct vmm_region_ops *ops, void *opaque)
 {
 	struct vmm_harness_dev *dev = dev_of(host);
-	struct vmm_harness *h = dev->h;
-	struct region *r;
-	uint64_t last;
+	char err[512];
+	int rc;
 
-	if ((unsigned)bus >= VMM_BUS_COUNT || !ops ||
-	    ops->size < offsetof(struct vmm_region_ops, write) + sizeof(ops->write)) {
-		dev_log(dev, VMM_LOG_ERROR, "bus_map: bad bus %u or region ops", (unsigned)bus);
+	if ((unsigned)bus >= VMM_BUS_COUNT) {
+		dev_log(dev, VMM_LOG_ERROR, "bus_map: unknown bus %u", (unsigned)bus);
 		return -EINVAL;
 	}
-	if (!len || base > bus_limit(bus) || len - 1 > bus_limit(bus) - base) {
-		dev_log(dev, VMM_LOG_ERROR, "bus_map: %s region 0x%llx+0x%llx is empty or wraps",
-			bus_names[bus], (unsigned long long)base, (unsigned long long)len);
-		return -EINVAL;
-	}
-	last = base + len - 1;
-	for (r = h->regions; r; r = r->next) {
-		if (r->bus == bus && base <= r->last && r->base <= last) {
-			dev_log(dev, VMM_LOG_ERROR,
-				"bus_map: %s 0x%llx-0x%llx of %s overlaps 0x%llx-0x%llx of %s",
-				bus_names[bus], (unsigned long long)base, (unsigned long long)last,
-				dev->name, (unsigned long long)r->base, (unsigned long long)r->last,
-				r->owner->name);
-			return -EEXIST;
-		}
-	}
-	r = calloc(1, sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	r->owner = dev;
-	r->bus = bus;
-	r->base = base;
-	r->last = last;
-	r->ops = ops;
-	r->opaque = opaque;
-	r->next = h->regions;
-	h->regions = r;
-	return 0;
+	rc = vmm_bus_map(&dev->h->bus[bus], base, len, ops, opaque, &dev->owner, err, sizeof(err));
+	if (rc)
+		dev_log(dev, VMM_LOG_ERROR, "bus_map: %s", err);
+	return rc;
 }
 
 static int host_bus_unmap(const struct vmm_host *host, enum vmm_bus bus, uint64_t base)
 {
 	struct vmm_harness_dev *dev = dev_of(host);
 
-	for (struct region **pr = &dev->h->regions; *pr; pr = &(*pr)->next) {
-		struct region *r = *pr;
-
-		if (r->owner == dev && r->bus == bus && r->base == base) {
-			*pr = r->next;
-			free(r);
-			return 0;
-		}
-	}
-	return -ENOENT;
+	if ((unsigned)bus >= VMM_BUS_COUNT)
+		return -EINVAL;
+	return vmm_bus_unmap(&dev->h->bus[bus], base, &dev->owner);
 }
 
 static struct vmm_irq_line *host_irq_line(const struct vmm_host *host, uint32_t line)
@@ -632,6 +582,9 @@ struct vmm_harness *vmm_harness_new(void)
 	if (!h)
 		return NULL;
 	h->quiet = getenv("VMM_HARNESS_QUIET") != NULL;
+	vmm_bus_init(&h->bus[VMM_BUS_PIO], "pio", 0x10000, VMM_BUS_BYTES);
+	vmm_bus_init(&h->bus[VMM_BUS_MMIO], "mmio", 0, VMM_BUS_BYTES);
+	vmm_bus_init(&h->bus[VMM_BUS_MSR], "msr", 0x100000000ull, VMM_BUS_REGISTERS);
 	return h;
 }
 
@@ -647,6 +600,8 @@ void vmm_harness_free(struct vmm_harness *h)
 		h->wires = w->next;
 		free(w);
 	}
+	for (int b = 0; b < VMM_BUS_COUNT; b++)
+		vmm_bus_destroy(&h->bus[b]);
 	free(h->ram);
 	free(h);
 }
@@ -675,12 +630,11 @@ void *vmm_harness_ram(struct vmm_harness *h, size_t *size)
 
 /* ---- devices ---- */
 
-/* NAME.so in the first directory of $VMM_PLUGIN_PATH that holds one. */
+/* A path is used as it is; a bare NAME is NAME.so on $VMM_PLUGIN_PATH. */
 static char *find_plugin(const char *name)
 {
 	const char *path = getenv("VMM_PLUGIN_PATH");
-	char *copy, *save = NULL;
-	char *found = NULL;
+	char *found;
 
 	if (strchr(name, '/'))
 		return strdup(name);
@@ -688,24 +642,7 @@ static char *find_plugin(const char *name)
 		fail("plugin '%s': VMM_PLUGIN_PATH is not set", name);
 		return NULL;
 	}
-	copy = strdup(path);
-	if (!copy)
-		return NULL;
-	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-		struct stat st;
-		size_t n = strlen(dir) + strlen(name) + 5;
-		char *file = malloc(n);
-
-		if (!file)
-			break;
-		snprintf(file, n, "%s/%s.so", dir, name);
-		if (stat(file, &st) == 0) {
-			found = file;
-			break;
-		}
-		free(file);
-	}
-	free(copy);
+	found = vmm_plugin_find_file(path, name);
 	if (!found)
 		fail("no plugin named '%s' on VMM_PLUGIN_PATH %s", name, path);
 	return found;
@@ -717,16 +654,8 @@ static void dev_release(struct vmm_harness_dev *dev)
 
 	/* The device should have freed these; a leaky device must not leave
 	 * callbacks behind that point into an unloaded .so. */
-	for (struct region **pr = &h->regions; *pr;) {
-		struct region *r = *pr;
-
-		if (r->owner == dev) {
-			*pr = r->next;
-			free(r);
-		} else {
-			pr = &r->next;
-		}
-	}
+	for (int b = 0; b < VMM_BUS_COUNT; b++)
+		vmm_bus_unmap_owner(&h->bus[b], &dev->owner);
 	for (struct vmm_timer **pt = &h->timers; *pt;) {
 		struct vmm_timer *t = *pt;
 
@@ -815,6 +744,7 @@ struct vmm_harness_dev *vmm_harness_create_device(struct vmm_harness *h, const c
 	dev->host = host_template;
 	dev->h = h;
 	dev->name = strdup(instance);
+	dev->owner.name = dev->name;
 	file = find_plugin(plugin);
 	if (!dev->name || !file)
 		goto out_free_dev;
@@ -895,115 +825,39 @@ void *vmm_harness_device_state(struct vmm_harness_dev *dev)
 
 /* ---- buses ---- */
 
-static struct region *region_at(struct vmm_harness *h, enum vmm_bus bus, uint64_t addr)
+/*
+ * One guest access through the core's bus code, inside enter()/leave() so
+ * input a device asks for is delivered after it returns.  An access with
+ * any unclaimed byte counts once; one a region refuses as too narrow is
+ * the device's guest error, as under vmmctl.
+ */
+static int bus_access(struct vmm_harness *h, enum vmm_bus bus, uint64_t addr, unsigned size,
+		      uint64_t *value, bool is_write)
 {
-	for (struct region *r = h->regions; r; r = r->next)
-		if (r->bus == bus && addr >= r->base && addr <= r->last)
-			return r;
-	return NULL;
-}
-
-/* The widest accepted size that fits in `room` bytes, or 0. */
-static unsigned chunk_size(uint32_t accepted, uint64_t room)
-{
-	if (!accepted)
-		accepted = VMM_ACCESS_ANY;
-	for (unsigned s = 8; s; s >>= 1)
-		if ((accepted & s) && s <= room)
-			return s;
-	return 0;
-}
-
-static uint64_t byte_mask(unsigned n)
-{
-	return n >= 8 ? UINT64_MAX : (1ULL << (8 * n)) - 1;
-}
-
-/* An MSR is one address holding 8 bytes: nothing to split. */
-static int msr_access(struct vmm_harness *h, uint32_t index, uint64_t *value, bool is_write)
-{
-	struct region *r = region_at(h, VMM_BUS_MSR, index);
+	struct vmm_bus_space *b = &h->bus[bus];
+	uint64_t refused = b->refused;
 	int rc;
 
-	if (!r) {
-		h->unclaimed++;
-		if (!is_write)
-			*value = UINT64_MAX;
-		return -EIO;
-	}
-	enter(h);
-	if (is_write) {
-		rc = r->ops->write(r->opaque, 0, index - r->base, 8, *value);
-	} else {
-		rc = r->ops->read(r->opaque, 0, index - r->base, 8, value);
-		if (rc)
-			*value = UINT64_MAX;
-	}
-	leave(h);
-	return rc ? -EIO : 0;
-}
-
-/*
- * One PIO or MMIO access, walked range by range: each part goes to the
- * region under it in the widest size that region accepts, the way the core
- * adapts accesses.  Parts no region claims read as all ones.
- */
-static void bus_access(struct vmm_harness *h, enum vmm_bus bus, uint64_t addr, unsigned size,
-		       uint64_t *value, bool is_write)
-{
-	uint64_t result = 0, wval = is_write ? *value : 0;
-	bool unclaimed = false;
-	unsigned done = 0;
-
 	if (size != 1 && size != 2 && size != 4 && size != 8) {
-		fail("%s access of %u bytes at 0x%llx: size must be 1, 2, 4 or 8",
-		     bus_names[bus], size, (unsigned long long)addr);
+		fail("%s access of %u bytes at 0x%llx: size must be 1, 2, 4 or 8", b->name, size,
+		     (unsigned long long)addr);
 		if (!is_write)
 			*value = UINT64_MAX;
-		return;
+		return -EINVAL;
 	}
-
 	enter(h);
-	while (done < size) {
-		uint64_t a = addr + done;
-		unsigned rem = size - done;
-		/* Bytes past the top of the bus (or wrapping) are nobody's. */
-		struct region *r = a >= addr && a <= bus_limit(bus) ? region_at(h, bus, a) : NULL;
-		uint64_t part = 0, room;
-		unsigned s;
-
-		if (!r) {
-			result |= 0xffULL << (8 * done);
-			unclaimed = true;
-			done++;
-			continue;
-		}
-		room = r->last - a + 1 < rem ? r->last - a + 1 : rem;
-		s = chunk_size(r->ops->access_sizes, room);
-		if (!s) {
-			dev_log(r->owner, VMM_LOG_GUEST_ERROR,
-				"%s %s of %u bytes at 0x%llx refused: narrower than the region accepts",
-				bus_names[bus], is_write ? "write" : "read", (unsigned)room,
-				(unsigned long long)a);
-			result |= byte_mask((unsigned)room) << (8 * done);
-			done += (unsigned)room;
-			continue;
-		}
-		if (is_write) {
-			/* A failed write is the device's guest error to log. */
-			r->ops->write(r->opaque, 0, a - r->base, s, (wval >> (8 * done)) & byte_mask(s));
-		} else {
-			if (r->ops->read(r->opaque, 0, a - r->base, s, &part))
-				part = UINT64_MAX;
-			result |= (part & byte_mask(s)) << (8 * done);
-		}
-		done += s;
-	}
-	if (unclaimed)
-		h->unclaimed++;
+	rc = is_write ? vmm_bus_write(b, 0, addr, size, *value) : vmm_bus_read(b, 0, addr, size, value);
 	leave(h);
-	if (!is_write)
-		*value = result & byte_mask(size);
+	if (rc == -ENOENT)
+		h->unclaimed++;
+	if (b->refused != refused) {
+		const struct vmm_bus_region *r = vmm_bus_find(b, addr);
+		if (r)
+			dev_log(container_of(r->owner, struct vmm_harness_dev, owner), VMM_LOG_GUEST_ERROR,
+				"%s %s of %u bytes at 0x%llx refused: narrower than the region accepts",
+				b->name, is_write ? "write" : "read", size, (unsigned long long)addr);
+	}
+	return rc;
 }
 
 uint64_t vmm_harness_pio_read(struct vmm_harness *h, uint16_t port, unsigned size)
@@ -1034,12 +888,12 @@ void vmm_harness_mmio_write(struct vmm_harness *h, uint64_t gpa, unsigned size, 
 
 int vmm_harness_msr_read(struct vmm_harness *h, uint32_t index, uint64_t *value)
 {
-	return msr_access(h, index, value, false);
+	return bus_access(h, VMM_BUS_MSR, index, 8, value, false) ? -EIO : 0;
 }
 
 int vmm_harness_msr_write(struct vmm_harness *h, uint32_t index, uint64_t value)
 {
-	return msr_access(h, index, &value, true);
+	return bus_access(h, VMM_BUS_MSR, index, 8, &value, true) ? -EIO : 0;
 }
 
 unsigned long vmm_harness_unclaimed_count(struct vmm_harness *h)
