@@ -210,9 +210,11 @@ static void instance_unlock(struct vmm_instance *in)
 static void timer_fired(evutil_socket_t fd, short what, void *arg)
 {
 	struct vmm_timer *t = arg;
-	instance_lock(t->in);
+	/* The callback may free its own timer. */
+	struct vmm_instance *in = t->in;
+	instance_lock(in);
 	t->cb(t->opaque);
-	instance_unlock(t->in);
+	instance_unlock(in);
 }
 
 static struct vmm_timer *host_timer_new(const struct vmm_host *h, void (*cb)(void *opaque), void *opaque)
@@ -270,9 +272,11 @@ static void watch_fired(evutil_socket_t fd, short what, void *arg)
 {
 	struct vmm_watch *w = arg;
 	unsigned ev = ((what & EV_READ) ? VMM_FD_READ : 0) | ((what & EV_WRITE) ? VMM_FD_WRITE : 0);
-	instance_lock(w->in);
+	/* The callback may unwatch, freeing w: don't touch w after it. */
+	struct vmm_instance *in = w->in;
+	instance_lock(in);
 	w->cb(w->opaque, (int)fd, ev);
-	instance_unlock(w->in);
+	instance_unlock(in);
 }
 
 static struct vmm_watch *host_fd_watch(const struct vmm_host *h, int fd, unsigned events,
@@ -642,6 +646,12 @@ static void signal_event(evutil_socket_t sig, short what, void *arg)
 	vmm_machine_stop(m, 128 + (int)sig, "signal");
 }
 
+/* libevent's own warnings become our log lines instead of raw stderr. */
+static void libevent_log(int severity, const char *msg)
+{
+	vmm_log(severity >= EVENT_LOG_ERR ? VMM_LOG_ERROR : VMM_LOG_DEBUG, "libevent", "%s", msg);
+}
+
 int vmm_machine_create(const struct vmm_machine_config *cfg, struct vmm_plugin_set *ps,
 		       const char *plugin_path, struct vmm_machine **out)
 {
@@ -654,6 +664,7 @@ int vmm_machine_create(const struct vmm_machine_config *cfg, struct vmm_plugin_s
 		return -ENOMEM;
 	if (!evthread_ready && evthread_use_pthreads() == 0)
 		evthread_ready = true;
+	event_set_log_callback(libevent_log);
 	m->cfg = cfg;
 	m->ps = ps;
 	m->plugin_path = plugin_path;

@@ -263,8 +263,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vmmctl: unknown command '%s' (try vmmctl --help)\n", cmd);
 		status = EXIT_USAGE;
 	}
-	/* Plugins stay loaded until exit: a backend's atexit handler (the
-	 * terminal restore) may live in one. */
+	/* Every instance is gone by now; dlclose() also runs any atexit
+	 * handler a plugin registered (glibc ties them to their object). */
+	vmm_plugin_set_free(ps);
 	free(path);
 	return status;
 }

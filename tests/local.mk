@@ -79,3 +79,6 @@ tests_unit_test_config_LDADD = $(core_test_ldadd)
 
 TESTS += tests/sdk/sdk-test.sh
 EXTRA_DIST += tests/sdk/sdk-test.sh tests/sdk/sdk-example.c
+
+TESTS += tests/cli/vmmctl-cli.sh
+EXTRA_DIST += tests/cli/vmmctl-cli.sh

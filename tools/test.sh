@@ -30,6 +30,15 @@ for trs in $(find tests hypervisors devices plugins -name '*.trs' 2>/dev/null | 
 		esac
 	fi
 done
+# The release tarball builds and passes its own tests in a fresh tree.
+if [ "$rc" -eq 0 ]; then
+	if make -s distcheck >make-distcheck.out 2>&1; then
+		passed=$((passed + 1)); echo "PASS: make distcheck"
+	else
+		failed=$((failed + 1)); echo "FAIL: make distcheck"
+		grep -v "cannot remove 'core'" make-distcheck.out | tail -30
+	fi
+fi
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
 	failed=1
 	echo "make check failed outside any test:"; tail -20 make-check.out

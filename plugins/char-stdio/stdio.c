@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 #include <vmm/vmm.h>
@@ -158,7 +159,14 @@ static int stdio_open(const struct vmm_host *h, void **state)
 	s->h = h;
 	pthread_mutex_init(&s->lock, NULL);
 	raw_terminal();
-	s->watch = h->fd_watch(h, STDIN_FILENO, VMM_FD_READ, stdio_readable, s);
+	/* epoll cannot watch a regular file or /dev/null: such a stdin gives
+	 * the guest no input (a pipe or a terminal does). */
+	struct stat st;
+	if (fstat(STDIN_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
+					       isatty(STDIN_FILENO)))
+		s->watch = h->fd_watch(h, STDIN_FILENO, VMM_FD_READ, stdio_readable, s);
+	else
+		s->eof = true;
 	*state = s;
 	return 0;
 }

@@ -1,0 +1,99 @@
+#!/bin/sh
+# vmmctl's command line: help, version, plugin listing and description,
+# `check` on every shipped machine, one-line errors with exit status 2; then,
+# with /dev/kvm, SIGTERM shutdown, the file backend and bad payloads.
+. "$VMM_SRCDIR/tests/guests/guest-lib.sh"
+
+fail() { echo "FAIL: $*"; exit 1; }
+# expect STATUS PATTERN CMD...: exit status and a line of output matching PATTERN.
+expect() {
+	want=$1 pattern=$2; shift 2
+	out=$("$@" 2>&1 </dev/null); got=$?
+	[ "$got" = "$want" ] || fail "'$*' exited $got, expected $want: $out"
+	printf '%s\n' "$out" | grep -qE -- "$pattern" || fail "'$*' printed no line matching /$pattern/: $out"
+	echo "ok: $*"
+}
+
+expect 0 '^Usage: vmmctl' "$VMMCTL" --help
+expect 0 "^vmmctl [0-9.]+ \(plugin ABI 1\.0\)" "$VMMCTL" --version
+expect 2 "unknown command 'frobnicate'" "$VMMCTL" frobnicate
+expect 2 '^Usage' "$VMMCTL"
+expect 0 '^uart16550 +device +1\.0 +1\.0 ' "$VMMCTL" plugins
+expect 0 '^kvm +hypervisor ' "$VMMCTL" plugins list
+expect 0 'chardev +string, default "stdio"' "$VMMCTL" plugins describe uart16550
+expect 0 'irqchip +one of kernel, none' "$VMMCTL" plugins describe kvm
+expect 2 "no plugin named 'nope'" "$VMMCTL" plugins describe nope
+for conf in "$VMM_SRCDIR"/machines/*.conf; do
+	expect 0 ": ok: kvm, " "$VMMCTL" check "$conf"
+done
+expect 2 "/nonexistent.conf: cannot read" "$VMMCTL" check /nonexistent.conf
+
+# A broken .so on the path is reported in one line; the listing goes on.
+mkdir -p "$TMPD/plugins"
+echo "not a plugin" >"$TMPD/plugins/broken.so"
+expect 0 "broken.so: cannot load" "$VMMCTL" -P "$TMPD/plugins" plugins
+out=$("$VMMCTL" -P "$TMPD/plugins" plugins 2>/dev/null)
+echo "$out" | grep -q '^debug-exit ' || fail "listing stopped at the broken plugin"
+
+require_kvm
+
+expect 2 "no boot payload" "$VMMCTL" run "$VMM_SRCDIR/machines/x86-serial-log.conf"
+expect 2 "kernel /nonexistent.elf: No such file" "$VMMCTL" run --kernel /nonexistent.elf
+# an ELF without a PVH note (a host program) is refused, no guest started
+expect 2 "no PVH entry note" "$VMMCTL" run --kernel "$VMMCTL"
+# an ELF whose segment lies beyond guest memory (hello moved to 1 GiB)
+objcopy --change-addresses 0x40000000 "$GUESTS/hello.elf" "$TMPD/high.elf" 2>/dev/null ||
+	fail "objcopy failed"
+expect 2 "does not fit guest RAM" "$VMMCTL" run --kernel "$TMPD/high.elf"
+# a truncated ELF
+head -c 100 "$GUESTS/hello.elf" >"$TMPD/short.elf"
+expect 2 "short.elf: (truncated|segment)" "$VMMCTL" run --kernel "$TMPD/short.elf"
+
+# SIGTERM ends a running guest cleanly with 128+15.
+printf '\353\376' >"$TMPD/spin.bin"   # jmp $
+"$VMMCTL" run --kernel "$TMPD/spin.bin" </dev/null >"$TMPD/spin.out" 2>&1 &
+pid=$!
+sleep 1
+kill -TERM $pid
+waited=0
+while kill -0 $pid 2>/dev/null && [ $waited -lt 50 ]; do sleep 0.1; waited=$((waited + 1)); done
+kill -0 $pid 2>/dev/null && { kill -KILL $pid; fail "vmmctl ignored SIGTERM for 5 s"; }
+wait $pid; status=$?
+[ "$status" = 143 ] || fail "SIGTERM: exit status $status, expected 143: $(cat "$TMPD/spin.out")"
+grep -q "SIGTERM received" "$TMPD/spin.out" || fail "no SIGTERM log line: $(cat "$TMPD/spin.out")"
+echo "ok: SIGTERM stops a spinning guest with status 143"
+
+# The file backend: serial output lands in the file, complete, at exit.
+sed "s|/tmp/vmm-serial.log|$TMPD/serial.log|" "$VMM_SRCDIR/machines/x86-serial-log.conf" >"$TMPD/log.conf"
+run_guest filelog "$VMMCTL" run --kernel "$GUESTS/hello.elf" "$TMPD/log.conf"
+expect_status 1   # hello writes 0 to debug-exit; without zero-is-success that is status 1
+tr -d '\r' <"$TMPD/serial.log" | grep -qxF "Hello from a vmm guest" ||
+	fail "serial log has no hello line: $(cat "$TMPD/serial.log")"
+[ -s "$OUT" ] && fail "serial output leaked to stdout: $(cat "$OUT")"
+echo "ok: file backend captured the serial output"
+
+# --stats prints exit counters per vCPU and bus counters.
+run_guest stats "$VMMCTL" run --stats --kernel "$GUESTS/hello.elf"
+expect_status 0
+grep -qE '^vcpu0 exits: io=[0-9]+ .*total=' "$ERR" || fail "no exit counters: $(cat "$ERR")"
+grep -qE '^pio bus: regions=2 ' "$ERR" || fail "no pio bus counters: $(cat "$ERR")"
+echo "ok: --stats"
+
+# Input on a pipe that closes while the guest runs (EOF unwatches stdin
+# from inside its own callback: this once was a use-after-free).
+echo "typed ahead" | timeout 60 "$VMMCTL" run --kernel "$GUESTS/hello.elf" >"$TMPD/pipe.out" 2>&1
+status=$?
+[ "$status" = 0 ] || fail "hello with piped stdin: status $status: $(cat "$TMPD/pipe.out")"
+echo "ok: piped stdin"
+
+# The whole run path under valgrind: no invalid access, no leak at exit.
+if command -v valgrind >/dev/null; then
+	echo "typed ahead" | timeout 120 valgrind -q --error-exitcode=9 --leak-check=full \
+		--errors-for-leak-kinds=definite "$VMMCTL" run --kernel "$GUESTS/hello.elf" \
+		>"$TMPD/vg.out" 2>&1
+	status=$?
+	[ "$status" = 0 ] || fail "valgrind: status $status: $(tail -30 "$TMPD/vg.out")"
+	echo "ok: a guest run is valgrind-clean"
+else
+	echo "SKIP: valgrind part: valgrind is not installed"
+fi
