@@ -1,1 +1,2 @@
-# man
+dist_man1_MANS = man/vmmctl.1
+dist_man5_MANS = man/vmm.conf.5

@@ -76,3 +76,6 @@ TESTS += tests/unit/test_config
 tests_unit_test_config_SOURCES = tests/unit/test_config.c
 tests_unit_test_config_CFLAGS = $(core_test_cflags)
 tests_unit_test_config_LDADD = $(core_test_ldadd)
+
+TESTS += tests/sdk/sdk-test.sh
+EXTRA_DIST += tests/sdk/sdk-test.sh tests/sdk/sdk-example.c

@@ -755,8 +755,6 @@ static int kvm_vcpu_run(void *opaque, struct vmm_exit *exit)
 			exit->reason = VMM_EXIT_INTR;
 			return 0;
 		}
-		if (err == EAGAIN)
-			return -EAGAIN;
 		vcpu->vm->h->log(vcpu->vm->h, VMM_LOG_ERROR, "kvm: KVM_RUN on vCPU %u: %s",
 				 vcpu->index, strerror(err));
 		return -err;

@@ -708,7 +708,7 @@ int main(void)
 {
 	const char *dir = getenv("VMM_PLUGIN_PATH");
 	char path[4096], err[8448], reason[256];
-	int fd, api, err;
+	int fd, api, api_errno;
 
 	if (geteuid() != 0)
 		return skip_test("not running as root");
@@ -719,11 +719,11 @@ int main(void)
 	}
 	/* An open that works is not enough: the node may be something else. */
 	api = ioctl(fd, KVM_GET_API_VERSION, 0);
-	err = errno;
+	api_errno = errno;
 	close(fd);
 	if (api != KVM_API_VERSION) {
 		snprintf(reason, sizeof(reason), "/dev/kvm: KVM_GET_API_VERSION gave %d%s%s", api,
-			 api < 0 ? ": " : "", api < 0 ? strerror(err) : "");
+			 api < 0 ? ": " : "", api < 0 ? strerror(api_errno) : "");
 		return skip_test(reason);
 	}
 

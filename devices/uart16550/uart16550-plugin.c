@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * devices/uart16550/uart16550-plugin.c - the 16550A on the PC I/O bus.
+ *
+ * Glue only: properties, the eight ports, the IRQ line, a character backend
+ * and one timer, each wired to the register model in uart16550.c.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include <vmm/vmm.h>
+#include "uart16550.h"
+
+struct uart16550_dev {
+	struct uart16550 uart;
+	const struct vmm_host *h;
+	struct vmm_irq_line *irq;
+	struct vmm_char *chr;
+	struct vmm_timer *timer;
+	uint64_t base;
+	bool mapped;
+};
+
+static void uart_dev_set_irq(void *opaque, int level)
+{
+	struct uart16550_dev *d = opaque;
+
+	d->h->irq_set(d->h, d->irq, level);
+}
+
+static void uart_dev_transmit(void *opaque, uint8_t byte)
+{
+	struct uart16550_dev *d = opaque;
+
+	/* A backend that has gone away loses the byte, like a cable pulled
+	 * out of a real port; the guest cannot tell and must not stall. */
+	d->h->char_write(d->h, d->chr, &byte, 1);
+}
+
+static void uart_dev_rx_ready(void *opaque)
+{
+	struct uart16550_dev *d = opaque;
+
+	d->h->char_input_ready(d->h, d->chr);
+}
+
+static uint64_t uart_dev_now(void *opaque)
+{
+	struct uart16550_dev *d = opaque;
+
+	return d->h->clock_ns(d->h);
+}
+
+static void uart_dev_timer_arm(void *opaque, uint64_t deadline_ns)
+{
+	struct uart16550_dev *d = opaque;
+
+	d->h->timer_arm(d->h, d->timer, deadline_ns);
+}
+
+static void uart_dev_timer_cancel(void *opaque)
+{
+	struct uart16550_dev *d = opaque;
+
+	d->h->timer_cancel(d->h, d->timer);
+}
+
+static const struct uart16550_ops uart_dev_model_ops = {
+	.set_irq = uart_dev_set_irq,
+	.transmit = uart_dev_transmit,
+	.rx_ready = uart_dev_rx_ready,
+	.now_ns = uart_dev_now,
+	.timer_arm = uart_dev_timer_arm,
+	.timer_cancel = uart_dev_timer_cancel,
+};
+
+static void uart_dev_timeout(void *opaque)
+{
+	struct uart16550_dev *d = opaque;
+
+	uart16550_timer_expired(&d->uart);
+}
+
+static int uart_dev_read(void *opaque, unsigned vcpu, uint64_t offset, unsigned len, uint64_t *value)
+{
+	struct uart16550_dev *d = opaque;
+
+	*value = uart16550_read(&d->uart, (unsigned)offset);
+	return 0;
+}
+
+static int uart_dev_write(void *opaque, unsigned vcpu, uint64_t offset, unsigned len, uint64_t value)
+{
+	struct uart16550_dev *d = opaque;
+
+	uart16550_write(&d->uart, (unsigned)offset, (uint8_t)value);
+	return 0;
+}
+
+static const struct vmm_region_ops uart_dev_region_ops = {
+	.size = sizeof(struct vmm_region_ops),
+	.access_sizes = VMM_ACCESS_1,
+	.read = uart_dev_read,
+	.write = uart_dev_write,
+};
+
+static size_t uart_dev_can_receive(void *opaque)
+{
+	struct uart16550_dev *d = opaque;
+
+	return uart16550_can_receive(&d->uart);
+}
+
+static void uart_dev_receive(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct uart16550_dev *d = opaque;
+
+	uart16550_receive(&d->uart, buf, len);
+}
+
+static const struct vmm_char_client uart_dev_char_client = {
+	.size = sizeof(struct vmm_char_client),
+	.can_receive = uart_dev_can_receive,
+	.receive = uart_dev_receive,
+};
+
+static void uart_dev_destroy(void *state)
+{
+	struct uart16550_dev *d = state;
+
+	if (d->mapped)
+		d->h->bus_unmap(d->h, VMM_BUS_PIO, d->base);
+	if (d->timer)
+		d->h->timer_free(d->h, d->timer);
+	free(d);
+}
+
+static int uart_dev_create(const struct vmm_host *h, void **state)
+{
+	struct uart16550_dev *d;
+	int64_t base, irq;
+	int rc;
+
+	/* The schema gives both a default and a range: these cannot fail. */
+	if (h->prop_int(h, "base", &base) || h->prop_int(h, "irq", &irq))
+		return -EINVAL;
+
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->h = h;
+	d->base = (uint64_t)base;
+	uart16550_init(&d->uart, &uart_dev_model_ops, d);
+
+	d->irq = h->irq_line(h, (uint32_t)irq);
+	if (!d->irq) {
+		h->log(h, VMM_LOG_ERROR, "cannot get IRQ line %lld", (long long)irq);
+		rc = -ENODEV;
+		goto out_destroy;
+	}
+	d->timer = h->timer_new(h, uart_dev_timeout, d);
+	if (!d->timer) {
+		rc = -ENOMEM;
+		goto out_destroy;
+	}
+	d->chr = h->char_open(h, "chardev", &uart_dev_char_client, d);
+	if (!d->chr) {
+		h->log(h, VMM_LOG_ERROR, "cannot open character backend '%s'",
+		       h->prop_str(h, "chardev") ? h->prop_str(h, "chardev") : "");
+		rc = -ENODEV;
+		goto out_destroy;
+	}
+	rc = h->bus_map(h, VMM_BUS_PIO, d->base, UART_NR_REGS, &uart_dev_region_ops, d);
+	if (rc) {
+		h->log(h, VMM_LOG_ERROR, "cannot map ports 0x%llx-0x%llx",
+		       (unsigned long long)d->base, (unsigned long long)d->base + UART_NR_REGS - 1);
+		goto out_destroy;
+	}
+	d->mapped = true;
+	*state = d;
+	return 0;
+
+out_destroy:
+	uart_dev_destroy(d);
+	return rc;
+}
+
+static void uart_dev_reset(void *state)
+{
+	struct uart16550_dev *d = state;
+
+	uart16550_reset(&d->uart);
+}
+
+static const struct vmm_device_ops uart_dev_ops = {
+	.size = sizeof(struct vmm_device_ops),
+	.create = uart_dev_create,
+	.destroy = uart_dev_destroy,
+	.reset = uart_dev_reset,
+};
+
+static const struct vmm_prop_desc uart_dev_props[] = {
+	{ .name = "base", .type = VMM_PROP_INT, .def_int = 0x3f8, .min = 0, .max = 0xfff8,
+	  .help = "first of the eight I/O ports (COM1 0x3f8, COM2 0x2f8)" },
+	{ .name = "irq", .type = VMM_PROP_INT, .def_int = 4, .min = 0, .max = 255,
+	  .help = "interrupt line (COM1 4, COM2 3)" },
+	{ .name = "chardev", .type = VMM_PROP_STRING, .def_str = "stdio",
+	  .help = "character backend the serial line is connected to" },
+	{ .name = NULL },
+};
+
+static const struct vmm_plugin uart16550_plugin = {
+	VMM_PLUGIN_HEADER,
+	.kind = VMM_PLUGIN_DEVICE,
+	.name = "uart16550",
+	.version = "1.0",
+	.summary = "16550A UART with 16-byte FIFOs on the I/O port bus",
+	.props = uart_dev_props,
+	.ops = &uart_dev_ops,
+};
+
+VMM_PLUGIN_DEFINE(uart16550_plugin)

@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vmm/harness.h - a fake host for unit-testing plugins without a hypervisor.
+ *
+ * The harness loads a plugin .so exactly as vmmctl does, hands each instance
+ * a complete struct vmm_host, and lets a test play the guest: bus accesses,
+ * IRQ line levels, a stepped virtual clock, a capturing character backend
+ * per device.  Link with -lvmm-harness.
+ *
+ * Error convention: functions returning int return 0 on success or a
+ * negative errno; functions returning a pointer return NULL on failure and
+ * print one line saying why to stderr.
+ *
+ * Deferred work: like the core, the harness never calls back into a device
+ * from inside that device's own callback.  Input a device asked for with
+ * char_input_ready() is delivered when the current harness call (bus
+ * access, clock step, input injection) has returned from the device.
+ *
+ * Not thread-safe: one test thread drives one harness.
+ */
+#ifndef VMM_HARNESS_H
+#define VMM_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <vmm/host.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vmm_harness;
+struct vmm_harness_dev;
+
+/**
+ * vmm_harness_new() - create an empty machine: no RAM, no devices, clock at 0.
+ *
+ * Return: the harness, or NULL when out of memory.
+ */
+struct vmm_harness *vmm_harness_new(void);
+
+/**
+ * vmm_harness_free() - destroy every device (in reverse creation order),
+ * unload their plugins and free the harness.
+ * @h: the harness; NULL is ignored.
+ */
+void vmm_harness_free(struct vmm_harness *h);
+
+/**
+ * vmm_harness_set_ram() - give the machine @size bytes of zeroed RAM at gpa 0.
+ * @h: the harness.
+ * @size: bytes; 0 removes RAM.
+ *
+ * Devices reach it with h->mem_read/mem_write/mem_map; anything outside
+ * [0, size) is -EFAULT (or NULL for mem_map).
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int vmm_harness_set_ram(struct vmm_harness *h, size_t size);
+
+/**
+ * vmm_harness_ram() - the host pointer to guest RAM, for a test to fill or check.
+ * @h: the harness.
+ * @size: if not NULL, receives the RAM size.
+ *
+ * Return: the RAM buffer, or NULL when there is none.
+ */
+void *vmm_harness_ram(struct vmm_harness *h, size_t *size);
+
+/**
+ * vmm_harness_create_device() - load a device plugin and create one instance.
+ * @h: the harness.
+ * @plugin: a path containing '/', or a bare plugin name looked up as NAME.so
+ *	in the colon-separated directories of $VMM_PLUGIN_PATH.
+ * @instance: the instance name the device sees (and log lines carry).
+ * @props: "name=value" strings, NULL-terminated; NULL for none.  Each value
+ *	is validated against the plugin's schema as a config file's would be.
+ *
+ * Return: the device, or NULL after printing one line to stderr when the
+ * plugin cannot be found or loaded, is not a device, a property is refused,
+ * a required property is missing, or the device's create() fails.
+ */
+struct vmm_harness_dev *vmm_harness_create_device(struct vmm_harness *h, const char *plugin,
+						  const char *instance,
+						  const char *const *props);
+
+/**
+ * vmm_harness_destroy_device() - destroy one device and unmap its regions.
+ * @dev: the device; NULL is ignored.
+ */
+void vmm_harness_destroy_device(struct vmm_harness_dev *dev);
+
+/**
+ * vmm_harness_reset_device() - call the device's reset op (machine reset).
+ * @dev: the device.
+ *
+ * Return: 0, or -ENOTSUP when the device has no reset op.
+ */
+int vmm_harness_reset_device(struct vmm_harness_dev *dev);
+
+/**
+ * vmm_harness_device_state() - the state pointer the device's create() returned.
+ * @dev: the device.
+ *
+ * Return: the device's private state; only useful to a test that knows it.
+ */
+void *vmm_harness_device_state(struct vmm_harness_dev *dev);
+
+/*
+ * Guest bus accesses.  @size is 1, 2, 4 or 8 bytes, little-endian.  The bus
+ * splits an access into the widest sizes a region accepts, refuses one
+ * narrower than any it accepts (a guest error: reads give all ones, writes
+ * are dropped, and it counts in vmm_harness_log_count(VMM_LOG_GUEST_ERROR)).
+ * Reads of unclaimed addresses give all ones and writes to them are dropped;
+ * both count in vmm_harness_unclaimed_count().  A
+ * region handler's non-zero return also reads as all ones.  A @size other
+ * than 1, 2, 4 or 8 is a test bug: it reads all ones and is reported on
+ * stderr.
+ */
+
+/**
+ * vmm_harness_pio_read() - an IN instruction.
+ * @h: the harness.
+ * @port: I/O port; bytes past 0xffff are unclaimed.
+ * @size: 1, 2 or 4 (8 is accepted too).
+ *
+ * Return: the value read, all ones where nothing answered.
+ */
+uint64_t vmm_harness_pio_read(struct vmm_harness *h, uint16_t port, unsigned size);
+
+/**
+ * vmm_harness_pio_write() - an OUT instruction.
+ * @h: the harness.
+ * @port: I/O port.
+ * @size: 1, 2 or 4 (8 is accepted too).
+ * @value: the low @size bytes are written.
+ */
+void vmm_harness_pio_write(struct vmm_harness *h, uint16_t port, unsigned size, uint64_t value);
+
+/**
+ * vmm_harness_mmio_read() - a load from a guest-physical address outside RAM.
+ * @h: the harness.
+ * @gpa: guest-physical address.
+ * @size: 1, 2, 4 or 8.
+ *
+ * Return: the value read, all ones where nothing answered.
+ */
+uint64_t vmm_harness_mmio_read(struct vmm_harness *h, uint64_t gpa, unsigned size);
+
+/**
+ * vmm_harness_mmio_write() - a store to a guest-physical address outside RAM.
+ * @h: the harness.
+ * @gpa: guest-physical address.
+ * @size: 1, 2, 4 or 8.
+ * @value: the low @size bytes are written.
+ */
+void vmm_harness_mmio_write(struct vmm_harness *h, uint64_t gpa, unsigned size, uint64_t value);
+
+/**
+ * vmm_harness_msr_read() - an RDMSR.
+ * @h: the harness.
+ * @index: the MSR number.
+ * @value: receives the value; all ones when the guest would get #GP.
+ *
+ * Return: 0, or -EIO when the guest would get #GP (no device claims the MSR,
+ * or its handler reported an error).
+ */
+int vmm_harness_msr_read(struct vmm_harness *h, uint32_t index, uint64_t *value);
+
+/**
+ * vmm_harness_msr_write() - a WRMSR.
+ * @h: the harness.
+ * @index: the MSR number.
+ * @value: the value written.
+ *
+ * Return: 0, or -EIO when the guest would get #GP.
+ */
+int vmm_harness_msr_write(struct vmm_harness *h, uint32_t index, uint64_t value);
+
+/**
+ * vmm_harness_unclaimed_count() - accesses (or parts of accesses) that reached
+ * no region; one access counts once however many bytes were unclaimed.
+ * @h: the harness.
+ *
+ * Return: the count since vmm_harness_new().
+ */
+unsigned long vmm_harness_unclaimed_count(struct vmm_harness *h);
+
+/**
+ * vmm_harness_irq_level() - the current level of an interrupt line.
+ * @h: the harness.
+ * @line: the line number the device passed to h->irq_line().
+ *
+ * Devices sharing a line are wired-OR: the line is high while any of them
+ * drives it high.
+ *
+ * Return: 1 when high, 0 when low (or never used).
+ */
+int vmm_harness_irq_level(struct vmm_harness *h, uint32_t line);
+
+/**
+ * vmm_harness_irq_raises() - how often a line went from low to high.
+ * @h: the harness.
+ * @line: the line number.
+ *
+ * Return: the number of 0->1 transitions since vmm_harness_new().
+ */
+unsigned vmm_harness_irq_raises(struct vmm_harness *h, uint32_t line);
+
+/**
+ * vmm_harness_char_output() - everything the device wrote to its character
+ * backend since creation or the last vmm_harness_char_clear().
+ * @dev: the device.
+ * @len: if not NULL, receives the byte count.
+ *
+ * Return: the bytes, NUL-terminated for convenience (the NUL is not counted);
+ * valid until the next call into the harness.  "" when the device never
+ * opened a backend.
+ */
+const char *vmm_harness_char_output(struct vmm_harness_dev *dev, size_t *len);
+
+/**
+ * vmm_harness_char_clear() - forget captured output.
+ * @dev: the device.
+ */
+void vmm_harness_char_clear(struct vmm_harness_dev *dev);
+
+/**
+ * vmm_harness_char_input() - bytes arriving from the host side of the
+ * device's character backend (a user typing).
+ * @dev: the device.
+ * @buf: the bytes.
+ * @len: how many.
+ *
+ * The bytes join a queue.  As the core does, the harness hands the device at
+ * most what its can_receive() allows; once can_receive() returns 0 the
+ * harness stops delivering until the device calls h->char_input_ready().
+ *
+ * Return: how many bytes the device took during this call; the rest stay
+ * queued (see vmm_harness_char_pending()).
+ */
+size_t vmm_harness_char_input(struct vmm_harness_dev *dev, const void *buf, size_t len);
+
+/**
+ * vmm_harness_char_pending() - input queued but not yet taken by the device.
+ * @dev: the device.
+ *
+ * Return: the byte count.
+ */
+size_t vmm_harness_char_pending(struct vmm_harness_dev *dev);
+
+/**
+ * vmm_harness_clock_ns() - the virtual clock the devices see.
+ * @h: the harness.
+ *
+ * Return: nanoseconds since vmm_harness_new(); only clock_step moves it.
+ */
+uint64_t vmm_harness_clock_ns(struct vmm_harness *h);
+
+/**
+ * vmm_harness_clock_step() - advance virtual time, firing due timers.
+ * @h: the harness.
+ * @ns: how far; 0 fires only timers already due.
+ *
+ * Timers fire in deadline order (ties in the order they were armed) and the
+ * clock reads each timer's deadline while its callback runs, so a callback
+ * that re-arms within the step fires again in the same step.
+ */
+void vmm_harness_clock_step(struct vmm_harness *h, uint64_t ns);
+
+/**
+ * vmm_harness_fd_trigger() - pretend @fd became ready.
+ * @h: the harness.
+ * @fd: the file descriptor a device watched with h->fd_watch().
+ * @events: VMM_FD_READ and/or VMM_FD_WRITE.
+ *
+ * The harness has no event loop; watches are only recorded until a test
+ * triggers them.
+ *
+ * Return: how many watch callbacks ran.
+ */
+unsigned vmm_harness_fd_trigger(struct vmm_harness *h, int fd, unsigned events);
+
+/**
+ * vmm_harness_stopped() - did a device call h->machine_stop()?
+ * @h: the harness.
+ * @reason: if not NULL and stopped, receives the enum vmm_stop_reason.
+ * @status: if not NULL and stopped, receives the status.
+ *
+ * Return: true when stopped; the last call's reason and status are reported.
+ */
+bool vmm_harness_stopped(struct vmm_harness *h, int *reason, int *status);
+
+/**
+ * vmm_harness_log_count() - log lines the devices wrote at one level.
+ * @h: the harness.
+ * @level: enum vmm_log_level; VMM_LOG_GUEST_ERROR includes accesses the bus
+ *	refused for their size.
+ *
+ * Every line is also printed to stderr as "[instance] level: message",
+ * unless $VMM_HARNESS_QUIET is set.
+ *
+ * Return: the count since vmm_harness_new().
+ */
+unsigned long vmm_harness_log_count(struct vmm_harness *h, enum vmm_log_level level);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VMM_HARNESS_H */

@@ -1,0 +1,1195 @@
+/* tests/harness/harness.c - a fake host for plugin unit tests.
+ *
+ * Everything a device can observe through struct vmm_host is modelled here
+ * with plain data structures and no threads: buses are short lists, the
+ * clock only moves when a test steps it, and the character backend is a
+ * buffer.  The rules the core enforces (access sizes, overlap, flow control)
+ * are enforced the same way here, so a device that passes its unit tests
+ * does not meet new rules under vmmctl.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <vmm/vmm.h>
+#include <vmm/harness.h>
+#include "core/loader.h"
+#include "core/props.h"
+
+#define container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+#define LOG_LEVELS (VMM_LOG_GUEST_ERROR + 1)
+
+struct region {
+	struct region *next;
+	struct vmm_harness_dev *owner;
+	enum vmm_bus bus;
+	uint64_t base, last; /* inclusive, so a region may end at UINT64_MAX */
+	const struct vmm_region_ops *ops;
+	void *opaque;
+};
+
+/* What h->irq_line() returns: one device's driver on a shared line. */
+struct vmm_irq_line {
+	struct vmm_irq_line *next;
+	struct vmm_harness_dev *owner;
+	struct irq_wire *wire;
+	int level;
+};
+
+struct irq_wire {
+	struct irq_wire *next;
+	uint32_t line;
+	unsigned drivers_high;
+	unsigned raises;
+};
+
+struct vmm_timer {
+	struct vmm_timer *next;
+	struct vmm_harness_dev *owner;
+	void (*cb)(void *opaque);
+	void *opaque;
+	bool armed;
+	uint64_t deadline;
+	uint64_t seq; /* arm order, to break deadline ties */
+};
+
+struct vmm_watch {
+	struct vmm_watch *next;
+	struct vmm_harness_dev *owner;
+	int fd;
+	unsigned events;
+	void (*cb)(void *opaque, int fd, unsigned events);
+	void *opaque;
+};
+
+/* The fake character backend: capture output, queue input. */
+struct vmm_char {
+	const struct vmm_char_client *client;
+	void *opaque;
+	char *out;
+	size_t out_len, out_cap;
+	uint8_t *in;
+	size_t in_len, in_cap;
+	bool stalled;      /* can_receive() said 0; wait for char_input_ready() */
+	bool ready_posted; /* char_input_ready() called, delivery deferred */
+};
+
+struct vmm_harness_dev {
+	struct vmm_host host; /* handed to the plugin; container_of() finds us */
+	struct vmm_harness_dev *next;
+	struct vmm_harness *h;
+	char *name;
+	struct vmm_loaded_plugin plugin;
+	const struct vmm_device_ops *ops;
+	struct vmm_propset *props;
+	void *state;
+	bool created;
+	struct vmm_char *chr;
+};
+
+struct vmm_harness {
+	struct vmm_harness_dev *devs; /* newest first */
+	struct region *regions;
+	struct irq_wire *wires;
+	struct vmm_irq_line *lines;
+	struct vmm_timer *timers;
+	struct vmm_watch *watches;
+	uint8_t *ram;
+	size_t ram_size;
+	uint64_t now;
+	uint64_t arm_seq;
+	unsigned long unclaimed;
+	unsigned long log_counts[LOG_LEVELS];
+	bool stopped;
+	int stop_reason, stop_status;
+	bool quiet;
+	unsigned depth; /* nesting of harness calls into devices */
+};
+
+static struct vmm_harness_dev *dev_of(const struct vmm_host *host)
+{
+	return container_of(host, struct vmm_harness_dev, host);
+}
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("harness: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static const char *const level_names[LOG_LEVELS] = {
+	[VMM_LOG_ERROR] = "error",
+	[VMM_LOG_WARN] = "warning",
+	[VMM_LOG_INFO] = "info",
+	[VMM_LOG_DEBUG] = "debug",
+	[VMM_LOG_GUEST_ERROR] = "guest error",
+};
+
+static void dev_vlog(struct vmm_harness_dev *dev, enum vmm_log_level level, const char *fmt, va_list ap)
+{
+	struct vmm_harness *h = dev->h;
+	unsigned idx = (unsigned)level < LOG_LEVELS ? (unsigned)level : VMM_LOG_ERROR;
+
+	h->log_counts[idx]++;
+	if (h->quiet)
+		return;
+	fprintf(stderr, "[%s] %s: ", dev->name, level_names[idx]);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+static void dev_log(struct vmm_harness_dev *dev, enum vmm_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void dev_log(struct vmm_harness_dev *dev, enum vmm_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	dev_vlog(dev, level, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- character input delivery ---- */
+
+/*
+ * Feed queued input while the device has room.  Runs only when no device
+ * callback is on the stack, because the core never re-enters a device
+ * from inside one of its own callbacks (it holds the instance lock).
+ */
+static size_t char_pump(struct vmm_harness_dev *dev)
+{
+	struct vmm_char *c = dev->chr;
+	size_t taken = 0;
+
+	if (!c || !c->client || c->stalled)
+		return 0;
+	while (c->in_len) {
+		size_t room = c->client->can_receive(c->opaque);
+
+		if (!room) {
+			c->stalled = true;
+			break;
+		}
+		if (room > c->in_len)
+			room = c->in_len;
+		c->client->receive(c->opaque, c->in, room);
+		memmove(c->in, c->in + room, c->in_len - room);
+		c->in_len -= room;
+		taken += room;
+	}
+	return taken;
+}
+
+static void run_deferred(struct vmm_harness *h)
+{
+	bool again = true;
+
+	/* Delivering input may make a device post another ready. */
+	while (again) {
+		again = false;
+		for (struct vmm_harness_dev *d = h->devs; d; d = d->next) {
+			struct vmm_char *c = d->chr;
+
+			if (!c || !c->ready_posted)
+				continue;
+			c->ready_posted = false;
+			c->stalled = false;
+			h->depth++;
+			char_pump(d);
+			h->depth--;
+			again = true;
+		}
+	}
+}
+
+static void enter(struct vmm_harness *h)
+{
+	h->depth++;
+}
+
+static void leave(struct vmm_harness *h)
+{
+	if (--h->depth == 0)
+		run_deferred(h);
+}
+
+/* ---- host services ---- */
+
+static const char *host_instance_name(const struct vmm_host *host)
+{
+	return dev_of(host)->name;
+}
+
+static void host_log(const struct vmm_host *host, enum vmm_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	dev_vlog(dev_of(host), level, fmt, ap);
+	va_end(ap);
+}
+
+static int host_prop_int(const struct vmm_host *host, const char *name, int64_t *out)
+{
+	return vmm_propset_get_int(dev_of(host)->props, name, out);
+}
+
+static int host_prop_bool(const struct vmm_host *host, const char *name, bool *out)
+{
+	return vmm_propset_get_bool(dev_of(host)->props, name, out);
+}
+
+static const char *host_prop_str(const struct vmm_host *host, const char *name)
+{
+	return vmm_propset_get_str(dev_of(host)->props, name);
+}
+
+static const char *const bus_names[VMM_BUS_COUNT] = { "pio", "mmio", "msr" };
+
+static uint64_t bus_limit(enum vmm_bus bus)
+{
+	switch (bus) {
+	case VMM_BUS_PIO: return 0xffff;
+	case VMM_BUS_MSR: return 0xffffffff;
+	default: return UINT64_MAX;
+	}
+}
+
+static int host_bus_map(const struct vmm_host *host, enum vmm_bus bus, uint64_t base, uint64_t len,
+			const struct vmm_region_ops *ops, void *opaque)
+{
+	struct vmm_harness_dev *dev = dev_of(host);
+	struct vmm_harness *h = dev->h;
+	struct region *r;
+	uint64_t last;
+
+	if ((unsigned)bus >= VMM_BUS_COUNT || !ops ||
+	    ops->size < offsetof(struct vmm_region_ops, write) + sizeof(ops->write)) {
+		dev_log(dev, VMM_LOG_ERROR, "bus_map: bad bus %u or region ops", (unsigned)bus);
+		return -EINVAL;
+	}
+	if (!len || base > bus_limit(bus) || len - 1 > bus_limit(bus) - base) {
+		dev_log(dev, VMM_LOG_ERROR, "bus_map: %s region 0x%llx+0x%llx is empty or wraps",
+			bus_names[bus], (unsigned long long)base, (unsigned long long)len);
+		return -EINVAL;
+	}
+	last = base + len - 1;
+	for (r = h->regions; r; r = r->next) {
+		if (r->bus == bus && base <= r->last && r->base <= last) {
+			dev_log(dev, VMM_LOG_ERROR,
+				"bus_map: %s 0x%llx-0x%llx of %s overlaps 0x%llx-0x%llx of %s",
+				bus_names[bus], (unsigned long long)base, (unsigned long long)last,
+				dev->name, (unsigned long long)r->base, (unsigned long long)r->last,
+				r->owner->name);
+			return -EEXIST;
+		}
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->owner = dev;
+	r->bus = bus;
+	r->base = base;
+	r->last = last;
+	r->ops = ops;
+	r->opaque = opaque;
+	r->next = h->regions;
+	h->regions = r;
+	return 0;
+}
+
+static int host_bus_unmap(const struct vmm_host *host, enum vmm_bus bus, uint64_t base)
+{
+	struct vmm_harness_dev *dev = dev_of(host);
+
+	for (struct region **pr = &dev->h->regions; *pr; pr = &(*pr)->next) {
+		struct region *r = *pr;
+
+		if (r->owner == dev && r->bus == bus && r->base == base) {
+			*pr = r->next;
+			free(r);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static struct vmm_irq_line *host_irq_line(const struct vmm_host *host, uint32_t line)
+{
+	struct vmm_harness_dev *dev = dev_of(host);
+	struct vmm_harness *h = dev->h;
+	struct irq_wire *w;
+	struct vmm_irq_line *l;
+
+	for (l = h->lines; l; l = l->next)
+		if (l->owner == dev && l->wire->line == line)
+			return l;
+	for (w = h->wires; w; w = w->next)
+		if (w->line == line)
+			break;
+	if (!w) {
+		w = calloc(1, sizeof(*w));
+		if (!w)
+			return NULL;
+		w->line = line;
+		w->next = h->wires;
+		h->wires = w;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
+	l->owner = dev;
+	l->wire = w;
+	l->next = h->lines;
+	h->lines = l;
+	return l;
+}
+
+static void line_drive(struct vmm_irq_line *l, int level)
+{
+	level = !!level;
+	if (l->level == level)
+		return;
+	l->level = level;
+	if (level) {
+		if (l->wire->drivers_high++ == 0)
+			l->wire->raises++;
+	} else {
+		l->wire->drivers_high--;
+	}
+}
+
+static void host_irq_set(const struct vmm_host *host, struct vmm_irq_line *line, int level)
+{
+	if (line)
+		line_drive(line, level);
+}
+
+static bool ram_range_ok(struct vmm_harness *h, uint64_t gpa, size_t len)
+{
+	return h->ram && gpa <= h->ram_size && len <= h->ram_size - gpa;
+}
+
+static int host_mem_read(const struct vmm_host *host, uint64_t gpa, void *buf, size_t len)
+{
+	struct vmm_harness *h = dev_of(host)->h;
+
+	if (!ram_range_ok(h, gpa, len))
+		return -EFAULT;
+	memcpy(buf, h->ram + gpa, len);
+	return 0;
+}
+
+static int host_mem_write(const struct vmm_host *host, uint64_t gpa, const void *buf, size_t len)
+{
+	struct vmm_harness *h = dev_of(host)->h;
+
+	if (!ram_range_ok(h, gpa, len))
+		return -EFAULT;
+	memcpy(h->ram + gpa, buf, len);
+	return 0;
+}
+
+static void *host_mem_map(const struct vmm_host *host, uint64_t gpa, size_t len)
+{
+	struct vmm_harness *h = dev_of(host)->h;
+
+	return ram_range_ok(h, gpa, len) ? h->ram + gpa : NULL;
+}
+
+static uint64_t host_clock_ns(const struct vmm_host *host)
+{
+	return dev_of(host)->h->now;
+}
+
+static struct vmm_timer *host_timer_new(const struct vmm_host *host, void (*cb)(void *opaque), void *opaque)
+{
+	struct vmm_harness_dev *dev = dev_of(host);
+	struct vmm_timer *t;
+
+	if (!cb)
+		return NULL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->owner = dev;
+	t->cb = cb;
+	t->opaque = opaque;
+	t->next = dev->h->timers;
+	dev->h->timers = t;
+	return t;
+}
+
+static void host_timer_arm(const struct vmm_host *host, struct vmm_timer *t, uint64_t deadline_ns)
+{
+	if (!t)
+		return;
+	t->armed = true;
+	t->deadline = deadline_ns;
+	t->seq = dev_of(host)->h->arm_seq++;
+}
+
+static void host_timer_cancel(const struct vmm_host *host, struct vmm_timer *t)
+{
+	if (t)
+		t->armed = false;
+}
+
+static void timer_unlink(struct vmm_harness *h, struct vmm_timer *t)
+{
+	for (struct vmm_timer **pt = &h->timers; *pt; pt = &(*pt)->next) {
+		if (*pt == t) {
+			*pt = t->next;
+			free(t);
+			return;
+		}
+	}
+}
+
+static void host_timer_free(const struct vmm_host *host, struct vmm_timer *t)
+{
+	if (t)
+		timer_unlink(dev_of(host)->h, t);
+}
+
+static struct vmm_watch *host_fd_watch(const struct vmm_host *host, int fd, unsigned events,
+				       void (*cb)(void *opaque, int fd, unsigned events), void *opaque)
+{
+	struct vmm_harness_dev *dev = dev_of(host);
+	struct vmm_watch *w;
+
+	if (fd < 0 || !cb)
+		return NULL;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	w->owner = dev;
+	w->fd = fd;
+	w->events = events;
+	w->cb = cb;
+	w->opaque = opaque;
+	w->next = dev->h->watches;
+	dev->h->watches = w;
+	return w;
+}
+
+static void watch_unlink(struct vmm_harness *h, struct vmm_watch *w)
+{
+	for (struct vmm_watch **pw = &h->watches; *pw; pw = &(*pw)->next) {
+		if (*pw == w) {
+			*pw = w->next;
+			free(w);
+			return;
+		}
+	}
+}
+
+static void host_fd_unwatch(const struct vmm_host *host, struct vmm_watch *w)
+{
+	if (w)
+		watch_unlink(dev_of(host)->h, w);
+}
+
+static struct vmm_char *host_char_open(const struct vmm_host *host, const char *prop,
+				       const struct vmm_char_client *client, void *opaque)
+{
+	struct vmm_harness_dev *dev = dev_of(host);
+	const struct vmm_prop_desc *d = vmm_prop_find(dev->plugin.desc->props, prop);
+	struct vmm_char *c;
+
+	/* The harness connects every backend name to its capture buffer, but
+	 * the property must exist so a typo fails here as it would in vmmctl. */
+	if (!d || d->type != VMM_PROP_STRING || !vmm_propset_get_str(dev->props, prop)) {
+		dev_log(dev, VMM_LOG_ERROR, "char_open: '%s' is not a set string property",
+			prop ? prop : "(null)");
+		return NULL;
+	}
+	if (dev->chr) {
+		dev_log(dev, VMM_LOG_ERROR, "char_open: the harness gives one backend per device");
+		return NULL;
+	}
+	if (client && (client->size < offsetof(struct vmm_char_client, receive) + sizeof(client->receive) ||
+		       !client->can_receive || !client->receive)) {
+		dev_log(dev, VMM_LOG_ERROR, "char_open: incomplete vmm_char_client");
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->client = client;
+	c->opaque = opaque;
+	dev->chr = c;
+	return c;
+}
+
+static int grow(void **buf, size_t *cap, size_t need)
+{
+	size_t ncap = *cap ? *cap : 64;
+	void *n;
+
+	if (need <= *cap)
+		return 0;
+	while (ncap < need)
+		ncap *= 2;
+	n = realloc(*buf, ncap);
+	if (!n)
+		return -ENOMEM;
+	*buf = n;
+	*cap = ncap;
+	return 0;
+}
+
+static ssize_t host_char_write(const struct vmm_host *host, struct vmm_char *c, const void *buf, size_t len)
+{
+	if (!c)
+		return -EINVAL;
+	/* +1 keeps room for the terminating NUL of char_output(). */
+	if (grow((void **)&c->out, &c->out_cap, c->out_len + len + 1))
+		return -ENOMEM;
+	memcpy(c->out + c->out_len, buf, len);
+	c->out_len += len;
+	c->out[c->out_len] = '\0';
+	return (ssize_t)len;
+}
+
+static void host_char_input_ready(const struct vmm_host *host, struct vmm_char *c)
+{
+	if (c)
+		c->ready_posted = true;
+}
+
+/* The backend side of the char API: devices have no use for it. */
+static size_t host_char_input_room(const struct vmm_host *host)
+{
+	return 0;
+}
+
+static size_t host_char_input(const struct vmm_host *host, const void *buf, size_t len)
+{
+	return 0;
+}
+
+static void host_machine_stop(const struct vmm_host *host, enum vmm_stop_reason reason, int status)
+{
+	struct vmm_harness *h = dev_of(host)->h;
+
+	h->stopped = true;
+	h->stop_reason = (int)reason;
+	h->stop_status = status;
+}
+
+static const struct vmm_host host_template = {
+	.size = sizeof(struct vmm_host),
+	.abi_minor = VMM_ABI_MINOR,
+	.instance_name = host_instance_name,
+	.log = host_log,
+	.prop_int = host_prop_int,
+	.prop_bool = host_prop_bool,
+	.prop_str = host_prop_str,
+	.bus_map = host_bus_map,
+	.bus_unmap = host_bus_unmap,
+	.irq_line = host_irq_line,
+	.irq_set = host_irq_set,
+	.mem_read = host_mem_read,
+	.mem_write = host_mem_write,
+	.mem_map = host_mem_map,
+	.clock_ns = host_clock_ns,
+	.timer_new = host_timer_new,
+	.timer_arm = host_timer_arm,
+	.timer_cancel = host_timer_cancel,
+	.timer_free = host_timer_free,
+	.fd_watch = host_fd_watch,
+	.fd_unwatch = host_fd_unwatch,
+	.char_open = host_char_open,
+	.char_write = host_char_write,
+	.char_input_ready = host_char_input_ready,
+	.char_input_room = host_char_input_room,
+	.char_input = host_char_input,
+	.machine_stop = host_machine_stop,
+};
+
+/* ---- harness lifetime ---- */
+
+struct vmm_harness *vmm_harness_new(void)
+{
+	struct vmm_harness *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->quiet = getenv("VMM_HARNESS_QUIET") != NULL;
+	return h;
+}
+
+void vmm_harness_free(struct vmm_harness *h)
+{
+	if (!h)
+		return;
+	while (h->devs)
+		vmm_harness_destroy_device(h->devs);
+	while (h->wires) {
+		struct irq_wire *w = h->wires;
+
+		h->wires = w->next;
+		free(w);
+	}
+	free(h->ram);
+	free(h);
+}
+
+int vmm_harness_set_ram(struct vmm_harness *h, size_t size)
+{
+	uint8_t *ram = NULL;
+
+	if (size) {
+		ram = calloc(1, size);
+		if (!ram)
+			return -ENOMEM;
+	}
+	free(h->ram);
+	h->ram = ram;
+	h->ram_size = size;
+	return 0;
+}
+
+void *vmm_harness_ram(struct vmm_harness *h, size_t *size)
+{
+	if (size)
+		*size = h->ram_size;
+	return h->ram;
+}
+
+/* ---- devices ---- */
+
+/* NAME.so in the first directory of $VMM_PLUGIN_PATH that holds one. */
+static char *find_plugin(const char *name)
+{
+	const char *path = getenv("VMM_PLUGIN_PATH");
+	char *copy, *save = NULL;
+	char *found = NULL;
+
+	if (strchr(name, '/'))
+		return strdup(name);
+	if (!path || !*path) {
+		fail("plugin '%s': VMM_PLUGIN_PATH is not set", name);
+		return NULL;
+	}
+	copy = strdup(path);
+	if (!copy)
+		return NULL;
+	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		struct stat st;
+		size_t n = strlen(dir) + strlen(name) + 5;
+		char *file = malloc(n);
+
+		if (!file)
+			break;
+		snprintf(file, n, "%s/%s.so", dir, name);
+		if (stat(file, &st) == 0) {
+			found = file;
+			break;
+		}
+		free(file);
+	}
+	free(copy);
+	if (!found)
+		fail("no plugin named '%s' on VMM_PLUGIN_PATH %s", name, path);
+	return found;
+}
+
+static void dev_release(struct vmm_harness_dev *dev)
+{
+	struct vmm_harness *h = dev->h;
+
+	/* The device should have freed these; a leaky device must not leave
+	 * callbacks behind that point into an unloaded .so. */
+	for (struct region **pr = &h->regions; *pr;) {
+		struct region *r = *pr;
+
+		if (r->owner == dev) {
+			*pr = r->next;
+			free(r);
+		} else {
+			pr = &r->next;
+		}
+	}
+	for (struct vmm_timer **pt = &h->timers; *pt;) {
+		struct vmm_timer *t = *pt;
+
+		if (t->owner == dev) {
+			*pt = t->next;
+			free(t);
+		} else {
+			pt = &t->next;
+		}
+	}
+	for (struct vmm_watch **pw = &h->watches; *pw;) {
+		struct vmm_watch *w = *pw;
+
+		if (w->owner == dev) {
+			*pw = w->next;
+			free(w);
+		} else {
+			pw = &w->next;
+		}
+	}
+	for (struct vmm_irq_line **pl = &h->lines; *pl;) {
+		struct vmm_irq_line *l = *pl;
+
+		if (l->owner == dev) {
+			line_drive(l, 0);
+			*pl = l->next;
+			free(l);
+		} else {
+			pl = &l->next;
+		}
+	}
+	if (dev->chr) {
+		free(dev->chr->out);
+		free(dev->chr->in);
+		free(dev->chr);
+	}
+	vmm_propset_free(dev->props);
+	vmm_plugin_unload(&dev->plugin);
+	free(dev->name);
+	free(dev);
+}
+
+static int apply_props(struct vmm_harness_dev *dev, const char *const *props)
+{
+	char err[512];
+
+	for (const char *const *p = props; p && *p; p++) {
+		const char *eq = strchr(*p, '=');
+		char *name;
+		int rc;
+
+		if (!eq) {
+			fail("%s: property \"%s\" is not name=value", dev->name, *p);
+			return -EINVAL;
+		}
+		name = strndup(*p, (size_t)(eq - *p));
+		if (!name)
+			return -ENOMEM;
+		rc = vmm_propset_set(dev->props, name, eq + 1, err, sizeof(err));
+		free(name);
+		if (rc) {
+			fail("%s: %s", dev->name, err);
+			return rc;
+		}
+	}
+	if (vmm_propset_check(dev->props, err, sizeof(err))) {
+		fail("%s: %s", dev->name, err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct vmm_harness_dev *vmm_harness_create_device(struct vmm_harness *h, const char *plugin,
+						  const char *instance, const char *const *props)
+{
+	struct vmm_harness_dev *dev;
+	char err[8448];
+	char *file;
+	int rc;
+
+	if (!h || !plugin || !instance)
+		return NULL;
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return NULL;
+	dev->host = host_template;
+	dev->h = h;
+	dev->name = strdup(instance);
+	file = find_plugin(plugin);
+	if (!dev->name || !file)
+		goto out_free_dev;
+
+	rc = vmm_plugin_load_file(file, &dev->plugin, err, sizeof(err));
+	free(file);
+	if (rc) {
+		fail("%s", err);
+		goto out_free_dev;
+	}
+	if (dev->plugin.desc->kind != VMM_PLUGIN_DEVICE) {
+		fail("%s: plugin '%s' is a %s, not a device", instance, dev->plugin.desc->name,
+		     vmm_plugin_kind_name(dev->plugin.desc->kind));
+		goto out_free_dev;
+	}
+	dev->ops = dev->plugin.ops;
+	dev->props = vmm_propset_new(dev->plugin.desc->props);
+	if (!dev->props || apply_props(dev, props))
+		goto out_free_dev;
+
+	/* Link first: create() maps regions and opens backends through us. */
+	dev->next = h->devs;
+	h->devs = dev;
+	enter(h);
+	rc = dev->ops->create(&dev->host, &dev->state);
+	if (rc) {
+		h->depth--;
+		h->devs = dev->next;
+		fail("%s: create() of plugin '%s' failed: %s", instance, dev->plugin.desc->name,
+		     strerror(-rc));
+		dev_release(dev);
+		return NULL;
+	}
+	dev->created = true;
+	leave(h);
+	return dev;
+
+out_free_dev:
+	dev_release(dev);
+	return NULL;
+}
+
+void vmm_harness_destroy_device(struct vmm_harness_dev *dev)
+{
+	struct vmm_harness *h;
+
+	if (!dev)
+		return;
+	h = dev->h;
+	for (struct vmm_harness_dev **pd = &h->devs; *pd; pd = &(*pd)->next) {
+		if (*pd == dev) {
+			*pd = dev->next;
+			break;
+		}
+	}
+	if (dev->created && dev->ops->destroy) {
+		h->depth++;
+		dev->ops->destroy(dev->state);
+		h->depth--;
+	}
+	dev_release(dev);
+}
+
+int vmm_harness_reset_device(struct vmm_harness_dev *dev)
+{
+	if (!dev->ops->reset)
+		return -ENOTSUP;
+	enter(dev->h);
+	dev->ops->reset(dev->state);
+	leave(dev->h);
+	return 0;
+}
+
+void *vmm_harness_device_state(struct vmm_harness_dev *dev)
+{
+	return dev->state;
+}
+
+/* ---- buses ---- */
+
+static struct region *region_at(struct vmm_harness *h, enum vmm_bus bus, uint64_t addr)
+{
+	for (struct region *r = h->regions; r; r = r->next)
+		if (r->bus == bus && addr >= r->base && addr <= r->last)
+			return r;
+	return NULL;
+}
+
+/* The widest accepted size that fits in `room` bytes, or 0. */
+static unsigned chunk_size(uint32_t accepted, uint64_t room)
+{
+	if (!accepted)
+		accepted = VMM_ACCESS_ANY;
+	for (unsigned s = 8; s; s >>= 1)
+		if ((accepted & s) && s <= room)
+			return s;
+	return 0;
+}
+
+static uint64_t byte_mask(unsigned n)
+{
+	return n >= 8 ? UINT64_MAX : (1ULL << (8 * n)) - 1;
+}
+
+/*
+ * One guest access, walked byte range by byte range: each part goes to the
+ * region under it in the widest size that region accepts, the way the core
+ * adapts accesses.  Returns 0, or -EIO if any part failed or was unclaimed
+ * (that is what turns into #GP on the MSR bus).
+ */
+static int bus_access(struct vmm_harness *h, enum vmm_bus bus, uint64_t addr, unsigned size,
+		      uint64_t *value, bool is_write)
+{
+	uint64_t result = 0, wval = is_write ? *value : 0;
+	bool unclaimed = false, failed = false;
+	unsigned done = 0;
+
+	if (size != 1 && size != 2 && size != 4 && size != 8) {
+		fail("%s access of %u bytes at 0x%llx: size must be 1, 2, 4 or 8",
+		     bus_names[bus], size, (unsigned long long)addr);
+		if (!is_write)
+			*value = UINT64_MAX;
+		return -EINVAL;
+	}
+
+	enter(h);
+	/* An MSR is one address holding 8 bytes: nothing to split. */
+	if (bus == VMM_BUS_MSR) {
+		struct region *r = region_at(h, bus, addr);
+		uint64_t part = 0;
+		int rc;
+
+		done = size;
+		if (!r) {
+			unclaimed = true;
+			result = UINT64_MAX;
+		} else if (is_write) {
+			failed = r->ops->write(r->opaque, 0, addr - r->base, 8, wval) != 0;
+		} else {
+			rc = r->ops->read(r->opaque, 0, addr - r->base, 8, &part);
+			failed = rc != 0;
+			result = rc ? UINT64_MAX : part;
+		}
+	}
+	while (done < size) {
+		uint64_t a = addr + done;
+		unsigned rem = size - done;
+		struct region *r = a >= addr && a <= bus_limit(bus) ? region_at(h, bus, a) : NULL;
+		uint64_t part = 0;
+		unsigned s;
+
+		if (!r) {
+			result |= 0xffULL << (8 * done);
+			unclaimed = true;
+			done++;
+			continue;
+		}
+		uint64_t room = r->last - a + 1;
+		if (room > rem)
+			room = rem;
+		s = chunk_size(r->ops->access_sizes, room);
+		if (!s) {
+			dev_log(r->owner, VMM_LOG_GUEST_ERROR,
+				"%s %s of %u bytes at 0x%llx refused: narrower than the region accepts",
+				bus_names[bus], is_write ? "write" : "read", (unsigned)room,
+				(unsigned long long)a);
+			result |= byte_mask((unsigned)room) << (8 * done);
+			failed = true;
+			done += (unsigned)room;
+			continue;
+		}
+		if (is_write) {
+			if (r->ops->write(r->opaque, 0, a - r->base, s, (wval >> (8 * done)) & byte_mask(s)))
+				failed = true;
+		} else {
+			if (r->ops->read(r->opaque, 0, a - r->base, s, &part)) {
+				failed = true;
+				part = UINT64_MAX;
+			}
+			result |= (part & byte_mask(s)) << (8 * done);
+		}
+		done += s;
+	}
+	if (unclaimed)
+		h->unclaimed++;
+	leave(h);
+	if (!is_write)
+		*value = result & byte_mask(size);
+	return unclaimed || failed ? -EIO : 0;
+}
+
+uint64_t vmm_harness_pio_read(struct vmm_harness *h, uint16_t port, unsigned size)
+{
+	uint64_t v;
+
+	bus_access(h, VMM_BUS_PIO, port, size, &v, false);
+	return v;
+}
+
+void vmm_harness_pio_write(struct vmm_harness *h, uint16_t port, unsigned size, uint64_t value)
+{
+	bus_access(h, VMM_BUS_PIO, port, size, &value, true);
+}
+
+uint64_t vmm_harness_mmio_read(struct vmm_harness *h, uint64_t gpa, unsigned size)
+{
+	uint64_t v;
+
+	bus_access(h, VMM_BUS_MMIO, gpa, size, &v, false);
+	return v;
+}
+
+void vmm_harness_mmio_write(struct vmm_harness *h, uint64_t gpa, unsigned size, uint64_t value)
+{
+	bus_access(h, VMM_BUS_MMIO, gpa, size, &value, true);
+}
+
+int vmm_harness_msr_read(struct vmm_harness *h, uint32_t index, uint64_t *value)
+{
+	return bus_access(h, VMM_BUS_MSR, index, 8, value, false) ? -EIO : 0;
+}
+
+int vmm_harness_msr_write(struct vmm_harness *h, uint32_t index, uint64_t value)
+{
+	return bus_access(h, VMM_BUS_MSR, index, 8, &value, true) ? -EIO : 0;
+}
+
+unsigned long vmm_harness_unclaimed_count(struct vmm_harness *h)
+{
+	return h->unclaimed;
+}
+
+/* ---- interrupts ---- */
+
+static struct irq_wire *wire_find(struct vmm_harness *h, uint32_t line)
+{
+	for (struct irq_wire *w = h->wires; w; w = w->next)
+		if (w->line == line)
+			return w;
+	return NULL;
+}
+
+int vmm_harness_irq_level(struct vmm_harness *h, uint32_t line)
+{
+	struct irq_wire *w = wire_find(h, line);
+
+	return w && w->drivers_high ? 1 : 0;
+}
+
+unsigned vmm_harness_irq_raises(struct vmm_harness *h, uint32_t line)
+{
+	struct irq_wire *w = wire_find(h, line);
+
+	return w ? w->raises : 0;
+}
+
+/* ---- character backend ---- */
+
+const char *vmm_harness_char_output(struct vmm_harness_dev *dev, size_t *len)
+{
+	struct vmm_char *c = dev->chr;
+
+	if (len)
+		*len = c ? c->out_len : 0;
+	return c && c->out ? c->out : "";
+}
+
+void vmm_harness_char_clear(struct vmm_harness_dev *dev)
+{
+	if (dev->chr) {
+		dev->chr->out_len = 0;
+		if (dev->chr->out)
+			dev->chr->out[0] = '\0';
+	}
+}
+
+size_t vmm_harness_char_input(struct vmm_harness_dev *dev, const void *buf, size_t len)
+{
+	struct vmm_char *c = dev->chr;
+	size_t taken;
+
+	if (!c || !c->client) {
+		fail("%s: char input but the device opened no backend with a client", dev->name);
+		return 0;
+	}
+	if (grow((void **)&c->in, &c->in_cap, c->in_len + len))
+		return 0;
+	memcpy(c->in + c->in_len, buf, len);
+	c->in_len += len;
+	enter(dev->h);
+	taken = char_pump(dev);
+	leave(dev->h);
+	return taken;
+}
+
+size_t vmm_harness_char_pending(struct vmm_harness_dev *dev)
+{
+	return dev->chr ? dev->chr->in_len : 0;
+}
+
+/* ---- clock ---- */
+
+uint64_t vmm_harness_clock_ns(struct vmm_harness *h)
+{
+	return h->now;
+}
+
+static struct vmm_timer *next_due(struct vmm_harness *h, uint64_t until)
+{
+	struct vmm_timer *best = NULL;
+
+	for (struct vmm_timer *t = h->timers; t; t = t->next) {
+		if (!t->armed || t->deadline > until)
+			continue;
+		if (!best || t->deadline < best->deadline ||
+		    (t->deadline == best->deadline && t->seq < best->seq))
+			best = t;
+	}
+	return best;
+}
+
+void vmm_harness_clock_step(struct vmm_harness *h, uint64_t ns)
+{
+	uint64_t until = ns > UINT64_MAX - h->now ? UINT64_MAX : h->now + ns;
+	struct vmm_timer *t;
+
+	enter(h);
+	while ((t = next_due(h, until))) {
+		/* A timer armed in the past fires "now", not back in time. */
+		if (t->deadline > h->now)
+			h->now = t->deadline;
+		t->armed = false;
+		t->cb(t->opaque);
+		/* Input the callback made room for arrives at this instant. */
+		if (h->depth == 1) {
+			h->depth = 0;
+			run_deferred(h);
+			h->depth = 1;
+		}
+	}
+	h->now = until;
+	leave(h);
+}
+
+/* ---- event loop, machine, logs ---- */
+
+unsigned vmm_harness_fd_trigger(struct vmm_harness *h, int fd, unsigned events)
+{
+	unsigned ran = 0;
+	struct vmm_watch *w, *next;
+
+	enter(h);
+	for (w = h->watches; w; w = next) {
+		next = w->next;
+		if (w->fd == fd && (w->events & events)) {
+			w->cb(w->opaque, fd, w->events & events);
+			ran++;
+		}
+	}
+	leave(h);
+	return ran;
+}
+
+bool vmm_harness_stopped(struct vmm_harness *h, int *reason, int *status)
+{
+	if (h->stopped) {
+		if (reason)
+			*reason = h->stop_reason;
+		if (status)
+			*status = h->stop_status;
+	}
+	return h->stopped;
+}
+
+unsigned long vmm_harness_log_count(struct vmm_harness *h, enum vmm_log_level level)
+{
+	return (unsigned)level < LOG_LEVELS ? h->log_counts[level] : 0;
+}

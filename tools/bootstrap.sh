@@ -1,0 +1,39 @@
+#!/bin/sh
+# Install what vmm needs on Debian 12, then configure and build it.
+#   tools/bootstrap.sh            build in the source tree
+#   tools/bootstrap.sh --install  build, then `make install` (vmmctl in /usr/local/bin)
+# Safe to run again: packages already present are not fetched twice and an
+# existing configure is reused.
+set -eu
+cd "$(dirname "$0")/.."
+
+PACKAGES="build-essential autoconf automake libtool pkg-config libconfuse-dev libevent-dev
+libfdt-dev libcmocka-dev qemu-system-x86"
+
+missing=""
+for p in $PACKAGES; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "bootstrap: installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+if [ ! -x configure ] || [ configure.ac -nt configure ]; then
+	autoreconf -fi >/dev/null
+fi
+if [ ! -f Makefile ]; then
+	# configure's own `rm -f core` cleanup complains about our core/
+	# directory; drop just that line.
+	./configure -q 2>configure.err || { cat configure.err; exit 1; }
+	grep -v "cannot remove 'core'" configure.err >&2 || true
+	rm -f configure.err
+fi
+make -s -j"$(nproc)"
+
+if [ "${1:-}" = "--install" ]; then
+	make -s install
+	ldconfig
+fi

@@ -1,0 +1,38 @@
+#!/bin/sh
+# The whole test suite: installs and builds what it needs, runs `make check`
+# (unit tests, guests on /dev/kvm, the SDK test), then prints one summary
+# line counting individual test cases.  Used by .ci/run.
+set -u
+cd "$(dirname "$0")/.."
+tools/bootstrap.sh || { echo "tests: 0 passed, 1 failed (build failed)"; exit 1; }
+
+make -s -j"$(nproc)" check >make-check.out 2>&1
+rc=$?
+cat make-check.out
+
+# Count cases: a cmocka program's own summary, else one per test script.
+passed=0 failed=0 skipped=0
+for trs in $(find tests hypervisors devices plugins -name '*.trs' 2>/dev/null | sort); do
+	log="${trs%.trs}.log"
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\./\1/p' "$log" 2>/dev/null | tail -1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below:/\1/p' "$log" 2>/dev/null | tail -1)
+	s=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test(s), listed below:/\1/p' "$log" 2>/dev/null | tail -1)
+	result=$(sed -n 's/^:test-result: //p' "$trs" | head -1)
+	if [ -n "$p" ] || [ -n "$f" ]; then
+		passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${s:-0}))
+		# a crash after the summary still fails the program
+		[ "$result" = PASS ] || [ -n "$f" ] || failed=$((failed + 1))
+	else
+		case "$result" in
+		PASS|XFAIL) passed=$((passed + 1)) ;;
+		SKIP) skipped=$((skipped + 1)); echo "skipped: ${trs%.trs}: $(grep -m1 SKIP "$log")" ;;
+		*) failed=$((failed + 1)) ;;
+		esac
+	fi
+done
+if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
+	failed=1
+	echo "make check failed outside any test:"; tail -20 make-check.out
+fi
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+[ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]
