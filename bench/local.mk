@@ -1,1 +1,9 @@
-# bench
+# bench: `make bench` runs every script in bench_scripts (see Makefile.am).
+# The helper programs are check programs so that `make bench` builds them.
+
+check_PROGRAMS += bench/raw-kvm-pio bench/measure
+bench_raw_kvm_pio_SOURCES = bench/raw-kvm-pio.c
+bench_measure_SOURCES = bench/measure.c
+
+bench_scripts += bench/exit-cost.sh bench/startup.sh
+EXTRA_DIST += bench/exit-cost.sh bench/startup.sh bench/bench-lib.sh
