@@ -6,7 +6,7 @@
  *            A B A B ... so that drift on the host hits all of them alike
  *   -q       children's stdout and stderr go to /dev/null (stdin always does)
  * Output: one line per command, in order:
- *   cmd=I runs=R wall_ms=MEDIAN rss_kib=MEDIAN status=S
+ *   cmd=I runs=R wall_ms=MEDIAN wall_min_ms=MIN rss_kib=MEDIAN status=S
  * where S is the exit status of every run (128+N for signal N).  If a
  * command's runs end with different statuses, S is "mixed" and measure
  * exits 1; it also exits 1 when a command cannot be started. */
@@ -153,8 +153,11 @@ int main(int argc, char **argv)
 		}
 	}
 	for (int c = 0; c < ncmds; c++) {
-		printf("cmd=%d runs=%d wall_ms=%.3f rss_kib=%ld status=", c + 1, runs,
-		       median_double(cmds[c].wall_ms, runs), median_long(cmds[c].rss_kib, runs));
+		double lo = cmds[c].wall_ms[0];
+		for (int r = 1; r < runs; r++)
+			lo = cmds[c].wall_ms[r] < lo ? cmds[c].wall_ms[r] : lo;
+		printf("cmd=%d runs=%d wall_ms=%.3f wall_min_ms=%.3f rss_kib=%ld status=", c + 1, runs,
+		       median_double(cmds[c].wall_ms, runs), lo, median_long(cmds[c].rss_kib, runs));
 		if (cmds[c].mixed) {
 			printf("mixed\n");
 			rc = 1;

@@ -282,9 +282,25 @@ static int bus_access(struct vmm_bus_space *b, unsigned vcpu, uint64_t addr, uns
 		return -EINVAL;
 	if (b->addressing == VMM_BUS_REGISTERS)
 		return register_access(b, m, vcpu, addr, len, value, is_write);
+
+	/* The common case, every port-I/O exit: one region holds the whole
+	 * access and takes its size. */
+	const struct vmm_bus_region *r = map_lookup(m, addr);
+	if (__builtin_expect(r && (r->sizes & len) && len <= r->len - (addr - r->base), 1)) {
+		if (call_region(r, vcpu, addr - r->base, len, value, is_write) == 0) {
+			if (!is_write)
+				*value &= size_mask(len);
+			return 0;
+		}
+		atomic_fetch_add_explicit(&b->device_errors, 1, memory_order_relaxed);
+		if (!is_write)
+			*value = size_mask(len);
+		return -EIO;
+	}
+
 	for (unsigned done = 0; done < len;) {
 		uint64_t a = addr + done;
-		const struct vmm_bus_region *r = map_lookup(m, a);
+		r = map_lookup(m, a);
 		unsigned rest = len - done;
 		if (!r) {
 			/* One unclaimed byte; the next one may be claimed. */

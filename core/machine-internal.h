@@ -45,6 +45,7 @@ struct vmm_vcpu {
 	pthread_t thread;
 	bool running;
 	uint64_t exits[VMM_EXIT__COUNT];
+	uint64_t run_ns; /* wall time in the run loop, first vcpu_run() to the last exit */
 };
 
 struct vmm_machine {

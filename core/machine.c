@@ -854,6 +854,7 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&set, VMM_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
+	uint64_t start = monotonic_ns();
 	while (!atomic_load_explicit(&m->stopping, memory_order_relaxed)) {
 		int rc = m->hv_ops->vcpu_run(v->hv, &e);
 		if (rc < 0) {
@@ -866,6 +867,7 @@ static void *vcpu_thread(void *arg)
 		if (!handle_exit(m, v, &e))
 			break;
 	}
+	v->run_ns = monotonic_ns() - start;
 	return NULL;
 }
 
@@ -942,7 +944,7 @@ void vmm_machine_print_stats(struct vmm_machine *m, FILE *f)
 			if (v->exits[r])
 				fprintf(f, " %s=%" PRIu64, exit_names[r], v->exits[r]);
 		}
-		fprintf(f, " total=%" PRIu64 "\n", total);
+		fprintf(f, " total=%" PRIu64 " run_us=%" PRIu64 "\n", total, v->run_ns / 1000);
 	}
 	for (int b = 0; b < VMM_BUS_COUNT; b++) {
 		struct vmm_bus_space *bus = &m->bus[b];
