@@ -6,4 +6,4 @@ bench_raw_kvm_pio_SOURCES = bench/raw-kvm-pio.c
 bench_measure_SOURCES = bench/measure.c
 
 bench_scripts += bench/exit-cost.sh bench/startup.sh
-EXTRA_DIST += bench/exit-cost.sh bench/startup.sh bench/bench-lib.sh bench/exit-cost.conf
+EXTRA_DIST += bench/exit-cost.sh bench/startup.sh bench/bench-lib.sh bench/exit-cost.conf bench/startup-no-irqchip.conf

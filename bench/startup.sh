@@ -52,3 +52,14 @@ else
 	echo "startup: no QEMU comparison: $why"
 fi
 echo "startup: (median of $RUNS interleaved runs, whole process, output to /dev/null)"
+
+# Breakdown: the same machine without the in-kernel irqchip.
+out=$("$MEASURE" -n $RUNS -q "$VMMCTL" run --kernel "$ELF" "$VMM_SRCDIR/bench/startup-no-irqchip.conf" \
+	:: "$VMMCTL" run --kernel "$ELF") || { echo "startup: measure failed: $out" >&2; exit 1; }
+nms=$(field wall_ms "$(printf '%s\n' "$out" | grep '^cmd=1 ')")
+dms=$(field wall_ms "$(printf '%s\n' "$out" | grep '^cmd=2 ')")
+awk -v n="$nms" -v d="$dms" -v q="${qms:-0}" 'BEGIN {
+	printf "startup: breakdown: default machine %.1f ms, the same without KVM_CREATE_IRQCHIP %.1f ms", d, n
+	if (q > 0) printf " (%.1fx less than qemu microvm)", q / n
+	printf "\n"
+}'
