@@ -34,6 +34,7 @@ fi
 make -s -j"$(nproc)"
 
 if [ "${1:-}" = "--install" ]; then
-	make -s install
+	make -s install >install.log 2>&1 || { cat install.log; exit 1; }
 	ldconfig
+	echo "bootstrap: installed $(command -v vmmctl || echo vmmctl) (log: install.log)"
 fi

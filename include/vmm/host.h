@@ -41,7 +41,9 @@ enum vmm_log_level {
 enum vmm_bus {
 	VMM_BUS_PIO = 0,  /* x86 I/O ports, 16-bit addresses */
 	VMM_BUS_MMIO = 1, /* guest-physical addresses */
-	VMM_BUS_MSR = 2,  /* x86 model-specific registers; accesses are 8 bytes */
+	VMM_BUS_MSR = 2,  /* x86 model-specific registers: an address is one MSR
+			   * number, a region's length counts MSRs, and every
+			   * access is 8 bytes at offset (index - base) */
 	VMM_BUS_COUNT
 };
 
@@ -137,7 +139,9 @@ struct vmm_host {
 	 * vmmctl it follows CLOCK_MONOTONIC; under the harness tests step it. */
 	uint64_t (*clock_ns)(const struct vmm_host *h);
 	struct vmm_timer *(*timer_new)(const struct vmm_host *h, void (*cb)(void *opaque), void *opaque);
-	/* Fire once when the clock reaches deadline_ns (absolute); re-arming replaces. */
+	/* Fire once when the clock reaches deadline_ns (absolute); re-arming
+	 * replaces.  A deadline already past fires as soon as the main loop
+	 * (or the harness's next clock step) runs, never inside this call. */
 	void (*timer_arm)(const struct vmm_host *h, struct vmm_timer *t, uint64_t deadline_ns);
 	void (*timer_cancel)(const struct vmm_host *h, struct vmm_timer *t);
 	void (*timer_free)(const struct vmm_host *h, struct vmm_timer *t);
@@ -156,7 +160,9 @@ struct vmm_host {
 				      const struct vmm_char_client *client, void *opaque);
 	/* Returns bytes written or a negative errno. */
 	ssize_t (*char_write)(const struct vmm_host *h, struct vmm_char *c, const void *buf, size_t len);
-	/* The device has room again after can_receive() returned 0. */
+	/* The device has room again after can_receive() returned 0.  May be
+	 * called from inside any device callback: the input is delivered
+	 * later, never from within this call. */
 	void (*char_input_ready)(const struct vmm_host *h, struct vmm_char *c);
 
 	/* --- character backends, backend side --- */

@@ -6,7 +6,12 @@
  * The core owns the run loop: it calls vcpu_run() on a vCPU thread, and
  * dispatches the returned struct vmm_exit.  Results of a read (I/O in, MMIO
  * read, MSR read) are stored through the exit record before the next
- * vcpu_run(), which hands them to the guest.
+ * vcpu_run(), which hands them to the guest.  The core passes the same exit
+ * record to the next vcpu_run() of that vCPU; io.data and mmio.data point
+ * into the backend's own buffers and are valid only until that call.
+ *
+ * With an in-kernel local APIC, HLT is handled in the kernel and never
+ * returns VMM_EXIT_HALT.
  *
  * Error convention: 0 or a negative errno; NULL for pointers.
  */
@@ -121,7 +126,9 @@ struct vmm_msr_entry {
 #define VMM_MEM_DIRTY_LOG (1u << 0) /* track writes for dirty-page logging */
 #define VMM_MEM_READONLY  (1u << 1) /* guest writes become MMIO exits */
 
-/* Per-vCPU statistics the backend keeps itself (the core counts exits). */
+/* Per-vCPU statistics the backend keeps itself (the core counts exits).
+ * Updated by the vCPU thread without locking: read from elsewhere, they are
+ * approximate. */
 struct vmm_vcpu_stats {
 	uint64_t runs;         /* vcpu_run() calls */
 	uint64_t signal_exits; /* runs ended by a kick */

@@ -97,3 +97,26 @@ if command -v valgrind >/dev/null; then
 else
 	echo "SKIP: valgrind part: valgrind is not installed"
 fi
+
+# The stdio backend on a real terminal (script(1) gives us a pty): raw while
+# the guest runs, restored after a guest exit, SIGTERM and Ctrl-A x.
+if command -v script >/dev/null; then
+	printf '\353\376' >"$TMPD/spin.bin"
+	export VMMCTL TMPD GUESTS
+	script -qec 'stty -g >"$TMPD/t0"; "$VMMCTL" run --kernel "$GUESTS/hello.elf" >/dev/null; stty -g >"$TMPD/t1"' \
+		/dev/null </dev/null >/dev/null 2>&1
+	cmp -s "$TMPD/t0" "$TMPD/t1" || fail "terminal not restored after the guest's exit"
+	script -qec '"$VMMCTL" run --kernel "$TMPD/spin.bin" </dev/tty >/dev/null 2>&1 & sleep 1;
+		stty -g >"$TMPD/t2"; kill -TERM $!; wait $!; echo $? >"$TMPD/st"; stty -g >"$TMPD/t3"' \
+		/dev/null </dev/null >/dev/null 2>&1
+	cmp -s "$TMPD/t0" "$TMPD/t2" && fail "terminal was not in raw mode while the guest ran"
+	cmp -s "$TMPD/t0" "$TMPD/t3" || fail "terminal not restored after SIGTERM"
+	[ "$(cat "$TMPD/st")" = 143 ] || fail "SIGTERM on a terminal: status $(cat "$TMPD/st")"
+	(sleep 1.5; printf '\001x') | script -qec '"$VMMCTL" run --kernel "$TMPD/spin.bin" >/dev/null 2>&1;
+		echo $? >"$TMPD/st"; stty -g >"$TMPD/t4"' /dev/null >/dev/null 2>&1
+	[ "$(cat "$TMPD/st")" = 0 ] || fail "Ctrl-A x: status $(cat "$TMPD/st"), expected 0"
+	cmp -s "$TMPD/t0" "$TMPD/t4" || fail "terminal not restored after Ctrl-A x"
+	echo "ok: terminal raw while running, restored after exit, SIGTERM and Ctrl-A x"
+else
+	echo "SKIP: terminal part: script(1) is not installed"
+fi
