@@ -51,6 +51,11 @@ tests_fixtures_misnamed_la_SOURCES = tests/fixtures/broken-plugin.c
 tests_fixtures_misnamed_la_CFLAGS = $(plugin_cflags) -DFIXTURE_NAME=\"not-misnamed\"
 tests_fixtures_misnamed_la_LDFLAGS = $(fixture_ldflags)
 
+check_LTLIBRARIES += tests/fixtures/older-minor.la
+tests_fixtures_older_minor_la_SOURCES = tests/fixtures/broken-plugin.c
+tests_fixtures_older_minor_la_CFLAGS = $(plugin_cflags) -DOLDER_MINOR -DFIXTURE_NAME=\"older-minor\"
+tests_fixtures_older_minor_la_LDFLAGS = $(fixture_ldflags)
+
 check_LTLIBRARIES += tests/fixtures/fake-hv.la
 tests_fixtures_fake_hv_la_SOURCES = tests/fixtures/fake-hv.c
 tests_fixtures_fake_hv_la_CFLAGS = $(plugin_cflags)

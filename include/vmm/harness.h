@@ -223,6 +223,65 @@ int vmm_harness_irq_level(struct vmm_harness *h, uint32_t line);
  */
 unsigned vmm_harness_irq_raises(struct vmm_harness *h, uint32_t line);
 
+/* ---- interrupt controllers and CPUs (ABI 1.1 services) ---- */
+
+/**
+ * vmm_harness_set_irq_mode() - the mode h->irq_mode() reports (default
+ * VMM_IRQ_EMULATED).  Set it before creating devices.  In VMM_IRQ_KERNEL
+ * mode irq_controller_register() fails with -EBUSY and hv_accel() succeeds;
+ * in VMM_IRQ_EMULATED mode msi_send() fails with -ENOTSUP.
+ */
+void vmm_harness_set_irq_mode(struct vmm_harness *h, enum vmm_irq_mode mode);
+
+/**
+ * vmm_harness_irq_drive() - drive interrupt line @line from the test, as a
+ * device would (wired-OR with the devices on the line).  Controllers that
+ * receive the line see each change of its level.
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int vmm_harness_irq_drive(struct vmm_harness *h, uint32_t line, int level);
+
+/**
+ * vmm_harness_cpu_intr() - the level a controller set on @vcpu's INTR pin.
+ */
+int vmm_harness_cpu_intr(struct vmm_harness *h, unsigned vcpu);
+
+/**
+ * vmm_harness_cpu_ack() - an interrupt-acknowledge cycle on @vcpu: calls
+ * the ack op of the controller driving its INTR pin.
+ *
+ * Return: the vector the controller delivers, or -1.
+ */
+int vmm_harness_cpu_ack(struct vmm_harness *h, unsigned vcpu);
+
+/**
+ * vmm_harness_eoi() - a local APIC EOI of @vector, broadcast to every
+ * controller's eoi op (the IOAPIC clears remote IRR).
+ */
+void vmm_harness_eoi(struct vmm_harness *h, uint32_t vector);
+
+/**
+ * vmm_harness_msi_count() - MSIs sent since the last vmm_harness_msi_clear()
+ * (at most 256 are kept).
+ */
+size_t vmm_harness_msi_count(struct vmm_harness *h);
+
+/**
+ * vmm_harness_msi_get() - the @i-th MSI sent: address and data.
+ *
+ * Return: 0, or -ENOENT past the last one.
+ */
+int vmm_harness_msi_get(struct vmm_harness *h, size_t i, uint64_t *addr, uint32_t *data);
+
+/** vmm_harness_msi_clear() - forget the MSIs sent so far. */
+void vmm_harness_msi_clear(struct vmm_harness *h);
+
+/**
+ * vmm_harness_accel_requested() - whether a device asked hv_accel(@what).
+ */
+bool vmm_harness_accel_requested(struct vmm_harness *h, enum vmm_accel what);
+
 /**
  * vmm_harness_char_output() - everything the device wrote to its character
  * backend since creation or the last vmm_harness_char_clear().

@@ -88,6 +88,33 @@ struct vmm_char_client {
 	void (*receive)(void *opaque, const uint8_t *buf, size_t len);
 };
 
+/* Where the machine's interrupt controllers live (the hypervisor's
+ * `irqchip` setting). */
+enum vmm_irq_mode {
+	VMM_IRQ_EMULATED = 0, /* all in plugins; uniprocessor; the PIC feeds the CPU directly */
+	VMM_IRQ_SPLIT = 1,    /* local APICs in the hypervisor; PIC, IOAPIC, PIT in plugins */
+	VMM_IRQ_KERNEL = 2,   /* PIC, IOAPIC, local APICs (and the PIT on request) in the hypervisor */
+};
+
+/* What a plugin may ask the hypervisor to run in the kernel. */
+enum vmm_accel {
+	VMM_ACCEL_PIT = 1, /* an in-kernel i8254 on ports 0x40-0x43 and 0x61, output on line 0 */
+};
+
+/* A plugin that owns interrupt lines (ABI 1.1): an 8259 or an IOAPIC. */
+struct vmm_irq_controller_ops {
+	uint32_t size; /* sizeof(struct vmm_irq_controller_ops) */
+	/* A device drove `line` to `level`. */
+	void (*set_level)(void *opaque, uint32_t line, int level);
+	/* Interrupt acknowledge for the controller that drives a CPU's INTR
+	 * pin (cpu_intr_set): the vector to deliver now, or -1 for none.
+	 * May be NULL for controllers that deliver by MSI. */
+	int (*ack)(void *opaque, unsigned vcpu);
+	/* A local APIC signalled end-of-interrupt for `vector` (level-
+	 * triggered interrupts; the IOAPIC's remote IRR).  May be NULL. */
+	void (*eoi)(void *opaque, uint32_t vector);
+};
+
 enum vmm_stop_reason {
 	VMM_STOP_EXIT = 0,     /* guest asked to end with a status (debug-exit) */
 	VMM_STOP_POWEROFF = 1, /* orderly power off: status 0 */
@@ -175,6 +202,28 @@ struct vmm_host {
 	/* --- machine --- */
 	/* Ends the run.  For VMM_STOP_EXIT, status is vmmctl's exit status. */
 	void (*machine_stop)(const struct vmm_host *h, enum vmm_stop_reason reason, int status);
+
+	/* --- interrupt controllers (ABI 1.1: check h->size) --- */
+	/* Where this machine's interrupt controllers live. */
+	enum vmm_irq_mode (*irq_mode)(const struct vmm_host *h);
+	/* Receive lines [first, first+count): a device's irq_set() on one of
+	 * them calls ops->set_level() under this instance's lock.  Several
+	 * controllers may receive the same line (the PC's ISA IRQs reach the
+	 * 8259 and the IOAPIC alike).  In VMM_IRQ_KERNEL mode lines go to the
+	 * hypervisor and registering is -EBUSY. */
+	int (*irq_controller_register)(const struct vmm_host *h, uint32_t first, uint32_t count,
+				       const struct vmm_irq_controller_ops *ops, void *opaque);
+	/* The controller's interrupt output to a CPU's INTR pin (the 8259 in
+	 * VMM_IRQ_EMULATED mode).  While it is high, the core calls ops->ack()
+	 * as soon as that vCPU can take an interrupt and injects the vector. */
+	void (*cpu_intr_set)(const struct vmm_host *h, unsigned vcpu, int level);
+	/* Deliver a message-signalled interrupt (x86: address 0xFEExxxxx,
+	 * data = vector, delivery and trigger mode), as an IOAPIC does.
+	 * -ENOTSUP without local APICs (VMM_IRQ_EMULATED). */
+	int (*msi_send)(const struct vmm_host *h, uint64_t addr, uint32_t data);
+	/* Run a device in the hypervisor instead (VMM_IRQ_KERNEL mode only).
+	 * -ENOTSUP when the hypervisor cannot. */
+	int (*hv_accel)(const struct vmm_host *h, enum vmm_accel what);
 };
 
 #ifdef __cplusplus

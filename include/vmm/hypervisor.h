@@ -40,6 +40,8 @@ enum vmm_exit_reason {
 	VMM_EXIT_IRQ_WINDOW,     /* the guest can take an interrupt now */
 	VMM_EXIT_INTR,           /* kicked (signal or immediate exit): nothing to do */
 	VMM_EXIT_UNKNOWN,        /* exit.unknown.code holds the backend's raw reason */
+	VMM_EXIT_EOI,            /* exit.eoi: a local APIC's EOI of a level-triggered
+				  * vector (VMM_IRQ_SPLIT); ABI 1.1 */
 	VMM_EXIT__COUNT
 };
 
@@ -87,6 +89,9 @@ struct vmm_exit {
 		struct {
 			uint32_t code;
 		} unknown;
+		struct {
+			uint32_t vector;
+		} eoi;
 	};
 };
 
@@ -166,6 +171,22 @@ struct vmm_hv_ops {
 	int (*vcpu_get_msrs)(void *vcpu, struct vmm_msr_entry *e, unsigned n);
 	int (*vcpu_set_msrs)(void *vcpu, const struct vmm_msr_entry *e, unsigned n);
 	int (*vcpu_get_stats)(void *vcpu, struct vmm_vcpu_stats *st);
+
+	/* --- ABI 1.1: check size --- */
+	/* The interrupt mode the VM was created in (its `irqchip` property). */
+	enum vmm_irq_mode (*irq_mode)(void *vm);
+	/* Deliver an MSI to the local APICs (split and kernel modes). */
+	int (*msi_send)(void *vm, uint64_t addr, uint32_t data);
+	/* On the vCPU's thread, between runs: true when the vCPU can take an
+	 * external interrupt now.  When it cannot and `want` is true, the next
+	 * run ends with VMM_EXIT_IRQ_WINDOW as soon as it can; `want` false
+	 * withdraws that request. */
+	bool (*vcpu_irq_window)(void *vcpu, bool want);
+	/* Inject external interrupt `vector` (the 8259's INTA answer); only
+	 * after vcpu_irq_window() returned true. */
+	int (*vcpu_inject)(void *vcpu, uint32_t vector);
+	/* Create an in-kernel device (VMM_IRQ_KERNEL mode). */
+	int (*accel)(void *vm, enum vmm_accel what);
 };
 
 #ifdef __cplusplus

@@ -15,10 +15,10 @@ expect() {
 }
 
 expect 0 '^Usage: vmmctl' "$VMMCTL" --help
-expect 0 "^vmmctl [0-9.]+ \(plugin ABI 1\.0\)" "$VMMCTL" --version
+expect 0 "^vmmctl [0-9.]+ \(plugin ABI 1\.[0-9]+\)" "$VMMCTL" --version
 expect 2 "unknown command 'frobnicate'" "$VMMCTL" frobnicate
 expect 2 '^Usage' "$VMMCTL"
-expect 0 '^uart16550 +device +1\.0 +1\.0 ' "$VMMCTL" plugins
+expect 0 '^uart16550 +device +1\.0 +1\.[0-9]+ ' "$VMMCTL" plugins
 expect 0 '^kvm +hypervisor ' "$VMMCTL" plugins list
 expect 0 'chardev +string, default "stdio"' "$VMMCTL" plugins describe uart16550
 expect 0 'irqchip +one of kernel, none' "$VMMCTL" plugins describe kvm

@@ -40,7 +40,20 @@ struct irq_wire {
 	uint32_t line;
 	unsigned drivers_high;
 	unsigned raises;
+	struct vmm_irq_line *test_driver; /* vmm_harness_irq_drive() */
 };
+
+/* An interrupt controller plugin receiving lines [first, first + count). */
+struct irq_sink {
+	struct irq_sink *next;
+	struct vmm_harness_dev *owner;
+	uint32_t first, count;
+	const struct vmm_irq_controller_ops *ops;
+	void *opaque;
+};
+
+#define HARNESS_MAX_VCPUS 8
+#define HARNESS_MAX_MSIS 256
 
 struct vmm_timer {
 	struct vmm_timer *next;
@@ -93,6 +106,13 @@ struct vmm_harness {
 	struct vmm_bus_space bus[VMM_BUS_COUNT];
 	struct irq_wire *wires;
 	struct vmm_irq_line *lines;
+	struct irq_sink *sinks;
+	enum vmm_irq_mode irq_mode;
+	int cpu_intr[HARNESS_MAX_VCPUS];
+	struct vmm_harness_dev *cpu_intr_owner[HARNESS_MAX_VCPUS];
+	struct { uint64_t addr; uint32_t data; } msis[HARNESS_MAX_MSIS];
+	size_t nmsis;
+	unsigned accel_mask;
 	struct vmm_timer *timers;
 	struct vmm_watch *watches;
 	uint8_t *ram;
@@ -310,24 +330,98 @@ static struct vmm_irq_line *host_irq_line(const struct vmm_host *host, uint32_t 
 	return l;
 }
 
-static void line_drive(struct vmm_irq_line *l, int level)
+/* The wire's level changed: tell every controller that receives it. */
+static void wire_notify(struct vmm_harness *h, struct irq_wire *w, int level)
+{
+	for (struct irq_sink *k = h->sinks; k; k = k->next)
+		if (w->line >= k->first && w->line - k->first < k->count) {
+			enter(h);
+			k->ops->set_level(k->opaque, w->line, level);
+			leave(h);
+		}
+}
+
+static void line_drive(struct vmm_harness *h, struct vmm_irq_line *l, int level)
 {
 	level = !!level;
 	if (l->level == level)
 		return;
 	l->level = level;
 	if (level) {
-		if (l->wire->drivers_high++ == 0)
+		if (l->wire->drivers_high++ == 0) {
 			l->wire->raises++;
-	} else {
-		l->wire->drivers_high--;
+			wire_notify(h, l->wire, 1);
+		}
+	} else if (--l->wire->drivers_high == 0) {
+		wire_notify(h, l->wire, 0);
 	}
 }
 
 static void host_irq_set(const struct vmm_host *host, struct vmm_irq_line *line, int level)
 {
 	if (line)
-		line_drive(line, level);
+		line_drive(dev_of(host)->h, line, level);
+}
+
+static enum vmm_irq_mode host_irq_mode(const struct vmm_host *host)
+{
+	return dev_of(host)->h->irq_mode;
+}
+
+static int host_irq_controller_register(const struct vmm_host *host, uint32_t first, uint32_t count,
+					const struct vmm_irq_controller_ops *ops, void *opaque)
+{
+	struct vmm_harness_dev *dev = dev_of(host);
+	struct irq_sink *k;
+
+	if (dev->h->irq_mode == VMM_IRQ_KERNEL)
+		return -EBUSY;
+	if (!count || !ops || !ops->set_level ||
+	    ops->size < offsetof(struct vmm_irq_controller_ops, set_level) + sizeof(ops->set_level)) {
+		dev_log(dev, VMM_LOG_ERROR, "irq_controller_register: bad lines or ops");
+		return -EINVAL;
+	}
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	*k = (struct irq_sink){ .next = dev->h->sinks, .owner = dev, .first = first, .count = count,
+				.ops = ops, .opaque = opaque };
+	dev->h->sinks = k;
+	return 0;
+}
+
+static void host_cpu_intr_set(const struct vmm_host *host, unsigned vcpu, int level)
+{
+	struct vmm_harness_dev *dev = dev_of(host);
+
+	if (vcpu >= HARNESS_MAX_VCPUS)
+		return;
+	dev->h->cpu_intr[vcpu] = !!level;
+	dev->h->cpu_intr_owner[vcpu] = dev;
+}
+
+static int host_msi_send(const struct vmm_host *host, uint64_t addr, uint32_t data)
+{
+	struct vmm_harness *h = dev_of(host)->h;
+
+	if (h->irq_mode == VMM_IRQ_EMULATED)
+		return -ENOTSUP;
+	if (h->nmsis < HARNESS_MAX_MSIS) {
+		h->msis[h->nmsis].addr = addr;
+		h->msis[h->nmsis].data = data;
+		h->nmsis++;
+	}
+	return 0;
+}
+
+static int host_hv_accel(const struct vmm_host *host, enum vmm_accel what)
+{
+	struct vmm_harness *h = dev_of(host)->h;
+
+	if (h->irq_mode != VMM_IRQ_KERNEL || (unsigned)what >= 32)
+		return -ENOTSUP;
+	h->accel_mask |= 1u << what;
+	return 0;
 }
 
 static bool ram_range_ok(struct vmm_harness *h, uint64_t gpa, size_t len)
@@ -571,6 +665,11 @@ static const struct vmm_host host_template = {
 	.char_input_room = host_char_input_room,
 	.char_input = host_char_input,
 	.machine_stop = host_machine_stop,
+	.irq_mode = host_irq_mode,
+	.irq_controller_register = host_irq_controller_register,
+	.cpu_intr_set = host_cpu_intr_set,
+	.msi_send = host_msi_send,
+	.hv_accel = host_hv_accel,
 };
 
 /* ---- harness lifetime ---- */
@@ -598,6 +697,7 @@ void vmm_harness_free(struct vmm_harness *h)
 		struct irq_wire *w = h->wires;
 
 		h->wires = w->next;
+		free(w->test_driver);
 		free(w);
 	}
 	for (int b = 0; b < VMM_BUS_COUNT; b++)
@@ -676,11 +776,26 @@ static void dev_release(struct vmm_harness_dev *dev)
 			pw = &w->next;
 		}
 	}
+	for (struct irq_sink **pk = &h->sinks; *pk;) {
+		struct irq_sink *k = *pk;
+
+		if (k->owner == dev) {
+			*pk = k->next;
+			free(k);
+		} else {
+			pk = &k->next;
+		}
+	}
+	for (unsigned v = 0; v < HARNESS_MAX_VCPUS; v++)
+		if (h->cpu_intr_owner[v] == dev) {
+			h->cpu_intr_owner[v] = NULL;
+			h->cpu_intr[v] = 0;
+		}
 	for (struct vmm_irq_line **pl = &h->lines; *pl;) {
 		struct vmm_irq_line *l = *pl;
 
 		if (l->owner == dev) {
-			line_drive(l, 0);
+			line_drive(h, l, 0);
 			*pl = l->next;
 			free(l);
 		} else {
@@ -923,6 +1038,90 @@ unsigned vmm_harness_irq_raises(struct vmm_harness *h, uint32_t line)
 	struct irq_wire *w = wire_find(h, line);
 
 	return w ? w->raises : 0;
+}
+
+void vmm_harness_set_irq_mode(struct vmm_harness *h, enum vmm_irq_mode mode)
+{
+	h->irq_mode = mode;
+}
+
+int vmm_harness_irq_drive(struct vmm_harness *h, uint32_t line, int level)
+{
+	struct irq_wire *w = wire_find(h, line);
+
+	if (!w) {
+		w = calloc(1, sizeof(*w));
+		if (!w)
+			return -ENOMEM;
+		w->line = line;
+		w->next = h->wires;
+		h->wires = w;
+	}
+	if (!w->test_driver) {
+		w->test_driver = calloc(1, sizeof(*w->test_driver));
+		if (!w->test_driver)
+			return -ENOMEM;
+		w->test_driver->wire = w;
+	}
+	line_drive(h, w->test_driver, level);
+	return 0;
+}
+
+int vmm_harness_cpu_intr(struct vmm_harness *h, unsigned vcpu)
+{
+	return vcpu < HARNESS_MAX_VCPUS ? h->cpu_intr[vcpu] : 0;
+}
+
+int vmm_harness_cpu_ack(struct vmm_harness *h, unsigned vcpu)
+{
+	struct vmm_harness_dev *dev;
+	int vector = -1;
+
+	if (vcpu >= HARNESS_MAX_VCPUS || !(dev = h->cpu_intr_owner[vcpu]))
+		return -1;
+	for (struct irq_sink *k = h->sinks; k; k = k->next)
+		if (k->owner == dev && k->ops->ack) {
+			enter(h);
+			vector = k->ops->ack(k->opaque, vcpu);
+			leave(h);
+			break;
+		}
+	return vector;
+}
+
+void vmm_harness_eoi(struct vmm_harness *h, uint32_t vector)
+{
+	for (struct irq_sink *k = h->sinks; k; k = k->next)
+		if (k->ops->eoi && k->ops->size >= offsetof(struct vmm_irq_controller_ops, eoi) +
+							 sizeof(k->ops->eoi)) {
+			enter(h);
+			k->ops->eoi(k->opaque, vector);
+			leave(h);
+		}
+}
+
+size_t vmm_harness_msi_count(struct vmm_harness *h)
+{
+	return h->nmsis;
+}
+
+int vmm_harness_msi_get(struct vmm_harness *h, size_t i, uint64_t *addr, uint32_t *data)
+{
+	if (i >= h->nmsis)
+		return -ENOENT;
+	*addr = h->msis[i].addr;
+	*data = h->msis[i].data;
+	return 0;
+}
+
+void vmm_harness_msi_clear(struct vmm_harness *h)
+{
+	h->nmsis = 0;
+}
+
+bool vmm_harness_accel_requested(struct vmm_harness *h, enum vmm_accel what)
+{
+	return (unsigned)what < 32 && (h->accel_mask & (1u << what));
 }
 
 /* ---- character backend ---- */
