@@ -11,6 +11,16 @@
 
 #define VMM_MAX_IRQ_LINES 256
 
+/* An interrupt controller plugin receiving lines [first, first + count). */
+struct vmm_irq_sink {
+	struct vmm_instance *in;
+	uint32_t first, count;
+	const struct vmm_irq_controller_ops *ops;
+	void *opaque;
+};
+
+#define VMM_MAX_IRQ_SINKS 8
+
 struct vmm_irq_line {
 	uint32_t gsi;
 	atomic_int level;
@@ -44,6 +54,11 @@ struct vmm_vcpu {
 	void *hv;
 	pthread_t thread;
 	bool running;
+	/* The INTR pin (emulated 8259): raised by cpu_intr_set(), answered
+	 * with ack() by `intr_sink` when the vCPU can take an interrupt. */
+	atomic_int intr_level;
+	struct vmm_irq_sink *intr_sink;
+	bool window_requested;
 	uint64_t exits[VMM_EXIT__COUNT];
 	uint64_t run_ns; /* wall time in the run loop, first vcpu_run() to the last exit */
 };
@@ -64,6 +79,11 @@ struct vmm_machine {
 	unsigned nram;
 	struct vmm_bus_space bus[VMM_BUS_COUNT];
 	struct vmm_irq_line irq[VMM_MAX_IRQ_LINES];
+	enum vmm_irq_mode irq_mode;
+	/* Registered while devices are created, before any vCPU runs; read
+	 * without a lock afterwards. */
+	struct vmm_irq_sink sinks[VMM_MAX_IRQ_SINKS];
+	unsigned nsinks;
 
 	struct vmm_vcpu *vcpus;
 	unsigned nvcpus;

@@ -125,20 +125,123 @@ static void kick_halted(struct vmm_machine *m)
 	pthread_mutex_unlock(&m->halt_lock);
 }
 
+static void instance_lock(struct vmm_instance *in);
+static void instance_unlock(struct vmm_instance *in);
+
 static void host_irq_set(const struct vmm_host *h, struct vmm_irq_line *l, int level)
 {
 	struct vmm_machine *m = inst_of(h)->m;
+	bool delivered = false;
+
 	if (!l)
 		return;
 	level = !!level;
-	/* Only level changes reach the hypervisor: an ioctl per THR write
-	 * would double the cost of every UART exit. */
+	/* Only level changes go on: an ioctl per THR write would double the
+	 * cost of every UART exit. */
 	if (atomic_exchange(&l->level, level) == level)
 		return;
-	if (m->hv_ops->irq_line)
+	/* Plugin controllers first (lock order: device, then controller). */
+	for (unsigned i = 0; i < m->nsinks; i++) {
+		struct vmm_irq_sink *k = &m->sinks[i];
+		if (l->gsi - k->first < k->count) {
+			instance_lock(k->in);
+			k->ops->set_level(k->opaque, l->gsi, level);
+			instance_unlock(k->in);
+			delivered = true;
+		}
+	}
+	if (!delivered && m->irq_mode == VMM_IRQ_KERNEL && m->hv_ops->irq_line)
 		m->hv_ops->irq_line(m->vm, l->gsi, level);
 	if (level)
 		kick_halted(m);
+}
+
+static bool hv_has(const struct vmm_machine *m, size_t end)
+{
+	return m->hv_ops->size >= end;
+}
+#define HV_HAS(m, field) \
+	(hv_has((m), offsetof(struct vmm_hv_ops, field) + sizeof(void *)) && (m)->hv_ops->field)
+
+static enum vmm_irq_mode host_irq_mode(const struct vmm_host *h)
+{
+	return inst_of(h)->m->irq_mode;
+}
+
+static int host_irq_controller_register(const struct vmm_host *h, uint32_t first, uint32_t count,
+					const struct vmm_irq_controller_ops *ops, void *opaque)
+{
+	struct vmm_instance *in = inst_of(h);
+	struct vmm_machine *m = in->m;
+
+	if (m->irq_mode == VMM_IRQ_KERNEL) {
+		vmm_log(VMM_LOG_ERROR, in->name, "interrupt lines belong to the hypervisor "
+			"(irqchip = \"kernel\"): use mode = \"kernel\" or another irqchip");
+		return -EBUSY;
+	}
+	if (!count || first + count < first || first + count > VMM_MAX_IRQ_LINES || !ops ||
+	    ops->size < offsetof(struct vmm_irq_controller_ops, set_level) + sizeof(void *) ||
+	    !ops->set_level) {
+		vmm_log(VMM_LOG_ERROR, in->name, "irq_controller_register: bad lines %u+%u or ops",
+			first, count);
+		return -EINVAL;
+	}
+	if (m->nsinks == VMM_MAX_IRQ_SINKS) {
+		vmm_log(VMM_LOG_ERROR, in->name, "more than %d interrupt controllers", VMM_MAX_IRQ_SINKS);
+		return -ENOSPC;
+	}
+	m->sinks[m->nsinks++] = (struct vmm_irq_sink){ in, first, count, ops, opaque };
+	return 0;
+}
+
+static void kick_vcpu(struct vmm_machine *m, struct vmm_vcpu *v)
+{
+	m->hv_ops->vcpu_kick(v->hv);
+	if (v->running && !pthread_equal(v->thread, pthread_self()))
+		pthread_kill(v->thread, VMM_KICK_SIGNAL);
+}
+
+static void host_cpu_intr_set(const struct vmm_host *h, unsigned vcpu, int level)
+{
+	struct vmm_instance *in = inst_of(h);
+	struct vmm_machine *m = in->m;
+
+	if (vcpu >= m->nvcpus)
+		return;
+	struct vmm_vcpu *v = &m->vcpus[vcpu];
+	if (!v->intr_sink) {
+		for (unsigned i = 0; i < m->nsinks; i++)
+			if (m->sinks[i].in == in && m->sinks[i].ops->ack)
+				v->intr_sink = &m->sinks[i];
+		if (!v->intr_sink) {
+			vmm_log(VMM_LOG_ERROR, in->name, "cpu_intr_set without a controller that has ack()");
+			return;
+		}
+	}
+	/* A raise must reach a vCPU that is in KVM_RUN or halted; the vCPU's
+	 * own thread (a guest write to the PIC) checks before its next run. */
+	if (atomic_exchange(&v->intr_level, !!level) != !!level && level) {
+		kick_vcpu(m, v);
+		kick_halted(m);
+	}
+}
+
+static int host_msi_send(const struct vmm_host *h, uint64_t addr, uint32_t data)
+{
+	struct vmm_machine *m = inst_of(h)->m;
+
+	if (m->irq_mode == VMM_IRQ_EMULATED || !HV_HAS(m, msi_send))
+		return -ENOTSUP;
+	return m->hv_ops->msi_send(m->vm, addr, data);
+}
+
+static int host_hv_accel(const struct vmm_host *h, enum vmm_accel what)
+{
+	struct vmm_machine *m = inst_of(h)->m;
+
+	if (!HV_HAS(m, accel))
+		return -ENOTSUP;
+	return m->hv_ops->accel(m->vm, what);
 }
 
 /* --------------------------------------------------------- guest memory */
@@ -418,14 +521,9 @@ void vmm_machine_stop(struct vmm_machine *m, int status, const char *why)
 	m->status = status;
 	if (why)
 		vmm_log(VMM_LOG_DEBUG, NULL, "stopping: %s (status %d)", why, status);
-	for (unsigned i = 0; i < m->nvcpus; i++) {
-		struct vmm_vcpu *v = &m->vcpus[i];
-		if (!v->hv)
-			continue;
-		m->hv_ops->vcpu_kick(v->hv);
-		if (v->running && !pthread_equal(v->thread, pthread_self()))
-			pthread_kill(v->thread, VMM_KICK_SIGNAL);
-	}
+	for (unsigned i = 0; i < m->nvcpus; i++)
+		if (m->vcpus[i].hv)
+			kick_vcpu(m, &m->vcpus[i]);
 	kick_halted(m);
 	event_active(m->stop_ev, EV_TIMEOUT, 0);
 }
@@ -478,6 +576,11 @@ static const struct vmm_host host_template = {
 	.char_input_room = host_char_input_room,
 	.char_input = host_char_input,
 	.machine_stop = host_machine_stop,
+	.irq_mode = host_irq_mode,
+	.irq_controller_register = host_irq_controller_register,
+	.cpu_intr_set = host_cpu_intr_set,
+	.msi_send = host_msi_send,
+	.hv_accel = host_hv_accel,
 };
 
 static struct vmm_instance *instance_new(struct vmm_machine *m, const struct vmm_cfg_instance *ci,
@@ -697,6 +800,10 @@ int vmm_machine_create(const struct vmm_machine_config *cfg, struct vmm_plugin_s
 		m->vm = NULL;
 		goto out_destroy;
 	}
+	if (HV_HAS(m, irq_mode))
+		m->irq_mode = m->hv_ops->irq_mode(m->vm);
+	else
+		m->irq_mode = m->hv_ops->irq_line ? VMM_IRQ_KERNEL : VMM_IRQ_EMULATED;
 	rc = setup_ram(m);
 	if (rc)
 		goto out_destroy;
@@ -792,19 +899,25 @@ static bool handle_exit(struct vmm_machine *m, struct vmm_vcpu *v, struct vmm_ex
 	case VMM_EXIT_INTR:
 	case VMM_EXIT_IRQ_WINDOW:
 		return true;
-	case VMM_EXIT_HALT:
-		/* No in-kernel local APIC: sleep until an interrupt or a stop. */
-		pthread_mutex_lock(&m->halt_lock);
-		if (!atomic_load(&m->stopping)) {
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 10 * 1000000;
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
+	case VMM_EXIT_EOI:
+		/* A level-triggered vector ended: the IOAPIC clears remote IRR. */
+		for (unsigned i = 0; i < m->nsinks; i++) {
+			struct vmm_irq_sink *k = &m->sinks[i];
+			if (k->ops->size >= offsetof(struct vmm_irq_controller_ops, eoi) + sizeof(void *) &&
+			    k->ops->eoi) {
+				instance_lock(k->in);
+				k->ops->eoi(k->opaque, e->eoi.vector);
+				instance_unlock(k->in);
 			}
-			pthread_cond_timedwait(&m->halt_cond, &m->halt_lock, &ts);
 		}
+		return true;
+	case VMM_EXIT_HALT:
+		/* No in-kernel local APIC: sleep until the INTR pin rises or
+		 * the machine stops.  A guest that halts with nothing to wake
+		 * it (cli; hlt) stays here until SIGTERM, as hardware would. */
+		pthread_mutex_lock(&m->halt_lock);
+		while (!atomic_load(&m->stopping) && !atomic_load(&v->intr_level))
+			pthread_cond_wait(&m->halt_cond, &m->halt_lock);
 		pthread_mutex_unlock(&m->halt_lock);
 		return true;
 	case VMM_EXIT_HYPERCALL:
@@ -843,6 +956,34 @@ static bool handle_exit(struct vmm_machine *m, struct vmm_vcpu *v, struct vmm_ex
 	}
 }
 
+/*
+ * The INTR pin: while the controller holds it high, inject its vector as
+ * soon as the vCPU can take one, or ask the hypervisor for an exit when it
+ * can (an interrupt window).  The acknowledge happens only at injection,
+ * as an INTA cycle does, so the controller's priorities stay exact.
+ */
+static void deliver_intr(struct vmm_machine *m, struct vmm_vcpu *v)
+{
+	if (!atomic_load_explicit(&v->intr_level, memory_order_acquire)) {
+		if (v->window_requested) {
+			m->hv_ops->vcpu_irq_window(v->hv, false);
+			v->window_requested = false;
+		}
+		return;
+	}
+	if (!m->hv_ops->vcpu_irq_window(v->hv, true)) {
+		v->window_requested = true;
+		return;
+	}
+	v->window_requested = false;
+	struct vmm_irq_sink *k = v->intr_sink;
+	instance_lock(k->in);
+	int vector = k->ops->ack(k->opaque, v->index);
+	instance_unlock(k->in);
+	if (vector >= 0 && vector <= 255)
+		m->hv_ops->vcpu_inject(v->hv, (uint32_t)vector);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vmm_vcpu *v = arg;
@@ -855,7 +996,10 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
 	uint64_t start = monotonic_ns();
+	bool can_inject = HV_HAS(m, vcpu_irq_window) && HV_HAS(m, vcpu_inject);
 	while (!atomic_load_explicit(&m->stopping, memory_order_relaxed)) {
+		if (can_inject)
+			deliver_intr(m, v);
 		int rc = m->hv_ops->vcpu_run(v->hv, &e);
 		if (rc < 0) {
 			vmm_log(VMM_LOG_ERROR, NULL, "vCPU %u cannot run: %s", v->index, strerror(-rc));
@@ -930,7 +1074,7 @@ static const char *const exit_names[VMM_EXIT__COUNT] = {
 	[VMM_EXIT_SHUTDOWN] = "shutdown", [VMM_EXIT_SYSTEM_EVENT] = "system-event",
 	[VMM_EXIT_HYPERCALL] = "hypercall", [VMM_EXIT_INTERNAL_ERROR] = "internal-error",
 	[VMM_EXIT_FAIL_ENTRY] = "fail-entry", [VMM_EXIT_IRQ_WINDOW] = "irq-window",
-	[VMM_EXIT_INTR] = "intr", [VMM_EXIT_UNKNOWN] = "unknown",
+	[VMM_EXIT_INTR] = "intr", [VMM_EXIT_UNKNOWN] = "unknown", [VMM_EXIT_EOI] = "eoi",
 };
 
 void vmm_machine_print_stats(struct vmm_machine *m, FILE *f)

@@ -52,6 +52,8 @@ struct kvm_vm {
 	int vm_fd;
 	int run_size;		/* KVM_GET_VCPU_MMAP_SIZE */
 	bool irqchip;		/* in-kernel PIC+IOAPIC+LAPIC created */
+	enum vmm_irq_mode mode;	/* the `irqchip` property */
+	bool pit;		/* in-kernel PIT created */
 	bool readonly_mem;	/* KVM_CAP_READONLY_MEM */
 	unsigned int nr_clear;
 	struct cpuid_clear clear[CPUID_CLEAR_MAX];
@@ -67,14 +69,15 @@ struct kvm_vcpu {
 	struct vmm_vcpu_stats stats;
 };
 
-static const char *const irqchip_choices[] = { "kernel", "none", NULL };
+static const char *const irqchip_choices[] = { "kernel", "split", "emulated", NULL };
 
 static const struct vmm_prop_desc kvm_props[] = {
 	{ .name = "device", .type = VMM_PROP_STRING, .def_str = "/dev/kvm",
 	  .help = "KVM device node" },
 	{ .name = "irqchip", .type = VMM_PROP_ENUM, .def_str = "kernel",
 	  .choices = irqchip_choices,
-	  .help = "kernel: in-kernel PIC, IOAPIC and local APICs; none: no interrupt controller" },
+	  .help = "kernel: PIC, IOAPIC, local APICs in KVM; split: local APICs in KVM, the rest in "
+		  "plugins; emulated: all in plugins, one vCPU, no APIC" },
 	{ .name = "pit", .type = VMM_PROP_BOOL, .def_int = 0,
 	  .help = "create the in-kernel i8254 PIT (needs irqchip=kernel)" },
 	{ .name = "user-msr", .type = VMM_PROP_BOOL, .def_int = 1,
@@ -144,12 +147,12 @@ static int parse_clear_entry(const char *s, size_t len, struct cpuid_clear *c)
 	return 0;
 }
 
-/* An empty string clears nothing; an empty entry ("1.ecx:13,,") is a typo. */
+/* Appends to vm->clear.  An empty string clears nothing; an empty entry
+ * ("1.ecx:13,,") is a typo. */
 static int parse_cpuid_clear(struct kvm_vm *vm, const char *spec)
 {
 	const char *s = spec;
 
-	vm->nr_clear = 0;
 	if (!spec || !*spec)
 		return 0;
 	for (;;) {
@@ -271,7 +274,33 @@ static int create_irqchip(struct kvm_vm *vm, bool pit)
 			h->log(h, VMM_LOG_ERROR, "kvm: KVM_CREATE_PIT2: %s", strerror(err));
 			return -err;
 		}
+		vm->pit = true;
 	}
+	return 0;
+}
+
+/* Local APICs in KVM, everything else in plugins.  The 24 reserved routes
+ * are the IOAPIC pins, whose level-triggered vectors KVM reports back with
+ * KVM_EXIT_IOAPIC_EOI. */
+#define SPLIT_IOAPIC_PINS 24
+
+static int enable_split_irqchip(struct kvm_vm *vm)
+{
+	const struct vmm_host *h = vm->h;
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args[0] = SPLIT_IOAPIC_PINS };
+
+	if (!check_ext(vm, KVM_CAP_SPLIT_IRQCHIP)) {
+		h->log(h, VMM_LOG_ERROR, "kvm: irqchip = \"split\" needs KVM_CAP_SPLIT_IRQCHIP, "
+		       "which this host lacks");
+		return -ENOTSUP;
+	}
+	if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0) {
+		int err = errno;
+
+		h->log(h, VMM_LOG_ERROR, "kvm: KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP): %s", strerror(err));
+		return -err;
+	}
+	vm->irqchip = false; /* no in-kernel PIC or IOAPIC: KVM_IRQ_LINE does not apply */
 	return 0;
 }
 
@@ -352,11 +381,21 @@ static int kvm_vm_create(const struct vmm_host *h, uint32_t nr_vcpus, void **out
 	if (!irqchip)
 		irqchip = "kernel";
 	if (strcmp(irqchip, "kernel") == 0) {
-		want_irqchip = true;
-	} else if (strcmp(irqchip, "none") == 0) {
-		want_irqchip = false;
+		vm->mode = VMM_IRQ_KERNEL;
+	} else if (strcmp(irqchip, "split") == 0) {
+		vm->mode = VMM_IRQ_SPLIT;
+	} else if (strcmp(irqchip, "emulated") == 0) {
+		vm->mode = VMM_IRQ_EMULATED;
 	} else {
-		h->log(h, VMM_LOG_ERROR, "kvm: irqchip '%s' is not kernel or none", irqchip);
+		h->log(h, VMM_LOG_ERROR, "kvm: irqchip '%s' is not kernel, split or emulated", irqchip);
+		r = -EINVAL;
+		goto free_vm;
+	}
+	want_irqchip = vm->mode == VMM_IRQ_KERNEL;
+	if (vm->mode == VMM_IRQ_EMULATED && nr_vcpus > 1) {
+		/* The 8259 drives one CPU's INTR pin; SMP needs local APICs. */
+		h->log(h, VMM_LOG_ERROR, "kvm: irqchip = \"emulated\" runs one vCPU, not %u "
+		       "(use irqchip = \"split\" or \"kernel\" for SMP)", nr_vcpus);
 		r = -EINVAL;
 		goto free_vm;
 	}
@@ -364,6 +403,12 @@ static int kvm_vm_create(const struct vmm_host *h, uint32_t nr_vcpus, void **out
 	r = parse_cpuid_clear(vm, h->prop_str(h, "cpuid-clear"));
 	if (r)
 		goto free_vm;
+	if (vm->mode == VMM_IRQ_EMULATED) {
+		/* No local APIC: say so in CPUID (leaf 1 EDX.APIC, ECX.x2APIC). */
+		r = parse_cpuid_clear(vm, "1.edx:9,1.ecx:21");
+		if (r)
+			goto free_vm;
+	}
 
 	dev = h->prop_str(h, "device");
 	r = open_device(vm, dev ? dev : "/dev/kvm");
@@ -404,6 +449,11 @@ static int kvm_vm_create(const struct vmm_host *h, uint32_t nr_vcpus, void **out
 	}
 
 	set_x86_addrs(vm);
+	if (vm->mode == VMM_IRQ_SPLIT) {
+		r = enable_split_irqchip(vm);
+		if (r)
+			goto close_vm;
+	}
 	if (want_irqchip) {
 		r = create_irqchip(vm, prop_bool(h, "pit", false));
 		if (r)
@@ -724,6 +774,10 @@ static inline void translate_exit(struct kvm_vcpu *vcpu, struct kvm_run *run,
 	case KVM_EXIT_IRQ_WINDOW_OPEN:
 		exit->reason = VMM_EXIT_IRQ_WINDOW;
 		break;
+	case KVM_EXIT_IOAPIC_EOI:
+		exit->reason = VMM_EXIT_EOI;
+		exit->eoi.vector = run->eoi.vector;
+		break;
 	case KVM_EXIT_INTR:
 		exit->reason = VMM_EXIT_INTR;
 		break;
@@ -968,6 +1022,94 @@ static int kvm_vcpu_set_msrs(void *opaque, const struct vmm_msr_entry *e, unsign
 }
 
 /* ------------------------------------------------------------------ */
+/* interrupt modes (ABI 1.1) */
+
+static enum vmm_irq_mode kvm_irq_mode(void *opaque)
+{
+	return ((struct kvm_vm *)opaque)->mode;
+}
+
+/* Any thread: KVM_SIGNAL_MSI only needs the VM fd. */
+static int kvm_msi_send(void *opaque, uint64_t addr, uint32_t data)
+{
+	struct kvm_vm *vm = opaque;
+	struct kvm_msi msi = { .address_lo = (uint32_t)addr, .address_hi = (uint32_t)(addr >> 32),
+			       .data = data };
+
+	if (vm->mode == VMM_IRQ_EMULATED)
+		return -ENOTSUP;
+	/* 0: the guest's APICs filtered it out; -1 with EPERM: no local APIC
+	 * matched the destination.  Both are the guest's programming, not
+	 * an error here. */
+	if (ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0) {
+		int err = errno;
+
+		if (err == EPERM) {
+			vm->h->log(vm->h, VMM_LOG_GUEST_ERROR, "kvm: MSI 0x%llx/0x%x reached no local APIC",
+				   (unsigned long long)addr, data);
+			return 0;
+		}
+
+		vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: KVM_SIGNAL_MSI 0x%llx/0x%x: %s",
+			   (unsigned long long)addr, data, strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+/* kvm_run says after each exit whether an external interrupt could be
+ * injected now; if not, request_interrupt_window asks for an exit when it
+ * can (KVM API: KVM_INTERRUPT, request_interrupt_window). */
+static bool kvm_vcpu_irq_window(void *opaque, bool want)
+{
+	struct kvm_vcpu *vcpu = opaque;
+	struct kvm_run *run = vcpu->run;
+	bool ready = run->ready_for_interrupt_injection && run->if_flag;
+
+	run->request_interrupt_window = want && !ready;
+	return ready;
+}
+
+static int kvm_vcpu_inject(void *opaque, uint32_t vector)
+{
+	struct kvm_vcpu *vcpu = opaque;
+	struct kvm_interrupt irq = { .irq = vector };
+
+	if (vector > 255)
+		return -EINVAL;
+	/* It goes in on the next KVM_RUN; until then no other may. */
+	vcpu->run->ready_for_interrupt_injection = 0;
+	return vcpu_ioctl(vcpu, KVM_INTERRUPT, "KVM_INTERRUPT", &irq);
+}
+
+static int kvm_accel(void *opaque, enum vmm_accel what)
+{
+	struct kvm_vm *vm = opaque;
+	struct kvm_pit_config pc = { .flags = 0 };
+
+	if (what != VMM_ACCEL_PIT)
+		return -ENOTSUP;
+	if (vm->mode != VMM_IRQ_KERNEL) {
+		vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: the in-kernel PIT needs irqchip = \"kernel\"");
+		return -ENOTSUP;
+	}
+	if (vm->pit)
+		return 0;
+	if (!check_ext(vm, KVM_CAP_PIT2)) {
+		vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: the host lacks KVM_CAP_PIT2");
+		return -ENOTSUP;
+	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pc) < 0) {
+		int err = errno;
+
+		vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: KVM_CREATE_PIT2: %s", strerror(err));
+		return -err;
+	}
+	vm->pit = true;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
 
 static const struct vmm_hv_ops kvm_ops = {
 	.size = sizeof(struct vmm_hv_ops),
@@ -986,6 +1128,11 @@ static const struct vmm_hv_ops kvm_ops = {
 	.vcpu_get_msrs = kvm_vcpu_get_msrs,
 	.vcpu_set_msrs = kvm_vcpu_set_msrs,
 	.vcpu_get_stats = kvm_vcpu_get_stats,
+	.irq_mode = kvm_irq_mode,
+	.msi_send = kvm_msi_send,
+	.vcpu_irq_window = kvm_vcpu_irq_window,
+	.vcpu_inject = kvm_vcpu_inject,
+	.accel = kvm_accel,
 };
 
 static const struct vmm_plugin kvm_plugin = {

@@ -21,7 +21,7 @@ expect 2 '^Usage' "$VMMCTL"
 expect 0 '^uart16550 +device +1\.0 +1\.[0-9]+ ' "$VMMCTL" plugins
 expect 0 '^kvm +hypervisor ' "$VMMCTL" plugins list
 expect 0 'chardev +string, default "stdio"' "$VMMCTL" plugins describe uart16550
-expect 0 'irqchip +one of kernel, none' "$VMMCTL" plugins describe kvm
+expect 0 'irqchip +one of kernel, split, emulated' "$VMMCTL" plugins describe kvm
 expect 2 "no plugin named 'nope'" "$VMMCTL" plugins describe nope
 for conf in "$VMM_SRCDIR"/machines/*.conf; do
 	expect 0 ": ok: kvm, " "$VMMCTL" check "$conf"

@@ -167,7 +167,7 @@ struct machine {
 
 static const struct fake_prop no_irqchip[] = {
 	/* HLT must exit to us: with an in-kernel LAPIC it would block. */
-	{ "irqchip", "none" },
+	{ "irqchip", "emulated" },
 	{ NULL, NULL },
 };
 
@@ -179,7 +179,7 @@ static void machine_start(struct machine *m, const struct fake_prop *props, uint
 
 	memset(m, 0, sizeof(*m));
 	fake_host_init(&m->host, props ? props : no_irqchip);
-	assert_int_equal(ops->vm_create(&m->host.h, 2, &m->vm), 0);
+	assert_int_equal(ops->vm_create(&m->host.h, vcpu_index + 1, &m->vm), 0);
 	m->ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	assert_true(m->ram != MAP_FAILED);
 	assert_int_equal(ops->set_memory(m->vm, 0, 0, RAM_SIZE, m->ram, 0), 0);
@@ -244,6 +244,64 @@ static void install_gp_handler(struct machine *m)
 
 /* ------------------------------------------------------------------ */
 /* Tests */
+
+/* ABI 1.1, emulated mode: an interrupt goes in only when the guest can
+ * take it.  With IF=0 the window stays shut; after STI the vCPU exits for
+ * the window, KVM_INTERRUPT delivers vector 0x20 through the IVT, and the
+ * handler's OUT shows it ran. */
+static void test_irq_window_and_inject(void **state)
+{
+	static const uint8_t code[] = {
+		0xe6, 0x12,		/* out 0x12, al: interrupts still off */
+		0xfb,			/* sti */
+		0xeb, 0xfe,		/* jmp $: wait to be interrupted */
+	};
+	static const uint8_t handler[] = { 0xb0, 0x20, 0xe6, 0x11, 0xf4 }; /* mov al,0x20; out 0x11,al; hlt */
+	const struct fake_prop props[] = { { "irqchip", "emulated" }, { NULL, NULL } };
+	uint16_t ivt[2] = { GP_HANDLER, 0 };
+	struct machine m;
+
+	machine_start(&m, props, 0, code, sizeof(code));
+	memcpy(m.ram + 0x20 * 4, ivt, sizeof(ivt));
+	memcpy(m.ram + GP_HANDLER, handler, sizeof(handler));
+	assert_int_equal(ops->irq_mode(m.vm), VMM_IRQ_EMULATED);
+	assert_int_equal(ops->msi_send(m.vm, 0xfee00000, 0x30), -ENOTSUP);
+
+	/* Before the first run nothing says the guest can take one. */
+	assert_false(ops->vcpu_irq_window(m.vcpu, true));
+	expect_out(&m, 0x12, 1, m.exit.io.data ? io_value(&m.exit) : 0);
+	/* IF is still 0 at the OUT: not ready, a window is requested. */
+	assert_false(ops->vcpu_irq_window(m.vcpu, true));
+	run_expect(&m, VMM_EXIT_IRQ_WINDOW);
+	assert_true(ops->vcpu_irq_window(m.vcpu, true));
+	assert_int_equal(ops->vcpu_inject(m.vcpu, 0x20), 0);
+	expect_out(&m, 0x11, 1, 0x20);
+	machine_stop(&m);
+}
+
+/* ABI 1.1: split mode answers MSIs; the in-kernel PIT needs kernel mode. */
+static void test_split_and_accel(void **state)
+{
+	const struct fake_prop split[] = { { "irqchip", "split" }, { NULL, NULL } };
+	const struct fake_prop kernel[] = { { "irqchip", "kernel" }, { NULL, NULL } };
+	struct fake_host fh;
+	void *vm = NULL;
+
+	fake_host_init(&fh, split);
+	assert_int_equal(ops->vm_create(&fh.h, 2, &vm), 0);
+	assert_int_equal(ops->irq_mode(vm), VMM_IRQ_SPLIT);
+	assert_int_equal(ops->irq_line(vm, 4, 1), -ENOTSUP); /* no in-kernel PIC/IOAPIC */
+	assert_int_equal(ops->msi_send(vm, 0xfee00000, 0x30), 0);
+	assert_int_equal(ops->accel(vm, VMM_ACCEL_PIT), -ENOTSUP);
+	ops->vm_destroy(vm);
+
+	fake_host_init(&fh, kernel);
+	assert_int_equal(ops->vm_create(&fh.h, 1, &vm), 0);
+	assert_int_equal(ops->irq_mode(vm), VMM_IRQ_KERNEL);
+	assert_int_equal(ops->accel(vm, VMM_ACCEL_PIT), 0);
+	assert_int_equal(ops->accel(vm, VMM_ACCEL_PIT), 0); /* idempotent */
+	ops->vm_destroy(vm);
+}
 
 /* (a) port I/O: an OUT's fields, and an IN's value reaching the guest. */
 static void test_pio(void **state)
@@ -369,7 +427,7 @@ static void test_msr_user_error(void **state)
 static void test_msr_kernel(void **state)
 {
 	static const struct fake_prop props[] = {
-		{ "irqchip", "none" },
+		{ "irqchip", "emulated" },
 		{ "user-msr", "false" },
 		{ NULL, NULL },
 	};
@@ -529,7 +587,7 @@ static void test_msrs_roundtrip(void **state)
 static void guest_cpuid1(const char *clear, uint32_t index, uint32_t *ecx, uint32_t *ebx)
 {
 	const struct fake_prop props[] = {
-		{ "irqchip", "none" },
+		{ "irqchip", "emulated" },
 		{ clear ? "cpuid-clear" : "unused", clear },
 		{ NULL, NULL },
 	};
@@ -560,14 +618,16 @@ static void test_cpuid(void **state)
 {
 	uint32_t ecx, ebx;
 
-	guest_cpuid1("", 1, &ecx, &ebx);
+	/* vCPU 0 only: irqchip = emulated is uniprocessor, and with a local
+	 * APIC an AP would wait for its SIPI. */
+	guest_cpuid1("", 0, &ecx, &ebx);
 	if (!(ecx & (1u << 13)))
 		fprintf(stderr, "  note: CX16 is absent even unmasked; the mask is not tested\n");
-	assert_int_equal(ebx >> 24, 1);
+	assert_int_equal(ebx >> 24, 0);
 
-	guest_cpuid1("1.ecx:13,7.0.ebx:5", 1, &ecx, &ebx);
+	guest_cpuid1("1.ecx:13,7.0.ebx:5", 0, &ecx, &ebx);
 	assert_int_equal(ecx & (1u << 13), 0);
-	assert_int_equal(ebx >> 24, 1);
+	assert_int_equal(ebx >> 24, 0);
 
 	/* The default hides CX16 too: `lock cmpxchg16b` stops this host. */
 	guest_cpuid1(NULL, 0, &ecx, &ebx);
@@ -622,7 +682,7 @@ static void test_bad_config(void **state)
 {
 	static const struct fake_prop nodev[] = { { "device", "/nonexistent/kvm" }, { NULL, NULL } };
 	static const struct fake_prop notkvm[] = { { "device", "/dev/null" }, { NULL, NULL } };
-	static const struct fake_prop badchip[] = { { "irqchip", "split" }, { NULL, NULL } };
+	static const struct fake_prop badchip[] = { { "irqchip", "bogus" }, { NULL, NULL } };
 	struct fake_host fh;
 	void *vm;
 
@@ -759,6 +819,8 @@ int main(void)
 		cmocka_unit_test(test_bad_config),
 		cmocka_unit_test(test_irqchip_two_vms),
 		cmocka_unit_test(test_readonly_mem),
+		cmocka_unit_test(test_irq_window_and_inject),
+		cmocka_unit_test(test_split_and_accel),
 	};
 	int failed = cmocka_run_group_tests_name("kvm", tests, NULL, NULL);
 
