@@ -35,6 +35,12 @@ tests/guests/uart-test.elf: $(guest_common) tests/guests/uart-test.c tests/guest
 	  $(srcdir)/tests/guests/pvh-start.S $(srcdir)/tests/guests/uart-isr.S \
 	  $(srcdir)/tests/guests/uart-test.c
 
+tests/guests/irq-bench.elf: $(guest_common) tests/guests/irq-bench.c tests/guests/uart-isr.S
+	@$(MKDIR_P) tests/guests
+	$(AM_V_GEN)$(GUEST_CC) $(GUEST_COMPILEFLAGS) $(GUEST_LINKFLAGS) -o $@ \
+	  $(srcdir)/tests/guests/pvh-start.S $(srcdir)/tests/guests/uart-isr.S \
+	  $(srcdir)/tests/guests/irq-bench.c
+
 tests/guests/bench-pio.bin: tests/guests/bench-pio.S
 	@$(MKDIR_P) tests/guests
 	$(AM_V_GEN)$(GUEST_CC) -m32 -DBENCH_PIO_N=$(BENCH_PIO_N) -ffreestanding \
@@ -49,7 +55,8 @@ tests/guests/bench-pio-short.bin: tests/guests/bench-pio.S
 	  -Wl,-e,_start -o tests/guests/bench-pio-short.elf $(srcdir)/tests/guests/bench-pio.S && \
 	$(GUEST_OBJCOPY) -O binary -j .text tests/guests/bench-pio-short.elf $@
 
-test_guests = tests/guests/hello.elf tests/guests/uart-test.elf tests/guests/bench-pio.bin \
+test_guests = tests/guests/hello.elf tests/guests/uart-test.elf tests/guests/irq-bench.elf \
+	tests/guests/bench-pio.bin \
 	tests/guests/bench-pio-short.bin
 noinst_DATA += $(test_guests)
 CLEANFILES += $(test_guests) tests/guests/bench-pio.elf tests/guests/bench-pio-short.elf
@@ -59,7 +66,7 @@ pkgdata_guestsdir = $(pkgdatadir)/guests
 pkgdata_guests_DATA = tests/guests/hello.elf
 
 EXTRA_DIST += $(guest_common) tests/guests/hello.c tests/guests/uart-test.c \
-	tests/guests/uart-isr.S tests/guests/bench-pio.S
+	tests/guests/uart-isr.S tests/guests/bench-pio.S tests/guests/irq-bench.c
 
 # Guest tests on /dev/kvm (they skip with status 77 without root and KVM).
 guest_tests = tests/guests/hello.sh tests/guests/uart-test.sh \
