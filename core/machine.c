@@ -548,6 +548,11 @@ static void host_machine_stop(const struct vmm_host *h, enum vmm_stop_reason rea
 	}
 }
 
+static uint64_t host_ram_size(const struct vmm_host *h)
+{
+	return inst_of(h)->m->cfg->memory;
+}
+
 static const struct vmm_host host_template = {
 	.size = sizeof(struct vmm_host),
 	.abi_minor = VMM_ABI_MINOR,
@@ -581,6 +586,7 @@ static const struct vmm_host host_template = {
 	.cpu_intr_set = host_cpu_intr_set,
 	.msi_send = host_msi_send,
 	.hv_accel = host_hv_accel,
+	.ram_size = host_ram_size,
 };
 
 static struct vmm_instance *instance_new(struct vmm_machine *m, const struct vmm_cfg_instance *ci,

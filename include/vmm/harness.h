@@ -225,6 +225,8 @@ unsigned vmm_harness_irq_raises(struct vmm_harness *h, uint32_t line);
 
 /* ---- interrupt controllers and CPUs (ABI 1.1 services) ---- */
 
+/* Note: h->ram_size() reports the size given to vmm_harness_set_ram(). */
+
 /**
  * vmm_harness_set_irq_mode() - the mode h->irq_mode() reports (default
  * VMM_IRQ_EMULATED).  Set it before creating devices.  In VMM_IRQ_KERNEL

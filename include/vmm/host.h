@@ -224,6 +224,9 @@ struct vmm_host {
 	/* Run a device in the hypervisor instead (VMM_IRQ_KERNEL mode only).
 	 * -ENOTSUP when the hypervisor cannot. */
 	int (*hv_accel)(const struct vmm_host *h, enum vmm_accel what);
+	/* Bytes of guest RAM (the config's `memory`), for firmware-visible
+	 * descriptions such as the CMOS memory-size bytes. */
+	uint64_t (*ram_size)(const struct vmm_host *h);
 };
 
 #ifdef __cplusplus

@@ -414,6 +414,11 @@ static int host_msi_send(const struct vmm_host *host, uint64_t addr, uint32_t da
 	return 0;
 }
 
+static uint64_t host_ram_size(const struct vmm_host *host)
+{
+	return dev_of(host)->h->ram_size;
+}
+
 static int host_hv_accel(const struct vmm_host *host, enum vmm_accel what)
 {
 	struct vmm_harness *h = dev_of(host)->h;
@@ -670,6 +675,7 @@ static const struct vmm_host host_template = {
 	.cpu_intr_set = host_cpu_intr_set,
 	.msi_send = host_msi_send,
 	.hv_accel = host_hv_accel,
+	.ram_size = host_ram_size,
 };
 
 /* ---- harness lifetime ---- */
