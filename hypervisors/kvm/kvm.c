@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@
 #define CPUID_INITIAL_NENT	64
 #define CPUID_MAX_NENT		4096
 #define CPUID_CLEAR_MAX		64
+#define SPLIT_IOAPIC_PINS	24	/* GSIs KVM reserves for the IOAPIC in split mode */
 
 enum cpuid_reg { CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX };
 
@@ -54,6 +56,11 @@ struct kvm_vm {
 	bool irqchip;		/* in-kernel PIC+IOAPIC+LAPIC created */
 	enum vmm_irq_mode mode;	/* the `irqchip` property */
 	bool pit;		/* in-kernel PIT created */
+	/* Split mode: level-triggered MSIs seen so far, one per reserved
+	 * IOAPIC route, so that KVM reports their EOIs (see msi_route_level). */
+	pthread_mutex_t route_lock;
+	struct kvm_irq_routing_msi level_routes[SPLIT_IOAPIC_PINS];
+	unsigned nlevel_routes, next_victim;
 	bool readonly_mem;	/* KVM_CAP_READONLY_MEM */
 	unsigned int nr_clear;
 	struct cpuid_clear clear[CPUID_CLEAR_MAX];
@@ -279,10 +286,9 @@ static int create_irqchip(struct kvm_vm *vm, bool pit)
 	return 0;
 }
 
-/* Local APICs in KVM, everything else in plugins.  The 24 reserved routes
- * are the IOAPIC pins, whose level-triggered vectors KVM reports back with
- * KVM_EXIT_IOAPIC_EOI. */
-#define SPLIT_IOAPIC_PINS 24
+/* Local APICs in KVM, everything else in plugins.  The reserved routes
+ * (SPLIT_IOAPIC_PINS) are the IOAPIC pins, whose level-triggered vectors KVM
+ * reports back with KVM_EXIT_IOAPIC_EOI. */
 
 static int enable_split_irqchip(struct kvm_vm *vm)
 {
@@ -358,6 +364,7 @@ static void kvm_vm_destroy(void *opaque)
 		return;
 	close(vm->vm_fd);
 	close(vm->sys_fd);
+	pthread_mutex_destroy(&vm->route_lock);
 	free(vm);
 }
 
@@ -376,6 +383,7 @@ static int kvm_vm_create(const struct vmm_host *h, uint32_t nr_vcpus, void **out
 	}
 	vm->h = h;
 	vm->sys_fd = vm->vm_fd = -1;
+	pthread_mutex_init(&vm->route_lock, NULL);
 
 	irqchip = h->prop_str(h, "irqchip");
 	if (!irqchip)
@@ -1029,6 +1037,49 @@ static enum vmm_irq_mode kvm_irq_mode(void *opaque)
 	return ((struct kvm_vm *)opaque)->mode;
 }
 
+#define MSI_DATA_LEVEL_TRIGGER (1u << 15)
+
+/*
+ * With a split irqchip KVM exits with KVM_EXIT_IOAPIC_EOI only for vectors
+ * it finds, level-triggered, among the MSI routes of the reserved IOAPIC
+ * GSIs (KVM API, KVM_CAP_SPLIT_IRQCHIP).  A plugin IOAPIC delivers with
+ * KVM_SIGNAL_MSI, which creates no route, so give each distinct
+ * level-triggered message a route of its own (the oldest is replaced when
+ * all 24 are taken).  Changing routes is slow, but a guest programs its
+ * redirection entries once.
+ */
+static void msi_route_level(struct kvm_vm *vm, const struct kvm_msi *msi)
+{
+	pthread_mutex_lock(&vm->route_lock);
+	for (unsigned i = 0; i < vm->nlevel_routes; i++) {
+		struct kvm_irq_routing_msi *r = &vm->level_routes[i];
+		if (r->address_lo == msi->address_lo && r->address_hi == msi->address_hi &&
+		    r->data == msi->data)
+			goto out_unlock;
+	}
+	unsigned slot = vm->nlevel_routes < SPLIT_IOAPIC_PINS ? vm->nlevel_routes++ :
+			vm->next_victim++ % SPLIT_IOAPIC_PINS;
+	vm->level_routes[slot] = (struct kvm_irq_routing_msi){ .address_lo = msi->address_lo,
+							       .address_hi = msi->address_hi,
+							       .data = msi->data };
+	struct kvm_irq_routing *table = calloc(1, sizeof(*table) +
+						  vm->nlevel_routes * sizeof(table->entries[0]));
+	if (!table)
+		goto out_unlock;
+	table->nr = vm->nlevel_routes;
+	for (unsigned i = 0; i < vm->nlevel_routes; i++) {
+		table->entries[i].gsi = i;
+		table->entries[i].type = KVM_IRQ_ROUTING_MSI;
+		table->entries[i].u.msi = vm->level_routes[i];
+	}
+	if (ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, table) < 0)
+		vm->h->log(vm->h, VMM_LOG_WARN, "kvm: KVM_SET_GSI_ROUTING: %s; level-triggered vector "
+			   "%u may not see its EOI", strerror(errno), msi->data & 0xff);
+	free(table);
+out_unlock:
+	pthread_mutex_unlock(&vm->route_lock);
+}
+
 /* Any thread: KVM_SIGNAL_MSI only needs the VM fd. */
 static int kvm_msi_send(void *opaque, uint64_t addr, uint32_t data)
 {
@@ -1038,6 +1089,8 @@ static int kvm_msi_send(void *opaque, uint64_t addr, uint32_t data)
 
 	if (vm->mode == VMM_IRQ_EMULATED)
 		return -ENOTSUP;
+	if (vm->mode == VMM_IRQ_SPLIT && (data & MSI_DATA_LEVEL_TRIGGER))
+		msi_route_level(vm, &msi);
 	/* 0: the guest's APICs filtered it out; -1 with EPERM: no local APIC
 	 * matched the destination.  Both are the guest's programming, not
 	 * an error here. */
