@@ -140,10 +140,12 @@ static void rte_write_low(struct ioapic *io, unsigned pin, uint32_t value)
 	uint64_t *rte = &io->s.redtbl[pin];
 	uint32_t old = (uint32_t)*rte;
 
-	if ((value ^ old) & RTE_LOW_RO)
+	/* Drivers build entries from scratch with these bits clear, so only
+	 * an attempt to set one is a mistake worth a line. */
+	if (value & ~old & RTE_LOW_RO)
 		io->ops->guest_error(io->opaque,
-				     "pin %u: write to read-only delivery status/remote IRR ignored",
-				     pin);
+				     "pin %u: write setting read-only delivery status/remote IRR "
+				     "ignored", pin);
 	*rte = (*rte & ~(uint64_t)UINT32_MAX) | (value & RTE_LOW_RW) | (old & RTE_LOW_RO);
 	/* Remote IRR means nothing for an edge entry; drop it so a later
 	 * switch back to level does not find a stale one. */
