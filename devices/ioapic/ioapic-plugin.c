@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * devices/ioapic/ioapic-plugin.c - the I/O APIC on a PC's memory bus.
+ *
+ * Glue only: properties, the MMIO window, the interrupt lines it receives
+ * and the MSIs it sends, each wired to the register model in ioapic.c.  In
+ * kernel mode the hypervisor's own IOAPIC answers at the same address and
+ * this instance does nothing at all.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vmm/vmm.h>
+#include "ioapic.h"
+
+/* A service appended after ABI 1.0 is usable when the core's table is big
+ * enough to hold it and actually fills it in. */
+#define HOST_HAS(h, field) \
+	((h)->size >= offsetof(struct vmm_host, field) + sizeof((h)->field) && (h)->field)
+
+enum ioapic_mode {
+	IOAPIC_MODE_EMULATED,
+	IOAPIC_MODE_KERNEL,
+};
+
+struct ioapic_dev {
+	struct ioapic ioapic;
+	const struct vmm_host *h;
+	enum ioapic_mode mode;
+	uint64_t base;
+	uint32_t irq_base;
+	bool mapped;
+	bool msi_failed; /* already said that msi_send failed */
+};
+
+static void ioapic_dev_send_msi(void *opaque, uint64_t addr, uint32_t data)
+{
+	struct ioapic_dev *d = opaque;
+	int rc = d->h->msi_send(d->h, addr, data);
+
+	/* Not the guest's doing, and nothing the guest can fix: say it once
+	 * rather than on every interrupt. */
+	if (rc && !d->msi_failed) {
+		d->msi_failed = true;
+		d->h->log(d->h, VMM_LOG_WARN, "msi_send(0x%llx, 0x%x) failed: %s; interrupts lost",
+			  (unsigned long long)addr, data, strerror(-rc));
+	}
+}
+
+static void ioapic_dev_guest_error(void *opaque, const char *fmt, ...)
+{
+	struct ioapic_dev *d = opaque;
+	char msg[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	d->h->log(d->h, VMM_LOG_GUEST_ERROR, "%s", msg);
+}
+
+static const struct ioapic_ops ioapic_dev_model_ops = {
+	.send_msi = ioapic_dev_send_msi,
+	.guest_error = ioapic_dev_guest_error,
+};
+
+static int ioapic_dev_read(void *opaque, unsigned vcpu, uint64_t offset, unsigned len,
+			   uint64_t *value)
+{
+	struct ioapic_dev *d = opaque;
+
+	*value = ioapic_mmio_read(&d->ioapic, offset);
+	return 0;
+}
+
+static int ioapic_dev_write(void *opaque, unsigned vcpu, uint64_t offset, unsigned len,
+			    uint64_t value)
+{
+	struct ioapic_dev *d = opaque;
+
+	ioapic_mmio_write(&d->ioapic, offset, (uint32_t)value);
+	return 0;
+}
+
+static const struct vmm_region_ops ioapic_dev_region_ops = {
+	.size = sizeof(struct vmm_region_ops),
+	.access_sizes = VMM_ACCESS_4,
+	.read = ioapic_dev_read,
+	.write = ioapic_dev_write,
+};
+
+static void ioapic_dev_set_level(void *opaque, uint32_t line, int level)
+{
+	struct ioapic_dev *d = opaque;
+
+	ioapic_set_pin(&d->ioapic, line - d->irq_base, level);
+}
+
+static void ioapic_dev_eoi(void *opaque, uint32_t vector)
+{
+	struct ioapic_dev *d = opaque;
+
+	ioapic_eoi(&d->ioapic, (uint8_t)vector);
+}
+
+static const struct vmm_irq_controller_ops ioapic_dev_irq_ops = {
+	.size = sizeof(struct vmm_irq_controller_ops),
+	.set_level = ioapic_dev_set_level,
+	.ack = NULL, /* delivers by MSI, never drives INTR */
+	.eoi = ioapic_dev_eoi,
+};
+
+static void ioapic_dev_destroy(void *state)
+{
+	struct ioapic_dev *d = state;
+
+	if (d->mapped)
+		d->h->bus_unmap(d->h, VMM_BUS_MMIO, d->base);
+	free(d);
+}
+
+/* Which IOAPIC this machine gets, or a negative errno after saying why. */
+static int ioapic_dev_pick_mode(const struct vmm_host *h, enum ioapic_mode *mode)
+{
+	const char *want = h->prop_str(h, "mode");
+	enum vmm_irq_mode irq_mode;
+
+	if (!HOST_HAS(h, irq_mode) || !HOST_HAS(h, irq_controller_register) ||
+	    !HOST_HAS(h, msi_send)) {
+		h->log(h, VMM_LOG_ERROR, "ioapic needs the ABI 1.1 interrupt services (irq_mode, "
+					 "irq_controller_register, msi_send), which this core lacks");
+		return -ENOTSUP;
+	}
+	irq_mode = h->irq_mode(h);
+	if (!want || !strcmp(want, "auto"))
+		want = irq_mode == VMM_IRQ_KERNEL ? "kernel" : "emulated";
+
+	if (!strcmp(want, "kernel")) {
+		if (irq_mode != VMM_IRQ_KERNEL) {
+			h->log(h, VMM_LOG_ERROR, "mode=kernel needs the hypervisor's irqchip=kernel; "
+						 "use mode=emulated or mode=auto");
+			return -EINVAL;
+		}
+		*mode = IOAPIC_MODE_KERNEL;
+		return 0;
+	}
+	if (irq_mode == VMM_IRQ_EMULATED) {
+		h->log(h, VMM_LOG_ERROR, "ioapic needs local APICs: set the hypervisor's irqchip "
+					 "to split or kernel");
+		return -ENODEV;
+	}
+	if (irq_mode == VMM_IRQ_KERNEL) {
+		h->log(h, VMM_LOG_ERROR, "mode=emulated but irqchip=kernel already has an IOAPIC "
+					 "in the hypervisor; use mode=auto or irqchip=split");
+		return -EBUSY;
+	}
+	*mode = IOAPIC_MODE_EMULATED;
+	return 0;
+}
+
+static int ioapic_dev_create(const struct vmm_host *h, void **state)
+{
+	struct ioapic_dev *d;
+	int64_t base, irq_base, id;
+	enum ioapic_mode mode;
+	int rc;
+
+	/* The schema gives each a default and a range: these cannot fail. */
+	if (h->prop_int(h, "base", &base) || h->prop_int(h, "irq-base", &irq_base) ||
+	    h->prop_int(h, "id", &id))
+		return -EINVAL;
+	rc = ioapic_dev_pick_mode(h, &mode);
+	if (rc)
+		return rc;
+
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->h = h;
+	d->mode = mode;
+	d->base = (uint64_t)base;
+	d->irq_base = (uint32_t)irq_base;
+	ioapic_init(&d->ioapic, &ioapic_dev_model_ops, d, (uint8_t)id);
+
+	if (mode == IOAPIC_MODE_KERNEL) {
+		/* The hypervisor answers at its own fixed address and takes the
+		 * lines itself; base, irq-base and id are not ours to apply. */
+		h->log(h, VMM_LOG_DEBUG, "IOAPIC runs in the hypervisor");
+		*state = d;
+		return 0;
+	}
+
+	rc = h->bus_map(h, VMM_BUS_MMIO, d->base, IOAPIC_MMIO_SIZE, &ioapic_dev_region_ops, d);
+	if (rc) {
+		h->log(h, VMM_LOG_ERROR, "cannot map MMIO 0x%llx-0x%llx: %s",
+		       (unsigned long long)d->base,
+		       (unsigned long long)d->base + IOAPIC_MMIO_SIZE - 1, strerror(-rc));
+		goto out_destroy;
+	}
+	d->mapped = true;
+	/* Last: there is no way to give the lines back if a later step failed. */
+	rc = h->irq_controller_register(h, d->irq_base, IOAPIC_NUM_PINS, &ioapic_dev_irq_ops, d);
+	if (rc) {
+		h->log(h, VMM_LOG_ERROR, "cannot receive interrupt lines %u-%u: %s", d->irq_base,
+		       d->irq_base + IOAPIC_NUM_PINS - 1, strerror(-rc));
+		goto out_destroy;
+	}
+	*state = d;
+	return 0;
+
+out_destroy:
+	ioapic_dev_destroy(d);
+	return rc;
+}
+
+static void ioapic_dev_reset(void *state)
+{
+	struct ioapic_dev *d = state;
+
+	ioapic_reset(&d->ioapic);
+}
+
+static const struct vmm_device_ops ioapic_dev_ops = {
+	.size = sizeof(struct vmm_device_ops),
+	.create = ioapic_dev_create,
+	.destroy = ioapic_dev_destroy,
+	.reset = ioapic_dev_reset,
+};
+
+static const char *const ioapic_dev_modes[] = { "auto", "emulated", "kernel", NULL };
+
+static const struct vmm_prop_desc ioapic_dev_props[] = {
+	{ .name = "base", .type = VMM_PROP_INT, .def_int = 0xfec00000, .min = 0,
+	  .max = 0xffffff00, .help = "guest-physical address of IOREGSEL (IOWIN is at +0x10)" },
+	{ .name = "irq-base", .type = VMM_PROP_INT, .def_int = 0, .min = 0,
+	  .max = 0xffffff, .help = "interrupt line of pin 0; pins 0-23 take the next 24 lines" },
+	{ .name = "id", .type = VMM_PROP_INT, .def_int = 0, .min = 0, .max = 15,
+	  .help = "IOAPIC ID register value after reset (the MADT's I/O APIC ID)" },
+	{ .name = "mode", .type = VMM_PROP_ENUM, .def_str = "auto", .choices = ioapic_dev_modes,
+	  .help = "emulated (needs irqchip=split), kernel (irqchip=kernel), or auto" },
+	{ .name = NULL },
+};
+
+static const struct vmm_plugin ioapic_plugin = {
+	VMM_PLUGIN_HEADER,
+	.kind = VMM_PLUGIN_DEVICE,
+	.name = "ioapic",
+	.version = "1.0",
+	.summary = "I/O APIC: 24 interrupt lines delivered as MSIs to the local APICs",
+	.props = ioapic_dev_props,
+	.ops = &ioapic_dev_ops,
+};
+
+VMM_PLUGIN_DEFINE(ioapic_plugin)
