@@ -191,6 +191,10 @@ static int host_irq_controller_register(const struct vmm_host *h, uint32_t first
 		return -ENOSPC;
 	}
 	m->sinks[m->nsinks++] = (struct vmm_irq_sink){ in, first, count, ops, opaque };
+	/* A line already high (a device created earlier) must not go unseen. */
+	for (uint32_t line = first; line < first + count; line++)
+		if (atomic_load(&m->irq[line].level))
+			ops->set_level(opaque, line, 1);
 	return 0;
 }
 

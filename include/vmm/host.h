@@ -207,10 +207,14 @@ struct vmm_host {
 	/* Where this machine's interrupt controllers live. */
 	enum vmm_irq_mode (*irq_mode)(const struct vmm_host *h);
 	/* Receive lines [first, first+count): a device's irq_set() on one of
-	 * them calls ops->set_level() under this instance's lock.  Several
-	 * controllers may receive the same line (the PC's ISA IRQs reach the
-	 * 8259 and the IOAPIC alike).  In VMM_IRQ_KERNEL mode lines go to the
-	 * hypervisor and registering is -EBUSY. */
+	 * them calls ops->set_level() under this instance's lock, only when
+	 * the line's level changes; lines already high are reported at once,
+	 * from inside this call.  Several controllers may receive the same
+	 * line (the PC's ISA IRQs reach the 8259 and the IOAPIC alike).  The
+	 * registration lasts as long as the instance.  In VMM_IRQ_KERNEL mode
+	 * lines go to the hypervisor and registering is -EBUSY.
+	 * A NULL service in a table whose size covers it means the host does
+	 * not offer it. */
 	int (*irq_controller_register)(const struct vmm_host *h, uint32_t first, uint32_t count,
 				       const struct vmm_irq_controller_ops *ops, void *opaque);
 	/* The controller's interrupt output to a CPU's INTR pin (the 8259 in

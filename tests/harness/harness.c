@@ -387,6 +387,10 @@ static int host_irq_controller_register(const struct vmm_host *host, uint32_t fi
 	*k = (struct irq_sink){ .next = dev->h->sinks, .owner = dev, .first = first, .count = count,
 				.ops = ops, .opaque = opaque };
 	dev->h->sinks = k;
+	/* Lines already high are replayed, as the core does. */
+	for (struct irq_wire *w = dev->h->wires; w; w = w->next)
+		if (w->drivers_high && w->line - first < count)
+			ops->set_level(opaque, w->line, 1);
 	return 0;
 }
 
