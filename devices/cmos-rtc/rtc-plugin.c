@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * devices/cmos-rtc/rtc-plugin.c - the MC146818A RTC on the PC I/O bus.
+ *
+ * Glue only: properties, ports 0x70/0x71, the IRQ line, two virtual-clock
+ * timers and the host's wall clock at creation, each handed to rtc.c.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <vmm/vmm.h>
+#include "rtc.h"
+
+#define RTC_DEV_BASE 0x70
+/* Mirrors the core's guest RAM layout: RAM up to 3 GiB sits below the
+ * 32-bit MMIO hole, the rest starts at 4 GiB. */
+#define RTC_DEV_LOW_RAM_END 0xc0000000ULL
+
+struct rtc_dev {
+	struct rtc rtc;
+	const struct vmm_host *h;
+	struct vmm_irq_line *irq;
+	struct vmm_timer *timers[RTC_NR_TIMERS];
+	bool mapped;
+};
+
+static void rtc_dev_set_irq(void *opaque, int level)
+{
+	struct rtc_dev *d = opaque;
+
+	d->h->irq_set(d->h, d->irq, level);
+}
+
+static uint64_t rtc_dev_now(void *opaque)
+{
+	struct rtc_dev *d = opaque;
+
+	return d->h->clock_ns(d->h);
+}
+
+static void rtc_dev_timer_arm(void *opaque, enum rtc_timer_id id, uint64_t deadline_ns)
+{
+	struct rtc_dev *d = opaque;
+
+	d->h->timer_arm(d->h, d->timers[id], deadline_ns);
+}
+
+static void rtc_dev_timer_cancel(void *opaque, enum rtc_timer_id id)
+{
+	struct rtc_dev *d = opaque;
+
+	d->h->timer_cancel(d->h, d->timers[id]);
+}
+
+static const struct rtc_ops rtc_dev_model_ops = {
+	.set_irq = rtc_dev_set_irq,
+	.now_ns = rtc_dev_now,
+	.timer_arm = rtc_dev_timer_arm,
+	.timer_cancel = rtc_dev_timer_cancel,
+};
+
+static void rtc_dev_update_timer(void *opaque)
+{
+	struct rtc_dev *d = opaque;
+
+	rtc_timer_expired(&d->rtc, RTC_TIMER_UPDATE);
+}
+
+static void rtc_dev_periodic_timer(void *opaque)
+{
+	struct rtc_dev *d = opaque;
+
+	rtc_timer_expired(&d->rtc, RTC_TIMER_PERIODIC);
+}
+
+static int rtc_dev_read(void *opaque, unsigned vcpu, uint64_t offset, unsigned len, uint64_t *value)
+{
+	struct rtc_dev *d = opaque;
+
+	*value = rtc_read(&d->rtc, (unsigned)offset);
+	return 0;
+}
+
+static int rtc_dev_write(void *opaque, unsigned vcpu, uint64_t offset, unsigned len, uint64_t value)
+{
+	struct rtc_dev *d = opaque;
+
+	rtc_write(&d->rtc, (unsigned)offset, (uint8_t)value);
+	return 0;
+}
+
+static const struct vmm_region_ops rtc_dev_region_ops = {
+	.size = sizeof(struct vmm_region_ops),
+	.access_sizes = VMM_ACCESS_1,
+	.read = rtc_dev_read,
+	.write = rtc_dev_write,
+};
+
+/* The host's wall clock, as seconds since 1970 in UTC or in the host's
+ * local time zone (what a DOS or Windows guest expects). */
+static int64_t rtc_dev_host_secs(const char *base)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (base && !strcmp(base, "localtime") && localtime_r(&now, &tm))
+		return (int64_t)now + tm.tm_gmtoff;
+	return (int64_t)now;
+}
+
+static void rtc_dev_destroy(void *state)
+{
+	struct rtc_dev *d = state;
+
+	if (d->mapped)
+		d->h->bus_unmap(d->h, VMM_BUS_PIO, RTC_DEV_BASE);
+	for (unsigned i = 0; i < RTC_NR_TIMERS; i++)
+		if (d->timers[i])
+			d->h->timer_free(d->h, d->timers[i]);
+	free(d);
+}
+
+static int rtc_dev_create(const struct vmm_host *h, void **state)
+{
+	struct rtc_dev *d;
+	int64_t irq, memory;
+	uint64_t low;
+	int rc;
+
+	/* The schema gives both a default and a range: these cannot fail. */
+	if (h->prop_int(h, "irq", &irq) || h->prop_int(h, "memory", &memory))
+		return -EINVAL;
+
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->h = h;
+
+	d->irq = h->irq_line(h, (uint32_t)irq);
+	if (!d->irq) {
+		h->log(h, VMM_LOG_ERROR, "cannot get IRQ line %lld", (long long)irq);
+		rc = -ENODEV;
+		goto out_destroy;
+	}
+	d->timers[RTC_TIMER_UPDATE] = h->timer_new(h, rtc_dev_update_timer, d);
+	d->timers[RTC_TIMER_PERIODIC] = h->timer_new(h, rtc_dev_periodic_timer, d);
+	if (!d->timers[RTC_TIMER_UPDATE] || !d->timers[RTC_TIMER_PERIODIC]) {
+		rc = -ENOMEM;
+		goto out_destroy;
+	}
+	rtc_init(&d->rtc, &rtc_dev_model_ops, d, rtc_dev_host_secs(h->prop_str(h, "base")));
+	low = (uint64_t)memory < RTC_DEV_LOW_RAM_END ? (uint64_t)memory : RTC_DEV_LOW_RAM_END;
+	rtc_set_memory(&d->rtc, low, (uint64_t)memory - low);
+
+	rc = h->bus_map(h, VMM_BUS_PIO, RTC_DEV_BASE, RTC_NR_PORTS, &rtc_dev_region_ops, d);
+	if (rc) {
+		h->log(h, VMM_LOG_ERROR, "cannot map ports 0x70-0x71");
+		goto out_destroy;
+	}
+	d->mapped = true;
+	*state = d;
+	return 0;
+
+out_destroy:
+	rtc_dev_destroy(d);
+	return rc;
+}
+
+static void rtc_dev_reset(void *state)
+{
+	struct rtc_dev *d = state;
+
+	rtc_reset(&d->rtc);
+}
+
+static const struct vmm_device_ops rtc_dev_ops = {
+	.size = sizeof(struct vmm_device_ops),
+	.create = rtc_dev_create,
+	.destroy = rtc_dev_destroy,
+	.reset = rtc_dev_reset,
+};
+
+static const char *const rtc_dev_base_choices[] = { "utc", "localtime", NULL };
+
+static const struct vmm_prop_desc rtc_dev_props[] = {
+	{ .name = "irq", .type = VMM_PROP_INT, .def_int = 8, .min = 0, .max = 255,
+	  .help = "interrupt line (8 on a PC)" },
+	{ .name = "memory", .type = VMM_PROP_INT, .def_int = 0, .min = 0, .max = INT64_MAX,
+	  .help = "guest RAM in bytes, reported in the CMOS memory-size bytes" },
+	{ .name = "base", .type = VMM_PROP_ENUM, .def_str = "utc", .choices = rtc_dev_base_choices,
+	  .help = "what the clock starts from: the host's UTC or local time" },
+	{ .name = NULL },
+};
+
+static const struct vmm_plugin cmos_rtc_plugin = {
+	VMM_PLUGIN_HEADER,
+	.kind = VMM_PLUGIN_DEVICE,
+	.name = "cmos-rtc",
+	.version = "1.0",
+	.summary = "MC146818A real-time clock and 128 bytes of CMOS RAM on ports 0x70-0x71",
+	.props = rtc_dev_props,
+	.ops = &rtc_dev_ops,
+};
+
+VMM_PLUGIN_DEFINE(cmos_rtc_plugin)
