@@ -132,6 +132,10 @@ static int rtc_dev_create(const struct vmm_host *h, void **state)
 	/* The schema gives both a default and a range: these cannot fail. */
 	if (h->prop_int(h, "irq", &irq) || h->prop_int(h, "memory", &memory))
 		return -EINVAL;
+	/* memory = 0: report the machine's own RAM (ABI 1.1 ram_size). */
+	if (memory == 0 && h->size >= offsetof(struct vmm_host, ram_size) + sizeof(h->ram_size) &&
+	    h->ram_size)
+		memory = (int64_t)h->ram_size(h);
 
 	d = calloc(1, sizeof(*d));
 	if (!d)
@@ -188,7 +192,7 @@ static const struct vmm_prop_desc rtc_dev_props[] = {
 	{ .name = "irq", .type = VMM_PROP_INT, .def_int = 8, .min = 0, .max = 255,
 	  .help = "interrupt line (8 on a PC)" },
 	{ .name = "memory", .type = VMM_PROP_INT, .def_int = 0, .min = 0, .max = INT64_MAX,
-	  .help = "guest RAM in bytes, reported in the CMOS memory-size bytes" },
+	  .help = "guest RAM in bytes for the CMOS memory-size bytes; 0: the machine's RAM" },
 	{ .name = "base", .type = VMM_PROP_ENUM, .def_str = "utc", .choices = rtc_dev_base_choices,
 	  .help = "what the clock starts from: the host's UTC or local time" },
 	{ .name = NULL },
