@@ -165,10 +165,14 @@ static const char *irq_mode_name(enum vmm_irq_mode mode)
 	return "unknown";
 }
 
-/* The ABI 1.1 services this plugin calls; cpu_intr_set is the last. */
+/* The ABI 1.1 services this plugin calls; cpu_intr_set is the last.  A
+ * host whose size covers them may still leave them unset (NULL), e.g. a
+ * core built against the 1.1 header before it implemented them. */
 static bool host_has_irq_services(const struct vmm_host *h)
 {
-	return h->size >= offsetof(struct vmm_host, cpu_intr_set) + sizeof(h->cpu_intr_set);
+	if (h->size < offsetof(struct vmm_host, cpu_intr_set) + sizeof(h->cpu_intr_set))
+		return false;
+	return h->irq_mode && h->irq_controller_register && h->cpu_intr_set;
 }
 
 static void pic_dev_destroy(void *state)
@@ -240,8 +244,9 @@ static int pic_dev_create(const struct vmm_host *h, void **state)
 
 	if (!host_has_irq_services(h)) {
 		h->log(h, VMM_LOG_ERROR,
-		       "the host (ABI 1.%u) lacks the ABI 1.1 interrupt-controller services",
-		       h->abi_minor);
+		       "the host (ABI 1.%u, %u-byte host table) lacks the ABI 1.1 "
+		       "interrupt-controller services (irq_mode, irq_controller_register, "
+		       "cpu_intr_set)", h->abi_minor, h->size);
 		return -ENOTSUP;
 	}
 	machine = h->irq_mode(h);
