@@ -12,3 +12,10 @@ TESTS += tests/unit/test_i8254
 tests_unit_test_i8254_SOURCES = tests/unit/test_i8254.c
 tests_unit_test_i8254_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_i8254_LDADD = tests/harness/libvmm-harness.la $(CMOCKA_LIBS)
+
+# The model alone, with a fake clock that runs late.
+check_PROGRAMS += tests/unit/test_i8254_model
+TESTS += tests/unit/test_i8254_model
+tests_unit_test_i8254_model_SOURCES = tests/unit/test_i8254_model.c devices/i8254/i8254.c
+tests_unit_test_i8254_model_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_i8254_model_LDADD = $(CMOCKA_LIBS)
