@@ -185,6 +185,9 @@ static int pit_dev_create(const struct vmm_host *h, void **state)
 			       strerror(-rc));
 			goto out_destroy;
 		}
+		if (irq != 0)
+			h->log(h, VMM_LOG_WARN, "irq=%lld ignored: the hypervisor's PIT drives line 0",
+			       (long long)irq);
 		d->kernel = true;
 		*state = d;
 		return 0;
