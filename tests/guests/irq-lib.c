@@ -173,7 +173,13 @@ int lapic_present(void)
 	if (!(d & (1u << 9)))
 		return 0;
 	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(MSR_APIC_BASE));
-	return (lo & APIC_BASE_ENABLE) != 0;
+	if (!(lo & APIC_BASE_ENABLE) || (lo & 0xfffff000u) != LAPIC_BASE)
+		return 0;
+	/* Without an in-kernel irqchip KVM still reports CPUID.APIC and an
+	 * enabled IA32_APIC_BASE, but nothing answers at 0xFEE00000: insist
+	 * on a plausible version register (integrated APIC: 0x10-0x15). */
+	a = lapic_read(LAPIC_VERSION) & 0xff;
+	return a >= 0x10 && a <= 0x15;
 }
 
 void lapic_enable(int virtual_wire)

@@ -35,6 +35,7 @@
 /* Local APIC (xAPIC MMIO; paging is off so physical = linear). */
 #define LAPIC_BASE	0xfee00000u
 #define LAPIC_ID	0x020
+#define LAPIC_VERSION	0x030
 #define LAPIC_EOI	0x0b0
 #define LAPIC_SVR	0x0f0
 #define LAPIC_ICR_LO	0x300
@@ -69,7 +70,8 @@ void pit_wait_periods(uint32_t n);
 uint8_t rtc_read(uint8_t reg);
 void rtc_write(uint8_t reg, uint8_t v);
 
-/* Local APIC: present (CPUID.1:EDX.APIC and IA32_APIC_BASE.EN)? */
+/* Local APIC: present (CPUID.1:EDX.APIC, IA32_APIC_BASE.EN at 0xFEE00000
+ * and a version register that answers)? */
 int lapic_present(void);
 /* Hardware- and software-enable this CPU's local APIC (spurious vector
  * 0xff); LINT0 ExtINT (virtual wire, for the 8259) or masked. */

@@ -36,7 +36,7 @@ void guest_main(uint32_t start_info)
 	set_handler(PIT_VECTOR, pit_irq);
 	pic_init(0xff, 0xff);
 	if (!lapic_present())
-		fail("no local APIC (CPUID or IA32_APIC_BASE)");
+		fail("no local APIC (CPUID, IA32_APIC_BASE or its version register)");
 	lapic_enable(0);
 	id = lapic_id();
 	uart_puts("pit-ioapic: pin ");

@@ -83,7 +83,7 @@ void guest_main(uint32_t start_info)
 	set_handler(RTC_VECTOR, rtc_irq);
 	pic_init(0xff, 0xff);
 	if (!lapic_present())
-		fail("no local APIC (CPUID or IA32_APIC_BASE)");
+		fail("no local APIC (CPUID, IA32_APIC_BASE or its version register)");
 	lapic_enable(0);
 	bsp = lapic_id();
 	if (bsp != 0)
