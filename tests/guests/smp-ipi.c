@@ -117,11 +117,12 @@ void guest_main(uint32_t start_info)
 	rtc_write(RTC_REG_B, (uint8_t)(regb | 0x40));
 	ioapic_route(pin, PIT_VECTOR, 1, 0);
 	ioapic_route(8, RTC_VECTOR, 0, 0);
-	for (uint32_t n = 0; pit_on[1] <= 20 || rtc_on[0] <= 20; n++) {
-		irq_wait();
-		if (n > 2000)
-			break;
-	}
+	/* The BSP polls the PIT (at most ~2 s) rather than halting, so that
+	 * missing interrupts end in a message instead of a hang. */
+	irq_enable();
+	for (uint32_t n = 0; (pit_on[1] <= 20 || rtc_on[0] <= 20) && n < 2000; n++)
+		pit_wait_periods(1);
+	irq_disable();
 	ioapic_route(pin, PIT_VECTOR, 1, 1);
 	ioapic_route(8, RTC_VECTOR, 0, 1);
 	rtc_write(RTC_REG_B, (uint8_t)(regb & ~0x40u));
