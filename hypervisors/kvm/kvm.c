@@ -817,6 +817,13 @@ static int kvm_vcpu_run(void *opaque, struct vmm_exit *exit)
 			exit->reason = VMM_EXIT_INTR;
 			return 0;
 		}
+		if (err == EAGAIN) {
+			/* An AP waiting for INIT/SIPI (KVM_MP_STATE_UNINITIALIZED)
+			 * was woken, e.g. by INIT, and is not runnable yet: KVM
+			 * wants another KVM_RUN.  A kick stays in immediate_exit. */
+			exit->reason = VMM_EXIT_INTR;
+			return 0;
+		}
 		vcpu->vm->h->log(vcpu->vm->h, VMM_LOG_ERROR, "kvm: KVM_RUN on vCPU %u: %s",
 				 vcpu->index, strerror(err));
 		return -err;

@@ -68,3 +68,22 @@ expect_no_fail() {
 		guest_fail "the guest reported a failure"
 	fi
 }
+
+# have_plugin NAME: NAME.so is in a directory of $VMM_PLUGIN_PATH.
+have_plugin() {
+	_old_ifs=$IFS; IFS=:
+	for _d in $VMM_PLUGIN_PATH; do
+		if [ -n "$_d" ] && [ -f "$_d/$1.so" ]; then
+			IFS=$_old_ifs; return 0
+		fi
+	done
+	IFS=$_old_ifs
+	return 1
+}
+
+# require_plugins NAME...: skip (77) unless every plugin is built.
+require_plugins() {
+	for _p in "$@"; do
+		have_plugin "$_p" || skip "plugin $_p not built yet (no $_p.so in VMM_PLUGIN_PATH=$VMM_PLUGIN_PATH)"
+	done
+}

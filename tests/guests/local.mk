@@ -41,6 +41,38 @@ tests/guests/irq-bench.elf: $(guest_common) tests/guests/irq-bench.c tests/guest
 	  $(srcdir)/tests/guests/pvh-start.S $(srcdir)/tests/guests/uart-isr.S \
 	  $(srcdir)/tests/guests/irq-bench.c
 
+# The interrupt test guests (irq-modes.sh, qemu-irq-reference.sh).
+irq_common = $(guest_common) tests/guests/irq-lib.h tests/guests/irq-lib.c \
+	tests/guests/irq-isr.S
+irq_link = $(GUEST_CC) $(GUEST_COMPILEFLAGS) $(GUEST_LINKFLAGS) -o $@ \
+	$(srcdir)/tests/guests/pvh-start.S $(srcdir)/tests/guests/irq-isr.S \
+	$(srcdir)/tests/guests/irq-lib.c
+
+tests/guests/pit-pic.elf: $(irq_common) tests/guests/pit-pic.c
+	@$(MKDIR_P) tests/guests
+	$(AM_V_GEN)$(irq_link) $(srcdir)/tests/guests/pit-pic.c
+
+tests/guests/pit-ioapic.elf: $(irq_common) tests/guests/pit-ioapic.c
+	@$(MKDIR_P) tests/guests
+	$(AM_V_GEN)$(irq_link) $(srcdir)/tests/guests/pit-ioapic.c
+
+tests/guests/rtc.elf: $(irq_common) tests/guests/rtc.c
+	@$(MKDIR_P) tests/guests
+	$(AM_V_GEN)$(irq_link) $(srcdir)/tests/guests/rtc.c
+
+tests/guests/smp-ipi.elf: $(irq_common) tests/guests/smp-ipi.c tests/guests/smp-tramp.S
+	@$(MKDIR_P) tests/guests
+	$(AM_V_GEN)$(irq_link) $(srcdir)/tests/guests/smp-tramp.S \
+	  $(srcdir)/tests/guests/smp-ipi.c
+
+tests/guests/i8042-reset.elf: $(guest_common) tests/guests/i8042-reset.c
+	@$(MKDIR_P) tests/guests
+	$(AM_V_GEN)$(GUEST_CC) $(GUEST_COMPILEFLAGS) $(GUEST_LINKFLAGS) -o $@ \
+	  $(srcdir)/tests/guests/pvh-start.S $(srcdir)/tests/guests/i8042-reset.c
+
+irq_guests = tests/guests/pit-pic.elf tests/guests/pit-ioapic.elf \
+	tests/guests/rtc.elf tests/guests/smp-ipi.elf tests/guests/i8042-reset.elf
+
 tests/guests/bench-pio.bin: tests/guests/bench-pio.S
 	@$(MKDIR_P) tests/guests
 	$(AM_V_GEN)$(GUEST_CC) -m32 -DBENCH_PIO_N=$(BENCH_PIO_N) -ffreestanding \
@@ -56,8 +88,7 @@ tests/guests/bench-pio-short.bin: tests/guests/bench-pio.S
 	$(GUEST_OBJCOPY) -O binary -j .text tests/guests/bench-pio-short.elf $@
 
 test_guests = tests/guests/hello.elf tests/guests/uart-test.elf tests/guests/irq-bench.elf \
-	tests/guests/bench-pio.bin \
-	tests/guests/bench-pio-short.bin
+	tests/guests/bench-pio.bin tests/guests/bench-pio-short.bin $(irq_guests)
 noinst_DATA += $(test_guests)
 CLEANFILES += $(test_guests) tests/guests/bench-pio.elf tests/guests/bench-pio-short.elf
 
@@ -66,10 +97,15 @@ pkgdata_guestsdir = $(pkgdatadir)/guests
 pkgdata_guests_DATA = tests/guests/hello.elf
 
 EXTRA_DIST += $(guest_common) tests/guests/hello.c tests/guests/uart-test.c \
-	tests/guests/uart-isr.S tests/guests/bench-pio.S tests/guests/irq-bench.c
+	tests/guests/uart-isr.S tests/guests/bench-pio.S tests/guests/irq-bench.c \
+	tests/guests/irq-lib.h tests/guests/irq-lib.c tests/guests/irq-isr.S \
+	tests/guests/pit-pic.c tests/guests/pit-ioapic.c tests/guests/rtc.c \
+	tests/guests/smp-ipi.c tests/guests/smp-tramp.S tests/guests/i8042-reset.c
 
 # Guest tests on /dev/kvm (they skip with status 77 without root and KVM).
 guest_tests = tests/guests/hello.sh tests/guests/uart-test.sh \
-	tests/guests/flat-pio.sh tests/guests/qemu-reference.sh
+	tests/guests/flat-pio.sh tests/guests/qemu-reference.sh \
+	tests/guests/irq-modes.sh tests/guests/qemu-irq-reference.sh
 TESTS += $(guest_tests)
-EXTRA_DIST += $(guest_tests) tests/guests/guest-lib.sh tests/guests/uart-test.conf
+EXTRA_DIST += $(guest_tests) tests/guests/guest-lib.sh tests/guests/uart-test.conf \
+	tests/guests/irq-emulated.conf tests/guests/irq-split.conf tests/guests/irq-kernel.conf

@@ -1,0 +1,105 @@
+/* tests/guests/irq-lib.h - shared by the interrupt test guests (pit-pic,
+ * pit-ioapic, rtc, smp-ipi): output, failure, an IDT whose 256 entry stubs
+ * (irq-isr.S) call C handlers, and the PC's 8259, 8254, MC146818 RTC, local
+ * APIC and IOAPIC at their fixed addresses.  Guest code is interpreted on
+ * this project's hosts (platform.md), so everything stays small. */
+#ifndef VMM_TEST_IRQ_LIB_H
+#define VMM_TEST_IRQ_LIB_H
+
+#include "guest.h"
+
+#define EXIT_OK		0x21
+#define EXIT_FAIL	0x7f
+
+/* 8259A pair. */
+#define PIC1_CMD	0x20
+#define PIC1_DATA	0x21
+#define PIC2_CMD	0xa0
+#define PIC2_DATA	0xa1
+#define PIC_EOI		0x20	/* OCW2: non-specific EOI */
+#define PIC1_BASE	0x20	/* vectors 0x20-0x27 */
+#define PIC2_BASE	0x28	/* vectors 0x28-0x2f */
+
+/* 8254: channel 0 at 1.193182 MHz; 1193 counts is about 1 ms. */
+#define PIT_CH0		0x40
+#define PIT_CMD		0x43
+#define PIT_1MS		1193
+
+/* MC146818 RTC. */
+#define RTC_INDEX	0x70
+#define RTC_DATA	0x71
+#define RTC_REG_A	0x0a
+#define RTC_REG_B	0x0b
+#define RTC_REG_C	0x0c
+
+/* Local APIC (xAPIC MMIO; paging is off so physical = linear). */
+#define LAPIC_BASE	0xfee00000u
+#define LAPIC_ID	0x020
+#define LAPIC_VERSION	0x030
+#define LAPIC_EOI	0x0b0
+#define LAPIC_SVR	0x0f0
+#define LAPIC_ICR_LO	0x300
+#define LAPIC_ICR_HI	0x310
+#define LAPIC_LVT0	0x350
+#define LAPIC_LVT1	0x360
+#define IOAPIC_BASE	0xfec00000u
+
+typedef void (*irq_handler_t)(unsigned vector);
+
+/* Output. */
+void put_dec(uint32_t v);
+void put_hex(uint32_t v);
+__attribute__((noreturn)) void fail(const char *what);
+
+/* Loads the IDT (on every CPU); all vectors fail except those with a
+ * handler.  Spurious vectors 0x27, 0x2f and 0xff are accepted by
+ * default. */
+void idt_load(void);
+void set_handler(unsigned vector, irq_handler_t h);
+
+/* 8259: ICW1-4 (edge, cascade on IRQ 2, bases 0x20/0x28), then the
+ * given masks (OCW1). */
+void pic_init(uint8_t mask1, uint8_t mask2);
+/* 8254 channel 0, mode 2 (rate generator), binary, lo/hi byte. */
+void pit_start(uint16_t count);
+uint16_t pit_read(void);
+/* Waits n periods of channel 0 (running with pit_start), counting the
+ * wraps of the latched count. */
+void pit_wait_periods(uint32_t n);
+
+uint8_t rtc_read(uint8_t reg);
+void rtc_write(uint8_t reg, uint8_t v);
+
+/* Local APIC: present (CPUID.1:EDX.APIC, IA32_APIC_BASE.EN at 0xFEE00000
+ * and a version register that answers)? */
+int lapic_present(void);
+/* Hardware- and software-enable this CPU's local APIC (spurious vector
+ * 0xff); LINT0 ExtINT (virtual wire, for the 8259) or masked. */
+void lapic_enable(int virtual_wire);
+static inline uint32_t lapic_read(uint32_t reg)
+{
+	return *(volatile uint32_t *)(LAPIC_BASE + reg);
+}
+static inline void lapic_write(uint32_t reg, uint32_t v)
+{
+	*(volatile uint32_t *)(LAPIC_BASE + reg) = v;
+}
+static inline unsigned lapic_id(void)
+{
+	return lapic_read(LAPIC_ID) >> 24;
+}
+
+/* IOAPIC redirection entry for `pin`: fixed, physical destination, edge,
+ * active high. */
+void ioapic_route(unsigned pin, uint8_t vector, uint8_t apic_id, int masked);
+uint32_t ioapic_read(uint8_t reg);
+
+/* The PVH command line's "name=N" (decimal) or `def`. */
+uint32_t cmdline_uint(uint32_t start_info, const char *name, uint32_t def);
+
+static inline void irq_enable(void) { __asm__ volatile("sti" : : : "memory"); }
+static inline void irq_disable(void) { __asm__ volatile("cli" : : : "memory"); }
+/* sti's one-instruction shadow makes "sti; hlt" race-free. */
+static inline void irq_wait(void) { __asm__ volatile("sti; hlt; cli" : : : "memory"); }
+
+#endif
