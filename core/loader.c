@@ -20,8 +20,10 @@
 #include <vmm/vmm.h>
 #include "core/loader.h"
 
+/* Each plugin is allocated on its own: configs and instances keep pointers
+ * to them while the set grows. */
 struct vmm_plugin_set {
-	struct vmm_loaded_plugin *items;
+	struct vmm_loaded_plugin **items;
 	size_t count, cap;
 };
 
@@ -185,8 +187,10 @@ void vmm_plugin_set_free(struct vmm_plugin_set *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->count; i++)
-		vmm_plugin_unload(&s->items[i]);
+	for (size_t i = 0; i < s->count; i++) {
+		vmm_plugin_unload(s->items[i]);
+		free(s->items[i]);
+	}
 	free(s->items);
 	free(s);
 }
@@ -194,8 +198,8 @@ void vmm_plugin_set_free(struct vmm_plugin_set *s)
 const struct vmm_loaded_plugin *vmm_plugin_set_find(const struct vmm_plugin_set *s, const char *name)
 {
 	for (size_t i = 0; i < s->count; i++)
-		if (strcmp(s->items[i].desc->name, name) == 0)
-			return &s->items[i];
+		if (strcmp(s->items[i]->desc->name, name) == 0)
+			return s->items[i];
 	return NULL;
 }
 
@@ -206,7 +210,7 @@ size_t vmm_plugin_set_count(const struct vmm_plugin_set *s)
 
 const struct vmm_loaded_plugin *vmm_plugin_set_at(const struct vmm_plugin_set *s, size_t i)
 {
-	return i < s->count ? &s->items[i] : NULL;
+	return i < s->count ? s->items[i] : NULL;
 }
 
 int vmm_plugin_set_add_file(struct vmm_plugin_set *s, const char *file, char *err, size_t errlen)
@@ -236,18 +240,26 @@ int vmm_plugin_set_add_file(struct vmm_plugin_set *s, const char *file, char *er
 		vmm_plugin_unload(&p);
 		return rc;
 	}
+	struct vmm_loaded_plugin *item = malloc(sizeof(*item));
+	if (!item)
+		goto out_nomem;
 	if (s->count == s->cap) {
 		size_t ncap = s->cap ? s->cap * 2 : 8;
-		struct vmm_loaded_plugin *n = realloc(s->items, ncap * sizeof(*n));
-		if (!n) {
-			vmm_plugin_unload(&p);
-			return refuse(err, errlen, -ENOMEM, file, "out of memory");
-		}
+		struct vmm_loaded_plugin **n = realloc(s->items, ncap * sizeof(*n));
+		if (!n)
+			goto out_free_item;
 		s->items = n;
 		s->cap = ncap;
 	}
-	s->items[s->count++] = p;
+	*item = p;
+	s->items[s->count++] = item;
 	return 0;
+
+out_free_item:
+	free(item);
+out_nomem:
+	vmm_plugin_unload(&p);
+	return refuse(err, errlen, -ENOMEM, file, "out of memory");
 }
 
 static int name_cmp(const void *a, const void *b)

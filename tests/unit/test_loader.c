@@ -199,6 +199,25 @@ static void test_require_finds_by_name_on_path(void **state)
 	vmm_plugin_set_free(s);
 }
 
+/* Pointers to loaded plugins stay valid while the set grows (a config keeps
+ * them): more plugins than the set's first allocation. */
+static void test_set_pointers_stable_while_growing(void **state)
+{
+	struct vmm_plugin_set *s = vmm_plugin_set_new();
+	char err[1024];
+	assert_int_equal(vmm_plugin_set_add_file(s, fixture("good"), err, sizeof(err)), 0);
+	const struct vmm_loaded_plugin *first = vmm_plugin_set_find(s, "good");
+	const char *name = first->desc->name;
+	/* every loadable fixture and every plugin of the build: well past
+	 * the set's first allocation of 8 */
+	vmm_plugin_set_scan(s, fixture_dir, NULL, NULL);
+	vmm_plugin_set_scan(s, getenv("VMM_PLUGIN_PATH"), NULL, NULL);
+	assert_true(vmm_plugin_set_count(s) > 8);
+	assert_ptr_equal(vmm_plugin_set_find(s, "good"), first);
+	assert_string_equal(first->desc->name, name);
+	vmm_plugin_set_free(s);
+}
+
 int main(void)
 {
 	const char *b = getenv("VMM_BUILDDIR");
@@ -221,6 +240,7 @@ int main(void)
 		cmocka_unit_test(test_set_refuses_duplicate_name),
 		cmocka_unit_test(test_scan_reports_each_broken_plugin_and_keeps_going),
 		cmocka_unit_test(test_require_finds_by_name_on_path),
+		cmocka_unit_test(test_set_pointers_stable_while_growing),
 	};
 	return cmocka_run_group_tests_name("loader", tests, NULL, NULL);
 }
