@@ -6,4 +6,4 @@ bench_raw_kvm_pio_SOURCES = bench/raw-kvm-pio.c
 bench_measure_SOURCES = bench/measure.c
 
 bench_scripts += bench/exit-cost.sh bench/startup.sh bench/irq-cost.sh
-EXTRA_DIST += bench/exit-cost.sh bench/startup.sh bench/bench-lib.sh bench/exit-cost.conf bench/startup-no-irqchip.conf bench/irq-cost.sh bench/irq-kernel.conf bench/irq-split.conf bench/irq-emulated.conf
+EXTRA_DIST += bench/exit-cost.sh bench/startup.sh bench/bench-lib.sh bench/exit-cost.conf bench/startup-kernel-irqchip.conf bench/irq-cost.sh bench/irq-kernel.conf bench/irq-split.conf bench/irq-emulated.conf

@@ -210,9 +210,11 @@ static void test_default_machine(void **state)
 	if (vmm_config_load(NULL, ps, plugin_path, &mc, err, sizeof(err)))
 		fail_msg("default machine: %s", err);
 	assert_string_equal(mc->hypervisor.plugin, "kvm");
-	assert_int_equal(mc->ndevices, 2);
-	assert_string_equal(mc->devices[0].plugin, "uart16550");
-	assert_string_equal(mc->devices[1].plugin, "debug-exit");
+	assert_string_equal(vmm_propset_get_str(mc->hypervisor.props, "irqchip"), "emulated");
+	assert_int_equal(mc->ndevices, 3);
+	assert_string_equal(mc->devices[0].plugin, "i8259");
+	assert_string_equal(mc->devices[1].plugin, "uart16550");
+	assert_string_equal(mc->devices[2].plugin, "debug-exit");
 	assert_non_null(strstr(mc->kernel, "guests/hello.elf"));
 	vmm_config_free(mc);
 	vmm_plugin_set_free(ps);
