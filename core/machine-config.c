@@ -457,6 +457,7 @@ static int run_pass2(const char *file, const char *text, const struct pass1 *p1,
 	cfg_opt_t opts[] = {
 		CFG_STR("memory", "64M", CFGF_NONE),
 		CFG_INT("vcpus", 1, CFGF_NONE),
+		CFG_STR("on-reset", "exit", CFGF_NONE),
 		CFG_SEC("hypervisor", optlist_done(&hv_opts), CFGF_MULTI | CFGF_TITLE),
 		CFG_SEC("boot", optlist_done(&boot_opts), CFGF_NONE),
 		CFG_SEC("backend", optlist_done(&be_opts), CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
@@ -465,6 +466,7 @@ static int run_pass2(const char *file, const char *text, const struct pass1 *p1,
 	};
 	opts[0].validcb = record_line;
 	opts[1].validcb = record_line;
+	opts[2].validcb = record_line;
 	free_lines(c);
 	cfg = parse(file, text, opts, CFGF_NONE, c);
 	if (!cfg)
@@ -485,6 +487,14 @@ static int run_pass2(const char *file, const char *text, const struct pass1 *p1,
 		goto out;
 	}
 	mc->vcpus = (unsigned)vcpus;
+	const char *on_reset = cfg_getstr(cfg, "on-reset");
+	if (strcmp(on_reset, "restart") == 0) {
+		mc->restart_on_reset = true;
+	} else if (strcmp(on_reset, "exit") != 0) {
+		fail(c, line_of(c, NULL, NULL, "on-reset"), "on-reset = \"%s\": expected exit or restart",
+		     on_reset);
+		goto out;
+	}
 
 	cfg_t *hv = cfg_size(cfg, "hypervisor") ? cfg_getnsec(cfg, "hypervisor", 0) : NULL;
 	if (hv) {

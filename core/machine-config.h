@@ -35,6 +35,7 @@ struct vmm_machine_config {
 	char *cmdline;
 	enum vmm_boot_format format;
 	uint64_t load_address; /* flat binaries */
+	bool restart_on_reset; /* on-reset = "restart": a guest reset rebuilds the machine */
 	struct vmm_cfg_instance *devices;
 	size_t ndevices;
 	struct vmm_cfg_instance *backends;

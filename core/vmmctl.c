@@ -183,14 +183,21 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 	}
 	struct vmm_machine *m;
 	int status;
-	if (vmm_machine_create(mc, ps, path, &m)) {
-		status = VMM_STATUS_ERROR;
-	} else {
+	unsigned boots = 0;
+	do {
+		/* A restart is a power cycle: the machine is built again from
+		 * its config, RAM and devices fresh, the payload reloaded. */
+		if (boots++)
+			vmm_log(VMM_LOG_INFO, NULL, "guest reset: restarting the machine (boot %u)", boots);
+		if (vmm_machine_create(mc, ps, path, &m)) {
+			status = VMM_STATUS_ERROR;
+			break;
+		}
 		status = vmm_machine_run(m);
 		if (stats)
 			vmm_machine_print_stats(m, stderr);
 		vmm_machine_destroy(m);
-	}
+	} while (status == VMM_STATUS_RESET && mc->restart_on_reset);
 	vmm_config_free(mc);
 	return status;
 }

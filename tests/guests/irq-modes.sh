@@ -68,6 +68,27 @@ grep -q 'reset = "poweroff"' "$TMPD/irq-poweroff.conf" || { echo "FAIL: could no
 run_check i8042-reset "$TMPD/irq-poweroff.conf" 'reset = "poweroff"' 0 \
 	"i8042: resetting"
 
+# on-reset = "restart": every 0xFE power-cycles the machine, so the guest
+# boots again and again; its serial log (appended across boots) counts the
+# boots, and SIGTERM ends the loop cleanly.
+{ echo 'on-reset = "restart"'
+  echo "backend \"log\" { plugin = \"file\" path = \"$TMPD/boots.log\" append = true }"
+  sed 's/chardev = "stdio"/chardev = "log"/' "$CONF/irq-emulated.conf"; } >"$TMPD/irq-restart.conf"
+grep -q 'chardev = "log"' "$TMPD/irq-restart.conf" || { echo "FAIL: could not edit irq-emulated.conf"; exit 1; }
+"$VMMCTL" run --kernel "$GUESTS/i8042-reset.elf" "$TMPD/irq-restart.conf" </dev/null >/dev/null 2>"$TMPD/restart.err" &
+pid=$!
+boots=0 waited=0
+while [ "$boots" -lt 3 ] && [ $waited -lt 200 ] && kill -0 $pid 2>/dev/null; do
+	sleep 0.1; waited=$((waited + 1))
+	boots=$(grep -c "i8042: resetting" "$TMPD/boots.log" 2>/dev/null || echo 0)
+done
+kill -TERM $pid 2>/dev/null; wait $pid; status=$?
+if [ "$boots" -lt 3 ] || [ "$status" != 143 ]; then
+	echo "FAIL: on-reset = restart: $boots boots, status $status (expected >= 3 boots, 143)"
+	tail -5 "$TMPD/restart.err"; exit 1
+fi
+echo "ok: i8042-reset.elf, on-reset = \"restart\": $boots boots, SIGTERM status 143"
+
 for m in split kernel; do
 	sed 's/^vcpus = 1$/vcpus = 2/' "$CONF/irq-$m.conf" >"$TMPD/irq-$m-smp.conf"
 	grep -q '^vcpus = 2$' "$TMPD/irq-$m-smp.conf" || { echo "FAIL: could not edit irq-$m.conf"; exit 1; }

@@ -186,6 +186,19 @@ static void test_bad_memory_and_vcpus(void **state)
 	expect_error("hypervisor \"fake-hv\" {}\nvcpus = 0\n", 2, "vcpus");
 }
 
+static void test_on_reset(void **state)
+{
+	struct vmm_plugin_set *ps = vmm_plugin_set_new();
+	struct vmm_machine_config *mc = load_ok("hypervisor \"fake-hv\" {}\non-reset = \"restart\"\n", ps);
+	assert_true(mc->restart_on_reset);
+	vmm_config_free(mc);
+	mc = load_ok("hypervisor \"fake-hv\" {}\n", ps);
+	assert_false(mc->restart_on_reset);
+	vmm_config_free(mc);
+	vmm_plugin_set_free(ps);
+	expect_error("hypervisor \"fake-hv\" {}\n\non-reset = \"reboot\"\n", 3, "on-reset");
+}
+
 static void test_bad_boot_format(void **state)
 {
 	expect_error("hypervisor \"fake-hv\" {}\nboot {\n kernel = \"k\"\n format = \"bzimage\"\n}\n", 4,
@@ -244,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_duplicate_device_name),
 		cmocka_unit_test(test_bad_memory_and_vcpus),
 		cmocka_unit_test(test_bad_boot_format),
+		cmocka_unit_test(test_on_reset),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_default_machine),
 	};
