@@ -249,7 +249,8 @@ static int load_pvh(struct vmm_machine *m, const struct payload *p, const struct
 	memcpy(vmm_machine_ram(m, BOOT_CMDLINE, clen), cmdline, clen);
 
 	struct pvh_start_info si = { .magic = PVH_START_MAGIC, .version = 1, .cmdline_paddr = BOOT_CMDLINE,
-				     .memmap_paddr = BOOT_MEMMAP, .memmap_entries = n };
+				     .rsdp_paddr = m->rsdp, .memmap_paddr = BOOT_MEMMAP,
+				     .memmap_entries = n };
 	memcpy(vmm_machine_ram(m, BOOT_START_INFO, sizeof(si)), &si, sizeof(si));
 
 	void *cpu = m->vcpus[0].hv;

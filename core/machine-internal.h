@@ -80,6 +80,10 @@ struct vmm_machine {
 	struct vmm_bus_space bus[VMM_BUS_COUNT];
 	struct vmm_irq_line irq[VMM_MAX_IRQ_LINES];
 	enum vmm_irq_mode irq_mode;
+	/* Firmware descriptions from devices (deep copies), and the RSDP. */
+	struct vmm_device_desc *descs;
+	size_t ndescs;
+	uint64_t rsdp;
 	/* Registered while devices are created, before any vCPU runs; read
 	 * without a lock afterwards. */
 	struct vmm_irq_sink sinks[VMM_MAX_IRQ_SINKS];

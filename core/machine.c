@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <vmm/vmm.h>
+#include "core/acpi.h"
 #include "core/boot.h"
 #include "core/bus.h"
 #include "core/machine.h"
@@ -552,6 +553,130 @@ static void host_machine_stop(const struct vmm_host *h, enum vmm_stop_reason rea
 	}
 }
 
+static void free_desc(struct vmm_device_desc *d)
+{
+	free((char *)d->acpi_hid);
+	free((char *)d->fdt_compatible);
+	free((struct vmm_resource *)d->res);
+}
+
+#define VMM_MAX_DESC_RES 16
+
+static int host_describe(const struct vmm_host *h, const struct vmm_device_desc *d)
+{
+	struct vmm_instance *in = inst_of(h);
+	struct vmm_machine *m = in->m;
+
+	if (!d || d->size < offsetof(struct vmm_device_desc, nres) + sizeof(d->nres) ||
+	    d->kind > VMM_DESC_RTC || d->nres > VMM_MAX_DESC_RES || (d->nres && !d->res) ||
+	    (d->acpi_hid && strlen(d->acpi_hid) != 7 && strlen(d->acpi_hid) != 8)) {
+		vmm_log(VMM_LOG_ERROR, in->name, "describe: bad description (kind, _HID of 7 or 8 "
+			"characters, at most %d resources)", VMM_MAX_DESC_RES);
+		return -EINVAL;
+	}
+	struct vmm_device_desc *n = realloc(m->descs, (m->ndescs + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	m->descs = n;
+	struct vmm_device_desc *c = &m->descs[m->ndescs];
+	memset(c, 0, sizeof(*c));
+	memcpy(c, d, d->size < sizeof(*c) ? d->size : sizeof(*c));
+	c->size = sizeof(*c);
+	c->acpi_hid = d->acpi_hid ? strdup(d->acpi_hid) : NULL;
+	c->fdt_compatible = d->fdt_compatible ? strdup(d->fdt_compatible) : NULL;
+	c->res = NULL;
+	if (d->nres) {
+		struct vmm_resource *r = calloc(d->nres, sizeof(*r));
+		if (r)
+			memcpy(r, d->res, d->nres * sizeof(*r));
+		c->res = r;
+	}
+	if ((d->acpi_hid && !c->acpi_hid) || (d->fdt_compatible && !c->fdt_compatible) ||
+	    (d->nres && !c->res)) {
+		free_desc(c);
+		return -ENOMEM;
+	}
+	m->ndescs++;
+	return 0;
+}
+
+/* ACPI tables in the BIOS area, when the machine has an acpi-pm device. */
+static int build_firmware_tables(struct vmm_machine *m)
+{
+	struct vmm_acpi_input in = { m->descs, m->ndescs, m->nvcpus, m->irq_mode != VMM_IRQ_EMULATED };
+	uint8_t *mem = vmm_machine_ram(m, VMM_ACPI_BASE, VMM_ACPI_SIZE);
+	char err[256];
+
+	if (!mem)
+		return 0;
+	int rc = vmm_acpi_build(&in, mem, VMM_ACPI_BASE, VMM_ACPI_SIZE, &m->rsdp, err, sizeof(err));
+	if (rc == -ENOENT) {
+		vmm_log(VMM_LOG_DEBUG, NULL, "%s", err);
+		return 0;
+	}
+	if (rc)
+		vmm_log(VMM_LOG_ERROR, NULL, "ACPI: %s", err);
+	return rc;
+}
+
+uint64_t vmm_machine_rsdp(struct vmm_machine *m)
+{
+	return m->rsdp;
+}
+
+/* Write each ACPI table to DIR/<signature>.dat (e.g. for iasl -d). */
+int vmm_machine_dump_acpi(struct vmm_machine *m, const char *dir)
+{
+	uint64_t tables[8];
+	unsigned n = 0;
+	const uint8_t *rsdp = m->rsdp ? vmm_machine_ram(m, m->rsdp, 36) : NULL;
+
+	if (!rsdp) {
+		vmm_log(VMM_LOG_ERROR, NULL, "--dump-acpi: this machine has no ACPI tables "
+			"(add an acpi-pm device)");
+		return -ENOENT;
+	}
+	uint64_t xsdt = 0;
+	memcpy(&xsdt, rsdp + 24, 8);
+	const uint8_t *x = vmm_machine_ram(m, xsdt, 36);
+	uint32_t xlen = 0;
+	if (x)
+		memcpy(&xlen, x + 4, 4);
+	tables[n++] = xsdt;
+	for (uint32_t off = 36; x && off + 8 <= xlen && n < 6; off += 8) {
+		uint64_t t;
+		memcpy(&t, x + off, 8);
+		tables[n++] = t;
+		const uint8_t *tp = vmm_machine_ram(m, t, 36);
+		if (tp && memcmp(tp, "FACP", 4) == 0) {
+			uint64_t dsdt;
+			memcpy(&dsdt, tp + 140, 8);
+			tables[n++] = dsdt;
+		}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const uint8_t *t = vmm_machine_ram(m, tables[i], 36);
+		uint32_t len;
+		char path[4200];
+		if (!t)
+			continue;
+		memcpy(&len, t + 4, 4);
+		t = vmm_machine_ram(m, tables[i], len);
+		if (!t)
+			continue;
+		snprintf(path, sizeof(path), "%s/%.4s.dat", dir, (const char *)t);
+		FILE *f = fopen(path, "wb");
+		if (!f || fwrite(t, 1, len, f) != len) {
+			vmm_log(VMM_LOG_ERROR, NULL, "--dump-acpi: cannot write %s: %s", path, strerror(errno));
+			if (f)
+				fclose(f);
+			return -EIO;
+		}
+		fclose(f);
+	}
+	return 0;
+}
+
 static uint64_t host_ram_size(const struct vmm_host *h)
 {
 	return inst_of(h)->m->cfg->memory;
@@ -591,6 +716,7 @@ static const struct vmm_host host_template = {
 	.msi_send = host_msi_send,
 	.hv_accel = host_hv_accel,
 	.ram_size = host_ram_size,
+	.describe = host_describe,
 };
 
 static struct vmm_instance *instance_new(struct vmm_machine *m, const struct vmm_cfg_instance *ci,
@@ -828,6 +954,9 @@ int vmm_machine_create(const struct vmm_machine_config *cfg, struct vmm_plugin_s
 		}
 	}
 	rc = create_devices(m);
+	if (rc)
+		goto out_destroy;
+	rc = build_firmware_tables(m);
 	if (rc)
 		goto out_destroy;
 	rc = vmm_boot_load(m);
@@ -1155,6 +1284,9 @@ void vmm_machine_destroy(struct vmm_machine *m)
 		free(m->implicit[i]);
 	}
 	free(m->implicit);
+	for (size_t i = 0; i < m->ndescs; i++)
+		free_desc(&m->descs[i]);
+	free(m->descs);
 	for (int b = 0; b < VMM_BUS_COUNT; b++)
 		if (atomic_load(&m->bus[b].map))
 			vmm_bus_destroy(&m->bus[b]);

@@ -22,5 +22,9 @@ int vmm_machine_create(const struct vmm_machine_config *cfg, struct vmm_plugin_s
 int vmm_machine_run(struct vmm_machine *m);
 void vmm_machine_print_stats(struct vmm_machine *m, FILE *f);
 void vmm_machine_destroy(struct vmm_machine *m);
+/* Guest-physical address of the ACPI RSDP, or 0 without ACPI tables. */
+uint64_t vmm_machine_rsdp(struct vmm_machine *m);
+/* Write the machine's ACPI tables to DIR/<signature>.dat. */
+int vmm_machine_dump_acpi(struct vmm_machine *m, const char *dir);
 
 #endif

@@ -25,6 +25,7 @@ static void usage(FILE *f)
 	      "      --kernel FILE       boot FILE (PVH ELF or flat binary) instead of the config's\n"
 	      "      --cmdline TEXT      kernel command line\n"
 	      "      --stats             print per-vCPU exit counters and bus counters at the end\n"
+	      "      --dump-acpi DIR     write the generated ACPI tables to DIR/<signature>.dat\n"
 	      "  check CONFIG            validate CONFIG and the plugins it names; run nothing\n"
 	      "  plugins                 list plugins: name, kind, version, ABI, path\n"
 	      "  plugins describe NAME   show a plugin's properties with types, defaults and help\n"
@@ -144,16 +145,18 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "cmdline", required_argument, NULL, 'c' },
 		{ "stats", no_argument, NULL, 's' },
+		{ "dump-acpi", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *kernel = NULL, *cmdline = NULL;
+	const char *kernel = NULL, *cmdline = NULL, *dump_acpi = NULL;
 	bool stats = false;
 	int o;
 
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "+k:c:sh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "+k:c:sa:h", opts, NULL)) != -1) {
 		switch (o) {
+		case 'a': dump_acpi = optarg; break;
 		case 'k': kernel = optarg; break;
 		case 'c': cmdline = optarg; break;
 		case 's': stats = true; break;
@@ -190,6 +193,11 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		if (boots++)
 			vmm_log(VMM_LOG_INFO, NULL, "guest reset: restarting the machine (boot %u)", boots);
 		if (vmm_machine_create(mc, ps, path, &m)) {
+			status = VMM_STATUS_ERROR;
+			break;
+		}
+		if (dump_acpi && vmm_machine_dump_acpi(m, dump_acpi)) {
+			vmm_machine_destroy(m);
 			status = VMM_STATUS_ERROR;
 			break;
 		}

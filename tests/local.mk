@@ -85,5 +85,11 @@ tests_unit_test_config_LDADD = $(core_test_ldadd)
 TESTS += tests/sdk/sdk-test.sh
 EXTRA_DIST += tests/sdk/sdk-test.sh tests/sdk/sdk-example.c
 
-TESTS += tests/cli/vmmctl-cli.sh
-EXTRA_DIST += tests/cli/vmmctl-cli.sh
+TESTS += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh
+EXTRA_DIST += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh
+
+check_PROGRAMS += tests/unit/test_acpi
+TESTS += tests/unit/test_acpi
+tests_unit_test_acpi_SOURCES = tests/unit/test_acpi.c
+tests_unit_test_acpi_CFLAGS = $(core_test_cflags)
+tests_unit_test_acpi_LDADD = $(core_test_ldadd)

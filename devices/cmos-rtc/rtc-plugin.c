@@ -164,6 +164,16 @@ static int rtc_dev_create(const struct vmm_host *h, void **state)
 		goto out_destroy;
 	}
 	d->mapped = true;
+	const struct vmm_resource res[] = {
+		{ .type = VMM_RES_IO, .base = RTC_DEV_BASE, .len = RTC_NR_PORTS },
+		{ .type = VMM_RES_IRQ, .base = (uint64_t)irq },
+	};
+	const struct vmm_device_desc desc = { .size = sizeof(desc), .kind = VMM_DESC_RTC,
+					      .acpi_hid = "PNP0B00", .res = res, .nres = 2,
+					      .century = 0x32 };
+	rc = vmm_describe(h, &desc);
+	if (rc)
+		goto out_destroy;
 	*state = d;
 	return 0;
 

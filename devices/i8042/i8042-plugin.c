@@ -146,6 +146,16 @@ static int i8042_dev_create(const struct vmm_host *h, void **state)
 		goto out_destroy;
 	}
 	d->cmd_mapped = true;
+	const struct vmm_resource res[] = {
+		{ .type = VMM_RES_IO, .base = I8042_DEV_DATA_PORT, .len = 1 },
+		{ .type = VMM_RES_IO, .base = I8042_DEV_CMD_PORT, .len = 1 },
+		{ .type = VMM_RES_IRQ, .base = (uint64_t)irq[0] },
+	};
+	const struct vmm_device_desc desc = { .size = sizeof(desc), .kind = VMM_DESC_I8042,
+					      .acpi_hid = "PNP0303", .res = res, .nres = 3 };
+	rc = vmm_describe(h, &desc);
+	if (rc)
+		goto out_destroy;
 	*state = d;
 	return 0;
 

@@ -16,10 +16,6 @@
 #define PIT_BASE 0x40
 #define PIT_PORT61 0x61
 
-/* A service appended after ABI 1.0 exists only when the core's table reaches it. */
-#define HOST_HAS(h, field) \
-	((h)->size >= offsetof(struct vmm_host, field) + sizeof((h)->field) && (h)->field)
-
 struct i8254_dev {
 	struct i8254 pit;
 	const struct vmm_host *h;
@@ -146,7 +142,7 @@ static void pit_dev_destroy(void *state)
 static int pit_dev_want_kernel(const struct vmm_host *h)
 {
 	const char *mode = h->prop_str(h, "mode");
-	bool kernel_irqchip = HOST_HAS(h, irq_mode) && h->irq_mode(h) == VMM_IRQ_KERNEL;
+	bool kernel_irqchip = VMM_HOST_HAS(h, irq_mode) && h->irq_mode(h) == VMM_IRQ_KERNEL;
 
 	if (!mode || !strcmp(mode, "auto"))
 		return kernel_irqchip;
@@ -178,8 +174,19 @@ static int pit_dev_create(const struct vmm_host *h, void **state)
 		return -ENOMEM;
 	d->h = h;
 
+	/* The same ports and line in both modes, whoever answers them. */
+	const struct vmm_resource res[] = {
+		{ .type = VMM_RES_IO, .base = PIT_BASE, .len = I8254_NR_REGS },
+		{ .type = VMM_RES_IRQ, .base = kernel ? 0 : (uint64_t)irq },
+	};
+	const struct vmm_device_desc desc = { .size = sizeof(desc), .kind = VMM_DESC_DEVICE,
+					      .acpi_hid = "PNP0100", .res = res, .nres = 2 };
+	rc = vmm_describe(h, &desc);
+	if (rc)
+		goto out_destroy;
+
 	if (kernel) {
-		rc = HOST_HAS(h, hv_accel) ? h->hv_accel(h, VMM_ACCEL_PIT) : -ENOTSUP;
+		rc = VMM_HOST_HAS(h, hv_accel) ? h->hv_accel(h, VMM_ACCEL_PIT) : -ENOTSUP;
 		if (rc) {
 			h->log(h, VMM_LOG_ERROR, "the hypervisor cannot run the PIT in the kernel (%s)",
 			       strerror(-rc));

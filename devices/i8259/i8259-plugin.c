@@ -170,9 +170,8 @@ static const char *irq_mode_name(enum vmm_irq_mode mode)
  * core built against the 1.1 header before it implemented them. */
 static bool host_has_irq_services(const struct vmm_host *h)
 {
-	if (h->size < offsetof(struct vmm_host, cpu_intr_set) + sizeof(h->cpu_intr_set))
-		return false;
-	return h->irq_mode && h->irq_controller_register && h->cpu_intr_set;
+	return VMM_HOST_HAS(h, irq_mode) && VMM_HOST_HAS(h, irq_controller_register) &&
+	       VMM_HOST_HAS(h, cpu_intr_set);
 }
 
 static void pic_dev_destroy(void *state)
@@ -269,6 +268,20 @@ static int pic_dev_create(const struct vmm_host *h, void **state)
 	if (!d)
 		return -ENOMEM;
 	d->h = h;
+
+	/* An 8259 pair is there in either mode (MADT PCAT_COMPAT, PNP0000). */
+	const struct vmm_resource res[] = {
+		{ .type = VMM_RES_IO, .base = I8259_MASTER_PORT, .len = 2 },
+		{ .type = VMM_RES_IO, .base = I8259_SLAVE_PORT, .len = 2 },
+		{ .type = VMM_RES_IRQ, .base = 2 },
+	};
+	const struct vmm_device_desc desc = { .size = sizeof(desc), .kind = VMM_DESC_PIC,
+					      .acpi_hid = "PNP0000", .res = res, .nres = 3 };
+	rc = vmm_describe(h, &desc);
+	if (rc) {
+		free(d);
+		return rc;
+	}
 
 	if (machine == VMM_IRQ_KERNEL) {
 		h->log(h, VMM_LOG_DEBUG, "mode=kernel: the hypervisor's 8259 pair serves ports "

@@ -16,11 +16,6 @@
 #include <vmm/vmm.h>
 #include "ioapic.h"
 
-/* A service appended after ABI 1.0 is usable when the core's table is big
- * enough to hold it and actually fills it in. */
-#define HOST_HAS(h, field) \
-	((h)->size >= offsetof(struct vmm_host, field) + sizeof((h)->field) && (h)->field)
-
 enum ioapic_mode {
 	IOAPIC_MODE_EMULATED,
 	IOAPIC_MODE_KERNEL,
@@ -128,8 +123,8 @@ static int ioapic_dev_pick_mode(const struct vmm_host *h, enum ioapic_mode *mode
 	const char *want = h->prop_str(h, "mode");
 	enum vmm_irq_mode irq_mode;
 
-	if (!HOST_HAS(h, irq_mode) || !HOST_HAS(h, irq_controller_register) ||
-	    !HOST_HAS(h, msi_send)) {
+	if (!VMM_HOST_HAS(h, irq_mode) || !VMM_HOST_HAS(h, irq_controller_register) ||
+	    !VMM_HOST_HAS(h, msi_send)) {
 		h->log(h, VMM_LOG_ERROR, "ioapic needs the ABI 1.1 interrupt services (irq_mode, "
 					 "irq_controller_register, msi_send), which this core lacks");
 		return -ENOTSUP;
@@ -184,6 +179,21 @@ static int ioapic_dev_create(const struct vmm_host *h, void **state)
 	d->base = (uint64_t)base;
 	d->irq_base = (uint32_t)irq_base;
 	ioapic_init(&d->ioapic, &ioapic_dev_model_ops, d, (uint8_t)id);
+
+	/* For the MADT.  In kernel mode KVM's IOAPIC sits at 0xfec00000 with
+	 * ID 0 and takes the lines from 0. */
+	const struct vmm_resource res[] = {
+		{ .type = VMM_RES_MMIO, .base = mode == IOAPIC_MODE_KERNEL ? 0xfec00000 : d->base,
+		  .len = IOAPIC_MMIO_SIZE },
+	};
+	const struct vmm_device_desc desc = {
+		.size = sizeof(desc), .kind = VMM_DESC_IOAPIC, .res = res, .nres = 1,
+		.apic_id = mode == IOAPIC_MODE_KERNEL ? 0 : (uint32_t)id,
+		.gsi_base = mode == IOAPIC_MODE_KERNEL ? 0 : d->irq_base,
+	};
+	rc = vmm_describe(h, &desc);
+	if (rc)
+		goto out_destroy;
 
 	if (mode == IOAPIC_MODE_KERNEL) {
 		/* The hypervisor answers at its own fixed address and takes the

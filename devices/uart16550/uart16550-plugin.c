@@ -177,6 +177,16 @@ static int uart_dev_create(const struct vmm_host *h, void **state)
 		goto out_destroy;
 	}
 	d->mapped = true;
+	const struct vmm_resource res[] = {
+		{ .type = VMM_RES_IO, .base = d->base, .len = UART_NR_REGS },
+		{ .type = VMM_RES_IRQ, .base = (uint64_t)irq },
+	};
+	const struct vmm_device_desc desc = { .size = sizeof(desc), .kind = VMM_DESC_DEVICE,
+					      .acpi_hid = "PNP0501", .acpi_uid = (uint32_t)d->base,
+					      .fdt_compatible = "ns16550a", .res = res, .nres = 2 };
+	rc = vmm_describe(h, &desc);
+	if (rc)
+		goto out_destroy;
 	*state = d;
 	return 0;
 

@@ -115,6 +115,52 @@ struct vmm_irq_controller_ops {
 	void (*eoi)(void *opaque, uint32_t vector);
 };
 
+/* How a device appears in the firmware tables (ACPI DSDT/MADT/FADT, later an
+ * FDT): devices describe themselves and the core writes the tables, so a
+ * new device needs no core change (ABI 1.1). */
+enum vmm_desc_kind {
+	VMM_DESC_DEVICE = 0,  /* a DSDT Device with _HID, _UID and _CRS from res[] */
+	VMM_DESC_PIC = 1,     /* a PC 8259 pair is present (MADT PCAT_COMPAT) */
+	VMM_DESC_IOAPIC = 2,  /* MADT I/O APIC: res[0] its MMIO window, apic_id, gsi_base */
+	VMM_DESC_ACPI_PM = 3, /* the FADT's fixed hardware: res[0] an I/O block laid out as
+			       * PM1a_EVT (+0, 4 bytes), PM1a_CNT (+4, 2), PM_TMR (+8, 4,
+			       * 32-bit), RESET (+12, 1 byte, written with 1); res[1] the
+			       * SCI line */
+	VMM_DESC_I8042 = 4,   /* an 8042 keyboard controller (FADT IAPC_BOOT_ARCH) */
+	VMM_DESC_RTC = 5,     /* a CMOS RTC: also a DSDT Device; `century` is its CMOS index */
+};
+
+enum vmm_res_type {
+	VMM_RES_IO = 1,   /* I/O ports [base, base + len) */
+	VMM_RES_MMIO = 2, /* guest-physical [base, base + len) */
+	VMM_RES_IRQ = 3,  /* interrupt line `base` */
+};
+
+/* VMM_RES_IRQ flags; 0 is edge-triggered, active high, exclusive (ISA). */
+#define VMM_RES_IRQ_LEVEL      (1u << 0)
+#define VMM_RES_IRQ_ACTIVE_LOW (1u << 1)
+#define VMM_RES_IRQ_SHARED     (1u << 2)
+
+struct vmm_resource {
+	uint32_t type;  /* enum vmm_res_type */
+	uint32_t flags; /* VMM_RES_IRQ_* for interrupts */
+	uint64_t base;
+	uint64_t len;
+};
+
+struct vmm_device_desc {
+	uint32_t size;          /* sizeof(struct vmm_device_desc) */
+	uint32_t kind;          /* enum vmm_desc_kind */
+	const char *acpi_hid;   /* "PNP0501" (EISA id) or "LNRO0005" (ACPI id); NULL: none */
+	uint32_t acpi_uid;
+	const char *fdt_compatible; /* for device trees; NULL: none */
+	const struct vmm_resource *res;
+	uint32_t nres;
+	uint32_t apic_id;       /* VMM_DESC_IOAPIC */
+	uint32_t gsi_base;      /* VMM_DESC_IOAPIC */
+	uint32_t century;       /* VMM_DESC_RTC: CMOS index of the century byte, 0: none */
+};
+
 enum vmm_stop_reason {
 	VMM_STOP_EXIT = 0,     /* guest asked to end with a status (debug-exit) */
 	VMM_STOP_POWEROFF = 1, /* orderly power off: status 0 */
@@ -231,7 +277,22 @@ struct vmm_host {
 	/* Bytes of guest RAM (the config's `memory`), for firmware-visible
 	 * descriptions such as the CMOS memory-size bytes. */
 	uint64_t (*ram_size)(const struct vmm_host *h);
+	/* Declare how this device appears in the firmware tables; call it
+	 * from create(), once per description.  The core copies everything. */
+	int (*describe)(const struct vmm_host *h, const struct vmm_device_desc *d);
 };
+
+/* True when the host table `h` has service `field` (appended after ABI 1.0)
+ * and offers it. */
+#define VMM_HOST_HAS(h, field) \
+	((h)->size >= offsetof(struct vmm_host, field) + sizeof((h)->field) && (h)->field)
+
+/* Describe a device to the firmware tables where the host can take it; an
+ * older host that cannot is not an error for the device (0). */
+static inline int vmm_describe(const struct vmm_host *h, const struct vmm_device_desc *d)
+{
+	return VMM_HOST_HAS(h, describe) ? h->describe(h, d) : 0;
+}
 
 #ifdef __cplusplus
 }

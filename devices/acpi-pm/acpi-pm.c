@@ -1,0 +1,171 @@
+/* acpi-pm: the ACPI fixed hardware of a PC, enough for an OS to power off,
+ * reset and keep time (ACPI 6.5, 4.8).
+ *
+ * One block of I/O ports (the layout VMM_DESC_ACPI_PM promises the core's
+ * FADT): PM1a_EVT at +0 (PM1_STS, PM1_EN), PM1a_CNT at +4, the PM timer at
+ * +8 and the FADT's reset register at +12.  Writing SLP_TYP = 5 (the DSDT's
+ * \_S5) with SLP_EN powers the machine off: vmmctl exits with status 0.
+ * There are no events, so the SCI is described but never raised.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <vmm/vmm.h>
+
+#define PM_EVT 0x0          /* PM1_STS (2 bytes), PM1_EN (2 bytes) */
+#define PM_CNT 0x4          /* PM1_CNT (2 bytes) */
+#define PM_TMR 0x8          /* PM_TMR (4 bytes) */
+#define PM_RESET 0xc        /* reset register (1 byte) */
+#define PM_NR_PORTS 16
+
+#define PM1_CNT_SCI_EN (1u << 0)   /* always set: no SMI_CMD, ACPI is always on */
+#define PM1_CNT_SLP_TYP(v) (((v) >> 10) & 7)
+#define PM1_CNT_SLP_EN (1u << 13)  /* write-only */
+#define SLP_TYP_S5 5              /* matches Name(\_S5_, Package() { 5, 5, 0, 0 }) */
+#define PM1_STS_TMR (1u << 0)
+#define PM1_STS_WAK (1u << 15)
+#define PM_TIMER_HZ 3579545ull     /* 4.8.3.3 */
+
+struct acpi_pm {
+	const struct vmm_host *h;
+	uint16_t sts, en, cnt;
+};
+
+static uint32_t pm_timer(struct acpi_pm *p)
+{
+	/* The 32-bit counter (TMR_VAL_EXT) on the virtual clock. */
+	uint64_t ns = p->h->clock_ns(p->h);
+	return (uint32_t)((unsigned __int128)ns * PM_TIMER_HZ / 1000000000ull);
+}
+
+static int pm_read(void *opaque, unsigned vcpu, uint64_t off, unsigned len, uint64_t *value)
+{
+	struct acpi_pm *p = opaque;
+	uint64_t v;
+
+	if (off >= PM_TMR && off < PM_TMR + 4)
+		v = (uint64_t)pm_timer(p) >> (8 * (off - PM_TMR));
+	else if (off >= PM_CNT && off < PM_CNT + 2)
+		v = (uint64_t)(p->cnt | PM1_CNT_SCI_EN) >> (8 * (off - PM_CNT));
+	else if (off < 2)
+		v = (uint64_t)p->sts >> (8 * off);
+	else if (off < 4)
+		v = (uint64_t)p->en >> (8 * (off - 2));
+	else
+		v = 0;
+	*value = v & (len >= 8 ? ~0ull : (1ull << (8 * len)) - 1);
+	return 0;
+}
+
+static int pm_write(void *opaque, unsigned vcpu, uint64_t off, unsigned len, uint64_t value)
+{
+	struct acpi_pm *p = opaque;
+
+	if (off == PM_EVT && len >= 2) {
+		p->sts &= (uint16_t)~value; /* write 1 to clear */
+		if (len == 4)
+			p->en = (uint16_t)(value >> 16);
+	} else if (off == PM_EVT + 2 && len == 2) {
+		p->en = (uint16_t)value;
+	} else if (off == PM_CNT && len >= 2) {
+		p->cnt = (uint16_t)(value & ~PM1_CNT_SLP_EN);
+		if ((value & PM1_CNT_SLP_EN) && PM1_CNT_SLP_TYP(value) == SLP_TYP_S5) {
+			p->h->log(p->h, VMM_LOG_INFO, "guest entered S5: power off");
+			p->h->machine_stop(p->h, VMM_STOP_POWEROFF, 0);
+		} else if (value & PM1_CNT_SLP_EN) {
+			/* S1-S4 are not offered (no _S1.._S4 objects). */
+			p->h->log(p->h, VMM_LOG_GUEST_ERROR, "sleep type %u is not supported",
+				  (unsigned)PM1_CNT_SLP_TYP(value));
+			p->sts |= PM1_STS_WAK;
+		}
+	} else if (off == PM_RESET && len == 1) {
+		if ((value & 0xff) == 1)
+			p->h->machine_stop(p->h, VMM_STOP_RESET, 0);
+	} else {
+		p->h->log(p->h, VMM_LOG_GUEST_ERROR, "write of %u bytes at +0x%x ignored", len,
+			  (unsigned)off);
+	}
+	return 0;
+}
+
+static const struct vmm_region_ops pm_region = {
+	.size = sizeof(struct vmm_region_ops),
+	.access_sizes = VMM_ACCESS_1 | VMM_ACCESS_2 | VMM_ACCESS_4,
+	.read = pm_read,
+	.write = pm_write,
+};
+
+static int pm_create(const struct vmm_host *h, void **state)
+{
+	int64_t base, sci;
+	struct acpi_pm *p;
+	int rc;
+
+	if (h->size < offsetof(struct vmm_host, describe) + sizeof(h->describe) || !h->describe) {
+		h->log(h, VMM_LOG_ERROR, "this vmm cannot describe devices to the firmware (needs ABI 1.1)");
+		return -ENOTSUP;
+	}
+	h->prop_int(h, "base", &base);
+	h->prop_int(h, "sci", &sci);
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->h = h;
+	rc = h->bus_map(h, VMM_BUS_PIO, (uint64_t)base, PM_NR_PORTS, &pm_region, p);
+	if (rc)
+		goto out_free;
+	const struct vmm_resource res[] = {
+		{ .type = VMM_RES_IO, .base = (uint64_t)base, .len = PM_NR_PORTS },
+		{ .type = VMM_RES_IRQ, .base = (uint64_t)sci, .flags = VMM_RES_IRQ_LEVEL },
+	};
+	const struct vmm_device_desc d = { .size = sizeof(d), .kind = VMM_DESC_ACPI_PM,
+					   .res = res, .nres = 2 };
+	rc = h->describe(h, &d);
+	if (rc)
+		goto out_unmap;
+	*state = p;
+	return 0;
+
+out_unmap:
+	h->bus_unmap(h, VMM_BUS_PIO, (uint64_t)base);
+out_free:
+	free(p);
+	return rc;
+}
+
+static void pm_destroy(void *state)
+{
+	free(state);
+}
+
+static void pm_reset(void *state)
+{
+	struct acpi_pm *p = state;
+	p->sts = p->en = p->cnt = 0;
+}
+
+static const struct vmm_device_ops pm_ops = {
+	.size = sizeof(struct vmm_device_ops),
+	.create = pm_create,
+	.destroy = pm_destroy,
+	.reset = pm_reset,
+};
+
+static const struct vmm_prop_desc pm_props[] = {
+	{ .name = "base", .type = VMM_PROP_INT, .def_int = 0x600, .min = 0, .max = 0xfff0,
+	  .help = "first of 16 I/O ports: PM1a_EVT, PM1a_CNT, PM_TMR, reset" },
+	{ .name = "sci", .type = VMM_PROP_INT, .def_int = 9, .min = 0, .max = 255,
+	  .help = "SCI interrupt line (described, never raised)" },
+	{ .name = NULL },
+};
+
+static const struct vmm_plugin pm_plugin = {
+	VMM_PLUGIN_HEADER,
+	.kind = VMM_PLUGIN_DEVICE,
+	.name = "acpi-pm",
+	.version = "1.0",
+	.summary = "ACPI fixed hardware: PM1 registers, PM timer, reset register; makes the machine ACPI",
+	.props = pm_props,
+	.ops = &pm_ops,
+};
+
+VMM_PLUGIN_DEFINE(pm_plugin)
