@@ -111,12 +111,16 @@ void guest_main(uint32_t start_info)
 		fail("smp: the AP's APIC ID is not 1");
 
 	/* PIT -> cpu1, RTC -> cpu0. */
-	regb = rtc_read(RTC_REG_B);
-	(void)rtc_read(RTC_REG_C);
-	rtc_write(RTC_REG_A, 0x26);		/* 1024 Hz */
-	rtc_write(RTC_REG_B, (uint8_t)(regb | 0x40));
+	/* Unmask the pins before the RTC can tick: a masked pin loses its
+	 * edge, and the RTC holds its line high until register C is read, so
+	 * an edge lost here would be the last one.  Reading C after enabling
+	 * PIE drops the line in case a tick got in between anyway. */
 	ioapic_route(pin, PIT_VECTOR, 1, 0);
 	ioapic_route(8, RTC_VECTOR, 0, 0);
+	regb = rtc_read(RTC_REG_B);
+	rtc_write(RTC_REG_A, 0x26);		/* 1024 Hz */
+	rtc_write(RTC_REG_B, (uint8_t)(regb | 0x40));
+	(void)rtc_read(RTC_REG_C);
 	/* The BSP polls the PIT (at most ~2 s) rather than halting, so that
 	 * missing interrupts end in a message instead of a hang. */
 	irq_enable();
