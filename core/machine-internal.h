@@ -92,6 +92,11 @@ struct vmm_machine {
 	struct vmm_cfg_instance **implicit;
 	size_t nimplicit;
 
+	/* ACPI RSDP for the boot structures (vmm_boot_set_rsdp()): the
+	 * address, and the guest-physical 64-bit field that holds it once
+	 * vmm_boot_load() has built them (0: not yet, or a flat binary). */
+	uint64_t boot_rsdp, boot_rsdp_field;
+
 	atomic_bool stopping;
 	int status;
 	atomic_uint_fast64_t guest_errors;
