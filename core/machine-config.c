@@ -450,8 +450,8 @@ static int run_pass2(const char *file, const char *text, const struct pass1 *p1,
 			goto out;
 		optlist_add_props(dev ? &dev_opts : &be_opts, lp->desc->props);
 	}
-	static const char *const boot_names[] = { "kernel", "cmdline", "format", "load-address" };
-	for (unsigned i = 0; i < 4; i++)
+	static const char *const boot_names[] = { "kernel", "cmdline", "format", "load-address", "initrd" };
+	for (unsigned i = 0; i < sizeof(boot_names) / sizeof(boot_names[0]); i++)
 		optlist_add_str(&boot_opts, boot_names[i]);
 
 	cfg_opt_t opts[] = {
@@ -516,13 +516,16 @@ static int run_pass2(const char *file, const char *text, const struct pass1 *p1,
 		const char *la = cfg_getstr(boot, "load-address");
 		mc->kernel = resolve_path(file, cfg_getstr(boot, "kernel"));
 		mc->cmdline = cfg_getstr(boot, "cmdline") ? strdup(cfg_getstr(boot, "cmdline")) : NULL;
+		mc->initrd = resolve_path(file, cfg_getstr(boot, "initrd"));
 		if (fmt && strcmp(fmt, "pvh") == 0)
 			mc->format = VMM_BOOT_PVH;
 		else if (fmt && strcmp(fmt, "flat") == 0)
 			mc->format = VMM_BOOT_FLAT;
+		else if (fmt && strcmp(fmt, "bzimage") == 0)
+			mc->format = VMM_BOOT_BZIMAGE;
 		else if (fmt && strcmp(fmt, "auto") != 0) {
 			fail(c, line_of(c, "boot", NULL, "format"),
-			     "boot format \"%s\" is not one of: auto, pvh, flat", fmt);
+			     "boot format \"%s\" is not one of: auto, pvh, bzimage, flat", fmt);
 			goto out;
 		}
 		int64_t addr;
@@ -623,6 +626,7 @@ void vmm_config_free(struct vmm_machine_config *c)
 	free(c->backends);
 	free(c->kernel);
 	free(c->cmdline);
+	free(c->initrd);
 	free(c->file);
 	free(c);
 }
@@ -634,5 +638,15 @@ int vmm_config_set_kernel(struct vmm_machine_config *c, const char *kernel)
 		return -ENOMEM;
 	free(c->kernel);
 	c->kernel = k;
+	return 0;
+}
+
+int vmm_config_set_initrd(struct vmm_machine_config *c, const char *initrd)
+{
+	char *i = strdup(initrd);
+	if (!i)
+		return -ENOMEM;
+	free(c->initrd);
+	c->initrd = i;
 	return 0;
 }

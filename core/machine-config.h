@@ -24,7 +24,7 @@ struct vmm_cfg_instance {
 	struct vmm_propset *props;
 };
 
-enum vmm_boot_format { VMM_BOOT_AUTO = 0, VMM_BOOT_PVH, VMM_BOOT_FLAT };
+enum vmm_boot_format { VMM_BOOT_AUTO = 0, VMM_BOOT_PVH, VMM_BOOT_FLAT, VMM_BOOT_BZIMAGE };
 
 struct vmm_machine_config {
 	char *file;        /* the config file, or "<default machine>" */
@@ -33,6 +33,7 @@ struct vmm_machine_config {
 	struct vmm_cfg_instance hypervisor;
 	char *kernel;      /* boot payload; NULL when the config has none */
 	char *cmdline;
+	char *initrd;      /* initial ramdisk; NULL for none */
 	enum vmm_boot_format format;
 	uint64_t load_address; /* flat binaries */
 	bool restart_on_reset; /* on-reset = "restart": a guest reset rebuilds the machine */
@@ -53,5 +54,6 @@ void vmm_config_free(struct vmm_machine_config *c);
 
 /* Settings a command line may override; NULL/0 keep the config's. */
 int vmm_config_set_kernel(struct vmm_machine_config *c, const char *kernel);
+int vmm_config_set_initrd(struct vmm_machine_config *c, const char *initrd);
 
 #endif

@@ -80,10 +80,9 @@ struct vmm_machine {
 	struct vmm_bus_space bus[VMM_BUS_COUNT];
 	struct vmm_irq_line irq[VMM_MAX_IRQ_LINES];
 	enum vmm_irq_mode irq_mode;
-	/* Firmware descriptions from devices (deep copies), and the RSDP. */
+	/* Firmware descriptions from devices (deep copies). */
 	struct vmm_device_desc *descs;
 	size_t ndescs;
-	uint64_t rsdp;
 	/* Registered while devices are created, before any vCPU runs; read
 	 * without a lock afterwards. */
 	struct vmm_irq_sink sinks[VMM_MAX_IRQ_SINKS];
@@ -95,6 +94,11 @@ struct vmm_machine {
 	struct vmm_instance *instances; /* newest first */
 	struct vmm_cfg_instance **implicit;
 	size_t nimplicit;
+
+	/* ACPI RSDP for the boot structures (vmm_boot_set_rsdp()): the
+	 * address, and the guest-physical 64-bit field that holds it once
+	 * vmm_boot_load() has built them (0: not yet, or a flat binary). */
+	uint64_t boot_rsdp, boot_rsdp_field;
 
 	atomic_bool stopping;
 	int status;

@@ -609,19 +609,23 @@ static int build_firmware_tables(struct vmm_machine *m)
 
 	if (!mem)
 		return 0;
-	int rc = vmm_acpi_build(&in, mem, VMM_ACPI_BASE, VMM_ACPI_SIZE, &m->rsdp, err, sizeof(err));
+	uint64_t rsdp = 0;
+	int rc = vmm_acpi_build(&in, mem, VMM_ACPI_BASE, VMM_ACPI_SIZE, &rsdp, err, sizeof(err));
 	if (rc == -ENOENT) {
 		vmm_log(VMM_LOG_DEBUG, NULL, "%s", err);
 		return 0;
 	}
-	if (rc)
+	if (rc) {
 		vmm_log(VMM_LOG_ERROR, NULL, "ACPI: %s", err);
-	return rc;
+		return rc;
+	}
+	/* The boot protocol points at it too (boot_params / PVH start info). */
+	return vmm_boot_set_rsdp(m, rsdp);
 }
 
 uint64_t vmm_machine_rsdp(struct vmm_machine *m)
 {
-	return m->rsdp;
+	return m->boot_rsdp;
 }
 
 /* Write each ACPI table to DIR/<signature>.dat (e.g. for iasl -d). */
@@ -629,7 +633,7 @@ int vmm_machine_dump_acpi(struct vmm_machine *m, const char *dir)
 {
 	uint64_t tables[8];
 	unsigned n = 0;
-	const uint8_t *rsdp = m->rsdp ? vmm_machine_ram(m, m->rsdp, 36) : NULL;
+	const uint8_t *rsdp = m->boot_rsdp ? vmm_machine_ram(m, m->boot_rsdp, 36) : NULL;
 
 	if (!rsdp) {
 		vmm_log(VMM_LOG_ERROR, NULL, "--dump-acpi: this machine has no ACPI tables "

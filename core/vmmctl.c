@@ -22,8 +22,9 @@ static void usage(FILE *f)
 	      "\n"
 	      "Commands:\n"
 	      "  run [CONFIG]            run a machine (the built-in default machine without CONFIG)\n"
-	      "      --kernel FILE       boot FILE (PVH ELF or flat binary) instead of the config's\n"
+	      "      --kernel FILE       boot FILE (bzImage, PVH ELF or flat binary) instead of the config's\n"
 	      "      --cmdline TEXT      kernel command line\n"
+	      "      --initrd FILE       initial ramdisk for a bzImage or PVH kernel\n"
 	      "      --stats             print per-vCPU exit counters and bus counters at the end\n"
 	      "      --dump-acpi DIR     write the generated ACPI tables to DIR/<signature>.dat\n"
 	      "  check CONFIG            validate CONFIG and the plugins it names; run nothing\n"
@@ -144,21 +145,23 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "cmdline", required_argument, NULL, 'c' },
+		{ "initrd", required_argument, NULL, 'i' },
 		{ "stats", no_argument, NULL, 's' },
 		{ "dump-acpi", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *kernel = NULL, *cmdline = NULL, *dump_acpi = NULL;
+	const char *kernel = NULL, *cmdline = NULL, *initrd = NULL, *dump_acpi = NULL;
 	bool stats = false;
 	int o;
 
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "+k:c:sa:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "+k:c:i:sa:h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'a': dump_acpi = optarg; break;
 		case 'k': kernel = optarg; break;
 		case 'c': cmdline = optarg; break;
+		case 'i': initrd = optarg; break;
 		case 's': stats = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
@@ -176,7 +179,7 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		fprintf(stderr, "vmmctl: %s\n", err);
 		return EXIT_USAGE;
 	}
-	if (kernel && vmm_config_set_kernel(mc, kernel)) {
+	if ((kernel && vmm_config_set_kernel(mc, kernel)) || (initrd && vmm_config_set_initrd(mc, initrd))) {
 		vmm_config_free(mc);
 		return EXIT_USAGE;
 	}

@@ -82,6 +82,12 @@ tests_unit_test_config_SOURCES = tests/unit/test_config.c
 tests_unit_test_config_CFLAGS = $(core_test_cflags)
 tests_unit_test_config_LDADD = $(core_test_ldadd)
 
+check_PROGRAMS += tests/unit/test_boot
+TESTS += tests/unit/test_boot
+tests_unit_test_boot_SOURCES = tests/unit/test_boot.c
+tests_unit_test_boot_CFLAGS = $(core_test_cflags)
+tests_unit_test_boot_LDADD = $(core_test_ldadd)
+
 TESTS += tests/sdk/sdk-test.sh
 EXTRA_DIST += tests/sdk/sdk-test.sh tests/sdk/sdk-example.c
 

@@ -87,10 +87,32 @@ tests/guests/bench-pio-short.bin: tests/guests/bench-pio.S
 	  -Wl,-e,_start -o tests/guests/bench-pio-short.elf $(srcdir)/tests/guests/bench-pio.S && \
 	$(GUEST_OBJCOPY) -O binary -j .text tests/guests/bench-pio-short.elf $@
 
-test_guests = tests/guests/hello.elf tests/guests/uart-test.elf tests/guests/irq-bench.elf \
+# bz-guest.bzImage: a "fake Linux" for the bzImage loader (64-bit boot
+# protocol): 64-bit code linked at BZ_GUEST_LOAD (its pref_address), made a
+# flat binary, and wrapped in boot-protocol setup sectors by mkbzimage.
+BZ_GUEST_LOAD = 0x1000000
+noinst_PROGRAMS += tests/guests/mkbzimage
+tests_guests_mkbzimage_SOURCES = tests/guests/mkbzimage.c
+
+tests/guests/bz-guest.bin: tests/guests/bz-head.S tests/guests/bz-guest.c tests/guests/bz-guest.ld
+	@$(MKDIR_P) tests/guests
+	$(AM_V_GEN)$(GUEST_CC) -m64 -O2 -std=gnu11 -Wall -Wextra -Werror -ffreestanding -nostdlib \
+	  -fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables -fno-builtin \
+	  -mno-red-zone -mgeneral-regs-only -static -no-pie -Wl,--build-id=none -Wl,-n \
+	  -Wl,--no-warn-rwx-segments -Wl,--fatal-warnings -Wl,--defsym=BZ_GUEST_LOAD=$(BZ_GUEST_LOAD) \
+	  -Wl,-T,$(srcdir)/tests/guests/bz-guest.ld -o tests/guests/bz-guest.elf \
+	  $(srcdir)/tests/guests/bz-head.S $(srcdir)/tests/guests/bz-guest.c && \
+	$(GUEST_OBJCOPY) -O binary tests/guests/bz-guest.elf $@
+
+tests/guests/bz-guest.bzImage: tests/guests/bz-guest.bin tests/guests/mkbzimage$(EXEEXT)
+	$(AM_V_GEN)tests/guests/mkbzimage$(EXEEXT) -p $(BZ_GUEST_LOAD) -i 0x100000 \
+	  tests/guests/bz-guest.bin $@
+
+test_guests = tests/guests/bz-guest.bzImage tests/guests/hello.elf tests/guests/uart-test.elf tests/guests/irq-bench.elf \
 	tests/guests/bench-pio.bin tests/guests/bench-pio-short.bin $(irq_guests)
 noinst_DATA += $(test_guests)
-CLEANFILES += $(test_guests) tests/guests/bench-pio.elf tests/guests/bench-pio-short.elf
+CLEANFILES += $(test_guests) tests/guests/bench-pio.elf tests/guests/bench-pio-short.elf \
+	tests/guests/bz-guest.elf tests/guests/bz-guest.bin
 
 # vmmctl's default machine boots $(pkgdatadir)/guests/hello.elf.
 pkgdata_guestsdir = $(pkgdatadir)/guests
@@ -100,12 +122,14 @@ EXTRA_DIST += $(guest_common) tests/guests/hello.c tests/guests/uart-test.c \
 	tests/guests/uart-isr.S tests/guests/bench-pio.S tests/guests/irq-bench.c \
 	tests/guests/irq-lib.h tests/guests/irq-lib.c tests/guests/irq-isr.S \
 	tests/guests/pit-pic.c tests/guests/pit-ioapic.c tests/guests/rtc.c \
-	tests/guests/smp-ipi.c tests/guests/smp-tramp.S tests/guests/i8042-reset.c
+	tests/guests/smp-ipi.c tests/guests/smp-tramp.S tests/guests/i8042-reset.c \
+	tests/guests/bz-head.S tests/guests/bz-guest.c tests/guests/bz-guest.ld
 
 # Guest tests on /dev/kvm (they skip with status 77 without root and KVM).
 guest_tests = tests/guests/hello.sh tests/guests/uart-test.sh \
 	tests/guests/flat-pio.sh tests/guests/qemu-reference.sh \
-	tests/guests/irq-modes.sh tests/guests/qemu-irq-reference.sh
+	tests/guests/irq-modes.sh tests/guests/qemu-irq-reference.sh \
+	tests/guests/bzimage.sh
 TESTS += $(guest_tests)
 EXTRA_DIST += $(guest_tests) tests/guests/guest-lib.sh tests/guests/uart-test.conf \
 	tests/guests/irq-emulated.conf tests/guests/irq-split.conf tests/guests/irq-kernel.conf

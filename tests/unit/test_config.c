@@ -62,7 +62,8 @@ static void test_valid_machine(void **state)
 		"memory = 32M\n"
 		"vcpus = 2\n"
 		"hypervisor \"fake-hv\" { slots = 16 }\n"
-		"boot { kernel = \"guest.elf\" cmdline = \"console=ttyS0\" }\n"
+		"boot { kernel = \"guest.elf\" cmdline = \"console=ttyS0\" initrd = \"rd.cpio\"\n"
+		"       format = \"bzimage\" }\n"
 		"backend \"log\" { plugin = \"file\" path = \"/tmp/x\" append = yes }\n"
 		"device \"exit\" {\n"
 		"  iobase = 0x501   # properties may come before the plugin\n"
@@ -81,13 +82,16 @@ static void test_valid_machine(void **state)
 	snprintf(want, sizeof(want), "%s/guest.elf", conf_path);
 	assert_string_equal(mc->kernel, want);
 	assert_string_equal(mc->cmdline, "console=ttyS0");
+	snprintf(want, sizeof(want), "%s/rd.cpio", conf_path);
+	assert_string_equal(mc->initrd, want);
+	assert_int_equal(mc->format, VMM_BOOT_BZIMAGE);
 	assert_int_equal(mc->nbackends, 1);
 	assert_string_equal(vmm_propset_get_str(mc->backends[0].props, "path"), "/tmp/x");
 	assert_int_equal(vmm_propset_get_bool(mc->backends[0].props, "append", &b), 0);
 	assert_true(b);
 	assert_int_equal(mc->ndevices, 1);
 	assert_string_equal(mc->devices[0].name, "exit");
-	assert_int_equal(mc->devices[0].line, 6);
+	assert_int_equal(mc->devices[0].line, 7);
 	assert_int_equal(vmm_propset_get_int(mc->devices[0].props, "iobase", &v), 0);
 	assert_int_equal(v, 0x501);
 	assert_int_equal(vmm_propset_get_int(mc->devices[0].props, "iosize", &v), 0);
@@ -201,7 +205,7 @@ static void test_on_reset(void **state)
 
 static void test_bad_boot_format(void **state)
 {
-	expect_error("hypervisor \"fake-hv\" {}\nboot {\n kernel = \"k\"\n format = \"bzimage\"\n}\n", 4,
+	expect_error("hypervisor \"fake-hv\" {}\nboot {\n kernel = \"k\"\n format = \"coff\"\n}\n", 4,
 		     "format");
 }
 
