@@ -99,3 +99,4 @@ TESTS += tests/unit/test_acpi
 tests_unit_test_acpi_SOURCES = tests/unit/test_acpi.c
 tests_unit_test_acpi_CFLAGS = $(core_test_cflags)
 tests_unit_test_acpi_LDADD = $(core_test_ldadd)
+EXTRA_DIST += tests/unit/device-fixture.h

@@ -19,31 +19,16 @@
 #define KBD_IRQ 1
 #define AUX_IRQ 12
 
-struct fixture {
-	struct vmm_harness *h;
-	struct vmm_harness_dev *dev;
-};
-
-static struct fixture *F;
+#include "device-fixture.h"
 
 static int setup(void **state)
 {
-	F = calloc(1, sizeof(*F));
-	assert_non_null(F);
-	F->h = vmm_harness_new();
-	assert_non_null(F->h);
-	F->dev = vmm_harness_create_device(F->h, "i8042", "kbc", NULL);
-	assert_non_null(F->dev);
-	*state = F;
-	return 0;
+	return fixture_setup(state, VMM_IRQ_EMULATED, "i8042", "kbc");
 }
 
 static int teardown(void **state)
 {
-	vmm_harness_free(F->h);
-	free(F);
-	F = NULL;
-	return 0;
+	return fixture_teardown(state);
 }
 
 static void cmd(uint8_t v)

@@ -33,37 +33,21 @@
 #define MODE(m) ((unsigned)(m) << 1)
 #define BCD 1u
 
-struct fixture {
-	struct vmm_harness *h;
-	struct vmm_harness_dev *dev;
-};
-
-static struct fixture *F;
+#include "device-fixture.h"
 
 static int setup_bare(void **state)
 {
-	F = calloc(1, sizeof(*F));
-	assert_non_null(F);
-	F->h = vmm_harness_new();
-	assert_non_null(F->h);
-	*state = F;
-	return 0;
+	return fixture_setup(state, VMM_IRQ_EMULATED, NULL, NULL);
 }
 
 static int setup(void **state)
 {
-	setup_bare(state);
-	F->dev = vmm_harness_create_device(F->h, "i8254", "pit", NULL);
-	assert_non_null(F->dev);
-	return 0;
+	return fixture_setup(state, VMM_IRQ_EMULATED, "i8254", "pit");
 }
 
 static int teardown(void **state)
 {
-	vmm_harness_free(F->h);
-	free(F);
-	F = NULL;
-	return 0;
+	return fixture_teardown(state);
 }
 
 static void out(uint16_t port, uint8_t value)

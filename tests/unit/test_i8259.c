@@ -28,31 +28,16 @@
 #define READ_IRR (OCW3_SEL | OCW3_RR)
 #define READ_ISR (OCW3_SEL | OCW3_RR | OCW3_RIS)
 
-struct fixture {
-	struct vmm_harness *h;
-	struct vmm_harness_dev *dev;
-};
-
-static struct fixture *F;
+#include "device-fixture.h"
 
 static int setup(void **state)
 {
-	F = calloc(1, sizeof(*F));
-	assert_non_null(F);
-	F->h = vmm_harness_new();
-	assert_non_null(F->h);
-	F->dev = vmm_harness_create_device(F->h, "i8259", "pic", NULL);
-	assert_non_null(F->dev);
-	*state = F;
-	return 0;
+	return fixture_setup(state, VMM_IRQ_EMULATED, "i8259", "pic");
 }
 
 static int teardown(void **state)
 {
-	vmm_harness_free(F->h);
-	free(F);
-	F = NULL;
-	return 0;
+	return fixture_teardown(state);
 }
 
 static void out(uint16_t port, uint8_t value)

@@ -29,54 +29,32 @@
 #define MASKED      (1u << 16)
 #define DEST(d)     ((uint32_t)(d) << 24)
 
-struct fixture {
-	struct vmm_harness *h;
-	struct vmm_harness_dev *dev;
-};
-
-static struct fixture *F;
-
-static int setup_harness(enum vmm_irq_mode mode)
-{
-	F = calloc(1, sizeof(*F));
-	assert_non_null(F);
-	F->h = vmm_harness_new();
-	assert_non_null(F->h);
-	vmm_harness_set_irq_mode(F->h, mode);
-	return 0;
-}
+#include "device-fixture.h"
 
 /* A split-irqchip machine with the ioapic at its default place. */
 static int setup(void **state)
 {
-	setup_harness(VMM_IRQ_SPLIT);
-	F->dev = vmm_harness_create_device(F->h, "ioapic", "ioapic", NULL);
-	assert_non_null(F->dev);
-	*state = F;
-	return 0;
+	return fixture_setup(state, VMM_IRQ_SPLIT, "ioapic", "ioapic");
 }
 
 static int setup_split(void **state)
 {
-	return setup_harness(VMM_IRQ_SPLIT);
+	return fixture_setup(state, VMM_IRQ_SPLIT, NULL, NULL);
 }
 
 static int setup_kernel(void **state)
 {
-	return setup_harness(VMM_IRQ_KERNEL);
+	return fixture_setup(state, VMM_IRQ_KERNEL, NULL, NULL);
 }
 
 static int setup_emulated(void **state)
 {
-	return setup_harness(VMM_IRQ_EMULATED);
+	return fixture_setup(state, VMM_IRQ_EMULATED, NULL, NULL);
 }
 
 static int teardown(void **state)
 {
-	vmm_harness_free(F->h);
-	free(F);
-	F = NULL;
-	return 0;
+	return fixture_teardown(state);
 }
 
 static void mmio_write(unsigned offset, uint32_t value)

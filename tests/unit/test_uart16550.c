@@ -21,31 +21,16 @@
 /* Four character times of 8N1 at divisor 1 (115200 baud): 40 bits. */
 #define TIMEOUT_8N1_DIV1_NS (40ULL * 16 * 1000000000ULL / 1843200)
 
-struct fixture {
-	struct vmm_harness *h;
-	struct vmm_harness_dev *dev;
-};
-
-static struct fixture *F;
+#include "device-fixture.h"
 
 static int setup(void **state)
 {
-	F = calloc(1, sizeof(*F));
-	assert_non_null(F);
-	F->h = vmm_harness_new();
-	assert_non_null(F->h);
-	F->dev = vmm_harness_create_device(F->h, "uart16550", "com1", NULL);
-	assert_non_null(F->dev);
-	*state = F;
-	return 0;
+	return fixture_setup(state, VMM_IRQ_EMULATED, "uart16550", "com1");
 }
 
 static int teardown(void **state)
 {
-	vmm_harness_free(F->h);
-	free(F);
-	F = NULL;
-	return 0;
+	return fixture_teardown(state);
 }
 
 static void out(unsigned reg, uint8_t value)
