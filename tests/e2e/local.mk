@@ -5,4 +5,5 @@
 # without the kernel.
 e2e_tests = tests/e2e/nested.sh
 TESTS += $(e2e_tests)
-EXTRA_DIST += $(e2e_tests) tests/e2e/e2e-lib.sh tests/e2e/mk-l2-initramfs.sh
+EXTRA_DIST += $(e2e_tests) tests/e2e/e2e-lib.sh tests/e2e/mk-l2-initramfs.sh \
+	tests/e2e/README.md
