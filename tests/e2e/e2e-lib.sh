@@ -9,6 +9,7 @@
 #   E2E-BEGIN <name>                    then the run's serial output (stdout),
 #   E2E-STDERR <line>                   its standard error, one line each,
 #   E2E-END <name> status=<n> time=<s>  its exit status and wall time in L1
+#   E2E-TIMEOUT <name> after <s>        a hung run, killed (SIGTERM, then SIGKILL)
 #   E2E-ALL-DONE                        then poweroff -f (QEMU exits)
 #
 # Use (see nested.sh):
@@ -45,7 +46,7 @@ E2E_CPU=${E2E_CPU:-EPYC}
 E2E_MEM=${E2E_MEM:-1024}
 E2E_SMP=${E2E_SMP:-2}
 E2E_TIMEOUT=${E2E_TIMEOUT:-300}
-E2E_RUN_TIMEOUT=60
+E2E_RUN_TIMEOUT=30
 E2E_L1_PKG=${E2E_L1_PKG:-linux-image-cloud-amd64}
 
 skip() { echo "SKIP: $*"; exit 77; }
@@ -217,7 +218,9 @@ e2e_real_binary() {
 }
 
 # e2e_run [-t SECS] [-x REASON] NAME "ARGS" STATUS [LINE...]
-#   -t: the run's timeout in L1 (default 60 s); -x: a known failure: it is
+#   -t: the run's timeout in L1 (default 30 s; up to E2E_MAX_HUNG (2) runs
+#   that time out are reported as "flaky:" and tolerated: L1's kernel
+#   sometimes locks up in kvm_amd under TCG); -x: a known failure: it is
 #   reported as "xfail:" with REASON and does not fail the test (a pass is
 #   reported as ok with a note to remove the mark).
 e2e_run() {
@@ -306,11 +309,13 @@ cd /e2e
 while IFS='|' read -r name tmo args; do
 	[ -n "$name" ] || continue
 	echo "E2E-BEGIN $name"
+	rm -f /tmp/hung
 	s=$(cs)
 	eval "/e2e/bin/vmmctl $args" </dev/null >/tmp/out 2>/tmp/err &
 	pid=$!
 	# the timeout: SIGTERM (vmmctl ends the VM cleanly), SIGKILL 5 s later
-	(sleep $tmo; kill -TERM $pid 2>/dev/null && echo "E2E-TIMEOUT $name after $tmo s";
+	(sleep $tmo; kill -0 $pid 2>/dev/null && touch /tmp/hung && kill -TERM $pid 2>/dev/null &&
+	 echo "E2E-TIMEOUT $name after $tmo s";
 	 sleep 5; kill -KILL $pid 2>/dev/null && echo "E2E-TIMEOUT $name killed") </dev/null &
 	wd=$!
 	wait $pid
@@ -374,6 +379,8 @@ e2e_boot() {
 }
 
 E2E_FAILED=0
+E2E_HUNG=0
+E2E_MAX_HUNG=${E2E_MAX_HUNG:-2}
 e2e_fail() {
 	E2E_FAILED=$((E2E_FAILED + 1))
 	echo "FAIL: $1"
@@ -403,8 +410,11 @@ e2e_check() {
 	esac
 	while IFS='|' read -r _name _status _lines _xfail; do
 		_sec="$E2E_TMP/run-$_name.log"
+		# the run's section of the console
 		awk -v b="E2E-BEGIN $_name" -v e="E2E-END $_name " '
-			$0 == b { on = 1 } on { print } on && index($0, e) == 1 { exit }' "$_log" >"$_sec"
+			$0 == b { on = 1; n = 0 } on { sec[n++] = $0 } on && index($0, e) == 1 { on = 0; last = n }
+			END { if (on) last = n; for (i = 0; i < last; i++) print sec[i] }' "$_log" >"$_sec"
+
 		_end=$(grep "^E2E-END $_name " "$_sec")
 		if [ -z "$_end" ]; then
 			if [ -s "$_sec" ]; then
@@ -430,7 +440,14 @@ e2e_check() {
 			_n=$((_n + 1))
 		done
 		IFS=$_old_ifs
-		if [ -n "$_bad" ] && [ -n "$_xfail" ]; then
+		if [ -n "$_bad" ] && grep -q "^E2E-TIMEOUT $_name " "$_sec" &&
+		   [ "$E2E_HUNG" -lt "$E2E_MAX_HUNG" ]; then
+			# L1's kernel sometimes locks up in KVM_RUN (soft lockup, RCU
+			# stall on the console): tolerated up to E2E_MAX_HUNG times
+			E2E_HUNG=$((E2E_HUNG + 1))
+			echo "flaky: $_name hung in L1 ($_bad); tolerated ($E2E_HUNG of at most $E2E_MAX_HUNG, E2E_MAX_HUNG=0 makes it fail):"
+			grep -v '^E2E-\(BEGIN\|END\) ' "$_sec" | tail -n 5 | sed 's/^/  | /'
+		elif [ -n "$_bad" ] && [ -n "$_xfail" ]; then
 			echo "xfail: $_name: $_bad (${_time} s in L1); known failure: $_xfail"
 			grep -v '^E2E-\(BEGIN\|END\) ' "$_sec" | tail -n 5 | sed 's/^/  | /'
 		elif [ -n "$_bad" ]; then

@@ -74,7 +74,7 @@ done
 # pass); remove -x once tests/guests/smp-ipi.c is fixed.
 smp_xfail="smp-ipi.c sets RTC PIE before unmasking IOAPIC pin 8 (lost first edge)"
 for m in split kernel; do
-	e2e_run -t 30 -x "$smp_xfail" "smp-ipi-$m" "run --kernel guests/smp-ipi.elf conf/irq-$m-smp.conf" 67 \
+	e2e_run -x "$smp_xfail" "smp-ipi-$m" "run --kernel guests/smp-ipi.elf conf/irq-$m-smp.conf" 67 \
 		"SMP-DONE"
 done
 
