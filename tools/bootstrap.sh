@@ -8,7 +8,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 PACKAGES="build-essential autoconf automake libtool pkg-config libconfuse-dev libevent-dev
-libfdt-dev libcmocka-dev qemu-system-x86 valgrind acpica-tools"
+libfdt-dev libcmocka-dev qemu-system-x86 valgrind acpica-tools busybox-static cpio xz-utils zstd"
 
 missing=""
 for p in $PACKAGES; do

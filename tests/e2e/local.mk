@@ -1,0 +1,9 @@
+# tests/e2e: the end-to-end test on the nested test host (a Debian cloud
+# kernel with kvm_amd under qemu-system-x86_64 -accel tcg; see
+# tests/e2e/e2e-lib.sh).  It fetches the kernel package with apt-get download
+# into a cache (/var/cache/vmm-e2e as root) and skips (77) without QEMU or
+# without the kernel.
+e2e_tests = tests/e2e/nested.sh
+TESTS += $(e2e_tests)
+EXTRA_DIST += $(e2e_tests) tests/e2e/e2e-lib.sh tests/e2e/mk-l2-initramfs.sh \
+	tests/e2e/README.md
