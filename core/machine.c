@@ -1194,6 +1194,15 @@ int vmm_machine_run(struct vmm_machine *m)
 			break;
 		}
 	}
+	/* vmmctl blocked SIGINT/SIGTERM before building the machine and the
+	 * vCPU threads inherited that; only now, with libevent's handlers in
+	 * place, does the main thread take them, so one that came during
+	 * start-up stops the machine cleanly too. */
+	sigset_t term;
+	sigemptyset(&term);
+	sigaddset(&term, SIGINT);
+	sigaddset(&term, SIGTERM);
+	pthread_sigmask(SIG_UNBLOCK, &term, NULL);
 	if (!atomic_load(&m->stopping))
 		event_base_dispatch(m->base);
 	/* The loop ends only through vmm_machine_stop(). */

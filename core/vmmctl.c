@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,8 +157,9 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 	bool stats = false;
 	int o;
 
-	optind = 1;
-	while ((o = getopt_long(argc, argv, "+k:c:i:sa:h", opts, NULL)) != -1) {
+	optind = 0; /* glibc: 0 re-initialises getopt, with the permute mode of this optstring */
+	/* Options may follow CONFIG (vmmctl run my.conf --kernel k): permute. */
+	while ((o = getopt_long(argc, argv, "k:c:i:sa:h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'a': dump_acpi = optarg; break;
 		case 'k': kernel = optarg; break;
@@ -190,6 +193,13 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 	struct vmm_machine *m;
 	int status;
 	unsigned boots = 0;
+	/* SIGINT/SIGTERM wait until a machine runs (vmm_machine_run takes
+	 * them), so start-up and teardown are never cut short. */
+	sigset_t term, prev;
+	sigemptyset(&term);
+	sigaddset(&term, SIGINT);
+	sigaddset(&term, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &term, &prev);
 	do {
 		/* A restart is a power cycle: the machine is built again from
 		 * its config, RAM and devices fresh, the payload reloaded. */
@@ -210,6 +220,7 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		vmm_machine_destroy(m);
 	} while (status == VMM_STATUS_RESET && mc->restart_on_reset);
 	vmm_config_free(mc);
+	pthread_sigmask(SIG_SETMASK, &prev, NULL);
 	return status;
 }
 

@@ -32,7 +32,8 @@ for trs in $(find tests hypervisors devices plugins -name '*.trs' 2>/dev/null | 
 done
 # The release tarball builds and passes its own tests in a fresh tree.
 if [ "$rc" -eq 0 ]; then
-	if make -s distcheck >make-distcheck.out 2>&1; then
+	# The nested test host ran in make check above; once is enough.
+	if make -s distcheck VMM_E2E_SKIP=1 >make-distcheck.out 2>&1; then
 		passed=$((passed + 1)); echo "PASS: make distcheck"
 	else
 		failed=$((failed + 1)); echo "FAIL: make distcheck"

@@ -72,6 +72,12 @@ tr -d '\r' <"$TMPD/serial.log" | grep -qxF "Hello from a vmm guest" ||
 [ -s "$OUT" ] && fail "serial output leaked to stdout: $(cat "$OUT")"
 echo "ok: file backend captured the serial output"
 
+# Options may come after CONFIG too, as in the README.
+run_guest order "$VMMCTL" run "$VMM_SRCDIR/machines/x86-minimal.conf" --kernel "$GUESTS/hello.elf" --stats
+expect_status 0
+expect_line "Hello from a vmm guest"
+echo "ok: vmmctl run CONFIG --kernel FILE --stats (options after CONFIG)"
+
 # --stats prints exit counters per vCPU and bus counters.
 run_guest stats "$VMMCTL" run --stats --kernel "$GUESTS/hello.elf"
 expect_status 0

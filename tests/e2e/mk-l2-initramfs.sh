@@ -4,6 +4,7 @@
 #   mk-l2-initramfs.sh [--exit reset|poweroff|debug-exit] OUT.cpio.gz
 # Its /init (busybox) prints, on the console:
 #   L2-INIT uptime=<s>
+#   L2-TIMER-OK                 /proc/uptime advanced across a 1 s sleep
 #   L2-CPUS <n>                 processors in /proc/cpuinfo
 #   L2-RTC <date> <time>        from /proc/driver/rtc (or hwclock -r), then
 #   L2-RTC-OK                   when the year is 2000 or later
@@ -36,7 +37,14 @@ export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+# Markers go to the serial port itself, so a kernel booted without any
+# console= (the console is then not ttyS0) is still heard.
+[ -c /dev/ttyS0 ] && exec >/dev/ttyS0 2>&1
 echo "L2-INIT uptime=$(cut -d' ' -f1 /proc/uptime)"
+t0=$(cut -d. -f1 /proc/uptime)
+sleep 1
+t1=$(cut -d. -f1 /proc/uptime)
+[ "$t1" -gt "$t0" ] && echo "L2-TIMER-OK"
 echo "L2-CPUS $(grep -c '^processor' /proc/cpuinfo)"
 if [ -r /proc/driver/rtc ]; then
 	d=$(sed -n 's/^rtc_date[^:]*: *//p' /proc/driver/rtc)

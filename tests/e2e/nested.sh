@@ -49,7 +49,48 @@ for m in split kernel; do
 	e2e_rd_add_file "$E2E_TMP/irq-$m-smp.conf" "/e2e/conf/irq-$m-smp.conf"
 done
 
-# The runs: name, vmmctl arguments, exit status, expected lines.
+# CI runs this once, in make check; make distcheck passes VMM_E2E_SKIP=1.
+if [ "${VMM_E2E_SKIP:-0}" = 1 ]; then
+	echo "SKIP: the nested test host already ran in this CI's make check (VMM_E2E_SKIP=1)"
+	exit 77
+fi
+
+# Everything goes into one initramfs first: the Linux groups need their
+# kernels and configs in it too.
+if "$VMMCTL" --help 2>&1 | grep -q -- '--initrd'; then
+	HAVE_INITRD=1
+else
+	HAVE_INITRD=0
+fi
+L2_KERNELS=""
+if [ $HAVE_INITRD = 1 ]; then
+	sh "$VMM_SRCDIR/tests/e2e/mk-l2-initramfs.sh" --exit poweroff "$E2E_TMP/l2-initrd.gz" ||
+		{ echo "FAIL: mk-l2-initramfs.sh"; exit 1; }
+	e2e_rd_add_file "$E2E_TMP/l2-initrd.gz" /e2e/l2/initrd.gz
+	for m in kernel split emulated; do
+		v=2
+		[ $m = emulated ] && v=1
+		sed -e 's/^memory = .*/memory = 256M/' -e "s/^vcpus = .*/vcpus = $v/" \
+			"$VMM_SRCDIR/machines/x86-pc-$m.conf" >"$E2E_TMP/l2-$m.conf"
+		e2e_rd_add_file "$E2E_TMP/l2-$m.conf" /e2e/conf/l2-$m.conf
+	done
+	for pkg in linux-image-amd64 linux-image-cloud-amd64; do
+		if e2e_fetch_kernel "$pkg"; then
+			e2e_rd_add_file "$E2E_KERNEL" "/e2e/l2/${pkg#linux-image-}.bz"
+			L2_KERNELS="$L2_KERNELS ${pkg#linux-image-}"
+		else
+			echo "e2e: skipping the stock $pkg guest: $E2E_WHY"
+		fi
+	done
+else
+	echo "e2e: skipping the stock Linux guests: this vmmctl has no run --initrd"
+fi
+T_PREP=$(($(e2e_now_ms) - T_START))
+echo "e2e: prepared in $(e2e_secs $T_PREP) s (kernel from $(dirname "$E2E_L1_KROOT"))"
+
+# Group 1, the test guests: name, vmmctl arguments, exit status, expected lines.
+e2e_group guests
+E2E_TIMEOUT=300
 e2e_run hello "run --kernel guests/hello.elf" 0 \
 	"Hello from a vmm guest"
 e2e_run uart-test "run --kernel guests/uart-test.elf conf/uart-test.conf" 67 \
@@ -70,34 +111,54 @@ for m in split kernel; do
 	e2e_run "smp-ipi-$m" "run --kernel guests/smp-ipi.elf conf/irq-$m-smp.conf" 67 "SMP-DONE"
 done
 
-# A stock Linux guest (L2), once vmmctl can boot a bzImage with an initrd.
-if "$VMMCTL" --help 2>&1 | grep -q -- '--initrd'; then
-	if e2e_fetch_kernel "${E2E_L2_PKG:-linux-image-amd64}"; then
-		sh "$VMM_SRCDIR/tests/e2e/mk-l2-initramfs.sh" --exit reset "$E2E_TMP/l2-initrd.gz" ||
-			{ echo "FAIL: mk-l2-initramfs.sh"; exit 1; }
-		e2e_rd_add_file "$E2E_KERNEL" /e2e/l2/bzImage
-		e2e_rd_add_file "$E2E_TMP/l2-initrd.gz" /e2e/l2/initrd.gz
-		sed -e 's/^memory = .*/memory = 256M/' -e 's/^vcpus = .*/vcpus = 2/' \
-			"$VMM_SRCDIR/machines/x86-pc-kernel.conf" >"$E2E_TMP/l2-kernel.conf"
-		e2e_rd_add_file "$E2E_TMP/l2-kernel.conf" /e2e/conf/l2-kernel.conf
-		e2e_run -t 240 linux-kernel \
-			"run conf/l2-kernel.conf --kernel l2/bzImage --initrd l2/initrd.gz --cmdline 'console=ttyS0 reboot=k panic=-1 quiet'" 3 \
-			"L2-CPUS 2" "L2-RTC-OK" "L2-DONE"
-		E2E_TIMEOUT=$((E2E_TIMEOUT + 240))
-	else
-		echo "e2e: skipping the stock Linux guest: $E2E_WHY"
-	fi
-else
-	echo "e2e: skipping the stock Linux guest: this vmmctl has no run --initrd yet (vmmctl --help)"
-fi
+e2e_boot_group
 
-T_PREP=$(($(e2e_now_ms) - T_START))
-echo "e2e: prepared in $(e2e_secs $T_PREP) s (kernel from $(dirname "$E2E_L1_KROOT"))"
-e2e_boot
-e2e_check
+# One group per stock Debian kernel (L2): each interrupt mode (kernel and
+# split with 2 vCPUs, emulated with 1), ending with poweroff through ACPI S5
+# (status 0); for linux-image-amd64 also a boot with no console= at all.
+for k in $L2_KERNELS; do
+	e2e_group "linux-$k"
+	for m in kernel split emulated; do
+		v=2
+		[ $m = emulated ] && v=1
+		# Known failures, not yet diagnosed (they run with a shorter
+		# timeout so CI sees them without paying 150 s each):
+		x="" t=150
+		if [ $m = emulated ]; then
+			x="stock kernel on irqchip = emulated stops after ~25 s of guest time (last line: PCI: Fatal: No config space access function found)"
+			t=60
+		elif [ $m = split ] && [ $k = cloud-amd64 ]; then
+			x="the cloud kernel on irqchip = split prints nothing and times out (the generic kernel passes)"
+			t=60
+		fi
+		args="run conf/l2-$m.conf --kernel l2/$k.bz --initrd l2/initrd.gz --cmdline 'console=ttyS0 panic=-1 quiet'"
+		if [ -n "$x" ]; then
+			e2e_run -t $t -x "$x" "linux-$k-$m" "$args" 0 \
+				"L2-TIMER-OK" "L2-CPUS $v" "L2-RTC-OK" "L2-DONE"
+		else
+			e2e_run -t $t "linux-$k-$m" "$args" 0 \
+				"L2-TIMER-OK" "L2-CPUS $v" "L2-RTC-OK" "L2-DONE"
+		fi
+		E2E_TIMEOUT=$((E2E_TIMEOUT + t))
+	done
+	if [ $k = amd64 ]; then
+		e2e_run -t 150 "linux-$k-noconsole" \
+			"run conf/l2-kernel.conf --kernel l2/$k.bz --initrd l2/initrd.gz --cmdline 'panic=-1'" 0 \
+			"L2-CPUS 2" "L2-DONE"
+		E2E_TIMEOUT=$((E2E_TIMEOUT + 150))
+	fi
+	e2e_boot_group
+done
+
 echo "e2e: whole test $(e2e_secs $(($(e2e_now_ms) - T_START))) s"
 if [ "$E2E_FAILED" -ne 0 ]; then
 	echo "FAIL: $E2E_FAILED check(s) failed on the nested test host"
 	exit 1
+fi
+if [ -n "$E2E_LOCKED_GROUPS" ]; then
+	# Every run that completed was right; what is missing is the
+	# infrastructure's fault (README: kvm_amd under TCG locks up).
+	echo "SKIP: the nested test host's L1 locked up twice in group(s)$E2E_LOCKED_GROUPS; all other runs passed"
+	exit 77
 fi
 echo "PASS: vmmctl on kvm_amd in the nested test host ($(grep -c . "$E2E_EXPECT") runs)"
