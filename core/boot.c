@@ -701,6 +701,48 @@ static int load_flat(struct vmm_machine *m, const struct payload *p)
 	return m->hv_ops->vcpu_set_regs(cpu, &r);
 }
 
+/* Compressed files people pass by mistake (a gzip'd vmlinux, an initrd). */
+static const char *compressed_kind(const struct payload *p)
+{
+	static const struct { const char *name; unsigned len; uint8_t magic[6]; } kinds[] = {
+		{ "gzip", 2, { 0x1f, 0x8b } },
+		{ "xz", 6, { 0xfd, '7', 'z', 'X', 'Z', 0 } },
+		{ "zstd", 4, { 0x28, 0xb5, 0x2f, 0xfd } },
+		{ "LZ4", 4, { 0x02, 0x21, 0x4c, 0x18 } },
+		{ "bzip2", 3, { 'B', 'Z', 'h' } },
+		{ "cpio", 6, { '0', '7', '0', '7', '0', '1' } },
+	};
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (p->size >= kinds[i].len && memcmp(p->data, kinds[i].magic, kinds[i].len) == 0)
+			return kinds[i].name;
+	return NULL;
+}
+
+/*
+ * With format = auto, a file that is neither an ELF nor a bzImage is taken
+ * as a flat real-mode binary only when it could be one: it must end below
+ * the legacy video and BIOS area at 0xA0000 that real-mode programs cannot
+ * use as RAM, and must not be a compressed file.  Anything else is refused
+ * rather than executed as garbage; format = "flat" skips the guess.
+ */
+static int flat_plausible(const struct vmm_machine *m, const struct payload *p)
+{
+	const char *kind = compressed_kind(p);
+
+	if (kind) {
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: a %s-compressed file, neither an ELF nor a "
+			"bzImage", p->path, kind);
+		return -ENOEXEC;
+	}
+	if (m->cfg->load_address + p->size > 0xa0000) {
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: neither an ELF nor a bzImage, and at %zu bytes "
+			"too large for a flat real-mode binary (set boot { format } to force one)",
+			p->path, p->size);
+		return -ENOEXEC;
+	}
+	return 0;
+}
+
 int vmm_boot_load(struct vmm_machine *m)
 {
 	const struct vmm_machine_config *c = m->cfg;
@@ -730,14 +772,14 @@ int vmm_boot_load(struct vmm_machine *m)
 		rc = load_flat(m, &p);
 		break;
 	default:
-		/* An ELF, then a bzImage; anything else is a flat binary. */
+		/* An ELF, then a bzImage, then a plausible flat binary. */
 		if (is_elf == 0)
 			rc = load_pvh(m, &p, &v);
 		else if (is_elf != -ENOEXEC)
 			rc = is_elf;
 		else if (is_bz)
 			rc = load_bzimage(m, &p);
-		else
+		else if ((rc = flat_plausible(m, &p)) == 0)
 			rc = load_flat(m, &p);
 		break;
 	}

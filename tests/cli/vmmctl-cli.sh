@@ -49,6 +49,17 @@ expect 2 "does not fit guest RAM" "$VMMCTL" run --kernel "$TMPD/high.elf"
 head -c 100 "$GUESTS/hello.elf" >"$TMPD/short.elf"
 expect 2 "short.elf: (truncated|segment)" "$VMMCTL" run --kernel "$TMPD/short.elf"
 
+# an ELF for another machine (hello.elf with e_machine = 183, AArch64)
+cp "$GUESTS/hello.elf" "$TMPD/arm.elf"
+printf '\267\000' | dd of="$TMPD/arm.elf" bs=1 seek=18 conv=notrunc 2>/dev/null
+expect 2 "arm.elf: ELF for machine 183, expected x86" "$VMMCTL" run --kernel "$TMPD/arm.elf"
+# neither ELF nor bzImage: a compressed file, and a file too large to be
+# a flat real-mode binary, are refused instead of run as code
+gzip -c "$GUESTS/hello.elf" >"$TMPD/hello.gz"
+expect 2 "hello.gz: a gzip-compressed file, neither an ELF nor a bzImage" "$VMMCTL" run --kernel "$TMPD/hello.gz"
+head -c 1048576 /dev/zero >"$TMPD/big.bin"
+expect 2 "big.bin: neither an ELF nor a bzImage, and at 1048576 bytes too large" "$VMMCTL" run --kernel "$TMPD/big.bin"
+
 # SIGTERM ends a running guest cleanly with 128+15.
 printf '\353\376' >"$TMPD/spin.bin"   # jmp $
 "$VMMCTL" run --kernel "$TMPD/spin.bin" </dev/null >"$TMPD/spin.out" 2>&1 &
