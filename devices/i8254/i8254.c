@@ -19,6 +19,8 @@
 #include "i8254.h"
 
 #define NEVER INT64_MAX
+/* Edges a late timer replays (see i8254_timer_expired). */
+#define I8254_LATE_EDGES 4
 
 /* The PC's DRAM refresh request toggles port 0x61 bit 4 every 15.085 us. */
 #define REFRESH_PERIOD_NS 15085u
@@ -303,15 +305,26 @@ void i8254_timer_expired(struct i8254 *p, unsigned idx)
 	t = now_tick(p);
 	e = p->event[idx];
 	p->event[idx] = -1;
-	/* A late timer must still show the edge it was armed for, or a
-	 * mode 2 pulse one clock wide would slip by unseen. */
-	if (e >= 0 && e < t) {
+	/* A late timer must still show the edges it slept through, or a
+	 * pulse one clock wide slips by unseen: mode 2's low clock, and
+	 * mode 4's strobe when the timer armed for the load fires after the
+	 * count has run out (Linux's one-shot clockevent asks for ~15
+	 * clocks, far less than a main-loop wake-up can be late).  A few
+	 * edges are enough: load, fall, rise; older periods of a periodic
+	 * mode merge, as a late tick would on hardware's interrupt line. */
+	for (unsigned n = 0; e >= 0 && e < t && n < I8254_LATE_EDGES; n++) {
+		int64_t next;
+
 		counter_sync(p, c, e);
 		level = counter_out(c, e);
 		if (level != p->out_level[idx]) {
 			p->out_level[idx] = level;
 			p->ops->set_out(p->opaque, idx, level);
 		}
+		next = counter_next_edge(c, e);
+		if (c->load_at > e && c->load_at < next)
+			next = c->load_at;
+		e = next == NEVER ? -1 : next;
 	}
 	counter_sync(p, c, t);
 	counter_update(p, idx, t);

@@ -91,6 +91,37 @@ static void test_late_timer_still_shows_the_mode2_pulse(void **state)
 	assert_int_equal(f.deadline, i8254_tick_to_ns(20));
 }
 
+/* Linux's one-shot clockevent (drivers/clocksource/i8253.c): control word
+ * 0x38 (counter 0, word, mode 4), then a short count per event.  The timer
+ * armed for the load may fire after the whole count has run out; the strobe
+ * (OUT low for one clock, then high: the rising edge IRQ 0 sees) must still
+ * happen, or the guest waits for a tick that never comes. */
+static void test_late_timer_still_shows_the_mode4_strobe(void **state)
+{
+	struct fake f = { 0 };
+	struct i8254 p;
+
+	i8254_init(&p, &fake_ops, &f, 1);
+	i8254_write(&p, I8254_REG_CONTROL, 0x38);
+	for (unsigned event = 1; event <= 3; event++) {
+		unsigned raises = f.raises, falls = f.falls;
+		uint64_t written = f.now;
+
+		i8254_write(&p, I8254_REG_COUNTER0, 15); /* ~12.6 us, Linux's min_delta */
+		i8254_write(&p, I8254_REG_COUNTER0, 0);
+		assert_int_equal(f.level, 1);
+		assert_true(f.armed);
+		/* fire 100 ticks after the load was due */
+		fire_at(&p, &f, f.deadline + i8254_tick_to_ns(100));
+		assert_int_equal(f.falls, falls + 1);
+		assert_int_equal(f.raises, raises + 1);
+		assert_int_equal(f.level, 1);
+		/* nothing more until the next count */
+		assert_false(f.armed);
+		assert_true(f.now > written);
+	}
+}
+
 static void test_clock_conversion_edges(void **state)
 {
 	static const int64_t ticks[] = { 1, 2, 1193, 1193181, 1193182, 1193183,
@@ -111,6 +142,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_late_timer_still_shows_the_mode2_pulse),
+		cmocka_unit_test(test_late_timer_still_shows_the_mode4_strobe),
 		cmocka_unit_test(test_clock_conversion_edges),
 	};
 
