@@ -28,6 +28,8 @@
 
 #include <vmm/hypervisor.h>
 
+#include "hypervisors/kvm/kvm-cpuid.h"
+
 #define KVM_TSS_ADDR		0xfffbd000ul
 /* The identity map page sits just below the three TSS pages. */
 #define KVM_IDENTITY_MAP_ADDR	0xfffbc000ul
@@ -62,6 +64,7 @@ struct kvm_vm {
 	struct kvm_irq_routing_msi level_routes[SPLIT_IOAPIC_PINS];
 	unsigned nlevel_routes, next_victim;
 	bool readonly_mem;	/* KVM_CAP_READONLY_MEM */
+	uint32_t nr_vcpus;	/* for the CPUID topology */
 	unsigned int nr_clear;
 	struct cpuid_clear clear[CPUID_CLEAR_MAX];
 };
@@ -411,12 +414,7 @@ static int kvm_vm_create(const struct vmm_host *h, uint32_t nr_vcpus, void **out
 	r = parse_cpuid_clear(vm, h->prop_str(h, "cpuid-clear"));
 	if (r)
 		goto free_vm;
-	if (vm->mode == VMM_IRQ_EMULATED) {
-		/* No local APIC: say so in CPUID (leaf 1 EDX.APIC, ECX.x2APIC). */
-		r = parse_cpuid_clear(vm, "1.edx:9,1.ecx:21");
-		if (r)
-			goto free_vm;
-	}
+	vm->nr_vcpus = nr_vcpus;
 
 	dev = h->prop_str(h, "device");
 	r = open_device(vm, dev ? dev : "/dev/kvm");
@@ -581,8 +579,17 @@ static uint32_t *cpuid_reg_ptr(struct kvm_cpuid_entry2 *e, enum cpuid_reg reg)
 	}
 }
 
+/* The machine's shape first (hypervisor leaves, topology, APIC presence),
+ * then the config's cpuid-clear, which may hide anything, even those. */
 static void patch_cpuid(const struct kvm_vm *vm, struct kvm_cpuid2 *cpuid, uint32_t index)
 {
+	const struct kvm_cpuid_shape shape = {
+		.index = index,
+		.nr_vcpus = vm->nr_vcpus,
+		.has_apic = vm->mode != VMM_IRQ_EMULATED,
+	};
+
+	kvm_cpuid_apply_shape(cpuid, &shape);
 	for (uint32_t i = 0; i < cpuid->nent; i++) {
 		struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
 
@@ -592,11 +599,6 @@ static void patch_cpuid(const struct kvm_vm *vm, struct kvm_cpuid2 *cpuid, uint3
 			if (cl->function == e->function && (cl->any_index || cl->index == e->index))
 				*cpuid_reg_ptr(e, cl->reg) &= ~(1u << cl->bit);
 		}
-		/* The guest finds its APIC ID here; KVM reports the host's. */
-		if (e->function == 1)
-			e->ebx = (e->ebx & 0x00ffffffu) | (index << 24);
-		else if (e->function == 0xb || e->function == 0x1f)
-			e->edx = index;
 	}
 }
 
@@ -656,6 +658,21 @@ static int kvm_vcpu_create(void *opaque, uint32_t index, void **out)
 		goto free_cpuid;
 	}
 	free(cpuid);
+
+	if (vm->mode == VMM_IRQ_EMULATED) {
+		/* KVM shows the guest CPUID.1:EDX.APIC from the APIC base MSR's
+		 * enable bit, whatever the table says, and a vCPU starts with it
+		 * set: with no local APIC at all, the MSR must say disabled. */
+		struct kvm_sregs sregs;
+
+		if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0 ||
+		    (sregs.apic_base = 0, ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0)) {
+			r = -errno;
+			h->log(h, VMM_LOG_ERROR, "kvm: disabling the APIC base of vCPU %u: %s", index,
+			       strerror(-r));
+			goto unmap_run;
+		}
+	}
 
 	*out = vcpu;
 	return 0;

@@ -1,7 +1,7 @@
 # hypervisors/kvm: the Linux KVM backend, and its unit test against /dev/kvm.
 if HOST_X86_64
 pkgplugin_LTLIBRARIES += hypervisors/kvm/kvm.la
-hypervisors_kvm_kvm_la_SOURCES = hypervisors/kvm/kvm.c
+hypervisors_kvm_kvm_la_SOURCES = hypervisors/kvm/kvm.c hypervisors/kvm/kvm-cpuid.c hypervisors/kvm/kvm-cpuid.h
 hypervisors_kvm_kvm_la_CFLAGS = $(plugin_cflags)
 hypervisors_kvm_kvm_la_LDFLAGS = $(plugin_ldflags)
 
@@ -10,5 +10,12 @@ TESTS += tests/unit/test_kvm
 tests_unit_test_kvm_SOURCES = tests/unit/test_kvm.c
 tests_unit_test_kvm_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_kvm_LDADD = core/libvmmcore.la $(CMOCKA_LIBS)
+
+# The CPUID shaping is a pure function: tested on crafted tables, no /dev/kvm.
+check_PROGRAMS += tests/unit/test_kvm_cpuid
+TESTS += tests/unit/test_kvm_cpuid
+tests_unit_test_kvm_cpuid_SOURCES = tests/unit/test_kvm_cpuid.c hypervisors/kvm/kvm-cpuid.c
+tests_unit_test_kvm_cpuid_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_kvm_cpuid_LDADD = $(CMOCKA_LIBS)
 endif
 EXTRA_DIST += hypervisors/kvm/README.md
