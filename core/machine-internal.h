@@ -70,6 +70,7 @@ struct vmm_machine {
 	struct event_base *base;
 	struct event *stop_ev;
 	uint64_t t0;
+	uint64_t started_ns;	/* CLOCK_MONOTONIC when the vCPUs started */
 
 	struct vmm_instance *hv_inst;
 	const struct vmm_hv_ops *hv_ops;

@@ -1180,6 +1180,7 @@ int vmm_machine_run(struct vmm_machine *m)
 		evsignal_add(sigterm_ev, NULL);
 
 	m->t0 = monotonic_ns();
+	m->started_ns = m->t0;
 	for (unsigned i = 0; i < m->nvcpus; i++) {
 		struct vmm_vcpu *v = &m->vcpus[i];
 		pthread_attr_t attr;
@@ -1228,6 +1229,11 @@ static const char *const exit_names[VMM_EXIT__COUNT] = {
 	[VMM_EXIT_FAIL_ENTRY] = "fail-entry", [VMM_EXIT_IRQ_WINDOW] = "irq-window",
 	[VMM_EXIT_INTR] = "intr", [VMM_EXIT_UNKNOWN] = "unknown", [VMM_EXIT_EOI] = "eoi",
 };
+
+uint64_t vmm_machine_started_ns(const struct vmm_machine *m)
+{
+	return m->started_ns;
+}
 
 void vmm_machine_print_stats(struct vmm_machine *m, FILE *f)
 {

@@ -21,6 +21,9 @@ int vmm_machine_create(const struct vmm_machine_config *cfg, struct vmm_plugin_s
 /* Runs until the guest or a signal ends it; returns vmmctl's exit status. */
 int vmm_machine_run(struct vmm_machine *m);
 void vmm_machine_print_stats(struct vmm_machine *m, FILE *f);
+/* CLOCK_MONOTONIC nanoseconds at which vmm_machine_run() started the vCPUs
+ * (0 before): the end of vmmctl's set-up. */
+uint64_t vmm_machine_started_ns(const struct vmm_machine *m);
 void vmm_machine_destroy(struct vmm_machine *m);
 /* Guest-physical address of the ACPI RSDP, or 0 without ACPI tables. */
 uint64_t vmm_machine_rsdp(struct vmm_machine *m);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <vmm/vmm.h>
 #include "core/machine-config.h"
@@ -142,6 +143,16 @@ static int cmd_check(struct vmm_plugin_set *ps, const char *path, const char *fi
 	return 0;
 }
 
+/* When main() began: vmmctl's set-up time is measured from here. */
+static uint64_t vmmctl_start_ns;
+
+static uint64_t monotonic_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -215,8 +226,12 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 			break;
 		}
 		status = vmm_machine_run(m);
-		if (stats)
+		if (stats) {
+			if (boots == 1 && vmm_machine_started_ns(m))
+				fprintf(stderr, "setup: %.2f ms from vmmctl start to the first vCPU entry\n",
+					(double)(vmm_machine_started_ns(m) - vmmctl_start_ns) / 1e6);
 			vmm_machine_print_stats(m, stderr);
+		}
 		vmm_machine_destroy(m);
 	} while (status == VMM_STATUS_RESET && mc->restart_on_reset);
 	vmm_config_free(mc);
@@ -237,6 +252,8 @@ int main(int argc, char **argv)
 	char *dirs[16];
 	size_t ndirs = 0;
 	int o, status;
+
+	vmmctl_start_ns = monotonic_now_ns();
 
 	while ((o = getopt_long(argc, argv, "+P:vqhV", opts, NULL)) != -1) {
 		switch (o) {

@@ -94,7 +94,9 @@ run_guest stats "$VMMCTL" run --stats --kernel "$GUESTS/hello.elf"
 expect_status 0
 grep -qE '^vcpu0 exits: io=[0-9]+ .*total=' "$ERR" || fail "no exit counters: $(cat "$ERR")"
 grep -qE '^pio bus: regions=5 ' "$ERR" || fail "no pio bus counters (pic 3, com1, exit): $(cat "$ERR")"
-echo "ok: --stats"
+grep -qE '^setup: [0-9]+\.[0-9]+ ms from vmmctl start to the first vCPU entry$' "$ERR" ||
+	fail "no set-up time: $(cat "$ERR")"
+echo "ok: --stats ($(grep '^setup:' "$ERR"))"
 
 # Input on a pipe that closes while the guest runs (EOF unwatches stdin
 # from inside its own callback: this once was a use-after-free).
