@@ -131,7 +131,7 @@ for k in $L2_KERNELS; do
 			x="the cloud kernel on irqchip = split prints nothing and times out (the generic kernel passes)"
 			t=60
 		fi
-		args="run conf/l2-$m.conf --kernel l2/$k.bz --initrd l2/initrd.gz --cmdline 'console=ttyS0 panic=-1 quiet'"
+		args="run conf/l2-$m.conf --kernel l2/$k.bz --initrd l2/initrd.gz --cmdline 'console=ttyS0 panic=-1 ${E2E_L2_APPEND:-quiet}'"
 		if [ -n "$x" ]; then
 			e2e_run -t $t -x "$x" "linux-$k-$m" "$args" 0 \
 				"L2-TIMER-OK" "L2-CPUS $v" "L2-RTC-OK" "L2-DONE"
