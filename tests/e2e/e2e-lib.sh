@@ -16,7 +16,7 @@
 #   e2e_setup                        checks tools, fetches the kernel (may skip)
 #   e2e_rd_add_bin SRC DEST          a binary plus every library ldd names
 #   e2e_rd_add_file SRC DEST         any file (e.g. an L2 bzImage or initramfs)
-#   e2e_run [-t SECS] [-x WHY] NAME "VMMCTL ARGS" STATUS [LINE...]
+#   e2e_run [-t SECS] [-x WHY] [-w LINE -i FILE] NAME "VMMCTL ARGS" STATUS [LINE...]
 #                                    one vmmctl run in L1 and what to expect:
 #                                    exit STATUS, each LINE as a whole line of
 #                                    its output, and no line starting "FAIL: "
@@ -222,13 +222,17 @@ e2e_real_binary() {
 #   unless E2E_MAX_HUNG > 0 tolerates that many as "flaky:"; L1 lock-ups
 #   are detected and retried per group instead); -x: a known failure: it is
 #   reported as "xfail:" with REASON and does not fail the test (a pass is
-#   reported as ok with a note to remove the mark).
+#   reported as ok with a note to remove the mark); -w LINE -i FILE: once the
+#   run's output has a line containing LINE, FILE (a path inside L1) is
+#   typed at vmmctl's standard input, i.e. the guest's console.
 e2e_run() {
-	_t=$E2E_RUN_TIMEOUT _x=""
+	_t=$E2E_RUN_TIMEOUT _x="" _w="" _i=""
 	while :; do
 		case "$1" in
 		-t) _t=$2; shift 2 ;;
 		-x) _x=$2; shift 2 ;;
+		-w) _w=$2; shift 2 ;;
+		-i) _i=$2; shift 2 ;;
 		*) break ;;
 		esac
 	done
@@ -238,7 +242,7 @@ e2e_run() {
 		return 0
 	fi
 	case "$_name$_args" in *'|'*) echo "FAIL: e2e_run $_name: '|' is not allowed in a name or args"; exit 1 ;; esac
-	echo "$_name|$_t|$_args" >>"$E2E_RUNS"
+	echo "$_name|$_t|$_w|$_i|$_args" >>"$E2E_RUNS"
 	_lines=""
 	for _ln in "$@"; do _lines="$_lines$_ln	"; done   # TAB-separated
 	echo "$_name|$_status|$_lines|$_x" >>"$E2E_EXPECT"
@@ -306,12 +310,24 @@ if [ -n "$why" ]; then
 fi
 echo "E2E-KVM ok $(grep -c ^processor /proc/cpuinfo) cpus, $(grep -o -m1 -w svm /proc/cpuinfo) nested=$(cat /sys/module/kvm_amd/parameters/nested 2>/dev/null)"
 cd /e2e
-while IFS='|' read -r name tmo args; do
+while IFS='|' read -r name tmo wait input args; do
 	[ -n "$name" ] || continue
 	echo "E2E-BEGIN $name"
-	rm -f /tmp/hung
+	rm -f /tmp/hung /tmp/in /tmp/out
+	: >/tmp/out
+	feeder=""
+	if [ -n "$input" ]; then
+		# The console's input: typed once the guest says it is ready.
+		mkfifo /tmp/in
+		(while ! grep -q -- "$wait" /tmp/out; do sleep 0.2; done; cat "$input"; exec sleep 3600) >/tmp/in &
+		feeder=$!
+	fi
 	s=$(cs)
-	eval "/e2e/bin/vmmctl $args" </dev/null >/tmp/out 2>/tmp/err &
+	if [ -n "$feeder" ]; then
+		eval "/e2e/bin/vmmctl $args" </tmp/in >/tmp/out 2>/tmp/err &
+	else
+		eval "/e2e/bin/vmmctl $args" </dev/null >/tmp/out 2>/tmp/err &
+	fi
 	pid=$!
 	# the timeout: SIGTERM (vmmctl ends the VM cleanly), SIGKILL 5 s later
 	(sleep $tmo; kill -0 $pid 2>/dev/null && touch /tmp/hung && kill -TERM $pid 2>/dev/null &&
@@ -321,6 +337,7 @@ while IFS='|' read -r name tmo args; do
 	wait $pid
 	st=$?
 	kill $wd 2>/dev/null
+	[ -n "$feeder" ] && kill $feeder 2>/dev/null
 	e=$(cs)
 	cat /tmp/out
 	sed 's/^/E2E-STDERR /' /tmp/err
@@ -464,7 +481,14 @@ e2e_check() {
 		elif [ -n "$_bad" ]; then
 			e2e_fail "$_name: $_bad" "$_name's output" "$_sec"
 		else
-			echo "ok: $_name: status $_st, $_n expected lines, ${_time} s in L1${_xfail:+ (marked as a known failure but passed: remove the -x mark)}"
+			# Figures a run may report: vmmctl's own set-up (--stats) and
+			# a stock guest's time to /init by its own clock.
+			_fig=""
+			_setup=$(sed -n 's/^E2E-STDERR setup: \([0-9.]*\) ms.*/\1/p' "$_sec" | head -n 1)
+			[ -n "$_setup" ] && _fig="$_fig, vmmctl set-up ${_setup} ms"
+			_init=$(sed -n 's/^L2-INIT uptime=\([0-9.]*\).*/\1/p' "$_sec" | head -n 1)
+			[ -n "$_init" ] && _fig="$_fig, guest /init at ${_init} s"
+			echo "ok: $_name: status $_st, $_n expected lines, ${_time} s in L1$_fig${_xfail:+ (marked as a known failure but passed: remove the -x mark)}"
 		fi
 	done <"$E2E_EXPECT"
 	if ! grep -q '^E2E-ALL-DONE' "$_log"; then

@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/e2e/mk-l2-initramfs.sh - builds the initramfs for a stock Linux
 # guest ("L2") that vmmctl boots inside the nested test host.
-#   mk-l2-initramfs.sh [--exit reset|poweroff|debug-exit] OUT.cpio.gz
+#   mk-l2-initramfs.sh [--exit reset|poweroff|debug-exit|shell] OUT.cpio.gz
 # Its /init (busybox) prints, on the console:
 #   L2-INIT uptime=<s>
 #   L2-TIMER-OK                 /proc/uptime advanced across a 1 s sleep
@@ -15,12 +15,15 @@
 #   poweroff         poweroff -f (needs ACPI in the machine; status 0)
 #   debug-exit       writes 0x21 to port 0xf4 through /dev/port (status 67;
 #                    needs CONFIG_DEVPORT, which Debian's cloud kernel lacks)
+#   shell            prints L2-SHELL-READY and becomes an interactive shell
+#                    on ttyS0: whoever types at the serial console ends the
+#                    machine (e.g. "poweroff -f"); this checks serial input
 # Needs /bin/busybox (busybox-static) and cpio.
 set -eu
 mode=reset
 if [ "${1:-}" = --exit ]; then mode=$2; shift 2; fi
-case "$mode" in reset|poweroff|debug-exit) ;; *) echo "mk-l2-initramfs: unknown --exit $mode" >&2; exit 2 ;; esac
-[ $# = 1 ] || { echo "usage: $0 [--exit reset|poweroff|debug-exit] OUT.cpio.gz" >&2; exit 2; }
+case "$mode" in reset|poweroff|debug-exit|shell) ;; *) echo "mk-l2-initramfs: unknown --exit $mode" >&2; exit 2 ;; esac
+[ $# = 1 ] || { echo "usage: $0 [--exit reset|poweroff|debug-exit|shell] OUT.cpio.gz" >&2; exit 2; }
 out=$1
 [ -x /bin/busybox ] || { echo "mk-l2-initramfs: /bin/busybox is missing (busybox-static)" >&2; exit 1; }
 
@@ -66,6 +69,8 @@ EOF
 	reset) echo 'reboot -f' ;;
 	poweroff) echo 'poweroff -f' ;;
 	debug-exit) echo "printf '!' | dd of=/dev/port bs=1 seek=244 count=1 conv=notrunc 2>/dev/null || echo 'L2: no /dev/port'" ;;
+	shell) echo 'echo L2-SHELL-READY'
+	       echo 'exec sh -i </dev/ttyS0 >/dev/ttyS0 2>&1' ;;
 	esac
 	echo 'sleep 10; exit 1'
 } >"$root/init"
