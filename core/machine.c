@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -296,6 +297,7 @@ struct vmm_timer {
 	struct event *ev;
 	void (*cb)(void *opaque);
 	void *opaque;
+	bool armed; /* under the instance's lock: cancelled timers never call back */
 };
 
 static uint64_t host_clock_ns(const struct vmm_host *h)
@@ -321,7 +323,13 @@ static void timer_fired(evutil_socket_t fd, short what, void *arg)
 	/* The callback may free its own timer. */
 	struct vmm_instance *in = t->in;
 	instance_lock(in);
-	t->cb(t->opaque);
+	/* A vCPU thread may have cancelled the timer while this callback
+	 * waited for the lock (see host_timer_cancel), or re-armed it: then
+	 * the event is pending again and this firing is stale. */
+	if (t->armed && !evtimer_pending(t->ev, NULL)) {
+		t->armed = false;
+		t->cb(t->opaque);
+	}
 	instance_unlock(in);
 }
 
@@ -349,14 +357,27 @@ static void host_timer_arm(const struct vmm_host *h, struct vmm_timer *t, uint64
 	uint64_t rel = deadline_ns > now ? deadline_ns - now : 0;
 	struct timeval tv = { .tv_sec = (time_t)(rel / 1000000000ull),
 			      .tv_usec = (suseconds_t)((rel % 1000000000ull) / 1000) };
-	if (t)
+	if (t) {
+		t->armed = true;
 		evtimer_add(t->ev, &tv);
+	}
 }
 
+/*
+ * Devices arm and cancel their timers from vCPU threads with their own
+ * lock held, while the main thread may be inside timer_fired() for the
+ * same timer, waiting for that lock.  libevent's event_del() from another
+ * thread waits for a running callback to return: that was a deadlock
+ * (seen with Linux's one-shot PIT, which re-arms on every tick).  So the
+ * delete does not wait, and `armed`, checked under the lock, drops the
+ * firing that was already on its way.
+ */
 static void host_timer_cancel(const struct vmm_host *h, struct vmm_timer *t)
 {
-	if (t)
-		evtimer_del(t->ev);
+	if (t) {
+		t->armed = false;
+		event_del_noblock(t->ev);
+	}
 }
 
 static void host_timer_free(const struct vmm_host *h, struct vmm_timer *t)
@@ -882,11 +903,27 @@ static void kick_handler(int sig)
 	(void)sig; /* only interrupts KVM_RUN */
 }
 
-static void signal_event(evutil_socket_t sig, short what, void *arg)
+/* Takes one SIGINT/SIGTERM from the machine's signalfd; false when none
+ * is pending. */
+static bool take_signal(struct vmm_machine *m, int sfd)
 {
-	struct vmm_machine *m = arg;
+	struct signalfd_siginfo si;
+
+	if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+		return false;
+	int sig = (int)si.ssi_signo;
 	vmm_log(VMM_LOG_INFO, NULL, "%s received, stopping the VM", sig == SIGINT ? "SIGINT" : "SIGTERM");
-	vmm_machine_stop(m, 128 + (int)sig, "signal");
+	/* The user's signal outranks whatever the guest asked for in the
+	 * same moment: a reset that won the race to stop must not turn it
+	 * into a restart (on-reset = restart would then never end). */
+	atomic_store(&m->signalled, sig);
+	vmm_machine_stop(m, 128 + sig, "signal");
+	return true;
+}
+
+static void signal_event(evutil_socket_t sfd, short what, void *arg)
+{
+	take_signal(arg, sfd);
 }
 
 /* libevent's own warnings become our log lines instead of raw stderr. */
@@ -1161,23 +1198,31 @@ static void *vcpu_thread(void *arg)
 int vmm_machine_run(struct vmm_machine *m)
 {
 	struct sigaction sa = { .sa_handler = kick_handler };
-	sigset_t set, old;
-	struct event *sigint_ev, *sigterm_ev;
+	sigset_t set, old, term;
+	struct event *sig_ev = NULL;
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(VMM_KICK_SIGNAL, &sa, NULL);
-	/* vCPU threads inherit this mask: only libevent's handlers see
-	 * SIGINT/SIGTERM, and only vCPU threads unblock the kick signal. */
-	sigemptyset(&set);
+	/*
+	 * SIGINT and SIGTERM stay blocked in every thread and are read from a
+	 * signalfd by the event loop.  A blocked signal stays pending until it
+	 * is read, so one that comes while a machine is built or torn down,
+	 * or while the guest is already stopping (an instant reset racing
+	 * the user's Ctrl-C), is never lost: it ends the run here or, after
+	 * a restart, the next machine at once.  vCPU threads inherit this
+	 * mask; only they unblock the kick signal.
+	 */
+	sigemptyset(&term);
+	sigaddset(&term, SIGINT);
+	sigaddset(&term, SIGTERM);
+	set = term;
 	sigaddset(&set, VMM_KICK_SIGNAL);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
-
-	sigint_ev = evsignal_new(m->base, SIGINT, signal_event, m);
-	sigterm_ev = evsignal_new(m->base, SIGTERM, signal_event, m);
-	if (sigint_ev)
-		evsignal_add(sigint_ev, NULL);
-	if (sigterm_ev)
-		evsignal_add(sigterm_ev, NULL);
+	int sfd = signalfd(-1, &term, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sfd >= 0)
+		sig_ev = event_new(m->base, sfd, EV_READ | EV_PERSIST, signal_event, m);
+	if (!sig_ev || event_add(sig_ev, NULL) != 0)
+		vmm_log(VMM_LOG_WARN, NULL, "cannot watch SIGINT/SIGTERM: %s", strerror(errno));
 
 	m->t0 = monotonic_ns();
 	m->started_ns = m->t0;
@@ -1195,15 +1240,6 @@ int vmm_machine_run(struct vmm_machine *m)
 			break;
 		}
 	}
-	/* vmmctl blocked SIGINT/SIGTERM before building the machine and the
-	 * vCPU threads inherited that; only now, with libevent's handlers in
-	 * place, does the main thread take them, so one that came during
-	 * start-up stops the machine cleanly too. */
-	sigset_t term;
-	sigemptyset(&term);
-	sigaddset(&term, SIGINT);
-	sigaddset(&term, SIGTERM);
-	pthread_sigmask(SIG_UNBLOCK, &term, NULL);
 	if (!atomic_load(&m->stopping))
 		event_base_dispatch(m->base);
 	/* The loop ends only through vmm_machine_stop(). */
@@ -1213,11 +1249,19 @@ int vmm_machine_run(struct vmm_machine *m)
 			pthread_join(m->vcpus[i].thread, NULL);
 		m->vcpus[i].running = false;
 	}
-	if (sigint_ev)
-		event_free(sigint_ev);
-	if (sigterm_ev)
-		event_free(sigterm_ev);
+	/* A signal that came as the guest stopped still counts. */
+	if (sfd >= 0 && !atomic_load(&m->signalled))
+		take_signal(m, sfd);
+	if (sig_ev)
+		event_free(sig_ev);
+	if (sfd >= 0)
+		close(sfd);
+	/* The caller's mask again: vmmctl keeps SIGINT/SIGTERM blocked
+	 * between machines, so what came during teardown waits for the
+	 * next machine or vmmctl's exit. */
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (atomic_load(&m->signalled))
+		m->status = 128 + atomic_load(&m->signalled);
 	return m->status;
 }
 

@@ -324,9 +324,9 @@ while IFS='|' read -r name tmo wait input args; do
 	fi
 	s=$(cs)
 	if [ -n "$feeder" ]; then
-		eval "/e2e/bin/vmmctl $args" </tmp/in >/tmp/out 2>/tmp/err &
+		eval "exec /e2e/bin/vmmctl $args" </tmp/in >/tmp/out 2>/tmp/err &
 	else
-		eval "/e2e/bin/vmmctl $args" </dev/null >/tmp/out 2>/tmp/err &
+		eval "exec /e2e/bin/vmmctl $args" </dev/null >/tmp/out 2>/tmp/err &
 	fi
 	pid=$!
 	# the timeout: SIGTERM (vmmctl ends the VM cleanly), SIGKILL 5 s later

@@ -82,7 +82,12 @@ while [ "$boots" -lt 3 ] && [ $waited -lt 200 ] && kill -0 $pid 2>/dev/null; do
 	sleep 0.1; waited=$((waited + 1))
 	boots=$(grep -c "i8042: resetting" "$TMPD/boots.log" 2>/dev/null || echo 0)
 done
-kill -TERM $pid 2>/dev/null; wait $pid; status=$?
+kill -TERM $pid 2>/dev/null
+# A vmmctl that lost the signal would loop forever: never wait unbounded.
+waited=0
+while kill -0 $pid 2>/dev/null && [ $waited -lt 100 ]; do sleep 0.1; waited=$((waited + 1)); done
+kill -0 $pid 2>/dev/null && { kill -KILL $pid; echo "FAIL: on-reset = restart: vmmctl ignored SIGTERM for 10 s"; exit 1; }
+wait $pid; status=$?
 if [ "$boots" -lt 3 ] || [ "$status" != 143 ]; then
 	echo "FAIL: on-reset = restart: $boots boots, status $status (expected >= 3 boots, 143)"
 	tail -5 "$TMPD/restart.err"; exit 1
