@@ -100,6 +100,7 @@ int virtq_enable(struct virtq *vq)
 	vq->last_avail = 0;
 	vq->used_idx = 0;
 	vq->signalled_valid = false;
+	vq->pushed = false;
 	vq->ready = true;
 	return 0;
 }
@@ -249,6 +250,7 @@ void virtq_push(struct virtq *vq, const struct virtq_elem *e, uint32_t written)
 	u->id = htole32(e->head);
 	u->len = htole32(written);
 	vq->used_idx++;
+	vq->pushed = true;
 	/* 2.7.8.2: the element is visible before the index that publishes it. */
 	__atomic_store_n(&vq->used->idx, htole16(vq->used_idx), __ATOMIC_RELEASE);
 }
@@ -265,26 +267,19 @@ bool virtq_need_interrupt(struct virtq *vq)
 	uint16_t old = vq->signalled_used;
 	bool valid = vq->signalled_valid;
 
-	if (!vq->ready)
+	/* Nothing pushed since the last decision: nothing to tell. */
+	if (!vq->ready || !vq->pushed)
 		return false;
+	vq->pushed = false;
+	vq->signalled_used = vq->used_idx;
+	vq->signalled_valid = true;
 	/* The used index we published must be visible before we read the
 	 * driver's suppression state, or both sides may skip the wake-up. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (!vq->event_idx) {
-		/* 2.7.7.2: without EVENT_IDX, the flag is only a hint, but a
-		 * device that honours it must not interrupt while it is set. */
-		if (valid && old == vq->used_idx)
-			return false;
-		vq->signalled_used = vq->used_idx;
-		vq->signalled_valid = true;
+	if (!vq->event_idx)
+		/* 2.7.7.2: without EVENT_IDX the driver's flag decides. */
 		return !(le16toh(__atomic_load_n(&vq->avail->flags, __ATOMIC_RELAXED)) &
 			 VIRTQ_AVAIL_F_NO_INTERRUPT);
-	}
-	vq->signalled_used = vq->used_idx;
-	vq->signalled_valid = true;
-	/* Nothing pushed since the last interrupt decision: nothing to say. */
-	if (valid && old == vq->used_idx)
-		return false;
 	/* The first decision after enable has no "old": interrupt. */
 	if (!valid)
 		return true;

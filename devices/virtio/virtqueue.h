@@ -108,6 +108,7 @@ struct virtq {
 	uint16_t used_idx;        /* our copy of used->idx */
 	uint16_t signalled_used;  /* used_idx when the driver was last interrupted */
 	bool signalled_valid;     /* signalled_used means something */
+	bool pushed;              /* used entries added since the last decision */
 
 	unsigned long errors[VIRTQ_ERR_COUNT];
 };

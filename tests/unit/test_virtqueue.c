@@ -162,6 +162,8 @@ static void test_empty_ring(void **state)
 
 	assert_int_equal(virtq_pop(&VQ, &e), 0);
 	assert_int_equal(total_errors(), 0);
+	/* Nothing used yet: no reason to interrupt. */
+	assert_false(virtq_need_interrupt(&VQ));
 }
 
 static void test_chain_readable_then_writable(void **state)
