@@ -49,3 +49,27 @@ printf '\272\010\006\146\355\146\211\303\271\350\003\342\376\146\355\146\051\330
 run_guest tmr "$VMMCTL" run --kernel "$TMPD/tmr.bin" "$MACHINE"
 expect_status 33
 echo "ok: the PM timer advances"
+
+# virtio-mmio devices describe themselves: LNRO0005 with their register
+# window and a level-triggered, active-high interrupt.
+sed 's|^device "exit"|device "rng" { plugin = "virtio-rng" base = 0xd0000000 irq = 16 }\
+device "exit"|' "$MACHINE" >"$TMPD/virtio.conf"
+mkdir -p "$TMPD/acpi-virtio"
+run_guest virtio-tables "$VMMCTL" run --dump-acpi "$TMPD/acpi-virtio" --kernel "$GUESTS/hello.elf" \
+	"$TMPD/virtio.conf"
+expect_status 1
+grep -aq LNRO0005 "$TMPD/acpi-virtio/DSDT.dat" || fail "DSDT has no LNRO0005 device"
+if command -v iasl >/dev/null; then
+	(cd "$TMPD/acpi-virtio" && iasl -d DSDT.dat) >"$TMPD/iasl-virtio.out" 2>&1 ||
+		fail "iasl -d failed on the virtio DSDT"
+	dsl="$TMPD/acpi-virtio/DSDT.dsl"
+	grep -A12 '"LNRO0005"' "$dsl" >"$TMPD/lnro.dsl"
+	grep -q '0xD0000000,' "$TMPD/lnro.dsl" || fail "LNRO0005 has no window at 0xd0000000"
+	grep -q '0x00000200,' "$TMPD/lnro.dsl" || fail "LNRO0005 window is not 0x200 bytes"
+	grep -q 'Interrupt (ResourceConsumer, Level, ActiveHigh' "$TMPD/lnro.dsl" ||
+		fail "LNRO0005 interrupt is not level-triggered, active high"
+	grep -q '0x00000010,' "$TMPD/lnro.dsl" || fail "LNRO0005 interrupt is not line 16"
+	echo "ok: virtio-rng is a LNRO0005 device: window 0xd0000000+0x200, level interrupt 16"
+else
+	echo "ok: the DSDT has a LNRO0005 device (iasl not installed: layout not checked)"
+fi
