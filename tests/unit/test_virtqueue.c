@@ -536,6 +536,85 @@ static void test_iov_helpers(void **state)
 	assert_int_equal(virtq_iov_slice(iov, 2, 7, 4, sl), 0);
 }
 
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t xorshift(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+/* Random descriptor tables and avail rings, mostly plausible, sometimes
+ * absurd: every pop ends (1, 0 or -EINVAL), and what it returns is inside
+ * guest RAM and within the limits.  A fixed seed keeps it reproducible. */
+static void test_random_rings_never_escape(void **state)
+{
+	struct virtq_elem e;
+	unsigned long popped = 0, refused = 0;
+
+	VQ.event_idx = true;
+	for (unsigned round = 0; round < 3000; round++) {
+		for (unsigned i = 0; i < QSIZE; i++) {
+			uint64_t r = xorshift();
+			uint16_t flags = (uint16_t)(r & 7);
+			uint64_t addr = (r >> 8) % RAM_SIZE;
+			uint32_t len = (uint32_t)((r >> 40) & 0x3ff);
+
+			if ((r & 0xf00000000ull) == 0)
+				addr = xorshift(); /* anywhere */
+			if ((r & 0xf000000000ull) == 0)
+				len = (uint32_t)xorshift();
+			if (flags & VIRTQ_DESC_F_INDIRECT) {
+				addr = TABLE_GPA;
+				len = (uint32_t)(16 * (1 + (r >> 60)));
+			}
+			set_desc(desc(i), addr, len, flags, (uint16_t)((r >> 20) % (QSIZE + 2)));
+			struct virtq_desc *t = (struct virtq_desc *)(FH->ram + TABLE_GPA) + i;
+			set_desc(t, (r >> 12) % RAM_SIZE, (uint32_t)(r >> 50) & 0xff,
+				 (uint16_t)((r >> 33) & 7), (uint16_t)((r >> 36) % 10));
+		}
+		uint64_t r = xorshift();
+		for (unsigned i = 0; i < 1 + (r & 3); i++)
+			offer((uint16_t)((r >> (8 + 4 * i)) % (QSIZE + 1)));
+		if ((r & 0xff00) == 0)
+			avail()->idx = (uint16_t)xorshift();
+
+		int rc;
+		while ((rc = virtq_pop(&VQ, &e)) == 1) {
+			assert_true(e.nout + e.nin <= QSIZE);
+			assert_true(e.out_len + e.in_len <= VIRTQ_MAX_CHAIN_BYTES);
+			for (unsigned i = 0; i < e.nout + e.nin; i++) {
+				uint8_t *p = e.iov[i].iov_base;
+				assert_true(p >= FH->ram && p + e.iov[i].iov_len <= FH->ram + RAM_SIZE);
+			}
+			virtq_push(&VQ, &e, (uint32_t)e.in_len);
+			popped++;
+		}
+		if (rc < 0) {
+			assert_int_equal(rc, -EINVAL);
+			assert_true(VQ.broken);
+			refused++;
+			/* The driver resets the queue and starts over. */
+			virtq_reset(&VQ);
+			VQ.num = QSIZE;
+			VQ.desc_gpa = DESC_GPA;
+			VQ.avail_gpa = AVAIL_GPA;
+			VQ.used_gpa = USED_GPA;
+			VQ.indirect = true;
+			VQ.event_idx = true;
+			assert_int_equal(virtq_enable(&VQ), 0);
+			avail()->idx = 0;
+			used()->idx = 0;
+		}
+	}
+	/* Both paths were taken many times. */
+	assert_true(popped > 100);
+	assert_true(refused > 100);
+	assert_int_equal(total_errors(), refused);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -571,6 +650,7 @@ int main(void)
 		T(test_event_idx_avail_event_written),
 		T(test_event_idx_wraps),
 		T(test_iov_helpers),
+		T(test_random_rings_never_escape),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
