@@ -1,8 +1,7 @@
-# devices/virtio-blk: the virtio block device on a raw file, and its
+# devices/virtio-blk: the virtio block device on a block backend, and its
 # driver-side test.
 pkgplugin_LTLIBRARIES += devices/virtio-blk/virtio-blk.la
-devices_virtio_blk_virtio_blk_la_SOURCES = devices/virtio-blk/virtio-blk.c \
-	devices/virtio-blk/blk-file.c devices/virtio-blk/blk-file.h
+devices_virtio_blk_virtio_blk_la_SOURCES = devices/virtio-blk/virtio-blk.c
 devices_virtio_blk_virtio_blk_la_CFLAGS = $(plugin_cflags)
 devices_virtio_blk_virtio_blk_la_LDFLAGS = $(plugin_ldflags)
 devices_virtio_blk_virtio_blk_la_LIBADD = devices/virtio/libvirtio.la

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * devices/virtio-blk/virtio-blk.c - the virtio block device (virtio 1.2,
- * section 5.2, device ID 2) on a raw image file (blk-file.c).
+ * section 5.2, device ID 2) on a block backend (h->block_open, ABI 1.2),
+ * normally plugins/block-file.
  *
  * Requests run synchronously on the thread that wrote QueueNotify; their
- * data moves with preadv/pwritev straight between the file and the guest
- * buffers mapped by the virtqueue code.
+ * data moves between the backend and the guest buffers mapped by the
+ * virtqueue code, with no copy in between.
  */
 #include <endian.h>
 #include <errno.h>
@@ -14,7 +15,6 @@
 
 #include <vmm/vmm.h>
 #include "devices/virtio/virtio.h"
-#include "blk-file.h"
 
 /* Feature bits (5.2.3). */
 #define VIRTIO_BLK_F_SEG_MAX      2
@@ -65,7 +65,9 @@
 struct virtio_blk {
 	struct virtio_dev *vdev; /* first: tests reach the counters through it */
 	const struct vmm_host *h;
-	struct blk_file file;
+	struct vmm_block *disk;
+	struct vmm_block_info info;
+	bool readonly;     /* the property, or a read-only backend */
 	uint64_t capacity; /* sectors */
 	unsigned num_queues;
 	char serial[VIRTIO_BLK_ID_BYTES];
@@ -135,6 +137,15 @@ static uint8_t blk_io_status(struct virtio_blk *b, int rc, const char *op)
 	return VIRTIO_BLK_S_IOERR;
 }
 
+static int blk_io(struct virtio_blk *b, uint32_t op, const struct iovec *iov, unsigned n,
+		  uint64_t offset, uint64_t len)
+{
+	const struct vmm_block_req req = { .op = op, .iovcnt = (int)n, .iov = iov,
+					   .offset = offset, .len = len };
+
+	return b->h->block_io(b->h, b->disk, &req);
+}
+
 /* [sector, sector + count) inside the disk, without overflow. */
 static bool blk_range_ok(const struct virtio_blk *b, uint64_t sector, uint64_t count)
 {
@@ -155,18 +166,18 @@ static uint8_t blk_rw(struct virtio_blk *b, const struct virtq_elem *e,
 	if (write) {
 		/* 5.2.6.2: a write to a read-only device fails and
 		 * writes nothing. */
-		if (b->file.readonly)
+		if (b->readonly)
 			return blk_bad(b, VIRTIO_BLK_S_IOERR, "write to a read-only disk", e->head);
 		n = virtq_iov_slice(e->iov, e->nout, sizeof(*hdr), len, b->data);
-		int rc = blk_file_writev(&b->file, b->data, n, hdr->sector * SECTOR);
+		int rc = blk_io(b, VMM_BLOCK_OP_WRITE, b->data, n, hdr->sector * SECTOR, 0);
 		/* Without VIRTIO_BLK_F_FLUSH the driver cannot ask for a flush,
 		 * so the cache is write-through: durable before completion. */
 		if (!rc && !virtio_dev_has_feature(b->vdev, VIRTIO_BLK_F_FLUSH))
-			rc = blk_file_flush(&b->file);
+			rc = blk_io(b, VMM_BLOCK_OP_FLUSH, NULL, 0, 0, 0);
 		return blk_io_status(b, rc, "write");
 	}
 	n = virtq_iov_slice(e->iov + e->nout, e->nin, 0, len, b->data);
-	int rc = blk_file_readv(&b->file, b->data, n, hdr->sector * SECTOR);
+	int rc = blk_io(b, VMM_BLOCK_OP_READ, b->data, n, hdr->sector * SECTOR, 0);
 	if (!rc)
 		*written += (uint32_t)len;
 	return blk_io_status(b, rc, "read");
@@ -179,7 +190,7 @@ static uint8_t blk_discard_or_zero(struct virtio_blk *b, const struct virtq_elem
 
 	if (!virtio_dev_has_feature(b->vdev, feature))
 		return blk_bad(b, VIRTIO_BLK_S_UNSUPP, "command not negotiated", e->head);
-	if (b->file.readonly)
+	if (b->readonly)
 		return blk_bad(b, VIRTIO_BLK_S_IOERR, "write to a read-only disk", e->head);
 	if (len == 0 || len % sizeof(struct blk_dwz_seg) ||
 	    len / sizeof(struct blk_dwz_seg) > BLK_MAX_DWZ_SEGS)
@@ -206,8 +217,8 @@ static uint8_t blk_discard_or_zero(struct virtio_blk *b, const struct virtq_elem
 	}
 	for (size_t i = 0; i < nseg; i++) {
 		uint64_t off = segs[i].sector * SECTOR, bytes = (uint64_t)segs[i].num_sectors * SECTOR;
-		int rc = zero ? blk_file_write_zeroes(&b->file, off, bytes)
-			      : blk_file_discard(&b->file, off, bytes);
+		int rc = blk_io(b, zero ? VMM_BLOCK_OP_WRITE_ZEROES : VMM_BLOCK_OP_DISCARD, NULL, 0,
+				off, bytes);
 
 		/* Discard is a hint: where the file system cannot punch
 		 * holes the data simply stays. */
@@ -252,7 +263,7 @@ static bool blk_request(struct virtio_blk *b, struct virtq *vq, struct virtq_ele
 	case VIRTIO_BLK_T_FLUSH:
 		/* Completion after fdatasync: what was reported written
 		 * before the flush is on the disk when the guest hears. */
-		status = blk_io_status(b, blk_file_flush(&b->file), "flush");
+		status = blk_io_status(b, blk_io(b, VMM_BLOCK_OP_FLUSH, NULL, 0, 0, 0), "flush");
 		break;
 	case VIRTIO_BLK_T_GET_ID: {
 		size_t n = e->in_len - 1 < VIRTIO_BLK_ID_BYTES ? e->in_len - 1 : VIRTIO_BLK_ID_BYTES;
@@ -327,63 +338,70 @@ static void blk_destroy(void *state)
 {
 	struct virtio_blk *b = state;
 
+	/* The block backend is the core's; it closes it after the devices. */
 	virtio_dev_destroy(b->vdev);
-	blk_file_close(&b->file);
 	free(b);
 }
 
 static int blk_create(const struct vmm_host *h, void **state)
 {
-	const char *path = h->prop_str(h, "path"), *serial = h->prop_str(h, "serial");
+	const char *serial = h->prop_str(h, "serial");
 	struct virtio_dev_setup setup = { 0 };
 	struct virtio_blk *b;
 	bool readonly = false;
 	int64_t nq = 1;
 	int rc;
 
+	if (!VMM_HOST_HAS(h, block_open) || !VMM_HOST_HAS(h, block_io)) {
+		h->log(h, VMM_LOG_ERROR, "the host has no block backends (ABI 1.2 needed)");
+		return -ENOTSUP;
+	}
 	h->prop_bool(h, "readonly", &readonly);
 	h->prop_int(h, "num-queues", &nq);
-	if (!path) {
-		h->log(h, VMM_LOG_ERROR, "property 'path' is not set");
-		return -EINVAL;
-	}
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
 	b->h = h;
 	b->num_queues = (unsigned)nq;
-	rc = blk_file_open(&b->file, path, readonly);
-	if (rc) {
-		h->log(h, VMM_LOG_ERROR, "cannot open %s: %s", path,
-		       rc == -EINVAL ? "not a regular file" : strerror(-rc));
+	b->info.size = sizeof(b->info);
+	b->disk = h->block_open(h, "disk", &b->info);
+	if (!b->disk) {
+		h->log(h, VMM_LOG_ERROR, "cannot open block backend '%s'",
+		       h->prop_str(h, "disk") ? h->prop_str(h, "disk") : "");
 		free(b);
-		return rc;
+		return -ENODEV;
 	}
-	b->capacity = b->file.size / SECTOR;
-	if (b->file.size % SECTOR)
-		h->log(h, VMM_LOG_WARN, "%s: the last %llu bytes are not a whole sector and are not used",
-		       path, (unsigned long long)(b->file.size % SECTOR));
+	b->readonly = readonly || (b->info.flags & VMM_BLOCK_READONLY);
+	b->capacity = b->info.bytes / SECTOR;
+	if (b->info.bytes % SECTOR)
+		h->log(h, VMM_LOG_WARN, "the last %llu bytes of the disk are not a whole sector and are not used",
+		       (unsigned long long)(b->info.bytes % SECTOR));
 	if (serial) {
-		if (strlen(serial) > VIRTIO_BLK_ID_BYTES)
+		size_t n = strlen(serial);
+
+		if (n > VIRTIO_BLK_ID_BYTES)
 			h->log(h, VMM_LOG_WARN, "serial is cut to %d bytes", VIRTIO_BLK_ID_BYTES);
 		/* 5.2.6: zero-padded, no terminator when all 20 are used. */
-		size_t n = strlen(serial);
 		memcpy(b->serial, serial, n < VIRTIO_BLK_ID_BYTES ? n : VIRTIO_BLK_ID_BYTES);
 	}
 	blk_build_config(b);
 
 	setup.features = blk_virtio_ops.features;
-	if (readonly)
+	if (b->readonly) {
 		setup.features |= VIRTIO_BIT(VIRTIO_BLK_F_RO);
-	else
-		setup.features |= VIRTIO_BIT(VIRTIO_BLK_F_DISCARD) |
-				  VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES);
+	} else {
+		/* Offered only where the backend can: a guest that was told
+		 * it may discard expects the command to be taken. */
+		if (b->info.flags & VMM_BLOCK_DISCARD)
+			setup.features |= VIRTIO_BIT(VIRTIO_BLK_F_DISCARD);
+		if (b->info.flags & VMM_BLOCK_WRITE_ZEROES)
+			setup.features |= VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES);
+	}
 	if (b->num_queues > 1)
 		setup.features |= VIRTIO_BIT(VIRTIO_BLK_F_MQ);
 	setup.num_queues = b->num_queues;
 	rc = virtio_dev_create(h, &blk_virtio_ops, &setup, b, &b->vdev);
 	if (rc) {
-		blk_file_close(&b->file);
 		free(b);
 		return rc;
 	}
@@ -407,10 +425,10 @@ static const struct vmm_device_ops blk_dev_ops = {
 
 static const struct vmm_prop_desc blk_props[] = {
 	VIRTIO_TRANSPORT_PROPS,
-	{ .name = "path", .type = VMM_PROP_STRING, .required = true,
-	  .help = "raw disk image file" },
+	{ .name = "disk", .type = VMM_PROP_STRING, .required = true,
+	  .help = "block backend holding the disk (a backend section, e.g. plugin block-file)" },
 	{ .name = "readonly", .type = VMM_PROP_BOOL, .def_int = 0,
-	  .help = "offer the disk read-only (VIRTIO_BLK_F_RO); writes fail" },
+	  .help = "offer the disk read-only (VIRTIO_BLK_F_RO) even on a writable backend" },
 	{ .name = "num-queues", .type = VMM_PROP_INT, .def_int = 1, .min = 1, .max = BLK_MAX_QUEUES,
 	  .help = "request queues (more than 1 offers VIRTIO_BLK_F_MQ)" },
 	{ .name = "serial", .type = VMM_PROP_STRING,
@@ -423,7 +441,7 @@ static const struct vmm_plugin virtio_blk_plugin = {
 	.kind = VMM_PLUGIN_DEVICE,
 	.name = "virtio-blk",
 	.version = "1.0",
-	.summary = "virtio block device on virtio-mmio, backed by a raw image file",
+	.summary = "virtio block device on virtio-mmio, on a block backend",
 	.props = blk_props,
 	.ops = &blk_dev_ops,
 };

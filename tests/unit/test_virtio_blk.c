@@ -1,5 +1,6 @@
 /* tests/unit/test_virtio_blk.c - virtio-blk.so through the harness on a
- * temporary raw image, with the test as the driver: requests (virtio 1.2,
+ * temporary raw image behind the block-file backend plugin, with the test
+ * as the driver: requests (virtio 1.2,
  * 5.2.6) built in harness RAM, their status bytes and used lengths, the
  * image file's contents checked from the host side, and the hostile cases. */
 #include "config.h"
@@ -72,19 +73,27 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Create the disk with @extra properties after path. */
-static void blk_create(const char *const *extra)
+/* A block-file backend "disk0" on the image (read-only when @ro) and the
+ * device on it, with @extra device properties. */
+static void blk_create_ex(const char *const *extra, bool ro)
 {
 	char path_prop[80];
-	const char *props[8] = { path_prop };
+	const char *be_props[] = { path_prop, ro ? "readonly=true" : NULL, NULL };
+	const char *props[8] = { "disk=disk0" };
 	unsigned n = 1;
 
 	snprintf(path_prop, sizeof(path_prop), "path=%s", disk_path);
+	assert_int_equal(vmm_harness_add_backend(F->h, "disk0", "block-file", be_props), 0);
 	for (; extra && *extra && n < 7; extra++)
 		props[n++] = *extra;
 	props[n] = NULL;
 	F->dev = drv_create("virtio-blk", props);
 	assert_non_null(F->dev);
+}
+
+static void blk_create(const char *const *extra)
+{
+	blk_create_ex(extra, false);
 }
 
 static struct virtio_dev *vdev(void)
@@ -391,13 +400,11 @@ static void test_discard_not_negotiated(void **state)
 	assert_int_equal(blk_req(T_WRITE_ZEROES, 0, 16, false, NULL), S_UNSUPP);
 }
 
-static void test_read_only_disk(void **state)
+static void check_read_only(void)
 {
-	const char *props[] = { "readonly=true", NULL };
 	uint8_t file[512];
 	uint32_t used;
 
-	blk_create(props);
 	uint64_t f = drv_device_features();
 	assert_true(f & F_RO);
 	assert_false(f & (F_DISCARD | F_WRITE_ZEROES));
@@ -416,6 +423,20 @@ static void test_read_only_disk(void **state)
 	/* Discard is refused even when the driver asks without the feature. */
 	put_seg(0, 0, 1, 0);
 	assert_int_equal(blk_req(T_DISCARD, 0, 16, false, NULL), S_UNSUPP);
+}
+
+static void test_read_only_disk(void **state)
+{
+	const char *props[] = { "readonly=true", NULL };
+
+	blk_create(props);
+	check_read_only();
+}
+
+static void test_read_only_backend(void **state)
+{
+	blk_create_ex(NULL, true);
+	check_read_only();
 }
 
 static void test_two_request_queues(void **state)
@@ -558,13 +579,28 @@ static void test_notify_before_driver_ok(void **state)
 	assert_int_equal(vdev()->stats.notify_not_ready, 1);
 }
 
-static void test_missing_path_or_file_refused(void **state)
+static void test_missing_or_unknown_backend_refused(void **state)
 {
-	const char *no_path[] = { "base=0xd0000000", "irq=16", NULL };
-	const char *bad_path[] = { "base=0xd0000000", "irq=16", "path=/nonexistent/disk.img", NULL };
+	const char *no_disk[] = { "base=0xd0000000", "irq=16", NULL };
+	const char *unknown[] = { "base=0xd0000000", "irq=16", "disk=nope", NULL };
+	const char *bad_path[] = { "path=/nonexistent/disk.img", NULL };
 
-	assert_null(vmm_harness_create_device(F->h, "virtio-blk", "d1", no_path));
-	assert_null(vmm_harness_create_device(F->h, "virtio-blk", "d2", bad_path));
+	assert_int_equal(vmm_harness_set_ram(F->h, VDEV_RAM), 0);
+	assert_null(vmm_harness_create_device(F->h, "virtio-blk", "d1", no_disk));
+	assert_null(vmm_harness_create_device(F->h, "virtio-blk", "d2", unknown));
+	assert_int_equal(vmm_harness_add_backend(F->h, "bad", "block-file", bad_path), -ENOENT);
+}
+
+static void test_backend_used_by_one_device(void **state)
+{
+	const char *second[] = { "base=0xd0001000", "irq=17", "disk=disk0", NULL };
+
+	blk_create(NULL);
+	assert_null(vmm_harness_create_device(F->h, "virtio-blk", "vdb", second));
+	/* Once the first device is gone, the disk is free again. */
+	vmm_harness_destroy_device(F->dev);
+	F->dev = vmm_harness_create_device(F->h, "virtio-blk", "vdb", second);
+	assert_non_null(F->dev);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -586,6 +622,7 @@ int main(void)
 		T(test_write_zeroes_bad_segment_changes_nothing),
 		T(test_discard_not_negotiated),
 		T(test_read_only_disk),
+		T(test_read_only_backend),
 		T(test_two_request_queues),
 		T(test_short_header),
 		T(test_sector_beyond_capacity),
@@ -595,7 +632,8 @@ int main(void)
 		T(test_wrong_direction_needs_reset),
 		T(test_data_outside_ram_needs_reset),
 		T(test_notify_before_driver_ok),
-		T(test_missing_path_or_file_refused),
+		T(test_missing_or_unknown_backend_refused),
+		T(test_backend_used_by_one_device),
 	};
 
 	setenv("VMM_HARNESS_QUIET", "1", 0);
