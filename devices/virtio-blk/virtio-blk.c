@@ -292,9 +292,11 @@ static void blk_queue_notify(void *opaque, struct virtio_dev *vdev, unsigned ind
 {
 	struct virtio_blk *b = opaque;
 	struct virtq *vq = virtio_dev_queue(vdev, index);
-	int rc;
+	unsigned budget = VIRTIO_NOTIFY_BUDGET;
+	int rc = 0;
 
-	while ((rc = virtq_pop(vq, &b->elem)) > 0) {
+	while (budget && (rc = virtq_pop(vq, &b->elem)) > 0) {
+		budget--;
 		if (!blk_request(b, vq, &b->elem)) {
 			rc = -EINVAL;
 			break;
@@ -302,6 +304,8 @@ static void blk_queue_notify(void *opaque, struct virtio_dev *vdev, unsigned ind
 	}
 	if (rc < 0)
 		virtio_dev_needs_reset(vdev);
+	else if (!budget)
+		virtio_dev_defer_notify(vdev, index);
 	virtio_dev_notify(vdev, vq);
 }
 

@@ -51,9 +51,11 @@ static void rng_queue_notify(void *opaque, struct virtio_dev *vdev, unsigned ind
 {
 	struct virtio_rng *r = opaque;
 	struct virtq *vq = virtio_dev_queue(vdev, index);
-	int rc;
+	unsigned budget = VIRTIO_NOTIFY_BUDGET;
+	int rc = 0;
 
-	while ((rc = virtq_pop(vq, &r->elem)) > 0) {
+	while (budget && (rc = virtq_pop(vq, &r->elem)) > 0) {
+		budget--;
 		uint32_t n = 0;
 
 		if (r->elem.nin == 0) {
@@ -70,6 +72,8 @@ static void rng_queue_notify(void *opaque, struct virtio_dev *vdev, unsigned ind
 	}
 	if (rc < 0)
 		virtio_dev_needs_reset(vdev);
+	else if (!budget)
+		virtio_dev_defer_notify(vdev, index);
 	virtio_dev_notify(vdev, vq);
 }
 

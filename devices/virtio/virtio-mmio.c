@@ -33,6 +33,9 @@ static void vmmio_guest_error(struct virtio_dev *d, unsigned long *counter, cons
 
 static void vmmio_reset_state(struct virtio_dev *d)
 {
+	d->deferred = 0;
+	if (d->timer)
+		d->h->timer_cancel(d->h, d->timer);
 	for (unsigned i = 0; i < d->nqueues; i++)
 		virtq_reset(&d->vqs[i]);
 	d->driver_features = 0;
@@ -198,14 +201,32 @@ static void vmmio_queue_ready(struct virtio_dev *d, struct virtq *vq, uint32_t v
 		d->stats.bad_queue_setup++; /* logged by the queue; QueueReady stays 0 */
 }
 
+static bool vmmio_queue_live(struct virtio_dev *d, struct virtq *vq)
+{
+	return (d->status & VIRTIO_STATUS_DRIVER_OK) &&
+	       !(d->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET) && vq && vq->ready && !vq->broken;
+}
+
+static void vmmio_deferred(void *opaque)
+{
+	struct virtio_dev *d = opaque;
+
+	while (d->deferred) {
+		unsigned index = (unsigned)__builtin_ctzll(d->deferred);
+
+		d->deferred &= d->deferred - 1;
+		if (vmmio_queue_live(d, virtio_dev_queue(d, index)) && d->ops->queue_notify)
+			d->ops->queue_notify(d->opaque, d, index);
+	}
+}
+
 static void vmmio_queue_notify(struct virtio_dev *d, uint32_t value)
 {
 	struct virtq *vq = value < d->nqueues ? &d->vqs[value] : NULL;
 
 	/* 3.1.1: the device is live only after DRIVER_OK; before that, and
 	 * once it needs a reset, notifications mean nothing. */
-	if (!(d->status & VIRTIO_STATUS_DRIVER_OK) ||
-	    (d->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET) || !vq || !vq->ready || vq->broken) {
+	if (!vmmio_queue_live(d, vq)) {
 		vmmio_guest_error(d, &d->stats.notify_not_ready,
 				  !(d->status & VIRTIO_STATUS_DRIVER_OK) ? "notify before DRIVER_OK"
 				  : (d->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET)
@@ -358,6 +379,8 @@ int virtio_dev_create(const struct vmm_host *h, const struct virtio_dev_ops *ops
 	if (ops->queue_max == 0 || ops->queue_max > VIRTQ_MAX_SIZE ||
 	    (ops->queue_max & (ops->queue_max - 1)))
 		return -EINVAL;
+	if ((setup && setup->num_queues > 64) || ops->num_queues > 64)
+		return -EINVAL; /* `deferred` has a bit per queue */
 
 	d = calloc(1, sizeof(*d));
 	if (!d)
@@ -376,6 +399,11 @@ int virtio_dev_create(const struct vmm_host *h, const struct virtio_dev_ops *ops
 	}
 	for (unsigned i = 0; i < d->nqueues; i++)
 		virtq_init(&d->vqs[i], h, i);
+	d->timer = h->timer_new(h, vmmio_deferred, d);
+	if (!d->timer) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
 
 	d->irq = h->irq_line(h, (uint32_t)irq);
 	if (!d->irq) {
@@ -417,6 +445,8 @@ void virtio_dev_destroy(struct virtio_dev *d)
 		return;
 	if (d->mapped)
 		d->h->bus_unmap(d->h, VMM_BUS_MMIO, d->base);
+	if (d->timer)
+		d->h->timer_free(d->h, d->timer);
 	free(d->vqs);
 	free(d);
 }
@@ -434,6 +464,15 @@ struct virtq *virtio_dev_queue(struct virtio_dev *d, unsigned index)
 bool virtio_dev_has_feature(const struct virtio_dev *d, unsigned bit)
 {
 	return bit < 64 && (d->driver_features & (1ull << bit));
+}
+
+void virtio_dev_defer_notify(struct virtio_dev *d, unsigned index)
+{
+	if (index >= d->nqueues)
+		return;
+	d->deferred |= 1ull << index;
+	/* A deadline already past runs from the main loop, never from here. */
+	d->h->timer_arm(d->h, d->timer, d->h->clock_ns(d->h));
 }
 
 void virtio_dev_notify(struct virtio_dev *d, struct virtq *vq)

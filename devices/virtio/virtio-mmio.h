@@ -74,6 +74,8 @@ struct virtio_dev {
 
 	unsigned nqueues;
 	struct virtq *vqs;
+	struct vmm_timer *timer;  /* runs deferred notifications */
+	uint64_t deferred;        /* queues with one pending, a bit each */
 	struct virtio_dev_stats stats;
 };
 

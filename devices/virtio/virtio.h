@@ -133,6 +133,20 @@ void virtio_dev_config_changed(struct virtio_dev *vdev);
  */
 void virtio_dev_needs_reset(struct virtio_dev *vdev);
 
+/* Chains a device serves per notification at most.  A driver on another
+ * vCPU can refill a queue as fast as the device drains it; without a bound
+ * the notifying vCPU would never get back to the guest.  The rest is
+ * served from the main loop (virtio_dev_defer_notify()). */
+#define VIRTIO_NOTIFY_BUDGET 64
+
+/**
+ * virtio_dev_defer_notify() - the device stopped at VIRTIO_NOTIFY_BUDGET
+ * with work left on queue @index: call its queue_notify again soon, from
+ * the main loop, as if the driver had notified (if the device is still
+ * live then).
+ */
+void virtio_dev_defer_notify(struct virtio_dev *vdev, unsigned index);
+
 /** virtio_dev_stats() - the device's guest-error counters (a device bumps
  * bad_request itself). */
 struct virtio_dev_stats *virtio_dev_stats(struct virtio_dev *vdev);

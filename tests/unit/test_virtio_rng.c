@@ -347,6 +347,38 @@ static void test_machine_reset(void **state)
 	assert_int_equal(vr(VIRTIO_MMIO_QUEUE_READY), 0);
 }
 
+static unsigned used_count(unsigned q)
+{
+	return drv_used_ring(q)->idx;
+}
+
+/* A notification serves VIRTIO_NOTIFY_BUDGET chains; the rest is served
+ * from the main loop (a timer due at once), so a driver that keeps the
+ * queue full cannot hold the notifying vCPU forever. */
+static void test_notify_work_is_bounded_and_resumed(void **state)
+{
+	assert_int_equal(drv_init(F_VERSION_1, 1, 128), DRV_STATUS_LIVE);
+	for (unsigned i = 0; i < 100; i++)
+		drv_add(0, &(struct drv_buf){ VDEV_BUF + 16 * i, 16, true }, 1);
+	drv_kick(0);
+	assert_int_equal(used_count(0), VIRTIO_NOTIFY_BUDGET);
+	assert_int_equal(irq(), 1);
+	vmm_harness_clock_step(F->h, 0);
+	assert_int_equal(used_count(0), 100);
+	assert_int_equal(vmm_harness_log_count(F->h, VMM_LOG_GUEST_ERROR), 0);
+}
+
+static void test_deferred_work_dropped_by_reset(void **state)
+{
+	assert_int_equal(drv_init(F_VERSION_1, 1, 128), DRV_STATUS_LIVE);
+	for (unsigned i = 0; i < 100; i++)
+		drv_add(0, &(struct drv_buf){ VDEV_BUF + 16 * i, 16, true }, 1);
+	drv_kick(0);
+	vw(VIRTIO_MMIO_STATUS, 0);
+	vmm_harness_clock_step(F->h, 0);
+	assert_int_equal(used_count(0), VIRTIO_NOTIFY_BUDGET);
+}
+
 static void test_base_and_irq_required(void **state)
 {
 	const char *only_base[] = { "base=0xd0001000", NULL };
@@ -380,6 +412,8 @@ int main(void)
 		T(test_event_idx),
 		T(test_status_zero_resets),
 		T(test_machine_reset),
+		T(test_notify_work_is_bounded_and_resumed),
+		T(test_deferred_work_dropped_by_reset),
 		T(test_base_and_irq_required),
 	};
 
