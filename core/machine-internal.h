@@ -40,6 +40,7 @@ struct vmm_instance {
 	struct vmm_bus_owner owner;
 	bool is_backend, opened, failed;
 	struct vmm_char *chr; /* backends: the connection they feed */
+	struct vmm_block *blk; /* block backends: the device using them */
 	struct vmm_instance *next;
 };
 
@@ -110,7 +111,8 @@ struct vmm_machine {
 };
 
 void vmm_machine_stop(struct vmm_machine *m, int status, const char *why);
-struct vmm_instance *vmm_machine_backend(struct vmm_machine *m, const char *ref, const char *user);
+struct vmm_instance *vmm_machine_backend(struct vmm_machine *m, const char *ref, const char *user,
+					 enum vmm_backend_type type);
 /* Host pointer to guest RAM [gpa, gpa+len), or NULL. */
 void *vmm_machine_ram(struct vmm_machine *m, uint64_t gpa, size_t len);
 

@@ -25,6 +25,7 @@
 
 #include <vmm/vmm.h>
 #include "core/acpi.h"
+#include "core/block.h"
 #include "core/boot.h"
 #include "core/bus.h"
 #include "core/machine.h"
@@ -461,7 +462,7 @@ static struct vmm_char *host_char_open(const struct vmm_host *h, const char *pro
 		vmm_log(VMM_LOG_ERROR, dev->name, "property '%s' names no character backend", prop);
 		return NULL;
 	}
-	struct vmm_instance *be = vmm_machine_backend(dev->m, ref, dev->name);
+	struct vmm_instance *be = vmm_machine_backend(dev->m, ref, dev->name, VMM_BACKEND_CHAR);
 	if (!be)
 		return NULL;
 	const struct vmm_char_backend_ops *ops = be->lp->ops;
@@ -498,6 +499,56 @@ static void host_char_input_ready(const struct vmm_host *h, struct vmm_char *c)
 	if (atomic_exchange(&c->input_paused, false) && c->ops->base.size >=
 	    offsetof(struct vmm_char_backend_ops, resume_input) + sizeof(void *) && c->ops->resume_input)
 		c->ops->resume_input(c->backend->state);
+}
+
+/* ------------------------------------------------------ block backends */
+
+struct vmm_block {
+	struct vmm_instance *dev;     /* the device using it */
+	struct vmm_instance *backend;
+	const struct vmm_block_backend_ops *ops;
+	struct vmm_block_info info;
+};
+
+static struct vmm_block *host_block_open(const struct vmm_host *h, const char *prop,
+					 struct vmm_block_info *info)
+{
+	struct vmm_instance *dev = inst_of(h);
+	const char *ref = vmm_propset_get_str(dev->props, prop);
+	if (!ref) {
+		vmm_log(VMM_LOG_ERROR, dev->name, "property '%s' names no block backend", prop);
+		return NULL;
+	}
+	if (!info || info->size < offsetof(struct vmm_block_info, bytes) + sizeof(info->bytes)) {
+		vmm_log(VMM_LOG_ERROR, dev->name, "block_open: incomplete vmm_block_info");
+		return NULL;
+	}
+	struct vmm_instance *be = vmm_machine_backend(dev->m, ref, dev->name, VMM_BACKEND_BLOCK);
+	if (!be)
+		return NULL;
+	if (be->blk) {
+		vmm_log(VMM_LOG_ERROR, dev->name, "backend '%s' is already used by '%s'", ref,
+			be->blk->dev->name);
+		return NULL;
+	}
+	struct vmm_block *b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	b->dev = dev;
+	b->backend = be;
+	b->ops = be->lp->ops;
+	b->info.size = sizeof(b->info);
+	vmm_block_query(b->ops, be->state, &b->info);
+	memcpy(info, &b->info, info->size < sizeof(b->info) ? info->size : sizeof(b->info));
+	be->blk = b;
+	return b;
+}
+
+static int host_block_io(const struct vmm_host *h, struct vmm_block *b, const struct vmm_block_req *req)
+{
+	if (!b)
+		return -EINVAL;
+	return vmm_block_dispatch(b->ops, b->backend->state, &b->info, req);
 }
 
 /* Called by a backend instance: how much its device would take now. */
@@ -742,6 +793,8 @@ static const struct vmm_host host_template = {
 	.hv_accel = host_hv_accel,
 	.ram_size = host_ram_size,
 	.describe = host_describe,
+	.block_open = host_block_open,
+	.block_io = host_block_io,
 };
 
 static struct vmm_instance *instance_new(struct vmm_machine *m, const struct vmm_cfg_instance *ci,
@@ -766,11 +819,21 @@ static struct vmm_instance *instance_new(struct vmm_machine *m, const struct vmm
 
 /* The backend instance `ref` names: a `backend` section, or else a backend
  * plugin of that name with its defaults.  Opened on first use. */
-struct vmm_instance *vmm_machine_backend(struct vmm_machine *m, const char *ref, const char *user)
+struct vmm_instance *vmm_machine_backend(struct vmm_machine *m, const char *ref, const char *user,
+					 enum vmm_backend_type type)
 {
-	for (struct vmm_instance *in = m->instances; in; in = in->next)
-		if (in->is_backend && strcmp(in->name, ref) == 0)
+	const char *what = type == VMM_BACKEND_BLOCK ? "block" : "character";
+
+	for (struct vmm_instance *in = m->instances; in; in = in->next) {
+		if (in->is_backend && strcmp(in->name, ref) == 0) {
+			if (((const struct vmm_backend_ops *)in->lp->ops)->type != (uint32_t)type) {
+				vmm_log(VMM_LOG_ERROR, user, "backend '%s' is not a %s backend", ref,
+					what);
+				return NULL;
+			}
 			return in;
+		}
+	}
 
 	const struct vmm_cfg_instance *ci = NULL;
 	for (size_t i = 0; i < m->cfg->nbackends; i++)
@@ -821,8 +884,8 @@ struct vmm_instance *vmm_machine_backend(struct vmm_machine *m, const char *ref,
 		ci = imp;
 	}
 	const struct vmm_backend_ops *ops = ci->lp->ops;
-	if (ops->type != VMM_BACKEND_CHAR) {
-		vmm_log(VMM_LOG_ERROR, user, "backend '%s' is not a character backend", ref);
+	if (ops->type != (uint32_t)type) {
+		vmm_log(VMM_LOG_ERROR, user, "backend '%s' is not a %s backend", ref, what);
 		return NULL;
 	}
 	struct vmm_instance *in = instance_new(m, ci, false);
@@ -1337,6 +1400,7 @@ void vmm_machine_destroy(struct vmm_machine *m)
 		struct vmm_instance *in = m->instances;
 		m->instances = in->next;
 		free(in->chr);
+		free(in->blk);
 		pthread_mutex_destroy(&in->lock);
 		free(in);
 	}

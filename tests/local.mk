@@ -70,6 +70,12 @@ tests_unit_test_loader_SOURCES = tests/unit/test_loader.c
 tests_unit_test_loader_CFLAGS = $(core_test_cflags)
 tests_unit_test_loader_LDADD = $(core_test_ldadd)
 
+check_PROGRAMS += tests/unit/test_block
+TESTS += tests/unit/test_block
+tests_unit_test_block_SOURCES = tests/unit/test_block.c
+tests_unit_test_block_CFLAGS = $(core_test_cflags)
+tests_unit_test_block_LDADD = $(core_test_ldadd)
+
 check_PROGRAMS += tests/unit/test_bus
 TESTS += tests/unit/test_bus
 tests_unit_test_bus_SOURCES = tests/unit/test_bus.c

@@ -22,7 +22,8 @@ extern "C" {
 #endif
 
 enum vmm_backend_type {
-	VMM_BACKEND_CHAR = 1, /* struct vmm_char_backend_ops */
+	VMM_BACKEND_CHAR = 1,  /* struct vmm_char_backend_ops */
+	VMM_BACKEND_BLOCK = 2, /* struct vmm_block_backend_ops (ABI 1.2) */
 };
 
 struct vmm_backend_ops {
@@ -41,6 +42,23 @@ struct vmm_char_backend_ops {
 	ssize_t (*write)(void *state, const void *buf, size_t len);
 	/* The device has room again: start reading input.  May be NULL. */
 	void (*resume_input)(void *state);
+};
+
+/*
+ * A disk (ABI 1.2).  The core checks every request against info's size and
+ * read-only flag before calling, so a backend sees ranges inside the disk
+ * only.  Transfers are complete or fail: a backend retries short ones.
+ */
+struct vmm_block_backend_ops {
+	struct vmm_backend_ops base;
+	/* Size and flags of the open disk. */
+	void (*info)(void *state, struct vmm_block_info *info);
+	int (*readv)(void *state, const struct iovec *iov, int iovcnt, uint64_t offset);
+	int (*writev)(void *state, const struct iovec *iov, int iovcnt, uint64_t offset);
+	int (*flush)(void *state);
+	/* May be NULL: the disk has no such operation (-EOPNOTSUPP). */
+	int (*discard)(void *state, uint64_t offset, uint64_t len);
+	int (*write_zeroes)(void *state, uint64_t offset, uint64_t len);
 };
 
 #ifdef __cplusplus

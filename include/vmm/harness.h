@@ -16,8 +16,9 @@
  * char_input_ready() is delivered when the current harness call (bus
  * access, clock step, input injection) has returned from the device.
  *
- * Not thread-safe: one test thread drives one harness.  Device plugins
- * only: backend and hypervisor plugins cannot be instantiated here.
+ * Not thread-safe: one test thread drives one harness.  Device plugins,
+ * and block backend plugins for them (vmm_harness_add_backend());
+ * character backends are a built-in capture, hypervisors are not run.
  *
  * Example, a test of a UART at 0x3f8 on line 4:
  *
@@ -99,6 +100,25 @@ void *vmm_harness_ram(struct vmm_harness *h, size_t *size);
 struct vmm_harness_dev *vmm_harness_create_device(struct vmm_harness *h, const char *plugin,
 						  const char *instance,
 						  const char *const *props);
+
+/**
+ * vmm_harness_add_backend() - a `backend` section for block backends (ABI
+ * 1.2): load block backend plugin @plugin and open it as instance @name,
+ * which a device's string property then names for h->block_open().
+ * @h: the harness.
+ * @name: the instance name.
+ * @plugin: a path or a bare plugin name, as for vmm_harness_create_device().
+ * @props: "name=value" strings, NULL-terminated, validated against the
+ *	plugin's schema; NULL for none.
+ *
+ * The backend is opened at once and closed by vmm_harness_free(), after the
+ * devices.  One device at a time may use it.  (Character backends are not
+ * plugins here: every device gets the capturing one.)
+ *
+ * Return: 0, or a negative errno after printing one line to stderr.
+ */
+int vmm_harness_add_backend(struct vmm_harness *h, const char *name, const char *plugin,
+			    const char *const *props);
 
 /**
  * vmm_harness_destroy_device() - destroy one device and unmap its regions.

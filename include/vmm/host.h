@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -74,6 +75,7 @@ struct vmm_irq_line;
 struct vmm_timer;
 struct vmm_watch;
 struct vmm_char;
+struct vmm_block;
 
 /* fd watch events */
 #define VMM_FD_READ  (1u << 0)
@@ -159,6 +161,34 @@ struct vmm_device_desc {
 	uint32_t apic_id;       /* VMM_DESC_IOAPIC */
 	uint32_t gsi_base;      /* VMM_DESC_IOAPIC */
 	uint32_t century;       /* VMM_DESC_RTC: CMOS index of the century byte, 0: none */
+};
+
+/* A block backend as a device sees it (ABI 1.2). */
+#define VMM_BLOCK_READONLY     (1u << 0) /* writes, discards and zeroing fail with -EROFS */
+#define VMM_BLOCK_DISCARD      (1u << 1) /* VMM_BLOCK_OP_DISCARD may deallocate */
+#define VMM_BLOCK_WRITE_ZEROES (1u << 2) /* VMM_BLOCK_OP_WRITE_ZEROES is offered */
+
+struct vmm_block_info {
+	uint32_t size;  /* sizeof(struct vmm_block_info) */
+	uint32_t flags; /* VMM_BLOCK_* */
+	uint64_t bytes; /* the disk's size */
+};
+
+enum vmm_block_op {
+	VMM_BLOCK_OP_READ = 0,         /* iov <- [offset, offset + iov bytes) */
+	VMM_BLOCK_OP_WRITE = 1,        /* iov -> [offset, ...) */
+	VMM_BLOCK_OP_FLUSH = 2,        /* completed writes reach stable storage */
+	VMM_BLOCK_OP_DISCARD = 3,      /* [offset, offset + len) may be deallocated; a
+					* backend that cannot returns -EOPNOTSUPP */
+	VMM_BLOCK_OP_WRITE_ZEROES = 4, /* [offset, offset + len) reads as zeroes */
+};
+
+struct vmm_block_req {
+	uint32_t op;              /* enum vmm_block_op */
+	int iovcnt;               /* READ, WRITE: segments, at most 1024 (IOV_MAX) */
+	const struct iovec *iov;
+	uint64_t offset;          /* bytes */
+	uint64_t len;             /* DISCARD, WRITE_ZEROES: bytes */
 };
 
 enum vmm_stop_reason {
@@ -280,6 +310,18 @@ struct vmm_host {
 	/* Declare how this device appears in the firmware tables; call it
 	 * from create(), once per description.  The core copies everything. */
 	int (*describe)(const struct vmm_host *h, const struct vmm_device_desc *d);
+
+	/* --- block backends, device side (ABI 1.2: check h->size) --- */
+	/* Opens the block backend named by the string property `prop` (a
+	 * `backend` section's name or a backend plugin's name) for this
+	 * device alone and fills *info (its size set by the caller).  NULL
+	 * after logging why. */
+	struct vmm_block *(*block_open)(const struct vmm_host *h, const char *prop,
+					struct vmm_block_info *info);
+	/* Runs one request to completion: 0, or a negative errno (-EINVAL
+	 * for a range past the disk, -EROFS for a change to a read-only
+	 * one).  A short transfer is -EIO. */
+	int (*block_io)(const struct vmm_host *h, struct vmm_block *b, const struct vmm_block_req *req);
 };
 
 /* True when the host table `h` has service `field` (appended after ABI 1.0)

@@ -49,3 +49,42 @@ printf '\272\010\006\146\355\146\211\303\271\350\003\342\376\146\355\146\051\330
 run_guest tmr "$VMMCTL" run --kernel "$TMPD/tmr.bin" "$MACHINE"
 expect_status 33
 echo "ok: the PM timer advances"
+
+# virtio-mmio devices describe themselves: LNRO0005 with their register
+# window and a level-triggered, active-high interrupt.
+# The disk also starts under vmmctl on a block-file backend.
+truncate -s 1M "$TMPD/disk.img"
+sed 's|^device "exit"|device "rng" { plugin = "virtio-rng" base = 0xd0000000 irq = 16 }\
+backend "disk0" { plugin = "block-file" path = "'"$TMPD/disk.img"'" }\
+device "vda" { plugin = "virtio-blk" base = 0xd0001000 irq = 17 disk = "disk0" }\
+device "exit"|' "$MACHINE" >"$TMPD/virtio.conf"
+mkdir -p "$TMPD/acpi-virtio"
+run_guest virtio-tables "$VMMCTL" run --dump-acpi "$TMPD/acpi-virtio" --kernel "$GUESTS/hello.elf" \
+	"$TMPD/virtio.conf"
+expect_status 1
+[ "$(grep -ao LNRO0005 "$TMPD/acpi-virtio/DSDT.dat" | wc -l)" = 2 ] ||
+	fail "DSDT should have two LNRO0005 devices"
+if command -v iasl >/dev/null; then
+	(cd "$TMPD/acpi-virtio" && iasl -d DSDT.dat) >"$TMPD/iasl-virtio.out" 2>&1 ||
+		fail "iasl -d failed on the virtio DSDT"
+	dsl="$TMPD/acpi-virtio/DSDT.dsl"
+	grep -A12 '"LNRO0005"' "$dsl" >"$TMPD/lnro.dsl"
+	grep -q '0xD0000000,' "$TMPD/lnro.dsl" || fail "LNRO0005 has no window at 0xd0000000"
+	grep -q '0x00000200,' "$TMPD/lnro.dsl" || fail "LNRO0005 window is not 0x200 bytes"
+	grep -q 'Interrupt (ResourceConsumer, Level, ActiveHigh' "$TMPD/lnro.dsl" ||
+		fail "LNRO0005 interrupt is not level-triggered, active high"
+	grep -q '0x00000010,' "$TMPD/lnro.dsl" || fail "LNRO0005 interrupt is not line 16"
+	grep -q '0xD0001000,' "$TMPD/lnro.dsl" || fail "no LNRO0005 window at 0xd0001000"
+	grep -q '0x00000011,' "$TMPD/lnro.dsl" || fail "no LNRO0005 interrupt on line 17"
+	echo "ok: virtio-rng and virtio-blk are LNRO0005 devices: 0x200-byte windows, level interrupts 16, 17"
+else
+	echo "ok: the DSDT has two LNRO0005 devices (iasl not installed: layout not checked)"
+fi
+
+# A disk must name a block backend: a character one is refused at start.
+sed 's|disk = "disk0"|disk = "stdio"|' "$TMPD/virtio.conf" >"$TMPD/virtio-bad.conf"
+run_guest virtio-bad "$VMMCTL" run --kernel "$GUESTS/hello.elf" "$TMPD/virtio-bad.conf"
+expect_status 2
+grep -q "backend 'stdio' is not a block backend" "$ERR" ||
+	fail "no 'not a block backend' error: $(cat "$ERR")"
+echo "ok: virtio-blk on a character backend is refused"

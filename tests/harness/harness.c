@@ -18,6 +18,7 @@
 
 #include <vmm/vmm.h>
 #include <vmm/harness.h>
+#include "core/block.h"
 #include "core/bus.h"
 #include "core/loader.h"
 #include "core/props.h"
@@ -97,11 +98,26 @@ struct vmm_harness_dev {
 	void *state;
 	bool created;
 	struct vmm_char *chr;
+	struct vmm_block *blk;       /* the block backend this device opened */
 	struct vmm_bus_owner owner; /* names the device in bus errors */
+};
+
+/* A block backend instance added with vmm_harness_add_backend(). */
+struct harness_backend {
+	struct harness_backend *next;
+	struct vmm_harness_dev *inst; /* its host table, properties and plugin */
+	const struct vmm_block_backend_ops *ops;
+	struct vmm_block *user;
+};
+
+struct vmm_block {
+	struct harness_backend *be;
+	struct vmm_block_info info;
 };
 
 struct vmm_harness {
 	struct vmm_harness_dev *devs; /* newest first */
+	struct harness_backend *backends;
 	/* The core's own buses: the same rules under test as under vmmctl. */
 	struct vmm_bus_space bus[VMM_BUS_COUNT];
 	struct irq_wire *wires;
@@ -126,6 +142,8 @@ struct vmm_harness {
 	bool quiet;
 	unsigned depth; /* nesting of harness calls into devices */
 };
+
+static void dev_release(struct vmm_harness_dev *dev);
 
 static struct vmm_harness_dev *dev_of(const struct vmm_host *host)
 {
@@ -646,6 +664,54 @@ static void host_machine_stop(const struct vmm_host *host, enum vmm_stop_reason 
 	h->stop_status = status;
 }
 
+static struct vmm_block *host_block_open(const struct vmm_host *host, const char *prop,
+					 struct vmm_block_info *info)
+{
+	struct vmm_harness_dev *dev = dev_of(host);
+	const struct vmm_prop_desc *d = vmm_prop_find(dev->plugin.desc->props, prop);
+	const char *ref = d && d->type == VMM_PROP_STRING ? vmm_propset_get_str(dev->props, prop) : NULL;
+	struct harness_backend *be;
+	struct vmm_block *b;
+
+	if (!ref) {
+		dev_log(dev, VMM_LOG_ERROR, "block_open: '%s' is not a set string property",
+			prop ? prop : "(null)");
+		return NULL;
+	}
+	if (!info || info->size < offsetof(struct vmm_block_info, bytes) + sizeof(info->bytes)) {
+		dev_log(dev, VMM_LOG_ERROR, "block_open: incomplete vmm_block_info");
+		return NULL;
+	}
+	for (be = dev->h->backends; be; be = be->next)
+		if (strcmp(be->inst->name, ref) == 0)
+			break;
+	if (!be) {
+		dev_log(dev, VMM_LOG_ERROR, "block_open: no backend '%s' (vmm_harness_add_backend)", ref);
+		return NULL;
+	}
+	if (be->user || dev->blk) {
+		dev_log(dev, VMM_LOG_ERROR, "block_open: backend '%s' is already in use", ref);
+		return NULL;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	b->be = be;
+	b->info.size = sizeof(b->info);
+	vmm_block_query(be->ops, be->inst->state, &b->info);
+	memcpy(info, &b->info, info->size < sizeof(b->info) ? info->size : sizeof(b->info));
+	be->user = b;
+	dev->blk = b;
+	return b;
+}
+
+static int host_block_io(const struct vmm_host *host, struct vmm_block *b, const struct vmm_block_req *req)
+{
+	if (!b)
+		return -EINVAL;
+	return vmm_block_dispatch(b->be->ops, b->be->inst->state, &b->info, req);
+}
+
 static const struct vmm_host host_template = {
 	.size = sizeof(struct vmm_host),
 	.abi_minor = VMM_ABI_MINOR,
@@ -680,6 +746,8 @@ static const struct vmm_host host_template = {
 	.msi_send = host_msi_send,
 	.hv_accel = host_hv_accel,
 	.ram_size = host_ram_size,
+	.block_open = host_block_open,
+	.block_io = host_block_io,
 };
 
 /* ---- harness lifetime ---- */
@@ -703,6 +771,16 @@ void vmm_harness_free(struct vmm_harness *h)
 		return;
 	while (h->devs)
 		vmm_harness_destroy_device(h->devs);
+	/* Backends after the devices that used them. */
+	while (h->backends) {
+		struct harness_backend *be = h->backends;
+
+		h->backends = be->next;
+		if (be->ops->base.close)
+			be->ops->base.close(be->inst->state);
+		dev_release(be->inst);
+		free(be);
+	}
 	while (h->wires) {
 		struct irq_wire *w = h->wires;
 
@@ -812,6 +890,10 @@ static void dev_release(struct vmm_harness_dev *dev)
 			pl = &l->next;
 		}
 	}
+	if (dev->blk) {
+		dev->blk->be->user = NULL;
+		free(dev->blk);
+	}
 	if (dev->chr) {
 		free(dev->chr->out);
 		free(dev->chr->in);
@@ -910,6 +992,71 @@ struct vmm_harness_dev *vmm_harness_create_device(struct vmm_harness *h, const c
 out_free_dev:
 	dev_release(dev);
 	return NULL;
+}
+
+int vmm_harness_add_backend(struct vmm_harness *h, const char *name, const char *plugin,
+			    const char *const *props)
+{
+	struct harness_backend *be;
+	struct vmm_harness_dev *inst;
+	char err[8448];
+	char *file;
+	int rc = -ENOMEM;
+
+	if (!h || !name || !plugin)
+		return -EINVAL;
+	be = calloc(1, sizeof(*be));
+	inst = calloc(1, sizeof(*inst));
+	if (!be || !inst)
+		goto out_free;
+	inst->host = host_template;
+	inst->h = h;
+	inst->name = strdup(name);
+	inst->owner.name = inst->name;
+	file = find_plugin(plugin);
+	if (!inst->name || !file) {
+		rc = -ENOENT;
+		goto out_free_inst;
+	}
+	rc = vmm_plugin_load_file(file, &inst->plugin, err, sizeof(err));
+	free(file);
+	if (rc) {
+		fail("%s", err);
+		goto out_free_inst;
+	}
+	const struct vmm_backend_ops *ops = inst->plugin.ops;
+	if (inst->plugin.desc->kind != VMM_PLUGIN_BACKEND || ops->type != VMM_BACKEND_BLOCK) {
+		fail("%s: plugin '%s' is not a block backend", name, inst->plugin.desc->name);
+		rc = -EINVAL;
+		goto out_free_inst;
+	}
+	inst->props = vmm_propset_new(inst->plugin.desc->props);
+	if (!inst->props) {
+		rc = -ENOMEM;
+		goto out_free_inst;
+	}
+	rc = apply_props(inst, props);
+	if (rc)
+		goto out_free_inst;
+	rc = ops->open(&inst->host, &inst->state);
+	if (rc) {
+		fail("%s: open() of plugin '%s' failed: %s", name, inst->plugin.desc->name,
+		     strerror(-rc));
+		goto out_free_inst;
+	}
+	be->inst = inst;
+	be->ops = inst->plugin.ops;
+	be->next = h->backends;
+	h->backends = be;
+	return 0;
+
+out_free_inst:
+	dev_release(inst);
+	inst = NULL;
+out_free:
+	free(inst);
+	free(be);
+	return rc;
 }
 
 void vmm_harness_destroy_device(struct vmm_harness_dev *dev)

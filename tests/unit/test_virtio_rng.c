@@ -1,0 +1,422 @@
+/* tests/unit/test_virtio_rng.c - virtio-rng.so and the virtio-mmio transport
+ * through the harness, with the test as the driver: registers, the
+ * initialisation sequence, requests in harness RAM, the interrupt line,
+ * and what a misbehaving driver gets. */
+#include "config.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <vmm/harness.h>
+
+#include "device-fixture.h"
+#include "virtio-driver.h"
+
+#define F_VERSION_1 VIRTIO_BIT(VIRTIO_F_VERSION_1)
+#define F_EVENT_IDX VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX)
+#define F_INDIRECT VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC)
+
+static int setup(void **state)
+{
+	fixture_setup(state, VMM_IRQ_EMULATED, NULL, NULL);
+	F->dev = drv_create("virtio-rng", NULL);
+	assert_non_null(F->dev);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	return fixture_teardown(state);
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+static void test_identity_registers(void **state)
+{
+	assert_int_equal(vr(VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
+	assert_int_equal(vr(VIRTIO_MMIO_VERSION), 2);
+	assert_int_equal(vr(VIRTIO_MMIO_DEVICE_ID), 4);
+	assert_int_equal(vr(VIRTIO_MMIO_VENDOR_ID), VIRTIO_MMIO_VENDOR);
+	uint64_t f = drv_device_features();
+	assert_true(f & F_VERSION_1);
+	assert_true(f & F_EVENT_IDX);
+	assert_true(f & F_INDIRECT);
+	vw(VIRTIO_MMIO_QUEUE_SEL, 0);
+	assert_int_equal(vr(VIRTIO_MMIO_QUEUE_NUM_MAX), 256);
+	vw(VIRTIO_MMIO_QUEUE_SEL, 1); /* one queue only */
+	assert_int_equal(vr(VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
+	assert_int_equal(vr(VIRTIO_MMIO_STATUS), 0);
+	assert_int_equal(vr(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	/* No config space: reads 0, any width. */
+	assert_int_equal(vmm_harness_mmio_read(F->h, VDEV_BASE + 0x100, 1), 0);
+	assert_int_equal(irq(), 0);
+}
+
+static void test_init_sequence_and_one_request(void **state)
+{
+	uint32_t id, len;
+
+	assert_int_equal(drv_init(F_VERSION_1, 1, 16), DRV_STATUS_LIVE);
+	vw(VIRTIO_MMIO_QUEUE_SEL, 0);
+	assert_int_equal(vr(VIRTIO_MMIO_QUEUE_READY), 1);
+
+	uint16_t head = drv_add(0, &(struct drv_buf){ VDEV_BUF, 64, true }, 1);
+	assert_false(drv_get_used(0, &id, &len));
+	assert_int_equal(irq(), 0);
+	drv_kick(0);
+
+	assert_true(drv_get_used(0, &id, &len));
+	assert_int_equal(id, head);
+	assert_int_equal(len, 64);
+	assert_false(all_zero(gpa_ptr(VDEV_BUF), 64));
+	/* Used-buffer interrupt: level, held until acknowledged. */
+	assert_int_equal(vr(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
+	assert_int_equal(irq(), 1);
+	assert_int_equal(vr(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
+	assert_int_equal(irq(), 1);
+	vw(VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
+	assert_int_equal(vr(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	assert_int_equal(irq(), 0);
+	assert_int_equal(vmm_harness_irq_raises(F->h, VDEV_IRQ), 1);
+	assert_int_equal(vmm_harness_log_count(F->h, VMM_LOG_GUEST_ERROR), 0);
+}
+
+static void test_chain_of_writable_segments_and_batch(void **state)
+{
+	uint32_t id, len;
+
+	assert_int_equal(drv_init(F_VERSION_1, 1, 16), DRV_STATUS_LIVE);
+	const struct drv_buf two[] = { { VDEV_BUF, 10, true }, { VDEV_BUF + 0x100, 22, true } };
+	uint16_t h1 = drv_add(0, two, 2);
+	uint16_t h2 = drv_add(0, &(struct drv_buf){ VDEV_BUF + 0x200, 7, true }, 1);
+	drv_kick(0);
+	assert_true(drv_get_used(0, &id, &len));
+	assert_int_equal(id, h1);
+	assert_int_equal(len, 32);
+	assert_true(drv_get_used(0, &id, &len));
+	assert_int_equal(id, h2);
+	assert_int_equal(len, 7);
+	assert_false(drv_get_used(0, &id, &len));
+	assert_int_equal(irq(), 1);
+}
+
+static void test_indirect_request(void **state)
+{
+	uint32_t id, len;
+	struct virtq_desc *t = (struct virtq_desc *)gpa_ptr(VDEV_BUF + 0x1000);
+
+	assert_int_equal(drv_init(F_VERSION_1 | F_INDIRECT, 1, 16), DRV_STATUS_LIVE);
+	t[0] = (struct virtq_desc){ .addr = VDEV_BUF, .len = 8, .flags = VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, .next = 1 };
+	t[1] = (struct virtq_desc){ .addr = VDEV_BUF + 8, .len = 8, .flags = VIRTQ_DESC_F_WRITE };
+	uint16_t head = drv_add(0, &(struct drv_buf){ VDEV_BUF + 0x1000, 32, false }, 1);
+	drv_desc(0, head)->flags = VIRTQ_DESC_F_INDIRECT;
+	drv_kick(0);
+	assert_true(drv_get_used(0, &id, &len));
+	assert_int_equal(len, 16);
+}
+
+/* Hostile: QueueNotify before DRIVER_OK is ignored and counted. */
+static void test_notify_before_driver_ok(void **state)
+{
+	uint32_t id, len;
+	struct virtio_dev *vd = drv_vdev(F->dev);
+
+	drv_init_ex(F_VERSION_1, 1, 16, false);
+	drv_add(0, &(struct drv_buf){ VDEV_BUF, 64, true }, 1);
+	drv_kick(0);
+	assert_false(drv_get_used(0, &id, &len));
+	assert_true(all_zero(gpa_ptr(VDEV_BUF), 64));
+	assert_int_equal(irq(), 0);
+	assert_int_equal(vd->stats.notify_not_ready, 1);
+	assert_int_equal(vmm_harness_log_count(F->h, VMM_LOG_GUEST_ERROR), 1);
+
+	/* Once DRIVER_OK, the same buffer is served. */
+	vw(VIRTIO_MMIO_STATUS, DRV_STATUS_LIVE);
+	drv_kick(0);
+	assert_true(drv_get_used(0, &id, &len));
+	assert_int_equal(len, 64);
+}
+
+/* Hostile: a request with only a device-readable buffer is failed (used
+ * length 0), counted, and the device carries on. */
+static void test_read_only_buffer(void **state)
+{
+	uint32_t id, len;
+	struct virtio_dev *vd = drv_vdev(F->dev);
+
+	assert_int_equal(drv_init(F_VERSION_1, 1, 16), DRV_STATUS_LIVE);
+	memset(gpa_ptr(VDEV_BUF), 0, 64);
+	uint16_t head = drv_add(0, &(struct drv_buf){ VDEV_BUF, 64, false }, 1);
+	drv_kick(0);
+	assert_true(drv_get_used(0, &id, &len));
+	assert_int_equal(id, head);
+	assert_int_equal(len, 0);
+	assert_true(all_zero(gpa_ptr(VDEV_BUF), 64));
+	assert_int_equal(vd->stats.bad_request, 1);
+	assert_int_equal(vmm_harness_log_count(F->h, VMM_LOG_GUEST_ERROR), 1);
+	assert_false(vr(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+
+	drv_add(0, &(struct drv_buf){ VDEV_BUF, 64, true }, 1);
+	drv_kick(0);
+	assert_true(drv_get_used(0, &id, &len));
+	assert_int_equal(len, 64);
+}
+
+/* Hostile: a buffer outside guest RAM breaks the queue: DEVICE_NEEDS_RESET
+ * with a configuration-change interrupt; only a reset brings it back. */
+static void test_buffer_outside_ram_needs_reset(void **state)
+{
+	uint32_t id, len;
+	struct virtio_dev *vd = drv_vdev(F->dev);
+
+	assert_int_equal(drv_init(F_VERSION_1, 1, 16), DRV_STATUS_LIVE);
+	drv_add(0, &(struct drv_buf){ VDEV_RAM - 16, 64, true }, 1);
+	drv_kick(0);
+	assert_false(drv_get_used(0, &id, &len));
+	assert_true(vr(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	assert_int_equal(vr(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_CONFIG);
+	assert_int_equal(irq(), 1);
+	assert_int_equal(vd->vqs[0].errors[VIRTQ_ERR_ADDR], 1);
+	assert_int_equal(vd->stats.needs_reset, 1);
+
+	/* Further notifications are ignored (and counted). */
+	drv_add(0, &(struct drv_buf){ VDEV_BUF, 64, true }, 1);
+	drv_kick(0);
+	assert_false(drv_get_used(0, &id, &len));
+	assert_int_equal(vd->stats.notify_not_ready, 1);
+	drv_ack();
+	assert_int_equal(irq(), 0);
+
+	/* Reset and start again: all is well. */
+	assert_int_equal(drv_init(F_VERSION_1, 1, 16), DRV_STATUS_LIVE);
+	drv_add(0, &(struct drv_buf){ VDEV_BUF, 64, true }, 1);
+	drv_kick(0);
+	assert_true(drv_get_used(0, &id, &len));
+	assert_int_equal(len, 64);
+}
+
+static void test_descriptor_loop_needs_reset(void **state)
+{
+	struct virtio_dev *vd = drv_vdev(F->dev);
+
+	assert_int_equal(drv_init(F_VERSION_1, 1, 16), DRV_STATUS_LIVE);
+	uint16_t head = drv_add(0, (const struct drv_buf[]){ { VDEV_BUF, 8, true }, { VDEV_BUF, 8, true } }, 2);
+	drv_desc(0, (uint16_t)(head + 1))->flags |= VIRTQ_DESC_F_NEXT;
+	drv_desc(0, (uint16_t)(head + 1))->next = head;
+	drv_kick(0);
+	assert_true(vr(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	assert_int_equal(vd->vqs[0].errors[VIRTQ_ERR_LOOP], 1);
+}
+
+static void test_features_without_version_1_refused(void **state)
+{
+	struct virtio_dev *vd = drv_vdev(F->dev);
+	uint32_t s = drv_init(0, 1, 16);
+
+	assert_false(s & VIRTIO_STATUS_FEATURES_OK);
+	assert_int_equal(vd->stats.bad_features, 1);
+	/* DRIVER_OK cannot follow a refused FEATURES_OK. */
+	vw(VIRTIO_MMIO_STATUS, s | VIRTIO_STATUS_DRIVER_OK);
+	assert_false(vr(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DRIVER_OK);
+}
+
+static void test_unoffered_feature_refused(void **state)
+{
+	/* Bit 0 is not offered by the entropy device. */
+	uint32_t s = drv_init(F_VERSION_1 | 1, 1, 16);
+
+	assert_false(s & VIRTIO_STATUS_FEATURES_OK);
+}
+
+static void test_register_access_must_be_32_bit(void **state)
+{
+	struct virtio_dev *vd = drv_vdev(F->dev);
+
+	assert_int_equal(vmm_harness_mmio_read(F->h, VDEV_BASE + VIRTIO_MMIO_MAGIC_VALUE, 1), 0);
+	assert_int_equal(vmm_harness_mmio_read(F->h, VDEV_BASE + VIRTIO_MMIO_MAGIC_VALUE, 2), 0);
+	vmm_harness_mmio_write(F->h, VDEV_BASE + VIRTIO_MMIO_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE);
+	assert_int_equal(vr(VIRTIO_MMIO_STATUS), 0);
+	assert_int_equal(vd->stats.bad_access, 3);
+}
+
+static void test_queue_setup_locked_while_ready(void **state)
+{
+	struct virtio_dev *vd = drv_vdev(F->dev);
+
+	assert_int_equal(drv_init(F_VERSION_1, 1, 16), DRV_STATUS_LIVE);
+	vw(VIRTIO_MMIO_QUEUE_SEL, 0);
+	vw(VIRTIO_MMIO_QUEUE_DESC_LOW, 0x5000);
+	vw(VIRTIO_MMIO_QUEUE_NUM, 8);
+	assert_int_equal(vr(VIRTIO_MMIO_QUEUE_DESC_LOW), DQ[0].desc);
+	assert_int_equal(vd->stats.bad_queue_setup, 2);
+}
+
+static void test_queue_ready_refuses_bad_rings(void **state)
+{
+	drv_init_ex(F_VERSION_1, 0, 16, false);
+	vw(VIRTIO_MMIO_QUEUE_SEL, 0);
+	vw(VIRTIO_MMIO_QUEUE_NUM, 12); /* not a power of two */
+	vw(VIRTIO_MMIO_QUEUE_DESC_LOW, 0x10000);
+	vw(VIRTIO_MMIO_QUEUE_DRIVER_LOW, 0x11000);
+	vw(VIRTIO_MMIO_QUEUE_DEVICE_LOW, 0x12000);
+	vw(VIRTIO_MMIO_QUEUE_READY, 1);
+	assert_int_equal(vr(VIRTIO_MMIO_QUEUE_READY), 0);
+	vw(VIRTIO_MMIO_QUEUE_NUM, 16);
+	vw(VIRTIO_MMIO_QUEUE_DEVICE_LOW, VDEV_RAM); /* used ring outside RAM */
+	vw(VIRTIO_MMIO_QUEUE_READY, 1);
+	assert_int_equal(vr(VIRTIO_MMIO_QUEUE_READY), 0);
+	vw(VIRTIO_MMIO_QUEUE_DEVICE_LOW, 0x12000);
+	vw(VIRTIO_MMIO_QUEUE_READY, 1);
+	assert_int_equal(vr(VIRTIO_MMIO_QUEUE_READY), 1);
+}
+
+/* Without EVENT_IDX the driver's NO_INTERRUPT flag suppresses. */
+static void test_no_interrupt_flag(void **state)
+{
+	uint32_t id, len;
+
+	assert_int_equal(drv_init(F_VERSION_1, 1, 16), DRV_STATUS_LIVE);
+	drv_avail(0)->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
+	drv_add(0, &(struct drv_buf){ VDEV_BUF, 8, true }, 1);
+	drv_kick(0);
+	assert_true(drv_get_used(0, &id, &len));
+	assert_int_equal(irq(), 0);
+	assert_int_equal(vr(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+}
+
+/* With EVENT_IDX, used_event says when to interrupt. */
+static void test_event_idx(void **state)
+{
+	uint32_t id, len;
+
+	assert_int_equal(drv_init(F_VERSION_1 | F_EVENT_IDX, 1, 16), DRV_STATUS_LIVE);
+	drv_avail(0)->flags = VIRTQ_AVAIL_F_NO_INTERRUPT; /* ignored now */
+	drv_add(0, &(struct drv_buf){ VDEV_BUF, 8, true }, 1);
+	drv_kick(0);
+	assert_true(drv_get_used(0, &id, &len));
+	assert_int_equal(irq(), 1);
+	drv_ack();
+
+	/* Interrupt when entry 2 (the third) is used. */
+	*drv_used_event(0) = 2;
+	drv_add(0, &(struct drv_buf){ VDEV_BUF, 8, true }, 1);
+	drv_kick(0);
+	assert_true(drv_get_used(0, &id, &len));
+	assert_int_equal(irq(), 0);
+	drv_add(0, &(struct drv_buf){ VDEV_BUF, 8, true }, 1);
+	drv_kick(0);
+	assert_true(drv_get_used(0, &id, &len));
+	assert_int_equal(irq(), 1);
+	/* The device asks to be notified at the next avail entry. */
+	uint16_t *avail_event = (uint16_t *)&drv_used_ring(0)->ring[16];
+	assert_int_equal(*avail_event, 3);
+}
+
+static void test_status_zero_resets(void **state)
+{
+	assert_int_equal(drv_init(F_VERSION_1, 1, 16), DRV_STATUS_LIVE);
+	drv_add(0, &(struct drv_buf){ VDEV_BUF, 8, true }, 1);
+	drv_kick(0);
+	assert_int_equal(irq(), 1);
+	vw(VIRTIO_MMIO_STATUS, 0);
+	assert_int_equal(vr(VIRTIO_MMIO_STATUS), 0);
+	assert_int_equal(vr(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	assert_int_equal(irq(), 0);
+	vw(VIRTIO_MMIO_QUEUE_SEL, 0);
+	assert_int_equal(vr(VIRTIO_MMIO_QUEUE_READY), 0);
+}
+
+static void test_machine_reset(void **state)
+{
+	assert_int_equal(drv_init(F_VERSION_1, 1, 16), DRV_STATUS_LIVE);
+	assert_int_equal(vmm_harness_reset_device(F->dev), 0);
+	assert_int_equal(vr(VIRTIO_MMIO_STATUS), 0);
+	vw(VIRTIO_MMIO_QUEUE_SEL, 0);
+	assert_int_equal(vr(VIRTIO_MMIO_QUEUE_READY), 0);
+}
+
+static unsigned used_count(unsigned q)
+{
+	return drv_used_ring(q)->idx;
+}
+
+/* A notification serves VIRTIO_NOTIFY_BUDGET chains; the rest is served
+ * from the main loop (a timer due at once), so a driver that keeps the
+ * queue full cannot hold the notifying vCPU forever. */
+static void test_notify_work_is_bounded_and_resumed(void **state)
+{
+	assert_int_equal(drv_init(F_VERSION_1, 1, 128), DRV_STATUS_LIVE);
+	for (unsigned i = 0; i < 100; i++)
+		drv_add(0, &(struct drv_buf){ VDEV_BUF + 16 * i, 16, true }, 1);
+	drv_kick(0);
+	assert_int_equal(used_count(0), VIRTIO_NOTIFY_BUDGET);
+	assert_int_equal(irq(), 1);
+	vmm_harness_clock_step(F->h, 0);
+	assert_int_equal(used_count(0), 100);
+	assert_int_equal(vmm_harness_log_count(F->h, VMM_LOG_GUEST_ERROR), 0);
+}
+
+static void test_deferred_work_dropped_by_reset(void **state)
+{
+	assert_int_equal(drv_init(F_VERSION_1, 1, 128), DRV_STATUS_LIVE);
+	for (unsigned i = 0; i < 100; i++)
+		drv_add(0, &(struct drv_buf){ VDEV_BUF + 16 * i, 16, true }, 1);
+	drv_kick(0);
+	vw(VIRTIO_MMIO_STATUS, 0);
+	vmm_harness_clock_step(F->h, 0);
+	assert_int_equal(used_count(0), VIRTIO_NOTIFY_BUDGET);
+}
+
+static void test_base_and_irq_required(void **state)
+{
+	const char *only_base[] = { "base=0xd0001000", NULL };
+
+	assert_null(vmm_harness_create_device(F->h, "virtio-rng", "r2", only_base));
+	const char *unaligned[] = { "base=0xd0001100", "irq=17", NULL };
+	assert_null(vmm_harness_create_device(F->h, "virtio-rng", "r3", unaligned));
+	const char *ok[] = { "base=0xd0001000", "irq=17", NULL };
+	assert_non_null(vmm_harness_create_device(F->h, "virtio-rng", "r4", ok));
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_identity_registers),
+		T(test_init_sequence_and_one_request),
+		T(test_chain_of_writable_segments_and_batch),
+		T(test_indirect_request),
+		T(test_notify_before_driver_ok),
+		T(test_read_only_buffer),
+		T(test_buffer_outside_ram_needs_reset),
+		T(test_descriptor_loop_needs_reset),
+		T(test_features_without_version_1_refused),
+		T(test_unoffered_feature_refused),
+		T(test_register_access_must_be_32_bit),
+		T(test_queue_setup_locked_while_ready),
+		T(test_queue_ready_refuses_bad_rings),
+		T(test_no_interrupt_flag),
+		T(test_event_idx),
+		T(test_status_zero_resets),
+		T(test_machine_reset),
+		T(test_notify_work_is_bounded_and_resumed),
+		T(test_deferred_work_dropped_by_reset),
+		T(test_base_and_irq_required),
+	};
+
+	setenv("VMM_HARNESS_QUIET", "1", 0);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
