@@ -16,7 +16,7 @@
 #   e2e_setup                        checks tools, fetches the kernel (may skip)
 #   e2e_rd_add_bin SRC DEST          a binary plus every library ldd names
 #   e2e_rd_add_file SRC DEST         any file (e.g. an L2 bzImage or initramfs)
-#   e2e_run [-t SECS] [-x WHY] [-w LINE -i FILE] NAME "VMMCTL ARGS" STATUS [LINE...]
+#   e2e_run [-t SECS] [-x WHY] [-w LINE -i FILE] [-k LINE] [-b CMD] [-a CMD] NAME "VMMCTL ARGS" STATUS [LINE...]
 #                                    one vmmctl run in L1 and what to expect:
 #                                    exit STATUS, each LINE as a whole line of
 #                                    its output, and no line starting "FAIL: "
@@ -224,15 +224,22 @@ e2e_real_binary() {
 #   reported as "xfail:" with REASON and does not fail the test (a pass is
 #   reported as ok with a note to remove the mark); -w LINE -i FILE: once the
 #   run's output has a line containing LINE, FILE (a path inside L1) is
-#   typed at vmmctl's standard input, i.e. the guest's console.
+#   typed at vmmctl's standard input, i.e. the guest's console; -k LINE:
+#   SIGKILL vmmctl as soon as its output has LINE; -b CMD, -a CMD: shell
+#   commands run in L1 before vmmctl starts and after it has ended (their
+#   output is part of the run's, so the expected LINEs can check it, e.g. a
+#   disk image seen from the host side).
 e2e_run() {
-	_t=$E2E_RUN_TIMEOUT _x="" _w="" _i=""
+	_t=$E2E_RUN_TIMEOUT _x="" _w="" _i="" _k="" _b="" _a=""
 	while :; do
 		case "$1" in
 		-t) _t=$2; shift 2 ;;
 		-x) _x=$2; shift 2 ;;
 		-w) _w=$2; shift 2 ;;
 		-i) _i=$2; shift 2 ;;
+		-k) _k=$2; shift 2 ;;
+		-b) _b=$2; shift 2 ;;
+		-a) _a=$2; shift 2 ;;
 		*) break ;;
 		esac
 	done
@@ -241,8 +248,13 @@ e2e_run() {
 	if [ -n "${E2E_ONLY:-}" ] && ! echo "$_name" | grep -qE -- "$E2E_ONLY"; then
 		return 0
 	fi
-	case "$_name$_args" in *'|'*) echo "FAIL: e2e_run $_name: '|' is not allowed in a name or args"; exit 1 ;; esac
-	echo "$_name|$_t|$_w|$_i|$_args" >>"$E2E_RUNS"
+	case "$_name$_args$_w$_i$_k" in *'|'*) echo "FAIL: e2e_run $_name: '|' is not allowed in its arguments"; exit 1 ;; esac
+	# -b/-a commands travel as files: they may hold any character.
+	mkdir -p "$E2E_RD/e2e/cmd"
+	rm -f "$E2E_RD/e2e/cmd/$_name.before" "$E2E_RD/e2e/cmd/$_name.after"
+	[ -n "$_b" ] && printf '%s\n' "$_b" >"$E2E_RD/e2e/cmd/$_name.before"
+	[ -n "$_a" ] && printf '%s\n' "$_a" >"$E2E_RD/e2e/cmd/$_name.after"
+	printf '%s\n' "$_name|$_t|$_w|$_i|$_k|$_args" >>"$E2E_RUNS"
 	_lines=""
 	for _ln in "$@"; do _lines="$_lines$_ln	"; done   # TAB-separated
 	echo "$_name|$_status|$_lines|$_x" >>"$E2E_EXPECT"
@@ -310,7 +322,7 @@ if [ -n "$why" ]; then
 fi
 echo "E2E-KVM ok $(grep -c ^processor /proc/cpuinfo) cpus, $(grep -o -m1 -w svm /proc/cpuinfo) nested=$(cat /sys/module/kvm_amd/parameters/nested 2>/dev/null)"
 cd /e2e
-while IFS='|' read -r name tmo wait input args; do
+while IFS='|' read -r name tmo wait input killat args; do
 	[ -n "$name" ] || continue
 	echo "E2E-BEGIN $name"
 	rm -f /tmp/hung /tmp/in /tmp/out
@@ -322,6 +334,7 @@ while IFS='|' read -r name tmo wait input args; do
 		(while ! grep -q -- "$wait" /tmp/out; do sleep 0.2; done; cat "$input"; exec sleep 3600) >/tmp/in &
 		feeder=$!
 	fi
+	[ -f "/e2e/cmd/$name.before" ] && sh "/e2e/cmd/$name.before" </dev/null 2>&1
 	s=$(cs)
 	if [ -n "$feeder" ]; then
 		eval "exec /e2e/bin/vmmctl $args" </tmp/in >/tmp/out 2>/tmp/err &
@@ -329,6 +342,11 @@ while IFS='|' read -r name tmo wait input args; do
 		eval "exec /e2e/bin/vmmctl $args" </dev/null >/tmp/out 2>/tmp/err &
 	fi
 	pid=$!
+	killer=""
+	if [ -n "$killat" ]; then
+		(while ! grep -q -- "$killat" /tmp/out; do sleep 0.05; done; kill -KILL $pid) </dev/null &
+		killer=$!
+	fi
 	# the timeout: SIGTERM (vmmctl ends the VM cleanly), SIGKILL 5 s later
 	(sleep $tmo; kill -0 $pid 2>/dev/null && touch /tmp/hung && kill -TERM $pid 2>/dev/null &&
 	 echo "E2E-TIMEOUT $name after $tmo s";
@@ -338,9 +356,11 @@ while IFS='|' read -r name tmo wait input args; do
 	st=$?
 	kill $wd 2>/dev/null
 	[ -n "$feeder" ] && kill $feeder 2>/dev/null
+	[ -n "$killer" ] && kill $killer 2>/dev/null
 	e=$(cs)
 	cat /tmp/out
 	sed 's/^/E2E-STDERR /' /tmp/err
+	[ -f "/e2e/cmd/$name.after" ] && sh "/e2e/cmd/$name.after" </dev/null 2>&1
 	d=$((e - s))
 	echo "E2E-END $name status=$st time=$((d / 100)).$(printf %02d $((d % 100)))"
 done </e2e/runs

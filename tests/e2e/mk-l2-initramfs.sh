@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/e2e/mk-l2-initramfs.sh - builds the initramfs for a stock Linux
 # guest ("L2") that vmmctl boots inside the nested test host.
-#   mk-l2-initramfs.sh [--exit reset|poweroff|debug-exit|shell] OUT.cpio.gz
+#   mk-l2-initramfs.sh [--exit reset|poweroff|debug-exit|shell] [--modules KROOT]... OUT.cpio.gz
 # Its /init (busybox) prints, on the console:
 #   L2-INIT uptime=<s>
 #   L2-TIMER-OK                 /proc/uptime advanced across a 1 s sleep
@@ -9,6 +9,14 @@
 #   L2-RTC <date> <time>        from /proc/driver/rtc (or hwclock -r), then
 #   L2-RTC-OK                   when the year is 2000 or later
 #   L2-DONE
+# With `l2.virtio` on the kernel command line it first loads the virtio
+# modules copied from each --modules KROOT (an unpacked kernel package; they
+# go to /lib/modules/<version>/) and checks the virtio-mmio devices:
+#   L2-BLK-SYNCED               1 MiB of a known pattern written to /dev/vda
+#                               and synced (flush reached the device)
+#   L2-BLK-OK                   read back, page cache dropped, equal
+#   L2-RO-OK                    writing /dev/vdb (a read-only disk) fails
+#   L2-RNG-OK                   64 bytes read from /dev/hwrng
 # and ends the machine:
 #   reset (default)  reboot -f: give the kernel reboot=k so it resets through
 #                    the i8042 (vmmctl status 3 with reset = "stop")
@@ -21,9 +29,16 @@
 # Needs /bin/busybox (busybox-static) and cpio.
 set -eu
 mode=reset
-if [ "${1:-}" = --exit ]; then mode=$2; shift 2; fi
+kroots=""
+while :; do
+	case "${1:-}" in
+	--exit) mode=$2; shift 2 ;;
+	--modules) kroots="$kroots $2"; shift 2 ;;
+	*) break ;;
+	esac
+done
 case "$mode" in reset|poweroff|debug-exit|shell) ;; *) echo "mk-l2-initramfs: unknown --exit $mode" >&2; exit 2 ;; esac
-[ $# = 1 ] || { echo "usage: $0 [--exit reset|poweroff|debug-exit|shell] OUT.cpio.gz" >&2; exit 2; }
+[ $# = 1 ] || { echo "usage: $0 [--exit reset|poweroff|debug-exit|shell] [--modules KROOT]... OUT.cpio.gz" >&2; exit 2; }
 out=$1
 [ -x /bin/busybox ] || { echo "mk-l2-initramfs: /bin/busybox is missing (busybox-static)" >&2; exit 1; }
 
@@ -31,6 +46,25 @@ root=$(mktemp -d "${TMPDIR:-/tmp}/vmm-l2-root.XXXXXX")
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/tmp"
 cp /bin/busybox "$root/bin/busybox"
+# The virtio drivers, in load order (virtio_ring before virtio).
+VIRTIO_MODULES="virtio_ring virtio virtio_mmio virtio_blk virtio-rng"
+for kr in $kroots; do
+	for md in "$kr"/lib/modules/*; do
+		[ -d "$md" ] || continue
+		dst="$root/lib/modules/$(basename "$md")"
+		mkdir -p "$dst"
+		for m in $VIRTIO_MODULES; do
+			ko=$(find "$md" \( -name "$m.ko" -o -name "$m.ko.*" \) | head -n 1)
+			[ -n "$ko" ] || { echo "mk-l2-initramfs: no $m module under $md" >&2; exit 1; }
+			case "$ko" in
+			*.xz) xz -dc "$ko" ;;
+			*.zst) zstd -qdc "$ko" ;;
+			*.gz) gzip -dc "$ko" ;;
+			*) cat "$ko" ;;
+			esac >"$dst/$m.ko"
+		done
+	done
+done
 {
 	cat <<'EOF'
 #!/bin/busybox sh
@@ -61,6 +95,30 @@ elif [ -e /dev/rtc0 ]; then
 	case "$r" in *20[0-9][0-9]*) echo "L2-RTC-OK" ;; esac
 else
 	echo "L2-RTC none (no /proc/driver/rtc, no /dev/rtc0)"
+fi
+if grep -qw l2.virtio /proc/cmdline; then
+	md=/lib/modules/$(uname -r)
+	for m in virtio_ring virtio virtio_mmio virtio_blk virtio-rng; do
+		insmod "$md/$m.ko" || echo "FAIL: insmod $m"
+	done
+	n=0
+	while [ ! -b /dev/vdb ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+	want=$(yes L2-DISK-PATTERN | head -c 1048576 | md5sum | cut -d' ' -f1)
+	if yes L2-DISK-PATTERN | head -c 1048576 | dd of=/dev/vda bs=65536 2>/dev/null && sync; then
+		echo "L2-BLK-SYNCED"
+		echo 3 >/proc/sys/vm/drop_caches
+		got=$(head -c 1048576 /dev/vda | md5sum | cut -d' ' -f1)
+		[ "$got" = "$want" ] && echo "L2-BLK-OK" || echo "FAIL: /dev/vda reads back $got, wrote $want"
+	else
+		echo "FAIL: cannot write /dev/vda"
+	fi
+	if dd if=/dev/zero of=/dev/vdb bs=4096 count=1 conv=fsync 2>/dev/null; then
+		echo "FAIL: the read-only /dev/vdb took a write"
+	else
+		echo "L2-RO-OK"
+	fi
+	r=$(head -c 64 /dev/hwrng | wc -c)
+	[ "$r" = 64 ] && echo "L2-RNG-OK" || echo "FAIL: /dev/hwrng gave $r bytes ($(cat /sys/class/misc/hw_random/rng_current 2>&1))"
 fi
 echo "L2-DONE"
 sync

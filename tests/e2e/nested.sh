@@ -64,9 +64,6 @@ else
 fi
 L2_KERNELS=""
 if [ $HAVE_INITRD = 1 ]; then
-	sh "$VMM_SRCDIR/tests/e2e/mk-l2-initramfs.sh" --exit shell "$E2E_TMP/l2-initrd.gz" ||
-		{ echo "FAIL: mk-l2-initramfs.sh"; exit 1; }
-	e2e_rd_add_file "$E2E_TMP/l2-initrd.gz" /e2e/l2/initrd.gz
 	# What L1 types at the stock guest's serial shell: the answer proves
 	# that input reached the shell, and poweroff ends the run (status 0).
 	printf 'echo L2-SHELL-$((6 * 7))\npoweroff -f\n' >"$E2E_TMP/console-input"
@@ -78,14 +75,30 @@ if [ $HAVE_INITRD = 1 ]; then
 			"$VMM_SRCDIR/machines/x86-pc-$m.conf" >"$E2E_TMP/l2-$m.conf"
 		e2e_rd_add_file "$E2E_TMP/l2-$m.conf" /e2e/conf/l2-$m.conf
 	done
+	mods=""
 	for pkg in linux-image-amd64 linux-image-cloud-amd64; do
 		if e2e_fetch_kernel "$pkg"; then
 			e2e_rd_add_file "$E2E_KERNEL" "/e2e/l2/${pkg#linux-image-}.bz"
 			L2_KERNELS="$L2_KERNELS ${pkg#linux-image-}"
+			mods="$mods --modules $E2E_KROOT"
 		else
 			echo "e2e: skipping the stock $pkg guest: $E2E_WHY"
 		fi
 	done
+	# One initramfs for both kernels, with each one's virtio modules.
+	sh "$VMM_SRCDIR/tests/e2e/mk-l2-initramfs.sh" --exit shell $mods "$E2E_TMP/l2-initrd.gz" ||
+		{ echo "FAIL: mk-l2-initramfs.sh"; exit 1; }
+	e2e_rd_add_file "$E2E_TMP/l2-initrd.gz" /e2e/l2/initrd.gz
+	# The virtio machine: machines/x86-pc-virtio.conf with a disk the
+	# guest writes and a second, read-only one, both files in L1.
+	sed -e 's/^memory = .*/memory = 256M/' -e 's|^\(	path = \)"disk.img".*|\1"/tmp/disk.img"|' \
+		"$VMM_SRCDIR/machines/x86-pc-virtio.conf" >"$E2E_TMP/l2-virtio.conf"
+	cat >>"$E2E_TMP/l2-virtio.conf" <<'CONF'
+backend "disk1" { plugin = "block-file" path = "/tmp/ro.img" readonly = true }
+device "vdb" { plugin = "virtio-blk" base = 0xd0002000 irq = 18 disk = "disk1" }
+CONF
+	grep -q '"/tmp/disk.img"' "$E2E_TMP/l2-virtio.conf" || { echo "FAIL: could not edit x86-pc-virtio.conf"; exit 1; }
+	e2e_rd_add_file "$E2E_TMP/l2-virtio.conf" /e2e/conf/l2-virtio.conf
 else
 	echo "e2e: skipping the stock Linux guests: this vmmctl has no run --initrd"
 fi
@@ -132,7 +145,22 @@ for k in $L2_KERNELS; do
 			"L2-TIMER-OK" "L2-CPUS $v" "L2-RTC-OK" "L2-DONE" "L2-SHELL-42"
 		E2E_TIMEOUT=$((E2E_TIMEOUT + t))
 	done
+	# virtio-blk and virtio-rng with the stock drivers.  Before the run L1
+	# makes two zeroed 8 MiB disks; after it, L1 checks from the host side
+	# that the written pattern is on the disk and the read-only one is
+	# still all zeroes.
+	disks='dd if=/dev/zero of=/tmp/disk.img bs=1M count=8 2>/dev/null; dd if=/dev/zero of=/tmp/ro.img bs=1M count=8 2>/dev/null'
+	check='w=$(yes L2-DISK-PATTERN | head -c 1048576 | md5sum); g=$(head -c 1048576 /tmp/disk.img | md5sum); [ "$w" = "$g" ] && echo L1-DISK-OK; z=$(head -c 8388608 /dev/zero | md5sum); r=$(md5sum </tmp/ro.img); [ "$z" = "$r" ] && echo L1-RO-OK'
+	args="run --stats conf/l2-virtio.conf --kernel l2/$k.bz --initrd l2/initrd.gz --cmdline 'console=ttyS0 panic=-1 l2.virtio ${E2E_L2_APPEND:-quiet}'"
+	e2e_run -t 150 $shell -b "$disks" -a "$check" "linux-$k-virtio" "$args" 0 \
+		"L2-BLK-SYNCED" "L2-BLK-OK" "L2-RO-OK" "L2-RNG-OK" "L2-DONE" "L2-SHELL-42" "L1-DISK-OK" "L1-RO-OK"
+	E2E_TIMEOUT=$((E2E_TIMEOUT + 150))
 	if [ $k = amd64 ]; then
+		# Killed right after the guest's sync: what it was told is written
+		# is in the image all the same.
+		e2e_run -t 150 -k L2-BLK-SYNCED -b "$disks" -a "$check" "linux-$k-virtio-killed" "$args" 137 \
+			"L2-BLK-SYNCED" "L1-DISK-OK"
+		E2E_TIMEOUT=$((E2E_TIMEOUT + 150))
 		e2e_run -t 150 $shell "linux-$k-noconsole" \
 			"run --stats conf/l2-kernel.conf --kernel l2/$k.bz --initrd l2/initrd.gz --cmdline 'panic=-1'" 0 \
 			"L2-CPUS 2" "L2-DONE" "L2-SHELL-42"
