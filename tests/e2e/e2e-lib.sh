@@ -424,6 +424,7 @@ e2e_boot() {
 }
 
 E2E_FAILED=0
+E2E_CHECKED=0   # runs checked, over all groups
 E2E_HUNG=0
 E2E_MAX_HUNG=${E2E_MAX_HUNG:-0}  # L1 lock-ups are caught whole (e2e_boot_group); a run
 				  # that times out on its own is a failure
@@ -457,6 +458,7 @@ e2e_check() {
 	*) e2e_fail "kvm in L1: ${_kvm:-no E2E-KVM marker}" "L1's console" "$_log"; return ;;
 	esac
 	while IFS='|' read -r _name _status _lines _xfail; do
+		E2E_CHECKED=$((E2E_CHECKED + 1))
 		_sec="$E2E_TMP/run-$_name.log"
 		# the run's section of the console
 		awk -v b="E2E-BEGIN $_name" -v e="E2E-END $_name " '
