@@ -12,3 +12,11 @@ TESTS += tests/unit/test_virtio_net
 tests_unit_test_virtio_net_SOURCES = tests/unit/test_virtio_net.c tests/unit/virtio-driver.h
 tests_unit_test_virtio_net_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_virtio_net_LDADD = tests/harness/libvmm-harness.la $(CMOCKA_LIBS)
+
+# The real tap backend: tests/cli/tap.sh makes a tap and runs tap-check.
+check_PROGRAMS += tests/unit/tap-check
+tests_unit_tap_check_SOURCES = tests/unit/tap-check.c tests/unit/virtio-driver.h
+tests_unit_tap_check_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_tap_check_LDADD = tests/harness/libvmm-harness.la $(CMOCKA_LIBS)
+TESTS += tests/cli/tap.sh
+EXTRA_DIST += tests/cli/tap.sh
