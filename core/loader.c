@@ -104,18 +104,30 @@ static int check_descriptor(const char *path, const struct vmm_plugin *d, char *
 			      vmm_plugin_kind_name(d->kind), d->name, ops_size, need);
 	if (d->kind == VMM_PLUGIN_BACKEND) {
 		const struct vmm_backend_ops *b = d->ops;
-		if (b->type != VMM_BACKEND_CHAR && b->type != VMM_BACKEND_BLOCK)
+		size_t bneed;
+		const char *tname;
+		/* The ops a backend of its type cannot do without. */
+		switch (b->type) {
+		case VMM_BACKEND_CHAR:
+			bneed = offsetof(struct vmm_char_backend_ops, write) + sizeof(void *);
+			tname = "char";
+			break;
+		case VMM_BACKEND_BLOCK:
+			bneed = offsetof(struct vmm_block_backend_ops, flush) + sizeof(void *);
+			tname = "block";
+			break;
+		case VMM_BACKEND_NET:
+			bneed = offsetof(struct vmm_net_backend_ops, send) + sizeof(void *);
+			tname = "net";
+			break;
+		default:
 			return refuse(err, errlen, -EPROTO, path,
 				      "backend '%s' has unknown type %u", d->name, b->type);
-		/* The ops a backend of its type cannot do without. */
-		size_t bneed = b->type == VMM_BACKEND_CHAR
-				       ? offsetof(struct vmm_char_backend_ops, write) + sizeof(void *)
-				       : offsetof(struct vmm_block_backend_ops, flush) + sizeof(void *);
+		}
 		if (b->size < bneed)
 			return refuse(err, errlen, -EPROTO, path,
 				      "%s backend ops table of '%s' is %u bytes, expected at least %zu",
-				      b->type == VMM_BACKEND_CHAR ? "char" : "block", d->name, b->size,
-				      bneed);
+				      tname, d->name, b->size, bneed);
 	}
 	if (d->props) {
 		for (const struct vmm_prop_desc *p = d->props; p->name; p++) {

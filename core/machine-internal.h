@@ -41,6 +41,7 @@ struct vmm_instance {
 	bool is_backend, opened, failed;
 	struct vmm_char *chr; /* backends: the connection they feed */
 	struct vmm_block *blk; /* block backends: the device using them */
+	struct vmm_net *net;   /* net backends: the device using them */
 	struct vmm_instance *next;
 };
 

@@ -26,6 +26,7 @@
 #include <vmm/vmm.h>
 #include "core/acpi.h"
 #include "core/block.h"
+#include "core/net.h"
 #include "core/boot.h"
 #include "core/bus.h"
 #include "core/machine.h"
@@ -551,6 +552,99 @@ static int host_block_io(const struct vmm_host *h, struct vmm_block *b, const st
 	return vmm_block_dispatch(b->ops, b->backend->state, &b->info, req);
 }
 
+/* -------------------------------------------------------- net backends */
+
+struct vmm_net {
+	struct vmm_instance *dev;     /* the device using it */
+	struct vmm_instance *backend;
+	const struct vmm_net_backend_ops *ops;
+	const struct vmm_net_client *client;
+	void *client_opaque;
+	struct vmm_net_info info;
+	atomic_bool input_paused;
+};
+
+static struct vmm_net *host_net_open(const struct vmm_host *h, const char *prop,
+				     const struct vmm_net_client *client, void *opaque,
+				     struct vmm_net_info *info)
+{
+	struct vmm_instance *dev = inst_of(h);
+	const char *ref = vmm_propset_get_str(dev->props, prop);
+	if (!ref) {
+		vmm_log(VMM_LOG_ERROR, dev->name, "property '%s' names no net backend", prop);
+		return NULL;
+	}
+	if (!info || info->size < offsetof(struct vmm_net_info, offloads) + sizeof(info->offloads) ||
+	    !client || client->size < offsetof(struct vmm_net_client, receive) + sizeof(void *) ||
+	    !client->can_receive || !client->receive) {
+		vmm_log(VMM_LOG_ERROR, dev->name, "net_open: incomplete vmm_net_info or vmm_net_client");
+		return NULL;
+	}
+	struct vmm_instance *be = vmm_machine_backend(dev->m, ref, dev->name, VMM_BACKEND_NET);
+	if (!be)
+		return NULL;
+	if (be->net) {
+		vmm_log(VMM_LOG_ERROR, dev->name, "backend '%s' is already used by '%s'", ref,
+			be->net->dev->name);
+		return NULL;
+	}
+	struct vmm_net *n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->dev = dev;
+	n->backend = be;
+	n->ops = be->lp->ops;
+	n->client = client;
+	n->client_opaque = opaque;
+	n->info.size = sizeof(n->info);
+	vmm_net_query(n->ops, be->state, &n->info);
+	memcpy(info, &n->info, info->size < sizeof(n->info) ? info->size : sizeof(n->info));
+	be->net = n;
+	return n;
+}
+
+static int host_net_send(const struct vmm_host *h, struct vmm_net *n, const struct iovec *iov,
+			 int iovcnt)
+{
+	if (!n)
+		return -EINVAL;
+	return vmm_net_dispatch_send(n->ops, n->backend->state, iov, iovcnt);
+}
+
+static void host_net_input_ready(const struct vmm_host *h, struct vmm_net *n)
+{
+	if (n && atomic_exchange(&n->input_paused, false) && vmm_net_has_resume(n->ops))
+		n->ops->resume_input(n->backend->state);
+}
+
+static int host_net_set_offloads(const struct vmm_host *h, struct vmm_net *n, uint32_t offloads)
+{
+	if (!n)
+		return -EINVAL;
+	return vmm_net_dispatch_offloads(n->ops, n->backend->state, &n->info, offloads);
+}
+
+/* Called by a net backend instance with one frame for its device. */
+static int host_net_input(const struct vmm_host *h, const struct iovec *iov, int iovcnt)
+{
+	struct vmm_net *n = inst_of(h)->net;
+	int rc;
+
+	if (!n)
+		return -ENOTCONN;
+	if (vmm_net_frame_len(iov, iovcnt) < 0)
+		return -EINVAL;
+	instance_lock(n->dev);
+	rc = n->client->can_receive(n->client_opaque) ? n->client->receive(n->client_opaque, iov, iovcnt)
+						       : -EAGAIN;
+	/* Paused under the device's lock: a net_input_ready() the device
+	 * makes after this sees it. */
+	if (rc == -EAGAIN)
+		atomic_store(&n->input_paused, true);
+	instance_unlock(n->dev);
+	return rc;
+}
+
 /* Called by a backend instance: how much its device would take now. */
 static size_t host_char_input_room(const struct vmm_host *h)
 {
@@ -795,6 +889,11 @@ static const struct vmm_host host_template = {
 	.describe = host_describe,
 	.block_open = host_block_open,
 	.block_io = host_block_io,
+	.net_open = host_net_open,
+	.net_send = host_net_send,
+	.net_input_ready = host_net_input_ready,
+	.net_set_offloads = host_net_set_offloads,
+	.net_input = host_net_input,
 };
 
 static struct vmm_instance *instance_new(struct vmm_machine *m, const struct vmm_cfg_instance *ci,
@@ -822,7 +921,8 @@ static struct vmm_instance *instance_new(struct vmm_machine *m, const struct vmm
 struct vmm_instance *vmm_machine_backend(struct vmm_machine *m, const char *ref, const char *user,
 					 enum vmm_backend_type type)
 {
-	const char *what = type == VMM_BACKEND_BLOCK ? "block" : "character";
+	const char *what = type == VMM_BACKEND_BLOCK ? "block"
+			   : type == VMM_BACKEND_NET ? "net" : "character";
 
 	for (struct vmm_instance *in = m->instances; in; in = in->next) {
 		if (in->is_backend && strcmp(in->name, ref) == 0) {
@@ -1401,6 +1501,7 @@ void vmm_machine_destroy(struct vmm_machine *m)
 		m->instances = in->next;
 		free(in->chr);
 		free(in->blk);
+		free(in->net);
 		pthread_mutex_destroy(&in->lock);
 		free(in);
 	}

@@ -149,7 +149,11 @@ static void vmmio_write_status(struct virtio_dev *d, uint32_t value)
 				  VIRTIO_MMIO_STATUS, value);
 		value &= ~(uint32_t)VIRTIO_STATUS_DRIVER_OK;
 	}
+	bool now_ok = (value & VIRTIO_STATUS_DRIVER_OK) && !(d->status & VIRTIO_STATUS_DRIVER_OK);
+
 	d->status = value | sticky;
+	if (now_ok && d->ops->driver_ok)
+		d->ops->driver_ok(d->opaque, d);
 }
 
 static void vmmio_set_addr(struct virtio_dev *d, struct virtq *vq, uint64_t *field, bool high,
@@ -205,6 +209,11 @@ static bool vmmio_queue_live(struct virtio_dev *d, struct virtq *vq)
 {
 	return (d->status & VIRTIO_STATUS_DRIVER_OK) &&
 	       !(d->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET) && vq && vq->ready && !vq->broken;
+}
+
+bool virtio_dev_queue_live(struct virtio_dev *vdev, unsigned index)
+{
+	return vmmio_queue_live(vdev, virtio_dev_queue(vdev, index));
 }
 
 static void vmmio_deferred(void *opaque)

@@ -60,6 +60,9 @@ struct virtio_dev_ops {
 	/* The driver reset the device (status 0) or the machine was reset;
 	 * the queues are already reset.  May be NULL. */
 	void (*reset)(void *opaque);
+	/* The driver set DRIVER_OK: the negotiated features are final (e.g.
+	 * offloads to set on a backend).  May be NULL. */
+	void (*driver_ok)(void *opaque, struct virtio_dev *vdev);
 };
 
 /* Per-device guest-error counters, beside the queues' own. */
@@ -112,6 +115,11 @@ void virtio_dev_reset(struct virtio_dev *vdev);
 
 /** virtio_dev_queue() - queue @index, or NULL past the device's queues. */
 struct virtq *virtio_dev_queue(struct virtio_dev *vdev, unsigned index);
+
+/** virtio_dev_queue_live() - whether queue @index may be used now: after
+ * DRIVER_OK, without DEVICE_NEEDS_RESET, ready and not broken (for work the
+ * device starts itself, e.g. a received frame). */
+bool virtio_dev_queue_live(struct virtio_dev *vdev, unsigned index);
 
 /** virtio_dev_has_feature() - whether the driver accepted feature bit @bit. */
 bool virtio_dev_has_feature(const struct virtio_dev *vdev, unsigned bit);

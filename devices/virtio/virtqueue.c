@@ -240,19 +240,40 @@ int virtq_pop(struct virtq *vq, struct virtq_elem *e)
 	return 1;
 }
 
-void virtq_push(struct virtq *vq, const struct virtq_elem *e, uint32_t written)
+void virtq_fill(struct virtq *vq, const struct virtq_elem *e, uint32_t written, unsigned idx)
 {
 	struct virtq_used_elem *u;
 
 	if (!vq->ready)
 		return;
-	u = &vq->used->ring[vq->used_idx & (vq->num - 1)];
+	u = &vq->used->ring[(uint16_t)(vq->used_idx + idx) & (vq->num - 1)];
 	u->id = htole32(e->head);
 	u->len = htole32(written);
-	vq->used_idx++;
+}
+
+void virtq_flush(struct virtq *vq, unsigned count)
+{
+	if (!vq->ready || !count)
+		return;
+	vq->used_idx = (uint16_t)(vq->used_idx + count);
 	vq->pushed = true;
-	/* 2.7.8.2: the element is visible before the index that publishes it. */
+	/* 2.7.8.2: the elements are visible before the index that publishes them. */
 	__atomic_store_n(&vq->used->idx, htole16(vq->used_idx), __ATOMIC_RELEASE);
+}
+
+void virtq_push(struct virtq *vq, const struct virtq_elem *e, uint32_t written)
+{
+	virtq_fill(vq, e, written, 0);
+	virtq_flush(vq, 1);
+}
+
+void virtq_unpop(struct virtq *vq, unsigned n)
+{
+	if (!vq->ready)
+		return;
+	vq->last_avail = (uint16_t)(vq->last_avail - n);
+	if (vq->event_idx)
+		__atomic_store_n(virtq_avail_event(vq), htole16(vq->last_avail), __ATOMIC_RELAXED);
 }
 
 /* 2.7.10: the driver asks to be interrupted when used idx passes

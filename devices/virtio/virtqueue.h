@@ -157,6 +157,27 @@ int virtq_pop(struct virtq *vq, struct virtq_elem *elem);
 void virtq_push(struct virtq *vq, const struct virtq_elem *elem, uint32_t written);
 
 /**
+ * virtq_fill() - write the used entry for a chain @idx places after the
+ * used index, without publishing it (a frame spread over several chains is
+ * published at once with virtq_flush()).
+ * @vq: the queue it came from.
+ * @elem: the chain (only head is used).
+ * @written: bytes the device wrote into the writable part.
+ * @idx: 0 for the next used entry, 1 for the one after, ...
+ */
+void virtq_fill(struct virtq *vq, const struct virtq_elem *elem, uint32_t written, unsigned idx);
+
+/** virtq_flush() - publish @count entries written with virtq_fill(). */
+void virtq_flush(struct virtq *vq, unsigned count);
+
+/**
+ * virtq_unpop() - give back the last @n chains popped and not pushed: the
+ * next virtq_pop() returns them again (a device that found too few buffers
+ * for a frame).
+ */
+void virtq_unpop(struct virtq *vq, unsigned n);
+
+/**
  * virtq_need_interrupt() - whether the driver wants a used-buffer
  * notification for what was pushed since the last one (2.7.7.2, 2.7.10).
  * @vq: the queue.

@@ -24,6 +24,7 @@ extern "C" {
 enum vmm_backend_type {
 	VMM_BACKEND_CHAR = 1,  /* struct vmm_char_backend_ops */
 	VMM_BACKEND_BLOCK = 2, /* struct vmm_block_backend_ops (ABI 1.2) */
+	VMM_BACKEND_NET = 3,   /* struct vmm_net_backend_ops (ABI 1.2) */
 };
 
 struct vmm_backend_ops {
@@ -59,6 +60,30 @@ struct vmm_block_backend_ops {
 	/* May be NULL: the disk has no such operation (-EOPNOTSUPP). */
 	int (*discard)(void *state, uint64_t offset, uint64_t len);
 	int (*write_zeroes)(void *state, uint64_t offset, uint64_t len);
+};
+
+/*
+ * A network link (ABI 1.2): Ethernet frames, each led by a struct
+ * vmm_net_hdr (host.h).  Frames from the host side go to the device with
+ * h->net_input(); when that returns -EAGAIN the device has no room, and the
+ * backend keeps the frame and stops reading until resume_input is called.
+ */
+struct vmm_net_backend_ops {
+	struct vmm_backend_ops base;
+	/* One frame from the device: iov[] holds the header, then the frame.
+	 * 0 when sent or dropped by the link (as a wire would), or a
+	 * negative errno. */
+	int (*send)(void *state, const struct iovec *iov, int iovcnt);
+	/* Capabilities and MAC (struct vmm_net_info, its size set by the
+	 * caller).  May be NULL: no offloads, no MAC. */
+	void (*info)(void *state, struct vmm_net_info *info);
+	/* VMM_NET_OFFLOAD_* the device's driver can take in frames sent to
+	 * it (a subset of info's offloads); 0 means plain frames, full
+	 * checksums.  May be NULL when info offers no offloads. */
+	int (*set_offloads)(void *state, uint32_t offloads);
+	/* The device has room again after h->net_input() said -EAGAIN.  May
+	 * run on any thread. */
+	void (*resume_input)(void *state);
 };
 
 #ifdef __cplusplus

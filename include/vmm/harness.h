@@ -17,7 +17,8 @@
  * access, clock step, input injection) has returned from the device.
  *
  * Not thread-safe: one test thread drives one harness.  Device plugins,
- * and block backend plugins for them (vmm_harness_add_backend());
+ * and block and net backend plugins for them (vmm_harness_add_backend(),
+ * or a fake net backend, vmm_harness_add_net_fake());
  * character backends are a built-in capture, hypervisors are not run.
  *
  * Example, a test of a UART at 0x3f8 on line 4:
@@ -102,8 +103,8 @@ struct vmm_harness_dev *vmm_harness_create_device(struct vmm_harness *h, const c
 						  const char *const *props);
 
 /**
- * vmm_harness_add_backend() - a `backend` section for block backends (ABI
- * 1.2): load block backend plugin @plugin and open it as instance @name,
+ * vmm_harness_add_backend() - a `backend` section for block and net backends
+ * (ABI 1.2): load block or net backend plugin @plugin and open it as instance @name,
  * which a device's string property then names for h->block_open().
  * @h: the harness.
  * @name: the instance name.
@@ -119,6 +120,62 @@ struct vmm_harness_dev *vmm_harness_create_device(struct vmm_harness *h, const c
  */
 int vmm_harness_add_backend(struct vmm_harness *h, const char *name, const char *plugin,
 			    const char *const *props);
+
+/* ---- net backends (ABI 1.2) ----
+ *
+ * vmm_harness_add_backend() also takes a net backend plugin (e.g. net-tap).
+ * A fake net backend instead records what the device sends and lets the
+ * test inject frames.  Frames in both directions start with a struct
+ * vmm_net_hdr (12 bytes).
+ */
+
+/**
+ * vmm_harness_add_net_fake() - a fake net backend named @name for a
+ * device's net property.
+ * @h: the harness.
+ * @name: the instance name.
+ * @offloads: VMM_NET_OFFLOAD_* the fake claims it can do.
+ * @mac: the fake's 6-byte MAC, or NULL for none.
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int vmm_harness_add_net_fake(struct vmm_harness *h, const char *name, uint32_t offloads,
+			     const uint8_t *mac);
+
+/**
+ * vmm_harness_net_inject() - a frame (header first) arriving from the
+ * host side of net backend @name, delivered to its device now.
+ *
+ * Return: 0 when the device took it, -EAGAIN when it had no room (input is
+ * then paused until the device calls h->net_input_ready(); see
+ * vmm_harness_net_resumes()), -ENOTCONN when no device opened the backend,
+ * -EINVAL for a frame shorter than the header or too long, -ENOENT for no
+ * such backend.
+ */
+int vmm_harness_net_inject(struct vmm_harness *h, const char *name, const void *frame, size_t len);
+
+/** vmm_harness_net_sent_count() - frames the device sent to fake @name. */
+size_t vmm_harness_net_sent_count(struct vmm_harness *h, const char *name);
+
+/**
+ * vmm_harness_net_sent() - the @i-th frame sent to fake @name, header
+ * first; @len receives its length.
+ *
+ * Return: the bytes, valid until vmm_harness_net_sent_clear() or free; NULL
+ * past the last (at most 1024 are kept).
+ */
+const void *vmm_harness_net_sent(struct vmm_harness *h, const char *name, size_t i, size_t *len);
+
+/** vmm_harness_net_sent_clear() - forget the frames sent to fake @name. */
+void vmm_harness_net_sent_clear(struct vmm_harness *h, const char *name);
+
+/** vmm_harness_net_offloads() - the offloads last set on fake @name (0
+ * until the device sets any). */
+uint32_t vmm_harness_net_offloads(struct vmm_harness *h, const char *name);
+
+/** vmm_harness_net_resumes() - how often fake @name was told to resume
+ * input (the device called h->net_input_ready() after a refusal). */
+unsigned vmm_harness_net_resumes(struct vmm_harness *h, const char *name);
 
 /**
  * vmm_harness_destroy_device() - destroy one device and unmap its regions.

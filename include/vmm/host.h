@@ -76,6 +76,7 @@ struct vmm_timer;
 struct vmm_watch;
 struct vmm_char;
 struct vmm_block;
+struct vmm_net;
 
 /* fd watch events */
 #define VMM_FD_READ  (1u << 0)
@@ -189,6 +190,65 @@ struct vmm_block_req {
 	const struct iovec *iov;
 	uint64_t offset;          /* bytes */
 	uint64_t len;             /* DISCARD, WRITE_ZEROES: bytes */
+};
+
+/*
+ * A network frame's leading header (ABI 1.2): the layout of struct
+ * virtio_net_hdr for virtio 1.x (virtio 1.2, 5.1.6), 12 bytes, fields
+ * little-endian.  Every frame between a net device and a net backend
+ * starts with one, in both directions.
+ */
+struct vmm_net_hdr {
+	uint8_t flags;        /* VMM_NET_HDR_F_* */
+	uint8_t gso_type;     /* VMM_NET_HDR_GSO_* */
+	uint16_t hdr_len;     /* GSO: bytes of headers */
+	uint16_t gso_size;    /* GSO: payload bytes per segment */
+	uint16_t csum_start;  /* NEEDS_CSUM: checksum from here ... */
+	uint16_t csum_offset; /* ... stored at csum_start + csum_offset */
+	uint16_t num_buffers; /* receive buffers a frame spans (mergeable buffers) */
+};
+
+#define VMM_NET_HDR_F_NEEDS_CSUM 1
+#define VMM_NET_HDR_F_DATA_VALID 2
+#define VMM_NET_HDR_GSO_NONE  0
+#define VMM_NET_HDR_GSO_TCPV4 1
+#define VMM_NET_HDR_GSO_UDP   3
+#define VMM_NET_HDR_GSO_TCPV6 4
+#define VMM_NET_HDR_GSO_ECN   0x80
+
+/* Header plus the largest frame a net device or backend moves:
+ * 65535 bytes of IP packet behind a 14-byte Ethernet and a 4-byte VLAN
+ * header, rounded as the virtio-net spec's 65550. */
+#define VMM_NET_FRAME_MAX 65550u
+
+/* Offloads (ABI 1.2): what a backend can take from and give to a device. */
+#define VMM_NET_OFFLOAD_CSUM (1u << 0) /* partial checksums (NEEDS_CSUM) */
+#define VMM_NET_OFFLOAD_TSO4 (1u << 1) /* GSO_TCPV4 */
+#define VMM_NET_OFFLOAD_TSO6 (1u << 2) /* GSO_TCPV6 */
+#define VMM_NET_OFFLOAD_ECN  (1u << 3) /* GSO_ECN with TSO4/TSO6 */
+#define VMM_NET_OFFLOAD_UFO  (1u << 4) /* GSO_UDP */
+
+#define VMM_NET_HAS_MAC (1u << 0) /* vmm_net_info.mac is the backend's */
+
+struct vmm_net_info {
+	uint32_t size;     /* sizeof(struct vmm_net_info) */
+	uint32_t flags;    /* VMM_NET_HAS_MAC */
+	uint32_t offloads; /* VMM_NET_OFFLOAD_* the backend takes in frames sent
+			    * to it and can be asked for with net_set_offloads */
+	uint8_t mac[6];
+};
+
+/* What a device gives when it opens a net backend (ABI 1.2). */
+struct vmm_net_client {
+	uint32_t size; /* sizeof(struct vmm_net_client) */
+	/* Whether the device could take a frame now (a receive buffer is
+	 * posted).  False pauses input until h->net_input_ready(). */
+	bool (*can_receive)(void *opaque);
+	/* One frame (header first, at most sizeof(struct vmm_net_hdr) +
+	 * VMM_NET_FRAME_MAX bytes).  0 taken (delivered or dropped), or
+	 * -EAGAIN: no room after all; the backend keeps the frame, input
+	 * pauses until h->net_input_ready(). */
+	int (*receive)(void *opaque, const struct iovec *iov, int iovcnt);
 };
 
 enum vmm_stop_reason {
@@ -322,6 +382,32 @@ struct vmm_host {
 	 * for a range past the disk, -EROFS for a change to a read-only
 	 * one).  A short transfer is -EIO. */
 	int (*block_io)(const struct vmm_host *h, struct vmm_block *b, const struct vmm_block_req *req);
+
+	/* --- net backends, device side (ABI 1.2: check h->size) --- */
+	/* Opens the net backend named by the string property `prop` for this
+	 * device alone and fills *info (its size set by the caller): the
+	 * offloads it can do and its MAC, if any.  NULL after logging why. */
+	struct vmm_net *(*net_open)(const struct vmm_host *h, const char *prop,
+				    const struct vmm_net_client *client, void *opaque,
+				    struct vmm_net_info *info);
+	/* One frame, header first: 0 (sent, or dropped by the link), or a
+	 * negative errno (-EINVAL for a frame shorter than the header or
+	 * longer than VMM_NET_FRAME_MAX). */
+	int (*net_send)(const struct vmm_host *h, struct vmm_net *n, const struct iovec *iov,
+			int iovcnt);
+	/* The device can take frames again after can_receive() said false
+	 * or receive() said -EAGAIN.  Delivery happens later, never from
+	 * within this call. */
+	void (*net_input_ready)(const struct vmm_host *h, struct vmm_net *n);
+	/* VMM_NET_OFFLOAD_* the device's driver accepts in received frames;
+	 * -EINVAL for bits info did not offer. */
+	int (*net_set_offloads)(const struct vmm_host *h, struct vmm_net *n, uint32_t offloads);
+
+	/* --- net backends, backend side (ABI 1.2) --- */
+	/* Hands one frame (header first) to the device: 0 taken, -EAGAIN
+	 * the device has no room (keep the frame; resume_input follows),
+	 * -ENOTCONN no device uses the backend. */
+	int (*net_input)(const struct vmm_host *h, const struct iovec *iov, int iovcnt);
 };
 
 /* True when the host table `h` has service `field` (appended after ABI 1.0)

@@ -19,6 +19,7 @@
 #include <vmm/vmm.h>
 #include <vmm/harness.h>
 #include "core/block.h"
+#include "core/net.h"
 #include "core/bus.h"
 #include "core/loader.h"
 #include "core/props.h"
@@ -99,15 +100,41 @@ struct vmm_harness_dev {
 	bool created;
 	struct vmm_char *chr;
 	struct vmm_block *blk;       /* the block backend this device opened */
+	struct vmm_net *net;         /* the net backend this device opened */
 	struct vmm_bus_owner owner; /* names the device in bus errors */
 };
 
-/* A block backend instance added with vmm_harness_add_backend(). */
+/* A block or net backend instance added with vmm_harness_add_backend()
+ * or vmm_harness_add_net_fake(). */
 struct harness_backend {
 	struct harness_backend *next;
 	struct vmm_harness_dev *inst; /* its host table, properties and plugin */
+	uint32_t type;                /* enum vmm_backend_type */
 	const struct vmm_block_backend_ops *ops;
+	const struct vmm_net_backend_ops *net_ops;
 	struct vmm_block *user;
+	struct vmm_net *net_user;
+	struct net_fake *fake;        /* a fake net backend: its state */
+};
+
+/* The fake net backend: frames the device sent, offloads it set. */
+#define NET_FAKE_MAX_FRAMES 1024
+struct net_fake {
+	struct vmm_net_info info;
+	struct { uint8_t *data; size_t len; } sent[NET_FAKE_MAX_FRAMES];
+	size_t nsent;
+	uint32_t offloads;
+	unsigned resumes;
+};
+
+struct vmm_net {
+	struct harness_backend *be;
+	struct vmm_harness_dev *dev;
+	const struct vmm_net_client *client;
+	void *opaque;
+	struct vmm_net_info info;
+	bool paused;       /* input refused; waiting for net_input_ready() */
+	bool ready_posted; /* net_input_ready() called, resume deferred */
 };
 
 struct vmm_block {
@@ -236,7 +263,16 @@ static void run_deferred(struct vmm_harness *h)
 		again = false;
 		for (struct vmm_harness_dev *d = h->devs; d; d = d->next) {
 			struct vmm_char *c = d->chr;
+			struct vmm_net *n = d->net;
 
+			if (n && n->ready_posted) {
+				n->ready_posted = false;
+				h->depth++;
+				if (vmm_net_has_resume(n->be->net_ops))
+					n->be->net_ops->resume_input(n->be->inst->state);
+				h->depth--;
+				again = true;
+			}
 			if (!c || !c->ready_posted)
 				continue;
 			c->ready_posted = false;
@@ -712,6 +748,179 @@ static int host_block_io(const struct vmm_host *host, struct vmm_block *b, const
 	return vmm_block_dispatch(b->be->ops, b->be->inst->state, &b->info, req);
 }
 
+/* ---- net backends ---- */
+
+static struct vmm_net *host_net_open(const struct vmm_host *host, const char *prop,
+				     const struct vmm_net_client *client, void *opaque,
+				     struct vmm_net_info *info)
+{
+	struct vmm_harness_dev *dev = dev_of(host);
+	const struct vmm_prop_desc *d = vmm_prop_find(dev->plugin.desc->props, prop);
+	const char *ref = d && d->type == VMM_PROP_STRING ? vmm_propset_get_str(dev->props, prop) : NULL;
+	struct harness_backend *be;
+	struct vmm_net *n;
+
+	if (!ref) {
+		dev_log(dev, VMM_LOG_ERROR, "net_open: '%s' is not a set string property",
+			prop ? prop : "(null)");
+		return NULL;
+	}
+	if (!info || info->size < offsetof(struct vmm_net_info, offloads) + sizeof(info->offloads) ||
+	    !client || client->size < offsetof(struct vmm_net_client, receive) + sizeof(void *) ||
+	    !client->can_receive || !client->receive) {
+		dev_log(dev, VMM_LOG_ERROR, "net_open: incomplete vmm_net_info or vmm_net_client");
+		return NULL;
+	}
+	for (be = dev->h->backends; be; be = be->next)
+		if (strcmp(be->inst->name, ref) == 0)
+			break;
+	if (!be || be->type != VMM_BACKEND_NET) {
+		dev_log(dev, VMM_LOG_ERROR, "net_open: no net backend '%s' (vmm_harness_add_backend)", ref);
+		return NULL;
+	}
+	if (be->net_user || dev->net) {
+		dev_log(dev, VMM_LOG_ERROR, "net_open: backend '%s' is already in use", ref);
+		return NULL;
+	}
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->be = be;
+	n->dev = dev;
+	n->client = client;
+	n->opaque = opaque;
+	n->info.size = sizeof(n->info);
+	vmm_net_query(be->net_ops, be->inst->state, &n->info);
+	memcpy(info, &n->info, info->size < sizeof(n->info) ? info->size : sizeof(n->info));
+	be->net_user = n;
+	dev->net = n;
+	return n;
+}
+
+static int host_net_send(const struct vmm_host *host, struct vmm_net *n, const struct iovec *iov,
+			 int iovcnt)
+{
+	if (!n)
+		return -EINVAL;
+	return vmm_net_dispatch_send(n->be->net_ops, n->be->inst->state, iov, iovcnt);
+}
+
+static void host_net_input_ready(const struct vmm_host *host, struct vmm_net *n)
+{
+	/* As the core: the backend resumes after the device's callback. */
+	if (n && n->paused) {
+		n->paused = false;
+		n->ready_posted = true;
+	}
+}
+
+static int host_net_set_offloads(const struct vmm_host *host, struct vmm_net *n, uint32_t offloads)
+{
+	if (!n)
+		return -EINVAL;
+	return vmm_net_dispatch_offloads(n->be->net_ops, n->be->inst->state, &n->info, offloads);
+}
+
+static struct harness_backend *backend_of(struct vmm_harness *h, struct vmm_harness_dev *inst)
+{
+	for (struct harness_backend *be = h->backends; be; be = be->next)
+		if (be->inst == inst)
+			return be;
+	return NULL;
+}
+
+/* A frame from a net backend (plugin or fake) for its device. */
+static int net_deliver(struct harness_backend *be, const struct iovec *iov, int iovcnt)
+{
+	struct vmm_net *n = be ? be->net_user : NULL;
+	int rc;
+
+	if (!n)
+		return -ENOTCONN;
+	if (vmm_net_frame_len(iov, iovcnt) < 0)
+		return -EINVAL;
+	rc = n->client->can_receive(n->opaque) ? n->client->receive(n->opaque, iov, iovcnt) : -EAGAIN;
+	if (rc == -EAGAIN)
+		n->paused = true;
+	return rc;
+}
+
+static int host_net_input(const struct vmm_host *host, const struct iovec *iov, int iovcnt)
+{
+	struct vmm_harness_dev *inst = dev_of(host);
+
+	return net_deliver(backend_of(inst->h, inst), iov, iovcnt);
+}
+
+/* The fake net backend's ops; its state is the struct net_fake. */
+static int fake_net_send(void *state, const struct iovec *iov, int iovcnt)
+{
+	struct net_fake *f = state;
+	size_t len = 0, off = 0;
+	uint8_t *buf;
+
+	if (f->nsent == NET_FAKE_MAX_FRAMES)
+		return 0; /* a full capture drops, as a link may */
+	for (int i = 0; i < iovcnt; i++)
+		len += iov[i].iov_len;
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		return -ENOMEM;
+	for (int i = 0; i < iovcnt; i++) {
+		memcpy(buf + off, iov[i].iov_base, iov[i].iov_len);
+		off += iov[i].iov_len;
+	}
+	f->sent[f->nsent].data = buf;
+	f->sent[f->nsent].len = len;
+	f->nsent++;
+	return 0;
+}
+
+static void fake_net_info(void *state, struct vmm_net_info *info)
+{
+	struct net_fake *f = state;
+
+	info->flags = f->info.flags;
+	info->offloads = f->info.offloads;
+	memcpy(info->mac, f->info.mac, sizeof(info->mac));
+}
+
+static int fake_net_set_offloads(void *state, uint32_t offloads)
+{
+	((struct net_fake *)state)->offloads = offloads;
+	return 0;
+}
+
+static void fake_net_resume(void *state)
+{
+	((struct net_fake *)state)->resumes++;
+}
+
+static void fake_net_clear(struct net_fake *f)
+{
+	for (size_t i = 0; i < f->nsent; i++)
+		free(f->sent[i].data);
+	f->nsent = 0;
+}
+
+static void fake_net_close(void *state)
+{
+	fake_net_clear(state);
+	free(state);
+}
+
+static const struct vmm_net_backend_ops fake_net_ops = {
+	.base = {
+		.size = sizeof(struct vmm_net_backend_ops),
+		.type = VMM_BACKEND_NET,
+		.close = fake_net_close,
+	},
+	.send = fake_net_send,
+	.info = fake_net_info,
+	.set_offloads = fake_net_set_offloads,
+	.resume_input = fake_net_resume,
+};
+
 static const struct vmm_host host_template = {
 	.size = sizeof(struct vmm_host),
 	.abi_minor = VMM_ABI_MINOR,
@@ -748,6 +957,11 @@ static const struct vmm_host host_template = {
 	.ram_size = host_ram_size,
 	.block_open = host_block_open,
 	.block_io = host_block_io,
+	.net_open = host_net_open,
+	.net_send = host_net_send,
+	.net_input_ready = host_net_input_ready,
+	.net_set_offloads = host_net_set_offloads,
+	.net_input = host_net_input,
 };
 
 /* ---- harness lifetime ---- */
@@ -776,8 +990,10 @@ void vmm_harness_free(struct vmm_harness *h)
 		struct harness_backend *be = h->backends;
 
 		h->backends = be->next;
-		if (be->ops->base.close)
-			be->ops->base.close(be->inst->state);
+		const struct vmm_backend_ops *bops = be->type == VMM_BACKEND_NET
+							     ? &be->net_ops->base : &be->ops->base;
+		if (bops->close)
+			bops->close(be->inst->state);
 		dev_release(be->inst);
 		free(be);
 	}
@@ -893,6 +1109,10 @@ static void dev_release(struct vmm_harness_dev *dev)
 	if (dev->blk) {
 		dev->blk->be->user = NULL;
 		free(dev->blk);
+	}
+	if (dev->net) {
+		dev->net->be->net_user = NULL;
+		free(dev->net);
 	}
 	if (dev->chr) {
 		free(dev->chr->out);
@@ -1025,8 +1245,9 @@ int vmm_harness_add_backend(struct vmm_harness *h, const char *name, const char 
 		goto out_free_inst;
 	}
 	const struct vmm_backend_ops *ops = inst->plugin.ops;
-	if (inst->plugin.desc->kind != VMM_PLUGIN_BACKEND || ops->type != VMM_BACKEND_BLOCK) {
-		fail("%s: plugin '%s' is not a block backend", name, inst->plugin.desc->name);
+	if (inst->plugin.desc->kind != VMM_PLUGIN_BACKEND ||
+	    (ops->type != VMM_BACKEND_BLOCK && ops->type != VMM_BACKEND_NET)) {
+		fail("%s: plugin '%s' is not a block or net backend", name, inst->plugin.desc->name);
 		rc = -EINVAL;
 		goto out_free_inst;
 	}
@@ -1038,16 +1259,24 @@ int vmm_harness_add_backend(struct vmm_harness *h, const char *name, const char 
 	rc = apply_props(inst, props);
 	if (rc)
 		goto out_free_inst;
+	/* Linked before open(): a backend may feed input from inside it. */
+	be->inst = inst;
+	be->type = ops->type;
+	if (ops->type == VMM_BACKEND_NET)
+		be->net_ops = inst->plugin.ops;
+	else
+		be->ops = inst->plugin.ops;
+	be->next = h->backends;
+	h->backends = be;
+	enter(h);
 	rc = ops->open(&inst->host, &inst->state);
+	leave(h);
 	if (rc) {
+		h->backends = be->next;
 		fail("%s: open() of plugin '%s' failed: %s", name, inst->plugin.desc->name,
 		     strerror(-rc));
 		goto out_free_inst;
 	}
-	be->inst = inst;
-	be->ops = inst->plugin.ops;
-	be->next = h->backends;
-	h->backends = be;
 	return 0;
 
 out_free_inst:
@@ -1402,4 +1631,109 @@ bool vmm_harness_stopped(struct vmm_harness *h, int *reason, int *status)
 unsigned long vmm_harness_log_count(struct vmm_harness *h, enum vmm_log_level level)
 {
 	return (unsigned)level < LOG_LEVELS ? h->log_counts[level] : 0;
+}
+
+/* ---- net backends ---- */
+
+int vmm_harness_add_net_fake(struct vmm_harness *h, const char *name, uint32_t offloads,
+			     const uint8_t *mac)
+{
+	struct harness_backend *be;
+	struct vmm_harness_dev *inst;
+	struct net_fake *f;
+
+	if (!h || !name)
+		return -EINVAL;
+	be = calloc(1, sizeof(*be));
+	inst = calloc(1, sizeof(*inst));
+	f = calloc(1, sizeof(*f));
+	if (!be || !inst || !f || !(inst->name = strdup(name))) {
+		free(f);
+		if (inst)
+			free(inst->name);
+		free(inst);
+		free(be);
+		return -ENOMEM;
+	}
+	inst->host = host_template;
+	inst->h = h;
+	inst->owner.name = inst->name;
+	inst->state = f;
+	f->info.size = sizeof(f->info);
+	f->info.offloads = offloads;
+	if (mac) {
+		f->info.flags = VMM_NET_HAS_MAC;
+		memcpy(f->info.mac, mac, sizeof(f->info.mac));
+	}
+	be->inst = inst;
+	be->type = VMM_BACKEND_NET;
+	be->net_ops = &fake_net_ops;
+	be->fake = f;
+	be->next = h->backends;
+	h->backends = be;
+	return 0;
+}
+
+static struct harness_backend *net_backend(struct vmm_harness *h, const char *name, bool fake)
+{
+	for (struct harness_backend *be = h->backends; be; be = be->next)
+		if (be->type == VMM_BACKEND_NET && strcmp(be->inst->name, name) == 0 &&
+		    (!fake || be->fake))
+			return be;
+	fail("%s: no %snet backend of that name", name, fake ? "fake " : "");
+	return NULL;
+}
+
+int vmm_harness_net_inject(struct vmm_harness *h, const char *name, const void *frame, size_t len)
+{
+	struct harness_backend *be = net_backend(h, name, false);
+	struct iovec iov = { .iov_base = (void *)frame, .iov_len = len };
+	int rc;
+
+	if (!be)
+		return -ENOENT;
+	enter(h);
+	rc = net_deliver(be, &iov, 1);
+	leave(h);
+	return rc;
+}
+
+size_t vmm_harness_net_sent_count(struct vmm_harness *h, const char *name)
+{
+	struct harness_backend *be = net_backend(h, name, true);
+
+	return be ? be->fake->nsent : 0;
+}
+
+const void *vmm_harness_net_sent(struct vmm_harness *h, const char *name, size_t i, size_t *len)
+{
+	struct harness_backend *be = net_backend(h, name, true);
+
+	if (!be || i >= be->fake->nsent)
+		return NULL;
+	if (len)
+		*len = be->fake->sent[i].len;
+	return be->fake->sent[i].data;
+}
+
+void vmm_harness_net_sent_clear(struct vmm_harness *h, const char *name)
+{
+	struct harness_backend *be = net_backend(h, name, true);
+
+	if (be)
+		fake_net_clear(be->fake);
+}
+
+uint32_t vmm_harness_net_offloads(struct vmm_harness *h, const char *name)
+{
+	struct harness_backend *be = net_backend(h, name, true);
+
+	return be ? be->fake->offloads : 0;
+}
+
+unsigned vmm_harness_net_resumes(struct vmm_harness *h, const char *name)
+{
+	struct harness_backend *be = net_backend(h, name, true);
+
+	return be ? be->fake->resumes : 0;
 }

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * plugins/net-tap/net-tap.c - a net backend on a Linux tap interface.
+ *
+ * The tap is opened with IFF_VNET_HDR and a 12-byte vnet header
+ * (TUNSETVNETHDRSZ), which is struct vmm_net_hdr, so frames pass between
+ * the device and the kernel without being rewritten.  Input is read from a
+ * non-blocking fd on the main loop; when the device has no room the frame
+ * is kept and the fd is no longer watched until the device resumes input.
+ *
+ * Threads: send() and resume_input() may run on a vCPU thread; everything
+ * else, including every fd watch change, runs on the main thread.
+ * resume_input() only writes an eventfd that the main loop watches.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <vmm/vmm.h>
+
+#define TAP_BUF (sizeof(struct vmm_net_hdr) + VMM_NET_FRAME_MAX)
+/* Frames handed on per readable event, so one busy tap cannot starve the
+ * rest of the main loop. */
+#define TAP_BATCH 64
+
+struct tap {
+	const struct vmm_host *h;
+	int fd;
+	int kick;                 /* eventfd: the device can take input again */
+	struct vmm_watch *watch;  /* on fd; NULL while input is paused */
+	struct vmm_watch *kick_watch;
+	uint32_t caps;            /* VMM_NET_OFFLOAD_* the tap can do */
+	size_t pending;           /* bytes in buf the device has not taken yet */
+	uint8_t buf[TAP_BUF];
+};
+
+static unsigned tun_flags(uint32_t offloads)
+{
+	unsigned f = 0;
+
+	if (offloads & VMM_NET_OFFLOAD_CSUM)
+		f |= TUN_F_CSUM;
+	if (offloads & VMM_NET_OFFLOAD_TSO4)
+		f |= TUN_F_TSO4;
+	if (offloads & VMM_NET_OFFLOAD_TSO6)
+		f |= TUN_F_TSO6;
+	if (offloads & VMM_NET_OFFLOAD_ECN)
+		f |= TUN_F_TSO_ECN;
+	if (offloads & VMM_NET_OFFLOAD_UFO)
+		f |= TUN_F_UFO;
+	return f;
+}
+
+static void tap_readable(void *opaque, int fd, unsigned events);
+
+/* Hand the kept frame, then new ones, to the device until it is full,
+ * the tap is empty or the batch is done. */
+static void tap_drain(struct tap *t)
+{
+	for (unsigned i = 0; i < TAP_BATCH; i++) {
+		if (!t->pending) {
+			ssize_t n = read(t->fd, t->buf, sizeof(t->buf));
+
+			if (n < 0)
+				return; /* EAGAIN: empty; other errors: retried on the next event */
+			if ((size_t)n < sizeof(struct vmm_net_hdr))
+				continue;
+			t->pending = (size_t)n;
+		}
+		struct iovec iov = { .iov_base = t->buf, .iov_len = t->pending };
+		int rc = t->h->net_input(t->h, &iov, 1);
+
+		if (rc == -EAGAIN) {
+			/* Stop watching until the device resumes input;
+			 * the kick eventfd says when. */
+			if (t->watch)
+				t->h->fd_unwatch(t->h, t->watch);
+			t->watch = NULL;
+			return;
+		}
+		t->pending = 0; /* taken, or refused for good (dropped) */
+	}
+}
+
+static void tap_readable(void *opaque, int fd, unsigned events)
+{
+	tap_drain(opaque);
+}
+
+static void tap_kicked(void *opaque, int fd, unsigned events)
+{
+	struct tap *t = opaque;
+	uint64_t v;
+
+	if (read(fd, &v, sizeof(v)) < 0)
+		return;
+	if (!t->watch)
+		t->watch = t->h->fd_watch(t->h, t->fd, VMM_FD_READ, tap_readable, t);
+	tap_drain(t);
+}
+
+static void tap_resume_input(void *state)
+{
+	struct tap *t = state;
+	uint64_t one = 1;
+
+	if (write(t->kick, &one, sizeof(one)) < 0) {
+		/* the counter is already non-zero: a wake-up is pending */
+	}
+}
+
+static int tap_send(void *state, const struct iovec *iov, int iovcnt)
+{
+	struct tap *t = state;
+	ssize_t n;
+
+	do
+		n = writev(t->fd, iov, iovcnt);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0 || errno == EAGAIN || errno == ENOBUFS)
+		return 0; /* a full link drops, as a wire would */
+	return -errno;
+}
+
+static void tap_info(void *state, struct vmm_net_info *info)
+{
+	struct tap *t = state;
+
+	/* The tap's own MAC is the host end's, not the guest's: none here. */
+	info->offloads = t->caps;
+}
+
+static int tap_set_offloads(void *state, uint32_t offloads)
+{
+	struct tap *t = state;
+
+	if (ioctl(t->fd, TUNSETOFFLOAD, tun_flags(offloads)) < 0)
+		return -errno;
+	return 0;
+}
+
+static int tap_open(const struct vmm_host *h, void **state)
+{
+	const char *ifname = h->prop_str(h, "ifname");
+	struct ifreq ifr = { 0 };
+	int hdr_size = (int)sizeof(struct vmm_net_hdr);
+	struct tap *t;
+	int rc;
+
+	if (!VMM_HOST_HAS(h, net_input)) {
+		h->log(h, VMM_LOG_ERROR, "the host has no net backends (ABI 1.2 needed)");
+		return -ENOTSUP;
+	}
+	if (!ifname || !ifname[0] || strlen(ifname) >= IFNAMSIZ) {
+		h->log(h, VMM_LOG_ERROR, "ifname must be 1 to %d characters", IFNAMSIZ - 1);
+		return -EINVAL;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->h = h;
+	t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (t->fd < 0) {
+		rc = -errno;
+		h->log(h, VMM_LOG_ERROR, "/dev/net/tun: %s", strerror(errno));
+		goto out_free;
+	}
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	memcpy(ifr.ifr_name, ifname, strlen(ifname));
+	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
+		rc = -errno;
+		h->log(h, VMM_LOG_ERROR, "tap '%s': %s (see plugins/net-tap/README.md for the host setup)",
+		       ifname, strerror(errno));
+		goto out_close;
+	}
+	if (ioctl(t->fd, TUNSETVNETHDRSZ, &hdr_size) < 0) {
+		rc = -errno;
+		h->log(h, VMM_LOG_ERROR, "tap '%s': TUNSETVNETHDRSZ: %s", ifname, strerror(errno));
+		goto out_close;
+	}
+	/* What the kernel takes: probe, then start with plain frames until
+	 * the device says what its driver accepts. */
+	const uint32_t want = VMM_NET_OFFLOAD_CSUM | VMM_NET_OFFLOAD_TSO4 | VMM_NET_OFFLOAD_TSO6 |
+			      VMM_NET_OFFLOAD_ECN;
+	if (ioctl(t->fd, TUNSETOFFLOAD, tun_flags(want)) == 0)
+		t->caps = want;
+	else if (ioctl(t->fd, TUNSETOFFLOAD, TUN_F_CSUM) == 0)
+		t->caps = VMM_NET_OFFLOAD_CSUM;
+	if (ioctl(t->fd, TUNSETOFFLOAD, 0) < 0)
+		t->caps = 0;
+	t->kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (t->kick < 0) {
+		rc = -errno;
+		goto out_close;
+	}
+	t->kick_watch = h->fd_watch(h, t->kick, VMM_FD_READ, tap_kicked, t);
+	t->watch = h->fd_watch(h, t->fd, VMM_FD_READ, tap_readable, t);
+	if (!t->kick_watch || !t->watch) {
+		rc = -ENOMEM;
+		goto out_unwatch;
+	}
+	*state = t;
+	return 0;
+
+out_unwatch:
+	if (t->watch)
+		h->fd_unwatch(h, t->watch);
+	if (t->kick_watch)
+		h->fd_unwatch(h, t->kick_watch);
+	close(t->kick);
+out_close:
+	close(t->fd);
+out_free:
+	free(t);
+	return rc;
+}
+
+static void tap_close(void *state)
+{
+	struct tap *t = state;
+
+	if (!t)
+		return;
+	if (t->watch)
+		t->h->fd_unwatch(t->h, t->watch);
+	t->h->fd_unwatch(t->h, t->kick_watch);
+	close(t->kick);
+	close(t->fd);
+	free(t);
+}
+
+static const struct vmm_net_backend_ops tap_ops = {
+	.base = {
+		.size = sizeof(struct vmm_net_backend_ops),
+		.type = VMM_BACKEND_NET,
+		.open = tap_open,
+		.close = tap_close,
+	},
+	.send = tap_send,
+	.info = tap_info,
+	.set_offloads = tap_set_offloads,
+	.resume_input = tap_resume_input,
+};
+
+static const struct vmm_prop_desc tap_props[] = {
+	{ .name = "ifname", .type = VMM_PROP_STRING, .required = true,
+	  .help = "tap interface: an existing one (ip tuntap add dev NAME mode tap) or a new one" },
+	{ .name = NULL },
+};
+
+static const struct vmm_plugin tap_plugin = {
+	VMM_PLUGIN_HEADER,
+	.kind = VMM_PLUGIN_BACKEND,
+	.name = "net-tap",
+	.version = "1.0",
+	.summary = "net backend on a Linux tap interface (vnet header, offloads)",
+	.props = tap_props,
+	.ops = &tap_ops,
+};
+
+VMM_PLUGIN_DEFINE(tap_plugin)

@@ -1,0 +1,165 @@
+/* tests/unit/tap-check.c - virtio-net.so on the real net-tap.so through the
+ * harness, on the tap named in argv[1] (tests/cli/tap.sh creates it): a
+ * frame the guest transmits appears on the tap (read with an AF_PACKET
+ * socket), and a frame sent into the tap reaches the guest's receive
+ * buffer.  Exit 0 pass, 1 fail. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <vmm/harness.h>
+
+#include "device-fixture.h"
+#include "virtio-driver.h"
+
+#define HDR 12u
+#define ETHERTYPE_TEST 0x88b5 /* IEEE local experimental */
+
+static const char *ifname;
+
+/* The fd linked to @what (e.g. /dev/net/tun); with @each, run @each on
+ * every such fd instead. */
+static int find_fd(const char *what, void (*each)(int fd))
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int fd = -1;
+
+	while (d && (e = readdir(d))) {
+		char path[300], target[64];
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n > 0) {
+			target[n] = '\0';
+			if (strcmp(target, what) == 0) {
+				fd = atoi(e->d_name);
+				if (each)
+					each(fd);
+			}
+		}
+	}
+	if (d)
+		closedir(d);
+	return fd;
+}
+
+static void trigger(int fd)
+{
+	vmm_harness_fd_trigger(F->h, fd, VMM_FD_READ);
+}
+
+static void test_tap_frames(void **state)
+{
+	const char *bprops[2] = { NULL, NULL };
+	char prop[40];
+	uint8_t frame[64];
+	uint32_t id, len;
+
+	snprintf(prop, sizeof(prop), "ifname=%s", ifname);
+	bprops[0] = prop;
+	fixture_setup(state, VMM_IRQ_EMULATED, NULL, NULL);
+	assert_int_equal(vmm_harness_add_backend(F->h, "tap0", "net-tap", bprops), 0);
+	static const char *const dprops[] = { "net=tap0", NULL };
+	assert_non_null(drv_create("virtio-net", dprops));
+	assert_int_equal(drv_init(VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(5), 2, 16) &
+				 VIRTIO_STATUS_DRIVER_OK, VIRTIO_STATUS_DRIVER_OK);
+
+	unsigned ifindex = if_nametoindex(ifname);
+	assert_true(ifindex > 0);
+	int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETHERTYPE_TEST));
+	assert_true(s >= 0);
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETHERTYPE_TEST),
+				   .sll_ifindex = (int)ifindex };
+	assert_int_equal(bind(s, (struct sockaddr *)&sll, sizeof(sll)), 0);
+
+	/* Guest to host: broadcast frame of our ethertype. */
+	memset(frame, 0xff, 6);
+	memcpy(frame + 6, "\x02\x76\x6d\x6d\x00\x01", 6);
+	frame[12] = ETHERTYPE_TEST >> 8;
+	frame[13] = ETHERTYPE_TEST & 0xff;
+	for (unsigned i = 14; i < sizeof(frame); i++)
+		frame[i] = (uint8_t)i;
+	memset(gpa_ptr(VDEV_BUF), 0, HDR);
+	memcpy(gpa_ptr(VDEV_BUF + HDR), frame, sizeof(frame));
+	struct drv_buf tx = { VDEV_BUF, HDR + sizeof(frame), false };
+	drv_add(1, &tx, 1);
+	drv_kick(1);
+	assert_true(drv_get_used(1, &id, &len));
+
+	uint8_t got[2048];
+	struct pollfd p = { .fd = s, .events = POLLIN };
+	ssize_t n = -1;
+	/* Skip anything else the kernel sends on a new link. */
+	for (int tries = 0; tries < 20; tries++) {
+		assert_int_equal(poll(&p, 1, 2000), 1);
+		n = recv(s, got, sizeof(got), 0);
+		if (n == (ssize_t)sizeof(frame) && memcmp(got, frame, sizeof(frame)) == 0)
+			break;
+	}
+	assert_int_equal(n, sizeof(frame));
+	assert_memory_equal(got, frame, sizeof(frame));
+
+	/* Host to guest: a frame sent on the interface is read by net-tap. */
+	struct drv_buf rx = { VDEV_BUF + 0x10000, 2048, true };
+	for (int i = 0; i < 8; i++)
+		drv_add(0, &rx, 1);
+	drv_kick(0);
+	frame[0] = 0x02; /* to the guest's MAC */
+	memcpy(frame + 1, "\x76\x6d\x6d\x00\x01", 5);
+	assert_int_equal(sendto(s, frame, sizeof(frame), 0, (struct sockaddr *)&sll, sizeof(sll)),
+			 sizeof(frame));
+	int fd = find_fd("/dev/net/tun", NULL);
+	assert_true(fd >= 0);
+	p.fd = fd;
+	assert_int_equal(poll(&p, 1, 2000), 1);
+	bool found = false;
+	for (int tries = 0; tries < 20 && !found; tries++) {
+		/* The tap's fd, and its resume eventfd after a pause. */
+		vmm_harness_fd_trigger(F->h, fd, VMM_FD_READ);
+		find_fd("anon_inode:[eventfd]", trigger);
+		while (drv_get_used(0, &id, &len)) {
+			if (len == HDR + sizeof(frame) &&
+			    memcmp(gpa_ptr(VDEV_BUF + 0x10000 + HDR), frame, sizeof(frame)) == 0)
+				found = true;
+			else
+				drv_add(0, &rx, 1), drv_kick(0); /* something else: repost */
+		}
+		if (!found)
+			poll(&p, 1, 200);
+	}
+	assert_true(found);
+	close(s);
+	fixture_teardown(state);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tap_frames),
+	};
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s TAP-IFNAME\n", argv[0]);
+		return 2;
+	}
+	ifname = argv[1];
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
