@@ -7,3 +7,10 @@ bench_measure_SOURCES = bench/measure.c
 
 bench_scripts += bench/exit-cost.sh bench/startup.sh bench/irq-cost.sh
 EXTRA_DIST += bench/exit-cost.sh bench/startup.sh bench/bench-lib.sh bench/exit-cost.conf bench/startup-kernel-irqchip.conf bench/irq-cost.sh bench/irq-kernel.conf bench/irq-split.conf bench/irq-emulated.conf
+
+# virtio-blk request path against preadv/pwritev (no KVM needed).
+check_PROGRAMS += bench/blk-path
+bench_blk_path_SOURCES = bench/blk-path.c
+bench_blk_path_LDADD = tests/harness/libvmm-harness.la
+bench_scripts += bench/virtio-blk.sh
+EXTRA_DIST += bench/virtio-blk.sh

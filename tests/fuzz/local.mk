@@ -1,0 +1,50 @@
+# tests/fuzz: libFuzzer targets for the virtio code, built with $(FUZZ_CC)
+# (clang) rather than $(CC), so by explicit rules instead of automake
+# programs.  The device sources are compiled into the fuzz binary (each
+# device's vmm_plugin_entry renamed) against tests/fuzz/fake-host.c, so
+# the fuzzer's coverage instrumentation covers them without dlopen.
+# `make check` runs each target for a bounded time (tests/fuzz/run-fuzz.sh);
+# without a usable clang that test reports SKIP.
+TESTS += tests/fuzz/run-fuzz.sh
+EXTRA_DIST += tests/fuzz/run-fuzz.sh tests/fuzz/README.md tests/fuzz/make-corpus.py \
+	tests/fuzz/fake-host.c tests/fuzz/fake-host.h tests/fuzz/fuzz_virtqueue.c \
+	tests/fuzz/fuzz_virtio_devices.c tests/fuzz/corpus
+CLEANFILES += tests/fuzz/*.fuzz-log
+
+if HAVE_FUZZ
+# -fno-sanitize-recover: a UBSan report is a crash the run fails on.
+# -Wno-unused-parameter as in WARN_CFLAGS (host callbacks ignore arguments).
+FUZZ_CFLAGS_ALL = -std=gnu11 -D_GNU_SOURCE -g -O1 -I$(top_srcdir)/include -I$(top_srcdir) \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	-Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
+	-Wno-unused-parameter $(FUZZ_CFLAGS)
+FUZZ_LINK = $(FUZZ_CC) $(FUZZ_CFLAGS_ALL) -fsanitize=fuzzer
+
+fuzz_programs = tests/fuzz/fuzz_virtqueue tests/fuzz/fuzz_virtio_devices
+check_SCRIPTS = $(fuzz_programs)
+CLEANFILES += $(fuzz_programs) tests/fuzz/*.fuzz.o
+
+fuzz_common = $(srcdir)/tests/fuzz/fake-host.c $(srcdir)/devices/virtio/virtqueue.c
+fuzz_deps = $(srcdir)/tests/fuzz/fake-host.h $(srcdir)/devices/virtio/virtqueue.h
+
+tests/fuzz/fuzz_virtqueue: $(srcdir)/tests/fuzz/fuzz_virtqueue.c $(fuzz_common) $(fuzz_deps)
+	@$(MKDIR_P) tests/fuzz
+	$(AM_V_CCLD)$(FUZZ_LINK) -o $@ $(srcdir)/tests/fuzz/fuzz_virtqueue.c $(fuzz_common)
+
+tests/fuzz/virtio-blk.fuzz.o: $(srcdir)/devices/virtio-blk/virtio-blk.c $(srcdir)/devices/virtio/virtio.h $(fuzz_deps)
+	@$(MKDIR_P) tests/fuzz
+	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS_ALL) -Dvmm_plugin_entry=fuzz_virtio_blk_entry -c -o $@ \
+		$(srcdir)/devices/virtio-blk/virtio-blk.c
+
+tests/fuzz/virtio-rng.fuzz.o: $(srcdir)/devices/virtio-rng/virtio-rng.c $(srcdir)/devices/virtio/virtio.h $(fuzz_deps)
+	@$(MKDIR_P) tests/fuzz
+	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS_ALL) -Dvmm_plugin_entry=fuzz_virtio_rng_entry -c -o $@ \
+		$(srcdir)/devices/virtio-rng/virtio-rng.c
+
+tests/fuzz/fuzz_virtio_devices: $(srcdir)/tests/fuzz/fuzz_virtio_devices.c $(fuzz_common) \
+		$(srcdir)/devices/virtio/virtio-mmio.c $(srcdir)/devices/virtio/virtio-mmio.h \
+		tests/fuzz/virtio-blk.fuzz.o tests/fuzz/virtio-rng.fuzz.o $(fuzz_deps)
+	$(AM_V_CCLD)$(FUZZ_LINK) -o $@ $(srcdir)/tests/fuzz/fuzz_virtio_devices.c $(fuzz_common) \
+		$(srcdir)/devices/virtio/virtio-mmio.c tests/fuzz/virtio-blk.fuzz.o \
+		tests/fuzz/virtio-rng.fuzz.o
+endif

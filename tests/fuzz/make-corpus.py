@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+# tests/fuzz/make-corpus.py - writes the seed corpora under tests/fuzz/corpus/:
+# a few valid inputs per target (well-formed queues and requests) so that
+# fuzzing starts deep inside the code instead of at the input checks.
+# Run from anywhere; the output is committed.  See tests/fuzz/README.md.
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NEXT, WRITE, INDIRECT = 1, 2, 4
+F_INDIRECT, F_EVENT_IDX = 1 << 28, 1 << 29
+
+
+def desc(addr, length, flags=0, nxt=0):
+    return struct.pack('<QIHH', addr, length, flags, nxt)
+
+
+def put(ram, off, data):
+    ram[off:off + len(data)] = data
+
+
+def write(target, name, data):
+    d = os.path.join(HERE, 'corpus', target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), 'wb') as f:
+        f.write(data)
+
+
+# ---- fuzz_virtqueue: header, RAM image, driver writes ----
+DESC, AVAIL, USED = 0x100, 0x300, 0x400
+
+
+def vq_input(size_code, flags, descs, heads, pokes=b'', indirect=None):
+    ram = bytearray(0x1000)
+    for i, dsc in enumerate(descs):
+        put(ram, DESC + 16 * i, dsc)
+    put(ram, AVAIL, struct.pack('<HH', 0, len(heads)))
+    for i, h in enumerate(heads):
+        put(ram, AVAIL + 4 + 2 * i, struct.pack('<H', h))
+    if indirect:
+        off, table = indirect
+        for i, dsc in enumerate(table):
+            put(ram, off + 16 * i, dsc)
+    hdr = struct.pack('<BBHHH', size_code, flags, DESC, AVAIL, USED)
+    return hdr + bytes(ram) + pokes
+
+
+write('fuzz_virtqueue', 'two-chains', vq_input(3, 0, [
+    desc(0x800, 16, NEXT, 1), desc(0x900, 512, WRITE),
+    desc(0xb00, 64, WRITE)], [0, 2]))
+write('fuzz_virtqueue', 'indirect', vq_input(3, 1, [
+    desc(0xc00, 48, INDIRECT)], [0], indirect=(0xc00, [
+        desc(0x800, 16, NEXT, 1), desc(0x900, 256, WRITE | NEXT, 2),
+        desc(0xa00, 1, WRITE)])))
+# EVENT_IDX, then the driver offers a second chain with two writes.
+write('fuzz_virtqueue', 'event-idx-refill', vq_input(3, 2, [
+    desc(0x800, 16, NEXT, 1), desc(0x900, 512, WRITE), desc(0xa00, 8, WRITE)], [0],
+    pokes=struct.pack('<HH', AVAIL + 6, 2) + struct.pack('<HH', AVAIL + 2, 2)))
+
+# ---- fuzz_virtio_devices: config byte, commands ----
+QD, QA = 0x1000, 0x2000
+
+
+def ram(gpa, data):
+    out = b''
+    for i in range(0, len(data), 255):
+        chunk = data[i:i + 255]
+        out += struct.pack('<BHB', 2, gpa + i, len(chunk)) + chunk
+    return out
+
+
+def init(features, size_code=3):
+    return struct.pack('<BIB', 6, features, size_code)
+
+
+NOTIFY0 = struct.pack('<BB', 5, 0)
+ACK, TIMERS = b'\x07', b'\x03'
+
+
+def chains(chain_list):
+    """chain_list: lists of (gpa, len, writable); returns RAM commands for
+    the descriptor table and an available ring offering each chain."""
+    table, heads, i = b'', [], 0
+    for ch in chain_list:
+        heads.append(i)
+        for j, (gpa, length, w) in enumerate(ch):
+            last = j == len(ch) - 1
+            table += desc(gpa, length, (WRITE if w else 0) | (0 if last else NEXT), i + 1)
+            i += 1
+    avail = struct.pack('<HH', 0, len(heads)) + b''.join(struct.pack('<H', h) for h in heads)
+    return ram(QD, table) + ram(QA, avail)
+
+
+def blk_req(gpa, rtype, sector, data_gpa=None, data_len=0, write_data=None):
+    hdr = ram(gpa, struct.pack('<IIQ', rtype, 0, sector))
+    if write_data is not None:
+        hdr += ram(data_gpa, write_data)
+    return hdr
+
+
+# virtio-blk: read, write, flush, get-id in one notification.
+cmds = init(F_EVENT_IDX | (1 << 9))
+cmds += blk_req(0x4000, 0, 1) + blk_req(0x4100, 1, 2, 0x6000, 512, bytes(range(256)) * 2)
+cmds += blk_req(0x4200, 4, 0) + blk_req(0x4300, 8, 0)
+cmds += chains([
+    [(0x4000, 16, False), (0x5000, 512, True), (0x4010, 1, True)],
+    [(0x4100, 16, False), (0x6000, 512, False), (0x4110, 1, True)],
+    [(0x4200, 16, False), (0x4210, 1, True)],
+    [(0x4300, 16, False), (0x7000, 20, True), (0x4310, 1, True)],
+])
+write('fuzz_virtio_devices', 'blk-rw-flush-id', b'\x00' + cmds + NOTIFY0 + ACK + TIMERS)
+
+# virtio-blk with discard and write-zeroes on the disk, indirect negotiated.
+cmds = init(F_INDIRECT | (1 << 13) | (1 << 14))
+cmds += ram(0x4000, struct.pack('<IIQ', 11, 0, 0) + struct.pack('<QII', 4, 8, 0))
+cmds += ram(0x4100, struct.pack('<IIQ', 13, 0, 0) + struct.pack('<QII', 16, 8, 1))
+cmds += ram(0x8000, desc(0x4000, 32, NEXT, 1) + desc(0x4020, 1, WRITE))
+cmds += ram(QD, desc(0x8000, 32, INDIRECT) + desc(0x4100, 32, NEXT, 2) + desc(0x4120, 1, WRITE))
+cmds += ram(QA, struct.pack('<HHHH', 0, 2, 0, 1))
+write('fuzz_virtio_devices', 'blk-discard-zeroes-indirect', b'\x30' + cmds + NOTIFY0 + ACK)
+
+# virtio-blk, 2 queues, read-only: a refused write, register probing.
+probe = b''.join(struct.pack('<BBI', 0, off // 4, 0) for off in (0x30,))
+probe += b''.join(struct.pack('<BHI', 0x21, off, 0) for off in (0x0, 0x4, 0x8, 0x34, 0x100, 0x122))
+cmds = probe + init(0) + blk_req(0x4000, 1, 0, 0x6000, 512, b'\xaa' * 512)
+cmds += chains([[(0x4000, 16, False), (0x6000, 512, False), (0x4010, 1, True)]])
+write('fuzz_virtio_devices', 'blk-ro-mq', b'\x06' + cmds + NOTIFY0 + ACK + struct.pack('<B', 4))
+
+# virtio-rng: two requests, event index.
+cmds = init(F_EVENT_IDX) + chains([[(0x4000, 64, True)], [(0x5000, 16, True), (0x5100, 16, True)]])
+write('fuzz_virtio_devices', 'rng', b'\x01' + cmds + NOTIFY0 + ACK + TIMERS)
