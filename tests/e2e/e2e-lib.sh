@@ -276,7 +276,7 @@ e2e_setup() {
 		skip "apt-get and dpkg are needed to fetch Debian's kernel"
 	e2e_fetch_kernel "$E2E_L1_PKG" || skip "$E2E_WHY"
 	E2E_L1_KROOT=$E2E_KROOT E2E_L1_KERNEL=$E2E_KERNEL
-	for _m in irqbypass kvm kvm-amd; do
+	for _m in irqbypass kvm kvm-amd tun; do
 		case "$(e2e_module "$E2E_L1_KROOT" "$_m")" in
 		*.xz) command -v xz >/dev/null || e2e_apt_install xz-utils ;;
 		*.zst) command -v zstd >/dev/null || e2e_apt_install zstd ;;
@@ -288,7 +288,8 @@ e2e_setup() {
 		"$E2E_RD/e2e/bin" "$E2E_RD/e2e/plugins"
 	cp /bin/busybox "$E2E_RD/bin/busybox"
 	: >"$E2E_RD/e2e/modules.order"
-	for _m in irqbypass kvm kvm-amd; do
+	# tun: the taps that virtio-net runs reach L1 through
+	for _m in irqbypass kvm kvm-amd tun; do
 		e2e_rd_add_module "$E2E_L1_KROOT" "$_m"
 	done
 }

@@ -17,6 +17,9 @@
 #   L2-BLK-OK                   read back, page cache dropped, equal
 #   L2-RO-OK                    writing /dev/vdb (a read-only disk) fails
 #   L2-RNG-OK                   64 bytes read from /dev/hwrng
+#   L2-NET-TX-DONE, L2-NET-RX-OK  256 KiB sent over TCP to 10.0.2.1:5555
+#                               (L1, on the tap) and 256 KiB received from
+#                               10.0.2.1:5556 with the expected checksum
 # and ends the machine:
 #   reset (default)  reboot -f: give the kernel reboot=k so it resets through
 #                    the i8042 (vmmctl status 3 with reset = "stop")
@@ -47,7 +50,7 @@ trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/tmp"
 cp /bin/busybox "$root/bin/busybox"
 # The virtio drivers, in load order (virtio_ring before virtio).
-VIRTIO_MODULES="virtio_ring virtio virtio_mmio virtio_blk virtio-rng"
+VIRTIO_MODULES="virtio_ring virtio virtio_mmio virtio_blk virtio-rng failover net_failover virtio_net"
 for kr in $kroots; do
 	for md in "$kr"/lib/modules/*; do
 		[ -d "$md" ] || continue
@@ -98,7 +101,7 @@ else
 fi
 if grep -qw l2.virtio /proc/cmdline; then
 	md=/lib/modules/$(uname -r)
-	for m in virtio_ring virtio virtio_mmio virtio_blk virtio-rng; do
+	for m in virtio_ring virtio virtio_mmio virtio_blk virtio-rng failover net_failover virtio_net; do
 		insmod "$md/$m.ko" || echo "FAIL: insmod $m"
 	done
 	n=0
@@ -119,6 +122,17 @@ if grep -qw l2.virtio /proc/cmdline; then
 	fi
 	r=$(head -c 64 /dev/hwrng | wc -c)
 	[ "$r" = 64 ] && echo "L2-RNG-OK" || echo "FAIL: /dev/hwrng gave $r bytes ($(cat /sys/class/misc/hw_random/rng_current 2>&1))"
+	# The network: L1 is 10.0.2.1 on its tap, listening on 5555 for a
+	# file from the guest and serving one on 5556.
+	if ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0; then
+		yes L2-NET-PATTERN | head -c 262144 | nc 10.0.2.1 5555 && echo "L2-NET-TX-DONE"
+		want=$(yes L1-NET-PATTERN | head -c 262144 | md5sum)
+		# an input that stays open: busybox nc ends at EOF on either side
+		got=$( (sleep 60 &) | nc 10.0.2.1 5556 | md5sum)
+		[ "$got" = "$want" ] && echo "L2-NET-RX-OK" || echo "FAIL: the file from L1 has md5 $got, expected $want"
+	else
+		echo "FAIL: no eth0 ($(ls /sys/class/net))"
+	fi
 fi
 echo "L2-DONE"
 sync

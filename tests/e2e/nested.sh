@@ -97,7 +97,7 @@ if [ $HAVE_INITRD = 1 ]; then
 		"$VMM_SRCDIR/machines/x86-pc-virtio.conf" >"$E2E_TMP/l2-virtio.conf"
 	cat >>"$E2E_TMP/l2-virtio.conf" <<'CONF'
 backend "disk1" { plugin = "block-file" path = "/tmp/ro.img" readonly = true }
-device "vdb" { plugin = "virtio-blk" base = 0xd0002000 irq = 18 disk = "disk1" }
+device "vdb" { plugin = "virtio-blk" base = 0xd0008000 irq = 23 disk = "disk1" }
 CONF
 	grep -q '"/tmp/disk.img"' "$E2E_TMP/l2-virtio.conf" || { echo "FAIL: could not edit x86-pc-virtio.conf"; exit 1; }
 	e2e_rd_add_file "$E2E_TMP/l2-virtio.conf" /e2e/conf/l2-virtio.conf
@@ -153,14 +153,22 @@ for k in $L2_KERNELS; do
 	# still all zeroes.
 	disks='dd if=/dev/zero of=/tmp/disk.img bs=1M count=8 2>/dev/null; dd if=/dev/zero of=/tmp/ro.img bs=1M count=8 2>/dev/null'
 	check='w=$(yes L2-DISK-PATTERN | head -c 1048576 | md5sum); g=$(head -c 1048576 /tmp/disk.img | md5sum); [ "$w" = "$g" ] && echo L1-DISK-OK; z=$(head -c 8388608 /dev/zero | md5sum); r=$(md5sum </tmp/ro.img); [ "$z" = "$r" ] && echo L1-RO-OK'
+	# and the tap the guest's virtio-net reaches L1 through (10.0.2.1):
+	# net-tap creates it as vmmctl starts (busybox's ip has no tuntap) and
+	# it goes with vmmctl; one TCP listener takes a file, one serves one.
+	# busybox nc ends a connection at EOF on either side, so the side
+	# that only reads gets a standard input that stays open (a sleep).
+	net='( (n=0; while ! ip link show vmmtap0 >/dev/null 2>&1 && [ $n -lt 600 ]; do sleep 0.05; n=$((n + 1)); done; ip addr add 10.0.2.1/24 dev vmmtap0 && ip link set vmmtap0 up || echo "FAIL: no tap in L1") & ); rm -f /tmp/from-guest.bin; ( (sleep 120 &) | nc -l -p 5555 >/tmp/from-guest.bin & ); yes L1-NET-PATTERN | head -c 262144 >/tmp/to-guest.bin; (nc -l -p 5556 </tmp/to-guest.bin >/dev/null &)'
+	netcheck='w=$(yes L2-NET-PATTERN | head -c 262144 | md5sum); g=$(md5sum </tmp/from-guest.bin); [ "$w" = "$g" ] && echo L1-NET-OK || echo "L1: the file from the guest: $(wc -c </tmp/from-guest.bin) bytes"; killall nc 2>/dev/null'
 	args="run --stats conf/l2-virtio.conf --kernel l2/$k.bz --initrd l2/initrd.gz --cmdline 'console=ttyS0 panic=-1 l2.virtio ${E2E_L2_APPEND:-quiet}'"
-	e2e_run -t 150 $shell -b "$disks" -a "$check" "linux-$k-virtio" "$args" 0 \
-		"L2-BLK-SYNCED" "L2-BLK-OK" "L2-RO-OK" "L2-RNG-OK" "L2-DONE" "L2-SHELL-42" "L1-DISK-OK" "L1-RO-OK"
+	e2e_run -t 150 $shell -b "$disks; $net" -a "$check; $netcheck" "linux-$k-virtio" "$args" 0 \
+		"L2-BLK-SYNCED" "L2-BLK-OK" "L2-RO-OK" "L2-RNG-OK" "L2-NET-TX-DONE" "L2-NET-RX-OK" \
+		"L2-DONE" "L2-SHELL-42" "L1-DISK-OK" "L1-RO-OK" "L1-NET-OK"
 	E2E_TIMEOUT=$((E2E_TIMEOUT + 150))
 	if [ $k = amd64 ]; then
 		# Killed right after the guest's sync: what it was told is written
 		# is in the image all the same.
-		e2e_run -t 150 -k L2-BLK-SYNCED -b "$disks" -a "$check" "linux-$k-virtio-killed" "$args" 137 \
+		e2e_run -t 150 -k L2-BLK-SYNCED -b "$disks; $net" -a "$check; $netcheck" "linux-$k-virtio-killed" "$args" 137 \
 			"L2-BLK-SYNCED" "L1-DISK-OK"
 		E2E_TIMEOUT=$((E2E_TIMEOUT + 150))
 		# reboot in the guest: the PC machines' reset = "stop" ends
