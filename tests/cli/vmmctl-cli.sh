@@ -100,14 +100,14 @@ echo "ok: --stats ($(grep '^setup:' "$ERR"))"
 
 # Input on a pipe that closes while the guest runs (EOF unwatches stdin
 # from inside its own callback: this once was a use-after-free).
-echo "typed ahead" | timeout 60 "$VMMCTL" run --kernel "$GUESTS/hello.elf" >"$TMPD/pipe.out" 2>&1
+echo "typed ahead" | timeout -k 10 60 "$VMMCTL" run --kernel "$GUESTS/hello.elf" >"$TMPD/pipe.out" 2>&1
 status=$?
 [ "$status" = 0 ] || fail "hello with piped stdin: status $status: $(cat "$TMPD/pipe.out")"
 echo "ok: piped stdin"
 
 # The whole run path under valgrind: no invalid access, no leak at exit.
 if command -v valgrind >/dev/null; then
-	echo "typed ahead" | timeout 120 valgrind -q --error-exitcode=9 --leak-check=full \
+	echo "typed ahead" | timeout -k 10 120 valgrind -q --error-exitcode=9 --leak-check=full \
 		--errors-for-leak-kinds=definite "$VMMCTL" run --kernel "$GUESTS/hello.elf" \
 		>"$TMPD/vg.out" 2>&1
 	status=$?
@@ -146,7 +146,7 @@ fi
 # so the backend must pause and resume with the device's room.
 printf '\272\375\003\354\250\001\164\373\272\370\003\354\074\012\164\005\044\337\356\353\353\260\000\346\364\364' \
 	>"$TMPD/echo.bin"
-{ head -c 300 /dev/zero | tr '\0' 'q'; echo; } | timeout 60 "$VMMCTL" run --kernel "$TMPD/echo.bin" \
+{ head -c 300 /dev/zero | tr '\0' 'q'; echo; } | timeout -k 10 60 "$VMMCTL" run --kernel "$TMPD/echo.bin" \
 	>"$TMPD/echo.out" 2>&1
 status=$?
 [ "$status" = 0 ] || fail "echo guest: status $status: $(tail -c 200 "$TMPD/echo.out")"

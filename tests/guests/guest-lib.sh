@@ -37,7 +37,8 @@ trap 'rm -rf "$TMPD"' EXIT
 run_guest() {
 	name=$1; shift
 	OUT="$TMPD/$name.out"; ERR="$TMPD/$name.err"
-	timeout "$GUEST_TIMEOUT" "$@" >"$OUT" 2>"$ERR" </dev/null
+	# -k: a vmmctl that ignores the TERM must not hang the suite
+	timeout -k 10 "$GUEST_TIMEOUT" "$@" >"$OUT" 2>"$ERR" </dev/null
 	STATUS=$?
 }
 
