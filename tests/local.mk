@@ -100,6 +100,12 @@ EXTRA_DIST += tests/sdk/sdk-test.sh tests/sdk/sdk-example.c
 TESTS += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh
 EXTRA_DIST += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh
 
+# The pty and socket backends, with the user's end played by char-peer.
+check_PROGRAMS += tests/cli/char-peer
+tests_cli_char_peer_SOURCES = tests/cli/char-peer.c
+TESTS += tests/cli/char-backends.sh
+EXTRA_DIST += tests/cli/char-backends.sh
+
 check_PROGRAMS += tests/unit/test_acpi
 TESTS += tests/unit/test_acpi
 tests_unit_test_acpi_SOURCES = tests/unit/test_acpi.c

@@ -205,15 +205,10 @@ static void vmmio_queue_ready(struct virtio_dev *d, struct virtq *vq, uint32_t v
 		d->stats.bad_queue_setup++; /* logged by the queue; QueueReady stays 0 */
 }
 
-static bool vmmio_queue_live(struct virtio_dev *d, struct virtq *vq)
+static bool vmmio_queue_live(const struct virtio_dev *d, const struct virtq *vq)
 {
 	return (d->status & VIRTIO_STATUS_DRIVER_OK) &&
 	       !(d->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET) && vq && vq->ready && !vq->broken;
-}
-
-bool virtio_dev_queue_live(struct virtio_dev *vdev, unsigned index)
-{
-	return vmmio_queue_live(vdev, virtio_dev_queue(vdev, index));
 }
 
 static void vmmio_deferred(void *opaque)
@@ -468,6 +463,11 @@ void virtio_dev_reset(struct virtio_dev *d)
 struct virtq *virtio_dev_queue(struct virtio_dev *d, unsigned index)
 {
 	return index < d->nqueues ? &d->vqs[index] : NULL;
+}
+
+bool virtio_dev_queue_live(const struct virtio_dev *d, unsigned index)
+{
+	return vmmio_queue_live(d, index < d->nqueues ? &d->vqs[index] : NULL);
 }
 
 bool virtio_dev_has_feature(const struct virtio_dev *d, unsigned bit)

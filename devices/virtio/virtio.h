@@ -116,10 +116,13 @@ void virtio_dev_reset(struct virtio_dev *vdev);
 /** virtio_dev_queue() - queue @index, or NULL past the device's queues. */
 struct virtq *virtio_dev_queue(struct virtio_dev *vdev, unsigned index);
 
-/** virtio_dev_queue_live() - whether queue @index may be used now: after
- * DRIVER_OK, without DEVICE_NEEDS_RESET, ready and not broken (for work the
- * device starts itself, e.g. a received frame). */
-bool virtio_dev_queue_live(struct virtio_dev *vdev, unsigned index);
+/**
+ * virtio_dev_queue_live() - whether queue @index runs now: DRIVER_OK set,
+ * DEVICE_NEEDS_RESET clear, the queue ready and not broken.  A device that
+ * takes buffers outside queue_notify (input arriving from a backend) asks
+ * this first: before DRIVER_OK the buffers are not the device's (3.1.1).
+ */
+bool virtio_dev_queue_live(const struct virtio_dev *vdev, unsigned index);
 
 /** virtio_dev_has_feature() - whether the driver accepted feature bit @bit. */
 bool virtio_dev_has_feature(const struct virtio_dev *vdev, unsigned bit);
