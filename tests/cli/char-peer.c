@@ -1,10 +1,11 @@
 /* tests/cli/char-peer.c - the user's end of a character backend, for the
  * char-pty and char-socket tests (no socat or python needed):
  *
- *	char-peer tty|unix PATH SEND SECONDS
+ *	char-peer tty|unix PATH SEND SECONDS [AFTER]
  *
  * Waits up to SECONDS for PATH to appear and open (a pty slave, or a unix
- * socket to connect to), writes SEND, then copies everything it reads to
+ * socket to connect to), writes SEND (once the other end has sent the text
+ * AFTER, if given: a guest that says it is ready), then copies everything it reads to
  * stdout until the other end goes away (EOF, or EIO on a pty) or SECONDS
  * have passed.  Status 0 when the other end went away, 1 on a timeout,
  * 2 on a usage or system error. */
@@ -13,6 +14,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -54,10 +56,13 @@ static int try_open(const char *kind, const char *path)
 
 int main(int argc, char **argv)
 {
-	if (argc != 5 || (strcmp(argv[1], "tty") && strcmp(argv[1], "unix"))) {
-		fprintf(stderr, "usage: char-peer tty|unix PATH SEND SECONDS\n");
+	if ((argc != 5 && argc != 6) || (strcmp(argv[1], "tty") && strcmp(argv[1], "unix"))) {
+		fprintf(stderr, "usage: char-peer tty|unix PATH SEND SECONDS [AFTER]\n");
 		return 2;
 	}
+	const char *after = argc == 6 ? argv[5] : NULL;
+	char seen[8192];
+	size_t nseen = 0;
 	long long deadline = now_ms() + atoi(argv[4]) * 1000LL;
 	int fd;
 
@@ -69,11 +74,15 @@ int main(int argc, char **argv)
 		usleep(20000);
 	}
 	size_t len = strlen(argv[3]);
-	if (len && write(fd, argv[3], len) != (ssize_t)len) {
-		perror("char-peer: write");
-		return 2;
-	}
+	bool sent = false;
 	for (;;) {
+		if (!sent && (!after || (nseen && strstr(seen, after)))) {
+			if (len && write(fd, argv[3], len) != (ssize_t)len) {
+				perror("char-peer: write");
+				return 2;
+			}
+			sent = true;
+		}
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		long long left = deadline - now_ms();
 		char buf[4096];
@@ -95,5 +104,15 @@ int main(int argc, char **argv)
 			return 0; /* EOF, or EIO: the pty's master side closed */
 		fwrite(buf, 1, (size_t)n, stdout);
 		fflush(stdout);
+		/* the last few KiB, NUL-free, for AFTER */
+		for (ssize_t i = 0; i < n && !sent; i++) {
+			if (nseen == sizeof(seen) - 1) {
+				memmove(seen, seen + sizeof(seen) / 2, sizeof(seen) / 2 - 1);
+				nseen = sizeof(seen) / 2 - 1;
+			}
+			if (buf[i])
+				seen[nseen++] = buf[i];
+			seen[nseen] = 0;
+		}
 	}
 }

@@ -17,6 +17,7 @@
 #   L2-BLK-OK                   read back, page cache dropped, equal
 #   L2-RO-OK                    writing /dev/vdb (a read-only disk) fails
 #   L2-RNG-OK                   64 bytes read from /dev/hwrng
+#   L2-HVC-GOT <line>           wrote L2-HVC-HELLO to /dev/hvc0, read a line
 #   L2-NET-TX-DONE, L2-NET-RX-OK  256 KiB sent over TCP to 10.0.2.1:5555
 #                               (L1, on the tap) and 256 KiB received from
 #                               10.0.2.1:5556 with the expected checksum
@@ -50,7 +51,7 @@ trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/tmp"
 cp /bin/busybox "$root/bin/busybox"
 # The virtio drivers, in load order (virtio_ring before virtio).
-VIRTIO_MODULES="virtio_ring virtio virtio_mmio virtio_blk virtio-rng failover net_failover virtio_net"
+VIRTIO_MODULES="virtio_ring virtio virtio_mmio virtio_blk virtio-rng failover net_failover virtio_net virtio_console"
 for kr in $kroots; do
 	for md in "$kr"/lib/modules/*; do
 		[ -d "$md" ] || continue
@@ -101,7 +102,7 @@ else
 fi
 if grep -qw l2.virtio /proc/cmdline; then
 	md=/lib/modules/$(uname -r)
-	for m in virtio_ring virtio virtio_mmio virtio_blk virtio-rng failover net_failover virtio_net; do
+	for m in virtio_ring virtio virtio_mmio virtio_blk virtio-rng failover net_failover virtio_net virtio_console; do
 		insmod "$md/$m.ko" || echo "FAIL: insmod $m"
 	done
 	n=0
@@ -122,6 +123,19 @@ if grep -qw l2.virtio /proc/cmdline; then
 	fi
 	r=$(head -c 64 /dev/hwrng | wc -c)
 	[ "$r" = 64 ] && echo "L2-RNG-OK" || echo "FAIL: /dev/hwrng gave $r bytes ($(cat /sys/class/misc/hw_random/rng_current 2>&1))"
+	# hvc0 (virtio-console): L1 reads what is written and has typed a line
+	n=0
+	while [ ! -c /dev/hvc0 ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+	if exec 3<>/dev/hvc0; then
+		stty -F /dev/hvc0 -echo 2>/dev/null
+		echo "L2-HVC-HELLO" >&3
+		line=""
+		read -t 20 -r line <&3
+		echo "L2-HVC-GOT $(echo "$line" | tr -d '\r')"
+		exec 3>&-
+	else
+		echo "FAIL: no /dev/hvc0"
+	fi
 	# The network: L1 is 10.0.2.1 on its tap, listening on 5555 for a
 	# file from the guest and serving one on 5556.
 	if ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0; then

@@ -94,12 +94,18 @@ if [ $HAVE_INITRD = 1 ]; then
 	# The virtio machine: machines/x86-pc-virtio.conf with a disk the
 	# guest writes and a second, read-only one, both files in L1.
 	sed -e 's/^memory = .*/memory = 256M/' -e 's|^\(	path = \)"disk.img".*|\1"/tmp/disk.img"|' \
+		-e 's|^\(	chardev = \)"pty"|\1"hvcsock"|' \
 		"$VMM_SRCDIR/machines/x86-pc-virtio.conf" >"$E2E_TMP/l2-virtio.conf"
 	cat >>"$E2E_TMP/l2-virtio.conf" <<'CONF'
+backend "hvcsock" { plugin = "socket" path = "/tmp/hvc.sock" }
 backend "disk1" { plugin = "block-file" path = "/tmp/ro.img" readonly = true }
 device "vdb" { plugin = "virtio-blk" base = 0xd0008000 irq = 23 disk = "disk1" }
 CONF
-	grep -q '"/tmp/disk.img"' "$E2E_TMP/l2-virtio.conf" || { echo "FAIL: could not edit x86-pc-virtio.conf"; exit 1; }
+	grep -q '"/tmp/disk.img"' "$E2E_TMP/l2-virtio.conf" && grep -q '"hvcsock"$' "$E2E_TMP/l2-virtio.conf" ||
+		{ echo "FAIL: could not edit x86-pc-virtio.conf"; exit 1; }
+	# L1's end of the guest's hvc0: connects to the socket and, once the
+	# guest has written its line there, types one back.
+	e2e_rd_add_bin "$(e2e_real_binary "$VMM_BUILDDIR/tests/cli/char-peer")" /e2e/bin/char-peer
 	e2e_rd_add_file "$E2E_TMP/l2-virtio.conf" /e2e/conf/l2-virtio.conf
 else
 	echo "e2e: skipping the stock Linux guests: this vmmctl has no run --initrd"
@@ -159,11 +165,14 @@ for k in $L2_KERNELS; do
 	# busybox nc ends a connection at EOF on either side, so the side
 	# that only reads gets a standard input that stays open (a sleep).
 	net='( (n=0; while ! ip link show vmmtap0 >/dev/null 2>&1 && [ $n -lt 600 ]; do sleep 0.05; n=$((n + 1)); done; ip addr add 10.0.2.1/24 dev vmmtap0 && ip link set vmmtap0 up || echo "FAIL: no tap in L1") & ); rm -f /tmp/from-guest.bin; ( (sleep 120 &) | nc -l -p 5555 >/tmp/from-guest.bin & ); yes L1-NET-PATTERN | head -c 262144 >/tmp/to-guest.bin; (nc -l -p 5556 </tmp/to-guest.bin >/dev/null &)'
+	hvc='rm -f /tmp/hvc.out; (/e2e/bin/char-peer unix /tmp/hvc.sock "L1-TO-HVC
+" 120 L2-HVC-HELLO >/tmp/hvc.out 2>&1 &)'
+	hvccheck='grep -q L2-HVC-HELLO /tmp/hvc.out && echo L1-HVC-OK || echo "L1: hvc0 gave: $(head -c 200 /tmp/hvc.out)"'
 	netcheck='w=$(yes L2-NET-PATTERN | head -c 262144 | md5sum); g=$(md5sum </tmp/from-guest.bin); [ "$w" = "$g" ] && echo L1-NET-OK || echo "L1: the file from the guest: $(wc -c </tmp/from-guest.bin) bytes"; killall nc 2>/dev/null'
 	args="run --stats conf/l2-virtio.conf --kernel l2/$k.bz --initrd l2/initrd.gz --cmdline 'console=ttyS0 panic=-1 l2.virtio ${E2E_L2_APPEND:-quiet}'"
-	e2e_run -t 150 $shell -b "$disks; $net" -a "$check; $netcheck" "linux-$k-virtio" "$args" 0 \
+	e2e_run -t 150 $shell -b "$disks; $net; $hvc" -a "$check; $netcheck; $hvccheck" "linux-$k-virtio" "$args" 0 \
 		"L2-BLK-SYNCED" "L2-BLK-OK" "L2-RO-OK" "L2-RNG-OK" "L2-NET-TX-DONE" "L2-NET-RX-OK" \
-		"L2-DONE" "L2-SHELL-42" "L1-DISK-OK" "L1-RO-OK" "L1-NET-OK"
+		"L2-HVC-GOT L1-TO-HVC" "L2-DONE" "L2-SHELL-42" "L1-DISK-OK" "L1-RO-OK" "L1-NET-OK" "L1-HVC-OK"
 	E2E_TIMEOUT=$((E2E_TIMEOUT + 150))
 	if [ $k = amd64 ]; then
 		# Killed right after the guest's sync: what it was told is written
