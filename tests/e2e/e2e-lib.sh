@@ -255,6 +255,7 @@ e2e_run() {
 	[ -n "$_b" ] && printf '%s\n' "$_b" >"$E2E_RD/e2e/cmd/$_name.before"
 	[ -n "$_a" ] && printf '%s\n' "$_a" >"$E2E_RD/e2e/cmd/$_name.after"
 	printf '%s\n' "$_name|$_t|$_w|$_i|$_k|$_args" >>"$E2E_RUNS"
+	[ "$_t" -gt "${E2E_GROUP_MAXT:-0}" ] && E2E_GROUP_MAXT=$_t
 	_lines=""
 	for _ln in "$@"; do _lines="$_lines$_ln	"; done   # TAB-separated
 	echo "$_name|$_status|$_lines|$_x" >>"$E2E_EXPECT"
@@ -395,8 +396,22 @@ e2e_boot() {
 	_qpid=$!
 	E2E_T_INIT=""
 	E2E_BOOT_STATUS=""
+	# A live L1 prints within a run's timeout (+5 s to the SIGKILL): a
+	# console silent for longer is a frozen L1, even without an RCU stall
+	# message (seen under load: both CPUs stopped for good).
+	_silence=$(( (${E2E_GROUP_MAXT:-$E2E_RUN_TIMEOUT} + 30) * 1000 ))
+	_size=0 _changed=$(e2e_now_ms)
 	while :; do
 		_now=$(e2e_now_ms)
+		_s=$(wc -c <"$E2E_SERIAL")
+		if [ "$_s" != "$_size" ]; then
+			_size=$_s _changed=$_now
+		elif [ $((_now - _changed)) -ge "$_silence" ]; then
+			echo "rcu: INFO: (vmm e2e) L1's console silent for $((_silence / 1000)) s" >>"$E2E_SERIAL"
+			kill $_qpid 2>/dev/null; wait $_qpid
+			E2E_BOOT_STATUS=lockup
+			break
+		fi
 		if [ -z "$E2E_T_INIT" ] && grep -q '^E2E-INIT' "$E2E_SERIAL"; then
 			E2E_T_INIT=$((_now - _start))
 		fi
@@ -527,6 +542,7 @@ e2e_check() {
 E2E_LOCKED_GROUPS=""
 e2e_group() {
 	E2E_GROUP=$1
+	E2E_GROUP_MAXT=0
 	: >"$E2E_RUNS"
 	: >"$E2E_EXPECT"
 	E2E_TIMEOUT=${E2E_BASE_TIMEOUT:-120}
