@@ -466,6 +466,10 @@ int vmm_harness_notify_get(struct vmm_harness *h, size_t i, enum vmm_bus *bus, u
  * vmm_harness_new(). */
 unsigned long vmm_harness_notify_delivered(struct vmm_harness *h);
 
+/** vmm_harness_notify_leaked() - registrations a device left in place when
+ * it was destroyed (the harness removes them then). */
+unsigned long vmm_harness_notify_leaked(struct vmm_harness *h);
+
 /**
  * vmm_harness_stopped() - did a device call h->machine_stop()?
  * @h: the harness.

@@ -173,6 +173,7 @@ struct vmm_harness {
 	struct vmm_notify *notifies; /* in registration order */
 	bool no_notify;              /* vmm_harness_set_notify(h, false) */
 	unsigned long notify_delivered;
+	unsigned long notify_leaked;   /* left registered when a device went */
 	uint8_t *ram;
 	size_t ram_size;
 	uint64_t now;
@@ -1142,6 +1143,7 @@ static void dev_release(struct vmm_harness_dev *dev)
 
 		if (n->owner == dev) {
 			*pn = n->next;
+			h->notify_leaked++;
 			free(n);
 		} else {
 			pn = &n->next;
@@ -1861,4 +1863,9 @@ int vmm_harness_notify_get(struct vmm_harness *h, size_t i, enum vmm_bus *bus, u
 unsigned long vmm_harness_notify_delivered(struct vmm_harness *h)
 {
 	return h->notify_delivered;
+}
+
+unsigned long vmm_harness_notify_leaked(struct vmm_harness *h)
+{
+	return h->notify_leaked;
 }
