@@ -485,6 +485,13 @@ static struct vmm_notify *host_notify_register(const struct vmm_host *h, enum vm
 	if (!cb || (bus != VMM_BUS_PIO && bus != VMM_BUS_MMIO) ||
 	    (len != 1 && len != 2 && len != 4 && len != 8) || !m->vm || !HV_HAS(m, ioeventfd))
 		return NULL;
+	/* Only a write the device's own region would have taken. */
+	const struct vmm_bus_region *r = vmm_bus_find(&m->bus[bus], addr);
+	if (!r || r->owner != &in->owner || addr + len - 1 > r->base + r->len - 1) {
+		h->log(h, VMM_LOG_ERROR, "notify_register: %s 0x%llx/%u is not in this device's region",
+		       bus == VMM_BUS_PIO ? "pio" : "mmio", (unsigned long long)addr, len);
+		return NULL;
+	}
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return NULL;

@@ -420,8 +420,8 @@ struct vmm_host {
 	 * timer and fd callbacks are.  The vCPU does not wait for cb, and
 	 * several writes before cb runs may call it only once: it suits a
 	 * "look at your queue" doorbell, not a register whose value matters
-	 * beyond `data`.  The address must lie in a region the device mapped.
-	 * NULL when the hypervisor cannot (no ioeventfd, or the assignment
+	 * beyond `data`.  [addr, addr + len) must lie in a region the device
+	 * mapped (NULL, logged, otherwise).  NULL when the hypervisor cannot (no ioeventfd, or the assignment
 	 * failed): the write then reaches the region's write op as usual, as
 	 * do writes that do not match.  Call from create() or later. */
 	struct vmm_notify *(*notify_register)(const struct vmm_host *h, enum vmm_bus bus,

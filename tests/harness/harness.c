@@ -638,6 +638,13 @@ static struct vmm_notify *host_notify_register(const struct vmm_host *host, enum
 	if (dev->h->no_notify || !cb || (bus != VMM_BUS_PIO && bus != VMM_BUS_MMIO) ||
 	    (len != 1 && len != 2 && len != 4 && len != 8))
 		return NULL;
+	/* As the core: only inside a region of the device's own. */
+	const struct vmm_bus_region *r = vmm_bus_find(&dev->h->bus[bus], addr);
+	if (!r || r->owner != &dev->owner || addr + len - 1 > r->base + r->len - 1) {
+		dev_log(dev, VMM_LOG_ERROR, "notify_register: 0x%llx/%u is not in this device's region",
+			(unsigned long long)addr, len);
+		return NULL;
+	}
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return NULL;
