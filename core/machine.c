@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -441,6 +442,97 @@ static void host_fd_unwatch(const struct vmm_host *h, struct vmm_watch *w)
 		return;
 	event_free(w->ev); /* event_free deletes a pending event first */
 	free(w);
+}
+
+/* ------------------------------------------------ write notifications */
+
+/* An ioeventfd: the hypervisor signals `fd` on a matching guest write, the
+ * main loop reads it and calls the device under its lock. */
+struct vmm_notify {
+	struct vmm_instance *in;
+	struct event *ev;
+	int fd;
+	enum vmm_bus bus;
+	uint64_t addr, data;
+	uint32_t len;
+	bool match;
+	void (*cb)(void *opaque);
+	void *opaque;
+};
+
+static void notify_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct vmm_notify *n = arg;
+	uint64_t count;
+
+	(void)what;
+	/* The counter sums every write since the last read: one callback. */
+	if (read((int)fd, &count, sizeof(count)) != (ssize_t)sizeof(count))
+		return; /* EAGAIN: nothing since */
+	instance_lock(n->in);
+	n->cb(n->opaque);
+	instance_unlock(n->in);
+}
+
+static struct vmm_notify *host_notify_register(const struct vmm_host *h, enum vmm_bus bus,
+					       uint64_t addr, unsigned len, bool match,
+					       uint64_t data, void (*cb)(void *opaque), void *opaque)
+{
+	struct vmm_instance *in = inst_of(h);
+	struct vmm_machine *m = in->m;
+	struct vmm_notify *n;
+
+	if (!cb || (bus != VMM_BUS_PIO && bus != VMM_BUS_MMIO) ||
+	    (len != 1 && len != 2 && len != 4 && len != 8) || !m->vm || !HV_HAS(m, ioeventfd))
+		return NULL;
+	/* Only a write the device's own region would have taken. */
+	const struct vmm_bus_region *r = vmm_bus_find(&m->bus[bus], addr);
+	if (!r || r->owner != &in->owner || addr + len - 1 > r->base + r->len - 1) {
+		h->log(h, VMM_LOG_ERROR, "notify_register: %s 0x%llx/%u is not in this device's region",
+		       bus == VMM_BUS_PIO ? "pio" : "mmio", (unsigned long long)addr, len);
+		return NULL;
+	}
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->in = in;
+	n->bus = bus;
+	n->addr = addr;
+	n->len = len;
+	n->match = match;
+	n->data = data;
+	n->cb = cb;
+	n->opaque = opaque;
+	n->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (n->fd < 0)
+		goto out_free;
+	n->ev = event_new(m->base, n->fd, EV_READ | EV_PERSIST, notify_fired, n);
+	if (!n->ev || event_add(n->ev, NULL) < 0)
+		goto out_close;
+	if (m->hv_ops->ioeventfd(m->vm, bus, addr, len, match, data, n->fd, true) < 0)
+		goto out_close; /* logged by the hypervisor */
+	return n;
+out_close:
+	if (n->ev)
+		event_free(n->ev);
+	close(n->fd);
+out_free:
+	free(n);
+	return NULL;
+}
+
+static void host_notify_unregister(const struct vmm_host *h, struct vmm_notify *n)
+{
+	struct vmm_machine *m = inst_of(h)->m;
+
+	if (!n)
+		return;
+	/* Deassign first: the guest's next write goes to the region, and
+	 * nothing signals the fd once it is closed. */
+	m->hv_ops->ioeventfd(m->vm, n->bus, n->addr, n->len, n->match, n->data, n->fd, false);
+	event_free(n->ev);
+	close(n->fd);
+	free(n);
 }
 
 /* ------------------------------------------------------- char backends */
@@ -894,6 +986,8 @@ static const struct vmm_host host_template = {
 	.net_input_ready = host_net_input_ready,
 	.net_set_offloads = host_net_set_offloads,
 	.net_input = host_net_input,
+	.notify_register = host_notify_register,
+	.notify_unregister = host_notify_unregister,
 };
 
 static struct vmm_instance *instance_new(struct vmm_machine *m, const struct vmm_cfg_instance *ci,

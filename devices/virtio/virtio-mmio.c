@@ -5,7 +5,10 @@
  *
  * Interrupts: one level-triggered line, held high while InterruptStatus is
  * not zero and lowered when the driver acknowledges the last bit
- * (InterruptACK).  Notifications arrive as MMIO writes to QueueNotify.
+ * (InterruptACK).  Notifications arrive as MMIO writes to QueueNotify, or,
+ * where the host offers write notifications (an ioeventfd), as a callback
+ * on the main loop for a write of a queue's index there; both take the same
+ * path, vmmio_queue_notify().
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -243,6 +246,52 @@ static void vmmio_queue_notify(struct virtio_dev *d, uint32_t value)
 		d->ops->queue_notify(d->opaque, d, value);
 }
 
+/* The host saw the guest write this queue's index to QueueNotify. */
+static void vmmio_doorbell(void *opaque)
+{
+	struct virtio_doorbell *b = opaque;
+
+	vmmio_queue_notify(b->d, b->index);
+}
+
+/* One registration per queue: a datamatch on the queue index, so a write
+ * of any other value (a queue that does not exist) still reaches
+ * vmmio_write() and is counted there. */
+static void vmmio_doorbells_register(struct virtio_dev *d)
+{
+	const struct vmm_host *h = d->h;
+	unsigned got = 0;
+
+	if (!VMM_HOST_HAS(h, notify_register) || !VMM_HOST_HAS(h, notify_unregister) ||
+	    !d->nqueues)
+		return;
+	d->doorbells = calloc(d->nqueues, sizeof(*d->doorbells));
+	if (!d->doorbells)
+		return; /* notifications stay MMIO writes */
+	for (unsigned i = 0; i < d->nqueues; i++) {
+		d->doorbells[i].d = d;
+		d->doorbells[i].index = i;
+		d->doorbells[i].n = h->notify_register(h, VMM_BUS_MMIO,
+						       d->base + VIRTIO_MMIO_QUEUE_NOTIFY, 4, true, i,
+						       vmmio_doorbell, &d->doorbells[i]);
+		got += d->doorbells[i].n != NULL;
+	}
+	if (got < d->nqueues)
+		h->log(h, VMM_LOG_DEBUG, "%u of %u queue notifications through the hypervisor; "
+		       "the rest are MMIO exits", got, d->nqueues);
+}
+
+static void vmmio_doorbells_unregister(struct virtio_dev *d)
+{
+	if (!d->doorbells)
+		return;
+	for (unsigned i = 0; i < d->nqueues; i++)
+		if (d->doorbells[i].n)
+			d->h->notify_unregister(d->h, d->doorbells[i].n);
+	free(d->doorbells);
+	d->doorbells = NULL;
+}
+
 static void vmmio_reg_write(struct virtio_dev *d, uint64_t offset, uint32_t value)
 {
 	struct virtq *vq = vmmio_sel_queue(d);
@@ -422,6 +471,7 @@ int virtio_dev_create(const struct vmm_host *h, const struct virtio_dev_ops *ops
 		goto out_free;
 	}
 	d->mapped = true;
+	vmmio_doorbells_register(d);
 
 	const struct vmm_resource res[] = {
 		{ .type = VMM_RES_MMIO, .base = d->base, .len = VIRTIO_MMIO_SIZE },
@@ -447,6 +497,7 @@ void virtio_dev_destroy(struct virtio_dev *d)
 {
 	if (!d)
 		return;
+	vmmio_doorbells_unregister(d);
 	if (d->mapped)
 		d->h->bus_unmap(d->h, VMM_BUS_MMIO, d->base);
 	if (d->timer)

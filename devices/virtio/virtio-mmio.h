@@ -77,6 +77,16 @@ struct virtio_dev {
 	struct vmm_timer *timer;  /* runs deferred notifications */
 	uint64_t deferred;        /* queues with one pending, a bit each */
 	struct virtio_dev_stats stats;
+	/* One QueueNotify doorbell per queue in the hypervisor (ioeventfd),
+	 * NULL where the host has none: that queue's notifications stay MMIO
+	 * writes. */
+	struct virtio_doorbell *doorbells;
+};
+
+struct virtio_doorbell {
+	struct virtio_dev *d;
+	unsigned index;
+	struct vmm_notify *n;
 };
 
 #endif

@@ -64,6 +64,7 @@ struct kvm_vm {
 	struct kvm_irq_routing_msi level_routes[SPLIT_IOAPIC_PINS];
 	unsigned nlevel_routes, next_victim;
 	bool readonly_mem;	/* KVM_CAP_READONLY_MEM */
+	bool ioeventfd;		/* KVM_CAP_IOEVENTFD */
 	uint32_t nr_vcpus;	/* for the CPUID topology */
 	unsigned int nr_clear;
 	struct cpuid_clear clear[CPUID_CLEAR_MAX];
@@ -435,6 +436,7 @@ static int kvm_vm_create(const struct vmm_host *h, uint32_t nr_vcpus, void **out
 	if (r)
 		goto close_sys;
 	vm->readonly_mem = check_ext(vm, KVM_CAP_READONLY_MEM) > 0;
+	vm->ioeventfd = check_ext(vm, KVM_CAP_IOEVENTFD) > 0;
 
 	vm->run_size = ioctl(vm->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (vm->run_size < (int)sizeof(struct kvm_run)) {
@@ -1186,6 +1188,47 @@ static int kvm_accel(void *opaque, enum vmm_accel what)
 	return 0;
 }
 
+/*
+ * KVM API document, 4.59 KVM_IOEVENTFD: a guest write to addr of len bytes
+ * (1, 2, 4 or 8; len 0 needs KVM_CAP_IOEVENTFD_ANY_LENGTH and is not used
+ * here) signals the eventfd without an exit; with
+ * KVM_IOEVENTFD_FLAG_DATAMATCH only a write whose value equals datamatch
+ * does.  KVM_IOEVENTFD_FLAG_PIO selects the port bus instead of MMIO.  A
+ * deassign (KVM_IOEVENTFD_FLAG_DEASSIGN) must repeat addr, len, fd and the
+ * datamatch flag and value of the assignment.  Any thread: only the VM fd.
+ */
+static int kvm_ioeventfd(void *opaque, enum vmm_bus bus, uint64_t addr, uint32_t len, bool match,
+			 uint64_t data, int fd, bool assign)
+{
+	struct kvm_vm *vm = opaque;
+	struct kvm_ioeventfd io = { .addr = addr, .len = len, .fd = fd };
+
+	if (!vm->ioeventfd)
+		return -ENOTSUP;
+	if ((bus != VMM_BUS_PIO && bus != VMM_BUS_MMIO) || fd < 0 ||
+	    (len != 1 && len != 2 && len != 4 && len != 8) ||
+	    (bus == VMM_BUS_PIO && (addr > 0xffff || addr + len > 0x10000)))
+		return -EINVAL;
+	if (match) {
+		io.flags |= KVM_IOEVENTFD_FLAG_DATAMATCH;
+		io.datamatch = len == 8 ? data : data & ((1ull << (8 * len)) - 1);
+	}
+	if (bus == VMM_BUS_PIO)
+		io.flags |= KVM_IOEVENTFD_FLAG_PIO;
+	if (!assign)
+		io.flags |= KVM_IOEVENTFD_FLAG_DEASSIGN;
+	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0) {
+		int err = errno;
+
+		vm->h->log(vm->h, assign && err == EEXIST ? VMM_LOG_WARN : VMM_LOG_ERROR,
+			   "kvm: KVM_IOEVENTFD %s %s 0x%llx/%u%s: %s", assign ? "assign" : "deassign",
+			   bus == VMM_BUS_PIO ? "pio" : "mmio", (unsigned long long)addr, len,
+			   match ? " datamatch" : "", strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 
 static const struct vmm_hv_ops kvm_ops = {
@@ -1210,6 +1253,7 @@ static const struct vmm_hv_ops kvm_ops = {
 	.vcpu_irq_window = kvm_vcpu_irq_window,
 	.vcpu_inject = kvm_vcpu_inject,
 	.accel = kvm_accel,
+	.ioeventfd = kvm_ioeventfd,
 };
 
 static const struct vmm_plugin kvm_plugin = {

@@ -435,6 +435,41 @@ void vmm_harness_clock_step(struct vmm_harness *h, uint64_t ns);
  */
 unsigned vmm_harness_fd_trigger(struct vmm_harness *h, int fd, unsigned events);
 
+/* ---- write notifications (ABI 1.2: h->notify_register) ----
+ *
+ * The harness offers notify_register as the core does with an ioeventfd:
+ * a registration is recorded, and a vmm_harness_pio_write() or
+ * vmm_harness_mmio_write() that matches one (bus, address, size and, with
+ * datamatch, the value) calls its callback instead of reaching the bus,
+ * within the call.  Other writes reach the bus as before.
+ */
+
+/**
+ * vmm_harness_set_notify() - whether notify_register succeeds (default
+ * true); false makes it return NULL, as on a hypervisor without ioeventfd.
+ */
+void vmm_harness_set_notify(struct vmm_harness *h, bool offered);
+
+/** vmm_harness_notify_count() - registrations now in place. */
+size_t vmm_harness_notify_count(struct vmm_harness *h);
+
+/**
+ * vmm_harness_notify_get() - the @i-th registration, oldest first; any
+ * output pointer may be NULL.  The data is masked to @len bytes.
+ *
+ * Return: 0, or -ENOENT past the last one.
+ */
+int vmm_harness_notify_get(struct vmm_harness *h, size_t i, enum vmm_bus *bus, uint64_t *addr,
+			   unsigned *len, bool *match, uint64_t *data);
+
+/** vmm_harness_notify_delivered() - writes a registration took since
+ * vmm_harness_new(). */
+unsigned long vmm_harness_notify_delivered(struct vmm_harness *h);
+
+/** vmm_harness_notify_leaked() - registrations a device left in place when
+ * it was destroyed (the harness removes them then). */
+unsigned long vmm_harness_notify_leaked(struct vmm_harness *h);
+
 /**
  * vmm_harness_stopped() - did a device call h->machine_stop()?
  * @h: the harness.

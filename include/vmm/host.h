@@ -17,6 +17,8 @@
  * called from any thread and must be thread-safe.
  *
  * Check h->size before using a service appended after ABI 1.0.
+ * ABI 1.2 (unreleased) adds block and net backends and write notifications
+ * (notify_register / notify_unregister).
  */
 #ifndef VMM_HOST_H
 #define VMM_HOST_H
@@ -77,6 +79,7 @@ struct vmm_watch;
 struct vmm_char;
 struct vmm_block;
 struct vmm_net;
+struct vmm_notify;
 
 /* fd watch events */
 #define VMM_FD_READ  (1u << 0)
@@ -408,6 +411,27 @@ struct vmm_host {
 	 * the device has no room (keep the frame; resume_input follows),
 	 * -ENOTCONN no device uses the backend. */
 	int (*net_input)(const struct vmm_host *h, const struct iovec *iov, int iovcnt);
+
+	/* --- write notifications (ABI 1.2: check h->size) --- */
+	/* Ask for a guest write of `len` bytes (1, 2, 4 or 8) to `addr` on
+	 * `bus` (VMM_BUS_PIO or VMM_BUS_MMIO; with `match`, only a write of
+	 * value `data`) to be handled in the hypervisor (an ioeventfd) and to
+	 * call cb(opaque) on the main thread under this instance's lock, as
+	 * timer and fd callbacks are.  The vCPU does not wait for cb, and
+	 * several writes before cb runs may call it only once: it suits a
+	 * "look at your queue" doorbell, not a register whose value matters
+	 * beyond `data`.  [addr, addr + len) must lie in a region the device
+	 * mapped (NULL, logged, otherwise).  NULL when the hypervisor cannot (no ioeventfd, or the assignment
+	 * failed): the write then reaches the region's write op as usual, as
+	 * do writes that do not match.  Call from create() or later. */
+	struct vmm_notify *(*notify_register)(const struct vmm_host *h, enum vmm_bus bus,
+					      uint64_t addr, unsigned len, bool match,
+					      uint64_t data, void (*cb)(void *opaque), void *opaque);
+	/* Undo notify_register (NULL is a no-op): from the next guest write
+	 * on, the region sees it again; cb is not called after this returns.
+	 * Call from create() (undoing) or destroy(): the main loop is not
+	 * running then. */
+	void (*notify_unregister)(const struct vmm_host *h, struct vmm_notify *n);
 };
 
 /* True when the host table `h` has service `field` (appended after ABI 1.0)

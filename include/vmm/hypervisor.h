@@ -187,6 +187,17 @@ struct vmm_hv_ops {
 	int (*vcpu_inject)(void *vcpu, uint32_t vector);
 	/* Create an in-kernel device (VMM_IRQ_KERNEL mode). */
 	int (*accel)(void *vm, enum vmm_accel what);
+
+	/* --- ABI 1.2: check size --- */
+	/* Assign (assign true) or deassign an ioeventfd: a guest write of
+	 * `len` bytes (1, 2, 4 or 8) to `addr` on `bus` (VMM_BUS_PIO or
+	 * VMM_BUS_MMIO) signals eventfd `fd` in the hypervisor instead of
+	 * exiting; with `match`, only a write of value `data` does, and other
+	 * writes exit as usual.  Deassigning takes the same arguments.  Any
+	 * thread.  -ENOTSUP when the hypervisor has no ioeventfd; -EEXIST when
+	 * the same address, length and data are assigned already. */
+	int (*ioeventfd)(void *vm, enum vmm_bus bus, uint64_t addr, uint32_t len, bool match,
+			 uint64_t data, int fd, bool assign);
 };
 
 #ifdef __cplusplus

@@ -76,6 +76,18 @@ struct vmm_watch {
 	void *opaque;
 };
 
+/* A write notification (what an ioeventfd is under vmmctl). */
+struct vmm_notify {
+	struct vmm_notify *next;
+	struct vmm_harness_dev *owner;
+	enum vmm_bus bus;
+	uint64_t addr, data;
+	unsigned len;
+	bool match;
+	void (*cb)(void *opaque);
+	void *opaque;
+};
+
 /* The fake character backend: capture output, queue input. */
 struct vmm_char {
 	const struct vmm_char_client *client;
@@ -158,6 +170,10 @@ struct vmm_harness {
 	unsigned accel_mask;
 	struct vmm_timer *timers;
 	struct vmm_watch *watches;
+	struct vmm_notify *notifies; /* in registration order */
+	bool no_notify;              /* vmm_harness_set_notify(h, false) */
+	unsigned long notify_delivered;
+	unsigned long notify_leaked;   /* left registered when a device went */
 	uint8_t *ram;
 	size_t ram_size;
 	uint64_t now;
@@ -612,6 +628,53 @@ static void host_fd_unwatch(const struct vmm_host *host, struct vmm_watch *w)
 		watch_unlink(dev_of(host)->h, w);
 }
 
+static struct vmm_notify *host_notify_register(const struct vmm_host *host, enum vmm_bus bus,
+					       uint64_t addr, unsigned len, bool match,
+					       uint64_t data, void (*cb)(void *opaque), void *opaque)
+{
+	struct vmm_harness_dev *dev = dev_of(host);
+	struct vmm_notify *n, **pn;
+
+	if (dev->h->no_notify || !cb || (bus != VMM_BUS_PIO && bus != VMM_BUS_MMIO) ||
+	    (len != 1 && len != 2 && len != 4 && len != 8))
+		return NULL;
+	/* As the core: only inside a region of the device's own. */
+	const struct vmm_bus_region *r = vmm_bus_find(&dev->h->bus[bus], addr);
+	if (!r || r->owner != &dev->owner || addr + len - 1 > r->base + r->len - 1) {
+		dev_log(dev, VMM_LOG_ERROR, "notify_register: 0x%llx/%u is not in this device's region",
+			(unsigned long long)addr, len);
+		return NULL;
+	}
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->owner = dev;
+	n->bus = bus;
+	n->addr = addr;
+	n->len = len;
+	n->match = match;
+	n->data = len == 8 ? data : data & ((1ull << (8 * len)) - 1);
+	n->cb = cb;
+	n->opaque = opaque;
+	for (pn = &dev->h->notifies; *pn; pn = &(*pn)->next)
+		;
+	*pn = n;
+	return n;
+}
+
+static void host_notify_unregister(const struct vmm_host *host, struct vmm_notify *n)
+{
+	struct vmm_harness *h = dev_of(host)->h;
+
+	for (struct vmm_notify **pn = &h->notifies; *pn; pn = &(*pn)->next) {
+		if (*pn == n) {
+			*pn = n->next;
+			free(n);
+			return;
+		}
+	}
+}
+
 static struct vmm_char *host_char_open(const struct vmm_host *host, const char *prop,
 				       const struct vmm_char_client *client, void *opaque)
 {
@@ -962,6 +1025,8 @@ static const struct vmm_host host_template = {
 	.net_input_ready = host_net_input_ready,
 	.net_set_offloads = host_net_set_offloads,
 	.net_input = host_net_input,
+	.notify_register = host_notify_register,
+	.notify_unregister = host_notify_unregister,
 };
 
 /* ---- harness lifetime ---- */
@@ -1078,6 +1143,17 @@ static void dev_release(struct vmm_harness_dev *dev)
 			free(w);
 		} else {
 			pw = &w->next;
+		}
+	}
+	for (struct vmm_notify **pn = &h->notifies; *pn;) {
+		struct vmm_notify *n = *pn;
+
+		if (n->owner == dev) {
+			*pn = n->next;
+			h->notify_leaked++;
+			free(n);
+		} else {
+			pn = &n->next;
 		}
 	}
 	for (struct irq_sink **pk = &h->sinks; *pk;) {
@@ -1345,6 +1421,21 @@ static int bus_access(struct vmm_harness *h, enum vmm_bus bus, uint64_t addr, un
 		if (!is_write)
 			*value = UINT64_MAX;
 		return -EINVAL;
+	}
+	if (is_write) {
+		/* As with an ioeventfd, a matching write never reaches the bus. */
+		for (struct vmm_notify *n = h->notifies; n; n = n->next) {
+			uint64_t v = size == 8 ? *value : *value & ((1ull << (8 * size)) - 1);
+
+			if (n->bus != bus || n->addr != addr || n->len != size ||
+			    (n->match && n->data != v))
+				continue;
+			h->notify_delivered++;
+			enter(h);
+			n->cb(n->opaque);
+			leave(h);
+			return 0;
+		}
 	}
 	enter(h);
 	rc = is_write ? vmm_bus_write(b, 0, addr, size, *value) : vmm_bus_read(b, 0, addr, size, value);
@@ -1736,4 +1827,52 @@ unsigned vmm_harness_net_resumes(struct vmm_harness *h, const char *name)
 	struct harness_backend *be = net_backend(h, name, true);
 
 	return be ? be->fake->resumes : 0;
+}
+
+/* ---- write notifications ---- */
+
+void vmm_harness_set_notify(struct vmm_harness *h, bool offered)
+{
+	h->no_notify = !offered;
+}
+
+size_t vmm_harness_notify_count(struct vmm_harness *h)
+{
+	size_t n = 0;
+
+	for (struct vmm_notify *r = h->notifies; r; r = r->next)
+		n++;
+	return n;
+}
+
+int vmm_harness_notify_get(struct vmm_harness *h, size_t i, enum vmm_bus *bus, uint64_t *addr,
+			   unsigned *len, bool *match, uint64_t *data)
+{
+	struct vmm_notify *r = h->notifies;
+
+	while (r && i--)
+		r = r->next;
+	if (!r)
+		return -ENOENT;
+	if (bus)
+		*bus = r->bus;
+	if (addr)
+		*addr = r->addr;
+	if (len)
+		*len = r->len;
+	if (match)
+		*match = r->match;
+	if (data)
+		*data = r->data;
+	return 0;
+}
+
+unsigned long vmm_harness_notify_delivered(struct vmm_harness *h)
+{
+	return h->notify_delivered;
+}
+
+unsigned long vmm_harness_notify_leaked(struct vmm_harness *h)
+{
+	return h->notify_leaked;
 }

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -369,6 +370,91 @@ static void test_mmio(void **state)
 	expect_out(&m, 0x10, 1, 0x42);
 	run_expect(&m, VMM_EXIT_HALT);
 	machine_stop(&m);
+}
+
+/* The eventfd's counter now (0 when nothing signalled it), read and reset. */
+static uint64_t eventfd_take(int fd)
+{
+	uint64_t v = 0;
+
+	if (read(fd, &v, sizeof(v)) != (ssize_t)sizeof(v))
+		assert_int_equal(errno, EAGAIN);
+	return v;
+}
+
+static uint32_t mmio_value(const struct vmm_exit *e)
+{
+	uint32_t v = 0;
+
+	memcpy(&v, e->mmio.data, e->mmio.len < 4 ? e->mmio.len : 4);
+	return v;
+}
+
+/* KVM_IOEVENTFD: a guest write that matches signals the eventfd instead of
+ * exiting; one that does not match, and any after the deassign, exits. */
+static void test_ioeventfd_mmio(void **state)
+{
+	static const uint8_t code[] = {
+		0xb8, 0x00, 0xd0,				/* mov ax, 0xd000 */
+		0x8e, 0xd8,					/* mov ds, ax */
+		0x66, 0xc7, 0x06, 0x50, 0x00, 3, 0, 0, 0,	/* mov dword [0x50], 3 */
+		0x66, 0xc7, 0x06, 0x50, 0x00, 4, 0, 0, 0,	/* mov dword [0x50], 4 */
+		0x66, 0xc7, 0x06, 0x50, 0x00, 3, 0, 0, 0,	/* mov dword [0x50], 3 */
+		0xf4,						/* hlt */
+	};
+	struct machine m;
+	struct vmm_exit *e;
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_true(ops->size >= offsetof(struct vmm_hv_ops, ioeventfd) + sizeof(void *));
+	assert_non_null(ops->ioeventfd);
+	machine_start(&m, NULL, 0, code, sizeof(code));
+	assert_int_equal(ops->ioeventfd(m.vm, VMM_BUS_MMIO, MMIO_BASE + 0x50, 4, true, 3, fd, true), 0);
+	/* The same address, length and data twice: KVM refuses. */
+	assert_int_equal(ops->ioeventfd(m.vm, VMM_BUS_MMIO, MMIO_BASE + 0x50, 4, true, 3, fd, true),
+			 -EEXIST);
+	assert_int_equal(ops->ioeventfd(m.vm, VMM_BUS_MMIO, MMIO_BASE + 0x50, 3, true, 3, fd, true),
+			 -EINVAL);
+
+	e = run_expect(&m, VMM_EXIT_MMIO);	/* the first write did not exit */
+	assert_int_equal(e->mmio.addr, MMIO_BASE + 0x50);
+	assert_int_equal(e->mmio.len, 4);
+	assert_int_equal(e->mmio.is_write, 1);
+	assert_int_equal(mmio_value(e), 4);
+	assert_int_equal(eventfd_take(fd), 1);
+
+	assert_int_equal(ops->ioeventfd(m.vm, VMM_BUS_MMIO, MMIO_BASE + 0x50, 4, true, 3, fd, false), 0);
+	e = run_expect(&m, VMM_EXIT_MMIO);	/* deassigned: the same write exits now */
+	assert_int_equal(e->mmio.addr, MMIO_BASE + 0x50);
+	assert_int_equal(mmio_value(e), 3);
+	assert_int_equal(eventfd_take(fd), 0);
+	run_expect(&m, VMM_EXIT_HALT);
+	machine_stop(&m);
+	close(fd);
+}
+
+static void test_ioeventfd_pio(void **state)
+{
+	static const uint8_t code[] = {
+		0xb0, 0x07,	/* mov al, 7 */
+		0xe6, 0x12,	/* out 0x12, al */
+		0xb0, 0x08,	/* mov al, 8 */
+		0xe6, 0x12,	/* out 0x12, al */
+		0xf4,		/* hlt */
+	};
+	struct machine m;
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+	assert_true(fd >= 0);
+	machine_start(&m, NULL, 0, code, sizeof(code));
+	assert_int_equal(ops->ioeventfd(m.vm, VMM_BUS_PIO, 0x12, 1, true, 7, fd, true), 0);
+	expect_out(&m, 0x12, 1, 8);
+	assert_int_equal(eventfd_take(fd), 1);
+	run_expect(&m, VMM_EXIT_HALT);
+	assert_int_equal(ops->ioeventfd(m.vm, VMM_BUS_PIO, 0x12, 1, true, 7, fd, false), 0);
+	machine_stop(&m);
+	close(fd);
 }
 
 static const uint8_t msr_code[] = {
@@ -809,6 +895,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pio),
 		cmocka_unit_test(test_mmio),
+		cmocka_unit_test(test_ioeventfd_mmio),
+		cmocka_unit_test(test_ioeventfd_pio),
 		cmocka_unit_test(test_msr_user),
 		cmocka_unit_test(test_msr_user_error),
 		cmocka_unit_test(test_msr_kernel),

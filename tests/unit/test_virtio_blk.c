@@ -446,6 +446,19 @@ static void test_two_request_queues(void **state)
 
 	blk_create(props);
 	assert_true(drv_device_features() & F_MQ);
+	/* One QueueNotify write notification per queue, matching its index. */
+	assert_int_equal(vmm_harness_notify_count(F->h), 2);
+	for (unsigned q = 0; q < 2; q++) {
+		uint64_t addr, data;
+		unsigned len;
+		bool match;
+
+		assert_int_equal(vmm_harness_notify_get(F->h, q, NULL, &addr, &len, &match, &data), 0);
+		assert_int_equal(addr, VDEV_BASE + VIRTIO_MMIO_QUEUE_NOTIFY);
+		assert_int_equal(len, 4);
+		assert_true(match);
+		assert_int_equal(data, q);
+	}
 	assert_int_equal(vmm_harness_mmio_read(F->h, VDEV_BASE + 0x100 + 34, 2), 2);
 	vw(VIRTIO_MMIO_QUEUE_SEL, 2);
 	assert_int_equal(vr(VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
@@ -464,6 +477,7 @@ static void test_two_request_queues(void **state)
 	assert_memory_equal(gpa_ptr(DATA_GPA), want, 1024);
 	assert_int_equal(drv_used_ring(1)->idx, 1);
 	assert_int_equal(irq(), 1);
+	assert_int_equal(vmm_harness_notify_delivered(F->h), 2);
 }
 
 /* ---- hostile requests ---- */

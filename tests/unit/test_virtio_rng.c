@@ -379,6 +379,89 @@ static void test_deferred_work_dropped_by_reset(void **state)
 	assert_int_equal(used_count(0), VIRTIO_NOTIFY_BUDGET);
 }
 
+/* Write notifications (an ioeventfd under vmmctl): one per queue on
+ * QueueNotify, datamatch on the queue index; a kick goes through it. */
+static void test_queue_notify_registration(void **state)
+{
+	enum vmm_bus bus;
+	uint64_t addr, data;
+	unsigned len;
+	bool match;
+	uint32_t id, rlen;
+
+	assert_int_equal(vmm_harness_notify_count(F->h), 1);
+	assert_int_equal(vmm_harness_notify_get(F->h, 0, &bus, &addr, &len, &match, &data), 0);
+	assert_int_equal(bus, VMM_BUS_MMIO);
+	assert_int_equal(addr, VDEV_BASE + VIRTIO_MMIO_QUEUE_NOTIFY);
+	assert_int_equal(len, 4);
+	assert_true(match);
+	assert_int_equal(data, 0);
+	assert_int_equal(vmm_harness_notify_get(F->h, 1, NULL, NULL, NULL, NULL, NULL), -ENOENT);
+
+	assert_int_equal(drv_init(F_VERSION_1, 1, 16), DRV_STATUS_LIVE);
+	uint16_t head = drv_add(0, &(struct drv_buf){ VDEV_BUF, 64, true }, 1);
+	drv_kick(0);
+	assert_int_equal(vmm_harness_notify_delivered(F->h), 1);
+	assert_true(drv_get_used(0, &id, &rlen));
+	assert_int_equal(id, head);
+	assert_int_equal(rlen, 64);
+	assert_false(all_zero(gpa_ptr(VDEV_BUF), 64));
+	assert_int_equal(irq(), 1);
+
+	/* No such queue: no registration matches, the register sees it. */
+	vw(VIRTIO_MMIO_QUEUE_NOTIFY, 5);
+	assert_int_equal(vmm_harness_notify_delivered(F->h), 1);
+	assert_int_equal(drv_vdev(F->dev)->stats.notify_not_ready, 1);
+
+	vmm_harness_destroy_device(F->dev);
+	F->dev = NULL;
+	assert_int_equal(vmm_harness_notify_count(F->h), 0);
+	assert_int_equal(vmm_harness_notify_leaked(F->h), 0);
+}
+
+/* The same rules through the notification: before DRIVER_OK ignored and
+ * counted; the per-notification budget holds. */
+static void test_queue_notify_registration_rules(void **state)
+{
+	uint32_t id, len;
+	struct virtio_dev *vd = drv_vdev(F->dev);
+
+	drv_init_ex(F_VERSION_1, 1, 128, false);
+	drv_add(0, &(struct drv_buf){ VDEV_BUF, 64, true }, 1);
+	drv_kick(0);
+	assert_int_equal(vmm_harness_notify_delivered(F->h), 1);
+	assert_false(drv_get_used(0, &id, &len));
+	assert_int_equal(vd->stats.notify_not_ready, 1);
+
+	vw(VIRTIO_MMIO_STATUS, DRV_STATUS_LIVE);
+	for (unsigned i = 1; i < 100; i++)
+		drv_add(0, &(struct drv_buf){ VDEV_BUF + 16 * i, 16, true }, 1);
+	drv_kick(0);
+	assert_int_equal(vmm_harness_notify_delivered(F->h), 2);
+	assert_int_equal(used_count(0), VIRTIO_NOTIFY_BUDGET);
+	vmm_harness_clock_step(F->h, 0);
+	assert_int_equal(used_count(0), 100);
+}
+
+/* A host without the service (or a hypervisor without ioeventfd): the
+ * device keeps taking QueueNotify as an MMIO write. */
+static void test_queue_notify_without_registration(void **state)
+{
+	uint32_t id, len;
+
+	vmm_harness_destroy_device(F->dev);
+	vmm_harness_set_notify(F->h, false);
+	F->dev = drv_create("virtio-rng", NULL);
+	assert_non_null(F->dev);
+	assert_int_equal(vmm_harness_notify_count(F->h), 0);
+	assert_int_equal(drv_init(F_VERSION_1, 1, 16), DRV_STATUS_LIVE);
+	drv_add(0, &(struct drv_buf){ VDEV_BUF, 64, true }, 1);
+	drv_kick(0);
+	assert_int_equal(vmm_harness_notify_delivered(F->h), 0);
+	assert_true(drv_get_used(0, &id, &len));
+	assert_int_equal(len, 64);
+}
+
 static void test_base_and_irq_required(void **state)
 {
 	const char *only_base[] = { "base=0xd0001000", NULL };
@@ -414,6 +497,9 @@ int main(void)
 		T(test_machine_reset),
 		T(test_notify_work_is_bounded_and_resumed),
 		T(test_deferred_work_dropped_by_reset),
+		T(test_queue_notify_registration),
+		T(test_queue_notify_registration_rules),
+		T(test_queue_notify_without_registration),
 		T(test_base_and_irq_required),
 	};
 
