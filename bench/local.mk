@@ -14,3 +14,11 @@ bench_blk_path_SOURCES = bench/blk-path.c
 bench_blk_path_LDADD = tests/harness/libvmm-harness.la
 bench_scripts += bench/virtio-blk.sh
 EXTRA_DIST += bench/virtio-blk.sh
+
+# virtio-net transmit path against write(2) to the same tap (root and
+# /dev/net/tun, else SKIP; no KVM needed).
+check_PROGRAMS += bench/net-path
+bench_net_path_SOURCES = bench/net-path.c
+bench_net_path_LDADD = tests/harness/libvmm-harness.la
+bench_scripts += bench/virtio-net.sh
+EXTRA_DIST += bench/virtio-net.sh

@@ -60,6 +60,33 @@ struct fake_host {
 	bool disk_open;
 	unsigned long disk_ops;
 	unsigned long disk_refused; /* requests the core would have refused */
+
+	/* The net backend behind net_open(): sent frames are read whole (so
+	 * ASan sees every segment) and counted; one frame can wait to be
+	 * injected (fake_host_net_inject), as a backend keeps it after
+	 * -EAGAIN until net_input_ready(). */
+	bool net_present, net_open;
+	uint32_t net_caps;                   /* offloads the backend reports */
+	bool net_has_mac;
+	const struct vmm_net_client *net_client;
+	void *net_opaque;
+	uint32_t net_offloads;               /* last net_set_offloads() */
+	bool net_paused, net_ready;          /* input paused / resumed since */
+	uint8_t *net_pending;                /* a frame waiting, or NULL */
+	size_t net_pending_len, net_pending_split;
+	unsigned long net_sent, net_sent_bytes, net_received;
+	unsigned long net_refused;           /* frames or offloads the core would refuse */
+
+	/* The char backend behind char_open(): output captured (its last
+	 * bytes kept), input waiting until the device has room. */
+	bool char_present, char_open;
+	const struct vmm_char_client *char_client;
+	void *char_opaque;
+	bool char_paused, char_ready;
+	uint8_t char_out[256];
+	unsigned long char_out_bytes, char_in_bytes;
+	uint8_t char_pending[1024];
+	size_t char_pending_len;
 };
 
 /**
@@ -91,5 +118,29 @@ void fake_host_mmio_write(struct fake_host *fh, uint64_t gpa, unsigned len, uint
  * Return: how many callbacks ran.
  */
 unsigned fake_host_run_timers(struct fake_host *fh, uint64_t ns);
+
+/** fake_host_add_net() - a net backend (property "net" must name it)
+ * reporting offloads @caps, with a MAC of its own when @mac. */
+void fake_host_add_net(struct fake_host *fh, uint32_t caps, bool mac);
+
+/** fake_host_add_char() - a char backend (property "chardev" names it). */
+void fake_host_add_char(struct fake_host *fh);
+
+/**
+ * fake_host_net_inject() - the backend has frame @frame (@len bytes,
+ * header first, handed over as two segments split at @split): it replaces
+ * any frame still waiting and is offered to the device now unless input
+ * is paused.  Return: 0, or -ENOMEM.
+ */
+int fake_host_net_inject(struct fake_host *fh, const void *frame, size_t len, size_t split);
+
+/** fake_host_char_inject() - @len bytes of input for the char device
+ * (what does not fit the waiting buffer is dropped); offered now unless
+ * input is paused. */
+void fake_host_char_inject(struct fake_host *fh, const void *buf, size_t len);
+
+/** fake_host_poll() - what the main loop does after a device callback:
+ * deliver waiting input where the device said it has room again. */
+void fake_host_poll(struct fake_host *fh);
 
 #endif

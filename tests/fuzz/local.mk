@@ -41,10 +41,22 @@ tests/fuzz/virtio-rng.fuzz.o: $(srcdir)/devices/virtio-rng/virtio-rng.c $(srcdir
 	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS_ALL) -Dvmm_plugin_entry=fuzz_virtio_rng_entry -c -o $@ \
 		$(srcdir)/devices/virtio-rng/virtio-rng.c
 
+tests/fuzz/virtio-net.fuzz.o: $(srcdir)/devices/virtio-net/virtio-net.c $(srcdir)/devices/virtio/virtio.h $(fuzz_deps)
+	@$(MKDIR_P) tests/fuzz
+	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS_ALL) -Dvmm_plugin_entry=fuzz_virtio_net_entry -c -o $@ \
+		$(srcdir)/devices/virtio-net/virtio-net.c
+
+tests/fuzz/virtio-console.fuzz.o: $(srcdir)/devices/virtio-console/virtio-console.c $(srcdir)/devices/virtio/virtio.h $(fuzz_deps)
+	@$(MKDIR_P) tests/fuzz
+	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS_ALL) -Dvmm_plugin_entry=fuzz_virtio_console_entry -c -o $@ \
+		$(srcdir)/devices/virtio-console/virtio-console.c
+
+fuzz_device_objs = tests/fuzz/virtio-blk.fuzz.o tests/fuzz/virtio-rng.fuzz.o \
+	tests/fuzz/virtio-net.fuzz.o tests/fuzz/virtio-console.fuzz.o
+
 tests/fuzz/fuzz_virtio_devices: $(srcdir)/tests/fuzz/fuzz_virtio_devices.c $(fuzz_common) \
 		$(srcdir)/devices/virtio/virtio-mmio.c $(srcdir)/devices/virtio/virtio-mmio.h \
-		tests/fuzz/virtio-blk.fuzz.o tests/fuzz/virtio-rng.fuzz.o $(fuzz_deps)
+		$(fuzz_device_objs) $(fuzz_deps)
 	$(AM_V_CCLD)$(FUZZ_LINK) -o $@ $(srcdir)/tests/fuzz/fuzz_virtio_devices.c $(fuzz_common) \
-		$(srcdir)/devices/virtio/virtio-mmio.c tests/fuzz/virtio-blk.fuzz.o \
-		tests/fuzz/virtio-rng.fuzz.o
+		$(srcdir)/devices/virtio/virtio-mmio.c $(fuzz_device_objs)
 endif

@@ -77,9 +77,10 @@ NOTIFY0 = struct.pack('<BB', 5, 0)
 ACK, TIMERS = b'\x07', b'\x03'
 
 
-def chains(chain_list):
+def chains(chain_list, qd=QD, qa=QA):
     """chain_list: lists of (gpa, len, writable); returns RAM commands for
-    the descriptor table and an available ring offering each chain."""
+    the descriptor table (at qd) and an available ring (at qa) offering
+    each chain."""
     table, heads, i = b'', [], 0
     for ch in chain_list:
         heads.append(i)
@@ -88,7 +89,7 @@ def chains(chain_list):
             table += desc(gpa, length, (WRITE if w else 0) | (0 if last else NEXT), i + 1)
             i += 1
     avail = struct.pack('<HH', 0, len(heads)) + b''.join(struct.pack('<H', h) for h in heads)
-    return ram(QD, table) + ram(QA, avail)
+    return ram(qd, table) + ram(qa, avail)
 
 
 def blk_req(gpa, rtype, sector, data_gpa=None, data_len=0, write_data=None):
@@ -129,3 +130,54 @@ write('fuzz_virtio_devices', 'blk-ro-mq', b'\x06' + cmds + NOTIFY0 + ACK + struc
 # virtio-rng: two requests, event index.
 cmds = init(F_EVENT_IDX) + chains([[(0x4000, 64, True)], [(0x5000, 16, True), (0x5100, 16, True)]])
 write('fuzz_virtio_devices', 'rng', b'\x01' + cmds + NOTIFY0 + ACK + TIMERS)
+
+# ---- virtio-net (config bit 7, bit 0 clear) and virtio-console (bits 7, 0) ----
+QD1, QA1 = 0x8000, 0x9000   # queue 1 (transmit) of both, set up by init()
+NOTIFY1 = struct.pack('<BB', 5, 1)
+F_NET_CSUM, F_NET_GUEST_CSUM, F_NET_HOST_TSO4 = 1 << 0, 1 << 1, 1 << 11
+F_NET_MRG_RXBUF, F_CON_EMERG = 1 << 15, 1 << 2
+
+
+def inject(length, data=b'', split=0):
+    return struct.pack('<BHBB', 0x0b, length, split // 4, len(data)) + data
+
+
+def net_hdr(flags=0, gso=0, hdr_len=0, gso_size=0, cstart=0, coff=0):
+    return struct.pack('<BBHHHHH', flags, gso, hdr_len, gso_size, cstart, coff, 0)
+
+
+ETH = bytes.fromhex('ffffffffffff' '020000000001' '88b5')
+
+# TX: two frames, one a header and a frame split across descriptors, one
+# with a partial checksum (CSUM negotiated, the backend does checksums).
+cmds = init(F_NET_CSUM | F_EVENT_IDX)
+cmds += ram(0x4000, net_hdr() + ETH + bytes(range(64)))
+cmds += ram(0x4800, net_hdr(1, 0, 0, 0, 14, 6) + ETH + bytes(32))
+cmds += chains([[(0x4000, 12, False), (0x400c, 78, False)], [(0x4800, 58, False)]], QD1, QA1)
+write('fuzz_virtio_devices', 'net-tx', b'\x82' + cmds + NOTIFY1 + ACK + TIMERS)
+
+# RX with mergeable buffers: a 1500-byte frame over three 600-byte buffers,
+# then a second frame with too few buffers left (input pauses until the
+# driver posts more and notifies the receive queue).
+rx3 = [[(0x4000 + 0x400 * i, 600, True)] for i in range(3)]
+cmds = init(F_NET_MRG_RXBUF | F_NET_GUEST_CSUM | F_NET_CSUM)
+cmds += chains(rx3) + NOTIFY0
+cmds += inject(1512, net_hdr() + ETH + b'mrg', split=12) + ACK
+cmds += inject(1000, net_hdr(2) + ETH) + NOTIFY0
+cmds += ram(QA, struct.pack('<HHHHHH', 0, 5, 0, 1, 2, 0)) + NOTIFY0 + ACK
+write('fuzz_virtio_devices', 'net-rx-mrg', b'\xbe' + cmds)
+
+# RX without mergeable buffers: one frame in a big buffer, one too big.
+cmds = init(0) + chains([[(0x4000, 1600, True)], [(0x5000, 100, True)]]) + NOTIFY0
+cmds += inject(600, net_hdr() + ETH + b'plain') + inject(1200, net_hdr() + ETH) + ACK
+write('fuzz_virtio_devices', 'net-rx', b'\xc0' + cmds)
+
+# console: output on the transmitq, input into two receive buffers, and
+# an emergency write to config space (0x100 + 8).
+cmds = init(F_CON_EMERG | F_EVENT_IDX)
+cmds += ram(0x4000, b'hello, console\n') + ram(0x4100, b'second')
+cmds += chains([[(0x4000, 15, False)], [(0x4100, 6, False)]], QD1, QA1) + NOTIFY1
+cmds += chains([[(0x5000, 8, True)], [(0x5100, 64, True)]]) + NOTIFY0
+cmds += inject(20, b'typed input 0123456') + ACK
+cmds += struct.pack('<BBI', 0, 0x108 // 4, ord('!'))
+write('fuzz_virtio_devices', 'console-io', b'\x81' + cmds + TIMERS)
