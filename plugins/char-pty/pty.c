@@ -23,6 +23,8 @@
 #include <unistd.h>
 #include <vmm/vmm.h>
 
+#include "plugins/char-common/char-input.h"
+
 #define PTY_WRITE_WAIT_MS 10
 
 struct pty_be {
@@ -30,65 +32,28 @@ struct pty_be {
 	int master, slave;
 	char path[128];
 	char *link;                /* symlink made to the slave, or NULL */
-	pthread_mutex_t lock;      /* watch and resume_pending: main thread vs vCPU thread */
-	struct vmm_watch *watch;
-	bool resume_pending;
-	bool eof;
+	pthread_mutex_t lock;      /* the input's watch: main thread vs vCPU thread */
+	struct char_input in;
 	pthread_mutex_t wlock;     /* writers from several vCPUs, and the counter */
 	unsigned long dropped;
 };
 
-static void pty_readable(void *opaque, int fd, unsigned events)
+static void pty_input_ended(void *opaque, int fd, ssize_t n)
 {
 	struct pty_be *p = opaque;
-	uint8_t buf[256];
-	size_t room = p->h->char_input_room(p->h);
 
-	if (room == 0) {
-		/* The device is full: stop polling until resume_input, unless
-		 * it already came while we were asking. */
-		pthread_mutex_lock(&p->lock);
-		if (p->resume_pending) {
-			p->resume_pending = false;
-		} else if (p->watch) {
-			p->h->fd_unwatch(p->h, p->watch);
-			p->watch = NULL;
-		}
-		pthread_mutex_unlock(&p->lock);
-		return;
-	}
-	if (room > sizeof(buf))
-		room = sizeof(buf);
-	ssize_t n = read(fd, buf, room);
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n <= 0) {
-		pthread_mutex_lock(&p->lock);
-		p->eof = true;
-		if (p->watch)
-			p->h->fd_unwatch(p->h, p->watch);
-		p->watch = NULL;
-		pthread_mutex_unlock(&p->lock);
-		p->h->log(p->h, VMM_LOG_WARN, "%s: no more input (%s)", p->path,
-			  n < 0 ? strerror(errno) : "end of file");
-		return;
-	}
-	p->h->char_input(p->h, buf, (size_t)n);
+	pthread_mutex_lock(&p->lock);
+	char_input_stop(&p->in);
+	pthread_mutex_unlock(&p->lock);
+	p->h->log(p->h, VMM_LOG_WARN, "%s: no more input (%s)", p->path,
+		  n < 0 ? strerror((int)-n) : "end of file");
 }
 
 static void pty_resume_input(void *state)
 {
 	struct pty_be *p = state;
 
-	pthread_mutex_lock(&p->lock);
-	if (p->eof) {
-		/* nothing more will come */
-	} else if (p->watch) {
-		p->resume_pending = true;
-	} else {
-		p->watch = p->h->fd_watch(p->h, p->master, VMM_FD_READ, pty_readable, p);
-	}
-	pthread_mutex_unlock(&p->lock);
+	char_input_resume(&p->in);
 }
 
 static ssize_t pty_write(void *state, const void *buf, size_t len)
@@ -172,6 +137,9 @@ static int pty_open(const struct vmm_host *h, void **state)
 	p->slave = -1;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_mutex_init(&p->wlock, NULL);
+	char_input_init(&p->in, h, &p->lock);
+	p->in.ended = pty_input_ended;
+	p->in.opaque = p;
 	p->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (p->master < 0)
 		goto out_errno;
@@ -198,7 +166,7 @@ static int pty_open(const struct vmm_host *h, void **state)
 		pty_close(p);
 		return rc;
 	}
-	p->watch = h->fd_watch(h, p->master, VMM_FD_READ, pty_readable, p);
+	char_input_start(&p->in, p->master);
 	h->log(h, VMM_LOG_INFO, "pty: %s%s%s", p->path, p->link ? " linked from " : "",
 	       p->link ? p->link : "");
 	*state = p;
@@ -217,8 +185,7 @@ static void pty_close(void *state)
 
 	if (!p)
 		return;
-	if (p->watch)
-		p->h->fd_unwatch(p->h, p->watch);
+	char_input_stop(&p->in);
 	if (p->dropped)
 		p->h->log(p->h, VMM_LOG_INFO, "%s: %lu output bytes dropped", p->path, p->dropped);
 	if (p->link) {

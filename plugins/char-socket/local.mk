@@ -4,3 +4,4 @@ plugins_char_socket_socket_la_SOURCES = plugins/char-socket/socket.c
 plugins_char_socket_socket_la_CFLAGS = $(plugin_cflags)
 plugins_char_socket_socket_la_LDFLAGS = $(plugin_ldflags)
 EXTRA_DIST += plugins/char-socket/README.md
+plugins_char_socket_socket_la_LIBADD = plugins/char-common/libcharinput.la

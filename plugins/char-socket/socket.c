@@ -27,6 +27,8 @@
 #include <unistd.h>
 #include <vmm/vmm.h>
 
+#include "plugins/char-common/char-input.h"
+
 /* How long a write waits for a slow client before dropping the rest. */
 #define SOCK_WRITE_WAIT_MS 100
 
@@ -37,25 +39,21 @@ struct sock_be {
 	int listen_fd;               /* -1 in client mode */
 	pthread_mutex_t lock;
 	int client_fd;               /* -1: none connected */
-	struct vmm_watch *listen_watch, *client_watch;
-	bool resume_pending;
+	struct vmm_watch *listen_watch;
+	struct char_input in;        /* reads client_fd */
 	unsigned long dropped;       /* output bytes with nobody to take them */
 	unsigned long clients;       /* connections accepted */
 };
 
 static void sock_listen_ready(void *opaque, int fd, unsigned events);
-static void sock_client_ready(void *opaque, int fd, unsigned events);
 
 /* With the lock held: forget the client and take the next one. */
 static void sock_drop_client_locked(struct sock_be *s)
 {
-	if (s->client_watch)
-		s->h->fd_unwatch(s->h, s->client_watch);
-	s->client_watch = NULL;
+	char_input_stop(&s->in);
 	if (s->client_fd >= 0)
 		close(s->client_fd);
 	s->client_fd = -1;
-	s->resume_pending = false;
 	if (s->server && !s->listen_watch)
 		s->listen_watch = s->h->fd_watch(s->h, s->listen_fd, VMM_FD_READ, sock_listen_ready, s);
 }
@@ -65,7 +63,7 @@ static void sock_set_client_locked(struct sock_be *s, int fd)
 {
 	s->client_fd = fd;
 	s->clients++;
-	s->client_watch = s->h->fd_watch(s->h, fd, VMM_FD_READ, sock_client_ready, s);
+	char_input_start(&s->in, fd);
 	/* One client at a time: the next waits in the backlog. */
 	if (s->listen_watch)
 		s->h->fd_unwatch(s->h, s->listen_watch);
@@ -89,53 +87,23 @@ static void sock_listen_ready(void *opaque, int fd, unsigned events)
 	pthread_mutex_unlock(&s->lock);
 }
 
-static void sock_client_ready(void *opaque, int fd, unsigned events)
+static void sock_client_ended(void *opaque, int fd, ssize_t n)
 {
 	struct sock_be *s = opaque;
-	uint8_t buf[256];
-	size_t room = s->h->char_input_room(s->h);
 
-	if (room == 0) {
-		/* The device is full: stop reading until resume_input. */
-		pthread_mutex_lock(&s->lock);
-		if (s->resume_pending) {
-			s->resume_pending = false;
-		} else if (s->client_watch && s->client_fd == fd) {
-			s->h->fd_unwatch(s->h, s->client_watch);
-			s->client_watch = NULL;
-		}
-		pthread_mutex_unlock(&s->lock);
-		return;
-	}
-	if (room > sizeof(buf))
-		room = sizeof(buf);
-	ssize_t n = recv(fd, buf, room, MSG_DONTWAIT);
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n <= 0) {
-		pthread_mutex_lock(&s->lock);
-		if (s->client_fd == fd)
-			sock_drop_client_locked(s);
-		pthread_mutex_unlock(&s->lock);
-		s->h->log(s->h, VMM_LOG_INFO, "%s: client disconnected", s->path);
-		return;
-	}
-	s->h->char_input(s->h, buf, (size_t)n);
+	pthread_mutex_lock(&s->lock);
+	if (s->client_fd == fd)
+		sock_drop_client_locked(s);
+	pthread_mutex_unlock(&s->lock);
+	s->h->log(s->h, VMM_LOG_INFO, "%s: client disconnected", s->path);
 }
 
 static void sock_resume_input(void *state)
 {
 	struct sock_be *s = state;
 
-	pthread_mutex_lock(&s->lock);
-	if (s->client_fd < 0) {
-		/* nobody to read from; a new client is watched at accept */
-	} else if (s->client_watch) {
-		s->resume_pending = true;
-	} else {
-		s->client_watch = s->h->fd_watch(s->h, s->client_fd, VMM_FD_READ, sock_client_ready, s);
-	}
-	pthread_mutex_unlock(&s->lock);
+	/* with no client, a new one is watched at accept */
+	char_input_resume(&s->in);
 }
 
 static ssize_t sock_write(void *state, const void *buf, size_t len)
@@ -277,6 +245,9 @@ static int sock_open(const struct vmm_host *h, void **state)
 	s->h = h;
 	s->listen_fd = s->client_fd = -1;
 	pthread_mutex_init(&s->lock, NULL);
+	char_input_init(&s->in, h, &s->lock);
+	s->in.ended = sock_client_ended;
+	s->in.opaque = s;
 	s->server = true;
 	h->prop_bool(h, "server", &s->server);
 	h->prop_bool(h, "wait", &wait);
@@ -316,8 +287,7 @@ static void sock_close(void *state)
 
 	if (!s)
 		return;
-	if (s->client_watch)
-		s->h->fd_unwatch(s->h, s->client_watch);
+	char_input_stop(&s->in);
 	if (s->listen_watch)
 		s->h->fd_unwatch(s->h, s->listen_watch);
 	if (s->client_fd >= 0)

@@ -15,15 +15,15 @@
 #include <unistd.h>
 #include <vmm/vmm.h>
 
+#include "plugins/char-common/char-input.h"
+
 #define ESCAPE_CHAR 0x01 /* Ctrl-A */
 
 struct stdio_be {
 	const struct vmm_host *h;
-	pthread_mutex_t lock; /* watch and resume_pending: main thread vs vCPU thread */
-	struct vmm_watch *watch;
-	bool resume_pending;
+	pthread_mutex_t lock; /* the input's watch: main thread vs vCPU thread */
+	struct char_input in;
 	bool escape;
-	bool eof;
 };
 
 static struct termios saved_tio;
@@ -57,11 +57,10 @@ static void raw_terminal(void)
 	tcsetattr(STDIN_FILENO, TCSANOW, &t);
 }
 
-static void stdio_readable(void *opaque, int fd, unsigned events);
-
 /* Take Ctrl-A sequences out of buf; returns the bytes left for the guest. */
-static size_t filter_escapes(struct stdio_be *s, uint8_t *buf, size_t n)
+static size_t filter_escapes(void *opaque, uint8_t *buf, size_t n)
 {
+	struct stdio_be *s = opaque;
 	size_t out = 0;
 	for (size_t i = 0; i < n; i++) {
 		uint8_t c = buf[i];
@@ -83,57 +82,21 @@ static size_t filter_escapes(struct stdio_be *s, uint8_t *buf, size_t n)
 	return out;
 }
 
-static void stdio_readable(void *opaque, int fd, unsigned events)
+/* EOF or error: the guest sees no more input. */
+static void stdio_input_ended(void *opaque, int fd, ssize_t n)
 {
 	struct stdio_be *s = opaque;
-	uint8_t buf[256];
-	size_t room = s->h->char_input_room(s->h);
 
-	if (room == 0) {
-		/* The device is full: stop polling until it has room, unless
-		 * it already said so while we were asking. */
-		pthread_mutex_lock(&s->lock);
-		if (s->resume_pending) {
-			s->resume_pending = false;
-		} else if (s->watch) {
-			s->h->fd_unwatch(s->h, s->watch);
-			s->watch = NULL;
-		}
-		pthread_mutex_unlock(&s->lock);
-		return;
-	}
-	if (room > sizeof(buf))
-		room = sizeof(buf);
-	ssize_t n = read(fd, buf, room);
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n <= 0) {
-		/* EOF or error: the guest sees no more input. */
-		pthread_mutex_lock(&s->lock);
-		s->eof = true;
-		if (s->watch)
-			s->h->fd_unwatch(s->h, s->watch);
-		s->watch = NULL;
-		pthread_mutex_unlock(&s->lock);
-		return;
-	}
-	size_t len = filter_escapes(s, buf, (size_t)n);
-	if (len)
-		s->h->char_input(s->h, buf, len);
+	pthread_mutex_lock(&s->lock);
+	char_input_stop(&s->in);
+	pthread_mutex_unlock(&s->lock);
 }
 
 static void stdio_resume_input(void *state)
 {
 	struct stdio_be *s = state;
-	pthread_mutex_lock(&s->lock);
-	if (s->eof) {
-		/* nothing more will come */
-	} else if (s->watch) {
-		s->resume_pending = true;
-	} else {
-		s->watch = s->h->fd_watch(s->h, STDIN_FILENO, VMM_FD_READ, stdio_readable, s);
-	}
-	pthread_mutex_unlock(&s->lock);
+
+	char_input_resume(&s->in);
 }
 
 static ssize_t stdio_write(void *state, const void *buf, size_t len)
@@ -158,15 +121,17 @@ static int stdio_open(const struct vmm_host *h, void **state)
 		return -ENOMEM;
 	s->h = h;
 	pthread_mutex_init(&s->lock, NULL);
+	char_input_init(&s->in, h, &s->lock);
+	s->in.filter = filter_escapes;
+	s->in.ended = stdio_input_ended;
+	s->in.opaque = s;
 	raw_terminal();
 	/* epoll cannot watch a regular file or /dev/null: such a stdin gives
 	 * the guest no input (a pipe or a terminal does). */
 	struct stat st;
 	if (fstat(STDIN_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
 					       isatty(STDIN_FILENO)))
-		s->watch = h->fd_watch(h, STDIN_FILENO, VMM_FD_READ, stdio_readable, s);
-	else
-		s->eof = true;
+		char_input_start(&s->in, STDIN_FILENO);
 	*state = s;
 	return 0;
 }
@@ -176,8 +141,7 @@ static void stdio_close(void *state)
 	struct stdio_be *s = state;
 	if (!s)
 		return;
-	if (s->watch)
-		s->h->fd_unwatch(s->h, s->watch);
+	char_input_stop(&s->in);
 	restore_terminal();
 	pthread_mutex_destroy(&s->lock);
 	free(s);
