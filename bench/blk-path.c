@@ -30,72 +30,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <vmm/harness.h>
-#include "devices/virtio/virtio-mmio.h"
+#include "bench/virtio-bench-driver.h"
 
-#define BASE 0xd0000000ull
-#define RAM (4u << 20)
-#define QSIZE 256
-#define DESC_GPA 0x10000ull
-#define AVAIL_GPA 0x11000ull
-#define USED_GPA 0x12000ull
 #define HDR_GPA 0x20000ull
 #define STATUS_GPA 0x20100ull
 #define DATA_GPA 0x30000ull
 #define REQ 4096u
 
-static struct vmm_harness *H;
-static uint8_t *RAMP;
-static uint16_t avail_idx, used_seen;
-
-static void vw(uint32_t off, uint32_t v)
-{
-	vmm_harness_mmio_write(H, BASE + off, 4, v);
-}
-
-static uint32_t vr(uint32_t off)
-{
-	return (uint32_t)vmm_harness_mmio_read(H, BASE + off, 4);
-}
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int driver_init(void)
-{
-	uint32_t s = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
-
-	vw(VIRTIO_MMIO_STATUS, 0);
-	vw(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
-	vw(VIRTIO_MMIO_STATUS, s);
-	vw(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	vw(VIRTIO_MMIO_DRIVER_FEATURES, 1u << 9); /* VIRTIO_BLK_F_FLUSH */
-	vw(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	vw(VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VIRTIO_F_VERSION_1 */
-	vw(VIRTIO_MMIO_STATUS, s | VIRTIO_STATUS_FEATURES_OK);
-	if (!(vr(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK))
-		return -1;
-	vw(VIRTIO_MMIO_QUEUE_SEL, 0);
-	vw(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
-	vw(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)DESC_GPA);
-	vw(VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)AVAIL_GPA);
-	vw(VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)USED_GPA);
-	vw(VIRTIO_MMIO_QUEUE_READY, 1);
-	vw(VIRTIO_MMIO_STATUS, s | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
-	return vr(VIRTIO_MMIO_QUEUE_READY) == 1 ? 0 : -1;
-}
-
 /* One request through the virtqueue, start to completion. */
 static int vq_request(bool write, uint64_t offset)
 {
-	struct virtq_desc *d = (struct virtq_desc *)(RAMP + DESC_GPA);
-	struct virtq_avail *a = (struct virtq_avail *)(RAMP + AVAIL_GPA);
-	struct virtq_used *u = (struct virtq_used *)(RAMP + USED_GPA);
+	struct virtq_desc *d = descs();
 	uint32_t hdr[4] = { write ? 1 : 0, 0, (uint32_t)(offset / 512), (uint32_t)(offset / 512 >> 32) };
 
 	memcpy(RAMP + HDR_GPA, hdr, sizeof(hdr));
@@ -104,14 +49,8 @@ static int vq_request(bool write, uint64_t offset)
 	d[1] = (struct virtq_desc){ DATA_GPA, REQ,
 				    (uint16_t)(VIRTQ_DESC_F_NEXT | (write ? 0 : VIRTQ_DESC_F_WRITE)), 2 };
 	d[2] = (struct virtq_desc){ STATUS_GPA, 1, VIRTQ_DESC_F_WRITE, 0 };
-	a->ring[avail_idx % QSIZE] = 0;
-	avail_idx++;
-	__atomic_store_n(&a->idx, avail_idx, __ATOMIC_RELEASE);
-	vw(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	if (__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE) != (uint16_t)(used_seen + 1))
+	if (submit(0))
 		return -1;
-	used_seen++;
-	vw(VIRTIO_MMIO_INTERRUPT_ACK, vr(VIRTIO_MMIO_INTERRUPT_STATUS));
 	return RAMP[STATUS_GPA] == 0 ? 0 : -1;
 }
 
@@ -157,7 +96,7 @@ int main(int argc, char **argv)
 	H = vmm_harness_new();
 	if (!H || vmm_harness_set_ram(H, RAM) ||
 	    vmm_harness_add_backend(H, "disk0", "block-file", be_props) ||
-	    !vmm_harness_create_device(H, "virtio-blk", "vblk", dev_props) || driver_init()) {
+	    !vmm_harness_create_device(H, "virtio-blk", "vblk", dev_props) || driver_init(1u << 9 /* VIRTIO_BLK_F_FLUSH */, 0)) {
 		fprintf(stderr, "blk-path: cannot set up virtio-blk on %s\n", argv[1]);
 		return 1;
 	}
@@ -176,7 +115,7 @@ int main(int argc, char **argv)
 			offsets[i] = next_offset(blocks);
 		for (int kind = 0; kind < 4; kind++) {
 			bool write = kind >= 2, vq = !(kind & 1);
-			double t0 = now_us();
+			double t0 = now_s();
 
 			for (int i = 0; i < nreq; i++) {
 				int rc = vq ? vq_request(write, offsets[i])
@@ -187,7 +126,7 @@ int main(int argc, char **argv)
 					return 1;
 				}
 			}
-			t[kind] = (now_us() - t0) / nreq;
+			t[kind] = (now_s() - t0) * 1e6 / nreq;
 		}
 		printf("read-vq %.3f read-plain %.3f write-vq %.3f write-plain %.3f\n", t[0], t[1],
 		       t[2], t[3]);

@@ -10,7 +10,7 @@ EXTRA_DIST += bench/exit-cost.sh bench/startup.sh bench/bench-lib.sh bench/exit-
 
 # virtio-blk request path against preadv/pwritev (no KVM needed).
 check_PROGRAMS += bench/blk-path
-bench_blk_path_SOURCES = bench/blk-path.c
+bench_blk_path_SOURCES = bench/blk-path.c bench/virtio-bench-driver.h
 bench_blk_path_LDADD = tests/harness/libvmm-harness.la
 bench_scripts += bench/virtio-blk.sh
 EXTRA_DIST += bench/virtio-blk.sh
@@ -18,7 +18,7 @@ EXTRA_DIST += bench/virtio-blk.sh
 # virtio-net transmit path against write(2) to the same tap (root and
 # /dev/net/tun, else SKIP; no KVM needed).
 check_PROGRAMS += bench/net-path
-bench_net_path_SOURCES = bench/net-path.c
+bench_net_path_SOURCES = bench/net-path.c bench/virtio-bench-driver.h
 bench_net_path_LDADD = tests/harness/libvmm-harness.la
 bench_scripts += bench/virtio-net.sh
 EXTRA_DIST += bench/virtio-net.sh

@@ -27,85 +27,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <vmm/harness.h>
-#include "devices/virtio/virtio-mmio.h"
+#include "bench/virtio-bench-driver.h"
 
-#define BASE 0xd0000000ull
-#define RAM (4u << 20)
-#define QSIZE 256
 #define TXQ 1
-#define DESC_GPA 0x10000ull
-#define AVAIL_GPA 0x11000ull
-#define USED_GPA 0x12000ull
 #define FRAME_GPA 0x20000ull
 #define HDR 12u
 #define FRAME 1500u
 
-static struct vmm_harness *H;
-static uint8_t *RAMP;
-static uint16_t avail_idx, used_seen;
-
-static void vw(uint32_t off, uint32_t v)
-{
-	vmm_harness_mmio_write(H, BASE + off, 4, v);
-}
-
-static uint32_t vr(uint32_t off)
-{
-	return (uint32_t)vmm_harness_mmio_read(H, BASE + off, 4);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* VERSION_1 only: no offloads, no mergeable buffers; only the transmit
- * queue is set up (the receive queue stays off, so nothing is read). */
-static int driver_init(void)
-{
-	uint32_t s = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
-
-	vw(VIRTIO_MMIO_STATUS, 0);
-	vw(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
-	vw(VIRTIO_MMIO_STATUS, s);
-	vw(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	vw(VIRTIO_MMIO_DRIVER_FEATURES, 0);
-	vw(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	vw(VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VIRTIO_F_VERSION_1 */
-	vw(VIRTIO_MMIO_STATUS, s | VIRTIO_STATUS_FEATURES_OK);
-	if (!(vr(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK))
-		return -1;
-	vw(VIRTIO_MMIO_QUEUE_SEL, TXQ);
-	vw(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
-	vw(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)DESC_GPA);
-	vw(VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)AVAIL_GPA);
-	vw(VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)USED_GPA);
-	vw(VIRTIO_MMIO_QUEUE_READY, 1);
-	vw(VIRTIO_MMIO_STATUS, s | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
-	return vr(VIRTIO_MMIO_QUEUE_READY) == 1 ? 0 : -1;
-}
-
 /* One frame through the transmit queue, post to completion. */
 static int vq_frame(void)
 {
-	struct virtq_desc *d = (struct virtq_desc *)(RAMP + DESC_GPA);
-	struct virtq_avail *a = (struct virtq_avail *)(RAMP + AVAIL_GPA);
-	struct virtq_used *u = (struct virtq_used *)(RAMP + USED_GPA);
-
-	d[0] = (struct virtq_desc){ FRAME_GPA, HDR + FRAME, 0, 0 };
-	a->ring[avail_idx % QSIZE] = 0;
-	avail_idx++;
-	__atomic_store_n(&a->idx, avail_idx, __ATOMIC_RELEASE);
-	vw(VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);
-	if (__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE) != (uint16_t)(used_seen + 1))
-		return -1;
-	used_seen++;
-	vw(VIRTIO_MMIO_INTERRUPT_ACK, vr(VIRTIO_MMIO_INTERRUPT_STATUS));
-	return 0;
+	descs()[0] = (struct virtq_desc){ FRAME_GPA, HDR + FRAME, 0, 0 };
+	return submit(TXQ);
 }
 
 /* A full tap queue drops, as tap_send does: only a real error fails. */
@@ -162,7 +95,7 @@ int main(int argc, char **argv)
 	H = vmm_harness_new();
 	if (!H || vmm_harness_set_ram(H, RAM) ||
 	    vmm_harness_add_backend(H, "net0", "net-tap", be_props) ||
-	    !vmm_harness_create_device(H, "virtio-net", "vnet", dev_props) || driver_init()) {
+	    !vmm_harness_create_device(H, "virtio-net", "vnet", dev_props) || driver_init(0 /* no offloads, no mergeable buffers */, TXQ)) {
 		fprintf(stderr, "net-path: cannot set up virtio-net on tap %s\n", argv[1]);
 		return 1;
 	}
