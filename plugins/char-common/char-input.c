@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* char-input.c - see char-input.h. */
 #include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "plugins/char-common/char-input.h"
@@ -70,4 +72,28 @@ void char_input_resume(struct char_input *in)
 		in->watch = in->h->fd_watch(in->h, in->fd, VMM_FD_READ, char_input_readable, in);
 	}
 	pthread_mutex_unlock(in->lock);
+}
+
+size_t char_output_write(int fd, bool socket, const void *buf, size_t len, int wait_ms)
+{
+	const uint8_t *b = buf;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = socket ? send(fd, b + done, len - done, MSG_DONTWAIT | MSG_NOSIGNAL)
+				   : write(fd, b + done, len - done);
+		if (n > 0) {
+			done += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+			if (poll(&pfd, 1, wait_ms) > 0)
+				continue;
+		}
+		break;
+	}
+	return done;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * char-input.h - reading a character backend's input fd with the device's
- * flow control, shared by the stdio, pty and socket backends.
+ * flow control, and writing output that must not stall a vCPU; shared by the
+ * stdio, pty and socket backends.
  *
  * A backend hands input over with h->char_input() only as far as
  * h->char_input_room() allows.  When the device is full the fd stops being
@@ -46,5 +47,12 @@ void char_input_start(struct char_input *in, int fd);
 void char_input_stop(struct char_input *in);
 /* The backend's resume_input op: the device has room again.  Takes the lock. */
 void char_input_resume(struct char_input *in);
+
+/* Output to a non-blocking @fd that must never stall the writing vCPU:
+ * writes what it can, waiting at most @wait_ms each time the peer's buffer
+ * is full; a socket is written with send(MSG_NOSIGNAL), so a peer that
+ * left gives EPIPE, not SIGPIPE.  Returns the bytes written; the caller
+ * decides what the rest means (dropped and counted). */
+size_t char_output_write(int fd, bool socket, const void *buf, size_t len, int wait_ms);
 
 #endif

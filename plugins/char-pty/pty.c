@@ -59,29 +59,15 @@ static void pty_resume_input(void *state)
 static ssize_t pty_write(void *state, const void *buf, size_t len)
 {
 	struct pty_be *p = state;
-	const uint8_t *b = buf;
-	size_t done = 0;
 
 	pthread_mutex_lock(&p->wlock);
-	while (done < len) {
-		ssize_t n = write(p->master, b + done, len - done);
-		if (n > 0) {
-			done += (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			struct pollfd pfd = { .fd = p->master, .events = POLLOUT };
-			if (poll(&pfd, 1, PTY_WRITE_WAIT_MS) > 0)
-				continue;
-		}
+	size_t done = char_output_write(p->master, false, buf, len, PTY_WRITE_WAIT_MS);
+	if (done < len) {
 		/* Nobody reads the slave: drop the rest rather than stall
 		 * the vCPU that is writing. */
 		if (p->dropped == 0)
 			p->h->log(p->h, VMM_LOG_WARN, "%s: nobody reads it; dropping output", p->path);
 		p->dropped += len - done;
-		break;
 	}
 	pthread_mutex_unlock(&p->wlock);
 	return (ssize_t)done;

@@ -109,27 +109,13 @@ static void sock_resume_input(void *state)
 static ssize_t sock_write(void *state, const void *buf, size_t len)
 {
 	struct sock_be *s = state;
-	const uint8_t *b = buf;
 	size_t done = 0;
 
 	pthread_mutex_lock(&s->lock);
-	while (s->client_fd >= 0 && done < len) {
-		ssize_t n = send(s->client_fd, b + done, len - done, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n > 0) {
-			done += (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			struct pollfd pfd = { .fd = s->client_fd, .events = POLLOUT };
-			if (poll(&pfd, 1, SOCK_WRITE_WAIT_MS) > 0)
-				continue;
-		}
-		/* A client that stopped reading, or left (EPIPE): its read
-		 * side sees the hang-up and drops it on the main thread. */
-		break;
-	}
+	/* A client that stopped reading, or left (EPIPE): its read side sees
+	 * the hang-up and drops it on the main thread. */
+	if (s->client_fd >= 0)
+		done = char_output_write(s->client_fd, true, buf, len, SOCK_WRITE_WAIT_MS);
 	if (done < len) {
 		if (s->dropped == 0)
 			s->h->log(s->h, VMM_LOG_INFO, "%s: no client reading; dropping output", s->path);
