@@ -308,7 +308,10 @@ bool virtq_need_interrupt(struct virtq *vq)
 				vq->used_idx, old);
 }
 
-size_t virtq_iov_read(const struct iovec *iov, unsigned n, size_t offset, void *buf, size_t len)
+/* Copy between a flat buffer and [offset, offset + len) of the segments,
+ * either way: the one loop behind virtq_iov_read and virtq_iov_write. */
+static size_t iov_copy(const struct iovec *iov, unsigned n, size_t offset, uint8_t *buf, size_t len,
+		       bool to_iov)
 {
 	size_t done = 0;
 
@@ -320,31 +323,27 @@ size_t virtq_iov_read(const struct iovec *iov, unsigned n, size_t offset, void *
 		size_t chunk = iov[i].iov_len - offset;
 		if (chunk > len - done)
 			chunk = len - done;
-		memcpy((uint8_t *)buf + done, (const uint8_t *)iov[i].iov_base + offset, chunk);
+		uint8_t *seg = (uint8_t *)iov[i].iov_base + offset;
+		if (to_iov)
+			memcpy(seg, buf + done, chunk);
+		else
+			memcpy(buf + done, seg, chunk);
 		done += chunk;
 		offset = 0;
 	}
 	return done;
 }
 
+size_t virtq_iov_read(const struct iovec *iov, unsigned n, size_t offset, void *buf, size_t len)
+{
+	return iov_copy(iov, n, offset, buf, len, false);
+}
+
 size_t virtq_iov_write(const struct iovec *iov, unsigned n, size_t offset, const void *buf,
 		       size_t len)
 {
-	size_t done = 0;
-
-	for (unsigned i = 0; i < n && done < len; i++) {
-		if (offset >= iov[i].iov_len) {
-			offset -= iov[i].iov_len;
-			continue;
-		}
-		size_t chunk = iov[i].iov_len - offset;
-		if (chunk > len - done)
-			chunk = len - done;
-		memcpy((uint8_t *)iov[i].iov_base + offset, (const uint8_t *)buf + done, chunk);
-		done += chunk;
-		offset = 0;
-	}
-	return done;
+	/* to_iov: the buffer is only read */
+	return iov_copy(iov, n, offset, (uint8_t *)(uintptr_t)buf, len, true);
 }
 
 unsigned virtq_iov_slice(const struct iovec *iov, unsigned n, size_t offset, size_t len,
