@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <vmm/vmm.h>
@@ -1044,6 +1045,13 @@ struct vmm_harness *vmm_harness_new(void)
 	return h;
 }
 
+static void ram_free(struct vmm_harness *h)
+{
+	if (h->ram)
+		munmap(h->ram, h->ram_size);
+	h->ram = NULL;
+}
+
 void vmm_harness_free(struct vmm_harness *h)
 {
 	if (!h)
@@ -1071,7 +1079,7 @@ void vmm_harness_free(struct vmm_harness *h)
 	}
 	for (int b = 0; b < VMM_BUS_COUNT; b++)
 		vmm_bus_destroy(&h->bus[b]);
-	free(h->ram);
+	ram_free(h);
 	free(h);
 }
 
@@ -1079,12 +1087,16 @@ int vmm_harness_set_ram(struct vmm_harness *h, size_t size)
 {
 	uint8_t *ram = NULL;
 
+	/* Page-aligned and zeroed, as the core's guest RAM is: calloc()
+	 * returned RAM 16 bytes past a page boundary, and every copy into
+	 * "guest pages" then straddled cache lines (the virtio-blk benchmark's
+	 * 4 KiB reads ran ~0.2 us slower than into an aligned buffer). */
 	if (size) {
-		ram = calloc(1, size);
-		if (!ram)
+		ram = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (ram == MAP_FAILED)
 			return -ENOMEM;
 	}
-	free(h->ram);
+	ram_free(h);
 	h->ram = ram;
 	h->ram_size = size;
 	return 0;
