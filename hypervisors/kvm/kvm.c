@@ -66,6 +66,9 @@ struct kvm_vm {
 	bool readonly_mem;	/* KVM_CAP_READONLY_MEM */
 	bool ioeventfd;		/* KVM_CAP_IOEVENTFD */
 	uint32_t nr_vcpus;	/* for the CPUID topology */
+	/* KVM_GET_SUPPORTED_CPUID, asked once by the first vcpu_create(): the
+	 * answer is the host's and does not change; each vCPU patches a copy. */
+	struct kvm_cpuid2 *supported_cpuid;
 	unsigned int nr_clear;
 	struct cpuid_clear clear[CPUID_CLEAR_MAX];
 };
@@ -369,6 +372,7 @@ static void kvm_vm_destroy(void *opaque)
 	close(vm->vm_fd);
 	close(vm->sys_fd);
 	pthread_mutex_destroy(&vm->route_lock);
+	free(vm->supported_cpuid);
 	free(vm);
 }
 
@@ -544,7 +548,7 @@ static int kvm_irq_line(void *opaque, uint32_t line, int level)
 /* ------------------------------------------------------------------ */
 /* vCPU setup */
 
-static struct kvm_cpuid2 *get_supported_cpuid(struct kvm_vm *vm)
+static struct kvm_cpuid2 *query_supported_cpuid(struct kvm_vm *vm)
 {
 	struct kvm_cpuid2 *cpuid;
 	uint32_t nent = CPUID_INITIAL_NENT;
@@ -569,6 +573,23 @@ static struct kvm_cpuid2 *get_supported_cpuid(struct kvm_vm *vm)
 		}
 		nent *= 2;
 	}
+}
+
+/* A copy of the supported table for one vCPU to patch (free() it). */
+static struct kvm_cpuid2 *get_supported_cpuid(struct kvm_vm *vm)
+{
+	struct kvm_cpuid2 *copy;
+	size_t size;
+
+	if (!vm->supported_cpuid && !(vm->supported_cpuid = query_supported_cpuid(vm)))
+		return NULL;
+	size = sizeof(*copy) + vm->supported_cpuid->nent * sizeof(copy->entries[0]);
+	copy = malloc(size);
+	if (!copy) {
+		vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: out of memory for CPUID");
+		return NULL;
+	}
+	return memcpy(copy, vm->supported_cpuid, size);
 }
 
 static uint32_t *cpuid_reg_ptr(struct kvm_cpuid_entry2 *e, enum cpuid_reg reg)
