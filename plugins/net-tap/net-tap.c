@@ -244,8 +244,10 @@ static int tap_send(void *state, const struct iovec *iov, int iovcnt)
 	do
 		n = writev(t->fd, iov, iovcnt);
 	while (n < 0 && errno == EINTR);
-	if (n >= 0 || errno == EAGAIN || errno == ENOBUFS)
-		return 0; /* a full link drops, as a wire would */
+	/* A full link drops, as a wire would; so does a tap set down (the
+	 * kernel says EIO while the interface lacks IFF_UP). */
+	if (n >= 0 || errno == EAGAIN || errno == ENOBUFS || errno == EIO)
+		return 0;
 	return -errno;
 }
 
