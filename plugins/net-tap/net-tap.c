@@ -185,7 +185,8 @@ static void tap_netlink(void *opaque, int fd, unsigned events)
 }
 
 /* Watch the link from before its state is read, so no change is missed.
- * Without rtnetlink the link stays as the host first saw it (logged). */
+ * Without rtnetlink (or on an ABI 1.2 host) the link stays up; a failure
+ * is logged. */
 static void tap_link_open(struct tap *t)
 {
 	const struct vmm_host *h = t->h;
