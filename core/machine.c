@@ -654,6 +654,7 @@ struct vmm_net {
 	void *client_opaque;
 	struct vmm_net_info info;
 	atomic_bool input_paused;
+	bool link_up;                 /* what the device was told; under its lock */
 };
 
 static struct vmm_net *host_net_open(const struct vmm_host *h, const char *prop,
@@ -690,6 +691,10 @@ static struct vmm_net *host_net_open(const struct vmm_host *h, const char *prop,
 	n->client_opaque = opaque;
 	n->info.size = sizeof(n->info);
 	vmm_net_query(n->ops, be->state, &n->info);
+	/* The backend's open() may have said its link is down. */
+	n->link_up = !be->link_down;
+	if (be->link_down)
+		n->info.flags |= VMM_NET_LINK_DOWN;
 	memcpy(info, &n->info, info->size < sizeof(n->info) ? info->size : sizeof(n->info));
 	be->net = n;
 	return n;
@@ -735,6 +740,23 @@ static int host_net_input(const struct vmm_host *h, const struct iovec *iov, int
 		atomic_store(&n->input_paused, true);
 	instance_unlock(n->dev);
 	return rc;
+}
+
+/* Called by a net backend instance (from open() or the main thread) when
+ * its link goes up or down. */
+static void host_net_link_set(const struct vmm_host *h, bool up)
+{
+	struct vmm_instance *in = inst_of(h);
+	struct vmm_net *n = in->net;
+
+	if (in->link_down != !up)
+		vmm_log(VMM_LOG_DEBUG, in->name, "link %s", up ? "up" : "down");
+	in->link_down = !up;
+	if (!n)
+		return;
+	instance_lock(n->dev);
+	vmm_net_link_update(n->client, n->client_opaque, &n->link_up, up);
+	instance_unlock(n->dev);
 }
 
 /* Called by a backend instance: how much its device would take now. */
@@ -988,6 +1010,7 @@ static const struct vmm_host host_template = {
 	.net_input = host_net_input,
 	.notify_register = host_notify_register,
 	.notify_unregister = host_notify_unregister,
+	.net_link_set = host_net_link_set,
 };
 
 static struct vmm_instance *instance_new(struct vmm_machine *m, const struct vmm_cfg_instance *ci,

@@ -30,6 +30,9 @@ void vmm_net_query(const struct vmm_net_backend_ops *ops, void *state, struct vm
 	if (NET_HAS(ops, info))
 		ops->info(state, &info);
 	info.offloads &= NET_OFFLOAD_ALL;
+	/* The link state is the core's to report (vmm_net_link_flags), from
+	 * what the backend said with net_link_set, not from its info op. */
+	info.flags &= VMM_NET_HAS_MAC;
 	/* A backend that cannot be told what to deliver can deliver nothing
 	 * special. */
 	if (!NET_HAS(ops, set_offloads))
@@ -78,4 +81,14 @@ int vmm_net_dispatch_offloads(const struct vmm_net_backend_ops *ops, void *state
 bool vmm_net_has_resume(const struct vmm_net_backend_ops *ops)
 {
 	return NET_HAS(ops, resume_input);
+}
+
+void vmm_net_link_update(const struct vmm_net_client *c, void *opaque, bool *known, bool up)
+{
+	if (*known == up)
+		return;
+	*known = up;
+	if (c->size >= offsetof(struct vmm_net_client, link_changed) + sizeof(void *) &&
+	    c->link_changed)
+		c->link_changed(opaque, up);
 }

@@ -27,6 +27,11 @@ int vmm_net_dispatch_send(const struct vmm_net_backend_ops *ops, void *state,
 int vmm_net_dispatch_offloads(const struct vmm_net_backend_ops *ops, void *state,
 			      const struct vmm_net_info *info, uint32_t offloads);
 
+/* The backend's link is now @up: when that differs from *@known, the
+ * device's link_changed (if it has one) hears of it and *@known follows.
+ * The caller holds the device's lock. */
+void vmm_net_link_update(const struct vmm_net_client *c, void *opaque, bool *known, bool up);
+
 /* Whether the table has resume_input. */
 bool vmm_net_has_resume(const struct vmm_net_backend_ops *ops);
 

@@ -59,6 +59,8 @@ struct virtio_net {
 	struct vmm_net *net;
 	struct vmm_net_info info;
 	uint8_t config[NET_CFG_SIZE];
+	bool link_prop;          /* the `link` property */
+	bool backend_up;         /* the backend's link (ABI 1.3 link_changed) */
 	bool rx_stalled;         /* the backend waits for net_input_ready() */
 	struct net_stats stats;
 	struct virtq_elem elem;
@@ -81,6 +83,36 @@ static uint64_t net_config_read(void *opaque, uint32_t offset, unsigned len)
 		if (offset + i < NET_CFG_SIZE)
 			v |= (uint64_t)n->config[offset + i] << (8 * i);
 	return v;
+}
+
+/* Config `status` (5.1.4): VIRTIO_NET_S_LINK_UP while the `link` property
+ * and the backend's link are both up. */
+static bool net_set_status(struct virtio_net *n)
+{
+	uint16_t old, st = htole16(n->link_prop && n->backend_up ? VIRTIO_NET_S_LINK_UP : 0);
+
+	memcpy(&old, n->config + NET_CFG_STATUS, 2);
+	memcpy(n->config + NET_CFG_STATUS, &st, 2);
+	return old != st;
+}
+
+static void net_link_changed(void *opaque, bool up)
+{
+	struct virtio_net *n = opaque;
+
+	n->backend_up = up;
+	if (!net_set_status(n))
+		return;
+	n->h->log(n->h, VMM_LOG_INFO, "link %s", up ? "up" : "down");
+	/* 5.1.4: `status` exists only with VIRTIO_NET_F_STATUS, and a driver
+	 * that negotiated it reads the link from it (5.1.4.2); a changed
+	 * config comes with a configuration change notification (4.2.2:
+	 * InterruptStatus bit 1, ConfigGeneration bumped), which the
+	 * transport sends only after DRIVER_OK, so before it just the field
+	 * and the generation change.  A driver without the feature assumes
+	 * the link is up and gets no interrupt. */
+	if (virtio_dev_has_feature(n->vdev, VIRTIO_NET_F_STATUS))
+		virtio_dev_config_changed(n->vdev);
 }
 
 /* ------------------------------------------------------------------- TX */
@@ -399,6 +431,7 @@ static const struct vmm_net_client net_client = {
 	.size = sizeof(struct vmm_net_client),
 	.can_receive = net_can_receive,
 	.receive = net_receive,
+	.link_changed = net_link_changed,
 };
 
 static int net_create(const struct vmm_host *h, void **state)
@@ -407,7 +440,6 @@ static int net_create(const struct vmm_host *h, void **state)
 	struct virtio_dev_setup setup = { 0 };
 	struct virtio_net *n;
 	uint8_t mac[6];
-	bool link = true;
 	int rc;
 
 	if (!VMM_HOST_HAS(h, net_open) || !VMM_HOST_HAS(h, net_input_ready)) {
@@ -419,11 +451,12 @@ static int net_create(const struct vmm_host *h, void **state)
 		       mac_prop);
 		return -EINVAL;
 	}
-	h->prop_bool(h, "link", &link);
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
 	n->h = h;
+	n->link_prop = true;
+	h->prop_bool(h, "link", &n->link_prop);
 	n->rx_stalled = true;
 	n->info.size = sizeof(n->info);
 	n->net = h->net_open(h, "net", &net_client, n, &n->info);
@@ -441,8 +474,10 @@ static int net_create(const struct vmm_host *h, void **state)
 			net_parse_mac(NET_DEFAULT_MAC, mac);
 	}
 	memcpy(n->config + NET_CFG_MAC, mac, sizeof(mac));
-	uint16_t st = htole16(link ? VIRTIO_NET_S_LINK_UP : 0), vqs = htole16(1);
-	memcpy(n->config + NET_CFG_STATUS, &st, 2);
+	/* An ABI 1.2 host never sets VMM_NET_LINK_DOWN: the link is up. */
+	n->backend_up = !(n->info.flags & VMM_NET_LINK_DOWN);
+	net_set_status(n);
+	uint16_t vqs = htole16(1);
 	memcpy(n->config + NET_CFG_MAX_VQ, &vqs, 2);
 
 	setup.features = net_virtio_ops.features | net_offload_features(n->info.offloads);
@@ -476,7 +511,7 @@ static const struct vmm_prop_desc net_props[] = {
 	{ .name = "mac", .type = VMM_PROP_STRING,
 	  .help = "MAC address xx:xx:xx:xx:xx:xx (default: the backend's, else " NET_DEFAULT_MAC ")" },
 	{ .name = "link", .type = VMM_PROP_BOOL, .def_int = 1,
-	  .help = "link status the driver reads (VIRTIO_NET_F_STATUS)" },
+	  .help = "false: the link is always down; true: it follows the backend's (VIRTIO_NET_F_STATUS)" },
 	{ .name = NULL },
 };
 

@@ -154,6 +154,23 @@ int vmm_harness_add_net_fake(struct vmm_harness *h, const char *name, uint32_t o
  */
 int vmm_harness_net_inject(struct vmm_harness *h, const char *name, const void *frame, size_t len);
 
+/**
+ * vmm_harness_net_link() - the link of net backend @name (a plugin or a
+ * fake) goes up (@up true) or down, as if the backend had called
+ * h->net_link_set() (ABI 1.3): the device's link_changed hears of it now
+ * when the state differs from what it was last told.
+ *
+ * Return: 0, or -ENOENT for no such backend.
+ */
+int vmm_harness_net_link(struct vmm_harness *h, const char *name, bool up);
+
+/**
+ * vmm_harness_net_link_state() - what net backend @name (or the test)
+ * reported last with net_link_set: 1 up (also when it never said), 0
+ * down, -ENOENT for no such backend.
+ */
+int vmm_harness_net_link_state(struct vmm_harness *h, const char *name);
+
 /** vmm_harness_net_sent_count() - frames the device sent to fake @name. */
 size_t vmm_harness_net_sent_count(struct vmm_harness *h, const char *name);
 

@@ -19,6 +19,8 @@
  * Check h->size before using a service appended after ABI 1.0.
  * ABI 1.2 (unreleased) adds block and net backends and write notifications
  * (notify_register / notify_unregister).
+ * ABI 1.3 adds net link changes (net_link_set, vmm_net_client.link_changed,
+ * VMM_NET_LINK_DOWN).
  */
 #ifndef VMM_HOST_H
 #define VMM_HOST_H
@@ -232,10 +234,14 @@ struct vmm_net_hdr {
 #define VMM_NET_OFFLOAD_UFO  (1u << 4) /* GSO_UDP */
 
 #define VMM_NET_HAS_MAC (1u << 0) /* vmm_net_info.mac is the backend's */
+/* ABI 1.3: set by the core in what net_open() fills when the backend's
+ * link is down at that moment (net_link_set); a backend does not set it
+ * in its info op.  An older core never sets it: the link is up. */
+#define VMM_NET_LINK_DOWN (1u << 1)
 
 struct vmm_net_info {
 	uint32_t size;     /* sizeof(struct vmm_net_info) */
-	uint32_t flags;    /* VMM_NET_HAS_MAC */
+	uint32_t flags;    /* VMM_NET_HAS_MAC, VMM_NET_LINK_DOWN */
 	uint32_t offloads; /* VMM_NET_OFFLOAD_* the backend takes in frames sent
 			    * to it and can be asked for with net_set_offloads */
 	uint8_t mac[6];
@@ -252,6 +258,11 @@ struct vmm_net_client {
 	 * -EAGAIN: no room after all; the backend keeps the frame, input
 	 * pauses until h->net_input_ready(). */
 	int (*receive)(void *opaque, const struct iovec *iov, int iovcnt);
+	/* ABI 1.3, may be NULL: the backend's link went up or down (its
+	 * net_link_set).  Called under the device's instance lock, only when
+	 * the state differs from the last one the device was given (the
+	 * VMM_NET_LINK_DOWN flag net_open() filled, then each call). */
+	void (*link_changed)(void *opaque, bool up);
 };
 
 enum vmm_stop_reason {
@@ -432,6 +443,15 @@ struct vmm_host {
 	 * Call from create() (undoing) or destroy(): the main loop is not
 	 * running then. */
 	void (*notify_unregister)(const struct vmm_host *h, struct vmm_notify *n);
+
+	/* --- net backends, backend side (ABI 1.3: check h->size) --- */
+	/* The backend's link is up (true) or down: e.g. a tap set down on the
+	 * host.  A backend's link is up until it says otherwise.  Call from
+	 * open() (the initial state, before any device uses the backend) or
+	 * from the main thread (an fd watch callback); not from a vCPU thread
+	 * inside send().  The core tells the device (link_changed) when the
+	 * state changes; repeating the same state is harmless. */
+	void (*net_link_set)(const struct vmm_host *h, bool up);
 };
 
 /* True when the host table `h` has service `field` (appended after ABI 1.0)

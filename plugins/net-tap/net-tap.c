@@ -8,6 +8,11 @@
  * non-blocking fd on the main loop; when the device has no room the frame
  * is kept and the fd is no longer watched until the device resumes input.
  *
+ * The link (ABI 1.3) is the interface's IFF_UP, what `ip link set TAP
+ * down|up` changes: read at open, then followed through an rtnetlink
+ * socket (RTMGRP_LINK) on the main loop, and reported with
+ * h->net_link_set().
+ *
  * Threads: send() and resume_input() may run on a vCPU thread; everything
  * else, including every fd watch change, runs on the main thread.
  * resume_input() only writes an eventfd that the main loop watches.
@@ -16,12 +21,15 @@
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -38,6 +46,10 @@ struct tap {
 	int kick;                 /* eventfd: the device can take input again */
 	struct vmm_watch *watch;  /* on fd; NULL while input is paused */
 	struct vmm_watch *kick_watch;
+	int nl;                   /* rtnetlink socket (RTMGRP_LINK), -1 without one */
+	struct vmm_watch *nl_watch;
+	char ifname[IFNAMSIZ];    /* as the kernel named it */
+	int ifindex;
 	uint32_t caps;            /* VMM_NET_OFFLOAD_* the tap can do */
 	size_t pending;           /* bytes in buf the device has not taken yet */
 	uint8_t buf[TAP_BUF];
@@ -108,6 +120,113 @@ static void tap_kicked(void *opaque, int fd, unsigned events)
 	tap_drain(t);
 }
 
+/* ------------------------------------------------------------------ link */
+
+static bool link_changes(const struct vmm_host *h)
+{
+	return VMM_HOST_HAS(h, net_link_set);
+}
+
+/* An interface ioctl (SIOCGIFFLAGS, SIOCGIFINDEX) on the tap: 0 or -errno. */
+static int tap_ifreq(const struct tap *t, unsigned long req, struct ifreq *ifr)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = 0;
+
+	if (s < 0)
+		return -errno;
+	memset(ifr, 0, sizeof(*ifr));
+	memcpy(ifr->ifr_name, t->ifname, sizeof(ifr->ifr_name));
+	if (ioctl(s, req, ifr) < 0)
+		rc = -errno;
+	close(s);
+	return rc;
+}
+
+/* Ask the kernel for the interface's flags and report IFF_UP. */
+static void tap_link_query(struct tap *t)
+{
+	struct ifreq ifr;
+
+	if (tap_ifreq(t, SIOCGIFFLAGS, &ifr) == 0)
+		t->h->net_link_set(t->h, (ifr.ifr_flags & IFF_UP) != 0);
+}
+
+/* rtnetlink messages (RTMGRP_LINK): RTM_NEWLINK for the tap carries its
+ * flags; RTM_DELLINK means it is gone. */
+static void tap_netlink(void *opaque, int fd, unsigned events)
+{
+	struct tap *t = opaque;
+	uint8_t buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+
+	for (unsigned i = 0; i < TAP_BATCH; i++) {
+		struct sockaddr_nl from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+
+		if (n < 0) {
+			/* ENOBUFS: messages were lost; ask for the state. */
+			if (errno == ENOBUFS)
+				tap_link_query(t);
+			return;
+		}
+		if (fl < sizeof(from) || from.nl_pid != 0)
+			continue; /* only the kernel speaks for links */
+		for (struct nlmsghdr *m = (struct nlmsghdr *)buf; NLMSG_OK(m, (size_t)n);
+		     m = NLMSG_NEXT(m, n)) {
+			struct ifinfomsg *ifi = NLMSG_DATA(m);
+
+			if ((m->nlmsg_type != RTM_NEWLINK && m->nlmsg_type != RTM_DELLINK) ||
+			    m->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)) || ifi->ifi_index != t->ifindex)
+				continue;
+			t->h->net_link_set(t->h, m->nlmsg_type == RTM_NEWLINK &&
+						      (ifi->ifi_flags & IFF_UP));
+		}
+	}
+}
+
+/* Watch the link from before its state is read, so no change is missed.
+ * Without rtnetlink (or on an ABI 1.2 host) the link stays up; a failure
+ * is logged. */
+static void tap_link_open(struct tap *t)
+{
+	const struct vmm_host *h = t->h;
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+	struct ifreq ifr;
+	int rc;
+
+	t->nl = -1;
+	if (!link_changes(h))
+		return;
+	rc = tap_ifreq(t, SIOCGIFINDEX, &ifr);
+	if (rc == 0) {
+		t->ifindex = ifr.ifr_ifindex;
+		t->nl = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+		if (t->nl < 0 || bind(t->nl, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			rc = -errno;
+		else if (!(t->nl_watch = h->fd_watch(h, t->nl, VMM_FD_READ, tap_netlink, t)))
+			rc = -ENOMEM;
+	}
+	if (rc) {
+		h->log(h, VMM_LOG_WARN, "tap '%s': cannot follow its link state (%s); the link stays up",
+		       t->ifname, strerror(-rc));
+		if (t->nl >= 0)
+			close(t->nl);
+		t->nl = -1;
+		return;
+	}
+	tap_link_query(t);
+}
+
+static void tap_link_close(struct tap *t)
+{
+	if (t->nl_watch)
+		t->h->fd_unwatch(t->h, t->nl_watch);
+	if (t->nl >= 0)
+		close(t->nl);
+}
+
+/* ----------------------------------------------------------------- frames */
+
 static void tap_resume_input(void *state)
 {
 	struct tap *t = state;
@@ -126,8 +245,10 @@ static int tap_send(void *state, const struct iovec *iov, int iovcnt)
 	do
 		n = writev(t->fd, iov, iovcnt);
 	while (n < 0 && errno == EINTR);
-	if (n >= 0 || errno == EAGAIN || errno == ENOBUFS)
-		return 0; /* a full link drops, as a wire would */
+	/* A full link drops, as a wire would; so does a tap set down (the
+	 * kernel says EIO while the interface lacks IFF_UP). */
+	if (n >= 0 || errno == EAGAIN || errno == ENOBUFS || errno == EIO)
+		return 0;
 	return -errno;
 }
 
@@ -182,6 +303,8 @@ static int tap_open(const struct vmm_host *h, void **state)
 		       ifname, strerror(errno));
 		goto out_close;
 	}
+	memcpy(t->ifname, ifr.ifr_name, sizeof(t->ifname));
+	t->ifname[IFNAMSIZ - 1] = '\0';
 	if (ioctl(t->fd, TUNSETVNETHDRSZ, &hdr_size) < 0) {
 		rc = -errno;
 		h->log(h, VMM_LOG_ERROR, "tap '%s': TUNSETVNETHDRSZ: %s", ifname, strerror(errno));
@@ -208,6 +331,7 @@ static int tap_open(const struct vmm_host *h, void **state)
 		rc = -ENOMEM;
 		goto out_unwatch;
 	}
+	tap_link_open(t);
 	*state = t;
 	return 0;
 
@@ -230,6 +354,7 @@ static void tap_close(void *state)
 
 	if (!t)
 		return;
+	tap_link_close(t);
 	if (t->watch)
 		t->h->fd_unwatch(t->h, t->watch);
 	t->h->fd_unwatch(t->h, t->kick_watch);

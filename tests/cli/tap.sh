@@ -1,6 +1,7 @@
 #!/bin/sh
 # The real net-tap backend under virtio-net: needs root, /dev/net/tun and
-# ip(8).  Creates its own tap, removes it on exit, and runs tap-check.
+# ip(8).  Creates its own tap, removes it on exit, and runs tap-check
+# (frames both ways; `ip link set TAP down`/`up` reaching the guest's link).
 skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "needs root to create a tap interface"
 [ -c /dev/net/tun ] || skip "no /dev/net/tun"

@@ -16,7 +16,7 @@
 #   e2e_setup                        checks tools, fetches the kernel (may skip)
 #   e2e_rd_add_bin SRC DEST          a binary plus every library ldd names
 #   e2e_rd_add_file SRC DEST         any file (e.g. an L2 bzImage or initramfs)
-#   e2e_run [-t SECS] [-x WHY] [-w LINE -i FILE] [-k LINE] [-b CMD] [-a CMD] NAME "VMMCTL ARGS" STATUS [LINE...]
+#   e2e_run [-t SECS] [-x WHY] [-w LINE -i FILE] [-k LINE] [-e LINE -c CMD] [-b CMD] [-a CMD] NAME "VMMCTL ARGS" STATUS [LINE...]
 #                                    one vmmctl run in L1 and what to expect:
 #                                    exit STATUS, each LINE as a whole line of
 #                                    its output, and no line starting "FAIL: "
@@ -225,12 +225,16 @@ e2e_real_binary() {
 #   reported as ok with a note to remove the mark); -w LINE -i FILE: once the
 #   run's output has a line containing LINE, FILE (a path inside L1) is
 #   typed at vmmctl's standard input, i.e. the guest's console; -k LINE:
-#   SIGKILL vmmctl as soon as its output has LINE; -b CMD, -a CMD: shell
+#   SIGKILL vmmctl as soon as its output has LINE; -e LINE -c CMD: once the
+#   run's output has a line containing LINE, run shell command CMD in L1
+#   while vmmctl goes on (CMD may read the output so far in /tmp/out, e.g.
+#   to wait for the guest's next line; its own output is part of the
+#   run's); -b CMD, -a CMD: shell
 #   commands run in L1 before vmmctl starts and after it has ended (their
 #   output is part of the run's, so the expected LINEs can check it, e.g. a
 #   disk image seen from the host side).
 e2e_run() {
-	_t=$E2E_RUN_TIMEOUT _x="" _w="" _i="" _k="" _b="" _a=""
+	_t=$E2E_RUN_TIMEOUT _x="" _w="" _i="" _k="" _b="" _a="" _e="" _c=""
 	while :; do
 		case "$1" in
 		-t) _t=$2; shift 2 ;;
@@ -238,6 +242,8 @@ e2e_run() {
 		-w) _w=$2; shift 2 ;;
 		-i) _i=$2; shift 2 ;;
 		-k) _k=$2; shift 2 ;;
+		-e) _e=$2; shift 2 ;;
+		-c) _c=$2; shift 2 ;;
 		-b) _b=$2; shift 2 ;;
 		-a) _a=$2; shift 2 ;;
 		*) break ;;
@@ -248,13 +254,17 @@ e2e_run() {
 	if [ -n "${E2E_ONLY:-}" ] && ! echo "$_name" | grep -qE -- "$E2E_ONLY"; then
 		return 0
 	fi
-	case "$_name$_args$_w$_i$_k" in *'|'*) echo "FAIL: e2e_run $_name: '|' is not allowed in its arguments"; exit 1 ;; esac
-	# -b/-a commands travel as files: they may hold any character.
+	if { [ -n "$_e" ] && [ -z "$_c" ]; } || { [ -z "$_e" ] && [ -n "$_c" ]; }; then
+		echo "FAIL: e2e_run $_name: -e LINE and -c CMD go together"; exit 1
+	fi
+	case "$_name$_args$_w$_i$_k$_e" in *'|'*) echo "FAIL: e2e_run $_name: '|' is not allowed in its arguments"; exit 1 ;; esac
+	# -b/-a/-c commands travel as files: they may hold any character.
 	mkdir -p "$E2E_RD/e2e/cmd"
-	rm -f "$E2E_RD/e2e/cmd/$_name.before" "$E2E_RD/e2e/cmd/$_name.after"
+	rm -f "$E2E_RD/e2e/cmd/$_name.before" "$E2E_RD/e2e/cmd/$_name.after" "$E2E_RD/e2e/cmd/$_name.on"
 	[ -n "$_b" ] && printf '%s\n' "$_b" >"$E2E_RD/e2e/cmd/$_name.before"
 	[ -n "$_a" ] && printf '%s\n' "$_a" >"$E2E_RD/e2e/cmd/$_name.after"
-	printf '%s\n' "$_name|$_t|$_w|$_i|$_k|$_args" >>"$E2E_RUNS"
+	[ -n "$_c" ] && printf '%s\n' "$_c" >"$E2E_RD/e2e/cmd/$_name.on"
+	printf '%s\n' "$_name|$_t|$_w|$_i|$_k|$_e|$_args" >>"$E2E_RUNS"
 	[ "$_t" -gt "${E2E_GROUP_MAXT:-0}" ] && E2E_GROUP_MAXT=$_t
 	_lines=""
 	for _ln in "$@"; do _lines="$_lines$_ln	"; done   # TAB-separated
@@ -324,7 +334,7 @@ if [ -n "$why" ]; then
 fi
 echo "E2E-KVM ok $(grep -c ^processor /proc/cpuinfo) cpus, $(grep -o -m1 -w svm /proc/cpuinfo) nested=$(cat /sys/module/kvm_amd/parameters/nested 2>/dev/null)"
 cd /e2e
-while IFS='|' read -r name tmo wait input killat args; do
+while IFS='|' read -r name tmo wait input killat onwait args; do
 	[ -n "$name" ] || continue
 	echo "E2E-BEGIN $name"
 	rm -f /tmp/hung /tmp/in /tmp/out
@@ -349,6 +359,11 @@ while IFS='|' read -r name tmo wait input killat args; do
 		(while ! grep -q -- "$killat" /tmp/out; do sleep 0.05; done; kill -KILL $pid) </dev/null &
 		killer=$!
 	fi
+	onpid=""
+	if [ -n "$onwait" ]; then
+		(while ! grep -q -- "$onwait" /tmp/out; do sleep 0.2; done; exec sh "/e2e/cmd/$name.on") </dev/null 2>&1 &
+		onpid=$!
+	fi
 	# the timeout: SIGTERM (vmmctl ends the VM cleanly), SIGKILL 5 s later
 	(sleep $tmo; kill -0 $pid 2>/dev/null && touch /tmp/hung && kill -TERM $pid 2>/dev/null &&
 	 echo "E2E-TIMEOUT $name after $tmo s";
@@ -359,6 +374,7 @@ while IFS='|' read -r name tmo wait input killat args; do
 	kill $wd 2>/dev/null
 	[ -n "$feeder" ] && kill $feeder 2>/dev/null
 	[ -n "$killer" ] && kill $killer 2>/dev/null
+	[ -n "$onpid" ] && kill $onpid 2>/dev/null
 	e=$(cs)
 	cat /tmp/out
 	sed 's/^/E2E-STDERR /' /tmp/err

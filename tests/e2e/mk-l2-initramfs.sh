@@ -21,6 +21,10 @@
 #   L2-NET-TX-DONE, L2-NET-RX-OK  256 KiB sent over TCP to 10.0.2.1:5555
 #                               (L1, on the tap) and 256 KiB received from
 #                               10.0.2.1:5556 with the expected checksum
+#   L2-LINK-READY               then L1 sets its tap down (nested.sh), and
+#   L2-LINK-DOWN-OK             eth0's carrier became 0 (virtio-net's
+#                               config-change interrupt), L1 sets it up,
+#   L2-LINK-UP-OK               and the carrier became 1 again
 # and ends the machine:
 #   reset (default)  reboot -f: give the kernel reboot=k so it resets through
 #                    the i8042 (vmmctl status 3 with reset = "stop")
@@ -144,6 +148,23 @@ if grep -qw l2.virtio /proc/cmdline; then
 		# an input that stays open: busybox nc ends at EOF on either side
 		got=$( (sleep 60 &) | nc 10.0.2.1 5556 | md5sum)
 		[ "$got" = "$want" ] && echo "L2-NET-RX-OK" || echo "FAIL: the file from L1 has md5 $got, expected $want"
+		# The link: L1 sets its tap down once it reads the line below,
+		# then up once it reads L2-LINK-DOWN-OK.  Waits are bounded.
+		carrier() {
+			n=0
+			while [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" != "$1" ] && [ $n -lt 300 ]; do
+				sleep 0.1; n=$((n + 1))
+			done
+			[ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" = "$1" ]
+		}
+		echo "L2-LINK-READY"
+		if carrier 0; then
+			echo "L2-LINK-DOWN-OK"
+			carrier 1 && echo "L2-LINK-UP-OK" ||
+				echo "FAIL: eth0's carrier stayed $(cat /sys/class/net/eth0/carrier 2>&1) after L1 set its tap up"
+		else
+			echo "FAIL: eth0's carrier stayed $(cat /sys/class/net/eth0/carrier 2>&1) after L1 set its tap down"
+		fi
 	else
 		echo "FAIL: no eth0 ($(ls /sys/class/net))"
 	fi

@@ -169,9 +169,14 @@ for k in $L2_KERNELS; do
 " 120 L2-HVC-HELLO >/tmp/hvc.out 2>&1 &)'
 	hvccheck='grep -q L2-HVC-HELLO /tmp/hvc.out && echo L1-HVC-OK || echo "L1: hvc0 gave: $(head -c 200 /tmp/hvc.out)"'
 	netcheck='w=$(yes L2-NET-PATTERN | head -c 262144 | md5sum); g=$(md5sum </tmp/from-guest.bin); [ "$w" = "$g" ] && echo L1-NET-OK || echo "L1: the file from the guest: $(wc -c </tmp/from-guest.bin) bytes"; killall nc 2>/dev/null'
+	# The link (net-tap follows the tap's IFF_UP): once the guest is
+	# ready L1 sets the tap down, waits (bounded) for the guest to see
+	# its carrier go, and sets it up again.
+	link='ip link set vmmtap0 down && echo L1-LINK-DOWN; n=0; while ! grep -q L2-LINK-DOWN-OK /tmp/out && ! grep -q "^FAIL: " /tmp/out && [ $n -lt 600 ]; do sleep 0.1; n=$((n + 1)); done; ip link set vmmtap0 up && echo L1-LINK-UP'
 	args="run --stats conf/l2-virtio.conf --kernel l2/$k.bz --initrd l2/initrd.gz --cmdline 'console=ttyS0 panic=-1 l2.virtio ${E2E_L2_APPEND:-quiet}'"
-	e2e_run -t 150 $shell -b "$disks; $net; $hvc" -a "$check; $netcheck; $hvccheck" "linux-$k-virtio" "$args" 0 \
+	e2e_run -t 150 $shell -e L2-LINK-READY -c "$link" -b "$disks; $net; $hvc" -a "$check; $netcheck; $hvccheck" "linux-$k-virtio" "$args" 0 \
 		"L2-BLK-SYNCED" "L2-BLK-OK" "L2-RO-OK" "L2-RNG-OK" "L2-NET-TX-DONE" "L2-NET-RX-OK" \
+		"L2-LINK-READY" "L1-LINK-DOWN" "L2-LINK-DOWN-OK" "L1-LINK-UP" "L2-LINK-UP-OK" \
 		"L2-HVC-GOT L1-TO-HVC" "L2-DONE" "L2-SHELL-42" "L1-DISK-OK" "L1-RO-OK" "L1-NET-OK" "L1-HVC-OK"
 	E2E_TIMEOUT=$((E2E_TIMEOUT + 150))
 	if [ $k = amd64 ]; then

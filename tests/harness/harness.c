@@ -128,6 +128,7 @@ struct harness_backend {
 	struct vmm_block *user;
 	struct vmm_net *net_user;
 	struct net_fake *fake;        /* a fake net backend: its state */
+	bool link_down;               /* net: what the backend (or the test) said last */
 };
 
 /* The fake net backend: frames the device sent, offloads it set. */
@@ -148,6 +149,7 @@ struct vmm_net {
 	struct vmm_net_info info;
 	bool paused;       /* input refused; waiting for net_input_ready() */
 	bool ready_posted; /* net_input_ready() called, resume deferred */
+	bool link_up;      /* what the device was told */
 };
 
 struct vmm_block {
@@ -855,6 +857,9 @@ static struct vmm_net *host_net_open(const struct vmm_host *host, const char *pr
 	n->opaque = opaque;
 	n->info.size = sizeof(n->info);
 	vmm_net_query(be->net_ops, be->inst->state, &n->info);
+	n->link_up = !be->link_down;
+	if (be->link_down)
+		n->info.flags |= VMM_NET_LINK_DOWN;
 	memcpy(info, &n->info, info->size < sizeof(n->info) ? info->size : sizeof(n->info));
 	be->net_user = n;
 	dev->net = n;
@@ -914,6 +919,24 @@ static int host_net_input(const struct vmm_host *host, const struct iovec *iov, 
 	struct vmm_harness_dev *inst = dev_of(host);
 
 	return net_deliver(backend_of(inst->h, inst), iov, iovcnt);
+}
+
+/* A net backend's link (plugin or fake, or the test) went up or down. */
+static void net_link(struct harness_backend *be, bool up)
+{
+	be->link_down = !up;
+	if (be->net_user)
+		vmm_net_link_update(be->net_user->client, be->net_user->opaque, &be->net_user->link_up,
+				    up);
+}
+
+static void host_net_link_set(const struct vmm_host *host, bool up)
+{
+	struct vmm_harness_dev *inst = dev_of(host);
+	struct harness_backend *be = backend_of(inst->h, inst);
+
+	if (be && be->type == VMM_BACKEND_NET)
+		net_link(be, up);
 }
 
 /* The fake net backend's ops; its state is the struct net_fake. */
@@ -1026,6 +1049,7 @@ static const struct vmm_host host_template = {
 	.net_input_ready = host_net_input_ready,
 	.net_set_offloads = host_net_set_offloads,
 	.net_input = host_net_input,
+	.net_link_set = host_net_link_set,
 	.notify_register = host_notify_register,
 	.notify_unregister = host_notify_unregister,
 };
@@ -1799,6 +1823,25 @@ int vmm_harness_net_inject(struct vmm_harness *h, const char *name, const void *
 	rc = net_deliver(be, &iov, 1);
 	leave(h);
 	return rc;
+}
+
+int vmm_harness_net_link(struct vmm_harness *h, const char *name, bool up)
+{
+	struct harness_backend *be = net_backend(h, name, false);
+
+	if (!be)
+		return -ENOENT;
+	enter(h);
+	net_link(be, up);
+	leave(h);
+	return 0;
+}
+
+int vmm_harness_net_link_state(struct vmm_harness *h, const char *name)
+{
+	struct harness_backend *be = net_backend(h, name, false);
+
+	return be ? !be->link_down : -ENOENT;
 }
 
 size_t vmm_harness_net_sent_count(struct vmm_harness *h, const char *name)

@@ -2,7 +2,8 @@
  * harness, on the tap named in argv[1] (tests/cli/tap.sh creates it): a
  * frame the guest transmits appears on the tap (read with an AF_PACKET
  * socket), and a frame sent into the tap reaches the guest's receive
- * buffer.  Exit 0 pass, 1 fail. */
+ * buffer; `ip link set TAP down` / `up` on the host reaches the guest as
+ * its link status with a config-change interrupt.  Exit 0 pass, 1 fail. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -163,10 +164,87 @@ static void test_tap_frames(void **state)
 	fixture_teardown(state);
 }
 
+/* net-tap's rtnetlink socket: the one AF_NETLINK socket among our fds. */
+static int netlink_fd;
+
+static void note_netlink(int fd)
+{
+	int domain = 0;
+	socklen_t len = sizeof(domain);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == AF_NETLINK)
+		netlink_fd = fd;
+}
+
+static void ip_link(const char *how)
+{
+	char cmd[80];
+
+	snprintf(cmd, sizeof(cmd), "ip link set %s %s", ifname, how);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Hand net-tap its rtnetlink messages until it reports @up (bounded: the
+ * kernel sends RTM_NEWLINK at once; a lost one would show as a failure). */
+static void wait_link(bool up)
+{
+	struct pollfd p = { .fd = netlink_fd, .events = POLLIN };
+
+	for (int tries = 0; tries < 20 && vmm_harness_net_link_state(F->h, "tap0") != up; tries++) {
+		if (poll(&p, 1, 2000) == 1)
+			vmm_harness_fd_trigger(F->h, netlink_fd, VMM_FD_READ);
+	}
+	assert_int_equal(vmm_harness_net_link_state(F->h, "tap0"), up);
+}
+
+static void test_tap_link(void **state)
+{
+	const char *bprops[2] = { NULL, NULL };
+	char prop[40];
+
+	snprintf(prop, sizeof(prop), "ifname=%s", ifname);
+	bprops[0] = prop;
+	fixture_setup(state, VMM_IRQ_EMULATED, NULL, NULL);
+	assert_int_equal(vmm_harness_add_backend(F->h, "tap0", "net-tap", bprops), 0);
+	/* tap.sh set the tap up: net-tap read that at open. */
+	assert_int_equal(vmm_harness_net_link_state(F->h, "tap0"), 1);
+	static const char *const dprops[] = { "net=tap0", NULL };
+	assert_non_null(drv_create("virtio-net", dprops));
+	/* VERSION_1, MAC, STATUS */
+	assert_int_equal(drv_init(VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(5) | VIRTIO_BIT(16), 2,
+				  16),
+			 DRV_STATUS_LIVE);
+	netlink_fd = -1;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			note_netlink(atoi(e->d_name));
+	if (d)
+		closedir(d);
+	assert_true(netlink_fd >= 0);
+	uint64_t status = VDEV_BASE + VIRTIO_MMIO_CONFIG + 6;
+	assert_int_equal(vmm_harness_mmio_read(F->h, status, 2), 1);
+	uint32_t gen = vr(VIRTIO_MMIO_CONFIG_GENERATION);
+
+	/* Down, then up: each a new status, a config-change interrupt and a
+	 * new generation. */
+	for (unsigned up = 0; up < 2; up++) {
+		ip_link(up ? "up" : "down");
+		wait_link(up);
+		assert_int_equal(vmm_harness_mmio_read(F->h, status, 2), up);
+		assert_int_equal(irq(), 1);
+		assert_int_equal(drv_ack(), VIRTIO_MMIO_INT_CONFIG);
+		assert_int_equal(vr(VIRTIO_MMIO_CONFIG_GENERATION), gen + 1 + up);
+	}
+	fixture_teardown(state);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tap_frames),
+		cmocka_unit_test(test_tap_link),
 	};
 
 	if (argc < 2) {

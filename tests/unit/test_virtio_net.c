@@ -2,7 +2,8 @@
  * fake net backend, with the test as the driver (virtio 1.2, 5.1): feature
  * offers, config space, frames in both directions byte for byte, mergeable
  * receive buffers, offload negotiation reaching the backend, back-pressure,
- * and the hostile cases. */
+ * link changes from the backend (config-change interrupts), and the hostile
+ * cases. */
 #include "config.h"
 
 #include <endian.h>
@@ -304,6 +305,114 @@ static void test_backpressure(void **state)
 	assert_int_equal(stats(dev)->bad_request, 0);
 }
 
+/* ---- link status (5.1.4 status, 4.2.2 config-change interrupts) ---- */
+
+static unsigned cfg_status(void)
+{
+	return (unsigned)vmm_harness_mmio_read(F->h, VDEV_BASE + VIRTIO_MMIO_CONFIG + 6, 2);
+}
+
+static uint32_t cfg_gen(void)
+{
+	return vr(VIRTIO_MMIO_CONFIG_GENERATION);
+}
+
+/* The backend's link goes @up: the driver sees status @up, InterruptStatus
+ * bit 1 with the line high, and generation @gen; then acknowledges. */
+static void link_to(bool up, uint32_t gen)
+{
+	assert_int_equal(vmm_harness_net_link(F->h, "net0", up), 0);
+	assert_int_equal(vmm_harness_net_link_state(F->h, "net0"), up);
+	assert_int_equal(cfg_status(), up);
+	assert_int_equal(vr(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_CONFIG);
+	assert_int_equal(irq(), 1);
+	assert_int_equal(cfg_gen(), gen);
+	assert_int_equal(drv_ack(), VIRTIO_MMIO_INT_CONFIG);
+	assert_int_equal(irq(), 0);
+}
+
+static void test_link_follows_backend(void **state)
+{
+	assert_non_null(net_create(0, NULL));
+	assert_int_equal(drv_init(F_BASE, 2, 16), DRV_STATUS_LIVE);
+	assert_int_equal(cfg_status(), 1);
+	assert_int_equal(irq(), 0);
+	uint32_t gen = cfg_gen();
+
+	link_to(false, gen + 1);
+
+	/* The same state again is no change: no interrupt, same generation. */
+	assert_int_equal(vmm_harness_net_link(F->h, "net0", false), 0);
+	assert_int_equal(vr(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	assert_int_equal(irq(), 0);
+	assert_int_equal(cfg_gen(), gen + 1);
+
+	link_to(true, gen + 2);
+	assert_int_equal(vmm_harness_net_link(F->h, "nosuch", true), -ENOENT);
+}
+
+static void test_link_before_driver_ok(void **state)
+{
+	assert_non_null(net_create(0, NULL));
+	assert_int_equal(drv_init_ex(F_BASE, 2, 16, false) & VIRTIO_STATUS_DRIVER_OK, 0);
+	uint32_t gen = cfg_gen();
+
+	/* Features accepted, no DRIVER_OK yet: the field and the generation
+	 * change, no interrupt. */
+	assert_int_equal(vmm_harness_net_link(F->h, "net0", false), 0);
+	assert_int_equal(cfg_status(), 0);
+	assert_int_equal(cfg_gen(), gen + 1);
+	assert_int_equal(vr(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	assert_int_equal(irq(), 0);
+	vw(VIRTIO_MMIO_STATUS, DRV_STATUS_LIVE);
+	assert_int_equal(vr(VIRTIO_MMIO_STATUS), DRV_STATUS_LIVE);
+	assert_int_equal(irq(), 0);
+	assert_int_equal(cfg_status(), 0);
+}
+
+static void test_link_without_status_feature(void **state)
+{
+	assert_non_null(net_create(0, NULL));
+	assert_int_equal(drv_init(F_VERSION_1 | F_MAC, 2, 16), DRV_STATUS_LIVE);
+	uint32_t gen = cfg_gen();
+
+	/* The driver did not take VIRTIO_NET_F_STATUS: no interrupt. */
+	assert_int_equal(vmm_harness_net_link(F->h, "net0", false), 0);
+	assert_int_equal(cfg_status(), 0);
+	assert_int_equal(cfg_gen(), gen);
+	assert_int_equal(vr(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	assert_int_equal(irq(), 0);
+}
+
+static void test_link_prop_and_initial_state(void **state)
+{
+	static const char *const off[] = { "link=false", NULL };
+
+	/* The backend's link is down before the device opens it. */
+	assert_int_equal(vmm_harness_add_net_fake(F->h, "net0", 0, NULL), 0);
+	assert_int_equal(vmm_harness_net_link(F->h, "net0", false), 0);
+	assert_non_null(drv_create("virtio-net", (const char *const[]){ "net=net0", NULL }));
+	assert_int_equal(cfg_status(), 0);
+	assert_int_equal(drv_init(F_BASE, 2, 16), DRV_STATUS_LIVE);
+	assert_int_equal(irq(), 0);
+	assert_int_equal(vmm_harness_net_link(F->h, "net0", true), 0);
+	assert_int_equal(cfg_status(), 1);
+	assert_int_equal(drv_ack(), VIRTIO_MMIO_INT_CONFIG);
+	fixture_teardown(state);
+
+	/* link = false: down whatever the backend says, never an interrupt. */
+	fixture_setup(state, VMM_IRQ_EMULATED, NULL, NULL);
+	assert_non_null(net_create(0, off));
+	assert_int_equal(drv_init(F_BASE, 2, 16), DRV_STATUS_LIVE);
+	uint32_t gen = cfg_gen();
+	for (int up = 0; up < 2; up++) {
+		assert_int_equal(vmm_harness_net_link(F->h, "net0", up), 0);
+		assert_int_equal(cfg_status(), 0);
+		assert_int_equal(irq(), 0);
+		assert_int_equal(cfg_gen(), gen);
+	}
+}
+
 static void test_hostile_tx(void **state)
 {
 	struct vmm_harness_dev *dev = net_create(0, NULL);
@@ -389,6 +498,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_offloads_reach_backend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tx_offload_header_passes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_link_follows_backend, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_link_before_driver_ok, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_link_without_status_feature, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_link_prop_and_initial_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_tx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_rx, setup, teardown),
 	};
