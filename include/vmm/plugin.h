@@ -25,9 +25,10 @@ extern "C" {
 #endif
 
 #define VMM_ABI_MAJOR 1
-#define VMM_ABI_MINOR 2 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
+#define VMM_ABI_MINOR 3 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
 			 * 1.2: block and net backends, write notifications
-			 * (ioeventfd) */
+			 * (ioeventfd);
+			 * 1.3: irqfd for level-triggered lines */
 
 /* Name of the symbol the loader looks up with dlsym(). */
 #define VMM_PLUGIN_ENTRY_SYMBOL "vmm_plugin_entry"
