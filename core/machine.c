@@ -142,6 +142,23 @@ static void irqfd_assert(struct vmm_irq_line *l)
 		vmm_log(VMM_LOG_ERROR, NULL, "IRQ line %u: irqfd write: %s", l->gsi, strerror(errno));
 }
 
+/*
+ * A rise asserts the line itself, so a resample KVM signalled before it
+ * (the guest's EOI of an earlier interrupt) is stale: taken on the main
+ * loop later, it would find the line high and assert it again, and that
+ * assertion, which KVM makes asynchronously, could land after the guest
+ * has already served the new interrupt and lowered the line: a spurious
+ * interrupt.  Draining here leaves only the resamples that follow this
+ * assertion.
+ */
+static void irqfd_drain_resample(struct vmm_irq_line *l)
+{
+	uint64_t count;
+
+	if (read(l->resample_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		vmm_log(VMM_LOG_ERROR, NULL, "IRQ line %u: resample read: %s", l->gsi, strerror(errno));
+}
+
 static void host_irq_set(const struct vmm_host *h, struct vmm_irq_line *l, int level)
 {
 	struct vmm_machine *m = inst_of(h)->m;
@@ -169,8 +186,10 @@ static void host_irq_set(const struct vmm_host *h, struct vmm_irq_line *l, int l
 		 * guest's EOI and irqfd_resampled() raises it again while the
 		 * device still holds it, so a lower costs nothing here. */
 		if (l->irqfd >= 0) {
-			if (level)
+			if (level) {
+				irqfd_drain_resample(l);
 				irqfd_assert(l);
+			}
 		} else if (m->hv_ops->irq_line) {
 			m->hv_ops->irq_line(m->vm, l->gsi, level);
 		}
@@ -191,7 +210,8 @@ static bool hv_has(const struct vmm_machine *m, size_t end)
  * it again if the device still holds it, as a level-triggered pin would
  * stay high.  A device that lowered it meanwhile was seen low; one that
  * lowers it right after the level was read here costs the guest one
- * spurious interrupt, never a lost one: every rise writes the irqfd too.
+ * spurious interrupt, never a lost one: every rise writes the irqfd too
+ * (after draining this fd, see irqfd_drain_resample()).
  */
 static void irqfd_resampled(evutil_socket_t fd, short what, void *arg)
 {

@@ -92,6 +92,9 @@ static inline unsigned lapic_id(void)
 /* IOAPIC redirection entry for `pin`: fixed, physical destination, edge,
  * active high. */
 void ioapic_route(unsigned pin, uint8_t vector, uint8_t apic_id, int masked);
+/* The same, level-triggered (bit 15), active high: the interrupt ends
+ * with the EOI, and comes again while the line is still high. */
+void ioapic_route_level(unsigned pin, uint8_t vector, uint8_t apic_id, int masked);
 uint32_t ioapic_read(uint8_t reg);
 
 /* The PVH command line's "name=N" (decimal) or `def`. */
