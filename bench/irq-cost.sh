@@ -44,7 +44,6 @@ while [ $i -lt "$RUNS" ]; do
 	done
 	i=$((i + 1))
 done
-median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 k=$(median "$tmp/kernel")
 line="irq-cost: kernel $k us/irq"
 for m in $modes; do

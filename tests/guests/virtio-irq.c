@@ -7,7 +7,8 @@
  *      time: post, then halt until the interrupt handler has seen it on the
  *      used ring.  The handler reads InterruptStatus, writes it back to
  *      InterruptACK (which lowers the line) and EOIs;
- *   3. every tenth request the handler's first call EOIs without the ACK:
+ *   3. every tenth request ("hold=K": every K-th, 0 never) the handler's
+ *      first call EOIs without the ACK:
  *      the line is still high, so a level-triggered pin must interrupt
  *      again (through KVM's IOAPIC alone, or through the VMM's re-assert
  *      after an irqfd's resample);
@@ -49,7 +50,7 @@ static void vrng_irq(unsigned vector)
 
 void guest_main(uint32_t start_info)
 {
-	uint32_t n, want_held = 0;
+	uint32_t n, hold, want_held = 0;
 	const char *err;
 	unsigned id;
 
@@ -58,6 +59,7 @@ void guest_main(uint32_t start_info)
 	n = cmdline_uint(start_info, "n", 100);
 	if (n == 0 || n > 60000)
 		fail("n out of range (1..60000)");
+	hold = cmdline_uint(start_info, "hold", 10);
 	idt_load();
 	set_handler(VRNG_VECTOR, vrng_irq);
 	pic_init(0xff, 0xff);
@@ -71,7 +73,7 @@ void guest_main(uint32_t start_info)
 	ioapic_route_level(VRNG_PIN, VRNG_VECTOR, (uint8_t)id, 0);
 
 	for (uint32_t i = 0; i < n; i++) {
-		if (i % 10 == 0) {
+		if (hold && i % hold == 0) {
 			hold_next = 1;
 			want_held++;
 		}
