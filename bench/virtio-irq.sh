@@ -16,12 +16,7 @@ CONF="$VMM_SRCDIR/tests/guests/virtio-irq.conf"
 RUNS=${RUNS:-7}
 N1=200 N2=2000
 
-if ! kvm_usable; then
-	echo "virtio-irq: skipped: needs root and /dev/kvm"
-	exit 0
-fi
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
+bench_kvm_tmp virtio-irq
 cp "$CONF" "$tmp/irqfd.conf"
 sed 's/irqchip = "kernel" }/irqchip = "kernel" irqfd = false }/' "$CONF" >"$tmp/irq-line.conf"
 grep -q 'irqfd = false' "$tmp/irq-line.conf" || { echo "virtio-irq: cannot turn irqfd off in $CONF" >&2; exit 1; }
@@ -38,15 +33,7 @@ run_us() { # MODE N
 	field run_us "$(grep '^vcpu0 exits:' "$tmp/err")"
 }
 
-i=0
-while [ $i -lt "$RUNS" ]; do
-	for m in irqfd irq-line; do
-		a=$(run_us $m $N1) || exit 1
-		b=$(run_us $m $N2) || exit 1
-		echo "$a $b" | awk -v n=$((N2 - N1)) '{ printf "%.3f\n", ($2 - $1) / n }' >>"$tmp/$m"
-	done
-	i=$((i + 1))
-done
+slopes "$tmp" irqfd irq-line
 x=$(median "$tmp/irqfd")
 y=$(median "$tmp/irq-line")
 echo "virtio-irq: irqfd $x us/irq, KVM_IRQ_LINE $y us/irq, ratio $(awk -v a="$x" -v b="$y" 'BEGIN { printf "%.2f", a / b }')"

@@ -133,6 +133,15 @@ static void kick_halted(struct vmm_machine *m)
 static void instance_lock(struct vmm_instance *in);
 static void instance_unlock(struct vmm_instance *in);
 
+/* Reads and so resets an eventfd's counter, which sums every signal since
+ * the last read: false when there was none (EAGAIN). */
+static bool eventfd_take(int fd)
+{
+	uint64_t count;
+
+	return read(fd, &count, sizeof(count)) == (ssize_t)sizeof(count);
+}
+
 static void irqfd_assert(struct vmm_irq_line *l)
 {
 	uint64_t one = 1;
@@ -153,10 +162,7 @@ static void irqfd_assert(struct vmm_irq_line *l)
  */
 static void irqfd_drain_resample(struct vmm_irq_line *l)
 {
-	uint64_t count;
-
-	if (read(l->resample_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
-		vmm_log(VMM_LOG_ERROR, NULL, "IRQ line %u: resample read: %s", l->gsi, strerror(errno));
+	eventfd_take(l->resample_fd);
 }
 
 static void host_irq_set(const struct vmm_host *h, struct vmm_irq_line *l, int level)
@@ -216,12 +222,9 @@ static bool hv_has(const struct vmm_machine *m, size_t end)
 static void irqfd_resampled(evutil_socket_t fd, short what, void *arg)
 {
 	struct vmm_irq_line *l = arg;
-	uint64_t count;
 
 	(void)what;
-	if (read((int)fd, &count, sizeof(count)) != (ssize_t)sizeof(count))
-		return; /* EAGAIN: nothing since */
-	if (atomic_load(&l->level))
+	if (eventfd_take((int)fd) && atomic_load(&l->level))
 		irqfd_assert(l);
 }
 
@@ -606,12 +609,11 @@ struct vmm_notify {
 static void notify_fired(evutil_socket_t fd, short what, void *arg)
 {
 	struct vmm_notify *n = arg;
-	uint64_t count;
 
 	(void)what;
-	/* The counter sums every write since the last read: one callback. */
-	if (read((int)fd, &count, sizeof(count)) != (ssize_t)sizeof(count))
-		return; /* EAGAIN: nothing since */
+	/* Every write since the last read makes one callback. */
+	if (!eventfd_take((int)fd))
+		return;
 	instance_lock(n->in);
 	n->cb(n->opaque);
 	instance_unlock(n->in);

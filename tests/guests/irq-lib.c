@@ -207,6 +207,15 @@ static void ioapic_write(uint8_t reg, uint32_t v)
 	*(volatile uint32_t *)(IOAPIC_BASE + 0x10) = v;
 }
 
+unsigned apic_mode_init(void)
+{
+	pic_init(0xff, 0xff);
+	if (!lapic_present())
+		fail("no local APIC (CPUID, IA32_APIC_BASE or its version register)");
+	lapic_enable(0);
+	return lapic_id();
+}
+
 static void ioapic_program(unsigned pin, uint8_t vector, uint8_t apic_id, int masked, int level)
 {
 	/* Mask first so that no half-written entry fires. */

@@ -88,6 +88,10 @@ static inline unsigned lapic_id(void)
 {
 	return lapic_read(LAPIC_ID) >> 24;
 }
+/* Interrupts through the IOAPIC: both 8259s masked, the local APIC
+ * present (else fail) and enabled with LINT0 masked.  Returns this CPU's
+ * APIC ID. */
+unsigned apic_mode_init(void);
 
 /* IOAPIC redirection entry for `pin`: fixed, physical destination, edge,
  * active high. */

@@ -62,11 +62,7 @@ void guest_main(uint32_t start_info)
 	hold = cmdline_uint(start_info, "hold", 10);
 	idt_load();
 	set_handler(VRNG_VECTOR, vrng_irq);
-	pic_init(0xff, 0xff);
-	if (!lapic_present())
-		fail("no local APIC (CPUID, IA32_APIC_BASE or its version register)");
-	lapic_enable(0);
-	id = lapic_id();
+	id = apic_mode_init();
 	err = vrng_init();
 	if (err)
 		fail(err);
