@@ -17,7 +17,8 @@
  *      line), then "virtio-irq: S spurious", those that found
  *      InterruptStatus 0 (harmless, and not checked: this project's
  *      software-nested hosts deliver a few with KVM_IRQ_LINE as well as
- *      with an irqfd), then "VIRTIO-IRQ-DONE", debug-exit 0x21.
+ *      with an irqfd), then "VIRTIO-IRQ-DONE", debug-exit 0x21, or with
+ *      "reset=1" a reset through the i8042 (for on-reset = "restart").
  * A request lost or an interrupt missing fails (or hangs until the host's
  * timeout: nothing else would wake the halted CPU). */
 #include "irq-lib.h"
@@ -91,5 +92,9 @@ void guest_main(uint32_t start_info)
 	put_dec(spurious);
 	uart_puts(" spurious\n");
 	uart_puts("VIRTIO-IRQ-DONE\n");
+	if (cmdline_uint(start_info, "reset", 0)) {
+		uart_puts("virtio-irq: resetting\n");
+		outb(0x64, 0xfe);	/* i8042: pulse the reset line */
+	}
 	guest_exit(EXIT_OK);
 }

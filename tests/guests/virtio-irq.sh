@@ -11,7 +11,7 @@
 require_kvm
 require_file "$VMMCTL"
 require_file "$GUESTS/virtio-irq.elf"
-for p in virtio-rng i8259 ioapic; do
+for p in virtio-rng i8259 ioapic i8042 file; do
 	have_plugin $p || guest_fail "$p.so not in VMM_PLUGIN_PATH=$VMM_PLUGIN_PATH"
 done
 
@@ -35,4 +35,19 @@ check_run() { # NAME CONF EXPECTED-STATS-LINE
 
 check_run irqfd "$CONF" "irq: 1 line(s) by irqfd (16)"
 check_run irq-line "$TMPD/irqfd-off.conf" "irq: 0 line(s) by irqfd"
-echo "PASS: 100 interrupt-driven virtio requests through an irqfd and through KVM_IRQ_LINE"
+# on-reset = "restart": every boot is a new VM, and its irqfd must be set
+# up again and work (each boot's 20 requests need their interrupts).
+{ echo 'on-reset = "restart"'
+  echo "backend \"log\" { plugin = \"file\" path = \"$TMPD/boots.log\" append = true }"
+  sed 's/chardev = "stdio"/chardev = "log"/' "$CONF"; } >"$TMPD/restart.conf"
+grep -q 'chardev = "log"' "$TMPD/restart.conf" || guest_fail "cannot make the restart copy of $CONF"
+run_restarts "$GUESTS/virtio-irq.elf" "$TMPD/restart.conf" "$TMPD/boots.log" "virtio-irq: resetting" \
+	--stats --cmdline "n=20 reset=1"
+[ "$boots" -ge 3 ] && [ "$STATUS" = 143 ] ||
+	guest_fail "on-reset = restart: $boots boots, status $STATUS (expected >= 3 boots, 143)"
+expect_no_fail
+stats=$(grep -c '^irq: 1 line(s) by irqfd (16)$' "$ERR")
+[ "$stats" -ge "$boots" ] || guest_fail "on-reset = restart: $boots boots but $stats with the irqfd"
+echo "restart: $boots boots, each with its irqfd"
+
+echo "PASS: 100 interrupt-driven virtio requests through an irqfd and through KVM_IRQ_LINE, and across restarts"
