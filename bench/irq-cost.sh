@@ -11,12 +11,7 @@ ELF="$GUESTS/irq-bench.elf"
 RUNS=${RUNS:-7}
 N1=200 N2=2000
 
-if ! kvm_usable; then
-	echo "irq-cost: skipped: needs root and /dev/kvm"
-	exit 0
-fi
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
+bench_kvm_tmp irq-cost
 
 modes=kernel
 for m in split emulated; do
@@ -35,16 +30,7 @@ run_us() { # MODE N
 	field run_us "$(grep '^vcpu0 exits:' "$tmp/err")"
 }
 
-i=0
-while [ $i -lt "$RUNS" ]; do
-	for m in $modes; do
-		a=$(run_us $m $N1) || exit 1
-		b=$(run_us $m $N2) || exit 1
-		echo "$a $b" | awk -v n=$((N2 - N1)) '{ printf "%.3f\n", ($2 - $1) / n }' >>"$tmp/$m"
-	done
-	i=$((i + 1))
-done
-median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+slopes "$tmp" $modes
 k=$(median "$tmp/kernel")
 line="irq-cost: kernel $k us/irq"
 for m in $modes; do

@@ -6,6 +6,11 @@ bench_raw_kvm_pio_SOURCES = bench/raw-kvm-pio.c
 bench_measure_SOURCES = bench/measure.c
 
 bench_scripts += bench/exit-cost.sh bench/startup.sh bench/irq-cost.sh
+
+# Level-triggered interrupts through an irqfd against KVM_IRQ_LINE (the
+# guest and its machine are tests/guests/virtio-irq.*).
+bench_scripts += bench/virtio-irq.sh
+EXTRA_DIST += bench/virtio-irq.sh
 EXTRA_DIST += bench/exit-cost.sh bench/startup.sh bench/bench-lib.sh bench/exit-cost.conf bench/startup-kernel-irqchip.conf bench/irq-cost.sh bench/irq-kernel.conf bench/irq-split.conf bench/irq-emulated.conf
 
 # virtio-blk request path against preadv/pwritev (no KVM needed).

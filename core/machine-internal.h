@@ -24,6 +24,11 @@ struct vmm_irq_sink {
 struct vmm_irq_line {
 	uint32_t gsi;
 	atomic_int level;
+	/* A level-triggered line of the in-kernel irqchip delivered through a
+	 * resampling irqfd (irqfd >= 0), set up before the vCPUs first run
+	 * and fixed from then on; otherwise -1 and KVM_IRQ_LINE. */
+	int irqfd, resample_fd;
+	struct event *resample_ev;
 };
 
 struct vmm_instance {
@@ -84,6 +89,7 @@ struct vmm_machine {
 	unsigned nram;
 	struct vmm_bus_space bus[VMM_BUS_COUNT];
 	struct vmm_irq_line irq[VMM_MAX_IRQ_LINES];
+	unsigned nirqfds; /* lines with an irqfd */
 	enum vmm_irq_mode irq_mode;
 	/* Firmware descriptions from devices (deep copies). */
 	struct vmm_device_desc *descs;

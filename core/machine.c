@@ -133,6 +133,38 @@ static void kick_halted(struct vmm_machine *m)
 static void instance_lock(struct vmm_instance *in);
 static void instance_unlock(struct vmm_instance *in);
 
+/* Reads and so resets an eventfd's counter, which sums every signal since
+ * the last read: false when there was none (EAGAIN). */
+static bool eventfd_take(int fd)
+{
+	uint64_t count;
+
+	return read(fd, &count, sizeof(count)) == (ssize_t)sizeof(count);
+}
+
+static void irqfd_assert(struct vmm_irq_line *l)
+{
+	uint64_t one = 1;
+
+	/* Cannot fail short of a counter at 2^64 - 1, which KVM drains. */
+	if (write(l->irqfd, &one, sizeof(one)) != (ssize_t)sizeof(one))
+		vmm_log(VMM_LOG_ERROR, NULL, "IRQ line %u: irqfd write: %s", l->gsi, strerror(errno));
+}
+
+/*
+ * A rise asserts the line itself, so a resample KVM signalled before it
+ * (the guest's EOI of an earlier interrupt) is stale: taken on the main
+ * loop later, it would find the line high and assert it again, and that
+ * assertion, which KVM makes asynchronously, could land after the guest
+ * has already served the new interrupt and lowered the line: a spurious
+ * interrupt.  Draining here leaves only the resamples that follow this
+ * assertion.
+ */
+static void irqfd_drain_resample(struct vmm_irq_line *l)
+{
+	eventfd_take(l->resample_fd);
+}
+
 static void host_irq_set(const struct vmm_host *h, struct vmm_irq_line *l, int level)
 {
 	struct vmm_machine *m = inst_of(h)->m;
@@ -155,8 +187,19 @@ static void host_irq_set(const struct vmm_host *h, struct vmm_irq_line *l, int l
 			delivered = true;
 		}
 	}
-	if (!delivered && m->irq_mode == VMM_IRQ_KERNEL && m->hv_ops->irq_line)
-		m->hv_ops->irq_line(m->vm, l->gsi, level);
+	if (!delivered && m->irq_mode == VMM_IRQ_KERNEL) {
+		/* An irqfd line only needs its rises: KVM lowers it at the
+		 * guest's EOI and irqfd_resampled() raises it again while the
+		 * device still holds it, so a lower costs nothing here. */
+		if (l->irqfd >= 0) {
+			if (level) {
+				irqfd_drain_resample(l);
+				irqfd_assert(l);
+			}
+		} else if (m->hv_ops->irq_line) {
+			m->hv_ops->irq_line(m->vm, l->gsi, level);
+		}
+	}
 	if (level)
 		kick_halted(m);
 }
@@ -167,6 +210,109 @@ static bool hv_has(const struct vmm_machine *m, size_t end)
 }
 #define HV_HAS(m, field) \
 	(hv_has((m), offsetof(struct vmm_hv_ops, field) + sizeof(void *)) && (m)->hv_ops->field)
+
+/*
+ * The guest ended the interrupt (EOI) and KVM has lowered the line: raise
+ * it again if the device still holds it, as a level-triggered pin would
+ * stay high.  A device that lowered it meanwhile was seen low; one that
+ * lowers it right after the level was read here costs the guest one
+ * spurious interrupt, never a lost one: every rise writes the irqfd too
+ * (after draining this fd, see irqfd_drain_resample()).
+ */
+static void irqfd_resampled(evutil_socket_t fd, short what, void *arg)
+{
+	struct vmm_irq_line *l = arg;
+
+	(void)what;
+	if (eventfd_take((int)fd) && atomic_load(&l->level))
+		irqfd_assert(l);
+}
+
+static void irqfd_line_free(struct vmm_irq_line *l)
+{
+	if (l->resample_ev)
+		event_free(l->resample_ev);
+	if (l->irqfd >= 0)
+		close(l->irqfd);
+	if (l->resample_fd >= 0)
+		close(l->resample_fd);
+	l->resample_ev = NULL;
+	l->irqfd = l->resample_fd = -1;
+}
+
+/* Line `l` through a resampling irqfd: 0, -ENOTSUP when the hypervisor
+ * offers none, or another error (the line stays on irq_line). */
+static int irqfd_line_setup(struct vmm_machine *m, struct vmm_irq_line *l)
+{
+	int rc = -ENOMEM;
+
+	l->irqfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	l->resample_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (l->irqfd < 0 || l->resample_fd < 0) {
+		rc = -errno;
+		goto out_free;
+	}
+	l->resample_ev = event_new(m->base, l->resample_fd, EV_READ | EV_PERSIST, irqfd_resampled, l);
+	if (!l->resample_ev || event_add(l->resample_ev, NULL) < 0)
+		goto out_free;
+	rc = m->hv_ops->irqfd(m->vm, l->gsi, l->irqfd, l->resample_fd, true);
+	if (rc < 0)
+		goto out_free;
+	/* A device may have raised the line while it was created: move that
+	 * level from KVM_IRQ_LINE's source to the irqfd's (KVM ORs them). */
+	if (atomic_load(&l->level)) {
+		if (m->hv_ops->irq_line)
+			m->hv_ops->irq_line(m->vm, l->gsi, 0);
+		irqfd_assert(l);
+	}
+	m->nirqfds++;
+	return 0;
+out_free:
+	irqfd_line_free(l);
+	return rc;
+}
+
+/*
+ * In-kernel irqchip: each line a device described as level-triggered goes
+ * through a resampling irqfd instead of a KVM_IRQ_LINE ioctl per change
+ * (issue 5).  Done once, after the devices are created and before any
+ * vCPU runs, so host_irq_set() reads l->irqfd without a lock; a restart
+ * builds a new machine and does it again.  Edge lines keep KVM_IRQ_LINE,
+ * whose pulses need no resampling.
+ */
+static void setup_irqfds(struct vmm_machine *m)
+{
+	if (m->irq_mode != VMM_IRQ_KERNEL || !HV_HAS(m, irqfd))
+		return;
+	for (size_t i = 0; i < m->ndescs; i++) {
+		const struct vmm_device_desc *d = &m->descs[i];
+		for (uint32_t r = 0; r < d->nres; r++) {
+			const struct vmm_resource *res = &d->res[r];
+			if (res->type != VMM_RES_IRQ || !(res->flags & VMM_RES_IRQ_LEVEL) ||
+			    res->base >= VMM_MAX_IRQ_LINES || m->irq[res->base].irqfd >= 0)
+				continue;
+			int rc = irqfd_line_setup(m, &m->irq[res->base]);
+			if (rc == -ENOTSUP)
+				return; /* not offered (e.g. irqfd = false): no warning */
+			if (rc < 0)
+				vmm_log(VMM_LOG_WARN, NULL, "IRQ line %u: no irqfd (%s), using KVM_IRQ_LINE",
+					(unsigned)res->base, strerror(-rc));
+		}
+	}
+}
+
+/* Deassign before closing: KVM holds its own reference to the eventfds. */
+static void teardown_irqfds(struct vmm_machine *m)
+{
+	for (unsigned i = 0; i < VMM_MAX_IRQ_LINES; i++) {
+		struct vmm_irq_line *l = &m->irq[i];
+		if (l->irqfd < 0)
+			continue;
+		m->hv_ops->irqfd(m->vm, l->gsi, l->irqfd, l->resample_fd, false);
+		irqfd_line_free(l);
+	}
+	m->nirqfds = 0;
+}
 
 static enum vmm_irq_mode host_irq_mode(const struct vmm_host *h)
 {
@@ -463,12 +609,11 @@ struct vmm_notify {
 static void notify_fired(evutil_socket_t fd, short what, void *arg)
 {
 	struct vmm_notify *n = arg;
-	uint64_t count;
 
 	(void)what;
-	/* The counter sums every write since the last read: one callback. */
-	if (read((int)fd, &count, sizeof(count)) != (ssize_t)sizeof(count))
-		return; /* EAGAIN: nothing since */
+	/* Every write since the last read makes one callback. */
+	if (!eventfd_take((int)fd))
+		return;
 	instance_lock(n->in);
 	n->cb(n->opaque);
 	instance_unlock(n->in);
@@ -1232,8 +1377,10 @@ int vmm_machine_create(const struct vmm_machine_config *cfg, struct vmm_plugin_s
 	m->nvcpus = cfg->vcpus;
 	pthread_mutex_init(&m->halt_lock, NULL);
 	pthread_cond_init(&m->halt_cond, NULL);
-	for (unsigned i = 0; i < VMM_MAX_IRQ_LINES; i++)
+	for (unsigned i = 0; i < VMM_MAX_IRQ_LINES; i++) {
 		m->irq[i].gsi = i;
+		m->irq[i].irqfd = m->irq[i].resample_fd = -1;
+	}
 	vmm_bus_init(&m->bus[VMM_BUS_PIO], "pio", 0x10000, VMM_BUS_BYTES);
 	vmm_bus_init(&m->bus[VMM_BUS_MMIO], "mmio", 0, VMM_BUS_BYTES);
 	vmm_bus_init(&m->bus[VMM_BUS_MSR], "msr", 0x100000000ull, VMM_BUS_REGISTERS);
@@ -1277,6 +1424,7 @@ int vmm_machine_create(const struct vmm_machine_config *cfg, struct vmm_plugin_s
 	rc = create_devices(m);
 	if (rc)
 		goto out_destroy;
+	setup_irqfds(m);
 	rc = build_firmware_tables(m);
 	if (rc)
 		goto out_destroy;
@@ -1605,6 +1753,11 @@ void vmm_machine_print_stats(struct vmm_machine *m, FILE *f)
 			bus->name, vmm_bus_count(bus), (uint64_t)bus->unclaimed_reads,
 			(uint64_t)bus->unclaimed_writes, (uint64_t)bus->refused, (uint64_t)bus->device_errors);
 	}
+	fprintf(f, "irq: %u line(s) by irqfd", m->nirqfds);
+	for (unsigned i = 0, n = 0; i < VMM_MAX_IRQ_LINES; i++)
+		if (m->irq[i].irqfd >= 0)
+			fprintf(f, "%s%u", n++ ? " " : " (", i);
+	fprintf(f, "%s\n", m->nirqfds ? ")" : "");
 	fprintf(f, "guest errors logged by devices: %" PRIu64 "\n", (uint64_t)m->guest_errors);
 }
 
@@ -1631,6 +1784,8 @@ void vmm_machine_destroy(struct vmm_machine *m)
 			}
 		}
 	}
+	if (m->vm)
+		teardown_irqfds(m);
 	for (unsigned i = 0; m->vcpus && i < m->nvcpus; i++)
 		if (m->vcpus[i].hv)
 			m->hv_ops->vcpu_destroy(m->vcpus[i].hv);

@@ -65,6 +65,7 @@ struct kvm_vm {
 	unsigned nlevel_routes, next_victim;
 	bool readonly_mem;	/* KVM_CAP_READONLY_MEM */
 	bool ioeventfd;		/* KVM_CAP_IOEVENTFD */
+	bool irqfd;		/* resampling irqfds offered (see kvm_irqfd) */
 	uint32_t nr_vcpus;	/* for the CPUID topology */
 	/* KVM_GET_SUPPORTED_CPUID, asked once by the first vcpu_create(): the
 	 * answer is the host's and does not change; each vCPU patches a copy. */
@@ -98,6 +99,9 @@ static const struct vmm_prop_desc kvm_props[] = {
 	  .help = "send MSR accesses KVM does not handle to the core's MSR bus" },
 	{ .name = "cpuid-clear", .type = VMM_PROP_STRING, .def_str = "1.ecx:13",
 	  .help = "CPUID bits to hide, LEAF[.SUBLEAF].REG:BIT,... (default hides CX16)" },
+	{ .name = "irqfd", .type = VMM_PROP_BOOL, .def_int = 1,
+	  .help = "offer resampling irqfds for level-triggered lines (irqchip=kernel); false: "
+		  "every line goes through KVM_IRQ_LINE" },
 	{ .name = NULL },
 };
 
@@ -441,6 +445,11 @@ static int kvm_vm_create(const struct vmm_host *h, uint32_t nr_vcpus, void **out
 		goto close_sys;
 	vm->readonly_mem = check_ext(vm, KVM_CAP_READONLY_MEM) > 0;
 	vm->ioeventfd = check_ext(vm, KVM_CAP_IOEVENTFD) > 0;
+	/* A resampling irqfd needs the whole irqchip in the kernel: KVM
+	 * refuses KVM_IRQFD_FLAG_RESAMPLE with a split irqchip, whose IOAPIC
+	 * (where the EOI that resamples happens) is in userspace. */
+	vm->irqfd = want_irqchip && prop_bool(h, "irqfd", true) &&
+		    check_ext(vm, KVM_CAP_IRQFD) > 0 && check_ext(vm, KVM_CAP_IRQFD_RESAMPLE) > 0;
 
 	vm->run_size = ioctl(vm->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (vm->run_size < (int)sizeof(struct kvm_run)) {
@@ -1250,6 +1259,42 @@ static int kvm_ioeventfd(void *opaque, enum vmm_bus bus, uint64_t addr, uint32_t
 	return 0;
 }
 
+/*
+ * KVM API document, 4.75 KVM_IRQFD: a write to kvm_irqfd.fd asserts
+ * kvm_irqfd.gsi.  With KVM_CAP_IRQFD_RESAMPLE and KVM_IRQFD_FLAG_RESAMPLE
+ * the line stays asserted until the irqchip is resampled (an EOI); KVM
+ * then deasserts it and signals resamplefd, and re-asserting a line that
+ * still needs service is the user's job.  Only the whole in-kernel
+ * irqchip resamples.  A deassign names fd and gsi and needs no resample
+ * flag; closing resamplefd alone does not end the irqfd.  Any thread.
+ */
+static int kvm_irqfd(void *opaque, uint32_t gsi, int fd, int resample_fd, bool assign)
+{
+	struct kvm_vm *vm = opaque;
+	struct kvm_irqfd irqfd = { .fd = (uint32_t)fd, .gsi = gsi };
+
+	/* Only the level-triggered form is offered: edge lines stay on
+	 * KVM_IRQ_LINE, which the core already pulses. */
+	if (!vm->irqfd || (assign && resample_fd < 0))
+		return -ENOTSUP;
+	if (fd < 0)
+		return -EINVAL;
+	if (!assign) {
+		irqfd.flags = KVM_IRQFD_FLAG_DEASSIGN;
+	} else {
+		irqfd.flags = KVM_IRQFD_FLAG_RESAMPLE;
+		irqfd.resamplefd = (uint32_t)resample_fd;
+	}
+	if (ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0) {
+		int err = errno;
+
+		vm->h->log(vm->h, VMM_LOG_DEBUG, "kvm: KVM_IRQFD %s gsi %u: %s",
+			   assign ? "assign" : "deassign", gsi, strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 
 static const struct vmm_hv_ops kvm_ops = {
@@ -1275,6 +1320,7 @@ static const struct vmm_hv_ops kvm_ops = {
 	.vcpu_inject = kvm_vcpu_inject,
 	.accel = kvm_accel,
 	.ioeventfd = kvm_ioeventfd,
+	.irqfd = kvm_irqfd,
 };
 
 static const struct vmm_plugin kvm_plugin = {

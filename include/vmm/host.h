@@ -301,7 +301,17 @@ struct vmm_host {
 	/* The line numbered `line` on the machine's interrupt controller
 	 * (GSI on x86).  Obtain lines at create time; raising is cheap. */
 	struct vmm_irq_line *(*irq_line)(const struct vmm_host *h, uint32_t line);
-	/* Level 1 raises, 0 lowers.  An edge-triggered device pulses 1 then 0. */
+	/* Level 1 raises, 0 lowers.  An edge-triggered device pulses 1 then 0.
+	 * With the hypervisor's irqchip (VMM_IRQ_KERNEL) and a hypervisor that
+	 * offers irqfds (ABI 1.3), a line the device described as
+	 * VMM_RES_IRQ_LEVEL goes through a resampling irqfd: a raise signals
+	 * it, a lower costs nothing, the hypervisor lowers the line at the
+	 * guest's EOI and the core raises it again while the device still
+	 * holds it.  The device sees no difference, except that a line it
+	 * lowers while the guest has the pin masked (or just as the guest
+	 * ends the interrupt) may reach the guest one extra time, as a
+	 * spurious interrupt: a driver reading its status register finds
+	 * nothing to do. */
 	void (*irq_set)(const struct vmm_host *h, struct vmm_irq_line *line, int level);
 
 	/* --- guest memory, bounds-checked --- */

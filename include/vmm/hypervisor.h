@@ -198,6 +198,18 @@ struct vmm_hv_ops {
 	 * the same address, length and data are assigned already. */
 	int (*ioeventfd)(void *vm, enum vmm_bus bus, uint64_t addr, uint32_t len, bool match,
 			 uint64_t data, int fd, bool assign);
+
+	/* --- ABI 1.3: check size --- */
+	/* Assign (assign true) or deassign an irqfd: a write to eventfd `fd`
+	 * asserts interrupt line `gsi` of the in-kernel irqchip without a
+	 * system call of the VMM's into the hypervisor.  With resample_fd
+	 * >= 0 the line is level-triggered: it stays asserted until the
+	 * guest's EOI, then the hypervisor deasserts it and signals eventfd
+	 * resample_fd, and the VMM writes `fd` again if its line is still
+	 * high.  Deassigning takes the same gsi and fd.  Any thread.
+	 * -ENOTSUP when the hypervisor does not offer it (no in-kernel
+	 * irqchip, or a capability missing). */
+	int (*irqfd)(void *vm, uint32_t gsi, int fd, int resample_fd, bool assign);
 };
 
 #ifdef __cplusplus

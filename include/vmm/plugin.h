@@ -28,7 +28,8 @@ extern "C" {
 #define VMM_ABI_MINOR 3 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
 			 * 1.2: block and net backends, write notifications
 			 * (ioeventfd);
-			 * 1.3: net link changes */
+			 * 1.3: net link changes; irqfd for level-triggered
+			 * lines (hypervisor table) */
 
 /* Name of the symbol the loader looks up with dlsym(). */
 #define VMM_PLUGIN_ENTRY_SYMBOL "vmm_plugin_entry"

@@ -88,3 +88,30 @@ require_plugins() {
 		have_plugin "$_p" || skip "plugin $_p not built yet (no $_p.so in VMM_PLUGIN_PATH=$VMM_PLUGIN_PATH)"
 	done
 }
+
+# run_restarts KERNEL CONF LOG MARKER [ARGS...]: runs vmmctl on CONF (an
+# on-reset = "restart" machine whose serial log, appended across boots, is
+# LOG) until MARKER has shown in LOG three times, then sends SIGTERM.  Sets
+# $boots (lines with MARKER) and $STATUS; vmmctl's stderr is in $ERR.
+run_restarts() {
+	_kernel=$1 _conf=$2 _log=$3 _marker=$4
+	shift 4
+	ERR="$TMPD/restart.err"; OUT=$_log
+	"$VMMCTL" run "$@" --kernel "$_kernel" "$_conf" </dev/null >/dev/null 2>"$ERR" &
+	_pid=$!
+	boots=0 _waited=0
+	while [ "$boots" -lt 3 ] && [ $_waited -lt 200 ] && kill -0 $_pid 2>/dev/null; do
+		sleep 0.1; _waited=$((_waited + 1))
+		boots=$(grep -c "$_marker" "$_log" 2>/dev/null || echo 0)
+	done
+	kill -TERM $_pid 2>/dev/null
+	# A vmmctl that lost the signal would loop forever: never wait unbounded.
+	_waited=0
+	while kill -0 $_pid 2>/dev/null && [ $_waited -lt 100 ]; do sleep 0.1; _waited=$((_waited + 1)); done
+	if kill -0 $_pid 2>/dev/null; then
+		kill -KILL $_pid
+		echo "FAIL: on-reset = restart: vmmctl ignored SIGTERM for 10 s"
+		exit 1
+	fi
+	wait $_pid; STATUS=$?
+}

@@ -207,12 +207,32 @@ static void ioapic_write(uint8_t reg, uint32_t v)
 	*(volatile uint32_t *)(IOAPIC_BASE + 0x10) = v;
 }
 
-void ioapic_route(unsigned pin, uint8_t vector, uint8_t apic_id, int masked)
+unsigned apic_mode_init(void)
+{
+	pic_init(0xff, 0xff);
+	if (!lapic_present())
+		fail("no local APIC (CPUID, IA32_APIC_BASE or its version register)");
+	lapic_enable(0);
+	return lapic_id();
+}
+
+static void ioapic_program(unsigned pin, uint8_t vector, uint8_t apic_id, int masked, int level)
 {
 	/* Mask first so that no half-written entry fires. */
 	ioapic_write((uint8_t)(0x10 + 2 * pin), 0x10000);
 	ioapic_write((uint8_t)(0x11 + 2 * pin), (uint32_t)apic_id << 24);
-	ioapic_write((uint8_t)(0x10 + 2 * pin), vector | (masked ? 0x10000u : 0));
+	ioapic_write((uint8_t)(0x10 + 2 * pin),
+		     vector | (level ? 0x8000u : 0) | (masked ? 0x10000u : 0));
+}
+
+void ioapic_route(unsigned pin, uint8_t vector, uint8_t apic_id, int masked)
+{
+	ioapic_program(pin, vector, apic_id, masked, 0);
+}
+
+void ioapic_route_level(unsigned pin, uint8_t vector, uint8_t apic_id, int masked)
+{
+	ioapic_program(pin, vector, apic_id, masked, 1);
 }
 
 uint32_t cmdline_uint(uint32_t start_info, const char *name, uint32_t def)

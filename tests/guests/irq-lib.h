@@ -88,10 +88,17 @@ static inline unsigned lapic_id(void)
 {
 	return lapic_read(LAPIC_ID) >> 24;
 }
+/* Interrupts through the IOAPIC: both 8259s masked, the local APIC
+ * present (else fail) and enabled with LINT0 masked.  Returns this CPU's
+ * APIC ID. */
+unsigned apic_mode_init(void);
 
 /* IOAPIC redirection entry for `pin`: fixed, physical destination, edge,
  * active high. */
 void ioapic_route(unsigned pin, uint8_t vector, uint8_t apic_id, int masked);
+/* The same, level-triggered (bit 15), active high: the interrupt ends
+ * with the EOI, and comes again while the line is still high. */
+void ioapic_route_level(unsigned pin, uint8_t vector, uint8_t apic_id, int masked);
 uint32_t ioapic_read(uint8_t reg);
 
 /* The PVH command line's "name=N" (decimal) or `def`. */

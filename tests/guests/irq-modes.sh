@@ -75,22 +75,10 @@ run_check i8042-reset "$TMPD/irq-poweroff.conf" 'reset = "poweroff"' 0 \
   echo "backend \"log\" { plugin = \"file\" path = \"$TMPD/boots.log\" append = true }"
   sed 's/chardev = "stdio"/chardev = "log"/' "$CONF/irq-emulated.conf"; } >"$TMPD/irq-restart.conf"
 grep -q 'chardev = "log"' "$TMPD/irq-restart.conf" || { echo "FAIL: could not edit irq-emulated.conf"; exit 1; }
-"$VMMCTL" run --kernel "$GUESTS/i8042-reset.elf" "$TMPD/irq-restart.conf" </dev/null >/dev/null 2>"$TMPD/restart.err" &
-pid=$!
-boots=0 waited=0
-while [ "$boots" -lt 3 ] && [ $waited -lt 200 ] && kill -0 $pid 2>/dev/null; do
-	sleep 0.1; waited=$((waited + 1))
-	boots=$(grep -c "i8042: resetting" "$TMPD/boots.log" 2>/dev/null || echo 0)
-done
-kill -TERM $pid 2>/dev/null
-# A vmmctl that lost the signal would loop forever: never wait unbounded.
-waited=0
-while kill -0 $pid 2>/dev/null && [ $waited -lt 100 ]; do sleep 0.1; waited=$((waited + 1)); done
-kill -0 $pid 2>/dev/null && { kill -KILL $pid; echo "FAIL: on-reset = restart: vmmctl ignored SIGTERM for 10 s"; exit 1; }
-wait $pid; status=$?
-if [ "$boots" -lt 3 ] || [ "$status" != 143 ]; then
-	echo "FAIL: on-reset = restart: $boots boots, status $status (expected >= 3 boots, 143)"
-	tail -5 "$TMPD/restart.err"; exit 1
+run_restarts "$GUESTS/i8042-reset.elf" "$TMPD/irq-restart.conf" "$TMPD/boots.log" "i8042: resetting"
+if [ "$boots" -lt 3 ] || [ "$STATUS" != 143 ]; then
+	echo "FAIL: on-reset = restart: $boots boots, status $STATUS (expected >= 3 boots, 143)"
+	tail -5 "$ERR"; exit 1
 fi
 echo "ok: i8042-reset.elf, on-reset = \"restart\": $boots boots, SIGTERM status 143"
 

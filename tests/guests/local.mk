@@ -73,11 +73,21 @@ tests/guests/i8042-reset.elf: $(guest_common) tests/guests/i8042-reset.c
 irq_guests = tests/guests/pit-pic.elf tests/guests/pit-ioapic.elf \
 	tests/guests/rtc.elf tests/guests/smp-ipi.elf tests/guests/i8042-reset.elf
 
+# The virtio guests share the driver side of a virtio-rng (virtio-lib.c).
+virtio_common = tests/guests/virtio-lib.h tests/guests/virtio-lib.c
+
 # virtio-notify.sh: polled virtio-rng requests, QueueNotify as an ioeventfd.
-tests/guests/virtio-notify.elf: $(guest_common) tests/guests/virtio-notify.c
+tests/guests/virtio-notify.elf: $(guest_common) $(virtio_common) tests/guests/virtio-notify.c
 	@$(MKDIR_P) tests/guests
 	$(AM_V_GEN)$(GUEST_CC) $(GUEST_COMPILEFLAGS) $(GUEST_LINKFLAGS) -o $@ \
-	  $(srcdir)/tests/guests/pvh-start.S $(srcdir)/tests/guests/virtio-notify.c
+	  $(srcdir)/tests/guests/pvh-start.S $(srcdir)/tests/guests/virtio-lib.c \
+	  $(srcdir)/tests/guests/virtio-notify.c
+
+# virtio-irq.sh (and bench/virtio-irq.sh): virtio-rng requests completed by
+# a level-triggered interrupt, through an irqfd or KVM_IRQ_LINE.
+tests/guests/virtio-irq.elf: $(irq_common) $(virtio_common) tests/guests/virtio-irq.c
+	@$(MKDIR_P) tests/guests
+	$(AM_V_GEN)$(irq_link) $(srcdir)/tests/guests/virtio-lib.c $(srcdir)/tests/guests/virtio-irq.c
 
 tests/guests/bench-pio.bin: tests/guests/bench-pio.S
 	@$(MKDIR_P) tests/guests
@@ -116,7 +126,7 @@ tests/guests/bz-guest.bzImage: tests/guests/bz-guest.bin tests/guests/mkbzimage$
 
 test_guests = tests/guests/bz-guest.bzImage tests/guests/hello.elf tests/guests/uart-test.elf tests/guests/irq-bench.elf \
 	tests/guests/bench-pio.bin tests/guests/bench-pio-short.bin $(irq_guests) \
-	tests/guests/virtio-notify.elf
+	tests/guests/virtio-notify.elf tests/guests/virtio-irq.elf
 noinst_DATA += $(test_guests)
 CLEANFILES += $(test_guests) tests/guests/bench-pio.elf tests/guests/bench-pio-short.elf \
 	tests/guests/bz-guest.elf tests/guests/bz-guest.bin
@@ -131,13 +141,15 @@ EXTRA_DIST += $(guest_common) tests/guests/hello.c tests/guests/uart-test.c \
 	tests/guests/pit-pic.c tests/guests/pit-ioapic.c tests/guests/rtc.c \
 	tests/guests/smp-ipi.c tests/guests/smp-tramp.S tests/guests/i8042-reset.c \
 	tests/guests/bz-head.S tests/guests/bz-guest.c tests/guests/bz-guest.ld \
-	tests/guests/virtio-notify.c tests/guests/virtio-notify.conf
+	tests/guests/virtio-notify.c tests/guests/virtio-notify.conf \
+	tests/guests/virtio-lib.h tests/guests/virtio-lib.c \
+	tests/guests/virtio-irq.c tests/guests/virtio-irq.conf
 
 # Guest tests on /dev/kvm (they skip with status 77 without root and KVM).
 guest_tests = tests/guests/hello.sh tests/guests/uart-test.sh \
 	tests/guests/flat-pio.sh tests/guests/qemu-reference.sh \
 	tests/guests/irq-modes.sh tests/guests/qemu-irq-reference.sh \
-	tests/guests/bzimage.sh tests/guests/virtio-notify.sh
+	tests/guests/bzimage.sh tests/guests/virtio-notify.sh tests/guests/virtio-irq.sh
 TESTS += $(guest_tests)
 EXTRA_DIST += $(guest_tests) tests/guests/guest-lib.sh tests/guests/uart-test.conf \
 	tests/guests/irq-emulated.conf tests/guests/irq-split.conf tests/guests/irq-kernel.conf

@@ -34,11 +34,7 @@ void guest_main(uint32_t start_info)
 		fail("pit_pin out of range");
 	idt_load();
 	set_handler(PIT_VECTOR, pit_irq);
-	pic_init(0xff, 0xff);
-	if (!lapic_present())
-		fail("no local APIC (CPUID, IA32_APIC_BASE or its version register)");
-	lapic_enable(0);
-	id = lapic_id();
+	id = apic_mode_init();
 	uart_puts("pit-ioapic: pin ");
 	put_dec(pin);
 	uart_puts(", apic id ");

@@ -81,11 +81,7 @@ void guest_main(uint32_t start_info)
 	idt_load();
 	set_handler(PIT_VECTOR, pit_irq);
 	set_handler(RTC_VECTOR, rtc_irq);
-	pic_init(0xff, 0xff);
-	if (!lapic_present())
-		fail("no local APIC (CPUID, IA32_APIC_BASE or its version register)");
-	lapic_enable(0);
-	bsp = lapic_id();
+	bsp = apic_mode_init();
 	if (bsp != 0)
 		fail("the BSP's APIC ID is not 0");
 	pit_start(PIT_1MS);

@@ -307,6 +307,41 @@ static void test_split_and_accel(void **state)
 	ops->vm_destroy(vm);
 }
 
+/* ABI 1.3: resampling irqfds exist only with the whole irqchip in KVM and
+ * irqfd = true; an fd assigned twice is refused; deassigning frees it. */
+static void test_irqfd(void **state)
+{
+	const struct fake_prop kernel[] = { { "irqchip", "kernel" }, { NULL, NULL } };
+	const struct fake_prop off[] = { { "irqchip", "kernel" }, { "irqfd", "false" }, { NULL, NULL } };
+	const struct fake_prop split[] = { { "irqchip", "split" }, { NULL, NULL } };
+	const struct fake_prop *none[] = { off, split, no_irqchip };
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), rfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	struct fake_host fh;
+	void *vm = NULL;
+
+	assert_true(fd >= 0 && rfd >= 0);
+	assert_true(ops->size >= offsetof(struct vmm_hv_ops, irqfd) + sizeof(void *));
+	assert_non_null(ops->irqfd);
+	fake_host_init(&fh, kernel);
+	assert_int_equal(ops->vm_create(&fh.h, 1, &vm), 0);
+	assert_int_equal(ops->irqfd(vm, 16, fd, -1, true), -ENOTSUP); /* edge form: not offered */
+	assert_int_equal(ops->irqfd(vm, 16, fd, rfd, true), 0);
+	assert_true(ops->irqfd(vm, 17, fd, rfd, true) < 0); /* one fd, one irqfd */
+	assert_int_equal(ops->irqfd(vm, 16, fd, rfd, false), 0);
+	assert_int_equal(ops->irqfd(vm, 17, fd, rfd, true), 0);
+	assert_int_equal(ops->irqfd(vm, 17, fd, -1, false), 0);
+	ops->vm_destroy(vm);
+
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+		fake_host_init(&fh, none[i]);
+		assert_int_equal(ops->vm_create(&fh.h, 1, &vm), 0);
+		assert_int_equal(ops->irqfd(vm, 16, fd, rfd, true), -ENOTSUP);
+		ops->vm_destroy(vm);
+	}
+	close(fd);
+	close(rfd);
+}
+
 /* (a) port I/O: an OUT's fields, and an IN's value reaching the guest. */
 static void test_pio(void **state)
 {
@@ -912,6 +947,7 @@ int main(void)
 		cmocka_unit_test(test_readonly_mem),
 		cmocka_unit_test(test_irq_window_and_inject),
 		cmocka_unit_test(test_split_and_accel),
+		cmocka_unit_test(test_irqfd),
 	};
 	int failed = cmocka_run_group_tests_name("kvm", tests, NULL, NULL);
 
