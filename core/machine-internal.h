@@ -29,6 +29,9 @@ struct vmm_irq_line {
 	 * and fixed from then on; otherwise -1 and KVM_IRQ_LINE. */
 	int irqfd, resample_fd;
 	struct event *resample_ev;
+	/* The first instance that asked for the line (irq_line()), for the
+	 * start-up check that the line reaches a controller. */
+	const char *user;
 };
 
 struct vmm_instance {

@@ -120,7 +120,32 @@ static struct vmm_irq_line *host_irq_line(const struct vmm_host *h, uint32_t lin
 			VMM_MAX_IRQ_LINES - 1);
 		return NULL;
 	}
+	if (!in->m->irq[line].user)
+		in->m->irq[line].user = in->name;
 	return &in->m->irq[line];
+}
+
+/* Split and emulated modes: a line no controller plugin receives raises
+ * nothing (a virtio device on IOAPIC pin 16 of a machine with only the
+ * 8259, say).  Hardware can have an unconnected pin, and a guest that
+ * polls works without it, so this warns instead of refusing the machine.
+ * In kernel mode the hypervisor takes every line. */
+static void check_irq_lines(struct vmm_machine *m)
+{
+	if (m->irq_mode == VMM_IRQ_KERNEL)
+		return;
+	for (uint32_t i = 0; i < VMM_MAX_IRQ_LINES; i++) {
+		bool taken = false;
+
+		if (!m->irq[i].user)
+			continue;
+		for (unsigned k = 0; k < m->nsinks && !taken; k++)
+			taken = i - m->sinks[k].first < m->sinks[k].count;
+		if (!taken)
+			vmm_log(VMM_LOG_WARN, m->irq[i].user,
+				"IRQ line %u reaches no interrupt controller (irqchip = %s): its "
+				"interrupts are lost", i, m->irq_mode == VMM_IRQ_SPLIT ? "split" : "emulated");
+	}
 }
 
 static void kick_halted(struct vmm_machine *m)
@@ -1424,6 +1449,7 @@ int vmm_machine_create(const struct vmm_machine_config *cfg, struct vmm_plugin_s
 	rc = create_devices(m);
 	if (rc)
 		goto out_destroy;
+	check_irq_lines(m);
 	setup_irqfds(m);
 	rc = build_firmware_tables(m);
 	if (rc)
