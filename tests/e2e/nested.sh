@@ -188,7 +188,8 @@ for k in $L2_KERNELS; do
 	e2e_run -t 150 $shell -e L2-LINK-READY -c "$link" -b "$disks; $net; $hvc" -a "$check; $netcheck; $hvccheck" "linux-$k-virtio" "$args" 0 \
 		"L2-BLK-SYNCED" "L2-BLK-OK" "L2-RO-OK" "L2-RNG-OK" "L2-NET-TX-DONE" "L2-NET-RX-OK" \
 		"L2-LINK-READY" "L1-LINK-DOWN" "L2-LINK-DOWN-OK" "L1-LINK-UP" "L2-LINK-UP-OK" \
-		"L2-HVC-GOT L1-TO-HVC" "L2-DONE" "L2-SHELL-42" "L1-DISK-OK" "L1-RO-OK" "L1-NET-OK" "L1-HVC-OK"
+		"L2-HVC-GOT L1-TO-HVC" "L2-DONE" "L2-SHELL-42" "L1-DISK-OK" "L1-RO-OK" "L1-NET-OK" "L1-HVC-OK" \
+		"E2E-STDERR irq: 6 line(s) by irqfd (9 16 17 18 19 23)"
 	E2E_TIMEOUT=$((E2E_TIMEOUT + 150))
 	if [ $k = amd64 ]; then
 		# Every virtio device through the 8259 (irqchip = emulated).
@@ -196,7 +197,8 @@ for k in $L2_KERNELS; do
 			"linux-$k-virtio-emulated" "$(echo "$args" | sed 's|conf/l2-virtio.conf|conf/l2-virtio-emulated.conf|')" 0 \
 			"L2-BLK-SYNCED" "L2-BLK-OK" "L2-RO-OK" "L2-RNG-OK" "L2-NET-TX-DONE" "L2-NET-RX-OK" \
 			"L2-LINK-READY" "L1-LINK-DOWN" "L2-LINK-DOWN-OK" "L1-LINK-UP" "L2-LINK-UP-OK" \
-			"L2-HVC-GOT L1-TO-HVC" "L2-DONE" "L2-SHELL-42" "L1-DISK-OK" "L1-RO-OK" "L1-NET-OK" "L1-HVC-OK"
+			"L2-HVC-GOT L1-TO-HVC" "L2-DONE" "L2-SHELL-42" "L1-DISK-OK" "L1-RO-OK" "L1-NET-OK" "L1-HVC-OK" \
+			"E2E-STDERR irq: 0 line(s) by irqfd"
 		E2E_TIMEOUT=$((E2E_TIMEOUT + 150))
 		# Killed right after the guest's sync: what it was told is written
 		# is in the image all the same.
