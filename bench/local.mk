@@ -23,7 +23,7 @@ EXTRA_DIST += bench/virtio-blk.sh
 # virtio-net transmit path against write(2) to the same tap (root and
 # /dev/net/tun, else SKIP; no KVM needed).
 check_PROGRAMS += bench/net-path
-bench_net_path_SOURCES = bench/net-path.c bench/virtio-bench-driver.h
+bench_net_path_SOURCES = bench/net-path.c bench/virtio-bench-driver.h tests/unit/proc-fd.h
 bench_net_path_LDADD = tests/harness/libvmm-harness.la
 bench_scripts += bench/virtio-net.sh
 EXTRA_DIST += bench/virtio-net.sh

@@ -18,7 +18,6 @@
  *   vq PPS direct PPS   (frames per second)
  * Exit status 1 on any failure (a frame not completed or not written).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +27,7 @@
 #include <unistd.h>
 
 #include "bench/virtio-bench-driver.h"
+#include "tests/unit/proc-fd.h"
 
 #define TXQ 1
 #define FRAME_GPA 0x20000ull
@@ -53,30 +53,6 @@ static int direct_frame(int fd, const void *buf)
 												: -1;
 }
 
-/* The descriptor net-tap opened on /dev/net/tun. */
-static int tap_fd(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int fd = -1;
-
-	while (d && (e = readdir(d))) {
-		char path[300], target[64];
-		ssize_t n;
-
-		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
-		n = readlink(path, target, sizeof(target) - 1);
-		if (n > 0) {
-			target[n] = '\0';
-			if (!strcmp(target, "/dev/net/tun"))
-				fd = atoi(e->d_name);
-		}
-	}
-	if (d)
-		closedir(d);
-	return fd;
-}
-
 int main(int argc, char **argv)
 {
 	static const uint8_t eth[14] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02, /* nobody's */
@@ -99,7 +75,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "net-path: cannot set up virtio-net on tap %s\n", argv[1]);
 		return 1;
 	}
-	fd = tap_fd();
+	fd = proc_fd_find("/dev/net/tun", NULL); /* the one net-tap opened */
 	if (fd < 0) {
 		fprintf(stderr, "net-path: no /dev/net/tun descriptor\n");
 		return 1;

@@ -15,7 +15,7 @@ tests_unit_test_virtio_net_LDADD = tests/harness/libvmm-harness.la $(CMOCKA_LIBS
 
 # The real tap backend: tests/cli/tap.sh makes a tap and runs tap-check.
 check_PROGRAMS += tests/unit/tap-check
-tests_unit_tap_check_SOURCES = tests/unit/tap-check.c tests/unit/virtio-driver.h
+tests_unit_tap_check_SOURCES = tests/unit/tap-check.c tests/unit/virtio-driver.h tests/unit/proc-fd.h
 tests_unit_tap_check_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_tap_check_LDADD = tests/harness/libvmm-harness.la $(CMOCKA_LIBS)
 TESTS += tests/cli/tap.sh

@@ -7,7 +7,6 @@
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
@@ -28,39 +27,12 @@
 
 #include "device-fixture.h"
 #include "virtio-driver.h"
+#include "proc-fd.h"
 
 #define HDR 12u
 #define ETHERTYPE_TEST 0x88b5 /* IEEE local experimental */
 
 static const char *ifname;
-
-/* The fd linked to @what (e.g. /dev/net/tun); with @each, run @each on
- * every such fd instead. */
-static int find_fd(const char *what, void (*each)(int fd))
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int fd = -1;
-
-	while (d && (e = readdir(d))) {
-		char path[300], target[64];
-		ssize_t n;
-
-		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
-		n = readlink(path, target, sizeof(target) - 1);
-		if (n > 0) {
-			target[n] = '\0';
-			if (strcmp(target, what) == 0) {
-				fd = atoi(e->d_name);
-				if (each)
-					each(fd);
-			}
-		}
-	}
-	if (d)
-		closedir(d);
-	return fd;
-}
 
 static void trigger(int fd)
 {
@@ -134,7 +106,7 @@ static void test_tap_frames(void **state)
 	memcpy(frame + 1, "\x76\x6d\x6d\x00\x01", 5);
 	assert_int_equal(sendto(s, frame, sizeof(frame), 0, (struct sockaddr *)&sll, sizeof(sll)),
 			 sizeof(frame));
-	int fd = find_fd("/dev/net/tun", NULL);
+	int fd = proc_fd_find("/dev/net/tun", NULL);
 	assert_true(fd >= 0);
 	p.fd = fd;
 	assert_int_equal(poll(&p, 1, 2000), 1);
@@ -142,7 +114,7 @@ static void test_tap_frames(void **state)
 	for (int tries = 0; tries < 20 && !found; tries++) {
 		/* The tap's fd, and its resume eventfd after a pause. */
 		vmm_harness_fd_trigger(F->h, fd, VMM_FD_READ);
-		find_fd("anon_inode:[eventfd]", trigger);
+		proc_fd_find("anon_inode:[eventfd]", trigger);
 		while (drv_get_used(0, &id, &len)) {
 			if (len == HDR + sizeof(frame))
 				for (unsigned b = 0; b < NRX && !found; b++)
