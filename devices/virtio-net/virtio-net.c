@@ -225,26 +225,6 @@ static bool net_can_receive(void *opaque)
 	return rc > 0;
 }
 
-/* Copy [off, off + len) of @src into the writable segments @dst. */
-static size_t iov_copy(const struct iovec *dst, unsigned dn, const struct iovec *src, int sn,
-		       size_t off, size_t len)
-{
-	size_t done = 0;
-
-	for (int i = 0; i < sn && done < len; i++) {
-		size_t l = src[i].iov_len;
-
-		if (off >= l) {
-			off -= l;
-			continue;
-		}
-		size_t take = l - off < len - done ? l - off : len - done;
-		done += virtq_iov_write(dst, dn, done, (const uint8_t *)src[i].iov_base + off, take);
-		off = 0;
-	}
-	return done;
-}
-
 static int net_receive(void *opaque, const struct iovec *iov, int iovcnt)
 {
 	struct virtio_net *n = opaque;
@@ -292,7 +272,7 @@ static int net_receive(void *opaque, const struct iovec *iov, int iovcnt)
 			return 0;
 		}
 		size_t take = e->in_len < total - off ? e->in_len : total - off;
-		iov_copy(w, e->nin, iov, iovcnt, off, take);
+		virtq_iov_copy(w, e->nin, iov, (unsigned)iovcnt, off, take);
 		if (used == 0)
 			nb_nseg = virtq_iov_slice(w, e->nin, offsetof(struct vmm_net_hdr, num_buffers),
 						  2, nb_seg);

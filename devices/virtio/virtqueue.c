@@ -346,6 +346,28 @@ size_t virtq_iov_write(const struct iovec *iov, unsigned n, size_t offset, const
 	return iov_copy(iov, n, offset, (uint8_t *)(uintptr_t)buf, len, true);
 }
 
+size_t virtq_iov_copy(const struct iovec *dst, unsigned dn, const struct iovec *src, unsigned sn,
+		      size_t src_off, size_t len)
+{
+	size_t done = 0;
+
+	for (unsigned i = 0; i < sn && done < len; i++) {
+		size_t l = src[i].iov_len, take, put;
+
+		if (src_off >= l) {
+			src_off -= l;
+			continue;
+		}
+		take = l - src_off < len - done ? l - src_off : len - done;
+		put = virtq_iov_write(dst, dn, done, (const uint8_t *)src[i].iov_base + src_off, take);
+		done += put;
+		if (put < take)
+			break; /* @dst is full */
+		src_off = 0;
+	}
+	return done;
+}
+
 unsigned virtq_iov_slice(const struct iovec *iov, unsigned n, size_t offset, size_t len,
 			 struct iovec *dst)
 {

@@ -216,6 +216,15 @@ size_t virtq_iov_write(const struct iovec *iov, unsigned n, size_t offset, const
 		       size_t len);
 
 /**
+ * virtq_iov_copy() - copy [@src_off, @src_off + @len) of the segments
+ * @src into the segments @dst, from their start.
+ *
+ * Return: the bytes copied (less than @len when either side ends first).
+ */
+size_t virtq_iov_copy(const struct iovec *dst, unsigned dn, const struct iovec *src, unsigned sn,
+		      size_t src_off, size_t len);
+
+/**
  * virtq_iov_slice() - the segments covering [offset, offset + len) of @iov.
  * @dst: receives at most @n segments (never more than @iov had).
  *

@@ -534,6 +534,19 @@ static void test_iov_helpers(void **state)
 	assert_ptr_equal(sl[1].iov_base, b);
 	assert_int_equal(sl[1].iov_len, 2);
 	assert_int_equal(virtq_iov_slice(iov, 2, 7, 4, sl), 0);
+
+	/* iovec to iovec: bytes 1..5 of {a, b} into a 2 + 2 + 1 byte list. */
+	uint8_t c[2], d[2], e[1];
+	struct iovec dst[3] = { { c, 2 }, { d, 2 }, { e, 1 } };
+	assert_int_equal(virtq_iov_copy(dst, 3, iov, 2, 1, 5), 5);
+	assert_memory_equal(c, ((uint8_t[]){ 2, 3 }), 2);
+	assert_memory_equal(d, ((uint8_t[]){ 4, 5 }), 2);
+	assert_int_equal(e[0], 6);
+	/* a destination shorter than the request: only what fits */
+	assert_int_equal(virtq_iov_copy(dst, 1, iov, 2, 0, 7), 2);
+	/* a source shorter than the request: only what is there */
+	assert_int_equal(virtq_iov_copy(dst, 3, iov, 2, 5, 4), 2);
+	assert_memory_equal(c, ((uint8_t[]){ 6, 9 }), 2);
 }
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
