@@ -112,3 +112,22 @@ tests_unit_test_acpi_SOURCES = tests/unit/test_acpi.c
 tests_unit_test_acpi_CFLAGS = $(core_test_cflags)
 tests_unit_test_acpi_LDADD = $(core_test_ldadd)
 EXTRA_DIST += tests/unit/device-fixture.h
+
+# The machine loop on real threads: a fake hypervisor and a device whose
+# behaviour the test supplies (tests/unit/test_machine.c).
+check_LTLIBRARIES += tests/fixtures/fake-vcpu-hv.la
+tests_fixtures_fake_vcpu_hv_la_SOURCES = tests/fixtures/fake-vcpu-hv.c tests/fixtures/fake-vcpu-hv.h
+tests_fixtures_fake_vcpu_hv_la_CFLAGS = $(plugin_cflags)
+tests_fixtures_fake_vcpu_hv_la_LDFLAGS = $(fixture_ldflags)
+
+check_LTLIBRARIES += tests/fixtures/fake-hook-dev.la
+tests_fixtures_fake_hook_dev_la_SOURCES = tests/fixtures/fake-hook-dev.c tests/fixtures/fake-hook-dev.h
+tests_fixtures_fake_hook_dev_la_CFLAGS = $(plugin_cflags)
+tests_fixtures_fake_hook_dev_la_LDFLAGS = $(fixture_ldflags)
+
+check_PROGRAMS += tests/unit/test_machine
+TESTS += tests/unit/test_machine
+tests_unit_test_machine_SOURCES = tests/unit/test_machine.c tests/fixtures/fake-vcpu-hv.h \
+	tests/fixtures/fake-hook-dev.h
+tests_unit_test_machine_CFLAGS = $(core_test_cflags) $(LIBEVENT_CFLAGS)
+tests_unit_test_machine_LDADD = $(core_test_ldadd)

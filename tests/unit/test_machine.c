@@ -1,0 +1,607 @@
+/* Machine loop tests: a whole machine built from a config, with the fake
+ * hypervisor fake-vcpu-hv and the device fake-hook-dev (tests/fixtures/),
+ * runs on real vCPU threads and the real main loop.  The test thread plays
+ * the guest: each guest_*() call hands one exit to a vCPU and waits until
+ * the core has dispatched it.
+ *
+ * No /dev/kvm, no root.  Every wait is bounded: a deadlock or a vCPU that
+ * never stops ends the test as a FAIL (an alarm ends the whole program
+ * with a message when even that does not come back). */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/machine.h"
+#include "core/machine-internal.h"
+#include "tests/fixtures/fake-hook-dev.h"
+#include "tests/fixtures/fake-vcpu-hv.h"
+
+#define DEV_PORT 0x80
+#define DEV_IRQ 10
+#define WAIT_S 5        /* bound of each wait for the machine */
+#define WATCHDOG_S 20   /* bound of a whole test, should one wait not return */
+
+/* Device commands (0 and 1 drive the line, see fake-hook-dev.h). */
+enum {
+	CMD_CANCEL_WHILE_DUE = 2, /* timer 0 due, its callback waiting for us: cancel it */
+	CMD_REARM_WHILE_DUE,      /* the same, re-armed REARM_NS later instead */
+	CMD_BARRIER,              /* timer 1 at once: its callback runs after what the loop runs now */
+};
+#define REARM_NS (20 * 1000 * 1000ull)
+
+/* ------------------------------------------------------------ the guest */
+
+/* One vCPU as the test drives it.  `posted` counts exits handed over,
+ * `done` those the core has dispatched: the vCPU is back in vcpu_run(). */
+struct guest_cpu {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct vmm_exit exit;
+	bool has_exit;
+	unsigned long posted, taken, done;
+	bool in_run;               /* waiting inside vcpu_run() */
+	unsigned kicks;            /* vcpu_kick() calls */
+	unsigned kicks_ignored;    /* the first N kicks do not end the run */
+	unsigned kicks_in_run;     /* kicks that came while in_run */
+	unsigned kick_pending;     /* kicks that will end the run */
+	unsigned intr_exits;       /* runs ended by a kick */
+	uint8_t io[8];
+};
+
+struct fixture {
+	char dir[64];
+	struct vmm_plugin_set *ps;
+	struct vmm_machine_config *mc;
+	struct vmm_machine *m;
+	struct fake_vm *vm;
+	struct fake_hook_dev *dev;
+	struct guest_cpu cpu[2];
+	pthread_t thread;
+	bool running;
+	pid_t main_tid;          /* the machine's main loop */
+	int status;
+
+	/* Results from the device's hooks, under `lock`. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool main_blocked;       /* the main loop was seen waiting for the device */
+	unsigned timer0_fired;
+	uint64_t timer0_first_ns, rearm_deadline;
+	unsigned barriers;
+};
+
+static struct fixture *F;
+static char plugin_path[4200];
+
+static void deadline_in(struct timespec *ts, unsigned s)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += s;
+}
+
+/* pthread_cond_wait with the common bound: false when it ran out. */
+static bool wait_bounded(pthread_cond_t *c, pthread_mutex_t *l, const struct timespec *until)
+{
+	return pthread_cond_timedwait(c, l, until) != ETIMEDOUT;
+}
+
+static int guest_run(void *ctx, unsigned index, struct vmm_exit *e)
+{
+	struct guest_cpu *c = &((struct fixture *)ctx)->cpu[index];
+
+	pthread_mutex_lock(&c->lock);
+	c->done = c->taken; /* back here: the previous exit is dispatched */
+	c->in_run = true;
+	pthread_cond_broadcast(&c->cond);
+	while (!c->has_exit && !c->kick_pending)
+		pthread_cond_wait(&c->cond, &c->lock);
+	c->in_run = false;
+	if (c->has_exit) {
+		*e = c->exit;
+		if (e->reason == VMM_EXIT_IO)
+			e->io.data = c->io;
+		c->has_exit = false;
+		c->taken = c->posted;
+	} else {
+		memset(e, 0, sizeof(*e));
+		e->reason = VMM_EXIT_INTR;
+		c->kick_pending = 0;
+		c->intr_exits++;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
+static void guest_kick(void *ctx, unsigned index)
+{
+	struct guest_cpu *c = &((struct fixture *)ctx)->cpu[index];
+
+	pthread_mutex_lock(&c->lock);
+	if (c->in_run)
+		c->kicks_in_run++;
+	if (++c->kicks > c->kicks_ignored)
+		c->kick_pending++;
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Hand exit `e` to vCPU `index`; with `wait`, return once the core has
+ * dispatched it.  False when the vCPU did not come back in time. */
+static bool guest_exit(unsigned index, const struct vmm_exit *e, const void *data, bool wait)
+{
+	struct guest_cpu *c = &F->cpu[index];
+	struct timespec until;
+	bool ok = true;
+
+	deadline_in(&until, WAIT_S);
+	pthread_mutex_lock(&c->lock);
+	c->exit = *e;
+	if (data)
+		memcpy(c->io, data, e->io.size);
+	c->has_exit = true;
+	unsigned long seq = ++c->posted;
+	pthread_cond_broadcast(&c->cond);
+	while (wait && ok && c->done < seq)
+		ok = wait_bounded(&c->cond, &c->lock, &until);
+	pthread_mutex_unlock(&c->lock);
+	return ok;
+}
+
+static void guest_outb(uint16_t port, uint8_t value)
+{
+	const struct vmm_exit e = { .reason = VMM_EXIT_IO,
+				    .io = { .port = port, .size = 1, .is_write = 1, .count = 1 } };
+
+	if (!guest_exit(0, &e, &value, true))
+		fail_msg("outb 0x%x to port 0x%x: the vCPU did not come back in %d s", value, port,
+			 WAIT_S);
+}
+
+static void guest_power_off(unsigned index)
+{
+	const struct vmm_exit e = { .reason = VMM_EXIT_SYSTEM_EVENT,
+				    .system_event = { .type = VMM_SYSTEM_EVENT_SHUTDOWN } };
+
+	guest_exit(index, &e, NULL, false);
+}
+
+/* True once vCPU `index` waits in vcpu_run() (bounded). */
+static bool guest_wait_in_run(unsigned index)
+{
+	struct guest_cpu *c = &F->cpu[index];
+	struct timespec until;
+	bool ok = true;
+
+	deadline_in(&until, WAIT_S);
+	pthread_mutex_lock(&c->lock);
+	while (ok && !c->in_run)
+		ok = wait_bounded(&c->cond, &c->lock, &until);
+	pthread_mutex_unlock(&c->lock);
+	return ok;
+}
+
+/* ------------------------------------------------------------ the machine */
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Build the machine: `hv` is the body of the hypervisor section, `dev`
+ * of the device's. */
+static void machine_create(unsigned vcpus, const char *hv, const char *dev)
+{
+	char conf[1024], path[128], guest[128], err[1024] = "";
+	const uint8_t hlt = 0xf4;
+
+	snprintf(guest, sizeof(guest), "%s/guest.bin", F->dir);
+	write_file(guest, &hlt, 1);
+	snprintf(conf, sizeof(conf),
+		 "memory = 2M\nvcpus = %u\n"
+		 "hypervisor \"fake-vcpu-hv\" { %s }\n"
+		 "boot { kernel = \"%s\" format = \"flat\" }\n"
+		 "device \"dev\" { plugin = \"fake-hook-dev\" port = %d irq = %d %s }\n",
+		 vcpus, hv, guest, DEV_PORT, DEV_IRQ, dev);
+	snprintf(path, sizeof(path), "%s/machine.conf", F->dir);
+	write_file(path, conf, strlen(conf));
+
+	F->ps = vmm_plugin_set_new();
+	assert_non_null(F->ps);
+	if (vmm_config_load(path, F->ps, plugin_path, &F->mc, err, sizeof(err)))
+		fail_msg("config: %s", err);
+	assert_int_equal(vmm_machine_create(F->mc, F->ps, plugin_path, &F->m), 0);
+	F->vm = F->m->vm;
+	for (struct vmm_instance *in = F->m->instances; in; in = in->next)
+		if (strcmp(in->name, "dev") == 0)
+			F->dev = in->state;
+	assert_non_null(F->dev);
+	F->vm->hooks = (struct fake_vcpu_hooks){ guest_run, guest_kick, F };
+	F->dev->ctx = F;
+}
+
+static void *machine_thread(void *arg)
+{
+	F->main_tid = (pid_t)syscall(SYS_gettid);
+	F->status = vmm_machine_run(F->m);
+	return NULL;
+}
+
+static void machine_start(void)
+{
+	assert_int_equal(pthread_create(&F->thread, NULL, machine_thread, NULL), 0);
+	F->running = true;
+}
+
+/* Wait for vmm_machine_run() to return; its status, or -1 after WAIT_S. */
+static int machine_join(void)
+{
+	struct timespec until;
+
+	deadline_in(&until, WAIT_S);
+	if (pthread_timedjoin_np(F->thread, NULL, &until) != 0)
+		return -1;
+	F->running = false;
+	return F->status;
+}
+
+static void machine_finish(void)
+{
+	guest_power_off(0);
+	assert_int_equal(machine_join(), VMM_STATUS_POWEROFF);
+}
+
+static char *machine_stats(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	vmm_machine_print_stats(F->m, f);
+	fclose(f);
+	return buf;
+}
+
+/* The watchdog: a wait that never returns (a deadlock in the core) must
+ * still end the test, and say so. */
+static void watchdog_fired(int sig)
+{
+	static const char msg[] = "test_machine: FAIL: a test did not end in time "
+				  "(a deadlock in the machine loop?)\n";
+
+	(void)sig;
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+		_exit(99);
+	_exit(99);
+}
+
+static int setup(void **state)
+{
+	F = calloc(1, sizeof(*F));
+	assert_non_null(F);
+	snprintf(F->dir, sizeof(F->dir), "/tmp/vmm-machine-test-XXXXXX");
+	assert_non_null(mkdtemp(F->dir));
+	pthread_mutex_init(&F->lock, NULL);
+	pthread_cond_init(&F->cond, NULL);
+	for (unsigned i = 0; i < 2; i++) {
+		pthread_mutex_init(&F->cpu[i].lock, NULL);
+		pthread_cond_init(&F->cpu[i].cond, NULL);
+	}
+	alarm(WATCHDOG_S);
+	*state = F;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char path[128];
+
+	if (F->running) {
+		/* A failed test: stop the machine whatever the vCPUs were doing. */
+		F->cpu[0].kicks_ignored = F->cpu[1].kicks_ignored = 0;
+		vmm_machine_stop(F->m, VMM_STATUS_ERROR, "test teardown");
+		if (machine_join() < 0) {
+			fflush(stdout); /* cmocka's report of the failure */
+			fprintf(stderr, "test_machine: FAIL: the machine did not stop in %d s\n", WAIT_S);
+			_exit(99);
+		}
+	}
+	vmm_machine_destroy(F->m);
+	vmm_config_free(F->mc);
+	if (F->ps)
+		vmm_plugin_set_free(F->ps);
+	alarm(0);
+	snprintf(path, sizeof(path), "%s/machine.conf", F->dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/guest.bin", F->dir);
+	unlink(path);
+	rmdir(F->dir);
+	free(F);
+	F = NULL;
+	return 0;
+}
+
+/* --------------------------------------------------------------- timers */
+
+/* True once thread `tid` sleeps in futex(): the main loop waiting for a
+ * lock, here the device's (bounded; false when it never does). */
+static bool wait_thread_in_futex(pid_t tid)
+{
+	char path[64];
+	struct timespec pause = { 0, 100 * 1000 };
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	for (unsigned i = 0; i < WAIT_S * 10000; i++) {
+		FILE *f = fopen(path, "r");
+		long nr = -1;
+
+		if (!f)
+			return false;
+		if (fscanf(f, "%ld", &nr) != 1)
+			nr = -1;
+		fclose(f);
+		if (nr == SYS_futex)
+			return true;
+		nanosleep(&pause, NULL);
+	}
+	return false;
+}
+
+/*
+ * On the vCPU thread, under the device's lock.  The timer is made due at
+ * once, and the main loop's callback for it then waits for this lock: the
+ * moment of the deadlock the old timer_cancel() had (its event_del()
+ * waited for that callback, which waited for this lock).
+ */
+static void timer_dev_write(struct fake_hook_dev *d, uint8_t value)
+{
+	const struct vmm_host *h = d->h;
+	struct fixture *fx = d->ctx;
+
+	switch (value) {
+	case CMD_CANCEL_WHILE_DUE:
+	case CMD_REARM_WHILE_DUE: {
+		h->timer_arm(h, d->timers[0], h->clock_ns(h));
+		bool blocked = wait_thread_in_futex(fx->main_tid);
+		if (value == CMD_CANCEL_WHILE_DUE) {
+			h->timer_cancel(h, d->timers[0]);
+		} else {
+			uint64_t deadline = h->clock_ns(h) + REARM_NS;
+			h->timer_arm(h, d->timers[0], deadline);
+			pthread_mutex_lock(&fx->lock);
+			fx->rearm_deadline = deadline;
+			pthread_mutex_unlock(&fx->lock);
+		}
+		pthread_mutex_lock(&fx->lock);
+		fx->main_blocked = blocked;
+		pthread_mutex_unlock(&fx->lock);
+		break;
+	}
+	case CMD_BARRIER:
+		h->timer_arm(h, d->timers[1], 0);
+		break;
+	}
+}
+
+static void timer_dev_fired(struct fake_hook_dev *d, unsigned n)
+{
+	struct fixture *fx = d->ctx;
+	uint64_t now = d->h->clock_ns(d->h);
+
+	pthread_mutex_lock(&fx->lock);
+	if (n == 0 && fx->timer0_fired++ == 0)
+		fx->timer0_first_ns = now;
+	if (n == 1)
+		fx->barriers++;
+	pthread_cond_broadcast(&fx->cond);
+	pthread_mutex_unlock(&fx->lock);
+}
+
+/* Wait (bounded) until timer 0 fired `n` times or `barriers` barriers passed. */
+static bool wait_timer_events(unsigned n, unsigned barriers)
+{
+	struct timespec until;
+	bool ok = true;
+
+	deadline_in(&until, WAIT_S);
+	pthread_mutex_lock(&F->lock);
+	while (ok && (F->timer0_fired < n || F->barriers < barriers))
+		ok = wait_bounded(&F->cond, &F->lock, &until);
+	pthread_mutex_unlock(&F->lock);
+	return ok;
+}
+
+/* Every callback the main loop had begun by now has returned. */
+static void main_loop_barrier(void)
+{
+	unsigned want = F->barriers + 1;
+
+	guest_outb(DEV_PORT, CMD_BARRIER);
+	if (!wait_timer_events(0, want))
+		fail_msg("the barrier timer did not fire in %d s", WAIT_S);
+}
+
+static void timer_machine_start(void)
+{
+	machine_create(1, "irqchip = \"kernel\"", "level = false");
+	F->dev->on_write = timer_dev_write;
+	F->dev->on_timer = timer_dev_fired;
+	machine_start();
+}
+
+static void test_timer_cancel_while_its_callback_waits(void **state)
+{
+	timer_machine_start();
+	/* The old cancel deadlocked here: the watchdog ends the program. */
+	guest_outb(DEV_PORT, CMD_CANCEL_WHILE_DUE);
+	main_loop_barrier();
+	assert_true(F->main_blocked);   /* the race really happened */
+	assert_int_equal(F->timer0_fired, 0); /* a cancelled timer never calls back */
+	machine_finish();
+}
+
+/* ----------------------------------------------------------------- stop */
+
+/* vCPU 0 misses its stop kick (the hypervisor ignores the first): the
+ * core kicks it again until it stops, and the machine ends. */
+static void test_stop_rekicks_a_vcpu_that_missed_its_kick(void **state)
+{
+	machine_create(2, "irqchip = \"kernel\"", "");
+	F->cpu[0].kicks_ignored = 1;
+	machine_start();
+	assert_true(guest_wait_in_run(0));
+	guest_power_off(1);
+	assert_int_equal(machine_join(), VMM_STATUS_POWEROFF);
+	assert_true(F->cpu[0].kicks_in_run >= 2);
+	assert_int_equal(F->cpu[0].intr_exits, 1);
+}
+
+/* -------------------------------------------------------------- irqfds */
+
+/* The eventfd's counter, read and so reset: 0 when nothing was written. */
+static uint64_t eventfd_count(int fd)
+{
+	uint64_t n = 0;
+
+	if (read(fd, &n, sizeof(n)) != (ssize_t)sizeof(n))
+		return 0;
+	return n;
+}
+
+static bool fd_readable(int fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, timeout_ms) == 1;
+}
+
+static void eventfd_signal(int fd)
+{
+	uint64_t one = 1;
+
+	assert_int_equal(write(fd, &one, sizeof(one)), sizeof(one));
+}
+
+/* Wait until the main loop has taken the resample the test signalled and
+ * finished with it. */
+static void resample_taken(int resample_fd)
+{
+	for (unsigned i = 0; fd_readable(resample_fd, 0); i++) {
+		struct timespec pause = { 0, 100 * 1000 };
+		if (i == WAIT_S * 10000)
+			fail_msg("the main loop did not take the resample in %d s", WAIT_S);
+		nanosleep(&pause, NULL);
+	}
+	main_loop_barrier();
+}
+
+static void irq_machine_start(const char *hv, const char *dev)
+{
+	machine_create(1, hv, dev);
+	F->dev->on_write = timer_dev_write; /* for the barrier */
+	F->dev->on_timer = timer_dev_fired;
+	machine_start();
+}
+
+static void test_level_line_goes_through_a_resampling_irqfd(void **state)
+{
+	irq_machine_start("irqchip = \"kernel\" irqfd = true", "level = true");
+	assert_int_equal(F->vm->nirqfds, 1);
+	const struct fake_irqfd *q = &F->vm->irqfds[0];
+	assert_int_equal(q->gsi, DEV_IRQ);
+	assert_true(q->assigned);
+	assert_true(q->fd >= 0 && q->resample_fd >= 0);
+
+	char *stats = machine_stats();
+	assert_non_null(strstr(stats, "irq: 1 line(s) by irqfd (10)\n"));
+	free(stats);
+
+	guest_outb(DEV_PORT, 1);     /* raise: the irqfd asserts the line */
+	assert_int_equal(eventfd_count(q->fd), 1);
+	guest_outb(DEV_PORT, 0);     /* lower: nothing, the EOI deasserts it */
+	assert_int_equal(eventfd_count(q->fd), 0);
+	guest_outb(DEV_PORT, 1);
+	assert_int_equal(eventfd_count(q->fd), 1);
+
+	/* EOI with the line still held: asserted again. */
+	eventfd_signal(q->resample_fd);
+	assert_true(fd_readable(q->fd, WAIT_S * 1000));
+	assert_int_equal(eventfd_count(q->fd), 1);
+
+	/* EOI after the device lowered it: not asserted. */
+	guest_outb(DEV_PORT, 0);
+	eventfd_signal(q->resample_fd);
+	resample_taken(q->resample_fd);
+	assert_int_equal(eventfd_count(q->fd), 0);
+
+	assert_int_equal(atomic_load(&F->vm->irq_line_calls), 0);
+	machine_finish();
+}
+
+/* Without the op (-ENOTSUP) the same line goes through irq_line(). */
+static void test_level_line_without_irqfd_uses_irq_line(void **state)
+{
+	irq_machine_start("irqchip = \"kernel\" irqfd = false", "level = true");
+	assert_int_equal(F->vm->nirqfds, 0);
+	char *stats = machine_stats();
+	assert_non_null(strstr(stats, "irq: 0 line(s) by irqfd\n"));
+	free(stats);
+
+	guest_outb(DEV_PORT, 1);
+	assert_int_equal(atomic_load(&F->vm->irq_line_calls), 1);
+	assert_int_equal(atomic_load(&F->vm->last_line), DEV_IRQ);
+	assert_int_equal(atomic_load(&F->vm->last_level), 1);
+	guest_outb(DEV_PORT, 0);
+	assert_int_equal(atomic_load(&F->vm->irq_line_calls), 2);
+	assert_int_equal(atomic_load(&F->vm->last_level), 0);
+	machine_finish();
+}
+
+/* An edge-triggered line keeps irq_line() even when irqfds are offered. */
+static void test_edge_line_keeps_irq_line(void **state)
+{
+	irq_machine_start("irqchip = \"kernel\" irqfd = true", "level = false");
+	assert_int_equal(F->vm->nirqfds, 0);
+	guest_outb(DEV_PORT, 1);
+	assert_int_equal(atomic_load(&F->vm->irq_line_calls), 1);
+	assert_int_equal(atomic_load(&F->vm->last_level), 1);
+	machine_finish();
+}
+
+int main(int argc, char **argv)
+{
+	const char *b = getenv("VMM_BUILDDIR");
+	struct sigaction sa = { .sa_handler = watchdog_fired };
+
+	snprintf(plugin_path, sizeof(plugin_path), "%s/tests/fixtures/.libs", b ? b : ".");
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]); /* one test by name, for debugging */
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_timer_cancel_while_its_callback_waits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_rekicks_a_vcpu_that_missed_its_kick, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_level_line_goes_through_a_resampling_irqfd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_level_line_without_irqfd_uses_irq_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_edge_line_keeps_irq_line, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
