@@ -472,6 +472,7 @@ struct vmm_timer {
 	void (*cb)(void *opaque);
 	void *opaque;
 	bool armed; /* under the instance's lock: cancelled timers never call back */
+	uint64_t deadline; /* of the last arm, on the virtual clock */
 };
 
 static uint64_t host_clock_ns(const struct vmm_host *h)
@@ -491,6 +492,21 @@ static void instance_unlock(struct vmm_instance *in)
 		pthread_mutex_unlock(&in->lock);
 }
 
+/*
+ * libevent's timers may run early on the virtual clock: its clock is
+ * CLOCK_MONOTONIC_COARSE (a tick behind ours), and an event added from a
+ * vCPU thread while the main loop runs callbacks counts from the time
+ * cached when the loop woke up.  A timer that fires before its deadline
+ * waits for the rest instead of calling back, as timer_arm() promises.
+ */
+static void timer_add(struct vmm_timer *t, uint64_t rel)
+{
+	uint64_t us = (rel + 999) / 1000; /* rounded up: not early by the rest */
+	struct timeval tv = { .tv_sec = (time_t)(us / 1000000), .tv_usec = (suseconds_t)(us % 1000000) };
+
+	evtimer_add(t->ev, &tv);
+}
+
 static void timer_fired(evutil_socket_t fd, short what, void *arg)
 {
 	struct vmm_timer *t = arg;
@@ -501,8 +517,14 @@ static void timer_fired(evutil_socket_t fd, short what, void *arg)
 	 * waited for the lock (see host_timer_cancel), or re-armed it: then
 	 * the event is pending again and this firing is stale. */
 	if (t->armed && !evtimer_pending(t->ev, NULL)) {
-		t->armed = false;
-		t->cb(t->opaque);
+		uint64_t now = host_clock_ns(&in->host);
+
+		if (now < t->deadline) {
+			timer_add(t, t->deadline - now);
+		} else {
+			t->armed = false;
+			t->cb(t->opaque);
+		}
 	}
 	instance_unlock(in);
 }
@@ -528,12 +550,11 @@ out_free:
 static void host_timer_arm(const struct vmm_host *h, struct vmm_timer *t, uint64_t deadline_ns)
 {
 	uint64_t now = host_clock_ns(h);
-	uint64_t rel = deadline_ns > now ? deadline_ns - now : 0;
-	struct timeval tv = { .tv_sec = (time_t)(rel / 1000000000ull),
-			      .tv_usec = (suseconds_t)((rel % 1000000000ull) / 1000) };
+
 	if (t) {
 		t->armed = true;
-		evtimer_add(t->ev, &tv);
+		t->deadline = deadline_ns;
+		timer_add(t, deadline_ns > now ? deadline_ns - now : 0);
 	}
 }
 

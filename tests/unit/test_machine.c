@@ -38,10 +38,10 @@
 /* Device commands (0 and 1 drive the line, see fake-hook-dev.h). */
 enum {
 	CMD_CANCEL_WHILE_DUE = 2, /* timer 0 due, its callback waiting for us: cancel it */
-	CMD_REARM_WHILE_DUE,      /* the same, re-armed REARM_NS later instead */
+	CMD_REARM_WHILE_DUE,      /* the same, held 2 * REARM_NS, re-armed REARM_NS later */
 	CMD_BARRIER,              /* timer 1 at once: its callback runs after what the loop runs now */
 };
-#define REARM_NS (20 * 1000 * 1000ull)
+#define REARM_NS (5 * 1000 * 1000ull)
 
 /* ------------------------------------------------------------ the guest */
 
@@ -80,7 +80,7 @@ struct fixture {
 	pthread_cond_t cond;
 	bool main_blocked;       /* the main loop was seen waiting for the device */
 	unsigned timer0_fired;
-	uint64_t timer0_first_ns, rearm_deadline;
+	uint64_t timer0_first_ns, deadline;
 	unsigned barriers;
 };
 
@@ -384,10 +384,17 @@ static void timer_dev_write(struct fake_hook_dev *d, uint8_t value)
 		if (value == CMD_CANCEL_WHILE_DUE) {
 			h->timer_cancel(h, d->timers[0]);
 		} else {
+			/* Keep the main loop waiting longer than the new
+			 * interval: a timer that counts from the time libevent
+			 * cached when the loop woke is then due at once. */
+			uint64_t until = h->clock_ns(h) + 2 * REARM_NS;
+			struct timespec pause = { 0, 100 * 1000 };
+			while (h->clock_ns(h) < until)
+				nanosleep(&pause, NULL);
 			uint64_t deadline = h->clock_ns(h) + REARM_NS;
 			h->timer_arm(h, d->timers[0], deadline);
 			pthread_mutex_lock(&fx->lock);
-			fx->rearm_deadline = deadline;
+			fx->deadline = deadline;
 			pthread_mutex_unlock(&fx->lock);
 		}
 		pthread_mutex_lock(&fx->lock);
@@ -455,6 +462,22 @@ static void test_timer_cancel_while_its_callback_waits(void **state)
 	main_loop_barrier();
 	assert_true(F->main_blocked);   /* the race really happened */
 	assert_int_equal(F->timer0_fired, 0); /* a cancelled timer never calls back */
+	machine_finish();
+}
+
+static void test_timer_rearm_while_its_callback_waits(void **state)
+{
+	timer_machine_start();
+	guest_outb(DEV_PORT, CMD_REARM_WHILE_DUE);
+	assert_true(F->main_blocked);
+	if (!wait_timer_events(1, 0))
+		fail_msg("the re-armed timer did not fire in %d s", WAIT_S);
+	main_loop_barrier();
+	/* The firing that was due is dropped; only the new deadline fires. */
+	assert_int_equal(F->timer0_fired, 1);
+	if (F->timer0_first_ns < F->deadline)
+		fail_msg("the timer fired at %llu ns, before its deadline %llu ns",
+			 (unsigned long long)F->timer0_first_ns, (unsigned long long)F->deadline);
 	machine_finish();
 }
 
@@ -598,6 +621,7 @@ int main(int argc, char **argv)
 		cmocka_set_test_filter(argv[1]); /* one test by name, for debugging */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_timer_cancel_while_its_callback_waits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timer_rearm_while_its_callback_waits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_rekicks_a_vcpu_that_missed_its_kick, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_level_line_goes_through_a_resampling_irqfd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_level_line_without_irqfd_uses_irq_line, setup, teardown),
