@@ -287,27 +287,35 @@ static bool con_ctrl_send(struct virtio_console *c, uint32_t id, uint16_t event,
 	return true;
 }
 
-/* Send what the ports owe the driver, as far as control buffers last. */
+/* Send what the ports owe the driver, as far as control buffers last: per
+ * port in the order Linux expects (the port exists, is the console, has a
+ * name, is open at the host end). */
 static void con_ctrl_flush(struct virtio_console *c)
 {
+	static const struct {
+		unsigned bit;
+		uint16_t event;
+	} order[] = {
+		{ CON_PEND_ADD, CON_DEVICE_ADD },
+		{ CON_PEND_CONSOLE, CON_CONSOLE_PORT },
+		{ CON_PEND_NAME, CON_PORT_NAME },
+		/* The backends cannot say whether anyone is at the host end,
+		 * so the host side is open from the start (and Linux lets a
+		 * guest write to a port only while it is). */
+		{ CON_PEND_OPEN, CON_PORT_OPEN },
+	};
+
 	for (unsigned i = 0; i < c->nports; i++) {
 		struct con_port *p = &c->port[i];
 
-		if ((p->pending & CON_PEND_ADD) && !con_ctrl_send(c, i, CON_DEVICE_ADD, 1, NULL))
-			return;
-		p->pending &= ~CON_PEND_ADD;
-		if ((p->pending & CON_PEND_CONSOLE) && !con_ctrl_send(c, i, CON_CONSOLE_PORT, 1, NULL))
-			return;
-		p->pending &= ~CON_PEND_CONSOLE;
-		if ((p->pending & CON_PEND_NAME) && !con_ctrl_send(c, i, CON_PORT_NAME, 1, p->name))
-			return;
-		p->pending &= ~CON_PEND_NAME;
-		/* The backends cannot say whether anyone is at the host end, so
-		 * the host side is open from the start (and Linux lets a guest
-		 * write to a port only while it is). */
-		if ((p->pending & CON_PEND_OPEN) && !con_ctrl_send(c, i, CON_PORT_OPEN, 1, NULL))
-			return;
-		p->pending &= ~CON_PEND_OPEN;
+		for (unsigned k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+			if (!(p->pending & order[k].bit))
+				continue;
+			if (!con_ctrl_send(c, i, order[k].event, 1,
+					   order[k].event == CON_PORT_NAME ? p->name : NULL))
+				return;
+			p->pending &= ~order[k].bit;
+		}
 	}
 }
 
@@ -320,13 +328,7 @@ static void con_control(struct virtio_console *c, struct virtq *vq, unsigned ind
 
 	(void)index;
 	if (e->nin) {
-		con_bad_buffer(c, CON_CTRL_TXQ, e->head, "has a device-writable part on the control transmitq");
-		goto done;
-	}
-	if (!con_multiport(c)) {
-		/* Queues 2 and 3 exist because MULTIPORT was offered; without
-		 * it negotiated they carry nothing (5.3.2). */
-		con_bad_control(c, 0, 0, "control queue used without VIRTIO_CONSOLE_F_MULTIPORT");
+		con_bad_buffer(c, CON_CTRL_TXQ, e->head, "has a device-writable part");
 		goto done;
 	}
 	if (virtq_iov_read(e->iov, e->nout, 0, m, sizeof(m)) < sizeof(m)) {
@@ -395,6 +397,14 @@ static void con_queue_notify(void *opaque, struct virtio_dev *vdev, unsigned ind
 	struct virtio_console *c = opaque;
 
 	(void)vdev;
+	if (index >= CON_CTRL_RXQ && !con_multiport(c)) {
+		/* Queues 2 and up exist because MULTIPORT was offered; without
+		 * it negotiated there is only port 0 (5.3.2): left alone. */
+		virtio_dev_stats(c->vdev)->bad_request++;
+		c->h->log(c->h, VMM_LOG_GUEST_ERROR,
+			  "queue %u notified without VIRTIO_CONSOLE_F_MULTIPORT", index);
+		return;
+	}
 	if (index == CON_CTRL_RXQ) {
 		con_ctrl_flush(c); /* new control buffers: what waited can go */
 	} else if (index == CON_CTRL_TXQ) {

@@ -426,7 +426,8 @@ size_t vmm_harness_char_pending(struct vmm_harness_dev *dev);
  * on the first one it opened; these name it by the property it was opened
  * with (NULL: the first one), and behave the same way otherwise.
  */
-const char *vmm_harness_char_output_prop(struct vmm_harness_dev *dev, const char *prop, size_t *len);
+const char *vmm_harness_char_output_prop(struct vmm_harness_dev *dev, const char *prop,
+					 size_t *len);
 void vmm_harness_char_clear_prop(struct vmm_harness_dev *dev, const char *prop);
 size_t vmm_harness_char_input_prop(struct vmm_harness_dev *dev, const char *prop, const void *buf,
 				   size_t len);

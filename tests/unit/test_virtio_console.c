@@ -644,14 +644,24 @@ static void test_mp_not_negotiated(void **state)
 	assert_true(drv_get_used(RXQ, &id, &len));
 	assert_int_equal(len, 2);
 
-	/* The same again with the control queues set up but not negotiated:
-	 * a message there is refused and counted. */
+	/* The same again with the other queues set up but not negotiated:
+	 * each notification there is refused and counted, the buffers are
+	 * left alone. */
 	assert_int_equal(drv_init(F_VERSION_1, NQ_MP, 16), DRV_STATUS_LIVE);
 	ctrl_post(2, 0x100);
-	ctrl_send(0, DEVICE_READY, 1);
+	memset(gpa_ptr(CTRL_MSG), 0, 8);
+	gpa_ptr(CTRL_MSG)[6] = 1; /* DEVICE_READY 1 */
+	drv_add(CTRL_TXQ, &(struct drv_buf){ CTRL_MSG, 8, false }, 1);
+	drv_kick(CTRL_TXQ);
+	memcpy(gpa_ptr(VDEV_BUF + 0x200), "one?", 4);
+	drv_add(P1_TXQ, &(struct drv_buf){ VDEV_BUF + 0x200, 4, false }, 1);
+	drv_kick(P1_TXQ);
 	expect_no_ctrl();
-	assert_int_equal(vd->stats.bad_request, 1);
-	assert_int_equal(vmm_harness_log_count(F->h, VMM_LOG_GUEST_ERROR), 1);
+	assert_false(drv_get_used(CTRL_TXQ, &id, &len));
+	assert_false(drv_get_used(P1_TXQ, &id, &len));
+	assert_string_equal(output1(NULL), "");
+	assert_int_equal(vd->stats.bad_request, 3);
+	assert_int_equal(vmm_harness_log_count(F->h, VMM_LOG_GUEST_ERROR), 3);
 }
 
 static void test_mp_handshake(void **state)
