@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * devices/virtio-console/virtio-console.c - the virtio console device
- * (virtio 1.2, section 5.3, device ID 3) on a character backend: one port,
- * port 0, whose transmitq goes to the backend and whose receiveq takes the
- * backend's input.  No multiport (no control queues), no console size.
+ * (virtio 1.2, section 5.3, device ID 3) on character backends.  Port 0
+ * (property `chardev`) is the console: its transmitq goes to the backend
+ * and its receiveq takes the backend's input.  Ports 1..7 (`portN`, named
+ * by `nameN`) make it a MULTIPORT device with control queues (5.3.6.2);
+ * each port has its own backend and its own flow control.  No console
+ * size, no hot plug.
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <vmm/vmm.h>
@@ -17,34 +21,85 @@
 #define VIRTIO_CONSOLE_F_MULTIPORT   1
 #define VIRTIO_CONSOLE_F_EMERG_WRITE 2
 
-/* Port 0's queues (5.3.2); without MULTIPORT there are no others. */
+/* Queues (5.3.2): port 0's receiveq and transmitq are 0 and 1; with
+ * MULTIPORT the control receiveq and transmitq are 2 and 3, and port n >= 1
+ * has 2n + 2 and 2n + 3. */
 #define CON_RXQ 0 /* receiveq: host to guest, device-writable buffers */
 #define CON_TXQ 1 /* transmitq: guest to host, device-readable buffers */
+#define CON_CTRL_RXQ 2 /* control receiveq: device to driver messages */
+#define CON_CTRL_TXQ 3 /* control transmitq: driver to device messages */
+
+/* Ports beyond port 0, each on its own property pair portN / nameN. */
+#define CON_EXTRA_PORTS 7
+#define CON_MAX_PORTS (1 + CON_EXTRA_PORTS)
+#define CON_NAME_MAX 63 /* bytes of a port name (PORT_NAME carries no NUL) */
 
 /* Config space (5.3.4): le16 cols, le16 rows, le32 max_nr_ports, le32 emerg_wr. */
 #define CON_CFG_MAX_NR_PORTS 4
 #define CON_CFG_EMERG_WR     8
 #define CON_CFG_SIZE         12
 
-struct virtio_console {
-	struct virtio_dev *vdev; /* first: tests reach the counters through it */
-	const struct vmm_host *h;
-	struct vmm_char *chr;
+/* Control messages (5.3.6.2): struct virtio_console_control { le32 id;
+ * le16 event; le16 value; }, PORT_NAME's name right after it. */
+#define CON_CTRL_HDR 8
+enum {
+	CON_DEVICE_READY = 0,  /* driver: value 1 ready for DEVICE_ADD, 0 failed */
+	CON_DEVICE_ADD = 1,    /* device: port id exists */
+	CON_DEVICE_REMOVE = 2, /* device: port id is gone (never sent: no hot unplug) */
+	CON_PORT_READY = 3,    /* driver: port id set up (value 1) or failed (0) */
+	CON_CONSOLE_PORT = 4,  /* device: port id is a console (hvc) */
+	CON_RESIZE = 5,        /* device: console size (never sent: no F_SIZE) */
+	CON_PORT_OPEN = 6,     /* both: that side opened (1) or closed (0) port id */
+	CON_PORT_NAME = 7,     /* device: port id's name follows the header */
+};
+
+/* Messages a port still owes the driver, sent in this order. */
+#define CON_PEND_ADD     (1u << 0)
+#define CON_PEND_CONSOLE (1u << 1)
+#define CON_PEND_NAME    (1u << 2)
+#define CON_PEND_OPEN    (1u << 3)
+
+struct virtio_console;
+
+struct con_port {
+	struct virtio_console *c;
+	unsigned id;
+	struct vmm_char *chr;  /* NULL: the port does not exist (a hole in portN) */
+	const char *name;      /* NULL: unnamed */
+	unsigned rxq, txq;
 	/* One receive buffer taken from the receiveq by can_receive() and
 	 * filled by the receive() that follows. */
 	struct virtq_elem rx;
 	bool rx_held;
 	/* can_receive() said 0: the backend waits for char_input_ready(),
-	 * which the next receiveq notification sends. */
+	 * which the next receiveq notification (or the guest opening the
+	 * port) sends. */
 	bool rx_starved;
-	struct virtq_elem tx;
-	unsigned long tx_bytes, rx_bytes, emerg_bytes;
-	unsigned long tx_errors; /* the backend refused output */
+	/* MULTIPORT control state, forgotten at reset. */
+	bool added;            /* DEVICE_ADD sent */
+	bool ready;            /* the driver said PORT_READY 1 */
+	bool guest_open;       /* the driver said PORT_OPEN 1 */
+	unsigned pending;      /* CON_PEND_* */
+	unsigned long tx_bytes, rx_bytes;
 };
 
-static void con_output(struct virtio_console *c, const void *buf, size_t len)
+struct virtio_console {
+	struct virtio_dev *vdev; /* first: tests reach the counters through it */
+	const struct vmm_host *h;
+	struct con_port port[CON_MAX_PORTS];
+	unsigned nports;         /* max_nr_ports: 1 + the highest portN configured */
+	bool multiport;          /* F_MULTIPORT offered (some portN is set) */
+	struct virtq_elem tx;    /* a transmitq or control transmitq chain */
+	struct virtq_elem ctrl;  /* a control receiveq buffer */
+	unsigned long emerg_bytes;
+	unsigned long tx_errors; /* the backend refused output */
+	unsigned long ctrl_errors; /* control messages refused (also in bad_request) */
+};
+
+static void con_output(struct con_port *p, const void *buf, size_t len)
 {
-	ssize_t n = c->chr ? c->h->char_write(c->h, c->chr, buf, len) : (ssize_t)len;
+	struct virtio_console *c = p->c;
+	ssize_t n = p->chr ? c->h->char_write(c->h, p->chr, buf, len) : (ssize_t)len;
 
 	/* The guest cannot do anything about a backend that is gone: its
 	 * bytes are consumed either way, and counted. */
@@ -58,47 +113,81 @@ static void con_bad_buffer(struct virtio_console *c, unsigned index, uint16_t he
 	c->h->log(c->h, VMM_LOG_GUEST_ERROR, "queue %u: buffer %u %s", index, head, why);
 }
 
-static void con_transmit(struct virtio_console *c, struct virtq *vq)
+/* A control message the device refuses: counted, logged, no other effect. */
+static void con_bad_control(struct virtio_console *c, uint32_t id, uint16_t event, const char *why)
+{
+	c->ctrl_errors++;
+	virtio_dev_stats(c->vdev)->bad_request++;
+	c->h->log(c->h, VMM_LOG_GUEST_ERROR, "control message (port %u, event %u): %s", id, event,
+		  why);
+}
+
+/* Pop chains from @index while the budget lasts, calling @serve on each;
+ * a malformed chain needs a reset, work left over is deferred. */
+static void con_drain(struct virtio_console *c, unsigned index,
+		      void (*serve)(struct virtio_console *c, struct virtq *vq, unsigned index))
+{
+	struct virtq *vq = virtio_dev_queue(c->vdev, index);
+	unsigned budget = VIRTIO_NOTIFY_BUDGET;
+	int rc = 0;
+
+	while (budget && (rc = virtq_pop(vq, &c->tx)) > 0) {
+		budget--;
+		serve(c, vq, index);
+	}
+	if (rc < 0)
+		virtio_dev_needs_reset(c->vdev);
+	else if (!budget)
+		virtio_dev_defer_notify(c->vdev, index);
+	virtio_dev_notify(c->vdev, vq);
+}
+
+static void con_transmit(struct virtio_console *c, struct virtq *vq, unsigned index)
 {
 	struct virtq_elem *e = &c->tx;
+	/* Port 0 transmits on queue 1, port n on 2n + 3 (5.3.2). */
+	struct con_port *p = &c->port[index == CON_TXQ ? 0 : (index - 3) / 2];
 
 	/* 5.3.6.1: a transmitq buffer is device-readable only.  A chain with
 	 * a writable part is refused whole, so the guest learns nothing from
 	 * what the device would have done with it. */
 	if (e->nin) {
-		con_bad_buffer(c, CON_TXQ, e->head, "has a device-writable part on the transmitq");
+		con_bad_buffer(c, index, e->head, "has a device-writable part on the transmitq");
 	} else {
 		for (unsigned i = 0; i < e->nout; i++) {
-			con_output(c, e->iov[i].iov_base, e->iov[i].iov_len);
-			c->tx_bytes += e->iov[i].iov_len;
+			con_output(p, e->iov[i].iov_base, e->iov[i].iov_len);
+			p->tx_bytes += e->iov[i].iov_len;
 		}
 	}
 	/* 2.7.8: the used length counts bytes written to the buffer: none. */
 	virtq_push(vq, e, 0);
 }
 
-/* Take the next usable receive buffer into c->rx.  Buffers the driver got
+/* Take the next usable buffer of receive queue @index into @e (the
+ * receiveqs and the control receiveq alike).  Buffers the driver got
  * wrong are completed empty on the way.  Returns true when one is held. */
-static bool con_rx_take(struct virtio_console *c)
+static bool con_rx_take(struct virtio_console *c, unsigned index, struct virtq_elem *e)
 {
-	struct virtq *vq = virtio_dev_queue(c->vdev, CON_RXQ);
+	struct virtq *vq = virtio_dev_queue(c->vdev, index);
 	bool held = false;
 	unsigned budget = VIRTIO_NOTIFY_BUDGET;
 	int rc = 0;
 
 	/* 3.1.1: buffers posted before DRIVER_OK are not the device's yet. */
-	if (!virtio_dev_queue_live(c->vdev, CON_RXQ))
+	if (!virtio_dev_queue_live(c->vdev, index))
 		return false;
-	while (budget && (rc = virtq_pop(vq, &c->rx)) > 0) {
+	while (budget && (rc = virtq_pop(vq, e)) > 0) {
 		budget--;
-		if (c->rx.nout) {
+		if (e->nout) {
 			/* 5.3.6.1: receiveq buffers are device-writable only. */
-			con_bad_buffer(c, CON_RXQ, c->rx.head, "is device-readable on the receiveq");
-		} else if (c->rx.in_len) {
+			con_bad_buffer(c, index, e->head, "is device-readable on a receiveq");
+		} else if (e->in_len >= (index == CON_CTRL_RXQ ? CON_CTRL_HDR : 1)) {
 			held = true;
 			break;
+		} else if (e->in_len) {
+			con_bad_buffer(c, index, e->head, "cannot hold a control message header");
 		}
-		virtq_push(vq, &c->rx, 0); /* refused, or no room at all: back empty */
+		virtq_push(vq, e, 0); /* refused, or no room at all: back empty */
 	}
 	if (rc < 0)
 		virtio_dev_needs_reset(c->vdev);
@@ -106,76 +195,237 @@ static bool con_rx_take(struct virtio_console *c)
 		/* More bad buffers may follow: look again from the main loop
 		 * rather than on this thread (and with rx_starved set, the
 		 * notification there asks the backend for input again). */
-		virtio_dev_defer_notify(c->vdev, CON_RXQ);
+		virtio_dev_defer_notify(c->vdev, index);
 	virtio_dev_notify(c->vdev, vq);
-	c->rx_held = held;
 	return held;
+}
+
+static bool con_multiport(const struct virtio_console *c)
+{
+	return c->multiport && virtio_dev_has_feature(c->vdev, VIRTIO_CONSOLE_F_MULTIPORT);
+}
+
+/* With MULTIPORT a port takes input only while the guest has it open (its
+ * PORT_OPEN 1): Linux discards data that comes for a closed port, so it
+ * waits in the backend instead.  Without MULTIPORT negotiated port 0 is
+ * always open, and ports 1 and up have no queues: their input waits. */
+static bool con_port_takes_input(const struct con_port *p)
+{
+	if (!con_multiport(p->c))
+		return p->id == 0;
+	return p->guest_open;
 }
 
 static size_t con_can_receive(void *opaque)
 {
-	struct virtio_console *c = opaque;
+	struct con_port *p = opaque;
+	struct virtio_console *c = p->c;
 
-	if (c->rx_held && !virtio_dev_queue_live(c->vdev, CON_RXQ))
-		c->rx_held = false; /* the queue was stopped under it */
-	if (!c->rx_held && !con_rx_take(c)) {
-		c->rx_starved = true;
+	if (p->rx_held && !virtio_dev_queue_live(c->vdev, p->rxq))
+		p->rx_held = false; /* the queue was stopped under it */
+	/* A buffer held when the guest closed the port stays held. */
+	if (con_port_takes_input(p) && !p->rx_held)
+		p->rx_held = con_rx_take(c, p->rxq, &p->rx);
+	if (!p->rx_held || !con_port_takes_input(p)) {
+		p->rx_starved = true;
 		return 0;
 	}
-	return c->rx.in_len;
+	return p->rx.in_len;
 }
 
 static void con_receive(void *opaque, const uint8_t *buf, size_t len)
 {
-	struct virtio_console *c = opaque;
-	struct virtq *vq = virtio_dev_queue(c->vdev, CON_RXQ);
+	struct con_port *p = opaque;
+	struct virtio_console *c = p->c;
+	struct virtq *vq = virtio_dev_queue(c->vdev, p->rxq);
 
-	if (!c->rx_held)
+	if (!p->rx_held)
 		return; /* the backend gave more than can_receive() allowed */
 	/* One receive() fills one buffer and completes it at once: a console
 	 * wants each key in the guest now, not when a page is full. */
-	size_t n = virtq_iov_write(&c->rx.iov[c->rx.nout], c->rx.nin, 0, buf, len);
-	c->rx_bytes += n;
-	c->rx_held = false;
-	virtq_push(vq, &c->rx, (uint32_t)n);
+	size_t n = virtq_iov_write(&p->rx.iov[p->rx.nout], p->rx.nin, 0, buf, len);
+	p->rx_bytes += n;
+	p->rx_held = false;
+	virtq_push(vq, &p->rx, (uint32_t)n);
 	virtio_dev_notify(c->vdev, vq);
+}
+
+/* The port may take input again: let the backend deliver what waits. */
+static void con_wake_input(struct con_port *p)
+{
+	if (p->rx_starved && p->chr) {
+		p->rx_starved = false;
+		p->c->h->char_input_ready(p->c->h, p->chr);
+	}
+}
+
+/* Write one control message into a control receiveq buffer (5.3.6.2);
+ * false when the driver has posted none. */
+static bool con_ctrl_send(struct virtio_console *c, uint32_t id, uint16_t event, uint16_t value,
+			  const char *extra)
+{
+	struct virtq *vq = virtio_dev_queue(c->vdev, CON_CTRL_RXQ);
+	uint8_t msg[CON_CTRL_HDR + CON_NAME_MAX];
+	size_t len = CON_CTRL_HDR, n;
+
+	if (!con_rx_take(c, CON_CTRL_RXQ, &c->ctrl))
+		return false;
+	for (unsigned i = 0; i < 4; i++)
+		msg[i] = (uint8_t)(id >> (8 * i));
+	msg[4] = (uint8_t)event;
+	msg[5] = (uint8_t)(event >> 8);
+	msg[6] = (uint8_t)value;
+	msg[7] = (uint8_t)(value >> 8);
+	if (extra) {
+		memcpy(msg + CON_CTRL_HDR, extra, strlen(extra)); /* no NUL: 5.3.6.2 */
+		len += strlen(extra);
+	}
+	/* A buffer too small for a name gets what fits of it. */
+	n = virtq_iov_write(&c->ctrl.iov[c->ctrl.nout], c->ctrl.nin, 0, msg, len);
+	virtq_push(vq, &c->ctrl, (uint32_t)n);
+	virtio_dev_notify(c->vdev, vq);
+	return true;
+}
+
+/* Send what the ports owe the driver, as far as control buffers last: per
+ * port in the order Linux expects (the port exists, is the console, has a
+ * name, is open at the host end). */
+static void con_ctrl_flush(struct virtio_console *c)
+{
+	static const struct {
+		unsigned bit;
+		uint16_t event;
+	} order[] = {
+		{ CON_PEND_ADD, CON_DEVICE_ADD },
+		{ CON_PEND_CONSOLE, CON_CONSOLE_PORT },
+		{ CON_PEND_NAME, CON_PORT_NAME },
+		/* The backends cannot say whether anyone is at the host end,
+		 * so the host side is open from the start (and Linux lets a
+		 * guest write to a port only while it is). */
+		{ CON_PEND_OPEN, CON_PORT_OPEN },
+	};
+
+	for (unsigned i = 0; i < c->nports; i++) {
+		struct con_port *p = &c->port[i];
+
+		for (unsigned k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+			if (!(p->pending & order[k].bit))
+				continue;
+			if (!con_ctrl_send(c, i, order[k].event, 1,
+					   order[k].event == CON_PORT_NAME ? p->name : NULL))
+				return;
+			p->pending &= ~order[k].bit;
+		}
+	}
+}
+
+/* One driver-to-device control message (5.3.6.2, 5.3.6.2.1). */
+static void con_control(struct virtio_console *c, struct virtq *vq, unsigned index)
+{
+	struct virtq_elem *e = &c->tx;
+	uint8_t m[CON_CTRL_HDR];
+	struct con_port *p;
+
+	(void)index;
+	if (e->nin) {
+		con_bad_buffer(c, CON_CTRL_TXQ, e->head, "has a device-writable part");
+		goto done;
+	}
+	if (virtq_iov_read(e->iov, e->nout, 0, m, sizeof(m)) < sizeof(m)) {
+		con_bad_control(c, 0, 0, "shorter than its 8-byte header");
+		goto done;
+	}
+	uint32_t id = (uint32_t)m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16 | (uint32_t)m[3] << 24;
+	uint16_t event = (uint16_t)(m[4] | m[5] << 8), value = (uint16_t)(m[6] | m[7] << 8);
+
+	if (event == CON_DEVICE_READY) {
+		/* The id is meaningless here.  Value 1: announce every port. */
+		if (value != 1) {
+			c->h->log(c->h, VMM_LOG_WARN, "the driver failed to set the device up");
+			goto done;
+		}
+		for (unsigned i = 0; i < c->nports; i++)
+			if (c->port[i].chr && !c->port[i].added) {
+				c->port[i].added = true;
+				c->port[i].pending |= CON_PEND_ADD;
+			}
+		con_ctrl_flush(c);
+		goto done;
+	}
+	if (event != CON_PORT_READY && event != CON_PORT_OPEN) {
+		/* DEVICE_ADD, CONSOLE_PORT, ... are the device's to send. */
+		con_bad_control(c, id, event, event <= CON_PORT_NAME ? "an event only the device sends"
+								      : "an unknown event");
+		goto done;
+	}
+	if (id >= c->nports || !c->port[id].chr) {
+		con_bad_control(c, id, event, "no such port");
+		goto done;
+	}
+	p = &c->port[id];
+	if (event == CON_PORT_READY) {
+		if (!p->added || (p->pending & CON_PEND_ADD)) {
+			con_bad_control(c, id, event, "PORT_READY for a port not announced");
+		} else if (value != 1) {
+			c->h->log(c->h, VMM_LOG_WARN, "port %u: the driver failed to set it up", id);
+		} else if (!p->ready) {
+			p->ready = true;
+			/* 5.3.6.2.1: port 0 is the console (so hvc0 stays one). */
+			p->pending |= (id == 0 ? CON_PEND_CONSOLE : 0) | (p->name ? CON_PEND_NAME : 0) |
+				      CON_PEND_OPEN;
+			con_ctrl_flush(c);
+		}
+		goto done;
+	}
+	/* PORT_OPEN: the guest opened (1) or closed (0) the port. */
+	if (!p->ready) {
+		con_bad_control(c, id, event, "PORT_OPEN for a port not ready");
+	} else if (value > 1) {
+		con_bad_control(c, id, event, "PORT_OPEN with a value other than 0 or 1");
+	} else {
+		p->guest_open = value;
+		if (value)
+			con_wake_input(p);
+	}
+done:
+	/* 2.7.8: nothing written into a control transmitq buffer. */
+	virtq_push(vq, e, 0);
 }
 
 static void con_queue_notify(void *opaque, struct virtio_dev *vdev, unsigned index)
 {
 	struct virtio_console *c = opaque;
-	struct virtq *vq = virtio_dev_queue(vdev, index);
-	unsigned budget = VIRTIO_NOTIFY_BUDGET;
-	int rc = 0;
 
-	if (index == CON_RXQ) {
-		/* New receive buffers: input the backend held back can come.
-		 * It is delivered later, never from inside this call. */
-		if (c->rx_starved && c->chr) {
-			c->rx_starved = false;
-			c->h->char_input_ready(c->h, c->chr);
-		}
+	(void)vdev;
+	if (index >= CON_CTRL_RXQ && !con_multiport(c)) {
+		/* Queues 2 and up exist because MULTIPORT was offered; without
+		 * it negotiated there is only port 0 (5.3.2): left alone. */
+		virtio_dev_stats(c->vdev)->bad_request++;
+		c->h->log(c->h, VMM_LOG_GUEST_ERROR,
+			  "queue %u notified without VIRTIO_CONSOLE_F_MULTIPORT", index);
 		return;
 	}
-	while (budget && (rc = virtq_pop(vq, &c->tx)) > 0) {
-		budget--;
-		con_transmit(c, vq);
+	if (index == CON_CTRL_RXQ) {
+		con_ctrl_flush(c); /* new control buffers: what waited can go */
+	} else if (index == CON_CTRL_TXQ) {
+		con_drain(c, index, con_control);
+	} else if (index % 2 == 0) {
+		/* New receive buffers: input the backend held back can come.
+		 * It is delivered later, never from inside this call. */
+		con_wake_input(&c->port[index == CON_RXQ ? 0 : (index - 2) / 2]);
+	} else {
+		con_drain(c, index, con_transmit);
 	}
-	if (rc < 0)
-		virtio_dev_needs_reset(vdev);
-	else if (!budget)
-		virtio_dev_defer_notify(vdev, index);
-	virtio_dev_notify(vdev, vq);
 }
 
 static uint64_t con_config_read(void *opaque, uint32_t offset, unsigned len)
 {
-	/* cols and rows 0 (F_SIZE is not offered); max_nr_ports 1, though
-	 * only valid with F_MULTIPORT; emerg_wr is write-only and reads 0. */
-	uint8_t cfg[CON_CFG_SIZE] = { [CON_CFG_MAX_NR_PORTS] = 1 };
+	struct virtio_console *c = opaque;
+	/* cols and rows 0 (F_SIZE is not offered); max_nr_ports, though only
+	 * valid with F_MULTIPORT; emerg_wr is write-only and reads 0. */
+	uint8_t cfg[CON_CFG_SIZE] = { [CON_CFG_MAX_NR_PORTS] = (uint8_t)c->nports };
 	uint64_t v = 0;
 
-	(void)opaque;
 	for (unsigned i = 0; i < len; i++)
 		if (offset + i < sizeof(cfg))
 			v |= (uint64_t)cfg[offset + i] << (8 * i);
@@ -188,11 +438,11 @@ static void con_config_write(void *opaque, uint32_t offset, unsigned len, uint64
 
 	/* 5.3.4: a write to emerg_wr sends its low byte to the port, and
 	 * 5.3.5.1 lets a driver do it even before the device is configured:
-	 * no status or feature check here. */
+	 * no status or feature check here.  It goes to port 0. */
 	if (offset == CON_CFG_EMERG_WR && len == 4) {
 		uint8_t ch = (uint8_t)value;
 
-		con_output(c, &ch, 1);
+		con_output(&c->port[0], &ch, 1);
 		c->emerg_bytes++;
 		return;
 	}
@@ -206,8 +456,15 @@ static void con_reset(void *opaque)
 {
 	struct virtio_console *c = opaque;
 
-	/* The held buffer belonged to rings that are gone. */
-	c->rx_held = false;
+	for (unsigned i = 0; i < c->nports; i++) {
+		struct con_port *p = &c->port[i];
+
+		/* The held buffer belonged to rings that are gone, and the
+		 * next driver starts the control handshake afresh. */
+		p->rx_held = false;
+		p->added = p->ready = p->guest_open = false;
+		p->pending = 0;
+	}
 }
 
 static const struct vmm_char_client con_char_client = {
@@ -236,22 +493,76 @@ static void con_destroy(void *state)
 	free(c);
 }
 
+/* Open port @id's backend from property @prop; its name from @name_prop. */
+static int con_port_open(struct virtio_console *c, unsigned id, const char *prop,
+			 const char *name_prop)
+{
+	const struct vmm_host *h = c->h;
+	struct con_port *p = &c->port[id];
+
+	p->c = c;
+	p->id = id;
+	p->rxq = id == 0 ? CON_RXQ : 2 * id + 2;
+	p->txq = p->rxq + 1;
+	p->name = name_prop ? h->prop_str(h, name_prop) : NULL;
+	if (p->name && !*p->name)
+		p->name = NULL;
+	if (!h->prop_str(h, prop) || !*h->prop_str(h, prop)) {
+		if (p->name) {
+			h->log(h, VMM_LOG_ERROR, "%s is set but %s is not", name_prop, prop);
+			return -EINVAL;
+		}
+		return 0; /* no such port */
+	}
+	if (p->name && strlen(p->name) > CON_NAME_MAX) {
+		h->log(h, VMM_LOG_ERROR, "%s is longer than %d bytes", name_prop, CON_NAME_MAX);
+		return -EINVAL;
+	}
+	p->chr = h->char_open(h, prop, &con_char_client, p);
+	if (!p->chr) {
+		h->log(h, VMM_LOG_ERROR, "cannot open character backend '%s'", h->prop_str(h, prop));
+		return -ENODEV;
+	}
+	if (id >= c->nports)
+		c->nports = id + 1;
+	return 0;
+}
+
 static int con_create(const struct vmm_host *h, void **state)
 {
 	struct virtio_console *c = calloc(1, sizeof(*c));
+	struct virtio_dev_setup setup = { 0 };
 	int rc;
 
 	if (!c)
 		return -ENOMEM;
 	c->h = h;
-	c->chr = h->char_open(h, "chardev", &con_char_client, c);
-	if (!c->chr) {
-		h->log(h, VMM_LOG_ERROR, "cannot open character backend '%s'",
-		       h->prop_str(h, "chardev") ? h->prop_str(h, "chardev") : "");
-		free(c);
-		return -ENODEV;
+	c->nports = 1;
+	rc = con_port_open(c, 0, "chardev", NULL);
+	if (!rc && !c->port[0].chr) {
+		h->log(h, VMM_LOG_ERROR, "property 'chardev' names no character backend");
+		rc = -ENODEV;
 	}
-	rc = virtio_dev_create(h, &con_virtio_ops, NULL, c, &c->vdev);
+	for (unsigned i = 1; !rc && i < CON_MAX_PORTS; i++) {
+		char prop[8], name[8];
+
+		snprintf(prop, sizeof(prop), "port%u", i);
+		snprintf(name, sizeof(name), "name%u", i);
+		rc = con_port_open(c, i, prop, name);
+	}
+	if (rc) {
+		free(c);
+		return rc;
+	}
+	/* Only chardev: one port, no MULTIPORT, exactly the device it always
+	 * was.  Any portN: MULTIPORT, the control queues and a queue pair
+	 * for every port up to the highest one (5.3.2). */
+	c->multiport = c->nports > 1;
+	if (c->multiport) {
+		setup.features = con_virtio_ops.features | VIRTIO_BIT(VIRTIO_CONSOLE_F_MULTIPORT);
+		setup.num_queues = 2 * c->nports + 2;
+	}
+	rc = virtio_dev_create(h, &con_virtio_ops, &setup, c, &c->vdev);
 	if (rc) {
 		free(c);
 		return rc;
@@ -278,6 +589,34 @@ static const struct vmm_prop_desc con_props[] = {
 	VIRTIO_TRANSPORT_PROPS,
 	{ .name = "chardev", .type = VMM_PROP_STRING, .def_str = "stdio",
 	  .help = "character backend of port 0 (a backend section or plugin name)" },
+	{ .name = "port1", .type = VMM_PROP_STRING,
+	  .help = "character backend of port 1 (offers MULTIPORT)" },
+	{ .name = "name1", .type = VMM_PROP_STRING,
+	  .help = "port 1's name (/dev/virtio-ports/NAME in a Linux guest)" },
+	{ .name = "port2", .type = VMM_PROP_STRING,
+	  .help = "character backend of port 2 (offers MULTIPORT)" },
+	{ .name = "name2", .type = VMM_PROP_STRING,
+	  .help = "port 2's name (/dev/virtio-ports/NAME in a Linux guest)" },
+	{ .name = "port3", .type = VMM_PROP_STRING,
+	  .help = "character backend of port 3 (offers MULTIPORT)" },
+	{ .name = "name3", .type = VMM_PROP_STRING,
+	  .help = "port 3's name (/dev/virtio-ports/NAME in a Linux guest)" },
+	{ .name = "port4", .type = VMM_PROP_STRING,
+	  .help = "character backend of port 4 (offers MULTIPORT)" },
+	{ .name = "name4", .type = VMM_PROP_STRING,
+	  .help = "port 4's name (/dev/virtio-ports/NAME in a Linux guest)" },
+	{ .name = "port5", .type = VMM_PROP_STRING,
+	  .help = "character backend of port 5 (offers MULTIPORT)" },
+	{ .name = "name5", .type = VMM_PROP_STRING,
+	  .help = "port 5's name (/dev/virtio-ports/NAME in a Linux guest)" },
+	{ .name = "port6", .type = VMM_PROP_STRING,
+	  .help = "character backend of port 6 (offers MULTIPORT)" },
+	{ .name = "name6", .type = VMM_PROP_STRING,
+	  .help = "port 6's name (/dev/virtio-ports/NAME in a Linux guest)" },
+	{ .name = "port7", .type = VMM_PROP_STRING,
+	  .help = "character backend of port 7 (offers MULTIPORT)" },
+	{ .name = "name7", .type = VMM_PROP_STRING,
+	  .help = "port 7's name (/dev/virtio-ports/NAME in a Linux guest)" },
 	{ .name = NULL },
 };
 
@@ -286,7 +625,7 @@ static const struct vmm_plugin virtio_console_plugin = {
 	.kind = VMM_PLUGIN_DEVICE,
 	.name = "virtio-console",
 	.version = "1.0",
-	.summary = "virtio console (one port) on virtio-mmio and a character backend",
+	.summary = "virtio console (up to 8 ports) on virtio-mmio and character backends",
 	.props = con_props,
 	.ops = &con_dev_ops,
 };

@@ -420,6 +420,19 @@ size_t vmm_harness_char_input(struct vmm_harness_dev *dev, const void *buf, size
  */
 size_t vmm_harness_char_pending(struct vmm_harness_dev *dev);
 
+/*
+ * A device may open several character backends (one per string property,
+ * e.g. a virtio-console's `chardev` and `port1`).  The functions above act
+ * on the first one it opened; these name it by the property it was opened
+ * with (NULL: the first one), and behave the same way otherwise.
+ */
+const char *vmm_harness_char_output_prop(struct vmm_harness_dev *dev, const char *prop,
+					 size_t *len);
+void vmm_harness_char_clear_prop(struct vmm_harness_dev *dev, const char *prop);
+size_t vmm_harness_char_input_prop(struct vmm_harness_dev *dev, const char *prop, const void *buf,
+				   size_t len);
+size_t vmm_harness_char_pending_prop(struct vmm_harness_dev *dev, const char *prop);
+
 /**
  * vmm_harness_clock_ns() - the virtual clock the devices see.
  * @h: the harness.

@@ -342,7 +342,10 @@ struct vmm_host {
 	/* --- character backends, device side --- */
 	/* Opens the backend named by the string property `prop` (a `backend`
 	 * section's name or a backend plugin's name).  client may be NULL for an
-	 * output-only device. */
+	 * output-only device.  A device may open several backends, one per
+	 * property (a console's ports); each connection has its own client and
+	 * opaque, so input and flow control are per connection.  A backend
+	 * serves one connection: naming it a second time fails (NULL). */
 	struct vmm_char *(*char_open)(const struct vmm_host *h, const char *prop,
 				      const struct vmm_char_client *client, void *opaque);
 	/* Returns bytes written or a negative errno. */

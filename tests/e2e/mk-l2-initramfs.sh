@@ -18,6 +18,8 @@
 #   L2-RO-OK                    writing /dev/vdb (a read-only disk) fails
 #   L2-RNG-OK                   64 bytes read from /dev/hwrng
 #   L2-HVC-GOT <line>           wrote L2-HVC-HELLO to /dev/hvc0, read a line
+#   L2-VPORT-GOT <line>         the same on virtio-console port 1, found by
+#                               its name org.vmm.test.0 (MULTIPORT)
 #   L2-NET-TX-DONE, L2-NET-RX-OK  256 KiB sent over TCP to 10.0.2.1:5555
 #                               (L1, on the tap) and 256 KiB received from
 #                               10.0.2.1:5556 with the expected checksum
@@ -139,6 +141,26 @@ if grep -qw l2.virtio /proc/cmdline; then
 		exec 3>&-
 	else
 		echo "FAIL: no /dev/hvc0"
+	fi
+	# The console's second port (MULTIPORT): no udev here to make
+	# /dev/virtio-ports/NAME, so find it by the name the device sent
+	# (PORT_NAME) in sysfs; devtmpfs made /dev/vportNpM.
+	n=0
+	vp=""
+	while [ -z "$vp" ] && [ $n -lt 50 ]; do
+		for f in /sys/class/virtio-ports/vport*/name; do
+			[ "$(cat "$f" 2>/dev/null)" = org.vmm.test.0 ] && vp=$(basename "$(dirname "$f")")
+		done
+		[ -n "$vp" ] || { sleep 0.1; n=$((n + 1)); }
+	done
+	if [ -n "$vp" ] && [ -c "/dev/$vp" ] && exec 4<>"/dev/$vp"; then
+		echo "L2-VPORT-HELLO" >&4
+		line=""
+		read -t 20 -r line <&4
+		echo "L2-VPORT-GOT $line"
+		exec 4>&-
+	else
+		echo "FAIL: no virtio port org.vmm.test.0 (ports: $(cat /sys/class/virtio-ports/*/name 2>&1 | tr '\n' ' '))"
 	fi
 	# The network: L1 is 10.0.2.1 on its tap, listening on 5555 for a
 	# file from the guest and serving one on 5556.

@@ -94,17 +94,20 @@ if [ $HAVE_INITRD = 1 ]; then
 	# The virtio machine: machines/x86-pc-virtio.conf with a disk the
 	# guest writes and a second, read-only one, both files in L1.
 	sed -e 's/^memory = .*/memory = 256M/' -e 's|^\(	path = \)"disk.img".*|\1"/tmp/disk.img"|' \
-		-e 's|^\(	chardev = \)"pty"|\1"hvcsock"|' \
+		-e 's|^\(	chardev = \)"pty"|\1"hvcsock"\n	port1 = "vportsock"\n	name1 = "org.vmm.test.0"|' \
 		"$VMM_SRCDIR/machines/x86-pc-virtio.conf" >"$E2E_TMP/l2-virtio.conf"
 	cat >>"$E2E_TMP/l2-virtio.conf" <<'CONF'
 backend "hvcsock" { plugin = "socket" path = "/tmp/hvc.sock" }
+backend "vportsock" { plugin = "socket" path = "/tmp/vport.sock" }
 backend "disk1" { plugin = "block-file" path = "/tmp/ro.img" readonly = true }
 device "vdb" { plugin = "virtio-blk" base = 0xd0008000 irq = 23 disk = "disk1" }
 CONF
-	grep -q '"/tmp/disk.img"' "$E2E_TMP/l2-virtio.conf" && grep -q '"hvcsock"$' "$E2E_TMP/l2-virtio.conf" ||
+	grep -q '"/tmp/disk.img"' "$E2E_TMP/l2-virtio.conf" && grep -q '"hvcsock"$' "$E2E_TMP/l2-virtio.conf" &&
+		grep -q '^	port1 = "vportsock"$' "$E2E_TMP/l2-virtio.conf" ||
 		{ echo "FAIL: could not edit x86-pc-virtio.conf"; exit 1; }
-	# L1's end of the guest's hvc0: connects to the socket and, once the
-	# guest has written its line there, types one back.
+	# L1's end of the guest's hvc0 (and of the console's port 1): connects
+	# to the socket and, once the guest has written its line there, types
+	# one back.
 	e2e_rd_add_bin "$(e2e_real_binary "$VMM_BUILDDIR/tests/cli/char-peer")" /e2e/bin/char-peer
 	e2e_rd_add_file "$E2E_TMP/l2-virtio.conf" /e2e/conf/l2-virtio.conf
 	# The same devices with irqchip = emulated: no IOAPIC, so the virtio
@@ -179,6 +182,10 @@ for k in $L2_KERNELS; do
 	hvc='rm -f /tmp/hvc.out; (/e2e/bin/char-peer unix /tmp/hvc.sock "L1-TO-HVC
 " 120 L2-HVC-HELLO >/tmp/hvc.out 2>&1 &)'
 	hvccheck='grep -q L2-HVC-HELLO /tmp/hvc.out && echo L1-HVC-OK || echo "L1: hvc0 gave: $(head -c 200 /tmp/hvc.out)"'
+	# The same on the console's port 1 (MULTIPORT, named org.vmm.test.0).
+	hvc="$hvc"'; rm -f /tmp/vport.out; (/e2e/bin/char-peer unix /tmp/vport.sock "L1-TO-VPORT
+" 120 L2-VPORT-HELLO >/tmp/vport.out 2>&1 &)'
+	hvccheck="$hvccheck"'; grep -q L2-VPORT-HELLO /tmp/vport.out && echo L1-VPORT-OK || echo "L1: port 1 gave: $(head -c 200 /tmp/vport.out)"'
 	netcheck='w=$(yes L2-NET-PATTERN | head -c 262144 | md5sum); g=$(md5sum </tmp/from-guest.bin); [ "$w" = "$g" ] && echo L1-NET-OK || echo "L1: the file from the guest: $(wc -c </tmp/from-guest.bin) bytes"; killall nc 2>/dev/null'
 	# The link (net-tap follows the tap's IFF_UP): once the guest is
 	# ready L1 sets the tap down, waits (bounded) for the guest to see
@@ -188,7 +195,8 @@ for k in $L2_KERNELS; do
 	e2e_run -t 150 $shell -e L2-LINK-READY -c "$link" -b "$disks; $net; $hvc" -a "$check; $netcheck; $hvccheck" "linux-$k-virtio" "$args" 0 \
 		"L2-BLK-SYNCED" "L2-BLK-OK" "L2-RO-OK" "L2-RNG-OK" "L2-NET-TX-DONE" "L2-NET-RX-OK" \
 		"L2-LINK-READY" "L1-LINK-DOWN" "L2-LINK-DOWN-OK" "L1-LINK-UP" "L2-LINK-UP-OK" \
-		"L2-HVC-GOT L1-TO-HVC" "L2-DONE" "L2-SHELL-42" "L1-DISK-OK" "L1-RO-OK" "L1-NET-OK" "L1-HVC-OK" \
+		"L2-HVC-GOT L1-TO-HVC" "L2-VPORT-GOT L1-TO-VPORT" "L2-DONE" "L2-SHELL-42" "L1-DISK-OK" "L1-RO-OK" \
+		"L1-NET-OK" "L1-HVC-OK" "L1-VPORT-OK" \
 		"E2E-STDERR irq: 6 line(s) by irqfd (9 16 17 18 19 23)"
 	E2E_TIMEOUT=$((E2E_TIMEOUT + 150))
 	if [ $k = amd64 ]; then
@@ -197,7 +205,8 @@ for k in $L2_KERNELS; do
 			"linux-$k-virtio-emulated" "$(echo "$args" | sed 's|conf/l2-virtio.conf|conf/l2-virtio-emulated.conf|')" 0 \
 			"L2-BLK-SYNCED" "L2-BLK-OK" "L2-RO-OK" "L2-RNG-OK" "L2-NET-TX-DONE" "L2-NET-RX-OK" \
 			"L2-LINK-READY" "L1-LINK-DOWN" "L2-LINK-DOWN-OK" "L1-LINK-UP" "L2-LINK-UP-OK" \
-			"L2-HVC-GOT L1-TO-HVC" "L2-DONE" "L2-SHELL-42" "L1-DISK-OK" "L1-RO-OK" "L1-NET-OK" "L1-HVC-OK" \
+			"L2-HVC-GOT L1-TO-HVC" "L2-VPORT-GOT L1-TO-VPORT" "L2-DONE" "L2-SHELL-42" "L1-DISK-OK" "L1-RO-OK" \
+			"L1-NET-OK" "L1-HVC-OK" "L1-VPORT-OK" \
 			"E2E-STDERR irq: 0 line(s) by irqfd"
 		E2E_TIMEOUT=$((E2E_TIMEOUT + 150))
 		# Killed right after the guest's sync: what it was told is written

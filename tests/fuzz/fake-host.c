@@ -31,13 +31,16 @@ static const char *fake_instance_name(const struct vmm_host *h)
 static void fake_log(const struct vmm_host *h, enum vmm_log_level level, const char *fmt, ...)
 {
 	/* Silent: a fuzzer prints millions of guest errors otherwise.
-	 * Formatting still runs, so a bad format argument is caught. */
+	 * Formatting still runs, so a bad format argument is caught.
+	 * FUZZ_LOG=1 prints the lines (replaying one input by hand). */
 	char line[256];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	if (getenv("FUZZ_LOG"))
+		fprintf(stderr, "fuzz: %s\n", line);
 	if (level == VMM_LOG_GUEST_ERROR)
 		fake_of(h)->guest_errors++;
 }
@@ -384,12 +387,19 @@ static struct vmm_char *fake_char_open(const struct vmm_host *h, const char *pro
 {
 	struct fake_host *fh = fake_of(h);
 
-	if (!fh->char_present || fh->char_open || !fake_prop(fh, prop))
+	if (!fh->char_present || !fake_prop(fh, prop))
 		return NULL;
-	fh->char_open = true;
-	fh->char_client = client;
-	fh->char_opaque = opaque;
-	return (struct vmm_char *)(void *)&fh->char_present;
+	for (unsigned i = 0; i < FAKE_CHARS; i++) {
+		struct fake_char *fc = &fh->chars[i];
+
+		if (fc->open)
+			continue;
+		fc->open = true;
+		fc->client = client;
+		fc->opaque = opaque;
+		return (struct vmm_char *)(void *)fc;
+	}
+	return NULL;
 }
 
 static ssize_t fake_char_write(const struct vmm_host *h, struct vmm_char *c, const void *buf,
@@ -406,7 +416,7 @@ static ssize_t fake_char_write(const struct vmm_host *h, struct vmm_char *c, con
 
 static void fake_char_input_ready(const struct vmm_host *h, struct vmm_char *c)
 {
-	fake_of(h)->char_ready = true;
+	((struct fake_char *)(void *)c)->ready = true;
 }
 
 void fake_host_add_char(struct fake_host *fh)
@@ -415,38 +425,39 @@ void fake_host_add_char(struct fake_host *fh)
 }
 
 /* A backend's read loop: char_input_room(), then char_input(). */
-static void fake_char_deliver(struct fake_host *fh)
+static void fake_char_deliver(struct fake_host *fh, struct fake_char *fc)
 {
-	while (fh->char_pending_len && !fh->char_paused && fh->char_client) {
-		size_t room = fh->char_client->can_receive(fh->char_opaque), n;
+	while (fc->pending_len && !fc->paused && fc->client) {
+		size_t room = fc->client->can_receive(fc->opaque), n;
 
 		if (!room) {
-			fh->char_paused = true;
+			fc->paused = true;
 			return;
 		}
 		/* host_char_input() asks again, as the core does. */
-		room = fh->char_client->can_receive(fh->char_opaque);
-		n = fh->char_pending_len < room ? fh->char_pending_len : room;
+		room = fc->client->can_receive(fc->opaque);
+		n = fc->pending_len < room ? fc->pending_len : room;
 		if (!n) {
-			fh->char_paused = true;
+			fc->paused = true;
 			return;
 		}
-		fh->char_client->receive(fh->char_opaque, fh->char_pending, n);
+		fc->client->receive(fc->opaque, fc->pending, n);
 		fh->char_in_bytes += n;
-		memmove(fh->char_pending, fh->char_pending + n, fh->char_pending_len - n);
-		fh->char_pending_len -= n;
+		memmove(fc->pending, fc->pending + n, fc->pending_len - n);
+		fc->pending_len -= n;
 	}
 }
 
-void fake_host_char_inject(struct fake_host *fh, const void *buf, size_t len)
+void fake_host_char_inject(struct fake_host *fh, unsigned which, const void *buf, size_t len)
 {
-	size_t room = sizeof(fh->char_pending) - fh->char_pending_len;
+	struct fake_char *fc = &fh->chars[which % FAKE_CHARS];
+	size_t room = sizeof(fc->pending) - fc->pending_len;
 
 	if (len > room)
 		len = room;
-	memcpy(fh->char_pending + fh->char_pending_len, buf, len);
-	fh->char_pending_len += len;
-	fake_char_deliver(fh);
+	memcpy(fc->pending + fc->pending_len, buf, len);
+	fc->pending_len += len;
+	fake_char_deliver(fh, fc);
 }
 
 void fake_host_poll(struct fake_host *fh)
@@ -456,10 +467,14 @@ void fake_host_poll(struct fake_host *fh)
 		fh->net_paused = false;
 		fake_net_deliver(fh);
 	}
-	if (fh->char_ready) {
-		fh->char_ready = false;
-		fh->char_paused = false;
-		fake_char_deliver(fh);
+	for (unsigned i = 0; i < FAKE_CHARS; i++) {
+		struct fake_char *fc = &fh->chars[i];
+
+		if (fc->ready) {
+			fc->ready = false;
+			fc->paused = false;
+			fake_char_deliver(fh, fc);
+		}
 	}
 }
 

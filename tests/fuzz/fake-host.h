@@ -32,6 +32,8 @@ struct fake_timer {
 	void *opaque;
 };
 
+#define FAKE_CHARS 2 /* char backends a device may open (a console and its port 1) */
+
 struct fake_host {
 	struct vmm_host h;
 	uint8_t *ram;
@@ -77,16 +79,20 @@ struct fake_host {
 	unsigned long net_sent, net_sent_bytes, net_received;
 	unsigned long net_refused;           /* frames or offloads the core would refuse */
 
-	/* The char backend behind char_open(): output captured (its last
-	 * bytes kept), input waiting until the device has room. */
-	bool char_present, char_open;
-	const struct vmm_char_client *char_client;
-	void *char_opaque;
-	bool char_paused, char_ready;
+	/* The char backends behind char_open() (FAKE_CHARS of them, one
+	 * per property, in opening order): output captured (the last bytes
+	 * of all of them kept), input waiting until the device has room. */
+	bool char_present;
+	struct fake_char {
+		bool open;
+		const struct vmm_char_client *client;
+		void *opaque;
+		bool paused, ready;
+		uint8_t pending[1024];
+		size_t pending_len;
+	} chars[FAKE_CHARS];
 	uint8_t char_out[256];
 	unsigned long char_out_bytes, char_in_bytes;
-	uint8_t char_pending[1024];
-	size_t char_pending_len;
 };
 
 /**
@@ -134,10 +140,10 @@ void fake_host_add_char(struct fake_host *fh);
  */
 int fake_host_net_inject(struct fake_host *fh, const void *frame, size_t len, size_t split);
 
-/** fake_host_char_inject() - @len bytes of input for the char device
- * (what does not fit the waiting buffer is dropped); offered now unless
- * input is paused. */
-void fake_host_char_inject(struct fake_host *fh, const void *buf, size_t len);
+/** fake_host_char_inject() - @len bytes of input for the char backend
+ * the device opened @which-th (0: the first; what does not fit the waiting
+ * buffer is dropped); offered now unless input is paused. */
+void fake_host_char_inject(struct fake_host *fh, unsigned which, const void *buf, size_t len);
 
 /** fake_host_poll() - what the main loop does after a device callback:
  * deliver waiting input where the device said it has room again. */

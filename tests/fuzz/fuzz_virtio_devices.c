@@ -22,7 +22,9 @@
  *        sectors.
  *        bit 7 set: bit 0: 0 virtio-net, 1 virtio-console; virtio-net
  *        only: bits 1-4 the backend's offloads (CSUM, TSO4, TSO6, ECN),
- *        bit 5 the backend has a MAC, bit 6 properties mac and link=false
+ *        bit 5 the backend has a MAC, bit 6 properties mac and link=false;
+ *        virtio-console only: bit 1 a second port (port1, name1: MULTIPORT
+ *        offered, control queues 2 and 3, port 1's queues 4 and 5)
  *   then commands, each an opcode byte and its operands:
  *   0 off8 val32         32-bit register write at off8 * 4
  *   1 off16 val32        access of width 1 << (op >> 3 & 3), a read when
@@ -34,14 +36,17 @@
  *                        the backend has input: net, a frame of
  *                        max(len16, 12) bytes (dlen8 bytes from the input,
  *                        then zeros) in two segments split at split8 * 4;
- *                        console, min(len16, 1024) such bytes
+ *                        console, min(len16, 1024) such bytes for port
+ *                        split8 & 1
  *   4                    machine reset (the device's reset op)
  *   5 q8                 QueueNotify q8
  *   6 feat32 size8       the whole 3.1.1 initialisation with features
  *                        feat32 (VERSION_1 added), queue 0 of 1 << (size8
  *                        & 7) entries at 0x1000 / 0x2000 / 0x3000 and,
  *                        for virtio-net and virtio-console, queue 1 of as
- *                        many at 0x8000 / 0x9000 / 0xa000
+ *                        many at 0x8000 / 0x9000 / 0xa000, and for the
+ *                        two-port console queues 2-5 at 0xb000 + (q - 2)
+ *                        * 0x1000: descriptors, avail +0x800, used +0xa00
  *   7                    read InterruptStatus and acknowledge it
  *   (opcode & 7 selects; the other bits are operands of opcode 1)
  *
@@ -130,7 +135,7 @@ static void queue_setup(struct fake_host *fh, uint32_t q, unsigned qsize, uint32
 	reg_write(fh, VIRTIO_MMIO_QUEUE_READY, 1);
 }
 
-static void driver_init(struct fake_host *fh, uint32_t features, unsigned qsize, bool two_queues)
+static void driver_init(struct fake_host *fh, uint32_t features, unsigned qsize, unsigned nqueues)
 {
 	uint32_t s = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
 
@@ -143,8 +148,13 @@ static void driver_init(struct fake_host *fh, uint32_t features, unsigned qsize,
 	reg_write(fh, VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
 	reg_write(fh, VIRTIO_MMIO_STATUS, s | VIRTIO_STATUS_FEATURES_OK);
 	queue_setup(fh, 0, qsize, 0x1000, 0x2000, 0x3000);
-	if (two_queues)
+	if (nqueues > 1)
 		queue_setup(fh, 1, qsize, 0x8000, 0x9000, 0xa000);
+	for (uint32_t q = 2; q < nqueues; q++) {
+		uint32_t at = 0xb000 + (q - 2) * 0x1000;
+
+		queue_setup(fh, q, qsize, at, at + 0x800, at + 0xa00);
+	}
 	reg_write(fh, VIRTIO_MMIO_STATUS, s | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
 }
 
@@ -182,12 +192,12 @@ static bool backend_input(struct fake_host *fh, struct input *in)
 	if (fh->net_present)
 		fake_host_net_inject(fh, frame, len, (size_t)b[2] * 4);
 	else if (fh->char_present)
-		fake_host_char_inject(fh, frame, len);
+		fake_host_char_inject(fh, b[2] & 1, frame, len);
 	return true;
 }
 
 static void run(struct fake_host *fh, const struct virtio_dev *d, const struct vmm_device_ops *ops,
-		void *state, struct input *in, bool two_queues)
+		void *state, struct input *in, unsigned nqueues)
 {
 	for (unsigned n = 0; n < MAX_COMMANDS && in->left; n++) {
 		uint8_t op, b[8];
@@ -245,7 +255,7 @@ static void run(struct fake_host *fh, const struct virtio_dev *d, const struct v
 		case 6:
 			if (!take(in, b, 5))
 				return;
-			driver_init(fh, le32(b), 1u << (b[4] & 7), two_queues);
+			driver_init(fh, le32(b), 1u << (b[4] & 7), nqueues);
 			break;
 		case 7:
 			reg_write(fh, VIRTIO_MMIO_INTERRUPT_ACK, reg_read(fh, VIRTIO_MMIO_INTERRUPT_STATUS));
@@ -288,6 +298,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (con) {
 		fake_host_add_char(&fh);
 		fake_host_set_prop(&fh, "chardev", "con0");
+		if (cfg & 2) {
+			fake_host_set_prop(&fh, "port1", "con1");
+			fake_host_set_prop(&fh, "name1", "org.vmm.fuzz.1");
+		}
 		plugin = fuzz_virtio_console_entry();
 	} else if (rng) {
 		plugin = fuzz_virtio_rng_entry();
@@ -306,7 +320,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct virtio_dev *d = *(struct virtio_dev **)state;
 
 	CHECK(reg_read(&fh, VIRTIO_MMIO_MAGIC_VALUE) == VIRTIO_MMIO_MAGIC);
-	run(&fh, d, ops, state, &in, other);
+	run(&fh, d, ops, state, &in, con && (cfg & 2) ? 6 : other ? 2 : 1);
 	ops->destroy(state);
 	CHECK(!fh.mapped);
 	fake_host_fini(&fh);

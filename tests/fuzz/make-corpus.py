@@ -181,3 +181,33 @@ cmds += chains([[(0x5000, 8, True)], [(0x5100, 64, True)]]) + NOTIFY0
 cmds += inject(20, b'typed input 0123456') + ACK
 cmds += struct.pack('<BBI', 0, 0x108 // 4, ord('!'))
 write('fuzz_virtio_devices', 'console-io', b'\x81' + cmds + TIMERS)
+
+# console with a second port (config bit 1: MULTIPORT): the control
+# handshake as Linux does it (DEVICE_READY, PORT_READY for both ports,
+# PORT_OPEN), then output and input on port 1 (queues 5 and 4), and a few
+# hostile control messages (unknown event, port out of range, short).
+F_CON_MULTIPORT = 1 << 1
+
+
+def qbase(q):
+    return 0xb000 + (q - 2) * 0x1000
+
+
+def ctrl(port, event, value):
+    return struct.pack('<IHH', port, event, value)
+
+
+msgs = [ctrl(0, 0, 1), ctrl(0, 3, 1), ctrl(1, 3, 1), ctrl(0, 6, 1), ctrl(1, 6, 1),
+        ctrl(1, 99, 1), ctrl(7, 3, 1)]
+cmds = init(F_CON_MULTIPORT | F_CON_EMERG)
+cmds += chains([[(0x4000 + 0x40 * i, 0x40, True)] for i in range(8)], qbase(2), qbase(2) + 0x800)
+cmds += struct.pack('<BB', 5, 2)
+cmds += ram(0x5000, b''.join(msgs) + b'shrt')
+cmds += chains([[(0x5000 + 8 * i, 8, False)] for i in range(len(msgs))] + [[(0x5000 + 8 * len(msgs), 4, False)]],
+               qbase(3), qbase(3) + 0x800)
+cmds += struct.pack('<BB', 5, 3) + ACK
+cmds += ram(0x6000, b'to port one')
+cmds += chains([[(0x6000, 11, False)]], qbase(5), qbase(5) + 0x800) + struct.pack('<BB', 5, 5)
+cmds += chains([[(0x6100, 32, True)]], qbase(4), qbase(4) + 0x800) + struct.pack('<BB', 5, 4)
+cmds += inject(9, b'to guest', split=4) + ACK
+write('fuzz_virtio_devices', 'console-multiport', b'\x83' + cmds + TIMERS)

@@ -89,8 +89,11 @@ struct vmm_notify {
 	void *opaque;
 };
 
-/* The fake character backend: capture output, queue input. */
+/* The fake character backend: capture output, queue input.  A device may
+ * open several (one per string property); they are kept in opening order. */
 struct vmm_char {
+	struct vmm_char *next;
+	char *prop;        /* the property it was opened by */
 	const struct vmm_char_client *client;
 	void *opaque;
 	char *out;
@@ -111,7 +114,7 @@ struct vmm_harness_dev {
 	struct vmm_propset *props;
 	void *state;
 	bool created;
-	struct vmm_char *chr;
+	struct vmm_char *chr;        /* the character backends it opened, first first */
 	struct vmm_block *blk;       /* the block backend this device opened */
 	struct vmm_net *net;         /* the net backend this device opened */
 	struct vmm_bus_owner owner; /* names the device in bus errors */
@@ -249,9 +252,8 @@ static void dev_log(struct vmm_harness_dev *dev, enum vmm_log_level level, const
  * callback is on the stack, because the core never re-enters a device
  * from inside one of its own callbacks (it holds the instance lock).
  */
-static size_t char_pump(struct vmm_harness_dev *dev)
+static size_t char_pump(struct vmm_char *c)
 {
-	struct vmm_char *c = dev->chr;
 	size_t taken = 0;
 
 	if (!c || !c->client || c->stalled)
@@ -281,7 +283,6 @@ static void run_deferred(struct vmm_harness *h)
 	while (again) {
 		again = false;
 		for (struct vmm_harness_dev *d = h->devs; d; d = d->next) {
-			struct vmm_char *c = d->chr;
 			struct vmm_net *n = d->net;
 
 			if (n && n->ready_posted) {
@@ -292,14 +293,16 @@ static void run_deferred(struct vmm_harness *h)
 				h->depth--;
 				again = true;
 			}
-			if (!c || !c->ready_posted)
-				continue;
-			c->ready_posted = false;
-			c->stalled = false;
-			h->depth++;
-			char_pump(d);
-			h->depth--;
-			again = true;
+			for (struct vmm_char *c = d->chr; c; c = c->next) {
+				if (!c->ready_posted)
+					continue;
+				c->ready_posted = false;
+				c->stalled = false;
+				h->depth++;
+				char_pump(c);
+				h->depth--;
+				again = true;
+			}
 		}
 	}
 }
@@ -683,7 +686,7 @@ static struct vmm_char *host_char_open(const struct vmm_host *host, const char *
 {
 	struct vmm_harness_dev *dev = dev_of(host);
 	const struct vmm_prop_desc *d = vmm_prop_find(dev->plugin.desc->props, prop);
-	struct vmm_char *c;
+	struct vmm_char *c, **tail = &dev->chr;
 
 	/* The harness connects every backend name to its capture buffer, but
 	 * the property must exist so a typo fails here as it would in vmmctl. */
@@ -692,21 +695,24 @@ static struct vmm_char *host_char_open(const struct vmm_host *host, const char *
 			prop ? prop : "(null)");
 		return NULL;
 	}
-	if (dev->chr) {
-		dev_log(dev, VMM_LOG_ERROR, "char_open: the harness gives one backend per device");
-		return NULL;
-	}
+	for (; *tail; tail = &(*tail)->next)
+		if (strcmp((*tail)->prop, prop) == 0) {
+			dev_log(dev, VMM_LOG_ERROR, "char_open: '%s' is open already", prop);
+			return NULL;
+		}
 	if (client && (client->size < offsetof(struct vmm_char_client, receive) + sizeof(client->receive) ||
 		       !client->can_receive || !client->receive)) {
 		dev_log(dev, VMM_LOG_ERROR, "char_open: incomplete vmm_char_client");
 		return NULL;
 	}
 	c = calloc(1, sizeof(*c));
-	if (!c)
+	if (!c || !(c->prop = strdup(prop))) {
+		free(c);
 		return NULL;
+	}
 	c->client = client;
 	c->opaque = opaque;
-	dev->chr = c;
+	*tail = c;
 	return c;
 }
 
@@ -1226,10 +1232,14 @@ static void dev_release(struct vmm_harness_dev *dev)
 		dev->net->be->net_user = NULL;
 		free(dev->net);
 	}
-	if (dev->chr) {
-		free(dev->chr->out);
-		free(dev->chr->in);
-		free(dev->chr);
+	while (dev->chr) {
+		struct vmm_char *c = dev->chr;
+
+		dev->chr = c->next;
+		free(c->out);
+		free(c->in);
+		free(c->prop);
+		free(c);
 	}
 	vmm_propset_free(dev->props);
 	vmm_plugin_unload(&dev->plugin);
@@ -1639,31 +1649,56 @@ bool vmm_harness_accel_requested(struct vmm_harness *h, enum vmm_accel what)
 
 /* ---- character backend ---- */
 
-const char *vmm_harness_char_output(struct vmm_harness_dev *dev, size_t *len)
+/* The backend @dev opened by @prop; NULL (the first one) for the
+ * functions without a property. */
+static struct vmm_char *char_of(struct vmm_harness_dev *dev, const char *prop)
 {
 	struct vmm_char *c = dev->chr;
+
+	while (c && prop && strcmp(c->prop, prop) != 0)
+		c = c->next;
+	return c;
+}
+
+const char *vmm_harness_char_output_prop(struct vmm_harness_dev *dev, const char *prop, size_t *len)
+{
+	struct vmm_char *c = char_of(dev, prop);
 
 	if (len)
 		*len = c ? c->out_len : 0;
 	return c && c->out ? c->out : "";
 }
 
-void vmm_harness_char_clear(struct vmm_harness_dev *dev)
+const char *vmm_harness_char_output(struct vmm_harness_dev *dev, size_t *len)
 {
-	if (dev->chr) {
-		dev->chr->out_len = 0;
-		if (dev->chr->out)
-			dev->chr->out[0] = '\0';
+	return vmm_harness_char_output_prop(dev, NULL, len);
+}
+
+void vmm_harness_char_clear_prop(struct vmm_harness_dev *dev, const char *prop)
+{
+	struct vmm_char *c = char_of(dev, prop);
+
+	if (c) {
+		c->out_len = 0;
+		if (c->out)
+			c->out[0] = '\0';
 	}
 }
 
-size_t vmm_harness_char_input(struct vmm_harness_dev *dev, const void *buf, size_t len)
+void vmm_harness_char_clear(struct vmm_harness_dev *dev)
 {
-	struct vmm_char *c = dev->chr;
+	vmm_harness_char_clear_prop(dev, NULL);
+}
+
+size_t vmm_harness_char_input_prop(struct vmm_harness_dev *dev, const char *prop, const void *buf,
+				   size_t len)
+{
+	struct vmm_char *c = char_of(dev, prop);
 	size_t taken;
 
 	if (!c || !c->client) {
-		fail("%s: char input but the device opened no backend with a client", dev->name);
+		fail("%s: char input but the device opened no backend with a client%s%s", dev->name,
+		     prop ? " for " : "", prop ? prop : "");
 		return 0;
 	}
 	if (grow((void **)&c->in, &c->in_cap, c->in_len + len))
@@ -1671,14 +1706,26 @@ size_t vmm_harness_char_input(struct vmm_harness_dev *dev, const void *buf, size
 	memcpy(c->in + c->in_len, buf, len);
 	c->in_len += len;
 	enter(dev->h);
-	taken = char_pump(dev);
+	taken = char_pump(c);
 	leave(dev->h);
 	return taken;
 }
 
+size_t vmm_harness_char_input(struct vmm_harness_dev *dev, const void *buf, size_t len)
+{
+	return vmm_harness_char_input_prop(dev, NULL, buf, len);
+}
+
+size_t vmm_harness_char_pending_prop(struct vmm_harness_dev *dev, const char *prop)
+{
+	struct vmm_char *c = char_of(dev, prop);
+
+	return c ? c->in_len : 0;
+}
+
 size_t vmm_harness_char_pending(struct vmm_harness_dev *dev)
 {
-	return dev->chr ? dev->chr->in_len : 0;
+	return vmm_harness_char_pending_prop(dev, NULL);
 }
 
 /* ---- clock ---- */

@@ -2,7 +2,9 @@
  * harness, with the test as the driver: port 0's transmitq reaching the
  * character backend, backend input reaching posted receiveq buffers, flow
  * control while no buffer is posted, emerg_wr, and what a misbehaving
- * driver gets (virtio 1.2 section 5.3). */
+ * driver gets (virtio 1.2 section 5.3); with a second port (MULTIPORT,
+ * 5.3.6.2), the control handshake, data and flow control per port, and
+ * every hostile control message. */
 #include "config.h"
 
 #include <errno.h>
@@ -411,7 +413,507 @@ static void test_reset_stops_input(void **state)
 	assert_int_equal(len, 2);
 }
 
+/* ---- MULTIPORT (5.3.6.2): port 1 on backend property port1 ---- */
+
+#define CTRL_RXQ 2
+#define CTRL_TXQ 3
+#define P1_RXQ 4
+#define P1_TXQ 5
+#define NQ_MP 6 /* two ports: 2 * 2 + 2 queues */
+#define CTRL_BUF (VDEV_BUF + 0x10000) /* control receive buffers, 0x100 each */
+#define CTRL_MSG (VDEV_BUF + 0x20000) /* control messages to the device */
+
+enum { DEVICE_READY, DEVICE_ADD, DEVICE_REMOVE, PORT_READY, CONSOLE_PORT, RESIZE, PORT_OPEN,
+       PORT_NAME };
+
+#define P1_NAME "org.vmm.test.0"
+
+static uint64_t ctrl_gpa[256]; /* control receive buffer by descriptor head */
+static unsigned ctrl_posted;
+
+static int setup_mp(void **state)
+{
+	static const char *const props[] = { "port1=p1", "name1=" P1_NAME, NULL };
+
+	fixture_setup(state, VMM_IRQ_EMULATED, NULL, NULL);
+	F->dev = drv_create("virtio-console", props);
+	assert_non_null(F->dev);
+	ctrl_posted = 0;
+	return 0;
+}
+
+static const char *output1(size_t *len)
+{
+	return vmm_harness_char_output_prop(F->dev, "port1", len);
+}
+
+static size_t input1(const char *s)
+{
+	return vmm_harness_char_input_prop(F->dev, "port1", s, strlen(s));
+}
+
+static size_t pending1(void)
+{
+	return vmm_harness_char_pending_prop(F->dev, "port1");
+}
+
+static void live_mp(void)
+{
+	assert_int_equal(drv_init(F_VERSION_1 | F_MULTIPORT, NQ_MP, 16), DRV_STATUS_LIVE);
+}
+
+/* Post @n control receive buffers of @len bytes and notify. */
+static void ctrl_post(unsigned n, uint32_t len)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t gpa = CTRL_BUF + 0x100 * (ctrl_posted++ % 64);
+
+		memset(gpa_ptr(gpa), 0xee, 0x100);
+		ctrl_gpa[drv_add(CTRL_RXQ, &(struct drv_buf){ gpa, len, true }, 1)] = gpa;
+	}
+	drv_kick(CTRL_RXQ);
+}
+
+/* Send a control message of @len bytes (8: the header alone). */
+static void ctrl_send_len(uint32_t id, uint16_t event, uint16_t value, uint32_t len)
+{
+	static unsigned n;
+	uint64_t gpa = CTRL_MSG + 0x10 * (n++ % 256);
+	uint8_t *m = gpa_ptr(gpa);
+	uint32_t used_id, used_len;
+
+	m[0] = (uint8_t)id, m[1] = (uint8_t)(id >> 8), m[2] = (uint8_t)(id >> 16);
+	m[3] = (uint8_t)(id >> 24);
+	m[4] = (uint8_t)event, m[5] = (uint8_t)(event >> 8);
+	m[6] = (uint8_t)value, m[7] = (uint8_t)(value >> 8);
+	uint16_t head = drv_add(CTRL_TXQ, &(struct drv_buf){ gpa, len, false }, 1);
+	drv_kick(CTRL_TXQ);
+	/* Every control message comes back, used length 0, whatever it said. */
+	assert_true(drv_get_used(CTRL_TXQ, &used_id, &used_len));
+	assert_int_equal(used_id, head);
+	assert_int_equal(used_len, 0);
+}
+
+static void ctrl_send(uint32_t id, uint16_t event, uint16_t value)
+{
+	ctrl_send_len(id, event, value, 8);
+}
+
+/* The next control message from the device; its name part into @name. */
+static bool ctrl_recv(uint32_t *id, uint16_t *event, uint16_t *value, char *name, size_t size)
+{
+	uint32_t head = 0, len = 0;
+
+	if (!drv_get_used(CTRL_RXQ, &head, &len))
+		return false;
+	assert_true(len >= 8);
+	const uint8_t *m = gpa_ptr(ctrl_gpa[head]);
+	*id = (uint32_t)m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16 | (uint32_t)m[3] << 24;
+	*event = (uint16_t)(m[4] | m[5] << 8);
+	*value = (uint16_t)(m[6] | m[7] << 8);
+	if (name) {
+		assert_true(len - 8 < size);
+		memcpy(name, m + 8, len - 8);
+		name[len - 8] = '\0';
+	} else {
+		assert_int_equal(len, 8);
+	}
+	return true;
+}
+
+static void expect_ctrl(uint32_t id, uint16_t event, uint16_t value)
+{
+	uint32_t i;
+	uint16_t e, v;
+
+	assert_true(ctrl_recv(&i, &e, &v, NULL, 0));
+	assert_int_equal(i, id);
+	assert_int_equal(e, event);
+	assert_int_equal(v, value);
+}
+
+static void expect_no_ctrl(void)
+{
+	uint32_t i;
+	uint16_t e, v;
+
+	assert_false(ctrl_recv(&i, &e, &v, NULL, 0));
+}
+
+/* The whole handshake as Linux does it, ending with both ports open in
+ * the guest. */
+static void handshake(void)
+{
+	char name[64];
+	uint32_t id;
+	uint16_t e, v;
+
+	live_mp();
+	ctrl_post(8, 0x100);
+	ctrl_send(0, DEVICE_READY, 1);
+	expect_ctrl(0, DEVICE_ADD, 1);
+	expect_ctrl(1, DEVICE_ADD, 1);
+	expect_no_ctrl();
+	ctrl_send(0, PORT_READY, 1);
+	expect_ctrl(0, CONSOLE_PORT, 1);
+	expect_ctrl(0, PORT_OPEN, 1);
+	ctrl_send(1, PORT_READY, 1);
+	assert_true(ctrl_recv(&id, &e, &v, name, sizeof(name)));
+	assert_int_equal(id, 1);
+	assert_int_equal(e, PORT_NAME);
+	assert_string_equal(name, P1_NAME); /* no NUL sent: the length says */
+	expect_ctrl(1, PORT_OPEN, 1);
+	expect_no_ctrl();
+	ctrl_send(0, PORT_OPEN, 1);
+	ctrl_send(1, PORT_OPEN, 1);
+	assert_int_equal(vmm_harness_log_count(F->h, VMM_LOG_GUEST_ERROR), 0);
+}
+
+static void test_mp_identity(void **state)
+{
+	uint64_t f = drv_device_features();
+
+	assert_true(f & F_MULTIPORT);
+	assert_true(f & F_EMERG_WRITE);
+	assert_int_equal(cfg_read(4, 4), 2); /* max_nr_ports */
+	for (unsigned q = 0; q < NQ_MP; q++) {
+		vw(VIRTIO_MMIO_QUEUE_SEL, q);
+		assert_int_equal(vr(VIRTIO_MMIO_QUEUE_NUM_MAX), 256);
+	}
+	vw(VIRTIO_MMIO_QUEUE_SEL, NQ_MP);
+	assert_int_equal(vr(VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
+}
+
+/* Ports up to the highest portN: a hole (port 1 unset) is never announced. */
+static int setup_hole(void **state)
+{
+	static const char *const props[] = { "port2=p2", NULL };
+
+	fixture_setup(state, VMM_IRQ_EMULATED, NULL, NULL);
+	F->dev = drv_create("virtio-console", props);
+	assert_non_null(F->dev);
+	ctrl_posted = 0;
+	return 0;
+}
+
+static void test_mp_port_hole(void **state)
+{
+	assert_int_equal(cfg_read(4, 4), 3);
+	assert_int_equal(drv_init(F_VERSION_1 | F_MULTIPORT, 8, 16), DRV_STATUS_LIVE);
+	ctrl_post(8, 0x100);
+	ctrl_send(0, DEVICE_READY, 1);
+	expect_ctrl(0, DEVICE_ADD, 1);
+	expect_ctrl(2, DEVICE_ADD, 1);
+	expect_no_ctrl();
+	ctrl_send(2, PORT_READY, 1);
+	expect_ctrl(2, PORT_OPEN, 1); /* unnamed, not a console */
+	expect_no_ctrl();
+	ctrl_send(1, PORT_READY, 1); /* the hole */
+	expect_no_ctrl();
+	assert_int_equal(drv_vdev(F->dev)->stats.bad_request, 1);
+}
+
+static void test_mp_bad_properties(void **state)
+{
+	static const char *const orphan[] = { "base=0xd0010000", "irq=17", "name2=x", NULL };
+	static const char *const longname[] = {
+		"base=0xd0010000", "irq=17", "port1=p1",
+		"name1=0123456789012345678901234567890123456789012345678901234567890123", NULL
+	};
+
+	assert_null(vmm_harness_create_device(F->h, "virtio-console", "a", orphan));
+	assert_null(vmm_harness_create_device(F->h, "virtio-console", "b", longname));
+}
+
+/* A driver that does not take MULTIPORT gets the one-port device: port 0
+ * works, port 1's input waits, the control queues carry nothing. */
+static void test_mp_not_negotiated(void **state)
+{
+	uint32_t id, len;
+	struct virtio_dev *vd = drv_vdev(F->dev);
+
+	assert_int_equal(drv_init(F_VERSION_1, 2, 16), DRV_STATUS_LIVE);
+	post_tx(VDEV_BUF, "zero");
+	drv_kick(TXQ);
+	assert_string_equal(output(NULL), "zero");
+	post_rx(VDEV_BUF + 0x100, 16);
+	drv_kick(RXQ);
+	assert_int_equal(input1("one"), 0);
+	assert_int_equal(pending1(), 3);
+	assert_int_equal(input("in"), 2);
+	assert_true(drv_get_used(RXQ, &id, &len));
+	assert_int_equal(len, 2);
+
+	/* The same again with the other queues set up but not negotiated:
+	 * each notification there is refused and counted, the buffers are
+	 * left alone. */
+	assert_int_equal(drv_init(F_VERSION_1, NQ_MP, 16), DRV_STATUS_LIVE);
+	ctrl_post(2, 0x100);
+	memset(gpa_ptr(CTRL_MSG), 0, 8);
+	gpa_ptr(CTRL_MSG)[6] = 1; /* DEVICE_READY 1 */
+	drv_add(CTRL_TXQ, &(struct drv_buf){ CTRL_MSG, 8, false }, 1);
+	drv_kick(CTRL_TXQ);
+	memcpy(gpa_ptr(VDEV_BUF + 0x200), "one?", 4);
+	drv_add(P1_TXQ, &(struct drv_buf){ VDEV_BUF + 0x200, 4, false }, 1);
+	drv_kick(P1_TXQ);
+	expect_no_ctrl();
+	assert_false(drv_get_used(CTRL_TXQ, &id, &len));
+	assert_false(drv_get_used(P1_TXQ, &id, &len));
+	assert_string_equal(output1(NULL), "");
+	assert_int_equal(vd->stats.bad_request, 3);
+	assert_int_equal(vmm_harness_log_count(F->h, VMM_LOG_GUEST_ERROR), 3);
+}
+
+static void test_mp_handshake(void **state)
+{
+	handshake();
+	/* A repeated PORT_READY changes nothing. */
+	ctrl_send(1, PORT_READY, 1);
+	expect_no_ctrl();
+	assert_int_equal(vmm_harness_log_count(F->h, VMM_LOG_GUEST_ERROR), 0);
+}
+
+/* Device messages wait for control receive buffers. */
+static void test_mp_control_waits_for_buffers(void **state)
+{
+	live_mp();
+	ctrl_send(0, DEVICE_READY, 1);
+	expect_no_ctrl();
+	ctrl_post(1, 0x100);
+	expect_ctrl(0, DEVICE_ADD, 1);
+	expect_no_ctrl();
+	ctrl_post(1, 0x100);
+	expect_ctrl(1, DEVICE_ADD, 1);
+	assert_int_equal(vmm_harness_log_count(F->h, VMM_LOG_GUEST_ERROR), 0);
+}
+
+/* Data both ways on port 0 and port 1, each with its own backend. */
+static void test_mp_data_both_ports(void **state)
+{
+	uint32_t id, len;
+
+	handshake();
+	post_tx(VDEV_BUF, "to-zero");
+	drv_kick(TXQ);
+	memcpy(gpa_ptr(VDEV_BUF + 0x100), "to-one", 6);
+	drv_add(P1_TXQ, &(struct drv_buf){ VDEV_BUF + 0x100, 6, false }, 1);
+	drv_kick(P1_TXQ);
+	assert_string_equal(output(NULL), "to-zero");
+	assert_string_equal(output1(NULL), "to-one");
+	assert_true(drv_get_used(TXQ, &id, &len));
+	assert_true(drv_get_used(P1_TXQ, &id, &len));
+	assert_int_equal(len, 0);
+
+	post_rx(VDEV_BUF + 0x200, 32);
+	drv_kick(RXQ);
+	memset(gpa_ptr(VDEV_BUF + 0x300), 0, 32);
+	uint16_t h1 = drv_add(P1_RXQ, &(struct drv_buf){ VDEV_BUF + 0x300, 32, true }, 1);
+	drv_kick(P1_RXQ);
+	assert_int_equal(input1("from-one"), 8);
+	assert_int_equal(input("from-zero"), 9);
+	assert_true(drv_get_used(P1_RXQ, &id, &len));
+	assert_int_equal(id, h1);
+	assert_int_equal(len, 8);
+	assert_memory_equal(gpa_ptr(VDEV_BUF + 0x300), "from-one", 8);
+	assert_true(drv_get_used(RXQ, &id, &len));
+	assert_int_equal(len, 9);
+	assert_memory_equal(gpa_ptr(VDEV_BUF + 0x200), "from-zero", 9);
+	assert_int_equal(vmm_harness_log_count(F->h, VMM_LOG_GUEST_ERROR), 0);
+}
+
+/* A full receiveq pauses only its own port; so does a port the guest has
+ * not opened (or closed): the input waits in the backend, nothing lost. */
+static void test_mp_flow_control_per_port(void **state)
+{
+	uint32_t id, len;
+
+	handshake();
+	assert_int_equal(input1("wait"), 0); /* no buffer on port 1 */
+	assert_int_equal(pending1(), 4);
+	post_rx(VDEV_BUF, 32);
+	drv_kick(RXQ);
+	assert_int_equal(input("go"), 2); /* port 0 is not held up */
+	assert_true(drv_get_used(RXQ, &id, &len));
+	assert_int_equal(pending1(), 4);
+	drv_add(P1_RXQ, &(struct drv_buf){ VDEV_BUF + 0x100, 32, true }, 1);
+	drv_kick(P1_RXQ);
+	assert_int_equal(pending1(), 0);
+	assert_true(drv_get_used(P1_RXQ, &id, &len));
+	assert_int_equal(len, 4);
+	assert_memory_equal(gpa_ptr(VDEV_BUF + 0x100), "wait", 4);
+
+	/* The guest closes port 1: a posted buffer is not used until it
+	 * opens it again. */
+	ctrl_send(1, PORT_OPEN, 0);
+	drv_add(P1_RXQ, &(struct drv_buf){ VDEV_BUF + 0x200, 32, true }, 1);
+	drv_kick(P1_RXQ);
+	assert_int_equal(input1("later"), 0);
+	assert_false(drv_get_used(P1_RXQ, &id, &len));
+	ctrl_send(1, PORT_OPEN, 1);
+	assert_int_equal(pending1(), 0);
+	assert_true(drv_get_used(P1_RXQ, &id, &len));
+	assert_int_equal(len, 5);
+	assert_int_equal(vmm_harness_log_count(F->h, VMM_LOG_GUEST_ERROR), 0);
+}
+
+/* Input before the handshake waits until the guest opens the port. */
+static void test_mp_input_waits_for_open(void **state)
+{
+	uint32_t id, len;
+
+	live_mp();
+	drv_add(P1_RXQ, &(struct drv_buf){ VDEV_BUF, 32, true }, 1);
+	drv_kick(P1_RXQ);
+	assert_int_equal(input1("early"), 0);
+	ctrl_post(8, 0x100);
+	ctrl_send(0, DEVICE_READY, 1);
+	ctrl_send(1, PORT_READY, 1);
+	assert_int_equal(pending1(), 5);
+	ctrl_send(1, PORT_OPEN, 1);
+	assert_int_equal(pending1(), 0);
+	assert_true(drv_get_used(P1_RXQ, &id, &len));
+	assert_int_equal(len, 5);
+}
+
+/* Hostile control messages: each refused, counted (bad_request) and
+ * logged as a guest error, with no effect; the device carries on. */
+static void test_mp_hostile_control(void **state)
+{
+	struct virtio_dev *vd = drv_vdev(F->dev);
+	unsigned long bad = 0;
+
+#define REFUSED()                                                                          \
+	do {                                                                               \
+		bad++;                                                                     \
+		expect_no_ctrl();                                                          \
+		assert_int_equal(vd->stats.bad_request, bad);                              \
+		assert_int_equal(vmm_harness_log_count(F->h, VMM_LOG_GUEST_ERROR), bad);   \
+	} while (0)
+
+	live_mp();
+	ctrl_post(8, 0x100);
+	ctrl_send(0, PORT_READY, 1);      /* before DEVICE_READY: not announced */
+	REFUSED();
+	ctrl_send(0, PORT_OPEN, 1);       /* port not ready */
+	REFUSED();
+	ctrl_send_len(0, DEVICE_READY, 1, 4); /* short */
+	REFUSED();
+	ctrl_send_len(0, DEVICE_READY, 1, 0); /* empty */
+	REFUSED();
+	ctrl_send(0, DEVICE_READY, 1);
+	expect_ctrl(0, DEVICE_ADD, 1);
+	expect_ctrl(1, DEVICE_ADD, 1);
+	ctrl_send(2, PORT_READY, 1);      /* past max_nr_ports */
+	REFUSED();
+	ctrl_send(0xffffffffu, PORT_OPEN, 1);
+	REFUSED();
+	ctrl_send(1, 99, 1);              /* unknown event */
+	REFUSED();
+	ctrl_send(1, 0xffff, 0);
+	REFUSED();
+	ctrl_send(1, DEVICE_ADD, 1);      /* the device's to send */
+	REFUSED();
+	ctrl_send(1, CONSOLE_PORT, 1);
+	REFUSED();
+	ctrl_send(1, PORT_NAME, 1);
+	REFUSED();
+	ctrl_send(1, RESIZE, 1);
+	REFUSED();
+	ctrl_send(1, PORT_OPEN, 1);       /* PORT_OPEN before PORT_READY */
+	REFUSED();
+	ctrl_send(1, PORT_READY, 1);
+	uint32_t id;
+	uint16_t e, v;
+	char name[64];
+	assert_true(ctrl_recv(&id, &e, &v, name, sizeof(name)));
+	assert_int_equal(e, PORT_NAME);
+	expect_ctrl(1, PORT_OPEN, 1);
+	ctrl_send(1, PORT_OPEN, 2);       /* neither open nor closed */
+	REFUSED();
+	/* A control message with a writable part. */
+	memset(gpa_ptr(CTRL_MSG + 0x800), 0, 8);
+	drv_add(CTRL_TXQ, (const struct drv_buf[]){ { CTRL_MSG + 0x800, 8, false },
+						    { CTRL_MSG + 0x900, 8, true } }, 2);
+	drv_kick(CTRL_TXQ);
+	REFUSED();
+	uint32_t used_len = 1;
+	assert_true(drv_get_used(CTRL_TXQ, &id, &used_len));
+	assert_int_equal(used_len, 0);
+	assert_false(vr(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+
+	/* Port 1 still works after all that. */
+	ctrl_send(1, PORT_OPEN, 1);
+	drv_add(P1_RXQ, &(struct drv_buf){ VDEV_BUF, 32, true }, 1);
+	drv_kick(P1_RXQ);
+	assert_int_equal(input1("alive"), 5);
+	assert_int_equal(vd->stats.bad_request, bad);
+#undef REFUSED
+}
+
+/* Hostile: control receive buffers that cannot take a message are given
+ * back empty and counted; a short one for a name gets what fits. */
+static void test_mp_bad_control_buffers(void **state)
+{
+	struct virtio_dev *vd = drv_vdev(F->dev);
+	uint32_t head = 0, len = 0;
+
+	live_mp();
+	ctrl_post(1, 4);                           /* smaller than a header */
+	drv_add(CTRL_RXQ, &(struct drv_buf){ CTRL_BUF + 0x3000, 64, false }, 1); /* read-only */
+	drv_kick(CTRL_RXQ);
+	ctrl_send(0, DEVICE_READY, 1);
+	assert_true(drv_get_used(CTRL_RXQ, &head, &len));
+	assert_int_equal(len, 0);
+	assert_true(drv_get_used(CTRL_RXQ, &head, &len));
+	assert_int_equal(len, 0);
+	assert_false(drv_get_used(CTRL_RXQ, &head, &len));
+	assert_int_equal(vd->stats.bad_request, 2);
+	ctrl_post(2, 0x100);
+	expect_ctrl(0, DEVICE_ADD, 1);
+	expect_ctrl(1, DEVICE_ADD, 1);
+	ctrl_send(1, PORT_READY, 1);
+	ctrl_post(1, 12);                          /* the name cut to 4 bytes */
+	assert_true(drv_get_used(CTRL_RXQ, &head, &len));
+	assert_int_equal(len, 12);
+	assert_memory_equal(gpa_ptr(ctrl_gpa[head]) + 8, "org.", 4);
+}
+
+/* Hostile: the control transmitq before DRIVER_OK is the transport's to
+ * refuse (counted there); nothing is answered. */
+static void test_mp_control_before_driver_ok(void **state)
+{
+	struct virtio_dev *vd = drv_vdev(F->dev);
+
+	drv_init_ex(F_VERSION_1 | F_MULTIPORT, NQ_MP, 16, false);
+	ctrl_post(4, 0x100);
+	memset(gpa_ptr(CTRL_MSG), 0, 8);
+	gpa_ptr(CTRL_MSG)[6] = 1; /* DEVICE_READY 1 */
+	drv_add(CTRL_TXQ, &(struct drv_buf){ CTRL_MSG, 8, false }, 1);
+	drv_kick(CTRL_TXQ);
+	expect_no_ctrl();
+	assert_int_equal(vd->stats.notify_not_ready, 2);
+	vw(VIRTIO_MMIO_STATUS, DRV_STATUS_LIVE);
+	drv_kick(CTRL_TXQ);
+	drv_kick(CTRL_RXQ);
+	expect_ctrl(0, DEVICE_ADD, 1);
+	expect_ctrl(1, DEVICE_ADD, 1);
+}
+
+/* A reset forgets the handshake: the next driver starts over. */
+static void test_mp_reset_restarts_handshake(void **state)
+{
+	handshake();
+	vw(VIRTIO_MMIO_STATUS, 0);
+	assert_int_equal(input1("held"), 0);
+	ctrl_posted = 0;
+	handshake();
+	drv_add(P1_RXQ, &(struct drv_buf){ VDEV_BUF, 32, true }, 1);
+	drv_kick(P1_RXQ);
+	assert_int_equal(pending1(), 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define TM(fn) cmocka_unit_test_setup_teardown(fn, setup_mp, teardown)
 
 int main(void)
 {
@@ -431,6 +933,19 @@ int main(void)
 		T(test_emergency_write),
 		T(test_transmit_work_is_bounded),
 		T(test_reset_stops_input),
+		TM(test_mp_identity),
+		cmocka_unit_test_setup_teardown(test_mp_port_hole, setup_hole, teardown),
+		TM(test_mp_bad_properties),
+		TM(test_mp_not_negotiated),
+		TM(test_mp_handshake),
+		TM(test_mp_control_waits_for_buffers),
+		TM(test_mp_data_both_ports),
+		TM(test_mp_flow_control_per_port),
+		TM(test_mp_input_waits_for_open),
+		TM(test_mp_hostile_control),
+		TM(test_mp_bad_control_buffers),
+		TM(test_mp_control_before_driver_ok),
+		TM(test_mp_reset_restarts_handshake),
 	};
 
 	setenv("VMM_HARNESS_QUIET", "1", 0);
