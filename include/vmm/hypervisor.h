@@ -180,7 +180,9 @@ struct vmm_hv_ops {
 	/* On the vCPU's thread, between runs: true when the vCPU can take an
 	 * external interrupt now.  When it cannot and `want` is true, the next
 	 * run ends with VMM_EXIT_IRQ_WINDOW as soon as it can; `want` false
-	 * withdraws that request. */
+	 * withdraws that request.  The core has written its results into the
+	 * last exit (e.g. msr.error) before it asks: a refused MSR access,
+	 * whose #GP the next run delivers first, is a reason to say false. */
 	bool (*vcpu_irq_window)(void *vcpu, bool want);
 	/* Inject external interrupt `vector` (the 8259's INTA answer); only
 	 * after vcpu_irq_window() returned true. */

@@ -82,6 +82,14 @@ void set_handler(unsigned vector, irq_handler_t h)
 	handlers[vector & 255] = h;
 }
 
+void idt_set_entry(unsigned vector, void (*entry)(void))
+{
+	uint32_t a = (uint32_t)entry;
+
+	idt[vector & 255].off_lo = (uint16_t)a;
+	idt[vector & 255].off_hi = (uint16_t)(a >> 16);
+}
+
 void idt_load(void)
 {
 	struct idt_ptr p;

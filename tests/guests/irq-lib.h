@@ -56,6 +56,9 @@ __attribute__((noreturn)) void fail(const char *what);
  * default. */
 void idt_load(void);
 void set_handler(unsigned vector, irq_handler_t h);
+/* After idt_load(): vector's gate jumps to `entry` itself, for a stub
+ * that handles an exception with an error code (the shared stubs do not). */
+void idt_set_entry(unsigned vector, void (*entry)(void));
 
 /* 8259: ICW1-4 (edge, cascade on IRQ 2, bases 0x20/0x28), then the
  * given masks (OCW1). */

@@ -10,6 +10,8 @@
 #                                              reset = "poweroff"
 #   smp-ipi.elf      split, kernel, vcpus = 2  INIT-SIPI-SIPI; PIT -> cpu1,
 #                                              RTC -> cpu0
+#   msr-gp-irq.elf   emulated, split, kernel   fast PIT ticks against 3000
+#                                              refused rdmsr (#GP): no tick lost
 # The same guests run under QEMU in qemu-irq-reference.sh.
 . "${VMM_SRCDIR:?VMM_SRCDIR is not set}/tests/guests/guest-lib.sh"
 require_kvm
@@ -25,7 +27,7 @@ done
 if ! "$VMMCTL" plugins describe kvm 2>/dev/null | grep -E '^ *irqchip ' | grep -q 'split'; then
 	skip "the kvm plugin has no irqchip = \"split\"/\"emulated\" yet (temporary, until that work merges)"
 fi
-for g in pit-pic pit-ioapic rtc i8042-reset smp-ipi; do
+for g in pit-pic pit-ioapic rtc i8042-reset smp-ipi msr-gp-irq; do
 	require_file "$GUESTS/$g.elf"
 done
 
@@ -50,6 +52,10 @@ run_check() {
 for m in emulated split kernel; do
 	run_check pit-pic "$CONF/irq-$m.conf" "irqchip $m" 67 \
 		"pit-pic: 50 interrupts" "pit-pic: masked ok" "PIT-PIC-DONE"
+done
+for m in emulated split kernel; do
+	run_check msr-gp-irq "$CONF/irq-$m.conf" "irqchip $m" 67 \
+		"msr-gp-irq: 3000 #GPs, timer still running" "MSR-GP-IRQ-DONE"
 done
 for m in split kernel; do
 	run_check pit-ioapic "$CONF/irq-$m.conf" "irqchip $m" 67 \

@@ -70,8 +70,13 @@ tests/guests/i8042-reset.elf: $(guest_common) tests/guests/i8042-reset.c
 	$(AM_V_GEN)$(GUEST_CC) $(GUEST_COMPILEFLAGS) $(GUEST_LINKFLAGS) -o $@ \
 	  $(srcdir)/tests/guests/pvh-start.S $(srcdir)/tests/guests/i8042-reset.c
 
+tests/guests/msr-gp-irq.elf: $(irq_common) tests/guests/msr-gp-irq.c
+	@$(MKDIR_P) tests/guests
+	$(AM_V_GEN)$(irq_link) $(srcdir)/tests/guests/msr-gp-irq.c
+
 irq_guests = tests/guests/pit-pic.elf tests/guests/pit-ioapic.elf \
-	tests/guests/rtc.elf tests/guests/smp-ipi.elf tests/guests/i8042-reset.elf
+	tests/guests/rtc.elf tests/guests/smp-ipi.elf tests/guests/i8042-reset.elf \
+	tests/guests/msr-gp-irq.elf
 
 # The virtio guests share the driver side of a virtio-rng (virtio-lib.c).
 virtio_common = tests/guests/virtio-lib.h tests/guests/virtio-lib.c
@@ -138,7 +143,7 @@ pkgdata_guests_DATA = tests/guests/hello.elf
 EXTRA_DIST += $(guest_common) tests/guests/hello.c tests/guests/uart-test.c \
 	tests/guests/uart-isr.S tests/guests/bench-pio.S tests/guests/irq-bench.c \
 	tests/guests/irq-lib.h tests/guests/irq-lib.c tests/guests/irq-isr.S \
-	tests/guests/pit-pic.c tests/guests/pit-ioapic.c tests/guests/rtc.c \
+	tests/guests/pit-pic.c tests/guests/pit-ioapic.c tests/guests/rtc.c tests/guests/msr-gp-irq.c \
 	tests/guests/smp-ipi.c tests/guests/smp-tramp.S tests/guests/i8042-reset.c \
 	tests/guests/bz-head.S tests/guests/bz-guest.c tests/guests/bz-guest.ld \
 	tests/guests/virtio-notify.c tests/guests/virtio-notify.conf \

@@ -10,7 +10,7 @@
 [ -n "$QEMU_X86" ] || skip "QEMU_X86 is empty (configure found no qemu-system-x86_64)"
 [ -x "$QEMU_X86" ] || skip "QEMU_X86=$QEMU_X86 is not executable"
 require_kvm
-for g in pit-pic pit-ioapic rtc i8042-reset smp-ipi; do
+for g in pit-pic pit-ioapic rtc i8042-reset smp-ipi msr-gp-irq; do
 	require_file "$GUESTS/$g.elf"
 done
 GUEST_TIMEOUT=30
@@ -45,6 +45,8 @@ qemu_check pit-pic-microvm 67 $MICROVM -kernel "$GUESTS/pit-pic.elf" -- \
 	"pit-pic: 50 interrupts" "pit-pic: masked ok" "PIT-PIC-DONE"
 qemu_check pit-ioapic-microvm 67 $MICROVM -kernel "$GUESTS/pit-ioapic.elf" -append pit_pin=2 -- \
 	"pit-ioapic: 50 interrupts" "pit-ioapic: masked ok" "PIT-IOAPIC-DONE"
+qemu_check msr-gp-irq-microvm 67 $MICROVM -kernel "$GUESTS/msr-gp-irq.elf" -- \
+	"msr-gp-irq: 3000 #GPs, timer still running" "MSR-GP-IRQ-DONE"
 qemu_check rtc-microvm 67 $MICROVM -kernel "$GUESTS/rtc.elf" -- \
 	"rtc: 64 periodic interrupts" "RTC-DONE"
 qemu_check smp-ipi-microvm 67 $MICROVM -smp 2 -kernel "$GUESTS/smp-ipi.elf" -append pit_pin=2 -- \
