@@ -18,15 +18,11 @@ require_kvm
 require_file "$VMMCTL"
 GUEST_TIMEOUT=20
 
-# Temporary: the platform device plugins and the kvm plugin's "emulated"
-# and "split" modes are developed on other branches.  Until they merge this
-# test skips; then these checks pass through and the skip disappears.
+# The platform plugins and the kvm plugin's three modes are all built
+# here: a missing one is a failure, not a reason to skip.
 for p in i8259 i8254 ioapic cmos-rtc i8042; do
-	have_plugin "$p" || skip "plugin $p not built yet (no $p.so in VMM_PLUGIN_PATH=$VMM_PLUGIN_PATH; temporary, until the x86 platform device plugins merge)"
+	have_plugin "$p" || guest_fail "plugin $p is not in VMM_PLUGIN_PATH=$VMM_PLUGIN_PATH"
 done
-if ! "$VMMCTL" plugins describe kvm 2>/dev/null | grep -E '^ *irqchip ' | grep -q 'split'; then
-	skip "the kvm plugin has no irqchip = \"split\"/\"emulated\" yet (temporary, until that work merges)"
-fi
 for g in pit-pic pit-ioapic rtc i8042-reset smp-ipi msr-gp-irq; do
 	require_file "$GUESTS/$g.elf"
 done
