@@ -51,6 +51,7 @@ struct vmm_instance {
 	struct vmm_block *blk; /* block backends: the device using them */
 	struct vmm_net *net;   /* net backends: the device using them */
 	bool link_down;        /* net backends: what net_link_set() said last */
+	bool char_down;        /* char backends: char_connected(false) said last */
 	struct vmm_instance *next;
 };
 

@@ -28,6 +28,7 @@
 #include "core/acpi.h"
 #include "core/block.h"
 #include "core/net.h"
+#include "core/char.h"
 #include "core/boot.h"
 #include "core/bus.h"
 #include "core/machine.h"
@@ -735,6 +736,7 @@ struct vmm_char {
 	const struct vmm_char_client *client;
 	void *client_opaque;
 	atomic_bool input_paused;
+	bool connected;               /* what the device was told; under its lock */
 };
 
 static struct vmm_char *host_char_open(const struct vmm_host *h, const char *prop,
@@ -765,8 +767,32 @@ static struct vmm_char *host_char_open(const struct vmm_host *h, const char *pro
 		c->client = client;
 		c->client_opaque = opaque;
 	}
+	/* The backend's open() may have said nobody is connected. */
+	c->connected = !be->char_down;
 	be->chr = c;
 	return c;
+}
+
+static bool host_char_is_connected(const struct vmm_host *h, struct vmm_char *c)
+{
+	return !c || c->connected;
+}
+
+/* Called by a char backend instance (from open() or the main thread) when
+ * someone connects to or leaves its host side. */
+static void host_char_connected(const struct vmm_host *h, bool connected)
+{
+	struct vmm_instance *in = inst_of(h);
+	struct vmm_char *c = in->chr;
+
+	if (in->char_down != !connected)
+		vmm_log(VMM_LOG_DEBUG, in->name, "%s", connected ? "connected" : "disconnected");
+	in->char_down = !connected;
+	if (!c)
+		return;
+	instance_lock(c->dev);
+	vmm_char_connected_update(c->client, c->client_opaque, &c->connected, connected);
+	instance_unlock(c->dev);
 }
 
 static ssize_t host_char_write(const struct vmm_host *h, struct vmm_char *c, const void *buf, size_t len)
@@ -1202,6 +1228,8 @@ static const struct vmm_host host_template = {
 	.notify_register = host_notify_register,
 	.notify_unregister = host_notify_unregister,
 	.net_link_set = host_net_link_set,
+	.char_connected = host_char_connected,
+	.char_is_connected = host_char_is_connected,
 };
 
 static struct vmm_instance *instance_new(struct vmm_machine *m, const struct vmm_cfg_instance *ci,

@@ -114,7 +114,10 @@ struct vmm_harness_dev *vmm_harness_create_device(struct vmm_harness *h, const c
  *
  * The backend is opened at once and closed by vmm_harness_free(), after the
  * devices.  One device at a time may use it.  (Character backends are not
- * plugins here: every device gets the capturing one.)
+ * plugins here: every device gets the capturing one.  A character backend
+ * plugin may still be added, to test the plugin itself: it feeds no
+ * device, its input is dropped, and vmm_harness_backend_char_connected()
+ * says what it reported with char_connected.)
  *
  * Return: 0, or a negative errno after printing one line to stderr.
  */
@@ -163,6 +166,14 @@ int vmm_harness_net_inject(struct vmm_harness *h, const char *name, const void *
  * Return: 0, or -ENOENT for no such backend.
  */
 int vmm_harness_net_link(struct vmm_harness *h, const char *name, bool up);
+
+/**
+ * vmm_harness_backend_char_connected() - what character backend plugin
+ * @name (added with vmm_harness_add_backend()) reported last with
+ * h->char_connected() (ABI 1.4): 1 connected (also when it never said), 0
+ * not, -ENOENT for no such backend.
+ */
+int vmm_harness_backend_char_connected(struct vmm_harness *h, const char *name);
 
 /**
  * vmm_harness_net_link_state() - what net backend @name (or the test)
@@ -420,6 +431,23 @@ size_t vmm_harness_char_input(struct vmm_harness_dev *dev, const void *buf, size
  */
 size_t vmm_harness_char_pending(struct vmm_harness_dev *dev);
 
+/**
+ * vmm_harness_char_connect() - someone connects to (@connected true) or
+ * leaves the host side of the backend @dev opened by @prop (NULL: the
+ * first), as if the backend had called h->char_connected() (ABI 1.4): the
+ * client's connected() hears of it now when the state differs from what
+ * it was last told.  Every capture starts connected.
+ *
+ * Return: 0, or -ENOENT when @dev opened no backend by @prop.
+ */
+int vmm_harness_char_connect(struct vmm_harness_dev *dev, const char *prop, bool connected);
+
+/**
+ * vmm_harness_char_connected() - the connection state of that backend as
+ * the device sees it (h->char_is_connected()): 1, 0, or -ENOENT.
+ */
+int vmm_harness_char_connected(struct vmm_harness_dev *dev, const char *prop);
+
 /*
  * A device may open several character backends (one per string property,
  * e.g. a virtio-console's `chardev` and `port1`).  The functions above act
@@ -464,6 +492,19 @@ void vmm_harness_clock_step(struct vmm_harness *h, uint64_t ns);
  * Return: how many watch callbacks ran.
  */
 unsigned vmm_harness_fd_trigger(struct vmm_harness *h, int fd, unsigned events);
+
+/**
+ * vmm_harness_fd_poll() - run each watch whose fd is ready now.
+ * @h: the harness.
+ *
+ * One pass over the watches as they stand, each fd polled without
+ * waiting (hang-up and error count as readable); watches the callbacks add
+ * wait for the next call.  For plugins on real fds whose readiness is
+ * settled when the test looks (a unix socket's connect or close).
+ *
+ * Return: how many watch callbacks ran.
+ */
+unsigned vmm_harness_fd_poll(struct vmm_harness *h);
 
 /* ---- write notifications (ABI 1.2: h->notify_register) ----
  *

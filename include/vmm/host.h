@@ -21,6 +21,8 @@
  * (notify_register / notify_unregister).
  * ABI 1.3 adds net link changes (net_link_set, vmm_net_client.link_changed,
  * VMM_NET_LINK_DOWN).
+ * ABI 1.4 adds character connection changes (char_connected,
+ * vmm_char_client.connected, char_is_connected).
  */
 #ifndef VMM_HOST_H
 #define VMM_HOST_H
@@ -94,6 +96,12 @@ struct vmm_char_client {
 	size_t (*can_receive)(void *opaque);
 	/* Bytes from the backend; never more than can_receive() said. */
 	void (*receive)(void *opaque, const uint8_t *buf, size_t len);
+	/* ABI 1.4, may be NULL: someone connected to (true) or left (false)
+	 * the host side of the backend (its char_connected), e.g. a client on
+	 * a socket.  Called under the device's instance lock, only when the
+	 * state differs from the last one the device was given (what
+	 * char_is_connected() said at open, then each call). */
+	void (*connected)(void *opaque, bool connected);
 };
 
 /* Where the machine's interrupt controllers live (the hypervisor's
@@ -465,6 +473,22 @@ struct vmm_host {
 	 * inside send().  The core tells the device (link_changed) when the
 	 * state changes; repeating the same state is harmless. */
 	void (*net_link_set)(const struct vmm_host *h, bool up);
+
+	/* --- character backends, connections (ABI 1.4: check h->size) --- */
+	/* Backend side: someone is at the host end of this backend (true) or
+	 * not: e.g. a client connected to a socket, or it left.  A backend is
+	 * connected until it says otherwise, so one that never calls this
+	 * (stdio, a file) is always connected.  Call from open() (the initial
+	 * state, before any device uses the backend) or from the main thread
+	 * (an fd watch callback), never while holding a lock that write()
+	 * takes: the core takes the device's lock to tell it (its client's
+	 * connected, when the state changes; repeating it is harmless). */
+	void (*char_connected)(const struct vmm_host *h, bool connected);
+	/* Device side: whether the backend of connection @c is connected now
+	 * (the state its client's connected() changes from).  True for NULL
+	 * and for a backend that never said; a device on an older host
+	 * (without this service) takes it as always connected. */
+	bool (*char_is_connected)(const struct vmm_host *h, struct vmm_char *c);
 };
 
 /* True when the host table `h` has service `field` (appended after ABI 1.0)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
@@ -21,6 +22,7 @@
 #include <vmm/harness.h>
 #include "core/block.h"
 #include "core/net.h"
+#include "core/char.h"
 #include "core/bus.h"
 #include "core/loader.h"
 #include "core/props.h"
@@ -102,6 +104,7 @@ struct vmm_char {
 	size_t in_len, in_cap;
 	bool stalled;      /* can_receive() said 0; wait for char_input_ready() */
 	bool ready_posted; /* char_input_ready() called, delivery deferred */
+	bool connected;    /* what the device was told (ABI 1.4) */
 };
 
 struct vmm_harness_dev {
@@ -132,6 +135,8 @@ struct harness_backend {
 	struct vmm_net *net_user;
 	struct net_fake *fake;        /* a fake net backend: its state */
 	bool link_down;               /* net: what the backend (or the test) said last */
+	const struct vmm_char_backend_ops *char_ops; /* char: no device uses it here */
+	bool char_down;               /* char: char_connected(false) said last */
 };
 
 /* The fake net backend: frames the device sent, offloads it set. */
@@ -712,8 +717,14 @@ static struct vmm_char *host_char_open(const struct vmm_host *host, const char *
 	}
 	c->client = client;
 	c->opaque = opaque;
+	c->connected = true; /* the capture is connected until a test says not */
 	*tail = c;
 	return c;
+}
+
+static bool host_char_is_connected(const struct vmm_host *host, struct vmm_char *c)
+{
+	return !c || c->connected;
 }
 
 static int grow(void **buf, size_t *cap, size_t need)
@@ -752,15 +763,33 @@ static void host_char_input_ready(const struct vmm_host *host, struct vmm_char *
 		c->ready_posted = true;
 }
 
-/* The backend side of the char API: devices have no use for it. */
+static struct harness_backend *backend_of(struct vmm_harness *h, struct vmm_harness_dev *inst);
+
+/* The backend side of the char API: devices have no use for it, and a
+ * char backend plugin added with vmm_harness_add_backend() feeds no
+ * device, so its input is taken and dropped (it keeps reading, and sees
+ * its peer leave). */
 static size_t host_char_input_room(const struct vmm_host *host)
 {
-	return 0;
+	struct vmm_harness_dev *inst = dev_of(host);
+	struct harness_backend *be = backend_of(inst->h, inst);
+
+	return be && be->type == VMM_BACKEND_CHAR ? 4096 : 0;
 }
 
 static size_t host_char_input(const struct vmm_host *host, const void *buf, size_t len)
 {
-	return 0;
+	return host_char_input_room(host) ? len : 0;
+}
+
+/* A char backend plugin (vmm_harness_add_backend) says who is connected. */
+static void host_char_connected(const struct vmm_host *host, bool connected)
+{
+	struct vmm_harness_dev *inst = dev_of(host);
+	struct harness_backend *be = backend_of(inst->h, inst);
+
+	if (be && be->type == VMM_BACKEND_CHAR)
+		be->char_down = !connected;
 }
 
 static void host_machine_stop(const struct vmm_host *host, enum vmm_stop_reason reason, int status)
@@ -1056,6 +1085,8 @@ static const struct vmm_host host_template = {
 	.net_set_offloads = host_net_set_offloads,
 	.net_input = host_net_input,
 	.net_link_set = host_net_link_set,
+	.char_connected = host_char_connected,
+	.char_is_connected = host_char_is_connected,
 	.notify_register = host_notify_register,
 	.notify_unregister = host_notify_unregister,
 };
@@ -1093,8 +1124,9 @@ void vmm_harness_free(struct vmm_harness *h)
 		struct harness_backend *be = h->backends;
 
 		h->backends = be->next;
-		const struct vmm_backend_ops *bops = be->type == VMM_BACKEND_NET
-							     ? &be->net_ops->base : &be->ops->base;
+		const struct vmm_backend_ops *bops = be->type == VMM_BACKEND_NET    ? &be->net_ops->base
+						     : be->type == VMM_BACKEND_CHAR ? &be->char_ops->base
+										    : &be->ops->base;
 		if (bops->close)
 			bops->close(be->inst->state);
 		dev_release(be->inst);
@@ -1368,8 +1400,10 @@ int vmm_harness_add_backend(struct vmm_harness *h, const char *name, const char 
 	}
 	const struct vmm_backend_ops *ops = inst->plugin.ops;
 	if (inst->plugin.desc->kind != VMM_PLUGIN_BACKEND ||
-	    (ops->type != VMM_BACKEND_BLOCK && ops->type != VMM_BACKEND_NET)) {
-		fail("%s: plugin '%s' is not a block or net backend", name, inst->plugin.desc->name);
+	    (ops->type != VMM_BACKEND_BLOCK && ops->type != VMM_BACKEND_NET &&
+	     ops->type != VMM_BACKEND_CHAR)) {
+		fail("%s: plugin '%s' is not a block, net or char backend", name,
+		     inst->plugin.desc->name);
 		rc = -EINVAL;
 		goto out_free_inst;
 	}
@@ -1386,6 +1420,8 @@ int vmm_harness_add_backend(struct vmm_harness *h, const char *name, const char 
 	be->type = ops->type;
 	if (ops->type == VMM_BACKEND_NET)
 		be->net_ops = inst->plugin.ops;
+	else if (ops->type == VMM_BACKEND_CHAR)
+		be->char_ops = inst->plugin.ops;
 	else
 		be->ops = inst->plugin.ops;
 	be->next = h->backends;
@@ -1711,6 +1747,25 @@ size_t vmm_harness_char_input_prop(struct vmm_harness_dev *dev, const char *prop
 	return taken;
 }
 
+int vmm_harness_char_connect(struct vmm_harness_dev *dev, const char *prop, bool connected)
+{
+	struct vmm_char *c = char_of(dev, prop);
+
+	if (!c)
+		return -ENOENT;
+	enter(dev->h);
+	vmm_char_connected_update(c->client, c->opaque, &c->connected, connected);
+	leave(dev->h);
+	return 0;
+}
+
+int vmm_harness_char_connected(struct vmm_harness_dev *dev, const char *prop)
+{
+	struct vmm_char *c = char_of(dev, prop);
+
+	return c ? c->connected : -ENOENT;
+}
+
 size_t vmm_harness_char_input(struct vmm_harness_dev *dev, const void *buf, size_t len)
 {
 	return vmm_harness_char_input_prop(dev, NULL, buf, len);
@@ -1784,6 +1839,36 @@ unsigned vmm_harness_fd_trigger(struct vmm_harness *h, int fd, unsigned events)
 		next = w->next;
 		if (w->fd == fd && (w->events & events)) {
 			w->cb(w->opaque, fd, w->events & events);
+			ran++;
+		}
+	}
+	leave(h);
+	return ran;
+}
+
+unsigned vmm_harness_fd_poll(struct vmm_harness *h)
+{
+	unsigned ran = 0;
+	struct vmm_watch *w, *next;
+
+	enter(h);
+	for (w = h->watches; w; w = next) {
+		struct pollfd pfd = { .fd = w->fd };
+		unsigned ev = 0;
+
+		/* One pass, as the list stood: a callback may add watches
+		 * (at the head, not visited) and end its own. */
+		next = w->next;
+		pfd.events = (short)((w->events & VMM_FD_READ ? POLLIN : 0) |
+				     (w->events & VMM_FD_WRITE ? POLLOUT : 0));
+		if (poll(&pfd, 1, 0) <= 0)
+			continue;
+		if (pfd.revents & (POLLIN | POLLHUP | POLLERR))
+			ev |= w->events & VMM_FD_READ;
+		if (pfd.revents & (POLLOUT | POLLERR))
+			ev |= w->events & VMM_FD_WRITE;
+		if (ev) {
+			w->cb(w->opaque, w->fd, ev);
 			ran++;
 		}
 	}
@@ -1882,6 +1967,15 @@ int vmm_harness_net_link(struct vmm_harness *h, const char *name, bool up)
 	net_link(be, up);
 	leave(h);
 	return 0;
+}
+
+int vmm_harness_backend_char_connected(struct vmm_harness *h, const char *name)
+{
+	for (struct harness_backend *be = h->backends; be; be = be->next)
+		if (be->type == VMM_BACKEND_CHAR && strcmp(be->inst->name, name) == 0)
+			return !be->char_down;
+	fail("%s: no char backend of that name", name);
+	return -ENOENT;
 }
 
 int vmm_harness_net_link_state(struct vmm_harness *h, const char *name)
