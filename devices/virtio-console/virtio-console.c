@@ -79,7 +79,11 @@ struct con_port {
 	bool added;            /* DEVICE_ADD sent */
 	bool ready;            /* the driver said PORT_READY 1 */
 	bool guest_open;       /* the driver said PORT_OPEN 1 */
+	bool host_told;        /* the last PORT_OPEN value sent (0 until one is) */
 	unsigned pending;      /* CON_PEND_* */
+	/* Someone is at the backend's host end (its char_connected, ABI 1.4);
+	 * kept across resets: it is the backend's, not the driver's. */
+	bool host_connected;
 	unsigned long tx_bytes, rx_bytes;
 };
 
@@ -299,9 +303,8 @@ static void con_ctrl_flush(struct virtio_console *c)
 		{ CON_PEND_ADD, CON_DEVICE_ADD },
 		{ CON_PEND_CONSOLE, CON_CONSOLE_PORT },
 		{ CON_PEND_NAME, CON_PORT_NAME },
-		/* The backends cannot say whether anyone is at the host end,
-		 * so the host side is open from the start (and Linux lets a
-		 * guest write to a port only while it is). */
+		/* The host end as the backend says (Linux lets a guest write to
+		 * a port only while it is open); its value is taken when sent. */
 		{ CON_PEND_OPEN, CON_PORT_OPEN },
 	};
 
@@ -309,11 +312,21 @@ static void con_ctrl_flush(struct virtio_console *c)
 		struct con_port *p = &c->port[i];
 
 		for (unsigned k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+			bool open_msg = order[k].event == CON_PORT_OPEN;
+
 			if (!(p->pending & order[k].bit))
 				continue;
-			if (!con_ctrl_send(c, i, order[k].event, 1,
+			/* A disconnect and reconnect before the driver posted
+			 * a buffer change nothing the driver knows. */
+			if (open_msg && p->host_connected == p->host_told) {
+				p->pending &= ~order[k].bit;
+				continue;
+			}
+			if (!con_ctrl_send(c, i, order[k].event, open_msg ? p->host_connected : 1,
 					   order[k].event == CON_PORT_NAME ? p->name : NULL))
 				return;
+			if (open_msg)
+				p->host_told = p->host_connected;
 			p->pending &= ~order[k].bit;
 		}
 	}
@@ -462,8 +475,22 @@ static void con_reset(void *opaque)
 		/* The held buffer belonged to rings that are gone, and the
 		 * next driver starts the control handshake afresh. */
 		p->rx_held = false;
-		p->added = p->ready = p->guest_open = false;
+		p->added = p->ready = p->guest_open = p->host_told = false;
 		p->pending = 0;
+	}
+}
+
+/* The backend's host end was connected or left (ABI 1.4).  The driver
+ * hears of it with PORT_OPEN (5.3.6.2) once the port is ready; before that
+ * the PORT_OPEN that follows PORT_READY carries the state. */
+static void con_connected(void *opaque, bool connected)
+{
+	struct con_port *p = opaque;
+
+	p->host_connected = connected;
+	if (p->ready && con_multiport(p->c)) {
+		p->pending |= CON_PEND_OPEN;
+		con_ctrl_flush(p->c);
 	}
 }
 
@@ -471,6 +498,7 @@ static const struct vmm_char_client con_char_client = {
 	.size = sizeof(struct vmm_char_client),
 	.can_receive = con_can_receive,
 	.receive = con_receive,
+	.connected = con_connected,
 };
 
 static const struct virtio_dev_ops con_virtio_ops = {
@@ -523,6 +551,8 @@ static int con_port_open(struct virtio_console *c, unsigned id, const char *prop
 		h->log(h, VMM_LOG_ERROR, "cannot open character backend '%s'", h->prop_str(h, prop));
 		return -ENODEV;
 	}
+	/* An older host cannot say: its backends are always connected. */
+	p->host_connected = !VMM_HOST_HAS(h, char_is_connected) || h->char_is_connected(h, p->chr);
 	if (id >= c->nports)
 		c->nports = id + 1;
 	return 0;

@@ -4,7 +4,8 @@
  * control while no buffer is posted, emerg_wr, and what a misbehaving
  * driver gets (virtio 1.2 section 5.3); with a second port (MULTIPORT,
  * 5.3.6.2), the control handshake, data and flow control per port, and
- * every hostile control message. */
+ * every hostile control message; the backend's host end connecting and
+ * leaving as PORT_OPEN 1 and 0 (ABI 1.4). */
 #include "config.h"
 
 #include <errno.h>
@@ -912,6 +913,110 @@ static void test_mp_reset_restarts_handshake(void **state)
 	assert_int_equal(pending1(), 0);
 }
 
+/* The backend of @prop gains (true) or loses someone at its host end. */
+static void host_end(const char *prop, bool connected)
+{
+	assert_int_equal(vmm_harness_char_connect(F->dev, prop, connected), 0);
+	assert_int_equal(vmm_harness_char_connected(F->dev, prop), connected);
+}
+
+/* 5.3.6.2: PORT_OPEN from the device says the host end opened (1) or
+ * closed (0) the port; it follows the backend, on port 0 as on port 1. */
+static void test_mp_host_end_follows_backend(void **state)
+{
+	handshake();
+	ctrl_post(4, 0x100);
+	host_end("port1", false);
+	expect_ctrl(1, PORT_OPEN, 0);
+	expect_no_ctrl();
+	host_end("port1", false); /* no change, no message */
+	expect_no_ctrl();
+	host_end("port1", true);
+	expect_ctrl(1, PORT_OPEN, 1);
+	expect_no_ctrl();
+	host_end("chardev", false);
+	expect_ctrl(0, PORT_OPEN, 0);
+	host_end("chardev", true);
+	expect_ctrl(0, PORT_OPEN, 1);
+	expect_no_ctrl();
+	assert_int_equal(vmm_harness_log_count(F->h, VMM_LOG_GUEST_ERROR), 0);
+}
+
+/* Before PORT_READY the driver hears nothing; the PORT_OPEN that follows
+ * PORT_READY carries the state then (none while nobody is connected). */
+static void test_mp_host_end_before_ready(void **state)
+{
+	char name[64];
+	uint32_t id;
+	uint16_t e, v;
+
+	live_mp();
+	ctrl_post(8, 0x100);
+	host_end("port1", false);
+	expect_no_ctrl(); /* not even announced */
+	ctrl_send(0, DEVICE_READY, 1);
+	expect_ctrl(0, DEVICE_ADD, 1);
+	expect_ctrl(1, DEVICE_ADD, 1);
+	expect_no_ctrl();
+	host_end("chardev", false);
+	host_end("chardev", true); /* back before port 0 is ready */
+	expect_no_ctrl();
+	ctrl_send(0, PORT_READY, 1);
+	expect_ctrl(0, CONSOLE_PORT, 1);
+	expect_ctrl(0, PORT_OPEN, 1);
+	ctrl_send(1, PORT_READY, 1);
+	assert_true(ctrl_recv(&id, &e, &v, name, sizeof(name)));
+	assert_int_equal(e, PORT_NAME);
+	expect_no_ctrl(); /* port 1's host end is closed: no PORT_OPEN */
+	host_end("port1", true);
+	expect_ctrl(1, PORT_OPEN, 1);
+	expect_no_ctrl();
+}
+
+/* Changes while the driver has posted no control buffer: what it gets
+ * when it posts one is the state then, and nothing when that is what it
+ * was last told. */
+static void test_mp_host_end_waits_for_buffers(void **state)
+{
+	handshake(); /* six of its eight control buffers used */
+	host_end("port1", false);
+	expect_ctrl(1, PORT_OPEN, 0);
+	host_end("port1", true);
+	expect_ctrl(1, PORT_OPEN, 1);
+	host_end("port1", false); /* no buffer left */
+	host_end("port1", true);
+	ctrl_post(1, 0x100);
+	expect_no_ctrl();
+	host_end("port1", false);
+	expect_ctrl(1, PORT_OPEN, 0);
+	host_end("port1", true); /* no buffer */
+	host_end("port1", false);
+	ctrl_post(1, 0x100);
+	expect_no_ctrl();
+	host_end("port1", true);
+	expect_ctrl(1, PORT_OPEN, 1);
+}
+
+/* Without MULTIPORT negotiated there is no control queue to tell: the
+ * control receiveq's buffers stay untouched and port 0 works on. */
+static void test_mp_host_end_not_negotiated(void **state)
+{
+	uint32_t id, len;
+
+	assert_int_equal(drv_init(F_VERSION_1, NQ_MP, 16), DRV_STATUS_LIVE);
+	ctrl_post(2, 0x100); /* refused: one guest error */
+	host_end("chardev", false);
+	host_end("port1", false);
+	host_end("chardev", true);
+	expect_no_ctrl();
+	post_rx(VDEV_BUF, 16);
+	drv_kick(RXQ);
+	assert_int_equal(input("in"), 2);
+	assert_true(drv_get_used(RXQ, &id, &len));
+	assert_int_equal(len, 2);
+	assert_int_equal(vmm_harness_log_count(F->h, VMM_LOG_GUEST_ERROR), 1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 #define TM(fn) cmocka_unit_test_setup_teardown(fn, setup_mp, teardown)
 
@@ -946,6 +1051,10 @@ int main(void)
 		TM(test_mp_bad_control_buffers),
 		TM(test_mp_control_before_driver_ok),
 		TM(test_mp_reset_restarts_handshake),
+		TM(test_mp_host_end_follows_backend),
+		TM(test_mp_host_end_before_ready),
+		TM(test_mp_host_end_waits_for_buffers),
+		TM(test_mp_host_end_not_negotiated),
 	};
 
 	setenv("VMM_HARNESS_QUIET", "1", 0);
