@@ -9,10 +9,15 @@
  * guest's output is lost.  As a client (`server = false`) it connects to
  * `path` once, at open.
  *
+ * The backend is connected (h->char_connected, ABI 1.4) while a client
+ * is: reported at open (not connected unless `wait` or client mode got
+ * one), at each accept and when the client's EOF or error drops it.
+ *
  * Threads: writes come from vCPU threads, accepts and reads from the main
  * thread.  `lock` guards the client fd and the watches; it is never held
- * while calling into the host's char_input services (the device lock is
- * taken there, and a device holds its lock while it writes to us).
+ * while calling into the host's char_input or char_connected services (the
+ * device lock is taken there, and a device holds its lock while it writes
+ * to us).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +52,13 @@ struct sock_be {
 
 static void sock_listen_ready(void *opaque, int fd, unsigned events);
 
+/* Tell the device whether a client is there; without the lock. */
+static void sock_report(struct sock_be *s, bool connected)
+{
+	if (VMM_HOST_HAS(s->h, char_connected))
+		s->h->char_connected(s->h, connected);
+}
+
 /* With the lock held: forget the client and take the next one. */
 static void sock_drop_client_locked(struct sock_be *s)
 {
@@ -74,6 +86,7 @@ static void sock_listen_ready(void *opaque, int fd, unsigned events)
 {
 	struct sock_be *s = opaque;
 	int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	bool taken = false;
 
 	if (c < 0)
 		return; /* EAGAIN, or a client that left already */
@@ -82,9 +95,12 @@ static void sock_listen_ready(void *opaque, int fd, unsigned events)
 		close(c); /* cannot happen: we stop listening while one is served */
 	} else {
 		sock_set_client_locked(s, c);
+		taken = true;
 		s->h->log(s->h, VMM_LOG_INFO, "%s: client connected", s->path);
 	}
 	pthread_mutex_unlock(&s->lock);
+	if (taken)
+		sock_report(s, true);
 }
 
 static void sock_client_ended(void *opaque, int fd, ssize_t n)
@@ -96,6 +112,7 @@ static void sock_client_ended(void *opaque, int fd, ssize_t n)
 		sock_drop_client_locked(s);
 	pthread_mutex_unlock(&s->lock);
 	s->h->log(s->h, VMM_LOG_INFO, "%s: client disconnected", s->path);
+	sock_report(s, false);
 }
 
 static void sock_resume_input(void *state)
@@ -259,6 +276,8 @@ static int sock_open(const struct vmm_host *h, void **state)
 	}
 	if (rc < 0)
 		goto out_close;
+	/* Before any device uses us: connected only with a client already. */
+	sock_report(s, s->client_fd >= 0);
 	*state = s;
 	return 0;
 
