@@ -541,28 +541,47 @@ static void expect_no_ctrl(void)
 	assert_false(ctrl_recv(&i, &e, &v, NULL, 0));
 }
 
-/* The whole handshake as Linux does it, ending with both ports open in
- * the guest. */
-static void handshake(void)
+/* The driver is live with eight control buffers and both ports are
+ * announced (DEVICE_READY, two DEVICE_ADDs). */
+static void announce(void)
 {
-	char name[64];
-	uint32_t id;
-	uint16_t e, v;
-
 	live_mp();
 	ctrl_post(8, 0x100);
 	ctrl_send(0, DEVICE_READY, 1);
 	expect_ctrl(0, DEVICE_ADD, 1);
 	expect_ctrl(1, DEVICE_ADD, 1);
 	expect_no_ctrl();
+}
+
+/* The driver's PORT_READY for port 0: the console, open at the host end. */
+static void port0_ready(void)
+{
 	ctrl_send(0, PORT_READY, 1);
 	expect_ctrl(0, CONSOLE_PORT, 1);
 	expect_ctrl(0, PORT_OPEN, 1);
+}
+
+/* The driver's PORT_READY for port 1: first its name. */
+static void port1_ready_named(void)
+{
+	char name[64];
+	uint32_t id;
+	uint16_t e, v;
+
 	ctrl_send(1, PORT_READY, 1);
 	assert_true(ctrl_recv(&id, &e, &v, name, sizeof(name)));
 	assert_int_equal(id, 1);
 	assert_int_equal(e, PORT_NAME);
 	assert_string_equal(name, P1_NAME); /* no NUL sent: the length says */
+}
+
+/* The whole handshake as Linux does it, ending with both ports open in
+ * the guest. */
+static void handshake(void)
+{
+	announce();
+	port0_ready();
+	port1_ready_named();
 	expect_ctrl(1, PORT_OPEN, 1);
 	expect_no_ctrl();
 	ctrl_send(0, PORT_OPEN, 1);
@@ -946,27 +965,13 @@ static void test_mp_host_end_follows_backend(void **state)
  * PORT_READY carries the state then (none while nobody is connected). */
 static void test_mp_host_end_before_ready(void **state)
 {
-	char name[64];
-	uint32_t id;
-	uint16_t e, v;
-
-	live_mp();
-	ctrl_post(8, 0x100);
-	host_end("port1", false);
-	expect_no_ctrl(); /* not even announced */
-	ctrl_send(0, DEVICE_READY, 1);
-	expect_ctrl(0, DEVICE_ADD, 1);
-	expect_ctrl(1, DEVICE_ADD, 1);
-	expect_no_ctrl();
+	host_end("port1", false); /* before there is a driver */
+	announce(); /* and nothing but the announcements */
 	host_end("chardev", false);
 	host_end("chardev", true); /* back before port 0 is ready */
 	expect_no_ctrl();
-	ctrl_send(0, PORT_READY, 1);
-	expect_ctrl(0, CONSOLE_PORT, 1);
-	expect_ctrl(0, PORT_OPEN, 1);
-	ctrl_send(1, PORT_READY, 1);
-	assert_true(ctrl_recv(&id, &e, &v, name, sizeof(name)));
-	assert_int_equal(e, PORT_NAME);
+	port0_ready();
+	port1_ready_named();
 	expect_no_ctrl(); /* port 1's host end is closed: no PORT_OPEN */
 	host_end("port1", true);
 	expect_ctrl(1, PORT_OPEN, 1);
