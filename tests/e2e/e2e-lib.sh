@@ -569,6 +569,10 @@ e2e_boot_group() {
 		e2e_boot
 		[ "$E2E_BOOT_STATUS" = lockup ] || break
 		echo "e2e: L1 locked up in group $E2E_GROUP (attempt $_attempt): $(grep -m1 -E 'rcu: INFO|soft lockup' "$E2E_TMP/l1.log")"
+		# Where it was: the run it was in and its last console lines, so
+		# repeated lock-ups can be told apart.
+		echo "e2e: last run begun: $(grep '^E2E-BEGIN ' "$E2E_TMP/l1.log" | tail -n 1)"
+		tail -n 8 "$E2E_TMP/l1.log" | sed 's/^/e2e:   | /'
 	done
 	if [ "$E2E_BOOT_STATUS" = lockup ]; then
 		E2E_LOCKED_GROUPS="$E2E_LOCKED_GROUPS $E2E_GROUP"
