@@ -440,10 +440,13 @@ e2e_boot() {
 			E2E_BOOT_STATUS=timeout
 			break
 		fi
-		# L1's own kernel saying a CPU is stuck: kvm_amd under QEMU's
-		# emulated SVM locks up now and then (README).  Waiting out the
+		# L1's own kernel saying a CPU or a task is stuck: kvm_amd under
+		# QEMU's emulated SVM locks up now and then (README).  Seen too: a
+		# vmmctl that a run's timeout SIGKILLed stays in L1's kernel and
+		# khugepaged blocks behind it ("INFO: task ... blocked"); those
+		# messages keep the console from going silent.  Waiting out the
 		# timeout would only burn CI time.
-		if grep -qE 'rcu: INFO: rcu_preempt detected stalls|soft lockup - CPU' "$E2E_SERIAL"; then
+		if grep -qE 'rcu: INFO: rcu_preempt detected stalls|soft lockup - CPU|INFO: task .* blocked for more than' "$E2E_SERIAL"; then
 			kill $_qpid 2>/dev/null; wait $_qpid
 			E2E_BOOT_STATUS=lockup
 			break
@@ -568,7 +571,7 @@ e2e_boot_group() {
 	for _attempt in 1 2; do
 		e2e_boot
 		[ "$E2E_BOOT_STATUS" = lockup ] || break
-		echo "e2e: L1 locked up in group $E2E_GROUP (attempt $_attempt): $(grep -m1 -E 'rcu: INFO|soft lockup' "$E2E_TMP/l1.log")"
+		echo "e2e: L1 locked up in group $E2E_GROUP (attempt $_attempt): $(grep -m1 -E 'rcu: INFO|soft lockup|INFO: task .* blocked' "$E2E_TMP/l1.log")"
 		# Where it was: the run it was in and its last console lines, so
 		# repeated lock-ups can be told apart.
 		echo "e2e: last run begun: $(grep '^E2E-BEGIN ' "$E2E_TMP/l1.log" | tail -n 1)"
