@@ -46,13 +46,20 @@ start() {
 	VMM_PID=$!
 }
 
+# echo_roundtrip NAME KIND PATH: run the echo guest on NAME.conf, type Z
+# from a char-peer of KIND (tty or unix) at PATH; the guest must echo it
+# and exit with status 33.
+echo_roundtrip() {
+	start "$1"
+	"$PEER" "$2" "$3" Z 20 >"$TMPD/$1.peer" 2>"$TMPD/$1.peer.err" || fail "$1 peer: $(cat "$TMPD/$1.peer.err")"
+	wait $VMM_PID; st=$?
+	[ "$st" = 33 ] || fail "$1 run: status $st, expected 33"
+	[ "$(cat "$TMPD/$1.peer")" = Z ] || fail "$1 peer read '$(od -c "$TMPD/$1.peer")', expected Z and a newline"
+}
+
 # ---- pty: raw slave, path logged at INFO, input in, output out
 machine pty "plugin = \"pty\" link = \"$TMPD/pty\""
-start pty
-"$PEER" tty "$TMPD/pty" Z 20 >"$TMPD/pty.peer" 2>"$TMPD/pty.peer.err" || fail "pty peer: $(cat "$TMPD/pty.peer.err")"
-wait $VMM_PID; st=$?
-[ "$st" = 33 ] || fail "pty run: status $st, expected 33"
-[ "$(cat "$TMPD/pty.peer")" = Z ] || fail "pty peer read '$(od -c "$TMPD/pty.peer")', expected Z and a newline"
+echo_roundtrip pty tty "$TMPD/pty"
 grep -q 'info: pty: /dev/pts/[0-9]* linked from' "$TMPD/pty.err" || fail "the pty's path is not logged at info"
 [ ! -e "$TMPD/pty" ] || fail "the pty's link outlived the run"
 echo "ok: pty: a byte typed on the slave reached the guest, its echo came back (status 33)"
@@ -60,11 +67,7 @@ echo "ok: pty: a byte typed on the slave reached the guest, its echo came back (
 # ---- socket, wait = true: the machine starts once the client is there
 sock="$TMPD/con.sock"
 machine sock "plugin = \"socket\" path = \"$sock\" wait = true"
-start sock
-"$PEER" unix "$sock" Z 20 >"$TMPD/sock.peer" 2>"$TMPD/sock.peer.err" || fail "socket peer: $(cat "$TMPD/sock.peer.err")"
-wait $VMM_PID; st=$?
-[ "$st" = 33 ] || fail "socket run: status $st, expected 33"
-[ "$(cat "$TMPD/sock.peer")" = Z ] || fail "socket peer read '$(od -c "$TMPD/sock.peer")', expected Z and a newline"
+echo_roundtrip sock unix "$sock"
 [ ! -e "$sock" ] || fail "the socket file outlived the run"
 echo "ok: socket: the client's byte reached the guest, its echo came back, the socket file is gone"
 
