@@ -11,11 +11,11 @@
 #include <string.h>
 
 #include "core/block.h"
+#include "core/table.h"
 
 /* Whether the backend's table has op `field` and sets it. */
 #define BLOCK_HAS(ops, field) \
-	((ops)->base.size >= offsetof(struct vmm_block_backend_ops, field) + sizeof(void *) && \
-	 (ops)->field)
+	VMM_TABLE_HAS((ops)->base.size, ops, struct vmm_block_backend_ops, field)
 
 void vmm_block_query(const struct vmm_block_backend_ops *ops, void *state,
 		     struct vmm_block_info *out)

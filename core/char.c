@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "core/char.h"
+#include "core/table.h"
 
 #include <stddef.h>
 
@@ -10,7 +11,6 @@ void vmm_char_connected_update(const struct vmm_char_client *c, void *opaque, bo
 		return;
 	*known = connected;
 	/* A client built before ABI 1.4 ends before `connected`. */
-	if (c && c->size >= offsetof(struct vmm_char_client, connected) + sizeof(void *) &&
-	    c->connected)
+	if (c && VMM_TABLE_HAS(c->size, c, struct vmm_char_client, connected))
 		c->connected(opaque, connected);
 }

@@ -28,6 +28,7 @@
 #include "core/acpi.h"
 #include "core/block.h"
 #include "core/net.h"
+#include "core/table.h"
 #include "core/char.h"
 #include "core/boot.h"
 #include "core/bus.h"
@@ -1586,8 +1587,7 @@ static bool handle_exit(struct vmm_machine *m, struct vmm_vcpu *v, struct vmm_ex
 		/* A level-triggered vector ended: the IOAPIC clears remote IRR. */
 		for (unsigned i = 0; i < m->nsinks; i++) {
 			struct vmm_irq_sink *k = &m->sinks[i];
-			if (k->ops->size >= offsetof(struct vmm_irq_controller_ops, eoi) + sizeof(void *) &&
-			    k->ops->eoi) {
+			if (VMM_TABLE_HAS(k->ops->size, k->ops, struct vmm_irq_controller_ops, eoi)) {
 				instance_lock(k->in);
 				k->ops->eoi(k->opaque, e->eoi.vector);
 				instance_unlock(k->in);

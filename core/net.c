@@ -12,12 +12,12 @@
 #include <string.h>
 
 #include "core/net.h"
+#include "core/table.h"
 
 _Static_assert(sizeof(struct vmm_net_hdr) == 12, "virtio 1.x net header is 12 bytes");
 
 #define NET_HAS(ops, field) \
-	((ops)->base.size >= offsetof(struct vmm_net_backend_ops, field) + sizeof(void *) && \
-	 (ops)->field)
+	VMM_TABLE_HAS((ops)->base.size, ops, struct vmm_net_backend_ops, field)
 
 #define NET_OFFLOAD_ALL (VMM_NET_OFFLOAD_CSUM | VMM_NET_OFFLOAD_TSO4 | VMM_NET_OFFLOAD_TSO6 | \
 			 VMM_NET_OFFLOAD_ECN | VMM_NET_OFFLOAD_UFO)
@@ -88,7 +88,6 @@ void vmm_net_link_update(const struct vmm_net_client *c, void *opaque, bool *kno
 	if (*known == up)
 		return;
 	*known = up;
-	if (c->size >= offsetof(struct vmm_net_client, link_changed) + sizeof(void *) &&
-	    c->link_changed)
+	if (VMM_TABLE_HAS(c->size, c, struct vmm_net_client, link_changed))
 		c->link_changed(opaque, up);
 }

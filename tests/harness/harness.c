@@ -22,6 +22,7 @@
 #include <vmm/harness.h>
 #include "core/block.h"
 #include "core/net.h"
+#include "core/table.h"
 #include "core/char.h"
 #include "core/bus.h"
 #include "core/loader.h"
@@ -1651,8 +1652,7 @@ int vmm_harness_cpu_ack(struct vmm_harness *h, unsigned vcpu)
 void vmm_harness_eoi(struct vmm_harness *h, uint32_t vector)
 {
 	for (struct irq_sink *k = h->sinks; k; k = k->next)
-		if (k->ops->eoi && k->ops->size >= offsetof(struct vmm_irq_controller_ops, eoi) +
-							 sizeof(k->ops->eoi)) {
+		if (VMM_TABLE_HAS(k->ops->size, k->ops, struct vmm_irq_controller_ops, eoi)) {
 			enter(h);
 			k->ops->eoi(k->opaque, vector);
 			leave(h);
