@@ -323,6 +323,10 @@ static void test_ram_bounds(void **state)
 	ram = vmm_harness_ram(f->h, &size);
 	assert_non_null(ram);
 	assert_int_equal(size, 4096);
+	/* Page-aligned and zeroed, as the core's guest RAM is. */
+	assert_int_equal((uintptr_t)ram % 4096, 0);
+	for (size_t i = 0; i < size; i++)
+		assert_int_equal(ram[i], 0);
 
 	/* The last 8 bytes of RAM are in bounds ... */
 	vmm_harness_pio_write(f->h, DATA, 8, 0x0807060504030201ULL);
