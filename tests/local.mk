@@ -111,7 +111,7 @@ TESTS += tests/unit/test_acpi
 tests_unit_test_acpi_SOURCES = tests/unit/test_acpi.c
 tests_unit_test_acpi_CFLAGS = $(core_test_cflags)
 tests_unit_test_acpi_LDADD = $(core_test_ldadd)
-EXTRA_DIST += tests/unit/device-fixture.h
+EXTRA_DIST += tests/unit/device-fixture.h tests/unit/test-env.h
 
 # The machine loop on real threads: a fake hypervisor and a device whose
 # behaviour the test supplies (tests/unit/test_machine.c).

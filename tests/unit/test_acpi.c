@@ -2,6 +2,7 @@
  * whole table sets checked the way an OS reads them (signatures, lengths,
  * checksums, links). */
 #include "config.h"
+#include "tests/unit/test-env.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -2,6 +2,7 @@
  * block backend.  A fake backend records the calls it gets; every request
  * outside the disk, or changing a read-only one, must stop before it. */
 #include "config.h"
+#include "tests/unit/test-env.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -2,6 +2,7 @@
  * on crafted setup headers in memory (Linux's Documentation/arch/x86/
  * boot.rst and zero-page.rst give the offsets).  No machine, no KVM. */
 #include "config.h"
+#include "tests/unit/test-env.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,6 +1,7 @@
 /* Bus tests: registration edges, overlap, access-size adaptation and
  * unclaimed accesses, with fake regions that record what they see. */
 #include "config.h"
+#include "tests/unit/test-env.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

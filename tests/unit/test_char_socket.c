@@ -7,6 +7,7 @@
  * and its close readable at the accepted end, once the call returns, so
  * no step waits for time. */
 #include "config.h"
+#include "tests/unit/test-env.h"
 
 #include <errno.h>
 #include <setjmp.h>

@@ -3,6 +3,7 @@
  * sentence: write these registers, step this much virtual time, expect
  * this register value and this IRQ level. */
 #include "config.h"
+#include "tests/unit/test-env.h"
 
 #include <errno.h>
 #include <setjmp.h>

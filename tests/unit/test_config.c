@@ -1,6 +1,7 @@
 /* Config tests: each class of error names the file and the right line;
  * valid configs come out as the machine they describe. */
 #include "config.h"
+#include "tests/unit/test-env.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,6 +1,7 @@
 /* tests/unit/test_harness.c - the fake host's own rules, checked through
  * the fake-dev fixture (tests/fixtures/fake-dev.c documents its registers). */
 #include "config.h"
+#include "tests/unit/test-env.h"
 
 #include <errno.h>
 #include <setjmp.h>

@@ -3,6 +3,7 @@
  * port, read the status and data ports, expect these IRQ levels and this
  * machine stop. */
 #include "config.h"
+#include "tests/unit/test-env.h"
 
 #include <errno.h>
 #include <setjmp.h>

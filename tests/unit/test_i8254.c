@@ -8,6 +8,7 @@
  * nanosecond ns with floor(ns * 1193182 / 1e9) == k.  A count written during
  * tick t is loaded at tick t + 1 (that pulse does not decrement it). */
 #include "config.h"
+#include "tests/unit/test-env.h"
 
 #include <errno.h>
 #include <setjmp.h>

@@ -2,6 +2,7 @@
  * model driven directly with a fake clock that runs late, as the main loop
  * under vmmctl does, and the clock conversions at their edges. */
 #include "config.h"
+#include "tests/unit/test-env.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -2,6 +2,7 @@
  * the real i8259.so.  Each test is a datasheet sentence: write these
  * command words, drive this line, expect INTR and this vector. */
 #include "config.h"
+#include "tests/unit/test-env.h"
 
 #include <errno.h>
 #include <setjmp.h>

@@ -3,6 +3,7 @@
  * entries, drive these lines, expect these MSIs (address and data as the
  * SDM's message format lays them out). */
 #include "config.h"
+#include "tests/unit/test-env.h"
 
 #include <errno.h>
 #include <setjmp.h>

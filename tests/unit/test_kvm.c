@@ -9,6 +9,7 @@
  * exits 77 (automake's SKIP) and says why: it never passes silently.
  */
 #include "config.h"
+#include "tests/unit/test-env.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,7 @@
 /* Loader tests: every refusal the ABI promises, against fixture plugins
  * that each break one rule (tests/fixtures/broken-plugin.c). */
 #include "config.h"
+#include "tests/unit/test-env.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

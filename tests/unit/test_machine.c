@@ -8,6 +8,7 @@
  * never stops ends the test as a FAIL (an alarm ends the whole program
  * with a message when even that does not come back). */
 #include "config.h"
+#include "tests/unit/test-env.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,5 +1,6 @@
 /* tests/unit/test_props.c - the property schema: parsing, ranges, errors. */
 #include "config.h"
+#include "tests/unit/test-env.h"
 
 #include <errno.h>
 #include <setjmp.h>

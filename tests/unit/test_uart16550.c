@@ -2,6 +2,7 @@
  * the harness and the real uart16550.so.  Each test is a datasheet sentence:
  * write these registers, expect this register value and this IRQ level. */
 #include "config.h"
+#include "tests/unit/test-env.h"
 
 #include <errno.h>
 #include <setjmp.h>

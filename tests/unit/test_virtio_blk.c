@@ -4,6 +4,7 @@
  * 5.2.6) built in harness RAM, their status bytes and used lengths, the
  * image file's contents checked from the host side, and the hostile cases. */
 #include "config.h"
+#include "tests/unit/test-env.h"
 
 #include <errno.h>
 #include <fcntl.h>

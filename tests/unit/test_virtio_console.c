@@ -7,6 +7,7 @@
  * every hostile control message; the backend's host end connecting and
  * leaving as PORT_OPEN 1 and 0 (ABI 1.4). */
 #include "config.h"
+#include "tests/unit/test-env.h"
 
 #include <errno.h>
 #include <setjmp.h>

@@ -5,6 +5,7 @@
  * link changes from the backend (config-change interrupts), and the hostile
  * cases. */
 #include "config.h"
+#include "tests/unit/test-env.h"
 
 #include <endian.h>
 #include <errno.h>

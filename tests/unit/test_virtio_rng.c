@@ -3,6 +3,7 @@
  * initialisation sequence, requests in harness RAM, the interrupt line,
  * and what a misbehaving driver gets. */
 #include "config.h"
+#include "tests/unit/test-env.h"
 
 #include <errno.h>
 #include <setjmp.h>

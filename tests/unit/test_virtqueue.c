@@ -3,6 +3,7 @@
  * Each test builds rings the way a driver would, then checks what the
  * device side takes from them, and what it refuses and counts. */
 #include "config.h"
+#include "tests/unit/test-env.h"
 
 #include <errno.h>
 #include <setjmp.h>
