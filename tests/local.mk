@@ -131,3 +131,9 @@ tests_unit_test_machine_SOURCES = tests/unit/test_machine.c tests/fixtures/fake-
 	tests/fixtures/fake-hook-dev.h
 tests_unit_test_machine_CFLAGS = $(core_test_cflags) $(LIBEVENT_CFLAGS)
 tests_unit_test_machine_LDADD = $(core_test_ldadd)
+
+# A block backend that logs each operation (tests/unit/test_virtio_blk.c).
+check_LTLIBRARIES += tests/fixtures/fake-block.la
+tests_fixtures_fake_block_la_SOURCES = tests/fixtures/fake-block.c
+tests_fixtures_fake_block_la_CFLAGS = $(plugin_cflags)
+tests_fixtures_fake_block_la_LDFLAGS = $(fixture_ldflags)

@@ -54,6 +54,7 @@
 
 static char disk_path[64];
 static int disk_fd = -1;
+static char ops_log[80]; /* the fake-block backend's operations log, when used */
 
 static int setup(void **state)
 {
@@ -71,6 +72,9 @@ static int teardown(void **state)
 	fixture_teardown(state);
 	close(disk_fd);
 	unlink(disk_path);
+	if (ops_log[0])
+		unlink(ops_log);
+	ops_log[0] = 0;
 	return 0;
 }
 
@@ -296,6 +300,140 @@ static void test_write_through_without_flush_feature(void **state)
 	assert_int_equal(blk_req(T_OUT, 1, 512, false, NULL), S_OK);
 	disk_read(512, file, 512);
 	assert_memory_equal(file, gpa_ptr(DATA_GPA), 512);
+}
+
+/* ---- what the device asks of its backend: the fake-block fixture logs
+ * each operation, so a flush that never reaches the disk shows (reading
+ * the image back cannot tell: the page cache has the data either way). */
+
+/* The device on a fake-block backend over the same image, logging to
+ * ops_log; @fail names an operation that fails with EIO (or NULL). */
+static void blk_create_logged(const char *fail)
+{
+	char path_prop[80], log_prop[100], fail_prop[40], fixture[512];
+	const char *be_props[] = { path_prop, log_prop, fail ? fail_prop : NULL, NULL };
+	const char *props[] = { "disk=disk0", NULL };
+
+	snprintf(ops_log, sizeof(ops_log), "%s.ops", disk_path);
+	unlink(ops_log);
+	snprintf(path_prop, sizeof(path_prop), "path=%s", disk_path);
+	snprintf(log_prop, sizeof(log_prop), "log=%s", ops_log);
+	snprintf(fail_prop, sizeof(fail_prop), "fail=%s", fail ? fail : "");
+	snprintf(fixture, sizeof(fixture), "%s/tests/fixtures/.libs/fake-block.so",
+		 getenv("VMM_BUILDDIR"));
+	assert_int_equal(vmm_harness_add_backend(F->h, "disk0", fixture, be_props), 0);
+	F->dev = drv_create("virtio-blk", props);
+	assert_non_null(F->dev);
+}
+
+/* The operations logged so far, one word each, space-separated. */
+static const char *ops(void)
+{
+	static char buf[512];
+	FILE *f = fopen(ops_log, "r");
+	size_t n = 0;
+	int c;
+
+	assert_non_null(f);
+	while ((c = fgetc(f)) != EOF && n < sizeof(buf) - 1)
+		buf[n++] = c == '\n' ? ' ' : (char)c;
+	buf[n] = 0;
+	fclose(f);
+	return buf;
+}
+
+/* 5.2.6.2 (virtio 1.2): with VIRTIO_BLK_F_FLUSH a write may complete from
+ * a write-back cache, and a flush request completes only once what was
+ * written before it is durable: the backend's flush, exactly once, before
+ * the used entry. */
+static void test_flush_request_calls_backend_flush(void **state)
+{
+	uint32_t used;
+
+	blk_create_logged(NULL);
+	assert_int_equal(drv_init(F_ALL, 1, 64), DRV_STATUS_LIVE);
+	fill_pattern(gpa_ptr(DATA_GPA), 512, 1);
+	assert_int_equal(blk_req(T_OUT, 0, 512, false, NULL), S_OK);
+	assert_int_equal(blk_req(T_OUT, 1, 512, false, NULL), S_OK);
+	assert_string_equal(ops(), "write write ");
+	assert_int_equal(blk_req(T_FLUSH, 0, 0, false, &used), S_OK);
+	assert_int_equal(used, 1);
+	assert_string_equal(ops(), "write write flush ");
+}
+
+static void test_flush_failure_is_ioerr(void **state)
+{
+	blk_create_logged("flush");
+	assert_int_equal(drv_init(F_ALL, 1, 64), DRV_STATUS_LIVE);
+	assert_int_equal(blk_req(T_FLUSH, 0, 0, false, NULL), S_IOERR);
+	assert_string_equal(ops(), "flush ");
+}
+
+/* Without VIRTIO_BLK_F_FLUSH the driver cannot ask for a flush, so the
+ * device must offer a write-through cache (5.2.5: the driver then
+ * "assumes" writeback is off): each write flushed once, before it
+ * completes. */
+static void test_write_through_flushes_each_write(void **state)
+{
+	blk_create_logged(NULL);
+	assert_int_equal(drv_init(F_VERSION_1, 1, 64), DRV_STATUS_LIVE);
+	fill_pattern(gpa_ptr(DATA_GPA), 1024, 2);
+	assert_int_equal(blk_req(T_OUT, 0, 1024, false, NULL), S_OK);
+	assert_string_equal(ops(), "write flush ");
+	assert_int_equal(blk_req(T_IN, 0, 512, true, NULL), S_OK);
+	assert_int_equal(blk_req(T_OUT, 4, 512, false, NULL), S_OK);
+	assert_string_equal(ops(), "write flush read write flush ");
+}
+
+static void test_write_through_flush_failure_is_ioerr(void **state)
+{
+	blk_create_logged("flush");
+	assert_int_equal(drv_init(F_VERSION_1, 1, 64), DRV_STATUS_LIVE);
+	assert_int_equal(blk_req(T_OUT, 0, 512, false, NULL), S_IOERR);
+	assert_string_equal(ops(), "write flush ");
+}
+
+static void test_write_failure_is_ioerr_and_not_flushed(void **state)
+{
+	blk_create_logged("write");
+	assert_int_equal(drv_init(F_VERSION_1, 1, 64), DRV_STATUS_LIVE);
+	assert_int_equal(blk_req(T_OUT, 0, 512, false, NULL), S_IOERR);
+	assert_string_equal(ops(), "write ");
+}
+
+/* A failing discard or write-zeroes completes with IOERR and stops at the
+ * failing segment: the driver hears of the failure, later segments are
+ * not tried. */
+static void test_discard_failure_is_ioerr(void **state)
+{
+	blk_create_logged("discard");
+	assert_int_equal(drv_init(F_ALL, 1, 64), DRV_STATUS_LIVE);
+	put_seg(0, 0, 8, 0);
+	put_seg(1, 16, 8, 0);
+	assert_int_equal(blk_req(T_DISCARD, 0, 32, false, NULL), S_IOERR);
+	assert_string_equal(ops(), "discard ");
+}
+
+static void test_write_zeroes_failure_is_ioerr(void **state)
+{
+	blk_create_logged("write-zeroes");
+	assert_int_equal(drv_init(F_ALL, 1, 64), DRV_STATUS_LIVE);
+	put_seg(0, 0, 8, 0);
+	put_seg(1, 16, 8, 0);
+	assert_int_equal(blk_req(T_WRITE_ZEROES, 0, 32, false, NULL), S_IOERR);
+	assert_string_equal(ops(), "write-zeroes ");
+}
+
+/* Each segment is one backend call, in the driver's order. */
+static void test_discard_and_write_zeroes_each_segment(void **state)
+{
+	blk_create_logged(NULL);
+	assert_int_equal(drv_init(F_ALL, 1, 64), DRV_STATUS_LIVE);
+	put_seg(0, 0, 8, 0);
+	put_seg(1, 16, 8, 0);
+	assert_int_equal(blk_req(T_DISCARD, 0, 32, false, NULL), S_OK);
+	assert_int_equal(blk_req(T_WRITE_ZEROES, 0, 32, false, NULL), S_OK);
+	assert_string_equal(ops(), "discard discard write-zeroes write-zeroes ");
 }
 
 static void test_get_id(void **state)
@@ -628,7 +766,15 @@ int main(void)
 		T(test_read_scattered_segments),
 		T(test_indirect_write),
 		T(test_flush),
-		T(test_write_through_without_flush_feature),
+			T(test_write_through_without_flush_feature),
+		T(test_flush_request_calls_backend_flush),
+		T(test_flush_failure_is_ioerr),
+		T(test_write_through_flushes_each_write),
+		T(test_write_through_flush_failure_is_ioerr),
+		T(test_write_failure_is_ioerr_and_not_flushed),
+		T(test_discard_failure_is_ioerr),
+		T(test_write_zeroes_failure_is_ioerr),
+		T(test_discard_and_write_zeroes_each_segment),
 		T(test_get_id),
 		T(test_get_id_20_bytes_has_no_terminator),
 		T(test_discard),
