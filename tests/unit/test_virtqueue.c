@@ -305,6 +305,53 @@ static void test_indirect_next_past_table(void **state)
 	expect_refused(VIRTQ_ERR_INDEX);
 }
 
+/* 2.7.4.2 / 2.7.5.3.1 (virtio 1.2): a chain may be as long as the queue,
+ * no longer.  The longest legal chains are taken whole; the bound that
+ * refuses loops must not cut them short. */
+static void test_longest_direct_chain(void **state)
+{
+	struct virtq_elem e;
+
+	for (unsigned i = 0; i < QSIZE; i++)
+		set_desc(desc(i), BUF_GPA + 0x100 * i, 16,
+			 i < QSIZE - 1 ? VIRTQ_DESC_F_NEXT : VIRTQ_DESC_F_WRITE, (uint16_t)(i + 1));
+	offer(0);
+	assert_int_equal(virtq_pop(&VQ, &e), 1);
+	assert_int_equal(e.nout, QSIZE - 1);
+	assert_int_equal(e.nin, 1);
+	assert_int_equal(e.out_len, 16 * (QSIZE - 1));
+	assert_int_equal(total_errors(), 0);
+}
+
+/* An indirect table of n entries, chained in order, the last writable. */
+static void set_indirect_chain(unsigned n)
+{
+	struct virtq_desc *t = (struct virtq_desc *)(FH->ram + TABLE_GPA);
+
+	for (unsigned i = 0; i < n; i++)
+		set_desc(&t[i], BUF_GPA + 0x100 * i, 16,
+			 i < n - 1 ? VIRTQ_DESC_F_NEXT : VIRTQ_DESC_F_WRITE, (uint16_t)(i + 1));
+	set_desc(desc(2), TABLE_GPA, 16 * n, VIRTQ_DESC_F_INDIRECT, 0);
+	offer(2);
+}
+
+static void test_longest_indirect_table(void **state)
+{
+	struct virtq_elem e;
+
+	set_indirect_chain(QSIZE);
+	assert_int_equal(virtq_pop(&VQ, &e), 1);
+	assert_int_equal(e.nout + e.nin, QSIZE);
+	assert_int_equal(e.in_len, 16);
+	assert_int_equal(total_errors(), 0);
+}
+
+static void test_indirect_table_one_too_long(void **state)
+{
+	set_indirect_chain(QSIZE + 1);
+	expect_refused(VIRTQ_ERR_LOOP);
+}
+
 static void test_loop_in_main_table(void **state)
 {
 	set_desc(desc(0), BUF_GPA, 16, VIRTQ_DESC_F_NEXT, 1);
@@ -646,6 +693,9 @@ int main(void)
 		T(test_indirect_table_outside_ram),
 		T(test_indirect_table_loop),
 		T(test_indirect_next_past_table),
+		T(test_longest_direct_chain),
+		T(test_longest_indirect_table),
+		T(test_indirect_table_one_too_long),
 		T(test_loop_in_main_table),
 		T(test_self_loop),
 		T(test_next_out_of_range),
