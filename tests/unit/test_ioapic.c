@@ -427,6 +427,26 @@ static void test_level_unmask_delivers(void **state)
 	assert_int_equal(msis(), 2);
 }
 
+/* The guest masks a level entry while its interrupt is in service and
+ * EOIs with the line still high: the EOI clears remote IRR, but a masked
+ * pin asks for nothing (82093AA 3.2.4, mask bit); unmasking then delivers
+ * the still-asserted line once. */
+static void test_level_masked_at_eoi_waits_for_unmask(void **state)
+{
+	rte_set(10, VEC(0x6a) | LEVEL, DEST(0));
+	line(10, 1);
+	assert_int_equal(msis(), 1);
+	reg_write(0x10 + 2 * 10, VEC(0x6a) | LEVEL | MASKED);
+	assert_true(rte_low(10) & REMOTE_IRR);
+	vmm_harness_eoi(F->h, 0x6a);
+	assert_int_equal(msis(), 1);
+	assert_false(rte_low(10) & REMOTE_IRR);
+	reg_write(0x10 + 2 * 10, VEC(0x6a) | LEVEL);
+	assert_int_equal(msis(), 2);
+	expect_msi(1, 0xfee00000, 0xc06a);
+	assert_true(rte_low(10) & REMOTE_IRR);
+}
+
 static void test_level_to_edge_drops_remote_irr(void **state)
 {
 	rte_set(8, VEC(0x88) | LEVEL, DEST(0));
@@ -561,6 +581,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_eoi_clears_every_pin_with_the_vector, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_level_unmask_delivers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_level_masked_at_eoi_waits_for_unmask, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_level_to_edge_drops_remote_irr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_active_low_edge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_active_low_level, setup, teardown),
