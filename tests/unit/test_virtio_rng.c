@@ -54,6 +54,13 @@ static void test_identity_registers(void **state)
 	assert_true(f & F_VERSION_1);
 	assert_true(f & F_EVENT_IDX);
 	assert_true(f & F_INDIRECT);
+	/* 4.2.2: DeviceFeaturesSel picks 32-bit words; only words 0 and 1
+	 * hold features, every later word reads 0. */
+	for (uint32_t sel = 2; sel < 5; sel++) {
+		vw(VIRTIO_MMIO_DEVICE_FEATURES_SEL, sel);
+		assert_int_equal(vr(VIRTIO_MMIO_DEVICE_FEATURES), 0);
+	}
+	vw(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
 	vw(VIRTIO_MMIO_QUEUE_SEL, 0);
 	assert_int_equal(vr(VIRTIO_MMIO_QUEUE_NUM_MAX), 256);
 	vw(VIRTIO_MMIO_QUEUE_SEL, 1); /* one queue only */
