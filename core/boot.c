@@ -743,6 +743,21 @@ static int flat_plausible(const struct vmm_machine *m, const struct payload *p)
 	return 0;
 }
 
+int vmm_boot_format_parse(const char *name, enum vmm_boot_format *out)
+{
+	static const struct { const char *name; enum vmm_boot_format f; } names[] = {
+		{ "auto", VMM_BOOT_AUTO }, { "pvh", VMM_BOOT_PVH },
+		{ "bzimage", VMM_BOOT_BZIMAGE }, { "flat", VMM_BOOT_FLAT },
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(name, names[i].name) == 0) {
+			*out = names[i].f;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 int vmm_boot_load(struct vmm_machine *m)
 {
 	const struct vmm_machine_config *c = m->cfg;

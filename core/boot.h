@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "core/machine-config.h"
 
 struct vmm_machine;
 
@@ -33,6 +34,10 @@ struct vmm_machine;
 /* Load the config's kernel (and initrd) into guest RAM and set vCPU 0's
  * entry state. */
 int vmm_boot_load(struct vmm_machine *m);
+
+/* "auto", "pvh", "bzimage" or "flat" (vmm.conf's boot { format }, vmmctl
+ * run --format); -EINVAL for anything else. */
+int vmm_boot_format_parse(const char *name, enum vmm_boot_format *out);
 
 /* Tell the guest where the ACPI RSDP is: boot_params.acpi_rsdp_addr for a
  * bzImage (honoured by kernels with boot protocol 2.14 or newer; older ones
