@@ -117,11 +117,20 @@ struct elf_view {
 	uint16_t machine;
 };
 
+static bool has_elf_magic(const struct payload *p)
+{
+	return p->size >= SELFMAG && memcmp(p->data, ELFMAG, SELFMAG) == 0;
+}
+
+/* -ENOEXEC without the ELF magic; a file that has it is an ELF, and one
+ * too short for its header is a truncated ELF, not something else. */
 static int elf_view(const struct payload *p, struct elf_view *v)
 {
 	const unsigned char *id = p->data;
-	if (p->size < EI_NIDENT || memcmp(id, ELFMAG, SELFMAG) != 0)
+	if (!has_elf_magic(p))
 		return -ENOEXEC;
+	if (p->size < EI_NIDENT)
+		goto bad;
 	if (id[EI_DATA] != ELFDATA2LSB) {
 		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: big-endian ELF", p->path);
 		return -EINVAL;
@@ -718,29 +727,10 @@ static const char *compressed_kind(const struct payload *p)
 	return NULL;
 }
 
-/*
- * With format = auto, a file that is neither an ELF nor a bzImage is taken
- * as a flat real-mode binary only when it could be one: it must end below
- * the legacy video and BIOS area at 0xA0000 that real-mode programs cannot
- * use as RAM, and must not be a compressed file.  Anything else is refused
- * rather than executed as garbage; format = "flat" skips the guess.
- */
-static int flat_plausible(const struct vmm_machine *m, const struct payload *p)
+static bool has_bzimage_magic(const struct payload *p)
 {
-	const char *kind = compressed_kind(p);
-
-	if (kind) {
-		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: a %s-compressed file, neither an ELF nor a "
-			"bzImage", p->path, kind);
-		return -ENOEXEC;
-	}
-	if (m->cfg->load_address + p->size > 0xa0000) {
-		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: neither an ELF nor a bzImage, and at %zu bytes "
-			"too large for a flat real-mode binary (set boot { format } to force one)",
-			p->path, p->size);
-		return -ENOEXEC;
-	}
-	return 0;
+	/* boot.rst: "HdrS" at 0x202 marks boot protocol 2.00 and newer. */
+	return p->size >= HDR_MAGIC + 4 && memcmp(p->data + HDR_MAGIC, "HdrS", 4) == 0;
 }
 
 int vmm_boot_format_parse(const char *name, enum vmm_boot_format *out)
@@ -773,12 +763,18 @@ int vmm_boot_load(struct vmm_machine *m)
 	rc = read_payload(c->kernel, &p);
 	if (rc)
 		return rc;
-	int is_elf = elf_view(&p, &v);
-	bool is_bz = p.size >= HDR_MAGIC + 4 && memcmp(p.data + HDR_MAGIC, "HdrS", 4) == 0;
+	if (p.size == 0) {
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: empty file", p.path);
+		free(p.data);
+		return -ENOEXEC;
+	}
 	switch (c->format) {
 	case VMM_BOOT_PVH:
-		rc = is_elf == -ENOEXEC ? (vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: not an ELF file", p.path),
-					   -ENOEXEC) : is_elf ? is_elf : load_pvh(m, &p, &v);
+		rc = elf_view(&p, &v);
+		if (rc == -ENOEXEC)
+			vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: not an ELF file (format = \"pvh\")", p.path);
+		if (rc == 0)
+			rc = load_pvh(m, &p, &v);
 		break;
 	case VMM_BOOT_BZIMAGE:
 		rc = load_bzimage(m, &p); /* says "not a bzImage" without the magic */
@@ -787,19 +783,29 @@ int vmm_boot_load(struct vmm_machine *m)
 		rc = load_flat(m, &p);
 		break;
 	default:
-		/* An ELF, then a bzImage, then a plausible flat binary. */
-		if (is_elf == 0)
-			rc = load_pvh(m, &p, &v);
-		else if (is_elf != -ENOEXEC)
-			rc = is_elf;
-		else if (is_bz)
+		/* auto boots only what it identifies by its magic: an ELF (ELF
+		 * spec e_ident) or a bzImage ("HdrS").  Anything else run as
+		 * real-mode code spins or crashes the guest, so a flat binary
+		 * must be asked for. */
+		if (has_elf_magic(&p)) {
+			rc = elf_view(&p, &v);
+			if (rc == 0)
+				rc = load_pvh(m, &p, &v);
+		} else if (has_bzimage_magic(&p)) {
 			rc = load_bzimage(m, &p);
-		else if ((rc = flat_plausible(m, &p)) == 0)
-			rc = load_flat(m, &p);
+		} else {
+			const char *kind = compressed_kind(&p);
+			if (kind)
+				vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: a %s-compressed file, neither an ELF nor "
+					"a bzImage", p.path, kind);
+			else
+				vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: neither an ELF nor a bzImage; a flat "
+					"real-mode binary needs format = \"flat\" (vmmctl run --format flat)", p.path);
+			rc = -ENOEXEC;
+		}
 		break;
 	}
-	if (rc == 0 && c->initrd && (c->format == VMM_BOOT_FLAT || (c->format == VMM_BOOT_AUTO &&
-								  is_elf != 0 && !is_bz))) {
+	if (rc == 0 && c->initrd && c->format == VMM_BOOT_FLAT) {
 		vmm_log(VMM_LOG_ERROR, NULL, "initrd %s: a flat binary takes no initrd", c->initrd);
 		rc = -EINVAL;
 	}

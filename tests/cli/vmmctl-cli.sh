@@ -53,12 +53,12 @@ expect 2 "short.elf: (truncated|segment)" "$VMMCTL" run --kernel "$TMPD/short.el
 cp "$GUESTS/hello.elf" "$TMPD/arm.elf"
 printf '\267\000' | dd of="$TMPD/arm.elf" bs=1 seek=18 conv=notrunc 2>/dev/null
 expect 2 "arm.elf: ELF for machine 183, expected x86" "$VMMCTL" run --kernel "$TMPD/arm.elf"
-# neither ELF nor bzImage: a compressed file, and a file too large to be
-# a flat real-mode binary, are refused instead of run as code
+# neither ELF nor bzImage: a compressed file, and any other file (a flat
+# real-mode binary needs --format flat), are refused instead of run as code
 gzip -c "$GUESTS/hello.elf" >"$TMPD/hello.gz"
 expect 2 "hello.gz: a gzip-compressed file, neither an ELF nor a bzImage" "$VMMCTL" run --kernel "$TMPD/hello.gz"
 head -c 1048576 /dev/zero >"$TMPD/big.bin"
-expect 2 "big.bin: neither an ELF nor a bzImage, and at 1048576 bytes too large" "$VMMCTL" run --kernel "$TMPD/big.bin"
+expect 2 "big.bin: neither an ELF nor a bzImage; a flat real-mode binary needs format = .flat." "$VMMCTL" run --kernel "$TMPD/big.bin"
 
 # SIGTERM ends a running guest cleanly with 128+15.
 printf '\353\376' >"$TMPD/spin.bin"   # jmp $

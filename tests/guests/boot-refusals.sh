@@ -9,15 +9,16 @@ require_file "$VMMCTL"
 require_file "$GUESTS/hello.elf"
 
 # refused KIND PATTERN ARGS...: `vmmctl run ARGS` exits 2 with exactly one
-# stderr line, matching PATTERN, and the guest never ran.
+# stderr line (its CR dropped: log lines end in CR LF), matching PATTERN,
+# and the guest never ran.
 refused() {
 	kind=$1 pattern=$2; shift 2
 	run_guest "$kind" "$VMMCTL" run "$@"
 	[ "$STATUS" = 2 ] || guest_fail "$kind: exit status $STATUS, expected 2"
-	grep -qE -- "$pattern" "$ERR" || guest_fail "$kind: no error line matching /$pattern/"
+	tr -d '\r' <"$ERR" | grep -qE -- "$pattern" || guest_fail "$kind: no error line matching /$pattern/"
 	[ "$(wc -l <"$ERR")" = 1 ] || guest_fail "$kind: $(wc -l <"$ERR") lines on stderr, expected one"
 	[ -s "$OUT" ] && guest_fail "$kind: the guest ran"
-	echo "ok: $kind: $(cat "$ERR")"
+	echo "ok: $kind: $(tr -d '\r' <"$ERR")"
 }
 
 # mov al,0x10; out 0xf4,al; hlt: debug-exit status (0x10 << 1) | 1 = 33
@@ -27,5 +28,28 @@ expect_status 33
 echo "ok: --format flat boots a flat binary"
 refused "bad --format" "--format coff: not one of auto, pvh, bzimage, flat" \
 	--format coff --kernel "$TMPD/exit33.bin"
+
+# format = "auto" (the default) boots only an ELF or a bzImage; before,
+# each of these ran as flat real-mode code and the guest spun forever.
+: >"$TMPD/empty"
+refused "empty file" "kernel $TMPD/empty: empty file\$" --kernel "$TMPD/empty"
+printf 'x' >"$TMPD/one-byte"
+refused "1-byte file" "kernel $TMPD/one-byte: neither an ELF nor a bzImage; a flat real-mode binary needs format = \"flat\" \\(vmmctl run --format flat\\)\$" \
+	--kernel "$TMPD/one-byte"
+printf '\177ELF' >"$TMPD/magic.elf"
+refused "bare ELF magic" "kernel $TMPD/magic.elf: truncated or malformed ELF header\$" --kernel "$TMPD/magic.elf"
+if [ -f "$GUESTS/bz-guest.bzImage" ]; then
+	# through the setup header (it ends at 0x268), and short of "HdrS"
+	head -c 616 "$GUESTS/bz-guest.bzImage" >"$TMPD/hdr.bz"
+	refused "bzImage cut after its header" "kernel $TMPD/hdr.bz: truncated bzImage: header says [0-9]+ bytes of setup code, file has 616\$" \
+		--kernel "$TMPD/hdr.bz"
+	head -c 516 "$GUESTS/bz-guest.bzImage" >"$TMPD/cut.bz"
+	refused "bzImage cut in its magic" "kernel $TMPD/cut.bz: neither an ELF nor a bzImage; a flat real-mode binary needs format" \
+		--kernel "$TMPD/cut.bz"
+fi
+head -c 4096 /dev/urandom >"$TMPD/random"
+refused "4 KiB of random bytes" "kernel $TMPD/random: neither an ELF nor a bzImage; a flat real-mode binary needs format" \
+	--kernel "$TMPD/random"
+refused "empty flat binary" "kernel $TMPD/empty: empty file\$" --format flat --kernel "$TMPD/empty"
 
 echo "PASS: boot refusals"
