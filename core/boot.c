@@ -56,34 +56,89 @@ struct payload {
 	size_t size;
 };
 
-static int read_payload(const char *path, struct payload *p)
+static uint64_t mib_up(uint64_t bytes);
+
+/* Flat binaries run in real mode from low RAM: they must end where the
+ * guest's memory map stops calling it RAM (0x9fc00, the EBDA, then VGA,
+ * the ACPI tables at 0xe0000 and the BIOS area). */
+#define FLAT_END 0x9fc00
+
+static uint64_t ram_total(const struct vmm_machine *m)
+{
+	uint64_t total = 0;
+	for (unsigned i = 0; i < m->nram; i++)
+		total += m->ram[i].size;
+	return total;
+}
+
+/* Refuse a kernel file by its size alone, before a byte of it is read: a
+ * file that cannot fit the guest's RAM cannot be loaded in any format, and
+ * reading it (a 100 GB sparse file, say) would only cost time and memory.
+ * A flat binary has the tighter bound of low RAM.  A vmlinux carrying debug
+ * info can exceed the RAM its segments need: strip it (objcopy -S). */
+static int check_payload_size(const struct vmm_machine *m, const char *path, uint64_t size)
+{
+	const struct vmm_machine_config *c = m->cfg;
+
+	if (size == 0) {
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: empty file", path);
+		return -ENOEXEC;
+	}
+	if (c->format == VMM_BOOT_FLAT && (c->load_address >= FLAT_END ||
+					    size > FLAT_END - c->load_address)) {
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: a flat binary of %" PRIu64 " bytes at 0x%" PRIx64
+			" runs past 0x%x, the end of the low RAM a real-mode program may use", path, size,
+			c->load_address, FLAT_END);
+		return -EFBIG;
+	}
+	if (size > ram_total(m)) {
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: the file is %" PRIu64 " MiB, more than the guest's "
+			"%" PRIu64 " MiB of RAM", path, mib_up(size), mib_up(ram_total(m)));
+		return -EFBIG;
+	}
+	return 0;
+}
+
+static int read_payload(const struct vmm_machine *m, const char *path, struct payload *p)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc, fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	p->path = path;
+	p->data = NULL;
 	if (fd < 0) {
+		rc = -errno;
 		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: %s", path, strerror(errno));
-		return -errno;
+		return rc;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: not a regular file", path);
 		close(fd);
 		return -EINVAL;
 	}
+	rc = check_payload_size(m, path, (uint64_t)st.st_size);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
 	p->size = (size_t)st.st_size;
-	p->data = malloc(p->size ? p->size : 1);
+	p->data = malloc(p->size);
 	if (!p->data) {
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: cannot allocate %zu bytes to read it", path, p->size);
 		close(fd);
 		return -ENOMEM;
 	}
 	size_t got = 0;
 	while (got < p->size) {
 		ssize_t n = read(fd, p->data + got, p->size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0) {
-			vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: read failed", path);
+			vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: read failed: %s", path,
+				n ? strerror(errno) : "the file shrank while it was read");
 			close(fd);
 			free(p->data);
+			p->data = NULL;
 			return -EIO;
 		}
 		got += (size_t)n;
@@ -204,6 +259,14 @@ static uint64_t pvh_entry(const struct payload *p, const struct elf_view *v)
 		}
 	}
 	return 0;
+}
+
+/* A hypervisor that refuses vCPU 0's entry state: say so, naming the file. */
+static int vcpu_failed(const struct payload *p, int rc)
+{
+	vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: cannot set vCPU 0's entry registers: %s", p->path,
+		strerror(rc < 0 ? -rc : rc));
+	return rc < 0 ? rc : -EIO;
 }
 
 static void flat_segment(struct vmm_x86_segment *s, uint16_t sel, uint8_t type, bool code32)
@@ -548,8 +611,11 @@ static int load_bzimage(struct vmm_machine *m, const struct payload *p)
 	struct vmm_bzimage_boot b = { .cmdline = BOOT_CMDLINE, .initrd = initrd, .initrd_size = initrd_size,
 				      .rsdp = m->boot_rsdp, .e820 = map, .ne820 = memory_map(m, map) };
 	rc = vmm_bzimage_zero_page(vmm_machine_ram(m, BOOT_ZERO_PAGE, ZP_SIZE), p->data, &bi, &b);
-	if (rc)
+	if (rc) {
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: %u e820 entries, the zero page holds %d", p->path,
+			b.ne820, ZP_E820_MAX);
 		return rc;
+	}
 	m->boot_rsdp_field = BOOT_ZERO_PAGE + ZP_ACPI_RSDP_ADDR;
 
 	/* The 64-bit entry wants __BOOT_CS = 0x10 and __BOOT_DS = 0x18. */
@@ -561,7 +627,7 @@ static int load_bzimage(struct vmm_machine *m, const struct payload *p)
 	struct vmm_x86_sregs s;
 	rc = m->hv_ops->vcpu_get_sregs(cpu, &s);
 	if (rc)
-		return rc;
+		return vcpu_failed(p, rc);
 	flat_segment(&s.cs, 0x10, 0xb, false);
 	s.cs.l = 1;
 	flat_segment(&s.ds, 0x18, 0x3, true);
@@ -575,14 +641,14 @@ static int load_bzimage(struct vmm_machine *m, const struct payload *p)
 	s.efer = 0x500;     /* LMA | LME */
 	rc = m->hv_ops->vcpu_set_sregs(cpu, &s);
 	if (rc)
-		return rc;
+		return vcpu_failed(p, rc);
 	struct vmm_x86_regs r = { .rip = at + BZ_ENTRY64_OFFSET, .rsi = BOOT_ZERO_PAGE, .rflags = 2 };
 	rc = m->hv_ops->vcpu_set_regs(cpu, &r);
-	if (rc == 0)
-		vmm_log(VMM_LOG_DEBUG, NULL, "kernel %s: bzImage protocol %u.%02u, %" PRIu64 " bytes at 0x%" PRIx64
-			", entry 0x%" PRIx64, p->path, bi.version >> 8, bi.version & 0xff, bi.kernel_size, at,
-			r.rip);
-	return rc;
+	if (rc)
+		return vcpu_failed(p, rc);
+	vmm_log(VMM_LOG_DEBUG, NULL, "kernel %s: bzImage protocol %u.%02u, %" PRIu64 " bytes at 0x%" PRIx64
+		", entry 0x%" PRIx64, p->path, bi.version >> 8, bi.version & 0xff, bi.kernel_size, at, r.rip);
+	return 0;
 }
 
 static int load_pvh(struct vmm_machine *m, const struct payload *p, const struct elf_view *v)
@@ -658,7 +724,7 @@ static int load_pvh(struct vmm_machine *m, const struct payload *p, const struct
 	struct vmm_x86_sregs s;
 	rc = m->hv_ops->vcpu_get_sregs(cpu, &s);
 	if (rc)
-		return rc;
+		return vcpu_failed(p, rc);
 	flat_segment(&s.cs, 0x10, 0xb, true);
 	flat_segment(&s.ds, 0x18, 0x3, true);
 	s.es = s.fs = s.gs = s.ss = s.ds;
@@ -670,9 +736,10 @@ static int load_pvh(struct vmm_machine *m, const struct payload *p, const struct
 	s.efer = 0;
 	rc = m->hv_ops->vcpu_set_sregs(cpu, &s);
 	if (rc)
-		return rc;
+		return vcpu_failed(p, rc);
 	struct vmm_x86_regs r = { .rip = entry, .rbx = BOOT_START_INFO, .rflags = 2 };
-	return m->hv_ops->vcpu_set_regs(cpu, &r);
+	rc = m->hv_ops->vcpu_set_regs(cpu, &r);
+	return rc ? vcpu_failed(p, rc) : 0;
 }
 
 static int load_flat(struct vmm_machine *m, const struct payload *p)
@@ -681,14 +748,15 @@ static int load_flat(struct vmm_machine *m, const struct payload *p)
 	int rc;
 
 	if (at > 0xffff) {
-		vmm_log(VMM_LOG_ERROR, NULL, "flat binary %s: load-address 0x%" PRIx64 " is above 0xffff "
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: load-address 0x%" PRIx64 " is above 0xffff "
 			"(flat binaries start in real mode at 0:load-address)", p->path, at);
 		return -ERANGE;
 	}
-	uint8_t *dst = vmm_machine_ram(m, at, p->size);
+	uint8_t *dst = p->size <= FLAT_END - at ? vmm_machine_ram(m, at, p->size) : NULL;
 	if (!dst) {
-		vmm_log(VMM_LOG_ERROR, NULL, "flat binary %s: %zu bytes at 0x%" PRIx64 " do not fit guest RAM",
-			p->path, p->size, at);
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: a flat binary of %zu bytes at 0x%" PRIx64 " runs past "
+			"0x%x, the end of the low RAM a real-mode program may use", p->path, p->size, at,
+			FLAT_END);
 		return -ERANGE;
 	}
 	memcpy(dst, p->data, p->size);
@@ -697,7 +765,7 @@ static int load_flat(struct vmm_machine *m, const struct payload *p)
 	struct vmm_x86_sregs s;
 	rc = m->hv_ops->vcpu_get_sregs(cpu, &s);
 	if (rc)
-		return rc;
+		return vcpu_failed(p, rc);
 	struct vmm_x86_segment *segs[] = { &s.cs, &s.ds, &s.es, &s.fs, &s.gs, &s.ss };
 	for (unsigned i = 0; i < 6; i++) {
 		segs[i]->base = 0;
@@ -705,9 +773,10 @@ static int load_flat(struct vmm_machine *m, const struct payload *p)
 	}
 	rc = m->hv_ops->vcpu_set_sregs(cpu, &s);
 	if (rc)
-		return rc;
+		return vcpu_failed(p, rc);
 	struct vmm_x86_regs r = { .rip = at, .rsp = at, .rflags = 2 };
-	return m->hv_ops->vcpu_set_regs(cpu, &r);
+	rc = m->hv_ops->vcpu_set_regs(cpu, &r);
+	return rc ? vcpu_failed(p, rc) : 0;
 }
 
 /* Compressed files people pass by mistake (a gzip'd vmlinux, an initrd). */
@@ -748,31 +817,18 @@ int vmm_boot_format_parse(const char *name, enum vmm_boot_format *out)
 	return -EINVAL;
 }
 
-int vmm_boot_load(struct vmm_machine *m)
+int vmm_boot_load_image(struct vmm_machine *m, const char *path, const uint8_t *data, size_t size)
 {
 	const struct vmm_machine_config *c = m->cfg;
-	struct payload p = { 0 };
+	struct payload p = { path, (uint8_t *)data, size };
 	struct elf_view v;
 	int rc;
 
-	if (!c->kernel) {
-		vmm_log(VMM_LOG_ERROR, NULL, "%s: no boot payload: set boot { kernel = ... } or use --kernel",
-			c->file);
-		return -EINVAL;
-	}
-	rc = read_payload(c->kernel, &p);
-	if (rc)
-		return rc;
-	if (p.size == 0) {
-		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: empty file", p.path);
-		free(p.data);
-		return -ENOEXEC;
-	}
 	switch (c->format) {
 	case VMM_BOOT_PVH:
 		rc = elf_view(&p, &v);
 		if (rc == -ENOEXEC)
-			vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: not an ELF file (format = \"pvh\")", p.path);
+			vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: not an ELF file (format = \"pvh\")", path);
 		if (rc == 0)
 			rc = load_pvh(m, &p, &v);
 		break;
@@ -797,10 +853,10 @@ int vmm_boot_load(struct vmm_machine *m)
 			const char *kind = compressed_kind(&p);
 			if (kind)
 				vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: a %s-compressed file, neither an ELF nor "
-					"a bzImage", p.path, kind);
+					"a bzImage", path, kind);
 			else
 				vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: neither an ELF nor a bzImage; a flat "
-					"real-mode binary needs format = \"flat\" (vmmctl run --format flat)", p.path);
+					"real-mode binary needs format = \"flat\" (vmmctl run --format flat)", path);
 			rc = -ENOEXEC;
 		}
 		break;
@@ -809,6 +865,24 @@ int vmm_boot_load(struct vmm_machine *m)
 		vmm_log(VMM_LOG_ERROR, NULL, "initrd %s: a flat binary takes no initrd", c->initrd);
 		rc = -EINVAL;
 	}
+	return rc;
+}
+
+int vmm_boot_load(struct vmm_machine *m)
+{
+	const struct vmm_machine_config *c = m->cfg;
+	struct payload p = { 0 };
+	int rc;
+
+	if (!c->kernel) {
+		vmm_log(VMM_LOG_ERROR, NULL, "%s: no boot payload: set boot { kernel = ... } or use --kernel",
+			c->file);
+		return -EINVAL;
+	}
+	rc = read_payload(m, c->kernel, &p);
+	if (rc)
+		return rc;
+	rc = vmm_boot_load_image(m, c->kernel, p.data, p.size);
 	free(p.data);
 	return rc;
 }

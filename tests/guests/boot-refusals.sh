@@ -52,4 +52,20 @@ refused "4 KiB of random bytes" "kernel $TMPD/random: neither an ELF nor a bzIma
 	--kernel "$TMPD/random"
 refused "empty flat binary" "kernel $TMPD/empty: empty file\$" --format flat --kernel "$TMPD/empty"
 
+# Sizes are checked against guest RAM (64 MiB on the default machine)
+# before a byte is read: a 100 GB sparse file ended with status 2 and no
+# message (the malloc failed), a 2 GB one was read whole first.  Sparse
+# files cost no disk; run_guest's timeout is only a hang guard.
+truncate -s 100G "$TMPD/sparse-100g"
+refused "100 GB sparse kernel" "kernel $TMPD/sparse-100g: the file is 102400 MiB, more than the guest's 64 MiB of RAM\$" \
+	--kernel "$TMPD/sparse-100g"
+truncate -s 2G "$TMPD/sparse-2g"
+refused "2 GB sparse kernel" "kernel $TMPD/sparse-2g: the file is 2048 MiB, more than the guest's 64 MiB of RAM\$" \
+	--kernel "$TMPD/sparse-2g"
+refused "2 GB flat binary" "kernel $TMPD/sparse-2g: a flat binary of 2147483648 bytes at 0x8000 runs past 0x9fc00, the end of the low RAM a real-mode program may use\$" \
+	--format flat --kernel "$TMPD/sparse-2g"
+head -c 621569 /dev/zero >"$TMPD/big.bin"   # 0x97c00 + 1: one byte too many from 0x8000
+refused "flat binary into the EBDA" "kernel $TMPD/big.bin: a flat binary of 621569 bytes at 0x8000 runs past 0x9fc00" \
+	--format flat --kernel "$TMPD/big.bin"
+
 echo "PASS: boot refusals"
