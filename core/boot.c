@@ -217,6 +217,7 @@ bad:
 }
 
 struct phdr {
+	unsigned index;
 	uint32_t type;
 	uint64_t offset, paddr, filesz, memsz;
 };
@@ -224,16 +225,27 @@ struct phdr {
 static struct phdr elf_phdr(const struct payload *p, const struct elf_view *v, unsigned i)
 {
 	const uint8_t *at = p->data + v->phoff + (uint64_t)i * v->phentsize;
+	Elf64_Phdr ph64;
+	Elf32_Phdr ph32;
+	/* memcpy: e_phoff need not be aligned in a hostile file. */
 	if (v->is64) {
-		const Elf64_Phdr *ph = (const void *)at;
-		return (struct phdr){ ph->p_type, ph->p_offset, ph->p_paddr, ph->p_filesz, ph->p_memsz };
+		memcpy(&ph64, at, sizeof(ph64));
+		return (struct phdr){ i, ph64.p_type, ph64.p_offset, ph64.p_paddr, ph64.p_filesz, ph64.p_memsz };
 	}
-	const Elf32_Phdr *ph = (const void *)at;
-	return (struct phdr){ ph->p_type, ph->p_offset, ph->p_paddr, ph->p_filesz, ph->p_memsz };
+	memcpy(&ph32, at, sizeof(ph32));
+	return (struct phdr){ i, ph32.p_type, ph32.p_offset, ph32.p_paddr, ph32.p_filesz, ph32.p_memsz };
 }
 
-/* Find the PVH entry in the PT_NOTE segments; 0 when there is none. */
-static uint64_t pvh_entry(const struct payload *p, const struct elf_view *v)
+/*
+ * The PVH entry point: the XEN_ELFNOTE_PHYS32_ENTRY note (type 18, name
+ * "Xen") in a PT_NOTE segment, whose descriptor is the 32-bit physical
+ * address the kernel is entered at (Xen's docs/misc/pvh.pandoc; Linux's
+ * arch/x86/platform/pvh/head.S emits it as a 4-byte value, other kernels as
+ * 8).  Notes are padded to 4 bytes (ELF spec, "Note Section").  0 with the
+ * entry, -ENOENT when there is no such note, -EINVAL for a broken one (after
+ * logging it).
+ */
+static int pvh_entry(const struct payload *p, const struct elf_view *v, uint64_t *entry)
 {
 	for (unsigned i = 0; i < v->phnum; i++) {
 		struct phdr ph = elf_phdr(p, v, i);
@@ -242,23 +254,33 @@ static uint64_t pvh_entry(const struct payload *p, const struct elf_view *v)
 		uint64_t off = ph.offset, end = ph.offset + ph.filesz;
 		/* Elf32_Nhdr and Elf64_Nhdr have the same layout. */
 		while (end - off >= sizeof(Elf32_Nhdr)) {
-			const Elf32_Nhdr *n = (const void *)(p->data + off);
-			uint64_t name_off = off + sizeof(*n);
-			uint64_t desc_off = name_off + ((n->n_namesz + 3ull) & ~3ull);
-			uint64_t next = desc_off + ((n->n_descsz + 3ull) & ~3ull);
+			Elf32_Nhdr n;
+			memcpy(&n, p->data + off, sizeof(n));
+			uint64_t name_off = off + sizeof(n);
+			uint64_t desc_off = name_off + ((n.n_namesz + 3ull) & ~3ull);
+			uint64_t next = desc_off + ((n.n_descsz + 3ull) & ~3ull);
 			if (next > end)
 				break;
-			if (n->n_type == XEN_ELFNOTE_PHYS32_ENTRY && n->n_namesz == 4 &&
+			if (n.n_type == XEN_ELFNOTE_PHYS32_ENTRY && n.n_namesz == 4 &&
 			    memcmp(p->data + name_off, "Xen", 4) == 0) {
-				if (n->n_descsz == 4)
-					return *(const uint32_t *)(p->data + desc_off);
-				if (n->n_descsz == 8)
-					return *(const uint64_t *)(p->data + desc_off);
+				uint32_t e32;
+				if (n.n_descsz == 4) {
+					memcpy(&e32, p->data + desc_off, 4);
+					*entry = e32;
+				} else if (n.n_descsz == 8) {
+					memcpy(entry, p->data + desc_off, 8);
+				} else {
+					vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: the PVH entry note "
+						"(XEN_ELFNOTE_PHYS32_ENTRY) has a %u-byte value, expected 4 or 8",
+						p->path, n.n_descsz);
+					return -EINVAL;
+				}
+				return 0;
 			}
 			off = next;
 		}
 	}
-	return 0;
+	return -ENOENT;
 }
 
 /* A hypervisor that refuses vCPU 0's entry state: say so, naming the file. */
@@ -653,14 +675,32 @@ static int load_bzimage(struct vmm_machine *m, const struct payload *p)
 
 static int load_pvh(struct vmm_machine *m, const struct payload *p, const struct elf_view *v)
 {
-	uint64_t entry = pvh_entry(p, v);
-	int rc;
+	uint64_t entry = 0;
+	int rc = pvh_entry(p, v, &entry);
 
-	if (!entry) {
+	if (rc == -ENOENT) {
 		vmm_log(VMM_LOG_ERROR, NULL,
 			"kernel %s: ELF has no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY); "
 			"only PVH ELF kernels boot for now", p->path);
 		return -ENOEXEC;
+	}
+	if (rc)
+		return rc;
+	/* PVH enters in 32-bit protected mode with paging off: the entry is a
+	 * physical address below 4 GiB, and 0 is no entry at all. */
+	if (entry == 0 || entry > UINT32_MAX) {
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: the PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY) gives "
+			"entry point 0x%" PRIx64 ", %s", p->path, entry,
+			entry ? "above 4 GiB (PVH starts in 32-bit mode)" : "which is no entry point");
+		return -EINVAL;
+	}
+	const char *cmdline = m->cfg->cmdline ? m->cfg->cmdline : "";
+	size_t clen = strlen(cmdline) + 1;
+	/* PVH has no cmdline_size: the bound is the room the loader gives it. */
+	if (clen > BOOT_CMDLINE_MAX) {
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: the command line is %zu bytes, a PVH kernel gets at "
+			"most %d", p->path, clen - 1, BOOT_CMDLINE_MAX - 1);
+		return -E2BIG;
 	}
 	uint64_t kstart = UINT64_MAX, kend = 0;
 	for (unsigned i = 0; i < v->phnum; i++) {
@@ -694,13 +734,6 @@ static int load_pvh(struct vmm_machine *m, const struct payload *p, const struct
 		map[i] = (struct pvh_memmap_entry){ e820[i].addr, e820[i].size, e820[i].type, 0 };
 	memcpy(vmm_machine_ram(m, BOOT_MEMMAP, sizeof(map)), map, n * sizeof(map[0]));
 
-	const char *cmdline = m->cfg->cmdline ? m->cfg->cmdline : "";
-	size_t clen = strlen(cmdline) + 1;
-	if (clen > BOOT_CMDLINE_MAX) {
-		vmm_log(VMM_LOG_ERROR, NULL, "kernel command line is %zu bytes, at most %d", clen - 1,
-			BOOT_CMDLINE_MAX - 1);
-		return -E2BIG;
-	}
 	memcpy(vmm_machine_ram(m, BOOT_CMDLINE, clen), cmdline, clen);
 
 	/* The initrd is module 0, above the kernel's highest segment. */
@@ -742,11 +775,28 @@ static int load_pvh(struct vmm_machine *m, const struct payload *p, const struct
 	return rc ? vcpu_failed(p, rc) : 0;
 }
 
+/*
+ * A flat binary is raw real-mode code with no header, so nothing in it says
+ * what it is: it is booted only when the config asks for it (format =
+ * "flat"), never guessed.  It has no boot protocol either, so no way to be
+ * given a command line or an initrd: both are refused rather than dropped,
+ * so that a wrong format or a forgotten option shows at once.
+ */
 static int load_flat(struct vmm_machine *m, const struct payload *p)
 {
-	uint64_t at = m->cfg->load_address;
+	const struct vmm_machine_config *c = m->cfg;
+	uint64_t at = c->load_address;
 	int rc;
 
+	if (c->cmdline && c->cmdline[0]) {
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: a flat binary takes no command line (got %zu bytes; "
+			"--cmdline \"\" clears the config's)", p->path, strlen(c->cmdline));
+		return -EINVAL;
+	}
+	if (c->initrd) {
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: a flat binary takes no initrd (%s)", p->path, c->initrd);
+		return -EINVAL;
+	}
 	if (at > 0xffff) {
 		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: load-address 0x%" PRIx64 " is above 0xffff "
 			"(flat binaries start in real mode at 0:load-address)", p->path, at);
@@ -860,10 +910,6 @@ int vmm_boot_load_image(struct vmm_machine *m, const char *path, const uint8_t *
 			rc = -ENOEXEC;
 		}
 		break;
-	}
-	if (rc == 0 && c->initrd && c->format == VMM_BOOT_FLAT) {
-		vmm_log(VMM_LOG_ERROR, NULL, "initrd %s: a flat binary takes no initrd", c->initrd);
-		rc = -EINVAL;
 	}
 	return rc;
 }

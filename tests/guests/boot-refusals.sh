@@ -68,4 +68,46 @@ head -c 621569 /dev/zero >"$TMPD/big.bin"   # 0x97c00 + 1: one byte too many fro
 refused "flat binary into the EBDA" "kernel $TMPD/big.bin: a flat binary of 621569 bytes at 0x8000 runs past 0x9fc00" \
 	--format flat --kernel "$TMPD/big.bin"
 
+# Command lines.  A flat binary has no boot protocol to receive one: it was
+# silently dropped, even 1 MB of it; now refused like an initrd.  A bzImage
+# takes at most its cmdline_size bytes, a PVH kernel the 64 KiB the loader
+# has room for.  1 MB does not fit in one argv string: from a config file.
+refused "flat binary with a command line" "kernel $TMPD/exit33.bin: a flat binary takes no command line \\(got 13 bytes; --cmdline \"\" clears the config's\\)\$" \
+	--format flat --cmdline "console=ttyS0" --kernel "$TMPD/exit33.bin"
+echo "initrd" >"$TMPD/initrd.img"
+refused "flat binary with an initrd" "kernel $TMPD/exit33.bin: a flat binary takes no initrd \\($TMPD/initrd.img\\)\$" \
+	--format flat --initrd "$TMPD/initrd.img" --kernel "$TMPD/exit33.bin"
+big_cmdline=$(head -c 1048576 /dev/zero | tr '\0' 'a')
+# conf FILE FORMAT: the default machine's devices, booting FILE with the 1 MB command line
+conf() {
+	cat <<CONF
+memory = 64M
+hypervisor "kvm" { irqchip = "emulated" }
+device "pic" { plugin = "i8259" }
+device "com1" { plugin = "uart16550" base = 0x3f8 irq = 4 chardev = "stdio" }
+device "exit" { plugin = "debug-exit" }
+boot { kernel = "$1" format = "$2" cmdline = "$big_cmdline" }
+CONF
+}
+conf "$TMPD/exit33.bin" flat >"$TMPD/flat-1m.conf"
+refused "flat binary with a 1 MB command line" "kernel $TMPD/exit33.bin: a flat binary takes no command line \\(got 1048576 bytes" \
+	"$TMPD/flat-1m.conf"
+conf "$GUESTS/hello.elf" auto >"$TMPD/pvh-1m.conf"
+refused "PVH kernel with a 1 MB command line" "kernel $GUESTS/hello.elf: the command line is 1048576 bytes, a PVH kernel gets at most 65535\$" \
+	"$TMPD/pvh-1m.conf"
+if [ -f "$GUESTS/bz-guest.bzImage" ]; then
+	conf "$GUESTS/bz-guest.bzImage" auto >"$TMPD/bz-1m.conf"
+	refused "bzImage with a 1 MB command line" "kernel $GUESTS/bz-guest.bzImage: kernel command line is 1048576 bytes, the kernel takes at most [0-9]+ \\(cmdline_size\\)\$" \
+		"$TMPD/bz-1m.conf"
+fi
+
+# The PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY): hello.elf's says 0 now.
+# Its value follows the 12-byte note header and the 4-byte name "Xen": at +16.
+note=$(readelf -SW "$GUESTS/hello.elf" | sed -n 's/.* \.note\.pvh  *NOTE  *[0-9a-f]*  *\([0-9a-f]*\) .*/\1/p')
+[ -n "$note" ] || { echo "FAIL: no .note.pvh section in hello.elf"; exit 1; }
+cp "$GUESTS/hello.elf" "$TMPD/entry0.elf"
+printf '\0\0\0\0' | dd of="$TMPD/entry0.elf" bs=1 seek=$((0x$note + 16)) conv=notrunc 2>/dev/null
+refused "PVH entry 0" "kernel $TMPD/entry0.elf: the PVH entry note \\(XEN_ELFNOTE_PHYS32_ENTRY\\) gives entry point 0x0, which is no entry point\$" \
+	--kernel "$TMPD/entry0.elf"
+
 echo "PASS: boot refusals"
