@@ -80,10 +80,6 @@ static int check_payload_size(const struct vmm_machine *m, const char *path, uin
 {
 	const struct vmm_machine_config *c = m->cfg;
 
-	if (size == 0) {
-		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: empty file", path);
-		return -ENOEXEC;
-	}
 	if (c->format == VMM_BOOT_FLAT && (c->load_address >= FLAT_END ||
 					    size > FLAT_END - c->load_address)) {
 		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: a flat binary of %" PRIu64 " bytes at 0x%" PRIx64
@@ -122,7 +118,7 @@ static int read_payload(const struct vmm_machine *m, const char *path, struct pa
 		return rc;
 	}
 	p->size = (size_t)st.st_size;
-	p->data = malloc(p->size);
+	p->data = malloc(p->size ? p->size : 1);
 	if (!p->data) {
 		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: cannot allocate %zu bytes to read it", path, p->size);
 		close(fd);
@@ -144,22 +140,6 @@ static int read_payload(const struct vmm_machine *m, const char *path, struct pa
 		got += (size_t)n;
 	}
 	close(fd);
-	return 0;
-}
-
-static int put(struct vmm_machine *m, const char *path, uint64_t gpa, const void *src, uint64_t len,
-	       uint64_t zero_len)
-{
-	uint8_t *dst = vmm_machine_ram(m, gpa, (size_t)(len + zero_len));
-	if (!dst || gpa < BOOT_LOW_RESERVED_END) {
-		vmm_log(VMM_LOG_ERROR, NULL,
-			"kernel %s: segment 0x%" PRIx64 "+0x%" PRIx64 " does not fit guest RAM "
-			"(0x%x..0x%" PRIx64 ")", path, gpa, len + zero_len, BOOT_LOW_RESERVED_END,
-			m->ram[0].size);
-		return -ERANGE;
-	}
-	memcpy(dst, src, (size_t)len);
-	memset(dst + len, 0, (size_t)zero_len);
 	return 0;
 }
 
@@ -673,6 +653,92 @@ static int load_bzimage(struct vmm_machine *m, const struct payload *p)
 	return 0;
 }
 
+static int cmp_paddr(const void *a, const void *b)
+{
+	const struct phdr *x = a, *y = b;
+	return x->paddr < y->paddr ? -1 : x->paddr > y->paddr;
+}
+
+/* What the PVH path itself writes, or the firmware area, that no PT_LOAD
+ * segment may cover: the loader's boot data (GDT at 0x500, start info, memory
+ * map and module list at 0x6000, the command line at 0x20000) and the
+ * legacy area from 0x9fc00, where the ACPI tables (0xe0000) are already
+ * built when the kernel is loaded; the memory map reports it reserved. */
+static const struct { uint64_t start, end; const char *what; } pvh_reserved[] = {
+	{ 0, BOOT_LOW_RESERVED_END, "the loader's boot data (GDT, start info, memory map, command line)" },
+	{ 0x9fc00, 0x100000, "the EBDA, ACPI tables and BIOS area" },
+};
+
+/*
+ * Check every PT_LOAD segment before anything is written: it lies in the
+ * file (p_filesz <= p_memsz, ELF spec "Program Header"), in guest RAM, clear
+ * of pvh_reserved and of every other segment (overlapping segments would
+ * overwrite each other in an order the file does not define).  Returns the
+ * segments sorted by address in *out (caller frees), their count in *n.
+ */
+static int pvh_segments(struct vmm_machine *m, const struct payload *p, const struct elf_view *v,
+			struct phdr **out, unsigned *n)
+{
+	struct phdr *seg = calloc(v->phnum ? v->phnum : 1, sizeof(*seg));
+	unsigned k = 0;
+
+	if (!seg) {
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: out of memory", p->path);
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < v->phnum; i++) {
+		struct phdr ph = elf_phdr(p, v, i);
+		if (ph.type != PT_LOAD || ph.memsz == 0)
+			continue;
+		if (ph.offset > p->size || ph.filesz > p->size - ph.offset || ph.filesz > ph.memsz) {
+			vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: segment %u lies outside the file (truncated?)",
+				p->path, i);
+			goto fail;
+		}
+		if (ph.memsz > SIZE_MAX || !vmm_machine_ram(m, ph.paddr, (size_t)ph.memsz)) {
+			vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: segment %u at 0x%" PRIx64 "+0x%" PRIx64
+				" does not fit guest RAM (0..0x%" PRIx64 ")", p->path, i, ph.paddr, ph.memsz,
+				m->ram[0].size);
+			goto fail;
+		}
+		for (size_t r = 0; r < sizeof(pvh_reserved) / sizeof(pvh_reserved[0]); r++) {
+			if (ph.paddr < pvh_reserved[r].end && ph.paddr + ph.memsz > pvh_reserved[r].start) {
+				vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: segment %u at 0x%" PRIx64 "+0x%" PRIx64
+					" overlaps 0x%" PRIx64 "..0x%" PRIx64 ", %s", p->path, i, ph.paddr,
+					ph.memsz, pvh_reserved[r].start, pvh_reserved[r].end, pvh_reserved[r].what);
+				goto fail;
+			}
+		}
+		seg[k++] = ph;
+	}
+	if (k == 0) {
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: ELF has no PT_LOAD segment: nothing to load", p->path);
+		goto fail;
+	}
+	/* Sorted by start, two segments overlap only if some neighbours do. */
+	qsort(seg, k, sizeof(*seg), cmp_paddr);
+	for (unsigned i = 1; i < k; i++) {
+		if (seg[i].paddr < seg[i - 1].paddr + seg[i - 1].memsz) {
+			const struct phdr *x = &seg[i - 1], *y = &seg[i];
+			if (x->index > y->index) {
+				const struct phdr *t = x;
+				x = y;
+				y = t;
+			}
+			vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: segments %u (0x%" PRIx64 "+0x%" PRIx64 ") and "
+				"%u (0x%" PRIx64 "+0x%" PRIx64 ") overlap", p->path, x->index, x->paddr, x->memsz,
+				y->index, y->paddr, y->memsz);
+			goto fail;
+		}
+	}
+	*out = seg;
+	*n = k;
+	return 0;
+fail:
+	free(seg);
+	return -EINVAL;
+}
+
 static int load_pvh(struct vmm_machine *m, const struct payload *p, const struct elf_view *v)
 {
 	uint64_t entry = 0;
@@ -702,28 +768,34 @@ static int load_pvh(struct vmm_machine *m, const struct payload *p, const struct
 			"most %d", p->path, clen - 1, BOOT_CMDLINE_MAX - 1);
 		return -E2BIG;
 	}
-	uint64_t kstart = UINT64_MAX, kend = 0;
-	for (unsigned i = 0; i < v->phnum; i++) {
-		struct phdr ph = elf_phdr(p, v, i);
-		if (ph.type != PT_LOAD || ph.memsz == 0)
-			continue;
-		if (ph.offset > p->size || ph.filesz > p->size - ph.offset || ph.filesz > ph.memsz) {
-			vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: segment %u lies outside the file (truncated?)",
-				p->path, i);
-			return -EINVAL;
-		}
-		rc = put(m, p->path, ph.paddr, p->data + ph.offset, ph.filesz, ph.memsz - ph.filesz);
-		if (rc)
-			return rc;
-		if (ph.paddr < kstart)
-			kstart = ph.paddr;
-		if (ph.paddr + ph.memsz > kend)
-			kend = ph.paddr + ph.memsz;
-	}
-	if (kstart == UINT64_MAX)
-		kstart = kend = BOOT_LOW_RESERVED_END;
 
-	/* GDT: null, null, flat 32-bit code (0x10), flat data (0x18). */
+	struct phdr *seg;
+	unsigned nseg;
+	rc = pvh_segments(m, p, v, &seg, &nseg);
+	if (rc)
+		return rc;
+	bool entry_loaded = false;
+	for (unsigned i = 0; i < nseg; i++)
+		if (entry >= seg[i].paddr && entry - seg[i].paddr < seg[i].filesz)
+			entry_loaded = true;
+	if (!entry_loaded) {
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: the PVH entry point 0x%" PRIx64 " is not in the file "
+			"bytes of any PT_LOAD segment", p->path, entry);
+		free(seg);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < nseg; i++) {
+		uint8_t *dst = vmm_machine_ram(m, seg[i].paddr, (size_t)seg[i].memsz);
+		memcpy(dst, p->data + seg[i].offset, (size_t)seg[i].filesz);
+		memset(dst + seg[i].filesz, 0, (size_t)(seg[i].memsz - seg[i].filesz));
+	}
+	uint64_t kstart = seg[0].paddr, kend = 0;
+	for (unsigned i = 0; i < nseg; i++)
+		if (seg[i].paddr + seg[i].memsz > kend)
+			kend = seg[i].paddr + seg[i].memsz;
+	free(seg);
+
+/* GDT: null, null, flat 32-bit code (0x10), flat data (0x18). */
 	static const uint64_t gdt[4] = { 0, 0, 0x00cf9b000000ffffull, 0x00cf93000000ffffull };
 	memcpy(vmm_machine_ram(m, BOOT_GDT, sizeof(gdt)), gdt, sizeof(gdt));
 
@@ -874,44 +946,40 @@ int vmm_boot_load_image(struct vmm_machine *m, const char *path, const uint8_t *
 	struct elf_view v;
 	int rc;
 
+	if (size == 0) {
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: empty file", path);
+		return -ENOEXEC;
+	}
 	switch (c->format) {
 	case VMM_BOOT_PVH:
 		rc = elf_view(&p, &v);
 		if (rc == -ENOEXEC)
 			vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: not an ELF file (format = \"pvh\")", path);
-		if (rc == 0)
-			rc = load_pvh(m, &p, &v);
-		break;
+		return rc ? rc : load_pvh(m, &p, &v);
 	case VMM_BOOT_BZIMAGE:
-		rc = load_bzimage(m, &p); /* says "not a bzImage" without the magic */
-		break;
+		return load_bzimage(m, &p); /* says "not a bzImage" without the magic */
 	case VMM_BOOT_FLAT:
-		rc = load_flat(m, &p);
-		break;
+		return load_flat(m, &p);
 	default:
-		/* auto boots only what it identifies by its magic: an ELF (ELF
-		 * spec e_ident) or a bzImage ("HdrS").  Anything else run as
-		 * real-mode code spins or crashes the guest, so a flat binary
-		 * must be asked for. */
-		if (has_elf_magic(&p)) {
-			rc = elf_view(&p, &v);
-			if (rc == 0)
-				rc = load_pvh(m, &p, &v);
-		} else if (has_bzimage_magic(&p)) {
-			rc = load_bzimage(m, &p);
-		} else {
-			const char *kind = compressed_kind(&p);
-			if (kind)
-				vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: a %s-compressed file, neither an ELF nor "
-					"a bzImage", path, kind);
-			else
-				vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: neither an ELF nor a bzImage; a flat "
-					"real-mode binary needs format = \"flat\" (vmmctl run --format flat)", path);
-			rc = -ENOEXEC;
-		}
 		break;
 	}
-	return rc;
+	/* auto boots only what it identifies by its magic: an ELF (ELF spec
+	 * e_ident) or a bzImage ("HdrS").  Garbage run as real-mode code spins
+	 * or crashes the guest, so a flat binary must be asked for. */
+	if (has_elf_magic(&p)) {
+		rc = elf_view(&p, &v);
+		return rc ? rc : load_pvh(m, &p, &v);
+	}
+	if (has_bzimage_magic(&p))
+		return load_bzimage(m, &p);
+	const char *kind = compressed_kind(&p);
+	if (kind)
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: a %s-compressed file, neither an ELF nor a bzImage",
+			path, kind);
+	else
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: neither an ELF nor a bzImage; a flat real-mode binary "
+			"needs format = \"flat\" (vmmctl run --format flat)", path);
+	return -ENOEXEC;
 }
 
 int vmm_boot_load(struct vmm_machine *m)

@@ -110,4 +110,15 @@ printf '\0\0\0\0' | dd of="$TMPD/entry0.elf" bs=1 seek=$((0x$note + 16)) conv=no
 refused "PVH entry 0" "kernel $TMPD/entry0.elf: the PVH entry note \\(XEN_ELFNOTE_PHYS32_ENTRY\\) gives entry point 0x0, which is no entry point\$" \
 	--kernel "$TMPD/entry0.elf"
 
+# PT_LOAD segments may not cover what the loader places: hello.elf moved
+# onto the ACPI tables (built before the kernel is loaded, and silently
+# overwritten before) and onto the boot data below 0x30000.  Overlapping
+# segments are refused too (tests/unit/test_boot builds such ELFs).
+objcopy --change-addresses -0x20000 "$GUESTS/hello.elf" "$TMPD/acpi.elf" || exit 99
+refused "ELF segment over the ACPI tables" "kernel $TMPD/acpi.elf: segment 0 at 0xe0000\\+0x[0-9a-f]+ overlaps 0x9fc00..0x100000, the EBDA, ACPI tables and BIOS area\$" \
+	--kernel "$TMPD/acpi.elf" "$VMM_SRCDIR/machines/x86-pc-emulated.conf" --cmdline ""
+objcopy --change-addresses -0xe0000 "$GUESTS/hello.elf" "$TMPD/low.elf" || exit 99
+refused "ELF segment over the boot data" "kernel $TMPD/low.elf: segment 0 at 0x20000\\+0x[0-9a-f]+ overlaps 0x0..0x30000, the loader's boot data" \
+	--kernel "$TMPD/low.elf"
+
 echo "PASS: boot refusals"
