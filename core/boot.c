@@ -10,7 +10,13 @@
  * PVH: the ELF's XEN_ELFNOTE_PHYS32_ENTRY note gives a 32-bit entry point
  * entered in flat protected mode with paging off and EBX pointing to an
  * hvm_start_info (Xen's docs/misc/pvh.pandoc and public/arch-x86/hvm/
- * start_info.h).  Flat: raw bytes at load_address, entered in real mode.
+ * start_info.h).  Flat: raw bytes at load_address, entered in real mode;
+ * only with format = "flat", as nothing in such a file identifies it.
+ *
+ * Whatever the file, it is checked before it is believed: its size against
+ * guest RAM before it is read, every header field against the file and the
+ * guest's memory before anything is written, and each refusal is one error
+ * line naming the file.
  */
 #include "config.h"
 
@@ -524,6 +530,9 @@ int vmm_bzimage_place_kernel(const struct vmm_bzimage_info *bi, uint64_t ram_end
 	return -ENOSPC;
 }
 
+/* boot.rst: cmdline_size (protocol 2.06+) is the longest command line the
+ * kernel takes, without the terminating NUL; the loader's own room at
+ * BOOT_CMDLINE bounds it too. */
 int vmm_bzimage_check_cmdline(const struct vmm_bzimage_info *bi, size_t len, char *err, size_t errlen)
 {
 	if (len > bi->cmdline_size || len >= BOOT_CMDLINE_MAX) {
@@ -795,7 +804,7 @@ static int load_pvh(struct vmm_machine *m, const struct payload *p, const struct
 			kend = seg[i].paddr + seg[i].memsz;
 	free(seg);
 
-/* GDT: null, null, flat 32-bit code (0x10), flat data (0x18). */
+	/* GDT: null, null, flat 32-bit code (0x10), flat data (0x18). */
 	static const uint64_t gdt[4] = { 0, 0, 0x00cf9b000000ffffull, 0x00cf93000000ffffull };
 	memcpy(vmm_machine_ram(m, BOOT_GDT, sizeof(gdt)), gdt, sizeof(gdt));
 
