@@ -31,7 +31,7 @@ trap 'rm -rf "$tmp"' EXIT
 exits=
 i=0
 while [ $i -lt "$RUNS" ]; do
-	"$VMMCTL" run --stats --kernel "$BIN" "$CONF" </dev/null >/dev/null 2>"$tmp/stats" ||
+	"$VMMCTL" run --stats --format flat --kernel "$BIN" "$CONF" </dev/null >/dev/null 2>"$tmp/stats" ||
 		{ echo "exit-cost: vmmctl failed: $(cat "$tmp/stats")" >&2; exit 1; }
 	line=$(grep '^vcpu0 exits:' "$tmp/stats")
 	echo "$(field run_us "$line") $(field total "$line")" >>"$tmp/vmmctl"

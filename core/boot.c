@@ -10,7 +10,13 @@
  * PVH: the ELF's XEN_ELFNOTE_PHYS32_ENTRY note gives a 32-bit entry point
  * entered in flat protected mode with paging off and EBX pointing to an
  * hvm_start_info (Xen's docs/misc/pvh.pandoc and public/arch-x86/hvm/
- * start_info.h).  Flat: raw bytes at load_address, entered in real mode.
+ * start_info.h).  Flat: raw bytes at load_address, entered in real mode;
+ * only with format = "flat", as nothing in such a file identifies it.
+ *
+ * Whatever the file, it is checked before it is believed: its size against
+ * guest RAM before it is read, every header field against the file and the
+ * guest's memory before anything is written, and each refusal is one error
+ * line naming the file.
  */
 #include "config.h"
 
@@ -56,55 +62,90 @@ struct payload {
 	size_t size;
 };
 
-static int read_payload(const char *path, struct payload *p)
+static uint64_t mib_up(uint64_t bytes);
+
+/* Flat binaries run in real mode from low RAM: they must end where the
+ * guest's memory map stops calling it RAM (0x9fc00, the EBDA, then VGA,
+ * the ACPI tables at 0xe0000 and the BIOS area). */
+#define FLAT_END 0x9fc00
+
+static uint64_t ram_total(const struct vmm_machine *m)
+{
+	uint64_t total = 0;
+	for (unsigned i = 0; i < m->nram; i++)
+		total += m->ram[i].size;
+	return total;
+}
+
+/* Refuse a kernel file by its size alone, before a byte of it is read: a
+ * file that cannot fit the guest's RAM cannot be loaded in any format, and
+ * reading it (a 100 GB sparse file, say) would only cost time and memory.
+ * A flat binary has the tighter bound of low RAM.  A vmlinux carrying debug
+ * info can exceed the RAM its segments need: strip it (objcopy -S). */
+static int check_payload_size(const struct vmm_machine *m, const char *path, uint64_t size)
+{
+	const struct vmm_machine_config *c = m->cfg;
+
+	if (c->format == VMM_BOOT_FLAT && (c->load_address >= FLAT_END ||
+					    size > FLAT_END - c->load_address)) {
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: a flat binary of %" PRIu64 " bytes at 0x%" PRIx64
+			" runs past 0x%x, the end of the low RAM a real-mode program may use", path, size,
+			c->load_address, FLAT_END);
+		return -EFBIG;
+	}
+	if (size > ram_total(m)) {
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: the file is %" PRIu64 " MiB, more than the guest's "
+			"%" PRIu64 " MiB of RAM", path, mib_up(size), mib_up(ram_total(m)));
+		return -EFBIG;
+	}
+	return 0;
+}
+
+static int read_payload(const struct vmm_machine *m, const char *path, struct payload *p)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc, fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	p->path = path;
+	p->data = NULL;
 	if (fd < 0) {
+		rc = -errno;
 		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: %s", path, strerror(errno));
-		return -errno;
+		return rc;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: not a regular file", path);
 		close(fd);
 		return -EINVAL;
 	}
+	rc = check_payload_size(m, path, (uint64_t)st.st_size);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
 	p->size = (size_t)st.st_size;
 	p->data = malloc(p->size ? p->size : 1);
 	if (!p->data) {
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: cannot allocate %zu bytes to read it", path, p->size);
 		close(fd);
 		return -ENOMEM;
 	}
 	size_t got = 0;
 	while (got < p->size) {
 		ssize_t n = read(fd, p->data + got, p->size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0) {
-			vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: read failed", path);
+			vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: read failed: %s", path,
+				n ? strerror(errno) : "the file shrank while it was read");
 			close(fd);
 			free(p->data);
+			p->data = NULL;
 			return -EIO;
 		}
 		got += (size_t)n;
 	}
 	close(fd);
-	return 0;
-}
-
-static int put(struct vmm_machine *m, const char *path, uint64_t gpa, const void *src, uint64_t len,
-	       uint64_t zero_len)
-{
-	uint8_t *dst = vmm_machine_ram(m, gpa, (size_t)(len + zero_len));
-	if (!dst || gpa < BOOT_LOW_RESERVED_END) {
-		vmm_log(VMM_LOG_ERROR, NULL,
-			"kernel %s: segment 0x%" PRIx64 "+0x%" PRIx64 " does not fit guest RAM "
-			"(0x%x..0x%" PRIx64 ")", path, gpa, len + zero_len, BOOT_LOW_RESERVED_END,
-			m->ram[0].size);
-		return -ERANGE;
-	}
-	memcpy(dst, src, (size_t)len);
-	memset(dst + len, 0, (size_t)zero_len);
 	return 0;
 }
 
@@ -117,11 +158,20 @@ struct elf_view {
 	uint16_t machine;
 };
 
+static bool has_elf_magic(const struct payload *p)
+{
+	return p->size >= SELFMAG && memcmp(p->data, ELFMAG, SELFMAG) == 0;
+}
+
+/* -ENOEXEC without the ELF magic; a file that has it is an ELF, and one
+ * too short for its header is a truncated ELF, not something else. */
 static int elf_view(const struct payload *p, struct elf_view *v)
 {
 	const unsigned char *id = p->data;
-	if (p->size < EI_NIDENT || memcmp(id, ELFMAG, SELFMAG) != 0)
+	if (!has_elf_magic(p))
 		return -ENOEXEC;
+	if (p->size < EI_NIDENT)
+		goto bad;
 	if (id[EI_DATA] != ELFDATA2LSB) {
 		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: big-endian ELF", p->path);
 		return -EINVAL;
@@ -153,6 +203,7 @@ bad:
 }
 
 struct phdr {
+	unsigned index;
 	uint32_t type;
 	uint64_t offset, paddr, filesz, memsz;
 };
@@ -160,16 +211,27 @@ struct phdr {
 static struct phdr elf_phdr(const struct payload *p, const struct elf_view *v, unsigned i)
 {
 	const uint8_t *at = p->data + v->phoff + (uint64_t)i * v->phentsize;
+	Elf64_Phdr ph64;
+	Elf32_Phdr ph32;
+	/* memcpy: e_phoff need not be aligned in a hostile file. */
 	if (v->is64) {
-		const Elf64_Phdr *ph = (const void *)at;
-		return (struct phdr){ ph->p_type, ph->p_offset, ph->p_paddr, ph->p_filesz, ph->p_memsz };
+		memcpy(&ph64, at, sizeof(ph64));
+		return (struct phdr){ i, ph64.p_type, ph64.p_offset, ph64.p_paddr, ph64.p_filesz, ph64.p_memsz };
 	}
-	const Elf32_Phdr *ph = (const void *)at;
-	return (struct phdr){ ph->p_type, ph->p_offset, ph->p_paddr, ph->p_filesz, ph->p_memsz };
+	memcpy(&ph32, at, sizeof(ph32));
+	return (struct phdr){ i, ph32.p_type, ph32.p_offset, ph32.p_paddr, ph32.p_filesz, ph32.p_memsz };
 }
 
-/* Find the PVH entry in the PT_NOTE segments; 0 when there is none. */
-static uint64_t pvh_entry(const struct payload *p, const struct elf_view *v)
+/*
+ * The PVH entry point: the XEN_ELFNOTE_PHYS32_ENTRY note (type 18, name
+ * "Xen") in a PT_NOTE segment, whose descriptor is the 32-bit physical
+ * address the kernel is entered at (Xen's docs/misc/pvh.pandoc; Linux's
+ * arch/x86/platform/pvh/head.S emits it as a 4-byte value, other kernels as
+ * 8).  Notes are padded to 4 bytes (ELF spec, "Note Section").  0 with the
+ * entry, -ENOENT when there is no such note, -EINVAL for a broken one (after
+ * logging it).
+ */
+static int pvh_entry(const struct payload *p, const struct elf_view *v, uint64_t *entry)
 {
 	for (unsigned i = 0; i < v->phnum; i++) {
 		struct phdr ph = elf_phdr(p, v, i);
@@ -178,23 +240,41 @@ static uint64_t pvh_entry(const struct payload *p, const struct elf_view *v)
 		uint64_t off = ph.offset, end = ph.offset + ph.filesz;
 		/* Elf32_Nhdr and Elf64_Nhdr have the same layout. */
 		while (end - off >= sizeof(Elf32_Nhdr)) {
-			const Elf32_Nhdr *n = (const void *)(p->data + off);
-			uint64_t name_off = off + sizeof(*n);
-			uint64_t desc_off = name_off + ((n->n_namesz + 3ull) & ~3ull);
-			uint64_t next = desc_off + ((n->n_descsz + 3ull) & ~3ull);
+			Elf32_Nhdr n;
+			memcpy(&n, p->data + off, sizeof(n));
+			uint64_t name_off = off + sizeof(n);
+			uint64_t desc_off = name_off + ((n.n_namesz + 3ull) & ~3ull);
+			uint64_t next = desc_off + ((n.n_descsz + 3ull) & ~3ull);
 			if (next > end)
 				break;
-			if (n->n_type == XEN_ELFNOTE_PHYS32_ENTRY && n->n_namesz == 4 &&
+			if (n.n_type == XEN_ELFNOTE_PHYS32_ENTRY && n.n_namesz == 4 &&
 			    memcmp(p->data + name_off, "Xen", 4) == 0) {
-				if (n->n_descsz == 4)
-					return *(const uint32_t *)(p->data + desc_off);
-				if (n->n_descsz == 8)
-					return *(const uint64_t *)(p->data + desc_off);
+				uint32_t e32;
+				if (n.n_descsz == 4) {
+					memcpy(&e32, p->data + desc_off, 4);
+					*entry = e32;
+				} else if (n.n_descsz == 8) {
+					memcpy(entry, p->data + desc_off, 8);
+				} else {
+					vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: the PVH entry note "
+						"(XEN_ELFNOTE_PHYS32_ENTRY) has a %u-byte value, expected 4 or 8",
+						p->path, n.n_descsz);
+					return -EINVAL;
+				}
+				return 0;
 			}
 			off = next;
 		}
 	}
-	return 0;
+	return -ENOENT;
+}
+
+/* A hypervisor that refuses vCPU 0's entry state: say so, naming the file. */
+static int vcpu_failed(const struct payload *p, int rc)
+{
+	vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: cannot set vCPU 0's entry registers: %s", p->path,
+		strerror(rc < 0 ? -rc : rc));
+	return rc < 0 ? rc : -EIO;
 }
 
 static void flat_segment(struct vmm_x86_segment *s, uint16_t sel, uint8_t type, bool code32)
@@ -450,6 +530,9 @@ int vmm_bzimage_place_kernel(const struct vmm_bzimage_info *bi, uint64_t ram_end
 	return -ENOSPC;
 }
 
+/* boot.rst: cmdline_size (protocol 2.06+) is the longest command line the
+ * kernel takes, without the terminating NUL; the loader's own room at
+ * BOOT_CMDLINE bounds it too. */
 int vmm_bzimage_check_cmdline(const struct vmm_bzimage_info *bi, size_t len, char *err, size_t errlen)
 {
 	if (len > bi->cmdline_size || len >= BOOT_CMDLINE_MAX) {
@@ -539,8 +622,11 @@ static int load_bzimage(struct vmm_machine *m, const struct payload *p)
 	struct vmm_bzimage_boot b = { .cmdline = BOOT_CMDLINE, .initrd = initrd, .initrd_size = initrd_size,
 				      .rsdp = m->boot_rsdp, .e820 = map, .ne820 = memory_map(m, map) };
 	rc = vmm_bzimage_zero_page(vmm_machine_ram(m, BOOT_ZERO_PAGE, ZP_SIZE), p->data, &bi, &b);
-	if (rc)
+	if (rc) {
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: %u e820 entries, the zero page holds %d", p->path,
+			b.ne820, ZP_E820_MAX);
 		return rc;
+	}
 	m->boot_rsdp_field = BOOT_ZERO_PAGE + ZP_ACPI_RSDP_ADDR;
 
 	/* The 64-bit entry wants __BOOT_CS = 0x10 and __BOOT_DS = 0x18. */
@@ -552,7 +638,7 @@ static int load_bzimage(struct vmm_machine *m, const struct payload *p)
 	struct vmm_x86_sregs s;
 	rc = m->hv_ops->vcpu_get_sregs(cpu, &s);
 	if (rc)
-		return rc;
+		return vcpu_failed(p, rc);
 	flat_segment(&s.cs, 0x10, 0xb, false);
 	s.cs.l = 1;
 	flat_segment(&s.ds, 0x18, 0x3, true);
@@ -566,28 +652,49 @@ static int load_bzimage(struct vmm_machine *m, const struct payload *p)
 	s.efer = 0x500;     /* LMA | LME */
 	rc = m->hv_ops->vcpu_set_sregs(cpu, &s);
 	if (rc)
-		return rc;
+		return vcpu_failed(p, rc);
 	struct vmm_x86_regs r = { .rip = at + BZ_ENTRY64_OFFSET, .rsi = BOOT_ZERO_PAGE, .rflags = 2 };
 	rc = m->hv_ops->vcpu_set_regs(cpu, &r);
-	if (rc == 0)
-		vmm_log(VMM_LOG_DEBUG, NULL, "kernel %s: bzImage protocol %u.%02u, %" PRIu64 " bytes at 0x%" PRIx64
-			", entry 0x%" PRIx64, p->path, bi.version >> 8, bi.version & 0xff, bi.kernel_size, at,
-			r.rip);
-	return rc;
+	if (rc)
+		return vcpu_failed(p, rc);
+	vmm_log(VMM_LOG_DEBUG, NULL, "kernel %s: bzImage protocol %u.%02u, %" PRIu64 " bytes at 0x%" PRIx64
+		", entry 0x%" PRIx64, p->path, bi.version >> 8, bi.version & 0xff, bi.kernel_size, at, r.rip);
+	return 0;
 }
 
-static int load_pvh(struct vmm_machine *m, const struct payload *p, const struct elf_view *v)
+static int cmp_paddr(const void *a, const void *b)
 {
-	uint64_t entry = pvh_entry(p, v);
-	int rc;
+	const struct phdr *x = a, *y = b;
+	return x->paddr < y->paddr ? -1 : x->paddr > y->paddr;
+}
 
-	if (!entry) {
-		vmm_log(VMM_LOG_ERROR, NULL,
-			"kernel %s: ELF has no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY); "
-			"only PVH ELF kernels boot for now", p->path);
-		return -ENOEXEC;
+/* What the PVH path itself writes, or the firmware area, that no PT_LOAD
+ * segment may cover: the loader's boot data (GDT at 0x500, start info, memory
+ * map and module list at 0x6000, the command line at 0x20000) and the
+ * legacy area from 0x9fc00, where the ACPI tables (0xe0000) are already
+ * built when the kernel is loaded; the memory map reports it reserved. */
+static const struct { uint64_t start, end; const char *what; } pvh_reserved[] = {
+	{ 0, BOOT_LOW_RESERVED_END, "the loader's boot data (GDT, start info, memory map, command line)" },
+	{ 0x9fc00, 0x100000, "the EBDA, ACPI tables and BIOS area" },
+};
+
+/*
+ * Check every PT_LOAD segment before anything is written: it lies in the
+ * file (p_filesz <= p_memsz, ELF spec "Program Header"), in guest RAM, clear
+ * of pvh_reserved and of every other segment (overlapping segments would
+ * overwrite each other in an order the file does not define).  Returns the
+ * segments sorted by address in *out (caller frees), their count in *n.
+ */
+static int pvh_segments(struct vmm_machine *m, const struct payload *p, const struct elf_view *v,
+			struct phdr **out, unsigned *n)
+{
+	struct phdr *seg = calloc(v->phnum ? v->phnum : 1, sizeof(*seg));
+	unsigned k = 0;
+
+	if (!seg) {
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: out of memory", p->path);
+		return -ENOMEM;
 	}
-	uint64_t kstart = UINT64_MAX, kend = 0;
 	for (unsigned i = 0; i < v->phnum; i++) {
 		struct phdr ph = elf_phdr(p, v, i);
 		if (ph.type != PT_LOAD || ph.memsz == 0)
@@ -595,18 +702,107 @@ static int load_pvh(struct vmm_machine *m, const struct payload *p, const struct
 		if (ph.offset > p->size || ph.filesz > p->size - ph.offset || ph.filesz > ph.memsz) {
 			vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: segment %u lies outside the file (truncated?)",
 				p->path, i);
-			return -EINVAL;
+			goto fail;
 		}
-		rc = put(m, p->path, ph.paddr, p->data + ph.offset, ph.filesz, ph.memsz - ph.filesz);
-		if (rc)
-			return rc;
-		if (ph.paddr < kstart)
-			kstart = ph.paddr;
-		if (ph.paddr + ph.memsz > kend)
-			kend = ph.paddr + ph.memsz;
+		if (ph.memsz > SIZE_MAX || !vmm_machine_ram(m, ph.paddr, (size_t)ph.memsz)) {
+			vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: segment %u at 0x%" PRIx64 "+0x%" PRIx64
+				" does not fit guest RAM (0..0x%" PRIx64 ")", p->path, i, ph.paddr, ph.memsz,
+				m->ram[0].size);
+			goto fail;
+		}
+		for (size_t r = 0; r < sizeof(pvh_reserved) / sizeof(pvh_reserved[0]); r++) {
+			if (ph.paddr < pvh_reserved[r].end && ph.paddr + ph.memsz > pvh_reserved[r].start) {
+				vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: segment %u at 0x%" PRIx64 "+0x%" PRIx64
+					" overlaps 0x%" PRIx64 "..0x%" PRIx64 ", %s", p->path, i, ph.paddr,
+					ph.memsz, pvh_reserved[r].start, pvh_reserved[r].end, pvh_reserved[r].what);
+				goto fail;
+			}
+		}
+		seg[k++] = ph;
 	}
-	if (kstart == UINT64_MAX)
-		kstart = kend = BOOT_LOW_RESERVED_END;
+	if (k == 0) {
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: ELF has no PT_LOAD segment: nothing to load", p->path);
+		goto fail;
+	}
+	/* Sorted by start, two segments overlap only if some neighbours do. */
+	qsort(seg, k, sizeof(*seg), cmp_paddr);
+	for (unsigned i = 1; i < k; i++) {
+		if (seg[i].paddr < seg[i - 1].paddr + seg[i - 1].memsz) {
+			const struct phdr *x = &seg[i - 1], *y = &seg[i];
+			if (x->index > y->index) {
+				const struct phdr *t = x;
+				x = y;
+				y = t;
+			}
+			vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: segments %u (0x%" PRIx64 "+0x%" PRIx64 ") and "
+				"%u (0x%" PRIx64 "+0x%" PRIx64 ") overlap", p->path, x->index, x->paddr, x->memsz,
+				y->index, y->paddr, y->memsz);
+			goto fail;
+		}
+	}
+	*out = seg;
+	*n = k;
+	return 0;
+fail:
+	free(seg);
+	return -EINVAL;
+}
+
+static int load_pvh(struct vmm_machine *m, const struct payload *p, const struct elf_view *v)
+{
+	uint64_t entry = 0;
+	int rc = pvh_entry(p, v, &entry);
+
+	if (rc == -ENOENT) {
+		vmm_log(VMM_LOG_ERROR, NULL,
+			"kernel %s: ELF has no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY); "
+			"only PVH ELF kernels boot for now", p->path);
+		return -ENOEXEC;
+	}
+	if (rc)
+		return rc;
+	/* PVH enters in 32-bit protected mode with paging off: the entry is a
+	 * physical address below 4 GiB, and 0 is no entry at all. */
+	if (entry == 0 || entry > UINT32_MAX) {
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: the PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY) gives "
+			"entry point 0x%" PRIx64 ", %s", p->path, entry,
+			entry ? "above 4 GiB (PVH starts in 32-bit mode)" : "which is no entry point");
+		return -EINVAL;
+	}
+	const char *cmdline = m->cfg->cmdline ? m->cfg->cmdline : "";
+	size_t clen = strlen(cmdline) + 1;
+	/* PVH has no cmdline_size: the bound is the room the loader gives it. */
+	if (clen > BOOT_CMDLINE_MAX) {
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: the command line is %zu bytes, a PVH kernel gets at "
+			"most %d", p->path, clen - 1, BOOT_CMDLINE_MAX - 1);
+		return -E2BIG;
+	}
+
+	struct phdr *seg;
+	unsigned nseg;
+	rc = pvh_segments(m, p, v, &seg, &nseg);
+	if (rc)
+		return rc;
+	bool entry_loaded = false;
+	for (unsigned i = 0; i < nseg; i++)
+		if (entry >= seg[i].paddr && entry - seg[i].paddr < seg[i].filesz)
+			entry_loaded = true;
+	if (!entry_loaded) {
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: the PVH entry point 0x%" PRIx64 " is not in the file "
+			"bytes of any PT_LOAD segment", p->path, entry);
+		free(seg);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < nseg; i++) {
+		uint8_t *dst = vmm_machine_ram(m, seg[i].paddr, (size_t)seg[i].memsz);
+		memcpy(dst, p->data + seg[i].offset, (size_t)seg[i].filesz);
+		memset(dst + seg[i].filesz, 0, (size_t)(seg[i].memsz - seg[i].filesz));
+	}
+	uint64_t kstart = seg[0].paddr, kend = 0;
+	for (unsigned i = 0; i < nseg; i++)
+		if (seg[i].paddr + seg[i].memsz > kend)
+			kend = seg[i].paddr + seg[i].memsz;
+	free(seg);
 
 	/* GDT: null, null, flat 32-bit code (0x10), flat data (0x18). */
 	static const uint64_t gdt[4] = { 0, 0, 0x00cf9b000000ffffull, 0x00cf93000000ffffull };
@@ -619,13 +815,6 @@ static int load_pvh(struct vmm_machine *m, const struct payload *p, const struct
 		map[i] = (struct pvh_memmap_entry){ e820[i].addr, e820[i].size, e820[i].type, 0 };
 	memcpy(vmm_machine_ram(m, BOOT_MEMMAP, sizeof(map)), map, n * sizeof(map[0]));
 
-	const char *cmdline = m->cfg->cmdline ? m->cfg->cmdline : "";
-	size_t clen = strlen(cmdline) + 1;
-	if (clen > BOOT_CMDLINE_MAX) {
-		vmm_log(VMM_LOG_ERROR, NULL, "kernel command line is %zu bytes, at most %d", clen - 1,
-			BOOT_CMDLINE_MAX - 1);
-		return -E2BIG;
-	}
 	memcpy(vmm_machine_ram(m, BOOT_CMDLINE, clen), cmdline, clen);
 
 	/* The initrd is module 0, above the kernel's highest segment. */
@@ -649,7 +838,7 @@ static int load_pvh(struct vmm_machine *m, const struct payload *p, const struct
 	struct vmm_x86_sregs s;
 	rc = m->hv_ops->vcpu_get_sregs(cpu, &s);
 	if (rc)
-		return rc;
+		return vcpu_failed(p, rc);
 	flat_segment(&s.cs, 0x10, 0xb, true);
 	flat_segment(&s.ds, 0x18, 0x3, true);
 	s.es = s.fs = s.gs = s.ss = s.ds;
@@ -661,25 +850,44 @@ static int load_pvh(struct vmm_machine *m, const struct payload *p, const struct
 	s.efer = 0;
 	rc = m->hv_ops->vcpu_set_sregs(cpu, &s);
 	if (rc)
-		return rc;
+		return vcpu_failed(p, rc);
 	struct vmm_x86_regs r = { .rip = entry, .rbx = BOOT_START_INFO, .rflags = 2 };
-	return m->hv_ops->vcpu_set_regs(cpu, &r);
+	rc = m->hv_ops->vcpu_set_regs(cpu, &r);
+	return rc ? vcpu_failed(p, rc) : 0;
 }
 
+/*
+ * A flat binary is raw real-mode code with no header, so nothing in it says
+ * what it is: it is booted only when the config asks for it (format =
+ * "flat"), never guessed.  It has no boot protocol either, so no way to be
+ * given a command line or an initrd: both are refused rather than dropped,
+ * so that a wrong format or a forgotten option shows at once.
+ */
 static int load_flat(struct vmm_machine *m, const struct payload *p)
 {
-	uint64_t at = m->cfg->load_address;
+	const struct vmm_machine_config *c = m->cfg;
+	uint64_t at = c->load_address;
 	int rc;
 
+	if (c->cmdline && c->cmdline[0]) {
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: a flat binary takes no command line (got %zu bytes; "
+			"--cmdline \"\" clears the config's)", p->path, strlen(c->cmdline));
+		return -EINVAL;
+	}
+	if (c->initrd) {
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: a flat binary takes no initrd (%s)", p->path, c->initrd);
+		return -EINVAL;
+	}
 	if (at > 0xffff) {
-		vmm_log(VMM_LOG_ERROR, NULL, "flat binary %s: load-address 0x%" PRIx64 " is above 0xffff "
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: load-address 0x%" PRIx64 " is above 0xffff "
 			"(flat binaries start in real mode at 0:load-address)", p->path, at);
 		return -ERANGE;
 	}
-	uint8_t *dst = vmm_machine_ram(m, at, p->size);
+	uint8_t *dst = p->size <= FLAT_END - at ? vmm_machine_ram(m, at, p->size) : NULL;
 	if (!dst) {
-		vmm_log(VMM_LOG_ERROR, NULL, "flat binary %s: %zu bytes at 0x%" PRIx64 " do not fit guest RAM",
-			p->path, p->size, at);
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: a flat binary of %zu bytes at 0x%" PRIx64 " runs past "
+			"0x%x, the end of the low RAM a real-mode program may use", p->path, p->size, at,
+			FLAT_END);
 		return -ERANGE;
 	}
 	memcpy(dst, p->data, p->size);
@@ -688,7 +896,7 @@ static int load_flat(struct vmm_machine *m, const struct payload *p)
 	struct vmm_x86_sregs s;
 	rc = m->hv_ops->vcpu_get_sregs(cpu, &s);
 	if (rc)
-		return rc;
+		return vcpu_failed(p, rc);
 	struct vmm_x86_segment *segs[] = { &s.cs, &s.ds, &s.es, &s.fs, &s.gs, &s.ss };
 	for (unsigned i = 0; i < 6; i++) {
 		segs[i]->base = 0;
@@ -696,9 +904,10 @@ static int load_flat(struct vmm_machine *m, const struct payload *p)
 	}
 	rc = m->hv_ops->vcpu_set_sregs(cpu, &s);
 	if (rc)
-		return rc;
+		return vcpu_failed(p, rc);
 	struct vmm_x86_regs r = { .rip = at, .rsp = at, .rflags = 2 };
-	return m->hv_ops->vcpu_set_regs(cpu, &r);
+	rc = m->hv_ops->vcpu_set_regs(cpu, &r);
+	return rc ? vcpu_failed(p, rc) : 0;
 }
 
 /* Compressed files people pass by mistake (a gzip'd vmlinux, an initrd). */
@@ -718,36 +927,74 @@ static const char *compressed_kind(const struct payload *p)
 	return NULL;
 }
 
-/*
- * With format = auto, a file that is neither an ELF nor a bzImage is taken
- * as a flat real-mode binary only when it could be one: it must end below
- * the legacy video and BIOS area at 0xA0000 that real-mode programs cannot
- * use as RAM, and must not be a compressed file.  Anything else is refused
- * rather than executed as garbage; format = "flat" skips the guess.
- */
-static int flat_plausible(const struct vmm_machine *m, const struct payload *p)
+static bool has_bzimage_magic(const struct payload *p)
 {
-	const char *kind = compressed_kind(p);
+	/* boot.rst: "HdrS" at 0x202 marks boot protocol 2.00 and newer. */
+	return p->size >= HDR_MAGIC + 4 && memcmp(p->data + HDR_MAGIC, "HdrS", 4) == 0;
+}
 
-	if (kind) {
-		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: a %s-compressed file, neither an ELF nor a "
-			"bzImage", p->path, kind);
+int vmm_boot_format_parse(const char *name, enum vmm_boot_format *out)
+{
+	static const struct { const char *name; enum vmm_boot_format f; } names[] = {
+		{ "auto", VMM_BOOT_AUTO }, { "pvh", VMM_BOOT_PVH },
+		{ "bzimage", VMM_BOOT_BZIMAGE }, { "flat", VMM_BOOT_FLAT },
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(name, names[i].name) == 0) {
+			*out = names[i].f;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int vmm_boot_load_image(struct vmm_machine *m, const char *path, const uint8_t *data, size_t size)
+{
+	const struct vmm_machine_config *c = m->cfg;
+	struct payload p = { path, (uint8_t *)data, size };
+	struct elf_view v;
+	int rc;
+
+	if (size == 0) {
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: empty file", path);
 		return -ENOEXEC;
 	}
-	if (m->cfg->load_address + p->size > 0xa0000) {
-		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: neither an ELF nor a bzImage, and at %zu bytes "
-			"too large for a flat real-mode binary (set boot { format } to force one)",
-			p->path, p->size);
-		return -ENOEXEC;
+	switch (c->format) {
+	case VMM_BOOT_PVH:
+		rc = elf_view(&p, &v);
+		if (rc == -ENOEXEC)
+			vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: not an ELF file (format = \"pvh\")", path);
+		return rc ? rc : load_pvh(m, &p, &v);
+	case VMM_BOOT_BZIMAGE:
+		return load_bzimage(m, &p); /* says "not a bzImage" without the magic */
+	case VMM_BOOT_FLAT:
+		return load_flat(m, &p);
+	default:
+		break;
 	}
-	return 0;
+	/* auto boots only what it identifies by its magic: an ELF (ELF spec
+	 * e_ident) or a bzImage ("HdrS").  Garbage run as real-mode code spins
+	 * or crashes the guest, so a flat binary must be asked for. */
+	if (has_elf_magic(&p)) {
+		rc = elf_view(&p, &v);
+		return rc ? rc : load_pvh(m, &p, &v);
+	}
+	if (has_bzimage_magic(&p))
+		return load_bzimage(m, &p);
+	const char *kind = compressed_kind(&p);
+	if (kind)
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: a %s-compressed file, neither an ELF nor a bzImage",
+			path, kind);
+	else
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: neither an ELF nor a bzImage; a flat real-mode binary "
+			"needs format = \"flat\" (vmmctl run --format flat)", path);
+	return -ENOEXEC;
 }
 
 int vmm_boot_load(struct vmm_machine *m)
 {
 	const struct vmm_machine_config *c = m->cfg;
 	struct payload p = { 0 };
-	struct elf_view v;
 	int rc;
 
 	if (!c->kernel) {
@@ -755,39 +1002,10 @@ int vmm_boot_load(struct vmm_machine *m)
 			c->file);
 		return -EINVAL;
 	}
-	rc = read_payload(c->kernel, &p);
+	rc = read_payload(m, c->kernel, &p);
 	if (rc)
 		return rc;
-	int is_elf = elf_view(&p, &v);
-	bool is_bz = p.size >= HDR_MAGIC + 4 && memcmp(p.data + HDR_MAGIC, "HdrS", 4) == 0;
-	switch (c->format) {
-	case VMM_BOOT_PVH:
-		rc = is_elf == -ENOEXEC ? (vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: not an ELF file", p.path),
-					   -ENOEXEC) : is_elf ? is_elf : load_pvh(m, &p, &v);
-		break;
-	case VMM_BOOT_BZIMAGE:
-		rc = load_bzimage(m, &p); /* says "not a bzImage" without the magic */
-		break;
-	case VMM_BOOT_FLAT:
-		rc = load_flat(m, &p);
-		break;
-	default:
-		/* An ELF, then a bzImage, then a plausible flat binary. */
-		if (is_elf == 0)
-			rc = load_pvh(m, &p, &v);
-		else if (is_elf != -ENOEXEC)
-			rc = is_elf;
-		else if (is_bz)
-			rc = load_bzimage(m, &p);
-		else if ((rc = flat_plausible(m, &p)) == 0)
-			rc = load_flat(m, &p);
-		break;
-	}
-	if (rc == 0 && c->initrd && (c->format == VMM_BOOT_FLAT || (c->format == VMM_BOOT_AUTO &&
-								  is_elf != 0 && !is_bz))) {
-		vmm_log(VMM_LOG_ERROR, NULL, "initrd %s: a flat binary takes no initrd", c->initrd);
-		rc = -EINVAL;
-	}
+	rc = vmm_boot_load_image(m, c->kernel, p.data, p.size);
 	free(p.data);
 	return rc;
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "core/machine-config.h"
 
 struct vmm_machine;
 
@@ -31,8 +32,18 @@ struct vmm_machine;
 #define BOOT_LOW_RESERVED_END 0x30000 /* payloads may not load below this */
 
 /* Load the config's kernel (and initrd) into guest RAM and set vCPU 0's
- * entry state. */
+ * entry state.  A kernel file larger than guest RAM (for a flat binary: than
+ * the low RAM from its load address to 0x9fc00) is refused before it is
+ * read.  Every error is one log line naming the file. */
 int vmm_boot_load(struct vmm_machine *m);
+
+/* vmm_boot_load() on a kernel already in memory (`path` names it in
+ * messages): the boot loaders proper, which the fuzz targets drive. */
+int vmm_boot_load_image(struct vmm_machine *m, const char *path, const uint8_t *data, size_t size);
+
+/* "auto", "pvh", "bzimage" or "flat" (vmm.conf's boot { format }, vmmctl
+ * run --format); -EINVAL for anything else. */
+int vmm_boot_format_parse(const char *name, enum vmm_boot_format *out);
 
 /* Tell the guest where the ACPI RSDP is: boot_params.acpi_rsdp_addr for a
  * bzImage (honoured by kernels with boot protocol 2.14 or newer; older ones

@@ -16,6 +16,7 @@
 #include "core/loader.h"
 #include "core/log.h"
 #include "core/machine.h"
+#include "core/boot.h"
 
 #define EXIT_USAGE VMM_STATUS_ERROR
 
@@ -25,9 +26,10 @@ static void usage(FILE *f)
 	      "\n"
 	      "Commands:\n"
 	      "  run [CONFIG]            run a machine (the built-in default machine without CONFIG)\n"
-	      "      --kernel FILE       boot FILE (bzImage, PVH ELF or flat binary) instead of the config's\n"
+	      "      --kernel FILE       boot FILE (bzImage, PVH ELF; flat binary: --format flat) instead of the config's\n"
 	      "      --cmdline TEXT      kernel command line\n"
 	      "      --initrd FILE       initial ramdisk for a bzImage or PVH kernel\n"
+	      "      --format FORMAT     auto (ELF or bzImage), pvh, bzimage or flat (a real-mode binary)\n"
 	      "      --stats             print per-vCPU exit counters and bus counters at the end\n"
 	      "      --dump-acpi DIR     write the generated ACPI tables to DIR/<signature>.dat\n"
 	      "  check CONFIG            validate CONFIG and the plugins it names; run nothing\n"
@@ -159,23 +161,25 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "cmdline", required_argument, NULL, 'c' },
 		{ "initrd", required_argument, NULL, 'i' },
+		{ "format", required_argument, NULL, 'f' },
 		{ "stats", no_argument, NULL, 's' },
 		{ "dump-acpi", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *kernel = NULL, *cmdline = NULL, *initrd = NULL, *dump_acpi = NULL;
+	const char *kernel = NULL, *cmdline = NULL, *initrd = NULL, *dump_acpi = NULL, *format = NULL;
 	bool stats = false;
 	int o;
 
 	optind = 0; /* glibc: 0 re-initialises getopt, with the permute mode of this optstring */
 	/* Options may follow CONFIG (vmmctl run my.conf --kernel k): permute. */
-	while ((o = getopt_long(argc, argv, "k:c:i:sa:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "k:c:i:f:sa:h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'a': dump_acpi = optarg; break;
 		case 'k': kernel = optarg; break;
 		case 'c': cmdline = optarg; break;
 		case 'i': initrd = optarg; break;
+		case 'f': format = optarg; break;
 		case 's': stats = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
@@ -186,6 +190,11 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		return EXIT_USAGE;
 	}
 	const char *file = optind < argc ? argv[optind] : NULL;
+	enum vmm_boot_format fmt = VMM_BOOT_AUTO;
+	if (format && vmm_boot_format_parse(format, &fmt)) {
+		fprintf(stderr, "vmmctl: --format %s: not one of auto, pvh, bzimage, flat\n", format);
+		return EXIT_USAGE;
+	}
 
 	struct vmm_machine_config *mc;
 	char err[1024];
@@ -197,6 +206,8 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		vmm_config_free(mc);
 		return EXIT_USAGE;
 	}
+	if (format)
+		mc->format = fmt;
 	if (cmdline) {
 		free(mc->cmdline);
 		mc->cmdline = strdup(cmdline);

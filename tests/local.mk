@@ -90,7 +90,7 @@ tests_unit_test_config_LDADD = $(core_test_ldadd)
 
 check_PROGRAMS += tests/unit/test_boot
 TESTS += tests/unit/test_boot
-tests_unit_test_boot_SOURCES = tests/unit/test_boot.c
+tests_unit_test_boot_SOURCES = tests/unit/test_boot.c tests/unit/boot-machine.h
 tests_unit_test_boot_CFLAGS = $(core_test_cflags)
 tests_unit_test_boot_LDADD = $(core_test_ldadd)
 

@@ -41,7 +41,7 @@ printf '\272\375\003\354\250\001\164\370\272\370\003\354\356\260\012\356\260\020
 
 # start NAME: run the guest in the background on $TMPD/NAME.conf.
 start() {
-	timeout "$GUEST_TIMEOUT" "$VMMCTL" run --kernel "$TMPD/echo.bin" "$TMPD/$1.conf" \
+	timeout "$GUEST_TIMEOUT" "$VMMCTL" run --format flat --kernel "$TMPD/echo.bin" "$TMPD/$1.conf" \
 		>"$TMPD/$1.out" 2>"$TMPD/$1.err" </dev/null &
 	VMM_PID=$!
 }
@@ -72,7 +72,7 @@ echo_roundtrip sock unix "$sock"
 echo "ok: socket: the client's byte reached the guest, its echo came back, the socket file is gone"
 
 # ---- a stale socket file (vmmctl killed) is replaced; a regular file is not
-"$VMMCTL" run --kernel "$TMPD/echo.bin" "$TMPD/sock.conf" >/dev/null 2>"$TMPD/killed.err" </dev/null &
+"$VMMCTL" run --format flat --kernel "$TMPD/echo.bin" "$TMPD/sock.conf" >/dev/null 2>"$TMPD/killed.err" </dev/null &
 VMM_PID=$!
 i=0; while [ ! -S "$sock" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
 [ -S "$sock" ] || fail "no socket at $sock"
@@ -83,7 +83,7 @@ start sock
 wait $VMM_PID; st=$?
 [ "$st" = 33 ] && [ "$(cat "$TMPD/stale.peer")" = Q ] || fail "after a stale socket: status $st, read '$(cat "$TMPD/stale.peer")'"
 echo data >"$sock"
-timeout "$GUEST_TIMEOUT" "$VMMCTL" run --kernel "$TMPD/echo.bin" "$TMPD/sock.conf" >/dev/null 2>"$TMPD/file.err" </dev/null &&
+timeout "$GUEST_TIMEOUT" "$VMMCTL" run --format flat --kernel "$TMPD/echo.bin" "$TMPD/sock.conf" >/dev/null 2>"$TMPD/file.err" </dev/null &&
 	fail "a regular file at the socket path was accepted"
 grep -q "not a socket" "$TMPD/file.err" || fail "no 'not a socket' error: $(cat "$TMPD/file.err")"
 [ "$(cat "$sock")" = data ] || fail "the regular file at the socket path was changed"
@@ -92,7 +92,7 @@ echo "ok: socket: a stale socket file is replaced, a regular file is refused and
 
 # ---- SIGTERM ends a wait for a client that never comes
 machine term "plugin = \"socket\" path = \"$TMPD/term.sock\" wait = true"
-"$VMMCTL" run --kernel "$TMPD/echo.bin" "$TMPD/term.conf" >/dev/null 2>"$TMPD/term.err" </dev/null &
+"$VMMCTL" run --format flat --kernel "$TMPD/echo.bin" "$TMPD/term.conf" >/dev/null 2>"$TMPD/term.err" </dev/null &
 VMM_PID=$!
 i=0; while [ ! -S "$TMPD/term.sock" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
 kill -TERM $VMM_PID

@@ -53,16 +53,16 @@ expect 2 "short.elf: (truncated|segment)" "$VMMCTL" run --kernel "$TMPD/short.el
 cp "$GUESTS/hello.elf" "$TMPD/arm.elf"
 printf '\267\000' | dd of="$TMPD/arm.elf" bs=1 seek=18 conv=notrunc 2>/dev/null
 expect 2 "arm.elf: ELF for machine 183, expected x86" "$VMMCTL" run --kernel "$TMPD/arm.elf"
-# neither ELF nor bzImage: a compressed file, and a file too large to be
-# a flat real-mode binary, are refused instead of run as code
+# neither ELF nor bzImage: a compressed file, and any other file (a flat
+# real-mode binary needs --format flat), are refused instead of run as code
 gzip -c "$GUESTS/hello.elf" >"$TMPD/hello.gz"
 expect 2 "hello.gz: a gzip-compressed file, neither an ELF nor a bzImage" "$VMMCTL" run --kernel "$TMPD/hello.gz"
 head -c 1048576 /dev/zero >"$TMPD/big.bin"
-expect 2 "big.bin: neither an ELF nor a bzImage, and at 1048576 bytes too large" "$VMMCTL" run --kernel "$TMPD/big.bin"
+expect 2 "big.bin: neither an ELF nor a bzImage; a flat real-mode binary needs format = .flat." "$VMMCTL" run --kernel "$TMPD/big.bin"
 
 # SIGTERM ends a running guest cleanly with 128+15.
 printf '\353\376' >"$TMPD/spin.bin"   # jmp $
-"$VMMCTL" run --kernel "$TMPD/spin.bin" </dev/null >"$TMPD/spin.out" 2>&1 &
+"$VMMCTL" run --format flat --kernel "$TMPD/spin.bin" </dev/null >"$TMPD/spin.out" 2>&1 &
 pid=$!
 sleep 1
 kill -TERM $pid
@@ -125,13 +125,13 @@ if command -v script >/dev/null; then
 	script -qec 'stty -g >"$TMPD/t0"; "$VMMCTL" run --kernel "$GUESTS/hello.elf" >/dev/null; stty -g >"$TMPD/t1"' \
 		/dev/null </dev/null >/dev/null 2>&1
 	cmp -s "$TMPD/t0" "$TMPD/t1" || fail "terminal not restored after the guest's exit"
-	script -qec '"$VMMCTL" run --kernel "$TMPD/spin.bin" </dev/tty >/dev/null 2>&1 & sleep 1;
+	script -qec '"$VMMCTL" run --format flat --kernel "$TMPD/spin.bin" </dev/tty >/dev/null 2>&1 & sleep 1;
 		stty -g >"$TMPD/t2"; kill -TERM $!; wait $!; echo $? >"$TMPD/st"; stty -g >"$TMPD/t3"' \
 		/dev/null </dev/null >/dev/null 2>&1
 	cmp -s "$TMPD/t0" "$TMPD/t2" && fail "terminal was not in raw mode while the guest ran"
 	cmp -s "$TMPD/t0" "$TMPD/t3" || fail "terminal not restored after SIGTERM"
 	[ "$(cat "$TMPD/st")" = 143 ] || fail "SIGTERM on a terminal: status $(cat "$TMPD/st")"
-	(sleep 1.5; printf '\001x') | script -qec '"$VMMCTL" run --kernel "$TMPD/spin.bin" >/dev/null 2>&1;
+	(sleep 1.5; printf '\001x') | script -qec '"$VMMCTL" run --format flat --kernel "$TMPD/spin.bin" >/dev/null 2>&1;
 		echo $? >"$TMPD/st"; stty -g >"$TMPD/t4"' /dev/null >/dev/null 2>&1
 	[ "$(cat "$TMPD/st")" = 0 ] || fail "Ctrl-A x: status $(cat "$TMPD/st"), expected 0"
 	cmp -s "$TMPD/t0" "$TMPD/t4" || fail "terminal not restored after Ctrl-A x"
@@ -146,7 +146,7 @@ fi
 # so the backend must pause and resume with the device's room.
 printf '\272\375\003\354\250\001\164\373\272\370\003\354\074\012\164\005\044\337\356\353\353\260\000\346\364\364' \
 	>"$TMPD/echo.bin"
-{ head -c 300 /dev/zero | tr '\0' 'q'; echo; } | timeout -k 10 60 "$VMMCTL" run --kernel "$TMPD/echo.bin" \
+{ head -c 300 /dev/zero | tr '\0' 'q'; echo; } | timeout -k 10 60 "$VMMCTL" run --format flat --kernel "$TMPD/echo.bin" \
 	>"$TMPD/echo.out" 2>&1
 status=$?
 [ "$status" = 0 ] || fail "echo guest: status $status: $(tail -c 200 "$TMPD/echo.out")"

@@ -1,4 +1,4 @@
-# tests/fuzz: libFuzzer targets for the virtio code, built with $(FUZZ_CC)
+# tests/fuzz: libFuzzer targets for the virtio code and the boot loaders, built with $(FUZZ_CC)
 # (clang) rather than $(CC), so by explicit rules instead of automake
 # programs.  The device sources are compiled into the fuzz binary (each
 # device's vmm_plugin_entry renamed) against tests/fuzz/fake-host.c, so
@@ -8,7 +8,7 @@
 TESTS += tests/fuzz/run-fuzz.sh
 EXTRA_DIST += tests/fuzz/run-fuzz.sh tests/fuzz/README.md tests/fuzz/make-corpus.py \
 	tests/fuzz/fake-host.c tests/fuzz/fake-host.h tests/fuzz/fuzz_virtqueue.c \
-	tests/fuzz/fuzz_virtio_devices.c tests/fuzz/corpus
+	tests/fuzz/fuzz_virtio_devices.c tests/fuzz/fuzz_boot.c tests/fuzz/corpus
 CLEANFILES += tests/fuzz/*.fuzz-log
 
 if HAVE_FUZZ
@@ -20,7 +20,8 @@ FUZZ_CFLAGS_ALL = -std=gnu11 -D_GNU_SOURCE -g -O1 -I$(top_srcdir)/include -I$(to
 	-Wno-unused-parameter $(FUZZ_CFLAGS)
 FUZZ_LINK = $(FUZZ_CC) $(FUZZ_CFLAGS_ALL) -fsanitize=fuzzer
 
-fuzz_programs = tests/fuzz/fuzz_virtqueue tests/fuzz/fuzz_virtio_devices
+fuzz_programs = tests/fuzz/fuzz_virtqueue tests/fuzz/fuzz_virtio_devices \
+	tests/fuzz/fuzz_boot_pvh tests/fuzz/fuzz_boot_bzimage tests/fuzz/fuzz_boot_flat
 check_SCRIPTS = $(fuzz_programs)
 CLEANFILES += $(fuzz_programs) tests/fuzz/*.fuzz.o
 
@@ -59,4 +60,23 @@ tests/fuzz/fuzz_virtio_devices: $(srcdir)/tests/fuzz/fuzz_virtio_devices.c $(fuz
 		$(fuzz_device_objs) $(fuzz_deps)
 	$(AM_V_CCLD)$(FUZZ_LINK) -o $@ $(srcdir)/tests/fuzz/fuzz_virtio_devices.c $(fuzz_common) \
 		$(srcdir)/devices/virtio/virtio-mmio.c $(fuzz_device_objs)
+
+# The boot loaders: core/boot.c against tests/unit/boot-machine.h, once per
+# format (config.h is in the build tree).
+fuzz_boot_src = $(srcdir)/tests/fuzz/fuzz_boot.c $(srcdir)/core/boot.c
+fuzz_boot_deps = $(fuzz_boot_src) $(srcdir)/core/boot.h $(srcdir)/tests/unit/boot-machine.h \
+	$(srcdir)/core/machine-internal.h
+fuzz_boot_link = $(FUZZ_LINK) -I$(top_builddir) -o $@ $(fuzz_boot_src)
+
+tests/fuzz/fuzz_boot_pvh: $(fuzz_boot_deps)
+	@$(MKDIR_P) tests/fuzz
+	$(AM_V_CCLD)$(fuzz_boot_link) -DFUZZ_BOOT_FORMAT=VMM_BOOT_PVH
+
+tests/fuzz/fuzz_boot_bzimage: $(fuzz_boot_deps)
+	@$(MKDIR_P) tests/fuzz
+	$(AM_V_CCLD)$(fuzz_boot_link) -DFUZZ_BOOT_FORMAT=VMM_BOOT_BZIMAGE
+
+tests/fuzz/fuzz_boot_flat: $(fuzz_boot_deps)
+	@$(MKDIR_P) tests/fuzz
+	$(AM_V_CCLD)$(fuzz_boot_link) -DFUZZ_BOOT_FORMAT=VMM_BOOT_FLAT
 endif

@@ -211,3 +211,81 @@ cmds += chains([[(0x6000, 11, False)]], qbase(5), qbase(5) + 0x800) + struct.pac
 cmds += chains([[(0x6100, 32, True)]], qbase(4), qbase(4) + 0x800) + struct.pack('<BB', 5, 4)
 cmds += inject(9, b'to guest', split=4) + ACK
 write('fuzz_virtio_devices', 'console-multiport', b'\x83' + cmds + TIMERS)
+
+# ---- fuzz_boot_*: flags byte (bit 0: a command line), then the kernel file ----
+# Valid images of each format, small, so fuzzing starts past the magic and
+# header checks.  RAM is 4 MiB (tests/fuzz/fuzz_boot.c).
+CMDLINE = 1
+
+
+def elf32(entry, segs, desc8=False):
+    """An x86 ELF32: PT_NOTE with the PVH entry note, then one PT_LOAD per
+    (paddr, data, memsz) in segs, the data 16-byte aligned after the headers."""
+    phnum = 1 + len(segs)
+    note_off = 52 + 32 * phnum
+    desc = struct.pack('<Q' if desc8 else '<I', entry)
+    note = struct.pack('<III', 4, len(desc), 18) + b'Xen\0' + desc
+    body = bytearray(note)
+    phdrs = struct.pack('<IIIIIIII', 4, note_off, 0, 0, len(note), len(note), 4, 4)
+    for paddr, data, memsz in segs:
+        while (note_off + len(body)) % 16:
+            body.append(0)
+        off = note_off + len(body)
+        body += data
+        phdrs += struct.pack('<IIIIIIII', 1, off, paddr, paddr, len(data), memsz, 5, 16)
+    ehdr = (b'\x7fELF' + bytes([1, 1, 1]) + bytes(9) +
+            struct.pack('<HHIIIIIHHHHHH', 2, 3, 1, entry, 52, 0, 0, 52, 32, phnum, 40, 0, 0))
+    return ehdr + phdrs + bytes(body)
+
+
+def elf64(entry, segs):
+    phnum = 1 + len(segs)
+    note_off = 64 + 56 * phnum
+    note = struct.pack('<III', 4, 4, 18) + b'Xen\0' + struct.pack('<I', entry)
+    body = bytearray(note)
+    phdrs = struct.pack('<IIQQQQQQ', 4, 4, note_off, 0, 0, len(note), len(note), 4)
+    for paddr, data, memsz in segs:
+        while (note_off + len(body)) % 16:
+            body.append(0)
+        off = note_off + len(body)
+        body += data
+        phdrs += struct.pack('<IIQQQQQQ', 1, 5, off, paddr, paddr, len(data), memsz, 16)
+    ehdr = (b'\x7fELF' + bytes([2, 1, 1]) + bytes(9) +
+            struct.pack('<HHIQQQIHHHHHH', 2, 62, 1, entry, 64, 0, 0, 64, 56, phnum, 64, 0, 0))
+    return ehdr + phdrs + bytes(body)
+
+
+CODE = b'\xb0\x10\xe6\xf4\xf4'  # mov al,0x10; out 0xf4,al; hlt
+write('fuzz_boot_pvh', 'elf32-one-segment', b'\0' + elf32(0x100000, [(0x100000, CODE, 0x1000)]))
+write('fuzz_boot_pvh', 'elf32-two-segments-cmdline', bytes([CMDLINE]) + elf32(
+    0x100010, [(0x100000, b'\x90' * 16 + CODE, 0x2000), (0x200000, b'data', 0x100)], desc8=True))
+write('fuzz_boot_pvh', 'elf64-one-segment', b'\0' + elf64(0x180000, [(0x180000, CODE, 0x800)]))
+
+
+def bzimage(cmdline_size=2047, payload=CODE + bytes(0x200 - len(CODE))):
+    """A protocol 2.15 bzImage: 4 setup sectors, 64-bit entry, relocatable,
+    preferred at 1 MiB with init_size 1 MiB (Documentation/arch/x86/boot.rst)."""
+    setup = bytearray(5 * 512)
+    setup[0x1f1] = 4
+    struct.pack_into('<I', setup, 0x1f4, len(payload) // 16)     # syssize
+    struct.pack_into('<H', setup, 0x1fe, 0xaa55)                 # boot_flag
+    setup[0x200:0x202] = bytes([0xeb, 0x268 - 0x202])          # jump: header end
+    setup[0x202:0x206] = b'HdrS'
+    struct.pack_into('<H', setup, 0x206, 0x020f)
+    setup[0x211] = 1                                             # LOADED_HIGH
+    struct.pack_into('<I', setup, 0x22c, 0x37ffffff)             # initrd_addr_max
+    struct.pack_into('<I', setup, 0x230, 0x200000)               # kernel_alignment
+    setup[0x234] = 1                                             # relocatable
+    struct.pack_into('<H', setup, 0x236, 1)                      # XLF_KERNEL_64
+    struct.pack_into('<I', setup, 0x238, cmdline_size)
+    struct.pack_into('<Q', setup, 0x258, 0x100000)               # pref_address
+    struct.pack_into('<I', setup, 0x260, 0x100000)               # init_size
+    return bytes(setup) + payload
+
+
+write('fuzz_boot_bzimage', 'bzimage', b'\0' + bzimage())
+write('fuzz_boot_bzimage', 'bzimage-cmdline', bytes([CMDLINE]) + bzimage())
+write('fuzz_boot_bzimage', 'bzimage-short-cmdline-size', bytes([CMDLINE]) + bzimage(cmdline_size=4))
+
+write('fuzz_boot_flat', 'exit', b'\0' + CODE)
+write('fuzz_boot_flat', 'exit-at-7c00', b'\4' + CODE)

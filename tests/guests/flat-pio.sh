@@ -6,6 +6,6 @@ require_kvm
 require_file "$VMMCTL"
 require_file "$GUESTS/bench-pio.bin"
 
-run_guest flat-pio "$VMMCTL" run --kernel "$GUESTS/bench-pio.bin"
+run_guest flat-pio "$VMMCTL" run --format flat --kernel "$GUESTS/bench-pio.bin"
 expect_status 0
 echo "PASS: bench-pio.bin ran to completion with status 0"

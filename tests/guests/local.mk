@@ -154,7 +154,8 @@ EXTRA_DIST += $(guest_common) tests/guests/hello.c tests/guests/uart-test.c \
 guest_tests = tests/guests/hello.sh tests/guests/uart-test.sh \
 	tests/guests/flat-pio.sh tests/guests/qemu-reference.sh \
 	tests/guests/irq-modes.sh tests/guests/qemu-irq-reference.sh \
-	tests/guests/bzimage.sh tests/guests/virtio-notify.sh tests/guests/virtio-irq.sh
+	tests/guests/bzimage.sh tests/guests/virtio-notify.sh tests/guests/virtio-irq.sh \
+	tests/guests/boot-refusals.sh
 TESTS += $(guest_tests)
 EXTRA_DIST += $(guest_tests) tests/guests/guest-lib.sh tests/guests/uart-test.conf \
 	tests/guests/irq-emulated.conf tests/guests/irq-split.conf tests/guests/irq-kernel.conf

@@ -41,7 +41,7 @@ device "exit" { plugin = "debug-exit" }
 CONF
 # real mode: mov dx,0x510; mov al,0x12; out dx,al; in al,dx; mov dx,0xf4; out dx,al; hlt
 printf '\272\020\005\260\022\356\354\272\364\000\356\364' >"$work/guest.bin"
-"$vmmctl" run --kernel "$work/guest.bin" "$work/sdk.conf"
+"$vmmctl" run --format flat --kernel "$work/guest.bin" "$work/sdk.conf"
 status=$?
 # the guest reads back ~0x12 = 0xed; debug-exit: (0xed << 1 | 1) & 0xff = 0xdb
 [ "$status" = 219 ] || fail "guest exit status $status, expected 219"
