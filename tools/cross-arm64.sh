@@ -52,13 +52,22 @@ if [ ! -f "$SYSROOT/.done" ]; then
 fi
 
 # A VPATH build needs an unconfigured source folder, and this one may be
-# configured in place (tools/bootstrap.sh): build from a copy of the sources
-# make dist would ship.
-[ -x configure ] || autoreconf -fi >/dev/null
-[ -f Makefile ] || ./configure -q 2>/dev/null
+# configured in place (tools/bootstrap.sh): build from a copy of the sources,
+# the files git tracks (make check may be running here: no make in this
+# tree), or in a release tarball's folder what make dist shipped.
 mkdir -p "$BUILD"
-rm -rf "$BUILD/src"
-make -s distdir distdir="$BUILD/src" >/dev/null
+if [ -d .git ] || [ -f .git ]; then
+	new=$(git ls-files -s | git hash-object --stdin)$(git diff HEAD | git hash-object --stdin)
+	if [ "$(cat "$BUILD/src.stamp" 2>/dev/null)" != "$new" ]; then
+		rm -rf "$BUILD/src" && mkdir -p "$BUILD/src"
+		git ls-files -z | tar --null -T - -cf - | tar -C "$BUILD/src" -xf -
+		(cd "$BUILD/src" && autoreconf -fi >/dev/null 2>&1)
+		echo "$new" >"$BUILD/src.stamp"
+	fi
+elif [ ! -f "$BUILD/src/configure" ]; then
+	[ -f Makefile ] || ./configure -q 2>/dev/null
+	make -s distdir distdir="$BUILD/src" >/dev/null
+fi
 cd "$BUILD/src"
 export PKG_CONFIG_LIBDIR="$SYSROOT/usr/lib/$MA/pkgconfig:/usr/lib/$MA/pkgconfig:/usr/share/pkgconfig"
 if [ ! -f Makefile ]; then
