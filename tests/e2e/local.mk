@@ -4,6 +4,9 @@
 # into a cache (/var/cache/vmm-e2e as root) and skips (77) without QEMU or
 # without the kernel.
 e2e_tests = tests/e2e/nested.sh
+# The nested arm64 host: the aarch64 cross build (tools/cross-arm64.sh, into
+# build-arm64/) on KVM/arm64 under qemu-system-aarch64 -accel tcg.
+e2e_tests += tests/e2e/nested-arm64.sh
 TESTS += $(e2e_tests)
 EXTRA_DIST += $(e2e_tests) tests/e2e/e2e-lib.sh tests/e2e/mk-l2-initramfs.sh \
 	tests/e2e/README.md

@@ -225,6 +225,13 @@ static void test_default_machine(void **state)
 	struct vmm_plugin_set *ps = vmm_plugin_set_new();
 	struct vmm_machine_config *mc = NULL;
 	char err[1024] = "";
+#ifndef __x86_64__
+	/* The built-in default machine is an x86 PC; other builds (the
+	 * aarch64 one run on the nested arm64 host) have none yet. */
+	print_message("skipped: the default machine is x86-only\n");
+	vmm_plugin_set_free(ps);
+	skip();
+#endif
 	if (vmm_config_load(NULL, ps, plugin_path, &mc, err, sizeof(err)))
 		fail_msg("default machine: %s", err);
 	assert_string_equal(mc->hypervisor.plugin, "kvm");
