@@ -227,8 +227,9 @@ static cfg_opt_t *optlist_done(struct optlist *l)
 
 /* ------------------------------------------------------------ the scan */
 
-/* The scan follows libconfuse's lexer (3.x): blanks and newlines, # and
- * // comments to the end of the line, C comments, "..." strings with
+/* The scan follows libconfuse's lexer (3.3, as Debian 12 ships it; the
+ * fuzzer tests/fuzz/fuzz_config checks that they agree): blanks and
+ * newlines, # and // comments to the end of the line, C comments, "..." strings with
  * backslash escapes and ${VAR} references, '...' strings, the symbols
  * { } ( ) = += , and unquoted words of any other characters but '*'.
  * Where it agrees with libconfuse it can bound and check the structure
@@ -300,14 +301,11 @@ static enum tok lex(struct scanner *s, struct token *t)
 			continue;
 		}
 		if (ch == '/' && p[1] == '/') {
-			/* "//x" is a word; "//" before anything else a comment. */
-			size_t k = strspn(p, "/"), w = k;
-			while (word_char(p[w]))
-				w++;
-			if (w == k) {
-				p += strcspn(p, "\n");
-				continue;
-			}
+			/* At the start of a token, even "//x" is a comment
+			 * (libconfuse 3.3: its rule runs to the end of the line,
+			 * so it is always the longest match); "a//b" is a word. */
+			p += strcspn(p, "\n");
+			continue;
 		} else if (ch == '/' && p[1] == '*') {
 			e = strstr(p + 2, "*/");
 			if (!e) {
@@ -780,9 +778,9 @@ static int fill_instance(struct parse_ctx *c, cfg_t *s, const char *section, con
 	ci->props = vmm_propset_new(schema);
 	if (!ci->props)
 		return -ENOMEM;
+	/* From the scan, which saw every section libconfuse accepts (the
+	 * fuzzer checks that this is never 0). */
 	ci->line = section_line(c, section, title);
-	if (!ci->line)
-		ci->line = s->line;
 	for (size_t i = 0; i < union_opts->n; i++) {
 		const char *name = union_opts->o[i].name;
 		const char *value = cfg_size(s, name) ? cfg_getstr(s, name) : NULL;

@@ -8,7 +8,7 @@
 : "${VMM_BUILDDIR:?VMM_BUILDDIR is not set (run through make check)}"
 : "${VMM_SRCDIR:?VMM_SRCDIR is not set (run through make check)}"
 FUZZ_TIME=${FUZZ_TIME:-15}
-targets="fuzz_virtqueue fuzz_virtio_devices"
+targets="fuzz_virtqueue fuzz_virtio_devices fuzz_config"
 
 for t in $targets; do
 	if [ ! -x "$VMM_BUILDDIR/tests/fuzz/$t" ]; then
