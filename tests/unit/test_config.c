@@ -444,6 +444,20 @@ static void test_byte_order_mark(void **state)
 	expect_error("hypervisor \"fake-hv\" {}\n\xef\xbb\xbfmemory = 32M\n", 2, "no such option '\\xef\\xbb\\xbfmemory'");
 }
 
+/* "//" at the start of a token opens a comment even before a word, as in
+ * libconfuse 3.3 (the fuzzer found the scan taking it for a word). */
+static void test_line_comment_before_a_word(void **state)
+{
+	struct vmm_plugin_set *ps = vmm_plugin_set_new();
+	struct vmm_machine_config *mc = load_ok("hypervisor \"fake-hv\" {}\n"
+						"//device \"a b\" { {{ plugin = \"x\"\n"
+						"memory = 32M //x\n", ps);
+	assert_int_equal(mc->memory, 32 << 20);
+	assert_int_equal(mc->ndevices, 0);
+	vmm_config_free(mc);
+	vmm_plugin_set_free(ps);
+}
+
 static void test_nul_byte(void **state)
 {
 	static const char text[] = "hypervisor \"fake-hv\" {}\nmemory = 32M\0memroy = 1\n";
@@ -502,6 +516,7 @@ int main(void)
 		cmocka_unit_test(test_error_lines),
 		cmocka_unit_test(test_byte_order_mark),
 		cmocka_unit_test(test_nul_byte),
+		cmocka_unit_test(test_line_comment_before_a_word),
 	};
 	/* TEST_FILTER=test_name (a glob) runs only those tests. */
 	if (getenv("TEST_FILTER"))
