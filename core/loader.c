@@ -466,8 +466,12 @@ int vmm_plugin_set_require(struct vmm_plugin_set *s, const char *path, const cha
 		*out = p;
 		return 0;
 	}
-	if (!name[0] || strchr(name, '/')) {
-		snprintf(err, errlen, "invalid plugin name '%s'", name);
+	/* A name is a file name: plain names only (vmm.conf(5), NAMES). */
+	if (!vmm_name_valid(name, strnlen(name, VMM_NAME_MAX + 1))) {
+		char shown[128];
+		vmm_escape(name, strnlen(name, 64), shown, sizeof(shown));
+		snprintf(err, errlen, "invalid plugin name \"%s\": a name is 1 to %d characters of A-Z a-z 0-9 . _ -",
+			 shown, VMM_NAME_MAX);
 		return -EINVAL;
 	}
 	char *file = vmm_plugin_find_file(path, name);

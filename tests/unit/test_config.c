@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/machine-config.h"
 
 static char plugin_path[8400];
@@ -458,6 +459,29 @@ static void test_line_comment_before_a_word(void **state)
 	vmm_plugin_set_free(ps);
 }
 
+/* Whatever reaches a log line (a backend a device names, say, or a
+ * guest's text) comes out as one line, without control characters. */
+static void test_log_line_is_one_line(void **state)
+{
+	char path[256], buf[512] = "";
+	snprintf(path, sizeof(path), "%s/log", conf_path);
+	fflush(stderr);
+	int saved = dup(STDERR_FILENO);
+	FILE *f = fopen(path, "w+");
+	assert_non_null(f);
+	dup2(fileno(f), STDERR_FILENO);
+	vmm_log(VMM_LOG_ERROR, "dev", "no backend named '%s'", "x\nvmmctl: forged\033[2J");
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(f);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	unlink(path);
+	buf[n] = '\0';
+	assert_string_equal(buf, "vmmctl: dev: error: no backend named 'x\\nvmmctl: forged\\x1b[2J'\r\n");
+}
+
 static void test_nul_byte(void **state)
 {
 	static const char text[] = "hypervisor \"fake-hv\" {}\nmemory = 32M\0memroy = 1\n";
@@ -517,6 +541,7 @@ int main(void)
 		cmocka_unit_test(test_byte_order_mark),
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_line_comment_before_a_word),
+		cmocka_unit_test(test_log_line_is_one_line),
 	};
 	/* TEST_FILTER=test_name (a glob) runs only those tests. */
 	if (getenv("TEST_FILTER"))

@@ -224,6 +224,10 @@ static void test_require_finds_by_name_on_path(void **state)
 	assert_int_equal(vmm_plugin_set_require(s, path, "nosuch", &p, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "no plugin named 'nosuch'"));
 	assert_int_equal(vmm_plugin_set_require(s, path, "../good", &p, err, sizeof(err)), -EINVAL);
+	/* a name is plain: never a newline into a message */
+	assert_int_equal(vmm_plugin_set_require(s, path, "a\nvmmctl: forged", &p, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "invalid plugin name \"a\\nvmmctl: forged\""));
+	assert_null(strchr(err, '\n'));
 	vmm_plugin_set_free(s);
 }
 
