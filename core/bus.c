@@ -76,6 +76,16 @@ static void publish(struct vmm_bus_space *b, struct vmm_bus_map *n)
 	b->retired = old;
 }
 
+int vmm_bus_reserve(struct vmm_bus_space *b, uint64_t base, uint64_t len, const char *what)
+{
+	if (len == 0 || base + (len - 1) < base)
+		return -EINVAL;
+	if (b->nreserved == VMM_BUS_MAX_RESERVED)
+		return -ENOSPC;
+	b->reserved[b->nreserved++] = (struct vmm_bus_reserved){ base, len, what };
+	return 0;
+}
+
 int vmm_bus_map(struct vmm_bus_space *b, uint64_t base, uint64_t len, const struct vmm_region_ops *ops,
 		void *opaque, const struct vmm_bus_owner *owner, char *err, size_t errlen)
 {
@@ -103,6 +113,14 @@ int vmm_bus_map(struct vmm_bus_space *b, uint64_t base, uint64_t len, const stru
 		snprintf(err, errlen, "%s: %s region ops table is %u bytes, expected at least %zu", who,
 			 b->name, ops->size, offsetof(struct vmm_region_ops, write) + sizeof(void *));
 		return -EINVAL;
+	}
+	for (unsigned k = 0; k < b->nreserved; k++) {
+		const struct vmm_bus_reserved *r = &b->reserved[k];
+		if (base <= r->base + (r->len - 1) && r->base <= base + (len - 1)) {
+			snprintf(err, errlen, "%s: %s region 0x%" PRIx64 "+0x%" PRIx64 " overlaps %s (0x%" PRIx64
+				 "-0x%" PRIx64 ")", who, b->name, base, len, r->what, r->base, r->base + (r->len - 1));
+			return -EEXIST;
+		}
 	}
 	uint32_t sizes = ops->access_sizes ? ops->access_sizes : VMM_ACCESS_ANY;
 	if (sizes & ~VMM_ACCESS_ANY) {

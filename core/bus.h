@@ -40,8 +40,19 @@ enum vmm_bus_addressing {
 	VMM_BUS_REGISTERS, /* MSR: each address is one 8-byte register; never split */
 };
 
+/* A range no device may map: guest RAM, or a window the hypervisor
+ * itself answers (vmm_bus_reserve). */
+struct vmm_bus_reserved {
+	uint64_t base, len;
+	const char *what; /* "guest RAM", named in the refusal */
+};
+
+#define VMM_BUS_MAX_RESERVED 4
+
 struct vmm_bus_space {
 	const char *name;     /* "pio", "mmio", "msr" */
+	struct vmm_bus_reserved reserved[VMM_BUS_MAX_RESERVED];
+	unsigned nreserved;
 	uint64_t limit;       /* highest address + 1, or 0 for the whole 64-bit space */
 	enum vmm_bus_addressing addressing;
 	_Atomic(struct vmm_bus_map *) map;
@@ -56,9 +67,12 @@ int vmm_bus_init(struct vmm_bus_space *b, const char *name, uint64_t limit,
 void vmm_bus_destroy(struct vmm_bus_space *b);
 
 /* -EINVAL: zero length, wrap-around or beyond the bus limit; -EEXIST:
- * overlap (err names both owners). */
+ * overlap (err names both owners) or a reserved range (err names it). */
 int vmm_bus_map(struct vmm_bus_space *b, uint64_t base, uint64_t len, const struct vmm_region_ops *ops,
 		void *opaque, const struct vmm_bus_owner *owner, char *err, size_t errlen);
+/* Refuse every later vmm_bus_map() overlapping [base, base + len); `what`
+ * (a static string) names the range.  -ENOSPC past VMM_BUS_MAX_RESERVED. */
+int vmm_bus_reserve(struct vmm_bus_space *b, uint64_t base, uint64_t len, const char *what);
 /* -ENOENT when `owner` has no region starting at base. */
 int vmm_bus_unmap(struct vmm_bus_space *b, uint64_t base, const struct vmm_bus_owner *owner);
 /* Drop every region of `owner` (device creation failed or it is destroyed). */

@@ -11,14 +11,17 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include <vmm/vmm.h>
 #include "core/loader.h"
+#include "core/props.h"
 
 /* Each plugin is allocated on its own: configs and instances keep pointers
  * to them while the set grows. */
@@ -69,6 +72,73 @@ static size_t min_ops_size(uint32_t kind)
 	}
 }
 
+static size_t max_ops_size(uint32_t kind)
+{
+	switch (kind) {
+	case VMM_PLUGIN_HYPERVISOR: return sizeof(struct vmm_hv_ops);
+	case VMM_PLUGIN_DEVICE: return sizeof(struct vmm_device_ops);
+	default: return SIZE_MAX; /* backends: by their type, below */
+	}
+}
+
+/* The schema is the contract between a config and the plugin (vmm/plugin.h):
+ * each property named once, plainly, not a key the config reader uses
+ * itself, with a default its own type and range accept. */
+static int check_props(const char *path, const struct vmm_plugin *d, char *err, size_t errlen)
+{
+	for (const struct vmm_prop_desc *p = d->props; p->name; p++) {
+		char shown[128], lo[32], hi[32];
+		vmm_escape(p->name, strnlen(p->name, 64), shown, sizeof(shown));
+		if (!p->name[0])
+			return refuse(err, errlen, -EPROTO, path, "plugin '%s' has a property with an empty name",
+				      d->name);
+		if (!vmm_name_valid(p->name, strnlen(p->name, VMM_NAME_MAX + 1)))
+			return refuse(err, errlen, -EPROTO, path,
+				      "property \"%s\" of '%s' is not 1 to %d characters of A-Z a-z 0-9 . _ -",
+				      shown, d->name, VMM_NAME_MAX);
+		if (strcmp(p->name, "plugin") == 0)
+			return refuse(err, errlen, -EPROTO, path,
+				      "property 'plugin' of '%s' is reserved (a section's plugin = names the plugin)",
+				      d->name);
+		for (const struct vmm_prop_desc *q = d->props; q < p; q++)
+			if (strcmp(q->name, p->name) == 0)
+				return refuse(err, errlen, -EPROTO, path, "property '%s' of '%s' is defined twice",
+					      p->name, d->name);
+		if (p->type < VMM_PROP_INT || p->type > VMM_PROP_ENUM)
+			return refuse(err, errlen, -EPROTO, path, "property '%s' of '%s' has unknown type %d",
+				      p->name, d->name, (int)p->type);
+		if (p->type == VMM_PROP_ENUM && (!p->choices || !p->choices[0]))
+			return refuse(err, errlen, -EPROTO, path, "enum property '%s' of '%s' has no choices",
+				      p->name, d->name);
+		/* A required property has no default to check. */
+		if (p->required)
+			continue;
+		if (p->type == VMM_PROP_INT && p->min <= p->max && (p->def_int < p->min || p->def_int > p->max)) {
+			snprintf(lo, sizeof(lo), "%" PRId64, p->min);
+			snprintf(hi, sizeof(hi), "%" PRId64, p->max);
+			return refuse(err, errlen, -EPROTO, path,
+				      "property '%s' of '%s': default %" PRId64 " is outside its range %s..%s",
+				      p->name, d->name, p->def_int, lo, hi);
+		}
+		if (p->type == VMM_PROP_BOOL && p->def_int != 0 && p->def_int != 1)
+			return refuse(err, errlen, -EPROTO, path,
+				      "property '%s' of '%s': boolean default %" PRId64 " is not 0 or 1", p->name,
+				      d->name, p->def_int);
+		if (p->type == VMM_PROP_ENUM && p->def_str) {
+			const char *const *c = p->choices;
+			while (*c && strcmp(*c, p->def_str) != 0)
+				c++;
+			if (!*c) {
+				vmm_escape(p->def_str, strnlen(p->def_str, 64), shown, sizeof(shown));
+				return refuse(err, errlen, -EPROTO, path,
+					      "property '%s' of '%s': default \"%s\" is not one of its choices",
+					      p->name, d->name, shown);
+			}
+		}
+	}
+	return 0;
+}
+
 static int check_descriptor(const char *path, const struct vmm_plugin *d, char *err, size_t errlen)
 {
 	/* Read abi_major/minor/size first: they are at fixed offsets in
@@ -92,32 +162,55 @@ static int check_descriptor(const char *path, const struct vmm_plugin *d, char *
 			      d->kind);
 	if (!d->name || !d->name[0])
 		return refuse(err, errlen, -EPROTO, path, "descriptor has no name");
+	/* The name is a file name and goes into every message about the
+	 * plugin: the plain names of vmm.conf(5) only. */
+	if (!vmm_name_valid(d->name, strnlen(d->name, VMM_NAME_MAX + 1))) {
+		char shown[128];
+		vmm_escape(d->name, strnlen(d->name, 64), shown, sizeof(shown));
+		return refuse(err, errlen, -EPROTO, path,
+			      "descriptor name \"%s\" is not 1 to %d characters of A-Z a-z 0-9 . _ -", shown,
+			      VMM_NAME_MAX);
+	}
+	/* Tables only grow, and a plugin is never newer than the core: a
+	 * descriptor larger than ours is a corrupt size, not a future one. */
+	if (d->size > sizeof(struct vmm_plugin))
+		return refuse(err, errlen, -EPROTO, path,
+			      "descriptor of '%s' claims %u bytes, more than ABI %u.%u's %zu", d->name, d->size,
+			      VMM_ABI_MAJOR, VMM_ABI_MINOR, sizeof(struct vmm_plugin));
 	if (!d->ops)
 		return refuse(err, errlen, -EPROTO, path, "%s plugin '%s' has no ops table",
 			      vmm_plugin_kind_name(d->kind), d->name);
 
 	uint32_t ops_size = *(const uint32_t *)d->ops;
-	size_t need = min_ops_size(d->kind);
+	size_t need = min_ops_size(d->kind), most = max_ops_size(d->kind);
 	if (ops_size < need)
 		return refuse(err, errlen, -EPROTO, path,
 			      "%s ops table of '%s' is %u bytes, expected at least %zu",
 			      vmm_plugin_kind_name(d->kind), d->name, ops_size, need);
+	if (ops_size > most)
+		return refuse(err, errlen, -EPROTO, path,
+			      "%s ops table of '%s' claims %u bytes, more than ABI %u.%u's %zu",
+			      vmm_plugin_kind_name(d->kind), d->name, ops_size, VMM_ABI_MAJOR, VMM_ABI_MINOR, most);
 	if (d->kind == VMM_PLUGIN_BACKEND) {
 		const struct vmm_backend_ops *b = d->ops;
-		size_t bneed;
+		size_t bneed, bmost;
 		const char *tname;
-		/* The ops a backend of its type cannot do without. */
+		/* The ops a backend of its type cannot do without, and the most
+		 * a table of this ABI can hold. */
 		switch (b->type) {
 		case VMM_BACKEND_CHAR:
 			bneed = offsetof(struct vmm_char_backend_ops, write) + sizeof(void *);
+			bmost = sizeof(struct vmm_char_backend_ops);
 			tname = "char";
 			break;
 		case VMM_BACKEND_BLOCK:
 			bneed = offsetof(struct vmm_block_backend_ops, flush) + sizeof(void *);
+			bmost = sizeof(struct vmm_block_backend_ops);
 			tname = "block";
 			break;
 		case VMM_BACKEND_NET:
 			bneed = offsetof(struct vmm_net_backend_ops, send) + sizeof(void *);
+			bmost = sizeof(struct vmm_net_backend_ops);
 			tname = "net";
 			break;
 		default:
@@ -128,19 +221,12 @@ static int check_descriptor(const char *path, const struct vmm_plugin *d, char *
 			return refuse(err, errlen, -EPROTO, path,
 				      "%s backend ops table of '%s' is %u bytes, expected at least %zu",
 				      tname, d->name, b->size, bneed);
+		if (b->size > bmost)
+			return refuse(err, errlen, -EPROTO, path,
+				      "%s backend ops table of '%s' claims %u bytes, more than ABI %u.%u's %zu",
+				      tname, d->name, b->size, VMM_ABI_MAJOR, VMM_ABI_MINOR, bmost);
 	}
-	if (d->props) {
-		for (const struct vmm_prop_desc *p = d->props; p->name; p++) {
-			if (p->type < VMM_PROP_INT || p->type > VMM_PROP_ENUM)
-				return refuse(err, errlen, -EPROTO, path,
-					      "property '%s' of '%s' has unknown type %d",
-					      p->name, d->name, (int)p->type);
-			if (p->type == VMM_PROP_ENUM && !p->choices)
-				return refuse(err, errlen, -EPROTO, path,
-					      "enum property '%s' of '%s' has no choices", p->name, d->name);
-		}
-	}
-	return 0;
+	return d->props ? check_props(path, d, err, errlen) : 0;
 }
 
 int vmm_plugin_load_file(const char *path, struct vmm_loaded_plugin *out, char *err, size_t errlen)
@@ -380,8 +466,12 @@ int vmm_plugin_set_require(struct vmm_plugin_set *s, const char *path, const cha
 		*out = p;
 		return 0;
 	}
-	if (!name[0] || strchr(name, '/')) {
-		snprintf(err, errlen, "invalid plugin name '%s'", name);
+	/* A name is a file name: plain names only (vmm.conf(5), NAMES). */
+	if (!vmm_name_valid(name, strnlen(name, VMM_NAME_MAX + 1))) {
+		char shown[128];
+		vmm_escape(name, strnlen(name, 64), shown, sizeof(shown));
+		snprintf(err, errlen, "invalid plugin name \"%s\": a name is 1 to %d characters of A-Z a-z 0-9 . _ -",
+			 shown, VMM_NAME_MAX);
 		return -EINVAL;
 	}
 	char *file = vmm_plugin_find_file(path, name);

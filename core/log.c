@@ -27,8 +27,24 @@ void vmm_vlog(enum vmm_log_level level, const char *who, const char *fmt, va_lis
 	size_t len = strlen(line);
 	while (len && line[len - 1] == '\n')
 		line[--len] = '\0';
+	/* One message, one line: a name or value from a config, a plugin or
+	 * a guest that holds a newline or an escape sequence must not forge
+	 * a line or drive the terminal.  Control characters are shown as
+	 * \n or \xNN; other bytes (UTF-8 in a path) as they are. */
+	char safe[4 * sizeof(line)];
+	size_t o = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)line[i];
+		if (ch == '\n')
+			o += (size_t)snprintf(safe + o, sizeof(safe) - o, "\\n");
+		else if (ch < 0x20 || ch == 0x7f)
+			o += (size_t)snprintf(safe + o, sizeof(safe) - o, "\\x%02x", ch);
+		else
+			safe[o++] = (char)ch;
+	}
+	safe[o] = '\0';
 	/* In raw terminal mode a bare \n does not return the carriage. */
-	fprintf(stderr, "%s\r\n", line);
+	fprintf(stderr, "%s\r\n", safe);
 }
 
 void vmm_log(enum vmm_log_level level, const char *who, const char *fmt, ...)

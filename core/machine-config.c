@@ -1,5 +1,13 @@
 /* core/machine-config.c - machine configs with libconfuse (see machine-config.h and vmm.conf(5)).
  *
+ * The file is read once, into memory (a pipe cannot be read twice), and
+ * scanned before libconfuse sees it: the scan bounds what libconfuse would
+ * choke on (it recurses once per open section and is quadratic in the
+ * number of sections), finds the errors it reports on the wrong line or
+ * not at all (strings, comments and sections left open, unknown or nested
+ * sections, repeated settings, names that are not plain), and records the
+ * line of every section and setting.
+ *
  * libconfuse needs every option name before it parses, but a device
  * section's options are its plugin's properties.  So pass 1 parses with
  * unknown options ignored, only to learn which plugins are named; pass 2
@@ -17,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/machine-config.h"
 
@@ -35,11 +44,25 @@ const char vmm_default_machine[] =
 #define DEFAULT_MACHINE_NAME "<default machine>"
 #define DEFAULT_KERNEL VMM_DATADIR "/guests/hello.elf"
 
-/* Where each option value came from, recorded while libconfuse parses. */
-struct opt_line {
-	char *section; /* "device", "backend", "hypervisor", "boot", or NULL for top level */
-	char *title;
-	char *option;
+/* Limits that keep reading a config linear and its recursion bounded; see
+ * vmm.conf(5), LIMITS.  A machine has at most 256 interrupt lines, so 1024
+ * sections is far more than any real machine needs. */
+#define CONFIG_MAX_BYTES (1u << 20)
+#define CONFIG_MAX_SECTIONS 1024
+#define CONFIG_MAX_DEPTH 8
+
+/* A section or a setting the scan found; names point into the text. */
+struct scan_section {
+	const char *name, *title; /* title: raw, without quotes; NULL when untitled */
+	size_t nlen, tlen;
+	int line;                 /* of the section's name */
+	size_t first, n;          /* its settings: sets[first .. first + n) */
+};
+
+struct scan_setting {
+	long section; /* index in secs, or -1 at the top level */
+	const char *name;
+	size_t len;
 	int line;
 };
 
@@ -48,9 +71,11 @@ struct parse_ctx {
 	char *err;
 	size_t errlen;
 	bool have_err;
-	struct opt_line *lines;
-	size_t nlines, cap;
-	const char *text; /* the config's text, for section start lines */
+	const char *text; /* the whole config, NUL-terminated */
+	struct scan_section *secs;
+	size_t nsecs;
+	struct scan_setting *sets;
+	size_t nsets, setcap;
 	/* Which plugin a section names (known after pass 1). */
 	const char *(*plugin_of)(const void *pass1, const char *section, const char *title);
 	const void *pass1;
@@ -59,9 +84,16 @@ struct parse_ctx {
 /* libconfuse's callbacks carry no user pointer; parsing is single-threaded. */
 static _Thread_local struct parse_ctx *cur;
 
+/* Every message is one printable line, whatever bytes the config holds:
+ * a value with a newline or an escape sequence must not forge log lines. */
+static void set_line(char *err, size_t errlen, const char *msg)
+{
+	vmm_escape(msg, strlen(msg), err, errlen);
+}
+
 static void confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
 {
-	char msg[512], opt[128];
+	char msg[512], opt[128], line[1024];
 	if (!cur || cur->have_err)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -69,108 +101,58 @@ static void confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
 	 * does not have: say so, and where to look. */
 	const char *plugin = cfg && cfg->title && cur->plugin_of ? cur->plugin_of(cur->pass1, cfg->name, cfg->title) : NULL;
 	if (plugin && sscanf(msg, "no such option '%127[^']'", opt) == 1)
-		snprintf(cur->err, cur->errlen, "%s:%d: %s '%s': plugin '%s' has no property '%s' "
+		snprintf(line, sizeof(line), "%s:%d: %s '%s': plugin '%s' has no property '%s' "
 			 "(see: vmmctl plugins describe %s)", cur->file, cfg->line, cfg->name, cfg->title,
 			 plugin, opt, plugin);
 	else
-		snprintf(cur->err, cur->errlen, "%s:%d: %s", cur->file, cfg ? cfg->line : 0, msg);
+		snprintf(line, sizeof(line), "%s:%d: %s", cur->file, cfg ? cfg->line : 0, msg);
+	set_line(cur->err, cur->errlen, line);
 	cur->have_err = true;
 }
 
-static int record_line(cfg_t *cfg, cfg_opt_t *opt)
+static bool span_eq(const char *s, size_t len, const char *z)
 {
-	if (!cur)
-		return 0;
-	if (cur->nlines == cur->cap) {
-		size_t ncap = cur->cap ? cur->cap * 2 : 32;
-		struct opt_line *n = realloc(cur->lines, ncap * sizeof(*n));
-		if (!n)
-			return 0;
-		cur->lines = n;
-		cur->cap = ncap;
+	return strlen(z) == len && memcmp(s, z, len) == 0;
+}
+
+/* The scanned section `section "title"` (title NULL: untitled).  Titles
+ * that reach libconfuse are plain names, so the raw text is the title. */
+static const struct scan_section *find_section(const struct parse_ctx *c, const char *section, const char *title)
+{
+	for (size_t i = 0; i < c->nsecs; i++) {
+		const struct scan_section *s = &c->secs[i];
+		if (span_eq(s->name, s->nlen, section) &&
+		    (title ? s->title && span_eq(s->title, s->tlen, title) : !s->title))
+			return s;
 	}
-	bool top = !cfg->name || strcmp(cfg->name, "root") == 0;
-	struct opt_line *l = &cur->lines[cur->nlines++];
-	l->section = top ? NULL : strdup(cfg->name);
-	l->title = cfg->title ? strdup(cfg->title) : NULL;
-	l->option = strdup(opt->name);
-	l->line = cfg->line;
+	return NULL;
+}
+
+/* Line of `option` in section `section "title"` (section NULL: the top
+ * level); with option NULL, the line of the section itself.  0 when the
+ * text does not have it (a default). */
+static int line_of(const struct parse_ctx *c, const char *section, const char *title, const char *option)
+{
+	if (!section) {
+		for (size_t i = 0; i < c->nsets; i++)
+			if (c->sets[i].section < 0 && span_eq(c->sets[i].name, c->sets[i].len, option))
+				return c->sets[i].line;
+		return 0;
+	}
+	const struct scan_section *s = find_section(c, section, title);
+	if (!s)
+		return 0;
+	if (!option)
+		return s->line;
+	for (size_t i = s->first; i < s->first + s->n; i++)
+		if (span_eq(c->sets[i].name, c->sets[i].len, option))
+			return c->sets[i].line;
 	return 0;
 }
 
-static bool str_eq(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
-/* Line of `option` in section `section "title"`; with option NULL, the
- * first line seen in that section. */
-static int line_of(const struct parse_ctx *c, const char *section, const char *title, const char *option)
-{
-	int best = 0;
-	for (size_t i = 0; i < c->nlines; i++) {
-		const struct opt_line *l = &c->lines[i];
-		if (!str_eq(l->section, section) || !str_eq(l->title, title))
-			continue;
-		if (option && strcmp(l->option, option) == 0)
-			return l->line; /* the last assignment wins in libconfuse, but
-					 * the first one is where to look */
-		if (!option && (!best || l->line < best))
-			best = l->line;
-	}
-	return best;
-}
-
-/* The line where `section "title"` opens, found in the text itself:
- * libconfuse only knows where a section ends. */
 static int section_line(const struct parse_ctx *c, const char *section, const char *title)
 {
-	const char *t = c->text;
-	char *owned = NULL;
-	int line = 1, found = 0;
-	size_t slen = strlen(section), tlen = strlen(title);
-
-	if (!t) {
-		FILE *f = fopen(c->file, "r");
-		size_t cap = 0;
-		if (!f)
-			return 0;
-		if (getdelim(&owned, &cap, '\0', f) < 0) {
-			fclose(f);
-			free(owned);
-			return 0;
-		}
-		fclose(f);
-		t = owned;
-	}
-	for (const char *p = t; *p && !found; line++) {
-		const char *q = p + strspn(p, " \t");
-		if (strncmp(q, section, slen) == 0 && (q[slen] == ' ' || q[slen] == '\t')) {
-			q += slen + strspn(q + slen, " \t");
-			if (*q == '"')
-				q++;
-			if (strncmp(q, title, tlen) == 0 && strchr("\" \t{", q[tlen]))
-				found = line;
-		}
-		p = strchr(p, '\n');
-		if (!p)
-			break;
-		p++;
-	}
-	free(owned);
-	return found;
-}
-
-static void free_lines(struct parse_ctx *c)
-{
-	for (size_t i = 0; i < c->nlines; i++) {
-		free(c->lines[i].section);
-		free(c->lines[i].title);
-		free(c->lines[i].option);
-	}
-	free(c->lines);
-	c->lines = NULL;
-	c->nlines = c->cap = 0;
+	return line_of(c, section, title, NULL);
 }
 
 static int fail(struct parse_ctx *c, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -184,10 +166,12 @@ static int fail(struct parse_ctx *c, int line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	char full[1024];
 	if (line > 0)
-		snprintf(c->err, c->errlen, "%s:%d: %s", c->file, line, msg);
+		snprintf(full, sizeof(full), "%s:%d: %s", c->file, line, msg);
 	else
-		snprintf(c->err, c->errlen, "%s: %s", c->file, msg);
+		snprintf(full, sizeof(full), "%s: %s", c->file, msg);
+	set_line(c->err, c->errlen, full);
 	c->have_err = true;
 	return -EINVAL;
 }
@@ -223,7 +207,6 @@ static int optlist_add_str(struct optlist *l, const char *name)
 {
 	cfg_opt_t t[] = { CFG_STR("x", NULL, CFGF_NONE) };
 	t[0].name = (char *)name;
-	t[0].validcb = record_line;
 	return optlist_add(l, t[0]);
 }
 
@@ -240,6 +223,409 @@ static cfg_opt_t *optlist_done(struct optlist *l)
 	if (!l->o)
 		optlist_add_str(l, "plugin"); /* never empty */
 	return l->o;
+}
+
+/* ------------------------------------------------------------ the scan */
+
+/* The scan follows libconfuse's lexer (3.3, as Debian 12 ships it; the
+ * fuzzer tests/fuzz/fuzz_config checks that they agree): blanks and
+ * newlines, # and // comments to the end of the line, C comments, "..." strings with
+ * backslash escapes and ${VAR} references, '...' strings, the symbols
+ * { } ( ) = += , and unquoted words of any other characters but '*'.
+ * Where it agrees with libconfuse it can bound and check the structure
+ * before libconfuse builds it; where it cannot follow (a syntax error)
+ * it stops checking structure, keeps bounding depth, and leaves the
+ * error to libconfuse. */
+enum tok { T_EOF, T_ERR, T_STR, T_LBRACE, T_RBRACE, T_LPAREN, T_RPAREN, T_EQ, T_PLUSEQ, T_COMMA };
+
+struct token {
+	enum tok type;
+	const char *s; /* T_STR: the raw text, without quotes */
+	size_t len;
+	bool quoted;
+	int line;      /* where it starts */
+};
+
+struct scanner {
+	struct parse_ctx *c;
+	const char *p;
+	int line;
+	/* No '}' at or after this point: ${ without a closing brace is plain
+	 * text, and looking for one again would make the scan quadratic. */
+	const char *no_brace_from;
+	size_t seccap;
+};
+
+static bool word_char(char ch)
+{
+	return ch && !strchr(" \t\n\r#\"'={}()+,*", ch);
+}
+
+/* The '}' closing a ${ at p (p points after "${"), or NULL. */
+static const char *env_close(struct scanner *s, const char *p)
+{
+	if (s->no_brace_from && p >= s->no_brace_from)
+		return NULL;
+	const char *e = strchr(p, '}');
+	if (!e)
+		s->no_brace_from = p;
+	return e;
+}
+
+static void count_lines(struct scanner *s, const char *from, const char *to)
+{
+	for (const char *q = from; q < to; q++)
+		if (*q == '\n')
+			s->line++;
+}
+
+static enum tok lex(struct scanner *s, struct token *t)
+{
+	const char *p = s->p, *e;
+
+	for (;;) {
+		char ch = *p;
+		t->line = s->line;
+		t->quoted = false;
+		if (!ch) {
+			s->p = p;
+			return t->type = T_EOF;
+		}
+		if (ch == '\n') {
+			s->line++;
+			p++;
+			continue;
+		}
+		if (ch == '#') {
+			p += strcspn(p, "\n");
+			continue;
+		}
+		if (ch == '/' && p[1] == '/') {
+			/* At the start of a token, even "//x" is a comment
+			 * (libconfuse 3.3: its rule runs to the end of the line,
+			 * so it is always the longest match); "a//b" is a word. */
+			p += strcspn(p, "\n");
+			continue;
+		} else if (ch == '/' && p[1] == '*') {
+			e = strstr(p + 2, "*/");
+			if (!e) {
+				fail(s->c, s->line, "comment not closed: '/*' without '*/'");
+				return t->type = T_ERR;
+			}
+			count_lines(s, p, e);
+			p = e + 2;
+			continue;
+		}
+		if (ch == '"' || ch == '\'') {
+			const char *b = ++p;
+			for (;;) {
+				if (!*p) {
+					fail(s->c, t->line, "string not closed: %c without a closing %c", ch, ch);
+					return t->type = T_ERR;
+				}
+				if (*p == ch)
+					break;
+				if (*p == '\\' && p[1]) {
+					count_lines(s, p + 1, p + 2);
+					p += 2;
+				} else if (ch == '"' && *p == '$' && p[1] == '{' && (e = env_close(s, p + 2))) {
+					count_lines(s, p, e);
+					p = e + 1;
+				} else {
+					count_lines(s, p, p + 1);
+					p++;
+				}
+			}
+			t->s = b;
+			t->len = (size_t)(p - b);
+			t->quoted = true;
+			s->p = p + 1;
+			return t->type = T_STR;
+		}
+		if (ch == '$' && p[1] == '{' && (e = env_close(s, p + 2))) {
+			t->s = p;
+			t->len = (size_t)(e + 1 - p);
+			count_lines(s, p, e);
+			s->p = e + 1;
+			return t->type = T_STR;
+		}
+		s->p = p + 1;
+		switch (ch) {
+		case '{': return t->type = T_LBRACE;
+		case '}': return t->type = T_RBRACE;
+		case '(': return t->type = T_LPAREN;
+		case ')': return t->type = T_RPAREN;
+		case '=': return t->type = T_EQ;
+		case ',': return t->type = T_COMMA;
+		case '+':
+			if (p[1] == '=') {
+				s->p = p + 2;
+				return t->type = T_PLUSEQ;
+			}
+			break;
+		default:
+			break;
+		}
+		if (word_char(ch)) {
+			const char *b = p;
+			while (word_char(*p))
+				p++;
+			t->s = b;
+			t->len = (size_t)(p - b);
+			s->p = p;
+			return t->type = T_STR;
+		}
+		p++; /* '\r', '*', a lone '+': libconfuse skips them too */
+	}
+}
+
+/* A name from the text, printable, for a message. */
+static const char *shown(const char *s, size_t len, char *buf, size_t buflen)
+{
+	vmm_escape(s, len, buf, buflen);
+	return buf;
+}
+
+static int setting_cmp(const void *a, const void *b)
+{
+	const struct scan_setting *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int r = memcmp(x->name, y->name, n);
+	if (r)
+		return r;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+/* Settings [first, first + n) of section `section` (-1: the top level)
+ * each once.  A sorted copy keeps this O(n log n). */
+static int check_repeats(struct parse_ctx *c, size_t first, size_t n, long section)
+{
+	struct scan_setting *v = malloc((n ? n : 1) * sizeof(*v));
+	size_t m = 0, run = 0;
+	const struct scan_setting *bad = NULL, *orig = NULL;
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = first; i < first + n; i++)
+		if (c->sets[i].section == section)
+			v[m++] = c->sets[i];
+	qsort(v, m, sizeof(*v), setting_cmp);
+	/* By name, then line: each run's first is the original; of all the
+	 * repeats, report the one earliest in the file. */
+	for (size_t i = 1; i < m; i++) {
+		if (v[i].len != v[run].len || memcmp(v[i].name, v[run].name, v[i].len) != 0) {
+			run = i;
+			continue;
+		}
+		if (!bad || v[i].line < bad->line) {
+			bad = &v[i];
+			orig = &v[run];
+		}
+	}
+	int rc = 0;
+	if (bad) {
+		char name[96], sec[96], title[96];
+		const struct scan_section *s = section >= 0 ? &c->secs[section] : NULL;
+		shown(bad->name, bad->len, name, sizeof(name));
+		if (!s)
+			rc = fail(c, bad->line, "'%s' is set twice (first on line %d)", name, orig->line);
+		else if (s->title)
+			rc = fail(c, bad->line, "%s '%s': '%s' is set twice (first on line %d)",
+				  shown(s->name, s->nlen, sec, sizeof(sec)), shown(s->title, s->tlen, title, sizeof(title)),
+				  name, orig->line);
+		else
+			rc = fail(c, bad->line, "%s: '%s' is set twice (first on line %d)",
+				  shown(s->name, s->nlen, sec, sizeof(sec)), name, orig->line);
+	}
+	free(v);
+	return rc;
+}
+
+static const char *const section_kinds[] = { "hypervisor", "boot", "device", "backend" };
+
+/* Where a section opens: `parent` is the section it would be inside (-1:
+ * the top level, -2: something the scan does not follow).  Checks it and
+ * records it; its index, or a negative errno. */
+static long open_section(struct parse_ctx *c, struct scanner *s, const struct token *name,
+			 const struct token *title, long parent, bool nested)
+{
+	char nm[96], tt[96], pn[96], pt[96];
+	shown(name->s, name->len, nm, sizeof(nm));
+	if (nested) {
+		if (parent < 0)
+			return fail(c, name->line, "section '%s' inside a list: sections do not nest", nm);
+		const struct scan_section *p = &c->secs[parent];
+		if (p->title)
+			return fail(c, name->line, "a section inside %s '%s' ('%s'): sections do not nest",
+				    shown(p->name, p->nlen, pn, sizeof(pn)), shown(p->title, p->tlen, pt, sizeof(pt)), nm);
+		return fail(c, name->line, "a section inside %s ('%s'): sections do not nest",
+			    shown(p->name, p->nlen, pn, sizeof(pn)), nm);
+	}
+	unsigned kind = 0;
+	while (kind < 4 && !span_eq(name->s, name->len, section_kinds[kind]))
+		kind++;
+	if (kind == 4)
+		return fail(c, name->line, "unknown section '%s' (sections are hypervisor, boot, device and backend)",
+			    nm);
+	if (kind == 1 && title)
+		return fail(c, name->line, "boot takes no name: boot { ... }");
+	if (kind != 1 && !title)
+		return fail(c, name->line, "%s section without a name: %s \"NAME\" { ... }", nm, nm);
+	if (title && !vmm_name_valid(title->s, title->len))
+		return fail(c, name->line, "%s name \"%s\": a name is 1 to %d characters of A-Z a-z 0-9 . _ -",
+			    nm, shown(title->s, title->len, tt, sizeof(tt)), VMM_NAME_MAX);
+	/* Repeats: a last-one-wins merge would hide what the user wrote.
+	 * At most CONFIG_MAX_SECTIONS + 1 sections get here, so the
+	 * quadratic search stays small. */
+	for (size_t i = 0; i < c->nsecs; i++) {
+		const struct scan_section *o = &c->secs[i];
+		if (!span_eq(o->name, o->nlen, section_kinds[kind]))
+			continue;
+		if (kind <= 1)
+			return fail(c, name->line, "a second %s section (the first is on line %d)%s", nm, o->line,
+				    kind == 0 ? "; a machine has one hypervisor" : "");
+		if (o->tlen == title->len && memcmp(o->title, title->s, title->len) == 0)
+			return fail(c, name->line, "%s '%s' is defined twice (first on line %d)", nm,
+				    shown(title->s, title->len, tt, sizeof(tt)), o->line);
+	}
+	if (c->nsecs == s->seccap) {
+		size_t ncap = s->seccap ? s->seccap * 2 : 16;
+		struct scan_section *n = realloc(c->secs, ncap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		c->secs = n;
+		s->seccap = ncap;
+	}
+	c->secs[c->nsecs] = (struct scan_section){ .name = name->s, .nlen = name->len,
+						   .title = title ? title->s : NULL, .tlen = title ? title->len : 0,
+						   .line = name->line, .first = c->nsets };
+	return (long)c->nsecs++;
+}
+
+static int add_setting(struct parse_ctx *c, long section, const struct token *name)
+{
+	if (c->nsets == c->setcap) {
+		size_t ncap = c->setcap ? c->setcap * 2 : 64;
+		struct scan_setting *n = realloc(c->sets, ncap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		c->sets = n;
+		c->setcap = ncap;
+	}
+	c->sets[c->nsets++] = (struct scan_setting){ section, name->s, name->len, name->line };
+	return 0;
+}
+
+/* Scan the whole text once (see above).  0, or a negative errno with the
+ * error set. */
+static int scan(struct parse_ctx *c)
+{
+	struct scanner s = { .c = c, .p = c->text, .line = 1 };
+	struct frame {
+		enum tok kind;
+		int line;
+		long section; /* the section this brace opened, or -1 */
+	} stack[CONFIG_MAX_DEPTH];
+	size_t depth = 0, top_braces = 0;
+	enum { P_STMT, P_NAME, P_TITLE, P_VALUE, P_LIST } st = P_STMT;
+	bool lost = false; /* not a structure the scan follows: libconfuse will say why */
+	struct token t, name = { 0 }, title = { 0 };
+	long opened;
+	int rc;
+
+	for (;;) {
+		if (lex(&s, &t) == T_ERR)
+			return -EINVAL;
+		if (t.type == T_EOF)
+			break;
+		opened = -1;
+		long in = depth == 0 ? -1 : stack[depth - 1].kind == T_LBRACE ? stack[depth - 1].section : -2;
+		if (!lost) {
+			switch (st) {
+			case P_STMT:
+				if (t.type == T_STR) {
+					name = t;
+					st = P_NAME;
+				} else if (t.type == T_RBRACE && in >= 0) {
+					struct scan_section *sec = &c->secs[in];
+					sec->n = c->nsets - sec->first;
+					rc = check_repeats(c, sec->first, sec->n, in);
+					if (rc)
+						return rc;
+				} else if (!(t.type == T_RBRACE && depth == 0)) {
+					lost = true;
+				}
+				break;
+			case P_NAME:
+				st = P_STMT;
+				if (t.type == T_EQ || t.type == T_PLUSEQ) {
+					if (in == -2)
+						lost = true;
+					else if ((rc = add_setting(c, in, &name)))
+						return rc;
+					st = P_VALUE;
+				} else if (t.type == T_STR) {
+					title = t;
+					st = P_TITLE;
+				} else if (t.type == T_LBRACE) {
+					opened = open_section(c, &s, &name, NULL, in, depth > 0);
+					if (opened < 0)
+						return (int)opened;
+				} else {
+					lost = true;
+				}
+				break;
+			case P_TITLE:
+				st = P_STMT;
+				if (t.type == T_LBRACE) {
+					opened = open_section(c, &s, &name, &title, in, depth > 0);
+					if (opened < 0)
+						return (int)opened;
+				} else {
+					lost = true;
+				}
+				break;
+			case P_VALUE:
+				st = t.type == T_LBRACE ? P_LIST : P_STMT;
+				if (t.type != T_STR && t.type != T_LBRACE)
+					lost = true;
+				break;
+			case P_LIST:
+				if (t.type == T_RBRACE)
+					st = P_STMT;
+				else if (t.type != T_STR && t.type != T_COMMA)
+					lost = true;
+				break;
+			}
+		}
+		if (t.type == T_LBRACE || t.type == T_LPAREN) {
+			if (depth == 0 && t.type == T_LBRACE && ++top_braces > CONFIG_MAX_SECTIONS)
+				return fail(c, t.line, "more than %d sections, the limit for a machine config",
+					    CONFIG_MAX_SECTIONS);
+			if (depth == CONFIG_MAX_DEPTH)
+				return fail(c, t.line, "nested more than %d deep", CONFIG_MAX_DEPTH);
+			stack[depth++] = (struct frame){ t.type, t.line, opened };
+		} else if (t.type == T_RBRACE || t.type == T_RPAREN) {
+			if (depth == 0)
+				return fail(c, t.line, t.type == T_RBRACE ? "'}' closes no section" : "')' closes nothing");
+			depth--;
+		}
+	}
+	if (depth) {
+		const struct frame *f = &stack[depth - 1];
+		char nm[96], tt[96];
+		if (f->section < 0)
+			return fail(c, f->line, "'%c' is not closed before the end of the file",
+				    f->kind == T_LBRACE ? '{' : '(');
+		const struct scan_section *sec = &c->secs[f->section];
+		if (sec->title)
+			return fail(c, sec->line, "%s '%s' is not closed: no '}' before the end of the file",
+				    shown(sec->name, sec->nlen, nm, sizeof(nm)), shown(sec->title, sec->tlen, tt, sizeof(tt)));
+		return fail(c, sec->line, "%s is not closed: no '}' before the end of the file",
+			    shown(sec->name, sec->nlen, nm, sizeof(nm)));
+	}
+	return lost ? 0 : check_repeats(c, 0, c->nsets, -1);
 }
 
 /* ------------------------------------------------------------ pass 1 */
@@ -277,7 +663,7 @@ static void pass1_free(struct pass1 *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static cfg_t *parse(const char *file, const char *text, cfg_opt_t *opts, int flags, struct parse_ctx *c)
+static cfg_t *parse(cfg_opt_t *opts, int flags, struct parse_ctx *c)
 {
 	cfg_t *cfg = cfg_init(opts, flags);
 	if (!cfg) {
@@ -286,13 +672,10 @@ static cfg_t *parse(const char *file, const char *text, cfg_opt_t *opts, int fla
 	}
 	cfg_set_error_function(cfg, confuse_error);
 	cur = c;
-	int rc = text ? cfg_parse_buf(cfg, text) : cfg_parse(cfg, file);
+	int rc = cfg_parse_buf(cfg, c->text);
 	cur = NULL;
-	if (rc == CFG_FILE_ERROR) {
-		fail(c, 0, "cannot read: %s", strerror(errno ? errno : ENOENT));
-	} else if (rc != CFG_SUCCESS) {
+	if (rc != CFG_SUCCESS)
 		fail(c, 0, "syntax error");
-	}
 	if (rc != CFG_SUCCESS) {
 		cfg_free(cfg);
 		return NULL;
@@ -300,12 +683,10 @@ static cfg_t *parse(const char *file, const char *text, cfg_opt_t *opts, int fla
 	return cfg;
 }
 
-static int run_pass1(const char *file, const char *text, struct pass1 *p, struct parse_ctx *c)
+static int run_pass1(struct pass1 *p, struct parse_ctx *c)
 {
 	cfg_opt_t any[] = { CFG_STR("plugin", NULL, CFGF_NONE), CFG_STR("__unknown", NULL, CFGF_NONE),
 			    CFG_END() };
-	any[0].validcb = record_line;
-	any[1].validcb = record_line;
 	cfg_opt_t opts[] = {
 		CFG_STR("__unknown", NULL, CFGF_NONE),
 		CFG_SEC("hypervisor", any, CFGF_MULTI | CFGF_TITLE),
@@ -314,7 +695,7 @@ static int run_pass1(const char *file, const char *text, struct pass1 *p, struct
 		CFG_SEC("device", any, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 		CFG_END()
 	};
-	cfg_t *cfg = parse(file, text, opts, CFGF_IGNORE_UNKNOWN, c);
+	cfg_t *cfg = parse(opts, CFGF_IGNORE_UNKNOWN, c);
 	if (!cfg)
 		return -EINVAL;
 
@@ -343,6 +724,17 @@ static int run_pass1(const char *file, const char *text, struct pass1 *p, struct
 				int line = section_line(c, multi[k], cfg_title(s));
 				fail(c, line ? line : s->line, "%s '%s' names no plugin (add plugin = \"NAME\")",
 				     multi[k], cfg_title(s));
+				cfg_free(cfg);
+				return -EINVAL;
+			}
+			/* A plugin name becomes a file name and goes into
+			 * messages: plain names only, like section names. */
+			if (!vmm_name_valid(plugin, strlen(plugin))) {
+				char shown[128];
+				vmm_escape(plugin, strlen(plugin), shown, sizeof(shown));
+				fail(c, line_of(c, multi[k], cfg_title(s), "plugin"),
+				     "%s '%s': plugin name \"%s\": a name is 1 to %d characters of "
+				     "A-Z a-z 0-9 . _ -", multi[k], cfg_title(s), shown, VMM_NAME_MAX);
 				cfg_free(cfg);
 				return -EINVAL;
 			}
@@ -386,9 +778,9 @@ static int fill_instance(struct parse_ctx *c, cfg_t *s, const char *section, con
 	ci->props = vmm_propset_new(schema);
 	if (!ci->props)
 		return -ENOMEM;
+	/* From the scan, which saw every section libconfuse accepts (the
+	 * fuzzer checks that this is never 0). */
 	ci->line = section_line(c, section, title);
-	if (!ci->line)
-		ci->line = s->line;
 	for (size_t i = 0; i < union_opts->n; i++) {
 		const char *name = union_opts->o[i].name;
 		const char *value = cfg_size(s, name) ? cfg_getstr(s, name) : NULL;
@@ -424,7 +816,7 @@ static char *resolve_path(const char *config_file, const char *p)
 	return out;
 }
 
-static int run_pass2(const char *file, const char *text, const struct pass1 *p1, struct vmm_plugin_set *ps,
+static int run_pass2(const char *file, const struct pass1 *p1, struct vmm_plugin_set *ps,
 		     const char *path, struct vmm_machine_config *mc, struct parse_ctx *c)
 {
 	struct optlist hv_opts = { 0 }, be_opts = { 0 }, dev_opts = { 0 }, boot_opts = { 0 };
@@ -464,11 +856,7 @@ static int run_pass2(const char *file, const char *text, const struct pass1 *p1,
 		CFG_SEC("device", optlist_done(&dev_opts), CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 		CFG_END()
 	};
-	opts[0].validcb = record_line;
-	opts[1].validcb = record_line;
-	opts[2].validcb = record_line;
-	free_lines(c);
-	cfg = parse(file, text, opts, CFGF_NONE, c);
+	cfg = parse(opts, CFGF_NONE, c);
 	if (!cfg)
 		goto out;
 
@@ -574,28 +962,54 @@ out:
 	return rc;
 }
 
-int vmm_config_load(const char *file, struct vmm_plugin_set *ps, const char *plugin_path,
-		    struct vmm_machine_config **out, char *err, size_t errlen)
+int vmm_config_load_text(const char *file, const char *text, size_t len, struct vmm_plugin_set *ps,
+			 const char *plugin_path, struct vmm_machine_config **out, char *err, size_t errlen)
 {
 	struct pass1 p1 = { 0 };
 	struct parse_ctx c = { .file = file ? file : DEFAULT_MACHINE_NAME, .err = err, .errlen = errlen,
-			       .text = file ? NULL : vmm_default_machine, .plugin_of = pass1_plugin_of,
-			       .pass1 = &p1 };
-	struct vmm_machine_config *mc = calloc(1, sizeof(*mc));
-	const char *text = file ? NULL : vmm_default_machine;
+			       .plugin_of = pass1_plugin_of, .pass1 = &p1 };
+	struct vmm_machine_config *mc = NULL;
+	char *copy = NULL;
 	int rc;
 
 	*out = NULL;
-	if (!mc)
-		return -ENOMEM;
+	if (len > CONFIG_MAX_BYTES) {
+		rc = fail(&c, 0, "larger than 1 MiB, the limit for a machine config");
+		goto out;
+	}
+	/* libconfuse reads a C string: a NUL would end the config there. */
+	const char *nul = memchr(text, '\0', len);
+	if (nul) {
+		int line = 1;
+		for (const char *q = text; q < nul; q++)
+			line += *q == '\n';
+		rc = fail(&c, line, "a NUL byte: not a text file");
+		goto out;
+	}
+	mc = calloc(1, sizeof(*mc));
+	copy = malloc(len + 1);
+	if (!mc || !copy) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	/* A UTF-8 byte-order mark, as some editors write, is not part of
+	 * the first name (vmm.conf(5)). */
+	c.text = len >= 3 && memcmp(copy, "\xef\xbb\xbf", 3) == 0 ? copy + 3 : copy;
 	mc->file = strdup(c.file);
-	rc = run_pass1(file, text, &p1, &c);
+	rc = mc->file ? scan(&c) : -ENOMEM;
 	if (rc == 0)
-		rc = run_pass2(file, text, &p1, ps, plugin_path, mc, &c);
+		rc = run_pass1(&p1, &c);
+	if (rc == 0)
+		rc = run_pass2(file, &p1, ps, plugin_path, mc, &c);
 	if (rc == 0 && !file && !mc->kernel)
 		mc->kernel = strdup(DEFAULT_KERNEL);
+out:
 	pass1_free(&p1);
-	free_lines(&c);
+	free(c.secs);
+	free(c.sets);
+	free(copy);
 	if (rc) {
 		if (!c.have_err)
 			snprintf(err, errlen, "%s: %s", c.file, strerror(-rc));
@@ -604,6 +1018,60 @@ int vmm_config_load(const char *file, struct vmm_plugin_set *ps, const char *plu
 	}
 	*out = mc;
 	return 0;
+}
+
+/* The whole file, once: a pipe or /dev/stdin has no second read.  At
+ * most CONFIG_MAX_BYTES + 1 bytes are read, enough to tell it is too
+ * large. */
+static int read_config(struct parse_ctx *c, char **text, size_t *len)
+{
+	struct stat st;
+	FILE *f = fopen(c->file, "r");
+	if (!f)
+		return fail(c, 0, "cannot read: %s", strerror(errno));
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		return fail(c, 0, "cannot read: %s", strerror(EISDIR));
+	}
+	char *buf = malloc(CONFIG_MAX_BYTES + 2);
+	if (!buf) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	size_t n = fread(buf, 1, CONFIG_MAX_BYTES + 1, f);
+	if (ferror(f)) {
+		int e = errno;
+		fclose(f);
+		free(buf);
+		return fail(c, 0, "cannot read: %s", strerror(e ? e : EIO));
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+int vmm_config_load(const char *file, struct vmm_plugin_set *ps, const char *plugin_path,
+		    struct vmm_machine_config **out, char *err, size_t errlen)
+{
+	struct parse_ctx c = { .file = file, .err = err, .errlen = errlen };
+	char *text = NULL;
+	size_t len = 0;
+
+	*out = NULL;
+	if (!file)
+		return vmm_config_load_text(NULL, vmm_default_machine, strlen(vmm_default_machine), ps,
+					    plugin_path, out, err, errlen);
+	int rc = read_config(&c, &text, &len);
+	if (rc) {
+		if (!c.have_err)
+			snprintf(err, errlen, "%s: %s", file, strerror(-rc));
+		return rc;
+	}
+	rc = vmm_config_load_text(file, text, len, ps, plugin_path, out, err, errlen);
+	free(text);
+	return rc;
 }
 
 static void free_instance(struct vmm_cfg_instance *ci)

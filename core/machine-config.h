@@ -1,9 +1,10 @@
 /* core/machine-config.h - machine configs (libconfuse) validated against plugin schemas.
  *
- * A config is read in two passes: the first learns which plugins the file
- * names, the second parses again with a schema that knows those plugins'
- * properties, so every value is checked with its file and line before any
- * plugin code runs.
+ * A config is read once, scanned for what libconfuse cannot be trusted
+ * with (see machine-config.c), then parsed in two passes: the first learns
+ * which plugins the file names, the second parses again with a schema that
+ * knows those plugins' properties, so every value is checked with its file
+ * and line before any plugin code runs.
  *
  * Error convention: 0 or a negative errno; on error `err` holds one line,
  * "FILE:LINE: what is wrong".
@@ -50,6 +51,11 @@ extern const char vmm_default_machine[];
  * names from `plugin_path` into `ps`. */
 int vmm_config_load(const char *file, struct vmm_plugin_set *ps, const char *plugin_path,
 		    struct vmm_machine_config **out, char *err, size_t errlen);
+/* The same from `len` bytes of text (any bytes: a NUL is an error):
+ * `file` names it in messages and anchors relative paths; NULL means the
+ * built-in default machine.  For tests and the fuzzer. */
+int vmm_config_load_text(const char *file, const char *text, size_t len, struct vmm_plugin_set *ps,
+			 const char *plugin_path, struct vmm_machine_config **out, char *err, size_t errlen);
 void vmm_config_free(struct vmm_machine_config *c);
 
 /* Settings a command line may override; NULL/0 keep the config's. */

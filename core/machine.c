@@ -99,8 +99,21 @@ static int host_bus_map(const struct vmm_host *h, enum vmm_bus bus, uint64_t bas
 		return -EINVAL;
 	}
 	int rc = vmm_bus_map(&in->m->bus[bus], base, len, ops, opaque, &in->owner, err, sizeof(err));
-	if (rc)
+	if (rc) {
+		/* A device's refusal names its config line: the fix is there. */
+		const struct vmm_machine_config *cfg = in->m->cfg;
+		size_t nlen = strlen(in->name);
+		for (size_t i = 0; i < cfg->ndevices; i++) {
+			if (strcmp(cfg->devices[i].name, in->name) != 0)
+				continue;
+			const char *msg = strncmp(err, in->name, nlen) == 0 && strncmp(err + nlen, ": ", 2) == 0 ?
+					  err + nlen + 2 : err;
+			vmm_log(VMM_LOG_ERROR, NULL, "%s:%d: device '%s': %s", cfg->file, cfg->devices[i].line,
+				in->name, msg);
+			return rc;
+		}
 		vmm_log(VMM_LOG_ERROR, NULL, "%s", err);
+	}
 	return rc;
 }
 
@@ -1347,9 +1360,17 @@ static int create_devices(struct vmm_machine *m)
 		if (!in)
 			return -ENOMEM;
 		int rc = ops->create(&in->host, &in->state);
-		if (rc < 0) {
-			vmm_log(VMM_LOG_ERROR, NULL, "%s:%d: device '%s' (plugin %s) failed to start: %s",
-				m->cfg->file, ci->line, ci->name, ci->plugin, strerror(-rc));
+		if (rc != 0) {
+			/* 0 or a negative errno (vmm/device.h): a positive value
+			 * is a bug in the plugin, refused like a failure (its
+			 * state is not destroyed: who knows what it holds). */
+			if (rc > 0)
+				vmm_log(VMM_LOG_ERROR, NULL, "%s:%d: device '%s' (plugin %s): create() returned %d, "
+					"not 0 or a negative errno", m->cfg->file, ci->line, ci->name, ci->plugin, rc);
+			else
+				vmm_log(VMM_LOG_ERROR, NULL, "%s:%d: device '%s' (plugin %s) failed to start: %s",
+					m->cfg->file, ci->line, ci->name, ci->plugin, strerror(-rc));
+			rc = rc > 0 ? -EPROTO : rc;
 			for (int b = 0; b < VMM_BUS_COUNT; b++)
 				vmm_bus_unmap_owner(&m->bus[b], &in->owner);
 			in->failed = true;
@@ -1396,6 +1417,23 @@ static int setup_ram(struct vmm_machine *m)
 		}
 	}
 	return 0;
+}
+
+/* MMIO no device may take: guest RAM (a region there would never see an
+ * access), and the windows the hypervisor's in-kernel interrupt
+ * controllers answer itself.  With irqchip = "split" or "emulated" the
+ * IOAPIC window belongs to the ioapic plugin, whose region a clash
+ * already names; with "emulated" there is no local APIC. */
+static void reserve_mmio(struct vmm_machine *m)
+{
+	struct vmm_bus_space *mmio = &m->bus[VMM_BUS_MMIO];
+
+	for (unsigned i = 0; i < m->nram; i++)
+		vmm_bus_reserve(mmio, m->ram[i].gpa, m->ram[i].size, "guest RAM");
+	if (m->irq_mode != VMM_IRQ_EMULATED)
+		vmm_bus_reserve(mmio, 0xfee00000, 0x100000, "the local APIC window of the hypervisor");
+	if (m->irq_mode == VMM_IRQ_KERNEL)
+		vmm_bus_reserve(mmio, 0xfec00000, 0x1000, "the IOAPIC window of the hypervisor");
 }
 
 static void kick_handler(int sig)
@@ -1486,6 +1524,7 @@ int vmm_machine_create(const struct vmm_machine_config *cfg, struct vmm_plugin_s
 	rc = setup_ram(m);
 	if (rc)
 		goto out_destroy;
+	reserve_mmio(m);
 	for (unsigned i = 0; i < m->nvcpus; i++) {
 		m->vcpus[i].m = m;
 		m->vcpus[i].index = i;

@@ -349,3 +349,47 @@ const char *vmm_propset_get_str(const struct vmm_propset *ps, const char *name)
 		return NULL;
 	return v->set ? v->s : d->def_str;
 }
+
+bool vmm_name_valid(const char *s, size_t len)
+{
+	if (!s || len == 0 || len > VMM_NAME_MAX)
+		return false;
+	/* Explicit ranges: isalnum() would follow the locale. */
+	for (size_t i = 0; i < len; i++) {
+		char ch = s[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      ch == '.' || ch == '_' || ch == '-'))
+			return false;
+	}
+	return true;
+}
+
+void vmm_escape(const char *s, size_t len, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	if (!outlen)
+		return;
+	out[0] = '\0';
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		char tmp[8];
+		if (ch == '\n')
+			snprintf(tmp, sizeof(tmp), "\\n");
+		else if (ch == '\t')
+			snprintf(tmp, sizeof(tmp), "\\t");
+		else if (ch < 0x20 || ch >= 0x7f)
+			snprintf(tmp, sizeof(tmp), "\\x%02x", ch);
+		else
+			snprintf(tmp, sizeof(tmp), "%c", ch);
+		size_t n = strlen(tmp);
+		/* Room for this, and for "..." should the next not fit. */
+		if (o + n + 4 > outlen) {
+			if (o + 4 <= outlen)
+				memcpy(out + o, "...", 4);
+			return;
+		}
+		memcpy(out + o, tmp, n + 1);
+		o += n;
+	}
+}

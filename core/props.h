@@ -30,6 +30,15 @@ const struct vmm_prop_desc *vmm_prop_find(const struct vmm_prop_desc *schema, co
 int vmm_prop_parse_int(const char *s, int64_t *out);
 int vmm_prop_parse_bool(const char *s, bool *out);
 const char *vmm_prop_type_name(enum vmm_prop_type t);
+
+/* Names of devices, backends, plugins and properties: 1 to
+ * VMM_NAME_MAX characters of A-Z a-z 0-9 . _ - (vmm.conf(5)).  They go
+ * into log lines and file names, so nothing else is allowed. */
+#define VMM_NAME_MAX 63
+bool vmm_name_valid(const char *s, size_t len);
+/* `s` (len bytes) made printable for a message: control characters and
+ * bytes >= 0x7f as \n, \t or \xNN, and cut with "..." to fit `out`. */
+void vmm_escape(const char *s, size_t len, char *out, size_t outlen);
 /* The default rendered as text ("0x3f8", "true", "\"stdio\"", "none"). */
 void vmm_prop_format_default(const struct vmm_prop_desc *d, char *buf, size_t len);
 

@@ -56,6 +56,58 @@ tests_fixtures_older_minor_la_SOURCES = tests/fixtures/broken-plugin.c
 tests_fixtures_older_minor_la_CFLAGS = $(plugin_cflags) -DOLDER_MINOR -DFIXTURE_NAME=\"older-minor\"
 tests_fixtures_older_minor_la_LDFLAGS = $(fixture_ldflags)
 
+# Descriptors and schemas that break the rules of vmm/plugin.h (issue 9),
+# and a device whose create() returns a positive value.
+check_LTLIBRARIES += tests/fixtures/huge-desc.la
+tests_fixtures_huge_desc_la_SOURCES = tests/fixtures/broken-plugin.c
+tests_fixtures_huge_desc_la_CFLAGS = $(plugin_cflags) -DBROKEN_HUGE_DESC -DFIXTURE_NAME=\"huge-desc\"
+tests_fixtures_huge_desc_la_LDFLAGS = $(fixture_ldflags)
+
+check_LTLIBRARIES += tests/fixtures/huge-ops.la
+tests_fixtures_huge_ops_la_SOURCES = tests/fixtures/broken-plugin.c
+tests_fixtures_huge_ops_la_CFLAGS = $(plugin_cflags) -DBROKEN_HUGE_OPS -DFIXTURE_NAME=\"huge-ops\"
+tests_fixtures_huge_ops_la_LDFLAGS = $(fixture_ldflags)
+
+check_LTLIBRARIES += tests/fixtures/bad-name.la
+tests_fixtures_bad_name_la_SOURCES = tests/fixtures/broken-plugin.c
+tests_fixtures_bad_name_la_CFLAGS = $(plugin_cflags) -DBROKEN_NAME -DFIXTURE_NAME=\"bad-name\"
+tests_fixtures_bad_name_la_LDFLAGS = $(fixture_ldflags)
+
+check_LTLIBRARIES += tests/fixtures/prop-default-range.la
+tests_fixtures_prop_default_range_la_SOURCES = tests/fixtures/broken-plugin.c
+tests_fixtures_prop_default_range_la_CFLAGS = $(plugin_cflags) -DBROKEN_PROP_DEFAULT_RANGE -DFIXTURE_NAME=\"prop-default-range\"
+tests_fixtures_prop_default_range_la_LDFLAGS = $(fixture_ldflags)
+
+check_LTLIBRARIES += tests/fixtures/prop-default-enum.la
+tests_fixtures_prop_default_enum_la_SOURCES = tests/fixtures/broken-plugin.c
+tests_fixtures_prop_default_enum_la_CFLAGS = $(plugin_cflags) -DBROKEN_PROP_DEFAULT_ENUM -DFIXTURE_NAME=\"prop-default-enum\"
+tests_fixtures_prop_default_enum_la_LDFLAGS = $(fixture_ldflags)
+
+check_LTLIBRARIES += tests/fixtures/prop-duplicate.la
+tests_fixtures_prop_duplicate_la_SOURCES = tests/fixtures/broken-plugin.c
+tests_fixtures_prop_duplicate_la_CFLAGS = $(plugin_cflags) -DBROKEN_PROP_DUPLICATE -DFIXTURE_NAME=\"prop-duplicate\"
+tests_fixtures_prop_duplicate_la_LDFLAGS = $(fixture_ldflags)
+
+check_LTLIBRARIES += tests/fixtures/prop-empty.la
+tests_fixtures_prop_empty_la_SOURCES = tests/fixtures/broken-plugin.c
+tests_fixtures_prop_empty_la_CFLAGS = $(plugin_cflags) -DBROKEN_PROP_EMPTY -DFIXTURE_NAME=\"prop-empty\"
+tests_fixtures_prop_empty_la_LDFLAGS = $(fixture_ldflags)
+
+check_LTLIBRARIES += tests/fixtures/prop-reserved.la
+tests_fixtures_prop_reserved_la_SOURCES = tests/fixtures/broken-plugin.c
+tests_fixtures_prop_reserved_la_CFLAGS = $(plugin_cflags) -DBROKEN_PROP_RESERVED -DFIXTURE_NAME=\"prop-reserved\"
+tests_fixtures_prop_reserved_la_LDFLAGS = $(fixture_ldflags)
+
+check_LTLIBRARIES += tests/fixtures/prop-name.la
+tests_fixtures_prop_name_la_SOURCES = tests/fixtures/broken-plugin.c
+tests_fixtures_prop_name_la_CFLAGS = $(plugin_cflags) -DBROKEN_PROP_NAME -DFIXTURE_NAME=\"prop-name\"
+tests_fixtures_prop_name_la_LDFLAGS = $(fixture_ldflags)
+
+check_LTLIBRARIES += tests/fixtures/positive-create.la
+tests_fixtures_positive_create_la_SOURCES = tests/fixtures/broken-plugin.c
+tests_fixtures_positive_create_la_CFLAGS = $(plugin_cflags) -DPOSITIVE_CREATE -DFIXTURE_NAME=\"positive-create\"
+tests_fixtures_positive_create_la_LDFLAGS = $(fixture_ldflags)
+
 check_LTLIBRARIES += tests/fixtures/fake-hv.la
 tests_fixtures_fake_hv_la_SOURCES = tests/fixtures/fake-hv.c
 tests_fixtures_fake_hv_la_CFLAGS = $(plugin_cflags)

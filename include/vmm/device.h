@@ -22,7 +22,8 @@ struct vmm_device_ops {
 	uint32_t size; /* sizeof(struct vmm_device_ops) */
 	/* Build one instance.  `h` stays valid until destroy().  On failure
 	 * log why through h->log and return a negative errno; the core then
-	 * unmaps anything the instance mapped. */
+	 * unmaps anything the instance mapped.  Any other value than 0 or a
+	 * negative errno is refused as a failure (and destroy() not called). */
 	int (*create)(const struct vmm_host *h, void **state);
 	/* Free the instance.  May be NULL. */
 	void (*destroy)(void *state);

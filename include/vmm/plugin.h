@@ -54,6 +54,12 @@ enum vmm_prop_type {
 	VMM_PROP_ENUM = 4,   /* one of .choices */
 };
 
+/* The loader refuses a schema that breaks these rules, naming the plugin:
+ * each name 1 to 63 characters of A-Z a-z 0-9 . _ -, given once, and not
+ * "plugin" (the config's key for the plugin itself); an INT default inside
+ * min..max, a BOOL default 0 or 1, an ENUM default one of .choices (a
+ * required property's default is not checked).  The descriptor's and the
+ * ops tables' `size` are at most what this ABI version defines. */
 struct vmm_prop_desc {
 	const char *name;           /* NULL terminates a schema array */
 	enum vmm_prop_type type;
@@ -70,7 +76,7 @@ struct vmm_plugin {
 	uint32_t abi_minor;   /* VMM_ABI_MINOR the plugin was built with */
 	uint32_t size;        /* sizeof(struct vmm_plugin) the plugin was built with */
 	uint32_t kind;        /* enum vmm_plugin_kind */
-	const char *name;     /* unique; what a config's `plugin = ` names */
+	const char *name;     /* unique; what a config's `plugin = ` names; 1-63 of A-Za-z0-9._- */
 	const char *version;  /* the plugin's own version string */
 	const char *summary;  /* one line */
 	const struct vmm_prop_desc *props; /* NULL-name-terminated, or NULL for none */

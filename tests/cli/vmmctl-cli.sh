@@ -28,6 +28,25 @@ for conf in "$VMM_SRCDIR"/machines/*.conf; do
 done
 expect 2 "/nonexistent.conf: cannot read" "$VMMCTL" check /nonexistent.conf
 
+# Hostile configs: one line naming the file and the line, status 2, never a
+# crash (libconfuse recursed once per open section) nor minutes of parsing
+# (it is quadratic in sections; past the limit nothing reaches it).
+awk 'BEGIN { for (i = 0; i < 40000; i++) print "device \"x\" {" }' >"$TMPD/deep.conf"
+expect 2 "deep.conf:2: a section inside device 'x'" "$VMMCTL" check "$TMPD/deep.conf"
+expect 2 "deep.conf:2: a section inside device 'x'" "$VMMCTL" run "$TMPD/deep.conf"
+awk 'BEGIN { for (i = 0; i < 154000; i++) printf "device \"d%d\" { plugin = \"debug-exit\" }\n", i }' \
+	>"$TMPD/many.conf"
+expect 2 "many.conf: larger than 1 MiB, the limit" "$VMMCTL" check "$TMPD/many.conf"
+head -n 2000 "$TMPD/many.conf" >"$TMPD/2000.conf"
+expect 2 "2000.conf:1025: more than 1024 sections" "$VMMCTL" check "$TMPD/2000.conf"
+expect 2 "^vmmctl: $TMPD: cannot read: Is a directory\$" "$VMMCTL" check "$TMPD"
+# A pipe is read once: its error is reported, not lost to a second read.
+out=$(printf 'memory = 32M\nmemroy = 1\n' | "$VMMCTL" check /dev/stdin 2>&1); got=$?
+[ "$got" = 2 ] || fail "check /dev/stdin: exit $got, expected 2: $out"
+printf '%s\n' "$out" | grep -q "^vmmctl: /dev/stdin:2: no such option 'memroy'" ||
+	fail "check /dev/stdin: $out"
+echo "ok: check /dev/stdin reports the error in a pipe"
+
 # A broken .so on the path is reported in one line; the listing goes on.
 mkdir -p "$TMPD/plugins"
 echo "not a plugin" >"$TMPD/plugins/broken.so"

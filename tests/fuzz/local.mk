@@ -1,4 +1,5 @@
-# tests/fuzz: libFuzzer targets for the virtio code and the boot loaders, built with $(FUZZ_CC)
+# tests/fuzz: libFuzzer targets for the virtio code, the boot loaders and the
+# config reader, built with $(FUZZ_CC)
 # (clang) rather than $(CC), so by explicit rules instead of automake
 # programs.  The device sources are compiled into the fuzz binary (each
 # device's vmm_plugin_entry renamed) against tests/fuzz/fake-host.c, so
@@ -8,7 +9,8 @@
 TESTS += tests/fuzz/run-fuzz.sh
 EXTRA_DIST += tests/fuzz/run-fuzz.sh tests/fuzz/README.md tests/fuzz/make-corpus.py \
 	tests/fuzz/fake-host.c tests/fuzz/fake-host.h tests/fuzz/fuzz_virtqueue.c \
-	tests/fuzz/fuzz_virtio_devices.c tests/fuzz/fuzz_boot.c tests/fuzz/corpus
+	tests/fuzz/fuzz_virtio_devices.c tests/fuzz/fuzz_boot.c tests/fuzz/fuzz_config.c \
+	tests/fuzz/corpus
 CLEANFILES += tests/fuzz/*.fuzz-log
 
 if HAVE_FUZZ
@@ -21,7 +23,8 @@ FUZZ_CFLAGS_ALL = -std=gnu11 -D_GNU_SOURCE -g -O1 -I$(top_srcdir)/include -I$(to
 FUZZ_LINK = $(FUZZ_CC) $(FUZZ_CFLAGS_ALL) -fsanitize=fuzzer
 
 fuzz_programs = tests/fuzz/fuzz_virtqueue tests/fuzz/fuzz_virtio_devices \
-	tests/fuzz/fuzz_boot_pvh tests/fuzz/fuzz_boot_bzimage tests/fuzz/fuzz_boot_flat
+	tests/fuzz/fuzz_boot_pvh tests/fuzz/fuzz_boot_bzimage tests/fuzz/fuzz_boot_flat \
+	tests/fuzz/fuzz_config
 check_SCRIPTS = $(fuzz_programs)
 CLEANFILES += $(fuzz_programs) tests/fuzz/*.fuzz.o
 
@@ -79,4 +82,18 @@ tests/fuzz/fuzz_boot_bzimage: $(fuzz_boot_deps)
 tests/fuzz/fuzz_boot_flat: $(fuzz_boot_deps)
 	@$(MKDIR_P) tests/fuzz
 	$(AM_V_CCLD)$(fuzz_boot_link) -DFUZZ_BOOT_FORMAT=VMM_BOOT_FLAT
+
+# The config reader with libconfuse (not instrumented: its crashes still
+# show) and the loader; the plugins' schemas come from dlopen()ing the
+# build's plugins at start-up (VMM_PLUGIN_PATH).  -I$(top_builddir): config.h;
+# VMM_DATADIR as for the core (Makefile.am).
+fuzz_config_sources = $(srcdir)/tests/fuzz/fuzz_config.c $(srcdir)/core/machine-config.c \
+	$(srcdir)/core/props.c $(srcdir)/core/loader.c
+
+tests/fuzz/fuzz_config: $(fuzz_config_sources) $(srcdir)/core/machine-config.h $(srcdir)/core/props.h \
+		$(srcdir)/core/loader.h
+	@$(MKDIR_P) tests/fuzz
+	$(AM_V_CCLD)$(FUZZ_LINK) -I$(top_builddir) -DVMM_DATADIR='"$(pkgdatadir)"' $(CONFUSE_CFLAGS) \
+		-o $@ $(fuzz_config_sources) \
+		$(CONFUSE_LIBS) -ldl
 endif

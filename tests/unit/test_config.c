@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/machine-config.h"
 
 static char plugin_path[8400];
@@ -245,6 +246,269 @@ static void test_default_machine(void **state)
 	vmm_plugin_set_free(ps);
 }
 
+
+/* ------------------------------------------- hostile input (issue 9) */
+
+/* Load a text that is no file: a pipe, read through /dev/fd/N. */
+static int load_pipe(const char *text, char *err, size_t errlen, char *name, size_t namelen)
+{
+	struct vmm_plugin_set *ps = vmm_plugin_set_new();
+	struct vmm_machine_config *mc = NULL;
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], text, strlen(text)), (ssize_t)strlen(text));
+	close(fds[1]);
+	snprintf(name, namelen, "/dev/fd/%d", fds[0]);
+	int rc = vmm_config_load(name, ps, plugin_path, &mc, err, errlen);
+	close(fds[0]);
+	vmm_config_free(mc);
+	vmm_plugin_set_free(ps);
+	return rc;
+}
+
+/* A pipe can be read once: the error in it must not vanish. */
+static void test_config_from_a_pipe_is_read_once(void **state)
+{
+	char err[1024] = "", name[64], want[128];
+	assert_int_not_equal(load_pipe("hypervisor \"fake-hv\" {}\n\nmemroy = 16M\n", err, sizeof(err), name,
+				       sizeof(name)), 0);
+	snprintf(want, sizeof(want), "%s:3: ", name);
+	if (strncmp(err, want, strlen(want)) != 0 || !strstr(err, "memroy"))
+		fail_msg("expected \"%s...memroy\", got \"%s\"", want, err);
+	assert_int_equal(load_pipe("hypervisor \"fake-hv\" {}\nmemory = 16M\n", err, sizeof(err), name,
+				   sizeof(name)), 0);
+}
+
+static void test_directory_as_config(void **state)
+{
+	struct vmm_plugin_set *ps = vmm_plugin_set_new();
+	struct vmm_machine_config *mc = NULL;
+	char err[1024] = "", want[512];
+	assert_int_not_equal(vmm_config_load(conf_path, ps, plugin_path, &mc, err, sizeof(err)), 0);
+	snprintf(want, sizeof(want), "%s: cannot read: Is a directory", conf_path);
+	assert_string_equal(err, want);
+	vmm_plugin_set_free(ps);
+}
+
+/* 40,000 open sections: libconfuse would recurse until the stack
+ * overflows.  Refused at the first brace past the limit. */
+static void test_deep_nesting_is_refused(void **state)
+{
+	size_t n = 40000;
+	char *text = malloc(n * 4 + 64);
+	assert_non_null(text);
+	char *text2 = malloc(n * 16 + 64);
+	assert_non_null(text2);
+	char *p = text2 + sprintf(text2, "hypervisor \"fake-hv\" {}\n");
+	for (size_t i = 0; i < n; i++)
+		p += sprintf(p, "device \"x\" {\n");
+	expect_error(text2, 3, "a section inside device 'x'");
+	free(text2);
+	/* The same on one line, as lists the structure check does not name. */
+	p = text + sprintf(text, "hypervisor \"fake-hv\" {}\nx = ");
+	for (size_t i = 0; i < n; i++)
+		*p++ = '{';
+	*p = '\0';
+	expect_error(text, 2, "nested more than 8 deep");
+	free(text);
+}
+
+/* Parse time must stay linear: past 1024 sections a config is refused
+ * before libconfuse (quadratic in the number of sections) sees it. */
+static void test_section_count_limit(void **state)
+{
+	char *text = malloc(1100 * 64);
+	assert_non_null(text);
+	char *p = text;
+	for (int i = 0; i < 1024; i++)
+		p += sprintf(p, "device \"d%d\" { plugin = \"debug-exit\" }\n", i);
+	struct vmm_plugin_set *ps = vmm_plugin_set_new();
+	struct vmm_machine_config *mc = load_ok(text, ps);
+	assert_int_equal(mc->ndevices, 1024);
+	assert_int_equal(mc->devices[1023].line, 1024);
+	vmm_config_free(mc);
+	vmm_plugin_set_free(ps);
+	sprintf(p, "backend \"b\" { plugin = \"stdio\" }\n");
+	expect_error(text, 1025, "more than 1024 sections");
+	free(text);
+}
+
+static void test_size_limit(void **state)
+{
+	size_t n = (1u << 20) + 1;
+	char *text = malloc(n + 1);
+	assert_non_null(text);
+	memset(text, ' ', n);
+	text[0] = '#';
+	text[n] = '\0';
+	struct vmm_plugin_set *ps = vmm_plugin_set_new();
+	struct vmm_machine_config *mc = NULL;
+	char err[1024] = "";
+	const char *file = write_conf(text);
+	assert_int_not_equal(vmm_config_load(file, ps, plugin_path, &mc, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, file));
+	assert_non_null(strstr(err, "larger than 1 MiB"));
+	vmm_plugin_set_free(ps);
+	/* 1 MiB exactly is fine */
+	text[n - 1] = '\0';
+	ps = vmm_plugin_set_new();
+	mc = load_ok(text, ps);
+	vmm_config_free(mc);
+	vmm_plugin_set_free(ps);
+	free(text);
+}
+
+/* A repeated setting is an error naming both lines, never "the last wins". */
+static void test_repeated_settings(void **state)
+{
+	expect_error("memory = 64M\nhypervisor \"fake-hv\" {}\n\nmemory = 32M\n", 4,
+		     "'memory' is set twice (first on line 1)");
+	expect_error("hypervisor \"fake-hv\" {}\nboot { kernel = \"a\" }\nboot { cmdline = \"b\" }\n", 3,
+		     "a second boot section (the first is on line 2)");
+	expect_error("hypervisor \"fake-hv\" { slots = 4 }\n\nhypervisor \"fake-hv\" { slots = 8 }\n", 3,
+		     "a second hypervisor section (the first is on line 1)");
+	expect_error("hypervisor \"fake-hv\" {}\ndevice \"x\" {\n plugin = \"debug-exit\"\n iobase = 1\n"
+		     " iobase = 2\n}\n", 5, "device 'x': 'iobase' is set twice (first on line 4)");
+	expect_error("hypervisor \"fake-hv\" {}\nboot {\n kernel = \"a\"\n kernel = \"b\"\n}\n", 4,
+		     "boot: 'kernel' is set twice (first on line 3)");
+	expect_error("hypervisor \"fake-hv\" {}\nbackend \"b\" { plugin = \"stdio\" }\n"
+		     "device \"x\" { plugin = \"debug-exit\" }\nbackend \"b\" { plugin = \"file\" path = \"/x\" }\n", 4,
+		     "backend 'b' is defined twice (first on line 2)");
+}
+
+static void test_unterminated_section(void **state)
+{
+	expect_error("hypervisor \"fake-hv\" {}\n\ndevice \"x\" {\n plugin = \"debug-exit\"\n\n", 3,
+		     "device 'x' is not closed");
+	expect_error("hypervisor \"fake-hv\" {}\n}\n", 2, "'}' closes no section");
+}
+
+/* Names are [A-Za-z0-9._-], 1 to 63 characters: never raw bytes in a log line. */
+static void test_names_are_plain(void **state)
+{
+	static const char *const bad[] = {
+		"\"\"", "\"a\\nb\"", "\"a\\033[31mred\"", "\"a b\"", "\"a\nb\"", "\"caf\xc3\xa9\"",
+		"\"0123456789012345678901234567890123456789012345678901234567890123\"", "\"${HOME}\"",
+	};
+	char text[512];
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "hypervisor \"fake-hv\" {}\ndevice %s { plugin = \"debug-exit\" }\n",
+			 bad[i]);
+		expect_error(text, 2, "device name");
+		snprintf(text, sizeof(text), "hypervisor \"fake-hv\" {}\n\nbackend %s { plugin = \"stdio\" }\n", bad[i]);
+		expect_error(text, 3, "backend name");
+		snprintf(text, sizeof(text), "hypervisor \"fake-hv\" {}\ndevice \"d\" {\n plugin = %s\n}\n", bad[i]);
+		expect_error(text, 3, "plugin name");
+	}
+	struct vmm_plugin_set *ps = vmm_plugin_set_new();
+	struct vmm_machine_config *mc = load_ok(
+		"hypervisor \"fake-hv\" {}\n"
+		"device \"A-z_0.9\" { plugin = \"debug-exit\" }\n"
+		"device 012345678901234567890123456789012345678901234567890123456789012 { plugin = debug-exit }\n", ps);
+	assert_int_equal(mc->ndevices, 2);
+	vmm_config_free(mc);
+	vmm_plugin_set_free(ps);
+}
+
+/* Whatever a bad value holds, the message stays one printable line. */
+static void test_error_is_one_printable_line(void **state)
+{
+	struct vmm_plugin_set *ps = vmm_plugin_set_new();
+	struct vmm_machine_config *mc = NULL;
+	char err[1024] = "";
+	const char *file = write_conf("hypervisor \"fake-hv\" {}\ndevice \"x\" { plugin = \"debug-exit\"\n"
+				      " iobase = \"1\\n\\033[31mvmmctl: forged\" }\n");
+	assert_int_not_equal(vmm_config_load(file, ps, plugin_path, &mc, err, sizeof(err)), 0);
+	for (const char *p = err; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			fail_msg("control character 0x%02x in \"%s\"", *p, err);
+	assert_non_null(strstr(err, "\\n\\x1b[31mvmmctl: forged"));
+	vmm_plugin_set_free(ps);
+}
+
+static void test_error_lines(void **state)
+{
+	/* the line where the string starts, not the end of the file */
+	expect_error("hypervisor \"fake-hv\" {}\n\nboot { cmdline = \"console=ttyS0 }\n\n\n\n", 3,
+		     "string not closed");
+	expect_error("hypervisor \"fake-hv\" {}\nboot { cmdline = 'abc }\n\n", 2, "string not closed");
+	expect_error("hypervisor \"fake-hv\" {}\n\n/* a comment\n\n", 3, "comment not closed");
+	/* an unknown section on its own line, not the next section's */
+	expect_error("hypervisor \"fake-hv\" {}\nfoo { x = 1 }\n\n\ndevice \"x\" { plugin = \"debug-exit\" }\n", 2,
+		     "unknown section 'foo'");
+	expect_error("hypervisor \"fake-hv\" {}\ndevice \"x\" {\n plugin = \"debug-exit\"\n"
+		     " extra { x = 1 }\n}\n", 4, "a section inside device 'x'");
+}
+
+/* A UTF-8 byte-order mark at the start is skipped (vmm.conf(5)). */
+static void test_byte_order_mark(void **state)
+{
+	struct vmm_plugin_set *ps = vmm_plugin_set_new();
+	struct vmm_machine_config *mc = load_ok("\xef\xbb\xbfmemory = 32M\nhypervisor \"fake-hv\" {}\n", ps);
+	assert_int_equal(mc->memory, 32 << 20);
+	vmm_config_free(mc);
+	vmm_plugin_set_free(ps);
+	expect_error("\xef\xbb\xbfmemroy = 32M\nhypervisor \"fake-hv\" {}\n", 1, "no such option 'memroy'");
+	/* anywhere else it is a stray character in a name */
+	expect_error("hypervisor \"fake-hv\" {}\n\xef\xbb\xbfmemory = 32M\n", 2, "no such option '\\xef\\xbb\\xbfmemory'");
+}
+
+/* "//" at the start of a token opens a comment even before a word, as in
+ * libconfuse 3.3 (the fuzzer found the scan taking it for a word). */
+static void test_line_comment_before_a_word(void **state)
+{
+	struct vmm_plugin_set *ps = vmm_plugin_set_new();
+	struct vmm_machine_config *mc = load_ok("hypervisor \"fake-hv\" {}\n"
+						"//device \"a b\" { {{ plugin = \"x\"\n"
+						"memory = 32M //x\n", ps);
+	assert_int_equal(mc->memory, 32 << 20);
+	assert_int_equal(mc->ndevices, 0);
+	vmm_config_free(mc);
+	vmm_plugin_set_free(ps);
+}
+
+/* Whatever reaches a log line (a backend a device names, say, or a
+ * guest's text) comes out as one line, without control characters. */
+static void test_log_line_is_one_line(void **state)
+{
+	char path[256], buf[512] = "";
+	snprintf(path, sizeof(path), "%s/log", conf_path);
+	fflush(stderr);
+	int saved = dup(STDERR_FILENO);
+	FILE *f = fopen(path, "w+");
+	assert_non_null(f);
+	dup2(fileno(f), STDERR_FILENO);
+	vmm_log(VMM_LOG_ERROR, "dev", "no backend named '%s'", "x\nvmmctl: forged\033[2J");
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(f);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	unlink(path);
+	buf[n] = '\0';
+	assert_string_equal(buf, "vmmctl: dev: error: no backend named 'x\\nvmmctl: forged\\x1b[2J'\r\n");
+}
+
+static void test_nul_byte(void **state)
+{
+	static const char text[] = "hypervisor \"fake-hv\" {}\nmemory = 32M\0memroy = 1\n";
+	struct vmm_plugin_set *ps = vmm_plugin_set_new();
+	struct vmm_machine_config *mc = NULL;
+	char err[1024] = "", want[300];
+	char path[256];
+	snprintf(path, sizeof(path), "%s/machine.conf", conf_path);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fwrite(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	assert_int_not_equal(vmm_config_load(path, ps, plugin_path, &mc, err, sizeof(err)), 0);
+	snprintf(want, sizeof(want), "%s:2: a NUL byte", path);
+	if (strncmp(err, want, strlen(want)) != 0)
+		fail_msg("expected \"%s...\", got \"%s\"", want, err);
+	vmm_plugin_set_free(ps);
+}
+
 int main(void)
 {
 	const char *b = getenv("VMM_BUILDDIR");
@@ -272,7 +536,24 @@ int main(void)
 		cmocka_unit_test(test_on_reset),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_default_machine),
+		cmocka_unit_test(test_config_from_a_pipe_is_read_once),
+		cmocka_unit_test(test_directory_as_config),
+		cmocka_unit_test(test_deep_nesting_is_refused),
+		cmocka_unit_test(test_section_count_limit),
+		cmocka_unit_test(test_size_limit),
+		cmocka_unit_test(test_repeated_settings),
+		cmocka_unit_test(test_unterminated_section),
+		cmocka_unit_test(test_names_are_plain),
+		cmocka_unit_test(test_error_is_one_printable_line),
+		cmocka_unit_test(test_error_lines),
+		cmocka_unit_test(test_byte_order_mark),
+		cmocka_unit_test(test_nul_byte),
+		cmocka_unit_test(test_line_comment_before_a_word),
+		cmocka_unit_test(test_log_line_is_one_line),
 	};
+	/* TEST_FILTER=test_name (a glob) runs only those tests. */
+	if (getenv("TEST_FILTER"))
+		cmocka_set_test_filter(getenv("TEST_FILTER"));
 	int rc = cmocka_run_group_tests_name("config", tests, NULL, NULL);
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", conf_path);

@@ -160,6 +160,34 @@ static void test_set_refuses_duplicate_name(void **state)
 	rmdir(dir);
 }
 
+/* Descriptors and schemas the ABI does not allow are refused, naming the
+ * plugin; before, each of these loaded. */
+static void test_refuses_oversized_tables(void **state)
+{
+	char what[128];
+	snprintf(what, sizeof(what), "descriptor of 'huge-desc' claims 4294967295 bytes, more than ABI %d.%d's %zu",
+		 VMM_ABI_MAJOR, VMM_ABI_MINOR, sizeof(struct vmm_plugin));
+	expect_refused("huge-desc", -EPROTO, what);
+	expect_refused("huge-ops", -EPROTO, "device ops table of 'huge-ops' claims 4294967295 bytes");
+}
+
+static void test_refuses_names_that_are_not_plain(void **state)
+{
+	expect_refused("bad-name", -EPROTO, "descriptor name \"bad\\nname\" is not 1 to 63 characters");
+	expect_refused("prop-name", -EPROTO, "property \"io base\\nvmmctl: forged\" of 'prop-name' is not");
+	expect_refused("prop-empty", -EPROTO, "plugin 'prop-empty' has a property with an empty name");
+	expect_refused("prop-reserved", -EPROTO, "property 'plugin' of 'prop-reserved' is reserved");
+	expect_refused("prop-duplicate", -EPROTO, "property 'base' of 'prop-duplicate' is defined twice");
+}
+
+static void test_refuses_defaults_the_schema_refuses(void **state)
+{
+	expect_refused("prop-default-range", -EPROTO,
+		       "property 'level' of 'prop-default-range': default 100 is outside its range 0..10");
+	expect_refused("prop-default-enum", -EPROTO,
+		       "property 'mode' of 'prop-default-enum': default \"maybe\" is not one of its choices");
+}
+
 static int report_count;
 static char last_report[1024];
 
@@ -174,12 +202,12 @@ static void test_scan_reports_each_broken_plugin_and_keeps_going(void **state)
 	struct vmm_plugin_set *s = vmm_plugin_set_new();
 	report_count = 0;
 	int n = vmm_plugin_set_scan(s, fixture_dir, count_report, NULL);
-	/* good and fake-hv load; the ten broken fixtures are reported. */
+	/* good and fake-hv load; the broken fixtures are reported. */
 	assert_true(n >= 2);
 	assert_non_null(vmm_plugin_set_find(s, "good"));
 	assert_non_null(vmm_plugin_set_find(s, "fake-hv"));
 	assert_null(vmm_plugin_set_find(s, "bad-major"));
-	assert_int_equal(report_count, 9);
+	assert_int_equal(report_count, 18);
 	vmm_plugin_set_free(s);
 }
 
@@ -197,6 +225,10 @@ static void test_require_finds_by_name_on_path(void **state)
 	assert_int_equal(vmm_plugin_set_require(s, path, "nosuch", &p, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "no plugin named 'nosuch'"));
 	assert_int_equal(vmm_plugin_set_require(s, path, "../good", &p, err, sizeof(err)), -EINVAL);
+	/* a name is plain: never a newline into a message */
+	assert_int_equal(vmm_plugin_set_require(s, path, "a\nvmmctl: forged", &p, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "invalid plugin name \"a\\nvmmctl: forged\""));
+	assert_null(strchr(err, '\n'));
 	vmm_plugin_set_free(s);
 }
 
@@ -238,6 +270,9 @@ int main(void)
 		cmocka_unit_test(test_refuses_non_elf),
 		cmocka_unit_test(test_refuses_missing_file),
 		cmocka_unit_test(test_set_refuses_misnamed_file),
+		cmocka_unit_test(test_refuses_oversized_tables),
+		cmocka_unit_test(test_refuses_names_that_are_not_plain),
+		cmocka_unit_test(test_refuses_defaults_the_schema_refuses),
 		cmocka_unit_test(test_set_refuses_duplicate_name),
 		cmocka_unit_test(test_scan_reports_each_broken_plugin_and_keeps_going),
 		cmocka_unit_test(test_require_finds_by_name_on_path),

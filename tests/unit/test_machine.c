@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -610,6 +611,104 @@ static void test_edge_line_keeps_irq_line(void **state)
 	machine_finish();
 }
 
+/* ------------------------------------------- machines that are refused */
+
+/* Build a machine that vmm_machine_create() must refuse: the usual one
+ * (its device "dev" on line 5) with the hypervisor section's body `hv`
+ * and `extra` on line 6.  The log lines it wrote go to `log`. */
+static void expect_refused(const char *hv, const char *extra, const char *what)
+{
+	char conf[1024], path[128], guest[128], logpath[128], log[4096] = "", err[1024] = "";
+	const uint8_t hlt = 0xf4;
+
+	snprintf(guest, sizeof(guest), "%s/guest.bin", F->dir);
+	write_file(guest, &hlt, 1);
+	snprintf(conf, sizeof(conf),
+		 "memory = 2M\nvcpus = 1\n"
+		 "hypervisor \"fake-vcpu-hv\" { %s }\n"
+		 "boot { kernel = \"%s\" format = \"flat\" }\n"
+		 "device \"dev\" { plugin = \"fake-hook-dev\" port = %d irq = %d }\n%s\n",
+		 hv, guest, DEV_PORT, DEV_IRQ, extra);
+	snprintf(path, sizeof(path), "%s/machine.conf", F->dir);
+	write_file(path, conf, strlen(conf));
+	F->ps = vmm_plugin_set_new();
+	if (vmm_config_load(path, F->ps, plugin_path, &F->mc, err, sizeof(err)))
+		fail_msg("config: %s", err);
+
+	snprintf(logpath, sizeof(logpath), "%s/log", F->dir);
+	fflush(stderr);
+	int saved = dup(STDERR_FILENO), fd = open(logpath, O_CREAT | O_TRUNC | O_RDWR, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	dup2(fd, STDERR_FILENO);
+	int rc = vmm_machine_create(F->mc, F->ps, plugin_path, &F->m);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	ssize_t n = pread(fd, log, sizeof(log) - 1, 0);
+	close(fd);
+	unlink(logpath);
+	log[n > 0 ? n : 0] = '\0';
+	char want[512];
+	snprintf(want, sizeof(want), "%s:6: %s", path, what);
+	if (rc == 0 || !strstr(log, want))
+		fail_msg("expected a refusal with \"%s\", got %d and: %s", want, rc, log);
+	vmm_machine_destroy(F->m);
+	F->m = NULL;
+}
+
+/* A device's create() returns 0 or a negative errno; anything else is
+ * refused, naming the device, its line and its plugin. */
+static void test_create_returning_a_positive_value_is_refused(void **state)
+{
+	expect_refused("", "device \"pc\" { plugin = \"positive-create\" }",
+		       "device 'pc' (plugin positive-create): create() returned 1, not 0 or a negative errno");
+}
+
+#define MMIO_DEV(base) "device \"m\" { plugin = \"fake-hook-dev\" port = 0x81 irq = 11 mmio = " base \
+	" mmio-size = 0x1000 }"
+
+/* MMIO inside guest RAM (at 0 too) would never see an access. */
+static void test_mmio_in_guest_ram_is_refused(void **state)
+{
+	expect_refused("irqchip = \"emulated\"", MMIO_DEV("0"),
+		       "device 'm': mmio region 0x0+0x1000 overlaps guest RAM (0x0-0x1fffff)");
+	teardown(state);
+	setup(state);
+	expect_refused("irqchip = \"emulated\"", MMIO_DEV("0x1ff000"),
+		       "device 'm': mmio region 0x1ff000+0x1000 overlaps guest RAM (0x0-0x1fffff)");
+}
+
+/* The local APIC window is the hypervisor's with an in-kernel LAPIC. */
+static void test_mmio_over_the_local_apic_is_refused(void **state)
+{
+	expect_refused("irqchip = \"kernel\"", MMIO_DEV("0xfee00000"),
+		       "device 'm': mmio region 0xfee00000+0x1000 overlaps the local APIC window of the "
+		       "hypervisor (0xfee00000-0xfeefffff)");
+	teardown(state);
+	setup(state);
+	expect_refused("irqchip = \"split\"", MMIO_DEV("0xfeeff000"),
+		       "device 'm': mmio region 0xfeeff000+0x1000 overlaps the local APIC window");
+}
+
+/* The IOAPIC window is the hypervisor's when its IOAPIC is in the kernel. */
+static void test_mmio_over_the_in_kernel_ioapic_is_refused(void **state)
+{
+	expect_refused("irqchip = \"kernel\"", MMIO_DEV("0xfec00000"),
+		       "device 'm': mmio region 0xfec00000+0x1000 overlaps the IOAPIC window of the "
+		       "hypervisor (0xfec00000-0xfec00fff)");
+}
+
+/* Where no one else owns them, the same windows are a device's to take
+ * (no local APIC without an irqchip; split's IOAPIC is a plugin's, and a
+ * clash with it is an overlap of two regions). */
+static void test_mmio_where_nothing_owns_the_window(void **state)
+{
+	machine_create(1, "irqchip = \"emulated\"", "mmio = 0xfee00000 mmio-size = 0x1000");
+	teardown(state);
+	setup(state);
+	machine_create(1, "irqchip = \"split\"", "mmio = 0xfec00000 mmio-size = 0x1000");
+}
+
 int main(int argc, char **argv)
 {
 	const char *b = getenv("VMM_BUILDDIR");
@@ -627,6 +726,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_level_line_goes_through_a_resampling_irqfd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_level_line_without_irqfd_uses_irq_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_edge_line_keeps_irq_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_returning_a_positive_value_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mmio_in_guest_ram_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mmio_over_the_local_apic_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mmio_over_the_in_kernel_ioapic_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mmio_where_nothing_owns_the_window, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
