@@ -140,6 +140,12 @@ tests_unit_test_config_SOURCES = tests/unit/test_config.c
 tests_unit_test_config_CFLAGS = $(core_test_cflags)
 tests_unit_test_config_LDADD = $(core_test_ldadd)
 
+check_PROGRAMS += tests/unit/test_boot_arm64
+TESTS += tests/unit/test_boot_arm64
+tests_unit_test_boot_arm64_SOURCES = tests/unit/test_boot_arm64.c
+tests_unit_test_boot_arm64_CFLAGS = $(core_test_cflags) $(ZLIB_CFLAGS)
+tests_unit_test_boot_arm64_LDADD = $(core_test_ldadd) $(ZLIB_LIBS)
+
 check_PROGRAMS += tests/unit/test_boot
 TESTS += tests/unit/test_boot
 tests_unit_test_boot_SOURCES = tests/unit/test_boot.c tests/unit/boot-machine.h

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 # clang and its runtime: the libFuzzer targets; iproute2: the tap tests.
 PACKAGES="build-essential autoconf automake libtool pkg-config libconfuse-dev libevent-dev
-libfdt-dev libcmocka-dev qemu-system-x86 valgrind acpica-tools busybox-static cpio xz-utils zstd
+libfdt-dev libcmocka-dev zlib1g-dev qemu-system-x86 valgrind acpica-tools busybox-static cpio xz-utils zstd
 clang libclang-rt-14-dev iproute2"
 
 missing=""
