@@ -7,10 +7,11 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-# clang and its runtime: the libFuzzer targets; iproute2: the tap tests.
+# clang and its runtime: the libFuzzer targets; iproute2: the tap tests;
+# device-tree-compiler: dtc checks the device trees core/fdt.c builds.
 PACKAGES="build-essential autoconf automake libtool pkg-config libconfuse-dev libevent-dev
 libfdt-dev libcmocka-dev qemu-system-x86 valgrind acpica-tools busybox-static cpio xz-utils zstd
-clang libclang-rt-14-dev iproute2"
+clang libclang-rt-14-dev iproute2 device-tree-compiler"
 
 missing=""
 for p in $PACKAGES; do
