@@ -24,7 +24,7 @@
 #define PHANDLE_GIC 1
 #define PHANDLE_APB_CLOCK 2
 
-#define DEFAULT_MODEL "vmm arm64 virtual machine"
+#define DEFAULT_MODEL "vmm,arm64-virt" /* 2.3.2: "manufacturer,model" */
 #define DEFAULT_APB_CLOCK_HZ 24000000u
 
 /* Interrupt specifier cells of arm,gic.yaml and arm,gic-v3.yaml. */
@@ -45,6 +45,11 @@
 #define MPIDR_AFF_MASK 0xff00ffffffull
 
 /* ------------------------------------------------------ compatible lists */
+
+static bool is_letter(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 
 static bool compat_char_ok(char c)
 {
@@ -96,11 +101,11 @@ static bool node_name_ok(const char *s)
 	size_t n = strlen(s);
 	if (n < 1 || n > NAME_MAX_LEN)
 		return false;
-	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+	if (!is_letter(s[0]))
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		if (!(is_letter(c) || (c >= '0' && c <= '9') ||
 		      c == ',' || c == '.' || c == '_' || c == '+' || c == '-'))
 			return false;
 	}
@@ -108,13 +113,22 @@ static bool node_name_ok(const char *s)
 }
 
 /* The generic names of 2.2.2 for the models we know, by a part of the
- * model (the text after the vendor's comma). */
+ * model (the text after the vendor's comma).  A part that starts with a
+ * letter must start a word ("dw-apb-uart", not "artcore"). */
 static const struct {
 	const char *part, *name;
 } generic_names[] = {
 	{ "pl011", "serial" }, { "uart", "serial" }, { "16550", "serial" }, { "8250", "serial" },
 	{ "pl031", "rtc" },    { "rtc", "rtc" },
 };
+
+static bool model_has(const char *model, const char *part)
+{
+	for (const char *p = strstr(model, part); p; p = strstr(p + 1, part))
+		if (!is_letter(part[0]) || p == model || !is_letter(p[-1]))
+			return true;
+	return false;
+}
 
 static const char *model_of(const char *compat)
 {
@@ -141,7 +155,7 @@ int vmm_fdt_generic_name(const char *list, char *out, size_t room)
 			break;
 		}
 		for (size_t i = 0; i < sizeof(generic_names) / sizeof(generic_names[0]); i++)
-			if (strstr(model_of(c), generic_names[i].part)) {
+			if (model_has(model_of(c), generic_names[i].part)) {
 				name = generic_names[i].name;
 				break;
 			}
@@ -776,6 +790,8 @@ static int write_tree(const struct vmm_fdt_machine *m, void *buf, int size)
 int vmm_fdt_build(const struct vmm_fdt_machine *m, void **blob, size_t *size, char *err,
 		  size_t errlen)
 {
+	*blob = NULL;
+	*size = 0;
 	int rc = check_machine(m, err, errlen);
 	if (rc)
 		return rc;
@@ -795,9 +811,13 @@ int vmm_fdt_build(const struct vmm_fdt_machine *m, void **blob, size_t *size, ch
 			return 0;
 		}
 		free(buf);
+		if (e == -FDT_ERR_INTERNAL) { /* our own allocations failed */
+			snprintf(err, errlen, "out of memory building the device tree");
+			return -ENOMEM;
+		}
 		if (e != -FDT_ERR_NOSPACE) {
 			snprintf(err, errlen, "libfdt: %s", fdt_strerror(e));
-			return e == -FDT_ERR_INTERNAL ? -ENOMEM : -EINVAL;
+			return -EINVAL;
 		}
 	}
 	snprintf(err, errlen, "the device tree does not fit in %u bytes", VMM_FDT_MAX_SIZE);

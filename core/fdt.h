@@ -33,9 +33,11 @@
  *   refused.  A description without fdt_compatible (NULL) gets no node.
  *
  * - Node names are <generic-name>@<first MMIO base in hex> (2.2.1, 2.2.2):
- *   "serial" for a UART (pl011, 16550/8250, any compatible naming a uart),
- *   "rtc" for a pl031, "virtio_mmio" for virtio,mmio, otherwise the part of
- *   the first compatible after its comma ("acme,widget" -> "widget").
+ *   "serial" for a UART (pl011, 16550/8250, a model with a "uart" word),
+ *   "rtc" for a pl031 or a model with an "rtc" word, "virtio_mmio" for
+ *   virtio,mmio; the first entry of the list that is one of these decides.
+ *   Otherwise the part of the first compatible after its comma
+ *   ("acme,widget" -> "widget"), which must then be a valid node name.
  *
  * - A PrimeCell device ("arm,primecell" in its list) gets `clocks` and
  *   `clock-names` on the machine's fixed APB clock: "uartclk" and
@@ -90,7 +92,7 @@ enum vmm_fdt_timer_irq {
 };
 
 struct vmm_fdt_machine {
-	const char *model;                /* NULL: "vmm arm64 virtual machine" */
+	const char *model;                /* NULL: "vmm,arm64-virt" */
 	const struct vmm_fdt_region *ram; /* one /memory node each; at least one */
 	unsigned nram;
 	/* One vCPU each: MPIDR_EL1 as the vCPU reports it; only the affinity
