@@ -150,6 +150,10 @@ int vmm_fdt_generic_name(const char *list, char *out, size_t room)
 	const char *name = NULL;
 	for (size_t off = 0; off < len && !name; off += strlen(v + off) + 1) {
 		const char *c = v + off;
+		/* 2.2.2 has no generic name for virtio; "virtio_mmio" is the
+		 * one virtual machines use ('_' is valid in 2.2.1, though
+		 * dtc's off-by-default node_name_chars_strict check frowns
+		 * on it).  Linux matches the compatible, never the name. */
 		if (strcmp(c, "virtio,mmio") == 0) {
 			name = "virtio_mmio";
 			break;
