@@ -63,7 +63,10 @@ struct vmm_fdt_region {
 	uint64_t size;
 };
 
-/* The interrupt controller, as the gic plugin describes it. */
+/* The interrupt controller, as the gic plugin describes it: the frames it
+ * placed (for an in-kernel vGIC, the addresses it gave KVM_DEV_ARM_VGIC_GRP_ADDR).
+ * How the plugin hands this to the core (say a VMM_DESC_GIC description)
+ * is the arm64 integration's choice; this is what the tree needs. */
 struct vmm_fdt_gic {
 	unsigned version;                    /* 2 (GICv2) or 3 (GICv3) */
 	struct vmm_fdt_region dist;          /* GICD */
