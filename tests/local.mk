@@ -169,6 +169,12 @@ TESTS += tests/unit/test_acpi
 tests_unit_test_acpi_SOURCES = tests/unit/test_acpi.c
 tests_unit_test_acpi_CFLAGS = $(core_test_cflags)
 tests_unit_test_acpi_LDADD = $(core_test_ldadd)
+
+check_PROGRAMS += tests/unit/test_fdt
+TESTS += tests/unit/test_fdt
+tests_unit_test_fdt_SOURCES = tests/unit/test_fdt.c
+tests_unit_test_fdt_CFLAGS = $(core_test_cflags)
+tests_unit_test_fdt_LDADD = $(core_test_ldadd) $(FDT_LIBS)
 EXTRA_DIST += tests/unit/device-fixture.h tests/unit/test-env.h
 
 # The machine loop on real threads: a fake hypervisor and a device whose

@@ -102,7 +102,20 @@ e2e_versioned_pkg() {
 # e2e_fetch_kernel META: sets E2E_KROOT to META's kernel package unpacked in
 # the cache (boot/vmlinuz-*, lib/modules/*) and E2E_KERNEL to its vmlinuz.
 # Returns 1 (with E2E_WHY set) when there is neither a download nor a cache.
+# Tests that run side by side (make check -j) may want the same kernel: one
+# fetches it while the others wait on the cache folder's lock, then find it.
 e2e_fetch_kernel() {
+	_lcd="$(e2e_cache_dir)/$1"
+	mkdir -p "$_lcd" 2>/dev/null || { E2E_WHY="cannot create the cache directory $_lcd"; return 1; }
+	exec 8>"$_lcd/.lock"
+	flock 8
+	e2e_fetch_kernel_locked "$1"
+	_lrc=$?
+	exec 8>&-
+	return $_lrc
+}
+
+e2e_fetch_kernel_locked() {
 	_meta=$1
 	_cdir="$(e2e_cache_dir)/$_meta"
 	mkdir -p "$_cdir" 2>/dev/null || { E2E_WHY="cannot create the cache directory $_cdir"; return 1; }
@@ -583,4 +596,34 @@ e2e_boot_group() {
 	fi
 	echo "e2e: group $E2E_GROUP"
 	e2e_check
+}
+
+# e2e_arm64_archive: makes the archive's arm64 packages reachable (adds the
+# arm64 architecture to dpkg once, as root): the arm64 tests fetch their
+# kernel and busybox from there.  Returns 1 with E2E_WHY set when it cannot.
+e2e_arm64_archive() {
+	dpkg --print-foreign-architectures 2>/dev/null | grep -qx arm64 && return 0
+	[ "$(id -u)" = 0 ] || { E2E_WHY="dpkg has no arm64 architecture and adding it needs root"; return 1; }
+	dpkg --add-architecture arm64 && apt-get update -qq >"$E2E_TMP/apt-update.log" 2>&1 ||
+		{ E2E_WHY="cannot add the arm64 architecture to dpkg"; return 1; }
+}
+
+# e2e_fetch_arm64_busybox: sets E2E_BUSYBOX to a static arm64 busybox,
+# busybox-static:arm64 unpacked (never installed) into the cache.  Returns 1
+# with E2E_WHY set when it can be neither fetched nor found there.
+e2e_fetch_arm64_busybox() {
+	_bb="$(e2e_cache_dir)/busybox-static-arm64"
+	mkdir -p "$_bb" || { E2E_WHY="cannot create $_bb"; return 1; }
+	exec 8>"$_bb/.lock"
+	flock 8   # as e2e_fetch_kernel: one test fetches, the others wait
+	if [ ! -x "$_bb/bin/busybox" ]; then
+		mkdir -p "$_bb/dl" || { E2E_WHY="cannot create $_bb"; return 1; }
+		(cd "$_bb/dl" && apt-get download busybox-static:arm64) >"$E2E_TMP/bb.log" 2>&1 &&
+			dpkg -x "$_bb"/dl/busybox-static_*.deb "$_bb" 2>>"$E2E_TMP/bb.log"
+		rm -rf "$_bb/dl"
+	fi
+	exec 8>&-
+	[ -x "$_bb/bin/busybox" ] ||
+		{ E2E_WHY="cannot fetch busybox-static:arm64 ($(tail -n 1 "$E2E_TMP/bb.log"))"; return 1; }
+	E2E_BUSYBOX="$_bb/bin/busybox"
 }

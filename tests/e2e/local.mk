@@ -10,3 +10,11 @@ e2e_tests += tests/e2e/nested-arm64.sh
 TESTS += $(e2e_tests)
 EXTRA_DIST += $(e2e_tests) tests/e2e/e2e-lib.sh tests/e2e/mk-l2-initramfs.sh \
 	tests/e2e/README.md
+
+# The arm64 device tree (core/fdt.c) booting a stock arm64 Linux on QEMU's
+# virt board (qemu-system-aarch64 -accel tcg); skips like nested.sh.
+check_PROGRAMS += tests/e2e/fdt-virt-dtb
+tests_e2e_fdt_virt_dtb_SOURCES = tests/e2e/fdt-virt-dtb.c
+tests_e2e_fdt_virt_dtb_LDADD = core/libvmmcore.la
+TESTS += tests/e2e/fdt-boot.sh
+EXTRA_DIST += tests/e2e/fdt-boot.sh

@@ -34,21 +34,17 @@ A64="$BUILD/src"
 T_CROSS=$(($(e2e_now_ms) - T_START))
 
 # Debian's arm64 cloud kernel and a static arm64 busybox, from the cache.
+e2e_arm64_archive || skip "$E2E_WHY"
 e2e_fetch_kernel linux-image-cloud-arm64:arm64 || skip "$E2E_WHY"
 L1_KERNEL=$E2E_KERNEL
-BB_DIR="$(e2e_cache_dir)/busybox-static-arm64"
-if [ ! -x "$BB_DIR/bin/busybox" ]; then
-	mkdir -p "$BB_DIR/dl" && (cd "$BB_DIR/dl" && apt-get download busybox-static:arm64) >"$E2E_TMP/bb.log" 2>&1 &&
-		dpkg -x "$BB_DIR"/dl/busybox-static_*.deb "$BB_DIR" ||
-		skip "cannot fetch busybox-static:arm64 ($(tail -n 1 "$E2E_TMP/bb.log"))"
-fi
+e2e_fetch_arm64_busybox || skip "$E2E_WHY"
 
 # L1's initramfs.  The binaries are aarch64, so their libraries come from
 # readelf's NEEDED lists (ldd cannot run them), found in the multiarch and
 # build folders and placed in /lib/aarch64-linux-gnu, the loader's default.
 mkdir -p "$E2E_RD/bin" "$E2E_RD/lib/$MA" "$E2E_RD/e2e/build/build-plugins" \
 	"$E2E_RD/e2e/tests" "$E2E_RD/proc" "$E2E_RD/sys" "$E2E_RD/dev" "$E2E_RD/tmp"
-cp "$BB_DIR/bin/busybox" "$E2E_RD/bin/busybox"
+cp "$E2E_BUSYBOX" "$E2E_RD/bin/busybox"
 LIBPATH="$A64/tests/harness/.libs /usr/lib/$MA /lib/$MA $BUILD/sysroot/usr/lib/$MA"
 add_libs() {
 	for _n in $($MA-readelf -d "$1" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
