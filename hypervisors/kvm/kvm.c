@@ -29,6 +29,7 @@
 #include <vmm/hypervisor.h>
 
 #include "hypervisors/kvm/kvm-cpuid.h"
+#include "hypervisors/kvm/kvm-vcpus.h"
 
 #define KVM_TSS_ADDR		0xfffbd000ul
 /* The identity map page sits just below the three TSS pages. */
@@ -243,7 +244,9 @@ static int check_caps(struct kvm_vm *vm, uint32_t nr_vcpus, bool want_irqchip)
 		{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
 	};
 	const struct vmm_host *h = vm->h;
-	int missing = 0, nr;
+	struct kvm_vcpu_caps caps;
+	struct kvm_vcpu_limits lim;
+	int missing = 0;
 
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
 		if (!check_ext(vm, required[i].cap)) {
@@ -252,14 +255,24 @@ static int check_caps(struct kvm_vm *vm, uint32_t nr_vcpus, bool want_irqchip)
 			missing++;
 		}
 	}
-	nr = check_ext(vm, KVM_CAP_NR_VCPUS);
-	/* Older hosts answer 0 here; the API document says assume 4 then. */
-	if (nr == 0)
-		nr = 4;
-	if (nr_vcpus > (uint32_t)nr) {
-		h->log(h, VMM_LOG_ERROR, "kvm: KVM_CAP_NR_VCPUS is %d, fewer than the %u vCPUs asked for",
-		       nr, nr_vcpus);
+	/* NR_VCPUS is only KVM's recommendation (the host's CPUs); the limits
+	 * are MAX_VCPUS and MAX_VCPU_ID (KVM API, 4.7 KVM_CREATE_VCPU). */
+	caps = (struct kvm_vcpu_caps){ .nr_vcpus = check_ext(vm, KVM_CAP_NR_VCPUS),
+				       .max_vcpus = check_ext(vm, KVM_CAP_MAX_VCPUS),
+				       .max_vcpu_id = check_ext(vm, KVM_CAP_MAX_VCPU_ID) };
+	switch (kvm_vcpu_count_check(&caps, nr_vcpus, &lim)) {
+	case KVM_VCPUS_TOO_MANY:
+		h->log(h, VMM_LOG_ERROR, "kvm: %u vCPUs asked for, more than this host's KVM takes "
+		       "(KVM_CAP_MAX_VCPUS %u, KVM_CAP_MAX_VCPU_ID %u)", nr_vcpus, lim.max, lim.max_id);
 		missing++;
+		break;
+	case KVM_VCPUS_OVERCOMMIT:
+		h->log(h, VMM_LOG_WARN, "kvm: %u vCPUs on a host whose KVM recommends at most %u "
+		       "(KVM_CAP_NR_VCPUS): overcommitted, they share the host's CPUs",
+		       nr_vcpus, lim.recommended);
+		break;
+	case KVM_VCPUS_OK:
+		break;
 	}
 	if (want_irqchip && !check_ext(vm, KVM_CAP_IRQCHIP)) {
 		h->log(h, VMM_LOG_ERROR,
