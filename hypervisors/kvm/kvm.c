@@ -59,11 +59,17 @@ struct kvm_vm {
 	bool irqchip;		/* in-kernel PIC+IOAPIC+LAPIC created */
 	enum vmm_irq_mode mode;	/* the `irqchip` property */
 	bool pit;		/* in-kernel PIT created */
-	/* Split mode: level-triggered MSIs seen so far, one per reserved
-	 * IOAPIC route, so that KVM reports their EOIs (see msi_route_level). */
+	/* Split mode: the reserved IOAPIC routes, so that KVM reports the
+	 * EOIs of level-triggered vectors.  Either one per IOAPIC pin, as the
+	 * IOAPIC announces its entries (pin_routes, see kvm_msi_route), or,
+	 * for an IOAPIC that never does (ABI < 1.5), the level-triggered
+	 * MSIs seen so far (level_routes, see msi_route_level). */
 	pthread_mutex_t route_lock;
 	struct kvm_irq_routing_msi level_routes[SPLIT_IOAPIC_PINS];
 	unsigned nlevel_routes, next_victim;
+	struct kvm_irq_routing_msi pin_routes[SPLIT_IOAPIC_PINS];
+	uint32_t pin_routed;	/* bit n: pin_routes[n] is valid */
+	bool pin_routes_used;	/* the IOAPIC announces its pins */
 	bool readonly_mem;	/* KVM_CAP_READONLY_MEM */
 	bool ioeventfd;		/* KVM_CAP_IOEVENTFD */
 	bool irqfd;		/* resampling irqfds offered (see kvm_irqfd) */
@@ -1123,6 +1129,8 @@ static enum vmm_irq_mode kvm_irq_mode(void *opaque)
 static void msi_route_level(struct kvm_vm *vm, const struct kvm_msi *msi)
 {
 	pthread_mutex_lock(&vm->route_lock);
+	if (vm->pin_routes_used)
+		goto out_unlock;	/* the IOAPIC's own routes hold it already */
 	for (unsigned i = 0; i < vm->nlevel_routes; i++) {
 		struct kvm_irq_routing_msi *r = &vm->level_routes[i];
 		if (r->address_lo == msi->address_lo && r->address_hi == msi->address_hi &&
@@ -1150,6 +1158,60 @@ static void msi_route_level(struct kvm_vm *vm, const struct kvm_msi *msi)
 	free(table);
 out_unlock:
 	pthread_mutex_unlock(&vm->route_lock);
+}
+
+/*
+ * The IOAPIC's pin `pin` sends (addr, data) level-triggered, or no longer
+ * does: route GSI `pin` to that message.  KVM_SET_GSI_ROUTING makes every
+ * vCPU rescan the routes (KVM_REQ_SCAN_IOAPIC) for its EOI-exit vectors
+ * before it next enters the guest, so a vector announced from the MMIO
+ * exit that programmed it is in place before the guest can take an
+ * interrupt on it, let alone end it.  Learning vectors only when the
+ * first message is sent (msi_route_level) left a window: the route was
+ * made while the vCPU ran on, so KVM could see the guest's EOI of a newly
+ * programmed vector before its rescan, and never report it.
+ */
+static int kvm_msi_route(void *opaque, uint32_t pin, bool valid, uint64_t addr, uint32_t data)
+{
+	struct kvm_vm *vm = opaque;
+	struct kvm_irq_routing *table;
+	unsigned n = 0;
+	int r = 0;
+
+	if (vm->mode != VMM_IRQ_SPLIT)
+		return -ENOTSUP;
+	if (pin >= SPLIT_IOAPIC_PINS)
+		return -EINVAL;
+	table = calloc(1, sizeof(*table) + SPLIT_IOAPIC_PINS * sizeof(table->entries[0]));
+	if (!table)
+		return -ENOMEM;
+	pthread_mutex_lock(&vm->route_lock);
+	vm->pin_routes_used = true;
+	if (valid) {
+		vm->pin_routed |= 1u << pin;
+		vm->pin_routes[pin] = (struct kvm_irq_routing_msi){ .address_lo = (uint32_t)addr,
+								    .address_hi = (uint32_t)(addr >> 32),
+								    .data = data };
+	} else {
+		vm->pin_routed &= ~(1u << pin);
+	}
+	for (unsigned i = 0; i < SPLIT_IOAPIC_PINS; i++) {
+		if (!(vm->pin_routed & (1u << i)))
+			continue;
+		table->entries[n].gsi = i;
+		table->entries[n].type = KVM_IRQ_ROUTING_MSI;
+		table->entries[n].u.msi = vm->pin_routes[i];
+		n++;
+	}
+	table->nr = n;
+	if (ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, table) < 0) {
+		r = -errno;
+		vm->h->log(vm->h, VMM_LOG_WARN, "kvm: KVM_SET_GSI_ROUTING (IOAPIC pin %u): %s", pin,
+			   strerror(-r));
+	}
+	pthread_mutex_unlock(&vm->route_lock);
+	free(table);
+	return r;
 }
 
 /* Any thread: KVM_SIGNAL_MSI only needs the VM fd. */
@@ -1355,6 +1417,7 @@ static const struct vmm_hv_ops kvm_ops = {
 	.accel = kvm_accel,
 	.ioeventfd = kvm_ioeventfd,
 	.irqfd = kvm_irqfd,
+	.msi_route = kvm_msi_route,
 };
 
 static const struct vmm_plugin kvm_plugin = {
