@@ -1121,10 +1121,12 @@ static enum vmm_irq_mode kvm_irq_mode(void *opaque)
  * With a split irqchip KVM exits with KVM_EXIT_IOAPIC_EOI only for vectors
  * it finds, level-triggered, among the MSI routes of the reserved IOAPIC
  * GSIs (KVM API, KVM_CAP_SPLIT_IRQCHIP).  A plugin IOAPIC delivers with
- * KVM_SIGNAL_MSI, which creates no route, so give each distinct
- * level-triggered message a route of its own (the oldest is replaced when
- * all 24 are taken).  Changing routes is slow, but a guest programs its
- * redirection entries once.
+ * KVM_SIGNAL_MSI, which creates no route.  An IOAPIC that announces its
+ * entries (kvm_msi_route) needs nothing here; for one that does not (ABI
+ * < 1.5) give each distinct level-triggered message a route of its own as
+ * it is sent, the oldest replaced when all 24 are taken.  That is only a
+ * fallback: once a guest has used more than 24 such messages, a route can
+ * be replaced while its interrupt is in service, and that EOI is lost.
  */
 static void msi_route_level(struct kvm_vm *vm, const struct kvm_msi *msi)
 {
@@ -1166,10 +1168,11 @@ out_unlock:
  * vCPU rescan the routes (KVM_REQ_SCAN_IOAPIC) for its EOI-exit vectors
  * before it next enters the guest, so a vector announced from the MMIO
  * exit that programmed it is in place before the guest can take an
- * interrupt on it, let alone end it.  Learning vectors only when the
- * first message is sent (msi_route_level) left a window: the route was
- * made while the vCPU ran on, so KVM could see the guest's EOI of a newly
- * programmed vector before its rescan, and never report it.
+ * interrupt on it, let alone end it.  One route per pin, as the 24
+ * reserved GSIs are meant: a pin's route changes only when the guest
+ * changes that pin, never because other messages were sent (the learned
+ * routes of msi_route_level replaced the oldest, even one whose interrupt
+ * was in service, and KVM then did not report its EOI).
  */
 static int kvm_msi_route(void *opaque, uint32_t pin, bool valid, uint64_t addr, uint32_t data)
 {
