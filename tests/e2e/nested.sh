@@ -7,8 +7,10 @@
 #   uart-test.elf   tests/guests/uart-test.conf
 #   pit-pic.elf     irqchip emulated, split, kernel
 #   smp-ipi.elf     irqchip split, kernel with vcpus = 2
+#   ioapic-level.elf irqchip kernel, split: level pins held across the EOI
 #   a stock Linux   (once vmmctl run has --initrd) Debian's linux-image-amd64
-#                   with an initramfs from mk-l2-initramfs.sh
+#                   with an initramfs from mk-l2-initramfs.sh; its virtio
+#                   devices in kernel, split and emulated mode
 # Skips (77) without qemu-system-x86_64 or when Debian's kernel can be neither
 # fetched nor found in the cache.  Knobs: see e2e-lib.sh (E2E_KEEP=1 keeps the
 # work directory with L1's console log).
