@@ -430,6 +430,16 @@ static int host_msi_send(const struct vmm_host *h, uint64_t addr, uint32_t data)
 	return m->hv_ops->msi_send(m->vm, addr, data);
 }
 
+static int host_msi_route(const struct vmm_host *h, uint32_t pin, bool valid, uint64_t addr,
+			  uint32_t data)
+{
+	struct vmm_machine *m = inst_of(h)->m;
+
+	if (m->irq_mode != VMM_IRQ_SPLIT || !HV_HAS(m, msi_route))
+		return -ENOTSUP;
+	return m->hv_ops->msi_route(m->vm, pin, valid, addr, data);
+}
+
 static int host_hv_accel(const struct vmm_host *h, enum vmm_accel what)
 {
 	struct vmm_machine *m = inst_of(h)->m;
@@ -1244,6 +1254,7 @@ static const struct vmm_host host_template = {
 	.net_link_set = host_net_link_set,
 	.char_connected = host_char_connected,
 	.char_is_connected = host_char_is_connected,
+	.msi_route = host_msi_route,
 };
 
 static struct vmm_instance *instance_new(struct vmm_machine *m, const struct vmm_cfg_instance *ci,

@@ -29,6 +29,7 @@ struct ioapic_dev {
 	uint32_t irq_base;
 	bool mapped;
 	bool msi_failed; /* already said that msi_send failed */
+	bool route_failed; /* already said that msi_route failed */
 };
 
 static void ioapic_dev_send_msi(void *opaque, uint64_t addr, uint32_t data)
@@ -41,6 +42,32 @@ static void ioapic_dev_send_msi(void *opaque, uint64_t addr, uint32_t data)
 	if (rc && !d->msi_failed) {
 		d->msi_failed = true;
 		d->h->log(d->h, VMM_LOG_WARN, "msi_send(0x%llx, 0x%x) failed: %s; interrupts lost",
+			  (unsigned long long)addr, data, strerror(-rc));
+	}
+}
+
+/*
+ * KVM's split irqchip reports a local APIC's EOI (VMM_EXIT_EOI) only for
+ * vectors it finds, level-triggered, among the routes of its reserved
+ * IOAPIC GSIs (KVM API, KVM_CAP_SPLIT_IRQCHIP), and it looks them up when
+ * the routes change, not when the EOI happens.  Announcing each entry's
+ * message from the register write that changed it puts a new vector
+ * there before the entry can send it; an older host without msi_route
+ * (or another irqchip mode, -ENOTSUP) needs nothing.
+ */
+static void ioapic_dev_level_route(void *opaque, unsigned pin, bool valid, uint64_t addr,
+				   uint32_t data)
+{
+	struct ioapic_dev *d = opaque;
+	int rc;
+
+	if (d->mode != IOAPIC_MODE_EMULATED || !VMM_HOST_HAS(d->h, msi_route))
+		return;
+	rc = d->h->msi_route(d->h, pin, valid, addr, data);
+	if (rc && rc != -ENOTSUP && !d->route_failed) {
+		d->route_failed = true;
+		d->h->log(d->h, VMM_LOG_WARN, "msi_route(pin %u, 0x%llx, 0x%x) failed: %s; the EOIs "
+			  "of level-triggered interrupts may not come back", pin,
 			  (unsigned long long)addr, data, strerror(-rc));
 	}
 }
@@ -59,6 +86,7 @@ static void ioapic_dev_guest_error(void *opaque, const char *fmt, ...)
 
 static const struct ioapic_ops ioapic_dev_model_ops = {
 	.send_msi = ioapic_dev_send_msi,
+	.level_route = ioapic_dev_level_route,
 	.guest_error = ioapic_dev_guest_error,
 };
 

@@ -62,6 +62,33 @@ void ioapic_rte_to_msi(uint64_t rte, uint64_t *addr, uint32_t *data)
 	*data = d;
 }
 
+/*
+ * Tell the host what the entry of `pin` sends when it is level-triggered,
+ * if that changed since it was last told.  The mask bit is not part of the
+ * message: a masked entry with remote IRR set still waits for its EOI
+ * (82093AA datasheet 3.2.4), so it stays announced.
+ */
+static void ioapic_update_route(struct ioapic *io, unsigned pin)
+{
+	uint64_t rte = io->s.redtbl[pin], addr = 0;
+	uint32_t data = 0, bit = 1u << pin;
+	bool valid = rte_is_level(rte);
+
+	if (valid)
+		ioapic_rte_to_msi(rte, &addr, &data);
+	if (valid == !!(io->routed & bit) &&
+	    (!valid || (io->routed_addr[pin] == addr && io->routed_data[pin] == data)))
+		return;
+	if (valid)
+		io->routed |= bit;
+	else
+		io->routed &= ~bit;
+	io->routed_addr[pin] = addr;
+	io->routed_data[pin] = data;
+	if (io->ops->level_route)
+		io->ops->level_route(io->opaque, pin, valid, addr, data);
+}
+
 static bool pin_asserted(const struct ioapic *io, unsigned pin)
 {
 	bool level = (io->s.pin_levels >> pin) & 1;
@@ -151,6 +178,8 @@ static void rte_write_low(struct ioapic *io, unsigned pin, uint32_t value)
 	 * switch back to level does not find a stale one. */
 	if (!rte_is_level(*rte))
 		*rte &= ~IOAPIC_RTE_REMOTE_IRR;
+	/* Before anything is sent with the new vector or trigger mode. */
+	ioapic_update_route(io, pin);
 	/* Unmasking, or turning an asserted pin's entry to level or flipping
 	 * its polarity, can make it ask for service now. */
 	ioapic_service_level(io, pin);
@@ -161,6 +190,8 @@ static void rte_write_high(struct ioapic *io, unsigned pin, uint32_t value)
 	uint64_t *rte = &io->s.redtbl[pin];
 
 	*rte = (*rte & UINT32_MAX) | (uint64_t)(value & RTE_HIGH_RW) << 32;
+	/* A new destination is a new message for the same vector. */
+	ioapic_update_route(io, pin);
 }
 
 static uint32_t ioapic_reg_read(struct ioapic *io, uint32_t index)
@@ -254,8 +285,10 @@ void ioapic_reset(struct ioapic *io)
 	/* The datasheet resets the ID to 0; the embedder's configured ID
 	 * stands in for the firmware that would program it. */
 	io->s.id = io->reset_id;
-	for (unsigned pin = 0; pin < IOAPIC_NUM_PINS; pin++)
+	for (unsigned pin = 0; pin < IOAPIC_NUM_PINS; pin++) {
 		io->s.redtbl[pin] = IOAPIC_RTE_MASK;
+		ioapic_update_route(io, pin);	/* edge again: no longer level */
+	}
 }
 
 void ioapic_init(struct ioapic *io, const struct ioapic_ops *ops, void *opaque, uint8_t id)
@@ -263,6 +296,7 @@ void ioapic_init(struct ioapic *io, const struct ioapic_ops *ops, void *opaque, 
 	io->ops = ops;
 	io->opaque = opaque;
 	io->s.pin_levels = 0;
+	io->routed = 0;
 	io->reset_id = (uint32_t)(id & 0x0f) << IOAPIC_ID_SHIFT;
 	ioapic_reset(io);
 }

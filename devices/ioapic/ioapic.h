@@ -74,6 +74,13 @@
 struct ioapic_ops {
 	/* One interrupt message to the local APICs. */
 	void (*send_msi)(void *opaque, uint64_t addr, uint32_t data);
+	/* May be NULL.  Pin `pin` now sends (addr, data) level-triggered
+	 * (valid), or is no longer level-triggered (!valid).  Called when an
+	 * entry's message changes, before that entry sends anything, so a
+	 * host whose local APICs report only the EOIs of vectors it knows
+	 * (KVM's split irqchip) knows the new vector before the guest can
+	 * take and end it. */
+	void (*level_route)(void *opaque, unsigned pin, bool valid, uint64_t addr, uint32_t data);
 	/* The guest did something the hardware ignores; one line. */
 	void (*guest_error)(void *opaque, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 };
@@ -94,6 +101,10 @@ struct ioapic {
 	const struct ioapic_ops *ops;
 	void *opaque;
 	uint32_t reset_id; /* ID register value at reset */
+	/* What level_route last said for each pin (not guest state). */
+	uint32_t routed;                   /* bit n: pin n announced level-triggered */
+	uint64_t routed_addr[IOAPIC_NUM_PINS];
+	uint32_t routed_data[IOAPIC_NUM_PINS];
 };
 
 void ioapic_init(struct ioapic *io, const struct ioapic_ops *ops, void *opaque, uint8_t id);

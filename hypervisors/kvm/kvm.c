@@ -29,6 +29,7 @@
 #include <vmm/hypervisor.h>
 
 #include "hypervisors/kvm/kvm-cpuid.h"
+#include "hypervisors/kvm/kvm-vcpus.h"
 
 #define KVM_TSS_ADDR		0xfffbd000ul
 /* The identity map page sits just below the three TSS pages. */
@@ -58,11 +59,17 @@ struct kvm_vm {
 	bool irqchip;		/* in-kernel PIC+IOAPIC+LAPIC created */
 	enum vmm_irq_mode mode;	/* the `irqchip` property */
 	bool pit;		/* in-kernel PIT created */
-	/* Split mode: level-triggered MSIs seen so far, one per reserved
-	 * IOAPIC route, so that KVM reports their EOIs (see msi_route_level). */
+	/* Split mode: the reserved IOAPIC routes, so that KVM reports the
+	 * EOIs of level-triggered vectors.  Either one per IOAPIC pin, as the
+	 * IOAPIC announces its entries (pin_routes, see kvm_msi_route), or,
+	 * for an IOAPIC that never does (ABI < 1.5), the level-triggered
+	 * MSIs seen so far (level_routes, see msi_route_level). */
 	pthread_mutex_t route_lock;
 	struct kvm_irq_routing_msi level_routes[SPLIT_IOAPIC_PINS];
 	unsigned nlevel_routes, next_victim;
+	struct kvm_irq_routing_msi pin_routes[SPLIT_IOAPIC_PINS];
+	uint32_t pin_routed;	/* bit n: pin_routes[n] is valid */
+	bool pin_routes_used;	/* the IOAPIC announces its pins */
 	bool readonly_mem;	/* KVM_CAP_READONLY_MEM */
 	bool ioeventfd;		/* KVM_CAP_IOEVENTFD */
 	bool irqfd;		/* resampling irqfds offered (see kvm_irqfd) */
@@ -243,7 +250,9 @@ static int check_caps(struct kvm_vm *vm, uint32_t nr_vcpus, bool want_irqchip)
 		{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
 	};
 	const struct vmm_host *h = vm->h;
-	int missing = 0, nr;
+	struct kvm_vcpu_caps caps;
+	struct kvm_vcpu_limits lim;
+	int missing = 0;
 
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
 		if (!check_ext(vm, required[i].cap)) {
@@ -252,14 +261,24 @@ static int check_caps(struct kvm_vm *vm, uint32_t nr_vcpus, bool want_irqchip)
 			missing++;
 		}
 	}
-	nr = check_ext(vm, KVM_CAP_NR_VCPUS);
-	/* Older hosts answer 0 here; the API document says assume 4 then. */
-	if (nr == 0)
-		nr = 4;
-	if (nr_vcpus > (uint32_t)nr) {
-		h->log(h, VMM_LOG_ERROR, "kvm: KVM_CAP_NR_VCPUS is %d, fewer than the %u vCPUs asked for",
-		       nr, nr_vcpus);
+	/* NR_VCPUS is only KVM's recommendation (the host's CPUs); the limits
+	 * are MAX_VCPUS and MAX_VCPU_ID (KVM API, 4.7 KVM_CREATE_VCPU). */
+	caps = (struct kvm_vcpu_caps){ .nr_vcpus = check_ext(vm, KVM_CAP_NR_VCPUS),
+				       .max_vcpus = check_ext(vm, KVM_CAP_MAX_VCPUS),
+				       .max_vcpu_id = check_ext(vm, KVM_CAP_MAX_VCPU_ID) };
+	switch (kvm_vcpu_count_check(&caps, nr_vcpus, &lim)) {
+	case KVM_VCPUS_TOO_MANY:
+		h->log(h, VMM_LOG_ERROR, "kvm: %u vCPUs asked for, more than this host's KVM takes "
+		       "(KVM_CAP_MAX_VCPUS %u, KVM_CAP_MAX_VCPU_ID %u)", nr_vcpus, lim.max, lim.max_id);
 		missing++;
+		break;
+	case KVM_VCPUS_OVERCOMMIT:
+		h->log(h, VMM_LOG_WARN, "kvm: %u vCPUs on a host whose KVM recommends at most %u "
+		       "(KVM_CAP_NR_VCPUS): overcommitted, they share the host's CPUs",
+		       nr_vcpus, lim.recommended);
+		break;
+	case KVM_VCPUS_OK:
+		break;
 	}
 	if (want_irqchip && !check_ext(vm, KVM_CAP_IRQCHIP)) {
 		h->log(h, VMM_LOG_ERROR,
@@ -1102,14 +1121,18 @@ static enum vmm_irq_mode kvm_irq_mode(void *opaque)
  * With a split irqchip KVM exits with KVM_EXIT_IOAPIC_EOI only for vectors
  * it finds, level-triggered, among the MSI routes of the reserved IOAPIC
  * GSIs (KVM API, KVM_CAP_SPLIT_IRQCHIP).  A plugin IOAPIC delivers with
- * KVM_SIGNAL_MSI, which creates no route, so give each distinct
- * level-triggered message a route of its own (the oldest is replaced when
- * all 24 are taken).  Changing routes is slow, but a guest programs its
- * redirection entries once.
+ * KVM_SIGNAL_MSI, which creates no route.  An IOAPIC that announces its
+ * entries (kvm_msi_route) needs nothing here; for one that does not (ABI
+ * < 1.5) give each distinct level-triggered message a route of its own as
+ * it is sent, the oldest replaced when all 24 are taken.  That is only a
+ * fallback: once a guest has used more than 24 such messages, a route can
+ * be replaced while its interrupt is in service, and that EOI is lost.
  */
 static void msi_route_level(struct kvm_vm *vm, const struct kvm_msi *msi)
 {
 	pthread_mutex_lock(&vm->route_lock);
+	if (vm->pin_routes_used)
+		goto out_unlock;	/* the IOAPIC's own routes hold it already */
 	for (unsigned i = 0; i < vm->nlevel_routes; i++) {
 		struct kvm_irq_routing_msi *r = &vm->level_routes[i];
 		if (r->address_lo == msi->address_lo && r->address_hi == msi->address_hi &&
@@ -1137,6 +1160,61 @@ static void msi_route_level(struct kvm_vm *vm, const struct kvm_msi *msi)
 	free(table);
 out_unlock:
 	pthread_mutex_unlock(&vm->route_lock);
+}
+
+/*
+ * The IOAPIC's pin `pin` sends (addr, data) level-triggered, or no longer
+ * does: route GSI `pin` to that message.  KVM_SET_GSI_ROUTING makes every
+ * vCPU rescan the routes (KVM_REQ_SCAN_IOAPIC) for its EOI-exit vectors
+ * before it next enters the guest, so a vector announced from the MMIO
+ * exit that programmed it is in place before the guest can take an
+ * interrupt on it, let alone end it.  One route per pin, as the 24
+ * reserved GSIs are meant: a pin's route changes only when the guest
+ * changes that pin, never because other messages were sent (the learned
+ * routes of msi_route_level replaced the oldest, even one whose interrupt
+ * was in service, and KVM then did not report its EOI).
+ */
+static int kvm_msi_route(void *opaque, uint32_t pin, bool valid, uint64_t addr, uint32_t data)
+{
+	struct kvm_vm *vm = opaque;
+	struct kvm_irq_routing *table;
+	unsigned n = 0;
+	int r = 0;
+
+	if (vm->mode != VMM_IRQ_SPLIT)
+		return -ENOTSUP;
+	if (pin >= SPLIT_IOAPIC_PINS)
+		return -EINVAL;
+	table = calloc(1, sizeof(*table) + SPLIT_IOAPIC_PINS * sizeof(table->entries[0]));
+	if (!table)
+		return -ENOMEM;
+	pthread_mutex_lock(&vm->route_lock);
+	vm->pin_routes_used = true;
+	if (valid) {
+		vm->pin_routed |= 1u << pin;
+		vm->pin_routes[pin] = (struct kvm_irq_routing_msi){ .address_lo = (uint32_t)addr,
+								    .address_hi = (uint32_t)(addr >> 32),
+								    .data = data };
+	} else {
+		vm->pin_routed &= ~(1u << pin);
+	}
+	for (unsigned i = 0; i < SPLIT_IOAPIC_PINS; i++) {
+		if (!(vm->pin_routed & (1u << i)))
+			continue;
+		table->entries[n].gsi = i;
+		table->entries[n].type = KVM_IRQ_ROUTING_MSI;
+		table->entries[n].u.msi = vm->pin_routes[i];
+		n++;
+	}
+	table->nr = n;
+	if (ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, table) < 0) {
+		r = -errno;
+		vm->h->log(vm->h, VMM_LOG_WARN, "kvm: KVM_SET_GSI_ROUTING (IOAPIC pin %u): %s", pin,
+			   strerror(-r));
+	}
+	pthread_mutex_unlock(&vm->route_lock);
+	free(table);
+	return r;
 }
 
 /* Any thread: KVM_SIGNAL_MSI only needs the VM fd. */
@@ -1342,6 +1420,7 @@ static const struct vmm_hv_ops kvm_ops = {
 	.accel = kvm_accel,
 	.ioeventfd = kvm_ioeventfd,
 	.irqfd = kvm_irqfd,
+	.msi_route = kvm_msi_route,
 };
 
 static const struct vmm_plugin kvm_plugin = {

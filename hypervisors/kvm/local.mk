@@ -1,7 +1,8 @@
 # hypervisors/kvm: the Linux KVM backend, and its unit test against /dev/kvm.
 if HOST_X86_64
 pkgplugin_LTLIBRARIES += hypervisors/kvm/kvm.la
-hypervisors_kvm_kvm_la_SOURCES = hypervisors/kvm/kvm.c hypervisors/kvm/kvm-cpuid.c hypervisors/kvm/kvm-cpuid.h
+hypervisors_kvm_kvm_la_SOURCES = hypervisors/kvm/kvm.c hypervisors/kvm/kvm-cpuid.c hypervisors/kvm/kvm-cpuid.h \
+	hypervisors/kvm/kvm-vcpus.c hypervisors/kvm/kvm-vcpus.h
 hypervisors_kvm_kvm_la_CFLAGS = $(plugin_cflags)
 hypervisors_kvm_kvm_la_LDFLAGS = $(plugin_ldflags)
 
@@ -17,5 +18,12 @@ TESTS += tests/unit/test_kvm_cpuid
 tests_unit_test_kvm_cpuid_SOURCES = tests/unit/test_kvm_cpuid.c hypervisors/kvm/kvm-cpuid.c
 tests_unit_test_kvm_cpuid_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_kvm_cpuid_LDADD = $(CMOCKA_LIBS)
+
+# So is the vCPU count check: any host's NR_VCPUS/MAX_VCPUS/MAX_VCPU_ID.
+check_PROGRAMS += tests/unit/test_kvm_vcpus
+TESTS += tests/unit/test_kvm_vcpus
+tests_unit_test_kvm_vcpus_SOURCES = tests/unit/test_kvm_vcpus.c hypervisors/kvm/kvm-vcpus.c
+tests_unit_test_kvm_vcpus_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_kvm_vcpus_LDADD = $(CMOCKA_LIBS)
 endif
 EXTRA_DIST += hypervisors/kvm/README.md

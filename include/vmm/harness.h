@@ -381,6 +381,28 @@ size_t vmm_harness_msi_count(struct vmm_harness *h);
  */
 int vmm_harness_msi_get(struct vmm_harness *h, size_t i, uint64_t *addr, uint32_t *data);
 
+/**
+ * vmm_harness_msi_routed() - whether, when the @i-th MSI was sent, a pin's
+ * msi_route (ABI 1.5) announced exactly that message: what KVM's split
+ * irqchip needs to report the EOI of a level-triggered one.
+ */
+bool vmm_harness_msi_routed(struct vmm_harness *h, size_t i);
+
+/* Pins the harness keeps msi_route() state for (an IOAPIC's 24). */
+#define VMM_HARNESS_MSI_ROUTES 24
+
+/**
+ * vmm_harness_msi_route_get() - what msi_route() last said of @pin.  The
+ * host offers msi_route() in VMM_IRQ_SPLIT mode only (-ENOTSUP otherwise).
+ *
+ * Return: true and the message when the pin is announced level-triggered.
+ */
+bool vmm_harness_msi_route_get(struct vmm_harness *h, uint32_t pin, uint64_t *addr,
+			       uint32_t *data);
+
+/** vmm_harness_msi_route_calls() - msi_route() calls so far. */
+unsigned vmm_harness_msi_route_calls(struct vmm_harness *h);
+
 /** vmm_harness_msi_clear() - forget the MSIs sent so far. */
 void vmm_harness_msi_clear(struct vmm_harness *h);
 

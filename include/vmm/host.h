@@ -23,6 +23,8 @@
  * VMM_NET_LINK_DOWN).
  * ABI 1.4 adds character connection changes (char_connected,
  * vmm_char_client.connected, char_is_connected).
+ * ABI 1.5 adds msi_route: an IOAPIC tells the hypervisor what its
+ * level-triggered pins send, so that their EOIs come back.
  */
 #ifndef VMM_HOST_H
 #define VMM_HOST_H
@@ -489,6 +491,21 @@ struct vmm_host {
 	 * and for a backend that never said; a device on an older host
 	 * (without this service) takes it as always connected. */
 	bool (*char_is_connected)(const struct vmm_host *h, struct vmm_char *c);
+
+	/* --- interrupt controllers, split irqchip (ABI 1.5: check h->size) --- */
+	/* An IOAPIC's pin `pin` (0-23) is now level-triggered and sends the
+	 * MSI (addr, data) when it fires (valid true), or is no longer
+	 * level-triggered (valid false; addr and data are ignored).  Call it
+	 * whenever a redirection entry's message changes (a vector, a
+	 * destination), from the MMIO write that changed it, before any
+	 * message of the new entry is sent: a hypervisor whose local APICs
+	 * report EOIs only for vectors it knows an IOAPIC uses at level
+	 * trigger (KVM's split irqchip) learns them here.  Masking does not
+	 * change the message: a masked entry still waits for its EOI.
+	 * -ENOTSUP when the hypervisor needs nothing of the kind (another
+	 * irqchip mode, or a hypervisor that reports every EOI). */
+	int (*msi_route)(const struct vmm_host *h, uint32_t pin, bool valid, uint64_t addr,
+			 uint32_t data);
 };
 
 /* True when the host table `h` has service `field` (appended after ABI 1.0)

@@ -212,6 +212,15 @@ struct vmm_hv_ops {
 	 * -ENOTSUP when the hypervisor does not offer it (no in-kernel
 	 * irqchip, or a capability missing). */
 	int (*irqfd)(void *vm, uint32_t gsi, int fd, int resample_fd, bool assign);
+
+	/* --- ABI 1.5: check size --- */
+	/* VMM_IRQ_SPLIT: the userspace IOAPIC's pin `pin` (0-23) is
+	 * level-triggered and sends MSI (addr, data) (valid true), or is not
+	 * (valid false).  The hypervisor reports VMM_EXIT_EOI for the vectors
+	 * of the valid pins from the vCPUs' next runs on.  Called on the
+	 * vCPU thread whose guest write changed the entry (any thread is
+	 * allowed).  -ENOTSUP in other modes. */
+	int (*msi_route)(void *vm, uint32_t pin, bool valid, uint64_t addr, uint32_t data);
 };
 
 #ifdef __cplusplus

@@ -209,7 +209,7 @@ uint32_t ioapic_read(uint8_t reg)
 	return *(volatile uint32_t *)(IOAPIC_BASE + 0x10);	/* IOWIN */
 }
 
-static void ioapic_write(uint8_t reg, uint32_t v)
+void ioapic_write(uint8_t reg, uint32_t v)
 {
 	*(volatile uint32_t *)IOAPIC_BASE = reg;
 	*(volatile uint32_t *)(IOAPIC_BASE + 0x10) = v;

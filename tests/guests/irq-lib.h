@@ -103,6 +103,9 @@ void ioapic_route(unsigned pin, uint8_t vector, uint8_t apic_id, int masked);
  * with the EOI, and comes again while the line is still high. */
 void ioapic_route_level(unsigned pin, uint8_t vector, uint8_t apic_id, int masked);
 uint32_t ioapic_read(uint8_t reg);
+/* One IOAPIC register through IOREGSEL/IOWIN, for guests that build
+ * entries themselves (0x10 + 2n: entry n's low dword). */
+void ioapic_write(uint8_t reg, uint32_t v);
 
 /* The PVH command line's "name=N" (decimal) or `def`. */
 uint32_t cmdline_uint(uint32_t start_info, const char *name, uint32_t def);

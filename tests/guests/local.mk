@@ -94,6 +94,12 @@ tests/guests/virtio-irq.elf: $(irq_common) $(virtio_common) tests/guests/virtio-
 	@$(MKDIR_P) tests/guests
 	$(AM_V_GEN)$(irq_link) $(srcdir)/tests/guests/virtio-lib.c $(srcdir)/tests/guests/virtio-irq.c
 
+# ioapic-level.sh: level-triggered IOAPIC pins still high at the EOI
+# (a virtio-rng and the RTC as the guest's own level sources).
+tests/guests/ioapic-level.elf: $(irq_common) $(virtio_common) tests/guests/ioapic-level.c
+	@$(MKDIR_P) tests/guests
+	$(AM_V_GEN)$(irq_link) $(srcdir)/tests/guests/virtio-lib.c $(srcdir)/tests/guests/ioapic-level.c
+
 tests/guests/bench-pio.bin: tests/guests/bench-pio.S
 	@$(MKDIR_P) tests/guests
 	$(AM_V_GEN)$(GUEST_CC) -m32 -DBENCH_PIO_N=$(BENCH_PIO_N) -ffreestanding \
@@ -131,7 +137,7 @@ tests/guests/bz-guest.bzImage: tests/guests/bz-guest.bin tests/guests/mkbzimage$
 
 test_guests = tests/guests/bz-guest.bzImage tests/guests/hello.elf tests/guests/uart-test.elf tests/guests/irq-bench.elf \
 	tests/guests/bench-pio.bin tests/guests/bench-pio-short.bin $(irq_guests) \
-	tests/guests/virtio-notify.elf tests/guests/virtio-irq.elf
+	tests/guests/virtio-notify.elf tests/guests/virtio-irq.elf tests/guests/ioapic-level.elf
 noinst_DATA += $(test_guests)
 CLEANFILES += $(test_guests) tests/guests/bench-pio.elf tests/guests/bench-pio-short.elf \
 	tests/guests/bz-guest.elf tests/guests/bz-guest.bin
@@ -148,14 +154,15 @@ EXTRA_DIST += $(guest_common) tests/guests/hello.c tests/guests/uart-test.c \
 	tests/guests/bz-head.S tests/guests/bz-guest.c tests/guests/bz-guest.ld \
 	tests/guests/virtio-notify.c tests/guests/virtio-notify.conf \
 	tests/guests/virtio-lib.h tests/guests/virtio-lib.c \
-	tests/guests/virtio-irq.c tests/guests/virtio-irq.conf
+	tests/guests/virtio-irq.c tests/guests/virtio-irq.conf \
+	tests/guests/ioapic-level.c tests/guests/ioapic-level.conf
 
 # Guest tests on /dev/kvm (they skip with status 77 without root and KVM).
 guest_tests = tests/guests/hello.sh tests/guests/uart-test.sh \
 	tests/guests/flat-pio.sh tests/guests/qemu-reference.sh \
 	tests/guests/irq-modes.sh tests/guests/qemu-irq-reference.sh \
 	tests/guests/bzimage.sh tests/guests/virtio-notify.sh tests/guests/virtio-irq.sh \
-	tests/guests/boot-refusals.sh
+	tests/guests/boot-refusals.sh tests/guests/ioapic-level.sh
 TESTS += $(guest_tests)
 EXTRA_DIST += $(guest_tests) tests/guests/guest-lib.sh tests/guests/uart-test.conf \
 	tests/guests/irq-emulated.conf tests/guests/irq-split.conf tests/guests/irq-kernel.conf

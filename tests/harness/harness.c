@@ -177,8 +177,11 @@ struct vmm_harness {
 	enum vmm_irq_mode irq_mode;
 	int cpu_intr[HARNESS_MAX_VCPUS];
 	struct vmm_harness_dev *cpu_intr_owner[HARNESS_MAX_VCPUS];
-	struct { uint64_t addr; uint32_t data; } msis[HARNESS_MAX_MSIS];
+	struct { uint64_t addr; uint32_t data; bool routed; } msis[HARNESS_MAX_MSIS];
 	size_t nmsis;
+	/* msi_route (ABI 1.5): what each IOAPIC pin said it sends. */
+	struct { uint64_t addr; uint32_t data; bool valid; } msi_routes[VMM_HARNESS_MSI_ROUTES];
+	unsigned msi_route_calls;
 	unsigned accel_mask;
 	struct vmm_timer *timers;
 	struct vmm_watch *watches;
@@ -495,8 +498,30 @@ static int host_msi_send(const struct vmm_host *host, uint64_t addr, uint32_t da
 	if (h->nmsis < HARNESS_MAX_MSIS) {
 		h->msis[h->nmsis].addr = addr;
 		h->msis[h->nmsis].data = data;
+		h->msis[h->nmsis].routed = false;
+		for (unsigned i = 0; i < VMM_HARNESS_MSI_ROUTES; i++)
+			if (h->msi_routes[i].valid && h->msi_routes[i].addr == addr &&
+			    h->msi_routes[i].data == data)
+				h->msis[h->nmsis].routed = true;
 		h->nmsis++;
 	}
+	return 0;
+}
+
+/* As KVM's split irqchip: only there is a route needed. */
+static int host_msi_route(const struct vmm_host *host, uint32_t pin, bool valid, uint64_t addr,
+			  uint32_t data)
+{
+	struct vmm_harness *h = dev_of(host)->h;
+
+	if (h->irq_mode != VMM_IRQ_SPLIT)
+		return -ENOTSUP;
+	if (pin >= VMM_HARNESS_MSI_ROUTES)
+		return -EINVAL;
+	h->msi_routes[pin].valid = valid;
+	h->msi_routes[pin].addr = valid ? addr : 0;
+	h->msi_routes[pin].data = valid ? data : 0;
+	h->msi_route_calls++;
 	return 0;
 }
 
@@ -1088,6 +1113,7 @@ static const struct vmm_host host_template = {
 	.net_link_set = host_net_link_set,
 	.char_connected = host_char_connected,
 	.char_is_connected = host_char_is_connected,
+	.msi_route = host_msi_route,
 	.notify_register = host_notify_register,
 	.notify_unregister = host_notify_unregister,
 };
@@ -1671,6 +1697,26 @@ int vmm_harness_msi_get(struct vmm_harness *h, size_t i, uint64_t *addr, uint32_
 	*addr = h->msis[i].addr;
 	*data = h->msis[i].data;
 	return 0;
+}
+
+bool vmm_harness_msi_routed(struct vmm_harness *h, size_t i)
+{
+	return i < h->nmsis && h->msis[i].routed;
+}
+
+bool vmm_harness_msi_route_get(struct vmm_harness *h, uint32_t pin, uint64_t *addr,
+			       uint32_t *data)
+{
+	if (pin >= VMM_HARNESS_MSI_ROUTES || !h->msi_routes[pin].valid)
+		return false;
+	*addr = h->msi_routes[pin].addr;
+	*data = h->msi_routes[pin].data;
+	return true;
+}
+
+unsigned vmm_harness_msi_route_calls(struct vmm_harness *h)
+{
+	return h->msi_route_calls;
 }
 
 void vmm_harness_msi_clear(struct vmm_harness *h)

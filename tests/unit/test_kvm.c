@@ -54,6 +54,7 @@ struct fake_host {
 	struct vmm_host h;	/* first: the plugin's h points here */
 	const struct fake_prop *props;
 	char last_error[512];
+	char last_warning[512];
 	unsigned int errors;
 };
 
@@ -74,6 +75,8 @@ static void fake_log(const struct vmm_host *h, enum vmm_log_level level, const c
 		fh->errors++;
 		snprintf(fh->last_error, sizeof(fh->last_error), "%s", line);
 	}
+	if (level == VMM_LOG_WARN)
+		snprintf(fh->last_warning, sizeof(fh->last_warning), "%s", line);
 }
 
 static const char *fake_instance_name(const struct vmm_host *h)
@@ -242,6 +245,17 @@ static void install_gp_handler(struct machine *m)
 
 	memcpy(m->ram + 13 * 4, ivt, sizeof(ivt));
 	memcpy(m->ram + GP_HANDLER, handler, sizeof(handler));
+}
+
+/* KVM_CHECK_EXTENSION on /dev/kvm itself, for the limits tests (0 if absent). */
+static int host_cap(long cap)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC), r;
+
+	assert_true(fd >= 0);
+	r = ioctl(fd, KVM_CHECK_EXTENSION, cap);
+	close(fd);
+	return r < 0 ? 0 : r;
 }
 
 /* ------------------------------------------------------------------ */
@@ -825,8 +839,37 @@ static void test_bad_config(void **state)
 	assert_non_null(strstr(fh.last_error, "split"));
 
 	fake_host_init(&fh, NULL);
-	assert_int_equal(ops->vm_create(&fh.h, 4096, &vm), -ENOTSUP);
-	assert_non_null(strstr(fh.last_error, "KVM_CAP_NR_VCPUS"));
+	assert_int_equal(ops->vm_create(&fh.h, (uint32_t)host_cap(KVM_CAP_MAX_VCPUS) + 1, &vm),
+			 -ENOTSUP);
+	assert_non_null(strstr(fh.last_error, "KVM_CAP_MAX_VCPUS"));
+}
+
+/* More vCPUs than KVM_CAP_NR_VCPUS (the host's CPUs, only a
+ * recommendation) is overcommit: vm_create warns and KVM takes them all. */
+static void test_vcpu_overcommit(void **state)
+{
+	static const struct fake_prop split[] = { { "irqchip", "split" }, { NULL, NULL } };
+	int nr = host_cap(KVM_CAP_NR_VCPUS), max = host_cap(KVM_CAP_MAX_VCPUS);
+	uint32_t want = (uint32_t)(nr > 0 ? nr : 4) + 1;
+	void *vcpus[64];
+	struct fake_host fh;
+	void *vm;
+
+	if (max > 0 && want > (uint32_t)max) {
+		fprintf(stderr, "  SKIP: KVM_CAP_NR_VCPUS %d is also KVM_CAP_MAX_VCPUS: no room to "
+			"overcommit\n", nr);
+		skip();
+	}
+	assert_true(want <= 64);
+	fake_host_init(&fh, split);
+	assert_int_equal(ops->vm_create(&fh.h, want, &vm), 0);
+	assert_int_equal(fh.errors, 0);
+	assert_non_null(strstr(fh.last_warning, "KVM_CAP_NR_VCPUS"));
+	for (uint32_t i = 0; i < want; i++)
+		assert_int_equal(ops->vcpu_create(vm, i, &vcpus[i]), 0);
+	for (uint32_t i = 0; i < want; i++)
+		ops->vcpu_destroy(vcpus[i]);
+	ops->vm_destroy(vm);
 }
 
 /* The in-kernel irqchip (and PIT) come up, irq_line works from it, and
@@ -944,6 +987,7 @@ int main(void)
 		cmocka_unit_test(test_cpuid),
 		cmocka_unit_test(test_cpuid_clear_errors),
 		cmocka_unit_test(test_bad_config),
+		cmocka_unit_test(test_vcpu_overcommit),
 		cmocka_unit_test(test_irqchip_two_vms),
 		cmocka_unit_test(test_readonly_mem),
 		cmocka_unit_test(test_irq_window_and_inject),
