@@ -1036,7 +1036,15 @@ static void host_machine_stop(const struct vmm_host *h, enum vmm_stop_reason rea
 	struct vmm_instance *in = inst_of(h);
 	switch (reason) {
 	case VMM_STOP_EXIT:
-		vmm_machine_stop(in->m, status & 0xff, "exit requested by device");
+		/* A guest's status is 0 or odd and at most 127: an even one
+		 * or a larger one would read as vmmctl's own status or as a
+		 * signal (see machine.h), so it becomes 127, said in a line. */
+		if (status < 0 || status > VMM_STATUS_GUEST_MAX || (status && !(status & 1))) {
+			vmm_log(VMM_LOG_WARN, in->name, "exit status %d is not a guest's status (0 or odd, "
+				"up to %d): ending with %d", status, VMM_STATUS_GUEST_MAX, VMM_STATUS_GUEST_MAX);
+			status = VMM_STATUS_GUEST_MAX;
+		}
+		vmm_machine_stop(in->m, status, "exit requested by device");
 		break;
 	case VMM_STOP_POWEROFF:
 		vmm_machine_stop(in->m, VMM_STATUS_POWEROFF, "power off");

@@ -43,8 +43,9 @@ static void usage(FILE *f)
 	      "\n"
 	      "Plugin search path: --plugin-path, then $VMM_PLUGIN_PATH (colon-separated), then\n"
 	      VMM_PLUGINDIR ".\n"
-	      "Exit status of run: the guest's debug-exit status, 0 on power off, 2 on a vmmctl error,\n"
-	      "3 when the guest asked for a reset, 4 when the guest crashed, 128+N on signal N.\n",
+	      "Exit status of run: 0 on power off, the guest's debug-exit status (odd, 1..127),\n"
+	      "2 on a vmmctl error, 4 when the guest crashed, 6 when it asked for a reset,\n"
+	      "128+N on signal N.\n",
 	      f);
 }
 

@@ -97,8 +97,8 @@ tests_unit_test_boot_LDADD = $(core_test_ldadd)
 TESTS += tests/sdk/sdk-test.sh
 EXTRA_DIST += tests/sdk/sdk-test.sh tests/sdk/sdk-example.c
 
-TESTS += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh
-EXTRA_DIST += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh
+TESTS += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh
+EXTRA_DIST += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh
 
 # The pty and socket backends, with the user's end played by char-peer.
 check_PROGRAMS += tests/cli/char-peer
