@@ -8,6 +8,7 @@
 #include <vmm/vmm.h>
 #include "core/bus.h"
 #include "core/machine-config.h"
+#include "core/process.h"
 
 #define VMM_MAX_IRQ_LINES 256
 
@@ -46,6 +47,9 @@ struct vmm_instance {
 	bool serialised;
 	pthread_mutex_t lock;
 	struct vmm_bus_owner owner;
+	/* Marks the thread while it runs this instance's plugin code. */
+	struct vmm_who who;
+	char *who_what;
 	bool is_backend, opened, failed;
 	struct vmm_char *chr; /* backends: the connection they feed */
 	struct vmm_block *blk; /* block backends: the device using them */

@@ -16,6 +16,7 @@
 #include "core/loader.h"
 #include "core/log.h"
 #include "core/machine.h"
+#include "core/process.h"
 
 #define EXIT_USAGE VMM_STATUS_ERROR
 
@@ -45,7 +46,7 @@ static void usage(FILE *f)
 	      VMM_PLUGINDIR ".\n"
 	      "Exit status of run: 0 on power off, the guest's debug-exit status (odd, 1..127),\n"
 	      "2 on a vmmctl error, 4 when the guest crashed, 6 when it asked for a reset,\n"
-	      "128+N on signal N.\n",
+	      "8 when plugin code crashed, 128+N on signal N.\n",
 	      f);
 }
 
@@ -255,6 +256,7 @@ int main(int argc, char **argv)
 	int o, status;
 
 	vmmctl_start_ns = monotonic_now_ns();
+	vmm_process_init();
 
 	while ((o = getopt_long(argc, argv, "+P:vqhV", opts, NULL)) != -1) {
 		switch (o) {

@@ -131,3 +131,19 @@ tests_unit_test_machine_SOURCES = tests/unit/test_machine.c tests/fixtures/fake-
 	tests/fixtures/fake-hook-dev.h
 tests_unit_test_machine_CFLAGS = $(core_test_cflags) $(LIBEVENT_CFLAGS)
 tests_unit_test_machine_LDADD = $(core_test_ldadd)
+
+# Plugins whose code crashes: vmmctl names them (tests/cli/robustness.sh).
+check_LTLIBRARIES += tests/fixtures/crash-dev.la
+tests_fixtures_crash_dev_la_SOURCES = tests/fixtures/crash-plugin.c
+tests_fixtures_crash_dev_la_CFLAGS = $(plugin_cflags)
+tests_fixtures_crash_dev_la_LDFLAGS = $(fixture_ldflags)
+
+check_LTLIBRARIES += tests/fixtures/crash-load.la
+tests_fixtures_crash_load_la_SOURCES = tests/fixtures/crash-plugin.c
+tests_fixtures_crash_load_la_CFLAGS = $(plugin_cflags) -DCRASH_IN_CONSTRUCTOR -DFIXTURE_NAME=\"crash-load\"
+tests_fixtures_crash_load_la_LDFLAGS = $(fixture_ldflags)
+
+check_LTLIBRARIES += tests/fixtures/exit-load.la
+tests_fixtures_exit_load_la_SOURCES = tests/fixtures/crash-plugin.c
+tests_fixtures_exit_load_la_CFLAGS = $(plugin_cflags) -DEXIT_IN_CONSTRUCTOR -DFIXTURE_NAME=\"exit-load\"
+tests_fixtures_exit_load_la_LDFLAGS = $(fixture_ldflags)
