@@ -87,7 +87,7 @@ struct vmm_machine {
 	struct event *stop_ev;
 	uint64_t t0;
 	uint64_t started_ns;	/* CLOCK_MONOTONIC when the vCPUs started */
-	atomic_int signalled;	/* SIGINT/SIGTERM taken by the event loop, or 0 */
+	atomic_int signalled;	/* a stop signal taken by the event loop, or 0 */
 
 	struct vmm_instance *hv_inst;
 	const struct vmm_hv_ops *hv_ops;

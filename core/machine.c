@@ -1426,8 +1426,8 @@ static void kick_handler(int sig)
 	(void)sig; /* only interrupts KVM_RUN */
 }
 
-/* Takes one SIGINT/SIGTERM from the machine's signalfd; false when none
- * is pending. */
+/* Takes one stop signal from the machine's signalfd; false when none is
+ * pending. */
 static bool take_signal(struct vmm_machine *m, int sfd)
 {
 	struct signalfd_siginfo si;
@@ -1435,7 +1435,7 @@ static bool take_signal(struct vmm_machine *m, int sfd)
 	if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
 		return false;
 	int sig = (int)si.ssi_signo;
-	vmm_log(VMM_LOG_INFO, NULL, "%s received, stopping the VM", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	vmm_log(VMM_LOG_INFO, NULL, "%s received, stopping the VM", vmm_signal_name(sig));
 	/* The user's signal outranks whatever the guest asked for in the
 	 * same moment: a reset that won the race to stop must not turn it
 	 * into a restart (on-reset = restart would then never end). */
@@ -1759,17 +1759,16 @@ int vmm_machine_run(struct vmm_machine *m)
 	sigemptyset(&sa.sa_mask);
 	sigaction(VMM_KICK_SIGNAL, &sa, NULL);
 	/*
-	 * SIGINT and SIGTERM stay blocked in every thread and are read from a
+	 * The stop signals (SIGHUP, SIGINT, SIGQUIT, SIGUSR2, SIGTERM: see
+	 * process.h) stay blocked in every thread and are read from a
 	 * signalfd by the event loop.  A blocked signal stays pending until it
-	 * is read, so one that comes while a machine is built or torn down,
-	 * or while the guest is already stopping (an instant reset racing
-	 * the user's Ctrl-C), is never lost: it ends the run here or, after
-	 * a restart, the next machine at once.  vCPU threads inherit this
+	 * is read, so one that comes while the guest is already stopping (an
+	 * instant reset racing the user's Ctrl-C) is never lost: it ends the
+	 * run here.  (While a machine is built, vmmctl takes them itself:
+	 * process.h.)  vCPU threads inherit this
 	 * mask; only they unblock the kick signal.
 	 */
-	sigemptyset(&term);
-	sigaddset(&term, SIGINT);
-	sigaddset(&term, SIGTERM);
+	vmm_stop_signals(&term);
 	set = term;
 	sigaddset(&set, VMM_KICK_SIGNAL);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
@@ -1777,7 +1776,7 @@ int vmm_machine_run(struct vmm_machine *m)
 	if (sfd >= 0)
 		sig_ev = event_new(m->base, sfd, EV_READ | EV_PERSIST, signal_event, m);
 	if (!sig_ev || event_add(sig_ev, NULL) != 0)
-		vmm_log(VMM_LOG_WARN, NULL, "cannot watch SIGINT/SIGTERM: %s", strerror(errno));
+		vmm_log(VMM_LOG_WARN, NULL, "cannot watch the stop signals: %s", strerror(errno));
 
 	m->t0 = monotonic_ns();
 	m->started_ns = m->t0;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/machine.h"
@@ -95,6 +96,11 @@ const char *vmm_signal_name(int sig)
 }
 
 static const int fatal_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+static const int stop_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGUSR2, SIGTERM };
+/* Those vmmctl was started with ignored (nohup, a shell's background job):
+ * the user asked for that, so they stay ignored. */
+static sigset_t ignored_at_start;
+
 
 static void fatal_signal(int sig, siginfo_t *si, void *uc)
 {
@@ -204,4 +210,88 @@ void vmm_process_init(void)
 		sigaction(fatal_signals[i], &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	on_exit(exit_guard, NULL);
+	sigemptyset(&ignored_at_start);
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++) {
+		struct sigaction old;
+		if (sigaction(stop_signals[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			sigaddset(&ignored_at_start, stop_signals[i]);
+	}
+}
+
+void vmm_stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+		if (sigismember(&ignored_at_start, stop_signals[i]) != 1)
+			sigaddset(set, stop_signals[i]);
+}
+
+/* ------------------------------------------------------------- start-up */
+
+static volatile sig_atomic_t startup_sig;
+static timer_t watchdog;
+static bool watchdog_ready;
+
+/* Half a second after a stop signal, start-up has still not come back to
+ * look: end here, without teardown, rather than make the user reach for
+ * SIGKILL and leave the terminal raw. */
+static void startup_watchdog(int sig)
+{
+	struct line l = { .len = 0 };
+	int stop = startup_sig;
+
+	(void)sig;
+	restore_terminal();
+	put(&l, "vmmctl: ");
+	put(&l, vmm_signal_name(stop));
+	put(&l, " during start-up, which did not return to check it: exiting without teardown");
+	emit(&l);
+	_exit(128 + stop);
+}
+
+static void startup_signal(int sig)
+{
+	struct itimerspec half = { .it_value = { .tv_sec = 0, .tv_nsec = 500 * 1000 * 1000 } };
+
+	if (startup_sig)
+		return;
+	startup_sig = sig;
+	if (watchdog_ready)
+		timer_settime(watchdog, 0, &half, NULL);
+}
+
+void vmm_startup_begin(void)
+{
+	struct sigaction sa = { .sa_handler = startup_signal }; /* no SA_RESTART */
+	sigset_t set;
+
+	if (!watchdog_ready) {
+		struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGALRM };
+		struct sigaction wa = { .sa_handler = startup_watchdog };
+
+		sigemptyset(&wa.sa_mask);
+		sigaction(SIGALRM, &wa, NULL);
+		watchdog_ready = timer_create(CLOCK_MONOTONIC, &sev, &watchdog) == 0;
+	}
+	vmm_stop_signals(&set);
+	sa.sa_mask = set; /* one at a time: the first is the one recorded */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(&set, sig) == 1)
+			sigaction(sig, &sa, NULL);
+	sigaddset(&set, SIGALRM);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+int vmm_startup_end(void)
+{
+	struct itimerspec off = { .it_value = { 0, 0 } };
+	sigset_t set;
+
+	vmm_stop_signals(&set);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (watchdog_ready)
+		timer_settime(watchdog, 0, &off, NULL);
+	int sig = startup_sig;
+	startup_sig = 0;
+	return sig;
 }

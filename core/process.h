@@ -63,7 +63,22 @@ void vmm_process_probe_child(void);
 void vmm_process_thread_init(void);
 void vmm_process_thread_fini(void);
 
+/* The signals that end the VM cleanly: SIGHUP, SIGINT, SIGQUIT, SIGUSR2 and
+ * SIGTERM, less those vmmctl was started with ignored (nohup). */
+void vmm_stop_signals(sigset_t *set);
 /* "SIGTERM" and the like, for log lines. */
 const char *vmm_signal_name(int sig);
+
+/*
+ * Start-up (config, plugins, machine creation): the stop signals are
+ * unblocked with a handler that records the first one and interrupts the
+ * system call in progress (no SA_RESTART), so vmmctl notices between two
+ * steps and tears down what it built.  Should the step not return (a
+ * plugin that retries its open()), vmmctl exits without teardown half a
+ * second after the signal, the terminal restored.  startup_end() blocks
+ * them again and returns the signal that came meanwhile, or 0.
+ */
+void vmm_startup_begin(void);
+int vmm_startup_end(void);
 
 #endif

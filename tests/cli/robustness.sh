@@ -99,3 +99,164 @@ if command -v script >/dev/null; then
 else
 	echo "SKIP: terminal part: script(1) is not installed"
 fi
+
+# wait_for FILE PATTERN: until a line of FILE matches (10 s at most).
+wait_for() {
+	_w=0
+	while ! grep -q "$2" "$1" 2>/dev/null; do
+		[ $_w -lt 100 ] || return 1
+		sleep 0.1; _w=$((_w + 1))
+	done
+}
+# stop_with SIG PID: sends SIG and waits for PID, 10 s at most; sets $STATUS.
+stop_with() {
+	kill -"$1" "$2"
+	_w=0
+	while kill -0 "$2" 2>/dev/null && [ $_w -lt 100 ]; do sleep 0.1; _w=$((_w + 1)); done
+	if kill -0 "$2" 2>/dev/null; then
+		kill -KILL "$2"
+		fail "SIG$1: vmmctl still running 10 s later"
+	fi
+	wait "$2"; STATUS=$?
+}
+# A shell starts background jobs with SIGINT and SIGQUIT ignored, and
+# vmmctl keeps a stop signal ignored that it was started with (nohup):
+# give it the default dispositions, as a terminal would.
+VMMCTL_BG="env --default-signal=INT,QUIT $VMMCTL"
+signum() {
+	case $1 in HUP) echo 1 ;; INT) echo 2 ;; QUIT) echo 3 ;; USR2) echo 12 ;; TERM) echo 15 ;; esac
+}
+
+# The stop signals end a running VM cleanly, like SIGTERM: the log line,
+# 128 + N, and what the guest wrote to a file backend is in the file.  The
+# guest writes X to the UART, then spins.
+printf '\272\370\003\260\130\356\353\376' >"$TMPD/x-spin.bin"   # mov dx,0x3f8; mov al,'X'; out dx,al; jmp $
+sed "s|/tmp/vmm-serial.log|$TMPD/sig.log|" "$VMM_SRCDIR/machines/x86-serial-log.conf" >"$TMPD/sig.conf"
+for sig in HUP INT QUIT USR2 TERM; do
+	rm -f "$TMPD/sig.log"
+	$VMMCTL_BG run --kernel "$TMPD/x-spin.bin" "$TMPD/sig.conf" </dev/null >/dev/null 2>"$TMPD/sig.err" &
+	pid=$!
+	wait_for "$TMPD/sig.log" X || { kill -KILL $pid; fail "SIG$sig: the guest wrote nothing"; }
+	stop_with "$sig" $pid
+	want=$((128 + $(signum "$sig")))
+	[ "$STATUS" = "$want" ] || fail "SIG$sig: status $STATUS, expected $want: $(cat "$TMPD/sig.err")"
+	grep -q "SIG$sig received, stopping the VM" "$TMPD/sig.err" ||
+		fail "SIG$sig: no teardown line: $(cat "$TMPD/sig.err")"
+	[ "$(cat "$TMPD/sig.log")" = X ] || fail "SIG$sig: the serial log holds '$(cat "$TMPD/sig.log")'"
+done
+echo "ok: SIGHUP, SIGINT, SIGQUIT, SIGUSR2 and SIGTERM stop a running VM cleanly (128+N, data in the file)"
+
+# A stop signal during start-up: crash-dev blocks in create; `sleep` is
+# interrupted and vmmctl tears down what it built, `hang` retries and
+# vmmctl leaves without teardown half a second later.  Both exit 128+N.
+crash_conf sleep crash-dev 'crash = "sleep"'
+crash_conf hang crash-dev 'crash = "hang"'
+for sig in TERM INT HUP; do
+	rm -f "$TMPD/start.err"
+	$VMMCTL_BG -P "$TMPD/plugins" run --kernel "$TMPD/boom.bin" "$TMPD/sleep.conf" </dev/null \
+		>/dev/null 2>"$TMPD/start.err" &
+	pid=$!
+	wait_for "$TMPD/start.err" "blocking in create" || { kill -KILL $pid; fail "crash-dev never blocked"; }
+	stop_with "$sig" $pid
+	want=$((128 + $(signum "$sig")))
+	[ "$STATUS" = "$want" ] || fail "SIG$sig in start-up: status $STATUS, expected $want: $(cat "$TMPD/start.err")"
+	grep -q "SIG$sig received during start-up, stopping" "$TMPD/start.err" ||
+		fail "SIG$sig in start-up: no line: $(cat "$TMPD/start.err")"
+done
+$VMMCTL_BG -P "$TMPD/plugins" run --kernel "$TMPD/boom.bin" "$TMPD/hang.conf" </dev/null \
+	>/dev/null 2>"$TMPD/hang.err" &
+pid=$!
+wait_for "$TMPD/hang.err" "blocking in create" || { kill -KILL $pid; fail "crash-dev never blocked"; }
+stop_with TERM $pid
+[ "$STATUS" = 143 ] || fail "SIGTERM in a start-up that hangs: status $STATUS: $(cat "$TMPD/hang.err")"
+grep -q "SIGTERM during start-up, which did not return to check it: exiting without teardown" \
+	"$TMPD/hang.err" || fail "SIGTERM in a hung start-up: no line: $(cat "$TMPD/hang.err")"
+echo "ok: SIGTERM, SIGINT and SIGHUP end start-up (cleanly, or without teardown when it hangs)"
+
+# On a terminal: restored after each stop signal while the guest runs and
+# while start-up hangs.  tty-stop.sh runs inside script(1)'s pty.
+if command -v script >/dev/null; then
+	cat >"$TMPD/tty-stop.sh" <<'EOS'
+# tty-stop.sh SIG CONFIG...: stty before, while vmmctl has made the terminal
+# raw, after it ended by SIG; its status.
+sig=$1; shift
+stty -g >"$TMPD/t0"
+$VMMCTL_BG -P "$TMPD/plugins" run "$@" </dev/tty >/dev/null 2>"$TMPD/tty.err" &
+pid=$!
+w=0
+while [ "$(stty -g)" = "$(cat "$TMPD/t0")" ] && [ $w -lt 100 ]; do sleep 0.1; w=$((w + 1)); done
+stty -g >"$TMPD/t1"
+# hang.conf: the terminal is raw before crash-dev blocks; wait for that too
+w=0
+while grep -q '"hang"' "$3" 2>/dev/null && ! grep -q "blocking in create" "$TMPD/tty.err" && [ $w -lt 100 ]; do
+	sleep 0.1; w=$((w + 1))
+done
+kill -"$sig" $pid
+w=0
+while kill -0 $pid 2>/dev/null && [ $w -lt 100 ]; do sleep 0.1; w=$((w + 1)); done
+kill -0 $pid 2>/dev/null && kill -KILL $pid   # status 137: the test fails
+wait $pid; echo $? >"$TMPD/st"
+stty -g >"$TMPD/t2"
+EOS
+	export VMMCTL VMMCTL_BG TMPD
+	for sig in HUP QUIT USR2 INT TERM; do
+		rm -f "$TMPD/st"
+		script -qec "sh '$TMPD/tty-stop.sh' $sig --kernel '$TMPD/x-spin.bin'" /dev/null </dev/null >/dev/null 2>&1
+		want=$((128 + $(signum "$sig")))
+		[ "$(cat "$TMPD/st" 2>/dev/null)" = "$want" ] ||
+			fail "SIG$sig on a terminal: status $(cat "$TMPD/st" 2>/dev/null), expected $want: $(cat "$TMPD/tty.err")"
+		cmp -s "$TMPD/t0" "$TMPD/t1" && fail "SIG$sig on a terminal: it never went raw"
+		cmp -s "$TMPD/t0" "$TMPD/t2" || fail "SIG$sig on a terminal: left raw"
+	done
+	script -qec "sh '$TMPD/tty-stop.sh' TERM --kernel '$TMPD/boom.bin' '$TMPD/hang.conf'" /dev/null </dev/null >/dev/null 2>&1
+	[ "$(cat "$TMPD/st")" = 143 ] || fail "SIGTERM in a hung start-up on a terminal: status $(cat "$TMPD/st")"
+	cmp -s "$TMPD/t0" "$TMPD/t2" || fail "SIGTERM in a hung start-up on a terminal: left raw"
+	echo "ok: the terminal is restored after SIGHUP, SIGQUIT, SIGUSR2, SIGINT, SIGTERM and a hung start-up"
+else
+	echo "SKIP: terminal part: script(1) is not installed"
+fi
+
+# The terminal goes away: vmmctl on a pty whose master is closed gets
+# SIGHUP from the kernel and stops cleanly (129); what the guest wrote to
+# its file backend (com2) is in the file.  python3's pty module plays the
+# terminal emulator.
+if command -v python3 >/dev/null; then
+	sed "s|^device \"exit\"|backend \"log\" { plugin = \"file\" path = \"$TMPD/hup.log\" }\\
+device \"com2\" { plugin = \"uart16550\" base = 0x2f8 irq = 3 chardev = \"log\" }\\
+device \"exit\"|" "$VMM_SRCDIR/machines/x86-minimal.conf" >"$TMPD/hup.conf"
+	grep -q com2 "$TMPD/hup.conf" || fail "could not add com2 to x86-minimal.conf"
+	# mov dx,0x2f8; mov al,'X'; out dx,al; jmp $
+	printf '\272\370\002\260\130\356\353\376' >"$TMPD/hup.bin"
+	python3 - "$VMMCTL" "$TMPD" <<'EOP' || fail "SIGHUP on a closed pty: see above"
+import fcntl, os, pty, subprocess, sys, termios, time
+vmmctl, tmpd = sys.argv[1:3]
+master, slave = pty.openpty()
+def own_terminal():
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+err = open(tmpd + "/hup.err", "w")
+p = subprocess.Popen([vmmctl, "run", "--kernel", tmpd + "/hup.bin", tmpd + "/hup.conf"],
+                     stdin=slave, stdout=slave, stderr=err, preexec_fn=own_terminal)
+os.close(slave)
+for _ in range(100):  # until the guest has written X (10 s at most)
+    if os.path.exists(tmpd + "/hup.log") and open(tmpd + "/hup.log").read() == "X":
+        break
+    time.sleep(0.1)
+else:
+    p.kill()
+    sys.exit("FAIL: the guest wrote nothing to hup.log")
+os.close(master)
+try:
+    status = p.wait(timeout=10)
+except subprocess.TimeoutExpired:
+    p.kill()
+    sys.exit("FAIL: vmmctl still running 10 s after its terminal went away")
+log = open(tmpd + "/hup.err").read()
+if status != 129 or "SIGHUP received, stopping the VM" not in log:
+    sys.exit("FAIL: closed pty: status %d (expected 129): %s" % (status, log))
+EOP
+	[ "$(cat "$TMPD/hup.log")" = X ] || fail "closed pty: the log holds '$(cat "$TMPD/hup.log")'"
+	echo "ok: the terminal going away (SIGHUP) stops vmmctl cleanly with 129"
+else
+	echo "SKIP: closed-pty part: python3 is not installed"
+fi
