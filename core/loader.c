@@ -153,6 +153,11 @@ int vmm_plugin_load_file(const char *path, struct vmm_loaded_plugin *out, char *
 {
 	memset(out, 0, sizeof(*out));
 
+	/* dlopen() of a FIFO would wait for a writer, for good. */
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return refuse(err, errlen, -ENOEXEC, path, "not a regular file");
+
 	/* The file's constructors and its entry point are its code: a fault
 	 * in them names the file (process.h). */
 	const struct vmm_who loading = { path, "while loading it" };

@@ -35,6 +35,15 @@ grep -q "exit-load.so: ended the process while loading (exit status 3" "$TMPD/li
 	fail "plugins: exit-load.so not named: $(cat "$TMPD/list.err")"
 echo "ok: plugins lists the good plugins and names the files that crash or exit while loading"
 
+# A FIFO named like a plugin would block dlopen() for good.
+mkdir -p "$TMPD/fifo-plugins"
+mkfifo "$TMPD/fifo-plugins/fifo.so"
+timeout -k 1 10 "$VMMCTL" -P "$TMPD/fifo-plugins" plugins >"$TMPD/fl.out" 2>"$TMPD/fl.err" </dev/null
+status=$?
+[ "$status" = 0 ] || fail "plugins with a FIFO on the path: status $status (124: blocked): $(cat "$TMPD/fl.err")"
+grep -q "fifo.so: not a regular file" "$TMPD/fl.err" || fail "plugins: the FIFO is not named: $(cat "$TMPD/fl.err")"
+echo "ok: a FIFO on the plugin path is named, not opened"
+
 # The rest runs guests.
 require_kvm
 
@@ -260,3 +269,36 @@ EOP
 else
 	echo "SKIP: closed-pty part: python3 is not installed"
 fi
+
+# Paths that would block start-up in open(): a FIFO as --kernel, --initrd,
+# a file backend's or a read-only disk's path.  Each is refused at once
+# with one line (the 10 s timeout, status 124, means it blocked).
+mkfifo "$TMPD/fifo"
+quick() { timeout -k 1 10 "$@" </dev/null >"$TMPD/q.out" 2>"$TMPD/q.err"; STATUS=$?; }
+quick "$VMMCTL" run --kernel "$TMPD/fifo"
+[ "$STATUS" = 2 ] || fail "--kernel FIFO: status $STATUS: $(cat "$TMPD/q.err")"
+grep -q "kernel $TMPD/fifo: not a regular file" "$TMPD/q.err" || fail "--kernel FIFO: $(cat "$TMPD/q.err")"
+quick "$VMMCTL" run --kernel "$GUESTS/hello.elf" --initrd "$TMPD/fifo"
+[ "$STATUS" = 2 ] || fail "--initrd FIFO: status $STATUS: $(cat "$TMPD/q.err")"
+grep -q "initrd $TMPD/fifo: not a regular file" "$TMPD/q.err" || fail "--initrd FIFO: $(cat "$TMPD/q.err")"
+sed "s|/tmp/vmm-serial.log|$TMPD/fifo|" "$VMM_SRCDIR/machines/x86-serial-log.conf" >"$TMPD/fifo.conf"
+quick "$VMMCTL" run --kernel "$GUESTS/hello.elf" "$TMPD/fifo.conf"
+[ "$STATUS" = 2 ] || fail "file backend on a FIFO without a reader: status $STATUS: $(cat "$TMPD/q.err")"
+grep -q "cannot open $TMPD/fifo: a FIFO that no process reads" "$TMPD/q.err" ||
+	fail "file backend on a FIFO: $(cat "$TMPD/q.err")"
+sed "s|^device \"exit\"|backend \"ro\" { plugin = \"block-file\" path = \"$TMPD/fifo\" readonly = true }\\
+device \"vda\" { plugin = \"virtio-blk\" base = 0xd0001000 irq = 5 disk = \"ro\" }\\
+device \"exit\"|" "$VMM_SRCDIR/machines/x86-minimal.conf" >"$TMPD/fifo-disk.conf"
+quick "$VMMCTL" run --kernel "$GUESTS/hello.elf" "$TMPD/fifo-disk.conf"
+[ "$STATUS" = 2 ] || fail "read-only disk on a FIFO: status $STATUS: $(cat "$TMPD/q.err")"
+grep -q "$TMPD/fifo is not a regular file" "$TMPD/q.err" || fail "read-only disk on a FIFO: $(cat "$TMPD/q.err")"
+# With its reader there, a FIFO is a fine place for the serial output.
+# The shell is the reader (read-write: opening does not wait); what the
+# guest wrote is in the pipe when vmmctl has exited, and cat drains it.
+exec 3<>"$TMPD/fifo"
+quick "$VMMCTL" run --kernel "$GUESTS/hello.elf" "$TMPD/fifo.conf"
+timeout 2 cat <&3 >"$TMPD/fifo.out"
+exec 3<&-
+[ "$STATUS" = 1 ] || fail "file backend on a FIFO with a reader: status $STATUS: $(cat "$TMPD/q.err")"
+tr -d '\r' <"$TMPD/fifo.out" | grep -qxF "Hello from a vmm guest" || fail "the FIFO's reader got: $(cat "$TMPD/fifo.out")"
+echo "ok: FIFOs as --kernel, --initrd, file backend (no reader) and read-only disk are refused at once; with a reader the file backend writes to it"
