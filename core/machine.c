@@ -747,7 +747,13 @@ struct vmm_char {
 	void *client_opaque;
 	atomic_bool input_paused;
 	bool connected;               /* what the device was told; under its lock */
+	/* Write errors, under the device's lock (it makes every write). */
+	uint64_t write_errors, lost_bytes; /* since the last line about them */
+	uint64_t write_error_ns;           /* when that line was logged, or 0 */
 };
+
+/* After its first write error a backend says so at most every 10 s. */
+#define WRITE_ERROR_INTERVAL_NS (10 * 1000000000ull)
 
 static struct vmm_char *host_char_open(const struct vmm_host *h, const char *prop,
 				       const struct vmm_char_client *client, void *opaque)
@@ -805,11 +811,49 @@ static void host_char_connected(const struct vmm_host *h, bool connected)
 	instance_unlock(c->dev, who_prev);
 }
 
+/* Where a backend's output goes, for its error lines: its `path`
+ * property when it has one (file), else its plugin's name. */
+static const char *char_destination(const struct vmm_instance *be)
+{
+	const char *path = vmm_propset_get_str(be->props, "path");
+	return path ? path : be->lp->desc->name;
+}
+
+/*
+ * A device has nowhere to report that the guest's output was lost (a UART
+ * has no error for it), so the core does: the first failed write of a
+ * backend is logged with its name and destination, later ones are counted
+ * and summed up at most every 10 s, and at teardown.  A backend that said
+ * nobody is connected is expected to refuse output: not an error.
+ */
+static void char_write_failed(struct vmm_char *c, ssize_t rc, size_t len)
+{
+	uint64_t now = monotonic_ns();
+
+	c->write_errors++;
+	c->lost_bytes += len;
+	if (c->write_error_ns && now - c->write_error_ns < WRITE_ERROR_INTERVAL_NS)
+		return;
+	if (!c->write_error_ns)
+		vmm_log(VMM_LOG_ERROR, c->backend->name, "cannot write to %s: %s: the guest's output "
+			"is lost (further errors: one line per 10 s)", char_destination(c->backend),
+			strerror((int)-rc));
+	else
+		vmm_log(VMM_LOG_ERROR, c->backend->name, "cannot write to %s: %s: %" PRIu64
+			" more failed writes, %" PRIu64 " bytes lost", char_destination(c->backend),
+			strerror((int)-rc), c->write_errors, c->lost_bytes);
+	c->write_error_ns = now;
+	c->write_errors = c->lost_bytes = 0;
+}
+
 static ssize_t host_char_write(const struct vmm_host *h, struct vmm_char *c, const void *buf, size_t len)
 {
 	if (!c)
 		return -EINVAL;
-	return VMM_AS(&c->backend->who, c->ops->write(c->backend->state, buf, len));
+	ssize_t rc = VMM_AS(&c->backend->who, c->ops->write(c->backend->state, buf, len));
+	if (rc < 0 && !c->backend->char_down)
+		char_write_failed(c, rc, len);
+	return rc;
 }
 
 static void host_char_input_ready(const struct vmm_host *h, struct vmm_char *c)
@@ -1878,6 +1922,11 @@ void vmm_machine_destroy(struct vmm_machine *m)
 				in->opened = false;
 			} else if (pass == 1 && in->is_backend) {
 				const struct vmm_backend_ops *ops = in->lp->ops;
+				struct vmm_char *c = in->chr;
+				if (c && c->write_errors)
+					vmm_log(VMM_LOG_ERROR, in->name, "%s: %" PRIu64 " more failed writes, "
+						"%" PRIu64 " bytes lost", char_destination(in), c->write_errors,
+						c->lost_bytes);
 				if (ops->close)
 					VMM_IN(&in->who, ops->close(in->state));
 				in->opened = false;

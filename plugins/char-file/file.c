@@ -12,6 +12,8 @@
 #include <vmm/vmm.h>
 
 struct file_be {
+	const struct vmm_host *h;
+	const char *path;
 	int fd;
 };
 
@@ -45,6 +47,8 @@ static int file_open(const struct vmm_host *h, void **state)
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
+	f->h = h;
+	f->path = path;
 	/* O_NONBLOCK: opening a FIFO would otherwise wait, for good, until
 	 * some process opens it for reading; without one it fails (ENXIO)
 	 * and says so.  Writes block as usual afterwards: a FIFO's reader
@@ -77,7 +81,10 @@ static void file_close(void *state)
 	struct file_be *f = state;
 	if (!f)
 		return;
-	fdatasync(f->fd);
+	/* The last chance to hear of a full disk (write errors are logged by
+	 * the core); EINVAL and EROFS: a device or FIFO, nothing to sync. */
+	if (fdatasync(f->fd) < 0 && errno != EINVAL && errno != EROFS)
+		f->h->log(f->h, VMM_LOG_ERROR, "cannot flush %s: %s", f->path, strerror(errno));
 	close(f->fd);
 	free(f);
 }

@@ -302,3 +302,16 @@ exec 3<&-
 [ "$STATUS" = 1 ] || fail "file backend on a FIFO with a reader: status $STATUS: $(cat "$TMPD/q.err")"
 tr -d '\r' <"$TMPD/fifo.out" | grep -qxF "Hello from a vmm guest" || fail "the FIFO's reader got: $(cat "$TMPD/fifo.out")"
 echo "ok: FIFOs as --kernel, --initrd, file backend (no reader) and read-only disk are refused at once; with a reader the file backend writes to it"
+
+# A file backend on /dev/full: every write fails.  The first failure is
+# one line naming the backend and its path, the rest are summed up (here
+# once, at the end): never silence, never a line per byte.
+sed "s|/tmp/vmm-serial.log|/dev/full|" "$VMM_SRCDIR/machines/x86-serial-log.conf" >"$TMPD/full.conf"
+run_guest full "$VMMCTL" run --kernel "$GUESTS/hello.elf" "$TMPD/full.conf"
+expect_status 1
+grep -q "serial-log: error: cannot write to /dev/full: No space left on device: the guest's output is lost" "$ERR" ||
+	guest_fail "no line about the failed writes"
+[ "$(grep -c "serial-log: error" "$ERR")" = 2 ] || guest_fail "expected 2 error lines (first error, summary)"
+grep -qE "serial-log: error: /dev/full: [0-9]+ more failed writes, [0-9]+ bytes lost" "$ERR" ||
+	guest_fail "no summary of the failed writes at the end"
+echo "ok: a file backend on /dev/full: its first write error and a summary are logged"
