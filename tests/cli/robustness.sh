@@ -154,6 +154,17 @@ for sig in HUP INT QUIT USR2 TERM; do
 	[ "$(cat "$TMPD/sig.log")" = X ] || fail "SIG$sig: the serial log holds '$(cat "$TMPD/sig.log")'"
 done
 echo "ok: SIGHUP, SIGINT, SIGQUIT, SIGUSR2 and SIGTERM stop a running VM cleanly (128+N, data in the file)"
+# Started with SIGHUP ignored (nohup), vmmctl keeps ignoring it: the
+# SIGTERM sent after it is the one that ends the run.
+rm -f "$TMPD/sig.log"
+env --default-signal=INT,QUIT --ignore-signal=HUP "$VMMCTL" run --kernel "$TMPD/x-spin.bin" "$TMPD/sig.conf" \
+	</dev/null >/dev/null 2>"$TMPD/sig.err" &
+pid=$!
+wait_for "$TMPD/sig.log" X || { kill -KILL $pid; fail "nohup: the guest wrote nothing"; }
+kill -HUP $pid
+stop_with TERM $pid
+[ "$STATUS" = 143 ] || fail "nohup: status $STATUS, expected 143: $(cat "$TMPD/sig.err")"
+echo "ok: an ignored SIGHUP (nohup) stays ignored"
 
 # A stop signal during start-up: crash-dev blocks in create; `sleep` is
 # interrupted and vmmctl tears down what it built, `hang` retries and
