@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -330,6 +331,8 @@ static int probe_file(const char *file, char *err, size_t errlen)
 		 * plugin's own chatter must not mix with the listing. */
 		for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
 			signal(fatal[i], SIG_DFL);
+		/* A crash here is the answer, not a bug to keep a core of. */
+		setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
 		vmm_process_probe_child();
 		if (null >= 0)
 			dup2(null, STDOUT_FILENO);
