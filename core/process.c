@@ -101,7 +101,6 @@ static const int stop_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGUSR2, SIGTERM };
  * the user asked for that, so they stay ignored. */
 static sigset_t ignored_at_start;
 
-
 static void fatal_signal(int sig, siginfo_t *si, void *uc)
 {
 	static atomic_flag reporting = ATOMIC_FLAG_INIT;
@@ -114,12 +113,11 @@ static void fatal_signal(int sig, siginfo_t *si, void *uc)
 		for (;;)
 			pause();
 	/* Sent by another process (kill -SEGV): not the plugin's doing. */
-	if (si && si->si_code == SI_USER && si->si_pid != getpid())
-		w = NULL;
+	bool sent = si && si->si_code == SI_USER && si->si_pid != getpid();
 	restore_terminal();
 	put(&l, "vmmctl: fatal: ");
 	put(&l, vmm_signal_name(sig));
-	if (w) {
+	if (w && !sent) {
 		put(&l, " in plugin ");
 		put(&l, w->path);
 		put(&l, " (");
@@ -129,7 +127,7 @@ static void fatal_signal(int sig, siginfo_t *si, void *uc)
 		emit(&l);
 		_exit(VMM_STATUS_PLUGIN_FAULT);
 	}
-	put(&l, " in vmmctl itself (no plugin code was running)");
+	put(&l, sent ? " sent by another process" : " in vmmctl itself (no plugin code was running)");
 	emit(&l);
 	/* vmmctl's own bug: die of the signal, core dump and all.  The signal
 	 * is blocked in its handler, so it strikes as soon as this returns. */

@@ -166,6 +166,16 @@ stop_with TERM $pid
 [ "$STATUS" = 143 ] || fail "nohup: status $STATUS, expected 143: $(cat "$TMPD/sig.err")"
 echo "ok: an ignored SIGHUP (nohup) stays ignored"
 
+# A fatal signal that is not a plugin's: one line, then vmmctl dies of it.
+rm -f "$TMPD/sig.log"
+$VMMCTL_BG run --kernel "$TMPD/x-spin.bin" "$TMPD/sig.conf" </dev/null >/dev/null 2>"$TMPD/sig.err" &
+pid=$!
+wait_for "$TMPD/sig.log" X || { kill -KILL $pid; fail "SIGSEGV: the guest wrote nothing"; }
+stop_with SEGV $pid
+[ "$STATUS" = 139 ] || fail "kill -SEGV: status $STATUS, expected 139 (death by the signal)"
+grep -q "fatal: SIGSEGV sent by another process" "$TMPD/sig.err" || fail "kill -SEGV: no line: $(cat "$TMPD/sig.err")"
+echo "ok: a SIGSEGV from outside is named and still kills vmmctl (139)"
+
 # A stop signal during start-up: crash-dev blocks in create; `sleep` is
 # interrupted and vmmctl tears down what it built, `hang` retries and
 # vmmctl leaves without teardown half a second later.  Both exit 128+N.
