@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "core/boot.h"
+#include "core/file.h"
 #include "core/log.h"
 #include "core/machine-internal.h"
 
@@ -104,7 +105,7 @@ static int check_payload_size(const struct vmm_machine *m, const char *path, uin
 static int read_payload(const struct vmm_machine *m, const char *path, struct payload *p)
 {
 	struct stat st;
-	int rc, fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc, fd = vmm_open_nowait(path, O_RDONLY); /* a FIFO must not block start-up */
 
 	p->path = path;
 	p->data = NULL;
@@ -333,7 +334,7 @@ static int load_initrd(struct vmm_machine *m, uint64_t top, uint64_t kernel, uin
 	*at = *size = 0;
 	if (!path)
 		return 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = vmm_open_nowait(path, O_RDONLY); /* a FIFO must not block start-up */
 	if (fd < 0) {
 		rc = -errno;
 		vmm_log(VMM_LOG_ERROR, NULL, "initrd %s: %s", path, strerror(errno));

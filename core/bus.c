@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/bus.h"
+#include "core/process.h"
 
 struct vmm_bus_map {
 	struct vmm_bus_map *next_retired;
@@ -241,10 +242,13 @@ static int call_region(const struct vmm_bus_region *r, unsigned vcpu, uint64_t o
 	int rc;
 	if (r->owner && r->owner->lock)
 		pthread_mutex_lock(r->owner->lock);
+	/* The device's code runs now: a fault in it names the plugin. */
+	const struct vmm_who *prev = vmm_who_enter(r->owner ? r->owner->who : NULL);
 	if (is_write)
 		rc = r->ops->write ? r->ops->write(r->opaque, vcpu, off, len, *value) : -EPERM;
 	else
 		rc = r->ops->read ? r->ops->read(r->opaque, vcpu, off, len, value) : -EPERM;
+	vmm_who_leave(prev);
 	if (r->owner && r->owner->lock)
 		pthread_mutex_unlock(r->owner->lock);
 	return rc;

@@ -19,9 +19,12 @@
 
 /* Who owns a region: named in overlap errors; its lock, when not NULL,
  * is held around every call into the region's ops. */
+struct vmm_who;
+
 struct vmm_bus_owner {
 	const char *name;
 	pthread_mutex_t *lock;
+	const struct vmm_who *who; /* the plugin code a callback runs (process.h), or NULL */
 };
 
 struct vmm_bus_region {

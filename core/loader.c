@@ -11,16 +11,23 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <vmm/vmm.h>
 #include "core/loader.h"
+#include "core/process.h"
 #include "core/props.h"
 
 /* Each plugin is allocated on its own: configs and instances keep pointers
@@ -233,7 +240,17 @@ int vmm_plugin_load_file(const char *path, struct vmm_loaded_plugin *out, char *
 {
 	memset(out, 0, sizeof(*out));
 
+	/* dlopen() of a FIFO would wait for a writer, for good. */
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return refuse(err, errlen, -ENOEXEC, path, "not a regular file");
+
+	/* The file's constructors and its entry point are its code: a fault
+	 * in them names the file (process.h). */
+	const struct vmm_who loading = { path, "while loading it" };
+	const struct vmm_who *prev = vmm_who_enter(&loading);
 	void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	vmm_who_leave(prev);
 	if (!dl) {
 		/* dlerror() already names the file; keep its one line. */
 		const char *e = dlerror();
@@ -245,18 +262,19 @@ int vmm_plugin_load_file(const char *path, struct vmm_loaded_plugin *out, char *
 	dlerror();
 	vmm_plugin_entry_fn entry = (vmm_plugin_entry_fn)dlsym(dl, VMM_PLUGIN_ENTRY_SYMBOL);
 	if (!entry) {
-		dlclose(dl);
+		VMM_IN(&loading, dlclose(dl));
 		return refuse(err, errlen, -ENOENT, path, "no %s symbol: not a vmm plugin",
 			      VMM_PLUGIN_ENTRY_SYMBOL);
 	}
-	const struct vmm_plugin *d = entry();
+	const struct vmm_plugin *d = VMM_AS(&loading, entry());
 	if (!d) {
-		dlclose(dl);
+		VMM_IN(&loading, dlclose(dl));
 		return refuse(err, errlen, -EPROTO, path, "%s() returned NULL", VMM_PLUGIN_ENTRY_SYMBOL);
 	}
-	int rc = check_descriptor(path, d, err, errlen);
+	/* A descriptor pointing at garbage faults in here: still the file's doing. */
+	int rc = VMM_AS(&loading, check_descriptor(path, d, err, errlen));
 	if (rc) {
-		dlclose(dl);
+		VMM_IN(&loading, dlclose(dl));
 		return rc;
 	}
 	out->desc = d;
@@ -264,7 +282,7 @@ int vmm_plugin_load_file(const char *path, struct vmm_loaded_plugin *out, char *
 	out->path = strdup(path);
 	out->dl = dl;
 	if (!out->path) {
-		dlclose(dl);
+		VMM_IN(&loading, dlclose(dl));
 		return refuse(err, errlen, -ENOMEM, path, "out of memory");
 	}
 	return 0;
@@ -274,8 +292,10 @@ void vmm_plugin_unload(struct vmm_loaded_plugin *p)
 {
 	if (!p)
 		return;
+	/* Its destructors run now: their faults name the file too. */
+	const struct vmm_who unloading = { p->path, "while unloading it" };
 	if (p->dl)
-		dlclose(p->dl);
+		VMM_IN(&unloading, dlclose(p->dl));
 	free(p->path);
 	memset(p, 0, sizeof(*p));
 }
@@ -364,6 +384,94 @@ out_nomem:
 	return refuse(err, errlen, -ENOMEM, file, "out of memory");
 }
 
+/* How long a file may take to load in the probe before it counts as hung. */
+#define PROBE_TIMEOUT_MS 10000
+
+/*
+ * A scan opens every file on the path, including ones nobody asked for, so
+ * each is loaded in a child process first: a file whose constructor or
+ * entry point crashes, hangs or calls exit() takes down only the child, and
+ * the listing names it and goes on.  The child says "ok" or "refused"
+ * (with its one-line reason) on a pipe; no word at all means it died.
+ * Returns 0 when the file loads, or -EPROTO with `err` set.
+ */
+static int probe_file(const char *file, char *err, size_t errlen)
+{
+	static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+	char msg[1024];
+	int pfd[2];
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return 0; /* no probe: load it in-process as before */
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return 0;
+	}
+	if (pid == 0) {
+		struct vmm_loaded_plugin p;
+		int null = open("/dev/null", O_WRONLY);
+
+		/* The parent reads the signal from the wait status, and the
+		 * plugin's own chatter must not mix with the listing. */
+		for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+			signal(fatal[i], SIG_DFL);
+		/* A crash here is the answer, not a bug to keep a core of. */
+		setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
+		vmm_process_probe_child();
+		if (null >= 0)
+			dup2(null, STDOUT_FILENO);
+		int rc = vmm_plugin_load_file(file, &p, msg + 8, sizeof(msg) - 8);
+		if (rc) {
+			memcpy(msg, "refused ", 8);
+			ssize_t n = write(pfd[1], msg, strlen(msg));
+			(void)n;
+		} else if (write(pfd[1], "ok", 2) != 2) {
+			_exit(1);
+		}
+		_exit(0);
+	}
+	close(pfd[1]);
+	size_t got = 0;
+	bool hung = false;
+	for (;;) {
+		struct pollfd pf = { .fd = pfd[0], .events = POLLIN };
+		int r = poll(&pf, 1, PROBE_TIMEOUT_MS);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0) {
+			hung = true;
+			kill(pid, SIGKILL);
+			break;
+		}
+		ssize_t n = r > 0 ? read(pfd[0], msg + got, sizeof(msg) - 1 - got) : -1;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || (got += (size_t)n) == sizeof(msg) - 1)
+			break;
+	}
+	msg[got] = '\0';
+	close(pfd[0]);
+	int ws = 0;
+	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+		;
+	if (got == 2 && memcmp(msg, "ok", 2) == 0 && WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
+		return 0;
+	if (got > 8 && memcmp(msg, "refused ", 8) == 0) {
+		snprintf(err, errlen, "%s", msg + 8);
+		return -EPROTO;
+	}
+	if (hung)
+		return refuse(err, errlen, -EPROTO, file, "still loading after %d s (a constructor that "
+			      "hangs?): not listed", PROBE_TIMEOUT_MS / 1000);
+	if (WIFSIGNALED(ws))
+		return refuse(err, errlen, -EPROTO, file, "crashed while loading (%s): not listed",
+			      vmm_signal_name(WTERMSIG(ws)));
+	return refuse(err, errlen, -EPROTO, file, "ended the process while loading (exit status %d, "
+		      "a constructor that calls exit()?): not listed", WIFEXITED(ws) ? WEXITSTATUS(ws) : -1);
+}
+
 static int name_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -413,7 +521,8 @@ static int scan_dir(struct vmm_plugin_set *s, const char *dir,
 					 file, prev->path);
 				report(ctx, err);
 			}
-		} else if (vmm_plugin_set_add_file(s, file, err, sizeof(err)) == 0) {
+		} else if (probe_file(file, err, sizeof(err)) == 0 &&
+			   vmm_plugin_set_add_file(s, file, err, sizeof(err)) == 0) {
 			loaded++;
 		} else if (report) {
 			report(ctx, err);

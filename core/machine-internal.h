@@ -8,6 +8,7 @@
 #include <vmm/vmm.h>
 #include "core/bus.h"
 #include "core/machine-config.h"
+#include "core/process.h"
 
 #define VMM_MAX_IRQ_LINES 256
 
@@ -46,6 +47,9 @@ struct vmm_instance {
 	bool serialised;
 	pthread_mutex_t lock;
 	struct vmm_bus_owner owner;
+	/* Marks the thread while it runs this instance's plugin code. */
+	struct vmm_who who;
+	char *who_what;
 	bool is_backend, opened, failed;
 	struct vmm_char *chr; /* backends: the connection they feed */
 	struct vmm_block *blk; /* block backends: the device using them */
@@ -83,7 +87,7 @@ struct vmm_machine {
 	struct event *stop_ev;
 	uint64_t t0;
 	uint64_t started_ns;	/* CLOCK_MONOTONIC when the vCPUs started */
-	atomic_int signalled;	/* SIGINT/SIGTERM taken by the event loop, or 0 */
+	atomic_int signalled;	/* a stop signal taken by the event loop, or 0 */
 
 	struct vmm_instance *hv_inst;
 	const struct vmm_hv_ops *hv_ops;

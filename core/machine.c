@@ -34,8 +34,12 @@
 #include "core/bus.h"
 #include "core/machine.h"
 #include "core/machine-internal.h"
+#include "core/process.h"
 
 #define VMM_KICK_SIGNAL SIGUSR1
+
+/* The hypervisor plugin's marker, for every call into it (process.h). */
+#define HV_WHO(m) (&(m)->hv_inst->who)
 
 static struct vmm_instance *inst_of(const struct vmm_host *h)
 {
@@ -170,8 +174,8 @@ static void kick_halted(struct vmm_machine *m)
 	pthread_mutex_unlock(&m->halt_lock);
 }
 
-static void instance_lock(struct vmm_instance *in);
-static void instance_unlock(struct vmm_instance *in);
+static const struct vmm_who *instance_lock(struct vmm_instance *in);
+static void instance_unlock(struct vmm_instance *in, const struct vmm_who *prev);
 
 /* Reads and so resets an eventfd's counter, which sums every signal since
  * the last read: false when there was none (EAGAIN). */
@@ -221,9 +225,9 @@ static void host_irq_set(const struct vmm_host *h, struct vmm_irq_line *l, int l
 	for (unsigned i = 0; i < m->nsinks; i++) {
 		struct vmm_irq_sink *k = &m->sinks[i];
 		if (l->gsi - k->first < k->count) {
-			instance_lock(k->in);
+			const struct vmm_who *who_prev = instance_lock(k->in);
 			k->ops->set_level(k->opaque, l->gsi, level);
-			instance_unlock(k->in);
+			instance_unlock(k->in, who_prev);
 			delivered = true;
 		}
 	}
@@ -237,7 +241,7 @@ static void host_irq_set(const struct vmm_host *h, struct vmm_irq_line *l, int l
 				irqfd_assert(l);
 			}
 		} else if (m->hv_ops->irq_line) {
-			m->hv_ops->irq_line(m->vm, l->gsi, level);
+			VMM_IN(HV_WHO(m), m->hv_ops->irq_line(m->vm, l->gsi, level));
 		}
 	}
 	if (level)
@@ -295,14 +299,14 @@ static int irqfd_line_setup(struct vmm_machine *m, struct vmm_irq_line *l)
 	l->resample_ev = event_new(m->base, l->resample_fd, EV_READ | EV_PERSIST, irqfd_resampled, l);
 	if (!l->resample_ev || event_add(l->resample_ev, NULL) < 0)
 		goto out_free;
-	rc = m->hv_ops->irqfd(m->vm, l->gsi, l->irqfd, l->resample_fd, true);
+	rc = VMM_AS(HV_WHO(m), m->hv_ops->irqfd(m->vm, l->gsi, l->irqfd, l->resample_fd, true));
 	if (rc < 0)
 		goto out_free;
 	/* A device may have raised the line while it was created: move that
 	 * level from KVM_IRQ_LINE's source to the irqfd's (KVM ORs them). */
 	if (atomic_load(&l->level)) {
 		if (m->hv_ops->irq_line)
-			m->hv_ops->irq_line(m->vm, l->gsi, 0);
+			VMM_IN(HV_WHO(m), m->hv_ops->irq_line(m->vm, l->gsi, 0));
 		irqfd_assert(l);
 	}
 	m->nirqfds++;
@@ -348,7 +352,7 @@ static void teardown_irqfds(struct vmm_machine *m)
 		struct vmm_irq_line *l = &m->irq[i];
 		if (l->irqfd < 0)
 			continue;
-		m->hv_ops->irqfd(m->vm, l->gsi, l->irqfd, l->resample_fd, false);
+		VMM_IN(HV_WHO(m), m->hv_ops->irqfd(m->vm, l->gsi, l->irqfd, l->resample_fd, false));
 		irqfd_line_free(l);
 	}
 	m->nirqfds = 0;
@@ -391,7 +395,7 @@ static int host_irq_controller_register(const struct vmm_host *h, uint32_t first
 
 static void kick_vcpu(struct vmm_machine *m, struct vmm_vcpu *v)
 {
-	m->hv_ops->vcpu_kick(v->hv);
+	VMM_IN(HV_WHO(m), m->hv_ops->vcpu_kick(v->hv));
 	if (v->running && !pthread_equal(v->thread, pthread_self()))
 		pthread_kill(v->thread, VMM_KICK_SIGNAL);
 }
@@ -427,7 +431,7 @@ static int host_msi_send(const struct vmm_host *h, uint64_t addr, uint32_t data)
 
 	if (m->irq_mode == VMM_IRQ_EMULATED || !HV_HAS(m, msi_send))
 		return -ENOTSUP;
-	return m->hv_ops->msi_send(m->vm, addr, data);
+	return VMM_AS(HV_WHO(m), m->hv_ops->msi_send(m->vm, addr, data));
 }
 
 static int host_msi_route(const struct vmm_host *h, uint32_t pin, bool valid, uint64_t addr,
@@ -446,7 +450,7 @@ static int host_hv_accel(const struct vmm_host *h, enum vmm_accel what)
 
 	if (!HV_HAS(m, accel))
 		return -ENOTSUP;
-	return m->hv_ops->accel(m->vm, what);
+	return VMM_AS(HV_WHO(m), m->hv_ops->accel(m->vm, what));
 }
 
 /* --------------------------------------------------------- guest memory */
@@ -505,14 +509,19 @@ static uint64_t host_clock_ns(const struct vmm_host *h)
 	return monotonic_ns() - inst_of(h)->m->t0;
 }
 
-static void instance_lock(struct vmm_instance *in)
+/* Every call into a device under its lock is a call into its plugin: the
+ * lock also marks the thread as running that instance's code (process.h),
+ * and the unlock gives the caller's marker back. */
+static const struct vmm_who *instance_lock(struct vmm_instance *in)
 {
 	if (in->serialised)
 		pthread_mutex_lock(&in->lock);
+	return vmm_who_enter(&in->who);
 }
 
-static void instance_unlock(struct vmm_instance *in)
+static void instance_unlock(struct vmm_instance *in, const struct vmm_who *prev)
 {
+	vmm_who_leave(prev);
 	if (in->serialised)
 		pthread_mutex_unlock(&in->lock);
 }
@@ -537,7 +546,7 @@ static void timer_fired(evutil_socket_t fd, short what, void *arg)
 	struct vmm_timer *t = arg;
 	/* The callback may free its own timer. */
 	struct vmm_instance *in = t->in;
-	instance_lock(in);
+	const struct vmm_who *who_prev = instance_lock(in);
 	/* A vCPU thread may have cancelled the timer while this callback
 	 * waited for the lock (see host_timer_cancel), or re-armed it: then
 	 * the event is pending again and this firing is stale. */
@@ -551,7 +560,7 @@ static void timer_fired(evutil_socket_t fd, short what, void *arg)
 			t->cb(t->opaque);
 		}
 	}
-	instance_unlock(in);
+	instance_unlock(in, who_prev);
 }
 
 static struct vmm_timer *host_timer_new(const struct vmm_host *h, void (*cb)(void *opaque), void *opaque)
@@ -623,9 +632,9 @@ static void watch_fired(evutil_socket_t fd, short what, void *arg)
 	unsigned ev = ((what & EV_READ) ? VMM_FD_READ : 0) | ((what & EV_WRITE) ? VMM_FD_WRITE : 0);
 	/* The callback may unwatch, freeing w: don't touch w after it. */
 	struct vmm_instance *in = w->in;
-	instance_lock(in);
+	const struct vmm_who *who_prev = instance_lock(in);
 	w->cb(w->opaque, (int)fd, ev);
-	instance_unlock(in);
+	instance_unlock(in, who_prev);
 }
 
 static struct vmm_watch *host_fd_watch(const struct vmm_host *h, int fd, unsigned events,
@@ -685,9 +694,9 @@ static void notify_fired(evutil_socket_t fd, short what, void *arg)
 	/* Every write since the last read makes one callback. */
 	if (!eventfd_take((int)fd))
 		return;
-	instance_lock(n->in);
+	const struct vmm_who *who_prev = instance_lock(n->in);
 	n->cb(n->opaque);
-	instance_unlock(n->in);
+	instance_unlock(n->in, who_prev);
 }
 
 static struct vmm_notify *host_notify_register(const struct vmm_host *h, enum vmm_bus bus,
@@ -725,7 +734,7 @@ static struct vmm_notify *host_notify_register(const struct vmm_host *h, enum vm
 	n->ev = event_new(m->base, n->fd, EV_READ | EV_PERSIST, notify_fired, n);
 	if (!n->ev || event_add(n->ev, NULL) < 0)
 		goto out_close;
-	if (m->hv_ops->ioeventfd(m->vm, bus, addr, len, match, data, n->fd, true) < 0)
+	if (VMM_AS(HV_WHO(m), m->hv_ops->ioeventfd(m->vm, bus, addr, len, match, data, n->fd, true)) < 0)
 		goto out_close; /* logged by the hypervisor */
 	return n;
 out_close:
@@ -745,7 +754,7 @@ static void host_notify_unregister(const struct vmm_host *h, struct vmm_notify *
 		return;
 	/* Deassign first: the guest's next write goes to the region, and
 	 * nothing signals the fd once it is closed. */
-	m->hv_ops->ioeventfd(m->vm, n->bus, n->addr, n->len, n->match, n->data, n->fd, false);
+	VMM_IN(HV_WHO(m), m->hv_ops->ioeventfd(m->vm, n->bus, n->addr, n->len, n->match, n->data, n->fd, false));
 	event_free(n->ev);
 	close(n->fd);
 	free(n);
@@ -761,7 +770,13 @@ struct vmm_char {
 	void *client_opaque;
 	atomic_bool input_paused;
 	bool connected;               /* what the device was told; under its lock */
+	/* Write errors, under the device's lock (it makes every write). */
+	uint64_t write_errors, lost_bytes; /* since the last line about them */
+	uint64_t write_error_ns;           /* when that line was logged, or 0 */
 };
+
+/* After its first write error a backend says so at most every 10 s. */
+#define WRITE_ERROR_INTERVAL_NS (10 * 1000000000ull)
 
 static struct vmm_char *host_char_open(const struct vmm_host *h, const char *prop,
 				       const struct vmm_char_client *client, void *opaque)
@@ -814,16 +829,54 @@ static void host_char_connected(const struct vmm_host *h, bool connected)
 	in->char_down = !connected;
 	if (!c)
 		return;
-	instance_lock(c->dev);
+	const struct vmm_who *who_prev = instance_lock(c->dev);
 	vmm_char_connected_update(c->client, c->client_opaque, &c->connected, connected);
-	instance_unlock(c->dev);
+	instance_unlock(c->dev, who_prev);
+}
+
+/* Where a backend's output goes, for its error lines: its `path`
+ * property when it has one (file), else its plugin's name. */
+static const char *char_destination(const struct vmm_instance *be)
+{
+	const char *path = vmm_propset_get_str(be->props, "path");
+	return path ? path : be->lp->desc->name;
+}
+
+/*
+ * A device has nowhere to report that the guest's output was lost (a UART
+ * has no error for it), so the core does: the first failed write of a
+ * backend is logged with its name and destination, later ones are counted
+ * and summed up at most every 10 s, and at teardown.  A backend that said
+ * nobody is connected is expected to refuse output: not an error.
+ */
+static void char_write_failed(struct vmm_char *c, ssize_t rc, size_t len)
+{
+	uint64_t now = monotonic_ns();
+
+	c->write_errors++;
+	c->lost_bytes += len;
+	if (c->write_error_ns && now - c->write_error_ns < WRITE_ERROR_INTERVAL_NS)
+		return;
+	if (!c->write_error_ns)
+		vmm_log(VMM_LOG_ERROR, c->backend->name, "cannot write to %s: %s: the guest's output "
+			"is lost (further errors: one line per 10 s)", char_destination(c->backend),
+			strerror((int)-rc));
+	else
+		vmm_log(VMM_LOG_ERROR, c->backend->name, "cannot write to %s: %s: %" PRIu64
+			" more failed writes, %" PRIu64 " bytes lost", char_destination(c->backend),
+			strerror((int)-rc), c->write_errors, c->lost_bytes);
+	c->write_error_ns = now;
+	c->write_errors = c->lost_bytes = 0;
 }
 
 static ssize_t host_char_write(const struct vmm_host *h, struct vmm_char *c, const void *buf, size_t len)
 {
 	if (!c)
 		return -EINVAL;
-	return c->ops->write(c->backend->state, buf, len);
+	ssize_t rc = VMM_AS(&c->backend->who, c->ops->write(c->backend->state, buf, len));
+	if (rc < 0 && !c->backend->char_down)
+		char_write_failed(c, rc, len);
+	return rc;
 }
 
 static void host_char_input_ready(const struct vmm_host *h, struct vmm_char *c)
@@ -832,7 +885,7 @@ static void host_char_input_ready(const struct vmm_host *h, struct vmm_char *c)
 		return;
 	if (atomic_exchange(&c->input_paused, false) && c->ops->base.size >=
 	    offsetof(struct vmm_char_backend_ops, resume_input) + sizeof(void *) && c->ops->resume_input)
-		c->ops->resume_input(c->backend->state);
+		VMM_IN(&c->backend->who, c->ops->resume_input(c->backend->state));
 }
 
 /* ------------------------------------------------------ block backends */
@@ -872,7 +925,7 @@ static struct vmm_block *host_block_open(const struct vmm_host *h, const char *p
 	b->backend = be;
 	b->ops = be->lp->ops;
 	b->info.size = sizeof(b->info);
-	vmm_block_query(b->ops, be->state, &b->info);
+	VMM_IN(&be->who, vmm_block_query(b->ops, be->state, &b->info));
 	memcpy(info, &b->info, info->size < sizeof(b->info) ? info->size : sizeof(b->info));
 	be->blk = b;
 	return b;
@@ -882,7 +935,7 @@ static int host_block_io(const struct vmm_host *h, struct vmm_block *b, const st
 {
 	if (!b)
 		return -EINVAL;
-	return vmm_block_dispatch(b->ops, b->backend->state, &b->info, req);
+	return VMM_AS(&b->backend->who, vmm_block_dispatch(b->ops, b->backend->state, &b->info, req));
 }
 
 /* -------------------------------------------------------- net backends */
@@ -931,7 +984,7 @@ static struct vmm_net *host_net_open(const struct vmm_host *h, const char *prop,
 	n->client = client;
 	n->client_opaque = opaque;
 	n->info.size = sizeof(n->info);
-	vmm_net_query(n->ops, be->state, &n->info);
+	VMM_IN(&be->who, vmm_net_query(n->ops, be->state, &n->info));
 	/* The backend's open() may have said its link is down. */
 	n->link_up = !be->link_down;
 	if (be->link_down)
@@ -946,20 +999,20 @@ static int host_net_send(const struct vmm_host *h, struct vmm_net *n, const stru
 {
 	if (!n)
 		return -EINVAL;
-	return vmm_net_dispatch_send(n->ops, n->backend->state, iov, iovcnt);
+	return VMM_AS(&n->backend->who, vmm_net_dispatch_send(n->ops, n->backend->state, iov, iovcnt));
 }
 
 static void host_net_input_ready(const struct vmm_host *h, struct vmm_net *n)
 {
 	if (n && atomic_exchange(&n->input_paused, false) && vmm_net_has_resume(n->ops))
-		n->ops->resume_input(n->backend->state);
+		VMM_IN(&n->backend->who, n->ops->resume_input(n->backend->state));
 }
 
 static int host_net_set_offloads(const struct vmm_host *h, struct vmm_net *n, uint32_t offloads)
 {
 	if (!n)
 		return -EINVAL;
-	return vmm_net_dispatch_offloads(n->ops, n->backend->state, &n->info, offloads);
+	return VMM_AS(&n->backend->who, vmm_net_dispatch_offloads(n->ops, n->backend->state, &n->info, offloads));
 }
 
 /* Called by a net backend instance with one frame for its device. */
@@ -972,14 +1025,14 @@ static int host_net_input(const struct vmm_host *h, const struct iovec *iov, int
 		return -ENOTCONN;
 	if (vmm_net_frame_len(iov, iovcnt) < 0)
 		return -EINVAL;
-	instance_lock(n->dev);
+	const struct vmm_who *who_prev = instance_lock(n->dev);
 	rc = n->client->can_receive(n->client_opaque) ? n->client->receive(n->client_opaque, iov, iovcnt)
 						       : -EAGAIN;
 	/* Paused under the device's lock: a net_input_ready() the device
 	 * makes after this sees it. */
 	if (rc == -EAGAIN)
 		atomic_store(&n->input_paused, true);
-	instance_unlock(n->dev);
+	instance_unlock(n->dev, who_prev);
 	return rc;
 }
 
@@ -995,9 +1048,9 @@ static void host_net_link_set(const struct vmm_host *h, bool up)
 	in->link_down = !up;
 	if (!n)
 		return;
-	instance_lock(n->dev);
+	const struct vmm_who *who_prev = instance_lock(n->dev);
 	vmm_net_link_update(n->client, n->client_opaque, &n->link_up, up);
-	instance_unlock(n->dev);
+	instance_unlock(n->dev, who_prev);
 }
 
 /* Called by a backend instance: how much its device would take now. */
@@ -1007,9 +1060,9 @@ static size_t host_char_input_room(const struct vmm_host *h)
 	size_t room = 0;
 	if (!c || !c->client)
 		return 0;
-	instance_lock(c->dev);
+	const struct vmm_who *who_prev = instance_lock(c->dev);
 	room = c->client->can_receive(c->client_opaque);
-	instance_unlock(c->dev);
+	instance_unlock(c->dev, who_prev);
 	if (!room)
 		atomic_store(&c->input_paused, true);
 	return room;
@@ -1020,13 +1073,13 @@ static size_t host_char_input(const struct vmm_host *h, const void *buf, size_t 
 	struct vmm_char *c = inst_of(h)->chr;
 	if (!c || !c->client)
 		return 0;
-	instance_lock(c->dev);
+	const struct vmm_who *who_prev = instance_lock(c->dev);
 	size_t room = c->client->can_receive(c->client_opaque);
 	if (len > room)
 		len = room;
 	if (len)
 		c->client->receive(c->client_opaque, buf, len);
-	instance_unlock(c->dev);
+	instance_unlock(c->dev, who_prev);
 	return len;
 }
 
@@ -1059,7 +1112,15 @@ static void host_machine_stop(const struct vmm_host *h, enum vmm_stop_reason rea
 	struct vmm_instance *in = inst_of(h);
 	switch (reason) {
 	case VMM_STOP_EXIT:
-		vmm_machine_stop(in->m, status & 0xff, "exit requested by device");
+		/* A guest's status is 0 or odd and at most 127: an even one
+		 * or a larger one would read as vmmctl's own status or as a
+		 * signal (see machine.h), so it becomes 127, said in a line. */
+		if (status < 0 || status > VMM_STATUS_GUEST_MAX || (status && !(status & 1))) {
+			vmm_log(VMM_LOG_WARN, in->name, "exit status %d is not a guest's status (0 or odd, "
+				"up to %d): ending with %d", status, VMM_STATUS_GUEST_MAX, VMM_STATUS_GUEST_MAX);
+			status = VMM_STATUS_GUEST_MAX;
+		}
+		vmm_machine_stop(in->m, status, "exit requested by device");
 		break;
 	case VMM_STOP_POWEROFF:
 		vmm_machine_stop(in->m, VMM_STATUS_POWEROFF, "power off");
@@ -1272,6 +1333,12 @@ static struct vmm_instance *instance_new(struct vmm_machine *m, const struct vmm
 	pthread_mutex_init(&in->lock, NULL);
 	in->owner.name = in->name;
 	in->owner.lock = serialised ? &in->lock : NULL;
+	/* Formatted now: the fatal signal handler can only copy it. */
+	if (asprintf(&in->who_what, "instance '%s'", in->name) < 0)
+		in->who_what = NULL;
+	in->who.path = in->lp->path;
+	in->who.what = in->who_what ? in->who_what : "an instance";
+	in->owner.who = &in->who;
 	in->next = m->instances;
 	m->instances = in;
 	return in;
@@ -1353,7 +1420,7 @@ struct vmm_instance *vmm_machine_backend(struct vmm_machine *m, const char *ref,
 	if (!in)
 		return NULL;
 	in->is_backend = true;
-	if (ops->open(&in->host, &in->state) < 0) {
+	if (VMM_AS(&in->who, ops->open(&in->host, &in->state)) < 0) {
 		vmm_log(VMM_LOG_ERROR, in->name, "backend plugin '%s' failed to open", ci->plugin);
 		in->failed = true;
 		return NULL;
@@ -1370,7 +1437,7 @@ static int create_devices(struct vmm_machine *m)
 		struct vmm_instance *in = instance_new(m, ci, true);
 		if (!in)
 			return -ENOMEM;
-		int rc = ops->create(&in->host, &in->state);
+		int rc = VMM_AS(&in->who, ops->create(&in->host, &in->state));
 		if (rc != 0) {
 			/* 0 or a negative errno (vmm/device.h): a positive value
 			 * is a bug in the plugin, refused like a failure (its
@@ -1420,7 +1487,7 @@ static int setup_ram(struct vmm_machine *m)
 			return -ENOMEM;
 		}
 		madvise(r->hva, r->size, MADV_MERGEABLE);
-		int rc = m->hv_ops->set_memory(m->vm, i, r->gpa, r->size, r->hva, 0);
+		int rc = VMM_AS(HV_WHO(m), m->hv_ops->set_memory(m->vm, i, r->gpa, r->size, r->hva, 0));
 		if (rc < 0) {
 			vmm_log(VMM_LOG_ERROR, NULL, "hypervisor refused guest memory slot %u: %s", i,
 				strerror(-rc));
@@ -1452,8 +1519,8 @@ static void kick_handler(int sig)
 	(void)sig; /* only interrupts KVM_RUN */
 }
 
-/* Takes one SIGINT/SIGTERM from the machine's signalfd; false when none
- * is pending. */
+/* Takes one stop signal from the machine's signalfd; false when none is
+ * pending. */
 static bool take_signal(struct vmm_machine *m, int sfd)
 {
 	struct signalfd_siginfo si;
@@ -1461,7 +1528,7 @@ static bool take_signal(struct vmm_machine *m, int sfd)
 	if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
 		return false;
 	int sig = (int)si.ssi_signo;
-	vmm_log(VMM_LOG_INFO, NULL, "%s received, stopping the VM", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	vmm_log(VMM_LOG_INFO, NULL, "%s received, stopping the VM", vmm_signal_name(sig));
 	/* The user's signal outranks whatever the guest asked for in the
 	 * same moment: a reset that won the race to stop must not turn it
 	 * into a restart (on-reset = restart would then never end). */
@@ -1521,7 +1588,7 @@ int vmm_machine_create(const struct vmm_machine_config *cfg, struct vmm_plugin_s
 	if (!m->hv_inst)
 		goto out_destroy;
 	m->hv_ops = cfg->hypervisor.lp->ops;
-	rc = m->hv_ops->vm_create(&m->hv_inst->host, cfg->vcpus, &m->vm);
+	rc = VMM_AS(HV_WHO(m), m->hv_ops->vm_create(&m->hv_inst->host, cfg->vcpus, &m->vm));
 	if (rc < 0) {
 		vmm_log(VMM_LOG_ERROR, NULL, "hypervisor '%s' could not create the VM: %s",
 			cfg->hypervisor.plugin, strerror(-rc));
@@ -1529,7 +1596,7 @@ int vmm_machine_create(const struct vmm_machine_config *cfg, struct vmm_plugin_s
 		goto out_destroy;
 	}
 	if (HV_HAS(m, irq_mode))
-		m->irq_mode = m->hv_ops->irq_mode(m->vm);
+		m->irq_mode = VMM_AS(HV_WHO(m), m->hv_ops->irq_mode(m->vm));
 	else
 		m->irq_mode = m->hv_ops->irq_line ? VMM_IRQ_KERNEL : VMM_IRQ_EMULATED;
 	rc = setup_ram(m);
@@ -1539,7 +1606,7 @@ int vmm_machine_create(const struct vmm_machine_config *cfg, struct vmm_plugin_s
 	for (unsigned i = 0; i < m->nvcpus; i++) {
 		m->vcpus[i].m = m;
 		m->vcpus[i].index = i;
-		rc = m->hv_ops->vcpu_create(m->vm, i, &m->vcpus[i].hv);
+		rc = VMM_AS(HV_WHO(m), m->hv_ops->vcpu_create(m->vm, i, &m->vcpus[i].hv));
 		if (rc < 0) {
 			vmm_log(VMM_LOG_ERROR, NULL, "cannot create vCPU %u: %s", i, strerror(-rc));
 			m->vcpus[i].hv = NULL;
@@ -1603,7 +1670,7 @@ static void dispatch_mmio(struct vmm_machine *m, struct vmm_vcpu *v, struct vmm_
 static void log_guest_crash(struct vmm_machine *m, struct vmm_vcpu *v, const char *what)
 {
 	struct vmm_x86_regs r;
-	if (m->hv_ops->vcpu_get_regs && m->hv_ops->vcpu_get_regs(v->hv, &r) == 0)
+	if (m->hv_ops->vcpu_get_regs && VMM_AS(HV_WHO(m), m->hv_ops->vcpu_get_regs(v->hv, &r)) == 0)
 		vmm_log(VMM_LOG_ERROR, NULL, "vCPU %u: %s at rip 0x%" PRIx64 " (rsp 0x%" PRIx64 ")",
 			v->index, what, r.rip, r.rsp);
 	else
@@ -1638,9 +1705,9 @@ static bool handle_exit(struct vmm_machine *m, struct vmm_vcpu *v, struct vmm_ex
 		for (unsigned i = 0; i < m->nsinks; i++) {
 			struct vmm_irq_sink *k = &m->sinks[i];
 			if (VMM_TABLE_HAS(k->ops->size, k->ops, struct vmm_irq_controller_ops, eoi)) {
-				instance_lock(k->in);
+				const struct vmm_who *who_prev = instance_lock(k->in);
 				k->ops->eoi(k->opaque, e->eoi.vector);
-				instance_unlock(k->in);
+				instance_unlock(k->in, who_prev);
 			}
 		}
 		return true;
@@ -1699,22 +1766,22 @@ static void deliver_intr(struct vmm_machine *m, struct vmm_vcpu *v)
 {
 	if (!atomic_load_explicit(&v->intr_level, memory_order_acquire)) {
 		if (v->window_requested) {
-			m->hv_ops->vcpu_irq_window(v->hv, false);
+			VMM_IN(HV_WHO(m), m->hv_ops->vcpu_irq_window(v->hv, false));
 			v->window_requested = false;
 		}
 		return;
 	}
-	if (!m->hv_ops->vcpu_irq_window(v->hv, true)) {
+	if (!VMM_AS(HV_WHO(m), m->hv_ops->vcpu_irq_window(v->hv, true))) {
 		v->window_requested = true;
 		return;
 	}
 	v->window_requested = false;
 	struct vmm_irq_sink *k = v->intr_sink;
-	instance_lock(k->in);
+	const struct vmm_who *who_prev = instance_lock(k->in);
 	int vector = k->ops->ack(k->opaque, v->index);
-	instance_unlock(k->in);
+	instance_unlock(k->in, who_prev);
 	if (vector >= 0 && vector <= 255)
-		m->hv_ops->vcpu_inject(v->hv, (uint32_t)vector);
+		VMM_IN(HV_WHO(m), m->hv_ops->vcpu_inject(v->hv, (uint32_t)vector));
 }
 
 static void *vcpu_thread(void *arg)
@@ -1727,13 +1794,15 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, VMM_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	/* A plugin overflowing this thread's stack is reported too. */
+	vmm_process_thread_init();
 
 	uint64_t start = monotonic_ns();
 	bool can_inject = HV_HAS(m, vcpu_irq_window) && HV_HAS(m, vcpu_inject);
 	while (!atomic_load_explicit(&m->stopping, memory_order_relaxed)) {
 		if (can_inject)
 			deliver_intr(m, v);
-		int rc = m->hv_ops->vcpu_run(v->hv, &e);
+		int rc = VMM_AS(HV_WHO(m), m->hv_ops->vcpu_run(v->hv, &e));
 		if (rc < 0) {
 			vmm_log(VMM_LOG_ERROR, NULL, "vCPU %u cannot run: %s", v->index, strerror(-rc));
 			vmm_machine_stop(m, VMM_STATUS_ERROR, "vcpu_run failed");
@@ -1745,6 +1814,7 @@ static void *vcpu_thread(void *arg)
 			break;
 	}
 	v->run_ns = monotonic_ns() - start;
+	vmm_process_thread_fini();
 	return NULL;
 }
 
@@ -1783,17 +1853,16 @@ int vmm_machine_run(struct vmm_machine *m)
 	sigemptyset(&sa.sa_mask);
 	sigaction(VMM_KICK_SIGNAL, &sa, NULL);
 	/*
-	 * SIGINT and SIGTERM stay blocked in every thread and are read from a
+	 * The stop signals (SIGHUP, SIGINT, SIGQUIT, SIGUSR2, SIGTERM: see
+	 * process.h) stay blocked in every thread and are read from a
 	 * signalfd by the event loop.  A blocked signal stays pending until it
-	 * is read, so one that comes while a machine is built or torn down,
-	 * or while the guest is already stopping (an instant reset racing
-	 * the user's Ctrl-C), is never lost: it ends the run here or, after
-	 * a restart, the next machine at once.  vCPU threads inherit this
+	 * is read, so one that comes while the guest is already stopping (an
+	 * instant reset racing the user's Ctrl-C) is never lost: it ends the
+	 * run here.  (While a machine is built, vmmctl takes them itself:
+	 * process.h.)  vCPU threads inherit this
 	 * mask; only they unblock the kick signal.
 	 */
-	sigemptyset(&term);
-	sigaddset(&term, SIGINT);
-	sigaddset(&term, SIGTERM);
+	vmm_stop_signals(&term);
 	set = term;
 	sigaddset(&set, VMM_KICK_SIGNAL);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
@@ -1801,7 +1870,7 @@ int vmm_machine_run(struct vmm_machine *m)
 	if (sfd >= 0)
 		sig_ev = event_new(m->base, sfd, EV_READ | EV_PERSIST, signal_event, m);
 	if (!sig_ev || event_add(sig_ev, NULL) != 0)
-		vmm_log(VMM_LOG_WARN, NULL, "cannot watch SIGINT/SIGTERM: %s", strerror(errno));
+		vmm_log(VMM_LOG_WARN, NULL, "cannot watch the stop signals: %s", strerror(errno));
 
 	m->t0 = monotonic_ns();
 	m->started_ns = m->t0;
@@ -1899,12 +1968,17 @@ void vmm_machine_destroy(struct vmm_machine *m)
 			if (pass == 0 && !in->is_backend) {
 				const struct vmm_device_ops *ops = in->lp->ops;
 				if (ops->destroy)
-					ops->destroy(in->state);
+					VMM_IN(&in->who, ops->destroy(in->state));
 				in->opened = false;
 			} else if (pass == 1 && in->is_backend) {
 				const struct vmm_backend_ops *ops = in->lp->ops;
+				struct vmm_char *c = in->chr;
+				if (c && c->write_errors)
+					vmm_log(VMM_LOG_ERROR, in->name, "%s: %" PRIu64 " more failed writes, "
+						"%" PRIu64 " bytes lost", char_destination(in), c->write_errors,
+						c->lost_bytes);
 				if (ops->close)
-					ops->close(in->state);
+					VMM_IN(&in->who, ops->close(in->state));
 				in->opened = false;
 			}
 		}
@@ -1913,9 +1987,9 @@ void vmm_machine_destroy(struct vmm_machine *m)
 		teardown_irqfds(m);
 	for (unsigned i = 0; m->vcpus && i < m->nvcpus; i++)
 		if (m->vcpus[i].hv)
-			m->hv_ops->vcpu_destroy(m->vcpus[i].hv);
+			VMM_IN(HV_WHO(m), m->hv_ops->vcpu_destroy(m->vcpus[i].hv));
 	if (m->vm)
-		m->hv_ops->vm_destroy(m->vm);
+		VMM_IN(HV_WHO(m), m->hv_ops->vm_destroy(m->vm));
 	for (unsigned i = 0; i < m->nram; i++)
 		if (m->ram[i].hva)
 			munmap(m->ram[i].hva, m->ram[i].size);
@@ -1925,6 +1999,7 @@ void vmm_machine_destroy(struct vmm_machine *m)
 		free(in->chr);
 		free(in->blk);
 		free(in->net);
+		free(in->who_what);
 		pthread_mutex_destroy(&in->lock);
 		free(in);
 	}

@@ -10,11 +10,18 @@
 
 struct vmm_machine;
 
-/* vmmctl's exit statuses besides the guest's debug-exit statuses (odd). */
+/*
+ * vmmctl's exit statuses.  They never collide: vmmctl's own are even and
+ * small, a guest's debug-exit statuses odd and at most 127
+ * (VMM_STATUS_GUEST_MAX), and a signal that stopped the VM gives 128 + N.
+ * A script can tell "the guest said 1" (3) from "the guest reset" (6).
+ */
 #define VMM_STATUS_POWEROFF 0
-#define VMM_STATUS_ERROR 2       /* vmmctl could not build or run the machine */
-#define VMM_STATUS_RESET 3       /* the guest asked for a reset */
-#define VMM_STATUS_GUEST_CRASH 4 /* triple fault, emulation failure */
+#define VMM_STATUS_ERROR 2        /* vmmctl could not build or run the machine */
+#define VMM_STATUS_GUEST_CRASH 4  /* triple fault, emulation failure */
+#define VMM_STATUS_RESET 6        /* the guest asked for a reset */
+#define VMM_STATUS_PLUGIN_FAULT 8 /* plugin code crashed or called exit() (process.h) */
+#define VMM_STATUS_GUEST_MAX 127  /* the largest status a guest can choose */
 
 int vmm_machine_create(const struct vmm_machine_config *cfg, struct vmm_plugin_set *ps,
 		       const char *plugin_path, struct vmm_machine **out);

@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/machine.h"
 #include "core/boot.h"
+#include "core/process.h"
 
 #define EXIT_USAGE VMM_STATUS_ERROR
 
@@ -45,8 +46,9 @@ static void usage(FILE *f)
 	      "\n"
 	      "Plugin search path: --plugin-path, then $VMM_PLUGIN_PATH (colon-separated), then\n"
 	      VMM_PLUGINDIR ".\n"
-	      "Exit status of run: the guest's debug-exit status, 0 on power off, 2 on a vmmctl error,\n"
-	      "3 when the guest asked for a reset, 4 when the guest crashed, 128+N on signal N.\n",
+	      "Exit status of run: 0 on power off, the guest's debug-exit status (odd, 1..127),\n"
+	      "2 on a vmmctl error, 4 when the guest crashed, 6 when it asked for a reset,\n"
+	      "8 when plugin code crashed, 128+N on signal N.\n",
 	      f);
 }
 
@@ -145,6 +147,14 @@ static int cmd_check(struct vmm_plugin_set *ps, const char *path, const char *fi
 	return 0;
 }
 
+/* A stop signal came while the machine was being built: what was built is
+ * torn down by now; vmmctl's status says which signal. */
+static int stopped_in_startup(int sig)
+{
+	vmm_log(VMM_LOG_INFO, NULL, "%s received during start-up, stopping", vmm_signal_name(sig));
+	return 128 + sig;
+}
+
 /* When main() began: vmmctl's set-up time is measured from here. */
 static uint64_t vmmctl_start_ns;
 
@@ -198,12 +208,25 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 
 	struct vmm_machine_config *mc;
 	char err[1024];
+	int status, sig;
+	/*
+	 * The stop signals (SIGHUP, SIGINT, SIGQUIT, SIGUSR2, SIGTERM) end
+	 * vmmctl in every phase.  During start-up they interrupt what is in
+	 * progress and are checked after each step (process.h); while a
+	 * machine runs, its event loop takes them; during teardown they are
+	 * blocked, so teardown is never cut short.
+	 */
+	vmm_startup_begin();
 	if (vmm_config_load(file, ps, path, &mc, err, sizeof(err))) {
+		sig = vmm_startup_end();
+		if (sig)
+			return stopped_in_startup(sig);
 		fprintf(stderr, "vmmctl: %s\n", err);
 		return EXIT_USAGE;
 	}
 	if ((kernel && vmm_config_set_kernel(mc, kernel)) || (initrd && vmm_config_set_initrd(mc, initrd))) {
 		vmm_config_free(mc);
+		vmm_startup_end();
 		return EXIT_USAGE;
 	}
 	if (format)
@@ -213,26 +236,29 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		mc->cmdline = strdup(cmdline);
 	}
 	struct vmm_machine *m;
-	int status;
 	unsigned boots = 0;
-	/* SIGINT/SIGTERM wait until a machine runs (vmm_machine_run takes
-	 * them), so start-up and teardown are never cut short. */
-	sigset_t term, prev;
-	sigemptyset(&term);
-	sigaddset(&term, SIGINT);
-	sigaddset(&term, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &term, &prev);
 	do {
 		/* A restart is a power cycle: the machine is built again from
 		 * its config, RAM and devices fresh, the payload reloaded. */
-		if (boots++)
+		if (boots++) {
 			vmm_log(VMM_LOG_INFO, NULL, "guest reset: restarting the machine (boot %u)", boots);
-		if (vmm_machine_create(mc, ps, path, &m)) {
-			status = VMM_STATUS_ERROR;
-			break;
+			vmm_startup_begin();
 		}
-		if (dump_acpi && vmm_machine_dump_acpi(m, dump_acpi)) {
+		int rc = vmm_machine_create(mc, ps, path, &m);
+		if (!rc && dump_acpi && vmm_machine_dump_acpi(m, dump_acpi)) {
 			vmm_machine_destroy(m);
+			rc = -EIO;
+		}
+		/* A signal during start-up outranks the error it may have
+		 * caused (an open() it interrupted). */
+		sig = vmm_startup_end();
+		if (sig) {
+			if (!rc)
+				vmm_machine_destroy(m);
+			vmm_config_free(mc);
+			return stopped_in_startup(sig);
+		}
+		if (rc) {
 			status = VMM_STATUS_ERROR;
 			break;
 		}
@@ -245,8 +271,9 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		}
 		vmm_machine_destroy(m);
 	} while (status == VMM_STATUS_RESET && mc->restart_on_reset);
+	/* The stop signals stay blocked: one that comes from here on finds
+	 * vmmctl already on its way out. */
 	vmm_config_free(mc);
-	pthread_sigmask(SIG_SETMASK, &prev, NULL);
 	return status;
 }
 
@@ -265,6 +292,7 @@ int main(int argc, char **argv)
 	int o, status;
 
 	vmmctl_start_ns = monotonic_now_ns();
+	vmm_process_init();
 
 	while ((o = getopt_long(argc, argv, "+P:vqhV", opts, NULL)) != -1) {
 		switch (o) {

@@ -155,8 +155,8 @@ tests_unit_test_boot_LDADD = $(core_test_ldadd)
 TESTS += tests/sdk/sdk-test.sh
 EXTRA_DIST += tests/sdk/sdk-test.sh tests/sdk/sdk-example.c
 
-TESTS += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh
-EXTRA_DIST += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh
+TESTS += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh
+EXTRA_DIST += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh
 
 # The pty and socket backends, with the user's end played by char-peer.
 check_PROGRAMS += tests/cli/char-peer
@@ -201,3 +201,19 @@ check_LTLIBRARIES += tests/fixtures/fake-block.la
 tests_fixtures_fake_block_la_SOURCES = tests/fixtures/fake-block.c
 tests_fixtures_fake_block_la_CFLAGS = $(plugin_cflags)
 tests_fixtures_fake_block_la_LDFLAGS = $(fixture_ldflags)
+
+# Plugins whose code crashes: vmmctl names them (tests/cli/robustness.sh).
+check_LTLIBRARIES += tests/fixtures/crash-dev.la
+tests_fixtures_crash_dev_la_SOURCES = tests/fixtures/crash-plugin.c
+tests_fixtures_crash_dev_la_CFLAGS = $(plugin_cflags)
+tests_fixtures_crash_dev_la_LDFLAGS = $(fixture_ldflags)
+
+check_LTLIBRARIES += tests/fixtures/crash-load.la
+tests_fixtures_crash_load_la_SOURCES = tests/fixtures/crash-plugin.c
+tests_fixtures_crash_load_la_CFLAGS = $(plugin_cflags) -DCRASH_IN_CONSTRUCTOR -DFIXTURE_NAME=\"crash-load\"
+tests_fixtures_crash_load_la_LDFLAGS = $(fixture_ldflags)
+
+check_LTLIBRARIES += tests/fixtures/exit-load.la
+tests_fixtures_exit_load_la_SOURCES = tests/fixtures/crash-plugin.c
+tests_fixtures_exit_load_la_CFLAGS = $(plugin_cflags) -DEXIT_IN_CONSTRUCTOR -DFIXTURE_NAME=\"exit-load\"
+tests_fixtures_exit_load_la_LDFLAGS = $(fixture_ldflags)

@@ -373,7 +373,9 @@ struct vmm_host {
 	size_t (*char_input)(const struct vmm_host *h, const void *buf, size_t len);
 
 	/* --- machine --- */
-	/* Ends the run.  For VMM_STOP_EXIT, status is vmmctl's exit status. */
+	/* Ends the run.  For VMM_STOP_EXIT, status is vmmctl's exit status:
+	 * 0 or an odd value up to 127 (others are vmmctl's own or a signal's;
+	 * the core turns them into 127 with a warning). */
 	void (*machine_stop)(const struct vmm_host *h, enum vmm_stop_reason reason, int status);
 
 	/* --- interrupt controllers (ABI 1.1: check h->size) --- */

@@ -156,7 +156,9 @@ static int block_file_open(const struct vmm_host *h, void **state)
 	if (!f)
 		return -ENOMEM;
 	f->readonly = readonly;
-	f->fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO read-only would wait for a writer; a
+	 * non-regular file is refused below anyway. */
+	f->fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_CLOEXEC);
 	if (f->fd < 0) {
 		rc = -errno;
 		h->log(h, VMM_LOG_ERROR, "cannot open %s: %s", path, strerror(-rc));
@@ -170,6 +172,10 @@ static int block_file_open(const struct vmm_host *h, void **state)
 		/* A block device would need BLKGETSIZE64 and BLKDISCARD. */
 		h->log(h, VMM_LOG_ERROR, "%s is not a regular file", path);
 		rc = -EINVAL;
+		goto out_close;
+	}
+	if (fcntl(f->fd, F_SETFL, fcntl(f->fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		rc = -errno;
 		goto out_close;
 	}
 	f->size = (uint64_t)st.st_size;

@@ -12,6 +12,8 @@
 #include <vmm/vmm.h>
 
 struct file_be {
+	const struct vmm_host *h;
+	const char *path;
 	int fd;
 };
 
@@ -45,10 +47,28 @@ static int file_open(const struct vmm_host *h, void **state)
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
-	f->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
+	f->h = h;
+	f->path = path;
+	/* O_NONBLOCK: opening a FIFO would otherwise wait, for good, until
+	 * some process opens it for reading; without one it fails (ENXIO)
+	 * and says so.  Writes block as usual afterwards: a FIFO's reader
+	 * paces the guest's output like a pipe on stdout does. */
+	f->fd = open(path, O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC | (append ? O_APPEND : O_TRUNC),
+		     0644);
 	if (f->fd < 0) {
 		int e = errno;
+		if (e == ENXIO)
+			h->log(h, VMM_LOG_ERROR, "cannot open %s: a FIFO that no process reads "
+			       "(start its reader first)", path);
+		else
+			h->log(h, VMM_LOG_ERROR, "cannot open %s: %s", path, strerror(e));
+		free(f);
+		return -e;
+	}
+	if (fcntl(f->fd, F_SETFL, fcntl(f->fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		int e = errno;
 		h->log(h, VMM_LOG_ERROR, "cannot open %s: %s", path, strerror(e));
+		close(f->fd);
 		free(f);
 		return -e;
 	}
@@ -61,7 +81,10 @@ static void file_close(void *state)
 	struct file_be *f = state;
 	if (!f)
 		return;
-	fdatasync(f->fd);
+	/* The last chance to hear of a full disk (write errors are logged by
+	 * the core); EINVAL and EROFS: a device or FIFO, nothing to sync. */
+	if (fdatasync(f->fd) < 0 && errno != EINVAL && errno != EROFS)
+		f->h->log(f->h, VMM_LOG_ERROR, "cannot flush %s: %s", f->path, strerror(errno));
 	close(f->fd);
 	free(f);
 }

@@ -189,9 +189,10 @@ static int sock_wait_client(struct sock_be *s)
 	for (;;) {
 		sigset_t pending;
 
-		/* vmmctl takes its signals through a signalfd, so they stay
-		 * blocked here: look for one now and then, or Ctrl-C and
-		 * SIGTERM could not end a wait for a client that never comes. */
+		/* Ctrl-C and SIGTERM must end a wait for a client that never
+		 * comes.  vmmctl lets its stop signals interrupt system calls
+		 * during start-up (the poll's EINTR below); a host that keeps
+		 * them blocked instead leaves them pending: look for those. */
 		if (sigpending(&pending) == 0 &&
 		    (sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1 ||
 		     sigismember(&pending, SIGHUP) == 1)) {
@@ -199,8 +200,13 @@ static int sock_wait_client(struct sock_be *s)
 				  s->path);
 			return -EINTR;
 		}
-		if (poll(&pfd, 1, 100) < 0 && errno != EINTR)
-			return -errno;
+		if (poll(&pfd, 1, 100) < 0) {
+			if (errno != EINTR)
+				return -errno;
+			s->h->log(s->h, VMM_LOG_ERROR, "%s: interrupted while waiting for a client",
+				  s->path);
+			return -EINTR;
+		}
 		if (!(pfd.revents & POLLIN))
 			continue;
 		int c = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);

@@ -29,7 +29,7 @@
 #   L2-LINK-UP-OK               and the carrier became 1 again
 # and ends the machine:
 #   reset (default)  reboot -f: give the kernel reboot=k so it resets through
-#                    the i8042 (vmmctl status 3 with reset = "stop")
+#                    the i8042 (vmmctl status 6 with reset = "stop")
 #   poweroff         poweroff -f (needs ACPI in the machine; status 0)
 #   debug-exit       writes 0x21 to port 0xf4 through /dev/port (status 67;
 #                    needs CONFIG_DEVPORT, which Debian's cloud kernel lacks)

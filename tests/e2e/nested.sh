@@ -255,10 +255,10 @@ for k in $L2_KERNELS; do
 			"L2-BLK-SYNCED" "L1-DISK-OK"
 		E2E_TIMEOUT=$((E2E_TIMEOUT + 150))
 		# reboot in the guest: the PC machines' reset = "stop" ends
-		# vmmctl with status 3 (a reset request), whichever way the
+		# vmmctl with status 6 (a reset request), whichever way the
 		# kernel resets (ACPI reset register or the 8042).
 		e2e_run -t 150 -w L2-SHELL-READY -i /e2e/l2/console-reboot "linux-$k-reboot" \
-			"run conf/l2-kernel.conf --kernel l2/$k.bz --initrd l2/initrd.gz --cmdline 'console=ttyS0 panic=-1 quiet'" 3 \
+			"run conf/l2-kernel.conf --kernel l2/$k.bz --initrd l2/initrd.gz --cmdline 'console=ttyS0 panic=-1 quiet'" 6 \
 			"L2-DONE"
 		E2E_TIMEOUT=$((E2E_TIMEOUT + 150))
 		e2e_run -t 150 $shell "linux-$k-noconsole" \

@@ -102,7 +102,10 @@ run_restarts() {
 	boots=0 _waited=0
 	while [ "$boots" -lt 3 ] && [ $_waited -lt 200 ] && kill -0 $_pid 2>/dev/null; do
 		sleep 0.1; _waited=$((_waited + 1))
-		boots=$(grep -c "$_marker" "$_log" 2>/dev/null || echo 0)
+		# grep -c prints 0 itself when the log has no marker yet (and
+		# fails): "|| echo 0" made that "0 0", which ended the wait.
+		boots=$(grep -c "$_marker" "$_log" 2>/dev/null)
+		boots=${boots:-0}
 	done
 	kill -TERM $_pid 2>/dev/null
 	# A vmmctl that lost the signal would loop forever: never wait unbounded.

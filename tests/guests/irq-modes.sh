@@ -5,7 +5,7 @@
 #   pit-pic.elf      emulated, split, kernel   8254 -> 8259, 50 ticks, masking
 #   pit-ioapic.elf   split, kernel             8254 -> IOAPIC pin 0 -> LAPIC
 #   rtc.elf          emulated, split, kernel   time of day, 1024 Hz on IRQ 8
-#   i8042-reset.elf  emulated                  0xFE to port 0x64: status 3 with
+#   i8042-reset.elf  emulated                  0xFE to port 0x64: status 6 with
 #                                              reset = "stop" (default), 0 with
 #                                              reset = "poweroff"
 #   smp-ipi.elf      split, kernel, vcpus = 2  INIT-SIPI-SIPI; PIT -> cpu1,
@@ -62,7 +62,7 @@ for m in emulated split kernel; do
 		"rtc: 64 periodic interrupts" "RTC-DONE"
 done
 
-run_check i8042-reset "$CONF/irq-emulated.conf" 'reset = "stop" (default)' 3 \
+run_check i8042-reset "$CONF/irq-emulated.conf" 'reset = "stop" (default)' 6 \
 	"i8042: resetting"
 sed 's/plugin = "i8042"/plugin = "i8042"  reset = "poweroff"/' \
 	"$CONF/irq-emulated.conf" >"$TMPD/irq-poweroff.conf"

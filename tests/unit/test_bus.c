@@ -61,7 +61,7 @@ static const struct vmm_region_ops dword_ops = {
 	.write = fake_write,
 };
 
-static struct vmm_bus_owner owner_a = { "dev-a", NULL }, owner_b = { "dev-b", NULL };
+static struct vmm_bus_owner owner_a = { "dev-a", NULL, NULL }, owner_b = { "dev-b", NULL, NULL };
 
 static int setup_pio(void **state)
 {
@@ -253,7 +253,7 @@ static int check_locked_write(void *opaque, unsigned vcpu, uint64_t off, unsigne
 static void test_owner_lock_held_during_access(void **state)
 {
 	static const struct vmm_region_ops ops = { .size = sizeof(ops), .write = check_locked_write };
-	struct vmm_bus_owner owner = { "locked", &owner_lock };
+	struct vmm_bus_owner owner = { "locked", &owner_lock, NULL };
 	char err[256];
 	assert_int_equal(vmm_bus_map(*state, 0x70, 2, &ops, NULL, &owner, err, sizeof(err)), 0);
 	assert_int_equal(vmm_bus_write(*state, 0, 0x70, 1, 1), 0);
