@@ -69,6 +69,9 @@ elif [ ! -f "$BUILD/src/configure" ]; then
 	make -s distdir distdir="$BUILD/src" >/dev/null
 fi
 cd "$BUILD/src"
+# Run from a test under make check, the outer make's command-line
+# variables (TEST_LOGS, ...) would reach this build through MAKEFLAGS.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 export PKG_CONFIG_LIBDIR="$SYSROOT/usr/lib/$MA/pkgconfig:/usr/lib/$MA/pkgconfig:/usr/share/pkgconfig"
 if [ ! -f Makefile ]; then
 	# libfdt has no .pc file in bookworm: its folder goes in by hand.
