@@ -66,7 +66,7 @@ tests/fuzz/fuzz_virtio_devices: $(srcdir)/tests/fuzz/fuzz_virtio_devices.c $(fuz
 
 # The boot loaders: core/boot.c against tests/unit/boot-machine.h, once per
 # format (config.h is in the build tree).
-fuzz_boot_src = $(srcdir)/tests/fuzz/fuzz_boot.c $(srcdir)/core/boot.c
+fuzz_boot_src = $(srcdir)/tests/fuzz/fuzz_boot.c $(srcdir)/core/boot.c $(srcdir)/core/file.c
 fuzz_boot_deps = $(fuzz_boot_src) $(srcdir)/core/boot.h $(srcdir)/tests/unit/boot-machine.h \
 	$(srcdir)/core/machine-internal.h
 fuzz_boot_link = $(FUZZ_LINK) -I$(top_builddir) -o $@ $(fuzz_boot_src)
@@ -88,7 +88,7 @@ tests/fuzz/fuzz_boot_flat: $(fuzz_boot_deps)
 # build's plugins at start-up (VMM_PLUGIN_PATH).  -I$(top_builddir): config.h;
 # VMM_DATADIR as for the core (Makefile.am).
 fuzz_config_sources = $(srcdir)/tests/fuzz/fuzz_config.c $(srcdir)/core/machine-config.c \
-	$(srcdir)/core/props.c $(srcdir)/core/loader.c
+	$(srcdir)/core/props.c $(srcdir)/core/loader.c $(srcdir)/core/process.c
 
 tests/fuzz/fuzz_config: $(fuzz_config_sources) $(srcdir)/core/machine-config.h $(srcdir)/core/props.h \
 		$(srcdir)/core/loader.h
