@@ -299,25 +299,25 @@ quick() { timeout -k 1 10 "$@" </dev/null >"$TMPD/q.out" 2>"$TMPD/q.err"; STATUS
 quick "$VMMCTL" run --format flat --kernel "$TMPD/fifo"
 [ "$STATUS" = 2 ] || fail "--kernel FIFO: status $STATUS: $(cat "$TMPD/q.err")"
 grep -q "kernel $TMPD/fifo: not a regular file" "$TMPD/q.err" || fail "--kernel FIFO: $(cat "$TMPD/q.err")"
-quick "$VMMCTL" run --format flat --kernel "$GUESTS/hello.elf" --initrd "$TMPD/fifo"
+quick "$VMMCTL" run --kernel "$GUESTS/hello.elf" --initrd "$TMPD/fifo"
 [ "$STATUS" = 2 ] || fail "--initrd FIFO: status $STATUS: $(cat "$TMPD/q.err")"
 grep -q "initrd $TMPD/fifo: not a regular file" "$TMPD/q.err" || fail "--initrd FIFO: $(cat "$TMPD/q.err")"
 sed "s|/tmp/vmm-serial.log|$TMPD/fifo|" "$VMM_SRCDIR/machines/x86-serial-log.conf" >"$TMPD/fifo.conf"
-quick "$VMMCTL" run --format flat --kernel "$GUESTS/hello.elf" "$TMPD/fifo.conf"
+quick "$VMMCTL" run --kernel "$GUESTS/hello.elf" "$TMPD/fifo.conf"
 [ "$STATUS" = 2 ] || fail "file backend on a FIFO without a reader: status $STATUS: $(cat "$TMPD/q.err")"
 grep -q "cannot open $TMPD/fifo: a FIFO that no process reads" "$TMPD/q.err" ||
 	fail "file backend on a FIFO: $(cat "$TMPD/q.err")"
 sed "s|^device \"exit\"|backend \"ro\" { plugin = \"block-file\" path = \"$TMPD/fifo\" readonly = true }\\
 device \"vda\" { plugin = \"virtio-blk\" base = 0xd0001000 irq = 5 disk = \"ro\" }\\
 device \"exit\"|" "$VMM_SRCDIR/machines/x86-minimal.conf" >"$TMPD/fifo-disk.conf"
-quick "$VMMCTL" run --format flat --kernel "$GUESTS/hello.elf" "$TMPD/fifo-disk.conf"
+quick "$VMMCTL" run --kernel "$GUESTS/hello.elf" "$TMPD/fifo-disk.conf"
 [ "$STATUS" = 2 ] || fail "read-only disk on a FIFO: status $STATUS: $(cat "$TMPD/q.err")"
 grep -q "$TMPD/fifo is not a regular file" "$TMPD/q.err" || fail "read-only disk on a FIFO: $(cat "$TMPD/q.err")"
 # With its reader there, a FIFO is a fine place for the serial output.
 # The shell is the reader (read-write: opening does not wait); what the
 # guest wrote is in the pipe when vmmctl has exited, and cat drains it.
 exec 3<>"$TMPD/fifo"
-quick "$VMMCTL" run --format flat --kernel "$GUESTS/hello.elf" "$TMPD/fifo.conf"
+quick "$VMMCTL" run --kernel "$GUESTS/hello.elf" "$TMPD/fifo.conf"
 timeout 2 cat <&3 >"$TMPD/fifo.out"
 exec 3<&-
 [ "$STATUS" = 1 ] || fail "file backend on a FIFO with a reader: status $STATUS: $(cat "$TMPD/q.err")"
@@ -328,7 +328,7 @@ echo "ok: FIFOs as --kernel, --initrd, file backend (no reader) and read-only di
 # one line naming the backend and its path, the rest are summed up (here
 # once, at the end): never silence, never a line per byte.
 sed "s|/tmp/vmm-serial.log|/dev/full|" "$VMM_SRCDIR/machines/x86-serial-log.conf" >"$TMPD/full.conf"
-run_guest full "$VMMCTL" run --format flat --kernel "$GUESTS/hello.elf" "$TMPD/full.conf"
+run_guest full "$VMMCTL" run --kernel "$GUESTS/hello.elf" "$TMPD/full.conf"
 expect_status 1
 grep -q "serial-log: error: cannot write to /dev/full: No space left on device: the guest's output is lost" "$ERR" ||
 	guest_fail "no line about the failed writes"

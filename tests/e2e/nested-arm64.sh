@@ -82,6 +82,7 @@ cat >"$E2E_RD/init" <<'EOF'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev; mount -t tmpfs tmp /tmp
+ln -s /proc/self/fd /dev/fd; ln -s /proc/self/fd/0 /dev/stdin   # what udev would add
 echo "A64-INIT uptime=$(cut -d' ' -f1 /proc/uptime) cpus=$(nproc)"
 if [ -c /dev/kvm ]; then echo "A64-KVM ok $(dmesg | grep -o 'kvm \[1\]: [A-Za-z]* mode initialized successfully' | head -n 1)"
 else echo "A64-KVM missing: $(dmesg | grep -i kvm | tail -n 2 | tr '\n' ' ')"; fi
@@ -96,7 +97,7 @@ for t in /e2e/tests/test_*; do
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\./\1/p' /tmp/out | tail -n 1)
 	echo "A64-TEST $n rc=$rc passed=${p:-0}"
 	grep '^skipped: ' /tmp/out | sed "s/^/A64-SKIP $n: /"
-	[ "$rc" = 0 ] || sed 's/^/A64-OUT /' /tmp/out | grep -v '\[ \(RUN\|  OK\) ' | tail -n 20
+	[ "$rc" = 0 ] || grep -v '\[ \(RUN\|  OK\) \|^$' /tmp/out | sed 's/^/A64-OUT /' | head -n 40
 done
 echo "A64-ALL-DONE"
 sync; poweroff -f

@@ -71,13 +71,14 @@ refused "flat binary into the EBDA" "kernel $TMPD/big.bin: a flat binary of 6215
 # Command lines.  A flat binary has no boot protocol to receive one: it was
 # silently dropped, even 1 MB of it; now refused like an initrd.  A bzImage
 # takes at most its cmdline_size bytes, a PVH kernel the 64 KiB the loader
-# has room for.  1 MB does not fit in one argv string: from a config file.
+# has room for.  1 MB does not fit in one argv string: from a config file
+# (10^6 bytes: a config is at most 1 MiB, vmm.conf(5) LIMITS).
 refused "flat binary with a command line" "kernel $TMPD/exit33.bin: a flat binary takes no command line \\(got 13 bytes; --cmdline \"\" clears the config's\\)\$" \
 	--format flat --cmdline "console=ttyS0" --kernel "$TMPD/exit33.bin"
 echo "initrd" >"$TMPD/initrd.img"
 refused "flat binary with an initrd" "kernel $TMPD/exit33.bin: a flat binary takes no initrd \\($TMPD/initrd.img\\)\$" \
 	--format flat --initrd "$TMPD/initrd.img" --kernel "$TMPD/exit33.bin"
-big_cmdline=$(head -c 1048576 /dev/zero | tr '\0' 'a')
+big_cmdline=$(head -c 1000000 /dev/zero | tr '\0' 'a')
 # conf FILE FORMAT: the default machine's devices, booting FILE with the 1 MB command line
 conf() {
 	cat <<CONF
@@ -90,14 +91,14 @@ boot { kernel = "$1" format = "$2" cmdline = "$big_cmdline" }
 CONF
 }
 conf "$TMPD/exit33.bin" flat >"$TMPD/flat-1m.conf"
-refused "flat binary with a 1 MB command line" "kernel $TMPD/exit33.bin: a flat binary takes no command line \\(got 1048576 bytes" \
+refused "flat binary with a 1 MB command line" "kernel $TMPD/exit33.bin: a flat binary takes no command line \\(got 1000000 bytes" \
 	"$TMPD/flat-1m.conf"
 conf "$GUESTS/hello.elf" auto >"$TMPD/pvh-1m.conf"
-refused "PVH kernel with a 1 MB command line" "kernel $GUESTS/hello.elf: the command line is 1048576 bytes, a PVH kernel gets at most 65535\$" \
+refused "PVH kernel with a 1 MB command line" "kernel $GUESTS/hello.elf: the command line is 1000000 bytes, a PVH kernel gets at most 65535\$" \
 	"$TMPD/pvh-1m.conf"
 if [ -f "$GUESTS/bz-guest.bzImage" ]; then
 	conf "$GUESTS/bz-guest.bzImage" auto >"$TMPD/bz-1m.conf"
-	refused "bzImage with a 1 MB command line" "kernel $GUESTS/bz-guest.bzImage: kernel command line is 1048576 bytes, the kernel takes at most [0-9]+ \\(cmdline_size\\)\$" \
+	refused "bzImage with a 1 MB command line" "kernel $GUESTS/bz-guest.bzImage: kernel command line is 1000000 bytes, the kernel takes at most [0-9]+ \\(cmdline_size\\)\$" \
 		"$TMPD/bz-1m.conf"
 fi
 
