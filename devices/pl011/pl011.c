@@ -1,0 +1,427 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * devices/pl011/pl011.c - the ARM PrimeCell UART (PL011) r1p5 register model.
+ *
+ * Transmission is instantaneous: while the transmitter is enabled a byte
+ * written to UARTDR leaves through ops->transmit before the write returns,
+ * so the transmit FIFO only holds bytes written while UARTEN or TXE is
+ * clear, and they leave the moment both are set.  Reception is paced by
+ * the receive FIFO: the embedder asks pl011_can_receive() before handing
+ * bytes over, so input from the host is never lost to an overrun; only
+ * loopback, which the guest drives itself, can overrun.
+ *
+ * Section numbers are those of ARM DDI 0183 (PL011 TRM, r1p5).
+ */
+#include <string.h>
+
+#include "pl011.h"
+
+#define NS_PER_SEC 1000000000ULL
+
+/* UARTPeriphID0-3 then UARTPCellID0-3 (3.3.15, 3.3.16): part 0x011,
+ * designer 0x41 (ARM), revision 3 = r1p5, configuration 0. */
+static const uint8_t pl011_ids[8] = { 0x11, 0x10, 0x34, 0x00, 0x0d, 0xf0, 0x05, 0xb1 };
+
+/* IFLS level selects in eighths of the FIFO: 1/8, 1/4, 1/2, 3/4, 7/8;
+ * the reserved encodings 5..7 act as 1/2. */
+static const uint8_t ifls_eighths[8] = { 1, 2, 4, 6, 7, 4, 4, 4 };
+
+static bool fifo_enabled(const struct pl011 *p)
+{
+	return p->s.lcr_h & PL011_LCRH_FEN;
+}
+
+static unsigned fifo_capacity(const struct pl011 *p)
+{
+	return fifo_enabled(p) ? PL011_FIFO_DEPTH : 1;
+}
+
+/* 3.3.8: "To enable transmission, the TXE bit and UARTEN bit must be set
+ * to 1.  Similarly, to enable reception, the RXE bit and UARTEN bit must
+ * be set to 1." */
+static bool tx_enabled(const struct pl011 *p)
+{
+	return (p->s.cr & (PL011_CR_UARTEN | PL011_CR_TXE)) == (PL011_CR_UARTEN | PL011_CR_TXE);
+}
+
+static bool rx_enabled(const struct pl011 *p)
+{
+	return (p->s.cr & (PL011_CR_UARTEN | PL011_CR_RXE)) == (PL011_CR_UARTEN | PL011_CR_RXE);
+}
+
+static bool loopback(const struct pl011 *p)
+{
+	return p->s.cr & PL011_CR_LBE;
+}
+
+/*
+ * 3.4.2 UARTRXINTR: with the FIFOs on, asserted when the receive FIFO
+ * reaches the programmed level; with them off, when the holding register
+ * fills.  So the level is "at least this many" and 1 without FIFOs.
+ */
+static unsigned rx_trigger(const struct pl011 *p)
+{
+	if (!fifo_enabled(p))
+		return 1;
+	return PL011_FIFO_DEPTH * ifls_eighths[(p->s.ifls >> PL011_IFLS_RX_SHIFT) & 7] / 8;
+}
+
+/*
+ * 3.4.3 UARTTXINTR: with the FIFOs on, asserted when the transmit FIFO is
+ * at or below the programmed level; with them off, when the holding
+ * register is empty.  So the level is "at most this many" and 0 without
+ * FIFOs.
+ */
+static unsigned tx_trigger(const struct pl011 *p)
+{
+	if (!fifo_enabled(p))
+		return 0;
+	return PL011_FIFO_DEPTH * ifls_eighths[p->s.ifls & PL011_IFLS_TX_MASK] / 8;
+}
+
+/* 3.4.6 UARTINTR: the OR of the masked sources, a level. */
+static void pl011_update_irq(struct pl011 *p)
+{
+	int level = (p->s.ris & p->s.imsc) != 0;
+
+	if (level != p->irq_level) {
+		p->irq_level = level;
+		p->ops->set_irq(p->opaque, level);
+	}
+}
+
+uint64_t pl011_rx_timeout_ns(const struct pl011 *p)
+{
+	/*
+	 * Baud rate divisor BAUDDIV = IBRD + FBRD / 64 (3.3.6), one bit is
+	 * 16 UARTCLK periods of it, and the timeout is 32 bit periods
+	 * (3.4.4): 512 * (64 * IBRD + FBRD) / 64 clocks.  IBRD = 0 is
+	 * invalid (3.3.5) and ignores FBRD: taken as divisor 1.  Rounded up,
+	 * so the interrupt never comes early.
+	 */
+	uint64_t div64 = p->s.ibrd_latched ? 64ULL * p->s.ibrd_latched + p->s.fbrd_latched : 64;
+	uint64_t hz = p->clock_hz ? p->clock_hz : 1;
+
+	return (8 * div64 * NS_PER_SEC + hz - 1) / hz;
+}
+
+static void rx_cancel_timeout(struct pl011 *p)
+{
+	if (p->ops->timer_cancel)
+		p->ops->timer_cancel(p->opaque);
+}
+
+/* 3.4.4 UARTRTINTR: "asserted when the receive FIFO is not empty, and no
+ * more data is received during a 32-bit period": every character
+ * received restarts the wait; reads do not. */
+static void rx_restart_timeout(struct pl011 *p)
+{
+	if (p->ops->timer_arm && p->ops->now_ns)
+		p->ops->timer_arm(p->opaque, p->ops->now_ns(p->opaque) + pl011_rx_timeout_ns(p));
+}
+
+/* Tell the embedder input may flow again, once per stall. */
+static void rx_check_room(struct pl011 *p)
+{
+	if (p->rx_starved && pl011_can_receive(p)) {
+		p->rx_starved = false;
+		if (p->ops->rx_ready)
+			p->ops->rx_ready(p->opaque);
+	}
+}
+
+static void rx_push(struct pl011 *p, uint8_t byte)
+{
+	struct pl011_state *s = &p->s;
+	uint16_t entry = byte;
+
+	if (s->rx_count >= fifo_capacity(p)) {
+		/*
+		 * 3.3.2: on overrun "the FIFO contents remain valid because no
+		 * more data is written when the FIFO is full": the character
+		 * is lost and RSR.OE is set at once.  3.3.1: DR's OE clears
+		 * "once there is an empty space in the FIFO and a new
+		 * character can be written to it": that character carries it.
+		 */
+		s->rsr |= PL011_RSR_OE;
+		s->ris |= PL011_INT_OE;
+		s->rx_overrun = true;
+		return;
+	}
+	if (s->rx_overrun) {
+		entry |= PL011_DR_OE;
+		s->rx_overrun = false;
+	}
+	s->rx_fifo[(s->rx_head + s->rx_count) % PL011_FIFO_DEPTH] = entry;
+	s->rx_count++;
+	if (s->rx_count >= rx_trigger(p))
+		s->ris |= PL011_INT_RX;
+	rx_restart_timeout(p);
+}
+
+static uint32_t rx_pop(struct pl011 *p)
+{
+	struct pl011_state *s = &p->s;
+	uint16_t entry;
+
+	if (!s->rx_count)
+		return 0;
+	entry = s->rx_fifo[s->rx_head];
+	s->rx_head = (s->rx_head + 1) % PL011_FIFO_DEPTH;
+	s->rx_count--;
+	/* 3.3.2: UARTRSR takes the break, framing and parity status of the
+	 * character read from UARTDR; overrun is set when it happens. */
+	s->rsr = (uint8_t)((s->rsr & PL011_RSR_OE) | ((entry >> 8) & 0x7));
+	/* 3.4.2: cleared by reading the FIFO below the trigger level. */
+	if (s->rx_count < rx_trigger(p))
+		s->ris &= ~PL011_INT_RX;
+	/* 3.4.4: cleared when the FIFO becomes empty through reading. */
+	if (!s->rx_count) {
+		s->ris &= ~PL011_INT_RT;
+		rx_cancel_timeout(p);
+	}
+	rx_check_room(p);
+	return entry;
+}
+
+/* A byte on UARTTXD: the backend, or the receiver in loopback (3.3.8
+ * LBE: "the UARTTXD path is fed through to the UARTRXD path"). */
+static void tx_out(struct pl011 *p, uint8_t byte)
+{
+	if (!loopback(p))
+		p->ops->transmit(p->opaque, byte);
+	else if (rx_enabled(p))
+		rx_push(p, byte);
+}
+
+/* Send what the transmit FIFO holds, if the transmitter may. */
+static void tx_drain(struct pl011 *p)
+{
+	struct pl011_state *s = &p->s;
+
+	if (!s->tx_count || !tx_enabled(p))
+		return;
+	while (s->tx_count) {
+		uint8_t byte = s->tx_fifo[s->tx_head];
+
+		s->tx_head = (s->tx_head + 1) % PL011_FIFO_DEPTH;
+		s->tx_count--;
+		tx_out(p, byte);
+	}
+	/* 3.4.3: the FIFO drained to (below) the level: that asserts
+	 * UARTTXINTR, whatever the mask, with or without FIFOs. */
+	s->ris |= PL011_INT_TX;
+}
+
+static void tx_write(struct pl011 *p, uint8_t byte)
+{
+	struct pl011_state *s = &p->s;
+
+	/* A write to a full FIFO is lost, as on the chip (TXFF said so). */
+	if (s->tx_count >= fifo_capacity(p))
+		return;
+	s->tx_fifo[(s->tx_head + s->tx_count) % PL011_FIFO_DEPTH] = byte;
+	s->tx_count++;
+	/* 3.4.3: cleared by writing the FIFO above the trigger level (or, without
+	 * FIFOs, by a single write). */
+	if (s->tx_count > tx_trigger(p))
+		s->ris &= ~PL011_INT_TX;
+	tx_drain(p);
+}
+
+static uint32_t pl011_flags(const struct pl011 *p)
+{
+	const struct pl011_state *s = &p->s;
+	/* No modem lines: the host side is a terminal that is always there,
+	 * so CTS, DSR and DCD read asserted and RI not. */
+	uint32_t fr = PL011_FR_CTS | PL011_FR_DSR | PL011_FR_DCD;
+
+	/* 3.3.3: BUSY is set as soon as the transmit FIFO is non-empty,
+	 * "regardless of whether the UART is enabled or not". */
+	if (s->tx_count)
+		fr |= PL011_FR_BUSY;
+	else
+		fr |= PL011_FR_TXFE;
+	if (s->tx_count >= fifo_capacity(p))
+		fr |= PL011_FR_TXFF;
+	if (!s->rx_count)
+		fr |= PL011_FR_RXFE;
+	if (s->rx_count >= fifo_capacity(p))
+		fr |= PL011_FR_RXFF;
+	return fr;
+}
+
+static void pl011_write_lcr_h(struct pl011 *p, uint32_t value)
+{
+	struct pl011_state *s = &p->s;
+
+	s->lcr_h = (uint8_t)value;
+	/* 3.3.7: UARTLCR_H, UARTIBRD and UARTFBRD form one 30-bit register
+	 * updated by the UARTLCR_H write strobe: a new divisor takes effect
+	 * only when UARTLCR_H is written after it. */
+	s->ibrd_latched = s->ibrd;
+	s->fbrd_latched = s->fbrd;
+	/* 3.3.8: software flushes the transmit FIFO by setting FEN to 0. */
+	if (!(s->lcr_h & PL011_LCRH_FEN)) {
+		s->tx_head = 0;
+		s->tx_count = 0;
+	}
+	rx_check_room(p);
+}
+
+bool pl011_write(struct pl011 *p, unsigned offset, uint32_t value)
+{
+	struct pl011_state *s = &p->s;
+
+	switch (offset) {
+	case PL011_DR:
+		tx_write(p, (uint8_t)value);
+		break;
+	case PL011_RSR:
+		/* UARTECR: any write clears the error status (3.3.2). */
+		s->rsr = 0;
+		break;
+	case PL011_ILPR:
+		s->ilpr = (uint8_t)value;
+		break;
+	case PL011_IBRD:
+		s->ibrd = (uint16_t)value;
+		break;
+	case PL011_FBRD:
+		s->fbrd = value & 0x3f;
+		break;
+	case PL011_LCR_H:
+		pl011_write_lcr_h(p, value);
+		break;
+	case PL011_CR:
+		s->cr = value & PL011_CR_MASK;
+		/* Bytes written while disabled leave now; reception enabled
+		 * or loopback ended lets host input in again. */
+		tx_drain(p);
+		rx_check_room(p);
+		break;
+	case PL011_IFLS:
+		s->ifls = value & PL011_IFLS_MASK;
+		break;
+	case PL011_IMSC:
+		s->imsc = value & PL011_INT_MASK;
+		break;
+	case PL011_ICR:
+		s->ris &= ~(value & PL011_INT_MASK);
+		break;
+	case PL011_DMACR:
+		s->dmacr = value & PL011_DMACR_MASK;
+		break;
+	default:
+		/* FR, RIS, MIS and the IDs are read-only; the rest reserved. */
+		return false;
+	}
+	pl011_update_irq(p);
+	return true;
+}
+
+uint32_t pl011_read(struct pl011 *p, unsigned offset)
+{
+	struct pl011_state *s = &p->s;
+	uint32_t value = 0;
+
+	switch (offset) {
+	case PL011_DR:
+		value = rx_pop(p);
+		break;
+	case PL011_RSR:
+		value = s->rsr;
+		break;
+	case PL011_FR:
+		value = pl011_flags(p);
+		break;
+	case PL011_ILPR:
+		value = s->ilpr;
+		break;
+	case PL011_IBRD:
+		value = s->ibrd;
+		break;
+	case PL011_FBRD:
+		value = s->fbrd;
+		break;
+	case PL011_LCR_H:
+		value = s->lcr_h;
+		break;
+	case PL011_CR:
+		value = s->cr;
+		break;
+	case PL011_IFLS:
+		value = s->ifls;
+		break;
+	case PL011_IMSC:
+		value = s->imsc;
+		break;
+	case PL011_RIS:
+		value = s->ris;
+		break;
+	case PL011_MIS:
+		value = s->ris & s->imsc;
+		break;
+	case PL011_DMACR:
+		value = s->dmacr;
+		break;
+	default:
+		if (offset >= PL011_PERIPH_ID0 && offset < PL011_MMIO_SIZE)
+			value = pl011_ids[(offset - PL011_PERIPH_ID0) / 4];
+		/* UARTICR is write-only; reserved offsets read as zero. */
+		break;
+	}
+	pl011_update_irq(p);
+	return value;
+}
+
+size_t pl011_can_receive(struct pl011 *p)
+{
+	size_t room = 0;
+
+	/* A disabled receiver, or loopback, takes nothing from UARTRXD:
+	 * host input waits in the backend instead of being lost. */
+	if (rx_enabled(p) && !loopback(p) && p->s.rx_count < fifo_capacity(p))
+		room = fifo_capacity(p) - p->s.rx_count;
+	if (!room)
+		p->rx_starved = true;
+	return room;
+}
+
+void pl011_receive(struct pl011 *p, const uint8_t *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		rx_push(p, buf[i]);
+	pl011_update_irq(p);
+}
+
+void pl011_timer_expired(struct pl011 *p)
+{
+	if (p->s.rx_count)
+		p->s.ris |= PL011_INT_RT;
+	pl011_update_irq(p);
+}
+
+void pl011_reset(struct pl011 *p)
+{
+	struct pl011_state *s = &p->s;
+
+	memset(s, 0, sizeof(*s));
+	s->version = PL011_STATE_VERSION;
+	s->cr = p->cr_reset;
+	s->ifls = PL011_IFLS_RESET;
+	rx_cancel_timeout(p);
+	pl011_update_irq(p);
+	rx_check_room(p);
+}
+
+void pl011_init(struct pl011 *p, const struct pl011_ops *ops, void *opaque, uint64_t clock_hz,
+		bool enabled)
+{
+	memset(p, 0, sizeof(*p));
+	p->ops = ops;
+	p->opaque = opaque;
+	p->clock_hz = clock_hz;
+	p->cr_reset = PL011_CR_RESET | (enabled ? PL011_CR_UARTEN : 0);
+	pl011_reset(p);
+}
