@@ -167,6 +167,8 @@ static void test_match_interrupt(void **state)
 	assert_int_equal(irq(), 0);
 	assert_int_equal(rd(PL031_RIS), 0);
 	step(SEC / 2);
+	assert_int_equal(rd(PL031_DR), T0 + 5);
+	assert_int_equal(rd(PL031_RIS), 0);
 	assert_int_equal(irq(), 0);
 	/* ... and after it. */
 	step(100 * SEC);
