@@ -174,7 +174,6 @@ static int pl011_dev_create(const struct vmm_host *h, void **state)
 		return -ENOMEM;
 	d->h = h;
 	d->base = (uint64_t)base;
-	pl011_init(&d->uart, &pl011_dev_model_ops, d, (uint64_t)clock, enabled);
 
 	d->irq = h->irq_line(h, (uint32_t)irq);
 	if (!d->irq) {
@@ -187,6 +186,8 @@ static int pl011_dev_create(const struct vmm_host *h, void **state)
 		rc = -ENOMEM;
 		goto out_destroy;
 	}
+	/* The model's reset drives the line and the timer: both exist now. */
+	pl011_init(&d->uart, &pl011_dev_model_ops, d, (uint64_t)clock, enabled);
 	d->chr = h->char_open(h, "chardev", &pl011_dev_char_client, d);
 	if (!d->chr) {
 		h->log(h, VMM_LOG_ERROR, "cannot open character backend '%s'",
