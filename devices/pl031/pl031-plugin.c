@@ -45,10 +45,18 @@ static void pl031_dev_timer_arm(void *opaque, uint64_t deadline_ns)
 	d->h->timer_arm(d->h, d->timer, deadline_ns);
 }
 
+static void pl031_dev_timer_cancel(void *opaque)
+{
+	struct pl031_dev *d = opaque;
+
+	d->h->timer_cancel(d->h, d->timer);
+}
+
 static const struct pl031_ops pl031_dev_model_ops = {
 	.set_irq = pl031_dev_set_irq,
 	.now_ns = pl031_dev_now,
 	.timer_arm = pl031_dev_timer_arm,
+	.timer_cancel = pl031_dev_timer_cancel,
 };
 
 static void pl031_dev_timer(void *opaque)

@@ -6,8 +6,8 @@
  * CLK1HZ, here the virtual clock's seconds since a phase the embedder
  * chose; a match register compared with it; one interrupt.  The counter is
  * computed from the virtual clock on every read, never stored, and the
- * match is found exactly on every register access; the timer only makes
- * the line rise on time.
+ * match is found exactly on every register access; the timer, armed only
+ * while the interrupt is unmasked, just makes the line rise on time.
  *
  * Section numbers are those of ARM DDI 0224 (PL031 TRM).
  */
@@ -46,6 +46,16 @@ static void pl031_update_irq(struct pl031 *r)
 	}
 }
 
+/* The timer serves the line only: while masked, the match is still
+ * found by pl031_sync() on the next access. */
+static void pl031_update_timer(struct pl031 *r)
+{
+	if (r->s.imsc & PL031_INT)
+		r->ops->timer_arm(r->opaque, (uint64_t)r->s.match_ns);
+	else if (r->ops->timer_cancel)
+		r->ops->timer_cancel(r->opaque);
+}
+
 /* The next CLK1HZ edge after @now at which the counter equals RTCMR; one
  * that equals it now comes back after the counter wraps, 2^32 s on. */
 static void pl031_schedule_match(struct pl031 *r, int64_t now)
@@ -56,7 +66,7 @@ static void pl031_schedule_match(struct pl031 *r, int64_t now)
 	if (!delta)
 		delta = 1ULL << 32;
 	r->s.match_ns = r->s.edge0_ns + (t + (int64_t)delta) * PL031_NS_PER_SEC;
-	r->ops->timer_arm(r->opaque, (uint64_t)r->s.match_ns);
+	pl031_update_timer(r);
 }
 
 /*
@@ -151,6 +161,7 @@ bool pl031_write(struct pl031 *r, unsigned offset, uint32_t value)
 		break;
 	case PL031_IMSC:
 		r->s.imsc = value & PL031_INT;
+		pl031_update_timer(r);
 		break;
 	case PL031_ICR:
 		/* 2.1: "cleared by writing any data value to the Interrupt
@@ -175,8 +186,11 @@ void pl031_timer_expired(struct pl031 *r)
 
 void pl031_reset(struct pl031 *r)
 {
+	/* A match that passed unseen before the reset is cleared with it. */
+	pl031_sync(r, pl031_now(r));
 	r->s.imsc = 0;
 	r->s.ris = 0;
+	pl031_update_timer(r);
 	pl031_update_irq(r);
 }
 

@@ -36,9 +36,11 @@ struct pl031_ops {
 	void (*set_irq)(void *opaque, int level);
 	/* Virtual nanoseconds; only differences matter. */
 	uint64_t (*now_ns)(void *opaque);
-	/* One one-shot timer, always armed for the next match; arming
-	 * replaces.  The embedder calls pl031_timer_expired() when it fires. */
+	/* One one-shot timer, armed for the next match while the interrupt
+	 * is unmasked; arming replaces.  The embedder calls
+	 * pl031_timer_expired() when it fires. */
 	void (*timer_arm)(void *opaque, uint64_t deadline_ns);
+	void (*timer_cancel)(void *opaque);
 };
 
 #define PL031_STATE_VERSION 1

@@ -192,6 +192,28 @@ static void test_match_raw_while_masked(void **state)
 	assert_int_equal(rd(PL031_RIS), PL031_INT);
 }
 
+static void test_unmasking_after_an_unseen_match(void **state)
+{
+	/* No timer runs while masked and nothing reads the device: the match
+	 * still counts, found from the clock at the next access. */
+	wr(PL031_MR, T0 + 2);
+	step(3 * SEC);
+	assert_int_equal(irq(), 0);
+	wr(PL031_IMSC, PL031_INT);
+	assert_int_equal(irq(), 1);
+	assert_int_equal(rd(PL031_MIS), PL031_INT);
+}
+
+static void test_reset_forgets_an_unseen_match(void **state)
+{
+	wr(PL031_MR, T0 + 2);
+	step(3 * SEC);
+	assert_int_equal(vmm_harness_reset_device(F->dev), 0);
+	assert_int_equal(rd(PL031_RIS), 0);
+	wr(PL031_IMSC, PL031_INT);
+	assert_int_equal(irq(), 0);
+}
+
 static void test_match_written_equal_to_counter(void **state)
 {
 	wr(PL031_IMSC, PL031_INT);
@@ -382,6 +404,8 @@ int main(void)
 		T(test_start_bit_sticks),
 		T(test_match_interrupt),
 		T(test_match_raw_while_masked),
+		T(test_unmasking_after_an_unseen_match),
+		T(test_reset_forgets_an_unseen_match),
 		T(test_match_written_equal_to_counter),
 		T(test_load_onto_match),
 		T(test_match_moved_before_it_fires),
