@@ -10,7 +10,8 @@
  * bytes over, so input from the host is never lost to an overrun; only
  * loopback, which the guest drives itself, can overrun.
  *
- * Section numbers are those of ARM DDI 0183 (PL011 TRM, r1p5).
+ * "TRM, X" below names the section of ARM DDI 0183 (PL011 TRM, r1p5) that
+ * describes register or interrupt X.
  */
 #include <string.h>
 
@@ -18,8 +19,8 @@
 
 #define NS_PER_SEC 1000000000ULL
 
-/* UARTPeriphID0-3 then UARTPCellID0-3 (3.3.15, 3.3.16): part 0x011,
- * designer 0x41 (ARM), revision 3 = r1p5, configuration 0. */
+/* UARTPeriphID0-3 then UARTPCellID0-3 (TRM, identification registers):
+ * part 0x011, designer 0x41 (ARM), revision 3 = r1p5, configuration 0. */
 static const uint8_t pl011_ids[8] = { 0x11, 0x10, 0x34, 0x00, 0x0d, 0xf0, 0x05, 0xb1 };
 
 /* IFLS level selects in eighths of the FIFO: 1/8, 1/4, 1/2, 3/4, 7/8;
@@ -36,9 +37,8 @@ static unsigned fifo_capacity(const struct pl011 *p)
 	return fifo_enabled(p) ? PL011_FIFO_DEPTH : 1;
 }
 
-/* 3.3.8: "To enable transmission, the TXE bit and UARTEN bit must be set
- * to 1.  Similarly, to enable reception, the RXE bit and UARTEN bit must
- * be set to 1." */
+/* TRM, UARTCR: the UART transmits only while both TXE and UARTEN are
+ * set, and receives only while both RXE and UARTEN are set. */
 static bool tx_enabled(const struct pl011 *p)
 {
 	return (p->s.cr & (PL011_CR_UARTEN | PL011_CR_TXE)) == (PL011_CR_UARTEN | PL011_CR_TXE);
@@ -55,7 +55,7 @@ static bool loopback(const struct pl011 *p)
 }
 
 /*
- * 3.4.2 UARTRXINTR: with the FIFOs on, asserted when the receive FIFO
+ * TRM, UARTRXINTR: with the FIFOs on, asserted when the receive FIFO
  * reaches the programmed level; with them off, when the holding register
  * fills.  So the level is "at least this many" and 1 without FIFOs.
  */
@@ -67,7 +67,7 @@ static unsigned rx_trigger(const struct pl011 *p)
 }
 
 /*
- * 3.4.3 UARTTXINTR: with the FIFOs on, asserted when the transmit FIFO is
+ * TRM, UARTTXINTR: with the FIFOs on, asserted when the transmit FIFO is
  * at or below the programmed level; with them off, when the holding
  * register is empty.  So the level is "at most this many" and 0 without
  * FIFOs.
@@ -79,7 +79,7 @@ static unsigned tx_trigger(const struct pl011 *p)
 	return PL011_FIFO_DEPTH * ifls_eighths[p->s.ifls & PL011_IFLS_TX_MASK] / 8;
 }
 
-/* 3.4.6 UARTINTR: the OR of the masked sources, a level. */
+/* TRM, UARTINTR: the OR of the masked sources, a level. */
 static void pl011_update_irq(struct pl011 *p)
 {
 	int level = (p->s.ris & p->s.imsc) != 0;
@@ -93,11 +93,11 @@ static void pl011_update_irq(struct pl011 *p)
 uint64_t pl011_rx_timeout_ns(const struct pl011 *p)
 {
 	/*
-	 * Baud rate divisor BAUDDIV = IBRD + FBRD / 64 (3.3.6), one bit is
-	 * 16 UARTCLK periods of it, and the timeout is 32 bit periods
-	 * (3.4.4): 512 * (64 * IBRD + FBRD) / 64 clocks.  IBRD = 0 is
-	 * invalid (3.3.5) and ignores FBRD: taken as divisor 1.  Rounded up,
-	 * so the interrupt never comes early.
+	 * Baud rate divisor BAUDDIV = IBRD + FBRD / 64 (TRM, UARTFBRD), one
+	 * bit is 16 UARTCLK periods of it, and the timeout is 32 bit periods
+	 * (TRM, UARTRTINTR): 512 * (64 * IBRD + FBRD) / 64 clocks.  IBRD = 0
+	 * is invalid (TRM, UARTIBRD) and ignores FBRD: taken as divisor 1.
+	 * Rounded up, so the interrupt never comes early.
 	 */
 	uint64_t div64 = p->s.ibrd_latched ? 64ULL * p->s.ibrd_latched + p->s.fbrd_latched : 64;
 	uint64_t hz = p->clock_hz ? p->clock_hz : 1;
@@ -111,9 +111,9 @@ static void rx_cancel_timeout(struct pl011 *p)
 		p->ops->timer_cancel(p->opaque);
 }
 
-/* 3.4.4 UARTRTINTR: "asserted when the receive FIFO is not empty, and no
- * more data is received during a 32-bit period": every character
- * received restarts the wait; reads do not. */
+/* TRM, UARTRTINTR: asserted when the receive FIFO holds data and nothing
+ * more has been received for 32 bit periods: every character received
+ * restarts the wait; reads do not. */
 static void rx_restart_timeout(struct pl011 *p)
 {
 	if (p->ops->timer_arm && p->ops->now_ns)
@@ -137,11 +137,10 @@ static void rx_push(struct pl011 *p, uint8_t byte)
 
 	if (s->rx_count >= fifo_capacity(p)) {
 		/*
-		 * 3.3.2: on overrun "the FIFO contents remain valid because no
-		 * more data is written when the FIFO is full": the character
-		 * is lost and RSR.OE is set at once.  3.3.1: DR's OE clears
-		 * "once there is an empty space in the FIFO and a new
-		 * character can be written to it": that character carries it.
+		 * TRM, UARTRSR: on overrun the FIFO keeps its contents and
+		 * the new character is lost; OE is set at once.  TRM, UARTDR:
+		 * DR's OE clears once there is room and a new character is
+		 * written into the FIFO: that character carries it.
 		 */
 		s->rsr |= PL011_RSR_OE;
 		s->ris |= PL011_INT_OE;
@@ -169,13 +168,13 @@ static uint32_t rx_pop(struct pl011 *p)
 	entry = s->rx_fifo[s->rx_head];
 	s->rx_head = (s->rx_head + 1) % PL011_FIFO_DEPTH;
 	s->rx_count--;
-	/* 3.3.2: UARTRSR takes the break, framing and parity status of the
+	/* TRM, UARTRSR: it takes the break, framing and parity status of the
 	 * character read from UARTDR; overrun is set when it happens. */
 	s->rsr = (uint8_t)((s->rsr & PL011_RSR_OE) | ((entry >> 8) & 0x7));
-	/* 3.4.2: cleared by reading the FIFO below the trigger level. */
+	/* TRM, UARTRXINTR: cleared by reading the FIFO below the level. */
 	if (s->rx_count < rx_trigger(p))
 		s->ris &= ~PL011_INT_RX;
-	/* 3.4.4: cleared when the FIFO becomes empty through reading. */
+	/* TRM, UARTRTINTR: cleared when reading empties the FIFO. */
 	if (!s->rx_count) {
 		s->ris &= ~PL011_INT_RT;
 		rx_cancel_timeout(p);
@@ -184,8 +183,8 @@ static uint32_t rx_pop(struct pl011 *p)
 	return entry;
 }
 
-/* A byte on UARTTXD: the backend, or the receiver in loopback (3.3.8
- * LBE: "the UARTTXD path is fed through to the UARTRXD path"). */
+/* A byte on UARTTXD: the backend, or the receiver in loopback (TRM,
+ * UARTCR LBE: the transmit path is fed to the receive path). */
 static void tx_out(struct pl011 *p, uint8_t byte)
 {
 	if (!loopback(p))
@@ -208,7 +207,7 @@ static void tx_drain(struct pl011 *p)
 		s->tx_count--;
 		tx_out(p, byte);
 	}
-	/* 3.4.3: the FIFO drained to (below) the level: that asserts
+	/* TRM, UARTTXINTR: the FIFO drained to (below) the level: that asserts
 	 * UARTTXINTR, whatever the mask, with or without FIFOs. */
 	s->ris |= PL011_INT_TX;
 }
@@ -222,8 +221,8 @@ static void tx_write(struct pl011 *p, uint8_t byte)
 		return;
 	s->tx_fifo[(s->tx_head + s->tx_count) % PL011_FIFO_DEPTH] = byte;
 	s->tx_count++;
-	/* 3.4.3: cleared by writing the FIFO above the trigger level (or, without
-	 * FIFOs, by a single write). */
+	/* TRM, UARTTXINTR: cleared by writing the FIFO above the level (or,
+	 * without FIFOs, by a single write). */
 	if (s->tx_count > tx_trigger(p))
 		s->ris &= ~PL011_INT_TX;
 	tx_drain(p);
@@ -236,8 +235,8 @@ static uint32_t pl011_flags(const struct pl011 *p)
 	 * so CTS, DSR and DCD read asserted and RI not. */
 	uint32_t fr = PL011_FR_CTS | PL011_FR_DSR | PL011_FR_DCD;
 
-	/* 3.3.3: BUSY is set as soon as the transmit FIFO is non-empty,
-	 * "regardless of whether the UART is enabled or not". */
+	/* TRM, UARTFR: BUSY is set as soon as the transmit FIFO holds data,
+	 * whether the UART is enabled or not. */
 	if (s->tx_count)
 		fr |= PL011_FR_BUSY;
 	else
@@ -256,12 +255,13 @@ static void pl011_write_lcr_h(struct pl011 *p, uint32_t value)
 	struct pl011_state *s = &p->s;
 
 	s->lcr_h = (uint8_t)value;
-	/* 3.3.7: UARTLCR_H, UARTIBRD and UARTFBRD form one 30-bit register
-	 * updated by the UARTLCR_H write strobe: a new divisor takes effect
-	 * only when UARTLCR_H is written after it. */
+	/* TRM, UARTLCR_H: it forms one 30-bit register with UARTIBRD and
+	 * UARTFBRD, updated by the UARTLCR_H write strobe: a new divisor
+	 * takes effect only when UARTLCR_H is written after it. */
 	s->ibrd_latched = s->ibrd;
 	s->fbrd_latched = s->fbrd;
-	/* 3.3.8: software flushes the transmit FIFO by setting FEN to 0. */
+	/* TRM, UARTCR (programming sequence): software flushes the transmit
+	 * FIFO by setting FEN to 0. */
 	if (!(s->lcr_h & PL011_LCRH_FEN)) {
 		s->tx_head = 0;
 		s->tx_count = 0;
@@ -278,7 +278,7 @@ bool pl011_write(struct pl011 *p, unsigned offset, uint32_t value)
 		tx_write(p, (uint8_t)value);
 		break;
 	case PL011_RSR:
-		/* UARTECR: any write clears the error status (3.3.2). */
+		/* UARTECR: any write clears the error status (TRM, UARTRSR). */
 		s->rsr = 0;
 		break;
 	case PL011_ILPR:

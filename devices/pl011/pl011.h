@@ -7,7 +7,7 @@
  * interrupt output, the transmit path and a clock through struct
  * pl011_ops, and feeds received bytes in with pl011_receive().  Register
  * facts follow the PrimeCell UART (PL011) Technical Reference Manual,
- * ARM DDI 0183 (r1p5); section numbers below are that manual's.
+ * ARM DDI 0183 (r1p5); "TRM, X" names its section on register X.
  */
 #ifndef PL011_H
 #define PL011_H
@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Register offsets (3.2, summary of registers). */
+/* Register offsets (TRM, summary of registers). */
 #define PL011_DR     0x000 /* UARTDR: data, receive error bits 11..8 */
 #define PL011_RSR    0x004 /* read: UARTRSR; write: UARTECR (clear errors) */
 #define PL011_FR     0x018 /* UARTFR: flags, read-only */
@@ -126,7 +126,7 @@ struct pl011_state {
 	uint32_t version;
 	uint16_t cr, ibrd, imsc, ris;
 	uint8_t fbrd, lcr_h, ifls, ilpr, dmacr, rsr;
-	/* IBRD and FBRD as the last UARTLCR_H write latched them (3.3.7). */
+	/* IBRD and FBRD as the last UARTLCR_H write latched them (TRM, UARTLCR_H). */
 	uint16_t ibrd_latched;
 	uint8_t fbrd_latched;
 	uint16_t rx_fifo[PL011_FIFO_DEPTH]; /* data and error bits, as UARTDR reads */

@@ -9,14 +9,15 @@
  * match is found exactly on every register access; the timer, armed only
  * while the interrupt is unmasked, just makes the line rise on time.
  *
- * Section numbers are those of ARM DDI 0224 (PL031 TRM).
+ * "TRM, X" below names the section of ARM DDI 0224 (PL031 TRM) on X;
+ * quotations are from its section 2.1, the RTC overview.
  */
 #include <string.h>
 
 #include "pl031.h"
 
-/* RTCPeriphID0-3 then RTCPCellID0-3 (3.3.9, 3.3.10): part 0x031,
- * designer 0x41 (ARM), revision 1, configuration 0. */
+/* RTCPeriphID0-3 then RTCPCellID0-3 (TRM, identification registers):
+ * part 0x031, designer 0x41 (ARM), revision 1, configuration 0. */
 static const uint8_t pl031_ids[8] = { 0x31, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1 };
 
 static int64_t pl031_now(const struct pl031 *r)
@@ -70,7 +71,7 @@ static void pl031_schedule_match(struct pl031 *r, int64_t now)
 }
 
 /*
- * 2.1: "The counter and match values are compared in a comparator.  When
+ * TRM 2.1: "The counter and match values are compared in a comparator.  When
  * both values are equal, the RTCINTR interrupt is asserted HIGH."  RIS is
  * set by the counter reaching RTCMR, and held until RTCICR clears it: a
  * clear during the matching second does not bring it back.
@@ -91,7 +92,7 @@ static void pl031_compare_now(struct pl031 *r, int64_t now)
 	pl031_schedule_match(r, now);
 }
 
-/* 3.3.3: writing RTCLR loads the counter.  CLK1HZ keeps its phase: the
+/* TRM, RTCLR: writing it loads the counter.  CLK1HZ keeps its phase: the
  * next increment comes at the next edge, as on the chip. */
 static void pl031_load(struct pl031 *r, int64_t now, uint32_t value)
 {
@@ -155,7 +156,7 @@ bool pl031_write(struct pl031 *r, unsigned offset, uint32_t value)
 		pl031_compare_now(r, now);
 		break;
 	case PL031_CR:
-		/* 3.3.4: once the RTC is started, writes to the start bit have
+		/* TRM, RTCCR: once the RTC is started, writes to the start bit have
 		 * no effect until a reset of its domain, which a machine reset
 		 * is not.  It was started at creation. */
 		break;
@@ -164,7 +165,7 @@ bool pl031_write(struct pl031 *r, unsigned offset, uint32_t value)
 		pl031_update_timer(r);
 		break;
 	case PL031_ICR:
-		/* 2.1: "cleared by writing any data value to the Interrupt
+		/* TRM 2.1: "cleared by writing any data value to the Interrupt
 		 * Clear Register". */
 		r->s.ris = 0;
 		break;
