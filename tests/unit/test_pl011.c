@@ -607,6 +607,37 @@ static void test_icr_clears_only_the_bits_written(void **state)
 	assert_int_equal(irq(), 0);
 }
 
+static void test_each_source_masks_and_clears(void **state)
+{
+	static const uint32_t sources[] = { PL011_INT_TX, PL011_INT_RX, PL011_INT_RT,
+					    PL011_INT_OE };
+	const uint32_t all = PL011_INT_TX | PL011_INT_RX | PL011_INT_RT | PL011_INT_OE;
+
+	/* Everything masked; loopback with FEN clear: 'a' is sent (TX) and
+	 * received (RX at one character), 'b' overruns (OE), then the
+	 * timeout passes (RT). */
+	set_baud_115200(PL011_LCRH_WLEN);
+	wr(PL011_CR, CR_ON | PL011_CR_LBE);
+	wr(PL011_DR, 'a');
+	wr(PL011_DR, 'b');
+	step(TIMEOUT_115200_NS);
+	assert_int_equal(rd(PL011_RIS), all);
+	assert_int_equal(rd(PL011_MIS), 0);
+	assert_int_equal(irq(), 0);
+	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
+		wr(PL011_IMSC, sources[i]);
+		assert_int_equal(rd(PL011_MIS), sources[i]);
+		assert_int_equal(irq(), 1);
+		wr(PL011_ICR, sources[i]);
+		assert_int_equal(rd(PL011_MIS), 0);
+		assert_int_equal(irq(), 0);
+	}
+	assert_int_equal(rd(PL011_RIS), 0);
+	/* Nothing else is ever raised: the modem and FE/PE/BE bits stay 0. */
+	wr(PL011_IMSC, PL011_INT_MASK);
+	assert_int_equal(irq(), 0);
+}
+
 static void test_narrow_accesses(void **state)
 {
 	unsigned long errors = guest_errors();
@@ -771,6 +802,7 @@ int main(void)
 		T(test_loopback),
 		T(test_overrun),
 		T(test_icr_clears_only_the_bits_written),
+		T(test_each_source_masks_and_clears),
 		T(test_narrow_accesses),
 		T(test_dma_not_offered),
 		T(test_reset),
