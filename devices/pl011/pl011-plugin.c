@@ -246,8 +246,8 @@ static const struct vmm_prop_desc pl011_dev_props[] = {
 	{ .name = "clock", .type = VMM_PROP_INT, .def_int = 24000000, .min = 1, .max = 1000000000,
 	  .help = "UARTCLK in Hz, which the baud rate divisors divide (the device tree's uartclk)" },
 	{ .name = "enabled", .type = VMM_PROP_BOOL, .def_int = 1,
-	  .help = "UARTEN set at reset, as firmware leaves a console (earlycon writes at once); "
-		  "false: the TRM's UARTCR reset value 0x0300" },
+	  .help = "reset leaves it as firmware leaves a console (enabled, 115200 8N1, FIFOs on), "
+		  "so earlycon writes at once; false: the TRM's reset values" },
 	{ .name = NULL },
 };
 

@@ -409,6 +409,9 @@ void pl011_reset(struct pl011 *p)
 	memset(s, 0, sizeof(*s));
 	s->version = PL011_STATE_VERSION;
 	s->cr = p->cr_reset;
+	s->ibrd = s->ibrd_latched = p->ibrd_reset;
+	s->fbrd = s->fbrd_latched = p->fbrd_reset;
+	s->lcr_h = p->lcr_h_reset;
 	s->ifls = PL011_IFLS_RESET;
 	rx_cancel_timeout(p);
 	pl011_update_irq(p);
@@ -422,6 +425,22 @@ void pl011_init(struct pl011 *p, const struct pl011_ops *ops, void *opaque, uint
 	p->ops = ops;
 	p->opaque = opaque;
 	p->clock_hz = clock_hz;
-	p->cr_reset = PL011_CR_RESET | (enabled ? PL011_CR_UARTEN : 0);
+	p->cr_reset = PL011_CR_RESET;
+	if (enabled) {
+		/*
+		 * Linux's console setup, finding UARTEN set, takes the line as
+		 * the firmware left it and divides UARTCLK by the divisors:
+		 * they must be programmed.  BAUDDIV = UARTCLK / (16 * baud),
+		 * in 64ths rounded to nearest (TRM, UARTFBRD).
+		 */
+		uint64_t div64 = (4 * clock_hz + PL011_FIRMWARE_BAUD / 2) / PL011_FIRMWARE_BAUD;
+
+		if (div64 > 0xffffULL * 64)
+			div64 = 0xffffULL * 64;
+		p->cr_reset |= PL011_CR_UARTEN;
+		p->ibrd_reset = (uint16_t)(div64 / 64);
+		p->fbrd_reset = (uint8_t)(div64 % 64);
+		p->lcr_h_reset = PL011_LCRH_WLEN | PL011_LCRH_FEN;
+	}
 	pl011_reset(p);
 }

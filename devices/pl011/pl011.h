@@ -141,14 +141,20 @@ struct pl011 {
 	const struct pl011_ops *ops;
 	void *opaque;
 	uint64_t clock_hz;  /* UARTCLK */
-	uint16_t cr_reset;  /* UARTCR after reset */
+	/* What reset gives UARTCR, UARTIBRD, UARTFBRD and UARTLCR_H. */
+	uint16_t cr_reset, ibrd_reset;
+	uint8_t fbrd_reset, lcr_h_reset;
 	int irq_level;      /* last level driven */
 	bool rx_starved;    /* can_receive() said 0; rx_ready() owed */
 };
 
-/* @clock_hz: UARTCLK.  @enabled: UARTCR comes out of reset with UARTEN
- * set as well as TXE and RXE, as boot firmware leaves a console UART;
- * false gives the TRM's reset value 0x0300. */
+/* The line a firmware-enabled UART comes out of reset with. */
+#define PL011_FIRMWARE_BAUD 115200
+
+/* @clock_hz: UARTCLK.  @enabled: reset leaves the UART as boot firmware
+ * leaves a console: UARTEN, TXE and RXE set, PL011_FIRMWARE_BAUD from
+ * @clock_hz, 8 bits, FIFOs on.  False gives the TRM's reset values
+ * (UARTCR 0x0300, divisors and UARTLCR_H 0). */
 void pl011_init(struct pl011 *p, const struct pl011_ops *ops, void *opaque, uint64_t clock_hz,
 		bool enabled);
 /* PRESETn: every register to its reset value, FIFOs emptied. */

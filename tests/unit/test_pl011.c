@@ -24,6 +24,7 @@
 #define FR_IDLE (PL011_FR_TXFE | PL011_FR_RXFE | PL011_FR_CTS | PL011_FR_DSR | PL011_FR_DCD)
 #define CR_ON (PL011_CR_UARTEN | PL011_CR_TXE | PL011_CR_RXE)
 #define LCRH_8N1_FIFO (PL011_LCRH_WLEN | PL011_LCRH_FEN)
+#define LCRH_8N1 PL011_LCRH_WLEN
 
 /* 115200 baud from 24 MHz: BAUDDIV = 24e6 / (16 * 115200) = 13.02, so
  * IBRD 13, FBRD round(0.02 * 64) = 1.  The receive timeout is 32 bit
@@ -131,13 +132,15 @@ static void test_primecell_ids(void **state)
 static void test_power_on_values(void **state)
 {
 	assert_int_equal(rd(PL011_FR), FR_IDLE);
-	/* TXE and RXE are set at reset (0x0300); the plugin adds UARTEN
-	 * unless told otherwise, as firmware leaves a console. */
+	/* As firmware leaves a console (the `enabled` property): UARTEN,
+	 * TXE and RXE set, 115200 baud from 24 MHz, 8N1, FIFOs on.  Linux's
+	 * console setup reads the line back from these when UARTEN is set. */
 	assert_int_equal(rd(PL011_CR), CR_ON);
 	assert_int_equal(rd(PL011_IFLS), 0x12);
-	assert_int_equal(rd(PL011_LCR_H), 0);
-	assert_int_equal(rd(PL011_IBRD), 0);
-	assert_int_equal(rd(PL011_FBRD), 0);
+	assert_int_equal(rd(PL011_LCR_H), LCRH_8N1_FIFO);
+	assert_int_equal(rd(PL011_IBRD), 13);
+	assert_int_equal(rd(PL011_FBRD), 1);
+	assert_int_equal(CLOCK_HZ * 4 / (64 * 13 + 1), 115246); /* Linux's sum */
 	assert_int_equal(rd(PL011_ILPR), 0);
 	assert_int_equal(rd(PL011_IMSC), 0);
 	assert_int_equal(rd(PL011_RIS), 0);
@@ -221,6 +224,7 @@ static void test_tx_needs_uarten_and_txe(void **state)
 
 static void test_tx_holding_register_without_fifo(void **state)
 {
+	wr(PL011_LCR_H, LCRH_8N1);
 	wr(PL011_CR, 0);
 	wr(PL011_DR, 'a');
 	/* FEN clear: one location, full after one write ... */
@@ -323,6 +327,7 @@ static void test_tx_interrupt_levels_with_fifo(void **state)
 
 static void test_tx_interrupt_without_fifo(void **state)
 {
+	wr(PL011_LCR_H, LCRH_8N1);
 	wr(PL011_IMSC, PL011_INT_TX);
 	wr(PL011_DR, 'a');
 	assert_int_equal(irq(), 1);
@@ -338,6 +343,7 @@ static void test_tx_interrupt_without_fifo(void **state)
 
 static void test_rx_data_and_flags(void **state)
 {
+	wr(PL011_LCR_H, LCRH_8N1);
 	assert_int_equal(type("a"), 1);
 	assert_int_equal(rd(PL011_FR) & (PL011_FR_RXFE | PL011_FR_RXFF), PL011_FR_RXFF);
 	/* No errors in the upper bits. */
@@ -350,6 +356,7 @@ static void test_rx_data_and_flags(void **state)
 
 static void test_rx_interrupt_without_fifo(void **state)
 {
+	wr(PL011_LCR_H, LCRH_8N1);
 	wr(PL011_IMSC, PL011_INT_RX);
 	type("q");
 	assert_int_equal(rd(PL011_RIS), PL011_INT_RX);
@@ -463,46 +470,43 @@ static void test_rx_timeout_without_fifo(void **state)
 	assert_int_equal(rd(PL011_RIS), 0);
 }
 
+/* Type one character and check the receive timeout comes after @ns. */
+static void expect_timeout_after(uint64_t ns)
+{
+	type("t");
+	step(ns - 1);
+	assert_int_equal(irq(), 0);
+	step(1);
+	assert_int_equal(irq(), 1);
+	assert_int_equal(rd(PL011_DR), 't');
+	assert_int_equal(irq(), 0);
+}
+
 static void test_baud_divisor_latched_by_lcr_h(void **state)
 {
-	uint64_t div1 = timeout_ns(1, 0, CLOCK_HZ);
-
 	assert_int_equal(timeout_ns(13, 1, CLOCK_HZ), TIMEOUT_115200_NS);
-	wr(PL011_LCR_H, LCRH_8N1_FIFO);
 	wr(PL011_IMSC, PL011_INT_RT);
-	/* The divisors read back at once but only count once UARTLCR_H is
-	 * written; until then IBRD is 0 (invalid), taken as divisor 1. */
-	wr(PL011_IBRD, 13);
-	wr(PL011_FBRD, 1);
-	assert_int_equal(rd(PL011_IBRD), 13);
-	type("a");
-	step(div1 - 1);
-	assert_int_equal(irq(), 0);
-	step(1);
-	assert_int_equal(irq(), 1);
-	rd(PL011_DR);
-
-	wr(PL011_LCR_H, LCRH_8N1_FIFO);
-	type("b");
-	step(TIMEOUT_115200_NS - 1);
-	assert_int_equal(irq(), 0);
-	step(1);
-	assert_int_equal(irq(), 1);
-	rd(PL011_DR);
-
-	/* The fractional part counts: 9600 baud is IBRD 156, FBRD 16. */
+	/* The 115200 baud the UART came out of reset with. */
+	expect_timeout_after(TIMEOUT_115200_NS);
+	/* New divisors read back at once but only count once UARTLCR_H is
+	 * written.  The fractional part counts: 9600 baud is IBRD 156,
+	 * FBRD 16. */
 	wr(PL011_IBRD, 156);
 	wr(PL011_FBRD, 16);
+	assert_int_equal(rd(PL011_IBRD), 156);
+	assert_int_equal(rd(PL011_FBRD), 16);
+	expect_timeout_after(TIMEOUT_115200_NS);
 	wr(PL011_LCR_H, LCRH_8N1_FIFO);
-	type("c");
-	step(timeout_ns(156, 16, CLOCK_HZ) - 1);
-	assert_int_equal(irq(), 0);
-	step(1);
-	assert_int_equal(irq(), 1);
+	expect_timeout_after(timeout_ns(156, 16, CLOCK_HZ));
+	/* IBRD 0 is invalid and ignores FBRD: divisor 1. */
+	wr(PL011_IBRD, 0);
+	wr(PL011_LCR_H, LCRH_8N1_FIFO);
+	expect_timeout_after(timeout_ns(1, 0, CLOCK_HZ));
 }
 
 static void test_rx_holding_register_flow_control(void **state)
 {
+	wr(PL011_LCR_H, LCRH_8N1);
 	/* FEN clear: one character at a time; the rest wait in the backend. */
 	assert_int_equal(type("xyz"), 1);
 	assert_int_equal(vmm_harness_char_pending(F->dev), 2);
@@ -568,6 +572,7 @@ static void test_loopback(void **state)
 
 static void test_overrun(void **state)
 {
+	wr(PL011_LCR_H, LCRH_8N1);
 	wr(PL011_IMSC, PL011_INT_OE);
 	wr(PL011_CR, CR_ON | PL011_CR_LBE);
 	wr(PL011_DR, 'a');
@@ -595,6 +600,7 @@ static void test_overrun(void **state)
 
 static void test_icr_clears_only_the_bits_written(void **state)
 {
+	wr(PL011_LCR_H, LCRH_8N1);
 	wr(PL011_IMSC, PL011_INT_MASK);
 	wr(PL011_DR, 'x');                 /* TX */
 	type("y");                         /* RX */
@@ -658,7 +664,7 @@ static void test_narrow_accesses(void **state)
 	assert_int_equal(rd(PL011_CR), CR_ON | PL011_CR_RTS);
 	assert_int_equal(guest_errors(), errors + 1);
 	/* 64-bit accesses are split into two registers. */
-	assert_int_equal(vmm_harness_mmio_read(F->h, BASE + PL011_IBRD, 8), 0);
+	assert_int_equal(vmm_harness_mmio_read(F->h, BASE + PL011_IBRD, 8), (1ULL << 32) | 13);
 }
 
 static void test_dma_not_offered(void **state)
@@ -676,7 +682,9 @@ static void test_dma_not_offered(void **state)
 static void test_reset(void **state)
 {
 	wr(PL011_CR, PL011_CR_TXE); /* hold transmission, stop reception */
-	set_baud_115200(LCRH_8N1_FIFO | PL011_LCRH_BRK);
+	wr(PL011_IBRD, 156);
+	wr(PL011_FBRD, 16);
+	wr(PL011_LCR_H, LCRH_8N1_FIFO | PL011_LCRH_BRK);
 	wr(PL011_ILPR, 9);
 	wr(PL011_IFLS, 0x3f);
 	wr(PL011_DMACR, 1);
@@ -691,17 +699,17 @@ static void test_reset(void **state)
 	assert_int_equal(vmm_harness_reset_device(F->dev), 0);
 	assert_int_equal(irq(), 0);
 	assert_int_equal(rd(PL011_CR), CR_ON);
-	assert_int_equal(rd(PL011_LCR_H), 0);
-	assert_int_equal(rd(PL011_IBRD), 0);
-	assert_int_equal(rd(PL011_FBRD), 0);
+	assert_int_equal(rd(PL011_LCR_H), LCRH_8N1_FIFO);
+	assert_int_equal(rd(PL011_IBRD), 13);
+	assert_int_equal(rd(PL011_FBRD), 1);
 	assert_int_equal(rd(PL011_ILPR), 0);
 	assert_int_equal(rd(PL011_IFLS), 0x12);
 	assert_int_equal(rd(PL011_IMSC), 0);
 	assert_int_equal(rd(PL011_RSR), 0);
 	assert_int_equal(rd(PL011_DMACR), 0);
 	/* Both FIFOs emptied: the held 'y' is gone, the looped 'x' too; the
-	 * host input that waited comes in, and is all RIS has. */
-	assert_int_equal(rd(PL011_RIS), PL011_INT_RX);
+	 * host input that waited comes in, below the RX level. */
+	assert_int_equal(rd(PL011_RIS), 0);
 	assert_int_equal(vmm_harness_char_pending(F->dev), 0);
 	assert_int_equal(rd(PL011_DR), 'q');
 	assert_int_equal(rd(PL011_FR), FR_IDLE);
@@ -716,6 +724,9 @@ static void test_disabled_at_reset(void **state)
 	F->dev = create(off);
 	assert_non_null(F->dev);
 	assert_int_equal(rd(PL011_CR), PL011_CR_RESET);
+	assert_int_equal(rd(PL011_LCR_H), 0);
+	assert_int_equal(rd(PL011_IBRD), 0);
+	assert_int_equal(rd(PL011_FBRD), 0);
 	wr(PL011_DR, 'a');
 	assert_string_equal(output(NULL), "");
 	assert_int_equal(type("b"), 0);
@@ -759,9 +770,10 @@ static void test_second_uart(void **state)
 	assert_int_equal(vmm_harness_irq_level(F->h, 34), 1);
 	assert_int_equal(irq(), 0);
 
-	/* Its UARTCLK is 3.6864 MHz: IBRD 2 is 115200 baud there. */
-	vmm_harness_mmio_write(F->h, b1 + PL011_IBRD, 4, 2);
-	vmm_harness_mmio_write(F->h, b1 + PL011_LCR_H, 4, LCRH_8N1_FIFO);
+	/* Its UARTCLK is 3.6864 MHz: 115200 baud there is IBRD 2, FBRD 0,
+	 * what it comes out of reset with. */
+	assert_int_equal(vmm_harness_mmio_read(F->h, b1 + PL011_IBRD, 4), 2);
+	assert_int_equal(vmm_harness_mmio_read(F->h, b1 + PL011_FBRD, 4), 0);
 	vmm_harness_mmio_write(F->h, b1 + PL011_IMSC, 4, PL011_INT_RT);
 	assert_int_equal(vmm_harness_char_input(d1, "x", 1), 1);
 	vmm_harness_clock_step(F->h, timeout_ns(2, 0, 3686400) - 1);
