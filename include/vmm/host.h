@@ -171,7 +171,12 @@ struct vmm_device_desc {
 	uint32_t kind;          /* enum vmm_desc_kind */
 	const char *acpi_hid;   /* "PNP0501" (EISA id) or "LNRO0005" (ACPI id); NULL: none */
 	uint32_t acpi_uid;
-	const char *fdt_compatible; /* for device trees; NULL: none */
+	/* For device trees: the node's compatible list, most specific
+	 * first, compatibles separated by single spaces ("arm,pl011
+	 * arm,primecell").  A compatible never contains a space, so the FDT
+	 * builder splits on them into the property's NUL-separated strings.
+	 * NULL: none. */
+	const char *fdt_compatible;
 	const struct vmm_resource *res;
 	uint32_t nres;
 	uint32_t apic_id;       /* VMM_DESC_IOAPIC */

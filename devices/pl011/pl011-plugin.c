@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * devices/pl011/pl011-plugin.c - the PL011 UART on the MMIO bus.
+ *
+ * Glue only: properties, the 4 KiB register window, the IRQ line, a
+ * character backend and one timer, each wired to the register model in
+ * pl011.c, and the description the firmware tables (a device tree) take.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include <vmm/vmm.h>
+#include "pl011.h"
+
+struct pl011_dev {
+	struct pl011 uart;
+	const struct vmm_host *h;
+	struct vmm_irq_line *irq;
+	struct vmm_char *chr;
+	struct vmm_timer *timer;
+	uint64_t base;
+	bool mapped;
+};
+
+static void pl011_dev_set_irq(void *opaque, int level)
+{
+	struct pl011_dev *d = opaque;
+
+	d->h->irq_set(d->h, d->irq, level);
+}
+
+static void pl011_dev_transmit(void *opaque, uint8_t byte)
+{
+	struct pl011_dev *d = opaque;
+
+	/* A backend that has gone away loses the byte, like a cable pulled
+	 * out; the guest cannot tell and must not stall. */
+	d->h->char_write(d->h, d->chr, &byte, 1);
+}
+
+static void pl011_dev_rx_ready(void *opaque)
+{
+	struct pl011_dev *d = opaque;
+
+	d->h->char_input_ready(d->h, d->chr);
+}
+
+static uint64_t pl011_dev_now(void *opaque)
+{
+	struct pl011_dev *d = opaque;
+
+	return d->h->clock_ns(d->h);
+}
+
+static void pl011_dev_timer_arm(void *opaque, uint64_t deadline_ns)
+{
+	struct pl011_dev *d = opaque;
+
+	d->h->timer_arm(d->h, d->timer, deadline_ns);
+}
+
+static void pl011_dev_timer_cancel(void *opaque)
+{
+	struct pl011_dev *d = opaque;
+
+	d->h->timer_cancel(d->h, d->timer);
+}
+
+static const struct pl011_ops pl011_dev_model_ops = {
+	.set_irq = pl011_dev_set_irq,
+	.transmit = pl011_dev_transmit,
+	.rx_ready = pl011_dev_rx_ready,
+	.now_ns = pl011_dev_now,
+	.timer_arm = pl011_dev_timer_arm,
+	.timer_cancel = pl011_dev_timer_cancel,
+};
+
+static void pl011_dev_timeout(void *opaque)
+{
+	struct pl011_dev *d = opaque;
+
+	pl011_timer_expired(&d->uart);
+}
+
+/*
+ * Registers are 32 bits wide on a 4-byte stride.  Linux's amba-pl011
+ * driver uses 16-bit accesses and its earlycon 8-bit stores to UARTDR, so
+ * narrower accesses are taken: a read returns the bytes it covers (a read
+ * of any byte of UARTDR pops the FIFO), a write at the register's own
+ * offset writes its value zero-extended.  A write that starts inside a
+ * register has no defined meaning on the APB and is ignored.
+ */
+static int pl011_dev_read(void *opaque, unsigned vcpu, uint64_t offset, unsigned len,
+			  uint64_t *value)
+{
+	struct pl011_dev *d = opaque;
+	unsigned shift = (unsigned)(offset & 3) * 8;
+	uint32_t reg = pl011_read(&d->uart, (unsigned)offset & ~3u);
+
+	*value = (reg >> shift) & (len >= 4 ? 0xffffffffu : (1u << (8 * len)) - 1);
+	return 0;
+}
+
+static int pl011_dev_write(void *opaque, unsigned vcpu, uint64_t offset, unsigned len,
+			   uint64_t value)
+{
+	struct pl011_dev *d = opaque;
+
+	if ((offset & 3) || !pl011_write(&d->uart, (unsigned)offset, (uint32_t)value))
+		d->h->log(d->h, VMM_LOG_GUEST_ERROR, "write of 0x%llx to offset 0x%03llx ignored",
+			  (unsigned long long)value, (unsigned long long)offset);
+	return 0;
+}
+
+static const struct vmm_region_ops pl011_dev_region_ops = {
+	.size = sizeof(struct vmm_region_ops),
+	.access_sizes = VMM_ACCESS_1 | VMM_ACCESS_2 | VMM_ACCESS_4,
+	.read = pl011_dev_read,
+	.write = pl011_dev_write,
+};
+
+static size_t pl011_dev_can_receive(void *opaque)
+{
+	struct pl011_dev *d = opaque;
+
+	return pl011_can_receive(&d->uart);
+}
+
+static void pl011_dev_receive(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct pl011_dev *d = opaque;
+
+	pl011_receive(&d->uart, buf, len);
+}
+
+static const struct vmm_char_client pl011_dev_char_client = {
+	.size = sizeof(struct vmm_char_client),
+	.can_receive = pl011_dev_can_receive,
+	.receive = pl011_dev_receive,
+};
+
+static void pl011_dev_destroy(void *state)
+{
+	struct pl011_dev *d = state;
+
+	if (d->mapped)
+		d->h->bus_unmap(d->h, VMM_BUS_MMIO, d->base);
+	if (d->timer)
+		d->h->timer_free(d->h, d->timer);
+	free(d);
+}
+
+static int pl011_dev_create(const struct vmm_host *h, void **state)
+{
+	struct pl011_dev *d;
+	int64_t base, irq, clock;
+	bool enabled;
+	int rc;
+
+	if (h->prop_int(h, "base", &base) || h->prop_int(h, "irq", &irq)) {
+		h->log(h, VMM_LOG_ERROR, "properties 'base' and 'irq' are required");
+		return -EINVAL;
+	}
+	/* The schema gives these a default and a range: they cannot fail. */
+	if (h->prop_int(h, "clock", &clock) || h->prop_bool(h, "enabled", &enabled))
+		return -EINVAL;
+	if (base & (PL011_MMIO_SIZE - 1)) {
+		h->log(h, VMM_LOG_ERROR, "base 0x%llx is not 4 KiB-aligned", (unsigned long long)base);
+		return -EINVAL;
+	}
+
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->h = h;
+	d->base = (uint64_t)base;
+
+	d->irq = h->irq_line(h, (uint32_t)irq);
+	if (!d->irq) {
+		h->log(h, VMM_LOG_ERROR, "cannot get IRQ line %lld", (long long)irq);
+		rc = -ENODEV;
+		goto out_destroy;
+	}
+	d->timer = h->timer_new(h, pl011_dev_timeout, d);
+	if (!d->timer) {
+		rc = -ENOMEM;
+		goto out_destroy;
+	}
+	/* The model's reset drives the line and the timer: both exist now. */
+	pl011_init(&d->uart, &pl011_dev_model_ops, d, (uint64_t)clock, enabled);
+	d->chr = h->char_open(h, "chardev", &pl011_dev_char_client, d);
+	if (!d->chr) {
+		h->log(h, VMM_LOG_ERROR, "cannot open character backend '%s'",
+		       h->prop_str(h, "chardev") ? h->prop_str(h, "chardev") : "");
+		rc = -ENODEV;
+		goto out_destroy;
+	}
+	rc = h->bus_map(h, VMM_BUS_MMIO, d->base, PL011_MMIO_SIZE, &pl011_dev_region_ops, d);
+	if (rc) {
+		h->log(h, VMM_LOG_ERROR, "cannot map MMIO 0x%llx-0x%llx", (unsigned long long)d->base,
+		       (unsigned long long)d->base + PL011_MMIO_SIZE - 1);
+		goto out_destroy;
+	}
+	d->mapped = true;
+	const struct vmm_resource res[] = {
+		{ .type = VMM_RES_MMIO, .base = d->base, .len = PL011_MMIO_SIZE },
+		{ .type = VMM_RES_IRQ, .flags = VMM_RES_IRQ_LEVEL, .base = (uint64_t)irq },
+	};
+	/* Linux's AMBA bus matches the driver by the PrimeCell IDs it reads
+	 * from the device; the compatible list only makes it an AMBA device. */
+	const struct vmm_device_desc desc = { .size = sizeof(desc), .kind = VMM_DESC_DEVICE,
+					      .fdt_compatible = "arm,pl011 arm,primecell",
+					      .res = res, .nres = 2 };
+	rc = vmm_describe(h, &desc);
+	if (rc)
+		goto out_destroy;
+	*state = d;
+	return 0;
+
+out_destroy:
+	pl011_dev_destroy(d);
+	return rc;
+}
+
+static void pl011_dev_reset(void *state)
+{
+	struct pl011_dev *d = state;
+
+	pl011_reset(&d->uart);
+}
+
+static const struct vmm_device_ops pl011_dev_ops = {
+	.size = sizeof(struct vmm_device_ops),
+	.create = pl011_dev_create,
+	.destroy = pl011_dev_destroy,
+	.reset = pl011_dev_reset,
+};
+
+static const struct vmm_prop_desc pl011_dev_props[] = {
+	{ .name = "base", .type = VMM_PROP_INT, .min = 0, .max = INT64_MAX, .required = true,
+	  .help = "guest-physical address of the 4 KiB register window (4 KiB-aligned)" },
+	{ .name = "irq", .type = VMM_PROP_INT, .min = 0, .max = 255, .required = true,
+	  .help = "interrupt line, level-triggered, active high" },
+	{ .name = "chardev", .type = VMM_PROP_STRING, .def_str = "stdio",
+	  .help = "character backend the serial line is connected to" },
+	{ .name = "clock", .type = VMM_PROP_INT, .def_int = 24000000, .min = 1, .max = 1000000000,
+	  .help = "UARTCLK in Hz, which the baud rate divisors divide (the device tree's uartclk)" },
+	{ .name = "enabled", .type = VMM_PROP_BOOL, .def_int = 1,
+	  .help = "reset leaves it as firmware leaves a console (enabled, 115200 8N1, FIFOs on), "
+		  "so earlycon writes at once; false: the TRM's reset values" },
+	{ .name = NULL },
+};
+
+static const struct vmm_plugin pl011_plugin = {
+	VMM_PLUGIN_HEADER,
+	.kind = VMM_PLUGIN_DEVICE,
+	.name = "pl011",
+	.version = "1.0",
+	.summary = "ARM PrimeCell UART (PL011 r1p5) with 32-entry FIFOs on the MMIO bus",
+	.props = pl011_dev_props,
+	.ops = &pl011_dev_ops,
+};
+
+VMM_PLUGIN_DEFINE(pl011_plugin)

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * devices/pl031/pl031-plugin.c - the PL031 RTC on the MMIO bus.
+ *
+ * Glue only: properties, the 4 KiB register window, the IRQ line, one
+ * virtual-clock timer and the host's wall clock at creation, each handed
+ * to pl031.c, and the description the firmware tables (a device tree)
+ * take.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <vmm/vmm.h>
+#include "pl031.h"
+
+struct pl031_dev {
+	struct pl031 rtc;
+	const struct vmm_host *h;
+	struct vmm_irq_line *irq;
+	struct vmm_timer *timer;
+	uint64_t base;
+	bool mapped;
+};
+
+static void pl031_dev_set_irq(void *opaque, int level)
+{
+	struct pl031_dev *d = opaque;
+
+	d->h->irq_set(d->h, d->irq, level);
+}
+
+static uint64_t pl031_dev_now(void *opaque)
+{
+	struct pl031_dev *d = opaque;
+
+	return d->h->clock_ns(d->h);
+}
+
+static void pl031_dev_timer_arm(void *opaque, uint64_t deadline_ns)
+{
+	struct pl031_dev *d = opaque;
+
+	d->h->timer_arm(d->h, d->timer, deadline_ns);
+}
+
+static void pl031_dev_timer_cancel(void *opaque)
+{
+	struct pl031_dev *d = opaque;
+
+	d->h->timer_cancel(d->h, d->timer);
+}
+
+static const struct pl031_ops pl031_dev_model_ops = {
+	.set_irq = pl031_dev_set_irq,
+	.now_ns = pl031_dev_now,
+	.timer_arm = pl031_dev_timer_arm,
+	.timer_cancel = pl031_dev_timer_cancel,
+};
+
+static void pl031_dev_timer(void *opaque)
+{
+	struct pl031_dev *d = opaque;
+
+	pl031_timer_expired(&d->rtc);
+}
+
+static int pl031_dev_read(void *opaque, unsigned vcpu, uint64_t offset, unsigned len,
+			  uint64_t *value)
+{
+	struct pl031_dev *d = opaque;
+
+	*value = pl031_read(&d->rtc, (unsigned)offset);
+	return 0;
+}
+
+static int pl031_dev_write(void *opaque, unsigned vcpu, uint64_t offset, unsigned len,
+			   uint64_t value)
+{
+	struct pl031_dev *d = opaque;
+
+	if (!pl031_write(&d->rtc, (unsigned)offset, (uint32_t)value))
+		d->h->log(d->h, VMM_LOG_GUEST_ERROR, "write of 0x%llx to offset 0x%03llx ignored",
+			  (unsigned long long)value, (unsigned long long)offset);
+	return 0;
+}
+
+/* The TRM's registers are 32 bits wide and its ID registers are read
+ * with 32-bit accesses; Linux uses nothing else. */
+static const struct vmm_region_ops pl031_dev_region_ops = {
+	.size = sizeof(struct vmm_region_ops),
+	.access_sizes = VMM_ACCESS_4,
+	.read = pl031_dev_read,
+	.write = pl031_dev_write,
+};
+
+/*
+ * The counter's first value: the host's wall clock (CLOCK_REALTIME) as
+ * seconds since 1970 in UTC, or in the host's local time zone, with the
+ * sub-second part as the phase of the first increment; or a fixed epoch
+ * second, phase 0, for reproducible runs.  -EINVAL for anything else.
+ */
+static int pl031_dev_start(const struct vmm_host *h, const char *start, uint32_t *secs,
+			   uint32_t *phase_ns)
+{
+	struct timespec ts;
+	struct tm tm;
+	char *end;
+
+	if (!start || !strcmp(start, "utc") || !strcmp(start, "localtime")) {
+		if (clock_gettime(CLOCK_REALTIME, &ts))
+			return -errno;
+		if (start && !strcmp(start, "localtime") && localtime_r(&ts.tv_sec, &tm))
+			ts.tv_sec += tm.tm_gmtoff;
+		/* The counter is 32 bits: it wraps in 2106, as on the chip. */
+		*secs = (uint32_t)ts.tv_sec;
+		*phase_ns = (uint32_t)ts.tv_nsec;
+		return 0;
+	}
+	errno = 0;
+	unsigned long long v = strtoull(start, &end, 0);
+	if (errno || end == start || *end || start[0] == '-' || v > UINT32_MAX) {
+		h->log(h, VMM_LOG_ERROR, "start = \"%s\": not \"utc\", \"localtime\" or a number "
+		       "of seconds since 1970 (0..4294967295)", start);
+		return -EINVAL;
+	}
+	*secs = (uint32_t)v;
+	*phase_ns = 0;
+	return 0;
+}
+
+static void pl031_dev_destroy(void *state)
+{
+	struct pl031_dev *d = state;
+
+	if (d->mapped)
+		d->h->bus_unmap(d->h, VMM_BUS_MMIO, d->base);
+	if (d->timer)
+		d->h->timer_free(d->h, d->timer);
+	free(d);
+}
+
+static int pl031_dev_create(const struct vmm_host *h, void **state)
+{
+	struct pl031_dev *d;
+	int64_t base, irq;
+	uint32_t secs = 0, phase_ns = 0;
+	int rc;
+
+	if (h->prop_int(h, "base", &base) || h->prop_int(h, "irq", &irq)) {
+		h->log(h, VMM_LOG_ERROR, "properties 'base' and 'irq' are required");
+		return -EINVAL;
+	}
+	if (base & (PL031_MMIO_SIZE - 1)) {
+		h->log(h, VMM_LOG_ERROR, "base 0x%llx is not 4 KiB-aligned", (unsigned long long)base);
+		return -EINVAL;
+	}
+	rc = pl031_dev_start(h, h->prop_str(h, "start"), &secs, &phase_ns);
+	if (rc)
+		return rc;
+
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->h = h;
+	d->base = (uint64_t)base;
+
+	d->irq = h->irq_line(h, (uint32_t)irq);
+	if (!d->irq) {
+		h->log(h, VMM_LOG_ERROR, "cannot get IRQ line %lld", (long long)irq);
+		rc = -ENODEV;
+		goto out_destroy;
+	}
+	d->timer = h->timer_new(h, pl031_dev_timer, d);
+	if (!d->timer) {
+		rc = -ENOMEM;
+		goto out_destroy;
+	}
+	pl031_init(&d->rtc, &pl031_dev_model_ops, d, secs, phase_ns);
+
+	rc = h->bus_map(h, VMM_BUS_MMIO, d->base, PL031_MMIO_SIZE, &pl031_dev_region_ops, d);
+	if (rc) {
+		h->log(h, VMM_LOG_ERROR, "cannot map MMIO 0x%llx-0x%llx", (unsigned long long)d->base,
+		       (unsigned long long)d->base + PL031_MMIO_SIZE - 1);
+		goto out_destroy;
+	}
+	d->mapped = true;
+	const struct vmm_resource res[] = {
+		{ .type = VMM_RES_MMIO, .base = d->base, .len = PL031_MMIO_SIZE },
+		{ .type = VMM_RES_IRQ, .flags = VMM_RES_IRQ_LEVEL, .base = (uint64_t)irq },
+	};
+	const struct vmm_device_desc desc = { .size = sizeof(desc), .kind = VMM_DESC_DEVICE,
+					      .fdt_compatible = "arm,pl031 arm,primecell",
+					      .res = res, .nres = 2 };
+	rc = vmm_describe(h, &desc);
+	if (rc)
+		goto out_destroy;
+	*state = d;
+	return 0;
+
+out_destroy:
+	pl031_dev_destroy(d);
+	return rc;
+}
+
+static void pl031_dev_reset(void *state)
+{
+	struct pl031_dev *d = state;
+
+	pl031_reset(&d->rtc);
+}
+
+static const struct vmm_device_ops pl031_dev_ops = {
+	.size = sizeof(struct vmm_device_ops),
+	.create = pl031_dev_create,
+	.destroy = pl031_dev_destroy,
+	.reset = pl031_dev_reset,
+};
+
+static const struct vmm_prop_desc pl031_dev_props[] = {
+	{ .name = "base", .type = VMM_PROP_INT, .min = 0, .max = INT64_MAX, .required = true,
+	  .help = "guest-physical address of the 4 KiB register window (4 KiB-aligned)" },
+	{ .name = "irq", .type = VMM_PROP_INT, .min = 0, .max = 255, .required = true,
+	  .help = "interrupt line, level-triggered, active high" },
+	{ .name = "start", .type = VMM_PROP_STRING, .def_str = "utc",
+	  .help = "the counter's first value: \"utc\" or \"localtime\" (the host's clock), "
+		  "or seconds since 1970" },
+	{ .name = NULL },
+};
+
+static const struct vmm_plugin pl031_plugin = {
+	VMM_PLUGIN_HEADER,
+	.kind = VMM_PLUGIN_DEVICE,
+	.name = "pl031",
+	.version = "1.0",
+	.summary = "ARM PrimeCell real-time clock (PL031): seconds counter and match interrupt",
+	.props = pl031_dev_props,
+	.ops = &pl031_dev_ops,
+};
+
+VMM_PLUGIN_DEFINE(pl031_plugin)
