@@ -16,10 +16,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 #include <vmm/vmm.h>
 
@@ -36,7 +39,16 @@ struct pty_be {
 	struct char_input in;
 	pthread_mutex_t wlock;     /* writers from several vCPUs, and the counter */
 	unsigned long dropped;
+	long long last_write_ms;   /* CLOCK_MONOTONIC of the last output, under wlock */
 };
+
+static long long monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void pty_input_ended(void *opaque, int fd, ssize_t n)
 {
@@ -62,6 +74,7 @@ static ssize_t pty_write(void *state, const void *buf, size_t len)
 
 	pthread_mutex_lock(&p->wlock);
 	size_t done = char_output_write(p->master, false, buf, len, PTY_WRITE_WAIT_MS);
+	p->last_write_ms = monotonic_ms();
 	if (done < len) {
 		/* Nobody reads the slave: drop the rest rather than stall
 		 * the vCPU that is writing. */
@@ -177,6 +190,24 @@ static void pty_close(void *state)
 	if (p->link) {
 		unlink(p->link);
 		free(p->link);
+	}
+	/* What the guest wrote last may not have reached the user yet: the
+	 * kernel moves output from the master to the slave's input queue in
+	 * a worker, and closing the master hangs the slave up, which throws
+	 * away whatever is still queued.  So the user would miss the guest's
+	 * last lines.  Wait until 100 ms after the last write and then while
+	 * the slave holds unread bytes, 500 ms at most (a pty nobody reads
+	 * costs that much at teardown, only when it was written to last). */
+	for (long long t0 = monotonic_ms(), now = t0; p->slave >= 0 && p->master >= 0 && now - t0 < 500;
+	     now = monotonic_ms()) {
+		int unread = 0;
+
+		pthread_mutex_lock(&p->wlock);
+		bool recent = p->last_write_ms && now - p->last_write_ms < 100;
+		pthread_mutex_unlock(&p->wlock);
+		if (!recent && (ioctl(p->slave, FIONREAD, &unread) < 0 || unread <= 0))
+			break;
+		usleep(5000);
 	}
 	if (p->slave >= 0)
 		close(p->slave);
