@@ -108,6 +108,11 @@ tests_fixtures_positive_create_la_SOURCES = tests/fixtures/broken-plugin.c
 tests_fixtures_positive_create_la_CFLAGS = $(plugin_cflags) -DPOSITIVE_CREATE -DFIXTURE_NAME=\"positive-create\"
 tests_fixtures_positive_create_la_LDFLAGS = $(fixture_ldflags)
 
+check_LTLIBRARIES += tests/fixtures/failing-create.la
+tests_fixtures_failing_create_la_SOURCES = tests/fixtures/broken-plugin.c
+tests_fixtures_failing_create_la_CFLAGS = $(plugin_cflags) -DFAILING_CREATE -DFIXTURE_NAME=\"failing-create\"
+tests_fixtures_failing_create_la_LDFLAGS = $(fixture_ldflags)
+
 check_LTLIBRARIES += tests/fixtures/fake-hv.la
 tests_fixtures_fake_hv_la_SOURCES = tests/fixtures/fake-hv.c
 tests_fixtures_fake_hv_la_CFLAGS = $(plugin_cflags)
