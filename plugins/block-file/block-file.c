@@ -207,8 +207,10 @@ static int block_file_check(const struct vmm_host *h, void **state)
 		h->log(h, VMM_LOG_ERROR, "property 'path' is not set");
 		return -EINVAL;
 	}
-	if (stat(path, &st) < 0 || access(path, readonly ? R_OK : R_OK | W_OK) < 0) {
-		int e = errno;
+	int e = stat(path, &st) < 0 || access(path, readonly ? R_OK : R_OK | W_OK) < 0 ? errno : 0;
+	if (!e && !readonly && S_ISDIR(st.st_mode))
+		e = EISDIR; /* what open(O_RDWR) says of a directory */
+	if (e) {
 		h->log(h, VMM_LOG_ERROR, "cannot open %s: %s", path, strerror(e));
 		return -e;
 	}

@@ -74,6 +74,21 @@ expect 2 "log: error: cannot open $TMPD/no/such/dir/serial.log: No such file or 
 	$CHECK "$TMPD/nodir.conf"
 echo "ok: a file backend in a missing directory is refused"
 
+# What the other backends' check ops refuse, as their open() would.
+printf 'backend "log" { plugin = "socket" path = "%s/ok.conf" }\n' "$TMPD" | conf sockfile
+expect 2 "log: error: $TMPD/ok.conf exists and is not a socket" $CHECK "$TMPD/sockfile.conf"
+mkdir -p "$TMPD/adir"
+printf 'backend "d" { plugin = "block-file" path = "%s/adir" }\n' "$TMPD" | conf blkdir
+echo 'device "vda" { plugin = "virtio-blk" base = 0xd0001000 irq = 5 disk = "d" }' >>"$TMPD/blkdir.conf"
+sed -i 's|chardev = "log"|chardev = "stdio"|' "$TMPD/blkdir.conf"
+expect 2 "d: error: cannot open $TMPD/adir: Is a directory" $CHECK "$TMPD/blkdir.conf"
+printf 'backend "n" { plugin = "net-tap" ifname = "lo" }\n' | conf taplo
+echo 'device "eth0" { plugin = "virtio-net" base = 0xd0001000 irq = 5 net = "n" }' >>"$TMPD/taplo.conf"
+sed -i 's|chardev = "log"|chardev = "stdio"|' "$TMPD/taplo.conf"
+expect 2 "n: error: tap 'lo': an interface of that name exists and is not a tap" $CHECK "$TMPD/taplo.conf"
+expect 2 "taplo.conf:6: backend 'n' \(plugin net-tap\) would fail to open" $CHECK "$TMPD/taplo.conf"
+echo "ok: a socket path that is a file, an image that is a directory and a tap named after lo are refused"
+
 # MMIO in guest RAM would never see an access.
 printf 'backend "log" { plugin = "file" path = "%s/serial.log" }\n' "$TMPD" | conf ram
 echo 'device "rng" { plugin = "virtio-rng" base = 0x100000 irq = 5 }' >>"$TMPD/ram.conf"
