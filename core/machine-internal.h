@@ -51,6 +51,10 @@ struct vmm_instance {
 	struct vmm_who who;
 	char *who_what;
 	bool is_backend, opened, failed;
+	/* A backend built by vmm_machine_check(): checked, never opened.
+	 * Its state (if any) goes only to info() and close(); the core
+	 * itself answers its device's writes, requests and frames. */
+	bool stand_in;
 	struct vmm_char *chr; /* backends: the connection they feed */
 	struct vmm_block *blk; /* block backends: the device using them */
 	struct vmm_net *net;   /* net backends: the device using them */
@@ -118,6 +122,11 @@ struct vmm_machine {
 	 * address, and the guest-physical 64-bit field that holds it once
 	 * vmm_boot_load() has built them (0: not yet, or a flat binary). */
 	uint64_t boot_rsdp, boot_rsdp_field;
+
+	/* Built by vmm_machine_check(): backends are checked instead of
+	 * opened, construction goes on past a device that fails, and the
+	 * machine never runs. */
+	bool checking;
 
 	atomic_bool stopping;
 	int status;

@@ -90,6 +90,36 @@ static const char *host_prop_str(const struct vmm_host *h, const char *name)
 	return vmm_propset_get_str(inst_of(h)->props, name);
 }
 
+/* The config section of instance `name` in `list`, or NULL. */
+static const struct vmm_cfg_instance *cfg_find(const struct vmm_cfg_instance *list, size_t n,
+					       const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i].name, name) == 0)
+			return &list[i];
+	return NULL;
+}
+
+/* A device's problem with what its section says (a backend it names):
+ * the line names the section, where the fix is.  `user` may be another
+ * instance (the hypervisor): then it is named as usual. */
+static void user_error(struct vmm_machine *m, const char *user, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void user_error(struct vmm_machine *m, const char *user, const char *fmt, ...)
+{
+	const struct vmm_cfg_instance *ci = cfg_find(m->cfg->devices, m->cfg->ndevices, user);
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (ci)
+		vmm_log(VMM_LOG_ERROR, NULL, "%s:%d: device '%s': %s", m->cfg->file, ci->line, user, msg);
+	else
+		vmm_log(VMM_LOG_ERROR, user, "%s", msg);
+}
+
 /* ------------------------------------------------------------------ buses */
 
 static int host_bus_map(const struct vmm_host *h, enum vmm_bus bus, uint64_t base, uint64_t len,
@@ -792,8 +822,8 @@ static struct vmm_char *host_char_open(const struct vmm_host *h, const char *pro
 		return NULL;
 	const struct vmm_char_backend_ops *ops = be->lp->ops;
 	if (be->chr) {
-		vmm_log(VMM_LOG_ERROR, dev->name, "backend '%s' is already used by '%s'", ref,
-			be->chr->dev->name);
+		user_error(dev->m, dev->name, "backend '%s' is already used by '%s'", ref,
+			   be->chr->dev->name);
 		return NULL;
 	}
 	struct vmm_char *c = calloc(1, sizeof(*c));
@@ -873,6 +903,10 @@ static ssize_t host_char_write(const struct vmm_host *h, struct vmm_char *c, con
 {
 	if (!c)
 		return -EINVAL;
+	/* vmmctl check: the backend is not open and nothing runs; output a
+	 * device writes as it is created (a banner) goes nowhere. */
+	if (c->backend->stand_in)
+		return (ssize_t)len;
 	ssize_t rc = VMM_AS(&c->backend->who, c->ops->write(c->backend->state, buf, len));
 	if (rc < 0 && !c->backend->char_down)
 		char_write_failed(c, rc, len);
@@ -881,7 +915,7 @@ static ssize_t host_char_write(const struct vmm_host *h, struct vmm_char *c, con
 
 static void host_char_input_ready(const struct vmm_host *h, struct vmm_char *c)
 {
-	if (!c)
+	if (!c || c->backend->stand_in)
 		return;
 	if (atomic_exchange(&c->input_paused, false) && c->ops->base.size >=
 	    offsetof(struct vmm_char_backend_ops, resume_input) + sizeof(void *) && c->ops->resume_input)
@@ -914,8 +948,8 @@ static struct vmm_block *host_block_open(const struct vmm_host *h, const char *p
 	if (!be)
 		return NULL;
 	if (be->blk) {
-		vmm_log(VMM_LOG_ERROR, dev->name, "backend '%s' is already used by '%s'", ref,
-			be->blk->dev->name);
+		user_error(dev->m, dev->name, "backend '%s' is already used by '%s'", ref,
+			   be->blk->dev->name);
 		return NULL;
 	}
 	struct vmm_block *b = calloc(1, sizeof(*b));
@@ -925,7 +959,10 @@ static struct vmm_block *host_block_open(const struct vmm_host *h, const char *p
 	b->backend = be;
 	b->ops = be->lp->ops;
 	b->info.size = sizeof(b->info);
-	VMM_IN(&be->who, vmm_block_query(b->ops, be->state, &b->info));
+	/* A stand-in without state (vmmctl check, a backend with no check
+	 * op) is an empty disk; one with a state tells the real size. */
+	if (!be->stand_in || be->state)
+		VMM_IN(&be->who, vmm_block_query(b->ops, be->state, &b->info));
 	memcpy(info, &b->info, info->size < sizeof(b->info) ? info->size : sizeof(b->info));
 	be->blk = b;
 	return b;
@@ -935,6 +972,8 @@ static int host_block_io(const struct vmm_host *h, struct vmm_block *b, const st
 {
 	if (!b)
 		return -EINVAL;
+	if (b->backend->stand_in)
+		return -EIO; /* vmmctl check: no disk is open, and nothing runs */
 	return VMM_AS(&b->backend->who, vmm_block_dispatch(b->ops, b->backend->state, &b->info, req));
 }
 
@@ -971,8 +1010,8 @@ static struct vmm_net *host_net_open(const struct vmm_host *h, const char *prop,
 	if (!be)
 		return NULL;
 	if (be->net) {
-		vmm_log(VMM_LOG_ERROR, dev->name, "backend '%s' is already used by '%s'", ref,
-			be->net->dev->name);
+		user_error(dev->m, dev->name, "backend '%s' is already used by '%s'", ref,
+			   be->net->dev->name);
 		return NULL;
 	}
 	struct vmm_net *n = calloc(1, sizeof(*n));
@@ -984,7 +1023,8 @@ static struct vmm_net *host_net_open(const struct vmm_host *h, const char *prop,
 	n->client = client;
 	n->client_opaque = opaque;
 	n->info.size = sizeof(n->info);
-	VMM_IN(&be->who, vmm_net_query(n->ops, be->state, &n->info));
+	if (!be->stand_in || be->state) /* as for block_open */
+		VMM_IN(&be->who, vmm_net_query(n->ops, be->state, &n->info));
 	/* The backend's open() may have said its link is down. */
 	n->link_up = !be->link_down;
 	if (be->link_down)
@@ -999,12 +1039,16 @@ static int host_net_send(const struct vmm_host *h, struct vmm_net *n, const stru
 {
 	if (!n)
 		return -EINVAL;
+	/* vmmctl check: dropped, as by a link nobody listens on. */
+	if (n->backend->stand_in)
+		return vmm_net_frame_len(iov, iovcnt) < 0 ? -EINVAL : 0;
 	return VMM_AS(&n->backend->who, vmm_net_dispatch_send(n->ops, n->backend->state, iov, iovcnt));
 }
 
 static void host_net_input_ready(const struct vmm_host *h, struct vmm_net *n)
 {
-	if (n && atomic_exchange(&n->input_paused, false) && vmm_net_has_resume(n->ops))
+	if (n && !n->backend->stand_in && atomic_exchange(&n->input_paused, false) &&
+	    vmm_net_has_resume(n->ops))
 		VMM_IN(&n->backend->who, n->ops->resume_input(n->backend->state));
 }
 
@@ -1012,6 +1056,8 @@ static int host_net_set_offloads(const struct vmm_host *h, struct vmm_net *n, ui
 {
 	if (!n)
 		return -EINVAL;
+	if (n->backend->stand_in) /* the same answer, without the backend */
+		return offloads & ~n->info.offloads ? -EINVAL : 0;
 	return VMM_AS(&n->backend->who, vmm_net_dispatch_offloads(n->ops, n->backend->state, &n->info, offloads));
 }
 
@@ -1344,19 +1390,79 @@ static struct vmm_instance *instance_new(struct vmm_machine *m, const struct vmm
 	return in;
 }
 
+static const char *backend_type_name(uint32_t type)
+{
+	return type == VMM_BACKEND_BLOCK ? "block" : type == VMM_BACKEND_NET ? "net" : "character";
+}
+
+typedef int (*backend_check_fn)(const struct vmm_host *h, void **state);
+
+/* The table's check op (ABI 1.6), or NULL: older tables end before it. */
+static backend_check_fn backend_check_op(const struct vmm_backend_ops *b)
+{
+	const struct vmm_char_backend_ops *c = (const void *)b;
+	const struct vmm_block_backend_ops *k = (const void *)b;
+	const struct vmm_net_backend_ops *n = (const void *)b;
+
+	switch (b->type) {
+	case VMM_BACKEND_CHAR:
+		return VMM_TABLE_HAS(b->size, c, struct vmm_char_backend_ops, check) ? c->check : NULL;
+	case VMM_BACKEND_BLOCK:
+		return VMM_TABLE_HAS(b->size, k, struct vmm_block_backend_ops, check) ? k->check : NULL;
+	case VMM_BACKEND_NET:
+		return VMM_TABLE_HAS(b->size, n, struct vmm_net_backend_ops, check) ? n->check : NULL;
+	}
+	return NULL;
+}
+
+/*
+ * vmmctl check: a backend is checked, never opened, since opening may
+ * change the host (truncate a file, create a socket or a tap, make the
+ * terminal raw).  Its check op says what open() would refuse and may
+ * give a state for info() (a disk's size); without the op the device gets
+ * a stand-in with no state, and a line says the backend went unchecked.
+ * 0, or the check op's error.
+ */
+static int backend_check(struct vmm_machine *m, struct vmm_instance *in,
+			 const struct vmm_cfg_instance *ci)
+{
+	backend_check_fn check = backend_check_op(ci->lp->ops);
+
+	in->stand_in = true;
+	if (!check) {
+		vmm_log(VMM_LOG_INFO, NULL, "backend '%s' (plugin %s): not opened by check, it has no "
+			"check op", ci->name, ci->plugin);
+		return 0;
+	}
+	int rc = VMM_AS(&in->who, check(&in->host, &in->state));
+	/* close() is owed only a state the check op made. */
+	if (rc >= 0)
+		in->opened = in->state != NULL;
+	return rc < 0 ? rc : 0;
+}
+
 /* The backend instance `ref` names: a `backend` section, or else a backend
- * plugin of that name with its defaults.  Opened on first use. */
+ * plugin of that name with its defaults.  Opened on first use (checked,
+ * under vmm_machine_check()).  Errors name the config line to fix: the
+ * backend section's, or the device's that names the backend. */
 struct vmm_instance *vmm_machine_backend(struct vmm_machine *m, const char *ref, const char *user,
 					 enum vmm_backend_type type)
 {
-	const char *what = type == VMM_BACKEND_BLOCK ? "block"
-			   : type == VMM_BACKEND_NET ? "net" : "character";
+	const char *what = backend_type_name(type);
 
 	for (struct vmm_instance *in = m->instances; in; in = in->next) {
 		if (in->is_backend && strcmp(in->name, ref) == 0) {
-			if (((const struct vmm_backend_ops *)in->lp->ops)->type != (uint32_t)type) {
-				vmm_log(VMM_LOG_ERROR, user, "backend '%s' is not a %s backend", ref,
-					what);
+			uint32_t is = ((const struct vmm_backend_ops *)in->lp->ops)->type;
+			if (is != (uint32_t)type) {
+				user_error(m, user, "backend '%s' is not a %s backend (it is a %s "
+					   "backend)", ref, what, backend_type_name(is));
+				return NULL;
+			}
+			/* One that failed to open was reported then; the
+			 * next device naming it (vmmctl check goes on past
+			 * a failure) must not get a backend without state. */
+			if (in->failed) {
+				user_error(m, user, "backend '%s' could not be opened (above)", ref);
 				return NULL;
 			}
 			return in;
@@ -1375,14 +1481,14 @@ struct vmm_instance *vmm_machine_backend(struct vmm_machine *m, const char *ref,
 		if (!imp)
 			return NULL;
 		if (vmm_plugin_set_require(m->ps, m->plugin_path, ref, &lp, err, sizeof(err))) {
-			vmm_log(VMM_LOG_ERROR, user, "no backend section or backend plugin named '%s' (%s)",
-				ref, err);
+			user_error(m, user, "no backend section or backend plugin named '%s' (%s)",
+				   ref, err);
 			free(imp);
 			return NULL;
 		}
 		if (lp->desc->kind != VMM_PLUGIN_BACKEND) {
-			vmm_log(VMM_LOG_ERROR, user, "'%s' is a %s plugin, not a backend", ref,
-				vmm_plugin_kind_name(lp->desc->kind));
+			user_error(m, user, "'%s' is a %s plugin, not a backend", ref,
+				   vmm_plugin_kind_name(lp->desc->kind));
 			free(imp);
 			return NULL;
 		}
@@ -1392,7 +1498,7 @@ struct vmm_instance *vmm_machine_backend(struct vmm_machine *m, const char *ref,
 		imp->props = vmm_propset_new(lp->desc->props);
 		if (!imp->name || !imp->plugin || !imp->props ||
 		    vmm_propset_check(imp->props, err, sizeof(err))) {
-			vmm_log(VMM_LOG_ERROR, user, "backend '%s': %s", ref, err);
+			user_error(m, user, "backend '%s': %s", ref, err);
 			vmm_propset_free(imp->props);
 			free(imp->name);
 			free(imp->plugin);
@@ -1413,24 +1519,54 @@ struct vmm_instance *vmm_machine_backend(struct vmm_machine *m, const char *ref,
 	}
 	const struct vmm_backend_ops *ops = ci->lp->ops;
 	if (ops->type != (uint32_t)type) {
-		vmm_log(VMM_LOG_ERROR, user, "backend '%s' is not a %s backend", ref, what);
+		user_error(m, user, "backend '%s' is not a %s backend (it is a %s backend)", ref, what,
+			   backend_type_name(ops->type));
 		return NULL;
 	}
 	struct vmm_instance *in = instance_new(m, ci, false);
 	if (!in)
 		return NULL;
 	in->is_backend = true;
-	if (VMM_AS(&in->who, ops->open(&in->host, &in->state)) < 0) {
-		vmm_log(VMM_LOG_ERROR, in->name, "backend plugin '%s' failed to open", ci->plugin);
+	int rc = m->checking ? backend_check(m, in, ci) : VMM_AS(&in->who, ops->open(&in->host, &in->state));
+	if (rc < 0) {
+		/* The plugin said why; this line says where: the backend's
+		 * section, or for a plugin named directly the device's. */
+		const char *verb = m->checking ? "would fail to open" : "failed to open";
+		if (ci->line)
+			vmm_log(VMM_LOG_ERROR, NULL, "%s:%d: backend '%s' (plugin %s) %s", m->cfg->file,
+				ci->line, ci->name, ci->plugin, verb);
+		else
+			user_error(m, user, "backend plugin '%s' %s", ci->plugin, verb);
 		in->failed = true;
 		return NULL;
 	}
-	in->opened = true;
+	if (!m->checking)
+		in->opened = true;
 	return in;
 }
 
+/* A device that failed (vmmctl check goes on past it): the interrupt
+ * lines it registered to receive must not reach its state any more. */
+static void forget_sinks(struct vmm_machine *m, struct vmm_instance *in)
+{
+	unsigned kept = 0;
+
+	for (unsigned i = 0; i < m->nsinks; i++)
+		if (m->sinks[i].in != in)
+			m->sinks[kept++] = m->sinks[i];
+	m->nsinks = kept;
+	/* cpu_intr_set() finds its sink again by instance. */
+	for (unsigned i = 0; i < m->nvcpus; i++)
+		m->vcpus[i].intr_sink = NULL;
+}
+
+/* 0, or the first device's error.  vmmctl check creates every device
+ * even after one failed: each failure is one line to fix, and an author
+ * wants them all from one run. */
 static int create_devices(struct vmm_machine *m)
 {
+	int first = 0;
+
 	for (size_t i = 0; i < m->cfg->ndevices; i++) {
 		const struct vmm_cfg_instance *ci = &m->cfg->devices[i];
 		const struct vmm_device_ops *ops = ci->lp->ops;
@@ -1452,11 +1588,16 @@ static int create_devices(struct vmm_machine *m)
 			for (int b = 0; b < VMM_BUS_COUNT; b++)
 				vmm_bus_unmap_owner(&m->bus[b], &in->owner);
 			in->failed = true;
-			return rc;
+			if (!m->checking)
+				return rc;
+			forget_sinks(m, in);
+			if (!first)
+				first = rc;
+			continue;
 		}
 		in->opened = true;
 	}
-	return 0;
+	return first;
 }
 
 /* Guest RAM: below the 32-bit MMIO hole, and the rest above 4 GiB. */
@@ -1548,8 +1689,8 @@ static void libevent_log(int severity, const char *msg)
 	vmm_log(severity >= EVENT_LOG_ERR ? VMM_LOG_ERROR : VMM_LOG_DEBUG, "libevent", "%s", msg);
 }
 
-int vmm_machine_create(const struct vmm_machine_config *cfg, struct vmm_plugin_set *ps,
-		       const char *plugin_path, struct vmm_machine **out)
+static int machine_build(const struct vmm_machine_config *cfg, struct vmm_plugin_set *ps,
+			 const char *plugin_path, bool checking, struct vmm_machine **out)
 {
 	static bool evthread_ready;
 	struct vmm_machine *m = calloc(1, sizeof(*m));
@@ -1564,6 +1705,7 @@ int vmm_machine_create(const struct vmm_machine_config *cfg, struct vmm_plugin_s
 	m->cfg = cfg;
 	m->ps = ps;
 	m->plugin_path = plugin_path;
+	m->checking = checking;
 	m->t0 = monotonic_ns();
 	m->nvcpus = cfg->vcpus;
 	pthread_mutex_init(&m->halt_lock, NULL);
@@ -1614,14 +1756,29 @@ int vmm_machine_create(const struct vmm_machine_config *cfg, struct vmm_plugin_s
 		}
 	}
 	rc = create_devices(m);
-	if (rc)
+	if (rc && !checking)
 		goto out_destroy;
-	check_irq_lines(m);
-	setup_irqfds(m);
-	rc = build_firmware_tables(m);
-	if (rc)
-		goto out_destroy;
-	rc = vmm_boot_load(m);
+	/* The firmware tables describe the devices: with one missing they
+	 * would be wrong, and their errors beside the point. */
+	if (!rc) {
+		check_irq_lines(m);
+		setup_irqfds(m);
+		rc = build_firmware_tables(m);
+		if (rc && !checking)
+			goto out_destroy;
+	}
+	/* The payload does not depend on the devices: check loads it after
+	 * a failed one too, so a bad kernel is reported in the same pass.
+	 * A config may leave the kernel to run's --kernel: check then says
+	 * it did not see one instead of refusing what is not an error yet. */
+	int boot_rc = 0;
+	if (checking && !cfg->kernel)
+		vmm_log(VMM_LOG_INFO, NULL, "%s: no boot payload checked: run needs boot { kernel } or "
+			"--kernel", cfg->file);
+	else
+		boot_rc = vmm_boot_load(m);
+	if (!rc)
+		rc = boot_rc;
 	if (rc)
 		goto out_destroy;
 	*out = m;
@@ -1630,6 +1787,18 @@ int vmm_machine_create(const struct vmm_machine_config *cfg, struct vmm_plugin_s
 out_destroy:
 	vmm_machine_destroy(m);
 	return rc ? rc : -ENOMEM;
+}
+
+int vmm_machine_create(const struct vmm_machine_config *cfg, struct vmm_plugin_set *ps,
+		       const char *plugin_path, struct vmm_machine **out)
+{
+	return machine_build(cfg, ps, plugin_path, false, out);
+}
+
+int vmm_machine_check(const struct vmm_machine_config *cfg, struct vmm_plugin_set *ps,
+		      const char *plugin_path, struct vmm_machine **out)
+{
+	return machine_build(cfg, ps, plugin_path, true, out);
 }
 
 /* ------------------------------------------------------------ vCPU loop */
@@ -1850,6 +2019,11 @@ int vmm_machine_run(struct vmm_machine *m)
 	sigset_t set, old, term;
 	struct event *sig_ev = NULL;
 
+	if (m->checking) {
+		/* Its backends are stand-ins: nothing would reach the host. */
+		vmm_log(VMM_LOG_ERROR, NULL, "a machine built by check does not run");
+		return VMM_STATUS_ERROR;
+	}
 	sigemptyset(&sa.sa_mask);
 	sigaction(VMM_KICK_SIGNAL, &sa, NULL);
 	/*

@@ -25,6 +25,20 @@ struct vmm_machine;
 
 int vmm_machine_create(const struct vmm_machine_config *cfg, struct vmm_plugin_set *ps,
 		       const char *plugin_path, struct vmm_machine **out);
+/*
+ * vmmctl check: the machine built as vmm_machine_create() builds it, for
+ * real (the hypervisor's VM and vCPUs, guest RAM, every device created on
+ * the buses, the firmware tables, the boot payload loaded), so that the
+ * two cannot drift, except that no backend is opened: each is checked
+ * instead (its check op, vmm/backend.h) and its device gets a stand-in.
+ * Every problem is logged as run would log it, as many as construction
+ * can go on past (each device whose create() fails, and the payload).
+ * Without a boot payload that part is skipped, said in one line.  On
+ * success *out is a machine to inspect and destroy; vmm_machine_run()
+ * refuses it.
+ */
+int vmm_machine_check(const struct vmm_machine_config *cfg, struct vmm_plugin_set *ps,
+		      const char *plugin_path, struct vmm_machine **out);
 /* Runs until the guest or a signal ends it; returns vmmctl's exit status. */
 int vmm_machine_run(struct vmm_machine *m);
 void vmm_machine_print_stats(struct vmm_machine *m, FILE *f);

@@ -33,7 +33,9 @@ static void usage(FILE *f)
 	      "      --format FORMAT     auto (ELF or bzImage), pvh, bzimage or flat (a real-mode binary)\n"
 	      "      --stats             print per-vCPU exit counters and bus counters at the end\n"
 	      "      --dump-acpi DIR     write the generated ACPI tables to DIR/<signature>.dat\n"
-	      "  check CONFIG            validate CONFIG and the plugins it names; run nothing\n"
+	      "  check [CONFIG]          build the machine as run would (the VM, devices, firmware\n"
+	      "                          tables, payload: --kernel, --initrd, --format, --cmdline,\n"
+	      "                          --dump-acpi), opening no backend; run nothing\n"
 	      "  plugins                 list plugins: name, kind, version, ABI, path\n"
 	      "  plugins describe NAME   show a plugin's properties with types, defaults and help\n"
 	      "\n"
@@ -132,21 +134,6 @@ static int cmd_plugins_describe(struct vmm_plugin_set *ps, const char *path, con
 	return 0;
 }
 
-static int cmd_check(struct vmm_plugin_set *ps, const char *path, const char *file)
-{
-	struct vmm_machine_config *mc;
-	char err[1024];
-	if (vmm_config_load(file, ps, path, &mc, err, sizeof(err))) {
-		fprintf(stderr, "vmmctl: %s\n", err);
-		return EXIT_USAGE;
-	}
-	printf("%s: ok: %s, %" PRIu64 " MiB, %u vCPU%s, %zu device%s, %zu backend section%s\n", mc->file,
-	       mc->hypervisor.plugin, mc->memory >> 20, mc->vcpus, mc->vcpus == 1 ? "" : "s", mc->ndevices,
-	       mc->ndevices == 1 ? "" : "s", mc->nbackends, mc->nbackends == 1 ? "" : "s");
-	vmm_config_free(mc);
-	return 0;
-}
-
 /* A stop signal came while the machine was being built: what was built is
  * torn down by now; vmmctl's status says which signal. */
 static int stopped_in_startup(int sig)
@@ -165,7 +152,41 @@ static uint64_t monotonic_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char **argv)
+/*
+ * vmmctl check: the machine is built by the code that builds it for run
+ * (vmm_machine_check(): the same construction, backends checked instead of
+ * opened), then torn down, so that "ok" means run starts.  Every problem is
+ * one line naming the file and line (or the plugin); status 2 when any.
+ */
+static int check_machine(struct vmm_plugin_set *ps, const char *path, struct vmm_machine_config *mc,
+			 const char *dump_acpi)
+{
+	struct vmm_machine *m;
+	int rc, sig;
+
+	vmm_startup_begin();
+	rc = vmm_machine_check(mc, ps, path, &m);
+	if (!rc && dump_acpi && vmm_machine_dump_acpi(m, dump_acpi)) {
+		vmm_machine_destroy(m);
+		rc = -EIO;
+	}
+	sig = vmm_startup_end();
+	if (sig) {
+		if (!rc)
+			vmm_machine_destroy(m);
+		return stopped_in_startup(sig);
+	}
+	if (rc)
+		return VMM_STATUS_ERROR;
+	vmm_machine_destroy(m);
+	printf("%s: ok: %s, %" PRIu64 " MiB, %u vCPU%s, %zu device%s, %zu backend section%s\n", mc->file,
+	       mc->hypervisor.plugin, mc->memory >> 20, mc->vcpus, mc->vcpus == 1 ? "" : "s", mc->ndevices,
+	       mc->ndevices == 1 ? "" : "s", mc->nbackends, mc->nbackends == 1 ? "" : "s");
+	return 0;
+}
+
+/* run, and check with the same payload options (check takes no --stats). */
+static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char **argv, bool check)
 {
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
@@ -190,13 +211,20 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		case 'c': cmdline = optarg; break;
 		case 'i': initrd = optarg; break;
 		case 'f': format = optarg; break;
-		case 's': stats = true; break;
+		case 's':
+			if (check) {
+				fprintf(stderr, "vmmctl: check runs nothing: --stats is for run\n");
+				return EXIT_USAGE;
+			}
+			stats = true;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
 	if (argc - optind > 1) {
-		fprintf(stderr, "vmmctl: run takes at most one CONFIG, got %d arguments\n", argc - optind);
+		fprintf(stderr, "vmmctl: %s takes at most one CONFIG, got %d arguments\n", argv[0],
+			argc - optind);
 		return EXIT_USAGE;
 	}
 	const char *file = optind < argc ? argv[optind] : NULL;
@@ -234,6 +262,13 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 	if (cmdline) {
 		free(mc->cmdline);
 		mc->cmdline = strdup(cmdline);
+	}
+	/* Reading the config was start-up too; check's own begins again. */
+	if (check) {
+		sig = vmm_startup_end();
+		status = sig ? stopped_in_startup(sig) : check_machine(ps, path, mc, dump_acpi);
+		vmm_config_free(mc);
+		return status;
 	}
 	struct vmm_machine *m;
 	unsigned boots = 0;
@@ -326,15 +361,8 @@ int main(int argc, char **argv)
 	int cargc = argc - optind;
 	char **cargv = argv + optind;
 
-	if (strcmp(cmd, "run") == 0) {
-		status = cmd_run(ps, path, cargc, cargv);
-	} else if (strcmp(cmd, "check") == 0) {
-		if (cargc != 2) {
-			fprintf(stderr, "vmmctl: usage: vmmctl check CONFIG\n");
-			status = EXIT_USAGE;
-		} else {
-			status = cmd_check(ps, path, cargv[1]);
-		}
+	if (strcmp(cmd, "run") == 0 || strcmp(cmd, "check") == 0) {
+		status = cmd_run(ps, path, cargc, cargv, strcmp(cmd, "check") == 0);
 	} else if (strcmp(cmd, "plugins") == 0) {
 		if (cargc == 1 || (cargc == 2 && strcmp(cargv[1], "list") == 0))
 			status = cmd_plugins_list(ps, path);

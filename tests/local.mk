@@ -108,6 +108,11 @@ tests_fixtures_positive_create_la_SOURCES = tests/fixtures/broken-plugin.c
 tests_fixtures_positive_create_la_CFLAGS = $(plugin_cflags) -DPOSITIVE_CREATE -DFIXTURE_NAME=\"positive-create\"
 tests_fixtures_positive_create_la_LDFLAGS = $(fixture_ldflags)
 
+check_LTLIBRARIES += tests/fixtures/failing-create.la
+tests_fixtures_failing_create_la_SOURCES = tests/fixtures/broken-plugin.c
+tests_fixtures_failing_create_la_CFLAGS = $(plugin_cflags) -DFAILING_CREATE -DFIXTURE_NAME=\"failing-create\"
+tests_fixtures_failing_create_la_LDFLAGS = $(fixture_ldflags)
+
 check_LTLIBRARIES += tests/fixtures/fake-hv.la
 tests_fixtures_fake_hv_la_SOURCES = tests/fixtures/fake-hv.c
 tests_fixtures_fake_hv_la_CFLAGS = $(plugin_cflags)
@@ -155,8 +160,8 @@ tests_unit_test_boot_LDADD = $(core_test_ldadd)
 TESTS += tests/sdk/sdk-test.sh
 EXTRA_DIST += tests/sdk/sdk-test.sh tests/sdk/sdk-example.c
 
-TESTS += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh
-EXTRA_DIST += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh
+TESTS += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh tests/cli/check.sh
+EXTRA_DIST += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh tests/cli/check.sh
 
 # The pty and socket backends, with the user's end played by char-peer.
 check_PROGRAMS += tests/cli/char-peer

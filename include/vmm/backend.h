@@ -9,6 +9,27 @@
  * Backend ops are not serialised by the core: they may run on a vCPU thread
  * (a device writing) and on the main thread (fd callbacks) at once.
  *
+ * Checking (ABI 1.6).  `vmmctl check` builds the whole machine short of
+ * running it, and a backend whose opening has effects on the host (a file
+ * truncated, a socket path or a tap interface created, the terminal made
+ * raw) must not be opened then.  Each kind's table ends with an optional
+ * check op that the core calls instead of open() while checking: it reads
+ * the properties and verifies what it can without effects (an image is a
+ * readable regular file, a log file's directory is writable), logs each
+ * problem as open() would and returns a negative errno for the first.  On
+ * success it may set *state to a stand-in for the open backend: the core
+ * gives that, when it is not NULL, to the table's info op (a block
+ * backend's real size and read-only flag, a net backend's offloads, so the
+ * device is built as it will be) and to close() at teardown, and to no
+ * other op.  While checking
+ * the core itself discards character writes, refuses block requests (-EIO)
+ * and drops net frames: nothing runs anyway.  check must not call the
+ * backend-side services (char_input, net_input, char_connected,
+ * net_link_set) nor watch fds.  A backend without the op (an older or
+ * third-party one) is not opened by check at all: its device gets a
+ * stand-in with no state (a disk of 0 bytes, no offloads) and check says
+ * so in one line.
+ *
  * Error convention: 0 or a negative errno; NULL for pointers.
  */
 #ifndef VMM_BACKEND_H
@@ -43,6 +64,9 @@ struct vmm_char_backend_ops {
 	ssize_t (*write)(void *state, const void *buf, size_t len);
 	/* The device has room again: start reading input.  May be NULL. */
 	void (*resume_input)(void *state);
+	/* ABI 1.6, may be NULL: open() without its effects, for vmmctl
+	 * check (see above). */
+	int (*check)(const struct vmm_host *h, void **state);
 };
 
 /*
@@ -60,6 +84,9 @@ struct vmm_block_backend_ops {
 	/* May be NULL: the disk has no such operation (-EOPNOTSUPP). */
 	int (*discard)(void *state, uint64_t offset, uint64_t len);
 	int (*write_zeroes)(void *state, uint64_t offset, uint64_t len);
+	/* ABI 1.6, may be NULL: open() without its effects, for vmmctl
+	 * check (see above); info() gets its state. */
+	int (*check)(const struct vmm_host *h, void **state);
 };
 
 /*
@@ -84,6 +111,9 @@ struct vmm_net_backend_ops {
 	/* The device has room again after h->net_input() said -EAGAIN.  May
 	 * run on any thread. */
 	void (*resume_input)(void *state);
+	/* ABI 1.6, may be NULL: open() without its effects, for vmmctl
+	 * check (see above); info() gets its state. */
+	int (*check)(const struct vmm_host *h, void **state);
 };
 
 #ifdef __cplusplus

@@ -189,11 +189,51 @@ out_free:
 	return rc;
 }
 
+/*
+ * vmmctl check (ABI 1.6): the image is a regular file, readable, and
+ * writable unless `readonly`, as open() needs (with its messages).  The
+ * stand-in has no fd, only what info() reports: the device is built on the
+ * disk's real size and flags.
+ */
+static int block_file_check(const struct vmm_host *h, void **state)
+{
+	const char *path = h->prop_str(h, "path");
+	bool readonly = false;
+	struct block_file *f;
+	struct stat st;
+
+	h->prop_bool(h, "readonly", &readonly);
+	if (!path) {
+		h->log(h, VMM_LOG_ERROR, "property 'path' is not set");
+		return -EINVAL;
+	}
+	int e = stat(path, &st) < 0 || access(path, readonly ? R_OK : R_OK | W_OK) < 0 ? errno : 0;
+	if (!e && !readonly && S_ISDIR(st.st_mode))
+		e = EISDIR; /* what open(O_RDWR) says of a directory */
+	if (e) {
+		h->log(h, VMM_LOG_ERROR, "cannot open %s: %s", path, strerror(e));
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		h->log(h, VMM_LOG_ERROR, "%s is not a regular file", path);
+		return -EINVAL;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->fd = -1;
+	f->readonly = readonly;
+	f->size = (uint64_t)st.st_size;
+	*state = f;
+	return 0;
+}
+
 static void block_file_close(void *state)
 {
 	struct block_file *f = state;
 
-	close(f->fd);
+	if (f->fd >= 0) /* a check's stand-in has none */
+		close(f->fd);
 	free(f);
 }
 
@@ -210,6 +250,7 @@ static const struct vmm_block_backend_ops block_file_ops = {
 	.flush = block_file_flush,
 	.discard = block_file_discard,
 	.write_zeroes = block_file_write_zeroes,
+	.check = block_file_check,
 };
 
 static const struct vmm_prop_desc block_file_props[] = {

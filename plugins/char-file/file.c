@@ -6,8 +6,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vmm/vmm.h>
 
@@ -76,6 +78,47 @@ static int file_open(const struct vmm_host *h, void **state)
 	return 0;
 }
 
+/*
+ * vmmctl check (ABI 1.6): what open() would refuse, without opening, which
+ * would create or truncate the file.  An existing path must be writable
+ * and not a directory (a FIFO passes: whether its reader is there is only
+ * known when it is opened); a new file needs a directory it can be made
+ * in.  The messages are open()'s.
+ */
+static int file_check(const struct vmm_host *h, void **state)
+{
+	const char *path = h->prop_str(h, "path");
+	struct stat st;
+	int e = 0;
+
+	if (!path) {
+		h->log(h, VMM_LOG_ERROR, "property 'path' is not set");
+		return -EINVAL;
+	}
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			e = EISDIR;
+		else if (access(path, W_OK) < 0)
+			e = errno;
+	} else if (errno != ENOENT) {
+		e = errno;
+	} else {
+		char *copy = strdup(path);
+
+		if (!copy)
+			return -ENOMEM;
+		if (access(dirname(copy), W_OK | X_OK) < 0)
+			e = errno;
+		free(copy);
+	}
+	if (e) {
+		h->log(h, VMM_LOG_ERROR, "cannot open %s: %s", path, strerror(e));
+		return -e;
+	}
+	*state = NULL;
+	return 0;
+}
+
 static void file_close(void *state)
 {
 	struct file_be *f = state;
@@ -98,6 +141,7 @@ static const struct vmm_char_backend_ops file_ops = {
 	},
 	.write = file_write,
 	.resume_input = NULL,
+	.check = file_check,
 };
 
 static const struct vmm_prop_desc file_props[] = {

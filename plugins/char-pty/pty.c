@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -178,6 +179,45 @@ out_errno:
 	return rc;
 }
 
+/*
+ * vmmctl check (ABI 1.6): open() would make a new pty and the link; check
+ * only that ptys can be had and that the link can be made where asked
+ * (what is there already is an older symlink, and its directory takes a
+ * new one), with open()'s messages.
+ */
+static int pty_check(const struct vmm_host *h, void **state)
+{
+	const char *link = h->prop_str(h, "link");
+	struct stat st;
+
+	if (access("/dev/ptmx", R_OK | W_OK) < 0) {
+		int e = errno;
+		h->log(h, VMM_LOG_ERROR, "posix_openpt: %s", strerror(e));
+		return -e;
+	}
+	if (link && *link) {
+		char *copy;
+		int e = 0;
+
+		if (lstat(link, &st) == 0 && !S_ISLNK(st.st_mode)) {
+			h->log(h, VMM_LOG_ERROR, "link %s exists and is not a symlink", link);
+			return -EEXIST;
+		}
+		copy = strdup(link);
+		if (!copy)
+			return -ENOMEM;
+		if (access(dirname(copy), W_OK | X_OK) < 0)
+			e = errno;
+		free(copy);
+		if (e) {
+			h->log(h, VMM_LOG_ERROR, "cannot make link %s: %s", link, strerror(e));
+			return -e;
+		}
+	}
+	*state = NULL;
+	return 0;
+}
+
 static void pty_close(void *state)
 {
 	struct pty_be *p = state;
@@ -227,6 +267,7 @@ static const struct vmm_char_backend_ops pty_ops = {
 	},
 	.write = pty_write,
 	.resume_input = pty_resume_input,
+	.check = pty_check,
 };
 
 static const struct vmm_prop_desc pty_props[] = {

@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -292,6 +293,62 @@ out_close:
 	return rc;
 }
 
+/*
+ * vmmctl check (ABI 1.6): open() would bind (creating the socket file,
+ * after removing a stale one) or connect (a client the server would see).
+ * Check what makes them fail instead, with their messages: the path fits
+ * a socket address; a server's path is free or a stale socket, in a
+ * directory where one can be made; a client's is a socket.
+ */
+static int sock_check(const struct vmm_host *h, void **state)
+{
+	const char *path = h->prop_str(h, "path");
+	struct sockaddr_un sa;
+	bool server = true;
+	struct stat st;
+	int e = 0;
+
+	h->prop_bool(h, "server", &server);
+	if (!path || !*path) {
+		h->log(h, VMM_LOG_ERROR, "property 'path' is not set");
+		return -EINVAL;
+	}
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		h->log(h, VMM_LOG_ERROR, "socket path %s is longer than %zu bytes", path,
+		       sizeof(sa.sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
+	if (!server) {
+		if (stat(path, &st) < 0)
+			e = errno;
+		else if (!S_ISSOCK(st.st_mode))
+			e = ECONNREFUSED;
+		if (e) {
+			h->log(h, VMM_LOG_ERROR, "cannot connect to %s: %s", path, strerror(e));
+			return -e;
+		}
+	} else if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			h->log(h, VMM_LOG_ERROR, "%s exists and is not a socket", path);
+			return -EEXIST;
+		}
+	} else {
+		char *copy = strdup(path);
+
+		if (!copy)
+			return -ENOMEM;
+		if (access(dirname(copy), W_OK | X_OK) < 0)
+			e = errno;
+		free(copy);
+		if (e) {
+			h->log(h, VMM_LOG_ERROR, "cannot listen on %s: %s", path, strerror(e));
+			return -e;
+		}
+	}
+	*state = NULL;
+	return 0;
+}
+
 static void sock_close(void *state)
 {
 	struct sock_be *s = state;
@@ -324,6 +381,7 @@ static const struct vmm_char_backend_ops sock_ops = {
 	},
 	.write = sock_write,
 	.resume_input = sock_resume_input,
+	.check = sock_check,
 };
 
 static const struct vmm_prop_desc sock_props[] = {

@@ -136,6 +136,14 @@ static int stdio_open(const struct vmm_host *h, void **state)
 	return 0;
 }
 
+/* vmmctl check (ABI 1.6): nothing to verify, and the terminal must stay
+ * as it is (open() makes it raw). */
+static int stdio_check(const struct vmm_host *h, void **state)
+{
+	*state = NULL;
+	return 0;
+}
+
 static void stdio_close(void *state)
 {
 	struct stdio_be *s = state;
@@ -156,6 +164,7 @@ static const struct vmm_char_backend_ops stdio_ops = {
 	},
 	.write = stdio_write,
 	.resume_input = stdio_resume_input,
+	.check = stdio_check,
 };
 
 static const struct vmm_plugin stdio_plugin = {

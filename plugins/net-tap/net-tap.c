@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <linux/netlink.h>
@@ -348,6 +349,67 @@ out_free:
 	return rc;
 }
 
+/* A name the kernel takes for an interface (its dev_valid_name()). */
+static bool tap_name_valid(const char *name)
+{
+	if (!name[0] || strlen(name) >= IFNAMSIZ || !strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	for (const char *c = name; *c; c++)
+		if (*c == '/' || *c == ':' || *c == ' ' || (*c >= '\t' && *c <= '\r'))
+			return false;
+	return true;
+}
+
+/*
+ * vmmctl check (ABI 1.6): open() would create the tap when it does not
+ * exist.  Check instead that the name is one the kernel takes, that
+ * /dev/net/tun can be opened, and that an interface of that name, if there
+ * is one, is a tap (sysfs: tun_flags), with open()'s messages where it
+ * has them.  No stand-in state: the offloads are probed on the real tap.
+ */
+static int tap_check(const struct vmm_host *h, void **state)
+{
+	const char *ifname = h->prop_str(h, "ifname");
+	char path[64];
+	FILE *f;
+
+	if (!VMM_HOST_HAS(h, net_input)) {
+		h->log(h, VMM_LOG_ERROR, "the host has no net backends (ABI 1.2 needed)");
+		return -ENOTSUP;
+	}
+	if (!ifname || !ifname[0] || strlen(ifname) >= IFNAMSIZ) {
+		h->log(h, VMM_LOG_ERROR, "ifname must be 1 to %d characters", IFNAMSIZ - 1);
+		return -EINVAL;
+	}
+	if (!tap_name_valid(ifname)) {
+		h->log(h, VMM_LOG_ERROR, "tap '%s': %s (see plugins/net-tap/README.md for the host setup)",
+		       ifname, strerror(EINVAL));
+		return -EINVAL;
+	}
+	if (access("/dev/net/tun", R_OK | W_OK) < 0) {
+		int e = errno;
+		h->log(h, VMM_LOG_ERROR, "/dev/net/tun: %s", strerror(e));
+		return -e;
+	}
+	snprintf(path, sizeof(path), "/sys/class/net/%s", ifname);
+	if (access(path, F_OK) == 0) {
+		unsigned flags = 0;
+
+		snprintf(path, sizeof(path), "/sys/class/net/%s/tun_flags", ifname);
+		f = fopen(path, "r");
+		if (!f || fscanf(f, "%x", &flags) != 1 || !(flags & IFF_TAP)) {
+			h->log(h, VMM_LOG_ERROR, "tap '%s': an interface of that name exists and is "
+			       "not a tap (see plugins/net-tap/README.md for the host setup)", ifname);
+			if (f)
+				fclose(f);
+			return -EINVAL;
+		}
+		fclose(f);
+	}
+	*state = NULL;
+	return 0;
+}
+
 static void tap_close(void *state)
 {
 	struct tap *t = state;
@@ -374,6 +436,7 @@ static const struct vmm_net_backend_ops tap_ops = {
 	.info = tap_info,
 	.set_offloads = tap_set_offloads,
 	.resume_input = tap_resume_input,
+	.check = tap_check,
 };
 
 static const struct vmm_prop_desc tap_props[] = {

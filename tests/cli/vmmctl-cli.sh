@@ -1,6 +1,6 @@
 #!/bin/sh
 # vmmctl's command line: help, version, plugin listing and description,
-# `check` on every shipped machine, one-line errors with exit status 2; then,
+# one-line errors with exit status 2; then,
 # with /dev/kvm, SIGTERM shutdown, the file backend and bad payloads.
 . "$VMM_SRCDIR/tests/guests/guest-lib.sh"
 
@@ -23,9 +23,7 @@ expect 0 '^kvm +hypervisor ' "$VMMCTL" plugins list
 expect 0 'chardev +string, default "stdio"' "$VMMCTL" plugins describe uart16550
 expect 0 'irqchip +one of kernel, split, emulated' "$VMMCTL" plugins describe kvm
 expect 2 "no plugin named 'nope'" "$VMMCTL" plugins describe nope
-for conf in "$VMM_SRCDIR"/machines/*.conf; do
-	expect 0 ": ok: kvm, " "$VMMCTL" check "$conf"
-done
+# (check on the shipped machines, which builds them on /dev/kvm: check.sh)
 expect 2 "/nonexistent.conf: cannot read" "$VMMCTL" check /nonexistent.conf
 
 # Hostile configs: one line naming the file and the line, status 2, never a

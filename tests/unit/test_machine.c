@@ -613,12 +613,14 @@ static void test_edge_line_keeps_irq_line(void **state)
 
 /* ------------------------------------------- machines that are refused */
 
-/* Build a machine that vmm_machine_create() must refuse: the usual one
- * (its device "dev" on line 5) with the hypervisor section's body `hv`
- * and `extra` on line 6.  The log lines it wrote go to `log`. */
-static void expect_refused(const char *hv, const char *extra, const char *what)
+/* Build the usual machine (its device "dev" on line 5) with the
+ * hypervisor section's body `hv` and `extra` from line 6, by
+ * vmm_machine_create() or, with `check`, vmm_machine_check(); the log
+ * lines it wrote go to `log`.  Returns what the build returned; the
+ * machine, if any, is F->m. */
+static int build_logged(const char *hv, const char *extra, bool check, char *log, size_t loglen)
 {
-	char conf[1024], path[128], guest[128], logpath[128], log[4096] = "", err[1024] = "";
+	char conf[2048], path[128], guest[128], logpath[128], err[1024] = "";
 	const uint8_t hlt = 0xf4;
 
 	snprintf(guest, sizeof(guest), "%s/guest.bin", F->dir);
@@ -634,26 +636,45 @@ static void expect_refused(const char *hv, const char *extra, const char *what)
 	F->ps = vmm_plugin_set_new();
 	if (vmm_config_load(path, F->ps, plugin_path, &F->mc, err, sizeof(err)))
 		fail_msg("config: %s", err);
+	F->m = NULL;
 
 	snprintf(logpath, sizeof(logpath), "%s/log", F->dir);
 	fflush(stderr);
 	int saved = dup(STDERR_FILENO), fd = open(logpath, O_CREAT | O_TRUNC | O_RDWR, 0600);
 	assert_true(saved >= 0 && fd >= 0);
 	dup2(fd, STDERR_FILENO);
-	int rc = vmm_machine_create(F->mc, F->ps, plugin_path, &F->m);
+	int rc = check ? vmm_machine_check(F->mc, F->ps, plugin_path, &F->m)
+		       : vmm_machine_create(F->mc, F->ps, plugin_path, &F->m);
 	fflush(stderr);
 	dup2(saved, STDERR_FILENO);
 	close(saved);
-	ssize_t n = pread(fd, log, sizeof(log) - 1, 0);
+	ssize_t n = pread(fd, log, loglen - 1, 0);
 	close(fd);
 	unlink(logpath);
 	log[n > 0 ? n : 0] = '\0';
-	char want[512];
-	snprintf(want, sizeof(want), "%s:6: %s", path, what);
-	if (rc == 0 || !strstr(log, want))
-		fail_msg("expected a refusal with \"%s\", got %d and: %s", want, rc, log);
-	vmm_machine_destroy(F->m);
-	F->m = NULL;
+	return rc;
+}
+
+/* The machine of build_logged() must be refused with `what` on line
+ * 6, by run and by check alike. */
+static void expect_refused(const char *hv, const char *extra, const char *what)
+{
+	char log[4096], want[512];
+
+	for (int check = 0; check < 2; check++) {
+		int rc = build_logged(hv, extra, check, log, sizeof(log));
+
+		snprintf(want, sizeof(want), "%s/machine.conf:6: %s", F->dir, what);
+		if (rc == 0 || !strstr(log, want))
+			fail_msg("expected %s to refuse with \"%s\", got %d and: %s", check ? "check" : "create",
+				 want, rc, log);
+		vmm_machine_destroy(F->m);
+		F->m = NULL;
+		vmm_config_free(F->mc);
+		F->mc = NULL;
+		vmm_plugin_set_free(F->ps);
+		F->ps = NULL;
+	}
 }
 
 /* A device's create() returns 0 or a negative errno; anything else is
@@ -709,12 +730,93 @@ static void test_mmio_where_nothing_owns_the_window(void **state)
 	machine_create(1, "irqchip = \"split\"", "mmio = 0xfec00000 mmio-size = 0x1000");
 }
 
+/* ------------------------------------------------------ vmmctl check */
+
+static void expect_in_log(const char *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void expect_in_log(const char *log, const char *fmt, ...)
+{
+	char want[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(want, sizeof(want), fmt, ap);
+	va_end(ap);
+	if (!strstr(log, want))
+		fail_msg("no \"%s\" in: %s", want, log);
+}
+
+/* check creates every device, past those that fail, and reports each
+ * with its line; create stops at the first. */
+static void test_check_reports_every_device_that_fails(void **state)
+{
+	const char *extra = "device \"f1\" { plugin = \"failing-create\" }\n"
+			    "device \"f2\" { plugin = \"positive-create\" }\n";
+	char log[4096];
+
+	assert_int_not_equal(build_logged("", extra, true, log, sizeof(log)), 0);
+	assert_null(F->m);
+	expect_in_log(log, "%s/machine.conf:6: device 'f1' (plugin failing-create) failed to start", F->dir);
+	expect_in_log(log, "%s/machine.conf:7: device 'f2' (plugin positive-create): create() returned 1",
+		      F->dir);
+	vmm_config_free(F->mc);
+	F->mc = NULL;
+	vmm_plugin_set_free(F->ps);
+	F->ps = NULL;
+
+	assert_int_not_equal(build_logged("", extra, false, log, sizeof(log)), 0);
+	expect_in_log(log, "device 'f1' (plugin failing-create) failed to start");
+	if (strstr(log, "'f2'"))
+		fail_msg("create went on past the first failed device: %s", log);
+}
+
+/* check opens no backend: one with a check op is checked (block-file:
+ * the device is built on the image's real size), one without is a
+ * stand-in (fake-block, whose open() would create its log file), said in
+ * a line; neither is opened, and the machine does not run. */
+static void test_check_opens_no_backend(void **state)
+{
+	char extra[1024], img[128], fake_log[128], log[4096];
+	uint64_t sectors = 0;
+
+	snprintf(img, sizeof(img), "%s/disk.img", F->dir);
+	snprintf(fake_log, sizeof(fake_log), "%s/fake.log", F->dir);
+	assert_int_equal(truncate(img, 0) == 0 || errno == ENOENT, 1);
+	FILE *f = fopen(img, "w");
+	assert_non_null(f);
+	assert_int_equal(ftruncate(fileno(f), 16 * 512), 0);
+	fclose(f);
+	snprintf(extra, sizeof(extra),
+		 "backend \"img\" { plugin = \"block-file\" path = \"%s\" }\n"
+		 "device \"vda\" { plugin = \"virtio-blk\" base = 0xd0001000 irq = 11 disk = \"img\" }\n"
+		 "backend \"fake\" { plugin = \"fake-block\" path = \"%s\" log = \"%s\" }\n"
+		 "device \"vdb\" { plugin = \"virtio-blk\" base = 0xd0002000 irq = 12 disk = \"fake\" }\n",
+		 img, img, fake_log);
+	int rc = build_logged("irqchip = \"kernel\"", extra, true, log, sizeof(log));
+	if (rc)
+		fail_msg("check refused the machine (%d): %s", rc, log);
+	expect_in_log(log, "backend 'fake' (plugin fake-block): not opened by check, it has no check op");
+	assert_int_equal(access(fake_log, F_OK), -1);
+	for (struct vmm_instance *in = F->m->instances; in; in = in->next) {
+		if (strcmp(in->name, "img") == 0)
+			assert_true(in->stand_in && in->state && in->opened); /* its check's state */
+		if (strcmp(in->name, "fake") == 0)
+			assert_true(in->stand_in && !in->state && !in->opened);
+	}
+	/* virtio-mmio config space at 0x100: virtio-blk's capacity. */
+	assert_int_equal(vmm_bus_read(&F->m->bus[VMM_BUS_MMIO], 0, 0xd0001100, 4, &sectors), 0);
+	assert_int_equal(sectors, 16);
+	assert_int_equal(vmm_machine_run(F->m), VMM_STATUS_ERROR);
+	unlink(img);
+}
+
 int main(int argc, char **argv)
 {
-	const char *b = getenv("VMM_BUILDDIR");
+	const char *b = getenv("VMM_BUILDDIR"), *pp = getenv("VMM_PLUGIN_PATH");
 	struct sigaction sa = { .sa_handler = watchdog_fired };
 
-	snprintf(plugin_path, sizeof(plugin_path), "%s/tests/fixtures/.libs", b ? b : ".");
+	/* The fixtures, and the real plugins (virtio-blk, block-file). */
+	snprintf(plugin_path, sizeof(plugin_path), "%s/tests/fixtures/.libs:%s", b ? b : ".",
+		 pp ? pp : "");
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGALRM, &sa, NULL);
 	if (argc > 1)
@@ -731,6 +833,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_mmio_over_the_local_apic_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mmio_over_the_in_kernel_ioapic_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mmio_where_nothing_owns_the_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_reports_every_device_that_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_opens_no_backend, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
