@@ -20,7 +20,7 @@ require_file "$GUESTS/ioapic-level.elf"
 for p in virtio-rng i8259 ioapic cmos-rtc; do
 	have_plugin $p || guest_fail "$p.so not in VMM_PLUGIN_PATH=$VMM_PLUGIN_PATH"
 done
-GUEST_TIMEOUT=30
+GUEST_TIMEOUT=120   # a hang guard: a loaded machine is slow (qemu-irq-reference.sh)
 
 CONF="$VMM_SRCDIR/tests/guests/ioapic-level.conf"
 sed 's/irqchip = "kernel"/irqchip = "kernel" irqfd = false/' "$CONF" >"$TMPD/irqfd-off.conf"

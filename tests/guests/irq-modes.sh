@@ -16,7 +16,7 @@
 . "${VMM_SRCDIR:?VMM_SRCDIR is not set}/tests/guests/guest-lib.sh"
 require_kvm
 require_file "$VMMCTL"
-GUEST_TIMEOUT=20
+GUEST_TIMEOUT=120   # a hang guard: a loaded machine is slow (qemu-irq-reference.sh)
 
 # The platform plugins and the kvm plugin's three modes are all built
 # here: a missing one is a failure, not a reason to skip.
