@@ -52,30 +52,6 @@ static void usage(FILE *f)
 	      f);
 }
 
-static char *build_plugin_path(char **dirs, size_t ndirs)
-{
-	size_t len = strlen(VMM_PLUGINDIR) + 2;
-	const char *env = getenv("VMM_PLUGIN_PATH");
-	for (size_t i = 0; i < ndirs; i++)
-		len += strlen(dirs[i]) + 1;
-	if (env)
-		len += strlen(env) + 1;
-	char *p = malloc(len);
-	if (!p)
-		return NULL;
-	p[0] = '\0';
-	for (size_t i = 0; i < ndirs; i++) {
-		strcat(p, dirs[i]);
-		strcat(p, ":");
-	}
-	if (env && env[0]) {
-		strcat(p, env);
-		strcat(p, ":");
-	}
-	strcat(p, VMM_PLUGINDIR);
-	return p;
-}
-
 static void report_line(void *ctx, const char *line)
 {
 	(void)ctx;
@@ -316,7 +292,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	char *path = build_plugin_path(dirs, ndirs);
+	char *path = vmm_plugin_search_path(dirs, ndirs);
 	struct vmm_plugin_set *ps = vmm_plugin_set_new();
 	if (!path || !ps) {
 		fprintf(stderr, "vmmctl: out of memory\n");

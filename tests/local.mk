@@ -11,6 +11,12 @@ tests_fixtures_bad_major_la_SOURCES = tests/fixtures/broken-plugin.c
 tests_fixtures_bad_major_la_CFLAGS = $(plugin_cflags) -DBROKEN_MAJOR -DFIXTURE_NAME=\"bad-major\"
 tests_fixtures_bad_major_la_LDFLAGS = $(fixture_ldflags)
 
+# A descriptor written without VMM_PLUGIN_HEADER (issue 13).
+check_LTLIBRARIES += tests/fixtures/no-header.la
+tests_fixtures_no_header_la_SOURCES = tests/fixtures/broken-plugin.c
+tests_fixtures_no_header_la_CFLAGS = $(plugin_cflags) -DBROKEN_NO_HEADER -DFIXTURE_NAME=\"no-header\"
+tests_fixtures_no_header_la_LDFLAGS = $(fixture_ldflags)
+
 check_LTLIBRARIES += tests/fixtures/newer-minor.la
 tests_fixtures_newer_minor_la_SOURCES = tests/fixtures/broken-plugin.c
 tests_fixtures_newer_minor_la_CFLAGS = $(plugin_cflags) -DBROKEN_MINOR -DFIXTURE_NAME=\"newer-minor\"

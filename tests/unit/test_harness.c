@@ -190,6 +190,22 @@ static void test_bad_props_refused(void **state)
 	assert_null(vmm_harness_create_device(f->h, "/nonexistent/x.so", "x", NULL));
 }
 
+/* The harness loads as vmmctl does (issue 13): a second device of the same
+ * file shares it, and a file is what vmmctl could open, NAME.so declaring
+ * NAME.  tests/harness/parity.sh compares the refusals with vmmctl's. */
+static void test_plugin_files_as_vmmctl(void **state)
+{
+	struct fixture *f = *state;
+	char path[4096];
+	static const char *const other[] = { "pio_base=0x300", "ctl=0x310", "mmio_base=0x20000000", "msr=0x4b564e00", NULL };
+
+	assert_non_null(fake(f->h, "fake1", other));
+	snprintf(path, sizeof(path), "%s/tests/fixtures/.libs/misnamed.so", getenv("VMM_BUILDDIR"));
+	assert_null(vmm_harness_create_device(f->h, path, "x", NULL));
+	snprintf(path, sizeof(path), "%s/tests/fixtures/.libs/good.la", getenv("VMM_BUILDDIR"));
+	assert_null(vmm_harness_create_device(f->h, path, "x", NULL));
+}
+
 static void test_irq_level_and_raises(void **state)
 {
 	struct fixture *f = *state;
@@ -390,6 +406,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_overlap_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_length_and_wrap_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_props_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plugin_files_as_vmmctl, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_irq_level_and_raises, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_irq_is_wired_or, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timers_fire_in_deadline_order, setup, teardown),
