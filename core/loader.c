@@ -121,11 +121,13 @@ static int check_props(const char *path, const struct vmm_plugin *d, char *err, 
 		if (p->required)
 			continue;
 		if (p->type == VMM_PROP_INT && p->min <= p->max && (p->def_int < p->min || p->def_int > p->max)) {
-			snprintf(lo, sizeof(lo), "%" PRId64, p->min);
-			snprintf(hi, sizeof(hi), "%" PRId64, p->max);
+			char def[32];
+			vmm_prop_format_int(p->min, lo, sizeof(lo));
+			vmm_prop_format_int(p->max, hi, sizeof(hi));
+			vmm_prop_format_int(p->def_int, def, sizeof(def));
 			return refuse(err, errlen, -EPROTO, path,
-				      "property '%s' of '%s': default %" PRId64 " is outside its range %s..%s",
-				      p->name, d->name, p->def_int, lo, hi);
+				      "property '%s' of '%s': default %s is outside its range %s..%s",
+				      p->name, d->name, def, lo, hi);
 		}
 		if (p->type == VMM_PROP_BOOL && p->def_int != 0 && p->def_int != 1)
 			return refuse(err, errlen, -EPROTO, path,

@@ -92,8 +92,13 @@ static int cmd_plugins_describe(struct vmm_plugin_set *ps, const char *path, con
 	for (const struct vmm_prop_desc *pr = d->props; pr->name; pr++) {
 		char def[128], type[256];
 		vmm_prop_format_default(pr, def, sizeof(def));
-		if (pr->type == VMM_PROP_INT && pr->min <= pr->max)
-			snprintf(type, sizeof(type), "int %" PRId64 "..%" PRId64, pr->min, pr->max);
+		if (pr->type == VMM_PROP_INT && pr->min <= pr->max) {
+			/* The notation of the errors ("out of range 0..0xfff8"). */
+			char lo[32], hi[32];
+			vmm_prop_format_int(pr->min, lo, sizeof(lo));
+			vmm_prop_format_int(pr->max, hi, sizeof(hi));
+			snprintf(type, sizeof(type), "int %s..%s", lo, hi);
+		}
 		else if (pr->type == VMM_PROP_ENUM && pr->choices) {
 			size_t o = (size_t)snprintf(type, sizeof(type), "one of");
 			for (const char *const *c = pr->choices; *c && o < sizeof(type); c++)
