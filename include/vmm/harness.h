@@ -6,7 +6,10 @@
  * loader: same search path, same checks, same refusals), hands each instance
  * a complete struct vmm_host, and lets a test play the guest: bus accesses,
  * IRQ line levels, a stepped virtual clock, a capturing character backend
- * per device.  Link with -lvmm-harness.
+ * per device.  A test builds with pkg-config (vmm-harness.pc):
+ *	cc $(pkg-config --cflags cmocka vmm-harness) -o test test.c \
+ *	   $(pkg-config --libs cmocka vmm-harness)
+ * See vmm-plugin(7), THE HARNESS, and the installed examples.
  *
  * Error convention: functions returning int return 0 on success or a
  * negative errno; functions returning a pointer return NULL on failure and
