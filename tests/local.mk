@@ -223,3 +223,10 @@ check_LTLIBRARIES += tests/fixtures/exit-load.la
 tests_fixtures_exit_load_la_SOURCES = tests/fixtures/crash-plugin.c
 tests_fixtures_exit_load_la_CFLAGS = $(plugin_cflags) -DEXIT_IN_CONSTRUCTOR -DFIXTURE_NAME=\"exit-load\"
 tests_fixtures_exit_load_la_LDFLAGS = $(fixture_ldflags)
+
+# The instruction bytes at RIP of a stopped vCPU (issue 13).
+check_PROGRAMS += tests/unit/test_x86_walk
+TESTS += tests/unit/test_x86_walk
+tests_unit_test_x86_walk_SOURCES = tests/unit/test_x86_walk.c
+tests_unit_test_x86_walk_CFLAGS = $(core_test_cflags)
+tests_unit_test_x86_walk_LDADD = $(core_test_ldadd)

@@ -84,6 +84,13 @@ expect 2 "hello.gz: a gzip-compressed file, neither an ELF nor a bzImage" "$VMMC
 head -c 1048576 /dev/zero >"$TMPD/big.bin"
 expect 2 "big.bin: neither an ELF nor a bzImage; a flat real-mode binary needs format = .flat." "$VMMCTL" run --kernel "$TMPD/big.bin"
 
+# An instruction KVM cannot emulate (an x87 load from the unbacked VGA
+# window, real mode: mov ax,0xa000; mov ds,ax; fld dword [0]; hlt): status 4
+# and the bytes at RIP, so an author sees what the guest did (issue 13).
+printf '\270\000\240\216\330\331\006\000\000\364' >"$TMPD/fld.bin"
+expect 4 "vCPU 0: instruction emulation failed on the bytes d9 06 00 00 f4 .*at rip 0x8005" \
+	"$VMMCTL" run --format flat --kernel "$TMPD/fld.bin"
+
 # SIGTERM ends a running guest cleanly with 128+15.
 printf '\353\376' >"$TMPD/spin.bin"   # jmp $
 "$VMMCTL" run --format flat --kernel "$TMPD/spin.bin" </dev/null >"$TMPD/spin.out" 2>&1 &
