@@ -23,15 +23,16 @@ expect 0 '^kvm +hypervisor ' "$VMMCTL" plugins list
 expect 0 'chardev +string, default "stdio"' "$VMMCTL" plugins describe uart16550
 expect 0 'irqchip +one of kernel, split, emulated' "$VMMCTL" plugins describe kvm
 expect 2 "no plugin named 'nope'" "$VMMCTL" plugins describe nope
-# describe shows ranges in the notation of the errors (issue 13): 0..0xfff8 in both.
-expect 0 'base +int 0\.\.0xfff8, default 0x3f8' "$VMMCTL" plugins describe uart16550
-expect 2 "property 'base': \"0x10000\" is out of range 0\.\.0xfff8" sh -c \
-	"printf 'memory = 4M\\nhypervisor \"kvm\" { }\\ndevice \"c\" { plugin = \"uart16550\" base = 0x10000 }\\n' |
-	 '$VMMCTL' check /dev/stdin"
 for conf in "$VMM_SRCDIR"/machines/*.conf; do
 	expect 0 ": ok: kvm, " "$VMMCTL" check "$conf"
 done
 expect 2 "/nonexistent.conf: cannot read" "$VMMCTL" check /nonexistent.conf
+# describe shows ranges in the notation of the errors (issue 13): 0..0xfff8 in
+# both.
+expect 0 'base +int 0\.\.0xfff8, default 0x3f8' "$VMMCTL" plugins describe uart16550
+expect 2 "property 'base': \"0x10000\" is out of range 0\.\.0xfff8" sh -c \
+	"printf 'memory = 4M\\nhypervisor \"kvm\" { }\\ndevice \"c\" { plugin = \"uart16550\" base = 0x10000 }\\n' |
+	 '$VMMCTL' check /dev/stdin"
 
 # Hostile configs: one line naming the file and the line, status 2, never a
 # crash (libconfuse recursed once per open section) nor minutes of parsing
