@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <vmm/harness.h>
@@ -202,8 +203,22 @@ static void test_plugin_files_as_vmmctl(void **state)
 	assert_non_null(fake(f->h, "fake1", other));
 	snprintf(path, sizeof(path), "%s/tests/fixtures/.libs/misnamed.so", getenv("VMM_BUILDDIR"));
 	assert_null(vmm_harness_create_device(f->h, path, "x", NULL));
-	snprintf(path, sizeof(path), "%s/tests/fixtures/.libs/good.la", getenv("VMM_BUILDDIR"));
-	assert_null(vmm_harness_create_device(f->h, path, "x", NULL));
+	/* A good plugin, but in a file vmmctl would never open. */
+	char copy[] = "/tmp/vmm-harness-XXXXXX.plugin";
+	int out = mkstemps(copy, 7);
+	assert_true(out >= 0);
+	snprintf(path, sizeof(path), "%s/tests/fixtures/.libs/good.so", getenv("VMM_BUILDDIR"));
+	FILE *in = fopen(path, "rb");
+	assert_non_null(in);
+	char buf[4096];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		assert_int_equal(write(out, buf, n), (ssize_t)n);
+	fclose(in);
+	close(out);
+	assert_null(vmm_harness_create_device(f->h, copy, "x", NULL));
+	unlink(copy);
+	assert_non_null(vmm_harness_create_device(f->h, path, "x", NULL));
 }
 
 static void test_irq_level_and_raises(void **state)
