@@ -121,11 +121,13 @@ static int check_props(const char *path, const struct vmm_plugin *d, char *err, 
 		if (p->required)
 			continue;
 		if (p->type == VMM_PROP_INT && p->min <= p->max && (p->def_int < p->min || p->def_int > p->max)) {
-			snprintf(lo, sizeof(lo), "%" PRId64, p->min);
-			snprintf(hi, sizeof(hi), "%" PRId64, p->max);
+			char def[32];
+			vmm_prop_format_int(p->min, lo, sizeof(lo));
+			vmm_prop_format_int(p->max, hi, sizeof(hi));
+			vmm_prop_format_int(p->def_int, def, sizeof(def));
 			return refuse(err, errlen, -EPROTO, path,
-				      "property '%s' of '%s': default %" PRId64 " is outside its range %s..%s",
-				      p->name, d->name, p->def_int, lo, hi);
+				      "property '%s' of '%s': default %s is outside its range %s..%s",
+				      p->name, d->name, def, lo, hi);
 		}
 		if (p->type == VMM_PROP_BOOL && p->def_int != 0 && p->def_int != 1)
 			return refuse(err, errlen, -EPROTO, path,
@@ -149,7 +151,15 @@ static int check_props(const char *path, const struct vmm_plugin *d, char *err, 
 static int check_descriptor(const char *path, const struct vmm_plugin *d, char *err, size_t errlen)
 {
 	/* Read abi_major/minor/size first: they are at fixed offsets in
-	 * every ABI version, so they are safe even for an alien descriptor. */
+	 * every ABI version, so they are safe even for an alien descriptor.
+	 * Major 0 was never released: it is a descriptor whose designated
+	 * initialisers left the header out, and "rebuild" would not help. */
+	if (d->abi_major == 0)
+		return refuse(err, errlen, -EPROTO, path,
+			      "descriptor has ABI %u.%u and size %u: it does not start with "
+			      "VMM_PLUGIN_HEADER (static const struct vmm_plugin NAME = { VMM_PLUGIN_HEADER, "
+			      ".kind = ..., ... }, vmm/plugin.h)",
+			      d->abi_major, d->abi_minor, d->size);
 	if (d->abi_major != VMM_ABI_MAJOR)
 		return refuse(err, errlen, -EPROTO, path,
 			      "ABI major %u, expected %u (rebuild the plugin against this vmm)",
@@ -263,7 +273,9 @@ int vmm_plugin_load_file(const char *path, struct vmm_loaded_plugin *out, char *
 	vmm_plugin_entry_fn entry = (vmm_plugin_entry_fn)dlsym(dl, VMM_PLUGIN_ENTRY_SYMBOL);
 	if (!entry) {
 		VMM_IN(&loading, dlclose(dl));
-		return refuse(err, errlen, -ENOENT, path, "no %s symbol: not a vmm plugin",
+		return refuse(err, errlen, -ENOENT, path,
+			      "no %s symbol: not a vmm plugin (a plugin exports it with "
+			      "VMM_PLUGIN_DEFINE(its descriptor), vmm/plugin.h)",
 			      VMM_PLUGIN_ENTRY_SYMBOL);
 	}
 	const struct vmm_plugin *d = VMM_AS(&loading, entry());
@@ -565,6 +577,55 @@ char *vmm_plugin_find_file(const char *path, const char *name)
 	}
 	free(copy);
 	return found;
+}
+
+char *vmm_plugin_search_path(char *const *dirs, size_t ndirs)
+{
+	const char *env = getenv("VMM_PLUGIN_PATH");
+	size_t len = strlen(VMM_PLUGINDIR) + 1;
+	for (size_t i = 0; i < ndirs; i++)
+		len += strlen(dirs[i]) + 1;
+	if (env && env[0])
+		len += strlen(env) + 1;
+	char *p = malloc(len);
+	if (!p)
+		return NULL;
+	p[0] = '\0';
+	for (size_t i = 0; i < ndirs; i++) {
+		strcat(p, dirs[i]);
+		strcat(p, ":");
+	}
+	if (env && env[0]) {
+		strcat(p, env);
+		strcat(p, ":");
+	}
+	strcat(p, VMM_PLUGINDIR);
+	return p;
+}
+
+int vmm_plugin_set_open(struct vmm_plugin_set *s, const char *path, const char *spec,
+			const struct vmm_loaded_plugin **out, char *err, size_t errlen)
+{
+	if (!strchr(spec, '/'))
+		return vmm_plugin_set_require(s, path, spec, out, err, errlen);
+	/* A file is what `-P its-directory NAME` would open: a second device
+	 * of the same file shares the one loaded. */
+	for (size_t i = 0; i < s->count; i++)
+		if (strcmp(s->items[i]->path, spec) == 0) {
+			*out = s->items[i];
+			return 0;
+		}
+	/* vmmctl only ever opens DIR/NAME.so for plugin NAME; a file by any
+	 * other name could pass here and never load there. */
+	const char *base = strrchr(spec, '/') + 1;
+	size_t blen = strlen(base);
+	if (blen < 4 || strcmp(base + blen - 3, ".so") != 0)
+		return refuse(err, errlen, -EINVAL, spec,
+			      "not named NAME.so: vmmctl opens plugin NAME only from a file NAME.so");
+	int rc = vmm_plugin_set_add_file(s, spec, err, errlen);
+	if (rc == 0)
+		*out = s->items[s->count - 1];
+	return rc;
 }
 
 int vmm_plugin_set_require(struct vmm_plugin_set *s, const char *path, const char *name,

@@ -37,6 +37,15 @@ char *vmm_plugin_find_file(const char *path, const char *name);
  * `path` holding one.  -ENOENT with `err` set when there is none. */
 int vmm_plugin_set_require(struct vmm_plugin_set *s, const char *path, const char *name,
 			   const struct vmm_loaded_plugin **out, char *err, size_t errlen);
+/* The plugin search path (malloc'd): `dirs` (vmmctl's -P), then
+ * $VMM_PLUGIN_PATH, then the installed plugin directory.  vmmctl and the
+ * harness both use it, so a bare name finds the same file under both. */
+char *vmm_plugin_search_path(char *const *dirs, size_t ndirs);
+/* `spec` is a bare plugin name (vmm_plugin_set_require() on `path`) or a
+ * file path with a '/', which must be DIR/NAME.so holding plugin NAME: what
+ * `vmmctl -P DIR` would open.  A file already in the set is shared. */
+int vmm_plugin_set_open(struct vmm_plugin_set *s, const char *path, const char *spec,
+			const struct vmm_loaded_plugin **out, char *err, size_t errlen);
 const struct vmm_loaded_plugin *vmm_plugin_set_find(const struct vmm_plugin_set *s, const char *name);
 size_t vmm_plugin_set_count(const struct vmm_plugin_set *s);
 const struct vmm_loaded_plugin *vmm_plugin_set_at(const struct vmm_plugin_set *s, size_t i);

@@ -34,6 +34,7 @@
 #include "core/bus.h"
 #include "core/machine.h"
 #include "core/machine-internal.h"
+#include "core/x86-walk.h"
 #include "core/process.h"
 
 #define VMM_KICK_SIGNAL SIGUSR1
@@ -1846,10 +1847,40 @@ static void log_guest_crash(struct vmm_machine *m, struct vmm_vcpu *v, const cha
 		vmm_log(VMM_LOG_ERROR, NULL, "vCPU %u: %s", v->index, what);
 }
 
+static int phys_read(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+	void *p = ram_ptr(ctx, gpa, len);
+	if (!p)
+		return -EFAULT;
+	memcpy(buf, p, len);
+	return 0;
+}
+
+/* What the hypervisor could not emulate, as " on the bytes 0f 0b ...": the
+ * instruction at CS:RIP read from guest memory through the vCPU's mode and
+ * page tables (any hypervisor, no new exit field), so an author sees what
+ * their guest did.  "" when the bytes cannot be found. */
+static void code_bytes_at_rip(struct vmm_machine *m, struct vmm_vcpu *v, char *out, size_t len)
+{
+	struct vmm_x86_regs r;
+	struct vmm_x86_sregs sr;
+	uint8_t code[15]; /* the longest x86 instruction */
+
+	out[0] = '\0';
+	if (!m->hv_ops->vcpu_get_regs || !m->hv_ops->vcpu_get_sregs ||
+	    VMM_AS(HV_WHO(m), m->hv_ops->vcpu_get_regs(v->hv, &r)) != 0 ||
+	    VMM_AS(HV_WHO(m), m->hv_ops->vcpu_get_sregs(v->hv, &sr)) != 0)
+		return;
+	int n = vmm_x86_code_bytes(&sr, r.rip, phys_read, m, code, sizeof(code));
+	size_t o = (size_t)snprintf(out, len, "%s", n > 0 ? " on the bytes" : "");
+	for (int i = 0; i < n && o < len; i++)
+		o += (size_t)snprintf(out + o, len - o, " %02x", code[i]);
+}
+
 /* One exit; returns false when the vCPU must stop. */
 static bool handle_exit(struct vmm_machine *m, struct vmm_vcpu *v, struct vmm_exit *e)
 {
-	char what[96];
+	char what[192];
 
 	switch (e->reason) {
 	case VMM_EXIT_IO:
@@ -1907,8 +1938,15 @@ static bool handle_exit(struct vmm_machine *m, struct vmm_vcpu *v, struct vmm_ex
 		vmm_machine_stop(m, VMM_STATUS_GUEST_CRASH, "triple fault");
 		return false;
 	case VMM_EXIT_INTERNAL_ERROR:
-		snprintf(what, sizeof(what), "hypervisor internal error, suberror %u%s", e->internal.suberror,
-			 e->internal.suberror == 1 ? " (instruction emulation failed)" : "");
+		if (e->internal.suberror == 1) { /* KVM_INTERNAL_ERROR_EMULATION */
+			char bytes[64];
+			code_bytes_at_rip(m, v, bytes, sizeof(bytes));
+			snprintf(what, sizeof(what),
+				 "instruction emulation failed%s (hypervisor internal error, suberror 1)", bytes);
+		} else {
+			snprintf(what, sizeof(what), "hypervisor internal error, suberror %u",
+				 e->internal.suberror);
+		}
 		log_guest_crash(m, v, what);
 		vmm_machine_stop(m, VMM_STATUS_GUEST_CRASH, "internal error");
 		return false;

@@ -48,7 +48,7 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
  * read best in hex (0x3f8).  One rule keeps defaults and range messages
  * consistent with each other.
  */
-static void format_int(int64_t v, char *buf, size_t len)
+void vmm_prop_format_int(int64_t v, char *buf, size_t len)
 {
 	if (v > -256 && v < 256)
 		snprintf(buf, len, "%" PRId64, v);
@@ -153,7 +153,7 @@ void vmm_prop_format_default(const struct vmm_prop_desc *d, char *buf, size_t le
 		return;
 	switch (d->type) {
 	case VMM_PROP_INT:
-		format_int(d->def_int, buf, len);
+		vmm_prop_format_int(d->def_int, buf, len);
 		break;
 	case VMM_PROP_BOOL:
 		snprintf(buf, len, "%s", d->def_int ? "true" : "false");
@@ -262,8 +262,8 @@ int vmm_propset_set(struct vmm_propset *ps, const char *name, const char *value,
 		if (d->min <= d->max && (i < d->min || i > d->max)) {
 			char lo[32], hi[32];
 
-			format_int(d->min, lo, sizeof(lo));
-			format_int(d->max, hi, sizeof(hi));
+			vmm_prop_format_int(d->min, lo, sizeof(lo));
+			vmm_prop_format_int(d->max, hi, sizeof(hi));
 			set_err(err, errlen, "property '%s': \"%s\" is out of range %s..%s",
 				d->name, value, lo, hi);
 			return -EINVAL;

@@ -40,6 +40,9 @@ bool vmm_name_valid(const char *s, size_t len);
  * bytes >= 0x7f as \n, \t or \xNN, and cut with "..." to fit `out`. */
 void vmm_escape(const char *s, size_t len, char *out, size_t outlen);
 /* The default rendered as text ("0x3f8", "true", "\"stdio\"", "none"). */
+/* An integer as every message and `plugins describe` shows it: decimal
+ * from -255 to 255, hex beyond (0x3f8), so ranges read the same everywhere. */
+void vmm_prop_format_int(int64_t v, char *buf, size_t len);
 void vmm_prop_format_default(const struct vmm_prop_desc *d, char *buf, size_t len);
 
 #endif

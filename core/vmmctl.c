@@ -54,30 +54,6 @@ static void usage(FILE *f)
 	      f);
 }
 
-static char *build_plugin_path(char **dirs, size_t ndirs)
-{
-	size_t len = strlen(VMM_PLUGINDIR) + 2;
-	const char *env = getenv("VMM_PLUGIN_PATH");
-	for (size_t i = 0; i < ndirs; i++)
-		len += strlen(dirs[i]) + 1;
-	if (env)
-		len += strlen(env) + 1;
-	char *p = malloc(len);
-	if (!p)
-		return NULL;
-	p[0] = '\0';
-	for (size_t i = 0; i < ndirs; i++) {
-		strcat(p, dirs[i]);
-		strcat(p, ":");
-	}
-	if (env && env[0]) {
-		strcat(p, env);
-		strcat(p, ":");
-	}
-	strcat(p, VMM_PLUGINDIR);
-	return p;
-}
-
 static void report_line(void *ctx, const char *line)
 {
 	(void)ctx;
@@ -118,8 +94,13 @@ static int cmd_plugins_describe(struct vmm_plugin_set *ps, const char *path, con
 	for (const struct vmm_prop_desc *pr = d->props; pr->name; pr++) {
 		char def[128], type[256];
 		vmm_prop_format_default(pr, def, sizeof(def));
-		if (pr->type == VMM_PROP_INT && pr->min <= pr->max)
-			snprintf(type, sizeof(type), "int %" PRId64 "..%" PRId64, pr->min, pr->max);
+		if (pr->type == VMM_PROP_INT && pr->min <= pr->max) {
+			/* The notation of the errors ("out of range 0..0xfff8"). */
+			char lo[32], hi[32];
+			vmm_prop_format_int(pr->min, lo, sizeof(lo));
+			vmm_prop_format_int(pr->max, hi, sizeof(hi));
+			snprintf(type, sizeof(type), "int %s..%s", lo, hi);
+		}
 		else if (pr->type == VMM_PROP_ENUM && pr->choices) {
 			size_t o = (size_t)snprintf(type, sizeof(type), "one of");
 			for (const char *const *c = pr->choices; *c && o < sizeof(type); c++)
@@ -351,7 +332,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	char *path = build_plugin_path(dirs, ndirs);
+	char *path = vmm_plugin_search_path(dirs, ndirs);
 	struct vmm_plugin_set *ps = vmm_plugin_set_new();
 	if (!path || !ps) {
 		fprintf(stderr, "vmmctl: out of memory\n");

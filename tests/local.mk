@@ -11,6 +11,12 @@ tests_fixtures_bad_major_la_SOURCES = tests/fixtures/broken-plugin.c
 tests_fixtures_bad_major_la_CFLAGS = $(plugin_cflags) -DBROKEN_MAJOR -DFIXTURE_NAME=\"bad-major\"
 tests_fixtures_bad_major_la_LDFLAGS = $(fixture_ldflags)
 
+# A descriptor written without VMM_PLUGIN_HEADER (issue 13).
+check_LTLIBRARIES += tests/fixtures/no-header.la
+tests_fixtures_no_header_la_SOURCES = tests/fixtures/broken-plugin.c
+tests_fixtures_no_header_la_CFLAGS = $(plugin_cflags) -DBROKEN_NO_HEADER -DFIXTURE_NAME=\"no-header\"
+tests_fixtures_no_header_la_LDFLAGS = $(fixture_ldflags)
+
 check_LTLIBRARIES += tests/fixtures/newer-minor.la
 tests_fixtures_newer_minor_la_SOURCES = tests/fixtures/broken-plugin.c
 tests_fixtures_newer_minor_la_CFLAGS = $(plugin_cflags) -DBROKEN_MINOR -DFIXTURE_NAME=\"newer-minor\"
@@ -222,3 +228,10 @@ check_LTLIBRARIES += tests/fixtures/exit-load.la
 tests_fixtures_exit_load_la_SOURCES = tests/fixtures/crash-plugin.c
 tests_fixtures_exit_load_la_CFLAGS = $(plugin_cflags) -DEXIT_IN_CONSTRUCTOR -DFIXTURE_NAME=\"exit-load\"
 tests_fixtures_exit_load_la_LDFLAGS = $(fixture_ldflags)
+
+# The instruction bytes at RIP of a stopped vCPU (issue 13).
+check_PROGRAMS += tests/unit/test_x86_walk
+TESTS += tests/unit/test_x86_walk
+tests_unit_test_x86_walk_SOURCES = tests/unit/test_x86_walk.c
+tests_unit_test_x86_walk_CFLAGS = $(core_test_cflags)
+tests_unit_test_x86_walk_LDADD = $(core_test_ldadd)

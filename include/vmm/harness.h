@@ -2,10 +2,14 @@
 /*
  * vmm/harness.h - a fake host for unit-testing plugins without a hypervisor.
  *
- * The harness loads a plugin .so exactly as vmmctl does, hands each instance
+ * The harness loads a plugin .so exactly as vmmctl does (the core's own
+ * loader: same search path, same checks, same refusals), hands each instance
  * a complete struct vmm_host, and lets a test play the guest: bus accesses,
  * IRQ line levels, a stepped virtual clock, a capturing character backend
- * per device.  Link with -lvmm-harness.
+ * per device.  A test builds with pkg-config (vmm-harness.pc):
+ *	cc $(pkg-config --cflags cmocka vmm-harness) -o test test.c \
+ *	   $(pkg-config --libs cmocka vmm-harness)
+ * See vmm-plugin(7), THE HARNESS, and the installed examples.
  *
  * Error convention: functions returning int return 0 on success or a
  * negative errno; functions returning a pointer return NULL on failure and
@@ -88,8 +92,14 @@ void *vmm_harness_ram(struct vmm_harness *h, size_t *size);
 /**
  * vmm_harness_create_device() - load a device plugin and create one instance.
  * @h: the harness.
- * @plugin: a path containing '/', or a bare plugin name looked up as NAME.so
- *	in the colon-separated directories of $VMM_PLUGIN_PATH.
+ * @plugin: a bare plugin name, found as vmmctl finds it: NAME.so in the
+ *	colon-separated directories of $VMM_PLUGIN_PATH, then in the installed
+ *	plugin directory (`pkg-config --variable=plugindir vmm-plugin`); or a
+ *	path containing '/' to a file DIR/NAME.so, what `vmmctl -P DIR` opens.
+ *	Either way the file must declare the name it is named by (NAME.so holds
+ *	plugin NAME) and every check vmmctl makes is made, by the same code with
+ *	the same one-line messages.  Several devices of one plugin share the
+ *	file; plugins stay loaded until vmm_harness_free().
  * @instance: the instance name the device sees (and log lines carry).
  * @props: "name=value" strings, NULL-terminated; NULL for none.  Each value
  *	is validated against the plugin's schema as a config file's would be.

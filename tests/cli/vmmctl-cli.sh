@@ -25,6 +25,12 @@ expect 0 'irqchip +one of kernel, split, emulated' "$VMMCTL" plugins describe kv
 expect 2 "no plugin named 'nope'" "$VMMCTL" plugins describe nope
 # (check on the shipped machines, which builds them on /dev/kvm: check.sh)
 expect 2 "/nonexistent.conf: cannot read" "$VMMCTL" check /nonexistent.conf
+# describe shows ranges in the notation of the errors (issue 13): 0..0xfff8 in
+# both.
+expect 0 'base +int 0\.\.0xfff8, default 0x3f8' "$VMMCTL" plugins describe uart16550
+expect 2 "property 'base': \"0x10000\" is out of range 0\.\.0xfff8" sh -c \
+	"printf 'memory = 4M\\nhypervisor \"kvm\" { }\\ndevice \"c\" { plugin = \"uart16550\" base = 0x10000 }\\n' |
+	 '$VMMCTL' check /dev/stdin"
 
 # Hostile configs: one line naming the file and the line, status 2, never a
 # crash (libconfuse recursed once per open section) nor minutes of parsing
@@ -76,6 +82,13 @@ gzip -c "$GUESTS/hello.elf" >"$TMPD/hello.gz"
 expect 2 "hello.gz: a gzip-compressed file, neither an ELF nor a bzImage" "$VMMCTL" run --kernel "$TMPD/hello.gz"
 head -c 1048576 /dev/zero >"$TMPD/big.bin"
 expect 2 "big.bin: neither an ELF nor a bzImage; a flat real-mode binary needs format = .flat." "$VMMCTL" run --kernel "$TMPD/big.bin"
+
+# An instruction KVM cannot emulate (an x87 load from the unbacked VGA
+# window, real mode: mov ax,0xa000; mov ds,ax; fld dword [0]; hlt): status 4
+# and the bytes at RIP, so an author sees what the guest did (issue 13).
+printf '\270\000\240\216\330\331\006\000\000\364' >"$TMPD/fld.bin"
+expect 4 "vCPU 0: instruction emulation failed on the bytes d9 06 00 00 f4 .*at rip 0x8005" \
+	"$VMMCTL" run --format flat --kernel "$TMPD/fld.bin"
 
 # SIGTERM ends a running guest cleanly with 128+15.
 printf '\353\376' >"$TMPD/spin.bin"   # jmp $

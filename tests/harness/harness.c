@@ -113,7 +113,7 @@ struct vmm_harness_dev {
 	struct vmm_harness_dev *next;
 	struct vmm_harness *h;
 	char *name;
-	struct vmm_loaded_plugin plugin;
+	const struct vmm_loaded_plugin *plugin; /* in h->plugins */
 	const struct vmm_device_ops *ops;
 	struct vmm_propset *props;
 	void *state;
@@ -167,6 +167,9 @@ struct vmm_block {
 };
 
 struct vmm_harness {
+	/* The plugins loaded, as vmmctl keeps them: one set, by the core's
+	 * loader, each file once, unloaded when the harness is freed. */
+	struct vmm_plugin_set *plugins;
 	struct vmm_harness_dev *devs; /* newest first */
 	struct harness_backend *backends;
 	/* The core's own buses: the same rules under test as under vmmctl. */
@@ -716,7 +719,7 @@ static struct vmm_char *host_char_open(const struct vmm_host *host, const char *
 				       const struct vmm_char_client *client, void *opaque)
 {
 	struct vmm_harness_dev *dev = dev_of(host);
-	const struct vmm_prop_desc *d = vmm_prop_find(dev->plugin.desc->props, prop);
+	const struct vmm_prop_desc *d = vmm_prop_find(dev->plugin->desc->props, prop);
 	struct vmm_char *c, **tail = &dev->chr;
 
 	/* The harness connects every backend name to its capture buffer, but
@@ -831,7 +834,7 @@ static struct vmm_block *host_block_open(const struct vmm_host *host, const char
 					 struct vmm_block_info *info)
 {
 	struct vmm_harness_dev *dev = dev_of(host);
-	const struct vmm_prop_desc *d = vmm_prop_find(dev->plugin.desc->props, prop);
+	const struct vmm_prop_desc *d = vmm_prop_find(dev->plugin->desc->props, prop);
 	const char *ref = d && d->type == VMM_PROP_STRING ? vmm_propset_get_str(dev->props, prop) : NULL;
 	struct harness_backend *be;
 	struct vmm_block *b;
@@ -882,7 +885,7 @@ static struct vmm_net *host_net_open(const struct vmm_host *host, const char *pr
 				     struct vmm_net_info *info)
 {
 	struct vmm_harness_dev *dev = dev_of(host);
-	const struct vmm_prop_desc *d = vmm_prop_find(dev->plugin.desc->props, prop);
+	const struct vmm_prop_desc *d = vmm_prop_find(dev->plugin->desc->props, prop);
 	const char *ref = d && d->type == VMM_PROP_STRING ? vmm_propset_get_str(dev->props, prop) : NULL;
 	struct harness_backend *be;
 	struct vmm_net *n;
@@ -1127,6 +1130,11 @@ struct vmm_harness *vmm_harness_new(void)
 	if (!h)
 		return NULL;
 	h->quiet = getenv("VMM_HARNESS_QUIET") != NULL;
+	h->plugins = vmm_plugin_set_new();
+	if (!h->plugins) {
+		free(h);
+		return NULL;
+	}
 	vmm_bus_init(&h->bus[VMM_BUS_PIO], "pio", 0x10000, VMM_BUS_BYTES);
 	vmm_bus_init(&h->bus[VMM_BUS_MMIO], "mmio", 0, VMM_BUS_BYTES);
 	vmm_bus_init(&h->bus[VMM_BUS_MSR], "msr", 0x100000000ull, VMM_BUS_REGISTERS);
@@ -1169,6 +1177,8 @@ void vmm_harness_free(struct vmm_harness *h)
 	for (int b = 0; b < VMM_BUS_COUNT; b++)
 		vmm_bus_destroy(&h->bus[b]);
 	ram_free(h);
+	/* After every device and backend: their code lives in these. */
+	vmm_plugin_set_free(h->plugins);
 	free(h);
 }
 
@@ -1200,22 +1210,27 @@ void *vmm_harness_ram(struct vmm_harness *h, size_t *size)
 
 /* ---- devices ---- */
 
-/* A path is used as it is; a bare NAME is NAME.so on $VMM_PLUGIN_PATH. */
-static char *find_plugin(const char *name)
+/*
+ * Load @spec into the harness's plugin set exactly as vmmctl would: a bare
+ * name is NAME.so on vmmctl's search path without -P ($VMM_PLUGIN_PATH, then
+ * the installed plugin directory); a path is what `vmmctl -P its-directory
+ * NAME` opens, so it must be NAME.so holding plugin NAME.  The refusals are
+ * the loader's own lines, word for word vmmctl's.
+ */
+static const struct vmm_loaded_plugin *load_plugin(struct vmm_harness *h, const char *spec)
 {
-	const char *path = getenv("VMM_PLUGIN_PATH");
-	char *found;
+	const struct vmm_loaded_plugin *p = NULL;
+	char err[8448];
+	char *path = vmm_plugin_search_path(NULL, 0);
 
-	if (strchr(name, '/'))
-		return strdup(name);
-	if (!path || !*path) {
-		fail("plugin '%s': VMM_PLUGIN_PATH is not set", name);
+	if (!path) {
+		fail("out of memory");
 		return NULL;
 	}
-	found = vmm_plugin_find_file(path, name);
-	if (!found)
-		fail("no plugin named '%s' on VMM_PLUGIN_PATH %s", name, path);
-	return found;
+	if (vmm_plugin_set_open(h->plugins, path, spec, &p, err, sizeof(err)))
+		fail("%s", err);
+	free(path);
+	return p;
 }
 
 static void dev_release(struct vmm_harness_dev *dev)
@@ -1301,7 +1316,6 @@ static void dev_release(struct vmm_harness_dev *dev)
 		free(c);
 	}
 	vmm_propset_free(dev->props);
-	vmm_plugin_unload(&dev->plugin);
 	free(dev->name);
 	free(dev);
 }
@@ -1340,8 +1354,6 @@ struct vmm_harness_dev *vmm_harness_create_device(struct vmm_harness *h, const c
 						  const char *instance, const char *const *props)
 {
 	struct vmm_harness_dev *dev;
-	char err[8448];
-	char *file;
 	int rc;
 
 	if (!h || !plugin || !instance)
@@ -1353,23 +1365,15 @@ struct vmm_harness_dev *vmm_harness_create_device(struct vmm_harness *h, const c
 	dev->h = h;
 	dev->name = strdup(instance);
 	dev->owner.name = dev->name;
-	file = find_plugin(plugin);
-	if (!dev->name || !file)
+	if (!dev->name || !(dev->plugin = load_plugin(h, plugin)))
 		goto out_free_dev;
-
-	rc = vmm_plugin_load_file(file, &dev->plugin, err, sizeof(err));
-	free(file);
-	if (rc) {
-		fail("%s", err);
+	if (dev->plugin->desc->kind != VMM_PLUGIN_DEVICE) {
+		fail("%s: plugin '%s' is a %s, not a device", instance, dev->plugin->desc->name,
+		     vmm_plugin_kind_name(dev->plugin->desc->kind));
 		goto out_free_dev;
 	}
-	if (dev->plugin.desc->kind != VMM_PLUGIN_DEVICE) {
-		fail("%s: plugin '%s' is a %s, not a device", instance, dev->plugin.desc->name,
-		     vmm_plugin_kind_name(dev->plugin.desc->kind));
-		goto out_free_dev;
-	}
-	dev->ops = dev->plugin.ops;
-	dev->props = vmm_propset_new(dev->plugin.desc->props);
+	dev->ops = dev->plugin->ops;
+	dev->props = vmm_propset_new(dev->plugin->desc->props);
 	if (!dev->props || apply_props(dev, props))
 		goto out_free_dev;
 
@@ -1381,7 +1385,7 @@ struct vmm_harness_dev *vmm_harness_create_device(struct vmm_harness *h, const c
 	if (rc) {
 		h->depth--;
 		h->devs = dev->next;
-		fail("%s: create() of plugin '%s' failed: %s", instance, dev->plugin.desc->name,
+		fail("%s: create() of plugin '%s' failed: %s", instance, dev->plugin->desc->name,
 		     strerror(-rc));
 		dev_release(dev);
 		return NULL;
@@ -1400,8 +1404,6 @@ int vmm_harness_add_backend(struct vmm_harness *h, const char *name, const char 
 {
 	struct harness_backend *be;
 	struct vmm_harness_dev *inst;
-	char err[8448];
-	char *file;
 	int rc = -ENOMEM;
 
 	if (!h || !name || !plugin)
@@ -1414,27 +1416,20 @@ int vmm_harness_add_backend(struct vmm_harness *h, const char *name, const char 
 	inst->h = h;
 	inst->name = strdup(name);
 	inst->owner.name = inst->name;
-	file = find_plugin(plugin);
-	if (!inst->name || !file) {
+	if (!inst->name || !(inst->plugin = load_plugin(h, plugin))) {
 		rc = -ENOENT;
 		goto out_free_inst;
 	}
-	rc = vmm_plugin_load_file(file, &inst->plugin, err, sizeof(err));
-	free(file);
-	if (rc) {
-		fail("%s", err);
-		goto out_free_inst;
-	}
-	const struct vmm_backend_ops *ops = inst->plugin.ops;
-	if (inst->plugin.desc->kind != VMM_PLUGIN_BACKEND ||
+	const struct vmm_backend_ops *ops = inst->plugin->ops;
+	if (inst->plugin->desc->kind != VMM_PLUGIN_BACKEND ||
 	    (ops->type != VMM_BACKEND_BLOCK && ops->type != VMM_BACKEND_NET &&
 	     ops->type != VMM_BACKEND_CHAR)) {
 		fail("%s: plugin '%s' is not a block, net or char backend", name,
-		     inst->plugin.desc->name);
+		     inst->plugin->desc->name);
 		rc = -EINVAL;
 		goto out_free_inst;
 	}
-	inst->props = vmm_propset_new(inst->plugin.desc->props);
+	inst->props = vmm_propset_new(inst->plugin->desc->props);
 	if (!inst->props) {
 		rc = -ENOMEM;
 		goto out_free_inst;
@@ -1446,11 +1441,11 @@ int vmm_harness_add_backend(struct vmm_harness *h, const char *name, const char 
 	be->inst = inst;
 	be->type = ops->type;
 	if (ops->type == VMM_BACKEND_NET)
-		be->net_ops = inst->plugin.ops;
+		be->net_ops = inst->plugin->ops;
 	else if (ops->type == VMM_BACKEND_CHAR)
-		be->char_ops = inst->plugin.ops;
+		be->char_ops = inst->plugin->ops;
 	else
-		be->ops = inst->plugin.ops;
+		be->ops = inst->plugin->ops;
 	be->next = h->backends;
 	h->backends = be;
 	enter(h);
@@ -1458,7 +1453,7 @@ int vmm_harness_add_backend(struct vmm_harness *h, const char *name, const char 
 	leave(h);
 	if (rc) {
 		h->backends = be->next;
-		fail("%s: open() of plugin '%s' failed: %s", name, inst->plugin.desc->name,
+		fail("%s: open() of plugin '%s' failed: %s", name, inst->plugin->desc->name,
 		     strerror(-rc));
 		goto out_free_inst;
 	}

@@ -25,3 +25,10 @@ tests_unit_test_harness_LDADD = tests/harness/libvmm-harness.la $(CMOCKA_LIBS)
 
 TESTS += tests/harness/check-exports.sh
 EXTRA_DIST += tests/harness/check-exports.sh
+
+# The harness and vmmctl refuse the same files with the same lines (issue 13).
+check_PROGRAMS += tests/harness/harness-load
+tests_harness_harness_load_SOURCES = tests/harness/harness-load.c
+tests_harness_harness_load_LDADD = tests/harness/libvmm-harness.la
+TESTS += tests/harness/parity.sh
+EXTRA_DIST += tests/harness/parity.sh

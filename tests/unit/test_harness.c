@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <vmm/harness.h>
@@ -188,6 +189,36 @@ static void test_bad_props_refused(void **state)
 	assert_null(fake(f->h, "x", noeq));
 	assert_null(vmm_harness_create_device(f->h, "no-such-plugin", "x", NULL));
 	assert_null(vmm_harness_create_device(f->h, "/nonexistent/x.so", "x", NULL));
+}
+
+/* The harness loads as vmmctl does (issue 13): a second device of the same
+ * file shares it, and a file is what vmmctl could open, NAME.so declaring
+ * NAME.  tests/harness/parity.sh compares the refusals with vmmctl's. */
+static void test_plugin_files_as_vmmctl(void **state)
+{
+	struct fixture *f = *state;
+	char path[4096];
+	static const char *const other[] = { "pio_base=0x300", "ctl=0x310", "mmio_base=0x20000000", "msr=0x4b564e00", NULL };
+
+	assert_non_null(fake(f->h, "fake1", other));
+	snprintf(path, sizeof(path), "%s/tests/fixtures/.libs/misnamed.so", getenv("VMM_BUILDDIR"));
+	assert_null(vmm_harness_create_device(f->h, path, "x", NULL));
+	/* A good plugin, but in a file vmmctl would never open. */
+	char copy[] = "/tmp/vmm-harness-XXXXXX.plugin";
+	int out = mkstemps(copy, 7);
+	assert_true(out >= 0);
+	snprintf(path, sizeof(path), "%s/tests/fixtures/.libs/good.so", getenv("VMM_BUILDDIR"));
+	FILE *in = fopen(path, "rb");
+	assert_non_null(in);
+	char buf[4096];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		assert_int_equal(write(out, buf, n), (ssize_t)n);
+	fclose(in);
+	close(out);
+	assert_null(vmm_harness_create_device(f->h, copy, "x", NULL));
+	unlink(copy);
+	assert_non_null(vmm_harness_create_device(f->h, path, "x", NULL));
 }
 
 static void test_irq_level_and_raises(void **state)
@@ -390,6 +421,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_overlap_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_length_and_wrap_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_props_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plugin_files_as_vmmctl, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_irq_level_and_raises, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_irq_is_wired_or, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timers_fire_in_deadline_order, setup, teardown),
