@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define VMM_ABI_MAJOR 1
-#define VMM_ABI_MINOR 5 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
+#define VMM_ABI_MINOR 6 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
 			 * 1.2: block and net backends, write notifications
 			 * (ioeventfd);
 			 * 1.3: net link changes; irqfd for level-triggered
@@ -33,7 +33,10 @@ extern "C" {
 			 * 1.4: character backend connections (a client
 			 * on a socket comes and goes);
 			 * 1.5: an IOAPIC's level-triggered messages told to
-			 * the hypervisor as its entries change (msi_route) */
+			 * the hypervisor as its entries change (msi_route);
+			 * 1.6: vCPU registers by id (vcpu_reg_get/set,
+			 * KVM's ONE_REG ids), arm64 vCPU start state and
+			 * GIC INTIDs as interrupt lines (hypervisor.h) */
 
 /* Name of the symbol the loader looks up with dlsym(). */
 #define VMM_PLUGIN_ENTRY_SYMBOL "vmm_plugin_entry"
