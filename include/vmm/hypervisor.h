@@ -157,6 +157,13 @@ struct vmm_msr_entry {
 #define VMM_REG_ARM64_SP     VMM_REG_ARM64_CORE(62)      /* SP_EL0 */
 #define VMM_REG_ARM64_PC     VMM_REG_ARM64_CORE(64)
 #define VMM_REG_ARM64_PSTATE VMM_REG_ARM64_CORE(66)
+/* arm64 system registers: KVM_REG_ARM64_SYSREG with op0, op1, CRn, CRm,
+ * op2 in bits 15:14, 13:11, 10:7, 6:3, 2:0 (ARM ARM, D19 the system
+ * register encodings). */
+#define VMM_REG_ARM64_SYSREG(op0, op1, crn, crm, op2)                                   \
+	(0x6030000000130000ull | (uint64_t)(op0) << 14 | (uint64_t)(op1) << 11 |        \
+	 (uint64_t)(crn) << 7 | (uint64_t)(crm) << 3 | (uint64_t)(op2))
+#define VMM_REG_ARM64_MPIDR_EL1 VMM_REG_ARM64_SYSREG(3, 0, 0, 0, 5)
 
 /* PSTATE values (ARM ARM, C5.2.19 SPSR_EL2: M[3:0] and the DAIF bits). */
 #define VMM_ARM64_PSTATE_EL1H 0x5u        /* EL1 with SP_EL1 */
