@@ -26,6 +26,7 @@
 
 #include <vmm/vmm.h>
 #include "core/acpi.h"
+#include "core/arch-arm64.h"
 #include "core/block.h"
 #include "core/net.h"
 #include "core/table.h"
@@ -1150,7 +1151,7 @@ static int host_describe(const struct vmm_host *h, const struct vmm_device_desc 
 	struct vmm_machine *m = in->m;
 
 	if (!d || d->size < offsetof(struct vmm_device_desc, nres) + sizeof(d->nres) ||
-	    d->kind > VMM_DESC_RTC || d->nres > VMM_MAX_DESC_RES || (d->nres && !d->res) ||
+	    d->kind > VMM_DESC_GICV3 || d->nres > VMM_MAX_DESC_RES || (d->nres && !d->res) ||
 	    (d->acpi_hid && strlen(d->acpi_hid) != 7 && strlen(d->acpi_hid) != 8)) {
 		vmm_log(VMM_LOG_ERROR, in->name, "describe: bad description (kind, _HID of 7 or 8 "
 			"characters, at most %d resources)", VMM_MAX_DESC_RES);
@@ -1189,7 +1190,7 @@ static int build_firmware_tables(struct vmm_machine *m)
 	uint8_t *mem = vmm_machine_ram(m, VMM_ACPI_BASE, VMM_ACPI_SIZE);
 	char err[256];
 
-	if (!mem)
+	if (!mem || vmm_machine_is_arm64(m)) /* arm64: a device tree instead (core/arch-arm64.c) */
 		return 0;
 	uint64_t rsdp = 0;
 	int rc = vmm_acpi_build(&in, mem, VMM_ACPI_BASE, VMM_ACPI_SIZE, &rsdp, err, sizeof(err));
@@ -1470,7 +1471,10 @@ static int setup_ram(struct vmm_machine *m)
 	m->ram[0].gpa = 0;
 	m->ram[0].size = low;
 	m->nram = 1;
-	if (total > low) {
+	if (vmm_machine_is_arm64(m)) { /* one region from 1 GiB (core/arch-arm64.h) */
+		m->ram[0].gpa = VMM_ARM64_RAM_BASE;
+		m->ram[0].size = total;
+	} else if (total > low) {
 		m->ram[1].gpa = 0x100000000ull;
 		m->ram[1].size = total - low;
 		m->nram = 2;
@@ -1508,6 +1512,8 @@ static void reserve_mmio(struct vmm_machine *m)
 
 	for (unsigned i = 0; i < m->nram; i++)
 		vmm_bus_reserve(mmio, m->ram[i].gpa, m->ram[i].size, "guest RAM");
+	if (vmm_machine_is_arm64(m))
+		return; /* none of the x86 windows */
 	if (m->irq_mode != VMM_IRQ_EMULATED)
 		vmm_bus_reserve(mmio, 0xfee00000, 0x100000, "the local APIC window of the hypervisor");
 	if (m->irq_mode == VMM_IRQ_KERNEL)
@@ -1621,7 +1627,7 @@ int vmm_machine_create(const struct vmm_machine_config *cfg, struct vmm_plugin_s
 	rc = build_firmware_tables(m);
 	if (rc)
 		goto out_destroy;
-	rc = vmm_boot_load(m);
+	rc = vmm_machine_is_arm64(m) ? vmm_arm64_boot(m) : vmm_boot_load(m);
 	if (rc)
 		goto out_destroy;
 	*out = m;
