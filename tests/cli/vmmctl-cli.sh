@@ -24,6 +24,9 @@ expect 0 'chardev +string, default "stdio"' "$VMMCTL" plugins describe uart16550
 expect 0 'irqchip +one of kernel, split, emulated' "$VMMCTL" plugins describe kvm
 expect 2 "no plugin named 'nope'" "$VMMCTL" plugins describe nope
 for conf in "$VMM_SRCDIR"/machines/*.conf; do
+	# An arm64 machine is checked by an arm64 vmmctl (nested-arm64.sh):
+	# its kvm plugin has other irqchip choices.
+	case $conf in */arm64-*.conf) [ "$(uname -m)" = aarch64 ] || continue ;; esac
 	expect 0 ": ok: kvm, " "$VMMCTL" check "$conf"
 done
 expect 2 "/nonexistent.conf: cannot read" "$VMMCTL" check /nonexistent.conf
