@@ -36,7 +36,9 @@ extern "C" {
 			 * the hypervisor as its entries change (msi_route);
 			 * 1.6: vCPU registers by id (vcpu_reg_get/set,
 			 * KVM's ONE_REG ids), arm64 vCPU start state and
-			 * GIC INTIDs as interrupt lines (hypervisor.h) */
+			 * GIC INTIDs as interrupt lines (hypervisor.h); a
+			 * GICv3 described for device trees
+			 * (VMM_DESC_GICV3, host.h) */
 
 /* Name of the symbol the loader looks up with dlsym(). */
 #define VMM_PLUGIN_ENTRY_SYMBOL "vmm_plugin_entry"
