@@ -84,6 +84,19 @@ static bool hv_has_regs(const struct vmm_machine *m)
 	       o->vcpu_reg_get && o->vcpu_reg_set;
 }
 
+void vmm_arm64_log_crash(struct vmm_machine *m, void *vcpu, unsigned index, const char *what)
+{
+	uint64_t pc, pstate;
+
+	if (hv_has_regs(m) &&
+	    VMM_AS(HV_WHO(m), m->hv_ops->vcpu_reg_get(vcpu, VMM_REG_ARM64_PC, &pc)) == 0 &&
+	    VMM_AS(HV_WHO(m), m->hv_ops->vcpu_reg_get(vcpu, VMM_REG_ARM64_PSTATE, &pstate)) == 0)
+		vmm_log(VMM_LOG_ERROR, NULL, "vCPU %u: %s at pc 0x%" PRIx64 " (pstate 0x%" PRIx64 ")",
+			index, what, pc, pstate);
+	else
+		vmm_log(VMM_LOG_ERROR, NULL, "vCPU %u: %s", index, what);
+}
+
 static int set_reg(struct vmm_machine *m, uint64_t id, uint64_t v, const char *name)
 {
 	int rc = VMM_AS(HV_WHO(m), m->hv_ops->vcpu_reg_set(m->vcpus[0].hv, id, &v));

@@ -42,6 +42,10 @@ struct vmm_machine;
  */
 int vmm_arm64_boot(struct vmm_machine *m);
 
+/* "vCPU N: WHAT at pc 0x... (sp_el1 0x...)", or without the registers
+ * when the hypervisor cannot read them: a crashed arm64 guest's line. */
+void vmm_arm64_log_crash(struct vmm_machine *m, void *vcpu, unsigned index, const char *what);
+
 /* True for an arm64 machine (see above); the hypervisor is loaded. */
 bool vmm_machine_is_arm64(const struct vmm_machine *m);
 

@@ -164,7 +164,8 @@ static void check_irq_lines(struct vmm_machine *m)
 		if (!taken)
 			vmm_log(VMM_LOG_WARN, m->irq[i].user,
 				"IRQ line %u reaches no interrupt controller (irqchip = %s): its "
-				"interrupts are lost", i, m->irq_mode == VMM_IRQ_SPLIT ? "split" : "emulated");
+				"interrupts are lost", i, m->irq_mode == VMM_IRQ_SPLIT ? "split"
+				: vmm_machine_is_arm64(m) ? "none" : "emulated");
 	}
 }
 
@@ -1676,7 +1677,9 @@ static void dispatch_mmio(struct vmm_machine *m, struct vmm_vcpu *v, struct vmm_
 static void log_guest_crash(struct vmm_machine *m, struct vmm_vcpu *v, const char *what)
 {
 	struct vmm_x86_regs r;
-	if (m->hv_ops->vcpu_get_regs && VMM_AS(HV_WHO(m), m->hv_ops->vcpu_get_regs(v->hv, &r)) == 0)
+	if (vmm_machine_is_arm64(m))
+		vmm_arm64_log_crash(m, v->hv, v->index, what);
+	else if (m->hv_ops->vcpu_get_regs && VMM_AS(HV_WHO(m), m->hv_ops->vcpu_get_regs(v->hv, &r)) == 0)
 		vmm_log(VMM_LOG_ERROR, NULL, "vCPU %u: %s at rip 0x%" PRIx64 " (rsp 0x%" PRIx64 ")",
 			v->index, what, r.rip, r.rsp);
 	else

@@ -206,6 +206,11 @@ guest() { # NAME STATUS PATTERN [STDERR-PATTERN]
 guest hello 0 'Hello from an arm64 vmm guest: EL1, DAIF masked, x0 -> device tree$'
 guest reset 6 'arm64 guest: asking for a reset$'
 guest nisv 4 'arm64 guest: a store pair to the UART next$' 'without a valid syndrome'
+# ...and the crash line names the guest's PC (vcpu_reg_get), in the Image at 0x40000000.
+grep -q '^A64-GUEST-ERR nisv: .*internal error.* at pc 0x400000[0-9a-f][0-9a-f] ' "$LOG" ||
+	bad "arm64 guest nisv: the crash line does not name a pc in the Image"
+grep -q '^A64-GUEST-ERR hello: .*IRQ line 33 reaches no interrupt controller (irqchip = none)' "$LOG" ||
+	bad "arm64 guest hello: the unconnected line's warning does not say irqchip = none"
 guest gic 0 "arm64 guest: a GICv3 distributor at 0x08000000 and the pl031's time$"
 # Linux: reached its /init with every vCPU, its timer ticks (a 1 s sleep
 # advanced the uptime), the pl031 gave a date, and poweroff ended vmmctl
