@@ -320,7 +320,7 @@ static int check_overlaps(const struct vmm_fdt_machine *m, char *err, size_t err
 			 m->ram[i].size);
 		rc = add_claim(&cl, &n, &cap, m->ram[i].base, m->ram[i].size, what);
 	}
-	if (!rc)
+	if (!rc && m->gic.version)
 		rc = add_claim(&cl, &n, &cap, m->gic.dist.base, m->gic.dist.size, "the GIC distributor");
 	if (!rc && m->gic.version == 2)
 		rc = add_claim(&cl, &n, &cap, m->gic.cpu_if.base, m->gic.cpu_if.size,
@@ -395,11 +395,14 @@ static int check_machine(const struct vmm_fdt_machine *m, char *err, size_t errl
 			 m->psci_version >> 16, m->psci_version & 0xffff);
 		return -EINVAL;
 	}
-	if (g->version != 2 && g->version != 3) {
-		snprintf(err, errlen, "GIC version %u: 2 or 3 is needed", g->version);
+	if (g->version != 0 && g->version != 2 && g->version != 3) {
+		snprintf(err, errlen, "GIC version %u: 2 or 3 is needed (0: none)", g->version);
 		return -EINVAL;
 	}
-	if (!range_ok(g->dist.base, g->dist.size)) {
+	if (g->version == 0) {
+		/* No interrupt controller (a guest that polls): nothing of it
+		 * to check, nor timer PPIs to place. */
+	} else if (!range_ok(g->dist.base, g->dist.size)) {
 		snprintf(err, errlen, "the GIC distributor's range is empty or wraps");
 		return -EINVAL;
 	}
@@ -413,7 +416,7 @@ static int check_machine(const struct vmm_fdt_machine *m, char *err, size_t errl
 				 GICV2_MAX_CPUS);
 			return -EINVAL;
 		}
-	} else {
+	} else if (g->version == 3) {
 		if (!g->nredist || !g->redist) {
 			snprintf(err, errlen, "a GICv3 needs at least one redistributor region");
 			return -EINVAL;
@@ -428,7 +431,7 @@ static int check_machine(const struct vmm_fdt_machine *m, char *err, size_t errl
 		snprintf(err, errlen, "a GIC with %u INTIDs has no SPIs", g->nr_irqs);
 		return -EINVAL;
 	}
-	if (!timer_irqs_default(m))
+	if (g->version && !timer_irqs_default(m))
 		for (int i = 0; i < 4; i++)
 			if (m->timer_irq[i] < GIC_FIRST_PPI || m->timer_irq[i] >= GIC_FIRST_SPI) {
 				snprintf(err, errlen, "timer interrupt %d is INTID %u, not a PPI (16-31)",
@@ -703,7 +706,7 @@ static void write_clock(struct writer *w, const struct vmm_fdt_machine *m)
 	end_node(w);
 }
 
-static void write_device(struct writer *w, const struct vmm_device_desc *d)
+static void write_device(struct writer *w, const struct vmm_device_desc *d, bool gic)
 {
 	size_t room = strlen(d->fdt_compatible) + 1, clen = 0;
 	char *compat = malloc(room), generic[NAME_MAX_LEN + 1], name[NODE_NAME_ROOM];
@@ -734,7 +737,7 @@ static void write_device(struct writer *w, const struct vmm_device_desc *d)
 	begin_node(w, name);
 	prop(w, "compatible", compat, (int)clen);
 	prop_cells(w, "reg", reg, 4 * nreg);
-	if (nirq)
+	if (nirq && gic)
 		prop_cells(w, "interrupts", irq, 3 * nirq);
 	if (list_has(compat, clen, "arm,primecell")) {
 		/* pl011.yaml: UARTCLK then PCLK; other PrimeCells (pl031) take
@@ -774,17 +777,22 @@ static int write_tree(const struct vmm_fdt_machine *m, void *buf, int size)
 	prop(&w, "compatible", root_compat, sizeof(root_compat));
 	prop_u32(&w, "#address-cells", 2);
 	prop_u32(&w, "#size-cells", 2);
-	prop_u32(&w, "interrupt-parent", PHANDLE_GIC); /* 2.4.1: inherited by every node */
+	if (m->gic.version) /* 0: no interrupt controller at all */
+		prop_u32(&w, "interrupt-parent", PHANDLE_GIC); /* 2.4.1: inherited by every node */
 	write_chosen(&w, m);
 	write_memory(&w, m);
 	write_cpus(&w, m);
 	write_psci(&w, m);
-	write_gic(&w, m);
-	write_timer(&w, m);
+	if (m->gic.version) {
+		write_gic(&w, m);
+		/* arm,arch_timer.yaml requires its interrupts: without a GIC
+		 * there is no timer node (Linux then has no clock event). */
+		write_timer(&w, m);
+	}
 	write_clock(&w, m);
 	for (size_t i = 0; i < m->ndescs; i++)
 		if (is_device(&m->descs[i]))
-			write_device(&w, &m->descs[i]);
+			write_device(&w, &m->descs[i], m->gic.version != 0);
 	end_node(&w);
 	if (!w.e)
 		w.e = fdt_finish(buf);

@@ -6,8 +6,7 @@
  * arguments), into a DTB a Linux arm64 kernel accepts.  It knows nothing of
  * plugins, KVM or the machine runtime, so tests drive it with plain arrays.
  *
- * Who calls it: nobody yet.  The arm64 boot path (core/boot.c, once an
- * arm64 machine exists) will fill a struct vmm_fdt_machine from the machine
+ * Who calls it: the arm64 boot path (core/arch-arm64.c) fills a struct vmm_fdt_machine from the machine
  * (RAM regions, each vCPU's MPIDR_EL1, the gic and arm-timer plugins'
  * descriptions, the devices' descriptions), build the blob and copy it into
  * guest RAM for the kernel (x0 holds its address, arm64 booting.rst);
@@ -68,7 +67,11 @@ struct vmm_fdt_region {
  * How the plugin hands this to the core (say a VMM_DESC_GIC description)
  * is the arm64 integration's choice; this is what the tree needs. */
 struct vmm_fdt_gic {
-	unsigned version;                    /* 2 (GICv2) or 3 (GICv3) */
+	unsigned version;                    /* 2 (GICv2) or 3 (GICv3); 0: none, for a
+					      * guest that polls (issue 10's first light):
+					      * no GIC, no interrupt-parent, no timer node,
+					      * and device nodes without `interrupts`
+					      * (their IRQs are still checked as SPIs) */
 	struct vmm_fdt_region dist;          /* GICD */
 	struct vmm_fdt_region cpu_if;        /* GICv2: GICC; GICv3: unused */
 	const struct vmm_fdt_region *redist; /* GICv3: GICR regions, in order */

@@ -26,6 +26,7 @@
 
 #include <vmm/vmm.h>
 #include "core/acpi.h"
+#include "core/arch-arm64.h"
 #include "core/block.h"
 #include "core/net.h"
 #include "core/table.h"
@@ -194,7 +195,8 @@ static void check_irq_lines(struct vmm_machine *m)
 		if (!taken)
 			vmm_log(VMM_LOG_WARN, m->irq[i].user,
 				"IRQ line %u reaches no interrupt controller (irqchip = %s): its "
-				"interrupts are lost", i, m->irq_mode == VMM_IRQ_SPLIT ? "split" : "emulated");
+				"interrupts are lost", i, m->irq_mode == VMM_IRQ_SPLIT ? "split"
+				: vmm_machine_is_arm64(m) ? "none" : "emulated");
 	}
 }
 
@@ -1197,7 +1199,7 @@ static int host_describe(const struct vmm_host *h, const struct vmm_device_desc 
 	struct vmm_machine *m = in->m;
 
 	if (!d || d->size < offsetof(struct vmm_device_desc, nres) + sizeof(d->nres) ||
-	    d->kind > VMM_DESC_RTC || d->nres > VMM_MAX_DESC_RES || (d->nres && !d->res) ||
+	    d->kind > VMM_DESC_GICV3 || d->nres > VMM_MAX_DESC_RES || (d->nres && !d->res) ||
 	    (d->acpi_hid && strlen(d->acpi_hid) != 7 && strlen(d->acpi_hid) != 8)) {
 		vmm_log(VMM_LOG_ERROR, in->name, "describe: bad description (kind, _HID of 7 or 8 "
 			"characters, at most %d resources)", VMM_MAX_DESC_RES);
@@ -1236,7 +1238,7 @@ static int build_firmware_tables(struct vmm_machine *m)
 	uint8_t *mem = vmm_machine_ram(m, VMM_ACPI_BASE, VMM_ACPI_SIZE);
 	char err[256];
 
-	if (!mem)
+	if (!mem || vmm_machine_is_arm64(m)) /* arm64: a device tree instead (core/arch-arm64.c) */
 		return 0;
 	uint64_t rsdp = 0;
 	int rc = vmm_acpi_build(&in, mem, VMM_ACPI_BASE, VMM_ACPI_SIZE, &rsdp, err, sizeof(err));
@@ -1612,7 +1614,10 @@ static int setup_ram(struct vmm_machine *m)
 	m->ram[0].gpa = 0;
 	m->ram[0].size = low;
 	m->nram = 1;
-	if (total > low) {
+	if (vmm_machine_is_arm64(m)) { /* one region from 1 GiB (core/arch-arm64.h) */
+		m->ram[0].gpa = VMM_ARM64_RAM_BASE;
+		m->ram[0].size = total;
+	} else if (total > low) {
 		m->ram[1].gpa = 0x100000000ull;
 		m->ram[1].size = total - low;
 		m->nram = 2;
@@ -1650,6 +1655,8 @@ static void reserve_mmio(struct vmm_machine *m)
 
 	for (unsigned i = 0; i < m->nram; i++)
 		vmm_bus_reserve(mmio, m->ram[i].gpa, m->ram[i].size, "guest RAM");
+	if (vmm_machine_is_arm64(m))
+		return; /* none of the x86 windows */
 	if (m->irq_mode != VMM_IRQ_EMULATED)
 		vmm_bus_reserve(mmio, 0xfee00000, 0x100000, "the local APIC window of the hypervisor");
 	if (m->irq_mode == VMM_IRQ_KERNEL)
@@ -1777,7 +1784,7 @@ static int machine_build(const struct vmm_machine_config *cfg, struct vmm_plugin
 		vmm_log(VMM_LOG_INFO, NULL, "%s: no boot payload checked: run needs boot { kernel } or "
 			"--kernel", cfg->file);
 	else
-		boot_rc = vmm_boot_load(m);
+		boot_rc = vmm_machine_is_arm64(m) ? vmm_arm64_boot(m) : vmm_boot_load(m);
 	if (!rc)
 		rc = boot_rc;
 	if (rc)
@@ -1840,7 +1847,9 @@ static void dispatch_mmio(struct vmm_machine *m, struct vmm_vcpu *v, struct vmm_
 static void log_guest_crash(struct vmm_machine *m, struct vmm_vcpu *v, const char *what)
 {
 	struct vmm_x86_regs r;
-	if (m->hv_ops->vcpu_get_regs && VMM_AS(HV_WHO(m), m->hv_ops->vcpu_get_regs(v->hv, &r)) == 0)
+	if (vmm_machine_is_arm64(m))
+		vmm_arm64_log_crash(m, v->hv, v->index, what);
+	else if (m->hv_ops->vcpu_get_regs && VMM_AS(HV_WHO(m), m->hv_ops->vcpu_get_regs(v->hv, &r)) == 0)
 		vmm_log(VMM_LOG_ERROR, NULL, "vCPU %u: %s at rip 0x%" PRIx64 " (rsp 0x%" PRIx64 ")",
 			v->index, what, r.rip, r.rsp);
 	else

@@ -1,8 +1,18 @@
 # hypervisors/kvm: the Linux KVM backend, and its unit test against /dev/kvm.
+# kvm.c is the architecture-neutral half, kvm-x86.c or kvm-arm64.c the
+# host's own (kvm-internal.h says what each half gives the other).
+kvm_common_sources = hypervisors/kvm/kvm.c hypervisors/kvm/kvm-internal.h \
+	hypervisors/kvm/kvm-vcpus.c hypervisors/kvm/kvm-vcpus.h
+if HOST_AARCH64
+pkgplugin_LTLIBRARIES += hypervisors/kvm/kvm.la
+hypervisors_kvm_kvm_la_SOURCES = $(kvm_common_sources) hypervisors/kvm/kvm-arm64.c
+hypervisors_kvm_kvm_la_CFLAGS = $(plugin_cflags)
+hypervisors_kvm_kvm_la_LDFLAGS = $(plugin_ldflags)
+endif
 if HOST_X86_64
 pkgplugin_LTLIBRARIES += hypervisors/kvm/kvm.la
-hypervisors_kvm_kvm_la_SOURCES = hypervisors/kvm/kvm.c hypervisors/kvm/kvm-cpuid.c hypervisors/kvm/kvm-cpuid.h \
-	hypervisors/kvm/kvm-vcpus.c hypervisors/kvm/kvm-vcpus.h
+hypervisors_kvm_kvm_la_SOURCES = $(kvm_common_sources) hypervisors/kvm/kvm-x86.c \
+	hypervisors/kvm/kvm-cpuid.c hypervisors/kvm/kvm-cpuid.h
 hypervisors_kvm_kvm_la_CFLAGS = $(plugin_cflags)
 hypervisors_kvm_kvm_la_LDFLAGS = $(plugin_ldflags)
 

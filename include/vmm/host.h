@@ -25,6 +25,7 @@
  * vmm_char_client.connected, char_is_connected).
  * ABI 1.5 adds msi_route: an IOAPIC tells the hypervisor what its
  * level-triggered pins send, so that their EOIs come back.
+ * ABI 1.7 adds VMM_DESC_GICV3: a GICv3 described for arm64 device trees.
  */
 #ifndef VMM_HOST_H
 #define VMM_HOST_H
@@ -146,6 +147,11 @@ enum vmm_desc_kind {
 			       * SCI line */
 	VMM_DESC_I8042 = 4,   /* an 8042 keyboard controller (FADT IAPC_BOOT_ARCH) */
 	VMM_DESC_RTC = 5,     /* a CMOS RTC: also a DSDT Device; `century` is its CMOS index */
+	VMM_DESC_GICV3 = 6,   /* ABI 1.7, arm64: a GICv3 for the device tree, e.g. the
+			       * hypervisor's in-kernel one: res[0] its distributor
+			       * (GICD), res[1..] its redistributor regions (GICR), all
+			       * VMM_RES_MMIO; gsi_base the INTIDs it implements (32 *
+			       * (GICD_TYPER.ITLinesNumber + 1)), 0 for all up to 1019 */
 };
 
 enum vmm_res_type {

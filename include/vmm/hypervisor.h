@@ -13,6 +13,15 @@
  * With an in-kernel local APIC, HLT is handled in the kernel and never
  * returns VMM_EXIT_HALT.
  *
+ * arm64 (ABI 1.7): the guest's vCPU 0 is the boot CPU; the backend starts
+ * every other vCPU powered off, for the guest's PSCI CPU_ON to bring up
+ * (KVM: KVM_ARM_VCPU_POWER_OFF at vcpu_create).  An interrupt line
+ * (irq_line, irqfd, struct vmm_resource) is a GIC INTID: an SPI is 32 to
+ * 1019 (GICv3 architecture specification, 2.2); the backend turns it into
+ * its own encoding.  PSCI SYSTEM_OFF and SYSTEM_RESET arrive as
+ * VMM_EXIT_SYSTEM_EVENT.  Registers are read and written by id
+ * (vcpu_reg_get/vcpu_reg_set below).
+ *
  * Error convention: 0 or a negative errno; NULL for pointers.
  */
 #ifndef VMM_HYPERVISOR_H
@@ -127,6 +136,39 @@ struct vmm_msr_entry {
 	uint64_t value;
 };
 
+/*
+ * Register ids for vcpu_reg_get/vcpu_reg_set (ABI 1.7): the encoding of
+ * the KVM API's ONE_REG interface (KVM API document, 4.68 KVM_SET_ONE_REG),
+ * which a backend on another hypervisor translates.  Bits 63:56 name the
+ * architecture, bits 55:52 the register's size as log2(bytes), so `val`
+ * points to VMM_REG_SIZE(id) bytes.  An id the backend does not know is
+ * -ENOENT (KVM's own answer).
+ */
+#define VMM_REG_SIZE_SHIFT 52
+#define VMM_REG_SIZE(id) (1u << (((id) >> VMM_REG_SIZE_SHIFT) & 0xf))
+
+/* arm64 core registers: KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE
+ * | the 32-bit word offset of the field in struct kvm_regs, whose first
+ * member is struct user_pt_regs { regs[31], sp, pc, pstate }
+ * (arch/arm64/include/uapi/asm/kvm.h; the kvm plugin checks these against
+ * its kernel headers at build time). */
+#define VMM_REG_ARM64_CORE(word) (0x6030000000100000ull | (uint64_t)(word))
+#define VMM_REG_ARM64_X(n)   VMM_REG_ARM64_CORE(2 * (n)) /* x0..x30 */
+#define VMM_REG_ARM64_SP     VMM_REG_ARM64_CORE(62)      /* SP_EL0 */
+#define VMM_REG_ARM64_PC     VMM_REG_ARM64_CORE(64)
+#define VMM_REG_ARM64_PSTATE VMM_REG_ARM64_CORE(66)
+/* arm64 system registers: KVM_REG_ARM64_SYSREG with op0, op1, CRn, CRm,
+ * op2 in bits 15:14, 13:11, 10:7, 6:3, 2:0 (ARM ARM, D19 the system
+ * register encodings). */
+#define VMM_REG_ARM64_SYSREG(op0, op1, crn, crm, op2)                                   \
+	(0x6030000000130000ull | (uint64_t)(op0) << 14 | (uint64_t)(op1) << 11 |        \
+	 (uint64_t)(crn) << 7 | (uint64_t)(crm) << 3 | (uint64_t)(op2))
+#define VMM_REG_ARM64_MPIDR_EL1 VMM_REG_ARM64_SYSREG(3, 0, 0, 0, 5)
+
+/* PSTATE values (ARM ARM, C5.2.19 SPSR_EL2: M[3:0] and the DAIF bits). */
+#define VMM_ARM64_PSTATE_EL1H 0x5u        /* EL1 with SP_EL1 */
+#define VMM_ARM64_PSTATE_DAIF (0xfu << 6) /* D, A, I, F masked */
+
 /* Flags for set_memory() */
 #define VMM_MEM_DIRTY_LOG (1u << 0) /* track writes for dirty-page logging */
 #define VMM_MEM_READONLY  (1u << 1) /* guest writes become MMIO exits */
@@ -221,6 +263,15 @@ struct vmm_hv_ops {
 	 * vCPU thread whose guest write changed the entry (any thread is
 	 * allowed).  -ENOTSUP in other modes. */
 	int (*msi_route)(void *vm, uint32_t pin, bool valid, uint64_t addr, uint32_t data);
+
+	/* --- ABI 1.7: check size --- */
+	/* Read or write one vCPU register by id (VMM_REG_*): `val` holds
+	 * VMM_REG_SIZE(id) bytes in host order.  On the vCPU's thread, or
+	 * before the vCPUs run.  -ENOENT for an id the backend does not know,
+	 * -ENOTSUP when it has no register access by id.  This is how the
+	 * core sets an arm64 vCPU's entry state (PC, X0-X3, PSTATE). */
+	int (*vcpu_reg_get)(void *vcpu, uint64_t id, void *val);
+	int (*vcpu_reg_set)(void *vcpu, uint64_t id, const void *val);
 };
 
 #ifdef __cplusplus

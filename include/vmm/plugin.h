@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define VMM_ABI_MAJOR 1
-#define VMM_ABI_MINOR 6 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
+#define VMM_ABI_MINOR 7 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
 			 * 1.2: block and net backends, write notifications
 			 * (ioeventfd);
 			 * 1.3: net link changes; irqfd for level-triggered
@@ -35,7 +35,12 @@ extern "C" {
 			 * 1.5: an IOAPIC's level-triggered messages told to
 			 * the hypervisor as its entries change (msi_route);
 			 * 1.6: backends' check op (vmmctl check builds the
-			 * machine without opening them, vmm/backend.h) */
+			 * machine without opening them, vmm/backend.h);
+			 * 1.7: vCPU registers by id (vcpu_reg_get/set,
+			 * KVM's ONE_REG ids), arm64 vCPU start state and
+			 * GIC INTIDs as interrupt lines (hypervisor.h); a
+			 * GICv3 described for device trees
+			 * (VMM_DESC_GICV3, host.h) */
 
 /* Name of the symbol the loader looks up with dlsym(). */
 #define VMM_PLUGIN_ENTRY_SYMBOL "vmm_plugin_entry"

@@ -8,7 +8,16 @@
 #   - every cmocka program of the build (the device plugins through the
 #     harness, the core's buses, configs, loader...) passes on arm64, so the
 #     devices have no x86 assumption (byte order, alignment, word size).
-# vmmctl has no KVM/arm64 backend yet (issue 10): no L2 guest runs here.
+#   - vmmctl runs arm64 guests on KVM/arm64 (issue 10's first light):
+#     machines/arm64-minimal.conf with tests/guests-arm64's Images: the
+#     greeting on the pl011 and PSCI SYSTEM_OFF (status 0), SYSTEM_RESET
+#     (status 6), and an MMIO store pair KVM cannot decode, refused with one
+#     line (status 4) instead of an abort; and machines/arm64-virt.conf
+#     with KVM's in-kernel GICv3, whose distributor the guest finds at the
+#     address the device tree gives, beside a pl031 read through vmmctl;
+#   - Debian's arm64 kernel (L1's own) boots under vmmctl on arm64-virt.conf
+#     to a busybox /init, on 1 and 2 vCPUs: its timer ticks, the pl031
+#     gives the date, `poweroff -f` (PSCI SYSTEM_OFF) ends with status 0.
 # Skips (77) without qemu-system-aarch64 (package qemu-system-arm), without
 # the cross compiler, or when Debian's arm64 kernel can be neither fetched
 # nor found in the cache; E2E_KEEP=1 keeps the work directory.
@@ -77,6 +86,32 @@ for t in "$A64"/tests/unit/test_*; do
 	n_tests=$((n_tests + 1))
 done
 [ "$n_tests" -gt 10 ] || { echo "FAIL: only $n_tests cmocka programs in $A64/tests/unit"; exit 1; }
+# The arm64 guests and their machine.
+mkdir -p "$E2E_RD/e2e/guests"
+for g in hello reset nisv gic; do
+	cp "$A64/tests/guests-arm64/$g.img" "$E2E_RD/e2e/guests/" ||
+		{ echo "FAIL: the aarch64 build has no tests/guests-arm64/$g.img"; exit 1; }
+done
+cp "$VMM_SRCDIR/machines/arm64-minimal.conf" "$VMM_SRCDIR/machines/arm64-virt.conf" "$E2E_RD/e2e/"
+# A stock Linux L2: L1's own kernel with a busybox initramfs that reports
+# and powers off (PSCI SYSTEM_OFF).
+L2_RD=$E2E_TMP/l2-root
+mkdir -p "$L2_RD/bin" "$L2_RD/proc" "$L2_RD/sys" "$L2_RD/dev"
+cp "$E2E_BUSYBOX" "$L2_RD/bin/busybox"
+cat >"$L2_RD/init" <<'L2EOF'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc; mount -t sysfs sys /sys
+echo "L2-INIT uptime=$(cut -d' ' -f1 /proc/uptime) cpus=$(grep -c ^processor /proc/cpuinfo)"
+t0=$(cut -d' ' -f1 /proc/uptime); sleep 1; t1=$(cut -d' ' -f1 /proc/uptime)
+echo "L2-TIMER $t0 -> $t1"
+echo "L2-RTC $(cat /sys/class/rtc/rtc0/date 2>/dev/null) $(cat /sys/class/rtc/rtc0/time 2>/dev/null)"
+echo "L2-DONE"
+poweroff -f
+L2EOF
+chmod +x "$L2_RD/init"
+(cd "$L2_RD" && find . | cpio -o -H newc --quiet | gzip -1) >"$E2E_RD/e2e/l2-initrd.gz"
+cp "$L1_KERNEL" "$E2E_RD/e2e/Image"
 
 cat >"$E2E_RD/init" <<'EOF'
 #!/bin/busybox sh
@@ -89,6 +124,34 @@ else echo "A64-KVM missing: $(dmesg | grep -i kvm | tail -n 2 | tr '\n' ' ')"; f
 export VMM_PLUGIN_PATH=/e2e/build/build-plugins VMM_BUILDDIR=/e2e/build VMM_SRCDIR=/e2e/build TMPDIR=/tmp
 /e2e/vmmctl plugins >/tmp/plugins 2>&1; echo "A64-PLUGINS rc=$? n=$(grep -c '\.so' /tmp/plugins)"
 sed 's/^/A64-OUT /' /tmp/plugins | head -n 40
+for c in minimal virt; do
+	/e2e/vmmctl check /e2e/arm64-$c.conf >/tmp/check 2>&1; echo "A64-CHECK $c rc=$? $(head -n 1 /tmp/check)"
+done
+for g in hello reset nisv gic; do
+	c=minimal; [ $g = gic ] && c=virt
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	/e2e/vmmctl run /e2e/arm64-$c.conf --kernel /e2e/guests/$g.img </dev/null >/tmp/g.out 2>/tmp/g.err
+	rc=$?
+	echo "A64-GUEST $g rc=$rc secs=$(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { print b - a }')"
+	sed "s/^/A64-GUEST-OUT $g: /" /tmp/g.out | head -n 5
+	sed "s/^/A64-GUEST-ERR $g: /" /tmp/g.err | head -n 5
+done
+# Debian's arm64 kernel as L2, on 1 and on 2 vCPUs (the second brought up
+# by the guest's PSCI CPU_ON).
+sed 's/^vcpus = 1$/vcpus = 2/' /e2e/arm64-virt.conf >/tmp/arm64-virt-2.conf
+for n in 1 2; do
+	conf=/e2e/arm64-virt.conf; [ $n = 2 ] && conf=/tmp/arm64-virt-2.conf
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	timeout 300 /e2e/vmmctl run $conf --kernel /e2e/Image --initrd /e2e/l2-initrd.gz \
+		--cmdline "console=ttyAMA0 quiet panic=-1" </dev/null >/tmp/l2.out 2>/tmp/l2.err
+	rc=$?
+	echo "A64-LINUX vcpus=$n rc=$rc secs=$(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { print b - a }')"
+	grep -a '^L2-' /tmp/l2.out | sed "s/^/A64-LINUX-OUT $n: /"
+	if [ "$rc" != 0 ] || ! grep -q '^L2-DONE' /tmp/l2.out; then
+		tail -n 30 /tmp/l2.out | sed "s/^/A64-LINUX-LOG $n: /"
+		sed "s/^/A64-LINUX-ERR $n: /" /tmp/l2.err | head -n 10
+	fi
+done
 cd /tmp
 for t in /e2e/tests/test_*; do
 	n=$(basename "$t")
@@ -131,6 +194,35 @@ grep '^A64-TEST .* rc=[1-9]' "$LOG" | while read -r _ name _; do echo "FAIL: $na
 nbad=$(grep -c '^A64-TEST .* rc=[1-9]' "$LOG")
 [ "$nbad" = 0 ] || failed=$((failed + nbad))
 grep -q '^A64-ALL-DONE' "$LOG" || bad "no A64-ALL-DONE marker"
+for c in minimal virt; do
+	grep -q "^A64-CHECK $c rc=0 .*: ok: kvm, " "$LOG" || bad "vmmctl check arm64-$c.conf: $(grep "^A64-CHECK $c" "$LOG")"
+done
+# The guests: status and the line each must print.
+guest() { # NAME STATUS PATTERN [STDERR-PATTERN]
+	grep -q "^A64-GUEST $1 rc=$2 " "$LOG" || bad "arm64 guest $1: $(grep "^A64-GUEST $1 " "$LOG"), expected status $2"
+	grep -q "^A64-GUEST-OUT $1: $3" "$LOG" || bad "arm64 guest $1 did not print '$3'"
+	[ -z "${4:-}" ] || grep -q "^A64-GUEST-ERR $1: .*$4" "$LOG" || bad "arm64 guest $1: vmmctl did not say '$4'"
+}
+guest hello 0 'Hello from an arm64 vmm guest: EL1, DAIF masked, x0 -> device tree$'
+guest reset 6 'arm64 guest: asking for a reset$'
+guest nisv 4 'arm64 guest: a store pair to the UART next$' 'without a valid syndrome'
+# ...and the crash line names the guest's PC (vcpu_reg_get), in the Image at 0x40000000.
+grep -q '^A64-GUEST-ERR nisv: .*internal error.* at pc 0x400000[0-9a-f][0-9a-f] ' "$LOG" ||
+	bad "arm64 guest nisv: the crash line does not name a pc in the Image"
+grep -q '^A64-GUEST-ERR hello: .*IRQ line 33 reaches no interrupt controller (irqchip = none)' "$LOG" ||
+	bad "arm64 guest hello: the unconnected line's warning does not say irqchip = none"
+guest gic 0 "arm64 guest: a GICv3 distributor at 0x08000000 and the pl031's time$"
+# Linux: reached its /init with every vCPU, its timer ticks (a 1 s sleep
+# advanced the uptime), the pl031 gave a date, and poweroff ended vmmctl
+# with status 0.
+for n in 1 2; do
+	grep -q "^A64-LINUX vcpus=$n rc=0 " "$LOG" || bad "Linux on $n vCPU(s): $(grep "^A64-LINUX vcpus=$n " "$LOG"), expected status 0"
+	grep -q "^A64-LINUX-OUT $n: L2-INIT .* cpus=$n$" "$LOG" || bad "Linux on $n vCPU(s) did not reach /init with $n CPU(s)"
+	awk -v n="$n" '$1 == "A64-LINUX-OUT" && $2 == n":" && $3 == "L2-TIMER" && $6 - $4 >= 0.9 { ok = 1 } END { exit !ok }' "$LOG" ||
+		bad "Linux on $n vCPU(s): its timer did not advance across a 1 s sleep"
+	grep -q "^A64-LINUX-OUT $n: L2-RTC [2-9][0-9][0-9][0-9]-" "$LOG" || bad "Linux on $n vCPU(s): no date from the pl031"
+	grep -q "^A64-LINUX-OUT $n: L2-DONE" "$LOG" || bad "Linux on $n vCPU(s) did not finish its /init"
+done
 if [ "$failed" -gt 0 ]; then
 	echo "--- last 40 lines of L1's console ---"
 	tail -n 40 "$LOG"
@@ -138,6 +230,8 @@ if [ "$failed" -gt 0 ]; then
 fi
 cases=$(sed -n 's/^A64-TEST .* passed=\([0-9]*\)$/\1/p' "$LOG" | awk '{ n += $1 } END { print n + 0 }')
 echo "ok: arm64 L1: $(grep '^A64-INIT' "$LOG" | cut -d' ' -f2-), $(grep '^A64-KVM' "$LOG" | cut -d' ' -f2-)"
+echo "ok: arm64 guests on KVM/arm64: $(grep '^A64-GUEST [a-z]* rc=' "$LOG" | cut -d' ' -f2-4 | tr '\n' ';')"
+echo "ok: Debian's arm64 kernel under vmmctl: $(grep '^A64-LINUX vcpus' "$LOG" | cut -d' ' -f2-4 | tr '\n' ';') $(grep '^A64-LINUX-OUT [12]: L2-INIT' "$LOG" | cut -d' ' -f2-4 | tr '\n' ' ')"
 echo "ok: vmmctl (aarch64) lists $(grep '^A64-PLUGINS' "$LOG" | sed 's/.*n=//') plugins in L1"
 echo "ok: $ran cmocka programs, $cases test cases, all passed on arm64"
 echo "e2e-arm64: cross build $(e2e_secs $T_CROSS) s, L1 $(e2e_secs $T_L1) s, whole test $(e2e_secs $(($(e2e_now_ms) - T_START))) s"

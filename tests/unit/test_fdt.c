@@ -457,6 +457,39 @@ static void test_gicv2_two_vcpus_without_initrd(void **state)
 	free(fdt);
 }
 
+/* gic.version 0: a machine without an interrupt controller (arm64 first
+ * light, a polling guest): no GIC node, no interrupt-parent, no timer,
+ * devices without interrupts, the rest as usual. */
+static void test_no_gic(void **state)
+{
+	struct vmm_fdt_machine m = gicv3_one_vcpu();
+	m.gic = (struct vmm_fdt_gic){ .version = 0 };
+	void *fdt = build(&m, NULL);
+
+	assert_true(fdt_path_offset(fdt, "/interrupt-controller@8000000") < 0);
+	assert_true(fdt_path_offset(fdt, "/timer") < 0);
+	expect_absent(fdt, 0, "interrupt-parent");
+	int uart = node(fdt, "/serial@9000000");
+	expect_strlist(fdt, uart, "compatible", "arm,pl011\narm,primecell");
+	expect_absent(fdt, uart, "interrupts");
+	expect_str(fdt, node(fdt, "/cpus/cpu@0"), "enable-method", "psci");
+	int chosen = node(fdt, "/chosen");
+	int len;
+	assert_string_equal(getprop(fdt, chosen, "stdout-path", &len), "/serial@9000000");
+	free(fdt);
+	/* Device IRQs are still checked as SPIs. */
+	struct vmm_device_desc bad = devices[0];
+	struct vmm_resource res[] = { { .type = VMM_RES_MMIO, .base = 0x9000000, .len = 0x1000 },
+				      { .type = VMM_RES_IRQ, .base = 5 } };
+	bad.res = res;
+	bad.nres = 2;
+	m.descs = &bad;
+	m.ndescs = 1;
+	m.desc_names = NULL;
+	m.stdout_dev = NULL;
+	refused(&m, -EINVAL, "not a GIC SPI");
+}
+
 static void test_eight_vcpus_on_gicv2(void **state)
 {
 	static const uint64_t mpidr[8] = { 0, 1, 2, 3, 4, 5, 6, 7 };
@@ -851,6 +884,7 @@ int main(void)
 		cmocka_unit_test(test_gicv3_one_vcpu_with_initrd),
 		cmocka_unit_test(test_gicv2_two_vcpus_without_initrd),
 		cmocka_unit_test(test_eight_vcpus_on_gicv2),
+		cmocka_unit_test(test_no_gic),
 		cmocka_unit_test(test_mpidr_affinity_cells),
 		cmocka_unit_test(test_gicv3_redistributor_regions),
 		cmocka_unit_test(test_machine_options),

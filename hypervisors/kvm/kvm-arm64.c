@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hypervisors/kvm/kvm-arm64.c - the arm64 half of the kvm plugin
+ * (kvm-internal.h): KVM/arm64 vCPUs started with KVM_ARM_VCPU_INIT, the
+ * PSCI 0.2+ firmware interface in KVM, registers through ONE_REG, and MMIO
+ * aborts KVM cannot decode refused with a clear line.
+ *
+ * Interrupts: `irqchip = "kernel"` creates KVM's in-kernel GICv3 (a
+ * vGICv3: KVM_CREATE_DEVICE) at QEMU virt's addresses and describes it to
+ * the core (VMM_DESC_GICV3) for the device tree; lines are SPIs through
+ * KVM_IRQ_LINE.  `irqchip = "none"`: no interrupt controller, a guest that
+ * polls its devices runs, interrupt lines reach nothing (the core warns);
+ * the architected timer then needs no GIC either: with no in-kernel
+ * irqchip KVM reports its level in kvm_run instead.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "hypervisors/kvm/kvm-internal.h"
+
+/* The generic ids of vmm/hypervisor.h are KVM's own: checked here against
+ * the kernel's headers (arch/arm64/include/uapi/asm/kvm.h). */
+#define CORE_ID(field) (KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | KVM_REG_ARM_CORE_REG(field))
+_Static_assert(VMM_REG_ARM64_X(0) == CORE_ID(regs.regs[0]), "VMM_REG_ARM64_X(0)");
+_Static_assert(VMM_REG_ARM64_X(3) == CORE_ID(regs.regs[3]), "VMM_REG_ARM64_X(3)");
+_Static_assert(VMM_REG_ARM64_X(30) == CORE_ID(regs.regs[30]), "VMM_REG_ARM64_X(30)");
+_Static_assert(VMM_REG_ARM64_SP == CORE_ID(regs.sp), "VMM_REG_ARM64_SP");
+_Static_assert(VMM_REG_ARM64_PC == CORE_ID(regs.pc), "VMM_REG_ARM64_PC");
+_Static_assert(VMM_REG_ARM64_PSTATE == CORE_ID(regs.pstate), "VMM_REG_ARM64_PSTATE");
+_Static_assert(VMM_REG_ARM64_MPIDR_EL1 == ARM64_SYS_REG(3, 0, 0, 0, 5), "VMM_REG_ARM64_MPIDR_EL1");
+_Static_assert(VMM_REG_SIZE(VMM_REG_ARM64_PC) == 8, "VMM_REG_SIZE");
+
+/* The vGICv3's frames (QEMU virt's layout): the distributor's 64 KiB, then
+ * from GICR_BASE each vCPU's redistributor, two 64 KiB frames (RD_base and
+ * SGI_base; GICv3 architecture specification, 12.10), below the UART at
+ * 0x09000000.  GIC_NR_IRQS: the 32 private INTIDs and 224 SPIs. */
+#define GICD_BASE	0x08000000ull
+#define GICD_SIZE	0x10000ull
+#define GICR_BASE	0x080a0000ull
+#define GICR_STRIDE	0x20000ull
+#define GICR_END	0x09000000ull
+#define GIC_NR_IRQS	256u
+
+struct kvm_arch_vm {
+	int gic_fd;		/* the vGICv3 device, or -1 */
+	/* KVM_ARM_PREFERRED_TARGET, asked once: the host's CPU type that
+	 * KVM_ARM_VCPU_INIT takes (KVM API document, 4.83). */
+	struct kvm_vcpu_init target;
+	bool have_target;
+	bool nisv;		/* KVM_CAP_ARM_NISV_TO_USER enabled */
+};
+
+static const char *const irqchip_choices[] = { "kernel", "none", NULL };
+
+static const struct vmm_prop_desc kvm_props[] = {
+	{ .name = "device", .type = VMM_PROP_STRING, .def_str = "/dev/kvm",
+	  .help = "KVM device node" },
+	{ .name = "irqchip", .type = VMM_PROP_ENUM, .def_str = "kernel",
+	  .choices = irqchip_choices,
+	  .help = "kernel: KVM's in-kernel GICv3 at 0x08000000; none: no interrupt controller "
+		  "(a guest that polls)" },
+	{ .name = NULL },
+};
+
+int kvm_arch_vm_init(struct kvm_vm *vm, uint32_t nr_vcpus)
+{
+	vm->arch = calloc(1, sizeof(*vm->arch));
+	if (!vm->arch) {
+		vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: out of memory");
+		return -ENOMEM;
+	}
+	vm->arch->gic_fd = -1;
+	const char *irqchip = vm->h->prop_str(vm->h, "irqchip");
+	if (!irqchip || strcmp(irqchip, "kernel") == 0) {
+		vm->mode = VMM_IRQ_KERNEL;
+		if (GICR_BASE + (uint64_t)nr_vcpus * GICR_STRIDE > GICR_END) {
+			vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: %u vCPUs' GICv3 redistributors do not "
+				   "fit below 0x%llx", nr_vcpus, (unsigned long long)GICR_END);
+			return -EINVAL;
+		}
+	} else if (strcmp(irqchip, "none") == 0) {
+		/* Nothing in KVM: the core's "everything in plugins" mode, and
+		 * with no plugin controller either, lines reach nothing. */
+		vm->mode = VMM_IRQ_EMULATED;
+	} else {
+		vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: irqchip '%s' is not kernel or none", irqchip);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void kvm_arch_vm_fini(struct kvm_vm *vm)
+{
+	if (vm->arch && vm->arch->gic_fd >= 0)
+		close(vm->arch->gic_fd);
+	free(vm->arch);
+	vm->arch = NULL;
+}
+
+int kvm_arch_check_caps(struct kvm_vm *vm)
+{
+	static const struct {
+		long cap;
+		const char *name;
+	} required[] = {
+		/* Registers are set by id only on arm64 (no KVM_SET_REGS). */
+		{ KVM_CAP_ONE_REG, "KVM_CAP_ONE_REG" },
+		/* PSCI 0.2+ in KVM: CPU_ON for the secondaries, SYSTEM_OFF and
+		 * SYSTEM_RESET as KVM_EXIT_SYSTEM_EVENT (KVM API, 4.82). */
+		{ KVM_CAP_ARM_PSCI_0_2, "KVM_CAP_ARM_PSCI_0_2" },
+	};
+	int missing = 0;
+
+	if (vm->mode == VMM_IRQ_KERNEL && !kvm_check_ext(vm, KVM_CAP_DEVICE_CTRL)) {
+		vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: host lacks KVM_CAP_DEVICE_CTRL, needed by "
+			   "irqchip = \"kernel\" (the vGICv3; try irqchip = \"none\")");
+		missing++;
+	}
+	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+		if (!kvm_check_ext(vm, required[i].cap)) {
+			vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: host lacks required capability %s",
+				   required[i].name);
+			missing++;
+		}
+	return missing;
+}
+
+/* KVM API, 4.2 KVM_CREATE_VM: on arm64 the type's low byte is the IPA
+ * size; 0 is the default 40 bits (1 TiB), ample for RAM at 1 GiB. */
+unsigned long kvm_arch_vm_type(struct kvm_vm *vm)
+{
+	return 0;
+}
+
+static int gic_attr(struct kvm_vm *vm, uint32_t group, uint64_t attr, void *val, const char *what)
+{
+	struct kvm_device_attr a = { .group = group, .attr = attr, .addr = (uintptr_t)val };
+
+	if (ioctl(vm->arch->gic_fd, KVM_SET_DEVICE_ATTR, &a) < 0) {
+		int err = errno;
+
+		vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: vGICv3 %s: %s", what, strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+/*
+ * KVM API 4.80 KVM_CREATE_DEVICE and Documentation/virt/kvm/devices/
+ * arm-vgic-v3.rst: the distributor's and the redistributors' base
+ * addresses (KVM_DEV_ARM_VGIC_GRP_ADDR, 64 KiB-aligned) and the number of
+ * INTIDs (KVM_DEV_ARM_VGIC_GRP_NR_IRQS, a multiple of 32) are set before
+ * the VGIC is initialised; KVM_DEV_ARM_VGIC_CTRL_INIT comes after every
+ * vCPU exists (kvm_arch_vcpu_init does it at the last one).  A GICv3's
+ * INIT is never lazy: without it the first KVM_RUN fails.
+ */
+static int create_vgic(struct kvm_vm *vm)
+{
+	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
+	uint64_t dist = GICD_BASE, redist = GICR_BASE;
+	uint32_t nr_irqs = GIC_NR_IRQS;
+	int rc;
+
+	if (ioctl(vm->vm_fd, KVM_CREATE_DEVICE, &cd) < 0) {
+		int err = errno;
+
+		vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: KVM_CREATE_DEVICE(vGICv3): %s%s", strerror(err),
+			   err == ENODEV ? " (the host's GIC cannot back a vGICv3; try irqchip = \"none\")"
+					 : "");
+		return -err;
+	}
+	vm->arch->gic_fd = (int)cd.fd;
+	if ((rc = gic_attr(vm, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist,
+			   "distributor address")) ||
+	    (rc = gic_attr(vm, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist,
+			   "redistributor address")) ||
+	    (rc = gic_attr(vm, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &nr_irqs, "number of interrupts")))
+		return rc;
+	vm->irqchip = true;
+
+	/* The device tree's interrupt controller (core/arch-arm64.c). */
+	const struct vmm_resource res[2] = {
+		{ .type = VMM_RES_MMIO, .base = GICD_BASE, .len = GICD_SIZE },
+		{ .type = VMM_RES_MMIO, .base = GICR_BASE, .len = vm->nr_vcpus * GICR_STRIDE },
+	};
+	const struct vmm_device_desc d = {
+		.size = sizeof(d), .kind = VMM_DESC_GICV3, .res = res, .nres = 2,
+		.gsi_base = GIC_NR_IRQS,
+	};
+	rc = vmm_describe(vm->h, &d);
+	if (rc)
+		vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: cannot describe the vGICv3: %s", strerror(-rc));
+	return rc;
+}
+
+int kvm_arch_vm_setup(struct kvm_vm *vm)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_ARM_NISV_TO_USER };
+
+	/* KVM API, 7.18 KVM_CAP_ARM_NISV_TO_USER: a data abort outside the
+	 * memslots whose syndrome carries no decoding (ISV = 0: a load/store
+	 * pair, writeback addressing...) exits as KVM_EXIT_ARM_NISV instead
+	 * of failing KVM_RUN with ENOSYS.  Either way it is refused below;
+	 * with the exit the message can name the address. */
+	if (kvm_check_ext(vm, KVM_CAP_ARM_NISV_TO_USER) > 0 &&
+	    ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) == 0)
+		vm->arch->nisv = true;
+	if (ioctl(vm->vm_fd, KVM_ARM_PREFERRED_TARGET, &vm->arch->target) < 0) {
+		int err = errno;
+
+		vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: KVM_ARM_PREFERRED_TARGET: %s", strerror(err));
+		return -err;
+	}
+	vm->arch->have_target = true;
+	return vm->mode == VMM_IRQ_KERNEL ? create_vgic(vm) : 0;
+}
+
+/*
+ * KVM API, 4.82 KVM_ARM_VCPU_INIT: the preferred target, with PSCI 0.2
+ * (KVM_ARM_VCPU_PSCI_0_2, which KVM reports as PSCI 1.x on 6.1), and every
+ * vCPU but the boot CPU, vCPU 0, powered off until the guest's PSCI CPU_ON
+ * (KVM_ARM_VCPU_POWER_OFF).  The reset state is EL1h with DAIF masked and
+ * the MMU off (booting.rst's requirements); the core sets PC and x0-x3.
+ */
+int kvm_arch_vcpu_init(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vm *vm = vcpu->vm;
+	struct kvm_vcpu_init init = vm->arch->target;
+
+	init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
+	if (vcpu->index != 0)
+		init.features[0] |= 1u << KVM_ARM_VCPU_POWER_OFF;
+	int rc = kvm_vcpu_ioctl(vcpu, KVM_ARM_VCPU_INIT, "KVM_ARM_VCPU_INIT", &init);
+	/* The last vCPU: now the vGIC can be initialised. */
+	if (!rc && vm->arch->gic_fd >= 0 && vcpu->index == vm->nr_vcpus - 1)
+		rc = gic_attr(vm, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL,
+			      "KVM_DEV_ARM_VGIC_CTRL_INIT");
+	return rc;
+}
+
+static void refuse_nisv(struct kvm_vcpu *vcpu, uint64_t ipa, uint64_t iss, struct vmm_exit *exit)
+{
+	const struct vmm_host *h = vcpu->vm->h;
+
+	if (ipa != UINT64_MAX)
+		h->log(h, VMM_LOG_ERROR, "kvm: vCPU %u: an MMIO access at 0x%llx without a valid "
+		       "syndrome (ESR ISS 0x%llx, ISV = 0: a load/store pair, writeback or similar "
+		       "instruction KVM cannot decode); refused", vcpu->index,
+		       (unsigned long long)ipa, (unsigned long long)iss);
+	else
+		h->log(h, VMM_LOG_ERROR, "kvm: vCPU %u: an MMIO access without a valid syndrome "
+		       "(an instruction KVM cannot decode: KVM_RUN said ENOSYS); refused",
+		       vcpu->index);
+	exit->reason = VMM_EXIT_INTERNAL_ERROR;
+	exit->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
+}
+
+bool kvm_arch_translate_exit(struct kvm_vcpu *vcpu, struct kvm_run *run, struct vmm_exit *exit)
+{
+	if (run->exit_reason != KVM_EXIT_ARM_NISV)
+		return false;
+	refuse_nisv(vcpu, run->arm_nisv.fault_ipa, run->arm_nisv.esr_iss, exit);
+	return true;
+}
+
+/* Without KVM_CAP_ARM_NISV_TO_USER, KVM_RUN fails with ENOSYS for the same
+ * abort ("load/store instruction decoding not implemented"). */
+int kvm_arch_run_error(struct kvm_vcpu *vcpu, int err, struct vmm_exit *exit)
+{
+	if (err != ENOSYS)
+		return -err;
+	refuse_nisv(vcpu, UINT64_MAX, 0, exit);
+	return 0;
+}
+
+/*
+ * KVM API, 4.25 KVM_IRQ_LINE on arm64: irq_type in bits 27:24 (1: an SPI
+ * of the in-kernel GIC), irq_id in 15:0, the SPI's INTID itself (32 to
+ * 1019).  The core's lines are INTIDs (vmm/hypervisor.h), so only SPIs go
+ * here.  Unused until an in-kernel vGIC exists (vm->irqchip stays false).
+ */
+int kvm_arch_irq_encode(struct kvm_vm *vm, uint32_t line, uint32_t *irq)
+{
+	if (line < 32 || line > 1019)
+		return -EINVAL;
+	*irq = (uint32_t)KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT | line;
+	return 0;
+}
+
+static const struct vmm_hv_ops kvm_ops = {
+	.size = sizeof(struct vmm_hv_ops),
+	.vm_create = kvm_vm_create,
+	.vm_destroy = kvm_vm_destroy,
+	.set_memory = kvm_set_memory,
+	.irq_line = kvm_irq_line,
+	.vcpu_create = kvm_vcpu_create,
+	.vcpu_destroy = kvm_vcpu_destroy,
+	.vcpu_run = kvm_vcpu_run,
+	.vcpu_kick = kvm_vcpu_kick,
+	.vcpu_get_stats = kvm_vcpu_get_stats,
+	.irq_mode = kvm_irq_mode,
+	.ioeventfd = kvm_ioeventfd,
+	.irqfd = kvm_irqfd,
+	.vcpu_reg_get = kvm_vcpu_reg_get,
+	.vcpu_reg_set = kvm_vcpu_reg_set,
+};
+
+static const struct vmm_plugin kvm_plugin = {
+	VMM_PLUGIN_HEADER,
+	.kind = VMM_PLUGIN_HYPERVISOR,
+	.name = "kvm",
+	.version = PACKAGE_VERSION,
+	.summary = "Linux KVM hypervisor backend (arm64)",
+	.props = kvm_props,
+	.ops = &kvm_ops,
+};
+
+VMM_PLUGIN_DEFINE(kvm_plugin)

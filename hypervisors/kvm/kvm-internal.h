@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hypervisors/kvm/kvm-internal.h - what the architecture-neutral half of
+ * the kvm plugin (kvm.c: /dev/kvm, the VM, memory slots, vCPUs and their
+ * run loop, ioeventfds, irqfds, ONE_REG) shares with its architecture half
+ * (kvm-x86.c or kvm-arm64.c, chosen by hypervisors/kvm/local.mk).
+ *
+ * The architecture half defines struct kvm_arch_vm, the kvm_arch_* hooks
+ * below, the property schema, the ops table and the plugin descriptor; the
+ * ops table names the common kvm_* functions declared here.
+ */
+#ifndef VMM_KVM_INTERNAL_H
+#define VMM_KVM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <linux/kvm.h>
+
+#include <vmm/hypervisor.h>
+
+struct kvm_arch_vm;
+
+struct kvm_vm {
+	const struct vmm_host *h;
+	int sys_fd;
+	int vm_fd;
+	int run_size;		/* KVM_GET_VCPU_MMAP_SIZE */
+	bool irqchip;		/* KVM_IRQ_LINE reaches an in-kernel irqchip */
+	enum vmm_irq_mode mode;	/* the `irqchip` property */
+	bool readonly_mem;	/* KVM_CAP_READONLY_MEM */
+	bool ioeventfd;		/* KVM_CAP_IOEVENTFD */
+	bool irqfd;		/* resampling irqfds offered (see kvm_irqfd) */
+	bool one_reg;		/* KVM_CAP_ONE_REG */
+	uint32_t nr_vcpus;
+	struct kvm_arch_vm *arch; /* the architecture half's own state */
+};
+
+struct kvm_vcpu {
+	struct kvm_vm *vm;
+	struct kvm_run *run;
+	int fd;
+	uint32_t index;
+	/* The exit handed to the core last; its result is due at the next run. */
+	uint32_t pending;
+	const struct vmm_exit *pending_exit; /* where the core writes that result */
+	struct vmm_vcpu_stats stats;
+};
+
+/* --- hooks the architecture half implements --- */
+
+/* Before /dev/kvm is opened: read the properties (a config error is not a
+ * host error), allocate vm->arch, set vm->mode.  Logs and returns an errno. */
+int kvm_arch_vm_init(struct kvm_vm *vm, uint32_t nr_vcpus);
+/* Log each capability this architecture needs and the host lacks; returns
+ * how many. */
+int kvm_arch_check_caps(struct kvm_vm *vm);
+/* KVM_CREATE_VM's machine type argument. */
+unsigned long kvm_arch_vm_type(struct kvm_vm *vm);
+/* After KVM_CREATE_VM: in-kernel devices, capabilities to enable. */
+int kvm_arch_vm_setup(struct kvm_vm *vm);
+/* Frees vm->arch (may be NULL). */
+void kvm_arch_vm_fini(struct kvm_vm *vm);
+/* After KVM_CREATE_VCPU and the kvm_run mmap: the vCPU's initial state. */
+int kvm_arch_vcpu_init(struct kvm_vcpu *vcpu);
+/* An exit reason the common translation does not know: fill *exit and
+ * return true, or false for VMM_EXIT_UNKNOWN. */
+bool kvm_arch_translate_exit(struct kvm_vcpu *vcpu, struct kvm_run *run, struct vmm_exit *exit);
+/* KVM_RUN failed with errno `err` (not EINTR/EAGAIN): 0 with *exit filled
+ * when that is an exit of the guest's making, else -err. */
+int kvm_arch_run_error(struct kvm_vcpu *vcpu, int err, struct vmm_exit *exit);
+/* KVM_IRQ_LINE's irq field for the core's interrupt line. */
+int kvm_arch_irq_encode(struct kvm_vm *vm, uint32_t line, uint32_t *irq);
+
+/* --- common helpers --- */
+int kvm_check_ext(struct kvm_vm *vm, long cap);
+bool kvm_prop_bool(const struct vmm_host *h, const char *name, bool def);
+int kvm_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned long req, const char *name, void *arg);
+
+/* --- common ops, for the architecture half's ops table --- */
+int kvm_vm_create(const struct vmm_host *h, uint32_t nr_vcpus, void **vm);
+void kvm_vm_destroy(void *vm);
+int kvm_set_memory(void *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *hva,
+		   uint32_t flags);
+int kvm_irq_line(void *vm, uint32_t line, int level);
+int kvm_vcpu_create(void *vm, uint32_t index, void **vcpu);
+void kvm_vcpu_destroy(void *vcpu);
+int kvm_vcpu_run(void *vcpu, struct vmm_exit *exit);
+void kvm_vcpu_kick(void *vcpu);
+int kvm_vcpu_get_stats(void *vcpu, struct vmm_vcpu_stats *st);
+enum vmm_irq_mode kvm_irq_mode(void *vm);
+int kvm_ioeventfd(void *vm, enum vmm_bus bus, uint64_t addr, uint32_t len, bool match,
+		  uint64_t data, int fd, bool assign);
+int kvm_irqfd(void *vm, uint32_t gsi, int fd, int resample_fd, bool assign);
+int kvm_vcpu_reg_get(void *vcpu, uint64_t id, void *val);
+int kvm_vcpu_reg_set(void *vcpu, uint64_t id, const void *val);
+
+#endif

@@ -1,0 +1,27 @@
+# tests/guests-arm64: the arm64 test guests (guest.S), built by an aarch64
+# build only (tools/cross-arm64.sh) and run by tests/e2e/nested-arm64.sh on
+# KVM/arm64 with machines/arm64-minimal.conf (gic.img: arm64-virt.conf).
+EXTRA_DIST += tests/guests-arm64/guest.S
+if HOST_AARCH64
+arm64_guests = tests/guests-arm64/hello.img tests/guests-arm64/reset.img \
+	tests/guests-arm64/nisv.img tests/guests-arm64/gic.img
+noinst_DATA += $(arm64_guests)
+CLEANFILES += $(arm64_guests) $(arm64_guests:.img=.elf)
+A64_GUEST_FLAGS = -nostdlib -static -no-pie -ffreestanding -Wl,-Ttext=0 -Wl,--build-id=none \
+	-Wl,-e,_start -Wl,--fatal-warnings
+a64_guest_cc = $(CC) $(A64_GUEST_FLAGS) -o $(@:.img=.elf) $(srcdir)/tests/guests-arm64/guest.S
+a64_guest_bin = $(OBJCOPY) -O binary -j .text $(@:.img=.elf) $@
+
+tests/guests-arm64/hello.img: tests/guests-arm64/guest.S
+	@$(MKDIR_P) tests/guests-arm64
+	$(AM_V_GEN)$(a64_guest_cc) -DGUEST_OFF && $(a64_guest_bin)
+tests/guests-arm64/reset.img: tests/guests-arm64/guest.S
+	@$(MKDIR_P) tests/guests-arm64
+	$(AM_V_GEN)$(a64_guest_cc) -DGUEST_RESET && $(a64_guest_bin)
+tests/guests-arm64/nisv.img: tests/guests-arm64/guest.S
+	@$(MKDIR_P) tests/guests-arm64
+	$(AM_V_GEN)$(a64_guest_cc) -DGUEST_NISV && $(a64_guest_bin)
+tests/guests-arm64/gic.img: tests/guests-arm64/guest.S
+	@$(MKDIR_P) tests/guests-arm64
+	$(AM_V_GEN)$(a64_guest_cc) -DGUEST_GIC && $(a64_guest_bin)
+endif
