@@ -40,7 +40,7 @@
 # (more L1 kernel parameters), E2E_ONLY (an extended regex: only the runs
 # whose names match),
 # E2E_KEEP=1 (keep the work directory and print its path), E2E_REPEAT=N
-# (each selected run N times in a row in one L1).
+# (a group's selected runs N times over in one L1).
 
 E2E_QEMU=${E2E_QEMU:-qemu-system-x86_64}
 E2E_CPU=${E2E_CPU:-EPYC}
@@ -262,22 +262,14 @@ e2e_run() {
 	[ "$_t" -gt "${E2E_GROUP_MAXT:-0}" ] && E2E_GROUP_MAXT=$_t
 	_lines=""
 	for _ln in "$@"; do _lines="$_lines$_ln	"; done   # TAB-separated
-	# E2E_REPEAT=N: the run N times in a row in the same L1 (NAME.1 ...):
-	# looking for something that happens now and then (an L1 lock-up).
-	_r=1
-	while [ $_r -le "${E2E_REPEAT:-1}" ]; do
-		_n=$_name
-		[ "${E2E_REPEAT:-1}" -gt 1 ] && _n=$_name.$_r
-		# -b/-a/-c commands travel as files: they may hold any character.
-		mkdir -p "$E2E_RD/e2e/cmd"
-		rm -f "$E2E_RD/e2e/cmd/$_n.before" "$E2E_RD/e2e/cmd/$_n.after" "$E2E_RD/e2e/cmd/$_n.on"
-		[ -n "$_b" ] && printf '%s\n' "$_b" >"$E2E_RD/e2e/cmd/$_n.before"
-		[ -n "$_a" ] && printf '%s\n' "$_a" >"$E2E_RD/e2e/cmd/$_n.after"
-		[ -n "$_c" ] && printf '%s\n' "$_c" >"$E2E_RD/e2e/cmd/$_n.on"
-		printf '%s\n' "$_n|$_t|$_w|$_i|$_k|$_e|$_args" >>"$E2E_RUNS"
-		echo "$_n|$_status|$_lines|$_x" >>"$E2E_EXPECT"
-		_r=$((_r + 1))
-	done
+	# -b/-a/-c commands travel as files: they may hold any character.
+	mkdir -p "$E2E_RD/e2e/cmd"
+	rm -f "$E2E_RD/e2e/cmd/$_name.before" "$E2E_RD/e2e/cmd/$_name.after" "$E2E_RD/e2e/cmd/$_name.on"
+	[ -n "$_b" ] && printf '%s\n' "$_b" >"$E2E_RD/e2e/cmd/$_name.before"
+	[ -n "$_a" ] && printf '%s\n' "$_a" >"$E2E_RD/e2e/cmd/$_name.after"
+	[ -n "$_c" ] && printf '%s\n' "$_c" >"$E2E_RD/e2e/cmd/$_name.on"
+	printf '%s\n' "$_name|$_t|$_w|$_i|$_k|$_e|$_args" >>"$E2E_RUNS"
+	echo "$_name|$_status|$_lines|$_x" >>"$E2E_EXPECT"
 }
 
 # e2e_setup: the tools and the L1 kernel; skips (77) when they are missing.
@@ -364,6 +356,7 @@ stacks() {
 cd /e2e
 while IFS='|' read -r name tmo wait input killat onwait args; do
 	[ -n "$name" ] || continue
+	cmd=${name%.[0-9]*}   # NAME.N: E2E_REPEAT's Nth time
 	echo "E2E-BEGIN $name"
 	rm -f /tmp/hung /tmp/in /tmp/out
 	: >/tmp/out
@@ -374,7 +367,7 @@ while IFS='|' read -r name tmo wait input killat onwait args; do
 		(while ! grep -q -- "$wait" /tmp/out; do sleep 0.2; done; cat "$input"; exec sleep 3600) >/tmp/in &
 		feeder=$!
 	fi
-	[ -f "/e2e/cmd/$name.before" ] && sh "/e2e/cmd/$name.before" </dev/null 2>&1
+	[ -f "/e2e/cmd/$cmd.before" ] && sh "/e2e/cmd/$cmd.before" </dev/null 2>&1
 	s=$(cs)
 	if [ -n "$feeder" ]; then
 		eval "exec /e2e/bin/vmmctl $args" </tmp/in >/tmp/out 2>/tmp/err &
@@ -391,7 +384,7 @@ while IFS='|' read -r name tmo wait input killat onwait args; do
 	fi
 	onpid=""
 	if [ -n "$onwait" ]; then
-		(while ! grep -q -- "$onwait" /tmp/out; do sleep 0.2; done; exec sh "/e2e/cmd/$name.on") </dev/null 2>&1 &
+		(while ! grep -q -- "$onwait" /tmp/out; do sleep 0.2; done; exec sh "/e2e/cmd/$cmd.on") </dev/null 2>&1 &
 		onpid=$!
 	fi
 	# the timeout: SIGTERM (vmmctl ends the VM cleanly), SIGKILL 5 s later
@@ -411,7 +404,7 @@ while IFS='|' read -r name tmo wait input killat onwait args; do
 	e=$(cs)
 	cat /tmp/out
 	sed 's/^/E2E-STDERR /' /tmp/err
-	[ -f "/e2e/cmd/$name.after" ] && sh "/e2e/cmd/$name.after" </dev/null 2>&1
+	[ -f "/e2e/cmd/$cmd.after" ] && sh "/e2e/cmd/$cmd.after" </dev/null 2>&1
 	d=$((e - s))
 	echo "E2E-END $name status=$st time=$((d / 100)).$(printf %02d $((d % 100)))"
 done </e2e/runs
@@ -769,6 +762,19 @@ e2e_group() {
 
 e2e_boot_group() {
 	[ -s "$E2E_RUNS" ] || return 0
+	if [ "${E2E_REPEAT:-1}" -gt 1 ]; then
+		# E2E_REPEAT=N: the group's runs N times over in the same L1,
+		# in their order (NAME.1 ... NAME.N): looking for what happens
+		# now and then, such as an L1 lock-up
+		for _f in "$E2E_RUNS" "$E2E_EXPECT"; do
+			_r=1
+			while [ $_r -le "$E2E_REPEAT" ]; do
+				sed "s/^\([^|]*\)|/\1.$_r|/" "$_f"
+				_r=$((_r + 1))
+			done >"$_f.rep"
+			mv "$_f.rep" "$_f"
+		done
+	fi
 	_try=0
 	while :; do
 		e2e_boot
