@@ -345,6 +345,8 @@ if [ -n "$why" ]; then
 	dmesg | tail -n 20
 	fin
 fi
+# L1's clock: what the L2 guests' timers and kvmclock rest on
+echo "E2E-CLOCK $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource) $(dmesg | grep -i -m3 -E 'clocksource.*unstable|tsc:.*(unstable|calibrat)' | tr '\n' ';')"
 echo "E2E-KVM ok $(grep -c ^processor /proc/cpuinfo) cpus, $(grep -o -m1 -w svm /proc/cpuinfo) nested=$(cat /sys/module/kvm_amd/parameters/nested 2>/dev/null)"
 # stacks PID WHEN: each of vmmctl's threads and where it is in L1's kernel
 stacks() {
@@ -389,7 +391,10 @@ while IFS='|' read -r name tmo wait input killat onwait args; do
 	fi
 	# the timeout: SIGTERM (vmmctl ends the VM cleanly), SIGKILL 5 s later
 	# (where its threads are, in L1's kernel, before each signal and after)
+	# and L1's kernel log since the run began (quiet keeps warnings, such
+	# as a clocksource marked unstable, off the console)
 	(sleep $tmo; kill -0 $pid 2>/dev/null || exit; touch /tmp/hung; stacks $pid "at the timeout"
+	 dmesg | awk -v s="$s" '{ t = $0; sub(/^\[ */, "", t); sub(/\].*/, "", t); if (t * 100 >= s) print "E2E-DMESG " $0 }' | tail -n 40
 	 kill -TERM $pid 2>/dev/null && echo "E2E-TIMEOUT $name after $tmo s"
 	 sleep 5; kill -0 $pid 2>/dev/null || exit; stacks $pid "5 s after SIGTERM"
 	 kill -KILL $pid 2>/dev/null && echo "E2E-TIMEOUT $name killed"
@@ -532,6 +537,8 @@ e2e_capture() {
 	{
 		echo "== L1's console after the sysrq BREAKs"
 		tail -c +$((_con0 + 1)) "$E2E_SERIAL" | tr -d '\r'
+		kill -0 $_qpid 2>/dev/null ||
+			echo "(QEMU exited during the capture: L1 was not stuck for good)"
 	} >>"$_cap"
 }
 
@@ -588,15 +595,22 @@ e2e_boot() {
 	# A live L1 prints within a run's timeout (+5 s to the SIGKILL): a
 	# console silent for longer is a frozen L1, even without an RCU stall
 	# message (seen under load: both CPUs stopped for good).
+	# Until /init has loaded KVM (E2E-KVM), L1 is silent too (quiet boot,
+	# insmod): about 15 s, but under load (two busy loops and a second
+	# L1 on 2 cores) the module loads alone took 32 s, so that part gets
+	# a bound of its own, as generous.
 	_silence=$(( (${E2E_GROUP_MAXT:-$E2E_RUN_TIMEOUT} + 30) * 1000 ))
+	_boot_silence=180000
 	_size=0 _changed=$(e2e_now_ms)
 	while :; do
 		_now=$(e2e_now_ms)
 		_s=$(wc -c <"$E2E_SERIAL")
+		_quiet=$_silence
+		[ $_boot_silence -gt $_silence ] && ! grep -q '^E2E-KVM' "$E2E_SERIAL" && _quiet=$_boot_silence
 		if [ "$_s" != "$_size" ]; then
 			_size=$_s _changed=$_now
-		elif [ $((_now - _changed)) -ge "$_silence" ]; then
-			E2E_LOCKUP_WHY="L1's console silent for $((_silence / 1000)) s"
+		elif [ $((_now - _changed)) -ge "$_quiet" ]; then
+			E2E_LOCKUP_WHY="L1's console silent for $((_quiet / 1000)) s"
 			E2E_BOOT_STATUS=lockup
 			break
 		fi
