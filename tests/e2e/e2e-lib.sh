@@ -316,6 +316,7 @@ export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+mount -t debugfs debugfs /sys/kernel/debug   # KVM's counters (stacks)
 echo "E2E-INIT uptime=$(cut -d' ' -f1 /proc/uptime)"
 . /e2e/env
 cs() { cut -d' ' -f1 /proc/uptime | tr -d .; }   # centiseconds since boot
@@ -353,6 +354,16 @@ stacks() {
 	for t in /proc/$1/task/*; do
 		echo "E2E-STACK $2: thread $(basename $t) $(cat $t/comm 2>/dev/null) $(grep ^State: $t/status 2>/dev/null) wchan=$(cat $t/wchan 2>/dev/null)"
 		sed 's/^/E2E-STACK   /' $t/stack 2>/dev/null
+	done
+	# KVM's own counters for the VM (debugfs PID-FD): a vCPU that never
+	# comes back to vmmctl may still be exiting to L1's KVM (page faults,
+	# interrupts) or not at all
+	for d in /sys/kernel/debug/kvm/$1-*; do
+		[ -d "$d" ] || continue
+		echo "E2E-KVMSTAT $2: $(cd $d && for f in *; do case $f in *_hist) continue ;; esac; [ -f "$f" ] && [ "$(cat "$f" 2>/dev/null)" != 0 ] && printf '%s=%s ' "$f" "$(cat "$f")"; done)"
+		for v in $d/vcpu*; do
+			[ -d "$v" ] && echo "E2E-KVMSTAT $2: $(basename $v): $(cd $v && for f in guest_mode tsc-offset tsc-scaling-ratio; do [ -f $f ] && printf '%s=%s ' $f "$(cat $f)"; done)"
+		done
 	done
 }
 cd /e2e
