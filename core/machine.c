@@ -1111,9 +1111,14 @@ static size_t host_char_input_room(const struct vmm_host *h)
 		return 0;
 	const struct vmm_who *who_prev = instance_lock(c->dev);
 	room = c->client->can_receive(c->client_opaque);
-	instance_unlock(c->dev, who_prev);
+	/* Paused under the device's lock, as host_net_input() does: paused
+	 * after the unlock, a vCPU that drained the device in between (its
+	 * char_input_ready() found nothing paused) left the backend paused
+	 * for good.  Seen on the nested host: a stock guest's shell got the
+	 * first 16 bytes L1 typed (the 16550's FIFO) and never the rest. */
 	if (!room)
 		atomic_store(&c->input_paused, true);
+	instance_unlock(c->dev, who_prev);
 	return room;
 }
 

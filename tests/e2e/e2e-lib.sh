@@ -39,7 +39,8 @@
 # E2E_MEM (1024), E2E_SMP (2), E2E_TIMEOUT (overall, 300 s), E2E_APPEND
 # (more L1 kernel parameters), E2E_ONLY (an extended regex: only the runs
 # whose names match),
-# E2E_KEEP=1 (keep the work directory and print its path).
+# E2E_KEEP=1 (keep the work directory and print its path), E2E_REPEAT=N
+# (a group's selected runs N times over in one L1).
 
 E2E_QEMU=${E2E_QEMU:-qemu-system-x86_64}
 E2E_CPU=${E2E_CPU:-EPYC}
@@ -232,8 +233,8 @@ e2e_real_binary() {
 
 # e2e_run [-t SECS] [-x REASON] NAME "ARGS" STATUS [LINE...]
 #   -t: the run's timeout in L1 (default 30 s; a run that times out fails,
-#   unless E2E_MAX_HUNG > 0 tolerates that many as "flaky:"; L1 lock-ups
-#   are detected and retried per group instead); -x: a known failure: it is
+#   unless E2E_MAX_HUNG > 0 tolerates that many as "flaky:"; an L1 that
+#   stops altogether fails its group, see e2e_capture); -x: a known failure: it is
 #   reported as "xfail:" with REASON and does not fail the test (a pass is
 #   reported as ok with a note to remove the mark); -w LINE -i FILE: once the
 #   run's output has a line containing LINE, FILE (a path inside L1) is
@@ -271,6 +272,9 @@ e2e_run() {
 		echo "FAIL: e2e_run $_name: -e LINE and -c CMD go together"; exit 1
 	fi
 	case "$_name$_args$_w$_i$_k$_e" in *'|'*) echo "FAIL: e2e_run $_name: '|' is not allowed in its arguments"; exit 1 ;; esac
+	[ "$_t" -gt "${E2E_GROUP_MAXT:-0}" ] && E2E_GROUP_MAXT=$_t
+	_lines=""
+	for _ln in "$@"; do _lines="$_lines$_ln	"; done   # TAB-separated
 	# -b/-a/-c commands travel as files: they may hold any character.
 	mkdir -p "$E2E_RD/e2e/cmd"
 	rm -f "$E2E_RD/e2e/cmd/$_name.before" "$E2E_RD/e2e/cmd/$_name.after" "$E2E_RD/e2e/cmd/$_name.on"
@@ -278,9 +282,6 @@ e2e_run() {
 	[ -n "$_a" ] && printf '%s\n' "$_a" >"$E2E_RD/e2e/cmd/$_name.after"
 	[ -n "$_c" ] && printf '%s\n' "$_c" >"$E2E_RD/e2e/cmd/$_name.on"
 	printf '%s\n' "$_name|$_t|$_w|$_i|$_k|$_e|$_args" >>"$E2E_RUNS"
-	[ "$_t" -gt "${E2E_GROUP_MAXT:-0}" ] && E2E_GROUP_MAXT=$_t
-	_lines=""
-	for _ln in "$@"; do _lines="$_lines$_ln	"; done   # TAB-separated
 	echo "$_name|$_status|$_lines|$_x" >>"$E2E_EXPECT"
 }
 
@@ -328,6 +329,7 @@ export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+mount -t debugfs debugfs /sys/kernel/debug   # KVM's counters (stacks)
 echo "E2E-INIT uptime=$(cut -d' ' -f1 /proc/uptime)"
 . /e2e/env
 cs() { cut -d' ' -f1 /proc/uptime | tr -d .; }   # centiseconds since boot
@@ -339,16 +341,48 @@ for m in $(cat /e2e/modules.order); do
 done
 t1=$(cs)
 echo "E2E-MODULES time=$(((t1 - t0) / 100)).$(printf %02d $(((t1 - t0) % 100)))"
+# where the modules are (nokaslr: the same in every boot, which the host's
+# second boot for symbols relies on; it compares this line)
+echo "E2E-MODBASE $(awk '{ printf "%s@%s ", $1, $6 }' /proc/modules)"
+ks=$(sed -n 's/.*e2e\.ksyms=\([^ ]*\).*/\1/p' /proc/cmdline)
+if [ -n "$ks" ]; then
+	# The host's boot for symbols: the text symbol at or below each
+	# address (16 hex digits compare as strings).
+	awk -v list="$ks" 'BEGIN { n = split(list, r, ",") }
+		$2 ~ /^[tTwW]$/ { for (i = 1; i <= n; i++) if ($1 "" <= r[i] "" && $1 "" > b[i] "") { b[i] = $1; s[i] = $3 " " $4 } }
+		END { for (i = 1; i <= n; i++) print "E2E-KSYM " r[i] " " b[i] " " s[i] }' /proc/kallsyms
+	fin
+fi
 [ -c /dev/kvm ] || why="$why no /dev/kvm;"
 if [ -n "$why" ]; then
 	echo "E2E-KVM FAIL$why"
 	dmesg | tail -n 20
 	fin
 fi
+# L1's clock: what the L2 guests' timers and kvmclock rest on
+echo "E2E-CLOCK $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource) $(dmesg | grep -i -m3 -E 'clocksource.*unstable|tsc:.*(unstable|calibrat)' | tr '\n' ';')"
 echo "E2E-KVM ok $(grep -c ^processor /proc/cpuinfo) cpus, $(grep -o -m1 -w svm /proc/cpuinfo) nested=$(cat /sys/module/kvm_amd/parameters/nested 2>/dev/null)"
+# stacks PID WHEN: each of vmmctl's threads and where it is in L1's kernel
+stacks() {
+	for t in /proc/$1/task/*; do
+		echo "E2E-STACK $2: thread $(basename $t) $(cat $t/comm 2>/dev/null) $(grep ^State: $t/status 2>/dev/null) wchan=$(cat $t/wchan 2>/dev/null)"
+		sed 's/^/E2E-STACK   /' $t/stack 2>/dev/null
+	done
+	# KVM's own counters for the VM (debugfs PID-FD): a vCPU that never
+	# comes back to vmmctl may still be exiting to L1's KVM (page faults,
+	# interrupts) or not at all
+	for d in /sys/kernel/debug/kvm/$1-*; do
+		[ -d "$d" ] || continue
+		echo "E2E-KVMSTAT $2: $(cd $d && for f in *; do case $f in *_hist) continue ;; esac; [ -f "$f" ] && [ "$(cat "$f" 2>/dev/null)" != 0 ] && printf '%s=%s ' "$f" "$(cat "$f")"; done)"
+		for v in $d/vcpu*; do
+			[ -d "$v" ] && echo "E2E-KVMSTAT $2: $(basename $v): $(cd $v && for f in guest_mode tsc-offset tsc-scaling-ratio; do [ -f $f ] && printf '%s=%s ' $f "$(cat $f)"; done)"
+		done
+	done
+}
 cd /e2e
 while IFS='|' read -r name tmo wait input killat onwait args; do
 	[ -n "$name" ] || continue
+	cmd=${name%.[0-9]*}   # NAME.N: E2E_REPEAT's Nth time
 	echo "E2E-BEGIN $name"
 	rm -f /tmp/hung /tmp/in /tmp/out
 	: >/tmp/out
@@ -359,7 +393,7 @@ while IFS='|' read -r name tmo wait input killat onwait args; do
 		(while ! grep -q -- "$wait" /tmp/out; do sleep 0.2; done; cat "$input"; exec sleep 3600) >/tmp/in &
 		feeder=$!
 	fi
-	[ -f "/e2e/cmd/$name.before" ] && sh "/e2e/cmd/$name.before" </dev/null 2>&1
+	[ -f "/e2e/cmd/$cmd.before" ] && sh "/e2e/cmd/$cmd.before" </dev/null 2>&1
 	s=$(cs)
 	if [ -n "$feeder" ]; then
 		eval "exec /e2e/bin/vmmctl $args" </tmp/in >/tmp/out 2>/tmp/err &
@@ -369,18 +403,26 @@ while IFS='|' read -r name tmo wait input killat onwait args; do
 	pid=$!
 	killer=""
 	if [ -n "$killat" ]; then
-		(while ! grep -q -- "$killat" /tmp/out; do sleep 0.05; done; kill -KILL $pid) </dev/null &
+		(while ! grep -q -- "$killat" /tmp/out; do sleep 0.05; done; kill -KILL $pid
+		 # a SIGKILLed vmmctl that stays in L1's kernel (seen once)
+		 sleep 10; [ -d /proc/$pid ] && stacks $pid "10 s after -k's SIGKILL") </dev/null &
 		killer=$!
 	fi
 	onpid=""
 	if [ -n "$onwait" ]; then
-		(while ! grep -q -- "$onwait" /tmp/out; do sleep 0.2; done; exec sh "/e2e/cmd/$name.on") </dev/null 2>&1 &
+		(while ! grep -q -- "$onwait" /tmp/out; do sleep 0.2; done; exec sh "/e2e/cmd/$cmd.on") </dev/null 2>&1 &
 		onpid=$!
 	fi
 	# the timeout: SIGTERM (vmmctl ends the VM cleanly), SIGKILL 5 s later
-	(sleep $tmo; kill -0 $pid 2>/dev/null && touch /tmp/hung && kill -TERM $pid 2>/dev/null &&
-	 echo "E2E-TIMEOUT $name after $tmo s";
-	 sleep 5; kill -KILL $pid 2>/dev/null && echo "E2E-TIMEOUT $name killed") </dev/null &
+	# (where its threads are, in L1's kernel, before each signal and after)
+	# and L1's kernel log since the run began (quiet keeps warnings, such
+	# as a clocksource marked unstable, off the console)
+	(sleep $tmo; kill -0 $pid 2>/dev/null || exit; touch /tmp/hung; stacks $pid "at the timeout"
+	 dmesg | awk -v s="$s" '{ t = $0; sub(/^\[ */, "", t); sub(/\].*/, "", t); if (t * 100 >= s) print "E2E-DMESG " $0 }' | tail -n 40
+	 kill -TERM $pid 2>/dev/null && echo "E2E-TIMEOUT $name after $tmo s"
+	 sleep 5; kill -0 $pid 2>/dev/null || exit; stacks $pid "5 s after SIGTERM"
+	 kill -KILL $pid 2>/dev/null && echo "E2E-TIMEOUT $name killed"
+	 sleep 10; [ -d /proc/$pid ] && stacks $pid "10 s after SIGKILL") </dev/null &
 	wd=$!
 	wait $pid
 	st=$?
@@ -391,7 +433,7 @@ while IFS='|' read -r name tmo wait input killat onwait args; do
 	e=$(cs)
 	cat /tmp/out
 	sed 's/^/E2E-STDERR /' /tmp/err
-	[ -f "/e2e/cmd/$name.after" ] && sh "/e2e/cmd/$name.after" </dev/null 2>&1
+	[ -f "/e2e/cmd/$cmd.after" ] && sh "/e2e/cmd/$cmd.after" </dev/null 2>&1
 	d=$((e - s))
 	echo "E2E-END $name status=$st time=$((d / 100)).$(printf %02d $((d % 100)))"
 done </e2e/runs
@@ -405,6 +447,161 @@ EOF
 	cp "$E2E_RUNS" "$E2E_RD/e2e/runs"
 }
 
+# e2e_qemu_start APPEND: starts L1's QEMU in the background (pid in _qpid)
+# with the packed initramfs and more kernel parameters APPEND.  Its console
+# (ttyS0) is QEMU's stdio: the output goes to $E2E_SERIAL, the input comes
+# from a FIFO the host can type at (fd 8: sysrq); its QMP monitor is a pipe
+# pair (qmp.in on fd 9, qmp.out copied to qmp.log), so that a frozen L1's
+# CPUs can be read before it is killed (e2e_capture), with nothing beyond
+# the shell.  nokaslr: L1's kernel text is at the same addresses in every
+# boot, so e2e_symbolize can name a captured RIP from a second boot;
+# sysrq_always_enabled: Debian's default kernel.sysrq (438) has no dumps.
+e2e_qemu_start() {
+	rm -f "$E2E_TMP/con.in" "$E2E_TMP/qmp.in" "$E2E_TMP/qmp.out"
+	mkfifo "$E2E_TMP/con.in" "$E2E_TMP/qmp.in" "$E2E_TMP/qmp.out" ||
+		{ echo "FAIL: mkfifo in $E2E_TMP"; exit 1; }
+	# read-write: opening does not wait for the other end, and QEMU never
+	# sees an end of file on either
+	exec 8<>"$E2E_TMP/con.in" 9<>"$E2E_TMP/qmp.in"
+	: >"$E2E_TMP/qmp.log"
+	cat "$E2E_TMP/qmp.out" >>"$E2E_TMP/qmp.log" 8>&- 9>&- &
+	_qmp_cat=$!
+	"$E2E_QEMU" -accel tcg -cpu "$E2E_CPU" -m "$E2E_MEM" -smp "$E2E_SMP" \
+		-nodefaults -no-user-config -display none -no-reboot -net none \
+		-chardev stdio,id=con,signal=off -serial chardev:con \
+		-chardev pipe,id=qmp,path="$E2E_TMP/qmp" -mon chardev=qmp,mode=control \
+		-kernel "$E2E_L1_KERNEL" -initrd "$E2E_TMP/l1-initrd.gz" \
+		-append "console=ttyS0 quiet panic=-1 mitigations=off nokaslr sysrq_always_enabled $1" \
+		<&8 >"$E2E_SERIAL" 2>"$E2E_TMP/qemu.out" 9>&- &
+	_qpid=$!
+	e2e_qmp '{"execute":"qmp_capabilities"}' >/dev/null
+}
+
+# e2e_qemu_stop: kills L1's QEMU (if still there) and closes its pipes.
+e2e_qemu_stop() {
+	kill $_qpid 2>/dev/null; wait $_qpid
+	_st=$?
+	exec 8>&- 9>&-
+	# cat ends when QEMU's end of qmp.out is closed
+	kill $_qmp_cat 2>/dev/null; wait $_qmp_cat 2>/dev/null
+	return $_st
+}
+
+# e2e_qmp JSON: sends one QMP command and prints its answer (one line);
+# returns 1 when QMP does not answer within 10 s: the emulator itself is
+# stuck (a hang guard only: QMP answers in milliseconds).
+e2e_qmp() {
+	# answers so far: each is one line; events ({"event"...) come between
+	_qk=$(grep -c '^{"return"\|^{"error"' "$E2E_TMP/qmp.log")
+	printf '%s\n' "$1" >&9
+	_qn=0
+	while [ "$(grep -c '^{"return"\|^{"error"' "$E2E_TMP/qmp.log")" -le $_qk ]; do
+		[ $_qn -ge 100 ] && return 1
+		sleep 0.1; _qn=$((_qn + 1))
+	done
+	grep '^{"return"\|^{"error"' "$E2E_TMP/qmp.log" | sed -n "$((_qk + 1))p"
+}
+
+# e2e_hmp CMD: a human monitor command through QMP, its text output.
+e2e_hmp() {
+	_r=$(e2e_qmp "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"$1\"}}") || return 1
+	printf '%s\n' "$_r" | tr -d '\r' | sed -e 's/^{"return": "//' -e 's/"}$//' -e 's/\\r//g' -e 's/\\n/\n/g' -e 's/\\"/"/g'
+}
+
+# e2e_sysrq KEYS: L1's magic sysrq over its console: a serial BREAK, then
+# the key, for each key.
+e2e_sysrq() {
+	for _k in $1; do
+		e2e_qmp '{"execute":"chardev-send-break","arguments":{"id":"con"}}' >/dev/null || return 1
+		sleep 0.5
+		printf '%s' "$_k" >&8
+		# each dump goes out at the console's speed; the next BREAK
+		# waits for it (a bounded wait for the console to settle)
+		_sz=-1 _n=0
+		while [ "$(wc -c <"$E2E_SERIAL")" != "$_sz" ] && [ $_n -lt 30 ]; do
+			_sz=$(wc -c <"$E2E_SERIAL"); sleep 1; _n=$((_n + 1))
+		done
+	done
+}
+
+# e2e_capture: L1 has stopped (its console silent, or its kernel saying a
+# CPU or task is stuck): what each of its CPUs is doing, before QEMU is
+# killed, into $E2E_TMP/capture.log.  From QEMU (QMP): the run state,
+# the CPUs and their registers, twice 2 s apart (a CPU in a loop moves
+# or stays put, a halted one says HLT=1); then from L1's own kernel by
+# sysrq: the console's log level up (9: the dumps are KERN_INFO, quiet
+# hides them), the CPUs' backtraces (l), the blocked tasks
+# (w) and every task (t).  If QMP does not answer, the emulator itself is
+# stuck: that is the finding.
+e2e_capture() {
+	_cap="$E2E_TMP/capture.log"
+	_con0=$(wc -c <"$E2E_SERIAL")
+	{
+		echo "== QMP query-status"
+		if ! e2e_qmp '{"execute":"query-status"}'; then
+			echo "QMP did not answer within 10 s: QEMU itself is stuck (not L1's kernel)"
+			echo "== QEMU's threads (host kernel stacks)"
+			for _t in /proc/$_qpid/task/*; do
+				echo "-- $(cat "$_t/comm" 2>/dev/null) $(basename "$_t") $(grep '^State' "$_t/status" 2>/dev/null)"
+				cat "$_t/stack" 2>/dev/null
+			done
+			return
+		fi
+		for _i in 1 2; do
+			echo "== info cpus ($_i)"
+			e2e_hmp "info cpus"
+			echo "== info registers -a ($_i)"
+			# (not the FPU, vector and debug registers)
+			e2e_hmp "info registers -a" | grep -v '^YMM\|^XMM\|^FPR\|^FCW\|^DR'
+			[ $_i = 1 ] && sleep 2
+		done
+		echo "== L1's sysrq 9 l w t (on its console, below)"
+		e2e_sysrq "9 l w t" || echo "(QMP stopped answering)"
+	} >"$_cap" 2>&1
+	{
+		echo "== L1's console after the sysrq BREAKs"
+		tail -c +$((_con0 + 1)) "$E2E_SERIAL" | tr -d '\r'
+		kill -0 $_qpid 2>/dev/null ||
+			echo "(QEMU exited during the capture: L1 was not stuck for good)"
+	} >>"$_cap"
+}
+
+# e2e_symbolize: names the RIPs in capture.log by L1's /proc/kallsyms, from
+# a second boot of the same L1 (nokaslr: the same addresses; its /init only
+# looks the addresses up: e2e.ksyms=...).  A CPU that was running an L2
+# guest shows the guest's RIP, which names nothing sensible here: sysrq l
+# (L1's own backtraces) says which.
+e2e_symbolize() {
+	_cap="$E2E_TMP/capture.log"
+	_rips=$(sed -n 's/^RIP=\([0-9a-f]\{16\}\) .*/\1/p' "$_cap" | sort -u | tr '\n' ',' | sed 's/,$//')
+	[ -n "$_rips" ] || return 0
+	_serial=$E2E_SERIAL
+	E2E_SERIAL="$E2E_TMP/l1-ksyms.serial"
+	: >"$E2E_SERIAL"
+	e2e_qemu_start "e2e.ksyms=$_rips"
+	_n=0
+	# a hang guard: this boot takes L1's boot time plus a read of kallsyms
+	while kill -0 $_qpid 2>/dev/null && [ $_n -lt 1800 ]; do sleep 0.1; _n=$((_n + 1)); done
+	e2e_qemu_stop
+	{
+		echo "== the RIPs above in L1's kernel (a second boot's /proc/kallsyms)"
+		_mb=$(grep -m1 '^E2E-MODBASE' "$E2E_SERIAL" | tr -d '\r')
+		[ "$_mb" = "$(grep -m1 '^E2E-MODBASE' "$E2E_TMP/l1.log")" ] ||
+			echo "(the modules were elsewhere in the first boot: module names are unreliable; $_mb)"
+		tr -d '\r' <"$E2E_SERIAL" | while read -r _tag _rip _sym _name _mod; do
+			[ "$_tag" = E2E-KSYM ] || continue
+			if [ -n "$_sym" ]; then
+				# both are 0xffffffff........ here
+				echo "RIP=$_rip $_name+0x$(printf %x $((0x${_rip#ffffffff} - 0x${_sym#ffffffff}))) $_mod"
+			else
+				echo "RIP=$_rip (below every text symbol: not L1's kernel)"
+			fi
+		done
+	} >>"$_cap"
+	grep -q '^E2E-KSYM' "$E2E_SERIAL" || echo "(the boot for symbols gave none)" >>"$_cap"
+	E2E_SERIAL=$_serial
+}
+
 # e2e_boot: packs the initramfs and boots L1; sets E2E_BOOT_STATUS (0, or
 # "timeout", or qemu's exit status) and the times E2E_T_INIT, E2E_T_TOTAL (ms).
 e2e_boot() {
@@ -416,28 +613,28 @@ e2e_boot() {
 	echo "e2e: L1 initramfs $(($(wc -c <"$E2E_TMP/l1-initrd.gz") / 1024)) KiB (packed in $(e2e_secs $E2E_T_PACK) s), kernel $(basename "$E2E_L1_KERNEL")"
 	: >"$E2E_SERIAL"
 	_start=$(e2e_now_ms)
-	"$E2E_QEMU" -accel tcg -cpu "$E2E_CPU" -m "$E2E_MEM" -smp "$E2E_SMP" \
-		-nodefaults -no-user-config -display none -no-reboot -net none \
-		-serial "file:$E2E_SERIAL" \
-		-kernel "$E2E_L1_KERNEL" -initrd "$E2E_TMP/l1-initrd.gz" \
-		-append "console=ttyS0 quiet panic=-1 mitigations=off ${E2E_APPEND:-}" \
-		</dev/null >"$E2E_TMP/qemu.out" 2>&1 &
-	_qpid=$!
+	e2e_qemu_start "${E2E_APPEND:-}"
 	E2E_T_INIT=""
 	E2E_BOOT_STATUS=""
 	# A live L1 prints within a run's timeout (+5 s to the SIGKILL): a
 	# console silent for longer is a frozen L1, even without an RCU stall
 	# message (seen under load: both CPUs stopped for good).
+	# Until /init has loaded KVM (E2E-KVM), L1 is silent too (quiet boot,
+	# insmod): about 15 s, but under load (two busy loops and a second
+	# L1 on 2 cores) the module loads alone took 32 s, so that part gets
+	# a bound of its own, as generous.
 	_silence=$(( (${E2E_GROUP_MAXT:-$E2E_RUN_TIMEOUT} + 30) * 1000 ))
+	_boot_silence=180000
 	_size=0 _changed=$(e2e_now_ms)
 	while :; do
 		_now=$(e2e_now_ms)
 		_s=$(wc -c <"$E2E_SERIAL")
+		_quiet=$_silence
+		[ $_boot_silence -gt $_silence ] && ! grep -q '^E2E-KVM' "$E2E_SERIAL" && _quiet=$_boot_silence
 		if [ "$_s" != "$_size" ]; then
 			_size=$_s _changed=$_now
-		elif [ $((_now - _changed)) -ge "$_silence" ]; then
-			echo "rcu: INFO: (vmm e2e) L1's console silent for $((_silence / 1000)) s" >>"$E2E_SERIAL"
-			kill $_qpid 2>/dev/null; wait $_qpid
+		elif [ $((_now - _changed)) -ge "$_quiet" ]; then
+			E2E_LOCKUP_WHY="L1's console silent for $((_quiet / 1000)) s"
 			E2E_BOOT_STATUS=lockup
 			break
 		fi
@@ -445,11 +642,10 @@ e2e_boot() {
 			E2E_T_INIT=$((_now - _start))
 		fi
 		if ! kill -0 $_qpid 2>/dev/null; then
-			wait $_qpid; E2E_BOOT_STATUS=$?
+			e2e_qemu_stop; E2E_BOOT_STATUS=$?
 			break
 		fi
-		if [ $((_now - _start)) -ge $((E2E_TIMEOUT * 1000)) ]; then
-			kill $_qpid 2>/dev/null; wait $_qpid
+		if [ $((_now - _start)) -ge $((E2E_TIMEOUT * ${E2E_REPEAT:-1} * 1000)) ]; then
 			E2E_BOOT_STATUS=timeout
 			break
 		fi
@@ -459,16 +655,25 @@ e2e_boot() {
 		# khugepaged blocks behind it ("INFO: task ... blocked"); those
 		# messages keep the console from going silent.  Waiting out the
 		# timeout would only burn CI time.
-		if grep -qE 'rcu: INFO: rcu_preempt detected stalls|soft lockup - CPU|INFO: task .* blocked for more than' "$E2E_SERIAL"; then
-			kill $_qpid 2>/dev/null; wait $_qpid
+		_msg=$(grep -m1 -E 'rcu: INFO: rcu_preempt detected stalls|soft lockup - CPU|INFO: task .* blocked for more than' "$E2E_SERIAL")
+		if [ -n "$_msg" ]; then
+			E2E_LOCKUP_WHY="L1's kernel: $(echo "$_msg" | tr -d '\r')"
 			E2E_BOOT_STATUS=lockup
 			break
 		fi
 		sleep 0.1
 	done
+	if [ "$E2E_BOOT_STATUS" = lockup ] || [ "$E2E_BOOT_STATUS" = timeout ]; then
+		# what L1 was doing, before QEMU goes
+		e2e_capture
+		e2e_qemu_stop
+	fi
 	E2E_T_TOTAL=$(($(e2e_now_ms) - _start))
 	tr -d '\r' <"$E2E_SERIAL" >"$E2E_TMP/l1.log"
 	[ -z "$E2E_T_INIT" ] && grep -q '^E2E-INIT' "$E2E_TMP/l1.log" && E2E_T_INIT=$E2E_T_TOTAL
+	if [ "$E2E_BOOT_STATUS" = lockup ] || [ "$E2E_BOOT_STATUS" = timeout ]; then
+		e2e_symbolize
+	fi
 }
 
 E2E_FAILED=0
@@ -487,10 +692,16 @@ e2e_fail() {
 # e2e_check: checks the markers in L1's console log.
 e2e_check() {
 	_log="$E2E_TMP/l1.log"
-	if [ "$E2E_BOOT_STATUS" = lockup ]; then
-		e2e_fail "L1 locked up (RCU stall or soft lockup on its console; qemu killed)" "L1's console" "$_log"
-	elif [ "$E2E_BOOT_STATUS" = timeout ]; then
-		e2e_fail "L1 did not finish within ${E2E_TIMEOUT}s (qemu killed)" "L1's console" "$_log"
+	if [ "$E2E_BOOT_STATUS" = lockup ] || [ "$E2E_BOOT_STATUS" = timeout ]; then
+		if [ "$E2E_BOOT_STATUS" = lockup ]; then
+			_what="L1 locked up ($E2E_LOCKUP_WHY)"
+		else
+			_what="L1 did not finish within $((E2E_TIMEOUT * ${E2E_REPEAT:-1})) s"
+		fi
+		e2e_fail "$_what in group $E2E_GROUP, last run begun: $(grep '^E2E-BEGIN ' "$_log" | tail -n 1 | cut -d' ' -f2); qemu killed" "L1's console" "$_log"
+		echo "--- L1's state, captured before qemu was killed ---"
+		cat "$E2E_TMP/capture.log"
+		echo "---"
 	elif [ "$E2E_BOOT_STATUS" != 0 ]; then
 		e2e_fail "qemu exited with status $E2E_BOOT_STATUS" "qemu's output" "$E2E_TMP/qemu.out"
 	fi
@@ -567,11 +778,18 @@ e2e_check() {
 	echo "e2e: L1 total $(e2e_secs "$E2E_T_TOTAL") s wall time from qemu start to its exit"
 }
 
-# Runs are booted in groups, one L1 each, so that an L1 lock-up costs one
-# group.  e2e_group starts a new group; e2e_boot_group boots it, and boots it
-# once more if L1 locked up; a group that locks up twice is counted in
-# E2E_LOCKED_GROUPS and not checked (nested.sh reports it).
-E2E_LOCKED_GROUPS=""
+# Runs are booted in groups, one L1 each, so that a failure in one does not
+# hide the others' results.  e2e_group starts a new group; e2e_boot_group
+# boots and checks it.
+#
+# An L1 that stops altogether (see e2e_capture) is not a result of vmmctl
+# we could tell apart from one (issue 17): it is reported with its captured
+# state every time.  Until its cause is gone, the group is booted again up
+# to E2E_LOCKUP_RETRIES times (default 1) and a retry that passes counts
+# as "flaky:", so that CI stays usable; E2E_LOCKUP_RETRIES=0 makes the first
+# one fail the test.  It never skips.
+E2E_LOCKUP_RETRIES=${E2E_LOCKUP_RETRIES:-1}
+E2E_LOCKUPS=0    # L1s that stopped and were retried, over all groups
 e2e_group() {
 	E2E_GROUP=$1
 	E2E_GROUP_MAXT=0
@@ -581,19 +799,33 @@ e2e_group() {
 }
 
 e2e_boot_group() {
-	for _attempt in 1 2; do
-		e2e_boot
-		[ "$E2E_BOOT_STATUS" = lockup ] || break
-		echo "e2e: L1 locked up in group $E2E_GROUP (attempt $_attempt): $(grep -m1 -E 'rcu: INFO|soft lockup|INFO: task .* blocked' "$E2E_TMP/l1.log")"
-		# Where it was: the run it was in and its last console lines, so
-		# repeated lock-ups can be told apart.
-		echo "e2e: last run begun: $(grep '^E2E-BEGIN ' "$E2E_TMP/l1.log" | tail -n 1)"
-		tail -n 8 "$E2E_TMP/l1.log" | sed 's/^/e2e:   | /'
-	done
-	if [ "$E2E_BOOT_STATUS" = lockup ]; then
-		E2E_LOCKED_GROUPS="$E2E_LOCKED_GROUPS $E2E_GROUP"
-		return
+	[ -s "$E2E_RUNS" ] || return 0
+	if [ "${E2E_REPEAT:-1}" -gt 1 ]; then
+		# E2E_REPEAT=N: the group's runs N times over in the same L1,
+		# in their order (NAME.1 ... NAME.N): looking for what happens
+		# now and then, such as an L1 lock-up
+		for _f in "$E2E_RUNS" "$E2E_EXPECT"; do
+			_r=1
+			while [ $_r -le "$E2E_REPEAT" ]; do
+				sed "s/^\([^|]*\)|/\1.$_r|/" "$_f"
+				_r=$((_r + 1))
+			done >"$_f.rep"
+			mv "$_f.rep" "$_f"
+		done
 	fi
+	_try=0
+	while :; do
+		e2e_boot
+		[ "$E2E_BOOT_STATUS" = lockup ] && [ $_try -lt "$E2E_LOCKUP_RETRIES" ] || break
+		_try=$((_try + 1))
+		E2E_LOCKUPS=$((E2E_LOCKUPS + 1))
+		echo "flaky: L1 locked up ($E2E_LOCKUP_WHY) in group $E2E_GROUP, last run begun: $(grep '^E2E-BEGIN ' "$E2E_TMP/l1.log" | tail -n 1 | cut -d' ' -f2); booting it again ($_try of E2E_LOCKUP_RETRIES=$E2E_LOCKUP_RETRIES)"
+		echo "--- last 15 lines of L1's console ---"
+		tail -n 15 "$E2E_TMP/l1.log"
+		echo "--- L1's state, captured before qemu was killed ---"
+		cat "$E2E_TMP/capture.log"
+		echo "---"
+	done
 	echo "e2e: group $E2E_GROUP"
 	e2e_check
 }

@@ -274,10 +274,5 @@ if [ "$E2E_FAILED" -ne 0 ]; then
 	echo "FAIL: $E2E_FAILED check(s) failed on the nested test host"
 	exit 1
 fi
-if [ -n "$E2E_LOCKED_GROUPS" ]; then
-	# Every run that completed was right; what is missing is the
-	# infrastructure's fault (README: kvm_amd under TCG locks up).
-	echo "SKIP: the nested test host's L1 locked up twice in group(s)$E2E_LOCKED_GROUPS; all other runs passed"
-	exit 77
-fi
+[ "$E2E_LOCKUPS" -gt 0 ] && echo "e2e: L1 locked up $E2E_LOCKUPS time(s) and the group passed when booted again (flaky: above, with L1's state)"
 echo "PASS: vmmctl on kvm_amd in the nested test host ($E2E_CHECKED runs)"
