@@ -125,7 +125,7 @@ export VMM_PLUGIN_PATH=/e2e/build/build-plugins VMM_BUILDDIR=/e2e/build VMM_SRCD
 /e2e/vmmctl plugins >/tmp/plugins 2>&1; echo "A64-PLUGINS rc=$? n=$(grep -c '\.so' /tmp/plugins)"
 sed 's/^/A64-OUT /' /tmp/plugins | head -n 40
 for c in minimal virt; do
-	/e2e/vmmctl check /e2e/arm64-$c.conf >/tmp/check 2>&1; echo "A64-CHECK $c rc=$? $(head -n 1 /tmp/check)"
+	/e2e/vmmctl check /e2e/arm64-$c.conf >/tmp/check 2>&1; echo "A64-CHECK $c rc=$? $(tail -n 1 /tmp/check)"   # the ok line is the last; notes come before it
 done
 for g in hello reset nisv gic; do
 	c=minimal; [ $g = gic ] && c=virt
