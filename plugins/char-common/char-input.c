@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* char-input.c - see char-input.h. */
 #include <errno.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -96,4 +99,17 @@ size_t char_output_write(int fd, bool socket, const void *buf, size_t len, int w
 		break;
 	}
 	return done;
+}
+
+int char_path_creatable(const char *path)
+{
+	char *copy = strdup(path); /* dirname() may write to its argument */
+	int e = 0;
+
+	if (!copy)
+		return ENOMEM;
+	if (access(dirname(copy), W_OK | X_OK) < 0)
+		e = errno;
+	free(copy);
+	return e;
 }

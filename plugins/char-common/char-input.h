@@ -11,6 +11,9 @@
  * it again; `resume_pending` covers that race.  Linked into each backend as
  * a convenience library; it uses only include/vmm/ headers.
  *
+ * char_path_creatable() is for the backends' check ops (vmmctl check): the
+ * file, pty and socket backends make something at a path when they open.
+ *
  * Error convention: none of these fail; a watch the host cannot make just
  * leaves the input idle.
  */
@@ -54,5 +57,9 @@ void char_input_resume(struct char_input *in);
  * left gives EPIPE, not SIGPIPE.  Returns the bytes written; the caller
  * decides what the rest means (dropped and counted). */
 size_t char_output_write(int fd, bool socket, const void *buf, size_t len, int wait_ms);
+
+/* 0 when a new file can be made at @path (its directory is writable and
+ * searchable), else the errno that says why not (ENOMEM included). */
+int char_path_creatable(const char *path);
 
 #endif

@@ -6,12 +6,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vmm/vmm.h>
+
+#include "plugins/char-common/char-input.h"
 
 struct file_be {
 	const struct vmm_host *h;
@@ -103,13 +104,7 @@ static int file_check(const struct vmm_host *h, void **state)
 	} else if (errno != ENOENT) {
 		e = errno;
 	} else {
-		char *copy = strdup(path);
-
-		if (!copy)
-			return -ENOMEM;
-		if (access(dirname(copy), W_OK | X_OK) < 0)
-			e = errno;
-		free(copy);
+		e = char_path_creatable(path);
 	}
 	if (e) {
 		h->log(h, VMM_LOG_ERROR, "cannot open %s: %s", path, strerror(e));

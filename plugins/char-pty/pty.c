@@ -14,7 +14,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -196,19 +195,13 @@ static int pty_check(const struct vmm_host *h, void **state)
 		return -e;
 	}
 	if (link && *link) {
-		char *copy;
 		int e = 0;
 
 		if (lstat(link, &st) == 0 && !S_ISLNK(st.st_mode)) {
 			h->log(h, VMM_LOG_ERROR, "link %s exists and is not a symlink", link);
 			return -EEXIST;
 		}
-		copy = strdup(link);
-		if (!copy)
-			return -ENOMEM;
-		if (access(dirname(copy), W_OK | X_OK) < 0)
-			e = errno;
-		free(copy);
+		e = char_path_creatable(link);
 		if (e) {
 			h->log(h, VMM_LOG_ERROR, "cannot make link %s: %s", link, strerror(e));
 			return -e;

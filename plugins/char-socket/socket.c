@@ -21,7 +21,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -333,13 +332,7 @@ static int sock_check(const struct vmm_host *h, void **state)
 			return -EEXIST;
 		}
 	} else {
-		char *copy = strdup(path);
-
-		if (!copy)
-			return -ENOMEM;
-		if (access(dirname(copy), W_OK | X_OK) < 0)
-			e = errno;
-		free(copy);
+		e = char_path_creatable(path);
 		if (e) {
 			h->log(h, VMM_LOG_ERROR, "cannot listen on %s: %s", path, strerror(e));
 			return -e;
