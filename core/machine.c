@@ -1246,7 +1246,7 @@ static int host_describe(const struct vmm_host *h, const struct vmm_device_desc 
 	struct vmm_machine *m = in->m;
 
 	if (!d || d->size < offsetof(struct vmm_device_desc, nres) + sizeof(d->nres) ||
-	    d->kind > VMM_DESC_GICV3 || d->nres > VMM_MAX_DESC_RES || (d->nres && !d->res) ||
+	    d->kind > VMM_DESC_GICV2 || d->nres > VMM_MAX_DESC_RES || (d->nres && !d->res) ||
 	    (d->acpi_hid && strlen(d->acpi_hid) != 7 && strlen(d->acpi_hid) != 8)) {
 		vmm_log(VMM_LOG_ERROR, in->name, "describe: bad description (kind, _HID of 7 or 8 "
 			"characters, at most %d resources)", VMM_MAX_DESC_RES);
