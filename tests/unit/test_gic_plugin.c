@@ -107,6 +107,19 @@ static void test_identity_and_windows(void **state)
 	assert_int_equal(vmm_harness_log_count(F->h, VMM_LOG_GUEST_ERROR), 0);
 }
 
+/* The accessing vCPU picks the banked registers, in both windows. */
+static void test_banked_by_the_accessing_vcpu(void **state)
+{
+	assert_int_equal(drd(0, GICD_ITARGETSR), 0x01010101);
+	assert_int_equal(drd(1, GICD_ITARGETSR + 28), 0x02020202);
+	dwr(1, GICD_ISENABLER, 1u << 27);
+	assert_int_equal(drd(1, GICD_ISENABLER), 1u << 27);
+	assert_int_equal(drd(0, GICD_ISENABLER), 0);
+	cwr(1, GICC_PMR, 0x80);
+	assert_int_equal(crd(1, GICC_PMR), 0x80);
+	assert_int_equal(crd(0, GICC_PMR), 0);
+}
+
 static void test_spi_from_a_device_line(void **state)
 {
 	bring_up(2);
@@ -268,6 +281,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_identity_and_windows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_banked_by_the_accessing_vcpu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spi_from_a_device_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_line_high_before_enable_and_after_reset, setup,
 						teardown),
