@@ -196,7 +196,7 @@ static void check_irq_lines(struct vmm_machine *m)
 			vmm_log(VMM_LOG_WARN, m->irq[i].user,
 				"IRQ line %u reaches no interrupt controller (irqchip = %s): its "
 				"interrupts are lost", i, m->irq_mode == VMM_IRQ_SPLIT ? "split"
-				: vmm_machine_is_arm64(m) ? "none" : "emulated");
+				: vmm_machine_is_arm64(m) && !m->nsinks ? "none" : "emulated");
 	}
 }
 
