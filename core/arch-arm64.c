@@ -122,6 +122,15 @@ static const struct vmm_device_desc *find_console(const struct vmm_machine *m)
  * plugin's emulated GICv2: VMM_DESC_GICV2, res[0] GICD, res[1] GICC), or
  * none: version 0, a machine whose guest polls. */
 static struct vmm_fdt_gic find_gic(const struct vmm_machine *m, struct vmm_fdt_region *redist,
+				   unsigned room);
+
+void vmm_arm64_find_gic(const struct vmm_machine *m, struct vmm_fdt_region *redist,
+			unsigned room, struct vmm_fdt_gic *out)
+{
+	*out = find_gic(m, redist, room);
+}
+
+static struct vmm_fdt_gic find_gic(const struct vmm_machine *m, struct vmm_fdt_region *redist,
 				   unsigned room)
 {
 	struct vmm_fdt_gic g = { .version = 0 };

@@ -29,6 +29,8 @@
 
 #include "core/machine.h"
 #include "core/machine-internal.h"
+#include "core/arch-arm64.h"
+#include "core/fdt.h"
 #include "tests/fixtures/fake-hook-dev.h"
 #include "tests/fixtures/fake-vcpu-hv.h"
 
@@ -727,6 +729,26 @@ static void test_private_lines_and_cpu_inputs_through_the_core(void **state)
 	assert_int_equal(atomic_load(&vm->cpu_pin[0][VMM_CPU_FIQ]), 1);
 }
 
+/* The gic plugin's description is the device tree's GICv2: its two
+ * windows and its INTID count (core/arch-arm64.c, then core/fdt.c). */
+static void test_gicv2_description_for_the_device_tree(void **state)
+{
+	struct vmm_fdt_region redist[2];
+	struct vmm_fdt_gic g;
+	char log[4096];
+
+	assert_int_equal(build_logged("irqchip = \"emulated\"",
+				      "device \"gic\" { plugin = \"gic\" spis = 96 }", false, log,
+				      sizeof(log)), 0);
+	vmm_arm64_find_gic(F->m, redist, 2, &g);
+	assert_int_equal(g.version, 2);
+	assert_int_equal(g.dist.base, 0x08000000);
+	assert_int_equal(g.dist.size, 0x1000);
+	assert_int_equal(g.cpu_if.base, 0x08010000);
+	assert_int_equal(g.cpu_if.size, 0x2000);
+	assert_int_equal(g.nr_irqs, 128);
+}
+
 /* Without a controller that takes them, private lines are dropped; in
  * kernel mode the vCPUs' inputs are the hypervisor's. */
 static void test_private_lines_without_a_controller(void **state)
@@ -897,6 +919,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_private_lines_and_cpu_inputs_through_the_core, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_private_lines_without_a_controller, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gicv2_description_for_the_device_tree, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_mmio_in_guest_ram_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mmio_over_the_local_apic_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mmio_over_the_in_kernel_ioapic_is_refused, setup, teardown),
