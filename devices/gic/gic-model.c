@@ -147,7 +147,10 @@ static struct candidate highest_pending(struct gic *g, unsigned cpu)
 			pend &= pend - 1;
 			if (intid >= g->nr_irqs)
 				break;
-			if (intid >= GIC_NR_PRIVATE && !(g->targets[intid] & (1u << cpu)))
+			/* A uniprocessor GIC targets every SPI at its CPU
+			 * (spec, 4.3.12: GICD_ITARGETSR is RAZ/WI there). */
+			if (intid >= GIC_NR_PRIVATE && g->nr_cpus > 1 &&
+			    !(g->targets[intid] & (1u << cpu)))
 				continue;
 			group = bit(g, GIC_BIT_GROUP, cpu, intid);
 			if (!group_forwarded(g, cpu, group))
@@ -421,9 +424,12 @@ static uint8_t dist_read_byte(struct gic *g, unsigned cpu, unsigned offset)
 	if (offset >= GICD_ITARGETSR && offset < GICD_ITARGETSR + 0x400) {
 		unsigned intid = offset - GICD_ITARGETSR;
 
-		/* SGIs and PPIs read the reading CPU's own bit (spec, 4.3.12). */
+		/* SGIs and PPIs read the reading CPU's own bit; with one CPU
+		 * every byte is RAZ/WI (spec, 4.3.12). */
+		if (g->nr_cpus == 1)
+			return 0;
 		if (intid < GIC_NR_PRIVATE)
-			return g->nr_cpus > 1 ? (uint8_t)(1u << cpu) : 0;
+			return (uint8_t)(1u << cpu);
 		return intid < g->nr_irqs ? g->targets[intid] : 0;
 	}
 	if (offset >= GICD_CPENDSGIR && offset < GICD_SPENDSGIR + 0x10)
@@ -441,8 +447,9 @@ static void dist_write_byte(struct gic *g, unsigned cpu, unsigned offset, uint8_
 	} else if (offset >= GICD_ITARGETSR && offset < GICD_ITARGETSR + 0x400) {
 		unsigned intid = offset - GICD_ITARGETSR;
 
-		/* Read-only for SGIs and PPIs; bits of absent CPUs RAZ/WI. */
-		if (intid >= GIC_NR_PRIVATE && intid < g->nr_irqs)
+		/* Read-only for SGIs and PPIs; bits of absent CPUs RAZ/WI;
+		 * all RAZ/WI with one CPU. */
+		if (intid >= GIC_NR_PRIVATE && intid < g->nr_irqs && g->nr_cpus > 1)
 			g->targets[intid] = v & (uint8_t)((1u << g->nr_cpus) - 1);
 	} else if (offset >= GICD_CPENDSGIR && offset < GICD_CPENDSGIR + 0x10) {
 		g->cpu[cpu].sgi_sources[offset - GICD_CPENDSGIR] &= (uint8_t)~v;

@@ -271,6 +271,30 @@ static void test_targets(void **state)
 	assert_int_equal(drd(0, GICD_ITARGETSR + SPI0 + 4), 0x01020301);
 }
 
+static int setup_1(void **state)
+{
+	return setup_n(state, 1, 32);
+}
+
+/* One CPU: GICD_ITARGETSR is RAZ/WI and every SPI goes to CPU 0 (spec,
+ * 4.3.12), which Linux relies on: it reads the targets back as 0 and
+ * writes that mask to every SPI. */
+static void test_uniprocessor_targets(void **state)
+{
+	assert_int_equal(drd(0, GICD_ITARGETSR), 0);
+	dwr(0, GICD_ITARGETSR + SPI0, 0x01010101);
+	assert_int_equal(drd(0, GICD_ITARGETSR + SPI0), 0);
+	dwr(0, GICD_ITARGETSR + SPI0, 0);
+	bring_up();
+	set_prio(0, SPI0, 0xa0);
+	enable(0, SPI0);
+	gic_set_spi(&T->g, SPI0, 1);
+	assert_int_equal(T->f.irq[0], 1);
+	assert_int_equal(crd(0, GICC_IAR), SPI0);
+	/* CPUNumber 0. */
+	assert_int_equal(drd(0, GICD_TYPER), 1);
+}
+
 /* --- level-sensitive and edge-triggered interrupts (spec, 1.4.2, 3.2.4) --- */
 
 static void test_level_held_until_acknowledged(void **state)
@@ -896,6 +920,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_group_register_reads_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_register, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_targets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uniprocessor_targets, setup_1, teardown),
 		cmocka_unit_test_setup_teardown(test_level_held_until_acknowledged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_level_still_high_at_eoi_signals_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_level_lowered_before_acknowledge, setup, teardown),
