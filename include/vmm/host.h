@@ -26,6 +26,8 @@
  * ABI 1.5 adds msi_route: an IOAPIC tells the hypervisor what its
  * level-triggered pins send, so that their EOIs come back.
  * ABI 1.7 adds VMM_DESC_GICV3: a GICv3 described for arm64 device trees.
+ * ABI 1.8 adds cpuid_set (a device's CPUID leaves, e.g. Hyper-V's) and
+ * vcpu_tsc (a vCPU's TSC, the virtual clock at the same moment, its rate).
  */
 #ifndef VMM_HOST_H
 #define VMM_HOST_H
@@ -293,6 +295,16 @@ enum vmm_stop_reason {
 	VMM_STOP_ERROR = 3,    /* the device cannot go on */
 };
 
+/* One x86 CPUID leaf a device contributes (ABI 1.8, cpuid_set). */
+#define VMM_CPUID_INDEXED (1u << 0) /* `index` (ECX on input) selects the subleaf */
+
+struct vmm_cpuid_leaf {
+	uint32_t function; /* EAX on input */
+	uint32_t index;    /* ECX on input, with VMM_CPUID_INDEXED */
+	uint32_t flags;    /* VMM_CPUID_* */
+	uint32_t eax, ebx, ecx, edx;
+};
+
 struct vmm_host {
 	uint32_t size;      /* sizeof(struct vmm_host) the core was built with */
 	uint32_t abi_minor; /* the core's VMM_ABI_MINOR */
@@ -519,6 +531,26 @@ struct vmm_host {
 	 * irqchip mode, or a hypervisor that reports every EOI). */
 	int (*msi_route)(const struct vmm_host *h, uint32_t pin, bool valid, uint64_t addr,
 			 uint32_t data);
+
+	/* --- x86 CPUID and TSC (ABI 1.8: check h->size) --- */
+	/* Show every vCPU these CPUID leaves, replacing the hypervisor's own
+	 * of the same function (and index, when indexed).  Call from
+	 * create(); the core copies them and applies them before any vCPU
+	 * runs.  Leaves in the hypervisor range 0x40000000-0x400000ff take
+	 * that range for the device: the hypervisor's own leaves there move
+	 * to 0x40000100 (its signature leaf's EAX adjusted), where a guest
+	 * that looks for them in steps of 0x100 (Linux's
+	 * hypervisor_cpuid_base) still finds them.  -EEXIST when another
+	 * device gave the same leaf, -ENOTSUP when the hypervisor cannot
+	 * (not x86, or no such op). */
+	int (*cpuid_set)(const struct vmm_host *h, const struct vmm_cpuid_leaf *leaves, unsigned n);
+	/* On vCPU `vcpu`'s own thread, inside one of its bus accesses (an
+	 * MSR exit): that vCPU's time-stamp counter as the guest reads it
+	 * now, the virtual clock (clock_ns) at the same moment, and the
+	 * counter's rate in kHz.  -EINVAL from any other thread or vCPU,
+	 * -ENOTSUP when the hypervisor cannot tell. */
+	int (*vcpu_tsc)(const struct vmm_host *h, unsigned vcpu, uint64_t *tsc, uint64_t *ns,
+			uint32_t *khz);
 };
 
 /* True when the host table `h` has service `field` (appended after ABI 1.0)
