@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * devices/hyperv/hyperv.h - Hyper-V enlightenments, emulated: the CPUID
+ * leaves, the synthetic MSRs a partition sees and the hypercall page.
+ *
+ * This file knows the Hyper-V Top-Level Functional Specification (TLFS,
+ * v6.0b and the online edition) and nothing of the host: guest memory, the
+ * virtual clock and the guest's TSC come in through struct hyperv_ops, so the
+ * model is tested without a hypervisor.  MSR accesses are 64-bit and name
+ * the vCPU they come from; a refused access (-1) is #GP for the guest.
+ */
+#ifndef HYPERV_H
+#define HYPERV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* CPUID leaves (TLFS 2.4 "Hypervisor Discovery" and 2.4.x). */
+#define HV_CPUID_VENDOR   0x40000000u /* EAX highest leaf, EBX:ECX:EDX "Microsoft Hv" */
+#define HV_CPUID_INTERFACE 0x40000001u /* EAX "Hv#1" */
+#define HV_CPUID_VERSION  0x40000002u
+#define HV_CPUID_FEATURES 0x40000003u /* EAX:EBX privilege mask, EDX features */
+#define HV_CPUID_ENLIGHTENMENTS 0x40000004u
+#define HV_CPUID_LIMITS   0x40000005u
+#define HV_CPUID_HW_FEATURES 0x40000006u
+#define HV_CPUID_MAX      HV_CPUID_HW_FEATURES
+#define HV_CPUID_NR       (HV_CPUID_MAX - HV_CPUID_VENDOR + 1)
+#define HV_INTERFACE_HV1  0x31237648u /* "Hv#1", little-endian */
+
+/* HV_PARTITION_PRIVILEGE_MASK, low half: access to synthetic MSRs. */
+#define HV_PRIV_VP_RUNTIME    (1u << 0) /* AccessVpRunTimeReg */
+#define HV_PRIV_TIME_REF_COUNT (1u << 1) /* AccessPartitionReferenceCounter */
+#define HV_PRIV_SYNIC         (1u << 2) /* AccessSynicRegs (not offered yet) */
+#define HV_PRIV_STIMER        (1u << 3) /* AccessSyntheticTimerRegs (not offered yet) */
+#define HV_PRIV_HYPERCALL     (1u << 5) /* AccessHypercallMsrs: GUEST_OS_ID, HYPERCALL */
+#define HV_PRIV_VP_INDEX      (1u << 6) /* AccessVpIndex */
+#define HV_PRIV_REFERENCE_TSC (1u << 9) /* AccessPartitionReferenceTsc */
+
+/* Synthetic MSRs (TLFS appendix "Hypervisor Synthetic MSRs"). */
+#define HV_MSR_BASE           0x40000000u
+#define HV_MSR_COUNT          0x100u /* the range the plugin takes on the MSR bus */
+#define HV_MSR_GUEST_OS_ID    0x40000000u
+#define HV_MSR_HYPERCALL      0x40000001u
+#define HV_MSR_VP_INDEX       0x40000002u
+#define HV_MSR_VP_RUNTIME     0x40000010u
+#define HV_MSR_TIME_REF_COUNT 0x40000020u
+#define HV_MSR_REFERENCE_TSC  0x40000021u
+
+/* HV_X64_MSR_HYPERCALL and HV_X64_MSR_REFERENCE_TSC: an enable bit, RsvdP
+ * bits and a guest page frame number in 63:12. */
+#define HV_HYPERCALL_ENABLE   (1ull << 0)
+#define HV_HYPERCALL_LOCKED   (1ull << 1)
+#define HV_HYPERCALL_RSVD     0xffcull /* 11:2 */
+#define HV_REFTSC_ENABLE      (1ull << 0)
+#define HV_REFTSC_RSVD        0xffeull /* 11:1 */
+#define HV_PAGE_SIZE          4096u
+#define HV_PAGE_MASK          (~(uint64_t)(HV_PAGE_SIZE - 1))
+
+/* The reference TSC page (TLFS 12.7 "Partition Reference Time Enlightenment"):
+ * ReferenceTime = ((VirtualTsc * TscScale) >> 64) + TscOffset, valid while
+ * TscSequence is not 0 and unchanged across the read. */
+#define HV_TSC_PAGE_SEQUENCE  0  /* uint32 */
+#define HV_TSC_PAGE_SCALE     8  /* uint64 */
+#define HV_TSC_PAGE_OFFSET    16 /* int64 */
+#define HV_TSC_SEQUENCE_INVALID 0u
+
+/* Hypercall input value (TLFS 3.7 "Hypercall Inputs") and result. */
+#define HV_HC_CODE(c)         ((uint16_t)(c))
+#define HV_HC_FAST            (1ull << 16)
+#define HV_HC_REP_COUNT(c)    (((c) >> 32) & 0xfffu)
+#define HV_HC_REP_START(c)    (((c) >> 48) & 0xfffu)
+#define HV_HC_RSVD            ((1ull << 27) | (0xfull << 44) | (0xfull << 60))
+#define HV_CALL_NOTIFY_LONG_SPIN_WAIT 0x0008u
+#define HV_STATUS_SUCCESS     0x0000u
+#define HV_STATUS_INVALID_HYPERCALL_CODE 0x0002u
+#define HV_STATUS_INVALID_HYPERCALL_INPUT 0x0003u
+
+/*
+ * The hypercall port: how the hypercall page's code reaches the VMM in
+ * emulated mode (README.md).  Eight 32-bit registers, each at its own port
+ * from the `hypercall-port` base, per vCPU: the page writes the input value,
+ * input GPA and output GPA, then GO, and reads the result.
+ */
+#define HV_PORT_CTL_LO  0
+#define HV_PORT_CTL_HI  4
+#define HV_PORT_IN_LO   8
+#define HV_PORT_IN_HI   12
+#define HV_PORT_OUT_LO  16
+#define HV_PORT_OUT_HI  20
+#define HV_PORT_GO      24 /* write: run the call; read: result bits 31:0 */
+#define HV_PORT_RES_HI  28 /* read: result bits 63:32 */
+#define HV_PORT_LEN     32
+
+#define HYPERV_MAX_VCPUS 64
+
+/* What a partition is offered; each bit one `hv-*` property. */
+#define HYPERV_F_VP_INDEX   (1u << 0)
+#define HYPERV_F_VP_RUNTIME (1u << 1)
+#define HYPERV_F_TIME       (1u << 2) /* TIME_REF_COUNT */
+#define HYPERV_F_REF_TSC    (1u << 3) /* reference TSC page; needs HYPERV_F_TIME */
+#define HYPERV_F_HYPERCALL  (1u << 4) /* GUEST_OS_ID, HYPERCALL and the page */
+
+struct hyperv_ops {
+	/* Guest RAM, bounds-checked: 0 or a negative errno. */
+	int (*mem_read)(void *opaque, uint64_t gpa, void *buf, size_t len);
+	int (*mem_write)(void *opaque, uint64_t gpa, const void *buf, size_t len);
+	/* Virtual time in nanoseconds since the partition was created. */
+	uint64_t (*now_ns)(void *opaque);
+	/* vCPU `vcpu`'s TSC as its guest reads it, the virtual time at that
+	 * moment and the TSC's rate; called inside that vCPU's MSR write.
+	 * Negative errno when unknown: the TSC page then says "invalid".
+	 * May be NULL. */
+	int (*guest_tsc)(void *opaque, unsigned vcpu, uint64_t *tsc, uint64_t *ns, uint32_t *khz);
+	/* Time vCPU `vcpu` has run, in nanoseconds.  May be NULL (0). */
+	uint64_t (*vp_runtime_ns)(void *opaque, unsigned vcpu);
+	/* A guest error, for the embedder to log and count.  May be NULL. */
+	void (*guest_error)(void *opaque, const char *what);
+};
+
+struct hyperv_vcpu {
+	uint32_t port[HV_PORT_LEN / 4]; /* the hypercall port's staged registers */
+	uint64_t result;
+};
+
+struct hyperv {
+	const struct hyperv_ops *ops;
+	void *opaque;
+	uint32_t features;   /* HYPERV_F_* */
+	uint16_t hypercall_port;
+
+	uint64_t guest_os_id;
+	uint64_t hypercall;  /* the MSR as the guest reads it */
+	uint64_t ref_tsc;    /* the MSR as the guest reads it */
+	uint32_t tsc_sequence; /* the last valid sequence written */
+	/* Overlay pages (TLFS 5.2.1 "GPA Overlay Pages"): what the guest's
+	 * RAM held before the page went over it, given back when it leaves. */
+	uint8_t hypercall_under[HV_PAGE_SIZE];
+	uint8_t ref_tsc_under[HV_PAGE_SIZE];
+	bool hypercall_mapped, ref_tsc_mapped;
+
+	struct hyperv_vcpu vcpu[HYPERV_MAX_VCPUS];
+	uint64_t guest_errors;
+	uint64_t hypercalls;
+};
+
+void hyperv_init(struct hyperv *hv, uint32_t features, uint16_t hypercall_port,
+		 const struct hyperv_ops *ops, void *opaque);
+/* Power-on state: MSRs cleared, overlay pages forgotten (RAM is the
+ * machine's to reload). */
+void hyperv_reset(struct hyperv *hv);
+
+/* The CPUID leaves 0x40000000-0x40000006 for these features, into
+ * out[HV_CPUID_NR] as (function, eax, ebx, ecx, edx) rows. */
+struct hyperv_cpuid {
+	uint32_t function, eax, ebx, ecx, edx;
+};
+void hyperv_cpuid(const struct hyperv *hv, struct hyperv_cpuid out[HV_CPUID_NR]);
+
+/* 0, or -1 for #GP. */
+int hyperv_msr_read(struct hyperv *hv, unsigned vcpu, uint32_t msr, uint64_t *value);
+int hyperv_msr_write(struct hyperv *hv, unsigned vcpu, uint32_t msr, uint64_t value);
+
+/* The hypercall port, `offset` from its base, 4-byte accesses: 0 or -1. */
+int hyperv_port_read(struct hyperv *hv, unsigned vcpu, unsigned offset, uint32_t *value);
+int hyperv_port_write(struct hyperv *hv, unsigned vcpu, unsigned offset, uint32_t value);
+
+/* The hypercall page's code for a given port (TLFS 3.13: the page is the
+ * guest's only way to call); `page` holds HV_PAGE_SIZE bytes.  Exposed for
+ * the tests. */
+void hyperv_hypercall_code(uint16_t port, uint8_t *page);
+
+/* The partition reference counter, 100 ns units. */
+uint64_t hyperv_time_ref_count(const struct hyperv *hv);
+
+/* TLFS 12.7.3.2: the reference time a TSC page gives for `tsc`. */
+static inline uint64_t hyperv_tsc_page_time(uint64_t tsc, uint64_t scale, int64_t offset)
+{
+	return (uint64_t)(((unsigned __int128)tsc * scale) >> 64) + (uint64_t)offset;
+}
+
+#endif

@@ -1,0 +1,464 @@
+/* tests/unit/test_hyperv.c - the Hyper-V model (devices/hyperv/hyperv.c)
+ * driven directly: its CPUID leaves per switch, the synthetic MSRs' rules,
+ * the hypercall page and port, the reference counter and TSC page, against
+ * a fake guest RAM, clock and TSC. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "devices/hyperv/hyperv.h"
+
+#define RAM_SIZE 0x10000u
+#define ALL (HYPERV_F_VP_INDEX | HYPERV_F_VP_RUNTIME | HYPERV_F_TIME | HYPERV_F_REF_TSC | \
+	     HYPERV_F_HYPERCALL)
+#define PORT 0xe00
+#define OS_ID 0x8100000000000000ull /* TLFS 3.6: open-source OS, vendor bit set */
+
+struct fake {
+	uint8_t ram[RAM_SIZE];
+	uint64_t now;
+	bool have_tsc;
+	uint64_t tsc;
+	uint32_t khz;
+	unsigned errors;
+	struct hyperv hv;
+};
+
+static int fake_read(void *opaque, uint64_t gpa, void *buf, size_t len)
+{
+	struct fake *f = opaque;
+
+	if (gpa > RAM_SIZE || len > RAM_SIZE - gpa)
+		return -14;
+	memcpy(buf, f->ram + gpa, len);
+	return 0;
+}
+
+static int fake_write(void *opaque, uint64_t gpa, const void *buf, size_t len)
+{
+	struct fake *f = opaque;
+
+	if (gpa > RAM_SIZE || len > RAM_SIZE - gpa)
+		return -14;
+	memcpy(f->ram + gpa, buf, len);
+	return 0;
+}
+
+static uint64_t fake_now(void *opaque)
+{
+	return ((struct fake *)opaque)->now;
+}
+
+static int fake_tsc(void *opaque, unsigned vcpu, uint64_t *tsc, uint64_t *ns, uint32_t *khz)
+{
+	struct fake *f = opaque;
+
+	(void)vcpu;
+	if (!f->have_tsc)
+		return -95;
+	*tsc = f->tsc;
+	*ns = f->now;
+	*khz = f->khz;
+	return 0;
+}
+
+static uint64_t fake_runtime(void *opaque, unsigned vcpu)
+{
+	(void)opaque;
+	return 1000ull * (vcpu + 1);
+}
+
+static void fake_error(void *opaque, const char *what)
+{
+	(void)what;
+	((struct fake *)opaque)->errors++;
+}
+
+static const struct hyperv_ops fake_ops = {
+	.mem_read = fake_read,
+	.mem_write = fake_write,
+	.now_ns = fake_now,
+	.guest_tsc = fake_tsc,
+	.vp_runtime_ns = fake_runtime,
+	.guest_error = fake_error,
+};
+
+static struct fake *fake_new(uint32_t features)
+{
+	struct fake *f = test_calloc(1, sizeof(*f));
+
+	for (unsigned i = 0; i < RAM_SIZE; i++)
+		f->ram[i] = (uint8_t)(i * 7 + 3);
+	hyperv_init(&f->hv, features, PORT, &fake_ops, f);
+	return f;
+}
+
+static uint64_t rd(struct fake *f, unsigned vcpu, uint32_t msr)
+{
+	uint64_t v = 0xdead;
+
+	assert_int_equal(hyperv_msr_read(&f->hv, vcpu, msr, &v), 0);
+	return v;
+}
+
+static void wr(struct fake *f, uint32_t msr, uint64_t v)
+{
+	assert_int_equal(hyperv_msr_write(&f->hv, 0, msr, v), 0);
+}
+
+static bool ram_untouched(const struct fake *f, uint64_t gpa)
+{
+	for (unsigned i = 0; i < HV_PAGE_SIZE; i++)
+		if (f->ram[gpa + i] != (uint8_t)((gpa + i) * 7 + 3))
+			return false;
+	return true;
+}
+
+/* ------------------------------------------------------------------ CPUID */
+
+static void test_cpuid_identity(void **state)
+{
+	struct fake *f = fake_new(ALL);
+	struct hyperv_cpuid c[HV_CPUID_NR];
+	char vendor[13] = { 0 };
+
+	(void)state;
+	hyperv_cpuid(&f->hv, c);
+	for (unsigned i = 0; i < HV_CPUID_NR; i++)
+		assert_int_equal(c[i].function, 0x40000000 + i);
+	assert_int_equal(c[0].eax, 0x40000006);
+	memcpy(vendor, &c[0].ebx, 4);
+	memcpy(vendor + 4, &c[0].ecx, 4);
+	memcpy(vendor + 8, &c[0].edx, 4);
+	assert_string_equal(vendor, "Microsoft Hv");
+	assert_memory_equal(&c[1].eax, "Hv#1", 4);
+	/* every MSR of the five switches, nothing else (SynIC, timers) */
+	assert_int_equal(c[3].eax, (1u << 0) | (1u << 1) | (1u << 5) | (1u << 6) | (1u << 9));
+	assert_int_equal(c[3].ebx, 0);
+	assert_int_equal(c[4].ebx, 0xffffffffu);
+	assert_true(c[5].eax >= 1);
+	test_free(f);
+}
+
+/* One switch on: one privilege bit on (TLFS HV_PARTITION_PRIVILEGE_MASK). */
+static void test_cpuid_per_switch(void **state)
+{
+	static const struct { uint32_t f, bits; } sw[] = {
+		{ 0, 0 },
+		{ HYPERV_F_VP_RUNTIME, 1u << 0 },
+		{ HYPERV_F_TIME, 1u << 1 },
+		{ HYPERV_F_HYPERCALL, 1u << 5 },
+		{ HYPERV_F_VP_INDEX, 1u << 6 },
+		{ HYPERV_F_TIME | HYPERV_F_REF_TSC, (1u << 1) | (1u << 9) },
+	};
+	(void)state;
+	for (unsigned i = 0; i < sizeof(sw) / sizeof(sw[0]); i++) {
+		struct fake *f = fake_new(sw[i].f);
+		struct hyperv_cpuid c[HV_CPUID_NR];
+
+		hyperv_cpuid(&f->hv, c);
+		assert_int_equal(c[3].eax, sw[i].bits);
+		test_free(f);
+	}
+}
+
+/* -------------------------------------------------------------- MSR rules */
+
+/* An MSR whose switch is off is not there: #GP, read or write. */
+static void test_msrs_not_offered(void **state)
+{
+	static const uint32_t msrs[] = { HV_MSR_GUEST_OS_ID, HV_MSR_HYPERCALL, HV_MSR_VP_INDEX,
+					 HV_MSR_VP_RUNTIME, HV_MSR_TIME_REF_COUNT,
+					 HV_MSR_REFERENCE_TSC, 0x40000080 /* SCONTROL */,
+					 0x400000b0 /* STIMER0_CONFIG */ };
+	struct fake *f = fake_new(0);
+	uint64_t v;
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(msrs) / sizeof(msrs[0]); i++) {
+		assert_int_equal(hyperv_msr_read(&f->hv, 0, msrs[i], &v), -1);
+		assert_int_equal(hyperv_msr_write(&f->hv, 0, msrs[i], 0), -1);
+	}
+	test_free(f);
+	f = fake_new(ALL);
+	assert_int_equal(hyperv_msr_read(&f->hv, 0, 0x40000080, &v), -1);
+	test_free(f);
+}
+
+static void test_read_only_msrs(void **state)
+{
+	struct fake *f = fake_new(ALL);
+
+	(void)state;
+	assert_int_equal(rd(f, 0, HV_MSR_VP_INDEX), 0);
+	assert_int_equal(rd(f, 3, HV_MSR_VP_INDEX), 3);
+	assert_int_equal(rd(f, 1, HV_MSR_VP_RUNTIME), 20); /* 2000 ns */
+	assert_int_equal(hyperv_msr_write(&f->hv, 0, HV_MSR_VP_INDEX, 5), -1);
+	assert_int_equal(hyperv_msr_write(&f->hv, 0, HV_MSR_TIME_REF_COUNT, 5), -1);
+	assert_int_equal(hyperv_msr_write(&f->hv, 0, HV_MSR_VP_RUNTIME, 5), -1);
+	assert_int_equal(f->errors, 3);
+	assert_int_equal(rd(f, 3, HV_MSR_VP_INDEX), 3);
+	test_free(f);
+}
+
+static void test_time_ref_count(void **state)
+{
+	struct fake *f = fake_new(ALL);
+
+	(void)state;
+	f->now = 12345678999;
+	assert_int_equal(rd(f, 0, HV_MSR_TIME_REF_COUNT), 123456789);
+	f->now += 100;
+	assert_int_equal(rd(f, 0, HV_MSR_TIME_REF_COUNT), 123456790);
+	test_free(f);
+}
+
+/* --------------------------------------------------------- hypercall page */
+
+static void test_hypercall_needs_guest_os_id(void **state)
+{
+	struct fake *f = fake_new(ALL);
+
+	(void)state;
+	wr(f, HV_MSR_HYPERCALL, 0x2000 | HV_HYPERCALL_ENABLE);
+	assert_int_equal(rd(f, 0, HV_MSR_HYPERCALL), 0x2000);
+	assert_true(ram_untouched(f, 0x2000));
+	test_free(f);
+}
+
+static void test_hypercall_page_contents(void **state)
+{
+	struct fake *f = fake_new(ALL);
+	uint8_t want[HV_PAGE_SIZE];
+
+	(void)state;
+	wr(f, HV_MSR_GUEST_OS_ID, OS_ID);
+	assert_int_equal(rd(f, 0, HV_MSR_GUEST_OS_ID), OS_ID);
+	wr(f, HV_MSR_HYPERCALL, 0x3000 | HV_HYPERCALL_ENABLE);
+	assert_int_equal(rd(f, 0, HV_MSR_HYPERCALL), 0x3000 | HV_HYPERCALL_ENABLE);
+	hyperv_hypercall_code(PORT, want);
+	assert_memory_equal(f->ram + 0x3000, want, HV_PAGE_SIZE);
+	/* both entries load DX with the port: mov dx, imm16 (66 ba) */
+	assert_int_equal(want[0x0e], 0x66);
+	assert_int_equal(want[0x0f], 0xba);
+	assert_int_equal(want[0x10] | want[0x11] << 8, PORT);
+	assert_int_equal(want[0x5f], 0x66);
+	assert_int_equal(want[0x60], 0xba);
+	assert_int_equal(want[0x61] | want[0x62] << 8, PORT);
+	assert_true(ram_untouched(f, 0x2000));
+	assert_true(ram_untouched(f, 0x4000));
+	/* moved: the old place gets its RAM back */
+	wr(f, HV_MSR_HYPERCALL, 0x5000 | HV_HYPERCALL_ENABLE);
+	assert_true(ram_untouched(f, 0x3000));
+	assert_memory_equal(f->ram + 0x5000, want, HV_PAGE_SIZE);
+	/* disabled: uncovered */
+	wr(f, HV_MSR_HYPERCALL, 0x5000);
+	assert_true(ram_untouched(f, 0x5000));
+	test_free(f);
+}
+
+static void test_hypercall_guest_os_id_cleared(void **state)
+{
+	struct fake *f = fake_new(ALL);
+
+	(void)state;
+	wr(f, HV_MSR_GUEST_OS_ID, OS_ID);
+	wr(f, HV_MSR_HYPERCALL, 0x3000 | HV_HYPERCALL_ENABLE);
+	wr(f, HV_MSR_GUEST_OS_ID, 0);
+	assert_int_equal(rd(f, 0, HV_MSR_HYPERCALL) & HV_HYPERCALL_ENABLE, 0);
+	assert_true(ram_untouched(f, 0x3000));
+	test_free(f);
+}
+
+static void test_hypercall_bad_values(void **state)
+{
+	struct fake *f = fake_new(ALL);
+	uint64_t v;
+
+	(void)state;
+	wr(f, HV_MSR_GUEST_OS_ID, OS_ID);
+	/* RsvdP bits 11:2 set: #GP, nothing mapped */
+	assert_int_equal(hyperv_msr_write(&f->hv, 0, HV_MSR_HYPERCALL,
+					  0x3000 | 0x4 | HV_HYPERCALL_ENABLE), -1);
+	assert_int_equal(hyperv_msr_write(&f->hv, 0, HV_MSR_HYPERCALL,
+					  0x3000 | 0x800 | HV_HYPERCALL_ENABLE), -1);
+	assert_true(ram_untouched(f, 0x3000));
+	/* a page outside RAM: #GP, stays disabled */
+	assert_int_equal(hyperv_msr_write(&f->hv, 0, HV_MSR_HYPERCALL,
+					  0x100000 | HV_HYPERCALL_ENABLE), -1);
+	assert_int_equal(hyperv_msr_read(&f->hv, 0, HV_MSR_HYPERCALL, &v), 0);
+	assert_int_equal(v & HV_HYPERCALL_ENABLE, 0);
+	assert_int_equal(f->errors, 3);
+	test_free(f);
+}
+
+static void test_hypercall_locked(void **state)
+{
+	struct fake *f = fake_new(ALL);
+
+	(void)state;
+	wr(f, HV_MSR_GUEST_OS_ID, OS_ID);
+	wr(f, HV_MSR_HYPERCALL, 0x3000 | HV_HYPERCALL_LOCKED | HV_HYPERCALL_ENABLE);
+	wr(f, HV_MSR_HYPERCALL, 0x4000 | HV_HYPERCALL_ENABLE);
+	assert_int_equal(rd(f, 0, HV_MSR_HYPERCALL),
+			 0x3000 | HV_HYPERCALL_LOCKED | HV_HYPERCALL_ENABLE);
+	assert_true(ram_untouched(f, 0x4000));
+	hyperv_reset(&f->hv);
+	assert_int_equal(rd(f, 0, HV_MSR_HYPERCALL), 0);
+	test_free(f);
+}
+
+/* What the page's code does, for vCPU `vcpu`. */
+static uint64_t call(struct fake *f, unsigned vcpu, uint64_t control, uint64_t in, uint64_t out)
+{
+	uint32_t lo, hi;
+
+	assert_int_equal(hyperv_port_write(&f->hv, vcpu, HV_PORT_CTL_LO, (uint32_t)control), 0);
+	assert_int_equal(hyperv_port_write(&f->hv, vcpu, HV_PORT_CTL_HI, (uint32_t)(control >> 32)), 0);
+	assert_int_equal(hyperv_port_write(&f->hv, vcpu, HV_PORT_IN_LO, (uint32_t)in), 0);
+	assert_int_equal(hyperv_port_write(&f->hv, vcpu, HV_PORT_IN_HI, (uint32_t)(in >> 32)), 0);
+	assert_int_equal(hyperv_port_write(&f->hv, vcpu, HV_PORT_OUT_LO, (uint32_t)out), 0);
+	assert_int_equal(hyperv_port_write(&f->hv, vcpu, HV_PORT_OUT_HI, (uint32_t)(out >> 32)), 0);
+	assert_int_equal(hyperv_port_write(&f->hv, vcpu, HV_PORT_GO, 0), 0);
+	assert_int_equal(hyperv_port_read(&f->hv, vcpu, HV_PORT_GO, &lo), 0);
+	assert_int_equal(hyperv_port_read(&f->hv, vcpu, HV_PORT_RES_HI, &hi), 0);
+	return (uint64_t)hi << 32 | lo;
+}
+
+static void test_hypercalls(void **state)
+{
+	struct fake *f = fake_new(ALL);
+	uint32_t v;
+
+	(void)state;
+	/* no page yet: the port answers with an error, and counts it */
+	assert_int_equal(call(f, 0, HV_CALL_NOTIFY_LONG_SPIN_WAIT, 0, 0),
+			 HV_STATUS_INVALID_HYPERCALL_CODE);
+	assert_int_equal(f->errors, 1);
+	wr(f, HV_MSR_GUEST_OS_ID, OS_ID);
+	wr(f, HV_MSR_HYPERCALL, 0x3000 | HV_HYPERCALL_ENABLE);
+	assert_int_equal(call(f, 0, HV_CALL_NOTIFY_LONG_SPIN_WAIT, 0, 0), HV_STATUS_SUCCESS);
+	assert_int_equal(call(f, 1, 0xffff, 0, 0), HV_STATUS_INVALID_HYPERCALL_CODE);
+	/* a simple call with a rep count, or a reserved bit */
+	assert_int_equal(call(f, 0, HV_CALL_NOTIFY_LONG_SPIN_WAIT | 1ull << 32, 0, 0),
+			 HV_STATUS_INVALID_HYPERCALL_INPUT);
+	assert_int_equal(call(f, 0, HV_CALL_NOTIFY_LONG_SPIN_WAIT | 1ull << 27, 0, 0),
+			 HV_STATUS_INVALID_HYPERCALL_INPUT);
+	/* vCPUs stage their own registers */
+	assert_int_equal(hyperv_port_write(&f->hv, 0, HV_PORT_CTL_LO, 0xffff), 0);
+	assert_int_equal(hyperv_port_write(&f->hv, 1, HV_PORT_CTL_LO, HV_CALL_NOTIFY_LONG_SPIN_WAIT), 0);
+	assert_int_equal(hyperv_port_write(&f->hv, 1, HV_PORT_CTL_HI, 0), 0);
+	assert_int_equal(hyperv_port_write(&f->hv, 1, HV_PORT_GO, 0), 0);
+	assert_int_equal(hyperv_port_read(&f->hv, 1, HV_PORT_GO, &v), 0);
+	assert_int_equal(v, HV_STATUS_SUCCESS);
+	/* bad offsets and vCPUs are refused */
+	assert_int_equal(hyperv_port_write(&f->hv, 0, 2, 0), -1);
+	assert_int_equal(hyperv_port_write(&f->hv, 0, HV_PORT_RES_HI, 0), -1);
+	assert_int_equal(hyperv_port_read(&f->hv, HYPERV_MAX_VCPUS, 0, &v), -1);
+	test_free(f);
+}
+
+/* ------------------------------------------------------ reference TSC page */
+
+static void tsc_page(const struct fake *f, uint64_t gpa, uint32_t *seq, uint64_t *scale,
+		     int64_t *offset)
+{
+	memcpy(seq, f->ram + gpa + HV_TSC_PAGE_SEQUENCE, 4);
+	memcpy(scale, f->ram + gpa + HV_TSC_PAGE_SCALE, 8);
+	memcpy(offset, f->ram + gpa + HV_TSC_PAGE_OFFSET, 8);
+}
+
+/* TLFS 12.7.3.2: ((tsc * scale) >> 64) + offset is the reference counter,
+ * at the sample and a second later by the TSC's own rate. */
+static void test_tsc_page_formula(void **state)
+{
+	static const uint32_t rates[] = { 2500000, 1000000, 3187654, 100000 };
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+		struct fake *f = fake_new(ALL);
+		uint32_t seq;
+		uint64_t scale, t;
+		int64_t offset;
+
+		f->have_tsc = true;
+		f->khz = rates[i];
+		f->now = 777777777700ull;
+		f->tsc = 123456789012345ull;
+		wr(f, HV_MSR_REFERENCE_TSC, 0x6000 | HV_REFTSC_ENABLE);
+		assert_int_equal(rd(f, 0, HV_MSR_REFERENCE_TSC), 0x6000 | HV_REFTSC_ENABLE);
+		tsc_page(f, 0x6000, &seq, &scale, &offset);
+		assert_int_not_equal(seq, 0);
+		assert_int_not_equal(seq, 0xffffffffu);
+		t = hyperv_tsc_page_time(f->tsc, scale, offset);
+		assert_true(t <= rd(f, 0, HV_MSR_TIME_REF_COUNT) + 1);
+		assert_true(t + 1 >= rd(f, 0, HV_MSR_TIME_REF_COUNT));
+		/* one second of TSC ticks is 10^7 units, to one unit per
+		 * 2^64 / scale rounding (under a part in 10^9 here) */
+		f->now += 1000000000ull;
+		t = hyperv_tsc_page_time(f->tsc + (uint64_t)rates[i] * 1000, scale, offset);
+		assert_true(t <= rd(f, 0, HV_MSR_TIME_REF_COUNT) + 2);
+		assert_true(t + 2 >= rd(f, 0, HV_MSR_TIME_REF_COUNT));
+		/* rest of the page is zero */
+		for (unsigned b = 24; b < HV_PAGE_SIZE; b++)
+			assert_int_equal(f->ram[0x6000 + b], 0);
+		test_free(f);
+	}
+}
+
+static void test_tsc_page_sequence_and_overlay(void **state)
+{
+	struct fake *f = fake_new(ALL);
+	uint32_t seq1, seq2;
+	uint64_t scale;
+	int64_t offset;
+
+	(void)state;
+	/* no TSC known: the page says invalid, the guest uses the MSR */
+	wr(f, HV_MSR_REFERENCE_TSC, 0x6000 | HV_REFTSC_ENABLE);
+	tsc_page(f, 0x6000, &seq1, &scale, &offset);
+	assert_int_equal(seq1, HV_TSC_SEQUENCE_INVALID);
+	f->have_tsc = true;
+	f->khz = 2000000;
+	wr(f, HV_MSR_REFERENCE_TSC, 0x6000 | HV_REFTSC_ENABLE);
+	tsc_page(f, 0x6000, &seq1, &scale, &offset);
+	wr(f, HV_MSR_REFERENCE_TSC, 0x7000 | HV_REFTSC_ENABLE);
+	assert_true(ram_untouched(f, 0x6000));
+	tsc_page(f, 0x7000, &seq2, &scale, &offset);
+	assert_int_not_equal(seq1, 0);
+	assert_int_not_equal(seq2, 0);
+	assert_int_not_equal(seq1, seq2);
+	wr(f, HV_MSR_REFERENCE_TSC, 0x7000);
+	assert_true(ram_untouched(f, 0x7000));
+	/* reserved bits and pages outside RAM: #GP */
+	assert_int_equal(hyperv_msr_write(&f->hv, 0, HV_MSR_REFERENCE_TSC, 0x6000 | 0x2 | 1), -1);
+	assert_int_equal(hyperv_msr_write(&f->hv, 0, HV_MSR_REFERENCE_TSC, 0x200000 | 1), -1);
+	assert_true(ram_untouched(f, 0x6000));
+	assert_int_equal(rd(f, 0, HV_MSR_REFERENCE_TSC), 0);
+	test_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cpuid_identity),
+		cmocka_unit_test(test_cpuid_per_switch),
+		cmocka_unit_test(test_msrs_not_offered),
+		cmocka_unit_test(test_read_only_msrs),
+		cmocka_unit_test(test_time_ref_count),
+		cmocka_unit_test(test_hypercall_needs_guest_os_id),
+		cmocka_unit_test(test_hypercall_page_contents),
+		cmocka_unit_test(test_hypercall_guest_os_id_cleared),
+		cmocka_unit_test(test_hypercall_bad_values),
+		cmocka_unit_test(test_hypercall_locked),
+		cmocka_unit_test(test_hypercalls),
+		cmocka_unit_test(test_tsc_page_formula),
+		cmocka_unit_test(test_tsc_page_sequence_and_overlay),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
