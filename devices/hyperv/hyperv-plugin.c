@@ -15,9 +15,20 @@
 #include <vmm/vmm.h>
 #include "hyperv.h"
 
+struct hyperv_dev;
+
+/* What a host timer's callback needs to name its synthetic timer. */
+struct hyperv_timer_ref {
+	struct hyperv_dev *d;
+	unsigned vcpu, timer;
+	struct vmm_timer *t;
+};
+
 struct hyperv_dev {
 	struct hyperv hv;
 	const struct vmm_host *h;
+	/* Host timers of the synthetic timers, made on first use. */
+	struct hyperv_timer_ref timers[HYPERV_MAX_VCPUS][HV_STIMER_COUNT];
 };
 
 static int hv_dev_mem_read(void *opaque, uint64_t gpa, void *buf, size_t len)
@@ -70,7 +81,53 @@ static void hv_dev_guest_error(void *opaque, const char *what)
 	d->h->log(d->h, VMM_LOG_GUEST_ERROR, "%s", what);
 }
 
+/* A SINT or a direct-mode timer: a fixed, edge-triggered MSI to the local
+ * APIC whose ID is the vCPU's index (the kvm plugin numbers them so). */
+static int hv_dev_interrupt(void *opaque, unsigned vcpu, uint8_t vector)
+{
+	struct hyperv_dev *d = opaque;
+
+	return d->h->msi_send(d->h, 0xfee00000u | (uint64_t)vcpu << 12, vector);
+}
+
+static void hv_dev_timer_fired(void *opaque)
+{
+	struct hyperv_timer_ref *r = opaque;
+
+	hyperv_stimer_expired(&r->d->hv, r->vcpu, r->timer);
+}
+
+static void hv_dev_timer_arm(void *opaque, unsigned vcpu, unsigned timer, uint64_t deadline_ns)
+{
+	struct hyperv_dev *d = opaque;
+	struct hyperv_timer_ref *r = &d->timers[vcpu][timer];
+
+	if (!r->t) {
+		r->d = d;
+		r->vcpu = vcpu;
+		r->timer = timer;
+		r->t = d->h->timer_new(d->h, hv_dev_timer_fired, r);
+		if (!r->t) {
+			d->h->log(d->h, VMM_LOG_ERROR, "no host timer for STIMER%u of vCPU %u", timer, vcpu);
+			return;
+		}
+	}
+	d->h->timer_arm(d->h, r->t, deadline_ns);
+}
+
+static void hv_dev_timer_cancel(void *opaque, unsigned vcpu, unsigned timer)
+{
+	struct hyperv_dev *d = opaque;
+	struct hyperv_timer_ref *r = &d->timers[vcpu][timer];
+
+	if (r->t)
+		d->h->timer_cancel(d->h, r->t);
+}
+
 static const struct hyperv_ops hv_dev_model_ops = {
+	.interrupt = hv_dev_interrupt,
+	.timer_arm = hv_dev_timer_arm,
+	.timer_cancel = hv_dev_timer_cancel,
 	.mem_read = hv_dev_mem_read,
 	.mem_write = hv_dev_mem_write,
 	.now_ns = hv_dev_now,
@@ -138,6 +195,8 @@ static const struct {
 	{ "hv-time", HYPERV_F_TIME },
 	{ "hv-reftsc", HYPERV_F_REF_TSC },
 	{ "hv-hypercall", HYPERV_F_HYPERCALL },
+	{ "hv-synic", HYPERV_F_SYNIC },
+	{ "hv-stimer", HYPERV_F_STIMER },
 };
 
 static int hv_dev_set_cpuid(struct hyperv_dev *d)
@@ -197,6 +256,19 @@ static int hv_dev_create(const struct vmm_host *h, void **state)
 		h->log(h, VMM_LOG_ERROR, "hv-reftsc = true needs hv-time = true");
 		return -EINVAL;
 	}
+	if ((features & HYPERV_F_STIMER) &&
+	    (features & (HYPERV_F_SYNIC | HYPERV_F_TIME)) != (HYPERV_F_SYNIC | HYPERV_F_TIME)) {
+		/* 12.5: timers count reference time and signal through a SINT. */
+		h->log(h, VMM_LOG_ERROR, "hv-stimer = true needs hv-synic = true and hv-time = true");
+		return -EINVAL;
+	}
+	if ((features & HYPERV_F_SYNIC) &&
+	    (!VMM_HOST_HAS(h, irq_mode) || h->irq_mode(h) == VMM_IRQ_EMULATED ||
+	     !VMM_HOST_HAS(h, msi_send))) {
+		h->log(h, VMM_LOG_ERROR, "hv-synic = true needs local APICs to deliver SINTs "
+		       "(the hypervisor's irqchip = \"split\" or \"kernel\")");
+		return -EINVAL;
+	}
 	h->prop_int(h, "hypercall-port", &port);
 	d = calloc(1, sizeof(*d));
 	if (!d)
@@ -218,7 +290,13 @@ static int hv_dev_create(const struct vmm_host *h, void **state)
 
 static void hv_dev_destroy(void *state)
 {
-	free(state);
+	struct hyperv_dev *d = state;
+
+	for (unsigned v = 0; v < HYPERV_MAX_VCPUS; v++)
+		for (unsigned t = 0; t < HV_STIMER_COUNT; t++)
+			if (d->timers[v][t].t)
+				d->h->timer_free(d->h, d->timers[v][t].t);
+	free(d);
 }
 
 static void hv_dev_reset(void *state)
@@ -250,6 +328,10 @@ static const struct vmm_prop_desc hv_dev_props[] = {
 	  .help = "the reference TSC page, HV_X64_MSR_REFERENCE_TSC (0x40000021); needs hv-time" },
 	{ .name = "hv-hypercall", .type = VMM_PROP_BOOL, .def_int = 1,
 	  .help = "HV_X64_MSR_GUEST_OS_ID and HV_X64_MSR_HYPERCALL (0x40000000-1) and the page" },
+	{ .name = "hv-synic", .type = VMM_PROP_BOOL, .def_int = 0,
+	  .help = "the SynIC: SCONTROL, SVERSION, SIEFP, SIMP, EOM, SINT0-15; needs local APICs" },
+	{ .name = "hv-stimer", .type = VMM_PROP_BOOL, .def_int = 0,
+	  .help = "synthetic timers STIMER0-3, message and direct mode; needs hv-synic, hv-time" },
 	{ .name = "hypercall-port", .type = VMM_PROP_INT, .def_int = 0xe00, .min = 0,
 	  .max = 0x10000 - HV_PORT_LEN,
 	  .help = "first of the 32 I/O ports the hypercall page's code writes to" },
@@ -261,7 +343,7 @@ static const struct vmm_plugin hyperv_plugin = {
 	.kind = VMM_PLUGIN_DEVICE,
 	.name = "hyperv",
 	.version = "1.0",
-	.summary = "Hyper-V enlightenments: CPUID, synthetic MSRs, hypercall page, reference TSC page",
+	.summary = "Hyper-V enlightenments: CPUID, synthetic MSRs, hypercall page, reference TSC page, SynIC, synthetic timers",
 	.props = hv_dev_props,
 	.ops = &hv_dev_ops,
 };

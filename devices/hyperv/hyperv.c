@@ -5,6 +5,7 @@
  * Section numbers are those of the Hyper-V Top-Level Functional
  * Specification (TLFS) v6.0b.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "hyperv.h"
@@ -37,10 +38,19 @@ void hyperv_init(struct hyperv *hv, uint32_t features, uint16_t hypercall_port,
 	hv->opaque = opaque;
 	hv->features = features;
 	hv->hypercall_port = hypercall_port;
+	/* 11.8.4: every SINT starts masked. */
+	for (unsigned v = 0; v < HYPERV_MAX_VCPUS; v++)
+		for (unsigned i = 0; i < HV_SYNIC_SINT_COUNT; i++)
+			hv->vcpu[v].sint[i] = HV_SINT_MASKED;
 }
+
+static void stimer_stop(struct hyperv *hv, unsigned vcpu, unsigned t);
 
 void hyperv_reset(struct hyperv *hv)
 {
+	for (unsigned v = 0; v < HYPERV_MAX_VCPUS; v++)
+		for (unsigned t = 0; t < HV_STIMER_COUNT; t++)
+			stimer_stop(hv, v, t);
 	uint32_t features = hv->features;
 	uint16_t port = hv->hypercall_port;
 	const struct hyperv_ops *ops = hv->ops;
@@ -67,6 +77,10 @@ static uint32_t privileges(const struct hyperv *hv)
 		p |= HV_PRIV_VP_INDEX;
 	if (has(hv, HYPERV_F_REF_TSC))
 		p |= HV_PRIV_REFERENCE_TSC;
+	if (has(hv, HYPERV_F_SYNIC))
+		p |= HV_PRIV_SYNIC;
+	if (has(hv, HYPERV_F_STIMER))
+		p |= HV_PRIV_STIMER;
 	return p;
 }
 
@@ -87,6 +101,10 @@ void hyperv_cpuid(const struct hyperv *hv, struct hyperv_cpuid out[HV_CPUID_NR])
 	/* 2.4.4: the partition privilege mask's low half (synthetic MSRs);
 	 * the high half (hypercalls such as HvPostMessage) stays 0. */
 	out[3].eax = privileges(hv);
+	if (has(hv, HYPERV_F_STIMER))
+		out[3].edx = HV_FEAT_STIMER_DIRECT;
+	if (has(hv, HYPERV_F_SYNIC))
+		out[4].eax = HV_RECOMMEND_NO_AUTO_EOI;
 	out[4].ebx = HV_SPIN_NEVER;
 	/* 2.4.6: implementation limits, the virtual processors first. */
 	out[5].eax = HYPERV_MAX_VCPUS;
@@ -323,12 +341,311 @@ static int ref_tsc_msr_write(struct hyperv *hv, unsigned vcpu, uint64_t value)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ SynIC */
+
+static void synic_interrupt(struct hyperv *hv, unsigned vcpu, uint8_t vector)
+{
+	hv->interrupts++;
+	if (!hv->ops->interrupt || hv->ops->interrupt(hv->opaque, vcpu, vector) < 0)
+		guest_error(hv, "SynIC: an interrupt could not be delivered");
+}
+
+/* Where SINT `sint`'s message slot is, or false when the SynIC or its
+ * message page is off. */
+static bool msg_slot(const struct hyperv_vcpu *v, unsigned sint, uint64_t *gpa)
+{
+	if (!(v->scontrol & HV_SCONTROL_ENABLE) || !(v->simp & HV_SYNIC_PAGE_ENABLE))
+		return false;
+	*gpa = (v->simp & HV_PAGE_MASK) + (uint64_t)sint * HV_MESSAGE_SIZE;
+	return true;
+}
+
+/*
+ * 11.9.3: a message goes into its SINT's slot only while the slot's type is
+ * HvMessageTypeNone; otherwise the slot's MessagePending flag asks the
+ * guest to write EOM once it has emptied it, and the sender retries then.
+ * The type is written last, after the payload, as the guest reads it first.
+ * True when the message is in the slot.
+ */
+static bool stimer_post(struct hyperv *hv, unsigned vcpu, unsigned t)
+{
+	struct hyperv_vcpu *v = &hv->vcpu[vcpu];
+	struct hyperv_stimer *st = &v->stimer[t];
+	unsigned sint = HV_STIMER_SINT(st->config);
+	uint8_t msg[HV_MSG_PAYLOAD + HV_TIMER_MSG_PAYLOAD];
+	uint32_t type, index = t, zero = 0;
+	uint64_t gpa, delivery = hyperv_time_ref_count(hv);
+	uint8_t flags;
+
+	if (!msg_slot(v, sint, &gpa))
+		return false;
+	if (hv->ops->mem_read(hv->opaque, gpa + HV_MSG_TYPE, &type, 4) < 0)
+		return false;
+	if (type != 0) {
+		if (hv->ops->mem_read(hv->opaque, gpa + HV_MSG_FLAGS, &flags, 1) == 0) {
+			flags |= HV_MSG_FLAG_PENDING;
+			hv->ops->mem_write(hv->opaque, gpa + HV_MSG_FLAGS, &flags, 1);
+		}
+		return false;
+	}
+	memset(msg, 0, sizeof(msg));
+	msg[HV_MSG_PAYLOAD_SIZE] = HV_TIMER_MSG_PAYLOAD;
+	memcpy(msg + HV_MSG_PAYLOAD, &index, 4);
+	memcpy(msg + HV_MSG_PAYLOAD + 4, &zero, 4);
+	memcpy(msg + HV_MSG_PAYLOAD + 8, &st->msg_expiration, 8);
+	memcpy(msg + HV_MSG_PAYLOAD + 16, &delivery, 8);
+	if (hv->ops->mem_write(hv->opaque, gpa + 4, msg + 4, sizeof(msg) - 4) < 0)
+		return false;
+	type = HV_MSG_TIMER_EXPIRED;
+	hv->ops->mem_write(hv->opaque, gpa + HV_MSG_TYPE, &type, 4);
+	hv->messages++;
+	if (!(v->sint[sint] & HV_SINT_MASKED))
+		synic_interrupt(hv, vcpu, HV_SINT_VECTOR(v->sint[sint]));
+	return true;
+}
+
+/* Pending timer messages of vCPU `vcpu` try their slots again (an EOM, a
+ * SINT, the SynIC or its message page changed). */
+static void synic_retry(struct hyperv *hv, unsigned vcpu)
+{
+	struct hyperv_vcpu *v = &hv->vcpu[vcpu];
+
+	for (unsigned t = 0; t < HV_STIMER_COUNT; t++)
+		if (v->stimer[t].msg_pending && stimer_post(hv, vcpu, t))
+			v->stimer[t].msg_pending = false;
+}
+
+/* SIMP and SIEFP: overlay pages that start zeroed (11.8.2, 11.8.3). */
+static int synic_page_write(struct hyperv *hv, uint64_t *reg, bool *mapped, uint8_t *under,
+			    uint64_t value, const char *name)
+{
+	static const uint8_t zero[HV_PAGE_SIZE];
+	char what[80];
+
+	if (value & HV_SYNIC_PAGE_RSVD) {
+		snprintf(what, sizeof(what), "%s: reserved bits 11:1 set", name);
+		guest_error(hv, what);
+		return -1;
+	}
+	if (*mapped && (!(value & HV_SYNIC_PAGE_ENABLE) ||
+			(value & HV_PAGE_MASK) != (*reg & HV_PAGE_MASK))) {
+		overlay_unmap(hv, *reg & HV_PAGE_MASK, under);
+		*mapped = false;
+	}
+	if ((value & HV_SYNIC_PAGE_ENABLE) && !*mapped) {
+		if (overlay_map(hv, value & HV_PAGE_MASK, under, zero) < 0) {
+			snprintf(what, sizeof(what), "%s: page outside guest RAM", name);
+			guest_error(hv, what);
+			return -1;
+		}
+		*mapped = true;
+	}
+	*reg = value;
+	return 0;
+}
+
+static int sint_write(struct hyperv *hv, unsigned vcpu, unsigned sint, uint64_t value)
+{
+	if (value & (HV_SINT_RSVD | HV_SINT_RSVD_LOW)) {
+		guest_error(hv, "SINTx: reserved bits set");
+		return -1;
+	}
+	/* 11.8.4: vectors 0-15 are the processor's; an unmasked SINT with
+	 * one is refused. */
+	if (!(value & HV_SINT_MASKED) && HV_SINT_VECTOR(value) < HV_SINT_FIRST_VECTOR) {
+		guest_error(hv, "SINTx: vector below 16");
+		return -1;
+	}
+	hv->vcpu[vcpu].sint[sint] = value;
+	synic_retry(hv, vcpu);
+	return 0;
+}
+
+/* ------------------------------------------------------- synthetic timers */
+
+static void stimer_stop(struct hyperv *hv, unsigned vcpu, unsigned t)
+{
+	struct hyperv_stimer *st = &hv->vcpu[vcpu].stimer[t];
+
+	if (st->armed && hv->ops->timer_cancel)
+		hv->ops->timer_cancel(hv->opaque, vcpu, t);
+	st->armed = false;
+}
+
+static void stimer_arm(struct hyperv *hv, unsigned vcpu, unsigned t, uint64_t expiration)
+{
+	struct hyperv_stimer *st = &hv->vcpu[vcpu].stimer[t];
+
+	st->expiration = expiration;
+	st->armed = true;
+	if (hv->ops->timer_arm)
+		hv->ops->timer_arm(hv->opaque, vcpu, t, expiration * 100);
+}
+
+/* 12.5.1: a periodic timer's first expiry is one period from now; a
+ * one-shot's count is the absolute reference time it expires at (in the
+ * past: at once). */
+static void stimer_start(struct hyperv *hv, unsigned vcpu, unsigned t)
+{
+	struct hyperv_stimer *st = &hv->vcpu[vcpu].stimer[t];
+	uint64_t now = hyperv_time_ref_count(hv);
+
+	stimer_stop(hv, vcpu, t);
+	if (!(st->config & HV_STIMER_ENABLE) || !st->count)
+		return;
+	if (st->config & HV_STIMER_PERIODIC)
+		stimer_arm(hv, vcpu, t, now + st->count);
+	else
+		stimer_arm(hv, vcpu, t, st->count);
+}
+
+void hyperv_stimer_expired(struct hyperv *hv, unsigned vcpu, unsigned t)
+{
+	struct hyperv_stimer *st;
+	uint64_t now;
+
+	if (vcpu >= HYPERV_MAX_VCPUS || t >= HV_STIMER_COUNT)
+		return;
+	st = &hv->vcpu[vcpu].stimer[t];
+	if (!st->armed)
+		return;
+	st->armed = false;
+	now = hyperv_time_ref_count(hv);
+	if (st->config & HV_STIMER_DIRECT) {
+		/* 12.5.3: direct mode sends its own vector, no message. */
+		synic_interrupt(hv, vcpu, HV_STIMER_VECTOR(st->config));
+	} else if (!st->msg_pending) {
+		st->msg_expiration = st->expiration;
+		st->msg_pending = !stimer_post(hv, vcpu, t);
+	}
+	if (st->config & HV_STIMER_PERIODIC) {
+		/* The next expiry counts from this one's due time, not from
+		 * when the host got round to it, so periods do not drift;
+		 * periods missed altogether are skipped (one expiry is
+		 * signalled for them, as a lazy timer's are, 12.5.2). */
+		uint64_t next = st->expiration + st->count;
+
+		if (next <= now)
+			next = now + st->count - (now - st->expiration) % st->count;
+		stimer_arm(hv, vcpu, t, next);
+	} else {
+		/* 12.5.1: a one-shot timer disables itself when it expires. */
+		st->config &= ~HV_STIMER_ENABLE;
+	}
+}
+
+static int stimer_config_write(struct hyperv *hv, unsigned vcpu, unsigned t, uint64_t value)
+{
+	struct hyperv_stimer *st = &hv->vcpu[vcpu].stimer[t];
+
+	if (value & HV_STIMER_RSVD) {
+		guest_error(hv, "STIMERx_CONFIG: reserved bits set");
+		return -1;
+	}
+	if ((value & HV_STIMER_ENABLE) && (value & HV_STIMER_DIRECT) &&
+	    HV_STIMER_VECTOR(value) < HV_SINT_FIRST_VECTOR) {
+		guest_error(hv, "STIMERx_CONFIG: direct-mode vector below 16");
+		return -1;
+	}
+	st->config = value;
+	st->msg_pending = false;
+	stimer_start(hv, vcpu, t);
+	return 0;
+}
+
+static int stimer_count_write(struct hyperv *hv, unsigned vcpu, unsigned t, uint64_t value)
+{
+	struct hyperv_stimer *st = &hv->vcpu[vcpu].stimer[t];
+
+	st->count = value;
+	/* 12.5.1: AutoEnable sets Enable when a count is written; a count
+	 * of 0 stops the timer. */
+	if (!value)
+		st->config &= ~HV_STIMER_ENABLE;
+	else if (st->config & HV_STIMER_AUTOENABLE)
+		st->config |= HV_STIMER_ENABLE;
+	stimer_start(hv, vcpu, t);
+	return 0;
+}
+
+static bool synic_msr(uint32_t msr)
+{
+	return (msr >= HV_MSR_SCONTROL && msr <= HV_MSR_EOM) ||
+	       (msr >= HV_MSR_SINT0 && msr < HV_MSR_SINT0 + HV_SYNIC_SINT_COUNT);
+}
+
+static bool stimer_msr(uint32_t msr)
+{
+	return msr >= HV_MSR_STIMER0_CONFIG && msr < HV_MSR_STIMER0_CONFIG + 2 * HV_STIMER_COUNT;
+}
+
+static int synic_msr_read(struct hyperv *hv, unsigned vcpu, uint32_t msr, uint64_t *value)
+{
+	struct hyperv_vcpu *v = &hv->vcpu[vcpu];
+
+	if (stimer_msr(msr)) {
+		struct hyperv_stimer *st = &v->stimer[(msr - HV_MSR_STIMER0_CONFIG) / 2];
+
+		*value = (msr - HV_MSR_STIMER0_CONFIG) % 2 ? st->count : st->config;
+		return 0;
+	}
+	switch (msr) {
+	case HV_MSR_SCONTROL: *value = v->scontrol; return 0;
+	case HV_MSR_SVERSION: *value = HV_SYNIC_VERSION; return 0;
+	case HV_MSR_SIEFP: *value = v->siefp; return 0;
+	case HV_MSR_SIMP: *value = v->simp; return 0;
+	case HV_MSR_EOM: *value = 0; return 0; /* write-only, reads 0 */
+	default: *value = v->sint[msr - HV_MSR_SINT0]; return 0;
+	}
+}
+
+static int synic_msr_write(struct hyperv *hv, unsigned vcpu, uint32_t msr, uint64_t value)
+{
+	struct hyperv_vcpu *v = &hv->vcpu[vcpu];
+	int rc;
+
+	if (stimer_msr(msr)) {
+		unsigned t = (msr - HV_MSR_STIMER0_CONFIG) / 2;
+
+		return (msr - HV_MSR_STIMER0_CONFIG) % 2 ? stimer_count_write(hv, vcpu, t, value)
+							 : stimer_config_write(hv, vcpu, t, value);
+	}
+	switch (msr) {
+	case HV_MSR_SCONTROL:
+		if (value & ~HV_SCONTROL_ENABLE) {
+			guest_error(hv, "SCONTROL: reserved bits set");
+			return -1;
+		}
+		v->scontrol = value;
+		synic_retry(hv, vcpu);
+		return 0;
+	case HV_MSR_SVERSION:
+		guest_error(hv, "write to the read-only SVERSION");
+		return -1;
+	case HV_MSR_SIEFP:
+		return synic_page_write(hv, &v->siefp, &v->siefp_mapped, v->siefp_under, value, "SIEFP");
+	case HV_MSR_SIMP:
+		rc = synic_page_write(hv, &v->simp, &v->simp_mapped, v->simp_under, value, "SIMP");
+		if (!rc)
+			synic_retry(hv, vcpu);
+		return rc;
+	case HV_MSR_EOM:
+		/* 11.9.3: the guest emptied a slot that had MessagePending. */
+		synic_retry(hv, vcpu);
+		return 0;
+	default:
+		return sint_write(hv, vcpu, msr - HV_MSR_SINT0, value);
+	}
+}
+
 /* ------------------------------------------------------------------- MSRs */
 
 int hyperv_msr_read(struct hyperv *hv, unsigned vcpu, uint32_t msr, uint64_t *value)
 {
 	if (vcpu >= HYPERV_MAX_VCPUS)
 		return -1;
+	if ((synic_msr(msr) && has(hv, HYPERV_F_SYNIC)) || (stimer_msr(msr) && has(hv, HYPERV_F_STIMER)))
+		return synic_msr_read(hv, vcpu, msr, value);
 	switch (msr) {
 	case HV_MSR_GUEST_OS_ID:
 		if (!has(hv, HYPERV_F_HYPERCALL))
@@ -370,6 +687,8 @@ int hyperv_msr_write(struct hyperv *hv, unsigned vcpu, uint32_t msr, uint64_t va
 {
 	if (vcpu >= HYPERV_MAX_VCPUS)
 		return -1;
+	if ((synic_msr(msr) && has(hv, HYPERV_F_SYNIC)) || (stimer_msr(msr) && has(hv, HYPERV_F_STIMER)))
+		return synic_msr_write(hv, vcpu, msr, value);
 	switch (msr) {
 	case HV_MSR_GUEST_OS_ID:
 		if (!has(hv, HYPERV_F_HYPERCALL))

@@ -36,6 +36,11 @@
 #define HV_PRIV_HYPERCALL     (1u << 5) /* AccessHypercallMsrs: GUEST_OS_ID, HYPERCALL */
 #define HV_PRIV_VP_INDEX      (1u << 6) /* AccessVpIndex */
 #define HV_PRIV_REFERENCE_TSC (1u << 9) /* AccessPartitionReferenceTsc */
+/* 0x40000003 EDX: direct-mode synthetic timers (12.5.3). */
+#define HV_FEAT_STIMER_DIRECT (1u << 19)
+/* 0x40000004 EAX: do not use auto-EOI (the local APIC is the
+ * hypervisor's: an emulated SynIC cannot end the interrupt for the guest). */
+#define HV_RECOMMEND_NO_AUTO_EOI (1u << 9)
 
 /* Synthetic MSRs (TLFS appendix "Hypervisor Synthetic MSRs"). */
 #define HV_MSR_BASE           0x40000000u
@@ -46,6 +51,50 @@
 #define HV_MSR_VP_RUNTIME     0x40000010u
 #define HV_MSR_TIME_REF_COUNT 0x40000020u
 #define HV_MSR_REFERENCE_TSC  0x40000021u
+/* SynIC (11.8) and synthetic timers (12.5). */
+#define HV_MSR_SCONTROL       0x40000080u
+#define HV_MSR_SVERSION       0x40000081u
+#define HV_MSR_SIEFP          0x40000082u
+#define HV_MSR_SIMP           0x40000083u
+#define HV_MSR_EOM            0x40000084u
+#define HV_MSR_SINT0          0x40000090u /* .. SINT15 0x4000009f */
+#define HV_MSR_STIMER0_CONFIG 0x400000b0u /* STIMERn_CONFIG = + 2n, _COUNT = + 2n + 1 */
+#define HV_MSR_STIMER0_COUNT  0x400000b1u
+
+#define HV_SYNIC_SINT_COUNT   16
+#define HV_SYNIC_VERSION      1
+#define HV_SCONTROL_ENABLE    (1ull << 0)
+#define HV_SYNIC_PAGE_ENABLE  (1ull << 0) /* SIMP and SIEFP; 11:1 RsvdP */
+#define HV_SYNIC_PAGE_RSVD    0xffeull
+#define HV_SINT_VECTOR(v)     ((uint8_t)(v))
+#define HV_SINT_MASKED        (1ull << 16)
+#define HV_SINT_AUTO_EOI      (1ull << 17)
+#define HV_SINT_POLLING       (1ull << 18)
+#define HV_SINT_RSVD          (~0x7ffffull)         /* 63:19 */
+#define HV_SINT_RSVD_LOW      0xff00ull             /* 15:8 */
+#define HV_SINT_FIRST_VECTOR  16 /* 0-15 are reserved: #GP unless masked */
+
+#define HV_STIMER_COUNT       4
+#define HV_STIMER_ENABLE      (1ull << 0)
+#define HV_STIMER_PERIODIC    (1ull << 1)
+#define HV_STIMER_LAZY        (1ull << 2)
+#define HV_STIMER_AUTOENABLE  (1ull << 3)
+#define HV_STIMER_VECTOR(c)   ((uint8_t)((c) >> 4))
+#define HV_STIMER_DIRECT      (1ull << 12)
+#define HV_STIMER_SINT(c)     ((unsigned)((c) >> 16) & 0xf)
+#define HV_STIMER_RSVD        ((0x7ull << 13) | (~0ull << 20))
+
+/* Messages (11.9): 16 slots of 256 bytes in the SIMP page, one per SINT. */
+#define HV_MESSAGE_SIZE       256
+#define HV_MSG_TYPE           0  /* uint32; 0 HvMessageTypeNone: the slot is free */
+#define HV_MSG_PAYLOAD_SIZE   4  /* uint8 */
+#define HV_MSG_FLAGS          5  /* uint8, bit 0 MessagePending */
+#define HV_MSG_PAYLOAD        16
+#define HV_MSG_FLAG_PENDING   0x01
+#define HV_MSG_TIMER_EXPIRED  0x80000010u
+/* HvMessageTimerExpired's payload: TimerIndex, Reserved, ExpirationTime,
+ * DeliveryTime (12.5.4). */
+#define HV_TIMER_MSG_PAYLOAD  24
 
 /* HV_X64_MSR_HYPERCALL and HV_X64_MSR_REFERENCE_TSC: an enable bit, RsvdP
  * bits and a guest page frame number in 63:12. */
@@ -100,6 +149,8 @@
 #define HYPERV_F_TIME       (1u << 2) /* TIME_REF_COUNT */
 #define HYPERV_F_REF_TSC    (1u << 3) /* reference TSC page; needs HYPERV_F_TIME */
 #define HYPERV_F_HYPERCALL  (1u << 4) /* GUEST_OS_ID, HYPERCALL and the page */
+#define HYPERV_F_SYNIC      (1u << 5) /* SCONTROL .. SINT15, message pages */
+#define HYPERV_F_STIMER     (1u << 6) /* STIMER0-3; needs SYNIC and TIME */
 
 struct hyperv_ops {
 	/* Guest RAM, bounds-checked: 0 or a negative errno. */
@@ -116,11 +167,32 @@ struct hyperv_ops {
 	uint64_t (*vp_runtime_ns)(void *opaque, unsigned vcpu);
 	/* A guest error, for the embedder to log and count.  May be NULL. */
 	void (*guest_error)(void *opaque, const char *what);
+	/* SynIC: interrupt `vector` to vCPU `vcpu` (fixed, edge).  Negative
+	 * errno when it cannot. */
+	int (*interrupt)(void *opaque, unsigned vcpu, uint8_t vector);
+	/* One host timer per (vcpu, timer): call hyperv_stimer_expired()
+	 * when the clock reaches deadline_ns (absolute); re-arming replaces. */
+	void (*timer_arm)(void *opaque, unsigned vcpu, unsigned timer, uint64_t deadline_ns);
+	void (*timer_cancel)(void *opaque, unsigned vcpu, unsigned timer);
+};
+
+struct hyperv_stimer {
+	uint64_t config, count;
+	uint64_t expiration; /* reference time of the next expiry, 100 ns */
+	bool armed;
+	bool msg_pending;    /* expired, its message not in the slot yet */
+	uint64_t msg_expiration;
 };
 
 struct hyperv_vcpu {
 	uint32_t port[HV_PORT_LEN / 4]; /* the hypercall port's staged registers */
 	uint64_t result;
+	/* SynIC */
+	uint64_t scontrol, siefp, simp;
+	uint64_t sint[HV_SYNIC_SINT_COUNT];
+	bool simp_mapped, siefp_mapped;
+	uint8_t simp_under[HV_PAGE_SIZE], siefp_under[HV_PAGE_SIZE];
+	struct hyperv_stimer stimer[HV_STIMER_COUNT];
 };
 
 struct hyperv {
@@ -142,6 +214,7 @@ struct hyperv {
 	struct hyperv_vcpu vcpu[HYPERV_MAX_VCPUS];
 	uint64_t guest_errors;
 	uint64_t hypercalls;
+	uint64_t interrupts, messages; /* SINT interrupts and timer messages sent */
 };
 
 void hyperv_init(struct hyperv *hv, uint32_t features, uint16_t hypercall_port,
@@ -169,6 +242,9 @@ int hyperv_port_write(struct hyperv *hv, unsigned vcpu, unsigned offset, uint32_
  * guest's only way to call); `page` holds HV_PAGE_SIZE bytes.  Exposed for
  * the tests. */
 void hyperv_hypercall_code(uint16_t port, uint8_t *page);
+
+/* The host timer of (vcpu, timer) fired. */
+void hyperv_stimer_expired(struct hyperv *hv, unsigned vcpu, unsigned timer);
 
 /* The partition reference counter, 100 ns units. */
 uint64_t hyperv_time_ref_count(const struct hyperv *hv);

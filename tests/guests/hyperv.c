@@ -4,7 +4,10 @@
  * preserved, the RAM underneath back after disabling), VP index and
  * runtime, TIME_REF_COUNT read twice (monotonic) and refusing a write
  * (#GP), and the reference TSC page agreeing with TIME_REF_COUNT within a
- * bound taken from the readings themselves.  Each step prints one line;
+ * bound taken from the readings themselves; then the SynIC: a one-shot
+ * message-mode timer (HvMessageTimerExpired in SINT2's slot, SINT2's
+ * vector through the local APIC) and a periodic direct-mode timer (its own
+ * vector, three times).  Each step prints one line;
  * the last is "HYPERV-DONE", then exit 0x21.  Section numbers: Hyper-V
  * TLFS v6.0b. */
 #include "irq-lib.h"
@@ -18,9 +21,25 @@
 #define OS_ID_HI		0x81000000u	/* 3.6: open source, no vendor */
 #define CALL_NOTIFY_LONG_SPIN_WAIT 0x0008u
 #define PATTERN			0x5a
+#define HV_MSR_SCONTROL		0x40000080u
+#define HV_MSR_SIMP		0x40000083u
+#define HV_MSR_EOM		0x40000084u
+#define HV_MSR_SINT2		0x40000092u
+#define HV_MSR_STIMER0_CONFIG	0x400000b0u
+#define HV_MSR_STIMER0_COUNT	0x400000b1u
+#define HV_MSR_STIMER1_CONFIG	0x400000b2u
+#define HV_MSR_STIMER1_COUNT	0x400000b3u
+#define STIMER_ENABLE		0x1u
+#define STIMER_PERIODIC		0x2u
+#define STIMER_DIRECT		0x1000u
+#define MSG_TIMER_EXPIRED	0x80000010u
+#define VEC_SINT		0x40
+#define VEC_DIRECT		0x50
 
 static uint8_t hypercall_page[4096] __attribute__((aligned(4096)));
 static uint8_t tsc_page[4096] __attribute__((aligned(4096)));
+static uint8_t simp_page[4096] __attribute__((aligned(4096)));
+static volatile uint32_t sint_irqs, direct_irqs;
 volatile uint32_t gp_count;
 static uint32_t hypercall_entry; /* every general register is an argument */
 
@@ -223,6 +242,61 @@ static void check_tsc_page(void)
 	uart_puts("hyperv: TSC page agrees with TIME_REF_COUNT\n");
 }
 
+static void sint_irq(unsigned vector)
+{
+	(void)vector;
+	sint_irqs++;
+	lapic_write(LAPIC_EOI, 0);
+}
+
+static void direct_irq(unsigned vector)
+{
+	(void)vector;
+	direct_irqs++;
+	lapic_write(LAPIC_EOI, 0);
+}
+
+static void check_synic(void)
+{
+	volatile uint8_t *slot = simp_page + 2 * 256;
+	uint32_t type, index;
+	uint64_t due, exp;
+
+	if (!lapic_present())
+		fail("hyperv: no local APIC for the SynIC");
+	lapic_enable(0);
+	set_handler(VEC_SINT, sint_irq);
+	set_handler(VEC_DIRECT, direct_irq);
+	wrmsr(HV_MSR_SCONTROL, 1);
+	wrmsr(HV_MSR_SIMP, (uint32_t)simp_page | 1);
+	wrmsr(HV_MSR_SINT2, VEC_SINT);
+	/* STIMER0: one-shot, message to SINT2, 1 ms from now */
+	due = rdmsr(HV_MSR_TIME_REF_COUNT) + 10000;
+	wrmsr(HV_MSR_STIMER0_CONFIG, STIMER_ENABLE | 2u << 16);
+	wrmsr(HV_MSR_STIMER0_COUNT, due);
+	while (!sint_irqs)
+		irq_wait();
+	type = *(volatile uint32_t *)slot;
+	index = *(volatile uint32_t *)(slot + 16);
+	exp = *(volatile uint64_t *)(slot + 24);
+	if (type != MSG_TIMER_EXPIRED || index != 0 || exp != due)
+		fail("hyperv: no HvMessageTimerExpired for STIMER0 in SINT2's slot");
+	if (rdmsr(HV_MSR_STIMER0_CONFIG) & STIMER_ENABLE)
+		fail("hyperv: the one-shot STIMER0 is still enabled");
+	*(volatile uint32_t *)slot = 0;
+	wrmsr(HV_MSR_EOM, 0);
+	uart_puts("hyperv: stimer0 message ok\n");
+	/* STIMER1: periodic, direct mode, every 1 ms */
+	wrmsr(HV_MSR_STIMER1_CONFIG, STIMER_ENABLE | STIMER_PERIODIC | STIMER_DIRECT | VEC_DIRECT << 4);
+	wrmsr(HV_MSR_STIMER1_COUNT, 10000);
+	while (direct_irqs < 3)
+		irq_wait();
+	wrmsr(HV_MSR_STIMER1_CONFIG, 0);
+	if (sint_irqs != 1)
+		fail("hyperv: the one-shot timer's SINT came again");
+	uart_puts("hyperv: stimer1 direct ok\n");
+}
+
 void guest_main(uint32_t start_info)
 {
 	if (start_info == 0 || *(const volatile uint32_t *)start_info != HVM_START_MAGIC)
@@ -233,6 +307,7 @@ void guest_main(uint32_t start_info)
 	check_hypercall();
 	check_msrs();
 	check_tsc_page();
+	check_synic();
 	uart_puts("HYPERV-DONE\n");
 	guest_exit(EXIT_OK);
 }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # hyperv.elf (PVH) on tests/guests/hyperv.conf: the hyperv plugin in
 # emulated mode seen from a guest on /dev/kvm (CPUID, hypercall page,
-# synthetic MSRs, reference TSC page), then exit 0x21.
+# synthetic MSRs, reference TSC page, a message-mode and a direct-mode
+# synthetic timer through the SynIC), then exit 0x21.
 . "${VMM_SRCDIR:?VMM_SRCDIR is not set}/tests/guests/guest-lib.sh"
 require_kvm
 require_file "$VMMCTL"
@@ -14,6 +15,8 @@ expect_line "hyperv: Hv#1, privileges ok, KVM at 0x40000100"
 expect_line "hyperv: hypercall page ok (status 0, then 2)"
 expect_line "hyperv: read-only MSRs #GP"
 expect_line "hyperv: TSC page agrees with TIME_REF_COUNT"
+expect_line "hyperv: stimer0 message ok"
+expect_line "hyperv: stimer1 direct ok"
 expect_line "HYPERV-DONE"
 expect_status 67
 echo "PASS: hyperv.elf: Hyper-V CPUID, hypercall page, MSRs and TSC page, status 67"

@@ -26,6 +26,11 @@ struct fake {
 	uint64_t tsc;
 	uint32_t khz;
 	unsigned errors;
+	/* SynIC: interrupts sent, host timers armed */
+	unsigned nirq;
+	struct { unsigned vcpu; uint8_t vector; } irq[32];
+	bool armed[2][HV_STIMER_COUNT];
+	uint64_t deadline[2][HV_STIMER_COUNT];
 	struct hyperv hv;
 };
 
@@ -79,7 +84,37 @@ static void fake_error(void *opaque, const char *what)
 	((struct fake *)opaque)->errors++;
 }
 
+static int fake_interrupt(void *opaque, unsigned vcpu, uint8_t vector)
+{
+	struct fake *f = opaque;
+
+	assert_true(f->nirq < 32);
+	f->irq[f->nirq].vcpu = vcpu;
+	f->irq[f->nirq].vector = vector;
+	f->nirq++;
+	return 0;
+}
+
+static void fake_timer_arm(void *opaque, unsigned vcpu, unsigned timer, uint64_t deadline_ns)
+{
+	struct fake *f = opaque;
+
+	assert_true(vcpu < 2);
+	f->armed[vcpu][timer] = true;
+	f->deadline[vcpu][timer] = deadline_ns;
+}
+
+static void fake_timer_cancel(void *opaque, unsigned vcpu, unsigned timer)
+{
+	struct fake *f = opaque;
+
+	f->armed[vcpu][timer] = false;
+}
+
 static const struct hyperv_ops fake_ops = {
+	.interrupt = fake_interrupt,
+	.timer_arm = fake_timer_arm,
+	.timer_cancel = fake_timer_cancel,
 	.mem_read = fake_read,
 	.mem_write = fake_write,
 	.now_ns = fake_now,
@@ -443,6 +478,270 @@ static void test_tsc_page_sequence_and_overlay(void **state)
 	test_free(f);
 }
 
+/* ------------------------------------------------------------------ SynIC */
+
+#define SYNIC (ALL | HYPERV_F_SYNIC | HYPERV_F_STIMER)
+#define SIMP_GPA 0x8000
+#define SLOT(sint) (SIMP_GPA + (sint) * HV_MESSAGE_SIZE)
+
+static void wr_v(struct fake *f, unsigned vcpu, uint32_t msr, uint64_t v)
+{
+	assert_int_equal(hyperv_msr_write(&f->hv, vcpu, msr, v), 0);
+}
+
+static uint32_t slot_type(const struct fake *f, unsigned sint)
+{
+	uint32_t t;
+
+	memcpy(&t, f->ram + SLOT(sint) + HV_MSG_TYPE, 4);
+	return t;
+}
+
+/* The clock reaches the armed deadline of (vcpu, t), `late` ns after it. */
+static void fire(struct fake *f, unsigned vcpu, unsigned t, uint64_t late)
+{
+	assert_true(f->armed[vcpu][t]);
+	f->now = f->deadline[vcpu][t] + late;
+	f->armed[vcpu][t] = false;
+	hyperv_stimer_expired(&f->hv, vcpu, t);
+}
+
+/* SynIC on, message page at SIMP_GPA, SINT2 unmasked at vector 0x40. */
+static struct fake *synic_up(void)
+{
+	struct fake *f = fake_new(SYNIC);
+
+	f->now = 1000000;
+	wr_v(f, 0, HV_MSR_SCONTROL, HV_SCONTROL_ENABLE);
+	wr_v(f, 0, HV_MSR_SIMP, SIMP_GPA | HV_SYNIC_PAGE_ENABLE);
+	wr_v(f, 0, HV_MSR_SINT0 + 2, 0x40);
+	return f;
+}
+
+static void test_synic_cpuid(void **state)
+{
+	struct fake *f = fake_new(SYNIC);
+	struct hyperv_cpuid c[HV_CPUID_NR];
+
+	(void)state;
+	hyperv_cpuid(&f->hv, c);
+	assert_int_equal(c[3].eax & 0xc, 0xc);          /* AccessSynicRegs, AccessSyntheticTimerRegs */
+	assert_int_equal(c[3].edx, HV_FEAT_STIMER_DIRECT);
+	assert_int_equal(c[4].eax, HV_RECOMMEND_NO_AUTO_EOI);
+	test_free(f);
+}
+
+static void test_synic_msr_rules(void **state)
+{
+	struct fake *f = fake_new(SYNIC);
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(rd(f, 0, HV_MSR_SVERSION), 1);
+	assert_int_equal(hyperv_msr_write(&f->hv, 0, HV_MSR_SVERSION, 2), -1);
+	for (unsigned i = 0; i < 16; i++)
+		assert_int_equal(rd(f, 1, HV_MSR_SINT0 + i), HV_SINT_MASKED);
+	/* vectors 0-15 only while masked; reserved bits never */
+	assert_int_equal(hyperv_msr_write(&f->hv, 0, HV_MSR_SINT0, 15), -1);
+	wr(f, HV_MSR_SINT0, HV_SINT_MASKED | 15);
+	wr(f, HV_MSR_SINT0, 16);
+	assert_int_equal(hyperv_msr_write(&f->hv, 0, HV_MSR_SINT0, 0x140), -1);
+	assert_int_equal(hyperv_msr_write(&f->hv, 0, HV_MSR_SINT0, 0x40 | 1ull << 19), -1);
+	assert_int_equal(rd(f, 0, HV_MSR_SINT0), 16);
+	assert_int_equal(hyperv_msr_write(&f->hv, 0, HV_MSR_SCONTROL, 2), -1);
+	assert_int_equal(rd(f, 0, HV_MSR_EOM), 0);
+	/* per vCPU */
+	assert_int_equal(rd(f, 1, HV_MSR_SINT0), HV_SINT_MASKED);
+	/* reserved timer bits, a direct vector below 16 */
+	assert_int_equal(hyperv_msr_write(&f->hv, 0, HV_MSR_STIMER0_CONFIG, 1ull << 13), -1);
+	assert_int_equal(hyperv_msr_write(&f->hv, 0, HV_MSR_STIMER0_CONFIG, 1ull << 20), -1);
+	assert_int_equal(hyperv_msr_write(&f->hv, 0, HV_MSR_STIMER0_CONFIG,
+					  HV_STIMER_ENABLE | HV_STIMER_DIRECT | 8 << 4), -1);
+	assert_int_equal(hyperv_msr_read(&f->hv, 0, HV_MSR_STIMER0_CONFIG + 8, &v), -1);
+	assert_int_equal(f->errors, 8);
+	test_free(f);
+}
+
+static void test_synic_pages(void **state)
+{
+	struct fake *f = fake_new(SYNIC);
+
+	(void)state;
+	wr(f, HV_MSR_SIMP, SIMP_GPA | 1);
+	wr(f, HV_MSR_SIEFP, 0x9000 | 1);
+	for (unsigned i = 0; i < HV_PAGE_SIZE; i++) {
+		assert_int_equal(f->ram[SIMP_GPA + i], 0);
+		assert_int_equal(f->ram[0x9000 + i], 0);
+	}
+	wr(f, HV_MSR_SIMP, SIMP_GPA);
+	wr(f, HV_MSR_SIEFP, 0);
+	assert_true(ram_untouched(f, SIMP_GPA));
+	assert_true(ram_untouched(f, 0x9000));
+	assert_int_equal(hyperv_msr_write(&f->hv, 0, HV_MSR_SIMP, 0x400000 | 1), -1);
+	assert_int_equal(hyperv_msr_write(&f->hv, 0, HV_MSR_SIMP, SIMP_GPA | 2 | 1), -1);
+	assert_true(ram_untouched(f, SIMP_GPA));
+	test_free(f);
+}
+
+/* A one-shot timer in message mode: HvMessageTimerExpired in SINT2's
+ * slot, SINT2's vector, and the timer disabled after (12.5). */
+static void test_stimer_oneshot_message(void **state)
+{
+	struct fake *f = synic_up();
+	uint64_t due = f->now / 100 + 1000, exp, delivery;
+	uint32_t index;
+
+	(void)state;
+	wr(f, HV_MSR_STIMER0_CONFIG + 2, HV_STIMER_ENABLE | 2ull << 16); /* STIMER1 */
+	wr(f, HV_MSR_STIMER0_COUNT + 2, due);
+	assert_true(f->armed[0][1]);
+	assert_int_equal(f->deadline[0][1], due * 100);
+	fire(f, 0, 1, 500);
+	assert_int_equal(slot_type(f, 2), HV_MSG_TIMER_EXPIRED);
+	assert_int_equal(f->ram[SLOT(2) + HV_MSG_PAYLOAD_SIZE], 24);
+	memcpy(&index, f->ram + SLOT(2) + HV_MSG_PAYLOAD, 4);
+	memcpy(&exp, f->ram + SLOT(2) + HV_MSG_PAYLOAD + 8, 8);
+	memcpy(&delivery, f->ram + SLOT(2) + HV_MSG_PAYLOAD + 16, 8);
+	assert_int_equal(index, 1);
+	assert_int_equal(exp, due);
+	assert_int_equal(delivery, due + 5);
+	assert_int_equal(f->nirq, 1);
+	assert_int_equal(f->irq[0].vcpu, 0);
+	assert_int_equal(f->irq[0].vector, 0x40);
+	assert_int_equal(rd(f, 0, HV_MSR_STIMER0_CONFIG + 2) & HV_STIMER_ENABLE, 0);
+	assert_false(f->armed[0][1]);
+	assert_int_equal(slot_type(f, 0), 0); /* other slots untouched */
+	test_free(f);
+}
+
+/* A full slot: MessagePending, no interrupt; the guest frees the slot and
+ * writes EOM, and the message follows (11.9.3). */
+static void test_stimer_pending_eom(void **state)
+{
+	struct fake *f = synic_up();
+	uint32_t none = 0;
+
+	(void)state;
+	wr(f, HV_MSR_STIMER0_CONFIG, HV_STIMER_ENABLE | HV_STIMER_PERIODIC | 2ull << 16);
+	wr(f, HV_MSR_STIMER0_COUNT, 1000);
+	fire(f, 0, 0, 0);
+	assert_int_equal(f->nirq, 1);
+	fire(f, 0, 0, 0);
+	assert_int_equal(f->nirq, 1);
+	assert_int_equal(f->ram[SLOT(2) + HV_MSG_FLAGS] & HV_MSG_FLAG_PENDING, HV_MSG_FLAG_PENDING);
+	/* an EOM with the slot still full changes nothing */
+	wr(f, HV_MSR_EOM, 0);
+	assert_int_equal(f->nirq, 1);
+	memcpy(f->ram + SLOT(2) + HV_MSG_TYPE, &none, 4);
+	wr(f, HV_MSR_EOM, 0);
+	assert_int_equal(f->nirq, 2);
+	assert_int_equal(slot_type(f, 2), HV_MSG_TIMER_EXPIRED);
+	assert_int_equal(f->ram[SLOT(2) + HV_MSG_FLAGS], 0);
+	assert_int_equal(f->hv.messages, 2);
+	test_free(f);
+}
+
+/* Periods count from the due times, however late each expiry runs; a
+ * timer that missed whole periods comes back on the same grid. */
+static void test_stimer_periodic_no_drift(void **state)
+{
+	struct fake *f = synic_up();
+	uint64_t start = f->now / 100;
+
+	(void)state;
+	wr(f, HV_MSR_STIMER0_CONFIG, HV_STIMER_ENABLE | HV_STIMER_PERIODIC | HV_STIMER_DIRECT |
+	   0x50 << 4);
+	wr(f, HV_MSR_STIMER0_COUNT, 1000);
+	for (unsigned k = 1; k <= 5; k++) {
+		assert_int_equal(f->deadline[0][0], (start + k * 1000) * 100);
+		fire(f, 0, 0, 37 * 100);
+	}
+	assert_int_equal(f->deadline[0][0], (start + 6000) * 100);
+	fire(f, 0, 0, 3500 * 100); /* 3.5 periods late */
+	assert_int_equal(f->deadline[0][0], (start + 10000) * 100);
+	assert_int_equal(f->nirq, 6);
+	for (unsigned i = 0; i < f->nirq; i++)
+		assert_int_equal(f->irq[i].vector, 0x50);
+	test_free(f);
+}
+
+/* 12.5.1: AutoEnable turns the timer on with a count; a count of 0 stops
+ * it. */
+static void test_stimer_auto_enable(void **state)
+{
+	struct fake *f = synic_up();
+
+	(void)state;
+	wr(f, HV_MSR_STIMER0_CONFIG, HV_STIMER_AUTOENABLE | HV_STIMER_PERIODIC | 2ull << 16);
+	assert_false(f->armed[0][0]);
+	wr(f, HV_MSR_STIMER0_COUNT, 500);
+	assert_int_equal(rd(f, 0, HV_MSR_STIMER0_CONFIG) & HV_STIMER_ENABLE, HV_STIMER_ENABLE);
+	assert_true(f->armed[0][0]);
+	assert_int_equal(f->deadline[0][0], f->now + 500 * 100);
+	wr(f, HV_MSR_STIMER0_COUNT, 0);
+	assert_int_equal(rd(f, 0, HV_MSR_STIMER0_CONFIG) & HV_STIMER_ENABLE, 0);
+	assert_false(f->armed[0][0]);
+	/* without AutoEnable a count arms nothing */
+	wr(f, HV_MSR_STIMER0_CONFIG, HV_STIMER_PERIODIC | 2ull << 16);
+	wr(f, HV_MSR_STIMER0_COUNT, 500);
+	assert_false(f->armed[0][0]);
+	test_free(f);
+}
+
+/* Direct mode: the timer's own vector, no message; a masked SINT gets
+ * its message but no interrupt. */
+static void test_stimer_direct_and_masked(void **state)
+{
+	struct fake *f = synic_up();
+
+	(void)state;
+	wr(f, HV_MSR_STIMER0_CONFIG, HV_STIMER_ENABLE | HV_STIMER_DIRECT | 0x51 << 4 | 2ull << 16);
+	wr(f, HV_MSR_STIMER0_COUNT, f->now / 100 + 10);
+	fire(f, 0, 0, 0);
+	assert_int_equal(f->nirq, 1);
+	assert_int_equal(f->irq[0].vector, 0x51);
+	assert_int_equal(slot_type(f, 2), 0);
+	wr(f, HV_MSR_SINT0 + 2, HV_SINT_MASKED | 0x40);
+	wr(f, HV_MSR_STIMER0_CONFIG, HV_STIMER_ENABLE | 2ull << 16);
+	wr(f, HV_MSR_STIMER0_COUNT, f->now / 100 + 10);
+	fire(f, 0, 0, 0);
+	assert_int_equal(slot_type(f, 2), HV_MSG_TIMER_EXPIRED);
+	assert_int_equal(f->nirq, 1);
+	/* a one-shot time already past expires at once */
+	wr(f, HV_MSR_STIMER0_CONFIG, HV_STIMER_ENABLE | HV_STIMER_DIRECT | 0x52 << 4);
+	wr(f, HV_MSR_STIMER0_COUNT, 1);
+	assert_true(f->armed[0][0]);
+	assert_true(f->deadline[0][0] <= f->now);
+	/* the SynIC off: the message waits until it is on again */
+	wr(f, HV_MSR_SINT0 + 2, 0x40);
+	memset(f->ram + SLOT(2), 0, 4);
+	wr(f, HV_MSR_SCONTROL, 0);
+	wr(f, HV_MSR_STIMER0_CONFIG, HV_STIMER_ENABLE | 2ull << 16);
+	wr(f, HV_MSR_STIMER0_COUNT, f->now / 100 + 10);
+	fire(f, 0, 0, 0);
+	assert_int_equal(slot_type(f, 2), 0);
+	assert_int_equal(f->nirq, 1);
+	wr(f, HV_MSR_SCONTROL, HV_SCONTROL_ENABLE);
+	assert_int_equal(slot_type(f, 2), HV_MSG_TIMER_EXPIRED);
+	assert_int_equal(f->nirq, 2);
+	test_free(f);
+}
+
+static void test_synic_reset(void **state)
+{
+	struct fake *f = synic_up();
+
+	(void)state;
+	wr(f, HV_MSR_STIMER0_CONFIG, HV_STIMER_ENABLE | HV_STIMER_PERIODIC | 2ull << 16);
+	wr(f, HV_MSR_STIMER0_COUNT, 1000);
+	assert_true(f->armed[0][0]);
+	hyperv_reset(&f->hv);
+	assert_false(f->armed[0][0]);
+	assert_int_equal(rd(f, 0, HV_MSR_SINT0 + 2), HV_SINT_MASKED);
+	assert_int_equal(rd(f, 0, HV_MSR_SCONTROL), 0);
+	test_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -459,6 +758,15 @@ int main(void)
 		cmocka_unit_test(test_hypercalls),
 		cmocka_unit_test(test_tsc_page_formula),
 		cmocka_unit_test(test_tsc_page_sequence_and_overlay),
+		cmocka_unit_test(test_synic_cpuid),
+		cmocka_unit_test(test_synic_msr_rules),
+		cmocka_unit_test(test_synic_pages),
+		cmocka_unit_test(test_stimer_oneshot_message),
+		cmocka_unit_test(test_stimer_pending_eom),
+		cmocka_unit_test(test_stimer_periodic_no_drift),
+		cmocka_unit_test(test_stimer_auto_enable),
+		cmocka_unit_test(test_stimer_direct_and_masked),
+		cmocka_unit_test(test_synic_reset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
