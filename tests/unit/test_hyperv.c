@@ -4,10 +4,14 @@
  * a fake guest RAM, clock and TSC. */
 #include "config.h"
 
+#include <signal.h>
+#include <sys/mman.h>
+#include <ucontext.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -398,6 +402,118 @@ static void test_hypercalls(void **state)
 	test_free(f);
 }
 
+/*
+ * The page's 64-bit code, run for real in this (x86-64) process: at user
+ * level its port accesses and cli fault, and a SIGSEGV handler plays the
+ * hypercall port (out dx, eax / in eax, dx) on the model and skips cli, as
+ * the VMM's exits do.  What the guest sees: the result in RAX, RCX, RDX and
+ * R8 (the arguments) and every other register preserved.
+ */
+#if defined(__x86_64__)
+static struct hyperv *x64_hv;
+static unsigned x64_port_accesses;
+
+static void x64_trap(int sig, siginfo_t *si, void *uc_)
+{
+	ucontext_t *uc = uc_;
+	greg_t *g = uc->uc_mcontext.gregs;
+	const uint8_t *ip = (const uint8_t *)g[REG_RIP];
+	unsigned offset = (unsigned)((uint16_t)g[REG_RDX] - PORT);
+	uint32_t v;
+
+	(void)sig;
+	(void)si;
+	switch (ip[0]) {
+	case 0xef: /* out dx, eax */
+		if (hyperv_port_write(x64_hv, 0, offset, (uint32_t)g[REG_RAX]))
+			abort();
+		x64_port_accesses++;
+		break;
+	case 0xed: /* in eax, dx: a 32-bit result zero-extends */
+		if (hyperv_port_read(x64_hv, 0, offset, &v))
+			abort();
+		g[REG_RAX] = v;
+		x64_port_accesses++;
+		break;
+	case 0xfa: /* cli */
+		break;
+	default:
+		abort();
+	}
+	g[REG_RIP] += 1;
+}
+
+static uint64_t x64_call(void *page, uint64_t control, uint64_t in, uint64_t out,
+			 uint64_t *rcx, uint64_t *rdx, uint64_t *r8, uint64_t *others)
+{
+	register uint64_t r8v __asm__("r8") = out;
+	register uint64_t r9v __asm__("r9") = 0x9999;
+	register uint64_t r10v __asm__("r10") = 0x1010;
+	register uint64_t r11v __asm__("r11") = 0x1111;
+	register void *entry __asm__("r12") = page;
+	uint64_t rax = 0xaaaa, rbx = 0xbbbb, rsi = 0x5151, rdi = 0xd1d1;
+
+	/* The call and the page's pushes must not land in this function's
+	 * red zone (SysV x86-64: 128 bytes below RSP). */
+	__asm__ volatile("sub $128, %%rsp\n\tcall *%[entry]\n\tadd $128, %%rsp"
+			 : "+a"(rax), "+b"(rbx), "+c"(control), "+d"(in), "+S"(rsi), "+D"(rdi),
+			   "+r"(r8v), "+r"(r9v), "+r"(r10v), "+r"(r11v)
+			 : [entry] "r"(entry)
+			 : "memory", "cc");
+	*rcx = control;
+	*rdx = in;
+	*r8 = r8v;
+	*others = (rbx == 0xbbbb) + (rsi == 0x5151) + (rdi == 0xd1d1) + (r9v == 0x9999) +
+		  (r10v == 0x1010) + (r11v == 0x1111);
+	return rax;
+}
+
+static void test_hypercall_page_x64_runs(void **state)
+{
+	struct fake *f = fake_new(ALL);
+	struct sigaction sa = { .sa_sigaction = x64_trap, .sa_flags = SA_SIGINFO }, old;
+	uint8_t *page;
+	uint64_t rcx, rdx, r8, others, r;
+
+	(void)state;
+	page = mmap(NULL, HV_PAGE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED)
+		skip();
+	hyperv_hypercall_code(PORT, page);
+	wr(f, HV_MSR_GUEST_OS_ID, OS_ID);
+	wr(f, HV_MSR_HYPERCALL, 0x3000 | HV_HYPERCALL_ENABLE);
+	x64_hv = &f->hv;
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGSEGV, &sa, &old), 0);
+	r = x64_call(page, HV_CALL_NOTIFY_LONG_SPIN_WAIT, 0x123456789000ull, 0xfedcba987000ull,
+		     &rcx, &rdx, &r8, &others);
+	assert_int_equal(r, HV_STATUS_SUCCESS);
+	assert_int_equal(rcx, HV_CALL_NOTIFY_LONG_SPIN_WAIT);
+	assert_int_equal(rdx, 0x123456789000ull);
+	assert_int_equal(r8, 0xfedcba987000ull);
+	assert_int_equal(others, 6);
+	assert_int_equal(x64_port_accesses, 9);
+	/* the halves reached the port in the calling convention's order */
+	assert_int_equal(f->hv.vcpu[0].port[HV_PORT_IN_LO / 4], 0x56789000u);
+	assert_int_equal(f->hv.vcpu[0].port[HV_PORT_IN_HI / 4], 0x1234u);
+	assert_int_equal(f->hv.vcpu[0].port[HV_PORT_OUT_LO / 4], 0xba987000u);
+	assert_int_equal(f->hv.vcpu[0].port[HV_PORT_OUT_HI / 4], 0xfedcu);
+	r = x64_call(page, 0x1234 | 5ull << 32, 0, 0, &rcx, &rdx, &r8, &others);
+	assert_int_equal(r, HV_STATUS_INVALID_HYPERCALL_CODE);
+	assert_int_equal(f->hv.vcpu[0].port[HV_PORT_CTL_HI / 4], 5);
+	sigaction(SIGSEGV, &old, NULL);
+	munmap(page, HV_PAGE_SIZE);
+	test_free(f);
+}
+#else
+static void test_hypercall_page_x64_runs(void **state)
+{
+	(void)state;
+	skip();
+}
+#endif
+
 /* ------------------------------------------------------ reference TSC page */
 
 static void tsc_page(const struct fake *f, uint64_t gpa, uint32_t *seq, uint64_t *scale,
@@ -756,6 +872,7 @@ int main(void)
 		cmocka_unit_test(test_hypercall_bad_values),
 		cmocka_unit_test(test_hypercall_locked),
 		cmocka_unit_test(test_hypercalls),
+		cmocka_unit_test(test_hypercall_page_x64_runs),
 		cmocka_unit_test(test_tsc_page_formula),
 		cmocka_unit_test(test_tsc_page_sequence_and_overlay),
 		cmocka_unit_test(test_synic_cpuid),
