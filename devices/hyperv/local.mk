@@ -12,3 +12,11 @@ TESTS += tests/unit/test_hyperv
 tests_unit_test_hyperv_SOURCES = tests/unit/test_hyperv.c devices/hyperv/hyperv.c
 tests_unit_test_hyperv_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_hyperv_LDADD = $(CMOCKA_LIBS)
+
+# The plugin itself through the harness: CPUID given to the host, the
+# hypercall port, the TSC page, the timers on the stepped virtual clock.
+check_PROGRAMS += tests/unit/test_hyperv_plugin
+TESTS += tests/unit/test_hyperv_plugin
+tests_unit_test_hyperv_plugin_SOURCES = tests/unit/test_hyperv_plugin.c devices/hyperv/hyperv.c
+tests_unit_test_hyperv_plugin_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_hyperv_plugin_LDADD = tests/harness/libvmm-harness.la $(CMOCKA_LIBS)
