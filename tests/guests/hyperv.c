@@ -10,31 +10,9 @@
  * vector, three times).  Each step prints one line;
  * the last is "HYPERV-DONE", then exit 0x21.  Section numbers: Hyper-V
  * TLFS v6.0b. */
-#include "irq-lib.h"
+#include "hyperv-guest.h"
 
-#define HV_MSR_GUEST_OS_ID	0x40000000u
-#define HV_MSR_HYPERCALL	0x40000001u
-#define HV_MSR_VP_INDEX		0x40000002u
-#define HV_MSR_VP_RUNTIME	0x40000010u
-#define HV_MSR_TIME_REF_COUNT	0x40000020u
-#define HV_MSR_REFERENCE_TSC	0x40000021u
-#define OS_ID_HI		0x81000000u	/* 3.6: open source, no vendor */
-#define CALL_NOTIFY_LONG_SPIN_WAIT 0x0008u
 #define PATTERN			0x5a
-#define HV_MSR_SCONTROL		0x40000080u
-#define HV_MSR_SIMP		0x40000083u
-#define HV_MSR_EOM		0x40000084u
-#define HV_MSR_SINT2		0x40000092u
-#define HV_MSR_STIMER0_CONFIG	0x400000b0u
-#define HV_MSR_STIMER0_COUNT	0x400000b1u
-#define HV_MSR_STIMER1_CONFIG	0x400000b2u
-#define HV_MSR_STIMER1_COUNT	0x400000b3u
-#define STIMER_ENABLE		0x1u
-#define STIMER_PERIODIC		0x2u
-#define STIMER_DIRECT		0x1000u
-#define MSG_TIMER_EXPIRED	0x80000010u
-#define VEC_SINT		0x40
-#define VEC_DIRECT		0x50
 
 static uint8_t hypercall_page[4096] __attribute__((aligned(4096)));
 static uint8_t tsc_page[4096] __attribute__((aligned(4096)));
@@ -64,53 +42,6 @@ __asm__(".text\n"
 	"	addl $4, %esp\n"
 	"	popfl\n"
 	"	ret\n");
-
-static void cpuid(uint32_t leaf, uint32_t r[4])
-{
-	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
-			 : "a"(leaf), "c"(0));
-}
-
-static uint64_t rdmsr(uint32_t msr)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr) : "memory");
-	return (uint64_t)hi << 32 | lo;
-}
-
-static void wrmsr(uint32_t msr, uint64_t v)
-{
-	__asm__ volatile("wrmsr" : : "a"((uint32_t)v), "d"((uint32_t)(v >> 32)), "c"(msr)
-			 : "memory");
-}
-
-static uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (uint64_t)hi << 32 | lo;
-}
-
-/* (a * b) >> 64 with 32-bit multiplies (no __int128 in 32-bit code). */
-static uint64_t mul_hi64(uint64_t a, uint64_t b)
-{
-	uint64_t a0 = (uint32_t)a, a1 = a >> 32, b0 = (uint32_t)b, b1 = b >> 32;
-	uint64_t p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
-	uint64_t mid = (p00 >> 32) + (uint32_t)p01 + (uint32_t)p10;
-
-	return p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
-}
-
-static void put_hex64(uint64_t v)
-{
-	if (v >> 32) {
-		put_hex((uint32_t)(v >> 32));
-		uart_putc(':');
-	}
-	put_hex((uint32_t)v);
-}
 
 /* 3.7, x86: EDX:EAX the input value, EBX:ECX the input GPA, EDI:ESI the
  * output GPA; the result comes back in EDX:EAX, every other register as
@@ -205,23 +136,6 @@ static void check_msrs(void)
 	if (gp_count != 2)
 		fail("hyperv: writing a read-only MSR did not #GP");
 	uart_puts("hyperv: read-only MSRs #GP\n");
-}
-
-/* 12.7.3.2: the reference time from the TSC page, or 0 when invalid. */
-static uint64_t tsc_page_time(void)
-{
-	volatile uint32_t *seqp = (volatile uint32_t *)tsc_page;
-	uint32_t seq;
-	uint64_t t;
-
-	do {
-		seq = *seqp;
-		if (!seq)
-			return 0;
-		t = mul_hi64(rdtsc(), *(volatile uint64_t *)(tsc_page + 8)) +
-		    *(volatile uint64_t *)(tsc_page + 16);
-	} while (*seqp != seq);
-	return t;
 }
 
 static void check_tsc_page(void)
@@ -337,7 +251,7 @@ static void bench(uint32_t n)
 		rdmsr(HV_MSR_TIME_REF_COUNT);
 	t1 = rdtsc();
 	for (uint32_t i = 0; i < n; i++)
-		tsc_page_time();
+		hv_tsc_page_time(tsc_page);
 	t2 = rdtsc();
 	direct_irqs = 0;
 	for (uint32_t i = 0; i < n; i++) {

@@ -75,7 +75,7 @@ tests/guests/msr-gp-irq.elf: $(irq_common) tests/guests/msr-gp-irq.c
 	$(AM_V_GEN)$(irq_link) $(srcdir)/tests/guests/msr-gp-irq.c
 
 # hyperv.sh: the hyperv plugin's enlightenments from the guest's side.
-tests/guests/hyperv.elf: $(irq_common) tests/guests/hyperv.c
+tests/guests/hyperv.elf: $(irq_common) tests/guests/hyperv.c tests/guests/hyperv-guest.h
 	@$(MKDIR_P) tests/guests
 	$(AM_V_GEN)$(irq_link) $(srcdir)/tests/guests/hyperv.c
 
@@ -161,7 +161,7 @@ EXTRA_DIST += $(guest_common) tests/guests/hello.c tests/guests/uart-test.c \
 	tests/guests/virtio-lib.h tests/guests/virtio-lib.c \
 	tests/guests/virtio-irq.c tests/guests/virtio-irq.conf \
 	tests/guests/ioapic-level.c tests/guests/ioapic-level.conf \
-	tests/guests/hyperv.c tests/guests/hyperv.conf
+	tests/guests/hyperv.c tests/guests/hyperv.conf tests/guests/hyperv-guest.h
 
 # Guest tests on /dev/kvm (they skip with status 77 without root and KVM).
 guest_tests = tests/guests/hello.sh tests/guests/uart-test.sh \
