@@ -65,7 +65,7 @@ static void check_cpuid(void)
 {
 	uint32_t r[4];
 
-	cpuid(HV_MSR_GUEST_OS_ID, r); /* leaf 0x40000000 */
+	cpuid(0x40000000, r);
 	if (r[1] != 0x7263694d || r[2] != 0x666f736f || r[3] != 0x76482074)
 		fail("hyperv: CPUID 0x40000000 is not \"Microsoft Hv\"");
 	if (r[0] < 0x40000005)
