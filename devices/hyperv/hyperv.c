@@ -345,6 +345,11 @@ static int ref_tsc_msr_write(struct hyperv *hv, unsigned vcpu, uint64_t value)
 
 static void synic_interrupt(struct hyperv *hv, unsigned vcpu, uint8_t vector)
 {
+	if (vector < HV_SINT_FIRST_VECTOR) {
+		/* Refused at the MSR writes; never an exception vector. */
+		guest_error(hv, "SynIC: vector below 16 not sent");
+		return;
+	}
 	hv->interrupts++;
 	if (!hv->ops->interrupt || hv->ops->interrupt(hv->opaque, vcpu, vector) < 0)
 		guest_error(hv, "SynIC: an interrupt could not be delivered");
@@ -542,7 +547,9 @@ static int stimer_config_write(struct hyperv *hv, unsigned vcpu, unsigned t, uin
 		guest_error(hv, "STIMERx_CONFIG: reserved bits set");
 		return -1;
 	}
-	if ((value & HV_STIMER_ENABLE) && (value & HV_STIMER_DIRECT) &&
+	/* A timer that is or may become enabled (AutoEnable) in direct mode
+	 * with one of the processor's own vectors, as for SINTs (11.8.4). */
+	if ((value & (HV_STIMER_ENABLE | HV_STIMER_AUTOENABLE)) && (value & HV_STIMER_DIRECT) &&
 	    HV_STIMER_VECTOR(value) < HV_SINT_FIRST_VECTOR) {
 		guest_error(hv, "STIMERx_CONFIG: direct-mode vector below 16");
 		return -1;

@@ -843,6 +843,25 @@ static void test_stimer_direct_and_masked(void **state)
 	test_free(f);
 }
 
+/* A direct-mode vector below 16 never reaches the guest, even when the
+ * timer gets enabled by AutoEnable rather than by its config write. */
+static void test_stimer_low_vector_by_auto_enable(void **state)
+{
+	struct fake *f = synic_up();
+
+	(void)state;
+	assert_int_equal(hyperv_msr_write(&f->hv, 0, HV_MSR_STIMER0_CONFIG,
+					  HV_STIMER_AUTOENABLE | HV_STIMER_DIRECT | 8 << 4), -1);
+	/* and a config that got in anyway (not enabled) is not sent */
+	wr(f, HV_MSR_STIMER0_CONFIG, HV_STIMER_DIRECT | 8 << 4);
+	wr(f, HV_MSR_STIMER0_CONFIG + 2, HV_STIMER_DIRECT | 9 << 4);
+	f->hv.vcpu[0].stimer[1].config |= HV_STIMER_AUTOENABLE; /* as a restore might */
+	wr(f, HV_MSR_STIMER0_COUNT + 2, f->now / 100 + 10);
+	fire(f, 0, 1, 0);
+	assert_int_equal(f->nirq, 0);
+	test_free(f);
+}
+
 static void test_synic_reset(void **state)
 {
 	struct fake *f = synic_up();
@@ -855,6 +874,60 @@ static void test_synic_reset(void **state)
 	assert_false(f->armed[0][0]);
 	assert_int_equal(rd(f, 0, HV_MSR_SINT0 + 2), HV_SINT_MASKED);
 	assert_int_equal(rd(f, 0, HV_MSR_SCONTROL), 0);
+	test_free(f);
+}
+
+/* Whatever a guest writes, in whatever order, the model neither crashes
+ * nor touches memory outside the RAM (the fake refuses it) nor sends a
+ * vector below 16: a deterministic stream of random MSR and port accesses
+ * and timer expiries over the whole synthetic range, from two vCPUs. */
+static void test_random_guest(void **state)
+{
+	static const uint64_t gpas[] = { 0x3000, 0x8000, 0xf000, 0x10000, 0xfffff000ull,
+					 0xfffffffffffff000ull };
+	struct fake *f = fake_new(SYNIC);
+	uint64_t x = 0x9e3779b97f4a7c15ull, v;
+
+	(void)state;
+	for (unsigned i = 0; i < 200000; i++) {
+		unsigned vcpu, op;
+		uint32_t msr;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		vcpu = (unsigned)(x >> 60) & 1;
+		op = (unsigned)(x >> 56) & 7;
+		msr = HV_MSR_BASE + (uint32_t)((x >> 8) & 0xff);
+		switch (op) {
+		case 0:
+			hyperv_msr_read(&f->hv, vcpu, msr, &v);
+			break;
+		case 1: /* a small value: flags, vectors, counts */
+			hyperv_msr_write(&f->hv, vcpu, msr, (x >> 20) & 0x1ffff);
+			break;
+		case 2: /* a page, maybe outside RAM, maybe enabled */
+			hyperv_msr_write(&f->hv, vcpu, msr, gpas[(x >> 24) % 6] | ((x >> 30) & 1));
+			break;
+		case 3:
+			hyperv_msr_write(&f->hv, vcpu, msr, x);
+			break;
+		case 4:
+			hyperv_port_write(&f->hv, vcpu, (unsigned)(x >> 12) & 31, (uint32_t)x);
+			break;
+		case 5:
+			hyperv_port_read(&f->hv, vcpu, (unsigned)(x >> 12) & 31, (uint32_t *)&v);
+			break;
+		default: /* time passes; a timer fires */
+			f->now += (x >> 40) & 0xfffff;
+			hyperv_stimer_expired(&f->hv, vcpu, (unsigned)(x >> 4) & 3);
+			break;
+		}
+		for (unsigned k = 0; k < f->nirq; k++)
+			assert_true(f->irq[k].vector >= 16);
+		f->nirq = 0;
+	}
+	assert_true(f->hv.guest_errors > 0);
 	test_free(f);
 }
 
@@ -883,7 +956,9 @@ int main(void)
 		cmocka_unit_test(test_stimer_periodic_no_drift),
 		cmocka_unit_test(test_stimer_auto_enable),
 		cmocka_unit_test(test_stimer_direct_and_masked),
+		cmocka_unit_test(test_stimer_low_vector_by_auto_enable),
 		cmocka_unit_test(test_synic_reset),
+		cmocka_unit_test(test_random_guest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
