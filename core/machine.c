@@ -1263,6 +1263,9 @@ static void host_machine_stop(const struct vmm_host *h, enum vmm_stop_reason rea
 	case VMM_STOP_RESET:
 		vmm_machine_stop(in->m, VMM_STATUS_RESET, "reset requested");
 		break;
+	case VMM_STOP_CRASH:
+		vmm_machine_stop(in->m, VMM_STATUS_GUEST_CRASH, "guest crash");
+		break;
 	default:
 		vmm_log(VMM_LOG_ERROR, in->name, "device stopped the machine");
 		vmm_machine_stop(in->m, VMM_STATUS_ERROR, "device error");

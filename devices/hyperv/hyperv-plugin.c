@@ -124,7 +124,36 @@ static void hv_dev_timer_cancel(void *opaque, unsigned vcpu, unsigned timer)
 		d->h->timer_cancel(d->h, r->t);
 }
 
+static void hv_dev_reset_request(void *opaque)
+{
+	struct hyperv_dev *d = opaque;
+
+	d->h->log(d->h, VMM_LOG_INFO, "the guest asked for a reset (HV_X64_MSR_RESET)");
+	d->h->machine_stop(d->h, VMM_STOP_RESET, 0);
+}
+
+/* The guest's crash report: its parameters and the start of its message
+ * (printable characters only), then the machine ends as for a crash. */
+static void hv_dev_crash(void *opaque, const uint64_t p[5], const char *msg, size_t len)
+{
+	struct hyperv_dev *d = opaque;
+	char text[512];
+	size_t n = 0;
+
+	for (size_t i = 0; msg && i < len && n < sizeof(text) - 1; i++)
+		text[n++] = msg[i] >= 0x20 && msg[i] < 0x7f ? msg[i] : (msg[i] == '\n' ? '|' : '.');
+	text[n] = '\0';
+	d->h->log(d->h, VMM_LOG_ERROR,
+		  "guest crash (Hyper-V crash MSRs): P0=0x%llx P1=0x%llx P2=0x%llx P3=0x%llx "
+		  "P4=0x%llx%s%s",
+		  (unsigned long long)p[0], (unsigned long long)p[1], (unsigned long long)p[2],
+		  (unsigned long long)p[3], (unsigned long long)p[4], n ? ": " : "", text);
+	d->h->machine_stop(d->h, VMM_STOP_CRASH, 0);
+}
+
 static const struct hyperv_ops hv_dev_model_ops = {
+	.reset_request = hv_dev_reset_request,
+	.crash = hv_dev_crash,
 	.interrupt = hv_dev_interrupt,
 	.timer_arm = hv_dev_timer_arm,
 	.timer_cancel = hv_dev_timer_cancel,
@@ -157,6 +186,30 @@ static const struct vmm_region_ops hv_dev_msr_ops = {
 	.access_sizes = VMM_ACCESS_8,
 	.read = hv_dev_msr_read,
 	.write = hv_dev_msr_write,
+};
+
+/* The crash MSRs lie past the synthetic range's first 256. */
+static int hv_dev_crash_read(void *opaque, unsigned vcpu, uint64_t offset, unsigned len, uint64_t *value)
+{
+	struct hyperv_dev *d = opaque;
+
+	(void)len;
+	return hyperv_msr_read(&d->hv, vcpu, HV_MSR_CRASH_P0 + (uint32_t)offset, value) ? -EINVAL : 0;
+}
+
+static int hv_dev_crash_write(void *opaque, unsigned vcpu, uint64_t offset, unsigned len, uint64_t value)
+{
+	struct hyperv_dev *d = opaque;
+
+	(void)len;
+	return hyperv_msr_write(&d->hv, vcpu, HV_MSR_CRASH_P0 + (uint32_t)offset, value) ? -EINVAL : 0;
+}
+
+static const struct vmm_region_ops hv_dev_crash_ops = {
+	.size = sizeof(struct vmm_region_ops),
+	.access_sizes = VMM_ACCESS_8,
+	.read = hv_dev_crash_read,
+	.write = hv_dev_crash_write,
 };
 
 static int hv_dev_port_read(void *opaque, unsigned vcpu, uint64_t offset, unsigned len, uint64_t *value)
@@ -197,6 +250,8 @@ static const struct {
 	{ "hv-hypercall", HYPERV_F_HYPERCALL },
 	{ "hv-synic", HYPERV_F_SYNIC },
 	{ "hv-stimer", HYPERV_F_STIMER },
+	{ "hv-reset", HYPERV_F_RESET },
+	{ "hv-crash", HYPERV_F_CRASH },
 };
 
 static int hv_dev_set_cpuid(struct hyperv_dev *d)
@@ -276,6 +331,8 @@ static int hv_dev_create(const struct vmm_host *h, void **state)
 	d->h = h;
 	hyperv_init(&d->hv, features, (uint16_t)port, &hv_dev_model_ops, d);
 	rc = h->bus_map(h, VMM_BUS_MSR, HV_MSR_BASE, HV_MSR_COUNT, &hv_dev_msr_ops, d);
+	if (!rc && (features & HYPERV_F_CRASH))
+		rc = h->bus_map(h, VMM_BUS_MSR, HV_MSR_CRASH_P0, HV_MSR_CRASH_COUNT, &hv_dev_crash_ops, d);
 	if (!rc && (features & HYPERV_F_HYPERCALL))
 		rc = h->bus_map(h, VMM_BUS_PIO, (uint64_t)port, HV_PORT_LEN, &hv_dev_port_ops, d);
 	if (!rc)
@@ -332,6 +389,10 @@ static const struct vmm_prop_desc hv_dev_props[] = {
 	  .help = "the SynIC: SCONTROL, SVERSION, SIEFP, SIMP, EOM, SINT0-15; needs local APICs" },
 	{ .name = "hv-stimer", .type = VMM_PROP_BOOL, .def_int = 0,
 	  .help = "synthetic timers STIMER0-3, message and direct mode; needs hv-synic, hv-time" },
+	{ .name = "hv-reset", .type = VMM_PROP_BOOL, .def_int = 0,
+	  .help = "HV_X64_MSR_RESET (0x40000003): the guest's reset request ends the run as a reset" },
+	{ .name = "hv-crash", .type = VMM_PROP_BOOL, .def_int = 0,
+	  .help = "crash MSRs P0-P4, CTL (0x40000100-5): a guest crash is logged, the run ends (status 4)" },
 	{ .name = "hypercall-port", .type = VMM_PROP_INT, .def_int = 0xe00, .min = 0,
 	  .max = 0x10000 - HV_PORT_LEN,
 	  .help = "first of the 32 I/O ports the hypercall page's code writes to" },

@@ -81,6 +81,8 @@ static uint32_t privileges(const struct hyperv *hv)
 		p |= HV_PRIV_SYNIC;
 	if (has(hv, HYPERV_F_STIMER))
 		p |= HV_PRIV_STIMER;
+	if (has(hv, HYPERV_F_RESET))
+		p |= HV_PRIV_RESET;
 	return p;
 }
 
@@ -102,7 +104,9 @@ void hyperv_cpuid(const struct hyperv *hv, struct hyperv_cpuid out[HV_CPUID_NR])
 	 * the high half (hypercalls such as HvPostMessage) stays 0. */
 	out[3].eax = privileges(hv);
 	if (has(hv, HYPERV_F_STIMER))
-		out[3].edx = HV_FEAT_STIMER_DIRECT;
+		out[3].edx |= HV_FEAT_STIMER_DIRECT;
+	if (has(hv, HYPERV_F_CRASH))
+		out[3].edx |= HV_FEAT_CRASH_MSRS;
 	if (has(hv, HYPERV_F_SYNIC))
 		out[4].eax = HV_RECOMMEND_NO_AUTO_EOI;
 	out[4].ebx = HV_SPIN_NEVER;
@@ -645,6 +649,37 @@ static int synic_msr_write(struct hyperv *hv, unsigned vcpu, uint32_t msr, uint6
 	}
 }
 
+/* ------------------------------------------------------- reset and crash */
+
+static bool crash_msr(uint32_t msr)
+{
+	return msr >= HV_MSR_CRASH_P0 && msr < HV_MSR_CRASH_P0 + HV_MSR_CRASH_COUNT;
+}
+
+static int crash_ctl_write(struct hyperv *hv, uint64_t value)
+{
+	char msg[HV_CRASH_MESSAGE_MAX];
+	size_t len = 0;
+
+	if (value & ~(HV_CRASH_CTL_NOTIFY | HV_CRASH_CTL_MESSAGE)) {
+		guest_error(hv, "HV_X64_MSR_CRASH_CTL: reserved bits set");
+		return -1;
+	}
+	if (!(value & HV_CRASH_CTL_NOTIFY))
+		return 0;
+	if (value & HV_CRASH_CTL_MESSAGE) {
+		/* P3 the message's GPA, P4 its length: what fits, from RAM. */
+		len = hv->crash_p[4] < sizeof(msg) ? (size_t)hv->crash_p[4] : sizeof(msg);
+		if (len && hv->ops->mem_read(hv->opaque, hv->crash_p[3], msg, len) < 0) {
+			guest_error(hv, "HV_X64_MSR_CRASH_CTL: crash message outside guest RAM");
+			len = 0;
+		}
+	}
+	if (hv->ops->crash)
+		hv->ops->crash(hv->opaque, hv->crash_p, len ? msg : NULL, len);
+	return 0;
+}
+
 /* ------------------------------------------------------------------- MSRs */
 
 int hyperv_msr_read(struct hyperv *hv, unsigned vcpu, uint32_t msr, uint64_t *value)
@@ -653,6 +688,12 @@ int hyperv_msr_read(struct hyperv *hv, unsigned vcpu, uint32_t msr, uint64_t *va
 		return -1;
 	if ((synic_msr(msr) && has(hv, HYPERV_F_SYNIC)) || (stimer_msr(msr) && has(hv, HYPERV_F_STIMER)))
 		return synic_msr_read(hv, vcpu, msr, value);
+	if (crash_msr(msr) && has(hv, HYPERV_F_CRASH)) {
+		/* CRASH_CTL reads as what the partition may report. */
+		*value = msr == HV_MSR_CRASH_CTL ? HV_CRASH_CTL_NOTIFY | HV_CRASH_CTL_MESSAGE
+						 : hv->crash_p[msr - HV_MSR_CRASH_P0];
+		return 0;
+	}
 	switch (msr) {
 	case HV_MSR_GUEST_OS_ID:
 		if (!has(hv, HYPERV_F_HYPERCALL))
@@ -668,6 +709,11 @@ int hyperv_msr_read(struct hyperv *hv, unsigned vcpu, uint32_t msr, uint64_t *va
 		if (!has(hv, HYPERV_F_VP_INDEX))
 			break;
 		*value = vcpu;
+		return 0;
+	case HV_MSR_RESET:
+		if (!has(hv, HYPERV_F_RESET))
+			break;
+		*value = 0;
 		return 0;
 	case HV_MSR_VP_RUNTIME:
 		if (!has(hv, HYPERV_F_VP_RUNTIME))
@@ -696,6 +742,12 @@ int hyperv_msr_write(struct hyperv *hv, unsigned vcpu, uint32_t msr, uint64_t va
 		return -1;
 	if ((synic_msr(msr) && has(hv, HYPERV_F_SYNIC)) || (stimer_msr(msr) && has(hv, HYPERV_F_STIMER)))
 		return synic_msr_write(hv, vcpu, msr, value);
+	if (crash_msr(msr) && has(hv, HYPERV_F_CRASH)) {
+		if (msr == HV_MSR_CRASH_CTL)
+			return crash_ctl_write(hv, value);
+		hv->crash_p[msr - HV_MSR_CRASH_P0] = value;
+		return 0;
+	}
 	switch (msr) {
 	case HV_MSR_GUEST_OS_ID:
 		if (!has(hv, HYPERV_F_HYPERCALL))
@@ -713,6 +765,16 @@ int hyperv_msr_write(struct hyperv *hv, unsigned vcpu, uint32_t msr, uint64_t va
 		if (!has(hv, HYPERV_F_REF_TSC))
 			break;
 		return ref_tsc_msr_write(hv, vcpu, value);
+	case HV_MSR_RESET:
+		if (!has(hv, HYPERV_F_RESET))
+			break;
+		if (value & ~1ull) {
+			guest_error(hv, "HV_X64_MSR_RESET: reserved bits set");
+			return -1;
+		}
+		if ((value & 1) && hv->ops->reset_request)
+			hv->ops->reset_request(hv->opaque);
+		return 0;
 	case HV_MSR_VP_INDEX:
 	case HV_MSR_VP_RUNTIME:
 	case HV_MSR_TIME_REF_COUNT:

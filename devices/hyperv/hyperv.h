@@ -35,9 +35,12 @@
 #define HV_PRIV_STIMER        (1u << 3) /* AccessSyntheticTimerRegs (not offered yet) */
 #define HV_PRIV_HYPERCALL     (1u << 5) /* AccessHypercallMsrs: GUEST_OS_ID, HYPERCALL */
 #define HV_PRIV_VP_INDEX      (1u << 6) /* AccessVpIndex */
+#define HV_PRIV_RESET         (1u << 7) /* AccessResetReg */
 #define HV_PRIV_REFERENCE_TSC (1u << 9) /* AccessPartitionReferenceTsc */
 /* 0x40000003 EDX: direct-mode synthetic timers (12.5.3). */
 #define HV_FEAT_STIMER_DIRECT (1u << 19)
+/* 0x40000003 EDX: the guest crash MSRs. */
+#define HV_FEAT_CRASH_MSRS    (1u << 10)
 /* 0x40000004 EAX: do not use auto-EOI (the local APIC is the
  * hypervisor's: an emulated SynIC cannot end the interrupt for the guest). */
 #define HV_RECOMMEND_NO_AUTO_EOI (1u << 9)
@@ -48,6 +51,7 @@
 #define HV_MSR_GUEST_OS_ID    0x40000000u
 #define HV_MSR_HYPERCALL      0x40000001u
 #define HV_MSR_VP_INDEX       0x40000002u
+#define HV_MSR_RESET          0x40000003u /* bit 0: reset the partition */
 #define HV_MSR_VP_RUNTIME     0x40000010u
 #define HV_MSR_TIME_REF_COUNT 0x40000020u
 #define HV_MSR_REFERENCE_TSC  0x40000021u
@@ -60,6 +64,14 @@
 #define HV_MSR_SINT0          0x40000090u /* .. SINT15 0x4000009f */
 #define HV_MSR_STIMER0_CONFIG 0x400000b0u /* STIMERn_CONFIG = + 2n, _COUNT = + 2n + 1 */
 #define HV_MSR_STIMER0_COUNT  0x400000b1u
+
+/* Guest crash MSRs: P0-P4 the guest's parameters, then CRASH_CTL. */
+#define HV_MSR_CRASH_P0       0x40000100u
+#define HV_MSR_CRASH_CTL      0x40000105u
+#define HV_MSR_CRASH_COUNT    6
+#define HV_CRASH_CTL_NOTIFY   (1ull << 63) /* the guest crashed: P0-P4 hold why */
+#define HV_CRASH_CTL_MESSAGE  (1ull << 62) /* P3 a message's GPA, P4 its length */
+#define HV_CRASH_MESSAGE_MAX  4096
 
 #define HV_SYNIC_SINT_COUNT   16
 #define HV_SYNIC_VERSION      1
@@ -151,6 +163,8 @@
 #define HYPERV_F_HYPERCALL  (1u << 4) /* GUEST_OS_ID, HYPERCALL and the page */
 #define HYPERV_F_SYNIC      (1u << 5) /* SCONTROL .. SINT15, message pages */
 #define HYPERV_F_STIMER     (1u << 6) /* STIMER0-3; needs SYNIC and TIME */
+#define HYPERV_F_RESET      (1u << 7) /* HV_X64_MSR_RESET */
+#define HYPERV_F_CRASH      (1u << 8) /* CRASH_P0-P4, CRASH_CTL */
 
 struct hyperv_ops {
 	/* Guest RAM, bounds-checked: 0 or a negative errno. */
@@ -174,6 +188,12 @@ struct hyperv_ops {
 	 * when the clock reaches deadline_ns (absolute); re-arming replaces. */
 	void (*timer_arm)(void *opaque, unsigned vcpu, unsigned timer, uint64_t deadline_ns);
 	void (*timer_cancel)(void *opaque, unsigned vcpu, unsigned timer);
+	/* The guest asked for a partition reset (HV_X64_MSR_RESET). */
+	void (*reset_request)(void *opaque);
+	/* The guest reported a crash: P0-P4 and, when it gave one, its
+	 * message (not NUL-terminated, `len` bytes, at most
+	 * HV_CRASH_MESSAGE_MAX), else NULL. */
+	void (*crash)(void *opaque, const uint64_t p[5], const char *msg, size_t len);
 };
 
 struct hyperv_stimer {
@@ -212,6 +232,7 @@ struct hyperv {
 	bool hypercall_mapped, ref_tsc_mapped;
 
 	struct hyperv_vcpu vcpu[HYPERV_MAX_VCPUS];
+	uint64_t crash_p[5];
 	uint64_t guest_errors;
 	uint64_t hypercalls;
 	uint64_t interrupts, messages; /* SINT interrupts and timer messages sent */

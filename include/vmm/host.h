@@ -26,8 +26,9 @@
  * ABI 1.5 adds msi_route: an IOAPIC tells the hypervisor what its
  * level-triggered pins send, so that their EOIs come back.
  * ABI 1.7 adds VMM_DESC_GICV3: a GICv3 described for arm64 device trees.
- * ABI 1.8 adds cpuid_set (a device's CPUID leaves, e.g. Hyper-V's) and
- * vcpu_tsc (a vCPU's TSC, the virtual clock at the same moment, its rate).
+ * ABI 1.8 adds cpuid_set (a device's CPUID leaves, e.g. Hyper-V's),
+ * vcpu_tsc (a vCPU's TSC, the virtual clock at the same moment, its rate)
+ * and VMM_STOP_CRASH.
  */
 #ifndef VMM_HOST_H
 #define VMM_HOST_H
@@ -293,6 +294,9 @@ enum vmm_stop_reason {
 	VMM_STOP_POWEROFF = 1, /* orderly power off: status 0 */
 	VMM_STOP_RESET = 2,    /* guest asked for a reset */
 	VMM_STOP_ERROR = 3,    /* the device cannot go on */
+	VMM_STOP_CRASH = 4,    /* ABI 1.8: the guest reported a crash (e.g. through
+				* Hyper-V's crash MSRs); vmmctl ends as for a
+				* hypervisor's crash event (status 4) */
 };
 
 /* One x86 CPUID leaf a device contributes (ABI 1.8, cpuid_set). */

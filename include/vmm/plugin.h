@@ -43,7 +43,8 @@ extern "C" {
 			 * (VMM_DESC_GICV3, host.h);
 			 * 1.8: CPUID leaves from devices (cpuid_set, host.h;
 			 * vcpu_cpuid_set, hypervisor.h) and a vCPU's TSC with
-			 * its rate (vcpu_tsc) */
+			 * its rate (vcpu_tsc); a guest crash reported by a
+			 * device (VMM_STOP_CRASH) */
 
 /* Name of the symbol the loader looks up with dlsym(). */
 #define VMM_PLUGIN_ENTRY_SYMBOL "vmm_plugin_entry"

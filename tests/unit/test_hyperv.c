@@ -35,6 +35,11 @@ struct fake {
 	struct { unsigned vcpu; uint8_t vector; } irq[32];
 	bool armed[2][HV_STIMER_COUNT];
 	uint64_t deadline[2][HV_STIMER_COUNT];
+	unsigned resets, crashes;
+	uint64_t crash_p[5];
+	char crash_msg[HV_CRASH_MESSAGE_MAX + 1];
+	size_t crash_len;
+	bool crash_has_msg;
 	struct hyperv hv;
 };
 
@@ -115,7 +120,28 @@ static void fake_timer_cancel(void *opaque, unsigned vcpu, unsigned timer)
 	f->armed[vcpu][timer] = false;
 }
 
+static void fake_reset_request(void *opaque)
+{
+	((struct fake *)opaque)->resets++;
+}
+
+static void fake_crash(void *opaque, const uint64_t p[5], const char *msg, size_t len)
+{
+	struct fake *f = opaque;
+
+	f->crashes++;
+	memcpy(f->crash_p, p, sizeof(f->crash_p));
+	f->crash_has_msg = msg != NULL;
+	f->crash_len = len;
+	assert_true(len <= HV_CRASH_MESSAGE_MAX);
+	if (msg)
+		memcpy(f->crash_msg, msg, len);
+	f->crash_msg[len] = '\0';
+}
+
 static const struct hyperv_ops fake_ops = {
+	.reset_request = fake_reset_request,
+	.crash = fake_crash,
 	.interrupt = fake_interrupt,
 	.timer_arm = fake_timer_arm,
 	.timer_cancel = fake_timer_cancel,
@@ -862,6 +888,71 @@ static void test_stimer_low_vector_by_auto_enable(void **state)
 	test_free(f);
 }
 
+/* ------------------------------------------------------ reset and crash */
+
+static void test_reset_msr(void **state)
+{
+	struct fake *f = fake_new(ALL | HYPERV_F_RESET);
+	struct hyperv_cpuid c[HV_CPUID_NR];
+	uint64_t v;
+
+	(void)state;
+	hyperv_cpuid(&f->hv, c);
+	assert_int_equal(c[3].eax & HV_PRIV_RESET, HV_PRIV_RESET);
+	assert_int_equal(rd(f, 0, HV_MSR_RESET), 0);
+	wr(f, HV_MSR_RESET, 0);
+	assert_int_equal(f->resets, 0);
+	wr(f, HV_MSR_RESET, 1);
+	assert_int_equal(f->resets, 1);
+	assert_int_equal(hyperv_msr_write(&f->hv, 0, HV_MSR_RESET, 3), -1);
+	assert_int_equal(f->resets, 1);
+	test_free(f);
+	f = fake_new(ALL);
+	assert_int_equal(hyperv_msr_read(&f->hv, 0, HV_MSR_RESET, &v), -1);
+	assert_int_equal(hyperv_msr_write(&f->hv, 0, HV_MSR_RESET, 1), -1);
+	assert_int_equal(f->resets, 0);
+	test_free(f);
+}
+
+static void test_crash_msrs(void **state)
+{
+	struct fake *f = fake_new(ALL | HYPERV_F_CRASH);
+	struct hyperv_cpuid c[HV_CPUID_NR];
+	static const char panic[] = "Kernel panic - not syncing: test";
+
+	(void)state;
+	hyperv_cpuid(&f->hv, c);
+	assert_int_equal(c[3].edx & HV_FEAT_CRASH_MSRS, HV_FEAT_CRASH_MSRS);
+	assert_int_equal(rd(f, 0, HV_MSR_CRASH_CTL), HV_CRASH_CTL_NOTIFY | HV_CRASH_CTL_MESSAGE);
+	for (unsigned i = 0; i < 3; i++)
+		wr(f, HV_MSR_CRASH_P0 + i, 0x1000 + i);
+	memcpy(f->ram + 0x4000, panic, sizeof(panic) - 1);
+	wr(f, HV_MSR_CRASH_P0 + 3, 0x4000);
+	wr(f, HV_MSR_CRASH_P0 + 4, sizeof(panic) - 1);
+	assert_int_equal(rd(f, 1, HV_MSR_CRASH_P0 + 1), 0x1001);
+	wr(f, HV_MSR_CRASH_CTL, 0); /* no notify: nothing */
+	assert_int_equal(f->crashes, 0);
+	wr(f, HV_MSR_CRASH_CTL, HV_CRASH_CTL_NOTIFY | HV_CRASH_CTL_MESSAGE);
+	assert_int_equal(f->crashes, 1);
+	assert_int_equal(f->crash_p[2], 0x1002);
+	assert_string_equal(f->crash_msg, panic);
+	/* without the message bit, no message */
+	wr(f, HV_MSR_CRASH_CTL, HV_CRASH_CTL_NOTIFY);
+	assert_false(f->crash_has_msg);
+	/* a huge length is cut to one page; a message outside RAM is dropped */
+	wr(f, HV_MSR_CRASH_P0 + 4, 1ull << 40);
+	wr(f, HV_MSR_CRASH_CTL, HV_CRASH_CTL_NOTIFY | HV_CRASH_CTL_MESSAGE);
+	assert_int_equal(f->crash_len, HV_CRASH_MESSAGE_MAX);
+	wr(f, HV_MSR_CRASH_P0 + 3, RAM_SIZE - 16);
+	wr(f, HV_MSR_CRASH_P0 + 4, 64);
+	wr(f, HV_MSR_CRASH_CTL, HV_CRASH_CTL_NOTIFY | HV_CRASH_CTL_MESSAGE);
+	assert_false(f->crash_has_msg);
+	assert_int_equal(f->crashes, 4);
+	assert_int_equal(hyperv_msr_write(&f->hv, 0, HV_MSR_CRASH_CTL, 1), -1);
+	assert_int_equal(f->errors, 2);
+	test_free(f);
+}
+
 static void test_synic_reset(void **state)
 {
 	struct fake *f = synic_up();
@@ -957,6 +1048,8 @@ int main(void)
 		cmocka_unit_test(test_stimer_auto_enable),
 		cmocka_unit_test(test_stimer_direct_and_masked),
 		cmocka_unit_test(test_stimer_low_vector_by_auto_enable),
+		cmocka_unit_test(test_reset_msr),
+		cmocka_unit_test(test_crash_msrs),
 		cmocka_unit_test(test_synic_reset),
 		cmocka_unit_test(test_random_guest),
 	};

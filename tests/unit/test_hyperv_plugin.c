@@ -263,6 +263,27 @@ static void test_stimer_auto_enable(void **state)
 	assert_int_equal(vmm_harness_msi_count(F->h), 1);
 }
 
+/* hv-crash: the guest's crash report ends the run as a crash; hv-reset:
+ * its reset request as a reset. */
+static void test_crash_and_reset(void **state)
+{
+	static const char *const props[] = { "hv-crash=true", "hv-reset=true", NULL };
+	int reason = -1, status = -1;
+
+	(void)state;
+	assert_non_null(create(VMM_IRQ_KERNEL, props));
+	wrmsr(HV_MSR_CRASH_P0, 0xdead);
+	assert_false(vmm_harness_stopped(F->h, &reason, &status));
+	wrmsr(HV_MSR_CRASH_CTL, HV_CRASH_CTL_NOTIFY);
+	assert_true(vmm_harness_stopped(F->h, &reason, &status));
+	assert_int_equal(reason, VMM_STOP_CRASH);
+	fixture_teardown(state);
+	assert_non_null(create(VMM_IRQ_KERNEL, props));
+	wrmsr(HV_MSR_RESET, 1);
+	assert_true(vmm_harness_stopped(F->h, &reason, &status));
+	assert_int_equal(reason, VMM_STOP_RESET);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -274,6 +295,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_stimer_messages, teardown),
 		cmocka_unit_test_teardown(test_stimer_direct_periodic, teardown),
 		cmocka_unit_test_teardown(test_stimer_auto_enable, teardown),
+		cmocka_unit_test_teardown(test_crash_and_reset, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
