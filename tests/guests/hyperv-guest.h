@@ -28,6 +28,10 @@
 #define MSG_TIMER_EXPIRED	0x80000010u
 #define VEC_SINT		0x40
 #define VEC_DIRECT		0x50
+#define HV_MSR_CRASH_P0		0x40000100u
+#define HV_MSR_CRASH_CTL	0x40000105u
+#define CRASH_NOTIFY_HI		0x80000000u	/* CRASH_CTL bit 63 */
+#define CRASH_MESSAGE_HI	0x40000000u	/* bit 62 */
 
 static inline void cpuid(uint32_t leaf, uint32_t r[4])
 {

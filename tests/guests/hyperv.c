@@ -282,5 +282,17 @@ void guest_main(uint32_t start_info)
 	if (cmdline_uint(start_info, "bench", 0))
 		bench(cmdline_uint(start_info, "bench", 0));
 	uart_puts("HYPERV-DONE\n");
+	if (cmdline_uint(start_info, "crash", 0)) {
+		/* crash=1: report a crash through the crash MSRs; the VMM
+		 * logs it and ends the run as a crash */
+		static const char msg[] = "hyperv.elf crash test";
+
+		for (uint32_t i = 0; i < 3; i++)
+			wrmsr(HV_MSR_CRASH_P0 + i, 0x100 + i);
+		wrmsr(HV_MSR_CRASH_P0 + 3, (uint32_t)msg);
+		wrmsr(HV_MSR_CRASH_P0 + 4, sizeof(msg) - 1);
+		wrmsr(HV_MSR_CRASH_CTL, (uint64_t)(CRASH_NOTIFY_HI | CRASH_MESSAGE_HI) << 32);
+		fail("hyperv: still running after the crash report");
+	}
 	guest_exit(EXIT_OK);
 }

@@ -23,6 +23,16 @@ expect_line "HYPERV-DONE"
 expect_status 67
 echo "PASS: hyperv.elf: Hyper-V CPUID, hypercall page, MSRs, TSC page, SynIC timers, status 67"
 
+# crash=1: the guest's crash report through the crash MSRs ends the run as
+# a crash (status 4), its parameters and message in the log.
+run_guest hyperv-crash "$VMMCTL" run --cmdline "crash=1" --kernel "$GUESTS/hyperv.elf" \
+	"$VMM_SRCDIR/tests/guests/hyperv.conf"
+grep -qF "guest crash (Hyper-V crash MSRs): P0=0x100 P1=0x101 P2=0x102" "$ERR" ||
+	guest_fail "no crash report in vmmctl's log"
+grep -qF "hyperv.elf crash test" "$ERR" || guest_fail "no crash message in vmmctl's log"
+expect_status 4
+echo "PASS: hyperv.elf crash=1: crash MSRs reported, status 4"
+
 # Two vCPUs: VP index, the one TSC page on the AP, the AP's own SynIC.
 run_guest hyperv-smp "$VMMCTL" run --kernel "$GUESTS/hyperv-smp.elf" \
 	"$VMM_SRCDIR/tests/guests/hyperv-smp.conf"
