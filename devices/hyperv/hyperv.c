@@ -395,7 +395,12 @@ static bool stimer_post(struct hyperv *hv, unsigned vcpu, unsigned t)
 			flags |= HV_MSG_FLAG_PENDING;
 			hv->ops->mem_write(hv->opaque, gpa + HV_MSG_FLAGS, &flags, 1);
 		}
-		return false;
+		/* The guest, on another vCPU thread, may have emptied the slot
+		 * since the first look and checked MessagePending before it
+		 * was set; it would then write no EOM.  Look again: an empty
+		 * slot now takes the message (its header clears the flag). */
+		if (hv->ops->mem_read(hv->opaque, gpa + HV_MSG_TYPE, &type, 4) < 0 || type != 0)
+			return false;
 	}
 	memset(msg, 0, sizeof(msg));
 	msg[HV_MSG_PAYLOAD_SIZE] = HV_TIMER_MSG_PAYLOAD;

@@ -40,6 +40,10 @@ struct fake {
 	char crash_msg[HV_CRASH_MESSAGE_MAX + 1];
 	size_t crash_len;
 	bool crash_has_msg;
+	/* The guest empties the slot at race_gpa right after the model's
+	 * first look at it. */
+	uint64_t race_gpa;
+	unsigned race_reads;
 	struct hyperv hv;
 };
 
@@ -50,6 +54,8 @@ static int fake_read(void *opaque, uint64_t gpa, void *buf, size_t len)
 	if (gpa > RAM_SIZE || len > RAM_SIZE - gpa)
 		return -14;
 	memcpy(buf, f->ram + gpa, len);
+	if (f->race_gpa && gpa == f->race_gpa && len == 4 && ++f->race_reads == 1)
+		memset(f->ram + gpa, 0, 4);
 	return 0;
 }
 
@@ -783,6 +789,26 @@ static void test_stimer_pending_eom(void **state)
 	test_free(f);
 }
 
+/* The guest empties the slot between the model's look at it and its
+ * MessagePending, having checked the flag before it was set: it writes no
+ * EOM, so the model must see the empty slot itself (11.9.3). */
+static void test_stimer_slot_emptied_meanwhile(void **state)
+{
+	struct fake *f = synic_up();
+
+	(void)state;
+	wr(f, HV_MSR_STIMER0_CONFIG, HV_STIMER_ENABLE | HV_STIMER_PERIODIC | 2ull << 16);
+	wr(f, HV_MSR_STIMER0_COUNT, 1000);
+	fire(f, 0, 0, 0);
+	assert_int_equal(f->nirq, 1);
+	f->race_gpa = SLOT(2) + HV_MSG_TYPE;
+	fire(f, 0, 0, 0);
+	assert_int_equal(f->nirq, 2);
+	assert_int_equal(slot_type(f, 2), HV_MSG_TIMER_EXPIRED);
+	assert_int_equal(f->ram[SLOT(2) + HV_MSG_FLAGS], 0);
+	test_free(f);
+}
+
 /* Periods count from the due times, however late each expiry runs; a
  * timer that missed whole periods comes back on the same grid. */
 static void test_stimer_periodic_no_drift(void **state)
@@ -1044,6 +1070,7 @@ int main(void)
 		cmocka_unit_test(test_synic_pages),
 		cmocka_unit_test(test_stimer_oneshot_message),
 		cmocka_unit_test(test_stimer_pending_eom),
+		cmocka_unit_test(test_stimer_slot_emptied_meanwhile),
 		cmocka_unit_test(test_stimer_periodic_no_drift),
 		cmocka_unit_test(test_stimer_auto_enable),
 		cmocka_unit_test(test_stimer_direct_and_masked),
