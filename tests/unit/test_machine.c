@@ -616,7 +616,7 @@ static void test_edge_line_keeps_irq_line(void **state)
 	machine_finish();
 }
 
-/* ------------------------------------------- CPUID and TSC (ABI 1.8) */
+/* ------------------------------------------- CPUID and TSC (ABI 1.9) */
 
 static struct vmm_instance *instance_named(const char *name)
 {
@@ -730,14 +730,6 @@ static void expect_refused(const char *hv, const char *extra, const char *what)
 }
 
 /* ------------------------------- an interrupt controller plugin (ABI 1.8) */
-
-static struct vmm_instance *instance_named(const char *name)
-{
-	for (struct vmm_instance *in = F->m->instances; in; in = in->next)
-		if (strcmp(in->name, name) == 0)
-			return in;
-	return NULL;
-}
 
 static void mmio_write32(uint64_t addr, uint32_t v)
 {
