@@ -914,14 +914,17 @@ static int load_flat(struct vmm_machine *m, const struct payload *p)
 }
 
 /*
- * A bzImage boots faster as the vmlinux inside it: its payload decompressed
- * here rather than by the kernel's own decompressor in the guest (slow on
- * a nested or emulated CPU; on an XZ kernel the largest step before the
- * kernel starts), then booted through PVH, which every x86 Debian kernel
- * supports (CONFIG_PVH).  Returns 1 where that does not apply: boot
- * { decompress = "guest" }, an old boot protocol, a codec this build lacks,
- * a payload that is not a PVH ELF.  A payload that does not decompress is
- * an error: the guest's decompressor would fail on it too, less clearly.
+ * boot { decompress = "host" }: a bzImage boots as the vmlinux inside it,
+ * its payload decompressed here rather than by the kernel's own
+ * decompressor in the guest, then booted through PVH, which every x86
+ * Debian kernel supports (CONFIG_PVH).  Not the default: on the nested
+ * test host (issue 16) it was slower, not faster — vmmctl's own
+ * decompression there runs no faster than the guest's, and the guest
+ * reached /init later through PVH than through the bzImage entry.
+ * Returns 1 where it does not apply: decompress = "guest", an old boot
+ * protocol, a codec this build lacks, a payload that is not a PVH ELF.  A
+ * payload that does not decompress is an error: the guest's decompressor
+ * would fail on it too, less clearly.
  */
 static int load_bzimage_decompressed(struct vmm_machine *m, const struct payload *p)
 {

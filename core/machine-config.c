@@ -918,9 +918,9 @@ static int run_pass2(const char *file, const struct pass1 *p1, struct vmm_plugin
 			goto out;
 		}
 		const char *dc = cfg_getstr(boot, "decompress");
-		if (dc && strcmp(dc, "guest") == 0)
-			mc->decompress = VMM_DECOMPRESS_GUEST;
-		else if (dc && strcmp(dc, "host") != 0) {
+		if (dc && strcmp(dc, "host") == 0)
+			mc->decompress = VMM_DECOMPRESS_HOST;
+		else if (dc && strcmp(dc, "guest") != 0) {
 			fail(c, line_of(c, "boot", NULL, "decompress"),
 			     "boot decompress \"%s\" is not one of: host, guest", dc);
 			goto out;

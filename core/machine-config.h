@@ -27,7 +27,7 @@ struct vmm_cfg_instance {
 
 enum vmm_boot_format { VMM_BOOT_AUTO = 0, VMM_BOOT_PVH, VMM_BOOT_FLAT, VMM_BOOT_BZIMAGE };
 /* Who decompresses a bzImage's payload: vmmctl (then PVH boot) or the guest. */
-enum vmm_decompress { VMM_DECOMPRESS_HOST = 0, VMM_DECOMPRESS_GUEST };
+enum vmm_decompress { VMM_DECOMPRESS_GUEST = 0, VMM_DECOMPRESS_HOST };
 
 struct vmm_machine_config {
 	char *file;        /* the config file, or "<default machine>" */

@@ -511,8 +511,8 @@ static void test_cmdline_too_long(void **state)
 }
 
 /* A bzImage whose payload is a gzip'd PVH ELF (every x86 Debian kernel's
- * shape, with xz or lz4): by default vmmctl decompresses it and boots the
- * ELF through PVH; with boot { decompress = "guest" } it boots as a
+ * shape, with xz or lz4): with boot { decompress = "host" } vmmctl
+ * decompresses it and boots the ELF through PVH; by default it boots as a
  * bzImage; a payload that does not decompress is one clear line. */
 static uint8_t bzpvh[SETUP_SIZE + sizeof(elf)];
 
@@ -545,6 +545,7 @@ static void test_bzimage_payload_boots_through_pvh(void **state)
 	const struct seg segs[] = { { 0x100000, 0x800, 0x1000 } };
 	size_t len = make_bzimage_around_elf(make_elf(0x100010, false, segs, 1));
 
+	bm->cfg.decompress = VMM_DECOMPRESS_HOST;
 	assert_int_equal(load(bzpvh, len), 0);
 	assert_int_equal(bm->regs.rip, 0x100010);		/* the ELF's PVH entry */
 	assert_int_equal(bm->regs.rbx, BOOT_START_INFO);
@@ -555,7 +556,6 @@ static void test_bzimage_payload_boots_through_pvh(void **state)
 	assert_int_equal(load(bzpvh, len), 0);
 	assert_int_not_equal(bm->regs.rip, 0x100010);	/* the bzImage's 64-bit entry */
 	assert_int_not_equal(bm->regs.rsi, 0);		/* the zero page */
-	bm->cfg.decompress = VMM_DECOMPRESS_HOST;
 }
 
 static void test_bzimage_payload_corrupt(void **state)
@@ -565,6 +565,7 @@ static void test_bzimage_payload_corrupt(void **state)
 	size_t len = make_bzimage_around_elf(make_elf(0x100010, false, segs, 1));
 
 	bzpvh[SETUP_SIZE + 0x100 + 20] ^= 0xff;	/* inside the deflate stream */
+	bm->cfg.decompress = VMM_DECOMPRESS_HOST;
 	expect_load_refused(bzpvh, len, "kernel k.img: its gzip payload: gzip data");
 }
 
@@ -581,6 +582,7 @@ static void test_bzimage_payload_not_pvh(void **state)
 	memcpy(elf + sizeof(Elf32_Ehdr), &ph, sizeof(ph));
 	size_t len = make_bzimage_around_elf(elf_len);
 
+	bm->cfg.decompress = VMM_DECOMPRESS_HOST;
 	assert_int_equal(load(bzpvh, len), 0);
 	assert_int_not_equal(bm->regs.rip, 0x100010);
 }
