@@ -29,10 +29,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/boot.h"
 #include "core/file.h"
+#include "core/kernel-payload.h"
 #include "core/log.h"
 #include "core/machine-internal.h"
 
@@ -911,6 +913,70 @@ static int load_flat(struct vmm_machine *m, const struct payload *p)
 	return rc ? vcpu_failed(p, rc) : 0;
 }
 
+/*
+ * boot { decompress = "host" }: a bzImage boots as the vmlinux inside it,
+ * its payload decompressed here rather than by the kernel's own
+ * decompressor in the guest, then booted through PVH, which every x86
+ * Debian kernel supports (CONFIG_PVH).  Not the default: on the nested
+ * test host (issue 16) it was slower, not faster — vmmctl's own
+ * decompression there runs no faster than the guest's, and the guest
+ * reached /init later through PVH than through the bzImage entry.
+ * Returns 1 where it does not apply: decompress = "guest", an old boot
+ * protocol, a codec this build lacks, a payload that is not a PVH ELF.  A
+ * payload that does not decompress is an error: the guest's decompressor
+ * would fail on it too, less clearly.
+ */
+static int load_bzimage_decompressed(struct vmm_machine *m, const struct payload *p)
+{
+	struct vmm_bzimage_info bi;
+	const uint8_t *payload;
+	size_t plen, elen;
+	uint8_t *elf;
+	char err[256];
+	struct elf_view v;
+	uint64_t entry;
+	struct timespec t0, t1;
+	int rc;
+
+	if (m->cfg->decompress != VMM_DECOMPRESS_HOST ||
+	    vmm_bzimage_parse(p->data, p->size, &bi, err, sizeof(err)))
+		return 1;
+	rc = vmm_bzimage_payload(p->data, p->size, bi.version, bi.setup_size, &payload, &plen, err,
+				 sizeof(err));
+	if (rc == -ENOENT)
+		return 1;
+	if (rc) {
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: %s", p->path, err);
+		return rc;
+	}
+	const char *codec = vmm_payload_codec(payload, plen);
+	if (!vmm_payload_codec_built(codec)) {
+		vmm_log(VMM_LOG_DEBUG, NULL, "kernel %s: a %s payload, decompressed by the guest", p->path,
+			codec ? codec : "unrecognised");
+		return 1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = vmm_payload_decompress(payload, plen, ram_total(m), &elf, &elen, err, sizeof(err));
+	if (rc) {
+		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: its %s payload: %s", p->path, codec, err);
+		return rc;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	struct payload e = { p->path, elf, elen };
+	if (!has_elf_magic(&e) || elf_view(&e, &v) || pvh_entry(&e, &v, &entry)) {
+		vmm_log(VMM_LOG_DEBUG, NULL, "kernel %s: the payload is no PVH ELF; the guest decompresses it",
+			p->path);
+		free(elf);
+		return 1;
+	}
+	vmm_log(VMM_LOG_INFO, NULL, "kernel %s: a %s payload, %zu KiB of vmlinux in %.1f ms, booted "
+		"through PVH", p->path, codec, elen >> 10,
+		(double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	rc = load_pvh(m, &e, &v);
+	free(elf);
+	return rc;
+}
+
 /* Compressed files people pass by mistake (a gzip'd vmlinux, an initrd). */
 static const char *compressed_kind(const struct payload *p)
 {
@@ -967,7 +1033,8 @@ int vmm_boot_load_image(struct vmm_machine *m, const char *path, const uint8_t *
 			vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: not an ELF file (format = \"pvh\")", path);
 		return rc ? rc : load_pvh(m, &p, &v);
 	case VMM_BOOT_BZIMAGE:
-		return load_bzimage(m, &p); /* says "not a bzImage" without the magic */
+		rc = load_bzimage_decompressed(m, &p);
+		return rc <= 0 ? rc : load_bzimage(m, &p); /* says "not a bzImage" without the magic */
 	case VMM_BOOT_FLAT:
 		return load_flat(m, &p);
 	default:
@@ -980,8 +1047,10 @@ int vmm_boot_load_image(struct vmm_machine *m, const char *path, const uint8_t *
 		rc = elf_view(&p, &v);
 		return rc ? rc : load_pvh(m, &p, &v);
 	}
-	if (has_bzimage_magic(&p))
-		return load_bzimage(m, &p);
+	if (has_bzimage_magic(&p)) {
+		rc = load_bzimage_decompressed(m, &p);
+		return rc <= 0 ? rc : load_bzimage(m, &p);
+	}
 	const char *kind = compressed_kind(&p);
 	if (kind)
 		vmm_log(VMM_LOG_ERROR, NULL, "kernel %s: a %s-compressed file, neither an ELF nor a bzImage",

@@ -842,7 +842,8 @@ static int run_pass2(const char *file, const struct pass1 *p1, struct vmm_plugin
 			goto out;
 		optlist_add_props(dev ? &dev_opts : &be_opts, lp->desc->props);
 	}
-	static const char *const boot_names[] = { "kernel", "cmdline", "format", "load-address", "initrd" };
+	static const char *const boot_names[] = { "kernel", "cmdline", "format", "load-address", "initrd",
+						    "decompress" };
 	for (unsigned i = 0; i < sizeof(boot_names) / sizeof(boot_names[0]); i++)
 		optlist_add_str(&boot_opts, boot_names[i]);
 
@@ -914,6 +915,14 @@ static int run_pass2(const char *file, const struct pass1 *p1, struct vmm_plugin
 		else if (fmt && strcmp(fmt, "auto") != 0) {
 			fail(c, line_of(c, "boot", NULL, "format"),
 			     "boot format \"%s\" is not one of: auto, pvh, bzimage, flat", fmt);
+			goto out;
+		}
+		const char *dc = cfg_getstr(boot, "decompress");
+		if (dc && strcmp(dc, "host") == 0)
+			mc->decompress = VMM_DECOMPRESS_HOST;
+		else if (dc && strcmp(dc, "guest") != 0) {
+			fail(c, line_of(c, "boot", NULL, "decompress"),
+			     "boot decompress \"%s\" is not one of: host, guest", dc);
 			goto out;
 		}
 		int64_t addr;

@@ -26,6 +26,8 @@ struct vmm_cfg_instance {
 };
 
 enum vmm_boot_format { VMM_BOOT_AUTO = 0, VMM_BOOT_PVH, VMM_BOOT_FLAT, VMM_BOOT_BZIMAGE };
+/* Who decompresses a bzImage's payload: vmmctl (then PVH boot) or the guest. */
+enum vmm_decompress { VMM_DECOMPRESS_GUEST = 0, VMM_DECOMPRESS_HOST };
 
 struct vmm_machine_config {
 	char *file;        /* the config file, or "<default machine>" */
@@ -36,6 +38,7 @@ struct vmm_machine_config {
 	char *cmdline;
 	char *initrd;      /* initial ramdisk; NULL for none */
 	enum vmm_boot_format format;
+	enum vmm_decompress decompress;
 	uint64_t load_address; /* flat binaries */
 	bool restart_on_reset; /* on-reset = "restart": a guest reset rebuilds the machine */
 	struct vmm_cfg_instance *devices;

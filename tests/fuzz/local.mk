@@ -79,10 +79,13 @@ tests/fuzz/fuzz_hyperv: $(srcdir)/tests/fuzz/fuzz_hyperv.c $(srcdir)/devices/hyp
 
 # The boot loaders: core/boot.c against tests/unit/boot-machine.h, once per
 # format (config.h is in the build tree).
-fuzz_boot_src = $(srcdir)/tests/fuzz/fuzz_boot.c $(srcdir)/core/boot.c $(srcdir)/core/file.c
+# A bzImage's payload goes through the decompressors (core/kernel-payload.c).
+fuzz_boot_src = $(srcdir)/tests/fuzz/fuzz_boot.c $(srcdir)/core/boot.c $(srcdir)/core/file.c \
+	$(srcdir)/core/kernel-payload.c
 fuzz_boot_deps = $(fuzz_boot_src) $(srcdir)/core/boot.h $(srcdir)/tests/unit/boot-machine.h \
-	$(srcdir)/core/machine-internal.h
-fuzz_boot_link = $(FUZZ_LINK) -I$(top_builddir) -o $@ $(fuzz_boot_src)
+	$(srcdir)/core/machine-internal.h $(srcdir)/core/kernel-payload.h
+fuzz_boot_link = $(FUZZ_LINK) -I$(top_builddir) -o $@ $(fuzz_boot_src) $(ZLIB_LIBS) $(LZMA_LIBS) \
+	$(LZ4_LIBS) $(ZSTD_LIBS)
 
 tests/fuzz/fuzz_boot_pvh: $(fuzz_boot_deps)
 	@$(MKDIR_P) tests/fuzz

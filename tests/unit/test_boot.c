@@ -20,6 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "core/boot.h"
 #include "tests/unit/boot-machine.h"
 
@@ -508,6 +510,83 @@ static void test_cmdline_too_long(void **state)
 	free(line);
 }
 
+/* A bzImage whose payload is a gzip'd PVH ELF (every x86 Debian kernel's
+ * shape, with xz or lz4): with boot { decompress = "host" } vmmctl
+ * decompresses it and boots the ELF through PVH; by default it boots as a
+ * bzImage; a payload that does not decompress is one clear line. */
+static uint8_t bzpvh[SETUP_SIZE + sizeof(elf)];
+
+static size_t make_bzimage_around_elf(size_t elf_len)
+{
+	z_stream zs = { 0 };
+	uint8_t *pm = bzpvh + SETUP_SIZE;
+	size_t cap = sizeof(bzpvh) - SETUP_SIZE;
+
+	memcpy(bzpvh, img, SETUP_SIZE);
+	assert_int_equal(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	zs.next_in = elf;
+	zs.avail_in = (uInt)elf_len;
+	zs.next_out = pm + 0x100;	/* after the "decompressor" */
+	zs.avail_out = (uInt)(cap - 0x100);
+	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+	size_t gz_len = cap - 0x100 - zs.avail_out;
+	deflateEnd(&zs);
+	size_t pm_len = (0x100 + gz_len + 15) & ~(size_t)15;
+	wr32(bzpvh + 0x1f4, (uint32_t)(pm_len / 16));	/* syssize */
+	wr32(bzpvh + 0x248, 0x100);			/* payload_offset */
+	wr32(bzpvh + 0x24c, (uint32_t)gz_len);		/* payload_length */
+	wr32(bzpvh + 0x260, 0x100000);			/* init_size */
+	return SETUP_SIZE + pm_len;
+}
+
+static void test_bzimage_payload_boots_through_pvh(void **state)
+{
+	(void)state;
+	const struct seg segs[] = { { 0x100000, 0x800, 0x1000 } };
+	size_t len = make_bzimage_around_elf(make_elf(0x100010, false, segs, 1));
+
+	bm->cfg.decompress = VMM_DECOMPRESS_HOST;
+	assert_int_equal(load(bzpvh, len), 0);
+	assert_int_equal(bm->regs.rip, 0x100010);		/* the ELF's PVH entry */
+	assert_int_equal(bm->regs.rbx, BOOT_START_INFO);
+	assert_int_equal(bm->m.ram[0].hva[0x100000], 0x90);
+
+	bm->cfg.decompress = VMM_DECOMPRESS_GUEST;
+	memset(bm->m.ram[0].hva + 0x100000, 0, 0x1000);
+	assert_int_equal(load(bzpvh, len), 0);
+	assert_int_not_equal(bm->regs.rip, 0x100010);	/* the bzImage's 64-bit entry */
+	assert_int_not_equal(bm->regs.rsi, 0);		/* the zero page */
+}
+
+static void test_bzimage_payload_corrupt(void **state)
+{
+	(void)state;
+	const struct seg segs[] = { { 0x100000, 0x800, 0x1000 } };
+	size_t len = make_bzimage_around_elf(make_elf(0x100010, false, segs, 1));
+
+	bzpvh[SETUP_SIZE + 0x100 + 20] ^= 0xff;	/* inside the deflate stream */
+	bm->cfg.decompress = VMM_DECOMPRESS_HOST;
+	expect_load_refused(bzpvh, len, "kernel k.img: its gzip payload: gzip data");
+}
+
+/* A payload that is no PVH ELF (a kernel without CONFIG_PVH) is left to
+ * the guest's decompressor. */
+static void test_bzimage_payload_not_pvh(void **state)
+{
+	(void)state;
+	const struct seg segs[] = { { 0x100000, 0x800, 0x1000 } };
+	size_t elf_len = make_elf(0x100010, false, segs, 1);
+	Elf32_Phdr ph;
+	memcpy(&ph, elf + sizeof(Elf32_Ehdr), sizeof(ph));
+	ph.p_type = PT_NULL;				/* no note segment */
+	memcpy(elf + sizeof(Elf32_Ehdr), &ph, sizeof(ph));
+	size_t len = make_bzimage_around_elf(elf_len);
+
+	bm->cfg.decompress = VMM_DECOMPRESS_HOST;
+	assert_int_equal(load(bzpvh, len), 0);
+	assert_int_not_equal(bm->regs.rip, 0x100010);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -530,6 +609,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pvh_overlapping_segments, setup_machine, teardown_machine),
 		cmocka_unit_test_setup_teardown(test_pvh_segment_over_loader_data, setup_machine, teardown_machine),
 		cmocka_unit_test_setup_teardown(test_pvh_segment_outside_ram, setup_machine, teardown_machine),
+		cmocka_unit_test_setup_teardown(test_bzimage_payload_boots_through_pvh, setup_machine,
+						teardown_machine),
+		cmocka_unit_test_setup_teardown(test_bzimage_payload_corrupt, setup_machine, teardown_machine),
+		cmocka_unit_test_setup_teardown(test_bzimage_payload_not_pvh, setup_machine, teardown_machine),
 		cmocka_unit_test_setup_teardown(test_pvh_entry_note, setup_machine, teardown_machine),
 		cmocka_unit_test_setup_teardown(test_pvh_no_load_segment, setup_machine, teardown_machine),
 		cmocka_unit_test_setup_teardown(test_cmdline_too_long, setup_machine, teardown_machine),

@@ -149,6 +149,13 @@ static void test_bad_enum(void **state)
 	expect_error("memory = 16M\nhypervisor \"fake-hv\" {\n\n irqchip = \"magic\"\n}\n", 4, "irqchip");
 }
 
+static void test_bad_boot_decompress(void **state)
+{
+	(void)state;
+	expect_error("hypervisor \"fake-hv\" {}\nboot {\n decompress = \"later\"\n}\n", 3,
+		     "boot decompress \"later\" is not one of: host, guest");
+}
+
 static void test_bad_bool(void **state)
 {
 	expect_error("hypervisor \"fake-hv\" {}\ndevice \"exit\" { plugin = \"debug-exit\"\n zero-is-success = maybe }\n",
@@ -528,6 +535,7 @@ int main(void)
 		cmocka_unit_test(test_value_out_of_range),
 		cmocka_unit_test(test_value_not_a_number),
 		cmocka_unit_test(test_bad_enum),
+		cmocka_unit_test(test_bad_boot_decompress),
 		cmocka_unit_test(test_bad_bool),
 		cmocka_unit_test(test_missing_required_property),
 		cmocka_unit_test(test_section_without_plugin),
