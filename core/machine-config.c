@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 
 #include "core/machine-config.h"
+#include "core/seccomp.h"
 
 /* Uniprocessor, so the 8259 runs as a plugin (irqchip = "emulated"): the
  * UART's interrupts work and start-up skips KVM_CREATE_IRQCHIP, which costs
@@ -850,6 +851,7 @@ static int run_pass2(const char *file, const struct pass1 *p1, struct vmm_plugin
 		CFG_STR("memory", "64M", CFGF_NONE),
 		CFG_INT("vcpus", 1, CFGF_NONE),
 		CFG_STR("on-reset", "exit", CFGF_NONE),
+		CFG_STR("seccomp", "on", CFGF_NONE),
 		CFG_SEC("hypervisor", optlist_done(&hv_opts), CFGF_MULTI | CFGF_TITLE),
 		CFG_SEC("boot", optlist_done(&boot_opts), CFGF_NONE),
 		CFG_SEC("backend", optlist_done(&be_opts), CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
@@ -881,6 +883,12 @@ static int run_pass2(const char *file, const struct pass1 *p1, struct vmm_plugin
 	} else if (strcmp(on_reset, "exit") != 0) {
 		fail(c, line_of(c, NULL, NULL, "on-reset"), "on-reset = \"%s\": expected exit or restart",
 		     on_reset);
+		goto out;
+	}
+	const char *seccomp = cfg_getstr(cfg, "seccomp");
+	if (vmm_seccomp_mode_parse(seccomp, &mc->seccomp)) {
+		fail(c, line_of(c, NULL, NULL, "seccomp"), "seccomp = \"%s\": expected on, log or off",
+		     seccomp);
 		goto out;
 	}
 

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include "core/loader.h"
 #include "core/props.h"
+#include "core/seccomp.h"
 
 struct vmm_cfg_instance {
 	char *name;   /* section title */
@@ -38,6 +39,7 @@ struct vmm_machine_config {
 	enum vmm_boot_format format;
 	uint64_t load_address; /* flat binaries */
 	bool restart_on_reset; /* on-reset = "restart": a guest reset rebuilds the machine */
+	enum vmm_seccomp_mode seccomp; /* seccomp = on|log|off (core/seccomp.h) */
 	struct vmm_cfg_instance *devices;
 	size_t ndevices;
 	struct vmm_cfg_instance *backends;

@@ -133,6 +133,13 @@ struct vmm_machine {
 	atomic_uint_fast64_t guest_errors;
 	pthread_mutex_t halt_lock;
 	pthread_cond_t halt_cond;
+	/* Seccomp (seccomp.h): the plugins' extra calls, and the gate that
+	 * holds every vCPU before its first entry until all filters are in. */
+	const char *const **seccomp_extra;
+	size_t nseccomp_extra;
+	pthread_mutex_t gate_lock;
+	pthread_cond_t gate_cond;
+	bool gate_open;
 };
 
 void vmm_machine_stop(struct vmm_machine *m, int status, const char *why);

@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define VMM_ABI_MAJOR 1
-#define VMM_ABI_MINOR 7 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
+#define VMM_ABI_MINOR 8 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
 			 * 1.2: block and net backends, write notifications
 			 * (ioeventfd);
 			 * 1.3: net link changes; irqfd for level-triggered
@@ -40,7 +40,9 @@ extern "C" {
 			 * KVM's ONE_REG ids), arm64 vCPU start state and
 			 * GIC INTIDs as interrupt lines (hypervisor.h); a
 			 * GICv3 described for device trees
-			 * (VMM_DESC_GICV3, host.h) */
+			 * (VMM_DESC_GICV3, host.h);
+			 * 1.8: a plugin's extra system calls (struct
+			 * vmm_plugin's syscalls: vmmctl's seccomp filters) */
 
 /* Name of the symbol the loader looks up with dlsym(). */
 #define VMM_PLUGIN_ENTRY_SYMBOL "vmm_plugin_entry"
@@ -90,6 +92,14 @@ struct vmm_plugin {
 	const char *summary;  /* one line */
 	const struct vmm_prop_desc *props; /* NULL-name-terminated, or NULL for none */
 	const void *ops;      /* kind-specific table; it starts with uint32_t size */
+	/* ABI 1.8.  System calls the plugin's code makes beyond vmmctl's
+	 * allow-lists (vmm.conf(5): seccomp), by name as in syscalls(2)
+	 * ("socket", "ioctl": any request), NULL-terminated, at most 64; NULL
+	 * for none.  They are allowed on every thread the plugin's code runs
+	 * on (the vCPU threads and the main loop) whenever the machine uses
+	 * the plugin.  A name the host's libseccomp does not know is refused
+	 * at load.  Shown by `vmmctl plugins describe`. */
+	const char *const *syscalls;
 };
 
 typedef const struct vmm_plugin *(*vmm_plugin_entry_fn)(void);
