@@ -196,6 +196,29 @@ int vmm_seccomp_install(enum vmm_thread_role role, enum vmm_seccomp_mode mode,
 	return rc;
 }
 
+/* A kernel worker in our thread group (KVM's kvm-nx-lpage-recovery since
+ * Linux 6.13, vhost): PF_USER_WORKER or PF_KTHREAD in /proc's flags field.
+ * It runs no user code, so it is not a thread left unconfined. */
+static bool kernel_worker(const char *tid)
+{
+	char path[64], buf[512];
+	unsigned long flags = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%s/stat", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	/* After "pid (comm)": state ppid pgrp session tty_nr tpgid flags */
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return false;
+	return flags & (0x00004000ul | 0x00200000ul);
+}
+
 int vmm_seccomp_other_threads(unsigned expected)
 {
 	DIR *d = opendir("/proc/self/task");
@@ -205,7 +228,7 @@ int vmm_seccomp_other_threads(unsigned expected)
 	if (!d)
 		return -1;
 	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
+		if (e->d_name[0] != '.' && !kernel_worker(e->d_name))
 			n++;
 	closedir(d);
 	return n > expected ? (int)(n - expected) : 0;

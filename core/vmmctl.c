@@ -20,6 +20,7 @@
 #include "core/boot.h"
 #include "core/process.h"
 #include "core/seccomp.h"
+#include "core/privilege.h"
 
 #define EXIT_USAGE VMM_STATUS_ERROR
 
@@ -273,6 +274,7 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 	}
 	struct vmm_machine *m;
 	unsigned boots = 0;
+	bool dropped = false;
 	do {
 		/* A restart is a power cycle: the machine is built again from
 		 * its config, RAM and devices fresh, the payload reloaded. */
@@ -293,6 +295,17 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 				vmm_machine_destroy(m);
 			vmm_config_free(mc);
 			return stopped_in_startup(sig);
+		}
+		/* Everything that needs root is open: give it up for good,
+		 * before the first vCPU thread (privilege.h). */
+		if (!rc && mc->drop_privileges && !dropped) {
+			char perr[256];
+			rc = vmm_priv_drop(mc->uid, mc->gid, perr, sizeof(perr));
+			if (rc) {
+				vmm_log(VMM_LOG_ERROR, NULL, "%s: %s", mc->file, perr);
+				vmm_machine_destroy(m);
+			}
+			dropped = true;
 		}
 		if (rc) {
 			status = VMM_STATUS_ERROR;
