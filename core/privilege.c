@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/privilege.h"
@@ -91,6 +94,31 @@ int vmm_priv_drop(uid_t uid, gid_t gid, char *err, size_t errlen)
 	if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
 		snprintf(err, errlen, "dropped to uid %u, but root could be had back", (unsigned)uid);
 		return -EPERM;
+	}
+	return 0;
+}
+
+int vmm_priv_drop_caps(char *err, size_t errlen)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = { { 0 }, { 0 } };
+
+	if (syscall(SYS_capget, &hdr, data) < 0) {
+		snprintf(err, errlen, "cannot read the capabilities: %s", strerror(errno));
+		return -errno;
+	}
+	if (!data[0].permitted && !data[1].permitted)
+		return 0;
+	/* The bounding set first: dropping from it needs CAP_SETPCAP. */
+	for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			break;
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capset, &hdr, data) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "cannot clear the capabilities: %s", strerror(e));
+		return -e;
 	}
 	return 0;
 }

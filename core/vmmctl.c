@@ -306,6 +306,14 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 				vmm_machine_destroy(m);
 			}
 			dropped = true;
+		} else if (!rc && !mc->drop_privileges && !mc->restart_on_reset && !dropped) {
+			char perr[256];
+			rc = vmm_priv_drop_caps(perr, sizeof(perr));
+			if (rc) {
+				vmm_log(VMM_LOG_ERROR, NULL, "%s", perr);
+				vmm_machine_destroy(m);
+			}
+			dropped = true;
 		}
 		if (rc) {
 			status = VMM_STATUS_ERROR;

@@ -3,7 +3,7 @@
 # "nobody", vmmctl opens what needs root (/dev/kvm, a log file in a
 # directory only root may enter), then every thread runs as nobody with no
 # capabilities, no_new_privs and a seccomp filter.  Without user it keeps
-# its uid but still sets no_new_privs.  A user that does not exist names
+# uid 0 but clears every capability and sets no_new_privs.  A user that does not exist names
 # the file and line.
 . "$VMM_SRCDIR/tests/guests/guest-lib.sh"
 
@@ -79,7 +79,8 @@ status=$?
 [ "$status" = 143 ] || fail "SIGTERM after the drop: status $status: $(cat "$TMPD/drop.err")"
 echo "ok: with user = nobody every thread runs as $NOBODY_UID:$NOBODY_GID, no capabilities, no_new_privs, seccomp; a root-only file was opened first"
 
-# Without user: root still, but no_new_privs and the filters all the same.
+# Without user: uid 0 still, but no capabilities, no_new_privs and the
+# filters all the same.
 "$VMMCTL" run --format flat --kernel "$TMPD/spin.bin" "$TMPD/base.conf" >/dev/null 2>"$TMPD/keep.err" </dev/null &
 pid=$!
 wait_confined $pid || { kill -KILL $pid; fail "threads not all confined after 10 s: $(cat "$TMPD/keep.err")"; }
@@ -88,4 +89,7 @@ kill -TERM $pid
 wait $pid
 [ "$(field "$TMPD/st" NoNewPrivs)" = 1 ] || fail "without user: NoNewPrivs is not 1"
 [ "$(field "$TMPD/st" Uid)" = "0 0 0 0" ] || fail "without user: Uid $(field "$TMPD/st" Uid)"
-echo "ok: without user, no_new_privs is set all the same"
+for c in CapInh CapPrm CapEff CapAmb CapBnd; do
+	[ "$(field "$TMPD/st" $c)" = 0000000000000000 ] || fail "without user: $c $(field "$TMPD/st" $c)"
+done
+echo "ok: without user, uid 0 keeps no capability (none in any set), and no_new_privs is set all the same"
