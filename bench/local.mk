@@ -12,6 +12,10 @@ bench_scripts += bench/exit-cost.sh bench/startup.sh bench/irq-cost.sh
 bench_scripts += bench/hyperv.sh
 EXTRA_DIST += bench/hyperv.sh
 
+# The seccomp filters on against off (issue 15).
+bench_scripts += bench/seccomp-cost.sh
+EXTRA_DIST += bench/seccomp-cost.sh
+
 # Level-triggered interrupts through an irqfd against KVM_IRQ_LINE (the
 # guest and its machine are tests/guests/virtio-irq.*).
 bench_scripts += bench/virtio-irq.sh

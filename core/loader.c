@@ -29,6 +29,7 @@
 #include "core/loader.h"
 #include "core/process.h"
 #include "core/props.h"
+#include "core/seccomp.h"
 
 /* Each plugin is allocated on its own: configs and instances keep pointers
  * to them while the set grows. */
@@ -148,6 +149,13 @@ static int check_props(const char *path, const struct vmm_plugin *d, char *err, 
 	return 0;
 }
 
+const char *const *vmm_plugin_syscalls(const struct vmm_plugin *d)
+{
+	if (d->abi_minor < 10 || d->size < offsetof(struct vmm_plugin, syscalls) + sizeof(void *))
+		return NULL;
+	return d->syscalls;
+}
+
 static int check_descriptor(const char *path, const struct vmm_plugin *d, char *err, size_t errlen)
 {
 	/* Read abi_major/minor/size first: they are at fixed offsets in
@@ -194,6 +202,20 @@ static int check_descriptor(const char *path, const struct vmm_plugin *d, char *
 		return refuse(err, errlen, -EPROTO, path,
 			      "descriptor of '%s' claims %u bytes, more than ABI %u.%u's %zu", d->name, d->size,
 			      VMM_ABI_MAJOR, VMM_ABI_MINOR, sizeof(struct vmm_plugin));
+	/* ABI 1.10: the extra system calls, each one libseccomp knows. */
+	const char *const *calls = vmm_plugin_syscalls(d);
+	for (size_t i = 0; calls && calls[i]; i++) {
+		if (i == VMM_PLUGIN_SYSCALLS_MAX)
+			return refuse(err, errlen, -EPROTO, path, "'%s' declares more than %d system calls",
+				      d->name, VMM_PLUGIN_SYSCALLS_MAX);
+		if (!vmm_syscall_name_known(calls[i])) {
+			char shown[128];
+			vmm_escape(calls[i], strnlen(calls[i], 64), shown, sizeof(shown));
+			return refuse(err, errlen, -EPROTO, path,
+				      "'%s' declares system call \"%s\", which is not one on this host", d->name,
+				      shown);
+		}
+	}
 	if (!d->ops)
 		return refuse(err, errlen, -EPROTO, path, "%s plugin '%s' has no ops table",
 			      vmm_plugin_kind_name(d->kind), d->name);

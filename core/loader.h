@@ -51,5 +51,9 @@ size_t vmm_plugin_set_count(const struct vmm_plugin_set *s);
 const struct vmm_loaded_plugin *vmm_plugin_set_at(const struct vmm_plugin_set *s, size_t i);
 
 const char *vmm_plugin_kind_name(uint32_t kind);
+/* A descriptor's extra system calls (ABI 1.10), or NULL: read only when its
+ * abi_minor and size cover the field. */
+#define VMM_PLUGIN_SYSCALLS_MAX 64
+const char *const *vmm_plugin_syscalls(const struct vmm_plugin *d);
 
 #endif

@@ -7,9 +7,12 @@ core_libvmmcore_la_SOURCES = core/props.c core/props.h core/loader.c core/loader
 	core/fdt.c core/fdt.h core/x86-walk.c core/x86-walk.h \
 	core/block.c core/block.h core/net.c core/net.h core/char.c core/char.h core/table.h \
 	core/process.c core/process.h core/file.c core/file.h \
-	core/kernel-payload.c core/kernel-payload.h
-core_libvmmcore_la_CFLAGS = $(AM_CFLAGS) $(CONFUSE_CFLAGS) $(LIBEVENT_CFLAGS) $(ZLIB_CFLAGS) $(LZMA_CFLAGS) $(LZ4_CFLAGS) $(ZSTD_CFLAGS)
-core_libvmmcore_la_LIBADD = $(CONFUSE_LIBS) $(LIBEVENT_LIBS) $(ZLIB_LIBS) $(LZMA_LIBS) $(LZ4_LIBS) $(ZSTD_LIBS) $(FDT_LIBS) -ldl
+	core/kernel-payload.c core/kernel-payload.h core/seccomp.c core/seccomp.h \
+	core/privilege.c core/privilege.h
+core_libvmmcore_la_CFLAGS = $(AM_CFLAGS) $(CONFUSE_CFLAGS) $(LIBEVENT_CFLAGS) $(ZLIB_CFLAGS) $(LZMA_CFLAGS) $(LZ4_CFLAGS) $(ZSTD_CFLAGS) \
+	$(SECCOMP_CFLAGS)
+core_libvmmcore_la_LIBADD = $(CONFUSE_LIBS) $(LIBEVENT_LIBS) $(ZLIB_LIBS) $(LZMA_LIBS) $(LZ4_LIBS) $(ZSTD_LIBS) $(FDT_LIBS) \
+	$(SECCOMP_LIBS) -ldl
 
 bin_PROGRAMS += core/vmmctl
 core_vmmctl_SOURCES = core/vmmctl.c

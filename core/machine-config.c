@@ -28,6 +28,8 @@
 #include <sys/stat.h>
 
 #include "core/machine-config.h"
+#include "core/seccomp.h"
+#include "core/privilege.h"
 
 /* Uniprocessor, so the 8259 runs as a plugin (irqchip = "emulated"): the
  * UART's interrupts work and start-up skips KVM_CREATE_IRQCHIP, which costs
@@ -851,6 +853,9 @@ static int run_pass2(const char *file, const struct pass1 *p1, struct vmm_plugin
 		CFG_STR("memory", "64M", CFGF_NONE),
 		CFG_INT("vcpus", 1, CFGF_NONE),
 		CFG_STR("on-reset", "exit", CFGF_NONE),
+		CFG_STR("seccomp", "on", CFGF_NONE),
+		CFG_STR("user", "", CFGF_NONE),
+		CFG_STR("group", "", CFGF_NONE),
 		CFG_SEC("hypervisor", optlist_done(&hv_opts), CFGF_MULTI | CFGF_TITLE),
 		CFG_SEC("boot", optlist_done(&boot_opts), CFGF_NONE),
 		CFG_SEC("backend", optlist_done(&be_opts), CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
@@ -882,6 +887,26 @@ static int run_pass2(const char *file, const struct pass1 *p1, struct vmm_plugin
 	} else if (strcmp(on_reset, "exit") != 0) {
 		fail(c, line_of(c, NULL, NULL, "on-reset"), "on-reset = \"%s\": expected exit or restart",
 		     on_reset);
+		goto out;
+	}
+	const char *user = cfg_getstr(cfg, "user"), *group = cfg_getstr(cfg, "group");
+	if (*group && !*user) {
+		fail(c, line_of(c, NULL, NULL, "group"), "group = \"%s\" without user", group);
+		goto out;
+	}
+	if (*user) {
+		char perr[256];
+		if (vmm_priv_resolve(user, group, &mc->uid, &mc->gid, perr, sizeof(perr))) {
+			fail(c, line_of(c, NULL, NULL, strncmp(perr, "group", 5) == 0 ? "group" : "user"), "%s",
+			     perr);
+			goto out;
+		}
+		mc->drop_privileges = true;
+	}
+	const char *seccomp = cfg_getstr(cfg, "seccomp");
+	if (vmm_seccomp_mode_parse(seccomp, &mc->seccomp)) {
+		fail(c, line_of(c, NULL, NULL, "seccomp"), "seccomp = \"%s\": expected on, log or off",
+		     seccomp);
 		goto out;
 	}
 

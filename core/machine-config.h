@@ -14,8 +14,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "core/loader.h"
 #include "core/props.h"
+#include "core/seccomp.h"
 
 struct vmm_cfg_instance {
 	char *name;   /* section title */
@@ -41,6 +43,10 @@ struct vmm_machine_config {
 	enum vmm_decompress decompress;
 	uint64_t load_address; /* flat binaries */
 	bool restart_on_reset; /* on-reset = "restart": a guest reset rebuilds the machine */
+	enum vmm_seccomp_mode seccomp; /* seccomp = on|log|off (core/seccomp.h) */
+	bool drop_privileges;  /* user = (and group =): become uid/gid after start-up (privilege.h) */
+	uid_t uid;
+	gid_t gid;
 	struct vmm_cfg_instance *devices;
 	size_t ndevices;
 	struct vmm_cfg_instance *backends;

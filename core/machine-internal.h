@@ -106,7 +106,7 @@ struct vmm_machine {
 	/* Firmware descriptions from devices (deep copies). */
 	struct vmm_device_desc *descs;
 	size_t ndescs;
-	/* CPUID leaves from devices (cpuid_set, ABI 1.8), applied to every
+	/* CPUID leaves from devices (cpuid_set, ABI 1.9), applied to every
 	 * vCPU once the devices exist. */
 	struct vmm_cpuid_leaf *cpuid;
 	size_t ncpuid;
@@ -137,6 +137,13 @@ struct vmm_machine {
 	atomic_uint_fast64_t guest_errors;
 	pthread_mutex_t halt_lock;
 	pthread_cond_t halt_cond;
+	/* Seccomp (seccomp.h): the plugins' extra calls, and the gate that
+	 * holds every vCPU before its first entry until all filters are in. */
+	const char *const **seccomp_extra;
+	size_t nseccomp_extra;
+	pthread_mutex_t gate_lock;
+	pthread_cond_t gate_cond;
+	bool gate_open;
 };
 
 void vmm_machine_stop(struct vmm_machine *m, int status, const char *why);

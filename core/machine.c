@@ -37,6 +37,7 @@
 #include "core/machine-internal.h"
 #include "core/x86-walk.h"
 #include "core/process.h"
+#include "core/seccomp.h"
 
 #define VMM_KICK_SIGNAL SIGUSR1
 
@@ -1854,6 +1855,8 @@ static int machine_build(const struct vmm_machine_config *cfg, struct vmm_plugin
 	m->nvcpus = cfg->vcpus;
 	pthread_mutex_init(&m->halt_lock, NULL);
 	pthread_cond_init(&m->halt_cond, NULL);
+	pthread_mutex_init(&m->gate_lock, NULL);
+	pthread_cond_init(&m->gate_cond, NULL);
 	for (unsigned i = 0; i < VMM_MAX_IRQ_LINES; i++) {
 		m->irq[i].gsi = i;
 		m->irq[i].irqfd = m->irq[i].resample_fd = -1;
@@ -2152,6 +2155,22 @@ static void *vcpu_thread(void *arg)
 	vmm_process_thread_init();
 	this_vcpu = v;
 
+	/* This thread's filter, then wait until the main thread has its own:
+	 * no guest instruction runs before every thread is confined. */
+	static _Thread_local char name[24];
+	snprintf(name, sizeof(name), "vCPU %u", v->index);
+	vmm_thread_name = name;
+	char err[256];
+	if (vmm_seccomp_install(VMM_THREAD_VCPU, m->cfg->seccomp, m->seccomp_extra, m->nseccomp_extra,
+				err, sizeof(err))) {
+		vmm_log(VMM_LOG_ERROR, NULL, "vCPU %u: %s", v->index, err);
+		vmm_machine_stop(m, VMM_STATUS_ERROR, "seccomp");
+	}
+	pthread_mutex_lock(&m->gate_lock);
+	while (!m->gate_open)
+		pthread_cond_wait(&m->gate_cond, &m->gate_lock);
+	pthread_mutex_unlock(&m->gate_lock);
+
 	uint64_t start = monotonic_ns();
 	bool can_inject = HV_HAS(m, vcpu_irq_window) && HV_HAS(m, vcpu_inject);
 	while (!atomic_load_explicit(&m->stopping, memory_order_relaxed)) {
@@ -2199,6 +2218,66 @@ static void join_vcpu(struct vmm_machine *m, struct vmm_vcpu *v)
 	}
 }
 
+/* The plugins' declared calls (vmm/plugin.h, ABI 1.10): a plugin's code
+ * runs on the vCPU threads (its register callbacks) and on the main loop
+ * (its fds and timers), so its calls join both lists. */
+static int collect_seccomp_extra(struct vmm_machine *m)
+{
+	size_t n = 0;
+
+	for (struct vmm_instance *in = m->instances; in; in = in->next)
+		n++;
+	free(m->seccomp_extra);
+	m->nseccomp_extra = 0;
+	m->seccomp_extra = calloc(n + 1, sizeof(*m->seccomp_extra));
+	if (!m->seccomp_extra)
+		return -ENOMEM;
+	for (struct vmm_instance *in = m->instances; in; in = in->next) {
+		const char *const *calls = vmm_plugin_syscalls(in->lp->desc);
+		if (calls)
+			m->seccomp_extra[m->nseccomp_extra++] = calls;
+	}
+	return 0;
+}
+
+/*
+ * The main thread's filter, once every vCPU thread exists (so the list
+ * needs no clone()).  A thread vmmctl did not start (a plugin's) would run
+ * unconfined: with seccomp on, that is an error.  With on-reset = restart
+ * the main thread builds the next machine (open(), KVM_CREATE_VM, clone()
+ * for its vCPUs), so only the vCPU threads are confined.
+ */
+static void confine_main(struct vmm_machine *m)
+{
+	enum vmm_seccomp_mode mode = m->cfg->seccomp;
+	unsigned started = 0;
+	char err[256];
+
+	if (mode == VMM_SECCOMP_OFF || atomic_load(&m->stopping))
+		return;
+	for (unsigned i = 0; i < m->nvcpus; i++)
+		started += m->vcpus[i].running;
+	int others = vmm_seccomp_other_threads(1 + started);
+	if (others > 0) {
+		vmm_log(mode == VMM_SECCOMP_ON ? VMM_LOG_ERROR : VMM_LOG_WARN, NULL,
+			"seccomp: %d thread%s not started by vmmctl (a plugin's) would run unconfined%s", others,
+			others == 1 ? "" : "s", mode == VMM_SECCOMP_ON ? "; not running (seccomp = \"log\" or \"off\" to run anyway)" : "");
+		if (mode == VMM_SECCOMP_ON) {
+			vmm_machine_stop(m, VMM_STATUS_ERROR, "seccomp");
+			return;
+		}
+	}
+	if (m->cfg->restart_on_reset) {
+		vmm_log(VMM_LOG_DEBUG, NULL, "seccomp: on-reset = restart: the main thread stays unconfined");
+		return;
+	}
+	if (vmm_seccomp_install(VMM_THREAD_MAIN, mode, m->seccomp_extra, m->nseccomp_extra, err,
+				sizeof(err))) {
+		vmm_log(VMM_LOG_ERROR, NULL, "%s", err);
+		vmm_machine_stop(m, VMM_STATUS_ERROR, "seccomp");
+	}
+}
+
 int vmm_machine_run(struct vmm_machine *m)
 {
 	struct sigaction sa = { .sa_handler = kick_handler };
@@ -2232,9 +2311,17 @@ int vmm_machine_run(struct vmm_machine *m)
 	if (!sig_ev || event_add(sig_ev, NULL) != 0)
 		vmm_log(VMM_LOG_WARN, NULL, "cannot watch the stop signals: %s", strerror(errno));
 
+	m->gate_open = false;
+	if (m->cfg->seccomp != VMM_SECCOMP_OFF) {
+		vmm_seccomp_prepare();
+		if (collect_seccomp_extra(m)) {
+			vmm_log(VMM_LOG_ERROR, NULL, "seccomp: out of memory");
+			vmm_machine_stop(m, VMM_STATUS_ERROR, "seccomp");
+		}
+	}
 	m->t0 = monotonic_ns();
 	m->started_ns = m->t0;
-	for (unsigned i = 0; i < m->nvcpus; i++) {
+	for (unsigned i = 0; i < m->nvcpus && !atomic_load(&m->stopping); i++) {
 		struct vmm_vcpu *v = &m->vcpus[i];
 		pthread_attr_t attr;
 		pthread_attr_init(&attr);
@@ -2248,6 +2335,11 @@ int vmm_machine_run(struct vmm_machine *m)
 			break;
 		}
 	}
+	confine_main(m);
+	pthread_mutex_lock(&m->gate_lock);
+	m->gate_open = true;
+	pthread_cond_broadcast(&m->gate_cond);
+	pthread_mutex_unlock(&m->gate_lock);
 	if (!atomic_load(&m->stopping))
 		event_base_dispatch(m->base);
 	/* The loop ends only through vmm_machine_stop(). */
@@ -2384,5 +2476,8 @@ void vmm_machine_destroy(struct vmm_machine *m)
 	free(m->vcpus);
 	pthread_cond_destroy(&m->halt_cond);
 	pthread_mutex_destroy(&m->halt_lock);
+	pthread_cond_destroy(&m->gate_cond);
+	pthread_mutex_destroy(&m->gate_lock);
+	free(m->seccomp_extra);
 	free(m);
 }

@@ -21,6 +21,7 @@ struct vmm_machine;
 #define VMM_STATUS_GUEST_CRASH 4  /* triple fault, emulation failure */
 #define VMM_STATUS_RESET 6        /* the guest asked for a reset */
 #define VMM_STATUS_PLUGIN_FAULT 8 /* plugin code crashed or called exit() (process.h) */
+#define VMM_STATUS_SECCOMP 10     /* a system call outside the thread's allow-list (seccomp.h) */
 #define VMM_STATUS_GUEST_MAX 127  /* the largest status a guest can choose */
 
 int vmm_machine_create(const struct vmm_machine_config *cfg, struct vmm_plugin_set *ps,

@@ -20,8 +20,14 @@
 
 #include "core/machine.h"
 #include "core/process.h"
+#include "core/seccomp.h"
+
+#ifndef SYS_SECCOMP
+#define SYS_SECCOMP 1 /* si_code of a seccomp SIGSYS (linux/signal.h) */
+#endif
 
 _Thread_local const struct vmm_who *vmm_who_now;
+_Thread_local const char *vmm_thread_name;
 
 /* The terminal as vmmctl found it: whatever a plugin did to it (the stdio
  * backend's raw mode), this is what the user gets back. */
@@ -91,11 +97,12 @@ const char *vmm_signal_name(int sig)
 	case SIGUSR2: return "SIGUSR2";
 	case SIGSEGV: return "SIGSEGV";
 	case SIGTERM: return "SIGTERM";
+	case SIGSYS: return "SIGSYS";
 	default: return "a signal";
 	}
 }
 
-static const int fatal_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+static const int fatal_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS };
 static const int stop_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGUSR2, SIGTERM };
 /* Those vmmctl was started with ignored (nohup, a shell's background job):
  * the user asked for that, so they stay ignored. */
@@ -115,6 +122,29 @@ static void fatal_signal(int sig, siginfo_t *si, void *uc)
 	/* Sent by another process (kill -SEGV): not the plugin's doing. */
 	bool sent = si && si->si_code == SI_USER && si->si_pid != getpid();
 	restore_terminal();
+	if (sig == SIGSYS && si && si->si_code == SYS_SECCOMP) {
+		/* A call outside this thread's seccomp allow-list
+		 * (seccomp.h): whoever made it, one line and VMM_STATUS_SECCOMP. */
+		const char *name = vmm_syscall_name(si->si_syscall);
+		put(&l, "vmmctl: fatal: system call ");
+		put(&l, name ? name : "number ");
+		if (!name)
+			put_int(&l, si->si_syscall);
+		put(&l, " is not allowed on the ");
+		put(&l, vmm_thread_name ? vmm_thread_name : "main");
+		put(&l, " thread (seccomp)");
+		if (w) {
+			put(&l, ", called in plugin ");
+			put(&l, w->path);
+			put(&l, " (");
+			put(&l, w->what);
+			put(&l, ")");
+		}
+		put(&l, ": exiting with status ");
+		put_int(&l, VMM_STATUS_SECCOMP);
+		emit(&l);
+		_exit(VMM_STATUS_SECCOMP);
+	}
 	put(&l, "vmmctl: fatal: ");
 	put(&l, vmm_signal_name(sig));
 	if (w && !sent) {

@@ -18,6 +18,9 @@ struct vmm_who {
 	const char *what; /* "instance 'com1'", "while loading it", ... */
 };
 
+/* This thread's name in a seccomp line ("vCPU 0"); NULL: "main". */
+extern _Thread_local const char *vmm_thread_name;
+
 /* The plugin code this thread is in, or NULL for the core's own. */
 extern _Thread_local const struct vmm_who *vmm_who_now;
 
@@ -51,7 +54,8 @@ static inline void vmm_who_leave(const struct vmm_who *prev)
 	})
 
 /* Once, first thing in main(): saves the terminal's settings, catches the
- * fatal signals (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT) on an alternate
+ * fatal signals (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, and SIGSYS: a
+ * call a seccomp filter refuses, named with its thread) on an alternate
  * stack, ignores SIGPIPE (a reader that went away is a write error, not
  * the end of vmmctl) and reports a plugin's exit(). */
 void vmm_process_init(void);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 #include <vmm/vmm.h>
@@ -18,6 +19,8 @@
 #include "core/machine.h"
 #include "core/boot.h"
 #include "core/process.h"
+#include "core/seccomp.h"
+#include "core/privilege.h"
 
 #define EXIT_USAGE VMM_STATUS_ERROR
 
@@ -33,6 +36,7 @@ static void usage(FILE *f)
 	      "      --format FORMAT     auto (ELF or bzImage), pvh, bzimage or flat (a real-mode binary)\n"
 	      "      --stats             print per-vCPU exit counters and bus counters at the end\n"
 	      "      --dump-acpi DIR     write the generated ACPI tables to DIR/<signature>.dat\n"
+	      "      --seccomp MODE      on, log or off: the config's seccomp setting, overridden\n"
 	      "  check [CONFIG]          build the machine as run would (the VM, devices, firmware\n"
 	      "                          tables, payload: --kernel, --initrd, --format, --cmdline,\n"
 	      "                          --dump-acpi), opening no backend; run nothing\n"
@@ -50,7 +54,8 @@ static void usage(FILE *f)
 	      VMM_PLUGINDIR ".\n"
 	      "Exit status of run: 0 on power off, the guest's debug-exit status (odd, 1..127),\n"
 	      "2 on a vmmctl error, 4 when the guest crashed, 6 when it asked for a reset,\n"
-	      "8 when plugin code crashed, 128+N on signal N.\n",
+	      "8 when plugin code crashed, 10 when a thread made a system call its seccomp\n"
+	      "filter does not allow (vmm.conf(5): seccomp), 128+N on signal N.\n",
 	      f);
 }
 
@@ -86,6 +91,12 @@ static int cmd_plugins_describe(struct vmm_plugin_set *ps, const char *path, con
 	printf("%s %s: %s\n", d->name, d->version ? d->version : "", d->summary ? d->summary : "");
 	printf("kind: %s, ABI %u.%u, file %s\n", vmm_plugin_kind_name(d->kind), d->abi_major, d->abi_minor,
 	       p->path);
+	/* ABI 1.10: what it adds to the seccomp allow-lists (vmm.conf(5)). */
+	const char *const *calls = vmm_plugin_syscalls(d);
+	printf("system calls beyond vmmctl's seccomp allow-lists:%s", calls && *calls ? "" : " none");
+	for (size_t i = 0; calls && calls[i]; i++)
+		printf(" %s", calls[i]);
+	printf("\n");
 	if (!d->props || !d->props->name) {
 		printf("properties: none\n");
 		return 0;
@@ -176,17 +187,21 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		{ "format", required_argument, NULL, 'f' },
 		{ "stats", no_argument, NULL, 's' },
 		{ "dump-acpi", required_argument, NULL, 'a' },
+		{ "seccomp", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *kernel = NULL, *cmdline = NULL, *initrd = NULL, *dump_acpi = NULL, *format = NULL;
+	const char *seccomp = NULL;
+	enum vmm_seccomp_mode seccomp_mode = VMM_SECCOMP_ON;
 	bool stats = false;
 	int o;
 
 	optind = 0; /* glibc: 0 re-initialises getopt, with the permute mode of this optstring */
 	/* Options may follow CONFIG (vmmctl run my.conf --kernel k): permute. */
-	while ((o = getopt_long(argc, argv, "k:c:i:f:sa:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "k:c:i:f:sa:S:h", opts, NULL)) != -1) {
 		switch (o) {
+		case 'S': seccomp = optarg; break;
 		case 'a': dump_acpi = optarg; break;
 		case 'k': kernel = optarg; break;
 		case 'c': cmdline = optarg; break;
@@ -209,6 +224,10 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		return EXIT_USAGE;
 	}
 	const char *file = optind < argc ? argv[optind] : NULL;
+	if (seccomp && vmm_seccomp_mode_parse(seccomp, &seccomp_mode)) {
+		fprintf(stderr, "vmmctl: --seccomp %s: not one of on, log, off\n", seccomp);
+		return EXIT_USAGE;
+	}
 	enum vmm_boot_format fmt = VMM_BOOT_AUTO;
 	if (format && vmm_boot_format_parse(format, &fmt)) {
 		fprintf(stderr, "vmmctl: --format %s: not one of auto, pvh, bzimage, flat\n", format);
@@ -240,6 +259,8 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 	}
 	if (format)
 		mc->format = fmt;
+	if (seccomp)
+		mc->seccomp = seccomp_mode;
 	if (cmdline) {
 		free(mc->cmdline);
 		mc->cmdline = strdup(cmdline);
@@ -253,6 +274,7 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 	}
 	struct vmm_machine *m;
 	unsigned boots = 0;
+	bool dropped = false;
 	do {
 		/* A restart is a power cycle: the machine is built again from
 		 * its config, RAM and devices fresh, the payload reloaded. */
@@ -273,6 +295,25 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 				vmm_machine_destroy(m);
 			vmm_config_free(mc);
 			return stopped_in_startup(sig);
+		}
+		/* Everything that needs root is open: give it up for good,
+		 * before the first vCPU thread (privilege.h). */
+		if (!rc && mc->drop_privileges && !dropped) {
+			char perr[256];
+			rc = vmm_priv_drop(mc->uid, mc->gid, perr, sizeof(perr));
+			if (rc) {
+				vmm_log(VMM_LOG_ERROR, NULL, "%s: %s", mc->file, perr);
+				vmm_machine_destroy(m);
+			}
+			dropped = true;
+		} else if (!rc && !mc->drop_privileges && !mc->restart_on_reset && !dropped) {
+			char perr[256];
+			rc = vmm_priv_drop_caps(perr, sizeof(perr));
+			if (rc) {
+				vmm_log(VMM_LOG_ERROR, NULL, "%s", perr);
+				vmm_machine_destroy(m);
+			}
+			dropped = true;
 		}
 		if (rc) {
 			status = VMM_STATUS_ERROR;
@@ -309,6 +350,12 @@ int main(int argc, char **argv)
 
 	vmmctl_start_ns = monotonic_now_ns();
 	vmm_process_init();
+	/* No exec'd program gains privileges (setuid, file capabilities);
+	 * and seccomp filters need it. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		fprintf(stderr, "vmmctl: cannot set no_new_privs: %s\n", strerror(errno));
+		return EXIT_USAGE;
+	}
 
 	while ((o = getopt_long(argc, argv, "+P:vqhV", opts, NULL)) != -1) {
 		switch (o) {

@@ -235,6 +235,26 @@ tests_fixtures_exit_load_la_SOURCES = tests/fixtures/crash-plugin.c
 tests_fixtures_exit_load_la_CFLAGS = $(plugin_cflags) -DEXIT_IN_CONSTRUCTOR -DFIXTURE_NAME=\"exit-load\"
 tests_fixtures_exit_load_la_LDFLAGS = $(fixture_ldflags)
 
+# A device that makes a system call outside the seccomp allow-lists, with
+# and without declaring it (tests/cli/seccomp.sh, issue 15).
+check_LTLIBRARIES += tests/fixtures/forbidden-dev.la
+tests_fixtures_forbidden_dev_la_SOURCES = tests/fixtures/forbidden-plugin.c
+tests_fixtures_forbidden_dev_la_CFLAGS = $(plugin_cflags)
+tests_fixtures_forbidden_dev_la_LDFLAGS = $(fixture_ldflags)
+
+check_LTLIBRARIES += tests/fixtures/forbidden-ok.la
+tests_fixtures_forbidden_ok_la_SOURCES = tests/fixtures/forbidden-plugin.c
+tests_fixtures_forbidden_ok_la_CFLAGS = $(plugin_cflags) -DDECLARE_SOCKET -DFIXTURE_NAME=\"forbidden-ok\"
+tests_fixtures_forbidden_ok_la_LDFLAGS = $(fixture_ldflags)
+
+check_LTLIBRARIES += tests/fixtures/bad-syscall.la
+tests_fixtures_bad_syscall_la_SOURCES = tests/fixtures/forbidden-plugin.c
+tests_fixtures_bad_syscall_la_CFLAGS = $(plugin_cflags) -DDECLARE_BOGUS -DFIXTURE_NAME=\"bad-syscall\"
+tests_fixtures_bad_syscall_la_LDFLAGS = $(fixture_ldflags)
+
+TESTS += tests/cli/seccomp.sh tests/cli/privileges.sh
+EXTRA_DIST += tests/cli/seccomp.sh tests/cli/privileges.sh
+
 # The instruction bytes at RIP of a stopped vCPU (issue 13).
 check_PROGRAMS += tests/unit/test_x86_walk
 TESTS += tests/unit/test_x86_walk

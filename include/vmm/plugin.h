@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define VMM_ABI_MAJOR 1
-#define VMM_ABI_MINOR 9 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
+#define VMM_ABI_MINOR 10 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
 			 * 1.2: block and net backends, write notifications
 			 * (ioeventfd);
 			 * 1.3: net link changes; irqfd for level-triggered
@@ -51,7 +51,9 @@ extern "C" {
 			 * 1.9: CPUID leaves from devices (cpuid_set, host.h;
 			 * vcpu_cpuid_set, hypervisor.h) and a vCPU's TSC with
 			 * its rate (vcpu_tsc); a guest crash reported by a
-			 * device (VMM_STOP_CRASH) */
+			 * device (VMM_STOP_CRASH);
+			 * 1.10: a plugin's extra system calls (struct
+			 * vmm_plugin's syscalls: vmmctl's seccomp filters) */
 
 /* Name of the symbol the loader looks up with dlsym(). */
 #define VMM_PLUGIN_ENTRY_SYMBOL "vmm_plugin_entry"
@@ -101,6 +103,14 @@ struct vmm_plugin {
 	const char *summary;  /* one line */
 	const struct vmm_prop_desc *props; /* NULL-name-terminated, or NULL for none */
 	const void *ops;      /* kind-specific table; it starts with uint32_t size */
+	/* ABI 1.10.  System calls the plugin's code makes beyond vmmctl's
+	 * allow-lists (vmm.conf(5): seccomp), by name as in syscalls(2)
+	 * ("socket", "ioctl": any request), NULL-terminated, at most 64; NULL
+	 * for none.  They are allowed on every thread the plugin's code runs
+	 * on (the vCPU threads and the main loop) whenever the machine uses
+	 * the plugin.  A name the host's libseccomp does not know is refused
+	 * at load.  Shown by `vmmctl plugins describe`. */
+	const char *const *syscalls;
 };
 
 typedef const struct vmm_plugin *(*vmm_plugin_entry_fn)(void);

@@ -170,8 +170,15 @@ static int sock_listen(struct sock_be *s, const struct sockaddr_un *sa)
 		unlink(s->path);
 	}
 	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (s->listen_fd < 0 || bind(s->listen_fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0 ||
-	    listen(s->listen_fd, 4) < 0) {
+	/* Owner-only (0600): whoever may connect types at the guest's
+	 * console.  bind() takes the mode from the umask; open runs while
+	 * vmmctl builds the machine, on its one thread. */
+	mode_t old_umask = umask(0177);
+	int brc = s->listen_fd < 0 ? -1 : bind(s->listen_fd, (const struct sockaddr *)sa, sizeof(*sa));
+	int berr = errno;
+	umask(old_umask);
+	errno = berr;
+	if (s->listen_fd < 0 || brc < 0 || listen(s->listen_fd, 4) < 0) {
 		int e = errno;
 		s->h->log(s->h, VMM_LOG_ERROR, "cannot listen on %s: %s", s->path, strerror(e));
 		return -e;

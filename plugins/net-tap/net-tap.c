@@ -445,6 +445,11 @@ static const struct vmm_prop_desc tap_props[] = {
 	{ .name = NULL },
 };
 
+/* ABI 1.10: beyond vmmctl's seccomp allow-lists.  When rtnetlink drops
+ * messages (ENOBUFS) the link state is asked for again on the main loop
+ * with SIOCGIFFLAGS, on an AF_INET socket made for it (tap_ifreq()). */
+static const char *const tap_syscalls[] = { "socket", NULL };
+
 static const struct vmm_plugin tap_plugin = {
 	VMM_PLUGIN_HEADER,
 	.kind = VMM_PLUGIN_BACKEND,
@@ -453,6 +458,7 @@ static const struct vmm_plugin tap_plugin = {
 	.summary = "net backend on a Linux tap interface (vnet header, offloads)",
 	.props = tap_props,
 	.ops = &tap_ops,
+	.syscalls = tap_syscalls,
 };
 
 VMM_PLUGIN_DEFINE(tap_plugin)

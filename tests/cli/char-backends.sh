@@ -79,6 +79,8 @@ echo "ok: socket: the client's byte reached the guest, its echo came back, the s
 VMM_PID=$!
 i=0; while [ ! -S "$sock" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
 [ -S "$sock" ] || fail "no socket at $sock"
+# Owner-only: whoever connects types at the guest's console (issue 15).
+[ "$(stat -c %a "$sock")" = 600 ] || { kill -KILL $VMM_PID; fail "socket mode $(stat -c %a "$sock"), expected 600"; }
 kill -KILL $VMM_PID; wait $VMM_PID 2>/dev/null
 [ -S "$sock" ] || fail "killed vmmctl left no stale socket to test with"
 start sock

@@ -136,9 +136,11 @@ status=$?
 echo "ok: piped stdin"
 
 # The whole run path under valgrind: no invalid access, no leak at exit.
+# Valgrind runs the program's system calls itself and knows no seccomp(2):
+# a filter would trap valgrind's own calls, so this run has none.
 if command -v valgrind >/dev/null; then
 	echo "typed ahead" | timeout -k 10 120 valgrind -q --error-exitcode=9 --leak-check=full \
-		--errors-for-leak-kinds=definite "$VMMCTL" run --kernel "$GUESTS/hello.elf" \
+		--errors-for-leak-kinds=definite "$VMMCTL" run --seccomp off --kernel "$GUESTS/hello.elf" \
 		>"$TMPD/vg.out" 2>&1
 	status=$?
 	[ "$status" = 0 ] || fail "valgrind: status $status: $(tail -30 "$TMPD/vg.out")"

@@ -1,0 +1,241 @@
+/* core/seccomp.c - vmmctl's system call filters (see seccomp.h).
+ *
+ * The lists were measured, not guessed: `strace -f` of vmmctl under every
+ * guest test (every tests/guests script, tests/cli/char-backends.sh; irq modes
+ * kernel, split and emulated; virtio-rng with and without ioeventfd), the
+ * main thread's calls counted from its last clone3() (the last vCPU thread
+ * started) to its exit, each vCPU thread's from its start.  What the
+ * backends do on paths those tests do not reach (block-file's flush,
+ * discard and write-zeroes; the char backends' polls and a socket client
+ * that comes later) is added from their source and named below.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <seccomp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <linux/if_tun.h>
+#include <linux/sockios.h>
+
+#include "core/seccomp.h"
+
+static const char *const mode_names[] = {
+	[VMM_SECCOMP_ON] = "on", [VMM_SECCOMP_LOG] = "log", [VMM_SECCOMP_OFF] = "off",
+};
+
+int vmm_seccomp_mode_parse(const char *s, enum vmm_seccomp_mode *out)
+{
+	for (size_t i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++)
+		if (strcmp(s, mode_names[i]) == 0) {
+			*out = (enum vmm_seccomp_mode)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *vmm_seccomp_mode_name(enum vmm_seccomp_mode mode)
+{
+	return (unsigned)mode < sizeof(mode_names) / sizeof(mode_names[0]) ? mode_names[mode] : "?";
+}
+
+bool vmm_syscall_name_known(const char *name)
+{
+	return name && seccomp_syscall_resolve_name(name) >= 0;
+}
+
+/* ------------------------------------------------------------- names */
+
+#define NAMES_MAX 1024
+static const char *names[NAMES_MAX];
+static bool names_ready;
+
+void vmm_seccomp_prepare(void)
+{
+	if (names_ready)
+		return;
+	for (int nr = 0; nr < NAMES_MAX; nr++)
+		names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr); /* kept: strdup'd */
+	names_ready = true;
+}
+
+const char *vmm_syscall_name(long nr)
+{
+	return names_ready && nr >= 0 && nr < NAMES_MAX ? names[nr] : NULL;
+}
+
+/* ------------------------------------------------------------- lists */
+
+/* Every thread. */
+static const char *const common_calls[] = {
+	/* fds: eventfds, the char, block and net backends' data path */
+	"read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "preadv2",
+	"pwritev2", "close", "lseek", "fstat", "newfstatat", "fcntl", "poll", "ppoll",
+	/* the char-socket backend (send() from a vCPU thread), net-tap's
+	 * rtnetlink messages */
+	"sendto", "recvfrom",
+	/* block-file: flush, discard, write-zeroes; char-file's flush */
+	"fdatasync", "fsync", "fallocate",
+	/* locks, signals (the vCPU kick, the fatal-signal handler's own
+	 * calls: its write, signal(SIG_DFL), raise()) */
+	"futex", "rt_sigreturn", "rt_sigprocmask", "rt_sigaction", "sigaltstack", "restart_syscall",
+	"tgkill", "gettid", "getpid", "sched_yield",
+	/* memory: malloc's arenas, a thread's stack freed at its exit */
+	"brk", "mmap", "munmap", "mremap", "mprotect", "madvise",
+	/* time (the vDSO's fallbacks), virtio-rng */
+	"clock_gettime", "clock_getres", "gettimeofday", "clock_nanosleep", "nanosleep", "getrandom",
+	"exit", "exit_group",
+	NULL,
+};
+
+/* The main thread after start-up: the event loop, the char-socket
+ * backend's clients, teardown (pty links and socket files unlinked). */
+static const char *const main_calls[] = {
+	"epoll_wait", "epoll_pwait", "epoll_ctl", "accept4", "accept", "unlink",
+	"unlinkat", /* glibc's unlink() on arm64, which has no unlink (not measured there) */
+	/* measured at teardown (libevent, glibc) */
+	"getuid", "geteuid", "getgid", "getegid",
+	NULL,
+};
+
+/* A device's callback re-arming a backend's fd watch (the stdio backend's
+ * input resumed as the guest reads the UART: libevent's event_add() from
+ * this thread) changes the main loop's epoll set.  Found by
+ * tests/cli/vmmctl-cli.sh's echo guest. */
+static const char *const vcpu_calls[] = { "epoll_ctl", NULL };
+
+static const char *const worker_calls[] = { "epoll_wait", "epoll_pwait", "epoll_ctl", NULL };
+
+/* ioctl: KVM's (type 0xAE), the terminal's (the stdio backend, the
+ * fatal-signal handler restoring it; the pty backend's FIONREAD), net-tap's
+ * offloads as the guest's driver negotiates them (on a vCPU thread) and its
+ * interface queries; the rest refused unless a plugin declares "ioctl"
+ * (then any). */
+static const unsigned long other_ioctls[] = {
+	TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ, FIONREAD, FIONBIO, TUNSETOFFLOAD, SIOCGIFFLAGS,
+	SIOCGIFINDEX,
+};
+
+static int allow(scmp_filter_ctx ctx, const char *name, char *err, size_t errlen)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+
+	if (nr == __NR_SCMP_ERROR) {
+		snprintf(err, errlen, "seccomp: unknown system call \"%s\"", name);
+		return -EINVAL;
+	}
+	if (nr < 0)
+		return 0; /* not a call on this architecture (epoll_wait on arm64) */
+	int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+	if (rc < 0 && rc != -EEXIST) {
+		snprintf(err, errlen, "seccomp: cannot allow %s: %s", name, strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+static int allow_list(scmp_filter_ctx ctx, const char *const *list, bool *any_ioctl, char *err,
+		      size_t errlen)
+{
+	for (; list && *list; list++) {
+		if (strcmp(*list, "ioctl") == 0) {
+			*any_ioctl = true;
+			continue;
+		}
+		int rc = allow(ctx, *list, err, errlen);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int vmm_seccomp_install(enum vmm_thread_role role, enum vmm_seccomp_mode mode,
+			const char *const *const *extra, size_t nextra, char *err, size_t errlen)
+{
+	static const char *const *const role_calls[] = {
+		[VMM_THREAD_MAIN] = main_calls, [VMM_THREAD_VCPU] = vcpu_calls,
+		[VMM_THREAD_WORKER] = worker_calls,
+	};
+	bool any_ioctl = false;
+	int rc;
+
+	if (mode == VMM_SECCOMP_OFF)
+		return 0;
+	vmm_seccomp_prepare();
+	scmp_filter_ctx ctx = seccomp_init(mode == VMM_SECCOMP_LOG ? SCMP_ACT_LOG : SCMP_ACT_TRAP);
+	if (!ctx) {
+		snprintf(err, errlen, "seccomp: cannot make a filter");
+		return -ENOMEM;
+	}
+	/* vmmctl sets no_new_privs itself, at start-up (privilege.c). */
+	rc = allow_list(ctx, common_calls, &any_ioctl, err, errlen);
+	if (!rc)
+		rc = allow_list(ctx, role_calls[role], &any_ioctl, err, errlen);
+	for (size_t i = 0; !rc && i < nextra; i++)
+		rc = allow_list(ctx, extra[i], &any_ioctl, err, errlen);
+	if (!rc && any_ioctl) {
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 0);
+	} else if (!rc) {
+		/* The request is an unsigned int: compare its low 32 bits. */
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+				      SCMP_A1(SCMP_CMP_MASKED_EQ, 0xff00, 0xae00));
+		for (size_t i = 0; !rc && i < sizeof(other_ioctls) / sizeof(other_ioctls[0]); i++)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+					      SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, other_ioctls[i]));
+		if (rc)
+			snprintf(err, errlen, "seccomp: cannot allow ioctl: %s", strerror(-rc));
+	}
+	if (!rc) {
+		rc = seccomp_load(ctx);
+		if (rc)
+			snprintf(err, errlen, "seccomp: cannot install the filter: %s%s", strerror(-rc),
+				 mode == VMM_SECCOMP_LOG && rc == -EINVAL
+					 ? " (a kernel without SECCOMP_RET_LOG, before Linux 4.14?)"
+					 : "");
+	}
+	seccomp_release(ctx);
+	return rc;
+}
+
+/* A kernel worker in our thread group (KVM's kvm-nx-lpage-recovery since
+ * Linux 6.13, vhost): PF_USER_WORKER or PF_KTHREAD in /proc's flags field.
+ * It runs no user code, so it is not a thread left unconfined. */
+static bool kernel_worker(const char *tid)
+{
+	char path[64], buf[512];
+	unsigned long flags = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%s/stat", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	/* After "pid (comm)": state ppid pgrp session tty_nr tpgid flags */
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return false;
+	return flags & (0x00004000ul | 0x00200000ul);
+}
+
+int vmm_seccomp_other_threads(unsigned expected)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	unsigned n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' && !kernel_worker(e->d_name))
+			n++;
+	closedir(d);
+	return n > expected ? (int)(n - expected) : 0;
+}

@@ -1,0 +1,56 @@
+/* core/seccomp.h - vmmctl's system call filters (libseccomp), one per kind
+ * of thread.
+ *
+ * Threads in vmmctl: the main thread (config, plugin loading, machine
+ * construction, then the event loop that runs every device's fds and
+ * timers, then teardown) and one thread per vCPU (KVM_RUN and the device
+ * callbacks for the guest's port and MMIO accesses).  No plugin in the
+ * tree starts a thread of its own; the worker allow-list is for one that
+ * the core would start for a backend, and vmmctl refuses to run confined
+ * when it finds a thread it did not start (see vmm_seccomp_other_threads).
+ *
+ * Each thread installs its own filter (no SECCOMP_FILTER_FLAG_TSYNC: TSYNC
+ * gives every thread the caller's filter, and the lists differ): each vCPU
+ * thread as it starts, then the main thread once every vCPU thread exists
+ * (so the main loop's list needs no clone()), and only then does any vCPU
+ * enter the guest (a barrier in machine.c).  Filters are for the life of
+ * the thread: the main thread's stays through teardown and exit.
+ *
+ * A call outside the list: SECCOMP_RET_TRAP, a SIGSYS whose handler
+ * (process.c) prints one line naming the call and the thread and exits with
+ * VMM_STATUS_SECCOMP.  In "log" mode the call is made and the kernel logs
+ * it (SECCOMP_RET_LOG: the audit log, dmesg).
+ */
+#ifndef VMM_CORE_SECCOMP_H
+#define VMM_CORE_SECCOMP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum vmm_seccomp_mode { VMM_SECCOMP_ON = 0, VMM_SECCOMP_LOG, VMM_SECCOMP_OFF };
+enum vmm_thread_role { VMM_THREAD_MAIN = 0, VMM_THREAD_VCPU, VMM_THREAD_WORKER };
+
+/* "on", "log", "off" -> mode: 0, or -EINVAL. */
+int vmm_seccomp_mode_parse(const char *s, enum vmm_seccomp_mode *out);
+const char *vmm_seccomp_mode_name(enum vmm_seccomp_mode mode);
+
+/* A system call name this build's libseccomp knows for the host's ABI. */
+bool vmm_syscall_name_known(const char *name);
+
+/* Before the first filter: resolves every system call number's name, so
+ * the SIGSYS handler can name one without allocating. */
+void vmm_seccomp_prepare(void);
+/* The name of system call `nr`, or NULL: async-signal-safe. */
+const char *vmm_syscall_name(long nr);
+
+/* Installs `role`'s filter on the calling thread, allowing also the calls
+ * named in the `nextra` NULL-terminated lists `extra` (the machine's
+ * plugins' declarations).  0, or -errno with one line in `err`. */
+int vmm_seccomp_install(enum vmm_thread_role role, enum vmm_seccomp_mode mode,
+			const char *const *const *extra, size_t nextra, char *err, size_t errlen);
+
+/* Threads of this process beyond `expected` (from /proc/self/task), or -1
+ * when that cannot be read. */
+int vmm_seccomp_other_threads(unsigned expected);
+
+#endif
