@@ -1,11 +1,17 @@
 # bench: `make bench` runs every script in bench_scripts (see Makefile.am).
 # The helper programs are check programs so that `make bench` builds them.
 
-check_PROGRAMS += bench/raw-kvm-pio bench/measure
+check_PROGRAMS += bench/raw-kvm-pio bench/raw-kvm-boot bench/measure
 bench_raw_kvm_pio_SOURCES = bench/raw-kvm-pio.c
+# The start-up floor bench/startup.sh sets vmmctl beside.
+bench_raw_kvm_boot_SOURCES = bench/raw-kvm-boot.c
 bench_measure_SOURCES = bench/measure.c
 
 bench_scripts += bench/exit-cost.sh bench/startup.sh bench/irq-cost.sh
+
+# 32 VMs at once, vmmctl against QEMU microvm (tests/guests/park.elf).
+bench_scripts += bench/density.sh
+EXTRA_DIST += bench/density.sh
 
 # Level-triggered interrupts through an irqfd against KVM_IRQ_LINE (the
 # guest and its machine are tests/guests/virtio-irq.*).
