@@ -26,6 +26,7 @@
  * ABI 1.5 adds msi_route: an IOAPIC tells the hypervisor what its
  * level-triggered pins send, so that their EOIs come back.
  * ABI 1.7 adds VMM_DESC_GICV3: a GICv3 described for arm64 device trees.
+ * ABI 1.8 adds block_io_batch: many block requests in flight at once.
  */
 #ifndef VMM_HOST_H
 #define VMM_HOST_H
@@ -217,6 +218,9 @@ struct vmm_block_req {
 	uint64_t offset;          /* bytes */
 	uint64_t len;             /* DISCARD, WRITE_ZEROES: bytes */
 };
+
+/* Requests one block_io_batch call (ABI 1.8) takes at most. */
+#define VMM_BLOCK_BATCH_MAX 256
 
 /*
  * A network frame's leading header (ABI 1.2): the layout of struct
@@ -519,6 +523,18 @@ struct vmm_host {
 	 * irqchip mode, or a hypervisor that reports every EOI). */
 	int (*msi_route)(const struct vmm_host *h, uint32_t pin, bool valid, uint64_t addr,
 			 uint32_t data);
+
+	/* --- block backends, many requests at once (ABI 1.8: check h->size) --- */
+	/* Runs @n (at most VMM_BLOCK_BATCH_MAX) independent requests of disk
+	 * @b together and returns when all have completed, results[i] being
+	 * what block_io would have returned for reqs[i].  READ and WRITE
+	 * requests are in flight at the same time where the backend can
+	 * (its submit op: block-uring), so a device hands over everything
+	 * its driver queued before one notification rather than one request
+	 * at a time.  Returns 0, or -EINVAL (and fills no result) for a
+	 * NULL disk or n over the limit. */
+	int (*block_io_batch)(const struct vmm_host *h, struct vmm_block *b,
+			      const struct vmm_block_req *reqs, int *results, unsigned n);
 };
 
 /* True when the host table `h` has service `field` (appended after ABI 1.0)

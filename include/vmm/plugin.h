@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define VMM_ABI_MAJOR 1
-#define VMM_ABI_MINOR 7 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
+#define VMM_ABI_MINOR 8 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
 			 * 1.2: block and net backends, write notifications
 			 * (ioeventfd);
 			 * 1.3: net link changes; irqfd for level-triggered
@@ -40,7 +40,9 @@ extern "C" {
 			 * KVM's ONE_REG ids), arm64 vCPU start state and
 			 * GIC INTIDs as interrupt lines (hypervisor.h); a
 			 * GICv3 described for device trees
-			 * (VMM_DESC_GICV3, host.h) */
+			 * (VMM_DESC_GICV3, host.h);
+			 * 1.8: block requests in batches (block_io_batch,
+			 * host.h; a block backend's submit op) */
 
 /* Name of the symbol the loader looks up with dlsym(). */
 #define VMM_PLUGIN_ENTRY_SYMBOL "vmm_plugin_entry"

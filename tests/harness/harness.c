@@ -878,6 +878,14 @@ static int host_block_io(const struct vmm_host *host, struct vmm_block *b, const
 	return vmm_block_dispatch(b->be->ops, b->be->inst->state, &b->info, req);
 }
 
+static int host_block_io_batch(const struct vmm_host *host, struct vmm_block *b,
+			       const struct vmm_block_req *reqs, int *results, unsigned n)
+{
+	if (!b)
+		return -EINVAL;
+	return vmm_block_dispatch_batch(b->be->ops, b->be->inst->state, &b->info, reqs, results, n);
+}
+
 /* ---- net backends ---- */
 
 static struct vmm_net *host_net_open(const struct vmm_host *host, const char *prop,
@@ -1119,6 +1127,7 @@ static const struct vmm_host host_template = {
 	.msi_route = host_msi_route,
 	.notify_register = host_notify_register,
 	.notify_unregister = host_notify_unregister,
+	.block_io_batch = host_block_io_batch,
 };
 
 /* ---- harness lifetime ---- */
