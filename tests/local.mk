@@ -139,6 +139,15 @@ tests_unit_test_block_SOURCES = tests/unit/test_block.c
 tests_unit_test_block_CFLAGS = $(core_test_cflags)
 tests_unit_test_block_LDADD = $(core_test_ldadd)
 
+# plugins/block-uring through its ops table (only where liburing is).
+if HAVE_LIBURING
+check_PROGRAMS += tests/unit/test_block_uring
+TESTS += tests/unit/test_block_uring
+tests_unit_test_block_uring_SOURCES = tests/unit/test_block_uring.c
+tests_unit_test_block_uring_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_block_uring_LDADD = $(CMOCKA_LIBS) -ldl
+endif
+
 check_PROGRAMS += tests/unit/test_bus
 TESTS += tests/unit/test_bus
 tests_unit_test_bus_SOURCES = tests/unit/test_bus.c
