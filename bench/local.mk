@@ -25,6 +25,14 @@ bench_blk_path_SOURCES = bench/blk-path.c bench/virtio-bench-driver.h
 bench_blk_path_LDADD = tests/harness/libvmm-harness.la
 bench_scripts += bench/virtio-blk.sh
 EXTRA_DIST += bench/virtio-blk.sh
+# ... and at queue depths 1, 8 and 32 on block-uring (O_DIRECT) against
+# io_uring directly (virtio-blk.sh runs it where liburing is).
+if HAVE_LIBURING
+check_PROGRAMS += bench/blk-depth
+bench_blk_depth_SOURCES = bench/blk-depth.c bench/virtio-bench-driver.h
+bench_blk_depth_CFLAGS = $(AM_CFLAGS) $(LIBURING_CFLAGS)
+bench_blk_depth_LDADD = tests/harness/libvmm-harness.la $(LIBURING_LIBS)
+endif
 
 # virtio-net transmit path against write(2) to the same tap (root and
 # /dev/net/tun, else SKIP; no KVM needed).
