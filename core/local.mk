@@ -12,4 +12,9 @@ core_libvmmcore_la_LIBADD = $(CONFUSE_LIBS) $(LIBEVENT_LIBS) $(ZLIB_LIBS) $(FDT_
 
 bin_PROGRAMS += core/vmmctl
 core_vmmctl_SOURCES = core/vmmctl.c
-core_vmmctl_LDADD = core/libvmmcore.la
+# VMMCTL_STATIC_DEPS: the static archives of libconfuse, libevent, zlib
+# and libfdt where they are installed (empty with configure
+# --disable-static-deps), ahead of the shared ones, which --as-needed then
+# drops: vmmctl starts without loading them.
+core_vmmctl_LDADD = core/libvmmcore.la $(VMMCTL_STATIC_DEPS)
+core_vmmctl_LDFLAGS = $(VMMCTL_STATIC_LDFLAGS)
