@@ -139,6 +139,13 @@ tests_unit_test_block_SOURCES = tests/unit/test_block.c
 tests_unit_test_block_CFLAGS = $(core_test_cflags)
 tests_unit_test_block_LDADD = $(core_test_ldadd)
 
+# plugins/block-common (the raw-image backends' shared I/O).
+check_PROGRAMS += tests/unit/test_block_io
+TESTS += tests/unit/test_block_io
+tests_unit_test_block_io_SOURCES = tests/unit/test_block_io.c
+tests_unit_test_block_io_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_block_io_LDADD = plugins/block-common/libblockio.la $(CMOCKA_LIBS)
+
 # plugins/block-uring through its ops table (only where liburing is).
 if HAVE_LIBURING
 check_PROGRAMS += tests/unit/test_block_uring

@@ -42,6 +42,8 @@
 #include <unistd.h>
 #include <vmm/vmm.h>
 
+#include "plugins/block-common/block-io.h"
+
 /* Below this O_DIRECT is not attempted; above, the kernel may still say
  * EINVAL (a 4 KiB-sector file system), and the request is redone through
  * the page cache. */
@@ -66,39 +68,6 @@ static void uring_info(void *state, struct vmm_block_info *info)
 
 	info->bytes = u->size;
 	info->flags = u->readonly ? VMM_BLOCK_READONLY : VMM_BLOCK_DISCARD | VMM_BLOCK_WRITE_ZEROES;
-}
-
-/* preadv/pwritev of @iov from byte @skip on, until done. */
-static int rw_sync(int fd, const struct iovec *iov, int n, uint64_t offset, bool write, uint64_t skip)
-{
-	struct iovec left[IOV_MAX];
-	int first = 0;
-
-	if (n < 0 || n > IOV_MAX)
-		return -EINVAL;
-	memcpy(left, iov, (size_t)n * sizeof(*iov));
-	for (uint64_t done = skip;;) {
-		while (first < n && done >= left[first].iov_len) {
-			done -= left[first].iov_len;
-			first++;
-		}
-		if (first == n)
-			return 0;
-		left[first].iov_base = (uint8_t *)left[first].iov_base + done;
-		left[first].iov_len -= done;
-		offset += done;
-		ssize_t r = write ? pwritev(fd, left + first, n - first, (off_t)offset)
-				  : preadv(fd, left + first, n - first, (off_t)offset);
-		if (r < 0 && errno == EINTR) {
-			done = 0;
-			continue;
-		}
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			return -EIO; /* the file ended inside the request */
-		done = (uint64_t)r;
-	}
 }
 
 static bool direct_ok(const struct vmm_block_req *r)
@@ -127,9 +96,9 @@ static int uring_finish(struct block_uring *u, const struct vmm_block_req *r, in
 	bool write = r->op == VMM_BLOCK_OP_WRITE;
 
 	if (res == -EINVAL && u->direct)
-		return rw_sync(u->cached, r->iov, r->iovcnt, r->offset, write, 0);
+		return block_rw_sync(u->cached, r->iov, r->iovcnt, r->offset, write, 0);
 	if (res == -EINTR || res == -EAGAIN)
-		return rw_sync(u->fd, r->iov, r->iovcnt, r->offset, write, 0);
+		return block_rw_sync(u->fd, r->iov, r->iovcnt, r->offset, write, 0);
 	if (res < 0)
 		return res;
 	if ((uint64_t)res == req_bytes(r))
@@ -138,7 +107,7 @@ static int uring_finish(struct block_uring *u, const struct vmm_block_req *r, in
 		return -EIO; /* the end of the file */
 	/* Short: the rest on the page-cache descriptor, which takes any
 	 * alignment. */
-	return rw_sync(u->cached, r->iov, r->iovcnt, r->offset, write, (uint64_t)res);
+	return block_rw_sync(u->cached, r->iov, r->iovcnt, r->offset, write, (uint64_t)res);
 }
 
 static void uring_submit(void *state, const struct vmm_block_req *reqs, int *results, unsigned n)
@@ -157,12 +126,12 @@ static void uring_submit(void *state, const struct vmm_block_req *reqs, int *res
 			continue;
 		}
 		if (u->direct && !direct_ok(r)) {
-			results[i] = rw_sync(u->cached, r->iov, r->iovcnt, r->offset, write, 0);
+			results[i] = block_rw_sync(u->cached, r->iov, r->iovcnt, r->offset, write, 0);
 			continue;
 		}
 		sqe = io_uring_get_sqe(&u->ring);
 		if (!sqe) { /* cannot happen: the ring holds VMM_BLOCK_BATCH_MAX */
-			results[i] = rw_sync(u->fd, r->iov, r->iovcnt, r->offset, write, 0);
+			results[i] = block_rw_sync(u->fd, r->iov, r->iovcnt, r->offset, write, 0);
 			continue;
 		}
 		if (write)
@@ -183,7 +152,7 @@ static void uring_submit(void *state, const struct vmm_block_req *reqs, int *res
 			/* Nothing was taken: run them here. */
 			for (unsigned i = 0; i < n; i++)
 				if (results[i] == 1)
-					results[i] = rw_sync(u->fd, reqs[i].iov, reqs[i].iovcnt, reqs[i].offset,
+					results[i] = block_rw_sync(u->fd, reqs[i].iov, reqs[i].iovcnt, reqs[i].offset,
 							     reqs[i].op == VMM_BLOCK_OP_WRITE, 0);
 			queued = 0;
 		}
@@ -246,39 +215,18 @@ static int uring_discard(void *state, uint64_t offset, uint64_t len)
 
 	if (u->readonly)
 		return -EROFS;
-	if (atomic_load(&u->no_punch))
-		return -EOPNOTSUPP;
-	if (fallocate(u->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset, (off_t)len) == 0)
-		return 0;
-	if (errno == EOPNOTSUPP)
-		atomic_store(&u->no_punch, true);
-	return -errno;
+	return block_discard(u->fd, &u->no_punch, offset, len);
 }
 
 static int uring_write_zeroes(void *state, uint64_t offset, uint64_t len)
 {
-	static const uint8_t zeroes[65536];
 	struct block_uring *u = state;
 
 	if (u->readonly)
 		return -EROFS;
-	if (!atomic_load(&u->no_zero_range)) {
-		if (fallocate(u->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)offset, (off_t)len) == 0)
-			return 0;
-		if (errno != EOPNOTSUPP)
-			return -errno;
-		atomic_store(&u->no_zero_range, true);
-	}
-	while (len) {
-		struct iovec iov = { (void *)zeroes, len < sizeof(zeroes) ? len : sizeof(zeroes) };
-		int rc = rw_sync(u->cached, &iov, 1, offset, true, 0);
-
-		if (rc)
-			return rc;
-		offset += iov.iov_len;
-		len -= iov.iov_len;
-	}
-	return 0;
+	/* Zeroes written by hand go through the page cache: the buffer is
+	 * not aligned for O_DIRECT. */
+	return block_write_zeroes(u->cached, &u->no_zero_range, offset, len);
 }
 
 /* The properties both open and check read: 0, or -EINVAL after a line. */
