@@ -8,13 +8,13 @@ core_libvmmcore_la_SOURCES = core/props.c core/props.h core/loader.c core/loader
 	core/block.c core/block.h core/net.c core/net.h core/char.c core/char.h core/table.h \
 	core/process.c core/process.h core/file.c core/file.h
 core_libvmmcore_la_CFLAGS = $(AM_CFLAGS) $(CONFUSE_CFLAGS) $(LIBEVENT_CFLAGS) $(ZLIB_CFLAGS)
-core_libvmmcore_la_LIBADD = $(CONFUSE_LIBS) $(LIBEVENT_LIBS) $(ZLIB_LIBS) $(FDT_LIBS) -ldl
+core_libvmmcore_la_LIBADD = $(VMMCORE_LIBADD) -ldl
 
 bin_PROGRAMS += core/vmmctl
 core_vmmctl_SOURCES = core/vmmctl.c
 # VMMCTL_STATIC_DEPS: the static archives of libconfuse, libevent, zlib
 # and libfdt where they are installed (empty with configure
-# --disable-static-deps), ahead of the shared ones, which --as-needed then
-# drops: vmmctl starts without loading them.
+# --disable-static-deps, when libvmmcore.la brings the shared ones): vmmctl
+# starts without loading them.  Other users of libvmmcore.la add
+# $(VMMCORE_USER_LIBS), the shared ones when vmmctl has the archives.
 core_vmmctl_LDADD = core/libvmmcore.la $(VMMCTL_STATIC_DEPS)
-core_vmmctl_LDFLAGS = $(VMMCTL_STATIC_LDFLAGS)

@@ -124,7 +124,7 @@ tests_fixtures_fake_hv_la_SOURCES = tests/fixtures/fake-hv.c
 tests_fixtures_fake_hv_la_CFLAGS = $(plugin_cflags)
 tests_fixtures_fake_hv_la_LDFLAGS = $(fixture_ldflags)
 
-core_test_ldadd = core/libvmmcore.la $(CMOCKA_LIBS)
+core_test_ldadd = core/libvmmcore.la $(VMMCORE_USER_LIBS) $(CMOCKA_LIBS)
 core_test_cflags = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 
 check_PROGRAMS += tests/unit/test_loader
