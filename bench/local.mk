@@ -13,6 +13,11 @@ bench_scripts += bench/exit-cost.sh bench/startup.sh bench/irq-cost.sh
 bench_scripts += bench/density.sh
 EXTRA_DIST += bench/density.sh
 
+# The hyperv plugin: reference counter by MSR against the TSC page, and a
+# synthetic timer interrupt (the guest is tests/guests/hyperv.elf).
+bench_scripts += bench/hyperv.sh
+EXTRA_DIST += bench/hyperv.sh
+
 # Level-triggered interrupts through an irqfd against KVM_IRQ_LINE (the
 # guest and its machine are tests/guests/virtio-irq.*).
 bench_scripts += bench/virtio-irq.sh
@@ -41,3 +46,10 @@ bench_net_path_SOURCES = bench/net-path.c bench/virtio-bench-driver.h tests/unit
 bench_net_path_LDADD = tests/harness/libvmm-harness.la
 bench_scripts += bench/virtio-net.sh
 EXTRA_DIST += bench/virtio-net.sh
+
+# The emulated GICv2's userspace cost per interrupt (no KVM needed).
+check_PROGRAMS += bench/gic-path
+bench_gic_path_SOURCES = bench/gic-path.c
+bench_gic_path_LDADD = tests/harness/libvmm-harness.la
+bench_scripts += bench/gic-path.sh
+EXTRA_DIST += bench/gic-path.sh

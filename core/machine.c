@@ -196,7 +196,7 @@ static void check_irq_lines(struct vmm_machine *m)
 			vmm_log(VMM_LOG_WARN, m->irq[i].user,
 				"IRQ line %u reaches no interrupt controller (irqchip = %s): its "
 				"interrupts are lost", i, m->irq_mode == VMM_IRQ_SPLIT ? "split"
-				: vmm_machine_is_arm64(m) ? "none" : "emulated");
+				: vmm_machine_is_arm64(m) && !m->nsinks ? "none" : "emulated");
 	}
 }
 
@@ -475,6 +475,129 @@ static int host_msi_route(const struct vmm_host *h, uint32_t pin, bool valid, ui
 	if (m->irq_mode != VMM_IRQ_SPLIT || !HV_HAS(m, msi_route))
 		return -ENOTSUP;
 	return m->hv_ops->msi_route(m->vm, pin, valid, addr, data);
+}
+
+static unsigned host_vcpu_count(const struct vmm_host *h)
+{
+	return inst_of(h)->m->nvcpus;
+}
+
+/* ABI 1.8: an interrupt controller plugin's output to a vCPU's IRQ or FIQ
+ * input, held by the hypervisor (arm64's KVM_IRQ_LINE of the CPU type). */
+static int host_cpu_irq_line(const struct vmm_host *h, unsigned vcpu, enum vmm_cpu_pin pin,
+			     int level)
+{
+	struct vmm_instance *in = inst_of(h);
+	struct vmm_machine *m = in->m;
+
+	if (vcpu >= m->nvcpus || (pin != VMM_CPU_IRQ && pin != VMM_CPU_FIQ))
+		return -EINVAL;
+	if (m->irq_mode != VMM_IRQ_EMULATED || !HV_HAS(m, vcpu_irq_set))
+		return -ENOTSUP;
+	return VMM_AS(HV_WHO(m), m->hv_ops->vcpu_irq_set(m->vm, vcpu, pin, !!level));
+}
+
+/* ABI 1.8, called by the hypervisor backend on a vCPU thread: a line
+ * private to a vCPU (a PPI) goes to every controller that takes them. */
+static int host_private_irq_set(const struct vmm_host *h, unsigned vcpu, uint32_t line, int level)
+{
+	struct vmm_machine *m = inst_of(h)->m;
+	int rc = -ENODEV;
+
+	if (vcpu >= m->nvcpus)
+		return -EINVAL;
+	for (unsigned i = 0; i < m->nsinks; i++) {
+		struct vmm_irq_sink *k = &m->sinks[i];
+
+		if (!VMM_TABLE_HAS(k->ops->size, k->ops, struct vmm_irq_controller_ops, set_private))
+			continue;
+		const struct vmm_who *who_prev = instance_lock(k->in);
+		k->ops->set_private(k->opaque, vcpu, line, !!level);
+		instance_unlock(k->in, who_prev);
+		rc = 0;
+	}
+	return rc;
+}
+
+/* The vCPU whose thread this is (NULL on the main thread): vcpu_tsc is
+ * only meaningful between that vCPU's runs. */
+static __thread struct vmm_vcpu *this_vcpu;
+
+static uint64_t host_clock_ns(const struct vmm_host *h);
+
+static bool same_leaf(const struct vmm_cpuid_leaf *a, const struct vmm_cpuid_leaf *b)
+{
+	if (a->function != b->function)
+		return false;
+	if ((a->flags | b->flags) & VMM_CPUID_INDEXED)
+		return a->index == b->index;
+	return true;
+}
+
+static int host_cpuid_set(const struct vmm_host *h, const struct vmm_cpuid_leaf *leaves, unsigned n)
+{
+	struct vmm_instance *in = inst_of(h);
+	struct vmm_machine *m = in->m;
+	struct vmm_cpuid_leaf *grown;
+
+	if (!HV_HAS(m, vcpu_cpuid_set) || vmm_machine_is_arm64(m))
+		return -ENOTSUP;
+	for (unsigned i = 0; i < n; i++)
+		for (size_t j = 0; j < m->ncpuid; j++)
+			if (same_leaf(&leaves[i], &m->cpuid[j])) {
+				vmm_log(VMM_LOG_ERROR, in->name,
+					"CPUID leaf 0x%x.%u is given by another device already",
+					leaves[i].function, leaves[i].index);
+				return -EEXIST;
+			}
+	if (!n)
+		return 0;
+	grown = realloc(m->cpuid, (m->ncpuid + n) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	memcpy(grown + m->ncpuid, leaves, n * sizeof(*grown));
+	m->cpuid = grown;
+	m->ncpuid += n;
+	return 0;
+}
+
+static int apply_cpuid(struct vmm_machine *m)
+{
+	if (!m->ncpuid)
+		return 0;
+	for (unsigned i = 0; i < m->nvcpus; i++) {
+		int rc = VMM_AS(HV_WHO(m), m->hv_ops->vcpu_cpuid_set(m->vcpus[i].hv, m->cpuid,
+								     (unsigned)m->ncpuid));
+		if (rc < 0) {
+			vmm_log(VMM_LOG_ERROR, NULL, "cannot set the devices' CPUID leaves on vCPU %u: %s",
+				i, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int host_vcpu_tsc(const struct vmm_host *h, unsigned vcpu, uint64_t *tsc, uint64_t *ns,
+			 uint32_t *khz)
+{
+	struct vmm_machine *m = inst_of(h)->m;
+	struct vmm_vcpu *v = this_vcpu;
+	uint64_t before, after;
+	int rc;
+
+	if (!v || v->m != m || v->index != vcpu)
+		return -EINVAL;
+	if (!HV_HAS(m, vcpu_tsc))
+		return -ENOTSUP;
+	/* The counter is read between two clock readings: their midpoint is
+	 * the clock at that moment, to within half the ioctl's time. */
+	before = host_clock_ns(h);
+	rc = VMM_AS(HV_WHO(m), m->hv_ops->vcpu_tsc(v->hv, tsc, khz));
+	after = host_clock_ns(h);
+	if (rc < 0)
+		return rc;
+	*ns = before + (after - before) / 2;
+	return 0;
 }
 
 static int host_hv_accel(const struct vmm_host *h, enum vmm_accel what)
@@ -1196,6 +1319,9 @@ static void host_machine_stop(const struct vmm_host *h, enum vmm_stop_reason rea
 	case VMM_STOP_RESET:
 		vmm_machine_stop(in->m, VMM_STATUS_RESET, "reset requested");
 		break;
+	case VMM_STOP_CRASH:
+		vmm_machine_stop(in->m, VMM_STATUS_GUEST_CRASH, "guest crash");
+		break;
 	default:
 		vmm_log(VMM_LOG_ERROR, in->name, "device stopped the machine");
 		vmm_machine_stop(in->m, VMM_STATUS_ERROR, "device error");
@@ -1218,7 +1344,7 @@ static int host_describe(const struct vmm_host *h, const struct vmm_device_desc 
 	struct vmm_machine *m = in->m;
 
 	if (!d || d->size < offsetof(struct vmm_device_desc, nres) + sizeof(d->nres) ||
-	    d->kind > VMM_DESC_GICV3 || d->nres > VMM_MAX_DESC_RES || (d->nres && !d->res) ||
+	    d->kind > VMM_DESC_GICV2 || d->nres > VMM_MAX_DESC_RES || (d->nres && !d->res) ||
 	    (d->acpi_hid && strlen(d->acpi_hid) != 7 && strlen(d->acpi_hid) != 8)) {
 		vmm_log(VMM_LOG_ERROR, in->name, "describe: bad description (kind, _HID of 7 or 8 "
 			"characters, at most %d resources)", VMM_MAX_DESC_RES);
@@ -1384,6 +1510,11 @@ static const struct vmm_host host_template = {
 	.char_connected = host_char_connected,
 	.char_is_connected = host_char_is_connected,
 	.msi_route = host_msi_route,
+	.vcpu_count = host_vcpu_count,
+	.cpu_irq_line = host_cpu_irq_line,
+	.private_irq_set = host_private_irq_set,
+	.cpuid_set = host_cpuid_set,
+	.vcpu_tsc = host_vcpu_tsc,
 	.block_io_batch = host_block_io_batch,
 };
 
@@ -1784,6 +1915,8 @@ static int machine_build(const struct vmm_machine_config *cfg, struct vmm_plugin
 		}
 	}
 	rc = create_devices(m);
+	if (!rc)
+		rc = apply_cpuid(m);
 	if (rc && !checking)
 		goto out_destroy;
 	/* The firmware tables describe the devices: with one missing they
@@ -2032,6 +2165,7 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	/* A plugin overflowing this thread's stack is reported too. */
 	vmm_process_thread_init();
+	this_vcpu = v;
 
 	uint64_t start = monotonic_ns();
 	bool can_inject = HV_HAS(m, vcpu_irq_window) && HV_HAS(m, vcpu_inject);
@@ -2254,6 +2388,7 @@ void vmm_machine_destroy(struct vmm_machine *m)
 	for (size_t i = 0; i < m->ndescs; i++)
 		free_desc(&m->descs[i]);
 	free(m->descs);
+	free(m->cpuid);
 	for (int b = 0; b < VMM_BUS_COUNT; b++)
 		if (atomic_load(&m->bus[b].map))
 			vmm_bus_destroy(&m->bus[b]);

@@ -7,7 +7,7 @@
  * Requests run on the thread that wrote QueueNotify; their data moves
  * between the backend and the guest buffers mapped by the virtqueue code,
  * with no copy in between.  The reads and writes one notification finds
- * queued go to the backend as one batch (h->block_io_batch, ABI 1.8), so
+ * queued go to the backend as one batch (h->block_io_batch, ABI 1.10), so
  * a backend that can (block-uring) has them all in flight at once: that is
  * what a driver's queue depth buys.  The notification returns when the
  * batch has completed.

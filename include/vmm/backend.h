@@ -87,7 +87,7 @@ struct vmm_block_backend_ops {
 	/* ABI 1.6, may be NULL: open() without its effects, for vmmctl
 	 * check (see above); info() gets its state. */
 	int (*check)(const struct vmm_host *h, void **state);
-	/* ABI 1.8, may be NULL: run @n (at most VMM_BLOCK_BATCH_MAX) READ and
+	/* ABI 1.10, may be NULL: run @n (at most VMM_BLOCK_BATCH_MAX) READ and
 	 * WRITE requests, already checked by the core, all at once, and
 	 * return when every one has completed, with results[i] 0 or a
 	 * negative errno (a short transfer the backend could not finish is

@@ -26,7 +26,15 @@
  * ABI 1.5 adds msi_route: an IOAPIC tells the hypervisor what its
  * level-triggered pins send, so that their EOIs come back.
  * ABI 1.7 adds VMM_DESC_GICV3: a GICv3 described for arm64 device trees.
- * ABI 1.8 adds block_io_batch: many block requests in flight at once.
+ * ABI 1.8 adds an arm64 interrupt controller in a plugin: vcpu_count,
+ * cpu_irq_line (its outputs to the vCPUs' IRQ and FIQ inputs),
+ * private_irq_set and vmm_irq_controller_ops.set_private (per-vCPU lines
+ * such as the architected timers' PPIs, reported by the hypervisor), and
+ * VMM_DESC_GICV2.
+ * ABI 1.9 adds cpuid_set (a device's CPUID leaves, e.g. Hyper-V's),
+ * vcpu_tsc (a vCPU's TSC, the virtual clock at the same moment, its rate)
+ * and VMM_STOP_CRASH.
+ * ABI 1.10 adds block_io_batch: many block requests in flight at once.
  */
 #ifndef VMM_HOST_H
 #define VMM_HOST_H
@@ -133,6 +141,20 @@ struct vmm_irq_controller_ops {
 	/* A local APIC signalled end-of-interrupt for `vector` (level-
 	 * triggered interrupts; the IOAPIC's remote IRR).  May be NULL. */
 	void (*eoi)(void *opaque, uint32_t vector);
+	/* ABI 1.8, may be NULL: line `line`, private to vCPU `vcpu`, changed
+	 * to `level` (private_irq_set: on arm64 a PPI, INTID 16-31, such as
+	 * an architected timer's output that the hypervisor reports).  Called
+	 * under this instance's lock; a controller that has it receives every
+	 * private line of every vCPU, whatever lines it registered. */
+	void (*set_private)(void *opaque, unsigned vcpu, uint32_t line, int level);
+};
+
+/* A vCPU's interrupt inputs (ABI 1.8, arm64: ARM ARM, the IRQ and FIQ
+ * exceptions), driven by an interrupt controller plugin through
+ * cpu_irq_line(). */
+enum vmm_cpu_pin {
+	VMM_CPU_IRQ = 0,
+	VMM_CPU_FIQ = 1,
 };
 
 /* How a device appears in the firmware tables (ACPI DSDT/MADT/FADT, later an
@@ -153,6 +175,11 @@ enum vmm_desc_kind {
 			       * (GICD), res[1..] its redistributor regions (GICR), all
 			       * VMM_RES_MMIO; gsi_base the INTIDs it implements (32 *
 			       * (GICD_TYPER.ITLinesNumber + 1)), 0 for all up to 1019 */
+	VMM_DESC_GICV2 = 7,   /* ABI 1.8, arm64: a GICv2 for the device tree, e.g. the
+			       * gic plugin's: res[0] its distributor (GICD, 4 KiB),
+			       * res[1] its CPU interface (GICC, 8 KiB), both
+			       * VMM_RES_MMIO; gsi_base the INTIDs it implements, as
+			       * for VMM_DESC_GICV3 */
 };
 
 enum vmm_res_type {
@@ -219,7 +246,7 @@ struct vmm_block_req {
 	uint64_t len;             /* DISCARD, WRITE_ZEROES: bytes */
 };
 
-/* Requests one block_io_batch call (ABI 1.8) takes at most. */
+/* Requests one block_io_batch call (ABI 1.10) takes at most. */
 #define VMM_BLOCK_BATCH_MAX 256
 
 /*
@@ -295,6 +322,19 @@ enum vmm_stop_reason {
 	VMM_STOP_POWEROFF = 1, /* orderly power off: status 0 */
 	VMM_STOP_RESET = 2,    /* guest asked for a reset */
 	VMM_STOP_ERROR = 3,    /* the device cannot go on */
+	VMM_STOP_CRASH = 4,    /* ABI 1.9: the guest reported a crash (e.g. through
+				* Hyper-V's crash MSRs); vmmctl ends as for a
+				* hypervisor's crash event (status 4) */
+};
+
+/* One x86 CPUID leaf a device contributes (ABI 1.9, cpuid_set). */
+#define VMM_CPUID_INDEXED (1u << 0) /* `index` (ECX on input) selects the subleaf */
+
+struct vmm_cpuid_leaf {
+	uint32_t function; /* EAX on input */
+	uint32_t index;    /* ECX on input, with VMM_CPUID_INDEXED */
+	uint32_t flags;    /* VMM_CPUID_* */
+	uint32_t eax, ebx, ecx, edx;
 };
 
 struct vmm_host {
@@ -524,7 +564,53 @@ struct vmm_host {
 	int (*msi_route)(const struct vmm_host *h, uint32_t pin, bool valid, uint64_t addr,
 			 uint32_t data);
 
-	/* --- block backends, many requests at once (ABI 1.8: check h->size) --- */
+	/* --- interrupt controllers, arm64 (ABI 1.8: check h->size) --- */
+	/* The machine's vCPU count (the config's `vcpus`); vCPUs are
+	 * numbered 0 to count - 1 in bus accesses and below. */
+	unsigned (*vcpu_count)(const struct vmm_host *h);
+	/* Device side, an interrupt controller in a plugin (VMM_IRQ_EMULATED
+	 * on arm64, e.g. the gic plugin): its output to vCPU `vcpu`'s IRQ or
+	 * FIQ input is now `level`.  The hypervisor holds the level: the vCPU
+	 * takes the exception whenever the input is high and the guest has
+	 * it unmasked (PSTATE.I or F), as often as it unmasks, until the
+	 * controller lowers it; there is no acknowledge cycle (contrast
+	 * cpu_intr_set), the guest acknowledges by its own register access.
+	 * Call it on changes only, from any device callback.  -ENOTSUP when
+	 * the hypervisor has no such input or owns the interrupt controller
+	 * (another irqchip mode), -EINVAL for a vCPU or pin that does not
+	 * exist. */
+	int (*cpu_irq_line)(const struct vmm_host *h, unsigned vcpu, enum vmm_cpu_pin pin,
+			    int level);
+	/* Hypervisor side: line `line`, private to vCPU `vcpu` (on arm64 a
+	 * PPI, INTID 16-31), is now `level`: KVM reports its architected
+	 * timers' outputs this way when the GIC is in a plugin.  The core
+	 * calls set_private of every interrupt controller that has it, under
+	 * that controller's instance lock; call it from the vCPU's thread
+	 * (inside vcpu_run, before returning the exit that reported it), not
+	 * holding a lock a device's callbacks may take.  0, or -ENODEV when
+	 * no controller takes private lines (the level is dropped). */
+	int (*private_irq_set)(const struct vmm_host *h, unsigned vcpu, uint32_t line, int level);
+	/* --- x86 CPUID and TSC (ABI 1.9: check h->size) --- */
+	/* Show every vCPU these CPUID leaves, replacing the hypervisor's own
+	 * of the same function (and index, when indexed).  Call from
+	 * create(); the core copies them and applies them before any vCPU
+	 * runs.  Leaves in the hypervisor range 0x40000000-0x400000ff take
+	 * that range for the device: the hypervisor's own leaves there move
+	 * to 0x40000100 (its signature leaf's EAX adjusted), where a guest
+	 * that looks for them in steps of 0x100 (Linux's
+	 * hypervisor_cpuid_base) still finds them.  -EEXIST when another
+	 * device gave the same leaf, -ENOTSUP when the hypervisor cannot
+	 * (not x86, or no such op). */
+	int (*cpuid_set)(const struct vmm_host *h, const struct vmm_cpuid_leaf *leaves, unsigned n);
+	/* On vCPU `vcpu`'s own thread, inside one of its bus accesses (an
+	 * MSR exit): that vCPU's time-stamp counter as the guest reads it
+	 * now, the virtual clock (clock_ns) at the same moment, and the
+	 * counter's rate in kHz.  -EINVAL from any other thread or vCPU,
+	 * -ENOTSUP when the hypervisor cannot tell. */
+	int (*vcpu_tsc)(const struct vmm_host *h, unsigned vcpu, uint64_t *tsc, uint64_t *ns,
+			uint32_t *khz);
+
+	/* --- block backends, many requests at once (ABI 1.10: check h->size) --- */
 	/* Runs @n (at most VMM_BLOCK_BATCH_MAX) independent requests of disk
 	 * @b together and returns when all have completed, results[i] being
 	 * what block_io would have returned for reqs[i].  READ and WRITE

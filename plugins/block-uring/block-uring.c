@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * block-uring: a block backend on a raw disk image file that submits reads
- * and writes with io_uring (ABI 1.8), so that a batch of requests (all the
+ * and writes with io_uring (ABI 1.10), so that a batch of requests (all the
  * reads and writes a virtio-blk notification found queued) is in flight at
  * once: one io_uring_enter submits them and waits for the last.
  *

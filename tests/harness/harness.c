@@ -180,11 +180,21 @@ struct vmm_harness {
 	enum vmm_irq_mode irq_mode;
 	int cpu_intr[HARNESS_MAX_VCPUS];
 	struct vmm_harness_dev *cpu_intr_owner[HARNESS_MAX_VCPUS];
+	/* ABI 1.8: the vCPU count devices are told, the vCPU the next bus
+	 * accesses come from, and the IRQ/FIQ levels given by cpu_irq_line. */
+	unsigned nvcpus, vcpu;
+	int cpu_line[HARNESS_MAX_VCPUS][2];
+	unsigned cpu_line_calls;
 	struct { uint64_t addr; uint32_t data; bool routed; } msis[HARNESS_MAX_MSIS];
 	size_t nmsis;
 	/* msi_route (ABI 1.5): what each IOAPIC pin said it sends. */
 	struct { uint64_t addr; uint32_t data; bool valid; } msi_routes[VMM_HARNESS_MSI_ROUTES];
 	unsigned msi_route_calls;
+	/* cpuid_set and vcpu_tsc (ABI 1.9) */
+	struct vmm_cpuid_leaf cpuid[VMM_HARNESS_CPUID_LEAVES];
+	size_t ncpuid;
+	uint32_t tsc_khz; /* 0: vcpu_tsc not offered */
+	uint64_t tsc_base;
 	unsigned accel_mask;
 	struct vmm_timer *timers;
 	struct vmm_watch *watches;
@@ -508,6 +518,88 @@ static int host_msi_send(const struct vmm_host *host, uint64_t addr, uint32_t da
 				h->msis[h->nmsis].routed = true;
 		h->nmsis++;
 	}
+	return 0;
+}
+
+static unsigned host_vcpu_count(const struct vmm_host *host)
+{
+	return dev_of(host)->h->nvcpus;
+}
+
+/* As KVM/arm64 without an in-kernel GIC: the inputs are held levels. */
+static int host_cpu_irq_line(const struct vmm_host *host, unsigned vcpu, enum vmm_cpu_pin pin,
+			     int level)
+{
+	struct vmm_harness *h = dev_of(host)->h;
+
+	if (vcpu >= h->nvcpus || (pin != VMM_CPU_IRQ && pin != VMM_CPU_FIQ))
+		return -EINVAL;
+	if (h->irq_mode != VMM_IRQ_EMULATED)
+		return -ENOTSUP;
+	h->cpu_line[vcpu][pin] = !!level;
+	h->cpu_line_calls++;
+	return 0;
+}
+
+static int private_drive(struct vmm_harness *h, unsigned vcpu, uint32_t line, int level)
+{
+	int rc = -ENODEV;
+
+	if (vcpu >= h->nvcpus)
+		return -EINVAL;
+	for (struct irq_sink *k = h->sinks; k; k = k->next)
+		if (VMM_TABLE_HAS(k->ops->size, k->ops, struct vmm_irq_controller_ops, set_private)) {
+			enter(h);
+			k->ops->set_private(k->opaque, vcpu, line, !!level);
+			leave(h);
+			rc = 0;
+		}
+	return rc;
+}
+
+static int host_private_irq_set(const struct vmm_host *host, unsigned vcpu, uint32_t line,
+				int level)
+{
+	return private_drive(dev_of(host)->h, vcpu, line, level);
+}
+
+static bool same_cpuid_leaf(const struct vmm_cpuid_leaf *a, const struct vmm_cpuid_leaf *b)
+{
+	if (a->function != b->function)
+		return false;
+	return !((a->flags | b->flags) & VMM_CPUID_INDEXED) || a->index == b->index;
+}
+
+/* As the core: machine-wide leaves, one device per leaf. */
+static int host_cpuid_set(const struct vmm_host *host, const struct vmm_cpuid_leaf *leaves,
+			  unsigned n)
+{
+	struct vmm_harness *h = dev_of(host)->h;
+
+	for (unsigned i = 0; i < n; i++)
+		for (size_t j = 0; j < h->ncpuid; j++)
+			if (same_cpuid_leaf(&leaves[i], &h->cpuid[j]))
+				return -EEXIST;
+	if (n > VMM_HARNESS_CPUID_LEAVES - h->ncpuid)
+		return -ENOSPC;
+	memcpy(h->cpuid + h->ncpuid, leaves, n * sizeof(*leaves));
+	h->ncpuid += n;
+	return 0;
+}
+
+/* A TSC that reads tsc_base at virtual time 0 and runs at tsc_khz. */
+static int host_vcpu_tsc(const struct vmm_host *host, unsigned vcpu, uint64_t *tsc, uint64_t *ns,
+			 uint32_t *khz)
+{
+	struct vmm_harness *h = dev_of(host)->h;
+
+	if (vcpu >= HARNESS_MAX_VCPUS)
+		return -EINVAL;
+	if (!h->tsc_khz)
+		return -ENOTSUP;
+	*ns = h->now;
+	*khz = h->tsc_khz;
+	*tsc = h->tsc_base + (uint64_t)((unsigned __int128)h->now * h->tsc_khz / 1000000u);
 	return 0;
 }
 
@@ -1125,8 +1217,13 @@ static const struct vmm_host host_template = {
 	.char_connected = host_char_connected,
 	.char_is_connected = host_char_is_connected,
 	.msi_route = host_msi_route,
+	.cpuid_set = host_cpuid_set,
+	.vcpu_tsc = host_vcpu_tsc,
 	.notify_register = host_notify_register,
 	.notify_unregister = host_notify_unregister,
+	.vcpu_count = host_vcpu_count,
+	.cpu_irq_line = host_cpu_irq_line,
+	.private_irq_set = host_private_irq_set,
 	.block_io_batch = host_block_io_batch,
 };
 
@@ -1139,6 +1236,7 @@ struct vmm_harness *vmm_harness_new(void)
 	if (!h)
 		return NULL;
 	h->quiet = getenv("VMM_HARNESS_QUIET") != NULL;
+	h->nvcpus = 1;
 	h->plugins = vmm_plugin_set_new();
 	if (!h->plugins) {
 		free(h);
@@ -1551,7 +1649,8 @@ static int bus_access(struct vmm_harness *h, enum vmm_bus bus, uint64_t addr, un
 		}
 	}
 	enter(h);
-	rc = is_write ? vmm_bus_write(b, 0, addr, size, *value) : vmm_bus_read(b, 0, addr, size, value);
+	rc = is_write ? vmm_bus_write(b, h->vcpu, addr, size, *value)
+		      : vmm_bus_read(b, h->vcpu, addr, size, value);
 	leave(h);
 	if (rc == -ENOENT)
 		h->unclaimed++;
@@ -1657,6 +1756,39 @@ int vmm_harness_irq_drive(struct vmm_harness *h, uint32_t line, int level)
 	return 0;
 }
 
+int vmm_harness_set_vcpus(struct vmm_harness *h, unsigned count)
+{
+	if (count < 1 || count > HARNESS_MAX_VCPUS)
+		return -EINVAL;
+	h->nvcpus = count;
+	return 0;
+}
+
+int vmm_harness_set_vcpu(struct vmm_harness *h, unsigned vcpu)
+{
+	if (vcpu >= h->nvcpus)
+		return -EINVAL;
+	h->vcpu = vcpu;
+	return 0;
+}
+
+int vmm_harness_cpu_line(struct vmm_harness *h, unsigned vcpu, enum vmm_cpu_pin pin)
+{
+	if (vcpu >= HARNESS_MAX_VCPUS || (pin != VMM_CPU_IRQ && pin != VMM_CPU_FIQ))
+		return 0;
+	return h->cpu_line[vcpu][pin];
+}
+
+unsigned vmm_harness_cpu_line_calls(struct vmm_harness *h)
+{
+	return h->cpu_line_calls;
+}
+
+int vmm_harness_private_drive(struct vmm_harness *h, unsigned vcpu, uint32_t line, int level)
+{
+	return private_drive(h, vcpu, line, level);
+}
+
 int vmm_harness_cpu_intr(struct vmm_harness *h, unsigned vcpu)
 {
 	return vcpu < HARNESS_MAX_VCPUS ? h->cpu_intr[vcpu] : 0;
@@ -1726,6 +1858,26 @@ unsigned vmm_harness_msi_route_calls(struct vmm_harness *h)
 void vmm_harness_msi_clear(struct vmm_harness *h)
 {
 	h->nmsis = 0;
+}
+
+int vmm_harness_cpuid(struct vmm_harness *h, uint32_t function, uint32_t index,
+		      struct vmm_cpuid_leaf *out)
+{
+	for (size_t i = 0; i < h->ncpuid; i++) {
+		const struct vmm_cpuid_leaf *l = &h->cpuid[i];
+
+		if (l->function == function && (!(l->flags & VMM_CPUID_INDEXED) || l->index == index)) {
+			*out = *l;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+void vmm_harness_set_tsc(struct vmm_harness *h, uint32_t khz, uint64_t base)
+{
+	h->tsc_khz = khz;
+	h->tsc_base = base;
 }
 
 bool vmm_harness_accel_requested(struct vmm_harness *h, enum vmm_accel what)

@@ -173,7 +173,7 @@ static void test_missing_ops(void **state)
 	assert_int_equal(last_len, 512);
 }
 
-/* A backend with a submit op (ABI 1.8): what reaches it. */
+/* A backend with a submit op (ABI 1.10): what reaches it. */
 static unsigned submits, submitted;
 
 static void fake_submit(void *state, const struct vmm_block_req *reqs, int *results, unsigned n)

@@ -621,7 +621,7 @@ static void test_two_request_queues(void **state)
 	assert_int_equal(vmm_harness_notify_delivered(F->h), 2);
 }
 
-/* Requests queued before one notification form a batch (ABI 1.8): eight
+/* Requests queued before one notification form a batch (ABI 1.10): eight
  * writes, one past the capacity, a flush, and reads of what the writes
  * wrote, in one QueueNotify.  Each completes with its own status; the
  * reads after the flush see the writes, since the flush finishes the batch
