@@ -1,11 +1,17 @@
 # bench: `make bench` runs every script in bench_scripts (see Makefile.am).
 # The helper programs are check programs so that `make bench` builds them.
 
-check_PROGRAMS += bench/raw-kvm-pio bench/measure
+check_PROGRAMS += bench/raw-kvm-pio bench/raw-kvm-boot bench/measure
 bench_raw_kvm_pio_SOURCES = bench/raw-kvm-pio.c
+# The start-up floor bench/startup.sh sets vmmctl beside.
+bench_raw_kvm_boot_SOURCES = bench/raw-kvm-boot.c
 bench_measure_SOURCES = bench/measure.c
 
 bench_scripts += bench/exit-cost.sh bench/startup.sh bench/irq-cost.sh
+
+# 32 VMs at once, vmmctl against QEMU microvm (tests/guests/park.elf).
+bench_scripts += bench/density.sh
+EXTRA_DIST += bench/density.sh
 
 # The hyperv plugin: reference counter by MSR against the TSC page, and a
 # synthetic timer interrupt (the guest is tests/guests/hyperv.elf).
@@ -28,6 +34,14 @@ bench_blk_path_SOURCES = bench/blk-path.c bench/virtio-bench-driver.h
 bench_blk_path_LDADD = tests/harness/libvmm-harness.la
 bench_scripts += bench/virtio-blk.sh
 EXTRA_DIST += bench/virtio-blk.sh
+# ... and at queue depths 1, 8 and 32 on block-uring (O_DIRECT) against
+# io_uring directly (virtio-blk.sh runs it where liburing is).
+if HAVE_LIBURING
+check_PROGRAMS += bench/blk-depth
+bench_blk_depth_SOURCES = bench/blk-depth.c bench/virtio-bench-driver.h
+bench_blk_depth_CFLAGS = $(AM_CFLAGS) $(LIBURING_CFLAGS)
+bench_blk_depth_LDADD = tests/harness/libvmm-harness.la $(LIBURING_LIBS)
+endif
 
 # virtio-net transmit path against write(2) to the same tap (root and
 # /dev/net/tun, else SKIP; no KVM needed).

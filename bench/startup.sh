@@ -1,8 +1,9 @@
 #!/bin/sh
 # bench/startup.sh - start-up cost of vmmctl's default machine running
-# tests/guests/hello.elf against QEMU microvm (platform.md's command) on the
-# same guest: 10 runs each, interleaved; median wall time and median peak
-# RSS of the whole process.  No threshold fails the run; only a program
+# tests/guests/hello.elf against QEMU microvm (platform.md's command) and
+# against the floor (bench/raw-kvm-boot: the least a program must do to run
+# the same guest on KVM) on the same guest: 10 runs each, interleaved;
+# median wall time and median peak RSS of the whole process.  No threshold fails the run; only a program
 # error does.
 . "${VMM_SRCDIR:?VMM_SRCDIR is not set}/bench/bench-lib.sh"
 ELF="$GUESTS/hello.elf"
@@ -12,11 +13,12 @@ if ! kvm_usable; then
 	echo "startup: skipped: needs root and /dev/kvm"
 	exit 0
 fi
-for f in "$MEASURE" "$VMMCTL" "$ELF"; do
+FLOOR="$VMM_BUILDDIR/bench/raw-kvm-boot"
+for f in "$MEASURE" "$VMMCTL" "$ELF" "$FLOOR"; do
 	[ -e "$f" ] || { echo "startup: $f is missing" >&2; exit 1; }
 done
 
-set -- "$VMMCTL" run --kernel "$ELF"
+set -- "$VMMCTL" run --kernel "$ELF" :: "$FLOOR" "$ELF"
 have_qemu=no
 if [ -z "$QEMU_X86" ]; then
 	why="QEMU_X86 is empty (configure found no qemu-system-x86_64)"
@@ -34,9 +36,17 @@ vline=$(printf '%s\n' "$out" | grep '^cmd=1 ')
 vst=$(field status "$vline")
 [ "$vst" = 0 ] || { echo "startup: vmmctl exited with $vst, expected 0" >&2; exit 1; }
 vms=$(field wall_ms "$vline"); vkib=$(field rss_kib "$vline")
+fline=$(printf '%s\n' "$out" | grep '^cmd=2 ')
+fst=$(field status "$fline")
+[ "$fst" = 0 ] || { echo "startup: raw-kvm-boot exited with $fst, expected 0" >&2; exit 1; }
+fms=$(field wall_ms "$fline"); fkib=$(field rss_kib "$fline")
+awk -v vms="$vms" -v fms="$fms" -v fk="$fkib" 'BEGIN {
+	printf "startup: floor (raw KVM, same guest and memory) %.1f ms / %.1f MiB, vmmctl / floor %.2fx (target <= 1.3x)\n",
+		fms, fk / 1024, vms / fms
+}'
 
 if [ $have_qemu = yes ]; then
-	qline=$(printf '%s\n' "$out" | grep '^cmd=2 ')
+	qline=$(printf '%s\n' "$out" | grep '^cmd=3 ')
 	qst=$(field status "$qline")
 	# isa-debug-exit: the guest's 0 becomes (0 << 1) | 1.
 	[ "$qst" = 1 ] || { echo "startup: qemu exited with $qst, expected 1" >&2; exit 1; }

@@ -20,4 +20,13 @@ void vmm_block_query(const struct vmm_block_backend_ops *ops, void *state,
 int vmm_block_dispatch(const struct vmm_block_backend_ops *ops, void *state,
 		       const struct vmm_block_info *info, const struct vmm_block_req *req);
 
+/* Check each of @n requests as vmm_block_dispatch does and run them:
+ * READ and WRITE together through the backend's submit op where it has
+ * one, everything else (and READ and WRITE without it) one at a time.
+ * results[i] is reqs[i]'s result; -EINVAL for n over VMM_BLOCK_BATCH_MAX
+ * (then no result is set). */
+int vmm_block_dispatch_batch(const struct vmm_block_backend_ops *ops, void *state,
+			     const struct vmm_block_info *info, const struct vmm_block_req *reqs,
+			     int *results, unsigned n);
+
 #endif

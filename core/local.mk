@@ -11,9 +11,15 @@ core_libvmmcore_la_SOURCES = core/props.c core/props.h core/loader.c core/loader
 	core/privilege.c core/privilege.h
 core_libvmmcore_la_CFLAGS = $(AM_CFLAGS) $(CONFUSE_CFLAGS) $(LIBEVENT_CFLAGS) $(ZLIB_CFLAGS) $(LZMA_CFLAGS) $(LZ4_CFLAGS) $(ZSTD_CFLAGS) \
 	$(SECCOMP_CFLAGS)
-core_libvmmcore_la_LIBADD = $(CONFUSE_LIBS) $(LIBEVENT_LIBS) $(ZLIB_LIBS) $(LZMA_LIBS) $(LZ4_LIBS) $(ZSTD_LIBS) $(FDT_LIBS) \
-	$(SECCOMP_LIBS) -ldl
+# VMMCORE_LIBADD: libconfuse, libevent, zlib and libfdt unless vmmctl links their
+# static archives (configure.ac); the others are always shared.
+core_libvmmcore_la_LIBADD = $(VMMCORE_LIBADD) $(LZMA_LIBS) $(LZ4_LIBS) $(ZSTD_LIBS) $(SECCOMP_LIBS) -ldl
 
 bin_PROGRAMS += core/vmmctl
 core_vmmctl_SOURCES = core/vmmctl.c
-core_vmmctl_LDADD = core/libvmmcore.la
+# VMMCTL_STATIC_DEPS: the static archives of libconfuse, libevent, zlib
+# and libfdt where they are installed (empty with configure
+# --disable-static-deps, when libvmmcore.la brings the shared ones): vmmctl
+# starts without loading them.  Other users of libvmmcore.la add
+# $(VMMCORE_USER_LIBS), the shared ones when vmmctl has the archives.
+core_vmmctl_LDADD = core/libvmmcore.la $(VMMCTL_STATIC_DEPS)

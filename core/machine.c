@@ -1104,6 +1104,20 @@ static int host_block_io(const struct vmm_host *h, struct vmm_block *b, const st
 	return VMM_AS(&b->backend->who, vmm_block_dispatch(b->ops, b->backend->state, &b->info, req));
 }
 
+static int host_block_io_batch(const struct vmm_host *h, struct vmm_block *b,
+			       const struct vmm_block_req *reqs, int *results, unsigned n)
+{
+	if (!b || n > VMM_BLOCK_BATCH_MAX)
+		return -EINVAL;
+	if (b->backend->stand_in) {
+		for (unsigned i = 0; i < n; i++)
+			results[i] = -EIO;
+		return 0;
+	}
+	return VMM_AS(&b->backend->who,
+		      vmm_block_dispatch_batch(b->ops, b->backend->state, &b->info, reqs, results, n));
+}
+
 /* -------------------------------------------------------- net backends */
 
 struct vmm_net {
@@ -1502,6 +1516,7 @@ static const struct vmm_host host_template = {
 	.private_irq_set = host_private_irq_set,
 	.cpuid_set = host_cpuid_set,
 	.vcpu_tsc = host_vcpu_tsc,
+	.block_io_batch = host_block_io_batch,
 };
 
 static struct vmm_instance *instance_new(struct vmm_machine *m, const struct vmm_cfg_instance *ci,

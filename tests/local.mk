@@ -124,7 +124,7 @@ tests_fixtures_fake_hv_la_SOURCES = tests/fixtures/fake-hv.c
 tests_fixtures_fake_hv_la_CFLAGS = $(plugin_cflags)
 tests_fixtures_fake_hv_la_LDFLAGS = $(fixture_ldflags)
 
-core_test_ldadd = core/libvmmcore.la $(CMOCKA_LIBS)
+core_test_ldadd = core/libvmmcore.la $(VMMCORE_USER_LIBS) $(CMOCKA_LIBS)
 core_test_cflags = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 
 check_PROGRAMS += tests/unit/test_loader
@@ -138,6 +138,22 @@ TESTS += tests/unit/test_block
 tests_unit_test_block_SOURCES = tests/unit/test_block.c
 tests_unit_test_block_CFLAGS = $(core_test_cflags)
 tests_unit_test_block_LDADD = $(core_test_ldadd)
+
+# plugins/block-common (the raw-image backends' shared I/O).
+check_PROGRAMS += tests/unit/test_block_io
+TESTS += tests/unit/test_block_io
+tests_unit_test_block_io_SOURCES = tests/unit/test_block_io.c
+tests_unit_test_block_io_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_block_io_LDADD = plugins/block-common/libblockio.la $(CMOCKA_LIBS)
+
+# plugins/block-uring through its ops table (only where liburing is).
+if HAVE_LIBURING
+check_PROGRAMS += tests/unit/test_block_uring
+TESTS += tests/unit/test_block_uring
+tests_unit_test_block_uring_SOURCES = tests/unit/test_block_uring.c
+tests_unit_test_block_uring_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_block_uring_LDADD = $(CMOCKA_LIBS) -ldl
+endif
 
 check_PROGRAMS += tests/unit/test_bus
 TESTS += tests/unit/test_bus

@@ -20,7 +20,7 @@ check_PROGRAMS += tests/unit/test_kvm
 TESTS += tests/unit/test_kvm
 tests_unit_test_kvm_SOURCES = tests/unit/test_kvm.c
 tests_unit_test_kvm_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_kvm_LDADD = core/libvmmcore.la $(CMOCKA_LIBS)
+tests_unit_test_kvm_LDADD = core/libvmmcore.la $(VMMCORE_USER_LIBS) $(CMOCKA_LIBS)
 
 # The CPUID shaping is a pure function: tested on crafted tables, no /dev/kvm.
 check_PROGRAMS += tests/unit/test_kvm_cpuid

@@ -87,6 +87,15 @@ struct vmm_block_backend_ops {
 	/* ABI 1.6, may be NULL: open() without its effects, for vmmctl
 	 * check (see above); info() gets its state. */
 	int (*check)(const struct vmm_host *h, void **state);
+	/* ABI 1.11, may be NULL: run @n (at most VMM_BLOCK_BATCH_MAX) READ and
+	 * WRITE requests, already checked by the core, all at once, and
+	 * return when every one has completed, with results[i] 0 or a
+	 * negative errno (a short transfer the backend could not finish is
+	 * -EIO).  The requests are independent: they may run in any order
+	 * and at the same time, so a backend keeps them all in flight (an
+	 * io_uring backend submits them with one system call).  Without the
+	 * op the core runs them one by one through readv and writev. */
+	void (*submit)(void *state, const struct vmm_block_req *reqs, int *results, unsigned n);
 };
 
 /*

@@ -34,6 +34,7 @@
  * ABI 1.9 adds cpuid_set (a device's CPUID leaves, e.g. Hyper-V's),
  * vcpu_tsc (a vCPU's TSC, the virtual clock at the same moment, its rate)
  * and VMM_STOP_CRASH.
+ * ABI 1.11 adds block_io_batch: many block requests in flight at once.
  */
 #ifndef VMM_HOST_H
 #define VMM_HOST_H
@@ -244,6 +245,9 @@ struct vmm_block_req {
 	uint64_t offset;          /* bytes */
 	uint64_t len;             /* DISCARD, WRITE_ZEROES: bytes */
 };
+
+/* Requests one block_io_batch call (ABI 1.11) takes at most. */
+#define VMM_BLOCK_BATCH_MAX 256
 
 /*
  * A network frame's leading header (ABI 1.2): the layout of struct
@@ -605,6 +609,18 @@ struct vmm_host {
 	 * -ENOTSUP when the hypervisor cannot tell. */
 	int (*vcpu_tsc)(const struct vmm_host *h, unsigned vcpu, uint64_t *tsc, uint64_t *ns,
 			uint32_t *khz);
+
+	/* --- block backends, many requests at once (ABI 1.11: check h->size) --- */
+	/* Runs @n (at most VMM_BLOCK_BATCH_MAX) independent requests of disk
+	 * @b together and returns when all have completed, results[i] being
+	 * what block_io would have returned for reqs[i].  READ and WRITE
+	 * requests are in flight at the same time where the backend can
+	 * (its submit op: block-uring), so a device hands over everything
+	 * its driver queued before one notification rather than one request
+	 * at a time.  Returns 0, or -EINVAL (and fills no result) for a
+	 * NULL disk or n over the limit. */
+	int (*block_io_batch)(const struct vmm_host *h, struct vmm_block *b,
+			      const struct vmm_block_req *reqs, int *results, unsigned n);
 };
 
 /* True when the host table `h` has service `field` (appended after ABI 1.0)

@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define VMM_ABI_MAJOR 1
-#define VMM_ABI_MINOR 10 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
+#define VMM_ABI_MINOR 11 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
 			 * 1.2: block and net backends, write notifications
 			 * (ioeventfd);
 			 * 1.3: net link changes; irqfd for level-triggered
@@ -53,7 +53,9 @@ extern "C" {
 			 * its rate (vcpu_tsc); a guest crash reported by a
 			 * device (VMM_STOP_CRASH);
 			 * 1.10: a plugin's extra system calls (struct
-			 * vmm_plugin's syscalls: vmmctl's seccomp filters) */
+			 * vmm_plugin's syscalls: vmmctl's seccomp filters);
+			 * 1.11: block requests in batches (block_io_batch,
+			 * host.h; a block backend's submit op) */
 
 /* Name of the symbol the loader looks up with dlsym(). */
 #define VMM_PLUGIN_ENTRY_SYMBOL "vmm_plugin_entry"

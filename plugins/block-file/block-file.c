@@ -22,6 +22,8 @@
 #include <unistd.h>
 #include <vmm/vmm.h>
 
+#include "plugins/block-common/block-io.h"
+
 struct block_file {
 	int fd;
 	uint64_t size;
@@ -39,42 +41,11 @@ static void block_file_info(void *state, struct vmm_block_info *info)
 				  : VMM_BLOCK_DISCARD | VMM_BLOCK_WRITE_ZEROES;
 }
 
-/* preadv/pwritev until done: they may move less than asked (signals, very
- * large requests), so what is left is walked again on a copy of the list. */
-static int block_file_rw(struct block_file *f, const struct iovec *iov, int n, uint64_t offset,
-			 bool write)
-{
-	struct iovec left[IOV_MAX];
-	int first = 0;
-
-	if (n < 0 || n > IOV_MAX)
-		return -EINVAL;
-	memcpy(left, iov, (size_t)n * sizeof(*iov));
-	while (first < n) {
-		ssize_t done = write ? pwritev(f->fd, left + first, n - first, (off_t)offset)
-				     : preadv(f->fd, left + first, n - first, (off_t)offset);
-		if (done < 0 && errno == EINTR)
-			continue;
-		if (done < 0)
-			return -errno;
-		if (done == 0)
-			return -EIO; /* the file ended inside the request */
-		offset += (uint64_t)done;
-		while (first < n && (size_t)done >= left[first].iov_len) {
-			done -= (ssize_t)left[first].iov_len;
-			first++;
-		}
-		if (first < n) {
-			left[first].iov_base = (uint8_t *)left[first].iov_base + done;
-			left[first].iov_len -= (size_t)done;
-		}
-	}
-	return 0;
-}
-
 static int block_file_readv(void *state, const struct iovec *iov, int n, uint64_t offset)
 {
-	return block_file_rw(state, iov, n, offset, false);
+	struct block_file *f = state;
+
+	return block_rw_sync(f->fd, iov, n, offset, false, 0);
 }
 
 static int block_file_writev(void *state, const struct iovec *iov, int n, uint64_t offset)
@@ -83,7 +54,7 @@ static int block_file_writev(void *state, const struct iovec *iov, int n, uint64
 
 	if (f->readonly)
 		return -EROFS;
-	return block_file_rw(f, iov, n, offset, true);
+	return block_rw_sync(f->fd, iov, n, offset, true, 0);
 }
 
 static int block_file_flush(void *state)
@@ -102,41 +73,16 @@ static int block_file_discard(void *state, uint64_t offset, uint64_t len)
 
 	if (f->readonly)
 		return -EROFS;
-	if (atomic_load(&f->no_punch))
-		return -EOPNOTSUPP;
-	if (fallocate(f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset,
-		      (off_t)len) == 0)
-		return 0;
-	if (errno == EOPNOTSUPP)
-		atomic_store(&f->no_punch, true);
-	return -errno;
+	return block_discard(f->fd, &f->no_punch, offset, len);
 }
 
 static int block_file_write_zeroes(void *state, uint64_t offset, uint64_t len)
 {
-	static const uint8_t zeroes[65536];
 	struct block_file *f = state;
 
 	if (f->readonly)
 		return -EROFS;
-	if (!atomic_load(&f->no_zero_range)) {
-		if (fallocate(f->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)offset,
-			      (off_t)len) == 0)
-			return 0;
-		if (errno != EOPNOTSUPP)
-			return -errno;
-		atomic_store(&f->no_zero_range, true);
-	}
-	while (len) {
-		struct iovec iov = { (void *)zeroes, len < sizeof(zeroes) ? len : sizeof(zeroes) };
-		int rc = block_file_rw(f, &iov, 1, offset, true);
-
-		if (rc)
-			return rc;
-		offset += iov.iov_len;
-		len -= iov.iov_len;
-	}
-	return 0;
+	return block_write_zeroes(f->fd, &f->no_zero_range, offset, len);
 }
 
 static int block_file_open(const struct vmm_host *h, void **state)

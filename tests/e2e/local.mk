@@ -15,6 +15,6 @@ EXTRA_DIST += $(e2e_tests) tests/e2e/e2e-lib.sh tests/e2e/mk-l2-initramfs.sh \
 # virt board (qemu-system-aarch64 -accel tcg); skips like nested.sh.
 check_PROGRAMS += tests/e2e/fdt-virt-dtb
 tests_e2e_fdt_virt_dtb_SOURCES = tests/e2e/fdt-virt-dtb.c
-tests_e2e_fdt_virt_dtb_LDADD = core/libvmmcore.la
+tests_e2e_fdt_virt_dtb_LDADD = core/libvmmcore.la $(VMMCORE_USER_LIBS)
 TESTS += tests/e2e/fdt-boot.sh
 EXTRA_DIST += tests/e2e/fdt-boot.sh

@@ -970,6 +970,14 @@ static int host_block_io(const struct vmm_host *host, struct vmm_block *b, const
 	return vmm_block_dispatch(b->be->ops, b->be->inst->state, &b->info, req);
 }
 
+static int host_block_io_batch(const struct vmm_host *host, struct vmm_block *b,
+			       const struct vmm_block_req *reqs, int *results, unsigned n)
+{
+	if (!b)
+		return -EINVAL;
+	return vmm_block_dispatch_batch(b->be->ops, b->be->inst->state, &b->info, reqs, results, n);
+}
+
 /* ---- net backends ---- */
 
 static struct vmm_net *host_net_open(const struct vmm_host *host, const char *prop,
@@ -1216,6 +1224,7 @@ static const struct vmm_host host_template = {
 	.vcpu_count = host_vcpu_count,
 	.cpu_irq_line = host_cpu_irq_line,
 	.private_irq_set = host_private_irq_set,
+	.block_io_batch = host_block_io_batch,
 };
 
 /* ---- harness lifetime ---- */

@@ -9,7 +9,7 @@ tests_harness_libvmm_harness_la_CFLAGS = $(AM_CFLAGS)
 # props and loader functions are not part of this library's ABI.
 tests_harness_libvmm_harness_la_LDFLAGS = -version-info 0:0:0 -no-undefined \
 	-export-symbols-regex '^vmm_harness_'
-tests_harness_libvmm_harness_la_LIBADD = core/libvmmcore.la
+tests_harness_libvmm_harness_la_LIBADD = core/libvmmcore.la $(VMMCORE_USER_LIBS)
 
 check_LTLIBRARIES += tests/fixtures/fake-dev.la
 tests_fixtures_fake_dev_la_SOURCES = tests/fixtures/fake-dev.c

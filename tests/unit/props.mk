@@ -3,4 +3,4 @@ check_PROGRAMS += tests/unit/test_props
 TESTS += tests/unit/test_props
 tests_unit_test_props_SOURCES = tests/unit/test_props.c
 tests_unit_test_props_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_props_LDADD = core/libvmmcore.la $(CMOCKA_LIBS)
+tests_unit_test_props_LDADD = core/libvmmcore.la $(VMMCORE_USER_LIBS) $(CMOCKA_LIBS)

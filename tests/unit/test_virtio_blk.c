@@ -55,6 +55,7 @@
 static char disk_path[64];
 static int disk_fd = -1;
 static char ops_log[80]; /* the fake-block backend's operations log, when used */
+static const char *backend = "block-file"; /* what blk_create_ex() puts the disk on */
 
 static int setup(void **state)
 {
@@ -75,10 +76,11 @@ static int teardown(void **state)
 	if (ops_log[0])
 		unlink(ops_log);
 	ops_log[0] = 0;
+	backend = "block-file";
 	return 0;
 }
 
-/* A block-file backend "disk0" on the image (read-only when @ro) and the
+/* A block backend "disk0" (block-file unless a test set `backend`) on the image (read-only when @ro) and the
  * device on it, with @extra device properties. */
 static void blk_create_ex(const char *const *extra, bool ro)
 {
@@ -88,7 +90,7 @@ static void blk_create_ex(const char *const *extra, bool ro)
 	unsigned n = 1;
 
 	snprintf(path_prop, sizeof(path_prop), "path=%s", disk_path);
-	assert_int_equal(vmm_harness_add_backend(F->h, "disk0", "block-file", be_props), 0);
+	assert_int_equal(vmm_harness_add_backend(F->h, "disk0", backend, be_props), 0);
 	for (; extra && *extra && n < 7; extra++)
 		props[n++] = *extra;
 	props[n] = NULL;
@@ -619,6 +621,78 @@ static void test_two_request_queues(void **state)
 	assert_int_equal(vmm_harness_notify_delivered(F->h), 2);
 }
 
+/* Requests queued before one notification form a batch (ABI 1.11): eight
+ * writes, one past the capacity, a flush, and reads of what the writes
+ * wrote, in one QueueNotify.  Each completes with its own status; the
+ * reads after the flush see the writes, since the flush finishes the batch
+ * before it.  Run on block-file (one at a time) and, where built, on
+ * block-uring (all in flight at once). */
+static void batch_round(void)
+{
+	struct drv_buf b[3];
+	uint16_t heads[18];
+	uint8_t want[512];
+	unsigned n = 0;
+	uint32_t id = 0, len = 0;
+
+	blk_create(NULL);
+	assert_int_equal(drv_init(F_ALL, 1, 64), DRV_STATUS_LIVE);
+	for (unsigned i = 0; i < 18; i++) {
+		uint64_t hdr = HDR_GPA + 16 * i, data = DATA_GPA + 512 * i;
+		uint32_t type = i < 9 ? T_OUT : i == 9 ? T_FLUSH : T_IN;
+		/* 8: one sector past the end; the reads read the writes'. */
+		uint64_t sector = i == 8 ? DISK_SECTORS : 10 + 3 * (i < 9 ? i : i - 10);
+		uint8_t *h = gpa_ptr(hdr);
+
+		memset(h, 0, 16);
+		memcpy(h, &type, 4);
+		memcpy(h + 8, &sector, 8);
+		*gpa_ptr(STATUS_GPA + i) = 0xff;
+		if (i < 9)
+			fill_pattern(gpa_ptr(data), 512, (uint8_t)i);
+		else
+			memset(gpa_ptr(data), 0, 512);
+		b[0] = (struct drv_buf){ hdr, 16, false };
+		n = 1;
+		if (type != T_FLUSH)
+			b[n++] = (struct drv_buf){ data, 512, type == T_IN };
+		b[n++] = (struct drv_buf){ STATUS_GPA + i, 1, true };
+		heads[i] = drv_add(0, b, n);
+	}
+	drv_kick(0);
+	for (unsigned k = 0; k < 18; k++) {
+		unsigned i;
+
+		assert_true(drv_get_used(0, &id, &len));
+		for (i = 0; i < 18 && heads[i] != id; i++)
+			;
+		assert_true(i < 18);
+		assert_int_equal(*gpa_ptr(STATUS_GPA + i), i == 8 ? S_IOERR : S_OK);
+		assert_int_equal(len, i > 9 ? 513 : 1);
+	}
+	assert_false(drv_get_used(0, &id, &len));
+	for (unsigned i = 10; i < 18; i++) {
+		fill_pattern(want, sizeof(want), (uint8_t)(i - 10));
+		assert_memory_equal(gpa_ptr(DATA_GPA + 512 * i), want, sizeof(want));
+	}
+	assert_int_equal(vdev()->stats.bad_request, 1);
+}
+
+static void test_batch_block_file(void **state)
+{
+	batch_round();
+}
+
+static void test_batch_block_uring(void **state)
+{
+#ifdef HAVE_LIBURING
+	backend = "block-uring";
+	batch_round();
+#else
+	skip();
+#endif
+}
+
 /* ---- hostile requests ---- */
 
 static void test_short_header(void **state)
@@ -785,6 +859,8 @@ int main(void)
 		T(test_read_only_disk),
 		T(test_read_only_backend),
 		T(test_two_request_queues),
+		T(test_batch_block_file),
+		T(test_batch_block_uring),
 		T(test_short_header),
 		T(test_sector_beyond_capacity),
 		T(test_data_not_whole_sectors),
