@@ -7,11 +7,12 @@
 set -eu
 cd "$(dirname "$0")/.."
 
+# libjson-c-dev: the control API's JSON (core/api.c);
 # clang and its runtime: the libFuzzer targets; iproute2: the tap tests;
 # device-tree-compiler: dtc checks the device trees core/fdt.c builds;
 # qemu-system-arm: the arm64 test hosts.
 PACKAGES="build-essential autoconf automake libtool pkg-config libconfuse-dev libevent-dev
-libfdt-dev libcmocka-dev zlib1g-dev qemu-system-x86 valgrind acpica-tools busybox-static cpio xz-utils zstd
+libfdt-dev libjson-c-dev libcmocka-dev zlib1g-dev qemu-system-x86 valgrind acpica-tools busybox-static cpio xz-utils zstd
 clang libclang-rt-14-dev iproute2 device-tree-compiler qemu-system-arm"
 
 missing=""
