@@ -166,8 +166,8 @@ tests_unit_test_boot_LDADD = $(core_test_ldadd)
 TESTS += tests/sdk/sdk-test.sh
 EXTRA_DIST += tests/sdk/sdk-test.sh tests/sdk/sdk-example.c
 
-TESTS += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh tests/cli/check.sh
-EXTRA_DIST += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh tests/cli/check.sh
+TESTS += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh tests/cli/check.sh tests/cli/api.sh
+EXTRA_DIST += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh tests/cli/check.sh tests/cli/api.sh
 
 # The pty and socket backends, with the user's end played by char-peer.
 check_PROGRAMS += tests/cli/char-peer
