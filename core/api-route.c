@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -71,7 +72,7 @@ static void reply_error(struct vmm_api_reply *r, int status, struct json_object 
 static bool body_ok(const struct api_resource *res, const char *body, size_t len, struct vmm_api_reply *r)
 {
 	size_t i = 0;
-	while (i < len && strchr(" \t\r\n", body[i]))
+	while (i < len && body[i] && strchr(" \t\r\n", body[i]))
 		i++;
 	if (i == len)
 		return true;
@@ -89,17 +90,29 @@ static bool body_ok(const struct api_resource *res, const char *body, size_t len
 		reply_error(r, 500, vmm_api_error("out of memory"));
 		return false;
 	}
-	struct json_object *o = json_tokener_parse_ex(tok, body, (int)len);
+	/* With its NUL, so that a body that is a bare number ends. */
+	char *text = strndup(body, len);
+	if (!text) {
+		json_tokener_free(tok);
+		reply_error(r, 500, vmm_api_error("out of memory"));
+		return false;
+	}
+	struct json_object *o = json_tokener_parse_ex(tok, text, (int)len + 1);
 	enum json_tokener_error jerr = json_tokener_get_error(tok);
 	size_t end = json_tokener_get_parse_end(tok);
 	bool ok = false;
 
-	if (jerr == json_tokener_continue)
+	if (end > len)
+		end = len;
+	/* `body` has no NUL of its own: look at the copy. */
+	bool trailing = strspn(text + end, " \t\r\n") != len - end;
+	free(text);
+	if (jerr == json_tokener_continue || jerr == json_tokener_error_parse_eof)
 		reply_error(r, 400, vmm_api_error("the body of PUT %s is not JSON: it ends too early", res->path));
 	else if (jerr != json_tokener_success)
 		reply_error(r, 400, vmm_api_error("the body of PUT %s is not JSON: %s at offset %zu", res->path,
 						  json_tokener_error_desc(jerr), end));
-	else if (strspn(body + end, " \t\r\n") != len - end)
+	else if (trailing)
 		reply_error(r, 400, vmm_api_error("the body of PUT %s is not JSON: trailing bytes at offset %zu",
 						  res->path, end));
 	else if (!json_object_is_type(o, json_type_object))
@@ -142,6 +155,7 @@ void vmm_api_route(const struct vmm_api_target *t, void *ctx, const char *method
 		reply_error(r, 400, vmm_api_error("%.*s: the API takes no query string", (int)plen, uri));
 		return;
 	}
+	int shown = (int)plen; /* messages name the path as given */
 	/* One trailing slash is the same resource (/v1/machine/). */
 	if (plen > 1 && uri[plen - 1] == '/')
 		plen--;
@@ -150,7 +164,7 @@ void vmm_api_route(const struct vmm_api_target *t, void *ctx, const char *method
 			res = &resources[i];
 	if (!res) {
 		reply_error(r, 404, vmm_api_error("no resource %.*s (GET /v1/machine, GET /v1/stats, PUT "
-						  "/v1/machine/{pause,resume,shutdown,stop})", (int)plen, uri));
+						  "/v1/machine/{pause,resume,shutdown,stop})", shown, uri));
 		return;
 	}
 	if (strcmp(method, res->method) != 0) {

@@ -31,7 +31,8 @@ struct vmm_api {
 	int fd;             /* the listening socket, kept across machines */
 	dev_t dev;          /* the socket file, so that close removes only ours */
 	ino_t ino;
-	struct vmm_machine *m;
+	const struct vmm_api_target *t;
+	void *ctx;
 	struct evhttp *http;
 	struct event *stop_ev; /* a stop whose reply was lost still stops */
 	bool stop_due;
@@ -152,7 +153,7 @@ static void api_stop_now(struct vmm_api *a)
 	if (!a->stop_due)
 		return;
 	a->stop_due = false;
-	vmm_api_machine_target.stop(a->m);
+	a->t->stop(a->ctx);
 }
 
 static void stop_timer(evutil_socket_t fd, short what, void *arg)
@@ -175,7 +176,7 @@ static void api_request(struct evhttp_request *req, void *arg)
 	const char *method = method_name(evhttp_request_get_command(req));
 	struct vmm_api_reply r;
 
-	vmm_api_route(&vmm_api_machine_target, a->m, method, evhttp_request_get_uri(req), body, len, &r);
+	vmm_api_route(a->t, a->ctx, method, evhttp_request_get_uri(req), body, len, &r);
 	vmm_log(VMM_LOG_DEBUG, "api", "%s %s: %d", method, evhttp_request_get_uri(req), r.status);
 
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
@@ -206,13 +207,17 @@ static void api_request(struct evhttp_request *req, void *arg)
 
 int vmm_api_attach(struct vmm_api *a, struct vmm_machine *m)
 {
-	struct event_base *base = vmm_machine_event_base(m);
+	return vmm_api_serve(a, vmm_machine_event_base(m), &vmm_api_machine_target, m);
+}
 
+int vmm_api_serve(struct vmm_api *a, struct event_base *base, const struct vmm_api_target *t, void *ctx)
+{
 	vmm_api_detach(a);
 	/* evhttp closes the socket it is given: it gets a duplicate, the
 	 * listening socket stays for the next machine (on-reset = restart). */
 	int fd = fcntl(a->fd, F_DUPFD_CLOEXEC, 0);
-	a->m = m;
+	a->t = t;
+	a->ctx = ctx;
 	a->http = evhttp_new(base);
 	a->stop_ev = evtimer_new(base, stop_timer, a);
 	if (fd < 0 || !a->http || !a->stop_ev || !evhttp_accept_socket_with_handle(a->http, fd)) {
@@ -244,7 +249,8 @@ void vmm_api_detach(struct vmm_api *a)
 		event_free(a->stop_ev);
 	a->stop_ev = NULL;
 	a->stop_due = false;
-	a->m = NULL;
+	a->t = NULL;
+	a->ctx = NULL;
 }
 
 /* ------------------------------------------------ the machine as target */

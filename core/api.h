@@ -70,6 +70,8 @@ struct json_object *vmm_api_error(const char *fmt, ...) __attribute__((format(pr
 struct vmm_api;
 int vmm_api_listen(const char *path, struct vmm_api **out, char *err, size_t errlen);
 int vmm_api_attach(struct vmm_api *a, struct vmm_machine *m);
+/* The same for any target on any event loop (the unit tests' fakes). */
+int vmm_api_serve(struct vmm_api *a, struct event_base *base, const struct vmm_api_target *t, void *ctx);
 void vmm_api_detach(struct vmm_api *a);
 void vmm_api_close(struct vmm_api *a);
 /* The target ops for a running machine (ctx: the struct vmm_machine). */

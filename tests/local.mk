@@ -235,3 +235,10 @@ TESTS += tests/unit/test_x86_walk
 tests_unit_test_x86_walk_SOURCES = tests/unit/test_x86_walk.c
 tests_unit_test_x86_walk_CFLAGS = $(core_test_cflags)
 tests_unit_test_x86_walk_LDADD = $(core_test_ldadd)
+
+# The control API without a machine: router, server and client (issue 14).
+check_PROGRAMS += tests/unit/test_api
+TESTS += tests/unit/test_api
+tests_unit_test_api_SOURCES = tests/unit/test_api.c
+tests_unit_test_api_CFLAGS = $(core_test_cflags) $(LIBEVENT_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_test_api_LDADD = $(core_test_ldadd) $(LIBEVENT_LIBS) $(JSONC_LIBS)
