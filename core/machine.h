@@ -77,7 +77,8 @@ void vmm_machine_stats_free(struct vmm_machine_stats *st);
 const char *vmm_exit_reason_name(unsigned reason);
 
 /*
- * Pausing a running machine (the control API).  Main thread only.
+ * Pausing a running machine (the control API, from the main loop; any
+ * thread but a vCPU's may call these).
  * vmm_machine_pause() kicks every vCPU out of the hypervisor (its kick op:
  * immediate exit, and the kick signal) and returns once each has parked,
  * so no guest instruction runs until vmm_machine_resume().  Device timers
