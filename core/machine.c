@@ -2266,14 +2266,6 @@ void vmm_machine_print_stats(struct vmm_machine *m, FILE *f)
 
 /* ------------------------------------------------------- pause, resume */
 
-static unsigned running_vcpus(struct vmm_machine *m)
-{
-	unsigned n = 0;
-	for (unsigned i = 0; i < m->nvcpus; i++)
-		n += m->vcpus[i].running;
-	return n;
-}
-
 int vmm_machine_pause(struct vmm_machine *m)
 {
 	if (atomic_load(&m->stopping))
@@ -2286,7 +2278,9 @@ int vmm_machine_pause(struct vmm_machine *m)
 		return -EALREADY;
 	}
 	atomic_store(&m->pause_requested, true);
-	unsigned want = running_vcpus(m);
+	/* Every vCPU: one whose thread is still starting parks as it enters
+	 * its loop (a thread that could not start stops the machine). */
+	unsigned want = m->nvcpus;
 	/* A vCPU in the hypervisor leaves it at the kick; one halted in
 	 * the core's own wait (halt_cond) parks there.  As in join_vcpu(),
 	 * a kick that did not land is repeated every 100 ms. */
@@ -2294,7 +2288,7 @@ int vmm_machine_pause(struct vmm_machine *m)
 		struct timespec until;
 
 		for (unsigned i = 0; i < m->nvcpus; i++)
-			if (m->vcpus[i].running && !m->vcpus[i].parked)
+			if (m->vcpus[i].hv && !m->vcpus[i].parked)
 				kick_vcpu(m, &m->vcpus[i]);
 		pthread_cond_broadcast(&m->halt_cond);
 		clock_gettime(CLOCK_REALTIME, &until);
