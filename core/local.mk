@@ -8,12 +8,12 @@ core_libvmmcore_la_SOURCES = core/props.c core/props.h core/loader.c core/loader
 	core/block.c core/block.h core/net.c core/net.h core/char.c core/char.h core/table.h \
 	core/process.c core/process.h core/file.c core/file.h \
 	core/kernel-payload.c core/kernel-payload.h core/seccomp.c core/seccomp.h \
-	core/privilege.c core/privilege.h
+	core/privilege.c core/privilege.h core/api.h core/api-route.c core/api-server.c core/api-client.c
 core_libvmmcore_la_CFLAGS = $(AM_CFLAGS) $(CONFUSE_CFLAGS) $(LIBEVENT_CFLAGS) $(ZLIB_CFLAGS) $(LZMA_CFLAGS) $(LZ4_CFLAGS) $(ZSTD_CFLAGS) \
-	$(SECCOMP_CFLAGS)
-# VMMCORE_LIBADD: libconfuse, libevent, zlib and libfdt unless vmmctl links their
+	$(SECCOMP_CFLAGS) $(LIBEVENT_EXTRA_CFLAGS) $(JSONC_CFLAGS)
+# VMMCORE_LIBADD: libconfuse, libevent (core, pthreads, extra), zlib and libfdt unless vmmctl links their
 # static archives (configure.ac); the others are always shared.
-core_libvmmcore_la_LIBADD = $(VMMCORE_LIBADD) $(LZMA_LIBS) $(LZ4_LIBS) $(ZSTD_LIBS) $(SECCOMP_LIBS) -ldl
+core_libvmmcore_la_LIBADD = $(VMMCORE_LIBADD) $(LZMA_LIBS) $(LZ4_LIBS) $(ZSTD_LIBS) $(SECCOMP_LIBS) $(JSONC_LIBS) -ldl
 
 bin_PROGRAMS += core/vmmctl
 core_vmmctl_SOURCES = core/vmmctl.c
@@ -22,4 +22,5 @@ core_vmmctl_SOURCES = core/vmmctl.c
 # --disable-static-deps, when libvmmcore.la brings the shared ones): vmmctl
 # starts without loading them.  Other users of libvmmcore.la add
 # $(VMMCORE_USER_LIBS), the shared ones when vmmctl has the archives.
+core_vmmctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 core_vmmctl_LDADD = core/libvmmcore.la $(VMMCTL_STATIC_DEPS)

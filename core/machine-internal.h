@@ -79,6 +79,7 @@ struct vmm_vcpu {
 	atomic_int intr_level;
 	struct vmm_irq_sink *intr_sink;
 	bool window_requested;
+	bool parked; /* paused (vmm_machine_pause()): under the machine's halt_lock */
 	uint64_t exits[VMM_EXIT__COUNT];
 	uint64_t run_ns; /* wall time in the run loop, first vcpu_run() to the last exit */
 };
@@ -133,6 +134,12 @@ struct vmm_machine {
 	bool checking;
 
 	atomic_bool stopping;
+	/* vmm_machine_pause(): the vCPUs park at the top of their loop (or in
+	 * their halt wait) while this is set.  `nparked` counts them, under
+	 * halt_lock; park_cond tells the pausing thread of each one. */
+	atomic_bool pause_requested;
+	unsigned nparked;
+	pthread_cond_t park_cond;
 	int status;
 	atomic_uint_fast64_t guest_errors;
 	pthread_mutex_t halt_lock;

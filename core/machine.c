@@ -1292,11 +1292,17 @@ void vmm_machine_stop(struct vmm_machine *m, int status, const char *why)
 	m->status = status;
 	if (why)
 		vmm_log(VMM_LOG_DEBUG, NULL, "stopping: %s (status %d)", why, status);
+	/* kick_halted() below also wakes the vCPUs parked by a pause. */
 	for (unsigned i = 0; i < m->nvcpus; i++)
 		if (m->vcpus[i].hv)
 			kick_vcpu(m, &m->vcpus[i]);
 	kick_halted(m);
 	event_active(m->stop_ev, EV_TIMEOUT, 0);
+}
+
+void vmm_machine_request_stop(struct vmm_machine *m, int status, const char *why)
+{
+	vmm_machine_stop(m, status, why);
 }
 
 static void host_machine_stop(const struct vmm_host *h, enum vmm_stop_reason reason, int status)
@@ -1872,6 +1878,7 @@ static int machine_build(const struct vmm_machine_config *cfg, struct vmm_plugin
 	pthread_cond_init(&m->halt_cond, NULL);
 	pthread_mutex_init(&m->gate_lock, NULL);
 	pthread_cond_init(&m->gate_cond, NULL);
+	pthread_cond_init(&m->park_cond, NULL);
 	for (unsigned i = 0; i < VMM_MAX_IRQ_LINES; i++) {
 		m->irq[i].gsi = i;
 		m->irq[i].irqfd = m->irq[i].resample_fd = -1;
@@ -2042,6 +2049,21 @@ static void code_bytes_at_rip(struct vmm_machine *m, struct vmm_vcpu *v, char *o
 		o += (size_t)snprintf(out + o, len - o, " %02x", code[i]);
 }
 
+/*
+ * A pause parks the vCPU here, halt_lock held, until a resume or a stop.
+ * The pausing thread counts the parked vCPUs (park_cond).
+ */
+static void park_locked(struct vmm_machine *m, struct vmm_vcpu *v)
+{
+	v->parked = true;
+	m->nparked++;
+	pthread_cond_broadcast(&m->park_cond);
+	while (atomic_load(&m->pause_requested) && !atomic_load(&m->stopping))
+		pthread_cond_wait(&m->halt_cond, &m->halt_lock);
+	m->nparked--;
+	v->parked = false;
+}
+
 /* One exit; returns false when the vCPU must stop. */
 static bool handle_exit(struct vmm_machine *m, struct vmm_vcpu *v, struct vmm_exit *e)
 {
@@ -2081,8 +2103,14 @@ static bool handle_exit(struct vmm_machine *m, struct vmm_vcpu *v, struct vmm_ex
 		 * the machine stops.  A guest that halts with nothing to wake
 		 * it (cli; hlt) stays here until SIGTERM, as hardware would. */
 		pthread_mutex_lock(&m->halt_lock);
-		while (!atomic_load(&m->stopping) && !atomic_load(&v->intr_level))
-			pthread_cond_wait(&m->halt_cond, &m->halt_lock);
+		while (!atomic_load(&m->stopping) && !atomic_load(&v->intr_level)) {
+			/* Paused while halted: parked here, so that a
+			 * resume finds it still halted (no spurious wake). */
+			if (atomic_load(&m->pause_requested))
+				park_locked(m, v);
+			else
+				pthread_cond_wait(&m->halt_cond, &m->halt_lock);
+		}
 		pthread_mutex_unlock(&m->halt_lock);
 		return true;
 	case VMM_EXIT_HYPERCALL:
@@ -2189,6 +2217,12 @@ static void *vcpu_thread(void *arg)
 	uint64_t start = monotonic_ns();
 	bool can_inject = HV_HAS(m, vcpu_irq_window) && HV_HAS(m, vcpu_inject);
 	while (!atomic_load_explicit(&m->stopping, memory_order_relaxed)) {
+		if (atomic_load(&m->pause_requested)) {
+			pthread_mutex_lock(&m->halt_lock);
+			park_locked(m, v);
+			pthread_mutex_unlock(&m->halt_lock);
+			continue;
+		}
 		if (can_inject)
 			deliver_intr(m, v);
 		int rc = VMM_AS(HV_WHO(m), m->hv_ops->vcpu_run(v->hv, &e));
@@ -2394,32 +2428,187 @@ uint64_t vmm_machine_started_ns(const struct vmm_machine *m)
 	return m->started_ns;
 }
 
-void vmm_machine_print_stats(struct vmm_machine *m, FILE *f)
+const char *vmm_exit_reason_name(unsigned reason)
 {
+	return reason < VMM_EXIT__COUNT && exit_names[reason] ? exit_names[reason] : "?";
+}
+
+int vmm_machine_stats_get(struct vmm_machine *m, struct vmm_machine_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->vcpu = calloc(m->nvcpus ? m->nvcpus : 1, sizeof(*st->vcpu));
+	if (!st->vcpu)
+		return -ENOMEM;
+	st->nvcpus = m->nvcpus;
 	for (unsigned i = 0; i < m->nvcpus; i++) {
 		struct vmm_vcpu *v = &m->vcpus[i];
-		uint64_t total = 0;
-		fprintf(f, "vcpu%u exits:", i);
+		struct vmm_vcpu_exit_stats *vs = &st->vcpu[i];
 		for (unsigned r = 0; r < VMM_EXIT__COUNT; r++) {
-			total += v->exits[r];
-			if (v->exits[r])
-				fprintf(f, " %s=%" PRIu64, exit_names[r], v->exits[r]);
+			/* Written by the vCPU's thread alone: a running
+			 * one's count may be one exit behind. */
+			vs->exits[r] = __atomic_load_n(&v->exits[r], __ATOMIC_RELAXED);
+			vs->total += vs->exits[r];
 		}
-		fprintf(f, " total=%" PRIu64 " run_us=%" PRIu64 "\n", total, v->run_ns / 1000);
+		vs->run_us = v->run_ns / 1000;
 	}
 	for (int b = 0; b < VMM_BUS_COUNT; b++) {
 		struct vmm_bus_space *bus = &m->bus[b];
+		struct vmm_bus_stats *bs = &st->bus[b];
+		bs->name = bus->name;
+		bs->regions = atomic_load(&bus->map) ? vmm_bus_count(bus) : 0;
+		bs->unclaimed_reads = (uint64_t)bus->unclaimed_reads;
+		bs->unclaimed_writes = (uint64_t)bus->unclaimed_writes;
+		bs->refused_sizes = (uint64_t)bus->refused;
+		bs->device_errors = (uint64_t)bus->device_errors;
+	}
+	for (unsigned i = 0; i < VMM_MAX_IRQ_LINES; i++)
+		if (m->irq[i].irqfd >= 0 && st->nirqfds < sizeof(st->irqfd_lines) / sizeof(st->irqfd_lines[0]))
+			st->irqfd_lines[st->nirqfds++] = i;
+	st->guest_errors = (uint64_t)m->guest_errors;
+	return 0;
+}
+
+void vmm_machine_stats_free(struct vmm_machine_stats *st)
+{
+	free(st->vcpu);
+	st->vcpu = NULL;
+}
+
+void vmm_machine_print_stats(struct vmm_machine *m, FILE *f)
+{
+	struct vmm_machine_stats st;
+
+	if (vmm_machine_stats_get(m, &st)) {
+		fprintf(f, "stats: out of memory\n");
+		return;
+	}
+	for (unsigned i = 0; i < st.nvcpus; i++) {
+		const struct vmm_vcpu_exit_stats *vs = &st.vcpu[i];
+		fprintf(f, "vcpu%u exits:", i);
+		for (unsigned r = 0; r < VMM_EXIT__COUNT; r++)
+			if (vs->exits[r])
+				fprintf(f, " %s=%" PRIu64, exit_names[r], vs->exits[r]);
+		fprintf(f, " total=%" PRIu64 " run_us=%" PRIu64 "\n", vs->total, vs->run_us);
+	}
+	for (int b = 0; b < VMM_BUS_COUNT; b++) {
+		const struct vmm_bus_stats *bs = &st.bus[b];
 		fprintf(f, "%s bus: regions=%zu unclaimed-reads=%" PRIu64 " unclaimed-writes=%" PRIu64
 			" refused-sizes=%" PRIu64 " device-errors=%" PRIu64 "\n",
-			bus->name, vmm_bus_count(bus), (uint64_t)bus->unclaimed_reads,
-			(uint64_t)bus->unclaimed_writes, (uint64_t)bus->refused, (uint64_t)bus->device_errors);
+			bs->name, bs->regions, bs->unclaimed_reads, bs->unclaimed_writes, bs->refused_sizes,
+			bs->device_errors);
 	}
-	fprintf(f, "irq: %u line(s) by irqfd", m->nirqfds);
-	for (unsigned i = 0, n = 0; i < VMM_MAX_IRQ_LINES; i++)
-		if (m->irq[i].irqfd >= 0)
-			fprintf(f, "%s%u", n++ ? " " : " (", i);
-	fprintf(f, "%s\n", m->nirqfds ? ")" : "");
-	fprintf(f, "guest errors logged by devices: %" PRIu64 "\n", (uint64_t)m->guest_errors);
+	fprintf(f, "irq: %u line(s) by irqfd", st.nirqfds);
+	for (unsigned i = 0; i < st.nirqfds; i++)
+		fprintf(f, "%s%u", i ? " " : " (", st.irqfd_lines[i]);
+	fprintf(f, "%s\n", st.nirqfds ? ")" : "");
+	fprintf(f, "guest errors logged by devices: %" PRIu64 "\n", st.guest_errors);
+	vmm_machine_stats_free(&st);
+}
+
+/* ------------------------------------------------------- pause, resume */
+
+int vmm_machine_pause(struct vmm_machine *m)
+{
+	if (atomic_load(&m->stopping))
+		return -ESHUTDOWN;
+	if (!m->started_ns)
+		return -EAGAIN;
+	pthread_mutex_lock(&m->halt_lock);
+	if (atomic_load(&m->pause_requested)) {
+		pthread_mutex_unlock(&m->halt_lock);
+		return -EALREADY;
+	}
+	atomic_store(&m->pause_requested, true);
+	/* Every vCPU: one whose thread is still starting parks as it enters
+	 * its loop (a thread that could not start stops the machine). */
+	unsigned want = m->nvcpus;
+	/* A vCPU in the hypervisor leaves it at the kick; one halted in
+	 * the core's own wait (halt_cond) parks there.  As in join_vcpu(),
+	 * a kick that did not land is repeated every 100 ms. */
+	for (unsigned tries = 0; m->nparked < want && !atomic_load(&m->stopping) && tries < 50; tries++) {
+		struct timespec until;
+
+		for (unsigned i = 0; i < m->nvcpus; i++)
+			if (m->vcpus[i].hv && !m->vcpus[i].parked)
+				kick_vcpu(m, &m->vcpus[i]);
+		pthread_cond_broadcast(&m->halt_cond);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 100 * 1000 * 1000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		while (m->nparked < want && !atomic_load(&m->stopping) &&
+		       pthread_cond_timedwait(&m->park_cond, &m->halt_lock, &until) != ETIMEDOUT)
+			;
+	}
+	int rc = 0;
+	if (atomic_load(&m->stopping))
+		rc = -ESHUTDOWN;
+	else if (m->nparked < want)
+		rc = -ETIMEDOUT;
+	if (rc) {
+		atomic_store(&m->pause_requested, false);
+		pthread_cond_broadcast(&m->halt_cond);
+	}
+	pthread_mutex_unlock(&m->halt_lock);
+	if (rc == -ETIMEDOUT)
+		vmm_log(VMM_LOG_WARN, NULL, "pause: %u of %u vCPUs parked in 5 s; running on", m->nparked, want);
+	return rc;
+}
+
+int vmm_machine_resume(struct vmm_machine *m)
+{
+	if (atomic_load(&m->stopping))
+		return -ESHUTDOWN;
+	pthread_mutex_lock(&m->halt_lock);
+	if (!atomic_load(&m->pause_requested)) {
+		pthread_mutex_unlock(&m->halt_lock);
+		return -EALREADY;
+	}
+	atomic_store(&m->pause_requested, false);
+	pthread_cond_broadcast(&m->halt_cond);
+	pthread_mutex_unlock(&m->halt_lock);
+	return 0;
+}
+
+enum vmm_machine_state vmm_machine_state(struct vmm_machine *m)
+{
+	if (atomic_load(&m->stopping))
+		return VMM_MACHINE_STOPPING;
+	if (!m->started_ns)
+		return VMM_MACHINE_CREATED;
+	/* vmm_machine_pause() returns only once all are parked. */
+	return atomic_load(&m->pause_requested) ? VMM_MACHINE_PAUSED : VMM_MACHINE_RUNNING;
+}
+
+const char *vmm_machine_state_name(enum vmm_machine_state s)
+{
+	switch (s) {
+	case VMM_MACHINE_CREATED: return "created";
+	case VMM_MACHINE_RUNNING: return "running";
+	case VMM_MACHINE_PAUSED: return "paused";
+	case VMM_MACHINE_STOPPING: return "stopping";
+	}
+	return "?";
+}
+
+bool vmm_machine_vcpu_parked(struct vmm_machine *m, unsigned i)
+{
+	pthread_mutex_lock(&m->halt_lock);
+	bool parked = i < m->nvcpus && m->vcpus[i].parked;
+	pthread_mutex_unlock(&m->halt_lock);
+	return parked;
+}
+
+struct event_base *vmm_machine_event_base(struct vmm_machine *m)
+{
+	return m->base;
+}
+
+const struct vmm_machine_config *vmm_machine_config(struct vmm_machine *m)
+{
+	return m->cfg;
 }
 
 void vmm_machine_destroy(struct vmm_machine *m)
@@ -2490,6 +2679,7 @@ void vmm_machine_destroy(struct vmm_machine *m)
 		event_base_free(m->base);
 	free(m->vcpus);
 	pthread_cond_destroy(&m->halt_cond);
+	pthread_cond_destroy(&m->park_cond);
 	pthread_mutex_destroy(&m->halt_lock);
 	pthread_cond_destroy(&m->gate_cond);
 	pthread_mutex_destroy(&m->gate_lock);

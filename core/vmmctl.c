@@ -21,6 +21,9 @@
 #include "core/process.h"
 #include "core/seccomp.h"
 #include "core/privilege.h"
+#include "core/api.h"
+
+#include <json-c/json.h>
 
 #define EXIT_USAGE VMM_STATUS_ERROR
 
@@ -37,11 +40,19 @@ static void usage(FILE *f)
 	      "      --stats             print per-vCPU exit counters and bus counters at the end\n"
 	      "      --dump-acpi DIR     write the generated ACPI tables to DIR/<signature>.dat\n"
 	      "      --seccomp MODE      on, log or off: the config's seccomp setting, overridden\n"
+	      "      --api SOCKET        serve the control API (HTTP/1.1, JSON) on the unix socket SOCKET\n"
 	      "  check [CONFIG]          build the machine as run would (the VM, devices, firmware\n"
 	      "                          tables, payload: --kernel, --initrd, --format, --cmdline,\n"
 	      "                          --dump-acpi), opening no backend; run nothing\n"
 	      "  plugins                 list plugins: name, kind, version, ABI, path\n"
 	      "  plugins describe NAME   show a plugin's properties with types, defaults and help\n"
+	      "  info SOCKET             a running machine's config, plugins, vCPUs and state (JSON)\n"
+	      "  stats SOCKET            its per-vCPU exit counters and bus counters (JSON)\n"
+	      "  pause SOCKET            stop its vCPUs until resume\n"
+	      "  resume SOCKET           run them again\n"
+	      "  shutdown SOCKET         press its ACPI power button (where it has one)\n"
+	      "  stop SOCKET             end its run: vmmctl run exits with status 10\n"
+	      "                          (SOCKET: the --api socket of a vmmctl run; docs/api.md)\n"
 	      "\n"
 	      "Options:\n"
 	      "  -P, --plugin-path DIR   search DIR for plugins first (repeatable)\n"
@@ -55,7 +66,10 @@ static void usage(FILE *f)
 	      "Exit status of run: 0 on power off, the guest's debug-exit status (odd, 1..127),\n"
 	      "2 on a vmmctl error, 4 when the guest crashed, 6 when it asked for a reset,\n"
 	      "8 when plugin code crashed, 10 when a thread made a system call its seccomp\n"
-	      "filter does not allow (vmm.conf(5): seccomp), 128+N on signal N.\n",
+	      "filter does not allow (vmm.conf(5): seccomp), 12 when stopped through the\n"
+	      "control API, 128+N on signal N.\n"
+	      "Exit status of the client commands: 0 when the machine did it, 1 when it refused\n"
+	      "(its message on stderr), 2 when SOCKET could not be reached.\n",
 	      f);
 }
 
@@ -188,20 +202,29 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		{ "stats", no_argument, NULL, 's' },
 		{ "dump-acpi", required_argument, NULL, 'a' },
 		{ "seccomp", required_argument, NULL, 'S' },
+		{ "api", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *kernel = NULL, *cmdline = NULL, *initrd = NULL, *dump_acpi = NULL, *format = NULL;
 	const char *seccomp = NULL;
 	enum vmm_seccomp_mode seccomp_mode = VMM_SECCOMP_ON;
+	const char *api_path = NULL;
 	bool stats = false;
 	int o;
 
 	optind = 0; /* glibc: 0 re-initialises getopt, with the permute mode of this optstring */
 	/* Options may follow CONFIG (vmmctl run my.conf --kernel k): permute. */
-	while ((o = getopt_long(argc, argv, "k:c:i:f:sa:S:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "k:c:i:f:sa:S:A:h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'S': seccomp = optarg; break;
+		case 'A':
+			if (check) {
+				fprintf(stderr, "vmmctl: check runs nothing: --api is for run\n");
+				return EXIT_USAGE;
+			}
+			api_path = optarg;
+			break;
 		case 'a': dump_acpi = optarg; break;
 		case 'k': kernel = optarg; break;
 		case 'c': cmdline = optarg; break;
@@ -272,6 +295,17 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		vmm_config_free(mc);
 		return status;
 	}
+	/* The API socket first: a path that cannot be served is refused
+	 * before anything is built, and it stays across restarts. */
+	struct vmm_api *api = NULL;
+	if (api_path && vmm_api_listen(api_path, &api, err, sizeof(err))) {
+		vmm_config_free(mc);
+		sig = vmm_startup_end();
+		if (sig)
+			return stopped_in_startup(sig);
+		fprintf(stderr, "vmmctl: %s\n", err);
+		return EXIT_USAGE;
+	}
 	struct vmm_machine *m;
 	unsigned boots = 0;
 	bool dropped = false;
@@ -293,8 +327,13 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		if (sig) {
 			if (!rc)
 				vmm_machine_destroy(m);
+			vmm_api_close(api);
 			vmm_config_free(mc);
 			return stopped_in_startup(sig);
+		}
+		if (!rc && api && vmm_api_attach(api, m)) {
+			vmm_machine_destroy(m);
+			rc = -ENOMEM;
 		}
 		/* Everything that needs root is open: give it up for good,
 		 * before the first vCPU thread (privilege.h). */
@@ -320,6 +359,8 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 			break;
 		}
 		status = vmm_machine_run(m);
+		if (api)
+			vmm_api_detach(api);
 		if (stats) {
 			if (boots == 1 && vmm_machine_started_ns(m))
 				fprintf(stderr, "setup: %.2f ms from vmmctl start to the first vCPU entry\n",
@@ -328,9 +369,57 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		}
 		vmm_machine_destroy(m);
 	} while (status == VMM_STATUS_RESET && mc->restart_on_reset);
+	vmm_api_close(api);
 	/* The stop signals stay blocked: one that comes from here on finds
 	 * vmmctl already on its way out. */
 	vmm_config_free(mc);
+	return status;
+}
+
+/*
+ * The client commands: one request to a vmmctl run's --api socket.  The
+ * reply's JSON goes to stdout; a refusal's message to stderr with status
+ * 1; a socket that cannot be reached is status 2.
+ */
+static const struct api_command {
+	const char *name, *method, *path;
+} api_commands[] = {
+	{ "info", "GET", "/v1/machine" },
+	{ "stats", "GET", "/v1/stats" },
+	{ "pause", "PUT", "/v1/machine/pause" },
+	{ "resume", "PUT", "/v1/machine/resume" },
+	{ "shutdown", "PUT", "/v1/machine/shutdown" },
+	{ "stop", "PUT", "/v1/machine/stop" },
+};
+
+static int cmd_api(const struct api_command *c, int argc, char **argv)
+{
+	char err[512], *reply;
+	int status;
+
+	if (argc != 2 || argv[1][0] == '-') {
+		fprintf(stderr, "vmmctl: usage: vmmctl %s SOCKET (the --api socket of a vmmctl run)\n", c->name);
+		return EXIT_USAGE;
+	}
+	if (vmm_api_request(argv[1], c->method, c->path, NULL, &status, &reply, err, sizeof(err))) {
+		fprintf(stderr, "vmmctl: %s\n", err);
+		return EXIT_USAGE;
+	}
+	struct json_object *o = json_tokener_parse(reply);
+	if (status != 200) {
+		struct json_object *e;
+		const char *msg = o && json_object_object_get_ex(o, "error", &e) ? json_object_get_string(e) : reply;
+		fprintf(stderr, "vmmctl: %s: %s %s: %d: %s\n", argv[1], c->method, c->path, status, msg);
+		status = 1;
+	} else {
+		fputs(o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+								 JSON_C_TO_STRING_NOSLASHESCAPE)
+			: reply, stdout);
+		fputc('\n', stdout);
+		status = 0;
+	}
+	json_object_put(o);
+	free(reply);
 	return status;
 }
 
@@ -401,8 +490,16 @@ int main(int argc, char **argv)
 			status = EXIT_USAGE;
 		}
 	} else {
-		fprintf(stderr, "vmmctl: unknown command '%s' (try vmmctl --help)\n", cmd);
-		status = EXIT_USAGE;
+		const struct api_command *c = NULL;
+		for (size_t i = 0; i < sizeof(api_commands) / sizeof(api_commands[0]); i++)
+			if (strcmp(cmd, api_commands[i].name) == 0)
+				c = &api_commands[i];
+		if (c) {
+			status = cmd_api(c, cargc, cargv);
+		} else {
+			fprintf(stderr, "vmmctl: unknown command '%s' (try vmmctl --help)\n", cmd);
+			status = EXIT_USAGE;
+		}
 	}
 	/* Every instance is gone by now; dlclose() also runs any atexit
 	 * handler a plugin registered (glibc ties them to their object). */

@@ -6,6 +6,9 @@
 #   devices/   each device plugin's README as NAME.md
 #   plugins/   the hypervisor's and the backends' READMEs as NAME.md
 exampledir = $(docdir)/examples
+# The control API's reference (vmmctl run --api), beside the examples.
+apidocdir = $(docdir)
+dist_apidoc_DATA = docs/api.md
 dist_example_DATA = doc/examples/Makefile doc/examples/ticker.c doc/examples/test-ticker.c \
 	doc/examples/guest.c doc/examples/ticker.conf tests/guests/guest.ld tests/guests/pvh-start.S
 

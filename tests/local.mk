@@ -188,8 +188,8 @@ tests_unit_test_boot_LDADD = $(core_test_ldadd) $(ZLIB_LIBS)
 TESTS += tests/sdk/sdk-test.sh
 EXTRA_DIST += tests/sdk/sdk-test.sh tests/sdk/sdk-example.c
 
-TESTS += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh tests/cli/check.sh
-EXTRA_DIST += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh tests/cli/check.sh
+TESTS += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh tests/cli/check.sh tests/cli/api.sh
+EXTRA_DIST += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh tests/cli/check.sh tests/cli/api.sh
 
 # The pty and socket backends, with the user's end played by char-peer.
 check_PROGRAMS += tests/cli/char-peer
@@ -277,3 +277,10 @@ TESTS += tests/unit/test_x86_walk
 tests_unit_test_x86_walk_SOURCES = tests/unit/test_x86_walk.c
 tests_unit_test_x86_walk_CFLAGS = $(core_test_cflags)
 tests_unit_test_x86_walk_LDADD = $(core_test_ldadd)
+
+# The control API without a machine: router, server and client (issue 14).
+check_PROGRAMS += tests/unit/test_api
+TESTS += tests/unit/test_api
+tests_unit_test_api_SOURCES = tests/unit/test_api.c
+tests_unit_test_api_CFLAGS = $(core_test_cflags) $(LIBEVENT_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_test_api_LDADD = $(core_test_ldadd) $(LIBEVENT_LIBS) $(JSONC_LIBS)

@@ -8,12 +8,13 @@ set -eu
 cd "$(dirname "$0")/.."
 
 # liblzma, liblz4, libzstd: vmmctl decompresses a bzImage's payload itself;
+# libjson-c-dev: the control API's JSON (core/api.c);
 # clang and its runtime: the libFuzzer targets; iproute2: the tap tests;
 # device-tree-compiler: dtc checks the device trees core/fdt.c builds;
 # qemu-system-arm: the arm64 test hosts; libseccomp-dev: vmmctl's system call filters;
 # liburing-dev: the block-uring backend (optional: without it only block-file is built).
 PACKAGES="build-essential autoconf automake libtool pkg-config libconfuse-dev libevent-dev
-libfdt-dev libseccomp-dev libcmocka-dev zlib1g-dev liblzma-dev liblz4-dev libzstd-dev qemu-system-x86 valgrind acpica-tools busybox-static cpio xz-utils zstd
+libfdt-dev libjson-c-dev libseccomp-dev libcmocka-dev zlib1g-dev liblzma-dev liblz4-dev libzstd-dev qemu-system-x86 valgrind acpica-tools busybox-static cpio xz-utils zstd
 clang libclang-rt-14-dev iproute2 device-tree-compiler qemu-system-arm liburing-dev"
 
 missing=""

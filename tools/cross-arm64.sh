@@ -19,7 +19,8 @@ SYSROOT=${VMM_ARM64_SYSROOT:-$BUILD/sysroot}
 MA=aarch64-linux-gnu
 
 PACKAGES="gcc-$MA libc6-dev:arm64 libconfuse-dev:arm64 libcmocka-dev:arm64 zlib1g-dev:arm64
-libevent-core-2.1-7:arm64 libevent-pthreads-2.1-7:arm64 libfdt1:arm64 libseccomp-dev:arm64"
+libevent-core-2.1-7:arm64 libevent-pthreads-2.1-7:arm64 libevent-extra-2.1-7:arm64 libfdt1:arm64 libseccomp-dev:arm64
+libjson-c-dev:arm64"
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
 	echo "cross-arm64: adding the arm64 architecture to dpkg"
 	dpkg --add-architecture arm64

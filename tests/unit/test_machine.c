@@ -507,6 +507,123 @@ static void test_stop_rekicks_a_vcpu_that_missed_its_kick(void **state)
 	assert_int_equal(F->cpu[0].intr_exits, 1);
 }
 
+/* ------------------------------------------------------- pause, resume */
+
+/* True once vCPU `index` is parked by a pause (bounded). */
+static bool vcpu_parked_within(unsigned index)
+{
+	for (unsigned i = 0; i < WAIT_S * 1000; i++) {
+		if (vmm_machine_vcpu_parked(F->m, index))
+			return true;
+		struct timespec ms = { 0, 1000 * 1000 };
+		nanosleep(&ms, NULL);
+	}
+	return false;
+}
+
+static void test_pause_parks_every_vcpu_until_resume(void **state)
+{
+	machine_create(2, "irqchip = \"kernel\"", "");
+	machine_start();
+	assert_true(guest_wait_in_run(0));
+	assert_true(guest_wait_in_run(1));
+	assert_int_equal(vmm_machine_state(F->m), VMM_MACHINE_RUNNING);
+	assert_int_equal(vmm_machine_resume(F->m), -EALREADY);
+
+	/* Both vCPUs were in vcpu_run(): the pause kicks them out of it
+	 * and returns only once both are parked. */
+	assert_int_equal(vmm_machine_pause(F->m), 0);
+	assert_int_equal(vmm_machine_state(F->m), VMM_MACHINE_PAUSED);
+	assert_true(vmm_machine_vcpu_parked(F->m, 0));
+	assert_true(vmm_machine_vcpu_parked(F->m, 1));
+	assert_int_equal(F->cpu[0].intr_exits, 1);
+	assert_int_equal(F->cpu[1].intr_exits, 1);
+	assert_int_equal(vmm_machine_pause(F->m), -EALREADY);
+
+	/* An exit handed over while paused is not taken: a parked vCPU
+	 * does not enter vcpu_run(). */
+	const uint8_t v = 0;
+	const struct vmm_exit e = { .reason = VMM_EXIT_IO,
+				    .io = { .port = DEV_PORT, .size = 1, .is_write = 1, .count = 1 } };
+	guest_exit(0, &e, &v, false);
+	assert_true(vmm_machine_vcpu_parked(F->m, 0));
+	pthread_mutex_lock(&F->cpu[0].lock);
+	assert_true(F->cpu[0].has_exit);
+	pthread_mutex_unlock(&F->cpu[0].lock);
+	char *paused = machine_stats();
+	char *again = machine_stats();
+	assert_string_equal(paused, again);
+
+	/* Resumed, the vCPU takes it. */
+	assert_int_equal(vmm_machine_resume(F->m), 0);
+	assert_int_equal(vmm_machine_state(F->m), VMM_MACHINE_RUNNING);
+	assert_int_equal(vmm_machine_resume(F->m), -EALREADY);
+	struct guest_cpu *c = &F->cpu[0];
+	struct timespec until;
+	bool ok = true;
+	deadline_in(&until, WAIT_S);
+	pthread_mutex_lock(&c->lock);
+	while (ok && c->done < c->posted)
+		ok = wait_bounded(&c->cond, &c->lock, &until);
+	pthread_mutex_unlock(&c->lock);
+	assert_true(ok);
+	char *resumed = machine_stats();
+	assert_string_not_equal(paused, resumed);
+	free(paused);
+	free(again);
+	free(resumed);
+	machine_finish();
+}
+
+static void test_stop_ends_a_paused_machine(void **state)
+{
+	machine_create(2, "irqchip = \"kernel\"", "");
+	machine_start();
+	assert_true(guest_wait_in_run(0));
+	assert_true(guest_wait_in_run(1));
+	assert_int_equal(vmm_machine_pause(F->m), 0);
+	vmm_machine_request_stop(F->m, VMM_STATUS_API_STOP, "test");
+	assert_int_equal(machine_join(), VMM_STATUS_API_STOP);
+	assert_int_equal(vmm_machine_state(F->m), VMM_MACHINE_STOPPING);
+	assert_int_equal(vmm_machine_pause(F->m), -ESHUTDOWN);
+	assert_int_equal(vmm_machine_resume(F->m), -ESHUTDOWN);
+}
+
+static void test_pause_parks_a_halted_vcpu_where_it_halts(void **state)
+{
+	machine_create(1, "irqchip = \"emulated\"", "");
+	machine_start();
+	assert_true(guest_wait_in_run(0));
+	/* hlt with no interrupt to come: the vCPU waits in the core. */
+	const struct vmm_exit hlt = { .reason = VMM_EXIT_HALT };
+	guest_exit(0, &hlt, NULL, false);
+	/* Taken (guest_run() signals nothing then: look every ms). */
+	bool taken = false;
+	for (unsigned i = 0; !taken && i < WAIT_S * 1000; i++) {
+		pthread_mutex_lock(&F->cpu[0].lock);
+		taken = !F->cpu[0].has_exit;
+		pthread_mutex_unlock(&F->cpu[0].lock);
+		struct timespec ms = { 0, 1000 * 1000 };
+		nanosleep(&ms, NULL);
+	}
+	assert_true(taken);
+	assert_int_equal(vmm_machine_pause(F->m), 0);
+	assert_true(vmm_machine_vcpu_parked(F->m, 0));
+	/* Not kicked out of a vcpu_run() it was not in. */
+	assert_int_equal(F->cpu[0].intr_exits, 0);
+	assert_int_equal(vmm_machine_resume(F->m), 0);
+	/* Resumed, it is still halted: not back in vcpu_run(). */
+	assert_int_equal(vmm_machine_pause(F->m), 0);
+	assert_true(vcpu_parked_within(0));
+	pthread_mutex_lock(&F->cpu[0].lock);
+	assert_false(F->cpu[0].in_run);
+	assert_int_equal(F->cpu[0].done, 0);
+	pthread_mutex_unlock(&F->cpu[0].lock);
+	assert_int_equal(vmm_machine_resume(F->m), 0);
+	vmm_machine_request_stop(F->m, VMM_STATUS_API_STOP, "test");
+	assert_int_equal(machine_join(), VMM_STATUS_API_STOP);
+}
+
 /* -------------------------------------------------------------- irqfds */
 
 /* The eventfd's counter, read and so reset: 0 when nothing was written. */
@@ -958,6 +1075,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_timer_cancel_while_its_callback_waits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timer_rearm_while_its_callback_waits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_rekicks_a_vcpu_that_missed_its_kick, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pause_parks_every_vcpu_until_resume, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_ends_a_paused_machine, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pause_parks_a_halted_vcpu_where_it_halts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_level_line_goes_through_a_resampling_irqfd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_level_line_without_irqfd_uses_irq_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_edge_line_keeps_irq_line, setup, teardown),

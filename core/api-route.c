@@ -1,0 +1,216 @@
+/* core/api-route.c - the control API's resources: a method, a path and a
+ * body in, an HTTP status and a JSON body out (see api.h, docs/api.md). */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "core/api.h"
+
+struct json_object *vmm_api_error(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	struct json_object *o = json_object_new_object();
+	if (o)
+		json_object_object_add(o, "error", json_object_new_string(msg));
+	return o;
+}
+
+const char *vmm_api_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	}
+	return "Error";
+}
+
+enum api_action { ACT_INFO, ACT_STATS, ACT_PAUSE, ACT_RESUME, ACT_SHUTDOWN, ACT_STOP };
+
+/* Each resource takes one method: GET reads, PUT acts. */
+static const struct api_resource {
+	const char *path;
+	const char *method;
+	enum api_action action;
+} resources[] = {
+	{ "/v1/machine", "GET", ACT_INFO },
+	{ "/v1/stats", "GET", ACT_STATS },
+	{ "/v1/machine/pause", "PUT", ACT_PAUSE },
+	{ "/v1/machine/resume", "PUT", ACT_RESUME },
+	{ "/v1/machine/shutdown", "PUT", ACT_SHUTDOWN },
+	{ "/v1/machine/stop", "PUT", ACT_STOP },
+};
+
+static void reply_error(struct vmm_api_reply *r, int status, struct json_object *body)
+{
+	r->status = status;
+	r->body = body;
+}
+
+/*
+ * A body is optional.  GET takes none; a PUT's, when given, is a JSON
+ * object without members ({}): this version's actions take no
+ * parameters, and a member it does not know is refused rather than
+ * ignored, so a client never believes a setting was applied.
+ */
+static bool body_ok(const struct api_resource *res, const char *body, size_t len, struct vmm_api_reply *r)
+{
+	size_t i = 0;
+	while (i < len && body[i] && strchr(" \t\r\n", body[i]))
+		i++;
+	if (i == len)
+		return true;
+	if (strcmp(res->method, "GET") == 0) {
+		reply_error(r, 400, vmm_api_error("GET %s takes no body (got %zu bytes)", res->path, len));
+		return false;
+	}
+	if (memchr(body, '\0', len)) {
+		reply_error(r, 400, vmm_api_error("the body of PUT %s is not JSON: it contains a NUL byte",
+						  res->path));
+		return false;
+	}
+	struct json_tokener *tok = json_tokener_new();
+	if (!tok) {
+		reply_error(r, 500, vmm_api_error("out of memory"));
+		return false;
+	}
+	/* With its NUL, so that a body that is a bare number ends. */
+	char *text = strndup(body, len);
+	if (!text) {
+		json_tokener_free(tok);
+		reply_error(r, 500, vmm_api_error("out of memory"));
+		return false;
+	}
+	struct json_object *o = json_tokener_parse_ex(tok, text, (int)len + 1);
+	enum json_tokener_error jerr = json_tokener_get_error(tok);
+	size_t end = json_tokener_get_parse_end(tok);
+	bool ok = false;
+
+	if (end > len)
+		end = len;
+	/* `body` has no NUL of its own: look at the copy. */
+	bool trailing = strspn(text + end, " \t\r\n") != len - end;
+	free(text);
+	if (jerr == json_tokener_continue || jerr == json_tokener_error_parse_eof)
+		reply_error(r, 400, vmm_api_error("the body of PUT %s is not JSON: it ends too early", res->path));
+	else if (jerr != json_tokener_success)
+		reply_error(r, 400, vmm_api_error("the body of PUT %s is not JSON: %s at offset %zu", res->path,
+						  json_tokener_error_desc(jerr), end));
+	else if (trailing)
+		reply_error(r, 400, vmm_api_error("the body of PUT %s is not JSON: trailing bytes at offset %zu",
+						  res->path, end));
+	else if (!json_object_is_type(o, json_type_object))
+		reply_error(r, 400, vmm_api_error("the body of PUT %s must be a JSON object, got %s", res->path,
+						  json_type_to_name(json_object_get_type(o))));
+	else if (json_object_object_length(o) > 0) {
+		struct json_object_iterator it = json_object_iter_begin(o);
+		reply_error(r, 400, vmm_api_error("PUT %s: unknown member '%s' (this action takes none)",
+						  res->path, json_object_iter_peek_name(&it)));
+	} else
+		ok = true;
+	json_object_put(o);
+	json_tokener_free(tok);
+	return ok;
+}
+
+/* An action's refusal: its status (409, 500, 503) and message. */
+static void reply_action(const struct vmm_api_target *t, void *ctx, int rc, const char *msg,
+			 struct vmm_api_reply *r)
+{
+	if (rc) {
+		reply_error(r, rc >= 400 && rc <= 599 ? rc : 500, vmm_api_error("%s", msg[0] ? msg : "failed"));
+		return;
+	}
+	r->status = 200;
+	r->body = json_object_new_object();
+	if (r->body)
+		json_object_object_add(r->body, "state", json_object_new_string(t->state(ctx)));
+}
+
+void vmm_api_route(const struct vmm_api_target *t, void *ctx, const char *method, const char *uri,
+		   const char *body, size_t len, struct vmm_api_reply *r)
+{
+	const struct api_resource *res = NULL;
+	char msg[256] = "";
+
+	memset(r, 0, sizeof(*r));
+	size_t plen = strcspn(uri, "?#");
+	if (uri[plen]) {
+		reply_error(r, 400, vmm_api_error("%.*s: the API takes no query string", (int)plen, uri));
+		return;
+	}
+	int shown = (int)plen; /* messages name the path as given */
+	/* One trailing slash is the same resource (/v1/machine/). */
+	if (plen > 1 && uri[plen - 1] == '/')
+		plen--;
+	for (size_t i = 0; i < sizeof(resources) / sizeof(resources[0]); i++)
+		if (strlen(resources[i].path) == plen && strncmp(resources[i].path, uri, plen) == 0)
+			res = &resources[i];
+	if (!res) {
+		reply_error(r, 404, vmm_api_error("no resource %.*s (GET /v1/machine, GET /v1/stats, PUT "
+						  "/v1/machine/{pause,resume,shutdown,stop})", shown, uri));
+		return;
+	}
+	if (strcmp(method, res->method) != 0) {
+		r->allow = res->method;
+		reply_error(r, 405, vmm_api_error("%s %s: method not allowed (%s only)", method, res->path,
+						  res->method));
+		return;
+	}
+	if (!body_ok(res, body, len, r))
+		return;
+
+	int rc;
+	switch (res->action) {
+	case ACT_INFO:
+	case ACT_STATS:
+		r->body = res->action == ACT_INFO ? t->info(ctx) : t->stats(ctx);
+		r->status = r->body ? 200 : 500;
+		if (!r->body)
+			r->body = vmm_api_error("out of memory");
+		return;
+	case ACT_PAUSE:
+		rc = t->pause(ctx, msg, sizeof(msg));
+		break;
+	case ACT_RESUME:
+		rc = t->resume(ctx, msg, sizeof(msg));
+		break;
+	case ACT_SHUTDOWN:
+		rc = t->shutdown(ctx, msg, sizeof(msg));
+		break;
+	case ACT_STOP:
+		if (strcmp(t->state(ctx), "stopping") == 0) {
+			reply_error(r, 409, vmm_api_error("the machine is already stopping"));
+			return;
+		}
+		/* The target stops once this reply is out (the server calls
+		 * stop()): its state is what it will be. */
+		r->status = 200;
+		r->body = json_object_new_object();
+		if (r->body)
+			json_object_object_add(r->body, "state", json_object_new_string("stopping"));
+		r->stop_after = true;
+		return;
+	default:
+		rc = 500;
+		snprintf(msg, sizeof(msg), "unknown action");
+		break;
+	}
+	reply_action(t, ctx, rc, msg, r);
+}
