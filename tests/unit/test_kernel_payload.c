@@ -66,7 +66,7 @@ static void put32(uint8_t *p, uint32_t v)
 }
 
 /* The kernel build's size_append: the decompressed size, 32-bit LE. */
-static size_t size_append(uint8_t *buf, size_t len, uint32_t size)
+static __attribute__((unused)) size_t size_append(uint8_t *buf, size_t len, uint32_t size)
 {
 	put32(buf + len, size);
 	return len + 4;
@@ -173,6 +173,7 @@ static void test_xz(void **state)
 	expect_damage_refused(xz, len, "xz", true);
 	free(xz);
 #else
+	print_message("skipped: this build has no %s (its -dev package was not found)\n", "liblzma");
 	skip();
 #endif
 }
@@ -203,6 +204,7 @@ static void test_lz4_legacy_frames(void **state)
 	expect_refused(lz, len, 64u << 20, -EINVAL, "runs past");
 	free(lz);
 #else
+	print_message("skipped: this build has no %s (its -dev package was not found)\n", "liblz4");
 	skip();
 #endif
 }
@@ -221,6 +223,7 @@ static void test_zstd(void **state)
 	expect_damage_refused(zs, len, "zstd", false);
 	free(zs);
 #else
+	print_message("skipped: this build has no %s (its -dev package was not found)\n", "libzstd");
 	skip();
 #endif
 }
