@@ -27,3 +27,10 @@ bench_net_path_SOURCES = bench/net-path.c bench/virtio-bench-driver.h tests/unit
 bench_net_path_LDADD = tests/harness/libvmm-harness.la
 bench_scripts += bench/virtio-net.sh
 EXTRA_DIST += bench/virtio-net.sh
+
+# The emulated GICv2's userspace cost per interrupt (no KVM needed).
+check_PROGRAMS += bench/gic-path
+bench_gic_path_SOURCES = bench/gic-path.c
+bench_gic_path_LDADD = tests/harness/libvmm-harness.la
+bench_scripts += bench/gic-path.sh
+EXTRA_DIST += bench/gic-path.sh

@@ -121,8 +121,18 @@ static const struct vmm_device_desc *find_console(const struct vmm_machine *m)
 }
 
 /* The interrupt controller someone described (the kvm plugin's in-kernel
- * vGICv3: VMM_DESC_GICV3, res[0] GICD, res[1..] GICR regions), or none:
- * version 0, a machine whose guest polls. */
+ * vGICv3: VMM_DESC_GICV3, res[0] GICD, res[1..] GICR regions; the gic
+ * plugin's emulated GICv2: VMM_DESC_GICV2, res[0] GICD, res[1] GICC), or
+ * none: version 0, a machine whose guest polls. */
+static struct vmm_fdt_gic find_gic(const struct vmm_machine *m, struct vmm_fdt_region *redist,
+				   unsigned room);
+
+void vmm_arm64_find_gic(const struct vmm_machine *m, struct vmm_fdt_region *redist,
+			unsigned room, struct vmm_fdt_gic *out)
+{
+	*out = find_gic(m, redist, room);
+}
+
 static struct vmm_fdt_gic find_gic(const struct vmm_machine *m, struct vmm_fdt_region *redist,
 				   unsigned room)
 {
@@ -130,6 +140,13 @@ static struct vmm_fdt_gic find_gic(const struct vmm_machine *m, struct vmm_fdt_r
 
 	for (size_t i = 0; i < m->ndescs; i++) {
 		const struct vmm_device_desc *d = &m->descs[i];
+		if (d->kind == VMM_DESC_GICV2 && d->nres >= 2) {
+			g.version = 2;
+			g.dist = (struct vmm_fdt_region){ d->res[0].base, d->res[0].len };
+			g.cpu_if = (struct vmm_fdt_region){ d->res[1].base, d->res[1].len };
+			g.nr_irqs = d->gsi_base;
+			break;
+		}
 		if (d->kind != VMM_DESC_GICV3 || d->nres < 2)
 			continue;
 		g.version = 3;

@@ -50,6 +50,15 @@ int vmm_arm64_boot(struct vmm_machine *m);
  * when the hypervisor cannot read them: a crashed arm64 guest's line. */
 void vmm_arm64_log_crash(struct vmm_machine *m, void *vcpu, unsigned index, const char *what);
 
+/* The interrupt controller the devices described, for the device tree:
+ * the kvm plugin's in-kernel vGICv3 (VMM_DESC_GICV3: GICD, GICR regions,
+ * the first `room` of them into `redist`) or the gic plugin's GICv2
+ * (VMM_DESC_GICV2: GICD, GICC); version 0 when none did. */
+struct vmm_fdt_gic;
+struct vmm_fdt_region;
+void vmm_arm64_find_gic(const struct vmm_machine *m, struct vmm_fdt_region *redist,
+			unsigned room, struct vmm_fdt_gic *out);
+
 /* True for an arm64 machine (see above); the hypervisor is loaded. */
 bool vmm_machine_is_arm64(const struct vmm_machine *m);
 

@@ -196,7 +196,7 @@ static void check_irq_lines(struct vmm_machine *m)
 			vmm_log(VMM_LOG_WARN, m->irq[i].user,
 				"IRQ line %u reaches no interrupt controller (irqchip = %s): its "
 				"interrupts are lost", i, m->irq_mode == VMM_IRQ_SPLIT ? "split"
-				: vmm_machine_is_arm64(m) ? "none" : "emulated");
+				: vmm_machine_is_arm64(m) && !m->nsinks ? "none" : "emulated");
 	}
 }
 
@@ -475,6 +475,48 @@ static int host_msi_route(const struct vmm_host *h, uint32_t pin, bool valid, ui
 	if (m->irq_mode != VMM_IRQ_SPLIT || !HV_HAS(m, msi_route))
 		return -ENOTSUP;
 	return m->hv_ops->msi_route(m->vm, pin, valid, addr, data);
+}
+
+static unsigned host_vcpu_count(const struct vmm_host *h)
+{
+	return inst_of(h)->m->nvcpus;
+}
+
+/* ABI 1.8: an interrupt controller plugin's output to a vCPU's IRQ or FIQ
+ * input, held by the hypervisor (arm64's KVM_IRQ_LINE of the CPU type). */
+static int host_cpu_irq_line(const struct vmm_host *h, unsigned vcpu, enum vmm_cpu_pin pin,
+			     int level)
+{
+	struct vmm_instance *in = inst_of(h);
+	struct vmm_machine *m = in->m;
+
+	if (vcpu >= m->nvcpus || (pin != VMM_CPU_IRQ && pin != VMM_CPU_FIQ))
+		return -EINVAL;
+	if (m->irq_mode != VMM_IRQ_EMULATED || !HV_HAS(m, vcpu_irq_set))
+		return -ENOTSUP;
+	return VMM_AS(HV_WHO(m), m->hv_ops->vcpu_irq_set(m->vm, vcpu, pin, !!level));
+}
+
+/* ABI 1.8, called by the hypervisor backend on a vCPU thread: a line
+ * private to a vCPU (a PPI) goes to every controller that takes them. */
+static int host_private_irq_set(const struct vmm_host *h, unsigned vcpu, uint32_t line, int level)
+{
+	struct vmm_machine *m = inst_of(h)->m;
+	int rc = -ENODEV;
+
+	if (vcpu >= m->nvcpus)
+		return -EINVAL;
+	for (unsigned i = 0; i < m->nsinks; i++) {
+		struct vmm_irq_sink *k = &m->sinks[i];
+
+		if (!VMM_TABLE_HAS(k->ops->size, k->ops, struct vmm_irq_controller_ops, set_private))
+			continue;
+		const struct vmm_who *who_prev = instance_lock(k->in);
+		k->ops->set_private(k->opaque, vcpu, line, !!level);
+		instance_unlock(k->in, who_prev);
+		rc = 0;
+	}
+	return rc;
 }
 
 static int host_hv_accel(const struct vmm_host *h, enum vmm_accel what)
@@ -1204,7 +1246,7 @@ static int host_describe(const struct vmm_host *h, const struct vmm_device_desc 
 	struct vmm_machine *m = in->m;
 
 	if (!d || d->size < offsetof(struct vmm_device_desc, nres) + sizeof(d->nres) ||
-	    d->kind > VMM_DESC_GICV3 || d->nres > VMM_MAX_DESC_RES || (d->nres && !d->res) ||
+	    d->kind > VMM_DESC_GICV2 || d->nres > VMM_MAX_DESC_RES || (d->nres && !d->res) ||
 	    (d->acpi_hid && strlen(d->acpi_hid) != 7 && strlen(d->acpi_hid) != 8)) {
 		vmm_log(VMM_LOG_ERROR, in->name, "describe: bad description (kind, _HID of 7 or 8 "
 			"characters, at most %d resources)", VMM_MAX_DESC_RES);
@@ -1370,6 +1412,9 @@ static const struct vmm_host host_template = {
 	.char_connected = host_char_connected,
 	.char_is_connected = host_char_is_connected,
 	.msi_route = host_msi_route,
+	.vcpu_count = host_vcpu_count,
+	.cpu_irq_line = host_cpu_irq_line,
+	.private_irq_set = host_private_irq_set,
 };
 
 static struct vmm_instance *instance_new(struct vmm_machine *m, const struct vmm_cfg_instance *ci,

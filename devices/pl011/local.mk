@@ -4,6 +4,7 @@ pkgplugin_LTLIBRARIES += devices/pl011/pl011.la
 devices_pl011_pl011_la_SOURCES = devices/pl011/pl011.c devices/pl011/pl011.h \
 	devices/pl011/pl011-plugin.c
 devices_pl011_pl011_la_CFLAGS = $(plugin_cflags)
+devices_pl011_pl011_la_LIBADD = devices/model-glue/libmodel-glue.la
 devices_pl011_pl011_la_LDFLAGS = $(plugin_ldflags)
 EXTRA_DIST += devices/pl011/README.md
 

@@ -10,69 +10,23 @@
 #include <stdlib.h>
 
 #include <vmm/vmm.h>
+#include "devices/model-glue/model-glue.h"
 #include "pl011.h"
 
 struct pl011_dev {
 	struct pl011 uart;
-	const struct vmm_host *h;
-	struct vmm_irq_line *irq;
-	struct vmm_char *chr;
-	struct vmm_timer *timer;
+	struct model_glue g;	/* h, irq, chr, timer: the model's host side */
 	uint64_t base;
 	bool mapped;
 };
 
-static void pl011_dev_set_irq(void *opaque, int level)
-{
-	struct pl011_dev *d = opaque;
-
-	d->h->irq_set(d->h, d->irq, level);
-}
-
-static void pl011_dev_transmit(void *opaque, uint8_t byte)
-{
-	struct pl011_dev *d = opaque;
-
-	/* A backend that has gone away loses the byte, like a cable pulled
-	 * out; the guest cannot tell and must not stall. */
-	d->h->char_write(d->h, d->chr, &byte, 1);
-}
-
-static void pl011_dev_rx_ready(void *opaque)
-{
-	struct pl011_dev *d = opaque;
-
-	d->h->char_input_ready(d->h, d->chr);
-}
-
-static uint64_t pl011_dev_now(void *opaque)
-{
-	struct pl011_dev *d = opaque;
-
-	return d->h->clock_ns(d->h);
-}
-
-static void pl011_dev_timer_arm(void *opaque, uint64_t deadline_ns)
-{
-	struct pl011_dev *d = opaque;
-
-	d->h->timer_arm(d->h, d->timer, deadline_ns);
-}
-
-static void pl011_dev_timer_cancel(void *opaque)
-{
-	struct pl011_dev *d = opaque;
-
-	d->h->timer_cancel(d->h, d->timer);
-}
-
 static const struct pl011_ops pl011_dev_model_ops = {
-	.set_irq = pl011_dev_set_irq,
-	.transmit = pl011_dev_transmit,
-	.rx_ready = pl011_dev_rx_ready,
-	.now_ns = pl011_dev_now,
-	.timer_arm = pl011_dev_timer_arm,
-	.timer_cancel = pl011_dev_timer_cancel,
+	.set_irq = model_glue_set_irq,
+	.transmit = model_glue_transmit,
+	.rx_ready = model_glue_rx_ready,
+	.now_ns = model_glue_now_ns,
+	.timer_arm = model_glue_timer_arm,
+	.timer_cancel = model_glue_timer_cancel,
 };
 
 static void pl011_dev_timeout(void *opaque)
@@ -107,7 +61,7 @@ static int pl011_dev_write(void *opaque, unsigned vcpu, uint64_t offset, unsigne
 	struct pl011_dev *d = opaque;
 
 	if ((offset & 3) || !pl011_write(&d->uart, (unsigned)offset, (uint32_t)value))
-		d->h->log(d->h, VMM_LOG_GUEST_ERROR, "write of 0x%llx to offset 0x%03llx ignored",
+		d->g.h->log(d->g.h, VMM_LOG_GUEST_ERROR, "write of 0x%llx to offset 0x%03llx ignored",
 			  (unsigned long long)value, (unsigned long long)offset);
 	return 0;
 }
@@ -144,9 +98,9 @@ static void pl011_dev_destroy(void *state)
 	struct pl011_dev *d = state;
 
 	if (d->mapped)
-		d->h->bus_unmap(d->h, VMM_BUS_MMIO, d->base);
-	if (d->timer)
-		d->h->timer_free(d->h, d->timer);
+		d->g.h->bus_unmap(d->g.h, VMM_BUS_MMIO, d->base);
+	if (d->g.timer)
+		d->g.h->timer_free(d->g.h, d->g.timer);
 	free(d);
 }
 
@@ -172,24 +126,24 @@ static int pl011_dev_create(const struct vmm_host *h, void **state)
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	d->h = h;
+	d->g.h = h;
 	d->base = (uint64_t)base;
 
-	d->irq = h->irq_line(h, (uint32_t)irq);
-	if (!d->irq) {
+	d->g.irq = h->irq_line(h, (uint32_t)irq);
+	if (!d->g.irq) {
 		h->log(h, VMM_LOG_ERROR, "cannot get IRQ line %lld", (long long)irq);
 		rc = -ENODEV;
 		goto out_destroy;
 	}
-	d->timer = h->timer_new(h, pl011_dev_timeout, d);
-	if (!d->timer) {
+	d->g.timer = h->timer_new(h, pl011_dev_timeout, d);
+	if (!d->g.timer) {
 		rc = -ENOMEM;
 		goto out_destroy;
 	}
 	/* The model's reset drives the line and the timer: both exist now. */
-	pl011_init(&d->uart, &pl011_dev_model_ops, d, (uint64_t)clock, enabled);
-	d->chr = h->char_open(h, "chardev", &pl011_dev_char_client, d);
-	if (!d->chr) {
+	pl011_init(&d->uart, &pl011_dev_model_ops, &d->g, (uint64_t)clock, enabled);
+	d->g.chr = h->char_open(h, "chardev", &pl011_dev_char_client, d);
+	if (!d->g.chr) {
 		h->log(h, VMM_LOG_ERROR, "cannot open character backend '%s'",
 		       h->prop_str(h, "chardev") ? h->prop_str(h, "chardev") : "");
 		rc = -ENODEV;

@@ -4,6 +4,7 @@ pkgplugin_LTLIBRARIES += devices/pl031/pl031.la
 devices_pl031_pl031_la_SOURCES = devices/pl031/pl031.c devices/pl031/pl031.h \
 	devices/pl031/pl031-plugin.c
 devices_pl031_pl031_la_CFLAGS = $(plugin_cflags)
+devices_pl031_pl031_la_LIBADD = devices/model-glue/libmodel-glue.la
 devices_pl031_pl031_la_LDFLAGS = $(plugin_ldflags)
 EXTRA_DIST += devices/pl031/README.md
 

@@ -13,50 +13,21 @@
 #include <time.h>
 
 #include <vmm/vmm.h>
+#include "devices/model-glue/model-glue.h"
 #include "pl031.h"
 
 struct pl031_dev {
 	struct pl031 rtc;
-	const struct vmm_host *h;
-	struct vmm_irq_line *irq;
-	struct vmm_timer *timer;
+	struct model_glue g;	/* h, irq, chr, timer: the model's host side */
 	uint64_t base;
 	bool mapped;
 };
 
-static void pl031_dev_set_irq(void *opaque, int level)
-{
-	struct pl031_dev *d = opaque;
-
-	d->h->irq_set(d->h, d->irq, level);
-}
-
-static uint64_t pl031_dev_now(void *opaque)
-{
-	struct pl031_dev *d = opaque;
-
-	return d->h->clock_ns(d->h);
-}
-
-static void pl031_dev_timer_arm(void *opaque, uint64_t deadline_ns)
-{
-	struct pl031_dev *d = opaque;
-
-	d->h->timer_arm(d->h, d->timer, deadline_ns);
-}
-
-static void pl031_dev_timer_cancel(void *opaque)
-{
-	struct pl031_dev *d = opaque;
-
-	d->h->timer_cancel(d->h, d->timer);
-}
-
 static const struct pl031_ops pl031_dev_model_ops = {
-	.set_irq = pl031_dev_set_irq,
-	.now_ns = pl031_dev_now,
-	.timer_arm = pl031_dev_timer_arm,
-	.timer_cancel = pl031_dev_timer_cancel,
+	.set_irq = model_glue_set_irq,
+	.now_ns = model_glue_now_ns,
+	.timer_arm = model_glue_timer_arm,
+	.timer_cancel = model_glue_timer_cancel,
 };
 
 static void pl031_dev_timer(void *opaque)
@@ -81,7 +52,7 @@ static int pl031_dev_write(void *opaque, unsigned vcpu, uint64_t offset, unsigne
 	struct pl031_dev *d = opaque;
 
 	if (!pl031_write(&d->rtc, (unsigned)offset, (uint32_t)value))
-		d->h->log(d->h, VMM_LOG_GUEST_ERROR, "write of 0x%llx to offset 0x%03llx ignored",
+		d->g.h->log(d->g.h, VMM_LOG_GUEST_ERROR, "write of 0x%llx to offset 0x%03llx ignored",
 			  (unsigned long long)value, (unsigned long long)offset);
 	return 0;
 }
@@ -135,9 +106,9 @@ static void pl031_dev_destroy(void *state)
 	struct pl031_dev *d = state;
 
 	if (d->mapped)
-		d->h->bus_unmap(d->h, VMM_BUS_MMIO, d->base);
-	if (d->timer)
-		d->h->timer_free(d->h, d->timer);
+		d->g.h->bus_unmap(d->g.h, VMM_BUS_MMIO, d->base);
+	if (d->g.timer)
+		d->g.h->timer_free(d->g.h, d->g.timer);
 	free(d);
 }
 
@@ -163,21 +134,21 @@ static int pl031_dev_create(const struct vmm_host *h, void **state)
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	d->h = h;
+	d->g.h = h;
 	d->base = (uint64_t)base;
 
-	d->irq = h->irq_line(h, (uint32_t)irq);
-	if (!d->irq) {
+	d->g.irq = h->irq_line(h, (uint32_t)irq);
+	if (!d->g.irq) {
 		h->log(h, VMM_LOG_ERROR, "cannot get IRQ line %lld", (long long)irq);
 		rc = -ENODEV;
 		goto out_destroy;
 	}
-	d->timer = h->timer_new(h, pl031_dev_timer, d);
-	if (!d->timer) {
+	d->g.timer = h->timer_new(h, pl031_dev_timer, d);
+	if (!d->g.timer) {
 		rc = -ENOMEM;
 		goto out_destroy;
 	}
-	pl031_init(&d->rtc, &pl031_dev_model_ops, d, secs, phase_ns);
+	pl031_init(&d->rtc, &pl031_dev_model_ops, &d->g, secs, phase_ns);
 
 	rc = h->bus_map(h, VMM_BUS_MMIO, d->base, PL031_MMIO_SIZE, &pl031_dev_region_ops, d);
 	if (rc) {

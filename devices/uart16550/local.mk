@@ -4,6 +4,7 @@ pkgplugin_LTLIBRARIES += devices/uart16550/uart16550.la
 devices_uart16550_uart16550_la_SOURCES = devices/uart16550/uart16550.c \
 	devices/uart16550/uart16550.h devices/uart16550/uart16550-plugin.c
 devices_uart16550_uart16550_la_CFLAGS = $(plugin_cflags)
+devices_uart16550_uart16550_la_LIBADD = devices/model-glue/libmodel-glue.la
 devices_uart16550_uart16550_la_LDFLAGS = $(plugin_ldflags)
 EXTRA_DIST += devices/uart16550/README.md
 

@@ -9,69 +9,23 @@
 #include <stdlib.h>
 
 #include <vmm/vmm.h>
+#include "devices/model-glue/model-glue.h"
 #include "uart16550.h"
 
 struct uart16550_dev {
 	struct uart16550 uart;
-	const struct vmm_host *h;
-	struct vmm_irq_line *irq;
-	struct vmm_char *chr;
-	struct vmm_timer *timer;
+	struct model_glue g;	/* h, irq, chr, timer: the model's host side */
 	uint64_t base;
 	bool mapped;
 };
 
-static void uart_dev_set_irq(void *opaque, int level)
-{
-	struct uart16550_dev *d = opaque;
-
-	d->h->irq_set(d->h, d->irq, level);
-}
-
-static void uart_dev_transmit(void *opaque, uint8_t byte)
-{
-	struct uart16550_dev *d = opaque;
-
-	/* A backend that has gone away loses the byte, like a cable pulled
-	 * out of a real port; the guest cannot tell and must not stall. */
-	d->h->char_write(d->h, d->chr, &byte, 1);
-}
-
-static void uart_dev_rx_ready(void *opaque)
-{
-	struct uart16550_dev *d = opaque;
-
-	d->h->char_input_ready(d->h, d->chr);
-}
-
-static uint64_t uart_dev_now(void *opaque)
-{
-	struct uart16550_dev *d = opaque;
-
-	return d->h->clock_ns(d->h);
-}
-
-static void uart_dev_timer_arm(void *opaque, uint64_t deadline_ns)
-{
-	struct uart16550_dev *d = opaque;
-
-	d->h->timer_arm(d->h, d->timer, deadline_ns);
-}
-
-static void uart_dev_timer_cancel(void *opaque)
-{
-	struct uart16550_dev *d = opaque;
-
-	d->h->timer_cancel(d->h, d->timer);
-}
-
 static const struct uart16550_ops uart_dev_model_ops = {
-	.set_irq = uart_dev_set_irq,
-	.transmit = uart_dev_transmit,
-	.rx_ready = uart_dev_rx_ready,
-	.now_ns = uart_dev_now,
-	.timer_arm = uart_dev_timer_arm,
-	.timer_cancel = uart_dev_timer_cancel,
+	.set_irq = model_glue_set_irq,
+	.transmit = model_glue_transmit,
+	.rx_ready = model_glue_rx_ready,
+	.now_ns = model_glue_now_ns,
+	.timer_arm = model_glue_timer_arm,
+	.timer_cancel = model_glue_timer_cancel,
 };
 
 static void uart_dev_timeout(void *opaque)
@@ -129,9 +83,9 @@ static void uart_dev_destroy(void *state)
 	struct uart16550_dev *d = state;
 
 	if (d->mapped)
-		d->h->bus_unmap(d->h, VMM_BUS_PIO, d->base);
-	if (d->timer)
-		d->h->timer_free(d->h, d->timer);
+		d->g.h->bus_unmap(d->g.h, VMM_BUS_PIO, d->base);
+	if (d->g.timer)
+		d->g.h->timer_free(d->g.h, d->g.timer);
 	free(d);
 }
 
@@ -148,23 +102,23 @@ static int uart_dev_create(const struct vmm_host *h, void **state)
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	d->h = h;
+	d->g.h = h;
 	d->base = (uint64_t)base;
-	uart16550_init(&d->uart, &uart_dev_model_ops, d);
+	uart16550_init(&d->uart, &uart_dev_model_ops, &d->g);
 
-	d->irq = h->irq_line(h, (uint32_t)irq);
-	if (!d->irq) {
+	d->g.irq = h->irq_line(h, (uint32_t)irq);
+	if (!d->g.irq) {
 		h->log(h, VMM_LOG_ERROR, "cannot get IRQ line %lld", (long long)irq);
 		rc = -ENODEV;
 		goto out_destroy;
 	}
-	d->timer = h->timer_new(h, uart_dev_timeout, d);
-	if (!d->timer) {
+	d->g.timer = h->timer_new(h, uart_dev_timeout, d);
+	if (!d->g.timer) {
 		rc = -ENOMEM;
 		goto out_destroy;
 	}
-	d->chr = h->char_open(h, "chardev", &uart_dev_char_client, d);
-	if (!d->chr) {
+	d->g.chr = h->char_open(h, "chardev", &uart_dev_char_client, d);
+	if (!d->g.chr) {
 		h->log(h, VMM_LOG_ERROR, "cannot open character backend '%s'",
 		       h->prop_str(h, "chardev") ? h->prop_str(h, "chardev") : "");
 		rc = -ENODEV;

@@ -8,10 +8,14 @@
  * Interrupts: `irqchip = "kernel"` creates KVM's in-kernel GICv3 (a
  * vGICv3: KVM_CREATE_DEVICE) at QEMU virt's addresses and describes it to
  * the core (VMM_DESC_GICV3) for the device tree; lines are SPIs through
- * KVM_IRQ_LINE.  `irqchip = "none"`: no interrupt controller, a guest that
- * polls its devices runs, interrupt lines reach nothing (the core warns);
- * the architected timer then needs no GIC either: with no in-kernel
- * irqchip KVM reports its level in kvm_run instead.
+ * KVM_IRQ_LINE.  `irqchip = "emulated"`: no interrupt controller in KVM;
+ * the gic plugin's GICv2 takes the lines and drives each vCPU's IRQ and
+ * FIQ inputs (vcpu_irq_set: KVM_IRQ_LINE of the CPU type), and the
+ * architected timers' output levels, which KVM then reports in kvm_run
+ * (KVM_CAP_ARM_USER_IRQ), go to it as PPIs after every run
+ * (kvm_arch_after_run).  `irqchip = "none"`: no interrupt controller, a
+ * guest that polls its devices runs, interrupt lines reach nothing (the
+ * core warns), and the timers' levels are not passed on.
  */
 #include "config.h"
 
@@ -36,6 +40,9 @@ _Static_assert(VMM_REG_ARM64_PC == CORE_ID(regs.pc), "VMM_REG_ARM64_PC");
 _Static_assert(VMM_REG_ARM64_PSTATE == CORE_ID(regs.pstate), "VMM_REG_ARM64_PSTATE");
 _Static_assert(VMM_REG_ARM64_MPIDR_EL1 == ARM64_SYS_REG(3, 0, 0, 0, 5), "VMM_REG_ARM64_MPIDR_EL1");
 _Static_assert(VMM_REG_SIZE(VMM_REG_ARM64_PC) == 8, "VMM_REG_SIZE");
+/* vcpu_irq_set's pins (host.h) are KVM_IRQ_LINE's irq_id for the CPU type. */
+_Static_assert(VMM_CPU_IRQ == KVM_ARM_IRQ_CPU_IRQ && VMM_CPU_FIQ == KVM_ARM_IRQ_CPU_FIQ,
+	       "enum vmm_cpu_pin");
 
 /* The vGICv3's frames (QEMU virt's layout): the distributor's 64 KiB, then
  * from GICR_BASE each vCPU's redistributor, two 64 KiB frames (RD_base and
@@ -55,17 +62,19 @@ struct kvm_arch_vm {
 	struct kvm_vcpu_init target;
 	bool have_target;
 	bool nisv;		/* KVM_CAP_ARM_NISV_TO_USER enabled */
+	bool user_gic;		/* irqchip = "emulated": a GIC in a plugin */
 };
 
-static const char *const irqchip_choices[] = { "kernel", "none", NULL };
+static const char *const irqchip_choices[] = { "kernel", "emulated", "none", NULL };
 
 static const struct vmm_prop_desc kvm_props[] = {
 	{ .name = "device", .type = VMM_PROP_STRING, .def_str = "/dev/kvm",
 	  .help = "KVM device node" },
 	{ .name = "irqchip", .type = VMM_PROP_ENUM, .def_str = "kernel",
 	  .choices = irqchip_choices,
-	  .help = "kernel: KVM's in-kernel GICv3 at 0x08000000; none: no interrupt controller "
-		  "(a guest that polls)" },
+	  .help = "kernel: KVM's in-kernel GICv3 at 0x08000000; emulated: a GICv2 in the gic "
+		  "plugin (list it as a device), fed the timers' levels; none: no interrupt "
+		  "controller (a guest that polls)" },
 	{ .name = "irqfd", .type = VMM_PROP_BOOL, .def_int = 1,
 	  .help = "with irqchip = kernel: level-triggered device lines (SPIs) through resampling "
 		  "irqfds instead of KVM_IRQ_LINE" },
@@ -88,12 +97,23 @@ int kvm_arch_vm_init(struct kvm_vm *vm, uint32_t nr_vcpus)
 				   "fit below 0x%llx", nr_vcpus, (unsigned long long)GICR_END);
 			return -EINVAL;
 		}
+	} else if (strcmp(irqchip, "emulated") == 0) {
+		/* The core's "everything in plugins" mode, with a GIC plugin
+		 * that drives the vCPUs' inputs (ABI 1.8). */
+		vm->mode = VMM_IRQ_EMULATED;
+		vm->arch->user_gic = true;
+		if (!VMM_HOST_HAS(vm->h, private_irq_set)) {
+			vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: irqchip = \"emulated\" needs a core "
+				   "of ABI 1.8 (private_irq_set), for the timers' interrupts");
+			return -ENOTSUP;
+		}
 	} else if (strcmp(irqchip, "none") == 0) {
 		/* Nothing in KVM: the core's "everything in plugins" mode, and
 		 * with no plugin controller either, lines reach nothing. */
 		vm->mode = VMM_IRQ_EMULATED;
 	} else {
-		vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: irqchip '%s' is not kernel or none", irqchip);
+		vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: irqchip '%s' is not kernel, emulated or none",
+			   irqchip);
 		return -EINVAL;
 	}
 	return 0;
@@ -124,6 +144,15 @@ int kvm_arch_check_caps(struct kvm_vm *vm)
 	if (vm->mode == VMM_IRQ_KERNEL && !kvm_check_ext(vm, KVM_CAP_DEVICE_CTRL)) {
 		vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: host lacks KVM_CAP_DEVICE_CTRL, needed by "
 			   "irqchip = \"kernel\" (the vGICv3; try irqchip = \"none\")");
+		missing++;
+	}
+	/* KVM API, 8.10 KVM_CAP_ARM_USER_IRQ: with no in-kernel GIC, KVM
+	 * reports the timers' output levels in kvm_run->s.regs.device_irq_level
+	 * and exits when they change; without it the guest's timer interrupts
+	 * would never reach the emulated GIC. */
+	if (vm->arch->user_gic && !kvm_check_ext(vm, KVM_CAP_ARM_USER_IRQ)) {
+		vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: host lacks KVM_CAP_ARM_USER_IRQ, needed by "
+			   "irqchip = \"emulated\" (the timers' levels for the GIC plugin)");
 		missing++;
 	}
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
@@ -227,6 +256,7 @@ int kvm_arch_vm_setup(struct kvm_vm *vm)
 		return -err;
 	}
 	vm->arch->have_target = true;
+	vm->after_run = vm->arch->user_gic;
 	return vm->mode == VMM_IRQ_KERNEL ? create_vgic(vm) : 0;
 }
 
@@ -317,6 +347,82 @@ int kvm_arch_irqfd_gsi(struct kvm_vm *vm, uint32_t line, uint32_t *gsi)
 	return 0;
 }
 
+/*
+ * The architected timers' PPIs as KVM wires them by default (KVM API,
+ * KVM_ARM_VCPU_TIMER_CTRL: the virtual timer on INTID 27, the physical on
+ * 30), which is what the device tree's timer node names (core/fdt.c).
+ * The PMU's level (KVM_ARM_DEV_PMU) is not passed on: no vCPU is given a
+ * PMU (KVM_ARM_VCPU_PMU_V3).
+ */
+#define PPI_VTIMER 27u
+#define PPI_PTIMER 30u
+
+static const struct {
+	uint64_t bit;
+	uint32_t intid;
+} timer_lines[] = {
+	{ KVM_ARM_DEV_EL1_VTIMER, PPI_VTIMER },
+	{ KVM_ARM_DEV_EL1_PTIMER, PPI_PTIMER },
+};
+
+/*
+ * irqchip = "emulated" (KVM API, 8.10 KVM_CAP_ARM_USER_IRQ): after every
+ * run KVM has written the timers' output levels to device_irq_level;
+ * before entering the guest it compares them with what it last wrote and
+ * exits (KVM_RUN fails with EINTR) when they changed, so a level change
+ * is seen here before the guest runs again.  Each changed bit goes to the
+ * GIC plugin as the vCPU's PPI (private_irq_set), before the core sees
+ * the exit: a guest's GICC_EOIR write after it reprogrammed the timer
+ * meets the lowered level, and the interrupt is not signalled again.
+ * While the level is high KVM keeps the host's timer interrupt masked, so
+ * the guest is not stormed; it samples the timer again at each exit.
+ */
+void kvm_arch_after_run(struct kvm_vcpu *vcpu)
+{
+	const struct vmm_host *h = vcpu->vm->h;
+	uint64_t now = vcpu->run->s.regs.device_irq_level;
+	uint64_t changed = now ^ vcpu->reported_levels;
+
+	if (__builtin_expect(!changed, 1))
+		return;
+	vcpu->reported_levels = now;
+	for (size_t i = 0; i < sizeof(timer_lines) / sizeof(timer_lines[0]); i++)
+		if (changed & timer_lines[i].bit)
+			h->private_irq_set(h, vcpu->index, timer_lines[i].intid,
+					   (now & timer_lines[i].bit) != 0);
+}
+
+/*
+ * ABI 1.8: the emulated GIC's output to a vCPU's IRQ or FIQ input (KVM
+ * API, 4.25 KVM_IRQ_LINE on arm64: irq_type 0 = KVM_ARM_IRQ_TYPE_CPU, the
+ * vCPU index in bits 23:16 (and 31:28 above 255), irq_id 0 IRQ, 1 FIQ).
+ * KVM holds the level and wakes the vCPU from WFI itself.
+ */
+static int kvm_vcpu_irq_set(void *opaque, uint32_t vcpu, uint32_t pin, int level)
+{
+	struct kvm_vm *vm = opaque;
+	struct kvm_irq_level irq = { .level = level ? 1 : 0 };
+
+	if (vm->irqchip || !vm->arch->user_gic)
+		return -ENOTSUP;
+	if (vcpu >= vm->nr_vcpus || (pin != VMM_CPU_IRQ && pin != VMM_CPU_FIQ))
+		return -EINVAL;
+	irq.irq = (uint32_t)KVM_ARM_IRQ_TYPE_CPU << KVM_ARM_IRQ_TYPE_SHIFT |
+		  (vcpu & KVM_ARM_IRQ_VCPU_MASK) << KVM_ARM_IRQ_VCPU_SHIFT |
+#ifdef KVM_ARM_IRQ_VCPU2_SHIFT
+		  ((vcpu >> 8) & KVM_ARM_IRQ_VCPU2_MASK) << KVM_ARM_IRQ_VCPU2_SHIFT |
+#endif
+		  (pin == VMM_CPU_IRQ ? KVM_ARM_IRQ_CPU_IRQ : KVM_ARM_IRQ_CPU_FIQ);
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0) {
+		int err = errno;
+
+		vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: KVM_IRQ_LINE vCPU %u %s level %d: %s", vcpu,
+			   pin == VMM_CPU_IRQ ? "IRQ" : "FIQ", level, strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
 static const struct vmm_hv_ops kvm_ops = {
 	.size = sizeof(struct vmm_hv_ops),
 	.vm_create = kvm_vm_create,
@@ -333,6 +439,7 @@ static const struct vmm_hv_ops kvm_ops = {
 	.irqfd = kvm_irqfd,
 	.vcpu_reg_get = kvm_vcpu_reg_get,
 	.vcpu_reg_set = kvm_vcpu_reg_set,
+	.vcpu_irq_set = kvm_vcpu_irq_set,
 };
 
 static const struct vmm_plugin kvm_plugin = {

@@ -33,6 +33,10 @@ struct kvm_vm {
 	bool irqfd;		/* resampling irqfds offered (see kvm_irqfd) */
 	bool one_reg;		/* KVM_CAP_ONE_REG */
 	uint32_t nr_vcpus;
+	/* kvm_arch_after_run() after every KVM_RUN: the architecture half
+	 * reports per-vCPU lines from kvm_run (arm64 with a userspace GIC:
+	 * the timers' levels).  False costs nothing on the run path. */
+	bool after_run;
 	struct kvm_arch_vm *arch; /* the architecture half's own state */
 };
 
@@ -45,6 +49,9 @@ struct kvm_vcpu {
 	uint32_t pending;
 	const struct vmm_exit *pending_exit; /* where the core writes that result */
 	struct vmm_vcpu_stats stats;
+	/* The architecture half's: the per-vCPU line levels last reported to
+	 * the core (arm64: kvm_run's device_irq_level bits). */
+	uint64_t reported_levels;
 };
 
 /* --- hooks the architecture half implements --- */
@@ -73,6 +80,8 @@ int kvm_arch_run_error(struct kvm_vcpu *vcpu, int err, struct vmm_exit *exit);
 int kvm_arch_irq_encode(struct kvm_vm *vm, uint32_t line, uint32_t *irq);
 /* KVM_IRQFD's gsi (a routing entry's number) for the core's line. */
 int kvm_arch_irqfd_gsi(struct kvm_vm *vm, uint32_t line, uint32_t *gsi);
+/* After each KVM_RUN (returned or failed), when vm->after_run is set. */
+void kvm_arch_after_run(struct kvm_vcpu *vcpu);
 
 /* --- common helpers --- */
 int kvm_check_ext(struct kvm_vm *vm, long cap);

@@ -878,6 +878,12 @@ int kvm_arch_run_error(struct kvm_vcpu *vcpu, int err, struct vmm_exit *exit)
 }
 
 /* The GSI numbering of the in-kernel PIC and IOAPIC: the line itself. */
+/* Nothing to report after a run on x86 (vm->after_run stays false). */
+void kvm_arch_after_run(struct kvm_vcpu *vcpu)
+{
+	(void)vcpu;
+}
+
 int kvm_arch_irq_encode(struct kvm_vm *vm, uint32_t line, uint32_t *irq)
 {
 	*irq = line;

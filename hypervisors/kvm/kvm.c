@@ -450,8 +450,13 @@ int kvm_vcpu_run(void *opaque, struct vmm_exit *exit)
 		complete_exit(vcpu, exit);
 	vcpu->stats.runs++;
 
-	if (__builtin_expect(ioctl(vcpu->fd, KVM_RUN, 0) < 0, 0)) {
-		int err = errno;
+	int ran = ioctl(vcpu->fd, KVM_RUN, 0);
+	int run_errno = errno;
+
+	if (vcpu->vm->after_run)
+		kvm_arch_after_run(vcpu);
+	if (__builtin_expect(ran < 0, 0)) {
+		int err = run_errno;
 
 		if (err == EINTR) {
 			/* Kicked: by immediate_exit (KVM still completed the

@@ -378,6 +378,44 @@ int vmm_harness_cpu_ack(struct vmm_harness *h, unsigned vcpu);
  */
 void vmm_harness_eoi(struct vmm_harness *h, uint32_t vector);
 
+/* ---- arm64 interrupt controllers (ABI 1.8 services) ---- */
+
+/**
+ * vmm_harness_set_vcpus() - the vCPU count h->vcpu_count() reports
+ * (default 1, at most 8).  Set it before creating devices.
+ *
+ * Return: 0, or -EINVAL.
+ */
+int vmm_harness_set_vcpus(struct vmm_harness *h, unsigned count);
+
+/**
+ * vmm_harness_set_vcpu() - the vCPU the following bus accesses come from
+ * (default 0): what a region's read and write ops see as `vcpu`, as for a
+ * banked register.
+ *
+ * Return: 0, or -EINVAL past the vCPU count.
+ */
+int vmm_harness_set_vcpu(struct vmm_harness *h, unsigned vcpu);
+
+/**
+ * vmm_harness_cpu_line() - the level a controller gave @vcpu's IRQ or FIQ
+ * input with h->cpu_irq_line() (offered in VMM_IRQ_EMULATED mode only).
+ */
+int vmm_harness_cpu_line(struct vmm_harness *h, unsigned vcpu, enum vmm_cpu_pin pin);
+
+/** vmm_harness_cpu_line_calls() - cpu_irq_line() calls so far. */
+unsigned vmm_harness_cpu_line_calls(struct vmm_harness *h);
+
+/**
+ * vmm_harness_private_drive() - line @line private to @vcpu (a PPI) is now
+ * @level, as a hypervisor reports it with h->private_irq_set(): every
+ * controller whose ops have set_private hears of it.
+ *
+ * Return: 0, -ENODEV when no controller takes private lines, -EINVAL past
+ * the vCPU count.
+ */
+int vmm_harness_private_drive(struct vmm_harness *h, unsigned vcpu, uint32_t line, int level);
+
 /**
  * vmm_harness_msi_count() - MSIs sent since the last vmm_harness_msi_clear()
  * (at most 256 are kept).

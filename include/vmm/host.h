@@ -26,6 +26,11 @@
  * ABI 1.5 adds msi_route: an IOAPIC tells the hypervisor what its
  * level-triggered pins send, so that their EOIs come back.
  * ABI 1.7 adds VMM_DESC_GICV3: a GICv3 described for arm64 device trees.
+ * ABI 1.8 adds an arm64 interrupt controller in a plugin: vcpu_count,
+ * cpu_irq_line (its outputs to the vCPUs' IRQ and FIQ inputs),
+ * private_irq_set and vmm_irq_controller_ops.set_private (per-vCPU lines
+ * such as the architected timers' PPIs, reported by the hypervisor), and
+ * VMM_DESC_GICV2.
  */
 #ifndef VMM_HOST_H
 #define VMM_HOST_H
@@ -132,6 +137,20 @@ struct vmm_irq_controller_ops {
 	/* A local APIC signalled end-of-interrupt for `vector` (level-
 	 * triggered interrupts; the IOAPIC's remote IRR).  May be NULL. */
 	void (*eoi)(void *opaque, uint32_t vector);
+	/* ABI 1.8, may be NULL: line `line`, private to vCPU `vcpu`, changed
+	 * to `level` (private_irq_set: on arm64 a PPI, INTID 16-31, such as
+	 * an architected timer's output that the hypervisor reports).  Called
+	 * under this instance's lock; a controller that has it receives every
+	 * private line of every vCPU, whatever lines it registered. */
+	void (*set_private)(void *opaque, unsigned vcpu, uint32_t line, int level);
+};
+
+/* A vCPU's interrupt inputs (ABI 1.8, arm64: ARM ARM, the IRQ and FIQ
+ * exceptions), driven by an interrupt controller plugin through
+ * cpu_irq_line(). */
+enum vmm_cpu_pin {
+	VMM_CPU_IRQ = 0,
+	VMM_CPU_FIQ = 1,
 };
 
 /* How a device appears in the firmware tables (ACPI DSDT/MADT/FADT, later an
@@ -152,6 +171,11 @@ enum vmm_desc_kind {
 			       * (GICD), res[1..] its redistributor regions (GICR), all
 			       * VMM_RES_MMIO; gsi_base the INTIDs it implements (32 *
 			       * (GICD_TYPER.ITLinesNumber + 1)), 0 for all up to 1019 */
+	VMM_DESC_GICV2 = 7,   /* ABI 1.8, arm64: a GICv2 for the device tree, e.g. the
+			       * gic plugin's: res[0] its distributor (GICD, 4 KiB),
+			       * res[1] its CPU interface (GICC, 8 KiB), both
+			       * VMM_RES_MMIO; gsi_base the INTIDs it implements, as
+			       * for VMM_DESC_GICV3 */
 };
 
 enum vmm_res_type {
@@ -519,6 +543,33 @@ struct vmm_host {
 	 * irqchip mode, or a hypervisor that reports every EOI). */
 	int (*msi_route)(const struct vmm_host *h, uint32_t pin, bool valid, uint64_t addr,
 			 uint32_t data);
+
+	/* --- interrupt controllers, arm64 (ABI 1.8: check h->size) --- */
+	/* The machine's vCPU count (the config's `vcpus`); vCPUs are
+	 * numbered 0 to count - 1 in bus accesses and below. */
+	unsigned (*vcpu_count)(const struct vmm_host *h);
+	/* Device side, an interrupt controller in a plugin (VMM_IRQ_EMULATED
+	 * on arm64, e.g. the gic plugin): its output to vCPU `vcpu`'s IRQ or
+	 * FIQ input is now `level`.  The hypervisor holds the level: the vCPU
+	 * takes the exception whenever the input is high and the guest has
+	 * it unmasked (PSTATE.I or F), as often as it unmasks, until the
+	 * controller lowers it; there is no acknowledge cycle (contrast
+	 * cpu_intr_set), the guest acknowledges by its own register access.
+	 * Call it on changes only, from any device callback.  -ENOTSUP when
+	 * the hypervisor has no such input or owns the interrupt controller
+	 * (another irqchip mode), -EINVAL for a vCPU or pin that does not
+	 * exist. */
+	int (*cpu_irq_line)(const struct vmm_host *h, unsigned vcpu, enum vmm_cpu_pin pin,
+			    int level);
+	/* Hypervisor side: line `line`, private to vCPU `vcpu` (on arm64 a
+	 * PPI, INTID 16-31), is now `level`: KVM reports its architected
+	 * timers' outputs this way when the GIC is in a plugin.  The core
+	 * calls set_private of every interrupt controller that has it, under
+	 * that controller's instance lock; call it from the vCPU's thread
+	 * (inside vcpu_run, before returning the exit that reported it), not
+	 * holding a lock a device's callbacks may take.  0, or -ENODEV when
+	 * no controller takes private lines (the level is dropped). */
+	int (*private_irq_set)(const struct vmm_host *h, unsigned vcpu, uint32_t line, int level);
 };
 
 /* True when the host table `h` has service `field` (appended after ABI 1.0)

@@ -272,6 +272,18 @@ struct vmm_hv_ops {
 	 * core sets an arm64 vCPU's entry state (PC, X0-X3, PSTATE). */
 	int (*vcpu_reg_get)(void *vcpu, uint64_t id, void *val);
 	int (*vcpu_reg_set)(void *vcpu, uint64_t id, const void *val);
+
+	/* --- ABI 1.8: check size --- */
+	/* Drive vCPU `vcpu`'s interrupt input `pin` (enum vmm_cpu_pin, host.h)
+	 * to `level` and hold it there: the level an interrupt controller in
+	 * a plugin gives (KVM: KVM_IRQ_LINE with KVM_ARM_IRQ_TYPE_CPU).  Any
+	 * thread; a vCPU in a run or waiting for an interrupt (WFI) sees it
+	 * without the core's help.  -ENOTSUP when the VM has an in-kernel
+	 * interrupt controller or the architecture no such input.
+	 * A backend that offers it and can report lines private to a vCPU
+	 * (arm64's timer outputs with a userspace GIC) calls the host's
+	 * private_irq_set() from vcpu_run, before returning the exit. */
+	int (*vcpu_irq_set)(void *vm, uint32_t vcpu, uint32_t pin, int level);
 };
 
 #ifdef __cplusplus

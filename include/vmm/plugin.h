@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define VMM_ABI_MAJOR 1
-#define VMM_ABI_MINOR 7 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
+#define VMM_ABI_MINOR 8 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
 			 * 1.2: block and net backends, write notifications
 			 * (ioeventfd);
 			 * 1.3: net link changes; irqfd for level-triggered
@@ -40,7 +40,14 @@ extern "C" {
 			 * KVM's ONE_REG ids), arm64 vCPU start state and
 			 * GIC INTIDs as interrupt lines (hypervisor.h); a
 			 * GICv3 described for device trees
-			 * (VMM_DESC_GICV3, host.h) */
+			 * (VMM_DESC_GICV3, host.h);
+			 * 1.8: an interrupt controller in a plugin on
+			 * arm64: a vCPU's IRQ/FIQ inputs held as levels
+			 * (cpu_irq_line, hypervisor vcpu_irq_set), lines
+			 * private to a vCPU reported by the hypervisor
+			 * (private_irq_set, set_private: the timers'
+			 * PPIs), the vCPU count, a GICv2 described for
+			 * device trees (VMM_DESC_GICV2) */
 
 /* Name of the symbol the loader looks up with dlsym(). */
 #define VMM_PLUGIN_ENTRY_SYMBOL "vmm_plugin_entry"

@@ -379,6 +379,22 @@ stacks() {
 		done
 	done
 }
+# L1's KVM trace events (kvm_exit with its RIP, injected exceptions and
+# interrupts, MSR and APIC events) in a small ring, shown for a run that
+# ends with vmmctl's crash status (4: a triple fault, whose registers an
+# AMD host has already reset by the time vmmctl sees the exit)
+tr=/sys/kernel/tracing
+[ -d $tr/events ] || mount -t tracefs tracefs $tr 2>/dev/null
+if [ -d $tr/events/kvm ]; then
+	echo 512 >$tr/buffer_size_kb
+	echo 1 >$tr/events/kvm/enable
+	echo 0 >$tr/events/kvm/kvm_entry/enable 2>/dev/null
+	echo 0 >$tr/events/kvm/kvm_fpu/enable 2>/dev/null
+	echo 0 >$tr/events/kvm/kvm_userspace_exit/enable 2>/dev/null
+	echo "E2E-TRACE kvm events on"
+else
+	echo "E2E-TRACE none (no $tr/events/kvm)"
+fi
 cd /e2e
 while IFS='|' read -r name tmo wait input killat onwait args; do
 	[ -n "$name" ] || continue
@@ -394,6 +410,7 @@ while IFS='|' read -r name tmo wait input killat onwait args; do
 		feeder=$!
 	fi
 	[ -f "/e2e/cmd/$cmd.before" ] && sh "/e2e/cmd/$cmd.before" </dev/null 2>&1
+	[ -w $tr/trace ] && : >$tr/trace
 	s=$(cs)
 	if [ -n "$feeder" ]; then
 		eval "exec /e2e/bin/vmmctl $args" </tmp/in >/tmp/out 2>/tmp/err &
@@ -433,6 +450,7 @@ while IFS='|' read -r name tmo wait input killat onwait args; do
 	e=$(cs)
 	cat /tmp/out
 	sed 's/^/E2E-STDERR /' /tmp/err
+	[ "$st" = 4 ] && [ -r $tr/trace ] && grep -v '^#' $tr/trace | tail -n 150 | sed 's/^/E2E-KVMTRACE /'
 	[ -f "/e2e/cmd/$cmd.after" ] && sh "/e2e/cmd/$cmd.after" </dev/null 2>&1
 	d=$((e - s))
 	echo "E2E-END $name status=$st time=$((d / 100)).$(printf %02d $((d % 100)))"
@@ -685,7 +703,11 @@ e2e_fail() {
 	E2E_FAILED=$((E2E_FAILED + 1))
 	echo "FAIL: $1"
 	echo "--- last 30 lines of $2 ---"
-	tail -n 30 "$3"
+	grep -v '^E2E-KVMTRACE ' "$3" | tail -n 30
+	if grep -q '^E2E-KVMTRACE ' "$3"; then
+		echo "--- L1's KVM trace events before the crash ---"
+		grep '^E2E-KVMTRACE ' "$3"
+	fi
 	echo "---"
 }
 

@@ -25,6 +25,10 @@
 #     synced and verified from L1 afterwards, a read-only disk refused,
 #     hwrng, hvc0 and a named port, TCP over the tap, the link going down
 #     and up), and `poweroff -f` (PSCI SYSTEM_OFF) ends it with status 0.
+#   - the same kernel on arm64-virt-emulated.conf (irqchip = "emulated": the
+#     gic plugin's GICv2, the timers' levels from KVM as PPIs) on 2 vCPUs:
+#     the same checks, and its arch_timer interrupt count and IPIs rise in
+#     /proc/interrupts.  E2E_ARM64_EMULATED=0 leaves this part out.
 # Skips (77) without qemu-system-aarch64 (package qemu-system-arm), without
 # the cross compiler, or when Debian's arm64 kernel can be neither fetched
 # nor found in the cache; E2E_KEEP=1 keeps the work directory.
@@ -101,7 +105,10 @@ for g in hello reset nisv gic; do
 	cp "$A64/tests/guests-arm64/$g.img" "$E2E_RD/e2e/guests/" ||
 		{ echo "FAIL: the aarch64 build has no tests/guests-arm64/$g.img"; exit 1; }
 done
-cp "$VMM_SRCDIR/machines/arm64-minimal.conf" "$VMM_SRCDIR/machines/arm64-virt.conf" "$E2E_RD/e2e/"
+cp "$VMM_SRCDIR/machines/arm64-minimal.conf" "$VMM_SRCDIR/machines/arm64-virt.conf" \
+	"$VMM_SRCDIR/machines/arm64-virt-emulated.conf" "$E2E_RD/e2e/"
+E2E_ARM64_EMULATED=${E2E_ARM64_EMULATED:-1}
+echo "$E2E_ARM64_EMULATED" >"$E2E_RD/e2e/emulated"
 # A stock Linux L2: L1's own kernel with mk-l2-initramfs.sh's /init (the
 # one x86's nested.sh boots): one that resets at the end, and one with the
 # kernel's virtio modules that checks the virtio devices and powers off.
@@ -129,6 +136,26 @@ CONF
 grep -q '^vcpus = 2$' "$E2E_RD/e2e/l2-virtio.conf" && grep -q '"/tmp/disk.img"' "$E2E_RD/e2e/l2-virtio.conf" &&
 	grep -q '^	port1 = "vportsock"$' "$E2E_RD/e2e/l2-virtio.conf" ||
 	{ echo "FAIL: could not edit arm64-virt.conf"; exit 1; }
+# For the GIC in userspace (arm64-virt-emulated.conf): a busybox /init that
+# also counts the timer's interrupts and the IPIs, and powers off.
+L2_RD=$E2E_TMP/l2-root
+mkdir -p "$L2_RD/bin" "$L2_RD/proc" "$L2_RD/sys" "$L2_RD/dev"
+cp "$E2E_BUSYBOX" "$L2_RD/bin/busybox"
+cat >"$L2_RD/init" <<'L2EOF'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc; mount -t sysfs sys /sys
+echo "L2-INIT uptime=$(cut -d' ' -f1 /proc/uptime) cpus=$(grep -c ^processor /proc/cpuinfo)"
+t0=$(cut -d' ' -f1 /proc/uptime); sleep 1; t1=$(cut -d' ' -f1 /proc/uptime)
+echo "L2-TIMER $t0 -> $t1"
+echo "L2-RTC $(cat /sys/class/rtc/rtc0/date 2>/dev/null) $(cat /sys/class/rtc/rtc0/time 2>/dev/null)"
+echo "L2-TIMER-IRQS $(awk '/arch_timer/ { n = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i; s += n } END { print s + 0 }' /proc/interrupts)"
+echo "L2-IPIS $(awk '$1 ~ /^IPI[0-9]+:$/ { for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i } END { print s + 0 }' /proc/interrupts)"
+echo "L2-DONE"
+poweroff -f
+L2EOF
+chmod +x "$L2_RD/init"
+(cd "$L2_RD" && find . | cpio -o -H newc --quiet | gzip -1) >"$E2E_RD/e2e/l2-initrd.gz"
 cp "$L1_KERNEL" "$E2E_RD/e2e/Image"
 
 cat >"$E2E_RD/init" <<'EOF'
@@ -147,7 +174,7 @@ dd if=/dev/zero of=/tmp/disk.img bs=1M count=8 2>/dev/null; dd if=/dev/zero of=/
 export VMM_PLUGIN_PATH=/e2e/build/build-plugins VMM_BUILDDIR=/e2e/build VMM_SRCDIR=/e2e/build TMPDIR=/tmp
 /e2e/vmmctl plugins >/tmp/plugins 2>&1; echo "A64-PLUGINS rc=$? n=$(grep -c '\.so' /tmp/plugins)"
 sed 's/^/A64-OUT /' /tmp/plugins | head -n 40
-for c in minimal virt; do
+for c in minimal virt virt-emulated; do
 	/e2e/vmmctl check /e2e/arm64-$c.conf >/tmp/check 2>&1; echo "A64-CHECK $c rc=$? $(tail -n 1 /tmp/check)"   # the ok line is the last; notes come before it
 done
 for g in hello reset nisv gic; do
@@ -208,6 +235,20 @@ w=$(yes L2-NET-PATTERN | head -c 262144 | md5sum); g=$(md5sum </tmp/from-guest.b
 grep -q L2-HVC-HELLO /tmp/hvc.out && echo "A64-LINUX-OUT virtio: L1-HVC-OK"
 grep -q L2-VPORT-HELLO /tmp/vport.out && echo "A64-LINUX-OUT virtio: L1-VPORT-OK"
 killall nc char-peer 2>/dev/null
+# The same kernel with the GIC in userspace (the gic plugin) on 2 vCPUs.
+if [ "$(cat /e2e/emulated)" = 1 ]; then
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	timeout 300 /e2e/vmmctl run /e2e/arm64-virt-emulated.conf --kernel /e2e/Image \
+		--initrd /e2e/l2-initrd.gz --cmdline "console=ttyAMA0 quiet panic=-1" \
+		</dev/null >/tmp/l2.out 2>/tmp/l2.err
+	rc=$?
+	echo "A64-LINUX-EMU rc=$rc secs=$(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { print b - a }')"
+	grep -a '^L2-' /tmp/l2.out | sed "s/^/A64-LINUX-EMU-OUT: /"
+	if [ "$rc" != 0 ] || ! grep -q '^L2-DONE' /tmp/l2.out; then
+		tail -n 30 /tmp/l2.out | sed "s/^/A64-LINUX-EMU-LOG: /"
+		sed "s/^/A64-LINUX-EMU-ERR: /" /tmp/l2.err | head -n 10
+	fi
+fi
 cd /tmp
 for t in /e2e/tests/test_*; do
 	n=$(basename "$t")
@@ -250,7 +291,7 @@ grep '^A64-TEST .* rc=[1-9]' "$LOG" | while read -r _ name _; do echo "FAIL: $na
 nbad=$(grep -c '^A64-TEST .* rc=[1-9]' "$LOG")
 [ "$nbad" = 0 ] || failed=$((failed + nbad))
 grep -q '^A64-ALL-DONE' "$LOG" || bad "no A64-ALL-DONE marker"
-for c in minimal virt; do
+for c in minimal virt virt-emulated; do
 	grep -q "^A64-CHECK $c rc=0 .*: ok: kvm, " "$LOG" || bad "vmmctl check arm64-$c.conf: $(grep "^A64-CHECK $c" "$LOG")"
 done
 # The guests: status and the line each must print.
@@ -311,6 +352,20 @@ linux_ok virtio 0 2 "L2-BLK-SYNCED" "L2-BLK-OK" "L2-RO-OK" "L2-RNG-OK" "L2-NET-T
 # the pl031 and the five virtio devices.
 grep -q "^A64-LINUX-STATS virtio: irq: 7 line(s) by irqfd (33 34 48 49 50 51 52)" "$LOG" ||
 	bad "Linux virtio: not every line by irqfd: $(grep "^A64-LINUX-STATS virtio: irq" "$LOG")"
+# The GIC in userspace: the same kernel on 2 vCPUs, its timer interrupts
+# through the gic plugin (their count rises), IPIs between the vCPUs.
+if [ "$E2E_ARM64_EMULATED" = 1 ]; then
+	grep -q "^A64-LINUX-EMU rc=0 " "$LOG" || bad "Linux with irqchip = emulated: $(grep "^A64-LINUX-EMU " "$LOG"), expected status 0"
+	grep -q "^A64-LINUX-EMU-OUT: L2-INIT .* cpus=2$" "$LOG" || bad "Linux with irqchip = emulated did not reach /init with 2 CPUs"
+	awk '$1 == "A64-LINUX-EMU-OUT:" && $2 == "L2-TIMER" && $5 - $3 >= 0.9 { ok = 1 } END { exit !ok }' "$LOG" ||
+		bad "Linux with irqchip = emulated: its timer did not advance across a 1 s sleep"
+	awk '$1 == "A64-LINUX-EMU-OUT:" && $2 == "L2-TIMER-IRQS" && $3 > 0 { ok = 1 } END { exit !ok }' "$LOG" ||
+		bad "Linux with irqchip = emulated: no arch_timer interrupts in /proc/interrupts"
+	awk '$1 == "A64-LINUX-EMU-OUT:" && $2 == "L2-IPIS" && $3 > 0 { ok = 1 } END { exit !ok }' "$LOG" ||
+		bad "Linux with irqchip = emulated: no IPIs in /proc/interrupts"
+	grep -q "^A64-LINUX-EMU-OUT: L2-RTC [2-9][0-9][0-9][0-9]-" "$LOG" || bad "Linux with irqchip = emulated: no date from the pl031"
+	grep -q "^A64-LINUX-EMU-OUT: L2-DONE" "$LOG" || bad "Linux with irqchip = emulated did not finish its /init"
+fi
 if [ "$failed" -gt 0 ]; then
 	echo "--- last 40 lines of L1's console ---"
 	tail -n 40 "$LOG"
@@ -326,6 +381,8 @@ for n in reset virtio; do
 		"timer $(grep "^A64-LINUX-OUT $n: L2-TIMER-IRQ" "$LOG" | cut -d' ' -f4-6), $(grep "^A64-LINUX-OUT $n: L2-RTC " "$LOG" | cut -d' ' -f4-5)"
 done
 echo "ok: virtio on arm64: disk written, synced and read back in L1, read-only disk refused, hwrng, hvc0 and a named port, TCP both ways over the tap, link down and up; every line by irqfd"
+[ "$E2E_ARM64_EMULATED" = 1 ] &&
+	echo "ok: the same kernel with the GIC in userspace: $(grep '^A64-LINUX-EMU rc' "$LOG" | cut -d' ' -f2-3) $(grep '^A64-LINUX-EMU-OUT: L2-\(INIT\|TIMER-IRQS\|IPIS\)' "$LOG" | cut -d' ' -f2- | tr '\n' ' ')"
 echo "ok: vmmctl (aarch64) lists $(grep '^A64-PLUGINS' "$LOG" | sed 's/.*n=//') plugins in L1"
 echo "ok: $ran cmocka programs, $cases test cases, all passed on arm64"
 echo "e2e-arm64: cross build $(e2e_secs $T_CROSS) s, L1 $(e2e_secs $T_L1) s, whole test $(e2e_secs $(($(e2e_now_ms) - T_START))) s"

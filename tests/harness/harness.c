@@ -180,6 +180,11 @@ struct vmm_harness {
 	enum vmm_irq_mode irq_mode;
 	int cpu_intr[HARNESS_MAX_VCPUS];
 	struct vmm_harness_dev *cpu_intr_owner[HARNESS_MAX_VCPUS];
+	/* ABI 1.8: the vCPU count devices are told, the vCPU the next bus
+	 * accesses come from, and the IRQ/FIQ levels given by cpu_irq_line. */
+	unsigned nvcpus, vcpu;
+	int cpu_line[HARNESS_MAX_VCPUS][2];
+	unsigned cpu_line_calls;
 	struct { uint64_t addr; uint32_t data; bool routed; } msis[HARNESS_MAX_MSIS];
 	size_t nmsis;
 	/* msi_route (ABI 1.5): what each IOAPIC pin said it sends. */
@@ -509,6 +514,48 @@ static int host_msi_send(const struct vmm_host *host, uint64_t addr, uint32_t da
 		h->nmsis++;
 	}
 	return 0;
+}
+
+static unsigned host_vcpu_count(const struct vmm_host *host)
+{
+	return dev_of(host)->h->nvcpus;
+}
+
+/* As KVM/arm64 without an in-kernel GIC: the inputs are held levels. */
+static int host_cpu_irq_line(const struct vmm_host *host, unsigned vcpu, enum vmm_cpu_pin pin,
+			     int level)
+{
+	struct vmm_harness *h = dev_of(host)->h;
+
+	if (vcpu >= h->nvcpus || (pin != VMM_CPU_IRQ && pin != VMM_CPU_FIQ))
+		return -EINVAL;
+	if (h->irq_mode != VMM_IRQ_EMULATED)
+		return -ENOTSUP;
+	h->cpu_line[vcpu][pin] = !!level;
+	h->cpu_line_calls++;
+	return 0;
+}
+
+static int private_drive(struct vmm_harness *h, unsigned vcpu, uint32_t line, int level)
+{
+	int rc = -ENODEV;
+
+	if (vcpu >= h->nvcpus)
+		return -EINVAL;
+	for (struct irq_sink *k = h->sinks; k; k = k->next)
+		if (VMM_TABLE_HAS(k->ops->size, k->ops, struct vmm_irq_controller_ops, set_private)) {
+			enter(h);
+			k->ops->set_private(k->opaque, vcpu, line, !!level);
+			leave(h);
+			rc = 0;
+		}
+	return rc;
+}
+
+static int host_private_irq_set(const struct vmm_host *host, unsigned vcpu, uint32_t line,
+				int level)
+{
+	return private_drive(dev_of(host)->h, vcpu, line, level);
 }
 
 /* As KVM's split irqchip: only there is a route needed. */
@@ -1119,6 +1166,9 @@ static const struct vmm_host host_template = {
 	.msi_route = host_msi_route,
 	.notify_register = host_notify_register,
 	.notify_unregister = host_notify_unregister,
+	.vcpu_count = host_vcpu_count,
+	.cpu_irq_line = host_cpu_irq_line,
+	.private_irq_set = host_private_irq_set,
 };
 
 /* ---- harness lifetime ---- */
@@ -1130,6 +1180,7 @@ struct vmm_harness *vmm_harness_new(void)
 	if (!h)
 		return NULL;
 	h->quiet = getenv("VMM_HARNESS_QUIET") != NULL;
+	h->nvcpus = 1;
 	h->plugins = vmm_plugin_set_new();
 	if (!h->plugins) {
 		free(h);
@@ -1542,7 +1593,8 @@ static int bus_access(struct vmm_harness *h, enum vmm_bus bus, uint64_t addr, un
 		}
 	}
 	enter(h);
-	rc = is_write ? vmm_bus_write(b, 0, addr, size, *value) : vmm_bus_read(b, 0, addr, size, value);
+	rc = is_write ? vmm_bus_write(b, h->vcpu, addr, size, *value)
+		      : vmm_bus_read(b, h->vcpu, addr, size, value);
 	leave(h);
 	if (rc == -ENOENT)
 		h->unclaimed++;
@@ -1646,6 +1698,39 @@ int vmm_harness_irq_drive(struct vmm_harness *h, uint32_t line, int level)
 	}
 	line_drive(h, w->test_driver, level);
 	return 0;
+}
+
+int vmm_harness_set_vcpus(struct vmm_harness *h, unsigned count)
+{
+	if (count < 1 || count > HARNESS_MAX_VCPUS)
+		return -EINVAL;
+	h->nvcpus = count;
+	return 0;
+}
+
+int vmm_harness_set_vcpu(struct vmm_harness *h, unsigned vcpu)
+{
+	if (vcpu >= h->nvcpus)
+		return -EINVAL;
+	h->vcpu = vcpu;
+	return 0;
+}
+
+int vmm_harness_cpu_line(struct vmm_harness *h, unsigned vcpu, enum vmm_cpu_pin pin)
+{
+	if (vcpu >= HARNESS_MAX_VCPUS || (pin != VMM_CPU_IRQ && pin != VMM_CPU_FIQ))
+		return 0;
+	return h->cpu_line[vcpu][pin];
+}
+
+unsigned vmm_harness_cpu_line_calls(struct vmm_harness *h)
+{
+	return h->cpu_line_calls;
+}
+
+int vmm_harness_private_drive(struct vmm_harness *h, unsigned vcpu, uint32_t line, int level)
+{
+	return private_drive(h, vcpu, line, level);
 }
 
 int vmm_harness_cpu_intr(struct vmm_harness *h, unsigned vcpu)

@@ -29,6 +29,8 @@
 
 #include "core/machine.h"
 #include "core/machine-internal.h"
+#include "core/arch-arm64.h"
+#include "core/fdt.h"
 #include "tests/fixtures/fake-hook-dev.h"
 #include "tests/fixtures/fake-vcpu-hv.h"
 
@@ -677,6 +679,91 @@ static void expect_refused(const char *hv, const char *extra, const char *what)
 	}
 }
 
+/* ------------------------------- an interrupt controller plugin (ABI 1.8) */
+
+static struct vmm_instance *instance_named(const char *name)
+{
+	for (struct vmm_instance *in = F->m->instances; in; in = in->next)
+		if (strcmp(in->name, name) == 0)
+			return in;
+	return NULL;
+}
+
+static void mmio_write32(uint64_t addr, uint32_t v)
+{
+	assert_int_equal(vmm_bus_write(&F->m->bus[VMM_BUS_MMIO], 0, addr, 4, v), 0);
+}
+
+/* The hypervisor's per-vCPU lines reach the gic plugin (private_irq_set ->
+ * set_private), and its output reaches the hypervisor's vCPU input
+ * (cpu_irq_line -> vcpu_irq_set); the core says how many vCPUs there are. */
+static void test_private_lines_and_cpu_inputs_through_the_core(void **state)
+{
+	char log[4096];
+
+	assert_int_equal(build_logged("irqchip = \"emulated\"", "device \"gic\" { plugin = \"gic\" }",
+				      false, log, sizeof(log)), 0);
+	struct fake_vm *vm = F->m->vm;
+	const struct vmm_host *hv = &F->m->hv_inst->host;
+	const struct vmm_host *dev = &instance_named("dev")->host;
+
+	assert_int_equal(dev->vcpu_count(dev), 1);
+	/* The GIC as Linux brings it up, with the virtual timer's PPI on. */
+	mmio_write32(0x08000000 + 0x000, 1);          /* GICD_CTLR */
+	mmio_write32(0x08000000 + 0x100, 1u << 27);   /* GICD_ISENABLER0 */
+	mmio_write32(0x08010000 + 0x004, 0xf0);       /* GICC_PMR */
+	mmio_write32(0x08010000 + 0x000, 1);          /* GICC_CTLR */
+	assert_int_equal(atomic_load(&vm->vcpu_irq_set_calls), 0);
+
+	assert_int_equal(hv->private_irq_set(hv, 0, 27, 1), 0);
+	assert_int_equal(atomic_load(&vm->cpu_pin[0][VMM_CPU_IRQ]), 1);
+	assert_int_equal(atomic_load(&vm->vcpu_irq_set_calls), 1);
+	assert_int_equal(hv->private_irq_set(hv, 0, 27, 0), 0);
+	assert_int_equal(atomic_load(&vm->cpu_pin[0][VMM_CPU_IRQ]), 0);
+	assert_int_equal(atomic_load(&vm->vcpu_irq_set_calls), 2);
+	/* Refused: a vCPU that does not exist, a pin that does not. */
+	assert_int_equal(hv->private_irq_set(hv, 1, 27, 1), -EINVAL);
+	assert_int_equal(dev->cpu_irq_line(dev, 1, VMM_CPU_IRQ, 1), -EINVAL);
+	assert_int_equal(dev->cpu_irq_line(dev, 0, (enum vmm_cpu_pin)2, 1), -EINVAL);
+	assert_int_equal(dev->cpu_irq_line(dev, 0, VMM_CPU_FIQ, 1), 0);
+	assert_int_equal(atomic_load(&vm->cpu_pin[0][VMM_CPU_FIQ]), 1);
+}
+
+/* The gic plugin's description is the device tree's GICv2: its two
+ * windows and its INTID count (core/arch-arm64.c, then core/fdt.c). */
+static void test_gicv2_description_for_the_device_tree(void **state)
+{
+	struct vmm_fdt_region redist[2];
+	struct vmm_fdt_gic g;
+	char log[4096];
+
+	assert_int_equal(build_logged("irqchip = \"emulated\"",
+				      "device \"gic\" { plugin = \"gic\" spis = 96 }", false, log,
+				      sizeof(log)), 0);
+	vmm_arm64_find_gic(F->m, redist, 2, &g);
+	assert_int_equal(g.version, 2);
+	assert_int_equal(g.dist.base, 0x08000000);
+	assert_int_equal(g.dist.size, 0x1000);
+	assert_int_equal(g.cpu_if.base, 0x08010000);
+	assert_int_equal(g.cpu_if.size, 0x2000);
+	assert_int_equal(g.nr_irqs, 128);
+}
+
+/* Without a controller that takes them, private lines are dropped; in
+ * kernel mode the vCPUs' inputs are the hypervisor's. */
+static void test_private_lines_without_a_controller(void **state)
+{
+	char log[4096];
+
+	assert_int_equal(build_logged("irqchip = \"kernel\"", "", false, log, sizeof(log)), 0);
+	const struct vmm_host *hv = &F->m->hv_inst->host;
+	const struct vmm_host *dev = &instance_named("dev")->host;
+
+	assert_int_equal(hv->private_irq_set(hv, 0, 27, 1), -ENODEV);
+	assert_int_equal(dev->cpu_irq_line(dev, 0, VMM_CPU_IRQ, 1), -ENOTSUP);
+	assert_int_equal(atomic_load(&((struct fake_vm *)F->m->vm)->vcpu_irq_set_calls), 0);
+}
+
 /* A device's create() returns 0 or a negative errno; anything else is
  * refused, naming the device, its line and its plugin. */
 static void test_create_returning_a_positive_value_is_refused(void **state)
@@ -829,6 +916,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_level_line_without_irqfd_uses_irq_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_edge_line_keeps_irq_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_returning_a_positive_value_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_private_lines_and_cpu_inputs_through_the_core, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_private_lines_without_a_controller, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gicv2_description_for_the_device_tree, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_mmio_in_guest_ram_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mmio_over_the_local_apic_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mmio_over_the_in_kernel_ioapic_is_refused, setup, teardown),

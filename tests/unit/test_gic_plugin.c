@@ -1,0 +1,298 @@
+/* tests/unit/test_gic_plugin.c - the gic plugin (an emulated GICv2)
+ * through the harness and the real gic.so: guest accesses on its two MMIO
+ * windows from a chosen vCPU, device lines as SPIs, the hypervisor's
+ * per-vCPU PPIs (private_irq_set), and the vCPUs' IRQ and FIQ inputs it
+ * drives (cpu_irq_line, ABI 1.8).  The register semantics themselves are
+ * test_gic.c's; this checks the wiring. */
+#include "config.h"
+#include "tests/unit/test-env.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <vmm/harness.h>
+#include "devices/gic/gic-model.h"
+
+#include "device-fixture.h"
+
+#define GICD 0x08000000ULL
+#define GICC 0x08010000ULL
+
+static int setup_n(void **state, unsigned vcpus, const char *const *props)
+{
+	fixture_setup(state, VMM_IRQ_EMULATED, NULL, NULL);
+	assert_int_equal(vmm_harness_set_vcpus(F->h, vcpus), 0);
+	F->dev = vmm_harness_create_device(F->h, "gic", "gic", props);
+	assert_non_null(F->dev);
+	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_n(state, 2, NULL);
+}
+
+static int setup_bare(void **state)
+{
+	return fixture_setup(state, VMM_IRQ_EMULATED, NULL, NULL);
+}
+
+static int teardown(void **state)
+{
+	return fixture_teardown(state);
+}
+
+static uint32_t drd(unsigned vcpu, unsigned off)
+{
+	assert_int_equal(vmm_harness_set_vcpu(F->h, vcpu), 0);
+	return (uint32_t)vmm_harness_mmio_read(F->h, GICD + off, 4);
+}
+
+static void dwr(unsigned vcpu, unsigned off, uint32_t v)
+{
+	assert_int_equal(vmm_harness_set_vcpu(F->h, vcpu), 0);
+	vmm_harness_mmio_write(F->h, GICD + off, 4, v);
+}
+
+static uint32_t crd(unsigned vcpu, unsigned off)
+{
+	assert_int_equal(vmm_harness_set_vcpu(F->h, vcpu), 0);
+	return (uint32_t)vmm_harness_mmio_read(F->h, GICC + off, 4);
+}
+
+static void cwr(unsigned vcpu, unsigned off, uint32_t v)
+{
+	assert_int_equal(vmm_harness_set_vcpu(F->h, vcpu), 0);
+	vmm_harness_mmio_write(F->h, GICC + off, 4, v);
+}
+
+static int irq(unsigned vcpu)
+{
+	return vmm_harness_cpu_line(F->h, vcpu, VMM_CPU_IRQ);
+}
+
+static int fiq(unsigned vcpu)
+{
+	return vmm_harness_cpu_line(F->h, vcpu, VMM_CPU_FIQ);
+}
+
+static void bring_up(unsigned vcpus)
+{
+	dwr(0, GICD_CTLR, GICD_CTLR_ENABLE_GRP0);
+	for (unsigned v = 0; v < vcpus; v++) {
+		cwr(v, GICC_PMR, 0xf0);
+		cwr(v, GICC_CTLR, GICC_CTLR_ENABLE_GRP0);
+	}
+}
+
+static void test_identity_and_windows(void **state)
+{
+	/* 64 SPIs by default: 96 INTIDs, ITLinesNumber 2; 2 CPUs. */
+	assert_int_equal(drd(0, GICD_TYPER), 2 | 1 << 5);
+	assert_int_equal(drd(1, GICD_IIDR), GICD_IIDR_VALUE);
+	assert_int_equal(crd(0, GICC_IIDR), GICC_IIDR_VALUE);
+	/* GICC_DIR is in the second 4 KiB of the CPU interface: it is mapped. */
+	cwr(0, GICC_DIR, GIC_INTID_SPURIOUS);
+	assert_int_equal(vmm_harness_unclaimed_count(F->h), 0);
+	/* Past both windows: nothing. */
+	vmm_harness_mmio_read(F->h, GICC + GICC_SIZE, 4);
+	vmm_harness_mmio_read(F->h, GICD + GICD_SIZE, 4);
+	assert_int_equal(vmm_harness_unclaimed_count(F->h), 2);
+	assert_int_equal(vmm_harness_log_count(F->h, VMM_LOG_GUEST_ERROR), 0);
+}
+
+/* The accessing vCPU picks the banked registers, in both windows. */
+static void test_banked_by_the_accessing_vcpu(void **state)
+{
+	assert_int_equal(drd(0, GICD_ITARGETSR), 0x01010101);
+	assert_int_equal(drd(1, GICD_ITARGETSR + 28), 0x02020202);
+	dwr(1, GICD_ISENABLER, 1u << 27);
+	assert_int_equal(drd(1, GICD_ISENABLER), 1u << 27);
+	assert_int_equal(drd(0, GICD_ISENABLER), 0);
+	cwr(1, GICC_PMR, 0x80);
+	assert_int_equal(crd(1, GICC_PMR), 0x80);
+	assert_int_equal(crd(0, GICC_PMR), 0);
+}
+
+static void test_spi_from_a_device_line(void **state)
+{
+	bring_up(2);
+	assert_true(vmm_harness_set_vcpu(F->h, 0) == 0);
+	vmm_harness_mmio_write(F->h, GICD + GICD_ITARGETSR + 33, 1, 0x02); /* to vCPU 1 */
+	dwr(0, GICD_ISENABLER + 4, 1u << 1);
+	vmm_harness_irq_drive(F->h, 33, 1);
+	assert_int_equal(irq(1), 1);
+	assert_int_equal(irq(0), 0);
+	assert_int_equal(crd(1, GICC_IAR), 33);
+	assert_int_equal(irq(1), 0);
+	vmm_harness_irq_drive(F->h, 33, 0);
+	cwr(1, GICC_EOIR, 33);
+	assert_int_equal(irq(1), 0);
+	assert_int_equal(crd(1, GICC_RPR), 0xff);
+}
+
+static void test_line_high_before_enable_and_after_reset(void **state)
+{
+	vmm_harness_irq_drive(F->h, 40, 1);
+	bring_up(2);
+	vmm_harness_mmio_write(F->h, GICD + GICD_ITARGETSR + 40, 1, 0x01);
+	dwr(0, GICD_ISENABLER + 4, 1u << 8);
+	assert_int_equal(irq(0), 1);
+	/* Reset: every register to its reset value, the line still high. */
+	assert_int_equal(vmm_harness_reset_device(F->dev), 0);
+	assert_int_equal(irq(0), 0);
+	assert_int_equal(drd(0, GICD_ISPENDR + 4), 1u << 8);
+}
+
+static void test_ppis_from_the_hypervisor(void **state)
+{
+	bring_up(2);
+	dwr(0, GICD_ISENABLER, 1u << 27);
+	dwr(1, GICD_ISENABLER, 1u << 27 | 1u << 30);
+	/* vCPU 1's virtual timer fires. */
+	assert_int_equal(vmm_harness_private_drive(F->h, 1, 27, 1), 0);
+	assert_int_equal(irq(1), 1);
+	assert_int_equal(irq(0), 0);
+	assert_int_equal(crd(1, GICC_IAR), 27);
+	/* The handler reprograms the timer: the level falls, then EOI. */
+	assert_int_equal(vmm_harness_private_drive(F->h, 1, 27, 0), 0);
+	cwr(1, GICC_EOIR, 27);
+	assert_int_equal(irq(1), 0);
+	/* Still high at EOI: signalled again, as a level is. */
+	assert_int_equal(vmm_harness_private_drive(F->h, 1, 30, 1), 0);
+	assert_int_equal(crd(1, GICC_IAR), 30);
+	cwr(1, GICC_EOIR, 30);
+	assert_int_equal(irq(1), 1);
+	/* A private line that is no PPI is dropped with a warning. */
+	unsigned long warns = vmm_harness_log_count(F->h, VMM_LOG_WARN);
+	assert_int_equal(vmm_harness_private_drive(F->h, 0, 40, 1), 0);
+	assert_int_equal(vmm_harness_log_count(F->h, VMM_LOG_WARN), warns + 1);
+	assert_int_equal(vmm_harness_private_drive(F->h, 2, 27, 1), -EINVAL);
+}
+
+static void test_sgi_between_vcpus(void **state)
+{
+	bring_up(2);
+	dwr(1, GICD_ISENABLER, 1u << 1);
+	dwr(0, GICD_SGIR, GICD_SGIR_LIST << 24 | 0x02 << 16 | 1);
+	assert_int_equal(irq(1), 1);
+	assert_int_equal(irq(0), 0);
+	assert_int_equal(crd(1, GICC_IAR), 1 | 0 << GIC_IAR_CPUID_SHIFT);
+	cwr(1, GICC_EOIR, 1);
+	dwr(1, GICD_SGIR, GICD_SGIR_OTHERS << 24 | 1);
+	assert_int_equal(irq(1), 0);
+	dwr(0, GICD_ISENABLER, 1u << 1);
+	assert_int_equal(irq(0), 1);
+	assert_int_equal(crd(0, GICC_IAR), 1 | 1 << GIC_IAR_CPUID_SHIFT);
+}
+
+static void test_group0_fiq_pin(void **state)
+{
+	bring_up(2);
+	cwr(0, GICC_CTLR, GICC_CTLR_ENABLE_GRP0 | GICC_CTLR_FIQEN);
+	dwr(0, GICD_ISENABLER, 1u << 2);
+	dwr(0, GICD_SGIR, GICD_SGIR_SELF << 24 | 2);
+	assert_int_equal(fiq(0), 1);
+	assert_int_equal(irq(0), 0);
+}
+
+static void test_only_changes_reach_the_hypervisor(void **state)
+{
+	bring_up(2);
+	dwr(0, GICD_ISENABLER + 4, 1u << 1);
+	vmm_harness_mmio_write(F->h, GICD + GICD_ITARGETSR + 33, 1, 0x01);
+	unsigned calls = vmm_harness_cpu_line_calls(F->h);
+	vmm_harness_irq_drive(F->h, 33, 1);
+	assert_int_equal(vmm_harness_cpu_line_calls(F->h), calls + 1);
+	/* Register traffic that changes nothing does not touch the input. */
+	for (int i = 0; i < 10; i++)
+		(void)crd(0, GICC_HPPIR);
+	dwr(0, GICD_ISENABLER + 4, 1u << 1);
+	assert_int_equal(vmm_harness_cpu_line_calls(F->h), calls + 1);
+}
+
+static void test_hostile_accesses_counted(void **state)
+{
+	unsigned long errs = vmm_harness_log_count(F->h, VMM_LOG_GUEST_ERROR);
+
+	/* Halfwords, unaligned words, reserved offsets, write-only reads:
+	 * guest errors that read 0 and write nothing. */
+	assert_int_equal(vmm_harness_mmio_read(F->h, GICD + GICD_CTLR, 2), 0);
+	vmm_harness_mmio_write(F->h, GICD + GICD_CTLR, 2, 3);
+	vmm_harness_mmio_write(F->h, GICD + GICD_CTLR, 1, 3);
+	assert_int_equal(vmm_harness_mmio_read(F->h, GICD + 0x00c, 4), 0);
+	assert_int_equal(vmm_harness_mmio_read(F->h, GICD + GICD_SGIR, 4), 0);
+	assert_int_equal(vmm_harness_mmio_read(F->h, GICC + GICC_EOIR, 4), 0);
+	assert_int_equal(vmm_harness_mmio_read(F->h, GICC + GICC_AIAR, 4), 0);
+	vmm_harness_mmio_write(F->h, GICC + GICC_PMR, 1, 0xf0);
+	assert_int_equal(vmm_harness_log_count(F->h, VMM_LOG_GUEST_ERROR), errs + 8);
+	assert_int_equal(drd(0, GICD_CTLR), 0);
+	assert_int_equal(crd(0, GICC_PMR), 0);
+	/* A byte-accessible register takes bytes and halfword-free words. */
+	vmm_harness_mmio_write(F->h, GICD + GICD_IPRIORITYR + 33, 1, 0xa0);
+	assert_int_equal(drd(0, GICD_IPRIORITYR + 32), 0xa000);
+	assert_int_equal(vmm_harness_log_count(F->h, VMM_LOG_GUEST_ERROR), errs + 8);
+	/* An 8-byte access is two words. */
+	vmm_harness_mmio_write(F->h, GICD + GICD_IPRIORITYR + 40, 8, 0x1020304050607080ull);
+	assert_int_equal(drd(0, GICD_IPRIORITYR + 44), 0x10203040);
+}
+
+static void test_spis_property(void **state)
+{
+	static const char *const props[] = { "spis=988", NULL };
+
+	setup_n(state, 8, props);
+	/* 1020 INTIDs: ITLinesNumber 31; 8 CPUs. */
+	assert_int_equal(drd(0, GICD_TYPER), 31 | 7 << 5);
+	bring_up(8);
+	dwr(0, GICD_ISENABLER + 4 * 31, 1u << 27); /* INTID 1019 */
+	vmm_harness_mmio_write(F->h, GICD + GICD_ITARGETSR + 1019, 1, 0x80);
+	vmm_harness_irq_drive(F->h, 1019, 1);
+	assert_int_equal(irq(7), 1);
+	assert_int_equal(crd(7, GICC_IAR), 1019);
+}
+
+static void test_refused_configurations(void **state)
+{
+	static const char *const unaligned[] = { "dist-base=0x08000800", NULL };
+	static const char *const overlap[] = { "cpu-base=0x08000000", NULL };
+	static const char *const too_few[] = { "spis=16", NULL };
+
+	assert_null(vmm_harness_create_device(F->h, "gic", "gic", unaligned));
+	assert_null(vmm_harness_create_device(F->h, "gic", "gic", overlap));
+	assert_null(vmm_harness_create_device(F->h, "gic", "gic", too_few));
+	/* The hypervisor's own interrupt controller: no emulated GIC. */
+	vmm_harness_set_irq_mode(F->h, VMM_IRQ_KERNEL);
+	assert_null(vmm_harness_create_device(F->h, "gic", "gic", NULL));
+	vmm_harness_set_irq_mode(F->h, VMM_IRQ_EMULATED);
+	F->dev = vmm_harness_create_device(F->h, "gic", "gic", NULL);
+	assert_non_null(F->dev);
+	/* Nothing was left mapped by the failures. */
+	assert_int_equal(drd(0, GICD_TYPER), 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_identity_and_windows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_banked_by_the_accessing_vcpu, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spi_from_a_device_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_line_high_before_enable_and_after_reset, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_ppis_from_the_hypervisor, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sgi_between_vcpus, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group0_fiq_pin, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_only_changes_reach_the_hypervisor, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_accesses_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spis_property, setup_bare, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_configurations, setup_bare, teardown),
+	};
+
+	return cmocka_run_group_tests_name("gic-plugin", tests, NULL, NULL);
+}
