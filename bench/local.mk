@@ -7,6 +7,11 @@ bench_measure_SOURCES = bench/measure.c
 
 bench_scripts += bench/exit-cost.sh bench/startup.sh bench/irq-cost.sh
 
+# The hyperv plugin: reference counter by MSR against the TSC page, and a
+# synthetic timer interrupt (the guest is tests/guests/hyperv.elf).
+bench_scripts += bench/hyperv.sh
+EXTRA_DIST += bench/hyperv.sh
+
 # Level-triggered interrupts through an irqfd against KVM_IRQ_LINE (the
 # guest and its machine are tests/guests/virtio-irq.*).
 bench_scripts += bench/virtio-irq.sh

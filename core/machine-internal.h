@@ -106,6 +106,10 @@ struct vmm_machine {
 	/* Firmware descriptions from devices (deep copies). */
 	struct vmm_device_desc *descs;
 	size_t ndescs;
+	/* CPUID leaves from devices (cpuid_set, ABI 1.8), applied to every
+	 * vCPU once the devices exist. */
+	struct vmm_cpuid_leaf *cpuid;
+	size_t ncpuid;
 	/* Registered while devices are created, before any vCPU runs; read
 	 * without a lock afterwards. */
 	struct vmm_irq_sink sinks[VMM_MAX_IRQ_SINKS];

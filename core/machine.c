@@ -519,6 +519,87 @@ static int host_private_irq_set(const struct vmm_host *h, unsigned vcpu, uint32_
 	return rc;
 }
 
+/* The vCPU whose thread this is (NULL on the main thread): vcpu_tsc is
+ * only meaningful between that vCPU's runs. */
+static __thread struct vmm_vcpu *this_vcpu;
+
+static uint64_t host_clock_ns(const struct vmm_host *h);
+
+static bool same_leaf(const struct vmm_cpuid_leaf *a, const struct vmm_cpuid_leaf *b)
+{
+	if (a->function != b->function)
+		return false;
+	if ((a->flags | b->flags) & VMM_CPUID_INDEXED)
+		return a->index == b->index;
+	return true;
+}
+
+static int host_cpuid_set(const struct vmm_host *h, const struct vmm_cpuid_leaf *leaves, unsigned n)
+{
+	struct vmm_instance *in = inst_of(h);
+	struct vmm_machine *m = in->m;
+	struct vmm_cpuid_leaf *grown;
+
+	if (!HV_HAS(m, vcpu_cpuid_set) || vmm_machine_is_arm64(m))
+		return -ENOTSUP;
+	for (unsigned i = 0; i < n; i++)
+		for (size_t j = 0; j < m->ncpuid; j++)
+			if (same_leaf(&leaves[i], &m->cpuid[j])) {
+				vmm_log(VMM_LOG_ERROR, in->name,
+					"CPUID leaf 0x%x.%u is given by another device already",
+					leaves[i].function, leaves[i].index);
+				return -EEXIST;
+			}
+	if (!n)
+		return 0;
+	grown = realloc(m->cpuid, (m->ncpuid + n) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	memcpy(grown + m->ncpuid, leaves, n * sizeof(*grown));
+	m->cpuid = grown;
+	m->ncpuid += n;
+	return 0;
+}
+
+static int apply_cpuid(struct vmm_machine *m)
+{
+	if (!m->ncpuid)
+		return 0;
+	for (unsigned i = 0; i < m->nvcpus; i++) {
+		int rc = VMM_AS(HV_WHO(m), m->hv_ops->vcpu_cpuid_set(m->vcpus[i].hv, m->cpuid,
+								     (unsigned)m->ncpuid));
+		if (rc < 0) {
+			vmm_log(VMM_LOG_ERROR, NULL, "cannot set the devices' CPUID leaves on vCPU %u: %s",
+				i, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int host_vcpu_tsc(const struct vmm_host *h, unsigned vcpu, uint64_t *tsc, uint64_t *ns,
+			 uint32_t *khz)
+{
+	struct vmm_machine *m = inst_of(h)->m;
+	struct vmm_vcpu *v = this_vcpu;
+	uint64_t before, after;
+	int rc;
+
+	if (!v || v->m != m || v->index != vcpu)
+		return -EINVAL;
+	if (!HV_HAS(m, vcpu_tsc))
+		return -ENOTSUP;
+	/* The counter is read between two clock readings: their midpoint is
+	 * the clock at that moment, to within half the ioctl's time. */
+	before = host_clock_ns(h);
+	rc = VMM_AS(HV_WHO(m), m->hv_ops->vcpu_tsc(v->hv, tsc, khz));
+	after = host_clock_ns(h);
+	if (rc < 0)
+		return rc;
+	*ns = before + (after - before) / 2;
+	return 0;
+}
+
 static int host_hv_accel(const struct vmm_host *h, enum vmm_accel what)
 {
 	struct vmm_machine *m = inst_of(h)->m;
@@ -1224,6 +1305,9 @@ static void host_machine_stop(const struct vmm_host *h, enum vmm_stop_reason rea
 	case VMM_STOP_RESET:
 		vmm_machine_stop(in->m, VMM_STATUS_RESET, "reset requested");
 		break;
+	case VMM_STOP_CRASH:
+		vmm_machine_stop(in->m, VMM_STATUS_GUEST_CRASH, "guest crash");
+		break;
 	default:
 		vmm_log(VMM_LOG_ERROR, in->name, "device stopped the machine");
 		vmm_machine_stop(in->m, VMM_STATUS_ERROR, "device error");
@@ -1415,6 +1499,8 @@ static const struct vmm_host host_template = {
 	.vcpu_count = host_vcpu_count,
 	.cpu_irq_line = host_cpu_irq_line,
 	.private_irq_set = host_private_irq_set,
+	.cpuid_set = host_cpuid_set,
+	.vcpu_tsc = host_vcpu_tsc,
 };
 
 static struct vmm_instance *instance_new(struct vmm_machine *m, const struct vmm_cfg_instance *ci,
@@ -1814,6 +1900,8 @@ static int machine_build(const struct vmm_machine_config *cfg, struct vmm_plugin
 		}
 	}
 	rc = create_devices(m);
+	if (!rc)
+		rc = apply_cpuid(m);
 	if (rc && !checking)
 		goto out_destroy;
 	/* The firmware tables describe the devices: with one missing they
@@ -2062,6 +2150,7 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	/* A plugin overflowing this thread's stack is reported too. */
 	vmm_process_thread_init();
+	this_vcpu = v;
 
 	uint64_t start = monotonic_ns();
 	bool can_inject = HV_HAS(m, vcpu_irq_window) && HV_HAS(m, vcpu_inject);
@@ -2284,6 +2373,7 @@ void vmm_machine_destroy(struct vmm_machine *m)
 	for (size_t i = 0; i < m->ndescs; i++)
 		free_desc(&m->descs[i]);
 	free(m->descs);
+	free(m->cpuid);
 	for (int b = 0; b < VMM_BUS_COUNT; b++)
 		if (atomic_load(&m->bus[b].map))
 			vmm_bus_destroy(&m->bus[b]);

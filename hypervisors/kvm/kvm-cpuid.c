@@ -13,6 +13,9 @@
  */
 #include "hypervisors/kvm/kvm-cpuid.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 /* CPUID.1 */
 #define C1_ECX_X2APIC     (1u << 21)
 #define C1_ECX_HYPERVISOR (1u << 31) /* reserved for hypervisors, SDM vol. 2A CPUID */
@@ -119,4 +122,71 @@ void kvm_cpuid_apply_shape(struct kvm_cpuid2 *cpuid, const struct kvm_cpuid_shap
 {
 	for (uint32_t i = 0; i < cpuid->nent; i++)
 		shape_leaf(&cpuid->entries[i], s);
+}
+
+static bool in_hv_range(uint32_t function)
+{
+	return function >= KVM_CPUID_HV_BASE && function <= KVM_CPUID_HV_LIMIT;
+}
+
+static struct kvm_cpuid_entry2 *find_entry(struct kvm_cpuid2 *c, const struct vmm_cpuid_leaf *l)
+{
+	for (uint32_t i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		if (e->function != l->function)
+			continue;
+		if ((l->flags & VMM_CPUID_INDEXED) || (e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX))
+			if (e->index != l->index)
+				continue;
+		return e;
+	}
+	return NULL;
+}
+
+struct kvm_cpuid2 *kvm_cpuid_merge(const struct kvm_cpuid2 *base,
+				   const struct vmm_cpuid_leaf *leaves, unsigned n)
+{
+	struct kvm_cpuid2 *c;
+	bool take_range = false;
+
+	c = calloc(1, sizeof(*c) + (base->nent + n) * sizeof(c->entries[0]));
+	if (!c)
+		return NULL;
+	c->nent = base->nent;
+	memcpy(c->entries, base->entries, base->nent * sizeof(c->entries[0]));
+	for (unsigned i = 0; i < n; i++)
+		take_range |= in_hv_range(leaves[i].function);
+	if (take_range) {
+		/* KVM finds its own leaves by their signature in steps of
+		 * 0x100 (kvm_update_kvm_cpuid_base), as Linux guests do
+		 * (hypervisor_cpuid_base): moved, they keep working for a
+		 * guest that looks past the first hypervisor. */
+		for (uint32_t i = 0; i < c->nent; i++) {
+			struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+			if (!in_hv_range(e->function))
+				continue;
+			if (e->function == KVM_CPUID_HV_BASE && in_hv_range(e->eax))
+				e->eax += KVM_CPUID_HV_MOVE;
+			e->function += KVM_CPUID_HV_MOVE;
+		}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const struct vmm_cpuid_leaf *l = &leaves[i];
+		struct kvm_cpuid_entry2 *e = find_entry(c, l);
+
+		if (!e) {
+			e = &c->entries[c->nent++];
+			memset(e, 0, sizeof(*e));
+		}
+		e->function = l->function;
+		e->index = (l->flags & VMM_CPUID_INDEXED) ? l->index : 0;
+		e->flags = (l->flags & VMM_CPUID_INDEXED) ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0;
+		e->eax = l->eax;
+		e->ebx = l->ebx;
+		e->ecx = l->ecx;
+		e->edx = l->edx;
+	}
+	return c;
 }

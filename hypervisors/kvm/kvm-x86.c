@@ -830,6 +830,52 @@ int kvm_arch_vm_setup(struct kvm_vm *vm)
 	return 0;
 }
 
+static int kvm_vcpu_cpuid_set(void *opaque, const struct vmm_cpuid_leaf *leaves, unsigned n)
+{
+	struct kvm_vcpu *vcpu = opaque;
+	struct kvm_vm *vm = vcpu->vm;
+	struct kvm_cpuid2 *cpuid, *merged;
+	int r;
+
+	cpuid = get_supported_cpuid(vm);
+	if (!cpuid)
+		return -EIO;
+	patch_cpuid(vm, cpuid, vcpu->index);
+	merged = kvm_cpuid_merge(cpuid, leaves, n);
+	free(cpuid);
+	if (!merged)
+		return -ENOMEM;
+	/* Before the first KVM_RUN KVM takes a new table as a whole. */
+	r = ioctl(vcpu->fd, KVM_SET_CPUID2, merged);
+	free(merged);
+	if (r < 0) {
+		r = -errno;
+		vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: KVM_SET_CPUID2 (device leaves) for vCPU %u: %s",
+			   vcpu->index, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+static int kvm_vcpu_tsc(void *opaque, uint64_t *tsc, uint32_t *khz)
+{
+	struct kvm_vcpu *vcpu = opaque;
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} m = { .hdr.nmsrs = 1, .e.index = 0x10 /* IA32_TIME_STAMP_COUNTER */ };
+	int r;
+
+	r = ioctl(vcpu->fd, KVM_GET_TSC_KHZ, 0);
+	if (r <= 0)
+		return r < 0 ? -errno : -ENOTSUP;
+	*khz = (uint32_t)r;
+	if (ioctl(vcpu->fd, KVM_GET_MSRS, &m) != 1)
+		return -EIO;
+	*tsc = m.e.data;
+	return 0;
+}
+
 int kvm_arch_vcpu_init(struct kvm_vcpu *vcpu)
 {
 	struct kvm_vm *vm = vcpu->vm;
@@ -926,6 +972,8 @@ static const struct vmm_hv_ops kvm_ops = {
 	.msi_route = kvm_msi_route,
 	.vcpu_reg_get = kvm_vcpu_reg_get,
 	.vcpu_reg_set = kvm_vcpu_reg_set,
+	.vcpu_cpuid_set = kvm_vcpu_cpuid_set,
+	.vcpu_tsc = kvm_vcpu_tsc,
 };
 
 static const struct vmm_plugin kvm_plugin = {

@@ -454,6 +454,26 @@ unsigned vmm_harness_msi_route_calls(struct vmm_harness *h);
 /** vmm_harness_msi_clear() - forget the MSIs sent so far. */
 void vmm_harness_msi_clear(struct vmm_harness *h);
 
+/* CPUID leaves the harness keeps from cpuid_set (ABI 1.8). */
+#define VMM_HARNESS_CPUID_LEAVES 64
+
+/**
+ * vmm_harness_cpuid() - the CPUID leaf @function (subleaf @index, for an
+ * indexed one) that a device gave with cpuid_set (ABI 1.8).  The host
+ * refuses a leaf another device gave (-EEXIST), as vmmctl's does.
+ *
+ * Return: 0 and *@out, or -ENOENT when no device gave it.
+ */
+int vmm_harness_cpuid(struct vmm_harness *h, uint32_t function, uint32_t index,
+		      struct vmm_cpuid_leaf *out);
+
+/**
+ * vmm_harness_set_tsc() - offer vcpu_tsc (ABI 1.8) with a guest TSC that
+ * reads @base at virtual time 0 and runs at @khz; @khz 0 withdraws it
+ * (vcpu_tsc then says -ENOTSUP, the default).
+ */
+void vmm_harness_set_tsc(struct vmm_harness *h, uint32_t khz, uint64_t base);
+
 /**
  * vmm_harness_accel_requested() - whether a device asked hv_accel(@what).
  */

@@ -31,6 +31,9 @@
  * private_irq_set and vmm_irq_controller_ops.set_private (per-vCPU lines
  * such as the architected timers' PPIs, reported by the hypervisor), and
  * VMM_DESC_GICV2.
+ * ABI 1.9 adds cpuid_set (a device's CPUID leaves, e.g. Hyper-V's),
+ * vcpu_tsc (a vCPU's TSC, the virtual clock at the same moment, its rate)
+ * and VMM_STOP_CRASH.
  */
 #ifndef VMM_HOST_H
 #define VMM_HOST_H
@@ -315,6 +318,19 @@ enum vmm_stop_reason {
 	VMM_STOP_POWEROFF = 1, /* orderly power off: status 0 */
 	VMM_STOP_RESET = 2,    /* guest asked for a reset */
 	VMM_STOP_ERROR = 3,    /* the device cannot go on */
+	VMM_STOP_CRASH = 4,    /* ABI 1.9: the guest reported a crash (e.g. through
+				* Hyper-V's crash MSRs); vmmctl ends as for a
+				* hypervisor's crash event (status 4) */
+};
+
+/* One x86 CPUID leaf a device contributes (ABI 1.9, cpuid_set). */
+#define VMM_CPUID_INDEXED (1u << 0) /* `index` (ECX on input) selects the subleaf */
+
+struct vmm_cpuid_leaf {
+	uint32_t function; /* EAX on input */
+	uint32_t index;    /* ECX on input, with VMM_CPUID_INDEXED */
+	uint32_t flags;    /* VMM_CPUID_* */
+	uint32_t eax, ebx, ecx, edx;
 };
 
 struct vmm_host {
@@ -570,6 +586,25 @@ struct vmm_host {
 	 * holding a lock a device's callbacks may take.  0, or -ENODEV when
 	 * no controller takes private lines (the level is dropped). */
 	int (*private_irq_set)(const struct vmm_host *h, unsigned vcpu, uint32_t line, int level);
+	/* --- x86 CPUID and TSC (ABI 1.9: check h->size) --- */
+	/* Show every vCPU these CPUID leaves, replacing the hypervisor's own
+	 * of the same function (and index, when indexed).  Call from
+	 * create(); the core copies them and applies them before any vCPU
+	 * runs.  Leaves in the hypervisor range 0x40000000-0x400000ff take
+	 * that range for the device: the hypervisor's own leaves there move
+	 * to 0x40000100 (its signature leaf's EAX adjusted), where a guest
+	 * that looks for them in steps of 0x100 (Linux's
+	 * hypervisor_cpuid_base) still finds them.  -EEXIST when another
+	 * device gave the same leaf, -ENOTSUP when the hypervisor cannot
+	 * (not x86, or no such op). */
+	int (*cpuid_set)(const struct vmm_host *h, const struct vmm_cpuid_leaf *leaves, unsigned n);
+	/* On vCPU `vcpu`'s own thread, inside one of its bus accesses (an
+	 * MSR exit): that vCPU's time-stamp counter as the guest reads it
+	 * now, the virtual clock (clock_ns) at the same moment, and the
+	 * counter's rate in kHz.  -EINVAL from any other thread or vCPU,
+	 * -ENOTSUP when the hypervisor cannot tell. */
+	int (*vcpu_tsc)(const struct vmm_host *h, unsigned vcpu, uint64_t *tsc, uint64_t *ns,
+			uint32_t *khz);
 };
 
 /* True when the host table `h` has service `field` (appended after ABI 1.0)

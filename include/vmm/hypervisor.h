@@ -284,6 +284,20 @@ struct vmm_hv_ops {
 	 * (arm64's timer outputs with a userspace GIC) calls the host's
 	 * private_irq_set() from vcpu_run, before returning the exit. */
 	int (*vcpu_irq_set)(void *vm, uint32_t vcpu, uint32_t pin, int level);
+
+	/* --- ABI 1.9: check size --- */
+	/* x86: merge device-contributed leaves (host.h, cpuid_set) into the
+	 * vCPU's CPUID table, replacing the hypervisor's leaf of the same
+	 * function (and index when VMM_CPUID_INDEXED), and apply the table.
+	 * When any leaf lies in 0x40000000-0x400000ff the backend's own
+	 * hypervisor leaves there move up by 0x100 (the signature leaf's EAX
+	 * follows).  Called once per vCPU, after the devices are created and
+	 * before the vCPU first runs.  -ENOTSUP on a backend without CPUID. */
+	int (*vcpu_cpuid_set)(void *vcpu, const struct vmm_cpuid_leaf *leaves, unsigned n);
+	/* x86: the vCPU's TSC as its guest reads it now (IA32_TSC) and its
+	 * rate in kHz.  On the vCPU's thread, between runs.  -ENOTSUP when
+	 * the backend cannot tell. */
+	int (*vcpu_tsc)(void *vcpu, uint64_t *tsc, uint32_t *khz);
 };
 
 #ifdef __cplusplus

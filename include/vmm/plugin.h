@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define VMM_ABI_MAJOR 1
-#define VMM_ABI_MINOR 8 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
+#define VMM_ABI_MINOR 9 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
 			 * 1.2: block and net backends, write notifications
 			 * (ioeventfd);
 			 * 1.3: net link changes; irqfd for level-triggered
@@ -47,7 +47,11 @@ extern "C" {
 			 * private to a vCPU reported by the hypervisor
 			 * (private_irq_set, set_private: the timers'
 			 * PPIs), the vCPU count, a GICv2 described for
-			 * device trees (VMM_DESC_GICV2) */
+			 * device trees (VMM_DESC_GICV2);
+			 * 1.9: CPUID leaves from devices (cpuid_set, host.h;
+			 * vcpu_cpuid_set, hypervisor.h) and a vCPU's TSC with
+			 * its rate (vcpu_tsc); a guest crash reported by a
+			 * device (VMM_STOP_CRASH) */
 
 /* Name of the symbol the loader looks up with dlsym(). */
 #define VMM_PLUGIN_ENTRY_SYMBOL "vmm_plugin_entry"

@@ -10,7 +10,8 @@ TESTS += tests/fuzz/run-fuzz.sh
 EXTRA_DIST += tests/fuzz/run-fuzz.sh tests/fuzz/README.md tests/fuzz/make-corpus.py \
 	tests/fuzz/fake-host.c tests/fuzz/fake-host.h tests/fuzz/fuzz_virtqueue.c \
 	tests/fuzz/fuzz_virtio_devices.c tests/fuzz/fuzz_boot.c tests/fuzz/fuzz_config.c \
-	tests/fuzz/fuzz_gic.c tests/fuzz/corpus
+	tests/fuzz/fuzz_gic.c tests/fuzz/fuzz_hyperv.c \
+	tests/fuzz/corpus
 CLEANFILES += tests/fuzz/*.fuzz-log
 
 if HAVE_FUZZ
@@ -24,7 +25,7 @@ FUZZ_LINK = $(FUZZ_CC) $(FUZZ_CFLAGS_ALL) -fsanitize=fuzzer
 
 fuzz_programs = tests/fuzz/fuzz_virtqueue tests/fuzz/fuzz_virtio_devices \
 	tests/fuzz/fuzz_boot_pvh tests/fuzz/fuzz_boot_bzimage tests/fuzz/fuzz_boot_flat \
-	tests/fuzz/fuzz_config tests/fuzz/fuzz_gic
+	tests/fuzz/fuzz_config tests/fuzz/fuzz_gic tests/fuzz/fuzz_hyperv
 check_SCRIPTS = $(fuzz_programs)
 CLEANFILES += $(fuzz_programs) tests/fuzz/*.fuzz.o
 
@@ -69,6 +70,12 @@ tests/fuzz/fuzz_gic: $(srcdir)/tests/fuzz/fuzz_gic.c $(srcdir)/devices/gic/gic-m
 		$(srcdir)/devices/gic/gic-model.h
 	@$(MKDIR_P) tests/fuzz
 	$(AM_V_CCLD)$(FUZZ_LINK) -o $@ $(srcdir)/tests/fuzz/fuzz_gic.c $(srcdir)/devices/gic/gic-model.c
+
+# The Hyper-V model alone, no host table.
+tests/fuzz/fuzz_hyperv: $(srcdir)/tests/fuzz/fuzz_hyperv.c $(srcdir)/devices/hyperv/hyperv.c \
+		$(srcdir)/devices/hyperv/hyperv.h
+	@$(MKDIR_P) tests/fuzz
+	$(AM_V_CCLD)$(FUZZ_LINK) -o $@ $(srcdir)/tests/fuzz/fuzz_hyperv.c $(srcdir)/devices/hyperv/hyperv.c
 
 # The boot loaders: core/boot.c against tests/unit/boot-machine.h, once per
 # format (config.h is in the build tree).

@@ -9,7 +9,7 @@
 : "${VMM_SRCDIR:?VMM_SRCDIR is not set (run through make check)}"
 FUZZ_TIME=${FUZZ_TIME:-15}
 targets="fuzz_virtqueue fuzz_virtio_devices fuzz_boot_pvh fuzz_boot_bzimage fuzz_boot_flat
-	fuzz_config fuzz_gic"
+	fuzz_config fuzz_gic fuzz_hyperv"
 
 for t in $targets; do
 	if [ ! -x "$VMM_BUILDDIR/tests/fuzz/$t" ]; then

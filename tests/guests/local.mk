@@ -74,9 +74,19 @@ tests/guests/msr-gp-irq.elf: $(irq_common) tests/guests/msr-gp-irq.c
 	@$(MKDIR_P) tests/guests
 	$(AM_V_GEN)$(irq_link) $(srcdir)/tests/guests/msr-gp-irq.c
 
+# hyperv.sh: the hyperv plugin's enlightenments from the guest's side.
+tests/guests/hyperv.elf: $(irq_common) tests/guests/hyperv.c tests/guests/hyperv-guest.h
+	@$(MKDIR_P) tests/guests
+	$(AM_V_GEN)$(irq_link) $(srcdir)/tests/guests/hyperv.c
+
+tests/guests/hyperv-smp.elf: $(irq_common) tests/guests/hyperv-smp.c tests/guests/hyperv-guest.h \
+		tests/guests/smp-tramp.S
+	@$(MKDIR_P) tests/guests
+	$(AM_V_GEN)$(irq_link) $(srcdir)/tests/guests/smp-tramp.S $(srcdir)/tests/guests/hyperv-smp.c
+
 irq_guests = tests/guests/pit-pic.elf tests/guests/pit-ioapic.elf \
 	tests/guests/rtc.elf tests/guests/smp-ipi.elf tests/guests/i8042-reset.elf \
-	tests/guests/msr-gp-irq.elf
+	tests/guests/msr-gp-irq.elf tests/guests/hyperv.elf tests/guests/hyperv-smp.elf
 
 # The virtio guests share the driver side of a virtio-rng (virtio-lib.c).
 virtio_common = tests/guests/virtio-lib.h tests/guests/virtio-lib.c
@@ -155,14 +165,16 @@ EXTRA_DIST += $(guest_common) tests/guests/hello.c tests/guests/uart-test.c \
 	tests/guests/virtio-notify.c tests/guests/virtio-notify.conf \
 	tests/guests/virtio-lib.h tests/guests/virtio-lib.c \
 	tests/guests/virtio-irq.c tests/guests/virtio-irq.conf \
-	tests/guests/ioapic-level.c tests/guests/ioapic-level.conf
+	tests/guests/ioapic-level.c tests/guests/ioapic-level.conf \
+	tests/guests/hyperv.c tests/guests/hyperv.conf tests/guests/hyperv-guest.h \
+	tests/guests/hyperv-smp.c tests/guests/hyperv-smp.conf
 
 # Guest tests on /dev/kvm (they skip with status 77 without root and KVM).
 guest_tests = tests/guests/hello.sh tests/guests/uart-test.sh \
 	tests/guests/flat-pio.sh tests/guests/qemu-reference.sh \
 	tests/guests/irq-modes.sh tests/guests/qemu-irq-reference.sh \
 	tests/guests/bzimage.sh tests/guests/virtio-notify.sh tests/guests/virtio-irq.sh \
-	tests/guests/boot-refusals.sh tests/guests/ioapic-level.sh
+	tests/guests/boot-refusals.sh tests/guests/ioapic-level.sh tests/guests/hyperv.sh
 TESTS += $(guest_tests)
 EXTRA_DIST += $(guest_tests) tests/guests/guest-lib.sh tests/guests/uart-test.conf \
 	tests/guests/irq-emulated.conf tests/guests/irq-split.conf tests/guests/irq-kernel.conf

@@ -190,6 +190,11 @@ struct vmm_harness {
 	/* msi_route (ABI 1.5): what each IOAPIC pin said it sends. */
 	struct { uint64_t addr; uint32_t data; bool valid; } msi_routes[VMM_HARNESS_MSI_ROUTES];
 	unsigned msi_route_calls;
+	/* cpuid_set and vcpu_tsc (ABI 1.9) */
+	struct vmm_cpuid_leaf cpuid[VMM_HARNESS_CPUID_LEAVES];
+	size_t ncpuid;
+	uint32_t tsc_khz; /* 0: vcpu_tsc not offered */
+	uint64_t tsc_base;
 	unsigned accel_mask;
 	struct vmm_timer *timers;
 	struct vmm_watch *watches;
@@ -556,6 +561,46 @@ static int host_private_irq_set(const struct vmm_host *host, unsigned vcpu, uint
 				int level)
 {
 	return private_drive(dev_of(host)->h, vcpu, line, level);
+}
+
+static bool same_cpuid_leaf(const struct vmm_cpuid_leaf *a, const struct vmm_cpuid_leaf *b)
+{
+	if (a->function != b->function)
+		return false;
+	return !((a->flags | b->flags) & VMM_CPUID_INDEXED) || a->index == b->index;
+}
+
+/* As the core: machine-wide leaves, one device per leaf. */
+static int host_cpuid_set(const struct vmm_host *host, const struct vmm_cpuid_leaf *leaves,
+			  unsigned n)
+{
+	struct vmm_harness *h = dev_of(host)->h;
+
+	for (unsigned i = 0; i < n; i++)
+		for (size_t j = 0; j < h->ncpuid; j++)
+			if (same_cpuid_leaf(&leaves[i], &h->cpuid[j]))
+				return -EEXIST;
+	if (n > VMM_HARNESS_CPUID_LEAVES - h->ncpuid)
+		return -ENOSPC;
+	memcpy(h->cpuid + h->ncpuid, leaves, n * sizeof(*leaves));
+	h->ncpuid += n;
+	return 0;
+}
+
+/* A TSC that reads tsc_base at virtual time 0 and runs at tsc_khz. */
+static int host_vcpu_tsc(const struct vmm_host *host, unsigned vcpu, uint64_t *tsc, uint64_t *ns,
+			 uint32_t *khz)
+{
+	struct vmm_harness *h = dev_of(host)->h;
+
+	if (vcpu >= HARNESS_MAX_VCPUS)
+		return -EINVAL;
+	if (!h->tsc_khz)
+		return -ENOTSUP;
+	*ns = h->now;
+	*khz = h->tsc_khz;
+	*tsc = h->tsc_base + (uint64_t)((unsigned __int128)h->now * h->tsc_khz / 1000000u);
+	return 0;
 }
 
 /* As KVM's split irqchip: only there is a route needed. */
@@ -1164,6 +1209,8 @@ static const struct vmm_host host_template = {
 	.char_connected = host_char_connected,
 	.char_is_connected = host_char_is_connected,
 	.msi_route = host_msi_route,
+	.cpuid_set = host_cpuid_set,
+	.vcpu_tsc = host_vcpu_tsc,
 	.notify_register = host_notify_register,
 	.notify_unregister = host_notify_unregister,
 	.vcpu_count = host_vcpu_count,
@@ -1802,6 +1849,26 @@ unsigned vmm_harness_msi_route_calls(struct vmm_harness *h)
 void vmm_harness_msi_clear(struct vmm_harness *h)
 {
 	h->nmsis = 0;
+}
+
+int vmm_harness_cpuid(struct vmm_harness *h, uint32_t function, uint32_t index,
+		      struct vmm_cpuid_leaf *out)
+{
+	for (size_t i = 0; i < h->ncpuid; i++) {
+		const struct vmm_cpuid_leaf *l = &h->cpuid[i];
+
+		if (l->function == function && (!(l->flags & VMM_CPUID_INDEXED) || l->index == index)) {
+			*out = *l;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+void vmm_harness_set_tsc(struct vmm_harness *h, uint32_t khz, uint64_t base)
+{
+	h->tsc_khz = khz;
+	h->tsc_base = base;
 }
 
 bool vmm_harness_accel_requested(struct vmm_harness *h, enum vmm_accel what)

@@ -127,6 +127,51 @@ static void test_no_apic(void **state)
 	free(c);
 }
 
+/* A device's Hyper-V leaves take 0x40000000: KVM's own move to 0x40000100
+ * with their highest-leaf EAX, the device's replace or add. */
+static void test_merge_moves_kvm_leaves(void **state)
+{
+	struct kvm_cpuid2 *c = host_table(), *m;
+	const struct vmm_cpuid_leaf hv[] = {
+		{ .function = 0x40000000, .eax = 0x40000005, .ebx = 0x7263694d },
+		{ .function = 0x40000001, .eax = 0x31237648 },
+		{ .function = 0x40000005, .eax = 4 },
+	};
+	(void)state;
+	m = kvm_cpuid_merge(c, hv, 3);
+	assert_non_null(m);
+	assert_int_equal(m->nent, NENT + 3); /* KVM's two moved, three added */
+	assert_int_equal(leaf(m, 0x40000000, 0)->eax, 0x40000005);
+	assert_int_equal(leaf(m, 0x40000000, 0)->ebx, 0x7263694d);
+	assert_int_equal(leaf(m, 0x40000001, 0)->eax, 0x31237648);
+	assert_int_equal(leaf(m, 0x40000005, 0)->eax, 4);
+	assert_int_equal(leaf(m, 0x40000100, 0)->eax, 0x40000101);
+	assert_int_equal(leaf(m, 0x40000100, 0)->ebx, 0x4b4d564b);
+	assert_int_equal(leaf(m, 0x40000101, 0)->eax, 0x01007afb);
+	assert_int_equal(leaf(m, 1, 0)->edx, c->entries[1].edx); /* others untouched */
+	free(m);
+	free(c);
+}
+
+/* Leaves outside the hypervisor range leave KVM's where they are; an
+ * indexed leaf replaces only its own subleaf. */
+static void test_merge_elsewhere(void **state)
+{
+	struct kvm_cpuid2 *c = host_table(), *m;
+	const struct vmm_cpuid_leaf l = { .function = 0xb, .index = 1, .flags = VMM_CPUID_INDEXED,
+					  .eax = 9 };
+	(void)state;
+	c->entries[5].flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+	m = kvm_cpuid_merge(c, &l, 1);
+	assert_non_null(m);
+	assert_int_equal(m->nent, NENT);
+	assert_int_equal(leaf(m, 0xb, 1)->eax, 9);
+	assert_int_equal(leaf(m, 0xb, 0)->eax, 1);
+	assert_int_equal(leaf(m, 0x40000000, 0)->ebx, 0x4b4d564b);
+	free(m);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -134,6 +179,8 @@ int main(void)
 		cmocka_unit_test(test_topology),
 		cmocka_unit_test(test_uniprocessor),
 		cmocka_unit_test(test_no_apic),
+		cmocka_unit_test(test_merge_moves_kvm_leaves),
+		cmocka_unit_test(test_merge_elsewhere),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -90,6 +90,8 @@ struct fixture {
 
 static struct fixture *F;
 static char plugin_path[4200];
+/* More config lines for machine_create(), e.g. a second device. */
+static const char *machine_extra = "";
 
 static void deadline_in(struct timespec *ts, unsigned s)
 {
@@ -222,8 +224,8 @@ static void machine_create(unsigned vcpus, const char *hv, const char *dev)
 		 "memory = 2M\nvcpus = %u\n"
 		 "hypervisor \"fake-vcpu-hv\" { %s }\n"
 		 "boot { kernel = \"%s\" format = \"flat\" }\n"
-		 "device \"dev\" { plugin = \"fake-hook-dev\" port = %d irq = %d %s }\n",
-		 vcpus, hv, guest, DEV_PORT, DEV_IRQ, dev);
+		 "device \"dev\" { plugin = \"fake-hook-dev\" port = %d irq = %d %s }\n%s\n",
+		 vcpus, hv, guest, DEV_PORT, DEV_IRQ, dev, machine_extra);
 	snprintf(path, sizeof(path), "%s/machine.conf", F->dir);
 	write_file(path, conf, strlen(conf));
 
@@ -309,6 +311,7 @@ static int setup(void **state)
 		pthread_mutex_init(&F->cpu[i].lock, NULL);
 		pthread_cond_init(&F->cpu[i].cond, NULL);
 	}
+	machine_extra = "";
 	alarm(WATCHDOG_S);
 	*state = F;
 	return 0;
@@ -613,6 +616,53 @@ static void test_edge_line_keeps_irq_line(void **state)
 	machine_finish();
 }
 
+/* ------------------------------------------- CPUID and TSC (ABI 1.9) */
+
+static struct vmm_instance *instance_named(const char *name)
+{
+	for (struct vmm_instance *in = F->m->instances; in; in = in->next)
+		if (strcmp(in->name, name) == 0)
+			return in;
+	fail_msg("no instance %s", name);
+	return NULL;
+}
+
+/* A device's leaves (the hyperv plugin's) reach every vCPU before it runs;
+ * vcpu_tsc answers on the vCPU's thread, inside its MSR exit, and nowhere
+ * else. */
+static void test_device_cpuid_and_vcpu_tsc(void **state)
+{
+	const struct vmm_exit wr = { .reason = VMM_EXIT_MSR_WRITE,
+				     .msr = { .index = 0x40000021, .value = 0x100000 | 1 } };
+	uint64_t tsc, ns, scale;
+	uint32_t khz, seq;
+	uint8_t *page;
+
+	(void)state;
+	machine_extra = "device \"hv\" { plugin = \"hyperv\" }";
+	machine_create(2, "irqchip = \"kernel\"", "");
+	for (unsigned i = 0; i < 2; i++) {
+		struct fake_vcpu *c = &F->vm->vcpus[i];
+
+		assert_int_equal(c->cpuid_calls, 1);
+		assert_int_equal(c->ncpuid, 7);
+		assert_int_equal(c->cpuid[0].function, 0x40000000);
+		assert_memory_equal(&c->cpuid[0].ebx, "Micr", 4);
+	}
+	struct vmm_instance *hv = instance_named("hv");
+	assert_int_equal(hv->host.vcpu_tsc(&hv->host, 0, &tsc, &ns, &khz), -EINVAL);
+	machine_start();
+	assert_true(guest_exit(0, &wr, NULL, true));
+	assert_int_equal(atomic_load(&F->vm->vcpus[0].tsc_calls), 1);
+	page = vmm_machine_ram(F->m, 0x100000, 24);
+	assert_non_null(page);
+	memcpy(&seq, page, 4);
+	memcpy(&scale, page + 8, 8);
+	assert_int_not_equal(seq, 0);
+	assert_true(scale == (uint64_t)(((unsigned __int128)10000 << 64) / FAKE_TSC_KHZ));
+	machine_finish();
+}
+
 /* ------------------------------------------- machines that are refused */
 
 /* Build the usual machine (its device "dev" on line 5) with the
@@ -680,14 +730,6 @@ static void expect_refused(const char *hv, const char *extra, const char *what)
 }
 
 /* ------------------------------- an interrupt controller plugin (ABI 1.8) */
-
-static struct vmm_instance *instance_named(const char *name)
-{
-	for (struct vmm_instance *in = F->m->instances; in; in = in->next)
-		if (strcmp(in->name, name) == 0)
-			return in;
-	return NULL;
-}
 
 static void mmio_write32(uint64_t addr, uint32_t v)
 {
@@ -927,6 +969,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_mmio_where_nothing_owns_the_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_reports_every_device_that_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_opens_no_backend, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_device_cpuid_and_vcpu_tsc, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

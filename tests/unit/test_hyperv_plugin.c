@@ -1,0 +1,301 @@
+/* tests/unit/test_hyperv_plugin.c - the real hyperv.so through the harness:
+ * the CPUID leaves it gives the host, its properties, the hypercall port,
+ * the reference TSC page against the harness's TSC, and the SynIC's
+ * timers on the stepped virtual clock, their SINTs as MSIs (Hyper-V TLFS
+ * v6.0b section numbers). */
+#include "config.h"
+#include "tests/unit/test-env.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <vmm/harness.h>
+#include "devices/hyperv/hyperv.h"
+#include "device-fixture.h"
+
+#define RAM (1u << 20)
+#define PORT 0xe00
+#define SIMP_GPA 0x20000
+#define SLOT2 (SIMP_GPA + 2 * HV_MESSAGE_SIZE)
+#define MS 1000000ull
+
+static struct vmm_harness_dev *create(enum vmm_irq_mode mode, const char *const *props)
+{
+	fixture_setup((void **)&F, mode, NULL, NULL);
+	assert_int_equal(vmm_harness_set_ram(F->h, RAM), 0);
+	return vmm_harness_create_device(F->h, "hyperv", "hv", props);
+}
+
+static int teardown(void **state)
+{
+	return fixture_teardown(state);
+}
+
+static uint64_t msr(uint32_t index)
+{
+	uint64_t v = 0;
+
+	assert_int_equal(vmm_harness_msr_read(F->h, index, &v), 0);
+	return v;
+}
+
+static void wrmsr(uint32_t index, uint64_t v)
+{
+	assert_int_equal(vmm_harness_msr_write(F->h, index, v), 0);
+}
+
+static uint8_t *ram(void)
+{
+	return vmm_harness_ram(F->h, NULL);
+}
+
+static void test_cpuid_given_to_host(void **state)
+{
+	struct vmm_cpuid_leaf l;
+
+	(void)state;
+	assert_non_null(create(VMM_IRQ_KERNEL, NULL));
+	assert_int_equal(vmm_harness_cpuid(F->h, 0x40000000, 0, &l), 0);
+	assert_int_equal(l.eax, 0x40000006);
+	assert_memory_equal(&l.ebx, "Micr", 4);
+	assert_memory_equal(&l.ecx, "osof", 4);
+	assert_memory_equal(&l.edx, "t Hv", 4);
+	assert_int_equal(vmm_harness_cpuid(F->h, 0x40000001, 0, &l), 0);
+	assert_int_equal(l.eax, HV_INTERFACE_HV1);
+	assert_int_equal(vmm_harness_cpuid(F->h, 0x40000003, 0, &l), 0);
+	assert_int_equal(l.eax, 0x263); /* defaults: all but the SynIC and timers */
+	assert_int_equal(vmm_harness_cpuid(F->h, 0x40000007, 0, &l), -ENOENT);
+	/* the whole synthetic range is the plugin's: SynIC off, #GP */
+	uint64_t v;
+	assert_int_equal(vmm_harness_msr_read(F->h, HV_MSR_SCONTROL, &v), -EIO);
+}
+
+static void test_switches(void **state)
+{
+	static const char *const props[] = { "hv-time=false", "hv-reftsc=false", "hv-runtime=false",
+					     NULL };
+	struct vmm_cpuid_leaf l;
+	uint64_t v;
+
+	(void)state;
+	assert_non_null(create(VMM_IRQ_KERNEL, props));
+	assert_int_equal(vmm_harness_cpuid(F->h, 0x40000003, 0, &l), 0);
+	assert_int_equal(l.eax, HV_PRIV_HYPERCALL | HV_PRIV_VP_INDEX);
+	assert_int_equal(vmm_harness_msr_read(F->h, HV_MSR_TIME_REF_COUNT, &v), -EIO);
+	assert_int_equal(vmm_harness_msr_read(F->h, HV_MSR_VP_RUNTIME, &v), -EIO);
+	assert_int_equal(msr(HV_MSR_VP_INDEX), 0);
+}
+
+/* Configurations the plugin refuses, each with one line. */
+static void test_refused_configs(void **state)
+{
+	static const char *const reftsc[] = { "hv-time=false", NULL };
+	static const char *const synic[] = { "hv-synic=true", NULL };
+	static const char *const stimer[] = { "hv-stimer=true", NULL };
+	static const char *const kernel[] = { "mode=kernel", NULL };
+
+	(void)state;
+	assert_null(create(VMM_IRQ_KERNEL, reftsc));
+	fixture_teardown(state);
+	assert_null(create(VMM_IRQ_EMULATED, synic)); /* no local APIC for SINTs */
+	fixture_teardown(state);
+	assert_null(create(VMM_IRQ_KERNEL, stimer));   /* timers without the SynIC */
+	fixture_teardown(state);
+	assert_null(create(VMM_IRQ_KERNEL, kernel));
+}
+
+static void port_call(uint64_t control, uint32_t *lo, uint32_t *hi)
+{
+	vmm_harness_pio_write(F->h, PORT + HV_PORT_CTL_LO, 4, (uint32_t)control);
+	vmm_harness_pio_write(F->h, PORT + HV_PORT_CTL_HI, 4, (uint32_t)(control >> 32));
+	vmm_harness_pio_write(F->h, PORT + HV_PORT_GO, 4, 0);
+	*lo = (uint32_t)vmm_harness_pio_read(F->h, PORT + HV_PORT_GO, 4);
+	*hi = (uint32_t)vmm_harness_pio_read(F->h, PORT + HV_PORT_RES_HI, 4);
+}
+
+static void test_hypercall_port(void **state)
+{
+	uint8_t code[HV_PAGE_SIZE];
+	uint32_t lo, hi;
+
+	(void)state;
+	assert_non_null(create(VMM_IRQ_KERNEL, NULL));
+	wrmsr(HV_MSR_GUEST_OS_ID, 0x8100000000000000ull);
+	wrmsr(HV_MSR_HYPERCALL, 0x10000 | HV_HYPERCALL_ENABLE);
+	hyperv_hypercall_code(PORT, code);
+	assert_memory_equal(ram() + 0x10000, code, HV_PAGE_SIZE);
+	port_call(HV_CALL_NOTIFY_LONG_SPIN_WAIT, &lo, &hi);
+	assert_int_equal(lo, HV_STATUS_SUCCESS);
+	assert_int_equal(hi, 0);
+	port_call(0x77, &lo, &hi);
+	assert_int_equal(lo, HV_STATUS_INVALID_HYPERCALL_CODE);
+	/* a 1-byte access is not the page's: refused by the bus */
+	vmm_harness_pio_write(F->h, PORT + HV_PORT_GO, 1, 0);
+}
+
+/* 12.7: the page's reading of the harness TSC is the reference counter,
+ * at the sample and 1.5 s of TSC later. */
+static void test_tsc_page(void **state)
+{
+	uint32_t seq;
+	uint64_t scale, tsc;
+	int64_t offset;
+
+	(void)state;
+	assert_non_null(create(VMM_IRQ_KERNEL, NULL));
+	vmm_harness_set_tsc(F->h, 2893301, 987654321ull);
+	vmm_harness_clock_step(F->h, 3 * MS + 17);
+	wrmsr(HV_MSR_REFERENCE_TSC, 0x30000 | HV_REFTSC_ENABLE);
+	memcpy(&seq, ram() + 0x30000 + HV_TSC_PAGE_SEQUENCE, 4);
+	memcpy(&scale, ram() + 0x30000 + HV_TSC_PAGE_SCALE, 8);
+	memcpy(&offset, ram() + 0x30000 + HV_TSC_PAGE_OFFSET, 8);
+	assert_int_not_equal(seq, 0);
+	vmm_harness_clock_step(F->h, 1500 * MS);
+	tsc = 987654321ull + (uint64_t)((unsigned __int128)vmm_harness_clock_ns(F->h) * 2893301 / 1000000);
+	uint64_t t = hyperv_tsc_page_time(tsc, scale, offset);
+	uint64_t r = msr(HV_MSR_TIME_REF_COUNT);
+	assert_true(t + 1 >= r && t <= r + 1);
+}
+
+/* SynIC on, message page at SIMP_GPA, SINT2 at vector 0x40. */
+static void synic_up(void)
+{
+	static const char *const props[] = { "hv-synic=true", "hv-stimer=true", NULL };
+
+	assert_non_null(create(VMM_IRQ_SPLIT, props));
+	wrmsr(HV_MSR_SCONTROL, HV_SCONTROL_ENABLE);
+	wrmsr(HV_MSR_SIMP, SIMP_GPA | HV_SYNIC_PAGE_ENABLE);
+	wrmsr(HV_MSR_SINT0 + 2, 0x40);
+}
+
+static void expect_msi(size_t i, uint32_t vector)
+{
+	uint64_t addr;
+	uint32_t data;
+
+	assert_int_equal(vmm_harness_msi_get(F->h, i, &addr, &data), 0);
+	assert_int_equal(addr, 0xfee00000u); /* vCPU 0's local APIC */
+	assert_int_equal(data, vector);
+}
+
+static uint32_t slot2_type(void)
+{
+	uint32_t t;
+
+	memcpy(&t, ram() + SLOT2, 4);
+	return t;
+}
+
+/* A periodic message-mode timer on the virtual clock: one message, then
+ * MessagePending while the slot is full, the next after EOM (11.9.3). */
+static void test_stimer_messages(void **state)
+{
+	uint32_t none = 0;
+
+	(void)state;
+	synic_up();
+	wrmsr(HV_MSR_STIMER0_CONFIG, HV_STIMER_ENABLE | HV_STIMER_PERIODIC | 2ull << 16);
+	wrmsr(HV_MSR_STIMER0_COUNT, 10000); /* 1 ms */
+	vmm_harness_clock_step(F->h, MS - 1);
+	assert_int_equal(vmm_harness_msi_count(F->h), 0);
+	vmm_harness_clock_step(F->h, 1);
+	assert_int_equal(vmm_harness_msi_count(F->h), 1);
+	expect_msi(0, 0x40);
+	assert_int_equal(slot2_type(), HV_MSG_TIMER_EXPIRED);
+	vmm_harness_clock_step(F->h, MS);
+	assert_int_equal(vmm_harness_msi_count(F->h), 1);
+	assert_int_equal(ram()[SLOT2 + HV_MSG_FLAGS] & HV_MSG_FLAG_PENDING, HV_MSG_FLAG_PENDING);
+	memcpy(ram() + SLOT2, &none, 4);
+	wrmsr(HV_MSR_EOM, 0);
+	assert_int_equal(vmm_harness_msi_count(F->h), 2);
+	expect_msi(1, 0x40);
+	/* masked: messages, no interrupts */
+	memcpy(ram() + SLOT2, &none, 4);
+	wrmsr(HV_MSR_SINT0 + 2, HV_SINT_MASKED | 0x40);
+	vmm_harness_clock_step(F->h, MS);
+	assert_int_equal(slot2_type(), HV_MSG_TIMER_EXPIRED);
+	assert_int_equal(vmm_harness_msi_count(F->h), 2);
+}
+
+/* A periodic direct-mode timer stepped in uneven steps: exactly one
+ * interrupt per period, on the period's grid. */
+static void test_stimer_direct_periodic(void **state)
+{
+	(void)state;
+	synic_up();
+	wrmsr(HV_MSR_STIMER0_CONFIG + 2,
+	      HV_STIMER_ENABLE | HV_STIMER_PERIODIC | HV_STIMER_DIRECT | 0x50 << 4);
+	wrmsr(HV_MSR_STIMER0_COUNT + 2, 10000);
+	for (unsigned i = 0; i < 30; i++)
+		vmm_harness_clock_step(F->h, 700000 - (i % 3) * 100000); /* 0.7, 0.6, 0.5 ms */
+	/* 30 steps of 18 ms in all */
+	assert_int_equal(vmm_harness_clock_ns(F->h), 18 * MS);
+	assert_int_equal(vmm_harness_msi_count(F->h), 18);
+	for (size_t i = 0; i < 18; i++)
+		expect_msi(i, 0x50);
+	assert_int_equal(slot2_type(), 0);
+	/* a count of 0 stops it */
+	wrmsr(HV_MSR_STIMER0_COUNT + 2, 0);
+	vmm_harness_clock_step(F->h, 10 * MS);
+	assert_int_equal(vmm_harness_msi_count(F->h), 18);
+}
+
+/* A one-shot timer with AutoEnable, from its count write alone. */
+static void test_stimer_auto_enable(void **state)
+{
+	(void)state;
+	synic_up();
+	wrmsr(HV_MSR_STIMER0_CONFIG, HV_STIMER_AUTOENABLE | 2ull << 16);
+	vmm_harness_clock_step(F->h, 5 * MS);
+	assert_int_equal(vmm_harness_msi_count(F->h), 0);
+	wrmsr(HV_MSR_STIMER0_COUNT, msr(HV_MSR_TIME_REF_COUNT) + 20000);
+	assert_int_equal(msr(HV_MSR_STIMER0_CONFIG) & HV_STIMER_ENABLE, HV_STIMER_ENABLE);
+	vmm_harness_clock_step(F->h, 2 * MS);
+	assert_int_equal(vmm_harness_msi_count(F->h), 1);
+	assert_int_equal(msr(HV_MSR_STIMER0_CONFIG) & HV_STIMER_ENABLE, 0);
+	vmm_harness_clock_step(F->h, 10 * MS);
+	assert_int_equal(vmm_harness_msi_count(F->h), 1);
+}
+
+/* hv-crash: the guest's crash report ends the run as a crash; hv-reset:
+ * its reset request as a reset. */
+static void test_crash_and_reset(void **state)
+{
+	static const char *const props[] = { "hv-crash=true", "hv-reset=true", NULL };
+	int reason = -1, status = -1;
+
+	(void)state;
+	assert_non_null(create(VMM_IRQ_KERNEL, props));
+	wrmsr(HV_MSR_CRASH_P0, 0xdead);
+	assert_false(vmm_harness_stopped(F->h, &reason, &status));
+	wrmsr(HV_MSR_CRASH_CTL, HV_CRASH_CTL_NOTIFY);
+	assert_true(vmm_harness_stopped(F->h, &reason, &status));
+	assert_int_equal(reason, VMM_STOP_CRASH);
+	fixture_teardown(state);
+	assert_non_null(create(VMM_IRQ_KERNEL, props));
+	wrmsr(HV_MSR_RESET, 1);
+	assert_true(vmm_harness_stopped(F->h, &reason, &status));
+	assert_int_equal(reason, VMM_STOP_RESET);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_cpuid_given_to_host, teardown),
+		cmocka_unit_test_teardown(test_switches, teardown),
+		cmocka_unit_test_teardown(test_refused_configs, teardown),
+		cmocka_unit_test_teardown(test_hypercall_port, teardown),
+		cmocka_unit_test_teardown(test_tsc_page, teardown),
+		cmocka_unit_test_teardown(test_stimer_messages, teardown),
+		cmocka_unit_test_teardown(test_stimer_direct_periodic, teardown),
+		cmocka_unit_test_teardown(test_stimer_auto_enable, teardown),
+		cmocka_unit_test_teardown(test_crash_and_reset, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
