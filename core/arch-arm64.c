@@ -17,6 +17,7 @@
 #include "core/fdt.h"
 #include "core/file.h"
 #include "core/log.h"
+#include "core/machine.h"
 #include "core/machine-internal.h"
 #include "core/process.h"
 
@@ -71,17 +72,19 @@ static int read_file(const char *what, const char *path, uint64_t max, uint8_t *
 	return 0;
 }
 
-bool vmm_machine_is_arm64(const struct vmm_machine *m)
-{
-	return VMM_HOST_ARM64 && !m->hv_ops->vcpu_set_sregs;
-}
-
 static bool hv_has_regs(const struct vmm_machine *m)
 {
 	const struct vmm_hv_ops *o = m->hv_ops;
 
 	return o->size >= offsetof(struct vmm_hv_ops, vcpu_reg_set) + sizeof(void *) &&
 	       o->vcpu_reg_get && o->vcpu_reg_set;
+}
+
+bool vmm_machine_is_arm64(const struct vmm_machine *m)
+{
+	if (m->hv_ops->vcpu_set_sregs)
+		return false;
+	return VMM_HOST_ARM64 || hv_has_regs(m);
 }
 
 void vmm_arm64_log_crash(struct vmm_machine *m, void *vcpu, unsigned index, const char *what)
@@ -213,6 +216,38 @@ static int build_dtb(struct vmm_machine *m, const struct vmm_arm64_boot *b)
 	}
 	memcpy(dst, blob, size);
 	free(blob);
+	m->dtb_gpa = b->dtb_gpa;
+	m->dtb_size = size;
+	return 0;
+}
+
+int vmm_machine_dump_dtb(struct vmm_machine *m, const char *file)
+{
+	const uint8_t *dtb = m->dtb_size ? vmm_machine_ram(m, m->dtb_gpa, m->dtb_size) : NULL;
+
+	if (!vmm_machine_is_arm64(m)) {
+		vmm_log(VMM_LOG_ERROR, NULL, "--dump-dtb: %s is an x86 machine: it has no device tree "
+			"(--dump-acpi writes its ACPI tables)", m->cfg->file);
+		return -ENOENT;
+	}
+	if (!dtb) {
+		/* The tree holds the initrd's place: it is built with the payload. */
+		vmm_log(VMM_LOG_ERROR, NULL, "--dump-dtb: no device tree without a kernel: set boot "
+			"{ kernel = ... } or use --kernel");
+		return -ENOENT;
+	}
+	FILE *f = fopen(file, "wb");
+	bool ok = f && fwrite(dtb, 1, m->dtb_size, f) == m->dtb_size;
+	int err = errno;
+
+	if (f && fclose(f) != 0 && ok) {
+		ok = false;
+		err = errno;
+	}
+	if (!ok) {
+		vmm_log(VMM_LOG_ERROR, NULL, "--dump-dtb: cannot write %s: %s", file, strerror(err));
+		return -EIO;
+	}
 	return 0;
 }
 

@@ -5,6 +5,10 @@
  * arm64 machines (VMM_HOST_ARM64), on KVM/arm64, unless its hypervisor
  * has x86 vCPU state (vcpu_set_sregs): the test hypervisors
  * (tests/fixtures/fake-vcpu-hv.c) drive x86-style machines on any host.
+ * On other hosts a hypervisor with registers by id (vcpu_reg_get/set)
+ * and no x86 state builds an arm64 machine: that is how
+ * tests/fixtures/fake-arm64-hv.c lets an x86 `vmmctl check --dump-dtb`
+ * show the device tree an arm64 machine gets, without KVM/arm64.
  * The code is plain C and compiled on every host; only VMM_HOST_ARM64
  * depends on the compiler.
  *

@@ -739,6 +739,17 @@ static void write_device(struct writer *w, const struct vmm_device_desc *d, bool
 	prop_cells(w, "reg", reg, 4 * nreg);
 	if (nirq && gic)
 		prop_cells(w, "interrupts", irq, 3 * nirq);
+	/*
+	 * DT spec 2.3.9 "dma-coherent": the device's DMA is coherent with the
+	 * CPUs' caches.  Every device here is the VMM's code reading and
+	 * writing guest RAM through the host's cacheable mapping, so it is;
+	 * without the property Linux cleans and invalidates the caches around
+	 * each buffer (arm64's non-coherent DMA ops) and, where KVM's stage 2
+	 * does not force write-back, maps coherent buffers non-cacheable, which
+	 * the VMM's cached view would not see.  QEMU's virt board says the same
+	 * for its virtio-mmio transports.  A device without DMA ignores it.
+	 */
+	prop(w, "dma-coherent", "", 0);
 	if (list_has(compat, clen, "arm,primecell")) {
 		/* pl011.yaml: UARTCLK then PCLK; other PrimeCells (pl031) take
 		 * the bus clock alone, which Linux's AMBA bus enables to read

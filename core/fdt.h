@@ -10,7 +10,7 @@
  * (RAM regions, each vCPU's MPIDR_EL1, the gic and arm-timer plugins'
  * descriptions, the devices' descriptions), build the blob and copy it into
  * guest RAM for the kernel (x0 holds its address, arm64 booting.rst);
- * `vmmctl --dump-dtb` will write the same blob to a file.
+ * `vmmctl run|check --dump-dtb FILE` writes the same blob to a file.
  *
  * Conventions this module defines for arm64 machines:
  *
@@ -42,6 +42,9 @@
  *   `clock-names` on the machine's fixed APB clock: "uartclk" and
  *   "apb_pclk" for a pl011 (pl011.yaml), "apb_pclk" for others (pl031):
  *   Linux's AMBA bus will not probe a PrimeCell without apb_pclk.
+ *
+ * - Every device node is `dma-coherent` (DT spec 2.3.9): a device the VMM
+ *   emulates reaches guest RAM through the host's cacheable mapping.
  *
  * Error convention: 0 or a negative errno; `err` holds one line naming the
  * device or the part of the machine whose description is unusable.

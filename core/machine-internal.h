@@ -127,6 +127,9 @@ struct vmm_machine {
 	 * address, and the guest-physical 64-bit field that holds it once
 	 * vmm_boot_load() has built them (0: not yet, or a flat binary). */
 	uint64_t boot_rsdp, boot_rsdp_field;
+	/* arm64: the device tree vmm_arm64_boot() placed in guest RAM
+	 * (size 0: none yet), for vmm_machine_dump_dtb(). */
+	uint64_t dtb_gpa, dtb_size;
 
 	/* Built by vmm_machine_check(): backends are checked instead of
 	 * opened, construction goes on past a device that fails, and the

@@ -115,5 +115,8 @@ void vmm_machine_destroy(struct vmm_machine *m);
 uint64_t vmm_machine_rsdp(struct vmm_machine *m);
 /* Write the machine's ACPI tables to DIR/<signature>.dat. */
 int vmm_machine_dump_acpi(struct vmm_machine *m, const char *dir);
+/* Write the device tree an arm64 machine boots with to FILE, as the
+ * guest gets it (before the guest runs). */
+int vmm_machine_dump_dtb(struct vmm_machine *m, const char *file);
 
 #endif

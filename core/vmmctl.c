@@ -41,9 +41,10 @@ static void usage(FILE *f)
 	      "      --dump-acpi DIR     write the generated ACPI tables to DIR/<signature>.dat\n"
 	      "      --seccomp MODE      on, log or off: the config's seccomp setting, overridden\n"
 	      "      --api SOCKET        serve the control API (HTTP/1.1, JSON) on the unix socket SOCKET\n"
+	      "      --dump-dtb FILE     write an arm64 machine's device tree (a DTB) to FILE\n"
 	      "  check [CONFIG]          build the machine as run would (the VM, devices, firmware\n"
 	      "                          tables, payload: --kernel, --initrd, --format, --cmdline,\n"
-	      "                          --dump-acpi), opening no backend; run nothing\n"
+	      "                          --dump-acpi, --dump-dtb), opening no backend; run nothing\n"
 	      "  plugins                 list plugins: name, kind, version, ABI, path\n"
 	      "  plugins describe NAME   show a plugin's properties with types, defaults and help\n"
 	      "  info SOCKET             a running machine's config, plugins, vCPUs and state (JSON)\n"
@@ -164,15 +165,30 @@ static uint64_t monotonic_now_ns(void)
  * opened), then torn down, so that "ok" means run starts.  Every problem is
  * one line naming the file and line (or the plugin); status 2 when any.
  */
+/* --dump-acpi DIR and --dump-dtb FILE: the firmware description the
+ * machine built, written before the guest runs. */
+struct dumps {
+	const char *acpi, *dtb;
+};
+
+static int write_dumps(struct vmm_machine *m, const struct dumps *d)
+{
+	if (d->acpi && vmm_machine_dump_acpi(m, d->acpi))
+		return -EIO;
+	if (d->dtb && vmm_machine_dump_dtb(m, d->dtb))
+		return -EIO;
+	return 0;
+}
+
 static int check_machine(struct vmm_plugin_set *ps, const char *path, struct vmm_machine_config *mc,
-			 const char *dump_acpi)
+			 const struct dumps *dumps)
 {
 	struct vmm_machine *m;
 	int rc, sig;
 
 	vmm_startup_begin();
 	rc = vmm_machine_check(mc, ps, path, &m);
-	if (!rc && dump_acpi && vmm_machine_dump_acpi(m, dump_acpi)) {
+	if (!rc && write_dumps(m, dumps)) {
 		vmm_machine_destroy(m);
 		rc = -EIO;
 	}
@@ -203,10 +219,12 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		{ "dump-acpi", required_argument, NULL, 'a' },
 		{ "seccomp", required_argument, NULL, 'S' },
 		{ "api", required_argument, NULL, 'A' },
+		{ "dump-dtb", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *kernel = NULL, *cmdline = NULL, *initrd = NULL, *dump_acpi = NULL, *format = NULL;
+	const char *kernel = NULL, *cmdline = NULL, *initrd = NULL, *format = NULL;
+	struct dumps dumps = { NULL, NULL };
 	const char *seccomp = NULL;
 	enum vmm_seccomp_mode seccomp_mode = VMM_SECCOMP_ON;
 	const char *api_path = NULL;
@@ -215,7 +233,7 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 
 	optind = 0; /* glibc: 0 re-initialises getopt, with the permute mode of this optstring */
 	/* Options may follow CONFIG (vmmctl run my.conf --kernel k): permute. */
-	while ((o = getopt_long(argc, argv, "k:c:i:f:sa:S:A:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "k:c:i:f:sa:S:A:d:h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'S': seccomp = optarg; break;
 		case 'A':
@@ -225,7 +243,8 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 			}
 			api_path = optarg;
 			break;
-		case 'a': dump_acpi = optarg; break;
+		case 'a': dumps.acpi = optarg; break;
+		case 'd': dumps.dtb = optarg; break;
 		case 'k': kernel = optarg; break;
 		case 'c': cmdline = optarg; break;
 		case 'i': initrd = optarg; break;
@@ -291,7 +310,7 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 	/* Reading the config was start-up too; check's own begins again. */
 	if (check) {
 		sig = vmm_startup_end();
-		status = sig ? stopped_in_startup(sig) : check_machine(ps, path, mc, dump_acpi);
+		status = sig ? stopped_in_startup(sig) : check_machine(ps, path, mc, &dumps);
 		vmm_config_free(mc);
 		return status;
 	}
@@ -317,7 +336,7 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 			vmm_startup_begin();
 		}
 		int rc = vmm_machine_create(mc, ps, path, &m);
-		if (!rc && dump_acpi && vmm_machine_dump_acpi(m, dump_acpi)) {
+		if (!rc && write_dumps(m, &dumps)) {
 			vmm_machine_destroy(m);
 			rc = -EIO;
 		}

@@ -188,8 +188,8 @@ tests_unit_test_boot_LDADD = $(core_test_ldadd) $(ZLIB_LIBS)
 TESTS += tests/sdk/sdk-test.sh
 EXTRA_DIST += tests/sdk/sdk-test.sh tests/sdk/sdk-example.c
 
-TESTS += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh tests/cli/check.sh tests/cli/api.sh
-EXTRA_DIST += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh tests/cli/check.sh tests/cli/api.sh
+TESTS += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh tests/cli/check.sh tests/cli/api.sh tests/cli/dump-dtb.sh
+EXTRA_DIST += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh tests/cli/check.sh tests/cli/api.sh tests/cli/dump-dtb.sh
 
 # The pty and socket backends, with the user's end played by char-peer.
 check_PROGRAMS += tests/cli/char-peer
@@ -216,6 +216,13 @@ check_LTLIBRARIES += tests/fixtures/fake-vcpu-hv.la
 tests_fixtures_fake_vcpu_hv_la_SOURCES = tests/fixtures/fake-vcpu-hv.c tests/fixtures/fake-vcpu-hv.h
 tests_fixtures_fake_vcpu_hv_la_CFLAGS = $(plugin_cflags)
 tests_fixtures_fake_vcpu_hv_la_LDFLAGS = $(fixture_ldflags)
+
+# An arm64 machine without KVM/arm64: vmmctl check --dump-dtb on any host
+# (tests/cli/dump-dtb.sh).
+check_LTLIBRARIES += tests/fixtures/fake-arm64-hv.la
+tests_fixtures_fake_arm64_hv_la_SOURCES = tests/fixtures/fake-arm64-hv.c
+tests_fixtures_fake_arm64_hv_la_CFLAGS = $(plugin_cflags)
+tests_fixtures_fake_arm64_hv_la_LDFLAGS = $(fixture_ldflags)
 
 check_LTLIBRARIES += tests/fixtures/fake-hook-dev.la
 tests_fixtures_fake_hook_dev_la_SOURCES = tests/fixtures/fake-hook-dev.c tests/fixtures/fake-hook-dev.h

@@ -75,6 +75,9 @@ static const struct vmm_prop_desc kvm_props[] = {
 	  .help = "kernel: KVM's in-kernel GICv3 at 0x08000000; emulated: a GICv2 in the gic "
 		  "plugin (list it as a device), fed the timers' levels; none: no interrupt "
 		  "controller (a guest that polls)" },
+	{ .name = "irqfd", .type = VMM_PROP_BOOL, .def_int = 1,
+	  .help = "with irqchip = kernel: level-triggered device lines (SPIs) through resampling "
+		  "irqfds instead of KVM_IRQ_LINE" },
 	{ .name = NULL },
 };
 
@@ -213,6 +216,11 @@ static int create_vgic(struct kvm_vm *vm)
 	    (rc = gic_attr(vm, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &nr_irqs, "number of interrupts")))
 		return rc;
 	vm->irqchip = true;
+	/* The vGIC resamples a level-triggered SPI's irqfd at the guest's
+	 * EOI (vgic-irqfd.c; KVM API 4.75), as x86's whole in-kernel irqchip
+	 * does. */
+	vm->irqfd = kvm_prop_bool(vm->h, "irqfd", true) && kvm_check_ext(vm, KVM_CAP_IRQFD) > 0 &&
+		    kvm_check_ext(vm, KVM_CAP_IRQFD_RESAMPLE) > 0;
 
 	/* The device tree's interrupt controller (core/arch-arm64.c). */
 	const struct vmm_resource res[2] = {
@@ -321,6 +329,21 @@ int kvm_arch_irq_encode(struct kvm_vm *vm, uint32_t line, uint32_t *irq)
 	if (line < 32 || line > 1019)
 		return -EINVAL;
 	*irq = (uint32_t)KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT | line;
+	return 0;
+}
+
+/*
+ * KVM_IRQFD on arm64 names a GSI of the VM's routing table, and the vGIC's
+ * default table (virt/kvm/arm/vgic/vgic-irqfd.c,
+ * kvm_vgic_setup_default_irq_routing) maps GSI n to the irqchip pin n,
+ * which vgic_irqfd_set_irq() raises as SPI INTID n + 32.  So the core's
+ * line, an INTID, is GSI INTID - 32; only SPIs have one.
+ */
+int kvm_arch_irqfd_gsi(struct kvm_vm *vm, uint32_t line, uint32_t *gsi)
+{
+	if (line < 32 || line > 1019)
+		return -EINVAL;
+	*gsi = line - 32;
 	return 0;
 }
 

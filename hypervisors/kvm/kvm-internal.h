@@ -78,6 +78,8 @@ bool kvm_arch_translate_exit(struct kvm_vcpu *vcpu, struct kvm_run *run, struct 
 int kvm_arch_run_error(struct kvm_vcpu *vcpu, int err, struct vmm_exit *exit);
 /* KVM_IRQ_LINE's irq field for the core's interrupt line. */
 int kvm_arch_irq_encode(struct kvm_vm *vm, uint32_t line, uint32_t *irq);
+/* KVM_IRQFD's gsi (a routing entry's number) for the core's line. */
+int kvm_arch_irqfd_gsi(struct kvm_vm *vm, uint32_t line, uint32_t *gsi);
 /* After each KVM_RUN (returned or failed), when vm->after_run is set. */
 void kvm_arch_after_run(struct kvm_vcpu *vcpu);
 

@@ -936,6 +936,13 @@ int kvm_arch_irq_encode(struct kvm_vm *vm, uint32_t line, uint32_t *irq)
 	return 0;
 }
 
+/* KVM's default routing: GSI n is PIC/IOAPIC pin n, the line itself. */
+int kvm_arch_irqfd_gsi(struct kvm_vm *vm, uint32_t line, uint32_t *gsi)
+{
+	*gsi = line;
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 
 static const struct vmm_hv_ops kvm_ops = {

@@ -598,17 +598,19 @@ int kvm_ioeventfd(void *opaque, enum vmm_bus bus, uint64_t addr, uint32_t len, b
  * irqchip resamples.  A deassign names fd and gsi and needs no resample
  * flag; closing resamplefd alone does not end the irqfd.  Any thread.
  */
-int kvm_irqfd(void *opaque, uint32_t gsi, int fd, int resample_fd, bool assign)
+int kvm_irqfd(void *opaque, uint32_t line, int fd, int resample_fd, bool assign)
 {
 	struct kvm_vm *vm = opaque;
-	struct kvm_irqfd irqfd = { .fd = (uint32_t)fd, .gsi = gsi };
+	struct kvm_irqfd irqfd = { .fd = (uint32_t)fd };
+	uint32_t gsi;
 
 	/* Only the level-triggered form is offered: edge lines stay on
 	 * KVM_IRQ_LINE, which the core already pulses. */
 	if (!vm->irqfd || (assign && resample_fd < 0))
 		return -ENOTSUP;
-	if (fd < 0)
+	if (fd < 0 || kvm_arch_irqfd_gsi(vm, line, &gsi))
 		return -EINVAL;
+	irqfd.gsi = gsi;
 	if (!assign) {
 		irqfd.flags = KVM_IRQFD_FLAG_DEASSIGN;
 	} else {

@@ -15,9 +15,16 @@
 #     line (status 4) instead of an abort; and machines/arm64-virt.conf
 #     with KVM's in-kernel GICv3, whose distributor the guest finds at the
 #     address the device tree gives, beside a pl031 read through vmmctl;
+#   - vmmctl check --dump-dtb on arm64-virt.conf with KVM/arm64: the tree
+#     comes back base64 on the console and dtc reads it here;
 #   - Debian's arm64 kernel (L1's own) boots under vmmctl on arm64-virt.conf
-#     to a busybox /init, on 1 and 2 vCPUs: its timer ticks, the pl031
-#     gives the date, `poweroff -f` (PSCI SYSTEM_OFF) ends with status 0;
+#     with mk-l2-initramfs.sh's /init: on 1 vCPU, its timer ticks, the pl031
+#     gives the host's date, and `reboot -f` (PSCI SYSTEM_RESET) ends vmmctl
+#     with status 6; on 2 vCPUs (the second by PSCI CPU_ON) with Debian's
+#     virtio modules, the checks x86's nested.sh makes (disk pattern written,
+#     synced and verified from L1 afterwards, a read-only disk refused,
+#     hwrng, hvc0 and a named port, TCP over the tap, the link going down
+#     and up), and `poweroff -f` (PSCI SYSTEM_OFF) ends it with status 0.
 #   - the same kernel on arm64-virt-emulated.conf (irqchip = "emulated": the
 #     gic plugin's GICv2, the timers' levels from KVM as PPIs) on 2 vCPUs:
 #     the same checks, and its arch_timer interrupt count and IPIs rise in
@@ -50,6 +57,8 @@ T_CROSS=$(($(e2e_now_ms) - T_START))
 e2e_arm64_archive || skip "$E2E_WHY"
 e2e_fetch_kernel linux-image-cloud-arm64:arm64 || skip "$E2E_WHY"
 L1_KERNEL=$E2E_KERNEL
+L1_KROOT=$E2E_KROOT
+DATE0=$(date -u +%F)
 e2e_fetch_arm64_busybox || skip "$E2E_WHY"
 
 # L1's initramfs.  The binaries are aarch64, so their libraries come from
@@ -100,8 +109,35 @@ cp "$VMM_SRCDIR/machines/arm64-minimal.conf" "$VMM_SRCDIR/machines/arm64-virt.co
 	"$VMM_SRCDIR/machines/arm64-virt-emulated.conf" "$E2E_RD/e2e/"
 E2E_ARM64_EMULATED=${E2E_ARM64_EMULATED:-1}
 echo "$E2E_ARM64_EMULATED" >"$E2E_RD/e2e/emulated"
-# A stock Linux L2: L1's own kernel with a busybox initramfs that reports
-# and powers off (PSCI SYSTEM_OFF).
+# A stock Linux L2: L1's own kernel with mk-l2-initramfs.sh's /init (the
+# one x86's nested.sh boots): one that resets at the end, and one with the
+# kernel's virtio modules that checks the virtio devices and powers off.
+MK_L2="sh $VMM_SRCDIR/tests/e2e/mk-l2-initramfs.sh --busybox $E2E_BUSYBOX --console ttyAMA0"
+$MK_L2 --exit reset "$E2E_RD/e2e/l2-reset.gz" &&
+	$MK_L2 --exit poweroff --modules "$L1_KROOT" "$E2E_RD/e2e/l2-virtio.gz" ||
+	{ echo "FAIL: mk-l2-initramfs.sh"; exit 1; }
+# L1's tap for the guest's virtio-net: tun is a module of L1's kernel.
+tun=$(find "$L1_KROOT/lib/modules" -name 'tun.ko*' | head -n 1)
+[ -n "$tun" ] || { echo "FAIL: L1's kernel has no tun module"; exit 1; }
+case "$tun" in *.xz) xz -dc "$tun" ;; *.zst) zstd -qdc "$tun" ;; *) cat "$tun" ;; esac >"$E2E_RD/e2e/tun.ko"
+# L1's end of the guest's hvc0 and of the console's port 1.
+add "$A64/tests/cli/char-peer" /e2e/char-peer
+# The virtio machine: arm64-virt.conf on 2 vCPUs, its disk in L1's /tmp, the
+# console on unix sockets with a named second port, and a read-only disk.
+sed -e 's/^vcpus = .*/vcpus = 2/' -e 's|^\(	path = \)"disk.img".*|\1"/tmp/disk.img"|' \
+	-e 's|^\(	chardev = \)"pty"|\1"hvcsock"\n	port1 = "vportsock"\n	name1 = "org.vmm.test.0"|' \
+	"$VMM_SRCDIR/machines/arm64-virt.conf" >"$E2E_RD/e2e/l2-virtio.conf"
+cat >>"$E2E_RD/e2e/l2-virtio.conf" <<'CONF'
+backend "hvcsock" { plugin = "socket" path = "/tmp/hvc.sock" }
+backend "vportsock" { plugin = "socket" path = "/tmp/vport.sock" }
+backend "disk1" { plugin = "block-file" path = "/tmp/ro.img" readonly = true }
+device "vdb" { plugin = "virtio-blk" base = 0x0a004000 irq = 52 disk = "disk1" }
+CONF
+grep -q '^vcpus = 2$' "$E2E_RD/e2e/l2-virtio.conf" && grep -q '"/tmp/disk.img"' "$E2E_RD/e2e/l2-virtio.conf" &&
+	grep -q '^	port1 = "vportsock"$' "$E2E_RD/e2e/l2-virtio.conf" ||
+	{ echo "FAIL: could not edit arm64-virt.conf"; exit 1; }
+# For the GIC in userspace (arm64-virt-emulated.conf): a busybox /init that
+# also counts the timer's interrupts and the IPIs, and powers off.
 L2_RD=$E2E_TMP/l2-root
 mkdir -p "$L2_RD/bin" "$L2_RD/proc" "$L2_RD/sys" "$L2_RD/dev"
 cp "$E2E_BUSYBOX" "$L2_RD/bin/busybox"
@@ -127,9 +163,14 @@ cat >"$E2E_RD/init" <<'EOF'
 /bin/busybox --install -s /bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev; mount -t tmpfs tmp /tmp
 ln -s /proc/self/fd /dev/fd; ln -s /proc/self/fd/0 /dev/stdin   # what udev would add
+mkdir -p /dev/pts; mount -t devpts devpts /dev/pts   # the pty backend (arm64-virt.conf's hvc)
 echo "A64-INIT uptime=$(cut -d' ' -f1 /proc/uptime) cpus=$(nproc)"
 if [ -c /dev/kvm ]; then echo "A64-KVM ok $(dmesg | grep -o 'kvm \[1\]: [A-Za-z]* mode initialized successfully' | head -n 1)"
 else echo "A64-KVM missing: $(dmesg | grep -i kvm | tail -n 2 | tr '\n' ' ')"; fi
+insmod /e2e/tun.ko && [ -c /dev/net/tun ] && echo "A64-TUN ok" || echo "A64-TUN missing"
+# arm64-virt.conf's disk.img is relative to where vmmctl runs.
+cd /tmp
+dd if=/dev/zero of=/tmp/disk.img bs=1M count=8 2>/dev/null; dd if=/dev/zero of=/tmp/ro.img bs=1M count=8 2>/dev/null
 export VMM_PLUGIN_PATH=/e2e/build/build-plugins VMM_BUILDDIR=/e2e/build VMM_SRCDIR=/e2e/build TMPDIR=/tmp
 /e2e/vmmctl plugins >/tmp/plugins 2>&1; echo "A64-PLUGINS rc=$? n=$(grep -c '\.so' /tmp/plugins)"
 sed 's/^/A64-OUT /' /tmp/plugins | head -n 40
@@ -145,22 +186,55 @@ for g in hello reset nisv gic; do
 	sed "s/^/A64-GUEST-OUT $g: /" /tmp/g.out | head -n 5
 	sed "s/^/A64-GUEST-ERR $g: /" /tmp/g.err | head -n 5
 done
-# Debian's arm64 kernel as L2, on 1 and on 2 vCPUs (the second brought up
-# by the guest's PSCI CPU_ON).
-sed 's/^vcpus = 1$/vcpus = 2/' /e2e/arm64-virt.conf >/tmp/arm64-virt-2.conf
-for n in 1 2; do
-	conf=/e2e/arm64-virt.conf; [ $n = 2 ] && conf=/tmp/arm64-virt-2.conf
+# The device tree vmmctl builds on KVM/arm64, back to the host for dtc.
+/e2e/vmmctl check /e2e/arm64-virt.conf --kernel /e2e/Image --initrd /e2e/l2-reset.gz \
+	--dump-dtb /tmp/virt.dtb >/tmp/dtb.err 2>&1
+echo "A64-DTB rc=$? $(tail -n 1 /tmp/dtb.err)"
+base64 /tmp/virt.dtb | sed 's/^/A64-DTB-B64 /'
+secs() { awk -v a="$1" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { print b - a }'; }
+# linux NAME CONF INITRD CMDLINE-EXTRA: Debian's arm64 kernel as L2.
+linux() {
 	t0=$(cut -d' ' -f1 /proc/uptime)
-	timeout 300 /e2e/vmmctl run $conf --kernel /e2e/Image --initrd /e2e/l2-initrd.gz \
-		--cmdline "console=ttyAMA0 quiet panic=-1" </dev/null >/tmp/l2.out 2>/tmp/l2.err
+	timeout 300 /e2e/vmmctl run --stats $2 --kernel /e2e/Image --initrd $3 \
+		--cmdline "console=ttyAMA0 quiet panic=-1$4" </dev/null >/tmp/l2.out 2>/tmp/l2.err
 	rc=$?
-	echo "A64-LINUX vcpus=$n rc=$rc secs=$(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { print b - a }')"
-	grep -a '^L2-' /tmp/l2.out | sed "s/^/A64-LINUX-OUT $n: /"
-	if [ "$rc" != 0 ] || ! grep -q '^L2-DONE' /tmp/l2.out; then
-		tail -n 30 /tmp/l2.out | sed "s/^/A64-LINUX-LOG $n: /"
-		sed "s/^/A64-LINUX-ERR $n: /" /tmp/l2.err | head -n 10
+	echo "A64-LINUX $1 rc=$rc secs=$(secs $t0)"
+	grep -a '^L2-\|^FAIL' /tmp/l2.out | tr -d '\r' | sed "s/^/A64-LINUX-OUT $1: /"
+	grep -a '^setup: \|^irq: ' /tmp/l2.err | sed "s/^/A64-LINUX-STATS $1: /"
+	if ! grep -q '^L2-DONE' /tmp/l2.out; then
+		tail -n 30 /tmp/l2.out | sed "s/^/A64-LINUX-LOG $1: /"
+		grep -v '^  \|^vcpu\|^bus' /tmp/l2.err | head -n 10 | sed "s/^/A64-LINUX-ERR $1: /"
 	fi
-done
+}
+# 1 vCPU, no virtio modules: reboot -f is PSCI SYSTEM_RESET, status 6.
+linux reset /e2e/arm64-virt.conf /e2e/l2-reset.gz ""
+# 2 vCPUs and every virtio device (mk-l2-initramfs.sh's l2.virtio checks);
+# L1's side as in x86's nested.sh: the tap at 10.0.2.1 (net-tap creates it
+# as vmmctl starts) with a TCP listener taking a file and one serving one,
+# the console's two sockets, the link set down and up when the guest asks.
+rm -f /tmp/l2.out /tmp/from-guest.bin /tmp/hvc.out /tmp/vport.out /tmp/link.out
+( (n=0; while ! ip link show vmmtap0 >/dev/null 2>&1 && [ $n -lt 600 ]; do sleep 0.05; n=$((n + 1)); done
+   ip addr add 10.0.2.1/24 dev vmmtap0 && ip link set vmmtap0 up || echo "A64-L1 no tap") & )
+( (sleep 240 &) | nc -l -p 5555 >/tmp/from-guest.bin & )
+yes L1-NET-PATTERN | head -c 262144 >/tmp/to-guest.bin; (nc -l -p 5556 </tmp/to-guest.bin >/dev/null &)
+(/e2e/char-peer unix /tmp/hvc.sock "L1-TO-HVC
+" 240 L2-HVC-HELLO >/tmp/hvc.out 2>&1 &)
+(/e2e/char-peer unix /tmp/vport.sock "L1-TO-VPORT
+" 240 L2-VPORT-HELLO >/tmp/vport.out 2>&1 &)
+waitfor() { n=0; while ! grep -q "$1" /tmp/l2.out 2>/dev/null && [ $n -lt 2400 ]; do sleep 0.1; n=$((n + 1)); done; }
+( (waitfor L2-LINK-READY; ip link set vmmtap0 down && echo L1-LINK-DOWN >>/tmp/link.out
+   waitfor 'L2-LINK-DOWN-OK\|^FAIL: '; ip link set vmmtap0 up && echo L1-LINK-UP >>/tmp/link.out) & )
+linux virtio /e2e/l2-virtio.conf /e2e/l2-virtio.gz " l2.virtio"
+sed 's/^/A64-LINUX-OUT virtio: /' /tmp/link.out
+w=$(yes L2-DISK-PATTERN | head -c 1048576 | md5sum); g=$(head -c 1048576 /tmp/disk.img | md5sum)
+[ "$w" = "$g" ] && echo "A64-LINUX-OUT virtio: L1-DISK-OK"
+z=$(head -c 8388608 /dev/zero | md5sum); r=$(md5sum </tmp/ro.img)
+[ "$z" = "$r" ] && echo "A64-LINUX-OUT virtio: L1-RO-OK"
+w=$(yes L2-NET-PATTERN | head -c 262144 | md5sum); g=$(md5sum </tmp/from-guest.bin)
+[ "$w" = "$g" ] && echo "A64-LINUX-OUT virtio: L1-NET-OK" || echo "A64-LINUX-OUT virtio: L1 got $(wc -c </tmp/from-guest.bin) bytes by TCP"
+grep -q L2-HVC-HELLO /tmp/hvc.out && echo "A64-LINUX-OUT virtio: L1-HVC-OK"
+grep -q L2-VPORT-HELLO /tmp/vport.out && echo "A64-LINUX-OUT virtio: L1-VPORT-OK"
+killall nc char-peer 2>/dev/null
 # The same kernel with the GIC in userspace (the gic plugin) on 2 vCPUs.
 if [ "$(cat /e2e/emulated)" = 1 ]; then
 	t0=$(cut -d' ' -f1 /proc/uptime)
@@ -235,17 +309,49 @@ grep -q '^A64-GUEST-ERR nisv: .*internal error.* at pc 0x400000[0-9a-f][0-9a-f] 
 grep -q '^A64-GUEST-ERR hello: .*IRQ line 33 reaches no interrupt controller (irqchip = none)' "$LOG" ||
 	bad "arm64 guest hello: the unconnected line's warning does not say irqchip = none"
 guest gic 0 "arm64 guest: a GICv3 distributor at 0x08000000 and the pl031's time$"
-# Linux: reached its /init with every vCPU, its timer ticks (a 1 s sleep
-# advanced the uptime), the pl031 gave a date, and poweroff ended vmmctl
-# with status 0.
-for n in 1 2; do
-	grep -q "^A64-LINUX vcpus=$n rc=0 " "$LOG" || bad "Linux on $n vCPU(s): $(grep "^A64-LINUX vcpus=$n " "$LOG"), expected status 0"
-	grep -q "^A64-LINUX-OUT $n: L2-INIT .* cpus=$n$" "$LOG" || bad "Linux on $n vCPU(s) did not reach /init with $n CPU(s)"
-	awk -v n="$n" '$1 == "A64-LINUX-OUT" && $2 == n":" && $3 == "L2-TIMER" && $6 - $4 >= 0.9 { ok = 1 } END { exit !ok }' "$LOG" ||
-		bad "Linux on $n vCPU(s): its timer did not advance across a 1 s sleep"
-	grep -q "^A64-LINUX-OUT $n: L2-RTC [2-9][0-9][0-9][0-9]-" "$LOG" || bad "Linux on $n vCPU(s): no date from the pl031"
-	grep -q "^A64-LINUX-OUT $n: L2-DONE" "$LOG" || bad "Linux on $n vCPU(s) did not finish its /init"
-done
+# The device tree vmmctl wrote on KVM/arm64: dtc reads it, and it has the
+# GIC, the timer, both vCPUs' PSCI and a virtio,mmio node per device.
+grep -q '^A64-DTB rc=0 ' "$LOG" || bad "vmmctl check --dump-dtb on KVM/arm64: $(grep '^A64-DTB rc' "$LOG")"
+sed -n 's/^A64-DTB-B64 //p' "$LOG" | base64 -d >"$E2E_TMP/virt.dtb" 2>/dev/null
+if command -v dtc >/dev/null; then
+	if dtc -I dtb -O dts -o "$E2E_TMP/virt.dts" "$E2E_TMP/virt.dtb" 2>"$E2E_TMP/dtc.err"; then
+		dts="$E2E_TMP/virt.dts"
+		[ "$(grep -c 'compatible = "virtio,mmio";' "$dts")" = 4 ] || bad "the KVM/arm64 tree has not 4 virtio,mmio nodes"
+		[ "$(grep -c 'dma-coherent;' "$dts")" -ge 4 ] || bad "the KVM/arm64 tree's devices are not dma-coherent"
+		grep -q 'compatible = "arm,gic-v3";' "$dts" && grep -q 'compatible = "arm,armv8-timer";' "$dts" &&
+			grep -q 'enable-method = "psci";' "$dts" && grep -q 'linux,initrd-end' "$dts" ||
+			bad "the KVM/arm64 tree lacks the GICv3, the timer, PSCI or the initrd"
+	else
+		bad "dtc cannot read the tree from KVM/arm64: $(head -n 3 "$E2E_TMP/dtc.err")"
+	fi
+else
+	echo "e2e-arm64: dtc is missing (device-tree-compiler): the tree from L1 is not decompiled"
+fi
+# Debian's kernel under vmmctl: /init with every vCPU, its timer ticks (a 1
+# s sleep advanced the uptime, the arch_timer count rose), the pl031 gives
+# the host's date, reboot is status 6 and poweroff 0; with virtio modules,
+# every check of x86's nested.sh.
+DATE1=$(date -u +%F)
+linux_ok() { # NAME STATUS CPUS MARKER...
+	_n=$1 _s=$2 _c=$3; shift 3
+	grep -q "^A64-LINUX $_n rc=$_s " "$LOG" || bad "Linux $_n: $(grep "^A64-LINUX $_n " "$LOG"), expected status $_s"
+	for _m in "L2-INIT uptime=" "L2-TIMER-OK" "L2-CPUS $_c" "L2-RTC-OK" "L2-DONE" "$@"; do
+		grep -q "^A64-LINUX-OUT $_n: $_m" "$LOG" || bad "Linux $_n did not say $_m"
+	done
+	awk -v n="$_n:" '$1 == "A64-LINUX-OUT" && $2 == n && $3 == "L2-TIMER-IRQ" && $6 > $4 { ok = 1 } END { exit !ok }' "$LOG" ||
+		bad "Linux $_n: the arch_timer count did not rise: $(grep "^A64-LINUX-OUT $_n: L2-TIMER-IRQ" "$LOG")"
+	grep -q "^A64-LINUX-OUT $_n: L2-RTC \($DATE0\|$DATE1\) " "$LOG" ||
+		bad "Linux $_n: the pl031's date is not the host's ($DATE1): $(grep "^A64-LINUX-OUT $_n: L2-RTC " "$LOG")"
+	grep -q "^A64-LINUX-OUT $_n: FAIL" "$LOG" && bad "Linux $_n: $(grep "^A64-LINUX-OUT $_n: FAIL" "$LOG" | head -n 3)"
+}
+linux_ok reset 6 1
+linux_ok virtio 0 2 "L2-BLK-SYNCED" "L2-BLK-OK" "L2-RO-OK" "L2-RNG-OK" "L2-NET-TX-DONE" "L2-NET-RX-OK" \
+	"L2-LINK-READY" "L2-LINK-DOWN-OK" "L2-LINK-UP-OK" "L2-HVC-GOT L1-TO-HVC" "L2-VPORT-GOT L1-TO-VPORT" \
+	"L1-LINK-DOWN" "L1-LINK-UP" "L1-DISK-OK" "L1-RO-OK" "L1-NET-OK" "L1-HVC-OK" "L1-VPORT-OK"
+# Every level-triggered line by a resampling irqfd on the vGIC: the pl011,
+# the pl031 and the five virtio devices.
+grep -q "^A64-LINUX-STATS virtio: irq: 7 line(s) by irqfd (33 34 48 49 50 51 52)" "$LOG" ||
+	bad "Linux virtio: not every line by irqfd: $(grep "^A64-LINUX-STATS virtio: irq" "$LOG")"
 # The GIC in userspace: the same kernel on 2 vCPUs, its timer interrupts
 # through the gic plugin (their count rises), IPIs between the vCPUs.
 if [ "$E2E_ARM64_EMULATED" = 1 ]; then
@@ -268,7 +374,13 @@ fi
 cases=$(sed -n 's/^A64-TEST .* passed=\([0-9]*\)$/\1/p' "$LOG" | awk '{ n += $1 } END { print n + 0 }')
 echo "ok: arm64 L1: $(grep '^A64-INIT' "$LOG" | cut -d' ' -f2-), $(grep '^A64-KVM' "$LOG" | cut -d' ' -f2-)"
 echo "ok: arm64 guests on KVM/arm64: $(grep '^A64-GUEST [a-z]* rc=' "$LOG" | cut -d' ' -f2-4 | tr '\n' ';')"
-echo "ok: Debian's arm64 kernel under vmmctl: $(grep '^A64-LINUX vcpus' "$LOG" | cut -d' ' -f2-4 | tr '\n' ';') $(grep '^A64-LINUX-OUT [12]: L2-INIT' "$LOG" | cut -d' ' -f2-4 | tr '\n' ' ')"
+for n in reset virtio; do
+	echo "ok: Debian's arm64 kernel under vmmctl ($n): $(grep "^A64-LINUX $n " "$LOG" | cut -d' ' -f3-4)," \
+		"vmmctl set-up $(grep "^A64-LINUX-STATS $n: setup:" "$LOG" | cut -d' ' -f4) ms," \
+		"$(grep "^A64-LINUX-OUT $n: L2-INIT" "$LOG" | cut -d' ' -f4) at /init," \
+		"timer $(grep "^A64-LINUX-OUT $n: L2-TIMER-IRQ" "$LOG" | cut -d' ' -f4-6), $(grep "^A64-LINUX-OUT $n: L2-RTC " "$LOG" | cut -d' ' -f4-5)"
+done
+echo "ok: virtio on arm64: disk written, synced and read back in L1, read-only disk refused, hwrng, hvc0 and a named port, TCP both ways over the tap, link down and up; every line by irqfd"
 [ "$E2E_ARM64_EMULATED" = 1 ] &&
 	echo "ok: the same kernel with the GIC in userspace: $(grep '^A64-LINUX-EMU rc' "$LOG" | cut -d' ' -f2-3) $(grep '^A64-LINUX-EMU-OUT: L2-\(INIT\|TIMER-IRQS\|IPIS\)' "$LOG" | cut -d' ' -f2- | tr '\n' ' ')"
 echo "ok: vmmctl (aarch64) lists $(grep '^A64-PLUGINS' "$LOG" | sed 's/.*n=//') plugins in L1"

@@ -364,6 +364,11 @@ static void check_common(const void *fdt, const struct vmm_fdt_machine *m)
 	expect_cells(fdt, vio0, "interrupts", vio0_irq, 3);
 	expect_absent(fdt, vio0, "clocks");
 	expect_absent(fdt, vio0, "clock-names");
+	/* Emulated devices are cache-coherent: an empty dma-coherent. */
+	getprop(fdt, vio0, "dma-coherent", &len);
+	assert_int_equal(len, 0);
+	getprop(fdt, node(fdt, "/widget-2000@10000000"), "dma-coherent", &len);
+	assert_int_equal(len, 0);
 	int vio1 = node(fdt, "/virtio_mmio@a000200");
 	const uint32_t vio1_irq[] = { 0, 17, 4 };
 	expect_cells(fdt, vio1, "interrupts", vio1_irq, 3);
