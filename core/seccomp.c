@@ -197,6 +197,19 @@ int vmm_seccomp_install(enum vmm_thread_role role, enum vmm_seccomp_mode mode,
 		if (rc)
 			snprintf(err, errlen, "seccomp: cannot allow ioctl: %s", strerror(-rc));
 	}
+	/* The hot call first: KVM_RUN is an ioctl, one per exit, and by
+	 * default libseccomp tests it after dozens of others; with optimize
+	 * level 2 the syscall numbers are searched as a binary tree.  Both
+	 * only reorder the filter: what it allows is the same. */
+	if (!rc) {
+		rc = seccomp_syscall_priority(ctx, SCMP_SYS(ioctl), 255);
+#if SCMP_VER_MAJOR > 2 || (SCMP_VER_MAJOR == 2 && SCMP_VER_MINOR >= 5)
+		if (!rc)
+			rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+#endif
+		if (rc)
+			snprintf(err, errlen, "seccomp: cannot order the filter: %s", strerror(-rc));
+	}
 	if (!rc) {
 		rc = seccomp_load(ctx);
 		if (rc)
