@@ -18,30 +18,7 @@ static uint8_t hypercall_page[4096] __attribute__((aligned(4096)));
 static uint8_t tsc_page[4096] __attribute__((aligned(4096)));
 static uint8_t simp_page[4096] __attribute__((aligned(4096)));
 static volatile uint32_t sint_irqs, direct_irqs;
-volatile uint32_t gp_count;
 static uint32_t hypercall_entry; /* every general register is an argument */
-
-/* #GP from a refused wrmsr (0f 30): drop the error code, count, return
- * past the instruction with popfl; ret, as msr-gp-irq.c's stub does (this
- * project's hosts do not emulate iret at CPL0). */
-void gp_skip_wrmsr(void);
-__asm__(".text\n"
-	".globl gp_skip_wrmsr\n"
-	"gp_skip_wrmsr:\n"
-	"	addl $4, %esp\n"
-	"	incl gp_count\n"
-	"	pushl %eax\n"
-	"	pushl %ecx\n"
-	"	movl 8(%esp), %eax\n"	/* EIP */
-	"	addl $2, %eax\n"
-	"	movl 16(%esp), %ecx\n"	/* EFLAGS */
-	"	movl %eax, 16(%esp)\n"
-	"	movl %ecx, 12(%esp)\n"
-	"	popl %ecx\n"
-	"	popl %eax\n"
-	"	addl $4, %esp\n"
-	"	popfl\n"
-	"	ret\n");
 
 /* 3.7, x86: EDX:EAX the input value, EBX:ECX the input GPA, EDI:ESI the
  * output GPA; the result comes back in EDX:EAX, every other register as
@@ -273,7 +250,7 @@ void guest_main(uint32_t start_info)
 	if (start_info == 0 || *(const volatile uint32_t *)start_info != HVM_START_MAGIC)
 		fail("start_info magic");
 	idt_load();
-	idt_set_entry(13, gp_skip_wrmsr);
+	idt_set_entry(13, gp_skip_msr);
 	check_cpuid();
 	check_hypercall();
 	check_msrs();

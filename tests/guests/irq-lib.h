@@ -115,4 +115,10 @@ static inline void irq_disable(void) { __asm__ volatile("cli" : : : "memory"); }
 /* sti's one-instruction shadow makes "sti; hlt" race-free. */
 static inline void irq_wait(void) { __asm__ volatile("sti; hlt; cli" : : : "memory"); }
 
+/* A #GP handler for the IDT (idt_set_entry(13, gp_skip_msr)) in guests
+ * that expect refused MSR accesses: drops the error code, counts in
+ * gp_count and returns past the 2-byte rdmsr/wrmsr (0f 32, 0f 30). */
+extern volatile uint32_t gp_count;
+void gp_skip_msr(void);
+
 #endif

@@ -17,28 +17,6 @@
 #define PIT_FAST	120	/* ~100 us */
 
 static volatile uint32_t ticks;
-volatile uint32_t gp_count;
-
-void gp_skip_rdmsr(void);
-/* #GP pushes an error code; drop it, count, and return past the rdmsr
- * (0f 32) with popfl; ret, as irq-isr.S returns (see there). */
-__asm__(".text\n"
-	".globl gp_skip_rdmsr\n"
-	"gp_skip_rdmsr:\n"
-	"	addl $4, %esp\n"
-	"	incl gp_count\n"
-	"	pushl %eax\n"
-	"	pushl %ecx\n"
-	"	movl 8(%esp), %eax\n"	/* EIP */
-	"	addl $2, %eax\n"
-	"	movl 16(%esp), %ecx\n"	/* EFLAGS */
-	"	movl %eax, 16(%esp)\n"
-	"	movl %ecx, 12(%esp)\n"
-	"	popl %ecx\n"
-	"	popl %eax\n"
-	"	addl $4, %esp\n"
-	"	popfl\n"
-	"	ret\n");
 
 static void pit_irq(unsigned vector)
 {
@@ -55,7 +33,7 @@ void guest_main(uint32_t start_info)
 		fail("start_info magic");
 	idt_load();
 	set_handler(PIC1_BASE + 0, pit_irq);
-	idt_set_entry(13, gp_skip_rdmsr);
+	idt_set_entry(13, gp_skip_msr);
 	pic_init(0xff, 0xff);
 	if (lapic_present())
 		lapic_enable(1);
