@@ -169,19 +169,19 @@ tests_unit_test_config_LDADD = $(core_test_ldadd)
 
 check_PROGRAMS += tests/unit/test_boot_arm64
 TESTS += tests/unit/test_boot_arm64
-tests_unit_test_boot_arm64_SOURCES = tests/unit/test_boot_arm64.c
+tests_unit_test_boot_arm64_SOURCES = tests/unit/test_boot_arm64.c tests/unit/gzip-helper.h
 tests_unit_test_boot_arm64_CFLAGS = $(core_test_cflags) $(ZLIB_CFLAGS)
 tests_unit_test_boot_arm64_LDADD = $(core_test_ldadd) $(ZLIB_LIBS)
 
 check_PROGRAMS += tests/unit/test_kernel_payload
 TESTS += tests/unit/test_kernel_payload
-tests_unit_test_kernel_payload_SOURCES = tests/unit/test_kernel_payload.c
+tests_unit_test_kernel_payload_SOURCES = tests/unit/test_kernel_payload.c tests/unit/gzip-helper.h
 tests_unit_test_kernel_payload_CFLAGS = $(core_test_cflags) $(ZLIB_CFLAGS) $(LZMA_CFLAGS) $(LZ4_CFLAGS) $(ZSTD_CFLAGS)
 tests_unit_test_kernel_payload_LDADD = $(core_test_ldadd) $(ZLIB_LIBS) $(LZMA_LIBS) $(LZ4_LIBS) $(ZSTD_LIBS)
 
 check_PROGRAMS += tests/unit/test_boot
 TESTS += tests/unit/test_boot
-tests_unit_test_boot_SOURCES = tests/unit/test_boot.c tests/unit/boot-machine.h
+tests_unit_test_boot_SOURCES = tests/unit/test_boot.c tests/unit/boot-machine.h tests/unit/gzip-helper.h
 tests_unit_test_boot_CFLAGS = $(core_test_cflags) $(ZLIB_CFLAGS)
 tests_unit_test_boot_LDADD = $(core_test_ldadd) $(ZLIB_LIBS)
 

@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include "core/boot-arm64.h"
+#include "tests/unit/gzip-helper.h"
 
 #define RAM_BASE 0x40000000ull
 #define RAM_SIZE (64ull << 20)
@@ -63,24 +64,6 @@ static uint8_t *make_image(size_t len, uint64_t text_offset, uint64_t image_size
 	for (size_t i = 64; i < len; i++)
 		p[i] = (uint8_t)(i * 13 + 1);
 	return p;
-}
-
-static uint8_t *gzip(const uint8_t *in, size_t len, size_t *outlen)
-{
-	z_stream zs = { 0 };
-	size_t cap = compressBound(len) + 64;
-	uint8_t *out = malloc(cap);
-
-	assert_non_null(out);
-	assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-	zs.next_in = (Bytef *)in;
-	zs.avail_in = (uInt)len;
-	zs.next_out = out;
-	zs.avail_out = (uInt)cap;
-	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
-	*outlen = zs.total_out;
-	deflateEnd(&zs);
-	return out;
 }
 
 static uint8_t *at(uint64_t gpa)
@@ -179,7 +162,7 @@ static void test_gzip_image(void **state)
 {
 	size_t len = 2 * MiB + 100, zlen;
 	uint8_t *img = make_image(len, 0, 4 * MiB, 0xa);
-	uint8_t *z = gzip(img, len, &zlen);
+	uint8_t *z = gzip_buffer(img, len, &zlen);
 
 	assert_true(vmm_arm64_image_probe(z, zlen));
 	assert_int_equal(load(z, zlen, NULL, 0), 0);
@@ -244,7 +227,7 @@ static void test_gzip_refusals(void **state)
 {
 	size_t zlen;
 	uint8_t *img = make_image(4096, 0, 1 * MiB, 0xa);
-	uint8_t *z = gzip(img, 4096, &zlen);
+	uint8_t *z = gzip_buffer(img, 4096, &zlen);
 
 	expect_refused(z, zlen / 2, NULL, 0, "truncated gzip data");
 	z[zlen / 2] ^= 0xff;
@@ -255,7 +238,7 @@ static void test_gzip_refusals(void **state)
 	/* gzip around something that is no Image */
 	uint8_t junk[4096];
 	memset(junk, 0x41, sizeof(junk));
-	z = gzip(junk, sizeof(junk), &zlen);
+	z = gzip_buffer(junk, sizeof(junk), &zlen);
 	expect_refused(z, zlen, NULL, 0, "gzip data: not an arm64 Image");
 	free(z);
 
@@ -263,7 +246,7 @@ static void test_gzip_refusals(void **state)
 	size_t big = RAM_SIZE + 4096;
 	uint8_t *zeros = calloc(1, big);
 	memcpy(zeros, img, 64);
-	z = gzip(zeros, big, &zlen);
+	z = gzip_buffer(zeros, big, &zlen);
 	assert_true(zlen < 1 * MiB);
 	expect_refused(z, zlen, NULL, 0, "inflates to more than the guest's 64 MiB of RAM");
 	free(z);

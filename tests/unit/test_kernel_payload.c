@@ -31,6 +31,7 @@
 #endif
 
 #include "core/kernel-payload.h"
+#include "tests/unit/gzip-helper.h"
 
 static char err[256];
 
@@ -70,23 +71,6 @@ static __attribute__((unused)) size_t size_append(uint8_t *buf, size_t len, uint
 {
 	put32(buf + len, size);
 	return len + 4;
-}
-
-static uint8_t *compress_gzip(const uint8_t *in, size_t len, size_t *out_len)
-{
-	z_stream zs = { 0 };
-	size_t cap = len + len / 100 + 1024;
-	uint8_t *out = malloc(cap);
-	assert_non_null(out);
-	assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-	zs.next_in = (Bytef *)in;
-	zs.avail_in = (uInt)len;
-	zs.next_out = out;
-	zs.avail_out = (uInt)cap;
-	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
-	*out_len = cap - zs.avail_out;
-	deflateEnd(&zs);
-	return out;	/* gzip's trailer already ends with the size */
 }
 
 static void expect_round_trip(const uint8_t *payload, size_t len, const char *codec)
@@ -152,7 +136,7 @@ static void test_gzip(void **state)
 {
 	(void)state;
 	size_t len;
-	uint8_t *gz = compress_gzip(data, DATA_SIZE, &len);
+	uint8_t *gz = gzip_buffer(data, DATA_SIZE, &len);
 	expect_round_trip(gz, len, "gzip");
 	expect_damage_refused(gz, len, "gzip", true);
 	free(gz);
