@@ -30,6 +30,7 @@
 #include "core/block.h"
 #include "core/net.h"
 #include "core/table.h"
+#include "core/state.h"
 #include "core/char.h"
 #include "core/boot.h"
 #include "core/bus.h"
@@ -1469,6 +1470,21 @@ static uint64_t host_ram_size(const struct vmm_host *h)
 	return inst_of(h)->m->cfg->memory;
 }
 
+/* Saved state (ABI 1.12): records are core/state.c's; the host only passes them on. */
+static int host_state_put(const struct vmm_host *h, struct vmm_state_out *o, const char *name,
+			  const void *buf, size_t len)
+{
+	(void)h;
+	return o ? vmm_state_out_put(o, name, buf, len) : -EINVAL;
+}
+
+static ssize_t host_state_get(const struct vmm_host *h, struct vmm_state_in *in, const char *name,
+			      void *buf, size_t cap)
+{
+	(void)h;
+	return in ? vmm_state_in_get(in, name, buf, cap) : -EINVAL;
+}
+
 static const struct vmm_host host_template = {
 	.size = sizeof(struct vmm_host),
 	.abi_minor = VMM_ABI_MINOR,
@@ -1523,6 +1539,8 @@ static const struct vmm_host host_template = {
 	.cpuid_set = host_cpuid_set,
 	.vcpu_tsc = host_vcpu_tsc,
 	.block_io_batch = host_block_io_batch,
+	.state_put = host_state_put,
+	.state_get = host_state_get,
 };
 
 static struct vmm_instance *instance_new(struct vmm_machine *m, const struct vmm_cfg_instance *ci,

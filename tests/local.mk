@@ -291,3 +291,9 @@ TESTS += tests/unit/test_api
 tests_unit_test_api_SOURCES = tests/unit/test_api.c
 tests_unit_test_api_CFLAGS = $(core_test_cflags) $(LIBEVENT_CFLAGS) $(JSONC_CFLAGS)
 tests_unit_test_api_LDADD = $(core_test_ldadd) $(LIBEVENT_LIBS) $(JSONC_LIBS)
+
+check_PROGRAMS += tests/unit/test_state
+TESTS += tests/unit/test_state
+tests_unit_test_state_SOURCES = tests/unit/test_state.c
+tests_unit_test_state_CFLAGS = $(core_test_cflags)
+tests_unit_test_state_LDADD = $(core_test_ldadd)

@@ -13,6 +13,7 @@
 
 #include <vmm/plugin.h>
 #include <vmm/host.h>
+#include <vmm/state.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -29,6 +30,30 @@ struct vmm_device_ops {
 	void (*destroy)(void *state);
 	/* Back to power-on state (machine reset).  May be NULL. */
 	void (*reset)(void *state);
+
+	/* --- ABI 1.12: saved state (vmm/state.h); check size --- */
+	/* The layout version of the record save() writes; load() is told the
+	 * version a record was written with, so a newer plugin can still load
+	 * an older snapshot. */
+	uint32_t state_version;
+	/* Write the instance's state into `out` with the host's state_put
+	 * service.  Called with the machine paused (no vCPU inside a bus
+	 * access, no timer or fd callback running) under the instance's lock.
+	 * Save what lives in the device (registers, FIFOs, pending lines, a
+	 * virtqueue's last seen index, timers' absolute deadlines in clock_ns
+	 * time), not guest RAM (the core saves it) nor host resources.  NULL
+	 * means the device cannot be saved: a snapshot of a machine that has
+	 * it fails, naming the instance.  A device without state puts nothing. */
+	int (*save)(void *state, struct vmm_state_out *out);
+	/* Replace the state of an instance just created from the same config
+	 * (create() ran, no vCPU has run) with the record's.  `version` is the
+	 * state_version the record was saved with: one the device does not
+	 * know is -EPROTO, logged.  The virtual clock continues from the saved
+	 * machine's (clock_ns() here is what it was at save()), so a saved
+	 * deadline is re-armed as it is.  Interrupt lines the device held are
+	 * raised again here; the guest's RAM is already loaded.  NULL: the
+	 * device cannot be loaded (see save). */
+	int (*load)(void *state, struct vmm_state_in *in, uint32_t version);
 };
 
 #ifdef __cplusplus

@@ -35,6 +35,7 @@
  * vcpu_tsc (a vCPU's TSC, the virtual clock at the same moment, its rate)
  * and VMM_STOP_CRASH.
  * ABI 1.11 adds block_io_batch: many block requests in flight at once.
+ * ABI 1.12 adds saved state (state_put, state_get; vmm/state.h).
  */
 #ifndef VMM_HOST_H
 #define VMM_HOST_H
@@ -96,6 +97,8 @@ struct vmm_char;
 struct vmm_block;
 struct vmm_net;
 struct vmm_notify;
+struct vmm_state_out; /* a record being saved (vmm/state.h) */
+struct vmm_state_in;  /* a record being loaded */
 
 /* fd watch events */
 #define VMM_FD_READ  (1u << 0)
@@ -621,6 +624,21 @@ struct vmm_host {
 	 * NULL disk or n over the limit. */
 	int (*block_io_batch)(const struct vmm_host *h, struct vmm_block *b,
 			      const struct vmm_block_req *reqs, int *results, unsigned n);
+
+	/* --- saved state (ABI 1.12: check h->size; vmm/state.h) --- */
+	/* Inside a device's save() (or a hypervisor backend's *_state_save):
+	 * append field `name` of `len` bytes to record `o`.  -EINVAL for a
+	 * bad name or len over VMM_STATE_FIELD_MAX, -EEXIST when the record
+	 * has that field already, -ENOMEM.  Prefer vmm_state_put_u32() and
+	 * friends (vmm/state.h), which fix the byte order. */
+	int (*state_put)(const struct vmm_host *h, struct vmm_state_out *o, const char *name,
+			 const void *buf, size_t len);
+	/* Inside load() (or *_state_load): copy at most `cap` bytes of field
+	 * `name` of record `in` into buf and return the field's length
+	 * (which may exceed cap: a variable-length field is read by asking
+	 * with cap 0 first).  -ENOENT when the record has no such field. */
+	ssize_t (*state_get)(const struct vmm_host *h, struct vmm_state_in *in, const char *name,
+			     void *buf, size_t cap);
 };
 
 /* True when the host table `h` has service `field` (appended after ABI 1.0)

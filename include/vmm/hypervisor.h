@@ -29,6 +29,7 @@
 
 #include <vmm/plugin.h>
 #include <vmm/host.h>
+#include <vmm/state.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -298,6 +299,29 @@ struct vmm_hv_ops {
 	 * rate in kHz.  On the vCPU's thread, between runs.  -ENOTSUP when
 	 * the backend cannot tell. */
 	int (*vcpu_tsc)(void *vcpu, uint64_t *tsc, uint32_t *khz);
+
+	/* --- ABI 1.12: saved state (vmm/state.h); check size --- */
+	/* A vCPU's whole architectural state as one record (x86 with KVM:
+	 * MP state, registers, special registers, FPU/XSAVE, XCRs, local
+	 * APIC, MSRs, vCPU events, debug registers; arm64: its registers by
+	 * id), through the state_put/state_get services of the host table the
+	 * backend was given at vm_create.  With every vCPU out of vcpu_run
+	 * (the machine paused), from the main thread.  Loading happens into a
+	 * VM created from the same config, before any vCPU has run; the
+	 * backend applies the pieces in the order its hypervisor needs.
+	 * NULL or -ENOTSUP: the backend cannot save (a snapshot fails). */
+	int (*vcpu_state_save)(void *vcpu, struct vmm_state_out *out);
+	int (*vcpu_state_load)(void *vcpu, struct vmm_state_in *in);
+	/* The VM's own state: its clock, in-kernel interrupt controllers and
+	 * timers (x86 KVM: the PIC pair, the IOAPIC, the PIT).  The core
+	 * saves it after the vCPUs' and loads it after theirs, so the clock is
+	 * set last and the guest sees no time pass beyond the pause. */
+	int (*vm_state_save)(void *vm, struct vmm_state_out *out);
+	int (*vm_state_load)(void *vm, struct vmm_state_in *in);
+	/* The dirty log of memory slot `slot` (created with VMM_MEM_DIRTY_LOG)
+	 * since the last call: one bit per 4 KiB page of the slot, page 0 in
+	 * bit 0 of bitmap[0]; the log is cleared.  -ENOTSUP without one. */
+	int (*dirty_log_get)(void *vm, uint32_t slot, uint64_t *bitmap);
 };
 
 #ifdef __cplusplus

@@ -7,4 +7,5 @@
 #include <vmm/device.h>
 #include <vmm/backend.h>
 #include <vmm/hypervisor.h>
+#include <vmm/state.h>
 #endif
