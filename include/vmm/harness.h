@@ -113,6 +113,33 @@ struct vmm_harness_dev *vmm_harness_create_device(struct vmm_harness *h, const c
 						  const char *const *props);
 
 /**
+ * vmm_harness_save() - save a device's state (ABI 1.12) as a snapshot
+ * would: its save() op, under the same rules (no other call into the
+ * device runs meanwhile).
+ * @dev: the device.
+ * @len: set to the record's length.
+ *
+ * Return: the record (free() it), or NULL after one line on stderr when the
+ * plugin has no save op or save() fails.  The record names the plugin,
+ * the instance and the plugin's state_version (vmm/state.h).
+ */
+void *vmm_harness_save(struct vmm_harness_dev *dev, size_t *len);
+
+/**
+ * vmm_harness_load() - load a record vmm_harness_save() made into @dev,
+ * typically a fresh instance of the same plugin in a new harness whose
+ * RAM holds the saved guest memory and whose clock was stepped to the
+ * saved harness's clock (a restored machine's clock continues).
+ * @dev: the device, created and not yet used.
+ * @rec: the record; @len: its length.
+ *
+ * Return: 0, or a negative errno after one line on stderr: -EBADMSG for a
+ * malformed record, -EINVAL for another plugin's record, -ENOTSUP when the
+ * plugin has no load op, or what load() returned.
+ */
+int vmm_harness_load(struct vmm_harness_dev *dev, const void *rec, size_t len);
+
+/**
  * vmm_harness_add_backend() - a `backend` section for block and net backends
  * (ABI 1.2): load block or net backend plugin @plugin and open it as instance @name,
  * which a device's string property then names for h->block_open().

@@ -1524,6 +1524,80 @@ out_free_dev:
 	return NULL;
 }
 
+/* The ops table's size covers member `field` (ABI 1.12's save and load). */
+#define DEV_OPS_HAS(ops, field) \
+	((ops)->size >= offsetof(struct vmm_device_ops, field) + sizeof((ops)->field) && (ops)->field)
+
+void *vmm_harness_save(struct vmm_harness_dev *dev, size_t *len)
+{
+	struct vmm_state_out out;
+	const uint8_t *bytes;
+	void *copy = NULL;
+	int rc;
+
+	if (!dev || !len)
+		return NULL;
+	if (!DEV_OPS_HAS(dev->ops, save)) {
+		fail("%s: plugin '%s' cannot save its state (no save op)", dev->name,
+		     dev->plugin->desc->name);
+		return NULL;
+	}
+	rc = vmm_state_out_init(&out, dev->plugin->desc->name, dev->name, dev->ops->state_version);
+	if (rc) {
+		fail("%s: cannot start a state record: %s", dev->name, strerror(-rc));
+		return NULL;
+	}
+	enter(dev->h);
+	rc = dev->ops->save(dev->state, &out);
+	leave(dev->h);
+	if (!rc && out.error)
+		rc = -out.error;
+	if (rc) {
+		fail("%s: save() of plugin '%s' failed: %s", dev->name, dev->plugin->desc->name,
+		     strerror(-rc));
+	} else {
+		bytes = vmm_state_out_bytes(&out, len);
+		copy = malloc(*len);
+		if (copy)
+			memcpy(copy, bytes, *len);
+	}
+	vmm_state_out_free(&out);
+	return copy;
+}
+
+int vmm_harness_load(struct vmm_harness_dev *dev, const void *rec, size_t len)
+{
+	struct vmm_state_in in;
+	int rc;
+
+	if (!dev || !rec)
+		return -EINVAL;
+	if (!DEV_OPS_HAS(dev->ops, load)) {
+		fail("%s: plugin '%s' cannot load a state (no load op)", dev->name,
+		     dev->plugin->desc->name);
+		return -ENOTSUP;
+	}
+	rc = vmm_state_in_parse(&in, rec, len);
+	if (rc) {
+		fail("%s: the state record is malformed", dev->name);
+		return rc;
+	}
+	if (strcmp(in.plugin, dev->plugin->desc->name) != 0) {
+		fail("%s: the state record is plugin '%s''s, not '%s''s", dev->name, in.plugin,
+		     dev->plugin->desc->name);
+		vmm_state_in_free(&in);
+		return -EINVAL;
+	}
+	enter(dev->h);
+	rc = dev->ops->load(dev->state, &in, in.version);
+	leave(dev->h);
+	if (rc)
+		fail("%s: load() of plugin '%s' (state version %u) failed: %s", dev->name,
+		     dev->plugin->desc->name, in.version, strerror(-rc));
+	vmm_state_in_free(&in);
+	return rc;
+}
+
 int vmm_harness_add_backend(struct vmm_harness *h, const char *name, const char *plugin,
 			    const char *const *props)
 {
