@@ -1591,9 +1591,12 @@ int vmm_harness_load(struct vmm_harness_dev *dev, const void *rec, size_t len)
 	enter(dev->h);
 	rc = dev->ops->load(dev->state, &in, in.version);
 	leave(dev->h);
-	if (rc)
+	if (rc) {
+		char why[160];
+
 		fail("%s: load() of plugin '%s' (state version %u) failed: %s", dev->name,
-		     dev->plugin->desc->name, in.version, strerror(-rc));
+		     dev->plugin->desc->name, in.version, vmm_state_in_why(&in, rc, why, sizeof(why)));
+	}
 	vmm_state_in_free(&in);
 	return rc;
 }

@@ -77,6 +77,16 @@ static void round_trip(void **unused)
 	/* absent, and present with another length */
 	assert_int_equal(vmm_state_get_u32(&fake_host, &in, "missing", &v32), -ENOENT);
 	assert_int_equal(vmm_state_get_u32(&fake_host, &in, "deadline", &v32), -EMSGSIZE);
+	{
+		char why[100];
+
+		assert_string_equal(vmm_state_in_why(&in, -EMSGSIZE, why, sizeof(why)),
+				    "field 'deadline' has 8 bytes, not 4");
+		assert_int_equal(vmm_state_get_u32(&fake_host, &in, "missing", &v32), -ENOENT);
+		assert_string_equal(vmm_state_in_why(&in, -ENOENT, why, sizeof(why)),
+				    "field 'missing' is missing");
+		assert_string_equal(vmm_state_in_why(&in, -EPROTO, why, sizeof(why)), "Protocol error");
+	}
 	/* a variable-length field: ask its length, then a short copy */
 	assert_int_equal(fake_state_get(&fake_host, &in, "fifo", NULL, 0), 16);
 	memset(small, 'Z', sizeof(small));
