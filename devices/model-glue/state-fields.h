@@ -105,6 +105,20 @@ static inline int state_field_get(const struct vmm_host *h, struct vmm_state_in 
 	return rc;
 }
 
+static inline int state_field_get_u64(const struct vmm_host *h, struct vmm_state_in *in,
+				      const char *name, uint64_t *v)
+{
+	uint8_t le[8];
+	int rc = state_field_get(h, in, name, le, sizeof(le));
+
+	if (rc)
+		return rc;
+	*v = 0;
+	for (unsigned b = 0; b < 8; b++)
+		*v |= (uint64_t)le[b] << (8 * b);
+	return 0;
+}
+
 static inline int state_fields_load(const struct vmm_host *h, struct vmm_state_in *in,
 				    const char *prefix, const struct state_field *f, size_t n,
 				    void *base)
