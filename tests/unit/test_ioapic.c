@@ -808,6 +808,28 @@ static void test_load_refuses_unknown_version(void **state)
 	vmm_harness_free(h2);
 }
 
+/* In kernel mode the hypervisor's IOAPIC holds the state: the record says
+ * so and nothing else, and an emulated instance refuses it. */
+static void test_kernel_mode_record_has_no_entries(void **state)
+{
+	struct vmm_harness *hk = vmm_harness_new();
+	struct vmm_harness_dev *k;
+	size_t len;
+	uint8_t *rec;
+
+	vmm_harness_set_irq_mode(hk, VMM_IRQ_KERNEL);
+	k = vmm_harness_create_device(hk, "ioapic", "ioapic", NULL);
+	assert_non_null(k);
+	rec = vmm_harness_save(k, &len);
+	assert_non_null(rec);
+	assert_int_equal(*record_field(rec, len, "emulated", NULL), 0);
+	assert_int_equal(record_le32(record_version(rec, len) + 4), 1);	/* one field */
+	assert_int_equal(vmm_harness_load(k, rec, len), 0);
+	assert_int_equal(vmm_harness_load(F->dev, rec, len), -EINVAL);
+	free(rec);
+	vmm_harness_free(hk);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -840,6 +862,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_save_load_mid_operation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_refuses_corrupt_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_refuses_unknown_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_mode_record_has_no_entries, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_emulated_machine_refused, setup_emulated,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_explicit_kernel_refused_on_split, setup_split,
