@@ -1022,6 +1022,71 @@ static void test_kernel_mode_record_has_no_registers(void **state)
 	vmm_harness_free(hk);
 }
 
+/* The PIT's OUT 0 through the PIC, both restored in creation order: the
+ * PIT raising line 0 again in its load finds the PIC already knowing the
+ * line was high (no spurious edge), and the ticks go on at the same times
+ * with the same vectors. */
+#define PIT_CTRL 0x43
+#define PIT_HZ 1193182ULL
+
+static size_t pc_script(struct vmm_harness *h, unsigned *v)
+{
+	size_t n = 0;
+
+	v[n++] = (unsigned)vmm_harness_cpu_intr(h, BSP);
+	vmm_harness_pio_write(h, MASTER_CMD, 1, OCW2_NONSPECIFIC_EOI);	/* the saved tick's */
+	for (int i = 0; i < 12; i++) {
+		vmm_harness_clock_step(h, 250000);	/* a quarter of the period */
+		v[n++] = (unsigned)vmm_harness_cpu_intr(h, BSP);
+		if (v[n - 1]) {
+			v[n++] = (unsigned)vmm_harness_cpu_ack(h, BSP);
+			vmm_harness_pio_write(h, MASTER_CMD, 1, OCW2_NONSPECIFIC_EOI);
+		}
+	}
+	return n;
+}
+
+static void test_save_load_with_the_pit(void **state)
+{
+	struct vmm_harness_dev *pit = vmm_harness_create_device(F->h, "i8254", "pit", NULL);
+	struct vmm_harness_dev *pic2, *pit2;
+	unsigned want[SCRIPT_MAX], got[SCRIPT_MAX];
+	struct vmm_harness *h2;
+	size_t len_pic, len_pit, n1, n2;
+	void *rec_pic, *rec_pit;
+
+	assert_non_null(pit);
+	init_pc();
+	/* mode 2 at 1 kHz (1193 input clocks) */
+	out(PIT_CTRL, 0x34);
+	out(0x40, 1193 & 0xff);
+	out(0x40, 1193 >> 8);
+	vmm_harness_clock_step(F->h, 1300000);	/* one tick delivered, in service */
+	assert_int_equal(intr(), 1);
+	assert_int_equal(inta(), 0x20);
+	rec_pic = vmm_harness_save(F->dev, &len_pic);
+	rec_pit = vmm_harness_save(pit, &len_pit);
+	assert_non_null(rec_pic);
+	assert_non_null(rec_pit);
+
+	h2 = pic_restore_target(&pic2);
+	pit2 = vmm_harness_create_device(h2, "i8254", "pit", NULL);
+	assert_non_null(pit2);
+	assert_int_equal(vmm_harness_load(pic2, rec_pic, len_pic), 0);
+	assert_int_equal(vmm_harness_load(pit2, rec_pit, len_pit), 0);
+	assert_int_equal(vmm_harness_irq_level(h2, 0), 1);	/* OUT 0 high again */
+	n1 = pc_script(F->h, want);
+	n2 = pc_script(h2, got);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(want, got, n1 * sizeof(want[0]));
+	/* IR0 in service at the save; after its EOI one tick per period */
+	assert_int_equal(want[0], 0);
+	assert_int_equal(n1, 1 + 12 + 3);
+	free(rec_pic);
+	free(rec_pit);
+	vmm_harness_free(h2);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1077,6 +1142,7 @@ int main(void)
 		T(test_load_refuses_corrupt_fields),
 		T(test_load_refuses_unknown_version),
 		T(test_kernel_mode_record_has_no_registers),
+		T(test_save_load_with_the_pit),
 	};
 
 	return cmocka_run_group_tests_name("i8259", tests, NULL, NULL);
