@@ -39,6 +39,9 @@ struct dev_case {
 	const char *plugin;
 	const char *const *props;
 	struct region regions[2];
+	/* Backends or an irqchip mode the device needs, in every harness
+	 * (the saved one and each fresh one); may be NULL. */
+	void (*setup)(struct vmm_harness *h);
 	/* Brings the device into a state worth saving; may be NULL. */
 	void (*drive)(struct vmm_harness *h);
 	/* A virtio-mmio device: its queue 0 is notified after a load. */
@@ -56,10 +59,87 @@ static void drive_fake_dev(struct vmm_harness *h)
 
 static const char *const fake_dev_props[] = { "msr=1", NULL };
 
+/* ---- drive functions: a state worth saving ---- */
+static void drive_i8259(struct vmm_harness *h)
+{
+	/* ICW1-4 on both chips (8259A datasheet: edge, cascade, 8086 mode) */
+	vmm_harness_pio_write(h, 0x20, 1, 0x11);
+	vmm_harness_pio_write(h, 0x21, 1, 0x20);
+	vmm_harness_pio_write(h, 0x21, 1, 0x04);
+	vmm_harness_pio_write(h, 0x21, 1, 0x01);
+	vmm_harness_pio_write(h, 0xa0, 1, 0x11);
+	vmm_harness_pio_write(h, 0xa1, 1, 0x28);
+	vmm_harness_pio_write(h, 0xa1, 1, 0x02);
+	vmm_harness_pio_write(h, 0xa1, 1, 0x01);
+	vmm_harness_pio_write(h, 0x21, 1, 0xf8);
+	vmm_harness_irq_drive(h, 1, 1);
+	vmm_harness_irq_drive(h, 10, 1);
+	(void)vmm_harness_cpu_ack(h, 0);
+}
+
+static void drive_i8254(struct vmm_harness *h)
+{
+	vmm_harness_pio_write(h, 0x43, 1, 0x34); /* counter 0, lobyte/hibyte, mode 2 */
+	vmm_harness_pio_write(h, 0x40, 1, 0x00);
+	vmm_harness_pio_write(h, 0x40, 1, 0x10);
+	vmm_harness_pio_write(h, 0x43, 1, 0xb6); /* counter 2, mode 3 */
+	vmm_harness_pio_write(h, 0x42, 1, 0x33);
+	vmm_harness_clock_step(h, 1000000);
+	vmm_harness_pio_write(h, 0x43, 1, 0x00); /* latch counter 0 */
+}
+
+static void drive_ioapic(struct vmm_harness *h)
+{
+	vmm_harness_mmio_write(h, 0xfec00000, 4, 0x10 + 2 * 3); /* pin 3, low word */
+	vmm_harness_mmio_write(h, 0xfec00010, 4, 0x8031);       /* level, vector 0x31 */
+	vmm_harness_mmio_write(h, 0xfec00000, 4, 0x11 + 2 * 3);
+	vmm_harness_mmio_write(h, 0xfec00010, 4, 0x01000000);
+	vmm_harness_irq_drive(h, 3, 1);
+}
+
+static void drive_cmos_rtc(struct vmm_harness *h)
+{
+	vmm_harness_pio_write(h, 0x70, 1, 0x0b);
+	vmm_harness_pio_write(h, 0x71, 1, 0x62); /* PIE, AIE, 24 h */
+	vmm_harness_pio_write(h, 0x70, 1, 0x0a);
+	vmm_harness_pio_write(h, 0x71, 1, 0x26);
+	vmm_harness_pio_write(h, 0x70, 1, 0x01);
+	vmm_harness_pio_write(h, 0x71, 1, 0x30);
+	vmm_harness_clock_step(h, 3000000);
+}
+
+static void drive_i8042(struct vmm_harness *h)
+{
+	vmm_harness_pio_write(h, 0x64, 1, 0x60); /* write the command byte: next byte to 0x60 */
+	vmm_harness_pio_write(h, 0x64, 1, 0xaa); /* self-test: 0x55 queued */
+}
+
+static void drive_acpi_pm(struct vmm_harness *h)
+{
+	vmm_harness_pio_write(h, 0x602, 2, 0x0100); /* PM1a_EN: power button */
+	vmm_harness_pio_write(h, 0x604, 2, 0x0001); /* SCI_EN */
+	vmm_harness_clock_step(h, 5000000);
+}
+
+static void setup_split(struct vmm_harness *h)
+{
+	vmm_harness_set_irq_mode(h, VMM_IRQ_SPLIT);
+}
+
 static struct dev_case cases[] = {
 	{ .plugin = fake_dev_path, .props = fake_dev_props,
 	  .regions = { { VMM_BUS_PIO, 0x100, 8 }, { VMM_BUS_MMIO, 0x10000000, 8 } },
 	  .drive = drive_fake_dev },
+	{ .plugin = "i8259", .regions = { { VMM_BUS_PIO, 0x20, 2 }, { VMM_BUS_PIO, 0xa0, 2 } },
+	  .drive = drive_i8259 },
+	{ .plugin = "i8254", .regions = { { VMM_BUS_PIO, 0x40, 4 } }, .drive = drive_i8254 },
+	{ .plugin = "ioapic", .regions = { { VMM_BUS_MMIO, 0xfec00000, 0x20 } }, .setup = setup_split,
+	  .drive = drive_ioapic },
+	{ .plugin = "cmos-rtc", .regions = { { VMM_BUS_PIO, 0x70, 2 } }, .drive = drive_cmos_rtc },
+	{ .plugin = "i8042", .regions = { { VMM_BUS_PIO, 0x60, 1 }, { VMM_BUS_PIO, 0x64, 1 } },
+	  .drive = drive_i8042 },
+	{ .plugin = "acpi-pm", .regions = { { VMM_BUS_PIO, 0x600, 16 } }, .drive = drive_acpi_pm },
+	{ .plugin = "debug-exit", .regions = { { VMM_BUS_PIO, 0xf4, 4 } } },
 };
 
 static struct vmm_harness *new_harness(const struct dev_case *c)
@@ -69,6 +149,8 @@ static struct vmm_harness *new_harness(const struct dev_case *c)
 	assert_non_null(h);
 	if (c->needs_ram)
 		assert_int_equal(vmm_harness_set_ram(h, 16 << 20), 0);
+	if (c->setup)
+		c->setup(h);
 	return h;
 }
 
@@ -91,6 +173,9 @@ static void exercise(struct vmm_harness *h, const struct dev_case *c)
 	vmm_harness_clock_step(h, 2000000000ull);
 }
 
+/* The saved harness's clock: a restored machine's clock continues from it. */
+static uint64_t saved_clock_ns;
+
 /* Loads `rec` into a fresh instance: 0, or the refusal (with its line). */
 static int try_load(const struct dev_case *c, const void *rec, size_t len)
 {
@@ -99,6 +184,7 @@ static int try_load(const struct dev_case *c, const void *rec, size_t len)
 	int rc;
 
 	assert_non_null(d);
+	vmm_harness_clock_step(h, saved_clock_ns);
 	rc = vmm_harness_load(d, rec, len);
 	if (rc == 0)
 		exercise(h, c);
@@ -164,6 +250,7 @@ static void hostile_records(void **state)
 	assert_non_null(d);
 	if (c->drive)
 		c->drive(h);
+	saved_clock_ns = vmm_harness_clock_ns(h);
 	rec = vmm_harness_save(d, &len);
 	assert_non_null(rec);
 	assert_int_equal(vmm_state_in_parse(&in, rec, len), 0);
