@@ -505,14 +505,23 @@ static void blk_reset(void *state)
  * its notification (the batch is run before it returns), so at a pause no
  * request is between the avail and used rings, and the data already
  * reached the backend; the config space is built from the disk at create.
+ * What the guest was told is written may still be in a write-back cache
+ * (VIRTIO_BLK_F_FLUSH): save flushes the backend first, so the disk a
+ * snapshot names holds it, and a flush that fails fails the snapshot.
  */
 #define BLK_STATE_VERSION 1
 
 static int blk_save(void *state, struct vmm_state_out *out)
 {
 	struct virtio_blk *b = state;
-	int rc = virtio_dev_save(b->vdev, out);
+	int rc = b->readonly ? 0 : blk_io(b, VMM_BLOCK_OP_FLUSH, NULL, 0, 0, 0);
 
+	if (rc) {
+		b->h->log(b->h, VMM_LOG_ERROR, "flushing the disk before the snapshot failed: %s",
+			  strerror(-rc));
+		return rc;
+	}
+	rc = virtio_dev_save(b->vdev, out);
 	if (!rc)
 		rc = vmm_state_put_u64(b->h, out, "blk.capacity", b->capacity);
 	if (!rc)

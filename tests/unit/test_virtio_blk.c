@@ -951,6 +951,34 @@ static void test_save_load_mid_queue(void **state)
 	unlink(twin_disk);
 }
 
+/* What the guest was told is written is on the disk before the snapshot
+ * names it: save flushes the backend (a write-back cache with F_FLUSH),
+ * and a flush that fails fails the save. */
+static void test_save_flushes_disk(void **state)
+{
+	size_t len;
+
+	blk_create_logged(NULL);
+	assert_int_equal(drv_init(F_ALL, 1, 64), DRV_STATUS_LIVE);
+	fill_pattern(gpa_ptr(DATA_GPA), 512, 1);
+	assert_int_equal(blk_req(T_OUT, 0, 512, false, NULL), S_OK);
+	assert_string_equal(ops(), "write ");
+	void *rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+	assert_string_equal(ops(), "write flush ");
+	free(rec);
+}
+
+static void test_save_fails_when_flush_fails(void **state)
+{
+	size_t len;
+
+	blk_create_logged("flush");
+	assert_int_equal(drv_init(F_ALL, 1, 64), DRV_STATUS_LIVE);
+	assert_null(vmm_harness_save(F->dev, &len));
+	assert_int_equal(vmm_harness_log_count(F->h, VMM_LOG_ERROR), 1);
+}
+
 /* A snapshot of another disk, or of a read-only one, is refused. */
 static void test_load_refuses_other_disk(void **state)
 {
@@ -1024,6 +1052,8 @@ int main(void)
 		T(test_backend_used_by_one_device),
 		T(test_save_load_mid_queue),
 		T(test_load_refuses_other_disk),
+		T(test_save_flushes_disk),
+		T(test_save_fails_when_flush_fails),
 	};
 
 	setenv("VMM_HARNESS_QUIET", "1", 0);
