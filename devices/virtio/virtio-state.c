@@ -157,10 +157,15 @@ static int vst_load_queue(struct virtio_dev *d, struct vmm_state_in *in, unsigne
 	vq->used_gpa = used;
 	if (!(flags & 1)) {
 		/* Not ready: QueueNum and the addresses are just registers the
-		 * driver may still change; the indices restart at enable. */
-		if (flags || last_avail || used_idx || signalled)
+		 * driver may still change; the indices restart at enable.  A
+		 * QueueReady the queue refused leaves it broken, with the
+		 * options it was decided with (vmmio_queue_ready()). */
+		if ((flags & ~0xeu) || last_avail || used_idx || signalled)
 			return vst_bad(d, vst_qname(n, sizeof(n), q, "flags"),
 				       "a queue that is not ready has ring state (flags 0x%llx)", flags);
+		vq->broken = flags & 2;
+		vq->event_idx = flags & 4;
+		vq->indirect = flags & 8;
 		return 0;
 	}
 	/* The checks virtq_enable() makes, named after the field at fault. */

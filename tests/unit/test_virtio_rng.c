@@ -680,6 +680,33 @@ static void test_load_refuses_corrupt_state(void **state)
 	drv_twin_free(f2);
 }
 
+/* A QueueReady the queue refused (rings outside RAM) leaves it not ready
+ * and broken: a state a snapshot may hold, and load takes. */
+static void test_save_load_refused_queue(void **state)
+{
+	size_t len;
+
+	vw(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
+	vw(VIRTIO_MMIO_QUEUE_SEL, 0);
+	vw(VIRTIO_MMIO_QUEUE_NUM, 16);
+	vw(VIRTIO_MMIO_QUEUE_DESC_LOW, VDEV_RAM);
+	vw(VIRTIO_MMIO_QUEUE_READY, 1);
+	assert_int_equal(vr(VIRTIO_MMIO_QUEUE_READY), 0);
+	uint8_t *rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+	assert_int_equal(rec_get_u32(rec, len, "q0.flags"), 2);
+	struct fixture *f2 = drv_twin(VMM_IRQ_EMULATED, rng_create_default);
+	assert_int_equal(vmm_harness_load(f2->dev, rec, len), 0);
+	struct fixture *orig_f = F;
+	F = f2;
+	assert_int_equal(vr(VIRTIO_MMIO_QUEUE_READY), 0);
+	assert_int_equal(vr(VIRTIO_MMIO_QUEUE_DESC_LOW), VDEV_RAM);
+	assert_int_equal(vr(VIRTIO_MMIO_STATUS), VIRTIO_STATUS_ACKNOWLEDGE);
+	F = orig_f;
+	free(rec);
+	drv_twin_free(f2);
+}
+
 /* A device that was never set up saves and loads as such. */
 static void test_save_load_before_driver(void **state)
 {
@@ -731,6 +758,7 @@ int main(void)
 		T(test_save_load_deferred_work),
 		T(test_load_refuses_corrupt_state),
 		T(test_save_load_before_driver),
+		T(test_save_load_refused_queue),
 	};
 
 	setenv("VMM_HARNESS_QUIET", "1", 0);
