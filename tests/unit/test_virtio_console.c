@@ -1084,6 +1084,10 @@ static void test_mp_save_load_mid_handshake(void **state)
 	assert_int_equal(rx_orig.n, 1);
 	drv_used_log_equal(&rx_orig, &rx_twin);
 	drv_used_log_equal(&tx_orig, &tx_twin);
+	/* The twin's doorbells (ioeventfds) are create()'s, one per queue of
+	 * the config, and the notifications after the load went through them. */
+	assert_int_equal(vmm_harness_notify_count(f2->h), NQ_MP);
+	assert_int_equal(vmm_harness_notify_delivered(f2->h), 2); /* TXQ, CTRL_TXQ */
 	uint8_t *twin_ram = vmm_harness_ram(f2->h, NULL);
 	assert_memory_equal(gpa_ptr(VDEV_BUF + 0x200), "typed", 5);
 	assert_memory_equal(gpa_ptr(VDEV_BUF + 0x200), twin_ram + VDEV_BUF + 0x200, 32);
