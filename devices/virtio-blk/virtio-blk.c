@@ -532,15 +532,16 @@ static int blk_save(void *state, struct vmm_state_out *out)
 static int blk_load(void *state, struct vmm_state_in *in, uint32_t version)
 {
 	struct virtio_blk *b = state;
+	const char *field;
 	uint64_t capacity;
 	uint8_t ro;
 	int rc = virtio_dev_load_version(b->vdev, version, BLK_STATE_VERSION);
 
 	if (rc)
 		return rc;
-	if ((rc = vmm_state_get_u64(b->h, in, "blk.capacity", &capacity)) ||
-	    (rc = vmm_state_get_u8(b->h, in, "blk.readonly", &ro))) {
-		b->h->log(b->h, VMM_LOG_ERROR, "saved state: blk.capacity or blk.readonly: %s",
+	if ((rc = vmm_state_get_u64(b->h, in, field = "blk.capacity", &capacity)) ||
+	    (rc = vmm_state_get_u8(b->h, in, field = "blk.readonly", &ro))) {
+		b->h->log(b->h, VMM_LOG_ERROR, "saved state: %s: %s", field,
 			  rc == -ENOENT ? "missing" : "wrong size");
 		return rc;
 	}

@@ -506,6 +506,7 @@ static int net_save(void *state, struct vmm_state_out *out)
 static int net_load(void *state, struct vmm_state_in *in, uint32_t version)
 {
 	struct virtio_net *n = state;
+	const char *field;
 	uint8_t mac[6];
 	uint32_t status;
 	uint16_t st;
@@ -513,9 +514,9 @@ static int net_load(void *state, struct vmm_state_in *in, uint32_t version)
 
 	if (rc)
 		return rc;
-	if ((rc = vmm_state_get(n->h, in, "net.mac", mac, sizeof(mac))) ||
-	    (rc = vmm_state_get_u32(n->h, in, "net.status", &status))) {
-		n->h->log(n->h, VMM_LOG_ERROR, "saved state: net.mac or net.status: %s",
+	if ((rc = vmm_state_get(n->h, in, field = "net.mac", mac, sizeof(mac))) ||
+	    (rc = vmm_state_get_u32(n->h, in, field = "net.status", &status))) {
+		n->h->log(n->h, VMM_LOG_ERROR, "saved state: %s: %s", field,
 			  rc == -ENOENT ? "missing" : "wrong size");
 		return rc;
 	}

@@ -1003,7 +1003,14 @@ static void test_load_refuses_other_disk(void **state)
 	memcpy(copy, rec, len);
 	*rec_version(copy) = 2;
 	assert_int_equal(vmm_harness_load(f2->dev, copy, len), -EPROTO);
-	assert_int_equal(vmm_harness_log_count(f2->h, VMM_LOG_ERROR), 3);
+	/* A field the record lacks (renamed here): -ENOENT, named. */
+	memcpy(copy, rec, len);
+	rec_field(copy, len, "blk.capacity")[-5] = 'X';
+	assert_int_equal(vmm_harness_load(f2->dev, copy, len), -ENOENT);
+	memcpy(copy, rec, len);
+	rec_field(copy, len, "q0.used_idx")[-5] = 'X';
+	assert_int_equal(vmm_harness_load(f2->dev, copy, len), -ENOENT);
+	assert_int_equal(vmm_harness_log_count(f2->h, VMM_LOG_ERROR), 5);
 	assert_int_equal(vmm_harness_load(f2->dev, rec, len), 0);
 	free(copy);
 	free(rec);
