@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <vmm/harness.h>
@@ -126,6 +127,71 @@ static void setup_split(struct vmm_harness *h)
 	vmm_harness_set_irq_mode(h, VMM_IRQ_SPLIT);
 }
 
+static void drive_pl031(struct vmm_harness *h)
+{
+	vmm_harness_mmio_write(h, 0x9010004, 4, 0x7fffffff); /* RTCMR */
+	vmm_harness_mmio_write(h, 0x9010010, 4, 1);          /* RTCIMSC */
+}
+
+/* virtio-mmio (virtio 1.2, 4.2.2): a driver through FEATURES_OK and one
+ * queue of 8 set up and live, one buffer posted and not yet notified:
+ * after a load the notify makes the device read the rings with whatever
+ * indexes the record gave. */
+static void drive_virtio(struct vmm_harness *h)
+{
+	const uint64_t b = 0xd0000000ull;
+
+	vmm_harness_mmio_write(h, b + 0x70, 4, 1);
+	vmm_harness_mmio_write(h, b + 0x70, 4, 3);
+	vmm_harness_mmio_write(h, b + 0x24, 4, 1);
+	vmm_harness_mmio_write(h, b + 0x20, 4, 1); /* VIRTIO_F_VERSION_1 */
+	vmm_harness_mmio_write(h, b + 0x70, 4, 11);
+	vmm_harness_mmio_write(h, b + 0x30, 4, 0);
+	vmm_harness_mmio_write(h, b + 0x38, 4, 8);
+	vmm_harness_mmio_write(h, b + 0x80, 4, 0x10000);
+	vmm_harness_mmio_write(h, b + 0x90, 4, 0x11000);
+	vmm_harness_mmio_write(h, b + 0xa0, 4, 0x12000);
+	vmm_harness_mmio_write(h, b + 0x44, 4, 1);
+	vmm_harness_mmio_write(h, b + 0x70, 4, 15);
+	/* descriptor 0: 64 device-writable bytes at 0x20000 (2.7.5); the
+	 * driver ring's idx 1 with entry 0 (2.7.6) */
+	{
+		size_t size;
+		uint8_t *ram = vmm_harness_ram(h, &size);
+		const uint64_t addr = 0x20000;
+		const uint32_t len = 64;
+		const uint16_t flags = 2, idx = 1;
+
+		memcpy(ram + 0x10000, &addr, 8);
+		memcpy(ram + 0x10008, &len, 4);
+		memcpy(ram + 0x1000c, &flags, 2);
+		memcpy(ram + 0x11002, &idx, 2);
+	}
+}
+
+static char disk_path[4096];
+
+static void setup_blk(struct vmm_harness *h)
+{
+	const char *props[] = { NULL, NULL };
+	char p[4200];
+
+	snprintf(p, sizeof(p), "path=%s", disk_path);
+	props[0] = p;
+	assert_int_equal(vmm_harness_add_backend(h, "disk0", "block-file", props), 0);
+}
+
+static void setup_net(struct vmm_harness *h)
+{
+	assert_int_equal(vmm_harness_add_net_fake(h, "net0", 0, NULL), 0);
+}
+
+static const char *const virtio_props[] = { "base=0xd0000000", "irq=16", NULL };
+static const char *const blk_props[] = { "base=0xd0000000", "irq=16", "disk=disk0", NULL };
+static const char *const net_props[] = { "base=0xd0000000", "irq=16", "net=net0", NULL };
+static const char *const pl031_props[] = { "base=0x9010000", "irq=34", NULL };
+#define VIRTIO_REGS { { VMM_BUS_MMIO, 0xd0000000ull, 0x200 } }
+
 static struct dev_case cases[] = {
 	{ .plugin = fake_dev_path, .props = fake_dev_props,
 	  .regions = { { VMM_BUS_PIO, 0x100, 8 }, { VMM_BUS_MMIO, 0x10000000, 8 } },
@@ -140,6 +206,16 @@ static struct dev_case cases[] = {
 	  .drive = drive_i8042 },
 	{ .plugin = "acpi-pm", .regions = { { VMM_BUS_PIO, 0x600, 16 } }, .drive = drive_acpi_pm },
 	{ .plugin = "debug-exit", .regions = { { VMM_BUS_PIO, 0xf4, 4 } } },
+	{ .plugin = "pl031", .props = pl031_props, .regions = { { VMM_BUS_MMIO, 0x9010000, 0x1000 } },
+	  .drive = drive_pl031 },
+	{ .plugin = "virtio-rng", .props = virtio_props, .regions = VIRTIO_REGS, .virtio_mmio = true,
+	  .needs_ram = true, .drive = drive_virtio },
+	{ .plugin = "virtio-console", .props = virtio_props, .regions = VIRTIO_REGS, .virtio_mmio = true,
+	  .needs_ram = true, .drive = drive_virtio },
+	{ .plugin = "virtio-blk", .props = blk_props, .regions = VIRTIO_REGS, .virtio_mmio = true,
+	  .needs_ram = true, .setup = setup_blk, .drive = drive_virtio },
+	{ .plugin = "virtio-net", .props = net_props, .regions = VIRTIO_REGS, .virtio_mmio = true,
+	  .needs_ram = true, .setup = setup_net, .drive = drive_virtio },
 };
 
 static struct vmm_harness *new_harness(const struct dev_case *c)
@@ -282,6 +358,18 @@ int main(void)
 
 	snprintf(fake_dev_path, sizeof(fake_dev_path), "%s/tests/fixtures/.libs/fake-dev.so",
 		 getenv("VMM_BUILDDIR"));
+	/* virtio-blk's disk: a 1 MiB image, removed at exit */
+	{
+		int fd;
+
+		snprintf(disk_path, sizeof(disk_path), "/tmp/vmm-hostile-disk.XXXXXX");
+		fd = mkstemp(disk_path);
+		if (fd < 0 || ftruncate(fd, 1 << 20) < 0) {
+			perror("test_state_hostile: disk image");
+			return 1;
+		}
+		close(fd);
+	}
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *name = strrchr(cases[i].plugin, '/');
 
@@ -289,5 +377,8 @@ int main(void)
 						.test_func = hostile_records,
 						.initial_state = &cases[i] };
 	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+	unlink(disk_path);
+	return rc;
 }
