@@ -133,12 +133,14 @@ static const struct {
 uint32_t hyperv_cpuid_kernel(const struct hyperv *hv, const struct hyperv_cpuid *kvm, unsigned nkvm,
 			     struct hyperv_cpuid out[HV_CPUID_NR])
 {
-	const struct hyperv_cpuid *kf = NULL, *kl = NULL;
+	const struct hyperv_cpuid *kf = NULL, *ke = NULL, *kl = NULL;
 	uint32_t missing = 0;
 
 	for (unsigned i = 0; i < nkvm; i++) {
 		if (kvm[i].function == HV_CPUID_FEATURES)
 			kf = &kvm[i];
+		else if (kvm[i].function == HV_CPUID_ENLIGHTENMENTS)
+			ke = &kvm[i];
 		else if (kvm[i].function == HV_CPUID_LIMITS)
 			kl = &kvm[i];
 	}
@@ -160,6 +162,11 @@ uint32_t hyperv_cpuid_kernel(const struct hyperv *hv, const struct hyperv_cpuid 
 	 * emulated SynIC's advice against them (HV_RECOMMEND_NO_AUTO_EOI)
 	 * does not apply. */
 	out[4].eax &= ~HV_RECOMMEND_NO_AUTO_EOI;
+	/* 2.4.5: the spin count before HvCallNotifyLongSpinWait is the
+	 * hypervisor's, which serves that call (and with its CPUID
+	 * enforced refuses it when told "never"). */
+	if (ke)
+		out[4].ebx = ke->ebx;
 	/* 2.4.6: as many virtual processors as the hypervisor serves. */
 	if (kl && kl->eax && kl->eax < out[5].eax)
 		out[5].eax = kl->eax;
