@@ -915,6 +915,27 @@ static int kvm_vcpu_cpuid_set(void *opaque, const struct vmm_cpuid_leaf *leaves,
 	return 0;
 }
 
+/*
+ * The guest's TSC is a clock only while KVM keeps its master clock
+ * (KVM_GET_CLOCK's KVM_CLOCK_TSC_STABLE, KVM API document, KVM_GET_CLOCK):
+ * without it (a host whose own TSC is unstable, as the nested test host's
+ * emulated L1) KVM moves the guest's TSC forward to catch up at vCPU
+ * entries, so a TSC-to-time formula taken now is wrong later.  KVM then
+ * keeps its own Hyper-V TSC page invalid; callers of vcpu_tsc get
+ * -EAGAIN and do the same.  A KVM that does not report the flag
+ * (KVM_CAP_ADJUST_CLOCK without it) cannot tell: the TSC is taken as is.
+ */
+static bool kvm_tsc_unstable(struct kvm_vm *vm)
+{
+	struct kvm_clock_data clk = { 0 };
+
+	if (!(kvm_check_ext(vm, KVM_CAP_ADJUST_CLOCK) & KVM_CLOCK_TSC_STABLE))
+		return false;
+	if (ioctl(vm->vm_fd, KVM_GET_CLOCK, &clk) < 0)
+		return false;
+	return !(clk.flags & KVM_CLOCK_TSC_STABLE);
+}
+
 static int kvm_vcpu_tsc(void *opaque, uint64_t *tsc, uint32_t *khz)
 {
 	struct kvm_vcpu *vcpu = opaque;
@@ -923,6 +944,12 @@ static int kvm_vcpu_tsc(void *opaque, uint64_t *tsc, uint32_t *khz)
 		struct kvm_msr_entry e;
 	} m = { .hdr.nmsrs = 1, .e.index = 0x10 /* IA32_TIME_STAMP_COUNTER */ };
 	int r;
+
+	if (kvm_tsc_unstable(vcpu->vm)) {
+		vcpu->vm->h->log(vcpu->vm->h, VMM_LOG_DEBUG, "kvm: vCPU %u: the guest TSC is not "
+				 "stable (no KVM_CLOCK_TSC_STABLE)", vcpu->index);
+		return -EAGAIN;
+	}
 
 	r = ioctl(vcpu->fd, KVM_GET_TSC_KHZ, 0);
 	if (r <= 0)

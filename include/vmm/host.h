@@ -639,7 +639,9 @@ struct vmm_host {
 	 * MSR exit): that vCPU's time-stamp counter as the guest reads it
 	 * now, the virtual clock (clock_ns) at the same moment, and the
 	 * counter's rate in kHz.  -EINVAL from any other thread or vCPU,
-	 * -ENOTSUP when the hypervisor cannot tell. */
+	 * -ENOTSUP when the hypervisor cannot tell, -EAGAIN when the
+	 * counter is no stable clock now (the hypervisor adjusts it, e.g.
+	 * on a host whose own TSC is unstable). */
 	int (*vcpu_tsc)(const struct vmm_host *h, unsigned vcpu, uint64_t *tsc, uint64_t *ns,
 			uint32_t *khz);
 

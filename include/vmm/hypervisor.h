@@ -325,7 +325,9 @@ struct vmm_hv_ops {
 	int (*vcpu_cpuid_set)(void *vcpu, const struct vmm_cpuid_leaf *leaves, unsigned n);
 	/* x86: the vCPU's TSC as its guest reads it now (IA32_TSC) and its
 	 * rate in kHz.  On the vCPU's thread, between runs.  -ENOTSUP when
-	 * the backend cannot tell. */
+	 * the backend cannot tell; -EAGAIN when the guest's TSC is no stable
+	 * clock now (KVM without its master clock moves it to catch up), so
+	 * that a formula taken from it would go wrong. */
 	int (*vcpu_tsc)(void *vcpu, uint64_t *tsc, uint32_t *khz);
 
 	/* --- ABI 1.12: check size --- */

@@ -9,8 +9,8 @@
  * vector through the local APIC) and a periodic direct-mode timer (its own
  * vector, three times).  Each step prints one line;
  * the last is "HYPERV-DONE", then exit 0x21.  With kernel=1 (the VMM in
- * mode = "kernel") the hypercall page is not an overlay and a TSC page
- * KVM keeps invalid is accepted.  Section numbers: Hyper-V
+ * mode = "kernel") the hypercall page is not an overlay; with seq0=1 a TSC
+ * page the host keeps invalid (sequence 0) is accepted and said.  Section numbers: Hyper-V
  * TLFS v6.0b. */
 #include "hyperv-guest.h"
 
@@ -21,8 +21,9 @@ static uint8_t tsc_page[4096] __attribute__((aligned(4096)));
 static uint8_t simp_page[4096] __attribute__((aligned(4096)));
 static volatile uint32_t sint_irqs, direct_irqs;
 static uint32_t hypercall_entry; /* every general register is an argument */
-/* kernel=1 on the command line: the VMM runs mode = "kernel" (KVM's Hyper-V) */
-static int kernel_mode;
+/* kernel=1 on the command line: the VMM runs mode = "kernel" (KVM's Hyper-V);
+ * seq0=1: the host may keep the TSC page invalid (an unstable host TSC) */
+static int kernel_mode, seq0_ok;
 
 /* 3.7, x86: EDX:EAX the input value, EBX:ECX the input GPA, EDI:ESI the
  * output GPA; the result comes back in EDX:EAX, every other register as
@@ -132,10 +133,12 @@ static void check_tsc_page(void)
 	/* 12.7.3.2: read the fields between two equal, valid sequences. */
 	do {
 		seq = *seqp;
-		if (seq == 0 && kernel_mode) {
-			/* KVM keeps the page invalid while its host clock is
-			 * not stable (no master clock, e.g. under an emulated
-			 * L1): 12.7.3.2, the guest then reads the MSR. */
+		if (seq == 0 && seq0_ok) {
+			/* KVM, and the plugin after it, keep the page invalid
+			 * while the guest TSC is not a stable clock (no
+			 * master clock, e.g. under the emulated L1 of the
+			 * nested host): 12.7.3.2, the guest then reads the
+			 * MSR. */
 			uart_puts("hyperv: TSC page invalid (sequence 0): TIME_REF_COUNT serves\n");
 			return;
 		}
@@ -265,6 +268,7 @@ void guest_main(uint32_t start_info)
 	idt_load();
 	idt_set_entry(13, gp_skip_msr);
 	kernel_mode = cmdline_uint(start_info, "kernel", 0) != 0;
+	seq0_ok = cmdline_uint(start_info, "seq0", 0) != 0;
 	check_cpuid();
 	check_hypercall();
 	check_msrs();

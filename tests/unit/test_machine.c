@@ -786,6 +786,33 @@ static void test_device_cpuid_and_vcpu_tsc(void **state)
 	machine_finish();
 }
 
+/* A hypervisor whose guest TSC is no stable clock (the kvm plugin without
+ * KVM's master clock, as on the nested test host) answers vcpu_tsc with
+ * -EAGAIN: the TSC page the guest enables says invalid (sequence 0), so
+ * the guest reads TIME_REF_COUNT, instead of a formula that goes wrong
+ * as KVM moves the TSC. */
+static void test_tsc_page_invalid_without_a_stable_tsc(void **state)
+{
+	const struct vmm_exit wr = { .reason = VMM_EXIT_MSR_WRITE,
+				     .msr = { .index = 0x40000021, .value = 0x100000 | 1 } };
+	uint8_t *page;
+	uint32_t seq;
+
+	(void)state;
+	machine_extra = "device \"hv\" { plugin = \"hyperv\" mode = \"emulated\" }";
+	machine_create(1, "irqchip = \"kernel\" tsc-stable = false", "");
+	page = vmm_machine_ram(F->m, 0x100000, 24);
+	assert_non_null(page);
+	memset(page, 0xa5, 24);
+	machine_start();
+	assert_true(guest_exit(0, &wr, NULL, true));
+	assert_int_equal(F->cpu[0].handled.msr.error, 0);
+	assert_int_equal(atomic_load(&F->vm->vcpus[0].tsc_calls), 1);
+	memcpy(&seq, page, 4);
+	assert_int_equal(seq, 0);
+	machine_finish();
+}
+
 /* ---------------------- the hyperv plugin on the hypervisor's Hyper-V (ABI 1.12) */
 
 static int build_logged(const char *hv, const char *extra, bool check, char *log, size_t loglen);
@@ -1259,6 +1286,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_check_reports_every_device_that_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_opens_no_backend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_cpuid_and_vcpu_tsc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tsc_page_invalid_without_a_stable_tsc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hyperv_kernel_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hyperv_kernel_mode_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hyperv_auto_mode, setup, teardown),
