@@ -225,6 +225,12 @@ for m in emulated kernel; do
 		"hyperv: read-only MSRs #GP" "hyperv: stimer0 message ok" "hyperv: stimer1 direct ok" \
 		"HYPERV-DONE" "E2E-STDERR vmmctl: hv: info: $picked"
 done
+# E2E_HV_BENCH=N (bench/hyperv-nested.sh, not make check): hyperv.elf's
+# bench=N in each mode, the figures on its hyperv-bench line.
+if [ -n "${E2E_HV_BENCH:-}" ]; then
+	e2e_run hyperv-bench-emulated "run --kernel guests/hyperv.elf --cmdline 'bench=$E2E_HV_BENCH seq0=1' conf/hyperv.conf" 67 "HYPERV-DONE"
+	e2e_run hyperv-bench-kernel "run --kernel guests/hyperv.elf --cmdline 'bench=$E2E_HV_BENCH kernel=1 seq0=1' conf/hyperv-kernel.conf" 67 "HYPERV-DONE"
+fi
 hv_kernel=""
 for k in $L2_KERNELS; do
 	[ -z "$hv_kernel" ] || [ $k = cloud-amd64 ] && hv_kernel=$k
