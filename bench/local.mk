@@ -64,4 +64,3 @@ EXTRA_DIST += bench/hyperv-nested.sh
 bench-nested: all $(check_PROGRAMS) $(check_LTLIBRARIES) build-plugins-stamp
 	VMM_PLUGIN_PATH='$(BUILD_PLUGIN_DIR)' VMM_BUILDDIR='$(abs_top_builddir)' \
 	VMM_SRCDIR='$(abs_top_srcdir)' QEMU_X86='$(QEMU_X86)' $(SHELL) $(srcdir)/bench/hyperv-nested.sh
-.PHONY: bench-nested
