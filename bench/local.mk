@@ -57,3 +57,10 @@ bench_gic_path_SOURCES = bench/gic-path.c
 bench_gic_path_LDADD = tests/harness/libvmm-harness.la
 bench_scripts += bench/gic-path.sh
 EXTRA_DIST += bench/gic-path.sh
+
+# The same in both of the hyperv plugin's modes on the nested test host
+# (minutes: it boots L1 under TCG), by hand: make bench-nested.
+EXTRA_DIST += bench/hyperv-nested.sh
+bench-nested: all $(check_PROGRAMS) $(check_LTLIBRARIES) build-plugins-stamp
+	VMM_PLUGIN_PATH='$(BUILD_PLUGIN_DIR)' VMM_BUILDDIR='$(abs_top_builddir)' \
+	VMM_SRCDIR='$(abs_top_srcdir)' QEMU_X86='$(QEMU_X86)' $(SHELL) $(srcdir)/bench/hyperv-nested.sh

@@ -111,6 +111,11 @@ struct vmm_machine {
 	 * vCPU once the devices exist. */
 	struct vmm_cpuid_leaf *cpuid;
 	size_t ncpuid;
+	/* The device that enabled the hypervisor's in-kernel Hyper-V
+	 * (hyperv_enable, ABI 1.12) and its client for VMM_EXIT_HYPERV. */
+	struct vmm_instance *hyperv_in;
+	struct vmm_hyperv_client hyperv_client;
+	void *hyperv_opaque;
 	/* Registered while devices are created, before any vCPU runs; read
 	 * without a lock afterwards. */
 	struct vmm_irq_sink sinks[VMM_MAX_IRQ_SINKS];
