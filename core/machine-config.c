@@ -693,6 +693,7 @@ static int run_pass1(struct pass1 *p, struct parse_ctx *c)
 		CFG_STR("__unknown", NULL, CFGF_NONE),
 		CFG_SEC("hypervisor", any, CFGF_MULTI | CFGF_TITLE),
 		CFG_SEC("boot", any, CFGF_NONE),
+		CFG_SEC("jail", any, CFGF_NONE),
 		CFG_SEC("backend", any, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 		CFG_SEC("device", any, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 		CFG_END()
@@ -849,6 +850,7 @@ static int run_pass2(const char *file, const struct pass1 *p1, struct vmm_plugin
 	for (unsigned i = 0; i < sizeof(boot_names) / sizeof(boot_names[0]); i++)
 		optlist_add_str(&boot_opts, boot_names[i]);
 
+	cfg_opt_t jail_opts[] = { CFG_STR("dir", NULL, CFGF_NONE), CFG_END() };
 	cfg_opt_t opts[] = {
 		CFG_STR("memory", "64M", CFGF_NONE),
 		CFG_INT("vcpus", 1, CFGF_NONE),
@@ -858,6 +860,7 @@ static int run_pass2(const char *file, const struct pass1 *p1, struct vmm_plugin
 		CFG_STR("group", "", CFGF_NONE),
 		CFG_SEC("hypervisor", optlist_done(&hv_opts), CFGF_MULTI | CFGF_TITLE),
 		CFG_SEC("boot", optlist_done(&boot_opts), CFGF_NONE),
+		CFG_SEC("jail", jail_opts, CFGF_NONE),
 		CFG_SEC("backend", optlist_done(&be_opts), CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 		CFG_SEC("device", optlist_done(&dev_opts), CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 		CFG_END()
@@ -958,6 +961,22 @@ static int run_pass2(const char *file, const struct pass1 *p1, struct vmm_plugin
 		}
 		if (la)
 			mc->load_address = (uint64_t)addr;
+	}
+
+	/* jail { dir = "DIR" } (jail.h): DIR relative to the file. */
+	cfg_t *jail = cfg_size(cfg, "jail") ? cfg_getsec(cfg, "jail") : NULL;
+	/* libconfuse gives a section that is not in the file all the same. */
+	if (jail && (cfg_getstr(jail, "dir") || section_line(c, "jail", NULL) > 0)) {
+		if (!cfg_getstr(jail, "dir")) {
+			fail(c, section_line(c, "jail", NULL), "jail section without dir");
+			goto out;
+		}
+		mc->jail_dir = resolve_path(file, cfg_getstr(jail, "dir"));
+		mc->jail_line = line_of(c, "jail", NULL, "dir");
+		if (!mc->jail_dir) {
+			rc = -ENOMEM;
+			goto out;
+		}
 	}
 
 	static const char *const multi[] = { "backend", "device" };
@@ -1129,6 +1148,7 @@ void vmm_config_free(struct vmm_machine_config *c)
 	free(c->kernel);
 	free(c->cmdline);
 	free(c->initrd);
+	free(c->jail_dir);
 	free(c->file);
 	free(c);
 }

@@ -2302,8 +2302,10 @@ static void confine_main(struct vmm_machine *m)
 	unsigned started = 0;
 	char err[256];
 
-	if (mode == VMM_SECCOMP_OFF || atomic_load(&m->stopping))
+	if (mode == VMM_SECCOMP_OFF || atomic_load(&m->stopping)) {
+		vmm_seccomp_release_tasks();
 		return;
+	}
 	for (unsigned i = 0; i < m->nvcpus; i++)
 		started += m->vcpus[i].running;
 	int others = vmm_seccomp_other_threads(1 + started);

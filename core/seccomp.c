@@ -13,6 +13,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <seccomp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -222,21 +224,40 @@ int vmm_seccomp_install(enum vmm_thread_role role, enum vmm_seccomp_mode mode,
 	return rc;
 }
 
+/* /proc/self/task, opened before the jail (see seccomp.h); -1 when not. */
+static int held_tasks = -1;
+
+int vmm_seccomp_hold_tasks(void)
+{
+	if (held_tasks < 0)
+		held_tasks = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return held_tasks < 0 ? -errno : 0;
+}
+
+void vmm_seccomp_release_tasks(void)
+{
+	if (held_tasks >= 0)
+		close(held_tasks);
+	held_tasks = -1;
+}
+
 /* A kernel worker in our thread group (KVM's kvm-nx-lpage-recovery since
  * Linux 6.13, vhost): PF_USER_WORKER or PF_KTHREAD in /proc's flags field.
  * It runs no user code, so it is not a thread left unconfined. */
-static bool kernel_worker(const char *tid)
+static bool kernel_worker(int tasks, const char *tid)
 {
 	char path[64], buf[512];
 	unsigned long flags = 0;
-	FILE *f;
+	int fd;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%s/stat", tid);
-	f = fopen(path, "re");
-	if (!f)
+	snprintf(path, sizeof(path), "%s/stat", tid);
+	fd = openat(tasks, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return false;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return false;
 	buf[n] = '\0';
 	char *p = strrchr(buf, ')');
 	/* After "pid (comm)": state ppid pgrp session tty_nr tpgid flags */
@@ -247,14 +268,22 @@ static bool kernel_worker(const char *tid)
 
 int vmm_seccomp_other_threads(unsigned expected)
 {
-	DIR *d = opendir("/proc/self/task");
+	int tasks = held_tasks >= 0 ? held_tasks : open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct dirent *e;
 	unsigned n = 0;
+	DIR *d;
 
-	if (!d)
+	/* One use: the held fd reaches the host's /proc from inside a jail. */
+	held_tasks = -1;
+	if (tasks < 0)
 		return -1;
+	d = fdopendir(tasks);
+	if (!d) {
+		close(tasks);
+		return -1;
+	}
 	while ((e = readdir(d)))
-		if (e->d_name[0] != '.' && !kernel_worker(e->d_name))
+		if (e->d_name[0] != '.' && !kernel_worker(tasks, e->d_name))
 			n++;
 	closedir(d);
 	return n > expected ? (int)(n - expected) : 0;

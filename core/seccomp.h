@@ -50,7 +50,14 @@ int vmm_seccomp_install(enum vmm_thread_role role, enum vmm_seccomp_mode mode,
 			const char *const *const *extra, size_t nextra, char *err, size_t errlen);
 
 /* Threads of this process beyond `expected` (from /proc/self/task), or -1
- * when that cannot be read. */
+ * when that cannot be read.  Uses (and closes) the directory held by
+ * vmm_seccomp_hold_tasks() if there is one. */
 int vmm_seccomp_other_threads(unsigned expected);
+/* The jail (jail.h) shows no /proc: vmmctl opens /proc/self/task before
+ * entering it, for the one count above, which closes it (an fd into the
+ * host's /proc must not stay in the jail); release closes it unused.
+ * 0 or -errno. */
+int vmm_seccomp_hold_tasks(void);
+void vmm_seccomp_release_tasks(void);
 
 #endif
