@@ -444,7 +444,10 @@ static int check_repeats(struct parse_ctx *c, size_t first, size_t n, long secti
 	return rc;
 }
 
-static const char *const section_kinds[] = { "hypervisor", "boot", "device", "backend" };
+static const char *const section_kinds[] = { "hypervisor", "boot", "device", "backend", "jail" };
+#define N_SECTION_KINDS 5
+/* boot and jail: one, untitled. */
+#define SECTION_UNTITLED(kind) ((kind) == 1 || (kind) == 4)
 
 /* Where a section opens: `parent` is the section it would be inside (-1:
  * the top level, -2: something the scan does not follow).  Checks it and
@@ -465,14 +468,14 @@ static long open_section(struct parse_ctx *c, struct scanner *s, const struct to
 			    shown(p->name, p->nlen, pn, sizeof(pn)), nm);
 	}
 	unsigned kind = 0;
-	while (kind < 4 && !span_eq(name->s, name->len, section_kinds[kind]))
+	while (kind < N_SECTION_KINDS && !span_eq(name->s, name->len, section_kinds[kind]))
 		kind++;
-	if (kind == 4)
-		return fail(c, name->line, "unknown section '%s' (sections are hypervisor, boot, device and backend)",
+	if (kind == N_SECTION_KINDS)
+		return fail(c, name->line, "unknown section '%s' (sections are hypervisor, boot, device, backend and jail)",
 			    nm);
-	if (kind == 1 && title)
-		return fail(c, name->line, "boot takes no name: boot { ... }");
-	if (kind != 1 && !title)
+	if (SECTION_UNTITLED(kind) && title)
+		return fail(c, name->line, "%s takes no name: %s { ... }", nm, nm);
+	if (!SECTION_UNTITLED(kind) && !title)
 		return fail(c, name->line, "%s section without a name: %s \"NAME\" { ... }", nm, nm);
 	if (title && !vmm_name_valid(title->s, title->len))
 		return fail(c, name->line, "%s name \"%s\": a name is 1 to %d characters of A-Z a-z 0-9 . _ -",
@@ -484,7 +487,7 @@ static long open_section(struct parse_ctx *c, struct scanner *s, const struct to
 		const struct scan_section *o = &c->secs[i];
 		if (!span_eq(o->name, o->nlen, section_kinds[kind]))
 			continue;
-		if (kind <= 1)
+		if (kind == 0 || SECTION_UNTITLED(kind))
 			return fail(c, name->line, "a second %s section (the first is on line %d)%s", nm, o->line,
 				    kind == 0 ? "; a machine has one hypervisor" : "");
 		if (o->tlen == title->len && memcmp(o->title, title->s, title->len) == 0)

@@ -379,8 +379,10 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		int jstatus, jrc = vmm_jail_fork(&jstatus, err, sizeof(err));
 		if (jrc) {
 			vmm_config_free(mc);
-			if (jrc > 0)
+			if (jrc > 0) {
+				vmm_api_remove_stale(api_path);
 				return jstatus;
+			}
 			vmm_startup_end();
 			fprintf(stderr, "vmmctl: %s\n", err);
 			return EXIT_USAGE;

@@ -275,8 +275,8 @@ tests_fixtures_bad_syscall_la_SOURCES = tests/fixtures/forbidden-plugin.c
 tests_fixtures_bad_syscall_la_CFLAGS = $(plugin_cflags) -DDECLARE_BOGUS -DFIXTURE_NAME=\"bad-syscall\"
 tests_fixtures_bad_syscall_la_LDFLAGS = $(fixture_ldflags)
 
-TESTS += tests/cli/seccomp.sh tests/cli/privileges.sh
-EXTRA_DIST += tests/cli/seccomp.sh tests/cli/privileges.sh
+TESTS += tests/cli/seccomp.sh tests/cli/privileges.sh tests/cli/jail.sh
+EXTRA_DIST += tests/cli/seccomp.sh tests/cli/privileges.sh tests/cli/jail.sh
 
 # The instruction bytes at RIP of a stopped vCPU (issue 13).
 check_PROGRAMS += tests/unit/test_x86_walk
