@@ -1878,6 +1878,7 @@ static int machine_build(const struct vmm_machine_config *cfg, struct vmm_plugin
 	pthread_cond_init(&m->halt_cond, NULL);
 	pthread_mutex_init(&m->gate_lock, NULL);
 	pthread_cond_init(&m->gate_cond, NULL);
+	pthread_mutex_init(&m->vcpu_prog_lock, NULL);
 	pthread_cond_init(&m->park_cond, NULL);
 	for (unsigned i = 0; i < VMM_MAX_IRQ_LINES; i++) {
 		m->irq[i].gsi = i;
@@ -2184,6 +2185,31 @@ static void deliver_intr(struct vmm_machine *m, struct vmm_vcpu *v)
 		VMM_IN(HV_WHO(m), m->hv_ops->vcpu_inject(v->hv, (uint32_t)vector));
 }
 
+/* Every vCPU thread loads the same program, built by the first one to
+ * get here while the main thread builds its own (on another core), so
+ * the filters cost one libseccomp build per kind of thread, not one per
+ * thread (bench/seccomp-cost.sh). */
+static int vcpu_confine(struct vmm_machine *m, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	if (m->cfg->seccomp == VMM_SECCOMP_OFF)
+		return 0;
+	pthread_mutex_lock(&m->vcpu_prog_lock);
+	if (!m->vcpu_prog_built) {
+		m->vcpu_prog_rc = vmm_seccomp_build(VMM_THREAD_VCPU, m->cfg->seccomp, m->seccomp_extra,
+						    m->nseccomp_extra, &m->vcpu_prog, m->vcpu_prog_err,
+						    sizeof(m->vcpu_prog_err));
+		m->vcpu_prog_built = true;
+	}
+	if (m->vcpu_prog_rc) {
+		snprintf(err, errlen, "%s", m->vcpu_prog_err);
+		rc = m->vcpu_prog_rc;
+	}
+	pthread_mutex_unlock(&m->vcpu_prog_lock);
+	return rc ? rc : vmm_seccomp_load(&m->vcpu_prog, err, errlen);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vmm_vcpu *v = arg;
@@ -2204,8 +2230,7 @@ static void *vcpu_thread(void *arg)
 	snprintf(name, sizeof(name), "vCPU %u", v->index);
 	vmm_thread_name = name;
 	char err[256];
-	if (vmm_seccomp_install(VMM_THREAD_VCPU, m->cfg->seccomp, m->seccomp_extra, m->nseccomp_extra,
-				err, sizeof(err))) {
+	if (vcpu_confine(m, err, sizeof(err))) {
 		vmm_log(VMM_LOG_ERROR, NULL, "vCPU %u: %s", v->index, err);
 		vmm_machine_stop(m, VMM_STATUS_ERROR, "seccomp");
 	}
@@ -2364,7 +2389,6 @@ int vmm_machine_run(struct vmm_machine *m)
 
 	m->gate_open = false;
 	if (m->cfg->seccomp != VMM_SECCOMP_OFF) {
-		vmm_seccomp_prepare();
 		if (collect_seccomp_extra(m)) {
 			vmm_log(VMM_LOG_ERROR, NULL, "seccomp: out of memory");
 			vmm_machine_stop(m, VMM_STATUS_ERROR, "seccomp");
@@ -2686,5 +2710,7 @@ void vmm_machine_destroy(struct vmm_machine *m)
 	pthread_cond_destroy(&m->gate_cond);
 	pthread_mutex_destroy(&m->gate_lock);
 	free(m->seccomp_extra);
+	vmm_seccomp_prog_free(&m->vcpu_prog);
+	pthread_mutex_destroy(&m->vcpu_prog_lock);
 	free(m);
 }

@@ -285,6 +285,13 @@ tests_unit_test_x86_walk_SOURCES = tests/unit/test_x86_walk.c
 tests_unit_test_x86_walk_CFLAGS = $(core_test_cflags)
 tests_unit_test_x86_walk_LDADD = $(core_test_ldadd)
 
+# seccomp's name table and its filters built once, loaded per thread (issue 15).
+check_PROGRAMS += tests/unit/test_seccomp
+TESTS += tests/unit/test_seccomp
+tests_unit_test_seccomp_SOURCES = tests/unit/test_seccomp.c
+tests_unit_test_seccomp_CFLAGS = $(core_test_cflags) $(SECCOMP_CFLAGS)
+tests_unit_test_seccomp_LDADD = $(core_test_ldadd) $(SECCOMP_LIBS)
+
 # The control API without a machine: router, server and client (issue 14).
 check_PROGRAMS += tests/unit/test_api
 TESTS += tests/unit/test_api
