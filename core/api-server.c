@@ -115,18 +115,6 @@ int vmm_api_listen(const char *path, struct vmm_api **out, char *err, size_t err
 	return 0;
 }
 
-void vmm_api_remove_stale(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-
-	if (!path || strlen(path) >= sizeof(sa.sun_path))
-		return;
-	memcpy(sa.sun_path, path, strlen(path));
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && !socket_is_live(&sa))
-		unlink(path);
-}
-
 void vmm_api_close(struct vmm_api *a)
 {
 	struct stat st;

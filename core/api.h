@@ -74,10 +74,6 @@ int vmm_api_attach(struct vmm_api *a, struct vmm_machine *m);
 int vmm_api_serve(struct vmm_api *a, struct event_base *base, const struct vmm_api_target *t, void *ctx);
 void vmm_api_detach(struct vmm_api *a);
 void vmm_api_close(struct vmm_api *a);
-/* A socket at PATH that nobody serves any more is removed: what a jailed
- * run leaves (its teardown cannot reach the path from inside the jail,
- * jail.h), removed by the process that waited for it. */
-void vmm_api_remove_stale(const char *path);
 /* The target ops for a running machine (ctx: the struct vmm_machine). */
 extern const struct vmm_api_target vmm_api_machine_target;
 

@@ -36,8 +36,7 @@ static bool have_sys_admin(void)
 	return data[CAP_SYS_ADMIN / 32].effective & (1u << (CAP_SYS_ADMIN % 32));
 }
 
-int vmm_jail_check(const char *dir, bool restart_on_reset, const char *what, char *err,
-		   size_t errlen)
+int vmm_jail_check(const char *dir, const char *what, char *err, size_t errlen)
 {
 	struct stat st;
 
@@ -55,17 +54,20 @@ int vmm_jail_check(const char *dir, bool restart_on_reset, const char *what, cha
 			 "mounts; a jail through user namespaces is not built)", what);
 		return -EPERM;
 	}
-	if (restart_on_reset) {
-		snprintf(err, errlen, "%s: on-reset = \"restart\" cannot run jailed (the next machine is "
-			 "built from host files the jail does not show)", what);
-		return -EINVAL;
-	}
 	return 0;
 }
 
 /* ------------------------------------------------------------- step 1 */
 
-int vmm_jail_fork(int *status, char *err, size_t errlen)
+/* The child's end of a pipe whose other end only the parent holds: EOF
+ * means the parent is gone (vmm_jail_rearm). */
+static int alive_fd = -1;
+/* This process's own PID namespace, to go back to before the next boot's
+ * unshare(CLONE_NEWPID) (a second unshare is refused while the first one's
+ * namespace is still set for children: pid_namespaces(7)). */
+static int own_pidns = -1;
+
+int vmm_jail_fork(bool new_pid_ns, int *status, int *forwarded, char *err, size_t errlen)
 {
 	sigset_t wait_set, old;
 	int alive[2];
@@ -76,7 +78,11 @@ int vmm_jail_fork(int *status, char *err, size_t errlen)
 	vmm_stop_signals(&wait_set);
 	sigaddset(&wait_set, SIGCHLD);
 	pthread_sigmask(SIG_BLOCK, &wait_set, &old);
-	if (pipe2(alive, O_CLOEXEC) < 0 || unshare(CLONE_NEWPID) < 0) {
+	if (new_pid_ns && own_pidns < 0)
+		own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	else if (new_pid_ns && setns(own_pidns, CLONE_NEWPID) < 0)
+		own_pidns = -1;
+	if (pipe2(alive, O_CLOEXEC) < 0 || (new_pid_ns && (own_pidns < 0 || unshare(CLONE_NEWPID) < 0))) {
 		int e = errno;
 		snprintf(err, errlen, "jail: cannot make a PID namespace: %s", strerror(e));
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -95,18 +101,27 @@ int vmm_jail_fork(int *status, char *err, size_t errlen)
 		struct pollfd p = { .fd = alive[0], .events = POLLIN };
 
 		close(alive[1]);
+		if (own_pidns >= 0)
+			close(own_pidns); /* not into the jail */
+		own_pidns = -1;
 		/* Should the parent die, the machine ends as on a user's
 		 * SIGTERM.  A parent already gone (before the prctl) shows as
 		 * the pipe's other end closed. */
 		prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 		if (poll(&p, 1, 0) > 0)
 			_exit(128 + SIGTERM);
-		close(alive[0]);
+		alive_fd = alive[0];
 		vmm_process_forked();
+		/* The mask this process had (a later boot's: the parent's,
+		 * which blocks everything it waits for), SIGCHLD open. */
+		sigemptyset(&wait_set);
+		sigaddset(&wait_set, SIGCHLD);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		pthread_sigmask(SIG_UNBLOCK, &wait_set, NULL);
 		return 0;
 	}
 	close(alive[0]);
+	*forwarded = 0;
 	/* The parent: waits, forwards.  The child is in the same process
 	 * group, so a terminal's Ctrl-C reaches it directly too; the second
 	 * copy is the same pending signal. */
@@ -117,6 +132,8 @@ int vmm_jail_fork(int *status, char *err, size_t errlen)
 		if (sig < 0)
 			continue; /* EINTR */
 		if (sig != SIGCHLD) {
+			if (!*forwarded)
+				*forwarded = sig;
 			kill(child, sig);
 			continue;
 		}
@@ -128,6 +145,23 @@ int vmm_jail_fork(int *status, char *err, size_t errlen)
 	}
 	close(alive[1]);
 	return 1;
+}
+
+void vmm_jail_rearm(void)
+{
+	struct pollfd p = { .fd = alive_fd, .events = POLLIN };
+
+	if (alive_fd < 0)
+		return;
+	/* A change of uid or gid clears the parent-death signal (prctl(2),
+	 * PR_SET_PDEATHSIG): set it again, then look whether the parent went
+	 * meanwhile.  The stop signals are blocked by now: the event loop
+	 * takes this one as a user's SIGTERM. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+	if (poll(&p, 1, 0) > 0)
+		raise(SIGTERM);
+	close(alive_fd);
+	alive_fd = -1;
 }
 
 /* ------------------------------------------------------------- step 2 */

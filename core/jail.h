@@ -6,7 +6,10 @@
  * (unshare(2): CLONE_NEWPID):
  *
  * 1. vmm_jail_fork(), once the config is read and before anything is
- *    opened: vmmctl unshares its PID namespace and forks.  The child, PID 1
+ *    opened: vmmctl unshares its PID namespace and forks (and again for
+ *    each boot with on-reset = "restart", jailed or not: each machine is
+ *    built and run by a child of its own, so every thread of it is
+ *    confined and the next one is built by the parent's fresh child).  The child, PID 1
  *    of the new namespace, goes on to build and run the machine; the
  *    parent stays outside, does nothing but wait, forwards the stop signals
  *    (SIGHUP, SIGINT, SIGQUIT, SIGUSR2, SIGTERM) to the child and exits
@@ -47,17 +50,19 @@
 #define VMM_JAIL_AS_PER_VCPU (80ull << 20)
 
 /* The refusals, before anything is built: DIR exists and is a directory,
- * vmmctl runs as root (CAP_SYS_ADMIN, for the namespaces and mounts: an
- * unprivileged jail through user namespaces is not built), and
- * on-reset = "restart" is not asked for (the next machine would be built
- * from host files the jail no longer shows).  `what` names the setting
- * ("--jail DIR", "file:line: jail dir") in the line. */
-int vmm_jail_check(const char *dir, bool restart_on_reset, const char *what, char *err,
-		   size_t errlen);
+ * and vmmctl runs as root (CAP_SYS_ADMIN, for the namespaces and mounts:
+ * an unprivileged jail through user namespaces is not built).  `what`
+ * names the setting ("--jail", "file:line: jail dir") in the line. */
+int vmm_jail_check(const char *dir, const char *what, char *err, size_t errlen);
 
-/* Step 1.  Returns 0 in the child; in the parent, 1 once the child has
- * ended, with its status in *status; or -errno (nothing forked). */
-int vmm_jail_fork(int *status, char *err, size_t errlen);
+/* Step 1 (with a new PID namespace when `new_pid_ns`).  Returns 0 in the
+ * child; in the parent, 1 once the child has ended, with its status in
+ * *status and the first stop signal forwarded to it in *forwarded (0:
+ * none); or -errno (nothing forked). */
+int vmm_jail_fork(bool new_pid_ns, int *status, int *forwarded, char *err, size_t errlen);
+/* In the child, after a uid/gid change (which clears it): the
+ * parent-death signal again. */
+void vmm_jail_rearm(void);
 
 struct vmm_jail {
 	const char *dir;

@@ -2317,9 +2317,11 @@ static int collect_seccomp_extra(struct vmm_machine *m)
 /*
  * The main thread's filter, once every vCPU thread exists (so the list
  * needs no clone()).  A thread vmmctl did not start (a plugin's) would run
- * unconfined: with seccomp on, that is an error.  With on-reset = restart
- * the main thread builds the next machine (open(), KVM_CREATE_VM, clone()
- * for its vCPUs), so only the vCPU threads are confined.
+ * unconfined: with seccomp on, that is an error.  A caller that builds
+ * the next machine on this thread after a reset (cfg->restart_on_reset:
+ * open(), KVM_CREATE_VM, clone() for its vCPUs) gets only the vCPU threads
+ * confined; vmmctl does not: each boot is a child process of its own
+ * (jail.h), which clears the flag.
  */
 static void confine_main(struct vmm_machine *m)
 {

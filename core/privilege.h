@@ -9,8 +9,8 @@
  * changed, which clears every capability (no SECBIT_KEEP_CAPS); the bounding
  * set is emptied first.  It then
  * checks that root cannot be had back.  Root without `user`: the machine
- * built, every capability is cleared (not with on-reset = restart, whose
- * next machine needs them to make taps).
+ * built, every capability is cleared (with on-reset = restart too: each boot
+ * is a child process of its own, built by the parent's next child: jail.h).
  *
  * Error convention: 0 or a negative errno with one line in `err`.
  */

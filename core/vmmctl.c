@@ -357,7 +357,7 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 			snprintf(what, sizeof(what), "--jail");
 		else
 			snprintf(what, sizeof(what), "%.256s:%d: jail dir", mc->file, mc->jail_line);
-		if (vmm_jail_check(jail_dir, mc->restart_on_reset, what, err, sizeof(err))) {
+		if (vmm_jail_check(jail_dir, what, err, sizeof(err))) {
 			vmm_config_free(mc);
 			sig = vmm_startup_end();
 			if (sig)
@@ -373,21 +373,6 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		vmm_config_free(mc);
 		return status;
 	}
-	/* Jailed: the machine is built and run by a child in a new PID
-	 * namespace; this process only waits for it (jail.h). */
-	if (jail_dir) {
-		int jstatus, jrc = vmm_jail_fork(&jstatus, err, sizeof(err));
-		if (jrc) {
-			vmm_config_free(mc);
-			if (jrc > 0) {
-				vmm_api_remove_stale(api_path);
-				return jstatus;
-			}
-			vmm_startup_end();
-			fprintf(stderr, "vmmctl: %s\n", err);
-			return EXIT_USAGE;
-		}
-	}
 	/* The API socket first: a path that cannot be served is refused
 	 * before anything is built, and it stays across restarts. */
 	struct vmm_api *api = NULL;
@@ -399,13 +384,54 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		fprintf(stderr, "vmmctl: %s\n", err);
 		return EXIT_USAGE;
 	}
-	struct vmm_machine *m;
+	/*
+	 * Jailed, or restarted on reset: each machine is built and run by a
+	 * child (in a new PID namespace when jailed) and this process only
+	 * waits, forwards the stop signals and starts the next boot's child
+	 * on a reset (jail.h).  The child confines every thread, the main one
+	 * too, and drops every privilege: the next machine is not its to
+	 * build.  The API socket is this process's, inherited by each child.
+	 */
 	unsigned boots = 0;
+	bool child = false;
+	if (jail_dir || mc->restart_on_reset) {
+		for (;;) {
+			/* A restart is a power cycle: the machine is built
+			 * again from its config, RAM and devices fresh, the
+			 * payload reloaded. */
+			if (boots++)
+				vmm_log(VMM_LOG_INFO, NULL, "guest reset: restarting the machine (boot %u)", boots);
+			int jstatus, fwd, jrc = vmm_jail_fork(jail_dir != NULL, &jstatus, &fwd, err, sizeof(err));
+			if (jrc == 0)
+				break;
+			/* A stop signal that reached a child already on its way
+			 * out with a reset would have ended the next start-up
+			 * of an unsupervised vmmctl: it ends the run here. */
+			if (jrc > 0 && jstatus == VMM_STATUS_RESET && fwd) {
+				vmm_log(VMM_LOG_INFO, NULL, "%s received as the guest reset, stopping",
+					vmm_signal_name(fwd));
+				jstatus = 128 + fwd;
+			}
+			if (jrc < 0) {
+				fprintf(stderr, "vmmctl: %s\n", err);
+				jstatus = EXIT_USAGE;
+			}
+			if (jrc < 0 || jstatus != VMM_STATUS_RESET || !mc->restart_on_reset) {
+				vmm_api_close(api);
+				vmm_config_free(mc);
+				return jstatus;
+			}
+		}
+		child = true;
+		mc->restart_on_reset = false; /* this child's machine is its last */
+		vmm_startup_begin();
+	}
+	struct vmm_machine *m;
 	bool dropped = false;
 	do {
 		/* A restart is a power cycle: the machine is built again from
 		 * its config, RAM and devices fresh, the payload reloaded. */
-		if (boots++) {
+		if (!child && boots++) {
 			vmm_log(VMM_LOG_INFO, NULL, "guest reset: restarting the machine (boot %u)", boots);
 			vmm_startup_begin();
 		}
@@ -420,7 +446,8 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		if (sig) {
 			if (!rc)
 				vmm_machine_destroy(m);
-			vmm_api_close(api);
+			if (!child)
+				vmm_api_close(api);
 			vmm_config_free(mc);
 			return stopped_in_startup(sig);
 		}
@@ -456,6 +483,9 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 			}
 			dropped = true;
 		}
+		/* The uid change cleared the parent-death signal. */
+		if (!rc && child)
+			vmm_jail_rearm();
 		if (rc) {
 			status = VMM_STATUS_ERROR;
 			break;
@@ -471,7 +501,9 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		}
 		vmm_machine_destroy(m);
 	} while (status == VMM_STATUS_RESET && mc->restart_on_reset);
-	vmm_api_close(api);
+	/* A child leaves the socket to the parent, for the next boot. */
+	if (!child)
+		vmm_api_close(api);
 	/* The stop signals stay blocked: one that comes from here on finds
 	 * vmmctl already on its way out. */
 	vmm_config_free(mc);

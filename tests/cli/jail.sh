@@ -41,19 +41,14 @@ refused reldir "vmmctl: $TMPD/reldir.conf:3: jail dir: cannot use \"$TMPD/nowher
 	"$VMMCTL" run "$TMPD/reldir.conf"
 echo "ok: a missing DIR, a file, a jail section without dir: one line each (file:line for the config), status 2"
 
-if [ "$(id -u)" = 0 ]; then
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 && id nobody >/dev/null 2>&1; then
 	mkdir "$TMPD/empty"
-	printf 'memory = 16M\non-reset = "restart"\n' >"$TMPD/restart.conf"
-	refused restart "vmmctl: --jail: on-reset = \"restart\" cannot run jailed (the next machine is built from host files the jail does not show)" \
-		"$VMMCTL" run --jail "$TMPD/empty" "$TMPD/restart.conf"
-	if command -v setpriv >/dev/null 2>&1 && id nobody >/dev/null 2>&1; then
-		chmod 755 "$TMPD"
-		refused nonroot "vmmctl: --jail: the jail needs root (CAP_SYS_ADMIN for its namespaces and mounts; a jail through user namespaces is not built)" \
-			setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups "$VMMCTL" run --jail "$TMPD/empty"
-		echo "ok: on-reset = restart, and a vmmctl without root: refused with one line, status 2"
-	else
-		echo "ok: on-reset = restart refused (no setpriv or no user nobody: the non-root refusal is not tried)"
-	fi
+	chmod 755 "$TMPD"
+	refused nonroot "vmmctl: --jail: the jail needs root (CAP_SYS_ADMIN for its namespaces and mounts; a jail through user namespaces is not built)" \
+		setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups "$VMMCTL" run --jail "$TMPD/empty"
+	echo "ok: a vmmctl without root: refused with one line, status 2"
+else
+	echo "ok: (not root, or no setpriv or user nobody: the non-root refusal is not tried)"
 fi
 
 require_kvm
@@ -78,6 +73,22 @@ jailed_child() {
 	return 1
 }
 
+# wait_bounded PID: its status in $STATUS; a vmmctl run that has not ended
+# 30 s after it was told to is killed and fails the test.
+wait_bounded() {
+	for _i in $(seq 300); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		kill -KILL "$1" ${child:-} 2>/dev/null
+		wait "$1"
+		guest_fail "vmmctl run $1 did not end within 30 s"
+	fi
+	wait "$1"
+	STATUS=$?
+}
+
 chmod 755 "$TMPD"
 mkdir -p "$TMPD/jail/snapshots"
 dd if=/dev/zero of="$TMPD/disk.img" bs=64k count=16 status=none
@@ -94,7 +105,7 @@ pid=$!
 "$PEER" unix "$TMPD/con.sock" "" 60 >"$TMPD/con.out" 2>"$TMPD/peer.err" &
 peer=$!
 OUT="$TMPD/con.out" ERR="$TMPD/run.err" STATUS=
-die() { kill -KILL $pid $peer 2>/dev/null; guest_fail "$*"; }
+die() { kill -KILL $pid $peer ${child:-} 2>/dev/null; guest_fail "$*"; }
 for i in $(seq 300); do
 	grep -q '^jail-blk: parked' "$TMPD/con.out" && break
 	grep -q '^FAIL' "$TMPD/con.out" && break
@@ -150,8 +161,7 @@ echo "ok: in the jail every thread runs as nobody, no capabilities, no_new_privs
 # The API through the socket bound before the jail; stop: status 12.
 "$VMMCTL" info "$TMPD/api.sock" >"$TMPD/info.out" 2>&1 || die "vmmctl info: $(cat "$TMPD/info.out")"
 "$VMMCTL" stop "$TMPD/api.sock" >"$TMPD/stop.out" 2>&1 || die "vmmctl stop: $(cat "$TMPD/stop.out")"
-wait $pid
-STATUS=$?
+wait_bounded $pid
 wait $peer
 expect_status 12
 tr -d '\r' <"$TMPD/con.out" | grep -qxF "jail-blk: written" || guest_fail "no 'jail-blk: written'"
@@ -174,8 +184,7 @@ for sig_want in TERM:143 INT:130 HUP:129; do
 	grep -q '^parked' "$TMPD/sig.out" || die "park.elf did not park in the jail"
 	child=$(jailed_child $pid) || die "no jailed child"
 	kill -$sig $pid
-	wait $pid
-	STATUS=$?
+	wait_bounded $pid
 	expect_status $want
 	grep -q "SIG$sig received, stopping the VM" "$TMPD/sig.err" || guest_fail "the jailed vmmctl did not see SIG$sig"
 	[ -e /proc/$child ] && fail "the jailed process outlived SIG$sig"
@@ -183,8 +192,9 @@ done
 echo "ok: SIGTERM, SIGINT and SIGHUP to vmmctl run stop the jailed machine cleanly: 143, 130, 129"
 
 # SIGKILL to vmmctl run: the jailed child is told (PR_SET_PDEATHSIG) and
-# ends.  The jail from the config this time, DIR relative to the file.
-{ cat "$VMM_SRCDIR/machines/x86-minimal.conf"; printf 'jail {\n\tdir = "jail"\n}\n'; } >"$TMPD/park.conf"
+# ends, though it runs as nobody by then.  The jail from the config this time, DIR relative to the file.
+# As nobody: the uid change clears the parent-death signal, set again.
+{ cat "$VMM_SRCDIR/machines/x86-minimal.conf"; printf 'user = "nobody"\njail {\n\tdir = "jail"\n}\n'; } >"$TMPD/park.conf"
 "$VMMCTL" run --kernel "$GUESTS/park.elf" "$TMPD/park.conf" </dev/null >"$TMPD/sig.out" 2>"$TMPD/sig.err" &
 pid=$!
 for i in $(seq 300); do grep -q '^parked' "$TMPD/sig.out" && break; sleep 0.1; done
@@ -195,4 +205,44 @@ kill -KILL $pid
 for i in $(seq 100); do [ -e /proc/$child ] || break; sleep 0.1; done
 [ -e /proc/$child ] && { kill -KILL $child; fail "the jailed process outlived a SIGKILLed vmmctl run by 10 s"; }
 echo "ok: a SIGKILLed vmmctl run takes its jailed machine with it"
+# on-reset = "restart", jailed: each boot is a child of its own, built
+# from the host's files, then jailed; SIGTERM ends the loop (143).
+require_file "$GUESTS/i8042-reset.elf"
+child=
+{ echo 'on-reset = "restart"'
+  echo "backend \"log\" { plugin = \"file\" path = \"$TMPD/boots.log\" append = true }"
+  sed 's/chardev = "stdio"/chardev = "log"/' "$VMM_SRCDIR/tests/guests/irq-emulated.conf"; } >"$TMPD/restart.conf"
+run_restarts "$GUESTS/i8042-reset.elf" "$TMPD/restart.conf" "$TMPD/boots.log" "i8042: resetting" --jail "$TMPD/jail"
+[ "$boots" -ge 3 ] && [ "$STATUS" = 143 ] ||
+	guest_fail "jailed on-reset = restart: $boots boots, status $STATUS (expected >= 3 boots, 143)"
+grep -q "guest reset: restarting the machine (boot 3)" "$ERR" || guest_fail "no third boot logged"
+echo "ok: jailed, on-reset = restart: $boots boots, each jailed anew; SIGTERM 143"
+
+# on-reset = "restart" without the jail: the machine's process (a child)
+# confines every thread, the main one too, and keeps no capability.
+{ echo 'on-reset = "restart"'; cat "$VMM_SRCDIR/machines/x86-minimal.conf"; } >"$TMPD/rpark.conf"
+"$VMMCTL" run --kernel "$GUESTS/park.elf" "$TMPD/rpark.conf" </dev/null >"$TMPD/rpark.out" 2>"$TMPD/rpark.err" &
+pid=$!
+OUT="$TMPD/rpark.out" ERR="$TMPD/rpark.err"
+for i in $(seq 300); do grep -q '^parked' "$OUT" && break; sleep 0.1; done
+grep -q '^parked' "$OUT" || die "park.elf did not park"
+child=$(jailed_child $pid) || die "vmmctl run $pid with on-reset = restart has no child"
+for i in $(seq 100); do
+	n=0 ok=0
+	for t in /proc/$child/task/*; do
+		n=$((n + 1))
+		[ "$(field "$t/status" Seccomp 2>/dev/null)" = 2 ] && ok=$((ok + 1))
+	done
+	[ $n = $ok ] && break
+	sleep 0.1
+done
+[ $n = $ok ] || die "with on-reset = restart, $ok of $n threads have a seccomp filter"
+cp /proc/$child/status "$TMPD/st"
+for c in CapPrm CapEff CapBnd; do
+	[ "$(field "$TMPD/st" $c)" = 0000000000000000 ] || die "with on-reset = restart: $c $(field "$TMPD/st" $c)"
+done
+kill -TERM $pid
+wait_bounded $pid
+expect_status 143
+echo "ok: on-reset = restart: every thread of the machine's process (main too) has its filter, no capability left"
 echo "PASS: jail"
