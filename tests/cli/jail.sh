@@ -119,6 +119,9 @@ child=$(jailed_child $pid) || die "vmmctl run $pid has no child"
 [ "$(ls -A /proc/$child/root)" = snapshots ] || die "/proc/$child/root holds: $(ls -A /proc/$child/root | tr '\n' ' ')"
 [ -e /proc/$child/root/etc ] && die "/proc/$child/root/etc exists"
 grep -qF " $TMPD/jail " /proc/self/mountinfo && die "the jail's mount shows in the host's mount table"
+# Its mount table: DIR as / and nothing else (the host's tree detached).
+[ "$(wc -l </proc/$child/mountinfo)" = 1 ] && [ "$(cut -d' ' -f4,5 /proc/$child/mountinfo)" = "$TMPD/jail /" ] ||
+	die "the jail's mount table: $(cat /proc/$child/mountinfo)"
 # PID 1 of a new PID namespace.
 cp /proc/$child/status "$TMPD/st"
 [ "$(field "$TMPD/st" NSpid)" = "$child 1" ] || die "NSpid '$(field "$TMPD/st" NSpid)', expected '$child 1'"
@@ -174,22 +177,27 @@ echo "ok: the API answered through its socket, stop ended the run with 12, the g
 # The stop signals reach the jailed machine through the waiting parent.
 # A background job starts with SIGINT ignored (which vmmctl keeps, like
 # nohup): env gives it back its default, as a terminal's job has it.
+# Two vCPUs (irqchip kernel): the address space limit has 80 MiB for each.
+sed 's/^vcpus = 1$/vcpus = 2/' "$VMM_SRCDIR/tests/guests/irq-kernel.conf" >"$TMPD/smp.conf"
+grep -q '^vcpus = 2$' "$TMPD/smp.conf" && grep -q '^memory = 16M$' "$TMPD/smp.conf" || fail "could not edit irq-kernel.conf"
 for sig_want in TERM:143 INT:130 HUP:129; do
 	sig=${sig_want%:*} want=${sig_want#*:}
-	env --default-signal=INT "$VMMCTL" run --jail "$TMPD/jail" --kernel "$GUESTS/park.elf" </dev/null \
+	env --default-signal=INT "$VMMCTL" run --jail "$TMPD/jail" --kernel "$GUESTS/park.elf" "$TMPD/smp.conf" </dev/null \
 		>"$TMPD/sig.out" 2>"$TMPD/sig.err" &
 	pid=$!
 	OUT="$TMPD/sig.out" ERR="$TMPD/sig.err"
 	for i in $(seq 300); do grep -q '^parked' "$TMPD/sig.out" && break; sleep 0.1; done
 	grep -q '^parked' "$TMPD/sig.out" || die "park.elf did not park in the jail"
 	child=$(jailed_child $pid) || die "no jailed child"
+	as=$(( (16 + 512 + 2 * 80) * 1024 * 1024 ))
+	[ "$(lim 'Max address space')" = "$as $as" ] || die "2 vCPUs: address space limit $(lim 'Max address space'), expected $as"
 	kill -$sig $pid
 	wait_bounded $pid
 	expect_status $want
 	grep -q "SIG$sig received, stopping the VM" "$TMPD/sig.err" || guest_fail "the jailed vmmctl did not see SIG$sig"
 	[ -e /proc/$child ] && fail "the jailed process outlived SIG$sig"
 done
-echo "ok: SIGTERM, SIGINT and SIGHUP to vmmctl run stop the jailed machine cleanly: 143, 130, 129"
+echo "ok: SIGTERM, SIGINT and SIGHUP to vmmctl run stop the jailed 2-vCPU machine cleanly: 143, 130, 129 (address space limit $as)"
 
 # SIGKILL to vmmctl run: the jailed child is told (PR_SET_PDEATHSIG) and
 # ends, though it runs as nobody by then.  The jail from the config this time, DIR relative to the file.
