@@ -213,6 +213,33 @@ kill -KILL $pid
 for i in $(seq 100); do [ -e /proc/$child ] || break; sleep 0.1; done
 [ -e /proc/$child ] && { kill -KILL $child; fail "the jailed process outlived a SIGKILLed vmmctl run by 10 s"; }
 echo "ok: a SIGKILLed vmmctl run takes its jailed machine with it"
+# With a tap: the host's network namespace is kept (net-tap asks for its
+# interface by name later), the rest of the jail is the same.
+IF="vmmj$$"
+if have_plugin net-tap && have_plugin virtio-net && ip tuntap add dev "$IF" mode tap 2>/dev/null; then
+	{ cat "$VMM_SRCDIR/machines/x86-minimal.conf"
+	  echo "backend \"tap\" { plugin = \"net-tap\" ifname = \"$IF\" }"
+	  echo 'device "net0" { plugin = "virtio-net" base = 0xd0000000 irq = 5 net = "tap" }'; } >"$TMPD/tap.conf"
+	"$VMMCTL" run --jail "$TMPD/jail" --kernel "$GUESTS/park.elf" "$TMPD/tap.conf" </dev/null \
+		>"$TMPD/tap.out" 2>"$TMPD/tap.err" &
+	pid=$!
+	OUT="$TMPD/tap.out" ERR="$TMPD/tap.err"
+	for i in $(seq 300); do grep -q '^parked' "$OUT" && break; sleep 0.1; done
+	grep -q '^parked' "$OUT" || { ip link del "$IF"; die "park.elf with a tap did not park in the jail"; }
+	child=$(jailed_child $pid) || { ip link del "$IF"; die "no jailed child"; }
+	[ "$(readlink /proc/$child/ns/net)" = "$(readlink /proc/self/ns/net)" ] ||
+		{ ip link del "$IF"; die "with a tap, the jailed process left the host's network namespace"; }
+	[ "$(readlink /proc/$child/ns/mnt)" != "$(readlink /proc/self/ns/mnt)" ] && [ "$(ls -A /proc/$child/root)" = snapshots ] ||
+		{ ip link del "$IF"; die "with a tap, no jail's root"; }
+	kill -TERM $pid
+	wait_bounded $pid
+	ip link del "$IF" 2>/dev/null
+	expect_status 143
+	echo "ok: with a tap the jailed machine keeps the host's network namespace, its own root all the same"
+else
+	echo "ok: (no tap could be made, or net-tap/virtio-net not built: the tap case is not tried)"
+fi
+
 # on-reset = "restart", jailed: each boot is a child of its own, built
 # from the host's files, then jailed; SIGTERM ends the loop (143).
 require_file "$GUESTS/i8042-reset.elf"
