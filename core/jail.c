@@ -82,16 +82,24 @@ int vmm_jail_fork(bool new_pid_ns, int *status, int *forwarded, char *err, size_
 		own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
 	else if (new_pid_ns && setns(own_pidns, CLONE_NEWPID) < 0)
 		own_pidns = -1;
-	if (pipe2(alive, O_CLOEXEC) < 0 || (new_pid_ns && (own_pidns < 0 || unshare(CLONE_NEWPID) < 0))) {
+	if (pipe2(alive, O_CLOEXEC) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "cannot make a pipe for the machine's process: %s", strerror(e));
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		return -e;
+	}
+	if (new_pid_ns && (own_pidns < 0 || unshare(CLONE_NEWPID) < 0)) {
 		int e = errno;
 		snprintf(err, errlen, "jail: cannot make a PID namespace: %s", strerror(e));
+		close(alive[0]);
+		close(alive[1]);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		return -e;
 	}
 	child = fork();
 	if (child < 0) {
 		int e = errno;
-		snprintf(err, errlen, "jail: cannot start the jailed process: %s", strerror(e));
+		snprintf(err, errlen, "cannot start the machine's process: %s", strerror(e));
 		close(alive[0]);
 		close(alive[1]);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
