@@ -156,6 +156,12 @@ struct vmm_machine {
 	 * holds every vCPU before its first entry until all filters are in. */
 	const char *const **seccomp_extra;
 	size_t nseccomp_extra;
+	/* The vCPU threads' filter, built once (machine.c, vcpu_confine). */
+	pthread_mutex_t vcpu_prog_lock;
+	struct vmm_seccomp_prog vcpu_prog;
+	bool vcpu_prog_built;
+	int vcpu_prog_rc;
+	char vcpu_prog_err[256];
 	pthread_mutex_t gate_lock;
 	pthread_cond_t gate_cond;
 	bool gate_open;

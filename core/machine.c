@@ -1969,6 +1969,7 @@ static int machine_build(const struct vmm_machine_config *cfg, struct vmm_plugin
 	pthread_cond_init(&m->halt_cond, NULL);
 	pthread_mutex_init(&m->gate_lock, NULL);
 	pthread_cond_init(&m->gate_cond, NULL);
+	pthread_mutex_init(&m->vcpu_prog_lock, NULL);
 	pthread_cond_init(&m->park_cond, NULL);
 	for (unsigned i = 0; i < VMM_MAX_IRQ_LINES; i++) {
 		m->irq[i].gsi = i;
@@ -2302,6 +2303,31 @@ static void deliver_intr(struct vmm_machine *m, struct vmm_vcpu *v)
 		VMM_IN(HV_WHO(m), m->hv_ops->vcpu_inject(v->hv, (uint32_t)vector));
 }
 
+/* Every vCPU thread loads the same program, built by the first one to
+ * get here while the main thread builds its own (on another core), so
+ * the filters cost one libseccomp build per kind of thread, not one per
+ * thread (bench/seccomp-cost.sh). */
+static int vcpu_confine(struct vmm_machine *m, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	if (m->cfg->seccomp == VMM_SECCOMP_OFF)
+		return 0;
+	pthread_mutex_lock(&m->vcpu_prog_lock);
+	if (!m->vcpu_prog_built) {
+		m->vcpu_prog_rc = vmm_seccomp_build(VMM_THREAD_VCPU, m->cfg->seccomp, m->seccomp_extra,
+						    m->nseccomp_extra, &m->vcpu_prog, m->vcpu_prog_err,
+						    sizeof(m->vcpu_prog_err));
+		m->vcpu_prog_built = true;
+	}
+	if (m->vcpu_prog_rc) {
+		snprintf(err, errlen, "%s", m->vcpu_prog_err);
+		rc = m->vcpu_prog_rc;
+	}
+	pthread_mutex_unlock(&m->vcpu_prog_lock);
+	return rc ? rc : vmm_seccomp_load(&m->vcpu_prog, err, errlen);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vmm_vcpu *v = arg;
@@ -2322,8 +2348,7 @@ static void *vcpu_thread(void *arg)
 	snprintf(name, sizeof(name), "vCPU %u", v->index);
 	vmm_thread_name = name;
 	char err[256];
-	if (vmm_seccomp_install(VMM_THREAD_VCPU, m->cfg->seccomp, m->seccomp_extra, m->nseccomp_extra,
-				err, sizeof(err))) {
+	if (vcpu_confine(m, err, sizeof(err))) {
 		vmm_log(VMM_LOG_ERROR, NULL, "vCPU %u: %s", v->index, err);
 		vmm_machine_stop(m, VMM_STATUS_ERROR, "seccomp");
 	}
@@ -2410,9 +2435,11 @@ static int collect_seccomp_extra(struct vmm_machine *m)
 /*
  * The main thread's filter, once every vCPU thread exists (so the list
  * needs no clone()).  A thread vmmctl did not start (a plugin's) would run
- * unconfined: with seccomp on, that is an error.  With on-reset = restart
- * the main thread builds the next machine (open(), KVM_CREATE_VM, clone()
- * for its vCPUs), so only the vCPU threads are confined.
+ * unconfined: with seccomp on, that is an error.  A caller that builds
+ * the next machine on this thread after a reset (cfg->restart_on_reset:
+ * open(), KVM_CREATE_VM, clone() for its vCPUs) gets only the vCPU threads
+ * confined; vmmctl does not: each boot is a child process of its own
+ * (jail.h), which clears the flag.
  */
 static void confine_main(struct vmm_machine *m)
 {
@@ -2420,8 +2447,10 @@ static void confine_main(struct vmm_machine *m)
 	unsigned started = 0;
 	char err[256];
 
-	if (mode == VMM_SECCOMP_OFF || atomic_load(&m->stopping))
+	if (mode == VMM_SECCOMP_OFF || atomic_load(&m->stopping)) {
+		vmm_seccomp_release_tasks();
 		return;
+	}
 	for (unsigned i = 0; i < m->nvcpus; i++)
 		started += m->vcpus[i].running;
 	int others = vmm_seccomp_other_threads(1 + started);
@@ -2480,7 +2509,6 @@ int vmm_machine_run(struct vmm_machine *m)
 
 	m->gate_open = false;
 	if (m->cfg->seccomp != VMM_SECCOMP_OFF) {
-		vmm_seccomp_prepare();
 		if (collect_seccomp_extra(m)) {
 			vmm_log(VMM_LOG_ERROR, NULL, "seccomp: out of memory");
 			vmm_machine_stop(m, VMM_STATUS_ERROR, "seccomp");
@@ -2803,5 +2831,7 @@ void vmm_machine_destroy(struct vmm_machine *m)
 	pthread_cond_destroy(&m->gate_cond);
 	pthread_mutex_destroy(&m->gate_lock);
 	free(m->seccomp_extra);
+	vmm_seccomp_prog_free(&m->vcpu_prog);
+	pthread_mutex_destroy(&m->vcpu_prog_lock);
 	free(m);
 }
