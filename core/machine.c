@@ -610,6 +610,45 @@ static int host_hv_accel(const struct vmm_host *h, enum vmm_accel what)
 	return VMM_AS(HV_WHO(m), m->hv_ops->accel(m->vm, what));
 }
 
+/*
+ * ABI 1.12: in-kernel devices for device plugins (the gic plugin's mode =
+ * "kernel").  The backend's errors come back unlogged: the plugin says
+ * what it wanted.
+ */
+static int host_hv_device_create(const struct vmm_host *h, uint32_t type)
+{
+	struct vmm_machine *m = inst_of(h)->m;
+	int dev = -1;
+
+	if (!HV_HAS(m, device_create))
+		return -ENOTSUP;
+	int rc = VMM_AS(HV_WHO(m), m->hv_ops->device_create(m->vm, type, &dev));
+	if (rc < 0)
+		return rc;
+	return dev >= 0 && dev < VMM_HV_DEV_VCPU_BASE ? dev : -EPROTO;
+}
+
+static int host_hv_device_attr(const struct vmm_host *h, int dev, enum vmm_hv_attr_op op,
+			       uint32_t group, uint64_t attr, void *val)
+{
+	struct vmm_machine *m = inst_of(h)->m;
+
+	if ((unsigned)op > VMM_HV_ATTR_HAS || dev < 0)
+		return -EINVAL;
+	if (dev >= VMM_HV_DEV_VCPU_BASE) {
+		unsigned vcpu = (unsigned)(dev - VMM_HV_DEV_VCPU_BASE);
+
+		if (vcpu >= m->nvcpus || !m->vcpus[vcpu].hv)
+			return -EINVAL;
+		if (!HV_HAS(m, vcpu_attr))
+			return -ENOTSUP;
+		return VMM_AS(HV_WHO(m), m->hv_ops->vcpu_attr(m->vcpus[vcpu].hv, op, group, attr, val));
+	}
+	if (!HV_HAS(m, device_attr))
+		return -ENOTSUP;
+	return VMM_AS(HV_WHO(m), m->hv_ops->device_attr(m->vm, dev, op, group, attr, val));
+}
+
 /* --------------------------------------------------------- guest memory */
 
 static void *ram_ptr(struct vmm_machine *m, uint64_t gpa, size_t len)
@@ -1523,6 +1562,8 @@ static const struct vmm_host host_template = {
 	.cpuid_set = host_cpuid_set,
 	.vcpu_tsc = host_vcpu_tsc,
 	.block_io_batch = host_block_io_batch,
+	.hv_device_create = host_hv_device_create,
+	.hv_device_attr = host_hv_device_attr,
 };
 
 static struct vmm_instance *instance_new(struct vmm_machine *m, const struct vmm_cfg_instance *ci,
@@ -1761,6 +1802,55 @@ static int create_devices(struct vmm_machine *m)
 	return first;
 }
 
+/*
+ * ABI 1.12: every device and vCPU exists.  The backend adds what no device
+ * did (the kvm plugin's default vGICv3), then each device's ready op runs
+ * in config order (the gic plugin initialises its in-kernel vGIC there).
+ * Before the irqfds and the firmware tables, which need the interrupt
+ * controller to be complete.
+ */
+static int devices_ready(struct vmm_machine *m)
+{
+	struct vmm_instance **order;
+	size_t n = 0;
+	int rc = 0;
+
+	if (HV_HAS(m, devices_ready)) {
+		rc = VMM_AS(HV_WHO(m), m->hv_ops->devices_ready(m->vm));
+		if (rc < 0) {
+			vmm_log(VMM_LOG_ERROR, NULL, "hypervisor '%s' could not complete the VM: %s",
+				m->cfg->hypervisor.plugin, strerror(-rc));
+			return rc;
+		}
+	}
+	for (struct vmm_instance *in = m->instances; in; in = in->next)
+		n++;
+	order = calloc(n ? n : 1, sizeof(*order));
+	if (!order)
+		return -ENOMEM;
+	/* The list is newest first: fill it backwards for config order. */
+	size_t i = n;
+	for (struct vmm_instance *in = m->instances; in; in = in->next)
+		order[--i] = in;
+	for (i = 0; i < n && !rc; i++) {
+		struct vmm_instance *in = order[i];
+		if (in == m->hv_inst || in->is_backend || !in->opened)
+			continue;
+		const struct vmm_device_ops *ops = in->lp->ops;
+		if (ops->size < offsetof(struct vmm_device_ops, ready) + sizeof(ops->ready) ||
+		    !ops->ready)
+			continue;
+		rc = VMM_AS(&in->who, ops->ready(in->state));
+		if (rc) {
+			vmm_log(VMM_LOG_ERROR, NULL, "device '%s' (plugin %s) failed to start: %s",
+				in->name, in->lp->desc->name, strerror(rc < 0 ? -rc : EPROTO));
+			rc = rc < 0 ? rc : -EPROTO;
+		}
+	}
+	free(order);
+	return rc;
+}
+
 /* Guest RAM: below the 32-bit MMIO hole, and the rest above 4 GiB. */
 #define LOW_RAM_END 0xc0000000ull
 
@@ -1925,6 +2015,8 @@ static int machine_build(const struct vmm_machine_config *cfg, struct vmm_plugin
 		}
 	}
 	rc = create_devices(m);
+	if (!rc)
+		rc = devices_ready(m);
 	if (!rc)
 		rc = apply_cpuid(m);
 	if (rc && !checking)

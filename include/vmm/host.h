@@ -35,6 +35,9 @@
  * vcpu_tsc (a vCPU's TSC, the virtual clock at the same moment, its rate)
  * and VMM_STOP_CRASH.
  * ABI 1.11 adds block_io_batch: many block requests in flight at once.
+ * ABI 1.12 adds hv_device_create and hv_device_attr: a device plugin
+ * creates an in-kernel device of the hypervisor's (KVM's vGIC) and sets
+ * its attributes and the vCPUs' (the timers' PPIs).
  */
 #ifndef VMM_HOST_H
 #define VMM_HOST_H
@@ -337,6 +340,39 @@ struct vmm_cpuid_leaf {
 	uint32_t eax, ebx, ecx, edx;
 };
 
+/*
+ * In-kernel devices (ABI 1.12, hv_device_create/hv_device_attr).  Types,
+ * attribute groups and attributes are the numbers of KVM's device API
+ * (KVM API document 4.80 KVM_CREATE_DEVICE, 4.81 KVM_SET_DEVICE_ATTR and
+ * Documentation/virt/kvm/devices/), as register ids are ONE_REG's
+ * (hypervisor.h): a backend on another hypervisor translates them.  The
+ * kvm plugin checks them against its kernel headers at build time.
+ */
+#define VMM_HV_DEV_ARM_VGIC_V2 5u /* KVM_DEV_TYPE_ARM_VGIC_V2 */
+#define VMM_HV_DEV_ARM_VGIC_V3 7u /* KVM_DEV_TYPE_ARM_VGIC_V3 */
+/* arm-vgic.rst and arm-vgic-v3.rst: groups and attributes */
+#define VMM_HV_VGIC_GRP_ADDR       0u /* a frame's base: u64, 64 KiB-aligned (v2: 4 KiB) */
+#define VMM_HV_VGIC_GRP_NR_IRQS    3u /* u32: INTIDs, a multiple of 32, 64 to 1024 */
+#define VMM_HV_VGIC_GRP_CTRL       4u
+#define VMM_HV_VGIC_V2_ADDR_DIST   0u
+#define VMM_HV_VGIC_V2_ADDR_CPU    1u
+#define VMM_HV_VGIC_V3_ADDR_DIST   2u
+#define VMM_HV_VGIC_V3_ADDR_REDIST 3u /* one frame pair (128 KiB) per vCPU from here */
+#define VMM_HV_VGIC_CTRL_INIT      0u /* no value: after every vCPU exists */
+/* vcpu.rst: a vCPU's own attributes (dev = VMM_HV_DEV_VCPU(n)) */
+#define VMM_HV_VCPU_TIMER_CTRL     1u /* KVM_ARM_VCPU_TIMER_CTRL */
+#define VMM_HV_VCPU_TIMER_IRQ_VTIMER 0u /* u32: the virtual timer's PPI */
+#define VMM_HV_VCPU_TIMER_IRQ_PTIMER 1u /* u32: the physical timer's PPI */
+/* hv_device_attr's dev for vCPU n's own attributes (KVM: the vCPU fd). */
+#define VMM_HV_DEV_VCPU_BASE 0x40000000
+#define VMM_HV_DEV_VCPU(n) (VMM_HV_DEV_VCPU_BASE + (int)(n))
+
+enum vmm_hv_attr_op {
+	VMM_HV_ATTR_SET = 0, /* KVM_SET_DEVICE_ATTR */
+	VMM_HV_ATTR_GET = 1, /* KVM_GET_DEVICE_ATTR */
+	VMM_HV_ATTR_HAS = 2, /* KVM_HAS_DEVICE_ATTR: 0 when the attribute exists; val unused */
+};
+
 struct vmm_host {
 	uint32_t size;      /* sizeof(struct vmm_host) the core was built with */
 	uint32_t abi_minor; /* the core's VMM_ABI_MINOR */
@@ -621,6 +657,25 @@ struct vmm_host {
 	 * NULL disk or n over the limit. */
 	int (*block_io_batch)(const struct vmm_host *h, struct vmm_block *b,
 			      const struct vmm_block_req *reqs, int *results, unsigned n);
+
+	/* --- in-kernel devices (ABI 1.12: check h->size) --- */
+	/* Create an in-kernel device of type `type` (VMM_HV_DEV_*) in the
+	 * hypervisor: a handle >= 0 for hv_device_attr, or a negative errno
+	 * (the hypervisor's own: KVM says -ENODEV for a type the host cannot
+	 * back, e.g. a vGICv2 on a GICv3 host without its compatibility
+	 * interface; -ENOTSUP when the hypervisor has no in-kernel devices
+	 * or the machine's irqchip mode does not delegate them).  The device
+	 * lives as long as the VM.  Not logged: the caller says what it
+	 * wanted.  Call from create(). */
+	int (*hv_device_create)(const struct vmm_host *h, uint32_t type);
+	/* Set, get or probe (enum vmm_hv_attr_op) attribute (group, attr) of
+	 * device `dev` (a handle from hv_device_create, or
+	 * VMM_HV_DEV_VCPU(n) for vCPU n's own), `val` pointing to the value
+	 * as the device API defines it (may be NULL where it takes none).
+	 * 0 or the hypervisor's negative errno, not logged.  Call from
+	 * create() or ready() (device.h). */
+	int (*hv_device_attr)(const struct vmm_host *h, int dev, enum vmm_hv_attr_op op,
+			      uint32_t group, uint64_t attr, void *val);
 };
 
 /* True when the host table `h` has service `field` (appended after ABI 1.0)

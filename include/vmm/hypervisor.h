@@ -298,6 +298,28 @@ struct vmm_hv_ops {
 	 * rate in kHz.  On the vCPU's thread, between runs.  -ENOTSUP when
 	 * the backend cannot tell. */
 	int (*vcpu_tsc)(void *vcpu, uint64_t *tsc, uint32_t *khz);
+
+	/* --- ABI 1.12: check size --- */
+	/* An in-kernel device (host.h: hv_device_create, VMM_HV_DEV_*,
+	 * KVM_CREATE_DEVICE): *dev is the backend's handle, >= 0 and below
+	 * VMM_HV_DEV_VCPU_BASE.  Creating an interrupt controller makes it
+	 * the VM's (irq_line and irqfd reach it).  Returns the hypervisor's
+	 * negative errno, unlogged.  -ENOTSUP when the VM's irqchip mode
+	 * does not delegate it. */
+	int (*device_create)(void *vm, uint32_t type, int *dev);
+	/* Attribute (group, attr) of device `dev` (KVM_SET/GET/HAS_DEVICE_ATTR):
+	 * op is enum vmm_hv_attr_op.  Returns the hypervisor's errno,
+	 * unlogged. */
+	int (*device_attr)(void *vm, int dev, uint32_t op, uint32_t group, uint64_t attr,
+			   void *val);
+	/* The same for vCPU `vcpu`'s own attributes (the timers' PPIs). */
+	int (*vcpu_attr)(void *vcpu, uint32_t op, uint32_t group, uint64_t attr, void *val);
+	/* May be NULL.  Called once after every device's create() and every
+	 * vCPU exists, before the devices' ready ops: what the backend adds
+	 * when no device did (the kvm plugin's default vGICv3 with irqchip =
+	 * "kernel" and no gic device of mode "kernel").  A negative errno
+	 * fails the machine; log why. */
+	int (*devices_ready)(void *vm);
 };
 
 #ifdef __cplusplus

@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define VMM_ABI_MAJOR 1
-#define VMM_ABI_MINOR 11 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
+#define VMM_ABI_MINOR 12 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
 			 * 1.2: block and net backends, write notifications
 			 * (ioeventfd);
 			 * 1.3: net link changes; irqfd for level-triggered
@@ -55,7 +55,13 @@ extern "C" {
 			 * 1.10: a plugin's extra system calls (struct
 			 * vmm_plugin's syscalls: vmmctl's seccomp filters);
 			 * 1.11: block requests in batches (block_io_batch,
-			 * host.h; a block backend's submit op) */
+			 * host.h; a block backend's submit op);
+			 * 1.12: in-kernel devices created by device plugins
+			 * (hv_device_create, hv_device_attr, host.h;
+			 * device_create, device_attr, vcpu_attr,
+			 * devices_ready, hypervisor.h) and a device's ready
+			 * op after every device and vCPU exists (device.h):
+			 * the gic plugin's mode = "kernel" */
 
 /* Name of the symbol the loader looks up with dlsym(). */
 #define VMM_PLUGIN_ENTRY_SYMBOL "vmm_plugin_entry"

@@ -102,6 +102,16 @@ $VMMCTL -P "$TMPD/plugins" run "$TMPD/virt.conf" --kernel "$TMPD/Image" --initrd
 cmp -s "$TMPD/virt.dtb" "$TMPD/run.dtb" || fail "run --dump-dtb wrote another tree than check"
 echo "ok: run --dump-dtb writes the tree check writes"
 
+# Without its gic device the machine gets the hypervisor's default vGICv3
+# (devices_ready, ABI 1.12): the same tree.
+awk '/^device "gic" \{/ { skip = 1 } !skip; skip && /^\}/ { skip = 0 }' "$TMPD/virt.conf" >"$TMPD/nogic.conf"
+! grep -q 'plugin = "gic"' "$TMPD/nogic.conf" || fail "could not remove the gic device"
+$CHECK "$TMPD/nogic.conf" --kernel "$TMPD/Image" --initrd "$TMPD/initrd" \
+	--cmdline "console=ttyAMA0 quiet" --dump-dtb "$TMPD/nogic.dtb" >"$TMPD/nogic.out" 2>&1 ||
+	fail "vmmctl check without the gic device: $(tail -n 3 "$TMPD/nogic.out")"
+cmp -s "$TMPD/virt.dtb" "$TMPD/nogic.dtb" || fail "without its gic device the tree differs"
+echo "ok: without a gic device, the hypervisor's default vGICv3 gives the same tree"
+
 # arm64-minimal.conf: no GIC, so no interrupt-parent, timer or interrupts.
 sed 's/^hypervisor "kvm"/hypervisor "fake-arm64-hv"/' "$VMM_SRCDIR/machines/arm64-minimal.conf" >"$TMPD/min.conf"
 $CHECK "$TMPD/min.conf" --kernel "$TMPD/Image" --dump-dtb "$TMPD/min.dtb" >/dev/null 2>&1 ||

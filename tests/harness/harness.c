@@ -196,6 +196,16 @@ struct vmm_harness {
 	uint32_t tsc_khz; /* 0: vcpu_tsc not offered */
 	uint64_t tsc_base;
 	unsigned accel_mask;
+	/* ABI 1.12: a fake of KVM's device API (hv_device_create/attr). */
+	struct { uint32_t type; bool initialised; } hv_devs[VMM_HARNESS_HV_DEVS];
+	unsigned nhv_devs;
+	struct vmm_harness_hv_attr hv_attrs[VMM_HARNESS_HV_ATTRS];
+	size_t nhv_attrs;
+	uint32_t hv_refuse_type;
+	int hv_refuse_type_err;
+	uint32_t hv_refuse_group;
+	uint64_t hv_refuse_attr;
+	int hv_refuse_attr_err;
 	struct vmm_timer *timers;
 	struct vmm_watch *watches;
 	struct vmm_notify *notifies; /* in registration order */
@@ -633,6 +643,110 @@ static int host_hv_accel(const struct vmm_host *host, enum vmm_accel what)
 		return -ENOTSUP;
 	h->accel_mask |= 1u << what;
 	return 0;
+}
+
+/* ABI 1.12: KVM's device API as far as the GIC and timer plugins use it. */
+static int host_hv_device_create(const struct vmm_host *host, uint32_t type)
+{
+	struct vmm_harness *h = dev_of(host)->h;
+
+	if (h->irq_mode != VMM_IRQ_KERNEL)
+		return -ENOTSUP;
+	if (h->hv_refuse_type_err && type == h->hv_refuse_type)
+		return h->hv_refuse_type_err;
+	if (type != VMM_HV_DEV_ARM_VGIC_V2 && type != VMM_HV_DEV_ARM_VGIC_V3)
+		return -ENODEV;
+	for (unsigned i = 0; i < h->nhv_devs; i++) /* KVM: one vGIC per VM */
+		if (h->hv_devs[i].type == VMM_HV_DEV_ARM_VGIC_V2 ||
+		    h->hv_devs[i].type == VMM_HV_DEV_ARM_VGIC_V3)
+			return -EEXIST;
+	if (h->nhv_devs >= VMM_HARNESS_HV_DEVS)
+		return -ENOSPC;
+	h->hv_devs[h->nhv_devs].type = type;
+	h->hv_devs[h->nhv_devs].initialised = false;
+	return (int)h->nhv_devs++;
+}
+
+/* The value's size for the groups the fake knows (arm-vgic*.rst, vcpu.rst). */
+static unsigned hv_attr_size(bool vcpu, uint32_t group)
+{
+	if (vcpu)
+		return group == VMM_HV_VCPU_TIMER_CTRL ? 4 : 0;
+	return group == VMM_HV_VGIC_GRP_ADDR ? 8 : group == VMM_HV_VGIC_GRP_NR_IRQS ? 4 : 0;
+}
+
+static int host_hv_device_attr(const struct vmm_host *host, int dev, enum vmm_hv_attr_op op,
+			       uint32_t group, uint64_t attr, void *val)
+{
+	struct vmm_harness *h = dev_of(host)->h;
+	bool vcpu = dev >= VMM_HV_DEV_VCPU_BASE;
+	struct vmm_harness_hv_attr *a;
+	unsigned size = hv_attr_size(vcpu, group);
+
+	if (h->irq_mode != VMM_IRQ_KERNEL)
+		return -ENOTSUP;
+	if (vcpu ? (unsigned)(dev - VMM_HV_DEV_VCPU_BASE) >= h->nvcpus
+		 : dev < 0 || (unsigned)dev >= h->nhv_devs)
+		return vcpu ? -EINVAL : -EBADF;
+	if (h->nhv_attrs >= VMM_HARNESS_HV_ATTRS)
+		return -ENOSPC;
+	if ((size && !val) || (unsigned)op > VMM_HV_ATTR_HAS)
+		return -EFAULT;
+	a = &h->hv_attrs[h->nhv_attrs++];
+	memset(a, 0, sizeof(*a));
+	a->dev = dev;
+	a->op = op;
+	a->group = group;
+	a->attr = attr;
+	if (op == VMM_HV_ATTR_SET && size == 8)
+		memcpy(&a->value, val, 8);
+	else if (op == VMM_HV_ATTR_SET && size == 4) {
+		uint32_t v;
+		memcpy(&v, val, 4);
+		a->value = v;
+	}
+	if (h->hv_refuse_attr_err && group == h->hv_refuse_group && attr == h->hv_refuse_attr)
+		return h->hv_refuse_attr_err;
+	if (!vcpu && op == VMM_HV_ATTR_SET) {
+		/* KVM: the frames and the INTID count are fixed at CTRL_INIT. */
+		if (h->hv_devs[dev].initialised && group != VMM_HV_VGIC_GRP_CTRL)
+			return -EBUSY;
+		if (group == VMM_HV_VGIC_GRP_CTRL && attr == VMM_HV_VGIC_CTRL_INIT)
+			h->hv_devs[dev].initialised = true;
+	}
+	return 0;
+}
+
+size_t vmm_harness_hv_attr_count(struct vmm_harness *h)
+{
+	return h->nhv_attrs;
+}
+
+const struct vmm_harness_hv_attr *vmm_harness_hv_attr_at(struct vmm_harness *h, size_t i)
+{
+	return i < h->nhv_attrs ? &h->hv_attrs[i] : NULL;
+}
+
+int vmm_harness_hv_device_type(struct vmm_harness *h, int dev, uint32_t *type, bool *initialised)
+{
+	if (dev < 0 || (unsigned)dev >= h->nhv_devs)
+		return -EBADF;
+	*type = h->hv_devs[dev].type;
+	*initialised = h->hv_devs[dev].initialised;
+	return 0;
+}
+
+void vmm_harness_hv_refuse_device(struct vmm_harness *h, uint32_t type, int err)
+{
+	h->hv_refuse_type = type;
+	h->hv_refuse_type_err = err;
+}
+
+void vmm_harness_hv_refuse_attr(struct vmm_harness *h, uint32_t group, uint64_t attr, int err)
+{
+	h->hv_refuse_group = group;
+	h->hv_refuse_attr = attr;
+	h->hv_refuse_attr_err = err;
 }
 
 static bool ram_range_ok(struct vmm_harness *h, uint64_t gpa, size_t len)
@@ -1225,6 +1339,8 @@ static const struct vmm_host host_template = {
 	.cpu_irq_line = host_cpu_irq_line,
 	.private_irq_set = host_private_irq_set,
 	.block_io_batch = host_block_io_batch,
+	.hv_device_create = host_hv_device_create,
+	.hv_device_attr = host_hv_device_attr,
 };
 
 /* ---- harness lifetime ---- */
@@ -1498,6 +1614,18 @@ struct vmm_harness_dev *vmm_harness_create_device(struct vmm_harness *h, const c
 		return NULL;
 	}
 	dev->created = true;
+	/* The harness's vCPUs exist from the start: a device is ready (ABI
+	 * 1.12) as soon as it is created. */
+	if (VMM_TABLE_HAS(dev->ops->size, dev->ops, struct vmm_device_ops, ready)) {
+		rc = dev->ops->ready(dev->state);
+		if (rc) {
+			leave(h);
+			fail("%s: ready() of plugin '%s' failed: %s", instance,
+			     dev->plugin->desc->name, strerror(rc < 0 ? -rc : EPROTO));
+			vmm_harness_destroy_device(dev);
+			return NULL;
+		}
+	}
 	leave(h);
 	return dev;
 
