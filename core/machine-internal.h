@@ -115,6 +115,10 @@ struct vmm_machine {
 	 * without a lock afterwards. */
 	struct vmm_irq_sink sinks[VMM_MAX_IRQ_SINKS];
 	unsigned nsinks;
+	/* ABI 1.12: the device that takes the timers' output levels. */
+	const struct vmm_timer_output_ops *timer_ops;
+	void *timer_opaque;
+	struct vmm_instance *timer_in;
 
 	struct vmm_vcpu *vcpus;
 	unsigned nvcpus;

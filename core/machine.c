@@ -520,6 +520,41 @@ static int host_private_irq_set(const struct vmm_host *h, unsigned vcpu, uint32_
 	return rc;
 }
 
+/* ABI 1.12: the arm-timer plugin takes the timers' levels. */
+static int host_timer_outputs_register(const struct vmm_host *h,
+				       const struct vmm_timer_output_ops *ops, void *opaque)
+{
+	struct vmm_instance *in = inst_of(h);
+	struct vmm_machine *m = in->m;
+
+	if (!ops || !VMM_TABLE_HAS(ops->size, ops, struct vmm_timer_output_ops, levels))
+		return -EINVAL;
+	if (m->timer_ops && m->timer_in != in) {
+		user_error(m, in->name, "device '%s' takes the timers' outputs already",
+			   m->timer_in->name);
+		return -EBUSY;
+	}
+	m->timer_ops = ops;
+	m->timer_opaque = opaque;
+	m->timer_in = in;
+	return 0;
+}
+
+static int host_timer_outputs(const struct vmm_host *h, unsigned vcpu, uint32_t levels,
+			      uint32_t changed)
+{
+	struct vmm_machine *m = inst_of(h)->m;
+
+	if (vcpu >= m->nvcpus)
+		return -EINVAL;
+	if (!m->timer_ops || m->timer_in->failed)
+		return -ENODEV;
+	const struct vmm_who *who_prev = instance_lock(m->timer_in);
+	m->timer_ops->levels(m->timer_opaque, vcpu, levels, changed);
+	instance_unlock(m->timer_in, who_prev);
+	return 0;
+}
+
 /* The vCPU whose thread this is (NULL on the main thread): vcpu_tsc is
  * only meaningful between that vCPU's runs. */
 static __thread struct vmm_vcpu *this_vcpu;
@@ -1390,7 +1425,7 @@ static int host_describe(const struct vmm_host *h, const struct vmm_device_desc 
 	struct vmm_machine *m = in->m;
 
 	if (!d || d->size < offsetof(struct vmm_device_desc, nres) + sizeof(d->nres) ||
-	    d->kind > VMM_DESC_GICV2 || d->nres > VMM_MAX_DESC_RES || (d->nres && !d->res) ||
+	    d->kind > VMM_DESC_ARM_TIMER || d->nres > VMM_MAX_DESC_RES || (d->nres && !d->res) ||
 	    (d->acpi_hid && strlen(d->acpi_hid) != 7 && strlen(d->acpi_hid) != 8)) {
 		vmm_log(VMM_LOG_ERROR, in->name, "describe: bad description (kind, _HID of 7 or 8 "
 			"characters, at most %d resources)", VMM_MAX_DESC_RES);
@@ -1564,6 +1599,8 @@ static const struct vmm_host host_template = {
 	.block_io_batch = host_block_io_batch,
 	.hv_device_create = host_hv_device_create,
 	.hv_device_attr = host_hv_device_attr,
+	.timer_outputs_register = host_timer_outputs_register,
+	.timer_outputs = host_timer_outputs,
 };
 
 static struct vmm_instance *instance_new(struct vmm_machine *m, const struct vmm_cfg_instance *ci,
@@ -1760,6 +1797,10 @@ static void forget_sinks(struct vmm_machine *m, struct vmm_instance *in)
 	/* cpu_intr_set() finds its sink again by instance. */
 	for (unsigned i = 0; i < m->nvcpus; i++)
 		m->vcpus[i].intr_sink = NULL;
+	if (m->timer_in == in) {
+		m->timer_ops = NULL;
+		m->timer_in = NULL;
+	}
 }
 
 /* 0, or the first device's error.  vmmctl check creates every device
@@ -2017,6 +2058,8 @@ static int machine_build(const struct vmm_machine_config *cfg, struct vmm_plugin
 	rc = create_devices(m);
 	if (!rc)
 		rc = devices_ready(m);
+	if (!rc && vmm_machine_is_arm64(m))
+		rc = vmm_arm64_check_devices(m);
 	if (!rc)
 		rc = apply_cpuid(m);
 	if (rc && !checking)

@@ -16,8 +16,9 @@
  * interrupt controller in KVM; the gic plugin's GICv2 takes the lines and
  * drives each vCPU's IRQ and FIQ inputs (vcpu_irq_set: KVM_IRQ_LINE of
  * the CPU type), and the architected timers' output levels, which KVM
- * then reports in kvm_run (KVM_CAP_ARM_USER_IRQ), go to it as PPIs after
- * every run (kvm_arch_after_run).  `irqchip = "none"`: no interrupt
+ * then reports in kvm_run (KVM_CAP_ARM_USER_IRQ), go to the arm-timer
+ * plugin after every run (kvm_arch_after_run, timer_outputs), which
+ * raises its PPIs on the GIC.  `irqchip = "none"`: no interrupt
  * controller, a guest that polls its devices runs, interrupt lines reach
  * nothing (the core warns), and the timers' levels are not passed on.
  */
@@ -121,9 +122,9 @@ int kvm_arch_vm_init(struct kvm_vm *vm, uint32_t nr_vcpus)
 		 * that drives the vCPUs' inputs (ABI 1.8). */
 		vm->mode = VMM_IRQ_EMULATED;
 		vm->arch->user_gic = true;
-		if (!VMM_HOST_HAS(vm->h, private_irq_set)) {
+		if (!VMM_HOST_HAS(vm->h, timer_outputs)) {
 			vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: irqchip = \"emulated\" needs a core "
-				   "of ABI 1.8 (private_irq_set), for the timers' interrupts");
+				   "of ABI 1.12 (timer_outputs), for the timers' interrupts");
 			return -ENOTSUP;
 		}
 	} else if (strcmp(irqchip, "none") == 0) {
@@ -465,49 +466,35 @@ int kvm_arch_irqfd_gsi(struct kvm_vm *vm, uint32_t line, uint32_t *gsi)
 	return 0;
 }
 
-/*
- * The architected timers' PPIs as KVM wires them by default (KVM API,
- * KVM_ARM_VCPU_TIMER_CTRL: the virtual timer on INTID 27, the physical on
- * 30), which is what the device tree's timer node names (core/fdt.c).
- * The PMU's level (KVM_ARM_DEV_PMU) is not passed on: no vCPU is given a
- * PMU (KVM_ARM_VCPU_PMU_V3).
- */
-#define PPI_VTIMER 27u
-#define PPI_PTIMER 30u
-
-static const struct {
-	uint64_t bit;
-	uint32_t intid;
-} timer_lines[] = {
-	{ KVM_ARM_DEV_EL1_VTIMER, PPI_VTIMER },
-	{ KVM_ARM_DEV_EL1_PTIMER, PPI_PTIMER },
-};
+/* ABI 1.12's timer output bits are KVM's device_irq_level bits. */
+_Static_assert(VMM_TIMER_OUT_VIRT == KVM_ARM_DEV_EL1_VTIMER &&
+	       VMM_TIMER_OUT_PHYS == KVM_ARM_DEV_EL1_PTIMER, "VMM_TIMER_OUT_*");
+#define TIMER_OUTS (VMM_TIMER_OUT_VIRT | VMM_TIMER_OUT_PHYS)
 
 /*
  * irqchip = "emulated" (KVM API, 8.10 KVM_CAP_ARM_USER_IRQ): after every
  * run KVM has written the timers' output levels to device_irq_level;
  * before entering the guest it compares them with what it last wrote and
  * exits (KVM_RUN fails with EINTR) when they changed, so a level change
- * is seen here before the guest runs again.  Each changed bit goes to the
- * GIC plugin as the vCPU's PPI (private_irq_set), before the core sees
- * the exit: a guest's GICC_EOIR write after it reprogrammed the timer
- * meets the lowered level, and the interrupt is not signalled again.
- * While the level is high KVM keeps the host's timer interrupt masked, so
- * the guest is not stormed; it samples the timer again at each exit.
+ * is seen here before the guest runs again.  The changed levels go to the
+ * arm-timer plugin (timer_outputs, ABI 1.12), which raises or lowers its
+ * PPIs on the GIC plugin before the core sees the exit: a guest's
+ * GICC_EOIR write after it reprogrammed the timer meets the lowered
+ * level, and the interrupt is not signalled again.  While the level is
+ * high KVM keeps the host's timer interrupt masked, so the guest is not
+ * stormed; it samples the timer again at each exit.  The PMU's level
+ * (KVM_ARM_DEV_PMU) is not passed on: no vCPU is given a PMU.
  */
 void kvm_arch_after_run(struct kvm_vcpu *vcpu)
 {
 	const struct vmm_host *h = vcpu->vm->h;
-	uint64_t now = vcpu->run->s.regs.device_irq_level;
+	uint64_t now = vcpu->run->s.regs.device_irq_level & TIMER_OUTS;
 	uint64_t changed = now ^ vcpu->reported_levels;
 
 	if (__builtin_expect(!changed, 1))
 		return;
 	vcpu->reported_levels = now;
-	for (size_t i = 0; i < sizeof(timer_lines) / sizeof(timer_lines[0]); i++)
-		if (changed & timer_lines[i].bit)
-			h->private_irq_set(h, vcpu->index, timer_lines[i].intid,
-					   (now & timer_lines[i].bit) != 0);
+	h->timer_outputs(h, vcpu->index, (uint32_t)now, (uint32_t)changed);
 }
 
 /*

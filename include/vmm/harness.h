@@ -521,6 +521,28 @@ void vmm_harness_hv_refuse_device(struct vmm_harness *h, uint32_t type, int err)
 /** vmm_harness_hv_refuse_attr() - setting (@group, @attr) fails with @err (0 withdraws). */
 void vmm_harness_hv_refuse_attr(struct vmm_harness *h, uint32_t group, uint64_t attr, int err);
 
+/*
+ * Descriptions (describe, for firmware tables): the harness keeps a copy
+ * of each, its resources included (not its strings: acpi_hid and
+ * fdt_compatible read NULL), in the order given.
+ */
+#define VMM_HARNESS_DESCS 32
+#define VMM_HARNESS_DESC_RES 8
+size_t vmm_harness_desc_count(struct vmm_harness *h);
+/** vmm_harness_desc_at() - description @i (from 0), or NULL past the end. */
+const struct vmm_device_desc *vmm_harness_desc_at(struct vmm_harness *h, size_t i);
+
+/**
+ * vmm_harness_timer_outputs() - vCPU @vcpu's architected timer outputs are
+ * @levels (VMM_TIMER_OUT_* bits), @changed the bits that changed, as a
+ * hypervisor reports them (h->timer_outputs, ABI 1.12): the device that
+ * registered with timer_outputs_register hears of it.
+ *
+ * Return: 0, -ENODEV when no device registered, -EINVAL past the vCPUs.
+ */
+int vmm_harness_timer_outputs(struct vmm_harness *h, unsigned vcpu, uint32_t levels,
+			      uint32_t changed);
+
 /**
  * vmm_harness_char_output() - everything the device wrote to its character
  * backend since creation or the last vmm_harness_char_clear().

@@ -37,7 +37,9 @@
  * ABI 1.11 adds block_io_batch: many block requests in flight at once.
  * ABI 1.12 adds hv_device_create and hv_device_attr: a device plugin
  * creates an in-kernel device of the hypervisor's (KVM's vGIC) and sets
- * its attributes and the vCPUs' (the timers' PPIs).
+ * its attributes and the vCPUs' (the timers' PPIs); timer_outputs and
+ * timer_outputs_register: the architected timers' output levels the
+ * hypervisor reports, for the arm-timer plugin; VMM_DESC_ARM_TIMER.
  */
 #ifndef VMM_HOST_H
 #define VMM_HOST_H
@@ -152,6 +154,24 @@ struct vmm_irq_controller_ops {
 	void (*set_private)(void *opaque, unsigned vcpu, uint32_t line, int level);
 };
 
+/* The architected timers' outputs of one vCPU (ABI 1.12, arm64: ARM ARM
+ * D11.2, a timer's interrupt is a level, high while its condition is met
+ * and it is enabled and unmasked).  The bits are KVM's device_irq_level. */
+#define VMM_TIMER_OUT_VIRT (1u << 0) /* EL1 virtual timer, CNTV_* */
+#define VMM_TIMER_OUT_PHYS (1u << 1) /* EL1 physical timer, CNTP_* */
+
+/* What the device that owns the timers' interrupts gives (ABI 1.12,
+ * timer_outputs_register): the arm-timer plugin. */
+struct vmm_timer_output_ops {
+	uint32_t size; /* sizeof(struct vmm_timer_output_ops) */
+	/* vCPU `vcpu`'s timer outputs are now `levels` (VMM_TIMER_OUT_*
+	 * bits high); `changed` holds the bits that differ from the last
+	 * report.  Called on that vCPU's thread under this instance's lock,
+	 * before the core handles the exit that brought it: the device
+	 * drives its interrupts (private_irq_set) before the guest runs on. */
+	void (*levels)(void *opaque, unsigned vcpu, uint32_t levels, uint32_t changed);
+};
+
 /* A vCPU's interrupt inputs (ABI 1.8, arm64: ARM ARM, the IRQ and FIQ
  * exceptions), driven by an interrupt controller plugin through
  * cpu_irq_line(). */
@@ -183,6 +203,11 @@ enum vmm_desc_kind {
 			       * res[1] its CPU interface (GICC, 8 KiB), both
 			       * VMM_RES_MMIO; gsi_base the INTIDs it implements, as
 			       * for VMM_DESC_GICV3 */
+	VMM_DESC_ARM_TIMER = 8, /* ABI 1.12, arm64: the architected timer for the device
+				 * tree (arm,armv8-timer), e.g. the arm-timer plugin:
+				 * res[0..3] VMM_RES_IRQ, the INTIDs (PPIs, 16-31) of
+				 * the secure physical, non-secure physical, virtual
+				 * and hypervisor timers, the binding's order */
 };
 
 enum vmm_res_type {
@@ -617,13 +642,15 @@ struct vmm_host {
 	 * exist. */
 	int (*cpu_irq_line)(const struct vmm_host *h, unsigned vcpu, enum vmm_cpu_pin pin,
 			    int level);
-	/* Hypervisor side: line `line`, private to vCPU `vcpu` (on arm64 a
-	 * PPI, INTID 16-31), is now `level`: KVM reports its architected
-	 * timers' outputs this way when the GIC is in a plugin.  The core
+	/* Hypervisor or device side: line `line`, private to vCPU `vcpu` (on
+	 * arm64 a PPI, INTID 16-31), is now `level`: the arm-timer plugin
+	 * drives its timers' PPIs this way (ABI 1.12; before, the kvm plugin
+	 * did) from the levels the hypervisor reports (timer_outputs).  The core
 	 * calls set_private of every interrupt controller that has it, under
 	 * that controller's instance lock; call it from the vCPU's thread
-	 * (inside vcpu_run, before returning the exit that reported it), not
-	 * holding a lock a device's callbacks may take.  0, or -ENODEV when
+	 * (inside vcpu_run, before returning the exit that reported it, or
+	 * from a device's timer_output_ops.levels), not holding a lock an
+	 * interrupt controller's callbacks may take.  0, or -ENODEV when
 	 * no controller takes private lines (the level is dropped). */
 	int (*private_irq_set)(const struct vmm_host *h, unsigned vcpu, uint32_t line, int level);
 	/* --- x86 CPUID and TSC (ABI 1.9: check h->size) --- */
@@ -676,6 +703,22 @@ struct vmm_host {
 	 * create() or ready() (device.h). */
 	int (*hv_device_attr)(const struct vmm_host *h, int dev, enum vmm_hv_attr_op op,
 			      uint32_t group, uint64_t attr, void *val);
+
+	/* --- the architected timers' outputs, arm64 (ABI 1.12: check h->size) --- */
+	/* Device side: receive every vCPU's timer output levels (ops->levels)
+	 * as the hypervisor reports them, which it does when the GIC is not
+	 * its own (KVM_CAP_ARM_USER_IRQ).  One device per machine: -EBUSY
+	 * when another registered.  Call from create(); it lasts as long as
+	 * the instance. */
+	int (*timer_outputs_register)(const struct vmm_host *h,
+				      const struct vmm_timer_output_ops *ops, void *opaque);
+	/* Hypervisor side: vCPU `vcpu`'s timer outputs are `levels`, `changed`
+	 * the bits that differ from its last report.  From the vCPU's thread
+	 * inside vcpu_run, before returning the exit; not holding a lock a
+	 * device's callbacks may take.  0, -ENODEV when no device registered
+	 * (the levels are dropped), -EINVAL for no such vCPU. */
+	int (*timer_outputs)(const struct vmm_host *h, unsigned vcpu, uint32_t levels,
+			     uint32_t changed);
 };
 
 /* True when the host table `h` has service `field` (appended after ABI 1.0)

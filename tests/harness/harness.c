@@ -201,6 +201,14 @@ struct vmm_harness {
 	unsigned nhv_devs;
 	struct vmm_harness_hv_attr hv_attrs[VMM_HARNESS_HV_ATTRS];
 	size_t nhv_attrs;
+	/* describe(): copies of every description (res[] included). */
+	struct vmm_device_desc descs[VMM_HARNESS_DESCS];
+	struct vmm_resource desc_res[VMM_HARNESS_DESCS][VMM_HARNESS_DESC_RES];
+	size_t ndescs;
+	/* timer_outputs_register (ABI 1.12) */
+	const struct vmm_timer_output_ops *timer_ops;
+	void *timer_opaque;
+	struct vmm_harness_dev *timer_dev;
 	uint32_t hv_refuse_type;
 	int hv_refuse_type_err;
 	uint32_t hv_refuse_group;
@@ -715,6 +723,71 @@ static int host_hv_device_attr(const struct vmm_host *host, int dev, enum vmm_hv
 			h->hv_devs[dev].initialised = true;
 	}
 	return 0;
+}
+
+static int host_describe(const struct vmm_host *host, const struct vmm_device_desc *d)
+{
+	struct vmm_harness *h = dev_of(host)->h;
+
+	if (!d || d->size < offsetof(struct vmm_device_desc, century) + sizeof(d->century) ||
+	    d->nres > VMM_HARNESS_DESC_RES || (d->nres && !d->res))
+		return -EINVAL;
+	if (h->ndescs >= VMM_HARNESS_DESCS)
+		return -ENOSPC;
+	struct vmm_device_desc *c = &h->descs[h->ndescs];
+	memcpy(h->desc_res[h->ndescs], d->res, d->nres * sizeof(*d->res));
+	*c = *d;
+	c->size = sizeof(*c);
+	c->res = h->desc_res[h->ndescs];
+	c->acpi_hid = NULL;       /* the strings are the device's: not kept */
+	c->fdt_compatible = NULL;
+	h->ndescs++;
+	return 0;
+}
+
+size_t vmm_harness_desc_count(struct vmm_harness *h)
+{
+	return h->ndescs;
+}
+
+const struct vmm_device_desc *vmm_harness_desc_at(struct vmm_harness *h, size_t i)
+{
+	return i < h->ndescs ? &h->descs[i] : NULL;
+}
+
+static int host_timer_outputs_register(const struct vmm_host *host,
+				       const struct vmm_timer_output_ops *ops, void *opaque)
+{
+	struct vmm_harness_dev *dev = dev_of(host);
+	struct vmm_harness *h = dev->h;
+
+	if (!ops || !VMM_TABLE_HAS(ops->size, ops, struct vmm_timer_output_ops, levels))
+		return -EINVAL;
+	if (h->timer_ops && h->timer_dev != dev)
+		return -EBUSY;
+	h->timer_ops = ops;
+	h->timer_opaque = opaque;
+	h->timer_dev = dev;
+	return 0;
+}
+
+int vmm_harness_timer_outputs(struct vmm_harness *h, unsigned vcpu, uint32_t levels,
+			      uint32_t changed)
+{
+	if (vcpu >= h->nvcpus)
+		return -EINVAL;
+	if (!h->timer_ops)
+		return -ENODEV;
+	enter(h);
+	h->timer_ops->levels(h->timer_opaque, vcpu, levels, changed);
+	leave(h);
+	return 0;
+}
+
+static int host_timer_outputs(const struct vmm_host *host, unsigned vcpu, uint32_t levels,
+			      uint32_t changed)
+{
+	return vmm_harness_timer_outputs(dev_of(host)->h, vcpu, levels, changed);
 }
 
 size_t vmm_harness_hv_attr_count(struct vmm_harness *h)
@@ -1341,6 +1414,9 @@ static const struct vmm_host host_template = {
 	.block_io_batch = host_block_io_batch,
 	.hv_device_create = host_hv_device_create,
 	.hv_device_attr = host_hv_device_attr,
+	.timer_outputs_register = host_timer_outputs_register,
+	.timer_outputs = host_timer_outputs,
+	.describe = host_describe,
 };
 
 /* ---- harness lifetime ---- */
@@ -1464,6 +1540,10 @@ static void dev_release(struct vmm_harness_dev *dev)
 	 * callbacks behind that point into an unloaded .so. */
 	for (int b = 0; b < VMM_BUS_COUNT; b++)
 		vmm_bus_unmap_owner(&h->bus[b], &dev->owner);
+	if (h->timer_dev == dev) {
+		h->timer_ops = NULL;
+		h->timer_dev = NULL;
+	}
 	for (struct vmm_timer **pt = &h->timers; *pt;) {
 		struct vmm_timer *t = *pt;
 

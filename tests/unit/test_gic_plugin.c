@@ -316,6 +316,17 @@ static void test_kernel_v3_sequence(void **state)
 	expect_attr(1, 0, VMM_HV_VGIC_GRP_ADDR, VMM_HV_VGIC_V3_ADDR_REDIST, 0x080a0000);
 	expect_attr(2, 0, VMM_HV_VGIC_GRP_NR_IRQS, 0, 32 + 64);
 	expect_attr(3, 0, VMM_HV_VGIC_GRP_CTRL, VMM_HV_VGIC_CTRL_INIT, 0);
+	/* The device tree's GICv3: the distributor's 64 KiB and one
+	 * redistributor region of 128 KiB per vCPU. */
+	assert_int_equal(vmm_harness_desc_count(F->h), 1);
+	const struct vmm_device_desc *d = vmm_harness_desc_at(F->h, 0);
+	assert_int_equal(d->kind, VMM_DESC_GICV3);
+	assert_int_equal(d->nres, 2);
+	assert_int_equal(d->res[0].base, 0x08000000);
+	assert_int_equal(d->res[0].len, 0x10000);
+	assert_int_equal(d->res[1].base, 0x080a0000);
+	assert_int_equal(d->res[1].len, 2 * 0x20000);
+	assert_int_equal(d->gsi_base, 96);
 	/* KVM answers the frames: nothing on the bus. */
 	unsigned long before = vmm_harness_unclaimed_count(F->h);
 	vmm_harness_mmio_read(F->h, GICD, 4);
@@ -335,6 +346,7 @@ static void test_kernel_v3_properties(void **state)
 	expect_attr(0, 0, VMM_HV_VGIC_GRP_ADDR, VMM_HV_VGIC_V3_ADDR_DIST, 0x2f000000);
 	expect_attr(1, 0, VMM_HV_VGIC_GRP_ADDR, VMM_HV_VGIC_V3_ADDR_REDIST, 0x2f100000);
 	expect_attr(2, 0, VMM_HV_VGIC_GRP_NR_IRQS, 0, 32 + 224); /* rounded up to 32s */
+	assert_int_equal(vmm_harness_desc_at(F->h, 0)->res[1].len, 3 * 0x20000);
 }
 
 /* The redistributors take 128 KiB per vCPU: with 4 vCPUs from 0x080a0000
@@ -369,6 +381,11 @@ static void test_kernel_v2(void **state)
 	expect_attr(1, 0, VMM_HV_VGIC_GRP_ADDR, VMM_HV_VGIC_V2_ADDR_CPU, 0x08010000);
 	expect_attr(2, 0, VMM_HV_VGIC_GRP_NR_IRQS, 0, 96);
 	expect_attr(3, 0, VMM_HV_VGIC_GRP_CTRL, VMM_HV_VGIC_CTRL_INIT, 0);
+	const struct vmm_device_desc *d = vmm_harness_desc_at(F->h, 0);
+	assert_int_equal(d->kind, VMM_DESC_GICV2);
+	assert_int_equal(d->res[0].len, 0x1000);
+	assert_int_equal(d->res[1].base, 0x08010000);
+	assert_int_equal(d->res[1].len, 0x2000);
 }
 
 /* The nested arm64 test host's KVM: KVM_CREATE_DEVICE(vGICv2) is ENODEV.
