@@ -206,15 +206,6 @@ static int gic_attr(struct kvm_vm *vm, uint32_t group, uint64_t attr, void *val,
 	return 0;
 }
 
-/*
- * KVM API 4.80 KVM_CREATE_DEVICE and Documentation/virt/kvm/devices/
- * arm-vgic-v3.rst: the distributor's and the redistributors' base
- * addresses (KVM_DEV_ARM_VGIC_GRP_ADDR, 64 KiB-aligned) and the number of
- * INTIDs (KVM_DEV_ARM_VGIC_GRP_NR_IRQS, a multiple of 32) are set before
- * the VGIC is initialised; KVM_DEV_ARM_VGIC_CTRL_INIT comes after every
- * vCPU exists (kvm_arch_vcpu_init does it at the last one).  A GICv3's
- * INIT is never lazy: without it the first KVM_RUN fails.
- */
 static bool vgic_irqfds(struct kvm_vm *vm)
 {
 	/* The vGIC resamples a level-triggered SPI's irqfd at the guest's
@@ -224,6 +215,15 @@ static bool vgic_irqfds(struct kvm_vm *vm)
 	       kvm_check_ext(vm, KVM_CAP_IRQFD_RESAMPLE) > 0;
 }
 
+/*
+ * KVM API 4.80 KVM_CREATE_DEVICE and Documentation/virt/kvm/devices/
+ * arm-vgic-v3.rst: the distributor's and the redistributors' base
+ * addresses (KVM_DEV_ARM_VGIC_GRP_ADDR, 64 KiB-aligned) and the number of
+ * INTIDs (KVM_DEV_ARM_VGIC_GRP_NR_IRQS, a multiple of 32) are set before
+ * the VGIC is initialised; KVM_DEV_ARM_VGIC_CTRL_INIT comes after every
+ * vCPU exists (devices_ready() runs after the vCPUs).  A GICv3's
+ * INIT is never lazy: without it the first KVM_RUN fails.
+ */
 static int create_vgic(struct kvm_vm *vm)
 {
 	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };

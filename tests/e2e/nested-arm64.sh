@@ -24,7 +24,10 @@
 #     virtio modules, the checks x86's nested.sh makes (disk pattern written,
 #     synced and verified from L1 afterwards, a read-only disk refused,
 #     hwrng, hvc0 and a named port, TCP over the tap, the link going down
-#     and up), and `poweroff -f` (PSCI SYSTEM_OFF) ends it with status 0.
+#     and up), then a shell on the pl011 where L1 types
+#     `echo L2-SHELL-$((6 * 7))` (serial input: the pl011's receive path and
+#     its interrupt) and sees L2-SHELL-42, and `poweroff -f` (PSCI
+#     SYSTEM_OFF) ends it with status 0.
 #   - the same kernel on arm64-virt-emulated.conf (irqchip = "emulated": the
 #     gic plugin's GICv2, the timers' levels from KVM as PPIs) on 2 vCPUs:
 #     the same checks, and its arch_timer interrupt count and IPIs rise in
@@ -116,9 +119,14 @@ echo "$E2E_ARM64_EMULATED" >"$E2E_RD/e2e/emulated"
 # one x86's nested.sh boots): one that resets at the end, and one with the
 # kernel's virtio modules that checks the virtio devices and powers off.
 MK_L2="sh $VMM_SRCDIR/tests/e2e/mk-l2-initramfs.sh --busybox $E2E_BUSYBOX --console ttyAMA0"
+# The virtio one ends at a shell on the pl011 (--exit shell): L1 types a
+# line whose answer proves the input reached the shell through the pl011's
+# receive path and its interrupt, then poweroff (status 0), as x86's
+# nested.sh does on the 16550.
 $MK_L2 --exit reset "$E2E_RD/e2e/l2-reset.gz" &&
-	$MK_L2 --exit poweroff --modules "$L1_KROOT" "$E2E_RD/e2e/l2-virtio.gz" ||
+	$MK_L2 --exit shell --modules "$L1_KROOT" "$E2E_RD/e2e/l2-virtio.gz" ||
 	{ echo "FAIL: mk-l2-initramfs.sh"; exit 1; }
+printf 'echo L2-SHELL-$((6 * 7))\npoweroff -f\n' >"$E2E_RD/e2e/console-input"
 # L1's tap for the guest's virtio-net: tun is a module of L1's kernel.
 tun=$(find "$L1_KROOT/lib/modules" -name 'tun.ko*' | head -n 1)
 [ -n "$tun" ] || { echo "FAIL: L1's kernel has no tun module"; exit 1; }
@@ -195,12 +203,23 @@ done
 echo "A64-DTB rc=$? $(tail -n 1 /tmp/dtb.err)"
 base64 /tmp/virt.dtb | sed 's/^/A64-DTB-B64 /'
 secs() { awk -v a="$1" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { print b - a }'; }
-# linux NAME CONF INITRD CMDLINE-EXTRA: Debian's arm64 kernel as L2.
+# linux NAME CONF INITRD CMDLINE-EXTRA [INPUT]: Debian's arm64 kernel as
+# L2; with INPUT, a file typed on vmmctl's standard input (the pl011) once
+# the guest says L2-SHELL-READY, the writer kept open until vmmctl ends.
 linux() {
 	t0=$(cut -d' ' -f1 /proc/uptime)
+	in=/dev/null feeder=""
+	: >/tmp/l2.out
+	if [ -n "${5:-}" ]; then
+		rm -f /tmp/l2.in; mkfifo /tmp/l2.in; in=/tmp/l2.in
+		(n=0; while ! grep -q L2-SHELL-READY /tmp/l2.out && [ $n -lt 3000 ]; do sleep 0.1; n=$((n + 1)); done
+		 cat "$5"; exec sleep 600) >/tmp/l2.in &
+		feeder=$!
+	fi
 	timeout 300 /e2e/vmmctl run --stats $2 --kernel /e2e/Image --initrd $3 \
-		--cmdline "console=ttyAMA0 quiet panic=-1$4" </dev/null >/tmp/l2.out 2>/tmp/l2.err
+		--cmdline "console=ttyAMA0 quiet panic=-1$4" <$in >/tmp/l2.out 2>/tmp/l2.err
 	rc=$?
+	[ -z "$feeder" ] || kill $feeder 2>/dev/null
 	echo "A64-LINUX $1 rc=$rc secs=$(secs $t0)"
 	grep -a '^L2-\|^FAIL' /tmp/l2.out | tr -d '\r' | sed "s/^/A64-LINUX-OUT $1: /"
 	grep -a '^setup: \|^irq: ' /tmp/l2.err | sed "s/^/A64-LINUX-STATS $1: /"
@@ -227,7 +246,7 @@ yes L1-NET-PATTERN | head -c 262144 >/tmp/to-guest.bin; (nc -l -p 5556 </tmp/to-
 waitfor() { n=0; while ! grep -q "$1" /tmp/l2.out 2>/dev/null && [ $n -lt 2400 ]; do sleep 0.1; n=$((n + 1)); done; }
 ( (waitfor L2-LINK-READY; ip link set vmmtap0 down && echo L1-LINK-DOWN >>/tmp/link.out
    waitfor 'L2-LINK-DOWN-OK\|^FAIL: '; ip link set vmmtap0 up && echo L1-LINK-UP >>/tmp/link.out) & )
-linux virtio /e2e/l2-virtio.conf /e2e/l2-virtio.gz " l2.virtio"
+linux virtio /e2e/l2-virtio.conf /e2e/l2-virtio.gz " l2.virtio" /e2e/console-input
 sed 's/^/A64-LINUX-OUT virtio: /' /tmp/link.out
 w=$(yes L2-DISK-PATTERN | head -c 1048576 | md5sum); g=$(head -c 1048576 /tmp/disk.img | md5sum)
 [ "$w" = "$g" ] && echo "A64-LINUX-OUT virtio: L1-DISK-OK"
@@ -350,7 +369,8 @@ linux_ok() { # NAME STATUS CPUS MARKER...
 linux_ok reset 6 1
 linux_ok virtio 0 2 "L2-BLK-SYNCED" "L2-BLK-OK" "L2-RO-OK" "L2-RNG-OK" "L2-NET-TX-DONE" "L2-NET-RX-OK" \
 	"L2-LINK-READY" "L2-LINK-DOWN-OK" "L2-LINK-UP-OK" "L2-HVC-GOT L1-TO-HVC" "L2-VPORT-GOT L1-TO-VPORT" \
-	"L1-LINK-DOWN" "L1-LINK-UP" "L1-DISK-OK" "L1-RO-OK" "L1-NET-OK" "L1-HVC-OK" "L1-VPORT-OK"
+	"L1-LINK-DOWN" "L1-LINK-UP" "L1-DISK-OK" "L1-RO-OK" "L1-NET-OK" "L1-HVC-OK" "L1-VPORT-OK" \
+	"L2-SHELL-READY" "L2-SHELL-42"
 # Every level-triggered line by a resampling irqfd on the vGIC: the pl011,
 # the pl031 and the five virtio devices.
 grep -q "^A64-LINUX-STATS virtio: irq: 7 line(s) by irqfd (33 34 48 49 50 51 52)" "$LOG" ||
@@ -388,6 +408,7 @@ for n in reset virtio; do
 		"timer $(grep "^A64-LINUX-OUT $n: L2-TIMER-IRQ" "$LOG" | cut -d' ' -f4-6), $(grep "^A64-LINUX-OUT $n: L2-RTC " "$LOG" | cut -d' ' -f4-5)"
 done
 echo "ok: virtio on arm64: disk written, synced and read back in L1, read-only disk refused, hwrng, hvc0 and a named port, TCP both ways over the tap, link down and up; every line by irqfd"
+echo "ok: serial input on arm64: L1 typed at the guest's shell on the pl011 and got L2-SHELL-42 back, then poweroff"
 [ "$E2E_ARM64_EMULATED" = 1 ] ||
 	echo "note: the emulated-GIC boot was not run: it is off unless E2E_ARM64_EMULATED=1 (it hung once in two runs; issue 11)"
 [ "$E2E_ARM64_EMULATED" = 1 ] &&
