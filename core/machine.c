@@ -1883,8 +1883,13 @@ static int devices_ready(struct vmm_machine *m)
 			continue;
 		rc = VMM_AS(&in->who, ops->ready(in->state));
 		if (rc) {
-			vmm_log(VMM_LOG_ERROR, NULL, "device '%s' (plugin %s) failed to start: %s",
-				in->name, in->lp->desc->name, strerror(rc < 0 ? -rc : EPROTO));
+			int line = 0;
+			for (size_t d = 0; d < m->cfg->ndevices; d++)
+				if (strcmp(m->cfg->devices[d].name, in->name) == 0)
+					line = m->cfg->devices[d].line;
+			vmm_log(VMM_LOG_ERROR, NULL, "%s:%d: device '%s' (plugin %s) failed to start: %s",
+				m->cfg->file, line, in->name, in->lp->desc->name,
+				strerror(rc < 0 ? -rc : EPROTO));
 			rc = rc < 0 ? rc : -EPROTO;
 		}
 	}
