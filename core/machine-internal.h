@@ -139,6 +139,7 @@ struct vmm_machine {
 	 * opened, construction goes on past a device that fails, and the
 	 * machine never runs. */
 	bool checking;
+	bool in_ready; /* the devices' ready ops run (vcpu_reg_write, ABI 1.12) */
 
 	atomic_bool stopping;
 	/* vmm_machine_pause(): the vCPUs park at the top of their loop (or in

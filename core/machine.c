@@ -555,6 +555,21 @@ static int host_timer_outputs(const struct vmm_host *h, unsigned vcpu, uint32_t 
 	return 0;
 }
 
+/* ABI 1.12: a device's register write, before any vCPU runs. */
+static int host_vcpu_reg_write(const struct vmm_host *h, unsigned vcpu, uint64_t id,
+			       const void *val)
+{
+	struct vmm_machine *m = inst_of(h)->m;
+
+	if (!m->in_ready)
+		return -EBUSY;
+	if (vcpu >= m->nvcpus || !m->vcpus[vcpu].hv || !val)
+		return -EINVAL;
+	if (!HV_HAS(m, vcpu_reg_set))
+		return -ENOTSUP;
+	return VMM_AS(HV_WHO(m), m->hv_ops->vcpu_reg_set(m->vcpus[vcpu].hv, id, val));
+}
+
 /* The vCPU whose thread this is (NULL on the main thread): vcpu_tsc is
  * only meaningful between that vCPU's runs. */
 static __thread struct vmm_vcpu *this_vcpu;
@@ -1601,6 +1616,7 @@ static const struct vmm_host host_template = {
 	.hv_device_attr = host_hv_device_attr,
 	.timer_outputs_register = host_timer_outputs_register,
 	.timer_outputs = host_timer_outputs,
+	.vcpu_reg_write = host_vcpu_reg_write,
 };
 
 static struct vmm_instance *instance_new(struct vmm_machine *m, const struct vmm_cfg_instance *ci,
@@ -1881,7 +1897,9 @@ static int devices_ready(struct vmm_machine *m)
 		if (ops->size < offsetof(struct vmm_device_ops, ready) + sizeof(ops->ready) ||
 		    !ops->ready)
 			continue;
+		m->in_ready = true;
 		rc = VMM_AS(&in->who, ops->ready(in->state));
+		m->in_ready = false;
 		if (rc) {
 			int line = 0;
 			for (size_t d = 0; d < m->cfg->ndevices; d++)

@@ -12,6 +12,8 @@
  *   (KVM_ARM_VCPU_TIMER_CTRL: KVM_ARM_VCPU_TIMER_IRQ_VTIMER/PTIMER,
  *   Documentation/virt/kvm/devices/vcpu.rst), in the ready op: KVM takes
  *   them once its vGIC exists and until the first run;
+ * - optionally the VM's virtual count (virtual-count: KVM_REG_ARM_TIMER_CNT
+ *   through vcpu_reg_write in the ready op, which sets KVM's CNTVOFF);
  * - with the GIC in a plugin (irqchip = "emulated"), the timers' output
  *   levels, which KVM reports after each run (KVM_CAP_ARM_USER_IRQ) and
  *   the core hands over (timer_outputs), raised and lowered as that
@@ -166,6 +168,23 @@ static int arm_timer_ready(void *state)
 		{ SLOT_PHYS, VMM_HV_VCPU_TIMER_IRQ_PTIMER, "KVM_ARM_VCPU_TIMER_IRQ_PTIMER" },
 	};
 
+	int64_t count = -1;
+	if (!h->prop_int(h, "virtual-count", &count) && count >= 0) {
+		/* The VM's virtual counter offset (KVM_REG_ARM_TIMER_CNT): one
+		 * write, on vCPU 0, because KVM 6.1 applies it to every vCPU,
+		 * and writes on each at different moments would leave the last
+		 * one's offset anyway. */
+		uint64_t cnt = (uint64_t)count;
+		int rc = VMM_HOST_HAS(h, vcpu_reg_write)
+				 ? h->vcpu_reg_write(h, 0, VMM_REG_ARM64_TIMER_CNT, &cnt)
+				 : -ENOTSUP;
+		if (rc) {
+			h->log(h, VMM_LOG_ERROR, "virtual-count = %lld: the hypervisor refused the "
+			       "virtual counter (KVM_REG_ARM_TIMER_CNT): %s", (long long)count,
+			       strerror(-rc));
+			return rc;
+		}
+	}
 	if (!t->kernel)
 		return 0;
 	for (unsigned cpu = 0; cpu < h->vcpu_count(h); cpu++)
@@ -199,6 +218,10 @@ static const struct vmm_prop_desc arm_timer_props[] = {
 	  .help = "the EL1 physical timer's PPI (INTID 16-31); kernel mode gives it to KVM" },
 	{ .name = "sec-phys-irq", .type = VMM_PROP_INT, .def_int = 29, .min = 16, .max = 31,
 	  .help = "the secure physical timer's PPI, for the device tree only" },
+	{ .name = "virtual-count", .type = VMM_PROP_INT, .def_int = -1, .min = -1,
+	  .max = INT64_MAX,
+	  .help = "the guest's virtual counter (CNTVCT_EL0) as its vCPUs start; -1: the "
+		  "hypervisor's (KVM: near 0 at VM creation)" },
 	{ .name = "hyp-irq", .type = VMM_PROP_INT, .def_int = 26, .min = 16, .max = 31,
 	  .help = "the EL2 physical timer's PPI, for the device tree only" },
 	{ .name = NULL },

@@ -532,6 +532,15 @@ size_t vmm_harness_desc_count(struct vmm_harness *h);
 /** vmm_harness_desc_at() - description @i (from 0), or NULL past the end. */
 const struct vmm_device_desc *vmm_harness_desc_at(struct vmm_harness *h, size_t i);
 
+/*
+ * vCPU registers a device writes (vcpu_reg_write, ABI 1.12, offered only
+ * inside its ready op, as under vmmctl): the harness keeps the last value
+ * per vCPU and id.
+ */
+#define VMM_HARNESS_REGS 32
+/** vmm_harness_vcpu_reg() - the last value written to @id of @vcpu; -ENOENT: none. */
+int vmm_harness_vcpu_reg(struct vmm_harness *h, unsigned vcpu, uint64_t id, uint64_t *value);
+
 /**
  * vmm_harness_timer_outputs() - vCPU @vcpu's architected timer outputs are
  * @levels (VMM_TIMER_OUT_* bits), @changed the bits that changed, as a

@@ -39,7 +39,8 @@
  * creates an in-kernel device of the hypervisor's (KVM's vGIC) and sets
  * its attributes and the vCPUs' (the timers' PPIs); timer_outputs and
  * timer_outputs_register: the architected timers' output levels the
- * hypervisor reports, for the arm-timer plugin; VMM_DESC_ARM_TIMER.
+ * hypervisor reports, for the arm-timer plugin; VMM_DESC_ARM_TIMER;
+ * vcpu_reg_write from a device's ready op (the timer's virtual count).
  */
 #ifndef VMM_HOST_H
 #define VMM_HOST_H
@@ -719,6 +720,14 @@ struct vmm_host {
 	 * (the levels are dropped), -EINVAL for no such vCPU. */
 	int (*timer_outputs)(const struct vmm_host *h, unsigned vcpu, uint32_t levels,
 			     uint32_t changed);
+	/* Device side: write vCPU `vcpu`'s register `id` (VMM_REG_*, the
+	 * hypervisor's ids, hypervisor.h; VMM_REG_SIZE(id) bytes at `val`),
+	 * e.g. the arm-timer plugin's virtual count.  Only from the device's
+	 * ready op, before any vCPU runs: -EBUSY otherwise; -EINVAL for no
+	 * such vCPU; the hypervisor's -ENOENT for an id it does not know,
+	 * -ENOTSUP when it has no register access by id. */
+	int (*vcpu_reg_write)(const struct vmm_host *h, unsigned vcpu, uint64_t id,
+			      const void *val);
 };
 
 /* True when the host table `h` has service `field` (appended after ABI 1.0)

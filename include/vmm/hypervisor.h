@@ -164,6 +164,13 @@ struct vmm_msr_entry {
 	(0x6030000000130000ull | (uint64_t)(op0) << 14 | (uint64_t)(op1) << 11 |        \
 	 (uint64_t)(crn) << 7 | (uint64_t)(crm) << 3 | (uint64_t)(op2))
 #define VMM_REG_ARM64_MPIDR_EL1 VMM_REG_ARM64_SYSREG(3, 0, 0, 0, 5)
+/* ABI 1.12: the guest's virtual count (CNTVCT_EL0) as KVM's
+ * KVM_REG_ARM_TIMER_CNT names it.  Its encoding is (3, 3, 14, 3, 2), which
+ * the architecture gives CNTV_CVAL_EL0: KVM's uapi swapped the CNT and
+ * CVAL ids long ago and keeps them so (arch/arm64/include/uapi/asm/kvm.h).
+ * Writing it sets the VM's virtual counter offset: KVM 6.1 applies it to
+ * every vCPU of the VM (arch_timer.c, update_vtimer_cntvoff). */
+#define VMM_REG_ARM64_TIMER_CNT VMM_REG_ARM64_SYSREG(3, 3, 14, 3, 2)
 
 /* PSTATE values (ARM ARM, C5.2.19 SPSR_EL2: M[3:0] and the DAIF bits). */
 #define VMM_ARM64_PSTATE_EL1H 0x5u        /* EL1 with SP_EL1 */

@@ -61,7 +61,10 @@ extern "C" {
 			 * device_create, device_attr, vcpu_attr,
 			 * devices_ready, hypervisor.h) and a device's ready
 			 * op after every device and vCPU exists (device.h):
-			 * the gic plugin's mode = "kernel" */
+			 * the gic plugin's mode = "kernel"; the timers'
+			 * output levels (timer_outputs), a device's vCPU
+			 * register write from its ready op (vcpu_reg_write)
+			 * and VMM_DESC_ARM_TIMER: the arm-timer plugin */
 
 /* Name of the symbol the loader looks up with dlsym(). */
 #define VMM_PLUGIN_ENTRY_SYMBOL "vmm_plugin_entry"

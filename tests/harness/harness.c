@@ -209,6 +209,10 @@ struct vmm_harness {
 	const struct vmm_timer_output_ops *timer_ops;
 	void *timer_opaque;
 	struct vmm_harness_dev *timer_dev;
+	/* vcpu_reg_write (ABI 1.12): the last value written per vCPU and id */
+	struct { unsigned vcpu; uint64_t id, value; } regs[VMM_HARNESS_REGS];
+	size_t nregs;
+	bool in_ready;
 	uint32_t hv_refuse_type;
 	int hv_refuse_type_err;
 	uint32_t hv_refuse_group;
@@ -788,6 +792,42 @@ static int host_timer_outputs(const struct vmm_host *host, unsigned vcpu, uint32
 			      uint32_t changed)
 {
 	return vmm_harness_timer_outputs(dev_of(host)->h, vcpu, levels, changed);
+}
+
+static int host_vcpu_reg_write(const struct vmm_host *host, unsigned vcpu, uint64_t id,
+			       const void *val)
+{
+	struct vmm_harness *h = dev_of(host)->h;
+	uint64_t v = 0;
+	size_t i;
+
+	if (!h->in_ready)
+		return -EBUSY;
+	if (vcpu >= h->nvcpus || !val || VMM_REG_SIZE(id) > 8)
+		return -EINVAL;
+	memcpy(&v, val, VMM_REG_SIZE(id));
+	for (i = 0; i < h->nregs; i++)
+		if (h->regs[i].vcpu == vcpu && h->regs[i].id == id)
+			break;
+	if (i == h->nregs) {
+		if (h->nregs >= VMM_HARNESS_REGS)
+			return -ENOSPC;
+		h->nregs++;
+	}
+	h->regs[i].vcpu = vcpu;
+	h->regs[i].id = id;
+	h->regs[i].value = v;
+	return 0;
+}
+
+int vmm_harness_vcpu_reg(struct vmm_harness *h, unsigned vcpu, uint64_t id, uint64_t *value)
+{
+	for (size_t i = 0; i < h->nregs; i++)
+		if (h->regs[i].vcpu == vcpu && h->regs[i].id == id) {
+			*value = h->regs[i].value;
+			return 0;
+		}
+	return -ENOENT;
 }
 
 size_t vmm_harness_hv_attr_count(struct vmm_harness *h)
@@ -1417,6 +1457,7 @@ static const struct vmm_host host_template = {
 	.timer_outputs_register = host_timer_outputs_register,
 	.timer_outputs = host_timer_outputs,
 	.describe = host_describe,
+	.vcpu_reg_write = host_vcpu_reg_write,
 };
 
 /* ---- harness lifetime ---- */
@@ -1697,7 +1738,9 @@ struct vmm_harness_dev *vmm_harness_create_device(struct vmm_harness *h, const c
 	/* The harness's vCPUs exist from the start: a device is ready (ABI
 	 * 1.12) as soon as it is created. */
 	if (VMM_TABLE_HAS(dev->ops->size, dev->ops, struct vmm_device_ops, ready)) {
+		h->in_ready = true;
 		rc = dev->ops->ready(dev->state);
+		h->in_ready = false;
 		if (rc) {
 			leave(h);
 			fail("%s: ready() of plugin '%s' failed: %s", instance,

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include <vmm/harness.h>
+#include <vmm/hypervisor.h>
 #include "devices/gic/gic-model.h"
 
 #include "device-fixture.h"
@@ -227,6 +228,31 @@ static void test_only_changed_bits(void **state)
 			 -EINVAL);
 }
 
+/* virtual-count: one write of KVM_REG_ARM_TIMER_CNT, on vCPU 0 (KVM 6.1
+ * sets CNTVOFF for the whole VM); none when unset. */
+static void test_virtual_count(void **state)
+{
+	static const char *const props[] = { "virtual-count=0x123456789", NULL };
+	uint64_t v = 0;
+
+	F->dev = vmm_harness_create_device(F->h, "arm-timer", "timer", NULL);
+	assert_non_null(F->dev);
+	assert_int_equal(vmm_harness_vcpu_reg(F->h, 0, VMM_REG_ARM64_TIMER_CNT, &v), -ENOENT);
+	vmm_harness_destroy_device(F->dev);
+	F->dev = vmm_harness_create_device(F->h, "arm-timer", "timer", props);
+	assert_non_null(F->dev);
+	assert_int_equal(vmm_harness_vcpu_reg(F->h, 0, VMM_REG_ARM64_TIMER_CNT, &v), 0);
+	assert_int_equal(v, 0x123456789ull);
+	assert_int_equal(vmm_harness_vcpu_reg(F->h, 1, VMM_REG_ARM64_TIMER_CNT, &v), -ENOENT);
+	/* 0 is a count like any other: the guest's counter from zero. */
+	static const char *const zero[] = { "virtual-count=0", NULL };
+	vmm_harness_destroy_device(F->dev);
+	F->dev = vmm_harness_create_device(F->h, "arm-timer", "timer", zero);
+	assert_non_null(F->dev);
+	assert_int_equal(vmm_harness_vcpu_reg(F->h, 0, VMM_REG_ARM64_TIMER_CNT, &v), 0);
+	assert_int_equal(v, 0);
+}
+
 /* One device takes the outputs. */
 static void test_one_timer(void **state)
 {
@@ -244,6 +270,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_levels_to_ppis, setup_emulated, teardown),
 		cmocka_unit_test_setup_teardown(test_only_changed_bits, setup_emulated, teardown),
 		cmocka_unit_test_setup_teardown(test_one_timer, setup_emulated, teardown),
+		cmocka_unit_test_setup_teardown(test_virtual_count, setup_kernel, teardown),
+		cmocka_unit_test_setup_teardown(test_virtual_count, setup_emulated, teardown),
 	};
 
 	return cmocka_run_group_tests_name("arm-timer", tests, NULL, NULL);
