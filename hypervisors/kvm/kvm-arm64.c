@@ -45,6 +45,7 @@ _Static_assert(VMM_REG_ARM64_PC == CORE_ID(regs.pc), "VMM_REG_ARM64_PC");
 _Static_assert(VMM_REG_ARM64_PSTATE == CORE_ID(regs.pstate), "VMM_REG_ARM64_PSTATE");
 _Static_assert(VMM_REG_ARM64_MPIDR_EL1 == ARM64_SYS_REG(3, 0, 0, 0, 5), "VMM_REG_ARM64_MPIDR_EL1");
 _Static_assert(VMM_REG_SIZE(VMM_REG_ARM64_PC) == 8, "VMM_REG_SIZE");
+_Static_assert(VMM_REG_ARM64_TIMER_CNT == KVM_REG_ARM_TIMER_CNT, "VMM_REG_ARM64_TIMER_CNT");
 /* vcpu_irq_set's pins (host.h) are KVM_IRQ_LINE's irq_id for the CPU type. */
 _Static_assert(VMM_CPU_IRQ == KVM_ARM_IRQ_CPU_IRQ && VMM_CPU_FIQ == KVM_ARM_IRQ_CPU_FIQ,
 	       "enum vmm_cpu_pin");
