@@ -160,6 +160,48 @@ static struct vmm_fdt_gic find_gic(const struct vmm_machine *m, struct vmm_fdt_r
 	return g;
 }
 
+/* The architected timer someone described (VMM_DESC_ARM_TIMER), or NULL. */
+static const struct vmm_device_desc *find_timer(const struct vmm_machine *m, size_t *count)
+{
+	const struct vmm_device_desc *t = NULL;
+
+	*count = 0;
+	for (size_t i = 0; i < m->ndescs; i++)
+		if (m->descs[i].kind == VMM_DESC_ARM_TIMER) {
+			if (!t)
+				t = &m->descs[i];
+			(*count)++;
+		}
+	return t;
+}
+
+/*
+ * A GIC without the architected timer's description would give the guest
+ * no timer node (arm,arch_timer.yaml needs its interrupts) and, with the
+ * GIC in a plugin, no timer interrupts at all: the timer's levels reach
+ * the GIC only through the arm-timer plugin.  Say what to add rather than
+ * boot a guest that cannot keep time.
+ */
+int vmm_arm64_check_devices(struct vmm_machine *m)
+{
+	struct vmm_fdt_region redist[1];
+	struct vmm_fdt_gic g = find_gic(m, redist, 1);
+	size_t n;
+	const struct vmm_device_desc *t = find_timer(m, &n);
+
+	if (n > 1) {
+		vmm_log(VMM_LOG_ERROR, NULL, "%s: %zu devices describe the architected timer: one "
+			"arm-timer device is the machine's", m->cfg->file, n);
+		return -EINVAL;
+	}
+	if (g.version && !t) {
+		vmm_log(VMM_LOG_ERROR, NULL, "%s: an arm64 machine with a GIC needs its architected "
+			"timer: add device \"timer\" { plugin = \"arm-timer\" }", m->cfg->file);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int build_dtb(struct vmm_machine *m, const struct vmm_arm64_boot *b)
 {
 	struct vmm_fdt_region redist[8];
@@ -201,6 +243,11 @@ static int build_dtb(struct vmm_machine *m, const struct vmm_arm64_boot *b)
 		.descs = m->descs,
 		.ndescs = m->ndescs,
 	};
+	/* The arm-timer plugin's PPIs, in the binding's order. */
+	size_t ntimers;
+	const struct vmm_device_desc *t = find_timer(m, &ntimers);
+	for (uint32_t i = 0; t && i < 4 && i < t->nres; i++)
+		fm.timer_irq[i] = (uint32_t)t->res[i].base;
 	rc = vmm_fdt_build(&fm, &blob, &size, err, sizeof(err));
 	free(mpidr);
 	if (rc) {

@@ -61,5 +61,9 @@ void vmm_arm64_find_gic(const struct vmm_machine *m, struct vmm_fdt_region *redi
 
 /* True for an arm64 machine (see above); the hypervisor is loaded. */
 bool vmm_machine_is_arm64(const struct vmm_machine *m);
+/* After the devices are ready: a machine with a GIC needs the architected
+ * timer described (the arm-timer plugin), once.  Logs one line naming the
+ * config and what to add; -EINVAL. */
+int vmm_arm64_check_devices(struct vmm_machine *m);
 
 #endif

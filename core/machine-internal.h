@@ -112,7 +112,7 @@ struct vmm_machine {
 	struct vmm_cpuid_leaf *cpuid;
 	size_t ncpuid;
 	/* The device that enabled the hypervisor's in-kernel Hyper-V
-	 * (hyperv_enable, ABI 1.12) and its client for VMM_EXIT_HYPERV. */
+	 * (hyperv_enable, ABI 1.13) and its client for VMM_EXIT_HYPERV. */
 	struct vmm_instance *hyperv_in;
 	struct vmm_hyperv_client hyperv_client;
 	void *hyperv_opaque;
@@ -120,6 +120,10 @@ struct vmm_machine {
 	 * without a lock afterwards. */
 	struct vmm_irq_sink sinks[VMM_MAX_IRQ_SINKS];
 	unsigned nsinks;
+	/* ABI 1.14: the device that takes the timers' output levels. */
+	const struct vmm_timer_output_ops *timer_ops;
+	void *timer_opaque;
+	struct vmm_instance *timer_in;
 
 	struct vmm_vcpu *vcpus;
 	unsigned nvcpus;
@@ -140,6 +144,7 @@ struct vmm_machine {
 	 * opened, construction goes on past a device that fails, and the
 	 * machine never runs. */
 	bool checking;
+	bool in_ready; /* the devices' ready ops run (vcpu_reg_write, ABI 1.14) */
 
 	atomic_bool stopping;
 	/* vmm_machine_pause(): the vCPUs park at the top of their loop (or in

@@ -551,6 +551,56 @@ static int host_private_irq_set(const struct vmm_host *h, unsigned vcpu, uint32_
 	return rc;
 }
 
+/* ABI 1.14: the arm-timer plugin takes the timers' levels. */
+static int host_timer_outputs_register(const struct vmm_host *h,
+				       const struct vmm_timer_output_ops *ops, void *opaque)
+{
+	struct vmm_instance *in = inst_of(h);
+	struct vmm_machine *m = in->m;
+
+	if (!ops || !VMM_TABLE_HAS(ops->size, ops, struct vmm_timer_output_ops, levels))
+		return -EINVAL;
+	if (m->timer_ops && m->timer_in != in) {
+		user_error(m, in->name, "device '%s' takes the timers' outputs already",
+			   m->timer_in->name);
+		return -EBUSY;
+	}
+	m->timer_ops = ops;
+	m->timer_opaque = opaque;
+	m->timer_in = in;
+	return 0;
+}
+
+static int host_timer_outputs(const struct vmm_host *h, unsigned vcpu, uint32_t levels,
+			      uint32_t changed)
+{
+	struct vmm_machine *m = inst_of(h)->m;
+
+	if (vcpu >= m->nvcpus)
+		return -EINVAL;
+	if (!m->timer_ops || m->timer_in->failed)
+		return -ENODEV;
+	const struct vmm_who *who_prev = instance_lock(m->timer_in);
+	m->timer_ops->levels(m->timer_opaque, vcpu, levels, changed);
+	instance_unlock(m->timer_in, who_prev);
+	return 0;
+}
+
+/* ABI 1.14: a device's register write, before any vCPU runs. */
+static int host_vcpu_reg_write(const struct vmm_host *h, unsigned vcpu, uint64_t id,
+			       const void *val)
+{
+	struct vmm_machine *m = inst_of(h)->m;
+
+	if (!m->in_ready)
+		return -EBUSY;
+	if (vcpu >= m->nvcpus || !m->vcpus[vcpu].hv || !val)
+		return -EINVAL;
+	if (!HV_HAS(m, vcpu_reg_set))
+		return -ENOTSUP;
+	return VMM_AS(HV_WHO(m), m->hv_ops->vcpu_reg_set(m->vcpus[vcpu].hv, id, val));
+}
+
 /* The vCPU whose thread this is (NULL on the main thread): vcpu_tsc is
  * only meaningful between that vCPU's runs. */
 static __thread struct vmm_vcpu *this_vcpu;
@@ -680,6 +730,45 @@ static int host_hv_accel(const struct vmm_host *h, enum vmm_accel what)
 	if (!HV_HAS(m, accel))
 		return -ENOTSUP;
 	return VMM_AS(HV_WHO(m), m->hv_ops->accel(m->vm, what));
+}
+
+/*
+ * ABI 1.14: in-kernel devices for device plugins (the gic plugin's mode =
+ * "kernel").  The backend's errors come back unlogged: the plugin says
+ * what it wanted.
+ */
+static int host_hv_device_create(const struct vmm_host *h, uint32_t type)
+{
+	struct vmm_machine *m = inst_of(h)->m;
+	int dev = -1;
+
+	if (!HV_HAS(m, device_create))
+		return -ENOTSUP;
+	int rc = VMM_AS(HV_WHO(m), m->hv_ops->device_create(m->vm, type, &dev));
+	if (rc < 0)
+		return rc;
+	return dev >= 0 && dev < VMM_HV_DEV_VCPU_BASE ? dev : -EPROTO;
+}
+
+static int host_hv_device_attr(const struct vmm_host *h, int dev, enum vmm_hv_attr_op op,
+			       uint32_t group, uint64_t attr, void *val)
+{
+	struct vmm_machine *m = inst_of(h)->m;
+
+	if ((unsigned)op > VMM_HV_ATTR_HAS || dev < 0)
+		return -EINVAL;
+	if (dev >= VMM_HV_DEV_VCPU_BASE) {
+		unsigned vcpu = (unsigned)(dev - VMM_HV_DEV_VCPU_BASE);
+
+		if (vcpu >= m->nvcpus || !m->vcpus[vcpu].hv)
+			return -EINVAL;
+		if (!HV_HAS(m, vcpu_attr))
+			return -ENOTSUP;
+		return VMM_AS(HV_WHO(m), m->hv_ops->vcpu_attr(m->vcpus[vcpu].hv, op, group, attr, val));
+	}
+	if (!HV_HAS(m, device_attr))
+		return -ENOTSUP;
+	return VMM_AS(HV_WHO(m), m->hv_ops->device_attr(m->vm, dev, op, group, attr, val));
 }
 
 /* --------------------------------------------------------- guest memory */
@@ -1423,7 +1512,7 @@ static int host_describe(const struct vmm_host *h, const struct vmm_device_desc 
 	struct vmm_machine *m = in->m;
 
 	if (!d || d->size < offsetof(struct vmm_device_desc, nres) + sizeof(d->nres) ||
-	    d->kind > VMM_DESC_GICV2 || d->nres > VMM_MAX_DESC_RES || (d->nres && !d->res) ||
+	    d->kind > VMM_DESC_ARM_TIMER || d->nres > VMM_MAX_DESC_RES || (d->nres && !d->res) ||
 	    (d->acpi_hid && strlen(d->acpi_hid) != 7 && strlen(d->acpi_hid) != 8)) {
 		vmm_log(VMM_LOG_ERROR, in->name, "describe: bad description (kind, _HID of 7 or 8 "
 			"characters, at most %d resources)", VMM_MAX_DESC_RES);
@@ -1614,6 +1703,11 @@ static const struct vmm_host host_template = {
 	.block_io_batch = host_block_io_batch,
 	.state_put = host_state_put,
 	.state_get = host_state_get,
+	.hv_device_create = host_hv_device_create,
+	.hv_device_attr = host_hv_device_attr,
+	.timer_outputs_register = host_timer_outputs_register,
+	.timer_outputs = host_timer_outputs,
+	.vcpu_reg_write = host_vcpu_reg_write,
 };
 
 static struct vmm_instance *instance_new(struct vmm_machine *m, const struct vmm_cfg_instance *ci,
@@ -1810,6 +1904,10 @@ static void forget_sinks(struct vmm_machine *m, struct vmm_instance *in)
 	/* cpu_intr_set() finds its sink again by instance. */
 	for (unsigned i = 0; i < m->nvcpus; i++)
 		m->vcpus[i].intr_sink = NULL;
+	if (m->timer_in == in) {
+		m->timer_ops = NULL;
+		m->timer_in = NULL;
+	}
 }
 
 /* 0, or the first device's error.  vmmctl check creates every device
@@ -1850,6 +1948,62 @@ static int create_devices(struct vmm_machine *m)
 		in->opened = true;
 	}
 	return first;
+}
+
+/*
+ * ABI 1.14: every device and vCPU exists.  The backend adds what no device
+ * did (the kvm plugin's default vGICv3), then each device's ready op runs
+ * in config order (the gic plugin initialises its in-kernel vGIC there).
+ * Before the irqfds and the firmware tables, which need the interrupt
+ * controller to be complete.
+ */
+static int devices_ready(struct vmm_machine *m)
+{
+	struct vmm_instance **order;
+	size_t n = 0;
+	int rc = 0;
+
+	if (HV_HAS(m, devices_ready)) {
+		rc = VMM_AS(HV_WHO(m), m->hv_ops->devices_ready(m->vm));
+		if (rc < 0) {
+			vmm_log(VMM_LOG_ERROR, NULL, "hypervisor '%s' could not complete the VM: %s",
+				m->cfg->hypervisor.plugin, strerror(-rc));
+			return rc;
+		}
+	}
+	for (struct vmm_instance *in = m->instances; in; in = in->next)
+		n++;
+	order = calloc(n ? n : 1, sizeof(*order));
+	if (!order)
+		return -ENOMEM;
+	/* The list is newest first: fill it backwards for config order. */
+	size_t i = n;
+	for (struct vmm_instance *in = m->instances; in; in = in->next)
+		order[--i] = in;
+	for (i = 0; i < n && !rc; i++) {
+		struct vmm_instance *in = order[i];
+		if (in == m->hv_inst || in->is_backend || !in->opened)
+			continue;
+		const struct vmm_device_ops *ops = in->lp->ops;
+		if (ops->size < offsetof(struct vmm_device_ops, ready) + sizeof(ops->ready) ||
+		    !ops->ready)
+			continue;
+		m->in_ready = true;
+		rc = VMM_AS(&in->who, ops->ready(in->state));
+		m->in_ready = false;
+		if (rc) {
+			int line = 0;
+			for (size_t d = 0; d < m->cfg->ndevices; d++)
+				if (strcmp(m->cfg->devices[d].name, in->name) == 0)
+					line = m->cfg->devices[d].line;
+			vmm_log(VMM_LOG_ERROR, NULL, "%s:%d: device '%s' (plugin %s) failed to start: %s",
+				m->cfg->file, line, in->name, in->lp->desc->name,
+				strerror(rc < 0 ? -rc : EPROTO));
+			rc = rc < 0 ? rc : -EPROTO;
+		}
+	}
+	free(order);
+	return rc;
 }
 
 /* Guest RAM: below the 32-bit MMIO hole, and the rest above 4 GiB. */
@@ -2017,6 +2171,10 @@ static int machine_build(const struct vmm_machine_config *cfg, struct vmm_plugin
 		}
 	}
 	rc = create_devices(m);
+	if (!rc)
+		rc = devices_ready(m);
+	if (!rc && vmm_machine_is_arm64(m))
+		rc = vmm_arm64_check_devices(m);
 	if (!rc)
 		rc = apply_cpuid(m);
 	if (rc && !checking)

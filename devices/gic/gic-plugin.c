@@ -9,7 +9,13 @@
  * reports per vCPU (set_private: the architected timers' outputs), each
  * CPU interface's IRQ and FIQ outputs to its vCPU's inputs (cpu_irq_line,
  * ABI 1.8), and the description the device tree takes (VMM_DESC_GICV2).
- * The in-kernel GIC is the kvm plugin's `irqchip = "kernel"`.
+ *
+ * Mode "kernel" (ABI 1.14): the hypervisor's in-kernel GIC (KVM's vGICv3
+ * or vGICv2), created through hv_device_create and configured through
+ * hv_device_attr: the frames' addresses and the INTID count at create(),
+ * CTRL_INIT in ready(), once every vCPU exists
+ * (Documentation/virt/kvm/devices/arm-vgic-v3.rst and arm-vgic.rst).
+ * KVM then answers the frames itself: nothing is mapped on the bus.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,9 +24,23 @@
 #include <vmm/vmm.h>
 #include "gic-model.h"
 
+/* The in-kernel GICv3's frames (GICv3 architecture specification, 12.1):
+ * the distributor's 64 KiB, and per CPU a redistributor of two 64 KiB
+ * frames (RD_base and SGI_base, 12.10), laid out one after the other. */
+#define GICV3_DIST_SIZE    0x10000ull
+#define GICV3_REDIST_SIZE  0x20000ull
+#define GICV3_ALIGN        0x10000ull /* arm-vgic-v3.rst: 64 KiB-aligned */
+/* KVM's INTID limit (arm-vgic.rst, KVM_DEV_ARM_VGIC_GRP_NR_IRQS: at most
+ * 1024) and its vCPU limit for a vGICv3 (VGIC_V3_MAX_CPUS). */
+#define GIC_KVM_MAX_IRQS   1024u
+#define GICV3_MAX_CPUS     512u
+
 struct gic_dev {
 	struct gic gic;
 	const struct vmm_host *h;
+	bool kernel;        /* mode = "kernel": the hypervisor's GIC */
+	unsigned version;   /* 2 or 3 */
+	int hv_dev;         /* kernel: hv_device_create's handle */
 	uint64_t dist_base, cpu_base;
 	bool dist_mapped, cpu_mapped;
 	bool output_failed; /* cpu_irq_line refused once: said so */
@@ -157,6 +177,10 @@ static void gic_dev_destroy(void *state)
 {
 	struct gic_dev *d = state;
 
+	if (d->kernel) { /* the hypervisor's device goes with the VM */
+		free(d);
+		return;
+	}
 	if (d->dist_mapped)
 		d->h->bus_unmap(d->h, VMM_BUS_MMIO, d->dist_base);
 	if (d->cpu_mapped)
@@ -164,7 +188,180 @@ static void gic_dev_destroy(void *state)
 	free(d);
 }
 
+static int kernel_attr(struct gic_dev *d, uint32_t group, uint64_t attr, void *val,
+		       const char *what, uint64_t shown)
+{
+	const struct vmm_host *h = d->h;
+	int rc = h->hv_device_attr(h, d->hv_dev, VMM_HV_ATTR_SET, group, attr, val);
+
+	if (rc)
+		h->log(h, VMM_LOG_ERROR, "in-kernel GICv%u: the hypervisor refused %s 0x%llx: %s",
+		       d->version, what, (unsigned long long)shown, strerror(-rc));
+	return rc;
+}
+
+/*
+ * mode = "kernel": create the hypervisor's GIC, place its frames and size
+ * it (Documentation/virt/kvm/devices/arm-vgic-v3.rst and arm-vgic.rst:
+ * KVM_DEV_ARM_VGIC_GRP_ADDR and GRP_NR_IRQS before the vGIC is
+ * initialised), and describe it for the device tree.
+ */
+static int gic_kernel_create(const struct vmm_host *h, unsigned version, void **state)
+{
+	struct gic_dev *d;
+	int64_t dist, cpu, redist, spis;
+	unsigned vcpus;
+	uint64_t second, second_len, align;
+	uint32_t nr_irqs;
+	int rc;
+
+	if (!VMM_HOST_HAS(h, hv_device_create) || !VMM_HOST_HAS(h, hv_device_attr) ||
+	    !VMM_HOST_HAS(h, vcpu_count)) {
+		h->log(h, VMM_LOG_ERROR, "the host lacks the services of ABI 1.14 "
+		       "(hv_device_create, hv_device_attr) an in-kernel GIC needs");
+		return -ENOTSUP;
+	}
+	if (h->irq_mode(h) != VMM_IRQ_KERNEL) {
+		h->log(h, VMM_LOG_ERROR, "mode = \"kernel\" needs the hypervisor's irqchip = "
+		       "\"kernel\" (the machine's interrupts are not delegated to it)");
+		return -EINVAL;
+	}
+	if (h->prop_int(h, "dist-base", &dist) || h->prop_int(h, "cpu-base", &cpu) ||
+	    h->prop_int(h, "redist-base", &redist) || h->prop_int(h, "spis", &spis))
+		return -EINVAL;
+	vcpus = h->vcpu_count(h);
+	if (version == 3) {
+		align = GICV3_ALIGN;
+		second = (uint64_t)redist;
+		second_len = (uint64_t)vcpus * GICV3_REDIST_SIZE;
+		if (vcpus < 1 || vcpus > GICV3_MAX_CPUS) {
+			h->log(h, VMM_LOG_ERROR, "%u vCPUs: an in-kernel GICv3 serves 1 to %u", vcpus,
+			       GICV3_MAX_CPUS);
+			return -EINVAL;
+		}
+	} else {
+		align = GICD_SIZE;
+		second = (uint64_t)cpu;
+		second_len = GICC_SIZE;
+		if (vcpus < 1 || vcpus > GIC_MAX_CPUS) {
+			h->log(h, VMM_LOG_ERROR, "%u vCPUs: a GICv2 serves 1 to %u", vcpus, GIC_MAX_CPUS);
+			return -EINVAL;
+		}
+	}
+	uint64_t dist_len = version == 3 ? GICV3_DIST_SIZE : GICD_SIZE;
+	if (((uint64_t)dist & (align - 1)) || (second & (align - 1))) {
+		h->log(h, VMM_LOG_ERROR, "dist-base 0x%llx and %s 0x%llx must be %llu KiB-aligned",
+		       (unsigned long long)dist, version == 3 ? "redist-base" : "cpu-base",
+		       (unsigned long long)second, (unsigned long long)(align >> 10));
+		return -EINVAL;
+	}
+	if (second + second_len < second ||
+	    ((uint64_t)dist < second + second_len && second < (uint64_t)dist + dist_len)) {
+		h->log(h, VMM_LOG_ERROR, "the distributor [0x%llx, +0x%llx) and the %s [0x%llx, "
+		       "+0x%llx) overlap", (unsigned long long)dist, (unsigned long long)dist_len,
+		       version == 3 ? "redistributors" : "CPU interface",
+		       (unsigned long long)second, (unsigned long long)second_len);
+		return -EINVAL;
+	}
+	nr_irqs = GIC_NR_PRIVATE + ((uint32_t)spis + 31) / 32 * 32;
+	if (nr_irqs > GIC_KVM_MAX_IRQS)
+		nr_irqs = GIC_KVM_MAX_IRQS;
+
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->h = h;
+	d->kernel = true;
+	d->version = version;
+	d->dist_base = (uint64_t)dist;
+	d->cpu_base = second;
+	rc = h->hv_device_create(h, version == 3 ? VMM_HV_DEV_ARM_VGIC_V3 : VMM_HV_DEV_ARM_VGIC_V2);
+	if (rc < 0) {
+		if (rc == -ENODEV)
+			h->log(h, VMM_LOG_ERROR, "version = %u: the hypervisor cannot create an "
+			       "in-kernel GICv%u (%s: the host's GIC has no GICv%u-compatible "
+			       "interface); use version = %u, or mode = \"emulated\" (a GICv2 in this "
+			       "plugin)", version, version, strerror(-rc), version, version == 2 ? 3 : 2);
+		else
+			h->log(h, VMM_LOG_ERROR, "the hypervisor cannot create an in-kernel GICv%u: %s",
+			       version, strerror(-rc));
+		goto out_free;
+	}
+	d->hv_dev = rc;
+	uint64_t addr = d->dist_base;
+	if ((rc = kernel_attr(d, VMM_HV_VGIC_GRP_ADDR, version == 3 ? VMM_HV_VGIC_V3_ADDR_DIST
+								       : VMM_HV_VGIC_V2_ADDR_DIST,
+			      &addr, "the distributor at", d->dist_base)))
+		goto out_free;
+	addr = second;
+	if ((rc = kernel_attr(d, VMM_HV_VGIC_GRP_ADDR, version == 3 ? VMM_HV_VGIC_V3_ADDR_REDIST
+								       : VMM_HV_VGIC_V2_ADDR_CPU,
+			      &addr, version == 3 ? "the redistributors at" : "the CPU interface at",
+			      second)))
+		goto out_free;
+	if ((rc = kernel_attr(d, VMM_HV_VGIC_GRP_NR_IRQS, 0, &nr_irqs, "an INTID count of",
+			      nr_irqs)))
+		goto out_free;
+
+	const struct vmm_resource res[] = {
+		{ .type = VMM_RES_MMIO, .base = d->dist_base, .len = dist_len },
+		{ .type = VMM_RES_MMIO, .base = second, .len = second_len },
+	};
+	const struct vmm_device_desc desc = {
+		.size = sizeof(desc), .kind = version == 3 ? VMM_DESC_GICV3 : VMM_DESC_GICV2,
+		.res = res, .nres = 2, .gsi_base = nr_irqs,
+	};
+	rc = vmm_describe(h, &desc);
+	if (rc)
+		goto out_free;
+	*state = d;
+	return 0;
+
+out_free:
+	/* The hypervisor's device lives as long as the VM: nothing to undo. */
+	free(d);
+	return rc;
+}
+
+/* Every vCPU exists: the in-kernel GIC can build its redistributors and
+ * CPU interfaces (a vGICv3 is never initialised lazily: without this the
+ * first KVM_RUN fails). */
+static int gic_dev_ready(void *state)
+{
+	struct gic_dev *d = state;
+
+	if (!d->kernel)
+		return 0;
+	return kernel_attr(d, VMM_HV_VGIC_GRP_CTRL, VMM_HV_VGIC_CTRL_INIT, NULL,
+			   "initialisation (KVM_DEV_ARM_VGIC_CTRL_INIT) after vCPU count", 
+			   d->h->vcpu_count(d->h));
+}
+
+static int gic_emulated_create(const struct vmm_host *h, void **state);
+
 static int gic_dev_create(const struct vmm_host *h, void **state)
+{
+	const char *mode = h->prop_str(h, "mode");
+	const char *ver = h->prop_str(h, "version");
+	long version;
+	bool kernel;
+
+	/* No mode: the hypervisor's irqchip decides (kernel: its GIC). */
+	if (mode)
+		kernel = strcmp(mode, "kernel") == 0;
+	else
+		kernel = VMM_HOST_HAS(h, irq_mode) && h->irq_mode(h) == VMM_IRQ_KERNEL;
+	/* An enum of "2" and "3" (the schema checked it); unset: the mode's. */
+	version = ver ? strtol(ver, NULL, 10) : kernel ? 3 : 2;
+	if (!kernel && version != 2) {
+		h->log(h, VMM_LOG_ERROR, "version = %ld: mode = \"emulated\" is a GICv2 (version = 2); "
+		       "a GICv3 is mode = \"kernel\"", version);
+		return -EINVAL;
+	}
+	return kernel ? gic_kernel_create(h, (unsigned)version, state) : gic_emulated_create(h, state);
+}
+
+static int gic_emulated_create(const struct vmm_host *h, void **state)
 {
 	struct gic_dev *d;
 	int64_t dist, cpu, spis;
@@ -245,7 +442,8 @@ static void gic_dev_reset(void *state)
 {
 	struct gic_dev *d = state;
 
-	gic_reset(&d->gic);
+	if (!d->kernel) /* the in-kernel GIC: the hypervisor's reset */
+		gic_reset(&d->gic);
 }
 
 static const struct vmm_device_ops gic_dev_ops = {
@@ -253,18 +451,28 @@ static const struct vmm_device_ops gic_dev_ops = {
 	.create = gic_dev_create,
 	.destroy = gic_dev_destroy,
 	.reset = gic_dev_reset,
+	.ready = gic_dev_ready,
 };
 
-static const char *const gic_modes[] = { "emulated", NULL };
+static const char *const gic_modes[] = { "emulated", "kernel", NULL };
+static const char *const gic_versions[] = { "2", "3", NULL };
 
 static const struct vmm_prop_desc gic_dev_props[] = {
-	{ .name = "mode", .type = VMM_PROP_ENUM, .def_str = "emulated", .choices = gic_modes,
+	{ .name = "mode", .type = VMM_PROP_ENUM, .choices = gic_modes,
 	  .help = "emulated: a GICv2 in this plugin (needs the hypervisor's irqchip = "
-		  "\"emulated\"); the in-kernel GIC is the hypervisor's irqchip = \"kernel\"" },
+		  "\"emulated\"); kernel: the hypervisor's in-kernel GIC (irqchip = \"kernel\"); "
+		  "unset: what the hypervisor's irqchip says" },
+	{ .name = "version", .type = VMM_PROP_ENUM, .choices = gic_versions,
+	  .help = "GIC architecture version: 3 (mode kernel's default) or 2 (emulated: only 2)" },
 	{ .name = "dist-base", .type = VMM_PROP_INT, .def_int = 0x08000000, .min = 0,
-	  .max = INT64_MAX, .help = "guest-physical address of the distributor's 4 KiB (GICD)" },
+	  .max = INT64_MAX, .help = "guest-physical address of the distributor (GICD: 4 KiB in "
+				    "v2, 64 KiB in v3)" },
 	{ .name = "cpu-base", .type = VMM_PROP_INT, .def_int = 0x08010000, .min = 0,
-	  .max = INT64_MAX, .help = "guest-physical address of the CPU interface's 8 KiB (GICC)" },
+	  .max = INT64_MAX, .help = "version 2: guest-physical address of the CPU interface's "
+				    "8 KiB (GICC)" },
+	{ .name = "redist-base", .type = VMM_PROP_INT, .def_int = 0x080a0000, .min = 0,
+	  .max = INT64_MAX, .help = "version 3: guest-physical address of the redistributors, "
+				    "128 KiB per vCPU, 64 KiB-aligned (GICR)" },
 	{ .name = "spis", .type = VMM_PROP_INT, .def_int = 64, .min = 32, .max = GIC_MAX_SPIS,
 	  .help = "shared peripheral interrupts, INTIDs 32 and up; rounded up to a multiple of 32 "
 		  "(GICD_TYPER.ITLinesNumber), INTIDs stop at 1019" },
@@ -276,7 +484,8 @@ static const struct vmm_plugin gic_plugin = {
 	.kind = VMM_PLUGIN_DEVICE,
 	.name = "gic",
 	.version = "1.0",
-	.summary = "ARM GICv2 distributor and CPU interfaces emulated in userspace (arm64)",
+	.summary = "ARM GIC (arm64): a GICv2 emulated in userspace, or the hypervisor's "
+		   "in-kernel GICv3/v2",
 	.props = gic_dev_props,
 	.ops = &gic_dev_ops,
 };

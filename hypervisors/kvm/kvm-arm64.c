@@ -5,17 +5,22 @@
  * PSCI 0.2+ firmware interface in KVM, registers through ONE_REG, and MMIO
  * aborts KVM cannot decode refused with a clear line.
  *
- * Interrupts: `irqchip = "kernel"` creates KVM's in-kernel GICv3 (a
- * vGICv3: KVM_CREATE_DEVICE) at QEMU virt's addresses and describes it to
- * the core (VMM_DESC_GICV3) for the device tree; lines are SPIs through
- * KVM_IRQ_LINE.  `irqchip = "emulated"`: no interrupt controller in KVM;
- * the gic plugin's GICv2 takes the lines and drives each vCPU's IRQ and
- * FIQ inputs (vcpu_irq_set: KVM_IRQ_LINE of the CPU type), and the
- * architected timers' output levels, which KVM then reports in kvm_run
- * (KVM_CAP_ARM_USER_IRQ), go to it as PPIs after every run
- * (kvm_arch_after_run).  `irqchip = "none"`: no interrupt controller, a
- * guest that polls its devices runs, interrupt lines reach nothing (the
- * core warns), and the timers' levels are not passed on.
+ * Interrupts: `irqchip = "kernel"` delegates the GIC to KVM.  The gic
+ * plugin's mode = "kernel" creates it (device_create: KVM_CREATE_DEVICE,
+ * then its attributes through device_attr and CTRL_INIT in its ready op,
+ * ABI 1.14) and describes it; a machine without such a device gets the
+ * default vGICv3 from devices_ready() below, at QEMU virt's addresses,
+ * created, described (VMM_DESC_GICV3) and initialised here as before
+ * ABI 1.14, so configs that name no gic device keep working.  Lines are
+ * SPIs through KVM_IRQ_LINE or irqfds.  `irqchip = "emulated"`: no
+ * interrupt controller in KVM; the gic plugin's GICv2 takes the lines and
+ * drives each vCPU's IRQ and FIQ inputs (vcpu_irq_set: KVM_IRQ_LINE of
+ * the CPU type), and the architected timers' output levels, which KVM
+ * then reports in kvm_run (KVM_CAP_ARM_USER_IRQ), go to the arm-timer
+ * plugin after every run (kvm_arch_after_run, timer_outputs), which
+ * raises its PPIs on the GIC.  `irqchip = "none"`: no interrupt
+ * controller, a guest that polls its devices runs, interrupt lines reach
+ * nothing (the core warns), and the timers' levels are not passed on.
  */
 #include "config.h"
 
@@ -40,9 +45,24 @@ _Static_assert(VMM_REG_ARM64_PC == CORE_ID(regs.pc), "VMM_REG_ARM64_PC");
 _Static_assert(VMM_REG_ARM64_PSTATE == CORE_ID(regs.pstate), "VMM_REG_ARM64_PSTATE");
 _Static_assert(VMM_REG_ARM64_MPIDR_EL1 == ARM64_SYS_REG(3, 0, 0, 0, 5), "VMM_REG_ARM64_MPIDR_EL1");
 _Static_assert(VMM_REG_SIZE(VMM_REG_ARM64_PC) == 8, "VMM_REG_SIZE");
+_Static_assert(VMM_REG_ARM64_TIMER_CNT == KVM_REG_ARM_TIMER_CNT, "VMM_REG_ARM64_TIMER_CNT");
 /* vcpu_irq_set's pins (host.h) are KVM_IRQ_LINE's irq_id for the CPU type. */
 _Static_assert(VMM_CPU_IRQ == KVM_ARM_IRQ_CPU_IRQ && VMM_CPU_FIQ == KVM_ARM_IRQ_CPU_FIQ,
 	       "enum vmm_cpu_pin");
+/* ABI 1.14's in-kernel device numbers (host.h) are KVM's. */
+_Static_assert(VMM_HV_DEV_ARM_VGIC_V2 == KVM_DEV_TYPE_ARM_VGIC_V2 &&
+	       VMM_HV_DEV_ARM_VGIC_V3 == KVM_DEV_TYPE_ARM_VGIC_V3, "VMM_HV_DEV_ARM_VGIC_*");
+_Static_assert(VMM_HV_VGIC_GRP_ADDR == KVM_DEV_ARM_VGIC_GRP_ADDR &&
+	       VMM_HV_VGIC_GRP_NR_IRQS == KVM_DEV_ARM_VGIC_GRP_NR_IRQS &&
+	       VMM_HV_VGIC_GRP_CTRL == KVM_DEV_ARM_VGIC_GRP_CTRL &&
+	       VMM_HV_VGIC_CTRL_INIT == KVM_DEV_ARM_VGIC_CTRL_INIT, "VMM_HV_VGIC_GRP_*");
+_Static_assert(VMM_HV_VGIC_V2_ADDR_DIST == KVM_VGIC_V2_ADDR_TYPE_DIST &&
+	       VMM_HV_VGIC_V2_ADDR_CPU == KVM_VGIC_V2_ADDR_TYPE_CPU &&
+	       VMM_HV_VGIC_V3_ADDR_DIST == KVM_VGIC_V3_ADDR_TYPE_DIST &&
+	       VMM_HV_VGIC_V3_ADDR_REDIST == KVM_VGIC_V3_ADDR_TYPE_REDIST, "VMM_HV_VGIC_*_ADDR_*");
+_Static_assert(VMM_HV_VCPU_TIMER_CTRL == KVM_ARM_VCPU_TIMER_CTRL &&
+	       VMM_HV_VCPU_TIMER_IRQ_VTIMER == KVM_ARM_VCPU_TIMER_IRQ_VTIMER &&
+	       VMM_HV_VCPU_TIMER_IRQ_PTIMER == KVM_ARM_VCPU_TIMER_IRQ_PTIMER, "VMM_HV_VCPU_TIMER_*");
 
 /* The vGICv3's frames (QEMU virt's layout): the distributor's 64 KiB, then
  * from GICR_BASE each vCPU's redistributor, two 64 KiB frames (RD_base and
@@ -55,8 +75,14 @@ _Static_assert(VMM_CPU_IRQ == KVM_ARM_IRQ_CPU_IRQ && VMM_CPU_FIQ == KVM_ARM_IRQ_
 #define GICR_END	0x09000000ull
 #define GIC_NR_IRQS	256u
 
+/* In-kernel devices a plugin may create (device_create): a GIC and room
+ * for an ITS or a PMU later. */
+#define KVM_ARM_MAX_DEVS 4
+
 struct kvm_arch_vm {
-	int gic_fd;		/* the vGICv3 device, or -1 */
+	int gic_fd;		/* the default vGICv3 device (devices_ready), or -1 */
+	int dev_fds[KVM_ARM_MAX_DEVS];	/* device_create's, by handle */
+	unsigned ndevs;
 	/* KVM_ARM_PREFERRED_TARGET, asked once: the host's CPU type that
 	 * KVM_ARM_VCPU_INIT takes (KVM API document, 4.83). */
 	struct kvm_vcpu_init target;
@@ -92,19 +118,14 @@ int kvm_arch_vm_init(struct kvm_vm *vm, uint32_t nr_vcpus)
 	const char *irqchip = vm->h->prop_str(vm->h, "irqchip");
 	if (!irqchip || strcmp(irqchip, "kernel") == 0) {
 		vm->mode = VMM_IRQ_KERNEL;
-		if (GICR_BASE + (uint64_t)nr_vcpus * GICR_STRIDE > GICR_END) {
-			vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: %u vCPUs' GICv3 redistributors do not "
-				   "fit below 0x%llx", nr_vcpus, (unsigned long long)GICR_END);
-			return -EINVAL;
-		}
 	} else if (strcmp(irqchip, "emulated") == 0) {
 		/* The core's "everything in plugins" mode, with a GIC plugin
 		 * that drives the vCPUs' inputs (ABI 1.8). */
 		vm->mode = VMM_IRQ_EMULATED;
 		vm->arch->user_gic = true;
-		if (!VMM_HOST_HAS(vm->h, private_irq_set)) {
+		if (!VMM_HOST_HAS(vm->h, timer_outputs)) {
 			vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: irqchip = \"emulated\" needs a core "
-				   "of ABI 1.8 (private_irq_set), for the timers' interrupts");
+				   "of ABI 1.14 (timer_outputs), for the timers' interrupts");
 			return -ENOTSUP;
 		}
 	} else if (strcmp(irqchip, "none") == 0) {
@@ -123,6 +144,8 @@ void kvm_arch_vm_fini(struct kvm_vm *vm)
 {
 	if (vm->arch && vm->arch->gic_fd >= 0)
 		close(vm->arch->gic_fd);
+	for (unsigned i = 0; vm->arch && i < vm->arch->ndevs; i++)
+		close(vm->arch->dev_fds[i]);
 	free(vm->arch);
 	vm->arch = NULL;
 }
@@ -184,13 +207,22 @@ static int gic_attr(struct kvm_vm *vm, uint32_t group, uint64_t attr, void *val,
 	return 0;
 }
 
+static bool vgic_irqfds(struct kvm_vm *vm)
+{
+	/* The vGIC resamples a level-triggered SPI's irqfd at the guest's
+	 * EOI (vgic-irqfd.c; KVM API 4.75), as x86's whole in-kernel irqchip
+	 * does. */
+	return kvm_prop_bool(vm->h, "irqfd", true) && kvm_check_ext(vm, KVM_CAP_IRQFD) > 0 &&
+	       kvm_check_ext(vm, KVM_CAP_IRQFD_RESAMPLE) > 0;
+}
+
 /*
  * KVM API 4.80 KVM_CREATE_DEVICE and Documentation/virt/kvm/devices/
  * arm-vgic-v3.rst: the distributor's and the redistributors' base
  * addresses (KVM_DEV_ARM_VGIC_GRP_ADDR, 64 KiB-aligned) and the number of
  * INTIDs (KVM_DEV_ARM_VGIC_GRP_NR_IRQS, a multiple of 32) are set before
  * the VGIC is initialised; KVM_DEV_ARM_VGIC_CTRL_INIT comes after every
- * vCPU exists (kvm_arch_vcpu_init does it at the last one).  A GICv3's
+ * vCPU exists (devices_ready() runs after the vCPUs).  A GICv3's
  * INIT is never lazy: without it the first KVM_RUN fails.
  */
 static int create_vgic(struct kvm_vm *vm)
@@ -199,6 +231,13 @@ static int create_vgic(struct kvm_vm *vm)
 	uint64_t dist = GICD_BASE, redist = GICR_BASE;
 	uint32_t nr_irqs = GIC_NR_IRQS;
 	int rc;
+
+	if (GICR_BASE + (uint64_t)vm->nr_vcpus * GICR_STRIDE > GICR_END) {
+		vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: %u vCPUs' GICv3 redistributors do not "
+			   "fit below 0x%llx (a gic device of mode \"kernel\" may place them "
+			   "elsewhere)", vm->nr_vcpus, (unsigned long long)GICR_END);
+		return -EINVAL;
+	}
 
 	if (ioctl(vm->vm_fd, KVM_CREATE_DEVICE, &cd) < 0) {
 		int err = errno;
@@ -216,11 +255,7 @@ static int create_vgic(struct kvm_vm *vm)
 	    (rc = gic_attr(vm, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &nr_irqs, "number of interrupts")))
 		return rc;
 	vm->irqchip = true;
-	/* The vGIC resamples a level-triggered SPI's irqfd at the guest's
-	 * EOI (vgic-irqfd.c; KVM API 4.75), as x86's whole in-kernel irqchip
-	 * does. */
-	vm->irqfd = kvm_prop_bool(vm->h, "irqfd", true) && kvm_check_ext(vm, KVM_CAP_IRQFD) > 0 &&
-		    kvm_check_ext(vm, KVM_CAP_IRQFD_RESAMPLE) > 0;
+	vm->irqfd = vgic_irqfds(vm);
 
 	/* The device tree's interrupt controller (core/arch-arm64.c). */
 	const struct vmm_resource res[2] = {
@@ -232,9 +267,97 @@ static int create_vgic(struct kvm_vm *vm)
 		.gsi_base = GIC_NR_IRQS,
 	};
 	rc = vmm_describe(vm->h, &d);
-	if (rc)
+	if (rc) {
 		vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: cannot describe the vGICv3: %s", strerror(-rc));
-	return rc;
+		return rc;
+	}
+	/* Every vCPU exists by now (the core creates them before devices). */
+	return gic_attr(vm, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL,
+			"KVM_DEV_ARM_VGIC_CTRL_INIT");
+}
+
+/*
+ * ABI 1.14: with irqchip = "kernel" and no gic device of mode "kernel",
+ * the default vGICv3, so that a machine naming no GIC keeps the one it
+ * had before the gic plugin could create it.
+ */
+static int kvm_devices_ready(void *opaque)
+{
+	struct kvm_vm *vm = opaque;
+
+	if (vm->mode != VMM_IRQ_KERNEL || vm->irqchip)
+		return 0;
+	vm->h->log(vm->h, VMM_LOG_DEBUG, "kvm: no gic device of mode \"kernel\": the default "
+		   "vGICv3 at 0x%llx", (unsigned long long)GICD_BASE);
+	return create_vgic(vm);
+}
+
+static bool is_vgic(uint32_t type)
+{
+	return type == KVM_DEV_TYPE_ARM_VGIC_V2 || type == KVM_DEV_TYPE_ARM_VGIC_V3;
+}
+
+/*
+ * ABI 1.14, KVM API 4.80 KVM_CREATE_DEVICE: a plugin's in-kernel device.
+ * A vGIC only with irqchip = "kernel" (else KVM would take the vCPUs'
+ * interrupts from a plugin's GIC), and once: it becomes the VM's
+ * interrupt controller, which KVM_IRQ_LINE's SPIs and the irqfds reach.
+ * Errors are the caller's to report.
+ */
+static int kvm_device_create(void *opaque, uint32_t type, int *dev)
+{
+	struct kvm_vm *vm = opaque;
+	struct kvm_create_device cd = { .type = type };
+
+	if (is_vgic(type) && vm->mode != VMM_IRQ_KERNEL)
+		return -ENOTSUP;
+	if (is_vgic(type) && vm->irqchip)
+		return -EEXIST;
+	if (vm->arch->ndevs >= KVM_ARM_MAX_DEVS)
+		return -ENOSPC;
+	if (ioctl(vm->vm_fd, KVM_CREATE_DEVICE, &cd) < 0)
+		return -errno;
+	vm->arch->dev_fds[vm->arch->ndevs] = (int)cd.fd;
+	*dev = (int)vm->arch->ndevs++;
+	if (is_vgic(type)) {
+		vm->irqchip = true;
+		vm->irqfd = vgic_irqfds(vm);
+	}
+	return 0;
+}
+
+static int device_attr_ioctl(int fd, uint32_t op, uint32_t group, uint64_t attr, void *val)
+{
+	static const unsigned long req[] = {
+		[VMM_HV_ATTR_SET] = KVM_SET_DEVICE_ATTR,
+		[VMM_HV_ATTR_GET] = KVM_GET_DEVICE_ATTR,
+		[VMM_HV_ATTR_HAS] = KVM_HAS_DEVICE_ATTR,
+	};
+	struct kvm_device_attr a = { .group = group, .attr = attr, .addr = (uintptr_t)val };
+
+	if (op > VMM_HV_ATTR_HAS)
+		return -EINVAL;
+	return ioctl(fd, req[op], &a) < 0 ? -errno : 0;
+}
+
+/* KVM API 4.81 KVM_SET_DEVICE_ATTR on a device's fd. */
+static int kvm_device_attr(void *opaque, int dev, uint32_t op, uint32_t group, uint64_t attr,
+			   void *val)
+{
+	struct kvm_vm *vm = opaque;
+
+	if (dev < 0 || (unsigned)dev >= vm->arch->ndevs)
+		return -EBADF;
+	return device_attr_ioctl(vm->arch->dev_fds[dev], op, group, attr, val);
+}
+
+/* The same on a vCPU's fd (KVM API 4.81: vCPU attributes,
+ * Documentation/virt/kvm/devices/vcpu.rst, e.g. the timers' PPIs). */
+static int kvm_vcpu_attr(void *opaque, uint32_t op, uint32_t group, uint64_t attr, void *val)
+{
+	struct kvm_vcpu *vcpu = opaque;
+
+	return device_attr_ioctl(vcpu->fd, op, group, attr, val);
 }
 
 int kvm_arch_vm_setup(struct kvm_vm *vm)
@@ -257,7 +380,7 @@ int kvm_arch_vm_setup(struct kvm_vm *vm)
 	}
 	vm->arch->have_target = true;
 	vm->after_run = vm->arch->user_gic;
-	return vm->mode == VMM_IRQ_KERNEL ? create_vgic(vm) : 0;
+	return 0;
 }
 
 /*
@@ -275,12 +398,9 @@ int kvm_arch_vcpu_init(struct kvm_vcpu *vcpu)
 	init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
 	if (vcpu->index != 0)
 		init.features[0] |= 1u << KVM_ARM_VCPU_POWER_OFF;
-	int rc = kvm_vcpu_ioctl(vcpu, KVM_ARM_VCPU_INIT, "KVM_ARM_VCPU_INIT", &init);
-	/* The last vCPU: now the vGIC can be initialised. */
-	if (!rc && vm->arch->gic_fd >= 0 && vcpu->index == vm->nr_vcpus - 1)
-		rc = gic_attr(vm, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL,
-			      "KVM_DEV_ARM_VGIC_CTRL_INIT");
-	return rc;
+	/* The vGIC is created and initialised after every vCPU: by the gic
+	 * plugin (its ready op) or devices_ready(). */
+	return kvm_vcpu_ioctl(vcpu, KVM_ARM_VCPU_INIT, "KVM_ARM_VCPU_INIT", &init);
 }
 
 static void refuse_nisv(struct kvm_vcpu *vcpu, uint64_t ipa, uint64_t iss, struct vmm_exit *exit)
@@ -347,49 +467,35 @@ int kvm_arch_irqfd_gsi(struct kvm_vm *vm, uint32_t line, uint32_t *gsi)
 	return 0;
 }
 
-/*
- * The architected timers' PPIs as KVM wires them by default (KVM API,
- * KVM_ARM_VCPU_TIMER_CTRL: the virtual timer on INTID 27, the physical on
- * 30), which is what the device tree's timer node names (core/fdt.c).
- * The PMU's level (KVM_ARM_DEV_PMU) is not passed on: no vCPU is given a
- * PMU (KVM_ARM_VCPU_PMU_V3).
- */
-#define PPI_VTIMER 27u
-#define PPI_PTIMER 30u
-
-static const struct {
-	uint64_t bit;
-	uint32_t intid;
-} timer_lines[] = {
-	{ KVM_ARM_DEV_EL1_VTIMER, PPI_VTIMER },
-	{ KVM_ARM_DEV_EL1_PTIMER, PPI_PTIMER },
-};
+/* ABI 1.14's timer output bits are KVM's device_irq_level bits. */
+_Static_assert(VMM_TIMER_OUT_VIRT == KVM_ARM_DEV_EL1_VTIMER &&
+	       VMM_TIMER_OUT_PHYS == KVM_ARM_DEV_EL1_PTIMER, "VMM_TIMER_OUT_*");
+#define TIMER_OUTS (VMM_TIMER_OUT_VIRT | VMM_TIMER_OUT_PHYS)
 
 /*
  * irqchip = "emulated" (KVM API, 8.10 KVM_CAP_ARM_USER_IRQ): after every
  * run KVM has written the timers' output levels to device_irq_level;
  * before entering the guest it compares them with what it last wrote and
  * exits (KVM_RUN fails with EINTR) when they changed, so a level change
- * is seen here before the guest runs again.  Each changed bit goes to the
- * GIC plugin as the vCPU's PPI (private_irq_set), before the core sees
- * the exit: a guest's GICC_EOIR write after it reprogrammed the timer
- * meets the lowered level, and the interrupt is not signalled again.
- * While the level is high KVM keeps the host's timer interrupt masked, so
- * the guest is not stormed; it samples the timer again at each exit.
+ * is seen here before the guest runs again.  The changed levels go to the
+ * arm-timer plugin (timer_outputs, ABI 1.14), which raises or lowers its
+ * PPIs on the GIC plugin before the core sees the exit: a guest's
+ * GICC_EOIR write after it reprogrammed the timer meets the lowered
+ * level, and the interrupt is not signalled again.  While the level is
+ * high KVM keeps the host's timer interrupt masked, so the guest is not
+ * stormed; it samples the timer again at each exit.  The PMU's level
+ * (KVM_ARM_DEV_PMU) is not passed on: no vCPU is given a PMU.
  */
 void kvm_arch_after_run(struct kvm_vcpu *vcpu)
 {
 	const struct vmm_host *h = vcpu->vm->h;
-	uint64_t now = vcpu->run->s.regs.device_irq_level;
+	uint64_t now = vcpu->run->s.regs.device_irq_level & TIMER_OUTS;
 	uint64_t changed = now ^ vcpu->reported_levels;
 
 	if (__builtin_expect(!changed, 1))
 		return;
 	vcpu->reported_levels = now;
-	for (size_t i = 0; i < sizeof(timer_lines) / sizeof(timer_lines[0]); i++)
-		if (changed & timer_lines[i].bit)
-			h->private_irq_set(h, vcpu->index, timer_lines[i].intid,
-					   (now & timer_lines[i].bit) != 0);
+	h->timer_outputs(h, vcpu->index, (uint32_t)now, (uint32_t)changed);
 }
 
 /*
@@ -440,6 +546,10 @@ static const struct vmm_hv_ops kvm_ops = {
 	.vcpu_reg_get = kvm_vcpu_reg_get,
 	.vcpu_reg_set = kvm_vcpu_reg_set,
 	.vcpu_irq_set = kvm_vcpu_irq_set,
+	.device_create = kvm_device_create,
+	.device_attr = kvm_device_attr,
+	.vcpu_attr = kvm_vcpu_attr,
+	.devices_ready = kvm_devices_ready,
 };
 
 static const struct vmm_plugin kvm_plugin = {

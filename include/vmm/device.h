@@ -54,6 +54,17 @@ struct vmm_device_ops {
 	 * raised again here; the guest's RAM is already loaded.  NULL: the
 	 * device cannot be loaded (see save). */
 	int (*load)(void *state, struct vmm_state_in *in, uint32_t version);
+
+	/* --- ABI 1.14: check the core's size --- */
+	/* May be NULL.  Called once per instance after every device's
+	 * create() succeeded and every vCPU exists, before the firmware
+	 * tables are built and before any vCPU runs: the place for set-up
+	 * that needs them all, such as initialising an in-kernel interrupt
+	 * controller (KVM's vGIC takes KVM_DEV_ARM_VGIC_CTRL_INIT only once
+	 * its vCPUs exist) or setting every vCPU's attributes.  Instances
+	 * are called in config order.  A negative errno fails the machine
+	 * as a failed create() does (log why first); destroy() follows. */
+	int (*ready)(void *state);
 };
 
 #ifdef __cplusplus

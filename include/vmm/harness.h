@@ -506,6 +506,79 @@ void vmm_harness_set_tsc(struct vmm_harness *h, uint32_t khz, uint64_t base);
  */
 bool vmm_harness_accel_requested(struct vmm_harness *h, enum vmm_accel what);
 
+/*
+ * In-kernel devices (ABI 1.14): in VMM_IRQ_KERNEL mode the harness offers
+ * hv_device_create and hv_device_attr as a fake of KVM's device API that
+ * knows the vGICs (VMM_HV_DEV_ARM_VGIC_V2/V3; another type is -ENODEV,
+ * a second vGIC -EEXIST) and records every attribute call.  Like KVM, it
+ * refuses (-EBUSY) a vGIC attribute set after its CTRL_INIT.  The
+ * harness's vCPUs exist from the start, so a device's ready() op runs
+ * right after its create() (vmm_harness_create_device fails when ready()
+ * does).
+ */
+#define VMM_HARNESS_HV_DEVS 8
+#define VMM_HARNESS_HV_ATTRS 64
+
+struct vmm_harness_hv_attr {
+	int dev;        /* a handle, or VMM_HV_DEV_VCPU(n) */
+	uint32_t op;    /* enum vmm_hv_attr_op */
+	uint32_t group;
+	uint64_t attr;
+	/* what a SET passed, for the groups whose size the fake knows (a
+	 * vGIC's addresses u64, its INTID count u32, the vCPU timer PPIs
+	 * u32); else 0 */
+	uint64_t value;
+};
+
+/** vmm_harness_hv_attr_count() - hv_device_attr() calls so far. */
+size_t vmm_harness_hv_attr_count(struct vmm_harness *h);
+/** vmm_harness_hv_attr_at() - call @i (from 0), or NULL past the end. */
+const struct vmm_harness_hv_attr *vmm_harness_hv_attr_at(struct vmm_harness *h, size_t i);
+/**
+ * vmm_harness_hv_device_type() - the type of in-kernel device @dev and
+ * whether it got its CTRL_INIT.  Return: 0, -EBADF for no such device.
+ */
+int vmm_harness_hv_device_type(struct vmm_harness *h, int dev, uint32_t *type, bool *initialised);
+/**
+ * vmm_harness_hv_refuse_device() - hv_device_create(@type) fails with
+ * @err (negative; 0 withdraws), as KVM's -ENODEV for a vGICv2 on a host
+ * without a GICv2-compatible interface.
+ */
+void vmm_harness_hv_refuse_device(struct vmm_harness *h, uint32_t type, int err);
+/** vmm_harness_hv_refuse_attr() - setting (@group, @attr) fails with @err (0 withdraws). */
+void vmm_harness_hv_refuse_attr(struct vmm_harness *h, uint32_t group, uint64_t attr, int err);
+
+/*
+ * Descriptions (describe, for firmware tables): the harness keeps a copy
+ * of each, its resources included (not its strings: acpi_hid and
+ * fdt_compatible read NULL), in the order given.
+ */
+#define VMM_HARNESS_DESCS 32
+#define VMM_HARNESS_DESC_RES 8
+size_t vmm_harness_desc_count(struct vmm_harness *h);
+/** vmm_harness_desc_at() - description @i (from 0), or NULL past the end. */
+const struct vmm_device_desc *vmm_harness_desc_at(struct vmm_harness *h, size_t i);
+
+/*
+ * vCPU registers a device writes (vcpu_reg_write, ABI 1.14, offered only
+ * inside its ready op, as under vmmctl): the harness keeps the last value
+ * per vCPU and id.
+ */
+#define VMM_HARNESS_REGS 32
+/** vmm_harness_vcpu_reg() - the last value written to @id of @vcpu; -ENOENT: none. */
+int vmm_harness_vcpu_reg(struct vmm_harness *h, unsigned vcpu, uint64_t id, uint64_t *value);
+
+/**
+ * vmm_harness_timer_outputs() - vCPU @vcpu's architected timer outputs are
+ * @levels (VMM_TIMER_OUT_* bits), @changed the bits that changed, as a
+ * hypervisor reports them (h->timer_outputs, ABI 1.14): the device that
+ * registered with timer_outputs_register hears of it.
+ *
+ * Return: 0, -ENODEV when no device registered, -EINVAL past the vCPUs.
+ */
+int vmm_harness_timer_outputs(struct vmm_harness *h, unsigned vcpu, uint32_t levels,
+			      uint32_t changed);
+
 /**
  * vmm_harness_char_output() - everything the device wrote to its character
  * backend since creation or the last vmm_harness_char_clear().

@@ -38,6 +38,12 @@
  * ABI 1.12 adds saved state (state_put, state_get; vmm/state.h).
  * ABI 1.13 adds the hypervisor's in-kernel Hyper-V: hyperv_cpuid,
  * hyperv_enable and struct vmm_hyperv_client.
+ * ABI 1.14 adds hv_device_create and hv_device_attr: a device plugin
+ * creates an in-kernel device of the hypervisor's (KVM's vGIC) and sets
+ * its attributes and the vCPUs' (the timers' PPIs); timer_outputs and
+ * timer_outputs_register: the architected timers' output levels the
+ * hypervisor reports, for the arm-timer plugin; VMM_DESC_ARM_TIMER;
+ * vcpu_reg_write from a device's ready op (the timer's virtual count).
  */
 #ifndef VMM_HOST_H
 #define VMM_HOST_H
@@ -154,6 +160,24 @@ struct vmm_irq_controller_ops {
 	void (*set_private)(void *opaque, unsigned vcpu, uint32_t line, int level);
 };
 
+/* The architected timers' outputs of one vCPU (ABI 1.14, arm64: ARM ARM
+ * D11.2, a timer's interrupt is a level, high while its condition is met
+ * and it is enabled and unmasked).  The bits are KVM's device_irq_level. */
+#define VMM_TIMER_OUT_VIRT (1u << 0) /* EL1 virtual timer, CNTV_* */
+#define VMM_TIMER_OUT_PHYS (1u << 1) /* EL1 physical timer, CNTP_* */
+
+/* What the device that owns the timers' interrupts gives (ABI 1.14,
+ * timer_outputs_register): the arm-timer plugin. */
+struct vmm_timer_output_ops {
+	uint32_t size; /* sizeof(struct vmm_timer_output_ops) */
+	/* vCPU `vcpu`'s timer outputs are now `levels` (VMM_TIMER_OUT_*
+	 * bits high); `changed` holds the bits that differ from the last
+	 * report.  Called on that vCPU's thread under this instance's lock,
+	 * before the core handles the exit that brought it: the device
+	 * drives its interrupts (private_irq_set) before the guest runs on. */
+	void (*levels)(void *opaque, unsigned vcpu, uint32_t levels, uint32_t changed);
+};
+
 /* A vCPU's interrupt inputs (ABI 1.8, arm64: ARM ARM, the IRQ and FIQ
  * exceptions), driven by an interrupt controller plugin through
  * cpu_irq_line(). */
@@ -185,6 +209,11 @@ enum vmm_desc_kind {
 			       * res[1] its CPU interface (GICC, 8 KiB), both
 			       * VMM_RES_MMIO; gsi_base the INTIDs it implements, as
 			       * for VMM_DESC_GICV3 */
+	VMM_DESC_ARM_TIMER = 8, /* ABI 1.14, arm64: the architected timer for the device
+				 * tree (arm,armv8-timer), e.g. the arm-timer plugin:
+				 * res[0..3] VMM_RES_IRQ, the INTIDs (PPIs, 16-31) of
+				 * the secure physical, non-secure physical, virtual
+				 * and hypervisor timers, the binding's order */
 };
 
 enum vmm_res_type {
@@ -369,6 +398,39 @@ struct vmm_hyperv_client {
 	 * HV_STATUS_INVALID_HYPERCALL_CODE (2). */
 	uint64_t (*hcall)(void *opaque, unsigned vcpu, uint64_t input, uint64_t in_gpa,
 			  uint64_t out_gpa);
+};
+
+/*
+ * In-kernel devices (ABI 1.14, hv_device_create/hv_device_attr).  Types,
+ * attribute groups and attributes are the numbers of KVM's device API
+ * (KVM API document 4.80 KVM_CREATE_DEVICE, 4.81 KVM_SET_DEVICE_ATTR and
+ * Documentation/virt/kvm/devices/), as register ids are ONE_REG's
+ * (hypervisor.h): a backend on another hypervisor translates them.  The
+ * kvm plugin checks them against its kernel headers at build time.
+ */
+#define VMM_HV_DEV_ARM_VGIC_V2 5u /* KVM_DEV_TYPE_ARM_VGIC_V2 */
+#define VMM_HV_DEV_ARM_VGIC_V3 7u /* KVM_DEV_TYPE_ARM_VGIC_V3 */
+/* arm-vgic.rst and arm-vgic-v3.rst: groups and attributes */
+#define VMM_HV_VGIC_GRP_ADDR       0u /* a frame's base: u64, 64 KiB-aligned (v2: 4 KiB) */
+#define VMM_HV_VGIC_GRP_NR_IRQS    3u /* u32: INTIDs, a multiple of 32, 64 to 1024 */
+#define VMM_HV_VGIC_GRP_CTRL       4u
+#define VMM_HV_VGIC_V2_ADDR_DIST   0u
+#define VMM_HV_VGIC_V2_ADDR_CPU    1u
+#define VMM_HV_VGIC_V3_ADDR_DIST   2u
+#define VMM_HV_VGIC_V3_ADDR_REDIST 3u /* one frame pair (128 KiB) per vCPU from here */
+#define VMM_HV_VGIC_CTRL_INIT      0u /* no value: after every vCPU exists */
+/* vcpu.rst: a vCPU's own attributes (dev = VMM_HV_DEV_VCPU(n)) */
+#define VMM_HV_VCPU_TIMER_CTRL     1u /* KVM_ARM_VCPU_TIMER_CTRL */
+#define VMM_HV_VCPU_TIMER_IRQ_VTIMER 0u /* u32: the virtual timer's PPI */
+#define VMM_HV_VCPU_TIMER_IRQ_PTIMER 1u /* u32: the physical timer's PPI */
+/* hv_device_attr's dev for vCPU n's own attributes (KVM: the vCPU fd). */
+#define VMM_HV_DEV_VCPU_BASE 0x40000000
+#define VMM_HV_DEV_VCPU(n) (VMM_HV_DEV_VCPU_BASE + (int)(n))
+
+enum vmm_hv_attr_op {
+	VMM_HV_ATTR_SET = 0, /* KVM_SET_DEVICE_ATTR */
+	VMM_HV_ATTR_GET = 1, /* KVM_GET_DEVICE_ATTR */
+	VMM_HV_ATTR_HAS = 2, /* KVM_HAS_DEVICE_ATTR: 0 when the attribute exists; val unused */
 };
 
 struct vmm_host {
@@ -615,13 +677,15 @@ struct vmm_host {
 	 * exist. */
 	int (*cpu_irq_line)(const struct vmm_host *h, unsigned vcpu, enum vmm_cpu_pin pin,
 			    int level);
-	/* Hypervisor side: line `line`, private to vCPU `vcpu` (on arm64 a
-	 * PPI, INTID 16-31), is now `level`: KVM reports its architected
-	 * timers' outputs this way when the GIC is in a plugin.  The core
+	/* Hypervisor or device side: line `line`, private to vCPU `vcpu` (on
+	 * arm64 a PPI, INTID 16-31), is now `level`: the arm-timer plugin
+	 * drives its timers' PPIs this way (ABI 1.14; before, the kvm plugin
+	 * did) from the levels the hypervisor reports (timer_outputs).  The core
 	 * calls set_private of every interrupt controller that has it, under
 	 * that controller's instance lock; call it from the vCPU's thread
-	 * (inside vcpu_run, before returning the exit that reported it), not
-	 * holding a lock a device's callbacks may take.  0, or -ENODEV when
+	 * (inside vcpu_run, before returning the exit that reported it, or
+	 * from a device's timer_output_ops.levels), not holding a lock an
+	 * interrupt controller's callbacks may take.  0, or -ENODEV when
 	 * no controller takes private lines (the level is dropped). */
 	int (*private_irq_set)(const struct vmm_host *h, unsigned vcpu, uint32_t line, int level);
 	/* --- x86 CPUID and TSC (ABI 1.9: check h->size) --- */
@@ -692,6 +756,49 @@ struct vmm_host {
 	 * the hypervisor cannot.  Logs nothing: the device says why. */
 	int (*hyperv_enable)(const struct vmm_host *h, uint32_t what,
 			     const struct vmm_hyperv_client *client, void *opaque);
+
+	/* --- in-kernel devices (ABI 1.14: check h->size) --- */
+	/* Create an in-kernel device of type `type` (VMM_HV_DEV_*) in the
+	 * hypervisor: a handle >= 0 for hv_device_attr, or a negative errno
+	 * (the hypervisor's own: KVM says -ENODEV for a type the host cannot
+	 * back, e.g. a vGICv2 on a GICv3 host without its compatibility
+	 * interface; -ENOTSUP when the hypervisor has no in-kernel devices
+	 * or the machine's irqchip mode does not delegate them).  The device
+	 * lives as long as the VM.  Not logged: the caller says what it
+	 * wanted.  Call from create(). */
+	int (*hv_device_create)(const struct vmm_host *h, uint32_t type);
+	/* Set, get or probe (enum vmm_hv_attr_op) attribute (group, attr) of
+	 * device `dev` (a handle from hv_device_create, or
+	 * VMM_HV_DEV_VCPU(n) for vCPU n's own), `val` pointing to the value
+	 * as the device API defines it (may be NULL where it takes none).
+	 * 0 or the hypervisor's negative errno, not logged.  Call from
+	 * create() or ready() (device.h). */
+	int (*hv_device_attr)(const struct vmm_host *h, int dev, enum vmm_hv_attr_op op,
+			      uint32_t group, uint64_t attr, void *val);
+
+	/* --- the architected timers' outputs, arm64 (ABI 1.14: check h->size) --- */
+	/* Device side: receive every vCPU's timer output levels (ops->levels)
+	 * as the hypervisor reports them, which it does when the GIC is not
+	 * its own (KVM_CAP_ARM_USER_IRQ).  One device per machine: -EBUSY
+	 * when another registered.  Call from create(); it lasts as long as
+	 * the instance. */
+	int (*timer_outputs_register)(const struct vmm_host *h,
+				      const struct vmm_timer_output_ops *ops, void *opaque);
+	/* Hypervisor side: vCPU `vcpu`'s timer outputs are `levels`, `changed`
+	 * the bits that differ from its last report.  From the vCPU's thread
+	 * inside vcpu_run, before returning the exit; not holding a lock a
+	 * device's callbacks may take.  0, -ENODEV when no device registered
+	 * (the levels are dropped), -EINVAL for no such vCPU. */
+	int (*timer_outputs)(const struct vmm_host *h, unsigned vcpu, uint32_t levels,
+			     uint32_t changed);
+	/* Device side: write vCPU `vcpu`'s register `id` (VMM_REG_*, the
+	 * hypervisor's ids, hypervisor.h; VMM_REG_SIZE(id) bytes at `val`),
+	 * e.g. the arm-timer plugin's virtual count.  Only from the device's
+	 * ready op, before any vCPU runs: -EBUSY otherwise; -EINVAL for no
+	 * such vCPU; the hypervisor's -ENOENT for an id it does not know,
+	 * -ENOTSUP when it has no register access by id. */
+	int (*vcpu_reg_write)(const struct vmm_host *h, unsigned vcpu, uint64_t id,
+			      const void *val);
 };
 
 /* True when the host table `h` has service `field` (appended after ABI 1.0)

@@ -194,6 +194,13 @@ struct vmm_msr_entry {
 	(0x6030000000130000ull | (uint64_t)(op0) << 14 | (uint64_t)(op1) << 11 |        \
 	 (uint64_t)(crn) << 7 | (uint64_t)(crm) << 3 | (uint64_t)(op2))
 #define VMM_REG_ARM64_MPIDR_EL1 VMM_REG_ARM64_SYSREG(3, 0, 0, 0, 5)
+/* ABI 1.14: the guest's virtual count (CNTVCT_EL0) as KVM's
+ * KVM_REG_ARM_TIMER_CNT names it.  Its encoding is (3, 3, 14, 3, 2), which
+ * the architecture gives CNTV_CVAL_EL0: KVM's uapi swapped the CNT and
+ * CVAL ids long ago and keeps them so (arch/arm64/include/uapi/asm/kvm.h).
+ * Writing it sets the VM's virtual counter offset: KVM 6.1 applies it to
+ * every vCPU of the VM (arch_timer.c, update_vtimer_cntvoff). */
+#define VMM_REG_ARM64_TIMER_CNT VMM_REG_ARM64_SYSREG(3, 3, 14, 3, 2)
 
 /* PSTATE values (ARM ARM, C5.2.19 SPSR_EL2: M[3:0] and the DAIF bits). */
 #define VMM_ARM64_PSTATE_EL1H 0x5u        /* EL1 with SP_EL1 */
@@ -377,6 +384,28 @@ struct vmm_hv_ops {
 	 * -ENOTSUP when the hypervisor cannot (the accesses it handles
 	 * itself then never reach the device), -ENOSPC past its limits. */
 	int (*msr_intercept)(void *vm, uint32_t base, uint32_t count);
+
+	/* --- ABI 1.14: check size --- */
+	/* An in-kernel device (host.h: hv_device_create, VMM_HV_DEV_*,
+	 * KVM_CREATE_DEVICE): *dev is the backend's handle, >= 0 and below
+	 * VMM_HV_DEV_VCPU_BASE.  Creating an interrupt controller makes it
+	 * the VM's (irq_line and irqfd reach it).  Returns the hypervisor's
+	 * negative errno, unlogged.  -ENOTSUP when the VM's irqchip mode
+	 * does not delegate it. */
+	int (*device_create)(void *vm, uint32_t type, int *dev);
+	/* Attribute (group, attr) of device `dev` (KVM_SET/GET/HAS_DEVICE_ATTR):
+	 * op is enum vmm_hv_attr_op.  Returns the hypervisor's errno,
+	 * unlogged. */
+	int (*device_attr)(void *vm, int dev, uint32_t op, uint32_t group, uint64_t attr,
+			   void *val);
+	/* The same for vCPU `vcpu`'s own attributes (the timers' PPIs). */
+	int (*vcpu_attr)(void *vcpu, uint32_t op, uint32_t group, uint64_t attr, void *val);
+	/* May be NULL.  Called once after every device's create() and every
+	 * vCPU exists, before the devices' ready ops: what the backend adds
+	 * when no device did (the kvm plugin's default vGICv3 with irqchip =
+	 * "kernel" and no gic device of mode "kernel").  A negative errno
+	 * fails the machine; log why. */
+	int (*devices_ready)(void *vm);
 };
 
 #ifdef __cplusplus

@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define VMM_ABI_MAJOR 1
-#define VMM_ABI_MINOR 13 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
+#define VMM_ABI_MINOR 14 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
 			 * 1.2: block and net backends, write notifications
 			 * (ioeventfd);
 			 * 1.3: net link changes; irqfd for level-triggered
@@ -65,7 +65,16 @@ extern "C" {
 			 * vmm_hyperv_client, host.h; hyperv_cpuid,
 			 * vcpu_hyperv_enable, VMM_EXIT_HYPERV,
 			 * hypervisor.h) and MSR ranges routed to the
-			 * core's MSR bus (msr_intercept) */
+			 * core's MSR bus (msr_intercept);
+			 * 1.14: in-kernel devices created by device plugins
+			 * (hv_device_create, hv_device_attr, host.h;
+			 * device_create, device_attr, vcpu_attr,
+			 * devices_ready, hypervisor.h) and a device's ready
+			 * op after every device and vCPU exists (device.h):
+			 * the gic plugin's mode = "kernel"; the timers'
+			 * output levels (timer_outputs), a device's vCPU
+			 * register write from its ready op (vcpu_reg_write)
+			 * and VMM_DESC_ARM_TIMER: the arm-timer plugin */
 
 /* Name of the symbol the loader looks up with dlsym(). */
 #define VMM_PLUGIN_ENTRY_SYMBOL "vmm_plugin_entry"

@@ -69,7 +69,8 @@ node /psci | grep -q 'compatible = "arm,psci-1.0\\0arm,psci-0.2";' || fail "psci
 has /interrupt-controller@8000000 'compatible = "arm,gic-v3";' 'phandle = <0x01>;' \
 	'interrupt-controller;' '#interrupt-cells = <0x03>;' \
 	'reg = <0x00 0x8000000 0x00 0x10000 0x00 0x80a0000 0x00 0x40000>;'
-# The timer: 4 PPIs, level high (sec phys 13, phys 14, virt 11, hyp 10).
+# The timer (the arm-timer plugin's description): 4 PPIs, level high
+# (sec phys 13, phys 14, virt 11, hyp 10).
 has /timer 'compatible = "arm,armv8-timer";' \
 	'interrupts = <0x01 0x0d 0x04 0x01 0x0e 0x04 0x01 0x0b 0x04 0x01 0x0a 0x04>;'
 # chosen: our bootargs, the pl011 as stdout, the initrd right below the
@@ -101,6 +102,30 @@ $VMMCTL -P "$TMPD/plugins" run "$TMPD/virt.conf" --kernel "$TMPD/Image" --initrd
 	fail "vmmctl run --dump-dtb: status $?: $(tail -n 3 "$TMPD/run.out")"
 cmp -s "$TMPD/virt.dtb" "$TMPD/run.dtb" || fail "run --dump-dtb wrote another tree than check"
 echo "ok: run --dump-dtb writes the tree check writes"
+
+# Without its gic device the machine gets the hypervisor's default vGICv3
+# (devices_ready, ABI 1.14): the same tree.
+awk '/^device "gic" \{/ { skip = 1 } !skip; skip && /^\}/ { skip = 0 }' "$TMPD/virt.conf" >"$TMPD/nogic.conf"
+! grep -q 'plugin = "gic"' "$TMPD/nogic.conf" || fail "could not remove the gic device"
+$CHECK "$TMPD/nogic.conf" --kernel "$TMPD/Image" --initrd "$TMPD/initrd" \
+	--cmdline "console=ttyAMA0 quiet" --dump-dtb "$TMPD/nogic.dtb" >"$TMPD/nogic.out" 2>&1 ||
+	fail "vmmctl check without the gic device: $(tail -n 3 "$TMPD/nogic.out")"
+cmp -s "$TMPD/virt.dtb" "$TMPD/nogic.dtb" || fail "without its gic device the tree differs"
+echo "ok: without a gic device, the hypervisor's default vGICv3 gives the same tree"
+
+# The timer node is the arm-timer plugin's description: its PPIs move with
+# its properties; a machine with a GIC and no timer device is refused with
+# one line naming what to add.
+sed 's/^	plugin = "arm-timer".*/	plugin = "arm-timer"  virt-irq = 20  phys-irq = 21/' "$TMPD/virt.conf" >"$TMPD/ppis.conf"
+$CHECK "$TMPD/ppis.conf" --kernel "$TMPD/Image" --dump-dtb "$TMPD/ppis.dtb" >"$TMPD/ppis.out" 2>&1 ||
+	fail "vmmctl check with other timer PPIs: $(tail -n 3 "$TMPD/ppis.out")"
+dtc -I dtb -O dts "$TMPD/ppis.dtb" 2>/dev/null | grep -qF 'interrupts = <0x01 0x0d 0x04 0x01 0x05 0x04 0x01 0x04 0x04 0x01 0x0a 0x04>;' ||
+	fail "the timer node does not follow the arm-timer plugin's virt-irq and phys-irq"
+awk '/^device "timer" \{/ { skip = 1 } !skip; skip && /^\}/ { skip = 0 }' "$TMPD/virt.conf" >"$TMPD/notimer.conf"
+o=$($CHECK "$TMPD/notimer.conf" --kernel "$TMPD/Image" 2>&1) && fail "a GIC without a timer device is accepted"
+printf '%s\n' "$o" | grep -q 'needs its architected timer: add device "timer" { plugin = "arm-timer" }' ||
+	fail "a GIC without a timer device: $o"
+echo "ok: the timer node follows the arm-timer plugin's PPIs; a GIC without it is one line"
 
 # arm64-minimal.conf: no GIC, so no interrupt-parent, timer or interrupts.
 sed 's/^hypervisor "kvm"/hypervisor "fake-arm64-hv"/' "$VMM_SRCDIR/machines/arm64-minimal.conf" >"$TMPD/min.conf"

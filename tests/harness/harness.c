@@ -197,6 +197,28 @@ struct vmm_harness {
 	uint32_t tsc_khz; /* 0: vcpu_tsc not offered */
 	uint64_t tsc_base;
 	unsigned accel_mask;
+	/* ABI 1.14: a fake of KVM's device API (hv_device_create/attr). */
+	struct { uint32_t type; bool initialised; } hv_devs[VMM_HARNESS_HV_DEVS];
+	unsigned nhv_devs;
+	struct vmm_harness_hv_attr hv_attrs[VMM_HARNESS_HV_ATTRS];
+	size_t nhv_attrs;
+	/* describe(): copies of every description (res[] included). */
+	struct vmm_device_desc descs[VMM_HARNESS_DESCS];
+	struct vmm_resource desc_res[VMM_HARNESS_DESCS][VMM_HARNESS_DESC_RES];
+	size_t ndescs;
+	/* timer_outputs_register (ABI 1.14) */
+	const struct vmm_timer_output_ops *timer_ops;
+	void *timer_opaque;
+	struct vmm_harness_dev *timer_dev;
+	/* vcpu_reg_write (ABI 1.14): the last value written per vCPU and id */
+	struct { unsigned vcpu; uint64_t id, value; } regs[VMM_HARNESS_REGS];
+	size_t nregs;
+	bool in_ready;
+	uint32_t hv_refuse_type;
+	int hv_refuse_type_err;
+	uint32_t hv_refuse_group;
+	uint64_t hv_refuse_attr;
+	int hv_refuse_attr_err;
 	struct vmm_timer *timers;
 	struct vmm_watch *watches;
 	struct vmm_notify *notifies; /* in registration order */
@@ -626,19 +648,6 @@ static uint64_t host_ram_size(const struct vmm_host *host)
 	return dev_of(host)->h->ram_size;
 }
 
-/* The harness builds no firmware tables: a description of the right
- * shape is accepted and forgotten, so that a device that needs the
- * service (acpi-pm refuses a host without it) can be tested. */
-static int host_describe(const struct vmm_host *host, const struct vmm_device_desc *d)
-{
-	if (!d || d->size < offsetof(struct vmm_device_desc, nres) + sizeof(d->nres) ||
-	    (d->nres && !d->res)) {
-		host_log(host, VMM_LOG_ERROR, "describe: bad description");
-		return -EINVAL;
-	}
-	return 0;
-}
-
 static int host_hv_accel(const struct vmm_host *host, enum vmm_accel what)
 {
 	struct vmm_harness *h = dev_of(host)->h;
@@ -647,6 +656,211 @@ static int host_hv_accel(const struct vmm_host *host, enum vmm_accel what)
 		return -ENOTSUP;
 	h->accel_mask |= 1u << what;
 	return 0;
+}
+
+/* ABI 1.14: KVM's device API as far as the GIC and timer plugins use it. */
+static int host_hv_device_create(const struct vmm_host *host, uint32_t type)
+{
+	struct vmm_harness *h = dev_of(host)->h;
+
+	if (h->irq_mode != VMM_IRQ_KERNEL)
+		return -ENOTSUP;
+	if (h->hv_refuse_type_err && type == h->hv_refuse_type)
+		return h->hv_refuse_type_err;
+	if (type != VMM_HV_DEV_ARM_VGIC_V2 && type != VMM_HV_DEV_ARM_VGIC_V3)
+		return -ENODEV;
+	for (unsigned i = 0; i < h->nhv_devs; i++) /* KVM: one vGIC per VM */
+		if (h->hv_devs[i].type == VMM_HV_DEV_ARM_VGIC_V2 ||
+		    h->hv_devs[i].type == VMM_HV_DEV_ARM_VGIC_V3)
+			return -EEXIST;
+	if (h->nhv_devs >= VMM_HARNESS_HV_DEVS)
+		return -ENOSPC;
+	h->hv_devs[h->nhv_devs].type = type;
+	h->hv_devs[h->nhv_devs].initialised = false;
+	return (int)h->nhv_devs++;
+}
+
+/* The value's size for the groups the fake knows (arm-vgic*.rst, vcpu.rst). */
+static unsigned hv_attr_size(bool vcpu, uint32_t group)
+{
+	if (vcpu)
+		return group == VMM_HV_VCPU_TIMER_CTRL ? 4 : 0;
+	return group == VMM_HV_VGIC_GRP_ADDR ? 8 : group == VMM_HV_VGIC_GRP_NR_IRQS ? 4 : 0;
+}
+
+static int host_hv_device_attr(const struct vmm_host *host, int dev, enum vmm_hv_attr_op op,
+			       uint32_t group, uint64_t attr, void *val)
+{
+	struct vmm_harness *h = dev_of(host)->h;
+	bool vcpu = dev >= VMM_HV_DEV_VCPU_BASE;
+	struct vmm_harness_hv_attr *a;
+	unsigned size = hv_attr_size(vcpu, group);
+
+	if (h->irq_mode != VMM_IRQ_KERNEL)
+		return -ENOTSUP;
+	if (vcpu ? (unsigned)(dev - VMM_HV_DEV_VCPU_BASE) >= h->nvcpus
+		 : dev < 0 || (unsigned)dev >= h->nhv_devs)
+		return vcpu ? -EINVAL : -EBADF;
+	if (h->nhv_attrs >= VMM_HARNESS_HV_ATTRS)
+		return -ENOSPC;
+	if ((size && !val) || (unsigned)op > VMM_HV_ATTR_HAS)
+		return -EFAULT;
+	a = &h->hv_attrs[h->nhv_attrs++];
+	memset(a, 0, sizeof(*a));
+	a->dev = dev;
+	a->op = op;
+	a->group = group;
+	a->attr = attr;
+	if (op == VMM_HV_ATTR_SET && size == 8)
+		memcpy(&a->value, val, 8);
+	else if (op == VMM_HV_ATTR_SET && size == 4) {
+		uint32_t v;
+		memcpy(&v, val, 4);
+		a->value = v;
+	}
+	if (h->hv_refuse_attr_err && group == h->hv_refuse_group && attr == h->hv_refuse_attr)
+		return h->hv_refuse_attr_err;
+	if (!vcpu && op == VMM_HV_ATTR_SET) {
+		/* KVM: the frames and the INTID count are fixed at CTRL_INIT. */
+		if (h->hv_devs[dev].initialised && group != VMM_HV_VGIC_GRP_CTRL)
+			return -EBUSY;
+		if (group == VMM_HV_VGIC_GRP_CTRL && attr == VMM_HV_VGIC_CTRL_INIT)
+			h->hv_devs[dev].initialised = true;
+	}
+	return 0;
+}
+
+static int host_describe(const struct vmm_host *host, const struct vmm_device_desc *d)
+{
+	struct vmm_harness *h = dev_of(host)->h;
+
+	if (!d || d->size < offsetof(struct vmm_device_desc, century) + sizeof(d->century) ||
+	    d->nres > VMM_HARNESS_DESC_RES || (d->nres && !d->res))
+		return -EINVAL;
+	if (h->ndescs >= VMM_HARNESS_DESCS)
+		return -ENOSPC;
+	struct vmm_device_desc *c = &h->descs[h->ndescs];
+	memcpy(h->desc_res[h->ndescs], d->res, d->nres * sizeof(*d->res));
+	*c = *d;
+	c->size = sizeof(*c);
+	c->res = h->desc_res[h->ndescs];
+	c->acpi_hid = NULL;       /* the strings are the device's: not kept */
+	c->fdt_compatible = NULL;
+	h->ndescs++;
+	return 0;
+}
+
+size_t vmm_harness_desc_count(struct vmm_harness *h)
+{
+	return h->ndescs;
+}
+
+const struct vmm_device_desc *vmm_harness_desc_at(struct vmm_harness *h, size_t i)
+{
+	return i < h->ndescs ? &h->descs[i] : NULL;
+}
+
+static int host_timer_outputs_register(const struct vmm_host *host,
+				       const struct vmm_timer_output_ops *ops, void *opaque)
+{
+	struct vmm_harness_dev *dev = dev_of(host);
+	struct vmm_harness *h = dev->h;
+
+	if (!ops || !VMM_TABLE_HAS(ops->size, ops, struct vmm_timer_output_ops, levels))
+		return -EINVAL;
+	if (h->timer_ops && h->timer_dev != dev)
+		return -EBUSY;
+	h->timer_ops = ops;
+	h->timer_opaque = opaque;
+	h->timer_dev = dev;
+	return 0;
+}
+
+int vmm_harness_timer_outputs(struct vmm_harness *h, unsigned vcpu, uint32_t levels,
+			      uint32_t changed)
+{
+	if (vcpu >= h->nvcpus)
+		return -EINVAL;
+	if (!h->timer_ops)
+		return -ENODEV;
+	enter(h);
+	h->timer_ops->levels(h->timer_opaque, vcpu, levels, changed);
+	leave(h);
+	return 0;
+}
+
+static int host_timer_outputs(const struct vmm_host *host, unsigned vcpu, uint32_t levels,
+			      uint32_t changed)
+{
+	return vmm_harness_timer_outputs(dev_of(host)->h, vcpu, levels, changed);
+}
+
+static int host_vcpu_reg_write(const struct vmm_host *host, unsigned vcpu, uint64_t id,
+			       const void *val)
+{
+	struct vmm_harness *h = dev_of(host)->h;
+	uint64_t v = 0;
+	size_t i;
+
+	if (!h->in_ready)
+		return -EBUSY;
+	if (vcpu >= h->nvcpus || !val || VMM_REG_SIZE(id) > 8)
+		return -EINVAL;
+	memcpy(&v, val, VMM_REG_SIZE(id));
+	for (i = 0; i < h->nregs; i++)
+		if (h->regs[i].vcpu == vcpu && h->regs[i].id == id)
+			break;
+	if (i == h->nregs) {
+		if (h->nregs >= VMM_HARNESS_REGS)
+			return -ENOSPC;
+		h->nregs++;
+	}
+	h->regs[i].vcpu = vcpu;
+	h->regs[i].id = id;
+	h->regs[i].value = v;
+	return 0;
+}
+
+int vmm_harness_vcpu_reg(struct vmm_harness *h, unsigned vcpu, uint64_t id, uint64_t *value)
+{
+	for (size_t i = 0; i < h->nregs; i++)
+		if (h->regs[i].vcpu == vcpu && h->regs[i].id == id) {
+			*value = h->regs[i].value;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+size_t vmm_harness_hv_attr_count(struct vmm_harness *h)
+{
+	return h->nhv_attrs;
+}
+
+const struct vmm_harness_hv_attr *vmm_harness_hv_attr_at(struct vmm_harness *h, size_t i)
+{
+	return i < h->nhv_attrs ? &h->hv_attrs[i] : NULL;
+}
+
+int vmm_harness_hv_device_type(struct vmm_harness *h, int dev, uint32_t *type, bool *initialised)
+{
+	if (dev < 0 || (unsigned)dev >= h->nhv_devs)
+		return -EBADF;
+	*type = h->hv_devs[dev].type;
+	*initialised = h->hv_devs[dev].initialised;
+	return 0;
+}
+
+void vmm_harness_hv_refuse_device(struct vmm_harness *h, uint32_t type, int err)
+{
+	h->hv_refuse_type = type;
+	h->hv_refuse_type_err = err;
+}
+
+void vmm_harness_hv_refuse_attr(struct vmm_harness *h, uint32_t group, uint64_t attr, int err)
+{
+	h->hv_refuse_group = group;
+	h->hv_refuse_attr = attr;
+	h->hv_refuse_attr_err = err;
 }
 
 static bool ram_range_ok(struct vmm_harness *h, uint64_t gpa, size_t len)
@@ -1257,6 +1471,11 @@ static const struct vmm_host host_template = {
 	.block_io_batch = host_block_io_batch,
 	.state_put = host_state_put,
 	.state_get = host_state_get,
+	.hv_device_create = host_hv_device_create,
+	.hv_device_attr = host_hv_device_attr,
+	.timer_outputs_register = host_timer_outputs_register,
+	.timer_outputs = host_timer_outputs,
+	.vcpu_reg_write = host_vcpu_reg_write,
 };
 
 /* ---- harness lifetime ---- */
@@ -1380,6 +1599,10 @@ static void dev_release(struct vmm_harness_dev *dev)
 	 * callbacks behind that point into an unloaded .so. */
 	for (int b = 0; b < VMM_BUS_COUNT; b++)
 		vmm_bus_unmap_owner(&h->bus[b], &dev->owner);
+	if (h->timer_dev == dev) {
+		h->timer_ops = NULL;
+		h->timer_dev = NULL;
+	}
 	for (struct vmm_timer **pt = &h->timers; *pt;) {
 		struct vmm_timer *t = *pt;
 
@@ -1530,6 +1753,20 @@ struct vmm_harness_dev *vmm_harness_create_device(struct vmm_harness *h, const c
 		return NULL;
 	}
 	dev->created = true;
+	/* The harness's vCPUs exist from the start: a device is ready (ABI
+	 * 1.14) as soon as it is created. */
+	if (VMM_TABLE_HAS(dev->ops->size, dev->ops, struct vmm_device_ops, ready)) {
+		h->in_ready = true;
+		rc = dev->ops->ready(dev->state);
+		h->in_ready = false;
+		if (rc) {
+			leave(h);
+			fail("%s: ready() of plugin '%s' failed: %s", instance,
+			     dev->plugin->desc->name, strerror(rc < 0 ? -rc : EPROTO));
+			vmm_harness_destroy_device(dev);
+			return NULL;
+		}
+	}
 	leave(h);
 	return dev;
 

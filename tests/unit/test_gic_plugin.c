@@ -268,13 +268,175 @@ static void test_refused_configurations(void **state)
 	assert_null(vmm_harness_create_device(F->h, "gic", "gic", overlap));
 	assert_null(vmm_harness_create_device(F->h, "gic", "gic", too_few));
 	/* The hypervisor's own interrupt controller: no emulated GIC. */
+	static const char *const emulated[] = { "mode=emulated", NULL };
 	vmm_harness_set_irq_mode(F->h, VMM_IRQ_KERNEL);
-	assert_null(vmm_harness_create_device(F->h, "gic", "gic", NULL));
+	assert_null(vmm_harness_create_device(F->h, "gic", "gic", emulated));
 	vmm_harness_set_irq_mode(F->h, VMM_IRQ_EMULATED);
 	F->dev = vmm_harness_create_device(F->h, "gic", "gic", NULL);
 	assert_non_null(F->dev);
 	/* Nothing was left mapped by the failures. */
 	assert_int_equal(drd(0, GICD_TYPER), 2);
+}
+
+/* ---- mode = "kernel" (ABI 1.14): the hypervisor's vGIC, against the
+ * harness's fake of KVM's device API ---- */
+
+static int setup_kernel(void **state)
+{
+	return fixture_setup(state, VMM_IRQ_KERNEL, NULL, NULL);
+}
+
+static void expect_attr(size_t i, int dev, uint32_t group, uint64_t attr, uint64_t value)
+{
+	const struct vmm_harness_hv_attr *a = vmm_harness_hv_attr_at(F->h, i);
+
+	assert_non_null(a);
+	assert_int_equal(a->dev, dev);
+	assert_int_equal(a->op, VMM_HV_ATTR_SET);
+	assert_int_equal(a->group, group);
+	assert_int_equal(a->attr, attr);
+	assert_int_equal(a->value, value);
+}
+
+static void test_kernel_v3_sequence(void **state)
+{
+	uint32_t type;
+	bool init;
+
+	assert_int_equal(vmm_harness_set_vcpus(F->h, 2), 0);
+	/* No mode: the hypervisor's irqchip = "kernel" picks it; version 3. */
+	F->dev = vmm_harness_create_device(F->h, "gic", "gic", NULL);
+	assert_non_null(F->dev);
+	assert_int_equal(vmm_harness_hv_device_type(F->h, 0, &type, &init), 0);
+	assert_int_equal(type, VMM_HV_DEV_ARM_VGIC_V3);
+	assert_true(init);
+	/* arm-vgic-v3.rst: the frames and the INTID count, then CTRL_INIT. */
+	assert_int_equal(vmm_harness_hv_attr_count(F->h), 4);
+	expect_attr(0, 0, VMM_HV_VGIC_GRP_ADDR, VMM_HV_VGIC_V3_ADDR_DIST, 0x08000000);
+	expect_attr(1, 0, VMM_HV_VGIC_GRP_ADDR, VMM_HV_VGIC_V3_ADDR_REDIST, 0x080a0000);
+	expect_attr(2, 0, VMM_HV_VGIC_GRP_NR_IRQS, 0, 32 + 64);
+	expect_attr(3, 0, VMM_HV_VGIC_GRP_CTRL, VMM_HV_VGIC_CTRL_INIT, 0);
+	/* The device tree's GICv3: the distributor's 64 KiB and one
+	 * redistributor region of 128 KiB per vCPU. */
+	assert_int_equal(vmm_harness_desc_count(F->h), 1);
+	const struct vmm_device_desc *d = vmm_harness_desc_at(F->h, 0);
+	assert_int_equal(d->kind, VMM_DESC_GICV3);
+	assert_int_equal(d->nres, 2);
+	assert_int_equal(d->res[0].base, 0x08000000);
+	assert_int_equal(d->res[0].len, 0x10000);
+	assert_int_equal(d->res[1].base, 0x080a0000);
+	assert_int_equal(d->res[1].len, 2 * 0x20000);
+	assert_int_equal(d->gsi_base, 96);
+	/* KVM answers the frames: nothing on the bus. */
+	unsigned long before = vmm_harness_unclaimed_count(F->h);
+	vmm_harness_mmio_read(F->h, GICD, 4);
+	assert_int_equal(vmm_harness_unclaimed_count(F->h), before + 1);
+	/* Lines are the hypervisor's: no controller took them. */
+	assert_int_equal(vmm_harness_private_drive(F->h, 0, 27, 1), -ENODEV);
+}
+
+static void test_kernel_v3_properties(void **state)
+{
+	static const char *const props[] = { "mode=kernel", "version=3", "dist-base=0x2f000000",
+					     "redist-base=0x2f100000", "spis=200", NULL };
+
+	assert_int_equal(vmm_harness_set_vcpus(F->h, 3), 0);
+	F->dev = vmm_harness_create_device(F->h, "gic", "gic", props);
+	assert_non_null(F->dev);
+	expect_attr(0, 0, VMM_HV_VGIC_GRP_ADDR, VMM_HV_VGIC_V3_ADDR_DIST, 0x2f000000);
+	expect_attr(1, 0, VMM_HV_VGIC_GRP_ADDR, VMM_HV_VGIC_V3_ADDR_REDIST, 0x2f100000);
+	expect_attr(2, 0, VMM_HV_VGIC_GRP_NR_IRQS, 0, 32 + 224); /* rounded up to 32s */
+	assert_int_equal(vmm_harness_desc_at(F->h, 0)->res[1].len, 3 * 0x20000);
+}
+
+/* The redistributors take 128 KiB per vCPU: with 4 vCPUs from 0x080a0000
+ * they end at 0x08120000, so a distributor there fits and one 64 KiB
+ * lower overlaps the last. */
+static void test_kernel_redistributors_sized_for_the_vcpus(void **state)
+{
+	static const char *const below[] = { "dist-base=0x08110000", NULL };
+	static const char *const after[] = { "dist-base=0x08120000", NULL };
+
+	assert_int_equal(vmm_harness_set_vcpus(F->h, 4), 0);
+	assert_null(vmm_harness_create_device(F->h, "gic", "gic", below));
+	assert_int_equal(vmm_harness_hv_attr_count(F->h), 0); /* refused before KVM */
+	F->dev = vmm_harness_create_device(F->h, "gic", "gic", after);
+	assert_non_null(F->dev);
+	expect_attr(0, 0, VMM_HV_VGIC_GRP_ADDR, VMM_HV_VGIC_V3_ADDR_DIST, 0x08120000);
+}
+
+static void test_kernel_v2(void **state)
+{
+	static const char *const props[] = { "mode=kernel", "version=2", NULL };
+	uint32_t type;
+	bool init;
+
+	assert_int_equal(vmm_harness_set_vcpus(F->h, 2), 0);
+	F->dev = vmm_harness_create_device(F->h, "gic", "gic", props);
+	assert_non_null(F->dev);
+	assert_int_equal(vmm_harness_hv_device_type(F->h, 0, &type, &init), 0);
+	assert_int_equal(type, VMM_HV_DEV_ARM_VGIC_V2);
+	assert_true(init);
+	expect_attr(0, 0, VMM_HV_VGIC_GRP_ADDR, VMM_HV_VGIC_V2_ADDR_DIST, 0x08000000);
+	expect_attr(1, 0, VMM_HV_VGIC_GRP_ADDR, VMM_HV_VGIC_V2_ADDR_CPU, 0x08010000);
+	expect_attr(2, 0, VMM_HV_VGIC_GRP_NR_IRQS, 0, 96);
+	expect_attr(3, 0, VMM_HV_VGIC_GRP_CTRL, VMM_HV_VGIC_CTRL_INIT, 0);
+	const struct vmm_device_desc *d = vmm_harness_desc_at(F->h, 0);
+	assert_int_equal(d->kind, VMM_DESC_GICV2);
+	assert_int_equal(d->res[0].len, 0x1000);
+	assert_int_equal(d->res[1].base, 0x08010000);
+	assert_int_equal(d->res[1].len, 0x2000);
+}
+
+/* The nested arm64 test host's KVM: KVM_CREATE_DEVICE(vGICv2) is ENODEV.
+ * One error line, no device. */
+static void test_kernel_v2_refused_by_the_host(void **state)
+{
+	static const char *const props[] = { "mode=kernel", "version=2", NULL };
+	unsigned long errs = vmm_harness_log_count(F->h, VMM_LOG_ERROR);
+
+	vmm_harness_hv_refuse_device(F->h, VMM_HV_DEV_ARM_VGIC_V2, -ENODEV);
+	assert_null(vmm_harness_create_device(F->h, "gic", "gic", props));
+	/* The plugin's line; the harness's own goes to stderr uncounted. */
+	assert_int_equal(vmm_harness_log_count(F->h, VMM_LOG_ERROR), errs + 1);
+	assert_int_equal(vmm_harness_hv_attr_count(F->h), 0);
+	/* Version 3 on the same host is fine. */
+	F->dev = vmm_harness_create_device(F->h, "gic", "gic", NULL);
+	assert_non_null(F->dev);
+}
+
+static void test_kernel_refusals(void **state)
+{
+	static const char *const emulated_v3[] = { "mode=emulated", "version=3", NULL };
+	static const char *const kernel[] = { "mode=kernel", NULL };
+	static const char *const unaligned[] = { "redist-base=0x080a8000", NULL };
+	static const char *const v2_unaligned[] = { "version=2", "cpu-base=0x08010800", NULL };
+
+	/* The emulated GIC is a GICv2. */
+	vmm_harness_set_irq_mode(F->h, VMM_IRQ_EMULATED);
+	assert_null(vmm_harness_create_device(F->h, "gic", "gic", emulated_v3));
+	/* The machine's interrupts are not the hypervisor's. */
+	assert_null(vmm_harness_create_device(F->h, "gic", "gic", kernel));
+	vmm_harness_set_irq_mode(F->h, VMM_IRQ_KERNEL);
+	/* A vGICv3's frames are 64 KiB-aligned. */
+	assert_null(vmm_harness_create_device(F->h, "gic", "gic", unaligned));
+	/* A vGICv2's frames are 4 KiB-aligned. */
+	assert_null(vmm_harness_create_device(F->h, "gic", "gic", v2_unaligned));
+	assert_int_equal(vmm_harness_hv_attr_count(F->h), 0);
+	/* The hypervisor refuses an attribute: the device fails. */
+	vmm_harness_hv_refuse_attr(F->h, VMM_HV_VGIC_GRP_NR_IRQS, 0, -EINVAL);
+	assert_null(vmm_harness_create_device(F->h, "gic", "gic", NULL));
+	/* ... or its CTRL_INIT (at ready()). */
+	vmm_harness_hv_refuse_attr(F->h, VMM_HV_VGIC_GRP_CTRL, VMM_HV_VGIC_CTRL_INIT, -ENXIO);
+	assert_null(vmm_harness_create_device(F->h, "gic", "gic", NULL));
+}
+
+/* One in-kernel GIC per VM (KVM's -EEXIST for a second). */
+static void test_kernel_second_gic_refused(void **state)
+{
+	F->dev = vmm_harness_create_device(F->h, "gic", "gic", NULL);
+	assert_non_null(F->dev);
+	assert_null(vmm_harness_create_device(F->h, "gic", "gic2", NULL));
 }
 
 int main(void)
@@ -292,6 +454,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hostile_accesses_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spis_property, setup_bare, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_configurations, setup_bare, teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_v3_sequence, setup_kernel, teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_v3_properties, setup_kernel, teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_redistributors_sized_for_the_vcpus,
+						setup_kernel, teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_v2, setup_kernel, teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_v2_refused_by_the_host, setup_kernel,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_refusals, setup_kernel, teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_second_gic_refused, setup_kernel, teardown),
 	};
 
 	return cmocka_run_group_tests_name("gic-plugin", tests, NULL, NULL);

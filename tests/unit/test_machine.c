@@ -813,7 +813,7 @@ static void test_tsc_page_invalid_without_a_stable_tsc(void **state)
 	machine_finish();
 }
 
-/* ---------------------- the hyperv plugin on the hypervisor's Hyper-V (ABI 1.12) */
+/* ---------------------- the hyperv plugin on the hypervisor's Hyper-V (ABI 1.13) */
 
 static int build_logged(const char *hv, const char *extra, bool check, char *log, size_t loglen);
 
@@ -975,6 +975,24 @@ static void test_hyperv_auto_mode(void **state)
 	assert_int_equal(vm->intercepts[1].count, 6);
 }
 
+/* ---------------------------------------- the devices' ready op (ABI 1.14) */
+
+/* Once per device, after every device's create() and every vCPU, in
+ * config order ("dev" is line 5, "dev2" after it). */
+static void test_ready_once_in_config_order(void **state)
+{
+	(void)state;
+	machine_extra = "device \"dev2\" { plugin = \"fake-hook-dev\" port = 0x90 irq = 12 }";
+	machine_create(2, "", "");
+	struct fake_hook_dev *d2 = instance_named("dev2")->state;
+	assert_int_equal(F->dev->ready_calls, 1);
+	assert_int_equal(d2->ready_calls, 1);
+	assert_int_equal(d2->ready_seq, F->dev->ready_seq + 1);
+	assert_int_equal(F->dev->ready_vcpus, 2);
+	machine_start();
+	machine_finish();
+}
+
 /* ------------------------------------------- machines that are refused */
 
 /* Build the usual machine (its device "dev" on line 5) with the
@@ -1040,6 +1058,15 @@ static void expect_refused(const char *hv, const char *extra, const char *what)
 		vmm_plugin_set_free(F->ps);
 		F->ps = NULL;
 	}
+}
+
+/* A device whose ready op fails fails the machine, named with its line. */
+static void test_ready_failure_refuses_the_machine(void **state)
+{
+	(void)state;
+	expect_refused("", "device \"dev2\" { plugin = \"fake-hook-dev\" port = 0x90 irq = 12 "
+		       "ready-fails = true }",
+		       "device 'dev2' (plugin fake-hook-dev) failed to start: Input/output error");
 }
 
 /* ------------------------------- an interrupt controller plugin (ABI 1.8) */
@@ -1264,6 +1291,8 @@ int main(int argc, char **argv)
 	if (argc > 1)
 		cmocka_set_test_filter(argv[1]); /* one test by name, for debugging */
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_ready_once_in_config_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ready_failure_refuses_the_machine, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timer_cancel_while_its_callback_waits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timer_rearm_while_its_callback_waits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_rekicks_a_vcpu_that_missed_its_kick, setup, teardown),
