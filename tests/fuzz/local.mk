@@ -30,7 +30,12 @@ check_SCRIPTS = $(fuzz_programs)
 CLEANFILES += $(fuzz_programs) tests/fuzz/*.fuzz.o
 
 fuzz_common = $(srcdir)/tests/fuzz/fake-host.c $(srcdir)/devices/virtio/virtqueue.c
-fuzz_deps = $(srcdir)/tests/fuzz/fake-host.h $(srcdir)/devices/virtio/virtqueue.h
+# Every target depends on the plugin ABI's headers too: a fuzzer built
+# before an ABI change loads the plugins built after it as too new.
+fuzz_abi_deps = $(srcdir)/include/vmm/plugin.h $(srcdir)/include/vmm/host.h \
+	$(srcdir)/include/vmm/device.h $(srcdir)/include/vmm/backend.h \
+	$(srcdir)/include/vmm/hypervisor.h $(srcdir)/include/vmm/state.h
+fuzz_deps = $(srcdir)/tests/fuzz/fake-host.h $(srcdir)/devices/virtio/virtqueue.h $(fuzz_abi_deps)
 
 tests/fuzz/fuzz_virtqueue: $(srcdir)/tests/fuzz/fuzz_virtqueue.c $(fuzz_common) $(fuzz_deps)
 	@$(MKDIR_P) tests/fuzz
@@ -68,13 +73,13 @@ tests/fuzz/fuzz_virtio_devices: $(srcdir)/tests/fuzz/fuzz_virtio_devices.c $(fuz
 
 # The GICv2 register model on its own (devices/gic/gic-model.c).
 tests/fuzz/fuzz_gic: $(srcdir)/tests/fuzz/fuzz_gic.c $(srcdir)/devices/gic/gic-model.c \
-		$(srcdir)/devices/gic/gic-model.h
+		$(srcdir)/devices/gic/gic-model.h $(fuzz_abi_deps)
 	@$(MKDIR_P) tests/fuzz
 	$(AM_V_CCLD)$(FUZZ_LINK) -o $@ $(srcdir)/tests/fuzz/fuzz_gic.c $(srcdir)/devices/gic/gic-model.c
 
 # The Hyper-V model alone, no host table.
 tests/fuzz/fuzz_hyperv: $(srcdir)/tests/fuzz/fuzz_hyperv.c $(srcdir)/devices/hyperv/hyperv.c \
-		$(srcdir)/devices/hyperv/hyperv.h
+		$(srcdir)/devices/hyperv/hyperv.h $(fuzz_abi_deps)
 	@$(MKDIR_P) tests/fuzz
 	$(AM_V_CCLD)$(FUZZ_LINK) -o $@ $(srcdir)/tests/fuzz/fuzz_hyperv.c $(srcdir)/devices/hyperv/hyperv.c
 
@@ -84,7 +89,7 @@ tests/fuzz/fuzz_hyperv: $(srcdir)/tests/fuzz/fuzz_hyperv.c $(srcdir)/devices/hyp
 fuzz_boot_src = $(srcdir)/tests/fuzz/fuzz_boot.c $(srcdir)/core/boot.c $(srcdir)/core/file.c \
 	$(srcdir)/core/kernel-payload.c
 fuzz_boot_deps = $(fuzz_boot_src) $(srcdir)/core/boot.h $(srcdir)/tests/unit/boot-machine.h \
-	$(srcdir)/core/machine-internal.h $(srcdir)/core/kernel-payload.h
+	$(srcdir)/core/machine-internal.h $(srcdir)/core/kernel-payload.h $(fuzz_abi_deps)
 fuzz_boot_link = $(FUZZ_LINK) -I$(top_builddir) -o $@ $(fuzz_boot_src) $(ZLIB_LIBS) $(LZMA_LIBS) \
 	$(LZ4_LIBS) $(ZSTD_LIBS)
 
@@ -109,7 +114,7 @@ fuzz_config_sources = $(srcdir)/tests/fuzz/fuzz_config.c $(srcdir)/core/machine-
 	$(srcdir)/core/privilege.c
 
 tests/fuzz/fuzz_config: $(fuzz_config_sources) $(srcdir)/core/machine-config.h $(srcdir)/core/props.h \
-		$(srcdir)/core/loader.h
+		$(srcdir)/core/loader.h $(fuzz_abi_deps)
 	@$(MKDIR_P) tests/fuzz
 	$(AM_V_CCLD)$(FUZZ_LINK) -I$(top_builddir) -DVMM_DATADIR='"$(pkgdatadir)"' \
 		-DVMM_PLUGINDIR='"$(pkgplugindir)"' $(CONFUSE_CFLAGS) \
