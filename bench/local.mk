@@ -57,3 +57,10 @@ bench_gic_path_SOURCES = bench/gic-path.c
 bench_gic_path_LDADD = tests/harness/libvmm-harness.la
 bench_scripts += bench/gic-path.sh
 EXTRA_DIST += bench/gic-path.sh
+
+# Linux boot on the nested test host, vmmctl against QEMU (make bench-nested:
+# long, so in neither make check nor make bench; bench/README.md).
+check_PROGRAMS += bench/boot-timer
+bench_boot_timer_SOURCES = bench/boot-timer.c
+bench_nested_scripts += bench/nested-boot.sh
+EXTRA_DIST += bench/nested-boot.sh
