@@ -16,14 +16,14 @@
 # (ack, mask, EOI, next event now, unmask) and prints the CNTVCT ticks they
 # took.  Prints the median cost per interrupt of each mode and the ratio
 # emulated / kernel.  A run that fails to print its line fails the bench; no
-# threshold does.  Knobs: BENCH_ROUNDS (3), VMM_ARM64_BUILD (the aarch64
+# threshold does.  Knobs: BENCH_ROUNDS (5), VMM_ARM64_BUILD (the aarch64
 # build, tools/cross-arm64.sh's), BENCH_NO_CROSS=1 (use that build as it is),
 # E2E_KEEP=1.
 : "${VMM_SRCDIR:?VMM_SRCDIR is not set (run through make bench-nested)}"
 . "$VMM_SRCDIR/tests/e2e/e2e-lib.sh"
 skip() { echo "nested-irq-arm64: skipped: $*"; exit 0; }
 
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 QEMU_A64=${QEMU_A64:-qemu-system-aarch64}
 T_START=$(e2e_now_ms)
 command -v "$QEMU_A64" >/dev/null || skip "$QEMU_A64 is missing (Debian package qemu-system-arm)"
