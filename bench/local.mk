@@ -68,3 +68,7 @@ EXTRA_DIST += bench/nested-boot.sh
 # nested arm64 host (tests/guests-arm64/irq-bench.S; issue 11).
 bench_nested_scripts += bench/nested-irq-arm64.sh
 EXTRA_DIST += bench/nested-irq-arm64.sh
+# The arm64 half of the boot comparison: vmmctl against Debian's arm64 QEMU
+# (-M virt -accel kvm) on the nested arm64 host.
+bench_nested_scripts += bench/nested-boot-arm64.sh
+EXTRA_DIST += bench/nested-boot-arm64.sh
