@@ -19,7 +19,8 @@
 # SYSTEM_OFF), and to L2-DONE.  Prints the medians and the ratio QEMU /
 # vmmctl.  Knobs:
 # BENCH_ROUNDS (5), VMM_ARM64_BUILD, BENCH_NO_CROSS=1 (as in
-# nested-irq-arm64.sh), E2E_KEEP=1.
+# nested-irq-arm64.sh), BENCH_APPEND (more kernel parameters; "l2.dmesg
+# printk.time=1" brings each boot's kernel log back), E2E_KEEP=1.
 : "${VMM_SRCDIR:?VMM_SRCDIR is not set (run through make bench-nested)}"
 . "$VMM_SRCDIR/tests/e2e/e2e-lib.sh"
 skip() { echo "nested-boot-arm64: skipped: $*"; exit 0; }
@@ -93,6 +94,9 @@ sed -e '/^device "rng"/,$d' -e 's/^vcpus = .*/vcpus = 1/' -e 's/^memory = .*/mem
 grep -q '^vcpus = 1$' "$E2E_RD/e2e/virt.conf" && ! grep -q 'plugin = "virtio' "$E2E_RD/e2e/virt.conf" ||
 	{ echo "nested-boot-arm64: could not edit machines/arm64-virt.conf"; exit 1; }
 echo "$ROUNDS" >"$E2E_RD/e2e/rounds"
+# BENCH_APPEND: more kernel parameters for both; with l2.dmesg among them
+# each boot's kernel log comes back (A64-DMESG lines) for a breakdown
+echo "${BENCH_APPEND:-}" >"$E2E_RD/e2e/append"
 
 cat >"$E2E_RD/init" <<'EOF'
 #!/bin/busybox sh
@@ -100,7 +104,7 @@ cat >"$E2E_RD/init" <<'EOF'
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev; mount -t tmpfs tmp /tmp
 export VMM_PLUGIN_PATH=/e2e/plugins
 echo "A64-INIT uptime=$(cut -d' ' -f1 /proc/uptime) kvm=$([ -c /dev/kvm ] && echo yes || echo no)"
-ap="console=ttyAMA0 panic=-1 quiet"
+ap="console=ttyAMA0 panic=-1 quiet $(cat /e2e/append)"
 r=1
 while [ $r -le $(cat /e2e/rounds) ]; do
 	vs="vmmctl qemu"; [ $((r % 2)) = 0 ] && vs="qemu vmmctl"
@@ -116,6 +120,7 @@ while [ $r -le $(cat /e2e/rounds) ]; do
 		rc=$?
 		echo "A64-BOOT $v round=$r rc=$rc $(grep -a '^BOOT-MARK .* L2-INIT' /tmp/out | cut -d' ' -f2) $(grep -a '^BOOT-EXIT ' /tmp/out | cut -d' ' -f2) $(grep -a '^BOOT-MARK .* L2-DONE' /tmp/out | cut -d' ' -f2) $(grep -a '^L2-INIT' /tmp/out | tr -d '\r')"
 		[ $rc = 0 ] || { tail -n 8 /tmp/out; tail -n 8 /tmp/err; } | sed "s/^/A64-BOOT-LOG $v: /"
+		grep -a '^L2-DMESG' /tmp/out | tr -d '\r' | sed "s/^L2-DMESG /A64-DMESG $v: /"
 	done
 	r=$((r + 1))
 done
