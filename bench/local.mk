@@ -63,7 +63,7 @@ EXTRA_DIST += bench/gic-path.sh
 check_PROGRAMS += bench/boot-timer
 bench_boot_timer_SOURCES = bench/boot-timer.c
 bench_nested_scripts += bench/nested-boot.sh
-EXTRA_DIST += bench/nested-boot.sh
+EXTRA_DIST += bench/nested-boot.sh bench/README.md
 # arm64 interrupt cost, KVM's vGICv3 against the gic plugin's GICv2, on the
 # nested arm64 host (tests/guests-arm64/irq-bench.S; issue 11).
 bench_nested_scripts += bench/nested-irq-arm64.sh
