@@ -18,6 +18,7 @@
 
 /* CPUID.1 */
 #define C1_ECX_X2APIC     (1u << 21)
+#define C1_ECX_TSC_DEADLINE (1u << 24) /* the local APIC's TSC-deadline mode */
 #define C1_ECX_HYPERVISOR (1u << 31) /* reserved for hypervisors, SDM vol. 2A CPUID */
 #define C1_EDX_APIC       (1u << 9)
 #define C1_EDX_HTT        (1u << 28) /* EBX[23:16] is valid */
@@ -58,9 +59,15 @@ static void shape_leaf(struct kvm_cpuid_entry2 *e, const struct kvm_cpuid_shape 
 		else
 			e->edx &= ~C1_EDX_HTT;
 		e->ecx |= C1_ECX_HYPERVISOR;
+		/* With it Linux arms its timer by TSC deadline and skips
+		 * calibrating the APIC timer against the PIT or PM timer
+		 * (calibrate_APIC_clock), a wait of 100 ms of timer ticks or
+		 * more on a slow host. */
+		if (s->has_apic && s->tsc_deadline)
+			e->ecx |= C1_ECX_TSC_DEADLINE;
 		if (!s->has_apic) {
 			e->edx &= ~C1_EDX_APIC;
-			e->ecx &= ~C1_ECX_X2APIC;
+			e->ecx &= ~(C1_ECX_X2APIC | C1_ECX_TSC_DEADLINE);
 		}
 		break;
 	case 4:

@@ -18,6 +18,10 @@ struct kvm_cpuid_shape {
 	uint32_t index;    /* this vCPU: its APIC ID */
 	uint32_t nr_vcpus; /* vCPUs in the machine: one package, one core each */
 	bool has_apic;     /* false: irqchip = "emulated", no local APIC at all */
+	/* KVM's local APIC emulates the TSC-deadline timer mode
+	 * (KVM_CAP_TSC_DEADLINE_TIMER): say so in CPUID.1:ECX[24], which
+	 * KVM_GET_SUPPORTED_CPUID leaves to the VMM.  Ignored without an APIC. */
+	bool tsc_deadline;
 };
 
 /* Rewrites `cpuid` in place for vCPU s->index.  Leaves that are not in the

@@ -55,6 +55,7 @@ struct kvm_arch_vm {
 	/* KVM_GET_SUPPORTED_CPUID, asked once by the first vcpu_create(): the
 	 * answer is the host's and does not change; each vCPU patches a copy. */
 	struct kvm_cpuid2 *supported_cpuid;
+	bool tsc_deadline;	/* offered in CPUID (tsc-deadline and the capability) */
 	unsigned int nr_clear;
 	struct cpuid_clear clear[CPUID_CLEAR_MAX];
 	/* KVM_CAP_X86_USER_SPACE_MSR is on: a filtered MSR exits to the core. */
@@ -84,6 +85,9 @@ static const struct vmm_prop_desc kvm_props[] = {
 	{ .name = "irqfd", .type = VMM_PROP_BOOL, .def_int = 1,
 	  .help = "offer resampling irqfds for level-triggered lines (irqchip=kernel); false: "
 		  "every line goes through KVM_IRQ_LINE" },
+	{ .name = "tsc-deadline", .type = VMM_PROP_BOOL, .def_int = 1,
+	  .help = "offer the local APIC's TSC-deadline mode in CPUID where KVM emulates it "
+		  "(irqchip=kernel or split): Linux then skips calibrating the APIC timer" },
 	{ .name = NULL },
 };
 
@@ -394,6 +398,7 @@ static void patch_cpuid(const struct kvm_vm *vm, struct kvm_cpuid2 *cpuid, uint3
 		.index = index,
 		.nr_vcpus = vm->nr_vcpus,
 		.has_apic = vm->mode != VMM_IRQ_EMULATED,
+		.tsc_deadline = vm->arch->tsc_deadline,
 	};
 
 	kvm_cpuid_apply_shape(cpuid, &shape);
@@ -870,6 +875,9 @@ int kvm_arch_vm_setup(struct kvm_vm *vm)
 	 * (where the EOI that resamples happens) is in userspace. */
 	vm->irqfd = want_irqchip && kvm_prop_bool(h, "irqfd", true) &&
 		    kvm_check_ext(vm, KVM_CAP_IRQFD) > 0 && kvm_check_ext(vm, KVM_CAP_IRQFD_RESAMPLE) > 0;
+	/* asked once, with the other capabilities: each vCPU's CPUID uses it */
+	vm->arch->tsc_deadline = vm->mode != VMM_IRQ_EMULATED && kvm_prop_bool(h, "tsc-deadline", true) &&
+				 kvm_check_ext(vm, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
 	set_x86_addrs(vm);
 	if (vm->mode == VMM_IRQ_SPLIT) {
 		r = enable_split_irqchip(vm);

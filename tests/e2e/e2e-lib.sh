@@ -16,7 +16,8 @@
 #   e2e_setup                        checks tools, fetches the kernel (may skip)
 #   e2e_rd_add_bin SRC DEST          a binary plus every library ldd names
 #   e2e_rd_add_file SRC DEST         any file (e.g. an L2 bzImage or initramfs)
-#   e2e_run [-t SECS] [-x WHY] [-w LINE -i FILE] [-k LINE] [-e LINE -c CMD] [-b CMD] [-a CMD] NAME "VMMCTL ARGS" STATUS [LINE...]
+#   e2e_rd_add_vmmctl VMMCTL         vmmctl and the plugins on VMM_PLUGIN_PATH
+#   e2e_run [-t SECS] [-x WHY] [-w LINE -i FILE] [-k LINE] [-e LINE -c CMD] [-b CMD] [-a CMD] [-p] NAME "VMMCTL ARGS" STATUS [LINE...]
 #                                    one vmmctl run in L1 and what to expect:
 #                                    exit STATUS, each LINE as a whole line of
 #                                    its output, and no line starting "FAIL: "
@@ -218,6 +219,23 @@ e2e_rd_add_bin() {
 	e2e_rd_add_libs "$1"
 }
 
+# e2e_rd_add_vmmctl VMMCTL: vmmctl at /e2e/bin/vmmctl and every plugin on
+# VMM_PLUGIN_PATH (the first of each name) in /e2e/plugins, with their
+# libraries.
+e2e_rd_add_vmmctl() {
+	e2e_rd_add_bin "$1" /e2e/bin/vmmctl
+	_old_ifs=$IFS; IFS=:
+	for _d in ${VMM_PLUGIN_PATH:-}; do
+		IFS=$_old_ifs
+		for _so in "$_d"/*.so; do
+			[ -f "$_so" ] || continue
+			[ -f "$E2E_RD/e2e/plugins/$(basename "$_so")" ] && continue
+			e2e_rd_add_bin "$_so" "/e2e/plugins/$(basename "$_so")"
+		done
+	done
+	IFS=$_old_ifs
+}
+
 # e2e_real_binary FILE: FILE itself when it is an ELF, else the program a
 # libtool wrapper script runs (.libs/lt-NAME or .libs/NAME).
 e2e_real_binary() {
@@ -246,9 +264,11 @@ e2e_real_binary() {
 #   run's); -b CMD, -a CMD: shell
 #   commands run in L1 before vmmctl starts and after it has ended (their
 #   output is part of the run's, so the expected LINEs can check it, e.g. a
-#   disk image seen from the host side).
+#   disk image seen from the host side); -p: ARGS is a whole command line
+#   (another program, e.g. bench/nested-boot.sh's QEMU in L1), not
+#   vmmctl's arguments.
 e2e_run() {
-	_t=$E2E_RUN_TIMEOUT _x="" _w="" _i="" _k="" _b="" _a="" _e="" _c=""
+	_t=$E2E_RUN_TIMEOUT _x="" _w="" _i="" _k="" _b="" _a="" _e="" _c="" _p=""
 	while :; do
 		case "$1" in
 		-t) _t=$2; shift 2 ;;
@@ -260,10 +280,11 @@ e2e_run() {
 		-c) _c=$2; shift 2 ;;
 		-b) _b=$2; shift 2 ;;
 		-a) _a=$2; shift 2 ;;
+		-p) _p='!'; shift ;;
 		*) break ;;
 		esac
 	done
-	_name=$1 _args=$2 _status=$3
+	_name=$1 _args=$_p$2 _status=$3
 	shift 3
 	if [ -n "${E2E_ONLY:-}" ] && ! echo "$_name" | grep -qE -- "$E2E_ONLY"; then
 		return 0
@@ -411,11 +432,14 @@ while IFS='|' read -r name tmo wait input killat onwait args; do
 	fi
 	[ -f "/e2e/cmd/$cmd.before" ] && sh "/e2e/cmd/$cmd.before" </dev/null 2>&1
 	[ -w $tr/trace ] && : >$tr/trace
+	# "!COMMAND LINE" (e2e_run -p): a program other than vmmctl
+	prog=/e2e/bin/vmmctl
+	case "$args" in '!'*) prog="" args=${args#!} ;; esac
 	s=$(cs)
 	if [ -n "$feeder" ]; then
-		eval "exec /e2e/bin/vmmctl $args" </tmp/in >/tmp/out 2>/tmp/err &
+		eval "exec $prog $args" </tmp/in >/tmp/out 2>/tmp/err &
 	else
-		eval "exec /e2e/bin/vmmctl $args" </dev/null >/tmp/out 2>/tmp/err &
+		eval "exec $prog $args" </dev/null >/tmp/out 2>/tmp/err &
 	fi
 	pid=$!
 	killer=""
@@ -880,4 +904,42 @@ e2e_fetch_arm64_busybox() {
 	[ -x "$_bb/bin/busybox" ] ||
 		{ E2E_WHY="cannot fetch busybox-static:arm64 ($(tail -n 1 "$E2E_TMP/bb.log"))"; return 1; }
 	E2E_BUSYBOX="$_bb/bin/busybox"
+}
+
+# The arm64 test host's L1 (nested-arm64.sh, bench/nested-irq-arm64.sh).
+# Its binaries are aarch64, so their libraries come from readelf's NEEDED
+# lists (ldd cannot run them), found in E2E_A64_LIBPATH's folders and
+# placed in /lib/aarch64-linux-gnu, the loader's default.
+# e2e_a64_add_libs ELF: the libraries ELF needs, and theirs.
+e2e_a64_add_libs() {
+	for _n in $(aarch64-linux-gnu-readelf -d "$1" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+		[ -f "$E2E_RD/lib/aarch64-linux-gnu/$_n" ] && continue
+		_f=""
+		for _d in $E2E_A64_LIBPATH; do [ -f "$_d/$_n" ] && { _f="$_d/$_n"; break; }; done
+		[ -n "$_f" ] || { echo "FAIL: $1 needs $_n, not found in $E2E_A64_LIBPATH"; exit 1; }
+		mkdir -p "$E2E_RD/lib/aarch64-linux-gnu"
+		cp -L "$_f" "$E2E_RD/lib/aarch64-linux-gnu/$_n"
+		e2e_a64_add_libs "$_f"
+	done
+}
+
+# e2e_a64_add SRC DEST: an aarch64 ELF into L1's initramfs, with its libraries.
+e2e_a64_add() {
+	cp -L "$1" "$E2E_RD$2" || { echo "FAIL: cannot copy $1"; exit 1; }
+	e2e_a64_add_libs "$1"
+}
+
+# e2e_a64_boot KERNEL: packs $E2E_RD into $E2E_TMP/l1-initrd.gz and boots
+# the arm64 L1 (KERNEL) until it powers off (at most 600 s), its console
+# in $E2E_SERIAL; returns QEMU's exit status.  pauth-impdef: -cpu max's
+# architected pointer authentication (QARMA) is the slowest thing TCG
+# emulates; the implementation-defined algorithm boots L1 about 3x faster
+# and changes nothing the guest relies on.
+e2e_a64_boot() {
+	(cd "$E2E_RD" && find . | cpio -o -H newc --quiet | gzip -1) >"$E2E_TMP/l1-initrd.gz" ||
+		{ echo "FAIL: cannot pack the L1 initramfs"; exit 1; }
+	timeout -k 10 600 "${QEMU_A64:-qemu-system-aarch64}" -M virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on \
+		-accel tcg -m 2048 -smp 2 -nodefaults -no-user-config -display none -no-reboot -net none \
+		-serial "file:$E2E_SERIAL" -kernel "$1" -initrd "$E2E_TMP/l1-initrd.gz" \
+		-append "console=ttyAMA0 quiet panic=-1" </dev/null >"$E2E_TMP/qemu.out" 2>&1
 }

@@ -80,27 +80,12 @@ GENERIC_KERNEL=$E2E_KERNEL
 DATE0=$(date -u +%F)
 e2e_fetch_arm64_busybox || skip "$E2E_WHY"
 
-# L1's initramfs.  The binaries are aarch64, so their libraries come from
-# readelf's NEEDED lists (ldd cannot run them), found in the multiarch and
-# build folders and placed in /lib/aarch64-linux-gnu, the loader's default.
+# L1's initramfs (aarch64 binaries: e2e-lib.sh's e2e_a64_add).
 mkdir -p "$E2E_RD/bin" "$E2E_RD/lib/$MA" "$E2E_RD/e2e/build/build-plugins" \
 	"$E2E_RD/e2e/tests" "$E2E_RD/proc" "$E2E_RD/sys" "$E2E_RD/dev" "$E2E_RD/tmp"
 cp "$E2E_BUSYBOX" "$E2E_RD/bin/busybox"
-LIBPATH="$A64/tests/harness/.libs /usr/lib/$MA /lib/$MA $BUILD/sysroot/usr/lib/$MA"
-add_libs() {
-	for _n in $($MA-readelf -d "$1" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
-		[ -f "$E2E_RD/lib/$MA/$_n" ] && continue
-		_f=""
-		for _d in $LIBPATH; do [ -f "$_d/$_n" ] && { _f="$_d/$_n"; break; }; done
-		[ -n "$_f" ] || { echo "FAIL: $1 needs $_n, not found in $LIBPATH"; exit 1; }
-		cp -L "$_f" "$E2E_RD/lib/$MA/$_n"
-		add_libs "$_f"
-	done
-}
-add() { # SRC DEST: an aarch64 ELF and its libraries
-	cp -L "$1" "$E2E_RD$2" || { echo "FAIL: cannot copy $1"; exit 1; }
-	add_libs "$1"
-}
+E2E_A64_LIBPATH="$A64/tests/harness/.libs /usr/lib/$MA /lib/$MA $BUILD/sysroot/usr/lib/$MA"
+add() { e2e_a64_add "$@"; }   # SRC DEST: an aarch64 ELF and its libraries
 cp -L "/lib/ld-linux-aarch64.so.1" "$E2E_RD/lib/ld-linux-aarch64.so.1"
 add "$(e2e_real_binary "$A64/core/vmmctl")" /e2e/vmmctl
 # Plugins and fixtures keep their build-tree places under /e2e/build, the
@@ -307,17 +292,9 @@ echo "A64-ALL-DONE"
 sync; poweroff -f
 EOF
 chmod +x "$E2E_RD/init"
-(cd "$E2E_RD" && find . | cpio -o -H newc --quiet | gzip -1) >"$E2E_TMP/l1-initrd.gz" ||
-	{ echo "FAIL: cannot pack the L1 initramfs"; exit 1; }
 
-# pauth-impdef: -cpu max's architected pointer authentication (QARMA) is
-# the slowest thing TCG emulates; the implementation-defined algorithm
-# boots L1 about 3x faster and changes nothing the guest relies on.
 T_BOOT=$(e2e_now_ms)
-timeout -k 10 600 "$QEMU_A64" -M virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on \
-	-accel tcg -m 2048 -smp 2 -nodefaults -no-user-config -display none -no-reboot -net none \
-	-serial "file:$E2E_SERIAL" -kernel "$L1_KERNEL" -initrd "$E2E_TMP/l1-initrd.gz" \
-	-append "console=ttyAMA0 quiet panic=-1" </dev/null >"$E2E_TMP/qemu.out" 2>&1
+e2e_a64_boot "$L1_KERNEL"
 qrc=$?
 T_L1=$(($(e2e_now_ms) - T_BOOT))
 tr -d '\r' <"$E2E_SERIAL" >"$E2E_TMP/l1.log"

@@ -127,6 +127,33 @@ static void test_no_apic(void **state)
 	free(c);
 }
 
+/* KVM emulates the APIC's TSC-deadline mode but leaves CPUID.1:ECX[24] to
+ * the VMM: set when asked and there is an APIC, never without one (Linux
+ * would arm a timer nobody emulates), and not when not asked. */
+static void test_tsc_deadline(void **state)
+{
+	struct kvm_cpuid2 *c = host_table();
+
+	assert_int_equal(leaf(c, 1, 0)->ecx & (1u << 24), 0); /* KVM's table: clear */
+	kvm_cpuid_apply_shape(c, &(struct kvm_cpuid_shape){ .index = 0, .nr_vcpus = 1, .has_apic = true,
+							    .tsc_deadline = true });
+	assert_true(leaf(c, 1, 0)->ecx & (1u << 24));
+	assert_true(leaf(c, 1, 0)->ecx & (1u << 31));         /* the rest of leaf 1 as before */
+	free(c);
+
+	c = host_table();
+	kvm_cpuid_apply_shape(c, &(struct kvm_cpuid_shape){ .index = 0, .nr_vcpus = 1, .has_apic = true });
+	assert_int_equal(leaf(c, 1, 0)->ecx & (1u << 24), 0);
+	free(c);
+
+	c = host_table();
+	leaf(c, 1, 0)->ecx |= 1u << 24;  /* a host that did report it */
+	kvm_cpuid_apply_shape(c, &(struct kvm_cpuid_shape){ .index = 0, .nr_vcpus = 1, .has_apic = false,
+							    .tsc_deadline = true });
+	assert_int_equal(leaf(c, 1, 0)->ecx & (1u << 24), 0);
+	free(c);
+}
+
 /* A device's Hyper-V leaves take 0x40000000: KVM's own move to 0x40000100
  * with their highest-leaf EAX, the device's replace or add. */
 static void test_merge_moves_kvm_leaves(void **state)
@@ -179,6 +206,7 @@ int main(void)
 		cmocka_unit_test(test_topology),
 		cmocka_unit_test(test_uniprocessor),
 		cmocka_unit_test(test_no_apic),
+		cmocka_unit_test(test_tsc_deadline),
 		cmocka_unit_test(test_merge_moves_kvm_leaves),
 		cmocka_unit_test(test_merge_elsewhere),
 	};
