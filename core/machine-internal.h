@@ -91,6 +91,7 @@ struct vmm_machine {
 	struct event_base *base;
 	struct event *stop_ev;
 	uint64_t t0;
+	uint64_t clock_base;	/* the virtual clock at the start of the run (a restore's) */
 	uint64_t started_ns;	/* CLOCK_MONOTONIC when the vCPUs started */
 	atomic_int signalled;	/* a stop signal taken by the event loop, or 0 */
 
@@ -157,6 +158,10 @@ struct vmm_machine {
 };
 
 void vmm_machine_stop(struct vmm_machine *m, int status, const char *why);
+/* Take and give back an instance's lock, marking the thread as running its
+ * plugin's code (for the snapshot code in core/snapshot.c). */
+const struct vmm_who *vmm_instance_lock(struct vmm_instance *in);
+void vmm_instance_unlock(struct vmm_instance *in, const struct vmm_who *prev);
 struct vmm_instance *vmm_machine_backend(struct vmm_machine *m, const char *ref, const char *user,
 					 enum vmm_backend_type type);
 /* Host pointer to guest RAM [gpa, gpa+len), or NULL. */

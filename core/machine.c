@@ -670,6 +670,16 @@ static uint64_t host_clock_ns(const struct vmm_host *h)
 /* Every call into a device under its lock is a call into its plugin: the
  * lock also marks the thread as running that instance's code (process.h),
  * and the unlock gives the caller's marker back. */
+const struct vmm_who *vmm_instance_lock(struct vmm_instance *in)
+{
+	return instance_lock(in);
+}
+
+void vmm_instance_unlock(struct vmm_instance *in, const struct vmm_who *prev)
+{
+	instance_unlock(in, prev);
+}
+
 static const struct vmm_who *instance_lock(struct vmm_instance *in)
 {
 	if (in->serialised)
@@ -1961,7 +1971,9 @@ static int machine_build(const struct vmm_machine_config *cfg, struct vmm_plugin
 	 * A config may leave the kernel to run's --kernel: check then says
 	 * it did not see one instead of refusing what is not an error yet. */
 	int boot_rc = 0;
-	if (checking && !cfg->kernel)
+	if (cfg->no_payload && !checking)
+		vmm_log(VMM_LOG_DEBUG, NULL, "restoring: no boot payload loaded");
+	else if (checking && !cfg->kernel)
 		vmm_log(VMM_LOG_INFO, NULL, "%s: no boot payload checked: run needs boot { kernel } or "
 			"--kernel", cfg->file);
 	else
@@ -2386,8 +2398,11 @@ int vmm_machine_run(struct vmm_machine *m)
 			vmm_machine_stop(m, VMM_STATUS_ERROR, "seccomp");
 		}
 	}
-	m->t0 = monotonic_ns();
-	m->started_ns = m->t0;
+	/* A restored machine's virtual clock goes on from the snapshot's
+	 * (clock_base, set by vmm_machine_restore()), so device timers keep
+	 * their deadlines; a new machine's starts at 0. */
+	m->t0 = monotonic_ns() - m->clock_base;
+	m->started_ns = monotonic_ns();
 	for (unsigned i = 0; i < m->nvcpus && !atomic_load(&m->stopping); i++) {
 		struct vmm_vcpu *v = &m->vcpus[i];
 		pthread_attr_t attr;

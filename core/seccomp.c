@@ -103,6 +103,10 @@ static const char *const main_calls[] = {
 	"unlinkat", /* glibc's unlink() on arm64, which has no unlink (not measured there) */
 	/* measured at teardown (libevent, glibc) */
 	"getuid", "geteuid", "getgid", "getegid",
+	/* PUT /v1/snapshot (core/snapshot.c): DIR.tmp made, its files
+	 * created and written (pwrite64, fsync: common), the memory file
+	 * sized, renamed to DIR; on failure removed again */
+	"openat", "mkdir", "mkdirat", "ftruncate", "rename", "renameat", "renameat2", "rmdir",
 	NULL,
 };
 
