@@ -6,12 +6,12 @@
  * (T the timer interrupts so far, C the loop's count).  Both only grow:
  * a restored copy prints values above the last ones printed before its
  * snapshot, never from zero, and never prints "snap-count: start" again.
- * At 3000 ticks it prints "SNAP-COUNT-DONE ticks T count C" and halts
+ * At 5000 ticks it prints "SNAP-COUNT-DONE ticks T count C" and halts
  * with interrupts off (no debug-exit: the test machine's only userspace
  * device is the UART; the test stops vmmctl through its API). */
 #include "irq-lib.h"
 
-#define END_TICKS 3000
+#define END_TICKS 5000
 #define REPORT_EVERY 100
 
 static volatile uint32_t ticks;
