@@ -229,6 +229,13 @@ tests_fixtures_fake_hook_dev_la_SOURCES = tests/fixtures/fake-hook-dev.c tests/f
 tests_fixtures_fake_hook_dev_la_CFLAGS = $(plugin_cflags)
 tests_fixtures_fake_hook_dev_la_LDFLAGS = $(fixture_ldflags)
 
+# core/snapshot.c against fake-vcpu-hv and fake-dev (their save/load ops).
+check_PROGRAMS += tests/unit/test_snapshot
+TESTS += tests/unit/test_snapshot
+tests_unit_test_snapshot_SOURCES = tests/unit/test_snapshot.c tests/fixtures/fake-vcpu-hv.h
+tests_unit_test_snapshot_CFLAGS = $(core_test_cflags) $(LIBEVENT_CFLAGS)
+tests_unit_test_snapshot_LDADD = $(core_test_ldadd)
+
 check_PROGRAMS += tests/unit/test_machine
 TESTS += tests/unit/test_machine
 tests_unit_test_machine_SOURCES = tests/unit/test_machine.c tests/fixtures/fake-vcpu-hv.h \

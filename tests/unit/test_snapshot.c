@@ -1,0 +1,340 @@
+/* tests/unit/test_snapshot.c - core/snapshot.c against the fake hypervisor
+ * fake-vcpu-hv (whose vCPU and VM records log the order they are saved and
+ * loaded in) and the fake-dev device (which saves its registers): the
+ * snapshot directory's files, the order of the records, what a restore
+ * puts back (RAM, vCPUs, VM, devices, the virtual clock), and the
+ * refusals: not paused, a directory that exists, a device without save
+ * (nothing left behind), a damaged or truncated state file, a machine
+ * that no longer matches. */
+#include "config.h"
+#include "tests/unit/test-env.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/machine.h"
+#include "core/machine-internal.h"
+#include "core/machine-config.h"
+#include "core/snapshot.h"
+#include "tests/fixtures/fake-vcpu-hv.h"
+
+#define DATA_PORT 0x100
+
+static char plugin_path[4200];
+
+struct fixture {
+	char dir[64];
+	struct vmm_plugin_set *ps;
+	struct vmm_machine_config *mc;
+	struct vmm_machine *m;
+	pthread_t thread;
+	bool running;
+	int status;
+};
+static struct fixture *F;
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* The machine: two vCPUs of the fake hypervisor, fake-dev "d0", `extra`. */
+static struct vmm_machine *build(unsigned vcpus, const char *extra, struct vmm_machine_config **mcp)
+{
+	char conf[1024], path[128], guest[128], err[1024] = "";
+	const uint8_t hlt = 0xf4;
+	struct vmm_machine *m;
+
+	snprintf(guest, sizeof(guest), "%s/guest.bin", F->dir);
+	write_file(guest, &hlt, 1);
+	snprintf(conf, sizeof(conf),
+		 "memory = 2M\nvcpus = %u\nseccomp = \"off\"\n"
+		 "hypervisor \"fake-vcpu-hv\" { irqchip = \"kernel\" }\n"
+		 "boot { kernel = \"%s\" format = \"flat\" }\n"
+		 "backend \"sink\" { plugin = \"file\" path = \"%s/out\" }\n"
+		 "device \"d0\" { plugin = \"fake-dev\" chardev = \"sink\" }\n%s\n", vcpus, guest, F->dir,
+		 extra);
+	snprintf(path, sizeof(path), "%s/machine.conf", F->dir);
+	write_file(path, conf, strlen(conf));
+	if (vmm_config_load(path, F->ps, plugin_path, mcp, err, sizeof(err)))
+		fail_msg("config: %s", err);
+	assert_int_equal(vmm_machine_create(*mcp, F->ps, plugin_path, &m), 0);
+	return m;
+}
+
+static void *run_thread(void *arg)
+{
+	F->status = vmm_machine_run(arg);
+	return NULL;
+}
+
+/* Run F->m paused from the start (the vCPUs park before their first
+ * entry) and wait until every vCPU has parked. */
+static void run_paused(void)
+{
+	vmm_machine_start_paused(F->m);
+	assert_int_equal(pthread_create(&F->thread, NULL, run_thread, F->m), 0);
+	F->running = true;
+	for (int i = 0; i < 5000; i++) {
+		bool all = true;
+		for (unsigned v = 0; v < F->m->nvcpus; v++)
+			all = all && vmm_machine_vcpu_parked(F->m, v);
+		if (all)
+			return;
+		usleep(1000);
+	}
+	fail_msg("the vCPUs did not park in 5 s");
+}
+
+static void stop(void)
+{
+	vmm_machine_request_stop(F->m, 0, "test");
+	pthread_join(F->thread, NULL);
+	F->running = false;
+}
+
+static int setup(void **state)
+{
+	F = calloc(1, sizeof(*F));
+	assert_non_null(F);
+	snprintf(F->dir, sizeof(F->dir), "/tmp/vmm-snapshot-test-XXXXXX");
+	assert_non_null(mkdtemp(F->dir));
+	F->ps = vmm_plugin_set_new();
+	assert_non_null(F->ps);
+	*state = F;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	if (F->running)
+		stop();
+	if (F->m)
+		vmm_machine_destroy(F->m);
+	vmm_config_free(F->mc);
+	vmm_plugin_set_free(F->ps);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", F->dir);
+	if (system(cmd) != 0)
+		print_message("could not remove %s\n", F->dir);
+	free(F);
+	return 0;
+}
+
+static struct fake_vm *fake(struct vmm_machine *m)
+{
+	return m->vm;
+}
+
+/* Take a snapshot of a paused machine with known state into DIR/snap. */
+static void take_snapshot(char *snap, size_t len)
+{
+	char err[512] = "";
+	uint64_t v;
+
+	F->m = build(2, "", &F->mc);
+	run_paused();
+	fake(F->m)->state_reg[0] = 0x1111;
+	fake(F->m)->state_reg[1] = 0x2222;
+	fake(F->m)->state_clock = 0x7777;
+	assert_int_equal(vmm_bus_write(&F->m->bus[VMM_BUS_PIO], 0, DATA_PORT, 4, 0xcafef00d), 0);
+	memcpy(vmm_machine_ram(F->m, 0x1000, 8), "snapshot", 8);
+	memcpy(vmm_machine_ram(F->m, 0x1ff000, 4), "tail", 4);
+	snprintf(snap, len, "%s/snap", F->dir);
+	assert_int_equal(vmm_machine_snapshot(F->m, snap, err, sizeof(err)), 0);
+	/* Again into the same directory: refused, asking nothing of anyone. */
+	assert_int_equal(vmm_machine_snapshot(F->m, snap, err, sizeof(err)), -EEXIST);
+	assert_non_null(strstr(err, "exists"));
+	assert_string_equal(fake(F->m)->state_log, "s0 s1 v");
+	assert_int_equal(vmm_bus_read(&F->m->bus[VMM_BUS_PIO], 0, DATA_PORT, 4, &v), 0);
+	assert_int_equal(v, 0xcafef00d);
+	stop();
+}
+
+static void test_files_and_save_order(void **state)
+{
+	char snap[128], path[160];
+	struct stat st;
+	FILE *f;
+	char magic[4];
+
+	take_snapshot(snap, sizeof(snap));
+	/* The vCPUs in index order, then the VM (its clock last). */
+	assert_string_equal(fake(F->m)->state_log, "s0 s1 v");
+	snprintf(path, sizeof(path), "%s.tmp", snap);
+	assert_int_not_equal(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/memory", snap);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 2 << 20);
+	/* Sparse: two pages of data, the rest holes (a file system without
+	 * holes would store it all, and this would fail). */
+	assert_true((uint64_t)st.st_blocks * 512 < (1u << 20));
+	snprintf(path, sizeof(path), "%s/state", snap);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fread(magic, 1, 4, f), 4);
+	fclose(f);
+	assert_memory_equal(magic, "VMMS", 4);
+	snprintf(path, sizeof(path), "%s/config", snap);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal((size_t)st.st_size, F->mc->text_len);
+}
+
+static void test_restore_puts_everything_back(void **state)
+{
+	char snap[128], err[512] = "";
+	struct vmm_snapshot *s;
+	struct vmm_machine_config *mc2;
+	struct vmm_machine *m2;
+	uint64_t v;
+
+	take_snapshot(snap, sizeof(snap));
+	assert_int_equal(vmm_snapshot_open(snap, &s, err, sizeof(err)), 0);
+	assert_int_equal(s->vcpus, 2);
+	assert_int_equal(s->memory, 2 << 20);
+	assert_int_equal(vmm_config_load_text(s->config_file, s->config_text, s->config_len, F->ps, plugin_path,
+					      &mc2, err, sizeof(err)), 0);
+	mc2->no_payload = true;
+	assert_int_equal(vmm_machine_create(mc2, F->ps, plugin_path, &m2), 0);
+	assert_int_equal(vmm_bus_read(&m2->bus[VMM_BUS_PIO], 0, DATA_PORT, 4, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(vmm_machine_restore(m2, s, err, sizeof(err)), 0);
+	/* vCPUs in index order, then the VM. */
+	assert_string_equal(fake(m2)->state_log, "l0 l1 w");
+	assert_int_equal(fake(m2)->state_reg[0], 0x1111);
+	assert_int_equal(fake(m2)->state_reg[1], 0x2222);
+	assert_int_equal(fake(m2)->state_clock, 0x7777);
+	assert_int_equal(vmm_bus_read(&m2->bus[VMM_BUS_PIO], 0, DATA_PORT, 4, &v), 0);
+	assert_int_equal(v, 0xcafef00d);
+	assert_memory_equal(vmm_machine_ram(m2, 0x1000, 8), "snapshot", 8);
+	assert_memory_equal(vmm_machine_ram(m2, 0x1ff000, 4), "tail", 4);
+	/* The virtual clock goes on from the saved one (set, not zero). */
+	assert_true(m2->clock_base > 0);
+	/* The restored RAM is private: writing it leaves the snapshot as it was. */
+	memcpy(vmm_machine_ram(m2, 0x1000, 8), "modified", 8);
+	vmm_machine_destroy(m2);
+	vmm_config_free(mc2);
+	assert_int_equal(vmm_config_load_text(s->config_file, s->config_text, s->config_len, F->ps, plugin_path,
+					      &mc2, err, sizeof(err)), 0);
+	mc2->no_payload = true;
+	assert_int_equal(vmm_machine_create(mc2, F->ps, plugin_path, &m2), 0);
+	assert_int_equal(vmm_machine_restore(m2, s, err, sizeof(err)), 0);
+	assert_memory_equal(vmm_machine_ram(m2, 0x1000, 8), "snapshot", 8);
+	vmm_machine_destroy(m2);
+	vmm_config_free(mc2);
+	vmm_snapshot_free(s);
+}
+
+static void test_restore_refusals(void **state)
+{
+	char snap[128], err[512] = "", path[160];
+	struct vmm_snapshot *s;
+	struct vmm_machine_config *mc2;
+	struct vmm_machine *m2;
+
+	take_snapshot(snap, sizeof(snap));
+	snprintf(path, sizeof(path), "%s/none", F->dir);
+	assert_int_equal(vmm_snapshot_open(path, &s, err, sizeof(err)), -ENOENT);
+	assert_int_equal(vmm_snapshot_open(snap, &s, err, sizeof(err)), 0);
+
+	/* Another machine: one vCPU where the snapshot has two. */
+	m2 = build(1, "", &mc2);
+	assert_int_equal(vmm_machine_restore(m2, s, err, sizeof(err)), -EPROTO);
+	assert_non_null(strstr(err, "vCPU"));
+	assert_string_equal(fake(m2)->state_log, "");
+	vmm_machine_destroy(m2);
+	vmm_config_free(mc2);
+
+	/* A device the snapshot has no record of. */
+	m2 = build(2, "device \"d1\" { plugin = \"fake-dev\" pio_base = 0x300 mmio_base = 0x20000000 msr = 0x4b564d10 ctl = 0x400 chardev = \"sink2\" }\n"
+		   "backend \"sink2\" { plugin = \"file\" path = \"/dev/null\" }",
+		   &mc2);
+	assert_int_equal(vmm_machine_restore(m2, s, err, sizeof(err)), -EPROTO);
+	assert_non_null(strstr(err, "no record for device 'd1'"));
+	vmm_machine_destroy(m2);
+	vmm_config_free(mc2);
+
+	/* Damaged: the container's magic, a record's length, the end. */
+	m2 = build(2, "", &mc2);
+	s->state[0] = 'X';
+	assert_int_equal(vmm_machine_restore(m2, s, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "damaged"));
+	s->state[0] = 'V';
+	s->state[12] ^= 0x40;
+	assert_int_equal(vmm_machine_restore(m2, s, err, sizeof(err)), -EBADMSG);
+	s->state[12] ^= 0x40;
+	s->state_len -= 3;
+	assert_int_equal(vmm_machine_restore(m2, s, err, sizeof(err)), -EBADMSG);
+	s->state_len += 3;
+	/* Nothing was loaded by the refusals; the intact one loads. */
+	assert_string_equal(fake(m2)->state_log, "");
+	assert_int_equal(vmm_machine_restore(m2, s, err, sizeof(err)), 0);
+	vmm_machine_destroy(m2);
+	vmm_config_free(mc2);
+	vmm_snapshot_free(s);
+
+	/* A damaged manifest. */
+	snprintf(path, sizeof(path), "%s/manifest.json", snap);
+	write_file(path, "{\"format\": 1", 12);
+	assert_int_equal(vmm_snapshot_open(snap, &s, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "damaged"));
+}
+
+static void test_device_without_save_refused(void **state)
+{
+	char snap[128], err[512] = "", path[160];
+
+	F->m = build(2, "device \"ns\" { plugin = \"good\" }", &F->mc);
+	run_paused();
+	snprintf(snap, sizeof(snap), "%s/snap", F->dir);
+	assert_int_equal(vmm_machine_snapshot(F->m, snap, err, sizeof(err)), -ENOTSUP);
+	assert_non_null(strstr(err, "device 'ns' (plugin good)"));
+	assert_int_not_equal(access(snap, F_OK), 0);
+	snprintf(path, sizeof(path), "%s.tmp", snap);
+	assert_int_not_equal(access(path, F_OK), 0);
+	/* Nothing was asked of the hypervisor either. */
+	assert_string_equal(fake(F->m)->state_log, "");
+	stop();
+}
+
+static void test_not_paused_refused(void **state)
+{
+	char snap[128], err[512] = "";
+
+	F->m = build(1, "", &F->mc);
+	snprintf(snap, sizeof(snap), "%s/snap", F->dir);
+	assert_int_equal(vmm_machine_snapshot(F->m, snap, err, sizeof(err)), -EBUSY);
+	assert_int_not_equal(access(snap, F_OK), 0);
+}
+
+int main(void)
+{
+	const char *b = getenv("VMM_BUILDDIR"), *pp = getenv("VMM_PLUGIN_PATH");
+
+	/* The fixtures, and the real plugins (the null char backend). */
+	snprintf(plugin_path, sizeof(plugin_path), "%s/tests/fixtures/.libs:%s", b ? b : ".", pp ? pp : "");
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_files_and_save_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_puts_everything_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_device_without_save_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_paused_refused, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("snapshot", tests, NULL, NULL);
+}
