@@ -104,7 +104,7 @@ count_of() { printf '%s\n' "$1" | sed -n 's/.*count \([0-9]*\)$/\1/p'; }
 for mode in $MODES; do
 	conf_for "$mode" >"$TMPD/$mode.conf"
 	SOCK="$TMPD/$mode.sock" SNAP="$TMPD/snap-$mode"
-	start "$mode-before" run "$TMPD/$mode.conf" --kernel "$GUESTS/snap-count.elf" --api "$SOCK"
+	start "$mode-before" run "$TMPD/$mode.conf" --kernel "$GUESTS/snap-count.elf" --api "$SOCK" --seccomp on
 	wait_for "$OUT" '^snap-count: ticks [3-9][0-9][0-9] ' "$mode: before the snapshot"
 	[ -S "$SOCK" ] || fail "$mode: no API socket"
 	"$VMMCTL" snapshot "$SOCK" "$SNAP" >"$TMPD/snap.out" 2>"$TMPD/snap.err" ||
@@ -130,7 +130,7 @@ for mode in $MODES; do
 	grep -qF '"plugin":"uart16550"' "$SNAP/manifest.json" || fail "$mode: manifest: $(cat "$SNAP/manifest.json")"
 	echo "ok: $mode: snapshot of a running guest at ticks $t1 count $c1 (paused by the request)"
 
-	start "$mode-after" restore "$SNAP" --paused --api "$SOCK"
+	start "$mode-after" restore "$SNAP" --paused --api "$SOCK" --seccomp on
 	w=0
 	until [ -S "$SOCK" ] && "$VMMCTL" info "$SOCK" >"$TMPD/info.out" 2>/dev/null; do
 		kill -0 "$PID" 2>/dev/null || { wait "$PID"; s=$?; PID=; fail "$mode: restore ended with $s"; }
