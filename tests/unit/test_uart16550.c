@@ -479,7 +479,7 @@ static void test_properties(void **state)
 }
 
 /* Saved state (ABI 1.12): a UART saved in the middle of a reception (three
- * bytes in the FIFO below the trigger level, the character timeout half
+ * bytes in the FIFO below the trigger level, one read before, the character timeout half
  * run, a THRE interrupt latched and raised) and loaded into a fresh
  * instance in a new harness whose clock stands where the first one's did
  * behaves exactly as the original goes on to: same line level, same IIR,
@@ -544,7 +544,9 @@ static void test_save_load_mid_reception(void **state)
 	out(UART_MCR, UART_MCR_OUT2 | UART_MCR_RTS);
 	out(UART_SCR, 0x5a);
 	out(UART_IER, UART_IER_ERBFI);
-	assert_int_equal(type("abc"), 3);
+	/* One byte read first: the ring's head is not at 0. */
+	assert_int_equal(type("xabc"), 4);
+	assert_int_equal(in(UART_RBR), 'x');
 	vmm_harness_clock_step(F->h, TIMEOUT_8N1_DIV1_NS / 2);
 	out(UART_IER, UART_IER_ERBFI | UART_IER_ETBEI); /* THRE latched: the line rises */
 	/* A frame format changed after the bytes came (8E1): the running
