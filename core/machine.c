@@ -2214,6 +2214,20 @@ static void deliver_intr(struct vmm_machine *m, struct vmm_vcpu *v)
 		VMM_IN(HV_WHO(m), m->hv_ops->vcpu_inject(v->hv, (uint32_t)vector));
 }
 
+/* Exits whose result the hypervisor hands the guest at the next entry. */
+static bool exit_needs_reentry(unsigned reason)
+{
+	switch (reason) {
+	case VMM_EXIT_IO:
+	case VMM_EXIT_MMIO:
+	case VMM_EXIT_MSR_READ:
+	case VMM_EXIT_MSR_WRITE:
+	case VMM_EXIT_HYPERCALL:
+		return true;
+	}
+	return false;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vmm_vcpu *v = arg;
@@ -2246,14 +2260,31 @@ static void *vcpu_thread(void *arg)
 
 	uint64_t start = monotonic_ns();
 	bool can_inject = HV_HAS(m, vcpu_irq_window) && HV_HAS(m, vcpu_inject);
+	e.reason = VMM_EXIT_NONE;
 	while (!atomic_load_explicit(&m->stopping, memory_order_relaxed)) {
+		bool completing = false;
+
 		if (atomic_load(&m->pause_requested)) {
-			pthread_mutex_lock(&m->halt_lock);
-			park_locked(m, v);
-			pthread_mutex_unlock(&m->halt_lock);
-			continue;
+			if (!exit_needs_reentry(e.reason)) {
+				pthread_mutex_lock(&m->halt_lock);
+				park_locked(m, v);
+				pthread_mutex_unlock(&m->halt_lock);
+				continue;
+			}
+			/* The I/O, MMIO, MSR or hypercall exit just handled is
+			 * finished (its result given to the guest, RIP past the
+			 * instruction) only when the vCPU enters the hypervisor
+			 * again: KVM's api.rst, KVM_RUN, "the corresponding
+			 * operations are complete (and guest state is
+			 * consistent) only after userspace has re-entered the
+			 * kernel".  Enter with the kick set, which runs no guest
+			 * instruction, so a parked vCPU's state (a snapshot's)
+			 * never holds a half-done one: an OUT saved before it
+			 * completes would be done twice by the restored guest. */
+			VMM_IN(HV_WHO(m), m->hv_ops->vcpu_kick(v->hv));
+			completing = true;
 		}
-		if (can_inject)
+		if (can_inject && !completing)
 			deliver_intr(m, v);
 		int rc = VMM_AS(HV_WHO(m), m->hv_ops->vcpu_run(v->hv, &e));
 		if (rc < 0) {

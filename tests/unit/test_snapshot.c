@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,6 +280,10 @@ static void test_restore_refusals(void **state)
 	s->state[12] ^= 0x40;
 	assert_int_equal(vmm_machine_restore(m2, s, err, sizeof(err)), -EBADMSG);
 	s->state[12] ^= 0x40;
+	/* A length past the end of the file is never followed. */
+	s->state[15] = 0x7f;
+	assert_int_equal(vmm_machine_restore(m2, s, err, sizeof(err)), -EBADMSG);
+	s->state[15] = 0;
 	s->state_len -= 3;
 	assert_int_equal(vmm_machine_restore(m2, s, err, sizeof(err)), -EBADMSG);
 	s->state_len += 3;
@@ -323,6 +328,78 @@ static void test_not_paused_refused(void **state)
 	assert_int_not_equal(access(snap, F_OK), 0);
 }
 
+/*
+ * A vCPU parks with its last exit complete.  The fake guest writes a port
+ * on every run (an I/O exit, as KVM gives one: finished only when the vCPU
+ * re-enters); a run that finds the kick set finishes the pending exit and
+ * ends at once, as KVM's immediate_exit does.  After a pause the vCPU's
+ * last run must have been such a completing one, not the I/O exit: a
+ * snapshot of a vCPU parked between the two would have the guest do the
+ * OUT again when it is restored.
+ */
+struct io_guest {
+	atomic_bool kicked;
+	atomic_uint ios, completions;
+	atomic_int last; /* the last exit the fake gave */
+	uint8_t data[4];
+};
+
+static int io_run(void *ctx, unsigned vcpu, struct vmm_exit *e)
+{
+	struct io_guest *g = ctx;
+
+	(void)vcpu;
+	if (atomic_exchange(&g->kicked, false)) {
+		if (atomic_load(&g->last) == VMM_EXIT_IO)
+			atomic_fetch_add(&g->completions, 1);
+		atomic_store(&g->last, VMM_EXIT_INTR);
+		e->reason = VMM_EXIT_INTR;
+		return 0;
+	}
+	usleep(1000); /* the guest runs a while before its next OUT */
+	e->reason = VMM_EXIT_IO;
+	e->io.port = 0x80;
+	e->io.size = 1;
+	e->io.is_write = 1;
+	e->io.count = 1;
+	e->io.data = g->data;
+	atomic_store(&g->last, VMM_EXIT_IO);
+	atomic_fetch_add(&g->ios, 1);
+	return 0;
+}
+
+static void io_kick(void *ctx, unsigned vcpu)
+{
+	struct io_guest *g = ctx;
+
+	(void)vcpu;
+	atomic_store(&g->kicked, true);
+}
+
+static void test_parks_with_its_exit_complete(void **state)
+{
+	static struct io_guest g;
+
+	memset(&g, 0, sizeof(g));
+	F->m = build(1, "", &F->mc);
+	fake(F->m)->hooks = (struct fake_vcpu_hooks){ io_run, io_kick, &g };
+	assert_int_equal(pthread_create(&F->thread, NULL, run_thread, F->m), 0);
+	F->running = true;
+	for (int i = 0; i < 5000 && atomic_load(&g.ios) < 5; i++)
+		usleep(1000);
+	assert_true(atomic_load(&g.ios) >= 5);
+	for (int round = 0; round < 3; round++) {
+		assert_int_equal(vmm_machine_pause(F->m), 0);
+		assert_int_equal(atomic_load(&g.last), VMM_EXIT_INTR);
+		unsigned ios = atomic_load(&g.ios);
+		assert_int_equal(vmm_machine_resume(F->m), 0);
+		for (int i = 0; i < 5000 && atomic_load(&g.ios) < ios + 3; i++)
+			usleep(1000);
+	}
+	assert_true(atomic_load(&g.completions) >= 1);
+	stop();
+}
+
 int main(void)
 {
 	const char *b = getenv("VMM_BUILDDIR"), *pp = getenv("VMM_PLUGIN_PATH");
@@ -335,6 +412,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_restore_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_without_save_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_paused_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parks_with_its_exit_complete, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("snapshot", tests, NULL, NULL);
 }
