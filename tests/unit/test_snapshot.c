@@ -284,6 +284,15 @@ static void test_restore_refusals(void **state)
 	s->state[15] = 0x7f;
 	assert_int_equal(vmm_machine_restore(m2, s, err, sizeof(err)), -EBADMSG);
 	s->state[15] = 0;
+	/* Bytes after the last record. */
+	uint8_t *grown = realloc(s->state, s->state_len + 4);
+	assert_non_null(grown);
+	s->state = grown;
+	memset(s->state + s->state_len, 0, 4);
+	s->state_len += 4;
+	assert_int_equal(vmm_machine_restore(m2, s, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "after the last record"));
+	s->state_len -= 4;
 	s->state_len -= 3;
 	assert_int_equal(vmm_machine_restore(m2, s, err, sizeof(err)), -EBADMSG);
 	s->state_len += 3;
