@@ -984,6 +984,7 @@ static const struct vmm_hv_ops kvm_ops = {
 	.vcpu_state_load = kvm_x86_vcpu_state_load,
 	.vm_state_save = kvm_x86_vm_state_save,
 	.vm_state_load = kvm_x86_vm_state_load,
+	.dirty_log_get = kvm_dirty_log_get,
 };
 
 static const struct vmm_plugin kvm_plugin = {

@@ -766,6 +766,31 @@ static void test_state_save_load(void **state)
 	machine_stop(&b);
 }
 
+/* ABI 1.12: the dirty log of a slot made with VMM_MEM_DIRTY_LOG names the
+ * pages the guest wrote (not those it only read, nor what the host wrote),
+ * and is cleared by reading it; a slot without logging answers -ENOTSUP. */
+static void test_dirty_log(void **state)
+{
+	/* mov [0x3000], al; mov [0x5000], al; mov al, [0x7000]; out 0x10, al; jmp $ */
+	static const uint8_t code[] = { 0xa2, 0x00, 0x30, 0xa2, 0x00, 0x50, 0xa0, 0x00, 0x70,
+					0xe6, 0x10, 0xeb, 0xfe };
+	struct machine m;
+	uint64_t bitmap[(RAM_SIZE / 4096 + 63) / 64];
+
+	machine_start(&m, NULL, 0, code, sizeof(code));
+	assert_int_equal(ops->dirty_log_get(m.vm, 0, bitmap), -ENOTSUP);
+	assert_int_equal(ops->set_memory(m.vm, 0, 0, RAM_SIZE, m.ram, VMM_MEM_DIRTY_LOG), 0);
+	memset(bitmap, 0xff, sizeof(bitmap));
+	assert_int_equal(ops->dirty_log_get(m.vm, 0, bitmap), 0);
+	m.ram[0x9000] = 1; /* the host's own write: never in KVM's log */
+	run_expect(&m, VMM_EXIT_IO);
+	assert_int_equal(ops->dirty_log_get(m.vm, 0, bitmap), 0);
+	assert_int_equal(bitmap[0], (1u << 3) | (1u << 5));
+	assert_int_equal(ops->dirty_log_get(m.vm, 0, bitmap), 0);
+	assert_int_equal(bitmap[0], 0);
+	machine_stop(&m);
+}
+
 static void test_regs_roundtrip(void **state)
 {
 	static const uint8_t code[] = { 0xf4 };
@@ -1112,6 +1137,7 @@ int main(void)
 		cmocka_unit_test(test_kick_running),
 		cmocka_unit_test(test_regs_roundtrip),
 		cmocka_unit_test(test_state_save_load),
+		cmocka_unit_test(test_dirty_log),
 		cmocka_unit_test(test_msrs_roundtrip),
 		cmocka_unit_test(test_reg_by_id),
 		cmocka_unit_test(test_cpuid),
