@@ -57,3 +57,8 @@ bench_gic_path_SOURCES = bench/gic-path.c
 bench_gic_path_LDADD = tests/harness/libvmm-harness.la
 bench_scripts += bench/gic-path.sh
 EXTRA_DIST += bench/gic-path.sh
+
+# Snapshot and restore (issue 14): restore-to-running against a cold start,
+# snapshot write time and size against guest memory size.
+bench_scripts += bench/snapshot.sh
+EXTRA_DIST += bench/snapshot.sh
