@@ -1040,8 +1040,11 @@ int vmm_config_load_text(const char *file, const char *text, size_t len, struct 
 		mc->text[len] = '\0';
 		mc->text_len = len;
 	}
-	if (file && mc->text)
+	if (file && mc->text) {
 		mc->abs_file = realpath(file, NULL);
+		if (!mc->abs_file) /* gone since (a restore's): as it was saved */
+			mc->abs_file = strdup(file);
+	}
 	rc = mc->file && mc->text ? scan(&c) : -ENOMEM;
 	if (rc == 0)
 		rc = run_pass1(&p1, &c);

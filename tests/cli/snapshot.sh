@@ -10,7 +10,9 @@
 #   resume`; then the guest goes on from where it was: its first report
 #   after the restore is above the last one before it (ticks and count, not
 #   from zero), it never prints its start line again, the timer keeps
-#   ticking (reports go on) and it ends with SNAP-COUNT-DONE.
+#   ticking (reports go on) and it ends with SNAP-COUNT-DONE.  A snapshot
+#   of the restored machine (its RAM mapped from the first snapshot's file)
+#   restores in a third process and goes on from its own point.
 # Refusals: a snapshot into a directory that exists (409), of a machine
 # with a device whose plugin has no save op (409 naming the instance and
 # plugin; nothing left behind), a PUT /v1/snapshot without a path (400);
@@ -140,6 +142,13 @@ for mode in $MODES; do
 	grep -qF '"state": "paused"' "$TMPD/info.out" || fail "$mode: restore --paused: $(cat "$TMPD/info.out")"
 	[ -s "$OUT" ] && fail "$mode: restored paused, the guest printed: $(head -n 3 "$OUT")"
 	"$VMMCTL" resume "$SOCK" >/dev/null 2>"$TMPD/resume.err" || fail "$mode: resume: $(cat "$TMPD/resume.err")"
+	# A snapshot of the restored machine (its RAM a private mapping of
+	# the first snapshot's file) restores too, in a third process.
+	wait_for "$OUT" '^snap-count: ticks' "$mode: after the restore"
+	"$VMMCTL" snapshot "$SOCK" "$SNAP-2" >/dev/null 2>"$TMPD/snap2.err" ||
+		fail "$mode: snapshot of the restored machine: $(cat "$TMPD/snap2.err")"
+	last2=$(grep '^snap-count: ticks' "$OUT" | tail -n 1)
+	"$VMMCTL" resume "$SOCK" >/dev/null 2>"$TMPD/resume.err" || fail "$mode: resume: $(cat "$TMPD/resume.err")"
 	wait_for "$OUT" '^SNAP-COUNT-DONE' "$mode: after the restore"
 	stop_vmm "$SOCK" "$mode: restored"
 	grep -q '^snap-count: start' "$OUT" && fail "$mode: the restored guest started again from its entry"
@@ -151,6 +160,16 @@ for mode in $MODES; do
 	[ "$n" -ge 2 ] || fail "$mode: $n reports after the restore: the timer stopped?"
 	echo "ok: $mode: restored in a new process (paused until resumed), goes on at ticks $t2 count $c2," \
 		"$n reports, SNAP-COUNT-DONE"
+
+	start "$mode-third" restore "$SNAP-2" --api "$SOCK" --seccomp on
+	wait_for "$OUT" '^SNAP-COUNT-DONE' "$mode: the second snapshot restored"
+	stop_vmm "$SOCK" "$mode: second restore"
+	first=$(grep '^snap-count: ticks' "$OUT" | head -n 1)
+	t3=$(ticks_of "$first") c3=$(count_of "$first") t1=$(ticks_of "$last2") c1=$(count_of "$last2")
+	[ -n "$t3" ] && [ "$t3" -gt "$t1" ] && [ "$c3" -gt "$c1" ] ||
+		fail "$mode: the snapshot of the restored machine went on at '$first', it was saved at '$last2'"
+	grep -q '^snap-count: start' "$OUT" && fail "$mode: the second restore started the guest again"
+	echo "ok: $mode: a snapshot of the restored machine restores in a third process (on at ticks $t3)"
 done
 
 # --- refusals
