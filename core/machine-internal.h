@@ -101,6 +101,11 @@ struct vmm_machine {
 
 	struct vmm_ram ram[2];
 	unsigned nram;
+	/* /proc/self/pagemap, opened at build (seccomp forbids opening it
+	 * later): a snapshot skips the RAM pages the guest never touched
+	 * without touching them itself (core/snapshot.c).  -1: scan all. */
+	int pagemap_fd;
+	bool ram_from_file; /* restored: RAM pages not yet copied are in the file */
 	struct vmm_bus_space bus[VMM_BUS_COUNT];
 	struct vmm_irq_line irq[VMM_MAX_IRQ_LINES];
 	unsigned nirqfds; /* lines with an irqfd */

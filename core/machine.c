@@ -22,6 +22,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <vmm/vmm.h>
@@ -1899,6 +1900,7 @@ static int machine_build(const struct vmm_machine_config *cfg, struct vmm_plugin
 	m->cfg = cfg;
 	m->ps = ps;
 	m->plugin_path = plugin_path;
+	m->pagemap_fd = -1;
 	m->checking = checking;
 	m->t0 = monotonic_ns();
 	m->nvcpus = cfg->vcpus;
@@ -1941,6 +1943,8 @@ static int machine_build(const struct vmm_machine_config *cfg, struct vmm_plugin
 	rc = setup_ram(m);
 	if (rc)
 		goto out_destroy;
+	if (!checking)
+		m->pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	reserve_mmio(m);
 	for (unsigned i = 0; i < m->nvcpus; i++) {
 		m->vcpus[i].m = m;
@@ -2713,6 +2717,8 @@ void vmm_machine_destroy(struct vmm_machine *m)
 	for (unsigned i = 0; i < m->nram; i++)
 		if (m->ram[i].hva)
 			munmap(m->ram[i].hva, m->ram[i].size);
+	if (m->pagemap_fd >= 0)
+		close(m->pagemap_fd);
 	while (m->instances) {
 		struct vmm_instance *in = m->instances;
 		m->instances = in->next;

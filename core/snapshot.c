@@ -179,6 +179,40 @@ static bool page_is_zero(const uint8_t *p)
 	return true;
 }
 
+/*
+ * Whether page `p` of region `r` may hold data, from /proc/self/pagemap
+ * (Documentation/admin-guide/mm/pagemap.rst: bit 63 present, bit 62
+ * swapped).  An anonymous page neither present nor swapped was never
+ * touched: it reads as zeros, and reading it would only fault in the zero
+ * page, which for a large, mostly untouched guest costs more than the
+ * rest of the snapshot.  A restored machine's RAM is a private mapping of
+ * the snapshot file, whose pages not present are in that file: all of them
+ * may hold data.  Without pagemap every page may.
+ */
+#define PAGEMAP_BATCH 512
+struct pagemap_cursor {
+	uint64_t first; /* the page index of entries[0] */
+	unsigned n;
+	uint64_t entries[PAGEMAP_BATCH];
+};
+
+static bool page_maybe_data(struct vmm_machine *m, const struct vmm_ram *r, uint64_t off,
+			    struct pagemap_cursor *c)
+{
+	uint64_t page = ((uintptr_t)r->hva + off) / PAGE;
+
+	if (m->pagemap_fd < 0 || m->ram_from_file)
+		return true;
+	if (page < c->first || page >= c->first + c->n) {
+		ssize_t got = pread(m->pagemap_fd, c->entries, sizeof(c->entries), (off_t)(page * 8));
+		if (got < 8)
+			return true;
+		c->first = page;
+		c->n = (unsigned)(got / 8);
+	}
+	return (c->entries[page - c->first] >> 62) & 3;
+}
+
 /* Guest RAM, skipping pages of zeros: they stay holes of the sparse file.
  * Runs of data pages go in one write. */
 static int write_memory(struct vmm_machine *m, const char *dir, uint64_t *data_bytes)
@@ -195,10 +229,11 @@ static int write_memory(struct vmm_machine *m, const char *dir, uint64_t *data_b
 	*data_bytes = 0;
 	for (unsigned i = 0; i < m->nram && !rc; i++) {
 		const struct vmm_ram *r = &m->ram[i];
+		struct pagemap_cursor cur = { .n = 0 };
 		uint64_t run = 0, p;
 
 		for (p = 0; p <= r->size && !rc; p += PAGE) {
-			bool data = p < r->size && !page_is_zero(r->hva + p);
+			bool data = p < r->size && page_maybe_data(m, r, p, &cur) && !page_is_zero(r->hva + p);
 
 			if (data) {
 				run += PAGE;
@@ -799,6 +834,7 @@ int vmm_machine_restore(struct vmm_machine *m, const struct vmm_snapshot *s, cha
 	rc = map_memory(m, s, err, errlen);
 	if (rc)
 		goto out;
+	m->ram_from_file = true;
 	for (unsigned i = 0; i < m->nvcpus; i++) {
 		snprintf(name, sizeof(name), "vcpu%u", i);
 		rec = find_record(recs, n, name);

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -242,6 +243,55 @@ static void test_restore_puts_everything_back(void **state)
 	vmm_snapshot_free(s);
 }
 
+/* Pages the guest never touched are skipped without being touched (the
+ * snapshot reads /proc/self/pagemap), and a restored machine's RAM, a
+ * private mapping of the first snapshot's file whose pages are not
+ * present until read, is saved whole: its snapshot restores with the data. */
+static void test_untouched_pages_and_snapshot_of_restored(void **state)
+{
+	char snap[128], snap2[160], err[512] = "";
+	struct vmm_snapshot *s;
+	struct vmm_machine_config *mc2;
+	unsigned char vec = 0;
+
+	take_snapshot(snap, sizeof(snap));
+	/* RAM at 1 MiB was never written by anyone: still not in memory. */
+	assert_int_equal(mincore(vmm_machine_ram(F->m, 0x100000, 4096), 4096, &vec), 0);
+	assert_int_equal(vec & 1, 0);
+	vmm_machine_destroy(F->m);
+	F->m = NULL;
+
+	assert_int_equal(vmm_snapshot_open(snap, &s, err, sizeof(err)), 0);
+	assert_int_equal(vmm_config_load_text(s->config_file, s->config_text, s->config_len, F->ps, plugin_path,
+					      &mc2, err, sizeof(err)), 0);
+	mc2->no_payload = true;
+	assert_int_equal(vmm_machine_create(mc2, F->ps, plugin_path, &F->m), 0);
+	assert_int_equal(vmm_machine_restore(F->m, s, err, sizeof(err)), 0);
+	vmm_snapshot_free(s);
+	/* Its RAM untouched since the restore: a snapshot of it now. */
+	run_paused();
+	snprintf(snap2, sizeof(snap2), "%s-2", snap);
+	assert_int_equal(vmm_machine_snapshot(F->m, snap2, err, sizeof(err)), 0);
+	stop();
+	vmm_machine_destroy(F->m);
+	F->m = NULL;
+	vmm_config_free(mc2);
+
+	assert_int_equal(vmm_snapshot_open(snap2, &s, err, sizeof(err)), 0);
+	assert_int_equal(vmm_config_load_text(s->config_file, s->config_text, s->config_len, F->ps, plugin_path,
+					      &mc2, err, sizeof(err)), 0);
+	mc2->no_payload = true;
+	assert_int_equal(vmm_machine_create(mc2, F->ps, plugin_path, &F->m), 0);
+	assert_int_equal(vmm_machine_restore(F->m, s, err, sizeof(err)), 0);
+	assert_memory_equal(vmm_machine_ram(F->m, 0x1000, 8), "snapshot", 8);
+	assert_memory_equal(vmm_machine_ram(F->m, 0x1ff000, 4), "tail", 4);
+	assert_int_equal(fake(F->m)->state_reg[1], 0x2222);
+	vmm_machine_destroy(F->m);
+	F->m = NULL;
+	vmm_config_free(mc2);
+	vmm_snapshot_free(s);
+}
+
 static void test_restore_refusals(void **state)
 {
 	char snap[128], err[512] = "", path[160];
@@ -419,6 +469,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_files_and_save_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_puts_everything_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_untouched_pages_and_snapshot_of_restored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_without_save_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_paused_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parks_with_its_exit_complete, setup, teardown),
