@@ -456,6 +456,7 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		}
 		vmm_machine_destroy(m);
 	} while (status == VMM_STATUS_RESET && mc->restart_on_reset);
+	vmm_snapshot_free(snap); /* a restore whose machine could not be built */
 	vmm_api_close(api);
 	/* The stop signals stay blocked: one that comes from here on finds
 	 * vmmctl already on its way out. */
