@@ -15,7 +15,8 @@
  *  - saving: MP state first (KVM_GET_MP_STATE runs the APIC's pending
  *    INIT/SIPI events, which change the registers read after it); the
  *    vCPU events late, after every read that may change them.
- *  - loading: special registers before the local APIC (KVM_SET_SREGS sets
+ *  - loading: the CPUID table first (what the rest may depend on), and
+ *    special registers before the local APIC (KVM_SET_SREGS sets
  *    the APIC base MSR, which resets the APIC's mode); the local APIC
  *    before the MSRs (MSR_IA32_TSC_DEADLINE is dropped unless the APIC's
  *    timer is in TSC-deadline mode); registers before the vCPU events
@@ -147,6 +148,64 @@ out:
 	return m;
 }
 
+/* The CPUID table the vCPU was given (KVM_GET_CPUID2 grows its buffer on
+ * E2BIG): kept with the vCPU, so a restored one gets the same table, not
+ * the one the new host and config would give. */
+static int save_cpuid(struct kvm_vcpu *vcpu, struct vmm_state_out *out)
+{
+	for (uint32_t nent = 64; nent <= 4096; nent *= 2) {
+		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + nent * sizeof(c->entries[0]));
+		int r;
+
+		if (!c)
+			return -ENOMEM;
+		c->nent = nent;
+		r = ioctl(vcpu->fd, KVM_GET_CPUID2, c);
+		if (r < 0 && errno == E2BIG) {
+			free(c);
+			continue;
+		}
+		if (r < 0) {
+			r = -errno;
+			state_err(vcpu->vm, "KVM_GET_CPUID2", vcpu->index, -r);
+		} else {
+			r = vmm_state_put(vcpu->vm->h, out, "cpuid", c->entries, c->nent * sizeof(c->entries[0]));
+		}
+		free(c);
+		return r;
+	}
+	return -E2BIG;
+}
+
+/* First on load: other state depends on it (the XSAVE features, the
+ * MSRs that exist). */
+static int load_cpuid(struct kvm_vcpu *vcpu, struct vmm_state_in *in)
+{
+	const struct vmm_host *h = vcpu->vm->h;
+	ssize_t len = h->state_get(h, in, "cpuid", NULL, 0);
+	struct kvm_cpuid2 *c;
+	int r = 0;
+
+	if (len < 0 || len % (ssize_t)sizeof(struct kvm_cpuid_entry2) ||
+	    len / (ssize_t)sizeof(struct kvm_cpuid_entry2) > 4096) {
+		h->log(h, VMM_LOG_ERROR, "kvm: vCPU %u record: field 'cpuid': %s", vcpu->index,
+		       len < 0 ? strerror((int)-len) : "not a whole number of CPUID entries");
+		return len < 0 ? (int)len : -EBADMSG;
+	}
+	c = calloc(1, sizeof(*c) + (size_t)len);
+	if (!c)
+		return -ENOMEM;
+	c->nent = (uint32_t)(len / (ssize_t)sizeof(struct kvm_cpuid_entry2));
+	h->state_get(h, in, "cpuid", c->entries, (size_t)len);
+	if (ioctl(vcpu->fd, KVM_SET_CPUID2, c) < 0) {
+		r = -errno;
+		h->log(h, VMM_LOG_ERROR, "kvm: KVM_SET_CPUID2 on vCPU %u with the saved table: %s (a host "
+		       "CPU without the saved features?)", vcpu->index, strerror(-r));
+	}
+	free(c);
+	return r;
+}
+
 int kvm_x86_vcpu_state_save(void *opaque, struct vmm_state_out *out)
 {
 	struct kvm_vcpu *vcpu = opaque;
@@ -186,6 +245,8 @@ int kvm_x86_vcpu_state_save(void *opaque, struct vmm_state_out *out)
 		r = put_ioctl(vcpu, out, KVM_GET_XCRS, "KVM_GET_XCRS", "xcrs", &xcrs, sizeof(xcrs));
 	if (!r && vm->mode != VMM_IRQ_EMULATED)
 		r = put_ioctl(vcpu, out, KVM_GET_LAPIC, "KVM_GET_LAPIC", "lapic", &lapic, sizeof(lapic));
+	if (!r)
+		r = save_cpuid(vcpu, out);
 	if (r)
 		return r;
 	msrs = read_msrs(vcpu);
@@ -252,7 +313,9 @@ int kvm_x86_vcpu_state_load(void *opaque, struct vmm_state_in *in)
 	size_t xs = xsave_size(vm);
 	int r;
 
-	r = set_ioctl(vcpu, in, KVM_SET_MP_STATE, "KVM_SET_MP_STATE", "mp_state", &mp, sizeof(mp));
+	r = load_cpuid(vcpu, in);
+	if (!r)
+		r = set_ioctl(vcpu, in, KVM_SET_MP_STATE, "KVM_SET_MP_STATE", "mp_state", &mp, sizeof(mp));
 	if (!r)
 		r = set_ioctl(vcpu, in, KVM_SET_REGS, "KVM_SET_REGS", "regs", &regs, sizeof(regs));
 	if (!r)

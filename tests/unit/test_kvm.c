@@ -710,9 +710,15 @@ static void test_state_save_load(void **state)
 		{ "irqchip", "kernel" }, { "pit", "true" }, { NULL, NULL },
 	};
 	/* mov al, 0x42; out 0x10, al; inc al; out 0x10, al;
-	 * mov al, [0x3000]; out 0x10, al; jmp $ */
+	 * mov al, [0x3000]; out 0x10, al;
+	 * mov eax, 0x40000100; cpuid; out 0x10, al; jmp $ */
 	static const uint8_t code[] = { 0xb0, 0x42, 0xe6, 0x10, 0xfe, 0xc0, 0xe6, 0x10,
-					0xa0, 0x00, 0x30, 0xe6, 0x10, 0xeb, 0xfe };
+					0xa0, 0x00, 0x30, 0xe6, 0x10,
+					0x66, 0xb8, 0x00, 0x01, 0x00, 0x40, 0x0f, 0xa2, 0xe6, 0x10,
+					0xeb, 0xfe };
+	/* A leaf only vCPU a has: the restored vCPU must see it (CPUID is
+	 * kept with the vCPU, not taken from the new VM). */
+	static const struct vmm_cpuid_leaf leaf = { .function = 0x40000100, .eax = 0x1234 };
 	struct machine a, b;
 	struct vmm_state_out vo, mo;
 	struct vmm_msr_entry msr = { .index = 0x174 /* IA32_SYSENTER_CS */, .value = 0x1234 };
@@ -720,6 +726,7 @@ static void test_state_save_load(void **state)
 
 	machine_start(&a, kernel_pit, 0, code, sizeof(code));
 	a.ram[0x3000] = 0x99;
+	assert_int_equal(ops->vcpu_cpuid_set(a.vcpu, &leaf, 1), 0);
 	assert_int_equal(ops->vcpu_set_msrs(a.vcpu, &msr, 1), 0);
 	expect_out(&a, 0x10, 1, 0x42);
 	ops->vcpu_kick(a.vcpu);
@@ -742,6 +749,7 @@ static void test_state_save_load(void **state)
 	/* It goes on at the next instruction, not from the start. */
 	expect_out(&b, 0x10, 1, 0x43);
 	expect_out(&b, 0x10, 1, 0x99);
+	expect_out(&b, 0x10, 1, 0x34);
 	/* The original goes on the same way. */
 	expect_out(&a, 0x10, 1, 0x43);
 
@@ -756,7 +764,7 @@ static void test_state_save_load(void **state)
 	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
 	assert_int_equal(vmm_state_out_put(&bad, "mp_state", &mp, sizeof(mp)), 0);
 	assert_int_equal(load_record(c.vcpu, true, &bad), -ENOENT);
-	assert_non_null(strstr(c.host.last_error, "'regs'"));
+	assert_non_null(strstr(c.host.last_error, "'cpuid'"));
 	vmm_state_out_free(&bad);
 	machine_stop(&c);
 
