@@ -245,8 +245,6 @@ int kvm_x86_vcpu_state_save(void *opaque, struct vmm_state_out *out)
 		r = put_ioctl(vcpu, out, KVM_GET_XCRS, "KVM_GET_XCRS", "xcrs", &xcrs, sizeof(xcrs));
 	if (!r && vm->mode != VMM_IRQ_EMULATED)
 		r = put_ioctl(vcpu, out, KVM_GET_LAPIC, "KVM_GET_LAPIC", "lapic", &lapic, sizeof(lapic));
-	if (!r)
-		r = save_cpuid(vcpu, out);
 	if (r)
 		return r;
 	msrs = read_msrs(vcpu);
@@ -260,6 +258,8 @@ int kvm_x86_vcpu_state_save(void *opaque, struct vmm_state_out *out)
 	if (!r)
 		r = put_ioctl(vcpu, out, KVM_GET_DEBUGREGS, "KVM_GET_DEBUGREGS", "debugregs", &dregs,
 			      sizeof(dregs));
+	if (!r)
+		r = save_cpuid(vcpu, out);
 	return r;
 }
 
