@@ -80,6 +80,10 @@ struct vmm_vcpu {
 	struct vmm_irq_sink *intr_sink;
 	bool window_requested;
 	bool parked; /* paused (vmm_machine_pause()): under the machine's halt_lock */
+	/* In the core's halt wait (no in-kernel local APIC), under halt_lock:
+	 * a snapshot keeps it, and a restored vCPU with start_halted begins
+	 * there instead of running the instruction after its HLT. */
+	bool halted, start_halted;
 	uint64_t exits[VMM_EXIT__COUNT];
 	uint64_t run_ns; /* wall time in the run loop, first vcpu_run() to the last exit */
 };

@@ -2137,6 +2137,7 @@ static bool handle_exit(struct vmm_machine *m, struct vmm_vcpu *v, struct vmm_ex
 		 * the machine stops.  A guest that halts with nothing to wake
 		 * it (cli; hlt) stays here until SIGTERM, as hardware would. */
 		pthread_mutex_lock(&m->halt_lock);
+		v->halted = true;
 		while (!atomic_load(&m->stopping) && !atomic_load(&v->intr_level)) {
 			/* Paused while halted: parked here, so that a
 			 * resume finds it still halted (no spurious wake). */
@@ -2145,6 +2146,7 @@ static bool handle_exit(struct vmm_machine *m, struct vmm_vcpu *v, struct vmm_ex
 			else
 				pthread_cond_wait(&m->halt_cond, &m->halt_lock);
 		}
+		v->halted = false;
 		pthread_mutex_unlock(&m->halt_lock);
 		return true;
 	case VMM_EXIT_HYPERCALL:
@@ -2265,6 +2267,11 @@ static void *vcpu_thread(void *arg)
 	uint64_t start = monotonic_ns();
 	bool can_inject = HV_HAS(m, vcpu_irq_window) && HV_HAS(m, vcpu_inject);
 	e.reason = VMM_EXIT_NONE;
+	/* Restored halted (core/snapshot.c): wait as its HLT did. */
+	if (v->start_halted) {
+		e.reason = VMM_EXIT_HALT;
+		handle_exit(m, v, &e);
+	}
 	while (!atomic_load_explicit(&m->stopping, memory_order_relaxed)) {
 		bool completing = false;
 

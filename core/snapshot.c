@@ -344,6 +344,17 @@ static int save_records(struct vmm_machine *m, uint64_t clock_ns, struct records
 	for (int i = 0; i < 4; i++)
 		b[i] = (uint8_t)(m->nvcpus >> (8 * i));
 	vmm_state_out_put(&o, "vcpus", b, 4);
+	/* Bit n: vCPU n waits in the core's halt wait (emulated irqchip; with
+	 * an in-kernel local APIC the hypervisor's MP state says it). */
+	uint64_t halted = 0;
+	pthread_mutex_lock(&m->halt_lock);
+	for (unsigned i = 0; i < m->nvcpus && i < 64; i++)
+		if (m->vcpus[i].halted)
+			halted |= 1ull << i;
+	pthread_mutex_unlock(&m->halt_lock);
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(halted >> (8 * i));
+	vmm_state_out_put(&o, "halted", b, 8);
 	rc = records_add(r, &o);
 	vmm_state_out_free(&o);
 	if (rc)
@@ -769,9 +780,11 @@ int vmm_machine_restore(struct vmm_machine *m, const struct vmm_snapshot *s, cha
 		return rc;
 	core = find_record(recs, n, CORE_INSTANCE);
 	uint64_t clock_ns = 0, memory = 0;
+	uint64_t halted = 0;
 	if (core && strcmp(core->plugin, CORE_PLUGIN) == 0) {
 		clock_ns = field_u64(core, "clock-ns", &ok);
 		memory = field_u64(core, "memory", &ok);
+		halted = field_u64(core, "halted", &ok);
 	}
 	if (!core || strcmp(core->plugin, CORE_PLUGIN) != 0 || !ok) {
 		rc = fail(err, errlen, -EBADMSG, "%s/state: damaged (no machine record)", s->dir);
@@ -854,6 +867,8 @@ int vmm_machine_restore(struct vmm_machine *m, const struct vmm_snapshot *s, cha
 	/* The virtual clock as it was at the save: the devices re-arm their
 	 * deadlines against it (device.h, load). */
 	m->clock_base = clock_ns;
+	for (unsigned i = 0; i < m->nvcpus && i < 64; i++)
+		m->vcpus[i].start_halted = (halted >> i) & 1;
 	m->t0 = now_ns() - clock_ns;
 	/* In creation order (m->instances is newest first): an interrupt
 	 * controller is created before the devices whose lines it owns, so

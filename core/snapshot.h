@@ -15,7 +15,8 @@
  *   state          the records (core/state.h), in a container:
  *                  "VMMS" u32 format (1) u32 count, then count times
  *                  u32 length + one record.  First the core's own
- *                  ("vmmctl"/"machine": clock-ns, memory, vcpus), then
+ *                  ("vmmctl"/"machine": clock-ns, memory, vcpus,
+ *                  halted: a bit per vCPU in the core's halt wait), then
  *                  each vCPU ("<hypervisor>"/"vcpuN"), the VM
  *                  ("<hypervisor>"/"vm"), each device by instance name.
  * It is written as DIR.tmp and renamed to DIR when complete: a failed

@@ -34,6 +34,8 @@
 #define DATA_PORT 0x100
 
 static char plugin_path[4200];
+/* The body of the hypervisor section build() writes. */
+static const char *hv_body = "irqchip = \"kernel\"";
 
 struct fixture {
 	char dir[64];
@@ -66,11 +68,11 @@ static struct vmm_machine *build(unsigned vcpus, const char *extra, struct vmm_m
 	write_file(guest, &hlt, 1);
 	snprintf(conf, sizeof(conf),
 		 "memory = 2M\nvcpus = %u\nseccomp = \"off\"\n"
-		 "hypervisor \"fake-vcpu-hv\" { irqchip = \"kernel\" }\n"
+		 "hypervisor \"fake-vcpu-hv\" { %s }\n"
 		 "boot { kernel = \"%s\" format = \"flat\" }\n"
 		 "backend \"sink\" { plugin = \"file\" path = \"%s/out\" }\n"
-		 "device \"d0\" { plugin = \"fake-dev\" chardev = \"sink\" }\n%s\n", vcpus, guest, F->dir,
-		 extra);
+		 "device \"d0\" { plugin = \"fake-dev\" chardev = \"sink\" }\n%s\n", vcpus, hv_body, guest,
+		 F->dir, extra);
 	snprintf(path, sizeof(path), "%s/machine.conf", F->dir);
 	write_file(path, conf, strlen(conf));
 	if (vmm_config_load(path, F->ps, plugin_path, mcp, err, sizeof(err)))
@@ -118,6 +120,7 @@ static int setup(void **state)
 	assert_non_null(mkdtemp(F->dir));
 	F->ps = vmm_plugin_set_new();
 	assert_non_null(F->ps);
+	hv_body = "irqchip = \"kernel\"";
 	*state = F;
 	return 0;
 }
@@ -228,6 +231,9 @@ static void test_restore_puts_everything_back(void **state)
 	assert_memory_equal(vmm_machine_ram(m2, 0x1ff000, 4), "tail", 4);
 	/* The virtual clock goes on from the saved one (set, not zero). */
 	assert_true(m2->clock_base > 0);
+	/* Parked, not halted: they run at once. */
+	assert_false(m2->vcpus[0].start_halted);
+	assert_false(m2->vcpus[1].start_halted);
 	/* The restored RAM is private: writing it leaves the snapshot as it was. */
 	memcpy(vmm_machine_ram(m2, 0x1000, 8), "modified", 8);
 	vmm_machine_destroy(m2);
@@ -459,6 +465,86 @@ static void test_parks_with_its_exit_complete(void **state)
 	stop();
 }
 
+/* A vCPU halted in the core's wait (emulated irqchip: HLT comes to the
+ * core) is saved as halted, and the restored one starts in that wait
+ * rather than at the instruction after its HLT. */
+static atomic_uint halt_runs;
+
+static int halt_run(void *ctx, unsigned vcpu, struct vmm_exit *e)
+{
+	(void)ctx;
+	(void)vcpu;
+	atomic_fetch_add(&halt_runs, 1);
+	e->reason = VMM_EXIT_HALT;
+	return 0;
+}
+
+static void halt_kick(void *ctx, unsigned vcpu)
+{
+	(void)ctx;
+	(void)vcpu;
+}
+
+static void test_halted_vcpu_restored_halted(void **state)
+{
+	char snap[128], err[512] = "";
+	struct vmm_snapshot *s;
+	struct vmm_machine_config *mc2;
+	struct vmm_machine *m2;
+	bool halted = false;
+
+	hv_body = "irqchip = \"emulated\"";
+	F->m = build(1, "", &F->mc);
+	atomic_store(&halt_runs, 0);
+	fake(F->m)->hooks = (struct fake_vcpu_hooks){ halt_run, halt_kick, NULL };
+	assert_int_equal(pthread_create(&F->thread, NULL, run_thread, F->m), 0);
+	F->running = true;
+	for (int i = 0; i < 5000 && !halted; i++) {
+		pthread_mutex_lock(&F->m->halt_lock);
+		halted = F->m->vcpus[0].halted;
+		pthread_mutex_unlock(&F->m->halt_lock);
+		if (!halted)
+			usleep(1000);
+	}
+	assert_true(halted);
+	assert_int_equal(vmm_machine_pause(F->m), 0);
+	snprintf(snap, sizeof(snap), "%s/snap", F->dir);
+	assert_int_equal(vmm_machine_snapshot(F->m, snap, err, sizeof(err)), 0);
+	stop();
+	assert_int_equal(atomic_load(&halt_runs), 1);
+
+	assert_int_equal(vmm_snapshot_open(snap, &s, err, sizeof(err)), 0);
+	assert_int_equal(vmm_config_load_text(s->config_file, s->config_text, s->config_len, F->ps, plugin_path,
+					      &mc2, err, sizeof(err)), 0);
+	mc2->no_payload = true;
+	assert_int_equal(vmm_machine_create(mc2, F->ps, plugin_path, &m2), 0);
+	assert_int_equal(vmm_machine_restore(m2, s, err, sizeof(err)), 0);
+	assert_true(m2->vcpus[0].start_halted);
+	vmm_snapshot_free(s);
+	/* Run: it waits in the halt as it was, never entering the guest. */
+	vmm_machine_destroy(F->m);
+	vmm_config_free(F->mc);
+	F->m = m2;
+	F->mc = mc2;
+	atomic_store(&halt_runs, 0);
+	fake(F->m)->hooks = (struct fake_vcpu_hooks){ halt_run, halt_kick, NULL };
+	assert_int_equal(pthread_create(&F->thread, NULL, run_thread, F->m), 0);
+	F->running = true;
+	int rc = -1;
+	for (int i = 0; i < 5000 && rc; i++) {
+		rc = vmm_machine_pause(F->m);
+		if (rc)
+			usleep(1000); /* -EAGAIN until the vCPUs have started */
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(atomic_load(&halt_runs), 0);
+	pthread_mutex_lock(&F->m->halt_lock);
+	halted = F->m->vcpus[0].halted;
+	pthread_mutex_unlock(&F->m->halt_lock);
+	assert_true(halted);
+	stop();
+}
+
 int main(void)
 {
 	const char *b = getenv("VMM_BUILDDIR"), *pp = getenv("VMM_PLUGIN_PATH");
@@ -473,6 +559,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_device_without_save_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_paused_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parks_with_its_exit_complete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_halted_vcpu_restored_halted, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("snapshot", tests, NULL, NULL);
 }
