@@ -20,10 +20,11 @@
 # a config that no longer matches its records: one line, status 2.
 . "$VMM_SRCDIR/tests/guests/guest-lib.sh"
 
-# The irqchip modes tested.  "split" and "emulated" need the i8259, i8254
-# and ioapic plugins' save ops: add them here (conf_for knows their
-# machines) once those plugins save.
-MODES="kernel"
+# The machines tested: irqchip modes (kernel-smp: kernel with a second
+# vCPU, an AP the guest never starts).  "split" and "emulated" need the
+# i8259, i8254 and ioapic plugins' save ops: add them here (conf_for knows
+# their machines) once those plugins save.
+MODES="kernel kernel-smp"
 
 fail() {
 	echo "FAIL: $*"
@@ -45,15 +46,17 @@ trap '[ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null; rm -rf "$TMPD"' EXIT
 # conf_for MODE [EXTRA]: the machine for irqchip MODE, the UART on stdio,
 # EXTRA appended (a device line).
 conf_for() {
+	vcpus=1
 	case $1 in
 	kernel) echo 'hypervisor "kvm" { irqchip = "kernel"  pit = true }' ;;
+	kernel-smp) echo 'hypervisor "kvm" { irqchip = "kernel"  pit = true }'; vcpus=2 ;;
 	split) printf '%s\n' 'hypervisor "kvm" { irqchip = "split" }' 'device "pic" { plugin = "i8259" }' \
 		'device "pit" { plugin = "i8254" }' 'device "ioapic" { plugin = "ioapic" }' ;;
 	emulated) printf '%s\n' 'hypervisor "kvm" { irqchip = "emulated" }' 'device "pic" { plugin = "i8259" }' \
 		'device "pit" { plugin = "i8254" }' ;;
 	*) fail "no machine for irqchip mode $1" ;;
 	esac
-	printf '%s\n' 'memory = 16M' 'vcpus = 1' 'boot { }' \
+	printf '%s\n' 'memory = 16M' "vcpus = $vcpus" 'boot { }' \
 		'device "com1" { plugin = "uart16550"  base = 0x3f8  irq = 4  chardev = "stdio" }'
 	[ $# -ge 2 ] && echo "$2"
 	return 0
