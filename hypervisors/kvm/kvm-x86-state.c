@@ -12,6 +12,8 @@
  * stored length and checked.
  *
  * The order of the ioctls is KVM's rule (Documentation/virt/kvm/api.rst):
+ *  - the special registers as SREGS2 where the host offers it (the PAE
+ *    PDPTRs with them), else SREGS; a record with SREGS2 needs it.
  *  - saving: MP state first (KVM_GET_MP_STATE runs the APIC's pending
  *    INIT/SIPI events, which change the registers read after it); the
  *    vCPU events late, after every read that may change them.
@@ -226,8 +228,15 @@ int kvm_x86_vcpu_state_save(void *opaque, struct vmm_state_out *out)
 	r = put_ioctl(vcpu, out, KVM_GET_MP_STATE, "KVM_GET_MP_STATE", "mp_state", &mp, sizeof(mp));
 	if (!r)
 		r = put_ioctl(vcpu, out, KVM_GET_REGS, "KVM_GET_REGS", "regs", &regs, sizeof(regs));
-	if (!r)
+	/* SREGS2 where offered: it carries the PDPTRs, which a PAE guest's
+	 * paging uses (without EPT/NPT they are not reloaded from memory). */
+	if (!r && kvm_check_ext(vm, KVM_CAP_SREGS2) > 0) {
+		struct kvm_sregs2 sregs2;
+
+		r = put_ioctl(vcpu, out, KVM_GET_SREGS2, "KVM_GET_SREGS2", "sregs2", &sregs2, sizeof(sregs2));
+	} else if (!r) {
 		r = put_ioctl(vcpu, out, KVM_GET_SREGS, "KVM_GET_SREGS", "sregs", &sregs, sizeof(sregs));
+	}
 	if (!r && xs) {
 		void *x = calloc(1, xs);
 
@@ -318,8 +327,18 @@ int kvm_x86_vcpu_state_load(void *opaque, struct vmm_state_in *in)
 		r = set_ioctl(vcpu, in, KVM_SET_MP_STATE, "KVM_SET_MP_STATE", "mp_state", &mp, sizeof(mp));
 	if (!r)
 		r = set_ioctl(vcpu, in, KVM_SET_REGS, "KVM_SET_REGS", "regs", &regs, sizeof(regs));
-	if (!r)
+	if (!r && h->state_get(h, in, "sregs2", NULL, 0) >= 0) {
+		struct kvm_sregs2 sregs2;
+
+		if (kvm_check_ext(vm, KVM_CAP_SREGS2) <= 0) {
+			h->log(h, VMM_LOG_ERROR, "kvm: vCPU %u record has SREGS2, this host lacks "
+			       "KVM_CAP_SREGS2", vcpu->index);
+			return -EPROTO;
+		}
+		r = set_ioctl(vcpu, in, KVM_SET_SREGS2, "KVM_SET_SREGS2", "sregs2", &sregs2, sizeof(sregs2));
+	} else if (!r) {
 		r = set_ioctl(vcpu, in, KVM_SET_SREGS, "KVM_SET_SREGS", "sregs", &sregs, sizeof(sregs));
+	}
 	if (!r && xs) {
 		ssize_t have = h->state_get(h, in, "xsave", NULL, 0);
 		void *x;

@@ -733,6 +733,21 @@ static void test_state_save_load(void **state)
 	run_expect(&a, VMM_EXIT_INTR);
 	save_record(a.vcpu, true, &vo);
 	save_record(a.vm, false, &mo);
+	{
+		/* SREGS2 (with the PDPTRs) where the host has it. */
+		struct vmm_state_in in;
+		size_t len;
+		const uint8_t *bytes = vmm_state_out_bytes(&vo, &len);
+
+		assert_int_equal(vmm_state_in_parse(&in, bytes, len), 0);
+		if (host_cap(KVM_CAP_SREGS2) > 0)
+			assert_int_equal(vmm_state_in_get(&in, "sregs2", NULL, 0), sizeof(struct kvm_sregs2));
+		else
+			assert_int_equal(vmm_state_in_get(&in, "sregs", NULL, 0), sizeof(struct kvm_sregs));
+		assert_true(vmm_state_in_get(&in, "msrs", NULL, 0) > 0);
+		assert_true(vmm_state_in_get(&in, "lapic", NULL, 0) > 0);
+		vmm_state_in_free(&in);
+	}
 	assert_int_equal(ops->vcpu_get_regs(a.vcpu, &ra), 0);
 	assert_int_equal(ra.rip, LOAD_ADDR + 4);
 
