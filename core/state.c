@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Saved-state records: see core/state.h for the byte layout. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -234,18 +235,34 @@ bad:
 	return -EBADMSG;
 }
 
-ssize_t vmm_state_in_get(const struct vmm_state_in *in, const char *name, void *buf, size_t cap)
+ssize_t vmm_state_in_get(struct vmm_state_in *in, const char *name, void *buf, size_t cap)
 {
+	snprintf(in->last_name, sizeof(in->last_name), "%s", name ? name : "");
+	in->last_cap = cap;
+	in->last_len = -ENOENT;
 	for (uint32_t i = 0; i < in->nfields; i++) {
 		const struct vmm_state_field *f = &in->fields[i];
 
-		if (strcmp(f->name, name) == 0) {
+		if (name && strcmp(f->name, name) == 0) {
 			if (cap && buf)
 				memcpy(buf, f->data, f->len < cap ? f->len : cap);
+			in->last_len = (ssize_t)f->len;
 			return (ssize_t)f->len;
 		}
 	}
 	return -ENOENT;
+}
+
+const char *vmm_state_in_why(const struct vmm_state_in *in, int rc, char *buf, size_t cap)
+{
+	if (rc == -ENOENT && in->last_name[0] && in->last_len == -ENOENT)
+		snprintf(buf, cap, "field '%s' is missing", in->last_name);
+	else if (rc == -EMSGSIZE && in->last_name[0] && in->last_len >= 0)
+		snprintf(buf, cap, "field '%s' has %zd bytes, not %zu", in->last_name, in->last_len,
+			 in->last_cap);
+	else
+		snprintf(buf, cap, "%s", strerror(rc < 0 ? -rc : rc));
+	return buf;
 }
 
 void vmm_state_in_free(struct vmm_state_in *in)

@@ -43,6 +43,12 @@ struct vmm_state_in {
 	uint32_t version;
 	uint32_t nfields;
 	struct vmm_state_field *fields;
+	/* The last field asked for and what was found (its length, or
+	 * -ENOENT) against what the caller could take: a failed load() is
+	 * reported with the field it most likely failed on. */
+	char last_name[64];
+	ssize_t last_len;
+	size_t last_cap;
 };
 
 /* Start a record; 0 or -ENOMEM / -EINVAL (a name over 255 bytes). */
@@ -60,8 +66,12 @@ void vmm_state_out_free(struct vmm_state_out *o);
  * name, trailing bytes), -ENOMEM. */
 int vmm_state_in_parse(struct vmm_state_in *in, const void *buf, size_t len);
 /* Copy at most cap bytes of field `name`; the field's length, or -ENOENT. */
-ssize_t vmm_state_in_get(const struct vmm_state_in *in, const char *name, void *buf, size_t cap);
+ssize_t vmm_state_in_get(struct vmm_state_in *in, const char *name, void *buf, size_t cap);
 void vmm_state_in_free(struct vmm_state_in *in);
+/* Why load() most likely returned rc (-ENOENT, -EMSGSIZE: the field last
+ * asked for), as "field 'x' is missing" or "field 'x' has 3 bytes, not 4";
+ * else strerror(-rc).  Writes at most cap bytes to buf and returns it. */
+const char *vmm_state_in_why(const struct vmm_state_in *in, int rc, char *buf, size_t cap);
 
 /* True when `name` follows the field-name rules (1-63 of A-Za-z0-9._-). */
 int vmm_state_name_ok(const char *name);

@@ -208,7 +208,7 @@ TESTS += tests/unit/test_fdt
 tests_unit_test_fdt_SOURCES = tests/unit/test_fdt.c
 tests_unit_test_fdt_CFLAGS = $(core_test_cflags)
 tests_unit_test_fdt_LDADD = $(core_test_ldadd) $(FDT_LIBS)
-EXTRA_DIST += tests/unit/device-fixture.h tests/unit/test-env.h
+EXTRA_DIST += tests/unit/device-fixture.h tests/unit/test-env.h tests/unit/state-record.h
 
 # The machine loop on real threads: a fake hypervisor and a device whose
 # behaviour the test supplies (tests/unit/test_machine.c).

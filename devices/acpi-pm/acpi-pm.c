@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <vmm/vmm.h>
+#include "devices/model-glue/state-fields.h"
 
 #define PM_EVT 0x0          /* PM1_STS (2 bytes), PM1_EN (2 bytes) */
 #define PM_CNT 0x4          /* PM1_CNT (2 bytes) */
@@ -23,6 +24,9 @@
 #define SLP_TYP_S5 5              /* matches Name(\_S5_, Package() { 5, 5, 0, 0 }) */
 #define PM1_STS_TMR (1u << 0)
 #define PM1_STS_WAK (1u << 15)
+/* The status bits ACPI 6.5 defines (table 4.13: TMR, BM, GBL, PWRBTN,
+ * SLPBTN, RTC, PCIEXP_WAKE, WAK); the others are reserved. */
+#define PM1_STS_DEFINED 0xc731u
 #define PM_TIMER_HZ 3579545ull     /* 4.8.3.3 */
 
 struct acpi_pm {
@@ -143,11 +147,56 @@ static void pm_reset(void *state)
 	p->sts = p->en = p->cnt = 0;
 }
 
+/*
+ * Saved state, version 1: "pm1_sts", "pm1_en" and "pm1_cnt" as the guest
+ * left them.  The PM timer is not saved: it is the virtual clock, which a
+ * restore continues, so it reads on from where it was.  The SCI is never
+ * raised, so no line is held.
+ */
+static const struct state_field pm_fields[] = {
+	STATE_FIELD(struct acpi_pm, sts, "pm1_sts", 0),
+	STATE_FIELD(struct acpi_pm, en, "pm1_en", 0),
+	STATE_FIELD(struct acpi_pm, cnt, "pm1_cnt", 0),
+};
+
+static int pm_save(void *state, struct vmm_state_out *out)
+{
+	struct acpi_pm *p = state;
+
+	return state_fields_save(p->h, out, NULL, pm_fields, sizeof(pm_fields) / sizeof(pm_fields[0]),
+				 p);
+}
+
+static int pm_load(void *state, struct vmm_state_in *in, uint32_t version)
+{
+	struct acpi_pm *p = state;
+	struct acpi_pm s = { .h = p->h };
+	int rc = state_version_check(p->h, version, 1);
+
+	if (!rc)
+		rc = state_fields_load(p->h, in, NULL, pm_fields,
+				       sizeof(pm_fields) / sizeof(pm_fields[0]), &s);
+	if (rc)
+		return rc;
+	if (s.sts & ~PM1_STS_DEFINED)
+		return state_field_refuse(p->h, "pm1_sts", "sets reserved status bits");
+	/* SLP_EN is write-only: the register never holds it. */
+	if (s.cnt & PM1_CNT_SLP_EN)
+		return state_field_refuse(p->h, "pm1_cnt", "holds SLP_EN, which is write-only");
+	p->sts = s.sts;
+	p->en = s.en;
+	p->cnt = s.cnt;
+	return 0;
+}
+
 static const struct vmm_device_ops pm_ops = {
 	.size = sizeof(struct vmm_device_ops),
 	.create = pm_create,
 	.destroy = pm_destroy,
 	.reset = pm_reset,
+	.state_version = 1,
+	.save = pm_save,
+	.load = pm_load,
 };
 
 static const struct vmm_prop_desc pm_props[] = {

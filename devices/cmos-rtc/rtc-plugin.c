@@ -11,18 +11,22 @@
 #include <time.h>
 
 #include <vmm/vmm.h>
+#include "devices/model-glue/state-fields.h"
 #include "rtc.h"
 
 #define RTC_DEV_BASE 0x70
 /* Mirrors the core's guest RAM layout: RAM up to 3 GiB sits below the
  * 32-bit MMIO hole, the rest starts at 4 GiB. */
 #define RTC_DEV_LOW_RAM_END 0xc0000000ULL
+#define RTC_DEV_NOT_ARMED UINT64_MAX
 
 struct rtc_dev {
 	struct rtc rtc;
 	const struct vmm_host *h;
 	struct vmm_irq_line *irq;
 	struct vmm_timer *timers[RTC_NR_TIMERS];
+	/* Each timer's absolute deadline while armed, for save(). */
+	uint64_t deadline[RTC_NR_TIMERS];
 	bool mapped;
 };
 
@@ -44,6 +48,7 @@ static void rtc_dev_timer_arm(void *opaque, enum rtc_timer_id id, uint64_t deadl
 {
 	struct rtc_dev *d = opaque;
 
+	d->deadline[id] = deadline_ns;
 	d->h->timer_arm(d->h, d->timers[id], deadline_ns);
 }
 
@@ -51,6 +56,7 @@ static void rtc_dev_timer_cancel(void *opaque, enum rtc_timer_id id)
 {
 	struct rtc_dev *d = opaque;
 
+	d->deadline[id] = RTC_DEV_NOT_ARMED;
 	d->h->timer_cancel(d->h, d->timers[id]);
 }
 
@@ -65,6 +71,7 @@ static void rtc_dev_update_timer(void *opaque)
 {
 	struct rtc_dev *d = opaque;
 
+	d->deadline[RTC_TIMER_UPDATE] = RTC_DEV_NOT_ARMED;
 	rtc_timer_expired(&d->rtc, RTC_TIMER_UPDATE);
 }
 
@@ -72,6 +79,7 @@ static void rtc_dev_periodic_timer(void *opaque)
 {
 	struct rtc_dev *d = opaque;
 
+	d->deadline[RTC_TIMER_PERIODIC] = RTC_DEV_NOT_ARMED;
 	rtc_timer_expired(&d->rtc, RTC_TIMER_PERIODIC);
 }
 
@@ -141,6 +149,7 @@ static int rtc_dev_create(const struct vmm_host *h, void **state)
 	if (!d)
 		return -ENOMEM;
 	d->h = h;
+	d->deadline[RTC_TIMER_UPDATE] = d->deadline[RTC_TIMER_PERIODIC] = RTC_DEV_NOT_ARMED;
 
 	d->irq = h->irq_line(h, (uint32_t)irq);
 	if (!d->irq) {
@@ -189,11 +198,94 @@ static void rtc_dev_reset(void *state)
 	rtc_reset(&d->rtc);
 }
 
+/*
+ * Saved state, version 1: every member of struct rtc_state ("cmos" is the
+ * 128 bytes of RAM, alarms and registers A and B; the time is the seconds
+ * count and the divider's origin, in virtual-clock nanoseconds, which a
+ * restore continues) and each timer's absolute deadline
+ * ("update_deadline_ns", "periodic_deadline_ns"; all ones: not armed).
+ * The interrupt line is not saved: it follows from the flags and enables
+ * and load drives it again.
+ */
+#define RTC_FIELD(m, max) STATE_FIELD(struct rtc_state, m, #m, max)
+
+static const struct state_field rtc_fields[] = {
+	RTC_FIELD(index, 0),
+	RTC_FIELD(flags, 0),
+	RTC_FIELD(dow_delta, 0),
+	STATE_BOOL(struct rtc_state, frozen, "frozen"),
+	RTC_FIELD(frozen_secs, 0),
+	RTC_FIELD(secs_at_origin, 0),
+	RTC_FIELD(origin_ns, 0),
+	RTC_FIELD(updates_seen, 0),
+	RTC_FIELD(ticks_seen, 0),
+};
+
+static const char *const rtc_deadline_name[RTC_NR_TIMERS] = {
+	[RTC_TIMER_UPDATE] = "update_deadline_ns",
+	[RTC_TIMER_PERIODIC] = "periodic_deadline_ns",
+};
+
+static int rtc_dev_save(void *state, struct vmm_state_out *out)
+{
+	struct rtc_dev *d = state;
+	const struct vmm_host *h = d->h;
+	int rc = vmm_state_put(h, out, "cmos", d->rtc.s.cmos, sizeof(d->rtc.s.cmos));
+
+	if (!rc)
+		rc = state_fields_save(h, out, NULL, rtc_fields,
+				       sizeof(rtc_fields) / sizeof(rtc_fields[0]), &d->rtc.s);
+	for (unsigned i = 0; !rc && i < RTC_NR_TIMERS; i++)
+		rc = vmm_state_put_u64(h, out, rtc_deadline_name[i], d->deadline[i]);
+	return rc;
+}
+
+static int rtc_dev_load(void *state, struct vmm_state_in *in, uint32_t version)
+{
+	struct rtc_dev *d = state;
+	const struct vmm_host *h = d->h;
+	struct rtc_state s = { .version = RTC_STATE_VERSION };
+	uint64_t deadline[RTC_NR_TIMERS], now = h->clock_ns(h);
+	const char *bad;
+	int rc;
+
+	rc = state_version_check(h, version, 1);
+	if (!rc)
+		rc = state_field_get(h, in, "cmos", s.cmos, sizeof(s.cmos));
+	if (!rc)
+		rc = state_fields_load(h, in, NULL, rtc_fields,
+				       sizeof(rtc_fields) / sizeof(rtc_fields[0]), &s);
+	for (unsigned i = 0; !rc && i < RTC_NR_TIMERS; i++) {
+		rc = state_field_get_u64(h, in, rtc_deadline_name[i], &deadline[i]);
+		/* The next update is at most a second away, the slowest
+		 * periodic tick half a second. */
+		if (!rc && deadline[i] != RTC_DEV_NOT_ARMED && deadline[i] > now + 2 * RTC_NS_PER_SEC)
+			rc = state_field_refuse(h, rtc_deadline_name[i],
+						"further ahead than the next update");
+	}
+	if (rc)
+		return rc;
+	bad = rtc_state_check(&s, (int64_t)now);
+	if (bad)
+		return state_field_refuse(h, bad, "not a state the clock can be in");
+	rtc_restore(&d->rtc, &s);
+	for (unsigned i = 0; i < RTC_NR_TIMERS; i++) {
+		if (deadline[i] == RTC_DEV_NOT_ARMED)
+			rtc_dev_timer_cancel(d, (enum rtc_timer_id)i);
+		else
+			rtc_dev_timer_arm(d, (enum rtc_timer_id)i, deadline[i]);
+	}
+	return 0;
+}
+
 static const struct vmm_device_ops rtc_dev_ops = {
 	.size = sizeof(struct vmm_device_ops),
 	.create = rtc_dev_create,
 	.destroy = rtc_dev_destroy,
 	.reset = rtc_dev_reset,
+	.state_version = 1,
+	.save = rtc_dev_save,
+	.load = rtc_dev_load,
 };
 
 static const char *const rtc_dev_base_choices[] = { "utc", "localtime", NULL };

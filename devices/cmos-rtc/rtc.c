@@ -453,6 +453,46 @@ void rtc_reset(struct rtc *r)
 	rtc_reschedule(r, now);
 }
 
+/* Seconds counts a guest can reach: century 0xff and every other field at
+ * its largest BCD decoding stays below 2^40 seconds (about 34000 years). */
+#define RTC_SECS_LIMIT (1LL << 40)
+
+const char *rtc_state_check(const struct rtc_state *s, int64_t now_ns)
+{
+	struct rtc probe = { .s = *s };
+	int64_t b;
+
+	if (s->cmos[RTC_REG_A] & RTC_A_UIP)
+		return "cmos";	/* UIP is computed on every read, never stored */
+	if (s->flags & ~(RTC_C_PF | RTC_C_AF | RTC_C_UF))
+		return "flags";
+	if (s->dow_delta < 0 || s->dow_delta > 6)
+		return "dow_delta";
+	if (s->frozen != !rtc_counting(&probe))
+		return "frozen";
+	/* The divider's origin is set at creation or half a second before a
+	 * restart, never ahead of the clock. */
+	if (s->origin_ns > now_ns || s->origin_ns < -RTC_NS_PER_SEC)
+		return "origin_ns";
+	if (s->frozen_secs > RTC_SECS_LIMIT || s->frozen_secs < -RTC_SECS_LIMIT)
+		return "frozen_secs";
+	if (s->secs_at_origin > RTC_SECS_LIMIT || s->secs_at_origin < -RTC_SECS_LIMIT)
+		return "secs_at_origin";
+	b = floor_div(now_ns - s->origin_ns, RTC_NS_PER_SEC);
+	if (s->updates_seen > b || s->updates_seen < -1)
+		return "updates_seen";
+	return NULL;
+}
+
+void rtc_restore(struct rtc *r, const struct rtc_state *s)
+{
+	r->s = *s;
+	r->s.version = RTC_STATE_VERSION;
+	/* IRQF as the saved flags and enables make it: a line held at the
+	 * save is held again (the restored machine's starts low). */
+	rtc_update_irq(r);
+}
+
 bool rtc_nmi_masked(const struct rtc *r)
 {
 	return r->s.index & RTC_INDEX_NMI_MASK;

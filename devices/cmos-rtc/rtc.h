@@ -148,6 +148,17 @@ void rtc_reset(struct rtc *r);
 uint8_t rtc_read(struct rtc *r, unsigned port);
 void rtc_write(struct rtc *r, unsigned port, uint8_t value);
 void rtc_timer_expired(struct rtc *r, enum rtc_timer_id id);
+/*
+ * Snapshot restore.  rtc_state_check() names the member of a saved state
+ * (at virtual time `now_ns`) the chip could not be in, or returns NULL:
+ * bits that are never stored, a freeze that disagrees with registers A
+ * and B, times and second counts past what any guest write reaches (so
+ * that no calendar sum overflows).  rtc_restore() installs it and drives
+ * the interrupt line as its flags and enables say; the embedder re-arms
+ * the timers at their saved deadlines.
+ */
+const char *rtc_state_check(const struct rtc_state *s, int64_t now_ns);
+void rtc_restore(struct rtc *r, const struct rtc_state *s);
 /* Fill the memory-size bytes and the checksum: RAM below 4 GiB and above. */
 void rtc_set_memory(struct rtc *r, uint64_t below_4g, uint64_t above_4g);
 /* Port 0x70 bit 7 as last written. */

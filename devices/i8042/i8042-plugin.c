@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <vmm/vmm.h>
+#include "devices/model-glue/state-fields.h"
 #include "i8042.h"
 
 #define I8042_DEV_DATA_PORT 0x60
@@ -171,11 +172,76 @@ static void i8042_dev_reset(void *state)
 	i8042_reset(&d->kbc);
 }
 
+/*
+ * Saved state, version 1: every member of struct i8042_state: the command
+ * byte, output port, the controller command and keyboard command waiting
+ * for their data byte, scanning, and the output buffer with the bytes
+ * queued behind it as its ring ("queue", "queue_src": 16 bytes each,
+ * "head", "count"; the byte at head stays readable when the queue is
+ * empty, as the chip's output buffer does).  The IRQ lines follow from
+ * the buffer and the command byte, and load drives them again.
+ */
+#define KBC_FIELD(m, max) STATE_FIELD(struct i8042_state, m, #m, max)
+
+static const struct state_field i8042_fields[] = {
+	KBC_FIELD(status_cmd, 0),
+	KBC_FIELD(cb, 0),
+	KBC_FIELD(outport, 0),
+	KBC_FIELD(pending_cmd, 0),
+	KBC_FIELD(kbd_pending, 0),
+	STATE_BOOL(struct i8042_state, kbd_scanning, "kbd_scanning"),
+	KBC_FIELD(head, 0),
+	KBC_FIELD(count, 0),
+};
+
+static int i8042_dev_save(void *state, struct vmm_state_out *out)
+{
+	struct i8042_dev *d = state;
+	const struct vmm_host *h = d->h;
+	int rc = state_fields_save(h, out, NULL, i8042_fields,
+				   sizeof(i8042_fields) / sizeof(i8042_fields[0]), &d->kbc.s);
+
+	if (!rc)
+		rc = vmm_state_put(h, out, "queue", d->kbc.s.queue, sizeof(d->kbc.s.queue));
+	if (!rc)
+		rc = vmm_state_put(h, out, "queue_src", d->kbc.s.queue_src,
+				   sizeof(d->kbc.s.queue_src));
+	return rc;
+}
+
+static int i8042_dev_load(void *state, struct vmm_state_in *in, uint32_t version)
+{
+	struct i8042_dev *d = state;
+	const struct vmm_host *h = d->h;
+	struct i8042_state s = { .version = I8042_STATE_VERSION };
+	const char *bad;
+	int rc;
+
+	rc = state_version_check(h, version, 1);
+	if (!rc)
+		rc = state_fields_load(h, in, NULL, i8042_fields,
+				       sizeof(i8042_fields) / sizeof(i8042_fields[0]), &s);
+	if (!rc)
+		rc = state_field_get(h, in, "queue", s.queue, sizeof(s.queue));
+	if (!rc)
+		rc = state_field_get(h, in, "queue_src", s.queue_src, sizeof(s.queue_src));
+	if (rc)
+		return rc;
+	bad = i8042_state_check(&s);
+	if (bad)
+		return state_field_refuse(h, bad, "not a state the controller can be in");
+	i8042_restore(&d->kbc, &s);
+	return 0;
+}
+
 static const struct vmm_device_ops i8042_dev_ops = {
 	.size = sizeof(struct vmm_device_ops),
 	.create = i8042_dev_create,
 	.destroy = i8042_dev_destroy,
 	.reset = i8042_dev_reset,
+	.state_version = 1,
+	.save = i8042_dev_save,
+	.load = i8042_dev_load,
 };
 
 static const char *const i8042_dev_reset_choices[] = { "stop", "poweroff", NULL };

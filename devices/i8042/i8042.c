@@ -252,6 +252,41 @@ bool i8042_write(struct i8042 *k, unsigned offset, uint8_t value)
 	return true;
 }
 
+/* Controller commands that wait for a data byte (see i8042_command). */
+static bool i8042_takes_data(uint8_t cmd)
+{
+	return (cmd >= I8042_CMD_WRITE_CB && cmd < 0x80) ||
+	       (cmd >= I8042_CMD_WRITE_OUTPUT && cmd <= I8042_CMD_WRITE_AUX);
+}
+
+const char *i8042_state_check(const struct i8042_state *s)
+{
+	if (s->status_cmd & ~I8042_STR_CMD)
+		return "status_cmd";
+	if (s->pending_cmd && !i8042_takes_data(s->pending_cmd))
+		return "pending_cmd";
+	if (s->kbd_pending && s->kbd_pending != KBD_CMD_SET_LEDS &&
+	    s->kbd_pending != KBD_CMD_TYPEMATIC && s->kbd_pending != KBD_CMD_SCANSET)
+		return "kbd_pending";
+	if (s->head >= I8042_QUEUE_SIZE)
+		return "head";
+	if (s->count > I8042_QUEUE_SIZE)
+		return "count";
+	for (unsigned i = 0; i < I8042_QUEUE_SIZE; i++)
+		if (s->queue_src[i] > I8042_AUX)
+			return "queue_src";
+	return NULL;
+}
+
+void i8042_restore(struct i8042 *k, const struct i8042_state *s)
+{
+	k->s = *s;
+	k->s.version = I8042_STATE_VERSION;
+	/* The byte in the output buffer raises its line again (the
+	 * restored machine's lines start low). */
+	i8042_update_irq(k);
+}
+
 void i8042_reset(struct i8042 *k)
 {
 	for (int ch = 0; ch < 2; ch++) {

@@ -117,6 +117,16 @@ struct i8042 {
 	unsigned long dropped;   /* bytes lost to a full queue */
 };
 
+/*
+ * Snapshot restore.  i8042_state_check() names the member of a saved
+ * state the controller could not be in (a queue index or count past the
+ * queue, a byte's source other than the two channels, a pending command
+ * that never waits for data), or returns NULL; i8042_restore() installs it
+ * and drives IRQ 1 and IRQ 12 as the output buffer says.
+ */
+const char *i8042_state_check(const struct i8042_state *s);
+void i8042_restore(struct i8042 *k, const struct i8042_state *s);
+
 void i8042_init(struct i8042 *k, const struct i8042_ops *ops, void *opaque);
 void i8042_reset(struct i8042 *k);
 uint8_t i8042_read(struct i8042 *k, unsigned offset);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <vmm/vmm.h>
+#include "devices/model-glue/state-fields.h"
 #include "i8254.h"
 
 #define PIT_BASE 0x40
@@ -242,11 +243,128 @@ static void pit_dev_reset(void *state)
 		i8254_reset(&d->pit);
 }
 
+/*
+ * Saved state, version 1: "emulated" (0 in kernel mode, where the PIT's
+ * state travels with the hypervisor's VM state and nothing else is put),
+ * "speaker", per counter ("c0." to "c2.") every member of struct
+ * i8254_counter_state, whose times are absolute input-clock ticks of the
+ * virtual clock (which a restore continues), and for counter 0, whose OUT
+ * is the interrupt line: "c0.out", the level last driven, and
+ * "c0.deadline_ns", its timer's absolute deadline (all ones: not armed).
+ */
+#define PIT_FIELD(m, max) STATE_FIELD(struct i8254_counter_state, m, #m, max)
+#define PIT_BOOL(m) STATE_BOOL(struct i8254_counter_state, m, #m)
+
+static const struct state_field pit_counter_fields[] = {
+	PIT_FIELD(ctrl, 0x3f),
+	PIT_FIELD(cr, 0),
+	PIT_FIELD(cr_lsb, 0),
+	PIT_BOOL(write_msb),
+	PIT_BOOL(read_msb),
+	PIT_FIELD(ol, 0),
+	PIT_BOOL(count_latched),
+	PIT_FIELD(status, 0),
+	PIT_BOOL(status_latched),
+	PIT_BOOL(gate),
+	PIT_BOOL(have_count),
+	PIT_BOOL(null_count),
+	PIT_BOOL(loaded),
+	PIT_BOOL(running),
+	PIT_BOOL(load_low),
+	PIT_FIELD(load_at, 0),
+	PIT_FIELD(n, 0),
+	PIT_FIELD(base, 0),
+	PIT_FIELD(val, 0),
+};
+
+#define PIT_NR_FIELDS (sizeof(pit_counter_fields) / sizeof(pit_counter_fields[0]))
+#define PIT_NO_DEADLINE UINT64_MAX
+
+static const char *const pit_counter_prefix[I8254_NR_COUNTERS] = { "c0.", "c1.", "c2." };
+
+static int pit_dev_save(void *state, struct vmm_state_out *out)
+{
+	struct i8254_dev *d = state;
+	const struct vmm_host *h = d->h;
+	int64_t event = d->pit.event[0];
+	int rc = vmm_state_put_u8(h, out, "emulated", !d->kernel);
+
+	if (rc || d->kernel)
+		return rc;
+	rc = vmm_state_put_u8(h, out, "speaker", d->pit.s.speaker);
+	for (unsigned i = 0; !rc && i < I8254_NR_COUNTERS; i++)
+		rc = state_fields_save(h, out, pit_counter_prefix[i], pit_counter_fields,
+				       PIT_NR_FIELDS, &d->pit.s.c[i]);
+	if (!rc)
+		rc = vmm_state_put_u8(h, out, "c0.out", d->pit.out_level[0] == 1);
+	if (!rc)
+		rc = vmm_state_put_u64(h, out, "c0.deadline_ns",
+				       event >= 0 ? i8254_tick_to_ns(event) : PIT_NO_DEADLINE);
+	return rc;
+}
+
+static int pit_dev_load(void *state, struct vmm_state_in *in, uint32_t version)
+{
+	struct i8254_dev *d = state;
+	const struct vmm_host *h = d->h;
+	struct i8254_state s = { .version = I8254_STATE_VERSION };
+	int out_level[I8254_NR_COUNTERS] = { 0 };
+	int64_t event[I8254_NR_COUNTERS] = { -1, -1, -1 };
+	int64_t now = i8254_ns_to_tick(h->clock_ns(h));
+	uint8_t emulated, speaker, out0;
+	uint64_t deadline;
+	const char *bad;
+	int rc;
+
+	rc = state_version_check(h, version, 1);
+	if (!rc)
+		rc = state_field_get(h, in, "emulated", &emulated, 1);
+	if (rc)
+		return rc;
+	if (emulated != !d->kernel)
+		return state_field_refuse(h, "emulated", d->kernel
+					  ? "the record is an emulated PIT's; this one is the hypervisor's"
+					  : "the record holds no PIT state (saved in mode=kernel)");
+	if (d->kernel)
+		return 0;
+	rc = state_field_get(h, in, "speaker", &speaker, 1);
+	if (!rc && speaker > 1)
+		rc = state_field_refuse(h, "speaker", "not 0 or 1");
+	for (unsigned i = 0; !rc && i < I8254_NR_COUNTERS; i++)
+		rc = state_fields_load(h, in, pit_counter_prefix[i], pit_counter_fields,
+				       PIT_NR_FIELDS, &s.c[i]);
+	if (!rc)
+		rc = state_field_get(h, in, "c0.out", &out0, 1);
+	if (!rc && out0 > 1)
+		rc = state_field_refuse(h, "c0.out", "not 0 or 1");
+	if (!rc)
+		rc = state_field_get_u64(h, in, "c0.deadline_ns", &deadline);
+	if (rc)
+		return rc;
+	s.speaker = speaker;
+	bad = i8254_state_check(&s, now);
+	if (bad)
+		return state_field_refuse(h, bad, "out of the range the counter can reach");
+	out_level[0] = out0;
+	if (deadline != PIT_NO_DEADLINE) {
+		/* Due at most a count and a load ahead; any time past is a
+		 * late timer the restored machine runs at once. */
+		if (deadline > i8254_tick_to_ns(now + 2 * 65537))
+			return state_field_refuse(h, "c0.deadline_ns", "further ahead than a count");
+		event[0] = i8254_ns_to_tick(deadline);
+	}
+	i8254_restore(&d->pit, &s, out_level, event);
+	return 0;
+}
+
 static const struct vmm_device_ops pit_dev_ops = {
 	.size = sizeof(struct vmm_device_ops),
 	.create = pit_dev_create,
 	.destroy = pit_dev_destroy,
 	.reset = pit_dev_reset,
+	.state_version = 1,
+	.save = pit_dev_save,
+	.load = pit_dev_load,
 };
 
 static const char *const pit_dev_modes[] = { "auto", "emulated", "kernel", NULL };

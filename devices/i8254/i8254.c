@@ -602,6 +602,59 @@ void i8254_port61_write(struct i8254 *p, uint8_t value)
 	i8254_set_gate(p, 2, value & I8254_P61_GATE2);
 }
 
+/* The furthest ahead of `now` a load can be scheduled: a mode 2 or 3
+ * count written at the start of a 65536-pulse period, and one pulse. */
+#define LOAD_AHEAD (65536 + 1)
+
+const char *i8254_state_check(const struct i8254_state *s, int64_t now)
+{
+	static const char *const what[I8254_NR_COUNTERS][4] = {
+		{ "c0.n", "c0.base", "c0.load_at", "c0.val" },
+		{ "c1.n", "c1.base", "c1.load_at", "c1.val" },
+		{ "c2.n", "c2.base", "c2.load_at", "c2.val" },
+	};
+
+	for (unsigned i = 0; i < I8254_NR_COUNTERS; i++) {
+		const struct i8254_counter_state *c = &s->c[i];
+
+		/* n divides in modes 2 and 3. */
+		if (c->n < 1 || c->n > counter_modulus(c))
+			return what[i][0];
+		/* A count is loaded at a pulse already past; mode 3 may date
+		 * its period up to half a count earlier. */
+		if (c->base > now || c->base < -65536)
+			return what[i][1];
+		if (c->load_at != NEVER && (c->load_at < 1 || c->load_at > now + LOAD_AHEAD))
+			return what[i][2];
+		/* A frozen count can be far below zero (terminal count long
+		 * past), never below what the time since tick 0 allows. */
+		if (c->val > 65536 || c->val < -(now + 2 * LOAD_AHEAD))
+			return what[i][3];
+	}
+	return NULL;
+}
+
+void i8254_restore(struct i8254 *p, const struct i8254_state *s,
+		   const int out_level[I8254_NR_COUNTERS], const int64_t event[I8254_NR_COUNTERS])
+{
+	p->s = *s;
+	p->s.version = I8254_STATE_VERSION;
+	for (unsigned i = 0; i < I8254_NR_COUNTERS; i++) {
+		if (!(p->out_mask & (1u << i)))
+			continue;
+		/* The level the machine last saw, not OUT at this tick: a
+		 * timer due at the save but not yet run still has its edge to
+		 * show, at its own tick (see i8254_timer_expired). */
+		p->out_level[i] = out_level[i];
+		p->ops->set_out(p->opaque, i, out_level[i]);
+		p->event[i] = event[i];
+		if (event[i] >= 0)
+			p->ops->timer_arm(p->opaque, i, i8254_tick_to_ns(event[i]));
+		else
+			p->ops->timer_cancel(p->opaque, i);
+	}
+}
+
 void i8254_reset(struct i8254 *p)
 {
 	int64_t t = now_tick(p);

@@ -134,6 +134,18 @@ int i8254_out(struct i8254 *p, unsigned idx);
 /* The timer armed for counter idx expired. */
 void i8254_timer_expired(struct i8254 *p, unsigned idx);
 
+/*
+ * Snapshot restore.  i8254_state_check() says which member of a saved
+ * state (at virtual tick `now`) the model cannot run from, or NULL:
+ * counts, times and values past what the chip can reach are refused, so
+ * that no closed form overflows or divides by zero.  i8254_restore()
+ * installs it, reports OUT of the listened-to counters at the saved
+ * levels and re-arms their timers at the saved ticks (-1: none).
+ */
+const char *i8254_state_check(const struct i8254_state *s, int64_t now);
+void i8254_restore(struct i8254 *p, const struct i8254_state *s,
+		   const int out_level[I8254_NR_COUNTERS], const int64_t event[I8254_NR_COUNTERS]);
+
 /* Clock conversions: the tick a time falls in, and the first nanosecond of
  * a tick. */
 int64_t i8254_ns_to_tick(uint64_t ns);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <vmm/vmm.h>
+#include "devices/model-glue/state-fields.h"
 #include "i8259.h"
 
 #define I8259_MASTER_PORT 0x20
@@ -309,11 +310,93 @@ static void pic_dev_reset(void *state)
 		i8259_reset(&d->pic);
 }
 
+/*
+ * Saved state, version 1: "emulated" (1, or 0 when the hypervisor's 8259
+ * holds the state, which then travels with its VM state), and per chip
+ * ("master." and "slave.") every register of struct i8259_chip_state.
+ * INTR is not saved: it follows from the registers and is driven again.
+ * The input line levels are saved with the chip: the devices driving them
+ * raise them again in their own load, which must not look like an edge.
+ */
+#define PIC_CHIP_FIELD(m, max) STATE_FIELD(struct i8259_chip_state, m, #m, max)
+#define PIC_CHIP_BOOL(m) STATE_BOOL(struct i8259_chip_state, m, #m)
+
+static const struct state_field pic_chip_fields[] = {
+	PIC_CHIP_FIELD(irr, 0),
+	PIC_CHIP_FIELD(isr, 0),
+	PIC_CHIP_FIELD(imr, 0),
+	PIC_CHIP_FIELD(lines, 0),
+	PIC_CHIP_FIELD(elcr, 0),
+	PIC_CHIP_FIELD(icw1, 0),
+	PIC_CHIP_FIELD(icw2, 0),
+	PIC_CHIP_FIELD(icw3, 0),
+	PIC_CHIP_FIELD(icw4, 0),
+	PIC_CHIP_FIELD(init_step, I8259_WANT_ICW4),
+	PIC_CHIP_FIELD(lowest, 7),
+	PIC_CHIP_BOOL(rotate_in_aeoi),
+	PIC_CHIP_BOOL(special_mask),
+	PIC_CHIP_BOOL(read_isr),
+	PIC_CHIP_BOOL(poll),
+};
+
+static const char *const pic_chip_prefix[I8259_NR_CHIPS] = { "master.", "slave." };
+
+static int pic_dev_save(void *state, struct vmm_state_out *out)
+{
+	struct i8259_dev *d = state;
+	int rc = vmm_state_put_u8(d->h, out, "emulated", d->emulated);
+
+	for (unsigned i = 0; !rc && d->emulated && i < I8259_NR_CHIPS; i++)
+		rc = state_fields_save(d->h, out, pic_chip_prefix[i], pic_chip_fields,
+				       sizeof(pic_chip_fields) / sizeof(pic_chip_fields[0]),
+				       &d->pic.s.chip[i]);
+	return rc;
+}
+
+static int pic_dev_load(void *state, struct vmm_state_in *in, uint32_t version)
+{
+	static const uint8_t elcr_writable[I8259_NR_CHIPS] = { I8259_ELCR_MASK_MASTER,
+							       I8259_ELCR_MASK_SLAVE };
+	struct i8259_dev *d = state;
+	const struct vmm_host *h = d->h;
+	struct i8259_state s = { .version = I8259_STATE_VERSION };
+	uint8_t emulated;
+	int rc;
+
+	rc = state_version_check(h, version, 1);
+	if (!rc)
+		rc = state_field_get(h, in, "emulated", &emulated, 1);
+	if (rc)
+		return rc;
+	if (emulated != d->emulated)
+		return state_field_refuse(h, "emulated", d->emulated
+					  ? "the record holds no 8259 state (saved in mode=kernel)"
+					  : "the record is an emulated 8259's; this one is the hypervisor's");
+	if (!d->emulated)
+		return 0;
+	for (unsigned i = 0; i < I8259_NR_CHIPS; i++) {
+		rc = state_fields_load(h, in, pic_chip_prefix[i], pic_chip_fields,
+				       sizeof(pic_chip_fields) / sizeof(pic_chip_fields[0]),
+				       &s.chip[i]);
+		if (rc)
+			return rc;
+		/* The PC wires IRQ 0, 1, 2, 8 and 13 edge-only. */
+		if (s.chip[i].elcr & ~elcr_writable[i])
+			return state_field_refuse(h, i ? "slave.elcr" : "master.elcr",
+						  "sets an edge-only IRQ's bit");
+	}
+	i8259_restore(&d->pic, &s);
+	return 0;
+}
+
 static const struct vmm_device_ops pic_dev_ops = {
 	.size = sizeof(struct vmm_device_ops),
 	.create = pic_dev_create,
 	.destroy = pic_dev_destroy,
 	.reset = pic_dev_reset,
+	.state_version = 1,
+	.save = pic_dev_save,
+	.load = pic_dev_load,
 };
 
 static const char *const pic_dev_modes[] = { "auto", "emulated", "kernel", NULL };

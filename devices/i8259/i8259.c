@@ -410,6 +410,16 @@ void i8259_reset(struct i8259 *pic)
 	pic_update(pic);
 }
 
+void i8259_restore(struct i8259 *pic, const struct i8259_state *s)
+{
+	pic->s = *s;
+	pic->s.version = I8259_STATE_VERSION;
+	/* INTR is an output computed from the registers: a state the model
+	 * saved is already settled, so this only re-drives the pin (the
+	 * restored machine's CPU starts with it low). */
+	pic_update(pic);
+}
+
 void i8259_init(struct i8259 *pic, const struct i8259_ops *ops, void *opaque)
 {
 	*pic = (struct i8259){ .ops = ops, .opaque = opaque };

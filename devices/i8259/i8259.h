@@ -135,5 +135,8 @@ void i8259_set_line(struct i8259 *pic, unsigned line, int level);
  * spurious IR7 vector of the chip that lost its request when nothing
  * qualifies). */
 int i8259_ack(struct i8259 *pic);
+/* Install a saved state (snapshot restore) and drive INTR as it implies.
+ * The embedder has checked every field's range. */
+void i8259_restore(struct i8259 *pic, const struct i8259_state *s);
 
 #endif /* I8259_H */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <vmm/vmm.h>
+#include "devices/model-glue/state-fields.h"
 #include "ioapic.h"
 
 enum ioapic_mode {
@@ -261,11 +262,84 @@ static void ioapic_dev_reset(void *state)
 	ioapic_reset(&d->ioapic);
 }
 
+/*
+ * Saved state, version 1: "emulated" (0 in kernel mode, where the
+ * hypervisor's IOAPIC travels with its VM state and nothing else is put),
+ * "ioregsel", "id", "pin_levels" (the input levels, so that a device
+ * raising its line again in its own load is no new edge) and "rte.0" to
+ * "rte.23", the redirection entries with their remote IRR.  Nothing is
+ * held high: the IOAPIC's outputs are messages.
+ */
+static const struct state_field ioapic_fields[] = {
+	STATE_FIELD(struct ioapic_state, ioregsel, "ioregsel", 0),
+	STATE_FIELD(struct ioapic_state, id, "id", 0),
+	STATE_FIELD(struct ioapic_state, pin_levels, "pin_levels", 0),
+};
+
+static int ioapic_dev_save(void *state, struct vmm_state_out *out)
+{
+	struct ioapic_dev *d = state;
+	const struct vmm_host *h = d->h;
+	bool emulated = d->mode == IOAPIC_MODE_EMULATED;
+	int rc = vmm_state_put_u8(h, out, "emulated", emulated);
+	char name[16];
+
+	if (rc || !emulated)
+		return rc;
+	rc = state_fields_save(h, out, NULL, ioapic_fields,
+			       sizeof(ioapic_fields) / sizeof(ioapic_fields[0]), &d->ioapic.s);
+	for (unsigned pin = 0; !rc && pin < IOAPIC_NUM_PINS; pin++) {
+		snprintf(name, sizeof(name), "rte.%u", pin);
+		rc = vmm_state_put_u64(h, out, name, d->ioapic.s.redtbl[pin]);
+	}
+	return rc;
+}
+
+static int ioapic_dev_load(void *state, struct vmm_state_in *in, uint32_t version)
+{
+	struct ioapic_dev *d = state;
+	const struct vmm_host *h = d->h;
+	bool emulated = d->mode == IOAPIC_MODE_EMULATED;
+	struct ioapic_state s = { .version = IOAPIC_STATE_VERSION };
+	const char *bad;
+	uint8_t saved_emulated;
+	char name[16];
+	int rc;
+
+	rc = state_version_check(h, version, 1);
+	if (!rc)
+		rc = state_field_get(h, in, "emulated", &saved_emulated, 1);
+	if (rc)
+		return rc;
+	if (saved_emulated != emulated)
+		return state_field_refuse(h, "emulated", emulated
+					  ? "the record holds no IOAPIC state (saved in mode=kernel)"
+					  : "the record is an emulated IOAPIC's; this one is the hypervisor's");
+	if (!emulated)
+		return 0;
+	rc = state_fields_load(h, in, NULL, ioapic_fields,
+			       sizeof(ioapic_fields) / sizeof(ioapic_fields[0]), &s);
+	for (unsigned pin = 0; !rc && pin < IOAPIC_NUM_PINS; pin++) {
+		snprintf(name, sizeof(name), "rte.%u", pin);
+		rc = state_field_get_u64(h, in, name, &s.redtbl[pin]);
+	}
+	if (rc)
+		return rc;
+	bad = ioapic_state_check(&s);
+	if (bad)
+		return state_field_refuse(h, bad, "holds bits no IOAPIC register can");
+	ioapic_restore(&d->ioapic, &s);
+	return 0;
+}
+
 static const struct vmm_device_ops ioapic_dev_ops = {
 	.size = sizeof(struct vmm_device_ops),
 	.create = ioapic_dev_create,
 	.destroy = ioapic_dev_destroy,
 	.reset = ioapic_dev_reset,
+	.state_version = 1,
+	.save = ioapic_dev_save,
+	.load = ioapic_dev_load,
 };
 
 static const char *const ioapic_dev_modes[] = { "auto", "emulated", "kernel", NULL };

@@ -276,6 +276,44 @@ void ioapic_mmio_write(struct ioapic *io, uint64_t offset, uint32_t value)
 	}
 }
 
+const char *ioapic_state_check(const struct ioapic_state *s)
+{
+	static const char *const rte_name[IOAPIC_NUM_PINS] = {
+		"rte.0", "rte.1", "rte.2", "rte.3", "rte.4", "rte.5", "rte.6", "rte.7",
+		"rte.8", "rte.9", "rte.10", "rte.11", "rte.12", "rte.13", "rte.14", "rte.15",
+		"rte.16", "rte.17", "rte.18", "rte.19", "rte.20", "rte.21", "rte.22", "rte.23",
+	};
+
+	if (s->ioregsel > 0xff)
+		return "ioregsel";
+	if (s->id & ~IOAPIC_ID_MASK)
+		return "id";
+	if (s->pin_levels >> IOAPIC_NUM_PINS)
+		return "pin_levels";
+	for (unsigned pin = 0; pin < IOAPIC_NUM_PINS; pin++) {
+		uint64_t rte = s->redtbl[pin];
+
+		/* Delivery status never reads pending here, and remote IRR
+		 * only ever belongs to a level-triggered entry (rte_write_low
+		 * drops it otherwise). */
+		if ((rte & ~(IOAPIC_RTE_RW | IOAPIC_RTE_REMOTE_IRR)) ||
+		    ((rte & IOAPIC_RTE_REMOTE_IRR) && !rte_is_level(rte)))
+			return rte_name[pin];
+	}
+	return NULL;
+}
+
+void ioapic_restore(struct ioapic *io, const struct ioapic_state *s)
+{
+	io->s = *s;
+	io->s.version = IOAPIC_STATE_VERSION;
+	/* A host whose local APICs report only the EOIs of vectors it was
+	 * told of (KVM's split irqchip) must hear of each level entry again,
+	 * or a pin waiting for its EOI at the save would wait for ever. */
+	for (unsigned pin = 0; pin < IOAPIC_NUM_PINS; pin++)
+		ioapic_update_route(io, pin);
+}
+
 void ioapic_reset(struct ioapic *io)
 {
 	uint32_t levels = io->s.pin_levels;

@@ -117,6 +117,14 @@ void ioapic_mmio_write(struct ioapic *io, uint64_t offset, uint32_t value);
 void ioapic_set_pin(struct ioapic *io, unsigned pin, int level);
 /* A local APIC's EOI of a level-triggered vector: clears remote IRR. */
 void ioapic_eoi(struct ioapic *io, uint8_t vector);
+/*
+ * Snapshot restore.  ioapic_state_check() names the member of a saved state
+ * no IOAPIC could hold ("id", "rte.N", ...), or returns NULL;
+ * ioapic_restore() installs it and announces every level-triggered
+ * entry's message through level_route, as the guest's writes did.
+ */
+const char *ioapic_state_check(const struct ioapic_state *s);
+void ioapic_restore(struct ioapic *io, const struct ioapic_state *s);
 /* The message an entry sends, for tests and the README's table. */
 void ioapic_rte_to_msi(uint64_t rte, uint64_t *addr, uint32_t *data);
 

@@ -182,11 +182,73 @@ static void pl031_dev_reset(void *state)
 	pl031_reset(&d->rtc);
 }
 
+/*
+ * Saved state (ABI 1.12): the registers and the clock's anchor.  The
+ * counter is not a register: it is count0 plus the CLK1HZ edges since
+ * edge0_ns on the virtual clock, which continues across a restore, so the
+ * guest's RTC goes on from where it was plus the time the machine was
+ * paused in virtual time (none).  The saved match deadline is re-armed as
+ * it is (an absolute virtual time); the line is raised again when the
+ * saved RTC held it.
+ */
+static int pl031_dev_save(void *state, struct vmm_state_out *out)
+{
+	struct pl031_dev *d = state;
+	const struct vmm_host *h = d->g.h;
+	const struct pl031_state *s = &d->rtc.s;
+	int rc = 0;
+
+	rc = rc ? rc : vmm_state_put_u32(h, out, "mr", s->mr);
+	rc = rc ? rc : vmm_state_put_u32(h, out, "lr", s->lr);
+	rc = rc ? rc : vmm_state_put_u8(h, out, "imsc", s->imsc);
+	rc = rc ? rc : vmm_state_put_u8(h, out, "ris", s->ris);
+	rc = rc ? rc : vmm_state_put_u32(h, out, "count0", s->count0);
+	rc = rc ? rc : vmm_state_put_u64(h, out, "edge0_ns", (uint64_t)s->edge0_ns);
+	rc = rc ? rc : vmm_state_put_u64(h, out, "match_ns", (uint64_t)s->match_ns);
+	return rc;
+}
+
+static int pl031_dev_load(void *state, struct vmm_state_in *in, uint32_t version)
+{
+	struct pl031_dev *d = state;
+	const struct vmm_host *h = d->g.h;
+	struct pl031_state s = { .version = version };
+	uint64_t edge0, match;
+	const char *field = "mr", *bad;
+	int rc;
+
+	if (version != PL031_STATE_VERSION) {
+		h->log(h, VMM_LOG_ERROR, "saved state version %u: this plugin knows %u", version,
+		       PL031_STATE_VERSION);
+		return -EPROTO;
+	}
+	if ((rc = vmm_state_get_u32(h, in, field = "mr", &s.mr)) ||
+	    (rc = vmm_state_get_u32(h, in, field = "lr", &s.lr)) ||
+	    (rc = vmm_state_get_u8(h, in, field = "imsc", &s.imsc)) ||
+	    (rc = vmm_state_get_u8(h, in, field = "ris", &s.ris)) ||
+	    (rc = vmm_state_get_u32(h, in, field = "count0", &s.count0)) ||
+	    (rc = vmm_state_get_u64(h, in, field = "edge0_ns", &edge0)) ||
+	    (rc = vmm_state_get_u64(h, in, field = "match_ns", &match))) {
+		h->log(h, VMM_LOG_ERROR, "saved state: %s: %s", field,
+		       rc == -ENOENT ? "missing" : "wrong size");
+		return rc;
+	}
+	s.edge0_ns = (int64_t)edge0;
+	s.match_ns = (int64_t)match;
+	rc = pl031_restore(&d->rtc, &s, &bad);
+	if (rc)
+		h->log(h, VMM_LOG_ERROR, "saved state: %s: not a value this RTC can hold", bad);
+	return rc;
+}
+
 static const struct vmm_device_ops pl031_dev_ops = {
 	.size = sizeof(struct vmm_device_ops),
 	.create = pl031_dev_create,
 	.destroy = pl031_dev_destroy,
 	.reset = pl031_dev_reset,
+	.state_version = PL031_STATE_VERSION,
+	.save = pl031_dev_save,
+	.load = pl031_dev_load,
 };
 
 static const struct vmm_prop_desc pl031_dev_props[] = {

@@ -12,6 +12,7 @@
  * "TRM, X" below names the section of ARM DDI 0224 (PL031 TRM) on X;
  * quotations are from its section 2.1, the RTC overview.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "pl031.h"
@@ -210,4 +211,36 @@ void pl031_init(struct pl031 *r, const struct pl031_ops *ops, void *opaque, uint
 	r->s.lr = secs;
 	/* RTCMR resets to 0: schedule its match like any other. */
 	pl031_schedule_match(r, now);
+}
+
+int pl031_restore(struct pl031 *r, const struct pl031_state *s, const char **bad)
+{
+	int64_t now = pl031_now(r);
+
+	*bad = NULL;
+	if (s->imsc & ~PL031_INT)
+		*bad = "imsc";
+	else if (s->ris & ~PL031_INT)
+		*bad = "ris";
+	/* edge0_ns is at or before every instant the model has seen (the
+	 * clock continued from the save: ticks() is never negative) and no
+	 * more than a second before the clock's start (pl031_init). */
+	else if (s->edge0_ns > now || s->edge0_ns < -PL031_NS_PER_SEC)
+		*bad = "edge0_ns";
+	/* The next match is a CLK1HZ edge after edge0_ns, at most one wrap
+	 * of the counter (2^32 s) and a second after now.  (Compared in this
+	 * order, nothing here overflows.) */
+	else if (s->match_ns <= s->edge0_ns ||
+		 s->match_ns > now + ((1LL << 32) + 1) * PL031_NS_PER_SEC ||
+		 (s->match_ns - s->edge0_ns) % PL031_NS_PER_SEC)
+		*bad = "match_ns";
+	if (*bad)
+		return -EINVAL;
+	r->s = *s;
+	r->s.version = PL031_STATE_VERSION;
+	/* A match due while the machine was stopped is found by the sync of
+	 * the next access, or by the timer at once. */
+	pl031_update_timer(r);
+	pl031_update_irq(r);
+	return 0;
 }

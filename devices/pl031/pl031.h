@@ -83,4 +83,14 @@ uint32_t pl031_read(struct pl031 *r, unsigned offset);
 bool pl031_write(struct pl031 *r, unsigned offset, uint32_t value);
 void pl031_timer_expired(struct pl031 *r);
 
+/*
+ * Replace the state of a model just initialised with @s, saved from
+ * another at a time the virtual clock has not gone back from (a restored
+ * machine's clock continues): the timer is re-armed for the saved match
+ * and the line raised when the saved model held it.  @s is checked first
+ * (it comes from a snapshot file): on a field that no running model could
+ * hold, nothing changes, *@bad names the field and -EINVAL is returned.
+ */
+int pl031_restore(struct pl031 *r, const struct pl031_state *s, const char **bad);
+
 #endif /* PL031_H */

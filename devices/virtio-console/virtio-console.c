@@ -608,11 +608,146 @@ static void con_machine_reset(void *state)
 	virtio_dev_reset(c->vdev);
 }
 
+/*
+ * Saved state (ABI 1.12): the transport and its queues, and per port
+ * "pN.flags" (the MULTIPORT handshake: announced, ready, the guest's and
+ * the host's open state as last told, the messages still owed, a receive
+ * buffer held).
+ *
+ * The one chain a device here keeps between taking and completing it is a
+ * port's receive buffer, taken by can_receive() for the input that
+ * follows.  It is not completed at save (there is no input for it); the
+ * record says it is held, and load gives it back to its receiveq
+ * (virtq_unpop: it was the last one taken there, the port takes no other
+ * while it holds one), so the restored device takes the same buffer for
+ * the next input.  Input not yet delivered waits in the backend, which is
+ * not the device's: on load every port asks its (new) backend for input.
+ * The backend's connection is its own too: where it differs from what the
+ * driver was told, the driver is told again (PORT_OPEN).
+ */
+#define CON_STATE_VERSION 1
+
+#define CON_SF_ADDED      (1u << 0)
+#define CON_SF_READY      (1u << 1)
+#define CON_SF_GUEST_OPEN (1u << 2)
+#define CON_SF_HOST_TOLD  (1u << 3)
+#define CON_SF_RX_HELD    (1u << 4)
+#define CON_SF_PENDING_SHIFT 8 /* CON_PEND_* above */
+#define CON_PEND_ALL (CON_PEND_ADD | CON_PEND_CONSOLE | CON_PEND_NAME | CON_PEND_OPEN)
+
+static int con_save(void *state, struct vmm_state_out *out)
+{
+	struct virtio_console *c = state;
+	int rc = virtio_dev_save(c->vdev, out);
+
+	for (unsigned i = 0; !rc && i < c->nports; i++) {
+		const struct con_port *p = &c->port[i];
+		char name[16];
+
+		snprintf(name, sizeof(name), "p%u.flags", i);
+		rc = vmm_state_put_u32(c->h, out, name,
+				       (p->added ? CON_SF_ADDED : 0) | (p->ready ? CON_SF_READY : 0) |
+					       (p->guest_open ? CON_SF_GUEST_OPEN : 0) |
+					       (p->host_told ? CON_SF_HOST_TOLD : 0) |
+					       (p->rx_held ? CON_SF_RX_HELD : 0) |
+					       p->pending << CON_SF_PENDING_SHIFT);
+	}
+	return rc;
+}
+
+static int con_load_port(struct virtio_console *c, struct con_port *p, uint32_t f, const char *name)
+{
+	const uint32_t known = CON_SF_ADDED | CON_SF_READY | CON_SF_GUEST_OPEN | CON_SF_HOST_TOLD |
+			       CON_SF_RX_HELD | CON_PEND_ALL << CON_SF_PENDING_SHIFT;
+
+	if (f & ~known) {
+		c->h->log(c->h, VMM_LOG_ERROR, "saved state: %s: unknown bits 0x%x", name, f & ~known);
+		return -EINVAL;
+	}
+	if (!p->chr && f) {
+		c->h->log(c->h, VMM_LOG_ERROR, "saved state: %s: state for a port this device lacks", name);
+		return -EINVAL;
+	}
+	if (f & CON_SF_RX_HELD) {
+		struct virtq *vq = virtio_dev_queue(c->vdev, p->rxq);
+
+		/* The held chain is the receiveq's last taken and not used. */
+		if (!vq || !vq->ready || vq->last_avail == vq->used_idx) {
+			c->h->log(c->h, VMM_LOG_ERROR,
+				  "saved state: %s: a receive buffer held on a queue with none taken", name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int con_load(void *state, struct vmm_state_in *in, uint32_t version)
+{
+	struct virtio_console *c = state;
+	uint32_t flags[CON_MAX_PORTS] = { 0 };
+	char name[16];
+	int rc = virtio_dev_load_version(c->vdev, version, CON_STATE_VERSION);
+
+	if (rc)
+		return rc;
+	rc = virtio_dev_load(c->vdev, in);
+	if (rc)
+		return rc;
+	for (unsigned i = 0; i < c->nports; i++) {
+		snprintf(name, sizeof(name), "p%u.flags", i);
+		rc = vmm_state_get_u32(c->h, in, name, &flags[i]);
+		if (rc) {
+			c->h->log(c->h, VMM_LOG_ERROR, "saved state: %s: %s", name,
+				  rc == -ENOENT ? "missing" : "wrong size");
+			goto out_reset;
+		}
+		rc = con_load_port(c, &c->port[i], flags[i], name);
+		if (rc)
+			goto out_reset;
+	}
+	for (unsigned i = 0; i < c->nports; i++) {
+		struct con_port *p = &c->port[i];
+		uint32_t f = flags[i];
+
+		p->added = f & CON_SF_ADDED;
+		p->ready = f & CON_SF_READY;
+		p->guest_open = f & CON_SF_GUEST_OPEN;
+		p->host_told = f & CON_SF_HOST_TOLD;
+		p->pending = f >> CON_SF_PENDING_SHIFT;
+		p->rx_held = false;
+		if (f & CON_SF_RX_HELD)
+			virtq_unpop(virtio_dev_queue(c->vdev, p->rxq), 1);
+	}
+	for (unsigned i = 0; i < c->nports; i++) {
+		struct con_port *p = &c->port[i];
+
+		if (!p->chr)
+			continue;
+		if (p->ready && con_multiport(c) && p->host_connected != p->host_told)
+			p->pending |= CON_PEND_OPEN;
+		/* Whatever the old backend held back, the new one may have. */
+		p->rx_starved = true;
+		if (con_port_takes_input(p))
+			con_wake_input(p);
+	}
+	if (virtio_dev_queue_live(c->vdev, CON_CTRL_RXQ) && con_multiport(c))
+		con_ctrl_flush(c);
+	return 0;
+
+out_reset:
+	/* The fresh instance as create() left it. */
+	virtio_dev_reset(c->vdev);
+	return rc;
+}
+
 static const struct vmm_device_ops con_dev_ops = {
 	.size = sizeof(struct vmm_device_ops),
 	.create = con_create,
 	.destroy = con_destroy,
 	.reset = con_machine_reset,
+	.state_version = CON_STATE_VERSION,
+	.save = con_save,
+	.load = con_load,
 };
 
 static const struct vmm_prop_desc con_props[] = {

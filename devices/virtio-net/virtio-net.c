@@ -477,11 +477,79 @@ static void net_reset(void *state)
 	virtio_dev_reset(n->vdev);
 }
 
+/*
+ * Saved state (ABI 1.12): the transport and its queues, the MAC the driver
+ * read and the link status it last saw.  Frames are moved inside one call
+ * (a transmit notification, a backend's receive), so no frame is half
+ * done at a pause; a received frame waiting for buffers is the backend's.
+ * On load the backend, a new one, is told again what DRIVER_OK told the
+ * old one (the offloads the driver accepted) and asked for input; its link
+ * is its own: when it differs from the one the driver saw, the driver
+ * hears of it as of any link change.
+ */
+#define NET_STATE_VERSION 1
+
+static int net_save(void *state, struct vmm_state_out *out)
+{
+	struct virtio_net *n = state;
+	uint16_t st;
+	int rc = virtio_dev_save(n->vdev, out);
+
+	memcpy(&st, n->config + NET_CFG_STATUS, 2);
+	if (!rc)
+		rc = vmm_state_put(n->h, out, "net.mac", n->config + NET_CFG_MAC, 6);
+	if (!rc)
+		rc = vmm_state_put_u32(n->h, out, "net.status", le16toh(st));
+	return rc;
+}
+
+static int net_load(void *state, struct vmm_state_in *in, uint32_t version)
+{
+	struct virtio_net *n = state;
+	const char *field;
+	uint8_t mac[6];
+	uint32_t status;
+	uint16_t st;
+	int rc = virtio_dev_load_version(n->vdev, version, NET_STATE_VERSION);
+
+	if (rc)
+		return rc;
+	if ((rc = vmm_state_get(n->h, in, field = "net.mac", mac, sizeof(mac))) ||
+	    (rc = vmm_state_get_u32(n->h, in, field = "net.status", &status))) {
+		n->h->log(n->h, VMM_LOG_ERROR, "saved state: %s: %s", field,
+			  rc == -ENOENT ? "missing" : "wrong size");
+		return rc;
+	}
+	if (mac[0] & 1) {
+		n->h->log(n->h, VMM_LOG_ERROR, "saved state: net.mac: a multicast address");
+		return -EINVAL;
+	}
+	if (status & ~(uint32_t)VIRTIO_NET_S_LINK_UP) {
+		n->h->log(n->h, VMM_LOG_ERROR, "saved state: net.status: unknown bits 0x%x", status);
+		return -EINVAL;
+	}
+	rc = virtio_dev_load(n->vdev, in);
+	if (rc)
+		return rc;
+	/* The guest's driver has this MAC, whatever the new backend's is. */
+	memcpy(n->config + NET_CFG_MAC, mac, sizeof(mac));
+	st = htole16((uint16_t)status);
+	memcpy(n->config + NET_CFG_STATUS, &st, 2);
+	if (net_set_status(n) && virtio_dev_has_feature(n->vdev, VIRTIO_NET_F_STATUS))
+		virtio_dev_config_changed(n->vdev);
+	if (virtio_dev_status(n->vdev) & VIRTIO_STATUS_DRIVER_OK)
+		net_driver_ok(n, n->vdev);
+	return 0;
+}
+
 static const struct vmm_device_ops net_dev_ops = {
 	.size = sizeof(struct vmm_device_ops),
 	.create = net_create,
 	.destroy = net_destroy,
 	.reset = net_reset,
+	.state_version = NET_STATE_VERSION,
+	.save = net_save,
+	.load = net_load,
 };
 
 static const struct vmm_prop_desc net_props[] = {

@@ -3,7 +3,8 @@
 # convenience library; and the queue code's own test against a fake host.
 noinst_LTLIBRARIES += devices/virtio/libvirtio.la
 devices_virtio_libvirtio_la_SOURCES = devices/virtio/virtqueue.c devices/virtio/virtqueue.h \
-	devices/virtio/virtio-mmio.c devices/virtio/virtio-mmio.h devices/virtio/virtio.h
+	devices/virtio/virtio-mmio.c devices/virtio/virtio-mmio.h devices/virtio/virtio.h \
+	devices/virtio/virtio-state.c
 devices_virtio_libvirtio_la_CFLAGS = $(plugin_cflags)
 EXTRA_DIST += devices/virtio/README.md
 

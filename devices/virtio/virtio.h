@@ -18,6 +18,7 @@
 
 #include <vmm/host.h>
 #include <vmm/plugin.h>
+#include <vmm/state.h>
 #include "virtqueue.h"
 
 /* Device status bits (2.1). */
@@ -157,6 +158,48 @@ void virtio_dev_needs_reset(struct virtio_dev *vdev);
  * live then).
  */
 void virtio_dev_defer_notify(struct virtio_dev *vdev, unsigned index);
+
+/* The transport's state version, which each device's state_version
+ * covers (a device bumps its own when this changes). */
+#define VIRTIO_STATE_VERSION 1
+
+/**
+ * virtio_dev_save() - put the transport's and the queues' state (ABI
+ * 1.12) into @out as fields named "virtio.*" and "qN.*": device status,
+ * feature selectors and negotiated features, QueueSel, InterruptStatus,
+ * ConfigGeneration, deferred notifications, and per queue its size,
+ * ready/broken, ring addresses, options and indices.  Nothing is in
+ * flight inside the transport: a chain a device holds between virtq_pop()
+ * and virtq_push() is the device's to save (see virtio-console).
+ *
+ * Return: 0 or what state_put returned.
+ */
+int virtio_dev_save(struct virtio_dev *vdev, struct vmm_state_out *out);
+
+/**
+ * virtio_dev_load() - load what virtio_dev_save() put into a freshly
+ * created instance of the same config; guest RAM is in place.  Every field
+ * is checked (a snapshot is input): a feature not offered, a status the
+ * transport never sets, a queue size not a power of two or above
+ * QueueNumMax, rings misaligned or outside RAM, more chains taken than the
+ * queue holds: one line naming the field and -EINVAL.  A record of another
+ * queue count or feature offer is -EINVAL too (a different config).  The
+ * line is raised when InterruptStatus is not 0 and deferred notifications
+ * are re-armed.  The device's driver_ok op is not called: a device that
+ * tells a backend something at DRIVER_OK tells it again in its own load.
+ *
+ * Return: 0 or a negative errno after one line.
+ */
+int virtio_dev_load(struct virtio_dev *vdev, struct vmm_state_in *in);
+
+/**
+ * virtio_dev_load_version() - the version check every virtio device's
+ * load() starts with: -EPROTO and one line for a version it does not know.
+ */
+int virtio_dev_load_version(struct virtio_dev *vdev, uint32_t version, uint32_t newest);
+
+/** virtio_dev_status() - the device status register (2.1). */
+uint32_t virtio_dev_status(const struct virtio_dev *vdev);
 
 /** virtio_dev_stats() - the device's guest-error counters (a device bumps
  * bad_request itself). */

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <linux/falloc.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "plugins/block-common/block-io.h"
@@ -77,5 +78,102 @@ int block_write_zeroes(int fd, atomic_bool *no_zero_range, uint64_t offset, uint
 		offset += iov.iov_len;
 		len -= iov.iov_len;
 	}
+	return 0;
+}
+
+int block_image_props(const struct vmm_host *h, const char **path, bool *readonly)
+{
+	*path = h->prop_str(h, "path");
+	*readonly = false;
+	h->prop_bool(h, "readonly", readonly);
+	if (!*path) {
+		h->log(h, VMM_LOG_ERROR, "property 'path' is not set");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* open(2) with the one line a failure gets. */
+static int open_logged(const struct vmm_host *h, const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC);
+	int e = errno;
+
+	if (fd >= 0)
+		return fd;
+	if ((flags & O_DIRECT) && e == EINVAL)
+		h->log(h, VMM_LOG_ERROR, "cannot open %s with O_DIRECT (cache = \"none\"): its file "
+		       "system has no direct I/O; use cache = \"writeback\"", path);
+	else
+		h->log(h, VMM_LOG_ERROR, "cannot open %s: %s", path, strerror(e));
+	return -e;
+}
+
+int block_image_open(const struct vmm_host *h, const char *path, bool readonly, int extra_flags,
+		     uint64_t *size)
+{
+	struct stat st;
+	int rc;
+	/* O_NONBLOCK: opening a FIFO read-only would wait for a writer; a
+	 * non-regular file is refused below anyway. */
+	int fd = open_logged(h, path, (readonly ? O_RDONLY : O_RDWR) | extra_flags | O_NONBLOCK);
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		h->log(h, VMM_LOG_ERROR, "cannot stat %s: %s", path, strerror(-rc));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		/* A block device would need BLKGETSIZE64 and BLKDISCARD. */
+		h->log(h, VMM_LOG_ERROR, "%s is not a regular file", path);
+		rc = -EINVAL;
+		goto out;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	*size = (uint64_t)st.st_size;
+	return fd;
+out:
+	close(fd);
+	return rc;
+}
+
+int block_image_check(const struct vmm_host *h, const char *path, bool readonly, int extra_flags,
+		      uint64_t *size)
+{
+	struct stat st;
+	int e = stat(path, &st) < 0 || access(path, readonly ? R_OK : R_OK | W_OK) < 0 ? errno : 0;
+
+	if (!e && !readonly && S_ISDIR(st.st_mode))
+		e = EISDIR; /* what open(O_RDWR) says of a directory */
+	if (e) {
+		h->log(h, VMM_LOG_ERROR, "cannot open %s: %s", path, strerror(e));
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		h->log(h, VMM_LOG_ERROR, "%s is not a regular file", path);
+		return -EINVAL;
+	}
+	if (extra_flags & O_DIRECT) {
+		/* Only opening tells whether the file system has direct I/O. */
+		int fd = open_logged(h, path, O_RDONLY | O_DIRECT | O_NONBLOCK);
+
+		if (fd < 0)
+			return fd;
+		close(fd);
+	}
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
+int block_flush(int fd)
+{
+	while (fdatasync(fd) < 0)
+		if (errno != EINTR)
+			return -errno;
 	return 0;
 }

@@ -17,7 +17,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #include <vmm/vmm.h>
@@ -59,12 +58,7 @@ static int block_file_writev(void *state, const struct iovec *iov, int n, uint64
 
 static int block_file_flush(void *state)
 {
-	struct block_file *f = state;
-
-	while (fdatasync(f->fd) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return 0;
+	return block_flush(((struct block_file *)state)->fd);
 }
 
 static int block_file_discard(void *state, uint64_t offset, uint64_t len)
@@ -85,54 +79,37 @@ static int block_file_write_zeroes(void *state, uint64_t offset, uint64_t len)
 	return block_write_zeroes(f->fd, &f->no_zero_range, offset, len);
 }
 
-static int block_file_open(const struct vmm_host *h, void **state)
+/* The image, opened (fd >= 0) or, for a check, only looked at (fd -1). */
+static int block_file_new(const struct vmm_host *h, void **state, bool check)
 {
-	const char *path = h->prop_str(h, "path");
-	bool readonly = false;
+	const char *path;
+	bool readonly;
+	uint64_t size = 0;
 	struct block_file *f;
-	struct stat st;
-	int rc;
+	int rc = block_image_props(h, &path, &readonly);
 
-	h->prop_bool(h, "readonly", &readonly);
-	if (!path) {
-		h->log(h, VMM_LOG_ERROR, "property 'path' is not set");
-		return -EINVAL;
-	}
+	if (rc)
+		return rc;
+	rc = check ? block_image_check(h, path, readonly, 0, &size)
+		   : block_image_open(h, path, readonly, 0, &size);
+	if (rc < 0)
+		return rc;
 	f = calloc(1, sizeof(*f));
-	if (!f)
+	if (!f) {
+		if (!check)
+			close(rc);
 		return -ENOMEM;
+	}
+	f->fd = check ? -1 : rc;
 	f->readonly = readonly;
-	/* O_NONBLOCK: opening a FIFO read-only would wait for a writer; a
-	 * non-regular file is refused below anyway. */
-	f->fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_CLOEXEC);
-	if (f->fd < 0) {
-		rc = -errno;
-		h->log(h, VMM_LOG_ERROR, "cannot open %s: %s", path, strerror(-rc));
-		goto out_free;
-	}
-	if (fstat(f->fd, &st) < 0) {
-		rc = -errno;
-		goto out_close;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		/* A block device would need BLKGETSIZE64 and BLKDISCARD. */
-		h->log(h, VMM_LOG_ERROR, "%s is not a regular file", path);
-		rc = -EINVAL;
-		goto out_close;
-	}
-	if (fcntl(f->fd, F_SETFL, fcntl(f->fd, F_GETFL) & ~O_NONBLOCK) < 0) {
-		rc = -errno;
-		goto out_close;
-	}
-	f->size = (uint64_t)st.st_size;
+	f->size = size;
 	*state = f;
 	return 0;
+}
 
-out_close:
-	close(f->fd);
-out_free:
-	free(f);
-	return rc;
+static int block_file_open(const struct vmm_host *h, void **state)
+{
+	return block_file_new(h, state, false);
 }
 
 /*
@@ -143,35 +120,7 @@ out_free:
  */
 static int block_file_check(const struct vmm_host *h, void **state)
 {
-	const char *path = h->prop_str(h, "path");
-	bool readonly = false;
-	struct block_file *f;
-	struct stat st;
-
-	h->prop_bool(h, "readonly", &readonly);
-	if (!path) {
-		h->log(h, VMM_LOG_ERROR, "property 'path' is not set");
-		return -EINVAL;
-	}
-	int e = stat(path, &st) < 0 || access(path, readonly ? R_OK : R_OK | W_OK) < 0 ? errno : 0;
-	if (!e && !readonly && S_ISDIR(st.st_mode))
-		e = EISDIR; /* what open(O_RDWR) says of a directory */
-	if (e) {
-		h->log(h, VMM_LOG_ERROR, "cannot open %s: %s", path, strerror(e));
-		return -e;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		h->log(h, VMM_LOG_ERROR, "%s is not a regular file", path);
-		return -EINVAL;
-	}
-	f = calloc(1, sizeof(*f));
-	if (!f)
-		return -ENOMEM;
-	f->fd = -1;
-	f->readonly = readonly;
-	f->size = (uint64_t)st.st_size;
-	*state = f;
-	return 0;
+	return block_file_new(h, state, true);
 }
 
 static void block_file_close(void *state)

@@ -37,7 +37,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #include <vmm/vmm.h>
@@ -200,13 +199,8 @@ static int uring_writev(void *state, const struct iovec *iov, int n, uint64_t of
 
 static int uring_flush(void *state)
 {
-	struct block_uring *u = state;
-
 	/* One fdatasync covers both descriptors: they share the inode. */
-	while (fdatasync(u->fd) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return 0;
+	return block_flush(((struct block_uring *)state)->fd);
 }
 
 static int uring_discard(void *state, uint64_t offset, uint64_t len)
@@ -234,32 +228,8 @@ static int uring_props(const struct vmm_host *h, const char **path, bool *readon
 {
 	const char *cache = h->prop_str(h, "cache");
 
-	*path = h->prop_str(h, "path");
-	*readonly = false;
-	h->prop_bool(h, "readonly", readonly);
 	*direct = cache && strcmp(cache, "none") == 0;
-	if (!*path) {
-		h->log(h, VMM_LOG_ERROR, "property 'path' is not set");
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* open(2) of the image, with the one line a failure gets. */
-static int open_image(const struct vmm_host *h, const char *path, int flags, bool direct)
-{
-	int fd = open(path, flags | (direct ? O_DIRECT : 0) | O_NONBLOCK | O_CLOEXEC);
-
-	if (fd >= 0)
-		return fd;
-	int e = errno;
-	if (direct && e == EINVAL) {
-		h->log(h, VMM_LOG_ERROR, "cannot open %s with O_DIRECT (cache = \"none\"): its file system "
-		       "has no direct I/O; use cache = \"writeback\"", path);
-		return -EINVAL;
-	}
-	h->log(h, VMM_LOG_ERROR, "cannot open %s: %s", path, strerror(e));
-	return -e;
+	return block_image_props(h, path, readonly);
 }
 
 static void uring_close(void *state)
@@ -292,7 +262,6 @@ static int uring_open(const struct vmm_host *h, void **state)
 	const char *path;
 	bool readonly, direct;
 	struct block_uring *u;
-	struct stat st;
 	int rc = uring_props(h, &path, &readonly, &direct);
 
 	if (rc)
@@ -302,25 +271,10 @@ static int uring_open(const struct vmm_host *h, void **state)
 		return -ENOMEM;
 	u->readonly = readonly;
 	u->direct = direct;
-	/* O_NONBLOCK: opening a FIFO read-only would wait for a writer; a
-	 * non-regular file is refused below anyway. */
-	u->fd = open_image(h, path, readonly ? O_RDONLY : O_RDWR, direct);
+	u->fd = block_image_open(h, path, readonly, direct ? O_DIRECT : 0, &u->size);
 	if (u->fd < 0) {
 		rc = u->fd;
 		u->fd = -1;
-		goto out;
-	}
-	if (fstat(u->fd, &st) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		h->log(h, VMM_LOG_ERROR, "%s is not a regular file", path);
-		rc = -EINVAL;
-		goto out;
-	}
-	if (fcntl(u->fd, F_SETFL, fcntl(u->fd, F_GETFL) & ~O_NONBLOCK) < 0) {
-		rc = -errno;
 		goto out;
 	}
 	u->cached = direct ? open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC) : u->fd;
@@ -336,7 +290,6 @@ static int uring_open(const struct vmm_host *h, void **state)
 		goto out;
 	}
 	u->have_ring = true;
-	u->size = (uint64_t)st.st_size;
 	*state = u;
 	return 0;
 
@@ -347,40 +300,24 @@ out:
 
 /*
  * vmmctl check (ABI 1.6): what open() would say of the image, without
- * writing: it is opened read-only (with O_DIRECT for cache = "none", so a
- * file system without direct I/O is found now) and closed again.
+ * writing (for cache = "none" it is opened read-only with O_DIRECT and
+ * closed again, so a file system without direct I/O is found now).
  */
 static int uring_check(const struct vmm_host *h, void **state)
 {
 	const char *path;
 	bool readonly, direct;
 	struct block_uring *u;
-	struct stat st;
+	uint64_t size;
 	int rc = uring_props(h, &path, &readonly, &direct);
 
-	if (rc)
+	if (rc || (rc = block_image_check(h, path, readonly, direct ? O_DIRECT : 0, &size)))
 		return rc;
-	if (!readonly && access(path, W_OK) < 0 && errno != ENOENT) {
-		rc = -errno;
-		h->log(h, VMM_LOG_ERROR, "cannot open %s: %s", path, strerror(-rc));
-		return rc;
-	}
-	int fd = open_image(h, path, O_RDONLY, direct);
-	if (fd < 0)
-		return fd;
-	rc = fstat(fd, &st) < 0 ? -errno : 0;
-	close(fd);
-	if (rc)
-		return rc;
-	if (!S_ISREG(st.st_mode)) {
-		h->log(h, VMM_LOG_ERROR, "%s is not a regular file", path);
-		return -EINVAL;
-	}
 	u = uring_new();
 	if (!u)
 		return -ENOMEM;
 	u->readonly = readonly;
-	u->size = (uint64_t)st.st_size;
+	u->size = size;
 	*state = u;
 	return 0;
 }

@@ -61,9 +61,10 @@ fuzz_device_objs = tests/fuzz/virtio-blk.fuzz.o tests/fuzz/virtio-rng.fuzz.o \
 
 tests/fuzz/fuzz_virtio_devices: $(srcdir)/tests/fuzz/fuzz_virtio_devices.c $(fuzz_common) \
 		$(srcdir)/devices/virtio/virtio-mmio.c $(srcdir)/devices/virtio/virtio-mmio.h \
-		$(fuzz_device_objs) $(fuzz_deps)
+		$(srcdir)/devices/virtio/virtio-state.c $(fuzz_device_objs) $(fuzz_deps)
 	$(AM_V_CCLD)$(FUZZ_LINK) -o $@ $(srcdir)/tests/fuzz/fuzz_virtio_devices.c $(fuzz_common) \
-		$(srcdir)/devices/virtio/virtio-mmio.c $(fuzz_device_objs)
+		$(srcdir)/devices/virtio/virtio-mmio.c $(srcdir)/devices/virtio/virtio-state.c \
+		$(fuzz_device_objs)
 
 # The GICv2 register model on its own (devices/gic/gic-model.c).
 tests/fuzz/fuzz_gic: $(srcdir)/tests/fuzz/fuzz_gic.c $(srcdir)/devices/gic/gic-model.c \

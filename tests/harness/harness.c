@@ -626,6 +626,19 @@ static uint64_t host_ram_size(const struct vmm_host *host)
 	return dev_of(host)->h->ram_size;
 }
 
+/* The harness builds no firmware tables: a description of the right
+ * shape is accepted and forgotten, so that a device that needs the
+ * service (acpi-pm refuses a host without it) can be tested. */
+static int host_describe(const struct vmm_host *host, const struct vmm_device_desc *d)
+{
+	if (!d || d->size < offsetof(struct vmm_device_desc, nres) + sizeof(d->nres) ||
+	    (d->nres && !d->res)) {
+		host_log(host, VMM_LOG_ERROR, "describe: bad description");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int host_hv_accel(const struct vmm_host *host, enum vmm_accel what)
 {
 	struct vmm_harness *h = dev_of(host)->h;
@@ -1222,6 +1235,7 @@ static const struct vmm_host host_template = {
 	.msi_send = host_msi_send,
 	.hv_accel = host_hv_accel,
 	.ram_size = host_ram_size,
+	.describe = host_describe,
 	.block_open = host_block_open,
 	.block_io = host_block_io,
 	.net_open = host_net_open,
@@ -1591,9 +1605,12 @@ int vmm_harness_load(struct vmm_harness_dev *dev, const void *rec, size_t len)
 	enter(dev->h);
 	rc = dev->ops->load(dev->state, &in, in.version);
 	leave(dev->h);
-	if (rc)
+	if (rc) {
+		char why[160];
+
 		fail("%s: load() of plugin '%s' (state version %u) failed: %s", dev->name,
-		     dev->plugin->desc->name, in.version, strerror(-rc));
+		     dev->plugin->desc->name, in.version, vmm_state_in_why(&in, rc, why, sizeof(why)));
+	}
 	vmm_state_in_free(&in);
 	return rc;
 }

@@ -32,3 +32,10 @@ tests_harness_harness_load_SOURCES = tests/harness/harness-load.c
 tests_harness_harness_load_LDADD = tests/harness/libvmm-harness.la
 TESTS += tests/harness/parity.sh
 EXTRA_DIST += tests/harness/parity.sh
+
+# Damaged saved-state records against every device plugin that saves (ABI 1.12).
+check_PROGRAMS += tests/unit/test_state_hostile
+TESTS += tests/unit/test_state_hostile
+tests_unit_test_state_hostile_SOURCES = tests/unit/test_state_hostile.c
+tests_unit_test_state_hostile_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_state_hostile_LDADD = tests/harness/libvmm-harness.la $(core_test_ldadd)

@@ -22,6 +22,7 @@
 #define SEC 1000000000ULL
 
 #include "device-fixture.h"
+#include "state-record.h"
 
 static int setup(void **state)
 {
@@ -483,6 +484,225 @@ static void test_calendar_round_trip(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
+/* ---- saved state (ABI 1.12) ---- */
+
+/* Mid-operation: a known time in binary 24-hour mode, set while the
+ * divider was held in reset and restarted 300 ms in (so its second
+ * boundaries fall at 0.8 s, 1.8 s, ...), an alarm due in three seconds, a
+ * 4 Hz periodic interrupt whose flag is pending (IRQ 8 held high), update
+ * interrupts on, and the clock stopped inside the update-in-progress
+ * window before a boundary. */
+static void rtc_mid_operation(void)
+{
+	step(300 * MS);
+	cmos_write(RTC_REG_A, RTC_A_DV_RESET);
+	set_time(RTC_B_24H | RTC_B_DM, 20, 26, 12, 7, 5, 4, 30);
+	cmos_write(RTC_SECONDS_ALARM, 33);
+	cmos_write(RTC_MINUTES_ALARM, RTC_ALARM_DONT_CARE);
+	cmos_write(RTC_HOURS_ALARM, RTC_ALARM_DONT_CARE);
+	cmos_write(RTC_REG_A, RTC_A_DV_32K | 0x0e);	/* 4 Hz */
+	cmos_write(RTC_REG_B, RTC_B_24H | RTC_B_DM | RTC_B_PIE | RTC_B_AIE | RTC_B_UIE);
+	cmos_write(0x40, 0x5a);				/* a byte of CMOS RAM */
+	step(500 * MS - 100000);
+	assert_int_equal(irq(), 1);
+	assert_true(cmos_read(RTC_REG_A) & RTC_A_UIP);
+}
+
+static uint8_t rtc_in(struct vmm_harness *h, uint8_t addr)
+{
+	vmm_harness_pio_write(h, 0x70, 1, addr);
+	return (uint8_t)vmm_harness_pio_read(h, 0x71, 1);
+}
+
+#define RTC_SCRIPT_MAX 512
+
+/* What the guest sees from now on: UIP, the RAM byte, then every 50 ms
+ * for four seconds the line, the raises, and register C when the line is
+ * high (the handler's acknowledge) with the seconds it reads then. */
+static size_t rtc_script(struct vmm_harness *h, unsigned *v)
+{
+	unsigned base = vmm_harness_irq_raises(h, RTC_IRQ);
+	size_t n = 0;
+
+	v[n++] = rtc_in(h, RTC_REG_A);
+	v[n++] = rtc_in(h, 0x40);
+	v[n++] = vmm_harness_irq_level(h, RTC_IRQ);
+	for (int i = 0; i < 80; i++) {
+		vmm_harness_clock_step(h, 50 * MS);
+		v[n++] = vmm_harness_irq_raises(h, RTC_IRQ) - base;
+		if (vmm_harness_irq_level(h, RTC_IRQ)) {
+			v[n++] = rtc_in(h, RTC_REG_C);
+			v[n++] = rtc_in(h, RTC_SECONDS);
+		}
+	}
+	return n;
+}
+
+static struct vmm_harness *rtc_restore_target(struct vmm_harness_dev **dev)
+{
+	struct vmm_harness *h = vmm_harness_new();
+
+	assert_non_null(h);
+	vmm_harness_set_irq_mode(h, VMM_IRQ_EMULATED);
+	vmm_harness_clock_step(h, vmm_harness_clock_ns(F->h));
+	*dev = vmm_harness_create_device(h, "cmos-rtc", "rtc", NULL);
+	assert_non_null(*dev);
+	return h;
+}
+
+static bool rtc_script_has(const unsigned *v, size_t n, unsigned flags)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((v[i] & (RTC_C_IRQF | flags)) == (RTC_C_IRQF | flags))
+			return true;
+	return false;
+}
+
+static void test_save_load_mid_operation(void **state)
+{
+	unsigned want[RTC_SCRIPT_MAX], got[RTC_SCRIPT_MAX];
+	struct vmm_harness_dev *dev2;
+	struct vmm_harness *h2;
+	size_t len, n1, n2;
+	void *rec;
+
+	rtc_mid_operation();
+	rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+	h2 = rtc_restore_target(&dev2);
+	assert_int_equal(vmm_harness_irq_level(h2, RTC_IRQ), 0);
+	assert_int_equal(vmm_harness_load(dev2, rec, len), 0);
+	assert_int_equal(vmm_harness_irq_level(h2, RTC_IRQ), 1);	/* PF pending */
+	n1 = rtc_script(F->h, want);
+	n2 = rtc_script(h2, got);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(want, got, n1 * sizeof(want[0]));
+	/* the script saw the saved state: UIP, RAM, the alarm at :33 */
+	assert_true(want[0] & RTC_A_UIP);
+	assert_int_equal(want[1], 0x5a);
+	assert_true(rtc_script_has(want, n1, RTC_C_AF | RTC_C_UF));
+	assert_true(rtc_script_has(want, n1, RTC_C_PF));
+	free(rec);
+	vmm_harness_free(h2);
+}
+
+/* The timers are re-armed at their saved deadlines: with only the update
+ * interrupt on and the line acknowledged, nothing but the timer raises
+ * the line at the next second boundary. */
+static void test_load_rearms_saved_deadlines(void **state)
+{
+	struct vmm_harness_dev *dev2;
+	struct vmm_harness *h2;
+	size_t len;
+	void *rec;
+
+	cmos_write(RTC_REG_B, RTC_B_24H | RTC_B_UIE);
+	step(SEC / 2);
+	rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+	h2 = rtc_restore_target(&dev2);
+	assert_int_equal(vmm_harness_load(dev2, rec, len), 0);
+	vmm_harness_clock_step(h2, SEC / 2 - 1);
+	assert_int_equal(vmm_harness_irq_level(h2, RTC_IRQ), 0);
+	vmm_harness_clock_step(h2, 1);
+	assert_int_equal(vmm_harness_irq_level(h2, RTC_IRQ), 1);
+	free(rec);
+	vmm_harness_free(h2);
+}
+
+static void test_load_refuses_corrupt_fields(void **state)
+{
+	static const struct {
+		const char *field;
+		uint8_t byte, value;
+	} bad[] = {
+		{ "cmos", RTC_REG_A, RTC_A_UIP | RTC_A_DV_32K },
+		{ "cmos", RTC_REG_A, RTC_A_DV_RESET },		/* stopped, yet counting */
+		{ "flags", 0, 0x81 },
+		{ "dow_delta", 0, 7 },
+		{ "frozen", 0, 2 },
+		{ "secs_at_origin", 7, 0x40 },
+		{ "origin_ns", 7, 0x01 },			/* ahead of the clock */
+		{ "updates_seen", 4, 1 },
+		{ "update_deadline_ns", 6, 1 },
+	};
+	struct vmm_harness_dev *dev2;
+	struct vmm_harness *h2;
+	size_t len;
+	uint8_t *rec;
+
+	rtc_mid_operation();
+	rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+	h2 = rtc_restore_target(&dev2);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint8_t *p = record_field(rec, len, bad[i].field, NULL), keep = p[bad[i].byte];
+
+		p[bad[i].byte] = bad[i].value;
+		assert_int_equal(vmm_harness_load(dev2, rec, len), -EINVAL);
+		p[bad[i].byte] = keep;
+	}
+	assert_int_equal(vmm_harness_irq_level(h2, RTC_IRQ), 0);
+	record_hide_field(rec, len, "periodic_deadline_ns");
+	assert_int_equal(vmm_harness_load(dev2, rec, len), -ENOENT);
+	free(rec);
+	vmm_harness_free(h2);
+}
+
+static void test_load_refuses_unknown_version(void **state)
+{
+	struct vmm_harness_dev *dev2;
+	struct vmm_harness *h2;
+	size_t len;
+	uint8_t *rec;
+
+	rtc_mid_operation();
+	rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+	assert_int_equal(record_le32(record_version(rec, len)), 1);
+	h2 = rtc_restore_target(&dev2);
+	record_version(rec, len)[0] = 2;
+	assert_int_equal(vmm_harness_load(dev2, rec, len), -EPROTO);
+	free(rec);
+	vmm_harness_free(h2);
+}
+
+/* A hostile snapshot: every byte of the record in turn set to 0xff or
+ * 0x80.  Load refuses it or takes it, and whatever it took, the guest's
+ * reads and the clock running on never crash nor hang the model. */
+static void test_load_survives_any_corrupt_byte(void **state)
+{
+	static const uint16_t ports[] = { 0x71 };
+	static const uint8_t values[] = { 0xff, 0x80 };
+	struct vmm_harness_dev *dev2;
+	struct vmm_harness *h2;
+	size_t len;
+	uint8_t *rec;
+
+	rtc_mid_operation();
+	rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+	h2 = rtc_restore_target(&dev2);
+	for (size_t at = 0; at < len; at++) {
+		for (size_t v = 0; v < sizeof(values); v++) {
+			uint8_t keep = rec[at];
+			int rc;
+
+			rec[at] = values[v];
+			rc = vmm_harness_load(dev2, rec, len);
+			assert_true(rc == 0 || rc == -EINVAL || rc == -ENOENT || rc == -EPROTO ||
+				    rc == -EBADMSG);
+			for (size_t p = 0; p < sizeof(ports) / sizeof(ports[0]); p++)
+				(void)vmm_harness_pio_read(h2, ports[p], 1);
+			vmm_harness_clock_step(h2, 3000000);
+			rec[at] = keep;
+		}
+	}
+	assert_int_equal(vmm_harness_load(dev2, rec, len), 0);
+	free(rec);
+	vmm_harness_free(h2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -505,6 +725,11 @@ int main(void)
 		T(test_divider_reset),
 		T(test_nmi_bit_and_storage),
 		T(test_reset_op),
+		T(test_save_load_mid_operation),
+		T(test_load_rearms_saved_deadlines),
+		T(test_load_refuses_corrupt_fields),
+		T(test_load_refuses_unknown_version),
+		T(test_load_survives_any_corrupt_byte),
 		cmocka_unit_test(test_memory_bytes),
 		cmocka_unit_test(test_properties),
 		cmocka_unit_test(test_calendar_round_trip),

@@ -35,6 +35,7 @@
 #define BCD 1u
 
 #include "device-fixture.h"
+#include "state-record.h"
 
 static int setup_bare(void **state)
 {
@@ -823,6 +824,219 @@ static void test_ports_clash_with_second_instance(void **state)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 #define TB(fn) cmocka_unit_test_setup_teardown(fn, setup_bare, teardown)
 
+/* ---- saved state (ABI 1.12) ---- */
+
+/* Mid-operation: counter 0 in mode 2 half-way through a 1000-pulse
+ * period with a count latched 100 pulses ago and half read (LSB taken,
+ * MSB pending); counter
+ * 1 in mode 4 with only the LSB of a word count written; counter 2 in
+ * mode 3 gated on, with the speaker enabled. */
+static void pit_mid_operation(void)
+{
+	to_tick(10);
+	program(0, 2, 1000);			/* loaded at tick 11 */
+	out(PORT61, 0x03);			/* gate 2 and speaker */
+	program(2, 3, 300);
+	out(PIT_CTRL, (uint8_t)(SC(1) | RW_WORD | MODE(4)));
+	out(0x41, 0x34);			/* LSB of 0x1234; MSB to come */
+	to_tick(11 + 488);
+	out(PIT_CTRL, (uint8_t)SC(0));		/* latch counter 0 at 512 */
+	assert_int_equal(in(0x40), 0x00);
+	to_tick(11 + 588);			/* counting on: 412 */
+}
+
+static uint8_t hin(struct vmm_harness *h, uint16_t port)
+{
+	return (uint8_t)vmm_harness_pio_read(h, port, 1);
+}
+
+#define PIT_SCRIPT_MAX 256
+
+/* What the guest sees from now on: the pending latched MSB, live counts,
+ * port 0x61, and line 0 (counter 0's OUT) and OUT2 every 50 ticks. */
+static size_t pit_script(struct vmm_harness *h, unsigned *v)
+{
+	unsigned base = vmm_harness_irq_raises(h, 0);
+	size_t n = 0;
+
+	v[n++] = hin(h, 0x40);				/* latched MSB */
+	v[n++] = hin(h, 0x40) | (unsigned)hin(h, 0x40) << 8;
+	v[n++] = hin(h, PORT61) & 0x23;			/* OUT2, speaker, gate */
+	vmm_harness_pio_write(h, 0x41, 1, 0x12);	/* the MSB: count 0x1234 */
+	for (int i = 0; i < 60; i++) {
+		vmm_harness_clock_step(h, tick_ns(50));
+		v[n++] = (unsigned)vmm_harness_irq_level(h, 0);
+		v[n++] = vmm_harness_irq_raises(h, 0) - base;
+		v[n++] = (hin(h, PORT61) >> 5) & 1;
+	}
+	vmm_harness_pio_write(h, PIT_CTRL, 1, 0xc0 | 0x0e);	/* read-back: counts */
+	for (uint16_t c = 0; c < 3; c++)
+		v[n++] = hin(h, 0x40 + c) | (unsigned)hin(h, 0x40 + c) << 8;
+	return n;
+}
+
+static struct vmm_harness *pit_restore_target(struct vmm_harness_dev **dev)
+{
+	struct vmm_harness *h = vmm_harness_new();
+
+	assert_non_null(h);
+	vmm_harness_set_irq_mode(h, VMM_IRQ_EMULATED);
+	vmm_harness_clock_step(h, vmm_harness_clock_ns(F->h));
+	*dev = vmm_harness_create_device(h, "i8254", "pit", NULL);
+	assert_non_null(*dev);
+	return h;
+}
+
+static void test_save_load_mid_operation(void **state)
+{
+	unsigned want[PIT_SCRIPT_MAX], got[PIT_SCRIPT_MAX];
+	struct vmm_harness_dev *dev2;
+	struct vmm_harness *h2;
+	size_t len, n1, n2;
+	void *rec;
+
+	pit_mid_operation();
+	rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+	h2 = pit_restore_target(&dev2);
+	assert_int_equal(vmm_harness_irq_level(h2, 0), 0);
+	assert_int_equal(vmm_harness_load(dev2, rec, len), 0);
+	/* mode 2's OUT is high between pulses: the line is held again */
+	assert_int_equal(vmm_harness_irq_level(h2, 0), 1);
+	n1 = pit_script(F->h, want);
+	n2 = pit_script(h2, got);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(want, got, n1 * sizeof(want[0]));
+	/* the script saw the saved state, not a fresh chip */
+	assert_int_equal(want[0], 512 >> 8);		/* latched, not live (412) */
+	assert_int_equal(want[2], 0x03 | (want[2] & 0x20));
+	assert_int_equal(want[4 + 3 * 19], 1);	/* a pulse every 1000 ticks */
+	assert_int_equal(want[4 + 3 * 59], 3);
+	free(rec);
+	vmm_harness_free(h2);
+}
+
+static void test_load_refuses_corrupt_fields(void **state)
+{
+	static const struct {
+		const char *field;
+		uint8_t byte;		/* byte index in the field */
+		uint8_t value;
+	} bad[] = {
+		{ "c0.n", 0, 0 },		/* count 0: would divide by zero */
+		{ "c0.n", 2, 2 },		/* past 65536 */
+		{ "c1.ctrl", 0, 0x40 },
+		{ "c2.gate", 0, 2 },
+		{ "c0.load_at", 5, 1 },		/* a load 2^40 ticks ahead */
+		{ "c0.base", 5, 1 },		/* a period started in the future */
+		{ "c0.val", 7, 0x80 },		/* a count below anything reachable */
+		{ "c0.out", 0, 2 },
+		{ "c0.deadline_ns", 6, 1 },	/* a timer far past any count */
+		{ "speaker", 0, 7 },
+	};
+	struct vmm_harness_dev *dev2;
+	struct vmm_harness *h2;
+	size_t len, flen;
+	uint8_t *rec;
+
+	pit_mid_operation();
+	rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+	h2 = pit_restore_target(&dev2);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint8_t *p = record_field(rec, len, bad[i].field, &flen), keep[8];
+
+		memcpy(keep, p, flen);
+		if (!strcmp(bad[i].field, "c0.n"))
+			memset(p, 0, flen);
+		p[bad[i].byte] = bad[i].value;
+		assert_int_equal(vmm_harness_load(dev2, rec, len), -EINVAL);
+		memcpy(p, keep, flen);
+	}
+	/* nothing of the refused records reached the instance */
+	assert_int_equal(vmm_harness_irq_level(h2, 0), 0);
+	record_hide_field(rec, len, "c2.val");
+	assert_int_equal(vmm_harness_load(dev2, rec, len), -ENOENT);
+	free(rec);
+	vmm_harness_free(h2);
+}
+
+static void test_load_refuses_unknown_version(void **state)
+{
+	struct vmm_harness_dev *dev2;
+	struct vmm_harness *h2;
+	size_t len;
+	uint8_t *rec;
+
+	pit_mid_operation();
+	rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+	assert_int_equal(record_le32(record_version(rec, len)), 1);
+	h2 = pit_restore_target(&dev2);
+	record_version(rec, len)[0] = 2;
+	assert_int_equal(vmm_harness_load(dev2, rec, len), -EPROTO);
+	free(rec);
+	vmm_harness_free(h2);
+}
+
+/* In kernel mode the hypervisor's PIT holds the state: the record says
+ * so and nothing else, and an emulated instance refuses it. */
+static void test_kernel_mode_record_has_no_counters(void **state)
+{
+	struct vmm_harness *hk = vmm_harness_new();
+	struct vmm_harness_dev *k;
+	size_t len;
+	uint8_t *rec;
+
+	vmm_harness_set_irq_mode(hk, VMM_IRQ_KERNEL);
+	k = vmm_harness_create_device(hk, "i8254", "pit", NULL);
+	assert_non_null(k);
+	rec = vmm_harness_save(k, &len);
+	assert_non_null(rec);
+	assert_int_equal(*record_field(rec, len, "emulated", NULL), 0);
+	assert_int_equal(record_le32(record_version(rec, len) + 4), 1);	/* one field */
+	assert_int_equal(vmm_harness_load(k, rec, len), 0);
+	assert_int_equal(vmm_harness_load(F->dev, rec, len), -EINVAL);
+	free(rec);
+	vmm_harness_free(hk);
+}
+
+/* A hostile snapshot: every byte of the record in turn set to 0xff or
+ * 0x80.  Load refuses it or takes it, and whatever it took, the guest's
+ * reads and the clock running on never crash nor hang the model. */
+static void test_load_survives_any_corrupt_byte(void **state)
+{
+	static const uint16_t ports[] = { 0x40, 0x41, 0x42, PORT61 };
+	static const uint8_t values[] = { 0xff, 0x80 };
+	struct vmm_harness_dev *dev2;
+	struct vmm_harness *h2;
+	size_t len;
+	uint8_t *rec;
+
+	pit_mid_operation();
+	rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+	h2 = pit_restore_target(&dev2);
+	for (size_t at = 0; at < len; at++) {
+		for (size_t v = 0; v < sizeof(values); v++) {
+			uint8_t keep = rec[at];
+			int rc;
+
+			rec[at] = values[v];
+			rc = vmm_harness_load(dev2, rec, len);
+			assert_true(rc == 0 || rc == -EINVAL || rc == -ENOENT || rc == -EPROTO ||
+				    rc == -EBADMSG);
+			for (size_t p = 0; p < sizeof(ports) / sizeof(ports[0]); p++)
+				(void)vmm_harness_pio_read(h2, ports[p], 1);
+			vmm_harness_clock_step(h2, 3000000);
+			rec[at] = keep;
+		}
+	}
+	assert_int_equal(vmm_harness_load(dev2, rec, len), 0);
+	free(rec);
+	vmm_harness_free(h2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -859,6 +1073,11 @@ int main(void)
 		T(test_mode2_shortest_period_shows_every_pulse),
 		T(test_control_register_is_write_only),
 		T(test_reset_returns_to_power_on),
+		T(test_save_load_mid_operation),
+		T(test_load_refuses_corrupt_fields),
+		T(test_load_refuses_unknown_version),
+		T(test_load_survives_any_corrupt_byte),
+		T(test_kernel_mode_record_has_no_counters),
 		TB(test_irq_property),
 		TB(test_kernel_mode_auto),
 		TB(test_kernel_mode_explicit),

@@ -30,6 +30,7 @@
 #define READ_ISR (OCW3_SEL | OCW3_RR | OCW3_RIS)
 
 #include "device-fixture.h"
+#include "state-record.h"
 
 static int setup(void **state)
 {
@@ -838,6 +839,254 @@ static void test_only_byte_access(void **state)
 	assert_int_equal(vmm_harness_pio_read(F->h, MASTER_CMD, 2), 0x5a00);
 }
 
+/* ---- saved state (ABI 1.12) ---- */
+
+/* Mid-operation: master priority rotated (IR3 lowest), IR5 in service with
+ * IR1 waiting behind it, ELCR making IRQ 10 level with its line high, so
+ * the slave requests through the cascade, and OCW3 reading ISR. */
+static void pic_mid_operation(void)
+{
+	init_pc();
+	out(MASTER_CMD, OCW2_SET_PRIORITY | 3);
+	out(ELCR2, 1u << 2);
+	out(SLAVE_DATA, 0x01);		/* mask IRQ 8 */
+	pulse(5);
+	assert_int_equal(inta(), 0x25);
+	pulse(1);
+	line(10, 1);
+	out(MASTER_CMD, READ_ISR);
+	assert_int_equal(intr(), 0);	/* IR5 in service outranks IR1 and IR2 */
+}
+
+#define SCRIPT_MAX 32
+
+/* What the guest sees from now on: reads, INTR and vectors, EOI by EOI. */
+static size_t pic_script(struct vmm_harness *h, unsigned *v)
+{
+	size_t n = 0;
+
+	v[n++] = (unsigned)vmm_harness_pio_read(h, MASTER_CMD, 1);	/* ISR */
+	v[n++] = (unsigned)vmm_harness_pio_read(h, SLAVE_DATA, 1);	/* IMR */
+	v[n++] = (unsigned)vmm_harness_cpu_intr(h, BSP);
+	for (int i = 0; i < 3; i++) {
+		vmm_harness_pio_write(h, MASTER_CMD, 1, OCW2_NONSPECIFIC_EOI);
+		v[n++] = (unsigned)vmm_harness_cpu_intr(h, BSP);
+		v[n++] = (unsigned)vmm_harness_cpu_ack(h, BSP);
+		vmm_harness_pio_write(h, SLAVE_CMD, 1, OCW2_NONSPECIFIC_EOI);
+		v[n++] = (unsigned)vmm_harness_pio_read(h, MASTER_CMD, 1);
+	}
+	vmm_harness_pio_write(h, MASTER_CMD, 1, READ_IRR);
+	v[n++] = (unsigned)vmm_harness_pio_read(h, MASTER_CMD, 1);
+	vmm_harness_pio_write(h, SLAVE_CMD, 1, READ_IRR);
+	v[n++] = (unsigned)vmm_harness_pio_read(h, SLAVE_CMD, 1);
+	return n;
+}
+
+/* A fresh i8259 in a new harness at the saved clock, with the lines its
+ * devices hold raised again (as their own load() does). */
+static struct vmm_harness *pic_restore_target(struct vmm_harness_dev **dev)
+{
+	struct vmm_harness *h = vmm_harness_new();
+
+	assert_non_null(h);
+	vmm_harness_set_irq_mode(h, VMM_IRQ_EMULATED);
+	vmm_harness_clock_step(h, vmm_harness_clock_ns(F->h));
+	*dev = vmm_harness_create_device(h, "i8259", "pic", NULL);
+	assert_non_null(*dev);
+	return h;
+}
+
+static void test_save_load_mid_operation(void **state)
+{
+	unsigned want[SCRIPT_MAX], got[SCRIPT_MAX];
+	struct vmm_harness_dev *dev2;
+	struct vmm_harness *h2;
+	size_t len, n1, n2;
+	void *rec;
+
+	pic_mid_operation();
+	rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+	h2 = pic_restore_target(&dev2);
+	assert_int_equal(vmm_harness_load(dev2, rec, len), 0);
+	assert_int_equal(vmm_harness_irq_drive(h2, 10, 1), 0);
+	n1 = pic_script(F->h, want);
+	n2 = pic_script(h2, got);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(want, got, n1 * sizeof(want[0]));
+	/* and the script saw the state: rotation put IR1 before the cascade */
+	assert_int_equal(want[0], 1u << 5);
+	assert_int_equal(want[1], 0x01);
+	assert_int_equal(want[4], 0x21);
+	assert_int_equal(want[7], 0x2a);
+	free(rec);
+	vmm_harness_free(h2);
+}
+
+/* The restored PIC drives INTR again when its saved state requests. */
+static void test_load_raises_intr(void **state)
+{
+	struct vmm_harness_dev *dev2;
+	struct vmm_harness *h2;
+	size_t len;
+	void *rec;
+
+	init_pc();
+	pulse(3);
+	assert_int_equal(intr(), 1);
+	rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+	h2 = pic_restore_target(&dev2);
+	assert_int_equal(vmm_harness_cpu_intr(h2, BSP), 0);
+	assert_int_equal(vmm_harness_load(dev2, rec, len), 0);
+	assert_int_equal(vmm_harness_cpu_intr(h2, BSP), 1);
+	assert_int_equal(vmm_harness_cpu_ack(h2, BSP), 0x23);
+	free(rec);
+	vmm_harness_free(h2);
+}
+
+static void test_load_refuses_corrupt_fields(void **state)
+{
+	static const struct {
+		const char *field;
+		uint8_t value;
+	} bad[] = {
+		{ "master.lowest", 8 },
+		{ "slave.init_step", 4 },
+		{ "master.poll", 2 },
+		{ "master.elcr", 0x01 },	/* IRQ 0 is edge-only */
+		{ "slave.elcr", 0x20 },		/* IRQ 13 too */
+	};
+	struct vmm_harness_dev *dev2;
+	struct vmm_harness *h2;
+	size_t len;
+	uint8_t *rec;
+
+	pic_mid_operation();
+	rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+	h2 = pic_restore_target(&dev2);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint8_t *p = record_field(rec, len, bad[i].field, NULL), keep = *p;
+
+		*p = bad[i].value;
+		assert_int_equal(vmm_harness_load(dev2, rec, len), -EINVAL);
+		*p = keep;
+	}
+	/* refused loads left the fresh instance as it was */
+	assert_int_equal(vmm_harness_pio_read(h2, MASTER_DATA, 1), 0x00);
+	record_hide_field(rec, len, "slave.isr");
+	assert_int_equal(vmm_harness_load(dev2, rec, len), -ENOENT);
+	free(rec);
+	vmm_harness_free(h2);
+}
+
+static void test_load_refuses_unknown_version(void **state)
+{
+	struct vmm_harness_dev *dev2;
+	struct vmm_harness *h2;
+	size_t len;
+	uint8_t *rec;
+
+	pic_mid_operation();
+	rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+	assert_int_equal(record_le32(record_version(rec, len)), 1);
+	h2 = pic_restore_target(&dev2);
+	record_version(rec, len)[0] = 2;
+	assert_int_equal(vmm_harness_load(dev2, rec, len), -EPROTO);
+	record_version(rec, len)[0] = 0;
+	assert_int_equal(vmm_harness_load(dev2, rec, len), -EPROTO);
+	free(rec);
+	vmm_harness_free(h2);
+}
+
+/* In kernel mode the hypervisor's 8259 holds the state: the record says
+ * so, and an emulated instance refuses it. */
+static void test_kernel_mode_record_has_no_registers(void **state)
+{
+	struct vmm_harness *hk = vmm_harness_new();
+	struct vmm_harness_dev *k;
+	size_t len;
+	uint8_t *rec;
+
+	vmm_harness_set_irq_mode(hk, VMM_IRQ_KERNEL);
+	k = vmm_harness_create_device(hk, "i8259", "pic", NULL);
+	assert_non_null(k);
+	rec = vmm_harness_save(k, &len);
+	assert_non_null(rec);
+	assert_int_equal(*record_field(rec, len, "emulated", NULL), 0);
+	assert_int_equal(vmm_harness_load(k, rec, len), 0);
+	assert_int_equal(vmm_harness_load(F->dev, rec, len), -EINVAL);
+	free(rec);
+	vmm_harness_free(hk);
+}
+
+/* The PIT's OUT 0 through the PIC, both restored in creation order: the
+ * PIT raising line 0 again in its load finds the PIC already knowing the
+ * line was high (no spurious edge), and the ticks go on at the same times
+ * with the same vectors. */
+#define PIT_CTRL 0x43
+#define PIT_HZ 1193182ULL
+
+static size_t pc_script(struct vmm_harness *h, unsigned *v)
+{
+	size_t n = 0;
+
+	v[n++] = (unsigned)vmm_harness_cpu_intr(h, BSP);
+	vmm_harness_pio_write(h, MASTER_CMD, 1, OCW2_NONSPECIFIC_EOI);	/* the saved tick's */
+	for (int i = 0; i < 12; i++) {
+		vmm_harness_clock_step(h, 250000);	/* a quarter of the period */
+		v[n++] = (unsigned)vmm_harness_cpu_intr(h, BSP);
+		if (v[n - 1]) {
+			v[n++] = (unsigned)vmm_harness_cpu_ack(h, BSP);
+			vmm_harness_pio_write(h, MASTER_CMD, 1, OCW2_NONSPECIFIC_EOI);
+		}
+	}
+	return n;
+}
+
+static void test_save_load_with_the_pit(void **state)
+{
+	struct vmm_harness_dev *pit = vmm_harness_create_device(F->h, "i8254", "pit", NULL);
+	struct vmm_harness_dev *pic2, *pit2;
+	unsigned want[SCRIPT_MAX], got[SCRIPT_MAX];
+	struct vmm_harness *h2;
+	size_t len_pic, len_pit, n1, n2;
+	void *rec_pic, *rec_pit;
+
+	assert_non_null(pit);
+	init_pc();
+	/* mode 2 at 1 kHz (1193 input clocks) */
+	out(PIT_CTRL, 0x34);
+	out(0x40, 1193 & 0xff);
+	out(0x40, 1193 >> 8);
+	vmm_harness_clock_step(F->h, 1300000);	/* one tick delivered, in service */
+	assert_int_equal(intr(), 1);
+	assert_int_equal(inta(), 0x20);
+	rec_pic = vmm_harness_save(F->dev, &len_pic);
+	rec_pit = vmm_harness_save(pit, &len_pit);
+	assert_non_null(rec_pic);
+	assert_non_null(rec_pit);
+
+	h2 = pic_restore_target(&pic2);
+	pit2 = vmm_harness_create_device(h2, "i8254", "pit", NULL);
+	assert_non_null(pit2);
+	assert_int_equal(vmm_harness_load(pic2, rec_pic, len_pic), 0);
+	assert_int_equal(vmm_harness_load(pit2, rec_pit, len_pit), 0);
+	assert_int_equal(vmm_harness_irq_level(h2, 0), 1);	/* OUT 0 high again */
+	n1 = pc_script(F->h, want);
+	n2 = pc_script(h2, got);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(want, got, n1 * sizeof(want[0]));
+	/* IR0 in service at the save; after its EOI one tick per period */
+	assert_int_equal(want[0], 0);
+	assert_int_equal(n1, 1 + 12 + 3);
+	free(rec_pic);
+	free(rec_pit);
+	vmm_harness_free(h2);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -888,6 +1137,12 @@ int main(void)
 		T(test_explicit_emulated_refused_on_kernel_irqchip),
 		T(test_split_mode_emulates),
 		T(test_only_byte_access),
+		T(test_save_load_mid_operation),
+		T(test_load_raises_intr),
+		T(test_load_refuses_corrupt_fields),
+		T(test_load_refuses_unknown_version),
+		T(test_kernel_mode_record_has_no_registers),
+		T(test_save_load_with_the_pit),
 	};
 
 	return cmocka_run_group_tests_name("i8259", tests, NULL, NULL);

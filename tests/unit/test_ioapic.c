@@ -31,6 +31,7 @@
 #define DEST(d)     ((uint32_t)(d) << 24)
 
 #include "device-fixture.h"
+#include "state-record.h"
 
 /* A split-irqchip machine with the ioapic at its default place. */
 static int setup(void **state)
@@ -649,6 +650,186 @@ static void test_emulated_refused_on_kernel_machine(void **state)
 	assert_int_equal(vmm_harness_log_count(F->h, VMM_LOG_ERROR), 1);
 }
 
+/* ---- saved state (ABI 1.12) ---- */
+
+/* Mid-operation: pin 10 level-triggered, line high, its message sent and
+ * waiting for the EOI (remote IRR); pin 4 edge-triggered with its line
+ * high; pin 7 level and masked; IOREGSEL left at pin 10's low dword. */
+static void ioapic_mid_operation(void)
+{
+	rte_set(10, VEC(0x41) | LEVEL, DEST(1));
+	rte_set(4, VEC(0x34), DEST(0));
+	rte_set(7, VEC(0x37) | LEVEL | ACTIVE_LOW | MASKED, DEST(2));
+	reg_write(IOAPIC_REG_ID, 5u << 24);
+	line(10, 1);
+	line(4, 1);
+	assert_int_equal(msis(), 2);
+	assert_true(rte_low(10) & REMOTE_IRR);
+}
+
+#define IOAPIC_SCRIPT_MAX 64
+
+/* What the guest and the local APICs see from now on. */
+static size_t ioapic_script(struct vmm_harness *h, uint64_t *v)
+{
+	size_t n = 0, first = vmm_harness_msi_count(h);
+	uint64_t a;
+	uint32_t d;
+
+	v[n++] = vmm_harness_mmio_read(h, IOAPIC_BASE + IOAPIC_IOREGSEL, 4);
+	v[n++] = vmm_harness_mmio_read(h, IOAPIC_BASE + IOAPIC_IOWIN, 4);
+	vmm_harness_mmio_write(h, IOAPIC_BASE + IOAPIC_IOREGSEL, 4, IOAPIC_REG_ID);
+	v[n++] = vmm_harness_mmio_read(h, IOAPIC_BASE + IOAPIC_IOWIN, 4);
+	/* the line is still high at the EOI: a new message */
+	vmm_harness_eoi(h, 0x41);
+	/* an edge pin held high needs a new rising edge */
+	vmm_harness_irq_drive(h, 4, 1);
+	vmm_harness_irq_drive(h, 4, 0);
+	vmm_harness_irq_drive(h, 4, 1);
+	/* the masked level pin asserts (active low) and is unmasked */
+	vmm_harness_irq_drive(h, 7, 0);
+	vmm_harness_mmio_write(h, IOAPIC_BASE + IOAPIC_IOREGSEL, 4, 0x10 + 2 * 7);
+	vmm_harness_mmio_write(h, IOAPIC_BASE + IOAPIC_IOWIN, 4, VEC(0x37) | LEVEL | ACTIVE_LOW);
+	v[n++] = vmm_harness_msi_count(h) - first;
+	for (size_t i = first; vmm_harness_msi_get(h, i, &a, &d) == 0; i++) {
+		v[n++] = a;
+		v[n++] = d;
+		v[n++] = vmm_harness_msi_routed(h, i);
+	}
+	return n;
+}
+
+static struct vmm_harness *ioapic_restore_target(struct vmm_harness_dev **dev)
+{
+	struct vmm_harness *h = vmm_harness_new();
+
+	assert_non_null(h);
+	vmm_harness_set_irq_mode(h, VMM_IRQ_SPLIT);
+	vmm_harness_clock_step(h, vmm_harness_clock_ns(F->h));
+	*dev = vmm_harness_create_device(h, "ioapic", "ioapic", NULL);
+	assert_non_null(*dev);
+	return h;
+}
+
+static void test_save_load_mid_operation(void **state)
+{
+	uint64_t want[IOAPIC_SCRIPT_MAX], got[IOAPIC_SCRIPT_MAX], a;
+	struct vmm_harness_dev *dev2;
+	struct vmm_harness *h2;
+	size_t len, n1, n2;
+	uint32_t d;
+	void *rec;
+
+	ioapic_mid_operation();
+	mmio_write(IOAPIC_IOREGSEL, 0x10 + 2 * 10);
+	rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+	h2 = ioapic_restore_target(&dev2);
+	assert_false(vmm_harness_msi_route_get(h2, 10, &a, &d));
+	assert_int_equal(vmm_harness_load(dev2, rec, len), 0);
+	/* the level entries are announced again, as the guest's writes did */
+	assert_true(vmm_harness_msi_route_get(h2, 10, &a, &d));
+	assert_int_equal(a, 0xfee01000);
+	assert_int_equal(d, 0xc041);
+	assert_true(vmm_harness_msi_route_get(h2, 7, &a, &d));
+	assert_false(vmm_harness_msi_route_get(h2, 4, &a, &d));
+	/* the devices driving lines 10 and 4 raise them again: no new edge */
+	assert_int_equal(vmm_harness_irq_drive(h2, 10, 1), 0);
+	assert_int_equal(vmm_harness_irq_drive(h2, 4, 1), 0);
+	assert_int_equal(vmm_harness_irq_drive(h2, 7, 1), 0);
+	line(7, 1);
+	assert_int_equal(vmm_harness_msi_count(h2), 0);
+	vmm_harness_msi_clear(F->h);
+	n1 = ioapic_script(F->h, want);
+	n2 = ioapic_script(h2, got);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(want, got, n1 * sizeof(want[0]));
+	/* and the script saw the saved state */
+	assert_true(want[1] & REMOTE_IRR);
+	assert_int_equal(want[2], 5u << 24);
+	assert_int_equal(want[3], 3);		/* EOI resend, new edge, unmasked level */
+	assert_int_equal(want[5], 0xc041);
+	assert_true(want[6]);			/* sent with its route announced */
+	free(rec);
+	vmm_harness_free(h2);
+}
+
+static void test_load_refuses_corrupt_fields(void **state)
+{
+	static const struct {
+		const char *field;
+		uint8_t byte, value;
+	} bad[] = {
+		{ "ioregsel", 1, 1 },
+		{ "id", 0, 1 },			/* bits 23:0 are reserved */
+		{ "pin_levels", 3, 1 },		/* a 25th pin */
+		{ "rte.4", 1, 0x40 },		/* remote IRR on an edge entry */
+		{ "rte.10", 1, 0x90 },		/* delivery status pending */
+		{ "rte.23", 4, 1 },		/* reserved bit 32 */
+	};
+	struct vmm_harness_dev *dev2;
+	struct vmm_harness *h2;
+	size_t len;
+	uint8_t *rec;
+
+	ioapic_mid_operation();
+	rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+	h2 = ioapic_restore_target(&dev2);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint8_t *p = record_field(rec, len, bad[i].field, NULL), keep = p[bad[i].byte];
+
+		p[bad[i].byte] = bad[i].value;
+		assert_int_equal(vmm_harness_load(dev2, rec, len), -EINVAL);
+		p[bad[i].byte] = keep;
+	}
+	assert_int_equal(vmm_harness_msi_route_calls(h2), 0);
+	record_hide_field(rec, len, "rte.17");
+	assert_int_equal(vmm_harness_load(dev2, rec, len), -ENOENT);
+	free(rec);
+	vmm_harness_free(h2);
+}
+
+static void test_load_refuses_unknown_version(void **state)
+{
+	struct vmm_harness_dev *dev2;
+	struct vmm_harness *h2;
+	size_t len;
+	uint8_t *rec;
+
+	ioapic_mid_operation();
+	rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+	assert_int_equal(record_le32(record_version(rec, len)), 1);
+	h2 = ioapic_restore_target(&dev2);
+	record_version(rec, len)[0] = 2;
+	assert_int_equal(vmm_harness_load(dev2, rec, len), -EPROTO);
+	free(rec);
+	vmm_harness_free(h2);
+}
+
+/* In kernel mode the hypervisor's IOAPIC holds the state: the record says
+ * so and nothing else, and an emulated instance refuses it. */
+static void test_kernel_mode_record_has_no_entries(void **state)
+{
+	struct vmm_harness *hk = vmm_harness_new();
+	struct vmm_harness_dev *k;
+	size_t len;
+	uint8_t *rec;
+
+	vmm_harness_set_irq_mode(hk, VMM_IRQ_KERNEL);
+	k = vmm_harness_create_device(hk, "ioapic", "ioapic", NULL);
+	assert_non_null(k);
+	rec = vmm_harness_save(k, &len);
+	assert_non_null(rec);
+	assert_int_equal(*record_field(rec, len, "emulated", NULL), 0);
+	assert_int_equal(record_le32(record_version(rec, len) + 4), 1);	/* one field */
+	assert_int_equal(vmm_harness_load(k, rec, len), 0);
+	assert_int_equal(vmm_harness_load(F->dev, rec, len), -EINVAL);
+	free(rec);
+	vmm_harness_free(hk);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -678,6 +859,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_active_low_edge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_active_low_level, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_base_and_irq_base, setup_split, teardown),
+		cmocka_unit_test_setup_teardown(test_save_load_mid_operation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_refuses_corrupt_fields, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_refuses_unknown_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_mode_record_has_no_entries, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_emulated_machine_refused, setup_emulated,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_explicit_kernel_refused_on_split, setup_split,

@@ -404,10 +404,193 @@ static void test_properties(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
+/* ---- Saved state (ABI 1.12) ---- */
+
+/* Save F's RTC and load it into a fresh one of the same config in a new
+ * harness whose clock continues from F's.  Returns the new fixture. */
+static struct fixture *twin_loaded(int expect)
+{
+	struct fixture *orig = F, *f2 = calloc(1, sizeof(*f2));
+	size_t len;
+	uint8_t *rec = vmm_harness_save(F->dev, &len);
+
+	assert_non_null(rec);
+	assert_non_null(f2);
+	f2->h = vmm_harness_new();
+	vmm_harness_set_irq_mode(f2->h, VMM_IRQ_EMULATED);
+	vmm_harness_clock_step(f2->h, vmm_harness_clock_ns(orig->h));
+	F = f2;
+	f2->dev = create("1700000000");
+	F = orig;
+	assert_non_null(f2->dev);
+	assert_int_equal(vmm_harness_load(f2->dev, rec, len), expect);
+	free(rec);
+	return f2;
+}
+
+static void twin_free(struct fixture *f2)
+{
+	vmm_harness_free(f2->h);
+	free(f2);
+}
+
+struct rtc_view {
+	uint32_t dr, mr, lr, imsc, ris, mis;
+	int irq;
+};
+
+static struct rtc_view view(void)
+{
+	return (struct rtc_view){ rd(PL031_DR), rd(PL031_MR), rd(PL031_LR), rd(PL031_IMSC),
+				  rd(PL031_RIS), rd(PL031_MIS), irq() };
+}
+
+static void view_equal(struct rtc_view a, struct rtc_view b)
+{
+	assert_int_equal(a.dr, b.dr);
+	assert_int_equal(a.mr, b.mr);
+	assert_int_equal(a.lr, b.lr);
+	assert_int_equal(a.imsc, b.imsc);
+	assert_int_equal(a.ris, b.ris);
+	assert_int_equal(a.mis, b.mis);
+	assert_int_equal(a.irq, b.irq);
+}
+
+/* A loaded counter, a match armed 2 s ahead, unmasked, mid-second: the
+ * restored RTC counts, matches and interrupts at the same virtual times. */
+static void test_save_load_continues(void **state)
+{
+	step(SEC * 3 / 10);
+	wr(PL031_LR, T0 + 100);
+	wr(PL031_MR, T0 + 102);
+	wr(PL031_IMSC, PL031_INT);
+	step(SEC / 2);
+	struct fixture *orig = F, *f2 = twin_loaded(0);
+
+	for (unsigned i = 0; i < 30; i++) {
+		struct rtc_view a, b;
+
+		step(SEC / 10);
+		a = view();
+		F = f2;
+		step(SEC / 10);
+		b = view();
+		F = orig;
+		view_equal(a, b);
+		if (a.ris) {
+			wr(PL031_ICR, 1);
+			F = f2;
+			wr(PL031_ICR, 1);
+			F = orig;
+		}
+	}
+	assert_int_equal(vmm_harness_irq_raises(F->h, IRQ), 1);
+	assert_int_equal(vmm_harness_irq_raises(f2->h, IRQ), 1);
+	assert_int_equal(vmm_harness_log_count(f2->h, VMM_LOG_ERROR), 0);
+	twin_free(f2);
+}
+
+/* The line the saved RTC held is raised again by load. */
+static void test_save_load_raises_held_line(void **state)
+{
+	wr(PL031_MR, rd(PL031_DR));
+	wr(PL031_IMSC, PL031_INT);
+	assert_int_equal(irq(), 1);
+	struct fixture *orig = F, *f2 = twin_loaded(0);
+
+	F = f2;
+	assert_int_equal(vmm_harness_irq_level(f2->h, IRQ), 1);
+	assert_int_equal(rd(PL031_MIS), PL031_INT);
+	wr(PL031_ICR, 1);
+	assert_int_equal(irq(), 0);
+	F = orig;
+	twin_free(f2);
+}
+
+/* A match that passed while masked (no timer armed) is still found by the
+ * restored RTC's next access, as by the original's. */
+static void test_save_load_masked_match(void **state)
+{
+	wr(PL031_MR, T0 + 1);
+	step(SEC * 3 / 2);
+	struct fixture *orig = F, *f2 = twin_loaded(0);
+
+	assert_int_equal(rd(PL031_RIS), PL031_INT);
+	F = f2;
+	assert_int_equal(rd(PL031_RIS), PL031_INT);
+	assert_int_equal(irq(), 0);
+	F = orig;
+	twin_free(f2);
+}
+
+/* Field @name of record @rec (layout of core/state.h). */
+static uint8_t *field(uint8_t *rec, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i + 1 + n + 4 <= len; i++)
+		if (rec[i] == n && !memcmp(rec + i + 1, name, n))
+			return rec + i + 1 + n + 4;
+	fail_msg("no field %s", name);
+	return NULL;
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* What no running RTC holds is refused, with a line naming the field. */
+static void test_load_refuses_corrupt_state(void **state)
+{
+	size_t len;
+
+	step(SEC * 5 / 2);
+	uint8_t *rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+	struct fixture *orig = F, *f2 = twin_loaded(0);
+	uint8_t *copy = malloc(len);
+	uint64_t now = vmm_harness_clock_ns(F->h);
+	unsigned long errs;
+
+	assert_non_null(copy);
+	for (int k = 0; k < 6; k++) {
+		memcpy(copy, rec, len);
+		switch (k) {
+		case 0: *field(copy, len, "imsc") = 2; break;
+		case 1: *field(copy, len, "ris") = 0x81; break;
+		/* An anchor in the future, on the match's second edges. */
+		case 2: put64(field(copy, len, "edge0_ns"), now + SEC / 2); break;
+		case 3: put64(field(copy, len, "match_ns"), now + SEC / 2 + 1); break;
+		case 4: put64(field(copy, len, "match_ns"), now + (6ULL << 32) * SEC); break;
+		case 5: put64(field(copy, len, "edge0_ns"), (uint64_t)INT64_MIN); break;
+		}
+		errs = vmm_harness_log_count(f2->h, VMM_LOG_ERROR);
+		assert_int_equal(vmm_harness_load(f2->dev, copy, len), -EINVAL);
+		assert_int_equal(vmm_harness_log_count(f2->h, VMM_LOG_ERROR), errs + 1);
+	}
+	memcpy(copy, rec, len);
+	copy[9 + copy[8] + 1 + copy[9 + copy[8]]] = 2;
+	assert_int_equal(vmm_harness_load(f2->dev, copy, len), -EPROTO);
+	/* Nothing stuck: the good record still loads. */
+	assert_int_equal(vmm_harness_load(f2->dev, rec, len), 0);
+	F = f2;
+	assert_int_equal(rd(PL031_DR), T0 + 2);
+	F = orig;
+	free(copy);
+	free(rec);
+	twin_free(f2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_primecell_ids),
+		T(test_save_load_continues),
+		T(test_save_load_raises_held_line),
+		T(test_save_load_masked_match),
+		T(test_load_refuses_corrupt_state),
 		T(test_power_on_values),
 		T(test_counter_follows_virtual_clock),
 		T(test_load),

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <vmm/state.h>
@@ -44,7 +46,7 @@ static void round_trip(void **unused)
 	size_t len;
 	uint64_t v64;
 	uint32_t v32;
-	uint8_t v8, fifo[16], big[3];
+	uint8_t v8, fifo[16], small[8];
 	const uint8_t payload[16] = "0123456789abcdef";
 
 	(void)unused;
@@ -75,10 +77,21 @@ static void round_trip(void **unused)
 	/* absent, and present with another length */
 	assert_int_equal(vmm_state_get_u32(&fake_host, &in, "missing", &v32), -ENOENT);
 	assert_int_equal(vmm_state_get_u32(&fake_host, &in, "deadline", &v32), -EMSGSIZE);
+	{
+		char why[100];
+
+		assert_string_equal(vmm_state_in_why(&in, -EMSGSIZE, why, sizeof(why)),
+				    "field 'deadline' has 8 bytes, not 4");
+		assert_int_equal(vmm_state_get_u32(&fake_host, &in, "missing", &v32), -ENOENT);
+		assert_string_equal(vmm_state_in_why(&in, -ENOENT, why, sizeof(why)),
+				    "field 'missing' is missing");
+		assert_string_equal(vmm_state_in_why(&in, -EPROTO, why, sizeof(why)), "Protocol error");
+	}
 	/* a variable-length field: ask its length, then a short copy */
 	assert_int_equal(fake_state_get(&fake_host, &in, "fifo", NULL, 0), 16);
-	assert_int_equal(fake_state_get(&fake_host, &in, "fifo", big, sizeof(big)), 16);
-	assert_memory_equal(big, "012", 3);
+	memset(small, 'Z', sizeof(small));
+	assert_int_equal(fake_state_get(&fake_host, &in, "fifo", small, 3), 16);
+	assert_memory_equal(small, "012ZZZZZ", 8); /* nothing past cap */
 	vmm_state_in_free(&in);
 	vmm_state_out_free(&o);
 }
@@ -105,8 +118,9 @@ static void bad_puts(void **unused)
 }
 
 /* Every truncation of a good record, and single-byte damage in its
- * framing, is -EBADMSG: never a read past the buffer (valgrind and ASan
- * builds check that part). */
+ * framing, is -EBADMSG, and never a read past the buffer: each truncated
+ * copy ends where an inaccessible page begins, so one byte too far is a
+ * crash. */
 static void damaged_records(void **unused)
 {
 	struct vmm_state_out o;
@@ -119,13 +133,18 @@ static void damaged_records(void **unused)
 	assert_int_equal(vmm_state_out_init(&o, "virtio-blk", "disk0", 1), 0);
 	assert_int_equal(vmm_state_put_u32(&fake_host, &o, "a", 1), 0);
 	assert_int_equal(vmm_state_put_u64(&fake_host, &o, "b", 2), 0);
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	uint8_t *guarded = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	assert_true(guarded != MAP_FAILED);
+	assert_int_equal(mprotect(guarded + page, page, PROT_NONE), 0);
 	bytes = vmm_state_out_bytes(&o, &len);
+	assert_true(len < page);
 	for (size_t n = 0; n < len; n++) {
-		copy = malloc(n ? n : 1);
-		memcpy(copy, bytes, n);
-		assert_int_equal(vmm_state_in_parse(&in, copy, n), -EBADMSG);
-		free(copy);
+		memcpy(guarded + page - n, bytes, n);
+		assert_int_equal(vmm_state_in_parse(&in, guarded + page - n, n), -EBADMSG);
 	}
+	munmap(guarded, 2 * page);
 	copy = malloc(len + 1);
 	memcpy(copy, bytes, len);
 	copy[len] = 0;

@@ -832,6 +832,192 @@ static void test_backend_used_by_one_device(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
+/* ---- Saved state (ABI 1.12) ---- */
+
+static char twin_disk[sizeof(disk_path) + 8];
+static const char *const *twin_props; /* the original's extra properties */
+
+/* The twin's disk: a copy of the image at save time, so both machines
+ * start from the same bytes and each writes its own. */
+static void blk_create_twin(void)
+{
+	char keep[sizeof(disk_path)];
+
+	memcpy(keep, disk_path, sizeof(keep));
+	assert_true(strlen(twin_disk) < sizeof(disk_path));
+	memcpy(disk_path, twin_disk, sizeof(disk_path));
+	blk_create(twin_props);
+	memcpy(disk_path, keep, sizeof(keep));
+}
+
+static void copy_disk(void)
+{
+	static uint8_t buf[DISK_SECTORS * 512];
+	int fd;
+
+	snprintf(twin_disk, sizeof(twin_disk), "%s.twin", disk_path);
+	fd = open(twin_disk, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	disk_read(0, buf, sizeof(buf));
+	assert_int_equal(pwrite(fd, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
+	close(fd);
+}
+
+/* Request @i of the pending set: its own header, data and status. */
+static uint16_t blk_post(unsigned i, uint32_t type, uint64_t sector, uint32_t len, bool data_in)
+{
+	uint64_t hdr = VDEV_BUF + 0x2000 + i * 0x100, st = hdr + 0x80;
+	uint64_t data = VDEV_BUF + 0x20000 + i * 0x1000;
+	struct drv_buf b[3] = { { hdr, 16, false } };
+	unsigned n = 1;
+	uint8_t *p = gpa_ptr(hdr);
+
+	memset(p, 0, 16);
+	memcpy(p, &type, 4);
+	memcpy(p + 8, &sector, 8);
+	if (len)
+		b[n++] = (struct drv_buf){ data, len, data_in };
+	b[n++] = (struct drv_buf){ st, 1, true };
+	*gpa_ptr(st) = 0xff;
+	return drv_add(0, b, n);
+}
+
+/* A write completed, then a write, a read of what the first wrote, a
+ * flush and a GET_ID posted and not notified; saved there, loaded in a
+ * twin machine on a copy of the disk: the twin completes them with the
+ * same used entries, status bytes, data read and bytes on its disk as
+ * the original. */
+static void test_save_load_mid_queue(void **state)
+{
+	static uint8_t disk_orig[DISK_SECTORS * 512], disk_twin[DISK_SECTORS * 512];
+	struct drv_used_log orig, twin;
+	struct drv_queue dq_at_save[8];
+	size_t len;
+
+	static const char *const props[] = { "serial=snap-1", NULL };
+
+	twin_props = props;
+	blk_create(props);
+	assert_int_equal(drv_init(F_VERSION_1 | F_FLUSH, 1, 16), DRV_STATUS_LIVE);
+	fill_pattern(gpa_ptr(DATA_GPA), 1024, 3);
+	assert_int_equal(blk_req(T_OUT, 4, 1024, false, NULL), S_OK);
+	assert_int_equal(drv_ack(), VIRTIO_MMIO_INT_VRING);
+
+	fill_pattern(gpa_ptr(VDEV_BUF + 0x20000), 2048, 9);
+	blk_post(0, T_OUT, 100, 2048, false);
+	blk_post(1, T_IN, 4, 1024, true);
+	blk_post(2, T_FLUSH, 0, 0, false);
+	blk_post(3, T_GET_ID, 0, 20, true);
+
+	uint8_t *rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+	memcpy(dq_at_save, DQ, sizeof(DQ));
+	copy_disk();
+	struct fixture *orig_f = F, *f2 = drv_twin(VMM_IRQ_EMULATED, blk_create_twin);
+	assert_int_equal(vmm_harness_load(f2->dev, rec, len), 0);
+	assert_int_equal(vmm_harness_irq_level(f2->h, VDEV_IRQ), 0);
+
+	drv_kick(0);
+	drv_collect(0, &orig);
+	uint32_t isr_orig = drv_ack();
+	memcpy(DQ, dq_at_save, sizeof(DQ));
+	F = f2;
+	drv_kick(0);
+	drv_collect(0, &twin);
+	assert_int_equal(drv_ack(), isr_orig);
+	F = orig_f;
+
+	assert_int_equal(orig.n, 4);
+	assert_int_equal(isr_orig, VIRTIO_MMIO_INT_VRING);
+	drv_used_log_equal(&orig, &twin);
+	assert_int_equal(vmm_harness_irq_raises(F->h, VDEV_IRQ), 2);
+	assert_int_equal(vmm_harness_irq_raises(f2->h, VDEV_IRQ), 1);
+	/* Statuses, data read, GET_ID: the same bytes in both guests. */
+	assert_memory_equal(gpa_ptr(VDEV_BUF), (uint8_t *)vmm_harness_ram(f2->h, NULL) + VDEV_BUF,
+			    0x30000);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(*gpa_ptr(VDEV_BUF + 0x2000 + i * 0x100 + 0x80), S_OK);
+	assert_memory_equal(gpa_ptr(VDEV_BUF + 0x21000), gpa_ptr(DATA_GPA), 1024);
+	assert_memory_equal(gpa_ptr(VDEV_BUF + 0x23000), "snap-1", 6);
+	/* The same disk. */
+	disk_read(0, disk_orig, sizeof(disk_orig));
+	int fd = open(twin_disk, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, disk_twin, sizeof(disk_twin), 0), (ssize_t)sizeof(disk_twin));
+	close(fd);
+	assert_memory_equal(disk_orig, disk_twin, sizeof(disk_orig));
+	free(rec);
+	drv_twin_free(f2);
+	unlink(twin_disk);
+}
+
+/* What the guest was told is written is on the disk before the snapshot
+ * names it: save flushes the backend (a write-back cache with F_FLUSH),
+ * and a flush that fails fails the save. */
+static void test_save_flushes_disk(void **state)
+{
+	size_t len;
+
+	blk_create_logged(NULL);
+	assert_int_equal(drv_init(F_ALL, 1, 64), DRV_STATUS_LIVE);
+	fill_pattern(gpa_ptr(DATA_GPA), 512, 1);
+	assert_int_equal(blk_req(T_OUT, 0, 512, false, NULL), S_OK);
+	assert_string_equal(ops(), "write ");
+	void *rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+	assert_string_equal(ops(), "write flush ");
+	free(rec);
+}
+
+static void test_save_fails_when_flush_fails(void **state)
+{
+	size_t len;
+
+	blk_create_logged("flush");
+	assert_int_equal(drv_init(F_ALL, 1, 64), DRV_STATUS_LIVE);
+	assert_null(vmm_harness_save(F->dev, &len));
+	assert_int_equal(vmm_harness_log_count(F->h, VMM_LOG_ERROR), 1);
+}
+
+/* A snapshot of another disk, or of a read-only one, is refused. */
+static void test_load_refuses_other_disk(void **state)
+{
+	size_t len;
+
+	twin_props = NULL;
+	blk_create(NULL);
+	assert_int_equal(drv_init(F_VERSION_1, 1, 16), DRV_STATUS_LIVE);
+	uint8_t *rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+	copy_disk();
+	struct fixture *f2 = drv_twin(VMM_IRQ_EMULATED, blk_create_twin);
+	uint8_t *copy = malloc(len);
+	assert_non_null(copy);
+
+	memcpy(copy, rec, len);
+	rec_set_u64(copy, len, "blk.capacity", DISK_SECTORS * 2);
+	assert_int_equal(vmm_harness_load(f2->dev, copy, len), -EINVAL);
+	memcpy(copy, rec, len);
+	*rec_field(copy, len, "blk.readonly") = 1;
+	assert_int_equal(vmm_harness_load(f2->dev, copy, len), -EINVAL);
+	memcpy(copy, rec, len);
+	*rec_version(copy) = 2;
+	assert_int_equal(vmm_harness_load(f2->dev, copy, len), -EPROTO);
+	/* A field the record lacks (renamed here): -ENOENT, named. */
+	memcpy(copy, rec, len);
+	rec_field(copy, len, "blk.capacity")[-5] = 'X';
+	assert_int_equal(vmm_harness_load(f2->dev, copy, len), -ENOENT);
+	memcpy(copy, rec, len);
+	rec_field(copy, len, "q0.used_idx")[-5] = 'X';
+	assert_int_equal(vmm_harness_load(f2->dev, copy, len), -ENOENT);
+	assert_int_equal(vmm_harness_log_count(f2->h, VMM_LOG_ERROR), 5);
+	assert_int_equal(vmm_harness_load(f2->dev, rec, len), 0);
+	free(copy);
+	free(rec);
+	drv_twin_free(f2);
+	unlink(twin_disk);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -871,6 +1057,10 @@ int main(void)
 		T(test_notify_before_driver_ok),
 		T(test_missing_or_unknown_backend_refused),
 		T(test_backend_used_by_one_device),
+		T(test_save_load_mid_queue),
+		T(test_load_refuses_other_disk),
+		T(test_save_flushes_disk),
+		T(test_save_fails_when_flush_fails),
 	};
 
 	setenv("VMM_HARNESS_QUIET", "1", 0);

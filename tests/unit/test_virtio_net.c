@@ -486,9 +486,154 @@ static void test_hostile_rx(void **state)
 	assert_int_equal(vmm_harness_net_inject(F->h, "net0", huge, sizeof(huge)), -EINVAL);
 }
 
+/* ---- Saved state (ABI 1.12) ---- */
+
+/* The MAC comes from the backend (no `mac` property), and the twin's
+ * backend, a new one, has another. */
+static void net_create_twin(void)
+{
+	static const uint8_t mac_a[6] = { 0x02, 0, 0, 0, 0, 0x0a }, mac_b[6] = { 0x02, 0, 0, 0, 0, 0x0b };
+	static unsigned made;
+
+	assert_int_equal(vmm_harness_add_net_fake(F->h, "net0", ALL_OFFLOADS,
+						  made++ % 2 ? mac_b : mac_a), 0);
+	F->dev = drv_create("virtio-net", (const char *[]){ "net=net0", NULL });
+}
+
+/* Two frames to send posted and not notified, receive buffers posted; a
+ * frame sent and one received before the save.  The twin gets the
+ * offloads again, and sends and receives exactly what the original does,
+ * into the same buffers. */
+static void test_save_load_mid_queue(void **state)
+{
+	static uint8_t frame[HDR + 3000];
+	struct drv_used_log tx_orig, rx_orig, tx_twin, rx_twin;
+	struct drv_queue dq_at_save[8];
+	uint8_t mac[6];
+	size_t len;
+
+	net_create_twin();
+	assert_non_null(F->dev);
+	assert_int_equal(vmm_harness_mmio_read(F->h, VDEV_BASE + VIRTIO_MMIO_CONFIG + 5, 1), 0x0a);
+	assert_int_equal(drv_init(F_BASE | F_MRG | F_CSUM | F_GUEST_CSUM | F_GUEST_TSO4, 2, 16),
+			 DRV_STATUS_LIVE);
+	memset(gpa_ptr(TX_GPA), 0, HDR);
+	fill_pattern(gpa_ptr(TX_GPA + 0x100), 60, 1);
+	drv_add(TXQ, (struct drv_buf[]){ { TX_GPA, HDR, false }, { TX_GPA + 0x100, 60, false } }, 2);
+	drv_kick(TXQ);
+	post_rx(4, 2048);
+	make_frame(frame, 100, 2);
+	assert_int_equal(vmm_harness_net_inject(F->h, "net0", frame, HDR + 100), 0);
+	drv_collect(TXQ, &tx_orig);
+	drv_collect(RXQ, &rx_orig);
+	assert_int_equal(tx_orig.n + rx_orig.n, 2);
+	assert_int_equal(drv_ack(), VIRTIO_MMIO_INT_VRING);
+	for (unsigned i = 0; i < 2; i++) {
+		uint64_t at = TX_GPA + 0x1000 * (i + 1);
+
+		memset(gpa_ptr(at), 0, HDR);
+		fill_pattern(gpa_ptr(at + 0x100), 200 + i, 7 + i);
+		drv_add(TXQ, (struct drv_buf[]){ { at, HDR, false }, { at + 0x100, 200 + i, false } }, 2);
+	}
+	for (unsigned i = 0; i < 6; i++)
+		mac[i] = (uint8_t)vmm_harness_mmio_read(F->h, VDEV_BASE + VIRTIO_MMIO_CONFIG + i, 1);
+
+	uint8_t *rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+	memcpy(dq_at_save, DQ, sizeof(DQ));
+	struct fixture *orig_f = F, *f2 = drv_twin(VMM_IRQ_EMULATED, net_create_twin);
+	assert_int_equal(vmm_harness_net_offloads(f2->h, "net0"), 0);
+	assert_int_equal(vmm_harness_load(f2->dev, rec, len), 0);
+	/* DRIVER_OK told the old backend; load tells the new one. */
+	assert_int_equal(vmm_harness_net_offloads(f2->h, "net0"), VMM_NET_OFFLOAD_CSUM | VMM_NET_OFFLOAD_TSO4);
+	assert_int_equal(vmm_harness_irq_level(f2->h, VDEV_IRQ), 0);
+
+	make_frame(frame, 3000, 5);
+	vmm_harness_net_sent_clear(F->h, "net0");
+	drv_kick(TXQ);
+	assert_int_equal(vmm_harness_net_inject(F->h, "net0", frame, sizeof(frame)), 0);
+	drv_collect(TXQ, &tx_orig);
+	drv_collect(RXQ, &rx_orig);
+	uint32_t isr_orig = drv_ack();
+
+	memcpy(DQ, dq_at_save, sizeof(DQ));
+	F = f2;
+	/* The MAC the driver read, not the new backend's. */
+	for (unsigned i = 0; i < 6; i++)
+		assert_int_equal(vmm_harness_mmio_read(F->h, VDEV_BASE + VIRTIO_MMIO_CONFIG + i, 1), mac[i]);
+	assert_int_equal(cfg_status(), 1);
+	drv_kick(TXQ);
+	assert_int_equal(vmm_harness_net_inject(F->h, "net0", frame, sizeof(frame)), 0);
+	drv_collect(TXQ, &tx_twin);
+	drv_collect(RXQ, &rx_twin);
+	assert_int_equal(drv_ack(), isr_orig);
+	F = orig_f;
+
+	assert_int_equal(tx_orig.n, 2);
+	assert_int_equal(rx_orig.n, 2);
+	drv_used_log_equal(&tx_orig, &tx_twin);
+	drv_used_log_equal(&rx_orig, &rx_twin);
+	assert_int_equal(isr_orig, VIRTIO_MMIO_INT_VRING);
+	assert_int_equal(vmm_harness_net_sent_count(F->h, "net0"), 2);
+	assert_int_equal(vmm_harness_net_sent_count(f2->h, "net0"), 2);
+	for (size_t i = 0; i < 2; i++) {
+		size_t l1, l2;
+		const void *a = vmm_harness_net_sent(F->h, "net0", i, &l1);
+		const void *b = vmm_harness_net_sent(f2->h, "net0", i, &l2);
+
+		assert_int_equal(l1, HDR + 200 + i);
+		assert_int_equal(l1, l2);
+		assert_memory_equal(a, b, l1);
+	}
+	/* The received frame in the same buffers of both guests. */
+	assert_memory_equal(gpa_ptr(RX_GPA), (uint8_t *)vmm_harness_ram(f2->h, NULL) + RX_GPA,
+			    0x40000);
+	assert_memory_equal(gpa_ptr(DQ[RXQ].used),
+			    (uint8_t *)vmm_harness_ram(f2->h, NULL) + DQ[RXQ].used, 6 + 8 * 16);
+	free(rec);
+	drv_twin_free(f2);
+}
+
+/* The driver saw the link down; the new backend's is up: the restored
+ * device says so with a configuration change, as for any link change. */
+static void test_save_load_link_changed_meanwhile(void **state)
+{
+	size_t len;
+
+	net_create_twin();
+	assert_int_equal(drv_init(F_BASE, 2, 16), DRV_STATUS_LIVE);
+	link_to(false, 1);
+	uint8_t *rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+	struct fixture *orig_f = F, *f2 = drv_twin(VMM_IRQ_EMULATED, net_create_twin);
+	assert_int_equal(vmm_harness_load(f2->dev, rec, len), 0);
+	F = f2;
+	assert_int_equal(cfg_status(), 1);
+	assert_int_equal(vr(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_CONFIG);
+	assert_int_equal(irq(), 1);
+	assert_int_equal(cfg_gen(), 2);
+	F = orig_f;
+
+	/* A multicast MAC or unknown status bits are refused. */
+	uint8_t *copy = malloc(len);
+	assert_non_null(copy);
+	memcpy(copy, rec, len);
+	rec_field(copy, len, "net.mac")[0] |= 1;
+	assert_int_equal(vmm_harness_load(f2->dev, copy, len), -EINVAL);
+	assert_int_equal(rec_load_patched32(f2, rec, len, "net.status", 2), -EINVAL);
+	memcpy(copy, rec, len);
+	*rec_version(copy) = 0;
+	assert_int_equal(vmm_harness_load(f2->dev, copy, len), -EPROTO);
+	free(copy);
+	free(rec);
+	drv_twin_free(f2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_save_load_mid_queue, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_save_load_link_changed_meanwhile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_features_and_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mac_and_link_props, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_mac_refused, setup, teardown),

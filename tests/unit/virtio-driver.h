@@ -214,4 +214,117 @@ static inline uint32_t drv_ack(void)
 	return isr;
 }
 
+/* ---- Snapshots (ABI 1.12): save in one harness, load in another ---- */
+
+/* A second machine like F's: a new harness in @mode where @create makes
+ * the same device (F points at the new fixture while it runs), then F's
+ * RAM copied in and its clock stepped to F's, as a restore does before
+ * load().  F is unchanged; the device is not loaded yet. */
+static inline struct fixture *drv_twin(enum vmm_irq_mode mode, void (*create)(void))
+{
+	struct fixture *orig = F, *f2 = calloc(1, sizeof(*f2));
+	size_t size, size2;
+
+	assert_non_null(f2);
+	f2->h = vmm_harness_new();
+	assert_non_null(f2->h);
+	vmm_harness_set_irq_mode(f2->h, mode);
+	F = f2;
+	create();
+	F = orig;
+	assert_non_null(f2->dev);
+	void *src = vmm_harness_ram(orig->h, &size);
+	void *dst = vmm_harness_ram(f2->h, &size2);
+	assert_int_equal(size, size2);
+	memcpy(dst, src, size);
+	vmm_harness_clock_step(f2->h, vmm_harness_clock_ns(orig->h));
+	return f2;
+}
+
+static inline void drv_twin_free(struct fixture *f2)
+{
+	vmm_harness_free(f2->h);
+	free(f2);
+}
+
+/* Where field @name's value lies in record @rec (the layout of
+ * core/state.h: a length byte, the name, a le32 length, the value). */
+static inline uint8_t *rec_field(uint8_t *rec, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i + 1 + n + 4 <= len; i++)
+		if (rec[i] == n && !memcmp(rec + i + 1, name, n))
+			return rec + i + 1 + n + 4;
+	fail_msg("no field %s in the record", name);
+	return NULL;
+}
+
+static inline void rec_set_u32(uint8_t *rec, size_t len, const char *name, uint32_t v)
+{
+	uint8_t *p = rec_field(rec, len, name);
+
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline uint32_t rec_get_u32(uint8_t *rec, size_t len, const char *name)
+{
+	uint8_t *p = rec_field(rec, len, name);
+
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline void rec_set_u64(uint8_t *rec, size_t len, const char *name, uint64_t v)
+{
+	uint8_t *p = rec_field(rec, len, name);
+
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* The record's state version (after the plugin's and instance's names). */
+static inline uint8_t *rec_version(uint8_t *rec)
+{
+	return &rec[9 + rec[8] + 1 + rec[9 + rec[8]]];
+}
+
+/* Load a copy of @rec with field @name (4 bytes) set to @v into the
+ * twin's device: what load() returns. */
+static inline int rec_load_patched32(struct fixture *f2, const uint8_t *rec, size_t len,
+				     const char *name, uint32_t v)
+{
+	uint8_t *copy = malloc(len);
+	int rc;
+
+	assert_non_null(copy);
+	memcpy(copy, rec, len);
+	rec_set_u32(copy, len, name, v);
+	rc = vmm_harness_load(f2->dev, copy, len);
+	free(copy);
+	return rc;
+}
+
+/* One queue's used entries as collected by drv_get_used(). */
+struct drv_used_log {
+	unsigned n;
+	uint32_t id[64], len[64];
+};
+
+static inline void drv_collect(unsigned q, struct drv_used_log *log)
+{
+	log->n = 0;
+	while (log->n < 64 && drv_get_used(q, &log->id[log->n], &log->len[log->n]))
+		log->n++;
+}
+
+static inline void drv_used_log_equal(const struct drv_used_log *a, const struct drv_used_log *b)
+{
+	assert_int_equal(a->n, b->n);
+	for (unsigned i = 0; i < a->n; i++) {
+		assert_int_equal(a->id[i], b->id[i]);
+		assert_int_equal(a->len[i], b->len[i]);
+	}
+}
+
 #endif
