@@ -710,7 +710,7 @@ static struct vmm_state_in *find_record(struct vmm_state_in *in, uint32_t n, con
 	return NULL;
 }
 
-static uint64_t field_u64(const struct vmm_state_in *in, const char *name, bool *ok)
+static uint64_t field_u64(struct vmm_state_in *in, const char *name, bool *ok)
 {
 	uint8_t b[8];
 	uint64_t v = 0;
@@ -892,8 +892,9 @@ int vmm_machine_restore(struct vmm_machine *m, const struct vmm_snapshot *s, cha
 		rc = device_ops(in)->load(in->state, rec, rec->version);
 		vmm_instance_unlock(in, prev);
 		if (rc) {
+			char why[128];
 			fail(err, errlen, rc, "%s: device '%s' (plugin %s) refused its record (version %u): %s", s->dir,
-			     in->name, in->lp->desc->name, rec->version, strerror(-rc));
+			     in->name, in->lp->desc->name, rec->version, vmm_state_in_why(rec, rc, why, sizeof(why)));
 			free(order);
 			goto out;
 		}
