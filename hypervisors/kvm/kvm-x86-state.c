@@ -290,18 +290,43 @@ static int load_msrs(struct kvm_vcpu *vcpu, struct vmm_state_in *in)
 	m = calloc(1, sizeof(*m) + (size_t)len);
 	if (!m)
 		return -ENOMEM;
-	m->nmsrs = (uint32_t)(len / (ssize_t)sizeof(struct kvm_msr_entry));
+	uint32_t total = (uint32_t)(len / (ssize_t)sizeof(struct kvm_msr_entry));
 	h->state_get(h, in, "msrs", m->entries, (size_t)len);
-	r = ioctl(vcpu->fd, KVM_SET_MSRS, m);
-	if (r < 0) {
-		r = -errno;
-		state_err(vm, "KVM_SET_MSRS", vcpu->index, -r);
-	} else if ((uint32_t)r < m->nmsrs) {
-		h->log(h, VMM_LOG_ERROR, "kvm: KVM_SET_MSRS on vCPU %u: MSR 0x%x refused (%d of %u "
-		       "loaded): a host with other MSRs?", vcpu->index, m->entries[r].index, r, m->nmsrs);
-		r = -EIO;
-	} else {
-		r = 0;
+	/*
+	 * KVM_SET_MSRS stops at the first MSR it refuses and returns how many
+	 * it set.  Some it lists and reads it never lets userspace write in
+	 * some configurations (MSR_KVM_ASYNC_PF_INT without an in-kernel
+	 * local APIC, even with 0): one the new vCPU already holds at the
+	 * saved value has nothing to restore and is passed over; any other
+	 * refusal fails the load, naming the MSR.
+	 */
+	struct kvm_msr_entry *e = m->entries;
+	r = 0;
+	while (total) {
+		m->nmsrs = total;
+		if (e != m->entries)
+			memmove(m->entries, e, total * sizeof(*e));
+		e = m->entries;
+		int done = ioctl(vcpu->fd, KVM_SET_MSRS, m);
+		if (done < 0) {
+			r = -errno;
+			state_err(vm, "KVM_SET_MSRS", vcpu->index, -r);
+			break;
+		}
+		if ((uint32_t)done >= total)
+			break;
+		struct {
+			struct kvm_msrs hdr;
+			struct kvm_msr_entry one;
+		} cur = { .hdr.nmsrs = 1, .one.index = e[done].index };
+		if (ioctl(vcpu->fd, KVM_GET_MSRS, &cur) != 1 || cur.one.data != e[done].data) {
+			h->log(h, VMM_LOG_ERROR, "kvm: KVM_SET_MSRS on vCPU %u: MSR 0x%x = 0x%llx refused: a host "
+			       "with other MSRs?", vcpu->index, e[done].index, (unsigned long long)e[done].data);
+			r = -EIO;
+			break;
+		}
+		e += done + 1;
+		total -= (uint32_t)done + 1;
 	}
 	free(m);
 	return r;

@@ -20,11 +20,12 @@
 # a config that no longer matches its records: one line, status 2.
 . "$VMM_SRCDIR/tests/guests/guest-lib.sh"
 
-# The machines tested: irqchip modes (kernel-smp: kernel with a second
-# vCPU, an AP the guest never starts).  "split" and "emulated" need the
-# i8259, i8254 and ioapic plugins' save ops: add them here (conf_for knows
-# their machines) once those plugins save.
-MODES="kernel kernel-smp"
+# The machines tested, one word each (conf_for builds them): the three
+# irqchip modes (split and emulated with the i8259, i8254 and ioapic
+# plugins, which save themselves; kernel with KVM's own, in the kvm
+# plugin's VM record) and kernel-smp, kernel with a second vCPU (an AP the
+# guest never starts).  A new mode is a word here and a case in conf_for.
+MODES="kernel kernel-smp split emulated"
 
 fail() {
 	echo "FAIL: $*"
