@@ -251,8 +251,8 @@ static int uart_dev_load(void *state, struct vmm_state_in *in, uint32_t version)
 	s.timeout_pending = tmo != 0;
 	rc = uart16550_state_set(&d->uart, &s);
 	if (rc)
-		h->log(h, VMM_LOG_ERROR, "uart16550: saved FIFO state out of range (head %u, count %u, FCR 0x%02x)",
-		       s.rx_head, s.rx_count, s.fcr);
+		h->log(h, VMM_LOG_ERROR, "uart16550: saved state out of range (FIFO head %u, count %u, FCR "
+		       "0x%02x, IER 0x%02x, MCR 0x%02x)", s.rx_head, s.rx_count, s.fcr, s.ier, s.mcr);
 	return rc;
 }
 

@@ -396,7 +396,9 @@ void uart16550_init(struct uart16550 *u, const struct uart16550_ops *ops, void *
 
 int uart16550_state_set(struct uart16550 *u, const struct uart16550_state *s)
 {
-	if (s->rx_head >= UART_FIFO_SIZE || s->rx_count > UART_FIFO_SIZE || (s->fcr & ~0xc9))
+	/* Only what a guest can write: IER's and MCR's spare bits read 0. */
+	if (s->rx_head >= UART_FIFO_SIZE || s->rx_count > UART_FIFO_SIZE || (s->fcr & ~0xc9) ||
+	    (s->ier & ~UART_IER_MASK) || (s->mcr & ~UART_MCR_MASK))
 		return -EINVAL;
 	u->s = *s;
 	u->s.version = UART16550_STATE_VERSION;

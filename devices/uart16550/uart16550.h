@@ -141,8 +141,9 @@ void uart16550_set_modem_inputs(struct uart16550 *u, uint8_t lines);
 /* Saved state: uart16550_state_set() replaces the model's with *s (a
  * state saved from u->s), re-arms the character timeout at its saved
  * deadline and drives the interrupt output to the level the state gives.
- * -EINVAL for a state no 16550 can be in (FIFO indices out of range, a
- * divisor of 0 is allowed: the guest may write it). */
+ * -EINVAL for a state no 16550 can be in (FIFO indices out of range, FCR,
+ * IER or MCR bits a guest cannot set; a divisor of 0 is allowed: the guest
+ * may write it). */
 int uart16550_state_set(struct uart16550 *u, const struct uart16550_state *s);
 
 #endif /* UART16550_H */
