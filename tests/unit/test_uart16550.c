@@ -591,6 +591,14 @@ static void test_load_refuses_bad_records(void **state)
 	assert_int_equal(vmm_harness_load(d2, rec, len), -EPROTO);
 	assert_int_equal((uint8_t)vmm_harness_pio_read(h2, COM1 + UART_SCR, 1), 0);
 	rec[v] = 1;
+	/* IER with bits no guest can set (field "ier": name length 3, the
+	 * name, a u32 length of 1, the byte: core/state.h). */
+	static const uint8_t ier_field[] = { 3, 'i', 'e', 'r', 1, 0, 0, 0 };
+	uint8_t *f = memmem(rec, len, ier_field, sizeof(ier_field));
+	assert_non_null(f);
+	f[sizeof(ier_field)] = 0xf0;
+	assert_int_equal(vmm_harness_load(d2, rec, len), -EINVAL);
+	f[sizeof(ier_field)] = 0;
 	assert_int_equal(vmm_harness_load(d2, rec, len), 0);
 	assert_int_equal((uint8_t)vmm_harness_pio_read(h2, COM1 + UART_SCR, 1), 0x77);
 	free(rec);
