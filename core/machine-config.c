@@ -444,7 +444,10 @@ static int check_repeats(struct parse_ctx *c, size_t first, size_t n, long secti
 	return rc;
 }
 
-static const char *const section_kinds[] = { "hypervisor", "boot", "device", "backend" };
+static const char *const section_kinds[] = { "hypervisor", "boot", "device", "backend", "jail" };
+#define N_SECTION_KINDS 5
+/* boot and jail: one, untitled. */
+#define SECTION_UNTITLED(kind) ((kind) == 1 || (kind) == 4)
 
 /* Where a section opens: `parent` is the section it would be inside (-1:
  * the top level, -2: something the scan does not follow).  Checks it and
@@ -465,14 +468,14 @@ static long open_section(struct parse_ctx *c, struct scanner *s, const struct to
 			    shown(p->name, p->nlen, pn, sizeof(pn)), nm);
 	}
 	unsigned kind = 0;
-	while (kind < 4 && !span_eq(name->s, name->len, section_kinds[kind]))
+	while (kind < N_SECTION_KINDS && !span_eq(name->s, name->len, section_kinds[kind]))
 		kind++;
-	if (kind == 4)
-		return fail(c, name->line, "unknown section '%s' (sections are hypervisor, boot, device and backend)",
+	if (kind == N_SECTION_KINDS)
+		return fail(c, name->line, "unknown section '%s' (sections are hypervisor, boot, device, backend and jail)",
 			    nm);
-	if (kind == 1 && title)
-		return fail(c, name->line, "boot takes no name: boot { ... }");
-	if (kind != 1 && !title)
+	if (SECTION_UNTITLED(kind) && title)
+		return fail(c, name->line, "%s takes no name: %s { ... }", nm, nm);
+	if (!SECTION_UNTITLED(kind) && !title)
 		return fail(c, name->line, "%s section without a name: %s \"NAME\" { ... }", nm, nm);
 	if (title && !vmm_name_valid(title->s, title->len))
 		return fail(c, name->line, "%s name \"%s\": a name is 1 to %d characters of A-Z a-z 0-9 . _ -",
@@ -484,7 +487,7 @@ static long open_section(struct parse_ctx *c, struct scanner *s, const struct to
 		const struct scan_section *o = &c->secs[i];
 		if (!span_eq(o->name, o->nlen, section_kinds[kind]))
 			continue;
-		if (kind <= 1)
+		if (kind == 0 || SECTION_UNTITLED(kind))
 			return fail(c, name->line, "a second %s section (the first is on line %d)%s", nm, o->line,
 				    kind == 0 ? "; a machine has one hypervisor" : "");
 		if (o->tlen == title->len && memcmp(o->title, title->s, title->len) == 0)
@@ -693,6 +696,7 @@ static int run_pass1(struct pass1 *p, struct parse_ctx *c)
 		CFG_STR("__unknown", NULL, CFGF_NONE),
 		CFG_SEC("hypervisor", any, CFGF_MULTI | CFGF_TITLE),
 		CFG_SEC("boot", any, CFGF_NONE),
+		CFG_SEC("jail", any, CFGF_NONE),
 		CFG_SEC("backend", any, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 		CFG_SEC("device", any, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 		CFG_END()
@@ -849,6 +853,7 @@ static int run_pass2(const char *file, const struct pass1 *p1, struct vmm_plugin
 	for (unsigned i = 0; i < sizeof(boot_names) / sizeof(boot_names[0]); i++)
 		optlist_add_str(&boot_opts, boot_names[i]);
 
+	cfg_opt_t jail_opts[] = { CFG_STR("dir", NULL, CFGF_NONE), CFG_END() };
 	cfg_opt_t opts[] = {
 		CFG_STR("memory", "64M", CFGF_NONE),
 		CFG_INT("vcpus", 1, CFGF_NONE),
@@ -858,6 +863,7 @@ static int run_pass2(const char *file, const struct pass1 *p1, struct vmm_plugin
 		CFG_STR("group", "", CFGF_NONE),
 		CFG_SEC("hypervisor", optlist_done(&hv_opts), CFGF_MULTI | CFGF_TITLE),
 		CFG_SEC("boot", optlist_done(&boot_opts), CFGF_NONE),
+		CFG_SEC("jail", jail_opts, CFGF_NONE),
 		CFG_SEC("backend", optlist_done(&be_opts), CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 		CFG_SEC("device", optlist_done(&dev_opts), CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 		CFG_END()
@@ -958,6 +964,22 @@ static int run_pass2(const char *file, const struct pass1 *p1, struct vmm_plugin
 		}
 		if (la)
 			mc->load_address = (uint64_t)addr;
+	}
+
+	/* jail { dir = "DIR" } (jail.h): DIR relative to the file. */
+	cfg_t *jail = cfg_size(cfg, "jail") ? cfg_getsec(cfg, "jail") : NULL;
+	/* libconfuse gives a section that is not in the file all the same. */
+	if (jail && (cfg_getstr(jail, "dir") || section_line(c, "jail", NULL) > 0)) {
+		if (!cfg_getstr(jail, "dir")) {
+			fail(c, section_line(c, "jail", NULL), "jail section without dir");
+			goto out;
+		}
+		mc->jail_dir = resolve_path(file, cfg_getstr(jail, "dir"));
+		mc->jail_line = line_of(c, "jail", NULL, "dir");
+		if (!mc->jail_dir) {
+			rc = -ENOMEM;
+			goto out;
+		}
 	}
 
 	static const char *const multi[] = { "backend", "device" };
@@ -1142,6 +1164,7 @@ void vmm_config_free(struct vmm_machine_config *c)
 	free(c->kernel);
 	free(c->cmdline);
 	free(c->initrd);
+	free(c->jail_dir);
 	free(c->file);
 	free(c->abs_file);
 	free(c->text);

@@ -47,6 +47,8 @@ struct vmm_machine_config {
 	bool drop_privileges;  /* user = (and group =): become uid/gid after start-up (privilege.h) */
 	uid_t uid;
 	gid_t gid;
+	char *jail_dir;        /* jail { dir = } (jail.h), resolved; NULL for none */
+	int jail_line;
 	struct vmm_cfg_instance *devices;
 	size_t ndevices;
 	struct vmm_cfg_instance *backends;

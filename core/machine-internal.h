@@ -121,6 +121,11 @@ struct vmm_machine {
 	 * vCPU once the devices exist. */
 	struct vmm_cpuid_leaf *cpuid;
 	size_t ncpuid;
+	/* The device that enabled the hypervisor's in-kernel Hyper-V
+	 * (hyperv_enable, ABI 1.12) and its client for VMM_EXIT_HYPERV. */
+	struct vmm_instance *hyperv_in;
+	struct vmm_hyperv_client hyperv_client;
+	void *hyperv_opaque;
 	/* Registered while devices are created, before any vCPU runs; read
 	 * without a lock afterwards. */
 	struct vmm_irq_sink sinks[VMM_MAX_IRQ_SINKS];
@@ -161,6 +166,12 @@ struct vmm_machine {
 	 * holds every vCPU before its first entry until all filters are in. */
 	const char *const **seccomp_extra;
 	size_t nseccomp_extra;
+	/* The vCPU threads' filter, built once (machine.c, vcpu_confine). */
+	pthread_mutex_t vcpu_prog_lock;
+	struct vmm_seccomp_prog vcpu_prog;
+	bool vcpu_prog_built;
+	int vcpu_prog_rc;
+	char vcpu_prog_err[256];
 	pthread_mutex_t gate_lock;
 	pthread_cond_t gate_cond;
 	bool gate_open;

@@ -127,6 +127,8 @@ static void user_error(struct vmm_machine *m, const char *user, const char *fmt,
 
 /* ------------------------------------------------------------------ buses */
 
+static void msr_intercept(struct vmm_instance *in, uint64_t base, uint64_t len);
+
 static int host_bus_map(const struct vmm_host *h, enum vmm_bus bus, uint64_t base, uint64_t len,
 			const struct vmm_region_ops *ops, void *opaque)
 {
@@ -138,6 +140,8 @@ static int host_bus_map(const struct vmm_host *h, enum vmm_bus bus, uint64_t bas
 		return -EINVAL;
 	}
 	int rc = vmm_bus_map(&in->m->bus[bus], base, len, ops, opaque, &in->owner, err, sizeof(err));
+	if (!rc && bus == VMM_BUS_MSR)
+		msr_intercept(in, base, len);
 	if (rc) {
 		/* A device's refusal names its config line: the fix is there. */
 		const struct vmm_machine_config *cfg = in->m->cfg;
@@ -290,6 +294,32 @@ static bool hv_has(const struct vmm_machine *m, size_t end)
 }
 #define HV_HAS(m, field) \
 	(hv_has((m), offsetof(struct vmm_hv_ops, field) + sizeof(void *)) && (m)->hv_ops->field)
+
+/*
+ * An MSR region a device maps must see its guest's accesses even where the
+ * hypervisor would answer them itself: KVM serves Hyper-V's MSRs as soon
+ * as a vCPU's CPUID says "Hv#1" (arch/x86/kvm/hyperv.c, hyperv_enabled),
+ * so the hyperv plugin's emulated mode would never hear of them on a host
+ * with Hyper-V support.  Ranges KVM does not know exit anyway: a refusal
+ * is only a warning.
+ */
+static void msr_intercept(struct vmm_instance *in, uint64_t base, uint64_t len)
+{
+	struct vmm_machine *m = in->m;
+	int rc;
+
+	if (!HV_HAS(m, msr_intercept))
+		return;
+	rc = VMM_AS(HV_WHO(m), m->hv_ops->msr_intercept(m->vm, (uint32_t)base, (uint32_t)len));
+	if (rc == -ENOTSUP)
+		vmm_log(VMM_LOG_DEBUG, in->name, "MSRs 0x%llx-0x%llx: the hypervisor cannot route "
+			"them here (those it serves itself will not reach the device)",
+			(unsigned long long)base, (unsigned long long)(base + len - 1));
+	else if (rc < 0)
+		vmm_log(VMM_LOG_WARN, in->name, "MSRs 0x%llx-0x%llx: the hypervisor cannot route "
+			"them here: %s (those it serves itself will not reach the device)",
+			(unsigned long long)base, (unsigned long long)(base + len - 1), strerror(-rc));
+}
 
 /*
  * The guest ended the interrupt (EOI) and KVM has lowered the line: raise
@@ -600,6 +630,47 @@ static int host_vcpu_tsc(const struct vmm_host *h, unsigned vcpu, uint64_t *tsc,
 	if (rc < 0)
 		return rc;
 	*ns = before + (after - before) / 2;
+	return 0;
+}
+
+/* ABI 1.13: the hypervisor's own Hyper-V, for the hyperv plugin's
+ * mode = "kernel". */
+static int host_hyperv_cpuid(const struct vmm_host *h, struct vmm_cpuid_leaf *leaves, unsigned *n)
+{
+	struct vmm_machine *m = inst_of(h)->m;
+
+	if (!HV_HAS(m, hyperv_cpuid) || vmm_machine_is_arm64(m))
+		return -ENOTSUP;
+	return VMM_AS(HV_WHO(m), m->hv_ops->hyperv_cpuid(m->vm, leaves, n));
+}
+
+/* The vCPUs exist before the devices (machine_build): each is switched on
+ * here, before any runs. */
+static int host_hyperv_enable(const struct vmm_host *h, uint32_t what,
+			      const struct vmm_hyperv_client *client, void *opaque)
+{
+	struct vmm_instance *in = inst_of(h);
+	struct vmm_machine *m = in->m;
+
+	if (!HV_HAS(m, vcpu_hyperv_enable) || vmm_machine_is_arm64(m))
+		return -ENOTSUP;
+	if (m->hyperv_in && m->hyperv_in != in)
+		return -EEXIST;
+	if ((what & VMM_HYPERV_SYNIC) && m->irq_mode == VMM_IRQ_EMULATED)
+		return -EINVAL;
+	for (unsigned i = 0; i < m->nvcpus; i++) {
+		int rc = VMM_AS(HV_WHO(m), m->hv_ops->vcpu_hyperv_enable(m->vcpus[i].hv, what));
+
+		if (rc < 0)
+			return rc;
+	}
+	m->hyperv_in = in;
+	m->hyperv_opaque = opaque;
+	memset(&m->hyperv_client, 0, sizeof(m->hyperv_client));
+	if (client)
+		memcpy(&m->hyperv_client, client,
+		       client->size < sizeof(*client) ? client->size : sizeof(*client));
+	m->hyperv_client.size = sizeof(m->hyperv_client);
 	return 0;
 }
 
@@ -1481,7 +1552,7 @@ static uint64_t host_ram_size(const struct vmm_host *h)
 	return inst_of(h)->m->cfg->memory;
 }
 
-/* Saved state (ABI 1.12): records are core/state.c's; the host only passes them on. */
+/* Saved state (ABI 1.13): records are core/state.c's; the host only passes them on. */
 static int host_state_put(const struct vmm_host *h, struct vmm_state_out *o, const char *name,
 			  const void *buf, size_t len)
 {
@@ -1549,6 +1620,8 @@ static const struct vmm_host host_template = {
 	.private_irq_set = host_private_irq_set,
 	.cpuid_set = host_cpuid_set,
 	.vcpu_tsc = host_vcpu_tsc,
+	.hyperv_cpuid = host_hyperv_cpuid,
+	.hyperv_enable = host_hyperv_enable,
 	.block_io_batch = host_block_io_batch,
 	.state_put = host_state_put,
 	.state_get = host_state_get,
@@ -1908,6 +1981,7 @@ static int machine_build(const struct vmm_machine_config *cfg, struct vmm_plugin
 	pthread_cond_init(&m->halt_cond, NULL);
 	pthread_mutex_init(&m->gate_lock, NULL);
 	pthread_cond_init(&m->gate_cond, NULL);
+	pthread_mutex_init(&m->vcpu_prog_lock, NULL);
 	pthread_cond_init(&m->park_cond, NULL);
 	for (unsigned i = 0; i < VMM_MAX_IRQ_LINES; i++) {
 		m->irq[i].gsi = i;
@@ -2098,6 +2172,30 @@ static void park_locked(struct vmm_machine *m, struct vmm_vcpu *v)
 	v->parked = false;
 }
 
+/* The in-kernel Hyper-V's exit goes to the device that enabled it.  A
+ * hypercall nobody answers is one the partition does not offer (TLFS 3.8:
+ * HV_STATUS_INVALID_HYPERCALL_CODE). */
+static void handle_hyperv(struct vmm_machine *m, struct vmm_vcpu *v, struct vmm_exit *e)
+{
+	const struct vmm_hyperv_client *c = &m->hyperv_client;
+	const struct vmm_who *who_prev;
+
+	if (e->hyperv.type == VMM_HYPERV_EXIT_HCALL) {
+		e->hyperv.hcall.result = 2; /* HV_STATUS_INVALID_HYPERCALL_CODE */
+		if (!m->hyperv_in || !c->hcall)
+			return;
+		who_prev = instance_lock(m->hyperv_in);
+		e->hyperv.hcall.result = c->hcall(m->hyperv_opaque, v->index, e->hyperv.hcall.input,
+						  e->hyperv.hcall.params[0], e->hyperv.hcall.params[1]);
+		instance_unlock(m->hyperv_in, who_prev);
+	} else if (e->hyperv.type == VMM_HYPERV_EXIT_SYNIC && m->hyperv_in && c->synic) {
+		who_prev = instance_lock(m->hyperv_in);
+		c->synic(m->hyperv_opaque, v->index, e->hyperv.msr, e->hyperv.synic.control,
+			 e->hyperv.synic.evt_page, e->hyperv.synic.msg_page);
+		instance_unlock(m->hyperv_in, who_prev);
+	}
+}
+
 /* One exit; returns false when the vCPU must stop. */
 static bool handle_exit(struct vmm_machine *m, struct vmm_vcpu *v, struct vmm_exit *e)
 {
@@ -2151,6 +2249,9 @@ static bool handle_exit(struct vmm_machine *m, struct vmm_vcpu *v, struct vmm_ex
 		return true;
 	case VMM_EXIT_HYPERCALL:
 		e->hypercall.ret = (uint64_t)-1000; /* KVM_ENOSYS: no hypercalls yet */
+		return true;
+	case VMM_EXIT_HYPERV:
+		handle_hyperv(m, v, e);
 		return true;
 	case VMM_EXIT_SYSTEM_EVENT:
 		if (e->system_event.type == VMM_SYSTEM_EVENT_SHUTDOWN)
@@ -2234,6 +2335,31 @@ static bool exit_needs_reentry(unsigned reason)
 	return false;
 }
 
+/* Every vCPU thread loads the same program, built by the first one to
+ * get here while the main thread builds its own (on another core), so
+ * the filters cost one libseccomp build per kind of thread, not one per
+ * thread (bench/seccomp-cost.sh). */
+static int vcpu_confine(struct vmm_machine *m, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	if (m->cfg->seccomp == VMM_SECCOMP_OFF)
+		return 0;
+	pthread_mutex_lock(&m->vcpu_prog_lock);
+	if (!m->vcpu_prog_built) {
+		m->vcpu_prog_rc = vmm_seccomp_build(VMM_THREAD_VCPU, m->cfg->seccomp, m->seccomp_extra,
+						    m->nseccomp_extra, &m->vcpu_prog, m->vcpu_prog_err,
+						    sizeof(m->vcpu_prog_err));
+		m->vcpu_prog_built = true;
+	}
+	if (m->vcpu_prog_rc) {
+		snprintf(err, errlen, "%s", m->vcpu_prog_err);
+		rc = m->vcpu_prog_rc;
+	}
+	pthread_mutex_unlock(&m->vcpu_prog_lock);
+	return rc ? rc : vmm_seccomp_load(&m->vcpu_prog, err, errlen);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vmm_vcpu *v = arg;
@@ -2254,8 +2380,7 @@ static void *vcpu_thread(void *arg)
 	snprintf(name, sizeof(name), "vCPU %u", v->index);
 	vmm_thread_name = name;
 	char err[256];
-	if (vmm_seccomp_install(VMM_THREAD_VCPU, m->cfg->seccomp, m->seccomp_extra, m->nseccomp_extra,
-				err, sizeof(err))) {
+	if (vcpu_confine(m, err, sizeof(err))) {
 		vmm_log(VMM_LOG_ERROR, NULL, "vCPU %u: %s", v->index, err);
 		vmm_machine_stop(m, VMM_STATUS_ERROR, "seccomp");
 	}
@@ -2364,9 +2489,11 @@ static int collect_seccomp_extra(struct vmm_machine *m)
 /*
  * The main thread's filter, once every vCPU thread exists (so the list
  * needs no clone()).  A thread vmmctl did not start (a plugin's) would run
- * unconfined: with seccomp on, that is an error.  With on-reset = restart
- * the main thread builds the next machine (open(), KVM_CREATE_VM, clone()
- * for its vCPUs), so only the vCPU threads are confined.
+ * unconfined: with seccomp on, that is an error.  A caller that builds
+ * the next machine on this thread after a reset (cfg->restart_on_reset:
+ * open(), KVM_CREATE_VM, clone() for its vCPUs) gets only the vCPU threads
+ * confined; vmmctl does not: each boot is a child process of its own
+ * (jail.h), which clears the flag.
  */
 static void confine_main(struct vmm_machine *m)
 {
@@ -2374,8 +2501,10 @@ static void confine_main(struct vmm_machine *m)
 	unsigned started = 0;
 	char err[256];
 
-	if (mode == VMM_SECCOMP_OFF || atomic_load(&m->stopping))
+	if (mode == VMM_SECCOMP_OFF || atomic_load(&m->stopping)) {
+		vmm_seccomp_release_tasks();
 		return;
+	}
 	for (unsigned i = 0; i < m->nvcpus; i++)
 		started += m->vcpus[i].running;
 	int others = vmm_seccomp_other_threads(1 + started);
@@ -2434,7 +2563,6 @@ int vmm_machine_run(struct vmm_machine *m)
 
 	m->gate_open = false;
 	if (m->cfg->seccomp != VMM_SECCOMP_OFF) {
-		vmm_seccomp_prepare();
 		if (collect_seccomp_extra(m)) {
 			vmm_log(VMM_LOG_ERROR, NULL, "seccomp: out of memory");
 			vmm_machine_stop(m, VMM_STATUS_ERROR, "seccomp");
@@ -2496,6 +2624,7 @@ static const char *const exit_names[VMM_EXIT__COUNT] = {
 	[VMM_EXIT_HYPERCALL] = "hypercall", [VMM_EXIT_INTERNAL_ERROR] = "internal-error",
 	[VMM_EXIT_FAIL_ENTRY] = "fail-entry", [VMM_EXIT_IRQ_WINDOW] = "irq-window",
 	[VMM_EXIT_INTR] = "intr", [VMM_EXIT_UNKNOWN] = "unknown", [VMM_EXIT_EOI] = "eoi",
+	[VMM_EXIT_HYPERV] = "hyperv",
 };
 
 uint64_t vmm_machine_started_ns(const struct vmm_machine *m)
@@ -2761,5 +2890,7 @@ void vmm_machine_destroy(struct vmm_machine *m)
 	pthread_cond_destroy(&m->gate_cond);
 	pthread_mutex_destroy(&m->gate_lock);
 	free(m->seccomp_extra);
+	vmm_seccomp_prog_free(&m->vcpu_prog);
+	pthread_mutex_destroy(&m->vcpu_prog_lock);
 	free(m);
 }

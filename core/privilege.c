@@ -67,6 +67,13 @@ int vmm_priv_resolve(const char *user, const char *group, uid_t *uid, gid_t *gid
 	return 0;
 }
 
+static void drop_bounding_set(void)
+{
+	for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			break;
+}
+
 int vmm_priv_drop(uid_t uid, gid_t gid, char *err, size_t errlen)
 {
 	uid_t ruid, euid, suid;
@@ -82,6 +89,9 @@ int vmm_priv_drop(uid_t uid, gid_t gid, char *err, size_t errlen)
 			 (unsigned)uid, (unsigned)gid);
 		return -EPERM;
 	}
+	/* The bounding set too, while CAP_SETPCAP is ours: the uid change
+	 * clears the other sets, not this one. */
+	drop_bounding_set();
 	/* Groups first: they need root, which setresuid() gives up. */
 	if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0) {
 		int e = errno;
@@ -110,9 +120,7 @@ int vmm_priv_drop_caps(char *err, size_t errlen)
 	if (!data[0].permitted && !data[1].permitted)
 		return 0;
 	/* The bounding set first: dropping from it needs CAP_SETPCAP. */
-	for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-			break;
+	drop_bounding_set();
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	memset(data, 0, sizeof(data));
 	if (syscall(SYS_capset, &hdr, data) < 0) {

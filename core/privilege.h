@@ -6,10 +6,11 @@
  * disk images, log files, sockets: the whole machine is built), then
  * becomes that user before the first vCPU thread starts: supplementary
  * groups set to the one group, real, effective and saved gid and uid
- * changed, which clears every capability (no SECBIT_KEEP_CAPS).  It then
+ * changed, which clears every capability (no SECBIT_KEEP_CAPS); the bounding
+ * set is emptied first.  It then
  * checks that root cannot be had back.  Root without `user`: the machine
- * built, every capability is cleared (not with on-reset = restart, whose
- * next machine needs them to make taps).
+ * built, every capability is cleared (with on-reset = restart too: each boot
+ * is a child process of its own, built by the parent's next child: jail.h).
  *
  * Error convention: 0 or a negative errno with one line in `err`.
  */

@@ -288,19 +288,30 @@ static void startup_signal(int sig)
 		timer_settime(watchdog, 0, &half, NULL);
 }
 
+static void watchdog_make(void)
+{
+	struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGALRM };
+	struct sigaction wa = { .sa_handler = startup_watchdog };
+
+	sigemptyset(&wa.sa_mask);
+	sigaction(SIGALRM, &wa, NULL);
+	watchdog_ready = timer_create(CLOCK_MONOTONIC, &sev, &watchdog) == 0;
+}
+
+void vmm_process_forked(void)
+{
+	/* A POSIX timer is not inherited by fork(): the child makes its own. */
+	if (watchdog_ready)
+		watchdog_make();
+}
+
 void vmm_startup_begin(void)
 {
 	struct sigaction sa = { .sa_handler = startup_signal }; /* no SA_RESTART */
 	sigset_t set;
 
-	if (!watchdog_ready) {
-		struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGALRM };
-		struct sigaction wa = { .sa_handler = startup_watchdog };
-
-		sigemptyset(&wa.sa_mask);
-		sigaction(SIGALRM, &wa, NULL);
-		watchdog_ready = timer_create(CLOCK_MONOTONIC, &sev, &watchdog) == 0;
-	}
+	if (!watchdog_ready)
+		watchdog_make();
 	vmm_stop_signals(&set);
 	sa.sa_mask = set; /* one at a time: the first is the one recorded */
 	for (int sig = 1; sig < NSIG; sig++)

@@ -84,5 +84,8 @@ const char *vmm_signal_name(int sig);
  */
 void vmm_startup_begin(void);
 int vmm_startup_end(void);
+/* In a child of fork() that carries on with start-up (the jail, jail.h):
+ * its own start-up watchdog timer. */
+void vmm_process_forked(void);
 
 #endif

@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <unistd.h>
 #include <seccomp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +25,11 @@
 #include <termios.h>
 #include <linux/if_tun.h>
 #include <linux/sockios.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 
 #include "core/seccomp.h"
 
@@ -53,22 +59,15 @@ bool vmm_syscall_name_known(const char *name)
 
 /* ------------------------------------------------------------- names */
 
-#define NAMES_MAX 1024
-static const char *names[NAMES_MAX];
-static bool names_ready;
-
-void vmm_seccomp_prepare(void)
-{
-	if (names_ready)
-		return;
-	for (int nr = 0; nr < NAMES_MAX; nr++)
-		names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr); /* kept: strdup'd */
-	names_ready = true;
-}
+/* Every call this build's kernel headers number, by number: nothing to do
+ * at start-up, and a plain array read in the SIGSYS handler. */
+static const char *const names[] = {
+#include "core/syscall-names.h"
+};
 
 const char *vmm_syscall_name(long nr)
 {
-	return names_ready && nr >= 0 && nr < NAMES_MAX ? names[nr] : NULL;
+	return nr >= 0 && (unsigned long)nr < sizeof(names) / sizeof(names[0]) ? names[nr] : NULL;
 }
 
 /* ------------------------------------------------------------- lists */
@@ -163,8 +162,9 @@ static int allow_list(scmp_filter_ctx ctx, const char *const *list, bool *any_io
 	return 0;
 }
 
-int vmm_seccomp_install(enum vmm_thread_role role, enum vmm_seccomp_mode mode,
-			const char *const *const *extra, size_t nextra, char *err, size_t errlen)
+/* The filter for `role` as a libseccomp context (see vmm_seccomp_build). */
+static scmp_filter_ctx make_filter(enum vmm_thread_role role, enum vmm_seccomp_mode mode,
+				   const char *const *const *extra, size_t nextra, char *err, size_t errlen)
 {
 	static const char *const *const role_calls[] = {
 		[VMM_THREAD_MAIN] = main_calls, [VMM_THREAD_VCPU] = vcpu_calls,
@@ -173,19 +173,11 @@ int vmm_seccomp_install(enum vmm_thread_role role, enum vmm_seccomp_mode mode,
 	bool any_ioctl = false;
 	int rc;
 
-	if (mode == VMM_SECCOMP_OFF)
-		return 0;
-	vmm_seccomp_prepare();
-	/* glibc reads /etc/localtime at the first time conversion of the
-	 * process (gmtime_r too: evhttp's Date header); once here, not
-	 * behind the filter (found by tests/cli/api.sh). */
-	tzset();
 	scmp_filter_ctx ctx = seccomp_init(mode == VMM_SECCOMP_LOG ? SCMP_ACT_LOG : SCMP_ACT_TRAP);
 	if (!ctx) {
 		snprintf(err, errlen, "seccomp: cannot make a filter");
-		return -ENOMEM;
+		return NULL;
 	}
-	/* vmmctl sets no_new_privs itself, at start-up (privilege.c). */
 	rc = allow_list(ctx, common_calls, &any_ioctl, err, errlen);
 	if (!rc)
 		rc = allow_list(ctx, role_calls[role], &any_ioctl, err, errlen);
@@ -226,33 +218,130 @@ int vmm_seccomp_install(enum vmm_thread_role role, enum vmm_seccomp_mode mode,
 		if (rc)
 			snprintf(err, errlen, "seccomp: cannot order the filter: %s", strerror(-rc));
 	}
-	if (!rc) {
-		rc = seccomp_load(ctx);
-		if (rc)
-			snprintf(err, errlen, "seccomp: cannot install the filter: %s%s", strerror(-rc),
-				 mode == VMM_SECCOMP_LOG && rc == -EINVAL
-					 ? " (a kernel without SECCOMP_RET_LOG, before Linux 4.14?)"
-					 : "");
+	if (rc) {
+		seccomp_release(ctx);
+		return NULL;
 	}
+	return ctx;
+}
+
+int vmm_seccomp_build(enum vmm_thread_role role, enum vmm_seccomp_mode mode,
+		      const char *const *const *extra, size_t nextra, struct vmm_seccomp_prog *out,
+		      char *err, size_t errlen)
+{
+	int fd = -1, rc;
+
+	memset(out, 0, sizeof(*out));
+	out->mode = mode;
+	if (mode == VMM_SECCOMP_OFF)
+		return 0;
+	/* glibc reads /etc/localtime at the first time conversion of the
+	 * process (gmtime_r too: evhttp's Date header); once here, not
+	 * behind the filter (found by tests/cli/api.sh). */
+	tzset();
+	scmp_filter_ctx ctx = make_filter(role, mode, extra, nextra, err, errlen);
+	if (!ctx)
+		return -EINVAL;
+	/* libseccomp 2.5 exports BPF to an fd only (seccomp_export_bpf_mem
+	 * came in 2.6). */
+	fd = memfd_create("vmm-seccomp", MFD_CLOEXEC);
+	rc = fd < 0 ? -errno : seccomp_export_bpf(ctx, fd);
+	off_t len = rc ? 0 : lseek(fd, 0, SEEK_END);
+	if (!rc && (len <= 0 || len % sizeof(struct sock_filter) || len / sizeof(struct sock_filter) > 0xffff))
+		rc = -EINVAL;
+	if (!rc && !(out->insns = malloc((size_t)len)))
+		rc = -ENOMEM;
+	if (!rc && pread(fd, out->insns, (size_t)len, 0) != len)
+		rc = -EIO;
+	if (rc)
+		snprintf(err, errlen, "seccomp: cannot make the filter's program: %s", strerror(-rc));
+	else
+		out->len = (unsigned short)(len / sizeof(struct sock_filter));
+	if (fd >= 0)
+		close(fd);
 	seccomp_release(ctx);
+	if (rc) {
+		free(out->insns);
+		out->insns = NULL;
+	}
 	return rc;
+}
+
+int vmm_seccomp_load(const struct vmm_seccomp_prog *p, char *err, size_t errlen)
+{
+	struct sock_fprog fprog = { .len = p->len, .filter = p->insns };
+
+	if (p->mode == VMM_SECCOMP_OFF)
+		return 0;
+	/* What seccomp_load() does (SCMP_FLTATR_CTL_NNP, set by vmmctl at
+	 * start-up anyway), then the one call, no flags: no TSYNC (each
+	 * thread has its own list), no SECCOMP_FILTER_FLAG_LOG. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) < 0 &&
+	     (errno != ENOSYS || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) < 0))) {
+		int e = errno;
+		snprintf(err, errlen, "seccomp: cannot install the filter: %s%s", strerror(e),
+			 p->mode == VMM_SECCOMP_LOG && e == EINVAL
+				 ? " (a kernel without SECCOMP_RET_LOG, before Linux 4.14?)"
+				 : "");
+		return -e;
+	}
+	return 0;
+}
+
+void vmm_seccomp_prog_free(struct vmm_seccomp_prog *p)
+{
+	free(p->insns);
+	p->insns = NULL;
+	p->len = 0;
+}
+
+int vmm_seccomp_install(enum vmm_thread_role role, enum vmm_seccomp_mode mode,
+			const char *const *const *extra, size_t nextra, char *err, size_t errlen)
+{
+	struct vmm_seccomp_prog p;
+	int rc = vmm_seccomp_build(role, mode, extra, nextra, &p, err, errlen);
+
+	if (!rc)
+		rc = vmm_seccomp_load(&p, err, errlen);
+	vmm_seccomp_prog_free(&p);
+	return rc;
+}
+
+/* /proc/self/task, opened before the jail (see seccomp.h); -1 when not. */
+static int held_tasks = -1;
+
+int vmm_seccomp_hold_tasks(void)
+{
+	if (held_tasks < 0)
+		held_tasks = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return held_tasks < 0 ? -errno : 0;
+}
+
+void vmm_seccomp_release_tasks(void)
+{
+	if (held_tasks >= 0)
+		close(held_tasks);
+	held_tasks = -1;
 }
 
 /* A kernel worker in our thread group (KVM's kvm-nx-lpage-recovery since
  * Linux 6.13, vhost): PF_USER_WORKER or PF_KTHREAD in /proc's flags field.
  * It runs no user code, so it is not a thread left unconfined. */
-static bool kernel_worker(const char *tid)
+static bool kernel_worker(int tasks, const char *tid)
 {
 	char path[64], buf[512];
 	unsigned long flags = 0;
-	FILE *f;
+	int fd;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%s/stat", tid);
-	f = fopen(path, "re");
-	if (!f)
+	snprintf(path, sizeof(path), "%s/stat", tid);
+	fd = openat(tasks, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return false;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return false;
 	buf[n] = '\0';
 	char *p = strrchr(buf, ')');
 	/* After "pid (comm)": state ppid pgrp session tty_nr tpgid flags */
@@ -263,14 +352,22 @@ static bool kernel_worker(const char *tid)
 
 int vmm_seccomp_other_threads(unsigned expected)
 {
-	DIR *d = opendir("/proc/self/task");
+	int tasks = held_tasks >= 0 ? held_tasks : open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct dirent *e;
 	unsigned n = 0;
+	DIR *d;
 
-	if (!d)
+	/* One use: the held fd reaches the host's /proc from inside a jail. */
+	held_tasks = -1;
+	if (tasks < 0)
 		return -1;
+	d = fdopendir(tasks);
+	if (!d) {
+		close(tasks);
+		return -1;
+	}
 	while ((e = readdir(d)))
-		if (e->d_name[0] != '.' && !kernel_worker(e->d_name))
+		if (e->d_name[0] != '.' && !kernel_worker(tasks, e->d_name))
 			n++;
 	closedir(d);
 	return n > expected ? (int)(n - expected) : 0;

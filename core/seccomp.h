@@ -37,20 +37,43 @@ const char *vmm_seccomp_mode_name(enum vmm_seccomp_mode mode);
 /* A system call name this build's libseccomp knows for the host's ABI. */
 bool vmm_syscall_name_known(const char *name);
 
-/* Before the first filter: resolves every system call number's name, so
- * the SIGSYS handler can name one without allocating. */
-void vmm_seccomp_prepare(void);
-/* The name of system call `nr`, or NULL: async-signal-safe. */
+/* The name of system call `nr`, or NULL: async-signal-safe (a static
+ * table, core/syscall-names.h). */
 const char *vmm_syscall_name(long nr);
 
-/* Installs `role`'s filter on the calling thread, allowing also the calls
- * named in the `nextra` NULL-terminated lists `extra` (the machine's
- * plugins' declarations).  0, or -errno with one line in `err`. */
+/* A filter as a BPF program, built once and loaded by every thread of its
+ * role (libseccomp builds it; loading is one seccomp(2) call). */
+struct sock_filter;
+struct vmm_seccomp_prog {
+	enum vmm_seccomp_mode mode;
+	unsigned short len;
+	struct sock_filter *insns;
+};
+
+/* `role`'s filter, allowing also the calls named in the `nextra`
+ * NULL-terminated lists `extra` (the machine's plugins' declarations);
+ * nothing for mode off.  0, or -errno with one line in `err`. */
+int vmm_seccomp_build(enum vmm_thread_role role, enum vmm_seccomp_mode mode,
+		      const char *const *const *extra, size_t nextra, struct vmm_seccomp_prog *out,
+		      char *err, size_t errlen);
+/* Installs it on the calling thread (no_new_privs set first).  0, or
+ * -errno with one line in `err`. */
+int vmm_seccomp_load(const struct vmm_seccomp_prog *p, char *err, size_t errlen);
+void vmm_seccomp_prog_free(struct vmm_seccomp_prog *p);
+
+/* Build and load in one (vmm_seccomp_build, vmm_seccomp_load). */
 int vmm_seccomp_install(enum vmm_thread_role role, enum vmm_seccomp_mode mode,
 			const char *const *const *extra, size_t nextra, char *err, size_t errlen);
 
 /* Threads of this process beyond `expected` (from /proc/self/task), or -1
- * when that cannot be read. */
+ * when that cannot be read.  Uses (and closes) the directory held by
+ * vmm_seccomp_hold_tasks() if there is one. */
 int vmm_seccomp_other_threads(unsigned expected);
+/* The jail (jail.h) shows no /proc: vmmctl opens /proc/self/task before
+ * entering it, for the one count above, which closes it (an fd into the
+ * host's /proc must not stay in the jail); release closes it unused.
+ * 0 or -errno. */
+int vmm_seccomp_hold_tasks(void);
+void vmm_seccomp_release_tasks(void);
 
 #endif

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include <vmm/vmm.h>
+#include <vmm/backend.h>
 #include "core/machine-config.h"
 #include "core/loader.h"
 #include "core/log.h"
@@ -21,6 +22,7 @@
 #include "core/process.h"
 #include "core/seccomp.h"
 #include "core/privilege.h"
+#include "core/jail.h"
 #include "core/api.h"
 #include "core/snapshot.h"
 #include <limits.h>
@@ -45,6 +47,8 @@ static void usage(FILE *f)
 	      "      --seccomp MODE      on, log or off: the config's seccomp setting, overridden\n"
 	      "      --api SOCKET        serve the control API (HTTP/1.1, JSON) on the unix socket SOCKET\n"
 	      "      --dump-dtb FILE     write an arm64 machine's device tree (a DTB) to FILE\n"
+	      "      --jail DIR          run the machine jailed, DIR its root (the config's jail\n"
+	      "                          section, overridden; needs root; vmmctl(1), JAIL)\n"
 	      "  restore DIR             build the machine snapshot DIR was taken of, load its RAM,\n"
 	      "                          vCPUs, VM and devices, and run it on (docs/api.md)\n"
 	      "      --paused            leave it paused (resume through --api)\n"
@@ -215,6 +219,42 @@ static int check_machine(struct vmm_plugin_set *ps, const char *path, struct vmm
 	return 0;
 }
 
+/* A net backend (a tap) keeps the host's network namespace: net-tap asks
+ * for its interface's flags by name after start-up (jail.h). */
+static bool has_net_backend(const struct vmm_machine_config *mc)
+{
+	for (size_t i = 0; i < mc->nbackends; i++) {
+		const struct vmm_loaded_plugin *lp = mc->backends[i].lp;
+		const struct vmm_backend_ops *ops = lp ? lp->desc->ops : NULL;
+		if (ops && ops->type == VMM_BACKEND_NET)
+			return true;
+	}
+	return false;
+}
+
+static int enter_jail(const struct vmm_machine_config *mc, const char *dir)
+{
+	struct vmm_jail j = {
+		.dir = dir, .new_net = !has_net_backend(mc), .guest_ram = mc->memory, .vcpus = mc->vcpus,
+	};
+	char err[512];
+
+	/* The main thread's count of threads (seccomp.h) reads /proc. */
+	if (mc->seccomp != VMM_SECCOMP_OFF)
+		vmm_seccomp_hold_tasks();
+	int rc = vmm_jail_enter(&j, err, sizeof(err));
+	if (rc) {
+		vmm_seccomp_release_tasks();
+		vmm_log(VMM_LOG_ERROR, NULL, "%s", err);
+		return rc;
+	}
+	vmm_log(VMM_LOG_INFO, NULL,
+		"jail: %s is the root; PID, mount, IPC, UTS%s namespaces; open files < %llu, "
+		"address space <= %llu MiB, no core file", dir, j.new_net ? ", network" : "",
+		(unsigned long long)j.nofile, (unsigned long long)(j.as >> 20));
+	return 0;
+}
+
 /* run, and check with the same payload options (check takes no --stats). */
 static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char **argv, bool check,
 		   bool restore)
@@ -230,6 +270,7 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		{ "api", required_argument, NULL, 'A' },
 		{ "dump-dtb", required_argument, NULL, 'd' },
 		{ "paused", no_argument, NULL, 'p' },
+		{ "jail", required_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -237,13 +278,13 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 	struct dumps dumps = { NULL, NULL };
 	const char *seccomp = NULL;
 	enum vmm_seccomp_mode seccomp_mode = VMM_SECCOMP_ON;
-	const char *api_path = NULL;
+	const char *api_path = NULL, *jail = NULL;
 	bool stats = false, paused = false;
 	int o;
 
 	optind = 0; /* glibc: 0 re-initialises getopt, with the permute mode of this optstring */
 	/* Options may follow CONFIG (vmmctl run my.conf --kernel k): permute. */
-	while ((o = getopt_long(argc, argv, "k:c:i:f:sa:S:A:d:ph", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "k:c:i:f:sa:S:A:d:J:ph", opts, NULL)) != -1) {
 		/* A restore builds the machine the snapshot was taken of: its
 		 * payload options are the snapshot's. */
 		if (restore && strchr("kcifad", o)) {
@@ -268,6 +309,7 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 			}
 			api_path = optarg;
 			break;
+		case 'J': jail = optarg; break;
 		case 'a': dumps.acpi = optarg; break;
 		case 'd': dumps.dtb = optarg; break;
 		case 'k': kernel = optarg; break;
@@ -359,6 +401,23 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		free(mc->cmdline);
 		mc->cmdline = strdup(cmdline);
 	}
+	/* The jail's refusals, for check too: "ok" means run starts. */
+	const char *jail_dir = jail ? jail : mc->jail_dir;
+	if (jail_dir) {
+		char what[64 + 256];
+		if (jail)
+			snprintf(what, sizeof(what), "--jail");
+		else
+			snprintf(what, sizeof(what), "%.256s:%d: jail dir", mc->file, mc->jail_line);
+		if (vmm_jail_check(jail_dir, what, err, sizeof(err))) {
+			vmm_config_free(mc);
+			sig = vmm_startup_end();
+			if (sig)
+				return stopped_in_startup(sig);
+			fprintf(stderr, "vmmctl: %s\n", err);
+			return EXIT_USAGE;
+		}
+	}
 	/* Reading the config was start-up too; check's own begins again. */
 	if (check) {
 		sig = vmm_startup_end();
@@ -378,13 +437,60 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		fprintf(stderr, "vmmctl: %s\n", err);
 		return EXIT_USAGE;
 	}
-	struct vmm_machine *m;
+	/*
+	 * Jailed, or restarted on reset: each machine is built and run by a
+	 * child (in a new PID namespace when jailed) and this process only
+	 * waits, forwards the stop signals and starts the next boot's child
+	 * on a reset (jail.h).  The child confines every thread, the main one
+	 * too, and drops every privilege: the next machine is not its to
+	 * build.  The API socket is this process's, inherited by each child.
+	 */
 	unsigned boots = 0;
+	bool child = false;
+	if (jail_dir || mc->restart_on_reset) {
+		for (;;) {
+			/* A restart is a power cycle: the machine is built
+			 * again from its config, RAM and devices fresh, the
+			 * payload reloaded. */
+			if (boots++) {
+				vmm_log(VMM_LOG_INFO, NULL, "guest reset: restarting the machine (boot %u)", boots);
+				/* Restored once; a reset is a cold boot of its config. */
+				vmm_snapshot_free(snap);
+				snap = NULL;
+				mc->no_payload = false;
+			}
+			int jstatus, fwd, jrc = vmm_jail_fork(jail_dir != NULL, &jstatus, &fwd, err, sizeof(err));
+			if (jrc == 0)
+				break;
+			/* A stop signal that reached a child already on its way
+			 * out with a reset would have ended the next start-up
+			 * of an unsupervised vmmctl: it ends the run here. */
+			if (jrc > 0 && jstatus == VMM_STATUS_RESET && fwd) {
+				vmm_log(VMM_LOG_INFO, NULL, "%s received as the guest reset, stopping",
+					vmm_signal_name(fwd));
+				jstatus = 128 + fwd;
+			}
+			if (jrc < 0) {
+				fprintf(stderr, "vmmctl: %s\n", err);
+				jstatus = EXIT_USAGE;
+			}
+			if (jrc < 0 || jstatus != VMM_STATUS_RESET || !mc->restart_on_reset) {
+				vmm_snapshot_free(snap);
+				vmm_api_close(api);
+				vmm_config_free(mc);
+				return jstatus;
+			}
+		}
+		child = true;
+		mc->restart_on_reset = false; /* this child's machine is its last */
+		vmm_startup_begin();
+	}
+	struct vmm_machine *m;
 	bool dropped = false;
 	do {
 		/* A restart is a power cycle: the machine is built again from
 		 * its config, RAM and devices fresh, the payload reloaded. */
-		if (boots++) {
+		if (!child && boots++) {
 			vmm_log(VMM_LOG_INFO, NULL, "guest reset: restarting the machine (boot %u)", boots);
 			vmm_startup_begin();
 		}
@@ -414,13 +520,23 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 			if (!rc)
 				vmm_machine_destroy(m);
 			vmm_snapshot_free(snap);
-			vmm_api_close(api);
+			if (!child)
+				vmm_api_close(api);
 			vmm_config_free(mc);
 			return stopped_in_startup(sig);
 		}
 		if (!rc && api && vmm_api_attach(api, m)) {
 			vmm_machine_destroy(m);
 			rc = -ENOMEM;
+		}
+		/* Everything the machine needs from the host's file system is
+		 * open: into the jail, before the privilege drop (which takes
+		 * the capabilities the jail's mounts need) and before the
+		 * first vCPU thread (jail.h). */
+		if (!rc && jail_dir) {
+			rc = enter_jail(mc, jail_dir);
+			if (rc)
+				vmm_machine_destroy(m);
 		}
 		/* Everything that needs root is open: give it up for good,
 		 * before the first vCPU thread (privilege.h). */
@@ -441,6 +557,9 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 			}
 			dropped = true;
 		}
+		/* The uid change cleared the parent-death signal. */
+		if (!rc && child)
+			vmm_jail_rearm();
 		if (rc) {
 			status = VMM_STATUS_ERROR;
 			break;
@@ -457,7 +576,9 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		vmm_machine_destroy(m);
 	} while (status == VMM_STATUS_RESET && mc->restart_on_reset);
 	vmm_snapshot_free(snap); /* a restore whose machine could not be built */
-	vmm_api_close(api);
+	/* A child leaves the socket to the parent, for the next boot. */
+	if (!child)
+		vmm_api_close(api);
 	/* The stop signals stay blocked: one that comes from here on finds
 	 * vmmctl already on its way out. */
 	vmm_config_free(mc);

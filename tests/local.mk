@@ -282,8 +282,8 @@ tests_fixtures_bad_syscall_la_SOURCES = tests/fixtures/forbidden-plugin.c
 tests_fixtures_bad_syscall_la_CFLAGS = $(plugin_cflags) -DDECLARE_BOGUS -DFIXTURE_NAME=\"bad-syscall\"
 tests_fixtures_bad_syscall_la_LDFLAGS = $(fixture_ldflags)
 
-TESTS += tests/cli/seccomp.sh tests/cli/privileges.sh
-EXTRA_DIST += tests/cli/seccomp.sh tests/cli/privileges.sh
+TESTS += tests/cli/seccomp.sh tests/cli/privileges.sh tests/cli/jail.sh
+EXTRA_DIST += tests/cli/seccomp.sh tests/cli/privileges.sh tests/cli/jail.sh
 
 # The instruction bytes at RIP of a stopped vCPU (issue 13).
 check_PROGRAMS += tests/unit/test_x86_walk
@@ -291,6 +291,13 @@ TESTS += tests/unit/test_x86_walk
 tests_unit_test_x86_walk_SOURCES = tests/unit/test_x86_walk.c
 tests_unit_test_x86_walk_CFLAGS = $(core_test_cflags)
 tests_unit_test_x86_walk_LDADD = $(core_test_ldadd)
+
+# seccomp's name table and its filters built once, loaded per thread (issue 15).
+check_PROGRAMS += tests/unit/test_seccomp
+TESTS += tests/unit/test_seccomp
+tests_unit_test_seccomp_SOURCES = tests/unit/test_seccomp.c
+tests_unit_test_seccomp_CFLAGS = $(core_test_cflags) $(SECCOMP_CFLAGS)
+tests_unit_test_seccomp_LDADD = $(core_test_ldadd) $(SECCOMP_LIBS)
 
 # The control API without a machine: router, server and client (issue 14).
 check_PROGRAMS += tests/unit/test_api

@@ -27,6 +27,8 @@ struct hyperv_timer_ref {
 struct hyperv_dev {
 	struct hyperv hv;
 	const struct vmm_host *h;
+	bool kernel;		/* mode = "kernel" in force: KVM serves the MSRs */
+	uint64_t kernel_hcalls;	/* hypercalls KVM left to us (kernel mode) */
 	/* Host timers of the synthetic timers, made on first use. */
 	struct hyperv_timer_ref timers[HYPERV_MAX_VCPUS][HV_STIMER_COUNT];
 };
@@ -254,11 +256,20 @@ static const struct {
 	{ "hv-crash", HYPERV_F_CRASH },
 };
 
-static int hv_dev_set_cpuid(struct hyperv_dev *d)
+/* KVM's own leaves, moved to 0x40000100 by the core (host.h, cpuid_set),
+ * hidden by leaves of ours there: a Linux guest takes the hypervisor whose
+ * signature leaf is highest (arch/x86/kernel/cpu/hypervisor.c,
+ * detect_hypervisor_vendor), so with KVM's in sight it never uses
+ * Hyper-V's enlightenments. */
+#define HV_KVM_LEAVES_MOVED 0x40000100u
+#define HV_KVM_LEAVES_HIDDEN 2
+
+static int hv_dev_set_cpuid(struct hyperv_dev *d, const struct hyperv_cpuid rows[HV_CPUID_NR],
+			    bool hide_kvm)
 {
 	const struct vmm_host *h = d->h;
-	struct hyperv_cpuid rows[HV_CPUID_NR];
-	struct vmm_cpuid_leaf leaves[HV_CPUID_NR];
+	struct vmm_cpuid_leaf leaves[HV_CPUID_NR + HV_KVM_LEAVES_HIDDEN];
+	unsigned n = 0;
 	int rc;
 
 	if (!VMM_HOST_HAS(h, cpuid_set)) {
@@ -266,16 +277,17 @@ static int hv_dev_set_cpuid(struct hyperv_dev *d)
 		       "find Hyper-V (its MSRs answer all the same)");
 		return 0;
 	}
-	hyperv_cpuid(&d->hv, rows);
 	memset(leaves, 0, sizeof(leaves));
-	for (unsigned i = 0; i < HV_CPUID_NR; i++) {
-		leaves[i].function = rows[i].function;
-		leaves[i].eax = rows[i].eax;
-		leaves[i].ebx = rows[i].ebx;
-		leaves[i].ecx = rows[i].ecx;
-		leaves[i].edx = rows[i].edx;
+	for (unsigned i = 0; i < HV_CPUID_NR; i++, n++) {
+		leaves[n].function = rows[i].function;
+		leaves[n].eax = rows[i].eax;
+		leaves[n].ebx = rows[i].ebx;
+		leaves[n].ecx = rows[i].ecx;
+		leaves[n].edx = rows[i].edx;
 	}
-	rc = h->cpuid_set(h, leaves, HV_CPUID_NR);
+	for (unsigned i = 0; hide_kvm && i < HV_KVM_LEAVES_HIDDEN; i++)
+		leaves[n++].function = HV_KVM_LEAVES_MOVED + i;
+	rc = h->cpuid_set(h, leaves, n);
 	if (rc == -ENOTSUP) {
 		h->log(h, VMM_LOG_ERROR, "the hypervisor cannot show CPUID leaves (not x86?)");
 		return rc;
@@ -285,19 +297,104 @@ static int hv_dev_set_cpuid(struct hyperv_dev *d)
 	return rc;
 }
 
+/* ---- mode = "kernel": KVM's own Hyper-V ---- */
+
+/* KVM applied a SCONTROL, SIEFP or SIMP write (KVM_EXIT_HYPERV_SYNIC):
+ * kept for the record; with no VMBus there is nothing to post there. */
+static void hv_dev_kernel_synic(void *opaque, unsigned vcpu, uint32_t msr, uint64_t control,
+				uint64_t evt_page, uint64_t msg_page)
+{
+	struct hyperv_dev *d = opaque;
+
+	if (vcpu < HYPERV_MAX_VCPUS) {
+		d->hv.vcpu[vcpu].scontrol = control;
+		d->hv.vcpu[vcpu].siefp = evt_page;
+		d->hv.vcpu[vcpu].simp = msg_page;
+	}
+	d->h->log(d->h, VMM_LOG_DEBUG, "vCPU %u: SynIC MSR 0x%x written: SCONTROL 0x%llx SIEFP "
+		  "0x%llx SIMP 0x%llx", vcpu, msr, (unsigned long long)control,
+		  (unsigned long long)evt_page, (unsigned long long)msg_page);
+}
+
+/* A hypercall KVM does not serve (HvPostMessage, HvSignalEvent without
+ * an event fd, ...): none is offered beyond KVM's (TLFS 3.8). */
+static uint64_t hv_dev_kernel_hcall(void *opaque, unsigned vcpu, uint64_t input, uint64_t in_gpa,
+				    uint64_t out_gpa)
+{
+	struct hyperv_dev *d = opaque;
+
+	(void)in_gpa;
+	(void)out_gpa;
+	d->kernel_hcalls++;
+	d->h->log(d->h, VMM_LOG_DEBUG, "vCPU %u: hypercall 0x%04x left to the VMM: "
+		  "HV_STATUS_INVALID_HYPERCALL_CODE", vcpu, (unsigned)HV_HC_CODE(input));
+	return HV_STATUS_INVALID_HYPERCALL_CODE;
+}
+
+static const struct vmm_hyperv_client hv_dev_kernel_client = {
+	.size = sizeof(struct vmm_hyperv_client),
+	.synic = hv_dev_kernel_synic,
+	.hcall = hv_dev_kernel_hcall,
+};
+
+#define HV_KVM_CPUID_MAX 64
+
+/*
+ * Try KVM's Hyper-V: its supported leaves, then the SynIC (when switched
+ * on) and CPUID enforcement on every vCPU.  0 with *rows the leaves to
+ * show; -ENOTSUP when the host has no in-kernel Hyper-V (`why` says what
+ * is missing), another errno when it failed.
+ */
+static int hv_dev_kernel_setup(struct hyperv_dev *d, struct hyperv_cpuid rows[HV_CPUID_NR],
+			       const char **why)
+{
+	const struct vmm_host *h = d->h;
+	struct vmm_cpuid_leaf kl[HV_KVM_CPUID_MAX];
+	struct hyperv_cpuid kvm[HV_KVM_CPUID_MAX];
+	unsigned n = HV_KVM_CPUID_MAX;
+	uint32_t missing, what = VMM_HYPERV_ENFORCE_CPUID;
+	int rc;
+
+	if (!VMM_HOST_HAS(h, hyperv_cpuid) || !VMM_HOST_HAS(h, hyperv_enable)) {
+		*why = "the host offers no in-kernel Hyper-V";
+		return -ENOTSUP;
+	}
+	rc = h->hyperv_cpuid(h, kl, &n);
+	if (rc) {
+		*why = rc == -ENOTSUP ? "the hypervisor has no Hyper-V CPUID (KVM_CAP_SYS_HYPERV_CPUID)"
+				      : "its Hyper-V CPUID cannot be read";
+		return rc == -ENOTSUP ? rc : -EIO;
+	}
+	for (unsigned i = 0; i < n; i++)
+		kvm[i] = (struct hyperv_cpuid){ kl[i].function, kl[i].eax, kl[i].ebx, kl[i].ecx,
+						kl[i].edx };
+	missing = hyperv_cpuid_kernel(&d->hv, kvm, n, rows);
+	for (size_t i = 0; i < sizeof(hv_dev_switches) / sizeof(hv_dev_switches[0]); i++)
+		if (missing & hv_dev_switches[i].feature)
+			h->log(h, VMM_LOG_WARN, "%s = true: the hypervisor's Hyper-V does not offer it; "
+			       "the guest will not see it", hv_dev_switches[i].prop);
+	if (d->hv.features & HYPERV_F_SYNIC)
+		what |= VMM_HYPERV_SYNIC;
+	rc = h->hyperv_enable(h, what, &hv_dev_kernel_client, d);
+	if (rc == -ENOTSUP)
+		*why = "the hypervisor cannot switch on its SynIC (KVM_CAP_HYPERV_SYNIC2)";
+	else if (rc)
+		*why = "switching on the hypervisor's Hyper-V failed";
+	return rc;
+}
+
 static int hv_dev_create(const struct vmm_host *h, void **state)
 {
 	struct hyperv_dev *d;
-	const char *mode = h->prop_str(h, "mode");
+	struct hyperv_cpuid rows[HV_CPUID_NR];
+	const char *mode = h->prop_str(h, "mode"), *why = "";
 	uint32_t features = 0;
 	int64_t port = 0;
+	bool kvm_leaves = true;
 	int rc;
 
-	if (mode && strcmp(mode, "kernel") == 0) {
-		h->log(h, VMM_LOG_ERROR, "mode = \"kernel\" (KVM's own Hyper-V emulation) is not "
-		       "implemented yet: use \"emulated\" or \"auto\"");
-		return -ENOTSUP;
-	}
+	if (!mode)
+		mode = "auto";
 	for (size_t i = 0; i < sizeof(hv_dev_switches) / sizeof(hv_dev_switches[0]); i++) {
 		bool on = false;
 
@@ -305,6 +402,7 @@ static int hv_dev_create(const struct vmm_host *h, void **state)
 		if (on)
 			features |= hv_dev_switches[i].feature;
 	}
+	h->prop_bool(h, "kvm-leaves", &kvm_leaves);
 	if ((features & HYPERV_F_REF_TSC) && !(features & HYPERV_F_TIME)) {
 		/* The page complements the counter; a guest falls back to the
 		 * MSR whenever the page says invalid (TLFS 12.7). */
@@ -320,6 +418,8 @@ static int hv_dev_create(const struct vmm_host *h, void **state)
 	if ((features & HYPERV_F_SYNIC) &&
 	    (!VMM_HOST_HAS(h, irq_mode) || h->irq_mode(h) == VMM_IRQ_EMULATED ||
 	     !VMM_HOST_HAS(h, msi_send))) {
+		/* Emulated, SINTs are MSIs; in the kernel, KVM's SynIC needs
+		 * its local APIC (KVM_CAP_HYPERV_SYNIC2 fails without). */
 		h->log(h, VMM_LOG_ERROR, "hv-synic = true needs local APICs to deliver SINTs "
 		       "(the hypervisor's irqchip = \"split\" or \"kernel\")");
 		return -EINVAL;
@@ -330,13 +430,34 @@ static int hv_dev_create(const struct vmm_host *h, void **state)
 		return -ENOMEM;
 	d->h = h;
 	hyperv_init(&d->hv, features, (uint16_t)port, &hv_dev_model_ops, d);
-	rc = h->bus_map(h, VMM_BUS_MSR, HV_MSR_BASE, HV_MSR_COUNT, &hv_dev_msr_ops, d);
-	if (!rc && (features & HYPERV_F_CRASH))
-		rc = h->bus_map(h, VMM_BUS_MSR, HV_MSR_CRASH_P0, HV_MSR_CRASH_COUNT, &hv_dev_crash_ops, d);
-	if (!rc && (features & HYPERV_F_HYPERCALL))
-		rc = h->bus_map(h, VMM_BUS_PIO, (uint64_t)port, HV_PORT_LEN, &hv_dev_port_ops, d);
+	if (strcmp(mode, "emulated") != 0) {
+		rc = hv_dev_kernel_setup(d, rows, &why);
+		if (!rc) {
+			d->kernel = true;
+		} else if (strcmp(mode, "kernel") == 0 || rc != -ENOTSUP) {
+			h->log(h, VMM_LOG_ERROR, "mode = \"%s\": %s", mode, why);
+			free(d);
+			return rc;
+		}
+	}
+	if (d->kernel) {
+		/* KVM serves every synthetic MSR, the hypercall page (vmcall or
+		 * vmmcall), reset and crash: nothing of ours on the buses. */
+		h->log(h, VMM_LOG_INFO, "Hyper-V in the hypervisor (mode = \"%s\": kernel)", mode);
+		rc = 0;
+	} else {
+		h->log(h, VMM_LOG_INFO, "Hyper-V emulated here (mode = \"%s\": emulated%s%s)", mode,
+		       *why ? "; " : "", why);
+		hyperv_cpuid(&d->hv, rows);
+		rc = h->bus_map(h, VMM_BUS_MSR, HV_MSR_BASE, HV_MSR_COUNT, &hv_dev_msr_ops, d);
+		if (!rc && (features & HYPERV_F_CRASH))
+			rc = h->bus_map(h, VMM_BUS_MSR, HV_MSR_CRASH_P0, HV_MSR_CRASH_COUNT,
+					&hv_dev_crash_ops, d);
+		if (!rc && (features & HYPERV_F_HYPERCALL))
+			rc = h->bus_map(h, VMM_BUS_PIO, (uint64_t)port, HV_PORT_LEN, &hv_dev_port_ops, d);
+	}
 	if (!rc)
-		rc = hv_dev_set_cpuid(d);
+		rc = hv_dev_set_cpuid(d, rows, !kvm_leaves);
 	if (rc) {
 		free(d);
 		return rc;
@@ -360,7 +481,9 @@ static void hv_dev_reset(void *state)
 {
 	struct hyperv_dev *d = state;
 
-	hyperv_reset(&d->hv);
+	/* Kernel mode: KVM resets its own state with the vCPUs. */
+	if (!d->kernel)
+		hyperv_reset(&d->hv);
 }
 
 static const struct vmm_device_ops hv_dev_ops = {
@@ -374,7 +497,11 @@ static const char *const hv_dev_modes[] = { "auto", "emulated", "kernel", NULL }
 
 static const struct vmm_prop_desc hv_dev_props[] = {
 	{ .name = "mode", .type = VMM_PROP_ENUM, .def_str = "auto", .choices = hv_dev_modes,
-	  .help = "auto and emulated: here, on MSR exits; kernel: KVM's (not implemented yet)" },
+	  .help = "emulated: here, on MSR exits; kernel: KVM's own Hyper-V (SynIC2); auto: kernel "
+		  "where the host offers it, else emulated" },
+	{ .name = "kvm-leaves", .type = VMM_PROP_BOOL, .def_int = 1,
+	  .help = "keep the hypervisor's own CPUID leaves at 0x40000100 (false hides them: a Linux "
+		  "guest then uses Hyper-V's enlightenments instead of KVM's)" },
 	{ .name = "hv-vpindex", .type = VMM_PROP_BOOL, .def_int = 1,
 	  .help = "HV_X64_MSR_VP_INDEX (0x40000002)" },
 	{ .name = "hv-runtime", .type = VMM_PROP_BOOL, .def_int = 1,

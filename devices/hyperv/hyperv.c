@@ -114,6 +114,65 @@ void hyperv_cpuid(const struct hyperv *hv, struct hyperv_cpuid out[HV_CPUID_NR])
 	out[5].eax = HYPERV_MAX_VCPUS;
 }
 
+/* The leaf bits each feature needs (TLFS 2.4.4): all of them, or the
+ * feature is not offered. */
+static const struct {
+	uint32_t feature, eax, edx;
+} feature_bits[] = {
+	{ HYPERV_F_VP_INDEX, HV_PRIV_VP_INDEX, 0 },
+	{ HYPERV_F_VP_RUNTIME, HV_PRIV_VP_RUNTIME, 0 },
+	{ HYPERV_F_TIME, HV_PRIV_TIME_REF_COUNT, 0 },
+	{ HYPERV_F_REF_TSC, HV_PRIV_REFERENCE_TSC, 0 },
+	{ HYPERV_F_HYPERCALL, HV_PRIV_HYPERCALL, 0 },
+	{ HYPERV_F_SYNIC, HV_PRIV_SYNIC, 0 },
+	{ HYPERV_F_STIMER, HV_PRIV_STIMER, HV_FEAT_STIMER_DIRECT },
+	{ HYPERV_F_RESET, HV_PRIV_RESET, 0 },
+	{ HYPERV_F_CRASH, 0, HV_FEAT_CRASH_MSRS },
+};
+
+uint32_t hyperv_cpuid_kernel(const struct hyperv *hv, const struct hyperv_cpuid *kvm, unsigned nkvm,
+			     struct hyperv_cpuid out[HV_CPUID_NR])
+{
+	const struct hyperv_cpuid *kf = NULL, *ke = NULL, *kl = NULL;
+	uint32_t missing = 0;
+
+	for (unsigned i = 0; i < nkvm; i++) {
+		if (kvm[i].function == HV_CPUID_FEATURES)
+			kf = &kvm[i];
+		else if (kvm[i].function == HV_CPUID_ENLIGHTENMENTS)
+			ke = &kvm[i];
+		else if (kvm[i].function == HV_CPUID_LIMITS)
+			kl = &kvm[i];
+	}
+	hyperv_cpuid(hv, out);
+	/* A feature is shown only whole: the timers' direct mode without
+	 * their MSRs would be a promise nobody keeps. */
+	for (size_t i = 0; i < sizeof(feature_bits) / sizeof(feature_bits[0]); i++) {
+		uint32_t eax = feature_bits[i].eax, edx = feature_bits[i].edx;
+
+		if (!has(hv, feature_bits[i].feature))
+			continue;
+		if (kf && (kf->eax & eax) == eax && (kf->edx & edx) == edx)
+			continue;
+		missing |= feature_bits[i].feature;
+		out[3].eax &= ~eax;
+		out[3].edx &= ~edx;
+	}
+	/* The hypervisor's SynIC ends auto-EOI interrupts itself: the
+	 * emulated SynIC's advice against them (HV_RECOMMEND_NO_AUTO_EOI)
+	 * does not apply. */
+	out[4].eax &= ~HV_RECOMMEND_NO_AUTO_EOI;
+	/* 2.4.5: the spin count before HvCallNotifyLongSpinWait is the
+	 * hypervisor's, which serves that call (and with its CPUID
+	 * enforced refuses it when told "never"). */
+	if (ke)
+		out[4].ebx = ke->ebx;
+	/* 2.4.6: as many virtual processors as the hypervisor serves. */
+	if (kl && kl->eax && kl->eax < out[5].eax)
+		out[5].eax = kl->eax;
+	return missing;
+}
+
 /* ---------------------------------------------------------- overlay pages */
 
 /*

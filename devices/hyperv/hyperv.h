@@ -250,6 +250,13 @@ struct hyperv_cpuid {
 	uint32_t function, eax, ebx, ecx, edx;
 };
 void hyperv_cpuid(const struct hyperv *hv, struct hyperv_cpuid out[HV_CPUID_NR]);
+/* mode = "kernel": the same leaves, keeping only the features the
+ * hypervisor's own Hyper-V supports (`kvm`, `nkvm` rows: what
+ * KVM_GET_SUPPORTED_HV_CPUID answered; its 0x40000003 decides) and
+ * without the emulated SynIC's advice against auto-EOI.  Returns the
+ * HYPERV_F_* switched on that the hypervisor lacks (left out). */
+uint32_t hyperv_cpuid_kernel(const struct hyperv *hv, const struct hyperv_cpuid *kvm, unsigned nkvm,
+			     struct hyperv_cpuid out[HV_CPUID_NR]);
 
 /* 0, or -1 for #GP. */
 int hyperv_msr_read(struct hyperv *hv, unsigned vcpu, uint32_t msr, uint64_t *value);

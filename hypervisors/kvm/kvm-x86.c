@@ -58,6 +58,13 @@ struct kvm_arch_vm {
 	struct kvm_cpuid2 *supported_cpuid;
 	unsigned int nr_clear;
 	struct cpuid_clear clear[CPUID_CLEAR_MAX];
+	/* KVM_CAP_X86_USER_SPACE_MSR is on: a filtered MSR exits to the core. */
+	bool user_msr;
+	/* MSR ranges the core's devices own (kvm_msr_intercept), all denied
+	 * in the VM's MSR filter so that they exit even where KVM has a
+	 * handler of its own. */
+	pthread_mutex_t filter_lock;
+	struct kvm_msr_filter filter;
 };
 
 static const char *const irqchip_choices[] = { "kernel", "split", "emulated", NULL };
@@ -270,7 +277,56 @@ static int enable_user_msr(struct kvm_vm *vm)
 		       strerror(err));
 		return -err;
 	}
+	vm->arch->user_msr = true;
 	return 0;
+}
+
+/*
+ * MSRs [base, base + count) exit to the core whatever KVM would do with
+ * them: a range of the VM's MSR filter (KVM API document,
+ * KVM_X86_SET_MSR_FILTER) whose bitmap denies every MSR in it, reads and
+ * writes, so that with KVM_MSR_EXIT_REASON_FILTER each access becomes
+ * KVM_EXIT_X86_RDMSR/WRMSR.  Everything else stays allowed
+ * (KVM_MSR_FILTER_DEFAULT_ALLOW).  KVM copies the bitmaps at the ioctl,
+ * so one zeroed bitmap serves every range; the whole filter is set again
+ * for each new range.
+ */
+static const uint8_t msr_deny_bitmap[KVM_MSR_FILTER_MAX_BITMAP_SIZE];
+
+static int kvm_msr_intercept(void *opaque, uint32_t base, uint32_t count)
+{
+	struct kvm_vm *vm = opaque;
+	struct kvm_msr_filter *f = &vm->arch->filter;
+	unsigned n;
+	int r = 0;
+
+	if (!vm->arch->user_msr || kvm_check_ext(vm, KVM_CAP_X86_MSR_FILTER) <= 0)
+		return -ENOTSUP;
+	if (count == 0 || count > KVM_MSR_FILTER_MAX_BITMAP_SIZE * 8)
+		return -ENOSPC;
+	pthread_mutex_lock(&vm->arch->filter_lock);
+	for (n = 0; n < KVM_MSR_FILTER_MAX_RANGES && f->ranges[n].nmsrs; n++)
+		;
+	if (n == KVM_MSR_FILTER_MAX_RANGES) {
+		r = -ENOSPC;
+		goto out_unlock;
+	}
+	f->flags = KVM_MSR_FILTER_DEFAULT_ALLOW;
+	f->ranges[n] = (struct kvm_msr_filter_range){
+		.flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
+		.nmsrs = count,
+		.base = base,
+		.bitmap = (uint8_t *)msr_deny_bitmap,
+	};
+	if (ioctl(vm->vm_fd, KVM_X86_SET_MSR_FILTER, f) < 0) {
+		r = -errno;
+		f->ranges[n].nmsrs = 0;
+		vm->h->log(vm->h, VMM_LOG_WARN, "kvm: KVM_X86_SET_MSR_FILTER (MSRs 0x%x-0x%x): %s",
+			   base, base + count - 1, strerror(-r));
+	}
+out_unlock:
+	pthread_mutex_unlock(&vm->arch->filter_lock);
+	return r;
 }
 
 
@@ -756,6 +812,7 @@ int kvm_arch_vm_init(struct kvm_vm *vm, uint32_t nr_vcpus)
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&vm->arch->route_lock, NULL);
+	pthread_mutex_init(&vm->arch->filter_lock, NULL);
 	if (!irqchip)
 		irqchip = "kernel";
 	if (strcmp(irqchip, "kernel") == 0) {
@@ -782,6 +839,7 @@ void kvm_arch_vm_fini(struct kvm_vm *vm)
 	if (!vm->arch)
 		return;
 	pthread_mutex_destroy(&vm->arch->route_lock);
+	pthread_mutex_destroy(&vm->arch->filter_lock);
 	free(vm->arch->supported_cpuid);
 	free(vm->arch);
 	vm->arch = NULL;
@@ -858,6 +916,27 @@ static int kvm_vcpu_cpuid_set(void *opaque, const struct vmm_cpuid_leaf *leaves,
 	return 0;
 }
 
+/*
+ * The guest's TSC is a clock only while KVM keeps its master clock
+ * (KVM_GET_CLOCK's KVM_CLOCK_TSC_STABLE, KVM API document, KVM_GET_CLOCK):
+ * without it (a host whose own TSC is unstable, as the nested test host's
+ * emulated L1) KVM moves the guest's TSC forward to catch up at vCPU
+ * entries, so a TSC-to-time formula taken now is wrong later.  KVM then
+ * keeps its own Hyper-V TSC page invalid; callers of vcpu_tsc get
+ * -EAGAIN and do the same.  A KVM that does not report the flag
+ * (KVM_CAP_ADJUST_CLOCK without it) cannot tell: the TSC is taken as is.
+ */
+static bool kvm_tsc_unstable(struct kvm_vm *vm)
+{
+	struct kvm_clock_data clk = { 0 };
+
+	if (!(kvm_check_ext(vm, KVM_CAP_ADJUST_CLOCK) & KVM_CLOCK_TSC_STABLE))
+		return false;
+	if (ioctl(vm->vm_fd, KVM_GET_CLOCK, &clk) < 0)
+		return false;
+	return !(clk.flags & KVM_CLOCK_TSC_STABLE);
+}
+
 static int kvm_vcpu_tsc(void *opaque, uint64_t *tsc, uint32_t *khz)
 {
 	struct kvm_vcpu *vcpu = opaque;
@@ -867,6 +946,12 @@ static int kvm_vcpu_tsc(void *opaque, uint64_t *tsc, uint32_t *khz)
 	} m = { .hdr.nmsrs = 1, .e.index = 0x10 /* IA32_TIME_STAMP_COUNTER */ };
 	int r;
 
+	if (kvm_tsc_unstable(vcpu->vm)) {
+		vcpu->vm->h->log(vcpu->vm->h, VMM_LOG_DEBUG, "kvm: vCPU %u: the guest TSC is not "
+				 "stable (no KVM_CLOCK_TSC_STABLE)", vcpu->index);
+		return -EAGAIN;
+	}
+
 	r = ioctl(vcpu->fd, KVM_GET_TSC_KHZ, 0);
 	if (r <= 0)
 		return r < 0 ? -errno : -ENOTSUP;
@@ -874,6 +959,96 @@ static int kvm_vcpu_tsc(void *opaque, uint64_t *tsc, uint32_t *khz)
 	if (ioctl(vcpu->fd, KVM_GET_MSRS, &m) != 1)
 		return -EIO;
 	*tsc = m.e.data;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* KVM's own Hyper-V (ABI 1.13) */
+
+#define HV_CPUID_MAX_NENT 64
+
+/*
+ * KVM_GET_SUPPORTED_HV_CPUID on /dev/kvm (KVM API document, same name): the leaves KVM's
+ * Hyper-V emulation supports, whatever a vCPU shows.  The system form
+ * (KVM_CAP_SYS_HYPERV_CPUID, Linux 5.11) needs no vCPU; older hosts are
+ * taken as having none.
+ */
+static int kvm_hyperv_cpuid(void *opaque, struct vmm_cpuid_leaf *leaves, unsigned *n)
+{
+	struct kvm_vm *vm = opaque;
+	struct kvm_cpuid2 *c;
+	int r = 0;
+
+	if (kvm_check_ext(vm, KVM_CAP_HYPERV_CPUID) <= 0 ||
+	    kvm_check_ext(vm, KVM_CAP_SYS_HYPERV_CPUID) <= 0)
+		return -ENOTSUP;
+	c = calloc(1, sizeof(*c) + HV_CPUID_MAX_NENT * sizeof(c->entries[0]));
+	if (!c)
+		return -ENOMEM;
+	c->nent = HV_CPUID_MAX_NENT;
+	if (ioctl(vm->sys_fd, KVM_GET_SUPPORTED_HV_CPUID, c) < 0) {
+		r = -errno;
+		vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: KVM_GET_SUPPORTED_HV_CPUID: %s", strerror(-r));
+		goto out_free;
+	}
+	if (c->nent > *n) {
+		r = -E2BIG;
+		goto out_free;
+	}
+	for (uint32_t i = 0; i < c->nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		leaves[i] = (struct vmm_cpuid_leaf){
+			.function = e->function,
+			.index = e->index,
+			.flags = (e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) ? VMM_CPUID_INDEXED : 0,
+			.eax = e->eax, .ebx = e->ebx, .ecx = e->ecx, .edx = e->edx,
+		};
+	}
+	*n = c->nent;
+out_free:
+	free(c);
+	return r;
+}
+
+/*
+ * KVM_CAP_HYPERV_SYNIC2 per vCPU (KVM API 7, KVM_CAP_HYPERV_SYNIC2): KVM then serves the
+ * SynIC and synthetic timer MSRs and reports SCONTROL/SIEFP/SIMP writes
+ * as KVM_EXIT_HYPERV; it needs KVM's local APIC (EINVAL otherwise).
+ * SYNIC2 rather than SYNIC: KVM does not zero the message and event
+ * pages when the guest enables them (TLFS 11.8: the guest owns their
+ * contents).  KVM_CAP_HYPERV_ENFORCE_CPUID (Linux 5.14) limits the
+ * synthetic MSRs and hypercalls to what the vCPU's Hyper-V CPUID leaves
+ * offer; a host without it serves them all, so it is asked for only
+ * where offered.
+ */
+static int kvm_vcpu_hyperv_enable(void *opaque, uint32_t what)
+{
+	struct kvm_vcpu *vcpu = opaque;
+	struct kvm_vm *vm = vcpu->vm;
+	int r;
+
+	if (what & ~(uint32_t)(VMM_HYPERV_SYNIC | VMM_HYPERV_ENFORCE_CPUID))
+		return -EINVAL;
+	if (what & VMM_HYPERV_SYNIC) {
+		struct kvm_enable_cap cap = { .cap = KVM_CAP_HYPERV_SYNIC2 };
+
+		if (kvm_check_ext(vm, KVM_CAP_HYPERV_SYNIC2) <= 0)
+			return -ENOTSUP;
+		if (vm->mode == VMM_IRQ_EMULATED)
+			return -EINVAL;
+		r = kvm_vcpu_ioctl(vcpu, KVM_ENABLE_CAP, "KVM_ENABLE_CAP(KVM_CAP_HYPERV_SYNIC2)", &cap);
+		if (r)
+			return r;
+	}
+	if ((what & VMM_HYPERV_ENFORCE_CPUID) && kvm_check_ext(vm, KVM_CAP_HYPERV_ENFORCE_CPUID) > 0) {
+		struct kvm_enable_cap cap = { .cap = KVM_CAP_HYPERV_ENFORCE_CPUID, .args[0] = 1 };
+
+		r = kvm_vcpu_ioctl(vcpu, KVM_ENABLE_CAP, "KVM_ENABLE_CAP(KVM_CAP_HYPERV_ENFORCE_CPUID)",
+				   &cap);
+		if (r)
+			return r;
+	}
 	return 0;
 }
 
@@ -914,9 +1089,36 @@ int kvm_arch_vcpu_init(struct kvm_vcpu *vcpu)
 	return 0;
 }
 
+/* KVM_EXIT_HYPERV (KVM API 5, "struct kvm_hyperv_exit"): a hypercall's
+ * result is due at the next KVM_RUN (complete_exit).  SYNDBG exits need
+ * the debugging MSRs, which the hyperv plugin never offers: unknown. */
 bool kvm_arch_translate_exit(struct kvm_vcpu *vcpu, struct kvm_run *run, struct vmm_exit *exit)
 {
-	return false;
+	if (run->exit_reason != KVM_EXIT_HYPERV)
+		return false;
+	switch (run->hyperv.type) {
+	case KVM_EXIT_HYPERV_SYNIC:
+		exit->reason = VMM_EXIT_HYPERV;
+		exit->hyperv.type = VMM_HYPERV_EXIT_SYNIC;
+		exit->hyperv.msr = run->hyperv.u.synic.msr;
+		exit->hyperv.synic.control = run->hyperv.u.synic.control;
+		exit->hyperv.synic.evt_page = run->hyperv.u.synic.evt_page;
+		exit->hyperv.synic.msg_page = run->hyperv.u.synic.msg_page;
+		return true;
+	case KVM_EXIT_HYPERV_HCALL:
+		exit->reason = VMM_EXIT_HYPERV;
+		exit->hyperv.type = VMM_HYPERV_EXIT_HCALL;
+		exit->hyperv.msr = 0;
+		exit->hyperv.hcall.input = run->hyperv.u.hcall.input;
+		exit->hyperv.hcall.params[0] = run->hyperv.u.hcall.params[0];
+		exit->hyperv.hcall.params[1] = run->hyperv.u.hcall.params[1];
+		exit->hyperv.hcall.result = 2; /* HV_STATUS_INVALID_HYPERCALL_CODE */
+		vcpu->pending = KVM_EXIT_HYPERV;
+		vcpu->pending_exit = exit;
+		return true;
+	default:
+		return false;
+	}
 }
 
 int kvm_arch_run_error(struct kvm_vcpu *vcpu, int err, struct vmm_exit *exit)
@@ -985,6 +1187,9 @@ static const struct vmm_hv_ops kvm_ops = {
 	.vm_state_save = kvm_x86_vm_state_save,
 	.vm_state_load = kvm_x86_vm_state_load,
 	.dirty_log_get = kvm_dirty_log_get,
+	.hyperv_cpuid = kvm_hyperv_cpuid,
+	.vcpu_hyperv_enable = kvm_vcpu_hyperv_enable,
+	.msr_intercept = kvm_msr_intercept,
 };
 
 static const struct vmm_plugin kvm_plugin = {

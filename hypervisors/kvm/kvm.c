@@ -368,6 +368,10 @@ static inline void complete_exit(struct kvm_vcpu *vcpu, const struct vmm_exit *e
 	case KVM_EXIT_HYPERCALL:
 		run->hypercall.ret = exit->hypercall.ret;
 		break;
+	case KVM_EXIT_HYPERV:
+		/* Only a hypercall's exit is left pending (kvm-x86.c). */
+		run->hyperv.u.hcall.result = exit->hyperv.hcall.result;
+		break;
 	default:
 		/* I/O and MMIO data was written in place in kvm_run. */
 		break;

@@ -36,6 +36,8 @@
  * and VMM_STOP_CRASH.
  * ABI 1.11 adds block_io_batch: many block requests in flight at once.
  * ABI 1.12 adds saved state (state_put, state_get; vmm/state.h).
+ * ABI 1.13 adds the hypervisor's in-kernel Hyper-V: hyperv_cpuid,
+ * hyperv_enable and struct vmm_hyperv_client.
  */
 #ifndef VMM_HOST_H
 #define VMM_HOST_H
@@ -340,6 +342,35 @@ struct vmm_cpuid_leaf {
 	uint32_t eax, ebx, ecx, edx;
 };
 
+/* hyperv_enable's `what` (ABI 1.13; the hypervisor's vcpu_hyperv_enable
+ * takes the same). */
+#define VMM_HYPERV_SYNIC         (1u << 0) /* the SynIC and synthetic timers (KVM:
+					    * KVM_CAP_HYPERV_SYNIC2) */
+#define VMM_HYPERV_ENFORCE_CPUID (1u << 1) /* only what the Hyper-V CPUID leaves
+					    * offer: other synthetic MSRs and
+					    * hypercalls fail (KVM:
+					    * KVM_CAP_HYPERV_ENFORCE_CPUID) */
+
+/*
+ * What a device that enabled the hypervisor's in-kernel Hyper-V
+ * (hyperv_enable, ABI 1.13) hears of it.  Each is called on the vCPU's
+ * thread, under this instance's lock.  NULL members are allowed.
+ */
+struct vmm_hyperv_client {
+	uint32_t size; /* sizeof(struct vmm_hyperv_client) */
+	/* vCPU `vcpu`'s guest wrote SynIC MSR `msr` (SCONTROL, SIEFP or
+	 * SIMP; TLFS 11.8); `control`, `evt_page`, `msg_page` are those MSRs
+	 * now.  The hypervisor has applied the write already. */
+	void (*synic)(void *opaque, unsigned vcpu, uint32_t msr, uint64_t control,
+		      uint64_t evt_page, uint64_t msg_page);
+	/* A hypercall the hypervisor leaves to the VMM (TLFS 3.7: `input`
+	 * the input value, `in_gpa`/`out_gpa` the parameters): return the
+	 * result value.  Without it the core answers
+	 * HV_STATUS_INVALID_HYPERCALL_CODE (2). */
+	uint64_t (*hcall)(void *opaque, unsigned vcpu, uint64_t input, uint64_t in_gpa,
+			  uint64_t out_gpa);
+};
+
 struct vmm_host {
 	uint32_t size;      /* sizeof(struct vmm_host) the core was built with */
 	uint32_t abi_minor; /* the core's VMM_ABI_MINOR */
@@ -601,7 +632,9 @@ struct vmm_host {
 	 * that range for the device: the hypervisor's own leaves there move
 	 * to 0x40000100 (its signature leaf's EAX adjusted), where a guest
 	 * that looks for them in steps of 0x100 (Linux's
-	 * hypervisor_cpuid_base) still finds them.  -EEXIST when another
+	 * hypervisor_cpuid_base) still finds them; a device that gives
+	 * leaves there too (0x40000100, 0x40000101 zeroed) replaces the
+	 * moved ones, hiding the hypervisor's own.  -EEXIST when another
 	 * device gave the same leaf, -ENOTSUP when the hypervisor cannot
 	 * (not x86, or no such op). */
 	int (*cpuid_set)(const struct vmm_host *h, const struct vmm_cpuid_leaf *leaves, unsigned n);
@@ -609,7 +642,9 @@ struct vmm_host {
 	 * MSR exit): that vCPU's time-stamp counter as the guest reads it
 	 * now, the virtual clock (clock_ns) at the same moment, and the
 	 * counter's rate in kHz.  -EINVAL from any other thread or vCPU,
-	 * -ENOTSUP when the hypervisor cannot tell. */
+	 * -ENOTSUP when the hypervisor cannot tell, -EAGAIN when the
+	 * counter is no stable clock now (the hypervisor adjusts it, e.g.
+	 * on a host whose own TSC is unstable). */
 	int (*vcpu_tsc)(const struct vmm_host *h, unsigned vcpu, uint64_t *tsc, uint64_t *ns,
 			uint32_t *khz);
 
@@ -639,6 +674,24 @@ struct vmm_host {
 	 * with cap 0 first).  -ENOENT when the record has no such field. */
 	ssize_t (*state_get)(const struct vmm_host *h, struct vmm_state_in *in, const char *name,
 			     void *buf, size_t cap);
+
+	/* --- x86: the hypervisor's in-kernel Hyper-V (ABI 1.13: check h->size) --- */
+	/* The Hyper-V CPUID leaves the hypervisor's own Hyper-V emulation
+	 * supports (KVM_GET_SUPPORTED_HV_CPUID): `*n` is the room in
+	 * `leaves` on entry, how many were written on return.  A device
+	 * that wants them shown gives (its choice of) them with cpuid_set.
+	 * -ENOTSUP when the hypervisor has no Hyper-V of its own. */
+	int (*hyperv_cpuid)(const struct vmm_host *h, struct vmm_cpuid_leaf *leaves, unsigned *n);
+	/* From create(): switch on `what` (VMM_HYPERV_*, vmm/hypervisor.h)
+	 * of the hypervisor's in-kernel Hyper-V on every vCPU, and send its
+	 * exits to `client` (copied; may be NULL).  One device per machine
+	 * may call it (-EEXIST for a second).  The hypervisor then serves
+	 * the synthetic MSRs the CPUID leaves offer: a device that calls it
+	 * maps none of them.  -EINVAL when VMM_HYPERV_SYNIC needs local
+	 * APICs the machine does not have (VMM_IRQ_EMULATED), -ENOTSUP when
+	 * the hypervisor cannot.  Logs nothing: the device says why. */
+	int (*hyperv_enable)(const struct vmm_host *h, uint32_t what,
+			     const struct vmm_hyperv_client *client, void *opaque);
 };
 
 /* True when the host table `h` has service `field` (appended after ABI 1.0)

@@ -52,6 +52,8 @@ enum vmm_exit_reason {
 	VMM_EXIT_UNKNOWN,        /* exit.unknown.code holds the backend's raw reason */
 	VMM_EXIT_EOI,            /* exit.eoi: a local APIC's EOI of a level-triggered
 				  * vector (VMM_IRQ_SPLIT); ABI 1.1 */
+	VMM_EXIT_HYPERV,         /* exit.hyperv: the hypervisor's in-kernel Hyper-V
+				  * (vcpu_hyperv_enable) tells or asks; ABI 1.13 */
 	VMM_EXIT__COUNT
 };
 
@@ -102,8 +104,35 @@ struct vmm_exit {
 		struct {
 			uint32_t vector;
 		} eoi;
+		/* ABI 1.13 (KVM API document, 5 "struct kvm_run",
+		 * KVM_EXIT_HYPERV; the TLFS sections named). */
+		struct {
+			uint32_t type;    /* VMM_HYPERV_EXIT_* */
+			uint32_t msr;     /* SYNIC: the MSR the guest wrote */
+			union {
+				struct {
+					/* SCONTROL, SIEFP and SIMP as they are
+					 * now (TLFS 11.8): informative, the
+					 * hypervisor has applied them */
+					uint64_t control, evt_page, msg_page;
+				} synic;
+				struct {
+					uint64_t input;  /* hypercall input value (TLFS 3.7) */
+					uint64_t params[2]; /* input and output GPAs, or
+							     * fast-call values */
+					uint64_t result; /* set by the core: the
+							  * hypercall result value */
+				} hcall;
+			};
+		} hyperv;
 	};
 };
+
+/* exit.hyperv.type */
+#define VMM_HYPERV_EXIT_SYNIC 1 /* the guest changed SCONTROL, SIEFP or SIMP */
+#define VMM_HYPERV_EXIT_HCALL 2 /* a hypercall the hypervisor leaves to the VMM */
+
+/* vcpu_hyperv_enable's `what`: VMM_HYPERV_* of vmm/host.h. */
 
 /* x86 state, in the backend-neutral layout the core uses for booting and
  * for save/restore. */
@@ -297,7 +326,9 @@ struct vmm_hv_ops {
 	int (*vcpu_cpuid_set)(void *vcpu, const struct vmm_cpuid_leaf *leaves, unsigned n);
 	/* x86: the vCPU's TSC as its guest reads it now (IA32_TSC) and its
 	 * rate in kHz.  On the vCPU's thread, between runs.  -ENOTSUP when
-	 * the backend cannot tell. */
+	 * the backend cannot tell; -EAGAIN when the guest's TSC is no stable
+	 * clock now (KVM without its master clock moves it to catch up), so
+	 * that a formula taken from it would go wrong. */
 	int (*vcpu_tsc)(void *vcpu, uint64_t *tsc, uint32_t *khz);
 
 	/* --- ABI 1.12: saved state (vmm/state.h); check size --- */
@@ -328,6 +359,30 @@ struct vmm_hv_ops {
 	 * since the last call: one bit per 4 KiB page of the slot, page 0 in
 	 * bit 0 of bitmap[0]; the log is cleared.  -ENOTSUP without one. */
 	int (*dirty_log_get)(void *vm, uint32_t slot, uint64_t *bitmap);
+
+	/* --- ABI 1.13: check size --- */
+	/* x86: the Hyper-V CPUID leaves the hypervisor's own (in-kernel)
+	 * Hyper-V emulation supports (KVM: KVM_GET_SUPPORTED_HV_CPUID on
+	 * /dev/kvm).  `*n` holds the room in `leaves` on entry and how many
+	 * were written on return.  -ENOTSUP when the hypervisor has none,
+	 * -E2BIG when they do not fit.  Any thread. */
+	int (*hyperv_cpuid)(void *vm, struct vmm_cpuid_leaf *leaves, unsigned *n);
+	/* x86: switch on parts of the hypervisor's in-kernel Hyper-V on
+	 * this vCPU (VMM_HYPERV_*), before it first runs.  From then on the
+	 * hypervisor serves the synthetic MSRs itself, as its Hyper-V CPUID
+	 * leaves (vcpu_cpuid_set) say, and its vcpu_run may return
+	 * VMM_EXIT_HYPERV.  -EINVAL for VMM_HYPERV_SYNIC without an
+	 * in-kernel local APIC (VMM_IRQ_EMULATED), -ENOTSUP when the
+	 * hypervisor cannot. */
+	int (*vcpu_hyperv_enable)(void *vcpu, uint32_t what);
+	/* x86: guest accesses to MSRs [base, base + count) leave the guest
+	 * as VMM_EXIT_MSR_READ/_WRITE even where the hypervisor has a
+	 * handler of its own for them (KVM: KVM_X86_SET_MSR_FILTER), so that
+	 * a device on the core's MSR bus sees them.  The core calls it for
+	 * each MSR bus region a device maps, before the vCPUs run.
+	 * -ENOTSUP when the hypervisor cannot (the accesses it handles
+	 * itself then never reach the device), -ENOSPC past its limits. */
+	int (*msr_intercept)(void *vm, uint32_t base, uint32_t count);
 };
 
 #ifdef __cplusplus

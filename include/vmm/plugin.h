@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define VMM_ABI_MAJOR 1
-#define VMM_ABI_MINOR 12 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
+#define VMM_ABI_MINOR 13 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
 			 * 1.2: block and net backends, write notifications
 			 * (ioeventfd);
 			 * 1.3: net link changes; irqfd for level-triggered
@@ -59,7 +59,13 @@ extern "C" {
 			 * 1.12: saved state: a device's save/load ops and
 			 * state_version (device.h), the host's state_put and
 			 * state_get (records, vmm/state.h), a hypervisor's
-			 * vCPU and VM state and dirty log (hypervisor.h) */
+			 * vCPU and VM state and dirty log (hypervisor.h);
+			 * 1.13: the hypervisor's in-kernel Hyper-V
+			 * (hyperv_cpuid, hyperv_enable, struct
+			 * vmm_hyperv_client, host.h; hyperv_cpuid,
+			 * vcpu_hyperv_enable, VMM_EXIT_HYPERV,
+			 * hypervisor.h) and MSR ranges routed to the
+			 * core's MSR bus (msr_intercept) */
 
 /* Name of the symbol the loader looks up with dlsym(). */
 #define VMM_PLUGIN_ENTRY_SYMBOL "vmm_plugin_entry"

@@ -66,7 +66,7 @@ for t in /proc/$pid/task/*; do
 		{ kill -KILL $pid; fail "$name: Gid $(field "$TMPD/st" Gid), expected $NOBODY_GID x4"; }
 	[ "$(field "$TMPD/st" Groups)" = "$NOBODY_GID" ] ||
 		{ kill -KILL $pid; fail "$name: Groups '$(field "$TMPD/st" Groups)', expected $NOBODY_GID"; }
-	for c in CapInh CapPrm CapEff CapAmb; do
+	for c in CapInh CapPrm CapEff CapAmb CapBnd; do
 		[ "$(field "$TMPD/st" $c)" = 0000000000000000 ] ||
 			{ kill -KILL $pid; fail "$name: $c $(field "$TMPD/st" $c)"; }
 	done
@@ -77,7 +77,7 @@ kill -TERM $pid
 wait $pid
 status=$?
 [ "$status" = 143 ] || fail "SIGTERM after the drop: status $status: $(cat "$TMPD/drop.err")"
-echo "ok: with user = nobody every thread runs as $NOBODY_UID:$NOBODY_GID, no capabilities, no_new_privs, seccomp; a root-only file was opened first"
+echo "ok: with user = nobody every thread runs as $NOBODY_UID:$NOBODY_GID, no capabilities (bounding set too), no_new_privs, seccomp; a root-only file was opened first"
 
 # Without user: uid 0 still, but no capabilities, no_new_privs and the
 # filters all the same.

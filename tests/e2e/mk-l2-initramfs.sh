@@ -14,6 +14,16 @@
 #   L2-RTC <date> <time>        from /proc/driver/rtc (or hwclock -r), then
 #   L2-RTC-OK                   when the year is 2000 or later
 #   L2-DONE
+# With `l2.hyperv` on the kernel command line, before L2-DONE, the Hyper-V
+# enlightenments (the hyperv plugin, machines/x86-hyperv.conf):
+#   L2-HV-DETECTED              the boot log says "Hypervisor detected:
+#                               Microsoft Hyper-V"
+#   L2-HV-CLOCKSOURCE <name>    the current clocksource, then
+#   L2-HV-TSC-PAGE-OK           when it is hyperv_clocksource_tsc_page
+#   L2-HV-STIMER <a> -> <b>     the Hyper-V stimer0 interrupts (/proc/interrupts
+#                               HVS, all CPUs) before and after a 1 s sleep,
+#   L2-HV-STIMER-OK             when they rose (the synthetic timer is the
+#                               clock event device)
 # With `l2.virtio` on the kernel command line it first loads the virtio
 # modules copied from each --modules KROOT (an unpacked kernel package; they
 # go to /lib/modules/<version>/) and checks the virtio-mmio devices:
@@ -108,6 +118,19 @@ t1=$(cut -d. -f1 /proc/uptime)
 i1=$(timer_irqs)
 [ "$t1" -gt "$t0" ] && echo "L2-TIMER-OK"
 grep -q arch_timer /proc/interrupts && echo "L2-TIMER-IRQ $i0 -> $i1"
+if grep -qw l2.hyperv /proc/cmdline; then
+	dmesg | grep -q "Hypervisor detected: Microsoft Hyper-V" && echo "L2-HV-DETECTED"
+	cs=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)
+	echo "L2-HV-CLOCKSOURCE $cs"
+	[ "$cs" = hyperv_clocksource_tsc_page ] && echo "L2-HV-TSC-PAGE-OK"
+	# x86's direct-mode stimer0 vector: the "HVS" row of /proc/interrupts.
+	hv_irqs() { awk '$1 == "HVS:" { for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i } END { print n + 0 }' /proc/interrupts; }
+	h0=$(hv_irqs)
+	sleep 1
+	h1=$(hv_irqs)
+	echo "L2-HV-STIMER $h0 -> $h1"
+	[ "$h1" -gt "$h0" ] && echo "L2-HV-STIMER-OK"
+fi
 echo "L2-CPUS $(grep -c '^processor' /proc/cpuinfo)"
 if [ -r /proc/driver/rtc ]; then
 	d=$(sed -n 's/^rtc_date[^:]*: *//p' /proc/driver/rtc)

@@ -8,6 +8,8 @@
 #   pit-pic.elf     irqchip emulated, split, kernel
 #   smp-ipi.elf     irqchip split, kernel with vcpus = 2
 #   ioapic-level.elf irqchip kernel, split: level pins held across the EOI
+#   hyperv.elf      the hyperv plugin, mode emulated and kernel (KVM's own);
+#                   a stock Linux on it in both modes (kernel: with virtio)
 #   a stock Linux   (once vmmctl run has --initrd) Debian's linux-image-amd64
 #                   with an initramfs from mk-l2-initramfs.sh; its virtio
 #                   devices in kernel, split and emulated mode
@@ -53,6 +55,10 @@ done
 sed 's/irqchip = "kernel"/irqchip = "split"/' "$CONF/ioapic-level.conf" >"$E2E_TMP/ioapic-level-split.conf"
 grep -q 'irqchip = "split"' "$E2E_TMP/ioapic-level-split.conf" || { echo "FAIL: could not edit ioapic-level.conf"; exit 1; }
 e2e_rd_add_file "$E2E_TMP/ioapic-level-split.conf" /e2e/conf/ioapic-level-split.conf
+# hyperv.elf on KVM's own Hyper-V (mode = "kernel"; L1's kvm_amd has it).
+sed 's/mode = "emulated"/mode = "kernel"/' "$CONF/hyperv.conf" >"$E2E_TMP/hyperv-kernel.conf"
+grep -q 'mode = "kernel"' "$E2E_TMP/hyperv-kernel.conf" || { echo "FAIL: could not edit hyperv.conf"; exit 1; }
+e2e_rd_add_file "$E2E_TMP/hyperv-kernel.conf" /e2e/conf/hyperv-kernel.conf
 
 # CI runs this once, in make check; make distcheck passes VMM_E2E_SKIP=1.
 if [ "${VMM_E2E_SKIP:-0}" = 1 ]; then
@@ -81,6 +87,14 @@ if [ $HAVE_INITRD = 1 ]; then
 		sed -e 's/^memory = .*/memory = 256M/' -e "s/^vcpus = .*/vcpus = $v/" \
 			"$VMM_SRCDIR/machines/x86-pc-$m.conf" >"$E2E_TMP/l2-$m.conf"
 		e2e_rd_add_file "$E2E_TMP/l2-$m.conf" /e2e/conf/l2-$m.conf
+	done
+	# machines/x86-hyperv.conf in each of the hyperv plugin's modes.
+	for m in emulated kernel; do
+		sed -e 's/^memory = .*/memory = 256M/' -e "s/^\(	mode = \)\"auto\"/\1\"$m\"/" \
+			"$VMM_SRCDIR/machines/x86-hyperv.conf" >"$E2E_TMP/l2-hyperv-$m.conf"
+		grep -q "^	mode = \"$m\"" "$E2E_TMP/l2-hyperv-$m.conf" ||
+			{ echo "FAIL: could not make l2-hyperv-$m.conf"; exit 1; }
+		e2e_rd_add_file "$E2E_TMP/l2-hyperv-$m.conf" /e2e/conf/l2-hyperv-$m.conf
 	done
 	# boot { decompress = "host" }: vmmctl decompresses the bzImage's
 	# payload and boots the vmlinux inside through PVH; the same
@@ -140,6 +154,12 @@ CONF
 	grep -q 'irqchip = "split"' "$E2E_TMP/l2-virtio-split.conf" ||
 		{ echo "FAIL: could not make l2-virtio-split.conf"; exit 1; }
 	e2e_rd_add_file "$E2E_TMP/l2-virtio-split.conf" /e2e/conf/l2-virtio-split.conf
+	# The virtio machine with KVM's Hyper-V (the hyperv plugin in kernel
+	# mode, KVM's leaves hidden as in machines/x86-hyperv.conf).
+	{ cat "$E2E_TMP/l2-virtio.conf"
+	  printf 'device "hv" {\n\tplugin = "hyperv"\n\tmode = "kernel"\n\tkvm-leaves = false\n'
+	  printf '\thv-synic = true\n\thv-stimer = true\n}\n'; } >"$E2E_TMP/l2-hyperv-virtio.conf"
+	e2e_rd_add_file "$E2E_TMP/l2-hyperv-virtio.conf" /e2e/conf/l2-hyperv-virtio.conf
 else
 	echo "e2e: skipping the stock Linux guests: this vmmctl has no run --initrd"
 fi
@@ -187,6 +207,49 @@ for m in kernel split; do
 		"ioapic-level: churn ok" "IOAPIC-LEVEL-DONE"
 done
 
+e2e_boot_group
+
+# The hyperv plugin on a KVM that has Hyper-V of its own: emulated (its MSRs
+# reach the plugin through the MSR filter all the same) and kernel (KVM's
+# SynIC2, KVM's CPUID filtered by the plugin's switches); then a stock
+# Linux on machines/x86-hyperv.conf in both modes, the lz4 kernel (quicker
+# to decompress), with the Hyper-V checks of mk-l2-initramfs.sh's l2.hyperv.
+e2e_group hyperv
+E2E_TIMEOUT=300
+shell="-w L2-SHELL-READY -i /e2e/l2/console-input"
+# seq0=1: L1's TSC is unstable (its kernel says so), so KVM keeps its TSC
+# page invalid and the plugin, asking KVM, its own: the guest then checks
+# the reference counter alone, and a page that says valid must agree.
+for m in emulated kernel; do
+	if [ $m = emulated ]; then
+		c="--cmdline seq0=1 conf/hyperv.conf" picked="Hyper-V emulated here (mode = \"emulated\": emulated)"
+	else
+		# kernel=1: KVM's hypercall page is no overlay.
+		c="--cmdline 'kernel=1 seq0=1' conf/hyperv-kernel.conf" picked="Hyper-V in the hypervisor (mode = \"kernel\": kernel)"
+	fi
+	e2e_run "hyperv-$m" "run --kernel guests/hyperv.elf $c" 67 \
+		"hyperv: Hv#1, privileges ok, KVM at 0x40000100" "hyperv: hypercall page ok (status 0, then 2)" \
+		"hyperv: read-only MSRs #GP" "hyperv: stimer0 message ok" "hyperv: stimer1 direct ok" \
+		"HYPERV-DONE" "E2E-STDERR vmmctl: hv: info: $picked"
+done
+# E2E_HV_BENCH=N (bench/hyperv-nested.sh, not make check): hyperv.elf's
+# bench=N in each mode, the figures on its hyperv-bench line.
+if [ -n "${E2E_HV_BENCH:-}" ]; then
+	e2e_run hyperv-bench-emulated "run --kernel guests/hyperv.elf --cmdline 'bench=$E2E_HV_BENCH seq0=1' conf/hyperv.conf" 67 "HYPERV-DONE"
+	e2e_run hyperv-bench-kernel "run --kernel guests/hyperv.elf --cmdline 'bench=$E2E_HV_BENCH kernel=1 seq0=1' conf/hyperv-kernel.conf" 67 "HYPERV-DONE"
+fi
+hv_kernel=""
+for k in $L2_KERNELS; do
+	[ -z "$hv_kernel" ] || [ $k = cloud-amd64 ] && hv_kernel=$k
+done
+# Emulated here; kernel mode with the virtio devices in that kernel's group.
+if [ -n "$hv_kernel" ]; then
+	e2e_run -t 150 $shell "linux-hyperv-emulated" \
+		"run --stats conf/l2-hyperv-emulated.conf --kernel l2/$hv_kernel.bz --initrd l2/initrd.gz --cmdline 'console=ttyS0 panic=-1 l2.hyperv ${E2E_L2_APPEND:-quiet}'" 0 \
+		"L2-TIMER-OK" "L2-HV-DETECTED" "L2-HV-TSC-PAGE-OK" "L2-HV-STIMER-OK" "L2-CPUS 2" \
+		"L2-RTC-OK" "L2-DONE" "L2-SHELL-42"
+	E2E_TIMEOUT=$((E2E_TIMEOUT + 150))
+fi
 e2e_boot_group
 
 # One group per stock Debian kernel (L2): each interrupt mode (kernel and
@@ -256,6 +319,20 @@ for k in $L2_KERNELS; do
 		"L1-NET-OK" "L1-HVC-OK" "L1-VPORT-OK" \
 		"E2E-STDERR irq: 0 line(s) by irqfd"
 	E2E_TIMEOUT=$((E2E_TIMEOUT + 150))
+	# The stock guest on KVM's Hyper-V (the hyperv plugin, mode =
+	# "kernel"): Hyper-V detected, its clocksource and synthetic timer in
+	# use (l2.hyperv), and every virtio check as above.
+	if [ "$k" = "$hv_kernel" ]; then
+		e2e_run -t 150 $shell -e L2-LINK-READY -c "$link" -b "$disks; $net; $hvc" -a "$check; $netcheck; $hvccheck" \
+			"linux-hyperv-kernel-virtio" "$(echo "$args" | sed -e 's|conf/l2-virtio.conf|conf/l2-hyperv-virtio.conf|' -e 's| l2.virtio | l2.virtio l2.hyperv |')" 0 \
+			"L2-TIMER-OK" "L2-HV-DETECTED" "L2-HV-TSC-PAGE-OK" "L2-HV-STIMER-OK" "L2-CPUS 2" \
+			"L2-BLK-SYNCED" "L2-BLK-OK" "L2-RO-OK" "L2-RNG-OK" "L2-NET-TX-DONE" "L2-NET-RX-OK" \
+			"L2-LINK-READY" "L1-LINK-DOWN" "L2-LINK-DOWN-OK" "L1-LINK-UP" "L2-LINK-UP-OK" \
+			"L2-HVC-GOT L1-TO-HVC" "L2-VPORT-GOT L1-TO-VPORT" "L2-DONE" "L2-SHELL-42" "L1-DISK-OK" "L1-RO-OK" \
+			"L1-NET-OK" "L1-HVC-OK" "L1-VPORT-OK" \
+			"E2E-STDERR vmmctl: hv: info: Hyper-V in the hypervisor (mode = \"kernel\": kernel)"
+		E2E_TIMEOUT=$((E2E_TIMEOUT + 150))
+	fi
 	if [ $k = amd64 ]; then
 		# Every virtio device through the 8259 (irqchip = emulated).
 		e2e_run -t 150 $shell -e L2-LINK-READY -c "$link" -b "$disks; $net; $hvc" -a "$check; $netcheck; $hvccheck" \

@@ -40,6 +40,12 @@ tests/guests/spin.elf: $(guest_common) tests/guests/spin.c
 	$(AM_V_GEN)$(GUEST_CC) $(GUEST_COMPILEFLAGS) $(GUEST_LINKFLAGS) -o $@ \
 	  $(srcdir)/tests/guests/pvh-start.S $(srcdir)/tests/guests/spin.c
 
+# jail.sh: one sector written to a virtio-blk disk, then parked.
+tests/guests/jail-blk.elf: $(guest_common) tests/guests/jail-blk.c
+	@$(MKDIR_P) tests/guests
+	$(AM_V_GEN)$(GUEST_CC) $(GUEST_COMPILEFLAGS) $(GUEST_LINKFLAGS) -o $@ \
+	  $(srcdir)/tests/guests/pvh-start.S $(srcdir)/tests/guests/jail-blk.c
+
 tests/guests/uart-test.elf: $(guest_common) tests/guests/uart-test.c tests/guests/uart-isr.S
 	@$(MKDIR_P) tests/guests
 	$(AM_V_GEN)$(GUEST_CC) $(GUEST_COMPILEFLAGS) $(GUEST_LINKFLAGS) -o $@ \
@@ -161,7 +167,7 @@ tests/guests/bz-guest.bzImage: tests/guests/bz-guest.bin tests/guests/mkbzimage$
 	$(AM_V_GEN)tests/guests/mkbzimage$(EXEEXT) -p $(BZ_GUEST_LOAD) -i 0x100000 \
 	  tests/guests/bz-guest.bin $@
 
-test_guests = tests/guests/bz-guest.bzImage tests/guests/hello.elf tests/guests/park.elf tests/guests/spin.elf tests/guests/uart-test.elf tests/guests/irq-bench.elf \
+test_guests = tests/guests/bz-guest.bzImage tests/guests/hello.elf tests/guests/park.elf tests/guests/spin.elf tests/guests/jail-blk.elf tests/guests/uart-test.elf tests/guests/irq-bench.elf \
 	tests/guests/bench-pio.bin tests/guests/bench-pio-short.bin $(irq_guests) \
 	tests/guests/virtio-notify.elf tests/guests/virtio-irq.elf tests/guests/ioapic-level.elf
 noinst_DATA += $(test_guests)
@@ -172,7 +178,7 @@ CLEANFILES += $(test_guests) tests/guests/bench-pio.elf tests/guests/bench-pio-s
 pkgdata_guestsdir = $(pkgdatadir)/guests
 pkgdata_guests_DATA = tests/guests/hello.elf
 
-EXTRA_DIST += $(guest_common) tests/guests/hello.c tests/guests/park.c tests/guests/spin.c tests/guests/uart-test.c \
+EXTRA_DIST += $(guest_common) tests/guests/hello.c tests/guests/park.c tests/guests/spin.c tests/guests/jail-blk.c tests/guests/uart-test.c \
 	tests/guests/uart-isr.S tests/guests/bench-pio.S tests/guests/irq-bench.c \
 	tests/guests/irq-lib.h tests/guests/irq-lib.c tests/guests/irq-isr.S \
 	tests/guests/pit-pic.c tests/guests/pit-ioapic.c tests/guests/rtc.c tests/guests/msr-gp-irq.c \

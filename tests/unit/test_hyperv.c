@@ -238,6 +238,47 @@ static void test_cpuid_per_switch(void **state)
 	}
 }
 
+/* Kernel mode: of what the hypervisor supports only what the switches ask,
+ * a feature left out whole when a bit of it is missing (the timers without
+ * direct mode), the hypervisor's spin count, no auto-EOI advice, the
+ * smaller processor count. */
+static void test_cpuid_kernel_filter(void **state)
+{
+	const uint32_t all = HYPERV_F_VP_INDEX | HYPERV_F_VP_RUNTIME | HYPERV_F_TIME |
+			     HYPERV_F_REF_TSC | HYPERV_F_HYPERCALL | HYPERV_F_SYNIC | HYPERV_F_STIMER |
+			     HYPERV_F_RESET | HYPERV_F_CRASH;
+	/* everything but AccessResetReg, plus APIC access (4) and the
+	 * frequency MSRs (11); EDX crash MSRs (10), no direct timers (19) */
+	struct hyperv_cpuid kvm[] = {
+		{ HV_CPUID_FEATURES, 0xa7f, 0x830, 0, 1u << 10 },
+		{ HV_CPUID_ENLIGHTENMENTS, 1u << 9, 0xfff, 0, 0 },
+		{ HV_CPUID_LIMITS, 16, 0, 0, 0 },
+	};
+	struct fake *f = fake_new(all);
+	struct hyperv_cpuid c[HV_CPUID_NR];
+	uint32_t missing;
+
+	(void)state;
+	missing = hyperv_cpuid_kernel(&f->hv, kvm, 3, c);
+	assert_int_equal(missing, HYPERV_F_RESET | HYPERV_F_STIMER);
+	/* runtime, counter, SynIC, hypercall, VP index, TSC page */
+	assert_int_equal(c[3].eax, 0x267);
+	assert_int_equal(c[3].ebx, 0);
+	assert_int_equal(c[3].edx, 1u << 10);
+	assert_int_equal(c[4].eax, 0);
+	assert_int_equal(c[4].ebx, 0xfff);
+	assert_int_equal(c[5].eax, 16);
+	assert_memory_equal(&c[0].ebx, "Micr", 4);
+	assert_int_equal(c[1].eax, HV_INTERFACE_HV1);
+	/* a hypervisor that says nothing of its features offers none */
+	missing = hyperv_cpuid_kernel(&f->hv, NULL, 0, c);
+	assert_int_equal(missing, all);
+	assert_int_equal(c[3].eax, 0);
+	assert_int_equal(c[3].edx, 0);
+	assert_int_equal(c[5].eax, HYPERV_MAX_VCPUS);
+	test_free(f);
+}
+
 /* -------------------------------------------------------------- MSR rules */
 
 /* An MSR whose switch is off is not there: #GP, read or write. */
@@ -1053,6 +1094,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cpuid_identity),
 		cmocka_unit_test(test_cpuid_per_switch),
+		cmocka_unit_test(test_cpuid_kernel_filter),
 		cmocka_unit_test(test_msrs_not_offered),
 		cmocka_unit_test(test_read_only_msrs),
 		cmocka_unit_test(test_time_ref_count),

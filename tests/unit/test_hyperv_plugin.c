@@ -107,7 +107,26 @@ static void test_refused_configs(void **state)
 	fixture_teardown(state);
 	assert_null(create(VMM_IRQ_KERNEL, stimer));   /* timers without the SynIC */
 	fixture_teardown(state);
-	assert_null(create(VMM_IRQ_KERNEL, kernel));
+	assert_null(create(VMM_IRQ_KERNEL, kernel));   /* the harness has no in-kernel Hyper-V */
+}
+
+/* kvm-leaves = false: zeroed leaves at 0x40000100-0x40000101 hide the
+ * hypervisor's own (moved there), so that Linux picks Hyper-V. */
+static void test_kvm_leaves_hidden(void **state)
+{
+	static const char *const hide[] = { "kvm-leaves=false", NULL };
+	struct vmm_cpuid_leaf l;
+
+	(void)state;
+	assert_non_null(create(VMM_IRQ_KERNEL, NULL));
+	assert_int_equal(vmm_harness_cpuid(F->h, 0x40000100, 0, &l), -ENOENT);
+	fixture_teardown(state);
+	assert_non_null(create(VMM_IRQ_KERNEL, hide));
+	for (uint32_t f = 0x40000100; f <= 0x40000101; f++) {
+		assert_int_equal(vmm_harness_cpuid(F->h, f, 0, &l), 0);
+		assert_true(l.eax == 0 && l.ebx == 0 && l.ecx == 0 && l.edx == 0);
+	}
+	assert_int_equal(vmm_harness_cpuid(F->h, 0x40000102, 0, &l), -ENOENT);
 }
 
 static void port_call(uint64_t control, uint32_t *lo, uint32_t *hi)
@@ -290,6 +309,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_cpuid_given_to_host, teardown),
 		cmocka_unit_test_teardown(test_switches, teardown),
 		cmocka_unit_test_teardown(test_refused_configs, teardown),
+		cmocka_unit_test_teardown(test_kvm_leaves_hidden, teardown),
 		cmocka_unit_test_teardown(test_hypercall_port, teardown),
 		cmocka_unit_test_teardown(test_tsc_page, teardown),
 		cmocka_unit_test_teardown(test_stimer_messages, teardown),

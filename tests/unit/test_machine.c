@@ -31,6 +31,7 @@
 #include "core/machine-internal.h"
 #include "core/arch-arm64.h"
 #include "core/fdt.h"
+#include "core/log.h"
 #include "tests/fixtures/fake-hook-dev.h"
 #include "tests/fixtures/fake-vcpu-hv.h"
 
@@ -55,6 +56,7 @@ struct guest_cpu {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct vmm_exit exit;
+	struct vmm_exit handled;   /* the last exit as the core left it (its results) */
 	bool has_exit;
 	unsigned long posted, taken, done;
 	bool in_run;               /* waiting inside vcpu_run() */
@@ -110,6 +112,7 @@ static int guest_run(void *ctx, unsigned index, struct vmm_exit *e)
 	struct guest_cpu *c = &((struct fixture *)ctx)->cpu[index];
 
 	pthread_mutex_lock(&c->lock);
+	c->handled = *e;
 	c->done = c->taken; /* back here: the previous exit is dispatched */
 	c->in_run = true;
 	pthread_cond_broadcast(&c->cond);
@@ -783,6 +786,195 @@ static void test_device_cpuid_and_vcpu_tsc(void **state)
 	machine_finish();
 }
 
+/* A hypervisor whose guest TSC is no stable clock (the kvm plugin without
+ * KVM's master clock, as on the nested test host) answers vcpu_tsc with
+ * -EAGAIN: the TSC page the guest enables says invalid (sequence 0), so
+ * the guest reads TIME_REF_COUNT, instead of a formula that goes wrong
+ * as KVM moves the TSC. */
+static void test_tsc_page_invalid_without_a_stable_tsc(void **state)
+{
+	const struct vmm_exit wr = { .reason = VMM_EXIT_MSR_WRITE,
+				     .msr = { .index = 0x40000021, .value = 0x100000 | 1 } };
+	uint8_t *page;
+	uint32_t seq;
+
+	(void)state;
+	machine_extra = "device \"hv\" { plugin = \"hyperv\" mode = \"emulated\" }";
+	machine_create(1, "irqchip = \"kernel\" tsc-stable = false", "");
+	page = vmm_machine_ram(F->m, 0x100000, 24);
+	assert_non_null(page);
+	memset(page, 0xa5, 24);
+	machine_start();
+	assert_true(guest_exit(0, &wr, NULL, true));
+	assert_int_equal(F->cpu[0].handled.msr.error, 0);
+	assert_int_equal(atomic_load(&F->vm->vcpus[0].tsc_calls), 1);
+	memcpy(&seq, page, 4);
+	assert_int_equal(seq, 0);
+	machine_finish();
+}
+
+/* ---------------------- the hyperv plugin on the hypervisor's Hyper-V (ABI 1.12) */
+
+static int build_logged(const char *hv, const char *extra, bool check, char *log, size_t loglen);
+
+static const struct vmm_cpuid_leaf *vcpu_leaf(const struct fake_vcpu *c, uint32_t function)
+{
+	for (unsigned i = 0; i < c->ncpuid; i++)
+		if (c->cpuid[i].function == function)
+			return &c->cpuid[i];
+	fail_msg("vCPU %u was not given leaf 0x%x", c->index, function);
+	return NULL;
+}
+
+/* Run `e` on vCPU 0 with the log at debug level going to `log`. */
+static void guest_exit_logged(const struct vmm_exit *e, char *log, size_t loglen)
+{
+	char path[128];
+	int saved, fd, threshold = vmm_log_threshold;
+
+	snprintf(path, sizeof(path), "%s/exit-log", F->dir);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	fd = open(path, O_CREAT | O_TRUNC | O_RDWR, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	dup2(fd, STDERR_FILENO);
+	vmm_log_threshold = VMM_LOG_DEBUG;
+	bool ok = guest_exit(0, e, NULL, true);
+	vmm_log_threshold = threshold;
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	ssize_t n = pread(fd, log, loglen - 1, 0);
+	close(fd);
+	unlink(path);
+	log[n > 0 ? n : 0] = '\0';
+	assert_true(ok);
+}
+
+/* mode = "kernel": the leaves every vCPU gets are the plugin's, keeping of
+ * the hypervisor's 0x40000003 only what the switches ask (not its APIC
+ * access or frequency bits, not the crash MSRs it lacks), its spin count,
+ * the plugin's 64 processors; KVM's own leaves hidden with kvm-leaves =
+ * false; SynIC2 and CPUID enforcement on each vCPU once; no MSR of the
+ * plugin's on the bus, none intercepted.  Then the exits: a hypercall KVM
+ * leaves to the VMM gets HV_STATUS_INVALID_HYPERCALL_CODE, a SynIC exit
+ * reaches the plugin. */
+static void test_hyperv_kernel_mode(void **state)
+{
+	const struct vmm_exit hcall = {
+		.reason = VMM_EXIT_HYPERV,
+		.hyperv = { .type = VMM_HYPERV_EXIT_HCALL,
+			    .hcall = { .input = 0x005c, .params = { 0x1000, 0x2000 } } },
+	};
+	const struct vmm_exit synic = {
+		.reason = VMM_EXIT_HYPERV,
+		.hyperv = { .type = VMM_HYPERV_EXIT_SYNIC, .msr = 0x40000083,
+			    .synic = { .control = 1, .evt_page = 0, .msg_page = 0x5001 } },
+	};
+	char log[4096];
+
+	(void)state;
+	machine_extra = "device \"hv\" { plugin = \"hyperv\" mode = \"kernel\" hv-synic = true "
+			"hv-stimer = true hv-crash = true kvm-leaves = false }";
+	machine_create(2, "irqchip = \"kernel\" hyperv = true", "");
+	for (unsigned i = 0; i < 2; i++) {
+		const struct fake_vcpu *c = &F->vm->vcpus[i];
+		const struct vmm_cpuid_leaf *l;
+
+		assert_int_equal(c->cpuid_calls, 1);
+		assert_int_equal(c->ncpuid, 9);
+		assert_memory_equal(&vcpu_leaf(c, 0x40000000)->ebx, "Micr", 4);
+		assert_int_equal(vcpu_leaf(c, 0x40000001)->eax, 0x31237648);
+		l = vcpu_leaf(c, 0x40000003);
+		/* VP runtime, reference counter, SynIC, timers, hypercall MSRs,
+		 * VP index, reference TSC: bits 0-3, 5, 6, 9 */
+		assert_int_equal(l->eax, 0x26f);
+		assert_int_equal(l->edx, 1u << 19);
+		l = vcpu_leaf(c, 0x40000004);
+		assert_int_equal(l->eax & (1u << 9), 0);
+		assert_int_equal(l->ebx, FAKE_HV_SPIN_COUNT);
+		assert_int_equal(vcpu_leaf(c, 0x40000005)->eax, 64);
+		for (uint32_t f = 0x40000100; f <= 0x40000101; f++) {
+			l = vcpu_leaf(c, f);
+			assert_true(l->eax == 0 && l->ebx == 0 && l->ecx == 0 && l->edx == 0);
+		}
+		assert_int_equal(c->hyperv_calls, 1);
+		assert_int_equal(c->hyperv_what, VMM_HYPERV_SYNIC | VMM_HYPERV_ENFORCE_CPUID);
+	}
+	assert_int_equal(F->vm->nintercepts, 0);
+	assert_null(vmm_bus_find(&F->m->bus[VMM_BUS_MSR], 0x40000000));
+	assert_null(vmm_bus_find(&F->m->bus[VMM_BUS_PIO], 0xe00));
+	machine_start();
+	assert_true(guest_exit(0, &hcall, NULL, true));
+	assert_int_equal(F->cpu[0].handled.reason, VMM_EXIT_HYPERV);
+	assert_int_equal(F->cpu[0].handled.hyperv.hcall.result, 2);
+	guest_exit_logged(&synic, log, sizeof(log));
+	if (!strstr(log, "vCPU 0: SynIC MSR 0x40000083 written: SCONTROL 0x1 SIEFP 0x0 SIMP 0x5001"))
+		fail_msg("the SynIC exit did not reach the plugin: %s", log);
+	machine_finish();
+}
+
+/* The hypervisor's SynIC needs its local APIC: with irqchip = "emulated"
+ * mode = "kernel" and hv-synic are refused in one line, whereas without
+ * the SynIC kernel mode runs (CPUID enforcement only).  A host without an
+ * in-kernel Hyper-V refuses "kernel" saying what it lacks. */
+static void test_hyperv_kernel_mode_refused(void **state)
+{
+	char log[4096];
+
+	(void)state;
+	assert_int_not_equal(build_logged("irqchip = \"emulated\" hyperv = true",
+					  "device \"hv\" { plugin = \"hyperv\" mode = \"kernel\" hv-synic = true }",
+					  false, log, sizeof(log)), 0);
+	if (!strstr(log, "hv: error: hv-synic = true needs local APICs to deliver SINTs (the "
+			 "hypervisor's irqchip = \"split\" or \"kernel\")"))
+		fail_msg("no refusal of the SynIC without local APICs: %s", log);
+	teardown(state);
+	setup(state);
+	assert_int_equal(build_logged("irqchip = \"emulated\" hyperv = true",
+				      "device \"hv\" { plugin = \"hyperv\" mode = \"kernel\" }",
+				      false, log, sizeof(log)), 0);
+	assert_int_equal(((struct fake_vm *)F->m->vm)->vcpus[0].hyperv_what, VMM_HYPERV_ENFORCE_CPUID);
+	teardown(state);
+	setup(state);
+	assert_int_not_equal(build_logged("irqchip = \"kernel\"",
+					  "device \"hv\" { plugin = \"hyperv\" mode = \"kernel\" }",
+					  false, log, sizeof(log)), 0);
+	if (!strstr(log, "hv: error: mode = \"kernel\": the hypervisor has no Hyper-V CPUID"))
+		fail_msg("no refusal of mode = kernel on a host without Hyper-V: %s", log);
+}
+
+/* auto: the hypervisor's Hyper-V where it has one, else emulated with the
+ * plugin's MSR ranges intercepted (a hypervisor with its own Hyper-V
+ * would answer them otherwise); one line says which. */
+static void test_hyperv_auto_mode(void **state)
+{
+	const char *dev = "device \"hv\" { plugin = \"hyperv\" hv-crash = true }";
+	struct fake_vm *vm;
+	char log[4096];
+
+	(void)state;
+	assert_int_equal(build_logged("hyperv = true", dev, false, log, sizeof(log)), 0);
+	if (!strstr(log, "hv: info: Hyper-V in the hypervisor (mode = \"auto\": kernel)"))
+		fail_msg("auto did not say it picked kernel: %s", log);
+	vm = F->m->vm;
+	assert_int_equal(vm->vcpus[0].hyperv_calls, 1);
+	assert_int_equal(vm->nintercepts, 0);
+	teardown(state);
+	setup(state);
+	assert_int_equal(build_logged("hyperv = false", dev, false, log, sizeof(log)), 0);
+	if (!strstr(log, "hv: info: Hyper-V emulated here (mode = \"auto\": emulated; the "
+			 "hypervisor has no Hyper-V CPUID"))
+		fail_msg("auto did not say it picked emulated: %s", log);
+	vm = F->m->vm;
+	assert_int_equal(vm->vcpus[0].hyperv_calls, 0);
+	assert_int_equal(vm->nintercepts, 2);
+	assert_int_equal(vm->intercepts[0].base, 0x40000000);
+	assert_int_equal(vm->intercepts[0].count, 0x100);
+	assert_int_equal(vm->intercepts[1].base, 0x40000100);
+	assert_int_equal(vm->intercepts[1].count, 6);
+}
+
 /* ------------------------------------------- machines that are refused */
 
 /* Build the usual machine (its device "dev" on line 5) with the
@@ -1094,6 +1286,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_check_reports_every_device_that_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_opens_no_backend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_cpuid_and_vcpu_tsc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tsc_page_invalid_without_a_stable_tsc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hyperv_kernel_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hyperv_kernel_mode_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hyperv_auto_mode, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

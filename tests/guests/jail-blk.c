@@ -1,0 +1,107 @@
+/* tests/guests/jail-blk.c - tests/cli/jail.sh's guest: writes one sector
+ * to the virtio-blk disk at 0xd0000000 (virtio 1.2, 5.2: a VIRTIO_BLK_T_OUT
+ * request, header, 512 data bytes and a status byte, polled), says so on
+ * COM1, then parks (cli; hlt) until vmmctl is stopped, so the host side
+ * can look at the jailed process meanwhile. */
+#include "guest.h"
+
+#define MMIO		0xd0000000u
+#define QSZ		4
+
+#define R_MAGIC		0x000
+#define R_VERSION	0x004
+#define R_DEVICE_ID	0x008
+#define R_DRV_FEAT	0x020
+#define R_DRV_FEAT_SEL	0x024
+#define R_QUEUE_SEL	0x030
+#define R_QUEUE_NUM	0x038
+#define R_QUEUE_READY	0x044
+#define R_QUEUE_NOTIFY	0x050
+#define R_STATUS	0x070
+#define R_DESC_LO	0x080
+#define R_DESC_HI	0x084
+#define R_AVAIL_LO	0x090
+#define R_AVAIL_HI	0x094
+#define R_USED_LO	0x0a0
+#define R_USED_HI	0x0a4
+
+struct desc { uint64_t addr; uint32_t len; uint16_t flags, next; };
+struct avail { uint16_t flags, idx, ring[QSZ], used_event; };
+struct used_elem { uint32_t id, len; };
+struct used { uint16_t flags, idx; struct used_elem ring[QSZ]; uint16_t avail_event; };
+
+static struct desc descs[QSZ] __attribute__((aligned(4096)));
+static struct avail avail __attribute__((aligned(4096)));
+static volatile struct used used __attribute__((aligned(4096)));
+static struct { uint32_t type, reserved; uint64_t sector; } hdr __attribute__((aligned(16)));
+static uint8_t data[512] __attribute__((aligned(512)));
+static volatile uint8_t status;
+
+/* The line jail.sh looks for in the disk image afterwards. */
+static const char text[] = "written by the jailed guest\n";
+
+static uint32_t rd(uint32_t off)
+{
+	return *(volatile uint32_t *)(MMIO + off);
+}
+
+static void wr(uint32_t off, uint32_t v)
+{
+	*(volatile uint32_t *)(MMIO + off) = v;
+}
+
+static void fail(const char *why)
+{
+	uart_puts("FAIL: ");
+	uart_puts(why);
+	uart_puts("\n");
+	guest_exit(1);
+}
+
+void guest_main(uint32_t start_info)
+{
+	(void)start_info;
+	if (rd(R_MAGIC) != 0x74726976u || rd(R_VERSION) != 2 || rd(R_DEVICE_ID) != 2)
+		fail("no virtio-blk at 0xd0000000");
+	wr(R_STATUS, 0);
+	wr(R_STATUS, 1 | 2);			/* ACKNOWLEDGE | DRIVER */
+	wr(R_DRV_FEAT_SEL, 1);
+	wr(R_DRV_FEAT, 1);			/* VIRTIO_F_VERSION_1 only: no FLUSH, so */
+	wr(R_DRV_FEAT_SEL, 0);			/* the device writes through */
+	wr(R_DRV_FEAT, 0);
+	wr(R_STATUS, 1 | 2 | 8);		/* FEATURES_OK */
+	if (!(rd(R_STATUS) & 8))
+		fail("features refused");
+	wr(R_QUEUE_SEL, 0);
+	wr(R_QUEUE_NUM, QSZ);
+	wr(R_DESC_LO, (uint32_t)descs);
+	wr(R_DESC_HI, 0);
+	wr(R_AVAIL_LO, (uint32_t)&avail);
+	wr(R_AVAIL_HI, 0);
+	wr(R_USED_LO, (uint32_t)&used);
+	wr(R_USED_HI, 0);
+	wr(R_QUEUE_READY, 1);
+	wr(R_STATUS, 1 | 2 | 8 | 4);		/* DRIVER_OK */
+
+	for (unsigned i = 0; i < sizeof(text) - 1; i++)
+		data[i] = (uint8_t)text[i];
+	hdr.type = 1;				/* VIRTIO_BLK_T_OUT */
+	hdr.sector = 0;
+	status = 0xff;
+	descs[0] = (struct desc){ (uint32_t)&hdr, sizeof(hdr), 1, 1 };		/* NEXT */
+	descs[1] = (struct desc){ (uint32_t)data, sizeof(data), 1, 2 };		/* NEXT */
+	descs[2] = (struct desc){ (uint32_t)&status, 1, 2, 0 };		/* WRITE */
+	avail.ring[0] = 0;
+	__asm__ volatile("" ::: "memory");
+	avail.idx = 1;
+	__asm__ volatile("mfence" ::: "memory");
+	wr(R_QUEUE_NOTIFY, 0);
+	while (used.idx != 1)
+		;
+	if (status != 0)
+		fail("the write's status is not OK");
+	uart_puts("jail-blk: written\n");
+	uart_puts("jail-blk: parked\n");
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
