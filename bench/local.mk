@@ -76,3 +76,8 @@ EXTRA_DIST += bench/nested-irq-arm64.sh
 # (-M virt -accel kvm) on the nested arm64 host.
 bench_nested_scripts += bench/nested-boot-arm64.sh
 EXTRA_DIST += bench/nested-boot-arm64.sh
+
+# Snapshot and restore (issue 14): restore-to-running against a cold start,
+# snapshot write time and size against guest memory size.
+bench_scripts += bench/snapshot.sh
+EXTRA_DIST += bench/snapshot.sh

@@ -41,7 +41,7 @@ const char *vmm_api_reason(int status)
 	return "Error";
 }
 
-enum api_action { ACT_INFO, ACT_STATS, ACT_PAUSE, ACT_RESUME, ACT_SHUTDOWN, ACT_STOP };
+enum api_action { ACT_INFO, ACT_STATS, ACT_PAUSE, ACT_RESUME, ACT_SHUTDOWN, ACT_STOP, ACT_SNAPSHOT };
 
 /* Each resource takes one method: GET reads, PUT acts. */
 static const struct api_resource {
@@ -55,6 +55,7 @@ static const struct api_resource {
 	{ "/v1/machine/resume", "PUT", ACT_RESUME },
 	{ "/v1/machine/shutdown", "PUT", ACT_SHUTDOWN },
 	{ "/v1/machine/stop", "PUT", ACT_STOP },
+	{ "/v1/snapshot", "PUT", ACT_SNAPSHOT },
 };
 
 static void reply_error(struct vmm_api_reply *r, int status, struct json_object *body)
@@ -65,15 +66,21 @@ static void reply_error(struct vmm_api_reply *r, int status, struct json_object 
 
 /*
  * A body is optional.  GET takes none; a PUT's, when given, is a JSON
- * object without members ({}): this version's actions take no
- * parameters, and a member it does not know is refused rather than
- * ignored, so a client never believes a setting was applied.
+ * object with the members its action takes (PUT /v1/snapshot: "path", a
+ * string, required; the others none), and a member it does not know is
+ * refused rather than ignored, so a client never believes a setting was
+ * applied.  *path gets a copy of "path" (the caller frees it).
  */
-static bool body_ok(const struct api_resource *res, const char *body, size_t len, struct vmm_api_reply *r)
+static bool body_ok(const struct api_resource *res, const char *body, size_t len, struct vmm_api_reply *r,
+		    char **path)
 {
 	size_t i = 0;
 	while (i < len && body[i] && strchr(" \t\r\n", body[i]))
 		i++;
+	if (i == len && res->action == ACT_SNAPSHOT) {
+		reply_error(r, 400, vmm_api_error("PUT %s needs a body: {\"path\": \"DIR\"}", res->path));
+		return false;
+	}
 	if (i == len)
 		return true;
 	if (strcmp(res->method, "GET") == 0) {
@@ -118,12 +125,31 @@ static bool body_ok(const struct api_resource *res, const char *body, size_t len
 	else if (!json_object_is_type(o, json_type_object))
 		reply_error(r, 400, vmm_api_error("the body of PUT %s must be a JSON object, got %s", res->path,
 						  json_type_to_name(json_object_get_type(o))));
-	else if (json_object_object_length(o) > 0) {
+	else if (res->action == ACT_SNAPSHOT) {
+		struct json_object *p = NULL;
+		json_object_object_foreach(o, key, val) {
+			(void)val;
+			if (strcmp(key, "path") != 0) {
+				reply_error(r, 400, vmm_api_error("PUT %s: unknown member '%s' (it takes \"path\")",
+								  res->path, key));
+				goto done;
+			}
+		}
+		if (!json_object_object_get_ex(o, "path", &p) || !json_object_is_type(p, json_type_string) ||
+		    !json_object_get_string_len(p))
+			reply_error(r, 400, vmm_api_error("PUT %s: \"path\" must be a non-empty string (the snapshot "
+							  "directory to create)", res->path));
+		else if (!(*path = strdup(json_object_get_string(p))))
+			reply_error(r, 500, vmm_api_error("out of memory"));
+		else
+			ok = true;
+	} else if (json_object_object_length(o) > 0) {
 		struct json_object_iterator it = json_object_iter_begin(o);
 		reply_error(r, 400, vmm_api_error("PUT %s: unknown member '%s' (this action takes none)",
 						  res->path, json_object_iter_peek_name(&it)));
 	} else
 		ok = true;
+done:
 	json_object_put(o);
 	json_tokener_free(tok);
 	return ok;
@@ -164,7 +190,7 @@ void vmm_api_route(const struct vmm_api_target *t, void *ctx, const char *method
 			res = &resources[i];
 	if (!res) {
 		reply_error(r, 404, vmm_api_error("no resource %.*s (GET /v1/machine, GET /v1/stats, PUT "
-						  "/v1/machine/{pause,resume,shutdown,stop})", shown, uri));
+						  "/v1/machine/{pause,resume,shutdown,stop}, PUT /v1/snapshot)", shown, uri));
 		return;
 	}
 	if (strcmp(method, res->method) != 0) {
@@ -173,7 +199,8 @@ void vmm_api_route(const struct vmm_api_target *t, void *ctx, const char *method
 						  res->method));
 		return;
 	}
-	if (!body_ok(res, body, len, r))
+	char *path = NULL;
+	if (!body_ok(res, body, len, r, &path))
 		return;
 
 	int rc;
@@ -207,6 +234,14 @@ void vmm_api_route(const struct vmm_api_target *t, void *ctx, const char *method
 			json_object_object_add(r->body, "state", json_object_new_string("stopping"));
 		r->stop_after = true;
 		return;
+	case ACT_SNAPSHOT:
+		if (!t->snapshot) {
+			rc = 500;
+			snprintf(msg, sizeof(msg), "this target cannot take snapshots");
+		} else
+			rc = t->snapshot(ctx, path, msg, sizeof(msg));
+		free(path);
+		break;
 	default:
 		rc = 500;
 		snprintf(msg, sizeof(msg), "unknown action");

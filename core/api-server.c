@@ -22,6 +22,7 @@
 
 #include <vmm/vmm.h>
 #include "core/api.h"
+#include "core/snapshot.h"
 #include "core/log.h"
 #include "core/machine.h"
 #include "core/machine-internal.h"
@@ -437,6 +438,33 @@ static void machine_stop(void *ctx)
 	vmm_machine_request_stop(ctx, VMM_STATUS_API_STOP, "control API stop");
 }
 
+/* A running machine is paused first and stays paused (the client resumes
+ * or stops it): the snapshot is the state at that pause. */
+static int machine_snapshot(void *ctx, const char *path, char *msg, size_t len)
+{
+	struct vmm_machine *m = ctx;
+	int rc = 0;
+
+	if (vmm_machine_state(m) == VMM_MACHINE_RUNNING)
+		rc = vmm_machine_pause(m);
+	if (rc && rc != -EALREADY)
+		return state_refusal(rc, "", msg, len);
+	rc = vmm_machine_snapshot(m, path, msg, len);
+	if (rc)
+		vmm_log(VMM_LOG_WARN, NULL, "snapshot refused: %s", msg);
+	switch (rc) {
+	case 0:
+		return 0;
+	case -EINVAL:
+		return 400;
+	case -EBUSY:
+	case -EEXIST:
+	case -ENOTSUP:
+		return 409;
+	}
+	return 500;
+}
+
 const struct vmm_api_target vmm_api_machine_target = {
 	.info = machine_info,
 	.stats = machine_stats,
@@ -445,4 +473,5 @@ const struct vmm_api_target vmm_api_machine_target = {
 	.resume = machine_resume,
 	.shutdown = machine_shutdown,
 	.stop = machine_stop,
+	.snapshot = machine_snapshot,
 };

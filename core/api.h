@@ -35,6 +35,10 @@ struct vmm_api_target {
 	int (*resume)(void *ctx, char *msg, size_t len);
 	int (*shutdown)(void *ctx, char *msg, size_t len);
 	void (*stop)(void *ctx);
+	/* PUT /v1/snapshot {"path": DIR}: save the machine into DIR (a
+	 * running one is paused first and stays paused).  NULL: refused
+	 * with 500. */
+	int (*snapshot)(void *ctx, const char *path, char *msg, size_t len);
 };
 
 /* A request's outcome: the HTTP status, its JSON body (owned: put it), the

@@ -1054,7 +1054,20 @@ int vmm_config_load_text(const char *file, const char *text, size_t len, struct 
 	 * the first name (vmm.conf(5)). */
 	c.text = len >= 3 && memcmp(copy, "\xef\xbb\xbf", 3) == 0 ? copy + 3 : copy;
 	mc->file = strdup(c.file);
-	rc = mc->file ? scan(&c) : -ENOMEM;
+	/* Kept for a snapshot, which restores from the text as it was read
+	 * (core/snapshot.h), anchored where the file was. */
+	mc->text = malloc(len + 1);
+	if (mc->text) {
+		memcpy(mc->text, text, len);
+		mc->text[len] = '\0';
+		mc->text_len = len;
+	}
+	if (file && mc->text) {
+		mc->abs_file = realpath(file, NULL);
+		if (!mc->abs_file) /* gone since (a restore's): as it was saved */
+			mc->abs_file = strdup(file);
+	}
+	rc = mc->file && mc->text ? scan(&c) : -ENOMEM;
 	if (rc == 0)
 		rc = run_pass1(&p1, &c);
 	if (rc == 0)
@@ -1153,6 +1166,8 @@ void vmm_config_free(struct vmm_machine_config *c)
 	free(c->initrd);
 	free(c->jail_dir);
 	free(c->file);
+	free(c->abs_file);
+	free(c->text);
 	free(c);
 }
 

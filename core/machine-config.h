@@ -53,6 +53,16 @@ struct vmm_machine_config {
 	size_t ndevices;
 	struct vmm_cfg_instance *backends;
 	size_t nbackends;
+	/* The text the config was read from (NUL-terminated; the built-in
+	 * machine's for none) and the file's absolute path (NULL for the
+	 * built-in machine, or where realpath() failed): a snapshot stores
+	 * both and restore reads the text again anchored at that path. */
+	char *text;
+	size_t text_len;
+	char *abs_file;
+	/* vmmctl restore: build the machine without loading the boot
+	 * payload (the snapshot's RAM and registers replace it). */
+	bool no_payload;
 };
 
 /* The machine used when no file is given (see vmm.conf(5)). */

@@ -80,6 +80,10 @@ struct vmm_vcpu {
 	struct vmm_irq_sink *intr_sink;
 	bool window_requested;
 	bool parked; /* paused (vmm_machine_pause()): under the machine's halt_lock */
+	/* In the core's halt wait (no in-kernel local APIC), under halt_lock:
+	 * a snapshot keeps it, and a restored vCPU with start_halted begins
+	 * there instead of running the instruction after its HLT. */
+	bool halted, start_halted;
 	uint64_t exits[VMM_EXIT__COUNT];
 	uint64_t run_ns; /* wall time in the run loop, first vcpu_run() to the last exit */
 };
@@ -91,6 +95,7 @@ struct vmm_machine {
 	struct event_base *base;
 	struct event *stop_ev;
 	uint64_t t0;
+	uint64_t clock_base;	/* the virtual clock at the start of the run (a restore's) */
 	uint64_t started_ns;	/* CLOCK_MONOTONIC when the vCPUs started */
 	atomic_int signalled;	/* a stop signal taken by the event loop, or 0 */
 
@@ -100,6 +105,11 @@ struct vmm_machine {
 
 	struct vmm_ram ram[2];
 	unsigned nram;
+	/* /proc/self/pagemap, opened at build (seccomp forbids opening it
+	 * later): a snapshot skips the RAM pages the guest never touched
+	 * without touching them itself (core/snapshot.c).  -1: scan all. */
+	int pagemap_fd;
+	bool ram_from_file; /* restored: RAM pages not yet copied are in the file */
 	struct vmm_bus_space bus[VMM_BUS_COUNT];
 	struct vmm_irq_line irq[VMM_MAX_IRQ_LINES];
 	unsigned nirqfds; /* lines with an irqfd */
@@ -173,6 +183,10 @@ struct vmm_machine {
 };
 
 void vmm_machine_stop(struct vmm_machine *m, int status, const char *why);
+/* Take and give back an instance's lock, marking the thread as running its
+ * plugin's code (for the snapshot code in core/snapshot.c). */
+const struct vmm_who *vmm_instance_lock(struct vmm_instance *in);
+void vmm_instance_unlock(struct vmm_instance *in, const struct vmm_who *prev);
 struct vmm_instance *vmm_machine_backend(struct vmm_machine *m, const char *ref, const char *user,
 					 enum vmm_backend_type type);
 /* Host pointer to guest RAM [gpa, gpa+len), or NULL. */

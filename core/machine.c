@@ -22,6 +22,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <vmm/vmm.h>
@@ -830,6 +831,16 @@ static uint64_t host_clock_ns(const struct vmm_host *h)
 /* Every call into a device under its lock is a call into its plugin: the
  * lock also marks the thread as running that instance's code (process.h),
  * and the unlock gives the caller's marker back. */
+const struct vmm_who *vmm_instance_lock(struct vmm_instance *in)
+{
+	return instance_lock(in);
+}
+
+void vmm_instance_unlock(struct vmm_instance *in, const struct vmm_who *prev)
+{
+	instance_unlock(in, prev);
+}
+
 static const struct vmm_who *instance_lock(struct vmm_instance *in)
 {
 	if (in->serialised)
@@ -2116,6 +2127,7 @@ static int machine_build(const struct vmm_machine_config *cfg, struct vmm_plugin
 	m->cfg = cfg;
 	m->ps = ps;
 	m->plugin_path = plugin_path;
+	m->pagemap_fd = -1;
 	m->checking = checking;
 	m->t0 = monotonic_ns();
 	m->nvcpus = cfg->vcpus;
@@ -2159,6 +2171,8 @@ static int machine_build(const struct vmm_machine_config *cfg, struct vmm_plugin
 	rc = setup_ram(m);
 	if (rc)
 		goto out_destroy;
+	if (!checking)
+		m->pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	reserve_mmio(m);
 	for (unsigned i = 0; i < m->nvcpus; i++) {
 		m->vcpus[i].m = m;
@@ -2193,7 +2207,9 @@ static int machine_build(const struct vmm_machine_config *cfg, struct vmm_plugin
 	 * A config may leave the kernel to run's --kernel: check then says
 	 * it did not see one instead of refusing what is not an error yet. */
 	int boot_rc = 0;
-	if (checking && !cfg->kernel)
+	if (cfg->no_payload && !checking)
+		vmm_log(VMM_LOG_DEBUG, NULL, "restoring: no boot payload loaded");
+	else if (checking && !cfg->kernel)
 		vmm_log(VMM_LOG_INFO, NULL, "%s: no boot payload checked: run needs boot { kernel } or "
 			"--kernel", cfg->file);
 	else
@@ -2377,6 +2393,7 @@ static bool handle_exit(struct vmm_machine *m, struct vmm_vcpu *v, struct vmm_ex
 		 * the machine stops.  A guest that halts with nothing to wake
 		 * it (cli; hlt) stays here until SIGTERM, as hardware would. */
 		pthread_mutex_lock(&m->halt_lock);
+		v->halted = true;
 		while (!atomic_load(&m->stopping) && !atomic_load(&v->intr_level)) {
 			/* Paused while halted: parked here, so that a
 			 * resume finds it still halted (no spurious wake). */
@@ -2385,6 +2402,7 @@ static bool handle_exit(struct vmm_machine *m, struct vmm_vcpu *v, struct vmm_ex
 			else
 				pthread_cond_wait(&m->halt_cond, &m->halt_lock);
 		}
+		v->halted = false;
 		pthread_mutex_unlock(&m->halt_lock);
 		return true;
 	case VMM_EXIT_HYPERCALL:
@@ -2461,6 +2479,20 @@ static void deliver_intr(struct vmm_machine *m, struct vmm_vcpu *v)
 		VMM_IN(HV_WHO(m), m->hv_ops->vcpu_inject(v->hv, (uint32_t)vector));
 }
 
+/* Exits whose result the hypervisor hands the guest at the next entry. */
+static bool exit_needs_reentry(unsigned reason)
+{
+	switch (reason) {
+	case VMM_EXIT_IO:
+	case VMM_EXIT_MMIO:
+	case VMM_EXIT_MSR_READ:
+	case VMM_EXIT_MSR_WRITE:
+	case VMM_EXIT_HYPERCALL:
+		return true;
+	}
+	return false;
+}
+
 /* Every vCPU thread loads the same program, built by the first one to
  * get here while the main thread builds its own (on another core), so
  * the filters cost one libseccomp build per kind of thread, not one per
@@ -2517,14 +2549,36 @@ static void *vcpu_thread(void *arg)
 
 	uint64_t start = monotonic_ns();
 	bool can_inject = HV_HAS(m, vcpu_irq_window) && HV_HAS(m, vcpu_inject);
+	e.reason = VMM_EXIT_NONE;
+	/* Restored halted (core/snapshot.c): wait as its HLT did. */
+	if (v->start_halted) {
+		e.reason = VMM_EXIT_HALT;
+		handle_exit(m, v, &e);
+	}
 	while (!atomic_load_explicit(&m->stopping, memory_order_relaxed)) {
+		bool completing = false;
+
 		if (atomic_load(&m->pause_requested)) {
-			pthread_mutex_lock(&m->halt_lock);
-			park_locked(m, v);
-			pthread_mutex_unlock(&m->halt_lock);
-			continue;
+			if (!exit_needs_reentry(e.reason)) {
+				pthread_mutex_lock(&m->halt_lock);
+				park_locked(m, v);
+				pthread_mutex_unlock(&m->halt_lock);
+				continue;
+			}
+			/* The I/O, MMIO, MSR or hypercall exit just handled is
+			 * finished (its result given to the guest, RIP past the
+			 * instruction) only when the vCPU enters the hypervisor
+			 * again: KVM's api.rst, KVM_RUN, "the corresponding
+			 * operations are complete (and guest state is
+			 * consistent) only after userspace has re-entered the
+			 * kernel".  Enter with the kick set, which runs no guest
+			 * instruction, so a parked vCPU's state (a snapshot's)
+			 * never holds a half-done one: an OUT saved before it
+			 * completes would be done twice by the restored guest. */
+			VMM_IN(HV_WHO(m), m->hv_ops->vcpu_kick(v->hv));
+			completing = true;
 		}
-		if (can_inject)
+		if (can_inject && !completing)
 			deliver_intr(m, v);
 		int rc = VMM_AS(HV_WHO(m), m->hv_ops->vcpu_run(v->hv, &e));
 		if (rc < 0) {
@@ -2672,8 +2726,11 @@ int vmm_machine_run(struct vmm_machine *m)
 			vmm_machine_stop(m, VMM_STATUS_ERROR, "seccomp");
 		}
 	}
-	m->t0 = monotonic_ns();
-	m->started_ns = m->t0;
+	/* A restored machine's virtual clock goes on from the snapshot's
+	 * (clock_base, set by vmm_machine_restore()), so device timers keep
+	 * their deadlines; a new machine's starts at 0. */
+	m->t0 = monotonic_ns() - m->clock_base;
+	m->started_ns = monotonic_ns();
 	for (unsigned i = 0; i < m->nvcpus && !atomic_load(&m->stopping); i++) {
 		struct vmm_vcpu *v = &m->vcpus[i];
 		pthread_attr_t attr;
@@ -2954,6 +3011,8 @@ void vmm_machine_destroy(struct vmm_machine *m)
 	for (unsigned i = 0; i < m->nram; i++)
 		if (m->ram[i].hva)
 			munmap(m->ram[i].hva, m->ram[i].size);
+	if (m->pagemap_fd >= 0)
+		close(m->pagemap_fd);
 	while (m->instances) {
 		struct vmm_instance *in = m->instances;
 		m->instances = in->next;

@@ -24,6 +24,9 @@
 #include "core/privilege.h"
 #include "core/jail.h"
 #include "core/api.h"
+#include "core/snapshot.h"
+#include <limits.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -46,6 +49,10 @@ static void usage(FILE *f)
 	      "      --dump-dtb FILE     write an arm64 machine's device tree (a DTB) to FILE\n"
 	      "      --jail DIR          run the machine jailed, DIR its root (the config's jail\n"
 	      "                          section, overridden; needs root; vmmctl(1), JAIL)\n"
+	      "  restore DIR             build the machine snapshot DIR was taken of, load its RAM,\n"
+	      "                          vCPUs, VM and devices, and run it on (docs/api.md)\n"
+	      "      --paused            leave it paused (resume through --api)\n"
+	      "      --api, --stats, --seccomp   as for run\n"
 	      "  check [CONFIG]          build the machine as run would (the VM, devices, firmware\n"
 	      "                          tables, payload: --kernel, --initrd, --format, --cmdline,\n"
 	      "                          --dump-acpi, --dump-dtb), opening no backend; run nothing\n"
@@ -56,7 +63,8 @@ static void usage(FILE *f)
 	      "  pause SOCKET            stop its vCPUs until resume\n"
 	      "  resume SOCKET           run them again\n"
 	      "  shutdown SOCKET         press its ACPI power button (where it has one)\n"
-	      "  stop SOCKET             end its run: vmmctl run exits with status 10\n"
+	      "  stop SOCKET             end its run: vmmctl run exits with status 12\n"
+	      "  snapshot SOCKET DIR     pause it (if running) and save it into the new directory DIR\n"
 	      "                          (SOCKET: the --api socket of a vmmctl run; docs/api.md)\n"
 	      "\n"
 	      "Options:\n"
@@ -248,7 +256,8 @@ static int enter_jail(const struct vmm_machine_config *mc, const char *dir)
 }
 
 /* run, and check with the same payload options (check takes no --stats). */
-static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char **argv, bool check)
+static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char **argv, bool check,
+		   bool restore)
 {
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
@@ -260,6 +269,7 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		{ "seccomp", required_argument, NULL, 'S' },
 		{ "api", required_argument, NULL, 'A' },
 		{ "dump-dtb", required_argument, NULL, 'd' },
+		{ "paused", no_argument, NULL, 'p' },
 		{ "jail", required_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -269,13 +279,28 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 	const char *seccomp = NULL;
 	enum vmm_seccomp_mode seccomp_mode = VMM_SECCOMP_ON;
 	const char *api_path = NULL, *jail = NULL;
-	bool stats = false;
+	bool stats = false, paused = false;
 	int o;
 
 	optind = 0; /* glibc: 0 re-initialises getopt, with the permute mode of this optstring */
 	/* Options may follow CONFIG (vmmctl run my.conf --kernel k): permute. */
-	while ((o = getopt_long(argc, argv, "k:c:i:f:sa:S:A:d:J:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "k:c:i:f:sa:S:A:d:J:ph", opts, NULL)) != -1) {
+		/* A restore builds the machine the snapshot was taken of: its
+		 * payload options are the snapshot's. */
+		if (restore && strchr("kcifad", o)) {
+			fprintf(stderr, "vmmctl: restore takes the machine from the snapshot: --%s is for run\n",
+				o == 'k' ? "kernel" : o == 'c' ? "cmdline" : o == 'i' ? "initrd" : o == 'f' ? "format" :
+				o == 'a' ? "dump-acpi" : "dump-dtb");
+			return EXIT_USAGE;
+		}
 		switch (o) {
+		case 'p':
+			if (!restore) {
+				fprintf(stderr, "vmmctl: --paused is for restore\n");
+				return EXIT_USAGE;
+			}
+			paused = true;
+			break;
 		case 'S': seccomp = optarg; break;
 		case 'A':
 			if (check) {
@@ -308,6 +333,10 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		return EXIT_USAGE;
 	}
 	const char *file = optind < argc ? argv[optind] : NULL;
+	if (restore && !file) {
+		fprintf(stderr, "vmmctl: usage: vmmctl restore DIR [--paused] [--api SOCKET] (DIR: a snapshot)\n");
+		return EXIT_USAGE;
+	}
 	if (seccomp && vmm_seccomp_mode_parse(seccomp, &seccomp_mode)) {
 		fprintf(stderr, "vmmctl: --seccomp %s: not one of on, log, off\n", seccomp);
 		return EXIT_USAGE;
@@ -329,7 +358,29 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 	 * blocked, so teardown is never cut short.
 	 */
 	vmm_startup_begin();
-	if (vmm_config_load(file, ps, path, &mc, err, sizeof(err))) {
+	struct vmm_snapshot *snap = NULL;
+	if (restore) {
+		/* The machine from the config text the snapshot holds, read
+		 * as if from its file (relative paths anchored there), with
+		 * the payload options it ran with. */
+		int rc = vmm_snapshot_open(file, &snap, err, sizeof(err));
+		if (!rc && vmm_config_load_text(snap->config_file, snap->config_text, snap->config_len, ps, path,
+						&mc, err, sizeof(err)))
+			rc = -EPROTO;
+		if (rc) {
+			vmm_snapshot_free(snap);
+			sig = vmm_startup_end();
+			if (sig)
+				return stopped_in_startup(sig);
+			fprintf(stderr, "vmmctl: %s\n", err);
+			return EXIT_USAGE;
+		}
+		kernel = snap->kernel;
+		initrd = snap->initrd;
+		cmdline = snap->cmdline;
+		mc->format = (enum vmm_boot_format)snap->format;
+		mc->no_payload = true;
+	} else if (vmm_config_load(file, ps, path, &mc, err, sizeof(err))) {
 		sig = vmm_startup_end();
 		if (sig)
 			return stopped_in_startup(sig);
@@ -338,6 +389,7 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 	}
 	if ((kernel && vmm_config_set_kernel(mc, kernel)) || (initrd && vmm_config_set_initrd(mc, initrd))) {
 		vmm_config_free(mc);
+		vmm_snapshot_free(snap);
 		vmm_startup_end();
 		return EXIT_USAGE;
 	}
@@ -378,6 +430,7 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 	struct vmm_api *api = NULL;
 	if (api_path && vmm_api_listen(api_path, &api, err, sizeof(err))) {
 		vmm_config_free(mc);
+		vmm_snapshot_free(snap);
 		sig = vmm_startup_end();
 		if (sig)
 			return stopped_in_startup(sig);
@@ -399,8 +452,13 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 			/* A restart is a power cycle: the machine is built
 			 * again from its config, RAM and devices fresh, the
 			 * payload reloaded. */
-			if (boots++)
+			if (boots++) {
 				vmm_log(VMM_LOG_INFO, NULL, "guest reset: restarting the machine (boot %u)", boots);
+				/* Restored once; a reset is a cold boot of its config. */
+				vmm_snapshot_free(snap);
+				snap = NULL;
+				mc->no_payload = false;
+			}
 			int jstatus, fwd, jrc = vmm_jail_fork(jail_dir != NULL, &jstatus, &fwd, err, sizeof(err));
 			if (jrc == 0)
 				break;
@@ -417,6 +475,7 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 				jstatus = EXIT_USAGE;
 			}
 			if (jrc < 0 || jstatus != VMM_STATUS_RESET || !mc->restart_on_reset) {
+				vmm_snapshot_free(snap);
 				vmm_api_close(api);
 				vmm_config_free(mc);
 				return jstatus;
@@ -440,12 +499,27 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 			vmm_machine_destroy(m);
 			rc = -EIO;
 		}
+		/* The snapshot's state replaces the new machine's, before any
+		 * vCPU has run; a reset later is a cold boot of the config. */
+		if (!rc && snap) {
+			rc = vmm_machine_restore(m, snap, err, sizeof(err));
+			if (rc) {
+				vmm_log(VMM_LOG_ERROR, NULL, "restore: %s", err);
+				vmm_machine_destroy(m);
+			} else if (paused) {
+				vmm_machine_start_paused(m);
+			}
+			vmm_snapshot_free(snap);
+			snap = NULL;
+			mc->no_payload = false;
+		}
 		/* A signal during start-up outranks the error it may have
 		 * caused (an open() it interrupted). */
 		sig = vmm_startup_end();
 		if (sig) {
 			if (!rc)
 				vmm_machine_destroy(m);
+			vmm_snapshot_free(snap);
 			if (!child)
 				vmm_api_close(api);
 			vmm_config_free(mc);
@@ -501,6 +575,7 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		}
 		vmm_machine_destroy(m);
 	} while (status == VMM_STATUS_RESET && mc->restart_on_reset);
+	vmm_snapshot_free(snap); /* a restore whose machine could not be built */
 	/* A child leaves the socket to the parent, for the next boot. */
 	if (!child)
 		vmm_api_close(api);
@@ -550,6 +625,58 @@ static int cmd_api(const struct api_command *c, int argc, char **argv)
 								 JSON_C_TO_STRING_NOSLASHESCAPE)
 			: reply, stdout);
 		fputc('\n', stdout);
+		status = 0;
+	}
+	json_object_put(o);
+	free(reply);
+	return status;
+}
+
+/* vmmctl snapshot SOCKET DIR: PUT /v1/snapshot {"path": DIR}, DIR made
+ * absolute here (the server's working directory is not the client's). */
+static int cmd_snapshot(int argc, char **argv)
+{
+	static const struct api_command c = { "snapshot", "PUT", "/v1/snapshot" };
+	char dir[PATH_MAX], err[512], *reply;
+	int status;
+
+	if (argc != 3 || argv[1][0] == '-' || !argv[2][0]) {
+		fprintf(stderr, "vmmctl: usage: vmmctl snapshot SOCKET DIR (DIR: a new directory)\n");
+		return EXIT_USAGE;
+	}
+	char cwd[PATH_MAX] = "";
+	if (argv[2][0] != '/' && !getcwd(cwd, sizeof(cwd))) {
+		fprintf(stderr, "vmmctl: cannot read the working directory: %s\n", strerror(errno));
+		return EXIT_USAGE;
+	}
+	if (strlen(cwd) + 1 + strlen(argv[2]) >= sizeof(dir)) {
+		fprintf(stderr, "vmmctl: %s: path too long\n", argv[2]);
+		return EXIT_USAGE;
+	}
+	strcpy(dir, cwd);
+	if (cwd[0])
+		strcat(dir, "/");
+	strcat(dir, argv[2]);
+	struct json_object *body = json_object_new_object();
+	if (!body)
+		return EXIT_USAGE;
+	json_object_object_add(body, "path", json_object_new_string(dir));
+	int rc = vmm_api_request(argv[1], c.method, c.path, json_object_to_json_string(body), &status, &reply, err,
+				 sizeof(err));
+	json_object_put(body);
+	if (rc) {
+		fprintf(stderr, "vmmctl: %s\n", err);
+		return EXIT_USAGE;
+	}
+	struct json_object *o = json_tokener_parse(reply);
+	if (status != 200) {
+		struct json_object *e;
+		const char *msg = o && json_object_object_get_ex(o, "error", &e) ? json_object_get_string(e) : reply;
+		fprintf(stderr, "vmmctl: %s: %s %s: %d: %s\n", argv[1], c.method, c.path, status, msg);
+		status = 1;
+	} else {
+		printf("%s\n", o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+								 JSON_C_TO_STRING_NOSLASHESCAPE) : reply);
 		status = 0;
 	}
 	json_object_put(o);
@@ -613,7 +740,11 @@ int main(int argc, char **argv)
 	char **cargv = argv + optind;
 
 	if (strcmp(cmd, "run") == 0 || strcmp(cmd, "check") == 0) {
-		status = cmd_run(ps, path, cargc, cargv, strcmp(cmd, "check") == 0);
+		status = cmd_run(ps, path, cargc, cargv, strcmp(cmd, "check") == 0, false);
+	} else if (strcmp(cmd, "restore") == 0) {
+		status = cmd_run(ps, path, cargc, cargv, false, true);
+	} else if (strcmp(cmd, "snapshot") == 0) {
+		status = cmd_snapshot(cargc, cargv);
 	} else if (strcmp(cmd, "plugins") == 0) {
 		if (cargc == 1 || (cargc == 2 && strcmp(cargv[1], "list") == 0))
 			status = cmd_plugins_list(ps, path);

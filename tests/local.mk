@@ -188,8 +188,8 @@ tests_unit_test_boot_LDADD = $(core_test_ldadd) $(ZLIB_LIBS)
 TESTS += tests/sdk/sdk-test.sh
 EXTRA_DIST += tests/sdk/sdk-test.sh tests/sdk/sdk-example.c
 
-TESTS += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh tests/cli/check.sh tests/cli/api.sh tests/cli/dump-dtb.sh
-EXTRA_DIST += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh tests/cli/check.sh tests/cli/api.sh tests/cli/dump-dtb.sh
+TESTS += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh tests/cli/check.sh tests/cli/api.sh tests/cli/dump-dtb.sh tests/cli/snapshot.sh
+EXTRA_DIST += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh tests/cli/check.sh tests/cli/api.sh tests/cli/dump-dtb.sh tests/cli/snapshot.sh
 
 # The pty and socket backends, with the user's end played by char-peer.
 check_PROGRAMS += tests/cli/char-peer
@@ -228,6 +228,13 @@ check_LTLIBRARIES += tests/fixtures/fake-hook-dev.la
 tests_fixtures_fake_hook_dev_la_SOURCES = tests/fixtures/fake-hook-dev.c tests/fixtures/fake-hook-dev.h
 tests_fixtures_fake_hook_dev_la_CFLAGS = $(plugin_cflags)
 tests_fixtures_fake_hook_dev_la_LDFLAGS = $(fixture_ldflags)
+
+# core/snapshot.c against fake-vcpu-hv and fake-dev (their save/load ops).
+check_PROGRAMS += tests/unit/test_snapshot
+TESTS += tests/unit/test_snapshot
+tests_unit_test_snapshot_SOURCES = tests/unit/test_snapshot.c tests/fixtures/fake-vcpu-hv.h
+tests_unit_test_snapshot_CFLAGS = $(core_test_cflags) $(LIBEVENT_CFLAGS)
+tests_unit_test_snapshot_LDADD = $(core_test_ldadd)
 
 check_PROGRAMS += tests/unit/test_machine
 TESTS += tests/unit/test_machine

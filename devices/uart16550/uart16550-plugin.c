@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <vmm/vmm.h>
 #include "devices/model-glue/model-glue.h"
@@ -156,11 +157,113 @@ static void uart_dev_reset(void *state)
 	uart16550_reset(&d->uart);
 }
 
+/*
+ * Saved state (vmm/state.h), record version 1: every register, the
+ * receive FIFO as the ring it is (16 bytes, head and count), the latched
+ * THRE and timeout indications, the modem inputs and the character
+ * timeout's deadline on the virtual clock.  Transmission is immediate, so
+ * no byte is ever in flight on the transmit side; the interrupt line's
+ * level follows from the registers and is driven again on load.
+ */
+#define UART_DEV_STATE_VERSION 1
+
+static int uart_dev_save(void *state, struct vmm_state_out *out)
+{
+	struct uart16550_dev *d = state;
+	const struct vmm_host *h = d->g.h;
+	const struct uart16550_state *s = &d->uart.s;
+	int rc = 0;
+
+	rc |= vmm_state_put_u32(h, out, "divisor", s->divisor);
+	rc |= vmm_state_put_u8(h, out, "ier", s->ier);
+	rc |= vmm_state_put_u8(h, out, "lcr", s->lcr);
+	rc |= vmm_state_put_u8(h, out, "mcr", s->mcr);
+	rc |= vmm_state_put_u8(h, out, "lsr", s->lsr);
+	rc |= vmm_state_put_u8(h, out, "msr", s->msr);
+	rc |= vmm_state_put_u8(h, out, "scr", s->scr);
+	rc |= vmm_state_put_u8(h, out, "fcr", s->fcr);
+	rc |= vmm_state_put(h, out, "rx-fifo", s->rx_fifo, sizeof(s->rx_fifo));
+	rc |= vmm_state_put_u8(h, out, "rx-head", s->rx_head);
+	rc |= vmm_state_put_u8(h, out, "rx-count", s->rx_count);
+	rc |= vmm_state_put_u8(h, out, "rbr-stale", s->rbr_stale);
+	rc |= vmm_state_put_u8(h, out, "thr-ipending", s->thr_ipending);
+	rc |= vmm_state_put_u8(h, out, "timeout-pending", s->timeout_pending);
+	rc |= vmm_state_put_u8(h, out, "modem-inputs", s->modem_inputs);
+	rc |= vmm_state_put_u64(h, out, "timeout-deadline", s->timeout_deadline);
+	return rc ? -EIO : 0;
+}
+
+static int uart_dev_load(void *state, struct vmm_state_in *in, uint32_t version)
+{
+	struct uart16550_dev *d = state;
+	const struct vmm_host *h = d->g.h;
+	struct uart16550_state s = d->uart.s;
+	uint32_t divisor = 0;
+	uint8_t thr = 0, tmo = 0;
+	int rc = 0;
+
+	if (version != UART_DEV_STATE_VERSION) {
+		h->log(h, VMM_LOG_ERROR, "uart16550: state version %u, this plugin knows %u", version,
+		       UART_DEV_STATE_VERSION);
+		return -EPROTO;
+	}
+	rc = vmm_state_get_u32(h, in, "divisor", &divisor);
+	if (!rc)
+		rc = vmm_state_get_u8(h, in, "ier", &s.ier);
+	if (!rc)
+		rc = vmm_state_get_u8(h, in, "lcr", &s.lcr);
+	if (!rc)
+		rc = vmm_state_get_u8(h, in, "mcr", &s.mcr);
+	if (!rc)
+		rc = vmm_state_get_u8(h, in, "lsr", &s.lsr);
+	if (!rc)
+		rc = vmm_state_get_u8(h, in, "msr", &s.msr);
+	if (!rc)
+		rc = vmm_state_get_u8(h, in, "scr", &s.scr);
+	if (!rc)
+		rc = vmm_state_get_u8(h, in, "fcr", &s.fcr);
+	if (!rc)
+		rc = vmm_state_get(h, in, "rx-fifo", s.rx_fifo, sizeof(s.rx_fifo));
+	if (!rc)
+		rc = vmm_state_get_u8(h, in, "rx-head", &s.rx_head);
+	if (!rc)
+		rc = vmm_state_get_u8(h, in, "rx-count", &s.rx_count);
+	if (!rc)
+		rc = vmm_state_get_u8(h, in, "rbr-stale", &s.rbr_stale);
+	if (!rc)
+		rc = vmm_state_get_u8(h, in, "thr-ipending", &thr);
+	if (!rc)
+		rc = vmm_state_get_u8(h, in, "timeout-pending", &tmo);
+	if (!rc)
+		rc = vmm_state_get_u8(h, in, "modem-inputs", &s.modem_inputs);
+	if (!rc)
+		rc = vmm_state_get_u64(h, in, "timeout-deadline", &s.timeout_deadline);
+	if (rc) {
+		h->log(h, VMM_LOG_ERROR, "uart16550: saved state incomplete or damaged: %s", strerror(-rc));
+		return rc;
+	}
+	if (divisor > 0xffff) {
+		h->log(h, VMM_LOG_ERROR, "uart16550: saved divisor %u does not fit 16 bits", divisor);
+		return -EINVAL;
+	}
+	s.divisor = (uint16_t)divisor;
+	s.thr_ipending = thr != 0;
+	s.timeout_pending = tmo != 0;
+	rc = uart16550_state_set(&d->uart, &s);
+	if (rc)
+		h->log(h, VMM_LOG_ERROR, "uart16550: saved state out of range (FIFO head %u, count %u, FCR "
+		       "0x%02x, IER 0x%02x, MCR 0x%02x)", s.rx_head, s.rx_count, s.fcr, s.ier, s.mcr);
+	return rc;
+}
+
 static const struct vmm_device_ops uart_dev_ops = {
 	.size = sizeof(struct vmm_device_ops),
 	.create = uart_dev_create,
 	.destroy = uart_dev_destroy,
 	.reset = uart_dev_reset,
+	.state_version = UART_DEV_STATE_VERSION,
+	.save = uart_dev_save,
+	.load = uart_dev_load,
 };
 
 static const struct vmm_prop_desc uart_dev_props[] = {

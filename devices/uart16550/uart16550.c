@@ -9,6 +9,7 @@
  * bytes over, so input from the host is never lost to an overrun; only the
  * loopback path, which the guest drives itself, can overrun.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "uart16550.h"
@@ -100,10 +101,14 @@ static void uart_restart_rx_timeout(struct uart16550 *u)
 	u->s.timeout_pending = false;
 	if (!u->ops->timer_arm || !u->ops->now_ns)
 		return;
-	if (fifo_enabled(u) && u->s.rx_count)
-		u->ops->timer_arm(u->opaque, u->ops->now_ns(u->opaque) + uart_timeout_ns(u));
-	else if (u->ops->timer_cancel)
-		u->ops->timer_cancel(u->opaque);
+	if (fifo_enabled(u) && u->s.rx_count) {
+		u->s.timeout_deadline = u->ops->now_ns(u->opaque) + uart_timeout_ns(u);
+		u->ops->timer_arm(u->opaque, u->s.timeout_deadline);
+	} else {
+		u->s.timeout_deadline = 0;
+		if (u->ops->timer_cancel)
+			u->ops->timer_cancel(u->opaque);
+	}
 }
 
 static void uart_clear_rx(struct uart16550 *u)
@@ -354,6 +359,7 @@ void uart16550_receive(struct uart16550 *u, const uint8_t *buf, size_t len)
 
 void uart16550_timer_expired(struct uart16550 *u)
 {
+	u->s.timeout_deadline = 0;
 	if (fifo_enabled(u) && u->s.rx_count)
 		u->s.timeout_pending = true;
 	uart_update_irq(u);
@@ -386,4 +392,24 @@ void uart16550_init(struct uart16550 *u, const struct uart16550_ops *ops, void *
 	/* The host side is a terminal that is always there and ready. */
 	u->s.modem_inputs = UART_MSR_CTS | UART_MSR_DSR | UART_MSR_DCD;
 	uart16550_reset(u);
+}
+
+int uart16550_state_set(struct uart16550 *u, const struct uart16550_state *s)
+{
+	/* Only what a guest can write: IER's and MCR's spare bits read 0. */
+	if (s->rx_head >= UART_FIFO_SIZE || s->rx_count > UART_FIFO_SIZE || (s->fcr & ~0xc9) ||
+	    (s->ier & ~UART_IER_MASK) || (s->mcr & ~UART_MCR_MASK))
+		return -EINVAL;
+	u->s = *s;
+	u->s.version = UART16550_STATE_VERSION;
+	if (u->s.timeout_deadline && u->ops->timer_arm)
+		u->ops->timer_arm(u->opaque, u->s.timeout_deadline);
+	else if (u->ops->timer_cancel)
+		u->ops->timer_cancel(u->opaque);
+	/* Whatever this instance drove before, the line now follows the
+	 * loaded registers. */
+	u->irq_level = -1;
+	uart_update_irq(u);
+	uart_check_rx_room(u);
+	return 0;
 }

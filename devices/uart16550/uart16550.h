@@ -114,6 +114,7 @@ struct uart16550_state {
 	bool thr_ipending;       /* THRE interrupt latched, not yet acknowledged */
 	bool timeout_pending;    /* character timeout indication */
 	uint8_t modem_inputs;    /* CTS/DSR/RI/DCD from outside, MSR bit layout */
+	uint64_t timeout_deadline; /* the character timeout's, on the ops' clock; 0: not armed */
 };
 
 struct uart16550 {
@@ -137,5 +138,12 @@ void uart16550_receive(struct uart16550 *u, const uint8_t *buf, size_t len);
 void uart16550_timer_expired(struct uart16550 *u);
 /* Modem inputs from outside (UART_MSR_CTS|DSR|RI|DCD); sets delta bits. */
 void uart16550_set_modem_inputs(struct uart16550 *u, uint8_t lines);
+/* Saved state: uart16550_state_set() replaces the model's with *s (a
+ * state saved from u->s), re-arms the character timeout at its saved
+ * deadline and drives the interrupt output to the level the state gives.
+ * -EINVAL for a state no 16550 can be in (FIFO indices out of range, FCR,
+ * IER or MCR bits a guest cannot set; a divisor of 0 is allowed: the guest
+ * may write it). */
+int uart16550_state_set(struct uart16550 *u, const struct uart16550_state *s);
 
 #endif /* UART16550_H */

@@ -545,6 +545,7 @@ static const struct vmm_hv_ops kvm_ops = {
 	.irqfd = kvm_irqfd,
 	.vcpu_reg_get = kvm_vcpu_reg_get,
 	.vcpu_reg_set = kvm_vcpu_reg_set,
+	.dirty_log_get = kvm_dirty_log_get,
 	.vcpu_irq_set = kvm_vcpu_irq_set,
 	.device_create = kvm_device_create,
 	.device_attr = kvm_device_attr,

@@ -21,6 +21,9 @@
 
 struct kvm_arch_vm;
 
+/* Memory slots whose size the plugin remembers (the core uses 0..2). */
+#define KVM_TRACKED_SLOTS 32
+
 struct kvm_vm {
 	const struct vmm_host *h;
 	int sys_fd;
@@ -38,6 +41,10 @@ struct kvm_vm {
 	 * the timers' levels).  False costs nothing on the run path. */
 	bool after_run;
 	struct kvm_arch_vm *arch; /* the architecture half's own state */
+	/* set_memory(): each slot's size and whether it logs writes, for
+	 * dirty_log_get() (the bitmap KVM fills is one bit a page of it). */
+	uint64_t slot_size[KVM_TRACKED_SLOTS];
+	bool slot_dirty_log[KVM_TRACKED_SLOTS];
 };
 
 struct kvm_vcpu {
@@ -105,5 +112,6 @@ int kvm_ioeventfd(void *vm, enum vmm_bus bus, uint64_t addr, uint32_t len, bool 
 int kvm_irqfd(void *vm, uint32_t gsi, int fd, int resample_fd, bool assign);
 int kvm_vcpu_reg_get(void *vcpu, uint64_t id, void *val);
 int kvm_vcpu_reg_set(void *vcpu, uint64_t id, const void *val);
+int kvm_dirty_log_get(void *vm, uint32_t slot, uint64_t *bitmap);
 
 #endif

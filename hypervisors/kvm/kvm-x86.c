@@ -18,6 +18,7 @@
 
 #include "hypervisors/kvm/kvm-internal.h"
 #include "hypervisors/kvm/kvm-cpuid.h"
+#include "hypervisors/kvm/kvm-x86-state.h"
 
 #define KVM_TSS_ADDR		0xfffbd000ul
 /* The identity map page sits just below the three TSS pages. */
@@ -1153,6 +1154,11 @@ int kvm_arch_irqfd_gsi(struct kvm_vm *vm, uint32_t line, uint32_t *gsi)
 	return 0;
 }
 
+bool kvm_x86_has_pit(const struct kvm_vm *vm)
+{
+	return vm->arch && vm->arch->pit;
+}
+
 /* ------------------------------------------------------------------ */
 
 static const struct vmm_hv_ops kvm_ops = {
@@ -1184,6 +1190,11 @@ static const struct vmm_hv_ops kvm_ops = {
 	.vcpu_reg_set = kvm_vcpu_reg_set,
 	.vcpu_cpuid_set = kvm_vcpu_cpuid_set,
 	.vcpu_tsc = kvm_vcpu_tsc,
+	.vcpu_state_save = kvm_x86_vcpu_state_save,
+	.vcpu_state_load = kvm_x86_vcpu_state_load,
+	.vm_state_save = kvm_x86_vm_state_save,
+	.vm_state_load = kvm_x86_vm_state_load,
+	.dirty_log_get = kvm_dirty_log_get,
 	.hyperv_cpuid = kvm_hyperv_cpuid,
 	.vcpu_hyperv_enable = kvm_vcpu_hyperv_enable,
 	.msr_intercept = kvm_msr_intercept,

@@ -230,6 +230,34 @@ int kvm_set_memory(void *opaque, uint32_t slot, uint64_t gpa, uint64_t size, voi
 			   (unsigned long long)gpa, (unsigned long long)size, strerror(err));
 		return -err;
 	}
+	if (slot < KVM_TRACKED_SLOTS) {
+		vm->slot_size[slot] = size;
+		vm->slot_dirty_log[slot] = (flags & VMM_MEM_DIRTY_LOG) != 0;
+	}
+	return 0;
+}
+
+/*
+ * KVM_GET_DIRTY_LOG: the pages of `slot` written since the last call, one
+ * bit each (bit n of the u64 array is page n: KVM's bitmap is an array of
+ * longs, which on a 64-bit little-endian host is the same), and the log
+ * cleared and the pages write-protected again (without
+ * KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 enabled, api.rst).  The caller's
+ * bitmap holds the slot's pages rounded up to 64.
+ */
+int kvm_dirty_log_get(void *opaque, uint32_t slot, uint64_t *bitmap)
+{
+	struct kvm_vm *vm = opaque;
+	struct kvm_dirty_log d = { .slot = slot, .dirty_bitmap = bitmap };
+
+	if (slot >= KVM_TRACKED_SLOTS || !vm->slot_size[slot] || !vm->slot_dirty_log[slot])
+		return -ENOTSUP;
+	if (ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &d) < 0) {
+		int err = errno;
+
+		vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: KVM_GET_DIRTY_LOG slot %u: %s", slot, strerror(err));
+		return -err;
+	}
 	return 0;
 }
 

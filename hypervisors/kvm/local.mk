@@ -12,6 +12,7 @@ endif
 if HOST_X86_64
 pkgplugin_LTLIBRARIES += hypervisors/kvm/kvm.la
 hypervisors_kvm_kvm_la_SOURCES = $(kvm_common_sources) hypervisors/kvm/kvm-x86.c \
+	hypervisors/kvm/kvm-x86-state.c hypervisors/kvm/kvm-x86-state.h \
 	hypervisors/kvm/kvm-cpuid.c hypervisors/kvm/kvm-cpuid.h
 hypervisors_kvm_kvm_la_CFLAGS = $(plugin_cflags)
 hypervisors_kvm_kvm_la_LDFLAGS = $(plugin_ldflags)

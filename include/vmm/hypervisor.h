@@ -347,13 +347,19 @@ struct vmm_hv_ops {
 	 * (the machine paused), from the main thread.  Loading happens into a
 	 * VM created from the same config, before any vCPU has run; the
 	 * backend applies the pieces in the order its hypervisor needs.
-	 * NULL or -ENOTSUP: the backend cannot save (a snapshot fails). */
+	 * NULL or -ENOTSUP: the backend cannot save (a snapshot fails).
+	 * The record may hold the hypervisor's own structures: its plugin
+	 * name is in it, and a snapshot restores only on the same backend
+	 * and a compatible host CPU (the backend refuses, naming what
+	 * differs, what it cannot load). */
 	int (*vcpu_state_save)(void *vcpu, struct vmm_state_out *out);
 	int (*vcpu_state_load)(void *vcpu, struct vmm_state_in *in);
 	/* The VM's own state: its clock, in-kernel interrupt controllers and
 	 * timers (x86 KVM: the PIC pair, the IOAPIC, the PIT).  The core
-	 * saves it after the vCPUs' and loads it after theirs, so the clock is
-	 * set last and the guest sees no time pass beyond the pause. */
+	 * saves it after the vCPUs' and loads it after theirs and before the
+	 * devices' (a device's load() may raise a line into an in-kernel
+	 * controller), so the clock is set last and the guest sees no time
+	 * pass beyond the pause. */
 	int (*vm_state_save)(void *vm, struct vmm_state_out *out);
 	int (*vm_state_load)(void *vm, struct vmm_state_in *in);
 	/* The dirty log of memory slot `slot` (created with VMM_MEM_DIRTY_LOG)

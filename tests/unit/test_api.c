@@ -35,6 +35,7 @@ struct fake {
 	int next_rc; /* what the next action returns (0: do it) */
 	int pauses, resumes, stops;
 	struct event_base *base;
+	char snapshot_path[128]; /* the last snapshot's */
 };
 
 static struct json_object *fake_info(void *ctx)
@@ -102,6 +103,22 @@ static void fake_stop(void *ctx)
 		event_base_loopbreak(f->base);
 }
 
+/* PUT /v1/snapshot: a running fake pauses itself first, as the machine does. */
+static int fake_snapshot(void *ctx, const char *path, char *msg, size_t len)
+{
+	struct fake *f = ctx;
+
+	if (f->next_rc) {
+		int rc = f->next_rc;
+		f->next_rc = 0;
+		snprintf(msg, len, "refused with %d", rc);
+		return rc;
+	}
+	snprintf(f->snapshot_path, sizeof(f->snapshot_path), "%s", path);
+	f->state = "paused";
+	return 0;
+}
+
 static const struct vmm_api_target fake_target = {
 	.info = fake_info,
 	.stats = fake_stats,
@@ -110,6 +127,7 @@ static const struct vmm_api_target fake_target = {
 	.resume = fake_resume,
 	.shutdown = fake_shutdown,
 	.stop = fake_stop,
+	.snapshot = fake_snapshot,
 };
 
 /* ------------------------------------------------------------- router */
@@ -215,7 +233,7 @@ static void test_not_found(void **state)
 {
 	static const char *const paths[] = {
 		"/", "/v1", "/v2/machine", "/v1/machinex", "/v1/machine//", "/V1/machine",
-		"/v1/machine/pause/now", "v1/machine", "", "/v1/snapshot",
+		"/v1/machine/pause/now", "v1/machine", "", "/v1/snapshots",
 	};
 	struct fake f = { .state = "running" };
 
@@ -226,6 +244,36 @@ static void test_not_found(void **state)
 		expect_error(&r, 404, want);
 		assert_null(r.allow);
 	}
+}
+
+static void test_snapshot(void **state)
+{
+	struct fake f = { .state = "running" };
+	struct vmm_api_reply r;
+
+	r = route(&f, "PUT", "/v1/snapshot", "{\"path\": \"/tmp/snap\"}");
+	expect_state(&r, "paused");
+	assert_string_equal(f.snapshot_path, "/tmp/snap");
+	r = route(&f, "PUT", "/v1/snapshot", NULL);
+	expect_error(&r, 400, "needs a body");
+	r = route(&f, "PUT", "/v1/snapshot", "{}");
+	expect_error(&r, 400, "must be a non-empty string");
+	r = route(&f, "PUT", "/v1/snapshot", "{\"path\": 3}");
+	expect_error(&r, 400, "must be a non-empty string");
+	r = route(&f, "PUT", "/v1/snapshot", "{\"path\": \"\"}");
+	expect_error(&r, 400, "must be a non-empty string");
+	r = route(&f, "PUT", "/v1/snapshot", "{\"path\": \"/x\", \"compress\": true}");
+	expect_error(&r, 400, "unknown member 'compress'");
+	f.next_rc = 409;
+	r = route(&f, "PUT", "/v1/snapshot", "{\"path\": \"/x\"}");
+	expect_error(&r, 409, "refused with 409");
+	assert_string_equal(f.snapshot_path, "/tmp/snap");
+	r = route(&f, "GET", "/v1/snapshot", NULL);
+	assert_string_equal(r.allow, "PUT");
+	expect_error(&r, 405, "PUT only");
+	/* The other actions still take no members. */
+	r = route(&f, "PUT", "/v1/machine/resume", "{\"path\": \"/x\"}");
+	expect_error(&r, 400, "unknown member 'path'");
 }
 
 static void test_wrong_method(void **state)
@@ -570,6 +618,7 @@ int main(void)
 		cmocka_unit_test(test_stop_is_deferred),
 		cmocka_unit_test(test_not_found),
 		cmocka_unit_test(test_wrong_method),
+		cmocka_unit_test(test_snapshot),
 		cmocka_unit_test(test_bad_bodies),
 		cmocka_unit_test_setup_teardown(test_server_roundtrip, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_server_concurrent_clients, server_setup, server_teardown),

@@ -34,6 +34,7 @@
 
 #include <vmm/hypervisor.h>
 #include "core/loader.h"
+#include "core/state.h"
 
 #define RAM_SIZE	0x10000u	/* 64 KiB at guest-physical 0 */
 #define LOAD_ADDR	0x1000u
@@ -146,6 +147,21 @@ static const char *fake_prop_str(const struct vmm_host *h, const char *name)
 	return v ? v : d->def_str;
 }
 
+/* Saved state (ABI 1.12): the core's record codec, as in vmmctl. */
+static int fake_state_put(const struct vmm_host *h, struct vmm_state_out *o, const char *name,
+			  const void *buf, size_t len)
+{
+	(void)h;
+	return vmm_state_out_put(o, name, buf, len);
+}
+
+static ssize_t fake_state_get(const struct vmm_host *h, struct vmm_state_in *in, const char *name,
+			      void *buf, size_t cap)
+{
+	(void)h;
+	return vmm_state_in_get(in, name, buf, cap);
+}
+
 static void fake_host_init(struct fake_host *fh, const struct fake_prop *props)
 {
 	memset(fh, 0, sizeof(*fh));
@@ -156,6 +172,8 @@ static void fake_host_init(struct fake_host *fh, const struct fake_prop *props)
 	fh->h.prop_int = fake_prop_int;
 	fh->h.prop_bool = fake_prop_bool;
 	fh->h.prop_str = fake_prop_str;
+	fh->h.state_put = fake_state_put;
+	fh->h.state_get = fake_state_get;
 	fh->props = props;
 }
 
@@ -659,6 +677,143 @@ static void test_kick_running(void **state)
 }
 
 /* (e) registers and segment registers survive a set/get round trip. */
+/*
+ * ABI 1.12: a vCPU and its VM saved in the middle of a program (kernel
+ * irqchip with the in-kernel PIT, so the local APIC, PIC, IOAPIC, PIT and
+ * clock are in the records) and loaded into a new VM with the same RAM:
+ * the program goes on at the next instruction, with its registers and MSRs.
+ * The first OUT's exit is completed (a run with the kick set) before the
+ * save, as the core does before it parks a vCPU.
+ */
+static void save_record(void *obj, bool vcpu, struct vmm_state_out *o)
+{
+	assert_int_equal(vmm_state_out_init(o, "kvm", vcpu ? "vcpu0" : "vm", 1), 0);
+	assert_int_equal(vcpu ? ops->vcpu_state_save(obj, o) : ops->vm_state_save(obj, o), 0);
+}
+
+static int load_record(void *obj, bool vcpu, struct vmm_state_out *o)
+{
+	struct vmm_state_in in;
+	size_t len;
+	const uint8_t *b = vmm_state_out_bytes(o, &len);
+	int rc;
+
+	assert_int_equal(vmm_state_in_parse(&in, b, len), 0);
+	rc = vcpu ? ops->vcpu_state_load(obj, &in) : ops->vm_state_load(obj, &in);
+	vmm_state_in_free(&in);
+	return rc;
+}
+
+static void test_state_save_load(void **state)
+{
+	static const struct fake_prop kernel_pit[] = {
+		{ "irqchip", "kernel" }, { "pit", "true" }, { NULL, NULL },
+	};
+	/* mov al, 0x42; out 0x10, al; inc al; out 0x10, al;
+	 * mov al, [0x3000]; out 0x10, al;
+	 * mov eax, 0x40000100; cpuid; out 0x10, al; jmp $ */
+	static const uint8_t code[] = { 0xb0, 0x42, 0xe6, 0x10, 0xfe, 0xc0, 0xe6, 0x10,
+					0xa0, 0x00, 0x30, 0xe6, 0x10,
+					0x66, 0xb8, 0x00, 0x01, 0x00, 0x40, 0x0f, 0xa2, 0xe6, 0x10,
+					0xeb, 0xfe };
+	/* A leaf only vCPU a has: the restored vCPU must see it (CPUID is
+	 * kept with the vCPU, not taken from the new VM). */
+	static const struct vmm_cpuid_leaf leaf = { .function = 0x40000100, .eax = 0x1234 };
+	struct machine a, b;
+	struct vmm_state_out vo, mo;
+	struct vmm_msr_entry msr = { .index = 0x174 /* IA32_SYSENTER_CS */, .value = 0x1234 };
+	struct vmm_x86_regs ra, rb;
+
+	machine_start(&a, kernel_pit, 0, code, sizeof(code));
+	a.ram[0x3000] = 0x99;
+	assert_int_equal(ops->vcpu_cpuid_set(a.vcpu, &leaf, 1), 0);
+	assert_int_equal(ops->vcpu_set_msrs(a.vcpu, &msr, 1), 0);
+	expect_out(&a, 0x10, 1, 0x42);
+	ops->vcpu_kick(a.vcpu);
+	run_expect(&a, VMM_EXIT_INTR);
+	save_record(a.vcpu, true, &vo);
+	save_record(a.vm, false, &mo);
+	{
+		/* SREGS2 (with the PDPTRs) where the host has it. */
+		struct vmm_state_in in;
+		size_t len;
+		const uint8_t *bytes = vmm_state_out_bytes(&vo, &len);
+
+		assert_int_equal(vmm_state_in_parse(&in, bytes, len), 0);
+		if (host_cap(KVM_CAP_SREGS2) > 0)
+			assert_int_equal(vmm_state_in_get(&in, "sregs2", NULL, 0), sizeof(struct kvm_sregs2));
+		else
+			assert_int_equal(vmm_state_in_get(&in, "sregs", NULL, 0), sizeof(struct kvm_sregs));
+		assert_true(vmm_state_in_get(&in, "msrs", NULL, 0) > 0);
+		assert_true(vmm_state_in_get(&in, "lapic", NULL, 0) > 0);
+		vmm_state_in_free(&in);
+	}
+	assert_int_equal(ops->vcpu_get_regs(a.vcpu, &ra), 0);
+	assert_int_equal(ra.rip, LOAD_ADDR + 4);
+
+	machine_start(&b, kernel_pit, 0, code, sizeof(code));
+	memcpy(b.ram, a.ram, RAM_SIZE);
+	assert_int_equal(load_record(b.vcpu, true, &vo), 0);
+	assert_int_equal(load_record(b.vm, false, &mo), 0);
+	assert_int_equal(ops->vcpu_get_regs(b.vcpu, &rb), 0);
+	assert_int_equal(rb.rip, ra.rip);
+	assert_int_equal(rb.rax & 0xff, 0x42);
+	msr.value = 0;
+	assert_int_equal(ops->vcpu_get_msrs(b.vcpu, &msr, 1), 0);
+	assert_int_equal(msr.value, 0x1234);
+	/* It goes on at the next instruction, not from the start. */
+	expect_out(&b, 0x10, 1, 0x43);
+	expect_out(&b, 0x10, 1, 0x99);
+	expect_out(&b, 0x10, 1, 0x34);
+	/* The original goes on the same way. */
+	expect_out(&a, 0x10, 1, 0x43);
+
+	/* A VM record of another irqchip mode, a vCPU record without its
+	 * registers: refused, named. */
+	struct machine c;
+	machine_start(&c, no_irqchip, 0, code, sizeof(code));
+	assert_int_equal(load_record(c.vm, false, &mo), -EPROTO);
+	assert_non_null(strstr(c.host.last_error, "irqchip"));
+	struct vmm_state_out bad;
+	assert_int_equal(vmm_state_out_init(&bad, "kvm", "vcpu0", 1), 0);
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+	assert_int_equal(vmm_state_out_put(&bad, "mp_state", &mp, sizeof(mp)), 0);
+	assert_int_equal(load_record(c.vcpu, true, &bad), -ENOENT);
+	assert_non_null(strstr(c.host.last_error, "'cpuid'"));
+	vmm_state_out_free(&bad);
+	machine_stop(&c);
+
+	vmm_state_out_free(&vo);
+	vmm_state_out_free(&mo);
+	machine_stop(&a);
+	machine_stop(&b);
+}
+
+/* ABI 1.12: the dirty log of a slot made with VMM_MEM_DIRTY_LOG names the
+ * pages the guest wrote (not those it only read, nor what the host wrote),
+ * and is cleared by reading it; a slot without logging answers -ENOTSUP. */
+static void test_dirty_log(void **state)
+{
+	/* mov [0x3000], al; mov [0x5000], al; mov al, [0x7000]; out 0x10, al; jmp $ */
+	static const uint8_t code[] = { 0xa2, 0x00, 0x30, 0xa2, 0x00, 0x50, 0xa0, 0x00, 0x70,
+					0xe6, 0x10, 0xeb, 0xfe };
+	struct machine m;
+	uint64_t bitmap[(RAM_SIZE / 4096 + 63) / 64];
+
+	machine_start(&m, NULL, 0, code, sizeof(code));
+	assert_int_equal(ops->dirty_log_get(m.vm, 0, bitmap), -ENOTSUP);
+	assert_int_equal(ops->set_memory(m.vm, 0, 0, RAM_SIZE, m.ram, VMM_MEM_DIRTY_LOG), 0);
+	memset(bitmap, 0xff, sizeof(bitmap));
+	assert_int_equal(ops->dirty_log_get(m.vm, 0, bitmap), 0);
+	m.ram[0x9000] = 1; /* the host's own write: never in KVM's log */
+	run_expect(&m, VMM_EXIT_IO);
+	assert_int_equal(ops->dirty_log_get(m.vm, 0, bitmap), 0);
+	assert_int_equal(bitmap[0], (1u << 3) | (1u << 5));
+	assert_int_equal(ops->dirty_log_get(m.vm, 0, bitmap), 0);
+	assert_int_equal(bitmap[0], 0);
+	machine_stop(&m);
+}
+
 static void test_regs_roundtrip(void **state)
 {
 	static const uint8_t code[] = { 0xf4 };
@@ -1004,6 +1159,8 @@ int main(void)
 		cmocka_unit_test(test_kick_completes_exit),
 		cmocka_unit_test(test_kick_running),
 		cmocka_unit_test(test_regs_roundtrip),
+		cmocka_unit_test(test_state_save_load),
+		cmocka_unit_test(test_dirty_log),
 		cmocka_unit_test(test_msrs_roundtrip),
 		cmocka_unit_test(test_reg_by_id),
 		cmocka_unit_test(test_cpuid),

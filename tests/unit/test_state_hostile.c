@@ -122,6 +122,20 @@ static void drive_acpi_pm(struct vmm_harness *h)
 	vmm_harness_clock_step(h, 5000000);
 }
 
+static void drive_uart16550(struct vmm_harness *h)
+{
+	vmm_harness_pio_write(h, 0x3fb, 1, 0x83); /* DLAB, 8N1 */
+	vmm_harness_pio_write(h, 0x3f8, 1, 0x01); /* divisor 1 */
+	vmm_harness_pio_write(h, 0x3fb, 1, 0x03);
+	vmm_harness_pio_write(h, 0x3fa, 1, 0xc1); /* FIFO on, trigger 14 */
+	vmm_harness_pio_write(h, 0x3fc, 1, 0x18); /* OUT2, loopback: THR feeds the receiver */
+	vmm_harness_pio_write(h, 0x3f8, 1, 'a');
+	vmm_harness_pio_write(h, 0x3f8, 1, 'b');
+	vmm_harness_pio_write(h, 0x3f8, 1, 'c');
+	vmm_harness_pio_write(h, 0x3f9, 1, 0x0f); /* every interrupt */
+	vmm_harness_clock_step(h, 1000);          /* the character timeout armed, not due */
+}
+
 static void setup_split(struct vmm_harness *h)
 {
 	vmm_harness_set_irq_mode(h, VMM_IRQ_SPLIT);
@@ -196,6 +210,7 @@ static struct dev_case cases[] = {
 	{ .plugin = fake_dev_path, .props = fake_dev_props,
 	  .regions = { { VMM_BUS_PIO, 0x100, 8 }, { VMM_BUS_MMIO, 0x10000000, 8 } },
 	  .drive = drive_fake_dev },
+	{ .plugin = "uart16550", .regions = { { VMM_BUS_PIO, 0x3f8, 8 } }, .drive = drive_uart16550 },
 	{ .plugin = "i8259", .regions = { { VMM_BUS_PIO, 0x20, 2 }, { VMM_BUS_PIO, 0xa0, 2 } },
 	  .drive = drive_i8259 },
 	{ .plugin = "i8254", .regions = { { VMM_BUS_PIO, 0x40, 4 } }, .drive = drive_i8254 },
