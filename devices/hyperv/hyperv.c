@@ -545,6 +545,18 @@ static void stimer_stop(struct hyperv *hv, unsigned vcpu, unsigned t)
 	st->armed = false;
 }
 
+/* The last reference time the virtual clock's 64-bit nanoseconds reach:
+ * a due time past it (a guest's count that large) never comes, and must
+ * not wrap round into the past, where the timer would fire without end. */
+#define HV_REF_TIME_MAX (UINT64_MAX / 100)
+
+static uint64_t ref_time_add(uint64_t a, uint64_t b)
+{
+	if (a > HV_REF_TIME_MAX || b > HV_REF_TIME_MAX - a)
+		return HV_REF_TIME_MAX;
+	return a + b;
+}
+
 static void stimer_arm(struct hyperv *hv, unsigned vcpu, unsigned t, uint64_t expiration)
 {
 	struct hyperv_stimer *st = &hv->vcpu[vcpu].stimer[t];
@@ -567,9 +579,9 @@ static void stimer_start(struct hyperv *hv, unsigned vcpu, unsigned t)
 	if (!(st->config & HV_STIMER_ENABLE) || !st->count)
 		return;
 	if (st->config & HV_STIMER_PERIODIC)
-		stimer_arm(hv, vcpu, t, now + st->count);
+		stimer_arm(hv, vcpu, t, ref_time_add(now, st->count));
 	else
-		stimer_arm(hv, vcpu, t, st->count);
+		stimer_arm(hv, vcpu, t, ref_time_add(st->count, 0));
 }
 
 void hyperv_stimer_expired(struct hyperv *hv, unsigned vcpu, unsigned t)
@@ -596,10 +608,10 @@ void hyperv_stimer_expired(struct hyperv *hv, unsigned vcpu, unsigned t)
 		 * when the host got round to it, so periods do not drift;
 		 * periods missed altogether are skipped (one expiry is
 		 * signalled for them, as a lazy timer's are, 12.5.2). */
-		uint64_t next = st->expiration + st->count;
+		uint64_t next = ref_time_add(st->expiration, st->count);
 
 		if (next <= now)
-			next = now + st->count - (now - st->expiration) % st->count;
+			next = ref_time_add(now, st->count - (now - st->expiration) % st->count);
 		stimer_arm(hv, vcpu, t, next);
 	} else {
 		/* 12.5.1: a one-shot timer disables itself when it expires. */
@@ -956,11 +968,12 @@ static int stimer_check(const struct hyperv *s, unsigned v, unsigned t, char *fi
 	 * one's is at most one period ahead of the clock (it may be past: a
 	 * snapshot taken before a due timer ran). */
 	reason = "not the one-shot timer's count";
-	if (st->armed && !(st->config & HV_STIMER_PERIODIC) && st->expiration != st->count)
+	if (st->armed && !(st->config & HV_STIMER_PERIODIC) &&
+	    st->expiration != ref_time_add(st->count, 0))
 		REFUSE("v%u.stimer%u.deadline-ns", v, t);
 	reason = "more than one period ahead of the clock";
 	if (st->armed && (st->config & HV_STIMER_PERIODIC) &&
-	    (st->expiration > now + st->count || now + st->count < now))
+	    st->expiration > ref_time_add(now, st->count))
 		REFUSE("v%u.stimer%u.deadline-ns", v, t);
 	reason = "a direct-mode timer sends no messages";
 	if (st->msg_pending && (st->config & HV_STIMER_DIRECT))
