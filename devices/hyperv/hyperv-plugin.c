@@ -628,7 +628,7 @@ static int hv_dev_load_fields(const struct vmm_host *h, struct vmm_state_in *in,
 		rc = rc ? rc : state_field_get(h, in, name, c->siefp_under, HV_PAGE_SIZE);
 		for (unsigned t = 0; !rc && t < HV_STIMER_COUNT; t++) {
 			struct hyperv_stimer *st = &c->stimer[t];
-			uint64_t deadline;
+			uint64_t deadline = 0;
 
 			snprintf(prefix, sizeof(prefix), "v%u.stimer%u.", v, t);
 			rc = state_fields_load(h, in, prefix, hv_dev_stimer_fields,
