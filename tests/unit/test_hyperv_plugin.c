@@ -354,6 +354,9 @@ static void drive_mid_period(void)
 	assert_int_equal(ram()[SLOT2 + HV_MSG_FLAGS] & HV_MSG_FLAG_PENDING, HV_MSG_FLAG_PENDING);
 }
 
+/* The vCPUs of the twin's machine. */
+static unsigned twin_vcpus = 1;
+
 /* A fresh instance of the same config in a new harness whose RAM is a
  * copy of F's and whose clock continues from F's; the load's result in
  * *rc.  Returns the new fixture (F stays). */
@@ -365,6 +368,7 @@ static struct fixture *twin(const void *rec, size_t len, const char *const *prop
 	F = NULL;
 	d = create(VMM_IRQ_SPLIT, props);
 	assert_non_null(d);
+	assert_int_equal(vmm_harness_set_vcpus(F->h, twin_vcpus), 0);
 	memcpy(ram(), vmm_harness_ram(orig->h, NULL), RAM);
 	vmm_harness_clock_step(F->h, vmm_harness_clock_ns(orig->h));
 	F->dev = d;
@@ -515,6 +519,50 @@ static void test_save_load_tsc_page(void **state)
 	twin_free(f2);
 }
 
+/* vCPU 1's own SynIC and a one-shot direct-mode timer on it, saved
+ * before it expires: the twin of a 2-vCPU machine sends its vector to
+ * vCPU 1's local APIC at the same time; a 1-vCPU machine refuses the
+ * record (vcpus). */
+static void test_save_load_second_vcpu(void **state)
+{
+	uint64_t addr;
+	uint32_t data;
+	size_t len;
+	int rc;
+
+	(void)state;
+	struct vmm_harness_dev *d = create(VMM_IRQ_SPLIT, full_props);
+	assert_non_null(d);
+	F->dev = d;
+	assert_int_equal(vmm_harness_set_vcpus(F->h, 2), 0);
+	assert_int_equal(vmm_harness_set_vcpu(F->h, 1), 0);
+	vmm_harness_clock_step(F->h, 5 * MS);
+	wrmsr(HV_MSR_SCONTROL, HV_SCONTROL_ENABLE);
+	wrmsr(HV_MSR_STIMER0_CONFIG + 2, HV_STIMER_ENABLE | HV_STIMER_DIRECT | 0x70 << 4);
+	wrmsr(HV_MSR_STIMER0_COUNT + 2, msr(HV_MSR_TIME_REF_COUNT) + 30000); /* 3 ms */
+	vmm_harness_clock_step(F->h, 1 * MS);
+	void *rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+	twin_vcpus = 2;
+	struct fixture *f2 = twin(rec, len, full_props, &rc);
+	twin_vcpus = 1;
+	assert_int_equal(rc, 0);
+	for (unsigned i = 0; i < 4; i++) {
+		vmm_harness_clock_step(F->h, MS);
+		vmm_harness_clock_step(f2->h, MS);
+		assert_int_equal(vmm_harness_msi_count(f2->h), vmm_harness_msi_count(F->h));
+		assert_int_equal(vmm_harness_msi_count(F->h), i >= 1);
+	}
+	assert_int_equal(vmm_harness_msi_get(f2->h, 0, &addr, &data), 0);
+	assert_int_equal(addr, 0xfee01000u); /* vCPU 1's local APIC */
+	assert_int_equal(data, 0x70);
+	twin_free(f2);
+	f2 = twin(rec, len, full_props, &rc);
+	assert_int_equal(rc, -EINVAL);
+	twin_free(f2);
+	free(rec);
+}
+
 /* `rec` again with field `name` replaced by `n` bytes of `val` (or the
  * whole record at another version when name is NULL). */
 static void *edit(const void *rec, size_t len, const char *name, const void *val, size_t n,
@@ -648,6 +696,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_save_load_pages_given_back, teardown),
 		cmocka_unit_test_teardown(test_save_load_tsc_page, teardown),
 		cmocka_unit_test_teardown(test_load_refusals, teardown),
+		cmocka_unit_test_teardown(test_save_load_second_vcpu, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
