@@ -563,6 +563,28 @@ static void test_save_load_second_vcpu(void **state)
 	free(rec);
 }
 
+/* A snapshot taken between the hypercall page's port writes: the restored
+ * vCPU's GO runs the call the saved one staged. */
+static void test_save_load_mid_hypercall(void **state)
+{
+	uint32_t lo;
+
+	(void)state;
+	drive_mid_period();
+	vmm_harness_pio_write(F->h, PORT + HV_PORT_CTL_LO, 4, HV_CALL_NOTIFY_LONG_SPIN_WAIT);
+	vmm_harness_pio_write(F->h, PORT + HV_PORT_CTL_HI, 4, 0);
+	struct fixture *orig = F, *f2 = twin_loaded();
+
+	F = f2;
+	vmm_harness_pio_write(F->h, PORT + HV_PORT_GO, 4, 0);
+	lo = (uint32_t)vmm_harness_pio_read(F->h, PORT + HV_PORT_GO, 4);
+	assert_int_equal(lo, HV_STATUS_SUCCESS);
+	assert_int_equal(vmm_harness_pio_read(F->h, PORT + HV_PORT_CTL_LO, 4),
+			 HV_CALL_NOTIFY_LONG_SPIN_WAIT);
+	F = orig;
+	twin_free(f2);
+}
+
 /* `rec` again with field `name` replaced by `n` bytes of `val` (or the
  * whole record at another version when name is NULL). */
 static void *edit(const void *rec, size_t len, const char *name, const void *val, size_t n,
@@ -697,6 +719,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_save_load_tsc_page, teardown),
 		cmocka_unit_test_teardown(test_load_refusals, teardown),
 		cmocka_unit_test_teardown(test_save_load_second_vcpu, teardown),
+		cmocka_unit_test_teardown(test_save_load_mid_hypercall, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
