@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include <vmm/vmm.h>
+#include "devices/model-glue/state-fields.h"
 #include "hyperv.h"
 
 struct hyperv_dev;
@@ -486,11 +487,222 @@ static void hv_dev_reset(void *state)
 		hyperv_reset(&d->hv);
 }
 
+/* ---- Saved state (ABI 1.12; README.md, "Saved state") ---- */
+
+#define HV_STATE_VERSION 1
+
+/* The partition's MSRs and the RAM under its overlay pages. */
+static const struct state_field hv_dev_fields[] = {
+	STATE_FIELD(struct hyperv, guest_os_id, "guest-os-id", 0),
+	STATE_FIELD(struct hyperv, hypercall, "hypercall", 0),
+	STATE_BOOL(struct hyperv, hypercall_mapped, "hypercall-mapped"),
+	STATE_FIELD(struct hyperv, ref_tsc, "ref-tsc", 0),
+	STATE_BOOL(struct hyperv, ref_tsc_mapped, "ref-tsc-mapped"),
+	STATE_FIELD(struct hyperv, tsc_sequence, "tsc-sequence", 0),
+	STATE_FIELD(struct hyperv, crash_p[0], "crash-p0", 0),
+	STATE_FIELD(struct hyperv, crash_p[1], "crash-p1", 0),
+	STATE_FIELD(struct hyperv, crash_p[2], "crash-p2", 0),
+	STATE_FIELD(struct hyperv, crash_p[3], "crash-p3", 0),
+	STATE_FIELD(struct hyperv, crash_p[4], "crash-p4", 0),
+};
+
+/* Per vCPU, after "v<n>.": the hypercall port's staged registers (a
+ * snapshot may fall between the page's port writes), VP_RUNTIME, the
+ * SynIC's MSRs. */
+#define HV_VCPU_SINT(i) STATE_FIELD(struct hyperv_vcpu, sint[i], "sint" #i, 0)
+static const struct state_field hv_dev_vcpu_fields[] = {
+	STATE_FIELD(struct hyperv_vcpu, port[0], "port0", 0),
+	STATE_FIELD(struct hyperv_vcpu, port[1], "port1", 0),
+	STATE_FIELD(struct hyperv_vcpu, port[2], "port2", 0),
+	STATE_FIELD(struct hyperv_vcpu, port[3], "port3", 0),
+	STATE_FIELD(struct hyperv_vcpu, port[4], "port4", 0),
+	STATE_FIELD(struct hyperv_vcpu, port[5], "port5", 0),
+	STATE_FIELD(struct hyperv_vcpu, result, "result", 0),
+	STATE_FIELD(struct hyperv_vcpu, runtime_last, "runtime", 0),
+	STATE_FIELD(struct hyperv_vcpu, scontrol, "scontrol", 0),
+	STATE_FIELD(struct hyperv_vcpu, simp, "simp", 0),
+	STATE_BOOL(struct hyperv_vcpu, simp_mapped, "simp-mapped"),
+	STATE_FIELD(struct hyperv_vcpu, siefp, "siefp", 0),
+	STATE_BOOL(struct hyperv_vcpu, siefp_mapped, "siefp-mapped"),
+	HV_VCPU_SINT(0), HV_VCPU_SINT(1), HV_VCPU_SINT(2), HV_VCPU_SINT(3),
+	HV_VCPU_SINT(4), HV_VCPU_SINT(5), HV_VCPU_SINT(6), HV_VCPU_SINT(7),
+	HV_VCPU_SINT(8), HV_VCPU_SINT(9), HV_VCPU_SINT(10), HV_VCPU_SINT(11),
+	HV_VCPU_SINT(12), HV_VCPU_SINT(13), HV_VCPU_SINT(14), HV_VCPU_SINT(15),
+};
+
+/* Per timer, after "v<n>.stimer<t>.": its MSRs and an expiry whose
+ * message waits for its slot; the due time is saved apart, as absolute
+ * virtual-clock nanoseconds ("deadline-ns"). */
+static const struct state_field hv_dev_stimer_fields[] = {
+	STATE_FIELD(struct hyperv_stimer, config, "config", 0),
+	STATE_FIELD(struct hyperv_stimer, count, "count", 0),
+	STATE_BOOL(struct hyperv_stimer, armed, "armed"),
+	STATE_BOOL(struct hyperv_stimer, msg_pending, "msg-pending"),
+	STATE_FIELD(struct hyperv_stimer, msg_expiration, "msg-expiration", 0),
+};
+
+#define NFIELDS(t) (sizeof(t) / sizeof((t)[0]))
+
+/* The vCPUs a record holds: the machine's. */
+static unsigned hv_dev_vcpus(const struct vmm_host *h)
+{
+	unsigned n = VMM_HOST_HAS(h, vcpu_count) ? h->vcpu_count(h) : 1;
+
+	return n < HYPERV_MAX_VCPUS ? n : HYPERV_MAX_VCPUS;
+}
+
+/* RAM a page overlay covers (TLFS 5.2.1): the guest's, given back when
+ * the page goes, so it is the device's to save. */
+static int hv_dev_put_page(const struct vmm_host *h, struct vmm_state_out *out, const char *name,
+			   const uint8_t *page)
+{
+	int rc = vmm_state_put(h, out, name, page, HV_PAGE_SIZE);
+
+	if (rc)
+		h->log(h, VMM_LOG_ERROR, "cannot save state field %s: %s", name, strerror(-rc));
+	return rc;
+}
+
+static int hv_dev_save(void *state, struct vmm_state_out *out)
+{
+	struct hyperv_dev *d = state;
+	const struct vmm_host *h = d->h;
+	const struct hyperv *hv = &d->hv;
+	unsigned n = hv_dev_vcpus(h);
+	char prefix[32], name[VMM_STATE_NAME_MAX + 1];
+	int rc;
+
+	/* Kernel mode: KVM holds every Hyper-V MSR and page, and they travel
+	 * with the vCPU state the core saves through the hypervisor; the
+	 * plugin keeps nothing a guest could tell apart (the SynIC writes it
+	 * records are KVM's), so the record says only which mode it is. */
+	rc = vmm_state_put_u8(h, out, "kernel-mode", d->kernel);
+	if (rc || d->kernel)
+		return rc;
+	rc = vmm_state_put_u32(h, out, "vcpus", n);
+	rc = rc ? rc : state_fields_save(h, out, NULL, hv_dev_fields, NFIELDS(hv_dev_fields), hv);
+	rc = rc ? rc : hv_dev_put_page(h, out, "hypercall-under", hv->hypercall_under);
+	rc = rc ? rc : hv_dev_put_page(h, out, "ref-tsc-under", hv->ref_tsc_under);
+	for (unsigned v = 0; !rc && v < n; v++) {
+		const struct hyperv_vcpu *c = &hv->vcpu[v];
+
+		snprintf(prefix, sizeof(prefix), "v%u.", v);
+		rc = state_fields_save(h, out, prefix, hv_dev_vcpu_fields, NFIELDS(hv_dev_vcpu_fields), c);
+		snprintf(name, sizeof(name), "v%u.simp-under", v);
+		rc = rc ? rc : hv_dev_put_page(h, out, name, c->simp_under);
+		snprintf(name, sizeof(name), "v%u.siefp-under", v);
+		rc = rc ? rc : hv_dev_put_page(h, out, name, c->siefp_under);
+		for (unsigned t = 0; !rc && t < HV_STIMER_COUNT; t++) {
+			const struct hyperv_stimer *st = &c->stimer[t];
+
+			snprintf(prefix, sizeof(prefix), "v%u.stimer%u.", v, t);
+			rc = state_fields_save(h, out, prefix, hv_dev_stimer_fields,
+					       NFIELDS(hv_dev_stimer_fields), st);
+			snprintf(name, sizeof(name), "v%u.stimer%u.deadline-ns", v, t);
+			/* Reference time is the virtual clock / 100 (12.4). */
+			rc = rc ? rc : vmm_state_put_u64(h, out, name, st->expiration * 100);
+		}
+	}
+	return rc;
+}
+
+/* Fills the scratch partition `s` from the record: 0, or a negative errno
+ * after a line naming the field. */
+static int hv_dev_load_fields(const struct vmm_host *h, struct vmm_state_in *in, struct hyperv *s,
+			      unsigned n)
+{
+	char prefix[32], name[VMM_STATE_NAME_MAX + 1];
+	int rc;
+
+	rc = state_fields_load(h, in, NULL, hv_dev_fields, NFIELDS(hv_dev_fields), s);
+	rc = rc ? rc : state_field_get(h, in, "hypercall-under", s->hypercall_under, HV_PAGE_SIZE);
+	rc = rc ? rc : state_field_get(h, in, "ref-tsc-under", s->ref_tsc_under, HV_PAGE_SIZE);
+	for (unsigned v = 0; !rc && v < n; v++) {
+		struct hyperv_vcpu *c = &s->vcpu[v];
+
+		snprintf(prefix, sizeof(prefix), "v%u.", v);
+		rc = state_fields_load(h, in, prefix, hv_dev_vcpu_fields, NFIELDS(hv_dev_vcpu_fields), c);
+		snprintf(name, sizeof(name), "v%u.simp-under", v);
+		rc = rc ? rc : state_field_get(h, in, name, c->simp_under, HV_PAGE_SIZE);
+		snprintf(name, sizeof(name), "v%u.siefp-under", v);
+		rc = rc ? rc : state_field_get(h, in, name, c->siefp_under, HV_PAGE_SIZE);
+		for (unsigned t = 0; !rc && t < HV_STIMER_COUNT; t++) {
+			struct hyperv_stimer *st = &c->stimer[t];
+			uint64_t deadline = 0;
+
+			snprintf(prefix, sizeof(prefix), "v%u.stimer%u.", v, t);
+			rc = state_fields_load(h, in, prefix, hv_dev_stimer_fields,
+					       NFIELDS(hv_dev_stimer_fields), st);
+			snprintf(name, sizeof(name), "v%u.stimer%u.deadline-ns", v, t);
+			rc = rc ? rc : state_field_get_u64(h, in, name, &deadline);
+			if (!rc && deadline % 100)
+				rc = state_field_refuse(h, name, "not a whole number of 100 ns "
+							"(reference time) units");
+			st->expiration = deadline / 100;
+		}
+	}
+	return rc;
+}
+
+static int hv_dev_load(void *state, struct vmm_state_in *in, uint32_t version)
+{
+	struct hyperv_dev *d = state;
+	const struct vmm_host *h = d->h;
+	unsigned n = hv_dev_vcpus(h);
+	char field[VMM_STATE_NAME_MAX + 1];
+	const char *why;
+	struct hyperv *s;
+	uint32_t vcpus;
+	uint8_t kernel, le[4];
+	int rc;
+
+	rc = state_version_check(h, version, HV_STATE_VERSION);
+	if (rc)
+		return rc;
+	rc = state_field_get(h, in, "kernel-mode", &kernel, 1);
+	if (rc)
+		return rc;
+	if (kernel != d->kernel) {
+		h->log(h, VMM_LOG_ERROR, "saved state field kernel-mode: a record of mode = \"%s\", "
+		       "this instance is mode = \"%s\"; record refused", kernel ? "kernel" : "emulated",
+		       d->kernel ? "kernel" : "emulated");
+		return -EINVAL;
+	}
+	if (d->kernel)
+		return 0; /* KVM's state comes back with the vCPUs' */
+	rc = state_field_get(h, in, "vcpus", le, sizeof(le));
+	if (rc)
+		return rc;
+	vcpus = (uint32_t)le[0] | (uint32_t)le[1] << 8 | (uint32_t)le[2] << 16 | (uint32_t)le[3] << 24;
+	if (vcpus != n) {
+		char why_n[64];
+
+		snprintf(why_n, sizeof(why_n), "%u, but this machine has %u vCPUs", vcpus, n);
+		return state_field_refuse(h, "vcpus", why_n);
+	}
+	/* Read into scratch and check everything before the instance
+	 * changes: a refused record leaves it as it was. */
+	s = malloc(sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	hyperv_init(s, d->hv.features, d->hv.hypercall_port, d->hv.ops, d->hv.opaque);
+	rc = hv_dev_load_fields(h, in, s, n);
+	if (!rc && hyperv_state_check(s, n, field, sizeof(field), &why))
+		rc = state_field_refuse(h, field, why);
+	if (!rc)
+		hyperv_state_commit(&d->hv, s);
+	free(s);
+	return rc;
+}
+
 static const struct vmm_device_ops hv_dev_ops = {
 	.size = sizeof(struct vmm_device_ops),
 	.create = hv_dev_create,
 	.destroy = hv_dev_destroy,
 	.reset = hv_dev_reset,
+	.state_version = HV_STATE_VERSION,
+	.save = hv_dev_save,
+	.load = hv_dev_load,
 };
 
 static const char *const hv_dev_modes[] = { "auto", "emulated", "kernel", NULL };

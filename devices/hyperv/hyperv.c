@@ -545,6 +545,18 @@ static void stimer_stop(struct hyperv *hv, unsigned vcpu, unsigned t)
 	st->armed = false;
 }
 
+/* The last reference time the virtual clock's 64-bit nanoseconds reach:
+ * a due time past it (a guest's count that large) never comes, and must
+ * not wrap round into the past, where the timer would fire without end. */
+#define HV_REF_TIME_MAX (UINT64_MAX / 100)
+
+static uint64_t ref_time_add(uint64_t a, uint64_t b)
+{
+	if (a > HV_REF_TIME_MAX || b > HV_REF_TIME_MAX - a)
+		return HV_REF_TIME_MAX;
+	return a + b;
+}
+
 static void stimer_arm(struct hyperv *hv, unsigned vcpu, unsigned t, uint64_t expiration)
 {
 	struct hyperv_stimer *st = &hv->vcpu[vcpu].stimer[t];
@@ -567,9 +579,9 @@ static void stimer_start(struct hyperv *hv, unsigned vcpu, unsigned t)
 	if (!(st->config & HV_STIMER_ENABLE) || !st->count)
 		return;
 	if (st->config & HV_STIMER_PERIODIC)
-		stimer_arm(hv, vcpu, t, now + st->count);
+		stimer_arm(hv, vcpu, t, ref_time_add(now, st->count));
 	else
-		stimer_arm(hv, vcpu, t, st->count);
+		stimer_arm(hv, vcpu, t, ref_time_add(st->count, 0));
 }
 
 void hyperv_stimer_expired(struct hyperv *hv, unsigned vcpu, unsigned t)
@@ -596,10 +608,10 @@ void hyperv_stimer_expired(struct hyperv *hv, unsigned vcpu, unsigned t)
 		 * when the host got round to it, so periods do not drift;
 		 * periods missed altogether are skipped (one expiry is
 		 * signalled for them, as a lazy timer's are, 12.5.2). */
-		uint64_t next = st->expiration + st->count;
+		uint64_t next = ref_time_add(st->expiration, st->count);
 
 		if (next <= now)
-			next = now + st->count - (now - st->expiration) % st->count;
+			next = ref_time_add(now, st->count - (now - st->expiration) % st->count);
 		stimer_arm(hv, vcpu, t, next);
 	} else {
 		/* 12.5.1: a one-shot timer disables itself when it expires. */
@@ -746,10 +758,50 @@ static int crash_ctl_write(struct hyperv *hv, uint64_t value)
 
 /* ------------------------------------------------------------------- MSRs */
 
+/* The host's figure goes on from what a restored vCPU had run, and never
+ * back (a new vCPU thread starts its CPU time at 0). */
+static uint64_t vp_runtime(struct hyperv *hv, unsigned vcpu)
+{
+	struct hyperv_vcpu *v = &hv->vcpu[vcpu];
+	uint64_t r = v->runtime_base;
+
+	if (hv->ops->vp_runtime_ns)
+		r += hv->ops->vp_runtime_ns(hv->opaque, vcpu) / 100;
+	if (r < v->runtime_last)
+		r = v->runtime_last;
+	v->runtime_last = r;
+	return r;
+}
+
+/*
+ * After a restore the TSC page's scale and offset were computed from
+ * another host's (or another run's) guest TSC: load wrote the page
+ * invalid, and the first synthetic MSR access of any vCPU (a guest that
+ * finds the page invalid reads TIME_REF_COUNT, 12.7.3.3) computes them
+ * anew from that vCPU's TSC, on its own thread where the host can read
+ * it.  Scale and offset go first, the sequence last: a reader on another
+ * vCPU that sees the new sequence sees the values it guards.
+ */
+static void ref_tsc_refresh(struct hyperv *hv, unsigned vcpu)
+{
+	uint8_t page[HV_PAGE_SIZE];
+	uint64_t gpa = hv->ref_tsc & HV_PAGE_MASK;
+
+	hv->ref_tsc_stale = false;
+	if (!hv->ref_tsc_mapped)
+		return;
+	ref_tsc_fill(hv, vcpu, page);
+	hv->ops->mem_write(hv->opaque, gpa + HV_TSC_PAGE_SCALE, page + HV_TSC_PAGE_SCALE,
+			   HV_PAGE_SIZE - HV_TSC_PAGE_SCALE);
+	hv->ops->mem_write(hv->opaque, gpa + HV_TSC_PAGE_SEQUENCE, page + HV_TSC_PAGE_SEQUENCE, 4);
+}
+
 int hyperv_msr_read(struct hyperv *hv, unsigned vcpu, uint32_t msr, uint64_t *value)
 {
 	if (vcpu >= HYPERV_MAX_VCPUS)
 		return -1;
+	if (hv->ref_tsc_stale)
+		ref_tsc_refresh(hv, vcpu);
 	if ((synic_msr(msr) && has(hv, HYPERV_F_SYNIC)) || (stimer_msr(msr) && has(hv, HYPERV_F_STIMER)))
 		return synic_msr_read(hv, vcpu, msr, value);
 	if (crash_msr(msr) && has(hv, HYPERV_F_CRASH)) {
@@ -782,7 +834,7 @@ int hyperv_msr_read(struct hyperv *hv, unsigned vcpu, uint32_t msr, uint64_t *va
 	case HV_MSR_VP_RUNTIME:
 		if (!has(hv, HYPERV_F_VP_RUNTIME))
 			break;
-		*value = hv->ops->vp_runtime_ns ? hv->ops->vp_runtime_ns(hv->opaque, vcpu) / 100 : 0;
+		*value = vp_runtime(hv, vcpu);
 		return 0;
 	case HV_MSR_TIME_REF_COUNT:
 		if (!has(hv, HYPERV_F_TIME))
@@ -804,6 +856,8 @@ int hyperv_msr_write(struct hyperv *hv, unsigned vcpu, uint32_t msr, uint64_t va
 {
 	if (vcpu >= HYPERV_MAX_VCPUS)
 		return -1;
+	if (hv->ref_tsc_stale)
+		ref_tsc_refresh(hv, vcpu);
 	if ((synic_msr(msr) && has(hv, HYPERV_F_SYNIC)) || (stimer_msr(msr) && has(hv, HYPERV_F_STIMER)))
 		return synic_msr_write(hv, vcpu, msr, value);
 	if (crash_msr(msr) && has(hv, HYPERV_F_CRASH)) {
@@ -851,4 +905,195 @@ int hyperv_msr_write(struct hyperv *hv, unsigned vcpu, uint32_t msr, uint64_t va
 		break;
 	}
 	return -1;
+}
+
+/* ------------------------------------------------------------ saved state */
+
+/* An overlay page's GPA names a whole page of guest RAM. */
+static bool page_in_ram(const struct hyperv *s, uint64_t gpa)
+{
+	uint8_t probe[HV_PAGE_SIZE];
+
+	return s->ops->mem_read(s->opaque, gpa & HV_PAGE_MASK, probe, sizeof(probe)) == 0;
+}
+
+#define REFUSE(...) do { snprintf(field, cap, __VA_ARGS__); *why = reason; return -1; } while (0)
+
+/* An overlay page's MSR (SIMP, SIEFP, HYPERCALL, REFERENCE_TSC) and whether
+ * its page is over RAM: what the MSR writes above would have left. */
+static const char *page_msr_wrong(const struct hyperv *s, uint64_t msr, uint64_t rsvd,
+				  uint64_t enable, bool mapped, const char **which)
+{
+	*which = "";
+	if (msr & rsvd)
+		return "reserved bits set";
+	if (mapped != ((msr & enable) != 0)) {
+		*which = "-mapped";
+		return "disagrees with the MSR's enable bit";
+	}
+	if (mapped && !page_in_ram(s, msr))
+		return "page outside guest RAM";
+	return NULL;
+}
+
+static int stimer_check(const struct hyperv *s, unsigned v, unsigned t, char *field, size_t cap,
+			const char **why)
+{
+	const struct hyperv_stimer *st = &s->vcpu[v].stimer[t];
+	bool enabled = (st->config & HV_STIMER_ENABLE) != 0;
+	uint64_t now = hyperv_time_ref_count(s);
+	const char *reason;
+
+	if (!has(s, HYPERV_F_STIMER) && (st->config || st->count || st->armed || st->msg_pending)) {
+		reason = "set, but hv-stimer is off";
+		REFUSE("v%u.stimer%u.config", v, t);
+	}
+	reason = "reserved bits set";
+	if (st->config & HV_STIMER_RSVD)
+		REFUSE("v%u.stimer%u.config", v, t);
+	reason = "direct-mode vector below 16";
+	if ((st->config & (HV_STIMER_ENABLE | HV_STIMER_AUTOENABLE)) && (st->config & HV_STIMER_DIRECT) &&
+	    HV_STIMER_VECTOR(st->config) < HV_SINT_FIRST_VECTOR)
+		REFUSE("v%u.stimer%u.config", v, t);
+	/* A timer runs while enabled with a count (a guest may set Enable
+	 * before it writes the count); a running periodic timer with a count
+	 * of 0 would expire without end (and divide by it). */
+	reason = "0 in a running timer";
+	if (st->armed && !st->count)
+		REFUSE("v%u.stimer%u.count", v, t);
+	reason = "differs from whether the timer is enabled with a count";
+	if (st->armed != (enabled && st->count))
+		REFUSE("v%u.stimer%u.armed", v, t);
+	/* The due time is absolute: a one-shot's is its count; a periodic
+	 * one's is at most one period ahead of the clock (it may be past: a
+	 * snapshot taken before a due timer ran). */
+	reason = "not the one-shot timer's count";
+	if (st->armed && !(st->config & HV_STIMER_PERIODIC) &&
+	    st->expiration != ref_time_add(st->count, 0))
+		REFUSE("v%u.stimer%u.deadline-ns", v, t);
+	reason = "more than one period ahead of the clock";
+	if (st->armed && (st->config & HV_STIMER_PERIODIC) &&
+	    st->expiration > ref_time_add(now, st->count))
+		REFUSE("v%u.stimer%u.deadline-ns", v, t);
+	reason = "a direct-mode timer sends no messages";
+	if (st->msg_pending && (st->config & HV_STIMER_DIRECT))
+		REFUSE("v%u.stimer%u.msg-pending", v, t);
+	return 0;
+}
+
+static int vcpu_check(const struct hyperv *s, unsigned v, char *field, size_t cap, const char **why)
+{
+	const struct hyperv_vcpu *c = &s->vcpu[v];
+	const char *reason, *which;
+
+	if (!has(s, HYPERV_F_SYNIC)) {
+		reason = "set, but hv-synic is off";
+		if (c->scontrol)
+			REFUSE("v%u.scontrol", v);
+		if (c->simp || c->simp_mapped)
+			REFUSE("v%u.simp", v);
+		if (c->siefp || c->siefp_mapped)
+			REFUSE("v%u.siefp", v);
+		for (unsigned i = 0; i < HV_SYNIC_SINT_COUNT; i++)
+			if (c->sint[i] != HV_SINT_MASKED)
+				REFUSE("v%u.sint%u", v, i);
+	}
+	reason = "reserved bits set";
+	if (c->scontrol & ~HV_SCONTROL_ENABLE)
+		REFUSE("v%u.scontrol", v);
+	reason = page_msr_wrong(s, c->simp, HV_SYNIC_PAGE_RSVD, HV_SYNIC_PAGE_ENABLE, c->simp_mapped, &which);
+	if (reason)
+		REFUSE("v%u.simp%s", v, which);
+	reason = page_msr_wrong(s, c->siefp, HV_SYNIC_PAGE_RSVD, HV_SYNIC_PAGE_ENABLE, c->siefp_mapped,
+				&which);
+	if (reason)
+		REFUSE("v%u.siefp%s", v, which);
+	for (unsigned i = 0; i < HV_SYNIC_SINT_COUNT; i++) {
+		reason = "reserved bits set";
+		if (c->sint[i] & (HV_SINT_RSVD | HV_SINT_RSVD_LOW))
+			REFUSE("v%u.sint%u", v, i);
+		/* 11.8.4: vectors 0-15 are the processor's exceptions. */
+		reason = "vector below 16 while unmasked";
+		if (!(c->sint[i] & HV_SINT_MASKED) && HV_SINT_VECTOR(c->sint[i]) < HV_SINT_FIRST_VECTOR)
+			REFUSE("v%u.sint%u", v, i);
+	}
+	for (unsigned t = 0; t < HV_STIMER_COUNT; t++)
+		if (stimer_check(s, v, t, field, cap, why))
+			return -1;
+	return 0;
+}
+
+int hyperv_state_check(const struct hyperv *s, unsigned nvcpus, char *field, size_t cap,
+		       const char **why)
+{
+	const char *reason, *which;
+
+	if (!has(s, HYPERV_F_HYPERCALL)) {
+		reason = "set, but hv-hypercall is off";
+		if (s->guest_os_id)
+			REFUSE("guest-os-id");
+		if (s->hypercall || s->hypercall_mapped)
+			REFUSE("hypercall");
+	}
+	reason = page_msr_wrong(s, s->hypercall, HV_HYPERCALL_RSVD, HV_HYPERCALL_ENABLE,
+				s->hypercall_mapped, &which);
+	if (reason)
+		REFUSE("hypercall%s", which);
+	/* 3.13: the page is never enabled without a guest OS ID. */
+	reason = "enabled with guest OS ID 0";
+	if ((s->hypercall & HV_HYPERCALL_ENABLE) && !s->guest_os_id)
+		REFUSE("hypercall");
+	if (!has(s, HYPERV_F_REF_TSC) && (s->ref_tsc || s->ref_tsc_mapped)) {
+		reason = "set, but hv-reftsc is off";
+		REFUSE("ref-tsc");
+	}
+	reason = page_msr_wrong(s, s->ref_tsc, HV_REFTSC_RSVD, HV_REFTSC_ENABLE, s->ref_tsc_mapped,
+				&which);
+	if (reason)
+		REFUSE("ref-tsc%s", which);
+	for (unsigned i = 0; i < 5; i++)
+		if (!has(s, HYPERV_F_CRASH) && s->crash_p[i]) {
+			reason = "set, but hv-crash is off";
+			REFUSE("crash-p%u", i);
+		}
+	for (unsigned v = 0; v < nvcpus && v < HYPERV_MAX_VCPUS; v++)
+		if (vcpu_check(s, v, field, cap, why))
+			return -1;
+	return 0;
+}
+
+#undef REFUSE
+
+void hyperv_state_commit(struct hyperv *hv, const struct hyperv *s)
+{
+	for (unsigned v = 0; v < HYPERV_MAX_VCPUS; v++)
+		for (unsigned t = 0; t < HV_STIMER_COUNT; t++)
+			stimer_stop(hv, v, t);
+	hv->guest_os_id = s->guest_os_id;
+	hv->hypercall = s->hypercall;
+	hv->ref_tsc = s->ref_tsc;
+	hv->tsc_sequence = s->tsc_sequence;
+	memcpy(hv->hypercall_under, s->hypercall_under, HV_PAGE_SIZE);
+	memcpy(hv->ref_tsc_under, s->ref_tsc_under, HV_PAGE_SIZE);
+	hv->hypercall_mapped = s->hypercall_mapped;
+	hv->ref_tsc_mapped = s->ref_tsc_mapped;
+	memcpy(hv->crash_p, s->crash_p, sizeof(hv->crash_p));
+	memcpy(hv->vcpu, s->vcpu, sizeof(hv->vcpu));
+	for (unsigned v = 0; v < HYPERV_MAX_VCPUS; v++) {
+		struct hyperv_vcpu *c = &hv->vcpu[v];
+
+		c->runtime_base = c->runtime_last;
+		for (unsigned t = 0; t < HV_STIMER_COUNT; t++)
+			if (c->stimer[t].armed)
+				stimer_arm(hv, v, t, c->stimer[t].expiration);
+	}
+	/* The page's formula was the saved host's guest TSC's: invalid
+	 * until a vCPU computes it again (ref_tsc_refresh). */
+	hv->ref_tsc_stale = hv->ref_tsc_mapped;
+	if (hv->ref_tsc_mapped) {
+		uint32_t invalid = HV_TSC_SEQUENCE_INVALID;
+
+		hv->ops->mem_write(hv->opaque, (hv->ref_tsc & HV_PAGE_MASK) + HV_TSC_PAGE_SEQUENCE,
+				   &invalid, 4);
+	}
 }

@@ -213,6 +213,10 @@ struct hyperv_vcpu {
 	bool simp_mapped, siefp_mapped;
 	uint8_t simp_under[HV_PAGE_SIZE], siefp_under[HV_PAGE_SIZE];
 	struct hyperv_stimer stimer[HV_STIMER_COUNT];
+	/* VP_RUNTIME, 100 ns units: the host's figure plus runtime_base (what
+	 * a restored vCPU had run before), never below runtime_last (the
+	 * last value read), so that it never goes back across a restore. */
+	uint64_t runtime_base, runtime_last;
 };
 
 struct hyperv {
@@ -230,6 +234,10 @@ struct hyperv {
 	uint8_t hypercall_under[HV_PAGE_SIZE];
 	uint8_t ref_tsc_under[HV_PAGE_SIZE];
 	bool hypercall_mapped, ref_tsc_mapped;
+	/* Loaded from a snapshot: the TSC page in RAM says "invalid" until a
+	 * vCPU's next synthetic MSR access writes it again from that vCPU's
+	 * TSC (README.md, "Saved state"). */
+	bool ref_tsc_stale;
 
 	struct hyperv_vcpu vcpu[HYPERV_MAX_VCPUS];
 	uint64_t crash_p[5];
@@ -273,6 +281,22 @@ void hyperv_hypercall_code(uint16_t port, uint8_t *page);
 
 /* The host timer of (vcpu, timer) fired. */
 void hyperv_stimer_expired(struct hyperv *hv, unsigned vcpu, unsigned timer);
+
+/*
+ * Saved state (README.md, "Saved state").  A loader fills a struct hyperv
+ * that hyperv_init() made with the instance's own config and ops (the
+ * scratch copy), from a record, then asks hyperv_state_check() whether a
+ * running partition of `nvcpus` vCPUs could hold it: -1 with `field` the
+ * record's name of the first field that is wrong (the names of README.md's
+ * table, vCPU n's as "v<n>.name" and its timer t's as
+ * "v<n>.stimer<t>.name") and *why what is wrong, else 0.  Guest RAM must
+ * already be the saved machine's: the overlay pages are looked up there.
+ * hyperv_state_commit() then makes `hv` the scratch's state and re-arms
+ * its timers at their saved absolute due times; it cannot fail.
+ */
+int hyperv_state_check(const struct hyperv *s, unsigned nvcpus, char *field, size_t cap,
+		       const char **why);
+void hyperv_state_commit(struct hyperv *hv, const struct hyperv *s);
 
 /* The partition reference counter, 100 ns units. */
 uint64_t hyperv_time_ref_count(const struct hyperv *hv);

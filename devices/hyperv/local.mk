@@ -19,4 +19,4 @@ check_PROGRAMS += tests/unit/test_hyperv_plugin
 TESTS += tests/unit/test_hyperv_plugin
 tests_unit_test_hyperv_plugin_SOURCES = tests/unit/test_hyperv_plugin.c devices/hyperv/hyperv.c
 tests_unit_test_hyperv_plugin_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_hyperv_plugin_LDADD = tests/harness/libvmm-harness.la $(CMOCKA_LIBS)
+tests_unit_test_hyperv_plugin_LDADD = tests/harness/libvmm-harness.la $(core_test_ldadd)

@@ -1089,6 +1089,145 @@ static void test_random_guest(void **state)
 	test_free(f);
 }
 
+
+/* A count too large for the clock (a periodic timer's now + count, a
+ * one-shot's count past 2^64 ns) is a due time that never comes: never one
+ * wrapped round into the past, where the timer would fire without end. */
+static void test_stimer_huge_count(void **state)
+{
+	struct fake *f = synic_up();
+	const uint64_t never = UINT64_MAX / 100 * 100;
+
+	(void)state;
+	wr(f, HV_MSR_STIMER0_CONFIG, HV_STIMER_ENABLE | HV_STIMER_PERIODIC | 2ull << 16);
+	wr(f, HV_MSR_STIMER0_COUNT, UINT64_MAX - 5);
+	assert_int_equal(f->deadline[0][0], never);
+	wr(f, HV_MSR_STIMER0_CONFIG + 2, HV_STIMER_ENABLE | 2ull << 16);
+	wr(f, HV_MSR_STIMER0_COUNT + 2, UINT64_MAX);
+	assert_int_equal(f->deadline[0][1], never);
+	test_free(f);
+}
+
+/* ---- saved state: check, then commit (README.md, "Saved state") ---- */
+
+/* `from`'s partition state as a loader's scratch copy for `to`: the
+ * instance's config and ops, the record's state. */
+static struct hyperv *scratch_of(const struct fake *from, struct fake *to)
+{
+	struct hyperv *s = test_malloc(sizeof(*s));
+
+	*s = from->hv;
+	s->ops = &fake_ops;
+	s->opaque = to;
+	return s;
+}
+
+/* A periodic message-mode timer mid-period with its second message
+ * waiting for EOM, a one-shot on vCPU 1, the TSC page: committed into a
+ * fresh partition whose clock and RAM continue the saved one's, the
+ * timers are re-armed at the same absolute due times, the page says
+ * invalid until an MSR access computes it from the new TSC, and the
+ * pending message is delivered at EOM with its own ExpirationTime. */
+static void test_state_commit(void **state)
+{
+	struct fake *f = synic_up(), *g = fake_new(SYNIC);
+	char field[64];
+	const char *why = NULL;
+	uint32_t seq, none = 0;
+	uint64_t exp;
+
+	(void)state;
+	f->have_tsc = true;
+	f->tsc = 5000000;
+	f->khz = 1000000;
+	wr(f, HV_MSR_REFERENCE_TSC, 0x3000 | HV_REFTSC_ENABLE);
+	wr(f, HV_MSR_STIMER0_CONFIG, HV_STIMER_ENABLE | HV_STIMER_PERIODIC | 2ull << 16);
+	wr(f, HV_MSR_STIMER0_COUNT, 1000);
+	wr_v(f, 1, HV_MSR_STIMER0_CONFIG + 2, HV_STIMER_ENABLE | HV_STIMER_DIRECT | 0x60 << 4);
+	wr_v(f, 1, HV_MSR_STIMER0_COUNT + 2, f->now / 100 + 7777);
+	fire(f, 0, 0, 0);
+	fire(f, 0, 0, 0);
+	assert_true(f->hv.vcpu[0].stimer[0].msg_pending);
+	f->now += 40000;
+	memcpy(g->ram, f->ram, RAM_SIZE);
+	g->now = f->now;
+	struct hyperv *s = scratch_of(f, g);
+	assert_int_equal(hyperv_state_check(s, 2, field, sizeof(field), &why), 0);
+	hyperv_state_commit(&g->hv, s);
+	test_free(s);
+	assert_true(g->armed[0][0] && g->armed[1][1]);
+	assert_int_equal(g->deadline[0][0], f->deadline[0][0]);
+	assert_int_equal(g->deadline[1][1], f->deadline[1][1]);
+	memcpy(&seq, g->ram + 0x3000, 4);
+	assert_int_equal(seq, 0);
+	g->have_tsc = true;
+	g->tsc = 123456789;
+	g->khz = 2000000;
+	(void)rd(g, 0, HV_MSR_TIME_REF_COUNT);
+	memcpy(&seq, g->ram + 0x3000, 4);
+	assert_true(seq != 0 && seq != f->hv.tsc_sequence);
+	uint64_t scale;
+	int64_t offset;
+	memcpy(&scale, g->ram + 0x3000 + HV_TSC_PAGE_SCALE, 8);
+	memcpy(&offset, g->ram + 0x3000 + HV_TSC_PAGE_OFFSET, 8);
+	assert_int_equal(hyperv_tsc_page_time(g->tsc, scale, offset), g->now / 100);
+	/* the message waiting in f is the one g delivers at EOM */
+	memcpy(g->ram + SLOT(2), &none, 4);
+	wr_v(g, 0, HV_MSR_EOM, 0);
+	assert_int_equal(slot_type(g, 2), HV_MSG_TIMER_EXPIRED);
+	memcpy(&exp, g->ram + SLOT(2) + HV_MSG_PAYLOAD + 8, 8);
+	assert_int_equal(exp, f->hv.vcpu[0].stimer[0].msg_expiration);
+	assert_int_equal(g->irq[g->nirq - 1].vector, 0x40);
+	test_free(f);
+	test_free(g);
+}
+
+/* What no running partition holds: refused, naming the record's field. */
+static void test_state_check_refuses(void **state)
+{
+	struct fake *f = synic_up(), *g = fake_new(SYNIC);
+	char field[64];
+	const char *why = NULL;
+	struct hyperv *s;
+
+	(void)state;
+	wr(f, HV_MSR_STIMER0_CONFIG, HV_STIMER_ENABLE | HV_STIMER_PERIODIC | 2ull << 16);
+	wr(f, HV_MSR_STIMER0_COUNT, 1000);
+	memcpy(g->ram, f->ram, RAM_SIZE);
+	g->now = f->now;
+	s = scratch_of(f, g);
+	s->vcpu[0].sint[3] = 0x0f;
+	assert_int_equal(hyperv_state_check(s, 1, field, sizeof(field), &why), -1);
+	assert_string_equal(field, "v0.sint3");
+	test_free(s);
+	s = scratch_of(f, g);
+	s->vcpu[0].simp = (RAM_SIZE + 0x1000) | HV_SYNIC_PAGE_ENABLE;
+	assert_int_equal(hyperv_state_check(s, 1, field, sizeof(field), &why), -1);
+	assert_string_equal(field, "v0.simp");
+	test_free(s);
+	s = scratch_of(f, g);
+	s->vcpu[0].stimer[0].count = 0;
+	assert_int_equal(hyperv_state_check(s, 1, field, sizeof(field), &why), -1);
+	assert_string_equal(field, "v0.stimer0.count");
+	test_free(s);
+	s = scratch_of(f, g);
+	s->vcpu[0].stimer[0].expiration += 1001; /* past one period ahead */
+	assert_int_equal(hyperv_state_check(s, 1, field, sizeof(field), &why), -1);
+	assert_string_equal(field, "v0.stimer0.deadline-ns");
+	test_free(s);
+	/* a vCPU past the count checked is not looked at */
+	s = scratch_of(f, g);
+	s->vcpu[1].sint[0] = 0x01;
+	assert_int_equal(hyperv_state_check(s, 1, field, sizeof(field), &why), 0);
+	assert_int_equal(hyperv_state_check(s, 2, field, sizeof(field), &why), -1);
+	assert_string_equal(field, "v1.sint0");
+	test_free(s);
+	/* nothing of g changed by the checks */
+	assert_false(g->armed[0][0]);
+	test_free(f);
+	test_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1121,6 +1260,9 @@ int main(void)
 		cmocka_unit_test(test_crash_msrs),
 		cmocka_unit_test(test_synic_reset),
 		cmocka_unit_test(test_random_guest),
+		cmocka_unit_test(test_stimer_huge_count),
+		cmocka_unit_test(test_state_commit),
+		cmocka_unit_test(test_state_check_refuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include <vmm/harness.h>
+#include "core/state.h"
 #include "devices/hyperv/hyperv.h"
 #include "device-fixture.h"
 
@@ -303,6 +304,403 @@ static void test_crash_and_reset(void **state)
 	assert_int_equal(reason, VMM_STOP_RESET);
 }
 
+
+/* ---- Saved state (ABI 1.12; README.md, "Saved state") ---- */
+
+#define HC_GPA 0x10000
+#define TSC_GPA 0x30000
+static const char *const full_props[] = { "hv-synic=true", "hv-stimer=true", "hv-crash=true", NULL };
+
+/* The guest's RAM under the pages before they appear: a pattern to find
+ * again when they go. */
+static void ram_pattern(void)
+{
+	for (unsigned i = 0; i < RAM; i++)
+		ram()[i] = (uint8_t)(i * 13 + 5);
+}
+
+static bool ram_is_pattern(uint64_t gpa)
+{
+	for (unsigned i = 0; i < HV_PAGE_SIZE; i++)
+		if (ram()[gpa + i] != (uint8_t)((gpa + i) * 13 + 5))
+			return false;
+	return true;
+}
+
+/* Every page and a periodic message-mode timer (1 ms, SINT2), then two
+ * periods and 0.4 ms: the second message waits for EOM (MessagePending)
+ * and the timer is mid-period. */
+static void drive_mid_period(void)
+{
+	struct vmm_harness_dev *d = create(VMM_IRQ_SPLIT, full_props);
+
+	assert_non_null(d);
+	F->dev = d;
+	ram_pattern();
+	vmm_harness_set_tsc(F->h, 2893301, 987654321ull);
+	wrmsr(HV_MSR_GUEST_OS_ID, 0x8100000000000000ull);
+	wrmsr(HV_MSR_HYPERCALL, HC_GPA | HV_HYPERCALL_ENABLE);
+	wrmsr(HV_MSR_REFERENCE_TSC, TSC_GPA | HV_REFTSC_ENABLE);
+	wrmsr(HV_MSR_CRASH_P0 + 1, 0xc0ffee);
+	wrmsr(HV_MSR_SCONTROL, HV_SCONTROL_ENABLE);
+	wrmsr(HV_MSR_SIMP, SIMP_GPA | HV_SYNIC_PAGE_ENABLE);
+	wrmsr(HV_MSR_SIEFP, 0x40000 | HV_SYNIC_PAGE_ENABLE);
+	wrmsr(HV_MSR_SINT0 + 2, 0x40);
+	vmm_harness_clock_step(F->h, 123456700);
+	wrmsr(HV_MSR_STIMER0_CONFIG, HV_STIMER_ENABLE | HV_STIMER_PERIODIC | 2ull << 16);
+	wrmsr(HV_MSR_STIMER0_COUNT, 10000); /* 1 ms */
+	vmm_harness_clock_step(F->h, 2 * MS + 400000);
+	assert_int_equal(vmm_harness_msi_count(F->h), 1);
+	assert_int_equal(ram()[SLOT2 + HV_MSG_FLAGS] & HV_MSG_FLAG_PENDING, HV_MSG_FLAG_PENDING);
+}
+
+/* The vCPUs of the twin's machine. */
+static unsigned twin_vcpus = 1;
+
+/* A fresh instance of the same config in a new harness whose RAM is a
+ * copy of F's and whose clock continues from F's; the load's result in
+ * *rc.  Returns the new fixture (F stays). */
+static struct fixture *twin(const void *rec, size_t len, const char *const *props, int *rc)
+{
+	struct fixture *orig = F;
+	struct vmm_harness_dev *d;
+
+	F = NULL;
+	d = create(VMM_IRQ_SPLIT, props);
+	assert_non_null(d);
+	assert_int_equal(vmm_harness_set_vcpus(F->h, twin_vcpus), 0);
+	memcpy(ram(), vmm_harness_ram(orig->h, NULL), RAM);
+	vmm_harness_clock_step(F->h, vmm_harness_clock_ns(orig->h));
+	F->dev = d;
+	*rc = vmm_harness_load(d, rec, len);
+	struct fixture *f2 = F;
+	F = orig;
+	return f2;
+}
+
+static void twin_free(struct fixture *f2)
+{
+	vmm_harness_free(f2->h);
+	free(f2);
+}
+
+static struct fixture *twin_loaded(void)
+{
+	size_t len;
+	void *rec = vmm_harness_save(F->dev, &len);
+	int rc;
+
+	assert_non_null(rec);
+	struct fixture *f2 = twin(rec, len, full_props, &rc);
+	assert_int_equal(rc, 0);
+	free(rec);
+	return f2;
+}
+
+/* The guest's SINT2 handler: empty the slot, EOM if MessagePending. */
+static void guest_handles_slot2(void)
+{
+	uint32_t none = 0;
+	bool pending = ram()[SLOT2 + HV_MSG_FLAGS] & HV_MSG_FLAG_PENDING;
+
+	memcpy(ram() + SLOT2, &none, 4);
+	if (pending)
+		wrmsr(HV_MSR_EOM, 0);
+}
+
+/* The twin delivers the same messages (ExpirationTime, DeliveryTime) and
+ * SINTs at the same virtual times as the original, starting with the one
+ * pending EOM, over 40 uneven steps. */
+static void test_save_load_stimer_twin(void **state)
+{
+	(void)state;
+	drive_mid_period();
+	size_t base = vmm_harness_msi_count(F->h);
+	struct fixture *orig = F, *f2 = twin_loaded();
+
+	for (unsigned i = 0; i < 40; i++) {
+		uint64_t step = 300000 + (i % 4) * 110000;
+		uint8_t a[HV_MESSAGE_SIZE], b[HV_MESSAGE_SIZE];
+		size_t na, nb;
+
+		if (i % 3 == 0) { /* the guest looks at its slot now and then */
+			guest_handles_slot2();
+			F = f2;
+			guest_handles_slot2();
+			F = orig;
+		}
+		vmm_harness_clock_step(orig->h, step);
+		vmm_harness_clock_step(f2->h, step);
+		memcpy(a, vmm_harness_ram(orig->h, NULL) + SLOT2, sizeof(a));
+		memcpy(b, vmm_harness_ram(f2->h, NULL) + SLOT2, sizeof(b));
+		assert_memory_equal(a, b, sizeof(a));
+		na = vmm_harness_msi_count(orig->h) - base;
+		nb = vmm_harness_msi_count(f2->h);
+		assert_int_equal(na, nb);
+	}
+	assert_true(vmm_harness_msi_count(f2->h) >= 10);
+	for (size_t i = 0; i < vmm_harness_msi_count(f2->h); i++) {
+		F = f2;
+		expect_msi(i, 0x40);
+		F = orig;
+	}
+	/* the restored MSRs read the same */
+	static const uint32_t same[] = { HV_MSR_GUEST_OS_ID, HV_MSR_HYPERCALL, HV_MSR_REFERENCE_TSC,
+					 HV_MSR_SCONTROL, HV_MSR_SIMP, HV_MSR_SIEFP, HV_MSR_SINT0 + 2,
+					 HV_MSR_STIMER0_CONFIG, HV_MSR_STIMER0_COUNT,
+					 HV_MSR_CRASH_P0 + 1, HV_MSR_TIME_REF_COUNT };
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		uint64_t x = msr(same[i]);
+
+		F = f2;
+		assert_int_equal(msr(same[i]), x);
+		F = orig;
+	}
+	assert_int_equal(vmm_harness_log_count(f2->h, VMM_LOG_ERROR), 0);
+	twin_free(f2);
+}
+
+/* The RAM the pages covered, saved with the device, comes back when the
+ * restored guest turns them off. */
+static void test_save_load_pages_given_back(void **state)
+{
+	(void)state;
+	drive_mid_period();
+	struct fixture *orig = F, *f2 = twin_loaded();
+
+	F = f2;
+	assert_false(ram_is_pattern(HC_GPA));
+	assert_false(ram_is_pattern(SIMP_GPA));
+	wrmsr(HV_MSR_HYPERCALL, 0);
+	wrmsr(HV_MSR_REFERENCE_TSC, 0);
+	wrmsr(HV_MSR_SIMP, 0);
+	wrmsr(HV_MSR_SIEFP, 0);
+	assert_true(ram_is_pattern(HC_GPA));
+	assert_true(ram_is_pattern(TSC_GPA));
+	assert_true(ram_is_pattern(SIMP_GPA));
+	assert_true(ram_is_pattern(0x40000));
+	F = orig;
+	twin_free(f2);
+}
+
+/* After a restore the TSC page says invalid (the guest's TSC may not have
+ * continued as the clock did), until a vCPU's next synthetic MSR access
+ * computes it from the restoring host's TSC: then it reads as the
+ * reference counter again, with a new sequence. */
+static void test_save_load_tsc_page(void **state)
+{
+	uint32_t seq0, seq;
+	uint64_t scale, tsc;
+	int64_t offset;
+
+	(void)state;
+	drive_mid_period();
+	memcpy(&seq0, ram() + TSC_GPA + HV_TSC_PAGE_SEQUENCE, 4);
+	assert_int_not_equal(seq0, 0);
+	struct fixture *orig = F, *f2 = twin_loaded();
+
+	F = f2;
+	/* the restoring host: another rate, another TSC */
+	vmm_harness_set_tsc(F->h, 3100000, 5555555555ull);
+	memcpy(&seq, ram() + TSC_GPA + HV_TSC_PAGE_SEQUENCE, 4);
+	assert_int_equal(seq, HV_TSC_SEQUENCE_INVALID);
+	uint64_t r = msr(HV_MSR_TIME_REF_COUNT);
+	memcpy(&seq, ram() + TSC_GPA + HV_TSC_PAGE_SEQUENCE, 4);
+	memcpy(&scale, ram() + TSC_GPA + HV_TSC_PAGE_SCALE, 8);
+	memcpy(&offset, ram() + TSC_GPA + HV_TSC_PAGE_OFFSET, 8);
+	assert_int_not_equal(seq, 0);
+	assert_int_not_equal(seq, seq0);
+	vmm_harness_clock_step(F->h, 700 * MS);
+	r = msr(HV_MSR_TIME_REF_COUNT);
+	tsc = 5555555555ull + (uint64_t)((unsigned __int128)vmm_harness_clock_ns(F->h) * 3100000 / 1000000);
+	uint64_t t = hyperv_tsc_page_time(tsc, scale, offset);
+	assert_true(t + 1 >= r && t <= r + 1);
+	F = orig;
+	twin_free(f2);
+}
+
+/* vCPU 1's own SynIC and a one-shot direct-mode timer on it, saved
+ * before it expires: the twin of a 2-vCPU machine sends its vector to
+ * vCPU 1's local APIC at the same time; a 1-vCPU machine refuses the
+ * record (vcpus). */
+static void test_save_load_second_vcpu(void **state)
+{
+	uint64_t addr;
+	uint32_t data;
+	size_t len;
+	int rc;
+
+	(void)state;
+	struct vmm_harness_dev *d = create(VMM_IRQ_SPLIT, full_props);
+	assert_non_null(d);
+	F->dev = d;
+	assert_int_equal(vmm_harness_set_vcpus(F->h, 2), 0);
+	assert_int_equal(vmm_harness_set_vcpu(F->h, 1), 0);
+	vmm_harness_clock_step(F->h, 5 * MS);
+	wrmsr(HV_MSR_SCONTROL, HV_SCONTROL_ENABLE);
+	wrmsr(HV_MSR_STIMER0_CONFIG + 2, HV_STIMER_ENABLE | HV_STIMER_DIRECT | 0x70 << 4);
+	wrmsr(HV_MSR_STIMER0_COUNT + 2, msr(HV_MSR_TIME_REF_COUNT) + 30000); /* 3 ms */
+	vmm_harness_clock_step(F->h, 1 * MS);
+	void *rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+	twin_vcpus = 2;
+	struct fixture *f2 = twin(rec, len, full_props, &rc);
+	twin_vcpus = 1;
+	assert_int_equal(rc, 0);
+	for (unsigned i = 0; i < 4; i++) {
+		vmm_harness_clock_step(F->h, MS);
+		vmm_harness_clock_step(f2->h, MS);
+		assert_int_equal(vmm_harness_msi_count(f2->h), vmm_harness_msi_count(F->h));
+		assert_int_equal(vmm_harness_msi_count(F->h), i >= 1);
+	}
+	assert_int_equal(vmm_harness_msi_get(f2->h, 0, &addr, &data), 0);
+	assert_int_equal(addr, 0xfee01000u); /* vCPU 1's local APIC */
+	assert_int_equal(data, 0x70);
+	twin_free(f2);
+	f2 = twin(rec, len, full_props, &rc);
+	assert_int_equal(rc, -EINVAL);
+	twin_free(f2);
+	free(rec);
+}
+
+/* A snapshot taken between the hypercall page's port writes: the restored
+ * vCPU's GO runs the call the saved one staged. */
+static void test_save_load_mid_hypercall(void **state)
+{
+	uint32_t lo;
+
+	(void)state;
+	drive_mid_period();
+	vmm_harness_pio_write(F->h, PORT + HV_PORT_CTL_LO, 4, HV_CALL_NOTIFY_LONG_SPIN_WAIT);
+	vmm_harness_pio_write(F->h, PORT + HV_PORT_CTL_HI, 4, 0);
+	struct fixture *orig = F, *f2 = twin_loaded();
+
+	F = f2;
+	vmm_harness_pio_write(F->h, PORT + HV_PORT_GO, 4, 0);
+	lo = (uint32_t)vmm_harness_pio_read(F->h, PORT + HV_PORT_GO, 4);
+	assert_int_equal(lo, HV_STATUS_SUCCESS);
+	assert_int_equal(vmm_harness_pio_read(F->h, PORT + HV_PORT_CTL_LO, 4),
+			 HV_CALL_NOTIFY_LONG_SPIN_WAIT);
+	F = orig;
+	twin_free(f2);
+}
+
+/* `rec` again with field `name` replaced by `n` bytes of `val` (or the
+ * whole record at another version when name is NULL). */
+static void *edit(const void *rec, size_t len, const char *name, const void *val, size_t n,
+		  uint32_t version, size_t *out_len)
+{
+	struct vmm_state_in in;
+	struct vmm_state_out o;
+	const uint8_t *bytes;
+	void *copy;
+	bool found = !name;
+
+	assert_int_equal(vmm_state_in_parse(&in, rec, len), 0);
+	assert_int_equal(vmm_state_out_init(&o, in.plugin, in.instance, version ? version : in.version), 0);
+	for (uint32_t i = 0; i < in.nfields; i++) {
+		const struct vmm_state_field *f = &in.fields[i];
+
+		if (name && !strcmp(f->name, name)) {
+			assert_int_equal(vmm_state_out_put(&o, f->name, val, n), 0);
+			found = true;
+		} else {
+			assert_int_equal(vmm_state_out_put(&o, f->name, f->data, f->len), 0);
+		}
+	}
+	assert_true(found);
+	bytes = vmm_state_out_bytes(&o, out_len);
+	copy = malloc(*out_len);
+	assert_non_null(copy);
+	memcpy(copy, bytes, *out_len);
+	vmm_state_out_free(&o);
+	vmm_state_in_free(&in);
+	return copy;
+}
+
+static void le64(uint8_t *b, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* What no running partition holds is refused with -EINVAL and one line
+ * naming the field, the instance left as created; another version is
+ * -EPROTO; then the good record still loads. */
+static void test_load_refusals(void **state)
+{
+	static const struct {
+		const char *field;
+		uint64_t value;
+		unsigned width;
+	} bad[] = {
+		{ "v0.sint2", 0x05, 8 },                          /* unmasked vector 5 */
+		{ "v0.simp", 0x7fff000 | HV_SYNIC_PAGE_ENABLE, 8 }, /* past RAM */
+		{ "hypercall", 0x200000 | HV_HYPERCALL_ENABLE, 8 }, /* past RAM */
+		{ "ref-tsc", TSC_GPA | 0x10 | HV_REFTSC_ENABLE, 8 }, /* reserved bit */
+		{ "v0.stimer0.count", 0, 8 },                     /* running periodic, period 0 */
+		{ "v0.stimer0.armed", 0, 1 },
+		{ "v0.stimer0.deadline-ns", 0, 8 },               /* below: 5 ms ahead */
+		{ "v0.stimer0.deadline-ns", 1, 8 },               /* below: not whole 100 ns */
+		{ "v0.stimer1.config", HV_STIMER_ENABLE | HV_STIMER_DIRECT | 0x5 << 4, 8 },
+		{ "v0.scontrol", 2, 8 },
+		{ "v0.simp-mapped", 0, 1 },
+		{ "guest-os-id", 0, 8 },                          /* hypercall page enabled */
+		{ "vcpus", 2, 4 },                                /* past the machine's */
+		{ "kernel-mode", 1, 1 },                          /* the other mode's record */
+	};
+	size_t len, blen;
+	void *rec;
+	int rc;
+
+	(void)state;
+	drive_mid_period();
+	rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+	uint64_t now = vmm_harness_clock_ns(F->h);
+	struct fixture *orig = F, *f2 = twin(rec, len, full_props, &rc);
+
+	assert_int_equal(rc, 0);
+	twin_free(f2);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint8_t v[8];
+		uint64_t value = bad[i].value;
+
+		if (i == 6)
+			value = now + 5 * MS - now % 100;
+		if (i == 7)
+			value = now + 1;
+		le64(v, value);
+		void *b = edit(rec, len, bad[i].field, v, bad[i].width, 0, &blen);
+
+		f2 = twin(b, blen, full_props, &rc);
+		assert_int_equal(rc, -EINVAL);
+		assert_int_equal(vmm_harness_log_count(f2->h, VMM_LOG_ERROR), 1);
+		/* as created: SynIC off, nothing armed, no page over RAM */
+		F = f2;
+		assert_int_equal(msr(HV_MSR_SCONTROL), 0);
+		assert_int_equal(msr(HV_MSR_SIMP), 0);
+		assert_int_equal(msr(HV_MSR_HYPERCALL), 0);
+		assert_int_equal(msr(HV_MSR_STIMER0_CONFIG), 0);
+		vmm_harness_clock_step(F->h, 10 * MS);
+		assert_int_equal(vmm_harness_msi_count(F->h), 0);
+		F = orig;
+		twin_free(f2);
+		free(b);
+	}
+	void *b = edit(rec, len, NULL, NULL, 0, 2, &blen);
+	f2 = twin(b, blen, full_props, &rc);
+	assert_int_equal(rc, -EPROTO);
+	twin_free(f2);
+	free(b);
+	/* a record of a config without the timers */
+	static const char *const no_stimer[] = { "hv-synic=true", "hv-crash=true", NULL };
+	f2 = twin(rec, len, no_stimer, &rc);
+	assert_int_equal(rc, -EINVAL);
+	twin_free(f2);
+	free(rec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +714,12 @@ int main(void)
 		cmocka_unit_test_teardown(test_stimer_direct_periodic, teardown),
 		cmocka_unit_test_teardown(test_stimer_auto_enable, teardown),
 		cmocka_unit_test_teardown(test_crash_and_reset, teardown),
+		cmocka_unit_test_teardown(test_save_load_stimer_twin, teardown),
+		cmocka_unit_test_teardown(test_save_load_pages_given_back, teardown),
+		cmocka_unit_test_teardown(test_save_load_tsc_page, teardown),
+		cmocka_unit_test_teardown(test_load_refusals, teardown),
+		cmocka_unit_test_teardown(test_save_load_second_vcpu, teardown),
+		cmocka_unit_test_teardown(test_save_load_mid_hypercall, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,6 +32,7 @@
 #include "core/arch-arm64.h"
 #include "core/fdt.h"
 #include "core/log.h"
+#include "core/state.h"
 #include "tests/fixtures/fake-hook-dev.h"
 #include "tests/fixtures/fake-vcpu-hv.h"
 
@@ -914,6 +915,57 @@ static void test_hyperv_kernel_mode(void **state)
 	machine_finish();
 }
 
+/* The instance named `name`. */
+static struct vmm_instance *instance(const char *name)
+{
+	for (struct vmm_instance *in = F->m->instances; in; in = in->next)
+		if (!strcmp(in->name, name))
+			return in;
+	fail_msg("no instance %s", name);
+	return NULL;
+}
+
+/* mode = "kernel": KVM's Hyper-V state travels with the vCPUs', so the
+ * plugin's record says only its mode (README.md, "Saved state"); it loads
+ * back, and an emulated-mode record is refused with -EINVAL. */
+static void test_hyperv_kernel_mode_state(void **state)
+{
+	struct vmm_state_out out;
+	struct vmm_state_in in;
+	const uint8_t *bytes;
+	const uint8_t zero = 0;
+	size_t len;
+
+	(void)state;
+	machine_extra = "device \"hv\" { plugin = \"hyperv\" mode = \"kernel\" hv-synic = true }";
+	machine_create(2, "irqchip = \"kernel\" hyperv = true", "");
+	struct vmm_instance *hv = instance("hv");
+	const struct vmm_device_ops *ops = hv->lp->ops;
+
+	assert_int_equal(ops->state_version, 1);
+	assert_int_equal(vmm_state_out_init(&out, "hyperv", "hv", ops->state_version), 0);
+	assert_int_equal(ops->save(hv->state, &out), 0);
+	bytes = vmm_state_out_bytes(&out, &len);
+	assert_int_equal(vmm_state_in_parse(&in, bytes, len), 0);
+	assert_int_equal(in.nfields, 1);
+	assert_string_equal(in.fields[0].name, "kernel-mode");
+	assert_int_equal(in.fields[0].len, 1);
+	assert_int_equal(in.fields[0].data[0], 1);
+	assert_int_equal(ops->load(hv->state, &in, 1), 0);
+	vmm_state_in_free(&in);
+	vmm_state_out_free(&out);
+	/* the other mode's record */
+	assert_int_equal(vmm_state_out_init(&out, "hyperv", "hv", 1), 0);
+	assert_int_equal(vmm_state_out_put(&out, "kernel-mode", &zero, 1), 0);
+	bytes = vmm_state_out_bytes(&out, &len);
+	assert_int_equal(vmm_state_in_parse(&in, bytes, len), 0);
+	assert_int_equal(ops->load(hv->state, &in, 1), -EINVAL);
+	vmm_state_in_free(&in);
+	vmm_state_out_free(&out);
+	machine_start();
+	machine_finish();
+}
+
 /* The hypervisor's SynIC needs its local APIC: with irqchip = "emulated"
  * mode = "kernel" and hv-synic are refused in one line, whereas without
  * the SynIC kernel mode runs (CPUID enforcement only).  A host without an
@@ -1317,6 +1369,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_device_cpuid_and_vcpu_tsc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tsc_page_invalid_without_a_stable_tsc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hyperv_kernel_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hyperv_kernel_mode_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hyperv_kernel_mode_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hyperv_auto_mode, setup, teardown),
 	};

@@ -183,6 +183,29 @@ static void drive_virtio(struct vmm_harness *h)
 	}
 }
 
+/* hyperv (TLFS): guest OS ID and the hypercall page, the reference TSC
+ * page, the SynIC with its message page and SINT2, a periodic
+ * message-mode STIMER0 of 1 ms whose second message waits for EOM. */
+static void drive_hyperv(struct vmm_harness *h)
+{
+	vmm_harness_set_tsc(h, 2893301, 987654321ull);
+	assert_int_equal(vmm_harness_msr_write(h, 0x40000000, 0x8100000000000000ull), 0);
+	assert_int_equal(vmm_harness_msr_write(h, 0x40000001, 0x10000 | 1), 0);   /* HYPERCALL */
+	assert_int_equal(vmm_harness_msr_write(h, 0x40000021, 0x30000 | 1), 0);   /* REFERENCE_TSC */
+	assert_int_equal(vmm_harness_msr_write(h, 0x40000080, 1), 0);             /* SCONTROL */
+	assert_int_equal(vmm_harness_msr_write(h, 0x40000083, 0x20000 | 1), 0);   /* SIMP */
+	assert_int_equal(vmm_harness_msr_write(h, 0x40000082, 0x21000 | 1), 0);   /* SIEFP */
+	assert_int_equal(vmm_harness_msr_write(h, 0x40000092, 0x40), 0);          /* SINT2 */
+	assert_int_equal(vmm_harness_msr_write(h, 0x400000b0, 0x3 | 2ull << 16), 0); /* periodic */
+	assert_int_equal(vmm_harness_msr_write(h, 0x400000b1, 10000), 0);         /* 1 ms */
+	vmm_harness_clock_step(h, 2400000);
+}
+
+static void setup_hyperv(struct vmm_harness *h)
+{
+	vmm_harness_set_irq_mode(h, VMM_IRQ_SPLIT);
+}
+
 static char disk_path[4096];
 
 static void setup_blk(struct vmm_harness *h)
@@ -204,6 +227,8 @@ static const char *const virtio_props[] = { "base=0xd0000000", "irq=16", NULL };
 static const char *const blk_props[] = { "base=0xd0000000", "irq=16", "disk=disk0", NULL };
 static const char *const net_props[] = { "base=0xd0000000", "irq=16", "net=net0", NULL };
 static const char *const pl031_props[] = { "base=0x9010000", "irq=34", NULL };
+static const char *const hyperv_props[] = { "mode=emulated", "hv-synic=true", "hv-stimer=true",
+					    "hv-crash=true", NULL };
 #define VIRTIO_REGS { { VMM_BUS_MMIO, 0xd0000000ull, 0x200 } }
 
 static struct dev_case cases[] = {
@@ -223,6 +248,8 @@ static struct dev_case cases[] = {
 	{ .plugin = "debug-exit", .regions = { { VMM_BUS_PIO, 0xf4, 4 } } },
 	{ .plugin = "pl031", .props = pl031_props, .regions = { { VMM_BUS_MMIO, 0x9010000, 0x1000 } },
 	  .drive = drive_pl031 },
+	{ .plugin = "hyperv", .props = hyperv_props, .regions = { { VMM_BUS_PIO, 0xe00, 32 } },
+	  .needs_ram = true, .setup = setup_hyperv, .drive = drive_hyperv },
 	{ .plugin = "virtio-rng", .props = virtio_props, .regions = VIRTIO_REGS, .virtio_mmio = true,
 	  .needs_ram = true, .drive = drive_virtio },
 	{ .plugin = "virtio-console", .props = virtio_props, .regions = VIRTIO_REGS, .virtio_mmio = true,
