@@ -363,6 +363,7 @@ static void ref_tsc_fill(struct hyperv *hv, unsigned vcpu, uint8_t *page)
 	int64_t offset = 0;
 
 	memset(page, 0, HV_PAGE_SIZE);
+	hv->tsc_formula = false;
 	if (hv->ops->guest_tsc && hv->ops->guest_tsc(hv->opaque, vcpu, &tsc, &ns, &khz) == 0 && khz) {
 		scale = (uint64_t)(((unsigned __int128)10000 << 64) / khz);
 		offset = (int64_t)(ns / 100 - (uint64_t)(((unsigned __int128)tsc * scale) >> 64));
@@ -374,8 +375,31 @@ static void ref_tsc_fill(struct hyperv *hv, unsigned vcpu, uint8_t *page)
 		hv->tsc_sequence = seq;
 		memcpy(page + HV_TSC_PAGE_SCALE, &scale, 8);
 		memcpy(page + HV_TSC_PAGE_OFFSET, &offset, 8);
+		hv->tsc_formula = true;
+		hv->tsc_scale = scale;
+		hv->tsc_offset = offset;
 	}
 	memcpy(page + HV_TSC_PAGE_SEQUENCE, &seq, 4);
+}
+
+/*
+ * TIME_REF_COUNT as vCPU `vcpu` reads it.  While the TSC page is valid the
+ * counter follows the page's formula from that vCPU's TSC, as a guest
+ * reading the page would compute it (12.7.3: both are the same reference
+ * time): the virtual clock and the guest's TSC rate as the hypervisor
+ * reports it can disagree (a host whose TSC frequency was calibrated
+ * under emulation is off by parts per thousand), and a guest that reads
+ * both must never see them apart.  Otherwise the virtual clock.
+ */
+static uint64_t time_ref_count_on(struct hyperv *hv, unsigned vcpu)
+{
+	uint64_t tsc, ns;
+	uint32_t khz;
+
+	if (hv->ref_tsc_mapped && hv->tsc_formula && hv->ops->guest_tsc &&
+	    hv->ops->guest_tsc(hv->opaque, vcpu, &tsc, &ns, &khz) == 0)
+		return (uint64_t)(((unsigned __int128)tsc * hv->tsc_scale) >> 64) + (uint64_t)hv->tsc_offset;
+	return hyperv_time_ref_count(hv);
 }
 
 static int ref_tsc_msr_write(struct hyperv *hv, unsigned vcpu, uint64_t value)
@@ -839,7 +863,7 @@ int hyperv_msr_read(struct hyperv *hv, unsigned vcpu, uint32_t msr, uint64_t *va
 	case HV_MSR_TIME_REF_COUNT:
 		if (!has(hv, HYPERV_F_TIME))
 			break;
-		*value = hyperv_time_ref_count(hv);
+		*value = time_ref_count_on(hv, vcpu);
 		return 0;
 	case HV_MSR_REFERENCE_TSC:
 		if (!has(hv, HYPERV_F_REF_TSC))
@@ -1090,6 +1114,7 @@ void hyperv_state_commit(struct hyperv *hv, const struct hyperv *s)
 	/* The page's formula was the saved host's guest TSC's: invalid
 	 * until a vCPU computes it again (ref_tsc_refresh). */
 	hv->ref_tsc_stale = hv->ref_tsc_mapped;
+	hv->tsc_formula = false; /* the page is invalid until rewritten */
 	if (hv->ref_tsc_mapped) {
 		uint32_t invalid = HV_TSC_SEQUENCE_INVALID;
 

@@ -229,6 +229,12 @@ struct hyperv {
 	uint64_t hypercall;  /* the MSR as the guest reads it */
 	uint64_t ref_tsc;    /* the MSR as the guest reads it */
 	uint32_t tsc_sequence; /* the last valid sequence written */
+	/* The formula the TSC page holds while it says valid: TIME_REF_COUNT
+	 * is read through it too, so that the two agree (not saved: a load
+	 * leaves the page invalid until it is written again). */
+	bool tsc_formula;
+	uint64_t tsc_scale;
+	int64_t tsc_offset;
 	/* Overlay pages (TLFS 5.2.1 "GPA Overlay Pages"): what the guest's
 	 * RAM held before the page went over it, given back when it leaves. */
 	uint8_t hypercall_under[HV_PAGE_SIZE];
