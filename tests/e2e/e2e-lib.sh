@@ -498,6 +498,12 @@ EOF
 # the shell.  nokaslr: L1's kernel text is at the same addresses in every
 # boot, so e2e_symbolize can name a captured RIP from a second boot;
 # sysrq_always_enabled: Debian's default kernel.sysrq (438) has no dumps.
+# tsc=reliable: TCG's TSC is the host's (steady), but L1's clocksource
+# watchdog, comparing it with emulated timers that lag under load, marks it
+# unstable; then L1's KVM has no master clock, every Hyper-V TSC page (KVM's
+# and the hyperv plugin's) says invalid and a stock guest reads its clock
+# by MSR exits: linux-hyperv-emulated took 75-157 s to /init instead of
+# 5-6 s and L1 reported soft lock-ups.  As on a real host, L1 keeps its TSC.
 e2e_qemu_start() {
 	rm -f "$E2E_TMP/con.in" "$E2E_TMP/qmp.in" "$E2E_TMP/qmp.out"
 	mkfifo "$E2E_TMP/con.in" "$E2E_TMP/qmp.in" "$E2E_TMP/qmp.out" ||
@@ -513,7 +519,7 @@ e2e_qemu_start() {
 		-chardev stdio,id=con,signal=off -serial chardev:con \
 		-chardev pipe,id=qmp,path="$E2E_TMP/qmp" -mon chardev=qmp,mode=control \
 		-kernel "$E2E_L1_KERNEL" -initrd "$E2E_TMP/l1-initrd.gz" \
-		-append "console=ttyS0 quiet panic=-1 mitigations=off nokaslr sysrq_always_enabled $1" \
+		-append "console=ttyS0 quiet panic=-1 mitigations=off nokaslr sysrq_always_enabled tsc=reliable $1" \
 		<&8 >"$E2E_SERIAL" 2>"$E2E_TMP/qemu.out" 9>&- &
 	_qpid=$!
 	e2e_qmp '{"execute":"qmp_capabilities"}' >/dev/null

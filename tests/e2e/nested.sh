@@ -217,9 +217,10 @@ e2e_boot_group
 e2e_group hyperv
 E2E_TIMEOUT=300
 shell="-w L2-SHELL-READY -i /e2e/l2/console-input"
-# seq0=1: L1's TSC is unstable (its kernel says so), so KVM keeps its TSC
-# page invalid and the plugin, asking KVM, its own: the guest then checks
-# the reference counter alone, and a page that says valid must agree.
+# seq0=1: where L1's TSC is unstable (without e2e-lib's tsc=reliable) KVM
+# keeps its TSC page invalid and the plugin, asking KVM, its own: the guest
+# then checks the reference counter alone; a page that says valid must
+# agree with it.
 for m in emulated kernel; do
 	if [ $m = emulated ]; then
 		c="--cmdline seq0=1 conf/hyperv.conf" picked="Hyper-V emulated here (mode = \"emulated\": emulated)"
