@@ -8,9 +8,11 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <vmm/vmm.h>
 #include "devices/model-glue/model-glue.h"
+#include "devices/model-glue/state-fields.h"
 #include "pl011.h"
 
 struct pl011_dev {
@@ -183,11 +185,82 @@ static void pl011_dev_reset(void *state)
 	pl011_reset(&d->uart);
 }
 
+/*
+ * Saved state (ABI 1.12), record version 1: every register, both FIFOs
+ * (each ring whole, with its head and count), the pending overrun and the
+ * receive timeout's deadline on the virtual clock (0: none), which
+ * continues across a restore, so the timeout fires at the same instant.
+ * The interrupt line's level follows from RIS and IMSC and is driven
+ * again by load.  The width/range table checks what one byte can tell;
+ * pl011_restore() checks the rest (reserved bits, counts past capacity).
+ */
+#define F(m, n, max) STATE_FIELD(struct pl011_state, m, n, max)
+static const struct state_field pl011_fields[] = {
+	F(cr, "cr", 0), F(ibrd, "ibrd", 0), F(fbrd, "fbrd", 0), F(lcr_h, "lcr-h", 0),
+	F(ifls, "ifls", 0), F(imsc, "imsc", 0), F(ris, "ris", 0), F(ilpr, "ilpr", 0),
+	F(dmacr, "dmacr", 0), F(rsr, "rsr", 0), F(ibrd_latched, "ibrd-latched", 0),
+	F(fbrd_latched, "fbrd-latched", 0), F(rx_head, "rx-head", 0), F(rx_count, "rx-count", 0),
+	F(tx_head, "tx-head", 0), F(tx_count, "tx-count", 0),
+	STATE_BOOL(struct pl011_state, rx_overrun, "rx-overrun"),
+	F(rt_deadline_ns, "rt-deadline", 0),
+};
+#undef F
+#define NFIELDS (sizeof(pl011_fields) / sizeof(pl011_fields[0]))
+
+static int pl011_dev_save(void *state, struct vmm_state_out *out)
+{
+	struct pl011_dev *d = state;
+	const struct vmm_host *h = d->g.h;
+	const struct pl011_state *s = &d->uart.s;
+	uint8_t rx[2 * PL011_FIFO_DEPTH];
+	int rc;
+
+	for (unsigned i = 0; i < PL011_FIFO_DEPTH; i++) { /* u16 entries, little-endian */
+		rx[2 * i] = (uint8_t)s->rx_fifo[i];
+		rx[2 * i + 1] = (uint8_t)(s->rx_fifo[i] >> 8);
+	}
+	rc = state_fields_save(h, out, NULL, pl011_fields, NFIELDS, s);
+	rc = rc ? rc : vmm_state_put(h, out, "rx-fifo", rx, sizeof(rx));
+	rc = rc ? rc : vmm_state_put(h, out, "tx-fifo", s->tx_fifo, sizeof(s->tx_fifo));
+	return rc;
+}
+
+static int pl011_dev_load(void *state, struct vmm_state_in *in, uint32_t version)
+{
+	struct pl011_dev *d = state;
+	const struct vmm_host *h = d->g.h;
+	struct pl011_state s;
+	uint8_t rx[2 * PL011_FIFO_DEPTH];
+	const char *bad;
+	int rc;
+
+	rc = state_version_check(h, version, PL011_STATE_VERSION);
+	if (rc)
+		return rc;
+	/* Everything into scratch, checked, then committed: a refused
+	 * record leaves the UART as it was. */
+	memset(&s, 0, sizeof(s));
+	rc = state_fields_load(h, in, NULL, pl011_fields, NFIELDS, &s);
+	rc = rc ? rc : state_field_get(h, in, "rx-fifo", rx, sizeof(rx));
+	rc = rc ? rc : state_field_get(h, in, "tx-fifo", s.tx_fifo, sizeof(s.tx_fifo));
+	if (rc)
+		return rc;
+	for (unsigned i = 0; i < PL011_FIFO_DEPTH; i++)
+		s.rx_fifo[i] = (uint16_t)(rx[2 * i] | rx[2 * i + 1] << 8);
+	rc = pl011_restore(&d->uart, &s, &bad);
+	if (rc)
+		return state_field_refuse(h, bad, "not a value this UART can hold");
+	return 0;
+}
+
 static const struct vmm_device_ops pl011_dev_ops = {
 	.size = sizeof(struct vmm_device_ops),
 	.create = pl011_dev_create,
 	.destroy = pl011_dev_destroy,
 	.reset = pl011_dev_reset,
+	.state_version = PL011_STATE_VERSION,
+	.save = pl011_dev_save,
+	.load = pl011_dev_load,
 };
 
 static const struct vmm_prop_desc pl011_dev_props[] = {

@@ -13,6 +13,7 @@
  * "TRM, X" below names the section of ARM DDI 0183 (PL011 TRM, r1p5) that
  * describes register or interrupt X.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "pl011.h"
@@ -107,6 +108,7 @@ uint64_t pl011_rx_timeout_ns(const struct pl011 *p)
 
 static void rx_cancel_timeout(struct pl011 *p)
 {
+	p->s.rt_deadline_ns = 0;
 	if (p->ops->timer_cancel)
 		p->ops->timer_cancel(p->opaque);
 }
@@ -116,8 +118,10 @@ static void rx_cancel_timeout(struct pl011 *p)
  * restarts the wait; reads do not. */
 static void rx_restart_timeout(struct pl011 *p)
 {
-	if (p->ops->timer_arm && p->ops->now_ns)
-		p->ops->timer_arm(p->opaque, p->ops->now_ns(p->opaque) + pl011_rx_timeout_ns(p));
+	if (p->ops->timer_arm && p->ops->now_ns) {
+		p->s.rt_deadline_ns = p->ops->now_ns(p->opaque) + pl011_rx_timeout_ns(p);
+		p->ops->timer_arm(p->opaque, p->s.rt_deadline_ns);
+	}
 }
 
 /* Tell the embedder input may flow again, once per stall. */
@@ -397,6 +401,7 @@ void pl011_receive(struct pl011 *p, const uint8_t *buf, size_t len)
 
 void pl011_timer_expired(struct pl011 *p)
 {
+	p->s.rt_deadline_ns = 0;
 	if (p->s.rx_count)
 		p->s.ris |= PL011_INT_RT;
 	pl011_update_irq(p);
@@ -443,4 +448,64 @@ void pl011_init(struct pl011 *p, const struct pl011_ops *ops, void *opaque, uint
 		p->lcr_h_reset = PL011_LCRH_WLEN | PL011_LCRH_FEN;
 	}
 	pl011_reset(p);
+}
+
+int pl011_restore(struct pl011 *p, const struct pl011_state *s, const char **bad)
+{
+	/* The longest timeout this UART can run: the largest divisors at its
+	 * UARTCLK; a deadline further away than that from now was never armed. */
+	struct pl011 longest = { .clock_hz = p->clock_hz };
+	uint64_t now = p->ops->now_ns ? p->ops->now_ns(p->opaque) : 0;
+	unsigned cap = (s->lcr_h & PL011_LCRH_FEN) ? PL011_FIFO_DEPTH : 1;
+
+	longest.s.ibrd_latched = 0xffff;
+	longest.s.fbrd_latched = 63;
+	*bad = NULL;
+	if (s->cr & ~PL011_CR_MASK)
+		*bad = "cr";
+	else if (s->imsc & ~PL011_INT_MASK)
+		*bad = "imsc";
+	else if (s->ris & ~PL011_INT_MASK)
+		*bad = "ris";
+	else if (s->fbrd > 63)
+		*bad = "fbrd";
+	else if (s->fbrd_latched > 63)
+		*bad = "fbrd-latched";
+	else if (s->ifls & ~PL011_IFLS_MASK)
+		*bad = "ifls";
+	else if (s->dmacr & ~PL011_DMACR_MASK)
+		*bad = "dmacr";
+	else if (s->rsr & ~0xf)
+		*bad = "rsr";
+	else if (s->rx_head >= PL011_FIFO_DEPTH)
+		*bad = "rx-head";
+	/* The FIFOs hold at most their capacity (one character without FEN:
+	 * clearing FEN flushes them). */
+	else if (s->rx_count > cap)
+		*bad = "rx-count";
+	else if (s->tx_head >= PL011_FIFO_DEPTH)
+		*bad = "tx-head";
+	else if (s->tx_count > cap)
+		*bad = "tx-count";
+	else if (s->rt_deadline_ns && (!p->ops->timer_arm ||
+		 s->rt_deadline_ns > now + pl011_rx_timeout_ns(&longest)))
+		*bad = "rt-deadline";
+	for (unsigned i = 0; !*bad && i < PL011_FIFO_DEPTH; i++)
+		if (s->rx_fifo[i] & ~0xfffu) /* a byte and error bits 11..8 */
+			*bad = "rx-fifo";
+	if (*bad)
+		return -EINVAL;
+	p->s = *s;
+	p->s.version = PL011_STATE_VERSION;
+	if (s->rt_deadline_ns)
+		p->ops->timer_arm(p->opaque, s->rt_deadline_ns);
+	else if (p->ops->timer_cancel)
+		p->ops->timer_cancel(p->opaque);
+	/* A fresh instance drove its line low at create: drive the saved
+	 * level whatever the model last drove. */
+	p->irq_level = -1;
+	pl011_update_irq(p);
+	p->rx_starved = true;
+	rx_check_room(p);
+	return 0;
 }

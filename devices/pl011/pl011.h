@@ -134,6 +134,9 @@ struct pl011_state {
 	uint8_t tx_fifo[PL011_FIFO_DEPTH];
 	uint8_t tx_head, tx_count;
 	bool rx_overrun; /* a character was lost: the next one stored carries OE */
+	/* When the running receive timeout expires, absolute virtual-clock
+	 * ns; 0 while none runs.  Kept so a restore re-arms the same instant. */
+	uint64_t rt_deadline_ns;
 };
 
 struct pl011 {
@@ -170,6 +173,11 @@ size_t pl011_can_receive(struct pl011 *p);
 void pl011_receive(struct pl011 *p, const uint8_t *buf, size_t len);
 /* The timer armed through ops->timer_arm expired. */
 void pl011_timer_expired(struct pl011 *p);
+/* Take @s as the UART's state (a restore): every field is checked first,
+ * and on a value no UART could hold returns -EINVAL with *bad naming the
+ * field, @p untouched.  Otherwise re-arms the saved timeout deadline and
+ * re-drives the interrupt line at the saved level. */
+int pl011_restore(struct pl011 *p, const struct pl011_state *s, const char **bad);
 /* The receive timeout at the latched divisor: 32 bit periods, in ns. */
 uint64_t pl011_rx_timeout_ns(const struct pl011 *p);
 

@@ -147,6 +147,15 @@ static void drive_pl031(struct vmm_harness *h)
 	vmm_harness_mmio_write(h, 0x9010010, 4, 1);          /* RTCIMSC */
 }
 
+/* PL011: a character held in the transmit FIFO (TXE off, loopback on so a
+ * later TXE would feed the receiver), interrupts unmasked. */
+static void drive_pl011(struct vmm_harness *h)
+{
+	vmm_harness_mmio_write(h, 0x9000030, 4, 0x0281); /* UARTCR: UARTEN RXE LBE */
+	vmm_harness_mmio_write(h, 0x9000000, 4, 'q');    /* UARTDR */
+	vmm_harness_mmio_write(h, 0x9000038, 4, 0x7f0);  /* UARTIMSC */
+}
+
 /* virtio-mmio (virtio 1.2, 4.2.2): a driver through FEATURES_OK and one
  * queue of 8 set up and live, one buffer posted and not yet notified:
  * after a load the notify makes the device read the rings with whatever
@@ -226,6 +235,7 @@ static void setup_net(struct vmm_harness *h)
 static const char *const virtio_props[] = { "base=0xd0000000", "irq=16", NULL };
 static const char *const blk_props[] = { "base=0xd0000000", "irq=16", "disk=disk0", NULL };
 static const char *const net_props[] = { "base=0xd0000000", "irq=16", "net=net0", NULL };
+static const char *const pl011_props[] = { "base=0x9000000", "irq=33", NULL };
 static const char *const pl031_props[] = { "base=0x9010000", "irq=34", NULL };
 static const char *const hyperv_props[] = { "mode=emulated", "hv-synic=true", "hv-stimer=true",
 					    "hv-crash=true", NULL };
@@ -248,6 +258,8 @@ static struct dev_case cases[] = {
 	{ .plugin = "debug-exit", .regions = { { VMM_BUS_PIO, 0xf4, 4 } } },
 	{ .plugin = "pl031", .props = pl031_props, .regions = { { VMM_BUS_MMIO, 0x9010000, 0x1000 } },
 	  .drive = drive_pl031 },
+	{ .plugin = "pl011", .props = pl011_props, .regions = { { VMM_BUS_MMIO, 0x9000000, 0x1000 } },
+	  .drive = drive_pl011 },
 	{ .plugin = "hyperv", .props = hyperv_props, .regions = { { VMM_BUS_PIO, 0xe00, 32 } },
 	  .needs_ram = true, .setup = setup_hyperv, .drive = drive_hyperv },
 	{ .plugin = "virtio-rng", .props = virtio_props, .regions = VIRTIO_REGS, .virtio_mmio = true,
