@@ -53,7 +53,15 @@ struct arm_timer {
 	bool kernel;          /* the hypervisor's GIC: PPIs through its vCPU attributes */
 	bool drop_warned;     /* no GIC took a PPI: said once */
 	unsigned long raises; /* PPIs raised, for a reader with a debugger */
+	/* Per vCPU, the VMM_TIMER_OUT_* levels last driven onto the GIC: the
+	 * only state the plugin keeps (emulated mode), saved so a restore
+	 * raises again the PPIs a saved machine held. */
+	unsigned nvcpus;
+	uint8_t *levels;
 };
+
+#define TIMER_OUT_BITS (VMM_TIMER_OUT_VIRT | VMM_TIMER_OUT_PHYS)
+#define ARM_TIMER_STATE_VERSION 1
 
 /* One output bit and the PPI it drives. */
 static void drive(struct arm_timer *t, unsigned vcpu, uint32_t intid, int level)
@@ -73,6 +81,8 @@ static void timer_levels(void *opaque, unsigned vcpu, uint32_t levels, uint32_t 
 {
 	struct arm_timer *t = opaque;
 
+	if (vcpu < t->nvcpus)
+		t->levels[vcpu] = (uint8_t)((t->levels[vcpu] & ~changed) | (levels & changed & TIMER_OUT_BITS));
 	if (changed & VMM_TIMER_OUT_VIRT)
 		drive(t, vcpu, t->intid[SLOT_VIRT], (levels & VMM_TIMER_OUT_VIRT) != 0);
 	if (changed & VMM_TIMER_OUT_PHYS)
@@ -86,7 +96,10 @@ static const struct vmm_timer_output_ops timer_output_ops = {
 
 static void arm_timer_destroy(void *state)
 {
-	free(state);
+	struct arm_timer *t = state;
+
+	free(t->levels);
+	free(t);
 }
 
 static int arm_timer_create(const struct vmm_host *h, void **state)
@@ -104,6 +117,12 @@ static int arm_timer_create(const struct vmm_host *h, void **state)
 	if (!t)
 		return -ENOMEM;
 	t->h = h;
+	t->nvcpus = VMM_HOST_HAS(h, vcpu_count) ? h->vcpu_count(h) : 0;
+	t->levels = calloc(t->nvcpus ? t->nvcpus : 1, 1);
+	if (!t->levels) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
 	for (int i = 0; i < SLOT__COUNT; i++) {
 		if (h->prop_int(h, slot_props[i], &v)) { /* the schema has defaults */
 			rc = -EINVAL;
@@ -145,7 +164,7 @@ static int arm_timer_create(const struct vmm_host *h, void **state)
 	return 0;
 
 out_free:
-	free(t);
+	arm_timer_destroy(t);
 	return rc;
 }
 
@@ -202,11 +221,99 @@ static int arm_timer_ready(void *state)
 	return 0;
 }
 
+/*
+ * Saved state (ABI 1.12), version 1: the two PPIs the timers drive
+ * (virt-irq, phys-irq: a record from a machine wired otherwise is refused,
+ * as its levels would land on other interrupts), the vCPU count and one
+ * byte of VMM_TIMER_OUT_* levels per vCPU.  The timers themselves (CTL,
+ * CVAL, the counter) are vCPU registers: the hypervisor backend saves them.
+ * In kernel mode KVM drives the PPIs itself and every level here is 0.
+ */
+static int arm_timer_save(void *state, struct vmm_state_out *out)
+{
+	struct arm_timer *t = state;
+	const struct vmm_host *h = t->h;
+	int rc;
+
+	rc = vmm_state_put_u32(h, out, "virt-irq", t->intid[SLOT_VIRT]);
+	rc = rc ? rc : vmm_state_put_u32(h, out, "phys-irq", t->intid[SLOT_PHYS]);
+	rc = rc ? rc : vmm_state_put_u32(h, out, "vcpus", t->nvcpus);
+	rc = rc ? rc : vmm_state_put(h, out, "levels", t->levels, t->nvcpus);
+	return rc;
+}
+
+static int arm_timer_load(void *state, struct vmm_state_in *in, uint32_t version)
+{
+	struct arm_timer *t = state;
+	const struct vmm_host *h = t->h;
+	uint32_t virt, phys, vcpus;
+	uint8_t *lv;
+	const char *field;
+	int rc;
+
+	if (version != ARM_TIMER_STATE_VERSION) {
+		h->log(h, VMM_LOG_ERROR, "saved state version %u is not one this plugin knows (1); "
+		       "record refused", version);
+		return -EPROTO;
+	}
+	if ((rc = vmm_state_get_u32(h, in, field = "virt-irq", &virt)) ||
+	    (rc = vmm_state_get_u32(h, in, field = "phys-irq", &phys)) ||
+	    (rc = vmm_state_get_u32(h, in, field = "vcpus", &vcpus))) {
+		h->log(h, VMM_LOG_ERROR, "saved state field %s: %s; record refused", field,
+		       rc == -ENOENT ? "missing" : "not 4 bytes long");
+		return rc == -ENOENT ? -ENOENT : -EINVAL;
+	}
+	if (virt != t->intid[SLOT_VIRT] || phys != t->intid[SLOT_PHYS]) {
+		h->log(h, VMM_LOG_ERROR, "saved state field %s: PPI %u, but this timer's is %u; "
+		       "record refused", virt != t->intid[SLOT_VIRT] ? "virt-irq" : "phys-irq",
+		       virt != t->intid[SLOT_VIRT] ? virt : phys,
+		       t->intid[virt != t->intid[SLOT_VIRT] ? SLOT_VIRT : SLOT_PHYS]);
+		return -EINVAL;
+	}
+	if (vcpus != t->nvcpus) {
+		h->log(h, VMM_LOG_ERROR, "saved state field vcpus: %u, but this machine has %u; "
+		       "record refused", vcpus, t->nvcpus);
+		return -EINVAL;
+	}
+	lv = calloc(t->nvcpus ? t->nvcpus : 1, 1);
+	if (!lv)
+		return -ENOMEM;
+	rc = vmm_state_get(h, in, "levels", lv, t->nvcpus);
+	if (rc) {
+		h->log(h, VMM_LOG_ERROR, "saved state field levels: %s; record refused",
+		       rc == -ENOENT ? "missing" : "not one byte per vCPU");
+		free(lv);
+		return rc == -ENOENT ? -ENOENT : -EINVAL;
+	}
+	for (unsigned cpu = 0; cpu < t->nvcpus; cpu++)
+		if (lv[cpu] & ~TIMER_OUT_BITS || (t->kernel && lv[cpu])) {
+			h->log(h, VMM_LOG_ERROR, "saved state field levels: vCPU %u's 0x%x is not %s; "
+			       "record refused", cpu, lv[cpu],
+			       t->kernel ? "0 (KVM drives the PPIs in kernel mode)"
+					 : "a set of the virtual and physical timers' outputs");
+			free(lv);
+			return -EINVAL;
+		}
+	/* Commit: every PPI the saved machine held is raised again, and one
+	 * this instance held that the record does not is lowered. */
+	for (unsigned cpu = 0; cpu < t->nvcpus; cpu++) {
+		uint32_t drive_bits = (uint32_t)(t->levels[cpu] | lv[cpu]);
+
+		if (drive_bits)
+			timer_levels(t, cpu, lv[cpu], drive_bits);
+	}
+	free(lv);
+	return 0;
+}
+
 static const struct vmm_device_ops arm_timer_ops = {
 	.size = sizeof(struct vmm_device_ops),
 	.create = arm_timer_create,
 	.destroy = arm_timer_destroy,
 	.ready = arm_timer_ready,
+	.state_version = ARM_TIMER_STATE_VERSION,
+	.save = arm_timer_save,
+	.load = arm_timer_load,
 };
 
 /* The defaults are what KVM wires and QEMU virt describes (INTIDs: PPI n

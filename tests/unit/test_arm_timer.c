@@ -261,6 +261,99 @@ static void test_one_timer(void **state)
 	assert_null(vmm_harness_create_device(F->h, "arm-timer", "timer2", NULL));
 }
 
+/* Saved state (ABI 1.12): the PPI levels the timer drove are saved and
+ * raised again by load in a fresh machine (new harness, own GIC); a
+ * record from another wiring or vCPU count, or with levels no timer has,
+ * is refused and leaves the instance as created. */
+static struct vmm_harness *emulated_machine(unsigned vcpus, struct vmm_harness_dev **timer,
+					    const char *const *props)
+{
+	struct vmm_harness *h = vmm_harness_new();
+
+	assert_non_null(h);
+	vmm_harness_set_irq_mode(h, VMM_IRQ_EMULATED);
+	assert_int_equal(vmm_harness_set_vcpus(h, vcpus), 0);
+	assert_non_null(vmm_harness_create_device(h, "gic", "gic", NULL));
+	*timer = vmm_harness_create_device(h, "arm-timer", "timer", props);
+	assert_non_null(*timer);
+	return h;
+}
+
+static uint32_t hpending(struct vmm_harness *h, unsigned vcpu)
+{
+	assert_int_equal(vmm_harness_set_vcpu(h, vcpu), 0);
+	return (uint32_t)vmm_harness_mmio_read(h, GICD + GICD_ISPENDR, 4);
+}
+
+static void test_save_load_levels(void **state)
+{
+	struct vmm_harness_dev *d2;
+	struct vmm_harness *h2;
+	uint8_t *rec;
+	size_t len;
+
+	F->dev = vmm_harness_create_device(F->h, "arm-timer", "timer", NULL);
+	assert_non_null(F->dev);
+	vmm_harness_timer_outputs(F->h, 1, VMM_TIMER_OUT_VIRT, VMM_TIMER_OUT_VIRT);
+	vmm_harness_timer_outputs(F->h, 0, VMM_TIMER_OUT_PHYS, VMM_TIMER_OUT_PHYS);
+	vmm_harness_timer_outputs(F->h, 0, 0, VMM_TIMER_OUT_PHYS); /* raised and lowered */
+	rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+
+	h2 = emulated_machine(2, &d2, NULL);
+	assert_int_equal(hpending(h2, 1) & (1u << 27), 0);
+	assert_int_equal(vmm_harness_load(d2, rec, len), 0);
+	assert_int_equal(hpending(h2, 1) & (1u << 27 | 1u << 30), 1u << 27);
+	assert_int_equal(hpending(h2, 0) & (1u << 27 | 1u << 30), 0);
+	/* The loaded level is the timer's own: KVM's report of the fall lowers it. */
+	assert_int_equal(vmm_harness_timer_outputs(h2, 1, 0, VMM_TIMER_OUT_VIRT), 0);
+	assert_int_equal(hpending(h2, 1) & (1u << 27), 0);
+	vmm_harness_free(h2);
+	free(rec);
+}
+
+static void test_load_refuses_bad_records(void **state)
+{
+	static const char *const other[] = { "virt-irq=20", NULL };
+	/* A field is its name's length, the name, a u32 length, the bytes. */
+	static const uint8_t levels[] = { 6, 'l', 'e', 'v', 'e', 'l', 's', 2, 0, 0, 0 };
+	struct vmm_harness_dev *d2;
+	struct vmm_harness *h2;
+	uint8_t *rec, *f;
+	size_t len, v;
+
+	F->dev = vmm_harness_create_device(F->h, "arm-timer", "timer", NULL);
+	assert_non_null(F->dev);
+	vmm_harness_timer_outputs(F->h, 1, VMM_TIMER_OUT_VIRT, VMM_TIMER_OUT_VIRT);
+	rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+
+	h2 = emulated_machine(3, &d2, NULL); /* another vCPU count */
+	assert_int_equal(vmm_harness_load(d2, rec, len), -EINVAL);
+	vmm_harness_free(h2);
+	h2 = emulated_machine(2, &d2, other); /* another PPI */
+	assert_int_equal(vmm_harness_load(d2, rec, len), -EINVAL);
+	vmm_harness_free(h2);
+
+	h2 = emulated_machine(2, &d2, NULL);
+	v = 8 + 1 + rec[8];
+	v += 1 + rec[v];
+	rec[v] = 2;
+	assert_int_equal(vmm_harness_load(d2, rec, len), -EPROTO);
+	rec[v] = 1;
+	f = memmem(rec, len, levels, sizeof(levels));
+	assert_non_null(f);
+	assert_int_equal(f[sizeof(levels) + 1], VMM_TIMER_OUT_VIRT);
+	f[sizeof(levels) + 1] |= 0x4; /* an output no timer has */
+	assert_int_equal(vmm_harness_load(d2, rec, len), -EINVAL);
+	assert_int_equal(hpending(h2, 1) & (1u << 27), 0); /* nothing taken */
+	f[sizeof(levels) + 1] = VMM_TIMER_OUT_VIRT;
+	assert_int_equal(vmm_harness_load(d2, rec, len), 0);
+	assert_int_equal(hpending(h2, 1) & (1u << 27), 1u << 27);
+	vmm_harness_free(h2);
+	free(rec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -272,6 +365,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_one_timer, setup_emulated, teardown),
 		cmocka_unit_test_setup_teardown(test_virtual_count, setup_kernel, teardown),
 		cmocka_unit_test_setup_teardown(test_virtual_count, setup_emulated, teardown),
+		cmocka_unit_test_setup_teardown(test_save_load_levels, setup_emulated, teardown),
+		cmocka_unit_test_setup_teardown(test_load_refuses_bad_records, setup_emulated, teardown),
 	};
 
 	return cmocka_run_group_tests_name("arm-timer", tests, NULL, NULL);

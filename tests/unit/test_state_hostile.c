@@ -156,6 +156,20 @@ static void drive_pl011(struct vmm_harness *h)
 	vmm_harness_mmio_write(h, 0x9000038, 4, 0x7f0);  /* UARTIMSC */
 }
 
+/* arm-timer: emulated irqchip, two vCPUs and the GIC its PPIs reach;
+ * vCPU 1's virtual timer output high. */
+static void setup_arm_timer(struct vmm_harness *h)
+{
+	vmm_harness_set_irq_mode(h, VMM_IRQ_EMULATED);
+	assert_int_equal(vmm_harness_set_vcpus(h, 2), 0);
+	assert_non_null(vmm_harness_create_device(h, "gic", "gic", NULL));
+}
+
+static void drive_arm_timer(struct vmm_harness *h)
+{
+	vmm_harness_timer_outputs(h, 1, VMM_TIMER_OUT_VIRT, VMM_TIMER_OUT_VIRT);
+}
+
 /* virtio-mmio (virtio 1.2, 4.2.2): a driver through FEATURES_OK and one
  * queue of 8 set up and live, one buffer posted and not yet notified:
  * after a load the notify makes the device read the rings with whatever
@@ -260,6 +274,7 @@ static struct dev_case cases[] = {
 	  .drive = drive_pl031 },
 	{ .plugin = "pl011", .props = pl011_props, .regions = { { VMM_BUS_MMIO, 0x9000000, 0x1000 } },
 	  .drive = drive_pl011 },
+	{ .plugin = "arm-timer", .setup = setup_arm_timer, .drive = drive_arm_timer },
 	{ .plugin = "hyperv", .props = hyperv_props, .regions = { { VMM_BUS_PIO, 0xe00, 32 } },
 	  .needs_ram = true, .setup = setup_hyperv, .drive = drive_hyperv },
 	{ .plugin = "virtio-rng", .props = virtio_props, .regions = VIRTIO_REGS, .virtio_mmio = true,
