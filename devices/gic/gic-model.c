@@ -23,6 +23,7 @@
  * IRQ; the outputs are levels, held until the guest acknowledges or the
  * interrupt stops being pending.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "gic-model.h"
@@ -762,4 +763,88 @@ bool gic_cpu_write(struct gic *g, unsigned cpu, unsigned offset, unsigned size, 
 	}
 	update(g);
 	return true;
+}
+
+/* --- saved state ------------------------------------------------------- */
+
+static const char *restore_check_cpu(const struct gic *g, const struct gic_cpu *c)
+{
+	uint32_t cpus = (1u << g->nr_cpus) - 1;
+
+	/* SGIs are edge-triggered, read-only (spec, 4.3.13). */
+	if ((c->bank[GIC_BIT_EDGE] & 0xffffu) != 0xffffu)
+		return "banks";
+	for (unsigned i = 0; i < GIC_NR_PRIVATE; i++)
+		if (c->priority[i] & ~GIC_PRIO_MASK)
+			return "priority";
+	for (unsigned i = 0; i < GIC_NR_SGIS; i++)
+		if (c->sgi_sources[i] & ~cpus)
+			return "sgi-sources";
+	if (c->ctlr & ~GICC_CTLR_MASK)
+		return "ctlr";
+	if (c->pmr & ~GIC_PRIO_MASK)
+		return "pmr";
+	if (c->bpr < GIC_BPR_MIN || c->bpr > 7)
+		return "bpr";
+	if (c->abpr < GIC_BPR_MIN + 1 || c->abpr > 7)
+		return "abpr";
+	if (c->irq_out & ~1)
+		return "irq-out";
+	if (c->fiq_out & ~1)
+		return "fiq-out";
+	return NULL;
+}
+
+int gic_restore(struct gic *g, const struct gic *s, const char **bad, int *bad_cpu)
+{
+	static const char *const kinds[GIC_BIT__COUNT] = {
+		"spi-enable", "spi-group", "spi-latch", "spi-level", "spi-active", "spi-edge",
+	};
+	uint32_t cpus = (1u << g->nr_cpus) - 1;
+
+	*bad = NULL;
+	*bad_cpu = -1;
+	if (s->nr_cpus != g->nr_cpus)
+		*bad = "cpus";
+	else if (s->nr_irqs != g->nr_irqs)
+		*bad = "irqs";
+	else if (s->dctlr & ~(GICD_CTLR_ENABLE_GRP0 | GICD_CTLR_ENABLE_GRP1))
+		*bad = "dctlr";
+	/* Word 0 is the banked INTIDs' (unused here); bits past nr_irqs are
+	 * INTIDs this GIC does not have. */
+	for (unsigned k = 0; !*bad && k < GIC_BIT__COUNT; k++)
+		for (unsigned w = 0; !*bad && w < GIC_MAX_IRQS / 32 + 1; w++)
+			if (s->shared[k][w] & ~(w ? implemented(g, w) : 0))
+				*bad = kinds[k];
+	for (unsigned i = 0; !*bad && i < GIC_MAX_IRQS; i++) {
+		bool spi = i >= GIC_NR_PRIVATE && i < g->nr_irqs;
+
+		if (s->priority[i] & ~(spi ? GIC_PRIO_MASK : 0))
+			*bad = "spi-priority";
+		else if (s->targets[i] & ~(spi ? cpus : 0))
+			*bad = "spi-targets";
+	}
+	for (unsigned cpu = 0; !*bad && cpu < g->nr_cpus; cpu++)
+		if ((*bad = restore_check_cpu(g, &s->cpu[cpu])))
+			*bad_cpu = (int)cpu;
+	if (*bad)
+		return -EINVAL;
+
+	g->dctlr = s->dctlr;
+	memcpy(g->shared, s->shared, sizeof(g->shared));
+	memcpy(g->priority, s->priority, sizeof(g->priority));
+	memcpy(g->targets, s->targets, sizeof(g->targets));
+	for (unsigned cpu = 0; cpu < g->nr_cpus; cpu++) {
+		struct gic_cpu *c = &g->cpu[cpu];
+
+		*c = s->cpu[cpu];
+		/* The vCPUs' inputs are the new machine's, low at creation:
+		 * drive the levels the saved GIC held, then let the state
+		 * decide (the same, for a record the GIC wrote). */
+		g->ops->set_irq(g->opaque, cpu, c->irq_out);
+		if (g->ops->set_fiq)
+			g->ops->set_fiq(g->opaque, cpu, c->fiq_out);
+	}
+	update(g);
+	return 0;
 }

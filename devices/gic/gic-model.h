@@ -174,6 +174,16 @@ bool gic_cpu_write(struct gic *g, unsigned cpu, unsigned offset, unsigned size, 
 bool gic_set_spi(struct gic *g, unsigned intid, int level);
 bool gic_set_ppi(struct gic *g, unsigned cpu, unsigned intid, int level);
 
+/* Take the saved state in @s as @g's (a restore): nr_cpus, nr_irqs,
+ * dctlr, shared, priority, targets and cpu[0 .. nr_cpus - 1] but its ops.
+ * Everything is checked first: on a value this GIC could not hold (another
+ * CPU or INTID count, a bit for an INTID past nr_irqs, a target or SGI
+ * source CPU past nr_cpus, reserved bits, a binary point below its minimum)
+ * returns -EINVAL with *bad naming the field (and *bad_cpu its CPU, or -1),
+ * @g untouched.  Otherwise drives every CPU's IRQ and FIQ outputs at the
+ * saved levels, then as the state gives them. */
+int gic_restore(struct gic *g, const struct gic *s, const char **bad, int *bad_cpu);
+
 /* For tests and debugging: the interrupt's state as CPU @cpu sees it. */
 bool gic_is_pending(const struct gic *g, unsigned cpu, unsigned intid);
 bool gic_is_active(const struct gic *g, unsigned cpu, unsigned intid);

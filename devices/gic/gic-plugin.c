@@ -18,6 +18,7 @@
  * KVM then answers the frames itself: nothing is mapped on the bus.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -446,12 +447,194 @@ static void gic_dev_reset(void *state)
 		gic_reset(&d->gic);
 }
 
+/*
+ * Saved state (ABI 1.12), version 1, mode "emulated": the CPU and INTID
+ * counts (a record from another GIC is refused), GICD_CTLR, the SPIs'
+ * bit arrays (enable, group, pending latch, input level, active, edge
+ * configuration) as little-endian words, their priority and target bytes,
+ * and per CPU "cpuN." its banked SGI/PPI bits, priorities, SGI sources,
+ * GICC_CTLR (EOImode), PMR, BPR, ABPR, the active-priority stack (APR,
+ * whose lowest bit is the running priority) and the IRQ/FIQ output
+ * levels, re-driven by load.  Mode "kernel": the state is KVM's and is not
+ * saved yet, so save refuses and a snapshot names this device.
+ */
+#define GIC_STATE_VERSION 1
+#define GIC_WORDS (GIC_MAX_IRQS / 32 + 1)
+
+static const char *const gic_kind_names[GIC_BIT__COUNT] = {
+	"enable", "group", "latch", "level", "active", "edge",
+};
+
+static void words_le(uint8_t *out, const uint32_t *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (unsigned b = 0; b < 4; b++)
+			out[4 * i + b] = (uint8_t)(w[i] >> (8 * b));
+}
+
+static void words_from_le(uint32_t *w, const uint8_t *in, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		w[i] = (uint32_t)in[4 * i] | (uint32_t)in[4 * i + 1] << 8 |
+		       (uint32_t)in[4 * i + 2] << 16 | (uint32_t)in[4 * i + 3] << 24;
+}
+
+static int gic_dev_save(void *state, struct vmm_state_out *out)
+{
+	struct gic_dev *d = state;
+	const struct vmm_host *h = d->h;
+	const struct gic *g = &d->gic;
+	uint8_t buf[4 * GIC_WORDS];
+	char name[VMM_STATE_NAME_MAX + 1];
+	int rc;
+
+	if (d->kernel) {
+		h->log(h, VMM_LOG_ERROR, "the in-kernel GIC's state is not saved yet");
+		return -ENOTSUP;
+	}
+	rc = vmm_state_put_u32(h, out, "cpus", g->nr_cpus);
+	rc = rc ? rc : vmm_state_put_u32(h, out, "irqs", g->nr_irqs);
+	rc = rc ? rc : vmm_state_put_u32(h, out, "dctlr", g->dctlr);
+	for (unsigned k = 0; !rc && k < GIC_BIT__COUNT; k++) {
+		snprintf(name, sizeof(name), "spi-%s", gic_kind_names[k]);
+		words_le(buf, g->shared[k], GIC_WORDS);
+		rc = vmm_state_put(h, out, name, buf, sizeof(buf));
+	}
+	rc = rc ? rc : vmm_state_put(h, out, "spi-priority", g->priority, sizeof(g->priority));
+	rc = rc ? rc : vmm_state_put(h, out, "spi-targets", g->targets, sizeof(g->targets));
+	for (unsigned cpu = 0; !rc && cpu < g->nr_cpus; cpu++) {
+		const struct gic_cpu *c = &g->cpu[cpu];
+		const struct { const char *n; uint32_t v; } regs[] = {
+			{ "ctlr", c->ctlr }, { "pmr", c->pmr }, { "bpr", c->bpr },
+			{ "abpr", c->abpr }, { "apr", c->apr },
+			{ "irq-out", (uint32_t)c->irq_out }, { "fiq-out", (uint32_t)c->fiq_out },
+		};
+
+		snprintf(name, sizeof(name), "cpu%u.banks", cpu);
+		words_le(buf, c->bank, GIC_BIT__COUNT);
+		rc = vmm_state_put(h, out, name, buf, 4 * GIC_BIT__COUNT);
+		snprintf(name, sizeof(name), "cpu%u.priority", cpu);
+		rc = rc ? rc : vmm_state_put(h, out, name, c->priority, sizeof(c->priority));
+		snprintf(name, sizeof(name), "cpu%u.sgi-sources", cpu);
+		rc = rc ? rc : vmm_state_put(h, out, name, c->sgi_sources, sizeof(c->sgi_sources));
+		for (size_t i = 0; !rc && i < sizeof(regs) / sizeof(regs[0]); i++) {
+			snprintf(name, sizeof(name), "cpu%u.%s", cpu, regs[i].n);
+			rc = vmm_state_put_u32(h, out, name, regs[i].v);
+		}
+	}
+	return rc;
+}
+
+/* One field into @buf, exactly @len bytes: 0, or the refusal after a line. */
+static int gic_get(const struct vmm_host *h, struct vmm_state_in *in, const char *name, void *buf,
+		   size_t len)
+{
+	int rc = vmm_state_get(h, in, name, buf, len);
+
+	if (rc)
+		h->log(h, VMM_LOG_ERROR, "saved state field %s: %s; record refused", name,
+		       rc == -ENOENT ? "missing" : rc == -EMSGSIZE ? "not the length this GIC saves"
+								     : strerror(-rc));
+	return rc == -EMSGSIZE ? -EINVAL : rc;
+}
+
+static int gic_get_u32(const struct vmm_host *h, struct vmm_state_in *in, const char *name,
+		       uint32_t *v)
+{
+	uint8_t b[4];
+	int rc = gic_get(h, in, name, b, sizeof(b));
+
+	if (!rc)
+		words_from_le(v, b, 1);
+	return rc;
+}
+
+static int gic_dev_load(void *state, struct vmm_state_in *in, uint32_t version)
+{
+	struct gic_dev *d = state;
+	const struct vmm_host *h = d->h;
+	uint8_t buf[4 * GIC_WORDS];
+	char name[VMM_STATE_NAME_MAX + 1];
+	struct gic *s;
+	const char *bad;
+	int bad_cpu, rc;
+
+	if (d->kernel) {
+		h->log(h, VMM_LOG_ERROR, "the in-kernel GIC's state is not loaded yet");
+		return -ENOTSUP;
+	}
+	if (version != GIC_STATE_VERSION) {
+		h->log(h, VMM_LOG_ERROR, "saved state version %u is not one this plugin knows (1); "
+		       "record refused", version);
+		return -EPROTO;
+	}
+	/* Everything into scratch, checked by gic_restore(), then committed. */
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	rc = gic_get_u32(h, in, "cpus", &s->nr_cpus);
+	rc = rc ? rc : gic_get_u32(h, in, "irqs", &s->nr_irqs);
+	if (!rc && s->nr_cpus != d->gic.nr_cpus) {
+		h->log(h, VMM_LOG_ERROR, "saved state field cpus: %u, but this GIC serves %u; "
+		       "record refused", s->nr_cpus, d->gic.nr_cpus);
+		rc = -EINVAL;
+	}
+	rc = rc ? rc : gic_get_u32(h, in, "dctlr", &s->dctlr);
+	for (unsigned k = 0; !rc && k < GIC_BIT__COUNT; k++) {
+		snprintf(name, sizeof(name), "spi-%s", gic_kind_names[k]);
+		rc = gic_get(h, in, name, buf, sizeof(buf));
+		if (!rc)
+			words_from_le(s->shared[k], buf, GIC_WORDS);
+	}
+	rc = rc ? rc : gic_get(h, in, "spi-priority", s->priority, sizeof(s->priority));
+	rc = rc ? rc : gic_get(h, in, "spi-targets", s->targets, sizeof(s->targets));
+	for (unsigned cpu = 0; !rc && cpu < s->nr_cpus; cpu++) {
+		struct gic_cpu *c = &s->cpu[cpu];
+		uint32_t irq_out = 0, fiq_out = 0;
+		struct { const char *n; uint32_t *v; } regs[] = {
+			{ "ctlr", &c->ctlr }, { "pmr", &c->pmr }, { "bpr", &c->bpr },
+			{ "abpr", &c->abpr }, { "apr", &c->apr },
+			{ "irq-out", &irq_out }, { "fiq-out", &fiq_out },
+		};
+
+		snprintf(name, sizeof(name), "cpu%u.banks", cpu);
+		rc = gic_get(h, in, name, buf, 4 * GIC_BIT__COUNT);
+		if (!rc)
+			words_from_le(c->bank, buf, GIC_BIT__COUNT);
+		snprintf(name, sizeof(name), "cpu%u.priority", cpu);
+		rc = rc ? rc : gic_get(h, in, name, c->priority, sizeof(c->priority));
+		snprintf(name, sizeof(name), "cpu%u.sgi-sources", cpu);
+		rc = rc ? rc : gic_get(h, in, name, c->sgi_sources, sizeof(c->sgi_sources));
+		for (size_t i = 0; !rc && i < sizeof(regs) / sizeof(regs[0]); i++) {
+			snprintf(name, sizeof(name), "cpu%u.%s", cpu, regs[i].n);
+			rc = gic_get_u32(h, in, name, regs[i].v);
+		}
+		/* Anything but 0 or 1 is refused by gic_restore(). */
+		c->irq_out = irq_out > 1 ? 2 : (int)irq_out;
+		c->fiq_out = fiq_out > 1 ? 2 : (int)fiq_out;
+	}
+	if (!rc) {
+		rc = gic_restore(&d->gic, s, &bad, &bad_cpu);
+		if (rc && bad_cpu >= 0)
+			h->log(h, VMM_LOG_ERROR, "saved state field cpu%d.%s: not a value this GIC can "
+			       "hold; record refused", bad_cpu, bad);
+		else if (rc)
+			h->log(h, VMM_LOG_ERROR, "saved state field %s: not a value this GIC can "
+			       "hold; record refused", bad);
+	}
+	free(s);
+	return rc;
+}
+
 static const struct vmm_device_ops gic_dev_ops = {
 	.size = sizeof(struct vmm_device_ops),
 	.create = gic_dev_create,
 	.destroy = gic_dev_destroy,
 	.reset = gic_dev_reset,
 	.ready = gic_dev_ready,
+	.state_version = GIC_STATE_VERSION,
+	.save = gic_dev_save,
+	.load = gic_dev_load,
 };
 
 static const char *const gic_modes[] = { "emulated", "kernel", NULL };

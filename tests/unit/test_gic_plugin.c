@@ -439,6 +439,188 @@ static void test_kernel_second_gic_refused(void **state)
 	assert_null(vmm_harness_create_device(F->h, "gic", "gic2", NULL));
 }
 
+/* Saved state (ABI 1.12), mode emulated: a GIC saved mid-operation (vCPU
+ * 0 with a timer PPI pending and its IRQ line high; vCPU 1 handling an SGI
+ * from vCPU 0 at priority 0x40 under EOImode 1, with SPI 40 at 0x80
+ * pending behind it, a binary point of 3) and loaded into a fresh GIC in a
+ * new harness behaves as the original goes on to. */
+static uint32_t hc(struct vmm_harness *h, unsigned vcpu, unsigned off)
+{
+	assert_int_equal(vmm_harness_set_vcpu(h, vcpu), 0);
+	return (uint32_t)vmm_harness_mmio_read(h, GICC + off, 4);
+}
+
+static void hcw(struct vmm_harness *h, unsigned vcpu, unsigned off, uint32_t v)
+{
+	assert_int_equal(vmm_harness_set_vcpu(h, vcpu), 0);
+	vmm_harness_mmio_write(h, GICC + off, 4, v);
+}
+
+static uint32_t hd(struct vmm_harness *h, unsigned vcpu, unsigned off)
+{
+	assert_int_equal(vmm_harness_set_vcpu(h, vcpu), 0);
+	return (uint32_t)vmm_harness_mmio_read(h, GICD + off, 4);
+}
+
+static void gic_goes_on_after_save(struct vmm_harness *h)
+{
+	assert_int_equal(vmm_harness_cpu_line(h, 0, VMM_CPU_IRQ), 1);
+	assert_int_equal(vmm_harness_cpu_line(h, 1, VMM_CPU_IRQ), 0);
+	assert_int_equal(hc(h, 1, GICC_RPR), 0x40);
+	assert_int_equal(hc(h, 1, GICC_BPR), 3);
+	assert_int_equal(hc(h, 1, GICC_PMR), 0xf0);
+	assert_int_equal(hd(h, 0, GICD_ITARGETSR + 40) >> 0 & 0xff, 0x02);
+	/* vCPU 0: the timer's PPI, ended once the level fell. */
+	assert_int_equal(hc(h, 0, GICC_IAR), 27);
+	assert_int_equal(vmm_harness_private_drive(h, 0, 27, 0), 0);
+	hcw(h, 0, GICC_EOIR, 27);
+	assert_int_equal(vmm_harness_cpu_line(h, 0, VMM_CPU_IRQ), 0);
+	/* vCPU 1, EOImode 1: EOIR drops the priority, and SPI 40 is
+	 * signalled; the SGI stays active until GICC_DIR. */
+	hcw(h, 1, GICC_EOIR, 3 | 0 << GIC_IAR_CPUID_SHIFT);
+	assert_int_equal(vmm_harness_cpu_line(h, 1, VMM_CPU_IRQ), 1);
+	assert_int_equal(hd(h, 1, GICD_ISACTIVER) & (1u << 3), 1u << 3);
+	hcw(h, 1, GICC_DIR, 3 | 0 << GIC_IAR_CPUID_SHIFT);
+	assert_int_equal(hd(h, 1, GICD_ISACTIVER) & (1u << 3), 0);
+	assert_int_equal(hc(h, 1, GICC_IAR), 40);
+	assert_int_equal(hc(h, 1, GICC_RPR), 0x80);
+	/* The SPI's line is still the device's, high: pending again after the
+	 * end of it, until it falls. */
+	vmm_harness_irq_drive(h, 40, 0);
+	hcw(h, 1, GICC_EOIR, 40);
+	hcw(h, 1, GICC_DIR, 40);
+	assert_int_equal(vmm_harness_cpu_line(h, 1, VMM_CPU_IRQ), 0);
+	assert_int_equal(hc(h, 1, GICC_RPR), 0xff);
+}
+
+static void test_save_load_mid_operation(void **state)
+{
+	struct vmm_harness *h2 = vmm_harness_new();
+	struct vmm_harness_dev *d2;
+	uint8_t *rec;
+	size_t len;
+
+	bring_up(2);
+	cwr(1, GICC_CTLR, GICC_CTLR_ENABLE_GRP0 | GICC_CTLR_EOIMODES);
+	cwr(1, GICC_BPR, 3);
+	dwr(0, GICD_ISENABLER, 1u << 27);
+	dwr(1, GICD_ISENABLER, 1u << 3);
+	vmm_harness_mmio_write(F->h, GICD + GICD_IPRIORITYR + 3, 1, 0x40); /* vCPU 1's bank */
+	assert_int_equal(vmm_harness_set_vcpu(F->h, 0), 0);
+	vmm_harness_mmio_write(F->h, GICD + GICD_IPRIORITYR + 40, 1, 0x80);
+	vmm_harness_mmio_write(F->h, GICD + GICD_ITARGETSR + 40, 1, 0x02);
+	dwr(0, GICD_ISENABLER + 4, 1u << 8);
+	dwr(0, GICD_SGIR, GICD_SGIR_LIST << 24 | 0x02 << 16 | 3);
+	assert_int_equal(crd(1, GICC_IAR), 3 | 0 << GIC_IAR_CPUID_SHIFT);
+	vmm_harness_irq_drive(F->h, 40, 1);
+	assert_int_equal(vmm_harness_private_drive(F->h, 0, 27, 1), 0);
+	assert_int_equal(irq(0), 1);
+	assert_int_equal(irq(1), 0);
+
+	rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+	assert_non_null(h2);
+	vmm_harness_set_irq_mode(h2, VMM_IRQ_EMULATED);
+	assert_int_equal(vmm_harness_set_vcpus(h2, 2), 0);
+	d2 = vmm_harness_create_device(h2, "gic", "gic", NULL);
+	assert_non_null(d2);
+	assert_int_equal(vmm_harness_cpu_line(h2, 0, VMM_CPU_IRQ), 0);
+	assert_int_equal(vmm_harness_load(d2, rec, len), 0);
+	free(rec);
+	assert_int_equal(vmm_harness_cpu_line(h2, 0, VMM_CPU_IRQ), 1);
+	/* The other devices' loads drive their lines again (the harness's
+	 * record of a line is its own): here the test is the device holding
+	 * SPI 40 and the timer holding vCPU 0's PPI 27. */
+	vmm_harness_irq_drive(h2, 40, 1);
+	assert_int_equal(vmm_harness_private_drive(h2, 0, 27, 1), 0);
+	gic_goes_on_after_save(F->h);
+	gic_goes_on_after_save(h2);
+	vmm_harness_free(h2);
+}
+
+/* Records this GIC could not have written: refused naming the field, the
+ * GIC left as created. */
+static void test_load_refuses_bad_records(void **state)
+{
+	/* A field is its name's length, the name, a u32 length, the bytes. */
+	static const uint8_t targets[] = { 11, 's', 'p', 'i', '-', 't', 'a', 'r', 'g', 'e', 't', 's',
+					   0xfc, 0x03, 0, 0 };
+	static const uint8_t enable[] = { 10, 's', 'p', 'i', '-', 'e', 'n', 'a', 'b', 'l', 'e',
+					  4 * (GIC_MAX_IRQS / 32 + 1), 0, 0, 0 };
+	static const uint8_t bpr[] = { 8, 'c', 'p', 'u', '1', '.', 'b', 'p', 'r', 4, 0, 0, 0 };
+	struct vmm_harness *h2 = vmm_harness_new();
+	struct vmm_harness_dev *d2;
+	uint8_t *rec, *f;
+	size_t len, v;
+
+	bring_up(2);
+	vmm_harness_mmio_write(F->h, GICD + GICD_ITARGETSR + 40, 1, 0x02);
+	rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+	assert_non_null(h2);
+	vmm_harness_set_irq_mode(h2, VMM_IRQ_EMULATED);
+	assert_int_equal(vmm_harness_set_vcpus(h2, 2), 0);
+	d2 = vmm_harness_create_device(h2, "gic", "gic", NULL);
+	assert_non_null(d2);
+
+	v = 8 + 1 + rec[8];
+	v += 1 + rec[v];
+	rec[v] = 2;
+	assert_int_equal(vmm_harness_load(d2, rec, len), -EPROTO);
+	rec[v] = 1;
+	/* A target CPU past the two (the default 64 SPIs: INTIDs to 95). */
+	f = memmem(rec, len, targets, sizeof(targets));
+	assert_non_null(f);
+	assert_int_equal(f[sizeof(targets) + 40], 0x02);
+	f[sizeof(targets) + 40] = 0x04;
+	assert_int_equal(vmm_harness_load(d2, rec, len), -EINVAL);
+	f[sizeof(targets) + 40] = 0x02;
+	/* An enable bit for INTID 100, past the SPIs. */
+	f = memmem(rec, len, enable, sizeof(enable));
+	assert_non_null(f);
+	f[sizeof(enable) + 4 * 3] = 0x10;
+	assert_int_equal(vmm_harness_load(d2, rec, len), -EINVAL);
+	f[sizeof(enable) + 4 * 3] = 0;
+	/* A binary point below the minimum. */
+	f = memmem(rec, len, bpr, sizeof(bpr));
+	assert_non_null(f);
+	f[sizeof(bpr)] = 1;
+	assert_int_equal(vmm_harness_load(d2, rec, len), -EINVAL);
+	f[sizeof(bpr)] = 2;
+	/* Nothing taken from the refused records. */
+	assert_int_equal(hd(h2, 0, GICD_CTLR), 0);
+	assert_int_equal(hd(h2, 0, GICD_ITARGETSR + 40) & 0xff, 0);
+	assert_int_equal(vmm_harness_load(d2, rec, len), 0);
+	assert_int_equal(hd(h2, 0, GICD_CTLR), GICD_CTLR_ENABLE_GRP0);
+	assert_int_equal(hd(h2, 0, GICD_ITARGETSR + 40) & 0xff, 0x02);
+	free(rec);
+	vmm_harness_free(h2);
+
+	/* Another vCPU count. */
+	rec = vmm_harness_save(F->dev, &len);
+	h2 = vmm_harness_new();
+	vmm_harness_set_irq_mode(h2, VMM_IRQ_EMULATED);
+	assert_int_equal(vmm_harness_set_vcpus(h2, 3), 0);
+	d2 = vmm_harness_create_device(h2, "gic", "gic", NULL);
+	assert_non_null(d2);
+	assert_int_equal(vmm_harness_load(d2, rec, len), -EINVAL);
+	free(rec);
+	vmm_harness_free(h2);
+}
+
+/* Mode kernel: the state is KVM's, not saved yet; the save says so. */
+static void test_kernel_save_refused(void **state)
+{
+	size_t len;
+
+	assert_int_equal(vmm_harness_set_vcpus(F->h, 2), 0);
+	F->dev = vmm_harness_create_device(F->h, "gic", "gic", NULL);
+	assert_non_null(F->dev);
+	unsigned long errors = vmm_harness_log_count(F->h, VMM_LOG_ERROR);
+	assert_null(vmm_harness_save(F->dev, &len));
+	assert_true(vmm_harness_log_count(F->h, VMM_LOG_ERROR) > errors);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -463,6 +645,9 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_kernel_refusals, setup_kernel, teardown),
 		cmocka_unit_test_setup_teardown(test_kernel_second_gic_refused, setup_kernel, teardown),
+		cmocka_unit_test_setup_teardown(test_save_load_mid_operation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_refuses_bad_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_save_refused, setup_kernel, teardown),
 	};
 
 	return cmocka_run_group_tests_name("gic-plugin", tests, NULL, NULL);

@@ -170,6 +170,36 @@ static void drive_arm_timer(struct vmm_harness *h)
 	vmm_harness_timer_outputs(h, 1, VMM_TIMER_OUT_VIRT, VMM_TIMER_OUT_VIRT);
 }
 
+/* gic, mode emulated, two vCPUs: distributor and CPU interfaces on, an
+ * SGI acknowledged on vCPU 1 (active, a running priority), SPI 40 pending
+ * for it. */
+static void setup_gic(struct vmm_harness *h)
+{
+	vmm_harness_set_irq_mode(h, VMM_IRQ_EMULATED);
+	assert_int_equal(vmm_harness_set_vcpus(h, 2), 0);
+}
+
+static void drive_gic(struct vmm_harness *h)
+{
+	const uint64_t d = 0x08000000ull, c = 0x08010000ull;
+
+	vmm_harness_mmio_write(h, d + 0x000, 4, 1); /* GICD_CTLR */
+	for (unsigned v = 0; v < 2; v++) {
+		assert_int_equal(vmm_harness_set_vcpu(h, v), 0);
+		vmm_harness_mmio_write(h, c + 0x004, 4, 0xf0); /* GICC_PMR */
+		vmm_harness_mmio_write(h, c + 0x000, 4, 1);    /* GICC_CTLR */
+		vmm_harness_mmio_write(h, d + 0x100, 4, 0xffff); /* SGIs enabled */
+	}
+	assert_int_equal(vmm_harness_set_vcpu(h, 0), 0);
+	vmm_harness_mmio_write(h, d + 0x800 + 40, 1, 0x02);  /* ITARGETSR: vCPU 1 */
+	vmm_harness_mmio_write(h, d + 0x104, 4, 1u << 8);    /* SPI 40 enabled */
+	vmm_harness_mmio_write(h, d + 0xf00, 4, 0x02u << 16 | 3); /* SGI 3 to vCPU 1 */
+	vmm_harness_irq_drive(h, 40, 1);
+	assert_int_equal(vmm_harness_set_vcpu(h, 1), 0);
+	(void)vmm_harness_mmio_read(h, c + 0x00c, 4); /* GICC_IAR */
+	assert_int_equal(vmm_harness_set_vcpu(h, 0), 0);
+}
+
 /* virtio-mmio (virtio 1.2, 4.2.2): a driver through FEATURES_OK and one
  * queue of 8 set up and live, one buffer posted and not yet notified:
  * after a load the notify makes the device read the rings with whatever
@@ -274,6 +304,9 @@ static struct dev_case cases[] = {
 	  .drive = drive_pl031 },
 	{ .plugin = "pl011", .props = pl011_props, .regions = { { VMM_BUS_MMIO, 0x9000000, 0x1000 } },
 	  .drive = drive_pl011 },
+	{ .plugin = "gic", .regions = { { VMM_BUS_MMIO, 0x08000000, 0x1000 },
+					{ VMM_BUS_MMIO, 0x08010000, 0x2000 } },
+	  .setup = setup_gic, .drive = drive_gic },
 	{ .plugin = "arm-timer", .setup = setup_arm_timer, .drive = drive_arm_timer },
 	{ .plugin = "hyperv", .props = hyperv_props, .regions = { { VMM_BUS_PIO, 0xe00, 32 } },
 	  .needs_ram = true, .setup = setup_hyperv, .drive = drive_hyperv },
