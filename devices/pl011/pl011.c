@@ -505,6 +505,8 @@ int pl011_restore(struct pl011 *p, const struct pl011_state *s, const char **bad
 	 * level whatever the model last drove. */
 	p->irq_level = -1;
 	pl011_update_irq(p);
+	/* The backend may have been told to wait (can_receive() 0) before
+	 * the load: tell it once that the loaded FIFO has room, if it has. */
 	p->rx_starved = true;
 	rx_check_room(p);
 	return 0;
