@@ -6,31 +6,11 @@
 #include "guest.h"
 
 #define MMIO		0xd0000000u
-#define QSZ		4
+#define VQ_SIZE		4
 
-#define R_MAGIC		0x000
-#define R_VERSION	0x004
-#define R_DEVICE_ID	0x008
-#define R_DRV_FEAT	0x020
-#define R_DRV_FEAT_SEL	0x024
-#define R_QUEUE_SEL	0x030
-#define R_QUEUE_NUM	0x038
-#define R_QUEUE_READY	0x044
-#define R_QUEUE_NOTIFY	0x050
-#define R_STATUS	0x070
-#define R_DESC_LO	0x080
-#define R_DESC_HI	0x084
-#define R_AVAIL_LO	0x090
-#define R_AVAIL_HI	0x094
-#define R_USED_LO	0x0a0
-#define R_USED_HI	0x0a4
+#include "virtio-mmio.h"
 
-struct desc { uint64_t addr; uint32_t len; uint16_t flags, next; };
-struct avail { uint16_t flags, idx, ring[QSZ], used_event; };
-struct used_elem { uint32_t id, len; };
-struct used { uint16_t flags, idx; struct used_elem ring[QSZ]; uint16_t avail_event; };
-
-static struct desc descs[QSZ] __attribute__((aligned(4096)));
+static struct desc descs[VQ_SIZE] __attribute__((aligned(4096)));
 static struct avail avail __attribute__((aligned(4096)));
 static volatile struct used used __attribute__((aligned(4096)));
 static struct { uint32_t type, reserved; uint64_t sector; } hdr __attribute__((aligned(16)));
@@ -73,7 +53,7 @@ void guest_main(uint32_t start_info)
 	if (!(rd(R_STATUS) & 8))
 		fail("features refused");
 	wr(R_QUEUE_SEL, 0);
-	wr(R_QUEUE_NUM, QSZ);
+	wr(R_QUEUE_NUM, VQ_SIZE);
 	wr(R_DESC_LO, (uint32_t)descs);
 	wr(R_DESC_HI, 0);
 	wr(R_AVAIL_LO, (uint32_t)&avail);

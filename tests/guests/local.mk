@@ -41,7 +41,7 @@ tests/guests/spin.elf: $(guest_common) tests/guests/spin.c
 	  $(srcdir)/tests/guests/pvh-start.S $(srcdir)/tests/guests/spin.c
 
 # jail.sh: one sector written to a virtio-blk disk, then parked.
-tests/guests/jail-blk.elf: $(guest_common) tests/guests/jail-blk.c
+tests/guests/jail-blk.elf: $(guest_common) tests/guests/virtio-mmio.h tests/guests/jail-blk.c
 	@$(MKDIR_P) tests/guests
 	$(AM_V_GEN)$(GUEST_CC) $(GUEST_COMPILEFLAGS) $(GUEST_LINKFLAGS) -o $@ \
 	  $(srcdir)/tests/guests/pvh-start.S $(srcdir)/tests/guests/jail-blk.c
@@ -111,7 +111,7 @@ irq_guests = tests/guests/snap-count.elf tests/guests/pit-pic.elf tests/guests/p
 	tests/guests/msr-gp-irq.elf tests/guests/hyperv.elf tests/guests/hyperv-smp.elf
 
 # The virtio guests share the driver side of a virtio-rng (virtio-lib.c).
-virtio_common = tests/guests/virtio-lib.h tests/guests/virtio-lib.c
+virtio_common = tests/guests/virtio-lib.h tests/guests/virtio-lib.c tests/guests/virtio-mmio.h
 
 # virtio-notify.sh: polled virtio-rng requests, QueueNotify as an ioeventfd.
 tests/guests/virtio-notify.elf: $(guest_common) $(virtio_common) tests/guests/virtio-notify.c
@@ -186,7 +186,7 @@ EXTRA_DIST += $(guest_common) tests/guests/hello.c tests/guests/park.c tests/gue
 	tests/guests/smp-ipi.c tests/guests/smp-tramp.S tests/guests/i8042-reset.c \
 	tests/guests/bz-head.S tests/guests/bz-guest.c tests/guests/bz-guest.ld \
 	tests/guests/virtio-notify.c tests/guests/virtio-notify.conf \
-	tests/guests/virtio-lib.h tests/guests/virtio-lib.c \
+	tests/guests/virtio-lib.h tests/guests/virtio-lib.c tests/guests/virtio-mmio.h \
 	tests/guests/virtio-irq.c tests/guests/virtio-irq.conf \
 	tests/guests/ioapic-level.c tests/guests/ioapic-level.conf \
 	tests/guests/hyperv.c tests/guests/hyperv.conf tests/guests/hyperv-guest.h \

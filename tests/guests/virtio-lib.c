@@ -1,27 +1,7 @@
 /* tests/guests/virtio-lib.c - see virtio-lib.h. */
 #include "virtio-lib.h"
 
-#define R_MAGIC		0x000
-#define R_VERSION	0x004
-#define R_DEVICE_ID	0x008
-#define R_DRV_FEAT	0x020
-#define R_DRV_FEAT_SEL	0x024
-#define R_QUEUE_SEL	0x030
-#define R_QUEUE_NUM	0x038
-#define R_QUEUE_READY	0x044
-#define R_QUEUE_NOTIFY	0x050
-#define R_STATUS	0x070
-#define R_DESC_LO	0x080
-#define R_DESC_HI	0x084
-#define R_AVAIL_LO	0x090
-#define R_AVAIL_HI	0x094
-#define R_USED_LO	0x0a0
-#define R_USED_HI	0x0a4
-
-struct desc { uint64_t addr; uint32_t len; uint16_t flags, next; };
-struct avail { uint16_t flags, idx, ring[VQ_SIZE], used_event; };
-struct used_elem { uint32_t id, len; };
-struct used { uint16_t flags, idx; struct used_elem ring[VQ_SIZE]; uint16_t avail_event; };
+#include "virtio-mmio.h"
 
 static struct desc descs[VQ_SIZE] __attribute__((aligned(4096)));
 static struct avail avail __attribute__((aligned(4096)));
