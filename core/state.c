@@ -271,3 +271,17 @@ void vmm_state_in_free(struct vmm_state_in *in)
 	in->fields = NULL;
 	in->nfields = 0;
 }
+
+int vmm_state_host_put(const struct vmm_host *h, struct vmm_state_out *o, const char *name,
+		       const void *buf, size_t len)
+{
+	(void)h;
+	return o ? vmm_state_out_put(o, name, buf, len) : -EINVAL;
+}
+
+ssize_t vmm_state_host_get(const struct vmm_host *h, struct vmm_state_in *in, const char *name,
+			   void *buf, size_t cap)
+{
+	(void)h;
+	return in ? vmm_state_in_get(in, name, buf, cap) : -EINVAL;
+}

@@ -73,6 +73,14 @@ void vmm_state_in_free(struct vmm_state_in *in);
  * else strerror(-rc).  Writes at most cap bytes to buf and returns it. */
 const char *vmm_state_in_why(const struct vmm_state_in *in, int rc, char *buf, size_t cap);
 
+struct vmm_host;
+/* The host table's state_put and state_get services (ABI 1.12), the same
+ * for vmmctl and the harness: the records are this codec's. */
+int vmm_state_host_put(const struct vmm_host *h, struct vmm_state_out *o, const char *name,
+		       const void *buf, size_t len);
+ssize_t vmm_state_host_get(const struct vmm_host *h, struct vmm_state_in *in, const char *name,
+			   void *buf, size_t cap);
+
 /* True when `name` follows the field-name rules (1-63 of A-Za-z0-9._-). */
 int vmm_state_name_ok(const char *name);
 

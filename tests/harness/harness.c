@@ -1400,21 +1400,6 @@ static const struct vmm_net_backend_ops fake_net_ops = {
 	.resume_input = fake_net_resume,
 };
 
-/* Saved state (ABI 1.12): records are core/state.c's; the host only passes them on. */
-static int host_state_put(const struct vmm_host *h, struct vmm_state_out *o, const char *name,
-			  const void *buf, size_t len)
-{
-	(void)h;
-	return o ? vmm_state_out_put(o, name, buf, len) : -EINVAL;
-}
-
-static ssize_t host_state_get(const struct vmm_host *h, struct vmm_state_in *in, const char *name,
-			      void *buf, size_t cap)
-{
-	(void)h;
-	return in ? vmm_state_in_get(in, name, buf, cap) : -EINVAL;
-}
-
 static const struct vmm_host host_template = {
 	.size = sizeof(struct vmm_host),
 	.abi_minor = VMM_ABI_MINOR,
@@ -1469,8 +1454,8 @@ static const struct vmm_host host_template = {
 	.cpu_irq_line = host_cpu_irq_line,
 	.private_irq_set = host_private_irq_set,
 	.block_io_batch = host_block_io_batch,
-	.state_put = host_state_put,
-	.state_get = host_state_get,
+	.state_put = vmm_state_host_put,
+	.state_get = vmm_state_host_get,
 	.hv_device_create = host_hv_device_create,
 	.hv_device_attr = host_hv_device_attr,
 	.timer_outputs_register = host_timer_outputs_register,
