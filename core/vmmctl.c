@@ -350,6 +350,12 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 	struct vmm_machine_config *mc;
 	char err[1024];
 	int status, sig;
+	/* --jail's refusals before anything is read: a vmmctl without root
+	 * hears that it needs root, not what it could not open first. */
+	if (jail && vmm_jail_check(jail, "--jail", err, sizeof(err))) {
+		fprintf(stderr, "vmmctl: %s\n", err);
+		return EXIT_USAGE;
+	}
 	/*
 	 * The stop signals (SIGHUP, SIGINT, SIGQUIT, SIGUSR2, SIGTERM) end
 	 * vmmctl in every phase.  During start-up they interrupt what is in
@@ -401,15 +407,14 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		free(mc->cmdline);
 		mc->cmdline = strdup(cmdline);
 	}
-	/* The jail's refusals, for check too: "ok" means run starts. */
+	/* The config's jail section's refusals, for check too: "ok" means
+	 * run starts (--jail's were made above). */
 	const char *jail_dir = jail ? jail : mc->jail_dir;
-	if (jail_dir) {
+	if (!jail && jail_dir) {
 		char what[64 + 256];
-		if (jail)
-			snprintf(what, sizeof(what), "--jail");
-		else
-			snprintf(what, sizeof(what), "%.256s:%d: jail dir", mc->file, mc->jail_line);
-		if (vmm_jail_check(jail_dir, what, err, sizeof(err))) {
+
+		snprintf(what, sizeof(what), "%.256s:%d: jail dir", mc->file, mc->jail_line);
+		if (vmm_jail_check(mc->jail_dir, what, err, sizeof(err))) {
 			vmm_config_free(mc);
 			sig = vmm_startup_end();
 			if (sig)
