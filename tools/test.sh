@@ -53,6 +53,14 @@ if [ "$rc" -eq 0 ]; then
 		grep -v "cannot remove 'core'" make-distcheck.out | tail -30
 	fi
 fi
+# Why each failed test failed, last: CI shows the end of this output, and
+# make's summary above names a failed test but not its reason.
+for trs in $(find tests hypervisors devices plugins -name '*.trs' 2>/dev/null | sort); do
+	case "$(sed -n 's/^:test-result: //p' "$trs" | head -1)" in PASS|XFAIL|SKIP) continue ;; esac
+	log="${trs%.trs}.log"
+	echo "--- why ${trs%.trs} failed (its first FAIL lines, then its last lines; all in $log) ---"
+	{ grep -E '^(FAIL|flaky|\[  FAILED  \]|\[  ERROR   \])' "$log" | head -n 4; tail -n 6 "$log"; } | cut -c 1-400
+done
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
 	failed=1
 	echo "make check failed outside any test:"; tail -20 make-check.out
