@@ -35,6 +35,7 @@ struct kvm_vm {
 	bool ioeventfd;		/* KVM_CAP_IOEVENTFD */
 	bool irqfd;		/* resampling irqfds offered (see kvm_irqfd) */
 	bool one_reg;		/* KVM_CAP_ONE_REG */
+	int clock_caps;		/* KVM_CAP_ADJUST_CLOCK's flags, -1: not asked yet */
 	uint32_t nr_vcpus;
 	/* kvm_arch_after_run() after every KVM_RUN: the architecture half
 	 * reports per-vCPU lines from kvm_run (arm64 with a userspace GIC:
@@ -59,6 +60,10 @@ struct kvm_vcpu {
 	/* The architecture half's: the per-vCPU line levels last reported to
 	 * the core (arm64: kvm_run's device_irq_level bits). */
 	uint64_t reported_levels;
+	/* x86: KVM_GET_TSC_KHZ's answer, asked once (0: not yet).  vmmctl
+	 * never sets the frequency, so it stays what KVM chose at creation;
+	 * vcpu_tsc is on the MSR-exit path of the Hyper-V reference counter. */
+	uint32_t tsc_khz;
 };
 
 /* --- hooks the architecture half implements --- */

@@ -938,7 +938,12 @@ static bool kvm_tsc_unstable(struct kvm_vm *vm)
 {
 	struct kvm_clock_data clk = { 0 };
 
-	if (!(kvm_check_ext(vm, KVM_CAP_ADJUST_CLOCK) & KVM_CLOCK_TSC_STABLE))
+	/* The capability is the host's, asked once per VM (-1: not yet);
+	 * the flag itself can change while the VM runs (the host's clock
+	 * source), so KVM_GET_CLOCK is asked every time. */
+	if (vm->clock_caps < 0)
+		vm->clock_caps = kvm_check_ext(vm, KVM_CAP_ADJUST_CLOCK);
+	if (!(vm->clock_caps & KVM_CLOCK_TSC_STABLE))
 		return false;
 	if (ioctl(vm->vm_fd, KVM_GET_CLOCK, &clk) < 0)
 		return false;
@@ -960,10 +965,13 @@ static int kvm_vcpu_tsc(void *opaque, uint64_t *tsc, uint32_t *khz)
 		return -EAGAIN;
 	}
 
-	r = ioctl(vcpu->fd, KVM_GET_TSC_KHZ, 0);
-	if (r <= 0)
-		return r < 0 ? -errno : -ENOTSUP;
-	*khz = (uint32_t)r;
+	if (!vcpu->tsc_khz) {
+		r = ioctl(vcpu->fd, KVM_GET_TSC_KHZ, 0);
+		if (r <= 0)
+			return r < 0 ? -errno : -ENOTSUP;
+		vcpu->tsc_khz = (uint32_t)r;
+	}
+	*khz = vcpu->tsc_khz;
 	if (ioctl(vcpu->fd, KVM_GET_MSRS, &m) != 1)
 		return -EIO;
 	*tsc = m.e.data;

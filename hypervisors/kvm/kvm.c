@@ -134,6 +134,7 @@ int kvm_vm_create(const struct vmm_host *h, uint32_t nr_vcpus, void **out)
 	}
 	vm->h = h;
 	vm->sys_fd = vm->vm_fd = -1;
+	vm->clock_caps = -1;
 	vm->nr_vcpus = nr_vcpus;
 	/* Properties before touching the device: a config error is not a
 	 * host error. */
