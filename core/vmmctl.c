@@ -255,6 +255,49 @@ static int enter_jail(const struct vmm_machine_config *mc, const char *dir)
 	return 0;
 }
 
+/* Which of run, check and restore take each option that not all three
+ * take, and the one line that refuses it elsewhere. */
+enum { FOR_RUN = 1, FOR_CHECK = 2, FOR_RESTORE = 4 };
+static const struct option_scope {
+	char o;
+	const char *name;
+	unsigned taken_by;
+} option_scopes[] = {
+	/* A restore builds the machine the snapshot was taken of: its
+	 * payload options are the snapshot's. */
+	{ 'k', "kernel", FOR_RUN | FOR_CHECK },
+	{ 'c', "cmdline", FOR_RUN | FOR_CHECK },
+	{ 'i', "initrd", FOR_RUN | FOR_CHECK },
+	{ 'f', "format", FOR_RUN | FOR_CHECK },
+	{ 'a', "dump-acpi", FOR_RUN | FOR_CHECK },
+	{ 'd', "dump-dtb", FOR_RUN | FOR_CHECK },
+	/* check runs nothing. */
+	{ 'A', "api", FOR_RUN | FOR_RESTORE },
+	{ 's', "stats", FOR_RUN | FOR_RESTORE },
+	{ 'p', "paused", FOR_RESTORE },
+};
+
+static bool option_refused(int o, bool check, bool restore)
+{
+	unsigned cmd = check ? FOR_CHECK : restore ? FOR_RESTORE : FOR_RUN;
+
+	for (size_t i = 0; i < sizeof(option_scopes) / sizeof(option_scopes[0]); i++) {
+		const struct option_scope *sc = &option_scopes[i];
+
+		if (sc->o != o || (sc->taken_by & cmd))
+			continue;
+		if (sc->taken_by == FOR_RESTORE)
+			fprintf(stderr, "vmmctl: --%s is for restore\n", sc->name);
+		else if (restore)
+			fprintf(stderr, "vmmctl: restore takes the machine from the snapshot: --%s is for run\n",
+				sc->name);
+		else
+			fprintf(stderr, "vmmctl: check runs nothing: --%s is for run\n", sc->name);
+		return true;
+	}
+	return false;
+}
+
 /* run, and check with the same payload options (check takes no --stats). */
 static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char **argv, bool check,
 		   bool restore)
@@ -285,30 +328,12 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 	optind = 0; /* glibc: 0 re-initialises getopt, with the permute mode of this optstring */
 	/* Options may follow CONFIG (vmmctl run my.conf --kernel k): permute. */
 	while ((o = getopt_long(argc, argv, "k:c:i:f:sa:S:A:d:J:ph", opts, NULL)) != -1) {
-		/* A restore builds the machine the snapshot was taken of: its
-		 * payload options are the snapshot's. */
-		if (restore && strchr("kcifad", o)) {
-			fprintf(stderr, "vmmctl: restore takes the machine from the snapshot: --%s is for run\n",
-				o == 'k' ? "kernel" : o == 'c' ? "cmdline" : o == 'i' ? "initrd" : o == 'f' ? "format" :
-				o == 'a' ? "dump-acpi" : "dump-dtb");
+		if (option_refused(o, check, restore))
 			return EXIT_USAGE;
-		}
 		switch (o) {
-		case 'p':
-			if (!restore) {
-				fprintf(stderr, "vmmctl: --paused is for restore\n");
-				return EXIT_USAGE;
-			}
-			paused = true;
-			break;
+		case 'p': paused = true; break;
 		case 'S': seccomp = optarg; break;
-		case 'A':
-			if (check) {
-				fprintf(stderr, "vmmctl: check runs nothing: --api is for run\n");
-				return EXIT_USAGE;
-			}
-			api_path = optarg;
-			break;
+		case 'A': api_path = optarg; break;
 		case 'J': jail = optarg; break;
 		case 'a': dumps.acpi = optarg; break;
 		case 'd': dumps.dtb = optarg; break;
@@ -316,13 +341,7 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		case 'c': cmdline = optarg; break;
 		case 'i': initrd = optarg; break;
 		case 'f': format = optarg; break;
-		case 's':
-			if (check) {
-				fprintf(stderr, "vmmctl: check runs nothing: --stats is for run\n");
-				return EXIT_USAGE;
-			}
-			stats = true;
-			break;
+		case 's': stats = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}

@@ -23,6 +23,14 @@ expect 0 '^kvm +hypervisor ' "$VMMCTL" plugins list
 expect 0 'chardev +string, default "stdio"' "$VMMCTL" plugins describe uart16550
 expect 0 'irqchip +one of kernel, split, emulated' "$VMMCTL" plugins describe kvm
 expect 2 "no plugin named 'nope'" "$VMMCTL" plugins describe nope
+# Options a command does not take: one line naming the option and whose it is.
+expect 2 '^vmmctl: check runs nothing: --api is for run$' "$VMMCTL" check --api /tmp/x.sock
+expect 2 '^vmmctl: check runs nothing: --stats is for run$' "$VMMCTL" check --stats
+expect 2 '^vmmctl: --paused is for restore$' "$VMMCTL" run --paused
+expect 2 '^vmmctl: --paused is for restore$' "$VMMCTL" check --paused
+for opt in kernel cmdline initrd format dump-acpi dump-dtb; do
+	expect 2 "^vmmctl: restore takes the machine from the snapshot: --$opt is for run\$" "$VMMCTL" restore --$opt x /nowhere
+done
 # (check on the shipped machines, which builds them on /dev/kvm: check.sh)
 expect 2 "/nonexistent.conf: cannot read" "$VMMCTL" check /nonexistent.conf
 # describe shows ranges in the notation of the errors (issue 13): 0..0xfff8 in
