@@ -29,6 +29,12 @@ tests/guests/hello.elf: $(guest_common) tests/guests/hello.c
 	$(AM_V_GEN)$(GUEST_CC) $(GUEST_COMPILEFLAGS) $(GUEST_LINKFLAGS) -o $@ \
 	  $(srcdir)/tests/guests/pvh-start.S $(srcdir)/tests/guests/hello.c
 
+# triple-fault.elf: a CPU shutdown (tests/guests/triple-fault.sh, the nested e2e).
+tests/guests/triple-fault.elf: $(guest_common) tests/guests/triple-fault.c
+	@$(MKDIR_P) tests/guests
+	$(AM_V_GEN)$(GUEST_CC) $(GUEST_COMPILEFLAGS) $(GUEST_LINKFLAGS) -o $@ \
+	  $(srcdir)/tests/guests/pvh-start.S $(srcdir)/tests/guests/triple-fault.c
+
 # park.elf: bench/density.sh's guest, up until signalled.
 tests/guests/park.elf: $(guest_common) tests/guests/park.c
 	@$(MKDIR_P) tests/guests
@@ -167,7 +173,7 @@ tests/guests/bz-guest.bzImage: tests/guests/bz-guest.bin tests/guests/mkbzimage$
 	$(AM_V_GEN)tests/guests/mkbzimage$(EXEEXT) -p $(BZ_GUEST_LOAD) -i 0x100000 \
 	  tests/guests/bz-guest.bin $@
 
-test_guests = tests/guests/bz-guest.bzImage tests/guests/hello.elf tests/guests/park.elf tests/guests/spin.elf tests/guests/jail-blk.elf tests/guests/uart-test.elf tests/guests/irq-bench.elf \
+test_guests = tests/guests/bz-guest.bzImage tests/guests/hello.elf tests/guests/triple-fault.elf tests/guests/park.elf tests/guests/spin.elf tests/guests/jail-blk.elf tests/guests/uart-test.elf tests/guests/irq-bench.elf \
 	tests/guests/bench-pio.bin tests/guests/bench-pio-short.bin $(irq_guests) \
 	tests/guests/virtio-notify.elf tests/guests/virtio-irq.elf tests/guests/ioapic-level.elf
 noinst_DATA += $(test_guests)
@@ -178,7 +184,7 @@ CLEANFILES += $(test_guests) tests/guests/bench-pio.elf tests/guests/bench-pio-s
 pkgdata_guestsdir = $(pkgdatadir)/guests
 pkgdata_guests_DATA = tests/guests/hello.elf
 
-EXTRA_DIST += $(guest_common) tests/guests/hello.c tests/guests/park.c tests/guests/spin.c tests/guests/jail-blk.c tests/guests/uart-test.c \
+EXTRA_DIST += $(guest_common) tests/guests/hello.c tests/guests/triple-fault.c tests/guests/park.c tests/guests/spin.c tests/guests/jail-blk.c tests/guests/uart-test.c \
 	tests/guests/uart-isr.S tests/guests/bench-pio.S tests/guests/irq-bench.c \
 	tests/guests/irq-lib.h tests/guests/irq-lib.c tests/guests/irq-isr.S \
 	tests/guests/pit-pic.c tests/guests/pit-ioapic.c tests/guests/rtc.c tests/guests/msr-gp-irq.c \
@@ -197,7 +203,8 @@ guest_tests = tests/guests/hello.sh tests/guests/uart-test.sh \
 	tests/guests/flat-pio.sh tests/guests/qemu-reference.sh \
 	tests/guests/irq-modes.sh tests/guests/qemu-irq-reference.sh \
 	tests/guests/bzimage.sh tests/guests/virtio-notify.sh tests/guests/virtio-irq.sh \
-	tests/guests/boot-refusals.sh tests/guests/ioapic-level.sh tests/guests/hyperv.sh
+	tests/guests/boot-refusals.sh tests/guests/ioapic-level.sh tests/guests/hyperv.sh \
+	tests/guests/triple-fault.sh
 TESTS += $(guest_tests)
 EXTRA_DIST += $(guest_tests) tests/guests/guest-lib.sh tests/guests/uart-test.conf \
 	tests/guests/irq-emulated.conf tests/guests/irq-split.conf tests/guests/irq-kernel.conf
