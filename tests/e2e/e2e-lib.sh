@@ -563,7 +563,7 @@ e2e_qemu_start() {
 		-nodefaults -no-user-config -display none -no-reboot -net none \
 		-chardev stdio,id=con,signal=off -serial chardev:con \
 		-chardev pipe,id=qmp,path="$E2E_TMP/qmp" -mon chardev=qmp,mode=control \
-		-kernel "$E2E_L1_KERNEL" -initrd "$E2E_TMP/l1-initrd.gz" \
+		-kernel "$E2E_L1_KERNEL" -initrd "$E2E_TMP/l1-initrd.gz" ${2:-} \
 		-append "console=ttyS0 quiet panic=-1 mitigations=off nokaslr sysrq_always_enabled tsc=reliable $1" \
 		<&8 >"$E2E_SERIAL" 2>"$E2E_TMP/qemu.out" 9>&- &
 	_qpid=$!
@@ -706,7 +706,12 @@ e2e_boot() {
 	echo "e2e: L1 initramfs $(($(wc -c <"$E2E_TMP/l1-initrd.gz") / 1024)) KiB (packed in $(e2e_secs $E2E_T_PACK) s), kernel $(basename "$E2E_L1_KERNEL")"
 	: >"$E2E_SERIAL"
 	_start=$(e2e_now_ms)
-	e2e_qemu_start "${E2E_APPEND:-}"
+	# -action shutdown=pause: an L1 that resets itself (a triple fault in
+	# L1, or its kernel's panic=-1 reboot; -no-reboot makes either a
+	# shutdown) stops where it was instead of QEMU exiting, so that its
+	# CPUs can be read; its own poweroff pauses it too (QMP's SHUTDOWN
+	# event says which), and then QEMU is told to quit.
+	e2e_qemu_start "${E2E_APPEND:-}" "-action shutdown=pause"
 	E2E_T_INIT=""
 	E2E_BOOT_STATUS=""
 	# A live L1 prints within a run's timeout (+5 s to the SIGKILL): a
@@ -735,6 +740,16 @@ e2e_boot() {
 			E2E_T_INIT=$((_now - _start))
 		fi
 		if ! kill -0 $_qpid 2>/dev/null; then
+			e2e_qemu_stop; E2E_BOOT_STATUS=$?
+			break
+		fi
+		if grep -q '"event": *"SHUTDOWN"' "$E2E_TMP/qmp.log"; then
+			if grep '"event": *"SHUTDOWN"' "$E2E_TMP/qmp.log" | grep -q '"reason": *"guest-reset"'; then
+				E2E_LOCKUP_WHY="L1 reset itself (QMP's SHUTDOWN event, reason guest-reset: a triple fault in L1 or its kernel's panic; L1 paused there)"
+				E2E_BOOT_STATUS=lockup
+				break
+			fi
+			e2e_qmp '{"execute":"quit"}' >/dev/null
 			e2e_qemu_stop; E2E_BOOT_STATUS=$?
 			break
 		fi
