@@ -507,6 +507,10 @@ while IFS='|' read -r name tmo wait input killat onwait args; do
 	[ -n "$onpid" ] && kill $onpid 2>/dev/null
 	e=$(cs)
 	cat /tmp/out
+	# A guest killed (-k) as its marker appeared may not have written the
+	# line's end yet: end it here, or the next line joins it (seen:
+	# "L2-BLK-SYNCEDE2E-STDERR ...", and no line L2-BLK-SYNCED).
+	[ -n "$(tail -c 1 /tmp/out)" ] && echo
 	sed 's/^/E2E-STDERR /' /tmp/err
 	[ "$st" = 4 ] && [ -r $tr/trace ] && grep -v '^#' $tr/trace | tail -n 150 | sed 's/^/E2E-KVMTRACE /'
 	[ -f "/e2e/cmd/$cmd.after" ] && sh "/e2e/cmd/$cmd.after" </dev/null 2>&1
