@@ -39,6 +39,12 @@ struct vmm_api_target {
 	 * running one is paused first and stays paused).  NULL: refused
 	 * with 500. */
 	int (*snapshot)(void *ctx, const char *path, char *msg, size_t len);
+	/* PUT /v1/migration/send {"socket": PATH}: migrate the machine to
+	 * the vmmctl receive on PATH (core/migrate.h).  0: the destination
+	 * runs it, *done a JSON object of figures (or NULL), and stop()
+	 * follows the reply; otherwise it runs on here.  NULL: refused with
+	 * 500. */
+	int (*migrate)(void *ctx, const char *socket, struct json_object **done, char *msg, size_t len);
 };
 
 /* A request's outcome: the HTTP status, its JSON body (owned: put it), the

@@ -108,6 +108,10 @@ static const char *const main_calls[] = {
 	 * and written (pwrite64, fsync: common), the memory file sized,
 	 * renamed to DIR; on failure removed again */
 	"mkdir", "mkdirat", "ftruncate", "rename", "renameat", "renameat2", "rmdir",
+	/* PUT /v1/migration/send (core/migrate.c): the connection to the
+	 * destination and its hang guard (SO_SNDTIMEO, SO_RCVTIMEO); its
+	 * data goes with sendto (MSG_NOSIGNAL) and read: common */
+	"socket", "connect", "setsockopt",
 	NULL,
 };
 
