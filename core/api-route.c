@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "core/api.h"
+#include "core/migrate.h"
 
 struct json_object *vmm_api_error(const char *fmt, ...)
 {
@@ -52,15 +53,19 @@ static const struct api_resource {
 	/* The one member its body must have (a non-empty string), or NULL:
 	 * the action takes no body members. */
 	const char *member, *member_help;
+	/* An optional integer member from 1 to opt_max, or NULL. */
+	const char *opt;
+	int64_t opt_max;
 } resources[] = {
-	{ "/v1/machine", "GET", ACT_INFO, NULL, NULL },
-	{ "/v1/stats", "GET", ACT_STATS, NULL, NULL },
-	{ "/v1/machine/pause", "PUT", ACT_PAUSE, NULL, NULL },
-	{ "/v1/machine/resume", "PUT", ACT_RESUME, NULL, NULL },
-	{ "/v1/machine/shutdown", "PUT", ACT_SHUTDOWN, NULL, NULL },
-	{ "/v1/machine/stop", "PUT", ACT_STOP, NULL, NULL },
-	{ "/v1/snapshot", "PUT", ACT_SNAPSHOT, "path", "the snapshot directory to create" },
-	{ "/v1/migration/send", "PUT", ACT_MIGRATE, "socket", "the unix socket a vmmctl receive listens on" },
+	{ "/v1/machine", "GET", ACT_INFO, NULL, NULL, NULL, 0 },
+	{ "/v1/stats", "GET", ACT_STATS, NULL, NULL, NULL, 0 },
+	{ "/v1/machine/pause", "PUT", ACT_PAUSE, NULL, NULL, NULL, 0 },
+	{ "/v1/machine/resume", "PUT", ACT_RESUME, NULL, NULL, NULL, 0 },
+	{ "/v1/machine/shutdown", "PUT", ACT_SHUTDOWN, NULL, NULL, NULL, 0 },
+	{ "/v1/machine/stop", "PUT", ACT_STOP, NULL, NULL, NULL, 0 },
+	{ "/v1/snapshot", "PUT", ACT_SNAPSHOT, "path", "the snapshot directory to create", NULL, 0 },
+	{ "/v1/migration/send", "PUT", ACT_MIGRATE, "socket", "the unix socket a vmmctl receive listens on",
+	  "max-rounds", VMM_MIG_MAX_ROUNDS },
 };
 
 static void reply_error(struct vmm_api_reply *r, int status, struct json_object *body)
@@ -77,7 +82,7 @@ static void reply_error(struct vmm_api_reply *r, int status, struct json_object 
  * applied.  *path gets a copy of "path" (the caller frees it).
  */
 static bool body_ok(const struct api_resource *res, const char *body, size_t len, struct vmm_api_reply *r,
-		    char **path)
+		    char **path, int64_t *opt)
 {
 	size_t i = 0;
 	while (i < len && body[i] && strchr(" \t\r\n", body[i]))
@@ -134,10 +139,21 @@ static bool body_ok(const struct api_resource *res, const char *body, size_t len
 	else if (res->member) {
 		struct json_object *p = NULL;
 		json_object_object_foreach(o, key, val) {
-			(void)val;
+			if (res->opt && strcmp(key, res->opt) == 0) {
+				int64_t v = json_object_get_int64(val);
+				if (!json_object_is_type(val, json_type_int) || v < 1 || v > res->opt_max) {
+					reply_error(r, 400, vmm_api_error("PUT %s: \"%s\" must be an integer from 1 to "
+									  "%lld", res->path, key,
+									  (long long)res->opt_max));
+					goto done;
+				}
+				*opt = v;
+				continue;
+			}
 			if (strcmp(key, res->member) != 0) {
-				reply_error(r, 400, vmm_api_error("PUT %s: unknown member '%s' (it takes \"%s\")",
-								  res->path, key, res->member));
+				reply_error(r, 400, vmm_api_error("PUT %s: unknown member '%s' (it takes \"%s\"%s%s%s)",
+								  res->path, key, res->member, res->opt ? " and \"" : "",
+								  res->opt ? res->opt : "", res->opt ? "\"" : ""));
 				goto done;
 			}
 		}
@@ -207,7 +223,8 @@ void vmm_api_route(const struct vmm_api_target *t, void *ctx, const char *method
 		return;
 	}
 	char *path = NULL;
-	if (!body_ok(res, body, len, r, &path))
+	int64_t opt = 0;
+	if (!body_ok(res, body, len, r, &path, &opt))
 		return;
 
 	int rc;
@@ -255,7 +272,7 @@ void vmm_api_route(const struct vmm_api_target *t, void *ctx, const char *method
 			rc = 500;
 			snprintf(msg, sizeof(msg), "this target cannot migrate");
 		} else
-			rc = t->migrate(ctx, path, &done, msg, sizeof(msg));
+			rc = t->migrate(ctx, path, (unsigned)opt, &done, msg, sizeof(msg));
 		free(path);
 		if (rc) {
 			json_object_put(done);

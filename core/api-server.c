@@ -468,10 +468,11 @@ static int machine_snapshot(void *ctx, const char *path, char *msg, size_t len)
 
 /* The machine goes on here when the migration fails: 409 for what its
  * state or plugins refuse, 502 for the destination and the stream. */
-static int machine_migrate(void *ctx, const char *sock, struct json_object **done, char *msg, size_t len)
+static int machine_migrate(void *ctx, const char *sock, unsigned max_rounds, struct json_object **done,
+			   char *msg, size_t len)
 {
 	struct vmm_migrate_stats st;
-	int rc = vmm_migrate_send(ctx, sock, &st, msg, len);
+	int rc = vmm_migrate_send(ctx, sock, max_rounds, &st, msg, len);
 
 	*done = NULL;
 	switch (rc) {

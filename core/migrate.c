@@ -311,8 +311,8 @@ static int read_answer(int fd, char *err, size_t errlen)
 		    strncmp(line, "error: ", 7) == 0 ? line + 7 : line);
 }
 
-int vmm_migrate_send(struct vmm_machine *m, const char *sock, struct vmm_migrate_stats *st, char *err,
-		     size_t errlen)
+int vmm_migrate_send(struct vmm_machine *m, const char *sock, unsigned max_rounds, struct vmm_migrate_stats *st,
+		     char *err, size_t errlen)
 {
 	struct sender s = { .fd = -1 };
 	struct sockaddr_un sa;
@@ -376,13 +376,15 @@ int vmm_migrate_send(struct vmm_machine *m, const char *sock, struct vmm_migrate
 	}
 	rc = send_all_pages(&s, m);
 	st->rounds = 1;
-	while (!rc && st->rounds < VMM_MIG_MAX_ROUNDS) {
+	if (!max_rounds || max_rounds > VMM_MIG_MAX_ROUNDS)
+		max_rounds = VMM_MIG_MAX_ROUNDS;
+	while (!rc && st->rounds < max_rounds) {
 		/* Each round sends what it found; one that found few ends
 		 * pre-copy: what the guest writes meanwhile is little. */
 		rc = dirty_round(&s, m, true, &count);
-		if (rc || count <= VMM_MIG_DIRTY_PAGES_MIN)
-			break;
 		st->rounds++;
+		if (count <= VMM_MIG_DIRTY_PAGES_MIN)
+			break;
 	}
 	if (rc)
 		goto out_io;

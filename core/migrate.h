@@ -67,14 +67,16 @@ struct vmm_migrate_stats {
 };
 
 /* Source: migrate the running (or paused) machine `m` to the vmmctl
- * receive listening on unix socket `sock`.  On success the destination
+ * receive listening on unix socket `sock`, in at most max_rounds pre-copy
+ * rounds (0: VMM_MIG_MAX_ROUNDS; 1: round 1 only, everything the guest
+ * writes meanwhile goes while it is paused).  On success the destination
  * runs the machine and the caller stops this one; on failure this one
  * goes on as it was (running again if it was running) and err names what
  * failed: -ENOTSUP (a device that cannot be saved, or a plugin built
  * before ABI 1.15 that maps guest RAM), -EBUSY (not running), another
  * errno for the socket or the destination's refusal (-EPROTO). */
-int vmm_migrate_send(struct vmm_machine *m, const char *sock, struct vmm_migrate_stats *st, char *err,
-		     size_t errlen);
+int vmm_migrate_send(struct vmm_machine *m, const char *sock, unsigned max_rounds, struct vmm_migrate_stats *st,
+		     char *err, size_t errlen);
 
 /* Destination, first part: listen on `sock` (a stale socket file is
  * replaced, anything else refused), accept one source, read the header,

@@ -74,6 +74,7 @@ static void usage(FILE *f)
 	      "  migrate SOCKET DEST     live-migrate it to the vmmctl receive listening on the unix\n"
 	      "                          socket DEST; it then ends with status 12 (as for stop); if\n"
 	      "                          the migration fails it runs on here (status 1, why on stderr)\n"
+	      "      --max-rounds N      at most N pre-copy rounds (1 to 30, default 30)\n"
 	      "\n"
 	      "Options:\n"
 	      "  -P, --plugin-path DIR   search DIR for plugins first (repeatable)\n"
@@ -679,8 +680,10 @@ static int absolute(const char *name, char *abs)
 	return 0;
 }
 
-/* PUT c->path {member: value}; the reply as cmd_api prints it. */
-static int cmd_put_member(const struct api_command *c, const char *sock, const char *member, const char *value)
+/* PUT c->path {member: value, opt: optval (when optval > 0)}; the reply
+ * as cmd_api prints it. */
+static int cmd_put_member(const struct api_command *c, const char *sock, const char *member, const char *value,
+			  const char *opt, long optval)
 {
 	char err[512], *reply;
 	int status;
@@ -689,6 +692,8 @@ static int cmd_put_member(const struct api_command *c, const char *sock, const c
 	if (!body)
 		return EXIT_USAGE;
 	json_object_object_add(body, member, json_object_new_string(value));
+	if (opt && optval > 0)
+		json_object_object_add(body, opt, json_object_new_int64(optval));
 	int rc = vmm_api_request(sock, c->method, c->path, json_object_to_json_string(body), &status, &reply, err,
 				 sizeof(err));
 	json_object_put(body);
@@ -724,22 +729,33 @@ static int cmd_snapshot(int argc, char **argv)
 	}
 	if (absolute(argv[2], dir))
 		return EXIT_USAGE;
-	return cmd_put_member(&c, argv[1], "path", dir);
+	return cmd_put_member(&c, argv[1], "path", dir, NULL, 0);
 }
 
 /* vmmctl migrate SOCKET DEST: PUT /v1/migration/send {"socket": DEST}. */
 static int cmd_migrate(int argc, char **argv)
 {
 	static const struct api_command c = { "migrate", "PUT", "/v1/migration/send" };
-	char dest[PATH_MAX];
+	char dest[PATH_MAX], *end = NULL;
+	long rounds = 0;
 
+	if (argc == 5 && strcmp(argv[3], "--max-rounds") == 0) {
+		rounds = strtol(argv[4], &end, 10);
+		if (!argv[4][0] || *end || rounds < 1 || rounds > VMM_MIG_MAX_ROUNDS) {
+			fprintf(stderr, "vmmctl: --max-rounds %s: not a number from 1 to %u\n", argv[4],
+				VMM_MIG_MAX_ROUNDS);
+			return EXIT_USAGE;
+		}
+		argc = 3;
+	}
 	if (argc != 3 || argv[1][0] == '-' || !argv[2][0]) {
-		fprintf(stderr, "vmmctl: usage: vmmctl migrate SOCKET DEST (DEST: the socket of a vmmctl receive)\n");
+		fprintf(stderr, "vmmctl: usage: vmmctl migrate SOCKET DEST [--max-rounds N] (DEST: the socket of a "
+			"vmmctl receive)\n");
 		return EXIT_USAGE;
 	}
 	if (absolute(argv[2], dest))
 		return EXIT_USAGE;
-	return cmd_put_member(&c, argv[1], "socket", dest);
+	return cmd_put_member(&c, argv[1], "socket", dest, "max-rounds", rounds);
 }
 
 int main(int argc, char **argv)

@@ -188,8 +188,8 @@ tests_unit_test_boot_LDADD = $(core_test_ldadd) $(ZLIB_LIBS)
 TESTS += tests/sdk/sdk-test.sh
 EXTRA_DIST += tests/sdk/sdk-test.sh tests/sdk/sdk-example.c
 
-TESTS += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh tests/cli/check.sh tests/cli/api.sh tests/cli/dump-dtb.sh tests/cli/snapshot.sh
-EXTRA_DIST += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh tests/cli/check.sh tests/cli/api.sh tests/cli/dump-dtb.sh tests/cli/snapshot.sh
+TESTS += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh tests/cli/check.sh tests/cli/api.sh tests/cli/dump-dtb.sh tests/cli/snapshot.sh tests/cli/migrate.sh
+EXTRA_DIST += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh tests/cli/check.sh tests/cli/api.sh tests/cli/dump-dtb.sh tests/cli/snapshot.sh tests/cli/migrate.sh tests/cli/snap-lib.sh
 
 # The pty and socket backends, with the user's end played by char-peer.
 check_PROGRAMS += tests/cli/char-peer
