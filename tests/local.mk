@@ -236,6 +236,14 @@ tests_unit_test_snapshot_SOURCES = tests/unit/test_snapshot.c tests/fixtures/fak
 tests_unit_test_snapshot_CFLAGS = $(core_test_cflags) $(LIBEVENT_CFLAGS)
 tests_unit_test_snapshot_LDADD = $(core_test_ldadd)
 
+# core/migrate.c: damaged streams, and migrations between two machines of
+# fake-vcpu-hv (its dirty log filled by the test) and fake-dev.
+check_PROGRAMS += tests/unit/test_migrate
+TESTS += tests/unit/test_migrate
+tests_unit_test_migrate_SOURCES = tests/unit/test_migrate.c tests/fixtures/fake-vcpu-hv.h
+tests_unit_test_migrate_CFLAGS = $(core_test_cflags) $(LIBEVENT_CFLAGS)
+tests_unit_test_migrate_LDADD = $(core_test_ldadd) -lpthread
+
 check_PROGRAMS += tests/unit/test_machine
 TESTS += tests/unit/test_machine
 tests_unit_test_machine_SOURCES = tests/unit/test_machine.c tests/fixtures/fake-vcpu-hv.h \
