@@ -11,7 +11,7 @@
  * Command line (numbers): pages=N (default 2048: 8 MiB), rate=R pages per
  * timer tick (default 0: as fast as it can), ticks=T when to end (default
  * 4000).  Prints "mig-pattern: start pages N", "mig-pattern: ticks T gen
- * G" every 100 ticks, and at T ticks checks every page once more (pages
+ * G pages W" (W pages written since the start) every 100 ticks, and at T ticks checks every page once more (pages
  * before the current one hold G, the others G - 1) and prints
  *   "MIG-PATTERN-OK ticks T gen G checked C"
  * or, at the first page that is wrong,
@@ -131,6 +131,8 @@ void guest_main(uint32_t start_info)
 				put_dec(t);
 				uart_puts(" gen ");
 				put_dec(gen);
+				uart_puts(" pages ");
+				put_dec(checked);
 				uart_puts("\n");
 				next = t - t % REPORT_EVERY + REPORT_EVERY;
 			}
