@@ -232,7 +232,7 @@ tests_fixtures_fake_hook_dev_la_LDFLAGS = $(fixture_ldflags)
 # core/snapshot.c against fake-vcpu-hv and fake-dev (their save/load ops).
 check_PROGRAMS += tests/unit/test_snapshot
 TESTS += tests/unit/test_snapshot
-tests_unit_test_snapshot_SOURCES = tests/unit/test_snapshot.c tests/fixtures/fake-vcpu-hv.h
+tests_unit_test_snapshot_SOURCES = tests/unit/test_snapshot.c tests/fixtures/fake-vcpu-hv.h tests/unit/fixture-machine.h
 tests_unit_test_snapshot_CFLAGS = $(core_test_cflags) $(LIBEVENT_CFLAGS)
 tests_unit_test_snapshot_LDADD = $(core_test_ldadd)
 
@@ -240,7 +240,7 @@ tests_unit_test_snapshot_LDADD = $(core_test_ldadd)
 # fake-vcpu-hv (its dirty log filled by the test) and fake-dev.
 check_PROGRAMS += tests/unit/test_migrate
 TESTS += tests/unit/test_migrate
-tests_unit_test_migrate_SOURCES = tests/unit/test_migrate.c tests/fixtures/fake-vcpu-hv.h
+tests_unit_test_migrate_SOURCES = tests/unit/test_migrate.c tests/fixtures/fake-vcpu-hv.h tests/unit/fixture-machine.h
 tests_unit_test_migrate_CFLAGS = $(core_test_cflags) $(LIBEVENT_CFLAGS)
 tests_unit_test_migrate_LDADD = $(core_test_ldadd) -lpthread
 

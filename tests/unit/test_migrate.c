@@ -31,6 +31,7 @@
 #include "core/migrate.h"
 #include "core/snapshot.h"
 #include "tests/fixtures/fake-vcpu-hv.h"
+#include "tests/unit/fixture-machine.h"
 
 #define PAGE 4096u
 #define RAM_PAGES 64u
@@ -377,7 +378,6 @@ static void test_truncated_and_flipped(void **state)
 
 /* ----------------------------------------- migrations between machines */
 
-static char plugin_path[4200];
 
 struct fixture {
 	char dir[64];
@@ -389,15 +389,6 @@ struct fixture {
 	char sock[128];
 };
 static struct fixture *F;
-
-static void write_file(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
 
 static struct vmm_machine *build(const char *name, const char *memory, struct vmm_machine_config **mcp)
 {
@@ -623,9 +614,7 @@ static void test_device_marks(void **state)
 
 int main(void)
 {
-	const char *b = getenv("VMM_BUILDDIR"), *pp = getenv("VMM_PLUGIN_PATH");
-
-	snprintf(plugin_path, sizeof(plugin_path), "%s/tests/fixtures/.libs:%s", b ? b : ".", pp ? pp : "");
+	plugin_path_init();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_good_stream, ram_setup, ram_teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_begin, ram_setup, ram_teardown),
