@@ -108,7 +108,7 @@ tests/guests/snap-count.elf: $(irq_common) tests/guests/snap-count.c
 
 # migrate.sh's and bench/migrate.sh's guest: a pattern written and checked
 # page by page while the PIT ticks.
-tests/guests/mig-pattern.elf: $(irq_common) tests/guests/mig-pattern.c
+tests/guests/mig-pattern.elf: $(irq_common) tests/guests/virtio-mmio.h tests/guests/mig-pattern.c
 	@$(MKDIR_P) tests/guests
 	$(AM_V_GEN)$(irq_link) $(srcdir)/tests/guests/mig-pattern.c
 

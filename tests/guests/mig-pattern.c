@@ -10,7 +10,12 @@
  *
  * Command line (numbers): pages=N (default 2048: 8 MiB), rate=R pages per
  * timer tick (default 0: as fast as it can), ticks=T when to end (default
- * 4000).  Prints "mig-pattern: start pages N", "mig-pattern: ticks T gen
+ * 4000), blk=1: there is a virtio-blk disk at 0xd0000000 whose sector S
+ * holds bytes (S * 7 + i) & 0xff; at each report the guest reads the next
+ * sector (VIRTIO_BLK_T_IN, polled: the device writes the guest's buffer
+ * and used ring) and checks it, so a disk whose queue state did not come
+ * along, or a device write the migration lost, is caught on the
+ * destination too ("MIG-PATTERN-BAD blk ...").  Prints "mig-pattern: start pages N", "mig-pattern: ticks T gen
  * G pages W" (W pages written since the start) every 100 ticks, and at T ticks checks every page once more (pages
  * before the current one hold G, the others G - 1) and prints
  *   "MIG-PATTERN-OK ticks T gen G checked C"
@@ -20,10 +25,31 @@
 #include "irq-lib.h"
 
 #define AREA 0x400000u
+#define BLK_MMIO 0xd0000000u
+#define VQ_SIZE 4
+#include "virtio-mmio.h"
 #define WORDS 1024u
 #define REPORT_EVERY 100
 
 static volatile uint32_t ticks;
+
+static struct desc descs[VQ_SIZE] __attribute__((aligned(4096)));
+static struct avail avail __attribute__((aligned(4096)));
+static volatile struct used used __attribute__((aligned(4096)));
+static struct { uint32_t type, reserved; uint64_t sector; } blk_hdr __attribute__((aligned(16)));
+static volatile uint8_t blk_buf[512] __attribute__((aligned(512)));
+static volatile uint8_t blk_status;
+static uint16_t blk_reqs;
+
+static uint32_t blk_rd(uint32_t off)
+{
+	return *(volatile uint32_t *)(BLK_MMIO + off);
+}
+
+static void blk_wr(uint32_t off, uint32_t v)
+{
+	*(volatile uint32_t *)(BLK_MMIO + off) = v;
+}
 
 static void pit_irq(unsigned vector)
 {
@@ -81,6 +107,72 @@ static void fill(uint32_t p, uint32_t gen)
 	w[0] = gen;
 }
 
+static void blk_bad(const char *why, uint32_t sector, uint32_t at, uint32_t got)
+{
+	irq_disable();
+	uart_puts("MIG-PATTERN-BAD blk ");
+	uart_puts(why);
+	uart_puts(" sector ");
+	put_dec(sector);
+	uart_puts(" byte ");
+	put_dec(at);
+	uart_puts(" value ");
+	put_hex(got);
+	uart_puts("\n");
+	halt();
+}
+
+/* virtio 1.2, 4.2.3 and 5.2.5: reset, VERSION_1 only, one queue. */
+static void blk_init(void)
+{
+	if (blk_rd(R_MAGIC) != 0x74726976u || blk_rd(R_VERSION) != 2 || blk_rd(R_DEVICE_ID) != 2)
+		blk_bad("no virtio-blk at 0xd0000000", 0, 0, 0);
+	blk_wr(R_STATUS, 0);
+	blk_wr(R_STATUS, 1 | 2);		/* ACKNOWLEDGE | DRIVER */
+	blk_wr(R_DRV_FEAT_SEL, 1);
+	blk_wr(R_DRV_FEAT, 1);			/* VIRTIO_F_VERSION_1 */
+	blk_wr(R_DRV_FEAT_SEL, 0);
+	blk_wr(R_DRV_FEAT, 0);
+	blk_wr(R_STATUS, 1 | 2 | 8);		/* FEATURES_OK */
+	if (!(blk_rd(R_STATUS) & 8))
+		blk_bad("features refused", 0, 0, 0);
+	blk_wr(R_QUEUE_SEL, 0);
+	blk_wr(R_QUEUE_NUM, VQ_SIZE);
+	blk_wr(R_DESC_LO, (uint32_t)descs);
+	blk_wr(R_DESC_HI, 0);
+	blk_wr(R_AVAIL_LO, (uint32_t)&avail);
+	blk_wr(R_AVAIL_HI, 0);
+	blk_wr(R_USED_LO, (uint32_t)&used);
+	blk_wr(R_USED_HI, 0);
+	blk_wr(R_QUEUE_READY, 1);
+	blk_wr(R_STATUS, 1 | 2 | 8 | 4);	/* DRIVER_OK */
+}
+
+/* Read sector `sector` into blk_buf (zeroed first) and check it. */
+static void blk_read_check(uint32_t sector)
+{
+	for (unsigned i = 0; i < sizeof(blk_buf); i++)
+		blk_buf[i] = 0;
+	blk_hdr.type = 0;			/* VIRTIO_BLK_T_IN */
+	blk_hdr.sector = sector;
+	blk_status = 0xff;
+	descs[0] = (struct desc){ (uint32_t)&blk_hdr, sizeof(blk_hdr), 1, 1 };		/* NEXT */
+	descs[1] = (struct desc){ (uint32_t)blk_buf, sizeof(blk_buf), 1 | 2, 2 };	/* NEXT | WRITE */
+	descs[2] = (struct desc){ (uint32_t)&blk_status, 1, 2, 0 };		/* WRITE */
+	avail.ring[blk_reqs % VQ_SIZE] = 0;
+	__asm__ volatile("" ::: "memory");
+	avail.idx = ++blk_reqs;
+	__asm__ volatile("mfence" ::: "memory");
+	blk_wr(R_QUEUE_NOTIFY, 0);
+	while (used.idx != blk_reqs)
+		;
+	if (blk_status != 0)
+		blk_bad("status", sector, 0, blk_status);
+	for (uint32_t i = 0; i < sizeof(blk_buf); i++)
+		if (blk_buf[i] != (uint8_t)(sector * 7 + i))
+			blk_bad("data", sector, i, blk_buf[i]);
+}
+
 void guest_main(uint32_t start_info)
 {
 	if (start_info == 0 || *(const volatile uint32_t *)start_info != HVM_START_MAGIC)
@@ -88,6 +180,7 @@ void guest_main(uint32_t start_info)
 	uint32_t npages = cmdline_uint(start_info, "pages", 2048);
 	uint32_t rate = cmdline_uint(start_info, "rate", 0);
 	uint32_t end = cmdline_uint(start_info, "ticks", 4000);
+	uint32_t blk = cmdline_uint(start_info, "blk", 0), sector = 0;
 	uint32_t gen = 1, p, next = REPORT_EVERY, checked = 0;
 	uint32_t tick_seen = 0, this_tick = 0;
 
@@ -99,6 +192,10 @@ void guest_main(uint32_t start_info)
 	uart_puts("mig-pattern: start pages ");
 	put_dec(npages);
 	uart_puts("\n");
+	if (blk) {
+		blk_init();
+		blk_read_check(sector++);
+	}
 	for (p = 0; p < npages; p++)
 		fill(p, gen);
 	pit_start(PIT_1MS);
@@ -134,6 +231,8 @@ void guest_main(uint32_t start_info)
 				uart_puts(" pages ");
 				put_dec(checked);
 				uart_puts("\n");
+				if (blk)
+					blk_read_check(sector++ % 2048);
 				next = t - t % REPORT_EVERY + REPORT_EVERY;
 			}
 			if (t >= end)
@@ -151,6 +250,11 @@ done:
 	put_dec(gen);
 	uart_puts(" checked ");
 	put_dec(checked + npages);
+	if (blk) {
+		blk_read_check(sector % 2048);
+		uart_puts(" sectors ");
+		put_dec(sector + 1);
+	}
 	uart_puts("\n");
 	halt();
 }
