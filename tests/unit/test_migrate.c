@@ -586,6 +586,42 @@ static void test_destination_refuses(void **state)
 	assert_int_equal(vmm_machine_state(F->src), VMM_MACHINE_PAUSED);
 }
 
+/* A device plugin built before ABI 1.15 cannot mark what it writes
+ * through mem_map: once it has asked for such a pointer, the machine is
+ * not migrated (409 naming it); one that never mapped RAM is no reason to
+ * refuse. */
+static void test_old_plugin_refused(void **state)
+{
+	struct vmm_migrate_stats st;
+	char err[512] = "";
+
+	(void)state;
+	F->src = build("src", "2M", &F->mc);
+	struct vmm_instance *in = F->src->instances;
+	while (in && strcmp(in->name, "d0") != 0)
+		in = in->next;
+	assert_non_null(in);
+	/* fake-dev as if built against 1.14 */
+	const struct vmm_loaded_plugin *real = in->lp;
+	struct vmm_loaded_plugin old = *real;
+	struct vmm_plugin desc = *real->desc;
+	desc.abi_minor = 14;
+	old.desc = &desc;
+	in->lp = &old;
+	run_paused(F->src);
+	/* Not mapped: it goes as far as the (absent) destination. */
+	assert_int_equal(vmm_migrate_send(F->src, F->sock, 0, &st, err, sizeof(err)), -ENOENT);
+	assert_non_null(in->host.mem_map(&in->host, 0x1000, 16));
+	assert_int_equal(vmm_migrate_send(F->src, F->sock, 0, &st, err, sizeof(err)), -ENOTSUP);
+	assert_non_null(strstr(err, "device 'd0' (plugin fake-dev, ABI 1.14) maps guest memory and predates "
+				    "ABI 1.15"));
+	assert_int_equal(vmm_machine_state(F->src), VMM_MACHINE_PAUSED);
+	vmm_machine_request_stop(F->src, 0, "test");
+	pthread_join(F->thread, NULL);
+	F->running = false;
+	in->lp = real;
+}
+
 /* The core's own bitmap of device writes: every page a range touches,
  * nothing beyond RAM, cleared when taken. */
 static void test_device_marks(void **state)
@@ -623,6 +659,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_truncated_and_flipped, ram_setup, ram_teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_machine, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_destination_refuses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_old_plugin_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_marks, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
