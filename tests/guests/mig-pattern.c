@@ -41,15 +41,6 @@ static volatile uint8_t blk_buf[512] __attribute__((aligned(512)));
 static volatile uint8_t blk_status;
 static uint16_t blk_reqs;
 
-static uint32_t blk_rd(uint32_t off)
-{
-	return *(volatile uint32_t *)(BLK_MMIO + off);
-}
-
-static void blk_wr(uint32_t off, uint32_t v)
-{
-	*(volatile uint32_t *)(BLK_MMIO + off) = v;
-}
 
 static void pit_irq(unsigned vector)
 {
@@ -122,32 +113,6 @@ static void blk_bad(const char *why, uint32_t sector, uint32_t at, uint32_t got)
 	halt();
 }
 
-/* virtio 1.2, 4.2.3 and 5.2.5: reset, VERSION_1 only, one queue. */
-static void blk_init(void)
-{
-	if (blk_rd(R_MAGIC) != 0x74726976u || blk_rd(R_VERSION) != 2 || blk_rd(R_DEVICE_ID) != 2)
-		blk_bad("no virtio-blk at 0xd0000000", 0, 0, 0);
-	blk_wr(R_STATUS, 0);
-	blk_wr(R_STATUS, 1 | 2);		/* ACKNOWLEDGE | DRIVER */
-	blk_wr(R_DRV_FEAT_SEL, 1);
-	blk_wr(R_DRV_FEAT, 1);			/* VIRTIO_F_VERSION_1 */
-	blk_wr(R_DRV_FEAT_SEL, 0);
-	blk_wr(R_DRV_FEAT, 0);
-	blk_wr(R_STATUS, 1 | 2 | 8);		/* FEATURES_OK */
-	if (!(blk_rd(R_STATUS) & 8))
-		blk_bad("features refused", 0, 0, 0);
-	blk_wr(R_QUEUE_SEL, 0);
-	blk_wr(R_QUEUE_NUM, VQ_SIZE);
-	blk_wr(R_DESC_LO, (uint32_t)descs);
-	blk_wr(R_DESC_HI, 0);
-	blk_wr(R_AVAIL_LO, (uint32_t)&avail);
-	blk_wr(R_AVAIL_HI, 0);
-	blk_wr(R_USED_LO, (uint32_t)&used);
-	blk_wr(R_USED_HI, 0);
-	blk_wr(R_QUEUE_READY, 1);
-	blk_wr(R_STATUS, 1 | 2 | 8 | 4);	/* DRIVER_OK */
-}
-
 /* Read sector `sector` into blk_buf (zeroed first) and check it. */
 static void blk_read_check(uint32_t sector)
 {
@@ -163,7 +128,7 @@ static void blk_read_check(uint32_t sector)
 	__asm__ volatile("" ::: "memory");
 	avail.idx = ++blk_reqs;
 	__asm__ volatile("mfence" ::: "memory");
-	blk_wr(R_QUEUE_NOTIFY, 0);
+	vmmio_set(BLK_MMIO, R_QUEUE_NOTIFY, 0);
 	while (used.idx != blk_reqs)
 		;
 	if (blk_status != 0)
@@ -193,7 +158,9 @@ void guest_main(uint32_t start_info)
 	put_dec(npages);
 	uart_puts("\n");
 	if (blk) {
-		blk_init();
+		const char *why = vmmio_setup(BLK_MMIO, 2, descs, &avail, &used);
+		if (why)
+			blk_bad(why, 0, 0, 0);
 		blk_read_check(sector++);
 	}
 	for (p = 0; p < npages; p++)
