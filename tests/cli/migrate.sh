@@ -87,13 +87,14 @@ for word in $MODES; do
 	grep -q 'MIG-PATTERN' "$OUT" && fail "$mode: the guest ended on the source: $(grep MIG-PATTERN "$OUT")"
 	last=$(grep '^mig-pattern: ticks' "$OUT" | tail -n 1)
 	SRCOUT=$OUT OUT=$DOUT PID=$DPID
-	wait_for "$DOUT" '^MIG-PATTERN-' "$mode: on the destination"
+	# The guest's last line: its result line is whole.
+	wait_for "$DOUT" '^MIG-PATTERN-END' "$mode: on the destination"
+	stop_vmm "$DAPI" "$mode: destination"
+	DPID=
 	grep -q '^MIG-PATTERN-OK' "$DOUT" || fail "$mode: $(grep MIG-PATTERN "$DOUT")"
 	if [ -n "$cmdline" ]; then
 		grep -q '^MIG-PATTERN-OK.* sectors [0-9]' "$DOUT" || fail "$mode: the guest read no sector: $(grep MIG-PATTERN "$DOUT")"
 	fi
-	stop_vmm "$DAPI" "$mode: destination"
-	DPID=
 	grep -q '^mig-pattern: start' "$DOUT" && fail "$mode: the guest started again on the destination"
 	first=$(grep '^mig-pattern: ticks' "$DOUT" | head -n 1)
 	t1=$(tick_of "$last") t2=$(tick_of "$first")

@@ -21,7 +21,8 @@
  *   "MIG-PATTERN-OK ticks T gen G checked C"
  * or, at the first page that is wrong,
  *   "MIG-PATTERN-BAD page P gen G words W0 W1 W2 W3"
- * and halts with interrupts off. */
+ * then "MIG-PATTERN-END" (the result line is whole once it is there), and
+ * halts with interrupts off. */
 #include "irq-lib.h"
 
 #define AREA 0x400000u
@@ -59,9 +60,11 @@ static uint32_t mix(uint32_t gen, uint32_t p)
 	return gen * 2654435761u ^ p;
 }
 
+/* The last line, after the result line: whole once this is seen. */
 static __attribute__((noreturn)) void halt(void)
 {
 	irq_disable();
+	uart_puts("MIG-PATTERN-END\n");
 	for (;;)
 		__asm__ volatile("hlt");
 }
@@ -211,6 +214,8 @@ done:
 	/* Pages [0, p] hold this pass, the rest the one before. */
 	for (uint32_t q = 0; q < npages; q++)
 		check(q, q <= p ? gen : gen - 1);
+	if (blk)
+		blk_read_check(sector % 2048);
 	uart_puts("MIG-PATTERN-OK ticks ");
 	put_dec(ticks);
 	uart_puts(" gen ");
@@ -218,7 +223,6 @@ done:
 	uart_puts(" checked ");
 	put_dec(checked + npages);
 	if (blk) {
-		blk_read_check(sector % 2048);
 		uart_puts(" sectors ");
 		put_dec(sector + 1);
 	}
