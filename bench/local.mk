@@ -81,3 +81,8 @@ EXTRA_DIST += bench/nested-boot-arm64.sh
 # snapshot write time and size against guest memory size.
 bench_scripts += bench/snapshot.sh
 EXTRA_DIST += bench/snapshot.sh
+
+# Live migration (issue 14): downtime and total time for a guest writing
+# memory at fixed rates (the guest is tests/guests/mig-pattern.elf).
+bench_scripts += bench/migrate.sh
+EXTRA_DIST += bench/migrate.sh

@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "core/api.h"
+#include "core/migrate.h"
 
 struct json_object *vmm_api_error(const char *fmt, ...)
 {
@@ -35,27 +36,36 @@ const char *vmm_api_reason(int status)
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
 	case 413: return "Payload Too Large";
+	case 502: return "Bad Gateway";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
 	}
 	return "Error";
 }
 
-enum api_action { ACT_INFO, ACT_STATS, ACT_PAUSE, ACT_RESUME, ACT_SHUTDOWN, ACT_STOP, ACT_SNAPSHOT };
+enum api_action { ACT_INFO, ACT_STATS, ACT_PAUSE, ACT_RESUME, ACT_SHUTDOWN, ACT_STOP, ACT_SNAPSHOT, ACT_MIGRATE };
 
 /* Each resource takes one method: GET reads, PUT acts. */
 static const struct api_resource {
 	const char *path;
 	const char *method;
 	enum api_action action;
+	/* The one member its body must have (a non-empty string), or NULL:
+	 * the action takes no body members. */
+	const char *member, *member_help;
+	/* An optional integer member from 1 to opt_max, or NULL. */
+	const char *opt;
+	int64_t opt_max;
 } resources[] = {
-	{ "/v1/machine", "GET", ACT_INFO },
-	{ "/v1/stats", "GET", ACT_STATS },
-	{ "/v1/machine/pause", "PUT", ACT_PAUSE },
-	{ "/v1/machine/resume", "PUT", ACT_RESUME },
-	{ "/v1/machine/shutdown", "PUT", ACT_SHUTDOWN },
-	{ "/v1/machine/stop", "PUT", ACT_STOP },
-	{ "/v1/snapshot", "PUT", ACT_SNAPSHOT },
+	{ "/v1/machine", "GET", ACT_INFO, NULL, NULL, NULL, 0 },
+	{ "/v1/stats", "GET", ACT_STATS, NULL, NULL, NULL, 0 },
+	{ "/v1/machine/pause", "PUT", ACT_PAUSE, NULL, NULL, NULL, 0 },
+	{ "/v1/machine/resume", "PUT", ACT_RESUME, NULL, NULL, NULL, 0 },
+	{ "/v1/machine/shutdown", "PUT", ACT_SHUTDOWN, NULL, NULL, NULL, 0 },
+	{ "/v1/machine/stop", "PUT", ACT_STOP, NULL, NULL, NULL, 0 },
+	{ "/v1/snapshot", "PUT", ACT_SNAPSHOT, "path", "the snapshot directory to create", NULL, 0 },
+	{ "/v1/migration/send", "PUT", ACT_MIGRATE, "socket", "the unix socket a vmmctl receive listens on",
+	  "max-rounds", VMM_MIG_MAX_ROUNDS },
 };
 
 static void reply_error(struct vmm_api_reply *r, int status, struct json_object *body)
@@ -72,13 +82,14 @@ static void reply_error(struct vmm_api_reply *r, int status, struct json_object 
  * applied.  *path gets a copy of "path" (the caller frees it).
  */
 static bool body_ok(const struct api_resource *res, const char *body, size_t len, struct vmm_api_reply *r,
-		    char **path)
+		    char **path, int64_t *opt)
 {
 	size_t i = 0;
 	while (i < len && body[i] && strchr(" \t\r\n", body[i]))
 		i++;
-	if (i == len && res->action == ACT_SNAPSHOT) {
-		reply_error(r, 400, vmm_api_error("PUT %s needs a body: {\"path\": \"DIR\"}", res->path));
+	if (i == len && res->member) {
+		reply_error(r, 400, vmm_api_error("PUT %s needs a body: {\"%s\": \"...\"} (%s)", res->path,
+						  res->member, res->member_help));
 		return false;
 	}
 	if (i == len)
@@ -125,20 +136,31 @@ static bool body_ok(const struct api_resource *res, const char *body, size_t len
 	else if (!json_object_is_type(o, json_type_object))
 		reply_error(r, 400, vmm_api_error("the body of PUT %s must be a JSON object, got %s", res->path,
 						  json_type_to_name(json_object_get_type(o))));
-	else if (res->action == ACT_SNAPSHOT) {
+	else if (res->member) {
 		struct json_object *p = NULL;
 		json_object_object_foreach(o, key, val) {
-			(void)val;
-			if (strcmp(key, "path") != 0) {
-				reply_error(r, 400, vmm_api_error("PUT %s: unknown member '%s' (it takes \"path\")",
-								  res->path, key));
+			if (res->opt && strcmp(key, res->opt) == 0) {
+				int64_t v = json_object_get_int64(val);
+				if (!json_object_is_type(val, json_type_int) || v < 1 || v > res->opt_max) {
+					reply_error(r, 400, vmm_api_error("PUT %s: \"%s\" must be an integer from 1 to "
+									  "%lld", res->path, key,
+									  (long long)res->opt_max));
+					goto done;
+				}
+				*opt = v;
+				continue;
+			}
+			if (strcmp(key, res->member) != 0) {
+				reply_error(r, 400, vmm_api_error("PUT %s: unknown member '%s' (it takes \"%s\"%s%s%s)",
+								  res->path, key, res->member, res->opt ? " and \"" : "",
+								  res->opt ? res->opt : "", res->opt ? "\"" : ""));
 				goto done;
 			}
 		}
-		if (!json_object_object_get_ex(o, "path", &p) || !json_object_is_type(p, json_type_string) ||
+		if (!json_object_object_get_ex(o, res->member, &p) || !json_object_is_type(p, json_type_string) ||
 		    !json_object_get_string_len(p))
-			reply_error(r, 400, vmm_api_error("PUT %s: \"path\" must be a non-empty string (the snapshot "
-							  "directory to create)", res->path));
+			reply_error(r, 400, vmm_api_error("PUT %s: \"%s\" must be a non-empty string (%s)",
+							  res->path, res->member, res->member_help));
 		else if (!(*path = strdup(json_object_get_string(p))))
 			reply_error(r, 500, vmm_api_error("out of memory"));
 		else
@@ -190,7 +212,8 @@ void vmm_api_route(const struct vmm_api_target *t, void *ctx, const char *method
 			res = &resources[i];
 	if (!res) {
 		reply_error(r, 404, vmm_api_error("no resource %.*s (GET /v1/machine, GET /v1/stats, PUT "
-						  "/v1/machine/{pause,resume,shutdown,stop}, PUT /v1/snapshot)", shown, uri));
+						  "/v1/machine/{pause,resume,shutdown,stop}, PUT /v1/snapshot, PUT "
+						  "/v1/migration/send)", shown, uri));
 		return;
 	}
 	if (strcmp(method, res->method) != 0) {
@@ -200,7 +223,8 @@ void vmm_api_route(const struct vmm_api_target *t, void *ctx, const char *method
 		return;
 	}
 	char *path = NULL;
-	if (!body_ok(res, body, len, r, &path))
+	int64_t opt = 0;
+	if (!body_ok(res, body, len, r, &path, &opt))
 		return;
 
 	int rc;
@@ -242,6 +266,27 @@ void vmm_api_route(const struct vmm_api_target *t, void *ctx, const char *method
 			rc = t->snapshot(ctx, path, msg, sizeof(msg));
 		free(path);
 		break;
+	case ACT_MIGRATE: {
+		struct json_object *done = NULL;
+		if (!t->migrate) {
+			rc = 500;
+			snprintf(msg, sizeof(msg), "this target cannot migrate");
+		} else
+			rc = t->migrate(ctx, path, (unsigned)opt, &done, msg, sizeof(msg));
+		free(path);
+		if (rc) {
+			json_object_put(done);
+			break;
+		}
+		/* The destination runs the machine now: this one stops once
+		 * the reply is out, as after PUT /v1/machine/stop. */
+		r->status = 200;
+		r->body = done ? done : json_object_new_object();
+		if (r->body)
+			json_object_object_add(r->body, "state", json_object_new_string("stopping"));
+		r->stop_after = true;
+		return;
+	}
 	default:
 		rc = 500;
 		snprintf(msg, sizeof(msg), "unknown action");

@@ -23,6 +23,7 @@
 #include <vmm/vmm.h>
 #include "core/api.h"
 #include "core/snapshot.h"
+#include "core/migrate.h"
 #include "core/log.h"
 #include "core/machine.h"
 #include "core/machine-internal.h"
@@ -465,6 +466,38 @@ static int machine_snapshot(void *ctx, const char *path, char *msg, size_t len)
 	return 500;
 }
 
+/* The machine goes on here when the migration fails: 409 for what its
+ * state or plugins refuse, 502 for the destination and the stream. */
+static int machine_migrate(void *ctx, const char *sock, unsigned max_rounds, struct json_object **done,
+			   char *msg, size_t len)
+{
+	struct vmm_migrate_stats st;
+	int rc = vmm_migrate_send(ctx, sock, max_rounds, &st, msg, len);
+
+	*done = NULL;
+	switch (rc) {
+	case 0:
+		break;
+	case -EBUSY:
+	case -ENOTSUP:
+		return 409;
+	case -ENOMEM:
+		return 500;
+	default:
+		return 502;
+	}
+	struct json_object *o = json_object_new_object();
+	if (o) {
+		json_object_object_add(o, "rounds", json_object_new_int((int)st.rounds));
+		json_object_object_add(o, "pages", json_object_new_uint64(st.pages));
+		json_object_object_add(o, "paused-pages", json_object_new_uint64(st.last_pages));
+		json_object_object_add(o, "total-ms", json_object_new_double(st.total_ns / 1e6));
+		json_object_object_add(o, "downtime-ms", json_object_new_double(st.downtime_ns / 1e6));
+	}
+	*done = o;
+	return 0;
+}
+
 const struct vmm_api_target vmm_api_machine_target = {
 	.info = machine_info,
 	.stats = machine_stats,
@@ -474,4 +507,5 @@ const struct vmm_api_target vmm_api_machine_target = {
 	.shutdown = machine_shutdown,
 	.stop = machine_stop,
 	.snapshot = machine_snapshot,
+	.migrate = machine_migrate,
 };

@@ -39,6 +39,13 @@ struct vmm_api_target {
 	 * running one is paused first and stays paused).  NULL: refused
 	 * with 500. */
 	int (*snapshot)(void *ctx, const char *path, char *msg, size_t len);
+	/* PUT /v1/migration/send {"socket": PATH, "max-rounds": N}: migrate
+	 * the machine to the vmmctl receive on PATH (core/migrate.h) in at
+	 * most N pre-copy rounds (0: the default).  0: the destination
+	 * runs it, *done a JSON object of figures (or NULL), and stop()
+	 * follows the reply; otherwise it runs on here.  NULL: refused with
+	 * 500. */
+	int (*migrate)(void *ctx, const char *socket, unsigned max_rounds, struct json_object **done, char *msg, size_t len);
 };
 
 /* A request's outcome: the HTTP status, its JSON body (owned: put it), the

@@ -51,6 +51,10 @@ struct vmm_instance {
 	struct vmm_who who;
 	char *who_what;
 	bool is_backend, opened, failed;
+	/* The plugin asked for a host pointer into guest RAM (mem_map): one
+	 * built before ABI 1.15 cannot say what it wrote there, so the
+	 * machine is not migrated (core/migrate.c). */
+	atomic_bool mapped_ram;
 	/* A backend built by vmm_machine_check(): checked, never opened.
 	 * Its state (if any) goes only to info() and close(); the core
 	 * itself answers its device's writes, requests and frames. */
@@ -66,6 +70,11 @@ struct vmm_instance {
 struct vmm_ram {
 	uint64_t gpa, size;
 	uint8_t *hva;
+	/* Pages the VMM's own devices wrote (mark_dirty, mem_write), one bit
+	 * a page as in the hypervisor's dirty log: KVM's log does not see
+	 * them.  Set from any thread; a live migration takes and clears the
+	 * words each round (vmm_machine_dev_dirty_take, core/migrate.c). */
+	_Atomic uint64_t *dev_dirty;
 };
 
 struct vmm_vcpu {
@@ -191,5 +200,12 @@ struct vmm_instance *vmm_machine_backend(struct vmm_machine *m, const char *ref,
 					 enum vmm_backend_type type);
 /* Host pointer to guest RAM [gpa, gpa+len), or NULL. */
 void *vmm_machine_ram(struct vmm_machine *m, uint64_t gpa, size_t len);
+
+/* Guest RAM [gpa, gpa + len) written by the VMM itself: into the regions'
+ * dev_dirty bitmaps (bytes outside RAM are ignored). */
+void vmm_machine_mark_dirty(struct vmm_machine *m, uint64_t gpa, uint64_t len);
+/* Region r's device-dirty bits ORed into bitmap (the region's pages
+ * rounded up to 64) and cleared. */
+void vmm_machine_dev_dirty_take(struct vmm_ram *r, uint64_t *bitmap);
 
 #endif

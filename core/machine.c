@@ -798,18 +798,51 @@ static int host_mem_read(const struct vmm_host *h, uint64_t gpa, void *buf, size
 	return 0;
 }
 
+void vmm_machine_mark_dirty(struct vmm_machine *m, uint64_t gpa, uint64_t len)
+{
+	if (!len)
+		return;
+	for (unsigned i = 0; i < m->nram; i++) {
+		struct vmm_ram *r = &m->ram[i];
+		uint64_t lo = gpa > r->gpa ? gpa : r->gpa;
+		uint64_t end = gpa + len < gpa ? UINT64_MAX : gpa + len;
+		uint64_t hi = end < r->gpa + r->size ? end : r->gpa + r->size;
+
+		if (!r->dev_dirty || lo >= hi)
+			continue;
+		for (uint64_t p = (lo - r->gpa) >> 12; p <= (hi - 1 - r->gpa) >> 12; p++)
+			atomic_fetch_or_explicit(&r->dev_dirty[p / 64], 1ull << (p % 64), memory_order_release);
+	}
+}
+
+void vmm_machine_dev_dirty_take(struct vmm_ram *r, uint64_t *bitmap)
+{
+	uint64_t words = (r->size / 4096 + 63) / 64;
+
+	for (uint64_t w = 0; r->dev_dirty && w < words; w++)
+		if (atomic_load_explicit(&r->dev_dirty[w], memory_order_relaxed))
+			bitmap[w] |= atomic_exchange_explicit(&r->dev_dirty[w], 0, memory_order_acquire);
+}
+
 static int host_mem_write(const struct vmm_host *h, uint64_t gpa, const void *buf, size_t len)
 {
 	void *p = ram_ptr(inst_of(h)->m, gpa, len);
 	if (!p)
 		return -EFAULT;
 	memcpy(p, buf, len);
+	vmm_machine_mark_dirty(inst_of(h)->m, gpa, len);
 	return 0;
 }
 
 static void *host_mem_map(const struct vmm_host *h, uint64_t gpa, size_t len)
 {
+	atomic_store(&inst_of(h)->mapped_ram, true);
 	return ram_ptr(inst_of(h)->m, gpa, len);
+}
+
+static void host_mark_dirty(const struct vmm_host *h, uint64_t gpa, uint64_t len)
+{
+	vmm_machine_mark_dirty(inst_of(h)->m, gpa, len);
 }
 
 /* ------------------------------------------------------ clock and timers */
@@ -1704,6 +1737,7 @@ static const struct vmm_host host_template = {
 	.timer_outputs_register = host_timer_outputs_register,
 	.timer_outputs = host_timer_outputs,
 	.vcpu_reg_write = host_vcpu_reg_write,
+	.mark_dirty = host_mark_dirty,
 };
 
 static struct vmm_instance *instance_new(struct vmm_machine *m, const struct vmm_cfg_instance *ci,
@@ -2033,6 +2067,9 @@ static int setup_ram(struct vmm_machine *m)
 			return -ENOMEM;
 		}
 		madvise(r->hva, r->size, MADV_MERGEABLE);
+		r->dev_dirty = calloc((r->size / 4096 + 63) / 64, sizeof(uint64_t));
+		if (!r->dev_dirty)
+			return -ENOMEM;
 		int rc = VMM_AS(HV_WHO(m), m->hv_ops->set_memory(m->vm, i, r->gpa, r->size, r->hva, 0));
 		if (rc < 0) {
 			vmm_log(VMM_LOG_ERROR, NULL, "hypervisor refused guest memory slot %u: %s", i,
@@ -2996,6 +3033,8 @@ void vmm_machine_destroy(struct vmm_machine *m)
 	for (unsigned i = 0; i < m->nram; i++)
 		if (m->ram[i].hva)
 			munmap(m->ram[i].hva, m->ram[i].size);
+	for (unsigned i = 0; i < m->nram; i++)
+		free((void *)m->ram[i].dev_dirty);
 	if (m->pagemap_fd >= 0)
 		close(m->pagemap_fd);
 	while (m->instances) {

@@ -402,6 +402,53 @@ static int save_records(struct vmm_machine *m, uint64_t clock_ns, struct records
 	return 0;
 }
 
+/* The state container's header: magic, format, record count. */
+static void state_header(uint8_t head[12], uint32_t count)
+{
+	memcpy(head, state_magic, 4);
+	for (int i = 0; i < 4; i++) {
+		head[4 + i] = (uint8_t)(VMM_SNAPSHOT_FORMAT >> (8 * i));
+		head[8 + i] = (uint8_t)(count >> (8 * i));
+	}
+}
+
+int vmm_machine_can_save(struct vmm_machine *m, char *err, size_t errlen)
+{
+	if (!hv_can_save(m))
+		return fail(err, errlen, -ENOTSUP, "hypervisor '%s' (plugin %s) cannot save vCPU and VM state",
+			    m->hv_inst->name, m->cfg->hypervisor.plugin);
+	for (struct vmm_instance *in = m->instances; in; in = in->next)
+		if (is_device(in) && !device_can_save(in))
+			return fail(err, errlen, -ENOTSUP, "device '%s' (plugin %s) cannot be saved: its plugin has "
+				    "no save op", in->name, in->lp->desc->name);
+	return 0;
+}
+
+int vmm_machine_save_state(struct vmm_machine *m, uint8_t **out, size_t *len, char *err, size_t errlen)
+{
+	struct records r = { .len = 12 };
+	int rc;
+
+	r.cap = 4096;
+	r.buf = malloc(r.cap);
+	if (!r.buf)
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	rc = save_records(m, now_ns() - m->t0, &r, err, errlen);
+	if (rc) {
+		free(r.buf);
+		return rc;
+	}
+	state_header(r.buf, r.count);
+	*out = r.buf;
+	*len = r.len;
+	return 0;
+}
+
+struct json_object *vmm_snapshot_manifest(struct vmm_machine *m)
+{
+	return manifest_new(m, now_ns() - m->t0);
+}
+
 int vmm_machine_snapshot(struct vmm_machine *m, const char *dir, char *err, size_t errlen)
 {
 	char tmp[PATH_MAX];
@@ -417,13 +464,9 @@ int vmm_machine_snapshot(struct vmm_machine *m, const char *dir, char *err, size
 	if (!dir || !dir[0] || strlen(dir) + 16 >= sizeof(tmp))
 		return fail(err, errlen, -EINVAL, "snapshot path '%s' is empty or too long", dir ? dir : "");
 	/* What cannot be saved is found before anything is written. */
-	if (!hv_can_save(m))
-		return fail(err, errlen, -ENOTSUP, "hypervisor '%s' (plugin %s) cannot save vCPU and VM state",
-			    m->hv_inst->name, m->cfg->hypervisor.plugin);
-	for (struct vmm_instance *in = m->instances; in; in = in->next)
-		if (is_device(in) && !device_can_save(in))
-			return fail(err, errlen, -ENOTSUP, "device '%s' (plugin %s) cannot be saved: its plugin has "
-				    "no save op", in->name, in->lp->desc->name);
+	rc = vmm_machine_can_save(m, err, errlen);
+	if (rc)
+		return rc;
 	struct stat st;
 	if (lstat(dir, &st) == 0)
 		return fail(err, errlen, -EEXIST, "%s exists: a snapshot goes to a new directory", dir);
@@ -439,11 +482,7 @@ int vmm_machine_snapshot(struct vmm_machine *m, const char *dir, char *err, size
 	if (rc)
 		goto out_remove;
 	uint8_t head[12];
-	memcpy(head, state_magic, 4);
-	for (int i = 0; i < 4; i++) {
-		head[4 + i] = (uint8_t)(VMM_SNAPSHOT_FORMAT >> (8 * i));
-		head[8 + i] = (uint8_t)(r.count >> (8 * i));
-	}
+	state_header(head, r.count);
 	char path[PATH_MAX];
 	if (join_path(path, tmp, "state")) {
 		rc = fail(err, errlen, -ENAMETOOLONG, "%s: path too long", tmp);
@@ -570,6 +609,52 @@ void vmm_snapshot_free(struct vmm_snapshot *s)
 	free(s);
 }
 
+/* The manifest's JSON text (len bytes), read from `where` (a file, or a
+ * migration stream), into s; `dir` names the snapshot in refusals. */
+int vmm_snapshot_parse_manifest(struct vmm_snapshot *s, const char *dir, const char *where, const char *text,
+				size_t len, char *err, size_t errlen)
+{
+	int rc;
+
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *man = tok ? json_tokener_parse_ex(tok, text, (int)len + 1) : NULL;
+	bool parsed = tok && json_tokener_get_error(tok) == json_tokener_success &&
+		      json_object_is_type(man, json_type_object);
+	if (tok)
+		json_tokener_free(tok);
+	uint64_t format = 0, vcpus = 0, bfmt = 0;
+	char *abi = NULL, *arch = NULL;
+	if (!parsed || !json_u64(man, "format", &format) || !json_u64(man, "memory", &s->memory) ||
+	    !json_u64(man, "vcpus", &vcpus) || !json_u64(man, "boot-format", &bfmt) ||
+	    !(abi = json_str(man, "abi")) || !(arch = json_str(man, "arch"))) {
+		json_object_put(man);
+		free(abi);
+		return fail(err, errlen, -EBADMSG, "%s: damaged (not the JSON object a snapshot "
+			    "writes)", where);
+	}
+	s->vcpus = (unsigned)vcpus;
+	s->format = (int)bfmt;
+	s->config_file = json_str(man, "config");
+	s->kernel = json_str(man, "kernel");
+	s->cmdline = json_str(man, "cmdline");
+	s->initrd = json_str(man, "initrd");
+	json_object_put(man);
+	unsigned major = 0;
+	rc = 0;
+	if (format != VMM_SNAPSHOT_FORMAT)
+		rc = fail(err, errlen, -EPROTO, "%s: snapshot format %" PRIu64 ", this vmmctl reads %d", dir,
+			  format, VMM_SNAPSHOT_FORMAT);
+	else if (sscanf(abi, "%u.", &major) != 1 || major != VMM_ABI_MAJOR)
+		rc = fail(err, errlen, -EPROTO, "%s: written with plugin ABI %s, this vmmctl has %d.%d", dir, abi,
+			  VMM_ABI_MAJOR, VMM_ABI_MINOR);
+	else if (strcmp(arch, SNAP_ARCH) != 0)
+		rc = fail(err, errlen, -EPROTO, "%s: a snapshot of an %s machine, this host is %s", dir, arch,
+			  SNAP_ARCH);
+	free(abi);
+	free(arch);
+	return rc;
+}
+
 int vmm_snapshot_open(const char *dir, struct vmm_snapshot **out, char *err, size_t errlen)
 {
 	struct vmm_snapshot *s = calloc(1, sizeof(*s));
@@ -592,44 +677,10 @@ int vmm_snapshot_open(const char *dir, struct vmm_snapshot **out, char *err, siz
 			  rc == -EBADMSG ? "damaged (too large)" : strerror(-rc));
 		goto out_free;
 	}
-	struct json_tokener *tok = json_tokener_new();
-	struct json_object *man = tok ? json_tokener_parse_ex(tok, text, (int)len + 1) : NULL;
-	bool parsed = tok && json_tokener_get_error(tok) == json_tokener_success &&
-		      json_object_is_type(man, json_type_object);
-	if (tok)
-		json_tokener_free(tok);
+	char where[PATH_MAX + 16];
+	snprintf(where, sizeof(where), "%s/manifest.json", dir);
+	rc = vmm_snapshot_parse_manifest(s, dir, where, text, len, err, errlen);
 	free(text);
-	uint64_t format = 0, vcpus = 0, bfmt = 0;
-	char *abi = NULL, *arch = NULL;
-	if (!parsed || !json_u64(man, "format", &format) || !json_u64(man, "memory", &s->memory) ||
-	    !json_u64(man, "vcpus", &vcpus) || !json_u64(man, "boot-format", &bfmt) ||
-	    !(abi = json_str(man, "abi")) || !(arch = json_str(man, "arch"))) {
-		json_object_put(man);
-		free(abi);
-		rc = fail(err, errlen, -EBADMSG, "%s/manifest.json: damaged (not the JSON object a snapshot "
-			  "writes)", dir);
-		goto out_free;
-	}
-	s->vcpus = (unsigned)vcpus;
-	s->format = (int)bfmt;
-	s->config_file = json_str(man, "config");
-	s->kernel = json_str(man, "kernel");
-	s->cmdline = json_str(man, "cmdline");
-	s->initrd = json_str(man, "initrd");
-	json_object_put(man);
-	unsigned major = 0;
-	rc = 0;
-	if (format != VMM_SNAPSHOT_FORMAT)
-		rc = fail(err, errlen, -EPROTO, "%s: snapshot format %" PRIu64 ", this vmmctl reads %d", dir,
-			  format, VMM_SNAPSHOT_FORMAT);
-	else if (sscanf(abi, "%u.", &major) != 1 || major != VMM_ABI_MAJOR)
-		rc = fail(err, errlen, -EPROTO, "%s: written with plugin ABI %s, this vmmctl has %d.%d", dir, abi,
-			  VMM_ABI_MAJOR, VMM_ABI_MINOR);
-	else if (strcmp(arch, SNAP_ARCH) != 0)
-		rc = fail(err, errlen, -EPROTO, "%s: a snapshot of an %s machine, this host is %s", dir, arch,
-			  SNAP_ARCH);
-	free(abi);
-	free(arch);
 	if (rc)
 		goto out_free;
 	rc = read_file(dir, "config", 1u << 20, &s->config_text, &s->config_len);
@@ -844,10 +895,13 @@ int vmm_machine_restore(struct vmm_machine *m, const struct vmm_snapshot *s, cha
 		}
 	}
 
-	rc = map_memory(m, s, err, errlen);
-	if (rc)
-		goto out;
-	m->ram_from_file = true;
+	/* A migration stream wrote RAM already (core/migrate.c). */
+	if (!s->ram_loaded) {
+		rc = map_memory(m, s, err, errlen);
+		if (rc)
+			goto out;
+		m->ram_from_file = true;
+	}
 	for (unsigned i = 0; i < m->nvcpus; i++) {
 		snprintf(name, sizeof(name), "vcpu%u", i);
 		rec = find_record(recs, n, name);

@@ -28,9 +28,11 @@
 #define VMM_CORE_SNAPSHOT_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vmm_machine;
+struct json_object;
 
 #define VMM_SNAPSHOT_FORMAT 1
 
@@ -52,6 +54,9 @@ struct vmm_snapshot {
 	unsigned vcpus;
 	uint8_t *state;       /* the state file's bytes */
 	size_t state_len;
+	/* Guest RAM is in place already (a migration stream, core/migrate.c):
+	 * restore loads the records only, no memory file. */
+	bool ram_loaded;
 };
 
 /* Read dir's manifest, config and state: -ENOENT (no such snapshot),
@@ -64,6 +69,18 @@ void vmm_snapshot_free(struct vmm_snapshot *s);
  * each device.  Refuses (-EPROTO) a snapshot whose memory, vCPUs, devices
  * or plugins differ from the machine's, and -EBADMSG a damaged record. */
 int vmm_machine_restore(struct vmm_machine *m, const struct vmm_snapshot *s, char *err, size_t errlen);
+/* The pieces a snapshot is made of, for a migration (core/migrate.c):
+ * whether every device and the hypervisor can save (-ENOTSUP naming the
+ * one that cannot); the manifest (a new JSON object; NULL: no memory); the
+ * records of the paused machine in the state file's container (*out
+ * malloc'd); and a manifest's text (NUL-terminated at text[len]) read into
+ * s: `dir` names the snapshot or stream in refusals, `where` the manifest. */
+int vmm_machine_can_save(struct vmm_machine *m, char *err, size_t errlen);
+struct json_object *vmm_snapshot_manifest(struct vmm_machine *m);
+int vmm_machine_save_state(struct vmm_machine *m, uint8_t **out, size_t *len, char *err, size_t errlen);
+int vmm_snapshot_parse_manifest(struct vmm_snapshot *s, const char *dir, const char *where, const char *text,
+				size_t len, char *err, size_t errlen);
+
 /* vmmctl restore --paused: the vCPUs park before their first instruction. */
 void vmm_machine_start_paused(struct vmm_machine *m);
 

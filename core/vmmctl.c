@@ -25,6 +25,7 @@
 #include "core/jail.h"
 #include "core/api.h"
 #include "core/snapshot.h"
+#include "core/migrate.h"
 #include <limits.h>
 #include <unistd.h>
 
@@ -53,6 +54,10 @@ static void usage(FILE *f)
 	      "                          vCPUs, VM and devices, and run it on (docs/api.md)\n"
 	      "      --paused            leave it paused (resume through --api)\n"
 	      "      --api, --stats, --seccomp   as for run\n"
+	      "  receive SOCKET          listen on the unix socket SOCKET for one live migration\n"
+	      "                          (vmmctl migrate), and run the machine once all of it has\n"
+	      "                          arrived and loaded; a broken or refused stream: status 2\n"
+	      "      --api, --stats, --seccomp   as for run\n"
 	      "  check [CONFIG]          build the machine as run would (the VM, devices, firmware\n"
 	      "                          tables, payload: --kernel, --initrd, --format, --cmdline,\n"
 	      "                          --dump-acpi, --dump-dtb), opening no backend; run nothing\n"
@@ -66,6 +71,10 @@ static void usage(FILE *f)
 	      "  stop SOCKET             end its run: vmmctl run exits with status 12\n"
 	      "  snapshot SOCKET DIR     pause it (if running) and save it into the new directory DIR\n"
 	      "                          (SOCKET: the --api socket of a vmmctl run; docs/api.md)\n"
+	      "  migrate SOCKET DEST     live-migrate it to the vmmctl receive listening on the unix\n"
+	      "                          socket DEST; it then ends with status 12 (as for stop); if\n"
+	      "                          the migration fails it runs on here (status 1, why on stderr)\n"
+	      "      --max-rounds N      at most N pre-copy rounds (1 to 30, default 30)\n"
 	      "\n"
 	      "Options:\n"
 	      "  -P, --plugin-path DIR   search DIR for plugins first (repeatable)\n"
@@ -300,7 +309,7 @@ static bool option_refused(int o, bool check, bool restore)
 
 /* run, and check with the same payload options (check takes no --stats). */
 static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char **argv, bool check,
-		   bool restore)
+		   bool restore, bool receive)
 {
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
@@ -352,6 +361,11 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		return EXIT_USAGE;
 	}
 	const char *file = optind < argc ? argv[optind] : NULL;
+	if (receive && (!file || paused || jail)) {
+		fprintf(stderr, "vmmctl: usage: vmmctl receive SOCKET [--api SOCKET] [--stats] [--seccomp MODE] "
+			"(SOCKET: where to listen for vmmctl migrate)\n");
+		return EXIT_USAGE;
+	}
 	if (restore && !file) {
 		fprintf(stderr, "vmmctl: usage: vmmctl restore DIR [--paused] [--api SOCKET] (DIR: a snapshot)\n");
 		return EXIT_USAGE;
@@ -384,16 +398,20 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 	 */
 	vmm_startup_begin();
 	struct vmm_snapshot *snap = NULL;
+	int mig_fd = -1; /* receive: the source's connection, answered once the machine is loaded */
 	if (restore) {
 		/* The machine from the config text the snapshot holds, read
 		 * as if from its file (relative paths anchored there), with
 		 * the payload options it ran with. */
-		int rc = vmm_snapshot_open(file, &snap, err, sizeof(err));
+		int rc = receive ? vmm_migrate_accept(file, &mig_fd, &snap, err, sizeof(err))
+				 : vmm_snapshot_open(file, &snap, err, sizeof(err));
 		if (!rc && vmm_config_load_text(snap->config_file, snap->config_text, snap->config_len, ps, path,
 						&mc, err, sizeof(err)))
 			rc = -EPROTO;
 		if (rc) {
 			vmm_snapshot_free(snap);
+			if (mig_fd >= 0)
+				close(mig_fd);
 			sig = vmm_startup_end();
 			if (sig)
 				return stopped_in_startup(sig);
@@ -526,9 +544,13 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		/* The snapshot's state replaces the new machine's, before any
 		 * vCPU has run; a reset later is a cold boot of the config. */
 		if (!rc && snap) {
-			rc = vmm_machine_restore(m, snap, err, sizeof(err));
+			rc = mig_fd >= 0 ? vmm_migrate_receive(m, snap, mig_fd, err, sizeof(err))
+					 : vmm_machine_restore(m, snap, err, sizeof(err));
+			if (mig_fd >= 0)
+				close(mig_fd);
+			mig_fd = -1;
 			if (rc) {
-				vmm_log(VMM_LOG_ERROR, NULL, "restore: %s", err);
+				vmm_log(VMM_LOG_ERROR, NULL, "%s: %s", receive ? "receive" : "restore", err);
 				vmm_machine_destroy(m);
 			} else if (paused) {
 				vmm_machine_start_paused(m);
@@ -656,36 +678,42 @@ static int cmd_api(const struct api_command *c, int argc, char **argv)
 	return status;
 }
 
-/* vmmctl snapshot SOCKET DIR: PUT /v1/snapshot {"path": DIR}, DIR made
- * absolute here (the server's working directory is not the client's). */
-static int cmd_snapshot(int argc, char **argv)
+/* `name` made absolute into abs (PATH_MAX): the server's working
+ * directory is not the client's.  -1 after saying why. */
+static int absolute(const char *name, char *abs)
 {
-	static const struct api_command c = { "snapshot", "PUT", "/v1/snapshot" };
-	char dir[PATH_MAX], err[512], *reply;
-	int status;
-
-	if (argc != 3 || argv[1][0] == '-' || !argv[2][0]) {
-		fprintf(stderr, "vmmctl: usage: vmmctl snapshot SOCKET DIR (DIR: a new directory)\n");
-		return EXIT_USAGE;
-	}
 	char cwd[PATH_MAX] = "";
-	if (argv[2][0] != '/' && !getcwd(cwd, sizeof(cwd))) {
+
+	if (name[0] != '/' && !getcwd(cwd, sizeof(cwd))) {
 		fprintf(stderr, "vmmctl: cannot read the working directory: %s\n", strerror(errno));
-		return EXIT_USAGE;
+		return -1;
 	}
-	if (strlen(cwd) + 1 + strlen(argv[2]) >= sizeof(dir)) {
-		fprintf(stderr, "vmmctl: %s: path too long\n", argv[2]);
-		return EXIT_USAGE;
+	if (strlen(cwd) + 1 + strlen(name) >= PATH_MAX) {
+		fprintf(stderr, "vmmctl: %s: path too long\n", name);
+		return -1;
 	}
-	strcpy(dir, cwd);
+	strcpy(abs, cwd);
 	if (cwd[0])
-		strcat(dir, "/");
-	strcat(dir, argv[2]);
+		strcat(abs, "/");
+	strcat(abs, name);
+	return 0;
+}
+
+/* PUT c->path {member: value, opt: optval (when optval > 0)}; the reply
+ * as cmd_api prints it. */
+static int cmd_put_member(const struct api_command *c, const char *sock, const char *member, const char *value,
+			  const char *opt, long optval)
+{
+	char err[512], *reply;
+	int status;
 	struct json_object *body = json_object_new_object();
+
 	if (!body)
 		return EXIT_USAGE;
-	json_object_object_add(body, "path", json_object_new_string(dir));
-	int rc = vmm_api_request(argv[1], c.method, c.path, json_object_to_json_string(body), &status, &reply, err,
+	json_object_object_add(body, member, json_object_new_string(value));
+	if (opt && optval > 0)
+		json_object_object_add(body, opt, json_object_new_int64(optval));
+	int rc = vmm_api_request(sock, c->method, c->path, json_object_to_json_string(body), &status, &reply, err,
 				 sizeof(err));
 	json_object_put(body);
 	if (rc) {
@@ -696,7 +724,7 @@ static int cmd_snapshot(int argc, char **argv)
 	if (status != 200) {
 		struct json_object *e;
 		const char *msg = o && json_object_object_get_ex(o, "error", &e) ? json_object_get_string(e) : reply;
-		fprintf(stderr, "vmmctl: %s: %s %s: %d: %s\n", argv[1], c.method, c.path, status, msg);
+		fprintf(stderr, "vmmctl: %s: %s %s: %d: %s\n", sock, c->method, c->path, status, msg);
 		status = 1;
 	} else {
 		printf("%s\n", o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
@@ -706,6 +734,47 @@ static int cmd_snapshot(int argc, char **argv)
 	json_object_put(o);
 	free(reply);
 	return status;
+}
+
+/* vmmctl snapshot SOCKET DIR: PUT /v1/snapshot {"path": DIR}. */
+static int cmd_snapshot(int argc, char **argv)
+{
+	static const struct api_command c = { "snapshot", "PUT", "/v1/snapshot" };
+	char dir[PATH_MAX];
+
+	if (argc != 3 || argv[1][0] == '-' || !argv[2][0]) {
+		fprintf(stderr, "vmmctl: usage: vmmctl snapshot SOCKET DIR (DIR: a new directory)\n");
+		return EXIT_USAGE;
+	}
+	if (absolute(argv[2], dir))
+		return EXIT_USAGE;
+	return cmd_put_member(&c, argv[1], "path", dir, NULL, 0);
+}
+
+/* vmmctl migrate SOCKET DEST: PUT /v1/migration/send {"socket": DEST}. */
+static int cmd_migrate(int argc, char **argv)
+{
+	static const struct api_command c = { "migrate", "PUT", "/v1/migration/send" };
+	char dest[PATH_MAX], *end = NULL;
+	long rounds = 0;
+
+	if (argc == 5 && strcmp(argv[3], "--max-rounds") == 0) {
+		rounds = strtol(argv[4], &end, 10);
+		if (!argv[4][0] || *end || rounds < 1 || rounds > VMM_MIG_MAX_ROUNDS) {
+			fprintf(stderr, "vmmctl: --max-rounds %s: not a number from 1 to %u\n", argv[4],
+				VMM_MIG_MAX_ROUNDS);
+			return EXIT_USAGE;
+		}
+		argc = 3;
+	}
+	if (argc != 3 || argv[1][0] == '-' || !argv[2][0]) {
+		fprintf(stderr, "vmmctl: usage: vmmctl migrate SOCKET DEST [--max-rounds N] (DEST: the socket of a "
+			"vmmctl receive)\n");
+		return EXIT_USAGE;
+	}
+	if (absolute(argv[2], dest))
+		return EXIT_USAGE;
+	return cmd_put_member(&c, argv[1], "socket", dest, "max-rounds", rounds);
 }
 
 int main(int argc, char **argv)
@@ -764,11 +833,15 @@ int main(int argc, char **argv)
 	char **cargv = argv + optind;
 
 	if (strcmp(cmd, "run") == 0 || strcmp(cmd, "check") == 0) {
-		status = cmd_run(ps, path, cargc, cargv, strcmp(cmd, "check") == 0, false);
+		status = cmd_run(ps, path, cargc, cargv, strcmp(cmd, "check") == 0, false, false);
 	} else if (strcmp(cmd, "restore") == 0) {
-		status = cmd_run(ps, path, cargc, cargv, false, true);
+		status = cmd_run(ps, path, cargc, cargv, false, true, false);
+	} else if (strcmp(cmd, "receive") == 0) {
+		status = cmd_run(ps, path, cargc, cargv, false, true, true);
 	} else if (strcmp(cmd, "snapshot") == 0) {
 		status = cmd_snapshot(cargc, cargv);
+	} else if (strcmp(cmd, "migrate") == 0) {
+		status = cmd_migrate(cargc, cargv);
 	} else if (strcmp(cmd, "plugins") == 0) {
 		if (cargc == 1 || (cargc == 2 && strcmp(cargv[1], "list") == 0))
 			status = cmd_plugins_list(ps, path);

@@ -188,8 +188,8 @@ tests_unit_test_boot_LDADD = $(core_test_ldadd) $(ZLIB_LIBS)
 TESTS += tests/sdk/sdk-test.sh
 EXTRA_DIST += tests/sdk/sdk-test.sh tests/sdk/sdk-example.c
 
-TESTS += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh tests/cli/check.sh tests/cli/api.sh tests/cli/dump-dtb.sh tests/cli/snapshot.sh
-EXTRA_DIST += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh tests/cli/check.sh tests/cli/api.sh tests/cli/dump-dtb.sh tests/cli/snapshot.sh
+TESTS += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh tests/cli/check.sh tests/cli/api.sh tests/cli/dump-dtb.sh tests/cli/snapshot.sh tests/cli/migrate.sh
+EXTRA_DIST += tests/cli/vmmctl-cli.sh tests/cli/acpi.sh tests/cli/robustness.sh tests/cli/check.sh tests/cli/api.sh tests/cli/dump-dtb.sh tests/cli/snapshot.sh tests/cli/migrate.sh tests/cli/snap-lib.sh
 
 # The pty and socket backends, with the user's end played by char-peer.
 check_PROGRAMS += tests/cli/char-peer
@@ -232,9 +232,17 @@ tests_fixtures_fake_hook_dev_la_LDFLAGS = $(fixture_ldflags)
 # core/snapshot.c against fake-vcpu-hv and fake-dev (their save/load ops).
 check_PROGRAMS += tests/unit/test_snapshot
 TESTS += tests/unit/test_snapshot
-tests_unit_test_snapshot_SOURCES = tests/unit/test_snapshot.c tests/fixtures/fake-vcpu-hv.h
+tests_unit_test_snapshot_SOURCES = tests/unit/test_snapshot.c tests/fixtures/fake-vcpu-hv.h tests/unit/fixture-machine.h
 tests_unit_test_snapshot_CFLAGS = $(core_test_cflags) $(LIBEVENT_CFLAGS)
 tests_unit_test_snapshot_LDADD = $(core_test_ldadd)
+
+# core/migrate.c: damaged streams, and migrations between two machines of
+# fake-vcpu-hv (its dirty log filled by the test) and fake-dev.
+check_PROGRAMS += tests/unit/test_migrate
+TESTS += tests/unit/test_migrate
+tests_unit_test_migrate_SOURCES = tests/unit/test_migrate.c tests/fixtures/fake-vcpu-hv.h tests/unit/fixture-machine.h
+tests_unit_test_migrate_CFLAGS = $(core_test_cflags) $(LIBEVENT_CFLAGS)
+tests_unit_test_migrate_LDADD = $(core_test_ldadd) -lpthread
 
 check_PROGRAMS += tests/unit/test_machine
 TESTS += tests/unit/test_machine

@@ -261,8 +261,17 @@ int virtio_dev_load(struct virtio_dev *d, struct vmm_state_in *in)
 		d->irq_level = 1;
 		d->h->irq_set(d->h, d->irq, 1);
 	}
-	/* Deferred work runs from the main loop, as it would have. */
-	if (deferred)
+	/* Each running queue is looked at once, from the main loop: a
+	 * notification the guest made just before the save may not have
+	 * reached the device yet (a write notification waits in the
+	 * hypervisor's eventfd until the main loop reads it, and a live
+	 * migration keeps the main loop busy), and the saved machine does not
+	 * carry it.  A queue with nothing new is a no-op.  Deferred work runs
+	 * then too, as it would have. */
+	for (unsigned q = 0; q < d->nqueues && q < 64; q++)
+		if ((status & VIRTIO_STATUS_DRIVER_OK) && d->vqs[q].ready && !d->vqs[q].broken)
+			d->deferred |= 1ull << q;
+	if (d->deferred)
 		d->h->timer_arm(d->h, d->timer, d->h->clock_ns(d->h));
 	return 0;
 }

@@ -71,6 +71,25 @@ static void *virtq_map(struct virtq *vq, uint64_t gpa, size_t len)
 	return vq->h->mem_map(vq->h, gpa, len);
 }
 
+/*
+ * Guest memory this device wrote through its mapping, told to the core
+ * (ABI 1.15, host.h mark_dirty): the hypervisor's dirty log never sees it,
+ * and a live migration would leave the page stale on the destination.
+ * Always after the write, before the guest may see it.
+ */
+static void virtq_mark(struct virtq *vq, uint64_t gpa, uint64_t len)
+{
+	if (VMM_HOST_HAS(vq->h, mark_dirty))
+		vq->h->mark_dirty(vq->h, gpa, len);
+}
+
+/* The used ring with avail_event after it (2.7.8): what the device writes
+ * of the rings. */
+static void virtq_mark_used(struct virtq *vq)
+{
+	virtq_mark(vq, vq->used_gpa, 6 + 8 * (uint64_t)vq->num + 2);
+}
+
 int virtq_enable(struct virtq *vq)
 {
 	size_t n = vq->num;
@@ -192,6 +211,7 @@ static int virtq_walk(struct virtq *vq, struct virtq_elem *e, const struct virtq
 			/* *count <= num <= VIRTQ_MAX_SIZE bounds nout + nin. */
 			e->iov[e->nout + e->nin].iov_base = p;
 			e->iov[e->nout + e->nin].iov_len = len;
+			e->gpa[e->nout + e->nin] = addr;
 			if (flags & VIRTQ_DESC_F_WRITE)
 				e->nin++;
 			else
@@ -216,6 +236,7 @@ int virtq_pop(struct virtq *vq, struct virtq_elem *e)
 		 * look again, so a buffer made available between our read
 		 * and our write is not left without a notification. */
 		__atomic_store_n(virtq_avail_event(vq), htole16(vq->last_avail), __ATOMIC_RELAXED);
+		virtq_mark_used(vq);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		avail_idx = virtq_avail_idx(vq);
 	}
@@ -235,8 +256,10 @@ int virtq_pop(struct virtq *vq, struct virtq_elem *e)
 	if (rc)
 		return rc;
 	vq->last_avail++;
-	if (vq->event_idx)
+	if (vq->event_idx) {
 		__atomic_store_n(virtq_avail_event(vq), htole16(vq->last_avail), __ATOMIC_RELAXED);
+		virtq_mark_used(vq);
+	}
 	return 1;
 }
 
@@ -246,6 +269,10 @@ void virtq_fill(struct virtq *vq, const struct virtq_elem *e, uint32_t written, 
 
 	if (!vq->ready)
 		return;
+	/* Its device-writable buffers: written by now (the whole of each:
+	 * `written` need not say which bytes). */
+	for (unsigned i = e->nout; i < e->nout + e->nin; i++)
+		virtq_mark(vq, e->gpa[i], e->iov[i].iov_len);
 	u = &vq->used->ring[(uint16_t)(vq->used_idx + idx) & (vq->num - 1)];
 	u->id = htole32(e->head);
 	u->len = htole32(written);
@@ -259,6 +286,7 @@ void virtq_flush(struct virtq *vq, unsigned count)
 	vq->pushed = true;
 	/* 2.7.8.2: the elements are visible before the index that publishes them. */
 	__atomic_store_n(&vq->used->idx, htole16(vq->used_idx), __ATOMIC_RELEASE);
+	virtq_mark_used(vq);
 }
 
 void virtq_push(struct virtq *vq, const struct virtq_elem *e, uint32_t written)
@@ -272,8 +300,10 @@ void virtq_unpop(struct virtq *vq, unsigned n)
 	if (!vq->ready)
 		return;
 	vq->last_avail = (uint16_t)(vq->last_avail - n);
-	if (vq->event_idx)
+	if (vq->event_idx) {
 		__atomic_store_n(virtq_avail_event(vq), htole16(vq->last_avail), __ATOMIC_RELAXED);
+		virtq_mark_used(vq);
+	}
 }
 
 /* 2.7.10: the driver asks to be interrupted when used idx passes

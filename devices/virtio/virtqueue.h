@@ -88,6 +88,7 @@ struct virtq_elem {
 	unsigned nout, nin;    /* iov[0..nout) readable, iov[nout..nout+nin) writable */
 	size_t out_len, in_len;
 	struct iovec iov[VIRTQ_MAX_SIZE];
+	uint64_t gpa[VIRTQ_MAX_SIZE]; /* where iov[i] lies in guest memory */
 };
 
 struct virtq {

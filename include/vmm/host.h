@@ -44,6 +44,8 @@
  * timer_outputs_register: the architected timers' output levels the
  * hypervisor reports, for the arm-timer plugin; VMM_DESC_ARM_TIMER;
  * vcpu_reg_write from a device's ready op (the timer's virtual count).
+ * ABI 1.15 adds mark_dirty: guest memory a device wrote through mem_map,
+ * for live migration's dirty-page rounds.
  */
 #ifndef VMM_HOST_H
 #define VMM_HOST_H
@@ -799,6 +801,20 @@ struct vmm_host {
 	 * -ENOTSUP when it has no register access by id. */
 	int (*vcpu_reg_write)(const struct vmm_host *h, unsigned vcpu, uint64_t id,
 			      const void *val);
+
+	/* --- guest memory written by the device (ABI 1.15: check h->size) --- */
+	/* The device wrote [gpa, gpa + len) of guest RAM through a pointer
+	 * from mem_map (a used ring, a buffer it filled).  The hypervisor's
+	 * dirty log sees only the guest's own writes (KVM API document,
+	 * KVM_GET_DIRTY_LOG: writes by the VMM through its mapping are not
+	 * logged), so a live migration would leave such a page stale on the
+	 * destination: call this after the write and before the device
+	 * publishes it to the guest (the used index).  mem_write marks what
+	 * it writes itself.  Any thread; bytes outside RAM are ignored.  A
+	 * device plugin built before 1.15 that maps guest memory cannot say
+	 * what it wrote: vmmctl refuses to migrate a machine that has one
+	 * (docs/api.md, "Live migration"). */
+	void (*mark_dirty)(const struct vmm_host *h, uint64_t gpa, uint64_t len);
 };
 
 /* True when the host table `h` has service `field` (appended after ABI 1.0)

@@ -227,7 +227,11 @@ struct vmm_hv_ops {
 	int (*vm_create)(const struct vmm_host *h, uint32_t nr_vcpus, void **vm);
 	void (*vm_destroy)(void *vm);
 
-	/* Map host memory [hva, hva+size) at guest-physical gpa in `slot`. */
+	/* Map host memory [hva, hva+size) at guest-physical gpa in `slot`.
+	 * Called again for a slot with the same gpa, size and hva, it changes
+	 * only the flags: a live migration turns VMM_MEM_DIRTY_LOG on and off
+	 * on a running machine's RAM this way (KVM: KVM_SET_USER_MEMORY_REGION
+	 * on an existing slot, a flags-only change, KVM API document 4.35). */
 	int (*set_memory)(void *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *hva,
 			  uint32_t flags);
 	/* Set an interrupt line's level on the in-kernel interrupt controller.

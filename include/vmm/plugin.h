@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define VMM_ABI_MAJOR 1
-#define VMM_ABI_MINOR 14 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
+#define VMM_ABI_MINOR 15 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
 			 * 1.2: block and net backends, write notifications
 			 * (ioeventfd);
 			 * 1.3: net link changes; irqfd for level-triggered
@@ -74,7 +74,10 @@ extern "C" {
 			 * the gic plugin's mode = "kernel"; the timers'
 			 * output levels (timer_outputs), a device's vCPU
 			 * register write from its ready op (vcpu_reg_write)
-			 * and VMM_DESC_ARM_TIMER: the arm-timer plugin */
+			 * and VMM_DESC_ARM_TIMER: the arm-timer plugin;
+			 * 1.15: guest memory a device wrote through mem_map
+			 * told to the core (mark_dirty, host.h) for live
+			 * migration's dirty-page rounds */
 
 /* Name of the symbol the loader looks up with dlsym(). */
 #define VMM_PLUGIN_ENTRY_SYMBOL "vmm_plugin_entry"

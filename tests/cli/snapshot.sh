@@ -19,6 +19,7 @@
 # restore of a missing directory, of a damaged state file (-EBADMSG) and of
 # a config that no longer matches its records: one line, status 2.
 . "$VMM_SRCDIR/tests/guests/guest-lib.sh"
+. "$VMM_SRCDIR/tests/cli/snap-lib.sh"
 
 # The machines tested, one word each (conf_for builds them): the three
 # irqchip modes (split and emulated with the i8259, i8254 and ioapic
@@ -27,15 +28,6 @@
 # guest never starts).  A new mode is a word here and a case in conf_for.
 MODES="kernel kernel-smp split emulated"
 
-fail() {
-	echo "FAIL: $*"
-	for f in "$TMPD"/*.out "$TMPD"/*.err; do
-		[ -s "$f" ] && { echo "--- last lines of $f"; tail -n 8 "$f"; }
-	done
-	[ -n "${PID:-}" ] && kill -KILL "$PID" 2>/dev/null
-	exit 1
-}
-
 require_kvm
 require_file "$GUESTS/snap-count.elf"
 FIX="$VMM_BUILDDIR/tests/fixtures/.libs"
@@ -43,65 +35,6 @@ require_file "$FIX/good.so"
 
 PID=
 trap '[ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null; rm -rf "$TMPD"' EXIT
-
-# conf_for MODE [EXTRA]: the machine for irqchip MODE, the UART on stdio,
-# EXTRA appended (a device line).
-conf_for() {
-	vcpus=1
-	case $1 in
-	kernel) echo 'hypervisor "kvm" { irqchip = "kernel"  pit = true }' ;;
-	kernel-smp) echo 'hypervisor "kvm" { irqchip = "kernel"  pit = true }'; vcpus=2 ;;
-	split) printf '%s\n' 'hypervisor "kvm" { irqchip = "split" }' 'device "pic" { plugin = "i8259" }' \
-		'device "pit" { plugin = "i8254" }' 'device "ioapic" { plugin = "ioapic" }' ;;
-	emulated) printf '%s\n' 'hypervisor "kvm" { irqchip = "emulated" }' 'device "pic" { plugin = "i8259" }' \
-		'device "pit" { plugin = "i8254" }' ;;
-	*) fail "no machine for irqchip mode $1" ;;
-	esac
-	printf '%s\n' 'memory = 16M' "vcpus = $vcpus" 'boot { }' \
-		'device "com1" { plugin = "uart16550"  base = 0x3f8  irq = 4  chardev = "stdio" }'
-	[ $# -ge 2 ] && echo "$2"
-	return 0
-}
-
-# wait_for FILE PATTERN WHAT: until FILE has a line matching PATTERN
-# (bounded: a hang guard, not a timing threshold).
-wait_for() {
-	w=0
-	until grep -q "$2" "$1" 2>/dev/null; do
-		[ -z "$PID" ] || kill -0 "$PID" 2>/dev/null || { wait "$PID"; s=$?; PID=; fail "$3: vmmctl ended with $s"; }
-		[ $w -lt 1200 ] || fail "$3: no line matching '$2' in $1 after 120 s"
-		sleep 0.1; w=$((w + 1))
-	done
-}
-
-# start NAME ARGS...: vmmctl ARGS in the background, serial output in
-# $TMPD/NAME.out.
-start() {
-	OUT="$TMPD/$1.out"; ERR="$TMPD/$1.err"; shift
-	"$VMMCTL" -P "$FIX" "$@" </dev/null >"$OUT" 2>"$ERR" &
-	PID=$!
-}
-
-# stop_vmm SOCK NAME: vmmctl stop; the run ends with status 12.
-stop_vmm() {
-	"$VMMCTL" stop "$1" >/dev/null 2>"$TMPD/stop.err" || fail "$2: vmmctl stop: $(cat "$TMPD/stop.err")"
-	wait "$PID"; s=$?
-	PID=
-	[ "$s" = 12 ] || fail "$2: stopped through the API, vmmctl ended with $s, expected 12"
-}
-
-# refused STATUS PATTERN NAME CMD...: CMD exits with STATUS and says PATTERN
-# on stderr in one line.
-refused() {
-	want=$1 pat=$2 name=$3
-	shift 3
-	"$@" >"$TMPD/refused.out" 2>"$TMPD/refused.err"
-	s=$?
-	[ "$s" = "$want" ] || fail "$name: exit status $s, expected $want: $(cat "$TMPD/refused.err")"
-	grep -q -- "$pat" "$TMPD/refused.err" || fail "$name: no '$pat' in: $(cat "$TMPD/refused.err")"
-	n=$(wc -l <"$TMPD/refused.err")
-	[ "$n" = 1 ] || fail "$name: $n lines on stderr, expected one: $(cat "$TMPD/refused.err")"
-}
 
 # ticks_of LINE / count_of LINE: the numbers of a report line.
 ticks_of() { printf '%s\n' "$1" | sed -n 's/.*ticks \([0-9]*\) count.*/\1/p'; }

@@ -20,16 +20,6 @@ static volatile uint8_t status;
 /* The line jail.sh looks for in the disk image afterwards. */
 static const char text[] = "written by the jailed guest\n";
 
-static uint32_t rd(uint32_t off)
-{
-	return *(volatile uint32_t *)(MMIO + off);
-}
-
-static void wr(uint32_t off, uint32_t v)
-{
-	*(volatile uint32_t *)(MMIO + off) = v;
-}
-
 static void fail(const char *why)
 {
 	uart_puts("FAIL: ");
@@ -41,27 +31,9 @@ static void fail(const char *why)
 void guest_main(uint32_t start_info)
 {
 	(void)start_info;
-	if (rd(R_MAGIC) != 0x74726976u || rd(R_VERSION) != 2 || rd(R_DEVICE_ID) != 2)
-		fail("no virtio-blk at 0xd0000000");
-	wr(R_STATUS, 0);
-	wr(R_STATUS, 1 | 2);			/* ACKNOWLEDGE | DRIVER */
-	wr(R_DRV_FEAT_SEL, 1);
-	wr(R_DRV_FEAT, 1);			/* VIRTIO_F_VERSION_1 only: no FLUSH, so */
-	wr(R_DRV_FEAT_SEL, 0);			/* the device writes through */
-	wr(R_DRV_FEAT, 0);
-	wr(R_STATUS, 1 | 2 | 8);		/* FEATURES_OK */
-	if (!(rd(R_STATUS) & 8))
-		fail("features refused");
-	wr(R_QUEUE_SEL, 0);
-	wr(R_QUEUE_NUM, VQ_SIZE);
-	wr(R_DESC_LO, (uint32_t)descs);
-	wr(R_DESC_HI, 0);
-	wr(R_AVAIL_LO, (uint32_t)&avail);
-	wr(R_AVAIL_HI, 0);
-	wr(R_USED_LO, (uint32_t)&used);
-	wr(R_USED_HI, 0);
-	wr(R_QUEUE_READY, 1);
-	wr(R_STATUS, 1 | 2 | 8 | 4);		/* DRIVER_OK */
+	const char *why = vmmio_setup(MMIO, 2, descs, &avail, &used);
+	if (why)
+		fail(why);
 
 	for (unsigned i = 0; i < sizeof(text) - 1; i++)
 		data[i] = (uint8_t)text[i];
@@ -75,7 +47,7 @@ void guest_main(uint32_t start_info)
 	__asm__ volatile("" ::: "memory");
 	avail.idx = 1;
 	__asm__ volatile("mfence" ::: "memory");
-	wr(R_QUEUE_NOTIFY, 0);
+	vmmio_set(MMIO, R_QUEUE_NOTIFY, 0);
 	while (used.idx != 1)
 		;
 	if (status != 0)

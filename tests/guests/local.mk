@@ -112,7 +112,13 @@ tests/guests/snap-count.elf: $(irq_common) tests/guests/snap-count.c
 	@$(MKDIR_P) tests/guests
 	$(AM_V_GEN)$(irq_link) $(srcdir)/tests/guests/snap-count.c
 
-irq_guests = tests/guests/snap-count.elf tests/guests/pit-pic.elf tests/guests/pit-ioapic.elf \
+# migrate.sh's and bench/migrate.sh's guest: a pattern written and checked
+# page by page while the PIT ticks.
+tests/guests/mig-pattern.elf: $(irq_common) tests/guests/virtio-mmio.h tests/guests/mig-pattern.c
+	@$(MKDIR_P) tests/guests
+	$(AM_V_GEN)$(irq_link) $(srcdir)/tests/guests/mig-pattern.c
+
+irq_guests = tests/guests/snap-count.elf tests/guests/mig-pattern.elf tests/guests/pit-pic.elf tests/guests/pit-ioapic.elf \
 	tests/guests/rtc.elf tests/guests/smp-ipi.elf tests/guests/i8042-reset.elf \
 	tests/guests/msr-gp-irq.elf tests/guests/hyperv.elf tests/guests/hyperv-smp.elf
 
@@ -188,7 +194,7 @@ EXTRA_DIST += $(guest_common) tests/guests/hello.c tests/guests/triple-fault.c t
 	tests/guests/uart-isr.S tests/guests/bench-pio.S tests/guests/irq-bench.c \
 	tests/guests/irq-lib.h tests/guests/irq-lib.c tests/guests/irq-isr.S \
 	tests/guests/pit-pic.c tests/guests/pit-ioapic.c tests/guests/rtc.c tests/guests/msr-gp-irq.c \
-	tests/guests/snap-count.c tests/guests/snap-kernel.conf \
+	tests/guests/snap-count.c tests/guests/snap-kernel.conf tests/guests/mig-pattern.c \
 	tests/guests/smp-ipi.c tests/guests/smp-tramp.S tests/guests/i8042-reset.c \
 	tests/guests/bz-head.S tests/guests/bz-guest.c tests/guests/bz-guest.ld \
 	tests/guests/virtio-notify.c tests/guests/virtio-notify.conf \

@@ -73,7 +73,7 @@ static inline struct boot_machine *boot_machine_new(uint64_t ram_size, enum vmm_
 	b->vcpu.hv = b;
 	b->m.cfg = &b->cfg;
 	b->m.hv_ops = &b->ops;
-	b->m.ram[0] = (struct vmm_ram){ 0, ram_size, ram };
+	b->m.ram[0] = (struct vmm_ram){ .gpa = 0, .size = ram_size, .hva = ram };
 	b->m.nram = 1;
 	b->m.vcpus = &b->vcpu;
 	b->m.nvcpus = 1;

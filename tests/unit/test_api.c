@@ -36,6 +36,8 @@ struct fake {
 	int pauses, resumes, stops;
 	struct event_base *base;
 	char snapshot_path[128]; /* the last snapshot's */
+	char migrate_socket[256]; /* the last migration's */
+	unsigned migrate_rounds;
 };
 
 static struct json_object *fake_info(void *ctx)
@@ -119,6 +121,25 @@ static int fake_snapshot(void *ctx, const char *path, char *msg, size_t len)
 	return 0;
 }
 
+/* PUT /v1/migration/send: 0 means migrated (the router stops the fake
+ * after the reply); next_rc a refusal, the fake running on. */
+static int fake_migrate(void *ctx, const char *sock, unsigned max_rounds, struct json_object **done, char *msg,
+			size_t len)
+{
+	struct fake *f = ctx;
+
+	*done = NULL;
+	if (f->next_rc) {
+		int rc = f->next_rc;
+		f->next_rc = 0;
+		snprintf(msg, len, "refused with %d", rc);
+		return rc;
+	}
+	snprintf(f->migrate_socket, sizeof(f->migrate_socket), "%s", sock);
+	f->migrate_rounds = max_rounds;
+	return 0;
+}
+
 static const struct vmm_api_target fake_target = {
 	.info = fake_info,
 	.stats = fake_stats,
@@ -128,6 +149,7 @@ static const struct vmm_api_target fake_target = {
 	.shutdown = fake_shutdown,
 	.stop = fake_stop,
 	.snapshot = fake_snapshot,
+	.migrate = fake_migrate,
 };
 
 /* ------------------------------------------------------------- router */
@@ -274,6 +296,38 @@ static void test_snapshot(void **state)
 	/* The other actions still take no members. */
 	r = route(&f, "PUT", "/v1/machine/resume", "{\"path\": \"/x\"}");
 	expect_error(&r, 400, "unknown member 'path'");
+}
+
+static void test_migrate(void **state)
+{
+	struct fake f = { .state = "running" };
+	struct vmm_api_reply r;
+
+	r = route(&f, "PUT", "/v1/migration/send", "{\"socket\": \"/tmp/dest\"}");
+	expect_state(&r, "stopping");
+	assert_true(r.stop_after);
+	assert_string_equal(f.migrate_socket, "/tmp/dest");
+	assert_int_equal(f.migrate_rounds, 0);
+	r = route(&f, "PUT", "/v1/migration/send", "{\"socket\": \"/tmp/d2\", \"max-rounds\": 1}");
+	expect_state(&r, "stopping");
+	assert_int_equal(f.migrate_rounds, 1);
+	r = route(&f, "PUT", "/v1/migration/send", NULL);
+	expect_error(&r, 400, "needs a body");
+	r = route(&f, "PUT", "/v1/migration/send", "{\"max-rounds\": 2}");
+	expect_error(&r, 400, "\"socket\" must be a non-empty string");
+	r = route(&f, "PUT", "/v1/migration/send", "{\"socket\": \"/x\", \"max-rounds\": 0}");
+	expect_error(&r, 400, "from 1 to 30");
+	r = route(&f, "PUT", "/v1/migration/send", "{\"socket\": \"/x\", \"max-rounds\": \"2\"}");
+	expect_error(&r, 400, "from 1 to 30");
+	r = route(&f, "PUT", "/v1/migration/send", "{\"socket\": \"/x\", \"tcp\": true}");
+	expect_error(&r, 400, "unknown member 'tcp'");
+	f.next_rc = 502;
+	r = route(&f, "PUT", "/v1/migration/send", "{\"socket\": \"/x\"}");
+	expect_error(&r, 502, "refused with 502");
+	assert_false(r.stop_after);
+	/* A snapshot takes no max-rounds. */
+	r = route(&f, "PUT", "/v1/snapshot", "{\"path\": \"/x\", \"max-rounds\": 1}");
+	expect_error(&r, 400, "unknown member 'max-rounds'");
 }
 
 static void test_wrong_method(void **state)
@@ -619,6 +673,7 @@ int main(void)
 		cmocka_unit_test(test_not_found),
 		cmocka_unit_test(test_wrong_method),
 		cmocka_unit_test(test_snapshot),
+		cmocka_unit_test(test_migrate),
 		cmocka_unit_test(test_bad_bodies),
 		cmocka_unit_test_setup_teardown(test_server_roundtrip, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_server_concurrent_clients, server_setup, server_teardown),

@@ -30,10 +30,10 @@
 #include "core/machine-config.h"
 #include "core/snapshot.h"
 #include "tests/fixtures/fake-vcpu-hv.h"
+#include "tests/unit/fixture-machine.h"
 
 #define DATA_PORT 0x100
 
-static char plugin_path[4200];
 /* The body of the hypervisor section build() writes. */
 static const char *hv_body = "irqchip = \"kernel\"";
 
@@ -47,15 +47,6 @@ struct fixture {
 	int status;
 };
 static struct fixture *F;
-
-static void write_file(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
 
 /* The machine: two vCPUs of the fake hypervisor, fake-dev "d0", `extra`. */
 static struct vmm_machine *build(unsigned vcpus, const char *extra, struct vmm_machine_config **mcp)
@@ -547,10 +538,8 @@ static void test_halted_vcpu_restored_halted(void **state)
 
 int main(void)
 {
-	const char *b = getenv("VMM_BUILDDIR"), *pp = getenv("VMM_PLUGIN_PATH");
-
 	/* The fixtures, and the real plugins (the null char backend). */
-	snprintf(plugin_path, sizeof(plugin_path), "%s/tests/fixtures/.libs:%s", b ? b : ".", pp ? pp : "");
+	plugin_path_init();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_files_and_save_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_puts_everything_back, setup, teardown),

@@ -30,6 +30,9 @@ struct fake_host {
 	struct vmm_host h;
 	uint8_t ram[RAM_SIZE];
 	unsigned long guest_errors;
+	/* mark_dirty (ABI 1.15): a byte per guest byte the queue marked */
+	uint8_t marked[RAM_SIZE / 64];
+	unsigned marks;
 };
 
 static struct fake_host *FH;
@@ -59,6 +62,24 @@ static int fake_mem_write(const struct vmm_host *h, uint64_t gpa, const void *bu
 		return -EFAULT;
 	memcpy(FH->ram + gpa, buf, len);
 	return 0;
+}
+
+/* Marks recorded one bit per 8 guest bytes: enough to tell a used ring
+ * entry or a buffer from its neighbours. */
+static void fake_mark_dirty(const struct vmm_host *h, uint64_t gpa, uint64_t len)
+{
+	(void)h;
+	FH->marks++;
+	for (uint64_t a = gpa; a < gpa + len && a < RAM_SIZE; a += 1)
+		FH->marked[a / 64] |= (uint8_t)(1u << ((a / 8) % 8));
+}
+
+static bool marked(uint64_t gpa, uint64_t len)
+{
+	for (uint64_t a = gpa; a < gpa + len; a++)
+		if (!(FH->marked[a / 64] & (1u << ((a / 8) % 8))))
+			return false;
+	return true;
 }
 
 static void fake_log(const struct vmm_host *h, enum vmm_log_level level, const char *fmt, ...)
@@ -116,6 +137,7 @@ static int setup(void **state)
 	FH->h.mem_map = fake_mem_map;
 	FH->h.mem_read = fake_mem_read;
 	FH->h.mem_write = fake_mem_write;
+	FH->h.mark_dirty = fake_mark_dirty;
 	virtq_init(&VQ, &FH->h, 0);
 	VQ.num = QSIZE;
 	VQ.desc_gpa = DESC_GPA;
@@ -192,6 +214,38 @@ static void test_chain_readable_then_writable(void **state)
 	assert_int_equal(used()->ring[0].id, 3);
 	assert_int_equal(used()->ring[0].len, 1);
 	assert_int_equal(total_errors(), 0);
+}
+
+/* What the device writes into guest memory it tells the core
+ * (mark_dirty), after writing: the writable buffers of a chain it
+ * returns, the used ring's entry and index; never the readable ones. */
+static void test_writes_marked(void **state)
+{
+	struct virtq_elem e;
+
+	set_desc(desc(0), BUF_GPA, 16, VIRTQ_DESC_F_NEXT, 1);
+	set_desc(desc(1), BUF_GPA + 0x1000, 0x1800, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 2);
+	set_desc(desc(2), BUF_GPA + 0x3000, 1, VIRTQ_DESC_F_WRITE, 0);
+	offer(0);
+	assert_int_equal(virtq_pop(&VQ, &e), 1);
+	assert_int_equal(FH->marks, 0);
+	virtq_push(&VQ, &e, 0x1801);
+	assert_true(marked(BUF_GPA + 0x1000, 0x1800));
+	assert_true(marked(BUF_GPA + 0x3000, 1));
+	assert_false(marked(BUF_GPA, 16));
+	/* used: flags, idx, QSIZE entries, avail_event */
+	assert_true(marked(USED_GPA, 4 + 8 * QSIZE + 2));
+	assert_false(marked(DESC_GPA, 16));
+	assert_false(marked(AVAIL_GPA, 4));
+	/* A host without the service (before ABI 1.15): the same work, no
+	 * call. */
+	memset(FH->marked, 0, sizeof(FH->marked));
+	FH->h.size = offsetof(struct vmm_host, mark_dirty);
+	offer(0);
+	assert_int_equal(virtq_pop(&VQ, &e), 1);
+	virtq_push(&VQ, &e, 1);
+	assert_int_equal(used()->idx, 2);
+	assert_false(marked(USED_GPA, 4));
 }
 
 static void test_ring_indices_wrap(void **state)
@@ -684,6 +738,7 @@ int main(void)
 		T(test_empty_ring),
 		T(test_chain_readable_then_writable),
 		T(test_ring_indices_wrap),
+		T(test_writes_marked),
 		T(test_zero_length_descriptor_is_no_segment),
 		T(test_indirect_table),
 		T(test_indirect_not_negotiated),

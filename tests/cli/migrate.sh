@@ -1,0 +1,250 @@
+#!/bin/sh
+# Issue 14, live migration (docs/api.md "Live migration"), with seccomp on
+# (vmmctl's default): tests/guests/mig-pattern.elf writes a pattern into
+# 2048 pages pass after pass while the 8254 ticks, checking each page holds
+# the previous pass before it writes it, and ends with MIG-PATTERN-OK once
+# every page is checked once more (MIG-PATTERN-BAD at a page a migration
+# lost).  For each machine in MODES: `vmmctl run --api` as the source,
+# `vmmctl receive DEST --api` as the destination; once the guest has
+# written a few passes, `vmmctl migrate SRC DEST`: the source ends with
+# status 12 (as for a stop) and prints no more, the destination goes on
+# from where the guest was (its first report is later than the source's
+# last, it never prints its start line) and prints MIG-PATTERN-OK.
+# Failures: a destination socket nobody listens on (the API answers an
+# error naming it, the source runs on and migrates later), a destination
+# killed during the transfer (an error, the source runs on and answers),
+# a destination given a stream that is not one (one line, status 2) and
+# one whose source vanished mid-stream (one line, status 2).
+. "$VMM_SRCDIR/tests/guests/guest-lib.sh"
+. "$VMM_SRCDIR/tests/cli/snap-lib.sh"
+
+# The machines (conf_for in snap-lib.sh builds the irqchip part), and
+# kernel-blk: kernel with a virtio-blk disk on a file, whose device record
+# goes along: the guest (blk=1) reads and checks a sector of it at every
+# report, before, during and after the migration.  The word's suffix "/1" migrates in one pre-copy round
+# (--max-rounds 1): every page the guest writes during round 1 goes in the
+# paused round.
+MODES="kernel kernel-blk split/1 emulated"
+
+require_kvm
+require_file "$GUESTS/mig-pattern.elf"
+command -v python3 >/dev/null 2>&1 || {
+	MODES="kernel split/1 emulated"
+	echo "ok: (kernel-blk needs python3 to write its disk image: skipped, none here)"
+}
+FIX="$VMM_BUILDDIR/tests/fixtures/.libs"
+
+PID= DPID=
+trap '[ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null; [ -n "$DPID" ] && kill -KILL "$DPID" 2>/dev/null; rm -rf "$TMPD"' EXIT
+
+# machine MODE: its config on stdout.
+machine() {
+	case $1 in
+	kernel-blk)
+		# sector S, byte i: (S * 7 + i) & 0xff, as the guest checks
+		python3 -c 'import sys
+sys.stdout.buffer.write(bytes((s * 7 + i) & 255 for s in range(2048) for i in range(512)))' >"$TMPD/disk.img"
+		conf_for kernel "backend \"disk\" { plugin = \"block-file\" path = \"$TMPD/disk.img\" }
+device \"vda\" { plugin = \"virtio-blk\" base = 0xd0000000 irq = 5 disk = \"disk\" }" ;;
+	*) conf_for "$1" ;;
+	esac
+}
+
+# receiver NAME SOCK ARGS...: vmmctl receive SOCK ARGS in the background,
+# output in $TMPD/NAME.out (DOUT), pid DPID.
+receiver() {
+	DOUT="$TMPD/$1.out" DERR="$TMPD/$1.err"; dsock=$2; shift 2
+	"$VMMCTL" -P "$FIX" receive "$dsock" "$@" </dev/null >"$DOUT" 2>"$DERR" &
+	DPID=$!
+	w=0
+	until [ -S "$dsock" ]; do
+		kill -0 "$DPID" 2>/dev/null || { wait "$DPID"; fail "vmmctl receive ended with $?: $(cat "$DERR")"; }
+		[ $w -lt 600 ] || fail "vmmctl receive: no socket $dsock after 60 s"
+		sleep 0.1; w=$((w + 1))
+	done
+}
+
+tick_of() { printf '%s\n' "$1" | sed -n 's/.*ticks \([0-9]*\) gen.*/\1/p'; }
+
+for word in $MODES; do
+	mode=${word%/*} rounds=
+	[ "$word" = "$mode" ] || rounds="--max-rounds ${word#*/}"
+	machine "$mode" >"$TMPD/$mode.conf"
+	SOCK="$TMPD/$mode.sock" DEST="$TMPD/$mode-dest.sock" DAPI="$TMPD/$mode-dapi.sock"
+	cmdline=
+	[ "$mode" = kernel-blk ] && cmdline="blk=1"
+	start "$mode-src" run "$TMPD/$mode.conf" --kernel "$GUESTS/mig-pattern.elf" --cmdline "$cmdline" \
+		--api "$SOCK" --seccomp on
+	SRCPID=$PID
+	wait_for "$OUT" '^mig-pattern: ticks [3-9][0-9][0-9] ' "$mode: before the migration"
+	receiver "$mode-dst" "$DEST" --api "$DAPI" --seccomp on
+	# shellcheck disable=SC2086 # $rounds: an option and its value, or nothing
+	"$VMMCTL" migrate "$SOCK" "$DEST" $rounds >"$TMPD/mig.out" 2>"$TMPD/mig.err" ||
+		fail "$mode: vmmctl migrate: $(cat "$TMPD/mig.err")"
+	grep -qF '"state": "stopping"' "$TMPD/mig.out" || fail "$mode: vmmctl migrate said: $(cat "$TMPD/mig.out")"
+	wait "$SRCPID"; s=$?; PID=
+	[ "$s" = 12 ] || fail "$mode: the migrated source ended with $s, expected 12"
+	grep -q 'MIG-PATTERN' "$OUT" && fail "$mode: the guest ended on the source: $(grep MIG-PATTERN "$OUT")"
+	last=$(grep '^mig-pattern: ticks' "$OUT" | tail -n 1)
+	SRCOUT=$OUT OUT=$DOUT PID=$DPID
+	# The guest's last line: its result line is whole.
+	wait_for "$DOUT" '^MIG-PATTERN-END' "$mode: on the destination"
+	stop_vmm "$DAPI" "$mode: destination"
+	DPID=
+	grep -q '^MIG-PATTERN-OK' "$DOUT" || fail "$mode: $(grep MIG-PATTERN "$DOUT")"
+	if [ -n "$cmdline" ]; then
+		grep -q '^MIG-PATTERN-OK.* sectors [0-9]' "$DOUT" || fail "$mode: the guest read no sector: $(grep MIG-PATTERN "$DOUT")"
+	fi
+	grep -q '^mig-pattern: start' "$DOUT" && fail "$mode: the guest started again on the destination"
+	first=$(grep '^mig-pattern: ticks' "$DOUT" | head -n 1)
+	t1=$(tick_of "$last") t2=$(tick_of "$first")
+	[ -n "$t1" ] && [ -n "$t2" ] && [ "$t2" -gt "$t1" ] ||
+		fail "$mode: the destination's first report '$first', the source's last '$last'"
+	n=$(sed -n 's/.*"rounds": \([0-9]*\).*/\1/p' "$TMPD/mig.out")
+	paused=$(sed -n 's/.*"paused-pages": \([0-9]*\).*/\1/p' "$TMPD/mig.out")
+	echo "ok: $word: migrated at '$last' in $n pre-copy rounds ($paused pages while paused), source status 12, the guest goes on" \
+		"at '$first' and checks every page: $(grep '^MIG-PATTERN-OK' "$DOUT")"
+	rm -f "$SRCOUT"
+done
+
+# --- failures, on the first machine
+mode=${MODES%% *}
+SOCK="$TMPD/f.sock" DEST="$TMPD/f-dest.sock"
+machine "$mode" >"$TMPD/f.conf"
+# The guest runs until stopped (ticks: beyond the test).
+LONG="ticks=2000000000"
+start f-src run "$TMPD/f.conf" --kernel "$GUESTS/mig-pattern.elf" --cmdline "$LONG" --api "$SOCK" --seccomp on
+wait_for "$OUT" '^mig-pattern: ticks' "failures: the source"
+
+# guest_goes_on WHAT: the source prints more (it runs) and answers.
+guest_goes_on() {
+	n1=$(wc -c <"$OUT")
+	w=0
+	while [ "$(wc -c <"$OUT")" -le "$n1" ]; do
+		kill -0 "$PID" 2>/dev/null || { wait "$PID"; fail "$1: the source ended with $?"; }
+		[ $w -lt 600 ] || fail "$1: no guest output on the source for 60 s"
+		sleep 0.1; w=$((w + 1))
+	done
+	"$VMMCTL" info "$SOCK" >"$TMPD/info.out" 2>&1 || fail "$1: the source does not answer: $(cat "$TMPD/info.out")"
+	grep -qF '"state": "running"' "$TMPD/info.out" || fail "$1: the source: $(cat "$TMPD/info.out")"
+}
+
+refused 1 "$TMPD/nobody.sock: cannot connect" "a destination socket nobody listens on" \
+	"$VMMCTL" migrate "$SOCK" "$TMPD/nobody.sock"
+grep -q 502 "$TMPD/refused.err" || fail "no destination: not a 502: $(cat "$TMPD/refused.err")"
+guest_goes_on "after a migration to no destination"
+echo "ok: a destination socket nobody listens on: 502 naming it, the source runs on"
+
+# A destination killed as the pages arrive: a fake one (a socket that
+# reads a little and closes), so that where it dies is not a race.
+if command -v python3 >/dev/null 2>&1; then
+	python3 - "$DEST" <<'EOF' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1]); s.listen(1)
+c, _ = s.accept()
+c.recv(65536)
+c.close()
+EOF
+	FAKE=$!
+	w=0
+	until [ -S "$DEST" ]; do [ $w -lt 100 ] || fail "the fake destination did not listen"; sleep 0.1; w=$((w + 1)); done
+	refused 1 "stream broke" "a destination gone mid-transfer" "$VMMCTL" migrate "$SOCK" "$DEST"
+	wait "$FAKE"
+	rm -f "$DEST"
+	guest_goes_on "after a destination gone mid-transfer"
+	echo "ok: a destination that closed mid-transfer: an error naming it, the source runs on and answers"
+else
+	echo "ok: (a fake destination needs python3: skipped, none here)"
+fi
+
+# A real destination killed during the transfer: stopped (SIGSTOP) before
+# the source connects, so that it accepts nothing and reads nothing: the
+# source connects (the kernel queues the connection), fills the socket's
+# buffer and waits in send(); then the destination is killed.
+receiver f-dst "$DEST" --seccomp on
+kill -STOP "$DPID"
+"$VMMCTL" migrate "$SOCK" "$DEST" >"$TMPD/mig.out" 2>"$TMPD/mig.err" &
+MIG=$!
+# The queued connection shows in /proc/net/unix under the listener's path.
+w=0
+while [ "$(grep -c "$DEST" /proc/net/unix)" -lt 2 ]; do
+	[ $w -lt 600 ] || fail "a stopped destination: the source did not connect in 60 s"
+	sleep 0.1; w=$((w + 1))
+done
+kill -KILL "$DPID"; wait "$DPID" 2>/dev/null; DPID=
+wait "$MIG"; s=$?
+[ "$s" = 1 ] || fail "a destination killed during the transfer: vmmctl migrate ended with $s: $(cat "$TMPD/mig.err")"
+grep -q "502: destination $DEST: the stream broke after [0-9]* pages" "$TMPD/mig.err" ||
+	fail "a destination killed during the transfer: $(cat "$TMPD/mig.err")"
+guest_goes_on "after a killed destination"
+echo "ok: a destination killed during the transfer: 502, the stream broke, the source runs on and answers"
+rm -f "$DEST"
+
+# Destinations given bad streams: one line, status 2, nothing run.
+# badstream WHAT PATTERN: vmmctl receive gets the bytes on stdin of a
+# writer (python3) as its source.
+badstream() {
+	what=$1 pat=$2
+	"$VMMCTL" receive "$DEST" --seccomp on </dev/null >"$TMPD/bad.out" 2>"$TMPD/bad.err" &
+	DPID=$!
+	w=0
+	until [ -S "$DEST" ]; do [ $w -lt 600 ] || fail "$what: no socket"; sleep 0.1; w=$((w + 1)); done
+	python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(sys.stdin.buffer.read()); s.shutdown(socket.SHUT_WR); s.recv(1000)' "$DEST" 2>/dev/null
+	wait "$DPID"; s=$?; DPID=
+	[ "$s" = 2 ] || fail "$what: vmmctl receive ended with $s, expected 2: $(cat "$TMPD/bad.err")"
+	grep -q -- "$pat" "$TMPD/bad.err" || fail "$what: no '$pat' in: $(cat "$TMPD/bad.err")"
+	n=$(grep -vc '^vmmctl: info:' "$TMPD/bad.err")
+	[ "$n" = 1 ] || fail "$what: $n lines on stderr, expected one: $(cat "$TMPD/bad.err")"
+	[ -s "$TMPD/bad.out" ] && fail "$what: the guest ran: $(head -n 2 "$TMPD/bad.out")"
+	return 0
+}
+if command -v python3 >/dev/null 2>&1; then
+	printf 'GET / HTTP/1.1\r\n\r\n' | badstream "not a stream" "not a migration stream"
+	# A header and a MANIFEST message claiming 16 MiB.
+	printf 'VMMIGR\r\n\001\000\000\000\000\000\000\000\001\000\000\000\000\000\000\001' |
+		badstream "a manifest too long" "length 16777216, at most"
+	# The stream a real source sends, captured and cut in its pages.
+	rm -f "$DEST"
+	python3 - "$DEST" "$TMPD/captured" <<'EOF' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1]); s.listen(1)
+c, _ = s.accept()
+data = b''
+while len(data) < 300000:
+    d = c.recv(65536)
+    if not d:
+        break
+    data += d
+open(sys.argv[2], 'wb').write(data)
+c.close()
+EOF
+	CAP=$!
+	w=0
+	until [ -S "$DEST" ]; do [ $w -lt 100 ] || fail "capture: no socket"; sleep 0.1; w=$((w + 1)); done
+	"$VMMCTL" migrate "$SOCK" "$DEST" >/dev/null 2>&1 && fail "a migration to a capture succeeded"
+	wait "$CAP"
+	rm -f "$DEST"
+	[ "$(wc -c <"$TMPD/captured")" -gt 200000 ] || fail "captured only $(wc -c <"$TMPD/captured") bytes"
+	head -c 200000 "$TMPD/captured" | badstream "a stream cut in its pages" "message [0-9]*.*the stream ended"
+	# The same with a page's address moved outside RAM.
+	python3 -c 'import sys, struct
+d = bytearray(open(sys.argv[1], "rb").read())
+o = 16
+for i in range(3):  # MANIFEST, CONFIG, the first PAGES
+    t, l = struct.unpack_from("<II", d, o)
+    if t == 3:
+        struct.pack_into("<Q", d, o + 8, 1 << 40)
+        break
+    o += 8 + l
+sys.stdout.buffer.write(d)' "$TMPD/captured" | badstream "a page outside RAM" "(PAGES): 0x10000000000+0x[0-9a-f]* is not inside one RAM region"
+	echo "ok: destinations refuse in one line with status 2: not a stream, a manifest too long, a stream cut" \
+		"short, a page outside RAM"
+else
+	echo "ok: (bad streams need python3 to send them: skipped, none here)"
+fi
+guest_goes_on "at the end"
+stop_vmm "$SOCK" "the source of the failures"

@@ -1,0 +1,666 @@
+/* tests/unit/test_migrate.c - core/migrate.c.  The stream is untrusted
+ * input to the destination: every damaged form of it (truncated anywhere,
+ * bad magic or version, messages out of order, lengths too long or not
+ * whole pages, pages outside RAM, an END that does not add up) is refused
+ * with one line naming the message, never a crash.  Then whole migrations
+ * between two machines of the fake hypervisor fake-vcpu-hv, whose dirty
+ * log the test fills: the destination's RAM ends equal to the source's,
+ * including pages only the dirty log named (a pre-copy round and the
+ * paused one, at the edges of a bitmap word) and pages only a device
+ * marked (mark_dirty, which the hypervisor's log never sees); a refusing
+ * destination leaves the source as it was, its dirty log off. */
+#include "config.h"
+#include "tests/unit/test-env.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "core/machine.h"
+#include "core/machine-internal.h"
+#include "core/machine-config.h"
+#include "core/migrate.h"
+#include "core/snapshot.h"
+#include "tests/fixtures/fake-vcpu-hv.h"
+#include "tests/unit/fixture-machine.h"
+
+#define PAGE 4096u
+#define RAM_PAGES 64u
+
+#if defined(__x86_64__)
+#define ARCH "x86_64"
+#elif defined(__aarch64__)
+#define ARCH "aarch64"
+#else
+#define ARCH "unknown"
+#endif
+
+/* ------------------------------------------------------ a stream built */
+
+struct stream {
+	uint8_t *b;
+	size_t len, cap;
+};
+
+static void put(struct stream *s, const void *p, size_t n)
+{
+	if (s->len + n > s->cap) {
+		s->cap = (s->len + n) * 2;
+		s->b = realloc(s->b, s->cap);
+		assert_non_null(s->b);
+	}
+	memcpy(s->b + s->len, p, n);
+	s->len += n;
+}
+
+static void put_le(struct stream *s, uint64_t v, int n)
+{
+	uint8_t b[8];
+
+	for (int i = 0; i < n; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+	put(s, b, (size_t)n);
+}
+
+static void head(struct stream *s, uint32_t version)
+{
+	put(s, "VMMIGR\r\n", 8);
+	put_le(s, version, 4);
+	put_le(s, 0, 4);
+}
+
+static void msg(struct stream *s, uint32_t type, const void *body, uint32_t len)
+{
+	put_le(s, type, 4);
+	put_le(s, len, 4);
+	if (body)
+		put(s, body, len);
+}
+
+static const char good_manifest[] = "{\"format\":1,\"abi\":\"1.15\",\"arch\":\"" ARCH "\",\"memory\":262144,"
+				    "\"vcpus\":1,\"boot-format\":0}";
+
+/* Header, MANIFEST and CONFIG as a source sends them. */
+static void begin(struct stream *s)
+{
+	head(s, VMM_MIGRATE_VERSION);
+	msg(s, VMM_MIG_MANIFEST, good_manifest, sizeof(good_manifest) - 1);
+	msg(s, VMM_MIG_CONFIG, "memory = 256K\n", 14);
+}
+
+/* PAGES: n pages from gpa, page i filled with byte fill + i. */
+static void pages(struct stream *s, uint64_t gpa, unsigned n, uint8_t fill)
+{
+	uint8_t page[PAGE];
+
+	put_le(s, VMM_MIG_PAGES, 4);
+	put_le(s, 8 + (uint64_t)n * PAGE, 4);
+	put_le(s, gpa, 8);
+	for (unsigned i = 0; i < n; i++) {
+		memset(page, fill + i, sizeof(page));
+		put(s, page, sizeof(page));
+	}
+}
+
+static void end(struct stream *s, uint64_t npages, uint32_t msgs)
+{
+	put_le(s, VMM_MIG_END, 4);
+	put_le(s, 12, 4);
+	put_le(s, npages, 8);
+	put_le(s, msgs, 4);
+}
+
+/* A file holding the first `len` bytes of s, read from its start. */
+static int feed(const struct stream *s, size_t len)
+{
+	FILE *f = tmpfile();
+
+	assert_non_null(f);
+	int fd = dup(fileno(f));
+	fclose(f);
+	assert_true(fd >= 0);
+	if (len)
+		assert_int_equal(write(fd, s->b, len), (ssize_t)len);
+	lseek(fd, 0, SEEK_SET);
+	return fd;
+}
+
+/* One RAM region of RAM_PAGES pages at gpa 0 (an anonymous mapping, as
+ * the machine's: read_rest drops its pages first). */
+static struct vmm_ram ram;
+
+static int ram_setup(void **state)
+{
+	(void)state;
+	ram.gpa = 0;
+	ram.size = RAM_PAGES * PAGE;
+	ram.hva = mmap(NULL, ram.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(ram.hva != MAP_FAILED);
+	return 0;
+}
+
+static int ram_teardown(void **state)
+{
+	(void)state;
+	munmap(ram.hva, ram.size);
+	return 0;
+}
+
+/* The whole stream s through read_begin and read_rest: their result, the
+ * error in err. */
+static int receive(const struct stream *s, size_t len, char *err, size_t errlen)
+{
+	struct vmm_snapshot *snap = NULL;
+	int fd = feed(s, len);
+
+	err[0] = '\0';
+	int rc = vmm_migrate_read_begin(fd, "stream", &snap, err, errlen);
+	if (!rc) {
+		assert_non_null(snap);
+		rc = vmm_migrate_read_rest(fd, snap, &ram, 1, err, errlen);
+	} else {
+		assert_null(snap);
+	}
+	vmm_snapshot_free(snap);
+	close(fd);
+	return rc;
+}
+
+static void expect_refused(const struct stream *s, const char *what)
+{
+	char err[512];
+	int rc = receive(s, s->len, err, sizeof(err));
+
+	if (rc >= 0 || !strstr(err, what))
+		fail_msg("expected a refusal saying '%s', got %d: %s", what, rc, err);
+	assert_null(strchr(err, '\n'));
+	assert_non_null(strstr(err, "stream"));
+}
+
+static void test_good_stream(void **state)
+{
+	struct stream s = { 0 };
+	char err[512];
+
+	(void)state;
+	memset(ram.hva, 0x77, ram.size); /* what building the machine left: zeroed first */
+	begin(&s);
+	pages(&s, 0, 2, 0x10);
+	pages(&s, 63 * PAGE, 1, 0x20);
+	pages(&s, PAGE, 1, 0x30); /* a later round sends page 1 again */
+	msg(&s, VMM_MIG_STATE, "VMMS", 4);
+	end(&s, 4, 6);
+	assert_int_equal(receive(&s, s.len, err, sizeof(err)), 0);
+	assert_int_equal(ram.hva[0], 0x10);
+	assert_int_equal(ram.hva[PAGE - 1], 0x10);
+	assert_int_equal(ram.hva[PAGE], 0x30);
+	assert_int_equal(ram.hva[63 * PAGE + 17], 0x20);
+	for (unsigned p = 2; p < 63; p++)
+		assert_int_equal(ram.hva[p * PAGE + 5], 0);
+	free(s.b);
+}
+
+static void test_damaged_begin(void **state)
+{
+	struct stream s = { 0 };
+
+	(void)state;
+	expect_refused(&s, "no stream header: the stream ended");
+	put(&s, "VMMIGR\r\n\1\0", 10);
+	expect_refused(&s, "no stream header: the stream ended");
+	s.len = 0;
+	put(&s, "VMMIGX\r\n", 8);
+	put_le(&s, 1, 4);
+	put_le(&s, 0, 4);
+	expect_refused(&s, "not a migration stream (bad magic)");
+	s.len = 0;
+	head(&s, 2);
+	expect_refused(&s, "stream version 2, this vmmctl reads 1");
+	s.len = 0;
+	head(&s, 1);
+	msg(&s, VMM_MIG_CONFIG, "x", 1);
+	expect_refused(&s, "message 1 is CONFIG (type 2), expected MANIFEST");
+	s.len = 0;
+	head(&s, 1);
+	msg(&s, VMM_MIG_MANIFEST, NULL, 2u << 20);
+	expect_refused(&s, "message 1 (MANIFEST): length 2097152, at most 1048576");
+	s.len = 0;
+	head(&s, 1);
+	put_le(&s, VMM_MIG_MANIFEST, 4);
+	put_le(&s, 100, 4);
+	put(&s, "{\"format\"", 9);
+	expect_refused(&s, "message 1 (MANIFEST): the stream ended within it");
+	s.len = 0;
+	head(&s, 1);
+	msg(&s, VMM_MIG_MANIFEST, "{\"format\":1,", 12);
+	expect_refused(&s, "message 1 (MANIFEST): damaged");
+	s.len = 0;
+	head(&s, 1);
+	msg(&s, VMM_MIG_MANIFEST, "[1,2]", 5);
+	expect_refused(&s, "damaged");
+	s.len = 0;
+	head(&s, 1);
+	static const char other_format[] = "{\"format\":7,\"abi\":\"1.15\",\"arch\":\"" ARCH "\",\"memory\":1,"
+					   "\"vcpus\":1,\"boot-format\":0}";
+	msg(&s, VMM_MIG_MANIFEST, other_format, sizeof(other_format) - 1);
+	expect_refused(&s, "snapshot format 7");
+	s.len = 0;
+	head(&s, 1);
+	msg(&s, VMM_MIG_MANIFEST, good_manifest, sizeof(good_manifest) - 1);
+	expect_refused(&s, "message 2: the stream ended before END");
+	msg(&s, 99, "x", 1);
+	expect_refused(&s, "message 2 is unknown (type 99), expected CONFIG");
+	s.len = 0;
+	head(&s, 1);
+	msg(&s, VMM_MIG_MANIFEST, good_manifest, sizeof(good_manifest) - 1);
+	msg(&s, VMM_MIG_CONFIG, NULL, 0xffffffffu);
+	expect_refused(&s, "message 2 (CONFIG): length 4294967295, at most");
+	free(s.b);
+}
+
+static void test_damaged_pages(void **state)
+{
+	struct stream s = { 0 };
+	size_t base;
+
+	(void)state;
+	begin(&s);
+	base = s.len;
+	msg(&s, VMM_MIG_PAGES, "\0\0\0\0\0\0\0\0", 8);
+	expect_refused(&s, "message 3 (PAGES): length 8 is not 8 + 1 to 64 pages");
+	s.len = base;
+	msg(&s, VMM_MIG_PAGES, NULL, 8 + 100);
+	expect_refused(&s, "length 108 is not 8 + 1 to 64 pages");
+	s.len = base;
+	msg(&s, VMM_MIG_PAGES, NULL, 8 + 65 * PAGE);
+	expect_refused(&s, "is not 8 + 1 to 64 pages");
+	s.len = base;
+	pages(&s, 0x10, 1, 0);
+	expect_refused(&s, "(PAGES): 0x10+0x1000 is not page-aligned");
+	s.len = base;
+	pages(&s, RAM_PAGES * PAGE, 1, 0);
+	expect_refused(&s, "0x40000+0x1000 is not inside one RAM region");
+	s.len = base;
+	pages(&s, (RAM_PAGES - 1) * PAGE, 2, 0); /* over the region's end */
+	expect_refused(&s, "is not inside one RAM region");
+	s.len = base;
+	pages(&s, 0xfffffffffffff000ull, 1, 0); /* wraps around */
+	expect_refused(&s, "0xfffffffffffff000+0x1000 is not inside one RAM region");
+	s.len = base;
+	pages(&s, 0, 3, 0);
+	s.len -= 100;
+	expect_refused(&s, "message 3 (PAGES): the stream ended within it");
+	s.len = base;
+	put_le(&s, VMM_MIG_PAGES, 4);
+	put_le(&s, 8 + PAGE, 4);
+	put(&s, "\0\0\0", 3);
+	expect_refused(&s, "message 3 (PAGES): the stream ended within it");
+	free(s.b);
+}
+
+static void test_damaged_end(void **state)
+{
+	struct stream s = { 0 };
+	size_t base;
+
+	(void)state;
+	begin(&s);
+	pages(&s, 0, 1, 1);
+	base = s.len;
+	end(&s, 1, 3);
+	expect_refused(&s, "message 4 is END (type 5), expected PAGES or STATE");
+	s.len = base;
+	msg(&s, VMM_MIG_MANIFEST, "{}", 2);
+	expect_refused(&s, "message 4 is MANIFEST (type 1), expected PAGES or STATE");
+	s.len = base;
+	msg(&s, VMM_MIG_STATE, NULL, 300u << 20);
+	expect_refused(&s, "message 4 (STATE): length 314572800, at most 268435456");
+	s.len = base;
+	msg(&s, VMM_MIG_STATE, "VMMS", 4);
+	expect_refused(&s, "message 5: the stream ended before END");
+	end(&s, 2, 4);
+	expect_refused(&s, "message 5 (END): the source sent 2 pages in 4 messages, 1 in 4 arrived");
+	s.len = base;
+	msg(&s, VMM_MIG_STATE, "VMMS", 4);
+	end(&s, 1, 5);
+	expect_refused(&s, "the source sent 1 pages in 5 messages, 1 in 4 arrived");
+	s.len = base;
+	msg(&s, VMM_MIG_STATE, "VMMS", 4);
+	msg(&s, VMM_MIG_END, "\1\0\0\0", 4);
+	expect_refused(&s, "message 5 (END)");
+	s.len = base;
+	msg(&s, VMM_MIG_STATE, "VMMS", 4);
+	msg(&s, VMM_MIG_END, NULL, 13);
+	expect_refused(&s, "message 5 (END): length 13, at most 12");
+	s.len = base;
+	msg(&s, VMM_MIG_STATE, "VMMS", 4);
+	msg(&s, VMM_MIG_PAGES, NULL, 8 + PAGE);
+	expect_refused(&s, "message 5 is PAGES (type 3), expected END");
+	free(s.b);
+}
+
+/* A good stream cut at every length, and with every byte of its framing
+ * flipped: refused (or, for a flip inside page data, taken), never a
+ * crash. */
+static void test_truncated_and_flipped(void **state)
+{
+	struct stream s = { 0 };
+	char err[512];
+
+	(void)state;
+	begin(&s);
+	pages(&s, 0, 2, 0x40);
+	msg(&s, VMM_MIG_STATE, "VMMS", 4);
+	end(&s, 2, 4);
+	for (size_t len = 0; len < s.len; len += len < 200 || s.len - len < 200 ? 1 : 97) {
+		int rc = receive(&s, len, err, sizeof(err));
+		if (rc >= 0)
+			fail_msg("a stream cut at %zu of %zu bytes was taken", len, s.len);
+		assert_true(err[0] != '\0');
+	}
+	for (size_t i = 0; i < s.len; i += i < 200 || s.len - i < 40 ? 1 : 509) {
+		s.b[i] ^= 0xa5;
+		int rc = receive(&s, s.len, err, sizeof(err));
+		s.b[i] ^= 0xa5;
+		assert_true(rc == 0 || err[0] != '\0');
+	}
+	free(s.b);
+}
+
+/* ----------------------------------------- migrations between machines */
+
+
+struct fixture {
+	char dir[64];
+	struct vmm_plugin_set *ps;
+	struct vmm_machine_config *mc, *mc2;
+	struct vmm_machine *src, *dst;
+	pthread_t thread;
+	bool running;
+	char sock[128];
+};
+static struct fixture *F;
+
+static struct vmm_machine *build(const char *name, const char *memory, struct vmm_machine_config **mcp)
+{
+	char conf[1024], path[160], guest[128], err[1024] = "";
+	const uint8_t hlt = 0xf4;
+	struct vmm_machine *m;
+
+	snprintf(guest, sizeof(guest), "%s/guest.bin", F->dir);
+	write_file(guest, &hlt, 1);
+	snprintf(conf, sizeof(conf),
+		 "memory = %s\nvcpus = 1\nseccomp = \"off\"\n"
+		 "hypervisor \"fake-vcpu-hv\" { irqchip = \"kernel\" }\n"
+		 "boot { kernel = \"%s\" format = \"flat\" }\n"
+		 "backend \"sink\" { plugin = \"file\" path = \"%s/out\" }\n"
+		 "device \"d0\" { plugin = \"fake-dev\" chardev = \"sink\" }\n", memory, guest, F->dir);
+	snprintf(path, sizeof(path), "%s/%s.conf", F->dir, name);
+	write_file(path, conf, strlen(conf));
+	if (vmm_config_load(path, F->ps, plugin_path, mcp, err, sizeof(err)))
+		fail_msg("config: %s", err);
+	assert_int_equal(vmm_machine_create(*mcp, F->ps, plugin_path, &m), 0);
+	return m;
+}
+
+static void *run_thread(void *arg)
+{
+	vmm_machine_run(arg);
+	return NULL;
+}
+
+/* The source runs, paused from the start: vCPUs parked, its main loop
+ * (timers, callbacks) going as in vmmctl. */
+static void run_paused(struct vmm_machine *m)
+{
+	vmm_machine_start_paused(m);
+	assert_int_equal(pthread_create(&F->thread, NULL, run_thread, m), 0);
+	F->running = true;
+	for (int i = 0; i < 5000 && !vmm_machine_vcpu_parked(m, 0); i++)
+		usleep(1000);
+	assert_true(vmm_machine_vcpu_parked(m, 0));
+}
+
+static int setup(void **state)
+{
+	F = calloc(1, sizeof(*F));
+	assert_non_null(F);
+	snprintf(F->dir, sizeof(F->dir), "/tmp/vmm-migrate-test-XXXXXX");
+	assert_non_null(mkdtemp(F->dir));
+	snprintf(F->sock, sizeof(F->sock), "%s/dest.sock", F->dir);
+	F->ps = vmm_plugin_set_new();
+	assert_non_null(F->ps);
+	*state = F;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	if (F->running) {
+		vmm_machine_request_stop(F->src, 0, "test");
+		pthread_join(F->thread, NULL);
+	}
+	if (F->src)
+		vmm_machine_destroy(F->src);
+	if (F->dst)
+		vmm_machine_destroy(F->dst);
+	vmm_config_free(F->mc);
+	vmm_config_free(F->mc2);
+	vmm_plugin_set_free(F->ps);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", F->dir);
+	if (system(cmd) != 0)
+		print_message("could not remove %s\n", F->dir);
+	free(F);
+	return 0;
+}
+
+/* The destination, as vmmctl receive: accept, read the beginning, then
+ * load the rest into F->dst and answer. */
+struct dest {
+	int rc;
+	char err[512];
+};
+
+static void *dest_thread(void *arg)
+{
+	struct dest *d = arg;
+	struct vmm_snapshot *s = NULL;
+	int fd;
+
+	d->rc = vmm_migrate_accept(F->sock, &fd, &s, d->err, sizeof(d->err));
+	if (!d->rc) {
+		d->rc = vmm_migrate_receive(F->dst, s, fd, d->err, sizeof(d->err));
+		close(fd);
+	}
+	vmm_snapshot_free(s);
+	return NULL;
+}
+
+static void start_dest(pthread_t *t, struct dest *d)
+{
+	assert_int_equal(pthread_create(t, NULL, dest_thread, d), 0);
+	for (int i = 0; i < 5000 && access(F->sock, F_OK) != 0; i++)
+		usleep(1000);
+	assert_int_equal(access(F->sock, F_OK), 0);
+}
+
+/* What the guest and a device write while the source migrates: the
+ * fake's dirty log is read once a round. */
+static void writes_during_migration(struct fake_vm *v, uint32_t slot, unsigned call)
+{
+	struct fake_slot *s = &v->slots[slot];
+
+	if (call == 1) {
+		/* Round 2: the guest wrote pages 63 and 64 (the last bit of a
+		 * bitmap word and the first of the next), a device page 5 (its
+		 * mark only, no log bit). */
+		memcpy(s->hva + 63 * PAGE, "guest-63", 8);
+		memcpy(s->hva + 64 * PAGE + 100, "guest-64", 8);
+		s->dirty[0] |= 1ull << 63;
+		s->dirty[1] |= 1ull << 0;
+		memcpy(s->hva + 5 * PAGE, "device-5", 8);
+		v->h->mark_dirty(v->h, s->gpa + 5 * PAGE + 3, 2);
+	} else {
+		/* The paused round: a guest write (page 127, the last of a
+		 * word) and a device write spanning pages 200 and 201. */
+		memcpy(s->hva + 127 * PAGE, "guest-127", 9);
+		s->dirty[1] |= 1ull << 63;
+		memcpy(s->hva + 201 * PAGE - 4, "dev-200/201", 11);
+		v->h->mark_dirty(v->h, s->gpa + 201 * PAGE - 4, 11);
+	}
+}
+
+static void test_migrate_machine(void **state)
+{
+	struct vmm_migrate_stats st;
+	struct dest d = { 0 };
+	pthread_t t;
+	char err[512] = "";
+
+	(void)state;
+	F->src = build("src", "2M", &F->mc);
+	F->dst = build("dst", "2M", &F->mc2);
+	uint8_t *in = vmm_machine_ram(F->src, 0, 2u << 20);
+	memcpy(in + 0x3000, "before", 6);
+	memcpy(in + 0x1ff000, "tail", 4);
+	struct fake_vm *v = F->src->vm;
+	v->dirty_hook = writes_during_migration;
+	v->state_reg[0] = 0x1234;
+	run_paused(F->src);
+	start_dest(&t, &d);
+	int rc = vmm_migrate_send(F->src, F->sock, 0, &st, err, sizeof(err));
+	pthread_join(t, NULL);
+	if (rc || d.rc)
+		fail_msg("source %d: %s; destination %d: %s", rc, err, d.rc, d.err);
+	assert_int_equal(st.rounds, 2);
+	assert_int_equal(st.last_pages, 3); /* 127, 200, 201 */
+	assert_int_equal(v->dirty_calls, 2);
+	uint8_t *out = vmm_machine_ram(F->dst, 0, 2u << 20);
+	for (unsigned p = 0; p < 512; p++)
+		if (memcmp(in + p * PAGE, out + p * PAGE, PAGE) != 0)
+			fail_msg("page %u differs on the destination", p);
+	assert_memory_equal(out + 5 * PAGE, "device-5", 8);
+	assert_memory_equal(out + 201 * PAGE - 4, "dev-200/201", 11);
+	assert_memory_equal(out + 64 * PAGE + 100, "guest-64", 8);
+	/* The records: the vCPU's register came along. */
+	assert_int_equal(((struct fake_vm *)F->dst->vm)->state_reg[0], 0x1234);
+}
+
+static void test_destination_refuses(void **state)
+{
+	struct vmm_migrate_stats st;
+	struct dest d = { 0 };
+	pthread_t t;
+	char err[512] = "";
+
+	(void)state;
+	F->src = build("src", "2M", &F->mc);
+	F->dst = build("dst", "4M", &F->mc2); /* not the source's machine */
+	run_paused(F->src);
+	start_dest(&t, &d);
+	int rc = vmm_migrate_send(F->src, F->sock, 0, &st, err, sizeof(err));
+	pthread_join(t, NULL);
+	assert_int_equal(rc, -EPROTO);
+	assert_non_null(strstr(err, "the destination refused the machine"));
+	assert_non_null(strstr(err, "2 MiB"));
+	assert_int_equal(d.rc, -EPROTO);
+	/* The source as it was: paused (as before), its dirty log off. */
+	assert_int_equal(vmm_machine_state(F->src), VMM_MACHINE_PAUSED);
+	assert_int_equal(((struct fake_vm *)F->src->vm)->slots[0].flags, 0);
+	/* No destination at all. */
+	rc = vmm_migrate_send(F->src, F->sock, 0, &st, err, sizeof(err));
+	assert_int_equal(rc, -ENOENT);
+	assert_non_null(strstr(err, "cannot connect"));
+	assert_int_equal(vmm_machine_state(F->src), VMM_MACHINE_PAUSED);
+}
+
+/* A device plugin built before ABI 1.15 cannot mark what it writes
+ * through mem_map: once it has asked for such a pointer, the machine is
+ * not migrated (409 naming it); one that never mapped RAM is no reason to
+ * refuse. */
+static void test_old_plugin_refused(void **state)
+{
+	struct vmm_migrate_stats st;
+	char err[512] = "";
+
+	(void)state;
+	F->src = build("src", "2M", &F->mc);
+	struct vmm_instance *in = F->src->instances;
+	while (in && strcmp(in->name, "d0") != 0)
+		in = in->next;
+	assert_non_null(in);
+	/* fake-dev as if built against 1.14 */
+	const struct vmm_loaded_plugin *real = in->lp;
+	struct vmm_loaded_plugin old = *real;
+	struct vmm_plugin desc = *real->desc;
+	desc.abi_minor = 14;
+	old.desc = &desc;
+	in->lp = &old;
+	run_paused(F->src);
+	/* Not mapped: it goes as far as the (absent) destination. */
+	assert_int_equal(vmm_migrate_send(F->src, F->sock, 0, &st, err, sizeof(err)), -ENOENT);
+	assert_non_null(in->host.mem_map(&in->host, 0x1000, 16));
+	assert_int_equal(vmm_migrate_send(F->src, F->sock, 0, &st, err, sizeof(err)), -ENOTSUP);
+	assert_non_null(strstr(err, "device 'd0' (plugin fake-dev, ABI 1.14) maps guest memory and predates "
+				    "ABI 1.15"));
+	assert_int_equal(vmm_machine_state(F->src), VMM_MACHINE_PAUSED);
+	vmm_machine_request_stop(F->src, 0, "test");
+	pthread_join(F->thread, NULL);
+	F->running = false;
+	in->lp = real;
+}
+
+/* The core's own bitmap of device writes: every page a range touches,
+ * nothing beyond RAM, cleared when taken. */
+static void test_device_marks(void **state)
+{
+	(void)state;
+	F->src = build("src", "2M", &F->mc);
+	struct vmm_ram *r = &F->src->ram[0];
+	uint64_t bm[8] = { 0 };
+
+	vmm_machine_mark_dirty(F->src, 63 * PAGE + 4095, 2); /* pages 63 and 64 */
+	vmm_machine_mark_dirty(F->src, 511 * PAGE, 8 * PAGE); /* runs past RAM */
+	vmm_machine_mark_dirty(F->src, 2u << 20, PAGE);       /* outside RAM */
+	vmm_machine_mark_dirty(F->src, 0xfffffffffffff000ull, 0x2000); /* wraps */
+	vmm_machine_mark_dirty(F->src, 7 * PAGE, 0);          /* nothing */
+	vmm_machine_dev_dirty_take(r, bm);
+	assert_int_equal(bm[0], 1ull << 63);
+	assert_int_equal(bm[1], 1ull);
+	for (int w = 2; w < 7; w++)
+		assert_int_equal(bm[w], 0);
+	assert_int_equal(bm[7], 1ull << 63);
+	uint64_t again[8] = { 0 };
+	vmm_machine_dev_dirty_take(r, again);
+	for (int w = 0; w < 8; w++)
+		assert_int_equal(again[w], 0);
+}
+
+int main(void)
+{
+	plugin_path_init();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_good_stream, ram_setup, ram_teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_begin, ram_setup, ram_teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_pages, ram_setup, ram_teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_end, ram_setup, ram_teardown),
+		cmocka_unit_test_setup_teardown(test_truncated_and_flipped, ram_setup, ram_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_machine, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_destination_refuses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_old_plugin_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_device_marks, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
