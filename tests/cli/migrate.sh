@@ -85,7 +85,7 @@ for word in $MODES; do
 	wait "$SRCPID"; s=$?; PID=
 	[ "$s" = 12 ] || fail "$mode: the migrated source ended with $s, expected 12"
 	grep -q 'MIG-PATTERN' "$OUT" && fail "$mode: the guest ended on the source: $(grep MIG-PATTERN "$OUT")"
-	last=$(grep '^mig-pattern: ticks' "$OUT" | tail -n 1)
+	last=$(last_whole '^mig-pattern: ticks' "$OUT")
 	SRCOUT=$OUT OUT=$DOUT PID=$DPID
 	# The guest's last line: its result line is whole.
 	wait_for "$DOUT" '^MIG-PATTERN-END' "$mode: on the destination"

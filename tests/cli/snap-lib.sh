@@ -42,6 +42,13 @@ wait_for() {
 	done
 }
 
+# last_whole PATTERN FILE: the last line of FILE matching PATTERN that
+# the guest finished: a machine paused (snapshot) or stopped (migration)
+# may have stopped in the middle of printing one ("ticks 500 co").
+last_whole() {
+	head -n "$(wc -l <"$2")" "$2" | grep "$1" | tail -n 1
+}
+
 # start NAME ARGS...: vmmctl ARGS in the background, serial output in
 # $TMPD/NAME.out.
 start() {

@@ -50,7 +50,7 @@ for mode in $MODES; do
 		fail "$mode: vmmctl snapshot: $(cat "$TMPD/snap.err")"
 	grep -qF '"state": "paused"' "$TMPD/snap.out" || fail "$mode: after the snapshot: $(cat "$TMPD/snap.out")"
 	# Paused: what it printed last is what it was saved with.
-	last=$(grep '^snap-count: ticks' "$OUT" | tail -n 1)
+	last=$(last_whole '^snap-count: ticks' "$OUT")
 	refused 1 "exists" "$mode: a directory that exists" "$VMMCTL" snapshot "$SOCK" "$SNAP"
 	grep -q 409 "$TMPD/refused.err" || fail "$mode: an existing directory: not a 409: $(cat "$TMPD/refused.err")"
 	code=$(curl -s --unix-socket "$SOCK" -X PUT -d '{}' -o "$TMPD/body" -w '%{http_code}' \
@@ -84,7 +84,7 @@ for mode in $MODES; do
 	wait_for "$OUT" '^snap-count: ticks' "$mode: after the restore"
 	"$VMMCTL" snapshot "$SOCK" "$SNAP-2" >/dev/null 2>"$TMPD/snap2.err" ||
 		fail "$mode: snapshot of the restored machine: $(cat "$TMPD/snap2.err")"
-	last2=$(grep '^snap-count: ticks' "$OUT" | tail -n 1)
+	last2=$(last_whole '^snap-count: ticks' "$OUT")
 	"$VMMCTL" resume "$SOCK" >/dev/null 2>"$TMPD/resume.err" || fail "$mode: resume: $(cat "$TMPD/resume.err")"
 	wait_for "$OUT" '^SNAP-COUNT-DONE' "$mode: after the restore"
 	stop_vmm "$SOCK" "$mode: restored"
