@@ -88,6 +88,13 @@ struct vmm_vcpu {
 	atomic_int intr_level;
 	struct vmm_irq_sink *intr_sink;
 	bool window_requested;
+	/* The IRQ and FIQ inputs an interrupt controller plugin drives
+	 * (cpu_irq_line, ABI 1.8): bit VMM_CPU_IRQ or VMM_CPU_FIQ set for a
+	 * high level, written from any thread; `cpu_pins_given` is what this
+	 * vCPU's own thread last handed the hypervisor, between its runs
+	 * (apply_cpu_pins() in machine.c says why only that thread may). */
+	atomic_uint cpu_pins;
+	unsigned cpu_pins_given;
 	bool parked; /* paused (vmm_machine_pause()): under the machine's halt_lock */
 	/* In the core's halt wait (no in-kernel local APIC), under halt_lock:
 	 * a snapshot keeps it, and a restored vCPU with start_halted begins

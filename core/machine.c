@@ -515,8 +515,17 @@ static unsigned host_vcpu_count(const struct vmm_host *h)
 	return inst_of(h)->m->nvcpus;
 }
 
+/* The vCPU whose thread this is (NULL on the main thread): vcpu_tsc is
+ * only meaningful between that vCPU's runs, and only that thread gives
+ * the hypervisor its interrupt inputs (apply_cpu_pins()). */
+static __thread struct vmm_vcpu *this_vcpu;
+
 /* ABI 1.8: an interrupt controller plugin's output to a vCPU's IRQ or FIQ
- * input, held by the hypervisor (arm64's KVM_IRQ_LINE of the CPU type). */
+ * input, held by the hypervisor (arm64's KVM_IRQ_LINE of the CPU type).
+ * Recorded here, from whatever thread the controller runs on, and handed
+ * to the hypervisor by that vCPU's own thread before its next run
+ * (apply_cpu_pins()); a vCPU in a run or in WFI is kicked out of it first.
+ * Only changes reach the hypervisor. */
 static int host_cpu_irq_line(const struct vmm_host *h, unsigned vcpu, enum vmm_cpu_pin pin,
 			     int level)
 {
@@ -527,7 +536,44 @@ static int host_cpu_irq_line(const struct vmm_host *h, unsigned vcpu, enum vmm_c
 		return -EINVAL;
 	if (m->irq_mode != VMM_IRQ_EMULATED || !HV_HAS(m, vcpu_irq_set))
 		return -ENOTSUP;
-	return VMM_AS(HV_WHO(m), m->hv_ops->vcpu_irq_set(m->vm, vcpu, pin, !!level));
+	struct vmm_vcpu *v = &m->vcpus[vcpu];
+	unsigned bit = 1u << pin;
+	unsigned was = level ? atomic_fetch_or(&v->cpu_pins, bit) : atomic_fetch_and(&v->cpu_pins, ~bit);
+	/* The vCPU's own thread (an MMIO exit, its timer's level) applies it
+	 * before it enters the guest again without being told. */
+	if (((was & bit) != 0) != (level != 0) && this_vcpu != v)
+		kick_vcpu(m, v);
+	return 0;
+}
+
+/*
+ * On the vCPU's thread, just before each run: hand the hypervisor the
+ * input levels the controller set since the last one.  Only this thread
+ * may: KVM/arm64 keeps a vCPU's IRQ and FIQ lines as the VI and VF bits of
+ * its HCR_EL2 copy, which KVM_IRQ_LINE sets with an atomic bit operation,
+ * while the vCPU's own thread rewrites the whole word without one every
+ * time it is loaded (Linux 6.1 arch/arm64/kvm/arm.c, kvm_arch_vcpu_load:
+ * vcpu_set_wfx_traps() or vcpu_clear_wfx_traps(), at each KVM_RUN and each
+ * time the thread is scheduled in).  A KVM_IRQ_LINE from another thread
+ * that lands inside that rewrite is undone: a raise lost (the vCPU never
+ * takes the interrupt, and sleeps in WFI for good) or a lower that comes
+ * back (it takes the interrupt again and again).  Between its runs the
+ * vCPU is not loaded, so nothing rewrites the word.
+ */
+static void apply_cpu_pins(struct vmm_machine *m, struct vmm_vcpu *v)
+{
+	/* A store then a load: the kick that came with a new level may have
+	 * been cleared by the backend as the run it ended returned (kvm.c
+	 * clears immediate_exit then), and the level must still be seen. */
+	atomic_thread_fence(memory_order_seq_cst);
+	unsigned want = atomic_load_explicit(&v->cpu_pins, memory_order_relaxed);
+	unsigned diff = want ^ v->cpu_pins_given;
+
+	for (unsigned pin = VMM_CPU_IRQ; diff && pin <= VMM_CPU_FIQ; pin++)
+		if (diff & (1u << pin))
+			VMM_IN(HV_WHO(m), m->hv_ops->vcpu_irq_set(m->vm, v->index, pin,
+								  (want >> pin) & 1));
+	v->cpu_pins_given = want;
 }
 
 /* ABI 1.8, called by the hypervisor backend on a vCPU thread: a line
@@ -601,10 +647,6 @@ static int host_vcpu_reg_write(const struct vmm_host *h, unsigned vcpu, uint64_t
 		return -ENOTSUP;
 	return VMM_AS(HV_WHO(m), m->hv_ops->vcpu_reg_set(m->vcpus[vcpu].hv, id, val));
 }
-
-/* The vCPU whose thread this is (NULL on the main thread): vcpu_tsc is
- * only meaningful between that vCPU's runs. */
-static __thread struct vmm_vcpu *this_vcpu;
 
 static uint64_t host_clock_ns(const struct vmm_host *h);
 
@@ -2571,6 +2613,7 @@ static void *vcpu_thread(void *arg)
 
 	uint64_t start = monotonic_ns();
 	bool can_inject = HV_HAS(m, vcpu_irq_window) && HV_HAS(m, vcpu_inject);
+	bool drives_pins = m->irq_mode == VMM_IRQ_EMULATED && HV_HAS(m, vcpu_irq_set);
 	e.reason = VMM_EXIT_NONE;
 	/* Restored halted (core/snapshot.c): wait as its HLT did. */
 	if (v->start_halted) {
@@ -2602,6 +2645,8 @@ static void *vcpu_thread(void *arg)
 		}
 		if (can_inject && !completing)
 			deliver_intr(m, v);
+		if (drives_pins)
+			apply_cpu_pins(m, v);
 		int rc = VMM_AS(HV_WHO(m), m->hv_ops->vcpu_run(v->hv, &e));
 		if (rc < 0) {
 			vmm_log(VMM_LOG_ERROR, NULL, "vCPU %u cannot run: %s", v->index, strerror(-rc));

@@ -502,7 +502,10 @@ void kvm_arch_after_run(struct kvm_vcpu *vcpu)
  * ABI 1.8: the emulated GIC's output to a vCPU's IRQ or FIQ input (KVM
  * API, 4.25 KVM_IRQ_LINE on arm64: irq_type 0 = KVM_ARM_IRQ_TYPE_CPU, the
  * vCPU index in bits 23:16 (and 31:28 above 255), irq_id 0 IRQ, 1 FIQ).
- * KVM holds the level and wakes the vCPU from WFI itself.
+ * KVM holds the level (HCR_EL2.VI/VF of the vCPU) for the vCPU's next
+ * entries.  The core calls this on the vCPU's own thread, between runs:
+ * from another thread, KVM's non-atomic rewrite of the same word at
+ * vcpu_load could undo it (hypervisor.h, vcpu_irq_set).
  */
 static int kvm_vcpu_irq_set(void *opaque, uint32_t vcpu, uint32_t pin, int level)
 {

@@ -673,10 +673,13 @@ struct vmm_host {
 	 * it unmasked (PSTATE.I or F), as often as it unmasks, until the
 	 * controller lowers it; there is no acknowledge cycle (contrast
 	 * cpu_intr_set), the guest acknowledges by its own register access.
-	 * Call it on changes only, from any device callback.  -ENOTSUP when
-	 * the hypervisor has no such input or owns the interrupt controller
-	 * (another irqchip mode), -EINVAL for a vCPU or pin that does not
-	 * exist. */
+	 * Call it on changes only, from any device callback and any thread:
+	 * the core records the level and hands it to the hypervisor on that
+	 * vCPU's own thread before the vCPU next enters the guest, kicking a
+	 * vCPU that runs or waits in WFI out first (hypervisor.h,
+	 * vcpu_irq_set, says why).  -ENOTSUP when the hypervisor has no such
+	 * input or owns the interrupt controller (another irqchip mode),
+	 * -EINVAL for a vCPU or pin that does not exist. */
 	int (*cpu_irq_line)(const struct vmm_host *h, unsigned vcpu, enum vmm_cpu_pin pin,
 			    int level);
 	/* Hypervisor or device side: line `line`, private to vCPU `vcpu` (on

@@ -317,10 +317,16 @@ struct vmm_hv_ops {
 	/* --- ABI 1.8: check size --- */
 	/* Drive vCPU `vcpu`'s interrupt input `pin` (enum vmm_cpu_pin, host.h)
 	 * to `level` and hold it there: the level an interrupt controller in
-	 * a plugin gives (KVM: KVM_IRQ_LINE with KVM_ARM_IRQ_TYPE_CPU).  Any
-	 * thread; a vCPU in a run or waiting for an interrupt (WFI) sees it
-	 * without the core's help.  -ENOTSUP when the VM has an in-kernel
-	 * interrupt controller or the architecture no such input.
+	 * a plugin gives (KVM: KVM_IRQ_LINE with KVM_ARM_IRQ_TYPE_CPU).  The
+	 * core calls it only on that vCPU's own thread, between its runs:
+	 * KVM/arm64 keeps the input as a bit of the vCPU's HCR_EL2 copy,
+	 * which the vCPU's thread rewrites without an atomic operation each
+	 * time it is loaded (Linux 6.1, arch/arm64/kvm/arm.c,
+	 * kvm_arch_vcpu_load), so a call from another thread while the vCPU
+	 * runs can be undone.  A level changed on another thread reaches the
+	 * vCPU by a kick (core/machine.c, apply_cpu_pins).  -ENOTSUP when the
+	 * VM has an in-kernel interrupt controller or the architecture no
+	 * such input.
 	 * A backend that offers it and can report lines private to a vCPU
 	 * (arm64's timer outputs with a userspace GIC) calls the host's
 	 * private_irq_set() from vcpu_run, before returning the exit. */

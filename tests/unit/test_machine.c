@@ -1123,44 +1123,108 @@ static void test_ready_failure_refuses_the_machine(void **state)
 
 /* ------------------------------- an interrupt controller plugin (ABI 1.8) */
 
-static void mmio_write32(uint64_t addr, uint32_t v)
+/* One 4-byte MMIO access by vCPU `index` at `addr`, dispatched by the
+ * core on that vCPU's thread; a read's value. */
+static uint32_t guest_mmio32(unsigned index, uint64_t addr, bool write, uint32_t value)
 {
-	assert_int_equal(vmm_bus_write(&F->m->bus[VMM_BUS_MMIO], 0, addr, 4, v), 0);
+	uint8_t buf[4];
+	const struct vmm_exit e = { .reason = VMM_EXIT_MMIO,
+				    .mmio = { .addr = addr, .len = 4, .is_write = write, .data = buf } };
+
+	memcpy(buf, &value, sizeof(buf));
+	if (!guest_exit(index, &e, NULL, true))
+		fail_msg("MMIO at 0x%llx: vCPU %u did not come back in %d s", (unsigned long long)addr,
+			 index, WAIT_S);
+	memcpy(&value, buf, sizeof(buf));
+	return value;
+}
+
+/* True once the fake hypervisor holds vCPU `vcpu`'s input `pin` at
+ * `level` (bounded). */
+static bool wait_cpu_pin(unsigned vcpu, enum vmm_cpu_pin pin, int level)
+{
+	const struct timespec ms = { 0, 1000 * 1000 };
+
+	for (unsigned i = 0; i < WAIT_S * 1000; i++) {
+		if (atomic_load(&F->vm->cpu_pin[vcpu][pin]) == level)
+			return true;
+		nanosleep(&ms, NULL);
+	}
+	return false;
+}
+
+#define GICD 0x08000000u
+#define GICC 0x08010000u
+
+/* A running machine of `vcpus` with the gic plugin as its interrupt
+ * controller, each vCPU's CPU interface enabled as Linux leaves it
+ * (GICC_PMR 0xf0, Group 0 on) by its own accesses. */
+static void gic_machine_start(unsigned vcpus)
+{
+	machine_extra = "device \"gic\" { plugin = \"gic\" }";
+	machine_create(vcpus, "irqchip = \"emulated\"", "");
+	machine_start();
+	guest_mmio32(0, GICD + 0x000, true, 1); /* GICD_CTLR */
+	for (unsigned i = 0; i < vcpus; i++) {
+		guest_mmio32(i, GICC + 0x004, true, 0xf0); /* GICC_PMR */
+		guest_mmio32(i, GICC + 0x000, true, 1);    /* GICC_CTLR */
+	}
 }
 
 /* The hypervisor's per-vCPU lines reach the gic plugin (private_irq_set ->
  * set_private), and its output reaches the hypervisor's vCPU input
- * (cpu_irq_line -> vcpu_irq_set); the core says how many vCPUs there are. */
+ * (cpu_irq_line -> vcpu_irq_set) on that vCPU's thread, between its runs,
+ * whichever thread drove it: here the test's, so the core kicks the vCPU
+ * out of its run first.  The core says how many vCPUs there are. */
 static void test_private_lines_and_cpu_inputs_through_the_core(void **state)
 {
-	char log[4096];
-
-	assert_int_equal(build_logged("irqchip = \"emulated\"", "device \"gic\" { plugin = \"gic\" }",
-				      false, log, sizeof(log)), 0);
-	struct fake_vm *vm = F->m->vm;
+	gic_machine_start(1);
+	struct fake_vm *vm = F->vm;
 	const struct vmm_host *hv = &F->m->hv_inst->host;
 	const struct vmm_host *dev = &instance_named("dev")->host;
 
 	assert_int_equal(dev->vcpu_count(dev), 1);
-	/* The GIC as Linux brings it up, with the virtual timer's PPI on. */
-	mmio_write32(0x08000000 + 0x000, 1);          /* GICD_CTLR */
-	mmio_write32(0x08000000 + 0x100, 1u << 27);   /* GICD_ISENABLER0 */
-	mmio_write32(0x08010000 + 0x004, 0xf0);       /* GICC_PMR */
-	mmio_write32(0x08010000 + 0x000, 1);          /* GICC_CTLR */
+	guest_mmio32(0, GICD + 0x100, true, 1u << 27); /* GICD_ISENABLER0: the virtual timer's PPI */
 	assert_int_equal(atomic_load(&vm->vcpu_irq_set_calls), 0);
 
 	assert_int_equal(hv->private_irq_set(hv, 0, 27, 1), 0);
-	assert_int_equal(atomic_load(&vm->cpu_pin[0][VMM_CPU_IRQ]), 1);
+	assert_true(wait_cpu_pin(0, VMM_CPU_IRQ, 1));
 	assert_int_equal(atomic_load(&vm->vcpu_irq_set_calls), 1);
 	assert_int_equal(hv->private_irq_set(hv, 0, 27, 0), 0);
-	assert_int_equal(atomic_load(&vm->cpu_pin[0][VMM_CPU_IRQ]), 0);
+	assert_true(wait_cpu_pin(0, VMM_CPU_IRQ, 0));
 	assert_int_equal(atomic_load(&vm->vcpu_irq_set_calls), 2);
 	/* Refused: a vCPU that does not exist, a pin that does not. */
 	assert_int_equal(hv->private_irq_set(hv, 1, 27, 1), -EINVAL);
 	assert_int_equal(dev->cpu_irq_line(dev, 1, VMM_CPU_IRQ, 1), -EINVAL);
 	assert_int_equal(dev->cpu_irq_line(dev, 0, (enum vmm_cpu_pin)2, 1), -EINVAL);
 	assert_int_equal(dev->cpu_irq_line(dev, 0, VMM_CPU_FIQ, 1), 0);
-	assert_int_equal(atomic_load(&vm->cpu_pin[0][VMM_CPU_FIQ]), 1);
+	assert_true(wait_cpu_pin(0, VMM_CPU_FIQ, 1));
+	assert_int_equal(atomic_load(&vm->vcpu_irq_set_foreign), 0);
+	machine_finish();
+}
+
+/* Issue 11's hang: an SGI vCPU 0 sends raises vCPU 1's IRQ input, which
+ * KVM/arm64 may lose when it comes from vCPU 0's thread while vCPU 1 runs
+ * (hypervisor.h, vcpu_irq_set).  It must reach the hypervisor on vCPU 1's
+ * own thread, between its runs, and so must the lower that its
+ * acknowledge brings; vCPU 0's input is never touched. */
+static void test_sgi_reaches_the_other_vcpu_on_its_own_thread(void **state)
+{
+	gic_machine_start(2);
+	struct fake_vm *vm = F->vm;
+
+	guest_mmio32(1, GICD + 0x100, true, 1u << 3);  /* GICD_ISENABLER0, banked: SGI 3 on CPU 1 */
+	assert_true(guest_wait_in_run(1));
+	guest_mmio32(0, GICD + 0xf00, true, 1u << 17 | 3); /* GICD_SGIR: SGI 3 to CPU 1 */
+	assert_true(wait_cpu_pin(1, VMM_CPU_IRQ, 1));
+	/* Acknowledged by vCPU 1: SGI 3 from CPU 0, and the input drops. */
+	assert_int_equal(guest_mmio32(1, GICC + 0x00c, false, 0), 3);
+	assert_true(wait_cpu_pin(1, VMM_CPU_IRQ, 0));
+	guest_mmio32(1, GICC + 0x010, true, 3);        /* GICC_EOIR */
+	assert_int_equal(atomic_load(&vm->cpu_pin[0][VMM_CPU_IRQ]), 0);
+	assert_int_equal(atomic_load(&vm->vcpu_irq_set_calls), 2);
+	assert_int_equal(atomic_load(&vm->vcpu_irq_set_foreign), 0);
+	machine_finish();
 }
 
 /* The gic plugin's description is the device tree's GICv2: its two
@@ -1355,6 +1419,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_level_line_without_irqfd_uses_irq_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_edge_line_keeps_irq_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_returning_a_positive_value_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sgi_reaches_the_other_vcpu_on_its_own_thread, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_private_lines_and_cpu_inputs_through_the_core, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_private_lines_without_a_controller, setup, teardown),
