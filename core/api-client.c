@@ -15,23 +15,10 @@
 #include <unistd.h>
 
 #include "core/api.h"
+#include "core/file.h"
 
 #define API_CLIENT_TIMEOUT_MS 30000 /* longer than a pause's 5 s bound */
 #define API_REPLY_MAX (4u << 20)
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 int vmm_api_request(const char *sock, const char *method, const char *path, const char *body,
 		    int *status, char **reply, char *err, size_t errlen)
@@ -61,9 +48,9 @@ int vmm_api_request(const char *sock, const char *method, const char *path, cons
 		 "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAccept: application/json\r\n"
 		 "%sContent-Length: %zu\r\n\r\n",
 		 method, path, blen ? "Content-Type: application/json\r\n" : "", blen);
-	rc = write_all(fd, head, strlen(head));
+	rc = vmm_send_all(fd, head, strlen(head));
 	if (!rc && blen)
-		rc = write_all(fd, body, blen);
+		rc = vmm_send_all(fd, body, blen);
 	if (rc) {
 		snprintf(err, errlen, "%s: sending the request: %s", sock, strerror(-rc));
 		close(fd);

@@ -2,6 +2,8 @@
 #ifndef VMM_CORE_FILE_H
 #define VMM_CORE_FILE_H
 
+#include <stddef.h>
+
 /*
  * open(2) that returns at once whatever the path is: a FIFO opened for
  * reading would wait for a writer (with the stop signals held back, before
@@ -12,5 +14,9 @@
  * the file's type: a FIFO opened this way reads as empty.
  */
 int vmm_open_nowait(const char *path, int flags);
+
+/* All of buf to the socket fd, through interrupted and short sends, with
+ * no SIGPIPE (MSG_NOSIGNAL: a peer gone is -EPIPE).  0 or -errno. */
+int vmm_send_all(int fd, const void *buf, size_t len);
 
 #endif

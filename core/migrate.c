@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "core/machine-internal.h"
 #include "core/machine.h"
+#include "core/file.h"
 #include "core/migrate.h"
 #include "core/snapshot.h"
 
@@ -72,22 +73,6 @@ static uint64_t get_le(const uint8_t *p, int n)
 
 /* send() with MSG_NOSIGNAL: a destination that went away is an EPIPE
  * error here, not a SIGPIPE that ends the source. */
-static int send_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* 0, -ENODATA at a clean end of stream before the first byte, -EPIPE for
  * an end within, or -errno. */
 static int recv_all(int fd, void *buf, size_t len)
@@ -144,11 +129,11 @@ static int send_msg(struct sender *s, uint32_t type, const void *a, size_t alen,
 		return -E2BIG;
 	put_le(head, type, 4);
 	put_le(head + 4, alen + blen, 4);
-	int rc = send_all(s->fd, head, 8);
+	int rc = vmm_send_all(s->fd, head, 8);
 	if (!rc && alen)
-		rc = send_all(s->fd, a, alen);
+		rc = vmm_send_all(s->fd, a, alen);
 	if (!rc && blen)
-		rc = send_all(s->fd, b, blen);
+		rc = vmm_send_all(s->fd, b, blen);
 	if (!rc)
 		s->msgs++;
 	return rc;
@@ -352,7 +337,7 @@ int vmm_migrate_send(struct vmm_machine *m, const char *sock, unsigned max_round
 	memcpy(head, mig_magic, 8);
 	put_le(head + 8, VMM_MIGRATE_VERSION, 4);
 	put_le(head + 12, 0, 4);
-	rc = send_all(s.fd, head, sizeof(head));
+	rc = vmm_send_all(s.fd, head, sizeof(head));
 	s.msgs = 0;
 	if (!rc)
 		rc = send_msg(&s, VMM_MIG_MANIFEST, mtext, strlen(mtext), NULL, 0);
@@ -692,7 +677,7 @@ static void answer(int fd, const char *line)
 	char buf[600];
 	int n = snprintf(buf, sizeof(buf), "%s\n", line);
 
-	send_all(fd, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+	vmm_send_all(fd, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
 int vmm_migrate_receive(struct vmm_machine *m, struct vmm_snapshot *s, int fd, char *err, size_t errlen)
