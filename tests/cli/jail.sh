@@ -143,9 +143,13 @@ as=$(( (64 + 512 + 80) * 1024 * 1024 ))
 nofile=$(sed -n 's/.*open files < \([0-9]*\),.*/\1/p' "$TMPD/run.err")
 [ -n "$nofile" ] && [ "$(lim 'Max open files')" = "$nofile $nofile" ] ||
 	die "open files limit: $(lim 'Max open files'), the log says '$nofile'"
+# The jail sets it from the highest fd open as it enters (+ 1 + 64); one
+# of those may be closed by now: the /proc/self/task directory seccomp's
+# thread count holds until the filters are in (seen in CI: limit 83, fd 18
+# held at the jail, 17 the highest open now), so one more is allowed.
 hi=$(ls /proc/$child/fd | sort -n | tail -n 1)
-[ "$hi" -lt "$nofile" ] && [ "$nofile" -le $((hi + 1 + 64)) ] ||
-	die "open files limit $nofile for a highest fd $hi (expected that + 1 + 64 at most)"
+[ "$hi" -lt "$nofile" ] && [ "$nofile" -le $((hi + 1 + 64 + 1)) ] ||
+	die "open files limit $nofile for a highest fd $hi (expected that + 1 + 64, + 1 for a held fd, at most)"
 echo "ok: /proc/PID/limits: no core file, address space $as bytes, open files $nofile (fds up to $hi open)"
 
 # Every thread: nobody, no capabilities, no_new_privs, a filter.

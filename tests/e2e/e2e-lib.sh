@@ -447,6 +447,17 @@ emufault() {
 			printf "vCPU %s shut down delivering a #PF (error code 0x%x: fetch, not present) at rip %s; its previous exit: rip %s\n", sv, sec, sr, pr
 		}'
 }
+# shutdown_exit: one line on the last SHUTDOWN exit in L1's KVM trace
+# (what was being delivered, and the vCPU's exit before it), for the
+# host's failure line: CI shows that line, not the whole trace.
+shutdown_exit() {
+	grep -v '^#' $tr/trace | grep 'kvm_exit: vcpu' | sed 's/.*kvm_exit: //' | awk '
+		{ r = ""; ii = ""; ec = ""
+		  for (i = 3; i < NF; i++) { if ($i == "rip") r = $(i + 1); if ($i == "intr_info") ii = $(i + 1); if ($i == "error_code") ec = $(i + 1) }
+		  if ($4 == "shutdown") { s = sprintf("vCPU %s shut down at rip %s, exit_int_info %s, error code %s; its previous exit: %s at rip %s", $2, r, ii, ec, pw[$2] == "" ? "none traced" : pw[$2], pr[$2]) }
+		  else { pw[$2] = $4; pr[$2] = r } }
+		END { if (s == "") exit 1; print s }'
+}
 emufault_retries=$(cat /e2e/emufault-retries 2>/dev/null || echo 0)
 cd /e2e
 while IFS='|' read -r name tmo wait input killat onwait args; do
@@ -512,7 +523,10 @@ while IFS='|' read -r name tmo wait input killat onwait args; do
 	# "L2-BLK-SYNCEDE2E-STDERR ...", and no line L2-BLK-SYNCED).
 	[ -n "$(tail -c 1 /tmp/out)" ] && echo
 	sed 's/^/E2E-STDERR /' /tmp/err
-	[ "$st" = 4 ] && [ -r $tr/trace ] && grep -v '^#' $tr/trace | tail -n 150 | sed 's/^/E2E-KVMTRACE /'
+	if [ "$st" = 4 ] && [ -r $tr/trace ]; then
+		grep -v '^#' $tr/trace | tail -n 150 | sed 's/^/E2E-KVMTRACE /'
+		echo "E2E-SHUTDOWN $name $(shutdown_exit || echo 'no SHUTDOWN exit in the trace')"
+	fi
 	[ -f "/e2e/cmd/$cmd.after" ] && sh "/e2e/cmd/$cmd.after" </dev/null 2>&1
 	d=$((e - s))
 	# That signature is run again (the host's check reports it as
@@ -865,6 +879,9 @@ e2e_check() {
 		if [ "$_st" != "$_status" ]; then
 			_bad="exit status $_st, expected $_status"
 			[ "$_st" = 143 ] && _bad="$_bad (timed out after $(grep "^$_name|" "$E2E_RUNS" | cut -d'|' -f2) s)"
+			# a triple fault: what L1's KVM saw, on the line CI shows
+			_sd=$(grep "^E2E-SHUTDOWN $_name " "$_sec" | tail -n 1 | cut -d' ' -f3-)
+			[ "$_st" = 4 ] && [ -n "$_sd" ] && _bad="$_bad (L1's KVM: $_sd)"
 		fi
 		if [ -z "$_bad" ] && grep -q '^FAIL: ' "$_sec"; then _bad="the guest reported a failure"; fi
 		_n=0
