@@ -59,6 +59,38 @@ int vmm_jail_check(const char *dir, const char *what, char *err, size_t errlen)
 
 /* ------------------------------------------------------------- step 1 */
 
+/* The fds above stderr vmmctl was started with (vmm_jail_note_inherited_fds).
+ * vmmctl never closes one of them, so none of these numbers is reused by
+ * its own opens before the jailed child closes them. */
+static int *inherited_fds;
+static unsigned n_inherited, n_closed_inherited;
+
+void vmm_jail_note_inherited_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char *end;
+		long n = strtol(e->d_name, &end, 10);
+		if (e->d_name[0] == '.' || *end || n <= 2 || n == dirfd(d))
+			continue;
+		int *grown = realloc(inherited_fds, (n_inherited + 1) * sizeof(*grown));
+		if (!grown)
+			break;
+		inherited_fds = grown;
+		inherited_fds[n_inherited++] = (int)n;
+	}
+	closedir(d);
+}
+
+unsigned vmm_jail_closed_inherited(void)
+{
+	return n_closed_inherited;
+}
+
 /* The child's end of a pipe whose other end only the parent holds: EOF
  * means the parent is gone (vmm_jail_rearm). */
 static int alive_fd = -1;
@@ -119,6 +151,12 @@ int vmm_jail_fork(bool new_pid_ns, int *status, int *forwarded, char *err, size_
 		if (poll(&p, 1, 0) > 0)
 			_exit(128 + SIGTERM);
 		alive_fd = alive[0];
+		if (new_pid_ns) {
+			for (unsigned i = 0; i < n_inherited; i++)
+				close(inherited_fds[i]);
+			n_closed_inherited = n_inherited;
+			n_inherited = 0;
+		}
 		vmm_process_forked();
 		/* The mask this process had (a later boot's: the parent's,
 		 * which blocks everything it waits for), SIGCHLD open. */

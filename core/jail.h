@@ -55,11 +55,20 @@
  * names the setting ("--jail", "file:line: jail dir") in the line. */
 int vmm_jail_check(const char *dir, const char *what, char *err, size_t errlen);
 
+/* At vmmctl's start, before it opens anything: which fds above stderr it
+ * inherited (a shell's or supervisor's leftovers).  The jailed child closes
+ * them (vmm_jail_fork): an fd open on a host directory or file would reach
+ * past the jail's root (openat(2) from it), and nothing vmmctl uses comes
+ * to it that way. */
+void vmm_jail_note_inherited_fds(void);
+
 /* Step 1 (with a new PID namespace when `new_pid_ns`).  Returns 0 in the
  * child; in the parent, 1 once the child has ended, with its status in
  * *status and the first stop signal forwarded to it in *forwarded (0:
  * none); or -errno (nothing forked). */
 int vmm_jail_fork(bool new_pid_ns, int *status, int *forwarded, char *err, size_t errlen);
+/* How many inherited fds the jailed child closed (0 unjailed). */
+unsigned vmm_jail_closed_inherited(void);
 /* In the child, after a uid/gid change (which clears it): the
  * parent-death signal again. */
 void vmm_jail_rearm(void);

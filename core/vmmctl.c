@@ -259,8 +259,9 @@ static int enter_jail(const struct vmm_machine_config *mc, const char *dir)
 	}
 	vmm_log(VMM_LOG_INFO, NULL,
 		"jail: %s is the root; PID, mount, IPC, UTS%s namespaces; open files < %llu, "
-		"address space <= %llu MiB, no core file", dir, j.new_net ? ", network" : "",
-		(unsigned long long)j.nofile, (unsigned long long)(j.as >> 20));
+		"address space <= %llu MiB, no core file; %u inherited fd(s) closed", dir,
+		j.new_net ? ", network" : "", (unsigned long long)j.nofile, (unsigned long long)(j.as >> 20),
+		vmm_jail_closed_inherited());
 	return 0;
 }
 
@@ -792,6 +793,7 @@ int main(int argc, char **argv)
 	int o, status;
 
 	vmmctl_start_ns = monotonic_now_ns();
+	vmm_jail_note_inherited_fds();
 	vmm_process_init();
 	/* No exec'd program gains privileges (setuid, file capabilities);
 	 * and seccomp filters need it. */

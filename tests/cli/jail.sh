@@ -8,7 +8,7 @@
 # /proc/PID/root holds only DIR's files, NSpid shows PID 1 of a new PID
 # namespace, its mount, PID, network, IPC and UTS namespaces are not the
 # host's, its network namespace has only lo, /proc/PID/limits shows the
-# limits, and every thread runs as nobody with no capabilities,
+# limits, an fd vmmctl inherited is not open in it, and every thread runs as nobody with no capabilities,
 # no_new_privs and a seccomp filter.  The API stops it (status 12 through
 # the waiting parent) and the sector is in the image.  Then SIGTERM and
 # SIGINT and SIGHUP to `vmmctl run` (143, 130, 129), and SIGKILL to it ending the jailed
@@ -99,8 +99,10 @@ backend "con" { plugin = "socket" path = "$TMPD/con.sock" wait = true }
 backend "disk" { plugin = "block-file" path = "$TMPD/disk.img" }
 device "vda" { plugin = "virtio-blk" base = 0xd0000000 irq = 5 disk = "disk" }
 EOF
+# fd 7 open on a host file, as a careless supervisor might pass it: the
+# jailed child must not keep it (it reaches past the jail's root).
 "$VMMCTL" run --jail "$TMPD/jail" --api "$TMPD/api.sock" --kernel "$GUESTS/jail-blk.elf" "$TMPD/jail.conf" \
-	</dev/null >"$TMPD/run.out" 2>"$TMPD/run.err" &
+	</dev/null >"$TMPD/run.out" 2>"$TMPD/run.err" 7<"$TMPD/afile" &
 pid=$!
 "$PEER" unix "$TMPD/con.sock" "" 60 >"$TMPD/con.out" 2>"$TMPD/peer.err" &
 peer=$!
@@ -150,6 +152,11 @@ nofile=$(sed -n 's/.*open files < \([0-9]*\),.*/\1/p' "$TMPD/run.err")
 hi=$(ls /proc/$child/fd | sort -n | tail -n 1)
 [ "$hi" -lt "$nofile" ] && [ "$nofile" -le $((hi + 1 + 64 + 1)) ] ||
 	die "open files limit $nofile for a highest fd $hi (expected that + 1 + 64, + 1 for a held fd, at most)"
+for fd in /proc/$child/fd/*; do
+	[ "$(readlink "$fd")" = "$TMPD/afile" ] && die "the jailed process kept the inherited $fd on $TMPD/afile"
+done
+grep -q 'no core file; [1-9][0-9]* inherited fd(s) closed' "$TMPD/run.err" ||
+	die "no 'N inherited fd(s) closed' (N > 0) in the jail's log line: $(grep 'jail:' "$TMPD/run.err")"
 echo "ok: /proc/PID/limits: no core file, address space $as bytes, open files $nofile (fds up to $hi open)"
 
 # Every thread: nobody, no capabilities, no_new_privs, a filter.
