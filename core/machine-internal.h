@@ -121,6 +121,10 @@ struct vmm_machine {
 
 	struct vmm_ram ram[2];
 	unsigned nram;
+	/* A live migration is logging dirty pages (core/migrate.c): until
+	 * then mark_dirty returns at once, so a device's completions cost
+	 * no atomic OR per page when nothing will read the bitmaps. */
+	_Atomic bool dirty_tracking;
 	/* /proc/self/pagemap, opened at build (seccomp forbids opening it
 	 * later): a snapshot skips the RAM pages the guest never touched
 	 * without touching them itself (core/snapshot.c).  -1: scan all. */

@@ -842,7 +842,12 @@ static int host_mem_read(const struct vmm_host *h, uint64_t gpa, void *buf, size
 
 void vmm_machine_mark_dirty(struct vmm_machine *m, uint64_t gpa, uint64_t len)
 {
-	if (!len)
+	/* The caller's write to guest RAM is ordered before the look at the
+	 * flag (a store then a load: only a full fence orders them, C11
+	 * 7.17.4): a migration that turns tracking on and then reads the
+	 * page either sees this write or gets its mark. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (!len || !atomic_load_explicit(&m->dirty_tracking, memory_order_relaxed))
 		return;
 	for (unsigned i = 0; i < m->nram; i++) {
 		struct vmm_ram *r = &m->ram[i];

@@ -348,6 +348,7 @@ int vmm_migrate_send(struct vmm_machine *m, const char *sock, unsigned max_round
 
 	/* The log starts before round 1 reads RAM: a write after that read
 	 * is in the next round.  Device marks from before are stale. */
+	atomic_store(&m->dirty_tracking, true);
 	rc = set_dirty_log(m, true);
 	if (rc) {
 		fail(err, errlen, rc, "hypervisor %s: cannot start the dirty-page log: %s",
@@ -428,6 +429,7 @@ out:
 		close(s.fd);
 	if (logging)
 		set_dirty_log(m, false);
+	atomic_store(&m->dirty_tracking, false);
 	if (paused_here)
 		vmm_machine_resume(m);
 	free(s.bitmap);

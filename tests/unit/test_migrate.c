@@ -622,8 +622,9 @@ static void test_old_plugin_refused(void **state)
 	in->lp = real;
 }
 
-/* The core's own bitmap of device writes: every page a range touches,
- * nothing beyond RAM, cleared when taken. */
+/* The core's own bitmap of device writes: nothing while no migration
+ * tracks them; then every page a range touches, nothing beyond RAM,
+ * cleared when taken. */
 static void test_device_marks(void **state)
 {
 	(void)state;
@@ -631,6 +632,11 @@ static void test_device_marks(void **state)
 	struct vmm_ram *r = &F->src->ram[0];
 	uint64_t bm[8] = { 0 };
 
+	vmm_machine_mark_dirty(F->src, 3 * PAGE, PAGE);
+	vmm_machine_dev_dirty_take(r, bm);
+	for (int w = 0; w < 8; w++)
+		assert_int_equal(bm[w], 0);
+	atomic_store(&F->src->dirty_tracking, true);
 	vmm_machine_mark_dirty(F->src, 63 * PAGE + 4095, 2); /* pages 63 and 64 */
 	vmm_machine_mark_dirty(F->src, 511 * PAGE, 8 * PAGE); /* runs past RAM */
 	vmm_machine_mark_dirty(F->src, 2u << 20, PAGE);       /* outside RAM */
