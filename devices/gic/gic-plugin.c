@@ -24,6 +24,7 @@
 
 #include <vmm/vmm.h>
 #include "gic-model.h"
+#include "devices/model-glue/state-fields.h"
 
 /* The in-kernel GICv3's frames (GICv3 architecture specification, 12.1):
  * the distributor's 64 KiB, and per CPU a redistributor of two 64 KiB
@@ -459,93 +460,62 @@ static void gic_dev_reset(void *state)
  * saved yet, so save refuses and a snapshot names this device.
  */
 #define GIC_STATE_VERSION 1
-#define GIC_WORDS (GIC_MAX_IRQS / 32 + 1)
 
-static const char *const gic_kind_names[GIC_BIT__COUNT] = {
-	"enable", "group", "latch", "level", "active", "edge",
+/* The record's fields, save and load from the same tables (state-fields.h):
+ * the distributor's sizes first (checked against this GIC before the rest
+ * is read), then its registers, then each CPU's under "cpuN.". */
+static const struct state_field gic_size_fields[] = {
+	STATE_FIELD(struct gic, nr_cpus, "cpus", 0),
+	STATE_FIELD(struct gic, nr_irqs, "irqs", 0),
 };
 
-static void words_le(uint8_t *out, const uint32_t *w, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		for (unsigned b = 0; b < 4; b++)
-			out[4 * i + b] = (uint8_t)(w[i] >> (8 * b));
-}
+static const struct state_field gic_dist_fields[] = {
+	STATE_FIELD(struct gic, dctlr, "dctlr", 0),
+	/* one array of words per bit kind (enum gic_bit), word 0 unused */
+	STATE_ARRAY(struct gic, shared[GIC_BIT_ENABLE], "spi-enable"),
+	STATE_ARRAY(struct gic, shared[GIC_BIT_GROUP], "spi-group"),
+	STATE_ARRAY(struct gic, shared[GIC_BIT_LATCH], "spi-latch"),
+	STATE_ARRAY(struct gic, shared[GIC_BIT_LEVEL], "spi-level"),
+	STATE_ARRAY(struct gic, shared[GIC_BIT_ACTIVE], "spi-active"),
+	STATE_ARRAY(struct gic, shared[GIC_BIT_EDGE], "spi-edge"),
+	STATE_ARRAY(struct gic, priority, "spi-priority"),
+	STATE_ARRAY(struct gic, targets, "spi-targets"),
+};
 
-static void words_from_le(uint32_t *w, const uint8_t *in, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		w[i] = (uint32_t)in[4 * i] | (uint32_t)in[4 * i + 1] << 8 |
-		       (uint32_t)in[4 * i + 2] << 16 | (uint32_t)in[4 * i + 3] << 24;
-}
+static const struct state_field gic_cpu_fields[] = {
+	STATE_ARRAY(struct gic_cpu, bank, "banks"),
+	STATE_ARRAY(struct gic_cpu, priority, "priority"),
+	STATE_ARRAY(struct gic_cpu, sgi_sources, "sgi-sources"),
+	STATE_FIELD(struct gic_cpu, ctlr, "ctlr", 0),
+	STATE_FIELD(struct gic_cpu, pmr, "pmr", 0),
+	STATE_FIELD(struct gic_cpu, bpr, "bpr", 0),
+	STATE_FIELD(struct gic_cpu, abpr, "abpr", 0),
+	STATE_FIELD(struct gic_cpu, apr, "apr", 0),
+	/* the IRQ/FIQ output levels, re-driven by load */
+	STATE_FIELD(struct gic_cpu, irq_out, "irq-out", 1),
+	STATE_FIELD(struct gic_cpu, fiq_out, "fiq-out", 1),
+};
+
+#define NFIELDS(t) (sizeof(t) / sizeof((t)[0]))
 
 static int gic_dev_save(void *state, struct vmm_state_out *out)
 {
 	struct gic_dev *d = state;
 	const struct vmm_host *h = d->h;
 	const struct gic *g = &d->gic;
-	uint8_t buf[4 * GIC_WORDS];
-	char name[VMM_STATE_NAME_MAX + 1];
+	char prefix[16];
 	int rc;
 
 	if (d->kernel) {
 		h->log(h, VMM_LOG_ERROR, "the in-kernel GIC's state is not saved yet");
 		return -ENOTSUP;
 	}
-	rc = vmm_state_put_u32(h, out, "cpus", g->nr_cpus);
-	rc = rc ? rc : vmm_state_put_u32(h, out, "irqs", g->nr_irqs);
-	rc = rc ? rc : vmm_state_put_u32(h, out, "dctlr", g->dctlr);
-	for (unsigned k = 0; !rc && k < GIC_BIT__COUNT; k++) {
-		snprintf(name, sizeof(name), "spi-%s", gic_kind_names[k]);
-		words_le(buf, g->shared[k], GIC_WORDS);
-		rc = vmm_state_put(h, out, name, buf, sizeof(buf));
-	}
-	rc = rc ? rc : vmm_state_put(h, out, "spi-priority", g->priority, sizeof(g->priority));
-	rc = rc ? rc : vmm_state_put(h, out, "spi-targets", g->targets, sizeof(g->targets));
+	rc = state_fields_save(h, out, NULL, gic_size_fields, NFIELDS(gic_size_fields), g);
+	rc = rc ? rc : state_fields_save(h, out, NULL, gic_dist_fields, NFIELDS(gic_dist_fields), g);
 	for (unsigned cpu = 0; !rc && cpu < g->nr_cpus; cpu++) {
-		const struct gic_cpu *c = &g->cpu[cpu];
-		const struct { const char *n; uint32_t v; } regs[] = {
-			{ "ctlr", c->ctlr }, { "pmr", c->pmr }, { "bpr", c->bpr },
-			{ "abpr", c->abpr }, { "apr", c->apr },
-			{ "irq-out", (uint32_t)c->irq_out }, { "fiq-out", (uint32_t)c->fiq_out },
-		};
-
-		snprintf(name, sizeof(name), "cpu%u.banks", cpu);
-		words_le(buf, c->bank, GIC_BIT__COUNT);
-		rc = vmm_state_put(h, out, name, buf, 4 * GIC_BIT__COUNT);
-		snprintf(name, sizeof(name), "cpu%u.priority", cpu);
-		rc = rc ? rc : vmm_state_put(h, out, name, c->priority, sizeof(c->priority));
-		snprintf(name, sizeof(name), "cpu%u.sgi-sources", cpu);
-		rc = rc ? rc : vmm_state_put(h, out, name, c->sgi_sources, sizeof(c->sgi_sources));
-		for (size_t i = 0; !rc && i < sizeof(regs) / sizeof(regs[0]); i++) {
-			snprintf(name, sizeof(name), "cpu%u.%s", cpu, regs[i].n);
-			rc = vmm_state_put_u32(h, out, name, regs[i].v);
-		}
+		snprintf(prefix, sizeof(prefix), "cpu%u.", cpu);
+		rc = state_fields_save(h, out, prefix, gic_cpu_fields, NFIELDS(gic_cpu_fields), &g->cpu[cpu]);
 	}
-	return rc;
-}
-
-/* One field into @buf, exactly @len bytes: 0, or the refusal after a line. */
-static int gic_get(const struct vmm_host *h, struct vmm_state_in *in, const char *name, void *buf,
-		   size_t len)
-{
-	int rc = vmm_state_get(h, in, name, buf, len);
-
-	if (rc)
-		h->log(h, VMM_LOG_ERROR, "saved state field %s: %s; record refused", name,
-		       rc == -ENOENT ? "missing" : rc == -EMSGSIZE ? "not the length this GIC saves"
-								     : strerror(-rc));
-	return rc == -EMSGSIZE ? -EINVAL : rc;
-}
-
-static int gic_get_u32(const struct vmm_host *h, struct vmm_state_in *in, const char *name,
-		       uint32_t *v)
-{
-	uint8_t b[4];
-	int rc = gic_get(h, in, name, b, sizeof(b));
-
-	if (!rc)
-		words_from_le(v, b, 1);
 	return rc;
 }
 
@@ -553,8 +523,7 @@ static int gic_dev_load(void *state, struct vmm_state_in *in, uint32_t version)
 {
 	struct gic_dev *d = state;
 	const struct vmm_host *h = d->h;
-	uint8_t buf[4 * GIC_WORDS];
-	char name[VMM_STATE_NAME_MAX + 1];
+	char prefix[16];
 	struct gic *s;
 	const char *bad;
 	int bad_cpu, rc;
@@ -563,55 +532,23 @@ static int gic_dev_load(void *state, struct vmm_state_in *in, uint32_t version)
 		h->log(h, VMM_LOG_ERROR, "the in-kernel GIC's state is not loaded yet");
 		return -ENOTSUP;
 	}
-	if (version != GIC_STATE_VERSION) {
-		h->log(h, VMM_LOG_ERROR, "saved state version %u is not one this plugin knows (1); "
-		       "record refused", version);
-		return -EPROTO;
-	}
+	rc = state_version_check(h, version, GIC_STATE_VERSION);
+	if (rc)
+		return rc;
 	/* Everything into scratch, checked by gic_restore(), then committed. */
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	rc = gic_get_u32(h, in, "cpus", &s->nr_cpus);
-	rc = rc ? rc : gic_get_u32(h, in, "irqs", &s->nr_irqs);
+	rc = state_fields_load(h, in, NULL, gic_size_fields, NFIELDS(gic_size_fields), s);
 	if (!rc && s->nr_cpus != d->gic.nr_cpus) {
 		h->log(h, VMM_LOG_ERROR, "saved state field cpus: %u, but this GIC serves %u; "
 		       "record refused", s->nr_cpus, d->gic.nr_cpus);
 		rc = -EINVAL;
 	}
-	rc = rc ? rc : gic_get_u32(h, in, "dctlr", &s->dctlr);
-	for (unsigned k = 0; !rc && k < GIC_BIT__COUNT; k++) {
-		snprintf(name, sizeof(name), "spi-%s", gic_kind_names[k]);
-		rc = gic_get(h, in, name, buf, sizeof(buf));
-		if (!rc)
-			words_from_le(s->shared[k], buf, GIC_WORDS);
-	}
-	rc = rc ? rc : gic_get(h, in, "spi-priority", s->priority, sizeof(s->priority));
-	rc = rc ? rc : gic_get(h, in, "spi-targets", s->targets, sizeof(s->targets));
+	rc = rc ? rc : state_fields_load(h, in, NULL, gic_dist_fields, NFIELDS(gic_dist_fields), s);
 	for (unsigned cpu = 0; !rc && cpu < s->nr_cpus; cpu++) {
-		struct gic_cpu *c = &s->cpu[cpu];
-		uint32_t irq_out = 0, fiq_out = 0;
-		struct { const char *n; uint32_t *v; } regs[] = {
-			{ "ctlr", &c->ctlr }, { "pmr", &c->pmr }, { "bpr", &c->bpr },
-			{ "abpr", &c->abpr }, { "apr", &c->apr },
-			{ "irq-out", &irq_out }, { "fiq-out", &fiq_out },
-		};
-
-		snprintf(name, sizeof(name), "cpu%u.banks", cpu);
-		rc = gic_get(h, in, name, buf, 4 * GIC_BIT__COUNT);
-		if (!rc)
-			words_from_le(c->bank, buf, GIC_BIT__COUNT);
-		snprintf(name, sizeof(name), "cpu%u.priority", cpu);
-		rc = rc ? rc : gic_get(h, in, name, c->priority, sizeof(c->priority));
-		snprintf(name, sizeof(name), "cpu%u.sgi-sources", cpu);
-		rc = rc ? rc : gic_get(h, in, name, c->sgi_sources, sizeof(c->sgi_sources));
-		for (size_t i = 0; !rc && i < sizeof(regs) / sizeof(regs[0]); i++) {
-			snprintf(name, sizeof(name), "cpu%u.%s", cpu, regs[i].n);
-			rc = gic_get_u32(h, in, name, regs[i].v);
-		}
-		/* Anything but 0 or 1 is refused by gic_restore(). */
-		c->irq_out = irq_out > 1 ? 2 : (int)irq_out;
-		c->fiq_out = fiq_out > 1 ? 2 : (int)fiq_out;
+		snprintf(prefix, sizeof(prefix), "cpu%u.", cpu);
+		rc = state_fields_load(h, in, prefix, gic_cpu_fields, NFIELDS(gic_cpu_fields), &s->cpu[cpu]);
 	}
 	if (!rc) {
 		rc = gic_restore(&d->gic, s, &bad, &bad_cpu);
