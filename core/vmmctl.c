@@ -57,7 +57,7 @@ static void usage(FILE *f)
 	      "  receive SOCKET          listen on the unix socket SOCKET for one live migration\n"
 	      "                          (vmmctl migrate), and run the machine once all of it has\n"
 	      "                          arrived and loaded; a broken or refused stream: status 2\n"
-	      "      --api, --stats, --seccomp   as for run\n"
+	      "      --api, --stats, --seccomp, --jail   as for run\n"
 	      "  check [CONFIG]          build the machine as run would (the VM, devices, firmware\n"
 	      "                          tables, payload: --kernel, --initrd, --format, --cmdline,\n"
 	      "                          --dump-acpi, --dump-dtb), opening no backend; run nothing\n"
@@ -362,9 +362,9 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		return EXIT_USAGE;
 	}
 	const char *file = optind < argc ? argv[optind] : NULL;
-	if (receive && (!file || paused || jail)) {
+	if (receive && (!file || paused)) {
 		fprintf(stderr, "vmmctl: usage: vmmctl receive SOCKET [--api SOCKET] [--stats] [--seccomp MODE] "
-			"(SOCKET: where to listen for vmmctl migrate)\n");
+			"[--jail DIR] (SOCKET: where to listen for vmmctl migrate)\n");
 		return EXIT_USAGE;
 	}
 	if (restore && !file) {

@@ -14,7 +14,8 @@
 # error naming it, the source runs on and migrates later), a destination
 # killed during the transfer (an error, the source runs on and answers),
 # a destination given a stream that is not one (one line, status 2) and
-# one whose source vanished mid-stream (one line, status 2).
+# one whose source vanished mid-stream (one line, status 2).  As root, a
+# jailed destination too (kernel-jail).
 . "$VMM_SRCDIR/tests/guests/guest-lib.sh"
 . "$VMM_SRCDIR/tests/cli/snap-lib.sh"
 
@@ -25,6 +26,15 @@
 # (--max-rounds 1): every page the guest writes during round 1 goes in the
 # paused round.
 MODES="kernel kernel-blk split/1 emulated"
+# kernel-jail: the destination jailed (`vmmctl receive --jail DIR`), as
+# root (no user = in the config: the source, which runs it too, would
+# then not reach the destination's owner-only socket): the machine is built and loaded
+# in the jail's own PID namespace and goes on there.
+if [ "$(id -u)" = 0 ] && grep -q '^NSpid:' /proc/self/status; then
+	MODES="$MODES kernel-jail"
+else
+	echo "ok: (the jailed destination needs root and NSpid: left out)"
+fi
 
 require_kvm
 require_file "$GUESTS/mig-pattern.elf"
@@ -46,6 +56,7 @@ machine() {
 sys.stdout.buffer.write(bytes((s * 7 + i) & 255 for s in range(2048) for i in range(512)))' >"$TMPD/disk.img"
 		conf_for kernel "backend \"disk\" { plugin = \"block-file\" path = \"$TMPD/disk.img\" }
 device \"vda\" { plugin = \"virtio-blk\" base = 0xd0000000 irq = 5 disk = \"disk\" }" ;;
+	kernel-jail) conf_for kernel ;;
 	*) conf_for "$1" ;;
 	esac
 }
@@ -77,7 +88,13 @@ for word in $MODES; do
 		--api "$SOCK" --seccomp on
 	SRCPID=$PID
 	wait_for "$OUT" '^mig-pattern: ticks [3-9][0-9][0-9] ' "$mode: before the migration"
-	receiver "$mode-dst" "$DEST" --api "$DAPI" --seccomp on
+	if [ "$mode" = kernel-jail ]; then
+		mkdir -p "$TMPD/jail"
+		chmod 755 "$TMPD"
+		receiver "$mode-dst" "$DEST" --api "$DAPI" --seccomp on --jail "$TMPD/jail"
+	else
+		receiver "$mode-dst" "$DEST" --api "$DAPI" --seccomp on
+	fi
 	# shellcheck disable=SC2086 # $rounds: an option and its value, or nothing
 	"$VMMCTL" migrate "$SOCK" "$DEST" $rounds >"$TMPD/mig.out" 2>"$TMPD/mig.err" ||
 		fail "$mode: vmmctl migrate: $(cat "$TMPD/mig.err")"
@@ -87,6 +104,16 @@ for word in $MODES; do
 	grep -q 'MIG-PATTERN' "$OUT" && fail "$mode: the guest ended on the source: $(grep MIG-PATTERN "$OUT")"
 	last=$(last_whole '^mig-pattern: ticks' "$OUT")
 	SRCOUT=$OUT OUT=$DOUT PID=$DPID
+	if [ "$mode" = kernel-jail ]; then
+		# The machine is the receiver's child, PID 1 of its own
+		# namespace, with the jail's directory as its root.
+		jc=$(cat /proc/$DPID/task/$DPID/children 2>/dev/null | tr -d ' ')
+		[ -n "$jc" ] || fail "$mode: vmmctl receive $DPID has no child (the jailed machine)"
+		[ "$(sed -n 's/^NSpid:[[:space:]]*//p' /proc/$jc/status | tr '\t' ' ')" = "$jc 1" ] ||
+			fail "$mode: the destination's machine is not PID 1 of its own namespace: $(grep NSpid /proc/$jc/status)"
+		[ -z "$(ls -A /proc/$jc/root)" ] || fail "$mode: the jailed destination's root holds: $(ls -A /proc/$jc/root)"
+		grep -q 'jail: .* is the root' "$DERR" || fail "$mode: no jail line from the destination: $(cat "$DERR")"
+	fi
 	# The guest's last line: its result line is whole.
 	wait_for "$DOUT" '^MIG-PATTERN-END' "$mode: on the destination"
 	stop_vmm "$DAPI" "$mode: destination"
