@@ -934,9 +934,12 @@ e2e_check() {
 			[ -n "$_setup" ] && _fig="$_fig, vmmctl set-up ${_setup} ms"
 			_init=$(sed -n 's/^L2-INIT uptime=\([0-9.]*\).*/\1/p' "$_sec" | head -n 1)
 			[ -n "$_init" ] && _fig="$_fig, guest /init at ${_init} s"
-			# tests/e2e/l1-migrate.sh: the migration's own figures
+			# tests/e2e/l1-move.sh: the migration's own figures, the
+			# snapshot's size
 			_mig=$(sed -n 's/^L1-MIG-FIGURES //p' "$_sec" | head -n 1)
 			[ -n "$_mig" ] && _fig="$_fig, migrated in $(echo "$_mig" | sed -n 's/.*"rounds": \([0-9]*\).*/\1/p') rounds, $(echo "$_mig" | sed -n 's/.*"pages": \([0-9]*\).*/\1/p') pages, downtime $(echo "$_mig" | sed -n 's/.*"downtime-ms": \([0-9]*\.*[0-9]\{0,1\}\).*/\1/p') ms"
+			_snap=$(sed -n 's/^L1-SNAP-FIGURES //p' "$_sec" | head -n 1)
+			[ -n "$_snap" ] && _fig="$_fig, snapshot $_snap"
 			echo "ok: $_name: status $_st, $_n expected lines, ${_time} s in L1$_fig${_xfail:+ (marked as a known failure but passed: remove the -x mark)}"
 		fi
 	done <"$E2E_EXPECT"

@@ -8,7 +8,7 @@ e2e_tests = tests/e2e/nested.sh
 # build-arm64/) on KVM/arm64 under qemu-system-aarch64 -accel tcg.
 e2e_tests += tests/e2e/nested-arm64.sh
 TESTS += $(e2e_tests)
-EXTRA_DIST += $(e2e_tests) tests/e2e/e2e-lib.sh tests/e2e/mk-l2-initramfs.sh tests/e2e/l1-migrate.sh \
+EXTRA_DIST += $(e2e_tests) tests/e2e/e2e-lib.sh tests/e2e/mk-l2-initramfs.sh tests/e2e/l1-move.sh \
 	tests/e2e/README.md
 
 # The arm64 device tree (core/fdt.c) booting a stock arm64 Linux on QEMU's

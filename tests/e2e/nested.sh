@@ -80,7 +80,7 @@ if [ $HAVE_INITRD = 1 ]; then
 	# that input reached the shell, and poweroff ends the run (status 0).
 	printf 'echo L2-SHELL-$((6 * 7))\npoweroff -f\n' >"$E2E_TMP/console-input"
 	e2e_rd_add_file "$E2E_TMP/console-input" /e2e/l2/console-input
-	e2e_rd_add_file "$VMM_SRCDIR/tests/e2e/l1-migrate.sh" /e2e/l1-migrate.sh
+	e2e_rd_add_file "$VMM_SRCDIR/tests/e2e/l1-move.sh" /e2e/l1-move.sh
 	printf 'reboot -f\n' >"$E2E_TMP/console-reboot"
 	e2e_rd_add_file "$E2E_TMP/console-reboot" /e2e/l2/console-reboot
 	for m in kernel split emulated; do
@@ -377,13 +377,16 @@ for k in $L2_KERNELS; do
 			"run --stats conf/l2-kernel.conf --kernel l2/$k.bz --initrd l2/initrd.gz --cmdline 'panic=-1'" 0 \
 			"L2-CPUS 2" "L2-DONE" "L2-SHELL-42"
 		E2E_TIMEOUT=$((E2E_TIMEOUT + 150))
-		# Live migration of the stock guest waiting at its shell, between
-		# two vmmctl processes in L1 (tests/e2e/l1-migrate.sh): the
-		# shell answers on the destination and powers it off.
-		e2e_run -t 200 -p "linux-$k-migrate" "sh /e2e/l1-migrate.sh conf/l2-kernel.conf l2/$k.bz" 0 \
-			"L1-MIG-READY" "L1-MIG-SOURCE-STOPPED 12" "L1-MIG-ANSWERED L2-SHELL-42" \
-			"L1-MIG-DESTINATION-POWEROFF 0"
-		E2E_TIMEOUT=$((E2E_TIMEOUT + 200))
+		# The stock guest waiting at its shell moved to another vmmctl
+		# process in L1 (tests/e2e/l1-move.sh), by live migration and
+		# by snapshot and restore: the shell answers in the new process
+		# and powers it off.
+		for how in migrate snapshot; do
+			e2e_run -t 200 -p "linux-$k-$how" "sh /e2e/l1-move.sh $how conf/l2-kernel.conf l2/$k.bz" 0 \
+				"L1-MOVE-READY" "L1-MOVE-SOURCE-STOPPED 12" "L1-MOVE-ANSWERED L2-SHELL-42" \
+				"L1-MOVE-DESTINATION-POWEROFF 0"
+			E2E_TIMEOUT=$((E2E_TIMEOUT + 200))
+		done
 	fi
 	e2e_boot_group
 done

@@ -1,0 +1,98 @@
+#!/bin/sh
+# tests/e2e/l1-move.sh - runs inside the nested test host's L1 (put there
+# by nested.sh, started by e2e_run -p): a stock Linux guest moved, while it
+# runs, from one vmmctl process to another (issue 14).
+#   sh /e2e/l1-move.sh migrate|snapshot CONF KERNEL
+# The source (`vmmctl run --api`) boots KERNEL on CONF with the L2
+# initramfs up to its serial shell (L2-SHELL-READY).  migrate: `vmmctl
+# receive --api` listens and `vmmctl migrate` moves the running guest.
+# snapshot: `vmmctl snapshot` saves it into a directory, `vmmctl stop` ends
+# the source, `vmmctl restore` brings it back.  Either way the source must
+# end with status 12 and print no more; the new process's console (a FIFO
+# on its standard input) is then typed at: the shell that was waiting on
+# the source answers there (L2-SHELL-42) and powers it off (status 0).  The
+# lines it prints (L1-MOVE-*) are the run's expected output; a failure
+# prints FAIL: and the last lines of both consoles.
+mode=$1 conf=$2 kernel=$3
+cd /e2e || exit 1
+rm -rf /tmp/mig-src.sock /tmp/mig-dst.sock /tmp/mig-dapi.sock /tmp/mig-in /tmp/mig-snap
+mkfifo /tmp/mig-in || exit 1
+
+fail() {
+	echo "FAIL: $*"
+	for f in src.out src.err dst.out dst.err; do
+		echo "--- last lines of /tmp/mig-$f ---"
+		tail -n 15 "/tmp/mig-$f"
+	done
+	[ -n "${spid:-}" ] && kill -KILL "$spid" 2>/dev/null
+	[ -n "${dpid:-}" ] && kill -KILL "$dpid" 2>/dev/null
+	exit 1
+}
+
+# until FILE PATTERN WHAT: bounded (a hang guard, not a timing threshold)
+until_line() {
+	n=0
+	while ! grep -q -- "$2" "$1" 2>/dev/null; do
+		[ $n -lt 1200 ] || fail "no '$2' in $1 ($3) after 120 s"
+		sleep 0.1; n=$((n + 1))
+	done
+}
+
+# dest ARGS...: the new vmmctl, its console on the FIFO (dpid).
+dest() {
+	bin/vmmctl "$@" </tmp/mig-in >/tmp/mig-dst.out 2>/tmp/mig-dst.err &
+	dpid=$!
+	# The FIFO's writer: opening it lets the new vmmctl's open return.
+	exec 7>/tmp/mig-in
+}
+
+case $mode in
+migrate) dest receive /tmp/mig-dst.sock --api /tmp/mig-dapi.sock ;;
+snapshot) ;;
+*) fail "mode $mode: not migrate or snapshot" ;;
+esac
+bin/vmmctl run --api /tmp/mig-src.sock "$conf" --kernel "$kernel" --initrd l2/initrd.gz \
+	--cmdline 'console=ttyS0 panic=-1 quiet' </dev/null >/tmp/mig-src.out 2>/tmp/mig-src.err &
+spid=$!
+until_line /tmp/mig-src.out L2-SHELL-READY "the source's guest"
+if [ "$mode" = migrate ]; then
+	n=0
+	while [ ! -S /tmp/mig-dst.sock ]; do
+		[ $n -lt 1200 ] || fail "the destination has no socket after 120 s"
+		sleep 0.1; n=$((n + 1))
+	done
+	echo "L1-MOVE-READY"
+	bin/vmmctl migrate /tmp/mig-src.sock /tmp/mig-dst.sock >/tmp/mig.out 2>&1 ||
+		fail "vmmctl migrate: $(cat /tmp/mig.out)"
+	echo "L1-MIG-FIGURES $(tr -d '\n' </tmp/mig.out | tr -s ' ')"
+else
+	echo "L1-MOVE-READY"
+	bin/vmmctl snapshot /tmp/mig-src.sock /tmp/mig-snap >/tmp/mig.out 2>&1 ||
+		fail "vmmctl snapshot: $(cat /tmp/mig.out)"
+	echo "L1-SNAP-FIGURES $(du -sk /tmp/mig-snap | cut -f1) KiB"
+	bin/vmmctl stop /tmp/mig-src.sock >/tmp/mig.out 2>&1 || fail "vmmctl stop: $(cat /tmp/mig.out)"
+fi
+wait "$spid"
+s=$?
+spid=
+[ "$s" = 12 ] || fail "the source ended with $s, expected 12"
+echo "L1-MOVE-SOURCE-STOPPED 12"
+[ "$mode" = snapshot ] && dest restore /tmp/mig-snap
+# The shell the guest started on the source reads the destination's console.
+printf 'echo L2-SHELL-$((6 * 7))\npoweroff -f\n' >&7
+n=0
+while kill -0 "$dpid" 2>/dev/null; do
+	[ $n -lt 1200 ] || fail "the destination did not end within 120 s of the typed poweroff"
+	sleep 0.1; n=$((n + 1))
+done
+wait "$dpid"
+d=$?
+dpid=
+exec 7>&-
+grep -q '^L2-SHELL-READY' /tmp/mig-dst.out && fail "the guest started again on the destination"
+grep -q '^L2-SHELL-42' /tmp/mig-dst.out || fail "no answer from the shell on the destination"
+grep -q 'L2-SHELL-42' /tmp/mig-src.out && fail "the source's guest answered"
+echo "L1-MOVE-ANSWERED L2-SHELL-42"
+[ "$d" = 0 ] || fail "the destination ended with $d, expected 0 (poweroff)"
+echo "L1-MOVE-DESTINATION-POWEROFF 0"
+rm -rf /tmp/mig-snap
