@@ -2,21 +2,27 @@
 # tests/e2e/l1-move.sh - runs inside the nested test host's L1 (put there
 # by nested.sh, started by e2e_run -p): a stock Linux guest moved, while it
 # runs, from one vmmctl process to another (issue 14).
-#   sh /e2e/l1-move.sh migrate|snapshot CONF KERNEL
-# The source (`vmmctl run --api`) boots KERNEL on CONF with the L2
-# initramfs up to its serial shell (L2-SHELL-READY).  migrate: `vmmctl
-# receive --api` listens and `vmmctl migrate` moves the running guest.
-# snapshot: `vmmctl snapshot` saves it into a directory, `vmmctl stop` ends
-# the source, `vmmctl restore` brings it back.  Either way the source must
-# end with status 12 and print no more; the new process's console (a FIFO
-# on its standard input) is then typed at: the shell that was waiting on
-# the source answers there (L2-SHELL-42) and powers it off (status 0).  The
-# lines it prints (L1-MOVE-*) are the run's expected output; a failure
+#   sh /e2e/l1-move.sh migrate|snapshot|snapshot-kill CONF KERNEL [CMDLINE]
+# The source (`vmmctl run --api`, its console on a FIFO) boots KERNEL on
+# CONF with the L2 initramfs up to its serial shell (L2-SHELL-READY).
+# migrate: `vmmctl receive --api` listens and `vmmctl migrate` moves the
+# running guest.  snapshot: `vmmctl snapshot` saves it into a directory,
+# `vmmctl stop` ends the source, `vmmctl restore` brings it back.
+# snapshot-kill (a machine with a virtio disk /dev/vda on /tmp/disk.img,
+# which the script makes): the shell is first told to load the virtio
+# modules and to write a counter into sector 8192 of the disk,
+# synced, over and over; once L1 sees it on the image, the snapshot, then
+# SIGKILL to the source (status 137), then the restore, after which the
+# counter on the image must pass the one it had at the snapshot.  Then the
+# new process's console (a FIFO) is typed at: the shell that was waiting
+# on the source answers there (L2-SHELL-42) and powers it off (status 0).
+# The lines it prints (L1-MOVE-*) are the run's expected output; a failure
 # prints FAIL: and the last lines of both consoles.
-mode=$1 conf=$2 kernel=$3
+mode=$1 conf=$2 kernel=$3 extra=${4:-}
 cd /e2e || exit 1
-rm -rf /tmp/mig-src.sock /tmp/mig-dst.sock /tmp/mig-dapi.sock /tmp/mig-in /tmp/mig-snap
-mkfifo /tmp/mig-in || exit 1
+[ "$mode" = snapshot-kill ] && { dd if=/dev/zero of=/tmp/disk.img bs=1M count=8 2>/dev/null || exit 1; }
+rm -rf /tmp/mig-src.sock /tmp/mig-dst.sock /tmp/mig-dapi.sock /tmp/mig-in /tmp/mig-src-in /tmp/mig-snap
+mkfifo /tmp/mig-in /tmp/mig-src-in || exit 1
 
 fail() {
 	echo "FAIL: $*"
@@ -46,15 +52,36 @@ dest() {
 	exec 7>/tmp/mig-in
 }
 
+# counter: the workload's counter in sector 8192 of the disk image, or 0.
+counter() {
+	c=$(dd if=/tmp/disk.img bs=512 skip=8192 count=1 2>/dev/null | tr -d '\0' | sed -n 's/^L2-W \([0-9]*\)$/\1/p' | head -n 1)
+	echo "${c:-0}" | sed 's/^0*\([0-9]\)/\1/'
+}
+
 case $mode in
 migrate) dest receive /tmp/mig-dst.sock --api /tmp/mig-dapi.sock ;;
-snapshot) ;;
-*) fail "mode $mode: not migrate or snapshot" ;;
+snapshot|snapshot-kill) ;;
+*) fail "mode $mode: not migrate, snapshot or snapshot-kill" ;;
 esac
 bin/vmmctl run --api /tmp/mig-src.sock "$conf" --kernel "$kernel" --initrd l2/initrd.gz \
-	--cmdline 'console=ttyS0 panic=-1 quiet' </dev/null >/tmp/mig-src.out 2>/tmp/mig-src.err &
+	--cmdline "console=ttyS0 panic=-1 $extra quiet" </tmp/mig-src-in >/tmp/mig-src.out 2>/tmp/mig-src.err &
 spid=$!
+exec 6>/tmp/mig-src-in
 until_line /tmp/mig-src.out L2-SHELL-READY "the source's guest"
+if [ "$mode" = snapshot-kill ]; then
+	# the virtio modules (the initramfs loads them only with l2.virtio),
+	# then the writer
+	printf '%s\n' 'for m in virtio_ring virtio virtio_mmio virtio_blk; do insmod /lib/modules/$(uname -r)/$m.ko; done' \
+		'n=0; while [ ! -b /dev/vda ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done' >&6
+	printf '%s\n' '(n=0; while :; do n=$((n + 1)); printf "L2-W %08d\n" $n | dd of=/dev/vda bs=512 seek=8192 conv=fsync 2>/dev/null; done) &' \
+		'echo L2-WORKLOAD-STARTED' >&6
+	until_line /tmp/mig-src.out '^L2-WORKLOAD-STARTED' "the source's shell"
+	n=0
+	while [ "$(counter)" -lt 3 ]; do
+		[ $n -lt 1200 ] || fail "the guest's counter is not on /tmp/disk.img after 120 s"
+		sleep 0.1; n=$((n + 1))
+	done
+fi
 if [ "$mode" = migrate ]; then
 	n=0
 	while [ ! -S /tmp/mig-dst.sock ]; do
@@ -70,14 +97,35 @@ else
 	bin/vmmctl snapshot /tmp/mig-src.sock /tmp/mig-snap >/tmp/mig.out 2>&1 ||
 		fail "vmmctl snapshot: $(cat /tmp/mig.out)"
 	echo "L1-SNAP-FIGURES $(du -sk /tmp/mig-snap | cut -f1) KiB"
-	bin/vmmctl stop /tmp/mig-src.sock >/tmp/mig.out 2>&1 || fail "vmmctl stop: $(cat /tmp/mig.out)"
+	if [ "$mode" = snapshot-kill ]; then
+		# paused by the snapshot, its disk flushed: the counter now is
+		# the guest's last write
+		c1=$(counter)
+		kill -KILL "$spid"
+	else
+		bin/vmmctl stop /tmp/mig-src.sock >/tmp/mig.out 2>&1 || fail "vmmctl stop: $(cat /tmp/mig.out)"
+	fi
 fi
 wait "$spid"
 s=$?
 spid=
-[ "$s" = 12 ] || fail "the source ended with $s, expected 12"
-echo "L1-MOVE-SOURCE-STOPPED 12"
-[ "$mode" = snapshot ] && dest restore /tmp/mig-snap
+exec 6>&-
+want=12
+[ "$mode" = snapshot-kill ] && want=137
+[ "$s" = $want ] || fail "the source ended with $s, expected $want"
+echo "L1-MOVE-SOURCE-STOPPED $want"
+case $mode in snapshot*) dest restore /tmp/mig-snap ;; esac
+if [ "$mode" = snapshot-kill ]; then
+	n=0
+	while [ "$(counter)" -le "$c1" ]; do
+		kill -0 "$dpid" 2>/dev/null || fail "the restored vmmctl ended"
+		[ $n -lt 1200 ] || fail "the guest's counter stayed at $(counter) (at the snapshot: $c1) 120 s after the restore"
+		sleep 0.1; n=$((n + 1))
+	done
+	echo "L1-MOVE-DISK-GOES-ON"
+	echo "L1-MOVE-DISK-COUNTER $c1 at the snapshot, $(counter) after the restore"
+	printf 'kill %%1\n' >&7
+fi
 # The shell the guest started on the source reads the destination's console.
 printf 'echo L2-SHELL-$((6 * 7))\npoweroff -f\n' >&7
 n=0

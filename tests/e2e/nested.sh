@@ -81,6 +81,12 @@ if [ $HAVE_INITRD = 1 ]; then
 	printf 'echo L2-SHELL-$((6 * 7))\npoweroff -f\n' >"$E2E_TMP/console-input"
 	e2e_rd_add_file "$E2E_TMP/console-input" /e2e/l2/console-input
 	e2e_rd_add_file "$VMM_SRCDIR/tests/e2e/l1-move.sh" /e2e/l1-move.sh
+	# l1-move.sh's snapshot-kill machine: the kernel-mode PC plus a
+	# virtio disk on a file in L1
+	{ sed -e 's/^memory = .*/memory = 256M/' -e 's/^vcpus = .*/vcpus = 2/' "$VMM_SRCDIR/machines/x86-pc-kernel.conf"
+	  printf 'backend "disk0" { plugin = "block-file" path = "/tmp/disk.img" }\n'
+	  printf 'device "vda" { plugin = "virtio-blk" base = 0xd0001000 irq = 17 disk = "disk0" }\n'; } >"$E2E_TMP/l2-kernel-blk.conf"
+	e2e_rd_add_file "$E2E_TMP/l2-kernel-blk.conf" /e2e/conf/l2-kernel-blk.conf
 	printf 'reboot -f\n' >"$E2E_TMP/console-reboot"
 	e2e_rd_add_file "$E2E_TMP/console-reboot" /e2e/l2/console-reboot
 	for m in kernel split emulated; do
@@ -387,6 +393,13 @@ for k in $L2_KERNELS; do
 				"L1-MOVE-DESTINATION-POWEROFF 0"
 			E2E_TIMEOUT=$((E2E_TIMEOUT + 200))
 		done
+		# The same machine with a virtio disk, snapshotted while its
+		# guest writes and syncs a counter there, the source SIGKILLed,
+		# restored: the counter on the image goes on past the snapshot's.
+		e2e_run -t 200 -p "linux-$k-snapshot-kill" "sh /e2e/l1-move.sh snapshot-kill conf/l2-kernel-blk.conf l2/$k.bz" 0 \
+			"L1-MOVE-READY" "L1-MOVE-SOURCE-STOPPED 137" "L1-MOVE-DISK-GOES-ON" \
+			"L1-MOVE-ANSWERED L2-SHELL-42" "L1-MOVE-DESTINATION-POWEROFF 0"
+		E2E_TIMEOUT=$((E2E_TIMEOUT + 200))
 	fi
 	e2e_boot_group
 done
