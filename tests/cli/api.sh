@@ -102,11 +102,7 @@ pause_resume() {
 stop_run() {
 	"$VMMCTL" stop "$SOCK" >"$TMPD/stop.out" 2>"$TMPD/stop.err" || fail "$1: vmmctl stop: $(cat "$TMPD/stop.err")"
 	grep -qF '"state": "stopping"' "$TMPD/stop.out" || fail "$1: vmmctl stop said $(cat "$TMPD/stop.out")"
-	w=0
-	while kill -0 "$PID" 2>/dev/null; do
-		[ $w -lt 600 ] || fail "$1: vmmctl still runs 60 s after vmmctl stop"
-		sleep 0.1; w=$((w + 1))
-	done
+	wait_gone "$PID" || fail "$1: vmmctl still runs 60 s after vmmctl stop"
 	wait "$PID"; status=$?
 	PID=
 	[ "$status" = 12 ] || fail "$1: stopped through the API, vmmctl ended with $status, expected 12"

@@ -35,25 +35,6 @@
 static volatile uint32_t interrupts, served, spurious, bad_status;
 static int apic;
 
-static inline void outw(uint16_t port, uint16_t v)
-{
-	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint16_t inw(uint16_t port)
-{
-	uint16_t v;
-	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-static inline uint32_t inl(uint16_t port)
-{
-	uint32_t v;
-	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
 /* The OSPM's side of 4.8.3.1.1.1: read the status, clear it (write 1),
  * end the interrupt only then, as a level-triggered SCI needs. */
 static void sci_irq(unsigned vector)

@@ -65,11 +65,7 @@ for m in emulated split kernel; do
 	for want in '"power_button": "pressed"' '"device": "acpi"'; do
 		grep -qF "$want" "$TMPD/shutdown.out" || fail "$m: vmmctl shutdown printed $(cat "$TMPD/shutdown.out")"
 	done
-	w=0
-	while kill -0 "$PID" 2>/dev/null; do
-		[ $w -lt 600 ] || fail "$m: vmmctl still runs 60 s after the press"
-		sleep 0.1; w=$((w + 1))
-	done
+	wait_gone "$PID" || fail "$m: vmmctl still runs 60 s after the press"
 	wait "$PID"; STATUS=$?
 	PID=
 	expect_no_fail

@@ -1047,34 +1047,35 @@ static void test_ready_once_in_config_order(void **state)
 }
 
 /* ABI 1.16: the power button goes to the first device of the config that
- * has one, under its lock; one that refuses passes it to the next. */
-static void test_power_button_first_taker_in_config_order(void **state)
+ * has one, under its lock; one that refuses passes it to the next.  Two
+ * fake-hook-devs, "dev" (with `dev_props`) and "dev2": one press, which
+ * of them took it (`want_who`, or none with `want_rc`), and the presses
+ * each saw. */
+static void press_two_buttons(const char *dev_props, int want_rc, const char *want_who, unsigned dev_presses,
+			      unsigned dev2_presses)
 {
 	char who[64];
 
-	(void)state;
 	machine_extra = "device \"dev2\" { plugin = \"fake-hook-dev\" port = 0x90 irq = 12 }";
-	machine_create(1, "", "");
+	machine_create(1, "", dev_props);
 	struct fake_hook_dev *d2 = instance_named("dev2")->state;
 	assert_true(vmm_machine_has_power_button(F->m));
-	assert_int_equal(vmm_machine_power_button(F->m, who, sizeof(who)), 0);
-	assert_string_equal(who, "dev");
-	assert_int_equal(F->dev->presses, 1);
-	assert_int_equal(d2->presses, 0);
+	assert_int_equal(vmm_machine_power_button(F->m, who, sizeof(who)), want_rc);
+	assert_string_equal(who, want_who);
+	assert_int_equal(F->dev->presses, dev_presses);
+	assert_int_equal(d2->presses, dev2_presses);
+}
+
+static void test_power_button_first_taker_in_config_order(void **state)
+{
+	(void)state;
+	press_two_buttons("", 0, "dev", 1, 0);
 }
 
 static void test_power_button_refused_goes_on(void **state)
 {
-	char who[64];
-
 	(void)state;
-	machine_extra = "device \"dev2\" { plugin = \"fake-hook-dev\" port = 0x90 irq = 12 }";
-	machine_create(1, "", "button-refuses = true");
-	struct fake_hook_dev *d2 = instance_named("dev2")->state;
-	assert_int_equal(vmm_machine_power_button(F->m, who, sizeof(who)), 0);
-	assert_string_equal(who, "dev2");
-	assert_int_equal(F->dev->presses, 1);
-	assert_int_equal(d2->presses, 1);
+	press_two_buttons("button-refuses = true", 0, "dev2", 1, 1);
 }
 
 static void test_power_button_all_refuse(void **state)
