@@ -428,9 +428,12 @@ int vmm_acpi_build(const struct vmm_acpi_input *in, uint8_t *mem, uint64_t gpa, 
 	put8(fadt + 108, rtc ? (uint8_t)rtc->century : 0);
 	/* IAPC_BOOT_ARCH (5.2.9.3): legacy devices, 8042, no VGA, no CMOS RTC. */
 	put16(fadt + 109, (uint16_t)(0x01 | (i8042 ? 0x02 : 0) | 0x04 | (rtc ? 0 : 0x20)));
-	/* Flags: WBINVD, PROC_C1, PWR_BUTTON and SLP_BUTTON as control
-	 * methods (there are none), TMR_VAL_EXT (32-bit PM timer), RESET_REG_SUP. */
-	put32(fadt + 112, (1u << 0) | (1u << 2) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 10));
+	/* Flags (table 5.10): WBINVD, PROC_C1, SLP_BUTTON (set with no
+	 * PNP0C0E device: no sleep button), TMR_VAL_EXT (32-bit PM timer),
+	 * RESET_REG_SUP.  PWR_BUTTON (bit 4) is clear and the DSDT has no
+	 * PNP0C0C device: the power button is acpi-pm's fixed-feature one,
+	 * PWRBTN_STS/PWRBTN_EN in PM1 (4.8.3.1.1). */
+	put32(fadt + 112, (1u << 0) | (1u << 2) | (1u << 5) | (1u << 8) | (1u << 10));
 	gas_io(fadt + 116, 8, 1, pm_base + 12); /* RESET_REG */
 	put8(fadt + 128, 1);                  /* RESET_VALUE */
 	put8(fadt + 131, 0);                  /* minor revision */

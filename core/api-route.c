@@ -244,7 +244,17 @@ void vmm_api_route(const struct vmm_api_target *t, void *ctx, const char *method
 		break;
 	case ACT_SHUTDOWN:
 		rc = t->shutdown(ctx, msg, sizeof(msg));
-		break;
+		if (rc)
+			break;
+		/* The press is done; the guest decides what follows, so the
+		 * machine's state is still what it was. */
+		reply_action(t, ctx, 0, msg, r);
+		if (r->body) {
+			json_object_object_add(r->body, "power_button", json_object_new_string("pressed"));
+			if (msg[0])
+				json_object_object_add(r->body, "device", json_object_new_string(msg));
+		}
+		return;
 	case ACT_STOP:
 		if (strcmp(t->state(ctx), "stopping") == 0) {
 			reply_error(r, 409, vmm_api_error("the machine is already stopping"));

@@ -27,6 +27,7 @@
 #include "core/log.h"
 #include "core/machine.h"
 #include "core/machine-internal.h"
+#include "core/power.h"
 
 struct vmm_api {
 	char *path;
@@ -280,14 +281,6 @@ static const char *irq_mode_name(enum vmm_irq_mode mode)
 	return "?";
 }
 
-static bool machine_has_power_button(struct vmm_machine *m)
-{
-	/* No device delivers a power-button event yet (acpi-pm has no
-	 * event registers: devices/acpi-pm/README.md). */
-	(void)m;
-	return false;
-}
-
 static struct json_object *machine_info(void *ctx)
 {
 	struct vmm_machine *m = ctx;
@@ -334,7 +327,7 @@ static struct json_object *machine_info(void *ctx)
 	}
 	json_object_object_add(o, "devices", devs);
 	json_object_object_add(o, "backends", bes);
-	json_object_object_add(o, "power_button", json_object_new_boolean(machine_has_power_button(m)));
+	json_object_object_add(o, "power_button", json_object_new_boolean(vmm_machine_has_power_button(m)));
 	return o;
 }
 
@@ -425,11 +418,20 @@ static int machine_shutdown(void *ctx, char *msg, size_t len)
 	int rc = state_refusal(vmm_machine_state(m) == VMM_MACHINE_STOPPING ? -ESHUTDOWN : 0, "", msg, len);
 	if (rc)
 		return rc;
-	if (!machine_has_power_button(m)) {
-		snprintf(msg, len, "this machine has no power button (no device delivers one; acpi-pm "
-			 "has no event registers): use PUT /v1/machine/stop");
+	/* On success msg names the device that took the press (api.h). */
+	rc = vmm_machine_power_button(m, msg, len);
+	if (rc == -ENOTSUP) {
+		snprintf(msg, len, "this machine has no power button (no device offers one: an x86 machine "
+			 "needs an acpi-pm device; arm64 has none): use PUT /v1/machine/stop");
 		return 409;
 	}
+	if (rc) {
+		char who[64];
+		snprintf(who, sizeof(who), "%s", msg);
+		snprintf(msg, len, "device '%s' did not take the power button press: %s", who, strerror(-rc));
+		return 409;
+	}
+	vmm_log(VMM_LOG_INFO, NULL, "power button pressed through the control API (device '%s')", msg);
 	return 0;
 }
 

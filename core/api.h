@@ -33,6 +33,8 @@ struct vmm_api_target {
 	const char *(*state)(void *ctx); /* "running", "paused", ... */
 	int (*pause)(void *ctx, char *msg, size_t len);
 	int (*resume)(void *ctx, char *msg, size_t len);
+	/* Press the power button: 0 with `msg` naming the device that took
+	 * it (or empty), or a refusal as above (409: no button). */
 	int (*shutdown)(void *ctx, char *msg, size_t len);
 	void (*stop)(void *ctx);
 	/* PUT /v1/snapshot {"path": DIR}: save the machine into DIR (a

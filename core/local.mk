@@ -10,7 +10,7 @@ core_libvmmcore_la_SOURCES = core/props.c core/props.h core/loader.c core/loader
 	core/kernel-payload.c core/kernel-payload.h core/seccomp.c core/seccomp.h core/syscall-names.h \
 	core/privilege.c core/privilege.h core/jail.c core/jail.h core/api.h core/api-route.c core/api-server.c core/api-client.c \
 	core/state.c core/state.h core/snapshot.c core/snapshot.h \
-	core/migrate.c core/migrate.h
+	core/migrate.c core/migrate.h core/power.c core/power.h
 core_libvmmcore_la_CFLAGS = $(AM_CFLAGS) $(CONFUSE_CFLAGS) $(LIBEVENT_CFLAGS) $(ZLIB_CFLAGS) $(LZMA_CFLAGS) $(LZ4_CFLAGS) $(ZSTD_CFLAGS) \
 	$(SECCOMP_CFLAGS) $(LIBEVENT_EXTRA_CFLAGS) $(JSONC_CFLAGS)
 # VMMCORE_LIBADD: libconfuse, libevent (core, pthreads, extra), zlib and libfdt unless vmmctl links their

@@ -5,7 +5,15 @@
  * FADT): PM1a_EVT at +0 (PM1_STS, PM1_EN), PM1a_CNT at +4, the PM timer at
  * +8 and the FADT's reset register at +12.  Writing SLP_TYP = 5 (the DSDT's
  * \_S5) with SLP_EN powers the machine off: vmmctl exits with status 0.
- * There are no events, so the SCI is described but never raised.
+ *
+ * One event: the fixed-feature power button (ACPI 6.5, 4.8.3.1.1.1; the
+ * core's FADT clears PWR_BUTTON, table 5.10, and the DSDT has no PNP0C0C
+ * device: together "fixed hardware power button", 4.8.3.1.1).  The core's
+ * power_button op (ABI 1.16) sets PWRBTN_STS, and the SCI follows the rule
+ * of 4.8.4.1.1 (table 4.11): it is held high while any status bit with an
+ * enable bit in PM1_EN (4.8.4.1.2, table 4.12) is set together with that
+ * enable, and drops when OSPM clears the status (write 1 to clear) or the
+ * enable.  (ACPI 6.0 numbered these 4.8.2.2.1 and 4.8.3.1.)
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -23,16 +31,40 @@
 #define PM1_CNT_SLP_EN (1u << 13)  /* write-only */
 #define SLP_TYP_S5 5              /* matches Name(\_S5_, Package() { 5, 5, 0, 0 }) */
 #define PM1_STS_TMR (1u << 0)
+#define PM1_STS_PWRBTN (1u << 8)  /* table 4.11; its enable is PM1_EN bit 8, table 4.12 */
 #define PM1_STS_WAK (1u << 15)
-/* The status bits ACPI 6.5 defines (table 4.13: TMR, BM, GBL, PWRBTN,
+/* The status bits PM1_EN enables at the same position (table 4.12: TMR,
+ * GBL, PWRBTN, SLPBTN, RTC).  Only PWRBTN is ever set here: the timer's
+ * carry event (TMR_STS, 4.8.3.3) is not modelled, so a guest that sets
+ * TMR_EN gets no SCI from it; the others have no source.  A status bit
+ * restored from a snapshot follows the same rule.  WAK_STS and BM_STS have
+ * no enable and never raise the SCI. */
+#define PM1_SCI_EVENTS 0x0721u
+/* The status bits ACPI 6.5 defines (table 4.11: TMR, BM, GBL, PWRBTN,
  * SLPBTN, RTC, PCIEXP_WAKE, WAK); the others are reserved. */
 #define PM1_STS_DEFINED 0xc731u
 #define PM_TIMER_HZ 3579545ull     /* 4.8.3.3 */
 
 struct acpi_pm {
 	const struct vmm_host *h;
+	struct vmm_irq_line *sci;
 	uint16_t sts, en, cnt;
+	int sci_level; /* what sci last got from irq_set() */
 };
+
+/* The SCI is level-triggered (the MADT's override says so, core/acpi.c):
+ * it stays high as long as an enabled event is pending (table 4.11: "while
+ * PWRBTN_EN and PWRBTN_STS are both set, an interrupt event is raised"),
+ * so the guest's write-1-to-clear, not its EOI, ends it. */
+static void pm_update_sci(struct acpi_pm *p)
+{
+	int level = (p->sts & p->en & PM1_SCI_EVENTS) != 0;
+
+	if (level != p->sci_level) {
+		p->sci_level = level;
+		p->h->irq_set(p->h, p->sci, level);
+	}
+}
 
 static uint32_t pm_timer(struct acpi_pm *p)
 {
@@ -65,11 +97,15 @@ static int pm_write(void *opaque, unsigned vcpu, uint64_t off, unsigned len, uin
 	struct acpi_pm *p = opaque;
 
 	if (off == PM_EVT && len >= 2) {
-		p->sts &= (uint16_t)~value; /* write 1 to clear */
+		p->sts &= (uint16_t)~value; /* write 1 to clear; a 0 leaves the bit */
 		if (len == 4)
 			p->en = (uint16_t)(value >> 16);
+		pm_update_sci(p);
 	} else if (off == PM_EVT + 2 && len == 2) {
+		/* An event latched while disabled raises the SCI as soon as
+		 * its enable is set (the status bit is sticky). */
 		p->en = (uint16_t)value;
+		pm_update_sci(p);
 	} else if (off == PM_CNT && len >= 2) {
 		p->cnt = (uint16_t)(value & ~PM1_CNT_SLP_EN);
 		if ((value & PM1_CNT_SLP_EN) && PM1_CNT_SLP_TYP(value) == SLP_TYP_S5) {
@@ -114,6 +150,12 @@ static int pm_create(const struct vmm_host *h, void **state)
 	if (!p)
 		return -ENOMEM;
 	p->h = h;
+	p->sci = h->irq_line(h, (uint32_t)sci);
+	if (!p->sci) {
+		h->log(h, VMM_LOG_ERROR, "cannot get SCI line %lld", (long long)sci);
+		rc = -EINVAL;
+		goto out_free;
+	}
 	rc = h->bus_map(h, VMM_BUS_PIO, (uint64_t)base, PM_NR_PORTS, &pm_region, p);
 	if (rc)
 		goto out_free;
@@ -145,13 +187,30 @@ static void pm_reset(void *state)
 {
 	struct acpi_pm *p = state;
 	p->sts = p->en = p->cnt = 0;
+	pm_update_sci(p);
+}
+
+/* ABI 1.16: the machine's power button.  PWRBTN_STS is set whatever
+ * PWRBTN_EN says (4.8.3.1.1.1: "unconditionally set"); the SCI follows the
+ * enable.  A second press before OSPM cleared the first changes nothing,
+ * as with the real button's sticky bit. */
+static int pm_power_button(void *state)
+{
+	struct acpi_pm *p = state;
+
+	p->sts |= PM1_STS_PWRBTN;
+	pm_update_sci(p);
+	return 0;
 }
 
 /*
  * Saved state, version 1: "pm1_sts", "pm1_en" and "pm1_cnt" as the guest
  * left them.  The PM timer is not saved: it is the virtual clock, which a
- * restore continues, so it reads on from where it was.  The SCI is never
- * raised, so no line is held.
+ * restore continues, so it reads on from where it was.  A power button
+ * press the guest had not handled is PWRBTN_STS in pm1_sts: the SCI's
+ * level is derived from the registers, so load() raises the line again
+ * when the record has an enabled event pending (same layout as before the
+ * power button, so still version 1).
  */
 static const struct state_field pm_fields[] = {
 	STATE_FIELD(struct acpi_pm, sts, "pm1_sts", 0),
@@ -186,6 +245,7 @@ static int pm_load(void *state, struct vmm_state_in *in, uint32_t version)
 	p->sts = s.sts;
 	p->en = s.en;
 	p->cnt = s.cnt;
+	pm_update_sci(p);
 	return 0;
 }
 
@@ -197,13 +257,14 @@ static const struct vmm_device_ops pm_ops = {
 	.state_version = 1,
 	.save = pm_save,
 	.load = pm_load,
+	.power_button = pm_power_button,
 };
 
 static const struct vmm_prop_desc pm_props[] = {
 	{ .name = "base", .type = VMM_PROP_INT, .def_int = 0x600, .min = 0, .max = 0xfff0,
 	  .help = "first of 16 I/O ports: PM1a_EVT, PM1a_CNT, PM_TMR, reset" },
 	{ .name = "sci", .type = VMM_PROP_INT, .def_int = 9, .min = 0, .max = 255,
-	  .help = "SCI interrupt line (described, never raised)" },
+	  .help = "SCI interrupt line (level-triggered, active high): the power button's event" },
 	{ .name = NULL },
 };
 
@@ -212,7 +273,7 @@ static const struct vmm_plugin pm_plugin = {
 	.kind = VMM_PLUGIN_DEVICE,
 	.name = "acpi-pm",
 	.version = "1.0",
-	.summary = "ACPI fixed hardware: PM1 registers, PM timer, reset register; makes the machine ACPI",
+	.summary = "ACPI fixed hardware: PM1 registers, power button and SCI, PM timer, reset register; makes the machine ACPI",
 	.props = pm_props,
 	.ops = &pm_ops,
 };

@@ -65,6 +65,18 @@ struct vmm_device_ops {
 	 * are called in config order.  A negative errno fails the machine
 	 * as a failed create() does (log why first); destroy() follows. */
 	int (*ready)(void *state);
+
+	/* --- ABI 1.16: check the core's size --- */
+	/* May be NULL: the device has no power button.  The machine's power
+	 * button was pressed (the control API's PUT /v1/machine/shutdown,
+	 * vmmctl shutdown): latch the event the guest OS handles, such as
+	 * ACPI's fixed-feature PWRBTN_STS and its SCI, and return at once;
+	 * what the guest does about it (a clean power-off, or nothing) is
+	 * its own business.  Called on the main thread under the instance's
+	 * lock, like a timer callback, while the machine runs or is paused.
+	 * 0: pressed; a negative errno: the device could not take it now
+	 * (the core then tries the next device with a button). */
+	int (*power_button)(void *state);
 };
 
 #ifdef __cplusplus

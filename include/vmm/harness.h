@@ -257,6 +257,16 @@ void vmm_harness_destroy_device(struct vmm_harness_dev *dev);
 int vmm_harness_reset_device(struct vmm_harness_dev *dev);
 
 /**
+ * vmm_harness_power_button() - press the machine's power button on @dev
+ * (ABI 1.16): its power_button op, as the core calls it for the control
+ * API's shutdown.
+ * @dev: the device.
+ *
+ * Return: the op's result, or -ENOTSUP when the device has no button.
+ */
+int vmm_harness_power_button(struct vmm_harness_dev *dev);
+
+/**
  * vmm_harness_device_state() - the state pointer the device's create() returned.
  * @dev: the device.
  *

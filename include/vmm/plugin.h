@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define VMM_ABI_MAJOR 1
-#define VMM_ABI_MINOR 15 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
+#define VMM_ABI_MINOR 16 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
 			 * 1.2: block and net backends, write notifications
 			 * (ioeventfd);
 			 * 1.3: net link changes; irqfd for level-triggered
@@ -77,7 +77,10 @@ extern "C" {
 			 * and VMM_DESC_ARM_TIMER: the arm-timer plugin;
 			 * 1.15: guest memory a device wrote through mem_map
 			 * told to the core (mark_dirty, host.h) for live
-			 * migration's dirty-page rounds */
+			 * migration's dirty-page rounds;
+			 * 1.16: a device's power button (the power_button
+			 * op, device.h): the control API's shutdown presses
+			 * it (acpi-pm's fixed-feature button) */
 
 /* Name of the symbol the loader looks up with dlsym(). */
 #define VMM_PLUGIN_ENTRY_SYMBOL "vmm_plugin_entry"

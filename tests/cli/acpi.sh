@@ -27,6 +27,13 @@ if command -v iasl >/dev/null; then
 	[ "$(grep -c 'Processor Local APIC' "$TMPD/acpi/APIC.dsl")" = 2 ] || fail "MADT should list 2 local APICs"
 	grep -q 'Subtable Type : 01 \[I/O APIC\]' "$TMPD/acpi/APIC.dsl" || fail "MADT has no I/O APIC"
 	grep -q 'PM1A Control Block Address : 00000604' "$TMPD/acpi/FACP.dsl" || fail "FADT PM1a_CNT is not 0x604"
+	# The fixed-feature power button (ACPI 6.5 table 5.10: PWR_BUTTON clear).
+	grep -q 'Control Method Power Button (V1) : 0' "$TMPD/acpi/FACP.dsl" ||
+		fail "FADT's PWR_BUTTON flag is set: the power button would be a control method device"
+	# The SCI's override: ISA 9 -> GSI 9, active high (polarity 1), level (trigger mode 3).
+	grep -A8 'Interrupt Source Override' "$TMPD/acpi/APIC.dsl" | tr -d ' ' |
+		grep -A4 'Interrupt:00000009' | tr '\n' ' ' | grep -q 'Polarity:1 TriggerMode:3' ||
+		fail "MADT: the SCI's override is not level, active high: $(grep -A8 'Interrupt Source Override' "$TMPD/acpi/APIC.dsl")"
 	echo "ok: iasl decompiles every table; DSDT devices, \\_S5, MADT and FADT as expected"
 else
 	echo "SKIP: iasl part: acpica-tools is not installed"

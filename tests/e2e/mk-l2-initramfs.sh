@@ -26,6 +26,14 @@
 #                               clock event device)
 #   L2-DMESG <line>             with `l2.dmesg` on the kernel command line,
 #                               after L2-DONE: the kernel's log, each line
+# With `l2.pwrbtn` on the kernel command line, before L2-DONE, it loads the
+# evdev and button modules copied from the --modules KROOTs (when a kernel
+# has them) and watches the ACPI fixed-feature power button in the
+# background (the "Power Button" input device, /dev/input/eventN, opened
+# before the marker so that no press is missed):
+#   L2-PWRBTN-WATCHING          then a press (vmmctl shutdown in L1) gives
+#   L2-POWER-BUTTON             the button's first input event read, and the
+#                               watcher powers off (poweroff -f: status 0)
 # With `l2.virtio` on the kernel command line it first loads the virtio
 # modules copied from each --modules KROOT (an unpacked kernel package; they
 # go to /lib/modules/<version>/) and checks the virtio-mmio devices:
@@ -80,6 +88,7 @@ mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/tmp"
 cp "$busybox" "$root/bin/busybox"
 # The virtio drivers, in load order (virtio_ring before virtio).
 VIRTIO_MODULES="virtio_ring virtio virtio_mmio virtio_blk virtio-rng failover net_failover virtio_net virtio_console"
+PWRBTN_MODULES="evdev button"
 for kr in $kroots; do
 	for md in "$kr"/lib/modules/*; do
 		[ -d "$md" ] || continue
@@ -88,6 +97,19 @@ for kr in $kroots; do
 		for m in $VIRTIO_MODULES; do
 			ko=$(find "$md" \( -name "$m.ko" -o -name "$m.ko.*" \) | head -n 1)
 			[ -n "$ko" ] || { echo "mk-l2-initramfs: no $m module under $md" >&2; exit 1; }
+			case "$ko" in
+			*.xz) xz -dc "$ko" ;;
+			*.zst) zstd -qdc "$ko" ;;
+			*.gz) gzip -dc "$ko" ;;
+			*) cat "$ko" ;;
+			esac >"$dst/$m.ko"
+		done
+		# The power button's (l2.pwrbtn): only where the kernel has
+		# them as modules (Debian amd64: CONFIG_ACPI_BUTTON=m,
+		# CONFIG_INPUT_EVDEV=m); /init says FAIL when one is missing.
+		for m in $PWRBTN_MODULES; do
+			ko=$(find "$md" \( -name "$m.ko" -o -name "$m.ko.*" \) | head -n 1)
+			[ -n "$ko" ] || continue
 			case "$ko" in
 			*.xz) xz -dc "$ko" ;;
 			*.zst) zstd -qdc "$ko" ;;
@@ -146,6 +168,33 @@ elif [ -e /dev/rtc0 ]; then
 	case "$r" in *20[0-9][0-9]*) echo "L2-RTC-OK" ;; esac
 else
 	echo "L2-RTC none (no /proc/driver/rtc, no /dev/rtc0)"
+fi
+if grep -qw l2.pwrbtn /proc/cmdline; then
+	md=/lib/modules/$(uname -r)
+	for m in evdev button; do
+		[ -f "$md/$m.ko" ] && { insmod "$md/$m.ko" || echo "FAIL: insmod $m"; }
+	done
+	# The fixed-feature button (the FADT's PWR_BUTTON clear) is the
+	# input device "Power Button" of the LNXPWRBN device.
+	ev=""
+	n=0
+	while [ -z "$ev" ] && [ $n -lt 50 ]; do
+		for f in /sys/class/input/event*/device/name; do
+			[ "$(cat "$f" 2>/dev/null)" = "Power Button" ] && ev=$(basename "$(dirname "$(dirname "$f")")")
+		done
+		[ -n "$ev" ] || { sleep 0.1; n=$((n + 1)); }
+	done
+	if [ -n "$ev" ] && [ -c "/dev/input/$ev" ]; then
+		# Open before the marker: evdev queues events only for a reader
+		# that has the device open.  One struct input_event (24 bytes on
+		# a 64-bit kernel) is the press.
+		exec 5<"/dev/input/$ev"
+		(dd bs=24 count=1 of=/dev/null <&5 2>/dev/null && echo "L2-POWER-BUTTON" && poweroff -f) &
+		exec 5<&-
+		echo "L2-PWRBTN-WATCHING"
+	else
+		echo "FAIL: no Power Button input device (input: $(cat /sys/class/input/*/device/name 2>/dev/null | tr '\n' ' '))"
+	fi
 fi
 if grep -qw l2.virtio /proc/cmdline; then
 	md=/lib/modules/$(uname -r)

@@ -70,6 +70,16 @@ expect_no_fail() {
 	fi
 }
 
+# wait_gone PID: waits, 60 s at most, for the background process PID to
+# end; 1 when it still runs then.
+wait_gone() {
+	_w=0
+	while kill -0 "$1" 2>/dev/null; do
+		[ $_w -lt 600 ] || return 1
+		sleep 0.1; _w=$((_w + 1))
+	done
+}
+
 # have_plugin NAME: NAME.so is in a directory of $VMM_PLUGIN_PATH.
 have_plugin() {
 	_old_ifs=$IFS; IFS=:

@@ -25,17 +25,21 @@
 /* hvm_start_info.magic (Xen PVH boot ABI). */
 #define HVM_START_MAGIC	0x336ec578u
 
-static inline void outb(uint16_t port, uint8_t v)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
+/* Port I/O of each width: outb/inb, outw/inw, outl/inl. */
+#define GUEST_PORT_IO(sfx, type)                                               \
+	static inline void out##sfx(uint16_t port, type v)                     \
+	{                                                                      \
+		__asm__ volatile("out" #sfx " %0, %1" : : "a"(v), "Nd"(port)); \
+	}                                                                      \
+	static inline type in##sfx(uint16_t port)                              \
+	{                                                                      \
+		type v;                                                        \
+		__asm__ volatile("in" #sfx " %1, %0" : "=a"(v) : "Nd"(port));  \
+		return v;                                                      \
+	}
+GUEST_PORT_IO(b, uint8_t)
+GUEST_PORT_IO(w, uint16_t)
+GUEST_PORT_IO(l, uint32_t)
 
 static inline void uart_putc(char c)
 {

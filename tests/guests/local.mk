@@ -118,7 +118,12 @@ tests/guests/mig-pattern.elf: $(irq_common) tests/guests/virtio-mmio.h tests/gue
 	@$(MKDIR_P) tests/guests
 	$(AM_V_GEN)$(irq_link) $(srcdir)/tests/guests/mig-pattern.c
 
-irq_guests = tests/guests/snap-count.elf tests/guests/mig-pattern.elf tests/guests/pit-pic.elf tests/guests/pit-ioapic.elf \
+# pwrbtn.sh: acpi-pm's power button pressed through the control API.
+tests/guests/pwrbtn.elf: $(irq_common) tests/guests/pwrbtn.c
+	@$(MKDIR_P) tests/guests
+	$(AM_V_GEN)$(irq_link) $(srcdir)/tests/guests/pwrbtn.c
+
+irq_guests = tests/guests/pwrbtn.elf tests/guests/snap-count.elf tests/guests/mig-pattern.elf tests/guests/pit-pic.elf tests/guests/pit-ioapic.elf \
 	tests/guests/rtc.elf tests/guests/smp-ipi.elf tests/guests/i8042-reset.elf \
 	tests/guests/msr-gp-irq.elf tests/guests/hyperv.elf tests/guests/hyperv-smp.elf
 
@@ -193,7 +198,7 @@ pkgdata_guests_DATA = tests/guests/hello.elf
 EXTRA_DIST += $(guest_common) tests/guests/hello.c tests/guests/triple-fault.c tests/guests/park.c tests/guests/spin.c tests/guests/jail-blk.c tests/guests/uart-test.c \
 	tests/guests/uart-isr.S tests/guests/bench-pio.S tests/guests/irq-bench.c \
 	tests/guests/irq-lib.h tests/guests/irq-lib.c tests/guests/irq-isr.S \
-	tests/guests/pit-pic.c tests/guests/pit-ioapic.c tests/guests/rtc.c tests/guests/msr-gp-irq.c \
+	tests/guests/pit-pic.c tests/guests/pit-ioapic.c tests/guests/rtc.c tests/guests/pwrbtn.c tests/guests/msr-gp-irq.c \
 	tests/guests/snap-count.c tests/guests/snap-kernel.conf tests/guests/mig-pattern.c \
 	tests/guests/smp-ipi.c tests/guests/smp-tramp.S tests/guests/i8042-reset.c \
 	tests/guests/bz-head.S tests/guests/bz-guest.c tests/guests/bz-guest.ld \
@@ -210,7 +215,7 @@ guest_tests = tests/guests/hello.sh tests/guests/uart-test.sh \
 	tests/guests/irq-modes.sh tests/guests/qemu-irq-reference.sh \
 	tests/guests/bzimage.sh tests/guests/virtio-notify.sh tests/guests/virtio-irq.sh \
 	tests/guests/boot-refusals.sh tests/guests/ioapic-level.sh tests/guests/hyperv.sh \
-	tests/guests/triple-fault.sh
+	tests/guests/triple-fault.sh tests/guests/pwrbtn.sh
 TESTS += $(guest_tests)
 EXTRA_DIST += $(guest_tests) tests/guests/guest-lib.sh tests/guests/uart-test.conf \
 	tests/guests/irq-emulated.conf tests/guests/irq-split.conf tests/guests/irq-kernel.conf

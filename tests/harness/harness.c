@@ -1937,6 +1937,16 @@ int vmm_harness_reset_device(struct vmm_harness_dev *dev)
 	return 0;
 }
 
+int vmm_harness_power_button(struct vmm_harness_dev *dev)
+{
+	if (!DEV_OPS_HAS(dev->ops, power_button))
+		return -ENOTSUP;
+	enter(dev->h);
+	int rc = dev->ops->power_button(dev->state);
+	leave(dev->h);
+	return rc;
+}
+
 void *vmm_harness_device_state(struct vmm_harness_dev *dev)
 {
 	return dev->state;

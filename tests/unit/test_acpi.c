@@ -158,6 +158,10 @@ static void test_pc_tables(void **state)
 	assert_int_equal(rd32(fadt + 76), 0x608);        /* PM_TMR_BLK */
 	assert_int_equal(fadt[108], 0x32);               /* century */
 	assert_int_equal(rd64(fadt + 116 + 4), 0x60c);   /* RESET_REG address */
+	/* Flags (table 5.10): PWR_BUTTON (bit 4) clear, the fixed-feature
+	 * power button of acpi-pm; SLP_BUTTON (bit 5) set, no sleep button. */
+	assert_int_equal(rd32(fadt + 112) & (1u << 4), 0);
+	assert_int_equal(rd32(fadt + 112) & (1u << 5), 1u << 5);
 	const uint8_t *facs = at(rd64(fadt + 132), 64);
 	assert_memory_equal(facs, "FACS", 4);
 	assert_int_equal(rd64(fadt + 132) % 64, 0);
@@ -186,6 +190,9 @@ static void test_pc_tables(void **state)
 		if (madt[off] == 2) {
 			isos++;
 			assert_int_equal(madt[off + 3], 9);
+			/* The SCI: GSI 9, active high (01), level (11 << 2). */
+			assert_int_equal(rd32(madt + off + 4), 9);
+			assert_int_equal(madt[off + 8] | madt[off + 9] << 8, 0x000d);
 		}
 	}
 	assert_int_equal(lapics, 2);

@@ -38,6 +38,8 @@ struct fake {
 	char snapshot_path[128]; /* the last snapshot's */
 	char migrate_socket[256]; /* the last migration's */
 	unsigned migrate_rounds;
+	const char *button; /* the device that takes a press, or NULL: none */
+	int presses;
 };
 
 static struct json_object *fake_info(void *ctx)
@@ -92,8 +94,14 @@ static int fake_resume(void *ctx, char *msg, size_t len)
 
 static int fake_shutdown(void *ctx, char *msg, size_t len)
 {
-	snprintf(msg, len, "no power button");
-	return 409;
+	struct fake *f = ctx;
+	if (!f->button) {
+		snprintf(msg, len, "no power button");
+		return 409;
+	}
+	f->presses++;
+	snprintf(msg, len, "%s", f->button);
+	return 0;
 }
 
 static void fake_stop(void *ctx)
@@ -225,6 +233,17 @@ static void test_actions(void **state)
 	expect_error(&r, 409, "not paused");
 	r = route(&f, "PUT", "/v1/machine/shutdown", NULL);
 	expect_error(&r, 409, "no power button");
+	/* A press: 200, the state as it was, what was pressed and where. */
+	f.button = "acpi";
+	r = route(&f, "PUT", "/v1/machine/shutdown", "{}");
+	struct json_object *v;
+	assert_true(json_object_object_get_ex(r.body, "power_button", &v));
+	assert_string_equal(json_object_get_string(v), "pressed");
+	assert_true(json_object_object_get_ex(r.body, "device", &v));
+	assert_string_equal(json_object_get_string(v), "acpi");
+	expect_state(&r, "running");
+	assert_int_equal(f.presses, 1);
+	f.button = NULL;
 	/* A target's status passes through; anything else is a 500. */
 	f.next_rc = 503;
 	r = route(&f, "PUT", "/v1/machine/pause", NULL);

@@ -32,6 +32,7 @@
 #include "core/arch-arm64.h"
 #include "core/fdt.h"
 #include "core/log.h"
+#include "core/power.h"
 #include "core/state.h"
 #include "tests/fixtures/fake-hook-dev.h"
 #include "tests/fixtures/fake-vcpu-hv.h"
@@ -1045,6 +1046,49 @@ static void test_ready_once_in_config_order(void **state)
 	machine_finish();
 }
 
+/* ABI 1.16: the power button goes to the first device of the config that
+ * has one, under its lock; one that refuses passes it to the next.  Two
+ * fake-hook-devs, "dev" (with `dev_props`) and "dev2": one press, which
+ * of them took it (`want_who`, or none with `want_rc`), and the presses
+ * each saw. */
+static void press_two_buttons(const char *dev_props, int want_rc, const char *want_who, unsigned dev_presses,
+			      unsigned dev2_presses)
+{
+	char who[64];
+
+	machine_extra = "device \"dev2\" { plugin = \"fake-hook-dev\" port = 0x90 irq = 12 }";
+	machine_create(1, "", dev_props);
+	struct fake_hook_dev *d2 = instance_named("dev2")->state;
+	assert_true(vmm_machine_has_power_button(F->m));
+	assert_int_equal(vmm_machine_power_button(F->m, who, sizeof(who)), want_rc);
+	assert_string_equal(who, want_who);
+	assert_int_equal(F->dev->presses, dev_presses);
+	assert_int_equal(d2->presses, dev2_presses);
+}
+
+static void test_power_button_first_taker_in_config_order(void **state)
+{
+	(void)state;
+	press_two_buttons("", 0, "dev", 1, 0);
+}
+
+static void test_power_button_refused_goes_on(void **state)
+{
+	(void)state;
+	press_two_buttons("button-refuses = true", 0, "dev2", 1, 1);
+}
+
+static void test_power_button_all_refuse(void **state)
+{
+	char who[64];
+
+	(void)state;
+	machine_create(1, "", "button-refuses = true");
+	assert_int_equal(vmm_machine_power_button(F->m, who, sizeof(who)), -EBUSY);
+	assert_string_equal(who, "dev");
+	assert_int_equal(F->dev->presses, 1);
+}
+
 /* ------------------------------------------- machines that are refused */
 
 /* Build the usual machine (its device "dev" on line 5) with the
@@ -1408,6 +1452,9 @@ int main(int argc, char **argv)
 		cmocka_set_test_filter(argv[1]); /* one test by name, for debugging */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ready_once_in_config_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_power_button_first_taker_in_config_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_power_button_refused_goes_on, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_power_button_all_refuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ready_failure_refuses_the_machine, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timer_cancel_while_its_callback_waits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timer_rearm_while_its_callback_waits, setup, teardown),
