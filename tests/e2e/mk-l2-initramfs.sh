@@ -189,7 +189,9 @@ if grep -qw l2.pwrbtn /proc/cmdline; then
 		# that has the device open.  One struct input_event (24 bytes on
 		# a 64-bit kernel) is the press.
 		exec 5<"/dev/input/$ev"
-		(dd bs=24 count=1 of=/dev/null <&5 2>/dev/null && echo "L2-POWER-BUTTON" && poweroff -f) &
+		# its line starts a line of its own: the shell's prompt (and its
+		# cursor query) may be on the console already
+		(dd bs=24 count=1 of=/dev/null <&5 2>/dev/null && printf '\nL2-POWER-BUTTON\n' && poweroff -f) &
 		exec 5<&-
 		echo "L2-PWRBTN-WATCHING"
 	else
