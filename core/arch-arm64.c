@@ -21,8 +21,6 @@
 #include "core/machine-internal.h"
 #include "core/process.h"
 
-#define HV_WHO(m) (&(m)->hv_inst->who)
-
 /* The whole of a regular file, at most `max` bytes; what names it in
  * messages ("kernel", "initrd"). */
 static int read_file(const char *what, const char *path, uint64_t max, uint8_t **data, size_t *len)

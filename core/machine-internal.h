@@ -1,10 +1,19 @@
-/* core/machine-internal.h - machine state shared by machine.c and boot.c. */
+/* core/machine-internal.h - machine state shared by the core's files:
+ * the machine's life cycle (machine.c), its host services (host-*.c), the
+ * vCPU loop (vcpu-loop.c), the architectures (arch-*.c), boot, snapshot
+ * and migration.  The host table's entries themselves are declared in
+ * core/host-services.h. */
 #ifndef VMM_CORE_MACHINE_INTERNAL_H
 #define VMM_CORE_MACHINE_INTERNAL_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <unistd.h>
 #include <vmm/vmm.h>
 #include "core/bus.h"
 #include "core/machine-config.h"
@@ -218,5 +227,41 @@ void vmm_machine_mark_dirty(struct vmm_machine *m, uint64_t gpa, uint64_t len);
 /* Region r's device-dirty bits ORed into bitmap (the region's pages
  * rounded up to 64) and cleared. */
 void vmm_machine_dev_dirty_take(struct vmm_ram *r, uint64_t *bitmap);
+
+/* ------------------------------------ helpers of the machine's files */
+
+#define VMM_KICK_SIGNAL SIGUSR1
+
+/* The hypervisor plugin's marker, for every call into it (process.h). */
+#define HV_WHO(m) (&(m)->hv_inst->who)
+
+static inline struct vmm_instance *inst_of(const struct vmm_host *h)
+{
+	/* The host table is the first member of its instance. */
+	return (struct vmm_instance *)(void *)h;
+}
+
+static inline uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline bool hv_has(const struct vmm_machine *m, size_t end)
+{
+	return m->hv_ops->size >= end;
+}
+#define HV_HAS(m, field) \
+	(hv_has((m), offsetof(struct vmm_hv_ops, field) + sizeof(void *)) && (m)->hv_ops->field)
+
+/* Reads and so resets an eventfd's counter, which sums every signal since
+ * the last read: false when there was none (EAGAIN). */
+static inline bool eventfd_take(int fd)
+{
+	uint64_t count;
+
+	return read(fd, &count, sizeof(count)) == (ssize_t)sizeof(count);
+}
 
 #endif

@@ -41,24 +41,6 @@
 #include "core/process.h"
 #include "core/seccomp.h"
 
-#define VMM_KICK_SIGNAL SIGUSR1
-
-/* The hypervisor plugin's marker, for every call into it (process.h). */
-#define HV_WHO(m) (&(m)->hv_inst->who)
-
-static struct vmm_instance *inst_of(const struct vmm_host *h)
-{
-	/* The host table is the first member of its instance. */
-	return (struct vmm_instance *)(void *)h;
-}
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* ---------------------------------------------------------------- logging */
 
 static const char *host_instance_name(const struct vmm_host *h)
@@ -127,7 +109,31 @@ static void user_error(struct vmm_machine *m, const char *user, const char *fmt,
 
 /* ------------------------------------------------------------------ buses */
 
-static void msr_intercept(struct vmm_instance *in, uint64_t base, uint64_t len);
+/*
+ * An MSR region a device maps must see its guest's accesses even where the
+ * hypervisor would answer them itself: KVM serves Hyper-V's MSRs as soon
+ * as a vCPU's CPUID says "Hv#1" (arch/x86/kvm/hyperv.c, hyperv_enabled),
+ * so the hyperv plugin's emulated mode would never hear of them on a host
+ * with Hyper-V support.  Ranges KVM does not know exit anyway: a refusal
+ * is only a warning.
+ */
+static void msr_intercept(struct vmm_instance *in, uint64_t base, uint64_t len)
+{
+	struct vmm_machine *m = in->m;
+	int rc;
+
+	if (!HV_HAS(m, msr_intercept))
+		return;
+	rc = VMM_AS(HV_WHO(m), m->hv_ops->msr_intercept(m->vm, (uint32_t)base, (uint32_t)len));
+	if (rc == -ENOTSUP)
+		vmm_log(VMM_LOG_DEBUG, in->name, "MSRs 0x%llx-0x%llx: the hypervisor cannot route "
+			"them here (those it serves itself will not reach the device)",
+			(unsigned long long)base, (unsigned long long)(base + len - 1));
+	else if (rc < 0)
+		vmm_log(VMM_LOG_WARN, in->name, "MSRs 0x%llx-0x%llx: the hypervisor cannot route "
+			"them here: %s (those it serves itself will not reach the device)",
+			(unsigned long long)base, (unsigned long long)(base + len - 1), strerror(-rc));
+}
 
 static int host_bus_map(const struct vmm_host *h, enum vmm_bus bus, uint64_t base, uint64_t len,
 			const struct vmm_region_ops *ops, void *opaque)
@@ -214,18 +220,6 @@ static void kick_halted(struct vmm_machine *m)
 	pthread_mutex_unlock(&m->halt_lock);
 }
 
-static const struct vmm_who *instance_lock(struct vmm_instance *in);
-static void instance_unlock(struct vmm_instance *in, const struct vmm_who *prev);
-
-/* Reads and so resets an eventfd's counter, which sums every signal since
- * the last read: false when there was none (EAGAIN). */
-static bool eventfd_take(int fd)
-{
-	uint64_t count;
-
-	return read(fd, &count, sizeof(count)) == (ssize_t)sizeof(count);
-}
-
 static void irqfd_assert(struct vmm_irq_line *l)
 {
 	uint64_t one = 1;
@@ -265,9 +259,9 @@ static void host_irq_set(const struct vmm_host *h, struct vmm_irq_line *l, int l
 	for (unsigned i = 0; i < m->nsinks; i++) {
 		struct vmm_irq_sink *k = &m->sinks[i];
 		if (l->gsi - k->first < k->count) {
-			const struct vmm_who *who_prev = instance_lock(k->in);
+			const struct vmm_who *who_prev = vmm_instance_lock(k->in);
 			k->ops->set_level(k->opaque, l->gsi, level);
-			instance_unlock(k->in, who_prev);
+			vmm_instance_unlock(k->in, who_prev);
 			delivered = true;
 		}
 	}
@@ -286,39 +280,6 @@ static void host_irq_set(const struct vmm_host *h, struct vmm_irq_line *l, int l
 	}
 	if (level)
 		kick_halted(m);
-}
-
-static bool hv_has(const struct vmm_machine *m, size_t end)
-{
-	return m->hv_ops->size >= end;
-}
-#define HV_HAS(m, field) \
-	(hv_has((m), offsetof(struct vmm_hv_ops, field) + sizeof(void *)) && (m)->hv_ops->field)
-
-/*
- * An MSR region a device maps must see its guest's accesses even where the
- * hypervisor would answer them itself: KVM serves Hyper-V's MSRs as soon
- * as a vCPU's CPUID says "Hv#1" (arch/x86/kvm/hyperv.c, hyperv_enabled),
- * so the hyperv plugin's emulated mode would never hear of them on a host
- * with Hyper-V support.  Ranges KVM does not know exit anyway: a refusal
- * is only a warning.
- */
-static void msr_intercept(struct vmm_instance *in, uint64_t base, uint64_t len)
-{
-	struct vmm_machine *m = in->m;
-	int rc;
-
-	if (!HV_HAS(m, msr_intercept))
-		return;
-	rc = VMM_AS(HV_WHO(m), m->hv_ops->msr_intercept(m->vm, (uint32_t)base, (uint32_t)len));
-	if (rc == -ENOTSUP)
-		vmm_log(VMM_LOG_DEBUG, in->name, "MSRs 0x%llx-0x%llx: the hypervisor cannot route "
-			"them here (those it serves itself will not reach the device)",
-			(unsigned long long)base, (unsigned long long)(base + len - 1));
-	else if (rc < 0)
-		vmm_log(VMM_LOG_WARN, in->name, "MSRs 0x%llx-0x%llx: the hypervisor cannot route "
-			"them here: %s (those it serves itself will not reach the device)",
-			(unsigned long long)base, (unsigned long long)(base + len - 1), strerror(-rc));
 }
 
 /*
@@ -590,9 +551,9 @@ static int host_private_irq_set(const struct vmm_host *h, unsigned vcpu, uint32_
 
 		if (!VMM_TABLE_HAS(k->ops->size, k->ops, struct vmm_irq_controller_ops, set_private))
 			continue;
-		const struct vmm_who *who_prev = instance_lock(k->in);
+		const struct vmm_who *who_prev = vmm_instance_lock(k->in);
 		k->ops->set_private(k->opaque, vcpu, line, !!level);
-		instance_unlock(k->in, who_prev);
+		vmm_instance_unlock(k->in, who_prev);
 		rc = 0;
 	}
 	return rc;
@@ -627,9 +588,9 @@ static int host_timer_outputs(const struct vmm_host *h, unsigned vcpu, uint32_t 
 		return -EINVAL;
 	if (!m->timer_ops || m->timer_in->failed)
 		return -ENODEV;
-	const struct vmm_who *who_prev = instance_lock(m->timer_in);
+	const struct vmm_who *who_prev = vmm_instance_lock(m->timer_in);
 	m->timer_ops->levels(m->timer_opaque, vcpu, levels, changed);
-	instance_unlock(m->timer_in, who_prev);
+	vmm_instance_unlock(m->timer_in, who_prev);
 	return 0;
 }
 
@@ -913,22 +874,12 @@ static uint64_t host_clock_ns(const struct vmm_host *h)
  * and the unlock gives the caller's marker back. */
 const struct vmm_who *vmm_instance_lock(struct vmm_instance *in)
 {
-	return instance_lock(in);
-}
-
-void vmm_instance_unlock(struct vmm_instance *in, const struct vmm_who *prev)
-{
-	instance_unlock(in, prev);
-}
-
-static const struct vmm_who *instance_lock(struct vmm_instance *in)
-{
 	if (in->serialised)
 		pthread_mutex_lock(&in->lock);
 	return vmm_who_enter(&in->who);
 }
 
-static void instance_unlock(struct vmm_instance *in, const struct vmm_who *prev)
+void vmm_instance_unlock(struct vmm_instance *in, const struct vmm_who *prev)
 {
 	vmm_who_leave(prev);
 	if (in->serialised)
@@ -955,7 +906,7 @@ static void timer_fired(evutil_socket_t fd, short what, void *arg)
 	struct vmm_timer *t = arg;
 	/* The callback may free its own timer. */
 	struct vmm_instance *in = t->in;
-	const struct vmm_who *who_prev = instance_lock(in);
+	const struct vmm_who *who_prev = vmm_instance_lock(in);
 	/* A vCPU thread may have cancelled the timer while this callback
 	 * waited for the lock (see host_timer_cancel), or re-armed it: then
 	 * the event is pending again and this firing is stale. */
@@ -969,7 +920,7 @@ static void timer_fired(evutil_socket_t fd, short what, void *arg)
 			t->cb(t->opaque);
 		}
 	}
-	instance_unlock(in, who_prev);
+	vmm_instance_unlock(in, who_prev);
 }
 
 static struct vmm_timer *host_timer_new(const struct vmm_host *h, void (*cb)(void *opaque), void *opaque)
@@ -1041,9 +992,9 @@ static void watch_fired(evutil_socket_t fd, short what, void *arg)
 	unsigned ev = ((what & EV_READ) ? VMM_FD_READ : 0) | ((what & EV_WRITE) ? VMM_FD_WRITE : 0);
 	/* The callback may unwatch, freeing w: don't touch w after it. */
 	struct vmm_instance *in = w->in;
-	const struct vmm_who *who_prev = instance_lock(in);
+	const struct vmm_who *who_prev = vmm_instance_lock(in);
 	w->cb(w->opaque, (int)fd, ev);
-	instance_unlock(in, who_prev);
+	vmm_instance_unlock(in, who_prev);
 }
 
 static struct vmm_watch *host_fd_watch(const struct vmm_host *h, int fd, unsigned events,
@@ -1103,9 +1054,9 @@ static void notify_fired(evutil_socket_t fd, short what, void *arg)
 	/* Every write since the last read makes one callback. */
 	if (!eventfd_take((int)fd))
 		return;
-	const struct vmm_who *who_prev = instance_lock(n->in);
+	const struct vmm_who *who_prev = vmm_instance_lock(n->in);
 	n->cb(n->opaque);
-	instance_unlock(n->in, who_prev);
+	vmm_instance_unlock(n->in, who_prev);
 }
 
 static struct vmm_notify *host_notify_register(const struct vmm_host *h, enum vmm_bus bus,
@@ -1238,9 +1189,9 @@ static void host_char_connected(const struct vmm_host *h, bool connected)
 	in->char_down = !connected;
 	if (!c)
 		return;
-	const struct vmm_who *who_prev = instance_lock(c->dev);
+	const struct vmm_who *who_prev = vmm_instance_lock(c->dev);
 	vmm_char_connected_update(c->client, c->client_opaque, &c->connected, connected);
-	instance_unlock(c->dev, who_prev);
+	vmm_instance_unlock(c->dev, who_prev);
 }
 
 /* Where a backend's output goes, for its error lines: its `path`
@@ -1464,14 +1415,14 @@ static int host_net_input(const struct vmm_host *h, const struct iovec *iov, int
 		return -ENOTCONN;
 	if (vmm_net_frame_len(iov, iovcnt) < 0)
 		return -EINVAL;
-	const struct vmm_who *who_prev = instance_lock(n->dev);
+	const struct vmm_who *who_prev = vmm_instance_lock(n->dev);
 	rc = n->client->can_receive(n->client_opaque) ? n->client->receive(n->client_opaque, iov, iovcnt)
 						       : -EAGAIN;
 	/* Paused under the device's lock: a net_input_ready() the device
 	 * makes after this sees it. */
 	if (rc == -EAGAIN)
 		atomic_store(&n->input_paused, true);
-	instance_unlock(n->dev, who_prev);
+	vmm_instance_unlock(n->dev, who_prev);
 	return rc;
 }
 
@@ -1487,9 +1438,9 @@ static void host_net_link_set(const struct vmm_host *h, bool up)
 	in->link_down = !up;
 	if (!n)
 		return;
-	const struct vmm_who *who_prev = instance_lock(n->dev);
+	const struct vmm_who *who_prev = vmm_instance_lock(n->dev);
 	vmm_net_link_update(n->client, n->client_opaque, &n->link_up, up);
-	instance_unlock(n->dev, who_prev);
+	vmm_instance_unlock(n->dev, who_prev);
 }
 
 /* Called by a backend instance: how much its device would take now. */
@@ -1499,7 +1450,7 @@ static size_t host_char_input_room(const struct vmm_host *h)
 	size_t room = 0;
 	if (!c || !c->client)
 		return 0;
-	const struct vmm_who *who_prev = instance_lock(c->dev);
+	const struct vmm_who *who_prev = vmm_instance_lock(c->dev);
 	room = c->client->can_receive(c->client_opaque);
 	/* Paused under the device's lock, as host_net_input() does: paused
 	 * after the unlock, a vCPU that drained the device in between (its
@@ -1508,7 +1459,7 @@ static size_t host_char_input_room(const struct vmm_host *h)
 	 * first 16 bytes L1 typed (the 16550's FIFO) and never the rest. */
 	if (!room)
 		atomic_store(&c->input_paused, true);
-	instance_unlock(c->dev, who_prev);
+	vmm_instance_unlock(c->dev, who_prev);
 	return room;
 }
 
@@ -1517,13 +1468,13 @@ static size_t host_char_input(const struct vmm_host *h, const void *buf, size_t 
 	struct vmm_char *c = inst_of(h)->chr;
 	if (!c || !c->client)
 		return 0;
-	const struct vmm_who *who_prev = instance_lock(c->dev);
+	const struct vmm_who *who_prev = vmm_instance_lock(c->dev);
 	size_t room = c->client->can_receive(c->client_opaque);
 	if (len > room)
 		len = room;
 	if (len)
 		c->client->receive(c->client_opaque, buf, len);
-	instance_unlock(c->dev, who_prev);
+	vmm_instance_unlock(c->dev, who_prev);
 	return len;
 }
 
@@ -2411,15 +2362,15 @@ static void handle_hyperv(struct vmm_machine *m, struct vmm_vcpu *v, struct vmm_
 		e->hyperv.hcall.result = 2; /* HV_STATUS_INVALID_HYPERCALL_CODE */
 		if (!m->hyperv_in || !c->hcall)
 			return;
-		who_prev = instance_lock(m->hyperv_in);
+		who_prev = vmm_instance_lock(m->hyperv_in);
 		e->hyperv.hcall.result = c->hcall(m->hyperv_opaque, v->index, e->hyperv.hcall.input,
 						  e->hyperv.hcall.params[0], e->hyperv.hcall.params[1]);
-		instance_unlock(m->hyperv_in, who_prev);
+		vmm_instance_unlock(m->hyperv_in, who_prev);
 	} else if (e->hyperv.type == VMM_HYPERV_EXIT_SYNIC && m->hyperv_in && c->synic) {
-		who_prev = instance_lock(m->hyperv_in);
+		who_prev = vmm_instance_lock(m->hyperv_in);
 		c->synic(m->hyperv_opaque, v->index, e->hyperv.msr, e->hyperv.synic.control,
 			 e->hyperv.synic.evt_page, e->hyperv.synic.msg_page);
-		instance_unlock(m->hyperv_in, who_prev);
+		vmm_instance_unlock(m->hyperv_in, who_prev);
 	}
 }
 
@@ -2451,9 +2402,9 @@ static bool handle_exit(struct vmm_machine *m, struct vmm_vcpu *v, struct vmm_ex
 		for (unsigned i = 0; i < m->nsinks; i++) {
 			struct vmm_irq_sink *k = &m->sinks[i];
 			if (VMM_TABLE_HAS(k->ops->size, k->ops, struct vmm_irq_controller_ops, eoi)) {
-				const struct vmm_who *who_prev = instance_lock(k->in);
+				const struct vmm_who *who_prev = vmm_instance_lock(k->in);
 				k->ops->eoi(k->opaque, e->eoi.vector);
-				instance_unlock(k->in, who_prev);
+				vmm_instance_unlock(k->in, who_prev);
 			}
 		}
 		return true;
@@ -2541,9 +2492,9 @@ static void deliver_intr(struct vmm_machine *m, struct vmm_vcpu *v)
 	}
 	v->window_requested = false;
 	struct vmm_irq_sink *k = v->intr_sink;
-	const struct vmm_who *who_prev = instance_lock(k->in);
+	const struct vmm_who *who_prev = vmm_instance_lock(k->in);
 	int vector = k->ops->ack(k->opaque, v->index);
-	instance_unlock(k->in, who_prev);
+	vmm_instance_unlock(k->in, who_prev);
 	if (vector >= 0 && vector <= 255)
 		VMM_IN(HV_WHO(m), m->hv_ops->vcpu_inject(v->hv, (uint32_t)vector));
 }
