@@ -228,6 +228,40 @@ void vmm_machine_mark_dirty(struct vmm_machine *m, uint64_t gpa, uint64_t len);
  * rounded up to 64) and cleared. */
 void vmm_machine_dev_dirty_take(struct vmm_ram *r, uint64_t *bitmap);
 
+/* ------------------------------- between the machine's files, by file */
+
+/* machine.c */
+/* A device's problem with what its config section says, on one line that
+ * names the section (or the instance `user`, when it has none). */
+void vmm_user_error(struct vmm_machine *m, const char *user, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* host-irq.c */
+/* Warn of each line a device asked for that reaches no controller. */
+void vmm_check_irq_lines(struct vmm_machine *m);
+/* Level-triggered lines through resampling irqfds, before any vCPU runs. */
+void vmm_setup_irqfds(struct vmm_machine *m);
+/* Deassign and close every irqfd (machine teardown). */
+void vmm_teardown_irqfds(struct vmm_machine *m);
+/* On vCPU v's own thread, before a run: its IRQ/FIQ levels to the hypervisor. */
+void vmm_apply_cpu_pins(struct vmm_machine *m, struct vmm_vcpu *v);
+
+/* host-hv.c */
+/* The devices' CPUID leaves (cpuid_set) on every vCPU: 0 or the first error. */
+int vmm_apply_cpuid(struct vmm_machine *m);
+
+/* host-memory.c */
+/* Map guest RAM (the architecture's layout) and give it to the hypervisor. */
+int vmm_setup_ram(struct vmm_machine *m);
+
+/* vcpu-loop.c */
+/* The vCPU whose thread this is, or NULL (the main thread). */
+extern __thread struct vmm_vcpu *vmm_this_vcpu;
+/* Out of the hypervisor now: vcpu_kick() plus the kick signal. */
+void vmm_kick_vcpu(struct vmm_machine *m, struct vmm_vcpu *v);
+/* Wake the vCPUs waiting in the core's halt wait (or parked by a pause). */
+void vmm_kick_halted(struct vmm_machine *m);
+
 /* ------------------------------------ helpers of the machine's files */
 
 #define VMM_KICK_SIGNAL SIGUSR1

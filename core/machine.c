@@ -36,6 +36,7 @@
 #include "core/boot.h"
 #include "core/bus.h"
 #include "core/machine.h"
+#include "core/host-services.h"
 #include "core/machine-internal.h"
 #include "core/x86-walk.h"
 #include "core/process.h"
@@ -90,9 +91,7 @@ static const struct vmm_cfg_instance *cfg_find(const struct vmm_cfg_instance *li
 /* A device's problem with what its section says (a backend it names):
  * the line names the section, where the fix is.  `user` may be another
  * instance (the hypervisor): then it is named as usual. */
-static void user_error(struct vmm_machine *m, const char *user, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void user_error(struct vmm_machine *m, const char *user, const char *fmt, ...)
+void vmm_user_error(struct vmm_machine *m, const char *user, const char *fmt, ...)
 {
 	const struct vmm_cfg_instance *ci = cfg_find(m->cfg->devices, m->cfg->ndevices, user);
 	char msg[768];
@@ -174,428 +173,32 @@ static int host_bus_unmap(const struct vmm_host *h, enum vmm_bus bus, uint64_t b
 	return vmm_bus_unmap(&in->m->bus[bus], base, &in->owner);
 }
 
-/* ----------------------------------------------------------------- IRQs */
-
-static struct vmm_irq_line *host_irq_line(const struct vmm_host *h, uint32_t line)
-{
-	struct vmm_instance *in = inst_of(h);
-	if (line >= VMM_MAX_IRQ_LINES) {
-		vmm_log(VMM_LOG_ERROR, in->name, "IRQ line %u does not exist (0..%u)", line,
-			VMM_MAX_IRQ_LINES - 1);
-		return NULL;
-	}
-	if (!in->m->irq[line].user)
-		in->m->irq[line].user = in->name;
-	return &in->m->irq[line];
-}
-
-/* Split and emulated modes: a line no controller plugin receives raises
- * nothing (a virtio device on IOAPIC pin 16 of a machine with only the
- * 8259, say).  Hardware can have an unconnected pin, and a guest that
- * polls works without it, so this warns instead of refusing the machine.
- * In kernel mode the hypervisor takes every line. */
-static void check_irq_lines(struct vmm_machine *m)
-{
-	if (m->irq_mode == VMM_IRQ_KERNEL)
-		return;
-	for (uint32_t i = 0; i < VMM_MAX_IRQ_LINES; i++) {
-		bool taken = false;
-
-		if (!m->irq[i].user)
-			continue;
-		for (unsigned k = 0; k < m->nsinks && !taken; k++)
-			taken = i - m->sinks[k].first < m->sinks[k].count;
-		if (!taken)
-			vmm_log(VMM_LOG_WARN, m->irq[i].user,
-				"IRQ line %u reaches no interrupt controller (irqchip = %s): its "
-				"interrupts are lost", i, m->irq_mode == VMM_IRQ_SPLIT ? "split"
-				: vmm_machine_is_arm64(m) && !m->nsinks ? "none" : "emulated");
-	}
-}
-
-static void kick_halted(struct vmm_machine *m)
+void vmm_kick_halted(struct vmm_machine *m)
 {
 	pthread_mutex_lock(&m->halt_lock);
 	pthread_cond_broadcast(&m->halt_cond);
 	pthread_mutex_unlock(&m->halt_lock);
 }
 
-static void irqfd_assert(struct vmm_irq_line *l)
-{
-	uint64_t one = 1;
-
-	/* Cannot fail short of a counter at 2^64 - 1, which KVM drains. */
-	if (write(l->irqfd, &one, sizeof(one)) != (ssize_t)sizeof(one))
-		vmm_log(VMM_LOG_ERROR, NULL, "IRQ line %u: irqfd write: %s", l->gsi, strerror(errno));
-}
-
-/*
- * A rise asserts the line itself, so a resample KVM signalled before it
- * (the guest's EOI of an earlier interrupt) is stale: taken on the main
- * loop later, it would find the line high and assert it again, and that
- * assertion, which KVM makes asynchronously, could land after the guest
- * has already served the new interrupt and lowered the line: a spurious
- * interrupt.  Draining here leaves only the resamples that follow this
- * assertion.
- */
-static void irqfd_drain_resample(struct vmm_irq_line *l)
-{
-	eventfd_take(l->resample_fd);
-}
-
-static void host_irq_set(const struct vmm_host *h, struct vmm_irq_line *l, int level)
-{
-	struct vmm_machine *m = inst_of(h)->m;
-	bool delivered = false;
-
-	if (!l)
-		return;
-	level = !!level;
-	/* Only level changes go on: an ioctl per THR write would double the
-	 * cost of every UART exit. */
-	if (atomic_exchange(&l->level, level) == level)
-		return;
-	/* Plugin controllers first (lock order: device, then controller). */
-	for (unsigned i = 0; i < m->nsinks; i++) {
-		struct vmm_irq_sink *k = &m->sinks[i];
-		if (l->gsi - k->first < k->count) {
-			const struct vmm_who *who_prev = vmm_instance_lock(k->in);
-			k->ops->set_level(k->opaque, l->gsi, level);
-			vmm_instance_unlock(k->in, who_prev);
-			delivered = true;
-		}
-	}
-	if (!delivered && m->irq_mode == VMM_IRQ_KERNEL) {
-		/* An irqfd line only needs its rises: KVM lowers it at the
-		 * guest's EOI and irqfd_resampled() raises it again while the
-		 * device still holds it, so a lower costs nothing here. */
-		if (l->irqfd >= 0) {
-			if (level) {
-				irqfd_drain_resample(l);
-				irqfd_assert(l);
-			}
-		} else if (m->hv_ops->irq_line) {
-			VMM_IN(HV_WHO(m), m->hv_ops->irq_line(m->vm, l->gsi, level));
-		}
-	}
-	if (level)
-		kick_halted(m);
-}
-
-/*
- * The guest ended the interrupt (EOI) and KVM has lowered the line: raise
- * it again if the device still holds it, as a level-triggered pin would
- * stay high.  A device that lowered it meanwhile was seen low; one that
- * lowers it right after the level was read here costs the guest one
- * spurious interrupt, never a lost one: every rise writes the irqfd too
- * (after draining this fd, see irqfd_drain_resample()).
- */
-static void irqfd_resampled(evutil_socket_t fd, short what, void *arg)
-{
-	struct vmm_irq_line *l = arg;
-
-	(void)what;
-	if (eventfd_take((int)fd) && atomic_load(&l->level))
-		irqfd_assert(l);
-}
-
-static void irqfd_line_free(struct vmm_irq_line *l)
-{
-	if (l->resample_ev)
-		event_free(l->resample_ev);
-	if (l->irqfd >= 0)
-		close(l->irqfd);
-	if (l->resample_fd >= 0)
-		close(l->resample_fd);
-	l->resample_ev = NULL;
-	l->irqfd = l->resample_fd = -1;
-}
-
-/* Line `l` through a resampling irqfd: 0, -ENOTSUP when the hypervisor
- * offers none, or another error (the line stays on irq_line). */
-static int irqfd_line_setup(struct vmm_machine *m, struct vmm_irq_line *l)
-{
-	int rc = -ENOMEM;
-
-	l->irqfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	l->resample_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (l->irqfd < 0 || l->resample_fd < 0) {
-		rc = -errno;
-		goto out_free;
-	}
-	l->resample_ev = event_new(m->base, l->resample_fd, EV_READ | EV_PERSIST, irqfd_resampled, l);
-	if (!l->resample_ev || event_add(l->resample_ev, NULL) < 0)
-		goto out_free;
-	rc = VMM_AS(HV_WHO(m), m->hv_ops->irqfd(m->vm, l->gsi, l->irqfd, l->resample_fd, true));
-	if (rc < 0)
-		goto out_free;
-	/* A device may have raised the line while it was created: move that
-	 * level from KVM_IRQ_LINE's source to the irqfd's (KVM ORs them). */
-	if (atomic_load(&l->level)) {
-		if (m->hv_ops->irq_line)
-			VMM_IN(HV_WHO(m), m->hv_ops->irq_line(m->vm, l->gsi, 0));
-		irqfd_assert(l);
-	}
-	m->nirqfds++;
-	return 0;
-out_free:
-	irqfd_line_free(l);
-	return rc;
-}
-
-/*
- * In-kernel irqchip: each line a device described as level-triggered goes
- * through a resampling irqfd instead of a KVM_IRQ_LINE ioctl per change
- * (issue 5).  Done once, after the devices are created and before any
- * vCPU runs, so host_irq_set() reads l->irqfd without a lock; a restart
- * builds a new machine and does it again.  Edge lines keep KVM_IRQ_LINE,
- * whose pulses need no resampling.
- */
-static void setup_irqfds(struct vmm_machine *m)
-{
-	if (m->irq_mode != VMM_IRQ_KERNEL || !HV_HAS(m, irqfd))
-		return;
-	for (size_t i = 0; i < m->ndescs; i++) {
-		const struct vmm_device_desc *d = &m->descs[i];
-		for (uint32_t r = 0; r < d->nres; r++) {
-			const struct vmm_resource *res = &d->res[r];
-			if (res->type != VMM_RES_IRQ || !(res->flags & VMM_RES_IRQ_LEVEL) ||
-			    res->base >= VMM_MAX_IRQ_LINES || m->irq[res->base].irqfd >= 0)
-				continue;
-			int rc = irqfd_line_setup(m, &m->irq[res->base]);
-			if (rc == -ENOTSUP)
-				return; /* not offered (e.g. irqfd = false): no warning */
-			if (rc < 0)
-				vmm_log(VMM_LOG_WARN, NULL, "IRQ line %u: no irqfd (%s), using KVM_IRQ_LINE",
-					(unsigned)res->base, strerror(-rc));
-		}
-	}
-}
-
-/* Deassign before closing: KVM holds its own reference to the eventfds. */
-static void teardown_irqfds(struct vmm_machine *m)
-{
-	for (unsigned i = 0; i < VMM_MAX_IRQ_LINES; i++) {
-		struct vmm_irq_line *l = &m->irq[i];
-		if (l->irqfd < 0)
-			continue;
-		VMM_IN(HV_WHO(m), m->hv_ops->irqfd(m->vm, l->gsi, l->irqfd, l->resample_fd, false));
-		irqfd_line_free(l);
-	}
-	m->nirqfds = 0;
-}
-
-static enum vmm_irq_mode host_irq_mode(const struct vmm_host *h)
-{
-	return inst_of(h)->m->irq_mode;
-}
-
-static int host_irq_controller_register(const struct vmm_host *h, uint32_t first, uint32_t count,
-					const struct vmm_irq_controller_ops *ops, void *opaque)
-{
-	struct vmm_instance *in = inst_of(h);
-	struct vmm_machine *m = in->m;
-
-	if (m->irq_mode == VMM_IRQ_KERNEL) {
-		vmm_log(VMM_LOG_ERROR, in->name, "interrupt lines belong to the hypervisor "
-			"(irqchip = \"kernel\"): use mode = \"kernel\" or another irqchip");
-		return -EBUSY;
-	}
-	if (!count || first + count < first || first + count > VMM_MAX_IRQ_LINES || !ops ||
-	    ops->size < offsetof(struct vmm_irq_controller_ops, set_level) + sizeof(void *) ||
-	    !ops->set_level) {
-		vmm_log(VMM_LOG_ERROR, in->name, "irq_controller_register: bad lines %u+%u or ops",
-			first, count);
-		return -EINVAL;
-	}
-	if (m->nsinks == VMM_MAX_IRQ_SINKS) {
-		vmm_log(VMM_LOG_ERROR, in->name, "more than %d interrupt controllers", VMM_MAX_IRQ_SINKS);
-		return -ENOSPC;
-	}
-	m->sinks[m->nsinks++] = (struct vmm_irq_sink){ in, first, count, ops, opaque };
-	/* A line already high (a device created earlier) must not go unseen. */
-	for (uint32_t line = first; line < first + count; line++)
-		if (atomic_load(&m->irq[line].level))
-			ops->set_level(opaque, line, 1);
-	return 0;
-}
-
-static void kick_vcpu(struct vmm_machine *m, struct vmm_vcpu *v)
+void vmm_kick_vcpu(struct vmm_machine *m, struct vmm_vcpu *v)
 {
 	VMM_IN(HV_WHO(m), m->hv_ops->vcpu_kick(v->hv));
 	if (v->running && !pthread_equal(v->thread, pthread_self()))
 		pthread_kill(v->thread, VMM_KICK_SIGNAL);
 }
 
-static void host_cpu_intr_set(const struct vmm_host *h, unsigned vcpu, int level)
-{
-	struct vmm_instance *in = inst_of(h);
-	struct vmm_machine *m = in->m;
-
-	if (vcpu >= m->nvcpus)
-		return;
-	struct vmm_vcpu *v = &m->vcpus[vcpu];
-	if (!v->intr_sink) {
-		for (unsigned i = 0; i < m->nsinks; i++)
-			if (m->sinks[i].in == in && m->sinks[i].ops->ack)
-				v->intr_sink = &m->sinks[i];
-		if (!v->intr_sink) {
-			vmm_log(VMM_LOG_ERROR, in->name, "cpu_intr_set without a controller that has ack()");
-			return;
-		}
-	}
-	/* A raise must reach a vCPU that is in KVM_RUN or halted; the vCPU's
-	 * own thread (a guest write to the PIC) checks before its next run. */
-	if (atomic_exchange(&v->intr_level, !!level) != !!level && level) {
-		kick_vcpu(m, v);
-		kick_halted(m);
-	}
-}
-
-static int host_msi_send(const struct vmm_host *h, uint64_t addr, uint32_t data)
-{
-	struct vmm_machine *m = inst_of(h)->m;
-
-	if (m->irq_mode == VMM_IRQ_EMULATED || !HV_HAS(m, msi_send))
-		return -ENOTSUP;
-	return VMM_AS(HV_WHO(m), m->hv_ops->msi_send(m->vm, addr, data));
-}
-
-static int host_msi_route(const struct vmm_host *h, uint32_t pin, bool valid, uint64_t addr,
-			  uint32_t data)
-{
-	struct vmm_machine *m = inst_of(h)->m;
-
-	if (m->irq_mode != VMM_IRQ_SPLIT || !HV_HAS(m, msi_route))
-		return -ENOTSUP;
-	return m->hv_ops->msi_route(m->vm, pin, valid, addr, data);
-}
-
-static unsigned host_vcpu_count(const struct vmm_host *h)
+unsigned host_vcpu_count(const struct vmm_host *h)
 {
 	return inst_of(h)->m->nvcpus;
 }
 
 /* The vCPU whose thread this is (NULL on the main thread): vcpu_tsc is
  * only meaningful between that vCPU's runs, and only that thread gives
- * the hypervisor its interrupt inputs (apply_cpu_pins()). */
-static __thread struct vmm_vcpu *this_vcpu;
-
-/* ABI 1.8: an interrupt controller plugin's output to a vCPU's IRQ or FIQ
- * input, held by the hypervisor (arm64's KVM_IRQ_LINE of the CPU type).
- * Recorded here, from whatever thread the controller runs on, and handed
- * to the hypervisor by that vCPU's own thread before its next run
- * (apply_cpu_pins()); a vCPU in a run or in WFI is kicked out of it first.
- * Only changes reach the hypervisor. */
-static int host_cpu_irq_line(const struct vmm_host *h, unsigned vcpu, enum vmm_cpu_pin pin,
-			     int level)
-{
-	struct vmm_instance *in = inst_of(h);
-	struct vmm_machine *m = in->m;
-
-	if (vcpu >= m->nvcpus || (pin != VMM_CPU_IRQ && pin != VMM_CPU_FIQ))
-		return -EINVAL;
-	if (m->irq_mode != VMM_IRQ_EMULATED || !HV_HAS(m, vcpu_irq_set))
-		return -ENOTSUP;
-	struct vmm_vcpu *v = &m->vcpus[vcpu];
-	unsigned bit = 1u << pin;
-	unsigned was = level ? atomic_fetch_or(&v->cpu_pins, bit) : atomic_fetch_and(&v->cpu_pins, ~bit);
-	/* The vCPU's own thread (an MMIO exit, its timer's level) applies it
-	 * before it enters the guest again without being told. */
-	if (((was & bit) != 0) != (level != 0) && this_vcpu != v)
-		kick_vcpu(m, v);
-	return 0;
-}
-
-/*
- * On the vCPU's thread, just before each run: hand the hypervisor the
- * input levels the controller set since the last one.  Only this thread
- * may: KVM/arm64 keeps a vCPU's IRQ and FIQ lines as the VI and VF bits of
- * its HCR_EL2 copy, which KVM_IRQ_LINE sets with an atomic bit operation,
- * while the vCPU's own thread rewrites the whole word without one every
- * time it is loaded (Linux 6.1 arch/arm64/kvm/arm.c, kvm_arch_vcpu_load:
- * vcpu_set_wfx_traps() or vcpu_clear_wfx_traps(), at each KVM_RUN and each
- * time the thread is scheduled in).  A KVM_IRQ_LINE from another thread
- * that lands inside that rewrite is undone: a raise lost (the vCPU never
- * takes the interrupt, and sleeps in WFI for good) or a lower that comes
- * back (it takes the interrupt again and again).  Between its runs the
- * vCPU is not loaded, so nothing rewrites the word.
- */
-static void apply_cpu_pins(struct vmm_machine *m, struct vmm_vcpu *v)
-{
-	/* A store then a load: the kick that came with a new level may have
-	 * been cleared by the backend as the run it ended returned (kvm.c
-	 * clears immediate_exit then), and the level must still be seen. */
-	atomic_thread_fence(memory_order_seq_cst);
-	unsigned want = atomic_load_explicit(&v->cpu_pins, memory_order_relaxed);
-	unsigned diff = want ^ v->cpu_pins_given;
-
-	for (unsigned pin = VMM_CPU_IRQ; diff && pin <= VMM_CPU_FIQ; pin++)
-		if (diff & (1u << pin))
-			VMM_IN(HV_WHO(m), m->hv_ops->vcpu_irq_set(m->vm, v->index, pin,
-								  (want >> pin) & 1));
-	v->cpu_pins_given = want;
-}
-
-/* ABI 1.8, called by the hypervisor backend on a vCPU thread: a line
- * private to a vCPU (a PPI) goes to every controller that takes them. */
-static int host_private_irq_set(const struct vmm_host *h, unsigned vcpu, uint32_t line, int level)
-{
-	struct vmm_machine *m = inst_of(h)->m;
-	int rc = -ENODEV;
-
-	if (vcpu >= m->nvcpus)
-		return -EINVAL;
-	for (unsigned i = 0; i < m->nsinks; i++) {
-		struct vmm_irq_sink *k = &m->sinks[i];
-
-		if (!VMM_TABLE_HAS(k->ops->size, k->ops, struct vmm_irq_controller_ops, set_private))
-			continue;
-		const struct vmm_who *who_prev = vmm_instance_lock(k->in);
-		k->ops->set_private(k->opaque, vcpu, line, !!level);
-		vmm_instance_unlock(k->in, who_prev);
-		rc = 0;
-	}
-	return rc;
-}
-
-/* ABI 1.14: the arm-timer plugin takes the timers' levels. */
-static int host_timer_outputs_register(const struct vmm_host *h,
-				       const struct vmm_timer_output_ops *ops, void *opaque)
-{
-	struct vmm_instance *in = inst_of(h);
-	struct vmm_machine *m = in->m;
-
-	if (!ops || !VMM_TABLE_HAS(ops->size, ops, struct vmm_timer_output_ops, levels))
-		return -EINVAL;
-	if (m->timer_ops && m->timer_in != in) {
-		user_error(m, in->name, "device '%s' takes the timers' outputs already",
-			   m->timer_in->name);
-		return -EBUSY;
-	}
-	m->timer_ops = ops;
-	m->timer_opaque = opaque;
-	m->timer_in = in;
-	return 0;
-}
-
-static int host_timer_outputs(const struct vmm_host *h, unsigned vcpu, uint32_t levels,
-			      uint32_t changed)
-{
-	struct vmm_machine *m = inst_of(h)->m;
-
-	if (vcpu >= m->nvcpus)
-		return -EINVAL;
-	if (!m->timer_ops || m->timer_in->failed)
-		return -ENODEV;
-	const struct vmm_who *who_prev = vmm_instance_lock(m->timer_in);
-	m->timer_ops->levels(m->timer_opaque, vcpu, levels, changed);
-	vmm_instance_unlock(m->timer_in, who_prev);
-	return 0;
-}
+ * the hypervisor its interrupt inputs (vmm_apply_cpu_pins()). */
+__thread struct vmm_vcpu *vmm_this_vcpu;
 
 /* ABI 1.14: a device's register write, before any vCPU runs. */
-static int host_vcpu_reg_write(const struct vmm_host *h, unsigned vcpu, uint64_t id,
+int host_vcpu_reg_write(const struct vmm_host *h, unsigned vcpu, uint64_t id,
 			       const void *val)
 {
 	struct vmm_machine *m = inst_of(h)->m;
@@ -609,8 +212,6 @@ static int host_vcpu_reg_write(const struct vmm_host *h, unsigned vcpu, uint64_t
 	return VMM_AS(HV_WHO(m), m->hv_ops->vcpu_reg_set(m->vcpus[vcpu].hv, id, val));
 }
 
-static uint64_t host_clock_ns(const struct vmm_host *h);
-
 static bool same_leaf(const struct vmm_cpuid_leaf *a, const struct vmm_cpuid_leaf *b)
 {
 	if (a->function != b->function)
@@ -620,7 +221,7 @@ static bool same_leaf(const struct vmm_cpuid_leaf *a, const struct vmm_cpuid_lea
 	return true;
 }
 
-static int host_cpuid_set(const struct vmm_host *h, const struct vmm_cpuid_leaf *leaves, unsigned n)
+int host_cpuid_set(const struct vmm_host *h, const struct vmm_cpuid_leaf *leaves, unsigned n)
 {
 	struct vmm_instance *in = inst_of(h);
 	struct vmm_machine *m = in->m;
@@ -647,7 +248,7 @@ static int host_cpuid_set(const struct vmm_host *h, const struct vmm_cpuid_leaf 
 	return 0;
 }
 
-static int apply_cpuid(struct vmm_machine *m)
+int vmm_apply_cpuid(struct vmm_machine *m)
 {
 	if (!m->ncpuid)
 		return 0;
@@ -663,11 +264,11 @@ static int apply_cpuid(struct vmm_machine *m)
 	return 0;
 }
 
-static int host_vcpu_tsc(const struct vmm_host *h, unsigned vcpu, uint64_t *tsc, uint64_t *ns,
+int host_vcpu_tsc(const struct vmm_host *h, unsigned vcpu, uint64_t *tsc, uint64_t *ns,
 			 uint32_t *khz)
 {
 	struct vmm_machine *m = inst_of(h)->m;
-	struct vmm_vcpu *v = this_vcpu;
+	struct vmm_vcpu *v = vmm_this_vcpu;
 	uint64_t before, after;
 	int rc;
 
@@ -688,7 +289,7 @@ static int host_vcpu_tsc(const struct vmm_host *h, unsigned vcpu, uint64_t *tsc,
 
 /* ABI 1.13: the hypervisor's own Hyper-V, for the hyperv plugin's
  * mode = "kernel". */
-static int host_hyperv_cpuid(const struct vmm_host *h, struct vmm_cpuid_leaf *leaves, unsigned *n)
+int host_hyperv_cpuid(const struct vmm_host *h, struct vmm_cpuid_leaf *leaves, unsigned *n)
 {
 	struct vmm_machine *m = inst_of(h)->m;
 
@@ -699,7 +300,7 @@ static int host_hyperv_cpuid(const struct vmm_host *h, struct vmm_cpuid_leaf *le
 
 /* The vCPUs exist before the devices (machine_build): each is switched on
  * here, before any runs. */
-static int host_hyperv_enable(const struct vmm_host *h, uint32_t what,
+int host_hyperv_enable(const struct vmm_host *h, uint32_t what,
 			      const struct vmm_hyperv_client *client, void *opaque)
 {
 	struct vmm_instance *in = inst_of(h);
@@ -727,7 +328,7 @@ static int host_hyperv_enable(const struct vmm_host *h, uint32_t what,
 	return 0;
 }
 
-static int host_hv_accel(const struct vmm_host *h, enum vmm_accel what)
+int host_hv_accel(const struct vmm_host *h, enum vmm_accel what)
 {
 	struct vmm_machine *m = inst_of(h)->m;
 
@@ -741,7 +342,7 @@ static int host_hv_accel(const struct vmm_host *h, enum vmm_accel what)
  * "kernel").  The backend's errors come back unlogged: the plugin says
  * what it wanted.
  */
-static int host_hv_device_create(const struct vmm_host *h, uint32_t type)
+int host_hv_device_create(const struct vmm_host *h, uint32_t type)
 {
 	struct vmm_machine *m = inst_of(h)->m;
 	int dev = -1;
@@ -754,7 +355,7 @@ static int host_hv_device_create(const struct vmm_host *h, uint32_t type)
 	return dev >= 0 && dev < VMM_HV_DEV_VCPU_BASE ? dev : -EPROTO;
 }
 
-static int host_hv_device_attr(const struct vmm_host *h, int dev, enum vmm_hv_attr_op op,
+int host_hv_device_attr(const struct vmm_host *h, int dev, enum vmm_hv_attr_op op,
 			       uint32_t group, uint64_t attr, void *val)
 {
 	struct vmm_machine *m = inst_of(h)->m;
@@ -792,7 +393,7 @@ void *vmm_machine_ram(struct vmm_machine *m, uint64_t gpa, size_t len)
 	return ram_ptr(m, gpa, len);
 }
 
-static int host_mem_read(const struct vmm_host *h, uint64_t gpa, void *buf, size_t len)
+int host_mem_read(const struct vmm_host *h, uint64_t gpa, void *buf, size_t len)
 {
 	void *p = ram_ptr(inst_of(h)->m, gpa, len);
 	if (!p)
@@ -832,7 +433,7 @@ void vmm_machine_dev_dirty_take(struct vmm_ram *r, uint64_t *bitmap)
 			bitmap[w] |= atomic_exchange_explicit(&r->dev_dirty[w], 0, memory_order_acquire);
 }
 
-static int host_mem_write(const struct vmm_host *h, uint64_t gpa, const void *buf, size_t len)
+int host_mem_write(const struct vmm_host *h, uint64_t gpa, const void *buf, size_t len)
 {
 	void *p = ram_ptr(inst_of(h)->m, gpa, len);
 	if (!p)
@@ -842,13 +443,13 @@ static int host_mem_write(const struct vmm_host *h, uint64_t gpa, const void *bu
 	return 0;
 }
 
-static void *host_mem_map(const struct vmm_host *h, uint64_t gpa, size_t len)
+void *host_mem_map(const struct vmm_host *h, uint64_t gpa, size_t len)
 {
 	atomic_store(&inst_of(h)->mapped_ram, true);
 	return ram_ptr(inst_of(h)->m, gpa, len);
 }
 
-static void host_mark_dirty(const struct vmm_host *h, uint64_t gpa, uint64_t len)
+void host_mark_dirty(const struct vmm_host *h, uint64_t gpa, uint64_t len)
 {
 	vmm_machine_mark_dirty(inst_of(h)->m, gpa, len);
 }
@@ -864,7 +465,7 @@ struct vmm_timer {
 	uint64_t deadline; /* of the last arm, on the virtual clock */
 };
 
-static uint64_t host_clock_ns(const struct vmm_host *h)
+uint64_t host_clock_ns(const struct vmm_host *h)
 {
 	return monotonic_ns() - inst_of(h)->m->t0;
 }
@@ -923,7 +524,7 @@ static void timer_fired(evutil_socket_t fd, short what, void *arg)
 	vmm_instance_unlock(in, who_prev);
 }
 
-static struct vmm_timer *host_timer_new(const struct vmm_host *h, void (*cb)(void *opaque), void *opaque)
+struct vmm_timer *host_timer_new(const struct vmm_host *h, void (*cb)(void *opaque), void *opaque)
 {
 	struct vmm_instance *in = inst_of(h);
 	struct vmm_timer *t = calloc(1, sizeof(*t));
@@ -941,7 +542,7 @@ out_free:
 	return NULL;
 }
 
-static void host_timer_arm(const struct vmm_host *h, struct vmm_timer *t, uint64_t deadline_ns)
+void host_timer_arm(const struct vmm_host *h, struct vmm_timer *t, uint64_t deadline_ns)
 {
 	uint64_t now = host_clock_ns(h);
 
@@ -961,7 +562,7 @@ static void host_timer_arm(const struct vmm_host *h, struct vmm_timer *t, uint64
  * delete does not wait, and `armed`, checked under the lock, drops the
  * firing that was already on its way.
  */
-static void host_timer_cancel(const struct vmm_host *h, struct vmm_timer *t)
+void host_timer_cancel(const struct vmm_host *h, struct vmm_timer *t)
 {
 	if (t) {
 		t->armed = false;
@@ -969,7 +570,7 @@ static void host_timer_cancel(const struct vmm_host *h, struct vmm_timer *t)
 	}
 }
 
-static void host_timer_free(const struct vmm_host *h, struct vmm_timer *t)
+void host_timer_free(const struct vmm_host *h, struct vmm_timer *t)
 {
 	if (!t)
 		return;
@@ -997,7 +598,7 @@ static void watch_fired(evutil_socket_t fd, short what, void *arg)
 	vmm_instance_unlock(in, who_prev);
 }
 
-static struct vmm_watch *host_fd_watch(const struct vmm_host *h, int fd, unsigned events,
+struct vmm_watch *host_fd_watch(const struct vmm_host *h, int fd, unsigned events,
 				       void (*cb)(void *opaque, int fd, unsigned events), void *opaque)
 {
 	struct vmm_instance *in = inst_of(h);
@@ -1022,7 +623,7 @@ out_free:
 	return NULL;
 }
 
-static void host_fd_unwatch(const struct vmm_host *h, struct vmm_watch *w)
+void host_fd_unwatch(const struct vmm_host *h, struct vmm_watch *w)
 {
 	if (!w)
 		return;
@@ -1059,7 +660,7 @@ static void notify_fired(evutil_socket_t fd, short what, void *arg)
 	vmm_instance_unlock(n->in, who_prev);
 }
 
-static struct vmm_notify *host_notify_register(const struct vmm_host *h, enum vmm_bus bus,
+struct vmm_notify *host_notify_register(const struct vmm_host *h, enum vmm_bus bus,
 					       uint64_t addr, unsigned len, bool match,
 					       uint64_t data, void (*cb)(void *opaque), void *opaque)
 {
@@ -1106,7 +707,7 @@ out_free:
 	return NULL;
 }
 
-static void host_notify_unregister(const struct vmm_host *h, struct vmm_notify *n)
+void host_notify_unregister(const struct vmm_host *h, struct vmm_notify *n)
 {
 	struct vmm_machine *m = inst_of(h)->m;
 
@@ -1138,7 +739,7 @@ struct vmm_char {
 /* After its first write error a backend says so at most every 10 s. */
 #define WRITE_ERROR_INTERVAL_NS (10 * 1000000000ull)
 
-static struct vmm_char *host_char_open(const struct vmm_host *h, const char *prop,
+struct vmm_char *host_char_open(const struct vmm_host *h, const char *prop,
 				       const struct vmm_char_client *client, void *opaque)
 {
 	struct vmm_instance *dev = inst_of(h);
@@ -1152,7 +753,7 @@ static struct vmm_char *host_char_open(const struct vmm_host *h, const char *pro
 		return NULL;
 	const struct vmm_char_backend_ops *ops = be->lp->ops;
 	if (be->chr) {
-		user_error(dev->m, dev->name, "backend '%s' is already used by '%s'", ref,
+		vmm_user_error(dev->m, dev->name, "backend '%s' is already used by '%s'", ref,
 			   be->chr->dev->name);
 		return NULL;
 	}
@@ -1172,14 +773,14 @@ static struct vmm_char *host_char_open(const struct vmm_host *h, const char *pro
 	return c;
 }
 
-static bool host_char_is_connected(const struct vmm_host *h, struct vmm_char *c)
+bool host_char_is_connected(const struct vmm_host *h, struct vmm_char *c)
 {
 	return !c || c->connected;
 }
 
 /* Called by a char backend instance (from open() or the main thread) when
  * someone connects to or leaves its host side. */
-static void host_char_connected(const struct vmm_host *h, bool connected)
+void host_char_connected(const struct vmm_host *h, bool connected)
 {
 	struct vmm_instance *in = inst_of(h);
 	struct vmm_char *c = in->chr;
@@ -1229,7 +830,7 @@ static void char_write_failed(struct vmm_char *c, ssize_t rc, size_t len)
 	c->write_errors = c->lost_bytes = 0;
 }
 
-static ssize_t host_char_write(const struct vmm_host *h, struct vmm_char *c, const void *buf, size_t len)
+ssize_t host_char_write(const struct vmm_host *h, struct vmm_char *c, const void *buf, size_t len)
 {
 	if (!c)
 		return -EINVAL;
@@ -1243,7 +844,7 @@ static ssize_t host_char_write(const struct vmm_host *h, struct vmm_char *c, con
 	return rc;
 }
 
-static void host_char_input_ready(const struct vmm_host *h, struct vmm_char *c)
+void host_char_input_ready(const struct vmm_host *h, struct vmm_char *c)
 {
 	if (!c || c->backend->stand_in)
 		return;
@@ -1261,7 +862,7 @@ struct vmm_block {
 	struct vmm_block_info info;
 };
 
-static struct vmm_block *host_block_open(const struct vmm_host *h, const char *prop,
+struct vmm_block *host_block_open(const struct vmm_host *h, const char *prop,
 					 struct vmm_block_info *info)
 {
 	struct vmm_instance *dev = inst_of(h);
@@ -1278,7 +879,7 @@ static struct vmm_block *host_block_open(const struct vmm_host *h, const char *p
 	if (!be)
 		return NULL;
 	if (be->blk) {
-		user_error(dev->m, dev->name, "backend '%s' is already used by '%s'", ref,
+		vmm_user_error(dev->m, dev->name, "backend '%s' is already used by '%s'", ref,
 			   be->blk->dev->name);
 		return NULL;
 	}
@@ -1298,7 +899,7 @@ static struct vmm_block *host_block_open(const struct vmm_host *h, const char *p
 	return b;
 }
 
-static int host_block_io(const struct vmm_host *h, struct vmm_block *b, const struct vmm_block_req *req)
+int host_block_io(const struct vmm_host *h, struct vmm_block *b, const struct vmm_block_req *req)
 {
 	if (!b)
 		return -EINVAL;
@@ -1307,7 +908,7 @@ static int host_block_io(const struct vmm_host *h, struct vmm_block *b, const st
 	return VMM_AS(&b->backend->who, vmm_block_dispatch(b->ops, b->backend->state, &b->info, req));
 }
 
-static int host_block_io_batch(const struct vmm_host *h, struct vmm_block *b,
+int host_block_io_batch(const struct vmm_host *h, struct vmm_block *b,
 			       const struct vmm_block_req *reqs, int *results, unsigned n)
 {
 	if (!b || n > VMM_BLOCK_BATCH_MAX)
@@ -1334,7 +935,7 @@ struct vmm_net {
 	bool link_up;                 /* what the device was told; under its lock */
 };
 
-static struct vmm_net *host_net_open(const struct vmm_host *h, const char *prop,
+struct vmm_net *host_net_open(const struct vmm_host *h, const char *prop,
 				     const struct vmm_net_client *client, void *opaque,
 				     struct vmm_net_info *info)
 {
@@ -1354,7 +955,7 @@ static struct vmm_net *host_net_open(const struct vmm_host *h, const char *prop,
 	if (!be)
 		return NULL;
 	if (be->net) {
-		user_error(dev->m, dev->name, "backend '%s' is already used by '%s'", ref,
+		vmm_user_error(dev->m, dev->name, "backend '%s' is already used by '%s'", ref,
 			   be->net->dev->name);
 		return NULL;
 	}
@@ -1378,7 +979,7 @@ static struct vmm_net *host_net_open(const struct vmm_host *h, const char *prop,
 	return n;
 }
 
-static int host_net_send(const struct vmm_host *h, struct vmm_net *n, const struct iovec *iov,
+int host_net_send(const struct vmm_host *h, struct vmm_net *n, const struct iovec *iov,
 			 int iovcnt)
 {
 	if (!n)
@@ -1389,14 +990,14 @@ static int host_net_send(const struct vmm_host *h, struct vmm_net *n, const stru
 	return VMM_AS(&n->backend->who, vmm_net_dispatch_send(n->ops, n->backend->state, iov, iovcnt));
 }
 
-static void host_net_input_ready(const struct vmm_host *h, struct vmm_net *n)
+void host_net_input_ready(const struct vmm_host *h, struct vmm_net *n)
 {
 	if (n && !n->backend->stand_in && atomic_exchange(&n->input_paused, false) &&
 	    vmm_net_has_resume(n->ops))
 		VMM_IN(&n->backend->who, n->ops->resume_input(n->backend->state));
 }
 
-static int host_net_set_offloads(const struct vmm_host *h, struct vmm_net *n, uint32_t offloads)
+int host_net_set_offloads(const struct vmm_host *h, struct vmm_net *n, uint32_t offloads)
 {
 	if (!n)
 		return -EINVAL;
@@ -1406,7 +1007,7 @@ static int host_net_set_offloads(const struct vmm_host *h, struct vmm_net *n, ui
 }
 
 /* Called by a net backend instance with one frame for its device. */
-static int host_net_input(const struct vmm_host *h, const struct iovec *iov, int iovcnt)
+int host_net_input(const struct vmm_host *h, const struct iovec *iov, int iovcnt)
 {
 	struct vmm_net *n = inst_of(h)->net;
 	int rc;
@@ -1428,7 +1029,7 @@ static int host_net_input(const struct vmm_host *h, const struct iovec *iov, int
 
 /* Called by a net backend instance (from open() or the main thread) when
  * its link goes up or down. */
-static void host_net_link_set(const struct vmm_host *h, bool up)
+void host_net_link_set(const struct vmm_host *h, bool up)
 {
 	struct vmm_instance *in = inst_of(h);
 	struct vmm_net *n = in->net;
@@ -1444,7 +1045,7 @@ static void host_net_link_set(const struct vmm_host *h, bool up)
 }
 
 /* Called by a backend instance: how much its device would take now. */
-static size_t host_char_input_room(const struct vmm_host *h)
+size_t host_char_input_room(const struct vmm_host *h)
 {
 	struct vmm_char *c = inst_of(h)->chr;
 	size_t room = 0;
@@ -1463,7 +1064,7 @@ static size_t host_char_input_room(const struct vmm_host *h)
 	return room;
 }
 
-static size_t host_char_input(const struct vmm_host *h, const void *buf, size_t len)
+size_t host_char_input(const struct vmm_host *h, const void *buf, size_t len)
 {
 	struct vmm_char *c = inst_of(h)->chr;
 	if (!c || !c->client)
@@ -1495,11 +1096,11 @@ void vmm_machine_stop(struct vmm_machine *m, int status, const char *why)
 	m->status = status;
 	if (why)
 		vmm_log(VMM_LOG_DEBUG, NULL, "stopping: %s (status %d)", why, status);
-	/* kick_halted() below also wakes the vCPUs parked by a pause. */
+	/* vmm_kick_halted() below also wakes the vCPUs parked by a pause. */
 	for (unsigned i = 0; i < m->nvcpus; i++)
 		if (m->vcpus[i].hv)
-			kick_vcpu(m, &m->vcpus[i]);
-	kick_halted(m);
+			vmm_kick_vcpu(m, &m->vcpus[i]);
+	vmm_kick_halted(m);
 	event_active(m->stop_ev, EV_TIMEOUT, 0);
 }
 
@@ -1828,7 +1429,7 @@ struct vmm_instance *vmm_machine_backend(struct vmm_machine *m, const char *ref,
 		if (in->is_backend && strcmp(in->name, ref) == 0) {
 			uint32_t is = ((const struct vmm_backend_ops *)in->lp->ops)->type;
 			if (is != (uint32_t)type) {
-				user_error(m, user, "backend '%s' is not a %s backend (it is a %s "
+				vmm_user_error(m, user, "backend '%s' is not a %s backend (it is a %s "
 					   "backend)", ref, what, backend_type_name(is));
 				return NULL;
 			}
@@ -1836,7 +1437,7 @@ struct vmm_instance *vmm_machine_backend(struct vmm_machine *m, const char *ref,
 			 * next device naming it (vmmctl check goes on past
 			 * a failure) must not get a backend without state. */
 			if (in->failed) {
-				user_error(m, user, "backend '%s' could not be opened (above)", ref);
+				vmm_user_error(m, user, "backend '%s' could not be opened (above)", ref);
 				return NULL;
 			}
 			return in;
@@ -1855,13 +1456,13 @@ struct vmm_instance *vmm_machine_backend(struct vmm_machine *m, const char *ref,
 		if (!imp)
 			return NULL;
 		if (vmm_plugin_set_require(m->ps, m->plugin_path, ref, &lp, err, sizeof(err))) {
-			user_error(m, user, "no backend section or backend plugin named '%s' (%s)",
+			vmm_user_error(m, user, "no backend section or backend plugin named '%s' (%s)",
 				   ref, err);
 			free(imp);
 			return NULL;
 		}
 		if (lp->desc->kind != VMM_PLUGIN_BACKEND) {
-			user_error(m, user, "'%s' is a %s plugin, not a backend", ref,
+			vmm_user_error(m, user, "'%s' is a %s plugin, not a backend", ref,
 				   vmm_plugin_kind_name(lp->desc->kind));
 			free(imp);
 			return NULL;
@@ -1872,7 +1473,7 @@ struct vmm_instance *vmm_machine_backend(struct vmm_machine *m, const char *ref,
 		imp->props = vmm_propset_new(lp->desc->props);
 		if (!imp->name || !imp->plugin || !imp->props ||
 		    vmm_propset_check(imp->props, err, sizeof(err))) {
-			user_error(m, user, "backend '%s': %s", ref, err);
+			vmm_user_error(m, user, "backend '%s': %s", ref, err);
 			vmm_propset_free(imp->props);
 			free(imp->name);
 			free(imp->plugin);
@@ -1893,7 +1494,7 @@ struct vmm_instance *vmm_machine_backend(struct vmm_machine *m, const char *ref,
 	}
 	const struct vmm_backend_ops *ops = ci->lp->ops;
 	if (ops->type != (uint32_t)type) {
-		user_error(m, user, "backend '%s' is not a %s backend (it is a %s backend)", ref, what,
+		vmm_user_error(m, user, "backend '%s' is not a %s backend (it is a %s backend)", ref, what,
 			   backend_type_name(ops->type));
 		return NULL;
 	}
@@ -1910,7 +1511,7 @@ struct vmm_instance *vmm_machine_backend(struct vmm_machine *m, const char *ref,
 			vmm_log(VMM_LOG_ERROR, NULL, "%s:%d: backend '%s' (plugin %s) %s", m->cfg->file,
 				ci->line, ci->name, ci->plugin, verb);
 		else
-			user_error(m, user, "backend plugin '%s' %s", ci->plugin, verb);
+			vmm_user_error(m, user, "backend plugin '%s' %s", ci->plugin, verb);
 		in->failed = true;
 		return NULL;
 	}
@@ -2037,7 +1638,7 @@ static int devices_ready(struct vmm_machine *m)
 /* Guest RAM: below the 32-bit MMIO hole, and the rest above 4 GiB. */
 #define LOW_RAM_END 0xc0000000ull
 
-static int setup_ram(struct vmm_machine *m)
+int vmm_setup_ram(struct vmm_machine *m)
 {
 	uint64_t total = m->cfg->memory;
 	uint64_t low = total < LOW_RAM_END ? total : LOW_RAM_END;
@@ -2188,7 +1789,7 @@ static int machine_build(const struct vmm_machine_config *cfg, struct vmm_plugin
 		m->irq_mode = VMM_AS(HV_WHO(m), m->hv_ops->irq_mode(m->vm));
 	else
 		m->irq_mode = m->hv_ops->irq_line ? VMM_IRQ_KERNEL : VMM_IRQ_EMULATED;
-	rc = setup_ram(m);
+	rc = vmm_setup_ram(m);
 	if (rc)
 		goto out_destroy;
 	if (!checking)
@@ -2210,14 +1811,14 @@ static int machine_build(const struct vmm_machine_config *cfg, struct vmm_plugin
 	if (!rc && vmm_machine_is_arm64(m))
 		rc = vmm_arm64_check_devices(m);
 	if (!rc)
-		rc = apply_cpuid(m);
+		rc = vmm_apply_cpuid(m);
 	if (rc && !checking)
 		goto out_destroy;
 	/* The firmware tables describe the devices: with one missing they
 	 * would be wrong, and their errors beside the point. */
 	if (!rc) {
-		check_irq_lines(m);
-		setup_irqfds(m);
+		vmm_check_irq_lines(m);
+		vmm_setup_irqfds(m);
 		rc = build_firmware_tables(m);
 		if (rc && !checking)
 			goto out_destroy;
@@ -2550,7 +2151,7 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	/* A plugin overflowing this thread's stack is reported too. */
 	vmm_process_thread_init();
-	this_vcpu = v;
+	vmm_this_vcpu = v;
 
 	/* This thread's filter, then wait until the main thread has its own:
 	 * no guest instruction runs before every thread is confined. */
@@ -2602,7 +2203,7 @@ static void *vcpu_thread(void *arg)
 		if (can_inject && !completing)
 			deliver_intr(m, v);
 		if (drives_pins)
-			apply_cpu_pins(m, v);
+			vmm_apply_cpu_pins(m, v);
 		int rc = VMM_AS(HV_WHO(m), m->hv_ops->vcpu_run(v->hv, &e));
 		if (rc < 0) {
 			vmm_log(VMM_LOG_ERROR, NULL, "vCPU %u cannot run: %s", v->index, strerror(-rc));
@@ -2641,7 +2242,7 @@ static void join_vcpu(struct vmm_machine *m, struct vmm_vcpu *v)
 		if (tries == 10)
 			vmm_log(VMM_LOG_WARN, NULL, "vCPU %u has not stopped after 1 s; kicking it again",
 				v->index);
-		kick_vcpu(m, v);
+		vmm_kick_vcpu(m, v);
 	}
 }
 
@@ -2915,7 +2516,7 @@ int vmm_machine_pause(struct vmm_machine *m)
 
 		for (unsigned i = 0; i < m->nvcpus; i++)
 			if (m->vcpus[i].hv && !m->vcpus[i].parked)
-				kick_vcpu(m, &m->vcpus[i]);
+				vmm_kick_vcpu(m, &m->vcpus[i]);
 		pthread_cond_broadcast(&m->halt_cond);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_nsec += 100 * 1000 * 1000;
@@ -3025,7 +2626,7 @@ void vmm_machine_destroy(struct vmm_machine *m)
 		}
 	}
 	if (m->vm)
-		teardown_irqfds(m);
+		vmm_teardown_irqfds(m);
 	for (unsigned i = 0; m->vcpus && i < m->nvcpus; i++)
 		if (m->vcpus[i].hv)
 			VMM_IN(HV_WHO(m), m->hv_ops->vcpu_destroy(m->vcpus[i].hv));
