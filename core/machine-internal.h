@@ -246,6 +246,10 @@ void vmm_teardown_irqfds(struct vmm_machine *m);
 /* On vCPU v's own thread, before a run: its IRQ/FIQ levels to the hypervisor. */
 void vmm_apply_cpu_pins(struct vmm_machine *m, struct vmm_vcpu *v);
 
+/* host-backends.c */
+/* A char backend closing: one line for its failed writes not yet logged. */
+void vmm_char_report_lost(struct vmm_instance *in);
+
 /* host-hv.c */
 /* The devices' CPUID leaves (cpuid_set) on every vCPU: 0 or the first error. */
 int vmm_apply_cpuid(struct vmm_machine *m);
