@@ -85,6 +85,14 @@ bool vmm_machine_is_arm64(const struct vmm_machine *m)
 	return VMM_HOST_ARM64 || hv_has_regs(m);
 }
 
+/* One region from 1 GiB (core/arch-arm64.h). */
+void vmm_arm64_ram_layout(struct vmm_machine *m)
+{
+	m->ram[0].gpa = VMM_ARM64_RAM_BASE;
+	m->ram[0].size = m->cfg->memory;
+	m->nram = 1;
+}
+
 void vmm_arm64_log_crash(struct vmm_machine *m, void *vcpu, unsigned index, const char *what)
 {
 	uint64_t pc, pstate;

@@ -18,6 +18,7 @@
 
 #include <vmm/vmm.h>
 #include "core/arch-arm64.h"
+#include "core/arch-x86.h"
 #include "core/host-services.h"
 #include "core/machine.h"
 #include "core/machine-internal.h"
@@ -100,25 +101,13 @@ void host_mark_dirty(const struct vmm_host *h, uint64_t gpa, uint64_t len)
 	vmm_machine_mark_dirty(inst_of(h)->m, gpa, len);
 }
 
-/* Guest RAM: below the 32-bit MMIO hole, and the rest above 4 GiB. */
-#define LOW_RAM_END 0xc0000000ull
-
+/* The regions where the architecture puts them (core/arch-*.h). */
 int vmm_setup_ram(struct vmm_machine *m)
 {
-	uint64_t total = m->cfg->memory;
-	uint64_t low = total < LOW_RAM_END ? total : LOW_RAM_END;
-
-	m->ram[0].gpa = 0;
-	m->ram[0].size = low;
-	m->nram = 1;
-	if (vmm_machine_is_arm64(m)) { /* one region from 1 GiB (core/arch-arm64.h) */
-		m->ram[0].gpa = VMM_ARM64_RAM_BASE;
-		m->ram[0].size = total;
-	} else if (total > low) {
-		m->ram[1].gpa = 0x100000000ull;
-		m->ram[1].size = total - low;
-		m->nram = 2;
-	}
+	if (vmm_machine_is_arm64(m))
+		vmm_arm64_ram_layout(m);
+	else
+		vmm_x86_ram_layout(m);
 	for (unsigned i = 0; i < m->nram; i++) {
 		struct vmm_ram *r = &m->ram[i];
 		/* MAP_NORESERVE: only pages the guest touches cost memory. */

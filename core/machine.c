@@ -26,8 +26,8 @@
 #include <unistd.h>
 
 #include <vmm/vmm.h>
-#include "core/acpi.h"
 #include "core/arch-arm64.h"
+#include "core/arch-x86.h"
 #include "core/block.h"
 #include "core/net.h"
 #include "core/table.h"
@@ -38,7 +38,6 @@
 #include "core/machine.h"
 #include "core/host-services.h"
 #include "core/machine-internal.h"
-#include "core/x86-walk.h"
 #include "core/process.h"
 #include "core/seccomp.h"
 
@@ -314,87 +313,6 @@ static int host_describe(const struct vmm_host *h, const struct vmm_device_desc 
 		return -ENOMEM;
 	}
 	m->ndescs++;
-	return 0;
-}
-
-/* ACPI tables in the BIOS area, when the machine has an acpi-pm device. */
-static int build_firmware_tables(struct vmm_machine *m)
-{
-	struct vmm_acpi_input in = { m->descs, m->ndescs, m->nvcpus, m->irq_mode != VMM_IRQ_EMULATED };
-	uint8_t *mem = vmm_machine_ram(m, VMM_ACPI_BASE, VMM_ACPI_SIZE);
-	char err[256];
-
-	if (!mem || vmm_machine_is_arm64(m)) /* arm64: a device tree instead (core/arch-arm64.c) */
-		return 0;
-	uint64_t rsdp = 0;
-	int rc = vmm_acpi_build(&in, mem, VMM_ACPI_BASE, VMM_ACPI_SIZE, &rsdp, err, sizeof(err));
-	if (rc == -ENOENT) {
-		vmm_log(VMM_LOG_DEBUG, NULL, "%s", err);
-		return 0;
-	}
-	if (rc) {
-		vmm_log(VMM_LOG_ERROR, NULL, "ACPI: %s", err);
-		return rc;
-	}
-	/* The boot protocol points at it too (boot_params / PVH start info). */
-	return vmm_boot_set_rsdp(m, rsdp);
-}
-
-uint64_t vmm_machine_rsdp(struct vmm_machine *m)
-{
-	return m->boot_rsdp;
-}
-
-/* Write each ACPI table to DIR/<signature>.dat (e.g. for iasl -d). */
-int vmm_machine_dump_acpi(struct vmm_machine *m, const char *dir)
-{
-	uint64_t tables[8];
-	unsigned n = 0;
-	const uint8_t *rsdp = m->boot_rsdp ? vmm_machine_ram(m, m->boot_rsdp, 36) : NULL;
-
-	if (!rsdp) {
-		vmm_log(VMM_LOG_ERROR, NULL, "--dump-acpi: this machine has no ACPI tables "
-			"(add an acpi-pm device)");
-		return -ENOENT;
-	}
-	uint64_t xsdt = 0;
-	memcpy(&xsdt, rsdp + 24, 8);
-	const uint8_t *x = vmm_machine_ram(m, xsdt, 36);
-	uint32_t xlen = 0;
-	if (x)
-		memcpy(&xlen, x + 4, 4);
-	tables[n++] = xsdt;
-	for (uint32_t off = 36; x && off + 8 <= xlen && n < 6; off += 8) {
-		uint64_t t;
-		memcpy(&t, x + off, 8);
-		tables[n++] = t;
-		const uint8_t *tp = vmm_machine_ram(m, t, 36);
-		if (tp && memcmp(tp, "FACP", 4) == 0) {
-			uint64_t dsdt;
-			memcpy(&dsdt, tp + 140, 8);
-			tables[n++] = dsdt;
-		}
-	}
-	for (unsigned i = 0; i < n; i++) {
-		const uint8_t *t = vmm_machine_ram(m, tables[i], 36);
-		uint32_t len;
-		char path[4200];
-		if (!t)
-			continue;
-		memcpy(&len, t + 4, 4);
-		t = vmm_machine_ram(m, tables[i], len);
-		if (!t)
-			continue;
-		snprintf(path, sizeof(path), "%s/%.4s.dat", dir, (const char *)t);
-		FILE *f = fopen(path, "wb");
-		if (!f || fwrite(t, 1, len, f) != len) {
-			vmm_log(VMM_LOG_ERROR, NULL, "--dump-acpi: cannot write %s: %s", path, strerror(errno));
-			if (f)
-				fclose(f);
-			return -EIO;
-		}
-		fclose(f);
-	}
 	return 0;
 }
 
@@ -767,21 +685,15 @@ static int devices_ready(struct vmm_machine *m)
 
 /* MMIO no device may take: guest RAM (a region there would never see an
  * access), and the windows the hypervisor's in-kernel interrupt
- * controllers answer itself.  With irqchip = "split" or "emulated" the
- * IOAPIC window belongs to the ioapic plugin, whose region a clash
- * already names; with "emulated" there is no local APIC. */
+ * controllers answer itself (x86's: vmm_x86_reserve_mmio()). */
 static void reserve_mmio(struct vmm_machine *m)
 {
 	struct vmm_bus_space *mmio = &m->bus[VMM_BUS_MMIO];
 
 	for (unsigned i = 0; i < m->nram; i++)
 		vmm_bus_reserve(mmio, m->ram[i].gpa, m->ram[i].size, "guest RAM");
-	if (vmm_machine_is_arm64(m))
-		return; /* none of the x86 windows */
-	if (m->irq_mode != VMM_IRQ_EMULATED)
-		vmm_bus_reserve(mmio, 0xfee00000, 0x100000, "the local APIC window of the hypervisor");
-	if (m->irq_mode == VMM_IRQ_KERNEL)
-		vmm_bus_reserve(mmio, 0xfec00000, 0x1000, "the IOAPIC window of the hypervisor");
+	if (!vmm_machine_is_arm64(m)) /* arm64: none (core/arch-arm64.h) */
+		vmm_x86_reserve_mmio(m);
 }
 
 static void kick_handler(int sig)
@@ -905,7 +817,8 @@ static int machine_build(const struct vmm_machine_config *cfg, struct vmm_plugin
 	if (!rc) {
 		vmm_check_irq_lines(m);
 		vmm_setup_irqfds(m);
-		rc = build_firmware_tables(m);
+		/* arm64: a device tree instead, built by vmm_arm64_boot(). */
+		rc = vmm_machine_is_arm64(m) ? 0 : vmm_x86_build_acpi(m);
 		if (rc && !checking)
 			goto out_destroy;
 	}
@@ -982,44 +895,10 @@ static void dispatch_mmio(struct vmm_machine *m, struct vmm_vcpu *v, struct vmm_
 
 static void log_guest_crash(struct vmm_machine *m, struct vmm_vcpu *v, const char *what)
 {
-	struct vmm_x86_regs r;
 	if (vmm_machine_is_arm64(m))
 		vmm_arm64_log_crash(m, v->hv, v->index, what);
-	else if (m->hv_ops->vcpu_get_regs && VMM_AS(HV_WHO(m), m->hv_ops->vcpu_get_regs(v->hv, &r)) == 0)
-		vmm_log(VMM_LOG_ERROR, NULL, "vCPU %u: %s at rip 0x%" PRIx64 " (rsp 0x%" PRIx64 ")",
-			v->index, what, r.rip, r.rsp);
 	else
-		vmm_log(VMM_LOG_ERROR, NULL, "vCPU %u: %s", v->index, what);
-}
-
-static int phys_read(void *ctx, uint64_t gpa, void *buf, size_t len)
-{
-	void *p = vmm_machine_ram(ctx, gpa, len);
-	if (!p)
-		return -EFAULT;
-	memcpy(buf, p, len);
-	return 0;
-}
-
-/* What the hypervisor could not emulate, as " on the bytes 0f 0b ...": the
- * instruction at CS:RIP read from guest memory through the vCPU's mode and
- * page tables (any hypervisor, no new exit field), so an author sees what
- * their guest did.  "" when the bytes cannot be found. */
-static void code_bytes_at_rip(struct vmm_machine *m, struct vmm_vcpu *v, char *out, size_t len)
-{
-	struct vmm_x86_regs r;
-	struct vmm_x86_sregs sr;
-	uint8_t code[15]; /* the longest x86 instruction */
-
-	out[0] = '\0';
-	if (!m->hv_ops->vcpu_get_regs || !m->hv_ops->vcpu_get_sregs ||
-	    VMM_AS(HV_WHO(m), m->hv_ops->vcpu_get_regs(v->hv, &r)) != 0 ||
-	    VMM_AS(HV_WHO(m), m->hv_ops->vcpu_get_sregs(v->hv, &sr)) != 0)
-		return;
-	int n = vmm_x86_code_bytes(&sr, r.rip, phys_read, m, code, sizeof(code));
-	size_t o = (size_t)snprintf(out, len, "%s", n > 0 ? " on the bytes" : "");
-	for (int i = 0; i < n && o < len; i++)
-		o += (size_t)snprintf(out + o, len - o, " %02x", code[i]);
+		vmm_x86_log_crash(m, v->hv, v->index, what);
 }
 
 /*
@@ -1135,7 +1014,9 @@ static bool handle_exit(struct vmm_machine *m, struct vmm_vcpu *v, struct vmm_ex
 	case VMM_EXIT_INTERNAL_ERROR:
 		if (e->internal.suberror == 1) { /* KVM_INTERNAL_ERROR_EMULATION */
 			char bytes[64];
-			code_bytes_at_rip(m, v, bytes, sizeof(bytes));
+			bytes[0] = '\0';
+			if (!vmm_machine_is_arm64(m))
+				vmm_x86_code_bytes_at_rip(m, v->hv, bytes, sizeof(bytes));
 			snprintf(what, sizeof(what),
 				 "instruction emulation failed%s (hypervisor internal error, suberror 1)", bytes);
 		} else {
