@@ -101,7 +101,7 @@ struct vmm_vcpu {
 	 * (cpu_irq_line, ABI 1.8): bit VMM_CPU_IRQ or VMM_CPU_FIQ set for a
 	 * high level, written from any thread; `cpu_pins_given` is what this
 	 * vCPU's own thread last handed the hypervisor, between its runs
-	 * (apply_cpu_pins() in machine.c says why only that thread may). */
+	 * (vmm_apply_cpu_pins() in host-irq.c says why only that thread may). */
 	atomic_uint cpu_pins;
 	unsigned cpu_pins_given;
 	bool parked; /* paused (vmm_machine_pause()): under the machine's halt_lock */
@@ -200,7 +200,7 @@ struct vmm_machine {
 	 * holds every vCPU before its first entry until all filters are in. */
 	const char *const **seccomp_extra;
 	size_t nseccomp_extra;
-	/* The vCPU threads' filter, built once (machine.c, vcpu_confine). */
+	/* The vCPU threads' filter, built once (vcpu-loop.c, vcpu_confine). */
 	pthread_mutex_t vcpu_prog_lock;
 	struct vmm_seccomp_prog vcpu_prog;
 	bool vcpu_prog_built;
