@@ -15,7 +15,6 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,7 +27,6 @@
 #include "core/machine-internal.h"
 #include "core/net.h"
 #include "core/process.h"
-#include "core/table.h"
 
 /* ------------------------------------------------------- char backends */
 

@@ -11,14 +11,10 @@
 #include "config.h"
 
 #include <errno.h>
-#include <event2/event.h>
-#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <vmm/vmm.h>
 #include "core/arch-arm64.h"
@@ -26,7 +22,6 @@
 #include "core/machine.h"
 #include "core/machine-internal.h"
 #include "core/process.h"
-#include "core/table.h"
 
 unsigned host_vcpu_count(const struct vmm_host *h)
 {

@@ -6,15 +6,12 @@
 #include "config.h"
 
 #include <errno.h>
-#include <event2/event.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include <vmm/vmm.h>
 #include "core/arch-arm64.h"
@@ -23,7 +20,6 @@
 #include "core/machine.h"
 #include "core/machine-internal.h"
 #include "core/process.h"
-#include "core/table.h"
 
 static void *ram_ptr(struct vmm_machine *m, uint64_t gpa, size_t len)
 {

@@ -9,10 +9,8 @@
 
 #include <errno.h>
 #include <event2/event.h>
-#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -20,12 +18,10 @@
 #include <unistd.h>
 
 #include <vmm/vmm.h>
-#include "core/arch-arm64.h"
 #include "core/host-services.h"
 #include "core/machine.h"
 #include "core/machine-internal.h"
 #include "core/process.h"
-#include "core/table.h"
 
 /* ------------------------------------------------------ clock and timers */
 
