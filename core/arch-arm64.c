@@ -21,8 +21,6 @@
 #include "core/machine-internal.h"
 #include "core/process.h"
 
-#define HV_WHO(m) (&(m)->hv_inst->who)
-
 /* The whole of a regular file, at most `max` bytes; what names it in
  * messages ("kernel", "initrd"). */
 static int read_file(const char *what, const char *path, uint64_t max, uint8_t **data, size_t *len)
@@ -85,6 +83,14 @@ bool vmm_machine_is_arm64(const struct vmm_machine *m)
 	if (m->hv_ops->vcpu_set_sregs)
 		return false;
 	return VMM_HOST_ARM64 || hv_has_regs(m);
+}
+
+/* One region from 1 GiB (core/arch-arm64.h). */
+void vmm_arm64_ram_layout(struct vmm_machine *m)
+{
+	m->ram[0].gpa = VMM_ARM64_RAM_BASE;
+	m->ram[0].size = m->cfg->memory;
+	m->nram = 1;
 }
 
 void vmm_arm64_log_crash(struct vmm_machine *m, void *vcpu, unsigned index, const char *what)

@@ -46,6 +46,10 @@ struct vmm_machine;
  */
 int vmm_arm64_boot(struct vmm_machine *m);
 
+/* Guest RAM in one region at VMM_ARM64_RAM_BASE: m->ram and m->nram,
+ * before they are mapped. */
+void vmm_arm64_ram_layout(struct vmm_machine *m);
+
 /* "vCPU N: WHAT at pc 0x... (sp_el1 0x...)", or without the registers
  * when the hypervisor cannot read them: a crashed arm64 guest's line. */
 void vmm_arm64_log_crash(struct vmm_machine *m, void *vcpu, unsigned index, const char *what);

@@ -1,10 +1,19 @@
-/* core/machine-internal.h - machine state shared by machine.c and boot.c. */
+/* core/machine-internal.h - machine state shared by the core's files:
+ * the machine's life cycle (machine.c), its host services (host-*.c), the
+ * vCPU loop (vcpu-loop.c), the architectures (arch-*.c), boot, snapshot
+ * and migration.  The host table's entries themselves are declared in
+ * core/host-services.h. */
 #ifndef VMM_CORE_MACHINE_INTERNAL_H
 #define VMM_CORE_MACHINE_INTERNAL_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <unistd.h>
 #include <vmm/vmm.h>
 #include "core/bus.h"
 #include "core/machine-config.h"
@@ -92,7 +101,7 @@ struct vmm_vcpu {
 	 * (cpu_irq_line, ABI 1.8): bit VMM_CPU_IRQ or VMM_CPU_FIQ set for a
 	 * high level, written from any thread; `cpu_pins_given` is what this
 	 * vCPU's own thread last handed the hypervisor, between its runs
-	 * (apply_cpu_pins() in machine.c says why only that thread may). */
+	 * (vmm_apply_cpu_pins() in host-irq.c says why only that thread may). */
 	atomic_uint cpu_pins;
 	unsigned cpu_pins_given;
 	bool parked; /* paused (vmm_machine_pause()): under the machine's halt_lock */
@@ -191,7 +200,7 @@ struct vmm_machine {
 	 * holds every vCPU before its first entry until all filters are in. */
 	const char *const **seccomp_extra;
 	size_t nseccomp_extra;
-	/* The vCPU threads' filter, built once (machine.c, vcpu_confine). */
+	/* The vCPU threads' filter, built once (vcpu-loop.c, vcpu_confine). */
 	pthread_mutex_t vcpu_prog_lock;
 	struct vmm_seccomp_prog vcpu_prog;
 	bool vcpu_prog_built;
@@ -218,5 +227,79 @@ void vmm_machine_mark_dirty(struct vmm_machine *m, uint64_t gpa, uint64_t len);
 /* Region r's device-dirty bits ORed into bitmap (the region's pages
  * rounded up to 64) and cleared. */
 void vmm_machine_dev_dirty_take(struct vmm_ram *r, uint64_t *bitmap);
+
+/* ------------------------------- between the machine's files, by file */
+
+/* machine.c */
+/* A device's problem with what its config section says, on one line that
+ * names the section (or the instance `user`, when it has none). */
+void vmm_user_error(struct vmm_machine *m, const char *user, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* host-irq.c */
+/* Warn of each line a device asked for that reaches no controller. */
+void vmm_check_irq_lines(struct vmm_machine *m);
+/* Level-triggered lines through resampling irqfds, before any vCPU runs. */
+void vmm_setup_irqfds(struct vmm_machine *m);
+/* Deassign and close every irqfd (machine teardown). */
+void vmm_teardown_irqfds(struct vmm_machine *m);
+/* On vCPU v's own thread, before a run: its IRQ/FIQ levels to the hypervisor. */
+void vmm_apply_cpu_pins(struct vmm_machine *m, struct vmm_vcpu *v);
+
+/* host-backends.c */
+/* A char backend closing: one line for its failed writes not yet logged. */
+void vmm_char_report_lost(struct vmm_instance *in);
+
+/* host-hv.c */
+/* The devices' CPUID leaves (cpuid_set) on every vCPU: 0 or the first error. */
+int vmm_apply_cpuid(struct vmm_machine *m);
+
+/* host-memory.c */
+/* Map guest RAM (the architecture's layout) and give it to the hypervisor. */
+int vmm_setup_ram(struct vmm_machine *m);
+
+/* vcpu-loop.c */
+/* The vCPU whose thread this is, or NULL (the main thread). */
+extern __thread struct vmm_vcpu *vmm_this_vcpu;
+/* Out of the hypervisor now: vcpu_kick() plus the kick signal. */
+void vmm_kick_vcpu(struct vmm_machine *m, struct vmm_vcpu *v);
+/* Wake the vCPUs waiting in the core's halt wait (or parked by a pause). */
+void vmm_kick_halted(struct vmm_machine *m);
+
+/* ------------------------------------ helpers of the machine's files */
+
+#define VMM_KICK_SIGNAL SIGUSR1
+
+/* The hypervisor plugin's marker, for every call into it (process.h). */
+#define HV_WHO(m) (&(m)->hv_inst->who)
+
+static inline struct vmm_instance *inst_of(const struct vmm_host *h)
+{
+	/* The host table is the first member of its instance. */
+	return (struct vmm_instance *)(void *)h;
+}
+
+static inline uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline bool hv_has(const struct vmm_machine *m, size_t end)
+{
+	return m->hv_ops->size >= end;
+}
+#define HV_HAS(m, field) \
+	(hv_has((m), offsetof(struct vmm_hv_ops, field) + sizeof(void *)) && (m)->hv_ops->field)
+
+/* Reads and so resets an eventfd's counter, which sums every signal since
+ * the last read: false when there was none (EAGAIN). */
+static inline bool eventfd_take(int fd)
+{
+	uint64_t count;
+
+	return read(fd, &count, sizeof(count)) == (ssize_t)sizeof(count);
+}
 
 #endif

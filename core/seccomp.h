@@ -13,7 +13,7 @@
  * gives every thread the caller's filter, and the lists differ): each vCPU
  * thread as it starts, then the main thread once every vCPU thread exists
  * (so the main loop's list needs no clone()), and only then does any vCPU
- * enter the guest (a barrier in machine.c).  Filters are for the life of
+ * enter the guest (a barrier in vcpu-loop.c).  Filters are for the life of
  * the thread: the main thread's stays through teardown and exit.
  *
  * A call outside the list: SECCOMP_RET_TRAP, a SIGSYS whose handler

@@ -324,7 +324,7 @@ struct vmm_hv_ops {
 	 * time it is loaded (Linux 6.1, arch/arm64/kvm/arm.c,
 	 * kvm_arch_vcpu_load), so a call from another thread while the vCPU
 	 * runs can be undone.  A level changed on another thread reaches the
-	 * vCPU by a kick (core/machine.c, apply_cpu_pins).  -ENOTSUP when the
+	 * vCPU by a kick (core/host-irq.c, vmm_apply_cpu_pins).  -ENOTSUP when the
 	 * VM has an in-kernel interrupt controller or the architecture no
 	 * such input.
 	 * A backend that offers it and can report lines private to a vCPU

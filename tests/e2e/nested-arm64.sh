@@ -36,7 +36,7 @@
 #     /proc/interrupts.  (It used to hang now and then, issue 11: a vCPU's
 #     IRQ input raised by KVM_IRQ_LINE from another thread, an IPI's, can
 #     be undone by KVM/arm64 while that vCPU runs; the core now drives a
-#     vCPU's inputs from its own thread, core/machine.c apply_cpu_pins.)
+#     vCPU's inputs from its own thread, core/host-irq.c vmm_apply_cpu_pins.)
 # Skips (77) without qemu-system-aarch64 (package qemu-system-arm), without
 # the cross compiler, or when Debian's arm64 kernel can be neither fetched
 # nor found in the cache; E2E_KEEP=1 keeps the work directory;

@@ -63,7 +63,7 @@ void vmm_log(enum vmm_log_level level, const char *who, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* core/machine.c's, on the fake machine's one RAM region. */
+/* core/host-memory.c's, on the fake machine's one RAM region. */
 void *vmm_machine_ram(struct vmm_machine *m, uint64_t gpa, size_t len)
 {
 	struct vmm_ram *r = &m->ram[0];
