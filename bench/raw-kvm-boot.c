@@ -2,7 +2,7 @@
  * run tests/guests/hello.elf on KVM, for bench/startup.sh to set vmmctl's
  * start-up beside.  It creates a VM with the memory vmmctl's default
  * machine has (64 MiB), loads the ELF's PT_LOAD segments, enters the PVH
- * entry point (the XEN_ELFNOTE_PHYS32_ENTRY note) the way core/boot.c does
+ * entry point (the XEN_ELFNOTE_PHYS32_ENTRY note) the way core/boot-x86.c does
  * (32-bit flat protected mode, paging off), answers the guest's 16550
  * line-status reads with "transmitter empty", copies what it writes to
  * COM1 to stdout and exits at its write to the debug-exit port.

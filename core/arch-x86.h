@@ -4,7 +4,7 @@
  * says (core/arch-x86.c).  Beside core/arch-arm64.h: the common code asks
  * vmm_machine_is_arm64() and calls one or the other.
  *
- * The x86 boot path itself (bzImage, PVH, flat binaries) is core/boot.c,
+ * The x86 boot path itself (bzImage, PVH, flat binaries) is core/boot-x86.c,
  * vmm_boot_load().
  */
 #ifndef VMM_CORE_ARCH_X86_H

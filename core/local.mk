@@ -2,7 +2,7 @@
 noinst_LTLIBRARIES += core/libvmmcore.la
 core_libvmmcore_la_SOURCES = core/props.c core/props.h core/loader.c core/loader.h \
 	core/log.c core/log.h core/bus.c core/bus.h core/machine-config.c core/machine-config.h \
-	core/machine.c core/machine.h core/machine-internal.h core/host-services.h core/host-irq.c core/host-hv.c core/host-memory.c core/host-time.c core/host-backends.c core/vcpu-loop.c core/boot.c core/boot.h core/boot-arm64.c core/boot-arm64.h \
+	core/machine.c core/machine.h core/machine-internal.h core/host-services.h core/host-irq.c core/host-hv.c core/host-memory.c core/host-time.c core/host-backends.c core/vcpu-loop.c core/boot-x86.c core/boot.h core/boot-arm64.c core/boot-arm64.h \
 	core/arch-arm64.c core/arch-arm64.h core/arch-x86.c core/arch-x86.h core/acpi.c core/acpi.h \
 	core/fdt.c core/fdt.h core/x86-walk.c core/x86-walk.h \
 	core/block.c core/block.h core/net.c core/net.h core/char.c core/char.h core/table.h \

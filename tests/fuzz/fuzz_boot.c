@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tests/fuzz/fuzz_boot.c - libFuzzer targets for the boot loaders in
- * core/boot.c: bytes in, loaded image out, on a 4 MiB fake machine
+ * core/boot-x86.c: bytes in, loaded image out, on a 4 MiB fake machine
  * (tests/unit/boot-machine.h).  Built once per loader, the format fixed
  * with -DFUZZ_BOOT_FORMAT: fuzz_boot_pvh (PVH ELF), fuzz_boot_bzimage
  * (64-bit boot protocol), fuzz_boot_flat (flat real-mode binary).

@@ -83,10 +83,10 @@ tests/fuzz/fuzz_hyperv: $(srcdir)/tests/fuzz/fuzz_hyperv.c $(srcdir)/devices/hyp
 	@$(MKDIR_P) tests/fuzz
 	$(AM_V_CCLD)$(FUZZ_LINK) -o $@ $(srcdir)/tests/fuzz/fuzz_hyperv.c $(srcdir)/devices/hyperv/hyperv.c
 
-# The boot loaders: core/boot.c against tests/unit/boot-machine.h, once per
+# The boot loaders: core/boot-x86.c against tests/unit/boot-machine.h, once per
 # format (config.h is in the build tree).
 # A bzImage's payload goes through the decompressors (core/kernel-payload.c).
-fuzz_boot_src = $(srcdir)/tests/fuzz/fuzz_boot.c $(srcdir)/core/boot.c $(srcdir)/core/file.c \
+fuzz_boot_src = $(srcdir)/tests/fuzz/fuzz_boot.c $(srcdir)/core/boot-x86.c $(srcdir)/core/file.c \
 	$(srcdir)/core/kernel-payload.c
 fuzz_boot_deps = $(fuzz_boot_src) $(srcdir)/core/boot.h $(srcdir)/tests/unit/boot-machine.h \
 	$(srcdir)/core/machine-internal.h $(srcdir)/core/kernel-payload.h $(fuzz_abi_deps)

@@ -1,5 +1,5 @@
 /* tests/unit/boot-machine.h - just enough of a struct vmm_machine for the
- * boot loaders (core/boot.c's vmm_boot_load_image): one RAM region from 0
+ * boot loaders (core/boot-x86.c's vmm_boot_load_image): one RAM region from 0
  * on the heap, a config, and vCPU 0 on a fake hypervisor that keeps the
  * registers the loader sets.  No /dev/kvm, no devices.  Shared by
  * tests/unit/test_boot.c and the boot fuzz targets (tests/fuzz/). */

@@ -1,4 +1,5 @@
-/* core/boot.c - put the boot payload in guest memory and set up vCPU 0.
+/* core/boot-x86.c - put an x86 boot payload in guest memory and set up vCPU 0
+ * (arm64's Image is core/boot-arm64.c).
  *
  * bzImage: Linux's x86 boot protocol (Documentation/arch/x86/boot.rst and
  * zero-page.rst), 64-bit flavour: the protected-mode code is loaded at the
