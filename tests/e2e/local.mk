@@ -13,6 +13,9 @@ EXTRA_DIST += $(e2e_tests) tests/e2e/e2e-lib.sh tests/e2e/mk-l2-initramfs.sh tes
 
 # The arm64 device tree (core/fdt.c) booting a stock arm64 Linux on QEMU's
 # virt board (qemu-system-aarch64 -accel tcg); skips like nested.sh.
+# Run in the nested x86 host's L1 before the e2e runs (issue 17).
+check_PROGRAMS += tests/e2e/kvm-keeper
+tests_e2e_kvm_keeper_SOURCES = tests/e2e/kvm-keeper.c
 check_PROGRAMS += tests/e2e/fdt-virt-dtb
 tests_e2e_fdt_virt_dtb_SOURCES = tests/e2e/fdt-virt-dtb.c
 tests_e2e_fdt_virt_dtb_LDADD = core/libvmmcore.la $(VMMCORE_USER_LIBS)

@@ -32,6 +32,8 @@ e2e_setup
 
 # This build's vmmctl, every plugin on VMM_PLUGIN_PATH, guests and configs.
 e2e_rd_add_bin "$VMMCTL" /e2e/bin/vmmctl
+# L1 holds KVM's static keys with it before the runs (issue 17)
+e2e_rd_add_bin "$(e2e_real_binary "$VMM_BUILDDIR/tests/e2e/kvm-keeper")" /e2e/bin/kvm-keeper
 old_ifs=$IFS; IFS=:
 for d in $VMM_PLUGIN_PATH; do
 	IFS=$old_ifs
