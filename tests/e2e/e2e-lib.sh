@@ -44,7 +44,8 @@
 # E2E_KEEP=1 (keep the work directory and print its path), E2E_REPEAT=N
 # (a group's selected runs N times over in one L1), E2E_KEEPER (1: L1
 # runs tests/e2e/kvm-keeper before the runs, if the test put it at
-# /e2e/bin/kvm-keeper; 0: not), E2E_EMUFAULT_RETRIES
+# /e2e/bin/kvm-keeper; 0: not), E2E_COUNT_POKES (1: count L1's jump-label
+# patch batches during the runs, E2E-POKES; 2: and by whom), E2E_EMUFAULT_RETRIES
 # (1: a stock guest's run that ends in a triple fault, the emulated CPU's
 # or another, see emufault in L1's /init, runs once more and is reported
 # as "flaky:"; 0: it fails).
@@ -361,7 +362,17 @@ mount -t debugfs debugfs /sys/kernel/debug   # KVM's counters (stacks)
 echo "E2E-INIT uptime=$(cut -d' ' -f1 /proc/uptime)"
 . /e2e/env
 cs() { cut -d' ' -f1 /proc/uptime | tr -d .; }   # centiseconds since boot
-fin() { echo "E2E-ALL-DONE"; sync; poweroff -f; sleep 5; exit 1; }
+fin() {
+	# E2E_COUNT_POKES=1: how often L1's kernel patched its jump labels
+	[ -f /sys/kernel/tracing/instances/pokes/trace ] &&
+		echo "E2E-POKES $(grep -c 'arch_jump_label_transform_apply' /sys/kernel/tracing/instances/pokes/trace) jump-label patch batches in L1 during the runs"
+	# E2E_COUNT_POKES=2: and who asked, by the frames above the patching
+	[ "$(cat /e2e/count-pokes 2>/dev/null)" = 2 ] &&
+		awk '/<stack trace>/ { n = 0; k = ""; next } /^ => / { n++; if (n >= 3 && n <= 6) k = k " " $2; if (n == 6) print k }' \
+			/sys/kernel/tracing/instances/pokes/trace | sort | uniq -c | sort -rn | head -n 12 | sed 's/^/E2E-POKES-BY /'
+
+	echo "E2E-ALL-DONE"; sync; poweroff -f; sleep 5; exit 1
+}
 t0=$(cs)
 why=""
 for m in $(cat /e2e/modules.order); do
@@ -390,6 +401,21 @@ fi
 # L1's clock: what the L2 guests' timers and kvmclock rest on
 echo "E2E-CLOCK $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource) $(dmesg | grep -i -m3 -E 'clocksource.*unstable|tsc:.*(unstable|calibrat)' | tr '\n' ';')"
 echo "E2E-KVM ok $(grep -c ^processor /proc/cpuinfo) cpus, $(grep -o -m1 -w svm /proc/cpuinfo) nested=$(cat /sys/module/kvm_amd/parameters/nested 2>/dev/null)"
+# E2E_COUNT_POKES=1: count L1's jump-label patch batches (each one int3s
+# and IPIs, what every captured freeze was in the middle of) with the
+# function tracer in a trace instance of its own; the count is printed at
+# the end (E2E-POKES).  Turning the tracer on patches text once, before.
+if [ "$(cat /e2e/count-pokes 2>/dev/null)" != 0 ] && [ -f /e2e/count-pokes ]; then
+	[ -d /sys/kernel/tracing/instances ] || mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+	pk=/sys/kernel/tracing/instances/pokes
+	if mkdir $pk 2>/dev/null && echo arch_jump_label_transform_apply >$pk/set_ftrace_filter 2>/dev/null &&
+	   echo function >$pk/current_tracer 2>/dev/null; then
+		[ "$(cat /e2e/count-pokes)" = 2 ] && echo 1 >$pk/options/func_stack_trace
+		echo "E2E-POKES counting"
+	else
+		echo "E2E-POKES cannot count (no function tracer in a trace instance here)"
+	fi
+fi
 # Two idle VMs for the whole boot, so that the runs' VMs never flip KVM's
 # static keys (L1 patching its own text: tests/e2e/kvm-keeper.c, issue 17)
 if [ -x /e2e/bin/kvm-keeper ] && [ "$(cat /e2e/keeper 2>/dev/null)" != 0 ]; then
@@ -474,6 +500,9 @@ shutdown_exit() {
 		END { if (s == "") exit 1; print s }'
 }
 emufault_retries=$(cat /e2e/emufault-retries 2>/dev/null || echo 0)
+# E2E_COUNT_POKES: the count is of the runs alone (L1's own set-up above,
+# the kvm trace events and the keeper, patched its text too)
+[ -f /sys/kernel/tracing/instances/pokes/trace ] && : >/sys/kernel/tracing/instances/pokes/trace
 cd /e2e
 while IFS='|' read -r name tmo wait input killat onwait args; do
 	[ -n "$name" ] || continue
@@ -576,6 +605,7 @@ EOF
 	cp "$E2E_RUNS" "$E2E_RD/e2e/runs"
 	echo "$E2E_EMUFAULT_RETRIES" >"$E2E_RD/e2e/emufault-retries"
 	echo "${E2E_KEEPER:-1}" >"$E2E_RD/e2e/keeper"
+	echo "${E2E_COUNT_POKES:-0}" >"$E2E_RD/e2e/count-pokes"
 }
 
 # e2e_qemu_start APPEND: starts L1's QEMU in the background (pid in _qpid)
@@ -959,6 +989,7 @@ e2e_check() {
 	if ! grep -q '^E2E-ALL-DONE' "$_log"; then
 		e2e_fail "no E2E-ALL-DONE marker" "L1's console" "$_log"
 	fi
+	grep '^E2E-KEEPER \|^E2E-POKES' "$_log" | tr -d '\r' | sed 's/^/e2e: /'
 	echo "e2e: L1 total $(e2e_secs "$E2E_T_TOTAL") s wall time from qemu start to its exit"
 }
 

@@ -17,6 +17,11 @@
  * in one CI run.  With these counts held at 1 or more from the start, a
  * run's vCPUs only move them between 1 and 2: no patching.
  *
+ * Creating a VM also flips the scheduler's preempt-notifier key (the
+ * first VM in, the last one out): these two VMs hold it too.  Counted
+ * (E2E_COUNT_POKES, tests/e2e/README.md): the test guests' group made L1
+ * patch its text 146 times without this program, 0 times with it.
+ *
  * VM 1 has the in-kernel irqchip and one vCPU that never runs: its local
  * APIC stays software-disabled (as created) and is hardware-disabled here
  * (APIC base without its enable bit, KVM_SET_SREGS).  VM 2 has no
