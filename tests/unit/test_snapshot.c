@@ -152,6 +152,10 @@ static void take_snapshot(char *snap, size_t len)
 	assert_int_equal(vmm_bus_write(&F->m->bus[VMM_BUS_PIO], 0, DATA_PORT, 4, 0xcafef00d), 0);
 	memcpy(vmm_machine_ram(F->m, 0x1000, 8), "snapshot", 8);
 	memcpy(vmm_machine_ram(F->m, 0x1ff000, 4), "tail", 4);
+	/* 112 pages the guest wrote zeros to (not 1 MiB: one test needs it
+	 * untouched): present in the page map, yet
+	 * holes in the memory file. */
+	memset(vmm_machine_ram(F->m, 0x180000, 0x70000), 0, 0x70000);
 	snprintf(snap, len, "%s/snap", F->dir);
 	assert_int_equal(vmm_machine_snapshot(F->m, snap, err, sizeof(err)), 0);
 	/* Again into the same directory: refused, asking nothing of anyone. */
@@ -178,9 +182,10 @@ static void test_files_and_save_order(void **state)
 	snprintf(path, sizeof(path), "%s/memory", snap);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_size, 2 << 20);
-	/* Sparse: two pages of data, the rest holes (a file system without
-	 * holes would store it all, and this would fail). */
-	assert_true((uint64_t)st.st_blocks * 512 < (1u << 20));
+	/* Sparse: two pages of data, the rest holes, the 448 KiB of written
+	 * zeros too (a file system without holes would store it all, and
+	 * this would fail). */
+	assert_true((uint64_t)st.st_blocks * 512 < (256u << 10));
 	snprintf(path, sizeof(path), "%s/state", snap);
 	f = fopen(path, "rb");
 	assert_non_null(f);
