@@ -54,3 +54,13 @@ void vmm_log(enum vmm_log_level level, const char *who, const char *fmt, ...)
 	vmm_vlog(level, who, fmt, ap);
 	va_end(ap);
 }
+
+int vmm_errf(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return rc;
+}

@@ -37,17 +37,6 @@ static const char mig_magic[8] = { 'V', 'M', 'M', 'I', 'G', 'R', '\r', '\n' };
  * guard: a live one moves pages far faster). */
 #define IO_TIMEOUT_S 60
 
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -106,7 +95,7 @@ static int sock_addr(const char *path, struct sockaddr_un *sa, char *err, size_t
 	memset(sa, 0, sizeof(*sa));
 	sa->sun_family = AF_UNIX;
 	if (!path[0] || strlen(path) >= sizeof(sa->sun_path))
-		return fail(err, errlen, -ENAMETOOLONG, "%s: not a unix socket path (empty, or over %zu bytes)",
+		return vmm_errf(err, errlen, -ENAMETOOLONG, "%s: not a unix socket path (empty, or over %zu bytes)",
 			    path, sizeof(sa->sun_path) - 1);
 	memcpy(sa->sun_path, path, strlen(path) + 1);
 	return 0;
@@ -257,14 +246,14 @@ static int can_migrate(struct vmm_machine *m, char *err, size_t errlen)
 		return rc;
 	if (m->hv_ops->size < offsetof(struct vmm_hv_ops, dirty_log_get) + sizeof(m->hv_ops->dirty_log_get) ||
 	    !m->hv_ops->dirty_log_get)
-		return fail(err, errlen, -ENOTSUP, "hypervisor plugin %s has no dirty-page log",
+		return vmm_errf(err, errlen, -ENOTSUP, "hypervisor plugin %s has no dirty-page log",
 			    m->cfg->hypervisor.plugin);
 	/* A plugin built before ABI 1.15 that writes guest RAM through
 	 * mem_map cannot tell us which pages it wrote: its writes would be
 	 * lost on the destination.  Refused rather than guessed. */
 	for (struct vmm_instance *in = m->instances; in; in = in->next)
 		if (in->lp && in->lp->desc->abi_minor < 15 && atomic_load(&in->mapped_ram))
-			return fail(err, errlen, -ENOTSUP, "device '%s' (plugin %s, ABI %u.%u) maps guest memory "
+			return vmm_errf(err, errlen, -ENOTSUP, "device '%s' (plugin %s, ABI %u.%u) maps guest memory "
 				    "and predates ABI 1.15 (mark_dirty): its writes cannot be tracked",
 				    in->name, in->lp->desc->name, in->lp->desc->abi_major, in->lp->desc->abi_minor);
 	return 0;
@@ -282,7 +271,7 @@ static int read_answer(int fd, char *err, size_t errlen)
 			continue;
 		if (k <= 0) {
 			int e = k < 0 ? (errno == EAGAIN ? ETIMEDOUT : errno) : EPIPE;
-			return fail(err, errlen, -e, "the destination did not answer: %s",
+			return vmm_errf(err, errlen, -e, "the destination did not answer: %s",
 				    k < 0 ? strerror(e) : "it closed the connection");
 		}
 		if (line[n] == '\n')
@@ -292,7 +281,7 @@ static int read_answer(int fd, char *err, size_t errlen)
 	line[n] = '\0';
 	if (strcmp(line, "ok") == 0)
 		return 0;
-	return fail(err, errlen, -EPROTO, "the destination refused the machine: %.400s",
+	return vmm_errf(err, errlen, -EPROTO, "the destination refused the machine: %.400s",
 		    strncmp(line, "error: ", 7) == 0 ? line + 7 : line);
 }
 
@@ -307,7 +296,7 @@ int vmm_migrate_send(struct vmm_machine *m, const char *sock, unsigned max_round
 
 	memset(st, 0, sizeof(*st));
 	if (atomic_load(&m->stopping) || !m->started_ns)
-		return fail(err, errlen, -EBUSY, "the machine is %s", atomic_load(&m->stopping) ? "stopping" :
+		return vmm_errf(err, errlen, -EBUSY, "the machine is %s", atomic_load(&m->stopping) ? "stopping" :
 			    "not started yet");
 	rc = can_migrate(m, err, errlen);
 	if (rc)
@@ -322,13 +311,13 @@ int vmm_migrate_send(struct vmm_machine *m, const char *sock, unsigned max_round
 	struct json_object *man = vmm_snapshot_manifest(m);
 	const char *mtext = man ? json_object_to_json_string_ext(man, JSON_C_TO_STRING_PLAIN) : NULL;
 	if (!s.bitmap || !mtext) {
-		rc = fail(err, errlen, -ENOMEM, "out of memory");
+		rc = vmm_errf(err, errlen, -ENOMEM, "out of memory");
 		goto out;
 	}
 	s.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s.fd < 0 || connect(s.fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		rc = -errno;
-		fail(err, errlen, rc, "destination %s: cannot connect: %s", sock, strerror(-rc));
+		vmm_errf(err, errlen, rc, "destination %s: cannot connect: %s", sock, strerror(-rc));
 		goto out;
 	}
 	set_timeouts(s.fd);
@@ -351,7 +340,7 @@ int vmm_migrate_send(struct vmm_machine *m, const char *sock, unsigned max_round
 	atomic_store(&m->dirty_tracking, true);
 	rc = set_dirty_log(m, true);
 	if (rc) {
-		fail(err, errlen, rc, "hypervisor %s: cannot start the dirty-page log: %s",
+		vmm_errf(err, errlen, rc, "hypervisor %s: cannot start the dirty-page log: %s",
 		     m->cfg->hypervisor.plugin, strerror(-rc));
 		goto out;
 	}
@@ -380,7 +369,7 @@ int vmm_migrate_send(struct vmm_machine *m, const char *sock, unsigned max_round
 	if (vmm_machine_state(m) == VMM_MACHINE_RUNNING) {
 		rc = vmm_machine_pause(m);
 		if (rc) {
-			fail(err, errlen, rc, "cannot pause the vCPUs: %s", strerror(-rc));
+			vmm_errf(err, errlen, rc, "cannot pause the vCPUs: %s", strerror(-rc));
 			goto out;
 		}
 		paused_here = true;
@@ -422,7 +411,7 @@ int vmm_migrate_send(struct vmm_machine *m, const char *sock, unsigned max_round
 	return 0;
 
 out_io:
-	fail(err, errlen, rc, "destination %s: the stream broke after %" PRIu64 " pages: %s", sock, s.pages,
+	vmm_errf(err, errlen, rc, "destination %s: the stream broke after %" PRIu64 " pages: %s", sock, s.pages,
 	     strerror(-rc));
 out:
 	if (s.fd >= 0)
@@ -461,7 +450,7 @@ static int read_head(int fd, const char *what, uint32_t n, uint32_t *type, uint3
 	int rc = recv_all(fd, head, sizeof(head));
 
 	if (rc)
-		return fail(err, errlen, rc == -ENODATA || rc == -EPIPE ? -EPIPE : rc,
+		return vmm_errf(err, errlen, rc == -ENODATA || rc == -EPIPE ? -EPIPE : rc,
 			    "%s: message %u: %s", what, n, rc == -ENODATA || rc == -EPIPE ?
 			    "the stream ended before END" : strerror(-rc));
 	*type = (uint32_t)get_le(head, 4);
@@ -474,15 +463,15 @@ static int read_body(int fd, const char *what, uint32_t n, uint32_t type, uint32
 		     char **out, char *err, size_t errlen)
 {
 	if (len > max)
-		return fail(err, errlen, -EBADMSG, "%s: message %u (%s): length %u, at most %u", what, n,
+		return vmm_errf(err, errlen, -EBADMSG, "%s: message %u (%s): length %u, at most %u", what, n,
 			    msg_name(type), len, max);
 	char *b = malloc((size_t)len + 1);
 	if (!b)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return vmm_errf(err, errlen, -ENOMEM, "out of memory");
 	int rc = recv_all(fd, b, len);
 	if (rc) {
 		free(b);
-		return fail(err, errlen, rc == -ENODATA ? -EPIPE : rc, "%s: message %u (%s): %s", what, n,
+		return vmm_errf(err, errlen, rc == -ENODATA ? -EPIPE : rc, "%s: message %u (%s): %s", what, n,
 			    msg_name(type), rc == -ENODATA || rc == -EPIPE ? "the stream ended within it" :
 			    strerror(-rc));
 	}
@@ -500,7 +489,7 @@ static int expect(int fd, const char *what, uint32_t n, uint32_t want, uint32_t 
 	if (rc)
 		return rc;
 	if (type != want)
-		return fail(err, errlen, -EBADMSG, "%s: message %u is %s (type %u), expected %s", what, n,
+		return vmm_errf(err, errlen, -EBADMSG, "%s: message %u is %s (type %u), expected %s", what, n,
 			    msg_name(type), type, msg_name(want));
 	rc = read_body(fd, what, n, type, l, max, out, err, errlen);
 	if (!rc)
@@ -519,21 +508,21 @@ int vmm_migrate_read_begin(int fd, const char *what, struct vmm_snapshot **out, 
 	*out = NULL;
 	if (!s || !(s->dir = strdup(what))) {
 		free(s);
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return vmm_errf(err, errlen, -ENOMEM, "out of memory");
 	}
 	s->ram_loaded = true;
 	rc = recv_all(fd, head, sizeof(head));
 	if (rc) {
-		fail(err, errlen, rc == -ENODATA ? -EPIPE : rc, "%s: no stream header: %s", what,
+		vmm_errf(err, errlen, rc == -ENODATA ? -EPIPE : rc, "%s: no stream header: %s", what,
 		     rc == -ENODATA || rc == -EPIPE ? "the stream ended" : strerror(-rc));
 		goto out_free;
 	}
 	if (memcmp(head, mig_magic, 8) != 0) {
-		rc = fail(err, errlen, -EBADMSG, "%s: not a migration stream (bad magic)", what);
+		rc = vmm_errf(err, errlen, -EBADMSG, "%s: not a migration stream (bad magic)", what);
 		goto out_free;
 	}
 	if (get_le(head + 8, 4) != VMM_MIGRATE_VERSION || get_le(head + 12, 4) != 0) {
-		rc = fail(err, errlen, -EPROTO, "%s: stream version %u, this vmmctl reads %d", what,
+		rc = vmm_errf(err, errlen, -EPROTO, "%s: stream version %u, this vmmctl reads %d", what,
 			  (unsigned)get_le(head + 8, 4), VMM_MIGRATE_VERSION);
 		goto out_free;
 	}
@@ -589,25 +578,25 @@ int vmm_migrate_read_rest(int fd, struct vmm_snapshot *s, struct vmm_ram *ram, u
 			break;
 		uint8_t gpab[8];
 		if (len < 8 + PAGE || (len - 8) % PAGE || (len - 8) / PAGE > VMM_MIG_PAGES_MAX)
-			return fail(err, errlen, -EBADMSG, "%s: message %u (PAGES): length %u is not 8 + 1 to %u "
+			return vmm_errf(err, errlen, -EBADMSG, "%s: message %u (PAGES): length %u is not 8 + 1 to %u "
 				    "pages", what, n, len, VMM_MIG_PAGES_MAX);
 		rc = recv_all(fd, gpab, 8);
 		uint64_t gpa = get_le(gpab, 8), bytes = len - 8;
 		struct vmm_ram *r = rc ? NULL : region_of(ram, nram, gpa, bytes);
 		if (!rc && (gpa % PAGE || !r))
-			return fail(err, errlen, -EBADMSG, "%s: message %u (PAGES): 0x%" PRIx64 "+0x%" PRIx64
+			return vmm_errf(err, errlen, -EBADMSG, "%s: message %u (PAGES): 0x%" PRIx64 "+0x%" PRIx64
 				    " is not %s", what, n, gpa, bytes, gpa % PAGE ? "page-aligned" :
 				    "inside one RAM region");
 		/* Straight into guest RAM: nothing runs it yet. */
 		if (!rc)
 			rc = recv_all(fd, r->hva + (gpa - r->gpa), bytes);
 		if (rc)
-			return fail(err, errlen, rc == -ENODATA ? -EPIPE : rc, "%s: message %u (PAGES): %s", what, n,
+			return vmm_errf(err, errlen, rc == -ENODATA ? -EPIPE : rc, "%s: message %u (PAGES): %s", what, n,
 				    rc == -ENODATA || rc == -EPIPE ? "the stream ended within it" : strerror(-rc));
 		pages += bytes / PAGE;
 	}
 	if (type != VMM_MIG_STATE)
-		return fail(err, errlen, -EBADMSG, "%s: message %u is %s (type %u), expected PAGES or STATE", what,
+		return vmm_errf(err, errlen, -EBADMSG, "%s: message %u is %s (type %u), expected PAGES or STATE", what,
 			    n, msg_name(type), type);
 	char *state;
 	rc = read_body(fd, what, n, type, len, STATE_MAX, &state, err, errlen);
@@ -626,7 +615,7 @@ int vmm_migrate_read_rest(int fd, struct vmm_snapshot *s, struct vmm_ram *ram, u
 	uint32_t msgs = elen == 12 ? (uint32_t)get_le((uint8_t *)end + 8, 4) : 0;
 	free(end);
 	if (elen != 12 || sent != pages || msgs != n - 1)
-		return fail(err, errlen, -EBADMSG, "%s: message %u (END): the source sent %" PRIu64 " pages in %u "
+		return vmm_errf(err, errlen, -EBADMSG, "%s: message %u (END): the source sent %" PRIu64 " pages in %u "
 			    "messages, %" PRIu64 " in %u arrived", what, n, sent, msgs, pages, n - 1);
 	return 0;
 }
@@ -643,7 +632,7 @@ int vmm_migrate_accept(const char *sock, int *fd, struct vmm_snapshot **out, cha
 		return rc;
 	if (lstat(sock, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
-			return fail(err, errlen, -EEXIST, "%s exists and is not a socket", sock);
+			return vmm_errf(err, errlen, -EEXIST, "%s exists and is not a socket", sock);
 		unlink(sock); /* a stale one, from a receive that ended */
 	}
 	int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -651,7 +640,7 @@ int vmm_migrate_accept(const char *sock, int *fd, struct vmm_snapshot **out, cha
 		rc = -errno;
 		if (l >= 0)
 			close(l);
-		return fail(err, errlen, rc, "%s: cannot listen: %s", sock, strerror(-rc));
+		return vmm_errf(err, errlen, rc, "%s: cannot listen: %s", sock, strerror(-rc));
 	}
 	chmod(sock, 0600);
 	vmm_log(VMM_LOG_INFO, NULL, "waiting for a migration on %s", sock);
@@ -661,7 +650,7 @@ int vmm_migrate_accept(const char *sock, int *fd, struct vmm_snapshot **out, cha
 	close(l);
 	unlink(sock);
 	if (rc)
-		return fail(err, errlen, rc, "%s: accept: %s", sock, strerror(-rc));
+		return vmm_errf(err, errlen, rc, "%s: accept: %s", sock, strerror(-rc));
 	set_timeouts(c);
 	char what[PATH_MAX + 32];
 	snprintf(what, sizeof(what), "migration stream on %s", sock);

@@ -41,17 +41,6 @@ static const uint8_t state_magic[4] = { 'V', 'M', 'M', 'S' };
 #define SNAP_ARCH "unknown"
 #endif
 
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 /* dir/name into path (PATH_MAX): -ENAMETOOLONG when it does not fit. */
 static int join_path(char *path, const char *dir, const char *name)
 {
@@ -333,7 +322,7 @@ static int save_records(struct vmm_machine *m, uint64_t clock_ns, struct records
 
 	rc = vmm_state_out_init(&o, CORE_PLUGIN, CORE_INSTANCE, CORE_STATE_VERSION);
 	if (rc)
-		return fail(err, errlen, rc, "out of memory");
+		return vmm_errf(err, errlen, rc, "out of memory");
 	uint8_t b[8];
 	for (int i = 0; i < 8; i++)
 		b[i] = (uint8_t)(clock_ns >> (8 * i));
@@ -358,7 +347,7 @@ static int save_records(struct vmm_machine *m, uint64_t clock_ns, struct records
 	rc = records_add(r, &o);
 	vmm_state_out_free(&o);
 	if (rc)
-		return fail(err, errlen, rc, "out of memory");
+		return vmm_errf(err, errlen, rc, "out of memory");
 
 	/* The vCPUs first, then the VM: its clock is read last (hypervisor.h). */
 	for (unsigned i = 0; i < m->nvcpus; i++) {
@@ -370,7 +359,7 @@ static int save_records(struct vmm_machine *m, uint64_t clock_ns, struct records
 			rc = o.error ? -o.error : records_add(r, &o);
 		vmm_state_out_free(&o);
 		if (rc)
-			return fail(err, errlen, rc, "vCPU %u: hypervisor %s could not save it: %s", i, hv,
+			return vmm_errf(err, errlen, rc, "vCPU %u: hypervisor %s could not save it: %s", i, hv,
 				    strerror(-rc));
 	}
 	rc = vmm_state_out_init(&o, hv, "vm", 1);
@@ -380,7 +369,7 @@ static int save_records(struct vmm_machine *m, uint64_t clock_ns, struct records
 		rc = o.error ? -o.error : records_add(r, &o);
 	vmm_state_out_free(&o);
 	if (rc)
-		return fail(err, errlen, rc, "hypervisor %s could not save the VM: %s", hv, strerror(-rc));
+		return vmm_errf(err, errlen, rc, "hypervisor %s could not save the VM: %s", hv, strerror(-rc));
 
 	for (struct vmm_instance *in = m->instances; in; in = in->next) {
 		if (!is_device(in))
@@ -396,7 +385,7 @@ static int save_records(struct vmm_machine *m, uint64_t clock_ns, struct records
 			rc = o.error ? -o.error : records_add(r, &o);
 		vmm_state_out_free(&o);
 		if (rc)
-			return fail(err, errlen, rc, "device '%s' (plugin %s): save failed: %s", in->name,
+			return vmm_errf(err, errlen, rc, "device '%s' (plugin %s): save failed: %s", in->name,
 				    in->lp->desc->name, strerror(-rc));
 	}
 	return 0;
@@ -415,11 +404,11 @@ static void state_header(uint8_t head[12], uint32_t count)
 int vmm_machine_can_save(struct vmm_machine *m, char *err, size_t errlen)
 {
 	if (!hv_can_save(m))
-		return fail(err, errlen, -ENOTSUP, "hypervisor '%s' (plugin %s) cannot save vCPU and VM state",
+		return vmm_errf(err, errlen, -ENOTSUP, "hypervisor '%s' (plugin %s) cannot save vCPU and VM state",
 			    m->hv_inst->name, m->cfg->hypervisor.plugin);
 	for (struct vmm_instance *in = m->instances; in; in = in->next)
 		if (is_device(in) && !device_can_save(in))
-			return fail(err, errlen, -ENOTSUP, "device '%s' (plugin %s) cannot be saved: its plugin has "
+			return vmm_errf(err, errlen, -ENOTSUP, "device '%s' (plugin %s) cannot be saved: its plugin has "
 				    "no save op", in->name, in->lp->desc->name);
 	return 0;
 }
@@ -432,7 +421,7 @@ int vmm_machine_save_state(struct vmm_machine *m, uint8_t **out, size_t *len, ch
 	r.cap = 4096;
 	r.buf = malloc(r.cap);
 	if (!r.buf)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return vmm_errf(err, errlen, -ENOMEM, "out of memory");
 	rc = save_records(m, now_ns() - m->t0, &r, err, errlen);
 	if (rc) {
 		free(r.buf);
@@ -460,20 +449,20 @@ int vmm_machine_snapshot(struct vmm_machine *m, const char *dir, char *err, size
 	bool parked = atomic_load(&m->pause_requested) && m->nparked == m->nvcpus;
 	pthread_mutex_unlock(&m->halt_lock);
 	if (!parked || atomic_load(&m->stopping))
-		return fail(err, errlen, -EBUSY, "the machine is not paused (every vCPU parked)");
+		return vmm_errf(err, errlen, -EBUSY, "the machine is not paused (every vCPU parked)");
 	if (!dir || !dir[0] || strlen(dir) + 16 >= sizeof(tmp))
-		return fail(err, errlen, -EINVAL, "snapshot path '%s' is empty or too long", dir ? dir : "");
+		return vmm_errf(err, errlen, -EINVAL, "snapshot path '%s' is empty or too long", dir ? dir : "");
 	/* What cannot be saved is found before anything is written. */
 	rc = vmm_machine_can_save(m, err, errlen);
 	if (rc)
 		return rc;
 	struct stat st;
 	if (lstat(dir, &st) == 0)
-		return fail(err, errlen, -EEXIST, "%s exists: a snapshot goes to a new directory", dir);
+		return vmm_errf(err, errlen, -EEXIST, "%s exists: a snapshot goes to a new directory", dir);
 	memcpy(tmp, dir, strlen(dir));
 	memcpy(tmp + strlen(dir), ".tmp", 5);
 	if (mkdir(tmp, 0700))
-		return fail(err, errlen, -errno, "%s: %s", tmp, strerror(errno));
+		return vmm_errf(err, errlen, -errno, "%s: %s", tmp, strerror(errno));
 
 	/* The clock is read once: the core's record, the manifest and the
 	 * devices' deadlines all count from it. */
@@ -485,7 +474,7 @@ int vmm_machine_snapshot(struct vmm_machine *m, const char *dir, char *err, size
 	state_header(head, r.count);
 	char path[PATH_MAX];
 	if (join_path(path, tmp, "state")) {
-		rc = fail(err, errlen, -ENAMETOOLONG, "%s: path too long", tmp);
+		rc = vmm_errf(err, errlen, -ENAMETOOLONG, "%s: path too long", tmp);
 		goto out_remove;
 	}
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -497,17 +486,17 @@ int vmm_machine_snapshot(struct vmm_machine *m, const char *dir, char *err, size
 	if (fd >= 0)
 		close(fd);
 	if (rc) {
-		fail(err, errlen, rc, "%s: %s", path, strerror(-rc));
+		vmm_errf(err, errlen, rc, "%s: %s", path, strerror(-rc));
 		goto out_remove;
 	}
 	rc = write_memory(m, tmp, &data_bytes);
 	if (rc) {
-		fail(err, errlen, rc, "%s/memory: %s", tmp, strerror(-rc));
+		vmm_errf(err, errlen, rc, "%s/memory: %s", tmp, strerror(-rc));
 		goto out_remove;
 	}
 	rc = write_file(tmp, "config", m->cfg->text ? m->cfg->text : "", m->cfg->text_len);
 	if (rc) {
-		fail(err, errlen, rc, "%s/config: %s", tmp, strerror(-rc));
+		vmm_errf(err, errlen, rc, "%s/config: %s", tmp, strerror(-rc));
 		goto out_remove;
 	}
 	struct json_object *man = manifest_new(m, clock_ns);
@@ -515,12 +504,12 @@ int vmm_machine_snapshot(struct vmm_machine *m, const char *dir, char *err, size
 	rc = text ? write_file(tmp, "manifest.json", text, strlen(text)) : -ENOMEM;
 	json_object_put(man);
 	if (rc) {
-		fail(err, errlen, rc, "%s/manifest.json: %s", tmp, strerror(-rc));
+		vmm_errf(err, errlen, rc, "%s/manifest.json: %s", tmp, strerror(-rc));
 		goto out_remove;
 	}
 	if (rename(tmp, dir)) {
 		rc = -errno;
-		fail(err, errlen, rc, "rename %s to %s: %s", tmp, dir, strerror(-rc));
+		vmm_errf(err, errlen, rc, "rename %s to %s: %s", tmp, dir, strerror(-rc));
 		goto out_remove;
 	}
 	free(r.buf);
@@ -629,7 +618,7 @@ int vmm_snapshot_parse_manifest(struct vmm_snapshot *s, const char *dir, const c
 	    !(abi = json_str(man, "abi")) || !(arch = json_str(man, "arch"))) {
 		json_object_put(man);
 		free(abi);
-		return fail(err, errlen, -EBADMSG, "%s: damaged (not the JSON object a snapshot "
+		return vmm_errf(err, errlen, -EBADMSG, "%s: damaged (not the JSON object a snapshot "
 			    "writes)", where);
 	}
 	s->vcpus = (unsigned)vcpus;
@@ -642,13 +631,13 @@ int vmm_snapshot_parse_manifest(struct vmm_snapshot *s, const char *dir, const c
 	unsigned major = 0;
 	rc = 0;
 	if (format != VMM_SNAPSHOT_FORMAT)
-		rc = fail(err, errlen, -EPROTO, "%s: snapshot format %" PRIu64 ", this vmmctl reads %d", dir,
+		rc = vmm_errf(err, errlen, -EPROTO, "%s: snapshot format %" PRIu64 ", this vmmctl reads %d", dir,
 			  format, VMM_SNAPSHOT_FORMAT);
 	else if (sscanf(abi, "%u.", &major) != 1 || major != VMM_ABI_MAJOR)
-		rc = fail(err, errlen, -EPROTO, "%s: written with plugin ABI %s, this vmmctl has %d.%d", dir, abi,
+		rc = vmm_errf(err, errlen, -EPROTO, "%s: written with plugin ABI %s, this vmmctl has %d.%d", dir, abi,
 			  VMM_ABI_MAJOR, VMM_ABI_MINOR);
 	else if (strcmp(arch, SNAP_ARCH) != 0)
-		rc = fail(err, errlen, -EPROTO, "%s: a snapshot of an %s machine, this host is %s", dir, arch,
+		rc = vmm_errf(err, errlen, -EPROTO, "%s: a snapshot of an %s machine, this host is %s", dir, arch,
 			  SNAP_ARCH);
 	free(abi);
 	free(arch);
@@ -665,15 +654,15 @@ int vmm_snapshot_open(const char *dir, struct vmm_snapshot **out, char *err, siz
 
 	*out = NULL;
 	if (!s)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return vmm_errf(err, errlen, -ENOMEM, "out of memory");
 	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
-		rc = fail(err, errlen, -ENOENT, "%s: no snapshot there (not a directory)", dir);
+		rc = vmm_errf(err, errlen, -ENOENT, "%s: no snapshot there (not a directory)", dir);
 		goto out_free;
 	}
 	s->dir = strdup(dir);
 	rc = read_file(dir, "manifest.json", 1u << 20, &text, &len);
 	if (rc) {
-		rc = fail(err, errlen, rc == -ENOENT ? -ENOENT : -EBADMSG, "%s/manifest.json: %s", dir,
+		rc = vmm_errf(err, errlen, rc == -ENOENT ? -ENOENT : -EBADMSG, "%s/manifest.json: %s", dir,
 			  rc == -EBADMSG ? "damaged (too large)" : strerror(-rc));
 		goto out_free;
 	}
@@ -685,13 +674,13 @@ int vmm_snapshot_open(const char *dir, struct vmm_snapshot **out, char *err, siz
 		goto out_free;
 	rc = read_file(dir, "config", 1u << 20, &s->config_text, &s->config_len);
 	if (rc) {
-		rc = fail(err, errlen, rc == -ENOENT ? -ENOENT : -EBADMSG, "%s/config: %s", dir, strerror(-rc));
+		rc = vmm_errf(err, errlen, rc == -ENOENT ? -ENOENT : -EBADMSG, "%s/config: %s", dir, strerror(-rc));
 		goto out_free;
 	}
 	char *state;
 	rc = read_file(dir, "state", STATE_FILE_MAX, &state, &s->state_len);
 	if (rc) {
-		rc = fail(err, errlen, rc == -ENOENT ? -ENOENT : -EBADMSG, "%s/state: %s", dir, strerror(-rc));
+		rc = vmm_errf(err, errlen, rc == -ENOENT ? -ENOENT : -EBADMSG, "%s/state: %s", dir, strerror(-rc));
 		goto out_free;
 	}
 	s->state = (uint8_t *)state;
@@ -718,15 +707,15 @@ static int parse_records(const struct vmm_snapshot *s, struct vmm_state_in **out
 	size_t left = s->state_len;
 
 	if (left < 12 || memcmp(p, state_magic, 4) != 0 || le32(p + 4) != VMM_SNAPSHOT_FORMAT)
-		return fail(err, errlen, -EBADMSG, "%s/state: damaged (no state header)", s->dir);
+		return vmm_errf(err, errlen, -EBADMSG, "%s/state: damaged (no state header)", s->dir);
 	uint32_t n = le32(p + 8);
 	p += 12;
 	left -= 12;
 	if (n == 0 || n > left / 4)
-		return fail(err, errlen, -EBADMSG, "%s/state: damaged (%u records)", s->dir, n);
+		return vmm_errf(err, errlen, -EBADMSG, "%s/state: damaged (%u records)", s->dir, n);
 	struct vmm_state_in *in = calloc(n, sizeof(*in));
 	if (!in)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return vmm_errf(err, errlen, -ENOMEM, "out of memory");
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t len = left >= 4 ? le32(p) : 0;
 		int rc = left >= 4 && len <= left - 4 ? vmm_state_in_parse(&in[i], p + 4, len) : -EBADMSG;
@@ -735,7 +724,7 @@ static int parse_records(const struct vmm_snapshot *s, struct vmm_state_in **out
 			for (uint32_t j = 0; j < i; j++)
 				vmm_state_in_free(&in[j]);
 			free(in);
-			return fail(err, errlen, rc == -ENOMEM ? rc : -EBADMSG, "%s/state: record %u of %u is "
+			return vmm_errf(err, errlen, rc == -ENOMEM ? rc : -EBADMSG, "%s/state: record %u of %u is "
 				    "damaged", s->dir, i + 1, n);
 		}
 		p += 4 + len;
@@ -745,7 +734,7 @@ static int parse_records(const struct vmm_snapshot *s, struct vmm_state_in **out
 		for (uint32_t j = 0; j < n; j++)
 			vmm_state_in_free(&in[j]);
 		free(in);
-		return fail(err, errlen, -EBADMSG, "%s/state: damaged (%zu bytes after the last record)", s->dir,
+		return vmm_errf(err, errlen, -EBADMSG, "%s/state: damaged (%zu bytes after the last record)", s->dir,
 			    left);
 	}
 	*out = in;
@@ -791,13 +780,13 @@ static int map_memory(struct vmm_machine *m, const struct vmm_snapshot *s, char 
 	for (unsigned i = 0; i < m->nram; i++)
 		total += m->ram[i].size;
 	if (join_path(path, s->dir, "memory"))
-		return fail(err, errlen, -ENAMETOOLONG, "%s: path too long", s->dir);
+		return vmm_errf(err, errlen, -ENAMETOOLONG, "%s: path too long", s->dir);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
+		return vmm_errf(err, errlen, -errno, "%s: %s", path, strerror(errno));
 	if (fstat(fd, &st) || (uint64_t)st.st_size != total) {
 		close(fd);
-		return fail(err, errlen, -EBADMSG, "%s: %" PRIu64 " bytes, the machine has %" PRIu64
+		return vmm_errf(err, errlen, -EBADMSG, "%s: %" PRIu64 " bytes, the machine has %" PRIu64
 			    " bytes of RAM: damaged", path, (uint64_t)st.st_size, total);
 	}
 	for (unsigned i = 0; i < m->nram; i++) {
@@ -807,7 +796,7 @@ static int map_memory(struct vmm_machine *m, const struct vmm_snapshot *s, char 
 		if (p == MAP_FAILED) {
 			int e = errno;
 			close(fd);
-			return fail(err, errlen, -e, "%s: cannot map it: %s", path, strerror(e));
+			return vmm_errf(err, errlen, -e, "%s: cannot map it: %s", path, strerror(e));
 		}
 		off += r->size;
 	}
@@ -825,7 +814,7 @@ int vmm_machine_restore(struct vmm_machine *m, const struct vmm_snapshot *s, cha
 	int rc;
 
 	if (!hv_can_save(m))
-		return fail(err, errlen, -ENOTSUP, "hypervisor plugin %s cannot load vCPU and VM state", hv);
+		return vmm_errf(err, errlen, -ENOTSUP, "hypervisor plugin %s cannot load vCPU and VM state", hv);
 	rc = parse_records(s, &recs, &n, err, errlen);
 	if (rc)
 		return rc;
@@ -838,11 +827,11 @@ int vmm_machine_restore(struct vmm_machine *m, const struct vmm_snapshot *s, cha
 		halted = field_u64(core, "halted", &ok);
 	}
 	if (!core || strcmp(core->plugin, CORE_PLUGIN) != 0 || !ok) {
-		rc = fail(err, errlen, -EBADMSG, "%s/state: damaged (no machine record)", s->dir);
+		rc = vmm_errf(err, errlen, -EBADMSG, "%s/state: damaged (no machine record)", s->dir);
 		goto out;
 	}
 	if (memory != m->cfg->memory || s->vcpus != m->nvcpus) {
-		rc = fail(err, errlen, -EPROTO, "%s: a machine of %" PRIu64 " MiB and %u vCPUs, the config "
+		rc = vmm_errf(err, errlen, -EPROTO, "%s: a machine of %" PRIu64 " MiB and %u vCPUs, the config "
 			  "builds %" PRIu64 " MiB and %u", s->dir, memory >> 20, s->vcpus, m->cfg->memory >> 20,
 			  m->nvcpus);
 		goto out;
@@ -860,7 +849,7 @@ int vmm_machine_restore(struct vmm_machine *m, const struct vmm_snapshot *s, cha
 		if (strcmp(inst, "vm") == 0 ||
 		    (sscanf(inst, "vcpu%u%c", &idx, &tail) == 1 && idx < m->nvcpus)) {
 			if (strcmp(recs[i].plugin, hv) != 0) {
-				rc = fail(err, errlen, -EPROTO, "%s: record '%s' was saved by hypervisor %s, the "
+				rc = vmm_errf(err, errlen, -EPROTO, "%s: record '%s' was saved by hypervisor %s, the "
 					  "machine runs on %s", s->dir, inst, recs[i].plugin, hv);
 				goto out;
 			}
@@ -870,12 +859,12 @@ int vmm_machine_restore(struct vmm_machine *m, const struct vmm_snapshot *s, cha
 			if (is_device(in) && strcmp(in->name, inst) == 0)
 				break;
 		if (!in) {
-			rc = fail(err, errlen, -EPROTO, "%s: record of device '%s' (plugin %s): the machine has "
+			rc = vmm_errf(err, errlen, -EPROTO, "%s: record of device '%s' (plugin %s): the machine has "
 				  "no such device", s->dir, inst, recs[i].plugin);
 			goto out;
 		}
 		if (strcmp(recs[i].plugin, in->lp->desc->name) != 0) {
-			rc = fail(err, errlen, -EPROTO, "%s: device '%s' was saved by plugin %s, the machine's is %s",
+			rc = vmm_errf(err, errlen, -EPROTO, "%s: device '%s' was saved by plugin %s, the machine's is %s",
 				  s->dir, inst, recs[i].plugin, in->lp->desc->name);
 			goto out;
 		}
@@ -884,12 +873,12 @@ int vmm_machine_restore(struct vmm_machine *m, const struct vmm_snapshot *s, cha
 		if (!is_device(in))
 			continue;
 		if (!find_record(recs, n, in->name)) {
-			rc = fail(err, errlen, -EPROTO, "%s: no record for device '%s' (plugin %s)", s->dir, in->name,
+			rc = vmm_errf(err, errlen, -EPROTO, "%s: no record for device '%s' (plugin %s)", s->dir, in->name,
 				  in->lp->desc->name);
 			goto out;
 		}
 		if (!device_can_save(in)) {
-			rc = fail(err, errlen, -ENOTSUP, "device '%s' (plugin %s) cannot be loaded: its plugin has "
+			rc = vmm_errf(err, errlen, -ENOTSUP, "device '%s' (plugin %s) cannot be loaded: its plugin has "
 				  "no load op", in->name, in->lp->desc->name);
 			goto out;
 		}
@@ -907,7 +896,7 @@ int vmm_machine_restore(struct vmm_machine *m, const struct vmm_snapshot *s, cha
 		rec = find_record(recs, n, name);
 		rc = rec ? VMM_AS(&m->hv_inst->who, m->hv_ops->vcpu_state_load(m->vcpus[i].hv, rec)) : -EBADMSG;
 		if (rc) {
-			fail(err, errlen, rc, "%s: vCPU %u: %s", s->dir, i,
+			vmm_errf(err, errlen, rc, "%s: vCPU %u: %s", s->dir, i,
 			     rec ? "the hypervisor refused its state" : "no record");
 			goto out;
 		}
@@ -915,7 +904,7 @@ int vmm_machine_restore(struct vmm_machine *m, const struct vmm_snapshot *s, cha
 	rec = find_record(recs, n, "vm");
 	rc = rec ? VMM_AS(&m->hv_inst->who, m->hv_ops->vm_state_load(m->vm, rec)) : -EBADMSG;
 	if (rc) {
-		fail(err, errlen, rc, "%s: VM: %s", s->dir, rec ? "the hypervisor refused its state" : "no record");
+		vmm_errf(err, errlen, rc, "%s: VM: %s", s->dir, rec ? "the hypervisor refused its state" : "no record");
 		goto out;
 	}
 	/* The virtual clock as it was at the save: the devices re-arm their
@@ -932,7 +921,7 @@ int vmm_machine_restore(struct vmm_machine *m, const struct vmm_snapshot *s, cha
 		ndev += is_device(in);
 	struct vmm_instance **order = calloc(ndev ? ndev : 1, sizeof(*order));
 	if (!order) {
-		rc = fail(err, errlen, -ENOMEM, "out of memory");
+		rc = vmm_errf(err, errlen, -ENOMEM, "out of memory");
 		goto out;
 	}
 	size_t k = ndev;
@@ -947,7 +936,7 @@ int vmm_machine_restore(struct vmm_machine *m, const struct vmm_snapshot *s, cha
 		vmm_instance_unlock(in, prev);
 		if (rc) {
 			char why[128];
-			fail(err, errlen, rc, "%s: device '%s' (plugin %s) refused its record (version %u): %s", s->dir,
+			vmm_errf(err, errlen, rc, "%s: device '%s' (plugin %s) refused its record (version %u): %s", s->dir,
 			     in->name, in->lp->desc->name, rec->version, vmm_state_in_why(rec, rc, why, sizeof(why)));
 			free(order);
 			goto out;
