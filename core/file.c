@@ -25,18 +25,31 @@ int vmm_open_nowait(const char *path, int flags)
 	return fd;
 }
 
-int vmm_send_all(int fd, const void *buf, size_t len)
+/* One loop for both: off < 0 sends on a socket, else pwrite(2) at off. */
+static int write_whole(int fd, const void *buf, size_t len, off_t off)
 {
 	const uint8_t *p = buf;
 
 	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		ssize_t n = off < 0 ? send(fd, p, len, MSG_NOSIGNAL) : pwrite(fd, p, len, off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return n < 0 ? -errno : -EIO;
 		p += n;
 		len -= (size_t)n;
+		if (off >= 0)
+			off += n;
 	}
 	return 0;
+}
+
+int vmm_send_all(int fd, const void *buf, size_t len)
+{
+	return write_whole(fd, buf, len, -1);
+}
+
+int vmm_pwrite_all(int fd, const void *buf, size_t len, off_t off)
+{
+	return off < 0 ? -EINVAL : write_whole(fd, buf, len, off);
 }

@@ -3,6 +3,7 @@
 #define VMM_CORE_FILE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /*
  * open(2) that returns at once whatever the path is: a FIFO opened for
@@ -18,5 +19,9 @@ int vmm_open_nowait(const char *path, int flags);
 /* All of buf to the socket fd, through interrupted and short sends, with
  * no SIGPIPE (MSG_NOSIGNAL: a peer gone is -EPIPE).  0 or -errno. */
 int vmm_send_all(int fd, const void *buf, size_t len);
+
+/* All of buf to the file fd at offset off (pwrite(2)), through interrupted
+ * and short writes.  0 or -errno. */
+int vmm_pwrite_all(int fd, const void *buf, size_t len, off_t off);
 
 #endif

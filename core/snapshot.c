@@ -21,6 +21,7 @@
 #include "core/process.h"
 #include "core/snapshot.h"
 #include "core/state.h"
+#include "core/file.h"
 #include "core/log.h"
 
 #define PAGE 4096u
@@ -124,23 +125,6 @@ static int records_add(struct records *r, struct vmm_state_out *o)
 	return 0;
 }
 
-static int write_all(int fd, const void *buf, size_t len, off_t off)
-{
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return 0;
-}
-
 static int write_file(const char *dir, const char *name, const void *buf, size_t len)
 {
 	char path[PATH_MAX];
@@ -151,7 +135,7 @@ static int write_file(const char *dir, const char *name, const void *buf, size_t
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	rc = write_all(fd, buf, len, 0);
+	rc = vmm_pwrite_all(fd, buf, len, 0);
 	if (!rc && fsync(fd))
 		rc = -errno;
 	close(fd);
@@ -229,7 +213,7 @@ static int write_memory(struct vmm_machine *m, const char *dir, uint64_t *data_b
 				continue;
 			}
 			if (run) {
-				rc = write_all(fd, r->hva + p - run, run, (off_t)(off + p - run));
+				rc = vmm_pwrite_all(fd, r->hva + p - run, run, (off_t)(off + p - run));
 				*data_bytes += run;
 				run = 0;
 			}
@@ -478,9 +462,9 @@ int vmm_machine_snapshot(struct vmm_machine *m, const char *dir, char *err, size
 		goto out_remove;
 	}
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	rc = fd < 0 ? -errno : write_all(fd, head, sizeof(head), 0);
+	rc = fd < 0 ? -errno : vmm_pwrite_all(fd, head, sizeof(head), 0);
 	if (!rc)
-		rc = write_all(fd, r.buf, r.len, sizeof(head));
+		rc = vmm_pwrite_all(fd, r.buf, r.len, sizeof(head));
 	if (!rc && fsync(fd))
 		rc = -errno;
 	if (fd >= 0)
