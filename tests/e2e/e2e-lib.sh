@@ -459,6 +459,14 @@ if [ -d $tr/events/kvm ]; then
 else
 	echo "E2E-TRACE none (no $tr/events/kvm)"
 fi
+# kvm_exits: L1's traced kvm_exit events, one line each: VCPU REASON RIP
+# INTR_INFO ERROR_CODE (what emufault and shutdown_exit read).
+kvm_exits() {
+	grep -v '^#' $tr/trace | grep 'kvm_exit: vcpu' | sed 's/.*kvm_exit: //' | awk '
+		{ r = "-"; ii = "-"; ec = "-"
+		  for (i = 3; i < NF; i++) { if ($i == "rip") r = $(i + 1); if ($i == "intr_info") ii = $(i + 1); if ($i == "error_code") ec = $(i + 1) }
+		  print $2, $4, r, ii, ec }'
+}
 # emufault: true when the run that just ended with status 4 (a triple
 # fault) has the signature of the emulated CPU under L1 (QEMU's TCG nested
 # SVM) rather than of anything vmmctl did: L1's KVM saw the shutdown while
@@ -468,15 +476,14 @@ fi
 # emulator walking the guest's page tables).  Seen twice (issue 17): the
 # page cannot have gone between those two fetches without an exit.
 emufault() {
-	grep -v '^#' $tr/trace | grep 'kvm_exit: vcpu' | sed 's/.*kvm_exit: //' | awk '
+	kvm_exits | awk '
 		function hex(x,  i, n) {
 			n = 0; x = tolower(x); sub(/^0x/, "", x)
 			for (i = 1; i <= length(x); i++) n = n * 16 + index("0123456789abcdef", substr(x, i, 1)) - 1
 			return n
 		}
-		{ r = ""; ii = ""; ec = ""
-		  for (i = 3; i < NF; i++) { if ($i == "rip") r = $(i + 1); if ($i == "intr_info") ii = $(i + 1); if ($i == "error_code") ec = $(i + 1) }
-		  if ($4 == "shutdown") { sv = $2; sr = r; sii = hex(ii); sec = hex(ec); pr = prev[$2] } else prev[$2] = r }
+		$2 == "shutdown" { sv = $1; sr = $3; sii = hex($4); sec = hex($5); pr = prev[$1]; next }
+		{ prev[$1] = $3 }
 		END {
 			# exit_int_info: valid (bit 31), type 3 = exception (bits
 			# 8-10), vector 14 = #PF; its error code: bit 4 = instruction
@@ -492,11 +499,9 @@ emufault() {
 # (what was being delivered, and the vCPU's exit before it), for the
 # host's failure line: CI shows that line, not the whole trace.
 shutdown_exit() {
-	grep -v '^#' $tr/trace | grep 'kvm_exit: vcpu' | sed 's/.*kvm_exit: //' | awk '
-		{ r = ""; ii = ""; ec = ""
-		  for (i = 3; i < NF; i++) { if ($i == "rip") r = $(i + 1); if ($i == "intr_info") ii = $(i + 1); if ($i == "error_code") ec = $(i + 1) }
-		  if ($4 == "shutdown") { s = sprintf("vCPU %s shut down at rip %s, exit_int_info %s, error code %s; its previous exit: %s at rip %s", $2, r, ii, ec, pw[$2] == "" ? "none traced" : pw[$2], pr[$2]) }
-		  else { pw[$2] = $4; pr[$2] = r } }
+	kvm_exits | awk '
+		$2 == "shutdown" { s = sprintf("vCPU %s shut down at rip %s, exit_int_info %s, error code %s; its previous exit: %s at rip %s", $1, $3, $4, $5, pw[$1] == "" ? "none traced" : pw[$1], pr[$1]); next }
+		{ pw[$1] = $2; pr[$1] = $3 }
 		END { if (s == "") exit 1; print s }'
 }
 emufault_retries=$(cat /e2e/emufault-retries 2>/dev/null || echo 0)
