@@ -35,14 +35,20 @@ fail() {
 	exit 1
 }
 
-# until FILE PATTERN WHAT: bounded (a hang guard, not a timing threshold)
-until_line() {
+# until_true WHAT COMMAND...: until COMMAND succeeds, for at most 120 s
+# (a hang guard, not a timing threshold), else FAIL naming WHAT.
+until_true() {
+	_what=$1; shift
 	n=0
-	while ! grep -q -- "$2" "$1" 2>/dev/null; do
-		[ $n -lt 1200 ] || fail "no '$2' in $1 ($3) after 120 s"
+	until "$@"; do
+		[ $n -lt 1200 ] || fail "$_what after 120 s"
 		sleep 0.1; n=$((n + 1))
 	done
 }
+# until FILE PATTERN WHAT
+until_line() { until_true "no '$2' in $1 ($3)" grep -q -- "$2" "$1"; }
+counter_past() { [ "$(counter)" -gt "$1" ]; }
+gone() { ! kill -0 "$1" 2>/dev/null; }
 
 # dest ARGS...: the new vmmctl, its console on the FIFO (dpid).
 dest() {
@@ -76,18 +82,10 @@ if [ "$mode" = snapshot-kill ]; then
 	printf '%s\n' '(n=0; while :; do n=$((n + 1)); printf "L2-W %08d\n" $n | dd of=/dev/vda bs=512 seek=8192 conv=fsync 2>/dev/null; done) &' \
 		'echo L2-WORKLOAD-STARTED' >&6
 	until_line /tmp/mig-src.out '^L2-WORKLOAD-STARTED' "the source's shell"
-	n=0
-	while [ "$(counter)" -lt 3 ]; do
-		[ $n -lt 1200 ] || fail "the guest's counter is not on /tmp/disk.img after 120 s"
-		sleep 0.1; n=$((n + 1))
-	done
+	until_true "the guest's counter is not on /tmp/disk.img" counter_past 2
 fi
 if [ "$mode" = migrate ]; then
-	n=0
-	while [ ! -S /tmp/mig-dst.sock ]; do
-		[ $n -lt 1200 ] || fail "the destination has no socket after 120 s"
-		sleep 0.1; n=$((n + 1))
-	done
+	until_true "the destination has no socket" test -S /tmp/mig-dst.sock
 	echo "L1-MOVE-READY"
 	bin/vmmctl migrate /tmp/mig-src.sock /tmp/mig-dst.sock >/tmp/mig.out 2>&1 ||
 		fail "vmmctl migrate: $(cat /tmp/mig.out)"
@@ -116,23 +114,14 @@ want=12
 echo "L1-MOVE-SOURCE-STOPPED $want"
 case $mode in snapshot*) dest restore /tmp/mig-snap ;; esac
 if [ "$mode" = snapshot-kill ]; then
-	n=0
-	while [ "$(counter)" -le "$c1" ]; do
-		kill -0 "$dpid" 2>/dev/null || fail "the restored vmmctl ended"
-		[ $n -lt 1200 ] || fail "the guest's counter stayed at $(counter) (at the snapshot: $c1) 120 s after the restore"
-		sleep 0.1; n=$((n + 1))
-	done
+	until_true "the guest's counter stayed at or below $c1 (its value at the snapshot)" counter_past "$c1"
 	echo "L1-MOVE-DISK-GOES-ON"
 	echo "L1-MOVE-DISK-COUNTER $c1 at the snapshot, $(counter) after the restore"
 	printf 'kill %%1\n' >&7
 fi
 # The shell the guest started on the source reads the destination's console.
 printf 'echo L2-SHELL-$((6 * 7))\npoweroff -f\n' >&7
-n=0
-while kill -0 "$dpid" 2>/dev/null; do
-	[ $n -lt 1200 ] || fail "the destination did not end within 120 s of the typed poweroff"
-	sleep 0.1; n=$((n + 1))
-done
+until_true "the destination did not end on the typed poweroff" gone "$dpid"
 wait "$dpid"
 d=$?
 dpid=
