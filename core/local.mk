@@ -7,7 +7,7 @@ core_libvmmcore_la_SOURCES = core/props.c core/props.h core/loader.c core/loader
 	core/fdt.c core/fdt.h core/x86-walk.c core/x86-walk.h \
 	core/block.c core/block.h core/net.c core/net.h core/char.c core/char.h core/table.h \
 	core/process.c core/process.h core/file.c core/file.h \
-	core/kernel-payload.c core/kernel-payload.h core/seccomp.c core/seccomp.h core/syscall-names.h \
+	core/kernel-payload.c core/kernel-payload.h core/seccomp.c core/seccomp.h core/seccomp-compile.c core/seccomp-filters.h core/syscall-names.h \
 	core/privilege.c core/privilege.h core/jail.c core/jail.h core/api.h core/api-route.c core/api-server.c core/api-client.c \
 	core/state.c core/state.h core/snapshot.c core/snapshot.h \
 	core/migrate.c core/migrate.h core/power.c core/power.h

@@ -26,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum vmm_seccomp_mode { VMM_SECCOMP_ON = 0, VMM_SECCOMP_LOG, VMM_SECCOMP_OFF };
 enum vmm_thread_role { VMM_THREAD_MAIN = 0, VMM_THREAD_VCPU, VMM_THREAD_WORKER };
@@ -42,7 +43,8 @@ bool vmm_syscall_name_known(const char *name);
 const char *vmm_syscall_name(long nr);
 
 /* A filter as a BPF program, built once and loaded by every thread of its
- * role (libseccomp builds it; loading is one seccomp(2) call). */
+ * role (compiled into vmmctl, or by libseccomp where a plugin declares
+ * more calls or in "log" mode; loading is one seccomp(2) call). */
 struct sock_filter;
 struct vmm_seccomp_prog {
 	enum vmm_seccomp_mode mode;
@@ -56,6 +58,18 @@ struct vmm_seccomp_prog {
 int vmm_seccomp_build(enum vmm_thread_role role, enum vmm_seccomp_mode mode,
 		      const char *const *const *extra, size_t nextra, struct vmm_seccomp_prog *out,
 		      char *err, size_t errlen);
+/* The same with libseccomp's compiler, always, for architecture `arch`
+ * (an SCMP_ARCH_ token; SCMP_ARCH_NATIVE, 0, for this machine's):
+ * vmm_seccomp_build's fallback and tools/gen-seccomp-filters.c's source
+ * (core/seccomp-compile.c). */
+int vmm_seccomp_compile(enum vmm_thread_role role, enum vmm_seccomp_mode mode, uint32_t arch,
+			const char *const *const *extra, size_t nextra, struct vmm_seccomp_prog *out,
+			char *err, size_t errlen);
+/* `role`'s "on" filter for `arch` without extra calls as compiled into
+ * vmmctl (core/seccomp-filters.h), its length in *len; NULL if there is
+ * none for `arch`. */
+const struct sock_filter *vmm_seccomp_precompiled(uint32_t arch, enum vmm_thread_role role,
+						 unsigned short *len);
 /* Installs it on the calling thread (no_new_privs set first).  0, or
  * -errno with one line in `err`. */
 int vmm_seccomp_load(const struct vmm_seccomp_prog *p, char *err, size_t errlen);

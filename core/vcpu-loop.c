@@ -281,9 +281,10 @@ static bool exit_needs_reentry(unsigned reason)
 	return false;
 }
 
-/* Every vCPU thread loads the same program, built by the first one to
- * get here while the main thread builds its own (on another core), so
- * the filters cost one libseccomp build per kind of thread, not one per
+/* Every vCPU thread loads the same program, made by the first one to
+ * get here while the main thread makes its own (on another core): a
+ * copy of the one compiled into vmmctl, or, with a plugin's extra calls
+ * or in "log" mode, one libseccomp build per kind of thread, not one per
  * thread (bench/seccomp-cost.sh). */
 static int vcpu_confine(struct vmm_machine *m, char *err, size_t errlen)
 {

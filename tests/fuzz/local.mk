@@ -110,7 +110,7 @@ tests/fuzz/fuzz_boot_flat: $(fuzz_boot_deps)
 # build's plugins at start-up (VMM_PLUGIN_PATH).  -I$(top_builddir): config.h;
 # VMM_DATADIR and VMM_PLUGINDIR as for the core (Makefile.am).
 fuzz_config_sources = $(srcdir)/tests/fuzz/fuzz_config.c $(srcdir)/core/machine-config.c \
-	$(srcdir)/core/props.c $(srcdir)/core/loader.c $(srcdir)/core/process.c $(srcdir)/core/seccomp.c \
+	$(srcdir)/core/props.c $(srcdir)/core/loader.c $(srcdir)/core/process.c $(srcdir)/core/seccomp.c $(srcdir)/core/seccomp-compile.c \
 	$(srcdir)/core/privilege.c
 
 tests/fuzz/fuzz_config: $(fuzz_config_sources) $(srcdir)/core/machine-config.h $(srcdir)/core/props.h \

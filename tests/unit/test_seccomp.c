@@ -3,7 +3,10 @@
  * for every number it names (a call newer than the build's kernel headers
  * has none: the SIGSYS line gives its number), and a filter built once (vmm_seccomp_build) and loaded
  * (vmm_seccomp_load) in a child allows what its list names and stops the
- * rest with SIGSYS, in two threads' worth of loads from the same program. */
+ * rest with SIGSYS, in two threads' worth of loads from the same program;
+ * the filters compiled into vmmctl (core/seccomp-filters.h) are what
+ * libseccomp compiles from the lists now, for x86_64 and aarch64, and are
+ * what vmm_seccomp_build gives a machine without extra calls. */
 #include "config.h"
 
 #include <errno.h>
@@ -19,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <cmocka.h>
+#include <linux/filter.h>
 
 #include "core/seccomp.h"
 
@@ -109,11 +113,47 @@ static void built_once_loaded_anywhere(void **state)
 	assert_int_equal(WEXITSTATUS(ws), 5);
 }
 
+static void precompiled_filters_match_the_lists(void **state)
+{
+	static const uint32_t arches[] = { SCMP_ARCH_X86_64, SCMP_ARCH_AARCH64 };
+	static const enum vmm_thread_role roles[] = { VMM_THREAD_MAIN, VMM_THREAD_VCPU, VMM_THREAD_WORKER };
+	struct vmm_seccomp_prog p, b;
+	unsigned short len;
+	char err[256];
+
+	(void)state;
+	for (size_t a = 0; a < sizeof(arches) / sizeof(arches[0]); a++)
+		for (size_t r = 0; r < sizeof(roles) / sizeof(roles[0]); r++) {
+			const struct sock_filter *f = vmm_seccomp_precompiled(arches[a], roles[r], &len);
+			assert_non_null(f);
+			assert_int_equal(vmm_seccomp_compile(roles[r], VMM_SECCOMP_ON, arches[a], NULL, 0, &p, err,
+							     sizeof(err)),
+					 0);
+			if (p.len != len || memcmp(p.insns, f, len * sizeof(*f)) != 0)
+				fail_msg("core/seccomp-filters.h is not what the lists compile to (arch %#x, role %d: "
+					 "%u instructions, the lists %u): run `make seccomp-filters`",
+					 arches[a], (int)roles[r], len, p.len);
+			vmm_seccomp_prog_free(&p);
+		}
+	/* This machine's, as vmm_seccomp_build gives it without extras. */
+	for (size_t r = 0; r < sizeof(roles) / sizeof(roles[0]); r++) {
+		const struct sock_filter *f = vmm_seccomp_precompiled(seccomp_arch_native(), roles[r], &len);
+		assert_non_null(f);
+		assert_int_equal(vmm_seccomp_build(roles[r], VMM_SECCOMP_ON, NULL, 0, &b, err, sizeof(err)), 0);
+		assert_int_equal(b.len, len);
+		assert_memory_equal(b.insns, f, len * sizeof(*f));
+		vmm_seccomp_prog_free(&b);
+	}
+	/* No filter compiled in for an architecture not listed. */
+	assert_null(vmm_seccomp_precompiled(SCMP_ARCH_RISCV64, VMM_THREAD_MAIN, &len));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(names_match_libseccomp),
 		cmocka_unit_test(built_once_loaded_anywhere),
+		cmocka_unit_test(precompiled_filters_match_the_lists),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
