@@ -191,8 +191,29 @@ static void reply_action(const struct vmm_api_target *t, void *ctx, int rc, cons
 		json_object_object_add(r->body, "state", json_object_new_string(t->state(ctx)));
 }
 
+void vmm_api_later_done(struct vmm_api_later *l, int status, struct json_object *done, const char *msg)
+{
+	struct vmm_api_reply r;
+
+	memset(&r, 0, sizeof(r));
+	if (status) {
+		json_object_put(done);
+		reply_error(&r, status >= 400 && status <= 599 ? status : 500,
+			    vmm_api_error("%s", msg && msg[0] ? msg : "failed"));
+	} else {
+		/* The destination runs the machine now: this one stops once
+		 * the reply is out, as after PUT /v1/machine/stop. */
+		r.status = 200;
+		r.body = done ? done : json_object_new_object();
+		if (r.body)
+			json_object_object_add(r.body, "state", json_object_new_string("stopping"));
+		r.stop_after = true;
+	}
+	l->send(l, &r);
+}
+
 void vmm_api_route(const struct vmm_api_target *t, void *ctx, const char *method, const char *uri,
-		   const char *body, size_t len, struct vmm_api_reply *r)
+		   const char *body, size_t len, struct vmm_api_later *later, struct vmm_api_reply *r)
 {
 	const struct api_resource *res = NULL;
 	char msg[256] = "";
@@ -276,27 +297,21 @@ void vmm_api_route(const struct vmm_api_target *t, void *ctx, const char *method
 			rc = t->snapshot(ctx, path, msg, sizeof(msg));
 		free(path);
 		break;
-	case ACT_MIGRATE: {
-		struct json_object *done = NULL;
+	case ACT_MIGRATE:
 		if (!t->migrate) {
 			rc = 500;
 			snprintf(msg, sizeof(msg), "this target cannot migrate");
+		} else if (!later) {
+			rc = 500;
+			snprintf(msg, sizeof(msg), "this server cannot answer a migration");
 		} else
-			rc = t->migrate(ctx, path, (unsigned)opt, &done, msg, sizeof(msg));
+			rc = t->migrate(ctx, path, (unsigned)opt, later, msg, sizeof(msg));
 		free(path);
-		if (rc) {
-			json_object_put(done);
-			break;
+		if (!rc) {
+			r->later = true;
+			return;
 		}
-		/* The destination runs the machine now: this one stops once
-		 * the reply is out, as after PUT /v1/machine/stop. */
-		r->status = 200;
-		r->body = done ? done : json_object_new_object();
-		if (r->body)
-			json_object_object_add(r->body, "state", json_object_new_string("stopping"));
-		r->stop_after = true;
-		return;
-	}
+		break;
 	default:
 		rc = 500;
 		snprintf(msg, sizeof(msg), "unknown action");

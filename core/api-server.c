@@ -16,6 +16,7 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <json-c/json.h>
@@ -39,6 +40,16 @@ struct vmm_api {
 	struct evhttp *http;
 	struct event *stop_ev; /* a stop whose reply was lost still stops */
 	bool stop_due;
+	struct api_later *pending; /* the migration's reply, when one is due */
+};
+
+/* A request whose reply comes later (vmm_api_later): evhttp keeps the
+ * request until it is answered, even once its client has gone (then
+ * evhttp_send_reply only frees it). */
+struct api_later {
+	struct vmm_api_later later;
+	struct vmm_api *a;          /* NULL once the server is detached */
+	struct evhttp_request *req; /* NULL once answered */
 };
 
 /* ---------------------------------------------------------------- socket */
@@ -170,30 +181,20 @@ static void stop_reply_sent(struct evhttp_request *req, void *arg)
 	api_stop_now(arg);
 }
 
-static void api_request(struct evhttp_request *req, void *arg)
+static void send_reply(struct vmm_api *a, struct evhttp_request *req, struct vmm_api_reply *r)
 {
-	struct vmm_api *a = arg;
-	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-	size_t len = evbuffer_get_length(in);
-	const char *body = len ? (const char *)evbuffer_pullup(in, -1) : "";
-	const char *method = method_name(evhttp_request_get_command(req));
-	struct vmm_api_reply r;
-
-	vmm_api_route(a->t, a->ctx, method, evhttp_request_get_uri(req), body, len, &r);
-	vmm_log(VMM_LOG_DEBUG, "api", "%s %s: %d", method, evhttp_request_get_uri(req), r.status);
-
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	evhttp_add_header(h, "Content-Type", "application/json");
-	if (r.allow)
-		evhttp_add_header(h, "Allow", r.allow);
+	if (r->allow)
+		evhttp_add_header(h, "Allow", r->allow);
 	struct evbuffer *out = evbuffer_new();
 	if (out) {
-		const char *text = r.body ? json_object_to_json_string_ext(r.body, JSON_C_TO_STRING_PRETTY |
-									 JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
-					  : "{}";
+		const char *text = r->body ? json_object_to_json_string_ext(r->body, JSON_C_TO_STRING_PRETTY |
+									  JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
+					   : "{}";
 		evbuffer_add_printf(out, "%s\n", text);
 	}
-	if (r.stop_after) {
+	if (r->stop_after) {
 		/* Stop once the reply is written; should the client go away
 		 * first, the timer stops the machine all the same. */
 		a->stop_due = true;
@@ -202,10 +203,64 @@ static void api_request(struct evhttp_request *req, void *arg)
 		if (!a->stop_ev || event_add(a->stop_ev, &tv))
 			api_stop_now(a);
 	}
-	evhttp_send_reply(req, r.status, vmm_api_reason(r.status), out);
+	evhttp_send_reply(req, r->status, vmm_api_reason(r->status), out);
 	if (out)
 		evbuffer_free(out);
-	json_object_put(r.body);
+	json_object_put(r->body);
+}
+
+/* A reply while the machine stops: the loop may not turn again to write
+ * it, so it is written now (evhttp is freed with the machine anyway). */
+static void send_reply_now(struct vmm_api *a, struct evhttp_request *req, struct vmm_api_reply *r)
+{
+	struct evhttp_connection *c = evhttp_request_get_connection(req);
+	struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) : NULL;
+
+	send_reply(a, req, r);
+	if (bev)
+		evbuffer_write(bufferevent_get_output(bev), bufferevent_getfd(bev));
+}
+
+static void later_send(struct vmm_api_later *l, struct vmm_api_reply *r)
+{
+	struct api_later *p = (struct api_later *)l;
+
+	vmm_log(VMM_LOG_DEBUG, "api", "the reply given later: %d", r->status);
+	if (p->a && p->req && r->status == 503)
+		send_reply_now(p->a, p->req, r);
+	else if (p->a && p->req)
+		send_reply(p->a, p->req, r);
+	else
+		json_object_put(r->body);
+	if (p->a && p->a->pending == p)
+		p->a->pending = NULL;
+	free(p);
+}
+
+static void api_request(struct evhttp_request *req, void *arg)
+{
+	struct vmm_api *a = arg;
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	const char *body = len ? (const char *)evbuffer_pullup(in, -1) : "";
+	const char *method = method_name(evhttp_request_get_command(req));
+	struct api_later *p = calloc(1, sizeof(*p));
+	struct vmm_api_reply r;
+
+	if (p) {
+		p->later.send = later_send;
+		p->a = a;
+		p->req = req;
+	}
+	vmm_api_route(a->t, a->ctx, method, evhttp_request_get_uri(req), body, len, p ? &p->later : NULL, &r);
+	vmm_log(VMM_LOG_DEBUG, "api", "%s %s: %d%s", method, evhttp_request_get_uri(req), r.status,
+		r.later ? " (the reply comes later)" : "");
+	if (r.later) {
+		a->pending = p;
+		return;
+	}
+	free(p);
+	send_reply(a, req, &r);
 }
 
 int vmm_api_attach(struct vmm_api *a, struct vmm_machine *m)
@@ -245,6 +300,17 @@ int vmm_api_serve(struct vmm_api *a, struct event_base *base, const struct vmm_a
 
 void vmm_api_detach(struct vmm_api *a)
 {
+	/* A reply still due: answered now, the migration left to end
+	 * without one (the machine is going). */
+	struct api_later *p = a->pending;
+	if (p) {
+		struct vmm_api_reply r = { .status = 503, .body = vmm_api_error("the machine stopped before the "
+										 "migration ended") };
+		send_reply_now(a, p->req, &r);
+		p->req = NULL;
+		p->a = NULL;
+		a->pending = NULL;
+	}
 	if (a->http)
 		evhttp_free(a->http);
 	a->http = NULL;
@@ -438,6 +504,9 @@ static int machine_shutdown(void *ctx, char *msg, size_t len)
 static void machine_stop(void *ctx)
 {
 	vmm_log(VMM_LOG_INFO, NULL, "stop requested through the control API");
+	/* A migration under way ends first: its client hears 503 while the
+	 * loop still runs to send that. */
+	vmm_migrate_cancel(ctx, "the machine was stopped through the API");
 	vmm_machine_request_stop(ctx, VMM_STATUS_API_STOP, "control API stop");
 }
 
@@ -470,34 +539,40 @@ static int machine_snapshot(void *ctx, const char *path, char *msg, size_t len)
 
 /* The machine goes on here when the migration fails: 409 for what its
  * state or plugins refuse, 502 for the destination and the stream. */
-static int machine_migrate(void *ctx, const char *sock, unsigned max_rounds, struct json_object **done,
-			   char *msg, size_t len)
+static int migrate_status(int rc)
 {
-	struct vmm_migrate_stats st;
-	int rc = vmm_migrate_send(ctx, sock, max_rounds, &st, msg, len);
-
-	*done = NULL;
 	switch (rc) {
 	case 0:
-		break;
+		return 0;
 	case -EBUSY:
 	case -ENOTSUP:
 		return 409;
 	case -ENOMEM:
 		return 500;
-	default:
-		return 502;
+	case -ECANCELED: /* the machine is stopping */
+		return 503;
 	}
-	struct json_object *o = json_object_new_object();
-	if (o) {
-		json_object_object_add(o, "rounds", json_object_new_int((int)st.rounds));
-		json_object_object_add(o, "pages", json_object_new_uint64(st.pages));
-		json_object_object_add(o, "paused-pages", json_object_new_uint64(st.last_pages));
-		json_object_object_add(o, "total-ms", json_object_new_double(st.total_ns / 1e6));
-		json_object_object_add(o, "downtime-ms", json_object_new_double(st.downtime_ns / 1e6));
+	return 502;
+}
+
+static void machine_migrated(void *arg, int rc, const struct vmm_migrate_stats *st, const char *err)
+{
+	struct json_object *o = NULL;
+
+	if (!rc && (o = json_object_new_object())) {
+		json_object_object_add(o, "rounds", json_object_new_int((int)st->rounds));
+		json_object_object_add(o, "pages", json_object_new_uint64(st->pages));
+		json_object_object_add(o, "paused-pages", json_object_new_uint64(st->last_pages));
+		json_object_object_add(o, "total-ms", json_object_new_double(st->total_ns / 1e6));
+		json_object_object_add(o, "downtime-ms", json_object_new_double(st->downtime_ns / 1e6));
 	}
-	*done = o;
-	return 0;
+	vmm_api_later_done(arg, migrate_status(rc), o, err);
+}
+
+static int machine_migrate(void *ctx, const char *sock, unsigned max_rounds, struct vmm_api_later *later,
+			   char *msg, size_t len)
+{
+	return migrate_status(vmm_migrate_start(ctx, sock, max_rounds, machine_migrated, later, msg, len));
 }
 
 const struct vmm_api_target vmm_api_machine_target = {

@@ -19,6 +19,7 @@
 struct json_object;
 struct event_base;
 struct vmm_machine;
+struct vmm_api_later;
 
 /*
  * What the API controls: the running machine in vmmctl, a fake in the
@@ -41,30 +42,49 @@ struct vmm_api_target {
 	 * running one is paused first and stays paused).  NULL: refused
 	 * with 500. */
 	int (*snapshot)(void *ctx, const char *path, char *msg, size_t len);
-	/* PUT /v1/migration/send {"socket": PATH, "max-rounds": N}: migrate
-	 * the machine to the vmmctl receive on PATH (core/migrate.h) in at
-	 * most N pre-copy rounds (0: the default).  0: the destination
-	 * runs it, *done a JSON object of figures (or NULL), and stop()
-	 * follows the reply; otherwise it runs on here.  NULL: refused with
-	 * 500. */
-	int (*migrate)(void *ctx, const char *socket, unsigned max_rounds, struct json_object **done, char *msg, size_t len);
+	/* PUT /v1/migration/send {"socket": PATH, "max-rounds": N}: start
+	 * migrating the machine to the vmmctl receive on PATH
+	 * (core/migrate.h) in at most N pre-copy rounds (0: the default),
+	 * and return 0; the reply waits for the end: the op calls
+	 * vmm_api_later_done(later, ...) once, from the event loop.  A
+	 * refusal before anything started returns its status as the other
+	 * actions do (and never calls later).  NULL: refused with 500. */
+	int (*migrate)(void *ctx, const char *socket, unsigned max_rounds, struct vmm_api_later *later, char *msg,
+		       size_t len);
 };
 
 /* A request's outcome: the HTTP status, its JSON body (owned: put it), the
  * Allow header of a 405, and whether the target's stop() is due once the
- * reply is out. */
+ * reply is out; or `later`: no reply now, the action answers through the
+ * vmm_api_later it was given. */
 struct vmm_api_reply {
 	int status;
 	struct json_object *body;
 	const char *allow;
 	bool stop_after;
+	bool later;
 };
+
+/* A reply given later (PUT /v1/migration/send answers once the migration
+ * has ended): the server makes one per request, the router passes it to
+ * the action, and vmm_api_later_done() turns the action's outcome into
+ * the reply and hands it to send(), which owns it then (puts its body). */
+struct vmm_api_later {
+	void (*send)(struct vmm_api_later *l, struct vmm_api_reply *r);
+};
+/* The migration's outcome: status 0 (the destination runs the machine:
+ * 200, `done`'s figures and "state": "stopping", and stop() once the reply
+ * is out) or a refusal's status and `msg` (the machine runs on here).
+ * Takes `done`. */
+void vmm_api_later_done(struct vmm_api_later *l, int status, struct json_object *done, const char *msg);
 
 /* Route one request.  `method` is the request line's ("GET", "PUT", ...),
  * `uri` its target ("/v1/machine", possibly with a query), `body` the
- * request body (len bytes, not NUL-terminated; len 0 for none). */
+ * request body (len bytes, not NUL-terminated; len 0 for none); `later`
+ * the server's for a reply given later (NULL: such a request is refused
+ * with 500). */
 void vmm_api_route(const struct vmm_api_target *t, void *ctx, const char *method, const char *uri,
-		   const char *body, size_t len, struct vmm_api_reply *r);
+		   const char *body, size_t len, struct vmm_api_later *later, struct vmm_api_reply *r);
 /* The reason phrase of a status the router gives ("Conflict"). */
 const char *vmm_api_reason(int status);
 /* The body of an error reply: {"error": "..."} */

@@ -134,6 +134,9 @@ struct vmm_machine {
 	 * then mark_dirty returns at once, so a device's completions cost
 	 * no atomic OR per page when nothing will read the bitmaps. */
 	_Atomic bool dirty_tracking;
+	/* The migration under way (core/migrate.c vmm_migrate_start), or
+	 * NULL: main thread only. */
+	struct vmm_migration *migration;
 	/* /proc/self/pagemap, opened at build (seccomp forbids opening it
 	 * later): a snapshot skips the RAM pages the guest never touched
 	 * without touching them itself (core/snapshot.c).  -1: scan all. */

@@ -32,6 +32,7 @@
 #include "core/boot.h"
 #include "core/bus.h"
 #include "core/machine.h"
+#include "core/migrate.h"
 #include "core/host-services.h"
 #include "core/machine-internal.h"
 #include "core/process.h"
@@ -823,6 +824,7 @@ void vmm_machine_destroy(struct vmm_machine *m)
 {
 	if (!m)
 		return;
+	vmm_migrate_cancel(m, "the machine is stopping");
 	/* Devices first (they hold backends), then backends, in reverse
 	 * creation order, which the instance list already is. */
 	for (int pass = 0; pass < 2; pass++) {

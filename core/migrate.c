@@ -13,10 +13,12 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/event.h>
 #include <json-c/json.h>
 #include <vmm/vmm.h>
 
@@ -103,14 +105,49 @@ static int sock_addr(const char *path, struct sockaddr_un *sa, char *err, size_t
 
 /* ------------------------------------------------------------- source */
 
-struct sender {
+/*
+ * A migration walks guest RAM round by round: round 1 every page that is
+ * not all zeros (the destination's RAM starts as zeros), each later round
+ * the pages written since the one before (the hypervisor's dirty log ORed
+ * with the pages the VMM's own devices wrote, which that log never sees:
+ * host.h mark_dirty), region by region.  Pre-copy runs on the main loop a
+ * slice at a time (vmm_migrate_start): a PAGES message goes out as far as
+ * the socket takes it without waiting, and the loop serves the devices,
+ * their timers and the API between slices; only the last round, with the
+ * vCPUs paused, and the records are sent in one go (vmm_migrate_send does
+ * it all in one go, for its callers that wait).
+ */
+struct vmm_migration {
+	struct vmm_machine *m;
+	char sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int fd;
 	uint32_t msgs;
 	uint64_t pages;
-	uint8_t *bitmap; /* scratch: one region's dirty bits */
+	uint64_t *bitmap;    /* the region being walked: its pages to send this round */
+	size_t maxwords;
+	struct json_object *man;
+	unsigned max_rounds;
+	unsigned rounds;     /* rounds done */
+	bool first_round;    /* the walk sends every page that is not zeros */
+	unsigned region;     /* the region being walked; nram: the round is over */
+	uint64_t page;       /* the next page of it to look at */
+	uint64_t found;      /* pages this round found */
+	bool logging, paused_here;
+	uint64_t t0;
+	/* The PAGES message going out: its 16-byte head (type, length, gpa)
+	 * then its pages, straight from guest RAM. */
+	uint8_t head[16];
+	const uint8_t *data;
+	size_t msg_len, msg_sent;
+	uint64_t msg_pages;
+	/* vmm_migrate_start's: the main loop's write event and the caller's
+	 * end. */
+	struct event *ev;
+	vmm_migrate_done_fn done;
+	void *done_arg;
 };
 
-static int send_msg(struct sender *s, uint32_t type, const void *a, size_t alen, const void *b, size_t blen)
+static int send_msg(struct vmm_migration *g, uint32_t type, const void *a, size_t alen, const void *b, size_t blen)
 {
 	uint8_t head[8];
 
@@ -118,32 +155,14 @@ static int send_msg(struct sender *s, uint32_t type, const void *a, size_t alen,
 		return -E2BIG;
 	put_le(head, type, 4);
 	put_le(head + 4, alen + blen, 4);
-	int rc = vmm_send_all(s->fd, head, 8);
+	int rc = vmm_send_all(g->fd, head, 8);
 	if (!rc && alen)
-		rc = vmm_send_all(s->fd, a, alen);
+		rc = vmm_send_all(g->fd, a, alen);
 	if (!rc && blen)
-		rc = vmm_send_all(s->fd, b, blen);
+		rc = vmm_send_all(g->fd, b, blen);
 	if (!rc)
-		s->msgs++;
+		g->msgs++;
 	return rc;
-}
-
-/* Pages [first, first + n) of region r, in messages of VMM_MIG_PAGES_MAX. */
-static int send_run(struct sender *s, const struct vmm_ram *r, uint64_t first, uint64_t n)
-{
-	while (n) {
-		uint64_t k = n < VMM_MIG_PAGES_MAX ? n : VMM_MIG_PAGES_MAX;
-		uint8_t gpa[8];
-
-		put_le(gpa, r->gpa + first * PAGE, 8);
-		int rc = send_msg(s, VMM_MIG_PAGES, gpa, 8, r->hva + first * PAGE, k * PAGE);
-		if (rc)
-			return rc;
-		s->pages += k;
-		first += k;
-		n -= k;
-	}
-	return 0;
 }
 
 static bool page_is_zero(const uint8_t *p)
@@ -156,69 +175,115 @@ static bool page_is_zero(const uint8_t *p)
 	return true;
 }
 
-/* Round 1: every page that is not all zeros (the destination's RAM starts
- * as zeros), in runs. */
-static int send_all_pages(struct sender *s, struct vmm_machine *m)
-{
-	for (unsigned i = 0; i < m->nram; i++) {
-		const struct vmm_ram *r = &m->ram[i];
-		uint64_t npages = r->size / PAGE, run = 0, p;
-
-		for (p = 0; p <= npages; p++) {
-			if (p < npages && !page_is_zero(r->hva + p * PAGE)) {
-				run++;
-				continue;
-			}
-			if (run) {
-				int rc = send_run(s, r, p - run, run);
-				if (rc)
-					return rc;
-				run = 0;
-			}
-		}
-	}
-	return 0;
-}
-
 static uint64_t bitmap_words(const struct vmm_ram *r)
 {
 	return (r->size / PAGE + 63) / 64;
 }
 
-/*
- * The pages written since the last call, region by region: the
- * hypervisor's dirty log (KVM_GET_DIRTY_LOG returns and clears it, KVM API
- * document 4.8) ORed with the pages the VMM's own devices wrote, which
- * that log never sees (host.h mark_dirty).  With `send` they are sent;
- * *count gets how many there were.
- */
-static int dirty_round(struct sender *s, struct vmm_machine *m, bool send, uint64_t *count)
+static void begin_round(struct vmm_migration *g, bool first)
 {
-	*count = 0;
-	for (unsigned i = 0; i < m->nram; i++) {
-		struct vmm_ram *r = &m->ram[i];
-		uint64_t *bm = (uint64_t *)(void *)s->bitmap, words = bitmap_words(r);
-		uint64_t npages = r->size / PAGE, run = 0;
+	g->first_round = first;
+	g->region = 0;
+	g->page = 0;
+	g->found = 0;
+}
 
-		memset(bm, 0, words * 8);
-		int rc = VMM_AS(&m->hv_inst->who, m->hv_ops->dirty_log_get(m->vm, i, bm));
-		if (rc)
-			return rc;
-		vmm_machine_dev_dirty_take(r, bm);
-		for (uint64_t p = 0; p <= npages; p++) {
-			if (p < npages && (bm[p / 64] >> (p % 64) & 1)) {
-				run++;
-				continue;
-			}
-			if (run && send) {
-				rc = send_run(s, r, p - run, run);
-				if (rc)
-					return rc;
-			}
-			*count += run;
-			run = 0;
+static bool page_wanted(const struct vmm_migration *g, const struct vmm_ram *r, uint64_t p)
+{
+	return g->first_round ? !page_is_zero(r->hva + p * PAGE) : (g->bitmap[p / 64] >> (p % 64) & 1);
+}
+
+/* The next run of pages to send this round, at most VMM_MIG_PAGES_MAX,
+ * as the PAGES message going out: 1, 0 when the round is over, or -errno.
+ * A later round reads a region's dirty log as its walk reaches it
+ * (KVM_GET_DIRTY_LOG returns and clears it, KVM API document 4.8): a
+ * write after that is the next round's. */
+static int next_run(struct vmm_migration *g)
+{
+	struct vmm_machine *m = g->m;
+
+	while (g->region < m->nram) {
+		struct vmm_ram *r = &m->ram[g->region];
+		uint64_t npages = r->size / PAGE;
+
+		if (g->page == 0 && !g->first_round) {
+			memset(g->bitmap, 0, bitmap_words(r) * 8);
+			int rc = VMM_AS(&m->hv_inst->who, m->hv_ops->dirty_log_get(m->vm, g->region, g->bitmap));
+			if (rc)
+				return rc;
+			vmm_machine_dev_dirty_take(r, g->bitmap);
+		}
+		while (g->page < npages && !page_wanted(g, r, g->page))
+			g->page++;
+		if (g->page == npages) {
+			g->region++;
+			g->page = 0;
+			continue;
+		}
+		uint64_t first = g->page, n = 0;
+		while (g->page < npages && n < VMM_MIG_PAGES_MAX && page_wanted(g, r, g->page)) {
+			g->page++;
+			n++;
+		}
+		put_le(g->head, VMM_MIG_PAGES, 4);
+		put_le(g->head + 4, 8 + n * PAGE, 4);
+		put_le(g->head + 8, r->gpa + first * PAGE, 8);
+		g->data = r->hva + first * PAGE;
+		g->msg_len = 16 + n * PAGE;
+		g->msg_sent = 0;
+		g->msg_pages = n;
+		g->found += n;
+		return 1;
+	}
+	return 0;
+}
+
+/* Sends the round's pages: all of them (`wait`), or until the socket
+ * would block or `budget` bytes went.  1 when the round is over, 0 when
+ * it is not, or -errno. */
+static int send_round(struct vmm_migration *g, bool wait, size_t budget)
+{
+	size_t sent = 0;
+
+	while (wait || sent < budget) {
+		if (g->msg_sent == g->msg_len) {
+			int rc = next_run(g);
+			if (rc <= 0)
+				return rc < 0 ? rc : 1;
+		}
+		struct iovec iov[2];
+		int n = 0;
+		if (g->msg_sent < 16)
+			iov[n++] = (struct iovec){ g->head + g->msg_sent, 16 - g->msg_sent };
+		size_t off = g->msg_sent < 16 ? 0 : g->msg_sent - 16;
+		iov[n++] = (struct iovec){ (void *)(g->data + off), g->msg_len - 16 - off };
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)n };
+		ssize_t k = sendmsg(g->fd, &mh, MSG_NOSIGNAL | (wait ? 0 : MSG_DONTWAIT));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && !wait && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (k < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
+		g->msg_sent += (size_t)k;
+		sent += (size_t)k;
+		if (g->msg_sent == g->msg_len) {
+			g->msgs++;
+			g->pages += g->msg_pages;
 		}
 	}
+	return 0;
+}
+
+/* A round is over: 1 when pre-copy is (the rounds ran out, or a round
+ * after the first found few pages: what the guest writes meanwhile is
+ * little), else 0 and the next round begins. */
+static int round_over(struct vmm_migration *g)
+{
+	g->rounds++;
+	if (g->rounds >= g->max_rounds || (g->rounds > 1 && g->found <= VMM_MIG_DIRTY_PAGES_MIN))
+		return 1;
+	begin_round(g, false);
 	return 0;
 }
 
@@ -285,55 +350,108 @@ static int read_answer(int fd, char *err, size_t errlen)
 		    strncmp(line, "error: ", 7) == 0 ? line + 7 : line);
 }
 
-int vmm_migrate_send(struct vmm_machine *m, const char *sock, unsigned max_rounds, struct vmm_migrate_stats *st,
-		     char *err, size_t errlen)
+static void migration_free(struct vmm_migration *g)
 {
-	struct sender s = { .fd = -1 };
+	if (g->ev)
+		event_free(g->ev);
+	if (g->fd >= 0)
+		close(g->fd);
+	if (g->m->migration == g)
+		g->m->migration = NULL;
+	free(g->bitmap);
+	json_object_put(g->man);
+	free(g);
+}
+
+/* A failed migration: the machine goes on here as it was. */
+static int migration_fail(struct vmm_migration *g, int rc, const char *err)
+{
+	struct vmm_machine *m = g->m;
+
+	if (rc == -ECANCELED) {
+		/* The machine is stopping: nothing goes on here. */
+		if (g->logging)
+			set_dirty_log(m, false);
+		atomic_store(&m->dirty_tracking, false);
+		vmm_log(VMM_LOG_WARN, NULL, "%s", err);
+		migration_free(g);
+		return rc;
+	}
+
+	if (g->logging)
+		set_dirty_log(m, false);
+	atomic_store(&m->dirty_tracking, false);
+	if (g->paused_here)
+		vmm_machine_resume(m);
+	vmm_log(VMM_LOG_WARN, NULL, "migration failed, the machine goes on here: %s", err);
+	migration_free(g);
+	return rc;
+}
+
+static int stream_broke(struct vmm_migration *g, int rc, char *err, size_t errlen)
+{
+	vmm_errf(err, errlen, rc, "destination %s: the stream broke after %" PRIu64 " pages: %s", g->sock, g->pages,
+		 strerror(-rc));
+	return migration_fail(g, rc, err);
+}
+
+/* Connects, sends the manifest and the config, starts the dirty log:
+ * round 1 is next.  On failure nothing is left. */
+static int migration_begin(struct vmm_machine *m, const char *sock, unsigned max_rounds, struct vmm_migration **out,
+			   char *err, size_t errlen)
+{
 	struct sockaddr_un sa;
-	uint64_t t0 = now_ns(), t_pause = 0, count = 0, maxwords = 0;
-	bool paused_here = false, logging = false;
 	int rc;
 
-	memset(st, 0, sizeof(*st));
+	*out = NULL;
 	if (atomic_load(&m->stopping) || !m->started_ns)
 		return vmm_errf(err, errlen, -EBUSY, "the machine is %s", atomic_load(&m->stopping) ? "stopping" :
 			    "not started yet");
+	if (m->migration)
+		return vmm_errf(err, errlen, -EBUSY, "a migration to %s is under way", m->migration->sock);
 	rc = can_migrate(m, err, errlen);
 	if (rc)
 		return rc;
 	rc = sock_addr(sock, &sa, err, errlen);
 	if (rc)
 		return rc;
+	struct vmm_migration *g = calloc(1, sizeof(*g));
+	if (!g)
+		return vmm_errf(err, errlen, -ENOMEM, "out of memory");
+	g->m = m;
+	g->fd = -1;
+	g->t0 = now_ns();
+	snprintf(g->sock, sizeof(g->sock), "%s", sock);
+	g->max_rounds = !max_rounds || max_rounds > VMM_MIG_MAX_ROUNDS ? VMM_MIG_MAX_ROUNDS : max_rounds;
 	for (unsigned i = 0; i < m->nram; i++)
-		if (bitmap_words(&m->ram[i]) > maxwords)
-			maxwords = bitmap_words(&m->ram[i]);
-	s.bitmap = malloc(maxwords * 8);
-	struct json_object *man = vmm_snapshot_manifest(m);
-	const char *mtext = man ? json_object_to_json_string_ext(man, JSON_C_TO_STRING_PLAIN) : NULL;
-	if (!s.bitmap || !mtext) {
+		if (bitmap_words(&m->ram[i]) > g->maxwords)
+			g->maxwords = bitmap_words(&m->ram[i]);
+	g->bitmap = malloc(g->maxwords * 8);
+	g->man = vmm_snapshot_manifest(m);
+	const char *mtext = g->man ? json_object_to_json_string_ext(g->man, JSON_C_TO_STRING_PLAIN) : NULL;
+	if (!g->bitmap || !mtext) {
 		rc = vmm_errf(err, errlen, -ENOMEM, "out of memory");
-		goto out;
+		return migration_fail(g, rc, err);
 	}
-	s.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s.fd < 0 || connect(s.fd, (struct sockaddr *)&sa, sizeof(sa))) {
+	g->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (g->fd < 0 || connect(g->fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		rc = -errno;
 		vmm_errf(err, errlen, rc, "destination %s: cannot connect: %s", sock, strerror(-rc));
-		goto out;
+		return migration_fail(g, rc, err);
 	}
-	set_timeouts(s.fd);
+	set_timeouts(g->fd);
 
 	uint8_t head[16];
 	memcpy(head, mig_magic, 8);
 	put_le(head + 8, VMM_MIGRATE_VERSION, 4);
 	put_le(head + 12, 0, 4);
-	rc = vmm_send_all(s.fd, head, sizeof(head));
-	s.msgs = 0;
+	rc = vmm_send_all(g->fd, head, sizeof(head));
 	if (!rc)
-		rc = send_msg(&s, VMM_MIG_MANIFEST, mtext, strlen(mtext), NULL, 0);
+		rc = send_msg(g, VMM_MIG_MANIFEST, mtext, strlen(mtext), NULL, 0);
 	if (!rc)
-		rc = send_msg(&s, VMM_MIG_CONFIG, m->cfg->text ? m->cfg->text : "", m->cfg->text_len, NULL, 0);
+		rc = send_msg(g, VMM_MIG_CONFIG, m->cfg->text ? m->cfg->text : "", m->cfg->text_len, NULL, 0);
 	if (rc)
-		goto out_io;
+		return stream_broke(g, rc, err, errlen);
 
 	/* The log starts before round 1 reads RAM: a write after that read
 	 * is in the next round.  Device marks from before are stale. */
@@ -341,90 +459,159 @@ int vmm_migrate_send(struct vmm_machine *m, const char *sock, unsigned max_round
 	rc = set_dirty_log(m, true);
 	if (rc) {
 		vmm_errf(err, errlen, rc, "hypervisor %s: cannot start the dirty-page log: %s",
-		     m->cfg->hypervisor.plugin, strerror(-rc));
-		goto out;
+			 m->cfg->hypervisor.plugin, strerror(-rc));
+		return migration_fail(g, rc, err);
 	}
-	logging = true;
+	g->logging = true;
 	for (unsigned i = 0; i < m->nram; i++) {
-		memset(s.bitmap, 0, maxwords * 8);
-		vmm_machine_dev_dirty_take(&m->ram[i], (uint64_t *)(void *)s.bitmap);
+		memset(g->bitmap, 0, g->maxwords * 8);
+		vmm_machine_dev_dirty_take(&m->ram[i], g->bitmap);
 	}
-	rc = send_all_pages(&s, m);
-	st->rounds = 1;
-	if (!max_rounds || max_rounds > VMM_MIG_MAX_ROUNDS)
-		max_rounds = VMM_MIG_MAX_ROUNDS;
-	while (!rc && st->rounds < max_rounds) {
-		/* Each round sends what it found; one that found few ends
-		 * pre-copy: what the guest writes meanwhile is little. */
-		rc = dirty_round(&s, m, true, &count);
-		st->rounds++;
-		if (count <= VMM_MIG_DIRTY_PAGES_MIN)
-			break;
-	}
-	if (rc)
-		goto out_io;
+	begin_round(g, true);
+	m->migration = g;
+	*out = g;
+	return 0;
+}
 
-	/* Stop-and-copy: no guest write from here on, and no device
-	 * callback either (this runs on the main loop, which they need). */
+/* Stop-and-copy: the vCPUs paused (no guest write from here on, and no
+ * device callback either: this runs on the main loop, which they need),
+ * the last dirty pages, the records, END and the destination's answer.
+ * Frees g either way. */
+static int migration_end(struct vmm_migration *g, struct vmm_migrate_stats *st, char *err, size_t errlen)
+{
+	struct vmm_machine *m = g->m;
+	int rc;
+
 	if (vmm_machine_state(m) == VMM_MACHINE_RUNNING) {
 		rc = vmm_machine_pause(m);
 		if (rc) {
 			vmm_errf(err, errlen, rc, "cannot pause the vCPUs: %s", strerror(-rc));
-			goto out;
+			return migration_fail(g, rc, err);
 		}
-		paused_here = true;
+		g->paused_here = true;
 	}
-	t_pause = now_ns();
-	uint64_t before = s.pages;
-	rc = dirty_round(&s, m, true, &count);
-	if (rc)
-		goto out_io;
-	st->last_pages = s.pages - before;
+	uint64_t t_pause = now_ns(), before = g->pages;
+	/* A message the last slice left half-sent goes first. */
+	rc = g->msg_sent < g->msg_len ? send_round(g, true, 0) : 0;
+	if (rc >= 0) {
+		begin_round(g, false);
+		rc = send_round(g, true, 0);
+	}
+	if (rc < 0)
+		return stream_broke(g, rc, err, errlen);
+	st->last_pages = g->pages - before;
 	uint8_t *state = NULL;
 	size_t state_len = 0;
 	rc = vmm_machine_save_state(m, &state, &state_len, err, errlen);
 	if (rc)
-		goto out;
-	rc = send_msg(&s, VMM_MIG_STATE, state, state_len, NULL, 0);
+		return migration_fail(g, rc, err);
+	rc = send_msg(g, VMM_MIG_STATE, state, state_len, NULL, 0);
 	free(state);
 	if (!rc) {
 		uint8_t end[12];
-		put_le(end, s.pages, 8);
-		put_le(end + 8, s.msgs, 4);
-		rc = send_msg(&s, VMM_MIG_END, end, sizeof(end), NULL, 0);
+		put_le(end, g->pages, 8);
+		put_le(end + 8, g->msgs, 4);
+		rc = send_msg(g, VMM_MIG_END, end, sizeof(end), NULL, 0);
 	}
 	if (rc)
-		goto out_io;
-	rc = read_answer(s.fd, err, errlen);
+		return stream_broke(g, rc, err, errlen);
+	rc = read_answer(g->fd, err, errlen);
 	if (rc)
-		goto out;
-	st->pages = s.pages;
-	st->total_ns = now_ns() - t0;
+		return migration_fail(g, rc, err);
+	st->rounds = g->rounds;
+	st->pages = g->pages;
+	st->total_ns = now_ns() - g->t0;
 	st->downtime_ns = now_ns() - t_pause;
 	vmm_log(VMM_LOG_INFO, NULL, "migrated to %s: %u rounds, %" PRIu64 " pages (%" PRIu64 " while paused), "
-		"%.1f ms, downtime %.1f ms", sock, st->rounds, st->pages, st->last_pages, st->total_ns / 1e6,
+		"%.1f ms, downtime %.1f ms", g->sock, st->rounds, st->pages, st->last_pages, st->total_ns / 1e6,
 		st->downtime_ns / 1e6);
-	close(s.fd);
-	free(s.bitmap);
-	json_object_put(man);
 	/* Paused for good: the caller stops it. */
+	migration_free(g);
 	return 0;
+}
 
-out_io:
-	vmm_errf(err, errlen, rc, "destination %s: the stream broke after %" PRIu64 " pages: %s", sock, s.pages,
-	     strerror(-rc));
-out:
-	if (s.fd >= 0)
-		close(s.fd);
-	if (logging)
-		set_dirty_log(m, false);
-	atomic_store(&m->dirty_tracking, false);
-	if (paused_here)
-		vmm_machine_resume(m);
-	free(s.bitmap);
-	json_object_put(man);
-	vmm_log(VMM_LOG_WARN, NULL, "migration failed, the machine goes on here: %s", err);
-	return rc;
+int vmm_migrate_send(struct vmm_machine *m, const char *sock, unsigned max_rounds, struct vmm_migrate_stats *st,
+		     char *err, size_t errlen)
+{
+	struct vmm_migration *g;
+
+	memset(st, 0, sizeof(*st));
+	int rc = migration_begin(m, sock, max_rounds, &g, err, errlen);
+	if (rc)
+		return rc;
+	do {
+		rc = send_round(g, true, 0);
+		if (rc < 0)
+			return stream_broke(g, rc, err, errlen);
+	} while (!round_over(g));
+	return migration_end(g, st, err, errlen);
+}
+
+/* A slice of pre-copy, each time the socket can take more. */
+#define SLICE_BYTES (1u << 20)
+
+static void migration_slice(evutil_socket_t fd, short what, void *arg)
+{
+	struct vmm_migration *g = arg;
+	struct vmm_migrate_stats st;
+	char err[512];
+	int rc;
+
+	(void)fd;
+	memset(&st, 0, sizeof(st));
+	/* The hang guard of the sends that wait (set_timeouts): a socket
+	 * that took nothing for as long. */
+	rc = what & EV_TIMEOUT ? -ETIMEDOUT : send_round(g, false, SLICE_BYTES);
+	if (rc < 0) {
+		vmm_migrate_done_fn done = g->done;
+		void *arg2 = g->done_arg;
+		rc = stream_broke(g, rc, err, sizeof(err));
+		done(arg2, rc, &st, err);
+		return;
+	}
+	if (rc == 0 || !round_over(g))
+		return;
+	vmm_migrate_done_fn done = g->done;
+	void *arg2 = g->done_arg;
+	event_del(g->ev);
+	rc = migration_end(g, &st, err, sizeof(err));
+	done(arg2, rc, &st, rc ? err : "");
+}
+
+int vmm_migrate_start(struct vmm_machine *m, const char *sock, unsigned max_rounds, vmm_migrate_done_fn done,
+		      void *arg, char *err, size_t errlen)
+{
+	struct vmm_migration *g;
+	int rc = migration_begin(m, sock, max_rounds, &g, err, errlen);
+
+	if (rc)
+		return rc;
+	g->done = done;
+	g->done_arg = arg;
+	g->ev = event_new(vmm_machine_event_base(m), g->fd, EV_WRITE | EV_PERSIST, migration_slice, g);
+	struct timeval guard = { .tv_sec = IO_TIMEOUT_S };
+	if (!g->ev || event_add(g->ev, &guard)) {
+		rc = vmm_errf(err, errlen, -ENOMEM, "cannot watch the migration's socket");
+		return migration_fail(g, rc, err);
+	}
+	return 0;
+}
+
+void vmm_migrate_cancel(struct vmm_machine *m, const char *why)
+{
+	struct vmm_migration *g = m->migration;
+	struct vmm_migrate_stats st;
+
+	if (!g)
+		return;
+	vmm_migrate_done_fn done = g->done;
+	void *arg = g->done_arg;
+	char err[512];
+	snprintf(err, sizeof(err), "the migration to %s was cancelled: %s", g->sock, why);
+	memset(&st, 0, sizeof(st));
+	migration_fail(g, -ECANCELED, err);
+	if (done)
+		done(arg, -ECANCELED, &st, err);
 }
 
 /* -------------------------------------------------------- destination */

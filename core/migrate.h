@@ -77,6 +77,19 @@ struct vmm_migrate_stats {
  * errno for the socket or the destination's refusal (-EPROTO). */
 int vmm_migrate_send(struct vmm_machine *m, const char *sock, unsigned max_rounds, struct vmm_migrate_stats *st,
 		     char *err, size_t errlen);
+/* The same without holding the main loop: connects and sends the
+ * manifest and the config now (a failure here is returned, as above),
+ * then sends pre-copy a slice at a time as the socket takes it while the
+ * loop serves the devices and the API; the paused last round, the records
+ * and the answer go in one go; then done(arg, rc, stats, err) on the
+ * main loop, once (rc and err as vmm_migrate_send's).  One migration at a
+ * time: -EBUSY while one is under way. */
+typedef void (*vmm_migrate_done_fn)(void *arg, int rc, const struct vmm_migrate_stats *st, const char *err);
+int vmm_migrate_start(struct vmm_machine *m, const char *sock, unsigned max_rounds, vmm_migrate_done_fn done,
+		      void *arg, char *err, size_t errlen);
+/* Ends a migration under way because the machine stops (PUT
+ * /v1/machine/stop, its teardown): done(arg, -ECANCELED, ...) now. */
+void vmm_migrate_cancel(struct vmm_machine *m, const char *why);
 
 /* Destination, first part: listen on `sock` (a stale socket file is
  * replaced, anything else refused), accept one source, read the header,

@@ -79,9 +79,11 @@ static const char *const main_calls[] = {
 	"mkdir", "mkdirat", "ftruncate", "rename", "renameat", "renameat2", "rmdir",
 	/* PUT /v1/migration/send (core/migrate.c): the connection to the
 	 * destination and its hang guard (SO_SNDTIMEO, SO_RCVTIMEO); its
-	 * data goes with sendto (MSG_NOSIGNAL) and read: common.  socket
-	 * itself only for a unix stream socket (make_filter). */
-	"connect", "setsockopt",
+	 * data goes with sendto (MSG_NOSIGNAL) and read: common; pre-copy's
+	 * pages with sendmsg (a message's head and its pages from guest RAM,
+	 * MSG_DONTWAIT).  socket itself only for a unix stream socket
+	 * (make_filter). */
+	"connect", "setsockopt", "sendmsg",
 	NULL,
 };
 

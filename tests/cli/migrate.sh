@@ -12,7 +12,10 @@
 # last, it never prints its start line) and prints MIG-PATTERN-OK.
 # Failures: a destination socket nobody listens on (the API answers an
 # error naming it, the source runs on and migrates later), a destination
-# killed during the transfer (an error, the source runs on and answers),
+# killed during the transfer (an error, the source runs on and answers;
+# while it was stopped, the pre-copy waiting on it held nothing else: the
+# guest ran, the API answered, a second migration got 409), a source
+# stopped while a migration waits (its client hears 503),
 # a destination given a stream that is not one (one line, status 2) and
 # one whose source vanished mid-stream (one line, status 2).  As root, a
 # jailed destination too (kernel-jail).
@@ -152,7 +155,10 @@ guest_goes_on() {
 		[ $w -lt 600 ] || fail "$1: no guest output on the source for 60 s"
 		sleep 0.1; w=$((w + 1))
 	done
-	"$VMMCTL" info "$SOCK" >"$TMPD/info.out" 2>&1 || fail "$1: the source does not answer: $(cat "$TMPD/info.out")"
+	# Bounded: the answer comes from the main loop, which a migration
+	# must never hold (the pre-copy waiting on a stopped destination).
+	timeout 10 "$VMMCTL" info "$SOCK" >"$TMPD/info.out" 2>&1 ||
+		fail "$1: the source does not answer (status $?): $(cat "$TMPD/info.out")"
 	grep -qF '"state": "running"' "$TMPD/info.out" || fail "$1: the source: $(cat "$TMPD/info.out")"
 }
 
@@ -199,6 +205,14 @@ while [ "$(grep -c "$DEST" /proc/net/unix)" -lt 2 ]; do
 	[ $w -lt 600 ] || fail "a stopped destination: the source did not connect in 60 s"
 	sleep 0.1; w=$((w + 1))
 done
+# Pre-copy waits on the full socket, and only it does: the main loop goes
+# on (the guest prints, the API answers at once) and a second migration
+# is refused while this one is under way.
+guest_goes_on "while the migration waits on a stopped destination"
+refused 1 "409: a migration to $DEST is under way" "a second migration" \
+	timeout 10 "$VMMCTL" migrate "$SOCK" "$TMPD/other.sock"
+kill -0 "$MIG" 2>/dev/null || fail "a stopped destination: vmmctl migrate ended already: $(cat "$TMPD/mig.err")"
+echo "ok: a migration waiting on a stopped destination holds nothing else: the guest runs, the API answers, a second migration is refused (409)"
 kill -KILL "$DPID"; wait "$DPID" 2>/dev/null; DPID=
 wait "$MIG"; s=$?
 [ "$s" = 1 ] || fail "a destination killed during the transfer: vmmctl migrate ended with $s: $(cat "$TMPD/mig.err")"
@@ -274,4 +288,21 @@ else
 	echo "ok: (bad streams need python3 to send them: skipped, none here)"
 fi
 guest_goes_on "at the end"
-stop_vmm "$SOCK" "the source of the failures"
+# Stopped while a migration waits on a destination that reads nothing (a
+# real one, SIGSTOPped): the migration's client hears 503 naming the
+# stop, the source ends with 12 as for any stop.
+receiver f-dst2 "$DEST" --seccomp on
+kill -STOP "$DPID"
+"$VMMCTL" migrate "$SOCK" "$DEST" >"$TMPD/mig.out" 2>"$TMPD/mig.err" &
+MIG=$!
+w=0
+while [ "$(grep -c "$DEST" /proc/net/unix)" -lt 2 ]; do
+	[ $w -lt 600 ] || fail "a stop during a migration: the source did not connect in 60 s"
+	sleep 0.1; w=$((w + 1))
+done
+stop_vmm "$SOCK" "the source of the failures, stopped during a migration"
+wait "$MIG"; s=$?
+kill -KILL "$DPID"; wait "$DPID" 2>/dev/null; DPID=
+[ "$s" = 1 ] && grep -q "503: the migration to $DEST was cancelled: the machine was stopped through the API" "$TMPD/mig.err" ||
+	fail "a stop during a migration: vmmctl migrate ended with $s: $(cat "$TMPD/mig.err")"
+echo "ok: stopped during a migration: its client hears 503 naming the stop, the source ends with 12"

@@ -38,6 +38,12 @@ struct fake {
 	char snapshot_path[128]; /* the last snapshot's */
 	char migrate_socket[256]; /* the last migration's */
 	unsigned migrate_rounds;
+	struct vmm_api_later *later; /* the migration's, once started */
+	struct test_later {          /* the router's later reply, as sent */
+		struct vmm_api_later l;
+		struct vmm_api_reply r;
+		int sent;
+	} tl;
 	const char *button; /* the device that takes a press, or NULL: none */
 	int presses;
 };
@@ -129,14 +135,13 @@ static int fake_snapshot(void *ctx, const char *path, char *msg, size_t len)
 	return 0;
 }
 
-/* PUT /v1/migration/send: 0 means migrated (the router stops the fake
- * after the reply); next_rc a refusal, the fake running on. */
-static int fake_migrate(void *ctx, const char *sock, unsigned max_rounds, struct json_object **done, char *msg,
+/* PUT /v1/migration/send: 0 means started (the test ends it through
+ * f->later); next_rc a refusal before it started, the fake running on. */
+static int fake_migrate(void *ctx, const char *sock, unsigned max_rounds, struct vmm_api_later *later, char *msg,
 			size_t len)
 {
 	struct fake *f = ctx;
 
-	*done = NULL;
 	if (f->next_rc) {
 		int rc = f->next_rc;
 		f->next_rc = 0;
@@ -145,7 +150,16 @@ static int fake_migrate(void *ctx, const char *sock, unsigned max_rounds, struct
 	}
 	snprintf(f->migrate_socket, sizeof(f->migrate_socket), "%s", sock);
 	f->migrate_rounds = max_rounds;
+	f->later = later;
 	return 0;
+}
+
+static void test_later_send(struct vmm_api_later *l, struct vmm_api_reply *r)
+{
+	struct test_later *t = (struct test_later *)l;
+
+	t->r = *r;
+	t->sent++;
 }
 
 static const struct vmm_api_target fake_target = {
@@ -166,8 +180,10 @@ static struct vmm_api_reply route_len(struct fake *f, const char *method, const 
 				      size_t len)
 {
 	struct vmm_api_reply r;
-	vmm_api_route(&fake_target, f, method, uri, body, len, &r);
-	assert_non_null(r.body);
+	f->tl.l.send = test_later_send;
+	vmm_api_route(&fake_target, f, method, uri, body, len, &f->tl.l, &r);
+	if (!r.later)
+		assert_non_null(r.body);
 	return r;
 }
 
@@ -317,19 +333,52 @@ static void test_snapshot(void **state)
 	expect_error(&r, 400, "unknown member 'path'");
 }
 
+/* The reply to PUT /v1/migration/send comes when the migration ends. */
+static struct vmm_api_reply migration_started(struct fake *f, const char *body)
+{
+	struct vmm_api_reply r = route(f, "PUT", "/v1/migration/send", body);
+
+	assert_true(r.later);
+	assert_null(r.body);
+	assert_ptr_equal(f->later, &f->tl.l);
+	assert_int_equal(f->tl.sent, 0);
+	return r;
+}
+
 static void test_migrate(void **state)
 {
 	struct fake f = { .state = "running" };
 	struct vmm_api_reply r;
 
-	r = route(&f, "PUT", "/v1/migration/send", "{\"socket\": \"/tmp/dest\"}");
-	expect_state(&r, "stopping");
-	assert_true(r.stop_after);
+	(void)state;
+	migration_started(&f, "{\"socket\": \"/tmp/dest\"}");
 	assert_string_equal(f.migrate_socket, "/tmp/dest");
 	assert_int_equal(f.migrate_rounds, 0);
-	r = route(&f, "PUT", "/v1/migration/send", "{\"socket\": \"/tmp/d2\", \"max-rounds\": 1}");
+	/* Migrated: the figures, "stopping", and stop() after the reply. */
+	struct json_object *figures = json_object_new_object();
+	json_object_object_add(figures, "rounds", json_object_new_int(3));
+	vmm_api_later_done(f.later, 0, figures, "");
+	assert_int_equal(f.tl.sent, 1);
+	r = f.tl.r;
+	assert_int_equal(r.status, 200);
+	assert_true(r.stop_after);
+	struct json_object *v;
+	assert_true(json_object_object_get_ex(r.body, "rounds", &v));
+	assert_int_equal(json_object_get_int(v), 3);
 	expect_state(&r, "stopping");
+	/* Failed once started: the error and its status, no stop. */
+	f.tl.sent = 0;
+	migration_started(&f, "{\"socket\": \"/tmp/d2\", \"max-rounds\": 1}");
 	assert_int_equal(f.migrate_rounds, 1);
+	vmm_api_later_done(f.later, 502, NULL, "destination /tmp/d2: the stream broke after 7 pages");
+	assert_int_equal(f.tl.sent, 1);
+	r = f.tl.r;
+	assert_false(r.stop_after);
+	expect_error(&r, 502, "the stream broke after 7 pages");
+	/* A server that cannot answer later: refused. */
+	vmm_api_route(&fake_target, &f, "PUT", "/v1/migration/send", "{\"socket\": \"/x\"}", strlen("{\"socket\": \"/x\"}"), NULL, &r);
+	assert_false(r.later);
+	expect_error(&r, 500, "cannot answer a migration");
 	r = route(&f, "PUT", "/v1/migration/send", NULL);
 	expect_error(&r, 400, "needs a body");
 	r = route(&f, "PUT", "/v1/migration/send", "{\"max-rounds\": 2}");

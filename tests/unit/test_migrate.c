@@ -23,7 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
+#include <event2/event.h>
 
 #include "core/machine.h"
 #include "core/machine-internal.h"
@@ -558,6 +561,136 @@ static void test_migrate_machine(void **state)
 	assert_int_equal(((struct fake_vm *)F->dst->vm)->state_reg[0], 0x1234);
 }
 
+/* vmm_migrate_start (PUT /v1/migration/send): pre-copy runs on the main
+ * loop a slice at a time.  A destination that has not accepted yet (its
+ * backlog holds the connection, nobody reads) fills the socket: the
+ * source's loop goes on all the same (a timer of its own keeps firing), a
+ * second migration is refused; once the destination reads, the migration
+ * ends with done(0) and the destination has every page. */
+struct async {
+	struct vmm_machine *m;
+	struct event *tick;
+	_Atomic int ticks, started, calls;
+	int start_rc, second_rc, rc;
+	struct vmm_migrate_stats st;
+	char start_err[512], second_err[512], err[512];
+};
+
+static void async_done(void *arg, int rc, const struct vmm_migrate_stats *st, const char *err)
+{
+	struct async *a = arg;
+
+	a->rc = rc;
+	a->st = *st;
+	snprintf(a->err, sizeof(a->err), "%s", err);
+	atomic_fetch_add(&a->calls, 1);
+}
+
+static void async_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct async *a = arg;
+
+	(void)fd;
+	(void)what;
+	atomic_fetch_add(&a->ticks, 1);
+}
+
+static void async_start(evutil_socket_t fd, short what, void *arg)
+{
+	struct async *a = arg;
+	struct timeval ms = { 0, 1000 };
+
+	(void)fd;
+	(void)what;
+	a->start_rc = vmm_migrate_start(a->m, F->sock, 0, async_done, a, a->start_err, sizeof(a->start_err));
+	a->second_rc = vmm_migrate_start(a->m, F->sock, 0, async_done, a, a->second_err, sizeof(a->second_err));
+	a->tick = event_new(vmm_machine_event_base(a->m), -1, EV_PERSIST, async_tick, a);
+	event_add(a->tick, &ms);
+	atomic_store(&a->started, 1);
+}
+
+static void async_stop_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct async *a = arg;
+
+	(void)fd;
+	(void)what;
+	event_free(a->tick);
+	atomic_store(&a->started, 2);
+}
+
+/* Waits up to 10 s for *v >= want. */
+static bool wait_at_least(_Atomic int *v, int want)
+{
+	for (int i = 0; i < 10000 && atomic_load(v) < want; i++)
+		usleep(1000);
+	return atomic_load(v) >= want;
+}
+
+static void test_migrate_on_the_loop(void **state)
+{
+	struct async a = { 0 };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char err[512] = "";
+
+	(void)state;
+	F->src = build("src", "2M", &F->mc);
+	F->dst = build("dst", "2M", &F->mc2);
+	/* Every page non-zero: round 1 is 2 MiB, far more than a socket
+	 * takes without a reader. */
+	uint8_t *in = vmm_machine_ram(F->src, 0, 2u << 20);
+	for (unsigned p = 0; p < 512; p++)
+		memset(in + p * PAGE, (int)(p % 251) + 1, PAGE);
+	a.m = F->src;
+	run_paused(F->src);
+	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(strlen(F->sock) < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, F->sock, strlen(F->sock) + 1);
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	assert_int_equal(event_base_once(vmm_machine_event_base(F->src), -1, EV_TIMEOUT, async_start, &a, NULL), 0);
+	assert_true(wait_at_least(&a.started, 1));
+	if (a.start_rc)
+		fail_msg("vmm_migrate_start: %d: %s", a.start_rc, a.start_err);
+	assert_int_equal(a.second_rc, -EBUSY);
+	assert_non_null(strstr(a.second_err, "under way"));
+	/* Nobody reads: the loop still runs its timer. */
+	if (!wait_at_least(&a.ticks, 50))
+		fail_msg("the source's main loop is held while the destination reads nothing (%d ticks)",
+			 atomic_load(&a.ticks));
+	assert_int_equal(atomic_load(&a.calls), 0);
+	assert_int_equal(event_base_once(vmm_machine_event_base(F->src), -1, EV_TIMEOUT, async_stop_tick, &a, NULL),
+			 0);
+	assert_true(wait_at_least(&a.started, 2));
+
+	/* The destination accepts and reads: the migration ends. */
+	struct vmm_snapshot *s = NULL;
+	int fd = accept(lfd, NULL, NULL);
+	assert_true(fd >= 0);
+	int rc = vmm_migrate_read_begin(fd, "the test's stream", &s, err, sizeof(err));
+	if (!rc)
+		rc = vmm_migrate_receive(F->dst, s, fd, err, sizeof(err));
+	if (rc)
+		fail_msg("destination: %d: %s", rc, err);
+	vmm_snapshot_free(s);
+	close(fd);
+	close(lfd);
+	assert_true(wait_at_least(&a.calls, 1));
+	if (a.rc)
+		fail_msg("done: %d: %s", a.rc, a.err);
+	assert_true(a.st.rounds >= 2);
+	assert_true(a.st.pages >= 512);
+	uint8_t *out = vmm_machine_ram(F->dst, 0, 2u << 20);
+	for (unsigned p = 0; p < 512; p++)
+		if (memcmp(in + p * PAGE, out + p * PAGE, PAGE) != 0)
+			fail_msg("page %u differs on the destination", p);
+	/* One call, and no migration left under way. */
+	usleep(20000);
+	assert_int_equal(atomic_load(&a.calls), 1);
+	assert_null(F->src->migration);
+}
+
 static void test_destination_refuses(void **state)
 {
 	struct vmm_migrate_stats st;
@@ -664,6 +797,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_damaged_end, ram_setup, ram_teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_and_flipped, ram_setup, ram_teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_machine, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_on_the_loop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_destination_refuses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_old_plugin_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_marks, setup, teardown),
