@@ -13,6 +13,9 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
@@ -92,15 +95,83 @@ static void set_timeouts(int fd)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
-static int sock_addr(const char *path, struct sockaddr_un *sa, char *err, size_t errlen)
+/*
+ * A migration's address: a unix socket's path, or tcp:ADDRESS:PORT with a
+ * numeric IPv4 address or a bracketed IPv6 one (tcp:[::1]:4444).  Numeric
+ * only: resolving a host name reads /etc files and asks DNS, which the
+ * main thread's seccomp filter refuses once the machine runs.  PORT 0 is
+ * for a receive: the kernel picks one, which the log line names.
+ */
+struct mig_addr {
+	union {
+		struct sockaddr sa;
+		struct sockaddr_un un;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} u;
+	socklen_t len;
+	bool tcp;
+};
+
+static int mig_addr_parse(const char *s, struct mig_addr *a, char *err, size_t errlen)
 {
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	if (!path[0] || strlen(path) >= sizeof(sa->sun_path))
-		return vmm_errf(err, errlen, -ENAMETOOLONG, "%s: not a unix socket path (empty, or over %zu bytes)",
-			    path, sizeof(sa->sun_path) - 1);
-	memcpy(sa->sun_path, path, strlen(path) + 1);
+	memset(a, 0, sizeof(*a));
+	if (strncmp(s, "tcp:", 4) != 0) {
+		a->u.un.sun_family = AF_UNIX;
+		if (!s[0] || strlen(s) >= sizeof(a->u.un.sun_path))
+			return vmm_errf(err, errlen, -ENAMETOOLONG,
+					"%s: not a unix socket path (empty, or over %zu bytes) nor tcp:ADDRESS:PORT", s,
+					sizeof(a->u.un.sun_path) - 1);
+		memcpy(a->u.un.sun_path, s, strlen(s) + 1);
+		a->len = sizeof(a->u.un);
+		return 0;
+	}
+	char host[64];
+	const char *h = s + 4, *colon;
+	size_t hlen;
+	if (*h == '[') {
+		const char *close = strchr(h, ']');
+		colon = close && close[1] == ':' ? close + 1 : NULL;
+		h++;
+		hlen = close ? (size_t)(close - h) : 0;
+	} else {
+		colon = strrchr(h, ':');
+		hlen = colon ? (size_t)(colon - h) : 0;
+	}
+	char *end = NULL;
+	unsigned long port = colon && colon[1] ? strtoul(colon + 1, &end, 10) : 70000;
+	if (!colon || !hlen || hlen >= sizeof(host) || (end && *end) || port > 65535)
+		return vmm_errf(err, errlen, -EINVAL, "%s: not tcp:ADDRESS:PORT (a numeric IPv4 address or "
+				"[IPv6], a port from 0 to 65535)", s);
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	a->tcp = true;
+	if (inet_pton(AF_INET, host, &a->u.in.sin_addr) == 1) {
+		a->u.in.sin_family = AF_INET;
+		a->u.in.sin_port = htons((uint16_t)port);
+		a->len = sizeof(a->u.in);
+	} else if (inet_pton(AF_INET6, host, &a->u.in6.sin6_addr) == 1) {
+		a->u.in6.sin6_family = AF_INET6;
+		a->u.in6.sin6_port = htons((uint16_t)port);
+		a->len = sizeof(a->u.in6);
+	} else {
+		return vmm_errf(err, errlen, -EINVAL, "%s: '%s' is not a numeric IPv4 or IPv6 address (host names "
+				"are not resolved)", s, host);
+	}
 	return 0;
+}
+
+/* The stream's socket for `a`: close-on-exec, and for TCP without
+ * Nagle's delay, so that END and the answer, small and last, go at once
+ * (they are the downtime's end). */
+static int mig_socket(const struct mig_addr *a)
+{
+	int fd = socket(a->u.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+
+	if (fd >= 0 && a->tcp)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
 }
 
 /* ------------------------------------------------------------- source */
@@ -119,7 +190,7 @@ static int sock_addr(const char *path, struct sockaddr_un *sa, char *err, size_t
  */
 struct vmm_migration {
 	struct vmm_machine *m;
-	char sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char sock[sizeof(((struct sockaddr_un *)0)->sun_path) + 8];
 	int fd;
 	uint32_t msgs;
 	uint64_t pages;
@@ -400,7 +471,7 @@ static int stream_broke(struct vmm_migration *g, int rc, char *err, size_t errle
 static int migration_begin(struct vmm_machine *m, const char *sock, unsigned max_rounds, struct vmm_migration **out,
 			   char *err, size_t errlen)
 {
-	struct sockaddr_un sa;
+	struct mig_addr sa;
 	int rc;
 
 	*out = NULL;
@@ -412,7 +483,7 @@ static int migration_begin(struct vmm_machine *m, const char *sock, unsigned max
 	rc = can_migrate(m, err, errlen);
 	if (rc)
 		return rc;
-	rc = sock_addr(sock, &sa, err, errlen);
+	rc = mig_addr_parse(sock, &sa, err, errlen);
 	if (rc)
 		return rc;
 	struct vmm_migration *g = calloc(1, sizeof(*g));
@@ -433,8 +504,8 @@ static int migration_begin(struct vmm_machine *m, const char *sock, unsigned max
 		rc = vmm_errf(err, errlen, -ENOMEM, "out of memory");
 		return migration_fail(g, rc, err);
 	}
-	g->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (g->fd < 0 || connect(g->fd, (struct sockaddr *)&sa, sizeof(sa))) {
+	g->fd = mig_socket(&sa);
+	if (g->fd < 0 || connect(g->fd, &sa.u.sa, sa.len)) {
 		rc = -errno;
 		vmm_errf(err, errlen, rc, "destination %s: cannot connect: %s", sock, strerror(-rc));
 		return migration_fail(g, rc, err);
@@ -809,38 +880,57 @@ int vmm_migrate_read_rest(int fd, struct vmm_snapshot *s, struct vmm_ram *ram, u
 
 int vmm_migrate_accept(const char *sock, int *fd, struct vmm_snapshot **out, char *err, size_t errlen)
 {
-	struct sockaddr_un sa;
+	struct mig_addr sa;
 	struct stat st;
-	int rc = sock_addr(sock, &sa, err, errlen);
+	int rc = mig_addr_parse(sock, &sa, err, errlen);
+	char where[128];
 
 	*fd = -1;
 	*out = NULL;
 	if (rc)
 		return rc;
-	if (lstat(sock, &st) == 0) {
+	if (!sa.tcp && lstat(sock, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
 			return vmm_errf(err, errlen, -EEXIST, "%s exists and is not a socket", sock);
 		unlink(sock); /* a stale one, from a receive that ended */
 	}
-	int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) || listen(l, 1)) {
+	int l = mig_socket(&sa), one = 1;
+	if (l >= 0 && sa.tcp)
+		setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (l < 0 || bind(l, &sa.u.sa, sa.len) || listen(l, 1)) {
 		rc = -errno;
 		if (l >= 0)
 			close(l);
 		return vmm_errf(err, errlen, rc, "%s: cannot listen: %s", sock, strerror(-rc));
 	}
-	chmod(sock, 0600);
-	vmm_log(VMM_LOG_INFO, NULL, "waiting for a migration on %s", sock);
+	snprintf(where, sizeof(where), "%s", sock);
+	if (sa.tcp) {
+		/* The port the kernel gave for PORT 0, in the log line. */
+		char host[INET6_ADDRSTRLEN] = "?";
+		socklen_t len = sizeof(sa.u);
+		getsockname(l, &sa.u.sa, &len);
+		bool v6 = sa.u.sa.sa_family == AF_INET6;
+		inet_ntop(sa.u.sa.sa_family, v6 ? (void *)&sa.u.in6.sin6_addr : (void *)&sa.u.in.sin_addr, host,
+			  sizeof(host));
+		snprintf(where, sizeof(where), v6 ? "tcp:[%s]:%u" : "tcp:%s:%u", host,
+			 ntohs(v6 ? sa.u.in6.sin6_port : sa.u.in.sin_port));
+	} else {
+		chmod(sock, 0600);
+	}
+	vmm_log(VMM_LOG_INFO, NULL, "waiting for a migration on %s", where);
 	/* A stop signal interrupts it (start-up, process.h). */
 	int c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
 	rc = c < 0 ? -errno : 0;
 	close(l);
-	unlink(sock);
+	if (!sa.tcp)
+		unlink(sock);
 	if (rc)
-		return vmm_errf(err, errlen, rc, "%s: accept: %s", sock, strerror(-rc));
+		return vmm_errf(err, errlen, rc, "%s: accept: %s", where, strerror(-rc));
+	if (sa.tcp)
+		setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	set_timeouts(c);
 	char what[PATH_MAX + 32];
-	snprintf(what, sizeof(what), "migration stream on %s", sock);
+	snprintf(what, sizeof(what), "migration stream on %s", where);
 	rc = vmm_migrate_read_begin(c, what, out, err, errlen);
 	if (rc) {
 		close(c);

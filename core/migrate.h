@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * core/migrate.h - pre-copy live migration of a running machine to another
- * vmmctl over a unix socket (PUT /v1/migration/send, vmmctl migrate and
+ * vmmctl over a unix socket or TCP (PUT /v1/migration/send, vmmctl migrate and
  * vmmctl receive; docs/api.md "Live migration").
  *
  * The stream, every integer little-endian:
@@ -67,7 +67,8 @@ struct vmm_migrate_stats {
 };
 
 /* Source: migrate the running (or paused) machine `m` to the vmmctl
- * receive listening on unix socket `sock`, in at most max_rounds pre-copy
+ * receive listening on `sock` (a unix socket's path, or tcp:ADDRESS:PORT
+ * with a numeric address), in at most max_rounds pre-copy
  * rounds (0: VMM_MIG_MAX_ROUNDS; 1: round 1 only, everything the guest
  * writes meanwhile goes while it is paused).  On success the destination
  * runs the machine and the caller stops this one; on failure this one

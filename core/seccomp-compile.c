@@ -182,15 +182,18 @@ static scmp_filter_ctx make_filter(enum vmm_thread_role role, enum vmm_seccomp_m
 		if (rc)
 			snprintf(err, errlen, "seccomp: cannot allow openat(O_CREAT|O_EXCL): %s", strerror(-rc));
 	}
-	/* ... and make a unix stream socket, the migration's connection
-	 * (core/migrate.c); no other kind. */
-	if (!rc && role == VMM_THREAD_MAIN) {
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2, SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0),
+	/* ... and make a stream socket, unix or TCP over IPv4 or IPv6, the
+	 * migration's connection (core/migrate.c); no other kind. */
+	static const int stream_families[] = { AF_UNIX, AF_INET, AF_INET6 };
+	for (size_t i = 0; !rc && role == VMM_THREAD_MAIN && i < 3; i++) {
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
+				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)stream_families[i], 0),
 				      SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_STREAM));
 		if (rc == -EEXIST) /* a plugin's extra calls allow every socket */
 			rc = 0;
 		if (rc)
-			snprintf(err, errlen, "seccomp: cannot allow socket(AF_UNIX, SOCK_STREAM): %s", strerror(-rc));
+			snprintf(err, errlen, "seccomp: cannot allow socket(%d, SOCK_STREAM): %s", stream_families[i],
+				 strerror(-rc));
 	}
 	if (!rc && any_ioctl) {
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 0);

@@ -54,9 +54,11 @@ static void usage(FILE *f)
 	      "                          vCPUs, VM and devices, and run it on (docs/api.md)\n"
 	      "      --paused            leave it paused (resume through --api)\n"
 	      "      --api, --stats, --seccomp   as for run\n"
-	      "  receive SOCKET          listen on the unix socket SOCKET for one live migration\n"
-	      "                          (vmmctl migrate), and run the machine once all of it has\n"
-	      "                          arrived and loaded; a broken or refused stream: status 2\n"
+	      "  receive SOCKET          listen on the unix socket SOCKET (or tcp:ADDRESS:PORT, a\n"
+	      "                          numeric address; port 0: any, logged) for one live\n"
+	      "                          migration (vmmctl migrate), and run the machine once all\n"
+	      "                          of it has arrived and loaded; a broken or refused stream:\n"
+	      "                          status 2\n"
 	      "      --api, --stats, --seccomp, --jail   as for run\n"
 	      "  check [CONFIG]          build the machine as run would (the VM, devices, firmware\n"
 	      "                          tables, payload: --kernel, --initrd, --format, --cmdline,\n"
@@ -72,7 +74,8 @@ static void usage(FILE *f)
 	      "  snapshot SOCKET DIR     pause it (if running) and save it into the new directory DIR\n"
 	      "                          (SOCKET: the --api socket of a vmmctl run; docs/api.md)\n"
 	      "  migrate SOCKET DEST     live-migrate it to the vmmctl receive listening on the unix\n"
-	      "                          socket DEST; it then ends with status 12 (as for stop); if\n"
+	      "                          socket DEST (or tcp:ADDRESS:PORT); it then ends with\n"
+	      "                          status 12 (as for stop); if\n"
 	      "                          the migration fails it runs on here (status 1, why on stderr)\n"
 	      "      --max-rounds N      at most N pre-copy rounds (1 to 30, default 30)\n"
 	      "\n"
@@ -770,10 +773,12 @@ static int cmd_migrate(int argc, char **argv)
 	}
 	if (argc != 3 || argv[1][0] == '-' || !argv[2][0]) {
 		fprintf(stderr, "vmmctl: usage: vmmctl migrate SOCKET DEST [--max-rounds N] (DEST: the socket of a "
-			"vmmctl receive)\n");
+			"vmmctl receive, or tcp:ADDRESS:PORT)\n");
 		return EXIT_USAGE;
 	}
-	if (absolute(argv[2], dest))
+	if (strncmp(argv[2], "tcp:", 4) == 0)
+		snprintf(dest, sizeof(dest), "%s", argv[2]);
+	else if (absolute(argv[2], dest))
 		return EXIT_USAGE;
 	return cmd_put_member(&c, argv[1], "socket", dest, "max-rounds", rounds);
 }

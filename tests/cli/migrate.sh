@@ -23,12 +23,14 @@
 . "$VMM_SRCDIR/tests/cli/snap-lib.sh"
 
 # The machines (conf_for in snap-lib.sh builds the irqchip part), and
+# kernel-tcp: kernel over TCP on the loopback (the receiver on port 0,
+# the kernel's pick, read from its log line); and
 # kernel-blk: kernel with a virtio-blk disk on a file, whose device record
 # goes along: the guest (blk=1) reads and checks a sector of it at every
 # report, before, during and after the migration.  The word's suffix "/1" migrates in one pre-copy round
 # (--max-rounds 1): every page the guest writes during round 1 goes in the
 # paused round.
-MODES="kernel kernel-blk split/1 emulated"
+MODES="kernel kernel-blk split/1 emulated kernel-tcp"
 # kernel-jail: the destination jailed (`vmmctl receive --jail DIR`), as
 # root (no user = in the config: the source, which runs it too, would
 # then not reach the destination's owner-only socket): the machine is built and loaded
@@ -42,7 +44,7 @@ fi
 require_kvm
 require_file "$GUESTS/mig-pattern.elf"
 command -v python3 >/dev/null 2>&1 || {
-	MODES="kernel split/1 emulated"
+	MODES="kernel split/1 emulated kernel-tcp"
 	echo "ok: (kernel-blk needs python3 to write its disk image: skipped, none here)"
 }
 FIX="$VMM_BUILDDIR/tests/fixtures/.libs"
@@ -59,7 +61,7 @@ machine() {
 sys.stdout.buffer.write(bytes((s * 7 + i) & 255 for s in range(2048) for i in range(512)))' >"$TMPD/disk.img"
 		conf_for kernel "backend \"disk\" { plugin = \"block-file\" path = \"$TMPD/disk.img\" }
 device \"vda\" { plugin = \"virtio-blk\" base = 0xd0000000 irq = 5 disk = \"disk\" }" ;;
-	kernel-jail) conf_for kernel ;;
+	kernel-jail | kernel-tcp) conf_for kernel ;;
 	*) conf_for "$1" ;;
 	esac
 }
@@ -71,9 +73,11 @@ receiver() {
 	"$VMMCTL" -P "$FIX" receive "$dsock" "$@" </dev/null >"$DOUT" 2>"$DERR" &
 	DPID=$!
 	w=0
-	until [ -S "$dsock" ]; do
+	# tcp:...:0: the port the kernel gave, from the receiver's log line
+	until case $dsock in tcp:*) DEST=$(tr -d '\r' <"$DERR" | sed -n 's/.*waiting for a migration on \(tcp:.*\)$/\1/p')
+		[ -n "$DEST" ] ;; *) [ -S "$dsock" ] ;; esac; do
 		kill -0 "$DPID" 2>/dev/null || { wait "$DPID"; fail "vmmctl receive ended with $?: $(cat "$DERR")"; }
-		[ $w -lt 600 ] || fail "vmmctl receive: no socket $dsock after 60 s"
+		[ $w -lt 600 ] || fail "vmmctl receive: not listening on $dsock after 60 s"
 		sleep 0.1; w=$((w + 1))
 	done
 }
@@ -85,6 +89,8 @@ for word in $MODES; do
 	[ "$word" = "$mode" ] || rounds="--max-rounds ${word#*/}"
 	machine "$mode" >"$TMPD/$mode.conf"
 	SOCK="$TMPD/$mode.sock" DEST="$TMPD/$mode-dest.sock" DAPI="$TMPD/$mode-dapi.sock"
+	# kernel-tcp: over TCP on the loopback, the port the receiver's
+	[ "$mode" = kernel-tcp ] && DEST=tcp:127.0.0.1:0
 	cmdline=
 	[ "$mode" = kernel-blk ] && cmdline="blk=1"
 	start "$mode-src" run "$TMPD/$mode.conf" --kernel "$GUESTS/mig-pattern.elf" --cmdline "$cmdline" \
@@ -132,6 +138,8 @@ for word in $MODES; do
 		fail "$mode: the destination's first report '$first', the source's last '$last'"
 	n=$(sed -n 's/.*"rounds": \([0-9]*\).*/\1/p' "$TMPD/mig.out")
 	paused=$(sed -n 's/.*"paused-pages": \([0-9]*\).*/\1/p' "$TMPD/mig.out")
+	[ "$mode" = kernel-tcp ] && { grep -q "waiting for a migration on tcp:127.0.0.1:[1-9]" "$TMPD/$mode-dst.err" ||
+		fail "$mode: the receiver's line: $(cat "$TMPD/$mode-dst.err")"; word="$word (to $DEST)"; }
 	echo "ok: $word: migrated at '$last' in $n pre-copy rounds ($paused pages while paused), source status 12, the guest goes on" \
 		"at '$first' and checks every page: $(grep '^MIG-PATTERN-OK' "$DOUT")"
 	rm -f "$SRCOUT"

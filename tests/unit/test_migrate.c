@@ -717,6 +717,29 @@ static void test_destination_refuses(void **state)
 	assert_int_equal(rc, -ENOENT);
 	assert_non_null(strstr(err, "cannot connect"));
 	assert_int_equal(vmm_machine_state(F->src), VMM_MACHINE_PAUSED);
+	/* TCP addresses: numeric only, a port, one line naming it. */
+	static const struct {
+		const char *addr, *says;
+	} bad[] = {
+		{ "tcp:localhost:4444", "'localhost' is not a numeric IPv4 or IPv6 address" },
+		{ "tcp:10.0.0.1", "not tcp:ADDRESS:PORT" },
+		{ "tcp:10.0.0.1:", "not tcp:ADDRESS:PORT" },
+		{ "tcp::4444", "not tcp:ADDRESS:PORT" },
+		{ "tcp:10.0.0.1:65536", "not tcp:ADDRESS:PORT" },
+		{ "tcp:10.0.0.1:44x", "not tcp:ADDRESS:PORT" },
+		{ "tcp:[::1:4444", "not tcp:ADDRESS:PORT" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		rc = vmm_migrate_send(F->src, bad[i].addr, 0, &st, err, sizeof(err));
+		if (rc != -EINVAL || !strstr(err, bad[i].says))
+			fail_msg("%s: %d, '%s'", bad[i].addr, rc, err);
+		assert_null(strchr(err, '\n'));
+	}
+	/* A good one nobody listens on: the connect's error. */
+	rc = vmm_migrate_send(F->src, "tcp:[::1]:1", 0, &st, err, sizeof(err));
+	assert_true(rc == -ECONNREFUSED || rc == -EADDRNOTAVAIL || rc == -ENETUNREACH);
+	assert_non_null(strstr(err, "destination tcp:[::1]:1: cannot connect"));
+	assert_int_equal(vmm_machine_state(F->src), VMM_MACHINE_PAUSED);
 }
 
 /* A device plugin built before ABI 1.15 cannot mark what it writes
