@@ -988,6 +988,8 @@ e2e_check() {
 			[ -n "$_mig" ] && _fig="$_fig, migrated in $(echo "$_mig" | sed -n 's/.*"rounds": \([0-9]*\).*/\1/p') rounds, $(echo "$_mig" | sed -n 's/.*"pages": \([0-9]*\).*/\1/p') pages, downtime $(echo "$_mig" | sed -n 's/.*"downtime-ms": \([0-9]*\.*[0-9]\{0,1\}\).*/\1/p') ms"
 			_snap=$(sed -n 's/^L1-SNAP-FIGURES //p' "$_sec" | head -n 1)
 			[ -n "$_snap" ] && _fig="$_fig, snapshot $_snap"
+			_tcp=$(sed -n 's/^L1-MOVE-TCP-COUNTER //p' "$_sec" | head -n 1)
+			[ -n "$_tcp" ] && _fig="$_fig, TCP counter $_tcp"
 			echo "ok: $_name: status $_st, $_n expected lines, ${_time} s in L1$_fig${_xfail:+ (marked as a known failure but passed: remove the -x mark)}"
 		fi
 	done <"$E2E_EXPECT"

@@ -84,10 +84,12 @@ if [ $HAVE_INITRD = 1 ]; then
 	e2e_rd_add_file "$E2E_TMP/console-input" /e2e/l2/console-input
 	e2e_rd_add_file "$VMM_SRCDIR/tests/e2e/l1-move.sh" /e2e/l1-move.sh
 	# l1-move.sh's snapshot-kill machine: the kernel-mode PC plus a
-	# virtio disk on a file in L1
+	# virtio disk on a file in L1 and a virtio-net on L1's tap vmmtap0
 	{ sed -e 's/^memory = .*/memory = 256M/' -e 's/^vcpus = .*/vcpus = 2/' "$VMM_SRCDIR/machines/x86-pc-kernel.conf"
 	  printf 'backend "disk0" { plugin = "block-file" path = "/tmp/disk.img" }\n'
-	  printf 'device "vda" { plugin = "virtio-blk" base = 0xd0001000 irq = 17 disk = "disk0" }\n'; } >"$E2E_TMP/l2-kernel-blk.conf"
+	  printf 'device "vda" { plugin = "virtio-blk" base = 0xd0001000 irq = 17 disk = "disk0" }\n'
+	  printf 'backend "net0" { plugin = "net-tap" ifname = "vmmtap0" }\n'
+	  printf 'device "eth0" { plugin = "virtio-net" base = 0xd0002000 irq = 18 net = "net0" }\n'; } >"$E2E_TMP/l2-kernel-blk.conf"
 	e2e_rd_add_file "$E2E_TMP/l2-kernel-blk.conf" /e2e/conf/l2-kernel-blk.conf
 	printf 'reboot -f\n' >"$E2E_TMP/console-reboot"
 	e2e_rd_add_file "$E2E_TMP/console-reboot" /e2e/l2/console-reboot
@@ -408,13 +410,16 @@ for k in $L2_KERNELS; do
 				"L1-MOVE-DESTINATION-POWEROFF 0"
 			E2E_TIMEOUT=$((E2E_TIMEOUT + 200))
 		done
-		# The same machine with a virtio disk, snapshotted while its
-		# guest writes and syncs a counter there, the source SIGKILLed,
-		# restored: the counter on the image goes on past the snapshot's.
-		e2e_run -t 200 -p "linux-$k-snapshot-kill" "sh /e2e/l1-move.sh snapshot-kill conf/l2-kernel-blk.conf l2/$k.bz" 0 \
-			"L1-MOVE-READY" "L1-MOVE-SOURCE-STOPPED 137" "L1-MOVE-DISK-GOES-ON" \
+		# The same machine with a virtio disk and a virtio-net,
+		# snapshotted while its guest writes and syncs a counter on
+		# the disk and sends one over TCP to L1, the source SIGKILLed,
+		# restored: the counter on the image goes on past the
+		# snapshot's, the TCP one past L1's last on the same
+		# connection, the guest's clock with no jump.
+		e2e_run -t 300 -p "linux-$k-snapshot-kill" "sh /e2e/l1-move.sh snapshot-kill conf/l2-kernel-blk.conf l2/$k.bz" 0 \
+			"L1-MOVE-READY" "L1-MOVE-SOURCE-STOPPED 137" "L1-MOVE-DISK-GOES-ON" "L1-MOVE-TCP-GOES-ON" \
 			"L1-MOVE-ANSWERED L2-SHELL-42" "L1-MOVE-DESTINATION-POWEROFF 0"
-		E2E_TIMEOUT=$((E2E_TIMEOUT + 200))
+		E2E_TIMEOUT=$((E2E_TIMEOUT + 300))
 	fi
 	e2e_boot_group
 done
