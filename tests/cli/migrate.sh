@@ -199,20 +199,26 @@ else
 	echo "ok: (a fake destination needs python3: skipped, none here)"
 fi
 
-# A real destination killed during the transfer: stopped (SIGSTOP) before
-# the source connects, so that it accepts nothing and reads nothing: the
+# to_stopped_destination NAME WHAT: a real destination (DPID) stopped
+# (SIGSTOP) before the source connects, so that it accepts nothing and
+# reads nothing, and `vmmctl migrate` to it in the background (MIG): the
 # source connects (the kernel queues the connection), fills the socket's
-# buffer and waits in send(); then the destination is killed.
-receiver f-dst "$DEST" --seccomp on
-kill -STOP "$DPID"
-"$VMMCTL" migrate "$SOCK" "$DEST" >"$TMPD/mig.out" 2>"$TMPD/mig.err" &
-MIG=$!
-# The queued connection shows in /proc/net/unix under the listener's path.
-w=0
-while [ "$(grep -c "$DEST" /proc/net/unix)" -lt 2 ]; do
-	[ $w -lt 600 ] || fail "a stopped destination: the source did not connect in 60 s"
-	sleep 0.1; w=$((w + 1))
-done
+# buffer and waits for it to drain.
+to_stopped_destination() {
+	receiver "$1" "$DEST" --seccomp on
+	kill -STOP "$DPID"
+	"$VMMCTL" migrate "$SOCK" "$DEST" >"$TMPD/mig.out" 2>"$TMPD/mig.err" &
+	MIG=$!
+	# The queued connection shows in /proc/net/unix under the listener's path.
+	w=0
+	while [ "$(grep -c "$DEST" /proc/net/unix)" -lt 2 ]; do
+		[ $w -lt 600 ] || fail "$2: the source did not connect in 60 s"
+		sleep 0.1; w=$((w + 1))
+	done
+}
+
+# A real destination killed during the transfer (stopped, then killed).
+to_stopped_destination f-dst "a stopped destination"
 # Pre-copy waits on the full socket, and only it does: the main loop goes
 # on (the guest prints, the API answers at once) and a second migration
 # is refused while this one is under way.
@@ -299,15 +305,7 @@ guest_goes_on "at the end"
 # Stopped while a migration waits on a destination that reads nothing (a
 # real one, SIGSTOPped): the migration's client hears 503 naming the
 # stop, the source ends with 12 as for any stop.
-receiver f-dst2 "$DEST" --seccomp on
-kill -STOP "$DPID"
-"$VMMCTL" migrate "$SOCK" "$DEST" >"$TMPD/mig.out" 2>"$TMPD/mig.err" &
-MIG=$!
-w=0
-while [ "$(grep -c "$DEST" /proc/net/unix)" -lt 2 ]; do
-	[ $w -lt 600 ] || fail "a stop during a migration: the source did not connect in 60 s"
-	sleep 0.1; w=$((w + 1))
-done
+to_stopped_destination f-dst2 "a stop during a migration"
 stop_vmm "$SOCK" "the source of the failures, stopped during a migration"
 wait "$MIG"; s=$?
 kill -KILL "$DPID"; wait "$DPID" 2>/dev/null; DPID=
