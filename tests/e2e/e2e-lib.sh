@@ -990,6 +990,8 @@ e2e_check() {
 			[ -n "$_snap" ] && _fig="$_fig, snapshot $_snap"
 			_tcp=$(sed -n 's/^L1-MOVE-TCP-COUNTER //p' "$_sec" | head -n 1)
 			[ -n "$_tcp" ] && _fig="$_fig, TCP counter $_tcp"
+			_wp=$(sed -n 's/^L1-MOVE-WRITER-PASSES //p' "$_sec" | head -n 1)
+			[ -n "$_wp" ] && _fig="$_fig, the guest's writer at pass $_wp"
 			echo "ok: $_name: status $_st, $_n expected lines, ${_time} s in L1$_fig${_xfail:+ (marked as a known failure but passed: remove the -x mark)}"
 		fi
 	done <"$E2E_EXPECT"

@@ -6,7 +6,9 @@
 # The source (`vmmctl run --api`, its console on a FIFO) boots KERNEL on
 # CONF with the L2 initramfs up to its serial shell (L2-SHELL-READY).
 # migrate: `vmmctl receive --api` listens and `vmmctl migrate` moves the
-# running guest.  snapshot: `vmmctl snapshot` saves it into a directory,
+# running guest while its shell's background job writes 8 MiB files of a
+# pattern into its tmpfs pass after pass ("L2-PASS n"); on the destination
+# the passes go on, and the last whole file's md5 is the pattern's.  snapshot: `vmmctl snapshot` saves it into a directory,
 # `vmmctl stop` ends the source, `vmmctl restore` brings it back.
 # snapshot-kill (a machine with a virtio disk /dev/vda on /tmp/disk.img,
 # which the script makes, and a virtio-net on the tap vmmtap0, which
@@ -134,6 +136,10 @@ if [ "$mode" = snapshot-kill ]; then
 	echo "L1-MOVE-TCP-WORKLOAD"
 fi
 if [ "$mode" = migrate ]; then
+	# The guest writes memory while it moves: 8 MiB files of a pattern
+	# into its tmpfs, pass after pass (each renamed over the last one).
+	printf '%s\n' '(n=0; while :; do yes L2-MIG-PATTERN | head -c 8388608 >/tmp/m.new && mv /tmp/m.new /tmp/m; n=$((n + 1)); echo "L2-PASS $n"; done) &' >&6
+	until_line /tmp/mig-src.out '^L2-PASS 2' "the guest's writer on the source"
 	until_true "the destination has no socket" test -S /tmp/mig-dst.sock
 	echo "L1-MOVE-READY"
 	bin/vmmctl migrate /tmp/mig-src.sock /tmp/mig-dst.sock >/tmp/mig.out 2>&1 ||
@@ -167,6 +173,22 @@ want=12
 [ "$s" = $want ] || fail "the source ended with $s, expected $want"
 echo "L1-MOVE-SOURCE-STOPPED $want"
 case $mode in snapshot*) dest restore /tmp/mig-snap ;; esac
+if [ "$mode" = migrate ]; then
+	# The writer goes on on the destination, and its last whole file is
+	# the pattern (a page lost on the way would show, or crash it).
+	# (the console's lines end with \r\n)
+	p1=$(tr -d '\r' </tmp/mig-src.out | sed -n 's/^L2-PASS \([0-9]*\)$/\1/p' | tail -n 1)
+	until_true "the guest's writer made no pass on the destination" grep -q '^L2-PASS [0-9]' /tmp/mig-dst.out
+	p2=$(tr -d '\r' </tmp/mig-dst.out | sed -n 's/^L2-PASS \([0-9]*\)$/\1/p' | head -n 1)
+	[ "$p2" -gt "$p1" ] || fail "the writer's first pass on the destination is $p2, its last on the source $p1"
+	printf 'kill %%1; wait; echo "L2-SUM $(md5sum </tmp/m)"\n' >&7
+	until_line /tmp/mig-dst.out '^L2-SUM ' "the guest's checksum"
+	want=$(yes L2-MIG-PATTERN | head -c 8388608 | md5sum)
+	got=$(tr -d '\r' </tmp/mig-dst.out | sed -n 's/^L2-SUM //p' | head -n 1)
+	[ "${got%% *}" = "${want%% *}" ] || fail "the guest's file after the migration: md5 ${got%% *}, expected ${want%% *}"
+	echo "L1-MOVE-MEMORY-GOES-ON"
+	echo "L1-MOVE-WRITER-PASSES $p1 on the source, $p2 first on the destination"
+fi
 if [ "$mode" = snapshot-kill ]; then
 	until_true "the guest's counter stayed at or below $c1 (its value at the snapshot)" counter_past "$c1"
 	echo "L1-MOVE-DISK-GOES-ON"

@@ -403,13 +403,15 @@ for k in $L2_KERNELS; do
 		# The stock guest waiting at its shell moved to another vmmctl
 		# process in L1 (tests/e2e/l1-move.sh), by live migration and
 		# by snapshot and restore: the shell answers in the new process
-		# and powers it off.
-		for how in migrate snapshot; do
-			e2e_run -t 200 -p "linux-$k-$how" "sh /e2e/l1-move.sh $how conf/l2-kernel.conf l2/$k.bz" 0 \
-				"L1-MOVE-READY" "L1-MOVE-SOURCE-STOPPED 12" "L1-MOVE-ANSWERED L2-SHELL-42" \
-				"L1-MOVE-DESTINATION-POWEROFF 0"
-			E2E_TIMEOUT=$((E2E_TIMEOUT + 200))
-		done
+		# and powers it off; migrated while it writes memory, which
+		# comes along whole (L1-MOVE-MEMORY-GOES-ON).
+		e2e_run -t 200 -p "linux-$k-migrate" "sh /e2e/l1-move.sh migrate conf/l2-kernel.conf l2/$k.bz" 0 \
+			"L1-MOVE-READY" "L1-MOVE-SOURCE-STOPPED 12" "L1-MOVE-MEMORY-GOES-ON" \
+			"L1-MOVE-ANSWERED L2-SHELL-42" "L1-MOVE-DESTINATION-POWEROFF 0"
+		e2e_run -t 200 -p "linux-$k-snapshot" "sh /e2e/l1-move.sh snapshot conf/l2-kernel.conf l2/$k.bz" 0 \
+			"L1-MOVE-READY" "L1-MOVE-SOURCE-STOPPED 12" "L1-MOVE-ANSWERED L2-SHELL-42" \
+			"L1-MOVE-DESTINATION-POWEROFF 0"
+		E2E_TIMEOUT=$((E2E_TIMEOUT + 400))
 		# The same machine with a virtio disk and a virtio-net,
 		# snapshotted while its guest writes and syncs a counter on
 		# the disk and sends one over TCP to L1, the source SIGKILLed,
