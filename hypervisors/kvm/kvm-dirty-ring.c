@@ -92,6 +92,7 @@ int kvm_rings_slot_log(struct kvm_rings *r, uint32_t slot, uint64_t npages, bool
 			memset(b, 0, bytes);
 			s->bitmap = b;
 			s->npages = npages;
+			r->overflow = false;
 		}
 	}
 	pthread_mutex_unlock(&r->lock);
@@ -128,6 +129,13 @@ uint32_t kvm_ring_harvest(struct kvm_rings *r, struct kvm_ring *ring)
 		ring->next++;
 		n++;
 	}
+	/* KVM keeps `entries` less its reserve outstanding at most when the
+	 * vCPU takes its ring-full exit in time (dirty_ring.c, soft limit);
+	 * a full lap means it did not, and an entry may have been written
+	 * over before it was read (this project's hosts did that:
+	 * hypervisors/kvm/README.md).  Refused rather than trusted. */
+	if (n == ring->entries)
+		r->overflow = true;
 	return n;
 }
 
@@ -155,6 +163,8 @@ int kvm_rings_take(struct kvm_rings *r, uint32_t slot, uint64_t *bitmap)
 	} else {
 		/* The reset comes first: the caller reads the pages next. */
 		rc = collect(r);
+		if (!rc && r->overflow)
+			rc = -EOVERFLOW;
 		if (!rc) {
 			size_t bytes = (s->npages + 63) / 64 * 8;
 

@@ -29,7 +29,6 @@
  * KVM_DIRTY_RING_MAX_ENTRIES. */
 #define KVM_RING_MIN_ENTRIES 256u
 #define KVM_RING_MAX_ENTRIES 65536u
-#define KVM_RING_DEFAULT_ENTRIES 4096u
 
 /* One vCPU's ring, as KVM maps it at KVM_DIRTY_LOG_PAGE_OFFSET. */
 struct kvm_ring {
@@ -55,6 +54,11 @@ struct kvm_rings {
 	uint64_t harvested; /* entries taken into a bitmap */
 	uint64_t dropped;   /* entries naming a slot or page that does not log */
 	uint64_t full;      /* KVM_EXIT_DIRTY_RING_FULL exits served */
+	/* A harvest found a ring dirty all the way round: KVM reached the
+	 * ring's end, past its soft limit, and may have written over
+	 * entries not harvested yet.  The log cannot be trusted until it
+	 * starts again (kvm_rings_slot_log on). */
+	bool overflow;
 };
 
 /* Which capability enables the rings, from KVM_CHECK_EXTENSION's answers
@@ -69,16 +73,18 @@ void kvm_rings_fini(struct kvm_rings *r);
 /* vCPU `index`'s ring from now on (NULL: none any more). */
 void kvm_rings_attach(struct kvm_rings *r, uint32_t index, struct kvm_ring *ring);
 /* Slot `slot` of `npages` pages starts (on) or stops logging; a start
- * begins with an empty bitmap.  -EINVAL for a slot past KVM_RING_SLOTS,
+ * begins with an empty bitmap and forgets an overflow.  -EINVAL for a slot past KVM_RING_SLOTS,
  * -ENOMEM. */
 int kvm_rings_slot_log(struct kvm_rings *r, uint32_t slot, uint64_t npages, bool on);
 /* With the lock held: the dirty entries of one ring, in order, into the
- * slots' bitmaps, each marked harvested (RESET); returns how many. */
+ * slots' bitmaps, each marked harvested (RESET); returns how many.  A
+ * whole ring of them sets r->overflow. */
 uint32_t kvm_ring_harvest(struct kvm_rings *r, struct kvm_ring *ring);
 /* Every ring harvested and, when any entry was, KVM told (reset), then
  * slot `slot`'s pages since the last call into `bitmap` (one bit a page,
  * page n in bit n % 64 of word n / 64; the slot's own bitmap is cleared).
- * -ENOTSUP for a slot that does not log; the reset's errno. */
+ * -ENOTSUP for a slot that does not log; the reset's errno; -EOVERFLOW
+ * once a ring overflowed (the pages are not all there). */
 int kvm_rings_take(struct kvm_rings *r, uint32_t slot, uint64_t *bitmap);
 /* vCPU `index`'s ring is full (KVM_EXIT_DIRTY_RING_FULL): harvested and
  * reset, so that its KVM_RUN goes on. */

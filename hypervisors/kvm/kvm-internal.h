@@ -52,7 +52,7 @@ struct kvm_vm {
 	 * pages (kvm-dirty-ring.h); NULL in the bitmap mode. */
 	struct kvm_rings *rings;
 	bool ring_wanted;	/* dirty-log = "ring": enabled at the first vCPU */
-	uint32_t ring_entries;	/* dirty-ring-size, or the size chosen for RAM */
+	uint32_t ring_entries;	/* dirty-ring-size, or KVM's largest */
 };
 
 struct kvm_vcpu {
@@ -83,7 +83,7 @@ struct kvm_vcpu {
 		  "slot) or ring (a ring per vCPU, KVM_CAP_DIRTY_LOG_RING; chosen here, before the vCPUs exist)" }, \
 	{ .name = "dirty-ring-size", .type = VMM_PROP_INT, .def_int = 0, .min = 0, .max = KVM_RING_MAX_ENTRIES, \
 	  .help = "dirty-log = ring: entries of each vCPU's ring (16 bytes each), a power of two from 256; " \
-		  "0: room for every page of RAM (at least 4096, at most 65536)" }
+		  "0: the largest KVM takes (at most 65536)" }
 extern const char *const kvm_dirty_log_choices[];
 
 /* --- hooks the architecture half implements --- */

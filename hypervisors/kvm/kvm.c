@@ -139,35 +139,6 @@ static int dirty_log_props(struct kvm_vm *vm)
 	return 0;
 }
 
-/*
- * dirty-ring-size = 0: a ring with room for every page of the slots
- * mapped so far (the core maps RAM before it creates vCPUs), so that no
- * ring ever has to fill.  KVM exits with KVM_EXIT_DIRTY_RING_FULL when a
- * ring reaches its soft limit, 64 entries short of full (dirty_ring.c),
- * which suffices where the vCPU sees that request at its next entry; this
- * project's hosts (kvm_pvm, platform.md) interpret guest kernel code in
- * batches and were seen to fill a ring of 1024 past its end (KVM's
- * WARN in kvm_dirty_ring_push, and a page lost).  A page makes at most one
- * entry until it is reset, so a ring of at least RAM's pages cannot fill.
- * At least KVM_RING_DEFAULT_ENTRIES (KVM API document 8.29 recommends
- * 64 KiB), at most KVM_RING_MAX_ENTRIES: a bigger guest relies on the
- * ring-full exits.
- */
-static uint32_t ring_auto_entries(const struct kvm_vm *vm)
-{
-	uint64_t pages = 0;
-	uint32_t n = KVM_RING_DEFAULT_ENTRIES;
-
-	for (unsigned i = 0; i < KVM_TRACKED_SLOTS; i++)
-		pages += vm->slot_size[i] / 4096;
-	while (n < pages && n < KVM_RING_MAX_ENTRIES)
-		n *= 2;
-	if (pages > n)
-		vm->h->log(vm->h, VMM_LOG_INFO, "kvm: dirty ring: %llu pages of RAM, rings of %u entries: a "
-			   "migration relies on KVM's ring-full exits", (unsigned long long)pages, n);
-	return n;
-}
-
 static int rings_reset(void *opaque)
 {
 	struct kvm_vm *vm = opaque;
@@ -200,8 +171,25 @@ static int dirty_ring_enable(struct kvm_vm *vm)
 
 	if (!vm->ring_wanted || vm->rings)
 		return 0;
-	if (!vm->ring_entries)
-		vm->ring_entries = ring_auto_entries(vm);
+	/* dirty-ring-size = 0: the largest ring KVM takes (up to
+	 * KVM_RING_MAX_ENTRIES), the most room between two harvests.  Room
+	 * matters more than it seems: KVM adds an entry per page written
+	 * since its last reset, but for a write it emulates (an MMIO
+	 * instruction's, kvmclock's, and on this project's hosts every store
+	 * of guest kernel code, which kvm_pvm interprets) an entry per write,
+	 * the same page again and again (kvm_main.c, mark_page_dirty_in_slot:
+	 * no check whether the page is in the ring already). */
+	if (!vm->ring_entries) {
+		long c;
+		int m = 0;
+
+		kvm_ring_cap(kvm_check_ext(vm, KVM_CAP_DIRTY_LOG_RING_ACQ_REL), kvm_check_ext(vm, KVM_CAP_DIRTY_LOG_RING),
+			     0, &c, &m);
+		vm->ring_entries = KVM_RING_MAX_ENTRIES;
+		while (vm->ring_entries > KVM_RING_MIN_ENTRIES &&
+		       (uint64_t)vm->ring_entries * sizeof(struct kvm_dirty_gfn) > (uint64_t)m)
+			vm->ring_entries /= 2;
+	}
 	bytes = vm->ring_entries * (uint32_t)sizeof(struct kvm_dirty_gfn);
 #if KVM_DIRTY_LOG_PAGE_OFFSET == 0
 	h->log(h, VMM_LOG_ERROR, "kvm: dirty-log = \"ring\": this plugin was built without "
@@ -249,7 +237,7 @@ static void dirty_ring_fini(struct kvm_vm *vm)
 	if (!r)
 		return;
 	if (r->harvested || r->dropped || r->full)
-		vm->h->log(vm->h, VMM_LOG_INFO, "kvm: dirty rings: %llu pages harvested, %llu entries dropped, "
+		vm->h->log(vm->h, VMM_LOG_INFO, "kvm: dirty rings: %llu entries harvested, %llu dropped, "
 			   "%llu ring-full exits", (unsigned long long)r->harvested, (unsigned long long)r->dropped,
 			   (unsigned long long)r->full);
 	kvm_rings_fini(r);
@@ -449,8 +437,15 @@ int kvm_dirty_log_get(void *opaque, uint32_t slot, uint64_t *bitmap)
 
 	if (slot >= KVM_TRACKED_SLOTS || !vm->slot_size[slot] || !vm->slot_dirty_log[slot])
 		return -ENOTSUP;
-	if (vm->rings)
-		return kvm_rings_take(vm->rings, slot, bitmap);
+	if (vm->rings) {
+		int r = kvm_rings_take(vm->rings, slot, bitmap);
+
+		if (r == -EOVERFLOW)
+			vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: a dirty ring of %u entries overflowed (KVM wrote past "
+				   "its ring-full exit): written pages may be missing, so this dirty log is refused "
+				   "(a larger dirty-ring-size, or dirty-log = \"bitmap\")", vm->ring_entries);
+		return r;
+	}
 	if (ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &d) < 0) {
 		int err = errno;
 

@@ -26,11 +26,11 @@
 # (--max-rounds 1): every page the guest writes during round 1 goes in the
 # paused round.
 # The suffix "+ring": the kvm plugin's dirty ring (dirty-log = "ring")
-# instead of its bitmap, sized to RAM (the default); the source's last
-# line counts the pages it harvested.  (A ring smaller than the pages the
-# guest writes fills, and on this project's hosts KVM can write past its
-# end before the ring-full exit: hypervisors/kvm/README.md.  The ring-full
-# harvest is tested on fake rings, tests/unit/test_kvm_dirty_ring.c.)
+# instead of its bitmap, of the default size (KVM's largest); the source's
+# last line counts the entries it harvested.  (A small ring fills, and on
+# this project's hosts KVM can write past its end before the ring-full
+# exit: hypervisors/kvm/README.md.  The ring-full harvest and the overflow
+# check are tested on fake rings, tests/unit/test_kvm_dirty_ring.c.)
 MODES="kernel kernel-blk split/1 emulated kernel+ring split+ring/1 emulated+ring"
 # kernel-jail: the destination jailed (`vmmctl receive --jail DIR`), as
 # root (no user = in the config: the source, which runs it too, would
@@ -138,7 +138,7 @@ for word in $MODES; do
 	n=$(sed -n 's/.*"rounds": \([0-9]*\).*/\1/p' "$TMPD/mig.out")
 	paused=$(sed -n 's/.*"paused-pages": \([0-9]*\).*/\1/p' "$TMPD/mig.out")
 	if [ "${mode%+ring}" != "$mode" ]; then
-		grep -q 'kvm: dirty rings: [1-9][0-9]* pages harvested' "$TMPD/$mode-src.err" ||
+		grep -q 'kvm: dirty rings: [1-9][0-9]* entries harvested' "$TMPD/$mode-src.err" ||
 			fail "$mode: the source harvested no ring: $(grep 'dirty rings' "$TMPD/$mode-src.err")"
 		echo "ok: $word: $(grep -o 'dirty rings: .*' "$TMPD/$mode-src.err")"
 	fi

@@ -182,16 +182,16 @@ static void test_wraps(void **state)
 
 	(void)state;
 	for (unsigned lap = 0; lap < 5; lap++) {
-		for (unsigned i = 0; i < ENTRIES; i++)
+		for (unsigned i = 0; i < ENTRIES - 1; i++)
 			fake_dirty(0, 0, lap * ENTRIES + i);
 		memset(b, 0, sizeof(b));
 		assert_int_equal(kvm_rings_take(&rings, 0, b), 0);
-		assert_int_equal(popcount(b, 4), ENTRIES);
-		for (unsigned i = 0; i < ENTRIES; i++)
+		assert_int_equal(popcount(b, 4), ENTRIES - 1);
+		for (unsigned i = 0; i < ENTRIES - 1; i++)
 			assert_true(bit(b, lap * ENTRIES + i));
 	}
-	assert_int_equal(fk.ring[0].next, 5 * ENTRIES);
-	assert_int_equal(fk.reset_index[0], 5 * ENTRIES);
+	assert_int_equal(fk.ring[0].next, 5 * (ENTRIES - 1));
+	assert_int_equal(fk.reset_index[0], 5 * (ENTRIES - 1));
 }
 
 /* Entries naming a slot past the table, another address space, a slot
@@ -248,18 +248,19 @@ static void test_full_exit(void **state)
 	uint64_t b[4] = { 0 };
 
 	(void)state;
-	for (unsigned i = 0; i < ENTRIES; i++)
+	/* At KVM's soft limit: the ring is not full to its end. */
+	for (unsigned i = 0; i < ENTRIES - 2; i++)
 		fake_dirty(1, 0, 100 + i);
 	assert_int_equal(kvm_rings_full(&rings, 1), 0);
 	assert_int_equal(fk.resets, 1);
 	assert_int_equal(fk.unmarked_at_reset, 0);
-	assert_int_equal(fk.reset_index[1], ENTRIES);
+	assert_int_equal(fk.reset_index[1], ENTRIES - 2);
 	assert_int_equal(rings.full, 1);
 	/* The ring has room again: KVM goes on writing into it. */
 	fake_dirty(1, 0, 150);
 	assert_int_equal(kvm_rings_take(&rings, 0, b), 0);
-	assert_int_equal(popcount(b, 4), ENTRIES + 1);
-	assert_true(bit(b, 100) && bit(b, 107) && bit(b, 150));
+	assert_int_equal(popcount(b, 4), ENTRIES - 1);
+	assert_true(bit(b, 100) && bit(b, 105) && bit(b, 150));
 	assert_int_equal(kvm_rings_full(&rings, 2), -EINVAL);
 }
 
@@ -277,6 +278,29 @@ static void test_reset_fails(void **state)
 	fake_reset(&fk);
 	assert_int_equal(kvm_rings_take(&rings, 0, b), 0);
 	assert_true(bit(b, 42));
+}
+
+/* A ring found dirty all the way round overflowed (KVM passed its soft
+ * limit and may have written over entries): every take fails until the
+ * log starts again, though the entries are still given back. */
+static void test_full_lap_is_overflow(void **state)
+{
+	uint64_t b[4] = { 0 };
+
+	(void)state;
+	for (unsigned i = 0; i < ENTRIES - 1; i++)
+		fake_dirty(0, 0, i);
+	assert_int_equal(kvm_rings_take(&rings, 0, b), 0); /* one short: fine */
+	for (unsigned i = 0; i < ENTRIES; i++)
+		fake_dirty(1, 0, i);
+	assert_int_equal(kvm_rings_full(&rings, 1), 0); /* the vCPU runs on */
+	assert_int_equal(fk.reset_index[1], ENTRIES);
+	assert_int_equal(kvm_rings_take(&rings, 0, b), -EOVERFLOW);
+	assert_int_equal(kvm_rings_take(&rings, 0, b), -EOVERFLOW);
+	assert_int_equal(kvm_rings_slot_log(&rings, 0, 200, true), 0);
+	memset(b, 0xff, sizeof(b));
+	assert_int_equal(kvm_rings_take(&rings, 0, b), 0);
+	assert_int_equal(popcount(b, 4), 0);
 }
 
 /* The capability: ACQ_REL first, the plain ring on a kernel without it,
@@ -307,6 +331,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_log_stop_and_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_exit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_full_lap_is_overflow, setup, teardown),
 		cmocka_unit_test(test_cap_choice),
 	};
 
