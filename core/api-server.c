@@ -495,6 +495,8 @@ static int machine_migrate(void *ctx, const char *sock, unsigned max_rounds, str
 		json_object_object_add(o, "paused-pages", json_object_new_uint64(st.last_pages));
 		json_object_object_add(o, "total-ms", json_object_new_double(st.total_ns / 1e6));
 		json_object_object_add(o, "downtime-ms", json_object_new_double(st.downtime_ns / 1e6));
+		json_object_object_add(o, "harvest-ms", json_object_new_double(st.harvest_ns / 1e6));
+		json_object_object_add(o, "paused-harvest-ms", json_object_new_double(st.paused_harvest_ns / 1e6));
 	}
 	*done = o;
 	return 0;

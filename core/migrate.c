@@ -107,6 +107,7 @@ struct sender {
 	int fd;
 	uint32_t msgs;
 	uint64_t pages;
+	uint64_t harvest_ns; /* in dirty_log_get, all rounds */
 	uint8_t *bitmap; /* scratch: one region's dirty bits */
 };
 
@@ -201,7 +202,9 @@ static int dirty_round(struct sender *s, struct vmm_machine *m, bool send, uint6
 		uint64_t npages = r->size / PAGE, run = 0;
 
 		memset(bm, 0, words * 8);
+		uint64_t t = now_ns();
 		int rc = VMM_AS(&m->hv_inst->who, m->hv_ops->dirty_log_get(m->vm, i, bm));
+		s->harvest_ns += now_ns() - t;
 		if (rc)
 			return rc;
 		vmm_machine_dev_dirty_take(r, bm);
@@ -375,8 +378,9 @@ int vmm_migrate_send(struct vmm_machine *m, const char *sock, unsigned max_round
 		paused_here = true;
 	}
 	t_pause = now_ns();
-	uint64_t before = s.pages;
+	uint64_t before = s.pages, harvest_before = s.harvest_ns;
 	rc = dirty_round(&s, m, true, &count);
+	st->paused_harvest_ns = s.harvest_ns - harvest_before;
 	if (rc)
 		goto out_io;
 	st->last_pages = s.pages - before;
@@ -401,9 +405,10 @@ int vmm_migrate_send(struct vmm_machine *m, const char *sock, unsigned max_round
 	st->pages = s.pages;
 	st->total_ns = now_ns() - t0;
 	st->downtime_ns = now_ns() - t_pause;
+	st->harvest_ns = s.harvest_ns;
 	vmm_log(VMM_LOG_INFO, NULL, "migrated to %s: %u rounds, %" PRIu64 " pages (%" PRIu64 " while paused), "
-		"%.1f ms, downtime %.1f ms", sock, st->rounds, st->pages, st->last_pages, st->total_ns / 1e6,
-		st->downtime_ns / 1e6);
+		"%.1f ms, downtime %.1f ms, dirty-log harvest %.3f ms", sock, st->rounds, st->pages, st->last_pages,
+		st->total_ns / 1e6, st->downtime_ns / 1e6, st->harvest_ns / 1e6);
 	close(s.fd);
 	free(s.bitmap);
 	json_object_put(man);
