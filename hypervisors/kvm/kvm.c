@@ -131,7 +131,7 @@ static int dirty_log_props(struct kvm_vm *vm)
 	vm->ring_wanted = true;
 	h->prop_int(h, "dirty-ring-size", &entries);
 	if (entries && (entries < KVM_RING_MIN_ENTRIES || entries > KVM_RING_MAX_ENTRIES || (entries & (entries - 1)))) {
-		h->log(h, VMM_LOG_ERROR, "kvm: dirty-ring-size %lld is neither 0 (sized to RAM) nor a power of two "
+		h->log(h, VMM_LOG_ERROR, "kvm: dirty-ring-size %lld is neither 0 (KVM's largest) nor a power of two "
 		       "from %u to %u", (long long)entries, KVM_RING_MIN_ENTRIES, KVM_RING_MAX_ENTRIES);
 		return -EINVAL;
 	}
