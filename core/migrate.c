@@ -108,6 +108,7 @@ struct sender {
 	uint32_t msgs;
 	uint64_t pages;
 	uint64_t harvest_ns; /* in dirty_log_get, all rounds */
+	int log_failed;      /* the dirty_log_get that failed: its region + 1 */
 	uint8_t *bitmap; /* scratch: one region's dirty bits */
 };
 
@@ -205,8 +206,10 @@ static int dirty_round(struct sender *s, struct vmm_machine *m, bool send, uint6
 		uint64_t t = now_ns();
 		int rc = VMM_AS(&m->hv_inst->who, m->hv_ops->dirty_log_get(m->vm, i, bm));
 		s->harvest_ns += now_ns() - t;
-		if (rc)
+		if (rc) {
+			s->log_failed = (int)i + 1;
 			return rc;
+		}
 		vmm_machine_dev_dirty_take(r, bm);
 		for (uint64_t p = 0; p <= npages; p++) {
 			if (p < npages && (bm[p / 64] >> (p % 64) & 1)) {
@@ -416,8 +419,12 @@ int vmm_migrate_send(struct vmm_machine *m, const char *sock, unsigned max_round
 	return 0;
 
 out_io:
-	vmm_errf(err, errlen, rc, "destination %s: the stream broke after %" PRIu64 " pages: %s", sock, s.pages,
-	     strerror(-rc));
+	if (s.log_failed)
+		vmm_errf(err, errlen, rc, "hypervisor %s: the dirty-page log of RAM region %d failed after %" PRIu64
+			 " pages: %s", m->cfg->hypervisor.plugin, s.log_failed - 1, s.pages, strerror(-rc));
+	else
+		vmm_errf(err, errlen, rc, "destination %s: the stream broke after %" PRIu64 " pages: %s", sock,
+			 s.pages, strerror(-rc));
 out:
 	if (s.fd >= 0)
 		close(s.fd);
