@@ -86,3 +86,7 @@ EXTRA_DIST += bench/snapshot.sh
 # memory at fixed rates (the guest is tests/guests/mig-pattern.elf).
 bench_scripts += bench/migrate.sh
 EXTRA_DIST += bench/migrate.sh
+# ... and the kvm plugin's dirty bitmap against its dirty ring, the same
+# migrations side by side.
+bench_scripts += bench/dirty-log.sh
+EXTRA_DIST += bench/dirty-log.sh

@@ -565,6 +565,8 @@ static void machine_migrated(void *arg, int rc, const struct vmm_migrate_stats *
 		json_object_object_add(o, "paused-pages", json_object_new_uint64(st->last_pages));
 		json_object_object_add(o, "total-ms", json_object_new_double(st->total_ns / 1e6));
 		json_object_object_add(o, "downtime-ms", json_object_new_double(st->downtime_ns / 1e6));
+		json_object_object_add(o, "harvest-ms", json_object_new_double(st->harvest_ns / 1e6));
+		json_object_object_add(o, "paused-harvest-ms", json_object_new_double(st->paused_harvest_ns / 1e6));
 	}
 	vmm_api_later_done(arg, migrate_status(rc), o, err);
 }

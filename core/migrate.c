@@ -203,6 +203,8 @@ struct vmm_migration {
 	unsigned region;     /* the region being walked; nram: the round is over */
 	uint64_t page;       /* the next page of it to look at */
 	uint64_t found;      /* pages this round found */
+	uint64_t harvest_ns; /* in the hypervisor's dirty_log_get, all rounds */
+	int log_failed;      /* the dirty_log_get that failed: its region + 1 */
 	bool logging, paused_here;
 	uint64_t t0;
 	/* The PAGES message going out: its 16-byte head (type, length, gpa)
@@ -279,9 +281,13 @@ static int next_run(struct vmm_migration *g)
 
 		if (g->page == 0 && !g->first_round) {
 			memset(g->bitmap, 0, bitmap_words(r) * 8);
+			uint64_t t = now_ns();
 			int rc = VMM_AS(&m->hv_inst->who, m->hv_ops->dirty_log_get(m->vm, g->region, g->bitmap));
-			if (rc)
+			g->harvest_ns += now_ns() - t;
+			if (rc) {
+				g->log_failed = (int)g->region + 1;
 				return rc;
+			}
 			vmm_machine_dev_dirty_take(r, g->bitmap);
 		}
 		while (g->page < npages && !page_wanted(g, r, g->page))
@@ -459,10 +465,15 @@ static int migration_fail(struct vmm_migration *g, int rc, const char *err)
 	return rc;
 }
 
+/* A send or a dirty-log read failed: which, in err. */
 static int stream_broke(struct vmm_migration *g, int rc, char *err, size_t errlen)
 {
-	vmm_errf(err, errlen, rc, "destination %s: the stream broke after %" PRIu64 " pages: %s", g->sock, g->pages,
-		 strerror(-rc));
+	if (g->log_failed)
+		vmm_errf(err, errlen, rc, "hypervisor %s: the dirty-page log of RAM region %d failed after %" PRIu64
+			 " pages: %s", g->m->cfg->hypervisor.plugin, g->log_failed - 1, g->pages, strerror(-rc));
+	else
+		vmm_errf(err, errlen, rc, "destination %s: the stream broke after %" PRIu64 " pages: %s", g->sock,
+			 g->pages, strerror(-rc));
 	return migration_fail(g, rc, err);
 }
 
@@ -561,13 +572,14 @@ static int migration_end(struct vmm_migration *g, struct vmm_migrate_stats *st, 
 		}
 		g->paused_here = true;
 	}
-	uint64_t t_pause = now_ns(), before = g->pages;
+	uint64_t t_pause = now_ns(), before = g->pages, harvest_before = g->harvest_ns;
 	/* A message the last slice left half-sent goes first. */
 	rc = g->msg_sent < g->msg_len ? send_round(g, true, 0) : 0;
 	if (rc >= 0) {
 		begin_round(g, false);
 		rc = send_round(g, true, 0);
 	}
+	st->paused_harvest_ns = g->harvest_ns - harvest_before;
 	if (rc < 0)
 		return stream_broke(g, rc, err, errlen);
 	st->last_pages = g->pages - before;
@@ -590,12 +602,13 @@ static int migration_end(struct vmm_migration *g, struct vmm_migrate_stats *st, 
 	if (rc)
 		return migration_fail(g, rc, err);
 	st->rounds = g->rounds;
+	st->harvest_ns = g->harvest_ns;
 	st->pages = g->pages;
 	st->total_ns = now_ns() - g->t0;
 	st->downtime_ns = now_ns() - t_pause;
 	vmm_log(VMM_LOG_INFO, NULL, "migrated to %s: %u rounds, %" PRIu64 " pages (%" PRIu64 " while paused), "
-		"%.1f ms, downtime %.1f ms", g->sock, st->rounds, st->pages, st->last_pages, st->total_ns / 1e6,
-		st->downtime_ns / 1e6);
+		"%.1f ms, downtime %.1f ms, dirty-log harvest %.3f ms", g->sock, st->rounds, st->pages, st->last_pages,
+		st->total_ns / 1e6, st->downtime_ns / 1e6, st->harvest_ns / 1e6);
 	/* Paused for good: the caller stops it. */
 	migration_free(g);
 	return 0;

@@ -64,6 +64,11 @@ struct vmm_migrate_stats {
 	uint64_t last_pages;       /* pages sent while paused */
 	uint64_t total_ns;         /* from connect to the destination's answer */
 	uint64_t downtime_ns;      /* from the pause to the destination's answer */
+	/* Time in the hypervisor's dirty_log_get, over every round that
+	 * harvested (each pre-copy round after the first, and the paused
+	 * one: `rounds` of them): what collecting the dirty set cost. */
+	uint64_t harvest_ns;
+	uint64_t paused_harvest_ns; /* ... of which in the paused round */
 };
 
 /* Source: migrate the running (or paused) machine `m` to the vmmctl

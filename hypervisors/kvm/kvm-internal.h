@@ -19,6 +19,8 @@
 
 #include <vmm/hypervisor.h>
 
+#include "hypervisors/kvm/kvm-dirty-ring.h"
+
 struct kvm_arch_vm;
 
 /* Memory slots whose size the plugin remembers (the core uses 0..2). */
@@ -46,6 +48,11 @@ struct kvm_vm {
 	 * dirty_log_get() (the bitmap KVM fills is one bit a page of it). */
 	uint64_t slot_size[KVM_TRACKED_SLOTS];
 	bool slot_dirty_log[KVM_TRACKED_SLOTS];
+	/* dirty-log = "ring": each vCPU's ring and the slots' harvested
+	 * pages (kvm-dirty-ring.h); NULL in the bitmap mode. */
+	struct kvm_rings *rings;
+	bool ring_wanted;	/* dirty-log = "ring": enabled at the first vCPU */
+	uint32_t ring_entries;	/* dirty-ring-size, or KVM's largest */
 };
 
 struct kvm_vcpu {
@@ -64,7 +71,20 @@ struct kvm_vcpu {
 	 * never sets the frequency, so it stays what KVM chose at creation;
 	 * vcpu_tsc is on the MSR-exit path of the Hyper-V reference counter. */
 	uint32_t tsc_khz;
+	/* dirty-log = "ring": this vCPU's ring (ring.gfns NULL otherwise). */
+	struct kvm_ring ring;
 };
+
+/* The properties of the dirty-log mode, for the architecture half's
+ * schema (kvm.c reads them). */
+#define KVM_DIRTY_LOG_PROPS \
+	{ .name = "dirty-log", .type = VMM_PROP_ENUM, .def_str = "bitmap", .choices = kvm_dirty_log_choices, \
+	  .help = "how a live migration learns the pages the guest wrote: bitmap (KVM_GET_DIRTY_LOG per " \
+		  "slot) or ring (a ring per vCPU, KVM_CAP_DIRTY_LOG_RING; chosen here, before the vCPUs exist)" }, \
+	{ .name = "dirty-ring-size", .type = VMM_PROP_INT, .def_int = 0, .min = 0, .max = KVM_RING_MAX_ENTRIES, \
+	  .help = "dirty-log = ring: entries of each vCPU's ring (16 bytes each), a power of two from 256; " \
+		  "0: the largest KVM takes (at most 65536)" }
+extern const char *const kvm_dirty_log_choices[];
 
 /* --- hooks the architecture half implements --- */
 

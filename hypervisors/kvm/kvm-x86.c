@@ -89,6 +89,7 @@ static const struct vmm_prop_desc kvm_props[] = {
 	{ .name = "tsc-deadline", .type = VMM_PROP_BOOL, .def_int = 1,
 	  .help = "offer the local APIC's TSC-deadline mode in CPUID where KVM emulates it "
 		  "(irqchip=kernel or split): Linux then skips calibrating the APIC timer" },
+	KVM_DIRTY_LOG_PROPS,
 	{ .name = NULL },
 };
 

@@ -97,6 +97,12 @@ static int check_caps(struct kvm_vm *vm, uint32_t nr_vcpus)
 	case KVM_VCPUS_OK:
 		break;
 	}
+	if (vm->ring_wanted && kvm_check_ext(vm, KVM_CAP_DIRTY_LOG_RING_ACQ_REL) <= 0 &&
+	    kvm_check_ext(vm, KVM_CAP_DIRTY_LOG_RING) <= 0) {
+		h->log(h, VMM_LOG_ERROR, "kvm: dirty-log = \"ring\" needs KVM_CAP_DIRTY_LOG_RING_ACQ_REL or "
+		       "KVM_CAP_DIRTY_LOG_RING, which this host's KVM lacks (use dirty-log = \"bitmap\")");
+		missing++;
+	}
 	missing += kvm_arch_check_caps(vm);
 	return missing ? -ENOTSUP : 0;
 }
@@ -108,6 +114,172 @@ bool kvm_prop_bool(const struct vmm_host *h, const char *name, bool def)
 	return h->prop_bool(h, name, &v) == 0 ? v : def;
 }
 
+/* ------------------------------------------------------------------ */
+/* The dirty ring (dirty-log = "ring"; kvm-dirty-ring.h) */
+
+const char *const kvm_dirty_log_choices[] = { "bitmap", "ring", NULL };
+
+/* Before /dev/kvm is opened: the mode and the ring's size. */
+static int dirty_log_props(struct kvm_vm *vm)
+{
+	const struct vmm_host *h = vm->h;
+	const char *mode = h->prop_str(h, "dirty-log");
+	int64_t entries = 0;
+
+	if (!mode || strcmp(mode, "ring") != 0)
+		return 0;
+	vm->ring_wanted = true;
+	h->prop_int(h, "dirty-ring-size", &entries);
+	if (entries && (entries < KVM_RING_MIN_ENTRIES || entries > KVM_RING_MAX_ENTRIES || (entries & (entries - 1)))) {
+		h->log(h, VMM_LOG_ERROR, "kvm: dirty-ring-size %lld is neither 0 (KVM's largest) nor a power of two "
+		       "from %u to %u", (long long)entries, KVM_RING_MIN_ENTRIES, KVM_RING_MAX_ENTRIES);
+		return -EINVAL;
+	}
+	vm->ring_entries = (uint32_t)entries;
+	return 0;
+}
+
+static int rings_reset(void *opaque)
+{
+	struct kvm_vm *vm = opaque;
+
+	if (ioctl(vm->vm_fd, KVM_RESET_DIRTY_RINGS, 0) < 0) {
+		int err = errno;
+
+		vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: KVM_RESET_DIRTY_RINGS: %s", strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+/*
+ * At the first vCPU: KVM takes the ring only before the first vCPU exists
+ * and its size in bytes a power of two (KVM API document 8.29).
+ * The mode is the config's because of that: a migration that comes later
+ * cannot switch it.  Memory slots log into the rings as into bitmaps
+ * (KVM_MEM_LOG_DIRTY_PAGES), and KVM_GET_DIRTY_LOG then has no bitmap to
+ * return (ENXIO), so dirty_log_get() reads the rings instead.
+ * KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP (pages written with no vCPU running)
+ * is an arm64 matter (the vGIC ITS tables); x86 never needs it.
+ */
+static int dirty_ring_enable(struct kvm_vm *vm)
+{
+	const struct vmm_host *h = vm->h;
+	uint32_t bytes;
+	long cap;
+	int max, r;
+
+	if (!vm->ring_wanted || vm->rings)
+		return 0;
+	/* dirty-ring-size = 0: the largest ring KVM takes (up to
+	 * KVM_RING_MAX_ENTRIES), the most room between two harvests.  Room
+	 * matters more than it seems: KVM adds an entry per page written
+	 * since its last reset, but for a write it emulates (an MMIO
+	 * instruction's, kvmclock's, and on this project's hosts every store
+	 * of guest kernel code, which kvm_pvm interprets) an entry per write,
+	 * the same page again and again (kvm_main.c, mark_page_dirty_in_slot:
+	 * no check whether the page is in the ring already). */
+	if (!vm->ring_entries) {
+		long c;
+		int m = 0;
+
+		kvm_ring_cap(kvm_check_ext(vm, KVM_CAP_DIRTY_LOG_RING_ACQ_REL), kvm_check_ext(vm, KVM_CAP_DIRTY_LOG_RING),
+			     0, &c, &m);
+		vm->ring_entries = KVM_RING_MAX_ENTRIES;
+		while (vm->ring_entries > KVM_RING_MIN_ENTRIES &&
+		       (uint64_t)vm->ring_entries * sizeof(struct kvm_dirty_gfn) > (uint64_t)m)
+			vm->ring_entries /= 2;
+	}
+	bytes = vm->ring_entries * (uint32_t)sizeof(struct kvm_dirty_gfn);
+#if KVM_DIRTY_LOG_PAGE_OFFSET == 0
+	h->log(h, VMM_LOG_ERROR, "kvm: dirty-log = \"ring\": this plugin was built without "
+	       "KVM_DIRTY_LOG_PAGE_OFFSET (its kernel headers have no KVM_CAP_DIRTY_LOG_RING for this architecture)");
+	return -ENOTSUP;
+#endif
+	r = kvm_ring_cap(kvm_check_ext(vm, KVM_CAP_DIRTY_LOG_RING_ACQ_REL), kvm_check_ext(vm, KVM_CAP_DIRTY_LOG_RING),
+			 bytes, &cap, &max);
+	if (r == -ENOTSUP) {
+		h->log(h, VMM_LOG_ERROR, "kvm: dirty-log = \"ring\" needs KVM_CAP_DIRTY_LOG_RING_ACQ_REL or "
+		       "KVM_CAP_DIRTY_LOG_RING, which this host's KVM lacks (use dirty-log = \"bitmap\")");
+		return r;
+	}
+	if (r) {
+		h->log(h, VMM_LOG_ERROR, "kvm: dirty-ring-size %u (%u bytes) is more than this host's KVM takes "
+		       "(%s: %d bytes, %d entries)", vm->ring_entries, bytes,
+		       cap == KVM_CAP_DIRTY_LOG_RING_ACQ_REL ? "KVM_CAP_DIRTY_LOG_RING_ACQ_REL" : "KVM_CAP_DIRTY_LOG_RING",
+		       max, max / (int)sizeof(struct kvm_dirty_gfn));
+		return r;
+	}
+	struct kvm_enable_cap ec = { .cap = (uint32_t)cap, .args[0] = bytes };
+	if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &ec) < 0) {
+		r = -errno;
+		/* EINVAL also for a ring smaller than KVM's reserved entries
+		 * (64, plus the CPU's own log buffer: 512 with Intel's PML). */
+		h->log(h, VMM_LOG_ERROR, "kvm: KVM_ENABLE_CAP %s with %u bytes: %s",
+		       cap == KVM_CAP_DIRTY_LOG_RING_ACQ_REL ? "KVM_CAP_DIRTY_LOG_RING_ACQ_REL" : "KVM_CAP_DIRTY_LOG_RING",
+		       bytes, strerror(-r));
+		return r;
+	}
+	vm->rings = malloc(sizeof(*vm->rings));
+	if (!vm->rings || kvm_rings_init(vm->rings, vm->nr_vcpus, rings_reset, vm)) {
+		free(vm->rings);
+		vm->rings = NULL;
+		h->log(h, VMM_LOG_ERROR, "kvm: out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void dirty_ring_fini(struct kvm_vm *vm)
+{
+	struct kvm_rings *r = vm->rings;
+
+	if (!r)
+		return;
+	if (r->harvested || r->dropped || r->full)
+		vm->h->log(vm->h, VMM_LOG_INFO, "kvm: dirty rings: %llu entries harvested, %llu dropped, "
+			   "%llu ring-full exits", (unsigned long long)r->harvested, (unsigned long long)r->dropped,
+			   (unsigned long long)r->full);
+	kvm_rings_fini(r);
+	free(r);
+	vm->rings = NULL;
+}
+
+/* The vCPU's ring, mapped from its fd (KVM API document 8.29). */
+static int dirty_ring_map(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vm *vm = vcpu->vm;
+	size_t bytes = (size_t)vm->ring_entries * sizeof(struct kvm_dirty_gfn);
+	void *p;
+
+	if (!vm->rings)
+		return 0;
+	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd,
+		 (off_t)KVM_DIRTY_LOG_PAGE_OFFSET * sysconf(_SC_PAGESIZE));
+	if (p == MAP_FAILED) {
+		int err = errno;
+
+		vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: mmap of the dirty ring of vCPU %u: %s", vcpu->index,
+			   strerror(err));
+		return -err;
+	}
+	vcpu->ring = (struct kvm_ring){ .gfns = p, .entries = vm->ring_entries };
+	kvm_rings_attach(vm->rings, vcpu->index, &vcpu->ring);
+	return 0;
+}
+
+static void dirty_ring_unmap(struct kvm_vcpu *vcpu)
+{
+	if (!vcpu->ring.gfns)
+		return;
+	kvm_rings_attach(vcpu->vm->rings, vcpu->index, NULL);
+	munmap(vcpu->ring.gfns, (size_t)vcpu->ring.entries * sizeof(struct kvm_dirty_gfn));
+	vcpu->ring.gfns = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* VM */
+
 void kvm_vm_destroy(void *opaque)
 {
 	struct kvm_vm *vm = opaque;
@@ -116,6 +288,7 @@ void kvm_vm_destroy(void *opaque)
 		return;
 	close(vm->vm_fd);
 	close(vm->sys_fd);
+	dirty_ring_fini(vm);
 	kvm_arch_vm_fini(vm);
 	free(vm);
 }
@@ -139,6 +312,8 @@ int kvm_vm_create(const struct vmm_host *h, uint32_t nr_vcpus, void **out)
 	/* Properties before touching the device: a config error is not a
 	 * host error. */
 	r = kvm_arch_vm_init(vm, nr_vcpus);
+	if (!r)
+		r = dirty_log_props(vm);
 	if (r)
 		goto free_vm;
 
@@ -190,6 +365,7 @@ int kvm_vm_create(const struct vmm_host *h, uint32_t nr_vcpus, void **out)
 
 close_vm:
 	close(vm->vm_fd);
+	dirty_ring_fini(vm);
 close_sys:
 	close(vm->sys_fd);
 free_vm:
@@ -235,6 +411,14 @@ int kvm_set_memory(void *opaque, uint32_t slot, uint64_t gpa, uint64_t size, voi
 		vm->slot_size[slot] = size;
 		vm->slot_dirty_log[slot] = (flags & VMM_MEM_DIRTY_LOG) != 0;
 	}
+	/* The ring mode's bitmap of the slot starts empty with its log. */
+	if (vm->rings && slot < KVM_TRACKED_SLOTS) {
+		int r = kvm_rings_slot_log(vm->rings, slot, size / 4096, (flags & VMM_MEM_DIRTY_LOG) != 0);
+		if (r) {
+			vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: dirty ring: slot %u: %s", slot, strerror(-r));
+			return r;
+		}
+	}
 	return 0;
 }
 
@@ -253,6 +437,15 @@ int kvm_dirty_log_get(void *opaque, uint32_t slot, uint64_t *bitmap)
 
 	if (slot >= KVM_TRACKED_SLOTS || !vm->slot_size[slot] || !vm->slot_dirty_log[slot])
 		return -ENOTSUP;
+	if (vm->rings) {
+		int r = kvm_rings_take(vm->rings, slot, bitmap);
+
+		if (r == -EOVERFLOW)
+			vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: a dirty ring of %u entries overflowed (KVM wrote past "
+				   "its ring-full exit): written pages may be missing, so this dirty log is refused "
+				   "(a larger dirty-ring-size, or dirty-log = \"bitmap\")", vm->ring_entries);
+		return r;
+	}
 	if (ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &d) < 0) {
 		int err = errno;
 
@@ -291,6 +484,7 @@ void kvm_vcpu_destroy(void *opaque)
 
 	if (!vcpu)
 		return;
+	dirty_ring_unmap(vcpu);
 	munmap(vcpu->run, vcpu->vm->run_size);
 	close(vcpu->fd);
 	free(vcpu);
@@ -312,6 +506,9 @@ int kvm_vcpu_create(void *opaque, uint32_t index, void **out)
 	vcpu->vm = vm;
 	vcpu->index = index;
 
+	r = dirty_ring_enable(vm);
+	if (r)
+		goto free_vcpu;
 	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)index);
 	if (vcpu->fd < 0) {
 		r = -errno;
@@ -325,13 +522,18 @@ int kvm_vcpu_create(void *opaque, uint32_t index, void **out)
 		       strerror(-r));
 		goto close_vcpu;
 	}
-	r = kvm_arch_vcpu_init(vcpu);
+	r = dirty_ring_map(vcpu);
 	if (r)
 		goto unmap_run;
+	r = kvm_arch_vcpu_init(vcpu);
+	if (r)
+		goto unmap_ring;
 
 	*out = vcpu;
 	return 0;
 
+unmap_ring:
+	dirty_ring_unmap(vcpu);
 unmap_run:
 	munmap(vcpu->run, vm->run_size);
 close_vcpu:
@@ -481,6 +683,7 @@ int kvm_vcpu_run(void *opaque, struct vmm_exit *exit)
 
 	if (__builtin_expect(vcpu->pending != 0, 0))
 		complete_exit(vcpu, exit);
+again:
 	vcpu->stats.runs++;
 
 	int ran = ioctl(vcpu->fd, KVM_RUN, 0);
@@ -512,6 +715,17 @@ int kvm_vcpu_run(void *opaque, struct vmm_exit *exit)
 		vcpu->vm->h->log(vcpu->vm->h, VMM_LOG_ERROR, "kvm: KVM_RUN on vCPU %u: %s",
 				 vcpu->index, strerror(err));
 		return -err;
+	}
+	if (__builtin_expect(run->exit_reason == KVM_EXIT_DIRTY_RING_FULL, 0) && vcpu->vm->rings) {
+		/* The ring reached KVM's soft limit (its size less the
+		 * reserved entries, dirty_ring.c): KVM runs the vCPU no more
+		 * until it is harvested and reset.  That is the backend's
+		 * business, not an exit of the guest's: harvest here and run
+		 * on (a kick still ends the next KVM_RUN at once). */
+		int r = kvm_rings_full(vcpu->vm->rings, vcpu->index);
+		if (r)
+			return r;
+		goto again;
 	}
 	translate_exit(vcpu, run, exit);
 	return 0;

@@ -2,7 +2,8 @@
 # kvm.c is the architecture-neutral half, kvm-x86.c or kvm-arm64.c the
 # host's own (kvm-internal.h says what each half gives the other).
 kvm_common_sources = hypervisors/kvm/kvm.c hypervisors/kvm/kvm-internal.h \
-	hypervisors/kvm/kvm-vcpus.c hypervisors/kvm/kvm-vcpus.h
+	hypervisors/kvm/kvm-vcpus.c hypervisors/kvm/kvm-vcpus.h \
+	hypervisors/kvm/kvm-dirty-ring.c hypervisors/kvm/kvm-dirty-ring.h
 if HOST_AARCH64
 pkgplugin_LTLIBRARIES += hypervisors/kvm/kvm.la
 hypervisors_kvm_kvm_la_SOURCES = $(kvm_common_sources) hypervisors/kvm/kvm-arm64.c
@@ -36,5 +37,12 @@ TESTS += tests/unit/test_kvm_vcpus
 tests_unit_test_kvm_vcpus_SOURCES = tests/unit/test_kvm_vcpus.c hypervisors/kvm/kvm-vcpus.c
 tests_unit_test_kvm_vcpus_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_kvm_vcpus_LDADD = $(CMOCKA_LIBS)
+
+# And the dirty ring's harvest: fake rings in plain memory, a fake reset.
+check_PROGRAMS += tests/unit/test_kvm_dirty_ring
+TESTS += tests/unit/test_kvm_dirty_ring
+tests_unit_test_kvm_dirty_ring_SOURCES = tests/unit/test_kvm_dirty_ring.c hypervisors/kvm/kvm-dirty-ring.c
+tests_unit_test_kvm_dirty_ring_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_kvm_dirty_ring_LDADD = $(CMOCKA_LIBS) -lpthread
 endif
 EXTRA_DIST += hypervisors/kvm/README.md
