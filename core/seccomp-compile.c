@@ -105,9 +105,13 @@ static const unsigned long other_ioctls[] = {
 	SIOCGIFINDEX,
 };
 
-/* Rules take the call by its number on the machine compiling the filter
- * (libseccomp translates it to the filter's architecture by name); a call
- * the filter's architecture lacks (epoll_wait on arm64) is left out. */
+/* Rules take the call by its number on the machine compiling the filter,
+ * which libseccomp translates to the filter's architecture by name; a
+ * call this machine lacks has a negative "pseudo" number there, which
+ * translates all the same (epoll_wait for x86_64 compiled on arm64).  A
+ * call the filter's architecture lacks (epoll_wait on arm64) is left out.
+ * So a filter is the same wherever it is compiled (test_seccomp, on both
+ * nested hosts). */
 static int allow(scmp_filter_ctx ctx, uint32_t arch, const char *name, char *err, size_t errlen)
 {
 	int nr = seccomp_syscall_resolve_name(name);
@@ -116,7 +120,7 @@ static int allow(scmp_filter_ctx ctx, uint32_t arch, const char *name, char *err
 		snprintf(err, errlen, "seccomp: unknown system call \"%s\"", name);
 		return -EINVAL;
 	}
-	if (nr < 0 || (arch != SCMP_ARCH_NATIVE && seccomp_syscall_resolve_name_arch(arch, name) < 0))
+	if ((arch == SCMP_ARCH_NATIVE ? nr : seccomp_syscall_resolve_name_arch(arch, name)) < 0)
 		return 0;
 	int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
 	if (rc < 0 && rc != -EEXIST) {
