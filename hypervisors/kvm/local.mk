@@ -37,4 +37,13 @@ tests_unit_test_kvm_vcpus_SOURCES = tests/unit/test_kvm_vcpus.c hypervisors/kvm/
 tests_unit_test_kvm_vcpus_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_kvm_vcpus_LDADD = $(CMOCKA_LIBS)
 endif
+
+# The arm64 register record (encoding, checks against KVM's list, load
+# order) is pure: tested on any host.
+check_PROGRAMS += tests/unit/test_kvm_arm64_regs
+TESTS += tests/unit/test_kvm_arm64_regs
+tests_unit_test_kvm_arm64_regs_SOURCES = tests/unit/test_kvm_arm64_regs.c \
+	hypervisors/kvm/kvm-arm64-regs.c hypervisors/kvm/kvm-arm64-regs.h
+tests_unit_test_kvm_arm64_regs_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_kvm_arm64_regs_LDADD = $(CMOCKA_LIBS)
 EXTRA_DIST += hypervisors/kvm/README.md
