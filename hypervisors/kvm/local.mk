@@ -5,7 +5,9 @@ kvm_common_sources = hypervisors/kvm/kvm.c hypervisors/kvm/kvm-internal.h \
 	hypervisors/kvm/kvm-vcpus.c hypervisors/kvm/kvm-vcpus.h
 if HOST_AARCH64
 pkgplugin_LTLIBRARIES += hypervisors/kvm/kvm.la
-hypervisors_kvm_kvm_la_SOURCES = $(kvm_common_sources) hypervisors/kvm/kvm-arm64.c
+hypervisors_kvm_kvm_la_SOURCES = $(kvm_common_sources) hypervisors/kvm/kvm-arm64.c \
+	hypervisors/kvm/kvm-arm64-state.c hypervisors/kvm/kvm-arm64-state.h \
+	hypervisors/kvm/kvm-arm64-regs.c hypervisors/kvm/kvm-arm64-regs.h
 hypervisors_kvm_kvm_la_CFLAGS = $(plugin_cflags)
 hypervisors_kvm_kvm_la_LDFLAGS = $(plugin_ldflags)
 endif
