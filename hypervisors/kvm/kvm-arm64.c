@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "hypervisors/kvm/kvm-internal.h"
+#include "hypervisors/kvm/kvm-arm64-state.h"
 
 /* The generic ids of vmm/hypervisor.h are KVM's own: checked here against
  * the kernel's headers (arch/arm64/include/uapi/asm/kvm.h). */
@@ -89,7 +90,20 @@ struct kvm_arch_vm {
 	bool have_target;
 	bool nisv;		/* KVM_CAP_ARM_NISV_TO_USER enabled */
 	bool user_gic;		/* irqchip = "emulated": a GIC in a plugin */
+	/* The VM's virtual counter is read and set through a vCPU
+	 * (kvm-arm64-state.c); vCPUs live until the VM goes. */
+	struct kvm_vcpu *vcpu0;
 };
+
+bool kvm_arm64_user_gic(const struct kvm_vm *vm)
+{
+	return vm->arch->user_gic;
+}
+
+struct kvm_vcpu *kvm_arm64_vcpu0(const struct kvm_vm *vm)
+{
+	return vm->arch->vcpu0;
+}
 
 static const char *const irqchip_choices[] = { "kernel", "emulated", "none", NULL };
 
@@ -398,6 +412,8 @@ int kvm_arch_vcpu_init(struct kvm_vcpu *vcpu)
 	init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
 	if (vcpu->index != 0)
 		init.features[0] |= 1u << KVM_ARM_VCPU_POWER_OFF;
+	else
+		vm->arch->vcpu0 = vcpu;
 	/* The vGIC is created and initialised after every vCPU: by the gic
 	 * plugin (its ready op) or devices_ready(). */
 	return kvm_vcpu_ioctl(vcpu, KVM_ARM_VCPU_INIT, "KVM_ARM_VCPU_INIT", &init);
@@ -554,6 +570,10 @@ static const struct vmm_hv_ops kvm_ops = {
 	.device_attr = kvm_device_attr,
 	.vcpu_attr = kvm_vcpu_attr,
 	.devices_ready = kvm_devices_ready,
+	.vcpu_state_save = kvm_arm64_vcpu_state_save,
+	.vcpu_state_load = kvm_arm64_vcpu_state_load,
+	.vm_state_save = kvm_arm64_vm_state_save,
+	.vm_state_load = kvm_arm64_vm_state_load,
 };
 
 static const struct vmm_plugin kvm_plugin = {

@@ -6,7 +6,9 @@ kvm_common_sources = hypervisors/kvm/kvm.c hypervisors/kvm/kvm-internal.h \
 	hypervisors/kvm/kvm-dirty-ring.c hypervisors/kvm/kvm-dirty-ring.h
 if HOST_AARCH64
 pkgplugin_LTLIBRARIES += hypervisors/kvm/kvm.la
-hypervisors_kvm_kvm_la_SOURCES = $(kvm_common_sources) hypervisors/kvm/kvm-arm64.c
+hypervisors_kvm_kvm_la_SOURCES = $(kvm_common_sources) hypervisors/kvm/kvm-arm64.c \
+	hypervisors/kvm/kvm-arm64-state.c hypervisors/kvm/kvm-arm64-state.h \
+	hypervisors/kvm/kvm-arm64-regs.c hypervisors/kvm/kvm-arm64-regs.h
 hypervisors_kvm_kvm_la_CFLAGS = $(plugin_cflags)
 hypervisors_kvm_kvm_la_LDFLAGS = $(plugin_ldflags)
 endif
@@ -45,4 +47,13 @@ tests_unit_test_kvm_dirty_ring_SOURCES = tests/unit/test_kvm_dirty_ring.c hyperv
 tests_unit_test_kvm_dirty_ring_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_kvm_dirty_ring_LDADD = $(CMOCKA_LIBS) -lpthread
 endif
+
+# The arm64 register record (encoding, checks against KVM's list, load
+# order) is pure: tested on any host.
+check_PROGRAMS += tests/unit/test_kvm_arm64_regs
+TESTS += tests/unit/test_kvm_arm64_regs
+tests_unit_test_kvm_arm64_regs_SOURCES = tests/unit/test_kvm_arm64_regs.c \
+	hypervisors/kvm/kvm-arm64-regs.c hypervisors/kvm/kvm-arm64-regs.h
+tests_unit_test_kvm_arm64_regs_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_kvm_arm64_regs_LDADD = $(CMOCKA_LIBS)
 EXTRA_DIST += hypervisors/kvm/README.md

@@ -13,6 +13,10 @@
  *                  bits 7:4, is 3) and the pl031's RTCDR (vmmctl answers:
  *                  an MMIO read exit; the time, never 0), says which it
  *                  found, then SYSTEM_OFF
+ *   -DGUEST_SNAP   snap.img: for machines/arm64-virt-emulated.conf (2
+ *                  vCPUs), the guest snapshotted and restored, and
+ *                  live-migrated, by tests/e2e/nested-arm64.sh (issue 14;
+ *                  tests/guests/snap-count.c is x86's): below
  *
  * The header is booting.rst's ("Call the kernel image"): code0 branches
  * past it, text_offset 0, image_size the whole Image, flags 0xa (little
@@ -63,6 +67,9 @@ entry:
 	cmp	w2, w3
 	b.ne	say
 	adr	x1, msg_hello
+#if defined(GUEST_SNAP)
+	b	snap_main
+#endif
 #if defined(GUEST_GIC)
 	adr	x1, msg_no_gic
 	movz	x2, #(GICD_PIDR2 & 0xffff)
@@ -106,10 +113,16 @@ puts:
 	b	puts
 3:	ret
 
+#if defined(GUEST_SNAP)
+#include "snap-count.inc"
+#endif
+
 #if defined(GUEST_NISV)
 msg_hello:	.asciz "arm64 guest: a store pair to the UART next\n"
 #elif defined(GUEST_RESET)
 msg_hello:	.asciz "arm64 guest: asking for a reset\n"
+#elif defined(GUEST_SNAP)
+msg_hello:	.asciz "snap-count: start\n"
 #elif defined(GUEST_GIC)
 msg_hello:	.asciz "arm64 guest: a GICv3 distributor at 0x08000000 and the pl031's time\n"
 msg_no_gic:	.asciz "arm64 guest: no GICv3 at 0x08000000\n"

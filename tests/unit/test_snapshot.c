@@ -171,6 +171,73 @@ static void take_snapshot(char *snap, size_t len, bool zeros)
 	stop();
 }
 
+/*
+ * An arm64 machine (fake-arm64-hv, which saves as the kvm plugin's ops
+ * do): with KVM's in-kernel vGIC (irqchip = "kernel") the snapshot is
+ * refused before anything is written, naming the vGIC (its state is not
+ * saved yet); with no interrupt controller it is taken, and restores.
+ */
+static void test_arm64_in_kernel_vgic_refused(void **state)
+{
+	/* An Image header (booting.rst): image_size 64 KiB, flags 0xa, the
+	 * magic at 0x38. */
+	uint8_t image[64] = { 0 };
+	char conf[512], path[128], img[128], snap[160], err[512] = "";
+
+	(void)state;
+	image[0x12] = 1;
+	image[0x18] = 0xa;
+	memcpy(image + 0x38, "ARM\x64", 4);
+	snprintf(img, sizeof(img), "%s/Image", F->dir);
+	write_file(img, image, sizeof(image));
+	for (int kernel = 1; kernel >= 0; kernel--) {
+		snprintf(conf, sizeof(conf),
+			 "memory = 16M\nvcpus = 2\nseccomp = \"off\"\n"
+			 "hypervisor \"fake-arm64-hv\" { irqchip = \"%s\" }\n"
+			 "boot { kernel = \"%s\" }\n%s", kernel ? "kernel" : "none", img,
+			 kernel ? "device \"timer\" { plugin = \"arm-timer\" }\n" : "");
+		snprintf(path, sizeof(path), "%s/arm64-%d.conf", F->dir, kernel);
+		write_file(path, conf, strlen(conf));
+		if (vmm_config_load(path, F->ps, plugin_path, &F->mc, err, sizeof(err)))
+			fail_msg("config: %s", err);
+		assert_int_equal(vmm_machine_create(F->mc, F->ps, plugin_path, &F->m), 0);
+		run_paused();
+		snprintf(snap, sizeof(snap), "%s/snap-%d", F->dir, kernel);
+		if (kernel) {
+			assert_int_equal(vmm_machine_can_save(F->m, err, sizeof(err)), -ENOTSUP);
+			assert_non_null(strstr(err, "the in-kernel vGIC (irqchip = \"kernel\") cannot be saved yet"));
+			assert_null(strchr(err, '\n'));
+			assert_int_equal(vmm_machine_snapshot(F->m, snap, err, sizeof(err)), -ENOTSUP);
+			assert_non_null(strstr(err, "in-kernel vGIC"));
+			assert_int_equal(access(snap, F_OK), -1);
+			strcat(snap, ".tmp");
+			assert_int_equal(access(snap, F_OK), -1);
+		} else {
+			memcpy(vmm_machine_ram(F->m, 0x40001000, 8), "arm64ram", 8);
+			assert_int_equal(vmm_machine_can_save(F->m, err, sizeof(err)), 0);
+			assert_int_equal(vmm_machine_snapshot(F->m, snap, err, sizeof(err)), 0);
+			assert_int_equal(access(snap, F_OK), 0);
+		}
+		stop();
+		vmm_machine_destroy(F->m);
+		F->m = NULL;
+		vmm_config_free(F->mc);
+		F->mc = NULL;
+	}
+	/* Restored without its boot payload: RAM from 1 GiB as it was (the
+	 * device tree and the Image with it), each vCPU's and the VM's
+	 * record taken. */
+	struct vmm_snapshot *s;
+	assert_int_equal(vmm_snapshot_open(snap, &s, err, sizeof(err)), 0);
+	assert_int_equal(vmm_config_load_text(s->config_file, s->config_text, s->config_len, F->ps, plugin_path,
+					      &F->mc, err, sizeof(err)), 0);
+	F->mc->no_payload = true;
+	assert_int_equal(vmm_machine_create(F->mc, F->ps, plugin_path, &F->m), 0);
+	assert_int_equal(vmm_machine_restore(F->m, s, err, sizeof(err)), 0);
+	assert_memory_equal(vmm_machine_ram(F->m, 0x40001000, 8), "arm64ram", 8);
+	vmm_snapshot_free(s);
+}
+
 static void test_files_and_save_order(void **state)
 {
 	char snap[128], path[160];
@@ -558,6 +625,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_not_paused_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parks_with_its_exit_complete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_halted_vcpu_restored_halted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_arm64_in_kernel_vgic_refused, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("snapshot", tests, NULL, NULL);
 }
