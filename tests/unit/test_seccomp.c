@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <seccomp.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <cmocka.h>
@@ -148,12 +149,44 @@ static void precompiled_filters_match_the_lists(void **state)
 	assert_null(vmm_seccomp_precompiled(SCMP_ARCH_RISCV64, VMM_THREAD_MAIN, &len));
 }
 
+/* The threads vmmctl did not start are counted (a plugin's would run
+ * unconfined): this test's own second thread stands for one. */
+static void *wait_for_end(void *arg)
+{
+	pthread_mutex_t *mx = arg;
+
+	pthread_mutex_lock(mx);
+	pthread_mutex_unlock(mx);
+	return NULL;
+}
+
+static void other_threads_counted(void **state)
+{
+	pthread_mutex_t mx = PTHREAD_MUTEX_INITIALIZER;
+	pthread_t t;
+
+	(void)state;
+	assert_int_equal(vmm_seccomp_other_threads(1), 0);
+	assert_int_equal(vmm_seccomp_other_threads(2), 0);
+	pthread_mutex_lock(&mx);
+	assert_int_equal(pthread_create(&t, NULL, wait_for_end, &mx), 0);
+	assert_int_equal(vmm_seccomp_other_threads(1), 1);
+	assert_int_equal(vmm_seccomp_other_threads(2), 0);
+	/* Held before a jail: the count uses that directory, once. */
+	assert_int_equal(vmm_seccomp_hold_tasks(), 0);
+	assert_int_equal(vmm_seccomp_other_threads(1), 1);
+	pthread_mutex_unlock(&mx);
+	pthread_join(t, NULL);
+	assert_int_equal(vmm_seccomp_other_threads(1), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(names_match_libseccomp),
 		cmocka_unit_test(built_once_loaded_anywhere),
 		cmocka_unit_test(precompiled_filters_match_the_lists),
+		cmocka_unit_test(other_threads_counted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
