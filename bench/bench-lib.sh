@@ -48,3 +48,18 @@ slopes() {
 		_i=$((_i + 1))
 	done
 }
+
+# bench_wait_line NAME FILE PATTERN PID: wait (60 s at most: a hang guard,
+# not a threshold) for a line in FILE while process PID lives; NAME
+# prefixes the error.
+bench_wait_line() {
+	_w=0
+	until grep -q "$3" "$2" 2>/dev/null; do
+		kill -0 "$4" 2>/dev/null || { echo "$1: vmmctl ended early: $(tail -n 3 "$2.err" 2>/dev/null)" >&2; exit 1; }
+		[ $_w -lt 600 ] || { echo "$1: no '$3' in $2 after 60 s" >&2; exit 1; }
+		sleep 0.1; _w=$((_w + 1))
+	done
+}
+
+# json_num NAME FILE: the number member NAME of the JSON in FILE.
+json_num() { sed -n "s/.*\"$1\": \([0-9.]*\).*/\1/p" "$2"; }

@@ -31,17 +31,8 @@ for mode in bitmap ring; do
 	done
 done
 
-# wait_line FILE PATTERN PID: bounded wait for a line (a hang guard).
-wait_line() {
-	w=0
-	until grep -q "$2" "$1" 2>/dev/null; do
-		kill -0 "$3" 2>/dev/null || { echo "dirty-log: vmmctl ended early: $(tail -n 3 "$1.err" 2>/dev/null)" >&2; exit 1; }
-		[ $w -lt 600 ] || { echo "dirty-log: no '$2' in $1 after 60 s" >&2; exit 1; }
-		sleep 0.1; w=$((w + 1))
-	done
-}
-
-num() { sed -n "s/.*\"$1\": \\([0-9.]*\\).*/\\1/p" "$tmp/mig.out"; }
+wait_line() { bench_wait_line dirty-log "$@"; }
+num() { json_num "$1" "$tmp/mig.out"; }
 
 # migrate_once MODE CMDLINE: one migration of the $mem machine; appends
 # "downtime total harvest-per-round rounds pages full-exits" to

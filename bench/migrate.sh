@@ -24,17 +24,8 @@ SRC= DST=
 trap '[ -n "$SRC" ] && kill -KILL "$SRC" 2>/dev/null; [ -n "$DST" ] && kill -KILL "$DST" 2>/dev/null; rm -rf "$tmp"' EXIT
 sed 's/^memory = .*/memory = 64M/' "$CONF" >"$tmp/m.conf"
 
-# wait_line FILE PATTERN PID: bounded wait for a line (a hang guard).
-wait_line() {
-	w=0
-	until grep -q "$2" "$1" 2>/dev/null; do
-		kill -0 "$3" 2>/dev/null || { echo "migrate: vmmctl ended early: $(tail -n 3 "$1.err")" >&2; exit 1; }
-		[ $w -lt 600 ] || { echo "migrate: no '$2' in $1 after 60 s" >&2; exit 1; }
-		sleep 0.1; w=$((w + 1))
-	done
-}
-
-num() { sed -n "s/.*\"$1\": \\([0-9.]*\\).*/\\1/p" "$tmp/mig.out"; }
+wait_line() { bench_wait_line migrate "$@"; }
+num() { json_num "$1" "$tmp/mig.out"; }
 
 for run in $RATES; do
 for rounds in 30 1; do

@@ -814,6 +814,21 @@ static void test_dirty_log(void **state)
 	machine_stop(&m);
 }
 
+/* Skips the test (saying why) on a host whose KVM has no dirty ring. */
+static void skip_without_dirty_ring(void)
+{
+	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	bool ring = kvm < 0 || ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_DIRTY_LOG_RING) > 0 ||
+		    ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_DIRTY_LOG_RING_ACQ_REL) > 0;
+
+	if (kvm >= 0)
+		close(kvm);
+	if (!ring) {
+		print_message("skipped: this host's KVM has no KVM_CAP_DIRTY_LOG_RING(_ACQ_REL)\n");
+		skip();
+	}
+}
+
 /* The same with dirty-log = "ring" (KVM_CAP_DIRTY_LOG_RING_ACQ_REL): the
  * pages come from the vCPU's ring in the same bitmap; after a take the
  * pages are write-protected again (KVM_RESET_DIRTY_RINGS), so a page
@@ -832,16 +847,9 @@ static void test_dirty_ring(void **state)
 	};
 	struct machine m;
 	uint64_t bitmap[(RAM_SIZE / 4096 + 63) / 64];
-	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 
 	(void)state;
-	if (kvm >= 0 && ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_DIRTY_LOG_RING) <= 0 &&
-	    ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_DIRTY_LOG_RING_ACQ_REL) <= 0) {
-		close(kvm);
-		skip();
-	}
-	if (kvm >= 0)
-		close(kvm);
+	skip_without_dirty_ring();
 	machine_start(&m, ring, 0, code, sizeof(code));
 	assert_int_equal(ops->set_memory(m.vm, 0, 0, RAM_SIZE, m.ram, VMM_MEM_DIRTY_LOG), 0);
 	memset(bitmap, 0xff, sizeof(bitmap));
@@ -880,16 +888,9 @@ static void test_dirty_ring_full(void **state)
 	};
 	struct machine m;
 	uint64_t bitmap[(RAM_SIZE / 4096 + 63) / 64];
-	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 
 	(void)state;
-	if (kvm >= 0 && ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_DIRTY_LOG_RING) <= 0 &&
-	    ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_DIRTY_LOG_RING_ACQ_REL) <= 0) {
-		close(kvm);
-		skip();
-	}
-	if (kvm >= 0)
-		close(kvm);
+	skip_without_dirty_ring();
 	machine_start(&m, ring, 0, code, sizeof(code));
 	assert_int_equal(ops->set_memory(m.vm, 0, 0, RAM_SIZE, m.ram, VMM_MEM_DIRTY_LOG), 0);
 	for (int i = 0; i < 3000; i++)
