@@ -190,8 +190,11 @@ if grep -qw l2.pwrbtn /proc/cmdline; then
 		# a 64-bit kernel) is the press.
 		exec 5<"/dev/input/$ev"
 		# its line starts a line of its own: the shell's prompt (and its
-		# cursor query) may be on the console already
-		(dd bs=24 count=1 of=/dev/null <&5 2>/dev/null && printf '\nL2-POWER-BUTTON\n' && poweroff -f) &
+		# cursor query) may be on the console already.  And it goes in
+		# one write (through cat): printf to the console is line-buffered,
+		# and a shell's message written between its two writes once made
+		# "sh: L2-POWER-BUTTON" (busybox's "sh: " + "can't access tty...").
+		(dd bs=24 count=1 of=/dev/null <&5 2>/dev/null && printf '\nL2-POWER-BUTTON\n' | cat && poweroff -f) &
 		exec 5<&-
 		echo "L2-PWRBTN-WATCHING"
 	else
