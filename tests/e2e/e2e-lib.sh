@@ -38,6 +38,7 @@
 #
 # Environment knobs: E2E_QEMU (qemu-system-x86_64), E2E_CPU (EPYC),
 # E2E_MEM (1024), E2E_SMP (2), E2E_ACCEL (tcg: QEMU's -accel for L1),
+# E2E_L1_IDLE (poll: L1's idle= parameter; empty: its default, HLT),
 # E2E_TIMEOUT (overall, 300 s), E2E_APPEND
 # (more L1 kernel parameters), E2E_ONLY (an extended regex: only the runs
 # whose names match),
@@ -55,6 +56,16 @@ E2E_CPU=${E2E_CPU:-EPYC}
 E2E_MEM=${E2E_MEM:-1024}
 E2E_SMP=${E2E_SMP:-2}
 E2E_ACCEL=${E2E_ACCEL:-tcg}
+# L1's idle loop: "poll" (its CPUs never execute HLT).  Issue 17: one kind
+# of L1 freeze captured was both emulated CPUs in native_safe_halt, CPU 0
+# never taking the NMI QMP sent it: a halted TCG vCPU QEMU never woke.
+# Polling leaves no halted vCPU to wake (whether that ends the freezes
+# takes many full runs to show); it also makes the runs faster, a halted
+# TCG vCPU waking slowly: the whole nested test 501 s (stop 12's CI: 704 s,
+# one L1 retried in it), linux-amd64-snapshot-kill 84 s against 113 s,
+# -migrate 44 s against 59 s (2026-12-07).  Empty: the kernel's default
+# (HLT), to compare.
+E2E_L1_IDLE=${E2E_L1_IDLE-poll}
 E2E_TIMEOUT=${E2E_TIMEOUT:-300}
 E2E_RUN_TIMEOUT=30
 E2E_L1_PKG=${E2E_L1_PKG:-linux-image-cloud-amd64}
@@ -643,7 +654,7 @@ e2e_qemu_start() {
 		-chardev stdio,id=con,signal=off -serial chardev:con \
 		-chardev pipe,id=qmp,path="$E2E_TMP/qmp" -mon chardev=qmp,mode=control \
 		-kernel "$E2E_L1_KERNEL" -initrd "$E2E_TMP/l1-initrd.gz" ${2:-} \
-		-append "console=ttyS0 quiet panic=-1 mitigations=off nokaslr sysrq_always_enabled tsc=reliable $1" \
+		-append "console=ttyS0 quiet panic=-1 mitigations=off nokaslr sysrq_always_enabled tsc=reliable ${E2E_L1_IDLE:+idle=$E2E_L1_IDLE }$1" \
 		<&8 >"$E2E_SERIAL" 2>"$E2E_TMP/qemu.out" 9>&- &
 	_qpid=$!
 	e2e_qmp '{"execute":"qmp_capabilities"}' >/dev/null
