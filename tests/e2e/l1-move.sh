@@ -32,7 +32,16 @@ cd /e2e || exit 1
 rm -rf /tmp/mig-src.sock /tmp/mig-dst.sock /tmp/mig-dapi.sock /tmp/mig-in /tmp/mig-src-in /tmp/mig-snap
 mkfifo /tmp/mig-in /tmp/mig-src-in || exit 1
 
+# poison_reports: the guests' page-poisoning reports (page_poison=1 in
+# CMDLINE), repeated where the e2e harness looks for them: a page written
+# to after the guest freed it, before or after the move, fails the run.
+poison_reports() {
+	grep -h 'pagealloc: memory corruption\|BUG: Bad page' /tmp/mig-src.out /tmp/mig-dst.out 2>/dev/null |
+		tr -d '\r' | head -n 5
+}
+
 fail() {
+	poison_reports
 	echo "FAIL: $*"
 	for f in src.out src.err dst.out dst.err; do
 		echo "--- last lines of /tmp/mig-$f ---"
@@ -240,5 +249,6 @@ grep -q 'L2-SHELL-42' /tmp/mig-src.out && fail "the source's guest answered"
 echo "L1-MOVE-ANSWERED L2-SHELL-42"
 [ "$d" = 0 ] || fail "the destination ended with $d, expected 0 (poweroff)"
 echo "L1-MOVE-DESTINATION-POWEROFF 0"
+poison_reports
 [ -n "${tappid:-}" ] && { kill "$tappid"; killall nc; } 2>/dev/null
 rm -rf /tmp/mig-snap
