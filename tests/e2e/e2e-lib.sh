@@ -49,7 +49,9 @@
 # patch batches during the runs, E2E-POKES; 2: and by whom), E2E_EMUFAULT_RETRIES
 # (1: a stock guest's run that ends in a triple fault, the emulated CPU's
 # or another, see emufault in L1's /init, runs once more and is reported
-# as "flaky:"; 0: it fails).
+# as "flaky:"; 0: it fails), E2E_KVM_AMD (L1's kvm_amd module parameters,
+# e.g. "npt=0": its guests on shadow paging instead of the emulated CPU's
+# nested page tables; empty by default).
 
 E2E_QEMU=${E2E_QEMU:-qemu-system-x86_64}
 E2E_CPU=${E2E_CPU:-EPYC}
@@ -74,11 +76,23 @@ E2E_L1_PKG=${E2E_L1_PKG:-linux-image-cloud-amd64}
 skip() { echo "SKIP: $*"; exit 77; }
 
 E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/vmm-e2e.XXXXXX") || exit 99
-if [ "${E2E_KEEP:-0}" = 1 ]; then
-	trap 'echo "(work directory kept: $E2E_TMP)"' EXIT
-else
-	trap 'rm -rf "$E2E_TMP"' EXIT
-fi
+# At exit, by a signal too (make's or tools/test.sh's timeout, a ^C): L1's
+# QEMU goes with the test (a test host the test started, it stops), then
+# the work directory.  dash runs an EXIT trap only on exit, hence the
+# signals' own traps.
+e2e_cleanup() {
+	# (TERM: for arm64 the pid is timeout's, which passes it on)
+	[ -n "${_qpid:-}" ] && kill "$_qpid" 2>/dev/null
+	if [ "${E2E_KEEP:-0}" = 1 ]; then
+		echo "(work directory kept: $E2E_TMP)"
+	else
+		rm -rf "$E2E_TMP"
+	fi
+}
+trap e2e_cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
 E2E_RD="$E2E_TMP/l1-root"       # the L1 initramfs tree
 E2E_RUNS="$E2E_TMP/runs"         # name|timeout|args, read by L1's /init
 E2E_EXPECT="$E2E_TMP/expect"     # name|status|line;line;..., for e2e_check
@@ -388,7 +402,7 @@ fin() {
 t0=$(cs)
 why=""
 for m in $(cat /e2e/modules.order); do
-	out=$(insmod /e2e/modules/$m.ko 2>&1) || why="$why insmod $m: $out;"
+	out=$(insmod /e2e/modules/$m.ko $(cat /e2e/modparams-$m 2>/dev/null) 2>&1) || why="$why insmod $m: $out;"
 done
 t1=$(cs)
 echo "E2E-MODULES time=$(((t1 - t0) / 100)).$(printf %02d $(((t1 - t0) % 100)))"
@@ -412,7 +426,7 @@ if [ -n "$why" ]; then
 fi
 # L1's clock: what the L2 guests' timers and kvmclock rest on
 echo "E2E-CLOCK $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource) $(dmesg | grep -i -m3 -E 'clocksource.*unstable|tsc:.*(unstable|calibrat)' | tr '\n' ';')"
-echo "E2E-KVM ok $(grep -c ^processor /proc/cpuinfo) cpus, $(grep -o -m1 -w svm /proc/cpuinfo) nested=$(cat /sys/module/kvm_amd/parameters/nested 2>/dev/null)"
+echo "E2E-KVM ok $(grep -c ^processor /proc/cpuinfo) cpus, $(grep -o -m1 -w svm /proc/cpuinfo) nested=$(cat /sys/module/kvm_amd/parameters/nested 2>/dev/null) npt=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null)"
 # E2E_COUNT_POKES=1: count L1's jump-label patch batches (each one int3s
 # and IPIs, what every captured freeze was in the middle of) with the
 # function tracer in a trace instance of its own; the count is printed at
@@ -623,6 +637,8 @@ EOF
 	echo "$E2E_EMUFAULT_RETRIES" >"$E2E_RD/e2e/emufault-retries"
 	echo "${E2E_KEEPER:-1}" >"$E2E_RD/e2e/keeper"
 	echo "${E2E_COUNT_POKES:-0}" >"$E2E_RD/e2e/count-pokes"
+	rm -f "$E2E_RD/e2e/modparams-kvm-amd"
+	[ -n "${E2E_KVM_AMD:-}" ] && echo "$E2E_KVM_AMD" >"$E2E_RD/e2e/modparams-kvm-amd"
 }
 
 # e2e_qemu_start APPEND: starts L1's QEMU in the background (pid in _qpid)
@@ -665,6 +681,7 @@ e2e_qemu_start() {
 e2e_qemu_stop() {
 	kill $_qpid 2>/dev/null; wait $_qpid
 	_st=$?
+	_qpid=
 	exec 8>&- 9>&-
 	# cat ends when QEMU's end of qmp.out is closed
 	kill $_qmp_cat 2>/dev/null; wait $_qmp_cat 2>/dev/null
@@ -1133,5 +1150,12 @@ e2e_a64_boot() {
 	timeout -k 10 600 "${QEMU_A64:-qemu-system-aarch64}" -M virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on \
 		-accel tcg -m 2048 -smp 2 -nodefaults -no-user-config -display none -no-reboot -net none \
 		-serial "file:$E2E_SERIAL" -kernel "$1" -initrd "$E2E_TMP/l1-initrd.gz" \
-		-append "console=ttyAMA0 quiet panic=-1" </dev/null >"$E2E_TMP/qemu.out" 2>&1
+		-append "console=ttyAMA0 quiet panic=-1" </dev/null >"$E2E_TMP/qemu.out" 2>&1 &
+	# waited for in the background: a signal to the test runs its trap
+	# (e2e_cleanup, which stops this QEMU) at once, not after it
+	_qpid=$!
+	wait $_qpid
+	_st=$?
+	_qpid=
+	return $_st
 }
