@@ -13,7 +13,7 @@
  * accepts and reads nothing, on the main loop and in the sends that wait,
  * and one that reads everything and never answers, each end the migration
  * with an error naming the guard, the source running on, its dirty log
- * off. */
+ * off.  Over TCP on 127.0.0.1 both ends of the stream have TCP_NODELAY. */
 #include "config.h"
 #include "tests/unit/test-env.h"
 
@@ -31,6 +31,9 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
 #include <event2/event.h>
 
@@ -406,6 +409,7 @@ struct fixture {
 	bool running;
 	char sock[128];
 	struct idle_guest idle;
+	int src_nodelay; /* the source's TCP_NODELAY, read during a round */
 };
 static struct fixture *F;
 
@@ -530,6 +534,7 @@ static int setup(void **state)
 	assert_non_null(F->ps);
 	pthread_mutex_init(&F->idle.lock, NULL);
 	pthread_cond_init(&F->idle.cond, NULL);
+	F->src_nodelay = -1;
 	*state = F;
 	return 0;
 }
@@ -563,6 +568,8 @@ static int teardown(void **state)
 struct dest {
 	int rc;
 	char err[512];
+	const char *addr; /* where to listen: F->sock unless set */
+	int nodelay;      /* the accepted socket's TCP_NODELAY (TCP), else -1 */
 };
 
 static void *dest_thread(void *arg)
@@ -571,8 +578,12 @@ static void *dest_thread(void *arg)
 	struct vmm_snapshot *s = NULL;
 	int fd;
 
-	d->rc = vmm_migrate_accept(F->sock, &fd, &s, d->err, sizeof(d->err));
+	d->nodelay = -1;
+	d->rc = vmm_migrate_accept(d->addr ? d->addr : F->sock, &fd, &s, d->err, sizeof(d->err));
 	if (!d->rc) {
+		socklen_t len = sizeof(d->nodelay);
+		if (d->addr && getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &d->nodelay, &len))
+			d->nodelay = -2;
 		d->rc = vmm_migrate_receive(F->dst, s, fd, d->err, sizeof(d->err));
 		close(fd);
 	}
@@ -1011,6 +1022,82 @@ static void test_hang_guard_no_answer(void **state)
 	source_runs_on();
 }
 
+/* ---------------------------------------------------------------- TCP */
+
+/* A free port on 127.0.0.1 (the kernel's pick, released at once). */
+static unsigned free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+/* Whether something listens on 127.0.0.1:port (/proc/net/tcp, state 0A),
+ * seen without connecting: the destination accepts one source only. */
+static bool listening_on(unsigned port)
+{
+	char want[32], line[256];
+	bool found = false;
+	FILE *f = fopen("/proc/net/tcp", "r");
+
+	assert_non_null(f);
+	snprintf(want, sizeof(want), "0100007F:%04X 00000000:0000 0A", port);
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, want) != NULL;
+	fclose(f);
+	return found;
+}
+
+/* Round 2 is under way on the sending thread: the source's socket. */
+static void read_source_nodelay(struct fake_vm *v, uint32_t slot, unsigned call)
+{
+	socklen_t len = sizeof(F->src_nodelay);
+
+	(void)v;
+	(void)slot;
+	(void)call;
+	if (getsockopt(vmm_migrate_fd(F->src), IPPROTO_TCP, TCP_NODELAY, &F->src_nodelay, &len))
+		F->src_nodelay = -2;
+}
+
+/* A migration over TCP on the loopback: both ends of the stream without
+ * Nagle's delay (TCP_NODELAY), and the machine arrives. */
+static void test_tcp_nodelay(void **state)
+{
+	struct vmm_migrate_stats st;
+	struct dest d = { 0 };
+	pthread_t t;
+	char addr[64], err[512] = "";
+	int rc;
+
+	(void)state;
+	F->src = build("src", "2M", &F->mc);
+	F->dst = build("dst", "2M", &F->mc2);
+	uint8_t *in = vmm_machine_ram(F->src, 0, 2u << 20);
+	memcpy(in + 0x5000, "over tcp", 8);
+	((struct fake_vm *)F->src->vm)->dirty_hook = read_source_nodelay;
+	run_paused(F->src);
+	unsigned port = free_port();
+	snprintf(addr, sizeof(addr), "tcp:127.0.0.1:%u", port);
+	d.addr = addr;
+	assert_int_equal(pthread_create(&t, NULL, dest_thread, &d), 0);
+	for (int i = 0; i < 5000 && !listening_on(port); i++)
+		usleep(1000);
+	rc = vmm_migrate_send(F->src, addr, 0, &st, err, sizeof(err));
+	pthread_join(t, NULL);
+	if (rc || d.rc)
+		fail_msg("source %d: %s; destination %d: %s", rc, err, d.rc, d.err);
+	assert_int_equal(F->src_nodelay, 1);
+	assert_int_equal(d.nodelay, 1);
+	assert_memory_equal(vmm_machine_ram(F->dst, 0, 2u << 20) + 0x5000, "over tcp", 8);
+}
+
 /* A device plugin built before ABI 1.15 cannot mark what it writes
  * through mem_map: once it has asked for such a pointer, the machine is
  * not migrated (409 naming it); one that never mapped RAM is no reason to
@@ -1093,6 +1180,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_destination_refuses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hang_guard_reads_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hang_guard_no_answer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_nodelay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_old_plugin_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_marks, setup, teardown),
 	};
