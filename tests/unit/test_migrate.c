@@ -13,7 +13,9 @@
  * accepts and reads nothing, on the main loop and in the sends that wait,
  * and one that reads everything and never answers, each end the migration
  * with an error naming the guard, the source running on, its dirty log
- * off.  Over TCP on 127.0.0.1 both ends of the stream have TCP_NODELAY. */
+ * off.  Over TCP on 127.0.0.1 both ends of the stream have TCP_NODELAY.  A
+ * guest that powers off while a migration waits: the pending reply of PUT
+ * /v1/migration/send is a 503, written before the machine goes. */
 #include "config.h"
 #include "tests/unit/test-env.h"
 
@@ -36,6 +38,9 @@
 #include <netinet/tcp.h>
 #include <unistd.h>
 #include <event2/event.h>
+#include <json-c/json.h>
+
+#include "core/api.h"
 
 #include "core/machine.h"
 #include "core/machine-internal.h"
@@ -482,6 +487,15 @@ static void idle_kick(void *ctx, unsigned vcpu)
 	g->kicks++;
 	pthread_cond_broadcast(&g->cond);
 	pthread_mutex_unlock(&g->lock);
+}
+
+/* The guest powers off: its vCPU's next exit is a shutdown. */
+static void idle_power_off(void)
+{
+	pthread_mutex_lock(&F->idle.lock);
+	F->idle.power_off = true;
+	pthread_cond_broadcast(&F->idle.cond);
+	pthread_mutex_unlock(&F->idle.lock);
 }
 
 /* The source runs (not paused), its vCPU idle in vcpu_run. */
@@ -1098,6 +1112,76 @@ static void test_tcp_nodelay(void **state)
 	assert_memory_equal(vmm_machine_ram(F->dst, 0, 2u << 20) + 0x5000, "over tcp", 8);
 }
 
+/* ------------------------------------ the machine stops during a migration */
+
+struct api_client {
+	const char *sock;
+	char body[256];
+	int rc, status;
+	char *reply;
+	char err[256];
+};
+
+static void *api_client_thread(void *arg)
+{
+	struct api_client *c = arg;
+
+	c->rc = vmm_api_request(c->sock, "PUT", "/v1/migration/send", c->body, &c->status, &c->reply, c->err,
+				sizeof(c->err));
+	return NULL;
+}
+
+/* PUT /v1/migration/send to a destination that reads nothing, and the
+ * guest powers off meanwhile: the machine's loop ends with the reply still
+ * due, and vmmctl's next step (vmm_api_detach, before the machine is
+ * destroyed) writes it at once: 503, naming why. */
+static void test_poweroff_during_migration(void **state)
+{
+	struct api_client c = { 0 };
+	struct vmm_api *api;
+	char path[160], err[256];
+	pthread_t t;
+
+	(void)state;
+	F->src = build("src", "2M", &F->mc);
+	fill_ram(F->src);
+	snprintf(path, sizeof(path), "%s/api.sock", F->dir);
+	assert_int_equal(vmm_api_listen(path, &api, err, sizeof(err)), 0);
+	assert_int_equal(vmm_api_attach(api, F->src), 0);
+	run_running(F->src);
+	int lfd = listen_at(F->sock);
+	c.sock = path;
+	snprintf(c.body, sizeof(c.body), "{\"socket\": \"%s\"}", F->sock);
+	assert_int_equal(pthread_create(&t, NULL, api_client_thread, &c), 0);
+	/* Connected: the migration is under way (the request's handler
+	 * connects, and it ends before the loop turns again). */
+	int fd = accept(lfd, NULL, NULL);
+	assert_true(fd >= 0);
+	idle_power_off();
+	pthread_join(F->thread, NULL);
+	F->running = false;
+	assert_int_equal(vmm_machine_state(F->src), VMM_MACHINE_STOPPING);
+	/* As vmmctl run does once the machine's loop ended. */
+	vmm_api_detach(api);
+	pthread_join(t, NULL);
+	if (c.rc)
+		fail_msg("the client of PUT /v1/migration/send: %d: %s", c.rc, c.err);
+	assert_int_equal(c.status, 503);
+	assert_non_null(c.reply);
+	struct json_object *o = json_tokener_parse(c.reply), *e;
+	assert_non_null(o);
+	assert_true(json_object_object_get_ex(o, "error", &e));
+	assert_string_equal(json_object_get_string(e), "the machine stopped before the migration ended");
+	json_object_put(o);
+	free(c.reply);
+	vmm_machine_destroy(F->src); /* ends the migration: no second reply */
+	F->src = NULL;
+	assert_true(drained_to_end(fd));
+	close(fd);
+	close(lfd);
+	vmm_api_close(api);
+}
+
 /* A device plugin built before ABI 1.15 cannot mark what it writes
  * through mem_map: once it has asked for such a pointer, the machine is
  * not migrated (409 naming it); one that never mapped RAM is no reason to
@@ -1181,6 +1265,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hang_guard_reads_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hang_guard_no_answer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_nodelay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_poweroff_during_migration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_old_plugin_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_marks, setup, teardown),
 	};
