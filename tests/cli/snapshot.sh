@@ -61,17 +61,19 @@ wait_done() {
 }
 
 # ap_started WHAT: $OUT (a restored machine's, run to SNAP-COUNT-DONE)
-# has the AP's line once and its count goes on (two reports at least,
-# each above the one before).
+# has the AP's line once and its count goes on: two reports at least,
+# none below the one before (on a loaded host the AP's thread may not run
+# between two), the last above the first.
 ap_started() {
 	n=$(grep -c '^snap-count: AP up, apic id 1$' "$OUT")
 	[ "$n" = 1 ] || fail "$1: $n 'AP up' lines after the restore, expected one"
-	prev=-1 n=0
+	first= prev=0 n=0
 	for c in $(sed -n 's/^snap-count: ap count \([0-9]*\)$/\1/p' "$OUT"); do
-		[ "$c" -gt "$prev" ] || fail "$1: the AP's count went from $prev to $c"
-		prev=$c n=$((n + 1))
+		[ "$c" -ge "$prev" ] || fail "$1: the AP's count went from $prev down to $c"
+		first=${first:-$c} prev=$c n=$((n + 1))
 	done
 	[ "$n" -ge 2 ] || fail "$1: $n reports of the AP's count after the restore"
+	[ "$prev" -gt "$first" ] || fail "$1: the AP's count stayed at $first over $n reports"
 	AP_REPORTS=$n
 }
 
@@ -138,7 +140,7 @@ for mode in $MODES; do
 	if [ -n "$cmdline" ]; then
 		ap_started "$mode: restored"
 		echo "ok: $mode: the AP, powered off at the snapshot, started at tick $AP_AT after the restore" \
-			"($AP_REPORTS reports of its count, each higher)"
+			"($AP_REPORTS reports of its count, growing)"
 	fi
 
 	start "$mode-third" restore "$SNAP-2" --api "$SOCK" --seccomp on

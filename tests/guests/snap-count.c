@@ -23,9 +23,8 @@
 #define END_TICKS 5000
 #define REPORT_EVERY 100
 #define TRAMP_ADDR 0x8000u
-/* Ticks between the INIT and the first SIPI, and before giving up. */
+/* Ticks between the INIT and the first SIPI. */
 #define AP_INIT_WAIT 10
-#define AP_START_LIMIT 500
 
 extern char tramp_start[], tramp_end[];
 void ap_main(void) __attribute__((noreturn));
@@ -56,7 +55,8 @@ static void icr_send(uint32_t dest, uint32_t low)
 
 /* The AP's start, a step at a time as the ticks go (the main loop calls
  * it until AP_UP): INIT at ap_at, a SIPI AP_INIT_WAIT ticks later, a
- * second one a tick after that, then the wait for the AP. */
+ * second one a tick after that, then the wait for the AP (no bound here:
+ * an AP that never starts prints no line, which the test sees). */
 enum ap_step { AP_WAIT, AP_INIT_SENT, AP_SIPI_SENT, AP_SIPI2_SENT, AP_UP };
 
 static enum ap_step ap_start_step(enum ap_step step, uint32_t t, uint32_t ap_at, uint32_t *since)
@@ -84,8 +84,6 @@ static enum ap_step ap_start_step(enum ap_step step, uint32_t t, uint32_t ap_at,
 		*since = t;
 		return step + 1;
 	}
-	if (step == AP_SIPI2_SENT && t >= *since + AP_START_LIMIT)
-		fail("snap-count: the AP did not start");
 	return step;
 }
 
