@@ -63,3 +63,41 @@ bench_wait_line() {
 
 # json_num NAME FILE: the number member NAME of the JSON in FILE.
 json_num() { sed -n "s/.*\"$1\": \([0-9.]*\).*/\1/p" "$2"; }
+
+# bench_migrate_once NAME CONF CMDLINE [ARG...]: one live migration in
+# $tmp (bench/migrate.sh, bench/dirty-log.sh): the source `vmmctl run CONF`
+# with tests/guests/mig-pattern.elf and CMDLINE, the destination `vmmctl
+# receive`, and once the guest's first pass is behind it (two reports) and
+# the destination listens, `vmmctl migrate ... ARG...`.  The API's reply is
+# left in $tmp/mig.out, the source's serial output in $tmp/src (its log in
+# $tmp/src.err), the destination's in $tmp/dst.  The source must end with
+# status 12 and the guest go on at the destination without
+# MIG-PATTERN-BAD; else NAME and why on stderr and the script exits 1.
+# SRC and DST hold the processes' ids while they run (for the caller's
+# trap).
+bench_migrate_once() {
+	_n=$1 _conf=$2 _cmd=$3
+	shift 3
+	# Every output of the run before goes first: a background job
+	# truncates its file only once it runs, and the waits below must not
+	# take that run's lines (its reports, its "waiting for a migration")
+	# for this one's.
+	rm -f "$tmp/src.sock" "$tmp/dst.sock" "$tmp/dapi.sock" "$tmp/src" "$tmp/src.err" "$tmp/dst" \
+		"$tmp/dst.err" "$tmp/mig.out" "$tmp/mig.err"
+	"$VMMCTL" run "$_conf" --kernel "$GUESTS/mig-pattern.elf" --cmdline "$_cmd" --api "$tmp/src.sock" \
+		</dev/null >"$tmp/src" 2>"$tmp/src.err" &
+	SRC=$!
+	"$VMMCTL" receive "$tmp/dst.sock" --api "$tmp/dapi.sock" </dev/null >"$tmp/dst" 2>"$tmp/dst.err" &
+	DST=$!
+	bench_wait_line "$_n" "$tmp/src" '^mig-pattern: ticks [0-9]*00 gen [2-9]' "$SRC"
+	bench_wait_line "$_n" "$tmp/dst.err" 'waiting for a migration' "$DST"
+	"$VMMCTL" migrate "$tmp/src.sock" "$tmp/dst.sock" "$@" >"$tmp/mig.out" 2>"$tmp/mig.err" ||
+		{ echo "$_n: vmmctl migrate: $(cat "$tmp/mig.err")" >&2; exit 1; }
+	wait "$SRC"; _st=$?; SRC=
+	[ "$_st" = 12 ] || { echo "$_n: the source ended with $_st, expected 12" >&2; exit 1; }
+	bench_wait_line "$_n" "$tmp/dst" '^mig-pattern: ticks' "$DST"
+	grep -q MIG-PATTERN-BAD "$tmp/dst" && { echo "$_n: $(grep MIG-PATTERN-BAD "$tmp/dst")" >&2; exit 1; }
+	"$VMMCTL" stop "$tmp/dapi.sock" >/dev/null 2>&1
+	wait "$DST"; DST=
+	return 0
+}

@@ -31,34 +31,13 @@ for mode in bitmap ring; do
 	done
 done
 
-wait_line() { bench_wait_line dirty-log "$@"; }
 num() { json_num "$1" "$tmp/mig.out"; }
 
 # migrate_once MODE CMDLINE: one migration of the $mem machine; appends
 # "downtime total harvest-per-round rounds pages full-exits" to
 # $tmp/MODE.$work.
 migrate_once() {
-	# The outputs go first: a background job truncates its file only
-	# once it runs, and the last run's lines must not pass for this one's.
-	rm -f "$tmp/src.sock" "$tmp/dst.sock" "$tmp/dapi.sock" "$tmp/src" "$tmp/src.err" "$tmp/dst" "$tmp/dst.err"
-	"$VMMCTL" run "$tmp/$1-$mem.conf" --kernel "$ELF" --cmdline "$2 ticks=2000000000" \
-		--api "$tmp/src.sock" </dev/null >"$tmp/src" 2>"$tmp/src.err" &
-	SRC=$!
-	"$VMMCTL" receive "$tmp/dst.sock" --api "$tmp/dapi.sock" </dev/null >"$tmp/dst" 2>"$tmp/dst.err" &
-	DST=$!
-	wait_line "$tmp/src" '^mig-pattern: ticks [0-9]*00 gen [2-9]' "$SRC"
-	wait_line "$tmp/dst.err" 'waiting for a migration' "$DST"
-	"$VMMCTL" migrate "$tmp/src.sock" "$tmp/dst.sock" >"$tmp/mig.out" 2>"$tmp/mig.err" ||
-		{ echo "dirty-log: $1: vmmctl migrate: $(cat "$tmp/mig.err")" >&2; exit 1; }
-	wait "$SRC"; st=$?; SRC=
-	[ "$st" = 12 ] || { echo "dirty-log: $1: the source ended with $st, expected 12" >&2; exit 1; }
-	until [ "$(grep -c '^mig-pattern: ticks' "$tmp/dst")" -ge 1 ]; do
-		kill -0 "$DST" 2>/dev/null || { echo "dirty-log: $1: the destination ended: $(tail -n 3 "$tmp/dst.err")" >&2; exit 1; }
-		sleep 0.1
-	done
-	grep -q MIG-PATTERN-BAD "$tmp/dst" && { echo "dirty-log: $1: $(grep MIG-PATTERN-BAD "$tmp/dst")" >&2; exit 1; }
-	"$VMMCTL" stop "$tmp/dapi.sock" >/dev/null 2>&1
-	wait "$DST"; DST=
+	bench_migrate_once "dirty-log: $1" "$tmp/$1-$mem.conf" "$2 ticks=2000000000"
 	full=$(sed -n 's/.*dirty rings: .* \([0-9]*\) ring-full exits.*/\1/p' "$tmp/src.err")
 	echo "$(num downtime-ms) $(num total-ms) $(num harvest-ms) $(num rounds) $(num pages) ${full:-0}" |
 		awk '{ printf "%s %s %.4f %s %s %s\n", $1, $2, $4 ? $3 / $4 : 0, $4, $5, $6 }' >>"$tmp/$1.$work"

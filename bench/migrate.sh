@@ -24,35 +24,15 @@ SRC= DST=
 trap '[ -n "$SRC" ] && kill -KILL "$SRC" 2>/dev/null; [ -n "$DST" ] && kill -KILL "$DST" 2>/dev/null; rm -rf "$tmp"' EXIT
 sed 's/^memory = .*/memory = 64M/' "$CONF" >"$tmp/m.conf"
 
-wait_line() { bench_wait_line migrate "$@"; }
 num() { json_num "$1" "$tmp/mig.out"; }
 
 for run in $RATES; do
 for rounds in 30 1; do
 	rate=$run
-	rm -f "$tmp/src.sock" "$tmp/dst.sock" "$tmp/dapi.sock"
-	"$VMMCTL" run "$tmp/m.conf" --kernel "$ELF" --cmdline "pages=8192 rate=$rate ticks=2000000000" \
-		--api "$tmp/src.sock" </dev/null >"$tmp/src" 2>"$tmp/src.err" &
-	SRC=$!
-	"$VMMCTL" receive "$tmp/dst.sock" --api "$tmp/dapi.sock" </dev/null >"$tmp/dst" 2>"$tmp/dst.err" &
-	DST=$!
-	# Two reports: the first pass (all 8192 pages) is behind it.
-	wait_line "$tmp/src" '^mig-pattern: ticks [0-9]*00 gen [2-9]' "$SRC"
-	wait_line "$tmp/dst.err" 'waiting for a migration' "$DST"
-	"$VMMCTL" migrate "$tmp/src.sock" "$tmp/dst.sock" --max-rounds "$rounds" >"$tmp/mig.out" 2>"$tmp/mig.err" ||
-		{ echo "migrate: vmmctl migrate: $(cat "$tmp/mig.err")" >&2; exit 1; }
-	wait "$SRC"; st=$?; SRC=
-	[ "$st" = 12 ] || { echo "migrate: the source ended with $st, expected 12" >&2; exit 1; }
+	bench_migrate_once migrate "$tmp/m.conf" "pages=8192 rate=$rate ticks=2000000000" --max-rounds "$rounds"
 	last=$(grep '^mig-pattern: ticks' "$tmp/src" | tail -n 1)
 	t=$(printf '%s\n' "$last" | sed -n 's/.*ticks \([0-9]*\) gen.*/\1/p')
 	w=$(printf '%s\n' "$last" | sed -n 's/.* pages \([0-9]*\)$/\1/p')
-	until [ "$(grep -c '^mig-pattern: ticks' "$tmp/dst")" -ge 1 ]; do
-		kill -0 "$DST" 2>/dev/null || { echo "migrate: the destination ended: $(tail -n 3 "$tmp/dst.err")" >&2; exit 1; }
-		sleep 0.1
-	done
-	grep -q MIG-PATTERN-BAD "$tmp/dst" && { echo "migrate: $(grep MIG-PATTERN-BAD "$tmp/dst")" >&2; exit 1; }
-	"$VMMCTL" stop "$tmp/dapi.sock" >/dev/null 2>&1
-	wait "$DST"; DST=
 	awk -v r="$rate" -v rounds="$(num rounds)" -v p="$(num pages)" -v pp="$(num paused-pages)" \
 		-v t="$(num total-ms)" -v d="$(num downtime-ms)" -v ticks="$t" -v written="$w" -v max="$rounds" 'BEGIN {
 		printf "migrate: 64 MiB guest, %d pages/ms asked (%.1f reached; 0: not measured) over 32 MiB, max-rounds %d: %d pre-copy rounds, %d pages sent (%d while paused), total %.1f ms, downtime %.2f ms\n", r, ticks ? written / ticks : 0, max, rounds, p, pp, t, d

@@ -7,12 +7,14 @@
 #include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -39,8 +41,33 @@ static const char mig_magic[8] = { 'V', 'M', 'M', 'I', 'G', 'R', '\r', '\n' };
 #define CONFIG_MAX (1u << 20)
 #define STATE_MAX (256u << 20)
 /* A socket that moves nothing for this long is a dead peer (a hang
- * guard: a live one moves pages far faster). */
-#define IO_TIMEOUT_S 60
+ * guard: a live one moves pages far faster): VMM_MIG_IO_TIMEOUT_MS, which
+ * only the unit tests change (vmm_migrate_set_io_timeout). */
+static atomic_uint io_timeout_ms = VMM_MIG_IO_TIMEOUT_MS;
+
+unsigned vmm_migrate_set_io_timeout(unsigned ms)
+{
+	return atomic_exchange(&io_timeout_ms, ms ? ms : VMM_MIG_IO_TIMEOUT_MS);
+}
+
+static struct timeval io_timeout(void)
+{
+	unsigned ms = atomic_load(&io_timeout_ms);
+
+	return (struct timeval){ .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+}
+
+/* The guard's length for a message: "60 s", or "100 ms" as the tests set it. */
+static const char *io_timeout_text(char *buf, size_t len)
+{
+	unsigned ms = atomic_load(&io_timeout_ms);
+
+	if (ms % 1000)
+		snprintf(buf, len, "%u ms", ms);
+	else
+		snprintf(buf, len, "%u s", ms / 1000);
+	return buf;
+}
 
 static uint64_t now_ns(void)
 {
@@ -89,7 +116,7 @@ static int recv_all(int fd, void *buf, size_t len)
 
 static void set_timeouts(int fd)
 {
-	struct timeval tv = { .tv_sec = IO_TIMEOUT_S };
+	struct timeval tv = io_timeout();
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -220,6 +247,15 @@ struct vmm_migration {
 	void *done_arg;
 };
 
+/* vmm_send_all on the stream's socket: a send that waited out the hang
+ * guard (SO_SNDTIMEO: EAGAIN on a blocking socket) is -ETIMEDOUT. */
+static int send_bytes(int fd, const void *buf, size_t len)
+{
+	int rc = vmm_send_all(fd, buf, len);
+
+	return rc == -EAGAIN || rc == -EWOULDBLOCK ? -ETIMEDOUT : rc;
+}
+
 static int send_msg(struct vmm_migration *g, uint32_t type, const void *a, size_t alen, const void *b, size_t blen)
 {
 	uint8_t head[8];
@@ -228,11 +264,11 @@ static int send_msg(struct vmm_migration *g, uint32_t type, const void *a, size_
 		return -E2BIG;
 	put_le(head, type, 4);
 	put_le(head + 4, alen + blen, 4);
-	int rc = vmm_send_all(g->fd, head, 8);
+	int rc = send_bytes(g->fd, head, 8);
 	if (!rc && alen)
-		rc = vmm_send_all(g->fd, a, alen);
+		rc = send_bytes(g->fd, a, alen);
 	if (!rc && blen)
-		rc = vmm_send_all(g->fd, b, blen);
+		rc = send_bytes(g->fd, b, blen);
 	if (!rc)
 		g->msgs++;
 	return rc;
@@ -411,8 +447,13 @@ static int read_answer(int fd, char *err, size_t errlen)
 		ssize_t k = read(fd, line + n, 1);
 		if (k < 0 && errno == EINTR)
 			continue;
+		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			char t[32];
+			return vmm_errf(err, errlen, -ETIMEDOUT, "the destination did not answer within %s (the "
+				    "hang guard)", io_timeout_text(t, sizeof(t)));
+		}
 		if (k <= 0) {
-			int e = k < 0 ? (errno == EAGAIN ? ETIMEDOUT : errno) : EPIPE;
+			int e = k < 0 ? errno : EPIPE;
 			return vmm_errf(err, errlen, -e, "the destination did not answer: %s",
 				    k < 0 ? strerror(e) : "it closed the connection");
 		}
@@ -468,9 +509,15 @@ static int migration_fail(struct vmm_migration *g, int rc, const char *err)
 /* A send or a dirty-log read failed: which, in err. */
 static int stream_broke(struct vmm_migration *g, int rc, char *err, size_t errlen)
 {
+	char t[32];
+
 	if (g->log_failed)
 		vmm_errf(err, errlen, rc, "hypervisor %s: the dirty-page log of RAM region %d failed after %" PRIu64
 			 " pages: %s", g->m->cfg->hypervisor.plugin, g->log_failed - 1, g->pages, strerror(-rc));
+	else if (rc == -ETIMEDOUT)
+		vmm_errf(err, errlen, rc, "destination %s: the stream moved nothing for %s after %" PRIu64 " pages "
+			 "(the hang guard): the destination reads nothing", g->sock, io_timeout_text(t, sizeof(t)),
+			 g->pages);
 	else
 		vmm_errf(err, errlen, rc, "destination %s: the stream broke after %" PRIu64 " pages: %s", g->sock,
 			 g->pages, strerror(-rc));
@@ -527,7 +574,7 @@ static int migration_begin(struct vmm_machine *m, const char *sock, unsigned max
 	memcpy(head, mig_magic, 8);
 	put_le(head + 8, VMM_MIGRATE_VERSION, 4);
 	put_le(head + 12, 0, 4);
-	rc = vmm_send_all(g->fd, head, sizeof(head));
+	rc = send_bytes(g->fd, head, sizeof(head));
 	if (!rc)
 		rc = send_msg(g, VMM_MIG_MANIFEST, mtext, strlen(mtext), NULL, 0);
 	if (!rc)
@@ -673,12 +720,17 @@ int vmm_migrate_start(struct vmm_machine *m, const char *sock, unsigned max_roun
 	g->done = done;
 	g->done_arg = arg;
 	g->ev = event_new(vmm_machine_event_base(m), g->fd, EV_WRITE | EV_PERSIST, migration_slice, g);
-	struct timeval guard = { .tv_sec = IO_TIMEOUT_S };
+	struct timeval guard = io_timeout();
 	if (!g->ev || event_add(g->ev, &guard)) {
 		rc = vmm_errf(err, errlen, -ENOMEM, "cannot watch the migration's socket");
 		return migration_fail(g, rc, err);
 	}
 	return 0;
+}
+
+int vmm_migrate_fd(const struct vmm_machine *m)
+{
+	return m->migration ? m->migration->fd : -1;
 }
 
 void vmm_migrate_cancel(struct vmm_machine *m, const char *why)

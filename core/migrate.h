@@ -57,6 +57,11 @@ enum vmm_mig_msg {
 #define VMM_MIG_DIRTY_PAGES_MIN 64u
 #define VMM_MIG_MAX_ROUNDS 30u
 
+/* The hang guard: a stream's socket that moves nothing for this long (a
+ * destination that stopped reading or answering, a source that stopped
+ * sending) ends the migration with -ETIMEDOUT, the source running on. */
+#define VMM_MIG_IO_TIMEOUT_MS 60000u
+
 /* What a migration did, for its reply and the bench. */
 struct vmm_migrate_stats {
 	unsigned rounds;           /* pre-copy rounds, the last one (paused) not counted */
@@ -96,6 +101,14 @@ int vmm_migrate_start(struct vmm_machine *m, const char *sock, unsigned max_roun
 /* Ends a migration under way because the machine stops (PUT
  * /v1/machine/stop, its teardown): done(arg, -ECANCELED, ...) now. */
 void vmm_migrate_cancel(struct vmm_machine *m, const char *why);
+
+/* For the unit tests only: the hang guard's length for the migrations
+ * started from now on, both ends (0: VMM_MIG_IO_TIMEOUT_MS again); the
+ * previous length.  vmmctl never calls it. */
+unsigned vmm_migrate_set_io_timeout(unsigned ms);
+/* For the unit tests only: the socket of the migration under way on m
+ * (from the thread that runs it), or -1. */
+int vmm_migrate_fd(const struct vmm_machine *m);
 
 /* Destination, first part: listen on `sock` (a stale socket file is
  * replaced, anything else refused), accept one source, read the header,

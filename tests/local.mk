@@ -241,8 +241,8 @@ tests_unit_test_snapshot_LDADD = $(core_test_ldadd)
 check_PROGRAMS += tests/unit/test_migrate
 TESTS += tests/unit/test_migrate
 tests_unit_test_migrate_SOURCES = tests/unit/test_migrate.c tests/fixtures/fake-vcpu-hv.h tests/unit/fixture-machine.h
-tests_unit_test_migrate_CFLAGS = $(core_test_cflags) $(LIBEVENT_CFLAGS)
-tests_unit_test_migrate_LDADD = $(core_test_ldadd) -lpthread
+tests_unit_test_migrate_CFLAGS = $(core_test_cflags) $(LIBEVENT_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_test_migrate_LDADD = $(core_test_ldadd) $(LIBEVENT_LIBS) $(JSONC_LIBS) -lpthread
 
 check_PROGRAMS += tests/unit/test_machine
 TESTS += tests/unit/test_machine

@@ -19,8 +19,9 @@ conf_for() {
 	case $1 in
 	kernel) echo 'hypervisor "kvm" { irqchip = "kernel"  pit = true }' ;;
 	kernel-smp) echo 'hypervisor "kvm" { irqchip = "kernel"  pit = true }'; vcpus=2 ;;
-	split) printf '%s\n' 'hypervisor "kvm" { irqchip = "split" }' 'device "pic" { plugin = "i8259" }' \
-		'device "pit" { plugin = "i8254" }' 'device "ioapic" { plugin = "ioapic" }' ;;
+	split | split-smp) printf '%s\n' 'hypervisor "kvm" { irqchip = "split" }' 'device "pic" { plugin = "i8259" }' \
+		'device "pit" { plugin = "i8254" }' 'device "ioapic" { plugin = "ioapic" }'
+		[ "$1" = split ] || vcpus=2 ;;
 	emulated) printf '%s\n' 'hypervisor "kvm" { irqchip = "emulated" }' 'device "pic" { plugin = "i8259" }' \
 		'device "pit" { plugin = "i8254" }' ;;
 	*) fail "no machine for irqchip mode $1" ;;

@@ -13,6 +13,15 @@
 #   ticking (reports go on) and it ends with SNAP-COUNT-DONE.  A snapshot
 #   of the restored machine (its RAM mapped from the first snapshot's file)
 #   restores in a third process and goes on from its own point.
+# The machines with a second vCPU (kernel-smp, split-smp) run the guest
+# with ap_at=2500: its AP is powered off (wait-for-SIPI) at both
+# snapshots, taken before tick 1000, and the guest starts it (INIT, SIPI,
+# SIPI through its local APIC) at tick 2500, after the restore.  The AP's
+# line ("snap-count: AP up, apic id 1") is not printed before the
+# snapshot, is printed after each restore, and the AP's count goes on:
+# the restored process kept the AP waiting (a restored AP that ran before
+# its SIPI would start at the reset vector, outside RAM, and crash) with a
+# local APIC that takes the INIT and the SIPI.
 # Refusals: a snapshot into a directory that exists (409), of a machine
 # with a device whose plugin has no save op (409 naming the instance and
 # plugin; nothing left behind), a PUT /v1/snapshot without a path (400);
@@ -24,9 +33,13 @@
 # The machines tested, one word each (conf_for builds them): the three
 # irqchip modes (split and emulated with the i8259, i8254 and ioapic
 # plugins, which save themselves; kernel with KVM's own, in the kvm
-# plugin's VM record) and kernel-smp, kernel with a second vCPU (an AP the
-# guest never starts).  A new mode is a word here and a case in conf_for.
-MODES="kernel kernel-smp split emulated"
+# plugin's VM record) and kernel-smp and split-smp, kernel and split with
+# a second vCPU (an AP the guest starts after the restore: above).  A new
+# mode is a word here and a case in conf_for.
+MODES="kernel kernel-smp split split-smp emulated"
+# When the guest starts its AP: well after the snapshots (ticks 300 to
+# 999, and the first report after the restore).
+AP_AT=2500
 
 require_kvm
 require_file "$GUESTS/snap-count.elf"
@@ -40,10 +53,36 @@ trap '[ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null; rm -rf "$TMPD"' EXIT
 ticks_of() { printf '%s\n' "$1" | sed -n 's/.*ticks \([0-9]*\) count.*/\1/p'; }
 count_of() { printf '%s\n' "$1" | sed -n 's/.*count \([0-9]*\)$/\1/p'; }
 
+# wait_done WHAT: until the guest's last line (or its FAIL line) in $OUT.
+wait_done() {
+	wait_for "$OUT" '^SNAP-COUNT-DONE\|^FAIL' "$1"
+	grep '^FAIL' "$OUT" && fail "$1: the guest failed"
+	return 0
+}
+
+# ap_started WHAT: $OUT (a restored machine's, run to SNAP-COUNT-DONE)
+# has the AP's line once and its count goes on: two reports at least,
+# none below the one before (on a loaded host the AP's thread may not run
+# between two), the last above the first.
+ap_started() {
+	n=$(grep -c '^snap-count: AP up, apic id 1$' "$OUT")
+	[ "$n" = 1 ] || fail "$1: $n 'AP up' lines after the restore, expected one"
+	first= prev=0 n=0
+	for c in $(sed -n 's/^snap-count: ap count \([0-9]*\)$/\1/p' "$OUT"); do
+		[ "$c" -ge "$prev" ] || fail "$1: the AP's count went from $prev down to $c"
+		first=${first:-$c} prev=$c n=$((n + 1))
+	done
+	[ "$n" -ge 2 ] || fail "$1: $n reports of the AP's count after the restore"
+	[ "$prev" -gt "$first" ] || fail "$1: the AP's count stayed at $first over $n reports"
+	AP_REPORTS=$n
+}
+
 for mode in $MODES; do
 	conf_for "$mode" >"$TMPD/$mode.conf"
 	SOCK="$TMPD/$mode.sock" SNAP="$TMPD/snap-$mode"
-	start "$mode-before" run "$TMPD/$mode.conf" --kernel "$GUESTS/snap-count.elf" --api "$SOCK" --seccomp on
+	case $mode in *-smp) cmdline="ap_at=$AP_AT" ;; *) cmdline= ;; esac
+	start "$mode-before" run "$TMPD/$mode.conf" --kernel "$GUESTS/snap-count.elf" --cmdline "$cmdline" \
+		--api "$SOCK" --seccomp on
 	wait_for "$OUT" '^snap-count: ticks [3-9][0-9][0-9] ' "$mode: before the snapshot"
 	[ -S "$SOCK" ] || fail "$mode: no API socket"
 	"$VMMCTL" snapshot "$SOCK" "$SNAP" >"$TMPD/snap.out" 2>"$TMPD/snap.err" ||
@@ -60,6 +99,7 @@ for mode in $MODES; do
 	fi
 	kill -KILL "$PID"; wait "$PID" 2>/dev/null; PID=
 	grep -q SNAP-COUNT-DONE "$OUT" && fail "$mode: the guest finished before the snapshot: no test"
+	grep -q '^snap-count: AP up\|^snap-count: ap count' "$OUT" && fail "$mode: the AP started before the snapshot: no test"
 	t1=$(ticks_of "$last") c1=$(count_of "$last")
 	[ -n "$t1" ] && [ -n "$c1" ] || fail "$mode: no report before the snapshot"
 	for f in manifest.json config memory state; do
@@ -86,7 +126,7 @@ for mode in $MODES; do
 		fail "$mode: snapshot of the restored machine: $(cat "$TMPD/snap2.err")"
 	last2=$(last_whole '^snap-count: ticks' "$OUT")
 	"$VMMCTL" resume "$SOCK" >/dev/null 2>"$TMPD/resume.err" || fail "$mode: resume: $(cat "$TMPD/resume.err")"
-	wait_for "$OUT" '^SNAP-COUNT-DONE' "$mode: after the restore"
+	wait_done "$mode: after the restore"
 	stop_vmm "$SOCK" "$mode: restored"
 	grep -q '^snap-count: start' "$OUT" && fail "$mode: the restored guest started again from its entry"
 	first=$(grep '^snap-count: ticks' "$OUT" | head -n 1)
@@ -97,16 +137,23 @@ for mode in $MODES; do
 	[ "$n" -ge 2 ] || fail "$mode: $n reports after the restore: the timer stopped?"
 	echo "ok: $mode: restored in a new process (paused until resumed), goes on at ticks $t2 count $c2," \
 		"$n reports, SNAP-COUNT-DONE"
+	if [ -n "$cmdline" ]; then
+		ap_started "$mode: restored"
+		echo "ok: $mode: the AP, powered off at the snapshot, started at tick $AP_AT after the restore" \
+			"($AP_REPORTS reports of its count, growing)"
+	fi
 
 	start "$mode-third" restore "$SNAP-2" --api "$SOCK" --seccomp on
-	wait_for "$OUT" '^SNAP-COUNT-DONE' "$mode: the second snapshot restored"
+	wait_done "$mode: the second snapshot restored"
 	stop_vmm "$SOCK" "$mode: second restore"
+	[ -z "$cmdline" ] || ap_started "$mode: the second snapshot restored"
 	first=$(grep '^snap-count: ticks' "$OUT" | head -n 1)
 	t3=$(ticks_of "$first") c3=$(count_of "$first") t1=$(ticks_of "$last2") c1=$(count_of "$last2")
 	[ -n "$t3" ] && [ "$t3" -gt "$t1" ] && [ "$c3" -gt "$c1" ] ||
 		fail "$mode: the snapshot of the restored machine went on at '$first', it was saved at '$last2'"
 	grep -q '^snap-count: start' "$OUT" && fail "$mode: the second restore started the guest again"
 	echo "ok: $mode: a snapshot of the restored machine restores in a third process (on at ticks $t3)"
+	[ -z "$cmdline" ] || echo "ok: $mode: its AP, powered off at that snapshot too, started after the third restore"
 done
 
 # --- refusals

@@ -108,9 +108,9 @@ tests/guests/hyperv-smp.elf: $(irq_common) tests/guests/hyperv-smp.c tests/guest
 	$(AM_V_GEN)$(irq_link) $(srcdir)/tests/guests/smp-tramp.S $(srcdir)/tests/guests/hyperv-smp.c
 
 # snapshot.sh's guest: counting while the PIT ticks.
-tests/guests/snap-count.elf: $(irq_common) tests/guests/snap-count.c
+tests/guests/snap-count.elf: $(irq_common) tests/guests/snap-count.c tests/guests/smp-tramp.S
 	@$(MKDIR_P) tests/guests
-	$(AM_V_GEN)$(irq_link) $(srcdir)/tests/guests/snap-count.c
+	$(AM_V_GEN)$(irq_link) $(srcdir)/tests/guests/smp-tramp.S $(srcdir)/tests/guests/snap-count.c
 
 # migrate.sh's and bench/migrate.sh's guest: a pattern written and checked
 # page by page while the PIT ticks.

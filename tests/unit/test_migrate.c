@@ -8,7 +8,14 @@
  * including pages only the dirty log named (a pre-copy round and the
  * paused one, at the edges of a bitmap word) and pages only a device
  * marked (mark_dirty, which the hypervisor's log never sees); a refusing
- * destination leaves the source as it was, its dirty log off. */
+ * destination leaves the source as it was, its dirty log off.  The hang
+ * guard (shortened to 100 ms here, 60 s in vmmctl): a destination that
+ * accepts and reads nothing, on the main loop and in the sends that wait,
+ * and one that reads everything and never answers, each end the migration
+ * with an error naming the guard, the source running on, its dirty log
+ * off.  Over TCP on 127.0.0.1 both ends of the stream have TCP_NODELAY.  A
+ * guest that powers off while a migration waits: the pending reply of PUT
+ * /v1/migration/send is a 503, written before the machine goes. */
 #include "config.h"
 #include "tests/unit/test-env.h"
 
@@ -24,9 +31,16 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
 #include <event2/event.h>
+#include <json-c/json.h>
+
+#include "core/api.h"
 
 #include "core/machine.h"
 #include "core/machine-internal.h"
@@ -382,6 +396,15 @@ static void test_truncated_and_flipped(void **state)
 /* ----------------------------------------- migrations between machines */
 
 
+/* A guest that idles in vcpu_run until it is kicked (an interrupt
+ * exit: a pause parks it) or told to power off. */
+struct idle_guest {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned kicks;
+	bool power_off;
+};
+
 struct fixture {
 	char dir[64];
 	struct vmm_plugin_set *ps;
@@ -390,6 +413,8 @@ struct fixture {
 	pthread_t thread;
 	bool running;
 	char sock[128];
+	struct idle_guest idle;
+	int src_nodelay; /* the source's TCP_NODELAY, read during a round */
 };
 static struct fixture *F;
 
@@ -433,6 +458,85 @@ static void run_paused(struct vmm_machine *m)
 	assert_true(vmm_machine_vcpu_parked(m, 0));
 }
 
+static int idle_run(void *ctx, unsigned vcpu, struct vmm_exit *e)
+{
+	struct idle_guest *g = ctx;
+
+	(void)vcpu;
+	memset(e, 0, sizeof(*e));
+	pthread_mutex_lock(&g->lock);
+	while (!g->kicks && !g->power_off)
+		pthread_cond_wait(&g->cond, &g->lock);
+	if (g->power_off) {
+		e->reason = VMM_EXIT_SYSTEM_EVENT;
+		e->system_event.type = VMM_SYSTEM_EVENT_SHUTDOWN;
+	} else {
+		e->reason = VMM_EXIT_INTR;
+		g->kicks = 0;
+	}
+	pthread_mutex_unlock(&g->lock);
+	return 0;
+}
+
+static void idle_kick(void *ctx, unsigned vcpu)
+{
+	struct idle_guest *g = ctx;
+
+	(void)vcpu;
+	pthread_mutex_lock(&g->lock);
+	g->kicks++;
+	pthread_cond_broadcast(&g->cond);
+	pthread_mutex_unlock(&g->lock);
+}
+
+/* The guest powers off: its vCPU's next exit is a shutdown. */
+static void idle_power_off(void)
+{
+	pthread_mutex_lock(&F->idle.lock);
+	F->idle.power_off = true;
+	pthread_cond_broadcast(&F->idle.cond);
+	pthread_mutex_unlock(&F->idle.lock);
+}
+
+/* The source runs (not paused), its vCPU idle in vcpu_run. */
+static void run_running(struct vmm_machine *m)
+{
+	struct fake_vm *v = m->vm;
+
+	v->hooks = (struct fake_vcpu_hooks){ idle_run, idle_kick, &F->idle };
+	assert_int_equal(pthread_create(&F->thread, NULL, run_thread, m), 0);
+	F->running = true;
+	for (int i = 0; i < 5000 && !atomic_load(&v->vcpus[0].in_run); i++)
+		usleep(1000);
+	assert_true(atomic_load(&v->vcpus[0].in_run));
+	assert_int_equal(vmm_machine_state(m), VMM_MACHINE_RUNNING);
+}
+
+/* Every page of the machine's 2 MiB not zero: round 1 is far more than a
+ * socket takes without a reader. */
+static uint8_t *fill_ram(struct vmm_machine *m)
+{
+	uint8_t *in = vmm_machine_ram(m, 0, 2u << 20);
+
+	for (unsigned p = 0; p < 512; p++)
+		memset(in + p * PAGE, (int)(p % 251) + 1, PAGE);
+	return in;
+}
+
+/* A unix socket listening at path, accepting nothing yet. */
+static int listen_at(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_true(strlen(path) < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 1), 0);
+	return fd;
+}
+
 static int setup(void **state)
 {
 	F = calloc(1, sizeof(*F));
@@ -442,6 +546,9 @@ static int setup(void **state)
 	snprintf(F->sock, sizeof(F->sock), "%s/dest.sock", F->dir);
 	F->ps = vmm_plugin_set_new();
 	assert_non_null(F->ps);
+	pthread_mutex_init(&F->idle.lock, NULL);
+	pthread_cond_init(&F->idle.cond, NULL);
+	F->src_nodelay = -1;
 	*state = F;
 	return 0;
 }
@@ -451,6 +558,7 @@ static int teardown(void **state)
 	char cmd[128];
 
 	(void)state;
+	vmm_migrate_set_io_timeout(0);
 	if (F->running) {
 		vmm_machine_request_stop(F->src, 0, "test");
 		pthread_join(F->thread, NULL);
@@ -474,6 +582,8 @@ static int teardown(void **state)
 struct dest {
 	int rc;
 	char err[512];
+	const char *addr; /* where to listen: F->sock unless set */
+	int nodelay;      /* the accepted socket's TCP_NODELAY (TCP), else -1 */
 };
 
 static void *dest_thread(void *arg)
@@ -482,8 +592,12 @@ static void *dest_thread(void *arg)
 	struct vmm_snapshot *s = NULL;
 	int fd;
 
-	d->rc = vmm_migrate_accept(F->sock, &fd, &s, d->err, sizeof(d->err));
+	d->nodelay = -1;
+	d->rc = vmm_migrate_accept(d->addr ? d->addr : F->sock, &fd, &s, d->err, sizeof(d->err));
 	if (!d->rc) {
+		socklen_t len = sizeof(d->nodelay);
+		if (d->addr && getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &d->nodelay, &len))
+			d->nodelay = -2;
 		d->rc = vmm_migrate_receive(F->dst, s, fd, d->err, sizeof(d->err));
 		close(fd);
 	}
@@ -742,6 +856,332 @@ static void test_destination_refuses(void **state)
 	assert_int_equal(vmm_machine_state(F->src), VMM_MACHINE_PAUSED);
 }
 
+/* ------------------------------------------------------- the hang guard */
+
+static void async_start_one(evutil_socket_t fd, short what, void *arg)
+{
+	struct async *a = arg;
+
+	(void)fd;
+	(void)what;
+	a->start_rc = vmm_migrate_start(a->m, F->sock, 0, async_done, a, a->start_err, sizeof(a->start_err));
+	atomic_store(&a->started, 1);
+}
+
+/* Reads fd to its end (the source closed the stream): true, or false
+ * when 10 s of reading did not get there (a hang guard of the test's). */
+static bool drained_to_end(int fd)
+{
+	struct timeval tv = { .tv_sec = 10 };
+	char buf[65536];
+	ssize_t n;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	return n == 0;
+}
+
+/* The source after a failed migration: running, its dirty log off, no
+ * migration under way. */
+static void source_runs_on(void)
+{
+	assert_int_equal(vmm_machine_state(F->src), VMM_MACHINE_RUNNING);
+	assert_int_equal(((struct fake_vm *)F->src->vm)->slots[0].flags, 0);
+	assert_false(atomic_load(&F->src->dirty_tracking));
+	assert_int_equal(vmm_migrate_fd(F->src), -1);
+}
+
+/* A destination that accepts and then reads nothing, for the sends that
+ * wait: it holds the connection until told, or 10 s (the test's own
+ * bound: a source without its guard then sees the stream end instead of
+ * waiting for ever). */
+struct holder {
+	int lfd;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool release;
+};
+
+static void *holder_thread(void *arg)
+{
+	struct holder *h = arg;
+	struct timespec until;
+	int fd = accept(h->lfd, NULL, NULL);
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	pthread_mutex_lock(&h->lock);
+	while (!h->release && pthread_cond_timedwait(&h->cond, &h->lock, &until) == 0)
+		;
+	pthread_mutex_unlock(&h->lock);
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+static void holder_release(struct holder *h)
+{
+	pthread_mutex_lock(&h->lock);
+	h->release = true;
+	pthread_cond_broadcast(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* A destination that accepts and never reads: pre-copy on the main loop
+ * (vmm_migrate_start) sends what the socket takes, then nothing moves;
+ * after the guard's time the migration ends with done() naming the guard,
+ * and the source runs on, its dirty log off, the stream closed.  The
+ * sends that wait (vmm_migrate_send) end the same way (SO_SNDTIMEO). */
+static void test_hang_guard_reads_nothing(void **state)
+{
+	struct async a = { 0 };
+	struct vmm_migrate_stats st;
+	char err[512] = "";
+
+	(void)state;
+	assert_int_equal(vmm_migrate_set_io_timeout(100), VMM_MIG_IO_TIMEOUT_MS);
+	F->src = build("src", "2M", &F->mc);
+	fill_ram(F->src);
+	run_running(F->src);
+	int lfd = listen_at(F->sock);
+	a.m = F->src;
+	assert_int_equal(event_base_once(vmm_machine_event_base(F->src), -1, EV_TIMEOUT, async_start_one, &a, NULL),
+			 0);
+	int fd = accept(lfd, NULL, NULL); /* ... and never reads */
+	assert_true(fd >= 0);
+	assert_true(wait_at_least(&a.started, 1));
+	if (a.start_rc)
+		fail_msg("vmm_migrate_start: %d: %s", a.start_rc, a.start_err);
+	if (!wait_at_least(&a.calls, 1))
+		fail_msg("a destination that reads nothing: the migration did not end in 10 s");
+	assert_int_equal(a.rc, -ETIMEDOUT);
+	if (!strstr(a.err, "the stream moved nothing for 100 ms") || !strstr(a.err, "(the hang guard)") ||
+	    !strstr(a.err, F->sock))
+		fail_msg("done's message: %s", a.err);
+	source_runs_on();
+	assert_true(drained_to_end(fd)); /* the source closed its end */
+	close(fd);
+	close(lfd);
+	unlink(F->sock);
+
+	/* The same with the sends that wait. */
+	struct holder h = { .lfd = listen_at(F->sock) };
+	pthread_t t;
+	pthread_mutex_init(&h.lock, NULL);
+	pthread_cond_init(&h.cond, NULL);
+	assert_int_equal(pthread_create(&t, NULL, holder_thread, &h), 0);
+	int rc = vmm_migrate_send(F->src, F->sock, 0, &st, err, sizeof(err));
+	holder_release(&h);
+	pthread_join(t, NULL);
+	close(h.lfd);
+	assert_int_equal(rc, -ETIMEDOUT);
+	if (!strstr(err, "the stream moved nothing for 100 ms") || !strstr(err, "(the hang guard)"))
+		fail_msg("vmm_migrate_send: %s", err);
+	source_runs_on();
+	assert_int_equal(atomic_load(&a.calls), 1);
+}
+
+/* A destination that takes the whole stream and never answers: the
+ * source paused the vCPUs for the last round and waits for the answer
+ * (SO_RCVTIMEO); after the guard's time it fails naming it and runs again,
+ * its dirty log off. */
+struct mute {
+	int rc;
+	char err[512];
+	bool closed; /* the source closed the stream after the guard */
+};
+
+static void *mute_dest_thread(void *arg)
+{
+	struct mute *d = arg;
+	struct vmm_snapshot *s = NULL;
+	int fd;
+
+	d->rc = vmm_migrate_accept(F->sock, &fd, &s, d->err, sizeof(d->err));
+	if (!d->rc) {
+		d->rc = vmm_migrate_read_rest(fd, s, F->dst->ram, F->dst->nram, d->err, sizeof(d->err));
+		d->closed = drained_to_end(fd);
+		close(fd);
+	}
+	vmm_snapshot_free(s);
+	return NULL;
+}
+
+static void test_hang_guard_no_answer(void **state)
+{
+	struct vmm_migrate_stats st;
+	struct mute d = { 0 };
+	pthread_t t;
+	char err[512] = "";
+
+	(void)state;
+	vmm_migrate_set_io_timeout(100);
+	F->src = build("src", "2M", &F->mc);
+	F->dst = build("dst", "2M", &F->mc2);
+	fill_ram(F->src);
+	run_running(F->src);
+	assert_int_equal(pthread_create(&t, NULL, mute_dest_thread, &d), 0);
+	for (int i = 0; i < 5000 && access(F->sock, F_OK) != 0; i++)
+		usleep(1000);
+	int rc = vmm_migrate_send(F->src, F->sock, 0, &st, err, sizeof(err));
+	pthread_join(t, NULL);
+	if (d.rc)
+		fail_msg("the destination: %d: %s", d.rc, d.err);
+	assert_true(d.closed);
+	assert_int_equal(rc, -ETIMEDOUT);
+	if (!strstr(err, "the destination did not answer within 100 ms (the hang guard)"))
+		fail_msg("vmm_migrate_send: %s", err);
+	/* Paused for the last round, running again. */
+	source_runs_on();
+}
+
+/* ---------------------------------------------------------------- TCP */
+
+/* A free port on 127.0.0.1 (the kernel's pick, released at once). */
+static unsigned free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+/* Whether something listens on 127.0.0.1:port (/proc/net/tcp, state 0A),
+ * seen without connecting: the destination accepts one source only. */
+static bool listening_on(unsigned port)
+{
+	char want[32], line[256];
+	bool found = false;
+	FILE *f = fopen("/proc/net/tcp", "r");
+
+	assert_non_null(f);
+	snprintf(want, sizeof(want), "0100007F:%04X 00000000:0000 0A", port);
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, want) != NULL;
+	fclose(f);
+	return found;
+}
+
+/* Round 2 is under way on the sending thread: the source's socket. */
+static void read_source_nodelay(struct fake_vm *v, uint32_t slot, unsigned call)
+{
+	socklen_t len = sizeof(F->src_nodelay);
+
+	(void)v;
+	(void)slot;
+	(void)call;
+	if (getsockopt(vmm_migrate_fd(F->src), IPPROTO_TCP, TCP_NODELAY, &F->src_nodelay, &len))
+		F->src_nodelay = -2;
+}
+
+/* A migration over TCP on the loopback: both ends of the stream without
+ * Nagle's delay (TCP_NODELAY), and the machine arrives. */
+static void test_tcp_nodelay(void **state)
+{
+	struct vmm_migrate_stats st;
+	struct dest d = { 0 };
+	pthread_t t;
+	char addr[64], err[512] = "";
+	int rc;
+
+	(void)state;
+	F->src = build("src", "2M", &F->mc);
+	F->dst = build("dst", "2M", &F->mc2);
+	uint8_t *in = vmm_machine_ram(F->src, 0, 2u << 20);
+	memcpy(in + 0x5000, "over tcp", 8);
+	((struct fake_vm *)F->src->vm)->dirty_hook = read_source_nodelay;
+	run_paused(F->src);
+	unsigned port = free_port();
+	snprintf(addr, sizeof(addr), "tcp:127.0.0.1:%u", port);
+	d.addr = addr;
+	assert_int_equal(pthread_create(&t, NULL, dest_thread, &d), 0);
+	for (int i = 0; i < 5000 && !listening_on(port); i++)
+		usleep(1000);
+	rc = vmm_migrate_send(F->src, addr, 0, &st, err, sizeof(err));
+	pthread_join(t, NULL);
+	if (rc || d.rc)
+		fail_msg("source %d: %s; destination %d: %s", rc, err, d.rc, d.err);
+	assert_int_equal(F->src_nodelay, 1);
+	assert_int_equal(d.nodelay, 1);
+	assert_memory_equal(vmm_machine_ram(F->dst, 0, 2u << 20) + 0x5000, "over tcp", 8);
+}
+
+/* ------------------------------------ the machine stops during a migration */
+
+struct api_client {
+	const char *sock;
+	char body[256];
+	int rc, status;
+	char *reply;
+	char err[256];
+};
+
+static void *api_client_thread(void *arg)
+{
+	struct api_client *c = arg;
+
+	c->rc = vmm_api_request(c->sock, "PUT", "/v1/migration/send", c->body, &c->status, &c->reply, c->err,
+				sizeof(c->err));
+	return NULL;
+}
+
+/* PUT /v1/migration/send to a destination that reads nothing, and the
+ * guest powers off meanwhile: the machine's loop ends with the reply still
+ * due, and vmmctl's next step (vmm_api_detach, before the machine is
+ * destroyed) writes it at once: 503, naming why. */
+static void test_poweroff_during_migration(void **state)
+{
+	struct api_client c = { 0 };
+	struct vmm_api *api;
+	char path[160], err[256];
+	pthread_t t;
+
+	(void)state;
+	F->src = build("src", "2M", &F->mc);
+	fill_ram(F->src);
+	snprintf(path, sizeof(path), "%s/api.sock", F->dir);
+	assert_int_equal(vmm_api_listen(path, &api, err, sizeof(err)), 0);
+	assert_int_equal(vmm_api_attach(api, F->src), 0);
+	run_running(F->src);
+	int lfd = listen_at(F->sock);
+	c.sock = path;
+	snprintf(c.body, sizeof(c.body), "{\"socket\": \"%s\"}", F->sock);
+	assert_int_equal(pthread_create(&t, NULL, api_client_thread, &c), 0);
+	/* Connected: the migration is under way (the request's handler
+	 * connects, and it ends before the loop turns again). */
+	int fd = accept(lfd, NULL, NULL);
+	assert_true(fd >= 0);
+	idle_power_off();
+	pthread_join(F->thread, NULL);
+	F->running = false;
+	assert_int_equal(vmm_machine_state(F->src), VMM_MACHINE_STOPPING);
+	/* As vmmctl run does once the machine's loop ended. */
+	vmm_api_detach(api);
+	pthread_join(t, NULL);
+	if (c.rc)
+		fail_msg("the client of PUT /v1/migration/send: %d: %s", c.rc, c.err);
+	assert_int_equal(c.status, 503);
+	assert_non_null(c.reply);
+	struct json_object *o = json_tokener_parse(c.reply), *e;
+	assert_non_null(o);
+	assert_true(json_object_object_get_ex(o, "error", &e));
+	assert_string_equal(json_object_get_string(e), "the machine stopped before the migration ended");
+	json_object_put(o);
+	free(c.reply);
+	vmm_machine_destroy(F->src); /* ends the migration: no second reply */
+	F->src = NULL;
+	assert_true(drained_to_end(fd));
+	close(fd);
+	close(lfd);
+	vmm_api_close(api);
+}
+
 /* A device plugin built before ABI 1.15 cannot mark what it writes
  * through mem_map: once it has asked for such a pointer, the machine is
  * not migrated (409 naming it); one that never mapped RAM is no reason to
@@ -822,6 +1262,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migrate_machine, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_on_the_loop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_destination_refuses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hang_guard_reads_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hang_guard_no_answer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_nodelay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_poweroff_during_migration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_old_plugin_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_marks, setup, teardown),
 	};
