@@ -61,14 +61,6 @@ void ap_main(void)
 		irq_wait();
 }
 
-static void icr_send(uint32_t dest, uint32_t low)
-{
-	lapic_write(LAPIC_ICR_HI, dest << 24);
-	lapic_write(LAPIC_ICR_LO, low);
-	for (unsigned i = 0; i < 1000 && (lapic_read(LAPIC_ICR_LO) & 0x1000); i++)
-		;
-}
-
 void guest_main(uint32_t start_info)
 {
 	volatile uint8_t *slot = ap_simp + 2 * 256;
@@ -88,10 +80,10 @@ void guest_main(uint32_t start_info)
 	for (uint32_t i = 0; i < (uint32_t)(tramp_end - tramp_start); i++)
 		((volatile char *)TRAMP_ADDR)[i] = tramp_start[i];
 	ap_stack_top = (uint32_t)(ap_stack + sizeof(ap_stack));
-	icr_send(1, 0x00004500);		/* INIT */
+	lapic_icr_send(1, 0x00004500);		/* INIT */
 	wait_ref(10 * MS);
 	for (int n = 0; n < 2 && !ap_alive; n++) {
-		icr_send(1, 0x00004600 | (TRAMP_ADDR >> 12));	/* start-up */
+		lapic_icr_send(1, 0x00004600 | (TRAMP_ADDR >> 12));	/* start-up */
 		wait_ref(MS);
 	}
 	/* bounded: a missing AP or SINT ends in a message, not a hang */

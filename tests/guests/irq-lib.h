@@ -87,6 +87,17 @@ static inline void lapic_write(uint32_t reg, uint32_t v)
 {
 	*(volatile uint32_t *)(LAPIC_BASE + reg) = v;
 }
+
+/* An IPI through the local APIC's ICR to APIC ID dest (ICR low word `low`:
+ * 0x4500 INIT, 0x4600 | page start-up), waiting a bounded while for its
+ * delivery status (bit 12, send pending) to clear. */
+static inline void lapic_icr_send(uint32_t dest, uint32_t low)
+{
+	lapic_write(LAPIC_ICR_HI, dest << 24);
+	lapic_write(LAPIC_ICR_LO, low);
+	for (unsigned i = 0; i < 1000 && (lapic_read(LAPIC_ICR_LO) & 0x1000); i++)
+		;
+}
 static inline unsigned lapic_id(void)
 {
 	return lapic_read(LAPIC_ID) >> 24;

@@ -45,14 +45,6 @@ void ap_main(void)
 		ap_count++;
 }
 
-static void icr_send(uint32_t dest, uint32_t low)
-{
-	lapic_write(LAPIC_ICR_HI, dest << 24);
-	lapic_write(LAPIC_ICR_LO, low);
-	for (unsigned i = 0; i < 1000 && (lapic_read(LAPIC_ICR_LO) & 0x1000); i++)
-		;				/* delivery status: send pending */
-}
-
 /* The AP's start, a step at a time as the ticks go (the main loop calls
  * it until AP_UP): INIT at ap_at, a SIPI AP_INIT_WAIT ticks later, a
  * second one a tick after that, then the wait for the AP (no bound here:
@@ -67,7 +59,7 @@ static enum ap_step ap_start_step(enum ap_step step, uint32_t t, uint32_t ap_at,
 		for (uint32_t i = 0; i < (uint32_t)(tramp_end - tramp_start); i++)
 			((volatile char *)TRAMP_ADDR)[i] = tramp_start[i];
 		ap_stack_top = (uint32_t)(ap_stack + sizeof(ap_stack));
-		icr_send(1, 0x00004500);		/* INIT, level assert, edge */
+		lapic_icr_send(1, 0x00004500);		/* INIT, level assert, edge */
 		*since = t;
 		return AP_INIT_SENT;
 	}
@@ -80,7 +72,7 @@ static enum ap_step ap_start_step(enum ap_step step, uint32_t t, uint32_t ap_at,
 		return AP_UP;
 	}
 	if ((step == AP_INIT_SENT && t >= *since + AP_INIT_WAIT) || (step == AP_SIPI_SENT && t > *since)) {
-		icr_send(1, 0x00004600 | (TRAMP_ADDR >> 12));	/* start-up */
+		lapic_icr_send(1, 0x00004600 | (TRAMP_ADDR >> 12));	/* start-up */
 		*since = t;
 		return step + 1;
 	}
