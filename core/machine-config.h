@@ -63,6 +63,10 @@ struct vmm_machine_config {
 	/* vmmctl restore: build the machine without loading the boot
 	 * payload (the snapshot's RAM and registers replace it). */
 	bool no_payload;
+	/* vmmctl receive: the machine is a live migration's destination;
+	 * its net backends open in standby (ABI 1.17, vmm/backend.h) until
+	 * vmm_migrate_receive has loaded it. */
+	bool incoming;
 };
 
 /* The machine used when no file is given (see vmm.conf(5)). */

@@ -418,6 +418,34 @@ static backend_check_fn backend_check_op(const struct vmm_backend_ops *b)
 	return NULL;
 }
 
+typedef int (*net_standby_fn)(void *state, int on);
+
+/* A net backend's standby op (ABI 1.17), or NULL. */
+static net_standby_fn net_standby_op(const struct vmm_backend_ops *b)
+{
+	const struct vmm_net_backend_ops *n = (const void *)b;
+
+	if (b->type != VMM_BACKEND_NET)
+		return NULL;
+	return VMM_TABLE_HAS(b->size, n, struct vmm_net_backend_ops, standby) ? n->standby : NULL;
+}
+
+int vmm_machine_net_standby(struct vmm_machine *m, bool on, char *err, size_t errlen)
+{
+	for (struct vmm_instance *in = m->instances; in; in = in->next) {
+		if (!in->is_backend || !in->opened)
+			continue;
+		net_standby_fn standby = net_standby_op(in->lp->ops);
+		if (!standby)
+			continue;
+		int rc = VMM_AS(&in->who, standby(in->state, on));
+		if (rc < 0)
+			return vmm_errf(err, errlen, rc, "backend '%s' (plugin %s): %s standby: %s", in->name,
+				    in->lp->desc->name, on ? "entering" : "leaving", strerror(-rc));
+	}
+	return 0;
+}
+
 /*
  * vmmctl check: a backend is checked, never opened, since opening may
  * change the host (truncate a file, create a socket or a tap, make the
@@ -545,6 +573,15 @@ struct vmm_instance *vmm_machine_backend(struct vmm_machine *m, const char *ref,
 	}
 	if (!m->checking)
 		in->opened = true;
+	/* A migration's destination: until it is loaded, its net backends
+	 * leave the host end to the source (vmm_machine_net_standby). */
+	net_standby_fn standby = m->checking || !m->cfg->incoming ? NULL : net_standby_op(ops);
+	if (standby && (rc = VMM_AS(&in->who, standby(in->state, 1))) < 0) {
+		vmm_log(VMM_LOG_ERROR, NULL, "backend '%s' (plugin %s): cannot enter standby for the incoming "
+			"migration: %s", ci->name, ci->plugin, strerror(-rc));
+		in->failed = true;
+		return NULL;
+	}
 	return in;
 }
 

@@ -111,6 +111,11 @@ const struct vmm_machine_config *vmm_machine_config(struct vmm_machine *m);
  * (0 before): the end of vmmctl's set-up. */
 uint64_t vmm_machine_started_ns(const struct vmm_machine *m);
 void vmm_machine_destroy(struct vmm_machine *m);
+
+/* A migration's destination (cfg->incoming): its net backends with a
+ * standby op (ABI 1.17) leave standby (on false: the loaded machine takes
+ * its frames) or enter it.  0, or the first backend's error, in err. */
+int vmm_machine_net_standby(struct vmm_machine *m, bool on, char *err, size_t errlen);
 /* Guest-physical address of the ACPI RSDP, or 0 without ACPI tables. */
 uint64_t vmm_machine_rsdp(struct vmm_machine *m);
 /* Write the machine's ACPI tables to DIR/<signature>.dat. */

@@ -1019,6 +1019,11 @@ int vmm_migrate_receive(struct vmm_machine *m, struct vmm_snapshot *s, int fd, c
 
 	if (!rc)
 		rc = vmm_machine_restore(m, s, err, errlen);
+	/* Loaded: the host end is the destination's now (before "ok", so a
+	 * backend that cannot take it fails the migration, the source
+	 * running on). */
+	if (!rc)
+		rc = vmm_machine_net_standby(m, false, err, errlen);
 	if (rc) {
 		char line[560];
 		snprintf(line, sizeof(line), "error: %.540s", err);

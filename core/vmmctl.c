@@ -427,6 +427,7 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 		cmdline = snap->cmdline;
 		mc->format = (enum vmm_boot_format)snap->format;
 		mc->no_payload = true;
+		mc->incoming = receive;
 	} else if (vmm_config_load(file, ps, path, &mc, err, sizeof(err))) {
 		sig = vmm_startup_end();
 		if (sig)
@@ -504,6 +505,7 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 				vmm_snapshot_free(snap);
 				snap = NULL;
 				mc->no_payload = false;
+				mc->incoming = false;
 			}
 			int jstatus, fwd, jrc = vmm_jail_fork(jail_dir != NULL, &jstatus, &fwd, err, sizeof(err));
 			if (jrc == 0)
@@ -562,6 +564,7 @@ static int cmd_run(struct vmm_plugin_set *ps, const char *path, int argc, char *
 			vmm_snapshot_free(snap);
 			snap = NULL;
 			mc->no_payload = false;
+			mc->incoming = false; /* a reset later is a cold boot, its backends taking frames at once */
 		}
 		/* A signal during start-up outranks the error it may have
 		 * caused (an open() it interrupted). */

@@ -123,6 +123,20 @@ struct vmm_net_backend_ops {
 	/* ABI 1.6, may be NULL: open() without its effects, for vmmctl
 	 * check (see above); info() gets its state. */
 	int (*check)(const struct vmm_host *h, void **state);
+	/* ABI 1.17, may be NULL: the machine is a live migration's
+	 * destination, whose source may hold the same host end on the same
+	 * host (a local move: a new vmmctl takes over a running guest).  The
+	 * core calls standby(state, 1) right after open(): from then on the
+	 * backend takes nothing from the host that the source's machine
+	 * should still get (net-tap: its queue of the multi-queue tap
+	 * detached, so the kernel steers every frame to the source's).  Once
+	 * the machine's state is loaded, before it runs, standby(state, 0):
+	 * the backend takes frames again (a frame sent in between went to
+	 * the source, as a wire's frame to a paused machine would be lost).
+	 * Called on the main thread, before any vCPU runs; 0 or a negative
+	 * errno, which fails the migration (the source runs on).  Without
+	 * the op a backend opens as before (a tap the source holds is busy). */
+	int (*standby)(void *state, int on);
 };
 
 #ifdef __cplusplus

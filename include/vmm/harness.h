@@ -195,6 +195,16 @@ int vmm_harness_add_net_fake(struct vmm_harness *h, const char *name, uint32_t o
 int vmm_harness_net_inject(struct vmm_harness *h, const char *name, const void *frame, size_t len);
 
 /**
+ * vmm_harness_net_standby() - a net backend plugin's standby op (ABI 1.17,
+ * vmm/backend.h: a live migration's destination) called with @on, as the
+ * core calls it right after open() and once the machine is loaded.
+ *
+ * Return: the op's result, -ENOTSUP for a fake or a plugin without the op,
+ * -ENOENT for no such backend.
+ */
+int vmm_harness_net_standby(struct vmm_harness *h, const char *name, bool on);
+
+/**
  * vmm_harness_net_link() - the link of net backend @name (a plugin or a
  * fake) goes up (@up true) or down, as if the backend had called
  * h->net_link_set() (ABI 1.3): the device's link_changed hears of it now

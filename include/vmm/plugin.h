@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define VMM_ABI_MAJOR 1
-#define VMM_ABI_MINOR 16 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
+#define VMM_ABI_MINOR 17 /* 1.1: interrupt controllers, MSIs, in-kernel acceleration;
 			 * 1.2: block and net backends, write notifications
 			 * (ioeventfd);
 			 * 1.3: net link changes; irqfd for level-triggered
@@ -80,7 +80,10 @@ extern "C" {
 			 * migration's dirty-page rounds;
 			 * 1.16: a device's power button (the power_button
 			 * op, device.h): the control API's shutdown presses
-			 * it (acpi-pm's fixed-feature button) */
+			 * it (acpi-pm's fixed-feature button);
+			 * 1.17: a net backend's standby op (backend.h): a
+			 * live migration's destination shares the host end
+			 * with its source on the same host */
 
 /* Name of the symbol the loader looks up with dlsym(). */
 #define VMM_PLUGIN_ENTRY_SYMBOL "vmm_plugin_entry"

@@ -52,6 +52,8 @@ struct tap {
 	char ifname[IFNAMSIZ];    /* as the kernel named it */
 	int ifindex;
 	uint32_t caps;            /* VMM_NET_OFFLOAD_* the tap can do */
+	bool multi_queue;         /* opened with IFF_MULTI_QUEUE (see tap_open) */
+	bool standby;             /* a migration's destination, not loaded yet */
 	size_t pending;           /* bytes in buf the device has not taken yet */
 	uint8_t buf[TAP_BUF];
 };
@@ -116,6 +118,8 @@ static void tap_kicked(void *opaque, int fd, unsigned events)
 
 	if (read(fd, &v, sizeof(v)) < 0)
 		return;
+	if (t->standby)
+		return; /* tap_standby(0) watches the tap again */
 	if (!t->watch)
 		t->watch = t->h->fd_watch(t->h, t->fd, VMM_FD_READ, tap_readable, t);
 	tap_drain(t);
@@ -270,6 +274,59 @@ static int tap_set_offloads(void *state, uint32_t offloads)
 	return 0;
 }
 
+/* TUNSETQUEUE: this fd's queue of a multi-queue tap attached or detached
+ * (Documentation/networking/tuntap.rst, "Multiqueue tuntap interface"). */
+static int tap_queue(struct tap *t, short flags)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = flags;
+	return ioctl(t->fd, TUNSETQUEUE, &ifr) < 0 ? -errno : 0;
+}
+
+/*
+ * ABI 1.17: a live migration's destination.  On: the queue is detached,
+ * so the kernel steers every frame to the queues still attached (the
+ * source's, on the same host) and none waits here for a machine that is
+ * not running yet, and the fd is not watched.  (A detached queue keeps
+ * its tap: the ioctls that set the tap's offloads still work on it.)  Off:
+ * attached again, and watched.  A single-queue tap has no other process on it
+ * (the kernel would have refused this open), so only the watch changes.
+ * Attaching needs CAP_NET_ADMIN unless the tap belongs to the user (as
+ * open does); the core calls it before vmmctl drops its privileges.
+ */
+static int tap_standby(void *state, int on)
+{
+	struct tap *t = state;
+	int rc;
+
+	if (on && !t->standby) {
+		if (t->multi_queue && (rc = tap_queue(t, IFF_DETACH_QUEUE)) < 0) {
+			t->h->log(t->h, VMM_LOG_ERROR, "tap '%s': TUNSETQUEUE(IFF_DETACH_QUEUE): %s", t->ifname,
+				  strerror(-rc));
+			return rc;
+		}
+		if (t->watch)
+			t->h->fd_unwatch(t->h, t->watch);
+		t->watch = NULL;
+		t->standby = true;
+	} else if (!on && t->standby) {
+		if (t->multi_queue) {
+			if ((rc = tap_queue(t, IFF_ATTACH_QUEUE)) < 0) {
+				t->h->log(t->h, VMM_LOG_ERROR, "tap '%s': TUNSETQUEUE(IFF_ATTACH_QUEUE): %s",
+					  t->ifname, strerror(-rc));
+				return rc;
+			}
+		}
+		t->standby = false;
+		t->watch = t->h->fd_watch(t->h, t->fd, VMM_FD_READ, tap_readable, t);
+		if (!t->watch)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static int tap_open(const struct vmm_host *h, void **state)
 {
 	const char *ifname = h->prop_str(h, "ifname");
@@ -296,9 +353,21 @@ static int tap_open(const struct vmm_host *h, void **state)
 		h->log(h, VMM_LOG_ERROR, "/dev/net/tun: %s", strerror(errno));
 		goto out_free;
 	}
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	/* A multi-queue tap, so that a live migration's destination on the
+	 * same host can open its own queue while the source still runs
+	 * (tap_standby).  A tap made beforehand without multi_queue (ip
+	 * tuntap add ... mode tap) takes no IFF_MULTI_QUEUE open (EINVAL):
+	 * then as a single-queue tap. */
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE;
 	memcpy(ifr.ifr_name, ifname, strlen(ifname));
-	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
+	t->multi_queue = true;
+	int set = ioctl(t->fd, TUNSETIFF, &ifr);
+	if (set < 0 && errno == EINVAL) {
+		ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+		t->multi_queue = false;
+		set = ioctl(t->fd, TUNSETIFF, &ifr);
+	}
+	if (set < 0) {
 		rc = -errno;
 		h->log(h, VMM_LOG_ERROR, "tap '%s': %s (see plugins/net-tap/README.md for the host setup)",
 		       ifname, strerror(errno));
@@ -437,6 +506,7 @@ static const struct vmm_net_backend_ops tap_ops = {
 	.set_offloads = tap_set_offloads,
 	.resume_input = tap_resume_input,
 	.check = tap_check,
+	.standby = tap_standby,
 };
 
 static const struct vmm_prop_desc tap_props[] = {

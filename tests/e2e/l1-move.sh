@@ -5,10 +5,14 @@
 #   sh /e2e/l1-move.sh migrate|snapshot|snapshot-kill CONF KERNEL [CMDLINE]
 # The source (`vmmctl run --api`, its console on a FIFO) boots KERNEL on
 # CONF with the L2 initramfs up to its serial shell (L2-SHELL-READY).
-# migrate: `vmmctl receive --api` listens and `vmmctl migrate` moves the
+# migrate (on CONF with a virtio-net on L1's tap vmmtap0, as snapshot-kill
+# below): `vmmctl receive --api` listens and `vmmctl migrate` moves the
 # running guest while its shell's background job writes 8 MiB files of a
-# pattern into its tmpfs pass after pass ("L2-PASS n"); on the destination
-# the passes go on, and the last whole file's md5 is the pattern's.  snapshot: `vmmctl snapshot` saves it into a directory,
+# pattern into its tmpfs pass after pass ("L2-PASS n") and it sends its
+# TCP counter to L1; on the destination the passes go on, the last whole
+# file's md5 is the pattern's, and the counter passes L1's last before the
+# move on the same connection: the two processes shared the tap (net-tap's
+# standby: the destination's queue detached until it was loaded).  snapshot: `vmmctl snapshot` saves it into a directory,
 # `vmmctl stop` ends the source, `vmmctl restore` brings it back.
 # snapshot-kill (a machine with a virtio disk /dev/vda on /tmp/disk.img,
 # which the script makes, and a virtio-net on the tap vmmtap0, which
@@ -28,7 +32,10 @@
 # prints FAIL: and the last lines of both consoles.
 mode=$1 conf=$2 kernel=$3 extra=${4:-}
 cd /e2e || exit 1
-[ "$mode" = snapshot-kill ] && { dd if=/dev/zero of=/tmp/disk.img bs=1M count=8 2>/dev/null || exit 1; }
+# the modes whose machine has the disk and the tap (CONF: l2-kernel-blk.conf)
+net=0
+case $mode in migrate | snapshot-kill) net=1 ;; esac
+[ $net = 1 ] && { dd if=/dev/zero of=/tmp/disk.img bs=1M count=8 2>/dev/null || exit 1; }
 rm -rf /tmp/mig-src.sock /tmp/mig-dst.sock /tmp/mig-dapi.sock /tmp/mig-in /tmp/mig-src-in /tmp/mig-snap
 mkfifo /tmp/mig-in /tmp/mig-src-in || exit 1
 
@@ -121,7 +128,7 @@ migrate) dest receive /tmp/mig-dst.sock --api /tmp/mig-dapi.sock ;;
 snapshot|snapshot-kill) ;;
 *) fail "mode $mode: not migrate, snapshot or snapshot-kill" ;;
 esac
-if [ "$mode" = snapshot-kill ]; then
+if [ $net = 1 ]; then
 	# L1's end of the guest's network, on each tap net-tap makes (the
 	# source's, then the restored process's, both vmmtap0), with one MAC
 	# address: a new tap gets a random one, and the restored guest's ARP
@@ -146,18 +153,21 @@ spid=$!
 exec 6>/tmp/mig-src-in
 until_line /tmp/mig-src.out L2-SHELL-READY "the source's guest"
 booted=1
-if [ "$mode" = snapshot-kill ]; then
+if [ $net = 1 ]; then
 	# the virtio modules (the initramfs loads them only with l2.virtio),
-	# then the writer
+	# then the TCP counter (and for snapshot-kill the disk writer: %1)
 	printf '%s\n' 'for m in virtio_ring virtio virtio_mmio virtio_blk failover net_failover virtio_net; do insmod /lib/modules/$(uname -r)/$m.ko; done' \
 		'n=0; while { [ ! -b /dev/vda ] || [ ! -e /sys/class/net/eth0 ]; } && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done' \
 		'ip link set eth0 up; ip addr add 10.0.2.15/24 dev eth0' >&6
-	printf '%s\n' '(n=0; while :; do n=$((n + 1)); printf "L2-W %08d\n" $n | dd of=/dev/vda bs=512 seek=8192 conv=fsync 2>/dev/null; done) &' \
-		'(n=0; while :; do n=$((n + 1)); echo "L2-N $n $(date +%s)"; sleep 0.2; done | nc 10.0.2.1 5557) &' \
+	[ "$mode" = snapshot-kill ] &&
+		printf '%s\n' '(n=0; while :; do n=$((n + 1)); printf "L2-W %08d\n" $n | dd of=/dev/vda bs=512 seek=8192 conv=fsync 2>/dev/null; done) &' >&6
+	printf '%s\n' '(n=0; while :; do n=$((n + 1)); echo "L2-N $n $(date +%s)"; sleep 0.2; done | nc 10.0.2.1 5557) &' \
 		'echo L2-WORKLOAD-STARTED' >&6
 	until_line /tmp/mig-src.out '^L2-WORKLOAD-STARTED' "the source's shell"
-	until_true "the guest's counter is not on /tmp/disk.img" counter_past 2
-	echo "L1-MOVE-DISK-WORKLOAD"
+	if [ "$mode" = snapshot-kill ]; then
+		until_true "the guest's counter is not on /tmp/disk.img" counter_past 2
+		echo "L1-MOVE-DISK-WORKLOAD"
+	fi
 	until_true "no TCP counter from the guest in L1" tcp_past 2
 	echo "L1-MOVE-TCP-WORKLOAD"
 fi
@@ -171,6 +181,10 @@ if [ "$mode" = migrate ]; then
 	bin/vmmctl migrate /tmp/mig-src.sock /tmp/mig-dst.sock >/tmp/mig.out 2>&1 ||
 		fail "vmmctl migrate: $(cat /tmp/mig.out)"
 	echo "L1-MIG-FIGURES $(tr -d '\n' </tmp/mig.out | tr -s ' ')"
+	# what reached L1 by the end of the move (the source is paused from
+	# the stop-and-copy on)
+	set -- $(tcp_last)
+	n1=$2
 else
 	echo "L1-MOVE-READY"
 	bin/vmmctl snapshot /tmp/mig-src.sock /tmp/mig-snap >/tmp/mig.out 2>&1 ||
@@ -207,13 +221,21 @@ if [ "$mode" = migrate ]; then
 	until_true "the guest's writer made no pass on the destination" grep -q '^L2-PASS [0-9]' /tmp/mig-dst.out
 	p2=$(tr -d '\r' </tmp/mig-dst.out | sed -n 's/^L2-PASS \([0-9]*\)$/\1/p' | head -n 1)
 	[ "$p2" -gt "$p1" ] || fail "the writer's first pass on the destination is $p2, its last on the source $p1"
-	printf 'kill %%1; wait; echo "L2-SUM $(md5sum </tmp/m)"\n' >&7
+	# The connection goes on from the destination, over the same tap:
+	# L1's nc accepted one connection and is still there.
+	until_true "the guest's TCP counter stayed at or below $n1 (L1's last at the move)" tcp_past "$n1"
+	pidof nc >/dev/null || fail "L1's nc ended: the connection broke"
+	n2=$(tcp_last | cut -d' ' -f2)
+	# the TCP counter (%1) and the writer (%2) end; the last whole file
+	printf 'kill %%1 %%2; wait; echo "L2-SUM $(md5sum </tmp/m)"\n' >&7
 	until_line /tmp/mig-dst.out '^L2-SUM ' "the guest's checksum"
 	want=$(yes L2-MIG-PATTERN | head -c 8388608 | md5sum)
 	got=$(tr -d '\r' </tmp/mig-dst.out | sed -n 's/^L2-SUM //p' | head -n 1)
 	[ "${got%% *}" = "${want%% *}" ] || fail "the guest's file after the migration: md5 ${got%% *}, expected ${want%% *}"
 	echo "L1-MOVE-MEMORY-GOES-ON"
 	echo "L1-MOVE-WRITER-PASSES $p1 on the source, $p2 first on the destination"
+	echo "L1-MOVE-TCP-GOES-ON"
+	echo "L1-MOVE-TCP-COUNTER $n1 at the move, $n2 after it"
 fi
 if [ "$mode" = snapshot-kill ]; then
 	until_true "the guest's counter stayed at or below $c1 (its value at the snapshot)" counter_past "$c1"

@@ -404,12 +404,13 @@ for k in $L2_KERNELS; do
 		# process in L1 (tests/e2e/l1-move.sh), by live migration and
 		# by snapshot and restore: the shell answers in the new process
 		# and powers it off; migrated while it writes memory, which
-		# comes along whole (L1-MOVE-MEMORY-GOES-ON).  With page_poison=1
+		# comes along whole (L1-MOVE-MEMORY-GOES-ON), and sends over
+		# TCP on the tap both processes share (L1-MOVE-TCP-GOES-ON).  With page_poison=1
 		# where the kernel has it (l1-move.sh repeats the guests'
 		# reports, which fail the run): a restored guest's pages or a
 		# device's late write into a freed buffer would show there.
-		e2e_run -t 200 -p "linux-$k-migrate" "sh /e2e/l1-move.sh migrate conf/l2-kernel.conf l2/$k.bz$poison" 0 \
-			"L1-MOVE-READY" "L1-MOVE-SOURCE-STOPPED 12" "L1-MOVE-MEMORY-GOES-ON" \
+		e2e_run -t 200 -p "linux-$k-migrate" "sh /e2e/l1-move.sh migrate conf/l2-kernel-blk.conf l2/$k.bz$poison" 0 \
+			"L1-MOVE-READY" "L1-MOVE-SOURCE-STOPPED 12" "L1-MOVE-MEMORY-GOES-ON" "L1-MOVE-TCP-GOES-ON" \
 			"L1-MOVE-ANSWERED L2-SHELL-42" "L1-MOVE-DESTINATION-POWEROFF 0"
 		e2e_run -t 200 -p "linux-$k-snapshot" "sh /e2e/l1-move.sh snapshot conf/l2-kernel.conf l2/$k.bz$poison" 0 \
 			"L1-MOVE-READY" "L1-MOVE-SOURCE-STOPPED 12" "L1-MOVE-ANSWERED L2-SHELL-42" \

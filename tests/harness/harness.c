@@ -2521,6 +2521,21 @@ int vmm_harness_backend_char_connected(struct vmm_harness *h, const char *name)
 	return -ENOENT;
 }
 
+int vmm_harness_net_standby(struct vmm_harness *h, const char *name, bool on)
+{
+	struct harness_backend *be = net_backend(h, name, false);
+
+	if (!be)
+		return -ENOENT;
+	if (be->fake || !VMM_TABLE_HAS(be->net_ops->base.size, be->net_ops, struct vmm_net_backend_ops, standby) ||
+	    !be->net_ops->standby)
+		return -ENOTSUP;
+	enter(h);
+	int rc = be->net_ops->standby(be->inst->state, on);
+	leave(h);
+	return rc;
+}
+
 int vmm_harness_net_link_state(struct vmm_harness *h, const char *name)
 {
 	struct harness_backend *be = net_backend(h, name, false);

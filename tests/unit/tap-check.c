@@ -212,17 +212,158 @@ static void test_tap_link(void **state)
 	fixture_teardown(state);
 }
 
+/* ---- standby (ABI 1.17): a live migration's destination on the host ---- */
+
+static const char *mq_ifname; /* a multi-queue tap (tap.sh), argv[2] */
+
+/* The tap's attached queues: the kernel keeps its real TX queue count at
+ * the number attached (tun_set_real_num_queues), and sysfs lists that
+ * many tx-N.  (A detached queue's fd still names the tap in its fdinfo.) */
+static unsigned attached_queues(const char *name)
+{
+	char path[80];
+	unsigned n = 0;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", name);
+	DIR *d = opendir(path);
+	struct dirent *e;
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += strncmp(e->d_name, "tx-", 3) == 0;
+	closedir(d);
+	return n;
+}
+
+/* A UDP/IPv4 frame to a guest MAC from source port @port: frames of other
+ * flows hash apart, so two attached queues would share them. */
+static size_t udp_frame(uint8_t *f, uint16_t port)
+{
+	memset(f, 0, 60);
+	memcpy(f, "\x02\x76\x6d\x6d\x00\x02", 6);
+	memcpy(f + 6, "\x02\x76\x6d\x6d\x00\x09", 6);
+	f[12] = 0x08; /* IPv4 */
+	uint8_t *ip = f + 14;
+	ip[0] = 0x45;
+	ip[3] = 28;    /* total length: 20 + 8 */
+	ip[8] = 64;    /* TTL */
+	ip[9] = 17;    /* UDP */
+	memcpy(ip + 12, "\x0a\x00\x02\x01\x0a\x00\x02\x0f", 8);
+	uint32_t sum = 0;
+	for (int i = 0; i < 20; i += 2)
+		sum += (uint32_t)ip[i] << 8 | ip[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	ip[10] = (uint8_t)(~sum >> 8);
+	ip[11] = (uint8_t)~sum;
+	uint8_t *udp = ip + 20;
+	udp[0] = (uint8_t)(port >> 8);
+	udp[1] = (uint8_t)port;
+	udp[2] = 0x27; /* to port 10000 */
+	udp[3] = 0x10;
+	udp[5] = 8;
+	return 60;
+}
+
+/* The frames of this test's source MAC waiting on the tun fd (read with
+ * the vnet header the plugin set), taken off it. */
+static unsigned ours_on(int fd)
+{
+	uint8_t buf[2048];
+	unsigned n = 0;
+	ssize_t len;
+
+	while ((len = read(fd, buf, sizeof(buf))) > 0)
+		if (len >= (ssize_t)(HDR + 14) && memcmp(buf + HDR + 6, "\x02\x76\x6d\x6d\x00\x09", 6) == 0)
+			n++;
+	return n;
+}
+
+static void test_tap_standby(void **state)
+{
+	char prop[40];
+	const char *bprops[2] = { prop, NULL };
+
+	if (!mq_ifname) {
+		print_message("skipped: no multi-queue tap named (tap-check TAP MQ-TAP)\n");
+		skip();
+	}
+	fixture_setup(state, VMM_IRQ_EMULATED, NULL, NULL);
+	/* The source's queue, then the destination's on the same tap. */
+	snprintf(prop, sizeof(prop), "ifname=%s", mq_ifname);
+	assert_int_equal(vmm_harness_add_backend(F->h, "src", "net-tap", bprops), 0);
+	int src_fd = proc_fd_find("/dev/net/tun", NULL);
+	assert_int_equal(vmm_harness_add_backend(F->h, "dst", "net-tap", bprops), 0);
+	int dst_fd = proc_fd_find("/dev/net/tun", NULL);
+	assert_int_not_equal(src_fd, dst_fd);
+	assert_int_equal(attached_queues(mq_ifname), 2);
+	assert_int_equal(vmm_harness_net_standby(F->h, "dst", true), 0);
+	assert_int_equal(attached_queues(mq_ifname), 1);
+	assert_int_equal(vmm_harness_net_standby(F->h, "dst", true), 0); /* again: no change */
+	assert_int_equal(attached_queues(mq_ifname), 1);
+
+	/* In standby every frame goes to the source's queue, whatever its
+	 * flow: 32 flows would have split over two attached queues. */
+	unsigned ifindex = if_nametoindex(mq_ifname);
+	assert_true(ifindex > 0);
+	int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	assert_true(s >= 0);
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP),
+				   .sll_ifindex = (int)ifindex };
+	uint8_t frame[64];
+	ours_on(src_fd);
+	for (uint16_t port = 40000; port < 40032; port++) {
+		size_t len = udp_frame(frame, port);
+		assert_int_equal(sendto(s, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll)), (ssize_t)len);
+	}
+	assert_int_equal(ours_on(src_fd), 32);
+	assert_int_equal(ours_on(dst_fd), 0);
+
+	/* Loaded: attached again and watched; frames now reach it too. */
+	assert_int_equal(vmm_harness_net_standby(F->h, "dst", false), 0);
+	assert_int_equal(attached_queues(mq_ifname), 2);
+	for (uint16_t port = 40000; port < 40032; port++) {
+		size_t len = udp_frame(frame, port);
+		assert_int_equal(sendto(s, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll)), (ssize_t)len);
+	}
+	unsigned to_src = ours_on(src_fd), to_dst = ours_on(dst_fd);
+	assert_int_equal(to_src + to_dst, 32);
+	assert_true(to_dst > 0);
+	close(s);
+	fixture_teardown(state);
+}
+
+/* Without standby the destination could not open the tap at all: a
+ * single-queue tap takes one fd (what the standby op exists for). */
+static void test_tap_single_queue_busy(void **state)
+{
+	char prop[40];
+	const char *bprops[2] = { prop, NULL };
+
+	fixture_setup(state, VMM_IRQ_EMULATED, NULL, NULL);
+	snprintf(prop, sizeof(prop), "ifname=%s", ifname);
+	assert_int_equal(vmm_harness_add_backend(F->h, "one", "net-tap", bprops), 0);
+	assert_int_equal(vmm_harness_add_backend(F->h, "two", "net-tap", bprops), -EBUSY);
+	/* standby on a single-queue tap only stops the watch */
+	assert_int_equal(vmm_harness_net_standby(F->h, "one", true), 0);
+	assert_int_equal(attached_queues(ifname), 1);
+	assert_int_equal(vmm_harness_net_standby(F->h, "one", false), 0);
+	fixture_teardown(state);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tap_frames),
 		cmocka_unit_test(test_tap_link),
+		cmocka_unit_test(test_tap_standby),
+		cmocka_unit_test(test_tap_single_queue_busy),
 	};
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s TAP-IFNAME\n", argv[0]);
+		fprintf(stderr, "usage: %s TAP-IFNAME [MULTI-QUEUE-TAP-IFNAME]\n", argv[0]);
 		return 2;
 	}
 	ifname = argv[1];
+	mq_ifname = argc > 2 ? argv[2] : NULL;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
