@@ -156,29 +156,37 @@ void vmm_seccomp_release_tasks(void)
 	held_tasks = -1;
 }
 
-/* A kernel worker in our thread group (KVM's kvm-nx-lpage-recovery since
- * Linux 6.13, vhost): PF_USER_WORKER or PF_KTHREAD in /proc's flags field.
- * It runs no user code, so it is not a thread left unconfined. */
-static bool kernel_worker(int tasks, const char *tid)
+/* Whether a task of our thread group runs user code that the filter
+ * would miss: not a kernel worker (KVM's kvm-nx-lpage-recovery since
+ * Linux 6.13, vhost: PF_USER_WORKER or PF_KTHREAD in /proc's flags
+ * field), and not a thread on its way out.  A thread just joined is still
+ * listed a while after pthread_join() returns (the kernel clears its tid,
+ * which join waits for, before the task is released): it has PF_EXITING,
+ * or is a zombie, or is gone by the time its stat is read, and returns to
+ * user space no more. */
+static bool live_user_thread(int tasks, const char *tid)
 {
 	char path[64], buf[512];
 	unsigned long flags = 0;
+	char state = 0;
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/stat", tid);
 	fd = openat(tasks, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return false;
+		return errno != ENOENT && errno != ESRCH; /* gone: released meanwhile */
 	ssize_t n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n < 0)
-		return false;
+		return errno != ESRCH;
 	buf[n] = '\0';
 	char *p = strrchr(buf, ')');
 	/* After "pid (comm)": state ppid pgrp session tty_nr tpgid flags */
-	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", &state, &flags) != 2)
+		return true;
+	if (state == 'Z' || state == 'X')
 		return false;
-	return flags & (0x00004000ul | 0x00200000ul);
+	return !(flags & (0x00004000ul | 0x00200000ul | 0x00000004ul)); /* workers; PF_EXITING */
 }
 
 int vmm_seccomp_other_threads(unsigned expected)
@@ -206,7 +214,7 @@ int vmm_seccomp_other_threads(unsigned expected)
 		n = 0;
 		rewinddir(d);
 		while ((e = readdir(d)))
-			if (e->d_name[0] != '.' && !kernel_worker(tasks, e->d_name))
+			if (e->d_name[0] != '.' && live_user_thread(tasks, e->d_name))
 				n++;
 	}
 	closedir(d);
