@@ -18,7 +18,6 @@
 #include <vmm/vmm.h>
 
 #include "core/machine-internal.h"
-#include "core/arch-arm64.h"
 #include "core/process.h"
 #include "core/snapshot.h"
 #include "core/state.h"
@@ -391,14 +390,6 @@ int vmm_machine_can_save(struct vmm_machine *m, char *err, size_t errlen)
 	if (!hv_can_save(m))
 		return vmm_errf(err, errlen, -ENOTSUP, "hypervisor '%s' (plugin %s) cannot save vCPU and VM state",
 			    m->hv_inst->name, m->cfg->hypervisor.plugin);
-	/* arm64 with KVM's vGIC: its distributor, redistributors and pending
-	 * tables live in the kernel's device, which nothing saves yet (the
-	 * kvm plugin's VM record and the gic plugin's mode "kernel" refuse
-	 * too); said here, before a page is written or sent. */
-	if (vmm_machine_is_arm64(m) && m->irq_mode == VMM_IRQ_KERNEL)
-		return vmm_errf(err, errlen, -ENOTSUP, "the in-kernel vGIC (irqchip = \"kernel\") cannot be "
-			    "saved yet: a snapshot or migration of an arm64 machine needs irqchip = "
-			    "\"emulated\" (the gic plugin) or \"none\"");
 	for (struct vmm_instance *in = m->instances; in; in = in->next)
 		if (is_device(in) && !device_can_save(in))
 			return vmm_errf(err, errlen, -ENOTSUP, "device '%s' (plugin %s) cannot be saved: its plugin has "

@@ -43,6 +43,7 @@ struct gic_dev {
 	bool kernel;        /* mode = "kernel": the hypervisor's GIC */
 	unsigned version;   /* 2 or 3 */
 	int hv_dev;         /* kernel: hv_device_create's handle */
+	uint32_t kernel_irqs; /* kernel: the INTID count given to the hypervisor */
 	uint64_t dist_base, cpu_base;
 	bool dist_mapped, cpu_mapped;
 	bool output_failed; /* cpu_irq_line refused once: said so */
@@ -277,6 +278,7 @@ static int gic_kernel_create(const struct vmm_host *h, unsigned version, void **
 	d->version = version;
 	d->dist_base = (uint64_t)dist;
 	d->cpu_base = second;
+	d->kernel_irqs = nr_irqs;
 	rc = h->hv_device_create(h, version == 3 ? VMM_HV_DEV_ARM_VGIC_V3 : VMM_HV_DEV_ARM_VGIC_V2);
 	if (rc < 0) {
 		if (rc == -ENODEV)
@@ -456,8 +458,10 @@ static void gic_dev_reset(void *state)
  * and per CPU "cpuN." its banked SGI/PPI bits, priorities, SGI sources,
  * GICC_CTLR (EOImode), PMR, BPR, ABPR, the active-priority stack (APR,
  * whose lowest bit is the running priority) and the IRQ/FIQ output
- * levels, re-driven by load.  Mode "kernel": the state is KVM's and is not
- * saved yet, so save refuses and a snapshot names this device.
+ * levels, re-driven by load.  Mode "kernel": the GIC's state is the
+ * hypervisor's, saved in its VM record (the kvm plugin: kvm-arm64-vgic.c);
+ * this record says only what GIC it is ("kernel" 1, "version", "irqs"), so
+ * a record of the other mode, version or INTID count is refused.
  */
 #define GIC_STATE_VERSION 1
 
@@ -507,8 +511,9 @@ static int gic_dev_save(void *state, struct vmm_state_out *out)
 	int rc;
 
 	if (d->kernel) {
-		h->log(h, VMM_LOG_ERROR, "the in-kernel GIC's state is not saved yet");
-		return -ENOTSUP;
+		rc = vmm_state_put_u8(h, out, "kernel", 1);
+		rc = rc ? rc : vmm_state_put_u32(h, out, "version", d->version);
+		return rc ? rc : vmm_state_put_u32(h, out, "irqs", d->kernel_irqs);
 	}
 	rc = state_fields_save(h, out, NULL, gic_size_fields, NFIELDS(gic_size_fields), g);
 	rc = rc ? rc : state_fields_save(h, out, NULL, gic_dist_fields, NFIELDS(gic_dist_fields), g);
@@ -528,13 +533,27 @@ static int gic_dev_load(void *state, struct vmm_state_in *in, uint32_t version)
 	const char *bad;
 	int bad_cpu, rc;
 
-	if (d->kernel) {
-		h->log(h, VMM_LOG_ERROR, "the in-kernel GIC's state is not loaded yet");
-		return -ENOTSUP;
-	}
 	rc = state_version_check(h, version, GIC_STATE_VERSION);
 	if (rc)
 		return rc;
+	uint8_t kernel = 0;
+	uint32_t ver = 0, irqs = 0;
+	bool saved_kernel = h->state_get(h, in, "kernel", NULL, 0) >= 0;
+	if (saved_kernel != d->kernel) {
+		h->log(h, VMM_LOG_ERROR, "saved state of a GIC of mode \"%s\", this one's is \"%s\"; "
+		       "record refused", saved_kernel ? "kernel" : "emulated", d->kernel ? "kernel" : "emulated");
+		return -EPROTO;
+	}
+	if (d->kernel) { /* the state itself is in the hypervisor's VM record */
+		if (vmm_state_get_u8(h, in, "kernel", &kernel) || kernel != 1 ||
+		    vmm_state_get_u32(h, in, "version", &ver) || vmm_state_get_u32(h, in, "irqs", &irqs) ||
+		    ver != d->version || irqs != d->kernel_irqs) {
+			h->log(h, VMM_LOG_ERROR, "saved state of an in-kernel GICv%u of %u INTIDs, this one is "
+			       "a GICv%u of %u; record refused", ver, irqs, d->version, d->kernel_irqs);
+			return -EPROTO;
+		}
+		return 0;
+	}
 	/* Everything into scratch, checked by gic_restore(), then committed. */
 	s = calloc(1, sizeof(*s));
 	if (!s)

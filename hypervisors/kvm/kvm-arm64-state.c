@@ -33,7 +33,8 @@
  *    (4.31, arm64: a pending SError and its syndrome), where the host has
  *    KVM_CAP_VCPU_EVENTS; loaded last, after the registers.
  *
- * The VM's record: the irqchip mode (checked on load), and "counter", the
+ * The VM's record: the irqchip mode (checked on load: a snapshot of
+ * another interrupt controller is refused), and "counter", the
  * guest's virtual count (KVM_REG_ARM_TIMER_CNT on vCPU 0) read after every
  * vCPU and written last on load.  Writing it sets KVM's virtual offset for
  * every vCPU of the VM (Linux 6.1 arch/arm64/kvm/arch_timer.c,
@@ -45,10 +46,21 @@
  * physical counter (KVM_REG_ARM_PTIMER_CNT, where listed) is the host's:
  * a guest that reads CNTPCT_EL0 sees the time that passed.
  *
- * An in-kernel vGIC (irqchip = "kernel") is refused: its distributor,
- * redistributors, CPU system registers and pending tables are not saved
- * yet (Documentation/virt/kvm/devices/arm-vgic-v3.rst), and a machine
- * restored without them would lose its interrupts.
+ * With the in-kernel vGICv3 (irqchip = "kernel") the VM record also holds
+ * its state, read through the vGIC device's attributes
+ * (Documentation/virt/kvm/devices/arm-vgic-v3.rst; kvm-arm64-vgic.c has
+ * the registers and the order): "vgic-nr-irqs" (KVM_DEV_ARM_VGIC_GRP_
+ * NR_IRQS), "vgic-mpidr" (each vCPU's MPIDR_EL1, u64 each: a
+ * redistributor and a CPU interface are named by it) and "vgic" (every
+ * register, kvm-arm64-vgic.h's entries).  On load, after every vCPU's
+ * record (their MPIDR_EL1 among the registers) and before the counter:
+ * the INTID count and the MPIDRs must be this machine's, the entries
+ * exactly the registers of its walk, then they are written in order.
+ * The core restores into a machine it has built whole, so the vGIC has
+ * its vCPUs and is initialised (KVM_DEV_ARM_VGIC_CTRL_INIT) by then:
+ * KVM refuses these attributes (EBUSY) before that.  A vGICv2, or a vGIC
+ * with an ITS (whose tables live in guest RAM: this VMM creates none),
+ * is refused in one line.
  */
 #include "config.h"
 
@@ -62,6 +74,7 @@
 
 #include "hypervisors/kvm/kvm-arm64-regs.h"
 #include "hypervisors/kvm/kvm-arm64-state.h"
+#include "hypervisors/kvm/kvm-arm64-vgic.h"
 
 /* kvm-arm64-regs.h's encoding is KVM's. */
 _Static_assert(A64_REG_ARM64 == KVM_REG_ARM64 && A64_REG_SIZE_MASK == KVM_REG_SIZE_MASK &&
@@ -342,9 +355,163 @@ int kvm_arm64_vcpu_state_load(void *opaque, struct vmm_state_in *in)
 	return 0;
 }
 
-static const char vgic_refusal[] =
-	"kvm: the in-kernel vGIC's state (irqchip = \"kernel\") is not saved yet: a snapshot or "
-	"migration of an arm64 machine needs irqchip = \"emulated\" (the gic plugin) or \"none\"";
+/* kvm-arm64-vgic.h's numbers are KVM's (arch/arm64/include/uapi/asm/kvm.h). */
+_Static_assert(A64_VGIC_GRP_DIST_REGS == KVM_DEV_ARM_VGIC_GRP_DIST_REGS &&
+	       A64_VGIC_GRP_NR_IRQS == KVM_DEV_ARM_VGIC_GRP_NR_IRQS &&
+	       A64_VGIC_GRP_CTRL == KVM_DEV_ARM_VGIC_GRP_CTRL &&
+	       A64_VGIC_GRP_REDIST_REGS == KVM_DEV_ARM_VGIC_GRP_REDIST_REGS &&
+	       A64_VGIC_GRP_CPU_SYSREGS == KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS &&
+	       A64_VGIC_GRP_LEVEL_INFO == KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO, "A64_VGIC_GRP_*");
+_Static_assert(A64_VGIC_MPIDR_SHIFT == KVM_DEV_ARM_VGIC_V3_MPIDR_SHIFT &&
+	       A64_VGIC_LEVEL_INFO_SHIFT == KVM_DEV_ARM_VGIC_LINE_LEVEL_INFO_SHIFT &&
+	       A64_VGIC_LEVEL_INFO_LINE_LEVEL == VGIC_LEVEL_INFO_LINE_LEVEL, "A64_VGIC_*_SHIFT");
+
+/* kvm-arm64-vgic.c's accesses: KVM_SET/GET_DEVICE_ATTR on the vGIC's fd
+ * (KVM API 4.81).  KVM takes every vCPU's mutex for them and answers EBUSY
+ * while one runs (vgic-kvm-device.c): the core saves with every vCPU
+ * parked and loads before the first run. */
+static int vgic_io_attr(void *opaque, bool set, uint32_t group, uint64_t attr, void *val)
+{
+	struct kvm_device_attr a = { .group = group, .attr = attr, .addr = (uintptr_t)val };
+
+	return ioctl(*(const int *)opaque, set ? KVM_SET_DEVICE_ATTR : KVM_GET_DEVICE_ATTR, &a) < 0 ? -errno : 0;
+}
+
+/* The machine the vGIC serves: its INTID count (KVM_DEV_ARM_VGIC_GRP_
+ * NR_IRQS) and each vCPU's MPIDR_EL1 (KVM_GET_ONE_REG), which names its
+ * redistributor and CPU interface.  *mpidr is malloc'd. */
+static int vgic_machine(struct kvm_vm *vm, int fd, uint32_t *nr_irqs, uint64_t **mpidr)
+{
+	const struct vmm_host *h = vm->h;
+	uint64_t *m;
+	int rc;
+
+	rc = vgic_io_attr((void *)&fd, false, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, nr_irqs);
+	if (rc) {
+		h->log(h, VMM_LOG_ERROR, "kvm: vGIC: KVM_DEV_ARM_VGIC_GRP_NR_IRQS: %s", strerror(-rc));
+		return rc;
+	}
+	m = calloc(vm->nr_vcpus ? vm->nr_vcpus : 1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
+		struct kvm_vcpu *vcpu = kvm_arm64_vcpu(vm, i);
+
+		rc = vcpu ? one_reg(vcpu, KVM_GET_ONE_REG, VMM_REG_ARM64_MPIDR_EL1, &m[i]) : -ENODEV;
+		if (rc) {
+			h->log(h, VMM_LOG_ERROR, "kvm: vGIC: vCPU %u's MPIDR_EL1: %s", i, strerror(-rc));
+			free(m);
+			return rc;
+		}
+	}
+	*mpidr = m;
+	return 0;
+}
+
+/* Only a vGICv3 without an ITS: a vGICv2's registers are another set
+ * (arm-vgic.rst), and an ITS's tables live in guest RAM that KVM writes
+ * with KVM_DEV_ARM_ITS_SAVE_TABLES and KVM_DEV_ARM_VGIC_SAVE_PENDING_
+ * TABLES (arm-vgic-its.rst): this VMM creates no ITS (no plugin asks for
+ * one), so neither is done. */
+static int vgic_savable(struct kvm_vm *vm, int *fd)
+{
+	const struct vmm_host *h = vm->h;
+	uint32_t type;
+	bool its;
+
+	*fd = kvm_arm64_vgic(vm, &type, &its);
+	if (*fd < 0 || type != KVM_DEV_TYPE_ARM_VGIC_V3 || its) {
+		h->log(h, VMM_LOG_ERROR, "kvm: %s: only a vGICv3 without an ITS is saved and restored",
+		       *fd < 0 ? "the VM has no vGIC yet" : its ? "the VM has a vGIC ITS" : "the VM's vGIC is a GICv2");
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static int vgic_save(struct kvm_vm *vm, struct vmm_state_out *out)
+{
+	const struct vmm_host *h = vm->h;
+	uint64_t *mpidr = NULL;
+	uint8_t *buf = NULL, *m = NULL;
+	uint32_t nr_irqs;
+	size_t len;
+	char why[200] = "";
+	int fd, rc;
+
+	if ((rc = vgic_savable(vm, &fd)) || (rc = vgic_machine(vm, fd, &nr_irqs, &mpidr)))
+		return rc;
+	struct a64_vgic_io io = { vgic_io_attr, &fd };
+	rc = a64_vgic_save(&io, nr_irqs, mpidr, vm->nr_vcpus, &buf, &len, why, sizeof(why));
+	if (rc)
+		h->log(h, VMM_LOG_ERROR, "kvm: vGIC: %s", why);
+	m = rc ? NULL : malloc(8 * (size_t)vm->nr_vcpus);
+	if (!rc && !m)
+		rc = -ENOMEM;
+	for (uint32_t i = 0; !rc && i < vm->nr_vcpus; i++)
+		for (int b = 0; b < 8; b++)
+			m[8 * i + b] = (uint8_t)(mpidr[i] >> (8 * b));
+	if (!rc)
+		rc = vmm_state_put_u32(h, out, "vgic-nr-irqs", nr_irqs);
+	if (!rc)
+		rc = vmm_state_put(h, out, "vgic-mpidr", m, 8 * (size_t)vm->nr_vcpus);
+	if (!rc)
+		rc = vmm_state_put(h, out, "vgic", buf, len);
+	free(m);
+	free(buf);
+	free(mpidr);
+	return rc;
+}
+
+/* After every vCPU's record (their MPIDR_EL1 among the registers) and
+ * with the vGIC initialised (the core builds the machine, CTRL_INIT
+ * included, before loading a record): checked whole, then written in
+ * kvm-arm64-vgic.c's order. */
+static int vgic_load(struct kvm_vm *vm, struct vmm_state_in *in)
+{
+	const struct vmm_host *h = vm->h;
+	uint64_t *mpidr = NULL, *saved = NULL;
+	uint8_t *buf = NULL, *m = NULL;
+	uint32_t nr_irqs, saved_irqs;
+	ssize_t len, mlen;
+	char why[200] = "";
+	int fd, rc;
+
+	len = h->state_get(h, in, "vgic", NULL, 0);
+	mlen = h->state_get(h, in, "vgic-mpidr", NULL, 0);
+	if (len < 0 || mlen < 0 || mlen % 8 || vmm_state_get_u32(h, in, "vgic-nr-irqs", &saved_irqs)) {
+		h->log(h, VMM_LOG_ERROR, "kvm: VM record: the in-kernel vGIC's fields ('vgic', "
+		       "'vgic-mpidr', 'vgic-nr-irqs') are %s", len < 0 && mlen < 0 ? "missing" : "damaged");
+		return -EPROTO;
+	}
+	if ((rc = vgic_savable(vm, &fd)) || (rc = vgic_machine(vm, fd, &nr_irqs, &mpidr)))
+		return rc;
+	buf = malloc(len ? (size_t)len : 1);
+	m = malloc(mlen ? (size_t)mlen : 1);
+	saved = calloc(mlen ? (size_t)mlen / 8 : 1, sizeof(*saved));
+	if (!buf || !m || !saved) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	h->state_get(h, in, "vgic", buf, (size_t)len);
+	h->state_get(h, in, "vgic-mpidr", m, (size_t)mlen);
+	for (ssize_t i = 0; i < mlen / 8; i++)
+		saved[i] = a64_get_le64(m + 8 * i);
+	rc = a64_vgic_check_machine(saved_irqs, saved, (size_t)mlen / 8, nr_irqs, mpidr, vm->nr_vcpus,
+				    why, sizeof(why));
+	if (!rc) {
+		struct a64_vgic_io io = { vgic_io_attr, &fd };
+
+		rc = a64_vgic_load(&io, nr_irqs, mpidr, vm->nr_vcpus, buf, (size_t)len, why, sizeof(why));
+	}
+	if (rc)
+		h->log(h, VMM_LOG_ERROR, "kvm: VM record: vGIC: %s", why);
+out:
+	free(saved);
+	free(m);
+	free(buf);
+	free(mpidr);
+	return rc;
+}
 
 int kvm_arm64_vm_state_save(void *opaque, struct vmm_state_out *out)
 {
@@ -354,10 +521,6 @@ int kvm_arm64_vm_state_save(void *opaque, struct vmm_state_out *out)
 	uint64_t cnt;
 	int rc;
 
-	if (vm->irqchip) {
-		h->log(h, VMM_LOG_ERROR, "%s", vgic_refusal);
-		return -ENOTSUP;
-	}
 	if (!vcpu0)
 		return -ENODEV;
 	rc = one_reg(vcpu0, KVM_GET_ONE_REG, KVM_REG_ARM_TIMER_CNT, &cnt);
@@ -370,6 +533,8 @@ int kvm_arm64_vm_state_save(void *opaque, struct vmm_state_out *out)
 		rc = vmm_state_put_u8(h, out, "user-gic", kvm_arm64_user_gic(vm));
 	if (!rc)
 		rc = vmm_state_put_u64(h, out, "counter", cnt);
+	if (!rc && vm->irqchip)
+		rc = vgic_save(vm, out);
 	return rc;
 }
 
@@ -382,10 +547,6 @@ int kvm_arm64_vm_state_load(void *opaque, struct vmm_state_in *in)
 	uint64_t cnt;
 	int rc;
 
-	if (vm->irqchip) {
-		h->log(h, VMM_LOG_ERROR, "%s", vgic_refusal);
-		return -ENOTSUP;
-	}
 	if ((rc = vmm_state_get_u8(h, in, "irqchip", &mode)) ||
 	    (rc = vmm_state_get_u8(h, in, "user-gic", &user_gic)) || mode != (uint8_t)vm->mode ||
 	    user_gic != kvm_arm64_user_gic(vm)) {
@@ -400,6 +561,16 @@ int kvm_arm64_vm_state_load(void *opaque, struct vmm_state_in *in)
 	}
 	if (!vcpu0)
 		return -ENODEV;
+	if (vm->irqchip) {
+		rc = vgic_load(vm, in);
+		if (rc)
+			return rc;
+	} else if (h->state_get(h, in, "vgic", NULL, 0) >= 0) {
+		/* A record of the in-kernel vGIC into a machine without it is
+		 * caught by the irqchip mode above; this is a damaged one. */
+		h->log(h, VMM_LOG_ERROR, "kvm: VM record: vGIC fields, but the machine has no in-kernel vGIC");
+		return -EPROTO;
+	}
 	/* Last, after every vCPU's registers: the VM's one virtual offset
 	 * (see the top of this file). */
 	rc = one_reg(vcpu0, KVM_SET_ONE_REG, KVM_REG_ARM_TIMER_CNT, &cnt);

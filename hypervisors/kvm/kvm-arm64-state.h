@@ -17,5 +17,10 @@ int kvm_arm64_vm_state_load(void *vm, struct vmm_state_in *in);
  * before it exists): the VM's virtual counter is read and written there. */
 bool kvm_arm64_user_gic(const struct kvm_vm *vm);
 struct kvm_vcpu *kvm_arm64_vcpu0(const struct kvm_vm *vm);
+/* vCPU `index`, NULL before it exists. */
+struct kvm_vcpu *kvm_arm64_vcpu(const struct kvm_vm *vm, uint32_t index);
+/* The VM's in-kernel vGIC: its device fd (-1 without one), its
+ * KVM_DEV_TYPE_*, and whether an ITS was created beside it. */
+int kvm_arm64_vgic(const struct kvm_vm *vm, uint32_t *type, bool *its);
 
 #endif

@@ -93,6 +93,14 @@ struct kvm_arch_vm {
 	/* The VM's virtual counter is read and set through a vCPU
 	 * (kvm-arm64-state.c); vCPUs live until the VM goes. */
 	struct kvm_vcpu *vcpu0;
+	/* Every vCPU by index (nr_vcpus of them): the vGIC's redistributors
+	 * and CPU interfaces are named by each one's MPIDR_EL1. */
+	struct kvm_vcpu **vcpus;
+	/* The VM's vGIC (the default one's gic_fd, or a plugin's
+	 * device_create), -1 without one; its KVM_DEV_TYPE_*. */
+	int vgic_fd;
+	uint32_t vgic_type;
+	bool its;		/* a plugin created a vGIC ITS (KVM_DEV_TYPE_ARM_VGIC_ITS) */
 };
 
 bool kvm_arm64_user_gic(const struct kvm_vm *vm)
@@ -103,6 +111,18 @@ bool kvm_arm64_user_gic(const struct kvm_vm *vm)
 struct kvm_vcpu *kvm_arm64_vcpu0(const struct kvm_vm *vm)
 {
 	return vm->arch->vcpu0;
+}
+
+struct kvm_vcpu *kvm_arm64_vcpu(const struct kvm_vm *vm, uint32_t index)
+{
+	return index < vm->nr_vcpus ? vm->arch->vcpus[index] : NULL;
+}
+
+int kvm_arm64_vgic(const struct kvm_vm *vm, uint32_t *type, bool *its)
+{
+	*type = vm->arch->vgic_type;
+	*its = vm->arch->its;
+	return vm->arch->vgic_fd;
 }
 
 static const char *const irqchip_choices[] = { "kernel", "emulated", "none", NULL };
@@ -129,6 +149,12 @@ int kvm_arch_vm_init(struct kvm_vm *vm, uint32_t nr_vcpus)
 		return -ENOMEM;
 	}
 	vm->arch->gic_fd = -1;
+	vm->arch->vgic_fd = -1;
+	vm->arch->vcpus = calloc(nr_vcpus ? nr_vcpus : 1, sizeof(*vm->arch->vcpus));
+	if (!vm->arch->vcpus) {
+		vm->h->log(vm->h, VMM_LOG_ERROR, "kvm: out of memory");
+		return -ENOMEM;
+	}
 	const char *irqchip = vm->h->prop_str(vm->h, "irqchip");
 	if (!irqchip || strcmp(irqchip, "kernel") == 0) {
 		vm->mode = VMM_IRQ_KERNEL;
@@ -160,6 +186,8 @@ void kvm_arch_vm_fini(struct kvm_vm *vm)
 		close(vm->arch->gic_fd);
 	for (unsigned i = 0; vm->arch && i < vm->arch->ndevs; i++)
 		close(vm->arch->dev_fds[i]);
+	if (vm->arch)
+		free(vm->arch->vcpus);
 	free(vm->arch);
 	vm->arch = NULL;
 }
@@ -262,6 +290,8 @@ static int create_vgic(struct kvm_vm *vm)
 		return -err;
 	}
 	vm->arch->gic_fd = (int)cd.fd;
+	vm->arch->vgic_fd = vm->arch->gic_fd;
+	vm->arch->vgic_type = KVM_DEV_TYPE_ARM_VGIC_V3;
 	if ((rc = gic_attr(vm, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist,
 			   "distributor address")) ||
 	    (rc = gic_attr(vm, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist,
@@ -336,7 +366,11 @@ static int kvm_device_create(void *opaque, uint32_t type, int *dev)
 	if (is_vgic(type)) {
 		vm->irqchip = true;
 		vm->irqfd = vgic_irqfds(vm);
+		vm->arch->vgic_fd = (int)cd.fd;
+		vm->arch->vgic_type = type;
 	}
+	if (type == KVM_DEV_TYPE_ARM_VGIC_ITS)
+		vm->arch->its = true;
 	return 0;
 }
 
@@ -414,6 +448,8 @@ int kvm_arch_vcpu_init(struct kvm_vcpu *vcpu)
 		init.features[0] |= 1u << KVM_ARM_VCPU_POWER_OFF;
 	else
 		vm->arch->vcpu0 = vcpu;
+	if (vcpu->index < vm->nr_vcpus)
+		vm->arch->vcpus[vcpu->index] = vcpu;
 	/* The vGIC is created and initialised after every vCPU: by the gic
 	 * plugin (its ready op) or devices_ready(). */
 	return kvm_vcpu_ioctl(vcpu, KVM_ARM_VCPU_INIT, "KVM_ARM_VCPU_INIT", &init);

@@ -8,7 +8,8 @@ if HOST_AARCH64
 pkgplugin_LTLIBRARIES += hypervisors/kvm/kvm.la
 hypervisors_kvm_kvm_la_SOURCES = $(kvm_common_sources) hypervisors/kvm/kvm-arm64.c \
 	hypervisors/kvm/kvm-arm64-state.c hypervisors/kvm/kvm-arm64-state.h \
-	hypervisors/kvm/kvm-arm64-regs.c hypervisors/kvm/kvm-arm64-regs.h
+	hypervisors/kvm/kvm-arm64-regs.c hypervisors/kvm/kvm-arm64-regs.h \
+	hypervisors/kvm/kvm-arm64-vgic.c hypervisors/kvm/kvm-arm64-vgic.h
 hypervisors_kvm_kvm_la_CFLAGS = $(plugin_cflags)
 hypervisors_kvm_kvm_la_LDFLAGS = $(plugin_ldflags)
 endif
@@ -56,4 +57,12 @@ tests_unit_test_kvm_arm64_regs_SOURCES = tests/unit/test_kvm_arm64_regs.c \
 	hypervisors/kvm/kvm-arm64-regs.c hypervisors/kvm/kvm-arm64-regs.h
 tests_unit_test_kvm_arm64_regs_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_kvm_arm64_regs_LDADD = $(CMOCKA_LIBS)
+# So is the in-kernel vGICv3's record (the registers walked, the load
+# order, the checks), on a fake vGIC's device attributes.
+check_PROGRAMS += tests/unit/test_kvm_arm64_vgic
+TESTS += tests/unit/test_kvm_arm64_vgic
+tests_unit_test_kvm_arm64_vgic_SOURCES = tests/unit/test_kvm_arm64_vgic.c \
+	hypervisors/kvm/kvm-arm64-vgic.c hypervisors/kvm/kvm-arm64-vgic.h
+tests_unit_test_kvm_arm64_vgic_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_kvm_arm64_vgic_LDADD = $(CMOCKA_LIBS)
 EXTRA_DIST += hypervisors/kvm/README.md

@@ -6,7 +6,7 @@ EXTRA_DIST += tests/guests-arm64/guest.S tests/guests-arm64/snap-count.inc \
 if HOST_AARCH64
 arm64_guests = tests/guests-arm64/hello.img tests/guests-arm64/reset.img \
 	tests/guests-arm64/nisv.img tests/guests-arm64/gic.img \
-	tests/guests-arm64/snap.img \
+	tests/guests-arm64/snap.img tests/guests-arm64/snap-v3.img \
 	tests/guests-arm64/irq-v3.img tests/guests-arm64/irq-v2.img
 noinst_DATA += $(arm64_guests)
 CLEANFILES += $(arm64_guests) $(arm64_guests:.img=.elf)
@@ -31,6 +31,10 @@ tests/guests-arm64/gic.img: tests/guests-arm64/guest.S
 tests/guests-arm64/snap.img: tests/guests-arm64/guest.S tests/guests-arm64/snap-count.inc
 	@$(MKDIR_P) tests/guests-arm64
 	$(AM_V_GEN)$(a64_guest_cc) -DGUEST_SNAP && $(a64_guest_bin)
+# The same guest's timer through KVM's vGICv3 (arm64-virt.conf).
+tests/guests-arm64/snap-v3.img: tests/guests-arm64/guest.S tests/guests-arm64/snap-count.inc
+	@$(MKDIR_P) tests/guests-arm64
+	$(AM_V_GEN)$(a64_guest_cc) -DGUEST_SNAP -DSNAP_GICV3 && $(a64_guest_bin)
 # The interrupt-cost guest (bench/nested-irq-arm64.sh): KVM's vGICv3 and
 # the gic plugin's GICv2.
 a64_irq_cc = $(CC) $(A64_GUEST_FLAGS) -o $(@:.img=.elf) $(srcdir)/tests/guests-arm64/irq-bench.S

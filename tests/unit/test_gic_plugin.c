@@ -608,17 +608,58 @@ static void test_load_refuses_bad_records(void **state)
 	vmm_harness_free(h2);
 }
 
-/* Mode kernel: the state is KVM's, not saved yet; the save says so. */
-static void test_kernel_save_refused(void **state)
+/* Mode kernel: the GIC's state is the hypervisor's (the kvm plugin's VM
+ * record); this record says which GIC it is, and a record of another
+ * version, INTID count or mode is refused. */
+static void test_kernel_record(void **state)
 {
-	size_t len;
+	struct vmm_harness *h2;
+	struct vmm_harness_dev *d2;
+	uint8_t *rec, *emu;
+	size_t len, elen;
 
+	(void)state;
 	assert_int_equal(vmm_harness_set_vcpus(F->h, 2), 0);
 	F->dev = vmm_harness_create_device(F->h, "gic", "gic", NULL);
 	assert_non_null(F->dev);
-	unsigned long errors = vmm_harness_log_count(F->h, VMM_LOG_ERROR);
-	assert_null(vmm_harness_save(F->dev, &len));
-	assert_true(vmm_harness_log_count(F->h, VMM_LOG_ERROR) > errors);
+	rec = vmm_harness_save(F->dev, &len);
+	assert_non_null(rec);
+	/* The same GIC takes it. */
+	h2 = vmm_harness_new();
+	assert_non_null(h2);
+	vmm_harness_set_irq_mode(h2, VMM_IRQ_KERNEL);
+	assert_int_equal(vmm_harness_set_vcpus(h2, 2), 0);
+	d2 = vmm_harness_create_device(h2, "gic", "gic", NULL);
+	assert_non_null(d2);
+	assert_int_equal(vmm_harness_load(d2, rec, len), 0);
+	vmm_harness_free(h2);
+	/* Another INTID count. */
+	h2 = vmm_harness_new();
+	assert_non_null(h2);
+	vmm_harness_set_irq_mode(h2, VMM_IRQ_KERNEL);
+	assert_int_equal(vmm_harness_set_vcpus(h2, 2), 0);
+	static const char *const more[] = { "spis=128", NULL };
+	d2 = vmm_harness_create_device(h2, "gic", "gic", more);
+	assert_non_null(d2);
+	unsigned long errors = vmm_harness_log_count(h2, VMM_LOG_ERROR);
+	assert_int_equal(vmm_harness_load(d2, rec, len), -EPROTO);
+	assert_int_equal(vmm_harness_log_count(h2, VMM_LOG_ERROR), errors + 1);
+	vmm_harness_free(h2);
+	/* An emulated GIC's record into this one, and this one's into an
+	 * emulated GIC. */
+	h2 = vmm_harness_new();
+	assert_non_null(h2);
+	vmm_harness_set_irq_mode(h2, VMM_IRQ_EMULATED);
+	assert_int_equal(vmm_harness_set_vcpus(h2, 2), 0);
+	d2 = vmm_harness_create_device(h2, "gic", "gic", NULL);
+	assert_non_null(d2);
+	emu = vmm_harness_save(d2, &elen);
+	assert_non_null(emu);
+	assert_int_equal(vmm_harness_load(d2, rec, len), -EPROTO);
+	assert_int_equal(vmm_harness_load(F->dev, emu, elen), -EPROTO);
+	vmm_harness_free(h2);
+	free(emu);
+	free(rec);
 }
 
 int main(void)
@@ -647,7 +688,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kernel_second_gic_refused, setup_kernel, teardown),
 		cmocka_unit_test_setup_teardown(test_save_load_mid_operation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_refuses_bad_records, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_kernel_save_refused, setup_kernel, teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_record, setup_kernel, teardown),
 	};
 
 	return cmocka_run_group_tests_name("gic-plugin", tests, NULL, NULL);
