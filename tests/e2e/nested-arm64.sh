@@ -235,6 +235,7 @@ cat >"$E2E_RD/init" <<'EOF'
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev; mount -t tmpfs tmp /tmp
 ln -s /proc/self/fd /dev/fd; ln -s /proc/self/fd/0 /dev/stdin   # what udev would add
 mkdir -p /dev/pts; mount -t devpts devpts /dev/pts   # the pty backend (arm64-virt.conf's hvc)
+ip link set lo up   # the loopback, as any host has it (test_migrate's TCP streams on 127.0.0.1)
 echo "A64-INIT uptime=$(cut -d' ' -f1 /proc/uptime) cpus=$(nproc)"
 if [ -c /dev/kvm ]; then echo "A64-KVM ok $(dmesg | grep -o 'kvm \[1\]: [A-Za-z]* mode initialized successfully' | head -n 1)"
 else echo "A64-KVM missing: $(dmesg | grep -i kvm | tail -n 2 | tr '\n' ' ')"; fi
