@@ -339,158 +339,137 @@ fi
 # the virtual timer's interrupts through the gic plugin, vCPU 1 started by
 # PSCI CPU_ON counts in RAM) on arm64-virt-emulated.conf, snapshotted,
 # stopped and restored in a new process, then live-migrated between two
-# vmmctl processes; on arm64-virt.conf (KVM's vGICv3) the snapshot is
-# refused in one line.  The host checks the counts go on.
+# vmmctl processes; the same with KVM's vGICv3.  The host checks the
+# counts go on.
 waitre() { n=0; while ! grep -q "$2" "$1" 2>/dev/null && [ $n -lt $(($3 * 10)) ]; do sleep 0.1; n=$((n + 1)); done; grep -q "$2" "$1"; }
 ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
+# Each run below starts from an empty /tmp/TAG of its own: a vmmctl
+# started with & truncates its output only once forked, so a waitre on a
+# file an earlier run left could pass on that run's lines.
+# TIMEOUT bounds the restore or the migration's destination; the vGIC runs
+# take 90 s, not 180: qemu gives all of L1 600 s (e2e_a64_boot), and a hang
+# there must leave time for the runs and cmocka programs after them.
+# a64_snap TAG CONF IMAGE stop|kill TIMEOUT: IMAGE counting on CONF,
+# snapshotted past 200 ticks, its process ended by `vmmctl stop` (status
+# 12) or SIGKILL (137: the snapshot must need nothing more from it), then
+# restored in a new process.  Prints A64-TAG-TAKE, -LAST, -B, -RESTORE,
+# -R, and -LOG and -ERR on a failure.
+a64_snap() {
+	local tag=$1 d=/tmp/$1 pid src rc1 rc2 t0=0 t1=0
+	rm -rf $d /tmp/vm.sock; mkdir $d
+	/e2e/vmmctl run $2 --kernel $3 --api /tmp/vm.sock </dev/null >$d/src.out 2>$d/src.err &
+	pid=$!
+	if waitre $d/src.out '^snap-count: ticks [2-9][0-9][0-9] ' 180; then
+		t0=$(ms); /e2e/vmmctl snapshot /tmp/vm.sock $d/snap >$d/snap.msg 2>&1; src=$?; t1=$(ms)
+		case $4 in
+		stop) /e2e/vmmctl stop /tmp/vm.sock >/dev/null 2>&1 ;;
+		kill) kill -9 $pid ;;
+		esac
+	else
+		src=timeout; kill $pid
+	fi
+	wait $pid; rc1=$?
+	echo "A64-$tag-TAKE rc=$src stop=$rc1 ms=$((t1 - t0)) dir-kib=$(du -sk $d/snap 2>/dev/null | cut -f1) state-bytes=$(wc -c <$d/snap/state 2>/dev/null) memory-kib=$(du -k $d/snap/memory 2>/dev/null | cut -f1)"
+	echo "A64-$tag-LAST $(grep -a '^snap-count: ticks .* cpu1 [0-9]*$' $d/src.out | tail -n 1)"
+	grep -a 'SNAP-COUNT\|no cpu1' $d/src.out | sed "s/^/A64-$tag-B /"
+	[ "$src" = 0 ] || { tail -n 5 $d/src.out | sed "s/^/A64-$tag-LOG /"; sed "s/^/A64-$tag-ERR /" $d/snap.msg $d/src.err | tail -n 10; }
+	sleep 3   # a counter that did not go on from the saved value would jump by this
+	t0=$(ms)
+	timeout $5 /e2e/vmmctl restore $d/snap --stats </dev/null >$d/dst.out 2>$d/dst.err &
+	pid=$!
+	waitre $d/dst.out '^snap-count: ticks' 60; t1=$(ms)
+	wait $pid; rc2=$?
+	echo "A64-$tag-RESTORE rc=$rc2 first-report-ms=$((t1 - t0)) $(grep -a '^setup: ' $d/dst.err | head -n 1)"
+	grep -a '^snap-count\|^SNAP-COUNT' $d/dst.out | sed "s/^/A64-$tag-R /"
+	[ "$rc2" = 0 ] || { tail -n 5 $d/dst.out | sed "s/^/A64-$tag-LOG /"; grep -v '^  \|^vcpu\|^bus' $d/dst.err | tail -n 10 | sed "s/^/A64-$tag-ERR /"; }
+	rm -rf $d/snap   # L1's /tmp is its RAM
+}
+# a64_migrate TAG CONF IMAGE TIMEOUT: IMAGE counting on CONF, live-migrated
+# past 200 ticks to a `vmmctl receive` started first.  Prints A64-TAG,
+# -LAST, -R, and -SRC, -LOG and -ERR on a failure.
+a64_migrate() {
+	local tag=$1 d=/tmp/$1 spid dpid wd mrc rc1 rc2
+	rm -rf $d /tmp/vm.sock /tmp/dst.sock; mkdir $d; : >$d/mig.msg
+	/e2e/vmmctl receive /tmp/dst.sock </dev/null >$d/dst.out 2>$d/dst.err &
+	dpid=$!
+	/e2e/vmmctl run $2 --kernel $3 --api /tmp/vm.sock </dev/null >$d/src.out 2>$d/src.err &
+	spid=$!
+	if waitre $d/src.out '^snap-count: ticks [2-9][0-9][0-9] ' 180; then
+		/e2e/vmmctl migrate /tmp/vm.sock /tmp/dst.sock >$d/mig.msg 2>&1; mrc=$?
+	else
+		mrc=timeout; kill $spid
+	fi
+	wait $spid; rc1=$?
+	(sleep $4; kill $dpid 2>/dev/null) & wd=$!
+	wait $dpid; rc2=$?
+	kill $wd 2>/dev/null
+	echo "A64-$tag rc=$mrc src=$rc1 dst=$rc2 $(tr '\n' ' ' <$d/mig.msg | tr -s ' ')"
+	echo "A64-$tag-LAST $(grep -a '^snap-count: ticks .* cpu1 [0-9]*$' $d/src.out | tail -n 1)"
+	grep -a '^snap-count\|^SNAP-COUNT' $d/dst.out | sed "s/^/A64-$tag-R /"
+	[ "$rc2" = 0 ] || { tail -n 5 $d/src.out | sed "s/^/A64-$tag-SRC /"; tail -n 5 $d/dst.out | sed "s/^/A64-$tag-LOG /"
+		cat $d/src.err $d/dst.err | grep -v '^  \|^vcpu\|^bus' | tail -n 10 | sed "s/^/A64-$tag-ERR /"; }
+}
+# a64_linux_snap TAG CONF INITRD stop|kill PAUSE TIMEOUT [INPUT]: Debian's
+# kernel with INITRD's /init on CONF, snapshotted at its L2-SNAP-READY, its
+# process ended as in a64_snap, restored PAUSE s later; with INPUT, a file
+# typed on the restored guest's pl011 once it says L2-SHELL-READY, the
+# writer kept open until vmmctl ends.  Prints A64-TAG-TAKE, -B, -RESTORE,
+# -R, and -LOG and -ERR on a failure.
+a64_linux_snap() {
+	local tag=$1 d=/tmp/$1 pid lrc l1 l2 in=/dev/null feeder="" t0=0 t1=0
+	rm -rf $d /tmp/vm.sock; mkdir $d
+	/e2e/vmmctl run $2 --kernel /e2e/Image --initrd $3 \
+		--cmdline "console=ttyAMA0 quiet panic=-1" --api /tmp/vm.sock </dev/null >$d/src.out 2>$d/src.err &
+	pid=$!
+	if waitre $d/src.out '^L2-SNAP-READY' 240; then
+		t0=$(ms); /e2e/vmmctl snapshot /tmp/vm.sock $d/snap >$d/snap.msg 2>&1; lrc=$?; t1=$(ms)
+		case $4 in
+		stop) /e2e/vmmctl stop /tmp/vm.sock >/dev/null 2>&1 ;;
+		kill) kill -9 $pid ;;
+		esac
+	else
+		lrc=timeout; kill $pid
+	fi
+	wait $pid; l1=$?
+	echo "A64-$tag-TAKE rc=$lrc stop=$l1 ms=$((t1 - t0)) dir-kib=$(du -sk $d/snap 2>/dev/null | cut -f1) memory-mib=$(du -m $d/snap/memory 2>/dev/null | cut -f1)"
+	grep -a '^L2-SNAP' $d/src.out | tr -d '\r' | sed "s/^/A64-$tag-B /"
+	[ "$lrc" = 0 ] || { tail -n 20 $d/src.out | sed "s/^/A64-$tag-LOG /"; cat $d/snap.msg $d/src.err | tail -n 10 | sed "s/^/A64-$tag-ERR /"; }
+	sleep $5
+	: >$d/dst.out
+	if [ -n "${7:-}" ]; then
+		mkfifo $d/in; in=$d/in
+		(waitre $d/dst.out L2-SHELL-READY 100 && cat "$7"; exec sleep 300) >$in &
+		feeder=$!
+	fi
+	t0=$(ms)
+	timeout $6 /e2e/vmmctl restore $d/snap --stats <$in >$d/dst.out 2>$d/dst.err
+	l2=$?; t1=$(ms)
+	[ -z "$feeder" ] || kill $feeder 2>/dev/null
+	echo "A64-$tag-RESTORE rc=$l2 ms=$((t1 - t0)) $(grep -a '^setup: ' $d/dst.err | head -n 1)"
+	grep -a '^L2-' $d/dst.out | tr -d '\r' | sed "s/^/A64-$tag-R /"
+	[ "$l2" = 0 ] || { tail -n 20 $d/dst.out | sed "s/^/A64-$tag-LOG /"; grep -v '^  \|^vcpu\|^bus' $d/dst.err | tail -n 10 | sed "s/^/A64-$tag-ERR /"; }
+	rm -rf $d/snap
+}
 SNAPCONF=/e2e/arm64-virt-emulated.conf
-rm -rf /tmp/snap; rm -f /tmp/vm.sock
-/e2e/vmmctl run $SNAPCONF --kernel /e2e/guests/snap.img --api /tmp/vm.sock </dev/null >/tmp/s1.out 2>/tmp/s1.err &
-spid=$! t0=0 t1=0
-if waitre /tmp/s1.out '^snap-count: ticks [2-9][0-9][0-9] ' 180; then
-	t0=$(ms); /e2e/vmmctl snapshot /tmp/vm.sock /tmp/snap >/tmp/snap.msg 2>&1; src=$?; t1=$(ms)
-	/e2e/vmmctl stop /tmp/vm.sock >/dev/null 2>&1
-else
-	src=timeout; kill $spid
-fi
-wait $spid; rc1=$?
-echo "A64-SNAP-TAKE rc=$src stop=$rc1 ms=$((t1 - t0)) dir-kib=$(du -sk /tmp/snap 2>/dev/null | cut -f1) state-bytes=$(wc -c </tmp/snap/state 2>/dev/null) memory-kib=$(du -k /tmp/snap/memory 2>/dev/null | cut -f1)"
-echo "A64-SNAP-LAST $(grep -a '^snap-count: ticks .* cpu1 [0-9]*$' /tmp/s1.out | tail -n 1)"
-grep -a 'SNAP-COUNT\|no cpu1' /tmp/s1.out | sed 's/^/A64-SNAP-B /'
-[ "$src" = 0 ] || { tail -n 5 /tmp/s1.out | sed 's/^/A64-SNAP-LOG /'; sed 's/^/A64-SNAP-ERR /' /tmp/snap.msg /tmp/s1.err | tail -n 10; }
-sleep 3   # a counter that did not go on from the saved value would jump by this
-t0=$(ms)
-timeout 180 /e2e/vmmctl restore /tmp/snap --stats </dev/null >/tmp/s2.out 2>/tmp/s2.err &
-rpid=$!
-waitre /tmp/s2.out '^snap-count: ticks' 60; t1=$(ms)
-wait $rpid; rc2=$?
-echo "A64-SNAP-RESTORE rc=$rc2 first-report-ms=$((t1 - t0)) $(grep -a '^setup: ' /tmp/s2.err | head -n 1)"
-grep -a '^snap-count\|^SNAP-COUNT' /tmp/s2.out | sed 's/^/A64-SNAP-R /'
-[ "$rc2" = 0 ] || { tail -n 5 /tmp/s2.out | sed 's/^/A64-SNAP-LOG /'; grep -v '^  \|^vcpu\|^bus' /tmp/s2.err | tail -n 10 | sed 's/^/A64-SNAP-ERR /'; }
-# Live migration of the same guest: receive, run, migrate.
-rm -f /tmp/dst.sock /tmp/vm.sock
-/e2e/vmmctl receive /tmp/dst.sock </dev/null >/tmp/m2.out 2>/tmp/m2.err &
-dpid=$!
-/e2e/vmmctl run $SNAPCONF --kernel /e2e/guests/snap.img --api /tmp/vm.sock </dev/null >/tmp/m1.out 2>/tmp/m1.err &
-spid=$!
-if waitre /tmp/m1.out '^snap-count: ticks [2-9][0-9][0-9] ' 180; then
-	/e2e/vmmctl migrate /tmp/vm.sock /tmp/dst.sock >/tmp/mig.msg 2>&1; mrc=$?
-else
-	mrc=timeout; kill $spid
-fi
-wait $spid; rc1=$?
-(sleep 180; kill $dpid 2>/dev/null) & wd=$!
-wait $dpid; rc2=$?
-kill $wd 2>/dev/null
-echo "A64-MIG rc=$mrc src=$rc1 dst=$rc2 $(tr '\n' ' ' </tmp/mig.msg | tr -s ' ')"
-echo "A64-MIG-LAST $(grep -a '^snap-count: ticks .* cpu1 [0-9]*$' /tmp/m1.out | tail -n 1)"
-grep -a '^snap-count\|^SNAP-COUNT' /tmp/m2.out | sed 's/^/A64-MIG-R /'
-[ "$rc2" = 0 ] || { tail -n 5 /tmp/m2.out | sed 's/^/A64-MIG-LOG /'; cat /tmp/m1.err /tmp/m2.err | grep -v '^  \|^vcpu\|^bus' | tail -n 10 | sed 's/^/A64-MIG-ERR /'; }
+a64_snap SNAP $SNAPCONF /e2e/guests/snap.img stop 180
+a64_migrate MIG $SNAPCONF /e2e/guests/snap.img 180
 # KVM's in-kernel vGICv3 (snap-vgic.conf: arm64-virt.conf's gic on 2
 # vCPUs): snap-v3.img, its timer through the vGIC, snapshotted, SIGKILLed
 # and restored in a new process; then live-migrated.
-VCONF=/e2e/snap-vgic.conf
 vt0=$(ms)
-rm -rf /tmp/vsnap; rm -f /tmp/vm.sock
-/e2e/vmmctl run $VCONF --kernel /e2e/guests/snap-v3.img --api /tmp/vm.sock </dev/null >/tmp/v1.out 2>/tmp/v1.err &
-spid=$! t0=0 t1=0
-if waitre /tmp/v1.out '^snap-count: ticks [2-9][0-9][0-9] ' 180; then
-	t0=$(ms); /e2e/vmmctl snapshot /tmp/vm.sock /tmp/vsnap >/tmp/vsnap.msg 2>&1; src=$?; t1=$(ms)
-	kill -9 $spid
-else
-	src=timeout; kill $spid
-fi
-wait $spid; rc1=$?
-echo "A64-VSNAP-TAKE rc=$src stop=$rc1 ms=$((t1 - t0)) dir-kib=$(du -sk /tmp/vsnap 2>/dev/null | cut -f1) state-bytes=$(wc -c </tmp/vsnap/state 2>/dev/null) memory-kib=$(du -k /tmp/vsnap/memory 2>/dev/null | cut -f1)"
-echo "A64-VSNAP-LAST $(grep -a '^snap-count: ticks .* cpu1 [0-9]*$' /tmp/v1.out | tail -n 1)"
-[ "$src" = 0 ] || { tail -n 5 /tmp/v1.out | sed 's/^/A64-VSNAP-LOG /'; sed 's/^/A64-VSNAP-ERR /' /tmp/vsnap.msg /tmp/v1.err | tail -n 10; }
-sleep 3   # a counter that did not go on from the saved value would jump by this
-t0=$(ms)
-timeout 90 /e2e/vmmctl restore /tmp/vsnap --stats </dev/null >/tmp/v2.out 2>/tmp/v2.err &
-rpid=$!
-waitre /tmp/v2.out '^snap-count: ticks' 60; t1=$(ms)
-wait $rpid; rc2=$?
-echo "A64-VSNAP-RESTORE rc=$rc2 first-report-ms=$((t1 - t0)) $(grep -a '^setup: ' /tmp/v2.err | head -n 1)"
-grep -a '^snap-count\|^SNAP-COUNT' /tmp/v2.out | sed 's/^/A64-VSNAP-R /'
-[ "$rc2" = 0 ] || { tail -n 5 /tmp/v2.out | sed 's/^/A64-VSNAP-LOG /'; grep -v '^  \|^vcpu\|^bus' /tmp/v2.err | tail -n 10 | sed 's/^/A64-VSNAP-ERR /'; }
-rm -rf /tmp/vsnap
-rm -f /tmp/dst.sock /tmp/vm.sock /tmp/mig.msg /tmp/m1.out /tmp/m2.out
-/e2e/vmmctl receive /tmp/dst.sock </dev/null >/tmp/m2.out 2>/tmp/m2.err &
-dpid=$!
-/e2e/vmmctl run $VCONF --kernel /e2e/guests/snap-v3.img --api /tmp/vm.sock </dev/null >/tmp/m1.out 2>/tmp/m1.err &
-spid=$!
-if waitre /tmp/m1.out '^snap-count: ticks [2-9][0-9][0-9] ' 180; then
-	/e2e/vmmctl migrate /tmp/vm.sock /tmp/dst.sock >/tmp/mig.msg 2>&1; mrc=$?
-else
-	mrc=timeout; kill $spid
-fi
-wait $spid; rc1=$?
-(sleep 90; kill $dpid 2>/dev/null) & wd=$!
-wait $dpid; rc2=$?
-kill $wd 2>/dev/null
-echo "A64-VMIG rc=$mrc src=$rc1 dst=$rc2 $(tr '\n' ' ' </tmp/mig.msg | tr -s ' ')"
-echo "A64-VMIG-LAST $(grep -a '^snap-count: ticks .* cpu1 [0-9]*$' /tmp/m1.out | tail -n 1)"
-grep -a '^snap-count\|^SNAP-COUNT' /tmp/m2.out | sed 's/^/A64-VMIG-R /'
-[ "$rc2" = 0 ] || { tail -n 5 /tmp/m1.out | sed 's/^/A64-VMIG-SRC /'; tail -n 5 /tmp/m2.out | sed 's/^/A64-VMIG-LOG /'
-	cat /tmp/m1.err /tmp/m2.err | grep -v '^  \|^vcpu\|^bus' | tail -n 10 | sed 's/^/A64-VMIG-ERR /'; }
+a64_snap VSNAP /e2e/snap-vgic.conf /e2e/guests/snap-v3.img kill 90
+a64_migrate VMIG /e2e/snap-vgic.conf /e2e/guests/snap-v3.img 90
 # Debian's kernel on the vGIC (l2-vgic.conf: arm64-virt.conf, 2 vCPUs,
 # its virtio devices too), snapshotted at its /init, SIGKILLed, restored
 # 15 s later: it counts on, then its shell on the pl011 answers L1.
-rm -rf /tmp/vlsnap; rm -f /tmp/vm.sock
-/e2e/vmmctl run /e2e/l2-vgic.conf --kernel /e2e/Image --initrd /e2e/l2-snapsh.gz \
-	--cmdline "console=ttyAMA0 quiet panic=-1" --api /tmp/vm.sock </dev/null >/tmp/vl1.out 2>/tmp/vl1.err &
-lpid=$! t0=0 t1=0
-if waitre /tmp/vl1.out '^L2-SNAP-READY' 240; then
-	t0=$(ms); /e2e/vmmctl snapshot /tmp/vm.sock /tmp/vlsnap >/tmp/vlsnap.msg 2>&1; lrc=$?; t1=$(ms)
-	kill -9 $lpid
-else
-	lrc=timeout; kill $lpid
-fi
-wait $lpid; l1=$?
-echo "A64-VLSNAP-TAKE rc=$lrc stop=$l1 ms=$((t1 - t0)) dir-kib=$(du -sk /tmp/vlsnap 2>/dev/null | cut -f1) memory-mib=$(du -m /tmp/vlsnap/memory 2>/dev/null | cut -f1)"
-grep -a '^L2-SNAP' /tmp/vl1.out | tr -d '\r' | sed 's/^/A64-VLSNAP-B /'
-[ "$lrc" = 0 ] || { tail -n 20 /tmp/vl1.out | sed 's/^/A64-VLSNAP-LOG /'; cat /tmp/vlsnap.msg /tmp/vl1.err | tail -n 10 | sed 's/^/A64-VLSNAP-ERR /'; }
-sleep 15
-: >/tmp/vl2.out
-rm -f /tmp/vl.in; mkfifo /tmp/vl.in
-(waitre /tmp/vl2.out L2-SHELL-READY 100 && cat /e2e/console-input; exec sleep 300) >/tmp/vl.in &
-feeder=$!
-t0=$(ms)
-timeout 120 /e2e/vmmctl restore /tmp/vlsnap --stats </tmp/vl.in >/tmp/vl2.out 2>/tmp/vl2.err
-l2=$?; t1=$(ms)
-kill $feeder 2>/dev/null
-echo "A64-VLSNAP-RESTORE rc=$l2 ms=$((t1 - t0)) $(grep -a '^setup: ' /tmp/vl2.err | head -n 1)"
-grep -a '^L2-' /tmp/vl2.out | tr -d '\r' | sed 's/^/A64-VLSNAP-R /'
-[ "$l2" = 0 ] || { tail -n 20 /tmp/vl2.out | sed 's/^/A64-VLSNAP-LOG /'; grep -v '^  \|^vcpu\|^bus' /tmp/vl2.err | tail -n 10 | sed 's/^/A64-VLSNAP-ERR /'; }
-rm -rf /tmp/vlsnap
+a64_linux_snap VLSNAP /e2e/l2-vgic.conf /e2e/l2-snapsh.gz kill 15 120 /e2e/console-input
 echo "A64-VGIC-SECS $((($(ms) - vt0) / 1000))"
-# The stock kernel with the gic plugin, snapshotted once booted, restored.
-if [ "$(cat /e2e/emulated)" = 1 ]; then
-	rm -rf /tmp/lsnap; rm -f /tmp/vm.sock
-	/e2e/vmmctl run $SNAPCONF --kernel /e2e/Image --initrd /e2e/l2-snap.gz \
-		--cmdline "console=ttyAMA0 quiet panic=-1" --api /tmp/vm.sock </dev/null >/tmp/l1.out 2>/tmp/l1.err &
-	lpid=$! t0=0 t1=0
-	if waitre /tmp/l1.out '^L2-SNAP-READY' 240; then
-		t0=$(ms); /e2e/vmmctl snapshot /tmp/vm.sock /tmp/lsnap >/tmp/lsnap.msg 2>&1; lrc=$?; t1=$(ms)
-		/e2e/vmmctl stop /tmp/vm.sock >/dev/null 2>&1
-	else
-		lrc=timeout; kill $lpid
-	fi
-	wait $lpid; l1=$?
-	echo "A64-LSNAP-TAKE rc=$lrc stop=$l1 ms=$((t1 - t0)) dir-kib=$(du -sk /tmp/lsnap 2>/dev/null | cut -f1) memory-mib=$(du -m /tmp/lsnap/memory 2>/dev/null | cut -f1)"
-	grep -a '^L2-SNAP' /tmp/l1.out | tr -d '\r' | sed 's/^/A64-LSNAP-B /'
-	[ "$lrc" = 0 ] || { tail -n 20 /tmp/l1.out | sed 's/^/A64-LSNAP-LOG /'; cat /tmp/lsnap.msg /tmp/l1.err | tail -n 10 | sed 's/^/A64-LSNAP-ERR /'; }
-	# 20 s between stop and restore: a clock that did not go on from the
-	# saved counter would put them into the guest's uptime, far beyond
-	# what one `sleep 1` and a fork take here (up to 4 s under load).
-	sleep 20
-	timeout 180 /e2e/vmmctl restore /tmp/lsnap --stats </dev/null >/tmp/l2.out 2>/tmp/l2.err
-	l2=$?
-	echo "A64-LSNAP-RESTORE rc=$l2 $(grep -a '^setup: ' /tmp/l2.err | head -n 1)"
-	grep -a '^L2-SNAP' /tmp/l2.out | tr -d '\r' | sed 's/^/A64-LSNAP-R /'
-	[ "$l2" = 0 ] || { tail -n 20 /tmp/l2.out | sed 's/^/A64-LSNAP-LOG /'; grep -v '^  \|^vcpu\|^bus' /tmp/l2.err | tail -n 10 | sed 's/^/A64-LSNAP-ERR /'; }
-	rm -rf /tmp/lsnap
-fi
+# The stock kernel with the gic plugin, snapshotted once booted, restored
+# 20 s after its stop: a clock that did not go on from the saved counter
+# would put them into the guest's uptime, far beyond what one `sleep 1`
+# and a fork take here (up to 4 s under load).
+[ "$(cat /e2e/emulated)" != 1 ] ||
+	a64_linux_snap LSNAP $SNAPCONF /e2e/l2-snap.gz stop 20 180
 cd /tmp
 for t in /e2e/tests/test_*; do
 	n=$(basename "$t")

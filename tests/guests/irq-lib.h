@@ -102,6 +102,18 @@ static inline unsigned lapic_id(void)
 {
 	return lapic_read(LAPIC_ID) >> 24;
 }
+/* An AP's first steps in C (smp-tramp.S calls ap_main): the IDT, its local
+ * APIC with LINT0 masked (the 8259 is the BSP's), its APIC ID, and only then
+ * the alive flag: the BSP reads the ID as soon as it sees the flag.  Both
+ * are volatile, so the compiler keeps the two stores in this order, and x86
+ * makes them visible in program order. */
+static inline void guest_ap_enter(volatile uint32_t *apic_id, volatile uint32_t *alive)
+{
+	idt_load();
+	lapic_enable(0);
+	*apic_id = lapic_id();
+	*alive = 1;
+}
 /* Interrupts through the IOAPIC: both 8259s masked, the local APIC
  * present (else fail) and enabled with LINT0 masked.  Returns this CPU's
  * APIC ID. */

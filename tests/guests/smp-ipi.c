@@ -52,10 +52,7 @@ static void rtc_irq(unsigned vector)
 
 void ap_main(void)
 {
-	idt_load();
-	lapic_enable(0);
-	ap_apic_id = lapic_id();
-	ap_alive = 1;
+	guest_ap_enter(&ap_apic_id, &ap_alive);
 	for (;;)
 		irq_wait();
 }

@@ -37,10 +37,7 @@ static volatile uint32_t ticks, ap_alive, ap_apic_id, ap_count;
  * BSP's), then it counts. */
 void ap_main(void)
 {
-	idt_load();
-	lapic_enable(0);
-	ap_apic_id = lapic_id();
-	ap_alive = 1;
+	guest_ap_enter(&ap_apic_id, &ap_alive);
 	for (;;)
 		ap_count++;
 }
