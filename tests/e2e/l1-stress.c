@@ -18,9 +18,10 @@
  *   - a monitor of the other CPU's sleeper: one that has not woken for
  *     2 s is counted as stuck, printed, and woken by waking a thread
  *     pinned to its CPU (an IPI), so one lost wake-up does not end the run.
- * Every STATP seconds one L1-STRESS-STAT line; L1-STRESS-DONE at the end.
+ * With VINTR 1, each guest has an interrupt queued that it never takes
+ * (below).  Every STATP seconds one L1-STRESS-STAT line; L1-STRESS-DONE at the end.
  *
- * usage: l1-stress SECONDS GUESTS [MAXUS ITERS STATP]
+ * usage: l1-stress SECONDS GUESTS [MAXUS ITERS STATP VINTR]
  *   GUESTS: all (one per CPU), cpu0 (one, on CPU 0), two-on-cpu0, none
  */
 #include <fcntl.h>
@@ -38,7 +39,7 @@
 
 #define MAX_CPUS 8
 
-static int ncpu, maxus = 2000, iters = 2000;
+static int ncpu, maxus = 2000, iters = 2000, vintr;
 static volatile uint64_t wakes[MAX_CPUS], guest_runs[MAX_CPUS];
 static volatile uint64_t late[MAX_CPUS], stuck[MAX_CPUS], max_late_us[MAX_CPUS];
 static volatile int guest_failed;
@@ -174,6 +175,15 @@ static void *guest(void *arg)
 	sregs.cs.selector = 0;
 	ioctl(vcpu, KVM_SET_SREGS, &sregs);
 	ioctl(vcpu, KVM_SET_REGS, &regs);
+	if (vintr) {
+		/* An interrupt queued for a guest that never sets IF: L1's KVM
+		 * asks for an interrupt window at every VMRUN (V_IRQ in the
+		 * VMCB), so the emulated CPU sets and clears its virtual
+		 * interrupt request at every world switch too. */
+		struct kvm_interrupt irq = { .irq = 0x20 };
+
+		ioctl(vcpu, KVM_INTERRUPT, &irq);
+	}
 	for (;;) {
 		struct timespec nap = { 0, (rand_r(&seed) % 2000) * 1000 };
 
@@ -201,7 +211,7 @@ int main(int argc, char **argv)
 	pthread_t t;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: l1-stress SECONDS all|cpu0|two-on-cpu0|none [MAXUS ITERS STATP]\n");
+		fprintf(stderr, "usage: l1-stress SECONDS all|cpu0|two-on-cpu0|none [MAXUS ITERS STATP VINTR]\n");
 		return 2;
 	}
 	secs = atoi(argv[1]);
@@ -212,6 +222,8 @@ int main(int argc, char **argv)
 		iters = atoi(argv[4]);
 	if (argc > 5)
 		statp = atoi(argv[5]);
+	if (argc > 6)
+		vintr = atoi(argv[6]);
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	if (ncpu > MAX_CPUS)
 		ncpu = MAX_CPUS;
@@ -228,7 +240,7 @@ int main(int argc, char **argv)
 			pthread_create(&t, NULL, guest, (void *)(intptr_t)0);
 		}
 	}
-	printf("L1-STRESS-START cpus=%d guests=%s seconds=%d\n", ncpu, guests, secs);
+	printf("L1-STRESS-START cpus=%d guests=%s seconds=%d vintr=%d\n", ncpu, guests, secs, vintr);
 	fflush(stdout);
 	start = now_us();
 	while (now_us() - start < secs * 1000000ull) {
