@@ -2,10 +2,11 @@
  *
  * Stub v sits at isr_stubs + 16 * v, pushes v and goes to isr_common,
  * which saves the registers and calls irq_dispatch(v).  The return is
- * popfl; ret instead of iret (see uart-isr.S: this host's CPL0 interpreter
- * fails a 32-bit iret), which is enough between handlers and code at the
- * same privilege level.  Exceptions with an error code never return
- * (irq_dispatch fails), so the stubs need not tell them apart. */
+ * IRET_SAME_CPL (iret-same-cpl.h: no iret on this project's hosts).
+ * Exceptions with an error code never return (irq_dispatch fails), so the
+ * stubs need not tell them apart; gp_skip_msr below is the one that does. */
+#include "iret-same-cpl.h"
+
 	.text
 	.code32
 
@@ -28,17 +29,15 @@ isr_common:
 	addl $4, %esp
 	popal
 	addl $4, %esp			/* drop the vector: EIP, CS, EFLAGS left */
-	/* Rewrite EIP, CS, EFLAGS into EFLAGS, EIP; then popfl; ret. */
-	pushl %eax
-	pushl %ecx
-	movl 8(%esp), %eax		/* EIP */
-	movl 16(%esp), %ecx		/* EFLAGS */
-	movl %eax, 16(%esp)
-	movl %ecx, 12(%esp)
-	popl %ecx
-	popl %eax
-	addl $4, %esp
-	popfl
-	ret
+	IRET_SAME_CPL
+
+/* A #GP handler for the IDT (irq-lib.h): counts the #GP (gp_count, in
+ * irq-lib.c) and returns past the 2-byte rdmsr or wrmsr that raised it. */
+	.globl gp_skip_msr
+gp_skip_msr:
+	addl $4, %esp			/* the error code */
+	incl gp_count
+	addl $2, (%esp)			/* EIP */
+	IRET_SAME_CPL
 
 	.section .note.GNU-stack, "", @progbits

@@ -274,22 +274,4 @@ uint32_t cmdline_uint(uint32_t start_info, const char *name, uint32_t def)
 
 volatile uint32_t gp_count;
 
-/* See irq-lib.h.  Returns with popfl; ret, as irq-isr.S does (this
- * project's hosts do not emulate iret at CPL0). */
-__asm__(".text\n"
-	".globl gp_skip_msr\n"
-	"gp_skip_msr:\n"
-	"	addl $4, %esp\n"
-	"	incl gp_count\n"
-	"	pushl %eax\n"
-	"	pushl %ecx\n"
-	"	movl 8(%esp), %eax\n"	/* EIP */
-	"	addl $2, %eax\n"
-	"	movl 16(%esp), %ecx\n"	/* EFLAGS */
-	"	movl %eax, 16(%esp)\n"
-	"	movl %ecx, 12(%esp)\n"
-	"	popl %ecx\n"
-	"	popl %eax\n"
-	"	addl $4, %esp\n"
-	"	popfl\n"
-	"	ret\n");
+/* gp_skip_msr, the #GP handler that counts here, is in irq-isr.S. */

@@ -22,7 +22,8 @@ GUEST_LINKFLAGS = -static -no-pie -Wl,--build-id=none -Wl,-n \
 	-Wl,--no-warn-rwx-segments -Wl,--fatal-warnings \
 	-Wl,-T,$(srcdir)/tests/guests/guest.ld
 
-guest_common = tests/guests/pvh-start.S tests/guests/guest.h tests/guests/guest.ld
+guest_common = tests/guests/pvh-start.S tests/guests/guest.h tests/guests/guest.ld \
+	tests/guests/iret-same-cpl.h
 
 tests/guests/hello.elf: $(guest_common) tests/guests/hello.c
 	@$(MKDIR_P) tests/guests

@@ -2,29 +2,13 @@
  *
  * On this project's hosts guest CPL0 code is interpreted (platform.md), and
  * the interpreter stops the vCPU with KVM_EXIT_INTERNAL_ERROR (emulation
- * failure) on a 32-bit `iret`.  Returning to the same privilege level needs
- * nothing iret does beyond restoring EFLAGS and EIP, so the stubs do that
- * with popfl; ret.  The frame of a same-CPL interrupt is EIP, CS, EFLAGS.
- * If an interrupt arrives between popfl and ret it nests one more frame on
- * the same stack, which is harmless.  No locked instructions (xchg with
- * memory) either: those are another thing the interpreter may not do. */
+ * failure) on a 32-bit `iret`, so the stubs return with IRET_SAME_CPL
+ * (iret-same-cpl.h).  No locked instructions (xchg with memory) either:
+ * those are another thing the interpreter may not do. */
+#include "iret-same-cpl.h"
+
 	.text
 	.code32
-
-	/* Rewrite the frame EIP, CS, EFLAGS into EFLAGS, EIP and return. */
-	.macro IRET_SAME_CPL
-	pushl %eax
-	pushl %ecx
-	movl 8(%esp), %eax		/* EIP */
-	movl 16(%esp), %ecx		/* EFLAGS */
-	movl %eax, 16(%esp)
-	movl %ecx, 12(%esp)
-	popl %ecx
-	popl %eax
-	addl $4, %esp
-	popfl
-	ret
-	.endm
 
 	/* Vector 0x24 (master 8259, IRQ 4): the UART. */
 	.globl isr_uart
