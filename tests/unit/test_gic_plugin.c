@@ -24,12 +24,36 @@
 #define GICD 0x08000000ULL
 #define GICC 0x08010000ULL
 
+/* A "gic" on VCPUS vCPUs of harness H, created with PROPS. */
+static struct vmm_harness_dev *gic_on(struct vmm_harness *h, unsigned vcpus,
+				      const char *const *props)
+{
+	struct vmm_harness_dev *d;
+
+	assert_non_null(h);
+	assert_int_equal(vmm_harness_set_vcpus(h, vcpus), 0);
+	d = vmm_harness_create_device(h, "gic", "gic", props);
+	assert_non_null(d);
+	return d;
+}
+
+/* A second machine for a saved record to go into: a new harness in MODE
+ * with a "gic" of its own in *DEV. */
+static struct vmm_harness *second_gic(enum vmm_irq_mode mode, unsigned vcpus,
+				      const char *const *props, struct vmm_harness_dev **dev)
+{
+	struct vmm_harness *h = vmm_harness_new();
+
+	assert_non_null(h);
+	vmm_harness_set_irq_mode(h, mode);
+	*dev = gic_on(h, vcpus, props);
+	return h;
+}
+
 static int setup_n(void **state, unsigned vcpus, const char *const *props)
 {
 	fixture_setup(state, VMM_IRQ_EMULATED, NULL, NULL);
-	assert_int_equal(vmm_harness_set_vcpus(F->h, vcpus), 0);
-	F->dev = vmm_harness_create_device(F->h, "gic", "gic", props);
-	assert_non_null(F->dev);
+	F->dev = gic_on(F->h, vcpus, props);
 	return 0;
 }
 
@@ -303,10 +327,8 @@ static void test_kernel_v3_sequence(void **state)
 	uint32_t type;
 	bool init;
 
-	assert_int_equal(vmm_harness_set_vcpus(F->h, 2), 0);
 	/* No mode: the hypervisor's irqchip = "kernel" picks it; version 3. */
-	F->dev = vmm_harness_create_device(F->h, "gic", "gic", NULL);
-	assert_non_null(F->dev);
+	F->dev = gic_on(F->h, 2, NULL);
 	assert_int_equal(vmm_harness_hv_device_type(F->h, 0, &type, &init), 0);
 	assert_int_equal(type, VMM_HV_DEV_ARM_VGIC_V3);
 	assert_true(init);
@@ -340,9 +362,7 @@ static void test_kernel_v3_properties(void **state)
 	static const char *const props[] = { "mode=kernel", "version=3", "dist-base=0x2f000000",
 					     "redist-base=0x2f100000", "spis=200", NULL };
 
-	assert_int_equal(vmm_harness_set_vcpus(F->h, 3), 0);
-	F->dev = vmm_harness_create_device(F->h, "gic", "gic", props);
-	assert_non_null(F->dev);
+	F->dev = gic_on(F->h, 3, props);
 	expect_attr(0, 0, VMM_HV_VGIC_GRP_ADDR, VMM_HV_VGIC_V3_ADDR_DIST, 0x2f000000);
 	expect_attr(1, 0, VMM_HV_VGIC_GRP_ADDR, VMM_HV_VGIC_V3_ADDR_REDIST, 0x2f100000);
 	expect_attr(2, 0, VMM_HV_VGIC_GRP_NR_IRQS, 0, 32 + 224); /* rounded up to 32s */
@@ -371,9 +391,7 @@ static void test_kernel_v2(void **state)
 	uint32_t type;
 	bool init;
 
-	assert_int_equal(vmm_harness_set_vcpus(F->h, 2), 0);
-	F->dev = vmm_harness_create_device(F->h, "gic", "gic", props);
-	assert_non_null(F->dev);
+	F->dev = gic_on(F->h, 2, props);
 	assert_int_equal(vmm_harness_hv_device_type(F->h, 0, &type, &init), 0);
 	assert_int_equal(type, VMM_HV_DEV_ARM_VGIC_V2);
 	assert_true(init);
@@ -495,7 +513,7 @@ static void gic_goes_on_after_save(struct vmm_harness *h)
 
 static void test_save_load_mid_operation(void **state)
 {
-	struct vmm_harness *h2 = vmm_harness_new();
+	struct vmm_harness *h2;
 	struct vmm_harness_dev *d2;
 	uint8_t *rec;
 	size_t len;
@@ -519,11 +537,7 @@ static void test_save_load_mid_operation(void **state)
 
 	rec = vmm_harness_save(F->dev, &len);
 	assert_non_null(rec);
-	assert_non_null(h2);
-	vmm_harness_set_irq_mode(h2, VMM_IRQ_EMULATED);
-	assert_int_equal(vmm_harness_set_vcpus(h2, 2), 0);
-	d2 = vmm_harness_create_device(h2, "gic", "gic", NULL);
-	assert_non_null(d2);
+	h2 = second_gic(VMM_IRQ_EMULATED, 2, NULL, &d2);
 	assert_int_equal(vmm_harness_cpu_line(h2, 0, VMM_CPU_IRQ), 0);
 	assert_int_equal(vmm_harness_load(d2, rec, len), 0);
 	free(rec);
@@ -548,7 +562,7 @@ static void test_load_refuses_bad_records(void **state)
 	static const uint8_t enable[] = { 10, 's', 'p', 'i', '-', 'e', 'n', 'a', 'b', 'l', 'e',
 					  4 * (GIC_MAX_IRQS / 32 + 1), 0, 0, 0 };
 	static const uint8_t bpr[] = { 8, 'c', 'p', 'u', '1', '.', 'b', 'p', 'r', 4, 0, 0, 0 };
-	struct vmm_harness *h2 = vmm_harness_new();
+	struct vmm_harness *h2;
 	struct vmm_harness_dev *d2;
 	uint8_t *rec, *f;
 	size_t len, v;
@@ -557,11 +571,7 @@ static void test_load_refuses_bad_records(void **state)
 	vmm_harness_mmio_write(F->h, GICD + GICD_ITARGETSR + 40, 1, 0x02);
 	rec = vmm_harness_save(F->dev, &len);
 	assert_non_null(rec);
-	assert_non_null(h2);
-	vmm_harness_set_irq_mode(h2, VMM_IRQ_EMULATED);
-	assert_int_equal(vmm_harness_set_vcpus(h2, 2), 0);
-	d2 = vmm_harness_create_device(h2, "gic", "gic", NULL);
-	assert_non_null(d2);
+	h2 = second_gic(VMM_IRQ_EMULATED, 2, NULL, &d2);
 
 	v = 8 + 1 + rec[8];
 	v += 1 + rec[v];
@@ -598,11 +608,7 @@ static void test_load_refuses_bad_records(void **state)
 
 	/* Another vCPU count. */
 	rec = vmm_harness_save(F->dev, &len);
-	h2 = vmm_harness_new();
-	vmm_harness_set_irq_mode(h2, VMM_IRQ_EMULATED);
-	assert_int_equal(vmm_harness_set_vcpus(h2, 3), 0);
-	d2 = vmm_harness_create_device(h2, "gic", "gic", NULL);
-	assert_non_null(d2);
+	h2 = second_gic(VMM_IRQ_EMULATED, 3, NULL, &d2);
 	assert_int_equal(vmm_harness_load(d2, rec, len), -EINVAL);
 	free(rec);
 	vmm_harness_free(h2);
@@ -619,40 +625,23 @@ static void test_kernel_record(void **state)
 	size_t len, elen;
 
 	(void)state;
-	assert_int_equal(vmm_harness_set_vcpus(F->h, 2), 0);
-	F->dev = vmm_harness_create_device(F->h, "gic", "gic", NULL);
-	assert_non_null(F->dev);
+	F->dev = gic_on(F->h, 2, NULL);
 	rec = vmm_harness_save(F->dev, &len);
 	assert_non_null(rec);
 	/* The same GIC takes it. */
-	h2 = vmm_harness_new();
-	assert_non_null(h2);
-	vmm_harness_set_irq_mode(h2, VMM_IRQ_KERNEL);
-	assert_int_equal(vmm_harness_set_vcpus(h2, 2), 0);
-	d2 = vmm_harness_create_device(h2, "gic", "gic", NULL);
-	assert_non_null(d2);
+	h2 = second_gic(VMM_IRQ_KERNEL, 2, NULL, &d2);
 	assert_int_equal(vmm_harness_load(d2, rec, len), 0);
 	vmm_harness_free(h2);
 	/* Another INTID count. */
-	h2 = vmm_harness_new();
-	assert_non_null(h2);
-	vmm_harness_set_irq_mode(h2, VMM_IRQ_KERNEL);
-	assert_int_equal(vmm_harness_set_vcpus(h2, 2), 0);
 	static const char *const more[] = { "spis=128", NULL };
-	d2 = vmm_harness_create_device(h2, "gic", "gic", more);
-	assert_non_null(d2);
+	h2 = second_gic(VMM_IRQ_KERNEL, 2, more, &d2);
 	unsigned long errors = vmm_harness_log_count(h2, VMM_LOG_ERROR);
 	assert_int_equal(vmm_harness_load(d2, rec, len), -EPROTO);
 	assert_int_equal(vmm_harness_log_count(h2, VMM_LOG_ERROR), errors + 1);
 	vmm_harness_free(h2);
 	/* An emulated GIC's record into this one, and this one's into an
 	 * emulated GIC. */
-	h2 = vmm_harness_new();
-	assert_non_null(h2);
-	vmm_harness_set_irq_mode(h2, VMM_IRQ_EMULATED);
-	assert_int_equal(vmm_harness_set_vcpus(h2, 2), 0);
-	d2 = vmm_harness_create_device(h2, "gic", "gic", NULL);
-	assert_non_null(d2);
+	h2 = second_gic(VMM_IRQ_EMULATED, 2, NULL, &d2);
 	emu = vmm_harness_save(d2, &elen);
 	assert_non_null(emu);
 	assert_int_equal(vmm_harness_load(d2, rec, len), -EPROTO);

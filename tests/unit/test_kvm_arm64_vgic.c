@@ -247,19 +247,30 @@ static void test_attr_encoding(void **state)
 	assert_string_equal(name, "line levels of INTIDs 64-95");
 }
 
+/* SRC primed as a vGIC of IRQS INTIDs on CPUS vCPUs with ICC_CTLR_EL1
+ * CTLR, then saved into *BUF. */
+static void save_one(struct fake *src, uint32_t irqs, unsigned cpus, uint64_t ctlr, uint8_t **buf,
+		     size_t *len)
+{
+	struct a64_vgic_io in = { fake_attr, src };
+	char why[160] = "";
+
+	prime(src, irqs, cpus, ctlr);
+	assert_int_equal(a64_vgic_save(&in, irqs, mpidr2, cpus, buf, len, why, sizeof(why)), 0);
+}
+
 /* Saved from one vGIC, loaded into a fresh one: every register the walk
  * has holds what the first held, IROUTER's both halves too. */
 static void test_round_trip(void **state)
 {
 	struct fake *src = fake_new(CTLR_PRIBITS(7)), *dst = fake_new(CTLR_PRIBITS(7));
-	struct a64_vgic_io in = { fake_attr, src }, out = { fake_attr, dst };
+	struct a64_vgic_io out = { fake_attr, dst };
 	uint8_t *buf;
 	size_t len;
 	char why[160] = "";
 
 	(void)state;
-	prime(src, 128, 2, CTLR_PRIBITS(7));
-	assert_int_equal(a64_vgic_save(&in, 128, mpidr2, 2, &buf, &len, why, sizeof(why)), 0);
+	save_one(src, 128, 2, CTLR_PRIBITS(7), &buf, &len);
 	assert_int_equal(len % A64_VGIC_ENTRY_BYTES, 0);
 	assert_int_equal(a64_vgic_load(&out, 128, mpidr2, 2, buf, len, why, sizeof(why)), 0);
 	size_t compared = 0;
@@ -286,15 +297,6 @@ static void test_round_trip(void **state)
 	free(dst);
 }
 
-static void save_one(struct fake *src, uint32_t irqs, unsigned cpus, uint8_t **buf, size_t *len)
-{
-	struct a64_vgic_io in = { fake_attr, src };
-	char why[160] = "";
-
-	prime(src, irqs, cpus, CTLR_PRIBITS(5));
-	assert_int_equal(a64_vgic_save(&in, irqs, mpidr2, cpus, buf, len, why, sizeof(why)), 0);
-}
-
 static void test_load_order(void **state)
 {
 	struct fake *src = fake_new(CTLR_PRIBITS(5)), *dst = fake_new(CTLR_PRIBITS(5));
@@ -304,7 +306,7 @@ static void test_load_order(void **state)
 	char why[160] = "";
 
 	(void)state;
-	save_one(src, 96, 2, &buf, &len);
+	save_one(src, 96, 2, CTLR_PRIBITS(5), &buf, &len);
 	assert_int_equal(a64_vgic_load(&out, 96, mpidr2, 2, buf, len, why, sizeof(why)), 0);
 	/* GICD_IIDR first, GICD_CTLR next, before any redistributor. */
 	assert_int_equal(dst->log[0].group, A64_VGIC_GRP_DIST_REGS);
@@ -408,7 +410,7 @@ static void test_damaged_refused(void **state)
 	size_t len, l;
 
 	(void)state;
-	save_one(src, 96, 2, &buf, &len);
+	save_one(src, 96, 2, CTLR_PRIBITS(5), &buf, &len);
 	copy = malloc(len + 16);
 	assert_non_null(copy);
 	/* A missing register: vCPU 1's ICC_IGRPEN1_EL1, an SPI's pending word. */
@@ -440,10 +442,7 @@ static void test_damaged_refused(void **state)
 	struct fake *src7 = fake_new(CTLR_PRIBITS(7));
 	uint8_t *buf7;
 	size_t len7;
-	char why[160];
-	struct a64_vgic_io in7 = { fake_attr, src7 };
-	prime(src7, 96, 2, CTLR_PRIBITS(7));
-	assert_int_equal(a64_vgic_save(&in7, 96, mpidr2, 2, &buf7, &len7, why, sizeof(why)), 0);
+	save_one(src7, 96, 2, CTLR_PRIBITS(7), &buf7, &len7);
 	assert_int_equal(len7, len + 2 * 6 * 16);
 	/* A 32-bit register holding more. */
 	memcpy(copy, buf, len);
@@ -481,7 +480,7 @@ static void test_kvm_refusal_named(void **state)
 	char why[160] = "";
 
 	(void)state;
-	save_one(src, 96, 2, &buf, &len);
+	save_one(src, 96, 2, CTLR_PRIBITS(5), &buf, &len);
 	dst->refuse_group = A64_VGIC_GRP_CPU_SYSREGS;
 	dst->refuse_attr = AFF(1) | ICC_CTLR_EL1;
 	assert_int_equal(a64_vgic_load(&out, 96, mpidr2, 2, buf, len, why, sizeof(why)), -EINVAL);
