@@ -349,27 +349,38 @@ ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 # TIMEOUT bounds the restore or the migration's destination; the vGIC runs
 # take 90 s, not 180: qemu gives all of L1 600 s (e2e_a64_boot), and a hang
 # there must leave time for the runs and cmocka programs after them.
-# a64_snap TAG CONF IMAGE stop|kill TIMEOUT: IMAGE counting on CONF,
-# snapshotted past 200 ticks, its process ended by `vmmctl stop` (status
-# 12) or SIGKILL (137: the snapshot must need nothing more from it), then
-# restored in a new process.  Prints A64-TAG-TAKE, -LAST, -B, -RESTORE,
-# -R, and -LOG and -ERR on a failure.
-a64_snap() {
-	local tag=$1 d=/tmp/$1 pid src rc1 rc2 t0=0 t1=0
+# a64_take DIR MARKER WAIT stop|kill RUN-ARGS...: `vmmctl run RUN-ARGS`
+# in a fresh DIR, snapshotted into DIR/snap once its output matches MARKER
+# (within WAIT s), then ended by `vmmctl stop` (status 12) or SIGKILL (137:
+# the snapshot must need nothing more from it).  Sets take_rc (the
+# snapshot's status, or "timeout"), take_stop (vmmctl's) and take_ms.
+a64_take() {
+	local d=$1 re=$2 wait=$3 how=$4 pid t0=0 t1=0
+	shift 4
 	rm -rf $d /tmp/vm.sock; mkdir $d
-	/e2e/vmmctl run $2 --kernel $3 --api /tmp/vm.sock </dev/null >$d/src.out 2>$d/src.err &
+	/e2e/vmmctl run "$@" --api /tmp/vm.sock </dev/null >$d/src.out 2>$d/src.err &
 	pid=$!
-	if waitre $d/src.out '^snap-count: ticks [2-9][0-9][0-9] ' 180; then
-		t0=$(ms); /e2e/vmmctl snapshot /tmp/vm.sock $d/snap >$d/snap.msg 2>&1; src=$?; t1=$(ms)
-		case $4 in
+	if waitre $d/src.out "$re" $wait; then
+		t0=$(ms); /e2e/vmmctl snapshot /tmp/vm.sock $d/snap >$d/snap.msg 2>&1; take_rc=$?; t1=$(ms)
+		case $how in
 		stop) /e2e/vmmctl stop /tmp/vm.sock >/dev/null 2>&1 ;;
 		kill) kill -9 $pid ;;
 		esac
 	else
-		src=timeout; kill $pid
+		take_rc=timeout; kill $pid
 	fi
-	wait $pid; rc1=$?
-	echo "A64-$tag-TAKE rc=$src stop=$rc1 ms=$((t1 - t0)) dir-kib=$(du -sk $d/snap 2>/dev/null | cut -f1) state-bytes=$(wc -c <$d/snap/state 2>/dev/null) memory-kib=$(du -k $d/snap/memory 2>/dev/null | cut -f1)"
+	wait $pid; take_stop=$?
+	take_ms=$((t1 - t0))
+}
+# a64_snap TAG CONF IMAGE stop|kill TIMEOUT: IMAGE counting on CONF,
+# snapshotted past 200 ticks, its process ended as a64_take does,
+# restored in a new process.  Prints A64-TAG-TAKE, -LAST, -B, -RESTORE,
+# -R, and -LOG and -ERR on a failure.
+a64_snap() {
+	local tag=$1 d=/tmp/$1 pid rc2 t0 t1
+	a64_take $d '^snap-count: ticks [2-9][0-9][0-9] ' 180 $4 $2 --kernel $3
+	local src=$take_rc rc1=$take_stop
+	echo "A64-$tag-TAKE rc=$src stop=$rc1 ms=$take_ms dir-kib=$(du -sk $d/snap 2>/dev/null | cut -f1) state-bytes=$(wc -c <$d/snap/state 2>/dev/null) memory-kib=$(du -k $d/snap/memory 2>/dev/null | cut -f1)"
 	echo "A64-$tag-LAST $(grep -a '^snap-count: ticks .* cpu1 [0-9]*$' $d/src.out | tail -n 1)"
 	grep -a 'SNAP-COUNT\|no cpu1' $d/src.out | sed "s/^/A64-$tag-B /"
 	[ "$src" = 0 ] || { tail -n 5 $d/src.out | sed "s/^/A64-$tag-LOG /"; sed "s/^/A64-$tag-ERR /" $d/snap.msg $d/src.err | tail -n 10; }
@@ -411,27 +422,16 @@ a64_migrate() {
 }
 # a64_linux_snap TAG CONF INITRD stop|kill PAUSE TIMEOUT [INPUT]: Debian's
 # kernel with INITRD's /init on CONF, snapshotted at its L2-SNAP-READY, its
-# process ended as in a64_snap, restored PAUSE s later; with INPUT, a file
+# process ended as a64_take does, restored PAUSE s later; with INPUT, a file
 # typed on the restored guest's pl011 once it says L2-SHELL-READY, the
 # writer kept open until vmmctl ends.  Prints A64-TAG-TAKE, -B, -RESTORE,
 # -R, and -LOG and -ERR on a failure.
 a64_linux_snap() {
-	local tag=$1 d=/tmp/$1 pid lrc l1 l2 in=/dev/null feeder="" t0=0 t1=0
-	rm -rf $d /tmp/vm.sock; mkdir $d
-	/e2e/vmmctl run $2 --kernel /e2e/Image --initrd $3 \
-		--cmdline "console=ttyAMA0 quiet panic=-1" --api /tmp/vm.sock </dev/null >$d/src.out 2>$d/src.err &
-	pid=$!
-	if waitre $d/src.out '^L2-SNAP-READY' 240; then
-		t0=$(ms); /e2e/vmmctl snapshot /tmp/vm.sock $d/snap >$d/snap.msg 2>&1; lrc=$?; t1=$(ms)
-		case $4 in
-		stop) /e2e/vmmctl stop /tmp/vm.sock >/dev/null 2>&1 ;;
-		kill) kill -9 $pid ;;
-		esac
-	else
-		lrc=timeout; kill $pid
-	fi
-	wait $pid; l1=$?
-	echo "A64-$tag-TAKE rc=$lrc stop=$l1 ms=$((t1 - t0)) dir-kib=$(du -sk $d/snap 2>/dev/null | cut -f1) memory-mib=$(du -m $d/snap/memory 2>/dev/null | cut -f1)"
+	local tag=$1 d=/tmp/$1 l2 in=/dev/null feeder="" t0 t1
+	a64_take $d '^L2-SNAP-READY' 240 $4 $2 --kernel /e2e/Image --initrd $3 \
+		--cmdline "console=ttyAMA0 quiet panic=-1"
+	local lrc=$take_rc l1=$take_stop
+	echo "A64-$tag-TAKE rc=$lrc stop=$l1 ms=$take_ms dir-kib=$(du -sk $d/snap 2>/dev/null | cut -f1) memory-mib=$(du -m $d/snap/memory 2>/dev/null | cut -f1)"
 	grep -a '^L2-SNAP' $d/src.out | tr -d '\r' | sed "s/^/A64-$tag-B /"
 	[ "$lrc" = 0 ] || { tail -n 20 $d/src.out | sed "s/^/A64-$tag-LOG /"; cat $d/snap.msg $d/src.err | tail -n 10 | sed "s/^/A64-$tag-ERR /"; }
 	sleep $5
