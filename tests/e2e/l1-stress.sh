@@ -36,21 +36,13 @@ rm -f "$E2E_RD/e2e/modparams-kvm-amd"
 [ -n "${E2E_KVM_AMD:-}" ] && echo "$E2E_KVM_AMD" >"$E2E_RD/e2e/modparams-kvm-amd"
 echo "$STRESS_SECS $STRESS_GUESTS 1000 2000 15 ${STRESS_VINTR:-0}" >"$E2E_RD/e2e/stress-args"
 echo "export LD_LIBRARY_PATH=$E2E_LIBDIRS" >"$E2E_RD/e2e/env"
-cat >"$E2E_RD/init" <<'EOI'
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-export PATH=/bin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-[ -f /e2e/env ] && . /e2e/env
-for m in $(cat /e2e/modules.order); do
-	insmod /e2e/modules/$m.ko $(cat /e2e/modparams-$m 2>/dev/null) || echo "L1-STRESS-FAIL insmod $m"
-done
+{ e2e_init_start; cat <<'EOI'
+[ -z "$why" ] || echo "L1-STRESS-FAIL$why"
 echo "L1-STRESS-L1 cpus=$(nproc) npt=$(cat /sys/module/kvm_amd/parameters/npt) cmdline=$(cat /proc/cmdline)"
 /e2e/bin/l1-stress $(cat /e2e/stress-args)
 poweroff -f
 EOI
+} >"$E2E_RD/init"
 chmod +x "$E2E_RD/init"
 (cd "$E2E_RD" && find . | cpio -o -H newc --quiet | gzip -1) >"$E2E_TMP/l1-initrd.gz" ||
 	{ echo "FAIL: cannot pack the L1 initramfs"; exit 1; }
