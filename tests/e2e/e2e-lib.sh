@@ -106,7 +106,6 @@ E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/vmm-e2e.XXXXXX") || exit 99
 # the work directory.  dash runs an EXIT trap only on exit, hence the
 # signals' own traps.
 e2e_cleanup() {
-	# (TERM: for arm64 the pid is timeout's, which passes it on)
 	[ -n "${_qpid:-}" ] && kill "$_qpid" 2>/dev/null
 	if [ "${E2E_KEEP:-0}" = 1 ]; then
 		echo "(work directory kept: $E2E_TMP)"
@@ -698,7 +697,11 @@ e2e_l1_tick_args() {
 	*) echo "FAIL: E2E_L1_TICK=$E2E_L1_TICK: periodic or nohz" >&2 ;;
 	esac
 }
-e2e_qemu_start() {
+# e2e_qemu_pipes: the pipes an L1's QEMU is started with: its console's
+# input on fd 8 (the sysrq keys), its QMP monitor on fd 9 and in
+# $E2E_TMP/qmp.log; E2E_QEMU_IO is the QEMU options that use them (the
+# console on the first serial port, its output to QEMU's stdout).
+e2e_qemu_pipes() {
 	rm -f "$E2E_TMP/con.in" "$E2E_TMP/qmp.in" "$E2E_TMP/qmp.out"
 	mkfifo "$E2E_TMP/con.in" "$E2E_TMP/qmp.in" "$E2E_TMP/qmp.out" ||
 		{ echo "FAIL: mkfifo in $E2E_TMP"; exit 1; }
@@ -708,10 +711,12 @@ e2e_qemu_start() {
 	: >"$E2E_TMP/qmp.log"
 	cat "$E2E_TMP/qmp.out" >>"$E2E_TMP/qmp.log" 8>&- 9>&- &
 	_qmp_cat=$!
+	E2E_QEMU_IO="-chardev stdio,id=con,signal=off -serial chardev:con -chardev pipe,id=qmp,path=$E2E_TMP/qmp -mon chardev=qmp,mode=control"
+}
+e2e_qemu_start() {
+	e2e_qemu_pipes
 	"$E2E_QEMU" -accel "$E2E_ACCEL" -cpu "$E2E_CPU" -m "$E2E_MEM" -smp "$E2E_SMP" \
-		-nodefaults -no-user-config -display none -no-reboot -net none \
-		-chardev stdio,id=con,signal=off -serial chardev:con \
-		-chardev pipe,id=qmp,path="$E2E_TMP/qmp" -mon chardev=qmp,mode=control \
+		-nodefaults -no-user-config -display none -no-reboot -net none $E2E_QEMU_IO \
 		-kernel "$E2E_L1_KERNEL" -initrd "$E2E_TMP/l1-initrd.gz" ${2:-} \
 		-append "console=ttyS0 quiet panic=-1 mitigations=off nokaslr sysrq_always_enabled tsc=reliable $(e2e_l1_tick_args)${E2E_L1_IDLE:+idle=$E2E_L1_IDLE }$1" \
 		<&8 >"$E2E_SERIAL" 2>"$E2E_TMP/qemu.out" 9>&- &
@@ -794,8 +799,8 @@ e2e_capture() {
 			echo "== info cpus ($_i)"
 			e2e_hmp "info cpus"
 			echo "== info registers -a ($_i)"
-			# (not the FPU, vector and debug registers)
-			e2e_hmp "info registers -a" | grep -v '^YMM\|^XMM\|^FPR\|^FCW\|^DR'
+			# (not the FPU, vector and debug registers: x86's and arm64's)
+			e2e_hmp "info registers -a" | grep -v '^YMM\|^XMM\|^FPR\|^FCW\|^DR\|^ *[ZP][0-9][0-9]\[\|^ *\[[0-9]-[0-9]\]=\|^ *[QP][0-9][0-9]=\|^ *FFR='
 			[ $_i = 1 ] && sleep 2
 		done
 		echo "== L1's sysrq 9 l w t (on its console, below)"
@@ -1181,23 +1186,49 @@ e2e_a64_add() {
 }
 
 # e2e_a64_boot KERNEL: packs $E2E_RD into $E2E_TMP/l1-initrd.gz and boots
-# the arm64 L1 (KERNEL) until it powers off (at most 600 s), its console
-# in $E2E_SERIAL; returns QEMU's exit status.  pauth-impdef: -cpu max's
-# architected pointer authentication (QARMA) is the slowest thing TCG
-# emulates; the implementation-defined algorithm boots L1 about 3x faster
-# and changes nothing the guest relies on.
+# the arm64 L1 (KERNEL) until it powers off, its console in $E2E_SERIAL;
+# returns QEMU's exit status, or 124 for an L1 that did not finish: its
+# kernel saying a CPU or task is stuck, its console silent for
+# E2E_A64_SILENCE s (300) or 600 s in all.  For those, E2E_LOCKUP_WHY says
+# which and $E2E_TMP/capture.log holds L1's state (e2e_capture: its CPUs'
+# registers from QEMU, its kernel's sysrq dumps), taken before QEMU is
+# killed.  pauth-impdef: -cpu max's architected pointer authentication
+# (QARMA) is the slowest thing TCG emulates; the implementation-defined
+# algorithm boots L1 about 3x faster and changes nothing the guest
+# relies on.
 e2e_a64_boot() {
 	(cd "$E2E_RD" && find . | cpio -o -H newc --quiet | gzip -1) >"$E2E_TMP/l1-initrd.gz" ||
 		{ echo "FAIL: cannot pack the L1 initramfs"; exit 1; }
-	timeout -k 10 600 "${QEMU_A64:-qemu-system-aarch64}" -M virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on \
+	e2e_qemu_pipes
+	: >"$E2E_SERIAL"
+	"${QEMU_A64:-qemu-system-aarch64}" -M virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on \
 		-accel tcg -m 2048 -smp 2 -nodefaults -no-user-config -display none -no-reboot -net none \
-		-serial "file:$E2E_SERIAL" -kernel "$1" -initrd "$E2E_TMP/l1-initrd.gz" \
-		-append "console=ttyAMA0 quiet panic=-1" </dev/null >"$E2E_TMP/qemu.out" 2>&1 &
-	# waited for in the background: a signal to the test runs its trap
-	# (e2e_cleanup, which stops this QEMU) at once, not after it
+		$E2E_QEMU_IO -kernel "$1" -initrd "$E2E_TMP/l1-initrd.gz" \
+		-append "console=ttyAMA0 quiet panic=-1 sysrq_always_enabled" \
+		<&8 >"$E2E_SERIAL" 2>"$E2E_TMP/qemu.out" 9>&- &
 	_qpid=$!
-	wait $_qpid
-	_st=$?
-	_qpid=
-	return $_st
+	e2e_qmp '{"execute":"qmp_capabilities"}' >/dev/null
+	E2E_LOCKUP_WHY=""
+	_start=$(e2e_now_ms) _size=0 _changed=$_start _n=0
+	# a test's signal runs its trap (e2e_cleanup, which stops this QEMU)
+	# within the 1 s sleep, not after L1 is done
+	while kill -0 $_qpid 2>/dev/null; do
+		sleep 1
+		_now=$(e2e_now_ms) _s=$(wc -c <"$E2E_SERIAL")
+		if [ "$_s" != "$_size" ]; then
+			_size=$_s _changed=$_now
+		elif [ $((_now - _changed)) -ge $((${E2E_A64_SILENCE:-300} * 1000)) ]; then
+			E2E_LOCKUP_WHY="L1's console silent for ${E2E_A64_SILENCE:-300} s"
+		fi
+		[ $((_now - _start)) -ge 600000 ] && E2E_LOCKUP_WHY="L1 not done in 600 s"
+		_msg=$(grep -a -m1 -E 'rcu: INFO: rcu_(preempt|sched) detected stalls|soft lockup - CPU|INFO: task .* blocked for more than' "$E2E_SERIAL")
+		[ -n "$_msg" ] && E2E_LOCKUP_WHY="L1's kernel: $(echo "$_msg" | tr -d '\r')"
+		[ -z "$E2E_LOCKUP_WHY" ] || break
+	done
+	if [ -n "$E2E_LOCKUP_WHY" ]; then
+		e2e_capture
+		e2e_qemu_stop
+		return 124
+	fi
+	e2e_qemu_stop
 }

@@ -57,6 +57,8 @@
 # the cross compiler, or when Debian's arm64 kernel can be neither fetched
 # nor found in the cache; E2E_KEEP=1 keeps the work directory;
 # E2E_ARM64_EMULATED=0 leaves out the emulated-GIC boot (and says so).
+# A frozen L1 (a stall message, E2E_A64_SILENCE s of silence, 600 s in
+# all: e2e_a64_boot) fails the test with its captured state.
 : "${VMM_SRCDIR:?VMM_SRCDIR is not set (run through make check)}"
 . "$VMM_SRCDIR/tests/e2e/e2e-lib.sh"
 
@@ -494,7 +496,14 @@ LOG="$E2E_TMP/l1.log"
 
 failed=0
 bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-[ "$qrc" = 0 ] || bad "qemu-system-aarch64 ended with status $qrc ($(tail -n 1 "$E2E_TMP/qemu.out"))"
+if [ -n "$E2E_LOCKUP_WHY" ]; then
+	# a freeze fails the test, with what L1 was doing (issue 17)
+	bad "L1 locked up: $E2E_LOCKUP_WHY; its state before QEMU was killed follows, then its console's last lines"
+	sed 's/^/  /' "$E2E_TMP/capture.log"
+	tail -n 30 "$LOG" | sed 's/^/  console: /'
+elif [ "$qrc" != 0 ]; then
+	bad "qemu-system-aarch64 ended with status $qrc ($(tail -n 1 "$E2E_TMP/qemu.out"))"
+fi
 grep -q '^A64-INIT .* cpus=2$' "$LOG" || bad "L1 did not reach /init with 2 CPUs"
 grep -q '^A64-KVM ok' "$LOG" || bad "no /dev/kvm in L1: $(grep '^A64-KVM' "$LOG")"
 grep -q '^A64-PLUGINS rc=0 n=[1-9]' "$LOG" || bad "vmmctl plugins on arm64: $(grep '^A64-PLUGINS' "$LOG")"
