@@ -95,7 +95,7 @@ E2E_ACCEL=${E2E_ACCEL:-tcg}
 # SVM, where a halted one does not.  Left as a knob until runs decide.
 E2E_L1_IDLE=${E2E_L1_IDLE-}
 E2E_TIMEOUT=${E2E_TIMEOUT:-300}
-E2E_RUN_TIMEOUT=30
+E2E_RUN_TIMEOUT=${E2E_RUN_TIMEOUT:-30}   # a run's own, unless e2e_run -t says
 E2E_L1_PKG=${E2E_L1_PKG:-linux-image-cloud-amd64}
 
 skip() { echo "SKIP: $*"; exit 77; }
@@ -574,7 +574,7 @@ while IFS='|' read -r name tmo wait input killat onwait args; do
 	attempt=0
 	while :; do
 	echo "E2E-BEGIN $name"
-	rm -f /tmp/hung /tmp/in /tmp/out
+	rm -f /tmp/hung /tmp/hung-trace /tmp/in /tmp/out
 	: >/tmp/out
 	feeder=""
 	if [ -n "$input" ]; then
@@ -611,7 +611,11 @@ while IFS='|' read -r name tmo wait input killat onwait args; do
 	# (where its threads are, in L1's kernel, before each signal and after)
 	# and L1's kernel log since the run began (quiet keeps warnings, such
 	# as a clocksource marked unstable, off the console)
-	(sleep $tmo; kill -0 $pid 2>/dev/null || exit; touch /tmp/hung; stacks $pid "at the timeout"
+	# L1's KVM trace as the run hung, before the signals add their
+	# exits: how its last interrupts were accepted, injected and ended
+	(sleep $tmo; kill -0 $pid 2>/dev/null || exit; touch /tmp/hung
+	 [ -r $tr/trace ] && grep -v '^#' $tr/trace | tail -n 150 >/tmp/hung-trace
+	 stacks $pid "at the timeout"
 	 dmesg | awk -v s="$s" '{ t = $0; sub(/^\[ */, "", t); sub(/\].*/, "", t); if (t * 100 >= s) print "E2E-DMESG " $0 }' | tail -n 40
 	 kill -TERM $pid 2>/dev/null && echo "E2E-TIMEOUT $name after $tmo s"
 	 sleep 5; kill -0 $pid 2>/dev/null || exit; stacks $pid "5 s after SIGTERM"
@@ -634,6 +638,8 @@ while IFS='|' read -r name tmo wait input killat onwait args; do
 	if [ "$st" = 4 ] && [ -r $tr/trace ]; then
 		grep -v '^#' $tr/trace | tail -n 150 | sed 's/^/E2E-KVMTRACE /'
 		echo "E2E-SHUTDOWN $name $(shutdown_exit || echo 'no SHUTDOWN exit in the trace')"
+	elif [ -s /tmp/hung-trace ]; then
+		sed 's/^/E2E-KVMTRACE /' /tmp/hung-trace
 	fi
 	[ -f "/e2e/cmd/$cmd.after" ] && sh "/e2e/cmd/$cmd.after" </dev/null 2>&1
 	d=$((e - s))
@@ -955,7 +961,7 @@ e2e_fail() {
 	echo "--- last 30 lines of $2 ---"
 	grep -v '^E2E-KVMTRACE ' "$3" | tail -n 30
 	if grep -q '^E2E-KVMTRACE ' "$3"; then
-		echo "--- L1's KVM trace events before the crash ---"
+		echo "--- L1's KVM trace events before the crash, or as the run hung ---"
 		grep '^E2E-KVMTRACE ' "$3"
 	fi
 	echo "---"
