@@ -77,10 +77,10 @@ until_true() {
 			_s=$?
 			spid=
 			# A triple fault of the source's stock guest, as it boots
-			# or later (seen once as it wrote memory: the emulated
-			# CPU's signature, issue 17): status 4, which the e2e
-			# harness runs once more as for every stock boot
-			# (nested.sh: "flaky:" with what L1's KVM saw).
+			# or later (seen once as it wrote memory, with two L1 CPUs:
+			# the emulated CPU's signature, issue 17): status 4, which
+			# the e2e harness reports with what L1's KVM saw, as for
+			# every stock boot (E2E_EMUFAULT_RETRIES).
 			[ "$_s" = 4 ] && fail_status=4
 			fail "$_what: the source vmmctl ended with status $_s"
 		fi
@@ -89,10 +89,9 @@ until_true() {
 			_s=$?
 			dpid=
 			# The restored or migrated guest triple-faulted (seen once
-			# in CI, vCPU 1 of the restored snapshot-kill guest soon
-			# after the restore; its cause, vmmctl's restore or the
-			# emulated CPU, is not known yet): status 4, which the
-			# harness runs once more and reports as "flaky:".
+			# in CI with two L1 CPUs, vCPU 1 of the restored
+			# snapshot-kill guest soon after the restore; not since
+			# L1 has one): status 4, reported as above.
 			[ "$_s" = 4 ] && fail_status=4
 			fail "$_what: the new vmmctl ended with status $_s"
 		fi
