@@ -1219,7 +1219,7 @@ e2e_a64_boot() {
 	_qpid=$!
 	e2e_qmp '{"execute":"qmp_capabilities"}' >/dev/null
 	E2E_LOCKUP_WHY=""
-	_start=$(e2e_now_ms) _size=0 _changed=$_start _n=0
+	_start=$(e2e_now_ms) _size=0 _changed=$_start
 	# a test's signal runs its trap (e2e_cleanup, which stops this QEMU)
 	# within the 1 s sleep, not after L1 is done
 	while kill -0 $_qpid 2>/dev/null; do
