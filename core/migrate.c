@@ -962,10 +962,31 @@ int vmm_migrate_accept(const char *sock, int *fd, struct vmm_snapshot **out, cha
 	int l = mig_socket(&sa), one = 1;
 	if (l >= 0 && sa.tcp)
 		setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (l < 0 || bind(l, &sa.u.sa, sa.len) || listen(l, 1)) {
+	/* A unix socket is bound under a name of its own and renamed to SOCK
+	 * once it listens: whoever waits for SOCK to appear (a script, the
+	 * source's own retry) must never find a file that refuses the
+	 * connection (ECONNREFUSED between bind and listen: a test's source
+	 * hit that window on a loaded host).  Its mode is 0600 from the
+	 * start, as for --api. */
+	struct mig_addr tmp = sa;
+	bool renamed = !sa.tcp && (size_t)snprintf(tmp.u.un.sun_path, sizeof(tmp.u.un.sun_path), "%s.%ld",
+						     sock, (long)getpid()) < sizeof(tmp.u.un.sun_path);
+	if (!renamed)
+		tmp = sa;
+	if (!sa.tcp)
+		unlink(tmp.u.un.sun_path);
+	mode_t old_mask = umask(0177);
+	rc = l < 0 || bind(l, &tmp.u.sa, tmp.len) ? -errno : 0;
+	umask(old_mask);
+	if (!rc && listen(l, 1))
 		rc = -errno;
+	if (!rc && renamed && rename(tmp.u.un.sun_path, sock))
+		rc = -errno;
+	if (rc) {
 		if (l >= 0)
 			close(l);
+		if (renamed)
+			unlink(tmp.u.un.sun_path);
 		return vmm_errf(err, errlen, rc, "%s: cannot listen: %s", sock, strerror(-rc));
 	}
 	snprintf(where, sizeof(where), "%s", sock);
@@ -979,8 +1000,6 @@ int vmm_migrate_accept(const char *sock, int *fd, struct vmm_snapshot **out, cha
 			  sizeof(host));
 		snprintf(where, sizeof(where), v6 ? "tcp:[%s]:%u" : "tcp:%s:%u", host,
 			 ntohs(v6 ? sa.u.in6.sin6_port : sa.u.in.sin_port));
-	} else {
-		chmod(sock, 0600);
 	}
 	vmm_log(VMM_LOG_INFO, NULL, "waiting for a migration on %s", where);
 	/* A stop signal interrupts it (start-up, process.h). */
